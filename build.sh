@@ -1,0 +1,74 @@
+#!/bin/sh
+# build.sh - set up, build and run rebal. The two commands a newcomer types:
+#   ./build.sh demo   install what is missing, build (release), run the demo on bundled data
+#   ./build.sh test   install what is missing, build with -Werror, run every test suite
+# More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
+# ./build.sh build (just build), ./build.sh clean.
+set -eu
+cd "$(dirname "$0")"
+
+usage() {
+    sed -n '2,7s/^# \{0,1\}//p' "$0"
+}
+
+# configure DIR [meson options...]: sets up DIR once, re-applies options on later runs.
+configure() {
+    dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson configure "$dir" "$@" >/dev/null
+    else
+        meson setup "$dir" "$@"
+    fi
+}
+
+# run_suites DIR LABEL: runs the suites and prints the plain "N passed, N failed" line.
+run_suites() {
+    status=0
+    meson test -C "$1" --print-errorlogs --num-processes 2 || status=$?
+    scripts/test-summary "$1" "$2" || true
+    return $status
+}
+
+cmd=${1:-}
+case "$cmd" in
+    demo)
+        scripts/setup-deps
+        configure build -Dbuildtype=release -Dwerror=false
+        meson compile -C build
+        ./build/cli/rebal demo
+        ;;
+    build)
+        scripts/setup-deps
+        configure build -Dbuildtype=release -Dwerror=false
+        meson compile -C build
+        ;;
+    test)
+        scripts/setup-deps
+        configure build-test -Dbuildtype=debugoptimized -Dwerror=true
+        meson compile -C build-test
+        run_suites build-test test
+        ;;
+    asan)
+        scripts/setup-deps
+        configure build-asan -Dbuildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+        meson compile -C build-asan
+        run_suites build-asan asan
+        ;;
+    bench)
+        scripts/setup-deps
+        configure build -Dbuildtype=release -Dwerror=false
+        meson compile -C build
+        meson test -C build --benchmark --verbose
+        ;;
+    clean)
+        rm -rf build build-test build-asan rebal-demo
+        ;;
+    -h | --help | help)
+        usage
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac

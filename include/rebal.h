@@ -1,0 +1,226 @@
+/* rebal.h - the public interface of librebal: the price store (SQLite), CSV import and
+ * export, the aligned price matrix the engine runs on, and the synthetic data generator.
+ * Everything the `rebal` CLI does goes through this header.
+ *
+ * Conventions: functions that can fail return rb_status and fill a caller-owned rb_error
+ * (which may be NULL); out-parameters are written only on success. Every type X has
+ * rb_X_free, and rb_X_free(NULL) does nothing. Times are rb_time: seconds since
+ * 1970-01-01 00:00:00 UTC; a calendar date is its midnight UTC.
+ */
+#ifndef RB_REBAL_H
+#define RB_REBAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RB_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- status and errors */
+
+/* Status codes. Values never change; new codes are appended. */
+typedef enum rb_status {
+    RB_OK = 0,
+    RB_ERR_NOMEM = 1,     /* out of memory */
+    RB_ERR_IO = 2,        /* a file could not be opened, read or written */
+    RB_ERR_USAGE = 3,     /* an argument or option value is invalid */
+    RB_ERR_DATA = 4,      /* input data is malformed or fails validation */
+    RB_ERR_DB = 5,        /* SQLite reported an error */
+    RB_ERR_SCHEMA = 6,    /* not a rebal database, written by a newer version, or corrupt */
+    RB_ERR_CONFLICT = 7,  /* imported bars differ from stored ones (see --replace) */
+    RB_ERR_NOT_FOUND = 8, /* a symbol or object does not exist */
+    RB_STATUS_COUNT
+} rb_status;
+
+/* What went wrong, in one line that names the file, line, column, key or option. */
+typedef struct rb_error {
+    rb_status code;
+    char msg[1024];
+} rb_error;
+
+/* Static text for a status code ("out of memory", ...); never NULL. */
+const char *rb_strerror(rb_status code);
+
+/* ---------------------------------------------------------------- time */
+
+typedef int64_t rb_time; /* seconds since the Unix epoch, UTC */
+
+/* Parses one date or date-time. With fmt NULL it accepts: ISO dates (2000-01-03), ISO
+ * date-times with 'T' or ' ' (optionally fractional seconds, 'Z' or +hh:mm / -hhmm offset;
+ * converted to UTC), month-name dates ("Jan 1 2000", "1 Jan 2000", "January 1, 2000") and
+ * Unix epoch seconds (9-10 digits) or milliseconds (12-13 digits). Anything ambiguous, such
+ * as 01/02/2000 or 20000102, is refused and needs fmt, a strptime-style pattern with %Y %y %m
+ * %d %e %b %B %H %M %S %z %s %%. Returns RB_ERR_DATA with the reason in err. */
+rb_status rb_time_parse(const char *text, const char *fmt, rb_time *out, rb_error *err);
+
+/* Writes "YYYY-MM-DD" when t is a midnight, else "YYYY-MM-DDTHH:MM:SSZ". buf needs 32 bytes.
+ * Returns buf. */
+char *rb_time_format(rb_time t, char buf[32]);
+
+/* ---------------------------------------------------------------- price store */
+
+#define RB_SYMBOL_MAX 64 /* bytes including the terminating NUL */
+#define RB_CASH "CASH"   /* reserved: a cash position, price 1, never stored */
+
+typedef struct rb_store rb_store;
+
+enum {
+    RB_STORE_READONLY = 1u /* open an existing database without writing anything */
+};
+
+/* Opens (creating and migrating when writable) the price store at path; ":memory:" gives a
+ * private in-memory store. Fails with RB_ERR_SCHEMA, changing nothing, for a file that is
+ * not SQLite, is corrupt, belongs to another application, or has a newer schema. */
+rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_error *err);
+void rb_store_free(rb_store *store);
+
+/* The schema version this library writes (PRAGMA user_version). */
+int rb_store_schema_version(void);
+
+typedef struct rb_asset_info {
+    char symbol[RB_SYMBOL_MAX];
+    rb_time first, last;     /* first and last bar */
+    int64_t bars;            /* number of bars */
+    rb_time gap_from, gap_to; /* the largest gap between two consecutive bars */
+} rb_asset_info;
+
+/* Lists stored assets by symbol. *out is malloc'ed (free()); *n may be 0. */
+rb_status rb_store_list_assets(rb_store *store, rb_asset_info **out, size_t *n, rb_error *err);
+
+/* ---------------------------------------------------------------- CSV import */
+
+typedef enum rb_csv_format {
+    RB_CSV_AUTO = 0, /* from the header: a symbol column = long; open/high/low = ohlcv; else wide */
+    RB_CSV_LONG,     /* symbol,date,price|close[,open,high,low,adjclose,volume] */
+    RB_CSV_WIDE,     /* date,SYM1,SYM2,... (closes; empty cell = no bar) */
+    RB_CSV_OHLCV     /* date,open,high,low,close[,adjclose],volume for one symbol */
+} rb_csv_format;
+
+typedef enum rb_price_field {
+    RB_PRICE_CLOSE = 0, /* the close (or price) column */
+    RB_PRICE_ADJCLOSE   /* the adjusted close; open/high/low are scaled by adjclose/close */
+} rb_price_field;
+
+typedef struct rb_import_options {
+    rb_csv_format format;
+    const char *symbol;      /* the symbol of an OHLCV file (required for that format) */
+    rb_price_field price;
+    char delimiter;          /* 0: detect from the header among ',' ';' and tab */
+    const char *date_format; /* NULL: detect (see rb_time_parse) */
+    int replace;             /* 1: stored bars that differ are overwritten instead of refused */
+} rb_import_options;
+
+typedef struct rb_import_stats {
+    size_t files;
+    size_t rows;           /* data rows read */
+    size_t bars_added;     /* new bars stored */
+    size_t bars_unchanged; /* bars already stored with the same values */
+    size_t bars_replaced;  /* stored bars overwritten (with replace) */
+    size_t assets_added;
+} rb_import_stats;
+
+void rb_import_options_init(rb_import_options *opt);
+
+/* Imports CSV files in one transaction: all or nothing. Any invalid row (named as
+ * file:line, column and reason in err) or conflict with a stored bar leaves the store
+ * exactly as it was. Importing the same data twice changes nothing. */
+rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npaths,
+                          const rb_import_options *opt, rb_import_stats *stats, rb_error *err);
+
+/* ---------------------------------------------------------------- CSV export */
+
+typedef enum rb_export_format {
+    RB_EXPORT_LONG = 0, /* symbol,date,open,high,low,close,volume: every stored field */
+    RB_EXPORT_WIDE      /* date,SYM1,SYM2,...: closes, empty where a symbol has no bar */
+} rb_export_format;
+
+/* Writes the named symbols (all stored symbols when nsymbols is 0) as RFC 4180 CSV that
+ * re-imports to the same data. */
+rb_status rb_export_csv(rb_store *store, const char *const *symbols, size_t nsymbols,
+                        rb_export_format format, FILE *out, rb_error *err);
+
+/* ---------------------------------------------------------------- price matrix */
+
+/* Calendar flags of a bar. RB_NEW_x: first bar of a new week (ISO, Monday-based), month,
+ * quarter, half-year or year (bar 0 carries all of them). RB_LAST_x: the next bar starts a
+ * new period (the final bar carries none: the data does not say). */
+enum rb_bar_flag {
+    RB_NEW_WEEK = 1u << 0,
+    RB_NEW_MONTH = 1u << 1,
+    RB_NEW_QUARTER = 1u << 2,
+    RB_NEW_HALF = 1u << 3,
+    RB_NEW_YEAR = 1u << 4,
+    RB_LAST_WEEK = 1u << 5,
+    RB_LAST_MONTH = 1u << 6,
+    RB_LAST_QUARTER = 1u << 7,
+    RB_LAST_HALF = 1u << 8,
+    RB_LAST_YEAR = 1u << 9
+};
+
+typedef enum rb_align {
+    RB_ALIGN_UNION = 0, /* every date any asset trades; gaps forward-filled up to max_gap */
+    RB_ALIGN_INTERSECT  /* only dates on which every asset trades */
+} rb_align;
+
+typedef struct rb_load_options {
+    const char *const *symbols; /* assets in column order; "CASH" is the cash position */
+    size_t nsymbols;
+    int has_start;     /* 0: start at the latest first date among the assets ("auto") */
+    rb_time start;     /* with has_start: every asset must have data on or before it */
+    int has_end;       /* 0: end at the earliest last date among the assets */
+    rb_time end;
+    rb_align align;
+    int max_gap;       /* union: most consecutive bars one asset may be forward-filled */
+    double cash_rate;  /* CASH yield per year, a fraction (0.02 = 2 %), compounded by time */
+    double periods_per_year; /* 0: infer from the spacing of the bars */
+} rb_load_options;
+
+/* The dense T x N matrix the engine replays. Row-major by bar: x[t * N + i]. */
+typedef struct rb_matrix {
+    size_t T, N;
+    char **symbols;          /* N symbols in column order */
+    rb_time *time;           /* T strictly increasing bar times */
+    double *close;           /* T*N closes (CASH: its accumulated value of 1) */
+    double *open;            /* T*N opens; the close where an asset has no open */
+    double *volume;          /* T*N volumes; NaN where unknown */
+    double *growth;          /* T*N close[t] / close[t-1]; row 0 is all 1 */
+    uint8_t *filled;         /* T*N: 1 where the bar was forward-filled */
+    uint16_t *flags;         /* T calendar flags (enum rb_bar_flag) */
+    int has_volume;          /* 1 when every non-cash asset has volume on every real bar */
+    double periods_per_year;
+    char periods_source[160]; /* how periods_per_year was set or inferred, for reports */
+} rb_matrix;
+
+void rb_load_options_init(rb_load_options *opt);
+rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix **out, rb_error *err);
+void rb_matrix_free(rb_matrix *m);
+
+/* Infers periods per year from bar times (n >= 2): about 252 for trading days, 365 for
+ * 24/7 daily data, 52 weekly, 12 monthly, 4 quarterly, 1 yearly, else from the median
+ * spacing. Writes a short explanation into why (may be NULL). */
+double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen);
+
+/* ---------------------------------------------------------------- synthetic data */
+
+typedef struct rb_synth_options {
+    const char *preset; /* "crypto": BTC-, ETH-, SOL-like coins and the USDS stablecoin */
+    uint64_t seed;
+    rb_time start;      /* first bar (a midnight UTC) */
+    int days;           /* number of daily bars, 24/7 */
+} rb_synth_options;
+
+void rb_synth_options_init(rb_synth_options *opt);
+
+/* Writes a deterministic synthetic history as long-format CSV
+ * (symbol,date,open,high,low,close,volume): same options, same bytes. */
+rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RB_REBAL_H */

@@ -1,0 +1,189 @@
+/* support.c - scratch files and subprocess helpers for the Criterion suites. */
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char *rbt_tempdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base) base = "/tmp";
+    char *tmpl = NULL;
+    cr_assert(asprintf(&tmpl, "%s/rebal-test-XXXXXX", base) > 0);
+    cr_assert_not_null(mkdtemp(tmpl), "mkdtemp(%s): %s", tmpl, strerror(errno));
+    return tmpl;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void rbt_rmtree(const char *dir)
+{
+    if (dir) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *rbt_path(const char *dir, const char *name)
+{
+    char *p = NULL;
+    cr_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+    return p;
+}
+
+char *rbt_write_file(const char *dir, const char *name, const char *text)
+{
+    char *p = rbt_path(dir, name);
+    FILE *f = fopen(p, "wb");
+    cr_assert_not_null(f, "fopen(%s): %s", p, strerror(errno));
+    size_t n = strlen(text);
+    cr_assert_eq(fwrite(text, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+    return p;
+}
+
+char *rbt_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
+}
+
+int rbt_same_bytes(const char *a, const char *b)
+{
+    size_t na = 0, nb = 0;
+    char *x = rbt_read_file(a, &na), *y = rbt_read_file(b, &nb);
+    int same = (!x && !y) || (x && y && na == nb && memcmp(x, y, na) == 0);
+    free(x);
+    free(y);
+    return same;
+}
+
+void rbt_copy_file(const char *from, const char *to)
+{
+    size_t n = 0;
+    char *data = rbt_read_file(from, &n);
+    cr_assert_not_null(data, "cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    cr_assert_not_null(f, "fopen(%s): %s", to, strerror(errno));
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+    free(data);
+}
+
+char *rbt_source_path(const char *rel)
+{
+    const char *root = getenv("REBAL_SOURCE_DIR");
+    cr_assert_not_null(root, "REBAL_SOURCE_DIR is not set (run the suites through meson test)");
+    return rbt_path(root, rel);
+}
+
+/* Drains both pipes until EOF; a child writing a lot to one pipe cannot dead-lock us. */
+static void drain(int fd_out, int fd_err, char **out, char **err)
+{
+    size_t cap[2] = {4096, 4096}, len[2] = {0, 0};
+    char *buf[2] = {malloc(cap[0]), malloc(cap[1])};
+    int fds[2] = {fd_out, fd_err}, open_fds = 2;
+    cr_assert(buf[0] && buf[1]);
+    while (open_fds > 0) {
+        fd_set set;
+        FD_ZERO(&set);
+        int maxfd = -1;
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0) {
+                FD_SET(fds[i], &set);
+                if (fds[i] > maxfd) maxfd = fds[i];
+            }
+        if (select(maxfd + 1, &set, NULL, NULL, NULL) < 0) {
+            if (errno == EINTR) continue;
+            cr_assert_fail("select: %s", strerror(errno));
+        }
+        for (int i = 0; i < 2; i++) {
+            if (fds[i] < 0 || !FD_ISSET(fds[i], &set)) continue;
+            if (cap[i] - len[i] < 1024) {
+                cap[i] *= 2;
+                buf[i] = realloc(buf[i], cap[i]);
+                cr_assert_not_null(buf[i]);
+            }
+            ssize_t got = read(fds[i], buf[i] + len[i], cap[i] - len[i] - 1);
+            if (got <= 0) {
+                close(fds[i]);
+                fds[i] = -1;
+                open_fds--;
+            } else {
+                len[i] += (size_t)got;
+            }
+        }
+    }
+    buf[0][len[0]] = '\0';
+    buf[1][len[1]] = '\0';
+    *out = buf[0];
+    *err = buf[1];
+}
+
+rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *const *argv)
+{
+    const char *bin = getenv("REBAL_BIN");
+    cr_assert_not_null(bin, "REBAL_BIN is not set (run the suites through meson test)");
+    int po[2], pe[2];
+    cr_assert_eq(pipe(po), 0);
+    cr_assert_eq(pipe(pe), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close(po[0]), close(po[1]), close(pe[0]), close(pe[1]);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        if (cwd && chdir(cwd) != 0) _exit(126);
+        for (const char *const *e = env; e && *e; e++) putenv((char *)*e);
+        size_t n = 0;
+        while (argv[n]) n++;
+        char **args = calloc(n + 2, sizeof *args);
+        if (!args) _exit(126);
+        args[0] = (char *)bin;
+        for (size_t i = 0; i < n; i++) args[i + 1] = (char *)argv[i];
+        execv(bin, args);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    rbt_run_result r = {0};
+    drain(po[0], pe[0], &r.out, &r.err);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return r;
+}
+
+void rbt_run_result_free(rbt_run_result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
