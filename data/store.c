@@ -1,0 +1,296 @@
+/* store.c - the SQLite price store: opening with validation (never touching a file that is
+ * not ours, too new or corrupt), forward schema migrations, connection settings (WAL,
+ * foreign keys) and the transaction helpers the other data modules share. */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* PRAGMA application_id marking a rebal price store: "rebl" in ASCII. */
+#define RB_APPLICATION_ID 0x7265626C
+
+/* Forward migrations: migrations[v] takes a store from user_version v to v + 1. Append only;
+ * never edit a migration that has shipped. */
+static const char *const migrations[] = {
+    /* 0 -> 1: assets, bars, imports */
+    "CREATE TABLE assets (\n"
+    "  id     INTEGER PRIMARY KEY,\n"
+    "  symbol TEXT NOT NULL UNIQUE,\n"
+    "  name   TEXT,\n"
+    "  kind   TEXT,\n"
+    "  quote  TEXT NOT NULL DEFAULT 'USD'\n"
+    ");\n"
+    "CREATE TABLE bars (\n"
+    "  asset_id INTEGER NOT NULL REFERENCES assets(id) ON DELETE CASCADE,\n"
+    "  ts       INTEGER NOT NULL,\n" /* seconds since the Unix epoch, UTC */
+    "  open     REAL,\n"
+    "  high     REAL,\n"
+    "  low      REAL,\n"
+    "  close    REAL NOT NULL,\n"
+    "  volume   REAL,\n"
+    "  PRIMARY KEY (asset_id, ts)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE imports (\n"
+    "  id            INTEGER PRIMARY KEY,\n"
+    "  source        TEXT NOT NULL,\n"
+    "  format        TEXT NOT NULL,\n"
+    "  rows          INTEGER NOT NULL,\n"
+    "  bars_added    INTEGER NOT NULL,\n"
+    "  bars_replaced INTEGER NOT NULL,\n"
+    "  imported_at   TEXT NOT NULL\n" /* ISO 8601 UTC */
+    ");\n",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+int rb_store_schema_version(void) { return SCHEMA_VERSION; }
+
+rb_status rb_store_sql_error(rb_store *store, rb_error *err, const char *what)
+{
+    int code = sqlite3_extended_errcode(store->db) & 0xff;
+    const char *msg = sqlite3_errmsg(store->db);
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+        return rb_fail(err, RB_ERR_SCHEMA, "%s: database is corrupt or not a SQLite database (%s: %s)",
+                       store->path, what, msg);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        return rb_fail(err, RB_ERR_DB, "%s: database is locked by another process (%s)", store->path, what);
+    if (code == SQLITE_FULL)
+        return rb_fail(err, RB_ERR_IO, "%s: disk full (%s)", store->path, what);
+    if (code == SQLITE_READONLY)
+        return rb_fail(err, RB_ERR_DB, "%s: database is read-only (%s)", store->path, what);
+    return rb_fail(err, RB_ERR_DB, "%s: %s: %s", store->path, what, msg);
+}
+
+rb_status rb_store_prepare(rb_store *store, const char *sql, sqlite3_stmt **out, rb_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return rb_store_sql_error(store, err, "preparing a statement");
+    *out = st;
+    return RB_OK;
+}
+
+static rb_status exec(rb_store *store, const char *sql, const char *what, rb_error *err)
+{
+    if (sqlite3_exec(store->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return rb_store_sql_error(store, err, what);
+    return RB_OK;
+}
+
+rb_status rb_store_begin(rb_store *store, rb_error *err)
+{
+    return exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
+}
+
+rb_status rb_store_commit(rb_store *store, rb_error *err)
+{
+    rb_status st = exec(store, "COMMIT", "committing", err);
+    if (st == RB_OK) store->committed = 1;
+    return st;
+}
+
+void rb_store_rollback(rb_store *store)
+{
+    if (!sqlite3_get_autocommit(store->db)) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err)
+{
+    sqlite3_stmt *st;
+    rb_status rc = rb_store_prepare(store, "SELECT id FROM assets WHERE symbol = ?1", &st, err);
+    if (rc != RB_OK) return rc;
+    sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        rc = RB_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s' (see 'rebal assets')", store->path, symbol);
+    } else {
+        rc = rb_store_sql_error(store, err, "looking up a symbol");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Reads one integer PRAGMA; errors (a corrupt or foreign file) are reported. */
+static rb_status pragma_int(rb_store *store, const char *pragma, int64_t *out, rb_error *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA %s", pragma);
+    sqlite3_stmt *st;
+    rb_status rc = rb_store_prepare(store, sql, &st, err);
+    if (rc != RB_OK) return rc;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    else rc = rb_store_sql_error(store, err, sql);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* 1 when the file exists with size > 0, 0 when absent or empty, -1 on a stat error (errno). */
+static int file_has_content(const char *path, off_t *size)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return errno == ENOENT ? 0 : -1;
+    *size = sb.st_size;
+    return sb.st_size > 0;
+}
+
+/* Refuses, before SQLite opens it, a file whose first bytes are not a SQLite header: SQLite
+ * would otherwise report "file is not a database" only at the first query. */
+static rb_status check_header(const char *path, rb_error *err)
+{
+    static const char magic[16] = "SQLite format 3";
+    char head[16];
+    FILE *f = fopen(path, "rb");
+    if (!f) return rb_fail(err, RB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n < sizeof head || memcmp(head, magic, sizeof magic) != 0)
+        return rb_fail(err, RB_ERR_SCHEMA, "%s: not a SQLite database (refusing to touch it)", path);
+    return RB_OK;
+}
+
+/* Checks the opened file is a rebal store this build understands; *version gets its schema
+ * version (0 for a database with no tables at all, which is adopted). */
+static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
+{
+    int64_t app = 0, ver = 0, tables = 0;
+    rb_status rc = pragma_int(store, "application_id", &app, err);
+    if (rc == RB_OK) rc = pragma_int(store, "user_version", &ver, err);
+    if (rc != RB_OK) return rc;
+
+    sqlite3_stmt *st;
+    rc = rb_store_prepare(store, "SELECT count(*) FROM sqlite_schema", &st, err);
+    if (rc != RB_OK) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) tables = sqlite3_column_int64(st, 0);
+    else rc = rb_store_sql_error(store, err, "reading the schema");
+    sqlite3_finalize(st);
+    if (rc != RB_OK) return rc;
+
+    if (app != RB_APPLICATION_ID) {
+        if (tables == 0 && ver == 0) {
+            *version = 0;
+            return RB_OK;
+        }
+        return rb_fail(err, RB_ERR_SCHEMA,
+                       "%s: not a rebal price store (a SQLite database of another application)", store->path);
+    }
+    if (ver > SCHEMA_VERSION)
+        return rb_fail(err, RB_ERR_SCHEMA,
+                       "%s: written by a newer rebal (schema version %lld; this build reads up to %d): "
+                       "upgrade rebal",
+                       store->path, (long long)ver, SCHEMA_VERSION);
+    if (ver < 0)
+        return rb_fail(err, RB_ERR_SCHEMA, "%s: invalid schema version %lld", store->path, (long long)ver);
+    *version = ver;
+    return RB_OK;
+}
+
+static rb_status migrate(rb_store *store, int64_t from, rb_error *err)
+{
+    for (int64_t v = from; v < SCHEMA_VERSION; v++) {
+        rb_status rc = rb_store_begin(store, err);
+        if (rc != RB_OK) return rc;
+        char pragmas[128];
+        snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %lld;",
+                 RB_APPLICATION_ID, (long long)(v + 1));
+        rc = exec(store, migrations[v], "migrating the schema", err);
+        if (rc == RB_OK) rc = exec(store, pragmas, "migrating the schema", err);
+        if (rc == RB_OK) rc = exec(store, "COMMIT", "migrating the schema", err);
+        if (rc != RB_OK) {
+            rb_store_rollback(store);
+            return rc;
+        }
+    }
+    return RB_OK;
+}
+
+rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_error *err)
+{
+    if (!path || !*path) return rb_fail(err, RB_ERR_USAGE, "no database path given");
+    int memory = strcmp(path, ":memory:") == 0;
+    int readonly = (flags & RB_STORE_READONLY) != 0;
+
+    off_t size = 0;
+    int existed = memory ? 0 : file_has_content(path, &size);
+    if (existed < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
+    if (readonly && !memory && !existed)
+        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such price store (create one with 'rebal import')", path);
+    if (existed) {
+        rb_status rc = check_header(path, err);
+        if (rc != RB_OK) return rc;
+    }
+
+    rb_store *store = calloc(1, sizeof *store);
+    if (!store || !(store->path = strdup(path))) {
+        free(store);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    }
+    store->readonly = readonly;
+    store->created = !memory && !existed;
+
+    int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    rb_status rc = RB_OK;
+    if (sqlite3_open_v2(path, &store->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = store->db ? rb_store_sql_error(store, err, "opening")
+                       : rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, 5000);
+
+    int64_t version = 0;
+    rc = check_schema(store, &version, err);
+    if (rc != RB_OK) goto fail;
+    if (readonly) {
+        if (version < SCHEMA_VERSION) {
+            rc = rb_fail(err, RB_ERR_SCHEMA,
+                         "%s: schema version %lld is older than this build's %d; open it once for writing "
+                         "(e.g. 'rebal import') to upgrade it",
+                         path, (long long)version, SCHEMA_VERSION);
+            goto fail;
+        }
+    } else {
+        /* WAL: readers never block the importer; NORMAL sync is corruption-safe under WAL. */
+        rc = exec(store, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
+                  "setting the journal mode", err);
+        if (rc == RB_OK) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+        if (rc == RB_OK) rc = migrate(store, version, err);
+        if (rc != RB_OK) goto fail;
+    }
+    rc = exec(store, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
+    if (rc != RB_OK) goto fail;
+    *out = store;
+    return RB_OK;
+
+fail:
+    rb_store_free(store);
+    return rc;
+}
+
+/* A store file this open created that never received committed data is removed again, so a
+ * failed first import (or a mistyped --db) leaves nothing behind. */
+static void remove_if_unused(const rb_store *store)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        char name[4096];
+        if ((size_t)snprintf(name, sizeof name, "%s%s", store->path, suffix[i]) < sizeof name) unlink(name);
+    }
+}
+
+void rb_store_free(rb_store *store)
+{
+    if (!store) return;
+    if (store->db) sqlite3_close_v2(store->db);
+    if (store->created && !store->committed && !store->readonly) remove_if_unused(store);
+    free(store->path);
+    free(store);
+}

@@ -1,0 +1,42 @@
+/* store.h - internal view of the SQLite price store: the connection and transaction helpers
+ * other data modules use. Schema (version 1, see store.c for the migration text):
+ *   assets(id INTEGER PRIMARY KEY, symbol TEXT UNIQUE NOT NULL, name TEXT, kind TEXT,
+ *          quote TEXT NOT NULL DEFAULT 'USD')
+ *   bars(asset_id INTEGER REFERENCES assets(id), ts INTEGER  -- rb_time, seconds UTC
+ *        open REAL, high REAL, low REAL, close REAL NOT NULL, volume REAL,  -- NULL = unknown
+ *        PRIMARY KEY(asset_id, ts)) WITHOUT ROWID
+ *   imports(id INTEGER PRIMARY KEY, source TEXT, format TEXT, rows INTEGER,
+ *           bars_added INTEGER, bars_replaced INTEGER, imported_at TEXT)  -- ISO UTC
+ */
+#ifndef RB_STORE_H
+#define RB_STORE_H
+
+#include <sqlite3.h>
+
+#include "rebal.h"
+
+struct rb_store {
+    sqlite3 *db;
+    char *path;
+    int readonly;
+    int created;   /* the file did not exist (or was empty) before this open */
+    int committed; /* rb_store_commit succeeded at least once */
+};
+
+/* Fills err from the connection's last SQLite error: "PATH: WHAT: sqlite message". */
+rb_status rb_store_sql_error(rb_store *store, rb_error *err, const char *what);
+
+/* Prepares sql (once per call site is the caller's choice); on failure fills err. */
+rb_status rb_store_prepare(rb_store *store, const char *sql, sqlite3_stmt **out, rb_error *err);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. rb_store_rollback never fails (it is the cleanup).
+ * A store created by rb_store_open is deleted again by rb_store_free unless some
+ * rb_store_commit succeeded: data writers commit through rb_store_commit. */
+rb_status rb_store_begin(rb_store *store, rb_error *err);
+rb_status rb_store_commit(rb_store *store, rb_error *err);
+void rb_store_rollback(rb_store *store);
+
+/* Looks up an asset id by symbol: RB_OK with *id set, or RB_ERR_NOT_FOUND (err names it). */
+rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err);
+
+#endif /* RB_STORE_H */
