@@ -1,0 +1,65 @@
+/* cli.h - the rebal command-line front end: the command table and the helpers every
+ * command shares (database path, error reporting, exit codes). The CLI only parses
+ * arguments, calls the library and maps status codes to exit codes. */
+#ifndef RB_CLI_H
+#define RB_CLI_H
+
+#include "rebal.h"
+
+/* Exit codes. */
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line for 'rebal --help' */
+    const char *help;    /* the full text for 'rebal help NAME' and 'rebal NAME --help' */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo;
+
+/* The price store path: --db value when given, else $REBAL_DB, else ./rebal.db. */
+const char *cli_db_path(const char *option_value);
+
+/* Prints "rebal: MESSAGE" for a library error and returns the matching exit code
+ * (CLI_USAGE for RB_ERR_USAGE, else CLI_RUNTIME). */
+int cli_report(const rb_error *err);
+
+/* Prints "rebal CMD: MESSAGE (see 'rebal help CMD')" and returns CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reports the option getopt_long just rejected: code is its return value, ':' (missing
+ * value; the short options string must start with ':') or '?' (unknown option). */
+int cli_bad_option(const char *cmd, char **argv, int code);
+
+/* Prints the command's help text to stdout and returns CLI_OK. */
+int cli_print_help(const cli_command *cmd);
+
+/* Strict number parsing for option values: the whole text must be a number in range.
+ * On failure prints a usage error naming the option and returns 0. */
+int cli_parse_long(const char *cmd, const char *option, const char *text, long lo, long hi, long *out);
+
+/* Splits "A,B,C" into a NULL-terminated, malloc'ed array of malloc'ed trimmed strings
+ * (empty items refused). Returns NULL with *count 0 and prints a usage error on failure. */
+char **cli_split_list(const char *cmd, const char *option, const char *text, size_t *count);
+void cli_free_list(char **list);
+
+/* Prints the asset table of 'rebal assets' (symbol, first, last, bars, largest gap). */
+void cli_print_assets(FILE *out, const rb_asset_info *list, size_t n);
+
+/* An output file written in place only when complete: data goes to a temporary file beside
+ * the target, renamed over it by cli_output_close(..., 1). With path NULL it is stdout. */
+typedef struct cli_output {
+    FILE *f;
+    const char *path;
+    char *tmp;
+} cli_output;
+
+/* Returns 1, or prints the error and returns 0. */
+int cli_output_open(cli_output *out, const char *path);
+/* Finishes the output: on success (ok = 1) flushes and renames into place, returning 1; on
+ * failure of the write, or when ok = 0, removes the temporary file. Prints write errors and
+ * returns 0 then. */
+int cli_output_close(cli_output *out, int ok);
+
+#endif /* RB_CLI_H */

@@ -1,0 +1,70 @@
+/* main.c - the rebal command: finds the subcommand in the command table and runs it.
+ * Exit codes: 0 success, 1 runtime error (bad data, failed I/O), 2 usage error. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const cli_command *const commands[] = {
+    &cli_import, &cli_assets, &cli_export, &cli_synth, &cli_demo,
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const cli_command *find(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
+    return NULL;
+}
+
+static int usage(FILE *out)
+{
+    fputs("Usage: rebal COMMAND [OPTIONS] [ARGS]\n"
+          "\n"
+          "Historical research on portfolio rebalancing: load price histories into a SQLite\n"
+          "price store, then replay them under rebalancing rules, costs and taxes.\n"
+          "\n"
+          "Commands:\n", out);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("  help       show the help of a command: rebal help COMMAND\n"
+          "\n"
+          "Options:\n"
+          "  -h, --help     show this help\n"
+          "  -V, --version  show the version\n"
+          "\n"
+          "The price store is ./rebal.db unless --db PATH or the REBAL_DB environment variable\n"
+          "names another. Exit status: 0 success, 1 runtime error (bad data, failed I/O),\n"
+          "2 usage error. See rebal(1) for the full manual.\n", out);
+    return out == stdout ? CLI_OK : CLI_USAGE;
+}
+
+static int help(int argc, char **argv)
+{
+    if (argc < 3) return usage(stdout);
+    const cli_command *cmd = find(argv[2]);
+    if (!cmd) return cli_usage(NULL, "help: no such command '%s'", argv[2]);
+    return cli_print_help(cmd);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs("rebal: missing command\n", stderr);
+        return usage(stderr);
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) return usage(stdout);
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+        printf("rebal %s (price store schema %d, SQLite %s)\n", RB_VERSION, rb_store_schema_version(),
+               sqlite3_libversion());
+        return CLI_OK;
+    }
+    if (strcmp(name, "help") == 0) return help(argc, argv);
+    const cli_command *cmd = find(name);
+    if (!cmd) {
+        if (name[0] == '-') return cli_usage(NULL, "unknown option '%s' (a command comes first)", name);
+        return cli_usage(NULL, "unknown command '%s'", name);
+    }
+    return cmd->run(argc - 1, argv + 1);
+}

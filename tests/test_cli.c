@@ -1,0 +1,255 @@
+/* test_cli.c - the rebal command as a user meets it: help and version, exit codes (0 ok,
+ * 1 runtime, 2 usage), one-line errors naming the file/line/option, the database path
+ * (--db, REBAL_DB, ./rebal.db), import/assets/export/synth, and the demo end to end. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support.h"
+
+static char *dir;
+
+static void setup(void) { dir = rbt_tempdir(); }
+static void teardown(void)
+{
+    rbt_rmtree(dir);
+    free(dir);
+}
+TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static rbt_run_result run_in(const char *const *argv) { return rbt_run(dir, NULL, argv); }
+
+static void expect_one_line_error(const rbt_run_result *r, int status, const char *needle)
+{
+    cr_assert_eq(r->status, status, "exit %d, expected %d; stderr: %s", r->status, status, r->err);
+    size_t len = strlen(r->err);
+    cr_assert_gt(len, 0, "no message on stderr");
+    cr_assert_eq(r->err[len - 1], '\n');
+    cr_assert_null(memchr(r->err, '\n', len - 1), "error is not one line: %s", r->err);
+    cr_assert_not_null(strstr(r->err, needle), "stderr '%s' lacks '%s'", r->err, needle);
+    cr_assert_eq(strncmp(r->err, "rebal", 5), 0, "error does not start with 'rebal': %s", r->err);
+}
+
+Test(cli, help_lists_every_command)
+{
+    rbt_run_result r = run_in(ARGS("--help"));
+    cr_assert_eq(r.status, 0);
+    for (const char *const *c = ARGS("import", "assets", "export", "synth", "demo", "help"); *c; c++)
+        cr_assert_not_null(strstr(r.out, *c), "--help does not mention %s", *c);
+    cr_assert_not_null(strstr(r.out, "REBAL_DB"));
+    rbt_run_result_free(&r);
+}
+
+Test(cli, version_names_the_release_and_schema)
+{
+    rbt_run_result r = run_in(ARGS("--version"));
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "rebal 0.1.0"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "schema 1"), "%s", r.out);
+    rbt_run_result_free(&r);
+}
+
+Test(cli, help_command_and_dash_dash_help_agree)
+{
+    for (const char *const *c = ARGS("import", "assets", "export", "synth", "demo"); *c; c++) {
+        rbt_run_result a = run_in(ARGS("help", *c));
+        rbt_run_result b = run_in(ARGS(*c, "--help"));
+        cr_assert_eq(a.status, 0, "rebal help %s", *c);
+        cr_assert_eq(b.status, 0, "rebal %s --help", *c);
+        cr_assert_str_eq(a.out, b.out);
+        cr_assert_not_null(strstr(a.out, "Usage: rebal "), "%s help has no usage line", *c);
+        rbt_run_result_free(&a);
+        rbt_run_result_free(&b);
+    }
+}
+
+Test(cli, usage_errors_exit_2_with_one_line)
+{
+    rbt_run_result r = run_in(ARGS("frobnicate"));
+    expect_one_line_error(&r, 2, "unknown command 'frobnicate'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("help", "frobnicate"));
+    expect_one_line_error(&r, 2, "no such command 'frobnicate'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--bogus", "x.csv"));
+    expect_one_line_error(&r, 2, "unknown option '--bogus'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--format"));
+    expect_one_line_error(&r, 2, "option '--format' needs a value");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--format", "xml", "x.csv"));
+    expect_one_line_error(&r, 2, "--format: unknown format 'xml'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import"));
+    expect_one_line_error(&r, 2, "no CSV file given");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("synth", "--days", "1"));
+    expect_one_line_error(&r, 2, "--days: 1 is out of range");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("export", "-x"));
+    expect_one_line_error(&r, 2, "unknown option '-x'");
+    rbt_run_result_free(&r);
+    r = rbt_run(dir, NULL, (const char *const[]){NULL});
+    cr_assert_eq(r.status, 2);
+    rbt_run_result_free(&r);
+}
+
+static char *stocks_path(void) { return rbt_source_path("data/bundled/stocks_monthly.csv"); }
+
+Test(cli, default_database_is_rebal_db_in_the_current_directory)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "560 bars added"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "5 new assets"), "%s", r.out);
+    char *db = rbt_path(dir, "rebal.db");
+    cr_assert_eq(access(db, F_OK), 0, "./rebal.db was not created");
+    rbt_run_result_free(&r);
+    free(db);
+    free(stocks);
+}
+
+Test(cli, rebal_db_variable_and_db_option_choose_the_store)
+{
+    char *stocks = stocks_path();
+    char *env_db = rbt_path(dir, "from-env.db"), *opt_db = rbt_path(dir, "from-option.db");
+    char *setting = NULL;
+    cr_assert(asprintf(&setting, "REBAL_DB=%s", env_db) > 0);
+    const char *const env[] = {setting, NULL};
+    rbt_run_result r = rbt_run(dir, env, ARGS("import", "-q", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "", "--quiet printed: %s", r.out);
+    cr_assert_eq(access(env_db, F_OK), 0, "REBAL_DB was ignored");
+    rbt_run_result_free(&r);
+    r = rbt_run(dir, env, ARGS("import", "--db", opt_db, stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(access(opt_db, F_OK), 0, "--db did not override REBAL_DB");
+    rbt_run_result_free(&r);
+    char *local = rbt_path(dir, "rebal.db");
+    cr_assert_neq(access(local, F_OK), 0, "./rebal.db was created although a store was named");
+    free(local), free(setting), free(env_db), free(opt_db), free(stocks);
+}
+
+Test(cli, bad_data_exits_1_naming_file_line_and_column_and_keeps_the_store)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "--db", "s.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    char *db = rbt_path(dir, "s.db"), *copy = rbt_path(dir, "s.copy");
+    rbt_copy_file(db, copy);
+    char *bad = rbt_write_file(dir, "bad.csv", "symbol,date,price\nNEW,2001-01-01,10\nNEW,2001-02-01,abc\n");
+    r = run_in(ARGS("import", "--db", "s.db", bad));
+    expect_one_line_error(&r, 1, "bad.csv:3");
+    cr_assert_not_null(strstr(r.err, "price"), "the column is not named: %s", r.err);
+    cr_assert(rbt_same_bytes(db, copy), "a refused import changed the store");
+    rbt_run_result_free(&r);
+    /* A refused first import leaves no store behind. */
+    r = run_in(ARGS("import", "--db", "fresh.db", bad));
+    cr_assert_eq(r.status, 1);
+    char *fresh = rbt_path(dir, "fresh.db");
+    cr_assert_neq(access(fresh, F_OK), 0, "a failed first import left a store behind");
+    rbt_run_result_free(&r);
+    free(fresh), free(bad), free(db), free(copy), free(stocks);
+}
+
+Test(cli, missing_store_and_missing_file_are_runtime_errors)
+{
+    rbt_run_result r = run_in(ARGS("assets", "--db", "nothing.db"));
+    expect_one_line_error(&r, 1, "nothing.db: no such price store");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "x.db", "no-such-file.csv"));
+    expect_one_line_error(&r, 1, "no-such-file.csv");
+    rbt_run_result_free(&r);
+    char *notdb = rbt_write_file(dir, "notes.txt", "hello, this is not a database\n");
+    r = run_in(ARGS("assets", "--db", notdb));
+    expect_one_line_error(&r, 1, "not a SQLite database");
+    rbt_run_result_free(&r);
+    free(notdb);
+}
+
+Test(cli, assets_lists_symbols_dates_counts_and_gaps)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "--db", "a.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("assets", "--db", "a.db"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "SYMBOL"), "%s", r.out);
+    const char *goog = strstr(r.out, "GOOG");
+    cr_assert_not_null(goog, "%s", r.out);
+    cr_assert_not_null(strstr(goog, "2004-08-01"), "GOOG's first date is missing: %s", r.out);
+    cr_assert_not_null(strstr(goog, "68"), "GOOG's bar count is missing: %s", r.out);
+    /* Monthly data: the largest gap is 31 days. */
+    cr_assert_not_null(strstr(r.out, "31 days"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("assets", "--db", "a.db", "--csv"));
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "symbol,first,last,bars,largest_gap_days,gap_from,gap_to\n"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "\nGOOG,2004-08-01,2010-03-01,68,31,"), "%s", r.out);
+    rbt_run_result_free(&r);
+    free(stocks);
+}
+
+Test(cli, export_to_a_file_reimports_to_the_same_export)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "--db", "a.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("export", "--db", "a.db", "--symbols", "MSFT, GOOG", "-o", "out.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "b.db", "out.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "191 bars added"), "%s", r.out); /* 123 MSFT + 68 GOOG */
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("export", "--db", "b.db", "--symbols", "MSFT,GOOG"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *path = rbt_path(dir, "out.csv");
+    char *first = rbt_read_file(path, NULL);
+    cr_assert_str_eq(first, r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("export", "--db", "a.db", "--symbols", "NOPE", "-o", "x.csv"));
+    expect_one_line_error(&r, 1, "unknown symbol 'NOPE'");
+    char *x = rbt_path(dir, "x.csv");
+    cr_assert_neq(access(x, F_OK), 0, "a failed export left a file");
+    rbt_run_result_free(&r);
+    free(x), free(first), free(path), free(stocks);
+}
+
+Test(cli, synth_reproduces_the_bundled_crypto_data)
+{
+    rbt_run_result r = run_in(ARGS("synth", "--seed", "1", "-o", "crypto.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    char *made = rbt_path(dir, "crypto.csv"), *bundled = rbt_source_path("data/bundled/crypto_daily.csv");
+    cr_assert(rbt_same_bytes(made, bundled), "rebal synth --seed 1 differs from data/bundled/crypto_daily.csv");
+    free(made), free(bundled);
+}
+
+Test(cli, demo_runs_end_to_end_and_again)
+{
+    rbt_run_result r = run_in(ARGS("demo", "--out", "demo-out"));
+    cr_assert_eq(r.status, 0, "demo failed: %s", r.err);
+    for (const char *const *s = ARGS("stocks_monthly.csv", "sp500_daily.csv", "crypto_daily.csv", "SPX", "USDS",
+                                     "periods per year: 12", "periods per year: 252", "periods per year: 365");
+         *s; s++)
+        cr_assert_not_null(strstr(r.out, *s), "the demo output lacks '%s':\n%s", *s, r.out);
+    rbt_run_result_free(&r);
+    char *db = rbt_path(dir, "demo-out/rebal.db"), *copy = rbt_path(dir, "demo.copy");
+    rbt_copy_file(db, copy);
+    r = run_in(ARGS("demo", "--out", "demo-out"));
+    cr_assert_eq(r.status, 0, "second demo run failed: %s", r.err);
+    size_t unchanged = 0;
+    for (const char *p = r.out; (p = strstr(p, " 0 bars new")); p++) unchanged++;
+    cr_assert_eq(unchanged, 3, "a second import of the bundled files added bars:\n%s", r.out);
+    cr_assert(rbt_same_bytes(db, copy), "running the demo again changed its store");
+    rbt_run_result_free(&r);
+    free(db), free(copy);
+}
