@@ -1,0 +1,425 @@
+/* synth.c - the deterministic synthetic price generator (rb_synth_write): a table of presets
+ * and a seeded model of 24/7 daily crypto bars (a common market factor, Student-t shocks,
+ * calm/storm volatility regimes) plus a USD stablecoin with one short de-peg episode. */
+#include "date.h"
+#include "error.h"
+#include "rebal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* 24/7 markets: one bar per calendar day, annualized over 365 days. */
+#define DAYS_PER_YEAR 365.0
+#define MIN_DAYS 2
+#define MAX_DAYS 100000
+/* Bars must lie in years 0001..9999 so that every date prints as YYYY-MM-DD. */
+#define FIRST_TIME INT64_C(-62135596800) /* 0001-01-01 */
+#define LAST_TIME INT64_C(253402214400)  /* 9999-12-31 */
+
+#define MAX_COINS 8
+#define CALM 0
+#define STORM 1
+
+/* ---------------------------------------------------------------- preset tables */
+
+/* A volatile coin: log price = drift + regime volatility x (market factor + own shock). */
+typedef struct synth_coin {
+    const char *symbol;
+    double price0;       /* USD: the close before the first bar */
+    double vol[2];       /* annualized volatility of log returns, calm and storm (0.45 = 45 %) */
+    double drift[2];     /* expected log growth per year, calm and storm */
+    double loading;      /* correlation of the unit shock with the market factor */
+    double volume0;      /* USD per day in a calm regime while the price is price0 */
+    double volume_price; /* elasticity: volume scales as (price / price0)^volume_price */
+} synth_coin;
+
+/* A stablecoin: an Ornstein-Uhlenbeck deviation around the peg, and one de-peg episode. */
+typedef struct synth_stable {
+    const char *symbol;
+    double peg;       /* USD */
+    double reversion; /* fraction of yesterday's deviation kept today (AR(1) coefficient) */
+    double noise[2];  /* daily standard deviation of the deviation, calm and storm (USD) */
+    double depeg_min; /* deepest close of the episode, drawn uniformly in [min, max] (USD) */
+    double depeg_max;
+    double volume0;      /* USD per day in a calm regime */
+    double depeg_volume; /* volume multiple on the trough day of the de-peg */
+} synth_stable;
+
+typedef struct synth_preset {
+    const char *name;
+    const synth_coin *coins;
+    size_t ncoins;
+    const synth_stable *stable; /* written after the coins; may be NULL */
+    int tail_dof;               /* degrees of freedom of the Student-t shocks (> 2) */
+    double p_storm;             /* daily probability that a calm market turns stormy */
+    double p_calm;              /* daily probability that a storm ends */
+    double open_noise;          /* sd of log(open / previous close): exchange snapshot jitter */
+    double volume_noise;        /* sd of log volume around its model value */
+    double volume_storm;        /* volume multiple in a storm */
+    double volume_shock;        /* volume multiple per unit |shock| on the day */
+} synth_preset;
+
+/* Start prices are those of early 2019; volatilities are near the realized 2019-2022 ones
+ * (on average BTC about 65 % a year, ETH 85 %, SOL 115 %). With storms a quarter of the
+ * time, the expected log growth is 0.30 a year for BTC, 0.35 for ETH and 0.45 for SOL:
+ * rallies in calm markets, sell-offs in storms. */
+static const synth_coin crypto_coins[] = {
+    {"BTC", 3700.0, {0.45, 1.10}, {0.65, -0.75}, 0.95, 8.0e9, 0.6},
+    {"ETH", 130.0, {0.60, 1.40}, {0.75, -0.85}, 0.83, 3.5e9, 0.6},
+    {"SOL", 1.50, {0.80, 1.80}, {0.95, -1.05}, 0.78, 3.5e8, 0.6},
+};
+
+/* USDS: about 0.1 % daily noise around 1 USD, and a de-peg to about 0.97. */
+static const synth_stable crypto_stable = {
+    .symbol = "USDS",
+    .peg = 1.0,
+    .reversion = 0.6,
+    .noise = {0.0008, 0.0016},
+    .depeg_min = 0.965,
+    .depeg_max = 0.975,
+    .volume0 = 2.2e9,
+    .depeg_volume = 9.0,
+};
+
+static const synth_preset presets[] = {
+    {
+        .name = "crypto",
+        .coins = crypto_coins,
+        .ncoins = sizeof crypto_coins / sizeof crypto_coins[0],
+        .stable = &crypto_stable,
+        .tail_dof = 4,
+        .p_storm = 1.0 / 120.0, /* calm spells last 120 days on average */
+        .p_calm = 1.0 / 40.0,   /* storms last 40 days on average: 25 % of the time */
+        .open_noise = 0.0005,
+        .volume_noise = 0.25,
+        .volume_storm = 1.6,
+        .volume_shock = 0.5,
+    },
+};
+#define NPRESETS (sizeof presets / sizeof presets[0])
+
+_Static_assert(sizeof crypto_coins / sizeof crypto_coins[0] <= MAX_COINS, "raise MAX_COINS");
+
+/* Close of the de-peg episode relative to its deepest point, day by day from its first day:
+ * a drop, the trough, then a recovery within days. */
+static const double depeg_profile[] = {0.6, 1.0, 0.55, 0.25, 0.1, 0.04};
+#define DEPEG_DAYS ((int)(sizeof depeg_profile / sizeof depeg_profile[0]))
+
+/* ---------------------------------------------------------------- deterministic numerics */
+
+/* The generator uses only IEEE basic operations and sqrt, floor, fabs, fmin, fmax, frexp and
+ * ldexp (all exactly specified), so its output does not depend on the platform's libm: log
+ * and exp are computed here. */
+
+static const double LN2_HI = 6.93147180369123816490e-01; /* ln 2 with trailing zero bits */
+static const double LN2_LO = 1.90821492927058770002e-10; /* ln 2 - LN2_HI */
+
+/* Natural log of a positive finite x, within a few ulp. */
+static double det_log(double x)
+{
+    int e;
+    double m = frexp(x, &e); /* x = m * 2^e, m in [0.5, 1) */
+    if (m < 0.70710678118654752440) {
+        m *= 2.0;
+        e--;
+    }
+    /* log m = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...) with |s| <= 0.172; 13 terms leave
+     * an error below 1e-19. */
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s, p = 1.0 / 25.0;
+    for (int k = 11; k >= 1; k--) p = p * s2 + 1.0 / (2 * k + 1);
+    double logm = 2.0 * s + 2.0 * s * (s2 * p);
+    return (double)e * LN2_HI + (logm + (double)e * LN2_LO);
+}
+
+/* e^x, within about 1 ulp; the argument is limited to where the result is a finite normal. */
+static double det_exp(double x)
+{
+    if (x > 709.0) x = 709.0;
+    if (x < -708.0) x = -708.0;
+    double k = floor(x / (LN2_HI + LN2_LO) + 0.5);
+    double r = (x - k * LN2_HI) - k * LN2_LO; /* |r| <= 0.35 */
+    double p = 1.0;                           /* Taylor series to r^16: error below 1e-19 */
+    for (int n = 16; n >= 1; n--) p = 1.0 + p * r / n;
+    return ldexp(p, (int)k);
+}
+
+/* ---------------------------------------------------------------- random numbers */
+
+/* xoshiro256** seeded through splitmix64 (Blackman and Vigna); the state lives in the
+ * caller's frame, so generation is reentrant. */
+typedef struct rng {
+    uint64_t s[4];
+    double spare; /* the second normal of the last polar pair */
+    int has_spare;
+} rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    r->has_spare = 0;
+    r->spare = 0.0;
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+/* Uniform on [0, 1) with 53 random bits. */
+static double rng_uniform(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+
+/* Uniform on (0, 1]: safe to take the log of. */
+static double rng_uniform_pos(rng *r) { return (double)((rng_next(r) >> 11) + 1) * 0x1.0p-53; }
+
+/* Standard normal by Marsaglia's polar method. */
+static double rng_normal(rng *r)
+{
+    if (r->has_spare) {
+        r->has_spare = 0;
+        return r->spare;
+    }
+    double u, v, s;
+    do {
+        u = 2.0 * rng_uniform(r) - 1.0;
+        v = 2.0 * rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double f = sqrt(-2.0 * det_log(s) / s);
+    r->spare = v * f;
+    r->has_spare = 1;
+    return u * f;
+}
+
+/* Student-t with dof (> 2) degrees of freedom, scaled to unit variance:
+ * Z / sqrt(chi2 / dof) * sqrt((dof - 2) / dof), chi2 a sum of dof squared normals. */
+static double rng_student_t(rng *r, int dof)
+{
+    double z = rng_normal(r), chi2;
+    do {
+        chi2 = 0.0;
+        for (int k = 0; k < dof; k++) {
+            double g = rng_normal(r);
+            chi2 += g * g;
+        }
+    } while (chi2 == 0.0);
+    return z / sqrt(chi2 / dof) * sqrt((dof - 2.0) / dof);
+}
+
+/* A high and low around a bar: the maximum and minimum of a Brownian bridge in log price
+ * from 0 to x with total variance sd^2 (inverse of P(max > m) = exp(-2 m (m - x) / sd^2)).
+ * The two extremes are drawn independently. */
+static void bridge_extremes(rng *r, double x, double sd, double *up, double *down)
+{
+    double a = sqrt(x * x - 2.0 * sd * sd * det_log(rng_uniform_pos(r)));
+    double b = sqrt(x * x - 2.0 * sd * sd * det_log(rng_uniform_pos(r)));
+    *up = 0.5 * (x + a);   /* >= max(0, x) */
+    *down = 0.5 * (x - b); /* <= min(0, x) */
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* YYYY-MM-DD of a day count since 1970-01-01; the caller keeps the year within 1..9999. */
+static void format_day(int64_t days, char buf[16])
+{
+    int y;
+    unsigned m, d;
+    rb_civil_from_days(days, &y, &m, &d);
+    const char digits[] = "0123456789";
+    buf[0] = digits[y / 1000 % 10];
+    buf[1] = digits[y / 100 % 10];
+    buf[2] = digits[y / 10 % 10];
+    buf[3] = digits[y % 10];
+    buf[4] = '-';
+    buf[5] = digits[m / 10];
+    buf[6] = digits[m % 10];
+    buf[7] = '-';
+    buf[8] = digits[d / 10];
+    buf[9] = digits[d % 10];
+    buf[10] = '\0';
+}
+
+static int write_bar(FILE *out, const char *symbol, const char *date, double open, double high,
+                     double low, double close, double volume)
+{
+    /* %.10g keeps 10 significant digits whatever the price level; rounding is monotone, so
+     * low <= open, close <= high still hold for the printed values. */
+    return fprintf(out, "%s,%s,%.10g,%.10g,%.10g,%.10g,%.0f\n", symbol, date, open, high, low,
+                   close, volume) < 0;
+}
+
+/* ---------------------------------------------------------------- options */
+
+void rb_synth_options_init(rb_synth_options *opt)
+{
+    if (!opt) return;
+    opt->preset = "crypto";
+    opt->seed = 1;
+    opt->start = INT64_C(1546300800); /* 2019-01-01 */
+    opt->days = 1461;                 /* through 2022-12-31 */
+}
+
+static const synth_preset *find_preset(const char *name)
+{
+    for (size_t i = 0; i < NPRESETS; i++)
+        if (strcmp(presets[i].name, name) == 0) return &presets[i];
+    return NULL;
+}
+
+static rb_status unknown_preset(const char *name, rb_error *err)
+{
+    char known[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < NPRESETS && used < sizeof known; i++)
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
+                                 presets[i].name);
+    if (!name)
+        return rb_fail(err, RB_ERR_USAGE, "synth: no preset given (known presets: %s)", known);
+    return rb_fail(err, RB_ERR_USAGE, "synth: unknown preset \"%s\" (known presets: %s)", name,
+                   known);
+}
+
+static rb_status check_options(const rb_synth_options *opt, const synth_preset **preset,
+                               rb_error *err)
+{
+    const synth_preset *p = opt->preset ? find_preset(opt->preset) : NULL;
+    if (!p) return unknown_preset(opt->preset, err);
+    if (opt->days < MIN_DAYS || opt->days > MAX_DAYS)
+        return rb_fail(err, RB_ERR_USAGE, "synth: days must be between %d and %d, got %d", MIN_DAYS,
+                       MAX_DAYS, opt->days);
+    if (opt->start % RB_SECONDS_PER_DAY != 0)
+        return rb_fail(err, RB_ERR_USAGE,
+                       "synth: start %" PRId64 " is not a midnight UTC "
+                       "(a multiple of 86400 seconds since 1970-01-01)",
+                       (int64_t)opt->start);
+    if (opt->start < FIRST_TIME ||
+        opt->start > LAST_TIME - (int64_t)(opt->days - 1) * RB_SECONDS_PER_DAY)
+        return rb_fail(err, RB_ERR_USAGE,
+                       "synth: start %" PRId64 " with %d days leaves the years 0001..9999",
+                       (int64_t)opt->start, opt->days);
+    *preset = p;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- generator */
+
+/* Writes the preset's history: for each day, one row per coin in table order, then the
+ * stablecoin. Every random draw happens in a fixed order, so the bytes depend only on
+ * the options. Returns nonzero when a write fails. */
+static int generate(const synth_preset *p, const rb_synth_options *opt, FILE *out)
+{
+    rng r;
+    rng_seed(&r, opt->seed);
+    const int days = opt->days;
+    const int64_t day0 = opt->start / RB_SECONDS_PER_DAY;
+
+    double close[MAX_COINS];
+    for (size_t i = 0; i < p->ncoins; i++) close[i] = p->coins[i].price0;
+
+    /* The de-peg episode starts on a day drawn in the middle three fifths of the history;
+     * its trough close is drawn too. Drawn first, so it does not depend on the path. */
+    const synth_stable *st = p->stable;
+    int depeg_start = days / 5 + (int)(rng_uniform(&r) * (double)(days - 2 * (days / 5)));
+    double depeg_depth = 0.0; /* USD below the peg at the trough */
+    if (st)
+        depeg_depth = st->peg - (st->depeg_min + (st->depeg_max - st->depeg_min) * rng_uniform(&r));
+    double stable_dev = 0.0; /* USD: the mean-reverting part of close - peg */
+    double stable_close = st ? st->peg : 0.0;
+
+    int regime = CALM; /* the history opens in a calm market */
+    char date[16];
+    for (int t = 0; t < days; t++) {
+        if (t > 0) {
+            double u = rng_uniform(&r);
+            if (regime == CALM && u < p->p_storm)
+                regime = STORM;
+            else if (regime == STORM && u < p->p_calm)
+                regime = CALM;
+        }
+        format_day(day0 + t, date);
+
+        /* The market factor all coins share (unit variance, fat-tailed). */
+        double factor = rng_student_t(&r, p->tail_dof);
+        double volume_regime = regime == STORM ? p->volume_storm : 1.0;
+
+        for (size_t i = 0; i < p->ncoins; i++) {
+            const synth_coin *c = &p->coins[i];
+            double own = rng_student_t(&r, p->tail_dof);
+            double shock = c->loading * factor + sqrt(1.0 - c->loading * c->loading) * own;
+            double sd = c->vol[regime] / sqrt(DAYS_PER_YEAR); /* daily, log units */
+            double ret = c->drift[regime] / DAYS_PER_YEAR + sd * shock;
+            double gap = p->open_noise * rng_normal(&r); /* log(open / previous close) */
+            double open = close[i] * det_exp(gap);
+            double cl = close[i] * det_exp(ret);
+            double up, down;
+            bridge_extremes(&r, ret - gap, sd, &up, &down);
+            double high = fmax(open * det_exp(up), fmax(open, cl));
+            double low = fmin(open * det_exp(down), fmin(open, cl));
+            double volume =
+                c->volume0 * det_exp(c->volume_price * det_log(cl / c->price0)) * volume_regime *
+                (1.0 + p->volume_shock * fabs(shock)) *
+                det_exp(p->volume_noise * rng_normal(&r) - 0.5 * p->volume_noise * p->volume_noise);
+            close[i] = cl;
+            if (write_bar(out, c->symbol, date, open, high, low, cl, volume)) return 1;
+        }
+
+        if (st) {
+            int k = t - depeg_start;
+            double depeg = k >= 0 && k < DEPEG_DAYS ? depeg_depth * depeg_profile[k] : 0.0;
+            stable_dev = st->reversion * stable_dev + st->noise[regime] * rng_normal(&r);
+            double cl = st->peg + stable_dev - depeg;
+            /* The open is the previous close within a tenth of the calm noise (USD). */
+            double open = stable_close + 0.1 * st->noise[CALM] * rng_normal(&r);
+            /* Intraday swings (USD): wide while the peg is under stress. */
+            double sd = depeg > 0.0 ? 0.5 * depeg_depth : 1.5 * st->noise[regime];
+            double up, down;
+            bridge_extremes(&r, cl - open, sd, &up, &down);
+            double high = fmax(open + up, fmax(open, cl));
+            double low = fmin(open + down, fmin(open, cl));
+            double volume =
+                st->volume0 * volume_regime * (1.0 + p->volume_shock * fabs(factor)) *
+                (1.0 + (st->depeg_volume - 1.0) * (depeg_depth > 0.0 ? depeg / depeg_depth : 0.0)) *
+                det_exp(p->volume_noise * rng_normal(&r) - 0.5 * p->volume_noise * p->volume_noise);
+            stable_close = cl;
+            if (write_bar(out, st->symbol, date, open, high, low, cl, volume)) return 1;
+        }
+    }
+    return 0;
+}
+
+rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err)
+{
+    if (!opt || !out)
+        return rb_fail(err, RB_ERR_USAGE, "synth: %s is NULL", !opt ? "options" : "output stream");
+    const synth_preset *p = NULL;
+    rb_status st = check_options(opt, &p, err);
+    if (st != RB_OK) return st;
+    errno = 0;
+    if (fputs("symbol,date,open,high,low,close,volume\n", out) < 0 || generate(p, opt, out) ||
+        fflush(out) != 0 || ferror(out))
+        return rb_fail(err, RB_ERR_IO, "synth: writing the CSV failed: %s",
+                       errno ? strerror(errno) : "stream error");
+    return RB_OK;
+}
