@@ -2,6 +2,7 @@
  * 1 runtime, 2 usage), one-line errors naming the file/line/option, the database path
  * (--db, REBAL_DB, ./rebal.db), import/assets/export/synth, and the demo end to end. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -1,0 +1,17 @@
+/* calendar.h - internal: the per-bar calendar flags (enum rb_bar_flag) the price matrix
+ * carries for calendar rebalancing rules. rb_infer_periods_per_year is public (rebal.h). */
+#ifndef RB_CALENDAR_H
+#define RB_CALENDAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rebal.h"
+
+/* Fills flags[0..n) for bars at the given times (increasing), judged on each bar's UTC
+ * calendar date. RB_NEW_x at bar t > 0 when its ISO week (Monday-based), month, quarter,
+ * half-year or year differs from bar t-1's; bar 0 has every RB_NEW_x. RB_LAST_x at bar t when
+ * bar t+1 exists and has RB_NEW_x; the final bar has no RB_LAST_x. Never fails. */
+void rb_calendar_flags(const rb_time *time, size_t n, uint16_t *flags);
+
+#endif /* RB_CALENDAR_H */

@@ -1,0 +1,317 @@
+/* test_calendar.c - calendar flags on hand-checked real dates (ISO weeks across a year end,
+ * month/quarter/half/year ends on trading days, monthly and intraday data, times before
+ * 1970) and the inference of periods per year from bar spacing. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "date.h"
+#include "rebal.h"
+
+#define DAY INT64_C(86400)
+#define NEW_ALL (RB_NEW_WEEK | RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF | RB_NEW_YEAR)
+
+static rb_time date(int y, unsigned m, unsigned d)
+{
+    return rb_days_from_civil(y, m, d) * DAY;
+}
+
+/* Flag names for readable failures. */
+static void flag_text(uint16_t f, char *buf, size_t len)
+{
+    static const char *const names[] = {"NEW_WEEK",  "NEW_MONTH",  "NEW_QUARTER", "NEW_HALF",
+                                        "NEW_YEAR",  "LAST_WEEK",  "LAST_MONTH",  "LAST_QUARTER",
+                                        "LAST_HALF", "LAST_YEAR"};
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 10; i++) {
+        if (!(f & (1u << i))) continue;
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", used ? "|" : "", names[i]);
+    }
+    if (!buf[0]) snprintf(buf, len, "none");
+}
+
+static void expect_flags(const rb_time *time, size_t n, const uint16_t *want)
+{
+    uint16_t got[64];
+    cr_assert_leq(n, 64);
+    memset(got, 0xff, sizeof got);
+    rb_calendar_flags(time, n, got);
+    for (size_t t = 0; t < n; t++) {
+        char g[200], w[200], when[32];
+        flag_text(got[t], g, sizeof g);
+        flag_text(want[t], w, sizeof w);
+        cr_expect_eq(got[t], want[t], "bar %zu (%s): got %s, want %s", t,
+                     rb_time_format(time[t], when), g, w);
+    }
+}
+
+Test(calendar, iso_week_across_year_end)
+{
+    /* Fri 2007-12-28, Mon 2007-12-31, Thu 2008-01-03, Fri 2008-01-04, Mon 2008-01-07.
+     * Mon 2007-12-31 and Thu 2008-01-03 are in the same ISO week (2008-W01). */
+    const rb_time time[] = {date(2007, 12, 28), date(2007, 12, 31), date(2008, 1, 3),
+                            date(2008, 1, 4), date(2008, 1, 7)};
+    const uint16_t want[] = {
+        NEW_ALL | RB_LAST_WEEK,
+        RB_NEW_WEEK | RB_LAST_MONTH | RB_LAST_QUARTER | RB_LAST_HALF | RB_LAST_YEAR,
+        RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF | RB_NEW_YEAR, /* not NEW_WEEK */
+        RB_LAST_WEEK,
+        RB_NEW_WEEK, /* the final bar: no LAST flags */
+    };
+    expect_flags(time, 5, want);
+}
+
+Test(calendar, half_year_end_on_trading_days)
+{
+    /* Tue 2010-06-29, Wed 06-30, Thu 07-01, Fri 07-02, (Mon 07-05 a holiday) Tue 07-06,
+     * Wed 07-07. */
+    const rb_time time[] = {date(2010, 6, 29), date(2010, 6, 30), date(2010, 7, 1),
+                            date(2010, 7, 2),  date(2010, 7, 6),  date(2010, 7, 7)};
+    const uint16_t want[] = {
+        NEW_ALL,
+        RB_LAST_MONTH | RB_LAST_QUARTER | RB_LAST_HALF,
+        RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF,
+        RB_LAST_WEEK,
+        RB_NEW_WEEK, /* a Tuesday opens the week when Monday has no bar */
+        0,
+    };
+    expect_flags(time, 6, want);
+}
+
+Test(calendar, quarter_and_month_ends_with_weekends_skipped)
+{
+    /* Wed 2010-03-31, Thu 04-01, (Good Friday 04-02 closed) Mon 04-05, ..., Thu 04-29,
+     * Fri 04-30, Mon 05-03, Tue 05-04. */
+    const rb_time time[] = {date(2010, 3, 31), date(2010, 4, 1),  date(2010, 4, 5),
+                            date(2010, 4, 29), date(2010, 4, 30), date(2010, 5, 3),
+                            date(2010, 5, 4)};
+    const uint16_t want[] = {
+        NEW_ALL | RB_LAST_MONTH | RB_LAST_QUARTER,
+        RB_NEW_MONTH | RB_NEW_QUARTER | RB_LAST_WEEK, /* no half-year change in April */
+        RB_NEW_WEEK | RB_LAST_WEEK,                   /* 04-29 is weeks later */
+        RB_NEW_WEEK,
+        RB_LAST_WEEK | RB_LAST_MONTH,
+        RB_NEW_WEEK | RB_NEW_MONTH,
+        0,
+    };
+    expect_flags(time, 7, want);
+}
+
+Test(calendar, year_end_on_a_friday)
+{
+    /* Thu 2010-12-30, Fri 12-31, Mon 2011-01-03: week, month, quarter, half and year all
+     * change over the weekend. */
+    const rb_time time[] = {date(2010, 12, 30), date(2010, 12, 31), date(2011, 1, 3)};
+    const uint16_t want[] = {
+        NEW_ALL,
+        NEW_ALL << 5, /* every LAST flag */
+        NEW_ALL,
+    };
+    expect_flags(time, 3, want);
+}
+
+Test(calendar, monthly_bars)
+{
+    /* The 1st of each month, 2005-01 .. 2007-12. */
+    rb_time time[36];
+    uint16_t flags[36];
+    for (unsigned i = 0; i < 36; i++) time[i] = date(2005 + (int)(i / 12), i % 12 + 1, 1);
+    rb_calendar_flags(time, 36, flags);
+    for (unsigned i = 0; i < 36; i++) {
+        unsigned month = i % 12 + 1, next = (i + 1) % 12 + 1;
+        uint16_t want = RB_NEW_WEEK | RB_NEW_MONTH;
+        if (month % 3 == 1) want |= RB_NEW_QUARTER;
+        if (month % 6 == 1) want |= RB_NEW_HALF;
+        if (month == 1) want |= RB_NEW_YEAR;
+        if (i == 0) want = NEW_ALL;
+        if (i + 1 < 36) {
+            want |= RB_LAST_WEEK | RB_LAST_MONTH;
+            if (next % 3 == 1) want |= RB_LAST_QUARTER;
+            if (next % 6 == 1) want |= RB_LAST_HALF;
+            if (next == 1) want |= RB_LAST_YEAR;
+        }
+        cr_expect_eq(flags[i], want, "bar %u (month %u): got %#x, want %#x", i, month,
+                     (unsigned)flags[i], (unsigned)want);
+    }
+    /* spot checks written out by hand */
+    cr_expect_eq(flags[2], RB_NEW_WEEK | RB_NEW_MONTH | RB_LAST_WEEK | RB_LAST_MONTH |
+                               RB_LAST_QUARTER); /* 2005-03-01 */
+    cr_expect_eq(flags[6], RB_NEW_WEEK | RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF |
+                               RB_LAST_WEEK | RB_LAST_MONTH); /* 2005-07-01 */
+    cr_expect_eq(flags[35], RB_NEW_WEEK | RB_NEW_MONTH); /* 2007-12-01, the last bar */
+}
+
+Test(calendar, intraday_bars)
+{
+    /* Hourly from Sun 2010-01-03 22:00 to Mon 2010-01-04 01:00 UTC. */
+    rb_time sunday = date(2010, 1, 3);
+    const rb_time time[] = {sunday + 22 * 3600, sunday + 23 * 3600, sunday + 24 * 3600,
+                            sunday + 25 * 3600};
+    const uint16_t want[] = {NEW_ALL, RB_LAST_WEEK, RB_NEW_WEEK, 0};
+    expect_flags(time, 4, want);
+}
+
+Test(calendar, times_before_1970)
+{
+    /* Sun 1969-12-28, Mon 1969-12-29, Wed 1969-12-31 23:59:59, Thu 1970-01-01 00:00:00:
+     * floor division puts -1 on 1969-12-31 and keeps Mon..Thu in one week. */
+    const rb_time time[] = {-4 * DAY, -3 * DAY, -1, 0};
+    const uint16_t want[] = {
+        NEW_ALL | RB_LAST_WEEK,
+        RB_NEW_WEEK,
+        RB_LAST_MONTH | RB_LAST_QUARTER | RB_LAST_HALF | RB_LAST_YEAR,
+        RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF | RB_NEW_YEAR,
+    };
+    expect_flags(time, 4, want);
+    cr_expect_eq(date(1969, 12, 28), -4 * DAY);
+}
+
+Test(calendar, one_and_zero_bars)
+{
+    rb_time t = date(2010, 5, 5);
+    uint16_t f = 0xffff;
+    rb_calendar_flags(&t, 1, &f);
+    cr_expect_eq(f, NEW_ALL);
+    f = 0xabcd;
+    rb_calendar_flags(&t, 0, &f);
+    cr_expect_eq(f, 0xabcd, "n = 0 writes nothing");
+}
+
+/* ---------------------------------------------------------------- periods per year */
+
+static double infer(const rb_time *time, size_t n, char *why)
+{
+    memset(why, 'x', 160);
+    double p = rb_infer_periods_per_year(time, n, why, 160);
+    cr_assert_not_null(memchr(why, '\0', 160), "why is NUL-terminated");
+    return p;
+}
+
+Test(calendar, infer_trading_days)
+{
+    /* Every Monday-Friday from Mon 2010-01-04 for two years. */
+    static rb_time time[600];
+    size_t n = 0;
+    for (int64_t d = rb_days_from_civil(2010, 1, 4); d < rb_days_from_civil(2012, 1, 1); d++)
+        if (rb_weekday(d) < 5) time[n++] = d * DAY;
+    cr_assert_eq(n, 520);
+    char why[160];
+    cr_expect_eq(infer(time, n, why), 252);
+    cr_expect_not_null(strstr(why, "median spacing 1 day"), "%s", why);
+    cr_expect_not_null(strstr(why, "no weekend bars"), "%s", why);
+    cr_expect_not_null(strstr(why, "252 trading days"), "%s", why);
+
+    /* A few holidays missing and one stray Saturday bar (< 2 %) change nothing. */
+    static rb_time odd[640];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % 50 == 7) continue;
+        odd[m++] = time[i];
+        if (i == 104) odd[m++] = time[i] + DAY; /* time[104] is a Friday */
+    }
+    cr_assert_eq(rb_weekday(rb_time_days(time[104])), 4);
+    cr_expect_eq(infer(odd, m, why), 252);
+    cr_expect_not_null(strstr(why, "1 of"), "%s", why);
+
+    /* The line is 2 % of bars on weekends: 10 Saturdays among 530 bars (1.9 %) are still
+     * trading days, 11 among 531 (2.1 %) make a 24/7 market. */
+    for (size_t sats = 10; sats <= 11; sats++) {
+        m = 0;
+        for (size_t i = 0; i < n; i++) {
+            odd[m++] = time[i];
+            if (i % 5 == 4 && i / 5 < sats) odd[m++] = time[i] + DAY;
+        }
+        cr_assert_eq(m, n + sats);
+        cr_expect_eq(infer(odd, m, why), sats == 10 ? 252 : 365, "%zu Saturdays: %s", sats, why);
+    }
+}
+
+Test(calendar, infer_24_7_daily)
+{
+    static rb_time time[730];
+    for (size_t i = 0; i < 730; i++) time[i] = date(2018, 1, 1) + (int64_t)i * DAY;
+    char why[160];
+    cr_expect_eq(infer(time, 730, why), 365);
+    cr_expect_not_null(strstr(why, "median spacing 1 day"), "%s", why);
+    cr_expect_not_null(strstr(why, "24/7"), "%s", why);
+}
+
+Test(calendar, infer_weekly_monthly_quarterly_half_yearly_yearly)
+{
+    char why[160];
+    rb_time time[120];
+
+    for (size_t i = 0; i < 104; i++) time[i] = date(2010, 1, 8) + (int64_t)i * 7 * DAY;
+    cr_expect_eq(infer(time, 104, why), 52);
+    cr_expect_not_null(strstr(why, "median spacing 7 days"), "%s", why);
+    cr_expect_not_null(strstr(why, "weekly"), "%s", why);
+
+    /* The 1st of each month: spacings of 28 to 31 days. */
+    for (unsigned i = 0; i < 36; i++) time[i] = date(2005 + (int)(i / 12), i % 12 + 1, 1);
+    cr_expect_eq(infer(time, 36, why), 12);
+    cr_expect_not_null(strstr(why, "monthly"), "%s", why);
+
+    /* Month-end trading days of 2010, some 33 days apart. */
+    const rb_time month_ends[] = {date(2010, 1, 29), date(2010, 2, 26), date(2010, 3, 31),
+                                  date(2010, 4, 30), date(2010, 5, 28), date(2010, 6, 30),
+                                  date(2010, 7, 30), date(2010, 8, 31), date(2010, 9, 30),
+                                  date(2010, 10, 29), date(2010, 11, 30), date(2010, 12, 31)};
+    cr_expect_eq(infer(month_ends, 12, why), 12, "%s", why);
+
+    for (unsigned i = 0; i < 20; i++) time[i] = date(2000 + (int)(i / 4), (i % 4) * 3 + 1, 1);
+    cr_expect_eq(infer(time, 20, why), 4);
+    cr_expect_not_null(strstr(why, "quarterly"), "%s", why);
+
+    for (unsigned i = 0; i < 10; i++) time[i] = date(2000 + (int)(i / 2), (i % 2) * 6 + 1, 1);
+    cr_expect_eq(infer(time, 10, why), 2);
+    cr_expect_not_null(strstr(why, "half-yearly"), "%s", why);
+
+    for (unsigned i = 0; i < 30; i++) time[i] = date(1990 + (int)i, 1, 1);
+    cr_expect_eq(infer(time, 30, why), 1);
+    cr_expect_not_null(strstr(why, "median spacing 365 days"), "%s", why);
+    cr_expect_not_null(strstr(why, "yearly"), "%s", why);
+}
+
+Test(calendar, infer_intraday_and_irregular)
+{
+    char why[160];
+    static rb_time time[500];
+    for (size_t i = 0; i < 500; i++) time[i] = date(2020, 3, 1) + (int64_t)i * 3600;
+    cr_expect_float_eq(infer(time, 500, why), 8766.0, 1e-9); /* 365.25 * 24 */
+    cr_expect_not_null(strstr(why, "median spacing 3600 s"), "%s", why);
+
+    for (size_t i = 0; i < 500; i++) time[i] = (int64_t)i * 60;
+    cr_expect_float_eq(infer(time, 500, why), 525960.0, 1e-9); /* 365.25 * 1440 */
+
+    /* Every other day: not a known spacing, so 365.25 / 2. */
+    for (size_t i = 0; i < 100; i++) time[i] = date(2020, 1, 1) + (int64_t)i * 2 * DAY;
+    cr_expect_float_eq(infer(time, 100, why), 182.625, 1e-9);
+    cr_expect_not_null(strstr(why, "median spacing 2 days"), "%s", why);
+
+    /* The median ignores a few long gaps: hourly bars with a weekend break. */
+    for (size_t i = 0; i < 100; i++) time[i] = (int64_t)i * 3600 + (i >= 50 ? 2 * DAY : 0);
+    cr_expect_float_eq(infer(time, 100, why), 8766.0, 1e-9);
+}
+
+Test(calendar, infer_too_few_bars)
+{
+    char why[160];
+    rb_time t = date(2020, 1, 1);
+    cr_expect_eq(infer(&t, 1, why), 0);
+    cr_expect_str_eq(why, "too few bars to infer");
+    cr_expect_eq(infer(&t, 0, why), 0);
+    cr_expect_str_eq(why, "too few bars to infer");
+    cr_expect_eq(rb_infer_periods_per_year(&t, 1, NULL, 0), 0);
+    /* why may be NULL, and a short buffer is truncated, not overrun */
+    rb_time two[2] = {0, DAY}; /* Thu 1970-01-01, Fri 1970-01-02 */
+    cr_expect_eq(rb_infer_periods_per_year(two, 2, NULL, 0), 252);
+    char tiny[8];
+    rb_infer_periods_per_year(two, 2, tiny, sizeof tiny);
+    cr_expect_eq(strlen(tiny), 7);
+    /* equal times give no spacing to infer from */
+    rb_time same[3] = {DAY, DAY, DAY};
+    cr_expect_eq(infer(same, 3, why), 0);
+    cr_expect_not_null(strstr(why, "not increasing"), "%s", why);
+}
