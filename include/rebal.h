@@ -54,7 +54,9 @@ typedef int64_t rb_time; /* seconds since the Unix epoch, UTC */
  * converted to UTC), month-name dates ("Jan 1 2000", "1 Jan 2000", "January 1, 2000") and
  * Unix epoch seconds (9-10 digits) or milliseconds (12-13 digits). Anything ambiguous, such
  * as 01/02/2000 or 20000102, is refused and needs fmt, a strptime-style pattern with %Y %y %m
- * %d %e %b %B %H %M %S %z %s %%. Returns RB_ERR_DATA with the reason in err. */
+ * %d %e %b %B %H %M %S %z %s %%. Fractional seconds are truncated and epoch milliseconds
+ * floored to the second; text dates must fall in the years 1000-9999. Returns RB_ERR_DATA
+ * with the reason in err (RB_ERR_USAGE for a malformed fmt). */
 rb_status rb_time_parse(const char *text, const char *fmt, rb_time *out, rb_error *err);
 
 /* Writes "YYYY-MM-DD" when t is a midnight, else "YYYY-MM-DDTHH:MM:SSZ". buf needs 32 bytes.
