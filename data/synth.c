@@ -262,12 +262,13 @@ static void format_day(int64_t days, char buf[16])
 }
 
 static int write_bar(FILE *out, const char *symbol, const char *date, double open, double high,
-                     double low, double close, double volume)
+                     double low, double close, double volume_usd)
 {
     /* %.10g keeps 10 significant digits whatever the price level; rounding is monotone, so
-     * low <= open, close <= high still hold for the printed values. */
+     * low <= open, close <= high still hold for the printed values. Volume is written in
+     * units of the asset (coins), as OHLCV data counts it, from the USD turnover modelled. */
     return fprintf(out, "%s,%s,%.10g,%.10g,%.10g,%.10g,%.0f\n", symbol, date, open, high, low,
-                   close, volume) < 0;
+                   close, volume_usd / close) < 0;
 }
 
 /* ---------------------------------------------------------------- options */

@@ -425,12 +425,13 @@ static int cmp_double(const void *a, const void *b)
 Test(synth, volume_levels)
 {
     history H = generate(1, 1461);
-    /* Median daily USD volume per symbol: the order of magnitude of real markets. */
+    /* Median daily USD volume (units x close) per symbol: the order of magnitude of real
+     * markets. */
     static const double lo[NSYM] = {3e9, 1.5e9, 1.5e8, 1e9}, hi[NSYM] = {1e11, 5e10, 5e9, 1e10};
     double *tmp = malloc(H.T * sizeof *tmp);
     cr_assert_not_null(tmp);
     for (int s = 0; s < NSYM; s++) {
-        memcpy(tmp, H.v[s], H.T * sizeof *tmp);
+        for (size_t t = 0; t < H.T; t++) tmp[t] = H.v[s][t] * H.c[s][t];
         qsort(tmp, H.T, sizeof *tmp, cmp_double);
         double med = tmp[H.T / 2];
         cr_assert(med > lo[s] && med < hi[s], "%s median volume %.3g", symbols[s], med);
@@ -441,7 +442,7 @@ Test(synth, volume_levels)
     double sd = stdev(r, H.T - 1), big = 0, calm = 0;
     size_t nbig = 0, ncalm = 0;
     for (size_t t = 1; t < H.T; t++) {
-        double rel = H.v[BTC][t] / H.c[BTC][t]; /* in coins, so the price level cancels */
+        double rel = H.v[BTC][t]; /* in coins, so the price level cancels */
         if (fabs(r[t - 1]) > 2 * sd)
             big += rel, nbig++;
         else
