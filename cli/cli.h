@@ -12,11 +12,15 @@ enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
 typedef struct cli_command {
     const char *name;
     const char *summary; /* one line for 'rebal --help' */
-    const char *help;    /* the full text for 'rebal help NAME' and 'rebal NAME --help' */
+    const char *help;    /* the full text for 'rebal help NAME' and 'rebal NAME --help', or NULL */
+    void (*print_help)(void); /* prints a generated help instead of `help` */
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
-extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo;
+extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run;
+
+/* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
+int cli_help_topic(const char *topic);
 
 /* The price store path: --db value when given, else $REBAL_DB, else ./rebal.db. */
 const char *cli_db_path(const char *option_value);

@@ -51,7 +51,8 @@ int cli_bad_option(const char *cmd, char **argv, int code)
 
 int cli_print_help(const cli_command *cmd)
 {
-    fputs(cmd->help, stdout);
+    if (cmd->print_help) cmd->print_help();
+    else fputs(cmd->help, stdout);
     return CLI_OK;
 }
 

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_import, &cli_assets, &cli_export, &cli_synth, &cli_demo,
+    &cli_import, &cli_assets, &cli_export, &cli_run, &cli_synth, &cli_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -27,7 +27,8 @@ static int usage(FILE *out)
           "\n"
           "Commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    fputs("  help       show the help of a command: rebal help COMMAND\n"
+    fputs("  help       show the help of a command (rebal help COMMAND), or of a topic:\n"
+          "             rebal help metrics, rebal help strategies\n"
           "\n"
           "Options:\n"
           "  -h, --help     show this help\n"
@@ -43,7 +44,8 @@ static int help(int argc, char **argv)
 {
     if (argc < 3) return usage(stdout);
     const cli_command *cmd = find(argv[2]);
-    if (!cmd) return cli_usage(NULL, "help: no such command '%s'", argv[2]);
+    if (!cmd && cli_help_topic(argv[2])) return CLI_OK;
+    if (!cmd) return cli_usage(NULL, "help: no such command or topic '%s'", argv[2]);
     return cli_print_help(cmd);
 }
 

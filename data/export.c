@@ -1,48 +1,17 @@
 /* export.c - writes stored bars back out as RFC 4180 CSV (long: every field; wide: closes)
  * in a form rb_import_files reads back to the same data: numbers in their shortest exact
  * decimal form, dates ISO. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv_write.h"
 #include "error.h"
 #include "store.h"
-
-/* Shortest "%.Ng" that parses back to exactly x, so exports are readable and lossless. */
-static void format_number(double x, char buf[40])
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, 40, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
-/* Quotes a field when it holds a delimiter, quote, line break or edge spaces (RFC 4180). */
-static void put_field(FILE *out, const char *s)
-{
-    size_t n = strlen(s);
-    int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-    for (const char *p = s; *p && !quote; p++)
-        quote = *p == ',' || *p == '"' || *p == '\n' || *p == '\r' || *p == ';' || *p == '\t';
-    if (!quote) {
-        fputs(s, out);
-        return;
-    }
-    putc('"', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') putc('"', out);
-        putc(*p, out);
-    }
-    putc('"', out);
-}
 
 static void put_number_column(FILE *out, sqlite3_stmt *st, int col)
 {
     putc(',', out);
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) return;
-    char num[40];
-    format_number(sqlite3_column_double(st, col), num);
-    fputs(num, out);
+    if (sqlite3_column_type(st, col) != SQLITE_NULL) rb_csv_number(out, sqlite3_column_double(st, col));
 }
 
 /* Resolves the requested symbols (or every stored symbol) to asset ids, in output order. */
@@ -116,7 +85,7 @@ static rb_status export_long(rb_store *store, const int64_t *ids, char **names, 
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             char date[32];
-            put_field(out, names[i]);
+            rb_csv_text(out, names[i]);
             putc(',', out);
             fputs(rb_time_format(sqlite3_column_int64(st, 0), date), out);
             for (int col = 1; col <= 5; col++) put_number_column(out, st, col);
@@ -175,7 +144,7 @@ static rb_status export_wide(rb_store *store, const int64_t *ids, char **names, 
         fputs("date", out);
         for (size_t i = 0; i < n; i++) {
             putc(',', out);
-            put_field(out, names[i]);
+            rb_csv_text(out, names[i]);
         }
         fputs("\r\n", out);
         for (;;) {
@@ -187,13 +156,12 @@ static rb_status export_wide(rb_store *store, const int64_t *ids, char **names, 
                     any = 1;
                 }
             if (!any) break;
-            char date[32], num[40];
+            char date[32];
             fputs(rb_time_format(next, date), out);
             for (size_t i = 0; i < n; i++) {
                 putc(',', out);
                 if (s[i].pos < s[i].n && s[i].t[s[i].pos] == next) {
-                    format_number(s[i].close[s[i].pos++], num);
-                    fputs(num, out);
+                    rb_csv_number(out, s[i].close[s[i].pos++]);
                 }
             }
             fputs("\r\n", out);

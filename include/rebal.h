@@ -206,6 +206,135 @@ void rb_matrix_free(rb_matrix *m);
  * spacing. Writes a short explanation into why (may be NULL). */
 double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen);
 
+/* ---------------------------------------------------------------- engine: costs, taxes, runs */
+
+/* Cost parameters of one asset, all >= 0 (docs/engine.md, "Costs of one order"). */
+typedef struct rb_asset_costs {
+    double fee_bps;      /* commission, basis points of traded value */
+    double fee_min;      /* minimum commission per order (quote currency) */
+    double fee_fixed;    /* commission per order on top (quote currency) */
+    double slippage_bps; /* fixed slippage, bps of traded value */
+    double spread_bps;   /* full quoted bid-ask spread in bps; an order pays half */
+    double impact_k;     /* square-root impact coefficient K; 0 = off */
+    double amm_depth;    /* quote-side reserve of a constant-product pool; 0 = no pool */
+    double amm_fee_bps;  /* pool fee on the input amount, bps */
+} rb_asset_costs;
+
+typedef enum rb_exec {
+    RB_EXEC_CLOSE = 0, /* trade at the close of the bar that decides */
+    RB_EXEC_NEXT_OPEN  /* trade at the next bar's open */
+} rb_exec;
+
+typedef enum rb_lot_method { RB_LOTS_FIFO = 0, RB_LOTS_LIFO, RB_LOTS_HIFO, RB_LOTS_AVG } rb_lot_method;
+
+typedef enum rb_period {
+    RB_PERIOD_NONE = 0,
+    RB_PERIOD_DAY,
+    RB_PERIOD_WEEK,
+    RB_PERIOD_MONTH,
+    RB_PERIOD_QUARTER,
+    RB_PERIOD_HALF,
+    RB_PERIOD_YEAR,
+    RB_PERIOD_BARS /* every N bars */
+} rb_period;
+
+typedef enum rb_flow_mode {
+    RB_FLOWS_TARGET = 0, /* contributions buy every asset at its target weight */
+    RB_FLOWS_REBALANCE   /* contributions buy the most underweight assets first */
+} rb_flow_mode;
+
+/* The metrics of one run (docs/engine.md, "Metrics"). NaN where a ratio is undefined. */
+typedef struct rb_metrics {
+    double final_value, total_return, cagr, ann_vol, sharpe, sortino, max_drawdown, calmar;
+    double rebalances, turnover, turnover_2way;
+    double fees_paid, slippage_paid, gas_paid, taxes_paid, after_tax_value;
+    double avg_drift, tracking_error, rebalancing_bonus;
+    rb_time max_drawdown_peak, max_drawdown_trough;
+    size_t bars;
+    rb_time start, end;
+    double periods_per_year;
+    char periods_source[160];
+    double rf;
+} rb_metrics;
+
+/* One double-valued metric: its name (the JSON key and results column), unit and definition. */
+typedef struct rb_metric_info {
+    const char *name;
+    const char *unit;       /* "USD", "fraction", "ratio", "count", "per year" */
+    const char *definition; /* one line, as in 'rebal help metrics' */
+    size_t offset;          /* offsetof(rb_metrics, name) */
+} rb_metric_info;
+
+/* The double-valued metrics in report order; *n gets their count. */
+const rb_metric_info *rb_metric_table(size_t *n);
+
+/* ---------------------------------------------------------------- runs */
+
+/* One setting of a run, as `rebal run` flags and sweep files spell it: the key is the flag
+ * name without "--" ("fee-bps"), the group says where it belongs ("data", "portfolio",
+ * "strategy", "costs", "tax", "flows", "metrics"). */
+typedef struct rb_setting_info {
+    const char *key;
+    const char *arg;   /* how the value is written, e.g. "BPS|SYM=BPS,..." */
+    const char *def;   /* the default, as text ("" when there is none) */
+    const char *group;
+    const char *help;  /* one line */
+} rb_setting_info;
+
+/* The run settings in help order (strategy parameters excluded): their count, and each
+ * one (NULL past the end). */
+size_t rb_setting_count(void);
+const rb_setting_info *rb_setting_at(size_t i);
+
+/* A rebalancing rule and its parameters. */
+typedef struct rb_strategy_info {
+    const char *name;
+    const char *summary;
+    const rb_setting_info *params; /* group "strategy" */
+    size_t nparams;
+} rb_strategy_info;
+
+/* The registered strategies: their count, and each one's name, summary and parameters
+ * (NULL past the end). */
+size_t rb_strategy_count(void);
+const rb_strategy_info *rb_strategy_at(size_t i);
+
+/* A run specification, built from settings as text. */
+typedef struct rb_run_spec rb_run_spec;
+
+rb_status rb_run_spec_new(rb_run_spec **out, rb_error *err);
+void rb_run_spec_free(rb_run_spec *spec);
+
+/* Sets one setting (a run setting or a parameter of some strategy) from text; the value is
+ * checked here (errors name the key: "--fee-bps: ..."). A later set of the same key
+ * replaces the earlier one. */
+rb_status rb_run_spec_set(rb_run_spec *spec, const char *key, const char *value, rb_error *err);
+
+/* What a run keeps besides its metrics. */
+enum {
+    RB_KEEP_CURVE = 1u << 0,  /* value, cash and weights per bar */
+    RB_KEEP_TRADES = 1u << 1, /* every order */
+    RB_KEEP_LOTS = 1u << 2    /* the tax-lot ledger */
+};
+
+typedef struct rb_run_result rb_run_result;
+
+/* Runs the reference simulator: loads the aligned prices the spec names from the store,
+ * checks the spec against them (weights, symbols, strategy parameters) and replays it. */
+rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run_result **out, rb_error *err);
+void rb_run_result_free(rb_run_result *result);
+
+const rb_metrics *rb_run_metrics(const rb_run_result *result);
+
+/* CSV writers (header row, ISO dates, full precision): the equity curve (date, value, cash,
+ * flow, drawdown and one weight column per asset), the orders, the lots ledger; and the
+ * metrics as one JSON object (metric names as keys, plus bars, start, end,
+ * periods_per_year and the conventions). Curve, trades and lots need the RB_KEEP_ flag. */
+rb_status rb_run_write_curve(const rb_run_result *result, FILE *out, rb_error *err);
+rb_status rb_run_write_trades(const rb_run_result *result, FILE *out, rb_error *err);
+rb_status rb_run_write_lots(const rb_run_result *result, FILE *out, rb_error *err);
+rb_status rb_run_write_json(const rb_run_result *result, FILE *out, rb_error *err);
+
 /* ---------------------------------------------------------------- synthetic data */
 
 typedef struct rb_synth_options {

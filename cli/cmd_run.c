@@ -1,0 +1,281 @@
+/* cmd_run.c - `rebal run`: one configuration replayed by the reference simulator. Its
+ * options are generated from the library's settings table and the strategy registry, so
+ * the CLI, the help and sweep files name settings the same way. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_SETTING = 2000 };
+
+static const char intro[] =
+    "Usage: rebal run [--db PATH | --csv FILE...] --assets SYM=W,... [OPTIONS]\n"
+    "\n"
+    "Replays one rebalancing configuration over the stored prices with the reference\n"
+    "simulator: exact accounting of every fee, slippage, gas and tax lot (docs/engine.md).\n"
+    "Prints the metrics ('rebal help metrics' defines them) and, on request, the equity\n"
+    "curve, the orders and the tax lots as CSV.\n"
+    "\n"
+    "Input and output:\n"
+    "  --db PATH          price store (default: $REBAL_DB, else ./rebal.db)\n"
+    "  --csv FILE         instead of a store: import FILE into memory first (repeatable;\n"
+    "                     SYM=FILE for a one-symbol OHLCV file)\n"
+    "  --json             print the metrics as one JSON object\n"
+    "  --curve FILE       write the equity curve (date, value, cash, flow, drawdown, weights)\n"
+    "  --trades FILE      write every order (kind, side, units, price, fee, slippage, gas)\n"
+    "  --lots FILE        write the tax-lot ledger\n"
+    "  -h, --help         show this help\n";
+
+static void print_help(void)
+{
+    fputs(intro, stdout);
+    static const char *const groups[] = {"data", "portfolio", "strategy", "costs", "tax", "flows", "metrics"};
+    static const char *const titles[] = {"Data", "Portfolio", "Strategy", "Costs (a scalar, or SYM=value,... per asset)",
+                                         "Taxes", "Cash flows", "Metrics"};
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        printf("\n%s:\n", titles[g]);
+        for (size_t i = 0; i < rb_setting_count(); i++) {
+            const rb_setting_info *s = rb_setting_at(i);
+            if (strcmp(s->group, groups[g]) != 0) continue;
+            char flag[64];
+            snprintf(flag, sizeof flag, "--%s %s", s->key, s->arg);
+            printf("  %-34s %s", flag, s->help);
+            if (s->def[0]) printf(" [%s]", s->def);
+            putchar('\n');
+        }
+        if (strcmp(groups[g], "strategy") == 0)
+            for (size_t k = 0; k < rb_strategy_count(); k++) {
+                const rb_strategy_info *st = rb_strategy_at(k);
+                for (size_t j = 0; j < st->nparams; j++) {
+                    char flag[64];
+                    snprintf(flag, sizeof flag, "--%s %s", st->params[j].key, st->params[j].arg);
+                    printf("  %-34s %s [%s]\n", flag, st->params[j].help, st->params[j].def);
+                }
+            }
+    }
+    fputs("\nExamples:\n"
+          "  rebal run --assets AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25 --strategy calendar --every quarter\n"
+          "  rebal run --assets SPX=0.6,CASH=0.4 --strategy calendar --every month --fee-bps 5 --json\n"
+          "  rebal run --assets BTC=0.5,ETH=0.3,USDS=0.2 --strategy calendar --every week \\\n"
+          "            --fee-bps 10 --gas 2 --amm-depth BTC=5e7,ETH=3e7 --tax-short 0.3 --tax-long 0.15\n",
+          stdout);
+}
+
+/* The option table: fixed options, every run setting, every strategy parameter (once). */
+static struct option *build_options(const char ***keys_out)
+{
+    static const struct option fixed[] = {
+        {"db", required_argument, NULL, OPT_DB},         {"csv", required_argument, NULL, OPT_CSV},
+        {"json", no_argument, NULL, OPT_JSON},           {"curve", required_argument, NULL, OPT_CURVE},
+        {"trades", required_argument, NULL, OPT_TRADES}, {"lots", required_argument, NULL, OPT_LOTS},
+        {"help", no_argument, NULL, 'h'},
+    };
+    size_t nfixed = sizeof fixed / sizeof fixed[0], n = rb_setting_count();
+    for (size_t k = 0; k < rb_strategy_count(); k++) n += rb_strategy_at(k)->nparams;
+    struct option *opts = calloc(nfixed + n + 1, sizeof *opts);
+    const char **keys = calloc(n + 1, sizeof *keys);
+    if (!opts || !keys) {
+        free(opts);
+        free(keys);
+        return NULL;
+    }
+    memcpy(opts, fixed, sizeof fixed);
+    size_t nkeys = 0;
+    for (size_t i = 0; i < rb_setting_count(); i++) keys[nkeys++] = rb_setting_at(i)->key;
+    for (size_t k = 0; k < rb_strategy_count(); k++) {
+        const rb_strategy_info *st = rb_strategy_at(k);
+        for (size_t j = 0; j < st->nparams; j++) {
+            size_t d = 0;
+            while (d < nkeys && strcmp(keys[d], st->params[j].key) != 0) d++;
+            if (d == nkeys) keys[nkeys++] = st->params[j].key;
+        }
+    }
+    for (size_t i = 0; i < nkeys; i++)
+        opts[nfixed + i] = (struct option){keys[i], required_argument, NULL, OPT_SETTING + (int)i};
+    *keys_out = keys;
+    return opts;
+}
+
+static int is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Imports the --csv files into an in-memory store. */
+static int load_csv(rb_store **store, char **files, size_t n)
+{
+    rb_error err = {0};
+    if (rb_store_open(":memory:", 0, store, &err) != RB_OK) return cli_report(&err);
+    for (size_t i = 0; i < n; i++) {
+        rb_import_options opt;
+        rb_import_options_init(&opt);
+        char *path = files[i], *eq = strchr(files[i], '=');
+        if (eq && !is_file(files[i])) { /* SYM=FILE: a one-symbol OHLCV file */
+            *eq = '\0';
+            opt.symbol = files[i];
+            path = eq + 1;
+        }
+        rb_import_stats stats;
+        if (rb_import_files(*store, (const char *const[]){path}, 1, &opt, &stats, &err) != RB_OK)
+            return cli_report(&err);
+    }
+    return CLI_OK;
+}
+
+static void print_value(const rb_metric_info *info, double v)
+{
+    if (isnan(v)) printf("%16s", "-");
+    else if (strcmp(info->unit, "USD") == 0) printf("%16.2f", v);
+    else if (strcmp(info->unit, "fraction") == 0) printf("%15.2f%%", 100 * v);
+    else if (strcmp(info->unit, "count") == 0) printf("%16.0f", v);
+    else printf("%16.3f", v);
+}
+
+/* Human output: the metrics in table order with their units, then the conventions. */
+static void print_metrics(const char *strategy, const char *assets, const rb_metrics *mx)
+{
+    char a[32], b[32];
+    printf("%s on %s\n", strategy, assets);
+    printf("%zu bars from %s to %s\n\n", mx->bars, rb_time_format(mx->start, a), rb_time_format(mx->end, b));
+    size_t n;
+    const rb_metric_info *table = rb_metric_table(&n);
+    for (size_t k = 0; k < n; k++) {
+        double v = *(const double *)((const char *)mx + table[k].offset);
+        printf("  %-20s", table[k].name);
+        print_value(&table[k], v);
+        if (strcmp(table[k].name, "max_drawdown") == 0 && v > 0)
+            printf("   %s to %s", rb_time_format(mx->max_drawdown_peak, a), rb_time_format(mx->max_drawdown_trough, b));
+        putchar('\n');
+    }
+    printf("\nconventions: %g periods per year (%s), rf %g, sample stdev (n - 1), time-weighted returns\n",
+           mx->periods_per_year, mx->periods_source, mx->rf);
+}
+
+/* Writes one result file through a temporary file renamed into place. */
+static int write_file(const char *path, rb_status (*writer)(const rb_run_result *, FILE *, rb_error *),
+                      const rb_run_result *res)
+{
+    cli_output out;
+    if (!cli_output_open(&out, path)) return CLI_RUNTIME;
+    rb_error err = {0};
+    rb_status rc = writer(res, out.f, &err);
+    int status = rc == RB_OK ? CLI_OK : cli_report(&err);
+    if (!cli_output_close(&out, rc == RB_OK) && status == CLI_OK) status = CLI_RUNTIME;
+    return status;
+}
+
+static int run(int argc, char **argv)
+{
+    const char **keys = NULL;
+    struct option *opts = build_options(&keys);
+    rb_run_spec *spec = NULL;
+    rb_error err = {0};
+    char **csv = NULL;
+    size_t ncsv = 0;
+    const char *db = NULL, *curve = NULL, *trades = NULL, *lots = NULL, *assets = "", *strategy = "buy-and-hold";
+    char described[512] = "";
+    int json = 0, status = CLI_OK, c;
+    rb_store *store = NULL;
+    rb_run_result *res = NULL;
+
+    if (!opts || rb_run_spec_new(&spec, &err) != RB_OK) {
+        status = opts ? cli_report(&err) : (fputs("rebal: out of memory\n", stderr), CLI_RUNTIME);
+        goto done;
+    }
+    csv = calloc((size_t)argc + 1, sizeof *csv);
+    if (!csv) {
+        fputs("rebal: out of memory\n", stderr);
+        status = CLI_RUNTIME;
+        goto done;
+    }
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c >= OPT_SETTING) {
+            const char *key = keys[c - OPT_SETTING];
+            if (rb_run_spec_set(spec, key, optarg, &err) != RB_OK) {
+                status = cli_usage("run", "%s", err.msg);
+                goto done;
+            }
+            if (strcmp(key, "assets") == 0) assets = optarg;
+            else if (strcmp(key, "strategy") == 0) strategy = optarg;
+            else {
+                /* Strategy parameters describe the rule in the output header. */
+                int param = 1;
+                for (size_t i = 0; i < rb_setting_count(); i++)
+                    if (strcmp(rb_setting_at(i)->key, key) == 0) param = 0;
+                if (param) {
+                    size_t len = strlen(described);
+                    snprintf(described + len, sizeof described - len, " --%s %s", key, optarg);
+                }
+            }
+            continue;
+        }
+        switch (c) {
+        case OPT_DB: db = optarg; break;
+        case OPT_CSV: csv[ncsv++] = optarg; break;
+        case OPT_JSON: json = 1; break;
+        case OPT_CURVE: curve = optarg; break;
+        case OPT_TRADES: trades = optarg; break;
+        case OPT_LOTS: lots = optarg; break;
+        case 'h': print_help(); goto done;
+        default: status = cli_bad_option("run", argv, c); goto done;
+        }
+    }
+    if (optind < argc) {
+        status = cli_usage("run", "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (!assets[0]) {
+        status = cli_usage("run", "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
+        goto done;
+    }
+    if (db && ncsv) {
+        status = cli_usage("run", "--db and --csv exclude each other");
+        goto done;
+    }
+    if (ncsv) {
+        status = load_csv(&store, csv, ncsv);
+    } else if (rb_store_open(cli_db_path(db), RB_STORE_READONLY, &store, &err) != RB_OK) {
+        status = cli_report(&err);
+    }
+    if (status != CLI_OK) goto done;
+
+    unsigned keep = (curve ? RB_KEEP_CURVE : 0) | (trades ? RB_KEEP_TRADES : 0) | (lots ? RB_KEEP_LOTS : 0);
+    if (rb_run(store, spec, keep, &res, &err) != RB_OK) {
+        status = cli_report(&err);
+        goto done;
+    }
+    if (curve) status = write_file(curve, rb_run_write_curve, res);
+    if (status == CLI_OK && trades) status = write_file(trades, rb_run_write_trades, res);
+    if (status == CLI_OK && lots) status = write_file(lots, rb_run_write_lots, res);
+    if (status != CLI_OK) goto done;
+    if (json) {
+        if (rb_run_write_json(res, stdout, &err) != RB_OK) status = cli_report(&err);
+    } else {
+        char title[640];
+        snprintf(title, sizeof title, "%s%s", strategy, described);
+        print_metrics(title, assets, rb_run_metrics(res));
+    }
+
+done:
+    rb_run_result_free(res);
+    rb_store_free(store);
+    rb_run_spec_free(spec);
+    free(csv);
+    free(opts);
+    free(keys);
+    return status;
+}
+
+const cli_command cli_run = {
+    .name = "run",
+    .summary = "replay one rebalancing configuration and print its metrics",
+    .help = NULL,
+    .print_help = print_help,
+    .run = run,
+};

@@ -1,0 +1,43 @@
+/* csv_write.c - RFC 4180 cells: quoted text, shortest exact numbers. */
+#include "csv_write.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rb_format_number(double x, char buf[40])
+{
+    if (isnan(x)) {
+        buf[0] = '\0';
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 40, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
+void rb_csv_number(FILE *out, double x)
+{
+    char buf[40];
+    rb_format_number(x, buf);
+    fputs(buf, out);
+}
+
+void rb_csv_text(FILE *out, const char *s)
+{
+    size_t n = strlen(s);
+    int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+    for (const char *p = s; *p && !quote; p++)
+        quote = *p == ',' || *p == '"' || *p == '\n' || *p == '\r' || *p == ';' || *p == '\t';
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    putc('"', out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') putc('"', out);
+        putc(*p, out);
+    }
+    putc('"', out);
+}

@@ -1,0 +1,38 @@
+/* costs.h - the cost of one order under the cost models of docs/engine.md: commission,
+ * fixed slippage, half spread, square-root impact, an exact constant-product AMM pool and
+ * gas; and the rolling volatility and volume the impact model reads. Internal. */
+#ifndef RB_COSTS_H
+#define RB_COSTS_H
+
+#include "rebal.h"
+
+/* What an order pays, each part recorded separately (quote currency, >= 0). */
+typedef struct rb_order_cost {
+    double fee;      /* commission, plus the AMM pool fee */
+    double slippage; /* fixed slippage + half spread + impact + AMM curve impact */
+    double gas;
+} rb_order_cost;
+
+/* The market an order meets at its bar. */
+typedef struct rb_order_market {
+    double price; /* market (execution reference) price per unit, > 0 */
+    double sigma; /* impact: stdev of log returns per bar over the window; 0 if unknown */
+    double adv;   /* impact: mean volume in units per bar over the window; > 0 when impact is on */
+    double gas;   /* gas per transaction at this bar */
+} rb_order_market;
+
+/* Cost of an order of `units` (> 0 buy, < 0 sell, 0 = no order: all zero). c may be NULL
+ * (no costs, no gas). Fails with RB_ERR_DATA, naming the units and the pool, only when an
+ * AMM buy would take all of the pool's units (or more). Pure: no state. */
+rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order_market *mk,
+                           rb_order_cost *out, rb_error *err);
+
+static inline double rb_order_cost_total(const rb_order_cost *c) { return c->fee + c->slippage + c->gas; }
+
+/* Fills sigma[t * N + i] (sample stdev of log returns close[s]/close[s-1] for s in
+ * max(1, t - window + 1) .. t; 0 with fewer than 2 returns) and adv[t * N + i] (mean volume
+ * over the bars of max(0, t - window + 1) .. t that are not forward-filled; NaN if the
+ * asset has no volume there) for every bar and asset. Uses data up to t only. */
+rb_status rb_impact_inputs(const rb_matrix *m, int window, double *sigma, double *adv, rb_error *err);
+
+#endif /* RB_COSTS_H */

@@ -1,0 +1,411 @@
+/* portfolio.c - the accounting of one portfolio: every trade goes through execute(), which
+ * rounds to lots, keeps cash non-negative, sells before it buys, charges the cost models,
+ * relieves or opens tax lots and records the order. Rebalances, flows and tax payments
+ * differ only in how they size their orders, each by a small fixed point over costs. */
+#include "portfolio.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "costs.h"
+#include "error.h"
+
+#define MAX_ITERATIONS 200
+#define TOLERANCE 1e-14 /* relative to the portfolio value */
+#define DUST 1e-9       /* orders below this fraction of the portfolio are not placed */
+
+rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
+{
+    memset(p, 0, sizeof *p);
+    size_t N = opt->N;
+    p->N = N;
+    p->tax_short = opt->tax_short;
+    p->tax_long = opt->tax_long;
+    p->keep_trades = opt->keep_trades;
+    p->units = calloc(N, sizeof *p->units);
+    p->value = calloc(N, sizeof *p->value);
+    p->want = calloc(N, sizeof *p->want);
+    p->order = calloc(N, sizeof *p->order);
+    p->in = calloc(N, sizeof *p->in);
+    if (!p->units || !p->value || !p->want || !p->order || !p->in) {
+        rb_portfolio_release(p);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    }
+    rb_status rc = rb_lots_new(N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots, err);
+    if (rc != RB_OK) rb_portfolio_release(p);
+    return rc;
+}
+
+void rb_portfolio_release(rb_portfolio *p)
+{
+    rb_lots_free(p->lots);
+    free(p->units);
+    free(p->value);
+    free(p->want);
+    free(p->order);
+    free(p->in);
+    free(p->trades);
+    memset(p, 0, sizeof *p);
+}
+
+double rb_portfolio_value(const rb_portfolio *p, const double *price)
+{
+    double v = p->cash;
+    for (size_t i = 0; i < p->N; i++) v += p->units[i] * price[i];
+    return v;
+}
+
+static double holdings(rb_portfolio *p, const rb_trade_env *env)
+{
+    double w = p->cash;
+    for (size_t i = 0; i < p->N; i++) {
+        p->value[i] = p->units[i] * env->price[i];
+        w += p->value[i];
+    }
+    return w;
+}
+
+static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_order_cost *c, rb_error *err)
+{
+    if (units == 0 || (int)i == env->cash_col) {
+        c->fee = c->slippage = c->gas = 0;
+        return RB_OK;
+    }
+    rb_order_market mk = {
+        .price = env->price[i],
+        .sigma = env->sigma ? env->sigma[i] : 0,
+        .adv = env->adv ? env->adv[i] : NAN,
+        .gas = env->gas,
+    };
+    return rb_order_cost_of(env->costs ? &env->costs[i] : NULL, units, &mk, c, err);
+}
+
+/* Total cost of the orders (units) in order[]. */
+static rb_status orders_cost(const rb_portfolio *p, const rb_trade_env *env, const double *order, double *total,
+                             rb_error *err)
+{
+    double sum = 0;
+    for (size_t i = 0; i < p->N; i++) {
+        if (order[i] == 0) continue;
+        rb_order_cost c;
+        rb_status rc = order_cost(env, i, order[i], &c, err);
+        if (rc != RB_OK) return rc;
+        sum += rb_order_cost_total(&c);
+    }
+    *total = sum;
+    return RB_OK;
+}
+
+static rb_status record(rb_portfolio *p, const rb_trade_env *env, size_t i, rb_trade_kind kind, double units,
+                        const rb_order_cost *c, int skipped, rb_error *err)
+{
+    if (!p->keep_trades) return RB_OK;
+    if (p->ntrades == p->trades_cap) {
+        size_t cap = p->trades_cap ? p->trades_cap * 2 : 256;
+        rb_trade *grown = realloc(p->trades, cap * sizeof *grown);
+        if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory recording trades");
+        p->trades = grown;
+        p->trades_cap = cap;
+    }
+    p->trades[p->ntrades++] = (rb_trade){
+        .time = env->time,
+        .bar = env->bar,
+        .asset = i,
+        .kind = kind,
+        .units = units,
+        .price = env->price[i],
+        .fee = c ? c->fee : 0,
+        .slippage = c ? c->slippage : 0,
+        .gas = c ? c->gas : 0,
+        .skipped = skipped,
+    };
+    return RB_OK;
+}
+
+/* Rounds post-trade units down to lots and reduces buys (largest first, a lot at a time)
+ * while the orders would leave cash negative. */
+static rb_status fit_lots(rb_portfolio *p, const rb_trade_env *env, double *order, double w, rb_error *err)
+{
+    double lot = env->lot_size;
+    for (size_t i = 0; i < p->N; i++) {
+        if (order[i] == 0 || (int)i == env->cash_col) continue;
+        /* The 1e-9 keeps 2.9999999999 lots (target arithmetic) from becoming 2. */
+        double post = floor((p->units[i] + order[i]) / lot + 1e-9) * lot;
+        if (post < 0) post = 0;
+        order[i] = post - p->units[i];
+        if (fabs(order[i]) * env->price[i] < DUST * w) order[i] = 0;
+    }
+    for (;;) {
+        double cost, flow = 0;
+        rb_status rc = orders_cost(p, env, order, &cost, err);
+        if (rc != RB_OK) return rc;
+        for (size_t i = 0; i < p->N; i++) flow += order[i] * env->price[i];
+        if (p->cash - flow - cost >= -DUST * w) return RB_OK;
+        size_t big = p->N;
+        for (size_t i = 0; i < p->N; i++)
+            if ((int)i != env->cash_col && order[i] > 0 && (big == p->N || order[i] * env->price[i] > order[big] * env->price[big]))
+                big = i;
+        if (big == p->N)
+            return rb_fail(err, RB_ERR_DATA, "bar %zu: the orders cannot be paid for with whole lots of %g", env->bar, lot);
+        order[big] = order[big] > lot ? order[big] - lot : 0;
+    }
+}
+
+/* Places the orders (units, signed): sells first, then buys. */
+static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order, rb_trade_kind kind, int *traded,
+                         rb_error *err)
+{
+    double w = holdings(p, env);
+    *traded = 0;
+    if (env->lot_size > 0) {
+        rb_status rc = fit_lots(p, env, order, w, err);
+        if (rc != RB_OK) return rc;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < p->N; i++) {
+            double u = order[i];
+            if (u == 0 || (pass == 0) != (u < 0)) continue;
+            rb_order_cost c;
+            rb_status rc = order_cost(env, i, u, &c, err);
+            if (rc != RB_OK) return rc;
+            double costs = rb_order_cost_total(&c), gross = fabs(u) * env->price[i];
+            int lots = p->lots && (int)i != env->cash_col;
+            if (u < 0) {
+                double held = p->units[i];
+                double proceeds = gross - costs;
+                p->cash += proceeds;
+                p->units[i] += u;
+                /* A full sale may leave -1e-17 units of rounding: it is zero. */
+                if (p->units[i] < 0 || p->units[i] < 1e-12 * held) p->units[i] = 0;
+                if (lots) {
+                    rb_realized r;
+                    rc = rb_lots_sell(p->lots, i, env->time, -u > held ? held : -u, proceeds, &r, err);
+                    if (rc != RB_OK) return rc;
+                    p->year_realized.short_term += r.short_term;
+                    p->year_realized.long_term += r.long_term;
+                }
+            } else {
+                double paid = gross + costs;
+                p->cash -= paid;
+                p->units[i] += u;
+                if (lots) {
+                    rb_realized late;
+                    rc = rb_lots_buy(p->lots, i, env->time, u, paid, &late, err);
+                    if (rc != RB_OK) return rc;
+                    /* A loss disallowed by this buy (wash sale) counts as a gain of this year. */
+                    p->year_realized.short_term += late.short_term;
+                    p->year_realized.long_term += late.long_term;
+                }
+            }
+            p->fees += c.fee;
+            p->slippage += c.slippage;
+            p->gas += c.gas;
+            if (kind == RB_TRADE_REBALANCE) p->traded_value += gross;
+            *traded = 1;
+            rc = record(p, env, i, kind, u, &c, 0, err);
+            if (rc != RB_OK) return rc;
+        }
+    }
+    /* The fixed point leaves cash within rounding of zero; it is never negative. */
+    if (p->cash < 0 && p->cash > -DUST * (w > 0 ? w : 1)) p->cash = 0;
+    if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- sizing by fixed point */
+
+/* Fills order[] (units) for a planned amount x. */
+typedef rb_status (*plan_fn)(rb_portfolio *p, const rb_trade_env *env, const void *ctx, double x, double *order,
+                             rb_error *err);
+
+/* Solves x = base + sign * cost(plan(x)) by iteration from x = base, leaving the orders of
+ * the solution in p->order. Costs below 100 % of the traded value make this a contraction. */
+static rb_status solve(rb_portfolio *p, const rb_trade_env *env, plan_fn plan, const void *ctx, double base, int sign,
+                       double scale, rb_error *err)
+{
+    double x = base;
+    for (int it = 0; it < MAX_ITERATIONS; it++) {
+        double cost;
+        rb_status rc = plan(p, env, ctx, x, p->order, err);
+        if (rc == RB_OK) rc = orders_cost(p, env, p->order, &cost, err);
+        if (rc != RB_OK) return rc;
+        double next = base + sign * cost;
+        if (!(next > 0)) return plan(p, env, ctx, 0, p->order, err);
+        if (fabs(next - x) <= TOLERANCE * scale) return plan(p, env, ctx, next, p->order, err);
+        x = next;
+    }
+    return rb_fail(err, RB_ERR_DATA,
+                   "bar %zu: trade costs do not converge (are they close to 100%% of the traded value?)", env->bar);
+}
+
+/* Rebalance: the assets in p->in share x in proportion to their weights in `to`. */
+typedef struct rebalance_ctx {
+    const double *to;
+    double wsum;
+} rebalance_ctx;
+
+static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const void *ctx, double x, double *order,
+                                rb_error *err)
+{
+    (void)err;
+    const rebalance_ctx *c = ctx;
+    for (size_t i = 0; i < p->N; i++)
+        order[i] = p->in[i] ? c->to[i] / c->wsum * x / env->price[i] - p->units[i] : 0;
+    return RB_OK;
+}
+
+rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
+                                 int *traded, rb_error *err)
+{
+    *traded = 0;
+    double w = holdings(p, env);
+    if (!(w > 0)) return RB_OK;
+    double floor_value = env->min_trade > DUST * w ? env->min_trade : DUST * w, fixed = 0, wsum = 0;
+    for (size_t i = 0; i < p->N; i++) {
+        double gap = to[i] * w - p->value[i];
+        p->in[i] = fabs(gap) >= floor_value;
+        if (p->in[i]) {
+            wsum += to[i];
+            continue;
+        }
+        fixed += p->value[i];
+        /* Orders under --min-trade are skipped and recorded; dust is not an order at all. */
+        if (fabs(gap) >= DUST * w) {
+            rb_status rc = record(p, env, i, kind, gap / env->price[i], NULL, 1, err);
+            if (rc != RB_OK) return rc;
+        }
+    }
+    if (wsum == 0) return RB_OK;
+    rebalance_ctx ctx = {to, wsum};
+    rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
+    if (rc != RB_OK) return rc;
+    return execute(p, env, p->order, kind, traded, err);
+}
+
+/* Flows and taxes: buy (sign +1) or sell (sign -1) a value x split over the assets. */
+typedef struct flow_ctx {
+    const double *target; /* NULL: pro rata to current values */
+    int greedy;           /* most off-target first */
+    int sign;
+    double total;         /* value of the positions */
+} flow_ctx;
+
+/* Asset order for greedy flows: by target - weight, descending (buys) or ascending (sells). */
+static void off_target_order(const rb_portfolio *p, const flow_ctx *c, size_t *idx)
+{
+    for (size_t i = 0; i < p->N; i++) idx[i] = i;
+    for (size_t a = 1; a < p->N; a++) {
+        size_t k = idx[a], b = a;
+        double gk = c->sign * (c->target[k] - p->value[k] / c->total);
+        while (b > 0) {
+            size_t j = idx[b - 1];
+            double gj = c->sign * (c->target[j] - p->value[j] / c->total);
+            if (gj >= gk) break;
+            idx[b] = j;
+            b--;
+        }
+        idx[b] = k;
+    }
+}
+
+static rb_status plan_flow(rb_portfolio *p, const rb_trade_env *env, const void *ctxp, double x, double *order,
+                           rb_error *err)
+{
+    const flow_ctx *c = ctxp;
+    for (size_t i = 0; i < p->N; i++) order[i] = 0;
+    if (!(x > 0)) return RB_OK;
+    if (!c->greedy) {
+        for (size_t i = 0; i < p->N; i++) {
+            double share = c->target ? c->target[i] : (c->total > 0 ? p->value[i] / c->total : 0);
+            double v = share * x;
+            if (c->sign < 0 && v > p->value[i]) v = p->value[i];
+            order[i] = c->sign * v / env->price[i];
+        }
+        return RB_OK;
+    }
+    /* Fill the most underweight (or drain the most overweight) first, each up to its
+     * target at the portfolio's value after the flow. */
+    size_t stack[64], *idx = p->N <= 64 ? stack : malloc(p->N * sizeof *idx);
+    if (!idx) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    off_target_order(p, c, idx);
+    double after = c->total + c->sign * x, left = x;
+    for (size_t k = 0; k < p->N && left > 0; k++) {
+        size_t i = idx[k];
+        double room = c->sign > 0 ? c->target[i] * after - p->value[i] : p->value[i] - c->target[i] * after;
+        if (room <= 0) continue;
+        double v = room < left ? room : left;
+        order[i] = c->sign * v / env->price[i];
+        left -= v;
+    }
+    if (idx != stack) free(idx);
+    return RB_OK;
+}
+
+/* Sells value (pro rata, or most overweight first) until `need` is raised net of costs,
+ * then takes it from cash. *raised gets what was taken (less when the portfolio is worth
+ * less). */
+static rb_status raise_cash(rb_portfolio *p, const rb_trade_env *env, double need, const flow_ctx *shape,
+                            rb_trade_kind kind, double *raised, rb_error *err)
+{
+    double w = holdings(p, env);
+    if (need > w) need = w > 0 ? w : 0;
+    if (p->cash < need) {
+        flow_ctx c = *shape;
+        c.sign = -1;
+        c.total = w - p->cash;
+        int traded;
+        rb_status rc = solve(p, env, plan_flow, &c, need - p->cash, +1, w, err);
+        if (rc == RB_OK) rc = execute(p, env, p->order, kind, &traded, err);
+        if (rc != RB_OK) return rc;
+    }
+    if (need > p->cash) need = p->cash; /* selling everything raised less than asked */
+    p->cash -= need;
+    *raised = need;
+    return RB_OK;
+}
+
+rb_status rb_portfolio_flow(rb_portfolio *p, const rb_trade_env *env, double amount, const double *target,
+                            rb_flow_mode mode, double *applied, rb_error *err)
+{
+    *applied = 0;
+    flow_ctx c = {.target = target, .greedy = mode == RB_FLOWS_REBALANCE, .sign = 1};
+    if (amount < 0) {
+        if (!c.greedy) c.target = NULL; /* withdrawals sell pro rata to current values */
+        double raised;
+        rb_status rc = raise_cash(p, env, -amount, &c, RB_TRADE_FLOW, &raised, err);
+        if (rc == RB_OK) *applied = -raised;
+        return rc;
+    }
+    p->cash += amount;
+    *applied = amount;
+    double w = holdings(p, env);
+    c.total = w - p->cash;
+    int traded;
+    rb_status rc = solve(p, env, plan_flow, &c, p->cash, -1, w, err);
+    if (rc == RB_OK) rc = execute(p, env, p->order, RB_TRADE_FLOW, &traded, err);
+    return rc;
+}
+
+rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, rb_error *err)
+{
+    rb_realized carry;
+    double due = rb_tax_due(p->year_realized, p->carry, p->tax_short, p->tax_long, &carry);
+    p->carry = carry;
+    /* The sales that pay this tax realize gains of the new year. */
+    p->year_realized.short_term = p->year_realized.long_term = 0;
+    if (!(due > 0)) return RB_OK;
+    flow_ctx pro_rata = {.target = NULL, .greedy = 0, .sign = -1};
+    double paid;
+    rb_status rc = raise_cash(p, env, due, &pro_rata, RB_TRADE_TAX, &paid, err);
+    if (rc == RB_OK) p->taxes += paid;
+    return rc;
+}
+
+double rb_portfolio_pending_tax(const rb_portfolio *p, const double *price, rb_time t)
+{
+    rb_realized open = p->lots ? rb_lots_unrealized(p->lots, price, t) : (rb_realized){0, 0};
+    rb_realized year = {p->year_realized.short_term + open.short_term, p->year_realized.long_term + open.long_term};
+    rb_realized carry;
+    return rb_tax_due(year, p->carry, p->tax_short, p->tax_long, &carry);
+}

@@ -1,0 +1,95 @@
+/* portfolio.h - one portfolio's state (units, cash, tax lots, running totals) and the
+ * operations that trade it: a rebalance by exact post-cost targeting, a cash flow, paying
+ * the year's tax. This is the accounting the reference simulator runs bar by bar and the
+ * batch simulator's scalar path shares (docs/engine.md). Internal. */
+#ifndef RB_PORTFOLIO_H
+#define RB_PORTFOLIO_H
+
+#include "lots.h"
+#include "rebal.h"
+
+/* What orders at one bar meet. */
+typedef struct rb_trade_env {
+    size_t N;
+    size_t bar;
+    rb_time time;
+    const double *price;        /* N execution prices */
+    const rb_asset_costs *costs; /* N, or NULL for no costs */
+    const double *sigma;        /* N impact inputs at the deciding bar, or NULL */
+    const double *adv;
+    double gas;                 /* per transaction at this bar */
+    int cash_col;               /* the CASH column (no costs, no lots), or -1 */
+    double min_trade;           /* quote currency */
+    double lot_size;            /* units; 0 = fractional */
+} rb_trade_env;
+
+typedef enum rb_trade_kind { RB_TRADE_INITIAL, RB_TRADE_REBALANCE, RB_TRADE_FLOW, RB_TRADE_TAX } rb_trade_kind;
+
+/* One order, as --trades reports it. */
+typedef struct rb_trade {
+    rb_time time;
+    size_t bar;
+    size_t asset;
+    rb_trade_kind kind;
+    double units;  /* > 0 bought, < 0 sold; the order's size when skipped */
+    double price;  /* market price */
+    double fee, slippage, gas;
+    int skipped;   /* below --min-trade: not executed */
+} rb_trade;
+
+typedef struct rb_portfolio {
+    size_t N;
+    double *units;
+    double cash;
+    rb_lots *lots;            /* NULL: no lot tracking */
+    double tax_short, tax_long;
+    /* totals */
+    double fees, slippage, gas, taxes;
+    double traded_value;      /* |value| of rebalance orders (first allocation, flows, tax sales excluded) */
+    double rebalances;
+    rb_realized year_realized; /* gains of the current tax year */
+    rb_realized carry;         /* losses carried in */
+    /* orders, when kept */
+    int keep_trades;
+    rb_trade *trades;
+    size_t ntrades, trades_cap;
+    /* scratch, N each */
+    double *value, *want, *order;
+    unsigned char *in;
+} rb_portfolio;
+
+typedef struct rb_portfolio_options {
+    size_t N;
+    rb_lot_method lots;
+    int long_term_days, wash_sale_days;
+    double tax_short, tax_long;
+    int keep_trades, keep_lots;
+} rb_portfolio_options;
+
+rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err);
+void rb_portfolio_release(rb_portfolio *p);
+
+/* Value at prices: sum units * price + cash. */
+double rb_portfolio_value(const rb_portfolio *p, const double *price);
+
+/* Trades to the weights `to` (N, sum 1) by exact post-cost targeting. *traded gets 1 when
+ * at least one order executed. Kind RB_TRADE_REBALANCE counts a rebalance and turnover. */
+rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
+                                 int *traded, rb_error *err);
+
+/* Adds amount (< 0 withdraws) and invests it: at the target weights (RB_FLOWS_TARGET) or
+ * in the most underweight assets first (RB_FLOWS_REBALANCE; a withdrawal then sells the
+ * most overweight first). *applied gets the flow actually made (a withdrawal is limited to
+ * what the portfolio holds). */
+rb_status rb_portfolio_flow(rb_portfolio *p, const rb_trade_env *env, double amount, const double *target,
+                            rb_flow_mode mode, double *applied, rb_error *err);
+
+/* Closes the tax year: computes the tax of the realized gains (with carry-forward), pays it
+ * from cash and then by selling every position pro rata, and starts a new year. */
+rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, rb_error *err);
+
+/* Tax still owed if every position were sold at prices at time t (no costs): the current
+ * year's realized gains plus the liquidation's, after carry-forward. */
+double rb_portfolio_pending_tax(const rb_portfolio *p, const double *price, rb_time t);
+
+#endif /* RB_PORTFOLIO_H */

@@ -1,0 +1,152 @@
+/* simulate.c - the reference simulator: the bar loop of docs/engine.md ("Portfolio and
+ * bars") over one configuration. Clarity first: the batch simulator must reproduce it. */
+#include "simulate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "metrics.h"
+
+/* The trading environment of bar t at the given prices; impact inputs from bar `seen`
+ * (the deciding bar: an order never uses data after its decision). */
+static rb_trade_env env_at(const rb_matrix *m, const rb_sim_config *c, size_t t, const double *price, size_t seen)
+{
+    return (rb_trade_env){
+        .N = m->N,
+        .bar = t,
+        .time = m->time[t],
+        .price = price,
+        .costs = c->costs,
+        .sigma = c->sigma ? c->sigma + seen * m->N : NULL,
+        .adv = c->adv ? c->adv + seen * m->N : NULL,
+        .gas = c->gas ? c->gas[t] : 0,
+        .cash_col = c->cash_col,
+        .min_trade = c->min_trade,
+        .lot_size = c->lot_size,
+    };
+}
+
+/* Records bar t: value, cash, weights at the close. */
+static void mark(const rb_matrix *m, rb_sim_result *r, size_t t)
+{
+    const double *close = m->close + t * m->N;
+    double v = rb_portfolio_value(&r->portfolio, close);
+    r->value[t] = v;
+    r->cash[t] = r->portfolio.cash;
+    for (size_t i = 0; i < m->N; i++) r->weights[t * m->N + i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
+}
+
+void rb_sim_result_release(rb_sim_result *r)
+{
+    free(r->value);
+    free(r->cash);
+    free(r->flow);
+    free(r->weights);
+    rb_portfolio_release(&r->portfolio);
+    memset(r, 0, sizeof *r);
+}
+
+static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *r, double *to, rb_error *err)
+{
+    size_t N = m->N, T = m->T, last_rebalance = 0;
+    int traded, pending = 0;
+    rb_status rc;
+
+    /* Bar 0: the capital is invested at the targets at the close, costs and all. */
+    r->portfolio.cash = c->capital;
+    rb_trade_env env = env_at(m, c, 0, m->close, 0);
+    rc = rb_portfolio_rebalance(&r->portfolio, &env, c->target, RB_TRADE_INITIAL, &traded, err);
+    if (rc != RB_OK) return rc;
+    mark(m, r, 0);
+
+    for (size_t t = 1; t < T; t++) {
+        const double *close = m->close + t * N;
+        /* 1. Orders decided on the previous bar execute at this bar's open. */
+        if (pending) {
+            env = env_at(m, c, t, m->open + t * N, t - 1);
+            rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
+            if (rc != RB_OK) return rc;
+            if (traded) last_rebalance = t;
+            pending = 0;
+        }
+        env = env_at(m, c, t, close, t);
+        /* 2. The first bar of a year pays the previous year's tax. */
+        if (m->flags[t] & RB_NEW_YEAR) {
+            rc = rb_portfolio_pay_tax(&r->portfolio, &env, err);
+            if (rc != RB_OK) return rc;
+        }
+        /* 3. Contributions and withdrawals on the first bar of each period. */
+        if (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0)) {
+            rc = rb_portfolio_flow(&r->portfolio, &env, c->contribution, c->target, c->flows, &r->flow[t], err);
+            if (rc != RB_OK) return rc;
+        }
+        /* 4. The strategy decides on the closes of bar t. */
+        double v = rb_portfolio_value(&r->portfolio, close);
+        double *w = r->weights + t * N; /* scratch until mark() overwrites it */
+        for (size_t i = 0; i < N; i++) w[i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
+        memcpy(to, c->target, N * sizeof *to);
+        rb_decide_ctx ctx = {.m = m, .t = t, .weights = w, .target = c->target, .last_rebalance = last_rebalance};
+        if (c->strategy->decide(c->strategy_state, &ctx, to)) {
+            if (c->exec == RB_EXEC_CLOSE) {
+                rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
+                if (rc != RB_OK) return rc;
+                if (traded) last_rebalance = t;
+            } else {
+                pending = t + 1 < T; /* a decision on the final bar has no next open */
+            }
+        }
+        /* 5. The bar's value and weights. */
+        mark(m, r, t);
+    }
+    return RB_OK;
+}
+
+rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *out, rb_error *err)
+{
+    size_t N = m->N, T = m->T;
+    if (T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", T);
+    rb_sim_result r = {.T = T, .N = N};
+    double *to = malloc(N * sizeof *to);
+    r.value = calloc(T, sizeof *r.value);
+    r.cash = calloc(T, sizeof *r.cash);
+    r.flow = calloc(T, sizeof *r.flow);
+    r.weights = calloc(T * N, sizeof *r.weights);
+    rb_status rc = RB_OK;
+    if (!to || !r.value || !r.cash || !r.flow || !r.weights) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) rc = rb_portfolio_init(&r.portfolio, &c->portfolio, err);
+    if (rc == RB_OK) rc = run_bars(m, c, &r, to, err);
+    free(to);
+    if (rc == RB_OK) {
+        const double *last = m->close + (T - 1) * N;
+        double pending = rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);
+        rb_metric_input in = {
+            .T = T,
+            .time = m->time,
+            .value = r.value,
+            .flow = r.flow,
+            .N = N,
+            .close = m->close,
+            .target = c->target,
+            .weights = r.weights,
+            .periods_per_year = m->periods_per_year,
+            .periods_source = m->periods_source,
+            .rf = c->rf,
+            .rebalances = r.portfolio.rebalances,
+            .traded_value = r.portfolio.traded_value,
+            .fees = r.portfolio.fees,
+            .slippage = r.portfolio.slippage,
+            .gas = r.portfolio.gas,
+            .taxes = r.portfolio.taxes,
+            .after_tax_value = r.value[T - 1] - pending,
+        };
+        rc = rb_metrics_compute(&in, &r.metrics, err);
+    }
+    if (rc != RB_OK) {
+        rb_sim_result_release(&r);
+        return rc;
+    }
+    *out = r;
+    return RB_OK;
+}

@@ -1,0 +1,72 @@
+/* spec.h - the parsed form of a run specification: every `rebal run` setting as a typed
+ * field, per-asset values still keyed by symbol (they are resolved against the loaded
+ * matrix at run time), strategy parameters kept as text for the strategy to check. */
+#ifndef RB_SPEC_H
+#define RB_SPEC_H
+
+#include "rebal.h"
+
+/* A cost setting: a value for every asset, optionally overridden per symbol
+ * ("10" / "BTC=10,ETH=15" / "5,BTC=10"). */
+typedef struct rb_asset_values {
+    double all;     /* the value of assets not named */
+    size_t n;
+    char **symbol;  /* n symbols */
+    double *value;  /* n values */
+} rb_asset_values;
+
+typedef struct rb_kv {
+    char *key;
+    char *value;
+} rb_kv;
+
+struct rb_run_spec {
+    /* data */
+    size_t nassets;
+    char **symbols;   /* nassets, in --assets order */
+    double *weights;  /* nassets target weights */
+    int has_start;    /* 0: auto */
+    rb_time start;
+    int has_end;
+    rb_time end;
+    rb_align align;
+    int max_gap;
+    double cash_rate;
+    double periods_per_year; /* 0: infer */
+    /* portfolio */
+    double capital;
+    rb_exec exec;
+    double min_trade;
+    double lot_size;
+    /* strategy */
+    char *strategy;
+    size_t nparams;
+    rb_kv *params;    /* strategy parameters as given */
+    /* costs */
+    rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
+    int impact_window;
+    double gas;
+    char *gas_series; /* NULL: no series */
+    /* tax */
+    rb_lot_method lots;
+    double tax_short, tax_long;
+    int long_term_days;
+    int wash_sale_days;
+    /* flows */
+    double contribution;
+    rb_period contribution_every;
+    rb_flow_mode flows;
+    /* metrics */
+    double rf;
+};
+
+/* The value of a per-asset setting for symbol. */
+double rb_asset_value(const rb_asset_values *v, const char *symbol);
+
+/* Checks that every symbol named in the per-asset settings is one of the run's assets. */
+rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err);
+
+/* The strategy parameter key, or NULL: the value given for key. */
+const char *rb_spec_param(const rb_run_spec *spec, const char *key);
+
+#endif /* RB_SPEC_H */

@@ -1,0 +1,24 @@
+/* buy_and_hold.c - never rebalance: the first allocation drifts with prices. */
+#include "strategy.h"
+
+static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+{
+    (void)spec, (void)m, (void)target, (void)err;
+    *state = NULL;
+    return RB_OK;
+}
+
+static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
+{
+    (void)state, (void)ctx, (void)to;
+    return 0;
+}
+
+static void free_state(void *state) { (void)state; }
+
+const rb_strategy rb_strategy_buy_and_hold = {
+    .info = {.name = "buy-and-hold", .summary = "never rebalance: the first allocation drifts with prices"},
+    .setup = setup,
+    .decide = decide,
+    .free_state = free_state,
+};

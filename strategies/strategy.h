@@ -1,0 +1,49 @@
+/* strategy.h - the interface every rebalancing rule implements: a strategy decides *when*
+ * to rebalance and *to what* weights; the engine decides *how* (orders, costs, lots).
+ * One file per strategy exports one rb_strategy descriptor; strategies/registry.c lists
+ * them. Adding a strategy is one new file plus one line there. */
+#ifndef RB_STRATEGY_H
+#define RB_STRATEGY_H
+
+#include "rebal.h"
+#include "spec.h"
+
+/* What a strategy may look at when deciding on bar t: prices up to t only. */
+typedef struct rb_decide_ctx {
+    const rb_matrix *m;
+    size_t t;               /* the bar deciding, >= 1 */
+    const double *weights;  /* N current weights at close[t] (before any trade at t) */
+    const double *target;   /* N target weights */
+    size_t last_rebalance;  /* bar of the last rebalance (0: the first allocation) */
+} rb_decide_ctx;
+
+typedef struct rb_strategy {
+    rb_strategy_info info; /* name, summary, parameters (key, arg, default, help) */
+    /* Reads and checks the strategy's parameters from the spec (rb_spec_param; a missing
+     * key takes the default), precomputes what it needs over the matrix, and returns its
+     * state (may be NULL when it needs none). Errors name the parameter ("--every: ..."). */
+    rb_status (*setup)(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err);
+    /* 1: rebalance at bar t to the weights written in `to` (N, summing to 1; `to` holds a
+     * copy of the targets on entry). 0: do nothing. Must not fail or allocate. */
+    int (*decide)(const void *state, const rb_decide_ctx *ctx, double *to);
+    void (*free_state)(void *state);
+} rb_strategy;
+
+/* The registry. */
+const rb_strategy *rb_strategy_find(const char *name);
+const rb_strategy *const *rb_strategy_all(size_t *n);
+
+/* The strategies (one file each). */
+extern const rb_strategy rb_strategy_buy_and_hold;
+extern const rb_strategy rb_strategy_calendar;
+
+/* Parses a calendar period: day|week|month|quarter|half|year, or a whole number of bars
+ * (>= 1, into *bars). Shared by every rule with a period. */
+rb_status rb_parse_period(const char *option, const char *text, rb_period *period, long *bars, rb_error *err);
+
+/* 1 when bar t is the first (on_last = 0) or last (on_last = 1) bar of a `period` period;
+ * with RB_PERIOD_BARS, every `bars` bars counted from bar 0. */
+int rb_period_hit(const rb_matrix *m, size_t t, rb_period period, long bars, int on_last);
+
+#endif /* RB_STRATEGY_H */
