@@ -1,0 +1,488 @@
+/* lots.c - the tax-lot ledger: open lots per asset, relief by FIFO/LIFO/HIFO/average cost,
+ * split pieces, wash sales (replacement before and after a loss sale), unrealized gains and
+ * the calendar-year tax with loss carry-forward (docs/engine.md, "Taxes"). */
+#include "lots.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define DAY_SECONDS 86400
+/* A sale may ask for up to this relative excess over the units held ("sell everything"
+ * computed as units * price / price) and a lot left with less than this fraction of the
+ * units it was bought with counts as fully consumed, so rounding never leaves dust lots. */
+#define SELL_TOLERANCE 1e-9
+#define DUST 1e-12
+
+/* One open lot. Lots of an asset are kept sorted by (opened, id), so array order is
+ * oldest first. */
+typedef struct lot {
+    int64_t id;
+    rb_time opened;
+    double units;  /* units still held */
+    double units0; /* units bought: the scale of the dust test */
+    double cost;   /* basis of the units held, incl. wash-sale adjustments received */
+    double repl;   /* units of this lot already used as wash-sale replacement (<= units) */
+} lot;
+
+/* The unmatched part of a wash-sale loss: a buy of the asset within wash_sale_days after
+ * the sale disallows it on up to `units` units. */
+typedef struct pending {
+    rb_time sold;
+    double units;         /* loss units not yet matched by a replacement */
+    double loss_per_unit; /* > 0, money per unit */
+    int long_term;        /* kind of the sold piece: the late add-back keeps it */
+    size_t row;           /* ledger row of the sold piece, SIZE_MAX when not kept */
+} pending;
+
+typedef struct book {
+    lot *open;
+    size_t n, cap;
+    pending *pend; /* in sale order, so oldest first */
+    size_t npend, cap_pend;
+} book;
+
+/* The relief order of one sale (HIFO sorts it). */
+typedef struct relief {
+    double cpu; /* cost per unit */
+    rb_time opened;
+    int64_t id;
+    size_t idx; /* into the book's open array */
+} relief;
+
+struct rb_lots {
+    size_t nassets;
+    rb_lot_method method;
+    int64_t long_term_s; /* held more than this many seconds = long-term */
+    int64_t wash_s;      /* wash-sale window in seconds, 0 = off */
+    int keep;
+    int64_t next_id;
+    size_t nopen; /* open lots over all assets */
+    book *books;
+    /* Closed pieces in closing order (only with keep); rb_lots_ledger writes the open lots
+     * after them. Capacity is kept >= closed rows + open lots + 1, so the ledger never
+     * allocates and cannot fail. */
+    rb_lot_piece *rows;
+    size_t nrows, cap_rows;
+    /* Per-sale scratch, grown to the largest book seen: no allocation per sale in steady state. */
+    rb_lot_piece *sale;
+    size_t cap_sale;
+    relief *order;
+    size_t cap_order;
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Grows an array to hold at least need elements of size bytes (doubling). Returns the new
+ * pointer (cap updated) or NULL with p and *cap untouched. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need == 0) need = 1; /* never NULL for an empty request */
+    if (need <= *cap && p) return p;
+    size_t c = *cap ? *cap : 8;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / size) return NULL;
+        c *= 2;
+    }
+    void *q = realloc(p, c * size);
+    if (!q) return NULL;
+    *cap = c;
+    return q;
+}
+
+static int is_long(const rb_lots *lots, rb_time opened, rb_time t)
+{
+    return (t - opened) > lots->long_term_s;
+}
+
+static rb_status check_asset(const rb_lots *lots, size_t asset, const char *what, rb_error *err)
+{
+    if (asset >= lots->nassets)
+        return rb_fail(err, RB_ERR_USAGE, "%s asset %zu: the lots ledger has only %zu assets", what, asset,
+                       lots->nassets);
+    return RB_OK;
+}
+
+/* Rows needed so that rb_lots_ledger can always list closed pieces and open lots. */
+static rb_status reserve_rows(rb_lots *lots, size_t extra, rb_error *err)
+{
+    size_t need = lots->nrows + lots->nopen + extra;
+    void *q = grow(lots->rows, &lots->cap_rows, need, sizeof *lots->rows);
+    if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu rows", need);
+    lots->rows = q;
+    return RB_OK;
+}
+
+/* Drops the pending wash-sale losses of a book that can no longer be matched at time t. */
+static void expire_pending(const rb_lots *lots, book *b, rb_time t)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->npend; i++)
+        if (t - b->pend[i].sold <= lots->wash_s && b->pend[i].units > 0) b->pend[k++] = b->pend[i];
+    b->npend = k;
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, int wash_sale_days,
+                      int keep_ledger, rb_lots **out, rb_error *err)
+{
+    if ((unsigned)method > RB_LOTS_AVG)
+        return rb_fail(err, RB_ERR_USAGE, "lot method %d is not one of fifo, lifo, hifo, avg", (int)method);
+    if (long_term_days < 0)
+        return rb_fail(err, RB_ERR_USAGE, "long-term days %d must be 0 or more", long_term_days);
+    if (wash_sale_days < 0)
+        return rb_fail(err, RB_ERR_USAGE, "wash-sale days %d must be 0 or more", wash_sale_days);
+    rb_lots *lots = calloc(1, sizeof *lots);
+    if (!lots) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
+    lots->books = calloc(nassets ? nassets : 1, sizeof *lots->books);
+    if (!lots->books) {
+        free(lots);
+        return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu assets", nassets);
+    }
+    /* The ledger's row array exists from the start, so rb_lots_ledger never returns NULL. */
+    lots->rows = malloc(8 * sizeof *lots->rows);
+    if (!lots->rows) {
+        free(lots->books);
+        free(lots);
+        return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
+    }
+    lots->cap_rows = 8;
+    lots->nassets = nassets;
+    lots->method = method;
+    lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
+    lots->wash_s = (int64_t)wash_sale_days * DAY_SECONDS;
+    lots->keep = keep_ledger != 0;
+    lots->next_id = 1;
+    *out = lots;
+    return RB_OK;
+}
+
+void rb_lots_free(rb_lots *lots)
+{
+    if (!lots) return;
+    for (size_t a = 0; a < lots->nassets; a++) {
+        free(lots->books[a].open);
+        free(lots->books[a].pend);
+    }
+    free(lots->books);
+    free(lots->rows);
+    free(lots->sale);
+    free(lots->order);
+    free(lots);
+}
+
+/* ---------------------------------------------------------------- buy */
+
+rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, double cost, rb_realized *late,
+                      rb_error *err)
+{
+    rb_status st = check_asset(lots, asset, "buying", err);
+    if (st) return st;
+    if (!(units > 0) || !isfinite(units))
+        return rb_fail(err, RB_ERR_DATA, "buying %g units of asset %zu: units must be positive and finite", units,
+                       asset);
+    if (!(cost > 0) || !isfinite(cost))
+        return rb_fail(err, RB_ERR_DATA, "buying %g units of asset %zu for %g: cost must be positive and finite",
+                       units, asset, cost);
+    book *b = &lots->books[asset];
+    void *q = grow(b->open, &b->cap, b->n + 1, sizeof *b->open);
+    if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu lots of asset %zu", b->n + 1, asset);
+    b->open = q;
+    if ((st = reserve_rows(lots, 1, err))) return st;
+
+    lot nl = {.id = lots->next_id++, .opened = t, .units = units, .units0 = units, .cost = cost, .repl = 0};
+    rb_realized add = {0, 0};
+    if (lots->wash_s > 0) {
+        /* Loss sales at s with 0 <= t - s <= D whose loss units are not yet replaced:
+         * this lot replaces them, oldest sale first, up to its units, and the sold
+         * piece's ledger row shows the disallowed loss like one replaced at the sale. */
+        expire_pending(lots, b, t);
+        double left = units;
+        for (size_t i = 0; i < b->npend && left > 0; i++) {
+            pending *p = &b->pend[i];
+            if (t < p->sold) continue; /* a buy before the sale was handled at the sale */
+            double m = p->units < left ? p->units : left;
+            double d = m * p->loss_per_unit;
+            nl.cost += d;
+            nl.repl += m;
+            left -= m;
+            p->units -= m;
+            if (p->units <= DUST * m) p->units = 0; /* matched in full up to rounding */
+            if (p->long_term) add.long_term += d;
+            else add.short_term += d;
+            if (p->row != SIZE_MAX) lots->rows[p->row].disallowed += d;
+        }
+        expire_pending(lots, b, t); /* drops the entries now matched in full */
+    }
+    /* Keep the array sorted by (opened, id): with time-ordered calls this appends. */
+    size_t i = b->n;
+    while (i > 0 && b->open[i - 1].opened > t) {
+        b->open[i] = b->open[i - 1];
+        i--;
+    }
+    b->open[i] = nl;
+    b->n++;
+    lots->nopen++;
+    if (late) *late = add;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- sell */
+
+/* HIFO: highest cost per unit first; among equals the oldest (then the lowest id). */
+static int cmp_hifo(const void *pa, const void *pb)
+{
+    const relief *a = pa, *b = pb;
+    if (a->cpu != b->cpu) return a->cpu > b->cpu ? -1 : 1;
+    if (a->opened != b->opened) return a->opened < b->opened ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Fills lots->order with the relief order of book b (oldest first for FIFO and AVG). */
+static void relief_order(rb_lots *lots, const book *b)
+{
+    for (size_t k = 0; k < b->n; k++) {
+        size_t idx = lots->method == RB_LOTS_LIFO ? b->n - 1 - k : k;
+        const lot *l = &b->open[idx];
+        lots->order[k] = (relief){.cpu = l->cost / l->units, .opened = l->opened, .id = l->id, .idx = idx};
+    }
+    if (lots->method == RB_LOTS_HIFO) qsort(lots->order, b->n, sizeof *lots->order, cmp_hifo);
+}
+
+/* Wash sale at the sale of piece pc (a loss) at time t: disallows the loss on the units
+ * replaced by lots opened in [t - D, t] and still open, oldest first (array order: opened,
+ * then id), each lot replacing at most its units not yet used as a replacement; the lot the piece
+ * came from does not replace its own units (the rest of one purchase is the original
+ * position, not a replacement; Rev. Rul. 56-602). Returns the loss units left unmatched. */
+static double replace_before(rb_lots *lots, book *b, rb_lot_piece *pc, rb_time t)
+{
+    double loss_units = pc->units, lpu = -pc->gain / pc->units;
+    for (size_t i = 0; i < b->n && loss_units > 0; i++) {
+        lot *l = &b->open[i];
+        if (l->opened < t - lots->wash_s || l->opened > t || l->id == pc->lot_id) continue;
+        double cap = l->units - l->repl;
+        if (cap <= DUST * l->units0) continue;
+        double m = cap < loss_units ? cap : loss_units;
+        double d = m * lpu;
+        l->cost += d;
+        l->repl += m;
+        pc->disallowed += d;
+        loss_units -= m;
+    }
+    return loss_units > DUST * pc->units ? loss_units : 0;
+}
+
+rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *out,
+                       rb_error *err)
+{
+    rb_status st = check_asset(lots, asset, "selling", err);
+    if (st) return st;
+    if (!(units > 0) || !isfinite(units))
+        return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu: units must be positive and finite", units,
+                       asset);
+    if (!isfinite(proceeds))
+        return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu: proceeds %g are not finite", units, asset,
+                       proceeds);
+    book *b = &lots->books[asset];
+    double held = 0;
+    for (size_t i = 0; i < b->n; i++) held += b->open[i].units;
+    if (units > held * (1 + SELL_TOLERANCE))
+        return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, held);
+
+    /* Every allocation before the first change, so a failure leaves the ledger as it was. */
+    void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
+    if (!q) goto nomem;
+    lots->sale = q;
+    q = grow(lots->order, &lots->cap_order, b->n, sizeof *lots->order);
+    if (!q) goto nomem;
+    lots->order = q;
+    q = grow(b->pend, &b->cap_pend, b->npend + b->n, sizeof *b->pend);
+    if (!q) goto nomem;
+    b->pend = q;
+    if ((st = reserve_rows(lots, 1, err))) return st;
+
+    if (lots->method == RB_LOTS_AVG && held > 0) {
+        /* Average cost: every open lot carries the asset's average cost per unit. */
+        double basis = rb_lots_basis(lots, asset);
+        for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * (basis / held);
+    }
+    relief_order(lots, b);
+
+    /* Relieve lots. A lot left with dust is consumed whole; the sale stops once what is
+     * left to sell is rounding (below DUST of the units asked). */
+    double want = units < held ? units : held;
+    size_t np = 0;
+    double sold = 0;
+    for (size_t k = 0; k < b->n && want > DUST * units; k++) {
+        lot *l = &b->open[lots->order[k].idx];
+        double take = want < l->units ? want : l->units;
+        if (l->units - take < DUST * l->units0) take = l->units;
+        double piece_cost = take == l->units ? l->cost : l->cost * (take / l->units);
+        lots->sale[np++] = (rb_lot_piece){.lot_id = l->id,
+                                          .asset = asset,
+                                          .opened = l->opened,
+                                          .units = take,
+                                          .cost = piece_cost,
+                                          .closed = t,
+                                          .long_term = is_long(lots, l->opened, t)};
+        if (take == l->units) {
+            l->units = 0; /* removed below */
+        } else {
+            /* The rest keeps its id; replacement use shrinks with the units (a lot's units
+             * are interchangeable, so the sold part takes its share of it). */
+            l->repl *= (l->units - take) / l->units;
+            l->cost -= piece_cost;
+            l->units -= take;
+        }
+        want -= take;
+        sold += take;
+    }
+    /* Proceeds shared by units; the last piece gets the remainder so they sum to proceeds. */
+    double given = 0;
+    for (size_t k = 0; k < np; k++) {
+        rb_lot_piece *pc = &lots->sale[k];
+        pc->proceeds = k + 1 == np ? proceeds - given : proceeds * (pc->units / sold);
+        given += pc->proceeds;
+        pc->gain = pc->proceeds - pc->cost;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->open[i].units > 0) b->open[kept++] = b->open[i];
+    lots->nopen -= b->n - kept;
+    b->n = kept;
+
+    size_t base = lots->nrows;
+    if (lots->wash_s > 0) {
+        expire_pending(lots, b, t);
+        for (size_t k = 0; k < np; k++) {
+            rb_lot_piece *pc = &lots->sale[k];
+            if (!(pc->gain < 0)) continue;
+            double left = replace_before(lots, b, pc, t);
+            if (left > 0)
+                b->pend[b->npend++] = (pending){.sold = t,
+                                                .units = left,
+                                                .loss_per_unit = -pc->gain / pc->units,
+                                                .long_term = pc->long_term,
+                                                .row = lots->keep ? base + k : SIZE_MAX};
+        }
+    }
+    rb_realized r = {0, 0};
+    for (size_t k = 0; k < np; k++) {
+        const rb_lot_piece *pc = &lots->sale[k];
+        if (pc->long_term) r.long_term += pc->gain + pc->disallowed;
+        else r.short_term += pc->gain + pc->disallowed;
+    }
+    if (lots->keep) {
+        memcpy(lots->rows + base, lots->sale, np * sizeof *lots->sale);
+        lots->nrows += np;
+    }
+    if (out) *out = r;
+    return RB_OK;
+
+nomem:
+    return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory selling asset %zu", asset);
+}
+
+/* ---------------------------------------------------------------- queries */
+
+double rb_lots_units(const rb_lots *lots, size_t asset)
+{
+    if (asset >= lots->nassets) return 0;
+    const book *b = &lots->books[asset];
+    double s = 0;
+    for (size_t i = 0; i < b->n; i++) s += b->open[i].units;
+    return s;
+}
+
+double rb_lots_basis(const rb_lots *lots, size_t asset)
+{
+    if (asset >= lots->nassets) return 0;
+    const book *b = &lots->books[asset];
+    double s = 0;
+    for (size_t i = 0; i < b->n; i++) s += b->open[i].cost;
+    return s;
+}
+
+rb_realized rb_lots_unrealized(const rb_lots *lots, const double *prices, rb_time t)
+{
+    rb_realized r = {0, 0};
+    for (size_t a = 0; a < lots->nassets; a++) {
+        const book *b = &lots->books[a];
+        for (size_t i = 0; i < b->n; i++) {
+            const lot *l = &b->open[i];
+            double g = l->units * prices[a] - l->cost;
+            if (is_long(lots, l->opened, t)) r.long_term += g;
+            else r.short_term += g;
+        }
+    }
+    return r;
+}
+
+static int cmp_id(const void *pa, const void *pb)
+{
+    const rb_lot_piece *a = pa, *b = pb;
+    return (a->lot_id > b->lot_id) - (a->lot_id < b->lot_id);
+}
+
+const rb_lot_piece *rb_lots_ledger(rb_lots *lots, size_t *n)
+{
+    /* Capacity for closed rows + open lots is reserved by every buy and sell. */
+    rb_lot_piece *tail = lots->rows + lots->nrows;
+    size_t k = 0;
+    for (size_t a = 0; a < lots->nassets; a++) {
+        const book *b = &lots->books[a];
+        for (size_t i = 0; i < b->n; i++) {
+            const lot *l = &b->open[i];
+            tail[k++] = (rb_lot_piece){.lot_id = l->id,
+                                       .asset = a,
+                                       .opened = l->opened,
+                                       .units = l->units,
+                                       .cost = l->cost,
+                                       .closed = RB_TIME_OPEN};
+        }
+    }
+    if (k > 1) qsort(tail, k, sizeof *tail, cmp_id);
+    *n = lots->nrows + k;
+    return lots->rows;
+}
+
+/* ---------------------------------------------------------------- tax year */
+
+/* With s = short-term and l = long-term net gains of the year plus the carried-in losses:
+ *   s >= 0, l >= 0: both taxed, nothing carried;
+ *   s <  0, l >  0: the short loss offsets the long gain: l + s >= 0 -> l = l + s taxed,
+ *                   s = 0; l + s < 0 -> l = 0, s = l + s carried (still short-term);
+ *   s >  0, l <  0: the same with the kinds swapped;
+ *   s <= 0, l <= 0: nothing taxed, both carried, each keeping its kind.
+ * tax = max(s, 0) * short_rate + max(l, 0) * long_rate. */
+double rb_tax_due(rb_realized year, rb_realized carry_in, double short_rate, double long_rate,
+                  rb_realized *carry_out)
+{
+    double s = year.short_term + carry_in.short_term;
+    double l = year.long_term + carry_in.long_term;
+    if (s < 0 && l > 0) {
+        double net = l + s;
+        if (net >= 0) {
+            l = net;
+            s = 0;
+        } else {
+            l = 0;
+            s = net;
+        }
+    } else if (l < 0 && s > 0) {
+        double net = s + l;
+        if (net >= 0) {
+            s = net;
+            l = 0;
+        } else {
+            s = 0;
+            l = net;
+        }
+    }
+    if (carry_out) *carry_out = (rb_realized){s < 0 ? s : 0.0, l < 0 ? l : 0.0};
+    return (s > 0 ? s * short_rate : 0.0) + (l > 0 ? l * long_rate : 0.0);
+}
