@@ -1,0 +1,279 @@
+/* costs.c - the cost of one order (commission, fixed slippage, half spread, square-root
+ * impact, an exact constant-product AMM pool, gas) and the rolling volatility and average
+ * volume the impact model reads (docs/engine.md, "Costs of one order"). */
+#include "costs.h"
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "error.h"
+
+#define BPS 1e4 /* basis points per unit fraction */
+
+/* ---------------------------------------------------------------- one order */
+
+/* 1 when x is a finite number >= 0 (NaN and infinities fail). Bitwise & keeps the checks of
+ * the hot path free of branches. */
+static inline int nonneg(double x) { return (x >= 0.0) & (x <= DBL_MAX); }
+
+/* The settings in rb_asset_costs, for naming the one that is wrong. */
+typedef struct cost_field {
+    const char *name; /* the struct field */
+    const char *flag; /* the CLI option that sets it */
+    size_t offset;
+} cost_field;
+
+static const cost_field cost_fields[] = {
+    {"fee_bps", "--fee-bps", offsetof(rb_asset_costs, fee_bps)},
+    {"fee_min", "--fee-min", offsetof(rb_asset_costs, fee_min)},
+    {"fee_fixed", "--fee-fixed", offsetof(rb_asset_costs, fee_fixed)},
+    {"slippage_bps", "--slippage-bps", offsetof(rb_asset_costs, slippage_bps)},
+    {"spread_bps", "--spread-bps", offsetof(rb_asset_costs, spread_bps)},
+    {"impact_k", "--impact", offsetof(rb_asset_costs, impact_k)},
+    {"amm_depth", "--amm-depth", offsetof(rb_asset_costs, amm_depth)},
+    {"amm_fee_bps", "--amm-fee-bps", offsetof(rb_asset_costs, amm_fee_bps)},
+};
+_Static_assert(sizeof cost_fields / sizeof cost_fields[0] == sizeof(rb_asset_costs) / sizeof(double),
+               "one entry per field of rb_asset_costs");
+
+static double field_value(const rb_asset_costs *c, const cost_field *f)
+{
+    return *(const double *)((const char *)c + f->offset);
+}
+
+/* The error path of rb_order_cost_of's input checks, kept out of the hot path: names the
+ * first setting or market value that is wrong. Called only when one is, and makes the same
+ * checks in the same order. */
+__attribute__((cold, noinline)) static rb_status bad_input(const rb_asset_costs *c, const rb_order_market *mk,
+                                                          rb_error *err)
+{
+    for (size_t k = 0; k < sizeof cost_fields / sizeof cost_fields[0]; k++) {
+        double x = field_value(c, &cost_fields[k]);
+        if (!nonneg(x))
+            return rb_fail(err, RB_ERR_USAGE, "cost setting %s (%s) is %g: it must be a finite number, 0 or more",
+                           cost_fields[k].name, cost_fields[k].flag, x);
+    }
+    if (!(c->amm_fee_bps < BPS))
+        return rb_fail(err, RB_ERR_USAGE,
+                       "cost setting amm_fee_bps (--amm-fee-bps) is %g: a pool fee must be below 10000 bps (100 %%)",
+                       c->amm_fee_bps);
+    if (!nonneg(mk->price) || mk->price == 0.0)
+        return rb_fail(err, RB_ERR_DATA, "price %g is not positive and finite: an order needs a market price",
+                       mk->price);
+    /* The one check of rb_order_cost_of left: the gas. */
+    return rb_fail(err, RB_ERR_DATA, "gas %g at this bar is not a finite number, 0 or more", mk->gas);
+}
+
+/* The impact model's inputs are missing at this bar (no volume, or no volatility). */
+__attribute__((cold, noinline)) static rb_status bad_impact(const rb_order_market *mk, rb_error *err)
+{
+    if (!(mk->adv > 0.0 && mk->adv <= DBL_MAX))
+        return rb_fail(err, RB_ERR_DATA, "impact needs volume: no average volume at this bar (ADV %g)", mk->adv);
+    return rb_fail(err, RB_ERR_DATA, "impact needs volatility: sigma %g at this bar is not a finite number, 0 or more",
+                   mk->sigma);
+}
+
+__attribute__((cold, noinline)) static rb_status pool_exhausted(double units, double pool_units, double depth,
+                                                               rb_error *err)
+{
+    return rb_fail(err, RB_ERR_DATA, "a buy of %g units exceeds the AMM pool's %g units (depth %g)", units, pool_units,
+                   depth);
+}
+
+/* Called in the inner loop of the rebalance solver: no allocation, no formatting unless it
+ * fails, and the input checks fold into one branch.
+ *
+ * AMM closed forms. With the pool re-centred at p it holds R quote and Q = R/p units; let
+ * v = u p (the order's market value), a = u / Q (its share of the pool's units) and
+ * f the fee. The spec's buy price x = R u / ((Q - u)(1 - f)) is x = v / ((1 - a)(1 - f)), so
+ *     fee      = x f                  = v f / ((1 - a)(1 - f))
+ *     slippage = x - v - x f = x(1-f) - v = v a / (1 - a)
+ * and for a sell, y = R u (1 - f) / (Q + u (1 - f)) = v g / (1 + a g) with g = 1 - f:
+ *     fee      = u f p                = v f
+ *     slippage = v - y - v f = v g - y = v a g^2 / (1 + a g).
+ * Neither subtracts two nearly equal amounts, so a tiny order in a deep pool (a -> 0) gets
+ * its small curve impact (~ v a) to full relative precision, where x - u p would lose it. */
+rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order_market *mk, rb_order_cost *out,
+                           rb_error *err)
+{
+    if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: out is required");
+    if (!isfinite(units)) return rb_fail(err, RB_ERR_USAGE, "an order of %g units: units must be finite", units);
+    if (units == 0.0 || !c) {
+        *out = (rb_order_cost){0.0, 0.0, 0.0};
+        return RB_OK;
+    }
+    if (!mk) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: an order of %g units needs its market", units);
+
+    int ok = nonneg(c->fee_bps) & nonneg(c->fee_min) & nonneg(c->fee_fixed) & nonneg(c->slippage_bps) &
+             nonneg(c->spread_bps) & nonneg(c->impact_k) & nonneg(c->amm_depth) & nonneg(c->amm_fee_bps) &
+             (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
+    if (!ok) return bad_input(c, mk, err);
+
+    double u = fabs(units), p = mk->price;
+    double v = u * p; /* traded value, quote currency */
+    double fee = fmax(v * c->fee_bps / BPS, c->fee_min) + c->fee_fixed;
+    double slippage = v * c->slippage_bps / BPS + v * c->spread_bps / 2.0 / BPS;
+
+    if (c->impact_k > 0.0) {
+        double adv = mk->adv, sigma = mk->sigma;
+        if (!((adv > 0.0) & (adv <= DBL_MAX) & nonneg(sigma))) return bad_impact(mk, err);
+        slippage += v * c->impact_k * sigma * sqrt(u / adv);
+    }
+
+    if (c->amm_depth > 0.0) {
+        double f = c->amm_fee_bps / BPS, g = 1.0 - f;
+        double pool_units = c->amm_depth / p; /* Q */
+        double a = u / pool_units;            /* the order's share of the pool's units */
+        if (units > 0.0) {
+            if (!(a < 1.0)) return pool_exhausted(units, pool_units, c->amm_depth, err);
+            double rest = 1.0 - a; /* exact for a >= 1/2 (Sterbenz), one rounding below */
+            fee += v * f / (rest * g);
+            slippage += v * a / rest;
+        } else {
+            fee += v * f;
+            slippage += v * a * g * g / (1.0 + a * g);
+        }
+    }
+
+    out->fee = fee;
+    out->slippage = slippage;
+    out->gas = mk->gas;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- impact inputs */
+
+/* What a run of bars adds to a window: its log returns as shifted sums (count, sum of r - K,
+ * sum of (r - K)^2 for the window's shift K) and the volumes of its real bars with a known
+ * volume (count, sum). Only sums of the run's own terms: no running subtraction. */
+typedef struct run_sums {
+    double n, s1, s2; /* log returns, shifted by K */
+    double vn, vsum;  /* volumes */
+} run_sums;
+
+static double log_return(const rb_matrix *m, size_t t, size_t i)
+{
+    size_t k = t * m->N + i;
+    return log(m->close[k] / m->close[k - m->N]);
+}
+
+/* Adds bar t of column i: its return (t >= 1) shifted by K, and its volume when the bar is
+ * real and the volume known. */
+static void add_bar(run_sums *s, const rb_matrix *m, size_t t, size_t i, double K)
+{
+    size_t k = t * m->N + i;
+    if (t > 0) {
+        double x = log_return(m, t, i) - K;
+        s->n += 1.0;
+        s->s1 += x;
+        s->s2 += x * x;
+    }
+    if (!m->filled[k] && !isnan(m->volume[k])) {
+        s->vn += 1.0;
+        s->vsum += m->volume[k];
+    }
+}
+
+/* The shift of the windows that end in block b (bars b w .. b w + w - 1): the return of
+ * the block's first bar (bar 1 for block 0). Every such window contains that bar, so the
+ * shift is one of the window's own returns and lies within sqrt(n - 1) (population) standard
+ * deviations of their mean (Samuelson's inequality): s2 - s1^2 / n then cancels at most a
+ * factor ~n, however large the mean return is against its spread (a strong trend, a flat
+ * stablecoin), where unshifted sums of r and r^2 would cancel a factor 1 + mean^2 / var. */
+static double block_shift(const rb_matrix *m, size_t b, size_t w, size_t i)
+{
+    size_t first = b * w > 1 ? b * w : 1;
+    return first < m->T ? log_return(m, first, i) : 0.0;
+}
+
+static const char *column_name(const rb_matrix *m, size_t i, char buf[32])
+{
+    if (m->symbols && m->symbols[i]) return m->symbols[i];
+    snprintf(buf, 32, "column %zu", i);
+    return buf;
+}
+
+/* Closes must be positive (their logs are taken) and known volumes of real bars 0 or more;
+ * the loader guarantees both, a hand-built matrix may not. */
+static rb_status check_matrix(const rb_matrix *m, rb_error *err)
+{
+    for (size_t t = 0; t < m->T; t++)
+        for (size_t i = 0; i < m->N; i++) {
+            size_t k = t * m->N + i;
+            double c = m->close[k], v = m->volume[k];
+            char name[32], when[32];
+            if (!(c > 0.0 && c <= DBL_MAX))
+                return rb_fail(err, RB_ERR_DATA, "%s has close %g at bar %zu (%s): the impact model needs positive closes",
+                               column_name(m, i, name), c, t, m->time ? rb_time_format(m->time[t], when) : "?");
+            if (!m->filled[k] && !isnan(v) && !nonneg(v))
+                return rb_fail(err, RB_ERR_DATA, "%s has volume %g at bar %zu (%s): volumes must be 0 or more",
+                               column_name(m, i, name), v, t, m->time ? rb_time_format(m->time[t], when) : "?");
+        }
+    return RB_OK;
+}
+
+/* Sliding windows without running subtraction (van Herk / Gil-Werman): the time axis is cut
+ * into blocks of `window` bars; a window ending at t is either the prefix of t's block up to
+ * t, or the suffix of the previous block from t - window + 1 plus that prefix. A backward
+ * pass builds the suffixes, a forward pass the prefixes: O(T) per asset, and each window's
+ * sums hold only its own terms, so a huge volume or return that has left the window leaves
+ * no rounding residue behind (as a running add-and-subtract sum would). The window of bar t
+ * is bars max(0, t - window + 1) .. t; bar 0 has no return, so the returns are those of bars
+ * max(1, t - window + 1) .. t, as costs.h states. Forward-filled bars add their (zero)
+ * return to sigma, as costs.h states, and nothing to ADV. */
+rb_status rb_impact_inputs(const rb_matrix *m, int window, double *sigma, double *adv, rb_error *err)
+{
+    if (window < 2) return rb_fail(err, RB_ERR_USAGE, "--impact-window must be at least 2 (got %d)", window);
+    if (!m || !sigma || !adv)
+        return rb_fail(err, RB_ERR_USAGE, "rb_impact_inputs: the matrix and both output arrays are required");
+    size_t T = m->T, N = m->N, w = (size_t)window;
+    if (T == 0 || N == 0) return RB_OK;
+    if (!m->close || !m->volume || !m->filled)
+        return rb_fail(err, RB_ERR_USAGE, "rb_impact_inputs: the matrix has no closes, volumes or fill flags");
+    rb_status rc = check_matrix(m, err);
+    if (rc != RB_OK) return rc;
+
+    run_sums *suffix = malloc(T * sizeof *suffix);
+    if (!suffix)
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory for the impact model's rolling statistics (%zu bars)", T);
+
+    for (size_t i = 0; i < N; i++) {
+        /* suffix[t]: bars t .. the end of t's block, shifted like the windows that use it:
+         * those end in the next block. */
+        double K = 0.0;
+        for (size_t t = T; t-- > 0;) {
+            int block_end = t + 1 == T || (t + 1) % w == 0;
+            run_sums s = {0};
+            if (block_end) K = block_shift(m, t / w + 1, w, i);
+            else s = suffix[t + 1];
+            add_bar(&s, m, t, i, K);
+            suffix[t] = s;
+        }
+        run_sums prefix = {0}; /* the start of t's block .. t */
+        for (size_t t = 0; t < T; t++) {
+            if (t % w == 0) {
+                prefix = (run_sums){0};
+                K = block_shift(m, t / w, w, i);
+            }
+            add_bar(&prefix, m, t, i, K);
+            run_sums s = prefix;
+            /* With t - w + 1 inside the previous block, add that block's tail. */
+            if (t + 1 > w && (t + 1) % w != 0) {
+                const run_sums *a = &suffix[t + 1 - w];
+                s.n += a->n;
+                s.s1 += a->s1;
+                s.s2 += a->s2;
+                s.vn += a->vn;
+                s.vsum += a->vsum;
+            }
+            size_t k = t * N + i;
+            sigma[k] = s.n >= 2.0 ? sqrt(fmax(s.s2 - s.s1 * s.s1 / s.n, 0.0) / (s.n - 1.0)) : 0.0;
+            adv[k] = s.vn > 0.0 ? s.vsum / s.vn : NAN;
+        }
+    }
+    free(suffix);
+    return RB_OK;
+}
