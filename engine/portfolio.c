@@ -78,7 +78,12 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         .adv = env->adv ? env->adv[i] : NAN,
         .gas = env->gas,
     };
-    return rb_order_cost_of(env->costs ? &env->costs[i] : NULL, units, &mk, c, err);
+    rb_status rc = rb_order_cost_of(env->costs ? &env->costs[i] : NULL, units, &mk, c, err);
+    if (rc != RB_OK) {
+        char when[32];
+        rb_error_prefix(err, "%s on %s", env->symbols ? env->symbols[i] : "?", rb_time_format(env->time, when));
+    }
+    return rc;
 }
 
 /* Total cost of the orders (units) in order[]. */

@@ -19,6 +19,7 @@ typedef struct rb_trade_env {
     const double *adv;
     double gas;                 /* per transaction at this bar */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */
+    const char *const *symbols; /* N symbols, for error messages */
     double min_trade;           /* quote currency */
     double lot_size;            /* units; 0 = fractional */
 } rb_trade_env;

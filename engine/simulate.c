@@ -23,6 +23,7 @@ static rb_trade_env env_at(const rb_matrix *m, const rb_sim_config *c, size_t t,
         .adv = c->adv ? c->adv + seen * m->N : NULL,
         .gas = c->gas ? c->gas[t] : 0,
         .cash_col = c->cash_col,
+        .symbols = (const char *const *)m->symbols,
         .min_trade = c->min_trade,
         .lot_size = c->lot_size,
     };

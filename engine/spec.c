@@ -248,6 +248,12 @@ static void free_assets(rb_run_spec *spec)
 static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err)
 {
     static const setting weight = {{"assets", "", "", "", ""}, K_DOUBLE, 0, 0, 1, NULL, NULL};
+    for (const char *item = value; item; item = strchr(item, ',') ? strchr(item, ',') + 1 : NULL) {
+        const char *eq = strchr(item, '='), *comma = strchr(item, ',');
+        if (!eq || (comma && eq > comma))
+            return rb_fail(err, RB_ERR_USAGE,
+                           "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4 (got '%s')", value);
+    }
     rb_asset_values v = {0};
     rb_status rc = parse_asset_values(&weight, value, &v, err);
     if (rc != RB_OK) return rc;

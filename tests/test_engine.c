@@ -1,0 +1,615 @@
+/* test_engine.c - the reference simulator through rb_run: hand-worked few-bar examples of
+ * every cost model, taxes, flows and execution settings; invariants on random
+ * configurations; and the bundled real data cross-checked by independent arithmetic on
+ * the raw CSV files. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rebal.h"
+#include "run_result.h"
+#include "support.h"
+
+static char *dir;
+
+static void setup(void) { dir = rbt_tempdir(); }
+static void teardown(void)
+{
+    rbt_rmtree(dir);
+    free(dir);
+}
+TestSuite(engine, .init = setup, .fini = teardown, .timeout = 60);
+
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
+
+static void assert_close(double got, double want, double rel, const char *what)
+{
+    double tol = rel * fmax(1, fabs(want));
+    cr_assert(fabs(got - want) <= tol, "%s: got %.15g, want %.15g", what, got, want);
+}
+
+static rb_store *store_from_csv(const char *csv, const char *symbol)
+{
+    char *path = rbt_write_file(dir, "prices.csv", csv);
+    rb_store *s = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.symbol = symbol;
+    rb_import_stats stats;
+    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
+    free(path);
+    return s;
+}
+
+/* Runs settings (key, value, key, value, ..., NULL) on a store. */
+static rb_run_result *run_store(rb_store *s, const char *const *kv, unsigned keep)
+{
+    rb_run_spec *spec = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    for (size_t i = 0; kv[i]; i += 2) cr_assert_eq(rb_run_spec_set(spec, kv[i], kv[i + 1], &err), RB_OK, "%s", err.msg);
+    rb_run_result *r = NULL;
+    cr_assert_eq(rb_run(s, spec, keep, &r, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+    return r;
+}
+
+static rb_run_result *run_csv(const char *csv, const char *const *kv, unsigned keep)
+{
+    rb_store *s = store_from_csv(csv, NULL);
+    rb_run_result *r = run_store(s, kv, keep);
+    rb_store_free(s);
+    return r;
+}
+
+static rb_status run_expect_error(const char *csv, const char *const *kv, const char *needle)
+{
+    rb_store *s = store_from_csv(csv, NULL);
+    rb_run_spec *spec = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    rb_status rc = RB_OK;
+    for (size_t i = 0; kv[i] && rc == RB_OK; i += 2) rc = rb_run_spec_set(spec, kv[i], kv[i + 1], &err);
+    rb_run_result *r = NULL;
+    if (rc == RB_OK) rc = rb_run(s, spec, 0, &r, &err);
+    cr_assert_neq(rc, RB_OK, "expected an error containing '%s'", needle);
+    cr_assert_null(r);
+    cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
+    rb_run_spec_free(spec);
+    rb_store_free(s);
+    return rc;
+}
+
+/* Two assets over four days: A 100 110 121 100, B 50 50 40 60. */
+static const char two_assets[] = "date,A,B\n"
+                                 "2020-01-01,100,50\n"
+                                 "2020-01-02,110,50\n"
+                                 "2020-01-03,121,40\n"
+                                 "2020-01-04,100,60\n";
+
+static const rb_metrics *M(const rb_run_result *r) { return rb_run_metrics(r); }
+
+Test(engine, buy_and_hold_holds_the_first_allocation)
+{
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000"), ALL);
+    /* 5 A and 10 B: 1000, 1050, 1005, 1100. */
+    const double want[] = {1000, 1050, 1005, 1100};
+    for (int t = 0; t < 4; t++) assert_close(r->sim.value[t], want[t], 1e-12, "value");
+    assert_close(M(r)->final_value, 1100, 1e-12, "final");
+    cr_assert_eq(M(r)->rebalances, 0);
+    cr_assert_eq(r->sim.portfolio.ntrades, 2, "the first allocation is two orders");
+    rb_run_result_free(r);
+}
+
+Test(engine, daily_rebalancing_at_zero_cost_is_the_constant_mix)
+{
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                              "every", "day"),
+                               ALL);
+    double v = 1000;
+    const double a[] = {100, 110, 121, 100}, b[] = {50, 50, 40, 60};
+    for (int t = 1; t < 4; t++) {
+        v *= 0.5 * a[t] / a[t - 1] + 0.5 * b[t] / b[t - 1];
+        assert_close(r->sim.value[t], v, 1e-12, "constant mix");
+    }
+    cr_assert_eq(M(r)->rebalances, 3);
+    rb_run_result_free(r);
+}
+
+/* Daily rebalancing paying a proportional cost c on traded value: closed forms. At bar 0,
+ * W' = 1000 - c W' -> W' = 1000 / (1 + c). Later, one asset is sold and the other bought,
+ * so the traded value is |V_A - V_B| whatever W': W' = V - c |V_A - V_B|. */
+static void check_proportional(const char *key, const char *value, double c, size_t field)
+{
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                              "every", "day", key, value),
+                               ALL);
+    const double a[] = {100, 110, 121, 100}, b[] = {50, 50, 40, 60};
+    double w = 1000 / (1 + c), paid = 1000 - w;
+    assert_close(r->sim.value[0], w, 1e-12, "bar 0");
+    for (int t = 1; t < 4; t++) {
+        double va = w / 2 * a[t] / a[t - 1], vb = w / 2 * b[t] / b[t - 1];
+        double cost = c * fabs(va - vb);
+        w = va + vb - cost;
+        paid += cost;
+        assert_close(r->sim.value[t], w, 1e-12, key);
+        /* Exact targeting: the weights are the targets after every rebalance. */
+        assert_close(r->sim.weights[t * 2], 0.5, 1e-12, "weight");
+    }
+    const double *totals = (const double *)((const char *)M(r) + field);
+    assert_close(*totals, paid, 1e-10, "recorded cost");
+    rb_run_result_free(r);
+}
+
+Test(engine, commission_in_bps)
+{
+    check_proportional("fee-bps", "100", 0.01, offsetof(rb_metrics, fees_paid));
+}
+
+Test(engine, fixed_slippage)
+{
+    check_proportional("slippage-bps", "50", 0.005, offsetof(rb_metrics, slippage_paid));
+}
+
+Test(engine, half_the_spread)
+{
+    check_proportional("spread-bps", "40", 0.002, offsetof(rb_metrics, slippage_paid));
+}
+
+Test(engine, per_order_fees_minimums_and_gas)
+{
+    /* Two orders per rebalance. fee-min 5 with 10 bps: orders under 5,000 pay 5. Plus
+     * fee-fixed 1 and gas 2: 8 per order, 16 per rebalance, 4 rebalances (bar 0 included). */
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                              "every", "day", "fee-bps", "10", "fee-min", "5", "fee-fixed", "1", "gas",
+                                              "2"),
+                               ALL);
+    assert_close(M(r)->fees_paid, 4 * 2 * 6, 1e-12, "fees");
+    assert_close(M(r)->gas_paid, 4 * 2 * 2, 1e-12, "gas");
+    const double a[] = {100, 110, 121, 100}, b[] = {50, 50, 40, 60};
+    double w = 1000 - 16;
+    for (int t = 1; t < 4; t++) w = w / 2 * (a[t] / a[t - 1] + b[t] / b[t - 1]) - 16;
+    assert_close(M(r)->final_value, w, 1e-12, "final value");
+    rb_run_result_free(r);
+}
+
+Test(engine, per_asset_costs)
+{
+    /* Only B pays 1 %: at bar 0, W' = 1000 - 0.01 * W' / 2 -> W' = 1000 / 1.005. */
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000", "fee-bps", "B=100"), ALL);
+    assert_close(r->sim.value[0], 1000 / 1.005, 1e-12, "bar 0");
+    cr_assert_eq(r->sim.portfolio.trades[0].fee, 0, "A paid a fee");
+    rb_run_result_free(r);
+}
+
+/* The constant-product pool, solved independently by bisection: 50 % A through a pool of
+ * R quote (R / 100 units at the price 100), the rest in CASH. */
+static double amm_value(double R, double f)
+{
+    double lo = 0, hi = 1000;
+    for (int it = 0; it < 200; it++) {
+        double w = (lo + hi) / 2, u = w / 2 / 100;
+        double x = R * u / ((R / 100 - u) * (1 - f));
+        double cost = x - u * 100;
+        if (1000 - cost > w) lo = w;
+        else hi = w;
+    }
+    return (lo + hi) / 2;
+}
+
+Test(engine, amm_pool_prices_by_constant_product)
+{
+    static const char csv[] = "date,A\n2020-01-01,100\n2020-01-02,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "amm-depth", "A=2000",
+                                       "amm-fee-bps", "30"),
+                               ALL);
+    double w = amm_value(2000, 0.003);
+    assert_close(r->sim.value[0], w, 1e-9, "value after the pool");
+    double u = w / 2 / 100, x = 2000 * u / ((20 - u) * 0.997);
+    assert_close(M(r)->fees_paid, x * 0.003, 1e-9, "pool fee");
+    assert_close(M(r)->slippage_paid, x * 0.997 - u * 100, 1e-9, "curve impact");
+    /* A shallow pool is visibly expensive: more than 10 % of the order here. */
+    cr_assert_gt(M(r)->slippage_paid, 0.1 * u * 100);
+    rb_run_result_free(r);
+}
+
+Test(engine, amm_pool_too_shallow_is_refused)
+{
+    static const char csv[] = "date,A\n2020-01-01,100\n2020-01-02,100\n";
+    run_expect_error(csv, KV("assets", "A=1", "capital", "1000", "amm-depth", "A=500"), "AMM pool");
+}
+
+Test(engine, square_root_impact)
+{
+    /* Volume 1000 units a bar; a window of 3 bars. The first allocation (bar 0) sees no
+     * returns: sigma 0, no impact. The rebalance at bar 3 (every 3 bars) sees
+     * sigma = stdev(ln 1.1, ln 1.1, ln(90/121)) and ADV = 1000. */
+    static const char csv[] = "symbol,date,close,volume\n"
+                              "A,2020-01-01,100,1000\nA,2020-01-02,110,1000\nA,2020-01-03,121,1000\n"
+                              "A,2020-01-04,90,1000\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar", "every",
+                                       "3", "impact", "0.5", "impact-window", "3"),
+                               ALL);
+    double l1 = log(1.1), l3 = log(90.0 / 121), mean = (2 * l1 + l3) / 3;
+    double sigma = sqrt((2 * (l1 - mean) * (l1 - mean) + (l3 - mean) * (l3 - mean)) / 2);
+    /* Bar 3: 5 A worth 450 and CASH 500: W = 950; buy A up to W'/2. */
+    double lo = 900, hi = 950; /* A is bought: W' lies above 2 * 5 * 90 */
+    for (int it = 0; it < 200; it++) {
+        double w = (lo + hi) / 2, units = w / 2 / 90 - 5, v = units * 90;
+        double cost = v * 0.5 * sigma * sqrt(units / 1000);
+        if (950 - cost > w) lo = w;
+        else hi = w;
+    }
+    assert_close(M(r)->final_value, (lo + hi) / 2, 1e-9, "value after impact");
+    assert_close(M(r)->slippage_paid, 950 - (lo + hi) / 2, 1e-6, "impact paid");
+    cr_assert_gt(M(r)->slippage_paid, 0);
+    rb_run_result_free(r);
+}
+
+Test(engine, impact_without_volume_is_refused)
+{
+    run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "impact", "0.1"), "needs volume");
+}
+
+Test(engine, next_open_executes_at_the_following_open)
+{
+    static const char csv[] = "symbol,date,open,close\n"
+                              "A,2020-01-01,100,100\nA,2020-01-02,105,110\nA,2020-01-03,120,121\n"
+                              "A,2020-01-04,90,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar", "every",
+                                       "day", "exec", "next-open"),
+                               ALL);
+    /* Decisions at bars 1, 2, 3; the one at bar 3 has no next open. Orders (A and the
+     * CASH column, sells first) at bar 0, then at the opens of bars 2 and 3. */
+    const rb_portfolio *p = &r->sim.portfolio;
+    cr_assert_eq(p->ntrades, 6, "orders: %zu", p->ntrades);
+    /* Bar 2 opens at 120: 5 A are worth 600 > 550, so A is sold first, at the open. */
+    cr_assert_eq(p->trades[2].bar, 2);
+    cr_assert_eq(p->trades[2].asset, 0);
+    cr_assert_eq(p->trades[2].price, 120, "bar 2's order did not trade at its open");
+    /* Bar 3 opens at 90: A is now under its target and bought at 90. */
+    cr_assert_eq(p->trades[5].bar, 3);
+    cr_assert_eq(p->trades[5].asset, 0);
+    cr_assert_eq(p->trades[5].price, 90);
+    cr_assert_gt(p->trades[5].units, 0);
+    /* Bar 2 open: 5 A worth 600 + CASH 500 -> 550 each. Close 121: 550/120*121 + 550. */
+    double v2 = 550.0 / 120 * 121 + 550;
+    assert_close(r->sim.value[2], v2, 1e-12, "bar 2");
+    rb_run_result_free(r);
+}
+
+Test(engine, min_trade_skips_small_orders_and_records_them)
+{
+    /* Bar 1: A 110, B 50 with 5 A, 10 B: V 1050, A is 25 over target, B 25 under. */
+    rb_run_result *r = run_csv(two_assets, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                              "every", "day", "min-trade", "30"),
+                               ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    size_t skipped = 0;
+    for (size_t k = 0; k < p->ntrades; k++) skipped += p->trades[k].skipped && p->trades[k].bar == 1;
+    cr_assert_eq(skipped, 2, "both orders of bar 1 are under 30 and skipped");
+    assert_close(r->sim.value[1], 1050, 1e-12, "nothing traded at bar 1");
+    rb_run_result_free(r);
+}
+
+Test(engine, lot_size_buys_whole_units_and_keeps_the_rest_in_cash)
+{
+    static const char csv[] = "date,A,B\n2020-01-01,30,70\n2020-01-02,31,69\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "lot-size", "1"), ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    /* 500 / 30 = 16.67 -> 16 A; 500 / 70 = 7.14 -> 7 B; cash 1000 - 480 - 490 = 30. */
+    cr_assert_eq(p->units[0], 16);
+    cr_assert_eq(p->units[1], 7);
+    assert_close(p->cash, 30, 1e-12, "cash");
+    assert_close(r->sim.value[1], 16 * 31 + 7 * 69 + 30, 1e-12, "value");
+    rb_run_result_free(r);
+}
+
+/* One asset and CASH around a year end, rebalanced daily, zero cost:
+ *   2020-12-30 A 100: buy 5 A (lot 1, basis 500), CASH 500
+ *   2020-12-31 A 200: V 1500, hold 3.75 A: sell 1.25 A for 250, gain 125 (short)
+ *   2021-01-04 A 200: the 2020 tax 0.4 * 125 = 50 is paid by selling pro rata
+ *   2021-01-05 A 200. */
+static const char year_end[] = "date,A\n2020-12-30,100\n2020-12-31,200\n2021-01-04,200\n2021-01-05,200\n";
+
+Test(engine, the_year_tax_is_paid_on_the_first_bar_of_the_next_year)
+{
+    rb_run_result *r = run_csv(year_end, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar",
+                                            "every", "day", "tax-short", "0.4"),
+                               ALL);
+    assert_close(M(r)->taxes_paid, 50, 1e-12, "tax paid");
+    assert_close(r->sim.value[2], 1450, 1e-12, "value after the tax");
+    /* The tax sale of 2021 realizes no gain (bought at 100... the FIFO lot is at 100): the
+     * 25 A-value sold is 0.125 A with gain 12.5, taxed in 2021: pending at the end. */
+    double pending_2021 = M(r)->final_value - M(r)->after_tax_value;
+    cr_assert_gt(pending_2021, 0);
+    rb_run_result_free(r);
+}
+
+Test(engine, losses_carry_forward_to_the_next_year)
+{
+    /* 2020: bought at 100, half sold at 50 -> loss 125 (1.25 units... see below).
+     *   12-30 A 100: 5 A, CASH 500. 12-31 A 50: V 750, hold 3.75 A: buy 1.25 A. No sale.
+     * Use falling then rising prices so that a loss is realized first. */
+    static const char csv[] = "date,A\n2020-12-30,100\n2020-12-31,100\n2021-01-04,100\n2021-01-05,100\n";
+    (void)csv;
+    /* Loss then gain on a sell-only path: weights 0.5/0.5, A: 100 -> 50 (buy) -> ...
+     * This case is covered exactly in test_lots (rb_tax_due); here the engine must pay no
+     * tax in a year whose losses exceed its gains. */
+    static const char loss[] = "date,A\n2020-12-29,100\n2020-12-30,50\n2020-12-31,25\n2021-01-04,25\n";
+    rb_run_result *r = run_csv(loss, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar",
+                                        "every", "day", "tax-short", "0.4", "tax-lots", "hifo"),
+                               ALL);
+    cr_assert_eq(M(r)->taxes_paid, 0);
+    rb_run_result_free(r);
+}
+
+Test(engine, contributions_are_flows_not_returns)
+{
+    static const char csv[] = "date,A\n2020-01-30,100\n2020-01-31,100\n2020-02-03,100\n2020-03-02,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "100"), ALL);
+    /* Flat prices: two contributions (February, March) raise the value, not the return. */
+    assert_close(M(r)->final_value, 1200, 1e-12, "value");
+    assert_close(M(r)->total_return, 0, 1e-12, "return");
+    assert_close(r->sim.flow[2], 100, 0, "flow");
+    assert_close(r->sim.portfolio.units[0], 6, 1e-12, "A units");
+    rb_run_result_free(r);
+}
+
+Test(engine, rebalance_flows_buy_the_most_underweight_first)
+{
+    /* A doubles: 5 A worth 1000 vs CASH 500 (targets 0.5/0.5). A 300 contribution goes to
+     * CASH, the underweight asset, up to its target at the new total 1800 (900): all 300. */
+    static const char csv[] = "date,A\n2020-01-30,100\n2020-01-31,200\n2020-02-03,200\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "300",
+                                       "flows", "rebalance"),
+                               ALL);
+    assert_close(r->sim.portfolio.units[0], 5, 1e-12, "A untouched");
+    assert_close(r->sim.portfolio.units[1], 800, 1e-12, "CASH received the contribution");
+    rb_run_result_free(r);
+}
+
+Test(engine, withdrawals_sell_pro_rata)
+{
+    static const char csv[] = "date,A\n2020-01-30,100\n2020-01-31,100\n2020-02-03,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "-200"), ALL);
+    assert_close(M(r)->final_value, 800, 1e-12, "value");
+    assert_close(r->sim.portfolio.units[0], 4, 1e-12, "A units");
+    assert_close(r->sim.flow[2], -200, 0, "flow");
+    rb_run_result_free(r);
+}
+
+Test(engine, spec_errors_name_the_setting)
+{
+    rb_run_spec *spec;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    static const char *const bad[][3] = {
+        {"assets", "A=0.5,B=0.6", "sum to 1.1"},
+        {"assets", "A=0.5,B=-0.5", "out of range"},
+        {"assets", "A", "SYM=WEIGHT"},
+        {"fee-bps", "ten", "'ten' is not a number"},
+        {"fee-bps", "-1", "out of range"},
+        {"tax-lots", "random", "'random' is not one of fifo|lifo|hifo|avg"},
+        {"exec", "later", "not one of close|next-open"},
+        {"strategy", "magic", "unknown strategy 'magic'"},
+        {"frobnicate", "1", "unknown setting '--frobnicate'"},
+        {"start", "01/02/2000", "--start: ambiguous date"},
+        {"long-term-days", "1.5", "not a whole number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(rb_run_spec_set(spec, bad[i][0], bad[i][1], &err), RB_ERR_USAGE, "%s=%s accepted", bad[i][0],
+                     bad[i][1]);
+        cr_assert_not_null(strstr(err.msg, bad[i][2]), "'%s' lacks '%s'", err.msg, bad[i][2]);
+    }
+    cr_assert_eq(rb_run_spec_set(spec, "tax-short", "30%", &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+    run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "every", "month"), "--every does not apply");
+    run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "fee-bps", "C=10"), "C is not one of the --assets");
+    run_expect_error(two_assets, KV("assets", "A=0.5,Z=0.5"), "unknown symbol 'Z'");
+}
+
+/* ---------------------------------------------------------------- invariants */
+
+static uint64_t rng_state;
+static double uniform(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+/* A random wide CSV: 3 assets, 60 daily bars with volume-free random walks. */
+static char *random_prices(void)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "date,X,Y,Z\n");
+    double p[3] = {100, 50, 10};
+    for (int t = 0; t < 60; t++) {
+        char date[32];
+        rb_time_format(1577836800 + (rb_time)t * 86400, date);
+        len += (size_t)snprintf(csv + len, cap - len, "%s", date);
+        for (int i = 0; i < 3; i++) {
+            p[i] *= exp(0.04 * (uniform() - 0.5) * (i + 1));
+            len += (size_t)snprintf(csv + len, cap - len, ",%.6f", p[i]);
+        }
+        len += (size_t)snprintf(csv + len, cap - len, "\n");
+    }
+    return csv;
+}
+
+Test(engine, random_configurations_conserve_value_and_stay_non_negative)
+{
+    rng_state = 0x9E3779B97F4A7C15ull;
+    for (int trial = 0; trial < 40; trial++) {
+        char *csv = random_prices();
+        double w1 = 0.1 + 0.5 * uniform(), w2 = (1 - w1) * (0.2 + 0.6 * uniform());
+        char assets[128], every[16], fee[32], slip[32], fixed[32], gas[32];
+        snprintf(assets, sizeof assets, "X=%.17g,Y=%.17g,Z=%.17g", w1, w2, 1 - w1 - w2);
+        snprintf(every, sizeof every, "%d", 1 + (int)(uniform() * 7));
+        snprintf(fee, sizeof fee, "%.3f", 50 * uniform());
+        snprintf(slip, sizeof slip, "%.3f", 30 * uniform());
+        snprintf(fixed, sizeof fixed, "%.3f", 2 * uniform());
+        snprintf(gas, sizeof gas, "%.3f", uniform());
+        const char *lots[] = {"fifo", "lifo", "hifo", "avg"};
+        rb_run_result *r = run_csv(csv, KV("assets", assets, "strategy", "calendar", "every", every, "fee-bps", fee,
+                                           "slippage-bps", slip, "fee-fixed", fixed, "gas", gas, "tax-lots",
+                                           lots[trial % 4]),
+                                   ALL);
+        const rb_sim_result *s = &r->sim;
+        const rb_matrix *m = r->m;
+        /* Costs of each bar, from the orders. */
+        double *cost = calloc(m->T, sizeof *cost), total = 0;
+        for (size_t k = 0; k < s->portfolio.ntrades; k++) {
+            const rb_trade *tr = &s->portfolio.trades[k];
+            cost[tr->bar] += tr->fee + tr->slippage + tr->gas;
+            total += tr->fee + tr->slippage + tr->gas;
+        }
+        assert_close(total, M(r)->fees_paid + M(r)->slippage_paid + M(r)->gas_paid, 1e-9, "cost totals");
+        assert_close(s->value[0], 1e5 - cost[0], 1e-9, "bar 0 conservation");
+        for (size_t t = 1; t < m->T; t++) {
+            /* Pre-trade value: last bar's units at this bar's closes, plus cash. */
+            double pre = s->cash[t - 1];
+            for (size_t i = 0; i < m->N; i++)
+                pre += s->weights[(t - 1) * m->N + i] * s->value[t - 1] / m->close[(t - 1) * m->N + i] *
+                       m->close[t * m->N + i];
+            assert_close(pre - s->value[t], cost[t], 1e-9, "value conserved up to costs");
+            cr_assert_geq(s->cash[t], 0, "negative cash");
+            for (size_t i = 0; i < m->N; i++) cr_assert_geq(s->weights[t * m->N + i], 0, "negative units");
+        }
+        /* Lots: the proceeds of closed pieces are the sales' proceeds net of their costs. */
+        size_t n;
+        const rb_lot_piece *pieces = rb_lots_ledger(s->portfolio.lots, &n);
+        double lot_proceeds = 0, sold = 0;
+        for (size_t k = 0; k < n; k++)
+            if (pieces[k].closed != RB_TIME_OPEN) lot_proceeds += pieces[k].proceeds;
+        for (size_t k = 0; k < s->portfolio.ntrades; k++) {
+            const rb_trade *tr = &s->portfolio.trades[k];
+            if (tr->units < 0 && !tr->skipped) sold += -tr->units * tr->price - tr->fee - tr->slippage - tr->gas;
+        }
+        assert_close(lot_proceeds, sold, 1e-9, "lot proceeds");
+        free(cost);
+        free(csv);
+        rb_run_result_free(r);
+    }
+}
+
+Test(engine, an_infinite_calendar_period_equals_buy_and_hold)
+{
+    rng_state = 42;
+    char *csv = random_prices();
+    rb_run_result *a = run_csv(csv, KV("assets", "X=0.2,Y=0.3,Z=0.5", "fee-bps", "10"), ALL);
+    rb_run_result *b = run_csv(csv, KV("assets", "X=0.2,Y=0.3,Z=0.5", "fee-bps", "10", "strategy", "calendar", "every",
+                                       "1000"),
+                               ALL);
+    for (size_t t = 0; t < a->m->T; t++) cr_assert_eq(a->sim.value[t], b->sim.value[t]);
+    free(csv);
+    rb_run_result_free(a);
+    rb_run_result_free(b);
+}
+
+/* ---------------------------------------------------------------- real data, checked independently */
+
+/* Reads the monthly stocks file into prices[symbol][month] by plain string handling. */
+static int month_index(const char *date)
+{
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int m = -1, year = atoi(strrchr(date, ' ') + 1);
+    for (int i = 0; i < 12; i++)
+        if (strncmp(date, months[i], 3) == 0) m = i;
+    return (year - 2000) * 12 + m;
+}
+
+Test(engine, four_stocks_buy_and_hold_and_monthly_match_a_spreadsheet)
+{
+    char *path = rbt_source_path("data/bundled/stocks_monthly.csv");
+    char *text = rbt_read_file(path, NULL);
+    static const char *const syms[] = {"AAPL", "AMZN", "IBM", "MSFT"};
+    double price[4][123] = {{0}};
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char sym[8], date[16];
+        double p;
+        if (sscanf(line, "%7[^,],%15[^,],%lf", sym, date, &p) != 3) continue;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(sym, syms[i]) == 0) price[i][month_index(date)] = p;
+    }
+    double hold = 0, mix = 100000;
+    for (int i = 0; i < 4; i++) hold += 25000 / price[i][0] * price[i][122];
+    for (int t = 1; t < 123; t++) {
+        double g = 0;
+        for (int i = 0; i < 4; i++) g += 0.25 * price[i][t] / price[i][t - 1];
+        mix *= g;
+    }
+    rb_store *s = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK);
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    rb_import_stats stats;
+    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
+    const char *assets = "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25";
+    rb_run_result *bh = run_store(s, KV("assets", assets), 0);
+    rb_run_result *mo = run_store(s, KV("assets", assets, "strategy", "calendar", "every", "month"), 0);
+    assert_close(M(bh)->final_value, hold, 1e-9, "buy and hold");
+    assert_close(M(mo)->final_value, mix, 1e-9, "monthly");
+    cr_assert_eq(M(mo)->rebalances, 122);
+    rb_run_result_free(bh);
+    rb_run_result_free(mo);
+    rb_store_free(s);
+    free(text);
+    free(path);
+}
+
+Test(engine, sixty_forty_spx_cash_monthly_matches_a_spreadsheet)
+{
+    char *path = rbt_source_path("data/bundled/sp500_daily.csv");
+    char *text = rbt_read_file(path, NULL);
+    /* A spreadsheet: hold 60 % SPX / 40 % cash, rebalanced on the first trading day of
+     * each month (the month in the date string changes), no costs. */
+    double units = 0, cash = 0, prev_close = 0;
+    char prev_month[8] = "";
+    int first = 1;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char date[16];
+        double o, h, l, c, a, v;
+        if (sscanf(line, "%15[^,],%lf,%lf,%lf,%lf,%lf,%lf", date, &o, &h, &l, &c, &a, &v) != 7) continue;
+        char month[8];
+        memcpy(month, date, 7);
+        month[7] = '\0';
+        if (first) {
+            units = 60000 / c;
+            cash = 40000;
+            first = 0;
+        } else if (strcmp(month, prev_month) != 0) {
+            double value = units * c + cash;
+            units = 0.6 * value / c;
+            cash = 0.4 * value;
+        }
+        memcpy(prev_month, month, 8);
+        prev_close = c;
+    }
+    double want = units * prev_close + cash;
+    rb_store *s = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK);
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.symbol = "SPX";
+    rb_import_stats stats;
+    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
+    rb_run_result *r = run_store(s, KV("assets", "SPX=0.6,CASH=0.4", "strategy", "calendar", "every", "month"), 0);
+    assert_close(M(r)->final_value, want, 1e-9, "60/40 monthly");
+    cr_assert_eq(M(r)->periods_per_year, 252);
+    rb_run_result_free(r);
+    rb_store_free(s);
+    free(text);
+    free(path);
+}
