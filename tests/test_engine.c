@@ -331,22 +331,30 @@ Test(engine, the_year_tax_is_paid_on_the_first_bar_of_the_next_year)
     rb_run_result_free(r);
 }
 
+/* A loss in 2020 carried into 2021. A and B at 50/50, rebalanced daily, no costs:
+ *   2020-12-30 A 100 B 100: 5 A (lot @100), 5 B (lot @100)
+ *   2020-12-31 A 80 B 50: V 650, 325 each: sell 0.9375 A at 80 -> short loss -18.75;
+ *              buy 1.5 B at 50 (lot @50)
+ *   2021-01-04 flat: the 2020 tax is 0; -18.75 carries into 2021
+ *   2021-01-05 A 80 B 100: V 975, 487.5 each: sell 1.625 B at 100. LIFO relieves the
+ *              lot @50 first (1.5 units, gain 75) then 0.125 of the lot @100 (gain 0);
+ *              FIFO relieves the lot @100 only (gain 0)
+ *   2022-01-03 flat: the 2021 tax is 0.4 * (75 - 18.75) = 22.5 with LIFO, 0 with FIFO. */
+static const char carry_csv[] = "date,A,B\n2020-12-30,100,100\n2020-12-31,80,50\n2021-01-04,80,50\n"
+                                "2021-01-05,80,100\n2022-01-03,80,100\n";
+
 Test(engine, losses_carry_forward_to_the_next_year)
 {
-    /* 2020: bought at 100, half sold at 50 -> loss 125 (1.25 units... see below).
-     *   12-30 A 100: 5 A, CASH 500. 12-31 A 50: V 750, hold 3.75 A: buy 1.25 A. No sale.
-     * Use falling then rising prices so that a loss is realized first. */
-    static const char csv[] = "date,A\n2020-12-30,100\n2020-12-31,100\n2021-01-04,100\n2021-01-05,100\n";
-    (void)csv;
-    /* Loss then gain on a sell-only path: weights 0.5/0.5, A: 100 -> 50 (buy) -> ...
-     * This case is covered exactly in test_lots (rb_tax_due); here the engine must pay no
-     * tax in a year whose losses exceed its gains. */
-    static const char loss[] = "date,A\n2020-12-29,100\n2020-12-30,50\n2020-12-31,25\n2021-01-04,25\n";
-    rb_run_result *r = run_csv(loss, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar",
-                                        "every", "day", "tax-short", "0.4", "tax-lots", "hifo"),
-                               ALL);
-    cr_assert_eq(M(r)->taxes_paid, 0);
-    rb_run_result_free(r);
+    rb_run_result *lifo = run_csv(carry_csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                                "every", "day", "tax-short", "0.4", "tax-lots", "lifo"),
+                                  ALL);
+    assert_close(M(lifo)->taxes_paid, 22.5, 1e-12, "LIFO: tax on 75 less the carried 18.75");
+    rb_run_result *fifo = run_csv(carry_csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar",
+                                                "every", "day", "tax-short", "0.4", "tax-lots", "fifo"),
+                                  ALL);
+    cr_assert_eq(M(fifo)->taxes_paid, 0, "FIFO realizes no 2021 gain: nothing to tax");
+    rb_run_result_free(lifo);
+    rb_run_result_free(fifo);
 }
 
 Test(engine, contributions_are_flows_not_returns)
