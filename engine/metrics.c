@@ -1,0 +1,342 @@
+/* metrics.c - the metrics of one run (docs/engine.md, "Metrics"; user-facing definitions in
+ * docs/metrics.md) from its value series, flows, weights and recorded totals, and the table
+ * of double-valued metrics that reports, JSON and 'rebal help metrics' walk. */
+#include "metrics.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "error.h"
+
+/* Per-period return units. A denominator (stdev, downside deviation, drawdown) at or below
+ * this is floating-point noise, not risk: values computed in double carry relative errors
+ * of about 1e-16 per bar, so a series that is constant in exact arithmetic (a cash-only
+ * portfolio, a flat price) shows a stdev of ~1e-17, and dividing by it would report a
+ * ratio of ~1e15. No traded asset has a per-bar stdev near 1e-12 (1.6e-11 a year daily). */
+#define NOISE 1e-12
+
+/* ---------------------------------------------------------------- the metric table */
+
+#define ROW(field, unit, definition) {#field, unit, definition, offsetof(rb_metrics, field)}
+
+static const rb_metric_info metric_table[] = {
+    ROW(final_value, "USD", "V_{T-1}, the portfolio value at the last close"),
+    ROW(total_return, "fraction",
+        "prod(1 + r_t) - 1, r_t = (V_t - F_t) / V_{t-1} - 1 (flows F_t are not return)"),
+    ROW(cagr, "fraction", "prod(1 + r_t)^(P / n) - 1"),
+    ROW(ann_vol, "fraction", "stdev(r) * sqrt(P), sample stdev (n - 1)"),
+    ROW(sharpe, "ratio", "sqrt(P) * mean(r - rf / P) / stdev(r)"),
+    ROW(sortino, "ratio", "sqrt(P) * mean(r) / sqrt(mean(min(r, 0)^2)), downside over all n returns"),
+    ROW(max_drawdown, "fraction",
+        "largest fall of the growth index prod(1 + r) from a running peak, a positive fraction; "
+        "the start counts as a peak"),
+    ROW(calmar, "ratio", "cagr / max_drawdown"),
+    ROW(rebalances, "count", "rebalances that traded (the first allocation excluded)"),
+    ROW(turnover, "per year",
+        "one-way: sum of traded value / 2 / mean(V) / (n / P), first allocation and flows excluded"),
+    ROW(turnover_2way, "per year",
+        "two-way: sum of traded value / mean(V) / (n / P), first allocation and flows excluded"),
+    ROW(fees_paid, "USD", "commissions (and AMM pool fees) paid over the run"),
+    ROW(slippage_paid, "USD", "fixed slippage, half spreads and price impact paid over the run"),
+    ROW(gas_paid, "USD", "gas paid over the run"),
+    ROW(taxes_paid, "USD", "capital-gains tax paid over the run"),
+    ROW(after_tax_value, "USD",
+        "V_end - pending tax - tax that selling everything at the last close would add"),
+    ROW(avg_drift, "fraction",
+        "mean over bars of sum_i |w_t[i] - target[i]| / 2 (uninvested cash counts with target 0)"),
+    ROW(tracking_error, "fraction",
+        "stdev(r_t - c_t) * sqrt(P), c_t = sum_i target[i] * close[t][i] / close[t-1][i] - 1 "
+        "(the targets rebalanced every bar at no cost)"),
+    ROW(rebalancing_bonus, "fraction",
+        "P * mean_t (sum_i target[i] s_i^2 - target' S target) / 2, S the sample covariance of "
+        "the simple returns over the last P bars up to t (at least 2 returns)"),
+};
+
+#undef ROW
+
+#define METRIC_COUNT (sizeof metric_table / sizeof metric_table[0])
+
+/* The double-valued metrics are exactly the leading members of rb_metrics, up to
+ * max_drawdown_peak; tests/test_metrics.c checks each row's offset against its field. */
+_Static_assert(METRIC_COUNT == offsetof(rb_metrics, max_drawdown_peak) / sizeof(double),
+               "one table row per double-valued metric");
+_Static_assert(offsetof(rb_metrics, final_value) == 0 &&
+                   offsetof(rb_metrics, rebalancing_bonus) == (METRIC_COUNT - 1) * sizeof(double),
+               "the double-valued metrics lead rb_metrics, first final_value, last rebalancing_bonus");
+
+const rb_metric_info *rb_metric_table(size_t *n)
+{
+    if (n) *n = METRIC_COUNT;
+    return metric_table;
+}
+
+/* ---------------------------------------------------------------- numerics */
+
+/* Neumaier's compensated sum: the running sums of the rolling windows add and remove
+ * thousands of terms, and plain addition would let rounding drift accumulate. */
+typedef struct csum {
+    double s, c;
+} csum;
+
+static void csum_add(csum *a, double x)
+{
+    double t = a->s + x;
+    if (fabs(a->s) >= fabs(x))
+        a->c += (a->s - t) + x;
+    else
+        a->c += (x - t) + a->s;
+    a->s = t;
+}
+
+static double csum_value(const csum *a) { return a->s + a->c; }
+
+/* ---------------------------------------------------------------- the series */
+
+/* Growth factor of bar t >= 1 without its flow: (V_t - F_t) / V_{t-1} = 1 + r_t. A flow at
+ * bar 0 (the initial capital, if a caller records it) enters no return. */
+static double growth_of(const rb_metric_input *in, size_t t)
+{
+    double flow = in->flow ? in->flow[t] : 0.0;
+    return (in->value[t] - flow) / in->value[t - 1];
+}
+
+/* Simple return of asset i over bar s >= 1. */
+static double asset_return(const rb_metric_input *in, size_t s, size_t i)
+{
+    return in->close[s * in->N + i] / in->close[(s - 1) * in->N + i] - 1.0;
+}
+
+/* sum_i target[i] * (simple return of asset i over bar s): the constant mix's return when
+ * the targets sum to 1, and in any case a series whose variance is target' S target. */
+static double target_mix(const rb_metric_input *in, size_t s)
+{
+    double q = 0.0;
+    for (size_t i = 0; i < in->N; i++) q += in->target[i] * asset_return(in, s, i);
+    return q;
+}
+
+/* c_t: the return of the targets rebalanced every bar at no cost. */
+static double mix_return(const rb_metric_input *in, size_t t)
+{
+    double c = 0.0;
+    for (size_t i = 0; i < in->N; i++)
+        c += in->target[i] * (in->close[t * in->N + i] / in->close[(t - 1) * in->N + i]);
+    return c - 1.0;
+}
+
+/* Series k of the rebalancing bonus at bar s: asset k's return for k < N, the target mix for
+ * k == N. */
+static double bonus_series(const rb_metric_input *in, size_t k, size_t s)
+{
+    return k < in->N ? asset_return(in, s, k) : target_mix(in, s);
+}
+
+/* Mean over t = 2..n of the sample variance (denominator m - 1) of series k over the m bars
+ * max(1, t - W + 1)..t (W >= 2, so every such window holds at least 2 returns). The sums are
+ * of values shifted by the series' overall mean, so that a window's sum of squares does not
+ * cancel against its squared sum (the shifted-data algorithm), and compensated, so that adding
+ * and removing terms for thousands of bars does not drift. No storage: removed terms are
+ * recomputed from the closes. Needs n >= 2. */
+static double mean_window_variance(const rb_metric_input *in, size_t k, size_t W)
+{
+    size_t n = in->T - 1;
+    csum all = {0, 0};
+    for (size_t s = 1; s <= n; s++) csum_add(&all, bonus_series(in, k, s));
+    double shift = csum_value(&all) / (double)n;
+
+    csum s1 = {0, 0}, s2 = {0, 0}, acc = {0, 0};
+    for (size_t t = 1; t <= n; t++) {
+        double y = bonus_series(in, k, t) - shift;
+        csum_add(&s1, y);
+        csum_add(&s2, y * y);
+        if (t > W) {
+            double old = bonus_series(in, k, t - W) - shift;
+            csum_add(&s1, -old);
+            csum_add(&s2, -old * old);
+        }
+        size_t m = t < W ? t : W;
+        if (m < 2) continue;
+        double sum = csum_value(&s1);
+        double var = (csum_value(&s2) - sum * sum / (double)m) / (double)(m - 1);
+        csum_add(&acc, var > 0.0 ? var : 0.0); /* a variance is never negative */
+    }
+    return csum_value(&acc) / (double)(n - 1);
+}
+
+/* ---------------------------------------------------------------- validation */
+
+static rb_status check_input(const rb_metric_input *in, rb_error *err)
+{
+    if (!in) return rb_fail(err, RB_ERR_USAGE, "metrics: no input");
+    if (in->T < 2)
+        return rb_fail(err, RB_ERR_USAGE, "metrics: need at least 2 bars to have a return, got %zu",
+                       in->T);
+    if (!in->time || !in->value || !in->close || !in->target || !in->weights)
+        return rb_fail(err, RB_ERR_USAGE, "metrics: %s series is missing",
+                       !in->time ? "the bar time" : !in->value ? "the value" : !in->close ? "the close"
+                       : !in->target ? "the target weight" : "the weight");
+    if (in->N == 0) return rb_fail(err, RB_ERR_USAGE, "metrics: the run has no assets");
+    if (!isfinite(in->periods_per_year) || in->periods_per_year <= 0)
+        return rb_fail(err, RB_ERR_USAGE,
+                       "metrics: periods per year must be a positive number, got %g",
+                       in->periods_per_year);
+    for (size_t i = 0; i < in->N; i++)
+        if (!isfinite(in->target[i]))
+            return rb_fail(err, RB_ERR_USAGE, "metrics: target weight of asset %zu is %g", i,
+                           in->target[i]);
+    char when[32];
+    for (size_t t = 0; t < in->T; t++) {
+        double v = in->value[t];
+        if (!isfinite(v) || v <= 0)
+            return rb_fail(err, RB_ERR_USAGE,
+                           "metrics: portfolio value at bar %zu (%s) is %g; values must be positive",
+                           t, rb_time_format(in->time[t], when), v);
+        if (in->flow && !isfinite(in->flow[t]))
+            return rb_fail(err, RB_ERR_USAGE, "metrics: flow at bar %zu (%s) is %g", t,
+                           rb_time_format(in->time[t], when), in->flow[t]);
+        /* The value before the bar's flow: a flow cannot hide a wipe-out, whose return
+         * (-100 % or worse) would make every compounded metric meaningless. */
+        if (t > 0 && in->flow && !(v - in->flow[t] > 0))
+            return rb_fail(err, RB_ERR_USAGE,
+                           "metrics: portfolio value before the flow at bar %zu (%s) is %g "
+                           "(value %g, flow %g); values must be positive",
+                           t, rb_time_format(in->time[t], when), v - in->flow[t], v, in->flow[t]);
+        for (size_t i = 0; i < in->N; i++) {
+            double c = in->close[t * in->N + i], w = in->weights[t * in->N + i];
+            if (!isfinite(c) || c <= 0)
+                return rb_fail(err, RB_ERR_USAGE,
+                               "metrics: close of asset %zu at bar %zu (%s) is %g; closes must be "
+                               "positive",
+                               i, t, rb_time_format(in->time[t], when), c);
+            if (!isfinite(w))
+                return rb_fail(err, RB_ERR_USAGE, "metrics: weight of asset %zu at bar %zu (%s) is %g",
+                               i, t, rb_time_format(in->time[t], when), w);
+        }
+    }
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- the metrics */
+
+rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err)
+{
+    if (!out) return rb_fail(err, RB_ERR_USAGE, "metrics: no output");
+    rb_status st = check_input(in, err);
+    if (st != RB_OK) return st;
+
+    const size_t T = in->T, N = in->N, n = T - 1;
+    const double P = in->periods_per_year, dn = (double)n;
+    rb_metrics m = {0};
+
+    /* Pass 1: the growth index and its drawdowns, the sums of the means, mean value and drift. */
+    double index = 1.0, peak = 1.0;
+    rb_time peak_time = in->time[0];
+    double max_dd = 0.0;
+    rb_time dd_peak = in->time[0], dd_trough = in->time[0];
+    csum sum_r = {0, 0}, sum_e = {0, 0}, sum_down2 = {0, 0}, sum_v = {0, 0}, sum_drift = {0, 0};
+    for (size_t t = 0; t < T; t++) {
+        csum_add(&sum_v, in->value[t]);
+        /* Half the L1 distance to target over every position, the uninvested cash (weight
+         * 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must move. */
+        double dist = 0.0, invested = 0.0;
+        for (size_t i = 0; i < N; i++) {
+            double w = in->weights[t * N + i];
+            dist += fabs(w - in->target[i]);
+            invested += w;
+        }
+        csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);
+        if (t == 0) continue;
+
+        double g = growth_of(in, t), r = g - 1.0;
+        csum_add(&sum_r, r);
+        csum_add(&sum_e, r - mix_return(in, t));
+        if (r < 0) csum_add(&sum_down2, r * r);
+        index *= g;
+        if (index >= peak) {
+            /* A new running high (or a repeat of it): a later fall starts from here. */
+            peak = index;
+            peak_time = in->time[t];
+        } else {
+            double dd = 1.0 - index / peak;
+            if (dd > max_dd && dd > NOISE) {
+                max_dd = dd;
+                dd_peak = peak_time;
+                dd_trough = in->time[t];
+            }
+        }
+    }
+    double mean_r = csum_value(&sum_r) / dn, mean_e = csum_value(&sum_e) / dn;
+
+    /* Pass 2: deviations from those means (two-pass variance, with the correction term of
+     * Chan, Golub and LeVeque for the rounding left in the means). The returns are
+     * recomputed, bit for bit, instead of stored. */
+    double sd_r = NAN, sd_e = NAN;
+    if (n >= 2) {
+        csum d_r = {0, 0}, d2_r = {0, 0}, d_e = {0, 0}, d2_e = {0, 0};
+        for (size_t t = 1; t <= n; t++) {
+            double r = growth_of(in, t) - 1.0;
+            double a = r - mean_r, b = (r - mix_return(in, t)) - mean_e;
+            csum_add(&d_r, a);
+            csum_add(&d2_r, a * a);
+            csum_add(&d_e, b);
+            csum_add(&d2_e, b * b);
+        }
+        double cr = csum_value(&d_r), ce = csum_value(&d_e);
+        double var_r = (csum_value(&d2_r) - cr * cr / dn) / (dn - 1.0);
+        double var_e = (csum_value(&d2_e) - ce * ce / dn) / (dn - 1.0);
+        sd_r = sqrt(var_r > 0.0 ? var_r : 0.0);
+        sd_e = sqrt(var_e > 0.0 ? var_e : 0.0);
+    }
+
+    m.final_value = in->value[T - 1];
+    m.total_return = index - 1.0;
+    m.cagr = expm1(log(index) * P / dn);
+    m.ann_vol = sd_r * sqrt(P);
+    m.sharpe = sd_r > NOISE ? sqrt(P) * (mean_r - in->rf / P) / sd_r : NAN;
+    double downside = sqrt(csum_value(&sum_down2) / dn);
+    m.sortino = downside > NOISE ? sqrt(P) * mean_r / downside : NAN;
+    m.max_drawdown = max_dd;
+    m.max_drawdown_peak = dd_peak;
+    m.max_drawdown_trough = dd_trough;
+    m.calmar = max_dd > 0.0 ? m.cagr / max_dd : NAN;
+
+    m.rebalances = in->rebalances;
+    double mean_v = csum_value(&sum_v) / (double)T, years = dn / P;
+    m.turnover = in->traded_value / 2.0 / mean_v / years;
+    m.turnover_2way = in->traded_value / mean_v / years;
+    m.fees_paid = in->fees;
+    m.slippage_paid = in->slippage;
+    m.gas_paid = in->gas;
+    m.taxes_paid = in->taxes;
+    m.after_tax_value = in->after_tax_value;
+
+    m.avg_drift = csum_value(&sum_drift) / (double)T;
+    m.tracking_error = sd_e * sqrt(P);
+
+    /* Rebalancing bonus. The mean over t of (sum_i target[i] S_ii - target' S target) / 2 is
+     * linear in the window variances, and target' S target is the sample variance of the
+     * series sum_i target[i] x_i, so it is (sum_i target[i] mean_t S_ii - mean_t Var_t(mix))
+     * / 2: N + 1 rolling variances, O(T * N) time and no scratch memory. */
+    m.rebalancing_bonus = NAN;
+    if (n >= 2) {
+        double wr = round(P);
+        size_t W = wr >= dn ? n : wr <= 2.0 ? 2 : (size_t)wr; /* W = round(P), 2..n */
+        csum spread = {0, 0};
+        for (size_t i = 0; i < N; i++)
+            if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
+        csum_add(&spread, -mean_window_variance(in, N, W));
+        m.rebalancing_bonus = P * csum_value(&spread) / 2.0;
+    }
+
+    m.bars = T;
+    m.start = in->time[0];
+    m.end = in->time[T - 1];
+    m.periods_per_year = P;
+    snprintf(m.periods_source, sizeof m.periods_source, "%s",
+             in->periods_source ? in->periods_source : "");
+    m.rf = in->rf;
+
+    *out = m;
+    return RB_OK;
+}
