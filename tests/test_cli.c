@@ -38,7 +38,7 @@ Test(cli, help_lists_every_command)
 {
     rbt_run_result r = run_in(ARGS("--help"));
     cr_assert_eq(r.status, 0);
-    for (const char *const *c = ARGS("import", "assets", "export", "synth", "demo", "help"); *c; c++)
+    for (const char *const *c = ARGS("import", "assets", "export", "run", "synth", "demo", "help"); *c; c++)
         cr_assert_not_null(strstr(r.out, *c), "--help does not mention %s", *c);
     cr_assert_not_null(strstr(r.out, "REBAL_DB"));
     rbt_run_result_free(&r);
@@ -55,7 +55,7 @@ Test(cli, version_names_the_release_and_schema)
 
 Test(cli, help_command_and_dash_dash_help_agree)
 {
-    for (const char *const *c = ARGS("import", "assets", "export", "synth", "demo"); *c; c++) {
+    for (const char *const *c = ARGS("import", "assets", "export", "run", "synth", "demo"); *c; c++) {
         rbt_run_result a = run_in(ARGS("help", *c));
         rbt_run_result b = run_in(ARGS(*c, "--help"));
         cr_assert_eq(a.status, 0, "rebal help %s", *c);
@@ -73,7 +73,7 @@ Test(cli, usage_errors_exit_2_with_one_line)
     expect_one_line_error(&r, 2, "unknown command 'frobnicate'");
     rbt_run_result_free(&r);
     r = run_in(ARGS("help", "frobnicate"));
-    expect_one_line_error(&r, 2, "no such command 'frobnicate'");
+    expect_one_line_error(&r, 2, "no such command or topic 'frobnicate'");
     rbt_run_result_free(&r);
     r = run_in(ARGS("import", "--bogus", "x.csv"));
     expect_one_line_error(&r, 2, "unknown option '--bogus'");
@@ -253,4 +253,140 @@ Test(cli, demo_runs_end_to_end_and_again)
     cr_assert(rbt_same_bytes(db, copy), "running the demo again changed its store");
     rbt_run_result_free(&r);
     free(db), free(copy);
+}
+
+/* ---------------------------------------------------------------- rebal run */
+
+static void import_stocks(const char *db)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "--db", db, stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(stocks);
+}
+
+Test(cli, run_prints_metrics_and_conventions)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25",
+                                   "--strategy", "calendar", "--every", "quarter"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *const *k = ARGS("final_value", "cagr", "sharpe", "max_drawdown", "turnover", "after_tax_value",
+                                     "rebalancing_bonus", "123 bars from 2000-01-01 to 2010-03-01",
+                                     "conventions: 12 periods per year");
+         *k; k++)
+        cr_assert_not_null(strstr(r.out, *k), "run output lacks '%s':\n%s", *k, r.out);
+    rbt_run_result_free(&r);
+}
+
+Test(cli, run_json_has_every_metric_key)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "MSFT=0.5,CASH=0.5", "--json", "--start", "auto"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *const *k = ARGS("final_value", "total_return", "cagr", "ann_vol", "sharpe", "sortino",
+                                     "max_drawdown", "calmar", "rebalances", "turnover", "turnover_2way", "fees_paid",
+                                     "slippage_paid", "gas_paid", "taxes_paid", "after_tax_value", "avg_drift",
+                                     "tracking_error", "rebalancing_bonus", "bars", "start", "end",
+                                     "periods_per_year");
+         *k; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "\"%s\": ", *k);
+        cr_assert_not_null(strstr(r.out, key), "JSON lacks %s:\n%s", key, r.out);
+    }
+    cr_assert_eq(r.out[0], '{');
+    cr_assert_not_null(strstr(r.out, "\"bars\": 123"), "%s", r.out);
+    rbt_run_result_free(&r);
+}
+
+Test(cli, run_writes_curve_trades_and_lots)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "calendar",
+                                   "--every", "year", "--fee-bps", "10", "--curve", "curve.csv", "--trades",
+                                   "trades.csv", "--lots", "lots.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    char *p = rbt_path(dir, "curve.csv"), *curve = rbt_read_file(p, NULL);
+    free(p);
+    cr_assert_not_null(curve);
+    cr_assert(strncmp(curve, "date,value,cash,flow,drawdown,w_AAPL,w_IBM\r\n2000-01-01,", 55) == 0, "%.80s", curve);
+    size_t lines = 0;
+    for (const char *c = curve; *c; c++) lines += *c == '\n';
+    cr_assert_eq(lines, 124, "curve lines: %zu", lines);
+    p = rbt_path(dir, "trades.csv");
+    char *trades = rbt_read_file(p, NULL);
+    free(p);
+    cr_assert(strncmp(trades, "date,bar,kind,symbol,side,units,price,value,fee,slippage,gas,skipped\r\n", 70) == 0);
+    cr_assert_not_null(strstr(trades, ",initial,AAPL,buy,"), "%s", trades);
+    cr_assert_not_null(strstr(trades, ",rebalance,"), "%s", trades);
+    p = rbt_path(dir, "lots.csv");
+    char *lots = rbt_read_file(p, NULL);
+    free(p);
+    cr_assert(strncmp(lots, "lot_id,symbol,open_date,units,cost,close_date,proceeds,gain,term,wash_disallowed\r\n",
+                      82) == 0, "%.90s", lots);
+    /* Annual rebalancing sells: closed pieces come first, the open lots after them. */
+    cr_assert_not_null(strstr(lots, ",short,") ? strstr(lots, ",short,") : strstr(lots, ",long,"), "%s", lots);
+    cr_assert_not_null(strstr(lots, ",open,"), "%s", lots);
+    free(curve), free(trades), free(lots);
+}
+
+Test(cli, run_errors_are_one_line_and_name_the_setting)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.6"));
+    expect_one_line_error(&r, 2, "--assets: the weights sum to 1.1");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db"));
+    expect_one_line_error(&r, 2, "--assets is required");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--every", "month"));
+    expect_one_line_error(&r, 2, "--every does not apply to strategy 'buy-and-hold'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,NOPE=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'NOPE'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "GOOG=0.5,IBM=0.5", "--start", "2000-01-01"));
+    expect_one_line_error(&r, 1, "GOOG starts on 2004-08-01");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--fee-bps", "lots"));
+    expect_one_line_error(&r, 2, "--fee-bps: 'lots' is not a number");
+    rbt_run_result_free(&r);
+}
+
+Test(cli, run_from_csv_files_needs_no_store)
+{
+    char *sp500 = rbt_source_path("data/bundled/sp500_daily.csv");
+    char *arg = NULL;
+    cr_assert(asprintf(&arg, "SPX=%s", sp500) > 0);
+    rbt_run_result r = run_in(ARGS("run", "--csv", arg, "--assets", "SPX=0.6,CASH=0.4", "--strategy", "calendar",
+                                   "--every", "month", "--json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "\"periods_per_year\": 252"), "%s", r.out);
+    char *db = rbt_path(dir, "rebal.db");
+    cr_assert_neq(access(db, F_OK), 0, "--csv created a store on disk");
+    rbt_run_result_free(&r);
+    free(db), free(arg), free(sp500);
+}
+
+Test(cli, help_topics_list_metrics_and_strategies)
+{
+    rbt_run_result r = run_in(ARGS("help", "metrics"));
+    cr_assert_eq(r.status, 0);
+    for (const char *const *k = ARGS("cagr", "sortino", "tracking_error", "rebalancing_bonus", "sample (n - 1)"); *k; k++)
+        cr_assert_not_null(strstr(r.out, *k), "help metrics lacks %s", *k);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("help", "strategies"));
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "buy-and-hold"));
+    cr_assert_not_null(strstr(r.out, "--every PERIOD"));
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--help"));
+    cr_assert_eq(r.status, 0);
+    for (const char *const *k = ARGS("--fee-bps", "--amm-depth", "--tax-lots", "--wash-sale-days", "--contribution-every",
+                                     "--exec", "--every", "--curve", "--lots");
+         *k; k++)
+        cr_assert_not_null(strstr(r.out, *k), "run --help lacks %s", *k);
+    rbt_run_result_free(&r);
 }
