@@ -16,8 +16,10 @@ static const char help_text[] =
     "Runs rebal on its bundled data, with no other input: the monthly closes of five large\n"
     "US stocks (2000-2010), the S&P 500 daily (2000-2020) and a synthetic crypto market\n"
     "(BTC/ETH/SOL-like coins and a stablecoin, daily 24/7, 2019-2022). It imports them into\n"
-    "DIR/rebal.db, lists them, and shows three portfolios aligned as the engine replays them:\n"
-    "bars, date range, inferred periods per year and each asset's growth over the range.\n"
+    "DIR/rebal.db, lists them, and replays three portfolios (four US stocks with broker costs,\n"
+    "a taxed 60/40 S&P 500/cash, and a DEX-traded crypto mix paying fees, gas and AMM price\n"
+    "impact) under buy-and-hold and weekly, monthly, quarterly and yearly rebalancing,\n"
+    "ranked by after-tax value, with 100,000 of starting capital.\n"
     "Running it again reuses the store (the imports change nothing).\n"
     "\n"
     "Options:\n"
@@ -40,13 +42,35 @@ static const demo_file files[] = {
 
 typedef struct demo_portfolio {
     const char *title;
-    const char *symbols[5];
+    const char *assets;   /* --assets */
+    const char *const *costs; /* setting, value, ... NULL */
 } demo_portfolio;
 
+static const char *const stock_costs[] = {"fee-bps", "5", "spread-bps", "5", NULL};
+static const char *const sixty_forty_costs[] = {"fee-bps", "2", "tax-short", "0.35", "tax-long", "0.15", NULL};
+/* A DEX-traded portfolio: 10 bps fees, 2 USD of gas a swap, pools of 5 and 3 million, and a
+ * deep stablecoin pool. */
+static const char *const crypto_costs[] = {"fee-bps", "10", "gas", "2", "amm-depth", "BTC=5e6,ETH=3e6,USDS=2e7",
+                                           "amm-fee-bps", "30", NULL};
+
 static const demo_portfolio portfolios[] = {
-    {"US stocks, monthly", {"AAPL", "AMZN", "IBM", "MSFT", NULL}},
-    {"S&P 500 and cash, daily", {"SPX", "CASH", NULL}},
-    {"crypto, daily 24/7", {"BTC", "ETH", "SOL", "USDS", NULL}},
+    {"US stocks, monthly closes, 25% each", "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25", stock_costs},
+    {"S&P 500 and cash 60/40, daily, taxed", "SPX=0.6,CASH=0.4", sixty_forty_costs},
+    {"crypto 50/30/20 with a stablecoin, daily 24/7", "BTC=0.5,ETH=0.3,USDS=0.2", crypto_costs},
+};
+
+/* The rules compared on every portfolio (the strategies issue adds bands and hybrids). */
+typedef struct demo_rule {
+    const char *label;
+    const char *strategy, *every;
+} demo_rule;
+
+static const demo_rule rules[] = {
+    {"buy-and-hold", "buy-and-hold", NULL},
+    {"calendar weekly", "calendar", "week"},
+    {"calendar monthly", "calendar", "month"},
+    {"calendar quarterly", "calendar", "quarter"},
+    {"calendar yearly", "calendar", "year"},
 };
 
 static int is_dir(const char *path)
@@ -88,28 +112,64 @@ static int import_bundled(rb_store *store, const char *data_dir)
     return CLI_OK;
 }
 
+/* The matrix summary of a portfolio: bars, range, periods per year, growth of each asset. */
+static int show_data(rb_store *store, const demo_portfolio *p, rb_run_result *res)
+{
+    (void)store;
+    const rb_metrics *mx = rb_run_metrics(res);
+    char from[32], to[32];
+    printf("\n%s (%s)\n", p->title, p->assets);
+    printf("  %zu bars from %s to %s; %g periods per year (%s)\n", mx->bars, rb_time_format(mx->start, from),
+           rb_time_format(mx->end, to), mx->periods_per_year, mx->periods_source);
+    return CLI_OK;
+}
+
+static rb_status run_rule(rb_store *store, const demo_portfolio *p, const demo_rule *rule, rb_run_result **out,
+                          rb_error *err)
+{
+    rb_run_spec *spec = NULL;
+    rb_status rc = rb_run_spec_new(&spec, err);
+    if (rc == RB_OK) rc = rb_run_spec_set(spec, "assets", p->assets, err);
+    if (rc == RB_OK) rc = rb_run_spec_set(spec, "strategy", rule->strategy, err);
+    if (rc == RB_OK && rule->every) rc = rb_run_spec_set(spec, "every", rule->every, err);
+    for (size_t k = 0; rc == RB_OK && p->costs[k]; k += 2) rc = rb_run_spec_set(spec, p->costs[k], p->costs[k + 1], err);
+    if (rc == RB_OK) rc = rb_run(store, spec, 0, out, err);
+    rb_run_spec_free(spec);
+    return rc;
+}
+
+/* Runs every rule on a portfolio and prints them ranked by after-tax value. */
 static int show_portfolio(rb_store *store, const demo_portfolio *p)
 {
-    rb_load_options opt;
-    rb_load_options_init(&opt);
-    opt.symbols = p->symbols;
-    while (opt.nsymbols < 5 && p->symbols[opt.nsymbols]) opt.nsymbols++;
-    rb_matrix *m = NULL;
+    enum { NRULES = sizeof rules / sizeof rules[0] };
+    rb_run_result *res[NRULES] = {0};
     rb_error err = {0};
-    if (rb_matrix_load(store, &opt, &m, &err) != RB_OK) return cli_report(&err);
-    char from[32], to[32];
-    printf("\n%s: %zu bars x %zu assets, %s to %s\n", p->title, m->T, m->N, rb_time_format(m->time[0], from),
-           rb_time_format(m->time[m->T - 1], to));
-    printf("  periods per year: %g (%s)\n", m->periods_per_year, m->periods_source);
-    printf("  growth of 1 held over the range:");
-    for (size_t i = 0; i < m->N; i++)
-        printf("  %s %.2f", m->symbols[i], m->close[(m->T - 1) * m->N + i] / m->close[i]);
-    putchar('\n');
-    size_t filled = 0;
-    for (size_t k = 0; k < m->T * m->N; k++) filled += m->filled[k];
-    if (filled) printf("  forward-filled cells: %zu (days an asset did not trade)\n", filled);
-    rb_matrix_free(m);
-    return CLI_OK;
+    int status = CLI_OK;
+    for (size_t k = 0; k < NRULES && status == CLI_OK; k++)
+        if (run_rule(store, p, &rules[k], &res[k], &err) != RB_OK) status = cli_report(&err);
+    if (status == CLI_OK) {
+        show_data(store, p, res[0]);
+        size_t order[NRULES];
+        for (size_t k = 0; k < NRULES; k++) order[k] = k;
+        for (size_t a = 1; a < NRULES; a++)
+            for (size_t b = a; b > 0 && rb_run_metrics(res[order[b]])->after_tax_value >
+                                            rb_run_metrics(res[order[b - 1]])->after_tax_value;
+                 b--) {
+                size_t tmp = order[b];
+                order[b] = order[b - 1];
+                order[b - 1] = tmp;
+            }
+        printf("  %-20s %14s %8s %8s %8s %6s %10s %10s\n", "rule", "after tax", "cagr", "vol", "max dd", "rebal",
+               "costs", "taxes");
+        for (size_t k = 0; k < NRULES; k++) {
+            const rb_metrics *m = rb_run_metrics(res[order[k]]);
+            printf("  %-20s %14.2f %7.2f%% %7.2f%% %7.2f%% %6.0f %10.2f %10.2f\n", rules[order[k]].label,
+                   m->after_tax_value, 100 * m->cagr, 100 * m->ann_vol, 100 * m->max_drawdown, m->rebalances,
+                   m->fees_paid + m->slippage_paid + m->gas_paid, m->taxes_paid);
+        }
+    }
+    for (size_t k = 0; k < NRULES; k++) rb_run_result_free(res[k]);
+    return status;
 }
 
 static int run(int argc, char **argv)
@@ -163,13 +223,16 @@ static int run(int argc, char **argv)
     for (size_t i = 0; status == CLI_OK && i < sizeof portfolios / sizeof portfolios[0]; i++)
         status = show_portfolio(store, &portfolios[i]);
     rb_store_free(store);
-    if (status == CLI_OK) printf("\nExplore further: rebal assets --db %s ; rebal export --db %s --symbols SPX\n", db, db);
+    if (status == CLI_OK)
+        printf("\nExplore further:\n  rebal assets --db %s\n"
+               "  rebal run --db %s --assets SPX=0.6,CASH=0.4 --strategy calendar --every quarter --fee-bps 2\n",
+               db, db);
     return status;
 }
 
 const cli_command cli_demo = {
     .name = "demo",
-    .summary = "load the bundled data and show it aligned, in one command",
+    .summary = "compare rebalancing rules on the bundled data, in one command",
     .help = help_text,
     .run = run,
 };

@@ -239,7 +239,8 @@ Test(cli, demo_runs_end_to_end_and_again)
     rbt_run_result r = run_in(ARGS("demo", "--out", "demo-out"));
     cr_assert_eq(r.status, 0, "demo failed: %s", r.err);
     for (const char *const *s = ARGS("stocks_monthly.csv", "sp500_daily.csv", "crypto_daily.csv", "SPX", "USDS",
-                                     "periods per year: 12", "periods per year: 252", "periods per year: 365");
+                                     "12 periods per year", "252 periods per year", "365 periods per year",
+                                     "buy-and-hold", "calendar quarterly", "after tax");
          *s; s++)
         cr_assert_not_null(strstr(r.out, *s), "the demo output lacks '%s':\n%s", *s, r.out);
     rbt_run_result_free(&r);
