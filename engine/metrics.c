@@ -240,9 +240,10 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         /* Half the L1 distance to target over every position, the uninvested cash (weight
          * 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must move. */
         double dist = 0.0, invested = 0.0;
+        const double *target = in->target_path ? in->target_path + t * N : in->target;
         for (size_t i = 0; i < N; i++) {
             double w = in->weights[t * N + i];
-            dist += fabs(w - in->target[i]);
+            dist += fabs(w - target[i]);
             invested += w;
         }
         csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);

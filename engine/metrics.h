@@ -13,6 +13,8 @@ typedef struct rb_metric_input {
     size_t N;              /* assets */
     const double *close;   /* T*N closes, row-major (the matrix) */
     const double *target;  /* N target weights */
+    const double *target_path; /* T*N targets in force at each bar (dynamic targets), or NULL:
+                                  avg_drift is measured against them when given */
     const double *weights; /* T*N end-of-bar weights w_t[i] */
     double periods_per_year;
     const char *periods_source;

@@ -102,7 +102,7 @@ static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, i
 
 typedef struct resolved {
     rb_asset_costs *costs;
-    double *gas, *sigma, *adv;
+    double *gas, *sigma, *adv, *vol;
     void *strategy_state;
 } resolved;
 
@@ -112,6 +112,7 @@ static void release(resolved *r, const rb_strategy *s)
     free(r->gas);
     free(r->sigma);
     free(r->adv);
+    free(r->vol);
     if (s && r->strategy_state) s->free_state(r->strategy_state);
 }
 
@@ -160,6 +161,15 @@ static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result
         }
         if (rc == RB_OK) rc = rb_impact_inputs(m, spec->impact_window, r->sigma, r->adv, err);
     }
+    if (rc == RB_OK && spec->targets == 1) {
+        /* Inverse-vol targets read the rolling volatility; the volume half is unused. */
+        double *unused = malloc(T * N * sizeof *unused);
+        r->vol = malloc(T * N * sizeof *r->vol);
+        if (!unused || !r->vol) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (rc == RB_OK) rc = rb_impact_inputs(m, spec->vol_window, r->vol, unused, err);
+        free(unused);
+        if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
+    }
     if (rc == RB_OK) rc = s->setup(spec, m, res->target, &r->strategy_state, err);
     if (rc != RB_OK) return rc;
 
@@ -173,6 +183,7 @@ static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result
         .gas = r->gas,
         .sigma = r->sigma,
         .adv = r->adv,
+        .vol = r->vol,
         .cash_col = cash_col,
         .portfolio = {.N = N,
                       .lots = spec->lots,

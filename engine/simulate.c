@@ -39,8 +39,25 @@ static void mark(const rb_matrix *m, rb_sim_result *r, size_t t)
     for (size_t i = 0; i < m->N; i++) r->weights[t * m->N + i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
 }
 
+/* Inverse-volatility targets at bar t: the risky assets share what CASH does not hold in
+ * proportion to 1 / vol; CASH keeps its --assets weight. 0 (next left alone) while some
+ * asset has no volatility estimate yet. */
+static int inverse_vol_targets(const rb_matrix *m, const rb_sim_config *c, size_t t, double *next)
+{
+    const double *vol = c->vol + t * m->N;
+    double cash = c->cash_col >= 0 ? c->target[c->cash_col] : 0, sum = 0;
+    for (size_t i = 0; i < m->N; i++) {
+        if ((int)i == c->cash_col) continue;
+        if (!(vol[i] > 0)) return 0;
+        sum += 1 / vol[i];
+    }
+    for (size_t i = 0; i < m->N; i++) next[i] = (int)i == c->cash_col ? cash : (1 - cash) / vol[i] / sum;
+    return 1;
+}
+
 void rb_sim_result_release(rb_sim_result *r)
 {
+    free(r->targets);
     free(r->value);
     free(r->cash);
     free(r->flow);
@@ -49,9 +66,12 @@ void rb_sim_result_release(rb_sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *r, double *to, rb_error *err)
+static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *r, double *to, double *next,
+                          rb_error *err)
 {
     size_t N = m->N, T = m->T, last_rebalance = 0;
+    double *current = r->targets; /* row t: the targets in force at bar t */
+    memcpy(current, c->target, N * sizeof *current);
     int traded, pending = 0;
     rb_status rc;
 
@@ -64,6 +84,8 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
 
     for (size_t t = 1; t < T; t++) {
         const double *close = m->close + t * N;
+        current = r->targets + t * N;
+        memcpy(current, current - N, N * sizeof *current); /* targets carry over */
         /* 1. Orders decided on the previous bar execute at this bar's open. */
         if (pending) {
             env = env_at(m, c, t, m->open + t * N, t - 1);
@@ -87,9 +109,17 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
         double v = rb_portfolio_value(&r->portfolio, close);
         double *w = r->weights + t * N; /* scratch until mark() overwrites it */
         for (size_t i = 0; i < N; i++) w[i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
-        memcpy(to, c->target, N * sizeof *to);
-        rb_decide_ctx ctx = {.m = m, .t = t, .weights = w, .target = c->target, .last_rebalance = last_rebalance};
+        memcpy(next, current, N * sizeof *next);
+        if (c->vol) inverse_vol_targets(m, c, t, next);
+        memcpy(to, next, N * sizeof *to);
+        rb_decide_ctx ctx = {.m = m,
+                             .t = t,
+                             .weights = w,
+                             .target = current,
+                             .next_target = next,
+                             .last_rebalance = last_rebalance};
         if (c->strategy->decide(c->strategy_state, &ctx, to)) {
+            memcpy(current, next, N * sizeof *current); /* a rebalance adopts the new targets */
             if (c->exec == RB_EXEC_CLOSE) {
                 rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
                 if (rc != RB_OK) return rc;
@@ -109,15 +139,17 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     size_t N = m->N, T = m->T;
     if (T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", T);
     rb_sim_result r = {.T = T, .N = N};
-    double *to = malloc(N * sizeof *to);
+    double *to = malloc(2 * N * sizeof *to);
+    r.targets = calloc(T * N, sizeof *r.targets);
     r.value = calloc(T, sizeof *r.value);
     r.cash = calloc(T, sizeof *r.cash);
     r.flow = calloc(T, sizeof *r.flow);
     r.weights = calloc(T * N, sizeof *r.weights);
     rb_status rc = RB_OK;
-    if (!to || !r.value || !r.cash || !r.flow || !r.weights) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!to || !r.targets || !r.value || !r.cash || !r.flow || !r.weights)
+        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&r.portfolio, &c->portfolio, err);
-    if (rc == RB_OK) rc = run_bars(m, c, &r, to, err);
+    if (rc == RB_OK) rc = run_bars(m, c, &r, to, to + N, err);
     free(to);
     if (rc == RB_OK) {
         const double *last = m->close + (T - 1) * N;
@@ -130,6 +162,7 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .N = N,
             .close = m->close,
             .target = c->target,
+            .target_path = r.targets,
             .weights = r.weights,
             .periods_per_year = m->periods_per_year,
             .periods_source = m->periods_source,

@@ -16,6 +16,8 @@ typedef struct rb_sim_config {
     const rb_asset_costs *costs; /* N */
     const double *gas;           /* T gas per transaction at each bar */
     const double *sigma, *adv;   /* T*N impact inputs, or NULL when impact is off */
+    const double *vol;           /* T*N volatility per bar (stdev of log returns over the
+                                    vol window) for inverse-vol targets; NULL: static targets */
     int cash_col;                /* the CASH column, or -1 */
     rb_portfolio_options portfolio;
     double contribution;
@@ -32,6 +34,7 @@ typedef struct rb_sim_result {
     double *cash;    /* T */
     double *flow;    /* T external flows */
     double *weights; /* T*N end-of-bar weights */
+    double *targets; /* T*N targets in force at each bar's close */
     rb_portfolio portfolio; /* final state: totals, orders, lots */
     rb_metrics metrics;
 } rb_sim_result;

@@ -34,6 +34,7 @@ static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
 static const char *const lot_names[] = {"fifo", "lifo", "hifo", "avg", NULL};
 static const char *const flow_names[] = {"target", "rebalance", NULL};
+static const char *const target_names[] = {"static", "inverse-vol", NULL};
 /* Indexed by rb_period; only month, quarter and year are offered for contributions. */
 static const char *const every_names[] = {"", "", "", "month", "quarter", "", "year", NULL};
 
@@ -67,6 +68,11 @@ static const setting settings[] = {
      K_DOUBLE, F(lot_size), 0, BIG, NULL, NULL},
     {{"strategy", "NAME", "buy-and-hold", "strategy", "the rebalancing rule (see 'rebal help strategies')"},
      K_CUSTOM, 0, 0, 0, NULL, set_strategy},
+    {{"targets", "static|inverse-vol", "static", "strategy",
+      "targets: the --assets weights, or inverse-volatility weights recomputed at each rebalance"},
+     K_ENUM, F(targets), 0, 0, target_names, NULL},
+    {{"vol-window", "BARS", "63", "strategy", "bars of returns behind volatility estimates (inverse-vol, vol-band)"},
+     K_INT, F(vol_window), 2, 1e6, NULL, NULL},
     {{"fee-bps", "BPS|SYM=BPS,...", "0", "costs", "commission in basis points of traded value"},
      K_ASSET_VALUES, F(fee_bps), 0, 10000, NULL, NULL},
     {{"fee-min", "USD|SYM=USD,...", "0", "costs", "minimum commission per order"},

@@ -40,6 +40,8 @@ struct rb_run_spec {
     double lot_size;
     /* strategy */
     char *strategy;
+    int targets;      /* 0 static, 1 inverse-vol */
+    int vol_window;   /* bars behind volatility estimates (inverse-vol targets, vol-band) */
     size_t nparams;
     rb_kv *params;    /* strategy parameters as given */
     /* costs */

@@ -13,7 +13,9 @@ typedef struct rb_decide_ctx {
     const rb_matrix *m;
     size_t t;               /* the bar deciding, >= 1 */
     const double *weights;  /* N current weights at close[t] (before any trade at t) */
-    const double *target;   /* N target weights */
+    const double *target;   /* N targets in force (bands are measured against these) */
+    const double *next_target; /* N targets a rebalance at t would set: the same as target
+                                  unless targets are dynamic (--targets inverse-vol) */
     size_t last_rebalance;  /* bar of the last rebalance (0: the first allocation) */
 } rb_decide_ctx;
 
@@ -25,7 +27,7 @@ typedef struct rb_strategy {
     rb_status (*setup)(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state,
                        rb_error *err);
     /* 1: rebalance at bar t to the weights written in `to` (N, summing to 1; `to` holds a
-     * copy of the targets on entry). 0: do nothing. Must not fail or allocate. */
+     * copy of next_target on entry). 0: do nothing. Must not fail or allocate. */
     int (*decide)(const void *state, const rb_decide_ctx *ctx, double *to);
     void (*free_state)(void *state);
 } rb_strategy;
