@@ -53,7 +53,9 @@ static void print_help(void)
                 for (size_t j = 0; j < st->nparams; j++) {
                     char flag[64];
                     snprintf(flag, sizeof flag, "--%s %s", st->params[j].key, st->params[j].arg);
-                    printf("  %-34s %s [%s]\n", flag, st->params[j].help, st->params[j].def);
+                    printf("  %-34s %s", flag, st->params[j].help);
+                    if (st->params[j].def[0]) printf(" [%s]", st->params[j].def);
+                    putchar('\n');
                 }
             }
     }
@@ -63,6 +65,17 @@ static void print_help(void)
           "  rebal run --assets BTC=0.5,ETH=0.3,USDS=0.2 --strategy calendar --every week \\\n"
           "            --fee-bps 10 --gas 2 --amm-depth BTC=5e7,ETH=3e7 --tax-short 0.3 --tax-long 0.15\n",
           stdout);
+}
+
+/* A setting written without a value (its arg is ""): --only-breached. */
+static int is_flag(const char *key)
+{
+    for (size_t k = 0; k < rb_strategy_count(); k++) {
+        const rb_strategy_info *st = rb_strategy_at(k);
+        for (size_t j = 0; j < st->nparams; j++)
+            if (strcmp(st->params[j].key, key) == 0) return st->params[j].arg[0] == '\0';
+    }
+    return 0;
 }
 
 /* The option table: fixed options, every run setting, every strategy parameter (once). */
@@ -95,7 +108,8 @@ static struct option *build_options(const char ***keys_out)
         }
     }
     for (size_t i = 0; i < nkeys; i++)
-        opts[nfixed + i] = (struct option){keys[i], required_argument, NULL, OPT_SETTING + (int)i};
+        opts[nfixed + i] = (struct option){keys[i], is_flag(keys[i]) ? no_argument : required_argument, NULL,
+                                           OPT_SETTING + (int)i};
     *keys_out = keys;
     return opts;
 }
@@ -196,8 +210,8 @@ static int run(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c >= OPT_SETTING) {
-            const char *key = keys[c - OPT_SETTING];
-            if (rb_run_spec_set(spec, key, optarg, &err) != RB_OK) {
+            const char *key = keys[c - OPT_SETTING], *value = optarg ? optarg : "1";
+            if (rb_run_spec_set(spec, key, value, &err) != RB_OK) {
                 status = cli_usage("run", "%s", err.msg);
                 goto done;
             }
@@ -210,7 +224,7 @@ static int run(int argc, char **argv)
                     if (strcmp(rb_setting_at(i)->key, key) == 0) param = 0;
                 if (param) {
                     size_t len = strlen(described);
-                    snprintf(described + len, sizeof described - len, " --%s %s", key, optarg);
+                    snprintf(described + len, sizeof described - len, optarg ? " --%s %s" : " --%s", key, value);
                 }
             }
             continue;

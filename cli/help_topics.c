@@ -28,7 +28,9 @@ static void strategies(void)
         for (size_t j = 0; j < s->nparams; j++) {
             char flag[64];
             snprintf(flag, sizeof flag, "--%s %s", s->params[j].key, s->params[j].arg);
-            printf("    %-24s %s [default %s]\n", flag, s->params[j].help, s->params[j].def);
+            printf("    %-24s %s", flag, s->params[j].help);
+            if (s->params[j].def[0]) printf(" [default %s]", s->params[j].def);
+            putchar('\n');
         }
     }
 }

@@ -149,17 +149,21 @@ static int parse_number(const char *text, int percent, double *out)
     return 1;
 }
 
-static rb_status check_range(const setting *s, double v, const char *text, rb_error *err)
+static rb_status check_bounds(const char *key, double lo, double hi, double v, const char *text, rb_error *err)
 {
-    if (v < s->lo || v > s->hi) {
-        if (s->hi >= BIG)
-            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (at least %g)", s->info.key, text, s->lo);
-        return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (%g to %g)", s->info.key, text, s->lo, s->hi);
+    if (v < lo || v > hi) {
+        if (hi >= BIG) return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (at least %g)", key, text, lo);
+        return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (%g to %g)", key, text, lo, hi);
     }
     return RB_OK;
 }
 
-static void asset_values_clear(rb_asset_values *v)
+static rb_status check_range(const setting *s, double v, const char *text, rb_error *err)
+{
+    return check_bounds(s->info.key, s->lo, s->hi, v, text, err);
+}
+
+void rb_asset_values_clear(rb_asset_values *v)
 {
     for (size_t i = 0; i < v->n; i++) free(v->symbol[i]);
     free(v->symbol);
@@ -168,7 +172,8 @@ static void asset_values_clear(rb_asset_values *v)
 }
 
 /* "10", "BTC=10,ETH=15" or "5,BTC=10": a value for all plus per-symbol overrides. */
-static rb_status parse_asset_values(const setting *s, const char *text, rb_asset_values *out, rb_error *err)
+rb_status rb_asset_values_parse(const char *key, const char *text, double lo, double hi, rb_asset_values *out,
+                                rb_error *err)
 {
     rb_asset_values v = {0};
     size_t cap = 1;
@@ -176,7 +181,7 @@ static rb_status parse_asset_values(const setting *s, const char *text, rb_asset
     v.symbol = calloc(cap, sizeof *v.symbol);
     v.value = calloc(cap, sizeof *v.value);
     if (!v.symbol || !v.value) {
-        asset_values_clear(&v);
+        rb_asset_values_clear(&v);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
     rb_status rc = RB_OK;
@@ -186,7 +191,7 @@ static rb_status parse_asset_values(const setting *s, const char *text, rb_asset
         size_t len = comma ? (size_t)(comma - item) : strlen(item);
         char buf[256];
         if (len >= sizeof buf) {
-            rc = rb_fail(err, RB_ERR_USAGE, "--%s: item too long in '%s'", s->info.key, text);
+            rc = rb_fail(err, RB_ERR_USAGE, "--%s: item too long in '%s'", key, text);
             break;
         }
         memcpy(buf, item, len);
@@ -195,24 +200,25 @@ static rb_status parse_asset_values(const setting *s, const char *text, rb_asset
         double x;
         const char *num = eq ? eq + 1 : buf;
         if (!parse_number(num, 0, &x)) {
-            rc = rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a number in '%s'", s->info.key, num, text);
+            rc = rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a number in '%s'", key, num, text);
             break;
         }
-        if ((rc = check_range(s, x, num, err)) != RB_OK) break;
+        if ((rc = check_bounds(key, lo, hi, x, num, err)) != RB_OK) break;
         if (!eq) {
             v.all = x;
+            v.has_all = 1;
         } else {
             char *sym = buf, *stop = eq;
             while (*sym == ' ') sym++;
             while (stop > sym && stop[-1] == ' ') stop--;
             *stop = '\0';
             if (*sym == '\0') {
-                rc = rb_fail(err, RB_ERR_USAGE, "--%s: a symbol is missing before '=' in '%s'", s->info.key, text);
+                rc = rb_fail(err, RB_ERR_USAGE, "--%s: a symbol is missing before '=' in '%s'", key, text);
                 break;
             }
             for (size_t i = 0; i < v.n; i++)
                 if (strcmp(v.symbol[i], sym) == 0)
-                    rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is given twice", s->info.key, sym);
+                    rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is given twice", key, sym);
             if (rc != RB_OK) break;
             if (!(v.symbol[v.n] = strdup(sym))) {
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
@@ -224,10 +230,10 @@ static rb_status parse_asset_values(const setting *s, const char *text, rb_asset
         item = comma + 1;
     }
     if (rc != RB_OK) {
-        asset_values_clear(&v);
+        rb_asset_values_clear(&v);
         return rc;
     }
-    asset_values_clear(out);
+    rb_asset_values_clear(out);
     *out = v;
     return RB_OK;
 }
@@ -261,10 +267,10 @@ static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err)
                            "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4 (got '%s')", value);
     }
     rb_asset_values v = {0};
-    rb_status rc = parse_asset_values(&weight, value, &v, err);
+    rb_status rc = rb_asset_values_parse(weight.info.key, value, weight.lo, weight.hi, &v, err);
     if (rc != RB_OK) return rc;
-    if (v.n == 0 || v.all != 0) {
-        asset_values_clear(&v);
+    if (v.n == 0 || v.has_all) {
+        rb_asset_values_clear(&v);
         return rb_fail(err, RB_ERR_USAGE, "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4 (got '%s')",
                        value);
     }
@@ -273,13 +279,13 @@ static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err)
         if (!(v.value[i] > 0)) {
             rc = rb_fail(err, RB_ERR_USAGE, "--assets: the weight of %s must be positive (got %g)", v.symbol[i],
                          v.value[i]);
-            asset_values_clear(&v);
+            rb_asset_values_clear(&v);
             return rc;
         }
         sum += v.value[i];
     }
     if (fabs(sum - 1) > 1e-9) {
-        asset_values_clear(&v);
+        rb_asset_values_clear(&v);
         return rb_fail(err, RB_ERR_USAGE, "--assets: the weights sum to %.12g, not 1", sum);
     }
     free_assets(spec);
@@ -424,7 +430,7 @@ rb_status rb_run_spec_set(rb_run_spec *spec, const char *key, const char *value,
         *(int *)base = (int)v;
         return RB_OK;
     case K_ASSET_VALUES:
-        return parse_asset_values(s, value, (rb_asset_values *)base, err);
+        return rb_asset_values_parse(s->info.key, value, s->lo, s->hi, (rb_asset_values *)base, err);
     case K_ENUM:
         for (int i = 0; s->names[i]; i++)
             if (s->names[i][0] && strcmp(s->names[i], value) == 0) {
@@ -467,7 +473,7 @@ void rb_run_spec_free(rb_run_spec *spec)
     free(spec->params);
     rb_asset_values *per_asset[] = {&spec->fee_bps, &spec->fee_min, &spec->fee_fixed, &spec->slippage_bps,
                                     &spec->spread_bps, &spec->impact, &spec->amm_depth, &spec->amm_fee_bps};
-    for (size_t i = 0; i < sizeof per_asset / sizeof per_asset[0]; i++) asset_values_clear(per_asset[i]);
+    for (size_t i = 0; i < sizeof per_asset / sizeof per_asset[0]; i++) rb_asset_values_clear(per_asset[i]);
     free(spec->gas_series);
     free(spec);
 }

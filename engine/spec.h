@@ -10,6 +10,7 @@
  * ("10" / "BTC=10,ETH=15" / "5,BTC=10"). */
 typedef struct rb_asset_values {
     double all;     /* the value of assets not named */
+    int has_all;    /* 1 when the text gave that value (else `all` is the setting's 0) */
     size_t n;
     char **symbol;  /* n symbols */
     double *value;  /* n values */
@@ -61,6 +62,12 @@ struct rb_run_spec {
     /* metrics */
     double rf;
 };
+
+/* Parses "10", "BTC=10,ETH=15" or "5,BTC=10" with every value in [lo, hi] into out
+ * (replaced only on success). Errors name the option ("--band: ..."). */
+rb_status rb_asset_values_parse(const char *option, const char *text, double lo, double hi, rb_asset_values *out,
+                                rb_error *err);
+void rb_asset_values_clear(rb_asset_values *v);
 
 /* The value of a per-asset setting for symbol. */
 double rb_asset_value(const rb_asset_values *v, const char *symbol);
