@@ -102,7 +102,7 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
         }
         /* 3. Contributions and withdrawals on the first bar of each period. */
         if (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0)) {
-            rc = rb_portfolio_flow(&r->portfolio, &env, c->contribution, c->target, c->flows, &r->flow[t], err);
+            rc = rb_portfolio_flow(&r->portfolio, &env, c->contribution, current, c->flows, &r->flow[t], err);
             if (rc != RB_OK) return rc;
         }
         /* 4. The strategy decides on the closes of bar t. */
@@ -119,7 +119,9 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
                              .next_target = next,
                              .last_rebalance = last_rebalance};
         if (c->strategy->decide(c->strategy_state, &ctx, to)) {
-            memcpy(current, next, N * sizeof *current); /* a rebalance adopts the new targets */
+            /* A rebalance adopts the new targets; a decision on the final bar with
+             * --exec next-open trades nothing and changes nothing. */
+            if (c->exec == RB_EXEC_CLOSE || t + 1 < T) memcpy(current, next, N * sizeof *current);
             if (c->exec == RB_EXEC_CLOSE) {
                 rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
                 if (rc != RB_OK) return rc;

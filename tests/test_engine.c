@@ -392,6 +392,31 @@ Test(engine, withdrawals_sell_pro_rata)
     rb_run_result_free(r);
 }
 
+Test(engine, contributions_follow_the_targets_in_force)
+{
+    /* Inverse-vol targets adopted at the rebalances (every 3 bars) differ from the
+     * --assets weights; the February contribution must be spent in proportion to the
+     * targets in force on its bar, not to the static weights. */
+    static const char csv[] = "date,A,B\n2020-01-27,100,100\n2020-01-28,104,101\n2020-01-29,99,100\n"
+                              "2020-01-30,103,101\n2020-01-31,98,100\n2020-02-03,102,101\n2020-02-04,97,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar", "every",
+                                       "3", "targets", "inverse-vol", "vol-window", "2", "contribution", "300"),
+                               ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    double bought[2] = {0, 0};
+    size_t bar = 0;
+    for (size_t k = 0; k < p->ntrades; k++)
+        if (p->trades[k].kind == RB_TRADE_FLOW) {
+            bought[p->trades[k].asset] += p->trades[k].units * p->trades[k].price;
+            bar = p->trades[k].bar;
+        }
+    cr_assert_eq(bar, 5, "the contribution arrives on 2020-02-03 (bar 5)");
+    const double *in_force = r->sim.targets + bar * 2;
+    cr_assert(fabs(in_force[0] - 0.5) > 0.05, "the targets in force should differ from 50/50: %g", in_force[0]);
+    assert_close(bought[0] / (bought[0] + bought[1]), in_force[0], 1e-12, "share of A in the contribution");
+    rb_run_result_free(r);
+}
+
 Test(engine, spec_errors_name_the_setting)
 {
     rb_run_spec *spec;
