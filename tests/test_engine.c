@@ -256,6 +256,27 @@ Test(engine, impact_without_volume_is_refused)
     run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "impact", "0.1"), "needs volume");
 }
 
+Test(engine, gas_follows_a_stored_series)
+{
+    /* GAS is stored like a price (USD per swap) and forward-filled onto the run's bars:
+     * 3 on bar 0 (from 2019-12-31), 3 on bar 1, 5 on bar 2. A's price moves every bar, so
+     * A trades on each of the three bars and pays 3 + 3 + 5; the CASH column pays none. */
+    static const char csv[] = "symbol,date,close\n"
+                              "A,2020-01-01,100\nA,2020-01-02,110\nA,2020-01-03,121\n"
+                              "GAS,2019-12-31,3\nGAS,2020-01-03,5\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "strategy", "calendar", "every",
+                                       "day", "gas-series", "GAS"),
+                               ALL);
+    assert_close(M(r)->gas_paid, 3 + 3 + 5, 1e-12, "gas from the series");
+    const rb_portfolio *p = &r->sim.portfolio;
+    for (size_t k = 0; k < p->ntrades; k++)
+        if (p->trades[k].asset == 1) cr_assert_eq(p->trades[k].gas, 0, "the CASH column paid gas");
+    rb_run_result_free(r);
+    static const char late[] = "symbol,date,close\nA,2020-01-01,100\nA,2020-01-02,110\nGAS,2020-01-02,3\n";
+    run_expect_error(late, KV("assets", "A=1", "gas-series", "GAS"), "GAS has no value on or before the first bar");
+    run_expect_error(late, KV("assets", "A=1", "gas-series", "NOPE"), "--gas-series");
+}
+
 Test(engine, next_open_executes_at_the_following_open)
 {
     static const char csv[] = "symbol,date,open,close\n"
