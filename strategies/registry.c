@@ -7,6 +7,9 @@
 static const rb_strategy *const registry[] = {
     &rb_strategy_buy_and_hold,
     &rb_strategy_calendar,
+    &rb_strategy_threshold,
+    &rb_strategy_hybrid,
+    &rb_strategy_vol_band,
 };
 #define NSTRATEGIES (sizeof registry / sizeof registry[0])
 

@@ -39,6 +39,9 @@ const rb_strategy *const *rb_strategy_all(size_t *n);
 /* The strategies (one file each). */
 extern const rb_strategy rb_strategy_buy_and_hold;
 extern const rb_strategy rb_strategy_calendar;
+extern const rb_strategy rb_strategy_threshold;
+extern const rb_strategy rb_strategy_hybrid;
+extern const rb_strategy rb_strategy_vol_band;
 
 /* Parses a calendar period: day|week|month|quarter|half|year, or a whole number of bars
  * (>= 1, into *bars). Shared by every rule with a period. */

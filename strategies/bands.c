@@ -1,0 +1,267 @@
+/* bands.c - drift bands shared by the threshold-driven rules (bands.h): reading --band,
+ * --band-rel, --band-total, --to, --only-breached and --cooldown; the breach test; the
+ * weights of full and partial rebalancing. docs/strategies.md is the specification. */
+#include "bands.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* ---------------------------------------------------------------- parsing */
+
+rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matrix *m, double lo, double hi,
+                             double fallback, double *out, rb_error *err)
+{
+    while (*option == '-') option++; /* "band" and "--band" name the same option */
+    rb_asset_values v = {0};
+    rb_status rc = rb_asset_values_parse(option, text, lo, hi, &v, err);
+    if (rc != RB_OK) return rc;
+    for (size_t k = 0; k < v.n && rc == RB_OK; k++) {
+        size_t i = 0;
+        while (i < m->N && strcmp(m->symbols[i], v.symbol[k]) != 0) i++;
+        if (i == m->N) rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets", option, v.symbol[k]);
+    }
+    if (rc == RB_OK)
+        for (size_t i = 0; i < m->N; i++) {
+            double x = v.has_all ? v.all : fallback;
+            for (size_t k = 0; k < v.n; k++)
+                if (strcmp(m->symbols[i], v.symbol[k]) == 0) x = v.value[k];
+            out[i] = x;
+        }
+    rb_asset_values_clear(&v);
+    return rc;
+}
+
+/* A plain decimal taking the whole text, in [lo, hi]. */
+static int parse_fraction(const char *text, double lo, double hi, double *out)
+{
+    if (!*text || strchr(" \t+", *text) || strpbrk(text, "xXnNiI")) return 0; /* no hex, inf or nan */
+    char *end;
+    errno = 0;
+    double x = strtod(text, &end);
+    if (end == text || *end != '\0' || errno != 0 || !(x >= lo && x <= hi)) return 0;
+    *out = x;
+    return 1;
+}
+
+static rb_status parse_to(const char *text, rb_bands *b, rb_error *err)
+{
+    if (strcmp(text, "target") == 0) b->to = RB_TO_TARGET;
+    else if (strcmp(text, "edge") == 0) b->to = RB_TO_EDGE;
+    else if (strcmp(text, "halfway") == 0) b->to = RB_TO_HALFWAY;
+    else if (strncmp(text, "inner:", 6) == 0 && parse_fraction(text + 6, 0, 1, &b->inner)) b->to = RB_TO_INNER;
+    else
+        return rb_fail(err, RB_ERR_USAGE, "--to: '%s' is not target, edge, halfway or inner:F with 0 <= F <= 1",
+                       text);
+    return RB_OK;
+}
+
+/* The portfolio band: one number in [0, 1], not per asset. */
+static rb_status parse_total(const char *text, double *out, rb_error *err)
+{
+    rb_asset_values v = {0};
+    rb_status rc = rb_asset_values_parse("band-total", text, 0, 1, &v, err);
+    if (rc == RB_OK && (v.n > 0 || !v.has_all))
+        rc = rb_fail(err, RB_ERR_USAGE,
+                     "--band-total: give one number for the whole portfolio, not per asset (got '%s')", text);
+    if (rc == RB_OK) *out = v.all;
+    rb_asset_values_clear(&v);
+    return rc;
+}
+
+static rb_status parse_cooldown(const char *text, long *out, rb_error *err)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || n < 0 || n > 1000000000L || strchr(" \t+", *text))
+        return rb_fail(err, RB_ERR_USAGE, "--cooldown: '%s' is not a whole number of bars >= 0", text);
+    *out = n;
+    return RB_OK;
+}
+
+void rb_bands_release(rb_bands *b)
+{
+    free(b->abs);
+    free(b->rel);
+    memset(b, 0, sizeof *b);
+}
+
+rb_status rb_bands_setup(rb_bands *b, const rb_run_spec *spec, const rb_matrix *m, int require_band, rb_error *err)
+{
+    const char *band = rb_spec_param(spec, "band"), *rel = rb_spec_param(spec, "band-rel"),
+               *total = rb_spec_param(spec, "band-total"), *to = rb_spec_param(spec, "to"),
+               *only = rb_spec_param(spec, "only-breached"), *cooldown = rb_spec_param(spec, "cooldown");
+    if (require_band && !band && !rel && !total)
+        return rb_fail(err, RB_ERR_USAGE, "%s needs --band, --band-rel or --band-total", spec->strategy);
+    rb_bands s = {.N = m->N, .total = INFINITY, .to = RB_TO_TARGET};
+    s.abs = malloc(m->N * sizeof *s.abs);
+    s.rel = malloc(m->N * sizeof *s.rel);
+    rb_status rc = RB_OK;
+    if (!s.abs || !s.rel) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) {
+        for (size_t i = 0; i < m->N; i++) s.abs[i] = s.rel[i] = INFINITY;
+        if (band) rc = rb_parse_per_asset("band", band, m, 0, 1, INFINITY, s.abs, err);
+    }
+    if (rc == RB_OK && rel) rc = rb_parse_per_asset("band-rel", rel, m, 0, 100, INFINITY, s.rel, err);
+    if (rc == RB_OK && total) rc = parse_total(total, &s.total, err);
+    if (rc == RB_OK && to) rc = parse_to(to, &s, err);
+    if (rc == RB_OK && only) {
+        if (strcmp(only, "1") == 0) s.only_breached = 1;
+        else if (strcmp(only, "0") != 0)
+            rc = rb_fail(err, RB_ERR_USAGE, "--only-breached is a flag: it takes no value (got '%s')", only);
+    }
+    if (rc == RB_OK && cooldown) rc = parse_cooldown(cooldown, &s.cooldown, err);
+    if (rc != RB_OK) {
+        rb_bands_release(&s);
+        return rc;
+    }
+    *b = s;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- the breach test */
+
+/* A band times its scale; a missing band stays missing whatever the scale (INFINITY * 0
+ * would be NaN). */
+static double scaled(double band, const double *scale, size_t i)
+{
+    if (isinf(band)) return INFINITY;
+    return scale ? band * scale[i] : band;
+}
+
+/* 1 when asset i lies outside its own bands: |d| > abs * s, or |d| / t > rel * s for a
+ * positive target (a relative band says nothing about an asset with target 0). */
+static int asset_breached(const rb_bands *b, const double *w, const double *target, const double *scale, size_t i)
+{
+    double d = fabs(w[i] - target[i]);
+    if (d > scaled(b->abs[i], scale, i)) return 1;
+    return target[i] > 0 && d / target[i] > scaled(b->rel[i], scale, i);
+}
+
+/* The total band in weight units: total * the target-weighted mean scale (1 without a
+ * scale, exactly). */
+static double total_band(const rb_bands *b, const double *target, const double *scale)
+{
+    if (isinf(b->total)) return INFINITY;
+    if (!scale) return b->total;
+    double ts = 0, tsum = 0;
+    for (size_t i = 0; i < b->N; i++) {
+        ts += target[i] * scale[i];
+        tsum += target[i];
+    }
+    return tsum > 0 ? b->total * (ts / tsum) : b->total;
+}
+
+/* Half the total absolute drift: the share of the portfolio that sits away from target. */
+static double drift(size_t N, const double *w, const double *target)
+{
+    double d = 0;
+    for (size_t i = 0; i < N; i++) d += fabs(w[i] - target[i]);
+    return d / 2;
+}
+
+int rb_bands_breached(const rb_bands *b, const double *w, const double *target, const double *scale,
+                      unsigned char *breached)
+{
+    int any = 0;
+    for (size_t i = 0; i < b->N; i++) {
+        int hit = asset_breached(b, w, target, scale, i);
+        if (breached) breached[i] = (unsigned char)hit;
+        any |= hit;
+    }
+    return any || drift(b->N, w, target) > total_band(b, target, scale);
+}
+
+/* ---------------------------------------------------------------- the weights to trade to */
+
+/* The effective band of asset i: the tighter of its scaled bands (the one that breaches
+ * first). */
+static double effective_band(const rb_bands *b, const double *target, const double *scale, size_t i)
+{
+    double e = scaled(b->abs[i], scale, i);
+    if (target[i] > 0) e = fmin(e, scaled(b->rel[i], scale, i) * target[i]);
+    return e;
+}
+
+/* Where a breached asset goes: its next target, the band edge on the side it drifted to,
+ * halfway back, or F of the band. */
+static double breached_to(const rb_bands *b, double w, double t, double n, double e)
+{
+    double side = w > t ? 1 : -1;
+    switch (b->to) {
+    case RB_TO_EDGE: return n + side * e;
+    case RB_TO_HALFWAY: return (w + n) / 2;
+    case RB_TO_INNER: return n + side * b->inner * e;
+    case RB_TO_TARGET: break;
+    }
+    return n;
+}
+
+static int is_breached(const rb_bands *b, const double *w, const double *target, const double *scale,
+                       const unsigned char *breached, size_t i)
+{
+    return breached ? breached[i] != 0 : asset_breached(b, w, target, scale, i);
+}
+
+void rb_bands_to(const rb_bands *b, const double *w, const double *target, const double *next_target,
+                 const double *scale, const unsigned char *breached, double *to)
+{
+    size_t N = b->N, nbreached = 0;
+    for (size_t i = 0; i < N; i++) nbreached += (size_t)is_breached(b, w, target, scale, breached, i);
+    /* Called without a breach (nothing out, total inside), every branch below gives n.
+     * absorb: the assets that take up the remainder 1 - sum(to), in proportion to their
+     * next targets. 1: the assets inside their bands; 0: every asset. */
+    int absorb_inside = nbreached > 0 && nbreached < N;
+    if (b->to == RB_TO_TARGET && !(b->only_breached && absorb_inside)) {
+        /* A full rebalance to the next targets (scaled to sum to 1 by the remainder step
+         * below, which changes nothing when they already do). */
+        absorb_inside = 0;
+        memcpy(to, next_target, N * sizeof *to);
+    } else if (nbreached == 0) {
+        /* Only the portfolio band can have triggered: move every asset by the same fraction
+         * k of its drift, so the total drift becomes k * D (edge: exactly the band). */
+        double D = drift(N, w, target), band = total_band(b, target, scale), k = 0;
+        if (D > band) {
+            if (b->to == RB_TO_EDGE) k = band / D;
+            else if (b->to == RB_TO_HALFWAY) k = 0.5;
+            else if (b->to == RB_TO_INNER) k = b->inner * band / D;
+        }
+        for (size_t i = 0; i < N; i++) to[i] = next_target[i] + k * (w[i] - target[i]);
+    } else {
+        for (size_t i = 0; i < N; i++) {
+            if (is_breached(b, w, target, scale, breached, i))
+                to[i] = breached_to(b, w[i], target[i], next_target[i], effective_band(b, target, scale, i));
+            else /* --only-breached: the others keep their weights; else they are re-set below */
+                to[i] = b->only_breached && absorb_inside ? w[i] : 0;
+        }
+    }
+    /* The remainder: what the breached assets gave up (or, with --only-breached, their net
+     * sales plus any uninvested cash), shared in proportion to the next targets. */
+    double sum = 0, share = 0;
+    for (size_t i = 0; i < N; i++) {
+        sum += to[i];
+        if (!absorb_inside || !is_breached(b, w, target, scale, breached, i)) share += next_target[i];
+    }
+    double rest = 1 - sum;
+    if (rest != 0 && share > 0)
+        for (size_t i = 0; i < N; i++)
+            if (!absorb_inside || !is_breached(b, w, target, scale, breached, i))
+                to[i] += rest * next_target[i] / share;
+    /* Dynamic targets or rounding can push a weight out of [0, 1]: clamp and renormalize. */
+    int out = 0;
+    for (size_t i = 0; i < N; i++) out |= !(to[i] >= 0 && to[i] <= 1);
+    if (out) {
+        sum = 0;
+        for (size_t i = 0; i < N; i++) {
+            to[i] = to[i] > 1 ? 1 : to[i] >= 0 ? to[i] : 0;
+            sum += to[i];
+        }
+        if (sum > 0)
+            for (size_t i = 0; i < N; i++) to[i] /= sum;
+        else
+            for (size_t i = 0; i < N; i++) to[i] = next_target[i];
+    }
+}
