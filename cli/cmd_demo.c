@@ -18,8 +18,9 @@ static const char help_text[] =
     "(BTC/ETH/SOL-like coins and a stablecoin, daily 24/7, 2019-2022). It imports them into\n"
     "DIR/rebal.db, lists them, and replays three portfolios (four US stocks with broker costs,\n"
     "a taxed 60/40 S&P 500/cash, and a DEX-traded crypto mix paying fees, gas and AMM price\n"
-    "impact) under buy-and-hold and weekly, monthly, quarterly and yearly rebalancing,\n"
-    "ranked by after-tax value, with 100,000 of starting capital.\n"
+    "impact) under buy-and-hold, calendar rebalancing (weekly to yearly), 5 pp bands, the\n"
+    "5/25 rule, a 10 pp band traded back to its inner half (Daryanani), a monthly-checked\n"
+    "band and a volatility-scaled band, ranked by after-tax value, with 100,000 of capital.\n"
     "Running it again reuses the store (the imports change nothing).\n"
     "\n"
     "Options:\n"
@@ -59,18 +60,23 @@ static const demo_portfolio portfolios[] = {
     {"crypto 50/30/20 with a stablecoin, daily 24/7", "BTC=0.5,ETH=0.3,USDS=0.2", crypto_costs},
 };
 
-/* The rules compared on every portfolio (the strategies issue adds bands and hybrids). */
+/* The rules compared on every portfolio: label, then settings (key, value, ..., NULL). */
 typedef struct demo_rule {
     const char *label;
-    const char *strategy, *every;
+    const char *settings[9];
 } demo_rule;
 
 static const demo_rule rules[] = {
-    {"buy-and-hold", "buy-and-hold", NULL},
-    {"calendar weekly", "calendar", "week"},
-    {"calendar monthly", "calendar", "month"},
-    {"calendar quarterly", "calendar", "quarter"},
-    {"calendar yearly", "calendar", "year"},
+    {"buy-and-hold", {"strategy", "buy-and-hold", NULL}},
+    {"calendar weekly", {"strategy", "calendar", "every", "week", NULL}},
+    {"calendar monthly", {"strategy", "calendar", "every", "month", NULL}},
+    {"calendar quarterly", {"strategy", "calendar", "every", "quarter", NULL}},
+    {"calendar yearly", {"strategy", "calendar", "every", "year", NULL}},
+    {"band 5 pp", {"strategy", "threshold", "band", "0.05", NULL}},
+    {"band 5/25", {"strategy", "threshold", "band", "0.05", "band-rel", "0.25", NULL}},
+    {"band 10 pp to inner", {"strategy", "threshold", "band", "0.1", "to", "inner:0.5", NULL}},
+    {"monthly-checked 5 pp", {"strategy", "hybrid", "every", "month", "band", "0.05", NULL}},
+    {"vol-band 5 pp", {"strategy", "vol-band", "band", "0.05", NULL}},
 };
 
 static int is_dir(const char *path)
@@ -130,8 +136,8 @@ static rb_status run_rule(rb_store *store, const demo_portfolio *p, const demo_r
     rb_run_spec *spec = NULL;
     rb_status rc = rb_run_spec_new(&spec, err);
     if (rc == RB_OK) rc = rb_run_spec_set(spec, "assets", p->assets, err);
-    if (rc == RB_OK) rc = rb_run_spec_set(spec, "strategy", rule->strategy, err);
-    if (rc == RB_OK && rule->every) rc = rb_run_spec_set(spec, "every", rule->every, err);
+    for (size_t k = 0; rc == RB_OK && rule->settings[k]; k += 2)
+        rc = rb_run_spec_set(spec, rule->settings[k], rule->settings[k + 1], err);
     for (size_t k = 0; rc == RB_OK && p->costs[k]; k += 2) rc = rb_run_spec_set(spec, p->costs[k], p->costs[k + 1], err);
     if (rc == RB_OK) rc = rb_run(store, spec, 0, out, err);
     rb_run_spec_free(spec);
