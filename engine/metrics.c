@@ -14,7 +14,7 @@
  * of about 1e-16 per bar, so a series that is constant in exact arithmetic (a cash-only
  * portfolio, a flat price) shows a stdev of ~1e-17, and dividing by it would report a
  * ratio of ~1e15. No traded asset has a per-bar stdev near 1e-12 (1.6e-11 a year daily). */
-#define NOISE 1e-12
+#define NOISE RB_METRIC_NOISE
 
 /* ---------------------------------------------------------------- the metric table */
 
@@ -217,6 +217,65 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
     return RB_OK;
 }
 
+/* ---------------------------------------------------------------- shared finishing */
+
+double rb_metrics_bonus(const rb_metric_input *in)
+{
+    /* The mean over t of (sum_i target[i] S_ii - target' S target) / 2 is linear in the
+     * window variances, and target' S target is the sample variance of the series
+     * sum_i target[i] x_i, so it is (sum_i target[i] mean_t S_ii - mean_t Var_t(mix)) / 2:
+     * N + 1 rolling variances, O(T * N) time and no scratch memory. */
+    size_t n = in->T - 1;
+    if (n < 2) return NAN;
+    double P = in->periods_per_year, dn = (double)n, wr = round(P);
+    size_t W = wr >= dn ? n : wr <= 2.0 ? 2 : (size_t)wr; /* W = round(P), 2..n */
+    csum spread = {0, 0};
+    for (size_t i = 0; i < in->N; i++)
+        if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
+    csum_add(&spread, -mean_window_variance(in, in->N, W));
+    return P * csum_value(&spread) / 2.0;
+}
+
+void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, double bonus, rb_metrics *out)
+{
+    const size_t T = in->T, n = T - 1;
+    const double P = in->periods_per_year, dn = (double)n;
+    rb_metrics m = {0};
+    m.final_value = s->final_value;
+    m.total_return = s->index - 1.0;
+    m.cagr = expm1(log(s->index) * P / dn);
+    m.ann_vol = s->sd_r * sqrt(P);
+    m.sharpe = s->sd_r > NOISE ? sqrt(P) * (s->mean_r - in->rf / P) / s->sd_r : NAN;
+    double downside = sqrt(s->mean_down2);
+    m.sortino = downside > NOISE ? sqrt(P) * s->mean_r / downside : NAN;
+    m.max_drawdown = s->max_dd;
+    m.max_drawdown_peak = s->dd_peak;
+    m.max_drawdown_trough = s->dd_trough;
+    m.calmar = s->max_dd > 0.0 ? m.cagr / s->max_dd : NAN;
+
+    m.rebalances = in->rebalances;
+    double years = dn / P;
+    m.turnover = in->traded_value / 2.0 / s->mean_value / years;
+    m.turnover_2way = in->traded_value / s->mean_value / years;
+    m.fees_paid = in->fees;
+    m.slippage_paid = in->slippage;
+    m.gas_paid = in->gas;
+    m.taxes_paid = in->taxes;
+    m.after_tax_value = in->after_tax_value;
+
+    m.avg_drift = s->mean_drift;
+    m.tracking_error = s->sd_e * sqrt(P);
+    m.rebalancing_bonus = bonus;
+
+    m.bars = T;
+    m.start = in->time[0];
+    m.end = in->time[T - 1];
+    m.periods_per_year = P;
+    snprintf(m.periods_source, sizeof m.periods_source, "%s", in->periods_source ? in->periods_source : "");
+    m.rf = in->rf;
+    *out = m;
+}
+
 /* ---------------------------------------------------------------- the metrics */
 
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err)
@@ -226,7 +285,7 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
     if (st != RB_OK) return st;
 
     const size_t T = in->T, N = in->N, n = T - 1;
-    const double P = in->periods_per_year, dn = (double)n;
+    const double dn = (double)n;
     rb_metrics m = {0};
 
     /* Pass 1: the growth index and its drawdowns, the sums of the means, mean value and drift. */
@@ -290,53 +349,20 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         sd_e = sqrt(var_e > 0.0 ? var_e : 0.0);
     }
 
-    m.final_value = in->value[T - 1];
-    m.total_return = index - 1.0;
-    m.cagr = expm1(log(index) * P / dn);
-    m.ann_vol = sd_r * sqrt(P);
-    m.sharpe = sd_r > NOISE ? sqrt(P) * (mean_r - in->rf / P) / sd_r : NAN;
-    double downside = sqrt(csum_value(&sum_down2) / dn);
-    m.sortino = downside > NOISE ? sqrt(P) * mean_r / downside : NAN;
-    m.max_drawdown = max_dd;
-    m.max_drawdown_peak = dd_peak;
-    m.max_drawdown_trough = dd_trough;
-    m.calmar = max_dd > 0.0 ? m.cagr / max_dd : NAN;
-
-    m.rebalances = in->rebalances;
-    double mean_v = csum_value(&sum_v) / (double)T, years = dn / P;
-    m.turnover = in->traded_value / 2.0 / mean_v / years;
-    m.turnover_2way = in->traded_value / mean_v / years;
-    m.fees_paid = in->fees;
-    m.slippage_paid = in->slippage;
-    m.gas_paid = in->gas;
-    m.taxes_paid = in->taxes;
-    m.after_tax_value = in->after_tax_value;
-
-    m.avg_drift = csum_value(&sum_drift) / (double)T;
-    m.tracking_error = sd_e * sqrt(P);
-
-    /* Rebalancing bonus. The mean over t of (sum_i target[i] S_ii - target' S target) / 2 is
-     * linear in the window variances, and target' S target is the sample variance of the
-     * series sum_i target[i] x_i, so it is (sum_i target[i] mean_t S_ii - mean_t Var_t(mix))
-     * / 2: N + 1 rolling variances, O(T * N) time and no scratch memory. */
-    m.rebalancing_bonus = NAN;
-    if (n >= 2) {
-        double wr = round(P);
-        size_t W = wr >= dn ? n : wr <= 2.0 ? 2 : (size_t)wr; /* W = round(P), 2..n */
-        csum spread = {0, 0};
-        for (size_t i = 0; i < N; i++)
-            if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
-        csum_add(&spread, -mean_window_variance(in, N, W));
-        m.rebalancing_bonus = P * csum_value(&spread) / 2.0;
-    }
-
-    m.bars = T;
-    m.start = in->time[0];
-    m.end = in->time[T - 1];
-    m.periods_per_year = P;
-    snprintf(m.periods_source, sizeof m.periods_source, "%s",
-             in->periods_source ? in->periods_source : "");
-    m.rf = in->rf;
+    rb_metric_sums sums = {
+        .final_value = in->value[T - 1],
+        .index = index,
+        .mean_r = mean_r,
+        .sd_r = sd_r,
+        .sd_e = sd_e,
+        .mean_down2 = csum_value(&sum_down2) / dn,
+        .mean_value = csum_value(&sum_v) / (double)T,
+        .mean_drift = csum_value(&sum_drift) / (double)T,
+        .max_dd = max_dd,
+        .dd_peak = dd_peak,
+        .dd_trough = dd_trough,
+    };
+    rb_metrics_finish(&sums, in, rb_metrics_bonus(in), &m);
 
     *out = m;
     return RB_OK;

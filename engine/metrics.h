@@ -29,4 +29,32 @@ typedef struct rb_metric_input {
  * non-positive values or periods_per_year <= 0, naming what is wrong. */
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err);
 
+/* What the metrics of a run are computed from: the reference simulator derives it from the
+ * whole value series (two passes), the batch simulator accumulates it bar by bar; both then
+ * call rb_metrics_finish, so the formulas exist once. */
+typedef struct rb_metric_sums {
+    double final_value;
+    double index;      /* prod(1 + r_t) */
+    double mean_r;     /* mean of r_t, t = 1..n */
+    double sd_r;       /* sample stdev of r_t (NaN when n < 2) */
+    double sd_e;       /* sample stdev of r_t - c_t */
+    double mean_down2; /* mean of min(r_t, 0)^2 over all n returns */
+    double mean_value; /* mean of V_t over all T bars */
+    double mean_drift; /* mean over all T bars of the drift */
+    double max_dd;
+    rb_time dd_peak, dd_trough;
+} rb_metric_sums;
+
+/* Fills out from the sums and the run's totals and conventions in `in` (T, time,
+ * periods_per_year, periods_source, rf, rebalances, traded_value, costs, taxes,
+ * after_tax_value; the series are not read). */
+void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, double bonus, rb_metrics *out);
+
+/* The rebalancing bonus of the targets over the closes (needs T, N, close, target,
+ * periods_per_year): the same for every configuration sharing them. NaN when n < 2. */
+double rb_metrics_bonus(const rb_metric_input *in);
+
+/* The metric noise floor: stdevs and drawdowns at or below it count as zero. */
+#define RB_METRIC_NOISE 1e-12
+
 #endif /* RB_METRICS_H */
