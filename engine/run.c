@@ -7,6 +7,7 @@
 
 #include "costs.h"
 #include "error.h"
+#include "resolve.h"
 #include "run_result.h"
 #include "simulate.h"
 #include "spec.h"
@@ -37,7 +38,7 @@ static rb_status check_params(const rb_run_spec *spec, const rb_strategy *s, rb_
     return RB_OK;
 }
 
-static rb_status load_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err)
+rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err)
 {
     rb_load_options opt;
     rb_load_options_init(&opt);
@@ -56,7 +57,7 @@ static rb_status load_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix
 
 /* The gas per transaction at each bar: a stored series' closes, forward-filled onto the
  * run's bar times. The series must have a value at or before the first bar. */
-static rb_status load_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err)
+rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err)
 {
     int64_t id;
     rb_status rc = rb_store_asset_id(store, name, &id, err);
@@ -100,38 +101,53 @@ static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, i
     return RB_OK;
 }
 
-typedef struct resolved {
-    rb_asset_costs *costs;
-    double *gas, *sigma, *adv, *vol;
-    void *strategy_state;
-} resolved;
-
-static void release(resolved *r, const rb_strategy *s)
+void rb_resolved_release(rb_resolved *r)
 {
+    free(r->target);
     free(r->costs);
-    free(r->gas);
-    free(r->sigma);
-    free(r->adv);
-    free(r->vol);
-    if (s && r->strategy_state) s->free_state(r->strategy_state);
+    for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
+    if (r->strategy && r->strategy_state) r->strategy->free_state(r->strategy_state);
+    memset(r, 0, sizeof *r);
 }
 
-static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result *res, const rb_strategy *s,
-                         resolved *r, rb_sim_config *c, rb_error *err)
+rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy, rb_error *err)
 {
-    const rb_matrix *m = res->m;
+    if (spec->nassets == 0) return rb_fail(err, RB_ERR_USAGE, "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
+    const rb_strategy *s = rb_strategy_find(spec->strategy);
+    if (!s) return rb_fail(err, RB_ERR_USAGE, "--strategy: unknown strategy '%s'", spec->strategy);
+    rb_status rc = check_params(spec, s, err);
+    if (rc == RB_OK) rc = rb_spec_check_symbols(spec, err);
+    if (rc == RB_OK) *strategy = s;
+    return rc;
+}
+
+/* Rolling stdev and ADV of window `w` into new arrays (the caller owns them either way). */
+static rb_status own_inputs(const rb_matrix *m, int w, double **sigma, double **adv, rb_error *err)
+{
+    size_t cells = m->T * m->N;
+    *sigma = malloc(cells * sizeof **sigma);
+    *adv = malloc(cells * sizeof **adv);
+    if (!*sigma || !*adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    return rb_impact_inputs(m, w, *sigma, *adv, err);
+}
+
+rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
+                     const rb_resolve_inputs *shared, rb_resolved *r, rb_sim_config *c, rb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    rb_status rc = rb_resolve_check(spec, &r->strategy, err);
+    if (rc != RB_OK) return rc;
     size_t N = m->N, T = m->T;
     int cash_col = -1;
     for (size_t i = 0; i < N; i++)
         if (strcmp(m->symbols[i], RB_CASH) == 0) cash_col = (int)i;
 
     r->costs = calloc(N, sizeof *r->costs);
-    r->gas = malloc(T * sizeof *r->gas);
-    res->target = malloc(N * sizeof *res->target);
-    if (!r->costs || !r->gas || !res->target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    r->target = malloc(N * sizeof *r->target);
+    if (!r->costs || !r->target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     int impact = 0;
     for (size_t i = 0; i < N; i++) {
-        res->target[i] = spec->weights[i]; /* the matrix keeps --assets order */
+        r->target[i] = spec->weights[i]; /* the matrix keeps --assets order */
         if ((int)i == cash_col) continue;
         const char *sym = m->symbols[i];
         r->costs[i] = (rb_asset_costs){
@@ -146,35 +162,50 @@ static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result
         };
         impact |= r->costs[i].impact_k > 0;
     }
-    rb_status rc = RB_OK;
     if (spec->gas_series) {
-        rc = load_gas_series(store, spec->gas_series, m, r->gas, err);
+        if (shared && shared->gas && shared->gas_series && strcmp(shared->gas_series, spec->gas_series) == 0) {
+            r->gas = shared->gas;
+        } else {
+            double *gas = malloc(T * sizeof *gas);
+            r->owned[0] = gas;
+            rc = gas ? rb_resolve_gas_series(store, spec->gas_series, m, gas, err)
+                     : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+            r->gas = gas;
+        }
     } else {
-        for (size_t t = 0; t < T; t++) r->gas[t] = spec->gas;
+        double *gas = malloc(T * sizeof *gas);
+        if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        for (size_t t = 0; t < T; t++) gas[t] = spec->gas;
+        r->owned[0] = gas;
+        r->gas = gas;
     }
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
-        if (rc == RB_OK) {
-            r->sigma = malloc(T * N * sizeof *r->sigma);
-            r->adv = malloc(T * N * sizeof *r->adv);
-            if (!r->sigma || !r->adv) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
+            r->sigma = shared->sigma;
+            r->adv = shared->adv;
+        } else if (rc == RB_OK) {
+            rc = own_inputs(m, spec->impact_window, &r->owned[1], &r->owned[2], err);
+            r->sigma = r->owned[1];
+            r->adv = r->owned[2];
         }
-        if (rc == RB_OK) rc = rb_impact_inputs(m, spec->impact_window, r->sigma, r->adv, err);
     }
     if (rc == RB_OK && spec->targets == 1) {
-        /* Inverse-vol targets read the rolling volatility; the volume half is unused. */
-        double *unused = malloc(T * N * sizeof *unused);
-        r->vol = malloc(T * N * sizeof *r->vol);
-        if (!unused || !r->vol) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        if (rc == RB_OK) rc = rb_impact_inputs(m, spec->vol_window, r->vol, unused, err);
-        free(unused);
-        if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
+        if (shared && shared->vol && shared->vol_window == spec->vol_window) {
+            r->vol = shared->vol;
+        } else {
+            double *unused = NULL;
+            rc = own_inputs(m, spec->vol_window, &r->owned[3], &unused, err);
+            free(unused);
+            r->vol = r->owned[3];
+            if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
+        }
     }
-    if (rc == RB_OK) rc = s->setup(spec, m, res->target, &r->strategy_state, err);
+    if (rc == RB_OK) rc = r->strategy->setup(spec, m, r->target, &r->strategy_state, err);
     if (rc != RB_OK) return rc;
 
     *c = (rb_sim_config){
-        .target = res->target,
+        .target = r->target,
         .capital = spec->capital,
         .exec = spec->exec,
         .min_trade = spec->min_trade,
@@ -191,12 +222,12 @@ static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result
                       .wash_sale_days = spec->wash_sale_days,
                       .tax_short = spec->tax_short,
                       .tax_long = spec->tax_long,
-                      .keep_trades = (res->keep & RB_KEEP_TRADES) != 0,
-                      .keep_lots = (res->keep & RB_KEEP_LOTS) != 0},
+                      .keep_trades = (keep & RB_KEEP_TRADES) != 0,
+                      .keep_lots = (keep & RB_KEEP_LOTS) != 0},
         .contribution = spec->contribution,
         .contribution_every = spec->contribution_every,
         .flows = spec->flows,
-        .strategy = s,
+        .strategy = r->strategy,
         .strategy_state = r->strategy_state,
         .rf = spec->rf,
     };
@@ -205,22 +236,22 @@ static rb_status resolve(rb_store *store, const rb_run_spec *spec, rb_run_result
 
 rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run_result **out, rb_error *err)
 {
-    if (spec->nassets == 0) return rb_fail(err, RB_ERR_USAGE, "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
-    const rb_strategy *s = rb_strategy_find(spec->strategy);
-    if (!s) return rb_fail(err, RB_ERR_USAGE, "--strategy: unknown strategy '%s'", spec->strategy);
-    rb_status rc = check_params(spec, s, err);
-    if (rc == RB_OK) rc = rb_spec_check_symbols(spec, err);
+    const rb_strategy *s;
+    rb_status rc = rb_resolve_check(spec, &s, err);
     if (rc != RB_OK) return rc;
-
     rb_run_result *res = calloc(1, sizeof *res);
     if (!res) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     res->keep = keep;
-    rc = load_matrix(store, spec, &res->m, err);
-    resolved r = {0};
+    rc = rb_resolve_matrix(store, spec, &res->m, err);
+    rb_resolved r = {0};
     rb_sim_config c;
-    if (rc == RB_OK) rc = resolve(store, spec, res, s, &r, &c, err);
+    if (rc == RB_OK) rc = rb_resolve(store, spec, res->m, keep, NULL, &r, &c, err);
     if (rc == RB_OK) rc = rb_simulate(res->m, &c, &res->sim, err);
-    release(&r, s);
+    if (rc == RB_OK) {
+        res->target = r.target; /* the result keeps the targets */
+        r.target = NULL;
+    }
+    rb_resolved_release(&r);
     if (rc != RB_OK) {
         rb_run_result_free(res);
         return rc;

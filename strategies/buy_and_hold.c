@@ -16,9 +16,16 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
 
 static void free_state(void *state) { (void)state; }
 
+static void prefilter(const void *state, rb_prefilter *out)
+{
+    (void)state;
+    *out = (rb_prefilter){.kind = RB_PREFILTER_NEVER};
+}
+
 const rb_strategy rb_strategy_buy_and_hold = {
     .info = {.name = "buy-and-hold", .summary = "never rebalance: the first allocation drifts with prices"},
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
+    .prefilter = prefilter,
 };

@@ -44,6 +44,12 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
     return rb_period_hit(ctx->m, ctx->t, s->period, s->bars, s->on_last);
 }
 
+static void prefilter(const void *state, rb_prefilter *out)
+{
+    const calendar_state *s = state;
+    *out = (rb_prefilter){.kind = RB_PREFILTER_CALENDAR, .period = s->period, .bars = s->bars, .on_last = s->on_last};
+}
+
 const rb_strategy rb_strategy_calendar = {
     .info = {.name = "calendar",
              .summary = "rebalance to the targets on a schedule (--every PERIOD, --on first|last)",
@@ -52,4 +58,5 @@ const rb_strategy rb_strategy_calendar = {
     .setup = setup,
     .decide = decide,
     .free_state = free,
+    .prefilter = prefilter,
 };

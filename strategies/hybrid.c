@@ -80,6 +80,17 @@ static void free_state(void *state)
     free(s);
 }
 
+static void prefilter(const void *state, rb_prefilter *out)
+{
+    const hybrid_state *s = state;
+    /* gated: bands are looked at on calendar dates only; either: dates, and bands between. */
+    *out = (rb_prefilter){.kind = s->either ? RB_PREFILTER_CALENDAR_OR_BANDS : RB_PREFILTER_CALENDAR,
+                          .period = s->period,
+                          .bars = s->bars,
+                          .on_last = s->on_last,
+                          .bands = &s->bands};
+}
+
 const rb_strategy rb_strategy_hybrid = {
     .info = {.name = "hybrid",
              .summary = "calendar dates and bands: --mode gated (check the bands on calendar dates only) or "
@@ -89,4 +100,5 @@ const rb_strategy rb_strategy_hybrid = {
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
+    .prefilter = prefilter,
 };

@@ -19,6 +19,27 @@ typedef struct rb_decide_ctx {
     size_t last_rebalance;  /* bar of the last rebalance (0: the first allocation) */
 } rb_decide_ctx;
 
+struct rb_bands;
+
+/* What the batch simulator may skip: a conservative description of the bars on which a
+ * rule can possibly rebalance, so that decide() runs only there. decide() still makes every
+ * decision, so the batch and the reference decide identically. */
+typedef enum rb_prefilter_kind {
+    RB_PREFILTER_NONE = 0,          /* no description: decide() runs on every bar */
+    RB_PREFILTER_NEVER,             /* never rebalances */
+    RB_PREFILTER_CALENDAR,          /* only on calendar dates (period, bars, on_last) */
+    RB_PREFILTER_BANDS,             /* only when some weight is near or past its band */
+    RB_PREFILTER_CALENDAR_OR_BANDS  /* on calendar dates, or near a band */
+} rb_prefilter_kind;
+
+typedef struct rb_prefilter {
+    rb_prefilter_kind kind;
+    rb_period period;
+    long bars;
+    int on_last;
+    const struct rb_bands *bands; /* unscaled bands around the targets in force */
+} rb_prefilter;
+
 typedef struct rb_strategy {
     rb_strategy_info info; /* name, summary, parameters (key, arg, default, help) */
     /* Reads and checks the strategy's parameters from the spec (rb_spec_param; a missing
@@ -30,6 +51,8 @@ typedef struct rb_strategy {
      * copy of next_target on entry). 0: do nothing. Must not fail or allocate. */
     int (*decide)(const void *state, const rb_decide_ctx *ctx, double *to);
     void (*free_state)(void *state);
+    /* Optional (NULL: RB_PREFILTER_NONE): describes when decide() can return 1. */
+    void (*prefilter)(const void *state, rb_prefilter *out);
 } rb_strategy;
 
 /* The registry. */

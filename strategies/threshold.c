@@ -37,6 +37,11 @@ static void free_state(void *state)
     free(state);
 }
 
+static void prefilter(const void *state, rb_prefilter *out)
+{
+    *out = (rb_prefilter){.kind = RB_PREFILTER_BANDS, .bands = state};
+}
+
 const rb_strategy rb_strategy_threshold = {
     .info = {.name = "threshold",
              .summary = "rebalance when a weight drifts outside its band (--band, --band-rel, --band-total), "
@@ -46,4 +51,5 @@ const rb_strategy rb_strategy_threshold = {
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
+    .prefilter = prefilter,
 };
