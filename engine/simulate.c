@@ -66,70 +66,105 @@ void rb_sim_result_release(rb_sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *r, double *to, double *next,
-                          rb_error *err)
+rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err)
 {
-    size_t N = m->N, T = m->T, last_rebalance = 0;
-    double *current = r->targets; /* row t: the targets in force at bar t */
-    memcpy(current, c->target, N * sizeof *current);
-    int traded, pending = 0;
-    rb_status rc;
-
     /* Bar 0: the capital is invested at the targets at the close, costs and all. */
-    r->portfolio.cash = c->capital;
+    memcpy(st->current, c->target, m->N * sizeof *st->current);
+    st->pending = 0;
+    st->last_rebalance = 0;
+    st->flow = 0;
+    st->port->cash = c->capital;
     rb_trade_env env = env_at(m, c, 0, m->close, 0);
-    rc = rb_portfolio_rebalance(&r->portfolio, &env, c->target, RB_TRADE_INITIAL, &traded, err);
+    int traded;
+    return rb_portfolio_rebalance(st->port, &env, c->target, RB_TRADE_INITIAL, &traded, err);
+}
+
+int rb_sim_has_events(const rb_matrix *m, const rb_sim_config *c, const rb_sim_state *st, size_t t)
+{
+    return st->pending || (m->flags[t] & RB_NEW_YEAR) ||
+           (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0));
+}
+
+rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t, rb_error *err)
+{
+    size_t N = m->N;
+    int traded;
+    rb_status rc;
+    st->flow = 0;
+    /* 1. Orders decided on the previous bar execute at this bar's open. */
+    if (st->pending) {
+        rb_trade_env env = env_at(m, c, t, m->open + t * N, t - 1);
+        rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
+        if (rc != RB_OK) return rc;
+        if (traded) st->last_rebalance = t;
+        st->pending = 0;
+    }
+    rb_trade_env env = env_at(m, c, t, m->close + t * N, t);
+    /* 2. The first bar of a year pays the previous year's tax. */
+    if (m->flags[t] & RB_NEW_YEAR) {
+        rc = rb_portfolio_pay_tax(st->port, &env, err);
+        if (rc != RB_OK) return rc;
+    }
+    /* 3. Contributions and withdrawals on the first bar of each period. */
+    if (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0)) {
+        rc = rb_portfolio_flow(st->port, &env, c->contribution, st->current, c->flows, &st->flow, err);
+        if (rc != RB_OK) return rc;
+    }
+    return RB_OK;
+}
+
+rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t, int *acted,
+                        rb_error *err)
+{
+    size_t N = m->N, T = m->T;
+    const double *close = m->close + t * N;
+    *acted = 0;
+    /* 4. The strategy decides on the closes of bar t. */
+    double v = rb_portfolio_value(st->port, close);
+    for (size_t i = 0; i < N; i++) st->w[i] = v > 0 ? st->port->units[i] * close[i] / v : 0;
+    memcpy(st->next, st->current, N * sizeof *st->next);
+    if (c->vol) inverse_vol_targets(m, c, t, st->next);
+    memcpy(st->to, st->next, N * sizeof *st->to);
+    rb_decide_ctx ctx = {.m = m,
+                         .t = t,
+                         .weights = st->w,
+                         .target = st->current,
+                         .next_target = st->next,
+                         .last_rebalance = st->last_rebalance};
+    if (!c->strategy->decide(c->strategy_state, &ctx, st->to)) return RB_OK;
+    /* A rebalance adopts the new targets; a decision on the final bar with --exec
+     * next-open trades nothing and changes nothing. */
+    if (c->exec == RB_EXEC_CLOSE || t + 1 < T) memcpy(st->current, st->next, N * sizeof *st->current);
+    if (c->exec == RB_EXEC_NEXT_OPEN) {
+        st->pending = t + 1 < T; /* a decision on the final bar has no next open */
+        return RB_OK;
+    }
+    rb_trade_env env = env_at(m, c, t, close, t);
+    int traded;
+    rb_status rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
+    if (rc != RB_OK) return rc;
+    if (traded) st->last_rebalance = t;
+    *acted = traded;
+    return RB_OK;
+}
+
+static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *r, double *scratch, rb_error *err)
+{
+    size_t N = m->N, T = m->T;
+    rb_sim_state st = {.port = &r->portfolio, .current = r->targets, .to = scratch, .next = scratch + N,
+                       .w = scratch + 2 * N};
+    rb_status rc = rb_sim_start(m, c, &st, err);
     if (rc != RB_OK) return rc;
     mark(m, r, 0);
-
     for (size_t t = 1; t < T; t++) {
-        const double *close = m->close + t * N;
-        current = r->targets + t * N;
-        memcpy(current, current - N, N * sizeof *current); /* targets carry over */
-        /* 1. Orders decided on the previous bar execute at this bar's open. */
-        if (pending) {
-            env = env_at(m, c, t, m->open + t * N, t - 1);
-            rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
-            if (rc != RB_OK) return rc;
-            if (traded) last_rebalance = t;
-            pending = 0;
-        }
-        env = env_at(m, c, t, close, t);
-        /* 2. The first bar of a year pays the previous year's tax. */
-        if (m->flags[t] & RB_NEW_YEAR) {
-            rc = rb_portfolio_pay_tax(&r->portfolio, &env, err);
-            if (rc != RB_OK) return rc;
-        }
-        /* 3. Contributions and withdrawals on the first bar of each period. */
-        if (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0)) {
-            rc = rb_portfolio_flow(&r->portfolio, &env, c->contribution, current, c->flows, &r->flow[t], err);
-            if (rc != RB_OK) return rc;
-        }
-        /* 4. The strategy decides on the closes of bar t. */
-        double v = rb_portfolio_value(&r->portfolio, close);
-        double *w = r->weights + t * N; /* scratch until mark() overwrites it */
-        for (size_t i = 0; i < N; i++) w[i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
-        memcpy(next, current, N * sizeof *next);
-        if (c->vol) inverse_vol_targets(m, c, t, next);
-        memcpy(to, next, N * sizeof *to);
-        rb_decide_ctx ctx = {.m = m,
-                             .t = t,
-                             .weights = w,
-                             .target = current,
-                             .next_target = next,
-                             .last_rebalance = last_rebalance};
-        if (c->strategy->decide(c->strategy_state, &ctx, to)) {
-            /* A rebalance adopts the new targets; a decision on the final bar with
-             * --exec next-open trades nothing and changes nothing. */
-            if (c->exec == RB_EXEC_CLOSE || t + 1 < T) memcpy(current, next, N * sizeof *current);
-            if (c->exec == RB_EXEC_CLOSE) {
-                rc = rb_portfolio_rebalance(&r->portfolio, &env, to, RB_TRADE_REBALANCE, &traded, err);
-                if (rc != RB_OK) return rc;
-                if (traded) last_rebalance = t;
-            } else {
-                pending = t + 1 < T; /* a decision on the final bar has no next open */
-            }
-        }
+        /* The targets in force carry over from the previous bar (row t of the path). */
+        memcpy(r->targets + t * N, st.current, N * sizeof *st.current);
+        st.current = r->targets + t * N;
+        int acted;
+        rc = rb_sim_events(m, c, &st, t, err);
+        if (rc == RB_OK) rc = rb_sim_decide(m, c, &st, t, &acted, err);
+        if (rc != RB_OK) return rc;
+        r->flow[t] = st.flow;
         /* 5. The bar's value and weights. */
         mark(m, r, t);
     }
@@ -141,18 +176,18 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     size_t N = m->N, T = m->T;
     if (T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", T);
     rb_sim_result r = {.T = T, .N = N};
-    double *to = malloc(2 * N * sizeof *to);
+    double *scratch = malloc(3 * N * sizeof *scratch);
     r.targets = calloc(T * N, sizeof *r.targets);
     r.value = calloc(T, sizeof *r.value);
     r.cash = calloc(T, sizeof *r.cash);
     r.flow = calloc(T, sizeof *r.flow);
     r.weights = calloc(T * N, sizeof *r.weights);
     rb_status rc = RB_OK;
-    if (!to || !r.targets || !r.value || !r.cash || !r.flow || !r.weights)
+    if (!scratch || !r.targets || !r.value || !r.cash || !r.flow || !r.weights)
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&r.portfolio, &c->portfolio, err);
-    if (rc == RB_OK) rc = run_bars(m, c, &r, to, to + N, err);
-    free(to);
+    if (rc == RB_OK) rc = run_bars(m, c, &r, scratch, err);
+    free(scratch);
     if (rc == RB_OK) {
         const double *last = m->close + (T - 1) * N;
         double pending = rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);

@@ -40,6 +40,32 @@ typedef struct rb_sim_result {
 } rb_sim_result;
 
 rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *out, rb_error *err);
+
+/* The per-bar steps of the reference simulator, shared with the batch simulator so that
+ * both trade by the same code. st holds one configuration's moving parts. */
+typedef struct rb_sim_state {
+    rb_portfolio *port;
+    double *current;      /* N targets in force */
+    double *to, *next, *w; /* N each: scratch, and `to` holds a pending order's weights */
+    int pending;          /* an order decided at the previous bar waits for this bar's open */
+    size_t last_rebalance;
+    double flow;          /* the external flow of the last bar stepped */
+} rb_sim_state;
+
+/* Bar 0: the first allocation. */
+rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err);
+
+/* 1 when bar t has scheduled work for this configuration: a pending order, a tax year end
+ * or a contribution date. */
+int rb_sim_has_events(const rb_matrix *m, const rb_sim_config *c, const rb_sim_state *st, size_t t);
+
+/* Steps 1-3 of a bar: a pending next-open order, the year's tax, a contribution. */
+rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t, rb_error *err);
+
+/* Step 4: the strategy decides on the closes of bar t; with --exec close the rebalance is
+ * made here (*acted = 1 when it traded), with next-open it is left pending. */
+rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t, int *acted,
+                        rb_error *err);
 void rb_sim_result_release(rb_sim_result *r);
 
 #endif /* RB_SIMULATE_H */
