@@ -225,11 +225,15 @@ typedef rb_status (*plan_fn)(rb_portfolio *p, const rb_trade_env *env, const voi
                              rb_error *err);
 
 /* Solves x = base + sign * cost(plan(x)) by iteration from x = base, leaving the orders of
- * the solution in p->order. Costs below 100 % of the traded value make this a contraction. */
+ * the solution in p->order. Costs below 100 % of the traded value make this a contraction.
+ * Per-order costs (fixed fees, gas) make cost() jump where an order appears or vanishes,
+ * and the iteration can then alternate between two values; it settles on the safe one:
+ * the smaller budget when buying (sign -1: cash stays >= 0), the larger gross amount when
+ * raising cash (sign +1: at least the amount needed is raised). */
 static rb_status solve(rb_portfolio *p, const rb_trade_env *env, plan_fn plan, const void *ctx, double base, int sign,
                        double scale, rb_error *err)
 {
-    double x = base;
+    double x = base, before = NAN;
     for (int it = 0; it < MAX_ITERATIONS; it++) {
         double cost;
         rb_status rc = plan(p, env, ctx, x, p->order, err);
@@ -238,6 +242,11 @@ static rb_status solve(rb_portfolio *p, const rb_trade_env *env, plan_fn plan, c
         double next = base + sign * cost;
         if (!(next > 0)) return plan(p, env, ctx, 0, p->order, err);
         if (fabs(next - x) <= TOLERANCE * scale) return plan(p, env, ctx, next, p->order, err);
+        if (fabs(next - before) <= TOLERANCE * scale) { /* a two-cycle between x and next */
+            double safe = sign < 0 ? (x < next ? x : next) : (x > next ? x : next);
+            return plan(p, env, ctx, safe, p->order, err);
+        }
+        before = x;
         x = next;
     }
     return rb_fail(err, RB_ERR_DATA,

@@ -403,6 +403,25 @@ Test(engine, rebalance_flows_buy_the_most_underweight_first)
     rb_run_result_free(r);
 }
 
+Test(engine, a_flow_whose_cost_jumps_with_an_order_settles_on_the_safe_budget)
+{
+    /* 1002 at 1 per order buys 5 A and 5 B at 100. A falls to 80, B rises to 120: 400 / 600.
+     * A contribution of 201.2 (--flows rebalance) fills A first, up to half the new total:
+     * A's room is 0.5 (1000 + x) - 400 = 100 + x / 2. With x = 201.2 - costs: two orders (A and
+     * a sliver of B) cost 2 -> x = 199.2 fits in A's room (one order), which costs 1 -> x =
+     * 200.2 overflows into B again: the budget alternates 199.2 / 200.2. The safe budget is
+     * 199.2: A buys 199.2 / 80 = 2.49 units, 1 of fee, and 1.0 stays in cash. */
+    static const char csv[] = "date,A,B\n2020-01-30,100,100\n2020-01-31,80,120\n2020-02-03,80,120\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1002", "fee-fixed", "1", "contribution",
+                                       "201.2", "flows", "rebalance"),
+                               ALL);
+    assert_close(r->sim.portfolio.units[0], 7.49, 1e-12, "A units");
+    assert_close(r->sim.portfolio.units[1], 5, 0, "B untouched");
+    assert_close(r->sim.portfolio.cash, 1.0, 1e-9, "cash left");
+    assert_close(M(r)->final_value, 1200.2, 1e-12, "value");
+    rb_run_result_free(r);
+}
+
 Test(engine, withdrawals_sell_pro_rata)
 {
     static const char csv[] = "date,A\n2020-01-30,100\n2020-01-31,100\n2020-02-03,100\n";
