@@ -26,6 +26,8 @@ typedef struct rb_resolve_inputs {
     const double *vol;         /* the sigma half of rb_impact_inputs(m, vol_window) */
     const char *gas_series;
     const double *gas;         /* T values of that series, forward-filled */
+    double gas_value;
+    const double *gas_flat;    /* T copies of gas_value (a constant --gas) */
 } rb_resolve_inputs;
 
 /* The strategy and spec checks that need no data (strategy parameters, symbols). */

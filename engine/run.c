@@ -172,6 +172,8 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
                      : rb_fail(err, RB_ERR_NOMEM, "out of memory");
             r->gas = gas;
         }
+    } else if (shared && shared->gas_flat && shared->gas_value == spec->gas) {
+        r->gas = shared->gas_flat;
     } else {
         double *gas = malloc(T * sizeof *gas);
         if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");

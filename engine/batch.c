@@ -1,0 +1,559 @@
+/* batch.c - the batch simulator (batch.h). Per block of configurations, per bar:
+ *   1. configurations with scheduled work (pending order, tax year end, contribution) take
+ *      the reference steps (rb_sim_events);
+ *   2. every configuration is valued, and its distance from its targets measured, in loops
+ *      over the configuration axis (units[asset][config]) that the compiler vectorizes;
+ *   3. a pre-filter (the strategy's own description of when it can act) picks the
+ *      configurations whose strategy must decide; those call rb_sim_decide, the reference
+ *      decision and trade, on weights computed exactly as the reference computes them;
+ *   4. the metric statistics of every configuration are updated, again vectorized.
+ * The approximate weights of step 2 only choose who decides; a margin far above their
+ * rounding error keeps every decision identical to the reference's. */
+#include "batch.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bands.h"
+#include "costs.h"
+#include "error.h"
+#include "metrics.h"
+#include "resolve.h"
+#include "simulate.h"
+
+/* The pre-filter's margin: far above the ~1e-16 error of the approximate weights. */
+#define MARGIN 1e-9
+
+typedef struct config {
+    uint64_t index;
+    rb_run_spec *spec;
+    rb_resolved res;
+    rb_sim_config c;
+    rb_portfolio port;
+    rb_sim_state st;
+    double *scratch; /* 4N: current, to, next, w */
+    rb_prefilter pf;
+    int ready;       /* resolved and initialized */
+} config;
+
+/* Shared inputs of a block: computed once for the first configuration that needs them. */
+typedef struct shared_inputs {
+    rb_resolve_inputs in;
+    double *sigma, *adv, *vol, *vol_adv, *gas_flat;
+} shared_inputs;
+
+typedef struct block {
+    size_t cap, n, N, T;
+    config *cfg;
+    /* structure of arrays: [asset * cap + j] or [j] */
+    double *u, *tg, *e;
+    double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
+    unsigned char *cand, *touched;
+    /* metric statistics */
+    double *prev, *index, *peak, *maxdd, *mean_r, *m2_r, *mean_e, *m2_e, *down2, *sum_v, *sum_drift;
+    rb_time *peak_time, *dd_peak, *dd_trough;
+    shared_inputs sh;
+} block;
+
+typedef struct job {
+    rb_store *store;
+    const rb_matrix *m;
+    const uint64_t *indices;
+    size_t n;
+    rb_batch_spec_fn spec_fn;
+    rb_batch_result_fn result_fn;
+    void *ctx;
+    const rb_batch_options *opt;
+    size_t block_size;
+    /* the first error wins; the others stop at their next block */
+    volatile int failed;
+    rb_error err;
+    uint64_t completed;
+    /* the bonus depends only on the targets: computed once per distinct target vector */
+    double *bonus_target;
+    double bonus;
+    int has_bonus;
+} job;
+
+/* ---------------------------------------------------------------- block memory */
+
+static void block_free(block *b)
+{
+    double **d[] = {&b->u,     &b->tg,   &b->e,     &b->cash,   &b->total,  &b->inv,  &b->dsum,   &b->ex,
+                    &b->tband, &b->flow, &b->mix,   &b->prev,   &b->index,  &b->peak, &b->maxdd,  &b->mean_r,
+                    &b->m2_r,  &b->mean_e, &b->m2_e, &b->down2, &b->sum_v,  &b->sum_drift};
+    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
+    free(b->cand);
+    free(b->touched);
+    free(b->peak_time);
+    free(b->dd_peak);
+    free(b->dd_trough);
+    free(b->cfg);
+    free(b->sh.sigma);
+    free(b->sh.adv);
+    free(b->sh.vol);
+    free(b->sh.vol_adv);
+    free(b->sh.gas_flat);
+    memset(b, 0, sizeof *b);
+}
+
+static int block_alloc(block *b, size_t cap, size_t N, size_t T)
+{
+    memset(b, 0, sizeof *b);
+    b->cap = cap;
+    b->N = N;
+    b->T = T;
+    double **per_asset[] = {&b->u, &b->tg, &b->e};
+    for (size_t k = 0; k < 3; k++)
+        if (!(*per_asset[k] = malloc(cap * N * sizeof(double)))) return 0;
+    double **per_cfg[] = {&b->cash,  &b->total, &b->inv,    &b->dsum, &b->ex,     &b->tband, &b->flow,
+                          &b->mix,   &b->prev,  &b->index,  &b->peak, &b->maxdd,  &b->mean_r, &b->m2_r,
+                          &b->mean_e, &b->m2_e, &b->down2, &b->sum_v, &b->sum_drift};
+    for (size_t k = 0; k < sizeof per_cfg / sizeof per_cfg[0]; k++)
+        if (!(*per_cfg[k] = malloc(cap * sizeof(double)))) return 0;
+    b->cand = malloc(cap);
+    b->touched = malloc(cap);
+    b->peak_time = malloc(cap * sizeof(rb_time));
+    b->dd_peak = malloc(cap * sizeof(rb_time));
+    b->dd_trough = malloc(cap * sizeof(rb_time));
+    b->cfg = calloc(cap, sizeof *b->cfg);
+    return b->cand && b->touched && b->peak_time && b->dd_peak && b->dd_trough && b->cfg;
+}
+
+static void config_release(config *c)
+{
+    if (c->ready) rb_portfolio_release(&c->port);
+    rb_resolved_release(&c->res);
+    rb_run_spec_free(c->spec);
+    free(c->scratch);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+/* The inputs a block shares, computed for the first configuration that asks: rolling
+ * volatility and ADV for one impact window and one vol window, a flat gas array. */
+static rb_status prepare_shared(block *b, const rb_matrix *m, const rb_run_spec *spec, rb_error *err)
+{
+    shared_inputs *sh = &b->sh;
+    size_t cells = m->T * m->N;
+    int impact = spec->impact.all > 0 || spec->impact.n > 0;
+    if (impact && !sh->sigma) {
+        sh->sigma = malloc(cells * sizeof *sh->sigma);
+        sh->adv = malloc(cells * sizeof *sh->adv);
+        if (!sh->sigma || !sh->adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        rb_status rc = rb_impact_inputs(m, spec->impact_window, sh->sigma, sh->adv, err);
+        if (rc != RB_OK) return rc;
+        sh->in.impact_window = spec->impact_window;
+        sh->in.sigma = sh->sigma;
+        sh->in.adv = sh->adv;
+    }
+    if (spec->targets == 1 && !sh->vol) {
+        sh->vol = malloc(cells * sizeof *sh->vol);
+        sh->vol_adv = malloc(cells * sizeof *sh->vol_adv);
+        if (!sh->vol || !sh->vol_adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        rb_status rc = rb_impact_inputs(m, spec->vol_window, sh->vol, sh->vol_adv, err);
+        if (rc != RB_OK) return rc;
+        sh->in.vol_window = spec->vol_window;
+        sh->in.vol = sh->vol;
+    }
+    if (!spec->gas_series && !sh->gas_flat) {
+        if (!(sh->gas_flat = malloc(m->T * sizeof *sh->gas_flat))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        for (size_t t = 0; t < m->T; t++) sh->gas_flat[t] = spec->gas;
+        sh->in.gas_value = spec->gas;
+        sh->in.gas_flat = sh->gas_flat;
+    }
+    return RB_OK;
+}
+
+static void band_thresholds(block *b, size_t j, const config *c)
+{
+    size_t N = b->N, cap = b->cap;
+    const rb_bands *bands = c->pf.bands;
+    int use = bands && (c->pf.kind == RB_PREFILTER_BANDS || c->pf.kind == RB_PREFILTER_CALENDAR_OR_BANDS);
+    for (size_t i = 0; i < N; i++) {
+        double e = INFINITY;
+        if (use) {
+            double t = c->st.current[i], rel = bands->rel[i] * t;
+            e = bands->abs[i];
+            if (t > 0 && rel < e) e = rel;
+        }
+        b->e[i * cap + j] = e;
+    }
+    b->tband[j] = use ? 2 * bands->total : INFINITY; /* compared with sum |w - t| */
+}
+
+static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err)
+{
+    const rb_matrix *m = jb->m;
+    size_t N = m->N;
+    config *c = &b->cfg[j];
+    c->index = index;
+    rb_status rc = rb_run_spec_new(&c->spec, err);
+    if (rc == RB_OK) rc = jb->spec_fn(jb->ctx, index, c->spec, err);
+    if (rc == RB_OK) rc = prepare_shared(b, m, c->spec, err);
+    if (rc == RB_OK) {
+        if (c->spec->gas_series) {
+            /* The price store is one SQLite connection: one reader at a time. */
+#pragma omp critical(rb_batch_store)
+            rc = rb_resolve(jb->store, c->spec, m, 0, &b->sh.in, &c->res, &c->c, err);
+        } else {
+            rc = rb_resolve(NULL, c->spec, m, 0, &b->sh.in, &c->res, &c->c, err);
+        }
+    }
+    if (rc == RB_OK && !(c->scratch = malloc(4 * N * sizeof *c->scratch)))
+        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
+    if (rc != RB_OK) return rc;
+    c->ready = 1;
+    c->st = (rb_sim_state){.port = &c->port,
+                           .current = c->scratch,
+                           .to = c->scratch + N,
+                           .next = c->scratch + 2 * N,
+                           .w = c->scratch + 3 * N};
+    /* Dynamic targets move the bands every bar: no pre-filter, decide() every bar. */
+    c->pf.kind = RB_PREFILTER_NONE;
+    if (!c->c.vol && c->res.strategy->prefilter) c->res.strategy->prefilter(c->res.strategy_state, &c->pf);
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- SoA <-> portfolio */
+
+static void gather(block *b, size_t j)
+{
+    config *c = &b->cfg[j];
+    for (size_t i = 0; i < b->N; i++) c->port.units[i] = b->u[i * b->cap + j];
+    c->port.cash = b->cash[j];
+}
+
+static void scatter(block *b, size_t j)
+{
+    config *c = &b->cfg[j];
+    for (size_t i = 0; i < b->N; i++) {
+        b->u[i * b->cap + j] = c->port.units[i];
+        b->tg[i * b->cap + j] = c->st.current[i];
+    }
+    b->cash[j] = c->port.cash;
+}
+
+/* Exact value and drift of a configuration whose portfolio is in sync, as the reference
+ * computes them: value = cash + sum units * close; weights by division. */
+static void exact_state(block *b, size_t j, const double *close)
+{
+    config *c = &b->cfg[j];
+    double v = rb_portfolio_value(&c->port, close), d = 0;
+    for (size_t i = 0; i < b->N; i++) {
+        double w = v > 0 ? c->port.units[i] * close[i] / v : 0;
+        d += fabs(w - c->st.current[i]);
+    }
+    b->total[j] = v;
+    b->dsum[j] = d;
+    b->inv[j] = 1 / v;
+}
+
+/* ---------------------------------------------------------------- the bar loop */
+
+static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
+{
+    return rb_period_hit(m, t, pf->period, pf->bars, pf->on_last);
+}
+
+static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
+{
+    const rb_matrix *m = jb->m;
+    const size_t N = b->N, T = m->T, n = b->n, cap = b->cap;
+    rb_status rc = RB_OK;
+
+    /* Bar 0: the first allocation, by the reference step. */
+    for (size_t j = 0; j < n && rc == RB_OK; j++) {
+        config *c = &b->cfg[j];
+        rc = rb_sim_start(m, &c->c, &c->st, err);
+        if (rc != RB_OK) {
+            *bad = j;
+            break;
+        }
+        scatter(b, j);
+        band_thresholds(b, j, c);
+        exact_state(b, j, m->close);
+        b->prev[j] = b->total[j];
+        b->index[j] = 1;
+        b->peak[j] = 1;
+        b->maxdd[j] = 0;
+        b->peak_time[j] = b->dd_peak[j] = b->dd_trough[j] = m->time[0];
+        b->mean_r[j] = b->m2_r[j] = b->mean_e[j] = b->m2_e[j] = b->down2[j] = 0;
+        b->sum_v[j] = b->total[j];
+        b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
+    }
+
+    for (size_t t = 1; t < T && rc == RB_OK; t++) {
+        const double *close = m->close + t * N, *growth = m->growth + t * N;
+        const double inv_t = 1.0 / (double)t; /* returns so far, for the running means */
+        const rb_time now = m->time[t];
+
+        /* 1. Scheduled work, by the reference steps. */
+        for (size_t j = 0; j < n; j++) {
+            config *c = &b->cfg[j];
+            b->touched[j] = 0;
+            b->flow[j] = 0;
+            if (!rb_sim_has_events(m, &c->c, &c->st, t)) continue;
+            gather(b, j);
+            rc = rb_sim_events(m, &c->c, &c->st, t, err);
+            if (rc != RB_OK) {
+                *bad = j;
+                break;
+            }
+            scatter(b, j);
+            b->flow[j] = c->st.flow;
+            b->touched[j] = 1;
+        }
+        if (rc != RB_OK) break;
+
+        /* 2. Value and distance from the targets, over the configuration axis. */
+        for (size_t j = 0; j < n; j++) {
+            b->total[j] = b->cash[j];
+            b->dsum[j] = 0;
+            b->ex[j] = -INFINITY;
+        }
+        for (size_t i = 0; i < N; i++) {
+            const double p = close[i], *u = b->u + i * cap;
+#pragma omp simd
+            for (size_t j = 0; j < n; j++) b->total[j] += u[j] * p;
+        }
+#pragma omp simd
+        for (size_t j = 0; j < n; j++) b->inv[j] = 1 / b->total[j];
+        for (size_t i = 0; i < N; i++) {
+            const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
+#pragma omp simd
+            for (size_t j = 0; j < n; j++) {
+                double d = fabs(u[j] * p * b->inv[j] - tg[j]);
+                b->dsum[j] += d;
+                double x = d - e[j];
+                b->ex[j] = x > b->ex[j] ? x : b->ex[j];
+            }
+        }
+
+        /* 3. Who must decide: the pre-filter, then the strategy itself on exact weights. */
+        for (size_t j = 0; j < n; j++) {
+            const rb_prefilter *pf = &b->cfg[j].pf;
+            int near = b->ex[j] > -MARGIN || b->dsum[j] > b->tband[j] - MARGIN;
+            switch (pf->kind) {
+            case RB_PREFILTER_NEVER: b->cand[j] = 0; break;
+            case RB_PREFILTER_CALENDAR: b->cand[j] = (unsigned char)calendar_hit(m, t, pf); break;
+            case RB_PREFILTER_BANDS: b->cand[j] = (unsigned char)near; break;
+            case RB_PREFILTER_CALENDAR_OR_BANDS: b->cand[j] = (unsigned char)(near || calendar_hit(m, t, pf)); break;
+            default: b->cand[j] = 1; break;
+            }
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (!b->cand[j]) continue;
+            config *c = &b->cfg[j];
+            gather(b, j);
+            int acted;
+            rc = rb_sim_decide(m, &c->c, &c->st, t, &acted, err);
+            if (rc != RB_OK) {
+                *bad = j;
+                break;
+            }
+            scatter(b, j); /* the targets in force may have changed even without a trade */
+            if (acted) {
+                b->touched[j] = 1;
+                band_thresholds(b, j, c);
+            }
+        }
+        if (rc != RB_OK) break;
+        for (size_t j = 0; j < n; j++)
+            if (b->touched[j] || b->cfg[j].c.vol) exact_state(b, j, close);
+
+        /* 4. Metric statistics, over the configuration axis. The constant mix's return
+         * depends on each configuration's policy targets (usually all the same). */
+        for (size_t j = 0; j < n; j++) {
+            const double *target = b->cfg[j].res.target;
+            double mix = 0;
+            for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
+            b->mix[j] = mix - 1.0;
+        }
+#pragma omp simd
+        for (size_t j = 0; j < n; j++) {
+            double g = (b->total[j] - b->flow[j]) / b->prev[j], r = g - 1.0;
+            double dr = r - b->mean_r[j];
+            b->mean_r[j] += dr * inv_t;
+            b->m2_r[j] += dr * (r - b->mean_r[j]);
+            double e = r - b->mix[j], de = e - b->mean_e[j];
+            b->mean_e[j] += de * inv_t;
+            b->m2_e[j] += de * (e - b->mean_e[j]);
+            b->down2[j] += r < 0 ? r * r : 0;
+            b->index[j] *= g;
+            b->sum_v[j] += b->total[j];
+            b->sum_drift[j] += (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
+            b->prev[j] = b->total[j];
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (b->index[j] >= b->peak[j]) {
+                b->peak[j] = b->index[j];
+                b->peak_time[j] = now;
+            } else {
+                double dd = 1.0 - b->index[j] / b->peak[j];
+                if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
+                    b->maxdd[j] = dd;
+                    b->dd_peak[j] = b->peak_time[j];
+                    b->dd_trough[j] = now;
+                }
+            }
+        }
+    }
+    return rc;
+}
+
+/* The metrics of configuration j once the bars are done. */
+static void finish(job *jb, block *b, size_t j, rb_metrics *out)
+{
+    const rb_matrix *m = jb->m;
+    config *c = &b->cfg[j];
+    size_t T = m->T, n = T - 1;
+    gather(b, j);
+    const double *last = m->close + (T - 1) * m->N;
+    double pending = rb_portfolio_pending_tax(&c->port, last, m->time[T - 1]);
+    rb_metric_input in = {
+        .T = T,
+        .time = m->time,
+        .close = m->close,
+        .N = m->N,
+        .target = c->res.target,
+        .periods_per_year = m->periods_per_year,
+        .periods_source = m->periods_source,
+        .rf = c->c.rf,
+        .rebalances = c->port.rebalances,
+        .traded_value = c->port.traded_value,
+        .fees = c->port.fees,
+        .slippage = c->port.slippage,
+        .gas = c->port.gas,
+        .taxes = c->port.taxes,
+        .after_tax_value = b->prev[j] - pending,
+    };
+    rb_metric_sums s = {
+        .final_value = b->prev[j],
+        .index = b->index[j],
+        .mean_r = b->mean_r[j],
+        .sd_r = n >= 2 ? sqrt(b->m2_r[j] / (double)(n - 1)) : NAN,
+        .sd_e = n >= 2 ? sqrt(b->m2_e[j] / (double)(n - 1)) : NAN,
+        .mean_down2 = b->down2[j] / (double)n,
+        .mean_value = b->sum_v[j] / (double)T,
+        .mean_drift = b->sum_drift[j] / (double)T,
+        .max_dd = b->maxdd[j],
+        .dd_peak = b->dd_peak[j],
+        .dd_trough = b->dd_trough[j],
+    };
+    /* The bonus depends on the targets only; most sweeps share one target vector. */
+    double bonus;
+#pragma omp critical(rb_batch_bonus)
+    {
+        if (!jb->has_bonus || memcmp(jb->bonus_target, c->res.target, m->N * sizeof(double)) != 0) {
+            bonus = rb_metrics_bonus(&in);
+            if (!jb->has_bonus && jb->bonus_target) {
+                memcpy(jb->bonus_target, c->res.target, m->N * sizeof(double));
+                jb->bonus = bonus;
+                jb->has_bonus = 1;
+            }
+        } else {
+            bonus = jb->bonus;
+        }
+    }
+    rb_metrics_finish(&s, &in, bonus, out);
+}
+
+static void record_error(job *jb, const rb_error *err, uint64_t index)
+{
+#pragma omp critical(rb_batch_error)
+    {
+        if (!jb->failed) {
+            jb->err = *err;
+            if (index != UINT64_MAX) rb_error_prefix(&jb->err, "configuration %llu", (unsigned long long)index);
+            jb->failed = 1;
+        }
+    }
+}
+
+static void do_block(job *jb, block *b, size_t first)
+{
+    rb_error err = {0};
+    size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
+    b->n = 0;
+    rb_status rc = RB_OK;
+    for (size_t j = 0; j < n && rc == RB_OK; j++) {
+        rc = setup_config(jb, b, j, jb->indices[first + j], &err);
+        b->n = j + 1;
+        if (rc != RB_OK) record_error(jb, &err, jb->indices[first + j]);
+    }
+    if (rc == RB_OK) {
+        size_t bad = 0;
+        rc = run_block(jb, b, &bad, &err);
+        if (rc != RB_OK) record_error(jb, &err, b->cfg[bad].index);
+    }
+    for (size_t j = 0; rc == RB_OK && j < n; j++) {
+        rb_metrics mx;
+        finish(jb, b, j, &mx);
+        rc = jb->result_fn(jb->ctx, b->cfg[j].index, &mx, &err);
+        if (rc != RB_OK) record_error(jb, &err, UINT64_MAX);
+    }
+    if (rc == RB_OK) {
+#pragma omp atomic
+        jb->completed += n;
+        if (jb->opt && jb->opt->done) {
+#pragma omp atomic
+            *jb->opt->done += n;
+        }
+    }
+    for (size_t j = 0; j < b->n; j++) config_release(&b->cfg[j]);
+    b->n = 0;
+    /* Shared inputs follow the block's configurations. */
+    free(b->sh.sigma), free(b->sh.adv), free(b->sh.vol), free(b->sh.vol_adv), free(b->sh.gas_flat);
+    memset(&b->sh, 0, sizeof b->sh);
+}
+
+rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
+                       rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
+                       const rb_batch_options *opt, uint64_t *completed, rb_error *err)
+{
+    job jb = {.store = store,
+              .m = m,
+              .indices = indices,
+              .n = n,
+              .spec_fn = spec_fn,
+              .result_fn = result_fn,
+              .ctx = ctx,
+              .opt = opt,
+              .block_size = opt && opt->block ? opt->block : RB_BATCH_BLOCK};
+    *completed = 0;
+    if (m->T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", m->T);
+    jb.bonus_target = malloc(m->N * sizeof *jb.bonus_target);
+    if (!jb.bonus_target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    size_t nblocks = (n + jb.block_size - 1) / jb.block_size;
+    int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
+
+#pragma omp parallel num_threads(threads)
+    {
+        block b;
+        if (!block_alloc(&b, jb.block_size, m->N, m->T)) {
+            rb_error e;
+            rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
+            record_error(&jb, &e, UINT64_MAX);
+        }
+        /* Blocks are independent: any thread may take any block without changing a result. */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < nblocks; k++) {
+            if (jb.failed || (opt && opt->stop && *opt->stop)) continue;
+            do_block(&jb, &b, k * jb.block_size);
+        }
+        block_free(&b);
+    }
+    free(jb.bonus_target);
+    *completed = jb.completed;
+    if (jb.failed) {
+        if (err) *err = jb.err;
+        return jb.err.code;
+    }
+    return RB_OK;
+}

@@ -1,0 +1,40 @@
+/* batch.h - the batch simulator: many configurations over one price matrix. Blocks of
+ * configurations are advanced bar by bar with structure-of-arrays state (units[asset][config])
+ * so the valuation, drift, band pre-filter and metric updates vectorize over configurations;
+ * a configuration with something to do at a bar (a calendar date, a weight near its band, a
+ * pending order, a tax year end, a contribution) takes the reference simulator's own steps
+ * (simulate.h). Each block runs through all bars on one OpenMP thread: results are bitwise
+ * identical for any thread count and block size. Internal. */
+#ifndef RB_BATCH_H
+#define RB_BATCH_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "rebal.h"
+#include "spec.h"
+
+/* Fills spec (new, defaults applied) with configuration `index`'s settings. Called from
+ * simulation threads: must be thread-safe. */
+typedef rb_status (*rb_batch_spec_fn)(void *ctx, uint64_t index, rb_run_spec *spec, rb_error *err);
+
+/* Receives configuration `index`'s metrics, from simulation threads (concurrently). */
+typedef rb_status (*rb_batch_result_fn)(void *ctx, uint64_t index, const rb_metrics *m, rb_error *err);
+
+typedef struct rb_batch_options {
+    int threads;                       /* 0: OpenMP's default */
+    size_t block;                      /* configurations per block; 0: RB_BATCH_BLOCK */
+    volatile sig_atomic_t *stop;       /* when it becomes non-zero no new block starts */
+    volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
+} rb_batch_options;
+
+#define RB_BATCH_BLOCK 256
+
+/* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the
+ * first error (its message names the configuration). *completed gets the number of
+ * configurations whose results were delivered. */
+rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
+                       rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
+                       const rb_batch_options *opt, uint64_t *completed, rb_error *err);
+
+#endif /* RB_BATCH_H */

@@ -1,0 +1,322 @@
+/* test_batch.c - the batch simulator against the reference: random configurations over
+ * every strategy, cost model, tax and flow setting must give every metric within 1e-9
+ * (relative) of rb_run's; results must be bitwise identical for any thread count and block
+ * size. (OpenMP runs only inside Criterion's per-test child processes.) */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "rebal.h"
+#include "resolve.h"
+#include "support.h"
+
+static char *dir;
+
+static void setup(void) { dir = rbt_tempdir(); }
+static void teardown(void)
+{
+    rbt_rmtree(dir);
+    free(dir);
+}
+TestSuite(batch, .init = setup, .fini = teardown, .timeout = 120);
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) * 0x1.0p-53;
+}
+static int pick(int n) { return (int)(uniform() * n); }
+
+/* Three assets with volume and a gas series over ~420 daily bars crossing two year ends. */
+static rb_store *random_store(void)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "symbol,date,open,close,volume\n");
+    double p[3] = {100, 50, 20};
+    for (int t = 0; t < 420; t++) {
+        char date[32];
+        rb_time_format(1575158400 + (rb_time)t * 86400, date); /* from 2019-12-01 */
+        for (int i = 0; i < 3; i++) {
+            double open = p[i] * exp(0.004 * (uniform() - 0.5));
+            p[i] = open * exp(0.03 * (i + 1) * (uniform() - 0.5));
+            len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%.6f,%.6f,%.0f\n", "XYZ"[i], date, open, p[i],
+                                    1e5 * (1 + uniform()));
+        }
+        if (t % 7 == 0) {
+            double gas = 1 + uniform();
+            len += (size_t)snprintf(csv + len, cap - len, "GAS,%s,%.3f,%.3f,\n", date, gas, gas);
+        }
+    }
+    char *path = rbt_write_file(dir, "prices.csv", csv);
+    free(csv);
+    rb_store *s = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    rb_import_stats stats;
+    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
+    free(path);
+    return s;
+}
+
+#define MAXKV 40
+typedef struct cfgtext {
+    char key[MAXKV][24];
+    char value[MAXKV][48];
+    int n;
+} cfgtext;
+
+static void put(cfgtext *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void put(cfgtext *c, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    snprintf(c->key[c->n], sizeof c->key[0], "%s", key);
+    vsnprintf(c->value[c->n], sizeof c->value[0], fmt, ap);
+    va_end(ap);
+    c->n++;
+}
+
+/* A random configuration touching every feature now and then. */
+static void random_config(cfgtext *c, int with_cash)
+{
+    c->n = 0;
+    put(c, "assets", "%s", with_cash ? "X=0.5,Y=0.3,CASH=0.2" : "X=0.4,Y=0.35,Z=0.25");
+    static const char *const every[] = {"day", "week", "month", "quarter", "5"};
+    static const char *const to[] = {"target", "edge", "halfway", "inner:0.5"};
+    switch (pick(5)) {
+    case 0: put(c, "strategy", "buy-and-hold"); break;
+    case 1:
+        put(c, "strategy", "calendar");
+        int e = pick(5);
+        put(c, "every", "%s", every[e]);
+        if (e != 4 && pick(3) == 0) put(c, "on", "last"); /* --on last needs a calendar period */
+        break;
+    case 2:
+        put(c, "strategy", "threshold");
+        put(c, "band", "%.3f", 0.005 + 0.08 * uniform());
+        if (pick(3) == 0) put(c, "band-rel", "%.3f", 0.1 + 0.3 * uniform());
+        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.02 + 0.1 * uniform());
+        put(c, "to", "%s", to[pick(4)]);
+        if (pick(3) == 0) put(c, "only-breached", "1");
+        if (pick(2)) put(c, "cooldown", "%d", pick(6));
+        break;
+    case 3:
+        put(c, "strategy", "hybrid");
+        put(c, "every", "%s", every[1 + pick(2)]);
+        put(c, "band", "%.3f", 0.01 + 0.05 * uniform());
+        put(c, "mode", "%s", pick(2) ? "gated" : "either");
+        break;
+    default:
+        put(c, "strategy", "vol-band");
+        put(c, "band", "%.3f", 0.01 + 0.06 * uniform());
+        if (pick(2)) put(c, "vol-ref", "%.2f", 0.2 + 0.6 * uniform());
+        break;
+    }
+    if (pick(5) == 0) {
+        put(c, "targets", "inverse-vol");
+        put(c, "vol-window", "%d", 5 + pick(30));
+    }
+    put(c, "fee-bps", "%.2f", 30 * uniform());
+    if (pick(3) == 0) put(c, "fee-min", "%.2f", 2 * uniform());
+    if (pick(3) == 0) put(c, "fee-fixed", "%.2f", uniform());
+    if (pick(2)) put(c, "slippage-bps", "%.2f", 20 * uniform());
+    if (pick(3) == 0) put(c, "spread-bps", "%.2f", 10 * uniform());
+    if (pick(4) == 0) {
+        put(c, "impact", "%.3f", 0.5 * uniform());
+        put(c, "impact-window", "%d", 5 + pick(20));
+    }
+    if (pick(4) == 0) put(c, "amm-depth", "X=%.0f", 5e6 + 5e7 * uniform());
+    if (pick(3) == 0) put(c, "gas-series", "GAS");
+    else if (pick(2)) put(c, "gas", "%.2f", 3 * uniform());
+    if (pick(2)) {
+        static const char *const lots[] = {"fifo", "lifo", "hifo", "avg"};
+        put(c, "tax-lots", "%s", lots[pick(4)]);
+        put(c, "tax-short", "%.2f", 0.4 * uniform());
+        put(c, "tax-long", "%.2f", 0.2 * uniform());
+        if (pick(3) == 0) put(c, "wash-sale-days", "30");
+        if (pick(3) == 0) put(c, "long-term-days", "%d", 30 + pick(300));
+    }
+    if (pick(4) == 0) {
+        put(c, "contribution", "%.0f", pick(3) ? 2000 * uniform() : -1500 * uniform());
+        put(c, "contribution-every", "%s", pick(2) ? "month" : "quarter");
+        if (pick(2)) put(c, "flows", "rebalance");
+    }
+    if (pick(4) == 0) put(c, "exec", "next-open");
+    if (pick(5) == 0) put(c, "min-trade", "%.0f", 200 * uniform());
+    if (pick(6) == 0) put(c, "lot-size", "%s", pick(2) ? "1" : "0.1");
+    if (pick(5) == 0) put(c, "rf", "0.02");
+}
+
+typedef struct fixture {
+    cfgtext *cfg;
+    rb_metrics *got;
+    int *seen;
+} fixture;
+
+static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
+{
+    const fixture *f = ctx;
+    const cfgtext *c = &f->cfg[k];
+    for (int i = 0; i < c->n; i++) {
+        rb_status rc = rb_run_spec_set(spec, c->key[i], c->value[i], err);
+        if (rc != RB_OK) return rc;
+    }
+    return RB_OK;
+}
+
+static rb_status collect(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
+{
+    (void)err;
+    fixture *f = ctx;
+    f->got[k] = *m;
+    f->seen[k]++;
+    return RB_OK;
+}
+
+static rb_run_spec *spec_from(const cfgtext *c)
+{
+    rb_run_spec *spec;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    cr_assert_eq(spec_of(&(fixture){.cfg = (cfgtext *)c}, 0, spec, &err), RB_OK, "%s", err.msg);
+    return spec;
+}
+
+static void describe(const cfgtext *c, char *buf, size_t len)
+{
+    size_t off = 0;
+    for (int i = 0; i < c->n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, " --%s %s", c->key[i], c->value[i]);
+}
+
+static void run_batch(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int threads, size_t block)
+{
+    uint64_t *idx = malloc(n * sizeof *idx);
+    for (size_t k = 0; k < n; k++) idx[k] = k;
+    memset(f->seen, 0, n * sizeof *f->seen);
+    rb_batch_options opt = {.threads = threads, .block = block};
+    uint64_t completed = 0;
+    rb_error err = {0};
+    rb_status brc = rb_batch_run(s, m, idx, n, spec_of, collect, f, &opt, &completed, &err);
+    if (brc != RB_OK) {
+        char what[2048] = "";
+        unsigned long long bad = 0;
+        if (sscanf(err.msg, "configuration %llu", &bad) == 1 && bad < n) describe(&f->cfg[bad], what, sizeof what);
+        cr_assert_fail("%s (settings:%s)", err.msg, what);
+    }
+    cr_assert_eq(completed, n);
+    for (size_t k = 0; k < n; k++) cr_assert_eq(f->seen[k], 1, "configuration %zu delivered %d times", k, f->seen[k]);
+    free(idx);
+}
+
+static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext *c)
+{
+    size_t n;
+    const rb_metric_info *table = rb_metric_table(&n);
+    char what[2048];
+    for (size_t k = 0; k < n; k++) {
+        double a = *(const double *)((const char *)want + table[k].offset);
+        double b = *(const double *)((const char *)got + table[k].offset);
+        if (isnan(a) && isnan(b)) continue;
+        if (!(fabs(a - b) <= 1e-9 * fmax(1.0, fmax(fabs(a), fabs(b))))) {
+            describe(c, what, sizeof what);
+            cr_assert_fail("%s: reference %.17g, batch %.17g for%s", table[k].name, a, b, what);
+        }
+    }
+    cr_assert_eq(want->max_drawdown_peak, got->max_drawdown_peak);
+    cr_assert_eq(want->max_drawdown_trough, got->max_drawdown_trough);
+}
+
+static void differential(int with_cash, int count)
+{
+    rb_store *s = random_store();
+    fixture f = {.cfg = calloc((size_t)count, sizeof *f.cfg),
+                 .got = calloc((size_t)count, sizeof *f.got),
+                 .seen = calloc((size_t)count, sizeof *f.seen)};
+    for (int k = 0; k < count; k++) random_config(&f.cfg[k], with_cash);
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    rb_run_spec *first = spec_from(&f.cfg[0]);
+    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(first);
+    run_batch(s, m, &f, (size_t)count, 2, 16);
+    for (int k = 0; k < count; k++) {
+        rb_run_spec *spec = spec_from(&f.cfg[k]);
+        rb_run_result *r = NULL;
+        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
+        compare(rb_run_metrics(r), &f.got[k], &f.cfg[k]);
+        rb_run_result_free(r);
+        rb_run_spec_free(spec);
+    }
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+Test(batch, equals_the_reference_on_random_risky_portfolios) { differential(0, 300); }
+
+Test(batch, equals_the_reference_on_random_portfolios_with_cash) { differential(1, 300); }
+
+Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 200 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    for (int k = 0; k < COUNT; k++) random_config(&f.cfg[k], k % 2);
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    rb_run_spec *first = spec_from(&f.cfg[1]);
+    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(first);
+    /* Half the configurations name CASH, which this matrix lacks: use the risky ones. */
+    for (int k = 0; k < COUNT; k++)
+        if (k % 2) random_config(&f.cfg[k], 0);
+    run_batch(s, m, &f, COUNT, 1, 256);
+    rb_metrics *first_run = malloc(COUNT * sizeof *first_run);
+    memcpy(first_run, f.got, COUNT * sizeof *first_run);
+    const int threads[] = {2, 4, 3};
+    const size_t blocks[] = {7, 1, 64};
+    for (size_t v = 0; v < 3; v++) {
+        memset(f.got, 0, COUNT * sizeof *f.got);
+        run_batch(s, m, &f, COUNT, threads[v], blocks[v]);
+        for (int k = 0; k < COUNT; k++)
+            cr_assert(memcmp(&first_run[k], &f.got[k], sizeof f.got[k]) == 0,
+                      "configuration %d differs with %d threads and blocks of %zu", k, threads[v], blocks[v]);
+    }
+    free(first_run);
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
+{
+    rb_store *s = random_store();
+    fixture f = {.cfg = calloc(3, sizeof *f.cfg), .got = calloc(3, sizeof *f.got), .seen = calloc(3, sizeof *f.seen)};
+    for (int k = 0; k < 3; k++) random_config(&f.cfg[k], 0);
+    put(&f.cfg[2], "fee-bps", "Q=5"); /* Q is not one of the assets */
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    rb_run_spec *first = spec_from(&f.cfg[0]);
+    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(first);
+    uint64_t idx[3] = {0, 1, 2}, completed = 0;
+    rb_batch_options opt = {.threads = 1, .block = 1};
+    cr_assert_eq(rb_batch_run(s, m, idx, 3, spec_of, collect, &f, &opt, &completed, &err), RB_ERR_USAGE);
+    cr_assert_not_null(strstr(err.msg, "configuration 2"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "Q is not one of the --assets"), "%s", err.msg);
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
