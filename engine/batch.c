@@ -33,10 +33,27 @@ typedef struct config {
     rb_sim_config c;
     rb_portfolio port;
     rb_sim_state st;
-    double *scratch; /* 4N: current, to, next, w */
+    double *scratch; /* 5N: current, to, next, w, band_to */
     rb_prefilter pf;
+    int rule;        /* how the kernel decides for it (enum rule) */
+    double *band_to; /* N: the weights a band-triggered rebalance trades to */
     int ready;       /* resolved and initialized */
 } config;
+
+/* The standard rules whose decisions the kernel takes itself when the configuration's
+ * accounting is the simple one (rb_rebalance_proportional: closing prices, proportional
+ * costs, no lots, static targets) and its bands trade back to the targets (--to target,
+ * no --only-breached, no cooldown): the same decisions the strategies' decide() takes,
+ * made on the vectorized distances whenever they are farther than MARGIN from the band,
+ * and left to decide() on exact weights otherwise. Any other configuration: RULE_DECIDE. */
+enum rule {
+    RULE_DECIDE = 0, /* the pre-filter chooses the bars, decide() decides */
+    RULE_NEVER,      /* buy-and-hold */
+    RULE_CALENDAR,   /* calendar: every calendar date is a full rebalance */
+    RULE_BANDS,      /* threshold */
+    RULE_GATED,      /* hybrid gated: bands looked at on calendar dates */
+    RULE_EITHER      /* hybrid either: calendar dates, and bands between them */
+};
 
 /* Shared inputs of a block: computed once for the first configuration that needs them. */
 typedef struct shared_inputs {
@@ -50,9 +67,15 @@ typedef struct block {
     /* structure of arrays: [asset * cap + j] or [j] */
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
-    unsigned char *cand, *touched;
+    unsigned char *cand, *touched, *act;
+    unsigned *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
+    long *cbars;       /* or: every cbars bars */
+    unsigned char *rule; /* enum rule, per configuration */
+    size_t *list;      /* indices of the configurations that act this bar */
+    int same_targets;  /* every configuration has the same policy targets */
+    int any_flows;     /* some configuration has contributions */
     /* metric statistics */
-    double *prev, *index, *peak, *maxdd, *mean_r, *m2_r, *mean_e, *m2_e, *down2, *sum_v, *sum_drift;
+    double *prev, *inv_prev, *index, *peak, *maxdd, *mean_r, *m2_r, *mean_e, *m2_e, *down2, *sum_v, *sum_drift;
     rb_time *peak_time, *dd_peak, *dd_trough;
     shared_inputs sh;
 } block;
@@ -82,11 +105,16 @@ typedef struct job {
 static void block_free(block *b)
 {
     double **d[] = {&b->u,     &b->tg,   &b->e,     &b->cash,   &b->total,  &b->inv,  &b->dsum,   &b->ex,
-                    &b->tband, &b->flow, &b->mix,   &b->prev,   &b->index,  &b->peak, &b->maxdd,  &b->mean_r,
+                    &b->tband, &b->flow, &b->mix,   &b->prev,   &b->inv_prev, &b->index,  &b->peak, &b->maxdd,  &b->mean_r,
                     &b->m2_r,  &b->mean_e, &b->m2_e, &b->down2, &b->sum_v,  &b->sum_drift};
     for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
     free(b->cand);
     free(b->touched);
+    free(b->act);
+    free(b->cmask);
+    free(b->cbars);
+    free(b->rule);
+    free(b->list);
     free(b->peak_time);
     free(b->dd_peak);
     free(b->dd_trough);
@@ -109,17 +137,23 @@ static int block_alloc(block *b, size_t cap, size_t N, size_t T)
     for (size_t k = 0; k < 3; k++)
         if (!(*per_asset[k] = malloc(cap * N * sizeof(double)))) return 0;
     double **per_cfg[] = {&b->cash,  &b->total, &b->inv,    &b->dsum, &b->ex,     &b->tband, &b->flow,
-                          &b->mix,   &b->prev,  &b->index,  &b->peak, &b->maxdd,  &b->mean_r, &b->m2_r,
+                          &b->mix,   &b->prev,  &b->inv_prev, &b->index,  &b->peak, &b->maxdd,  &b->mean_r, &b->m2_r,
                           &b->mean_e, &b->m2_e, &b->down2, &b->sum_v, &b->sum_drift};
     for (size_t k = 0; k < sizeof per_cfg / sizeof per_cfg[0]; k++)
         if (!(*per_cfg[k] = malloc(cap * sizeof(double)))) return 0;
     b->cand = malloc(cap);
     b->touched = malloc(cap);
+    b->act = malloc(cap);
+    b->cmask = malloc(cap * sizeof *b->cmask);
+    b->cbars = malloc(cap * sizeof *b->cbars);
+    b->rule = malloc(cap);
+    b->list = malloc(cap * sizeof *b->list);
     b->peak_time = malloc(cap * sizeof(rb_time));
     b->dd_peak = malloc(cap * sizeof(rb_time));
     b->dd_trough = malloc(cap * sizeof(rb_time));
     b->cfg = calloc(cap, sizeof *b->cfg);
-    return b->cand && b->touched && b->peak_time && b->dd_peak && b->dd_trough && b->cfg;
+    return b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->peak_time &&
+           b->dd_peak && b->dd_trough && b->cfg;
 }
 
 static void config_release(config *c)
@@ -185,6 +219,31 @@ static void band_thresholds(block *b, size_t j, const config *c)
     b->tband[j] = use ? 2 * bands->total : INFINITY; /* compared with sum |w - t| */
 }
 
+static int simple_bands(const rb_bands *b) { return b->to == RB_TO_TARGET && !b->only_breached && b->cooldown <= 1; }
+
+static int choose_rule(const rb_matrix *m, config *c)
+{
+    rb_trade_env env = rb_sim_env(m, &c->c, 0, m->close, 0);
+    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec->gas_series || c->spec->gas != 0 ||
+        !rb_rebalance_proportional_applies(&c->port, &env))
+        return RULE_DECIDE;
+    const rb_bands *bands = c->pf.bands;
+    int rule = RULE_DECIDE;
+    switch (c->pf.kind) {
+    case RB_PREFILTER_NEVER: return RULE_NEVER;
+    case RB_PREFILTER_CALENDAR:
+        rule = !bands ? RULE_CALENDAR : simple_bands(bands) ? RULE_GATED : RULE_DECIDE;
+        break;
+    case RB_PREFILTER_BANDS: rule = simple_bands(bands) ? RULE_BANDS : RULE_DECIDE; break;
+    case RB_PREFILTER_CALENDAR_OR_BANDS: rule = simple_bands(bands) ? RULE_EITHER : RULE_DECIDE; break;
+    default: break;
+    }
+    /* What decide() trades to when the bands trigger: the targets, scaled to sum to 1. */
+    if (bands && rule != RULE_DECIDE)
+        rb_bands_to(bands, c->st.current, c->st.current, c->st.current, NULL, NULL, c->band_to);
+    return rule;
+}
+
 static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err)
 {
     const rb_matrix *m = jb->m;
@@ -203,7 +262,7 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
             rc = rb_resolve(NULL, c->spec, m, 0, &b->sh.in, &c->res, &c->c, err);
         }
     }
-    if (rc == RB_OK && !(c->scratch = malloc(4 * N * sizeof *c->scratch)))
+    if (rc == RB_OK && !(c->scratch = malloc(5 * N * sizeof *c->scratch)))
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
@@ -216,6 +275,9 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
     /* Dynamic targets move the bands every bar: no pre-filter, decide() every bar. */
     c->pf.kind = RB_PREFILTER_NONE;
     if (!c->c.vol && c->res.strategy->prefilter) c->res.strategy->prefilter(c->res.strategy_state, &c->pf);
+    c->band_to = c->scratch + 4 * N;
+    memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
+    c->rule = choose_rule(m, c);
     return RB_OK;
 }
 
@@ -238,19 +300,40 @@ static void scatter(block *b, size_t j)
     b->cash[j] = c->port.cash;
 }
 
-/* Exact value and drift of a configuration whose portfolio is in sync, as the reference
- * computes them: value = cash + sum units * close; weights by division. */
+/* Exact value and drift of configuration j from its columns, as the reference computes
+ * them: value = cash + sum units * close in asset order; weights by division. */
 static void exact_state(block *b, size_t j, const double *close)
 {
-    config *c = &b->cfg[j];
-    double v = rb_portfolio_value(&c->port, close), d = 0;
+    size_t cap = b->cap;
+    double v = b->cash[j], d = 0;
+    for (size_t i = 0; i < b->N; i++) v += b->u[i * cap + j] * close[i];
     for (size_t i = 0; i < b->N; i++) {
-        double w = v > 0 ? c->port.units[i] * close[i] / v : 0;
-        d += fabs(w - c->st.current[i]);
+        double w = v > 0 ? b->u[i * cap + j] * close[i] / v : 0;
+        d += fabs(w - b->tg[i * cap + j]);
     }
     b->total[j] = v;
     b->dsum[j] = d;
     b->inv[j] = 1 / v;
+}
+
+/* A rebalance decided by the kernel (enum rule), traded by the reference's accounting for
+ * this case directly on the configuration's columns. */
+static void fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to)
+{
+    config *c = &b->cfg[j];
+    rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
+    int traded = 0;
+    if (!rb_rebalance_proportional(&c->port, b->u + j, b->cap, &b->cash[j], &env, to, RB_TRADE_REBALANCE, &traded)) {
+        /* The closed form does not apply this time: the general path, as the reference. */
+        rb_error ignored;
+        gather(b, j);
+        if (rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, &ignored) != RB_OK) traded = 0;
+        scatter(b, j);
+    }
+    if (traded) {
+        c->st.last_rebalance = t;
+        b->touched[j] = 1;
+    }
 }
 
 /* ---------------------------------------------------------------- the bar loop */
@@ -260,6 +343,33 @@ static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
     return rb_period_hit(m, t, pf->period, pf->bars, pf->on_last);
 }
 
+/* A rule's calendar dates as flag bits (or a bar count), so that every configuration's
+ * "is this bar a date?" is one AND; it agrees with rb_period_hit (checked for each bar in
+ * the rare path below whenever a configuration acts). */
+static void calendar_code(const rb_prefilter *pf, unsigned *mask, long *bars)
+{
+    static const unsigned first[] = {[RB_PERIOD_WEEK] = RB_NEW_WEEK, [RB_PERIOD_MONTH] = RB_NEW_MONTH,
+                                     [RB_PERIOD_QUARTER] = RB_NEW_QUARTER, [RB_PERIOD_HALF] = RB_NEW_HALF,
+                                     [RB_PERIOD_YEAR] = RB_NEW_YEAR};
+    *mask = 0;
+    *bars = 0;
+    if (pf->period == RB_PERIOD_DAY) *bars = 1;
+    else if (pf->period == RB_PERIOD_BARS) *bars = pf->bars;
+    else if (pf->period >= RB_PERIOD_WEEK && pf->period <= RB_PERIOD_YEAR)
+        *mask = pf->on_last ? first[pf->period] << 5 : first[pf->period]; /* RB_LAST_x = RB_NEW_x << 5 */
+}
+
+/* The portable build still uses wide vectors where the CPU has them: the block loop is
+ * compiled for AVX-512, AVX2 and the baseline, and the best is chosen at load time. Every
+ * sum runs per configuration in the same order in all three, so results do not depend on
+ * the machine's vector width (and -ffp-contract=off keeps multiplies and adds apart). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define RB_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RB_KERNEL_CLONES
+#endif
+
+RB_KERNEL_CLONES
 static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
 {
     const rb_matrix *m = jb->m;
@@ -278,6 +388,9 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         band_thresholds(b, j, c);
         exact_state(b, j, m->close);
         b->prev[j] = b->total[j];
+        b->inv_prev[j] = b->inv[j];
+        b->rule[j] = (unsigned char)c->rule;
+        calendar_code(&c->pf, &b->cmask[j], &b->cbars[j]);
         b->index[j] = 1;
         b->peak[j] = 1;
         b->maxdd[j] = 0;
@@ -287,16 +400,25 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
     }
 
+    b->same_targets = 1;
+    b->any_flows = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (memcmp(b->cfg[j].res.target, b->cfg[0].res.target, N * sizeof(double)) != 0) b->same_targets = 0;
+        if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
+    }
+    size_t pending = 0; /* configurations with a next-open order waiting */
+
     for (size_t t = 1; t < T && rc == RB_OK; t++) {
         const double *close = m->close + t * N, *growth = m->growth + t * N;
         const double inv_t = 1.0 / (double)t; /* returns so far, for the running means */
         const rb_time now = m->time[t];
 
-        /* 1. Scheduled work, by the reference steps. */
-        for (size_t j = 0; j < n; j++) {
+        /* 1. Scheduled work, by the reference steps (only on bars that can have any). */
+        memset(b->touched, 0, n);
+        memset(b->flow, 0, n * sizeof *b->flow);
+        int events = pending || b->any_flows || (m->flags[t] & RB_NEW_YEAR);
+        for (size_t j = 0; events && j < n; j++) {
             config *c = &b->cfg[j];
-            b->touched[j] = 0;
-            b->flow[j] = 0;
             if (!rb_sim_has_events(m, &c->c, &c->st, t)) continue;
             gather(b, j);
             rc = rb_sim_events(m, &c->c, &c->st, t, err);
@@ -309,8 +431,10 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             b->touched[j] = 1;
         }
         if (rc != RB_OK) break;
+        pending = 0;
 
         /* 2. Value and distance from the targets, over the configuration axis. */
+#pragma omp simd
         for (size_t j = 0; j < n; j++) {
             b->total[j] = b->cash[j];
             b->dsum[j] = 0;
@@ -334,21 +458,56 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             }
         }
 
-        /* 3. Who must decide: the pre-filter, then the strategy itself on exact weights. */
+        /* 3. Who acts. An action code per configuration, computed over the configuration
+         * axis: 0 nothing, 1 a full rebalance to the targets, 2 a rebalance to band_to,
+         * 3 decide() on exact weights. Then only the acting configurations are visited. */
+        const unsigned flags = m->flags[t];
+#pragma omp simd
         for (size_t j = 0; j < n; j++) {
-            const rb_prefilter *pf = &b->cfg[j].pf;
-            int near = b->ex[j] > -MARGIN || b->dsum[j] > b->tband[j] - MARGIN;
-            switch (pf->kind) {
-            case RB_PREFILTER_NEVER: b->cand[j] = 0; break;
-            case RB_PREFILTER_CALENDAR: b->cand[j] = (unsigned char)calendar_hit(m, t, pf); break;
-            case RB_PREFILTER_BANDS: b->cand[j] = (unsigned char)near; break;
-            case RB_PREFILTER_CALENDAR_OR_BANDS: b->cand[j] = (unsigned char)(near || calendar_hit(m, t, pf)); break;
-            default: b->cand[j] = 1; break;
-            }
+            int near = (b->ex[j] > -MARGIN) | (b->dsum[j] > b->tband[j] - MARGIN);
+            int sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
+            int date = (flags & b->cmask[j]) != 0;
+            int rule = b->rule[j], a = 0;
+            a = rule == RULE_CALENDAR && date ? 1 : a;
+            a = rule == RULE_BANDS ? (sure ? 2 : near ? 3 : 0) : a;
+            a = rule == RULE_GATED && date ? (sure ? 2 : near ? 3 : 0) : a;
+            a = rule == RULE_EITHER ? (date ? 1 : sure ? 2 : near ? 3 : 0) : a;
+            a = rule == RULE_DECIDE ? 4 : a; /* the pre-filter decides below */
+            b->act[j] = (unsigned char)a;
+            b->cand[j] = (unsigned char)near;
         }
+        size_t nact = 0;
         for (size_t j = 0; j < n; j++) {
-            if (!b->cand[j]) continue;
+            b->list[nact] = j;
+            nact += b->act[j] != 0 || b->cbars[j] != 0;
+        }
+        for (size_t k = 0; k < nact && rc == RB_OK; k++) {
+            size_t j = b->list[k];
             config *c = &b->cfg[j];
+            const rb_prefilter *pf = &c->pf;
+            int a = b->act[j], decide = 0;
+            if (b->cbars[j] && c->rule != RULE_DECIDE && c->rule != RULE_NEVER && calendar_hit(m, t, pf)) {
+                /* every N bars: its dates are not flags */
+                int sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
+                a = c->rule == RULE_CALENDAR || c->rule == RULE_EITHER ? 1 : sure ? 2 : b->cand[j] ? 3 : 0;
+            }
+            switch (a) {
+            case 1: fast_trade(b, j, m, t, c->st.current); break;
+            case 2: fast_trade(b, j, m, t, c->band_to); break;
+            case 3: decide = 1; break;
+            case 4:
+                switch (pf->kind) {
+                case RB_PREFILTER_NEVER: break;
+                case RB_PREFILTER_CALENDAR: decide = calendar_hit(m, t, pf); break;
+                case RB_PREFILTER_BANDS: decide = b->cand[j]; break;
+                case RB_PREFILTER_CALENDAR_OR_BANDS: decide = b->cand[j] || calendar_hit(m, t, pf); break;
+                default: decide = 1; break;
+                }
+                break;
+            default: break;
+            }
+            if (!decide) continue;
+            /* decide() on exact weights: the reference's step. */
             gather(b, j);
             int acted;
             rc = rb_sim_decide(m, &c->c, &c->st, t, &acted, err);
@@ -356,27 +515,39 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 *bad = j;
                 break;
             }
-            scatter(b, j); /* the targets in force may have changed even without a trade */
-            if (acted) {
-                b->touched[j] = 1;
-                band_thresholds(b, j, c);
-            }
+            scatter(b, j);
+            /* The targets in force may have changed even without a trade (a next-open
+             * decision adopts them now): value and drift are taken afresh. */
+            b->touched[j] = 1;
+            if (acted || c->c.vol) band_thresholds(b, j, c);
+            pending += (size_t)c->st.pending;
         }
         if (rc != RB_OK) break;
-        for (size_t j = 0; j < n; j++)
-            if (b->touched[j] || b->cfg[j].c.vol) exact_state(b, j, close);
+        for (size_t k = 0; k < nact; k++)
+            if (b->touched[b->list[k]]) exact_state(b, b->list[k], close);
+        if (events)
+            for (size_t j = 0; j < n; j++)
+                if (b->touched[j]) exact_state(b, j, close);
 
         /* 4. Metric statistics, over the configuration axis. The constant mix's return
-         * depends on each configuration's policy targets (usually all the same). */
-        for (size_t j = 0; j < n; j++) {
-            const double *target = b->cfg[j].res.target;
+         * depends on the policy targets: once per bar when the block shares them. */
+        if (!b->same_targets) {
+            for (size_t j = 0; j < n; j++) {
+                const double *target = b->cfg[j].res.target;
+                double mix = 0;
+                for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
+                b->mix[j] = mix - 1.0;
+            }
+        } else {
+            const double *target = b->cfg[0].res.target;
             double mix = 0;
             for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
-            b->mix[j] = mix - 1.0;
+            for (size_t j = 0; j < n; j++) b->mix[j] = mix - 1.0;
         }
 #pragma omp simd
         for (size_t j = 0; j < n; j++) {
-            double g = (b->total[j] - b->flow[j]) / b->prev[j], r = g - 1.0;
+            /* The reciprocal of last bar's value: no division per configuration here. */
+            double g = (b->total[j] - b->flow[j]) * b->inv_prev[j], r = g - 1.0;
             double dr = r - b->mean_r[j];
             b->mean_r[j] += dr * inv_t;
             b->m2_r[j] += dr * (r - b->mean_r[j]);
@@ -388,18 +559,20 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             b->sum_v[j] += b->total[j];
             b->sum_drift[j] += (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
             b->prev[j] = b->total[j];
+            b->inv_prev[j] = b->inv[j];
+            /* A new high, or possibly a deeper fall (checked exactly below). */
+            int high = b->index[j] >= b->peak[j];
+            b->peak_time[j] = high ? now : b->peak_time[j];
+            b->peak[j] = high ? b->index[j] : b->peak[j];
+            b->act[j] = (unsigned char)(!high & (b->index[j] < b->peak[j] * (1.0 - b->maxdd[j]) * (1.0 + 1e-12)));
         }
         for (size_t j = 0; j < n; j++) {
-            if (b->index[j] >= b->peak[j]) {
-                b->peak[j] = b->index[j];
-                b->peak_time[j] = now;
-            } else {
-                double dd = 1.0 - b->index[j] / b->peak[j];
-                if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
-                    b->maxdd[j] = dd;
-                    b->dd_peak[j] = b->peak_time[j];
-                    b->dd_trough[j] = now;
-                }
+            if (!b->act[j]) continue;
+            double dd = 1.0 - b->index[j] / b->peak[j];
+            if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
+                b->maxdd[j] = dd;
+                b->dd_peak[j] = b->peak_time[j];
+                b->dd_trough[j] = now;
             }
         }
     }

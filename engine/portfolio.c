@@ -32,6 +32,9 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
         rb_portfolio_release(p);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
+    /* Lots matter only to taxes and to the ledger: without either, sales realize nothing
+     * anyone reads, and sweeps run without the bookkeeping. */
+    if (opt->tax_short == 0 && opt->tax_long == 0 && !opt->keep_lots) return RB_OK;
     rb_status rc = rb_lots_new(N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots, err);
     if (rc != RB_OK) rb_portfolio_release(p);
     return rc;
@@ -269,10 +272,118 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
     return RB_OK;
 }
 
+/* With only proportional costs (commission in bps, fixed slippage, spread) the fixed point
+ * x = base - sum_i r_i |a_i x - V_i| is piecewise linear: on the sign pattern of the orders
+ * at x = base it is one linear equation. Its solution is taken when it keeps that sign
+ * pattern (an asset within a cost's width of its target can flip it: then the iteration
+ * decides). Returns 1 with the orders in p->order. Units are read with a stride. */
+static int solve_proportional(rb_portfolio *p, const double *units, size_t stride, const rb_trade_env *env,
+                              const double *to, double wsum, double base)
+{
+    if (env->gas != 0 || !env->costs) return 0;
+    double num = base, den = 1;
+    for (size_t i = 0; i < p->N; i++) {
+        if (!p->in[i] || (int)i == env->cash_col) continue;
+        const rb_asset_costs *c = &env->costs[i];
+        if (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0) return 0;
+        double r = (c->fee_bps + c->slippage_bps + c->spread_bps / 2) / 1e4, a = to[i] / wsum;
+        double q = a * base - p->value[i];
+        double s = q > 0 ? 1 : q < 0 ? -1 : 0;
+        num += r * s * p->value[i];
+        den += r * s * a;
+    }
+    double x = num / den;
+    if (!(x > 0)) return 0;
+    for (size_t i = 0; i < p->N; i++) {
+        if (!p->in[i]) {
+            p->order[i] = 0;
+            continue;
+        }
+        double a = to[i] / wsum, before = a * base - p->value[i], after = a * x - p->value[i];
+        if ((int)i != env->cash_col && ((before > 0 && after < 0) || (before < 0 && after > 0))) return 0;
+        p->order[i] = a * x / env->price[i] - units[i * stride];
+    }
+    return 1;
+}
+
+int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env)
+{
+    if (p->lots || p->keep_trades || env->gas != 0 || !env->costs || env->min_trade != 0 || env->lot_size != 0)
+        return 0;
+    for (size_t i = 0; i < p->N; i++) {
+        const rb_asset_costs *c = &env->costs[i];
+        if ((int)i != env->cash_col && (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0))
+            return 0;
+    }
+    return 1;
+}
+
+int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
+                              const double *to, rb_trade_kind kind, int *traded)
+{
+    /* The same steps as rb_portfolio_rebalance and execute(), in the same arithmetic order,
+     * for orders whose costs are proportional: value, the assets in play, the closed-form
+     * solve, then sells before buys. */
+    size_t N = p->N;
+    *traded = 0;
+    double w = *cash;
+    for (size_t i = 0; i < N; i++) {
+        p->value[i] = units[i * stride] * env->price[i];
+        w += p->value[i];
+    }
+    if (!(w > 0)) return 1;
+    double floor_value = DUST * w, fixed = 0, wsum = 0;
+    for (size_t i = 0; i < N; i++) {
+        double gap = to[i] * w - p->value[i];
+        p->in[i] = fabs(gap) >= floor_value;
+        if (p->in[i]) wsum += to[i];
+        else fixed += p->value[i];
+    }
+    if (wsum == 0) return 1;
+    if (!solve_proportional(p, units, stride, env, to, wsum, w - fixed)) return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < N; i++) {
+            double u = p->order[i];
+            if (u == 0 || (pass == 0) != (u < 0)) continue;
+            double gross = fabs(u) * env->price[i], fee = 0, slippage = 0;
+            if ((int)i != env->cash_col) {
+                /* rb_order_cost_of's arithmetic for these costs, term by term. */
+                const rb_asset_costs *c = &env->costs[i];
+                fee = gross * c->fee_bps / 1e4;
+                slippage = gross * c->slippage_bps / 1e4 + gross * c->spread_bps / 2.0 / 1e4;
+            }
+            double costs = fee + slippage + 0.0;
+            double *unit = &units[i * stride];
+            if (u < 0) {
+                double held = *unit;
+                double proceeds = gross - costs;
+                *cash += proceeds;
+                *unit += u;
+                if (*unit < 0 || *unit < 1e-12 * held) *unit = 0;
+            } else {
+                double paid = gross + costs;
+                *cash -= paid;
+                *unit += u;
+            }
+            p->fees += fee;
+            p->slippage += slippage;
+            p->gas += 0.0;
+            if (kind == RB_TRADE_REBALANCE) p->traded_value += gross;
+            *traded = 1;
+        }
+    }
+    if (*cash < 0 && *cash > -DUST * (w > 0 ? w : 1)) *cash = 0;
+    if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
+    return 1;
+}
+
 rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
                                  int *traded, rb_error *err)
 {
     *traded = 0;
+    if (rb_rebalance_proportional_applies(p, env) &&
+        rb_rebalance_proportional(p, p->units, 1, &p->cash, env, to, kind, traded))
+        return RB_OK;
     double w = holdings(p, env);
     if (!(w > 0)) return RB_OK;
     double floor_value = env->min_trade > DUST * w ? env->min_trade : DUST * w, fixed = 0, wsum = 0;
@@ -291,9 +402,11 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
         }
     }
     if (wsum == 0) return RB_OK;
-    rebalance_ctx ctx = {to, wsum};
-    rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
-    if (rc != RB_OK) return rc;
+    if (!solve_proportional(p, p->units, 1, env, to, wsum, w - fixed)) {
+        rebalance_ctx ctx = {to, wsum};
+        rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
+        if (rc != RB_OK) return rc;
+    }
     return execute(p, env, p->order, kind, traded, err);
 }
 

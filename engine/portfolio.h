@@ -78,6 +78,16 @@ double rb_portfolio_value(const rb_portfolio *p, const double *price);
 rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
                                  int *traded, rb_error *err);
 
+/* The commonest rebalance without the general machinery: only proportional costs
+ * (commission in bps, fixed slippage, spread: no per-order fee, minimum, gas, impact or
+ * pool), no lots, no order records, no --min-trade or --lot-size. Same arithmetic as
+ * rb_portfolio_rebalance, which takes it itself when it applies. Units are read and written
+ * with a stride (the batch simulator passes its structure-of-arrays columns); the totals go
+ * to p. Returns 0, changing nothing, when its closed form does not apply this time. */
+int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env);
+int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
+                              const double *to, rb_trade_kind kind, int *traded);
+
 /* Adds amount (< 0 withdraws) and invests it: at the target weights (RB_FLOWS_TARGET) or
  * in the most underweight assets first (RB_FLOWS_REBALANCE; a withdrawal then sells the
  * most overweight first). *applied gets the flow actually made (a withdrawal is limited to

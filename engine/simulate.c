@@ -11,7 +11,7 @@
 
 /* The trading environment of bar t at the given prices; impact inputs from bar `seen`
  * (the deciding bar: an order never uses data after its decision). */
-static rb_trade_env env_at(const rb_matrix *m, const rb_sim_config *c, size_t t, const double *price, size_t seen)
+rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, const double *price, size_t seen)
 {
     return (rb_trade_env){
         .N = m->N,
@@ -74,7 +74,7 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
     st->last_rebalance = 0;
     st->flow = 0;
     st->port->cash = c->capital;
-    rb_trade_env env = env_at(m, c, 0, m->close, 0);
+    rb_trade_env env = rb_sim_env(m, c, 0, m->close, 0);
     int traded;
     return rb_portfolio_rebalance(st->port, &env, c->target, RB_TRADE_INITIAL, &traded, err);
 }
@@ -93,13 +93,13 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     st->flow = 0;
     /* 1. Orders decided on the previous bar execute at this bar's open. */
     if (st->pending) {
-        rb_trade_env env = env_at(m, c, t, m->open + t * N, t - 1);
+        rb_trade_env env = rb_sim_env(m, c, t, m->open + t * N, t - 1);
         rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
         if (rc != RB_OK) return rc;
         if (traded) st->last_rebalance = t;
         st->pending = 0;
     }
-    rb_trade_env env = env_at(m, c, t, m->close + t * N, t);
+    rb_trade_env env = rb_sim_env(m, c, t, m->close + t * N, t);
     /* 2. The first bar of a year pays the previous year's tax. */
     if (m->flags[t] & RB_NEW_YEAR) {
         rc = rb_portfolio_pay_tax(st->port, &env, err);
@@ -139,7 +139,7 @@ rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
         st->pending = t + 1 < T; /* a decision on the final bar has no next open */
         return RB_OK;
     }
-    rb_trade_env env = env_at(m, c, t, close, t);
+    rb_trade_env env = rb_sim_env(m, c, t, close, t);
     int traded;
     rb_status rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
     if (rc != RB_OK) return rc;

@@ -52,6 +52,10 @@ typedef struct rb_sim_state {
     double flow;          /* the external flow of the last bar stepped */
 } rb_sim_state;
 
+/* The trading environment of bar t at the given prices, with impact inputs from bar `seen`
+ * (the deciding bar). */
+rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, const double *price, size_t seen);
+
 /* Bar 0: the first allocation. */
 rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err);
 
