@@ -67,10 +67,13 @@ typedef struct block {
     /* structure of arrays: [asset * cap + j] or [j] */
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
-    unsigned char *cand, *touched, *act;
-    unsigned *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
-    long *cbars;       /* or: every cbars bars */
-    unsigned char *rule; /* enum rule, per configuration */
+    unsigned char *touched;
+    /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
+    int64_t *cand;     /* 1: near or past a band */
+    int64_t *act;      /* action code of this bar */
+    uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
+    int64_t *cbars;    /* or: every cbars bars */
+    int64_t *rule;     /* enum rule, per configuration */
     size_t *list;      /* indices of the configurations that act this bar */
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
@@ -141,12 +144,12 @@ static int block_alloc(block *b, size_t cap, size_t N, size_t T)
                           &b->mean_e, &b->m2_e, &b->down2, &b->sum_v, &b->sum_drift};
     for (size_t k = 0; k < sizeof per_cfg / sizeof per_cfg[0]; k++)
         if (!(*per_cfg[k] = malloc(cap * sizeof(double)))) return 0;
-    b->cand = malloc(cap);
+    b->cand = malloc(cap * sizeof *b->cand);
     b->touched = malloc(cap);
-    b->act = malloc(cap);
+    b->act = malloc(cap * sizeof *b->act);
     b->cmask = malloc(cap * sizeof *b->cmask);
     b->cbars = malloc(cap * sizeof *b->cbars);
-    b->rule = malloc(cap);
+    b->rule = malloc(cap * sizeof *b->rule);
     b->list = malloc(cap * sizeof *b->list);
     b->peak_time = malloc(cap * sizeof(rb_time));
     b->dd_peak = malloc(cap * sizeof(rb_time));
@@ -346,7 +349,7 @@ static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
 /* A rule's calendar dates as flag bits (or a bar count), so that every configuration's
  * "is this bar a date?" is one AND; it agrees with rb_period_hit (checked for each bar in
  * the rare path below whenever a configuration acts). */
-static void calendar_code(const rb_prefilter *pf, unsigned *mask, long *bars)
+static void calendar_code(const rb_prefilter *pf, uint64_t *mask, int64_t *bars)
 {
     static const unsigned first[] = {[RB_PERIOD_WEEK] = RB_NEW_WEEK, [RB_PERIOD_MONTH] = RB_NEW_MONTH,
                                      [RB_PERIOD_QUARTER] = RB_NEW_QUARTER, [RB_PERIOD_HALF] = RB_NEW_HALF,
@@ -389,7 +392,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         exact_state(b, j, m->close);
         b->prev[j] = b->total[j];
         b->inv_prev[j] = b->inv[j];
-        b->rule[j] = (unsigned char)c->rule;
+        b->rule[j] = c->rule;
         calendar_code(&c->pf, &b->cmask[j], &b->cbars[j]);
         b->index[j] = 1;
         b->peak[j] = 1;
@@ -445,51 +448,72 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
 #pragma omp simd
             for (size_t j = 0; j < n; j++) b->total[j] += u[j] * p;
         }
+        {
+            double *inv = b->inv, *dsum = b->dsum, *ex = b->ex;
+            const double *total = b->total;
 #pragma omp simd
-        for (size_t j = 0; j < n; j++) b->inv[j] = 1 / b->total[j];
-        for (size_t i = 0; i < N; i++) {
-            const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
+            for (size_t j = 0; j < n; j++) inv[j] = 1 / total[j];
+            for (size_t i = 0; i < N; i++) {
+                const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
 #pragma omp simd
-            for (size_t j = 0; j < n; j++) {
-                double d = fabs(u[j] * p * b->inv[j] - tg[j]);
-                b->dsum[j] += d;
-                double x = d - e[j];
-                b->ex[j] = x > b->ex[j] ? x : b->ex[j];
+                for (size_t j = 0; j < n; j++) {
+                    double d = fabs(u[j] * p * inv[j] - tg[j]);
+                    dsum[j] += d;
+                    double x = d - e[j];
+                    ex[j] = x > ex[j] ? x : ex[j];
+                }
             }
         }
 
         /* 3. Who acts. An action code per configuration, computed over the configuration
          * axis: 0 nothing, 1 a full rebalance to the targets, 2 a rebalance to band_to,
          * 3 decide() on exact weights. Then only the acting configurations are visited. */
-        const unsigned flags = m->flags[t];
+        const uint64_t flags = m->flags[t];
+        {
+            /* Local pointers: the compiler cannot prove stores through b's arrays leave
+             * b's own fields alone, and would reload them every iteration. */
+            const double *ex = b->ex, *dsum = b->dsum, *tband = b->tband;
+            const uint64_t *cmask = b->cmask;
+            const int64_t *rules = b->rule, *cbars = b->cbars;
+            int64_t *act = b->act, *cand = b->cand;
 #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            int near = (b->ex[j] > -MARGIN) | (b->dsum[j] > b->tband[j] - MARGIN);
-            int sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
-            int date = (flags & b->cmask[j]) != 0;
-            int rule = b->rule[j], a = 0;
-            a = rule == RULE_CALENDAR && date ? 1 : a;
-            a = rule == RULE_BANDS ? (sure ? 2 : near ? 3 : 0) : a;
-            a = rule == RULE_GATED && date ? (sure ? 2 : near ? 3 : 0) : a;
-            a = rule == RULE_EITHER ? (date ? 1 : sure ? 2 : near ? 3 : 0) : a;
-            a = rule == RULE_DECIDE ? 4 : a; /* the pre-filter decides below */
-            b->act[j] = (unsigned char)a;
-            b->cand[j] = (unsigned char)near;
+            for (size_t j = 0; j < n; j++) {
+                int64_t near = (ex[j] > -MARGIN) | (dsum[j] > tband[j] - MARGIN);
+                int64_t sure = (ex[j] > MARGIN) | (dsum[j] > tband[j] + MARGIN);
+                int64_t date = (flags & cmask[j]) != 0;
+                int64_t rule = rules[j];
+                int64_t band = sure ? 2 : near ? 3 : 0;
+                int64_t a = rule == RULE_CALENDAR ? date : 0;
+                a = rule == RULE_BANDS ? band : a;
+                a = rule == RULE_GATED ? (date ? band : 0) : a;
+                a = rule == RULE_EITHER ? (date ? 1 : band) : a;
+                a = rule == RULE_DECIDE ? 4 : a; /* the pre-filter decides below */
+                a = cbars[j] != 0 ? 5 : a;       /* every N bars: the rare path checks the date */
+                act[j] = a;
+                cand[j] = near;
+            }
         }
         size_t nact = 0;
         for (size_t j = 0; j < n; j++) {
             b->list[nact] = j;
-            nact += b->act[j] != 0 || b->cbars[j] != 0;
+            nact += b->act[j] != 0;
         }
         for (size_t k = 0; k < nact && rc == RB_OK; k++) {
             size_t j = b->list[k];
             config *c = &b->cfg[j];
             const rb_prefilter *pf = &c->pf;
-            int a = b->act[j], decide = 0;
-            if (b->cbars[j] && c->rule != RULE_DECIDE && c->rule != RULE_NEVER && calendar_hit(m, t, pf)) {
-                /* every N bars: its dates are not flags */
-                int sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
-                a = c->rule == RULE_CALENDAR || c->rule == RULE_EITHER ? 1 : sure ? 2 : b->cand[j] ? 3 : 0;
+            int a = (int)b->act[j], decide = 0;
+            if (a == 5) { /* every N bars: its dates are not flags */
+                int date = calendar_hit(m, t, pf), sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
+                int band = sure ? 2 : b->cand[j] ? 3 : 0;
+                switch (c->rule) {
+                case RULE_CALENDAR: a = date; break;
+                case RULE_BANDS: a = band; break;
+                case RULE_GATED: a = date ? band : 0; break;
+                case RULE_EITHER: a = date ? 1 : band; break;
+                case RULE_DECIDE: a = 4; break;
+                default: a = 0; break;
+                }
             }
             switch (a) {
             case 1: fast_trade(b, j, m, t, c->st.current); break;
@@ -544,27 +568,43 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
             for (size_t j = 0; j < n; j++) b->mix[j] = mix - 1.0;
         }
+        {
+            const double *total = b->total, *flow = b->flow, *mixr = b->mix, *dsum = b->dsum, *cash = b->cash,
+                         *inv = b->inv;
+            double *inv_prev = b->inv_prev, *mean_r = b->mean_r, *m2_r = b->m2_r, *mean_e = b->mean_e,
+                   *m2_e = b->m2_e, *down2 = b->down2, *index = b->index, *sum_v = b->sum_v,
+                   *sum_drift = b->sum_drift, *prev = b->prev;
 #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            /* The reciprocal of last bar's value: no division per configuration here. */
-            double g = (b->total[j] - b->flow[j]) * b->inv_prev[j], r = g - 1.0;
-            double dr = r - b->mean_r[j];
-            b->mean_r[j] += dr * inv_t;
-            b->m2_r[j] += dr * (r - b->mean_r[j]);
-            double e = r - b->mix[j], de = e - b->mean_e[j];
-            b->mean_e[j] += de * inv_t;
-            b->m2_e[j] += de * (e - b->mean_e[j]);
-            b->down2[j] += r < 0 ? r * r : 0;
-            b->index[j] *= g;
-            b->sum_v[j] += b->total[j];
-            b->sum_drift[j] += (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
-            b->prev[j] = b->total[j];
-            b->inv_prev[j] = b->inv[j];
-            /* A new high, or possibly a deeper fall (checked exactly below). */
-            int high = b->index[j] >= b->peak[j];
-            b->peak_time[j] = high ? now : b->peak_time[j];
-            b->peak[j] = high ? b->index[j] : b->peak[j];
-            b->act[j] = (unsigned char)(!high & (b->index[j] < b->peak[j] * (1.0 - b->maxdd[j]) * (1.0 + 1e-12)));
+            for (size_t j = 0; j < n; j++) {
+                /* The reciprocal of last bar's value: no division per configuration here. */
+                double g = (total[j] - flow[j]) * inv_prev[j], r = g - 1.0;
+                double dr = r - mean_r[j];
+                mean_r[j] += dr * inv_t;
+                m2_r[j] += dr * (r - mean_r[j]);
+                double e = r - mixr[j], de = e - mean_e[j];
+                mean_e[j] += de * inv_t;
+                m2_e[j] += de * (e - mean_e[j]);
+                down2[j] += r < 0 ? r * r : 0;
+                index[j] *= g;
+                sum_v[j] += total[j];
+                sum_drift[j] += (dsum[j] + cash[j] * inv[j]) / 2;
+                prev[j] = total[j];
+                inv_prev[j] = inv[j];
+            }
+        }
+        /* A new high, or possibly a deeper fall (checked exactly below). */
+        {
+            const double *index = b->index, *maxdd = b->maxdd;
+            double *peak = b->peak;
+            rb_time *peak_time = b->peak_time;
+            int64_t *act = b->act;
+#pragma omp simd
+            for (size_t j = 0; j < n; j++) {
+                int64_t high = index[j] >= peak[j];
+                peak_time[j] = high ? now : peak_time[j];
+                peak[j] = high ? index[j] : peak[j];
+                act[j] = !high & (index[j] < peak[j] * (1.0 - maxdd[j]) * (1.0 + 1e-12));
+            }
         }
         for (size_t j = 0; j < n; j++) {
             if (!b->act[j]) continue;
