@@ -1,0 +1,119 @@
+/* cmd_runs.c - `rebal runs`: the best runs of a sweep from its results store, ranked by a
+ * metric and filtered by conditions, as an aligned table or CSV. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "results.h"
+
+static const char help_text[] =
+    "Usage: rebal runs RESULTS.db [--sweep ID] [--top N] [--by METRIC] [--where \"KEY OP VALUE\"]...\n"
+    "                  [--csv]\n"
+    "\n"
+    "Lists the best runs of a sweep stored by 'rebal sweep': ranked by a metric (best first:\n"
+    "highest, or lowest for max_drawdown, ann_vol, tracking_error, avg_drift, turnover,\n"
+    "turnover_2way and the *_paid costs), undefined values last. The table shows the rank,\n"
+    "config_id, section, strategy, the parameters that differ among the rows shown (all of\n"
+    "them when there are at most 4) and the key metrics (costs = fees_paid + slippage_paid +\n"
+    "gas_paid; fractions as percentages). The results store is a plain SQLite file: any SQL\n"
+    "tool or pandas reads its tables sweeps and runs directly.\n"
+    "\n"
+    "Options:\n"
+    "  --sweep ID          the sweep to show (default: the latest)\n"
+    "  --top N             show the N best runs (default 10; 0 = all)\n"
+    "  --by METRIC         rank by this metric (default after_tax_value; the metrics are\n"
+    "                      listed by 'rebal help metrics')\n"
+    "  --where \"KEY OP VALUE\"\n"
+    "                      keep runs whose column KEY compares to VALUE; OP is one of\n"
+    "                      = != < <= > >=; KEY is a parameter (band, fee-bps or fee_bps),\n"
+    "                      a metric, section, strategy or config_id; numbers compare as\n"
+    "                      numbers, other values as text (quote a number to compare it as\n"
+    "                      text). Repeat for several conditions (all must hold)\n"
+    "  --csv               print every column of the runs as CSV instead of the table\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Examples:\n"
+    "  rebal runs results.db\n"
+    "  rebal runs results.db --top 5 --by sharpe --where \"strategy = threshold\"\n"
+    "  rebal runs results.db --by max_drawdown --where \"fee-bps >= 10\" --where \"cagr > 0.05\"\n"
+    "  rebal runs results.db --top 0 --csv > runs.csv\n";
+
+static int run(int argc, char **argv)
+{
+    enum { OPT_SWEEP = 256, OPT_TOP, OPT_BY, OPT_WHERE, OPT_CSV };
+    static const struct option longopts[] = {
+        {"sweep", required_argument, NULL, OPT_SWEEP},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"by", required_argument, NULL, OPT_BY},
+        {"where", required_argument, NULL, OPT_WHERE},
+        {"csv", no_argument, NULL, OPT_CSV},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    rb_runs_query q = {.sweep_id = 0, .top = 10, .by = "after_tax_value"};
+    /* At most one condition per argument. */
+    const char **where = calloc((size_t)argc + 1, sizeof *where);
+    if (!where) {
+        fputs("rebal: out of memory\n", stderr);
+        return CLI_RUNTIME;
+    }
+    size_t nwhere = 0;
+    long value;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SWEEP:
+            if (!cli_parse_long("runs", "--sweep", optarg, 1, LONG_MAX, &value)) goto usage;
+            q.sweep_id = value;
+            break;
+        case OPT_TOP:
+            if (!cli_parse_long("runs", "--top", optarg, 0, LONG_MAX, &value)) goto usage;
+            q.top = (size_t)value;
+            break;
+        case OPT_BY: q.by = optarg; break;
+        case OPT_WHERE: where[nwhere++] = optarg; break;
+        case OPT_CSV: q.csv = 1; break;
+        case 'h':
+            free(where);
+            return cli_print_help(&cli_runs);
+        default:
+            cli_bad_option("runs", argv, c);
+            goto usage;
+        }
+    }
+    if (optind >= argc) {
+        cli_usage("runs", "missing the results store (e.g. rebal runs results.db)");
+        goto usage;
+    }
+    if (optind + 1 < argc) {
+        cli_usage("runs", "unexpected argument '%s'", argv[optind + 1]);
+        goto usage;
+    }
+    q.where = where;
+    q.nwhere = nwhere;
+
+    rb_error err = {0};
+    int status = CLI_OK;
+    if (rb_results_print(argv[optind], &q, stdout, &err) != RB_OK) status = cli_report(&err);
+    if (fflush(stdout) != 0 && status == CLI_OK) {
+        perror("rebal: writing the runs");
+        status = CLI_RUNTIME;
+    }
+    free(where);
+    return status;
+
+usage:
+    free(where);
+    return CLI_USAGE;
+}
+
+const cli_command cli_runs = {
+    .name = "runs",
+    .summary = "list the best runs of a sweep from its results store",
+    .help = help_text,
+    .run = run,
+};

@@ -1,0 +1,72 @@
+/* sweep.h - a sweep specification (INI, parsed with libinih) and its expansion into
+ * configurations. Configurations are never materialized: configuration k is decoded from
+ * its index on demand, so a million-configuration grid costs no memory. Internal.
+ *
+ * File format (keys are exactly the `rebal run` flag names without "--"):
+ *   [data]       assets, start, end, align, max-gap, cash-rate, periods-per-year, and the
+ *                portfolio settings capital, exec, min-trade, lot-size (single values)
+ *   [costs]      cost settings            \  each key may hold a list or a range; they
+ *   [tax]        tax settings              > multiply across every strategy section
+ *   [flows]      contribution settings    /
+ *   [FAMILY] or [FAMILY.NAME]   one section per rule: FAMILY is a strategy name
+ *                (calendar, threshold, hybrid, vol-band, buy-and-hold); its keys are that
+ *                strategy's parameters and the strategy-group settings (targets,
+ *                vol-window), each a list or range; the section expands to the Cartesian
+ *                product of its keys.
+ * Values: a single value, a list "a, b, c", or an inclusive range "start:stop:step"
+ * (numbers; the i-th value is start + i * step, formatted in its shortest exact form, so
+ * 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 without drift). Per-asset values containing '=' or ','
+ * are single values unless written as a list of quoted values ("BTC=10,ETH=20", "0.5").
+ * Comments start with ';' or '#'. */
+#ifndef RB_SWEEP_H
+#define RB_SWEEP_H
+
+#include <stdint.h>
+
+#include "rebal.h"
+
+typedef struct rb_sweep rb_sweep;
+
+/* One setting of a configuration. The strings belong to the sweep. */
+typedef struct rb_sweep_kv {
+    const char *key;
+    const char *value;
+} rb_sweep_kv;
+
+/* Parses and checks a spec: every key must be a run setting or a parameter of the
+ * section's strategy (checked with rb_run_spec_set on a scratch spec, so values are
+ * validated too); errors name "FILE:LINE: [section] key: what is wrong". */
+rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err);
+rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err);
+void rb_sweep_free(rb_sweep *sweep);
+
+/* The spec as read (for the results store). */
+const char *rb_sweep_text(const rb_sweep *sweep);
+
+/* Number of configurations (0 when the spec has no strategy section: an error at parse). */
+uint64_t rb_sweep_count(const rb_sweep *sweep);
+
+/* The settings every configuration shares: the [data] section. */
+size_t rb_sweep_data(const rb_sweep *sweep, const rb_sweep_kv **kv);
+
+/* Configuration k (0 <= k < count): its section name ("threshold.tight"), its strategy
+ * (the family) and its settings beyond [data] in a canonical order (sorted by key),
+ * written into kv (capacity cap; returns the number written, which is at most
+ * rb_sweep_max_keys). Pure: safe to call from several threads. */
+size_t rb_sweep_config(const rb_sweep *sweep, uint64_t k, const char **section, const char **strategy,
+                       rb_sweep_kv *kv, size_t cap);
+size_t rb_sweep_max_keys(const rb_sweep *sweep);
+
+/* Every key that some configuration sets (beyond [data]), sorted: the parameter columns of
+ * the results table. */
+size_t rb_sweep_keys(const rb_sweep *sweep, const char *const **keys);
+
+/* A stable 63-bit id of configuration k: a hash (FNV-1a 64, top bit cleared) of its
+ * canonical text "strategy=S;key=value;..." with values in canonical form. The same
+ * configuration gets the same id in every sweep and run. */
+int64_t rb_sweep_config_id(const rb_sweep *sweep, uint64_t k);
+
+/* The canonical text of a configuration (for tests and the results table). */
+size_t rb_sweep_canonical(const rb_sweep *sweep, uint64_t k, char *buf, size_t len);
+
+#endif /* RB_SWEEP_H */
