@@ -17,7 +17,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
-extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run, cli_runs;
+extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run, cli_runs, cli_sweep;
 
 /* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
 int cli_help_topic(const char *topic);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "results.h"
 
 static const char help_text[] =
     "Usage: rebal runs RESULTS.db [--sweep ID] [--top N] [--by METRIC] [--where \"KEY OP VALUE\"]...\n"
@@ -98,7 +97,7 @@ static int run(int argc, char **argv)
 
     rb_error err = {0};
     int status = CLI_OK;
-    if (rb_results_print(argv[optind], &q, stdout, &err) != RB_OK) status = cli_report(&err);
+    if (rb_runs_print(argv[optind], &q, stdout, &err) != RB_OK) status = cli_report(&err);
     if (fflush(stdout) != 0 && status == CLI_OK) {
         perror("rebal: writing the runs");
         status = CLI_RUNTIME;

@@ -209,7 +209,7 @@ static void band_thresholds(block *b, size_t j, const config *c)
 {
     size_t N = b->N, cap = b->cap;
     const rb_bands *bands = c->pf.bands;
-    int use = bands && (c->pf.kind == RB_PREFILTER_BANDS || c->pf.kind == RB_PREFILTER_CALENDAR_OR_BANDS);
+    int use = bands != NULL; /* gated hybrids too: the kernel checks their bands on dates */
     for (size_t i = 0; i < N; i++) {
         double e = INFINITY;
         if (use) {

@@ -56,19 +56,10 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err);
 
 void rb_results_free(rb_results *r);
 
-/* The best runs of the results store at path: --top N --by METRIC (descending, or
- * ascending for max_drawdown, ann_vol, tracking_error, turnover and the *_paid costs),
- * filtered by conditions "KEY OP VALUE" with OP one of = != < <= > >= (KEY a column),
- * printed as an aligned table (or CSV) to out. sweep_id 0 = the latest sweep. */
-typedef struct rb_runs_query {
-    int64_t sweep_id;
-    size_t top;
-    const char *by;
-    const char *const *where;
-    size_t nwhere;
-    int csv;
-} rb_runs_query;
-
+/* The best runs of the results store at path (rb_runs_query in rebal.h): --top N --by METRIC
+ * (descending, or ascending for max_drawdown, ann_vol, tracking_error, turnover and the
+ * *_paid costs), filtered by conditions "KEY OP VALUE", printed as an aligned table (or
+ * CSV). rb_runs_print is its public name. */
 rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, rb_error *err);
 
 #endif /* RB_RESULTS_H */

@@ -15,8 +15,9 @@
  *                product of its keys.
  * Values: a single value, a list "a, b, c", or an inclusive range "start:stop:step"
  * (numbers; the i-th value is start + i * step, formatted in its shortest exact form, so
- * 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 without drift). Per-asset values containing '=' or ','
- * are single values unless written as a list of quoted values ("BTC=10,ETH=20", "0.5").
+ * 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 without drift). A value containing '=' (per-asset
+ * values) is one value, commas included, unless written as a list of quoted values
+ * ("BTC=10,ETH=20", "BTC=5").
  * Comments start with ';' or '#'. */
 #ifndef RB_SWEEP_H
 #define RB_SWEEP_H

@@ -335,6 +335,58 @@ rb_status rb_run_write_trades(const rb_run_result *result, FILE *out, rb_error *
 rb_status rb_run_write_lots(const rb_run_result *result, FILE *out, rb_error *err);
 rb_status rb_run_write_json(const rb_run_result *result, FILE *out, rb_error *err);
 
+/* ---------------------------------------------------------------- sweeps */
+
+/* What a sweep specification costs before it runs (see docs/sweeps.md for the format). */
+typedef struct rb_sweep_estimate {
+    uint64_t configurations;
+    size_t bars, assets;
+    double memory_bytes;    /* peak memory the sweep is expected to need */
+    double available_bytes; /* physical memory of this machine */
+    double seconds;         /* expected time on `threads` threads */
+    int threads;
+} rb_sweep_estimate;
+
+typedef struct rb_sweep_options {
+    const char *results;          /* results store path (created if absent) */
+    int threads;                  /* 0: every core */
+    int resume;                   /* continue the latest unfinished sweep of this spec and data */
+    volatile int *stop;           /* when it becomes non-zero no new block of work starts */
+    volatile uint64_t *done;      /* configurations finished so far, for progress (may be NULL) */
+    /* Called once the work is known, before it starts (may be NULL). */
+    void (*on_start)(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads);
+    void *ctx;
+} rb_sweep_options;
+
+typedef struct rb_sweep_summary {
+    uint64_t configurations; /* in the specification (distinct) */
+    uint64_t ran;            /* run by this call */
+    uint64_t skipped;        /* already stored (resume) */
+    int interrupted;         /* stop was set: the rest can be resumed */
+    double seconds;
+} rb_sweep_summary;
+
+/* Estimates the sweep in spec_path over the prices it names (memory, time class). */
+rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb_sweep_estimate *out, rb_error *err);
+
+/* Runs every configuration of the sweep in spec_path with the batch simulator and stores
+ * one row per configuration in opt->results. Refuses, running nothing, a sweep that would
+ * need more memory than the machine has. */
+rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
+                       rb_error *err);
+
+/* The best runs of a results store, as a table or CSV (rebal runs). */
+typedef struct rb_runs_query {
+    int64_t sweep_id;          /* 0: the latest sweep */
+    size_t top;                /* 0: every run */
+    const char *by;            /* metric (default after_tax_value) */
+    const char *const *where;  /* conditions "KEY OP VALUE", OP one of = != < <= > >= */
+    size_t nwhere;
+    int csv;
+} rb_runs_query;
+
+rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err);
+
 /* ---------------------------------------------------------------- synthetic data */
 
 typedef struct rb_synth_options {

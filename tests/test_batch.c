@@ -267,6 +267,80 @@ Test(batch, equals_the_reference_on_random_risky_portfolios) { differential(0, 3
 
 Test(batch, equals_the_reference_on_random_portfolios_with_cash) { differential(1, 300); }
 
+/* Configurations the kernel decides and trades itself (enum rule in batch.c): proportional
+ * costs only, closing prices, no taxes, static targets; every standard rule and calendar
+ * variant, bands that trade back to the targets. */
+static void fast_config(cfgtext *c)
+{
+    c->n = 0;
+    put(c, "assets", "%s", pick(2) ? "X=0.5,Y=0.3,CASH=0.2" : "X=0.4,Y=0.35,Z=0.25");
+    static const char *const every[] = {"day", "week", "month", "quarter", "3", "7"};
+    int e = pick(6);
+    switch (pick(5)) {
+    case 0: put(c, "strategy", "buy-and-hold"); break;
+    case 1:
+        put(c, "strategy", "calendar");
+        put(c, "every", "%s", every[e]);
+        if (e >= 1 && e <= 3 && pick(2)) put(c, "on", "last");
+        break;
+    case 2:
+        put(c, "strategy", "threshold");
+        put(c, "band", "%.4f", 0.002 + 0.06 * uniform());
+        if (pick(3) == 0) put(c, "band-rel", "%.3f", 0.05 + 0.3 * uniform());
+        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.01 + 0.08 * uniform());
+        if (pick(3) == 0) put(c, "cooldown", "%d", pick(2));
+        break;
+    default:
+        put(c, "strategy", "hybrid");
+        put(c, "every", "%s", every[e]);
+        if (e >= 1 && e <= 3 && pick(3) == 0) put(c, "on", "last");
+        put(c, "band", "%.4f", 0.002 + 0.05 * uniform());
+        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.01 + 0.08 * uniform());
+        put(c, "mode", "%s", pick(2) ? "gated" : "either");
+        break;
+    }
+    put(c, "fee-bps", "%.2f", 30 * uniform());
+    if (pick(2)) put(c, "slippage-bps", "%.2f", 20 * uniform());
+    if (pick(3) == 0) put(c, "spread-bps", "%.2f", 10 * uniform());
+    if (pick(4) == 0) {
+        put(c, "contribution", "%.0f", 1000 * uniform());
+        put(c, "contribution-every", "month");
+    }
+}
+
+Test(batch, equals_the_reference_where_the_kernel_decides)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 400 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    /* One dataset per asset set: the risky one first, then the one with cash. */
+    for (int with_cash = 0; with_cash < 2; with_cash++) {
+        int n = 0;
+        while (n < COUNT) {
+            fast_config(&f.cfg[n]);
+            if ((strstr(f.cfg[n].value[0], "CASH") != NULL) == with_cash) n++;
+        }
+        rb_matrix *m = NULL;
+        rb_error err = {0};
+        rb_run_spec *first = spec_from(&f.cfg[0]);
+        cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
+        rb_run_spec_free(first);
+        run_batch(s, m, &f, COUNT, 2, 32);
+        for (int k = 0; k < COUNT; k++) {
+            rb_run_spec *spec = spec_from(&f.cfg[k]);
+            rb_run_result *r = NULL;
+            cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
+            compare(rb_run_metrics(r), &f.got[k], &f.cfg[k]);
+            rb_run_result_free(r);
+            rb_run_spec_free(spec);
+        }
+        rb_matrix_free(m);
+    }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 {
     rb_store *s = random_store();

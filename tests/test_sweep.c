@@ -1,0 +1,760 @@
+/* test_sweep.c - sweep specifications: a full example expanded and decoded key by key,
+ * ranges and lists, libinih's comment and continuation rules, every error with its
+ * FILE:LINE: [section] key: message, canonical texts and stable ids (equal across
+ * differently written specs, distinct over a 100,000-configuration grid), and decoding
+ * from two threads. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rebal.h"
+#include "support.h"
+#include "sweep.h"
+
+TestSuite(sweep, .timeout = 60);
+
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define DATA "[data]\nassets = BTC=0.5,ETH=0.3,USDC=0.2\n"
+
+/* ---------------------------------------------------------------- helpers */
+
+static rb_sweep *parse_ok(const char *text)
+{
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_parse_text(text, "t.ini", &sw, &err), RB_OK, "%s", err.msg);
+    cr_assert_not_null(sw);
+    return sw;
+}
+
+static void parse_err(const char *text, const char *want)
+{
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    rb_status rc = rb_sweep_parse_text(text, "t.ini", &sw, &err);
+    cr_assert_eq(rc, RB_ERR_USAGE, "want '%s', got status %d (%s)", want, rc, err.msg);
+    cr_assert_null(sw);
+    cr_assert_str_eq(err.msg, want);
+}
+
+/* Checks configuration k: its section, strategy and every setting in order (key, value, ...). */
+static void expect_config(const rb_sweep *sw, uint64_t k, const char *section, const char *strategy,
+                          const char *const *kv)
+{
+    rb_sweep_kv got[64];
+    const char *sec = NULL, *st = NULL;
+    size_t n = rb_sweep_config(sw, k, &sec, &st, got, 64);
+    cr_assert_str_eq(sec, section, "configuration %llu", (unsigned long long)k);
+    cr_assert_str_eq(st, strategy, "configuration %llu", (unsigned long long)k);
+    size_t want = 0;
+    while (kv[2 * want]) want++;
+    cr_assert_eq(n, want, "configuration %llu: %zu settings, want %zu", (unsigned long long)k, n, want);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_str_eq(got[i].key, kv[2 * i], "configuration %llu, setting %zu", (unsigned long long)k, i);
+        cr_assert_str_eq(got[i].value, kv[2 * i + 1], "configuration %llu, %s", (unsigned long long)k, got[i].key);
+    }
+}
+
+/* The value configuration k gives key (NULL when it sets none). */
+static const char *value_of(const rb_sweep *sw, uint64_t k, const char *key)
+{
+    rb_sweep_kv got[64];
+    size_t n = rb_sweep_config(sw, k, NULL, NULL, got, 64);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(got[i].key, key) == 0) return got[i].value;
+    return NULL;
+}
+
+/* Parses a one-rule sweep whose only swept key is [flows] contribution = value, and checks
+ * its values are exactly want (NULL-terminated). */
+static void expect_contributions(const char *value, const char *const *want)
+{
+    char text[512];
+    snprintf(text, sizeof text, DATA "[buy-and-hold]\n[flows]\ncontribution = %s\n", value);
+    rb_sweep *sw = parse_ok(text);
+    size_t n = 0;
+    while (want[n]) n++;
+    cr_assert_eq(rb_sweep_count(sw), n, "'%s': %llu values, want %zu", value,
+                 (unsigned long long)rb_sweep_count(sw), n);
+    for (size_t i = 0; i < n; i++) cr_assert_str_eq(value_of(sw, i, "contribution"), want[i], "'%s' #%zu", value, i);
+    rb_sweep_free(sw);
+}
+
+static char *canonical(const rb_sweep *sw, uint64_t k)
+{
+    size_t len = rb_sweep_canonical(sw, k, NULL, 0);
+    char *buf = malloc(len + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(rb_sweep_canonical(sw, k, buf, len + 1), len);
+    cr_assert_eq(strlen(buf), len);
+    return buf;
+}
+
+/* FNV-1a 64 with the top bit cleared, written out here from its definition. */
+static int64_t fnv_id(const char *text)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ull;
+    }
+    return (int64_t)(h & 0x7fffffffffffffffull);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_strp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* ---------------------------------------------------------------- the full example */
+
+static const char example[] =
+    "; a sweep over band rules\n"
+    "[data]\n"
+    "assets = BTC=0.5,ETH=0.3,USDC=0.2\n"
+    "start = 2020-01-01\n"
+    "capital = 100000\n"
+    "\n"
+    "[costs]\n"
+    "fee-bps = 5, 10, 25\n"
+    "slippage-bps = \"BTC=5,ETH=8\", \"BTC=10,ETH=15\"\n"
+    "\n"
+    "[tax]\n"
+    "tax-lots = fifo, hifo\n"
+    "\n"
+    "[threshold]\n"
+    "band = 0.05, 0.10\n"
+    "\n"
+    "[threshold.tight]\n"
+    "band = 0.01:0.03:0.01\n"
+    "to = edge, halfway\n"
+    "\n"
+    "[calendar]\n"
+    "every = week, month, quarter\n"
+    "\n"
+    "[hybrid]\n"
+    "every = month, quarter\n"
+    "band = 0.05\n"
+    "mode = gated, either\n";
+
+Test(sweep, example_count_and_decoding)
+{
+    rb_sweep *sw = parse_ok(example);
+    /* shared: 3 fees x 2 slippages x 2 lot methods = 12 per rule configuration;
+     * threshold 2, threshold.tight 3 x 2, calendar 3, hybrid 2 x 1 x 2: 15 x 12 = 180 */
+    cr_assert_eq(rb_sweep_count(sw), 180);
+    cr_assert_str_eq(rb_sweep_text(sw), example);
+
+    const rb_sweep_kv *data;
+    cr_assert_eq(rb_sweep_data(sw, &data), 3);
+    cr_assert_str_eq(data[0].key, "assets");
+    cr_assert_str_eq(data[0].value, "BTC=0.5,ETH=0.3,USDC=0.2");
+    cr_assert_str_eq(data[1].key, "start");
+    cr_assert_str_eq(data[1].value, "2020-01-01");
+    cr_assert_str_eq(data[2].key, "capital");
+    cr_assert_str_eq(data[2].value, "100000");
+
+    const char *const *keys;
+    size_t nkeys = rb_sweep_keys(sw, &keys);
+    const char *want_keys[] = {"band", "every", "fee-bps", "mode", "slippage-bps", "tax-lots", "to"};
+    cr_assert_eq(nkeys, 7);
+    for (size_t i = 0; i < nkeys; i++) cr_assert_str_eq(keys[i], want_keys[i]);
+    cr_assert_eq(rb_sweep_max_keys(sw), 6); /* hybrid: band, every, mode + 3 shared */
+
+    /* section keys (sorted), then shared keys (sorted), the last varying fastest:
+     * threshold k = band*12 + fee*4 + slippage*2 + lots */
+    expect_config(sw, 0, "threshold", "threshold",
+                  KV("band", "0.05", "fee-bps", "5", "slippage-bps", "BTC=5,ETH=8", "tax-lots", "fifo"));
+    expect_config(sw, 13, "threshold", "threshold",
+                  KV("band", "0.10", "fee-bps", "5", "slippage-bps", "BTC=5,ETH=8", "tax-lots", "hifo"));
+    expect_config(sw, 23, "threshold", "threshold",
+                  KV("band", "0.10", "fee-bps", "25", "slippage-bps", "BTC=10,ETH=15", "tax-lots", "hifo"));
+    /* threshold.tight from 24: local = band*24 + to*12 + fee*4 + slippage*2 + lots */
+    expect_config(sw, 24, "threshold.tight", "threshold",
+                  KV("band", "0.01", "fee-bps", "5", "slippage-bps", "BTC=5,ETH=8", "tax-lots", "fifo", "to", "edge"));
+    expect_config(sw, 53, "threshold.tight", "threshold", /* local 29 = 1*24 + 0*12 + 1*4 + 0*2 + 1 */
+                  KV("band", "0.02", "fee-bps", "10", "slippage-bps", "BTC=5,ETH=8", "tax-lots", "hifo", "to", "edge"));
+    expect_config(sw, 95, "threshold.tight", "threshold",
+                  KV("band", "0.03", "fee-bps", "25", "slippage-bps", "BTC=10,ETH=15", "tax-lots", "hifo", "to",
+                     "halfway"));
+    /* calendar from 96: local = every*12 + ... */
+    expect_config(sw, 96, "calendar", "calendar",
+                  KV("every", "week", "fee-bps", "5", "slippage-bps", "BTC=5,ETH=8", "tax-lots", "fifo"));
+    expect_config(sw, 127, "calendar", "calendar", /* local 31 = 2*12 + 1*4 + 1*2 + 1 */
+                  KV("every", "quarter", "fee-bps", "10", "slippage-bps", "BTC=10,ETH=15", "tax-lots", "hifo"));
+    /* hybrid from 132: local = band*48 + every*24 + mode*12 + ... */
+    expect_config(sw, 132, "hybrid", "hybrid",
+                  KV("band", "0.05", "every", "month", "fee-bps", "5", "mode", "gated", "slippage-bps", "BTC=5,ETH=8",
+                     "tax-lots", "fifo"));
+    expect_config(sw, 161, "hybrid", "hybrid", /* local 29 = 1*24 + 0*12 + 1*4 + 0*2 + 1 */
+                  KV("band", "0.05", "every", "quarter", "fee-bps", "10", "mode", "gated", "slippage-bps",
+                     "BTC=5,ETH=8", "tax-lots", "hifo"));
+    expect_config(sw, 179, "hybrid", "hybrid",
+                  KV("band", "0.05", "every", "quarter", "fee-bps", "25", "mode", "either", "slippage-bps",
+                     "BTC=10,ETH=15", "tax-lots", "hifo"));
+
+    /* canonical: values canonical ("0.10" -> "0.1"), keys sorted, no section name */
+    char *c = canonical(sw, 23);
+    cr_assert_str_eq(c, "strategy=threshold;band=0.1;fee-bps=25;slippage-bps=BTC=10,ETH=15;tax-lots=hifo");
+    cr_assert_eq(rb_sweep_config_id(sw, 23), fnv_id(c));
+    free(c);
+
+    /* out of range */
+    const char *sec = "x", *st = "x";
+    rb_sweep_kv kv[8];
+    cr_assert_eq(rb_sweep_config(sw, 180, &sec, &st, kv, 8), 0);
+    cr_assert_null(sec);
+    cr_assert_null(st);
+    cr_assert_eq(rb_sweep_config_id(sw, 180), -1);
+    char buf[8] = "junk";
+    cr_assert_eq(rb_sweep_canonical(sw, 180, buf, sizeof buf), 0);
+    cr_assert_str_eq(buf, "");
+    /* a short buffer: truncated, terminated, full length returned */
+    size_t full = rb_sweep_canonical(sw, 0, NULL, 0);
+    cr_assert_eq(rb_sweep_canonical(sw, 0, buf, sizeof buf), full);
+    cr_assert_str_eq(buf, "strateg");
+    /* a small capacity: only the first settings */
+    cr_assert_eq(rb_sweep_config(sw, 0, NULL, NULL, kv, 2), 2);
+    cr_assert_str_eq(kv[1].key, "fee-bps");
+    rb_sweep_free(sw);
+}
+
+Test(sweep, parse_file)
+{
+    char *dir = rbt_tempdir();
+    char *path = rbt_write_file(dir, "grid.ini", example);
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_parse_file(path, &sw, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_sweep_count(sw), 180);
+    cr_assert_str_eq(rb_sweep_text(sw), example);
+    rb_sweep_free(sw);
+
+    char *bad = rbt_write_file(dir, "bad.ini", DATA "[threshold]\nband = 0.05\nbogus = 1\n");
+    sw = NULL;
+    cr_assert_eq(rb_sweep_parse_file(bad, &sw, &err), RB_ERR_USAGE);
+    cr_assert_null(sw);
+    char want[1024];
+    snprintf(want, sizeof want, "%s:5: [threshold] bogus: unknown setting", bad);
+    cr_assert_str_eq(err.msg, want);
+
+    char *missing = rbt_path(dir, "missing.ini");
+    cr_assert_eq(rb_sweep_parse_file(missing, &sw, &err), RB_ERR_IO);
+    cr_assert(strstr(err.msg, "missing.ini"), "%s", err.msg);
+    cr_assert_null(sw);
+    rbt_rmtree(dir);
+    free(path);
+    free(bad);
+    free(missing);
+    free(dir);
+}
+
+/* The example of docs/sweeps.md parses and holds what the page says. */
+Test(sweep, documented_example)
+{
+    char *path = rbt_source_path("docs/sweeps.md");
+    char *doc = rbt_read_file(path, NULL);
+    cr_assert_not_null(doc, "%s", path);
+    char *start = strstr(doc, "```ini\n");
+    cr_assert_not_null(start);
+    start += 7;
+    char *end = strstr(start, "```");
+    cr_assert_not_null(end);
+    *end = '\0';
+    rb_sweep *sw = parse_ok(start);
+    cr_assert_eq(rb_sweep_count(sw), 360);
+    /* [threshold] starts at 48; local 95 = band 3 * 24 + to 1 * 12 + fee 2 * 4 + slippage 1 * 2 + lots 1 */
+    expect_config(sw, 143, "threshold", "threshold",
+                  KV("band", "0.05", "fee-bps", "25", "gas", "2", "slippage-bps", "BTC=10,ETH=15", "tax-long", "0.15",
+                     "tax-lots", "hifo", "tax-short", "0.3", "to", "edge"));
+    expect_config(sw, 47, "calendar", "calendar",
+                  KV("every", "quarter", "fee-bps", "25", "gas", "2", "slippage-bps", "BTC=10,ETH=15", "tax-long",
+                     "0.15", "tax-lots", "hifo", "tax-short", "0.3"));
+    rb_sweep_free(sw);
+    free(doc);
+    free(path);
+}
+
+/* ---------------------------------------------------------------- values */
+
+Test(sweep, ranges)
+{
+    expect_contributions("0.1:0.3:0.1", KV("0.1", "0.2", "0.3"));
+    expect_contributions("1:10:3", KV("1", "4", "7", "10"));
+    expect_contributions("0:1:0.3", KV("0", "0.3", "0.6", "0.9")); /* the stop is off the grid */
+    expect_contributions("1:0:-0.25", KV("1", "0.75", "0.5", "0.25", "0"));
+    expect_contributions("-100:-300:-100", KV("-100", "-200", "-300"));
+    expect_contributions("-0.2:0.2:0.2", KV("-0.2", "0", "0.2"));
+    expect_contributions("5:5:1", KV("5"));
+    expect_contributions("1e3:3e3:1e3", KV("1000", "2000", "3000"));
+    expect_contributions(" 0.5 : 1 : 0.25 ", KV("0.5", "0.75", "1"));
+
+    /* 0.001:0.2:0.001: exactly 200 values, the i-th exactly (i + 1) / 1000, the last 0.2 */
+    rb_sweep *sw = parse_ok(DATA "[buy-and-hold]\n[flows]\ncontribution = 0.001:0.2:0.001\n");
+    cr_assert_eq(rb_sweep_count(sw), 200);
+    for (uint64_t i = 0; i < 200; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%.15g", (double)(i + 1) / 1000);
+        cr_assert_str_eq(value_of(sw, i, "contribution"), want);
+    }
+    cr_assert_str_eq(value_of(sw, 199, "contribution"), "0.2");
+    rb_sweep_free(sw);
+
+    /* a long range: 0:9999:1, every value an exact integer */
+    sw = parse_ok(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:9999:1\n");
+    cr_assert_eq(rb_sweep_count(sw), 10000);
+    cr_assert_str_eq(value_of(sw, 9999, "contribution"), "9999");
+    cr_assert_str_eq(value_of(sw, 4321, "contribution"), "4321");
+    rb_sweep_free(sw);
+}
+
+/* The values of band = range in a [threshold] section (band is a strategy parameter: any
+ * number passes, so the formatting of tiny and huge values shows). */
+static void expect_bands(const char *range, const char *const *want)
+{
+    char text[256];
+    snprintf(text, sizeof text, DATA "[threshold]\nband = %s\n", range);
+    rb_sweep *sw = parse_ok(text);
+    size_t n = 0;
+    while (want[n]) n++;
+    cr_assert_eq(rb_sweep_count(sw), n, "'%s': %llu values", range, (unsigned long long)rb_sweep_count(sw));
+    for (size_t i = 0; i < n; i++) cr_assert_str_eq(value_of(sw, i, "band"), want[i], "'%s' #%zu", range, i);
+    rb_sweep_free(sw);
+}
+
+/* The shortest text that reads back as the double nearest to the decimal text d. */
+static void shortest_of(const char *d, char out[32])
+{
+    double v = strtod(d, NULL);
+    for (int p = 15; p <= 17; p++) {
+        snprintf(out, 32, "%.*g", p, v);
+        if (strtod(out, NULL) == v) return;
+    }
+}
+
+Test(sweep, range_value_forms)
+{
+    expect_bands("0.00001:0.00005:0.00001", KV("1e-05", "2e-05", "3e-05", "4e-05", "5e-05"));
+    expect_bands("0.00009:0.00011:0.00001", KV("9e-05", "0.0001", "0.00011"));
+    expect_bands("-0.00011:-0.00009:0.00001", KV("-0.00011", "-0.0001", "-9e-05"));
+    expect_bands("1e14:1.2e15:5.5e14", KV("100000000000000", "650000000000000", "1.2e+15"));
+    expect_bands("123.456:123.458:0.001", KV("123.456", "123.457", "123.458"));
+    expect_bands("2.5e-300:7.5e-300:2.5e-300", KV("2.5e-300", "5e-300", "7.5e-300"));
+    /* 16 significant digits: the shortest form of the nearest double */
+    char a[32], b[32], c[32];
+    shortest_of("0.1234567890123456", a);
+    shortest_of("0.1234567890123457", b);
+    shortest_of("0.1234567890123458", c);
+    expect_bands("0.1234567890123456:0.1234567890123458:0.0000000000000001", KV(a, b, c));
+    /* every value of a finer grid against the %.15g text of the decimal written out here */
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = -0.0025:0.0125:0.00005\n");
+    cr_assert_eq(rb_sweep_count(sw), 301);
+    for (int i = 0; i <= 300; i++) {
+        char dec[32], want[32];
+        snprintf(dec, sizeof dec, "%de-5", -250 + 5 * i);
+        snprintf(want, sizeof want, "%.15g", strtod(dec, NULL));
+        if (strcmp(want, "-0") == 0) strcpy(want, "0");
+        cr_assert_str_eq(value_of(sw, (uint64_t)i, "band"), want, "#%d", i);
+    }
+    rb_sweep_free(sw);
+}
+
+Test(sweep, lists)
+{
+    expect_contributions("1,2,3", KV("1", "2", "3"));
+    expect_contributions("  1 ,   2.50,3  ", KV("1", "2.50", "3")); /* as written, trimmed */
+    expect_contributions("\"1\", \"2\"", KV("1", "2"));
+    expect_contributions("7", KV("7"));
+
+    /* a value holding '=' is one per-asset value, commas and all */
+    rb_sweep *sw = parse_ok(DATA "[buy-and-hold]\n[costs]\nfee-bps = BTC=10,ETH=20\n");
+    cr_assert_eq(rb_sweep_count(sw), 1);
+    cr_assert_str_eq(value_of(sw, 0, "fee-bps"), "BTC=10,ETH=20");
+    rb_sweep_free(sw);
+
+    /* quoted items make a list of per-asset values */
+    sw = parse_ok(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"BTC=10,ETH=20\", \"BTC=5\" ,\"7\",\"5,BTC=10\"\n");
+    cr_assert_eq(rb_sweep_count(sw), 4);
+    cr_assert_str_eq(value_of(sw, 0, "fee-bps"), "BTC=10,ETH=20");
+    cr_assert_str_eq(value_of(sw, 1, "fee-bps"), "BTC=5");
+    cr_assert_str_eq(value_of(sw, 2, "fee-bps"), "7");
+    cr_assert_str_eq(value_of(sw, 3, "fee-bps"), "5,BTC=10");
+    rb_sweep_free(sw);
+
+    /* words, and a strategy value with ':' that is no range */
+    sw = parse_ok(DATA "[threshold]\nband = 0.05\nto = target, inner:0.5, edge\n");
+    cr_assert_eq(rb_sweep_count(sw), 3);
+    cr_assert_str_eq(value_of(sw, 1, "to"), "inner:0.5");
+    rb_sweep_free(sw);
+
+    /* a timestamp in [data] is one value, not a range */
+    sw = parse_ok("[data]\nassets = A=1\nstart = 2024-01-02T10:00:00Z\n[buy-and-hold]\n");
+    const rb_sweep_kv *data;
+    cr_assert_eq(rb_sweep_data(sw, &data), 2);
+    cr_assert_str_eq(data[1].value, "2024-01-02T10:00:00Z");
+    rb_sweep_free(sw);
+}
+
+Test(sweep, comments_and_lines)
+{
+    /* ';' after a blank is a comment; '#' and ';' start comment lines */
+    rb_sweep *sw = parse_ok("# grid\n" DATA "[threshold] ; the rule\n; band below\n"
+                            "band = 0.05, 0.1 ; two bands\n");
+    cr_assert_eq(rb_sweep_count(sw), 2);
+    cr_assert_str_eq(value_of(sw, 1, "band"), "0.1");
+    rb_sweep_free(sw);
+
+    /* an indented key is a key of its own, not a continuation of the previous value */
+    sw = parse_ok(DATA "[threshold]\nband = 0.05\n    to = edge\n\tcooldown = 3\n");
+    cr_assert_eq(rb_sweep_count(sw), 1);
+    expect_config(sw, 0, "threshold", "threshold", KV("band", "0.05", "cooldown", "3", "to", "edge"));
+    rb_sweep_free(sw);
+
+    /* CRLF line ends, a UTF-8 byte order mark, key: value */
+    sw = parse_ok("\xEF\xBB\xBF[data]\r\nassets = A=1\r\n[calendar]\r\nevery: week, month\r\n");
+    cr_assert_eq(rb_sweep_count(sw), 2);
+    cr_assert_str_eq(value_of(sw, 1, "every"), "month");
+    rb_sweep_free(sw);
+
+    /* a section name longer than libinih's 49-character buffer is kept whole */
+    sw = parse_ok(DATA "[threshold.a_name_well_beyond_the_forty_nine_characters_libinih_keeps]\nband = 0.05\n");
+    const char *sec;
+    rb_sweep_config(sw, 0, &sec, NULL, NULL, 0);
+    cr_assert_str_eq(sec, "threshold.a_name_well_beyond_the_forty_nine_characters_libinih_keeps");
+    rb_sweep_free(sw);
+
+    /* a section with no keys is one configuration of the rule's defaults */
+    sw = parse_ok(DATA "[buy-and-hold]\n[calendar]\n");
+    cr_assert_eq(rb_sweep_count(sw), 2);
+    expect_config(sw, 1, "calendar", "calendar", KV(NULL));
+    cr_assert_eq(rb_sweep_max_keys(sw), 0);
+    rb_sweep_free(sw);
+
+    /* a continuation line is refused, not glued onto the value */
+    parse_err(DATA "[calendar]\nevery = week\n  month\n",
+              "t.ini:5: expected 'key = value' or a [section] header (a list goes on one line: continuation lines "
+              "are not read)");
+    /* ';' without a blank before it is inside the value */
+    parse_err(DATA "[calendar]\nweekly\n", "t.ini:4: expected 'key = value' or a [section] header");
+    parse_err(DATA "[threshold]\nband = 0.05;0.1\n",
+              "t.ini:4: [threshold] band: ';' inside a value ('0.05;0.1'): a comment after a value needs a blank "
+              "before the ';'");
+    parse_err(DATA "[threshold]\nband = 0.05 # tight\n",
+              "t.ini:4: [threshold] band: '#' starts a comment only at the start of a line; after a value write "
+              "' ; comment'");
+    /* libinih's line buffer holds 198 characters */
+    char text[1024];
+    snprintf(text, sizeof text, DATA "[threshold]\nband = 0.05\nto = %0250d\n", 0);
+    parse_err(text, "t.ini:5: line too long (255 characters; libinih reads at most 198)");
+}
+
+Test(sweep, strategy_and_metrics_keys_in_rule_sections)
+{
+    rb_sweep *sw = parse_ok(DATA "[vol-band]\nband = 0.05\nvol-ref = \"0.6\", \"BTC=0.8,ETH=0.9\"\nvol-window = 21, 63\n"
+                                 "targets = static, inverse-vol\nrf = 0.02\n");
+    cr_assert_eq(rb_sweep_count(sw), 8);
+    expect_config(sw, 7, "vol-band", "vol-band",
+                  KV("band", "0.05", "rf", "0.02", "targets", "inverse-vol", "vol-ref", "BTC=0.8,ETH=0.9", "vol-window",
+                     "63"));
+    rb_sweep_free(sw);
+
+    /* the flag only-breached takes 0 or 1 */
+    sw = parse_ok(DATA "[threshold]\nband = 0.05\nonly-breached = 0, 1\n");
+    cr_assert_str_eq(value_of(sw, 1, "only-breached"), "1");
+    rb_sweep_free(sw);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+Test(sweep, key_errors)
+{
+    parse_err(DATA "[costs]\nfoo = 1\n[buy-and-hold]\n", "t.ini:4: [costs] foo: unknown setting");
+    parse_err(DATA "[threshold]\nfee-bps = 10\n",
+              "t.ini:4: [threshold] fee-bps: not a setting of this section (it belongs in [costs])");
+    parse_err(DATA "[costs]\ntax-long = 0.2\n", "t.ini:4: [costs] tax-long: not a setting of this section (it belongs in "
+                                                "[tax])");
+    parse_err(DATA "[flows]\ncapital = 5\n",
+              "t.ini:4: [flows] capital: not a setting of this section (it belongs in [data])");
+    parse_err(DATA "[costs]\nband = 0.05\n", "t.ini:4: [costs] band: not a setting of this section (it belongs in "
+                                             "[threshold] or [hybrid] or [vol-band])");
+    parse_err(DATA "[threshold]\nevery = month\n",
+              "t.ini:4: [threshold] every: not a setting of this section (it belongs in [calendar] or [hybrid])");
+    parse_err(DATA "[tax]\nvol-window = 20\n",
+              "t.ini:4: [tax] vol-window: not a setting of this section (it belongs in a strategy section)");
+    parse_err(DATA "[calendar]\nstrategy = threshold\n",
+              "t.ini:4: [calendar] strategy: not a setting of a sweep file: the section name chooses the strategy "
+              "([calendar], [threshold.tight], ...)");
+    parse_err(DATA "[costs]\nfee-bps = 1\ngas = 2\nfee-bps = 3\n",
+              "t.ini:6: [costs] fee-bps: given twice (first at line 4)");
+    parse_err("assets = A=1\n[data]\n", "t.ini:1: assets: a setting before any [section]");
+    parse_err(DATA "[calendar]\n= month\n", "t.ini:4: a value without a key");
+}
+
+Test(sweep, section_errors)
+{
+    parse_err(DATA "[threshold]\nband = 0.1\n[threshold]\nto = edge\n",
+              "t.ini:5: [threshold]: section given twice (first at line 3)");
+    parse_err(DATA "[threshhold]\nband = 0.1\n",
+              "t.ini:3: [threshhold]: unknown section (sections: [data], [costs], [tax], [flows], and one per rule "
+              "named after its strategy: [buy-and-hold], [calendar], [threshold], [hybrid], [vol-band], or "
+              "[STRATEGY.NAME])");
+    parse_err(DATA "[threshhold.tight]\n",
+              "t.ini:3: [threshhold.tight]: unknown strategy 'threshhold' (known: [buy-and-hold], [calendar], "
+              "[threshold], [hybrid], [vol-band])");
+    parse_err(DATA "[threshold.a b]\n", "t.ini:3: [threshold.a b]: a strategy section is [threshold] or "
+                                        "[threshold.NAME], NAME of letters, digits, '_' and '-'");
+    parse_err(DATA "[threshold.]\n", "t.ini:3: [threshold.]: a strategy section is [threshold] or [threshold.NAME], "
+                                     "NAME of letters, digits, '_' and '-'");
+    parse_err(DATA "[threshold\n", "t.ini:3: a section header needs a closing ']'");
+    parse_err(DATA "[threshold] band\n", "t.ini:3: text after the section header: 'band'");
+    parse_err(DATA "[]\n", "t.ini:3: []: a section needs a name");
+    parse_err(DATA "[costs]\nfee-bps = 1\n",
+              "t.ini: no strategy section ([buy-and-hold], [calendar], [threshold], [hybrid], [vol-band])");
+    parse_err("[data]\nstart = 2020-01-01\n[calendar]\n",
+              "t.ini:1: [data] must give assets (e.g. assets = BTC=0.5,ETH=0.3,USDC=0.2)");
+    parse_err("[calendar]\n", "t.ini: a [data] section must give assets (e.g. assets = BTC=0.5,ETH=0.3,USDC=0.2)");
+    /* two sections of one rule that would repeat a configuration (and so an id) */
+    parse_err(DATA "[threshold]\nband = 0.05, 0.1\n[costs]\nfee-bps = 1, 2\n[threshold.b]\nband = 0.100, 0.2\n",
+              "t.ini:7: [threshold.b]: repeats configurations of [threshold] (line 3), e.g. "
+              "strategy=threshold;band=0.1");
+    parse_err(DATA "[calendar]\n[calendar.again]\n",
+              "t.ini:4: [calendar.again]: repeats configurations of [calendar] (line 3), e.g. strategy=calendar");
+    /* the same rule with different keys, or no common value, is fine */
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = 0.05\n[threshold.b]\nband = 0.05\nto = edge\n"
+                                 "[threshold.c]\nband = 0.1\n");
+    cr_assert_eq(rb_sweep_count(sw), 3);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, value_errors)
+{
+    /* rb_run_spec_set's own message, after the [section] key: prefix */
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 10, abc\n",
+              "t.ini:5: [costs] fee-bps: 'abc' is not a number in 'abc'");
+    parse_err(DATA "[buy-and-hold]\n[tax]\ntax-lots = fifo, lilo\n",
+              "t.ini:5: [tax] tax-lots: 'lilo' is not one of fifo|lifo|hifo|avg");
+    parse_err(DATA "[calendar]\nvol-window = 1:3:1\n",
+              "t.ini:4: [calendar] vol-window: 1 is out of range (2 to 1e+06)");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nimpact-window = 2:3:0.5\n",
+              "t.ini:5: [costs] impact-window: '2.5' is not a whole number");
+    parse_err("[data]\nassets = A=0.5,B=0.4\n[buy-and-hold]\n", "t.ini:2: [data] assets: the weights sum to 0.9, not 1");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"SOL=10\"\n",
+              "t.ini:5: [costs] fee-bps: SOL is not one of the --assets");
+    /* ranges */
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:1:0\n",
+              "t.ini:5: [flows] contribution: range '0:1:0': the step is 0");
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 1:0:0.1\n",
+              "t.ini:5: [flows] contribution: range '1:0:0.1': the step > 0 leads away from the stop "
+              "(start:stop:step)");
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:1:-0.1\n",
+              "t.ini:5: [flows] contribution: range '0:1:-0.1': the step < 0 leads away from the stop "
+              "(start:stop:step)");
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:1:x\n",
+              "t.ini:5: [flows] contribution: range '0:1:x': 'x' is not a number");
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:10000000:1\n",
+              "t.ini:5: [flows] contribution: range '0:10000000:1' gives 10000001 values (at most 10000000)");
+    parse_err(DATA "[threshold]\nband = 1:2:1e-400\n",
+              "t.ini:4: [threshold] band: range '1:2:1e-400': 1e-400 is beyond the range of a double");
+    parse_err(DATA "[threshold]\nband = 1.00000000000000001:1.00000000000000003:0.00000000000000001\n",
+              "t.ini:4: [threshold] band: range '1.00000000000000001:1.00000000000000003:0.00000000000000001': the step "
+              "is too small to tell 1 from the next value");
+    parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 1, 0:5:1\n",
+              "t.ini:5: [flows] contribution: a range cannot be an item of a list: '0:5:1'");
+    /* empty values */
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps =\n", "t.ini:5: [costs] fee-bps: empty value");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 5,,10\n",
+              "t.ini:5: [costs] fee-bps: empty value in the list '5,,10'");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 5, 10,\n",
+              "t.ini:5: [costs] fee-bps: empty value in the list '5, 10,'");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"5\", \"\"\n",
+              "t.ini:5: [costs] fee-bps: empty value in the list '\"5\", \"\"'");
+    /* quotes */
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"BTC=1\", 5\n",
+              "t.ini:5: [costs] fee-bps: expected a quoted value at '5' (quote every item of the list)");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"BTC=1\n",
+              "t.ini:5: [costs] fee-bps: a quoted value is not closed: \"BTC=1");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"BTC=1\" \"5\"\n",
+              "t.ini:5: [costs] fee-bps: expected ',' after a quoted value at '\"5\"'");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 5, \"BTC=1\"\n",
+              "t.ini:5: [costs] fee-bps: quotes make a list of per-asset values: quote every item, as in "
+              "\"BTC=10,ETH=20\", \"5\"");
+    /* repeats */
+    parse_err(DATA "[threshold]\nband = 0.05, 0.1, 0.050\n", "t.ini:4: [threshold] band: the value 0.05 is listed twice");
+    /* [data] is single */
+    parse_err("[data]\nassets = A=1\nstart = 2020-01-01, 2021-01-01\n[buy-and-hold]\n",
+              "t.ini:3: [data] start: values are single: the sweep runs on one dataset");
+    parse_err("[data]\nassets = A=1\ncapital = 1000:3000:1000\n[buy-and-hold]\n",
+              "t.ini:3: [data] capital: values are single: the sweep runs on one dataset");
+    parse_err("[data]\nassets = \"A=0.5,B=0.5\", \"A=1\"\n[buy-and-hold]\n",
+              "t.ini:2: [data] assets: values are single: the sweep runs on one dataset");
+    /* more than 2^63 configurations: 10^19 */
+    parse_err(DATA "[threshold]\n"
+                   "band = 0:0.9:0.1\nband-rel = 0:0.9:0.1\nband-total = 0:0.9:0.1\ncooldown = 0:9:1\n"
+                   "[costs]\nfee-bps = 0:9:1\nfee-min = 0:9:1\nfee-fixed = 0:9:1\nslippage-bps = 0:9:1\n"
+                   "spread-bps = 0:9:1\nimpact = 0:9:1\nimpact-window = 2:11:1\namm-depth = 0:9:1\n"
+                   "amm-fee-bps = 0:9:1\ngas = 0:9:1\n"
+                   "[tax]\ntax-short = 0:0.9:0.1\ntax-long = 0:0.9:0.1\nlong-term-days = 0:9:1\n"
+                   "wash-sale-days = 0:9:1\n[flows]\ncontribution = 0:9:1\n",
+              "t.ini:3: [threshold]: more than 2^63 configurations");
+}
+
+/* ---------------------------------------------------------------- canonical texts and ids */
+
+Test(sweep, canonical_numbers)
+{
+    rb_sweep *sw = parse_ok(DATA "[buy-and-hold]\n[flows]\ncontribution = 0.050, 1e-2, 10.0, -0, +5, 1E3, "
+                                 "0.30000000000000004, 1e-7, 123456789012\n");
+    const char *want[] = {"0.05", "0.01", "10", "0", "5", "1000", "0.30000000000000004", "1e-07", "123456789012"};
+    const char *written[] = {"0.050", "1e-2", "10.0", "-0", "+5", "1E3", "0.30000000000000004", "1e-7", "123456789012"};
+    cr_assert_eq(rb_sweep_count(sw), 9);
+    for (uint64_t k = 0; k < 9; k++) {
+        char *c = canonical(sw, k), expect[128];
+        snprintf(expect, sizeof expect, "strategy=buy-and-hold;contribution=%s", want[k]);
+        cr_assert_str_eq(c, expect);
+        cr_assert_str_eq(value_of(sw, k, "contribution"), written[k]); /* configurations keep the text */
+        free(c);
+    }
+    rb_sweep_free(sw);
+
+    /* per-asset values: items trimmed, numbers shortest, the all-assets value first, symbols sorted */
+    sw = parse_ok(DATA "[buy-and-hold]\n[costs]\nfee-bps = \" ETH = 20.0 , 5,BTC=1e1\", \"BTC=10\"\n");
+    char *c = canonical(sw, 0);
+    cr_assert_str_eq(c, "strategy=buy-and-hold;fee-bps=5,BTC=10,ETH=20");
+    free(c);
+    c = canonical(sw, 1);
+    cr_assert_str_eq(c, "strategy=buy-and-hold;fee-bps=BTC=10");
+    free(c);
+    rb_sweep_free(sw);
+
+    /* words stay as written */
+    sw = parse_ok(DATA "[threshold]\nband = 0.05\nto = inner:0.50\n");
+    c = canonical(sw, 0);
+    cr_assert_str_eq(c, "strategy=threshold;band=0.05;to=inner:0.50");
+    free(c);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, ids_stable_across_spec_texts)
+{
+    rb_sweep *a = parse_ok("[data]\nassets = BTC=0.6,ETH=0.4\n"
+                           "[threshold]\nband = 0.050\nto = edge\n"
+                           "[costs]\nfee-bps = 1e1\nslippage-bps = ETH=8, BTC=5.0\n");
+    rb_sweep *b = parse_ok("[costs]\nslippage-bps = \"BTC=5,ETH=8\"\nfee-bps = 10\n"
+                           "[calendar]\nevery = week\n"
+                           "[threshold.tight]\nto = edge\nband = 0.05:0.05:0.01\n"
+                           "[data]\nassets = BTC=0.6,ETH=0.4\n");
+    cr_assert_eq(rb_sweep_count(a), 1);
+    cr_assert_eq(rb_sweep_count(b), 2);
+    const char *want = "strategy=threshold;band=0.05;fee-bps=10;slippage-bps=BTC=5,ETH=8;to=edge";
+    char *ca = canonical(a, 0), *cb = canonical(b, 1);
+    cr_assert_str_eq(ca, want);
+    cr_assert_str_eq(cb, want);
+    cr_assert_eq(rb_sweep_config_id(a, 0), fnv_id(want));
+    cr_assert_eq(rb_sweep_config_id(b, 1), fnv_id(want));
+    cr_assert_neq(rb_sweep_config_id(b, 0), rb_sweep_config_id(b, 1));
+    const char *sec;
+    rb_sweep_config(b, 1, &sec, NULL, NULL, 0);
+    cr_assert_str_eq(sec, "threshold.tight"); /* the section name is not part of the id */
+    free(ca);
+    free(cb);
+    rb_sweep_free(a);
+    rb_sweep_free(b);
+}
+
+Test(sweep, no_id_collision_over_100000_configurations)
+{
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = 0.0001:0.01:0.0001\ncooldown = 0:9:1\n"
+                                 "[costs]\nfee-bps = 0:99:1\n");
+    uint64_t n = rb_sweep_count(sw);
+    cr_assert_eq(n, 100000);
+    int64_t *ids = malloc(n * sizeof *ids);
+    cr_assert_not_null(ids);
+    for (uint64_t k = 0; k < n; k++) {
+        ids[k] = rb_sweep_config_id(sw, k);
+        cr_assert_geq(ids[k], 0);
+    }
+    qsort(ids, n, sizeof *ids, cmp_i64);
+    for (uint64_t k = 1; k < n; k++) cr_assert_neq(ids[k - 1], ids[k], "two configurations share id %lld",
+                                                   (long long)ids[k]);
+    free(ids);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, decoding_is_a_bijection)
+{
+    /* 2 x 3 x 2 + 3 x 1, times 2 x 2 shared = 60 configurations */
+    rb_sweep *sw = parse_ok(DATA "[hybrid]\nband = 0.02, 0.04\nevery = week, month, quarter\nmode = gated, either\n"
+                                 "[calendar]\nevery = 1, 5, 21\n"
+                                 "[costs]\ngas = 0, 2.5\n[tax]\ntax-short = 0, 0.3\n");
+    uint64_t n = rb_sweep_count(sw);
+    cr_assert_eq(n, 60);
+    char **texts = malloc(n * sizeof *texts);
+    cr_assert_not_null(texts);
+    size_t hybrid = 0;
+    for (uint64_t k = 0; k < n; k++) {
+        texts[k] = canonical(sw, k);
+        hybrid += strncmp(texts[k], "strategy=hybrid;", 16) == 0;
+    }
+    cr_assert_eq(hybrid, 48);
+    qsort(texts, n, sizeof *texts, cmp_strp);
+    for (uint64_t k = 1; k < n; k++) cr_assert_str_neq(texts[k - 1], texts[k]);
+    for (uint64_t k = 0; k < n; k++) free(texts[k]);
+    free(texts);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, a_million_configurations_without_materializing)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = 0.001:0.1:0.001\ncooldown = 0:99:1\n"
+                                 "[costs]\nfee-bps = 0:99:1\n");
+    cr_assert_eq(rb_sweep_count(sw), 1000000);
+    expect_config(sw, 999999, "threshold", "threshold", KV("band", "0.1", "cooldown", "99", "fee-bps", "99"));
+    /* 123456 = band 12, cooldown 34, fee 56 */
+    expect_config(sw, 123456, "threshold", "threshold", KV("band", "0.013", "cooldown", "34", "fee-bps", "56"));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    cr_assert_lt(s, 1.0, "parsing a million-configuration sweep took %.3f s", s);
+    rb_sweep_free(sw);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+typedef struct job {
+    const rb_sweep *sw;
+    int64_t sum;
+} job;
+
+static void *hash_all(void *arg)
+{
+    job *j = arg;
+    for (uint64_t k = 0; k < rb_sweep_count(j->sw); k++) {
+        rb_sweep_kv kv[8];
+        rb_sweep_config(j->sw, k, NULL, NULL, kv, 8);
+        j->sum += rb_sweep_config_id(j->sw, k) % 1000003;
+    }
+    return NULL;
+}
+
+Test(sweep, decoding_from_two_threads)
+{
+    rb_sweep *sw = parse_ok(example);
+    job serial = {sw, 0}, a = {sw, 0}, b = {sw, 0};
+    hash_all(&serial);
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, hash_all, &a), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, hash_all, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    cr_assert_eq(a.sum, serial.sum);
+    cr_assert_eq(b.sum, serial.sum);
+    rb_sweep_free(sw);
+}
