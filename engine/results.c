@@ -551,12 +551,13 @@ static void clear_sweep(rb_results *r)
     r->sweep_id = 0;
 }
 
-/* The most recent unfinished sweep of this spec and dataset: *id = 0 when there is none. */
+/* The most recent sweep of this spec and dataset, finished or not (resuming a finished one
+ * runs nothing): *id = 0 when there is none. */
 static rb_status find_resumable(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id, rb_error *err)
 {
     sqlite3_stmt *st;
     rb_status rc = prepare(r,
-                           "SELECT id FROM sweeps WHERE spec = ?1 AND dataset_hash IS ?2 AND status <> 'done' "
+                           "SELECT id FROM sweeps WHERE spec = ?1 AND dataset_hash IS ?2 "
                            "ORDER BY id DESC LIMIT 1",
                            &st, err);
     if (rc != RB_OK) return rc;

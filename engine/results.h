@@ -37,8 +37,8 @@ typedef struct rb_result_row {
 rb_status rb_results_open(const char *path, rb_results **out, rb_error *err);
 
 /* Starts recording a sweep. With resume, the most recent sweep with the same spec text and
- * dataset hash that is not 'done' is continued (*resumed = 1) and its stored config ids
- * are returned (sorted, malloc'ed; the caller frees) so they can be skipped; otherwise a
+ * dataset hash is continued (*resumed = 1; when it is complete nothing is left to run) and
+ * its stored config ids are returned (sorted, malloc'ed; the caller frees) so they can be skipped; otherwise a
  * new sweep row is made. keys: the sweep's parameter keys (columns). Starts the writer
  * thread. */
 rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,

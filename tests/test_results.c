@@ -592,7 +592,7 @@ static void put_ids(rb_results *r, const int64_t *ids, size_t n)
         put_ok(r, &(rb_result_row){.config_id = ids[i], .section = "s", .strategy = "calendar"});
 }
 
-Test(results, resume_continues_the_latest_unfinished_sweep_of_the_same_spec_and_data)
+Test(results, resume_continues_the_latest_sweep_of_the_same_spec_and_data)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
@@ -635,23 +635,24 @@ Test(results, resume_continues_the_latest_unfinished_sweep_of_the_same_spec_and_
     cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE sweep_id = 2"), 6);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sweeps"), 4);
 
-    /* Every sweep of A on h is done now: resume starts a new one. */
+    /* The latest sweep of A on h is complete: resuming it finds everything stored (nothing
+     * left to run) and makes no new sweep. */
     begin_ok(r, "A", "h", 5, NULL, 0, 1, &resumed, &done, &ndone);
-    cr_assert_eq(resumed, 0);
-    cr_assert_eq(ndone, 0);
-    cr_assert_null(done);
-    end_ok(r, "interrupted");
-    cr_assert_eq(query_int(db, "SELECT max(id) FROM sweeps"), 5);
+    cr_assert_eq(resumed, 1);
+    cr_assert_eq(ndone, 6);
+    free(done);
+    end_ok(r, "done");
+    cr_assert_eq(query_int(db, "SELECT max(id) FROM sweeps"), 4);
 
     /* Without resume a new sweep is made even when an unfinished one exists; with resume the
-     * most recent unfinished one is taken (5, not 4's spec B, not 3's other data). */
+     * most recent one is taken (5, not 4's spec B, not 3's other data). */
     begin_ok(r, "A", "h", 5, NULL, 0, 0, &resumed, &done, &ndone);
     cr_assert_eq(resumed, 0);
     end_ok(r, "failed");
     begin_ok(r, "A", "h", 5, NULL, 0, 1, &resumed, &done, &ndone);
     cr_assert_eq(resumed, 1);
     cr_assert_eq(ndone, 0);
-    cr_assert_eq(query_int(db, "SELECT id FROM sweeps WHERE status = 'running'"), 6);
+    cr_assert_eq(query_int(db, "SELECT id FROM sweeps WHERE status = 'running'"), 5);
     end_ok(r, "done");
 
     /* A NULL dataset hash matches only NULL. */
