@@ -78,7 +78,9 @@ typedef struct block {
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     /* metric statistics */
-    double *prev, *inv_prev, *index, *peak, *maxdd, *mean_r, *m2_r, *mean_e, *m2_e, *down2, *sum_v, *sum_drift;
+    double *prev, *inv_prev, *index, *peak, *maxdd;
+    double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
+    double *down2, *sum_v, *sum_drift;
     rb_time *peak_time, *dd_peak, *dd_trough;
     shared_inputs sh;
 } block;
@@ -413,7 +415,6 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
 
     for (size_t t = 1; t < T && rc == RB_OK; t++) {
         const double *close = m->close + t * N, *growth = m->growth + t * N;
-        const double inv_t = 1.0 / (double)t; /* returns so far, for the running means */
         const rb_time now = m->time[t];
 
         /* 1. Scheduled work, by the reference steps (only on bars that can have any). */
@@ -577,13 +578,13 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
 #pragma omp simd
             for (size_t j = 0; j < n; j++) {
                 /* The reciprocal of last bar's value: no division per configuration here. */
-                double g = (total[j] - flow[j]) * inv_prev[j], r = g - 1.0;
-                double dr = r - mean_r[j];
-                mean_r[j] += dr * inv_t;
-                m2_r[j] += dr * (r - mean_r[j]);
-                double e = r - mixr[j], de = e - mean_e[j];
-                mean_e[j] += de * inv_t;
-                m2_e[j] += de * (e - mean_e[j]);
+                double g = (total[j] - flow[j]) * inv_prev[j], r = g - 1.0, e = r - mixr[j];
+                /* Sums of r, r^2, e, e^2: independent updates (no chain through a running
+                 * mean); for returns this small the variance keeps ~13 significant digits. */
+                mean_r[j] += r;
+                m2_r[j] += r * r;
+                mean_e[j] += e;
+                m2_e[j] += e * e;
                 down2[j] += r < 0 ? r * r : 0;
                 index[j] *= g;
                 sum_v[j] += total[j];
@@ -592,21 +593,24 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 inv_prev[j] = inv[j];
             }
         }
-        /* A new high, or possibly a deeper fall (checked exactly below). */
+        /* A new high, or possibly a deeper fall (checked exactly below, on the bars where
+         * some configuration may have one). */
+        int64_t deeper = 0;
         {
             const double *index = b->index, *maxdd = b->maxdd;
             double *peak = b->peak;
             rb_time *peak_time = b->peak_time;
             int64_t *act = b->act;
-#pragma omp simd
+#pragma omp simd reduction(+ : deeper)
             for (size_t j = 0; j < n; j++) {
                 int64_t high = index[j] >= peak[j];
                 peak_time[j] = high ? now : peak_time[j];
                 peak[j] = high ? index[j] : peak[j];
                 act[j] = !high & (index[j] < peak[j] * (1.0 - maxdd[j]) * (1.0 + 1e-12));
+                deeper += act[j];
             }
         }
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; deeper && j < n; j++) {
             if (!b->act[j]) continue;
             double dd = 1.0 - b->index[j] / b->peak[j];
             if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
@@ -617,6 +621,14 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         }
     }
     return rc;
+}
+
+/* Sample standard deviation from the sum and the sum of squares of n values. */
+static double sample_sd(double sum, double sum2, size_t n)
+{
+    if (n < 2) return NAN;
+    double var = (sum2 - sum * sum / (double)n) / (double)(n - 1);
+    return sqrt(var > 0 ? var : 0);
 }
 
 /* The metrics of configuration j once the bars are done. */
@@ -648,9 +660,9 @@ static void finish(job *jb, block *b, size_t j, rb_metrics *out)
     rb_metric_sums s = {
         .final_value = b->prev[j],
         .index = b->index[j],
-        .mean_r = b->mean_r[j],
-        .sd_r = n >= 2 ? sqrt(b->m2_r[j] / (double)(n - 1)) : NAN,
-        .sd_e = n >= 2 ? sqrt(b->m2_e[j] / (double)(n - 1)) : NAN,
+        .mean_r = b->mean_r[j] / (double)n,
+        .sd_r = sample_sd(b->mean_r[j], b->m2_r[j], n),
+        .sd_e = sample_sd(b->mean_e[j], b->m2_e[j], n),
         .mean_down2 = b->down2[j] / (double)n,
         .mean_value = b->sum_v[j] / (double)T,
         .mean_drift = b->sum_drift[j] / (double)T,
