@@ -28,7 +28,7 @@ typedef struct rb_batch_options {
     volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
 } rb_batch_options;
 
-#define RB_BATCH_BLOCK 256
+#define RB_BATCH_BLOCK 96
 
 /* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the
  * first error (its message names the configuration). *completed gets the number of

@@ -41,6 +41,7 @@ typedef struct pending {
 typedef struct book {
     lot *open;
     size_t n, cap;
+    double held; /* units held: kept as lots are opened and relieved, not re-summed per sale */
     pending *pend; /* in sale order, so oldest first */
     size_t npend, cap_pend;
 } book;
@@ -226,6 +227,7 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     }
     b->open[i] = nl;
     b->n++;
+    b->held += units;
     lots->nopen++;
     if (late) *late = add;
     return RB_OK;
@@ -288,8 +290,7 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu: proceeds %g are not finite", units, asset,
                        proceeds);
     book *b = &lots->books[asset];
-    double held = 0;
-    for (size_t i = 0; i < b->n; i++) held += b->open[i].units;
+    double held = b->held;
     if (units > held * (1 + SELL_TOLERANCE))
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, held);
 
@@ -310,7 +311,10 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         double basis = rb_lots_basis(lots, asset);
         for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * (basis / held);
     }
-    relief_order(lots, b);
+    /* FIFO and AVG relieve in array order (oldest first), LIFO in reverse: only HIFO needs a
+     * relief order of its own. */
+    int sorted = lots->method == RB_LOTS_HIFO;
+    if (sorted) relief_order(lots, b);
 
     /* Relieve lots. A lot left with dust is consumed whole; the sale stops once what is
      * left to sell is rounding (below DUST of the units asked). */
@@ -318,7 +322,8 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     size_t np = 0;
     double sold = 0;
     for (size_t k = 0; k < b->n && want > DUST * units; k++) {
-        lot *l = &b->open[lots->order[k].idx];
+        size_t idx = sorted ? lots->order[k].idx : lots->method == RB_LOTS_LIFO ? b->n - 1 - k : k;
+        lot *l = &b->open[idx];
         double take = want < l->units ? want : l->units;
         if (l->units - take < DUST * l->units0) take = l->units;
         double piece_cost = take == l->units ? l->cost : l->cost * (take / l->units);
@@ -349,11 +354,24 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         given += pc->proceeds;
         pc->gain = pc->proceeds - pc->cost;
     }
+    /* Remove the lots consumed whole: a prefix of the array for FIFO and AVG, a suffix for
+     * LIFO (one block move), anywhere for HIFO. */
     size_t kept = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (b->open[i].units > 0) b->open[kept++] = b->open[i];
+    if (lots->method == RB_LOTS_LIFO) {
+        kept = b->n;
+        while (kept > 0 && b->open[kept - 1].units == 0) kept--;
+    } else if (!sorted) {
+        size_t gone = 0;
+        while (gone < b->n && b->open[gone].units == 0) gone++;
+        kept = b->n - gone;
+        if (gone) memmove(b->open, b->open + gone, kept * sizeof *b->open);
+    } else {
+        for (size_t i = 0; i < b->n; i++)
+            if (b->open[i].units > 0) b->open[kept++] = b->open[i];
+    }
     lots->nopen -= b->n - kept;
     b->n = kept;
+    b->held = kept ? b->held - sold : 0; /* an emptied book holds exactly nothing */
 
     size_t base = lots->nrows;
     if (lots->wash_s > 0) {
