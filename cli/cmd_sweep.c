@@ -40,6 +40,12 @@ static const char help_text[] =
     "  --resume          continue the latest sweep of this specification on the same\n"
     "                    data, skipping the configurations already stored (after a\n"
     "                    crash or kill -9 too; a complete sweep has nothing left to run)\n"
+    "  --keep SEL        keep the equity curve, orders, lots and metrics of the selected\n"
+    "                    configurations (replayed once the sweep is complete): best:N,\n"
+    "                    best:N:METRIC (the N best by METRIC, default after_tax_value) or\n"
+    "                    ID,ID,... (config ids as 'rebal runs' shows them)\n"
+    "  --keep-dir DIR    where --keep writes ID.curve.csv, ID.trades.csv, ID.lots.csv and\n"
+    "                    ID.json (default: the results path without .db, plus -keep)\n"
     "  --dry-run         print the number of configurations, the memory needed and the\n"
     "                    expected time, and run nothing\n"
     "  -q, --quiet       no progress line\n"
@@ -109,18 +115,20 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_DRY };
+    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"results", required_argument, NULL, OPT_RESULTS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"resume", no_argument, NULL, OPT_RESUME},
         {"dry-run", no_argument, NULL, OPT_DRY},
+        {"keep", required_argument, NULL, OPT_KEEP},
+        {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *db = NULL, *results_path = "rebal-results.db";
+    const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL;
     long threads = 0;
     int resume = 0, dry = 0, quiet = 0, c;
     opterr = 0;
@@ -133,6 +141,8 @@ static int run(int argc, char **argv)
             break;
         case OPT_RESUME: resume = 1; break;
         case OPT_DRY: dry = 1; break;
+        case OPT_KEEP: keep = optarg; break;
+        case OPT_KEEP_DIR: keep_dir = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
         default: return cli_bad_option("sweep", argv, c);
@@ -162,6 +172,14 @@ static int run(int argc, char **argv)
         return status;
     }
 
+    /* The default keep directory sits beside the results: res.db -> res-keep. */
+    char default_dir[4096];
+    if (keep && !keep_dir) {
+        size_t len = strlen(results_path);
+        if (len > 3 && strcmp(results_path + len - 3, ".db") == 0) len -= 3;
+        snprintf(default_dir, sizeof default_dir, "%.*s-keep", (int)len, results_path);
+        keep_dir = default_dir;
+    }
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
@@ -173,7 +191,9 @@ static int run(int argc, char **argv)
                             .stop = &stop_requested,
                             .done = &prog.done,
                             .on_start = on_start,
-                            .ctx = &prog};
+                            .ctx = &prog,
+                            .keep = keep,
+                            .keep_dir = keep_dir};
     rb_sweep_summary sum = {0};
     rb_status rc = rb_sweep_run(store, spec_path, &opt, &sum, &err);
     prog.finished = 1;
@@ -189,8 +209,11 @@ static int run(int argc, char **argv)
                 results_path);
         return CLI_RUNTIME;
     }
-    printf("%llu configurations in %.2f s (%.0f per second); results in %s\n\n", (unsigned long long)sum.ran,
+    printf("%llu configurations in %.2f s (%.0f per second); results in %s\n", (unsigned long long)sum.ran,
            sum.seconds, sum.seconds > 0 ? (double)sum.ran / sum.seconds : 0, results_path);
+    if (sum.kept) printf("curves, orders and lots of %zu configuration%s in %s/\n", sum.kept, sum.kept == 1 ? "" : "s",
+                         keep_dir);
+    putchar('\n');
     rb_runs_query q = {.top = 5, .by = "after_tax_value"};
     if (rb_runs_print(results_path, &q, stdout, &err) != RB_OK) status = cli_report(&err);
     return status;

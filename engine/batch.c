@@ -55,11 +55,17 @@ enum rule {
     RULE_EITHER      /* hybrid either: calendar dates, and bands between them */
 };
 
-/* Shared inputs of a block: computed once for the first configuration that needs them. */
-typedef struct shared_inputs {
-    rb_resolve_inputs in;
-    double *sigma, *adv, *vol, *vol_adv, *gas_flat;
-} shared_inputs;
+/* Inputs shared by every configuration of a run and computed once per dataset: the rolling
+ * stdev and volume of each window some configuration asks for (impact, inverse-vol
+ * targets), and the flat gas array of each constant --gas. Entries are added under a lock
+ * and never change afterwards, so simulation threads read them freely. */
+typedef struct cached {
+    int kind;     /* 0: rolling inputs of `window`; 1: flat gas of `value` */
+    int window;
+    double value;
+    double *a, *b; /* sigma and adv, or the gas array */
+    struct cached *next;
+} cached;
 
 typedef struct block {
     size_t cap, n, N, T;
@@ -82,7 +88,6 @@ typedef struct block {
     double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
     double *down2, *sum_v, *sum_drift;
     rb_time *peak_time, *dd_peak, *dd_trough;
-    shared_inputs sh;
 } block;
 
 typedef struct job {
@@ -103,6 +108,7 @@ typedef struct job {
     double *bonus_target;
     double bonus;
     int has_bonus;
+    cached *inputs; /* the run-wide input cache */
 } job;
 
 /* ---------------------------------------------------------------- block memory */
@@ -124,11 +130,6 @@ static void block_free(block *b)
     free(b->dd_peak);
     free(b->dd_trough);
     free(b->cfg);
-    free(b->sh.sigma);
-    free(b->sh.adv);
-    free(b->sh.vol);
-    free(b->sh.vol_adv);
-    free(b->sh.gas_flat);
     memset(b, 0, sizeof *b);
 }
 
@@ -172,39 +173,80 @@ static void config_release(config *c)
 
 /* ---------------------------------------------------------------- setup */
 
-/* The inputs a block shares, computed for the first configuration that asks: rolling
- * volatility and ADV for one impact window and one vol window, a flat gas array. */
-static rb_status prepare_shared(block *b, const rb_matrix *m, const rb_run_spec *spec, rb_error *err)
+/* The cache entry for (kind, window, value), computed on first use. */
+static rb_status cache_get(job *jb, int kind, int window, double value, const cached **out, rb_error *err)
 {
-    shared_inputs *sh = &b->sh;
-    size_t cells = m->T * m->N;
-    int impact = spec->impact.all > 0 || spec->impact.n > 0;
-    if (impact && !sh->sigma) {
-        sh->sigma = malloc(cells * sizeof *sh->sigma);
-        sh->adv = malloc(cells * sizeof *sh->adv);
-        if (!sh->sigma || !sh->adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        rb_status rc = rb_impact_inputs(m, spec->impact_window, sh->sigma, sh->adv, err);
-        if (rc != RB_OK) return rc;
-        sh->in.impact_window = spec->impact_window;
-        sh->in.sigma = sh->sigma;
-        sh->in.adv = sh->adv;
+    rb_status rc = RB_OK;
+    const cached *found = NULL;
+#pragma omp critical(rb_batch_inputs)
+    {
+        for (cached *e = jb->inputs; e && !found; e = e->next)
+            if (e->kind == kind && (kind ? e->value == value : e->window == window)) found = e;
+        if (!found) {
+            const rb_matrix *m = jb->m;
+            size_t cells = m->T * m->N;
+            cached *e = calloc(1, sizeof *e);
+            if (e) {
+                e->kind = kind;
+                e->window = window;
+                e->value = value;
+                e->a = malloc((kind ? m->T : cells) * sizeof *e->a);
+                e->b = kind ? NULL : malloc(cells * sizeof *e->b);
+            }
+            if (!e || !e->a || (!kind && !e->b)) {
+                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+            } else if (kind) {
+                for (size_t t = 0; t < m->T; t++) e->a[t] = value;
+            } else {
+                rc = rb_impact_inputs(m, window, e->a, e->b, err);
+            }
+            if (rc == RB_OK) {
+                e->next = jb->inputs;
+                jb->inputs = e;
+                found = e;
+            } else if (e) {
+                free(e->a), free(e->b), free(e);
+            }
+        }
     }
-    if (spec->targets == 1 && !sh->vol) {
-        sh->vol = malloc(cells * sizeof *sh->vol);
-        sh->vol_adv = malloc(cells * sizeof *sh->vol_adv);
-        if (!sh->vol || !sh->vol_adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        rb_status rc = rb_impact_inputs(m, spec->vol_window, sh->vol, sh->vol_adv, err);
-        if (rc != RB_OK) return rc;
-        sh->in.vol_window = spec->vol_window;
-        sh->in.vol = sh->vol;
+    if (rc == RB_OK) *out = found;
+    return rc;
+}
+
+static void cache_free(cached *e)
+{
+    while (e) {
+        cached *next = e->next;
+        free(e->a), free(e->b), free(e);
+        e = next;
     }
-    if (!spec->gas_series && !sh->gas_flat) {
-        if (!(sh->gas_flat = malloc(m->T * sizeof *sh->gas_flat))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        for (size_t t = 0; t < m->T; t++) sh->gas_flat[t] = spec->gas;
-        sh->in.gas_value = spec->gas;
-        sh->in.gas_flat = sh->gas_flat;
+}
+
+/* The shared inputs one configuration needs, from the run-wide cache. */
+static rb_status shared_inputs_for(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err)
+{
+    memset(in, 0, sizeof *in);
+    const cached *e;
+    rb_status rc = RB_OK;
+    if (spec->impact.all > 0 || spec->impact.n > 0) {
+        rc = cache_get(jb, 0, spec->impact_window, 0, &e, err);
+        if (rc == RB_OK) *in = (rb_resolve_inputs){.impact_window = spec->impact_window, .sigma = e->a, .adv = e->b};
     }
-    return RB_OK;
+    if (rc == RB_OK && spec->targets == 1) {
+        rc = cache_get(jb, 0, spec->vol_window, 0, &e, err);
+        if (rc == RB_OK) {
+            in->vol_window = spec->vol_window;
+            in->vol = e->a;
+        }
+    }
+    if (rc == RB_OK && !spec->gas_series) {
+        rc = cache_get(jb, 1, 0, spec->gas, &e, err);
+        if (rc == RB_OK) {
+            in->gas_value = spec->gas;
+            in->gas_flat = e->a;
+        }
+    }
+    return rc;
 }
 
 static void band_thresholds(block *b, size_t j, const config *c)
@@ -257,14 +299,15 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
     c->index = index;
     rb_status rc = rb_run_spec_new(&c->spec, err);
     if (rc == RB_OK) rc = jb->spec_fn(jb->ctx, index, c->spec, err);
-    if (rc == RB_OK) rc = prepare_shared(b, m, c->spec, err);
+    rb_resolve_inputs shared;
+    if (rc == RB_OK) rc = shared_inputs_for(jb, c->spec, &shared, err);
     if (rc == RB_OK) {
         if (c->spec->gas_series) {
             /* The price store is one SQLite connection: one reader at a time. */
 #pragma omp critical(rb_batch_store)
-            rc = rb_resolve(jb->store, c->spec, m, 0, &b->sh.in, &c->res, &c->c, err);
+            rc = rb_resolve(jb->store, c->spec, m, 0, &shared, &c->res, &c->c, err);
         } else {
-            rc = rb_resolve(NULL, c->spec, m, 0, &b->sh.in, &c->res, &c->c, err);
+            rc = rb_resolve(NULL, c->spec, m, 0, &shared, &c->res, &c->c, err);
         }
     }
     if (rc == RB_OK && !(c->scratch = malloc(5 * N * sizeof *c->scratch)))
@@ -732,9 +775,6 @@ static void do_block(job *jb, block *b, size_t first)
     }
     for (size_t j = 0; j < b->n; j++) config_release(&b->cfg[j]);
     b->n = 0;
-    /* Shared inputs follow the block's configurations. */
-    free(b->sh.sigma), free(b->sh.adv), free(b->sh.vol), free(b->sh.vol_adv), free(b->sh.gas_flat);
-    memset(&b->sh, 0, sizeof b->sh);
 }
 
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
@@ -775,6 +815,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
         block_free(&b);
     }
     free(jb.bonus_target);
+    cache_free(jb.inputs);
     *completed = jb.completed;
     if (jb.failed) {
         if (err) *err = jb.err;

@@ -1648,3 +1648,46 @@ done:
     results_close(r);
     return rc;
 }
+
+rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err)
+{
+    size_t nm;
+    const rb_metric_info *table = rb_metric_table(&nm);
+    size_t k = 0;
+    while (k < nm && strcmp(table[k].name, by) != 0) k++;
+    if (k == nm) return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric (see 'rebal help metrics')", by);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rb_status rc = rb_fail(err, RB_ERR_IO, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return rc;
+    }
+    /* `by` is one of the metric names checked above, so it can name the column. */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT config_id FROM runs WHERE sweep_id = (SELECT max(id) FROM sweeps) "
+             "ORDER BY \"%s\" IS NULL, \"%s\" %s, config_id LIMIT ?1",
+             by, by, ascending_metric(by) ? "ASC" : "DESC");
+    sqlite3_stmt *st = NULL;
+    int64_t *out = malloc((n ? n : 1) * sizeof *out);
+    size_t got = 0;
+    rb_status rc = RB_OK;
+    if (!out) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        rc = rb_fail(err, RB_ERR_DB, "%s: %s", path, sqlite3_errmsg(db));
+    if (rc == RB_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) out[got++] = sqlite3_column_int64(st, 0);
+        if (step != SQLITE_DONE) rc = rb_fail(err, RB_ERR_DB, "%s: %s", path, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (rc != RB_OK) {
+        free(out);
+        return rc;
+    }
+    *ids = out;
+    *count = got;
+    return RB_OK;
+}

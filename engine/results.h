@@ -62,4 +62,8 @@ void rb_results_free(rb_results *r);
  * CSV). rb_runs_print is its public name. */
 rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, rb_error *err);
 
+/* The config ids of the n best runs of the latest sweep in the store at path, by a metric
+ * (the same order as rb_results_print). *ids is malloc'ed; *count may be below n. */
+rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err);
+
 #endif /* RB_RESULTS_H */

@@ -1,8 +1,10 @@
 /* sweep_run.c - running a sweep: the specification, the dataset it names, the results
  * store (resume included), and the batch simulator between them (rebal.h: rb_sweep_plan,
  * rb_sweep_run, rb_runs_print). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -137,6 +139,118 @@ rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb
     return rc;
 }
 
+/* Writes one result file of configuration `id` into dir. */
+static rb_status write_kept(const char *dir, int64_t id, const char *suffix,
+                            rb_status (*writer)(const rb_run_result *, FILE *, rb_error *), const rb_run_result *r,
+                            rb_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%lld.%s", dir, (long long)id, suffix);
+    FILE *f = fopen(path, "w");
+    if (!f) return rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    rb_status rc = writer(r, f, err);
+    if (fclose(f) != 0 && rc == RB_OK) rc = rb_fail(err, RB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return rc;
+}
+
+/* The ids --keep selects: the best N by a metric, or a list of ids. */
+static rb_status keep_ids(const char *keep, const char *results, int64_t **ids, size_t *n, rb_error *err)
+{
+    if (strncmp(keep, "best:", 5) == 0) {
+        char *end;
+        errno = 0;
+        long count = strtol(keep + 5, &end, 10);
+        const char *by = *end == ':' ? end + 1 : "after_tax_value";
+        if (end == keep + 5 || (*end && *end != ':') || errno || count < 1 || count > 100000)
+            return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not best:N or best:N:METRIC with N from 1 to 100000",
+                           keep);
+        if (!results) return RB_OK; /* syntax check only */
+        return rb_results_best(results, by, (size_t)count, ids, n, err);
+    }
+    size_t cap = 1;
+    for (const char *p = keep; *p; p++) cap += *p == ',';
+    int64_t *out = malloc(cap * sizeof *out);
+    if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    for (const char *p = keep; *p;) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v < 0 || (*end && *end != ',')) {
+            free(out);
+            return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not best:N, best:N:METRIC or a list of config ids",
+                           keep);
+        }
+        out[got++] = v;
+        p = *end ? end + 1 : end;
+    }
+    *ids = out;
+    *n = got;
+    return RB_OK;
+}
+
+/* Checks --keep before any work: its syntax, the metric, and that listed ids are in the
+ * sweep, so a typo does not cost a whole sweep. */
+static rb_status check_keep(const char *keep, const int64_t *ids, uint64_t K, rb_error *err)
+{
+    if (strncmp(keep, "best:", 5) == 0) {
+        const char *colon = strchr(keep + 5, ':');
+        if (!colon) return RB_OK; /* the count is checked by keep_ids */
+        size_t nm;
+        const rb_metric_info *table = rb_metric_table(&nm);
+        for (size_t k = 0; k < nm; k++)
+            if (strcmp(table[k].name, colon + 1) == 0) return RB_OK;
+        return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric (see 'rebal help metrics')", colon + 1);
+    }
+    int64_t *want = NULL;
+    size_t n = 0;
+    rb_status rc = keep_ids(keep, NULL, &want, &n, err);
+    for (size_t w = 0; w < n && rc == RB_OK; w++) {
+        uint64_t k = 0;
+        while (k < K && ids[k] != want[w]) k++;
+        if (k == K) rc = rb_fail(err, RB_ERR_USAGE, "--keep: no configuration of this sweep has the id %lld",
+                                 (long long)want[w]);
+    }
+    free(want);
+    return rc;
+}
+
+/* Replays the kept configurations with the reference simulator and writes their files. */
+static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *ids, const rb_sweep_options *opt,
+                           size_t *kept, rb_error *err)
+{
+    int64_t *want = NULL;
+    size_t nwant = 0;
+    rb_status rc = keep_ids(opt->keep, opt->results, &want, &nwant, err);
+    if (rc != RB_OK) return rc;
+    const char *dir = opt->keep_dir ? opt->keep_dir : "rebal-keep";
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) rc = rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+    sweep_ctx sc = {.sweep = p->sweep, .maxkeys = rb_sweep_max_keys(p->sweep)};
+    uint64_t K = p->est.configurations;
+    for (size_t w = 0; w < nwant && rc == RB_OK; w++) {
+        uint64_t k = 0;
+        while (k < K && ids[k] != want[w]) k++;
+        if (k == K) {
+            rc = rb_fail(err, RB_ERR_USAGE, "--keep: no configuration of this sweep has the id %lld", (long long)want[w]);
+            break;
+        }
+        rb_run_spec *spec = NULL;
+        rb_run_result *r = NULL;
+        rc = rb_run_spec_new(&spec, err);
+        if (rc == RB_OK) rc = spec_of(&sc, k, spec, err);
+        if (rc == RB_OK) rc = rb_run(prices, spec, RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS, &r, err);
+        if (rc == RB_OK) rc = write_kept(dir, want[w], "curve.csv", rb_run_write_curve, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, want[w], "trades.csv", rb_run_write_trades, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, want[w], "lots.csv", rb_run_write_lots, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, want[w], "json", rb_run_write_json, r, err);
+        if (rc == RB_OK) ++*kept;
+        rb_run_result_free(r);
+        rb_run_spec_free(spec);
+    }
+    free(want);
+    return rc;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -174,6 +288,17 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     dataset_hash(p.m, hash);
     if (!ids || !sorted || !todo) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
+    if (rc == RB_OK) {
+        /* Each configuration id once (the parser refuses repeats; this is the guard). */
+        for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(p.sweep, k);
+        qsort(sorted, K, sizeof *sorted, cmp_id);
+        for (uint64_t k = 1; k < K && rc == RB_OK; k++)
+            if (sorted[k] == sorted[k - 1])
+                rc = rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path,
+                             (long long)sorted[k]);
+    }
+    /* Every check before the results store is touched. */
+    if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = rb_results_open(opt->results, &results, err);
     if (rc == RB_OK)
         rc = rb_results_begin(results, rb_sweep_text(p.sweep), hash, K, keys, nkeys, opt->resume, &resumed, &done,
@@ -181,15 +306,8 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     sweep_ctx sc = {.sweep = p.sweep, .results = results, .maxkeys = rb_sweep_max_keys(p.sweep)};
     rb_sweep_summary sum = {.configurations = K};
     if (rc == RB_OK) {
-        /* Each configuration id once (the parser refuses repeats; this is the guard), minus
-         * those already stored. */
-        for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(p.sweep, k);
-        qsort(sorted, K, sizeof *sorted, cmp_id);
-        for (uint64_t k = 1; k < K && rc == RB_OK; k++)
-            if (sorted[k] == sorted[k - 1])
-                rc = rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path,
-                             (long long)sorted[k]);
-        for (uint64_t k = 0; k < K && rc == RB_OK; k++) {
+        /* Minus those already stored. */
+        for (uint64_t k = 0; k < K; k++) {
             if (ndone && bsearch(&ids[k], done, ndone, sizeof *done, cmp_id)) continue;
             todo[ntodo++] = k;
         }
@@ -212,6 +330,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
             if (err) *err = end_err;
         }
     }
+    if (rc == RB_OK && opt->keep && !sum.interrupted) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
     free(ids);
     free(sorted);
     free(todo);

@@ -356,6 +356,13 @@ typedef struct rb_sweep_options {
     /* Called once the work is known, before it starts (may be NULL). */
     void (*on_start)(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads);
     void *ctx;
+    /* Curves, orders and lots are kept only for the configurations selected here (NULL:
+     * none): "best:N" or "best:N:METRIC" (the N best of the sweep by METRIC, default
+     * after_tax_value), or "ID,ID,..." (config ids). They are replayed by the reference
+     * simulator once the sweep is complete and written to keep_dir as ID.curve.csv,
+     * ID.trades.csv, ID.lots.csv and ID.json. */
+    const char *keep;
+    const char *keep_dir;
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {
@@ -364,6 +371,7 @@ typedef struct rb_sweep_summary {
     uint64_t skipped;        /* already stored (resume) */
     int interrupted;         /* stop was set: the rest can be resumed */
     double seconds;
+    size_t kept;             /* configurations whose curves, orders and lots were written */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */
