@@ -33,7 +33,7 @@ typedef struct config {
     rb_sim_config c;
     rb_portfolio port;
     rb_sim_state st;
-    double *scratch; /* 5N: current, to, next, w, band_to */
+    double *scratch; /* 6N: current, to, next, w, band_to, rate */
     rb_prefilter pf;
     int rule;        /* how the kernel decides for it (enum rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
@@ -310,7 +310,7 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
             rc = rb_resolve(NULL, c->spec, m, 0, &shared, &c->res, &c->c, err);
         }
     }
-    if (rc == RB_OK && !(c->scratch = malloc(5 * N * sizeof *c->scratch)))
+    if (rc == RB_OK && !(c->scratch = malloc(6 * N * sizeof *c->scratch)))
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
@@ -324,6 +324,7 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
     c->pf.kind = RB_PREFILTER_NONE;
     if (!c->c.vol && c->res.strategy->prefilter) c->res.strategy->prefilter(c->res.strategy_state, &c->pf);
     c->band_to = c->scratch + 4 * N;
+    for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_proportional_rate(&c->c.costs[i]);
     memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
     c->rule = choose_rule(m, c);
     return RB_OK;
@@ -348,17 +349,16 @@ static void scatter(block *b, size_t j)
     b->cash[j] = c->port.cash;
 }
 
-/* Exact value and drift of configuration j from its columns, as the reference computes
- * them: value = cash + sum units * close in asset order; weights by division. */
+/* Value (exactly as the reference computes it: cash + sum units * close in asset order)
+ * and drift of configuration j from its columns. */
 static void exact_state(block *b, size_t j, const double *close)
 {
     size_t cap = b->cap;
     double v = b->cash[j], d = 0;
     for (size_t i = 0; i < b->N; i++) v += b->u[i * cap + j] * close[i];
-    for (size_t i = 0; i < b->N; i++) {
-        double w = v > 0 ? b->u[i * cap + j] * close[i] / v : 0;
-        d += fabs(w - b->tg[i * cap + j]);
-    }
+    /* The drift feeds only avg_drift (a mean of many bars): one reciprocal is enough. */
+    double inv = v > 0 ? 1 / v : 0;
+    for (size_t i = 0; i < b->N; i++) d += fabs(b->u[i * cap + j] * close[i] * inv - b->tg[i * cap + j]);
     b->total[j] = v;
     b->dsum[j] = d;
     b->inv[j] = 1 / v;
@@ -370,6 +370,7 @@ static void fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, const d
 {
     config *c = &b->cfg[j];
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
+    env.rate = c->scratch + 5 * m->N; /* costs are proportional here (enum rule) */
     int traded = 0;
     if (!rb_rebalance_proportional(&c->port, b->u + j, b->cap, &b->cash[j], &env, to, RB_TRADE_REBALANCE, &traded)) {
         /* The closed form does not apply this time: the general path, as the reference. */
@@ -481,23 +482,33 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         pending = 0;
 
         /* 2. Value and distance from the targets, over the configuration axis. */
+        {
+            /* value = cash + sum units * close, in asset order (as rb_portfolio_value) */
+            double *total = b->total;
+            const double *cash = b->cash, *u0 = b->u;
+            const double p0 = close[0];
 #pragma omp simd
-        for (size_t j = 0; j < n; j++) {
-            b->total[j] = b->cash[j];
-            b->dsum[j] = 0;
-            b->ex[j] = -INFINITY;
-        }
-        for (size_t i = 0; i < N; i++) {
-            const double p = close[i], *u = b->u + i * cap;
+            for (size_t j = 0; j < n; j++) total[j] = cash[j] + u0[j] * p0;
+            for (size_t i = 1; i < N; i++) {
+                const double p = close[i], *u = b->u + i * cap;
 #pragma omp simd
-            for (size_t j = 0; j < n; j++) b->total[j] += u[j] * p;
+                for (size_t j = 0; j < n; j++) total[j] += u[j] * p;
+            }
         }
         {
             double *inv = b->inv, *dsum = b->dsum, *ex = b->ex;
             const double *total = b->total;
+            {
+                const double p = close[0], *u = b->u, *tg = b->tg, *e = b->e;
 #pragma omp simd
-            for (size_t j = 0; j < n; j++) inv[j] = 1 / total[j];
-            for (size_t i = 0; i < N; i++) {
+                for (size_t j = 0; j < n; j++) {
+                    inv[j] = 1 / total[j];
+                    double d = fabs(u[j] * p * inv[j] - tg[j]);
+                    dsum[j] = d;
+                    ex[j] = d - e[j];
+                }
+            }
+            for (size_t i = 1; i < N; i++) {
                 const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
 #pragma omp simd
                 for (size_t j = 0; j < n; j++) {
@@ -606,22 +617,30 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
                 b->mix[j] = mix - 1.0;
             }
-        } else {
-            const double *target = b->cfg[0].res.target;
-            double mix = 0;
-            for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
-            for (size_t j = 0; j < n; j++) b->mix[j] = mix - 1.0;
         }
+        double mix_all = 0; /* the shared constant mix's return, when the block shares targets */
+        if (b->same_targets) {
+            const double *target = b->cfg[0].res.target;
+            for (size_t i = 0; i < N; i++) mix_all += target[i] * growth[i];
+            mix_all -= 1.0;
+        }
+        /* One pass: the return statistics, then a new high or possibly a deeper fall
+         * (checked exactly below, on the bars where some configuration may have one). */
+        int64_t deeper = 0;
         {
             const double *total = b->total, *flow = b->flow, *mixr = b->mix, *dsum = b->dsum, *cash = b->cash,
-                         *inv = b->inv;
+                         *inv = b->inv, *maxdd = b->maxdd;
             double *inv_prev = b->inv_prev, *mean_r = b->mean_r, *m2_r = b->m2_r, *mean_e = b->mean_e,
                    *m2_e = b->m2_e, *down2 = b->down2, *index = b->index, *sum_v = b->sum_v,
-                   *sum_drift = b->sum_drift, *prev = b->prev;
-#pragma omp simd
+                   *sum_drift = b->sum_drift, *prev = b->prev, *peak = b->peak;
+            rb_time *peak_time = b->peak_time;
+            int64_t *act = b->act;
+            const int same = b->same_targets;
+#pragma omp simd reduction(+ : deeper)
             for (size_t j = 0; j < n; j++) {
                 /* The reciprocal of last bar's value: no division per configuration here. */
-                double g = (total[j] - flow[j]) * inv_prev[j], r = g - 1.0, e = r - mixr[j];
+                double g = (total[j] - flow[j]) * inv_prev[j], r = g - 1.0;
+                double e = r - (same ? mix_all : mixr[j]);
                 /* Sums of r, r^2, e, e^2: independent updates (no chain through a running
                  * mean); for returns this small the variance keeps ~13 significant digits. */
                 mean_r[j] += r;
@@ -629,27 +648,17 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 mean_e[j] += e;
                 m2_e[j] += e * e;
                 down2[j] += r < 0 ? r * r : 0;
-                index[j] *= g;
+                double x = index[j] * g;
+                index[j] = x;
                 sum_v[j] += total[j];
                 sum_drift[j] += (dsum[j] + cash[j] * inv[j]) / 2;
                 prev[j] = total[j];
                 inv_prev[j] = inv[j];
-            }
-        }
-        /* A new high, or possibly a deeper fall (checked exactly below, on the bars where
-         * some configuration may have one). */
-        int64_t deeper = 0;
-        {
-            const double *index = b->index, *maxdd = b->maxdd;
-            double *peak = b->peak;
-            rb_time *peak_time = b->peak_time;
-            int64_t *act = b->act;
-#pragma omp simd reduction(+ : deeper)
-            for (size_t j = 0; j < n; j++) {
-                int64_t high = index[j] >= peak[j];
+                int64_t high = x >= peak[j];
                 peak_time[j] = high ? now : peak_time[j];
-                peak[j] = high ? index[j] : peak[j];
-                act[j] = !high & (index[j] < peak[j] * (1.0 - maxdd[j]) * (1.0 + 1e-12));
+                double pk = high ? x : peak[j];
+                peak[j] = pk;
+                act[j] = !high & (x < pk * (1.0 - maxdd[j]) * (1.0 + 1e-12));
                 deeper += act[j];
             }
         }

@@ -272,6 +272,8 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
     return RB_OK;
 }
 
+double rb_proportional_rate(const rb_asset_costs *c) { return (c->fee_bps + c->slippage_bps + c->spread_bps / 2) / 1e4; }
+
 /* With only proportional costs (commission in bps, fixed slippage, spread) the fixed point
  * x = base - sum_i r_i |a_i x - V_i| is piecewise linear: on the sign pattern of the orders
  * at x = base it is one linear equation. Its solution is taken when it keeps that sign
@@ -285,8 +287,14 @@ static int solve_proportional(rb_portfolio *p, const double *units, size_t strid
     for (size_t i = 0; i < p->N; i++) {
         if (!p->in[i] || (int)i == env->cash_col) continue;
         const rb_asset_costs *c = &env->costs[i];
-        if (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0) return 0;
-        double r = (c->fee_bps + c->slippage_bps + c->spread_bps / 2) / 1e4, a = to[i] / wsum;
+        double r;
+        if (env->rate) {
+            r = env->rate[i]; /* the caller computed it exactly as below */
+        } else {
+            if (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0) return 0;
+            r = rb_proportional_rate(c);
+        }
+        double a = wsum == 1 ? to[i] : to[i] / wsum;
         double q = a * base - p->value[i];
         double s = q > 0 ? 1 : q < 0 ? -1 : 0;
         num += r * s * p->value[i];
@@ -299,7 +307,7 @@ static int solve_proportional(rb_portfolio *p, const double *units, size_t strid
             p->order[i] = 0;
             continue;
         }
-        double a = to[i] / wsum, before = a * base - p->value[i], after = a * x - p->value[i];
+        double a = wsum == 1 ? to[i] : to[i] / wsum, before = a * base - p->value[i], after = a * x - p->value[i];
         if ((int)i != env->cash_col && ((before > 0 && after < 0) || (before < 0 && after > 0))) return 0;
         p->order[i] = a * x / env->price[i] - units[i * stride];
     }

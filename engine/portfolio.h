@@ -20,6 +20,8 @@ typedef struct rb_trade_env {
     double gas;                 /* per transaction at this bar */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */
     const char *const *symbols; /* N symbols, for error messages */
+    const double *rate;         /* N proportional cost rates (fee + slippage + spread / 2) / 1e4,
+                                   or NULL; set only when every cost is proportional */
     double min_trade;           /* quote currency */
     double lot_size;            /* units; 0 = fractional */
 } rb_trade_env;
@@ -85,6 +87,9 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
  * with a stride (the batch simulator passes its structure-of-arrays columns); the totals go
  * to p. Returns 0, changing nothing, when its closed form does not apply this time. */
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env);
+
+/* The cost rate of an asset whose costs are all proportional: (fee + slippage + spread/2) / 1e4. */
+double rb_proportional_rate(const rb_asset_costs *c);
 int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
                               const double *to, rb_trade_kind kind, int *traded);
 
