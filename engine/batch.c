@@ -366,23 +366,27 @@ static void exact_state(block *b, size_t j, const double *close)
 
 /* A rebalance decided by the kernel (enum rule), traded by the reference's accounting for
  * this case directly on the configuration's columns. */
-static void fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to)
+static rb_status fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
 {
     config *c = &b->cfg[j];
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
     env.rate = c->scratch + 5 * m->N; /* costs are proportional here (enum rule) */
     int traded = 0;
-    if (!rb_rebalance_proportional(&c->port, b->u + j, b->cap, &b->cash[j], &env, to, RB_TRADE_REBALANCE, &traded)) {
+    int done = rb_rebalance_proportional(&c->port, b->u + j, b->cap, &b->cash[j], &env, to, RB_TRADE_REBALANCE,
+                                         &traded, err);
+    if (done < 0) return err ? err->code : RB_ERR_DATA;
+    if (!done) {
         /* The closed form does not apply this time: the general path, as the reference. */
-        rb_error ignored;
         gather(b, j);
-        if (rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, &ignored) != RB_OK) traded = 0;
+        rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
+        if (rc != RB_OK) return rc;
         scatter(b, j);
     }
     if (traded) {
         c->st.last_rebalance = t;
         b->touched[j] = 1;
     }
+    return RB_OK;
 }
 
 /* ---------------------------------------------------------------- the bar loop */
@@ -571,8 +575,8 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 }
             }
             switch (a) {
-            case 1: fast_trade(b, j, m, t, c->st.current); break;
-            case 2: fast_trade(b, j, m, t, c->band_to); break;
+            case 1: rc = fast_trade(b, j, m, t, c->st.current, err); break;
+            case 2: rc = fast_trade(b, j, m, t, c->band_to, err); break;
             case 3: decide = 1; break;
             case 4:
                 switch (pf->kind) {
@@ -584,6 +588,10 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 }
                 break;
             default: break;
+            }
+            if (rc != RB_OK) {
+                *bad = j;
+                break;
             }
             if (!decide) continue;
             /* decide() on exact weights: the reference's step. */

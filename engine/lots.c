@@ -39,7 +39,9 @@ typedef struct pending {
 } pending;
 
 typedef struct book {
-    lot *open;
+    lot *open;   /* the n open lots: base + skip (FIFO sales consume from the front) */
+    lot *base;   /* the allocation, cap lots */
+    size_t skip; /* lots consumed at the front, reclaimed when a buy needs the room */
     size_t n, cap;
     double held; /* units held: kept as lots are opened and relieved, not re-summed per sale */
     pending *pend; /* in sale order, so oldest first */
@@ -166,7 +168,7 @@ void rb_lots_free(rb_lots *lots)
 {
     if (!lots) return;
     for (size_t a = 0; a < lots->nassets; a++) {
-        free(lots->books[a].open);
+        free(lots->books[a].base);
         free(lots->books[a].pend);
     }
     free(lots->books);
@@ -190,9 +192,16 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
         return rb_fail(err, RB_ERR_DATA, "buying %g units of asset %zu for %g: cost must be positive and finite",
                        units, asset, cost);
     book *b = &lots->books[asset];
-    void *q = grow(b->open, &b->cap, b->n + 1, sizeof *b->open);
+    if (b->skip && b->skip + b->n + 1 > b->cap) {
+        /* Reclaim the front the sales consumed before growing (amortized O(1) per lot). */
+        memmove(b->base, b->open, b->n * sizeof *b->open);
+        b->skip = 0;
+        b->open = b->base;
+    }
+    void *q = grow(b->base, &b->cap, b->skip + b->n + 1, sizeof *b->base);
     if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu lots of asset %zu", b->n + 1, asset);
-    b->open = q;
+    b->base = q;
+    b->open = b->base + b->skip;
     if ((st = reserve_rows(lots, 1, err))) return st;
 
     lot nl = {.id = lots->next_id++, .opened = t, .units = units, .units0 = units, .cost = cost, .repl = 0};
@@ -364,7 +373,8 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         size_t gone = 0;
         while (gone < b->n && b->open[gone].units == 0) gone++;
         kept = b->n - gone;
-        if (gone) memmove(b->open, b->open + gone, kept * sizeof *b->open);
+        b->open += gone; /* the consumed front stays allocated until a buy needs it */
+        b->skip += gone;
     } else {
         for (size_t i = 0; i < b->n; i++)
             if (b->open[i].units > 0) b->open[kept++] = b->open[i];

@@ -316,8 +316,7 @@ static int solve_proportional(rb_portfolio *p, const double *units, size_t strid
 
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env)
 {
-    if (p->lots || p->keep_trades || env->gas != 0 || !env->costs || env->min_trade != 0 || env->lot_size != 0)
-        return 0;
+    if (p->keep_trades || env->gas != 0 || !env->costs || env->min_trade != 0 || env->lot_size != 0) return 0;
     for (size_t i = 0; i < p->N; i++) {
         const rb_asset_costs *c = &env->costs[i];
         if ((int)i != env->cash_col && (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0))
@@ -327,7 +326,7 @@ int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env 
 }
 
 int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
-                              const double *to, rb_trade_kind kind, int *traded)
+                              const double *to, rb_trade_kind kind, int *traded, rb_error *err)
 {
     /* The same steps as rb_portfolio_rebalance and execute(), in the same arithmetic order,
      * for orders whose costs are proportional: value, the assets in play, the closed-form
@@ -362,16 +361,31 @@ int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, dou
             }
             double costs = fee + slippage + 0.0;
             double *unit = &units[i * stride];
+            int lots = p->lots && (int)i != env->cash_col;
             if (u < 0) {
                 double held = *unit;
                 double proceeds = gross - costs;
                 *cash += proceeds;
                 *unit += u;
                 if (*unit < 0 || *unit < 1e-12 * held) *unit = 0;
+                if (lots) {
+                    rb_realized r;
+                    if (rb_lots_sell(p->lots, i, env->time, -u > held ? held : -u, proceeds, &r, err) != RB_OK)
+                        return -1;
+                    p->year_realized.short_term += r.short_term;
+                    p->year_realized.long_term += r.long_term;
+                }
             } else {
                 double paid = gross + costs;
                 *cash -= paid;
                 *unit += u;
+                if (lots) {
+                    rb_realized late;
+                    if (rb_lots_buy(p->lots, i, env->time, u, paid, &late, err) != RB_OK) return -1;
+                    /* A loss disallowed by this buy (wash sale) counts as a gain of this year. */
+                    p->year_realized.short_term += late.short_term;
+                    p->year_realized.long_term += late.long_term;
+                }
             }
             p->fees += fee;
             p->slippage += slippage;
@@ -389,9 +403,11 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
                                  int *traded, rb_error *err)
 {
     *traded = 0;
-    if (rb_rebalance_proportional_applies(p, env) &&
-        rb_rebalance_proportional(p, p->units, 1, &p->cash, env, to, kind, traded))
-        return RB_OK;
+    if (rb_rebalance_proportional_applies(p, env)) {
+        int done = rb_rebalance_proportional(p, p->units, 1, &p->cash, env, to, kind, traded, err);
+        if (done < 0) return err ? err->code : RB_ERR_DATA;
+        if (done) return RB_OK;
+    }
     double w = holdings(p, env);
     if (!(w > 0)) return RB_OK;
     double floor_value = env->min_trade > DUST * w ? env->min_trade : DUST * w, fixed = 0, wsum = 0;

@@ -306,6 +306,13 @@ static void fast_config(cfgtext *c)
         put(c, "contribution", "%.0f", 1000 * uniform());
         put(c, "contribution-every", "month");
     }
+    if (pick(2)) { /* taxed: the kernel's trades open and relieve lots */
+        static const char *const lots[] = {"fifo", "lifo", "hifo", "avg"};
+        put(c, "tax-lots", "%s", lots[pick(4)]);
+        put(c, "tax-short", "%.2f", 0.4 * uniform());
+        put(c, "tax-long", "%.2f", 0.2 * uniform());
+        if (pick(3) == 0) put(c, "wash-sale-days", "30");
+    }
 }
 
 Test(batch, equals_the_reference_where_the_kernel_decides)
