@@ -144,10 +144,24 @@ static void drain(int fd_out, int fd_err, char **out, char **err)
     *err = buf[1];
 }
 
+static rbt_run_result run_binary(const char *bin, int search, const char *cwd, const char *const *env,
+                                 const char *const *argv);
+
 rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *const *argv)
 {
     const char *bin = getenv("REBAL_BIN");
     cr_assert_not_null(bin, "REBAL_BIN is not set (run the suites through meson test)");
+    return run_binary(bin, 0, cwd, env, argv);
+}
+
+rbt_run_result rbt_run_program(const char *cwd, const char *program, const char *const *argv)
+{
+    return run_binary(program, 1, cwd, NULL, argv);
+}
+
+static rbt_run_result run_binary(const char *bin, int search, const char *cwd, const char *const *env,
+                                 const char *const *argv)
+{
     int po[2], pe[2];
     cr_assert_eq(pipe(po), 0);
     cr_assert_eq(pipe(pe), 0);
@@ -168,7 +182,8 @@ rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *cons
         if (!args) _exit(126);
         args[0] = (char *)bin;
         for (size_t i = 0; i < n; i++) args[i + 1] = (char *)argv[i];
-        execv(bin, args);
+        if (search) execvp(bin, args);
+        else execv(bin, args);
         _exit(127);
     }
     close(po[1]);

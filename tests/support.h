@@ -38,6 +38,9 @@ typedef struct rbt_run_result {
     char *err;
 } rbt_run_result;
 rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *const *argv);
+
+/* The same for another program, found on $PATH. */
+rbt_run_result rbt_run_program(const char *cwd, const char *program, const char *const *argv);
 void rbt_run_result_free(rbt_run_result *r);
 
 #endif /* RB_TEST_SUPPORT_H */

@@ -633,3 +633,26 @@ Test(cli, sweep_keeps_curves_orders_and_lots_of_selected_configurations)
     rbt_run_result_free(&r);
     free(stocks);
 }
+
+Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 120)
+{
+    import_crypto("c.db");
+    free(rbt_write_file(dir, "big.ini", huge_spec));
+    /* script(1) (util-linux, in every Debian) gives the sweep a pseudo-terminal; timeout
+     * interrupts it after the progress line has been drawn a few times. */
+    char *cmd = NULL;
+    cr_assert(asprintf(&cmd, "timeout -s INT 2 %s sweep --db c.db --results tty.db big.ini", getenv("REBAL_BIN")) > 0);
+    rbt_run_result r = rbt_run_program(dir, "script", ARGS("-qec", cmd, "/dev/null"));
+    cr_assert_not_null(strstr(r.out, "configurations  "), "no progress line on a terminal:\n%.400s", r.out);
+    cr_assert_not_null(strstr(r.out, " s left"), "no time left on the progress line:\n%.400s", r.out);
+    cr_assert_not_null(strchr(r.out, '\r'), "the progress line is not redrawn in place");
+    rbt_run_result_free(&r);
+    free(cmd);
+    /* Not a terminal (stderr is a pipe here): no progress line at all. */
+    free(rbt_write_file(dir, "small.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[calendar]\nevery = month\n"));
+    r = run_in(ARGS("sweep", "--db", "c.db", "--results", "pipe.db", "small.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strstr(r.err, " s left"), "a progress line went to a pipe: %s", r.err);
+    cr_assert_null(strchr(r.err, '\r'));
+    rbt_run_result_free(&r);
+}
