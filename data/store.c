@@ -142,9 +142,7 @@ static int file_has_content(const char *path, off_t *size)
     return sb.st_size > 0;
 }
 
-/* Refuses, before SQLite opens it, a file whose first bytes are not a SQLite header: SQLite
- * would otherwise report "file is not a database" only at the first query. */
-static rb_status check_header(const char *path, rb_error *err)
+rb_status rb_sqlite_check_header(const char *path, rb_error *err)
 {
     static const char magic[16] = "SQLite format 3";
     char head[16];
@@ -224,7 +222,7 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
     if (readonly && !memory && !existed)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such price store (create one with 'rebal import')", path);
     if (existed) {
-        rb_status rc = check_header(path, err);
+        rb_status rc = rb_sqlite_check_header(path, err);
         if (rc != RB_OK) return rc;
     }
 

@@ -39,4 +39,9 @@ void rb_store_rollback(rb_store *store);
 /* Looks up an asset id by symbol: RB_OK with *id set, or RB_ERR_NOT_FOUND (err names it). */
 rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err);
 
+/* Refuses, before SQLite opens it, a file whose first bytes are not a SQLite header (SQLite
+ * would otherwise report "file is not a database" only at the first query). Shared by the
+ * price store and the results store. */
+rb_status rb_sqlite_check_header(const char *path, rb_error *err);
+
 #endif /* RB_STORE_H */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "store.h"
 
 /* PRAGMA application_id of a results store, "rbrs" in ASCII; the price store's is "rebl". */
 #define RESULTS_APPLICATION_ID 0x72627273
@@ -178,20 +179,6 @@ static int file_has_content(const char *path, int *exists)
     return sb.st_size > 0;
 }
 
-/* Refuses, before SQLite opens it, a file whose first bytes are not a SQLite header. */
-static rb_status check_header(const char *path, rb_error *err)
-{
-    static const char magic[16] = "SQLite format 3";
-    char head[16];
-    FILE *f = fopen(path, "rb");
-    if (!f) return rb_fail(err, RB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n < sizeof head || memcmp(head, magic, sizeof magic) != 0)
-        return rb_fail(err, RB_ERR_SCHEMA, "%s: not a SQLite database (refusing to touch it)", path);
-    return RB_OK;
-}
-
 /* Checks the opened file is a results store this build understands; *version gets its
  * schema version, 0 for a database with no tables at all (adopted when writing). */
 static rb_status check_schema(rb_results *r, int64_t *version, rb_error *err)
@@ -304,7 +291,7 @@ static rb_status open_results(const char *path, int readonly, rb_results **out, 
     if (readonly && !memory && !content)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
     if (content) {
-        rb_status rc = check_header(path, err);
+        rb_status rc = rb_sqlite_check_header(path, err);
         if (rc != RB_OK) return rc;
     }
 

@@ -279,14 +279,14 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     uint64_t K = p.est.configurations;
     rb_results *results = NULL;
     int64_t *done = NULL, *ids = malloc((K ? K : 1) * sizeof *ids), *sorted = malloc((K ? K : 1) * sizeof *sorted);
-    uint64_t *todo = malloc((K ? K : 1) * sizeof *todo);
-    size_t ndone = 0, ntodo = 0;
+    uint64_t *queue = malloc((K ? K : 1) * sizeof *queue);
+    size_t ndone = 0, nqueue = 0;
     int resumed = 0;
     char hash[17];
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
     dataset_hash(p.m, hash);
-    if (!ids || !sorted || !todo) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
+    if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
         /* Each configuration id once (the parser refuses repeats; this is the guard). */
@@ -309,19 +309,19 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
             if (ndone && bsearch(&ids[k], done, ndone, sizeof *done, cmp_id)) continue;
-            todo[ntodo++] = k;
+            queue[nqueue++] = k;
         }
-        sum.skipped = K - ntodo;
+        sum.skipped = K - nqueue;
     }
     if (rc == RB_OK) {
-        if (opt->on_start) opt->on_start(opt->ctx, K, ntodo, resumed, p.est.threads);
+        if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
         rb_batch_options bo = {.threads = p.est.threads, .stop = (volatile sig_atomic_t *)opt->stop, .done = opt->done};
         double t0 = now_seconds();
         uint64_t completed = 0;
-        rc = rb_batch_run(prices, p.m, todo, ntodo, spec_of, store_result, &sc, &bo, &completed, err);
+        rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);
         sum.seconds = now_seconds() - t0;
         sum.ran = completed;
-        sum.interrupted = rc == RB_OK && completed < ntodo;
+        sum.interrupted = rc == RB_OK && completed < nqueue;
         rb_error end_err = {0};
         rb_status end_rc = rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
                                           &end_err);
@@ -333,7 +333,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     if (rc == RB_OK && opt->keep && !sum.interrupted) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
     free(ids);
     free(sorted);
-    free(todo);
+    free(queue);
     free(done);
     rb_results_free(results);
     prepared_release(&p);
