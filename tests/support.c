@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -201,4 +202,73 @@ void rbt_run_result_free(rbt_run_result *r)
     free(r->out);
     free(r->err);
     r->out = r->err = NULL;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+void rbt_assert_close(double got, double want, double rel, const char *what)
+{
+    double tol = rel * fmax(1, fabs(want));
+    cr_assert(fabs(got - want) <= tol, "%s: got %.15g, want %.15g", what, got, want);
+}
+
+rb_store *rbt_store_from_csv(const char *dir, const char *csv, const char *symbol)
+{
+    char *path = rbt_write_file(dir, "prices.csv", csv);
+    rb_store *s = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.symbol = symbol;
+    rb_import_stats stats;
+    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
+    free(path);
+    return s;
+}
+
+rb_run_spec *rbt_spec(const char *const *kv)
+{
+    rb_run_spec *spec = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    for (size_t i = 0; kv[i]; i += 2) cr_assert_eq(rb_run_spec_set(spec, kv[i], kv[i + 1], &err), RB_OK, "%s", err.msg);
+    return spec;
+}
+
+rb_run_result *rbt_run_store(rb_store *store, const char *const *kv, unsigned keep)
+{
+    rb_run_spec *spec = rbt_spec(kv);
+    rb_run_result *r = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_run(store, spec, keep, &r, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+    return r;
+}
+
+rb_run_result *rbt_run_csv(const char *dir, const char *csv, const char *const *kv, unsigned keep)
+{
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    rb_run_result *r = rbt_run_store(s, kv, keep);
+    rb_store_free(s);
+    return r;
+}
+
+rb_status rbt_run_expect_error(const char *dir, const char *csv, const char *const *kv, const char *needle)
+{
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    rb_run_spec *spec = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    rb_status rc = RB_OK;
+    for (size_t i = 0; kv[i] && rc == RB_OK; i += 2) rc = rb_run_spec_set(spec, kv[i], kv[i + 1], &err);
+    rb_run_result *r = NULL;
+    if (rc == RB_OK) rc = rb_run(s, spec, 0, &r, &err);
+    cr_assert_neq(rc, RB_OK, "expected an error containing '%s'", needle);
+    cr_assert_null(r);
+    cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
+    cr_assert_null(strchr(err.msg, '\n'), "message '%s' is not one line", err.msg);
+    rb_run_spec_free(spec);
+    rb_store_free(s);
+    return rc;
 }

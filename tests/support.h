@@ -43,4 +43,29 @@ rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *cons
 rbt_run_result rbt_run_program(const char *cwd, const char *program, const char *const *argv);
 void rbt_run_result_free(rbt_run_result *r);
 
+/* ---------------------------------------------------------------- runs */
+
+#include "rebal.h"
+
+#define RBT_KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define RBT_KEEP_ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
+
+/* got within rel * max(1, |want|) of want. */
+void rbt_assert_close(double got, double want, double rel, const char *what);
+
+/* An in-memory store holding csv (written to dir/prices.csv and imported; symbol names
+ * the symbol of a one-symbol OHLCV file, else NULL). */
+rb_store *rbt_store_from_csv(const char *dir, const char *csv, const char *symbol);
+
+/* A run spec from settings (key, value, key, value, ..., NULL); each must be accepted. */
+rb_run_spec *rbt_spec(const char *const *kv);
+
+/* rb_run of settings on a store / on a CSV; the run must succeed. */
+rb_run_result *rbt_run_store(rb_store *store, const char *const *kv, unsigned keep);
+rb_run_result *rbt_run_csv(const char *dir, const char *csv, const char *const *kv, unsigned keep);
+
+/* Settings on a CSV that must fail, in rb_run_spec_set or rb_run, with a one-line message
+ * containing needle. Returns the status. */
+rb_status rbt_run_expect_error(const char *dir, const char *csv, const char *const *kv, const char *needle);
+
 #endif /* RB_TEST_SUPPORT_H */

@@ -24,71 +24,22 @@ static void teardown(void)
 }
 TestSuite(strategies, .init = setup, .fini = teardown, .timeout = 60);
 
-#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-#define ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
+#define KV RBT_KV
+#define ALL RBT_KEEP_ALL
+/* The shared run helpers (tests/support.c), bound to this suite's scratch directory. */
+#define assert_close rbt_assert_close
+#define run_store rbt_run_store
+#define run_csv(csv, kv, keep) rbt_run_csv(dir, csv, kv, keep)
+#define run_expect_error(csv, kv, needle) rbt_run_expect_error(dir, csv, kv, needle)
+#define store_from_csv(csv, symbol) rbt_store_from_csv(dir, csv, symbol)
 #define BIT(t) (UINT64_C(1) << (t))
 
 /* ---------------------------------------------------------------- helpers (as in test_engine.c) */
 
-static void assert_close(double got, double want, double rel, const char *what)
-{
-    double tol = rel * fmax(1, fabs(want));
-    cr_assert(fabs(got - want) <= tol, "%s: got %.15g, want %.15g", what, got, want);
-}
 
-static rb_store *store_from_csv(const char *csv, const char *symbol)
-{
-    char *path = rbt_write_file(dir, "prices.csv", csv);
-    rb_store *s = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
-    rb_import_options opt;
-    rb_import_options_init(&opt);
-    opt.symbol = symbol;
-    rb_import_stats stats;
-    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
-    free(path);
-    return s;
-}
 
-/* Runs settings (key, value, key, value, ..., NULL) on a store. */
-static rb_run_result *run_store(rb_store *s, const char *const *kv, unsigned keep)
-{
-    rb_run_spec *spec = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
-    for (size_t i = 0; kv[i]; i += 2) cr_assert_eq(rb_run_spec_set(spec, kv[i], kv[i + 1], &err), RB_OK, "%s", err.msg);
-    rb_run_result *r = NULL;
-    cr_assert_eq(rb_run(s, spec, keep, &r, &err), RB_OK, "%s", err.msg);
-    rb_run_spec_free(spec);
-    return r;
-}
 
-static rb_run_result *run_csv(const char *csv, const char *const *kv, unsigned keep)
-{
-    rb_store *s = store_from_csv(csv, NULL);
-    rb_run_result *r = run_store(s, kv, keep);
-    rb_store_free(s);
-    return r;
-}
 
-static void run_expect_error(const char *csv, const char *const *kv, const char *needle)
-{
-    rb_store *s = store_from_csv(csv, NULL);
-    rb_run_spec *spec = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
-    rb_status rc = RB_OK;
-    for (size_t i = 0; kv[i] && rc == RB_OK; i += 2) rc = rb_run_spec_set(spec, kv[i], kv[i + 1], &err);
-    rb_run_result *r = NULL;
-    if (rc == RB_OK) rc = rb_run(s, spec, 0, &r, &err);
-    cr_assert_neq(rc, RB_OK, "expected an error containing '%s'", needle);
-    cr_assert_null(r);
-    cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
-    cr_assert_null(strchr(err.msg, '\n'), "message '%s' is not one line", err.msg);
-    rb_run_spec_free(spec);
-    rb_store_free(s);
-}
 
 static const rb_metrics *M(const rb_run_result *r) { return rb_run_metrics(r); }
 
