@@ -133,12 +133,14 @@ static rb_status pragma_int(rb_store *store, const char *pragma, int64_t *out, r
     return rc;
 }
 
-/* 1 when the file exists with size > 0, 0 when absent or empty, -1 on a stat error (errno). */
-static int file_has_content(const char *path, off_t *size)
+int rb_file_has_content(const char *path, int *exists)
 {
     struct stat sb;
-    if (stat(path, &sb) != 0) return errno == ENOENT ? 0 : -1;
-    *size = sb.st_size;
+    if (stat(path, &sb) != 0) {
+        *exists = 0;
+        return errno == ENOENT ? 0 : -1;
+    }
+    *exists = 1;
     return sb.st_size > 0;
 }
 
@@ -216,8 +218,8 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
     int memory = strcmp(path, ":memory:") == 0;
     int readonly = (flags & RB_STORE_READONLY) != 0;
 
-    off_t size = 0;
-    int existed = memory ? 0 : file_has_content(path, &size);
+    int present = 0;
+    int existed = memory ? 0 : rb_file_has_content(path, &present);
     if (existed < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
     if (readonly && !memory && !existed)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such price store (create one with 'rebal import')", path);

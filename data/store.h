@@ -39,6 +39,10 @@ void rb_store_rollback(rb_store *store);
 /* Looks up an asset id by symbol: RB_OK with *id set, or RB_ERR_NOT_FOUND (err names it). */
 rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err);
 
+/* 1 when the file at path exists with size > 0, 0 when it is absent or empty, -1 on a stat
+ * error (errno); *exists tells absent from empty. Shared by the price and results stores. */
+int rb_file_has_content(const char *path, int *exists);
+
 /* Refuses, before SQLite opens it, a file whose first bytes are not a SQLite header (SQLite
  * would otherwise report "file is not a database" only at the first query). Shared by the
  * price store and the results store. */

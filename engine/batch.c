@@ -357,11 +357,12 @@ static void exact_state(block *b, size_t j, const double *close)
     double v = b->cash[j], d = 0;
     for (size_t i = 0; i < b->N; i++) v += b->u[i * cap + j] * close[i];
     /* The drift feeds only avg_drift (a mean of many bars): one reciprocal is enough. */
-    double inv = v > 0 ? 1 / v : 0;
-    for (size_t i = 0; i < b->N; i++) d += fabs(b->u[i * cap + j] * close[i] * inv - b->tg[i * cap + j]);
+    double inv = 1 / v;
+    for (size_t i = 0; i < b->N; i++)
+        d += fabs((v > 0 ? b->u[i * cap + j] * close[i] * inv : 0) - b->tg[i * cap + j]);
     b->total[j] = v;
     b->dsum[j] = d;
-    b->inv[j] = 1 / v;
+    b->inv[j] = inv;
 }
 
 /* A rebalance decided by the kernel (enum rule), traded by the reference's accounting for

@@ -167,18 +167,6 @@ static char *text_close(text_buf *t, rb_error *err)
 
 /* ---------------------------------------------------------------- opening */
 
-/* 1 when the file exists with size > 0, 0 when absent or empty, -1 on a stat error (errno). */
-static int file_has_content(const char *path, int *exists)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        *exists = 0;
-        return errno == ENOENT ? 0 : -1;
-    }
-    *exists = 1;
-    return sb.st_size > 0;
-}
-
 /* Checks the opened file is a results store this build understands; *version gets its
  * schema version, 0 for a database with no tables at all (adopted when writing). */
 static rb_status check_schema(rb_results *r, int64_t *version, rb_error *err)
@@ -285,7 +273,7 @@ static rb_status open_results(const char *path, int readonly, rb_results **out, 
         return rb_fail(err, RB_ERR_DB, "%s: this SQLite library was built without thread support", path);
     int memory = strcmp(path, ":memory:") == 0;
     int exists = 0;
-    int content = memory ? 0 : file_has_content(path, &exists);
+    int content = memory ? 0 : rb_file_has_content(path, &exists);
     if (content < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
     if (readonly && !memory && !exists) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such results store", path);
     if (readonly && !memory && !content)
