@@ -41,3 +41,31 @@ void rb_csv_text(FILE *out, const char *s)
     }
     putc('"', out);
 }
+
+int rb_is_number_text(const char *s)
+{
+    char *end;
+    if (!*s || *s == ' ' || *s == '\t') return 0;
+    (void)strtod(s, &end);
+    return end != s && *end == '\0';
+}
+
+void rb_csv_safe_text(FILE *out, const char *s)
+{
+    int risky = strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0';
+    if (!risky || rb_is_number_text(s)) {
+        rb_csv_text(out, s);
+        return;
+    }
+    size_t n = strlen(s);
+    char *buf = malloc(n + 2);
+    if (!buf) { /* cannot happen in practice; still never write the formula */
+        fputs("'", out);
+        rb_csv_text(out, s);
+        return;
+    }
+    buf[0] = '\'';
+    memcpy(buf + 1, s, n + 1);
+    rb_csv_text(out, buf);
+    free(buf);
+}

@@ -357,6 +357,24 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
     return open_results(path, 0, out, err);
 }
 
+rb_status rb_results_open_sqlite(const char *path, sqlite3 **db, rb_error *err)
+{
+    rb_results *r = NULL;
+    rb_status rc = open_results(path, 1, &r, err);
+    if (rc != RB_OK) return rc;
+    *db = r->db;
+    r->db = NULL;
+    results_close(r);
+    return RB_OK;
+}
+
+void rb_results_column_name(const char *key, char *out, size_t len)
+{
+    snprintf(out, len, "%s", key);
+    for (char *p = out; *p; p++)
+        if (*p == '-') *p = '_';
+}
+
 /* ---------------------------------------------------------------- columns */
 
 /* The columns of runs as PRAGMA table_info lists them. */
@@ -963,7 +981,7 @@ void rb_results_free(rb_results *r)
 /* ---------------------------------------------------------------- rebal runs */
 
 /* Lower is better for these: sorted ascending. */
-static int ascending_metric(const char *name)
+int rb_results_ascending(const char *name)
 {
     static const char *const asc[] = {"max_drawdown", "ann_vol",  "tracking_error", "turnover",   "turnover_2way",
                                       "avg_drift",    "fees_paid", "slippage_paid",  "gas_paid", "taxes_paid"};
@@ -1351,7 +1369,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
         rc = parse_condition(path, q->where[i] ? q->where[i] : "", &v, &conds[i], err);
         if (rc == RB_OK) nconds++;
     }
-    int asc = ascending_metric(by);
+    int asc = rb_results_ascending(by);
 
     /* How many match the conditions (for the title). */
     int64_t matching = stored;
@@ -1642,7 +1660,7 @@ rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **
     snprintf(sql, sizeof sql,
              "SELECT config_id FROM runs WHERE sweep_id = (SELECT max(id) FROM sweeps) "
              "ORDER BY \"%s\" IS NULL, \"%s\" %s, config_id LIMIT ?1",
-             by, by, ascending_metric(by) ? "ASC" : "DESC");
+             by, by, rb_results_ascending(by) ? "ASC" : "DESC");
     sqlite3_stmt *st = NULL;
     int64_t *out = malloc((n ? n : 1) * sizeof *out);
     size_t got = 0;

@@ -21,6 +21,8 @@
 #include "rebal.h"
 #include "sweep.h"
 
+struct sqlite3;
+
 typedef struct rb_results rb_results;
 
 /* One finished configuration. */
@@ -65,5 +67,17 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
 /* The config ids of the n best runs of the latest sweep in the store at path, by a metric
  * (the same order as rb_results_print). *ids is malloc'ed; *count may be below n. */
 rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err);
+
+/* Opens the results store at path read-only, checked like rb_results_open (refusing a file
+ * that is not one, or one with no sweep yet), as a plain SQLite connection for reports. The
+ * caller closes it with sqlite3_close. */
+rb_status rb_results_open_sqlite(const char *path, struct sqlite3 **db, rb_error *err);
+
+/* 1 when lower values of the metric are better (max_drawdown, ann_vol, tracking_error,
+ * turnover and the *_paid costs): the order rebal runs and reports rank by. */
+int rb_results_ascending(const char *metric);
+
+/* The column of the runs table that holds a setting: its key with '-' turned into '_'. */
+void rb_results_column_name(const char *key, char *out, size_t len);
 
 #endif /* RB_RESULTS_H */

@@ -55,23 +55,6 @@ static rb_status store_result(void *ctx, uint64_t k, const rb_metrics *m, rb_err
     return rc;
 }
 
-/* A hash of the aligned data a sweep ran on (FNV-1a), so a resumed sweep can tell it is the
- * same data. */
-static void dataset_hash(const rb_matrix *m, char out[17])
-{
-    uint64_t h = 1469598103934665603ull;
-    const void *parts[] = {m->time, m->close, m->open};
-    size_t sizes[] = {m->T * sizeof *m->time, m->T * m->N * sizeof *m->close, m->T * m->N * sizeof *m->open};
-    for (size_t i = 0; i < m->N; i++)
-        for (const unsigned char *p = (const unsigned char *)m->symbols[i]; ; p++) {
-            h = (h ^ *p) * 1099511628211ull;
-            if (!*p) break;
-        }
-    for (size_t k = 0; k < 3; k++)
-        for (size_t b = 0; b < sizes[k]; b++) h = (h ^ ((const unsigned char *)parts[k])[b]) * 1099511628211ull;
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
-
 static int cmp_id(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -285,7 +268,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     char hash[17];
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    dataset_hash(p.m, hash);
+    rb_dataset_hash(p.m, hash);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
