@@ -395,6 +395,51 @@ typedef struct rb_runs_query {
 
 rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err);
 
+/* ---------------------------------------------------------------- reports */
+
+/* What a report shows (docs/reports.md). Zeroed options give the defaults. */
+typedef struct rb_report_options {
+    const char *out_dir;   /* the report directory (created when absent; files in it are replaced) */
+    const char *title;     /* NULL: "rebal report: ASSETS" */
+    const char *by;        /* the ranking metric; NULL: after_tax_value */
+    size_t top;            /* configurations per family in the page's table; 0: 5 */
+    /* The cost, tax and flow settings the comparisons use, "KEY=VALUE;KEY=VALUE" (per-asset
+     * values keep their commas: "fee-bps=BTC=10,ETH=20"), when a sweep varies them; NULL: those
+     * of the best configuration. */
+    const char *scenario;
+    /* The heatmap: "X,Y" or "X,Y,METRIC", two parameters of one family (METRIC may be any
+     * metric or "excess", the after-tax value minus buy-and-hold's at the same costs); NULL:
+     * chosen from the sweep (a strategy parameter against a cost setting when one varies). */
+    const char *heatmap;
+    int64_t weights_id;    /* the configuration whose weights chart 3 shows; 0: the best */
+    int64_t sweep_id;      /* rb_report_sweep: the sweep of the results store; 0: the latest */
+    int no_charts;         /* 1: no charts (no data, scripts or gnuplot); the CSV files and the page */
+    FILE *ranking;         /* when set: a short table there, buy-and-hold, every bar and each family's
+                              best ranked by the metric, with the excess over buy-and-hold */
+} rb_report_options;
+
+typedef struct rb_report_summary {
+    uint64_t configurations; /* rows of summary.csv */
+    size_t charts_drawn;     /* of 7 */
+    char missing[256];       /* charts not drawn because gnuplot is missing ("" when none) */
+    char failed[512];        /* charts gnuplot failed to draw, with its message ("" when none) */
+    char best[256];          /* the best configuration (its family and parameters) */
+} rb_report_summary;
+
+/* The report of a sweep in a results store: summary.csv (every configuration), equity curves,
+ * orders, realized gains and annual returns of buy-and-hold, every-bar rebalancing and the best
+ * configuration of each family (replayed by the reference simulator from the prices in
+ * `prices`, which must be the data the sweep ran on), conventions.txt, the charts (gnuplot)
+ * and index.html. Charts gnuplot could not draw are listed in the summary, not an error. */
+rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_report_options *opt,
+                          rb_report_summary *out, rb_error *err);
+
+/* The report of one run, given as its settings (key, value, key, value, ...: 2 * n strings,
+ * as rb_run_spec_set takes them), against buy-and-hold and every-bar rebalancing under the
+ * same data, costs and taxes. */
+rb_status rb_report_run(rb_store *prices, const char *const *settings, size_t n, const rb_report_options *opt,
+                        rb_report_summary *out, rb_error *err);
+
 /* ---------------------------------------------------------------- synthetic data */
 
 typedef struct rb_synth_options {

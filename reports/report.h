@@ -1,0 +1,186 @@
+/* report.h - the model of a report: what the charts and the HTML page show, gathered from a
+ * results store (a sweep) or from one run, and the writers that turn it into files. The
+ * model holds plain data (series, grids, points, table cells as text); it does not know
+ * where it came from. Internal.
+ *
+ * Every label, family and symbol in the model is data from the user (sweep section names,
+ * asset symbols): the writers treat it as text to escape, never as markup or code. */
+#ifndef RB_REPORT_H
+#define RB_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rebal.h"
+
+/* The role of a replayed series. */
+typedef enum rb_series_role {
+    RB_SERIES_HOLD = 0,  /* buy-and-hold, the baseline */
+    RB_SERIES_EVERY_BAR, /* rebalanced to the targets at every bar (the other end of the frontier) */
+    RB_SERIES_BEST       /* the best configuration of one family */
+} rb_series_role;
+
+/* The decomposition of a rule's excess over buy-and-hold (chart 7), each in fraction per
+ * year of the after-tax growth rate g(V) = (V / capital)^(P / n) - 1, with V the after-tax
+ * value and n the number of returns. The four parts add up to `excess` exactly:
+ *   bonus     = g(every bar, no costs, no tax) - g(hold, no costs, no tax)
+ *   drift     = g(rule, no costs, no tax)      - g(every bar, no costs, no tax)
+ *   cost_drag = [g(rule, costs) - g(rule, none)] - [g(hold, costs) - g(hold, none)]
+ *   tax_drag  = [g(rule, costs+tax) - g(rule, costs)] - [g(hold, costs+tax) - g(hold, costs)]
+ *   excess    = g(rule, costs+tax) - g(hold, costs+tax) */
+typedef struct rb_excess_split {
+    double bonus, drift, cost_drag, tax_drag, excess;
+} rb_excess_split;
+
+/* One replayed run shown in the charts: buy-and-hold, every-bar, or the best of a family. */
+typedef struct rb_report_series {
+    rb_series_role role;
+    char family[64];  /* the sweep section ("threshold.tight"), or "buy-and-hold" / "every bar" */
+    char label[256];  /* one line: family and parameters ("threshold.tight band=0.05 to=edge") */
+    int64_t config_id; /* its id in the sweep, 0 when it is not one of the sweep's configurations */
+    rb_metrics metrics;
+    size_t T;
+    rb_time *time;     /* T bar times */
+    double *value;     /* T portfolio values (USD) */
+    double *drawdown;  /* T drawdown of the time-weighted index, a fraction >= 0 */
+    size_t nyears;
+    int *years;        /* nyears calendar years */
+    double *annual;    /* nyears time-weighted returns of each year (the first and last may be
+                          partial years), fractions */
+    int has_split;     /* RB_SERIES_BEST: the split below is filled */
+    rb_excess_split split;
+} rb_report_series;
+
+/* Chart 3: the weights of one run over time against its targets. */
+typedef struct rb_report_weights {
+    char label[256];
+    size_t T, N;
+    rb_time *time;       /* T */
+    char **symbols;      /* N */
+    double *weights;     /* T*N end-of-bar weights, row-major by bar */
+    double *target;      /* N static targets (the first bar's targets) */
+    size_t nrebalances;
+    rb_time *rebalances; /* dates of the rebalances that traded */
+} rb_report_weights;
+
+/* Chart 4: a metric over two parameters of one family. z[iy * nx + ix] is NaN where no
+ * configuration has that pair; where several do (other parameters vary), the best. */
+typedef struct rb_report_heatmap {
+    char family[64];
+    char x_key[64], y_key[64]; /* parameter names as flags ("band", "fee-bps") */
+    char z_label[128];          /* what z is, with its unit ("after-tax value minus buy-and-hold, USD") */
+    int diverging;              /* 1: z is an excess, coloured around 0 (negative red, positive blue) */
+    size_t nx, ny;
+    double *x, *y;              /* the distinct values, ascending */
+    double *z;                  /* ny*nx */
+} rb_report_heatmap;
+
+/* Chart 5: every configuration as a point, costs (or turnover) against tracking error. */
+typedef struct rb_report_frontier {
+    char x_label[128], y_label[128]; /* with units: "tracking error (% per year)" */
+    size_t nfamilies;
+    char (*families)[64];  /* nfamilies names; points refer to them by index */
+    size_t npoints;
+    size_t *family;        /* npoints family indexes */
+    double *x, *y;         /* npoints, already in the axis units */
+    double hold_x, hold_y; /* buy-and-hold */
+    double every_x, every_y; /* every-bar rebalancing */
+    uint64_t sampled_from; /* configurations the points were sampled from (= npoints when all) */
+} rb_report_frontier;
+
+/* A table of text cells for the HTML page (the top configurations per family). */
+typedef struct rb_report_table {
+    size_t ncols, nrows;
+    char **head;    /* ncols column names: static strings (rb_report_release frees the array only) */
+    int *numeric;   /* ncols: 1 when the column holds numbers (right-aligned, sorted numerically) */
+    char **cells;   /* nrows*ncols, row-major; "" for an empty cell */
+} rb_report_table;
+
+/* The charts, in the order the issue numbers them; the file base names in DIR/charts/. */
+typedef enum rb_chart_id {
+    RB_CHART_EQUITY = 0,
+    RB_CHART_DRAWDOWN,
+    RB_CHART_WEIGHTS,
+    RB_CHART_HEATMAP,
+    RB_CHART_FRONTIER,
+    RB_CHART_ANNUAL,
+    RB_CHART_EXCESS,
+    RB_CHART_COUNT
+} rb_chart_id;
+
+typedef enum rb_chart_state {
+    RB_CHART_DRAWN = 0,  /* charts/NAME.png and charts/NAME.svg exist */
+    RB_CHART_NOT_APPLICABLE, /* nothing to draw (a heatmap of one run); why says so */
+    RB_CHART_NO_GNUPLOT, /* gnuplot is not installed; the data and script are written */
+    RB_CHART_FAILED      /* gnuplot failed; why holds its message */
+} rb_chart_state;
+
+typedef struct rb_chart_outcome {
+    rb_chart_state state;
+    char why[256];
+} rb_chart_outcome;
+
+/* The whole report. */
+typedef struct rb_report {
+    char title[256];
+    char subtitle[512];       /* portfolio and data range, one line */
+    char metric[64];          /* the ranking metric (after_tax_value by default) */
+    char *conventions;        /* the text of conventions.txt */
+    rb_report_series *series; /* nseries: [0] buy-and-hold, [1] every bar, then one per family */
+    size_t nseries;
+    int has_weights;
+    rb_report_weights weights;
+    int has_heatmap;
+    rb_report_heatmap heatmap;
+    char heatmap_why[256];    /* why there is no heatmap */
+    rb_report_frontier frontier;
+    rb_report_table top;      /* the top configurations per family */
+    size_t ncsv;
+    char **csv;               /* the CSV (and text) files written, relative to DIR */
+} rb_report;
+
+void rb_report_release(rb_report *r);
+
+/* Chart names ("equity", "drawdown", ...) and titles ("Equity curves", ...). */
+const char *rb_chart_name(rb_chart_id id);
+const char *rb_chart_title(rb_chart_id id);
+
+/* ---------------------------------------------------------------- gnuplot (charts.c, gnuplot.c) */
+
+/* Writes s as a gnuplot double-quoted string literal in which every byte other than an
+ * ASCII letter, digit or space is an octal escape (\ooo), so that the script text holds no
+ * quote, backslash sequence of the user's, newline, backquote, '@' or '$' from s: nothing in
+ * a label can end the string, substitute a command or expand a macro. Control characters
+ * (newlines included) become spaces. */
+void rb_gnuplot_string(FILE *out, const char *s);
+
+/* rb_gnuplot_string with a length cap: the bytes of s beyond max_bytes are cut on a
+ * character boundary and "..." is appended; rb_gnuplot_body writes the escaped bytes without
+ * the surrounding quotes. */
+void rb_gnuplot_text(FILE *out, const char *s, size_t max_bytes);
+void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes);
+
+/* Draws the charts ids[0..n) whose scripts are chart_dir/NAME.gp, all gnuplots side by side,
+ * filling out[id] (gnuplot.c). */
+void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT]);
+
+/* 1 when a gnuplot executable is found on PATH. */
+int rb_gnuplot_available(void);
+
+/* Writes the data files (DIR/charts/NAME.dat) and the script (DIR/charts/NAME.gp) of every
+ * chart, and when gnuplot is available runs each script through popen("gnuplot") to draw
+ * DIR/charts/NAME.png (pngcairo) and DIR/charts/NAME.svg. out[RB_CHART_COUNT] says what
+ * happened to each. Fails only when a file cannot be written. */
+rb_status rb_charts_write(const rb_report *r, const char *dir, rb_chart_outcome out[RB_CHART_COUNT], rb_error *err);
+
+/* ---------------------------------------------------------------- HTML (html.c) */
+
+/* Writes DIR/index.html: one self-contained page (inline CSS and script, the PNG charts
+ * embedded as data: URIs, links to the SVGs and the CSV files), with the summary table
+ * sortable by clicking a column head, every chart or the reason it is missing, and the
+ * conventions. All text from the model is HTML-escaped. */
+rb_status rb_html_write(const rb_report *r, const char *dir, const rb_chart_outcome charts[RB_CHART_COUNT],
+                        rb_error *err);
+
+#endif /* RB_REPORT_H */

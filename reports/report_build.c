@@ -1,0 +1,276 @@
+/* report_build.c - the replays behind a report: buy-and-hold, every-bar rebalancing and each
+ * family's best configuration run again by the reference simulator (with curves, orders and
+ * lots), the counterfactual runs of the excess split, and the model's series and weights
+ * filled from them (report_internal.h: rb_report_build). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "date.h"
+#include "error.h"
+#include "report_files.h"
+#include "report_internal.h"
+#include "run_result.h"
+
+/* Which settings a replay leaves out (back to their defaults). */
+enum { DROP_COSTS = 1u, DROP_TAX = 2u };
+
+static const char *group_of(const char *key)
+{
+    for (size_t i = 0; i < rb_setting_count(); i++)
+        if (strcmp(rb_setting_at(i)->key, key) == 0) return rb_setting_at(i)->group;
+    return "strategy";
+}
+
+/* Runs the shared settings plus params (less the dropped groups) under `strategy` (NULL: the
+ * params' own). */
+static rb_status replay(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
+                        const char *strategy, const char *every, unsigned keep, rb_run_result **out, rb_error *err)
+{
+    rb_run_spec *spec = NULL;
+    rb_status rc = rb_run_spec_new(&spec, err);
+    for (size_t i = 0; rc == RB_OK && i < data->n; i++) rc = rb_run_spec_set(spec, data->key[i], data->value[i], err);
+    for (size_t i = 0; rc == RB_OK && params && i < params->n; i++) {
+        const char *g = group_of(params->key[i]);
+        if ((drop & DROP_COSTS) && strcmp(g, "costs") == 0) continue;
+        if ((drop & DROP_TAX) && strcmp(g, "tax") == 0) continue;
+        /* An anchor (buy-and-hold, every bar) keeps the scenario but not the rule. */
+        if (strategy && !rb_is_scenario_key(params->key[i])) continue;
+        rc = rb_run_spec_set(spec, params->key[i], params->value[i], err);
+    }
+    if (rc == RB_OK && strategy) rc = rb_run_spec_set(spec, "strategy", strategy, err);
+    if (rc == RB_OK && every) rc = rb_run_spec_set(spec, "every", every, err);
+    if (rc == RB_OK) rc = rb_run(prices, spec, keep, out, err);
+    rb_run_spec_free(spec);
+    return rc;
+}
+
+/* The after-tax growth rate per year: (V / capital)^(P / n) - 1. */
+static double growth(const rb_metrics *m, double capital)
+{
+    double n = (double)m->bars - 1;
+    if (n < 1 || capital <= 0 || m->after_tax_value <= 0) return NAN;
+    return pow(m->after_tax_value / capital, m->periods_per_year / n) - 1;
+}
+
+static double capital_of(const rb_kvlist *data)
+{
+    const char *v = rb_kvlist_get(data, "capital");
+    for (size_t i = 0; !v && i < rb_setting_count(); i++)
+        if (strcmp(rb_setting_at(i)->key, "capital") == 0) v = rb_setting_at(i)->def;
+    return v ? strtod(v, NULL) : NAN;
+}
+
+static int year_of(rb_time t)
+{
+    int y;
+    unsigned mo, d;
+    rb_civil_from_days(rb_time_days(t), &y, &mo, &d);
+    return y;
+}
+
+/* Copies the curve, drawdown and annual returns of a kept run into a series. */
+static rb_status fill_series(const rb_run_result *res, rb_report_series *s, rb_error *err)
+{
+    const rb_matrix *m = res->m;
+    const rb_sim_result *sim = &res->sim;
+    size_t T = m->T;
+    s->metrics = sim->metrics;
+    s->T = T;
+    s->time = malloc(T * sizeof *s->time);
+    s->value = malloc(T * sizeof *s->value);
+    s->drawdown = malloc(T * sizeof *s->drawdown);
+    /* At most one year per bar, plus one. */
+    s->years = malloc((T + 1) * sizeof *s->years);
+    s->annual = malloc((T + 1) * sizeof *s->annual);
+    if (!s->time || !s->value || !s->drawdown || !s->years || !s->annual)
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    /* The time-weighted index (flows removed), as the curve file's drawdown. */
+    double index = 1, peak = 1, year_growth = 1;
+    int year = 0;
+    s->nyears = 0;
+    for (size_t t = 0; t < T; t++) {
+        double r = t > 0 ? (sim->value[t] - sim->flow[t]) / sim->value[t - 1] : 1;
+        index *= r;
+        if (index > peak) peak = index;
+        s->time[t] = m->time[t];
+        s->value[t] = sim->value[t];
+        s->drawdown[t] = 1 - index / peak;
+        int y = year_of(m->time[t]);
+        if (t == 0) {
+            year = y;
+        } else if (y != year) { /* the return into the first bar of a year belongs to it */
+            s->years[s->nyears] = year;
+            s->annual[s->nyears++] = year_growth - 1;
+            year = y;
+            year_growth = 1;
+        }
+        if (t > 0) year_growth *= r;
+    }
+    if (T > 1) {
+        s->years[s->nyears] = year;
+        s->annual[s->nyears++] = year_growth - 1;
+    }
+    return RB_OK;
+}
+
+static rb_status fill_weights(const rb_run_result *res, const char *label, rb_report_weights *w, rb_error *err)
+{
+    const rb_matrix *m = res->m;
+    const rb_portfolio *p = &res->sim.portfolio;
+    snprintf(w->label, sizeof w->label, "%s", label);
+    w->T = m->T;
+    w->N = m->N;
+    w->time = malloc(m->T * sizeof *w->time);
+    w->symbols = calloc(m->N, sizeof *w->symbols);
+    w->weights = malloc(m->T * m->N * sizeof *w->weights);
+    w->target = malloc(m->N * sizeof *w->target);
+    w->rebalances = malloc((p->ntrades ? p->ntrades : 1) * sizeof *w->rebalances);
+    if (!w->time || !w->symbols || !w->weights || !w->target || !w->rebalances)
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    memcpy(w->time, m->time, m->T * sizeof *w->time);
+    memcpy(w->weights, res->sim.weights, m->T * m->N * sizeof *w->weights);
+    memcpy(w->target, res->sim.targets, m->N * sizeof *w->target);
+    for (size_t i = 0; i < m->N; i++)
+        if (!(w->symbols[i] = strdup(m->symbols[i]))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    /* Orders are recorded in time order: one date per rebalance that traded. */
+    for (size_t k = 0; k < p->ntrades; k++) {
+        const rb_trade *tr = &p->trades[k];
+        if (tr->kind != RB_TRADE_REBALANCE || tr->skipped) continue;
+        if (w->nrebalances && w->rebalances[w->nrebalances - 1] == tr->time) continue;
+        w->rebalances[w->nrebalances++] = tr->time;
+    }
+    return RB_OK;
+}
+
+/* One family's best with its counterfactual runs. */
+typedef struct replayed {
+    rb_run_result *net;        /* as configured, with curve, orders and lots */
+    rb_metrics gross, costs;   /* without costs and tax; without tax */
+} replayed;
+
+rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_report_options *opt,
+                          const char *dir, rb_report *r, rb_error *err)
+{
+    const unsigned keep = RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS;
+    if (in->nbest == 0) return rb_fail(err, RB_ERR_DATA, "nothing to report: no configuration");
+    const rb_report_cfg *best = &in->best[0];
+    size_t F = in->nbest;
+    replayed hold = {0}, every = {0}, *fam = calloc(F, sizeof *fam);
+    if (!fam) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    rb_run_result *tmp = NULL;
+    /* The anchors at the scenario of the best configuration. */
+    rb_status rc = replay(prices, &in->data, &best->params, 0, "buy-and-hold", NULL, keep, &hold.net, err);
+    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, DROP_COSTS | DROP_TAX, "buy-and-hold", NULL, 0, &tmp, err);
+    if (rc == RB_OK) hold.gross = *rb_run_metrics(tmp);
+    rb_run_result_free(tmp);
+    tmp = NULL;
+    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, DROP_TAX, "buy-and-hold", NULL, 0, &tmp, err);
+    if (rc == RB_OK) hold.costs = *rb_run_metrics(tmp);
+    rb_run_result_free(tmp);
+    tmp = NULL;
+    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, 0, "calendar", "1", keep, &every.net, err);
+    if (rc == RB_OK)
+        rc = replay(prices, &in->data, &best->params, DROP_COSTS | DROP_TAX, "calendar", "1", 0, &tmp, err);
+    if (rc == RB_OK) every.gross = *rb_run_metrics(tmp);
+    rb_run_result_free(tmp);
+    tmp = NULL;
+    for (size_t f = 0; f < F && rc == RB_OK; f++) {
+        const rb_report_cfg *c = &in->best[f];
+        rc = replay(prices, &in->data, &c->params, 0, NULL, NULL, keep, &fam[f].net, err);
+        if (rc == RB_OK) rc = replay(prices, &in->data, &c->params, DROP_COSTS | DROP_TAX, NULL, NULL, 0, &tmp, err);
+        if (rc == RB_OK) fam[f].gross = *rb_run_metrics(tmp);
+        rb_run_result_free(tmp);
+        tmp = NULL;
+        if (rc == RB_OK) rc = replay(prices, &in->data, &c->params, DROP_TAX, NULL, NULL, 0, &tmp, err);
+        if (rc == RB_OK) fam[f].costs = *rb_run_metrics(tmp);
+        rb_run_result_free(tmp);
+        tmp = NULL;
+        if (rc != RB_OK) {
+            char label[256];
+            rb_report_cfg_label(c, label, sizeof label);
+            rb_error_prefix(err, "replaying %s", label);
+        }
+    }
+
+    /* The series: [0] hold, [1] every bar, then the families. */
+    if (rc == RB_OK && !(r->series = calloc(F + 2, sizeof *r->series))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) {
+        r->nseries = F + 2;
+        double capital = capital_of(&in->data);
+        double g_hold_gross = growth(&hold.gross, capital), g_hold_costs = growth(&hold.costs, capital);
+        double g_hold = growth(rb_run_metrics(hold.net), capital), g_every_gross = growth(&every.gross, capital);
+        for (size_t k = 0; k < F + 2 && rc == RB_OK; k++) {
+            rb_report_series *s = &r->series[k];
+            const rb_run_result *res = k == 0 ? hold.net : k == 1 ? every.net : fam[k - 2].net;
+            if (k < 2) {
+                s->role = k == 0 ? RB_SERIES_HOLD : RB_SERIES_EVERY_BAR;
+                snprintf(s->family, sizeof s->family, "%s", k == 0 ? "buy-and-hold" : "every bar");
+                snprintf(s->label, sizeof s->label, "%s", k == 0 ? "buy-and-hold" : "every bar (calendar every=1)");
+                /* Only the total: the split is of the families' rules. */
+                s->split.excess = k == 0 ? 0 : growth(rb_run_metrics(every.net), capital) - g_hold;
+            } else {
+                const rb_report_cfg *c = &in->best[k - 2];
+                const replayed *p = &fam[k - 2];
+                s->role = RB_SERIES_BEST;
+                s->config_id = c->id;
+                snprintf(s->family, sizeof s->family, "%s", c->section);
+                rb_report_cfg_label(c, s->label, sizeof s->label);
+                double g_gross = growth(&p->gross, capital), g_costs = growth(&p->costs, capital);
+                double g_net = growth(rb_run_metrics(p->net), capital);
+                s->split = (rb_excess_split){
+                    .bonus = g_every_gross - g_hold_gross,
+                    .drift = g_gross - g_every_gross,
+                    .cost_drag = (g_costs - g_gross) - (g_hold_costs - g_hold_gross),
+                    .tax_drag = (g_net - g_costs) - (g_hold - g_hold_costs),
+                    .excess = g_net - g_hold,
+                };
+                s->has_split = isfinite(s->split.excess) && isfinite(s->split.bonus) && isfinite(s->split.drift);
+            }
+            rc = fill_series(res, s, err);
+        }
+    }
+    /* Chart 3: the chosen configuration's weights, else the best's. */
+    if (rc == RB_OK && in->weights) {
+        rb_run_result *w = NULL;
+        char label[256];
+        rb_report_cfg_label(in->weights, label, sizeof label);
+        rc = replay(prices, &in->data, &in->weights->params, 0, NULL, NULL, keep, &w, err);
+        if (rc == RB_OK) rc = fill_weights(w, label, &r->weights, err);
+        rb_run_result_free(w);
+        r->has_weights = rc == RB_OK;
+    } else if (rc == RB_OK) {
+        size_t pick = 0;
+        for (size_t f = 0; f < F; f++)
+            if (opt->weights_id && in->best[f].id == opt->weights_id) pick = f;
+        rc = fill_weights(fam[pick].net, r->series[pick + 2].label, &r->weights, err);
+        r->has_weights = rc == RB_OK;
+    }
+    /* The frontier's two ends. */
+    if (rc == RB_OK) {
+        const rb_metrics *h = rb_run_metrics(hold.net), *e = rb_run_metrics(every.net);
+        r->frontier.hold_x = 100 * h->tracking_error;
+        r->frontier.every_x = 100 * e->tracking_error;
+        r->frontier.hold_y = h->fees_paid + h->slippage_paid + h->gas_paid;
+        r->frontier.every_y = e->fees_paid + e->slippage_paid + e->gas_paid;
+    }
+    if (rc == RB_OK) {
+        const rb_run_result **runs = malloc((F + 2) * sizeof *runs);
+        if (!runs) {
+            rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        } else {
+            runs[0] = hold.net;
+            runs[1] = every.net;
+            for (size_t f = 0; f < F; f++) runs[f + 2] = fam[f].net;
+            rc = rb_report_write_runs(r, runs, dir, err);
+            free(runs);
+        }
+    }
+    rb_run_result_free(hold.net);
+    rb_run_result_free(every.net);
+    for (size_t f = 0; f < F; f++) rb_run_result_free(fam[f].net);
+    free(fam);
+    return rc;
+}

@@ -1,0 +1,106 @@
+/* report_cfg.c - settings lists and configurations as the report's sources hand them over
+ * (report_internal.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "report_internal.h"
+
+rb_status rb_kvlist_add(rb_kvlist *l, const char *key, const char *value, rb_error *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char **k = realloc(l->key, cap * sizeof *k);
+        if (!k) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        l->key = k;
+        char **v = realloc(l->value, cap * sizeof *v);
+        if (!v) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        l->value = v;
+        l->cap = cap;
+    }
+    char *k = strdup(key), *v = strdup(value);
+    if (!k || !v) {
+        free(k);
+        free(v);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    }
+    l->key[l->n] = k;
+    l->value[l->n++] = v;
+    return RB_OK;
+}
+
+const char *rb_kvlist_get(const rb_kvlist *l, const char *key)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < l->n; i++) /* the last one wins, as with rb_run_spec_set */
+        if (strcmp(l->key[i], key) == 0) found = l->value[i];
+    return found;
+}
+
+void rb_kvlist_free(rb_kvlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->key[i]);
+        free(l->value[i]);
+    }
+    free(l->key);
+    free(l->value);
+    *l = (rb_kvlist){0};
+}
+
+int rb_is_scenario_key(const char *key)
+{
+    for (size_t i = 0; i < rb_setting_count(); i++) {
+        const rb_setting_info *s = rb_setting_at(i);
+        if (strcmp(s->key, key) == 0)
+            return strcmp(s->group, "costs") == 0 || strcmp(s->group, "tax") == 0 ||
+                   strcmp(s->group, "flows") == 0 || strcmp(s->group, "metrics") == 0;
+    }
+    return 0;
+}
+
+void rb_report_cfg_free(rb_report_cfg *c)
+{
+    if (!c) return;
+    rb_kvlist_free(&c->params);
+}
+
+void rb_report_cfg_label(const rb_report_cfg *c, char *out, size_t len)
+{
+    size_t o = (size_t)snprintf(out, len, "%s", c->section);
+    for (size_t i = 0; i < c->params.n && o < len; i++) {
+        if (rb_is_scenario_key(c->params.key[i]) || strcmp(c->params.key[i], "strategy") == 0) continue;
+        o += (size_t)snprintf(out + o, len - o, " %s=%s", c->params.key[i], c->params.value[i]);
+    }
+}
+
+void rb_report_input_free(rb_report_input *in)
+{
+    rb_kvlist_free(&in->data);
+    for (size_t k = 0; k < in->nbest; k++) rb_report_cfg_free(&in->best[k]);
+    free(in->best);
+    if (in->weights) rb_report_cfg_free(in->weights);
+    free(in->weights);
+    free(in->about);
+    *in = (rb_report_input){0};
+}
+
+double rb_metric_value(const rb_metrics *m, const char *name)
+{
+    size_t n;
+    const rb_metric_info *table = rb_metric_table(&n);
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(table[k].name, name) == 0) return *(const double *)((const char *)m + table[k].offset);
+    return NAN;
+}
+
+void rb_report_cell(const rb_metric_info *info, double v, char out[48])
+{
+    if (isnan(v)) snprintf(out, 48, "%s", "");
+    else if (strcmp(info->unit, "USD") == 0) snprintf(out, 48, "%.2f", v);
+    else if (strcmp(info->unit, "fraction") == 0) snprintf(out, 48, "%.2f", 100 * v);
+    else if (strcmp(info->unit, "count") == 0) snprintf(out, 48, "%.0f", v);
+    else if (strcmp(info->unit, "per year") == 0) snprintf(out, 48, "%.3f", v);
+    else snprintf(out, 48, "%.3f", v);
+}

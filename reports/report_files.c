@@ -1,0 +1,235 @@
+/* report_files.c - the CSV files of the runs a report replays (report_files.h): each equity
+ * curve in full, all curves side by side, the orders, the realized gains, the annual
+ * returns and the split of each family's excess over buy-and-hold. RFC 4180, ISO dates, shortest exact numbers; text cells neutralized for
+ * spreadsheets. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "csv_write.h"
+#include "error.h"
+#include "lots.h"
+#include "report_files.h"
+#include "report_internal.h"
+#include "run_result.h"
+
+void rb_report_safe_stem(const char *text, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 1 < len; p++) {
+        unsigned char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || (c == '.' && o > 0);
+        out[o++] = ok ? (char)c : '_';
+    }
+    if (o == 0 && len > 1) out[o++] = '_';
+    out[o] = '\0';
+}
+
+FILE *rb_report_open(const char *dir, const char *name, rb_error *err)
+{
+    char path[4096];
+    if (strncmp(name, "curves/", 7) == 0) {
+        snprintf(path, sizeof path, "%s/curves", dir);
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    return f;
+}
+
+rb_status rb_report_close(FILE *f, const char *dir, const char *name, rb_status rc, rb_error *err)
+{
+    int bad = ferror(f) != 0;
+    if (fclose(f) != 0) bad = 1;
+    if (bad && rc == RB_OK) return rb_fail(err, RB_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(errno));
+    return rc;
+}
+
+static void put_date(FILE *out, rb_time t)
+{
+    char buf[32];
+    fputs(rb_time_format(t, buf), out);
+}
+
+/* The series' first two columns: its label and config id. */
+static void put_series(FILE *out, const rb_report_series *s)
+{
+    rb_csv_safe_text(out, s->label);
+    if (s->config_id) fprintf(out, ",%lld,", (long long)s->config_id);
+    else fputs(",,", out);
+}
+
+/* The stem of series k's files: buy-and-hold, every-bar, then 01-FAMILY, 02-FAMILY, ... */
+static void series_stem(const rb_report *r, size_t k, char *out, size_t len)
+{
+    const rb_report_series *s = &r->series[k];
+    if (s->role == RB_SERIES_HOLD) snprintf(out, len, "buy-and-hold");
+    else if (s->role == RB_SERIES_EVERY_BAR) snprintf(out, len, "every-bar");
+    else {
+        char safe[64];
+        rb_report_safe_stem(s->family, safe, sizeof safe);
+        snprintf(out, len, "%02zu-%s", k - 1, safe);
+    }
+}
+
+static rb_status write_curve(rb_report *r, size_t k, const rb_run_result *run, const char *dir, rb_error *err)
+{
+    char stem[96], name[128];
+    series_stem(r, k, stem, sizeof stem);
+    snprintf(name, sizeof name, "curves/%s.csv", stem);
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    rb_status rc = rb_run_write_curve(run, f, err);
+    rc = rb_report_close(f, dir, name, rc, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+/* All values side by side, one column per series named by its file stem: a wide price file
+ * that `rebal import` reads back (each strategy becomes an asset). */
+static rb_status write_equity(rb_report *r, const char *dir, rb_error *err)
+{
+    const char *name = "curves/equity.csv";
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    fputs("date", f);
+    for (size_t k = 0; k < r->nseries; k++) {
+        char stem[96];
+        series_stem(r, k, stem, sizeof stem);
+        putc(',', f);
+        rb_csv_safe_text(f, stem);
+    }
+    fputs("\r\n", f);
+    /* Every series replays the same matrix, so their bars are the same. */
+    for (size_t t = 0; t < r->series[0].T; t++) {
+        put_date(f, r->series[0].time[t]);
+        for (size_t k = 0; k < r->nseries; k++) {
+            putc(',', f);
+            if (t < r->series[k].T) rb_csv_number(f, r->series[k].value[t]);
+        }
+        fputs("\r\n", f);
+    }
+    rb_status rc = rb_report_close(f, dir, name, RB_OK, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+static const char *const kind_names[] = {"initial", "rebalance", "flow", "tax"};
+
+static rb_status write_trades(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err)
+{
+    const char *name = "trades.csv";
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    fputs("series,config_id,date,bar,kind,symbol,side,units,price,value,fee,slippage,gas,skipped\r\n", f);
+    for (size_t k = 0; k < r->nseries; k++) {
+        const rb_portfolio *p = &runs[k]->sim.portfolio;
+        for (size_t j = 0; j < p->ntrades; j++) {
+            const rb_trade *tr = &p->trades[j];
+            put_series(f, &r->series[k]);
+            put_date(f, tr->time);
+            fprintf(f, ",%zu,%s,", tr->bar, kind_names[tr->kind]);
+            rb_csv_safe_text(f, runs[k]->m->symbols[tr->asset]);
+            fputs(tr->units > 0 ? ",buy" : ",sell", f);
+            double cells[] = {fabs(tr->units), tr->price, fabs(tr->units) * tr->price, tr->fee, tr->slippage, tr->gas};
+            for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+                putc(',', f);
+                rb_csv_number(f, cells[c]);
+            }
+            fprintf(f, ",%d\r\n", tr->skipped);
+        }
+    }
+    rb_status rc = rb_report_close(f, dir, name, RB_OK, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+static rb_status write_gains(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err)
+{
+    const char *name = "realized_gains.csv";
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    fputs("series,config_id,symbol,lot_id,open_date,close_date,units,cost,proceeds,gain,term,wash_disallowed\r\n", f);
+    for (size_t k = 0; k < r->nseries; k++) {
+        size_t n;
+        const rb_lot_piece *lots = rb_lots_ledger(runs[k]->sim.portfolio.lots, &n);
+        for (size_t j = 0; j < n; j++) {
+            const rb_lot_piece *l = &lots[j];
+            if (l->closed == RB_TIME_OPEN) continue;
+            put_series(f, &r->series[k]);
+            rb_csv_safe_text(f, runs[k]->m->symbols[l->asset]);
+            fprintf(f, ",%lld,", (long long)l->lot_id);
+            put_date(f, l->opened);
+            putc(',', f);
+            put_date(f, l->closed);
+            double cells[] = {l->units, l->cost, l->proceeds, l->gain};
+            for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+                putc(',', f);
+                rb_csv_number(f, cells[c]);
+            }
+            fprintf(f, ",%s,", l->long_term ? "long" : "short");
+            rb_csv_number(f, l->disallowed);
+            fputs("\r\n", f);
+        }
+    }
+    rb_status rc = rb_report_close(f, dir, name, RB_OK, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+static rb_status write_annual(rb_report *r, const char *dir, rb_error *err)
+{
+    const char *name = "annual_returns.csv";
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    fputs("series,config_id,year,return,partial\r\n", f);
+    for (size_t k = 0; k < r->nseries; k++) {
+        const rb_report_series *s = &r->series[k];
+        for (size_t y = 0; y < s->nyears; y++) {
+            put_series(f, s);
+            fprintf(f, "%d,", s->years[y]);
+            rb_csv_number(f, s->annual[y]);
+            /* The first year starts at the first bar, the last ends at the data's end. */
+            fprintf(f, ",%d\r\n", y == 0 || y + 1 == s->nyears);
+        }
+    }
+    rb_status rc = rb_report_close(f, dir, name, RB_OK, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+/* Chart 7's numbers: each family's excess over buy-and-hold and its four parts. */
+static rb_status write_split(rb_report *r, const char *dir, rb_error *err)
+{
+    const char *name = "excess_split.csv";
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    fputs("series,config_id,bonus,drift,cost_drag,tax_drag,excess\r\n", f);
+    for (size_t k = 0; k < r->nseries; k++) {
+        const rb_report_series *s = &r->series[k];
+        if (s->role != RB_SERIES_BEST) continue;
+        put_series(f, s);
+        const double parts[] = {s->split.bonus, s->split.drift, s->split.cost_drag, s->split.tax_drag, s->split.excess};
+        for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+            if (p) putc(',', f);
+            rb_csv_number(f, parts[p]);
+        }
+        fputs("\r\n", f);
+    }
+    rb_status rc = rb_report_close(f, dir, name, RB_OK, err);
+    return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
+}
+
+rb_status rb_report_write_runs(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err)
+{
+    rb_status rc = RB_OK;
+    for (size_t k = 0; k < r->nseries && rc == RB_OK; k++) rc = write_curve(r, k, runs[k], dir, err);
+    if (rc == RB_OK) rc = write_equity(r, dir, err);
+    if (rc == RB_OK) rc = write_trades(r, runs, dir, err);
+    if (rc == RB_OK) rc = write_gains(r, runs, dir, err);
+    if (rc == RB_OK) rc = write_annual(r, dir, err);
+    if (rc == RB_OK) rc = write_split(r, dir, err);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/* report_files.h - the CSV files of a report's replayed runs: curves/, trades.csv,
+ * realized_gains.csv, annual_returns.csv. Internal to reports/. */
+#ifndef RB_REPORT_FILES_H
+#define RB_REPORT_FILES_H
+
+#include "report.h"
+
+/* A file name stem made from user text: letters, digits, '.', '-' and '_' kept, anything else
+ * (path separators, quotes, spaces, non-ASCII bytes) turned into '_', no leading '.', at most
+ * len - 1 bytes: it cannot name another directory. */
+void rb_report_safe_stem(const char *text, char *out, size_t len);
+
+/* Writes the files of the replayed runs (runs[k] is the run behind r->series[k]) into dir and
+ * lists them in r->csv. */
+rb_status rb_report_write_runs(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err);
+
+/* Opens dir/name for writing (creating dir/curves when name is in it). */
+FILE *rb_report_open(const char *dir, const char *name, rb_error *err);
+
+/* Closes f, failing with the file's name when a write failed. */
+rb_status rb_report_close(FILE *f, const char *dir, const char *name, rb_status rc, rb_error *err);
+
+#endif /* RB_REPORT_FILES_H */
