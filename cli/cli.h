@@ -17,7 +17,12 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
-extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run, cli_runs, cli_sweep;
+extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run, cli_runs, cli_sweep,
+    cli_report_cmd;
+
+/* Prints where a report went (to out) and, on stderr, one warning naming the charts gnuplot
+ * could not draw (missing: how to install it; `again` says which command to run again). */
+void cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again);
 
 /* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
 int cli_help_topic(const char *topic);

@@ -1,6 +1,6 @@
-/* cmd_demo.c - `rebal demo`: the product on its bundled data in one command. Today it loads
- * the three bundled histories into a price store and shows what is there, aligned as the
- * engine will replay it. */
+/* cmd_demo.c - `rebal demo`: the product on its bundled data in one command: the bundled
+ * histories imported, two portfolios swept over the rule families and fee levels, their
+ * rankings printed and their reports written. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,15 +16,18 @@ static const char help_text[] =
     "Runs rebal on its bundled data, with no other input: the monthly closes of five large\n"
     "US stocks (2000-2010), the S&P 500 daily (2000-2020) and a synthetic crypto market\n"
     "(BTC/ETH/SOL-like coins and a stablecoin, daily 24/7, 2019-2022). It imports them into\n"
-    "DIR/rebal.db, lists them, and replays three portfolios (four US stocks with broker costs,\n"
-    "a taxed 60/40 S&P 500/cash, and a DEX-traded crypto mix paying fees, gas and AMM price\n"
-    "impact) under buy-and-hold, calendar rebalancing (weekly to yearly), 5 pp bands, the\n"
-    "5/25 rule, a 10 pp band traded back to its inner half (Daryanani), a monthly-checked\n"
-    "band and a volatility-scaled band, ranked by after-tax value, with 100,000 of capital.\n"
-    "Running it again reuses the store (the imports change nothing).\n"
+    "DIR/rebal.db and sweeps two portfolios, a DEX-traded crypto mix (BTC/ETH/stablecoin\n"
+    "50/30/20 paying fees, gas and AMM price impact) and four US stocks at 25% each (broker\n"
+    "costs, US-style taxes), under buy-and-hold, calendar rebalancing (weekly to yearly),\n"
+    "bands of 1-20%, the 5/25 rule, bands traded back to their inner half (Daryanani), a\n"
+    "monthly-checked band and a volatility-scaled band, at five fee levels each. It prints\n"
+    "the best rule of each family after costs and taxes and writes the full report of each\n"
+    "portfolio (CSV files, charts, an HTML page) to DIR/crypto/ and DIR/stocks/, linked from\n"
+    "DIR/index.html. The sweep files are DIR/crypto.ini and DIR/stocks.ini: edit one and run\n"
+    "'rebal sweep' on it. Running the demo again reuses the store and the stored results.\n"
     "\n"
     "Options:\n"
-    "  --out DIR    where to write the price store (default: ./rebal-demo)\n"
+    "  --out DIR    where to write everything (default: ./rebal-demo)\n"
     "  --data DIR   where the bundled CSV files are (default: $REBAL_DATA_DIR, else the\n"
     "               source tree this rebal was built from, else the installed copy)\n"
     "  -h, --help   show this help\n";
@@ -41,42 +44,72 @@ static const demo_file files[] = {
     {"crypto_daily.csv", NULL, "synthetic crypto market (rebal synth --seed 1), daily 24/7"},
 };
 
+/* One demo portfolio: a sweep specification written into the demo directory (so a user can
+ * read and edit it), and the scenario its report compares at. */
 typedef struct demo_portfolio {
+    const char *name;     /* DIR/NAME.ini, DIR/NAME-results.db, DIR/NAME/ */
     const char *title;
-    const char *assets;   /* --assets */
-    const char *const *costs; /* setting, value, ... NULL */
+    const char *scenario; /* the realistic cost level among those the sweep varies */
+    const char *spec;
 } demo_portfolio;
 
-static const char *const stock_costs[] = {"fee-bps", "5", "spread-bps", "5", NULL};
-static const char *const sixty_forty_costs[] = {"fee-bps", "2", "tax-short", "0.35", "tax-long", "0.15", NULL};
-/* A DEX-traded portfolio: 10 bps fees, 2 USD of gas a swap, pools of 5 and 3 million, and a
- * deep stablecoin pool. */
-static const char *const crypto_costs[] = {"fee-bps", "10", "gas", "2", "amm-depth", "BTC=5e6,ETH=3e6,USDS=2e7",
-                                           "amm-fee-bps", "30", NULL};
+/* The rules compared: buy-and-hold, calendar, absolute bands and the 5/25 rule, a
+ * monthly-checked band, a volatility-scaled band and Daryanani-style bands traded back to
+ * their inner half. The fee level varies so that the heatmap shows where costs make
+ * rebalancing lose to holding. */
+#define DEMO_RULES \
+    "[buy-and-hold]\n" \
+    "\n" \
+    "[calendar]\n" \
+    "every = week, month, quarter, year\n" \
+    "\n" \
+    "[threshold]\n" \
+    "band = 0.01:0.20:0.01\n" \
+    "\n" \
+    "[threshold.5-25]\n" \
+    "band = 0.05\n" \
+    "band-rel = 0.25\n" \
+    "\n" \
+    "[threshold.inner]\n" \
+    "band = 0.05, 0.10, 0.15, 0.20\n" \
+    "to = inner:0.5\n" \
+    "\n" \
+    "[hybrid]\n" \
+    "every = month\n" \
+    "band = 0.02, 0.05, 0.10\n"
 
 static const demo_portfolio portfolios[] = {
-    {"US stocks, monthly closes, 25% each", "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25", stock_costs},
-    {"S&P 500 and cash 60/40, daily, taxed", "SPX=0.6,CASH=0.4", sixty_forty_costs},
-    {"crypto 50/30/20 with a stablecoin, daily 24/7", "BTC=0.5,ETH=0.3,USDS=0.2", crypto_costs},
-};
-
-/* The rules compared on every portfolio: label, then settings (key, value, ..., NULL). */
-typedef struct demo_rule {
-    const char *label;
-    const char *settings[9];
-} demo_rule;
-
-static const demo_rule rules[] = {
-    {"buy-and-hold", {"strategy", "buy-and-hold", NULL}},
-    {"calendar weekly", {"strategy", "calendar", "every", "week", NULL}},
-    {"calendar monthly", {"strategy", "calendar", "every", "month", NULL}},
-    {"calendar quarterly", {"strategy", "calendar", "every", "quarter", NULL}},
-    {"calendar yearly", {"strategy", "calendar", "every", "year", NULL}},
-    {"band 5 pp", {"strategy", "threshold", "band", "0.05", NULL}},
-    {"band 5/25", {"strategy", "threshold", "band", "0.05", "band-rel", "0.25", NULL}},
-    {"band 10 pp to inner", {"strategy", "threshold", "band", "0.1", "to", "inner:0.5", NULL}},
-    {"monthly-checked 5 pp", {"strategy", "hybrid", "every", "month", "band", "0.05", NULL}},
-    {"vol-band 5 pp", {"strategy", "vol-band", "band", "0.05", NULL}},
+    {"crypto", "Crypto 50/30/20 with a stablecoin, traded on a DEX (synthetic, daily 24/7)", "fee-bps=10",
+     "; rebal demo: BTC/ETH/stablecoin 50/30/20 swapped through constant-product pools\n"
+     "[data]\n"
+     "assets = BTC=0.5,ETH=0.3,USDS=0.2\n"
+     "\n"
+     "[costs]\n"
+     "; a venue fee, 2 USD of gas a swap, pools of 5 and 3 million and a deep stablecoin pool\n"
+     "fee-bps = 0, 10, 25, 50, 100\n"
+     "gas = 2\n"
+     "amm-depth = BTC=5e6,ETH=3e6,USDS=2e7\n"
+     "amm-fee-bps = 30\n"
+     "\n" DEMO_RULES "\n"
+     "[vol-band]\n"
+     "band = 0.02, 0.05, 0.10\n"
+     "vol-ref = BTC=0.6,ETH=0.8,USDS=0.01\n"},
+    {"stocks", "Four US stocks 25% each, monthly closes 2000-2010, taxed", "fee-bps=5",
+     "; rebal demo: AAPL, AMZN, IBM and MSFT at 25% each, with broker costs and US-style taxes\n"
+     "[data]\n"
+     "assets = AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25\n"
+     "\n"
+     "[costs]\n"
+     "fee-bps = 0, 5, 10, 25, 50\n"
+     "spread-bps = 5\n"
+     "\n"
+     "[tax]\n"
+     "tax-short = 0.35\n"
+     "tax-long = 0.15\n"
+     "\n" DEMO_RULES "\n"
+     "[vol-band]\n"
+     "band = 0.02, 0.05, 0.10\n"
+     "vol-window = 12\n"},
 };
 
 static int is_dir(const char *path)
@@ -118,64 +151,62 @@ static int import_bundled(rb_store *store, const char *data_dir)
     return CLI_OK;
 }
 
-/* The matrix summary of a portfolio: bars, range, periods per year, growth of each asset. */
-static int show_data(rb_store *store, const demo_portfolio *p, rb_run_result *res)
+static int write_text(const char *path, const char *text)
 {
-    (void)store;
-    const rb_metrics *mx = rb_run_metrics(res);
-    char from[32], to[32];
-    printf("\n%s (%s)\n", p->title, p->assets);
-    printf("  %zu bars from %s to %s; %g periods per year (%s)\n", mx->bars, rb_time_format(mx->start, from),
-           rb_time_format(mx->end, to), mx->periods_per_year, mx->periods_source);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "rebal: %s: cannot write: %s\n", path, strerror(errno));
+        if (f) fclose(f);
+        return 0;
+    }
+    return 1;
+}
+
+/* Sweeps a portfolio (resuming: a second demo reuses the stored results), writes its report
+ * and prints its ranking at the realistic cost level. */
+static int show_portfolio(rb_store *store, const char *dir, const demo_portfolio *p, rb_report_summary *sum)
+{
+    char spec[4096], results[4096], report[4096];
+    snprintf(spec, sizeof spec, "%s/%s.ini", dir, p->name);
+    snprintf(results, sizeof results, "%s/%s-results.db", dir, p->name);
+    snprintf(report, sizeof report, "%s/%s", dir, p->name);
+    if (!write_text(spec, p->spec)) return CLI_RUNTIME;
+    rb_error err = {0};
+    rb_sweep_options so = {.results = results, .resume = 1};
+    rb_sweep_summary ss = {0};
+    if (rb_sweep_run(store, spec, &so, &ss, &err) != RB_OK) return cli_report(&err);
+    printf("\n%s\n  %llu configurations (%s); ranked after costs and taxes at %s:\n\n", p->title,
+           (unsigned long long)ss.configurations, spec, p->scenario);
+    fflush(stdout);
+    char title[256];
+    snprintf(title, sizeof title, "rebal demo: %s", p->title);
+    rb_report_options ro = {.out_dir = report, .title = title, .scenario = p->scenario, .ranking = stdout};
+    if (rb_report_sweep(store, results, &ro, sum, &err) != RB_OK) return cli_report(&err);
+    putchar('\n');
+    cli_report_done(stdout, report, sum, "'rebal demo'");
     return CLI_OK;
 }
 
-static rb_status run_rule(rb_store *store, const demo_portfolio *p, const demo_rule *rule, rb_run_result **out,
-                          rb_error *err)
+/* DIR/index.html: the two reports, one click away. Only fixed text goes into it. */
+static int write_landing(const char *dir)
 {
-    rb_run_spec *spec = NULL;
-    rb_status rc = rb_run_spec_new(&spec, err);
-    if (rc == RB_OK) rc = rb_run_spec_set(spec, "assets", p->assets, err);
-    for (size_t k = 0; rc == RB_OK && rule->settings[k]; k += 2)
-        rc = rb_run_spec_set(spec, rule->settings[k], rule->settings[k + 1], err);
-    for (size_t k = 0; rc == RB_OK && p->costs[k]; k += 2) rc = rb_run_spec_set(spec, p->costs[k], p->costs[k + 1], err);
-    if (rc == RB_OK) rc = rb_run(store, spec, 0, out, err);
-    rb_run_spec_free(spec);
-    return rc;
-}
-
-/* Runs every rule on a portfolio and prints them ranked by after-tax value. */
-static int show_portfolio(rb_store *store, const demo_portfolio *p)
-{
-    enum { NRULES = sizeof rules / sizeof rules[0] };
-    rb_run_result *res[NRULES] = {0};
-    rb_error err = {0};
-    int status = CLI_OK;
-    for (size_t k = 0; k < NRULES && status == CLI_OK; k++)
-        if (run_rule(store, p, &rules[k], &res[k], &err) != RB_OK) status = cli_report(&err);
-    if (status == CLI_OK) {
-        show_data(store, p, res[0]);
-        size_t order[NRULES];
-        for (size_t k = 0; k < NRULES; k++) order[k] = k;
-        for (size_t a = 1; a < NRULES; a++)
-            for (size_t b = a; b > 0 && rb_run_metrics(res[order[b]])->after_tax_value >
-                                            rb_run_metrics(res[order[b - 1]])->after_tax_value;
-                 b--) {
-                size_t tmp = order[b];
-                order[b] = order[b - 1];
-                order[b - 1] = tmp;
-            }
-        printf("  %-20s %14s %8s %8s %8s %6s %10s %10s\n", "rule", "after tax", "cagr", "vol", "max dd", "rebal",
-               "costs", "taxes");
-        for (size_t k = 0; k < NRULES; k++) {
-            const rb_metrics *m = rb_run_metrics(res[order[k]]);
-            printf("  %-20s %14.2f %7.2f%% %7.2f%% %7.2f%% %6.0f %10.2f %10.2f\n", rules[order[k]].label,
-                   m->after_tax_value, 100 * m->cagr, 100 * m->ann_vol, 100 * m->max_drawdown, m->rebalances,
-                   m->fees_paid + m->slippage_paid + m->gas_paid, m->taxes_paid);
-        }
-    }
-    for (size_t k = 0; k < NRULES; k++) rb_run_result_free(res[k]);
-    return status;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    char page[4096];
+    size_t o = (size_t)snprintf(page, sizeof page,
+                                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
+                                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>"
+                                "<title>rebal demo</title><style>body{font-family:sans-serif;max-width:46em;"
+                                "margin:2em auto;padding:0 1em;line-height:1.5}</style></head><body>\n"
+                                "<h1>rebal demo</h1>\n<p>Rebalancing rules compared after costs and taxes on the "
+                                "bundled data. Each report answers which rule wins and where costs make "
+                                "rebalancing lose to buy-and-hold.</p>\n<ul>\n");
+    for (size_t i = 0; i < sizeof portfolios / sizeof portfolios[0]; i++)
+        o += (size_t)snprintf(page + o, sizeof page - o,
+                              "<li><a href=\"%s/index.html\">%s</a> (sweep: <a href=\"%s.ini\">%s.ini</a>)</li>\n",
+                              portfolios[i].name, portfolios[i].title, portfolios[i].name, portfolios[i].name);
+    snprintf(page + o, sizeof page - o, "</ul>\n</body></html>\n");
+    return write_text(path, page);
 }
 
 static int run(int argc, char **argv)
@@ -226,13 +257,18 @@ static int run(int argc, char **argv)
         }
         free(list);
     }
-    for (size_t i = 0; status == CLI_OK && i < sizeof portfolios / sizeof portfolios[0]; i++)
-        status = show_portfolio(store, &portfolios[i]);
+    for (size_t i = 0; status == CLI_OK && i < sizeof portfolios / sizeof portfolios[0]; i++) {
+        rb_report_summary sum = {0};
+        status = show_portfolio(store, out_dir, &portfolios[i], &sum);
+    }
     rb_store_free(store);
+    if (status == CLI_OK && !write_landing(out_dir)) status = CLI_RUNTIME;
     if (status == CLI_OK)
-        printf("\nExplore further:\n  rebal assets --db %s\n"
-               "  rebal run --db %s --assets SPX=0.6,CASH=0.4 --strategy calendar --every quarter --fee-bps 2\n",
-               db, db);
+        printf("\nThe full report: %s/index.html\n\nExplore further:\n  rebal runs %s/crypto-results.db --top 20 "
+               "--where 'fee_bps = 50'\n  rebal report %s/crypto-results.db --db %s --out my-report --scenario "
+               "fee-bps=50\n  rebal run --db %s --assets SPX=0.6,CASH=0.4 --strategy calendar --every quarter "
+               "--fee-bps 2 --report spx-report\n",
+               out_dir, out_dir, out_dir, db, db);
     return status;
 }
 

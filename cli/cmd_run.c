@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_SETTING = 2000 };
+enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_REPORT, OPT_SETTING = 2000 };
 
 static const char intro[] =
     "Usage: rebal run [--db PATH | --csv FILE...] --assets SYM=W,... [OPTIONS]\n"
@@ -28,6 +28,9 @@ static const char intro[] =
     "  --curve FILE       write the equity curve (date, value, cash, flow, drawdown, weights)\n"
     "  --trades FILE      write every order (kind, side, units, price, fee, slippage, gas)\n"
     "  --lots FILE        write the tax-lot ledger\n"
+    "  --report DIR       write a report of the run against buy-and-hold and every-bar\n"
+    "                     rebalancing: CSV files, charts and index.html (see 'rebal help\n"
+    "                     report')\n"
     "  -h, --help         show this help\n";
 
 static void print_help(void)
@@ -85,6 +88,7 @@ static struct option *build_options(const char ***keys_out)
         {"db", required_argument, NULL, OPT_DB},         {"csv", required_argument, NULL, OPT_CSV},
         {"json", no_argument, NULL, OPT_JSON},           {"curve", required_argument, NULL, OPT_CURVE},
         {"trades", required_argument, NULL, OPT_TRADES}, {"lots", required_argument, NULL, OPT_LOTS},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, 'h'},
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = rb_setting_count();
@@ -191,6 +195,9 @@ static int run(int argc, char **argv)
     rb_error err = {0};
     char **csv = NULL;
     size_t ncsv = 0;
+    const char **settings = NULL;
+    size_t nsettings = 0;
+    const char *report = NULL;
     const char *db = NULL, *curve = NULL, *trades = NULL, *lots = NULL, *assets = "", *strategy = "buy-and-hold";
     char described[512] = "";
     int json = 0, status = CLI_OK, c;
@@ -202,7 +209,8 @@ static int run(int argc, char **argv)
         goto done;
     }
     csv = calloc((size_t)argc + 1, sizeof *csv);
-    if (!csv) {
+    settings = calloc(2 * (size_t)argc + 2, sizeof *settings);
+    if (!csv || !settings) {
         fputs("rebal: out of memory\n", stderr);
         status = CLI_RUNTIME;
         goto done;
@@ -211,6 +219,8 @@ static int run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c >= OPT_SETTING) {
             const char *key = keys[c - OPT_SETTING], *value = optarg ? optarg : "1";
+            settings[nsettings++] = key;
+            settings[nsettings++] = value;
             if (rb_run_spec_set(spec, key, value, &err) != RB_OK) {
                 status = cli_usage("run", "%s", err.msg);
                 goto done;
@@ -236,6 +246,7 @@ static int run(int argc, char **argv)
         case OPT_CURVE: curve = optarg; break;
         case OPT_TRADES: trades = optarg; break;
         case OPT_LOTS: lots = optarg; break;
+        case OPT_REPORT: report = optarg; break;
         case 'h': print_help(); goto done;
         default: status = cli_bad_option("run", argv, c); goto done;
         }
@@ -275,12 +286,23 @@ static int run(int argc, char **argv)
         snprintf(title, sizeof title, "%s%s", strategy, described);
         print_metrics(title, assets, rb_run_metrics(res));
     }
+    if (report) {
+        rb_report_options ropt = {.out_dir = report};
+        rb_report_summary sum = {0};
+        if (rb_report_run(store, settings, nsettings / 2, &ropt, &sum, &err) != RB_OK) {
+            status = cli_report(&err);
+            goto done;
+        }
+        /* With --json, stdout holds the JSON alone. */
+        cli_report_done(json ? stderr : stdout, report, &sum, "this command");
+    }
 
 done:
     rb_run_result_free(res);
     rb_store_free(store);
     rb_run_spec_free(spec);
     free(csv);
+    free(settings);
     free(opts);
     free(keys);
     return status;

@@ -15,7 +15,7 @@
 
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume]\n"
-    "                   [--dry-run] [--quiet]\n"
+    "                   [--keep SEL] [--report DIR] [--dry-run] [--quiet]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -46,6 +46,9 @@ static const char help_text[] =
     "                    ID,ID,... (config ids as 'rebal runs' shows them)\n"
     "  --keep-dir DIR    where --keep writes ID.curve.csv, ID.trades.csv, ID.lots.csv and\n"
     "                    ID.json (default: the results path without .db, plus -keep)\n"
+    "  --report DIR      once the sweep is complete, write its report into DIR: CSV files,\n"
+    "                    charts and index.html ('rebal help report'; 'rebal report' has\n"
+    "                    more options)\n"
     "  --dry-run         print the number of configurations, the memory needed and the\n"
     "                    expected time, and run nothing\n"
     "  -q, --quiet       no progress line\n"
@@ -115,7 +118,7 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR };
+    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"results", required_argument, NULL, OPT_RESULTS},
@@ -124,11 +127,12 @@ static int run(int argc, char **argv)
         {"dry-run", no_argument, NULL, OPT_DRY},
         {"keep", required_argument, NULL, OPT_KEEP},
         {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
-    const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL;
+    const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
     int resume = 0, dry = 0, quiet = 0, c;
     opterr = 0;
@@ -143,6 +147,7 @@ static int run(int argc, char **argv)
         case OPT_DRY: dry = 1; break;
         case OPT_KEEP: keep = optarg; break;
         case OPT_KEEP_DIR: keep_dir = optarg; break;
+        case OPT_REPORT: report = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
         default: return cli_bad_option("sweep", argv, c);
@@ -200,6 +205,12 @@ static int run(int argc, char **argv)
     if (prog.running) pthread_join(prog.thread, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    if (rc == RB_OK && !sum.interrupted && report) {
+        rb_report_options ropt = {.out_dir = report};
+        rb_report_summary rsum = {0};
+        rc = rb_report_sweep(store, results_path, &ropt, &rsum, &err);
+        if (rc == RB_OK) cli_report_done(stdout, report, &rsum, "'rebal report'");
+    }
     rb_store_free(store);
     if (rc != RB_OK) return cli_report(&err);
     if (sum.interrupted) {

@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "html_check.h"
 #include "support.h"
 
 static char *dir;
@@ -27,6 +29,7 @@ TestSuite(cli, .init = setup, .fini = teardown, .timeout = 60);
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static rbt_run_result run_in(const char *const *argv) { return rbt_run(dir, NULL, argv); }
+static size_t count_lines(const char *s);
 
 static void expect_one_line_error(const rbt_run_result *r, int status, const char *needle)
 {
@@ -43,7 +46,7 @@ Test(cli, help_lists_every_command)
 {
     rbt_run_result r = run_in(ARGS("--help"));
     cr_assert_eq(r.status, 0);
-    for (const char *const *c = ARGS("import", "assets", "export", "run", "synth", "demo", "help"); *c; c++)
+    for (const char *const *c = ARGS("import", "assets", "export", "run", "sweep", "runs", "report", "synth", "demo", "help"); *c; c++)
         cr_assert_not_null(strstr(r.out, *c), "--help does not mention %s", *c);
     cr_assert_not_null(strstr(r.out, "REBAL_DB"));
     rbt_run_result_free(&r);
@@ -60,7 +63,7 @@ Test(cli, version_names_the_release_and_schema)
 
 Test(cli, help_command_and_dash_dash_help_agree)
 {
-    for (const char *const *c = ARGS("import", "assets", "export", "run", "synth", "demo"); *c; c++) {
+    for (const char *const *c = ARGS("import", "assets", "export", "run", "report", "synth", "demo"); *c; c++) {
         rbt_run_result a = run_in(ARGS("help", *c));
         rbt_run_result b = run_in(ARGS(*c, "--help"));
         cr_assert_eq(a.status, 0, "rebal help %s", *c);
@@ -239,15 +242,40 @@ Test(cli, synth_reproduces_the_bundled_crypto_data)
     free(made), free(bundled);
 }
 
-Test(cli, demo_runs_end_to_end_and_again)
+static void expect_page(const char *rel)
+{
+    char *path = rbt_path(dir, rel), *html = rbt_read_file(path, NULL), why[256];
+    cr_assert_not_null(html, "%s is missing", rel);
+    cr_assert(rbt_html_well_formed(html, why, sizeof why), "%s: %s", rel, why);
+    free(html);
+    free(path);
+}
+
+Test(cli, demo_runs_end_to_end_and_again, .timeout = 120)
 {
     rbt_run_result r = run_in(ARGS("demo", "--out", "demo-out"));
     cr_assert_eq(r.status, 0, "demo failed: %s", r.err);
     for (const char *const *s = ARGS("stocks_monthly.csv", "sp500_daily.csv", "crypto_daily.csv", "SPX", "USDS",
-                                     "12 periods per year", "252 periods per year", "365 periods per year",
-                                     "buy-and-hold", "calendar quarterly", "after tax");
+                                     "buy-and-hold", "threshold.inner", "vol-band", "hybrid", "calendar",
+                                     "after_tax_value", "at fee-bps=10", "at fee-bps=5",
+                                     "report: demo-out/crypto/index.html", "report: demo-out/stocks/index.html",
+                                     "demo-out/index.html");
          *s; s++)
         cr_assert_not_null(strstr(r.out, *s), "the demo output lacks '%s':\n%s", *s, r.out);
+    expect_page("demo-out/index.html");
+    for (const char *const *p = ARGS("crypto", "stocks"); *p; p++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "demo-out/%s/index.html", *p);
+        expect_page(rel);
+        for (const char *const *f = ARGS("summary.csv", "trades.csv", "realized_gains.csv", "annual_returns.csv",
+                                         "excess_split.csv", "conventions.txt", "curves/equity.csv");
+             *f; f++) {
+            snprintf(rel, sizeof rel, "demo-out/%s/%s", *p, *f);
+            char *path = rbt_path(dir, rel);
+            cr_assert_eq(access(path, R_OK), 0, "%s is missing", rel);
+            free(path);
+        }
+    }
     rbt_run_result_free(&r);
     char *db = rbt_path(dir, "demo-out/rebal.db"), *copy = rbt_path(dir, "demo.copy");
     rbt_copy_file(db, copy);
@@ -259,6 +287,69 @@ Test(cli, demo_runs_end_to_end_and_again)
     cr_assert(rbt_same_bytes(db, copy), "running the demo again changed its store");
     rbt_run_result_free(&r);
     free(db), free(copy);
+}
+
+/* ---------------------------------------------------------------- reports */
+
+Test(cli, report_of_a_sweep_a_run_and_their_errors, .timeout = 120)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "-q", "--db", "s.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "s.ini", "[data]\nassets = AAPL=0.25, AMZN=0.25, IBM=0.25, MSFT=0.25\n"
+                                      "[costs]\nfee-bps = 0, 10\n[buy-and-hold]\n"
+                                      "[threshold]\nband = 0.05, 0.1\n[calendar]\nevery = quarter, year\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "--report", "rep", "s.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "report: rep/index.html"), "%s", r.out);
+    rbt_run_result_free(&r);
+    expect_page("rep/index.html");
+
+    r = run_in(ARGS("report", "res.db", "--db", "s.db", "--out", "rep2", "--scenario", "fee-bps=10", "--top", "2"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "10 configurations; best: "), "%s", r.out);
+    rbt_run_result_free(&r);
+    expect_page("rep2/index.html");
+
+    /* --report on a run; with --json, stdout holds the JSON alone. */
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,MSFT=0.5", "--strategy", "threshold", "--band",
+                    "0.1", "--json", "--report", "rep3"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(r.out[0], '{', "%s", r.out);
+    cr_assert_eq(count_lines(r.out), 1, "%s", r.out);
+    cr_assert_not_null(strstr(r.err, "report: rep3/index.html"), "%s", r.err);
+    rbt_run_result_free(&r);
+    expect_page("rep3/index.html");
+
+    /* Without gnuplot: one warning naming the charts and how to install it. */
+    char *empty = rbt_path(dir, "empty-bin"), pathvar[4200];
+    mkdir(empty, 0700);
+    snprintf(pathvar, sizeof pathvar, "PATH=%s", empty);
+    r = rbt_run(dir, ARGS(pathvar), ARGS("report", "res.db", "--db", "s.db", "--out", "rep4"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "warning: gnuplot is not installed, so these charts were not drawn: equity"),
+                       "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "apt-get install gnuplot-nox"), "%s", r.err);
+    cr_assert_eq(count_lines(r.err), 1, "one warning: %s", r.err);
+    rbt_run_result_free(&r);
+    expect_page("rep4/index.html");
+    free(empty);
+
+    r = run_in(ARGS("report", "res.db", "--db", "s.db"));
+    expect_one_line_error(&r, 2, "missing --out DIR");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("report", "res.db", "--db", "s.db", "--out", "rep5", "--heatmap", "band,nope"));
+    expect_one_line_error(&r, 2, "--heatmap: the sweep has no parameter 'nope'");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("report", "nothing.db", "--db", "s.db", "--out", "rep5"));
+    expect_one_line_error(&r, 1, "nothing.db");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("help", "report"));
+    cr_assert_eq(r.status, 0);
+    cr_assert_not_null(strstr(r.out, "--scenario"), "%s", r.out);
+    rbt_run_result_free(&r);
+    free(stocks);
 }
 
 /* ---------------------------------------------------------------- rebal run */
