@@ -199,15 +199,6 @@ static void format_excess(char *out, size_t cap, double v)
 
 /* ---------------------------------------------------------------- the model's answers */
 
-static const rb_metric_info *find_metric(const char *name)
-{
-    size_t n;
-    const rb_metric_info *table = rb_metric_table(&n);
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(table[k].name, name) == 0) return &table[k];
-    return NULL;
-}
-
 static double metric_of(const rb_report_series *s, const rb_metric_info *m)
 {
     double v;
@@ -423,7 +414,7 @@ static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_s
 /* "At a glance": which rule wins after costs, by how much, and which families lose. */
 static rb_status put_glance(FILE *f, const rb_report *r, rb_error *err)
 {
-    const rb_metric_info *m = find_metric(r->metric);
+    const rb_metric_info *m = rb_metric_find(r->metric);
     const rb_report_series *hold = hold_series(r);
     const rb_report_series *win = NULL;
     size_t nbest = 0;

@@ -44,15 +44,6 @@ static const char *const table_metrics[] = {"after_tax_value", "cagr", "ann_vol"
                                             "rebalances", "turnover", "costs", "taxes_paid", "tracking_error"};
 #define NTABLE (sizeof table_metrics / sizeof table_metrics[0])
 
-static const rb_metric_info *metric_info(const char *name)
-{
-    size_t n;
-    const rb_metric_info *t = rb_metric_table(&n);
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(t[k].name, name) == 0) return &t[k];
-    return NULL;
-}
-
 rb_status rb_report_table_init(rb_report_table *t, rb_error *err)
 {
     t->ncols = 3 + NTABLE;
@@ -92,7 +83,7 @@ rb_status rb_report_table_add(rb_report_table *t, const char *family, int64_t id
             if (strcmp(name, "costs") == 0) {
                 snprintf(buf, sizeof buf, "%.2f", m->fees_paid + m->slippage_paid + m->gas_paid);
             } else {
-                const rb_metric_info *info = metric_info(name);
+                const rb_metric_info *info = rb_metric_find(name);
                 rb_report_cell(info, rb_metric_value(m, name), buf);
             }
             row[c] = strdup(buf);
@@ -344,7 +335,7 @@ rb_status rb_report_run(rb_store *prices, const char *const *settings, size_t n,
     rb_status rc = rb_report_make_dir(dir, err);
     if (rc != RB_OK) return rc;
     if (!o.by) o.by = "after_tax_value";
-    if (!metric_info(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
+    if (!rb_metric_find(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
     rb_report_input in = {.metric = o.by};
     rb_report_cfg cfg = {0};
     snprintf(cfg.strategy, sizeof cfg.strategy, "buy-and-hold");

@@ -12,29 +12,13 @@
 #include "report_files.h"
 #include "report_internal.h"
 #include "resolve.h"
+#include "report_source.h"
 #include "results.h"
 #include "sweep.h"
 
 /* Frontier points beyond this are sampled (every k-th by config id): gnuplot draws 20,000
  * points in a blink, a million in minutes. */
 #define FRONTIER_MAX 20000
-
-typedef enum col_kind { COL_BASE, COL_PARAM, COL_METRIC } col_kind;
-
-typedef struct source {
-    sqlite3 *db;
-    const char *path;
-    int64_t sweep;
-    size_t ncols;
-    char **col;        /* the runs columns */
-    char **key;        /* per column: the setting key ("fee-bps"), NULL for base and metrics */
-    col_kind *kind;
-    const char *metric;
-    int asc;
-    /* The scenario: per column, the value it must have (NULL: free), when the column is set. */
-    char **fixed;
-    int *is_fixed;
-} source;
 
 static void source_free(source *s)
 {
@@ -51,25 +35,16 @@ static void source_free(source *s)
     if (s->db) sqlite3_close(s->db);
 }
 
-static rb_status db_fail(const source *s, rb_error *err, const char *what)
+rb_status rb_src_db_fail(const source *s, rb_error *err, const char *what)
 {
     return rb_fail(err, RB_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-}
-
-static int is_metric(const char *name)
-{
-    size_t n;
-    const rb_metric_info *t = rb_metric_table(&n);
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(t[k].name, name) == 0) return 1;
-    return 0;
 }
 
 static rb_status load_columns(source *s, rb_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info('runs')", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading the columns");
+        return rb_src_db_fail(s, err, "reading the columns");
     size_t cap = 64;
     s->col = calloc(cap, sizeof *s->col);
     s->key = calloc(cap, sizeof *s->key);
@@ -95,7 +70,7 @@ static rb_status load_columns(source *s, rb_error *err)
         else if (!strcmp(name, "sweep_id") || !strcmp(name, "config_id") || !strcmp(name, "section") ||
                  !strcmp(name, "strategy"))
             s->kind[c] = COL_BASE;
-        else if (is_metric(name)) s->kind[c] = COL_METRIC;
+        else if (rb_metric_find(name)) s->kind[c] = COL_METRIC;
         else {
             s->kind[c] = COL_PARAM;
             if (!(s->key[c] = strdup(name))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
@@ -113,36 +88,28 @@ static rb_status load_columns(source *s, rb_error *err)
     return rc;
 }
 
-static int find_col(const source *s, const char *name)
+int rb_src_find_col(const source *s, const char *name)
 {
     for (size_t c = 0; c < s->ncols; c++)
         if (strcmp(s->col[c], name) == 0) return (int)c;
     return -1;
 }
 
-static int find_key(const source *s, const char *key)
+int rb_src_find_key(const source *s, const char *key)
 {
     for (size_t c = 0; c < s->ncols; c++)
         if (s->key[c] && strcmp(s->key[c], key) == 0) return (int)c;
     return -1;
 }
 
-/* SQL text, grown as needed. Column names come from the table itself ([a-z0-9_]) and are
- * quoted; values are always bound. */
-typedef struct sql_buf {
-    char *text;
-    size_t len;
-    FILE *f;
-} sql_buf;
-
-static rb_status sql_open(sql_buf *b, rb_error *err)
+rb_status rb_src_sql_open(sql_buf *b, rb_error *err)
 {
     *b = (sql_buf){0};
     if (!(b->f = open_memstream(&b->text, &b->len))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     return RB_OK;
 }
 
-static char *sql_close(sql_buf *b)
+char *rb_src_sql_close(sql_buf *b)
 {
     if (fclose(b->f) != 0) {
         free(b->text);
@@ -164,14 +131,14 @@ static void select_all(const source *s, FILE *f)
 
 /* " AND col IS ?N" for every fixed scenario column except `except` (two column indexes, -1
  * for none); binds start at `first`. Returns the next free bind number. */
-static int where_fixed(const source *s, FILE *f, int first, int except1, int except2)
+int rb_src_where_fixed(const source *s, FILE *f, int first, int except1, int except2)
 {
     for (size_t c = 0; c < s->ncols; c++)
         if (s->is_fixed[c] && (int)c != except1 && (int)c != except2) fprintf(f, " AND \"%s\" IS ?%d", s->col[c], first++);
     return first;
 }
 
-static void bind_fixed(const source *s, sqlite3_stmt *st, int first, int except1, int except2)
+void rb_src_bind_fixed(const source *s, sqlite3_stmt *st, int first, int except1, int except2)
 {
     for (size_t c = 0; c < s->ncols; c++)
         if (s->is_fixed[c] && (int)c != except1 && (int)c != except2) {
@@ -205,10 +172,8 @@ static rb_status read_cfg(const source *s, sqlite3_stmt *st, rb_report_cfg *c, r
         if (s->kind[k] != COL_METRIC) continue;
         double v = sqlite3_column_type(st, at) == SQLITE_NULL ? NAN : sqlite3_column_double(st, at);
         at++;
-        size_t n;
-        const rb_metric_info *t = rb_metric_table(&n);
-        for (size_t j = 0; j < n; j++)
-            if (strcmp(t[j].name, s->col[k]) == 0) *(double *)((char *)&c->m + t[j].offset) = v;
+        const rb_metric_info *info = rb_metric_find(s->col[k]);
+        if (info) *(double *)((char *)&c->m + info->offset) = v;
     }
     return rc;
 }
@@ -219,23 +184,23 @@ static rb_status best_rows(const source *s, const char *section, size_t n,
                            rb_status (*each)(void *ctx, rb_report_cfg *c, rb_error *err), void *ctx, rb_error *err)
 {
     sql_buf b;
-    rb_status rc = sql_open(&b, err);
+    rb_status rc = rb_src_sql_open(&b, err);
     if (rc != RB_OK) return rc;
     select_all(s, b.f);
     fputs(" WHERE sweep_id = ?1", b.f);
     if (section) fputs(" AND section = ?2", b.f);
-    where_fixed(s, b.f, 3, -1, -1);
+    rb_src_where_fixed(s, b.f, 3, -1, -1);
     order_by(s, b.f);
     fputs(" LIMIT ?3000", b.f);
-    char *sql = sql_close(&b);
+    char *sql = rb_src_sql_close(&b);
     if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "finding the best runs");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "finding the best runs");
     free(sql);
     if (rc != RB_OK) return rc;
     sqlite3_bind_int64(st, 1, s->sweep);
     if (section) sqlite3_bind_text(st, 2, section, -1, SQLITE_TRANSIENT);
-    bind_fixed(s, st, 3, -1, -1);
+    rb_src_bind_fixed(s, st, 3, -1, -1);
     sqlite3_bind_int64(st, 3000, (sqlite3_int64)n);
     int step;
     while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -244,7 +209,7 @@ static rb_status best_rows(const source *s, const char *section, size_t n,
         if (rc == RB_OK) rc = each(ctx, &c, err);
         else rb_report_cfg_free(&c);
     }
-    if (rc == RB_OK && step != SQLITE_DONE) rc = db_fail(s, err, "finding the best runs");
+    if (rc == RB_OK && step != SQLITE_DONE) rc = rb_src_db_fail(s, err, "finding the best runs");
     sqlite3_finalize(st);
     return rc;
 }
@@ -254,15 +219,15 @@ static rb_status best_rows(const source *s, const char *section, size_t n,
 static rb_status write_summary(const source *s, rb_report *r, const char *dir, uint64_t *rows, rb_error *err)
 {
     sql_buf b;
-    rb_status rc = sql_open(&b, err);
+    rb_status rc = rb_src_sql_open(&b, err);
     if (rc != RB_OK) return rc;
     select_all(s, b.f);
     fputs(" WHERE sweep_id = ?1 ORDER BY section,", b.f);
     fprintf(b.f, " \"%s\" IS NULL, \"%s\" %s, config_id", s->metric, s->metric, s->asc ? "ASC" : "DESC");
-    char *sql = sql_close(&b);
+    char *sql = rb_src_sql_close(&b);
     if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "reading the runs");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading the runs");
     free(sql);
     if (rc != RB_OK) return rc;
     const char *name = "summary.csv";
@@ -293,7 +258,7 @@ static rb_status write_summary(const source *s, rb_report *r, const char *dir, u
         fputs("\r\n", f);
         n++;
     }
-    if (step != SQLITE_DONE) rc = db_fail(s, err, "reading the runs");
+    if (step != SQLITE_DONE) rc = rb_src_db_fail(s, err, "reading the runs");
     sqlite3_finalize(st);
     rc = rb_report_close(f, dir, name, rc, err);
     if (rc == RB_OK) rc = rb_report_add_file(r, name, err);
@@ -322,7 +287,7 @@ static rb_status parse_scenario(source *s, const char *text, rb_error *err)
             rc = rb_fail(err, RB_ERR_USAGE, "--scenario: '%s' is not a cost, tax, flow or metrics setting", item);
             break;
         }
-        int c = find_key(s, item);
+        int c = rb_src_find_key(s, item);
         if (c < 0) {
             rc = rb_fail(err, RB_ERR_USAGE, "--scenario: the sweep does not set '%s'", item);
             break;
@@ -398,7 +363,7 @@ static rb_status sections(const source *s, char ***out, size_t *n, rb_error *err
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT section FROM runs WHERE sweep_id = ?1 ORDER BY section", -1, &st,
                            NULL) != SQLITE_OK)
-        return db_fail(s, err, "listing the families");
+        return rb_src_db_fail(s, err, "listing the families");
     sqlite3_bind_int64(st, 1, s->sweep);
     char **list = NULL;
     size_t k = 0;
@@ -423,6 +388,10 @@ typedef struct table_ctx {
 static rb_status table_one(void *ctx, rb_report_cfg *c, rb_error *err)
 {
     table_ctx *tc = ctx;
+    if (strcmp(c->strategy, "buy-and-hold") == 0) { /* the table's first row already */
+        rb_report_cfg_free(c);
+        return RB_OK;
+    }
     char label[256];
     rb_report_cfg_label(c, label, sizeof label);
     const char *p = strchr(label, ' ');
@@ -437,22 +406,22 @@ static rb_status frontier(const source *s, rb_report *r, char **secs, size_t nse
 {
     rb_report_frontier *f = &r->frontier;
     sql_buf b;
-    rb_status rc = sql_open(&b, err);
+    rb_status rc = rb_src_sql_open(&b, err);
     if (rc != RB_OK) return rc;
     /* Buy-and-hold is one of the two marked ends. */
     fputs("SELECT section, tracking_error, fees_paid + slippage_paid + gas_paid, turnover, "
           "count(*) OVER () FROM runs WHERE sweep_id = ?1 AND strategy != 'buy-and-hold'",
           b.f);
-    where_fixed(s, b.f, 2, -1, -1);
+    rb_src_where_fixed(s, b.f, 2, -1, -1);
     fputs(" ORDER BY config_id", b.f);
-    char *sql = sql_close(&b);
+    char *sql = rb_src_sql_close(&b);
     if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "reading the frontier");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading the frontier");
     free(sql);
     if (rc != RB_OK) return rc;
     sqlite3_bind_int64(st, 1, s->sweep);
-    bind_fixed(s, st, 2, -1, -1);
+    rb_src_bind_fixed(s, st, 2, -1, -1);
     f->families = calloc(nsecs ? nsecs : 1, sizeof *f->families);
     if (!f->families) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; rc == RB_OK && k < nsecs; k++) snprintf(f->families[k], sizeof f->families[k], "%s", secs[k]);
@@ -499,290 +468,6 @@ static rb_status frontier(const source *s, rb_report *r, char **secs, size_t nse
     return rc;
 }
 
-/* ---------------------------------------------------------------- heatmap */
-
-typedef struct hold_row {
-    char **values; /* per column: the scenario value (fixed columns only) */
-    double value;
-} hold_row;
-
-static int same_text(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The distinct values of v (n), sorted, into out; returns their count. */
-static size_t distinct(const double *v, size_t n, double *out)
-{
-    memcpy(out, v, n * sizeof *v);
-    qsort(out, n, sizeof *out, cmp_double);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || out[i] != out[k - 1]) out[k++] = out[i];
-    return k;
-}
-
-static size_t index_of(const double *v, size_t n, double x)
-{
-    const double *p = bsearch(&x, v, n, sizeof x, cmp_double);
-    return p ? (size_t)(p - v) : n;
-}
-
-/* The number of distinct numeric values of a parameter column in a section (0 when a value
- * is not a number). */
-static rb_status count_values(const source *s, const char *section, int c, size_t *out, rb_error *err)
-{
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT DISTINCT \"%s\" FROM runs WHERE sweep_id = ?1 AND section = ?2", s->col[c]);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, err, "reading parameters");
-    sqlite3_bind_int64(st, 1, s->sweep);
-    sqlite3_bind_text(st, 2, section, -1, SQLITE_TRANSIENT);
-    size_t n = 0;
-    int numeric = 1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
-        if (!v || !rb_is_number_text(v)) numeric = 0;
-        n++;
-    }
-    sqlite3_finalize(st);
-    *out = numeric ? n : 0;
-    return RB_OK;
-}
-
-/* Chooses the family and the two parameters: given keys (checked), or a strategy parameter
- * against a cost setting, else the two parameters with the most values; in the family with
- * the largest such grid (the best configuration's family on a tie). */
-static rb_status choose_heatmap(const source *s, char **secs, size_t nsecs, const char *best_section, const char *want_x,
-                                const char *want_y, char *section, int *cx, int *cy, rb_error *err)
-{
-    *cx = *cy = -1;
-    size_t best_score = 0;
-    for (size_t pass = 0; pass < 2; pass++) {
-        for (size_t k = 0; k < nsecs; k++) {
-            if ((pass == 0) != (strcmp(secs[k], best_section) == 0)) continue;
-            for (size_t a = 0; a < s->ncols; a++) {
-                if (s->kind[a] != COL_PARAM) continue;
-                if (want_x && strcmp(s->key[a], want_x) != 0) continue;
-                size_t na;
-                rb_status rc = count_values(s, secs[k], (int)a, &na, err);
-                if (rc != RB_OK) return rc;
-                if (na < 2) continue;
-                for (size_t b = 0; b < s->ncols; b++) {
-                    if (b == a || s->kind[b] != COL_PARAM) continue;
-                    if (want_y && strcmp(s->key[b], want_y) != 0) continue;
-                    size_t nb;
-                    rc = count_values(s, secs[k], (int)b, &nb, err);
-                    if (rc != RB_OK) return rc;
-                    if (nb < 2) continue;
-                    /* x a rule parameter, y a cost: the question "where do costs make it
-                     * net-negative"; then the larger grids. */
-                    size_t score = na * nb + (!rb_is_scenario_key(s->key[a]) && rb_is_scenario_key(s->key[b]) ? 1000000 : 0);
-                    if (score > best_score) {
-                        best_score = score;
-                        *cx = (int)a;
-                        *cy = (int)b;
-                        snprintf(section, 64, "%s", secs[k]);
-                    }
-                }
-            }
-        }
-    }
-    if (*cx < 0 && want_x)
-        return rb_fail(err, RB_ERR_USAGE,
-                       "--heatmap: no family of this sweep varies both '%s' and '%s' over at least two numbers", want_x,
-                       want_y);
-    return RB_OK;
-}
-
-static rb_status heatmap(source *s, rb_report *r, char **secs, size_t nsecs, const char *best_section,
-                         const char *spec, rb_error *err)
-{
-    rb_report_heatmap *h = &r->heatmap;
-    char want_x[64] = "", want_y[64] = "", want_m[64] = "";
-    if (spec) {
-        const char *c1 = strchr(spec, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
-        if (!c1 || c1 == spec || c1[1] == '\0' || c1[1] == ',')
-            return rb_fail(err, RB_ERR_USAGE, "--heatmap: '%s' is not X,Y or X,Y,METRIC", spec);
-        snprintf(want_x, sizeof want_x, "%.*s", (int)(c1 - spec), spec);
-        if (c2) {
-            snprintf(want_y, sizeof want_y, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
-            snprintf(want_m, sizeof want_m, "%s", c2 + 1);
-        } else {
-            snprintf(want_y, sizeof want_y, "%s", c1 + 1);
-        }
-        if (want_m[0] && strcmp(want_m, "excess") != 0 && !is_metric(want_m))
-            return rb_fail(err, RB_ERR_USAGE, "--heatmap: '%s' is not a metric or 'excess'", want_m);
-        for (int k = 0; k < 2; k++) {
-            const char *key = k ? want_y : want_x;
-            if (find_key(s, key) < 0)
-                return rb_fail(err, RB_ERR_USAGE, "--heatmap: the sweep has no parameter '%s'", key);
-        }
-    }
-    int cx, cy;
-    char section[64] = "";
-    rb_status rc = choose_heatmap(s, secs, nsecs, best_section, spec ? want_x : NULL, spec ? want_y : NULL, section, &cx,
-                                  &cy, err);
-    if (rc != RB_OK) return rc;
-    if (cx < 0) {
-        snprintf(r->heatmap_why, sizeof r->heatmap_why,
-                 "no family of this sweep varies two numeric parameters (list two values for two keys of one section)");
-        return RB_OK;
-    }
-    /* The metric: the excess over buy-and-hold at the same costs when the sweep has
-     * buy-and-hold, else the ranking metric. */
-    int mcol = find_col(s, "after_tax_value");
-    const char *metric = want_m[0] ? want_m : NULL;
-    sqlite3_stmt *st;
-    hold_row *holds = NULL;
-    size_t nholds = 0;
-    if (!metric || strcmp(metric, "excess") == 0) {
-        sql_buf b;
-        if ((rc = sql_open(&b, err)) != RB_OK) return rc;
-        fputs("SELECT after_tax_value", b.f);
-        for (size_t c = 0; c < s->ncols; c++)
-            if (s->kind[c] == COL_PARAM && rb_is_scenario_key(s->key[c])) fprintf(b.f, ", \"%s\"", s->col[c]);
-        fputs(" FROM runs WHERE sweep_id = ?1 AND strategy = 'buy-and-hold'", b.f);
-        char *sql = sql_close(&b);
-        if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "reading buy-and-hold");
-        free(sql);
-        if (rc != RB_OK) return rc;
-        sqlite3_bind_int64(st, 1, s->sweep);
-        while (rc == RB_OK && sqlite3_step(st) == SQLITE_ROW) {
-            hold_row *l = realloc(holds, (nholds + 1) * sizeof *l);
-            if (!l) {
-                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-                break;
-            }
-            holds = l;
-            hold_row *hr = &holds[nholds++];
-            hr->value = sqlite3_column_double(st, 0);
-            hr->values = calloc(s->ncols, sizeof *hr->values);
-            if (!hr->values) {
-                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-                break;
-            }
-            int at = 1;
-            for (size_t c = 0; c < s->ncols; c++) {
-                if (s->kind[c] != COL_PARAM || !rb_is_scenario_key(s->key[c])) continue;
-                const char *v = (const char *)sqlite3_column_text(st, at++);
-                if (v && !(hr->values[c] = strdup(v))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-            }
-        }
-        sqlite3_finalize(st);
-        if (rc == RB_OK && nholds == 0 && metric)
-            rc = rb_fail(err, RB_ERR_USAGE, "--heatmap: 'excess' needs a [buy-and-hold] section in the sweep");
-        if (rc == RB_OK && nholds == 0) metric = s->metric;
-        else if (rc == RB_OK) metric = "excess";
-    }
-    int excess = rc == RB_OK && strcmp(metric, "excess") == 0;
-    int mc = excess ? mcol : find_col(s, metric);
-    if (rc == RB_OK && mc < 0) rc = rb_fail(err, RB_ERR_DATA, "%s: the runs table has no column '%s'", s->path, metric);
-    int asc = excess ? 0 : rb_results_ascending(metric);
-    /* Every row of the family at the scenario (except the two axes). */
-    sql_buf b;
-    char *sql = NULL;
-    if (rc == RB_OK && (rc = sql_open(&b, err)) == RB_OK) {
-        fprintf(b.f, "SELECT \"%s\", \"%s\", \"%s\"", s->col[cx], s->col[cy], s->col[mc]);
-        for (size_t c = 0; c < s->ncols; c++)
-            if (s->kind[c] == COL_PARAM && rb_is_scenario_key(s->key[c])) fprintf(b.f, ", \"%s\"", s->col[c]);
-        fputs(" FROM runs WHERE sweep_id = ?1 AND section = ?2", b.f);
-        where_fixed(s, b.f, 3, cx, cy);
-        if (!(sql = sql_close(&b))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    if (rc == RB_OK && sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "reading the heatmap");
-    free(sql);
-    double *xs = NULL, *ys = NULL, *zs = NULL;
-    size_t n = 0, cap = 0;
-    if (rc == RB_OK) {
-        sqlite3_bind_int64(st, 1, s->sweep);
-        sqlite3_bind_text(st, 2, section, -1, SQLITE_TRANSIENT);
-        bind_fixed(s, st, 3, cx, cy);
-        while (rc == RB_OK && sqlite3_step(st) == SQLITE_ROW) {
-            if (n == cap) {
-                cap = cap ? 2 * cap : 256;
-                double *a = realloc(xs, cap * sizeof *a);
-                if (a) xs = a;
-                double *bb = a ? realloc(ys, cap * sizeof *bb) : NULL;
-                if (bb) ys = bb;
-                double *cc = bb ? realloc(zs, cap * sizeof *cc) : NULL;
-                if (cc) zs = cc;
-                if (!cc) {
-                    rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-                    break;
-                }
-            }
-            const char *tx = (const char *)sqlite3_column_text(st, 0), *ty = (const char *)sqlite3_column_text(st, 1);
-            if (!tx || !ty || !rb_is_number_text(tx) || !rb_is_number_text(ty)) continue;
-            double z = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
-            if (excess) {
-                double hv = NAN;
-                for (size_t k = 0; k < nholds && isnan(hv); k++) {
-                    int same = 1, at = 3;
-                    for (size_t c = 0; c < s->ncols && same; c++) {
-                        if (s->kind[c] != COL_PARAM || !rb_is_scenario_key(s->key[c])) continue;
-                        same = same_text(holds[k].values[c], (const char *)sqlite3_column_text(st, at++));
-                    }
-                    if (same) hv = holds[k].value;
-                }
-                z -= hv;
-            }
-            xs[n] = strtod(tx, NULL);
-            ys[n] = strtod(ty, NULL);
-            zs[n++] = z;
-        }
-        sqlite3_finalize(st);
-    }
-    for (size_t k = 0; k < nholds; k++) {
-        for (size_t c = 0; c < s->ncols; c++) free(holds[k].values[c]);
-        free(holds[k].values);
-    }
-    free(holds);
-    if (rc == RB_OK && n > 0) {
-        h->x = malloc(n * sizeof *h->x);
-        h->y = malloc(n * sizeof *h->y);
-        if (!h->x || !h->y) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    if (rc == RB_OK && n > 0) {
-        h->nx = distinct(xs, n, h->x);
-        h->ny = distinct(ys, n, h->y);
-        if (!(h->z = malloc(h->nx * h->ny * sizeof *h->z))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    if (rc == RB_OK && n > 0) {
-        for (size_t k = 0; k < h->nx * h->ny; k++) h->z[k] = NAN;
-        for (size_t i = 0; i < n; i++) {
-            if (isnan(zs[i])) continue;
-            size_t ix = index_of(h->x, h->nx, xs[i]), iy = index_of(h->y, h->ny, ys[i]);
-            double *z = &h->z[iy * h->nx + ix];
-            if (isnan(*z) || (asc ? zs[i] < *z : zs[i] > *z)) *z = zs[i];
-        }
-        snprintf(h->family, sizeof h->family, "%s", section);
-        snprintf(h->x_key, sizeof h->x_key, "%s", s->key[cx]);
-        snprintf(h->y_key, sizeof h->y_key, "%s", s->key[cy]);
-        h->diverging = excess;
-        if (excess) snprintf(h->z_label, sizeof h->z_label, "after-tax value minus buy-and-hold's at the same costs (USD)");
-        else {
-            size_t nm;
-            const rb_metric_info *t = rb_metric_table(&nm);
-            const char *unit = "";
-            for (size_t k = 0; k < nm; k++)
-                if (strcmp(t[k].name, metric) == 0) unit = t[k].unit;
-            snprintf(h->z_label, sizeof h->z_label, "%s (%s)", metric, unit);
-        }
-        r->has_heatmap = 1;
-    } else if (rc == RB_OK) {
-        snprintf(r->heatmap_why, sizeof r->heatmap_why, "the chosen parameters have no numeric values");
-    }
-    free(xs);
-    free(ys);
-    free(zs);
-    return rc;
-}
-
 /* ---------------------------------------------------------------- the report */
 
 static rb_status read_sweep(source *s, int64_t want, char **spec, char *hash, char *about_head, size_t len,
@@ -791,7 +476,7 @@ static rb_status read_sweep(source *s, int64_t want, char **spec, char *hash, ch
     sqlite3_stmt *st;
     const char *sql = "SELECT id, spec, dataset_hash, code_version, configurations, started_at, finished_at, status "
                       "FROM sweeps WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM sweeps))";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(s, err, "reading the sweep");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return rb_src_db_fail(s, err, "reading the sweep");
     sqlite3_bind_int64(st, 1, want);
     rb_status rc = RB_OK;
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -840,14 +525,14 @@ static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const ch
 static rb_status weights_row(const source *s, int64_t id, rb_report_cfg **out, rb_error *err)
 {
     sql_buf b;
-    rb_status rc = sql_open(&b, err);
+    rb_status rc = rb_src_sql_open(&b, err);
     if (rc != RB_OK) return rc;
     select_all(s, b.f);
     fputs(" WHERE sweep_id = ?1 AND config_id = ?2", b.f);
-    char *sql = sql_close(&b);
+    char *sql = rb_src_sql_close(&b);
     if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = db_fail(s, err, "reading a run");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading a run");
     free(sql);
     if (rc != RB_OK) return rc;
     sqlite3_bind_int64(st, 1, s->sweep);
@@ -884,7 +569,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     rb_report_options o = *opt;
     if (!o.by) o.by = "after_tax_value";
     if (!o.top) o.top = 5;
-    if (!is_metric(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
+    if (!rb_metric_find(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
     const char *dir = o.out_dir;
     source s = {.path = results_path, .metric = o.by, .asc = rb_results_ascending(o.by)};
     rb_report_input in = {.metric = o.by};
@@ -970,7 +655,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
         rc = frontier(&s, &r, secs, nsecs, err);
     }
     /* In the best family's section first. */
-    if (rc == RB_OK) rc = heatmap(&s, &r, secs, nsecs, in.best[0].section, o.heatmap, err);
+    if (rc == RB_OK) rc = rb_src_heatmap(&s, &r, secs, nsecs, in.best[0].section, o.heatmap, err);
     if (rc == RB_OK) rc = rb_report_table_init(&r.top, err);
     if (rc == RB_OK) rc = rb_report_table_anchors(&r, err);
     table_ctx tc = {&r.top};
