@@ -4,7 +4,7 @@
 # shared/bench-limit, unchanged) built with the same compiler and flags, in one run.
 # Benchmarks 1 and 2 and limit.c run REPS times interleaved, benchmark 3 REPS3 times
 # (machines are noisy): the medians make the ratios. Sizes can be lowered for a quick look:
-#   K1=10000 K3=100000 K4=1000000 KREF=300 REPS=5 REPS3=3
+#   K1=10000 K3=100000 K4=1000000 KREF=300 REPS=5 REPS3=5
 set -eu
 bench=$1
 limit=$2
@@ -13,7 +13,7 @@ K3=${K3:-100000}
 K4=${K4:-1000000}
 KREF=${KREF:-300}
 REPS=${REPS:-5}
-REPS3=${REPS3:-3}
+REPS3=${REPS3:-5}
 threads=$(nproc)
 [ "$threads" -ge 2 ] && t2=2 || t2=1
 out=$(mktemp)
