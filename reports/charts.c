@@ -720,7 +720,10 @@ static rb_status chart_heatmap(const rb_report *r, const char *cdir, rb_chart_ou
     fputs("set object 1 rectangle from graph 0, graph 0 to graph 1, graph 1 behind fc rgb \"#BDBDBD\" "
           "fs solid 1 noborder\n",
           f);
-    fputs("set label 1 \"grey: no configuration with this pair\" at graph 0, graph -0.13 left font \",9\"\n", f);
+    int missing = 0;
+    for (size_t k = 0; k < h->nx * h->ny && !missing; k++) missing = isnan(h->z[k]);
+    if (missing)
+        fputs("set label 1 \"grey: no configuration with this pair\" at graph 0, graph -0.13 left font \",9\"\n", f);
     fputs("set bmargin 6\nset rmargin 18\n", f); /* room for the colour box, its tics and label */
     fputs("plot \"heatmap.dat\" using 1:2:3 with image", f);
     if (values)
