@@ -18,6 +18,7 @@
 #include "date.h"
 #include "error.h"
 #include "store.h"
+#include "text.h"
 
 /* Bytes read per fread: large enough that the per-call overhead vanishes, small enough
  * to stay in L2/L3 while libcsv walks it. */
@@ -39,8 +40,7 @@ static const char *escape(const char *s, size_t n, size_t max, char *out, size_t
     size_t o = 0;
     int cut = 0;
     if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+        n = rb_utf8_cut(s, n, max);
         cut = 1;
     }
     for (size_t i = 0; i < n && o + 8 < outsz; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "text.h"
 
 #define YEAR_MIN 1000 /* text dates outside 1000-9999 are refused */
 #define YEAR_MAX 9999
@@ -219,8 +220,7 @@ static const char *quote(const char *s, size_t len, char out[QUOTE_BUF])
     size_t n = len;
     int cut = 0;
     if (len > QUOTE_MAX) {
-        n = QUOTE_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+        n = rb_utf8_cut(s, len, QUOTE_MAX);
         cut = 1;
     }
     for (size_t i = 0; i < n; i++) {

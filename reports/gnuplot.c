@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "text.h"
 
 /* The longest user string (bytes, before escaping) written into a script. gnuplot 5.4 takes
  * literals of any length (tested with 10,000 bytes); the cap keeps every script line bounded
@@ -29,13 +30,8 @@ static int plain_byte(unsigned char c)
 static size_t keep_bytes(const char *s, size_t max, int *cut)
 {
     size_t n = strlen(s);
-    *cut = 0;
-    if (n <= max) return n;
-    *cut = 1;
-    size_t k = max;
-    /* Step back over continuation bytes (10xxxxxx) to the start of the character at k. */
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
-    return k;
+    *cut = n > max;
+    return rb_utf8_cut(s, n, max);
 }
 
 /* The inside of a string literal: letters, digits and spaces as they are, control characters
