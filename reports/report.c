@@ -342,9 +342,7 @@ rb_status rb_report_run(rb_store *prices, const char *const *settings, size_t n,
     const char *assets = "";
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         const char *key = settings[2 * i], *value = settings[2 * i + 1];
-        const char *group = "strategy";
-        for (size_t s = 0; s < rb_setting_count(); s++)
-            if (strcmp(rb_setting_at(s)->key, key) == 0) group = rb_setting_at(s)->group;
+        const char *group = rb_setting_group(key);
         if (strcmp(key, "strategy") == 0) snprintf(cfg.strategy, sizeof cfg.strategy, "%s", value);
         else if (strcmp(group, "data") == 0 || strcmp(group, "portfolio") == 0) rc = rb_kvlist_add(&in.data, key, value, err);
         else rc = rb_kvlist_add(&cfg.params, key, value, err);

@@ -17,12 +17,8 @@
 /* Which settings a replay leaves out (back to their defaults). */
 enum { DROP_COSTS = 1u, DROP_TAX = 2u };
 
-static const char *group_of(const char *key)
-{
-    for (size_t i = 0; i < rb_setting_count(); i++)
-        if (strcmp(rb_setting_at(i)->key, key) == 0) return rb_setting_at(i)->group;
-    return "strategy";
-}
+/* What a compared run keeps: its files are written. */
+#define KEEP_ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
 
 /* Runs the shared settings plus params (less the dropped groups) under `strategy` (NULL: the
  * params' own). */
@@ -33,7 +29,7 @@ static rb_status replay(rb_store *prices, const rb_kvlist *data, const rb_kvlist
     rb_status rc = rb_run_spec_new(&spec, err);
     for (size_t i = 0; rc == RB_OK && i < data->n; i++) rc = rb_run_spec_set(spec, data->key[i], data->value[i], err);
     for (size_t i = 0; rc == RB_OK && params && i < params->n; i++) {
-        const char *g = group_of(params->key[i]);
+        const char *g = rb_setting_group(params->key[i]);
         if ((drop & DROP_COSTS) && strcmp(g, "costs") == 0) continue;
         if ((drop & DROP_TAX) && strcmp(g, "tax") == 0) continue;
         /* An anchor (buy-and-hold, every bar) keeps the scenario but not the rule. */
@@ -44,6 +40,17 @@ static rb_status replay(rb_store *prices, const rb_kvlist *data, const rb_kvlist
     if (rc == RB_OK && every) rc = rb_run_spec_set(spec, "every", every, err);
     if (rc == RB_OK) rc = rb_run(prices, spec, keep, out, err);
     rb_run_spec_free(spec);
+    return rc;
+}
+
+/* The metrics of a replay that keeps nothing else. */
+static rb_status replay_metrics(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
+                                const char *strategy, const char *every, rb_metrics *out, rb_error *err)
+{
+    rb_run_result *res = NULL;
+    rb_status rc = replay(prices, data, params, drop, strategy, every, 0, &res, err);
+    if (rc == RB_OK) *out = *rb_run_metrics(res);
+    rb_run_result_free(res);
     return rc;
 }
 
@@ -145,49 +152,37 @@ static rb_status fill_weights(const rb_run_result *res, const char *label, rb_re
     return RB_OK;
 }
 
-/* One family's best with its counterfactual runs. */
+/* A compared run with its counterfactual runs. */
 typedef struct replayed {
     rb_run_result *net;        /* as configured, with curve, orders and lots */
     rb_metrics gross, costs;   /* without costs and tax; without tax */
 } replayed;
 
+/* Replays a compared run (under `strategy` and `every` when given, else its own rule) and
+ * its counterfactuals: without costs and taxes, and, with with_costs, without taxes. */
+static rb_status replay_compared(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, const char *strategy,
+                                 const char *every, int with_costs, replayed *out, rb_error *err)
+{
+    rb_status rc = replay(prices, data, params, 0, strategy, every, KEEP_ALL, &out->net, err);
+    if (rc == RB_OK) rc = replay_metrics(prices, data, params, DROP_COSTS | DROP_TAX, strategy, every, &out->gross, err);
+    if (rc == RB_OK && with_costs) rc = replay_metrics(prices, data, params, DROP_TAX, strategy, every, &out->costs, err);
+    return rc;
+}
+
 rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_report_options *opt,
                           const char *dir, rb_report *r, rb_error *err)
 {
-    const unsigned keep = RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS;
     if (in->nbest == 0) return rb_fail(err, RB_ERR_DATA, "nothing to report: no configuration");
     const rb_report_cfg *best = &in->best[0];
     size_t F = in->nbest;
     replayed hold = {0}, every = {0}, *fam = calloc(F, sizeof *fam);
     if (!fam) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    rb_run_result *tmp = NULL;
     /* The anchors at the scenario of the best configuration. */
-    rb_status rc = replay(prices, &in->data, &best->params, 0, "buy-and-hold", NULL, keep, &hold.net, err);
-    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, DROP_COSTS | DROP_TAX, "buy-and-hold", NULL, 0, &tmp, err);
-    if (rc == RB_OK) hold.gross = *rb_run_metrics(tmp);
-    rb_run_result_free(tmp);
-    tmp = NULL;
-    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, DROP_TAX, "buy-and-hold", NULL, 0, &tmp, err);
-    if (rc == RB_OK) hold.costs = *rb_run_metrics(tmp);
-    rb_run_result_free(tmp);
-    tmp = NULL;
-    if (rc == RB_OK) rc = replay(prices, &in->data, &best->params, 0, "calendar", "1", keep, &every.net, err);
-    if (rc == RB_OK)
-        rc = replay(prices, &in->data, &best->params, DROP_COSTS | DROP_TAX, "calendar", "1", 0, &tmp, err);
-    if (rc == RB_OK) every.gross = *rb_run_metrics(tmp);
-    rb_run_result_free(tmp);
-    tmp = NULL;
+    rb_status rc = replay_compared(prices, &in->data, &best->params, "buy-and-hold", NULL, 1, &hold, err);
+    if (rc == RB_OK) rc = replay_compared(prices, &in->data, &best->params, "calendar", "1", 0, &every, err);
     for (size_t f = 0; f < F && rc == RB_OK; f++) {
         const rb_report_cfg *c = &in->best[f];
-        rc = replay(prices, &in->data, &c->params, 0, NULL, NULL, keep, &fam[f].net, err);
-        if (rc == RB_OK) rc = replay(prices, &in->data, &c->params, DROP_COSTS | DROP_TAX, NULL, NULL, 0, &tmp, err);
-        if (rc == RB_OK) fam[f].gross = *rb_run_metrics(tmp);
-        rb_run_result_free(tmp);
-        tmp = NULL;
-        if (rc == RB_OK) rc = replay(prices, &in->data, &c->params, DROP_TAX, NULL, NULL, 0, &tmp, err);
-        if (rc == RB_OK) fam[f].costs = *rb_run_metrics(tmp);
-        rb_run_result_free(tmp);
-        tmp = NULL;
+        rc = replay_compared(prices, &in->data, &c->params, NULL, NULL, 1, &fam[f], err);
         if (rc != RB_OK) {
             char label[256];
             rb_report_cfg_label(c, label, sizeof label);
@@ -237,7 +232,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
         rb_run_result *w = NULL;
         char label[256];
         rb_report_cfg_label(in->weights, label, sizeof label);
-        rc = replay(prices, &in->data, &in->weights->params, 0, NULL, NULL, keep, &w, err);
+        rc = replay(prices, &in->data, &in->weights->params, 0, NULL, NULL, KEEP_ALL, &w, err);
         if (rc == RB_OK) rc = fill_weights(w, label, &r->weights, err);
         rb_run_result_free(w);
         r->has_weights = rc == RB_OK;
@@ -247,14 +242,6 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
             if (opt->weights_id && in->best[f].id == opt->weights_id) pick = f;
         rc = fill_weights(fam[pick].net, r->series[pick + 2].label, &r->weights, err);
         r->has_weights = rc == RB_OK;
-    }
-    /* The frontier's two ends. */
-    if (rc == RB_OK) {
-        const rb_metrics *h = rb_run_metrics(hold.net), *e = rb_run_metrics(every.net);
-        r->frontier.hold_x = 100 * h->tracking_error;
-        r->frontier.every_x = 100 * e->tracking_error;
-        r->frontier.hold_y = h->fees_paid + h->slippage_paid + h->gas_paid;
-        r->frontier.every_y = e->fees_paid + e->slippage_paid + e->gas_paid;
     }
     if (rc == RB_OK) {
         const rb_run_result **runs = malloc((F + 2) * sizeof *runs);

@@ -49,15 +49,17 @@ void rb_kvlist_free(rb_kvlist *l)
     *l = (rb_kvlist){0};
 }
 
+const char *rb_setting_group(const char *key)
+{
+    for (size_t i = 0; i < rb_setting_count(); i++)
+        if (strcmp(rb_setting_at(i)->key, key) == 0) return rb_setting_at(i)->group;
+    return "strategy";
+}
+
 int rb_is_scenario_key(const char *key)
 {
-    for (size_t i = 0; i < rb_setting_count(); i++) {
-        const rb_setting_info *s = rb_setting_at(i);
-        if (strcmp(s->key, key) == 0)
-            return strcmp(s->group, "costs") == 0 || strcmp(s->group, "tax") == 0 ||
-                   strcmp(s->group, "flows") == 0 || strcmp(s->group, "metrics") == 0;
-    }
-    return 0;
+    const char *g = rb_setting_group(key);
+    return strcmp(g, "costs") == 0 || strcmp(g, "tax") == 0 || strcmp(g, "flows") == 0 || strcmp(g, "metrics") == 0;
 }
 
 void rb_report_cfg_free(rb_report_cfg *c)

@@ -15,6 +15,10 @@ rb_status rb_kvlist_add(rb_kvlist *l, const char *key, const char *value, rb_err
 const char *rb_kvlist_get(const rb_kvlist *l, const char *key);
 void rb_kvlist_free(rb_kvlist *l);
 
+/* The group of a setting ("data", "costs", ... as rb_setting_info has it); "strategy" for a
+ * strategy parameter. */
+const char *rb_setting_group(const char *key);
+
 /* 1 for settings of the groups a scenario fixes: costs, tax, flows, metrics. */
 int rb_is_scenario_key(const char *key);
 
