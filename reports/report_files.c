@@ -3,7 +3,6 @@
  * returns and the split of each family's excess over buy-and-hold. RFC 4180, ISO dates, shortest exact numbers; text cells neutralized for
  * spreadsheets. */
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +12,7 @@
 #include "lots.h"
 #include "report_files.h"
 #include "report_internal.h"
-#include "run_result.h"
+#include "run_output.h"
 
 void rb_report_safe_stem(const char *text, char *out, size_t len)
 {
@@ -119,29 +118,17 @@ static rb_status write_equity(rb_report *r, const char *dir, rb_error *err)
     return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
 }
 
-static const char *const kind_names[] = {"initial", "rebalance", "flow", "tax"};
-
 static rb_status write_trades(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err)
 {
     const char *name = "trades.csv";
     FILE *f = rb_report_open(dir, name, err);
     if (!f) return err ? err->code : RB_ERR_IO;
-    fputs("series,config_id,date,bar,kind,symbol,side,units,price,value,fee,slippage,gas,skipped\r\n", f);
+    fputs("series,config_id," RB_TRADE_COLUMNS "\r\n", f);
     for (size_t k = 0; k < r->nseries; k++) {
         const rb_portfolio *p = &runs[k]->sim.portfolio;
         for (size_t j = 0; j < p->ntrades; j++) {
-            const rb_trade *tr = &p->trades[j];
             put_series(f, &r->series[k]);
-            put_date(f, tr->time);
-            fprintf(f, ",%zu,%s,", tr->bar, kind_names[tr->kind]);
-            rb_csv_safe_text(f, runs[k]->m->symbols[tr->asset]);
-            fputs(tr->units > 0 ? ",buy" : ",sell", f);
-            double cells[] = {fabs(tr->units), tr->price, fabs(tr->units) * tr->price, tr->fee, tr->slippage, tr->gas};
-            for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
-                putc(',', f);
-                rb_csv_number(f, cells[c]);
-            }
-            fprintf(f, ",%d\r\n", tr->skipped);
+            rb_write_trade_row(f, runs[k]->m, &p->trades[j], rb_csv_safe_text);
         }
     }
     rb_status rc = rb_report_close(f, dir, name, RB_OK, err);

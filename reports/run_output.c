@@ -7,7 +7,7 @@
 
 #include "csv_write.h"
 #include "error.h"
-#include "run_result.h"
+#include "run_output.h"
 
 static rb_status finish(FILE *out, const char *what, rb_error *err)
 {
@@ -56,24 +56,26 @@ rb_status rb_run_write_curve(const rb_run_result *r, FILE *out, rb_error *err)
 
 static const char *const kind_names[] = {"initial", "rebalance", "flow", "tax"};
 
+void rb_write_trade_row(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *))
+{
+    put_date(out, tr->time);
+    fprintf(out, ",%zu,%s,", tr->bar, kind_names[tr->kind]);
+    text(out, m->symbols[tr->asset]);
+    fputs(tr->units > 0 ? ",buy," : ",sell,", out);
+    double cells[] = {fabs(tr->units), tr->price, fabs(tr->units) * tr->price, tr->fee, tr->slippage, tr->gas};
+    for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
+        if (c) putc(',', out);
+        rb_csv_number(out, cells[c]);
+    }
+    fprintf(out, ",%d\r\n", tr->skipped);
+}
+
 rb_status rb_run_write_trades(const rb_run_result *r, FILE *out, rb_error *err)
 {
     if (!(r->keep & RB_KEEP_TRADES)) return rb_fail(err, RB_ERR_USAGE, "the run did not keep its trades");
     const rb_portfolio *p = &r->sim.portfolio;
-    fputs("date,bar,kind,symbol,side,units,price,value,fee,slippage,gas,skipped\r\n", out);
-    for (size_t k = 0; k < p->ntrades; k++) {
-        const rb_trade *tr = &p->trades[k];
-        put_date(out, tr->time);
-        fprintf(out, ",%zu,%s,", tr->bar, kind_names[tr->kind]);
-        rb_csv_text(out, r->m->symbols[tr->asset]);
-        fputs(tr->units > 0 ? ",buy," : ",sell,", out);
-        double cells[] = {fabs(tr->units), tr->price, fabs(tr->units) * tr->price, tr->fee, tr->slippage, tr->gas};
-        for (size_t c = 0; c < sizeof cells / sizeof cells[0]; c++) {
-            if (c) putc(',', out);
-            rb_csv_number(out, cells[c]);
-        }
-        fprintf(out, ",%d\r\n", tr->skipped);
-    }
+    fputs(RB_TRADE_COLUMNS "\r\n", out);
+    for (size_t k = 0; k < p->ntrades; k++) rb_write_trade_row(out, r->m, &p->trades[k], rb_csv_text);
     return finish(out, "trades", err);
 }
 
