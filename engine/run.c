@@ -18,7 +18,7 @@ void rb_run_result_free(rb_run_result *r)
 {
     if (!r) return;
     rb_sim_result_release(&r->sim);
-    rb_matrix_free(r->m);
+    if (!r->borrowed) rb_matrix_free(r->m);
     free(r->target);
     free(r);
 }
@@ -236,7 +236,9 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     return RB_OK;
 }
 
-rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run_result **out, rb_error *err)
+/* Runs spec on res->m (loaded already, or loaded here when m is NULL). */
+static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, unsigned keep, rb_run_result **out,
+                        rb_error *err)
 {
     const rb_strategy *s;
     rb_status rc = rb_resolve_check(spec, &s, err);
@@ -244,7 +246,9 @@ rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run
     rb_run_result *res = calloc(1, sizeof *res);
     if (!res) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     res->keep = keep;
-    rc = rb_resolve_matrix(store, spec, &res->m, err);
+    res->m = m;
+    res->borrowed = m != NULL;
+    if (!m) rc = rb_resolve_matrix(store, spec, &res->m, err);
     rb_resolved r = {0};
     rb_sim_config c;
     if (rc == RB_OK) rc = rb_resolve(store, spec, res->m, keep, NULL, &r, &c, err);
@@ -260,6 +264,18 @@ rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run
     }
     *out = res;
     return RB_OK;
+}
+
+rb_status rb_run(rb_store *store, const rb_run_spec *spec, unsigned keep, rb_run_result **out, rb_error *err)
+{
+    return run_on(store, NULL, spec, keep, out, err);
+}
+
+rb_status rb_run_matrix(rb_store *store, const rb_matrix *m, const rb_run_spec *spec, unsigned keep,
+                        rb_run_result **out, rb_error *err)
+{
+    /* The result only reads the matrix; it is not freed (borrowed). */
+    return run_on(store, (rb_matrix *)m, spec, keep, out, err);
 }
 
 /* A hash of the aligned data a sweep ran on (FNV-1a), so a resumed sweep can tell it is the

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "report_files.h"
 #include "report_internal.h"
+#include "resolve.h"
 #include "run_result.h"
 
 /* Which settings a replay leaves out (back to their defaults). */
@@ -20,9 +21,15 @@ enum { DROP_COSTS = 1u, DROP_TAX = 2u };
 /* What a compared run keeps: its files are written. */
 #define KEEP_ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
 
+/* The prices every replay runs on, loaded once: the shared settings name them. */
+typedef struct dataset {
+    rb_store *prices;
+    rb_matrix *m;
+} dataset;
+
 /* Runs the shared settings plus params (less the dropped groups) under `strategy` (NULL: the
  * params' own). */
-static rb_status replay(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
+static rb_status replay(const dataset *d, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
                         const char *strategy, const char *every, unsigned keep, rb_run_result **out, rb_error *err)
 {
     rb_run_spec *spec = NULL;
@@ -38,17 +45,27 @@ static rb_status replay(rb_store *prices, const rb_kvlist *data, const rb_kvlist
     }
     if (rc == RB_OK && strategy) rc = rb_run_spec_set(spec, "strategy", strategy, err);
     if (rc == RB_OK && every) rc = rb_run_spec_set(spec, "every", every, err);
-    if (rc == RB_OK) rc = rb_run(prices, spec, keep, out, err);
+    if (rc == RB_OK) rc = rb_run_matrix(d->prices, d->m, spec, keep, out, err);
+    rb_run_spec_free(spec);
+    return rc;
+}
+
+static rb_status load_dataset(const rb_kvlist *data, dataset *d, rb_error *err)
+{
+    rb_run_spec *spec = NULL;
+    rb_status rc = rb_run_spec_new(&spec, err);
+    for (size_t i = 0; rc == RB_OK && i < data->n; i++) rc = rb_run_spec_set(spec, data->key[i], data->value[i], err);
+    if (rc == RB_OK) rc = rb_resolve_matrix(d->prices, spec, &d->m, err);
     rb_run_spec_free(spec);
     return rc;
 }
 
 /* The metrics of a replay that keeps nothing else. */
-static rb_status replay_metrics(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
+static rb_status replay_metrics(const dataset *d, const rb_kvlist *data, const rb_kvlist *params, unsigned drop,
                                 const char *strategy, const char *every, rb_metrics *out, rb_error *err)
 {
     rb_run_result *res = NULL;
-    rb_status rc = replay(prices, data, params, drop, strategy, every, 0, &res, err);
+    rb_status rc = replay(d, data, params, drop, strategy, every, 0, &res, err);
     if (rc == RB_OK) *out = *rb_run_metrics(res);
     rb_run_result_free(res);
     return rc;
@@ -160,12 +177,12 @@ typedef struct replayed {
 
 /* Replays a compared run (under `strategy` and `every` when given, else its own rule) and
  * its counterfactuals: without costs and taxes, and, with with_costs, without taxes. */
-static rb_status replay_compared(rb_store *prices, const rb_kvlist *data, const rb_kvlist *params, const char *strategy,
+static rb_status replay_compared(const dataset *d, const rb_kvlist *data, const rb_kvlist *params, const char *strategy,
                                  const char *every, int with_costs, replayed *out, rb_error *err)
 {
-    rb_status rc = replay(prices, data, params, 0, strategy, every, KEEP_ALL, &out->net, err);
-    if (rc == RB_OK) rc = replay_metrics(prices, data, params, DROP_COSTS | DROP_TAX, strategy, every, &out->gross, err);
-    if (rc == RB_OK && with_costs) rc = replay_metrics(prices, data, params, DROP_TAX, strategy, every, &out->costs, err);
+    rb_status rc = replay(d, data, params, 0, strategy, every, KEEP_ALL, &out->net, err);
+    if (rc == RB_OK) rc = replay_metrics(d, data, params, DROP_COSTS | DROP_TAX, strategy, every, &out->gross, err);
+    if (rc == RB_OK && with_costs) rc = replay_metrics(d, data, params, DROP_TAX, strategy, every, &out->costs, err);
     return rc;
 }
 
@@ -177,12 +194,14 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     size_t F = in->nbest;
     replayed hold = {0}, every = {0}, *fam = calloc(F, sizeof *fam);
     if (!fam) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    dataset d = {.prices = prices};
+    rb_status rc = load_dataset(&in->data, &d, err);
     /* The anchors at the scenario of the best configuration. */
-    rb_status rc = replay_compared(prices, &in->data, &best->params, "buy-and-hold", NULL, 1, &hold, err);
-    if (rc == RB_OK) rc = replay_compared(prices, &in->data, &best->params, "calendar", "1", 0, &every, err);
+    if (rc == RB_OK) rc = replay_compared(&d, &in->data, &best->params, "buy-and-hold", NULL, 1, &hold, err);
+    if (rc == RB_OK) rc = replay_compared(&d, &in->data, &best->params, "calendar", "1", 0, &every, err);
     for (size_t f = 0; f < F && rc == RB_OK; f++) {
         const rb_report_cfg *c = &in->best[f];
-        rc = replay_compared(prices, &in->data, &c->params, NULL, NULL, 1, &fam[f], err);
+        rc = replay_compared(&d, &in->data, &c->params, NULL, NULL, 1, &fam[f], err);
         if (rc != RB_OK) {
             char label[256];
             rb_report_cfg_label(c, label, sizeof label);
@@ -232,7 +251,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
         rb_run_result *w = NULL;
         char label[256];
         rb_report_cfg_label(in->weights, label, sizeof label);
-        rc = replay(prices, &in->data, &in->weights->params, 0, NULL, NULL, KEEP_ALL, &w, err);
+        rc = replay(&d, &in->data, &in->weights->params, 0, NULL, NULL, KEEP_ALL, &w, err);
         if (rc == RB_OK) rc = fill_weights(w, label, &r->weights, err);
         rb_run_result_free(w);
         r->has_weights = rc == RB_OK;
@@ -259,5 +278,6 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     rb_run_result_free(every.net);
     for (size_t f = 0; f < F; f++) rb_run_result_free(fam[f].net);
     free(fam);
+    rb_matrix_free(d.m); /* after the results that borrowed it */
     return rc;
 }
