@@ -3,12 +3,13 @@
 #   ./build.sh demo   install what is missing, build (release), run the demo on bundled data
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
 # More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
+# ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
 # ./build.sh build (just build), ./build.sh clean.
 set -eu
 cd "$(dirname "$0")"
 
 usage() {
-    sed -n '2,7s/^# \{0,1\}//p' "$0"
+    sed -n '2,8s/^# \{0,1\}//p' "$0"
 }
 
 # configure DIR [meson options...]: sets up DIR once, re-applies options on later runs.
@@ -61,8 +62,15 @@ case "$cmd" in
         meson compile -C build
         meson test -C build --benchmark --verbose
         ;;
+    bench-native)
+        # The sweep benchmark with code for this CPU only, limit.c built the same way.
+        scripts/setup-deps
+        configure build-native -Dbuildtype=release -Dwerror=false -Dnative=true -Dtests=false
+        meson compile -C build-native
+        meson test -C build-native --benchmark --verbose sweep
+        ;;
     clean)
-        rm -rf build build-test build-asan rebal-demo
+        rm -rf build build-test build-asan build-native rebal-demo
         ;;
     -h | --help | help)
         usage

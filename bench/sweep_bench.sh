@@ -2,17 +2,22 @@
 # sweep_bench.sh SWEEP_BENCH LIMIT - the batch simulator's benchmarks, each in its own
 # process (peak RSS is per process), beside the reference kernel bench/limit.c (from
 # shared/bench-limit, unchanged) built with the same compiler and flags, in one run.
-# Benchmarks 1 and 2 and limit.c run REPS times interleaved, benchmark 3 REPS3 times
-# (machines are noisy): the medians make the ratios. Sizes can be lowered for a quick look:
-#   K1=10000 K3=100000 K4=1000000 KREF=300 REPS=5 REPS3=5
+# Benchmarks 1 and 2 and limit.c run REPS times interleaved, benchmark 3 REPS3 times.
+# Every figure is given as the median of its runs and as the fastest run: on a shared
+# virtual machine the noise only ever adds time (a busy neighbour, a vCPU moved onto a
+# loaded core), so the fastest run is the best estimate of the code's own cost, and the
+# median says what a user typically sees. Sizes can be lowered for a quick look:
+#   K1=10000 K3=100000 K4=1000000 KREF=300 REPS=7 REPS3=5
+# The optional third argument names the build in the report (portable or native).
 set -eu
 bench=$1
 limit=$2
+build=${3:-portable}
 K1=${K1:-10000}
 K3=${K3:-100000}
 K4=${K4:-1000000}
 KREF=${KREF:-300}
-REPS=${REPS:-5}
+REPS=${REPS:-7}
 REPS3=${REPS3:-5}
 threads=$(nproc)
 [ "$threads" -ge 2 ] && t2=2 || t2=1
@@ -22,6 +27,7 @@ trap 'rm -f "$out"' EXIT
 # field NAME LINE: the value of NAME=... in a result line
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+least() { sort -g | head -1; }
 
 echo "# interleaved runs ($REPS each): limit.c and benchmarks 1-2 at 1 and $t2 threads"
 r=0
@@ -34,8 +40,8 @@ while [ "$r" -lt "$REPS" ]; do
     r=$((r + 1))
 done
 m() { grep "^$1 " "$out" | cut -d' ' -f2 | median; }
+b() { grep "^$1 " "$out" | cut -d' ' -f2 | least; }
 ref=$(field seconds_per_config "$("$bench" reference "$KREF")")
-thr1_s=$(m thr1 | awk -v k="$K1" '{print $1 * k * 5 * 5000 * 1e-9}')
 r=0
 while [ "$r" -lt "$REPS3" ]; do
     m=$("$bench" mixed "$K3" 1)
@@ -47,22 +53,31 @@ while [ "$r" -lt "$REPS3" ]; do
 done
 big=$("$bench" threshold "$K4" "$threads")
 
+echo "# build: $build, $(nproc) cores, $REPS runs of limit.c and benchmarks 1-2, $REPS3 of benchmark 3"
 awk -v l1="$(m limit1)" -v l2="$(m limit$t2)" -v b1="$(m thr1)" -v b2="$(m thr$t2)" \
-    -v x1="$(m tax1)" -v x2="$(m tax$t2)" -v ref="$ref" -v s1="$thr1_s" -v k="$K1" -v t2="$t2" \
-    -v m1="$(m mixed1)" -v m2="$(m mixed2)" \
+    -v x1="$(m tax1)" -v x2="$(m tax$t2)" -v m1="$(m mixed1)" -v m2="$(m mixed2)" \
+    -v L1="$(b limit1)" -v L2="$(b limit$t2)" -v B1="$(b thr1)" -v B2="$(b thr$t2)" \
+    -v X1="$(b tax1)" -v X2="$(b tax$t2)" -v M1="$(b mixed1)" -v M2="$(b mixed2)" \
+    -v ref="$ref" -v t2="$t2" -v tn="$threads" \
     -v mr="$(grep '^mixedrss ' "$out" | cut -d' ' -f2 | sort -g | tail -1)" -v bs="$(field seconds "$big")" -v br="$(field peak_rss_mib "$big")" \
     -v k3="$K3" -v k4="$K4" 'BEGIN {
-    printf "\nns per configuration x asset x bar (medians)\n"
-    printf "  limit.c                  1 thread %6.3f   %d threads %6.3f\n", l1, t2, l2
-    printf "  1. threshold             1 thread %6.3f   %d threads %6.3f\n", b1, t2, b2
-    printf "  2. threshold + FIFO tax  1 thread %6.3f   %d threads %6.3f\n", x1, t2, x2
-    printf "\nratios\n"
-    printf "  1 vs limit.c             1 thread %6.2fx  %d threads %6.2fx   (target <= 2)\n", b1 / l1, t2, b2 / l2
-    printf "  1: %d threads vs 1                 %6.2fx                  (target >= 1.8)\n", t2, b1 / b2
-    printf "  2: %d threads vs 1                 %6.2fx                  (target >= 1.8)\n", t2, x1 / x2
-    printf "  3: %d threads vs 1                 %6.2fx                  (target >= 1.8)\n", t2, m1 / m2
-    printf "  2 vs 1                   1 thread %6.2fx                  (target <= 3)\n", x1 / b1
-    printf "  batch vs reference simulator      %6.0fx                  (target >= 20)\n", ref / (s1 / k)
-    printf "\n3. %d mixed configurations (medians): %.2f s on 1 thread, %.2f s on %d; peak RSS %.1f MB (target < 300)\n", k3, m1, m2, t2, mr * 1.048576
-    printf "4. %d configurations, metrics only: %.1f s; peak RSS %.1f MB (target < 1000)\n", k4, bs, br * 1.048576
+    # seconds per configuration of benchmark 1 on one thread, from ns per cell
+    s1 = b1 * 5 * 5000 * 1e-9; S1 = B1 * 5 * 5000 * 1e-9
+    printf "\nns per configuration x asset x bar     median of runs         fastest run\n"
+    printf "                                     1 thread  %d threads    1 thread  %d threads\n", t2, t2
+    printf "  limit.c                             %7.3f   %7.3f      %7.3f   %7.3f\n", l1, l2, L1, L2
+    printf "  1. threshold                        %7.3f   %7.3f      %7.3f   %7.3f\n", b1, b2, B1, B2
+    printf "  2. threshold + FIFO tax             %7.3f   %7.3f      %7.3f   %7.3f\n", x1, x2, X1, X2
+    printf "3. %d mixed configurations, seconds %7.2f   %7.2f      %7.2f   %7.2f\n", k3, m1, m2, M1, M2
+    printf "\nratios                               median   fastest   target\n"
+    printf "  1 vs limit.c, 1 thread            %6.2fx  %6.2fx    <= 2\n", b1 / l1, B1 / L1
+    printf "  1 vs limit.c, %d threads           %6.2fx  %6.2fx    <= 2\n", t2, b2 / l2, B2 / L2
+    printf "  limit.c: %d threads vs 1           %6.2fx  %6.2fx    (what this machine allows)\n", t2, l1 / l2, L1 / L2
+    printf "  1: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, b1 / b2, B1 / B2
+    printf "  2: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, x1 / x2, X1 / X2
+    printf "  3: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, m1 / m2, M1 / M2
+    printf "  2 vs 1, 1 thread                  %6.2fx  %6.2fx    <= 3\n", x1 / b1, X1 / B1
+    printf "  batch vs reference simulator      %6.0fx  %6.0fx    >= 20 (per configuration, 1 thread)\n", ref / s1, ref / S1
+    printf "\n3. peak RSS %.1f MB (target < 300)\n", mr * 1.048576
+    printf "4. %d configurations, metrics only, %d threads: %.1f s; peak RSS %.1f MB (target < 1000)\n", k4, tn, bs, br * 1.048576
 }'

@@ -549,6 +549,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
          * axis: 0 nothing, 1 a full rebalance to the targets, 2 a rebalance to band_to,
          * 3 decide() on exact weights. Then only the acting configurations are visited. */
         const uint64_t flags = m->flags[t];
+        int64_t acting = 0; /* how many act: on most bars of most blocks none, and the list is skipped */
         {
             /* Local pointers: the compiler cannot prove stores through b's arrays leave
              * b's own fields alone, and would reload them every iteration. */
@@ -556,7 +557,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             const uint64_t *cmask = b->cmask;
             const int64_t *rules = b->rule, *cbars = b->cbars;
             int64_t *act = b->act, *cand = b->cand;
-#pragma omp simd
+#pragma omp simd reduction(+ : acting)
             for (size_t j = 0; j < n; j++) {
                 int64_t near = (ex[j] > -MARGIN) | (dsum[j] > tband[j] - MARGIN);
                 int64_t sure = (ex[j] > MARGIN) | (dsum[j] > tband[j] + MARGIN);
@@ -571,10 +572,11 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 a = cbars[j] != 0 ? 5 : a;       /* every N bars: the rare path checks the date */
                 act[j] = a;
                 cand[j] = near;
+                acting += a != 0;
             }
         }
         size_t nact = 0;
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; acting && j < n; j++) {
             b->list[nact] = j;
             nact += b->act[j] != 0;
         }
