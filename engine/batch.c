@@ -19,7 +19,9 @@
 #include "bands.h"
 #include "costs.h"
 #include "error.h"
+#include "kernel_clones.h"
 #include "metrics.h"
+#include "rebalance_lanes.h"
 #include "resolve.h"
 #include "simulate.h"
 
@@ -81,6 +83,10 @@ typedef struct block {
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* enum rule, per configuration */
     size_t *list;      /* indices of the configurations that act this bar */
+    /* this bar's kernel-decided rebalances without lots, traded together in lanes */
+    rb_lanes lanes;
+    size_t *queued;        /* their configurations */
+    const double **queued_to; /* and the weights each trades to */
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     /* metric statistics */
@@ -126,6 +132,9 @@ static void block_free(block *b)
     free(b->cbars);
     free(b->rule);
     free(b->list);
+    rb_lanes_release(&b->lanes);
+    free(b->queued);
+    free(b->queued_to);
     free(b->peak_time);
     free(b->dd_peak);
     free(b->dd_trough);
@@ -154,12 +163,15 @@ static int block_alloc(block *b, size_t cap, size_t N, size_t T)
     b->cbars = malloc(cap * sizeof *b->cbars);
     b->rule = malloc(cap * sizeof *b->rule);
     b->list = malloc(cap * sizeof *b->list);
+    b->queued = malloc(cap * sizeof *b->queued);
+    b->queued_to = malloc(cap * sizeof *b->queued_to);
+    if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->peak_time = malloc(cap * sizeof(rb_time));
     b->dd_peak = malloc(cap * sizeof(rb_time));
     b->dd_trough = malloc(cap * sizeof(rb_time));
     b->cfg = calloc(cap, sizeof *b->cfg);
-    return b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->peak_time &&
-           b->dd_peak && b->dd_trough && b->cfg;
+    return b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->queued &&
+           b->queued_to && b->peak_time && b->dd_peak && b->dd_trough && b->cfg;
 }
 
 static void config_release(config *c)
@@ -390,6 +402,60 @@ static rb_status fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, co
     return RB_OK;
 }
 
+/* The rebalances queued this bar, traded together by rb_lanes_rebalance (the same
+ * arithmetic as fast_trade's, lane by lane); a lane whose closed form does not apply takes
+ * fast_trade's general path. *bad gets the configuration of an error. */
+static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+{
+    rb_lanes *l = &b->lanes;
+    const size_t N = b->N, cap = b->cap;
+    for (size_t q = 0; q < nq; q++) {
+        size_t j = b->queued[q];
+        const config *c = &b->cfg[j];
+        const double *to = b->queued_to[q], *rate = c->scratch + 5 * N;
+        for (size_t i = 0; i < N; i++) {
+            l->units[i * cap + q] = b->u[i * cap + j];
+            l->to[i * cap + q] = to[i];
+            l->rate[i * cap + q] = rate[i];
+            l->fee_bps[i * cap + q] = c->c.costs[i].fee_bps;
+            l->slippage_bps[i * cap + q] = c->c.costs[i].slippage_bps;
+            l->spread_bps[i * cap + q] = c->c.costs[i].spread_bps;
+        }
+        l->cash[q] = b->cash[j];
+        l->cash_col[q] = c->c.cash_col;
+        l->fees[q] = c->port.fees;
+        l->slippage[q] = c->port.slippage;
+        l->gas[q] = c->port.gas;
+        l->traded_value[q] = c->port.traded_value;
+        l->rebalances[q] = c->port.rebalances;
+    }
+    rb_lanes_rebalance(l, nq, m->close + t * N);
+    for (size_t q = 0; q < nq; q++) {
+        size_t j = b->queued[q];
+        config *c = &b->cfg[j];
+        if (l->fallback[q]) {
+            rb_status rc = fast_trade(b, j, m, t, b->queued_to[q], err);
+            if (rc != RB_OK) {
+                *bad = j;
+                return rc;
+            }
+            continue;
+        }
+        for (size_t i = 0; i < N; i++) b->u[i * cap + j] = l->units[i * cap + q];
+        b->cash[j] = l->cash[q];
+        c->port.fees = l->fees[q];
+        c->port.slippage = l->slippage[q];
+        c->port.gas = l->gas[q];
+        c->port.traded_value = l->traded_value[q];
+        c->port.rebalances = l->rebalances[q];
+        if (l->traded[q]) {
+            c->st.last_rebalance = t;
+            b->touched[j] = 1;
+        }
+    }
+    return RB_OK;
+}
+
 /* ---------------------------------------------------------------- the bar loop */
 
 static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
@@ -413,15 +479,6 @@ static void calendar_code(const rb_prefilter *pf, uint64_t *mask, int64_t *bars)
         *mask = pf->on_last ? first[pf->period] << 5 : first[pf->period]; /* RB_LAST_x = RB_NEW_x << 5 */
 }
 
-/* The portable build still uses wide vectors where the CPU has them: the block loop is
- * compiled for AVX-512, AVX2 and the baseline, and the best is chosen at load time. Every
- * sum runs per configuration in the same order in all three, so results do not depend on
- * the machine's vector width (and -ffp-contract=off keeps multiplies and adds apart). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define RB_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define RB_KERNEL_CLONES
-#endif
 
 RB_KERNEL_CLONES
 static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
@@ -575,7 +632,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 acting += a != 0;
             }
         }
-        size_t nact = 0;
+        size_t nact = 0, nq = 0;
         for (size_t j = 0; acting && j < n; j++) {
             b->list[nact] = j;
             nact += b->act[j] != 0;
@@ -596,6 +653,11 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 case RULE_DECIDE: a = 4; break;
                 default: a = 0; break;
                 }
+            }
+            if ((a == 1 || a == 2) && !c->port.lots) { /* traded below, with the others */
+                b->queued[nq] = j;
+                b->queued_to[nq++] = a == 1 ? c->st.current : c->band_to;
+                continue;
             }
             switch (a) {
             case 1: rc = fast_trade(b, j, m, t, c->st.current, err); break;
@@ -632,6 +694,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             if (acted || c->c.vol) band_thresholds(b, j, c);
             pending += (size_t)c->st.pending;
         }
+        if (rc == RB_OK && nq) rc = lane_trades(b, nq, m, t, bad, err);
         if (rc != RB_OK) break;
         for (size_t k = 0; k < nact; k++)
             if (b->touched[b->list[k]]) exact_state(b, b->list[k], close);

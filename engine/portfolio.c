@@ -13,7 +13,7 @@
 
 #define MAX_ITERATIONS 200
 #define TOLERANCE 1e-14 /* relative to the portfolio value */
-#define DUST 1e-9       /* orders below this fraction of the portfolio are not placed */
+#define DUST RB_ORDER_DUST
 
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
 {

@@ -9,6 +9,9 @@
 #include "rebal.h"
 
 /* What orders at one bar meet. */
+/* Orders below this fraction of the portfolio's value are not placed. */
+#define RB_ORDER_DUST 1e-9
+
 typedef struct rb_trade_env {
     size_t N;
     size_t bar;

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "batch.h"
+#include "portfolio.h"
+#include "rebalance_lanes.h"
 #include "rebal.h"
 #include "resolve.h"
 #include "support.h"
@@ -400,4 +402,98 @@ Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
     rb_matrix_free(m);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
+}
+
+/* The lanes' rebalance against rb_rebalance_proportional, lane by lane, to the bit: random
+ * holdings (zeros, dust, far off and on target, an empty portfolio, negative cash), targets
+ * summing to 1 or not, a CASH column or none, costs from 0 to 500 bps, and widths of
+ * cost where the closed form does not apply (the lane must then be left untouched). */
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
+{
+    enum { CAP = 67, ROUNDS = 60 };
+    size_t counts[3] = {0}; /* traded, nothing to do, fallback */
+    for (int round = 0; round < ROUNDS; round++) {
+        size_t N = 1 + (size_t)pick(6), n = 1 + (size_t)pick(CAP);
+        rb_lanes l;
+        rb_error err = {0};
+        cr_assert_eq(rb_lanes_init(&l, N, CAP, &err), RB_OK);
+        double price[8];
+        for (size_t i = 0; i < N; i++) price[i] = pick(4) == 0 ? 1 : exp(6 * uniform() - 2);
+        int col = N > 1 && pick(2) ? pick((int)N) : -1;
+        if (col >= 0) price[col] = 1;
+        rb_asset_costs costs[CAP][8];
+        double to[CAP][8], units[CAP][8], cash[CAP];
+        for (size_t k = 0; k < n; k++) {
+            double sum = 0;
+            for (size_t i = 0; i < N; i++) sum += to[k][i] = pick(5) == 0 ? 0 : uniform();
+            int normalize = pick(3) != 0;
+            for (size_t i = 0; i < N; i++) {
+                if (sum == 0) to[k][i] = 1.0 / (double)N;
+                else if (normalize) to[k][i] /= sum;
+                costs[k][i] = (rb_asset_costs){.fee_bps = pick(3) ? 500 * uniform() : 0,
+                                               .slippage_bps = pick(2) ? 50 * uniform() : 0,
+                                               .spread_bps = pick(2) ? 20 * uniform() : 0};
+            }
+            /* holdings: near the targets (often within a cost's width), far, or degenerate */
+            int kind = pick(6);
+            double v = 1000 * exp(4 * uniform());
+            cash[k] = kind == 4 ? -2 * v : pick(2) ? v * uniform() * 0.1 : 0;
+            for (size_t i = 0; i < N; i++) {
+                double near = to[k][i] * v * (1 + (uniform() - 0.5) * (kind == 0 ? 1e-4 : kind == 1 ? 0.02 : 1));
+                units[k][i] = kind == 5 ? 0 : pick(8) == 0 ? 0 : near / price[i];
+                if (kind == 3 && i == 0) units[k][i] = v / price[i] * 1e-12;
+            }
+        }
+        /* the lanes */
+        for (size_t k = 0; k < n; k++) {
+            l.cash[k] = cash[k];
+            l.fees[k] = 1.5, l.slippage[k] = 0.25, l.gas[k] = 0, l.traded_value[k] = 7, l.rebalances[k] = 3;
+            l.cash_col[k] = col;
+            for (size_t i = 0; i < N; i++) {
+                l.units[i * CAP + k] = units[k][i];
+                l.to[i * CAP + k] = to[k][i];
+                l.rate[i * CAP + k] = rb_proportional_rate(&costs[k][i]);
+                l.fee_bps[i * CAP + k] = costs[k][i].fee_bps;
+                l.slippage_bps[i * CAP + k] = costs[k][i].slippage_bps;
+                l.spread_bps[i * CAP + k] = costs[k][i].spread_bps;
+            }
+        }
+        rb_lanes_rebalance(&l, n, price);
+        /* the scalar function, lane by lane */
+        for (size_t k = 0; k < n; k++) {
+            rb_portfolio p;
+            rb_portfolio_options opt = {.N = N};
+            cr_assert_eq(rb_portfolio_init(&p, &opt, &err), RB_OK);
+            memcpy(p.units, units[k], N * sizeof *p.units);
+            p.cash = cash[k];
+            p.fees = 1.5, p.slippage = 0.25, p.gas = 0, p.traded_value = 7, p.rebalances = 3;
+            double rate[8];
+            for (size_t i = 0; i < N; i++) rate[i] = rb_proportional_rate(&costs[k][i]);
+            rb_trade_env env = {.N = N, .price = price, .costs = costs[k], .cash_col = col, .rate = rate};
+            int traded = 0;
+            int done = rb_rebalance_proportional(&p, p.units, 1, &p.cash, &env, to[k], RB_TRADE_REBALANCE, &traded, &err);
+            cr_assert_geq(done, 0);
+            cr_assert_eq(l.fallback[k], !done, "round %d lane %zu: fallback %lld, scalar %d", round, k,
+                         (long long)l.fallback[k], done);
+            counts[!done ? 2 : traded ? 0 : 1]++;
+            if (done) cr_assert_eq(l.traded[k], traded, "round %d lane %zu", round, k);
+            for (size_t i = 0; i < N; i++)
+                cr_assert(same_bits(l.units[i * CAP + k], p.units[i]), "round %d lane %zu asset %zu: units %.17g vs %.17g",
+                          round, k, i, l.units[i * CAP + k], p.units[i]);
+            cr_assert(same_bits(l.cash[k], p.cash), "round %d lane %zu: cash %.17g vs %.17g", round, k, l.cash[k], p.cash);
+            cr_assert(same_bits(l.fees[k], p.fees));
+            cr_assert(same_bits(l.slippage[k], p.slippage));
+            cr_assert(same_bits(l.gas[k], p.gas));
+            cr_assert(same_bits(l.traded_value[k], p.traded_value));
+            cr_assert(same_bits(l.rebalances[k], p.rebalances));
+            rb_portfolio_release(&p);
+        }
+        rb_lanes_release(&l);
+    }
+    /* the random cases reach every outcome */
+    cr_assert_gt(counts[0], 100, "traded lanes: %zu", counts[0]);
+    cr_assert_gt(counts[1], 10, "lanes with nothing to do: %zu", counts[1]);
+    cr_assert_gt(counts[2], 0, "fallback lanes: %zu", counts[2]);
 }
