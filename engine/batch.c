@@ -83,7 +83,7 @@ typedef struct block {
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* enum rule, per configuration */
     size_t *list;      /* indices of the configurations that act this bar */
-    /* this bar's kernel-decided rebalances without lots, traded together in lanes */
+    /* this bar's kernel-decided rebalances, traded together in lanes */
     rb_lanes lanes;
     size_t *queued;        /* their configurations */
     const double **queued_to; /* and the weights each trades to */
@@ -403,8 +403,9 @@ static rb_status fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, co
 }
 
 /* The rebalances queued this bar, traded together by rb_lanes_rebalance (the same
- * arithmetic as fast_trade's, lane by lane); a lane whose closed form does not apply takes
- * fast_trade's general path. *bad gets the configuration of an error. */
+ * arithmetic as fast_trade's, lane by lane), then their tax lots by rb_lanes_lots; a lane
+ * whose closed form does not apply takes fast_trade's general path. *bad gets the
+ * configuration of an error. */
 static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
 {
     rb_lanes *l = &b->lanes;
@@ -448,6 +449,11 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
         c->port.gas = l->gas[q];
         c->port.traded_value = l->traded_value[q];
         c->port.rebalances = l->rebalances[q];
+        rb_status rc = rb_lanes_lots(l, q, &c->port, m->time[t], err);
+        if (rc != RB_OK) {
+            *bad = j;
+            return rc;
+        }
         if (l->traded[q]) {
             c->st.last_rebalance = t;
             b->touched[j] = 1;
@@ -654,7 +660,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 default: a = 0; break;
                 }
             }
-            if ((a == 1 || a == 2) && !c->port.lots) { /* traded below, with the others */
+            if (a == 1 || a == 2) { /* traded below, with the others */
                 b->queued[nq] = j;
                 b->queued_to[nq++] = a == 1 ? c->st.current : c->band_to;
                 continue;

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "kernel_clones.h"
+#include "lots.h"
 #include "portfolio.h"
 
 rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
@@ -18,7 +19,8 @@ rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
     memset(l, 0, sizeof *l);
     l->N = N;
     l->cap = cap;
-    double **grid[] = {&l->units, &l->to, &l->rate, &l->fee_bps, &l->slippage_bps, &l->spread_bps, &l->value, &l->order};
+    double **grid[] = {&l->units, &l->to,    &l->rate, &l->fee_bps, &l->slippage_bps, &l->spread_bps,
+                       &l->value, &l->order, &l->held, &l->amount};
     double **lane[] = {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances,
                        &l->w,    &l->base, &l->wsum,     &l->fixed, &l->num, &l->x};
     int ok = 1;
@@ -37,7 +39,8 @@ rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
 void rb_lanes_release(rb_lanes *l)
 {
     double **d[] = {&l->units, &l->to,   &l->rate,     &l->fee_bps, &l->slippage_bps, &l->spread_bps,
-                    &l->value, &l->order, &l->cash,    &l->fees,    &l->slippage,     &l->gas,
+                    &l->value, &l->order, &l->held,    &l->amount,  &l->cash,         &l->fees,
+                    &l->slippage, &l->gas,
                     &l->traded_value, &l->rebalances, &l->w, &l->base, &l->wsum, &l->fixed, &l->num, &l->x};
     for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
     free(l->in);
@@ -149,7 +152,8 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
             const double p = price[i], *restrict order = l->order + i * cap, *restrict fee_bps = l->fee_bps + i * cap,
                          *restrict slippage_bps = l->slippage_bps + i * cap, *restrict spread_bps = l->spread_bps + i * cap;
             double *restrict unit = l->units + i * cap, *restrict fees = l->fees, *restrict slippage = l->slippage,
-                             *restrict gas = l->gas, *restrict turnover = l->traded_value;
+                             *restrict gas = l->gas, *restrict turnover = l->traded_value,
+                             *restrict before = l->held + i * cap, *restrict amount = l->amount + i * cap;
             const int64_t col = (int64_t)i;
 #pragma omp simd
             for (size_t k = 0; k < n; k++) {
@@ -168,6 +172,9 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
                 double sold = cash[k] + (gross - costs), bought = cash[k] - (gross + costs);
                 double kept = ((now < 0) | (now < 1e-12 * held)) ? 0 : now;
                 double c = sell ? sold : bought;
+                double got = gross - costs, paid = gross + costs;
+                if (pass == 0) before[k] = held; /* each asset trades in one pass at most */
+                amount[k] = go ? (sell ? got : paid) : amount[k];
                 now = sell ? kept : now;
                 double fees_after = fees[k] + fee, slippage_after = slippage[k] + slip, gas_after = gas[k] + 0.0,
                        turnover_after = turnover[k] + gross;
@@ -189,4 +196,30 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
         cash[k] = dust ? 0 : c;
         rebalances[k] = traded[k] ? one_more : rebalances[k];
     }
+}
+
+rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_portfolio *p, rb_time t, rb_error *err)
+{
+    if (!p->lots || !l->live[k] || !l->traded[k]) return RB_OK;
+    const size_t cap = l->cap;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < l->N; i++) {
+            double u = l->order[i * cap + k];
+            if (u == 0 || (pass == 0) != (u < 0) || (int64_t)i == l->cash_col[k]) continue;
+            double amount = l->amount[i * cap + k];
+            rb_realized r;
+            rb_status rc;
+            if (u < 0) {
+                double held = l->held[i * cap + k];
+                rc = rb_lots_sell(p->lots, i, t, -u > held ? held : -u, amount, &r, err);
+            } else {
+                /* a loss disallowed by this buy (wash sale) counts as a gain of this year */
+                rc = rb_lots_buy(p->lots, i, t, u, amount, &r, err);
+            }
+            if (rc != RB_OK) return rc;
+            p->year_realized.short_term += r.short_term;
+            p->year_realized.long_term += r.long_term;
+        }
+    }
+    return RB_OK;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "lots.h"
 #include "portfolio.h"
 #include "rebalance_lanes.h"
 #include "rebal.h"
@@ -407,12 +408,45 @@ Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
 /* The lanes' rebalance against rb_rebalance_proportional, lane by lane, to the bit: random
  * holdings (zeros, dust, far off and on target, an empty portfolio, negative cash), targets
  * summing to 1 or not, a CASH column or none, costs from 0 to 500 bps, and widths of
- * cost where the closed form does not apply (the lane must then be left untouched). */
+ * cost where the closed form does not apply (the lane must then be left untouched). With
+ * lots, every lane holds two lots per asset (bought 400 and 50 days ago at random prices,
+ * so sales realize gains and losses) and sold some at a loss five days ago (so buys now are
+ * wash sales), and the lots rb_lanes_lots leaves must equal the scalar function's. */
 static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
-Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
+enum { LANES_CAP = 67 };
+static const rb_time LANES_T0 = 1262304000; /* 2010-01-01 */
+
+/* A portfolio of lane k's starting state: units and cash, totals, and (with_lots) its lots. */
+static void lane_portfolio(rb_portfolio *p, size_t N, int with_lots, const double *units, double cash,
+                           const double *price, uint64_t seed)
 {
-    enum { CAP = 67, ROUNDS = 60 };
+    rb_error err = {0};
+    rb_portfolio_options opt = {.N = N, .lots = RB_LOTS_FIFO, .long_term_days = 365, .wash_sale_days = 30,
+                                .tax_short = with_lots ? 0.3 : 0, .tax_long = with_lots ? 0.15 : 0};
+    cr_assert_eq(rb_portfolio_init(p, &opt, &err), RB_OK);
+    memcpy(p->units, units, N * sizeof *units);
+    p->cash = cash;
+    p->fees = 1.5, p->slippage = 0.25, p->gas = 0, p->traded_value = 7, p->rebalances = 3;
+    p->year_realized = (rb_realized){2.5, -1.25};
+    for (size_t i = 0; with_lots && i < N; i++) {
+        if (units[i] == 0) continue;
+        /* the same random bases for the lane and the scalar portfolio */
+        uint64_t r = seed * 6364136223846793005ull + i * 1442695040888963407ull;
+        double f1 = 0.5 + (double)(r >> 40) / (double)(1ull << 24), f2 = 0.7 + (double)((r >> 16) & 0xffffff) / (double)(1ull << 24);
+        /* lots of u / 0.9 bought, then u / 9 sold at a loss five days ago (a buy now
+         * replaces it: a wash sale), leaving the u units held */
+        double b = units[i] / 0.9;
+        rb_realized late, sold;
+        cr_assert_eq(rb_lots_buy(p->lots, i, LANES_T0 - 400 * 86400, b * 0.6, b * 0.6 * price[i] * f1, &late, &err), RB_OK);
+        cr_assert_eq(rb_lots_buy(p->lots, i, LANES_T0 - 50 * 86400, b * 0.4, b * 0.4 * price[i] * f2, &late, &err), RB_OK);
+        cr_assert_eq(rb_lots_sell(p->lots, i, LANES_T0 - 5 * 86400, b * 0.1, b * 0.1 * price[i] * 0.4, &sold, &err), RB_OK);
+    }
+}
+
+static void lanes_against_scalar(int with_lots)
+{
+    enum { CAP = LANES_CAP, ROUNDS = 60 };
     size_t counts[3] = {0}; /* traded, nothing to do, fallback */
     for (int round = 0; round < ROUNDS; round++) {
         size_t N = 1 + (size_t)pick(6), n = 1 + (size_t)pick(CAP);
@@ -444,10 +478,13 @@ Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
                 double near = to[k][i] * v * (1 + (uniform() - 0.5) * (kind == 0 ? 1e-4 : kind == 1 ? 0.02 : 1));
                 units[k][i] = kind == 5 ? 0 : pick(8) == 0 ? 0 : near / price[i];
                 if (kind == 3 && i == 0) units[k][i] = v / price[i] * 1e-12;
+                if ((int)i == col) units[k][i] = near; /* CASH has no lots: its units are not relieved */
             }
         }
-        /* the lanes */
+        /* the lanes, and their portfolios (for the totals and the lots) */
+        rb_portfolio lane_port[CAP];
         for (size_t k = 0; k < n; k++) {
+            lane_portfolio(&lane_port[k], N, with_lots, units[k], cash[k], price, (uint64_t)round * 1000 + k);
             l.cash[k] = cash[k];
             l.fees[k] = 1.5, l.slippage[k] = 0.25, l.gas[k] = 0, l.traded_value[k] = 7, l.rebalances[k] = 3;
             l.cash_col[k] = col;
@@ -464,17 +501,13 @@ Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
         /* the scalar function, lane by lane */
         for (size_t k = 0; k < n; k++) {
             rb_portfolio p;
-            rb_portfolio_options opt = {.N = N};
-            cr_assert_eq(rb_portfolio_init(&p, &opt, &err), RB_OK);
-            memcpy(p.units, units[k], N * sizeof *p.units);
-            p.cash = cash[k];
-            p.fees = 1.5, p.slippage = 0.25, p.gas = 0, p.traded_value = 7, p.rebalances = 3;
+            lane_portfolio(&p, N, with_lots, units[k], cash[k], price, (uint64_t)round * 1000 + k);
             double rate[8];
             for (size_t i = 0; i < N; i++) rate[i] = rb_proportional_rate(&costs[k][i]);
-            rb_trade_env env = {.N = N, .price = price, .costs = costs[k], .cash_col = col, .rate = rate};
+            rb_trade_env env = {.N = N, .time = LANES_T0, .price = price, .costs = costs[k], .cash_col = col, .rate = rate};
             int traded = 0;
             int done = rb_rebalance_proportional(&p, p.units, 1, &p.cash, &env, to[k], RB_TRADE_REBALANCE, &traded, &err);
-            cr_assert_geq(done, 0);
+            cr_assert_geq(done, 0, "round %d lane %zu: %s", round, k, err.msg);
             cr_assert_eq(l.fallback[k], !done, "round %d lane %zu: fallback %lld, scalar %d", round, k,
                          (long long)l.fallback[k], done);
             counts[!done ? 2 : traded ? 0 : 1]++;
@@ -488,7 +521,18 @@ Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
             cr_assert(same_bits(l.gas[k], p.gas));
             cr_assert(same_bits(l.traded_value[k], p.traded_value));
             cr_assert(same_bits(l.rebalances[k], p.rebalances));
+            /* the lots: the same sales and buys, in the same order */
+            rb_portfolio *q = &lane_port[k];
+            if (done) cr_assert_eq(rb_lanes_lots(&l, k, q, LANES_T0, &err), RB_OK, "%s", err.msg);
+            cr_assert(same_bits(q->year_realized.short_term, p.year_realized.short_term), "round %d lane %zu: %.17g vs %.17g",
+                      round, k, q->year_realized.short_term, p.year_realized.short_term);
+            cr_assert(same_bits(q->year_realized.long_term, p.year_realized.long_term));
+            for (size_t i = 0; with_lots && i < N; i++) {
+                cr_assert(same_bits(rb_lots_units(q->lots, i), rb_lots_units(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
+                cr_assert(same_bits(rb_lots_basis(q->lots, i), rb_lots_basis(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
+            }
             rb_portfolio_release(&p);
+            rb_portfolio_release(q);
         }
         rb_lanes_release(&l);
     }
@@ -497,3 +541,7 @@ Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit)
     cr_assert_gt(counts[1], 10, "lanes with nothing to do: %zu", counts[1]);
     cr_assert_gt(counts[2], 0, "fallback lanes: %zu", counts[2]);
 }
+
+Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0); }
+
+Test(batch, rebalance_lanes_relieve_and_open_the_same_tax_lots) { lanes_against_scalar(1); }
