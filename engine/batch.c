@@ -377,24 +377,19 @@ static void exact_state(block *b, size_t j, const double *close)
     b->inv[j] = inv;
 }
 
-/* A rebalance decided by the kernel (enum rule), traded by the reference's accounting for
- * this case directly on the configuration's columns. */
-static rb_status fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
+/* A rebalance decided by the kernel (enum rule) whose closed form does not apply this time
+ * (its lane fell back): the reference's general path. rb_portfolio_rebalance tries the
+ * closed form first, as the reference does, and takes the general path when it fails. */
+static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
 {
     config *c = &b->cfg[j];
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
     env.rate = c->scratch + 5 * m->N; /* costs are proportional here (enum rule) */
     int traded = 0;
-    int done = rb_rebalance_proportional(&c->port, b->u + j, b->cap, &b->cash[j], &env, to, RB_TRADE_REBALANCE,
-                                         &traded, err);
-    if (done < 0) return err ? err->code : RB_ERR_DATA;
-    if (!done) {
-        /* The closed form does not apply this time: the general path, as the reference. */
-        gather(b, j);
-        rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
-        if (rc != RB_OK) return rc;
-        scatter(b, j);
-    }
+    gather(b, j);
+    rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
+    if (rc != RB_OK) return rc;
+    scatter(b, j);
     if (traded) {
         c->st.last_rebalance = t;
         b->touched[j] = 1;
@@ -402,10 +397,10 @@ static rb_status fast_trade(block *b, size_t j, const rb_matrix *m, size_t t, co
     return RB_OK;
 }
 
-/* The rebalances queued this bar, traded together by rb_lanes_rebalance (the same
- * arithmetic as fast_trade's, lane by lane), then their tax lots by rb_lanes_lots; a lane
- * whose closed form does not apply takes fast_trade's general path. *bad gets the
- * configuration of an error. */
+/* The rebalances queued this bar, traded together by rb_lanes_rebalance (the arithmetic of
+ * rb_rebalance_proportional, lane by lane), then their tax lots by rb_lanes_lots; a lane
+ * whose closed form does not apply takes general_trade. *bad gets the configuration of an
+ * error. */
 static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
 {
     rb_lanes *l = &b->lanes;
@@ -435,7 +430,7 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
         size_t j = b->queued[q];
         config *c = &b->cfg[j];
         if (l->fallback[q]) {
-            rb_status rc = fast_trade(b, j, m, t, b->queued_to[q], err);
+            rb_status rc = general_trade(b, j, m, t, b->queued_to[q], err);
             if (rc != RB_OK) {
                 *bad = j;
                 return rc;
@@ -666,8 +661,6 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 continue;
             }
             switch (a) {
-            case 1: rc = fast_trade(b, j, m, t, c->st.current, err); break;
-            case 2: rc = fast_trade(b, j, m, t, c->band_to, err); break;
             case 3: decide = 1; break;
             case 4:
                 switch (pf->kind) {

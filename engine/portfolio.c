@@ -13,7 +13,6 @@
 
 #define MAX_ITERATIONS 200
 #define TOLERANCE 1e-14 /* relative to the portfolio value */
-#define DUST RB_ORDER_DUST
 
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
 {
@@ -142,14 +141,14 @@ static rb_status fit_lots(rb_portfolio *p, const rb_trade_env *env, double *orde
         double post = floor((p->units[i] + order[i]) / lot + 1e-9) * lot;
         if (post < 0) post = 0;
         order[i] = post - p->units[i];
-        if (fabs(order[i]) * env->price[i] < DUST * w) order[i] = 0;
+        if (fabs(order[i]) * env->price[i] < RB_ORDER_DUST * w) order[i] = 0;
     }
     for (;;) {
         double cost, flow = 0;
         rb_status rc = orders_cost(p, env, order, &cost, err);
         if (rc != RB_OK) return rc;
         for (size_t i = 0; i < p->N; i++) flow += order[i] * env->price[i];
-        if (p->cash - flow - cost >= -DUST * w) return RB_OK;
+        if (p->cash - flow - cost >= -RB_ORDER_DUST * w) return RB_OK;
         size_t big = p->N;
         for (size_t i = 0; i < p->N; i++)
             if ((int)i != env->cash_col && order[i] > 0 && (big == p->N || order[i] * env->price[i] > order[big] * env->price[big]))
@@ -216,7 +215,7 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
         }
     }
     /* The fixed point leaves cash within rounding of zero; it is never negative. */
-    if (p->cash < 0 && p->cash > -DUST * (w > 0 ? w : 1)) p->cash = 0;
+    if (p->cash < 0 && p->cash > -RB_ORDER_DUST * (w > 0 ? w : 1)) p->cash = 0;
     if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
     return RB_OK;
 }
@@ -278,8 +277,8 @@ double rb_proportional_rate(const rb_asset_costs *c) { return (c->fee_bps + c->s
  * x = base - sum_i r_i |a_i x - V_i| is piecewise linear: on the sign pattern of the orders
  * at x = base it is one linear equation. Its solution is taken when it keeps that sign
  * pattern (an asset within a cost's width of its target can flip it: then the iteration
- * decides). Returns 1 with the orders in p->order. Units are read with a stride. */
-static int solve_proportional(rb_portfolio *p, const double *units, size_t stride, const rb_trade_env *env,
+ * decides). Returns 1 with the orders in p->order. */
+static int solve_proportional(rb_portfolio *p, const rb_trade_env *env,
                               const double *to, double wsum, double base)
 {
     if (env->gas != 0 || !env->costs) return 0;
@@ -309,7 +308,7 @@ static int solve_proportional(rb_portfolio *p, const double *units, size_t strid
         }
         double a = wsum == 1 ? to[i] : to[i] / wsum, before = a * base - p->value[i], after = a * x - p->value[i];
         if ((int)i != env->cash_col && ((before > 0 && after < 0) || (before < 0 && after > 0))) return 0;
-        p->order[i] = a * x / env->price[i] - units[i * stride];
+        p->order[i] = a * x / env->price[i] - p->units[i];
     }
     return 1;
 }
@@ -325,21 +324,21 @@ int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env 
     return 1;
 }
 
-int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
-                              const double *to, rb_trade_kind kind, int *traded, rb_error *err)
+int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind, int *traded,
+                              rb_error *err)
 {
     /* The same steps as rb_portfolio_rebalance and execute(), in the same arithmetic order,
      * for orders whose costs are proportional: value, the assets in play, the closed-form
      * solve, then sells before buys. */
     size_t N = p->N;
     *traded = 0;
-    double w = *cash;
+    double w = p->cash;
     for (size_t i = 0; i < N; i++) {
-        p->value[i] = units[i * stride] * env->price[i];
+        p->value[i] = p->units[i] * env->price[i];
         w += p->value[i];
     }
     if (!(w > 0)) return 1;
-    double floor_value = DUST * w, fixed = 0, wsum = 0;
+    double floor_value = RB_ORDER_DUST * w, fixed = 0, wsum = 0;
     for (size_t i = 0; i < N; i++) {
         double gap = to[i] * w - p->value[i];
         p->in[i] = fabs(gap) >= floor_value;
@@ -347,7 +346,7 @@ int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, dou
         else fixed += p->value[i];
     }
     if (wsum == 0) return 1;
-    if (!solve_proportional(p, units, stride, env, to, wsum, w - fixed)) return 0;
+    if (!solve_proportional(p, env, to, wsum, w - fixed)) return 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < N; i++) {
             double u = p->order[i];
@@ -360,12 +359,12 @@ int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, dou
                 slippage = gross * c->slippage_bps / 1e4 + gross * c->spread_bps / 2.0 / 1e4;
             }
             double costs = fee + slippage + 0.0;
-            double *unit = &units[i * stride];
+            double *unit = &p->units[i];
             int lots = p->lots && (int)i != env->cash_col;
             if (u < 0) {
                 double held = *unit;
                 double proceeds = gross - costs;
-                *cash += proceeds;
+                p->cash += proceeds;
                 *unit += u;
                 if (*unit < 0 || *unit < 1e-12 * held) *unit = 0;
                 if (lots) {
@@ -377,7 +376,7 @@ int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, dou
                 }
             } else {
                 double paid = gross + costs;
-                *cash -= paid;
+                p->cash -= paid;
                 *unit += u;
                 if (lots) {
                     rb_realized late;
@@ -394,7 +393,7 @@ int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, dou
             *traded = 1;
         }
     }
-    if (*cash < 0 && *cash > -DUST * (w > 0 ? w : 1)) *cash = 0;
+    if (p->cash < 0 && p->cash > -RB_ORDER_DUST * (w > 0 ? w : 1)) p->cash = 0;
     if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
     return 1;
 }
@@ -404,13 +403,13 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
 {
     *traded = 0;
     if (rb_rebalance_proportional_applies(p, env)) {
-        int done = rb_rebalance_proportional(p, p->units, 1, &p->cash, env, to, kind, traded, err);
+        int done = rb_rebalance_proportional(p, env, to, kind, traded, err);
         if (done < 0) return err ? err->code : RB_ERR_DATA;
         if (done) return RB_OK;
     }
     double w = holdings(p, env);
     if (!(w > 0)) return RB_OK;
-    double floor_value = env->min_trade > DUST * w ? env->min_trade : DUST * w, fixed = 0, wsum = 0;
+    double floor_value = env->min_trade > RB_ORDER_DUST * w ? env->min_trade : RB_ORDER_DUST * w, fixed = 0, wsum = 0;
     for (size_t i = 0; i < p->N; i++) {
         double gap = to[i] * w - p->value[i];
         p->in[i] = fabs(gap) >= floor_value;
@@ -420,13 +419,13 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
         }
         fixed += p->value[i];
         /* Orders under --min-trade are skipped and recorded; dust is not an order at all. */
-        if (fabs(gap) >= DUST * w) {
+        if (fabs(gap) >= RB_ORDER_DUST * w) {
             rb_status rc = record(p, env, i, kind, gap / env->price[i], NULL, 1, err);
             if (rc != RB_OK) return rc;
         }
     }
     if (wsum == 0) return RB_OK;
-    if (!solve_proportional(p, p->units, 1, env, to, wsum, w - fixed)) {
+    if (!solve_proportional(p, env, to, wsum, w - fixed)) {
         rebalance_ctx ctx = {to, wsum};
         rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
         if (rc != RB_OK) return rc;

@@ -8,10 +8,10 @@
 #include "lots.h"
 #include "rebal.h"
 
-/* What orders at one bar meet. */
 /* Orders below this fraction of the portfolio's value are not placed. */
 #define RB_ORDER_DUST 1e-9
 
+/* What orders at one bar meet. */
 typedef struct rb_trade_env {
     size_t N;
     size_t bar;
@@ -83,20 +83,21 @@ double rb_portfolio_value(const rb_portfolio *p, const double *price);
 rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
                                  int *traded, rb_error *err);
 
-/* The commonest rebalance without the general machinery: only proportional costs
- * (commission in bps, fixed slippage, spread: no per-order fee, minimum, gas, impact or
- * pool), no order records, no --min-trade or --lot-size; tax lots as usual. Same
- * arithmetic and lot operations, in the same order, as rb_portfolio_rebalance, which takes
- * it itself when it applies. Units are read and written with a stride (the batch simulator
- * passes its structure-of-arrays columns); totals and lots go to p. Returns 1 when done,
- * 0, changing nothing, when its closed form does not apply this time, -1 on a lot error
- * (err filled). */
-int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env);
-
 /* The cost rate of an asset whose costs are all proportional: (fee + slippage + spread/2) / 1e4. */
 double rb_proportional_rate(const rb_asset_costs *c);
-int rb_rebalance_proportional(rb_portfolio *p, double *units, size_t stride, double *cash, const rb_trade_env *env,
-                              const double *to, rb_trade_kind kind, int *traded, rb_error *err);
+
+/* Whether rb_rebalance_proportional can serve this portfolio and market: only proportional
+ * costs (commission in bps, fixed slippage, spread: no per-order fee, minimum, gas, impact
+ * or pool), no order records, no --min-trade or --lot-size. */
+int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env);
+
+/* The commonest rebalance without the general machinery, where it applies; tax lots as
+ * usual. Same arithmetic and lot operations, in the same order, as rb_portfolio_rebalance,
+ * which takes it itself when it applies (and the batch simulator's rebalance lanes repeat
+ * it per lane). Returns 1 when done, 0, changing nothing, when its closed form does not
+ * apply this time, -1 on a lot error (err filled). */
+int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind, int *traded,
+                              rb_error *err);
 
 /* Adds amount (< 0 withdraws) and invests it: at the target weights (RB_FLOWS_TARGET) or
  * in the most underweight assets first (RB_FLOWS_REBALANCE; a withdrawal then sells the

@@ -506,7 +506,7 @@ static void lanes_against_scalar(int with_lots)
             for (size_t i = 0; i < N; i++) rate[i] = rb_proportional_rate(&costs[k][i]);
             rb_trade_env env = {.N = N, .time = LANES_T0, .price = price, .costs = costs[k], .cash_col = col, .rate = rate};
             int traded = 0;
-            int done = rb_rebalance_proportional(&p, p.units, 1, &p.cash, &env, to[k], RB_TRADE_REBALANCE, &traded, &err);
+            int done = rb_rebalance_proportional(&p, &env, to[k], RB_TRADE_REBALANCE, &traded, &err);
             cr_assert_geq(done, 0, "round %d lane %zu: %s", round, k, err.msg);
             cr_assert_eq(l.fallback[k], !done, "round %d lane %zu: fallback %lld, scalar %d", round, k,
                          (long long)l.fallback[k], done);
