@@ -38,10 +38,10 @@ rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
 
 void rb_lanes_release(rb_lanes *l)
 {
-    double **d[] = {&l->units, &l->to,   &l->rate,     &l->fee_bps, &l->slippage_bps, &l->spread_bps,
-                    &l->value, &l->order, &l->held,    &l->amount,  &l->cash,         &l->fees,
-                    &l->slippage, &l->gas,
-                    &l->traded_value, &l->rebalances, &l->w, &l->base, &l->wsum, &l->fixed, &l->num, &l->x};
+    double **d[] = {&l->units, &l->to,   &l->rate, &l->fee_bps, &l->slippage_bps, &l->spread_bps,
+                    &l->value, &l->order, &l->held, &l->amount,  &l->cash,         &l->fees,
+                    &l->slippage, &l->gas, &l->traded_value, &l->rebalances, &l->w, &l->base,
+                    &l->wsum,  &l->fixed, &l->num, &l->x};
     for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
     free(l->in);
     free(l->cash_col);
@@ -169,10 +169,9 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
                 double costs = fee + slip + 0.0;
                 double held = unit[k], now = held + u;
                 int64_t sell = u < 0;
-                double sold = cash[k] + (gross - costs), bought = cash[k] - (gross + costs);
-                double kept = ((now < 0) | (now < 1e-12 * held)) ? 0 : now;
-                double c = sell ? sold : bought;
                 double got = gross - costs, paid = gross + costs;
+                double kept = ((now < 0) | (now < 1e-12 * held)) ? 0 : now;
+                double c = sell ? cash[k] + got : cash[k] - paid;
                 if (pass == 0) before[k] = held; /* each asset trades in one pass at most */
                 amount[k] = go ? (sell ? got : paid) : amount[k];
                 now = sell ? kept : now;
@@ -200,7 +199,7 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
 
 rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_portfolio *p, rb_time t, rb_error *err)
 {
-    if (!p->lots || !l->live[k] || !l->traded[k]) return RB_OK;
+    if (!p->lots || !l->traded[k]) return RB_OK;
     const size_t cap = l->cap;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < l->N; i++) {

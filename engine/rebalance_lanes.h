@@ -28,13 +28,12 @@ typedef struct rb_lanes {
     /* Per lane, set by rb_lanes_rebalance. */
     int64_t *fallback; /* 1: the closed form does not apply; this lane was not changed */
     int64_t *traded;   /* 1: at least one order executed */
-    int64_t *live;     /* 1: the lane's nonzero orders (in order) executed */
     /* Asset x lane, set by rb_lanes_rebalance: the orders in units, the units held before
      * each, and what each sale brought or each buy cost, costs included. */
     double *order, *held, *amount;
     /* scratch */
     double *value, *w, *base, *wsum, *fixed, *num, *x;
-    int64_t *in;
+    int64_t *in, *live; /* live: the lane is still on the closed form's path */
 } rb_lanes;
 
 /* Room for cap lanes of N assets. */
