@@ -12,9 +12,6 @@
 
 #include "error.h"
 
-/* PRAGMA application_id marking a rebal price store: "rebl" in ASCII. */
-#define RB_APPLICATION_ID 0x7265626C
-
 /* Forward migrations: migrations[v] takes a store from user_version v to v + 1. Append only;
  * never edit a migration that has shipped. */
 static const char *const migrations[] = {
@@ -157,6 +154,24 @@ rb_status rb_sqlite_check_header(const char *path, rb_error *err)
     return RB_OK;
 }
 
+rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_error *err)
+{
+    if (wanted == RB_PRICE_STORE_APP_ID && app == RB_RESULTS_STORE_APP_ID)
+        return rb_fail(err, RB_ERR_SCHEMA,
+                       "%s: a rebal results store, not a price store (results stores are read by 'rebal runs' "
+                       "and 'rebal report'; the price store is the one 'rebal import' writes)",
+                       path);
+    if (wanted == RB_RESULTS_STORE_APP_ID && app == RB_PRICE_STORE_APP_ID)
+        return rb_fail(err, RB_ERR_SCHEMA,
+                       "%s: a rebal price store, not a results store (price stores are read by 'rebal assets', "
+                       "'rebal run' and 'rebal sweep' as --db; results stores are written by 'rebal sweep'; "
+                       "refusing to touch it)",
+                       path);
+    return rb_fail(err, RB_ERR_SCHEMA, "%s: not a rebal %s store (a SQLite database of another application%s)",
+                   path, wanted == RB_PRICE_STORE_APP_ID ? "price" : "results",
+                   wanted == RB_PRICE_STORE_APP_ID ? "" : "; refusing to touch it");
+}
+
 /* Checks the opened file is a rebal store this build understands; *version gets its schema
  * version (0 for a database with no tables at all, which is adopted). */
 static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
@@ -174,13 +189,12 @@ static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
     sqlite3_finalize(st);
     if (rc != RB_OK) return rc;
 
-    if (app != RB_APPLICATION_ID) {
+    if (app != RB_PRICE_STORE_APP_ID) {
         if (tables == 0 && ver == 0) {
             *version = 0;
             return RB_OK;
         }
-        return rb_fail(err, RB_ERR_SCHEMA,
-                       "%s: not a rebal price store (a SQLite database of another application)", store->path);
+        return rb_store_wrong_kind(store->path, app, RB_PRICE_STORE_APP_ID, err);
     }
     if (ver > SCHEMA_VERSION)
         return rb_fail(err, RB_ERR_SCHEMA,
@@ -200,7 +214,7 @@ static rb_status migrate(rb_store *store, int64_t from, rb_error *err)
         if (rc != RB_OK) return rc;
         char pragmas[128];
         snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %lld;",
-                 RB_APPLICATION_ID, (long long)(v + 1));
+                 RB_PRICE_STORE_APP_ID, (long long)(v + 1));
         rc = exec(store, migrations[v], "migrating the schema", err);
         if (rc == RB_OK) rc = exec(store, pragmas, "migrating the schema", err);
         if (rc == RB_OK) rc = exec(store, "COMMIT", "migrating the schema", err);

@@ -48,4 +48,14 @@ int rb_file_has_content(const char *path, int *exists);
  * price store and the results store. */
 rb_status rb_sqlite_check_header(const char *path, rb_error *err);
 
+/* PRAGMA application_id of the two kinds of rebal SQLite file. */
+#define RB_PRICE_STORE_APP_ID 0x7265626C   /* "rebl": a price store (this file's schema) */
+#define RB_RESULTS_STORE_APP_ID 0x72627273 /* "rbrs": a results store (engine/results.h) */
+
+/* The refusal (RB_ERR_SCHEMA) of a SQLite file at path whose application_id app is not the
+ * wanted one (RB_PRICE_STORE_APP_ID or RB_RESULTS_STORE_APP_ID): the other kind of rebal
+ * store is named with the commands that read it, anything else is another application's
+ * database. Shared by the price and results stores so both say the same thing. */
+rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_error *err);
+
 #endif /* RB_STORE_H */

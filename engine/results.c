@@ -16,9 +16,6 @@
 #include "error.h"
 #include "store.h"
 
-/* PRAGMA application_id of a results store, "rbrs" in ASCII; the price store's is "rebl". */
-#define RESULTS_APPLICATION_ID 0x72627273
-#define PRICE_STORE_APPLICATION_ID 0x7265626C
 #define RESULTS_SCHEMA_VERSION 1
 
 /* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
@@ -177,7 +174,7 @@ static rb_status check_schema(rb_results *r, int64_t *version, rb_error *err)
     if (rc == RB_OK) rc = count_tables(r, &tables, err);
     if (rc != RB_OK) return rc;
 
-    if (app == RESULTS_APPLICATION_ID) {
+    if (app == RB_RESULTS_STORE_APP_ID) {
         if (ver > RESULTS_SCHEMA_VERSION)
             return rb_fail(err, RB_ERR_SCHEMA,
                            "%s: written by a newer rebal (results schema version %lld; this build reads up to %d): "
@@ -188,18 +185,11 @@ static rb_status check_schema(rb_results *r, int64_t *version, rb_error *err)
         *version = ver;
         return RB_OK;
     }
-    if (app == PRICE_STORE_APPLICATION_ID)
-        return rb_fail(err, RB_ERR_SCHEMA,
-                       "%s: a rebal price store, not a results store (results stores are written by 'rebal sweep'; "
-                       "refusing to touch it)",
-                       r->path);
     if (app == 0 && ver == 0 && tables == 0) {
         *version = 0;
         return RB_OK;
     }
-    return rb_fail(err, RB_ERR_SCHEMA,
-                   "%s: not a rebal results store (a SQLite database of another application; refusing to touch it)",
-                   r->path);
+    return rb_store_wrong_kind(r->path, app, RB_RESULTS_STORE_APP_ID, err);
 }
 
 /* Creates the schema of an empty database in one transaction. Another process may have
@@ -211,7 +201,7 @@ static rb_status create_schema(rb_results *r, rb_error *err)
     int64_t app = 0, tables = 0;
     rc = pragma_int(r, "application_id", &app, err);
     if (rc == RB_OK) rc = count_tables(r, &tables, err);
-    if (rc == RB_OK && app == RESULTS_APPLICATION_ID) return exec(r, "COMMIT", "creating the results schema", err);
+    if (rc == RB_OK && app == RB_RESULTS_STORE_APP_ID) return exec(r, "COMMIT", "creating the results schema", err);
     if (rc == RB_OK && tables > 0)
         rc = rb_fail(err, RB_ERR_SCHEMA, "%s: another program created tables in this file meanwhile", r->path);
 
@@ -242,7 +232,7 @@ static rb_status create_schema(rb_results *r, rb_error *err)
                  ") WITHOUT ROWID;\n"
                  "PRAGMA application_id = %d;\n"
                  "PRAGMA user_version = %d;\n",
-            RESULTS_APPLICATION_ID, RESULTS_SCHEMA_VERSION);
+            RB_RESULTS_STORE_APP_ID, RESULTS_SCHEMA_VERSION);
     char *sql = text_close(&t, err);
     if (!sql) {
         rollback(r);

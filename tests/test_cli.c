@@ -674,6 +674,44 @@ Test(cli, sweep_results_are_readable_and_ranked)
     free(stocks);
 }
 
+/* A results store given where a price store is expected (and the other way round) is named
+ * for what it is, with the commands that read it; neither file changes. */
+Test(cli, the_wrong_kind_of_store_is_named_with_the_commands_that_read_it)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "-q", "--db", "prices.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "s.ini", "[data]\nassets = AAPL=0.5, MSFT=0.5\n[buy-and-hold]\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "prices.db", "--results", "results.db", "s.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    char *prices = rbt_path(dir, "prices.db"), *results = rbt_path(dir, "results.db");
+    char *prices_copy = rbt_path(dir, "prices.copy"), *results_copy = rbt_path(dir, "results.copy");
+    rbt_copy_file(prices, prices_copy);
+    rbt_copy_file(results, results_copy);
+
+    r = run_in(ARGS("assets", "--db", "results.db"));
+    expect_one_line_error(&r, 1, "results.db: a rebal results store, not a price store");
+    cr_assert_not_null(strstr(r.err, "'rebal runs'"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "'rebal report'"), "%s", r.err);
+    cr_assert_null(strstr(r.err, "another application"), "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "results.db", stocks));
+    expect_one_line_error(&r, 1, "a rebal results store, not a price store");
+    rbt_run_result_free(&r);
+
+    r = run_in(ARGS("runs", "prices.db"));
+    expect_one_line_error(&r, 1, "prices.db: a rebal price store, not a results store");
+    cr_assert_not_null(strstr(r.err, "'rebal assets'"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "'rebal run'"), "%s", r.err);
+    rbt_run_result_free(&r);
+
+    cr_assert(rbt_same_bytes(prices, prices_copy), "the price store changed");
+    cr_assert(rbt_same_bytes(results, results_copy), "the results store changed");
+    free(prices), free(results), free(prices_copy), free(results_copy), free(stocks);
+}
+
 Test(cli, sweep_keeps_curves_orders_and_lots_of_selected_configurations)
 {
     char *stocks = stocks_path();

@@ -1235,6 +1235,31 @@ static void expect_refused(const char *path, const char *needle)
     free(before);
 }
 
+/* The price store opened on a results store says what the file is and what reads it, for a
+ * writable and a read-only open, and leaves it untouched. */
+Test(results, a_price_store_open_names_a_results_store_for_what_it_is)
+{
+    char *path = rbt_path(dir, "results.db");
+    rb_results *r = open_ok(path);
+    rb_results_free(r);
+    char *before = rbt_path(dir, "results.copy");
+    rbt_copy_file(path, before);
+    const unsigned flags[2] = {0, RB_STORE_READONLY};
+    for (int i = 0; i < 2; i++) {
+        rb_store *s = NULL;
+        rb_error err = {0};
+        cr_assert_eq(rb_store_open(path, flags[i], &s, &err), RB_ERR_SCHEMA, "%s", err.msg);
+        cr_assert_null(s);
+        cr_assert_not_null(strstr(err.msg, "a rebal results store, not a price store"), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, "'rebal runs' and 'rebal report'"), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, path), "%s", err.msg);
+        cr_assert_null(strchr(err.msg, '\n'));
+    }
+    cr_assert(rbt_same_bytes(path, before), "%s was modified", path);
+    free(before);
+    free(path);
+}
+
 Test(results, refuses_a_price_store_and_other_files_untouched)
 {
     /* A price store with data. */
@@ -1248,6 +1273,7 @@ Test(results, refuses_a_price_store_and_other_files_untouched)
     cr_assert_eq(rb_store_commit(s, &err), RB_OK);
     rb_store_free(s);
     expect_refused(prices, "a rebal price store, not a results store");
+    expect_refused(prices, "read by 'rebal assets', 'rebal run' and 'rebal sweep' as --db");
 
     char *text = rbt_write_file(dir, "notes.txt", "date,close\n2020-01-01,1\n");
     expect_refused(text, "not a SQLite database");
