@@ -222,6 +222,29 @@ static int64_t symtab_add(symtab *t, const char *s, size_t n)
     return (int64_t)t->n++;
 }
 
+/* The characters `--assets SYM=W,...` and every per-asset setting split on (engine/spec.c,
+ * rb_asset_values_parse: items at ',', the symbol ends at the first '='): a symbol holding
+ * one could be stored but never named, so it is refused. Spaces inside a symbol are fine
+ * (`--assets 'S P=0.5,...'`), and spaces around it are trimmed on both sides. */
+static const char asset_list_separators[] = ",=";
+
+static int is_asset_list_separator(char c) { return c != '\0' && strchr(asset_list_separators, c) != NULL; }
+
+/* A name close to s[0..n) without separators, for the message: the separators at either
+ * end dropped, each run of them inside replaced by one '_' ("=CMD" -> "CMD", "A,B" -> "A_B").
+ * Empty when nothing is left. */
+static void suggest_symbol(const char *s, size_t n, char out[RB_SYMBOL_MAX])
+{
+    while (n > 0 && is_asset_list_separator(s[0])) s++, n--;
+    while (n > 0 && is_asset_list_separator(s[n - 1])) n--;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < RB_SYMBOL_MAX; i++) {
+        if (!is_asset_list_separator(s[i])) out[o++] = s[i];
+        else if (out[o - 1] != '_') out[o++] = '_'; /* o > 0: s[0] is not a separator */
+    }
+    out[o] = '\0';
+}
+
 /* Why s[0..n) cannot be a symbol (written into why), or NULL when it can. */
 static const char *symbol_problem(const char *s, size_t n, char *why, size_t whylen)
 {
@@ -234,6 +257,16 @@ static const char *symbol_problem(const char *s, size_t n, char *why, size_t why
                      escape(s, n, QUOTE_MAX, q, sizeof q));
             return why;
         }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!is_asset_list_separator(s[i])) continue;
+        char better[RB_SYMBOL_MAX], hint[RB_SYMBOL_MAX + 16] = "";
+        suggest_symbol(s, n, better);
+        if (better[0] && !(strlen(better) == strlen(RB_CASH) && strcasecmp(better, RB_CASH) == 0))
+            snprintf(hint, sizeof hint, ", e.g. '%s'", better);
+        snprintf(why, whylen, "symbol '%s' contains '%c', which --assets SYM=W,... cannot name: rename it%s",
+                 escape(s, n, QUOTE_MAX, q, sizeof q), s[i], hint);
+        return why;
     }
     if (n > RB_SYMBOL_MAX - 1) {
         snprintf(why, whylen, "symbol longer than %d bytes: '%s'", RB_SYMBOL_MAX - 1,

@@ -402,11 +402,11 @@ Test(import, quoted_fields_and_line_numbers_after_an_embedded_newline)
 {
     scratch s = scratch_new();
     /* line 1 header; the record on lines 2-3 holds a newline inside a quoted price; line 4 a
-     * quoted symbol with a delimiter and a doubled quote; line 5 is bad. */
+     * quoted symbol with a doubled quote and a quoted date with a delimiter; line 5 is bad. */
     char *p = rbt_write_file(s.dir, "q.csv",
                              "symbol,date,price\n"
                              "A,2000-01-03,\"1.5\n\"\n"
-                             "\"B,\"\"C\\\",\"2000-01-03\",\"2\"\n"
+                             "\"B \"\"C\\\",\"Jan 3, 2000\",\"2\"\n"
                              "A,2000-01-0x,3\n");
     rb_error e;
     rb_import_stats st;
@@ -420,10 +420,10 @@ Test(import, quoted_fields_and_line_numbers_after_an_embedded_newline)
     char *ok = rbt_write_file(s.dir, "q2.csv",
                               "symbol,date,price\n"
                               "A,2000-01-03,\"1.5\n\"\n"
-                              "\"B,\"\"C\\\",\"2000-01-03\",\"2\"\n");
+                              "\"B \"\"C\\\",\"Jan 3, 2000\",\"2\"\n");
     import_ok(s.db, ok, NULL);
     cr_assert_eq(close_of(s.db, "A", D20000103), 1.5);
-    cr_assert_eq(close_of(s.db, "B,\"C\\", D20000103), 2);
+    cr_assert_eq(close_of(s.db, "B \"C\\", D20000103), 2);
     free(ok);
     free(p);
     scratch_free(&s);
@@ -458,16 +458,16 @@ Test(import, explicit_delimiter)
 {
     scratch s = scratch_new();
     /* detection looks at ',' ';' and tab only, so '|' must be given */
-    char *p = rbt_write_file(s.dir, "pipe.csv", "symbol|date|price\n\"A|B,C\"|2000-01-03|4\n");
+    char *p = rbt_write_file(s.dir, "pipe.csv", "symbol|date|price\n\"A|B\"|Jan 3, 2000|4\n");
     rb_import_options opt;
     rb_import_options_init(&opt);
     opt.delimiter = '|';
     import_ok(s.db, p, &opt);
-    cr_assert_eq(close_of(s.db, "A|B,C", D20000103), 4);
+    cr_assert_eq(close_of(s.db, "A|B", D20000103), 4);
     opt.delimiter = '\t';
-    char *t = rbt_write_file(s.dir, "t.csv", "symbol\tdate\tprice\nT,1\t2000-01-03\t5\n");
+    char *t = rbt_write_file(s.dir, "t.csv", "symbol\tdate\tprice\nT;1\tJan 3, 2000\t5\n");
     import_ok(s.db, t, &opt);
-    cr_assert_eq(close_of(s.db, "T,1", D20000103), 5);
+    cr_assert_eq(close_of(s.db, "T;1", D20000103), 5);
     free(p);
     free(t);
     scratch_free(&s);
@@ -695,6 +695,49 @@ Test(import, reserved_cash_symbol)
             ":2: column symbol: symbol 'cash' is reserved for the cash position");
     refused("date,AAA,CASH\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
             ":1: column 3: symbol 'CASH' is reserved for the cash position");
+}
+
+/* `--assets SYM=W,...` splits at ',' and ends a symbol at its first '=': a symbol holding
+ * either could be stored but never named, so the import refuses it with a rename. */
+Test(import, symbols_that_assets_cannot_name_are_refused_with_a_rename)
+{
+    refused("date,AAA,=CMD\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
+            ":1: column 3: symbol '=CMD' contains '=', which --assets SYM=W,... cannot name: rename it, "
+            "e.g. 'CMD'");
+    refused("date,AAA,X=1\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
+            ":1: column 3: symbol 'X=1' contains '=', which --assets SYM=W,... cannot name: rename it, "
+            "e.g. 'X_1'");
+    refused("symbol,date,price\nAAA,2000-01-03,1\n\"B,C\",2000-01-03,1\n", NULL, RB_ERR_DATA,
+            ":3: column symbol: symbol 'B,C' contains ',', which --assets SYM=W,... cannot name: rename it, "
+            "e.g. 'B_C'");
+    refused("symbol;date;price\nAAA;2000-01-03;1\n,=,;2000-01-03;1\n", NULL, RB_ERR_DATA,
+            ":3: column symbol: symbol ',=,' contains ',', which --assets SYM=W,... cannot name: rename it");
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.symbol = "SPX=1";
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "o.csv", "date,close\n2000-01-03,1\n");
+    rb_error e;
+    rb_import_stats st;
+    cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st, &e), RB_ERR_USAGE);
+    cr_assert_str_eq(e.msg, "--symbol: symbol 'SPX=1' contains '=', which --assets SYM=W,... cannot name: "
+                            "rename it, e.g. 'SPX_1'");
+    free(p);
+    scratch_free(&s);
+}
+
+/* What --assets can name stays importable: spaces inside, ';', quotes, '|', non-ASCII. */
+Test(import, symbols_assets_can_name_stay_importable)
+{
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "w.csv", "date,S&P 500,A;B,\"Q\"\"X\",\xc3\x84X\n2000-01-03,1,2,3,4\n");
+    import_ok(s.db, p, NULL);
+    cr_assert_eq(close_of(s.db, "S&P 500", D20000103), 1);
+    cr_assert_eq(close_of(s.db, "A;B", D20000103), 2);
+    cr_assert_eq(close_of(s.db, "Q\"X", D20000103), 3);
+    cr_assert_eq(close_of(s.db, "\xc3\x84X", D20000103), 4);
+    free(p);
+    scratch_free(&s);
 }
 
 Test(import, long_offending_text_is_cut)
