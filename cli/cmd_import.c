@@ -19,6 +19,9 @@ static const char help_text[] =
     "  --price FIELD      close (default) or adjclose: which column is the price; with\n"
     "                     adjclose, open/high/low are scaled by adjclose/close\n"
     "  --delimiter C      ',', ';' or 'tab' (default: detected from the header)\n"
+    "  --decimal C        the decimal mark of prices and volumes: '.' (default) or ','\n"
+    "                     (1234,56; needs ';' or tab between fields). No thousands\n"
+    "                     separator is accepted: 1.234,56 is refused\n"
     "  --date-format FMT  pattern for dates that are otherwise ambiguous, e.g. %d/%m/%Y;\n"
     "                     %Y %y %m %d %e %b %B %H %M %S %z %s %% and literal characters\n"
     "  --replace          overwrite stored bars whose values differ (default: refuse them)\n"
@@ -44,7 +47,7 @@ static const char help_text[] =
     "Examples:\n"
     "  rebal import prices.csv\n"
     "  rebal import --symbol SPX sp500_daily.csv\n"
-    "  rebal import --db research.db --delimiter ';' --date-format %d.%m.%Y quotes.csv\n";
+    "  rebal import --db research.db --delimiter ';' --decimal , --date-format %d.%m.%Y quotes.csv\n";
 
 static int parse_delimiter(const char *text, char *out)
 {
@@ -56,13 +59,14 @@ static int parse_delimiter(const char *text, char *out)
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_FORMAT, OPT_SYMBOL, OPT_PRICE, OPT_DELIM, OPT_DATEFMT, OPT_REPLACE };
+    enum { OPT_DB = 256, OPT_FORMAT, OPT_SYMBOL, OPT_PRICE, OPT_DELIM, OPT_DECIMAL, OPT_DATEFMT, OPT_REPLACE };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"symbol", required_argument, NULL, OPT_SYMBOL},
         {"price", required_argument, NULL, OPT_PRICE},
         {"delimiter", required_argument, NULL, OPT_DELIM},
+        {"decimal", required_argument, NULL, OPT_DECIMAL},
         {"date-format", required_argument, NULL, OPT_DATEFMT},
         {"replace", no_argument, NULL, OPT_REPLACE},
         {"quiet", no_argument, NULL, 'q'},
@@ -93,6 +97,11 @@ static int run(int argc, char **argv)
         case OPT_DELIM:
             if (!parse_delimiter(optarg, &opt.delimiter))
                 return cli_usage("import", "--delimiter: '%s' is not one of ',' ';' 'tab'", optarg);
+            break;
+        case OPT_DECIMAL:
+            if (strcmp(optarg, ".") != 0 && strcmp(optarg, ",") != 0)
+                return cli_usage("import", "--decimal: '%s' is not '.' or ','", optarg);
+            opt.decimal = optarg[0];
             break;
         case OPT_DATEFMT: opt.date_format = optarg; break;
         case OPT_REPLACE: opt.replace = 1; break;

@@ -94,12 +94,15 @@ enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_INFINITE };
 static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* Parses a decimal number the way strtod does, refusing hex, words and trailing junk.
+/* Parses a decimal number the way strtod does, refusing hex, words and trailing junk, with
+ * decimal ('.' or ',') as the decimal mark; with ',' a '.' anywhere is refused (no
+ * thousands separators, whichever mark). No locale is involved.
  * Plain decimals with at most 2^53 as digits and at most 22 fraction digits take an exact
  * shortcut (an exact integer divided by an exact power of ten is correctly rounded, so the
- * result equals strtod's); the rest goes through strtod on a NUL-terminated copy in
- * *scratch (grown as needed). Returns NUM_*; NUM_BAD also for an out-of-memory copy. */
-static int parse_number(const char *s, size_t n, char **scratch, size_t *scratch_cap, double *out)
+ * result equals strtod's); the rest goes through strtod (C locale: a '.') on a
+ * NUL-terminated copy in *scratch (grown as needed), the decimal comma turned into a '.'.
+ * Returns NUM_*; NUM_BAD also for an out-of-memory copy. */
+static int parse_number(const char *s, size_t n, char decimal, char **scratch, size_t *scratch_cap, double *out)
 {
     trim(&s, &n);
     if (n == 0) return NUM_EMPTY;
@@ -115,7 +118,7 @@ static int parse_number(const char *s, size_t n, char **scratch, size_t *scratch
             m = m * 10 + d;
             digits++;
             frac += dot;
-        } else if (s[i] == '.' && !dot) {
+        } else if (s[i] == decimal && !dot) {
             dot = 1;
         } else {
             goto slow;
@@ -130,6 +133,7 @@ static int parse_number(const char *s, size_t n, char **scratch, size_t *scratch
 slow:;
     size_t k = (s[0] == '-' || s[0] == '+') ? 1 : 0;
     if (k + 1 < n && s[k] == '0' && (s[k + 1] == 'x' || s[k + 1] == 'X')) return NUM_BAD;
+    if (decimal != '.' && memchr(s, '.', n)) return NUM_BAD;
     if (n + 1 > *scratch_cap) {
         char *grown = realloc(*scratch, n + 1);
         if (!grown) return NUM_BAD;
@@ -138,6 +142,8 @@ slow:;
     }
     memcpy(*scratch, s, n);
     (*scratch)[n] = '\0';
+    if (decimal != '.')
+        for (char *c = *scratch; (c = memchr(c, decimal, (size_t)(*scratch + n - c))) != NULL;) *c++ = '.';
     char *end;
     double v = strtod(*scratch, &end);
     if (end != *scratch + n) return NUM_BAD;
@@ -431,6 +437,7 @@ typedef struct parser {
     size_t file;
     const char *path;
     char delim;
+    char decimal; /* '.' or ',' (--decimal) */
     rb_csv_format format;
     struct csv_parser csv;
     size_t line;     /* physical line being fed, 1-based */
@@ -509,12 +516,23 @@ static int64_t intern(parser *p, size_t c, const char *s, size_t n)
     return k;
 }
 
+/* Why a cell that is not a number may have been meant as one, given the decimal mark in
+ * use: a thousands separator (never accepted) or the other decimal mark. "" otherwise. */
+static const char *number_hint(const char *s, size_t n, char decimal)
+{
+    int comma = memchr(s, ',', n) != NULL, point = memchr(s, '.', n) != NULL;
+    if (comma && point) return " (a thousands separator is not accepted: 1234.56, or 1234,56 with --decimal ',')";
+    if (decimal == ',' && point) return " (--decimal ',' takes a comma as the decimal mark: 1234,56)";
+    if (decimal == '.' && comma) return " (a decimal comma needs --decimal ','; a thousands separator is not accepted)";
+    return "";
+}
+
 /* Parses one value cell into *out (NaN when empty); problems become the pending error. */
 static void value_cell(parser *p, size_t c, enum role role, const char *s, size_t n, double *out)
 {
     char q[QUOTE_BUF];
     double v;
-    int st = parse_number(s, n, p->scratch, p->scratch_cap, &v);
+    int st = parse_number(s, n, p->decimal, p->scratch, p->scratch_cap, &v);
     if (st == NUM_EMPTY) {
         *out = NAN;
         if (role == R_WIDE) return;
@@ -522,7 +540,7 @@ static void value_cell(parser *p, size_t c, enum role role, const char *s, size_
         return;
     }
     if (st == NUM_BAD) {
-        pend(p, c, "not a number: '%s'", escape(s, n, QUOTE_MAX, q, sizeof q));
+        pend(p, c, "not a number: '%s'%s", escape(s, n, QUOTE_MAX, q, sizeof q), number_hint(s, n, p->decimal));
         return;
     }
     if (st == NUM_INFINITE) {
@@ -972,14 +990,25 @@ static void parser_init(parser *p, importer *im, size_t file)
     p->file = file;
     p->path = im->paths[file];
     p->line = 1;
+    p->decimal = im->opt->decimal ? im->opt->decimal : '.';
 }
 
-/* Strips a UTF-8 byte-order mark and sets the delimiter (given, or detected from the header). */
-static void start_file(parser *p, const char **s, size_t *n)
+/* Strips a UTF-8 byte-order mark and sets the delimiter (given, or detected from the header).
+ * A decimal comma cannot share the ',' delimiter: 0 (p failed) when the header detects it. */
+static int start_file(parser *p, const char **s, size_t *n)
 {
     if (*n >= 3 && memcmp(*s, "\xEF\xBB\xBF", 3) == 0) *s += 3, *n -= 3;
     p->delim = p->im->opt->delimiter ? p->im->opt->delimiter : detect_delimiter(*s, *n);
     csv_set_delim(&p->csv, (unsigned char)p->delim);
+    if (p->decimal == ',' && p->delim == ',') {
+        rb_fail(p->e, RB_ERR_DATA,
+                "%s: --decimal ',' needs fields separated by ';' or tab, but the header is separated by ',' "
+                "(give --delimiter if the detection is wrong)",
+                p->path);
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
 }
 
 /* Ends a file: flushes a last record without a line end, then checks there was a header and
@@ -1025,8 +1054,8 @@ static rb_status parse_stream(parser *p, FILE *f)
         }
         const char *s = im->buf;
         if (first) {
-            start_file(p, &s, &got);
             first = 0;
+            if (!start_file(p, &s, &got)) break;
         }
         total += got;
         feed(p, s, got);
@@ -1155,7 +1184,7 @@ static int merge_helper(parser *p, helper *h, size_t line_base)
 static rb_status parse_mapped(parser *p, const char *s, size_t n)
 {
     size_t bytes = n;
-    start_file(p, &s, &n);
+    if (!start_file(p, &s, &n)) return finish_file(p, bytes);
     size_t pos = 0;
     while (pos < n && !p->failed && !p->header_done) {
         const char *nl = memchr(s + pos, '\n', n - pos);
@@ -1735,6 +1764,12 @@ static rb_status check_options(const rb_import_options *opt, size_t npaths, rb_e
     char d = opt->delimiter;
     if (d == '"' || d == '\r' || d == '\n' || d == ' ')
         return rb_fail(err, RB_ERR_USAGE, "--delimiter: a quote, space or line end cannot separate fields");
+    if (opt->decimal != 0 && opt->decimal != '.' && opt->decimal != ',')
+        return rb_fail(err, RB_ERR_USAGE, "--decimal: '%c' is not a decimal mark ('.' or ',')", opt->decimal);
+    if (opt->decimal == ',' && d == ',')
+        return rb_fail(err, RB_ERR_USAGE,
+                       "--decimal ',' cannot go with --delimiter ',' (a decimal comma needs ';' or tab between "
+                       "fields)");
     if (opt->date_format) {
         rb_status rc = rb_time_format_check(opt->date_format, err);
         if (rc != RB_OK) return rc;

@@ -114,6 +114,9 @@ typedef struct rb_import_options {
     char delimiter;          /* 0: detect from the header among ',' ';' and tab */
     const char *date_format; /* NULL: detect (see rb_time_parse) */
     int replace;             /* 1: stored bars that differ are overwritten instead of refused */
+    char decimal;            /* the decimal mark of prices and volumes: 0 or '.' (default), or
+                                ',' (1234,56; the delimiter must then be ';' or tab). No
+                                thousands separator is accepted with either. */
 } rb_import_options;
 
 typedef struct rb_import_stats {

@@ -166,6 +166,33 @@ Test(cli, bad_data_exits_1_naming_file_line_and_column_and_keeps_the_store)
     free(fresh), free(bad), free(db), free(copy), free(stocks);
 }
 
+/* The README's European example, with the decimal comma such a file holds. */
+Test(cli, import_reads_decimal_commas_and_refuses_them_with_a_comma_delimiter)
+{
+    free(rbt_write_file(dir, "quotes.csv", "date;DAX\n03.01.2000;6750,76\n04.01.2000;6586,95\n"));
+    rbt_run_result r =
+        run_in(ARGS("import", "--db", "q.db", "--delimiter", ";", "--date-format", "%d.%m.%Y", "quotes.csv"));
+    expect_one_line_error(&r, 1,
+                          "quotes.csv:2: column DAX: not a number: '6750,76' (a decimal comma needs --decimal ','");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "q.db", "--delimiter", ";", "--decimal", ",", "--date-format", "%d.%m.%Y",
+                    "quotes.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "2 bars added"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("export", "--db", "q.db"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "DAX,2000-01-03,,,,6750.76,"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "DAX,2000-01-04,,,,6586.95,"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "q.db", "--decimal", ",", "--delimiter", ",", "quotes.csv"));
+    expect_one_line_error(&r, 2, "--decimal ',' cannot go with --delimiter ','");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "q.db", "--decimal", "comma", "quotes.csv"));
+    expect_one_line_error(&r, 2, "--decimal: 'comma' is not '.' or ','");
+    rbt_run_result_free(&r);
+}
+
 Test(cli, missing_store_and_missing_file_are_runtime_errors)
 {
     rbt_run_result r = run_in(ARGS("assets", "--db", "nothing.db"));

@@ -538,6 +538,104 @@ Test(import, decimal_values_match_strtod_exactly)
     scratch_free(&s);
 }
 
+/* ---------------------------------------------------------------- decimal commas */
+
+static rb_import_options decimal_comma(void)
+{
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.decimal = ',';
+    return opt;
+}
+
+/* The README's European example: ';' between fields, day.month.year dates, 1234,56 prices.
+ * Each value is the double strtod gives for the same digits with a '.'. */
+Test(import, decimal_comma_reads_european_files_exactly)
+{
+    rb_import_options opt = decimal_comma();
+    opt.date_format = "%d.%m.%Y";
+    refused("date;DAX\n03.01.2000;-0,0e0\n", &opt, RB_ERR_DATA, ":2: column DAX: price must be positive: '-0,0e0'");
+    scratch s = scratch_new();
+    char *ok = rbt_write_file(s.dir, "ok.csv",
+                              "date;DAX;SMI\n"
+                              "03.01.2000;6750,76;7,5\n"
+                              "04.01.2000;\"6586,95\";0,1234567890123456789012\n"
+                              "05.01.2000;1,5e3;,5\n");
+    import_ok(s.db, ok, &opt);
+    cr_assert_eq(close_of(s.db, "DAX", D20000103), strtod("6750.76", NULL));
+    cr_assert_eq(close_of(s.db, "SMI", D20000103), 7.5);
+    cr_assert_eq(close_of(s.db, "DAX", D20000104), strtod("6586.95", NULL));
+    cr_assert_eq(close_of(s.db, "SMI", D20000104), strtod("0.1234567890123456789012", NULL));
+    cr_assert_eq(close_of(s.db, "DAX", D20000105), 1500);
+    cr_assert_eq(close_of(s.db, "SMI", D20000105), 0.5);
+    free(ok);
+    scratch_free(&s);
+}
+
+Test(import, decimal_comma_in_ohlcv_volumes_and_detected_semicolons)
+{
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "o.csv",
+                             "date;open;high;low;close;volume\n"
+                             "2000-01-03;1,25;2,5;1;2,25;1000,5\n");
+    rb_import_options opt = decimal_comma();
+    opt.symbol = "X";
+    import_ok(s.db, p, &opt);
+    cr_assert_eq(bar(s.db, "X", D20000103, "open"), 1.25);
+    cr_assert_eq(bar(s.db, "X", D20000103, "high"), 2.5);
+    cr_assert_eq(bar(s.db, "X", D20000103, "close"), 2.25);
+    cr_assert_eq(bar(s.db, "X", D20000103, "volume"), 1000.5);
+    free(p);
+    scratch_free(&s);
+}
+
+Test(import, decimal_comma_refuses_thousands_separators_and_points)
+{
+    rb_import_options opt = decimal_comma();
+    refused("symbol;date;price\nA;2000-01-03;1.234,56\n", &opt, RB_ERR_DATA,
+            ":2: column price: not a number: '1.234,56' (a thousands separator is not accepted: 1234.56, or "
+            "1234,56 with --decimal ',')");
+    refused("symbol;date;price\nA;2000-01-03;1234.56\n", &opt, RB_ERR_DATA,
+            ":2: column price: not a number: '1234.56' (--decimal ',' takes a comma as the decimal mark: "
+            "1234,56)");
+    refused("symbol;date;price;volume\nA;2000-01-03;1;1.000e3\n", &opt, RB_ERR_DATA,
+            ":2: column volume: not a number: '1.000e3' (--decimal ',' takes a comma as the decimal mark: "
+            "1234,56)");
+    refused("symbol;date;price\nA;2000-01-03;1,2,3\n", &opt, RB_ERR_DATA, ":2: column price: not a number: '1,2,3'");
+}
+
+Test(import, decimal_point_names_a_decimal_comma_or_a_thousands_separator)
+{
+    refused("symbol;date;price\nA;2000-01-03;1234,56\n", NULL, RB_ERR_DATA,
+            ":2: column price: not a number: '1234,56' (a decimal comma needs --decimal ','; a thousands "
+            "separator is not accepted)");
+    refused("symbol;date;price\nA;2000-01-03;1,234.56\n", NULL, RB_ERR_DATA,
+            ":2: column price: not a number: '1,234.56' (a thousands separator is not accepted: 1234.56, or "
+            "1234,56 with --decimal ',')");
+}
+
+Test(import, decimal_comma_cannot_share_the_comma_delimiter)
+{
+    rb_import_options opt = decimal_comma();
+    refused("symbol,date,price\nA,2000-01-03,\"1,5\"\n", &opt, RB_ERR_DATA,
+            ": --decimal ',' needs fields separated by ';' or tab, but the header is separated by ',' (give "
+            "--delimiter if the detection is wrong)");
+    opt.delimiter = ',';
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "c.csv", "symbol,date,price\nA,2000-01-03,\"1,5\"\n");
+    rb_error e;
+    rb_import_stats st;
+    cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st, &e), RB_ERR_USAGE);
+    cr_assert_str_eq(e.msg, "--decimal ',' cannot go with --delimiter ',' (a decimal comma needs ';' or tab "
+                            "between fields)");
+    opt.delimiter = '\t';
+    opt.decimal = ';';
+    cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st, &e), RB_ERR_USAGE);
+    cr_assert_str_eq(e.msg, "--decimal: ';' is not a decimal mark ('.' or ',')");
+    free(p);
+    scratch_free(&s);
+}
+
 /* ---------------------------------------------------------------- refused input */
 
 Test(import, wrong_field_count)
