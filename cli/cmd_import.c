@@ -24,6 +24,9 @@ static const char help_text[] =
     "                     separator is accepted: 1.234,56 is refused\n"
     "  --date-format FMT  pattern for dates that are otherwise ambiguous, e.g. %d/%m/%Y;\n"
     "                     %Y %y %m %d %e %b %B %H %M %S %z %s %% and literal characters\n"
+    "  --start DATE       a file without dates: the date (or date-time) of its first bar\n"
+    "  --every CALENDAR   ... and the calendar of the next ones: day, business-day, week,\n"
+    "                     month, hour or minute (see Files without dates below)\n"
     "  --replace          overwrite stored bars whose values differ (default: refuse them)\n"
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n"
@@ -37,6 +40,14 @@ static const char help_text[] =
     "Dates: 2000-01-03, 2000-01-03T12:30:00Z (or a space, an offset like +02:00: stored as\n"
     "UTC), Jan 1 2000, 1 Jan 2000, Unix epoch seconds (9-10 digits) or milliseconds (12-13).\n"
     "Ambiguous dates such as 01/02/2000 or 20000102 need --date-format.\n"
+    "\n"    "Files without dates (a wide or OHLCV file with no date column): --start DATE --every\n"
+    "CALENDAR gives data row k (the first is 0) the k-th time of the calendar from DATE:\n"
+    "day = every calendar day; business-day = Monday to Friday (weekends skipped, no\n"
+    "holidays; DATE a weekday); week = 7 days; month = the same day of the month, or the\n"
+    "month's last day when it is shorter (from 2020-01-31: Feb 29, Mar 31, Apr 30, ...);\n"
+    "hour; minute. A first column named bar, index or idx, or with an empty name, holds bar\n"
+    "numbers: they must count up by one from 0 or 1. A file with a date column, a long file\n"
+    "and --date-format are refused.\n"
     "\n"
     "Refused, naming FILE:LINE and the column: a wrong number of fields, a date that does not\n"
     "parse, a price that is not a positive finite number, high below low, a negative volume,\n"
@@ -46,8 +57,8 @@ static const char help_text[] =
     "\n"
     "Examples:\n"
     "  rebal import prices.csv\n"
-    "  rebal import --symbol SPX sp500_daily.csv\n"
-    "  rebal import --db research.db --delimiter ';' --decimal , --date-format %d.%m.%Y quotes.csv\n";
+    "  rebal import --symbol SPX sp500_daily.csv\n"    "  rebal import --start 2000-01-03 --every business-day bars.csv  # bar,A0,A1,...\n"
+    "  rebal import --delimiter ';' --decimal , --date-format %d.%m.%Y quotes.csv\n";
 
 static int parse_delimiter(const char *text, char *out)
 {
@@ -57,9 +68,37 @@ static int parse_delimiter(const char *text, char *out)
     return 1;
 }
 
+static int parse_calendar(const char *text, rb_bar_calendar *out)
+{
+    static const struct {
+        const char *name;
+        rb_bar_calendar every;
+    } calendars[] = {
+        {"day", RB_BARS_DAY},   {"business-day", RB_BARS_BUSINESS_DAY}, {"week", RB_BARS_WEEK},
+        {"month", RB_BARS_MONTH}, {"hour", RB_BARS_HOUR},               {"minute", RB_BARS_MINUTE},
+    };
+    for (size_t i = 0; i < sizeof calendars / sizeof calendars[0]; i++)
+        if (strcmp(text, calendars[i].name) == 0) {
+            *out = calendars[i].every;
+            return 1;
+        }
+    return 0;
+}
+
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_FORMAT, OPT_SYMBOL, OPT_PRICE, OPT_DELIM, OPT_DECIMAL, OPT_DATEFMT, OPT_REPLACE };
+    enum {
+        OPT_DB = 256,
+        OPT_FORMAT,
+        OPT_SYMBOL,
+        OPT_PRICE,
+        OPT_DELIM,
+        OPT_DECIMAL,
+        OPT_DATEFMT,
+        OPT_START,
+        OPT_EVERY,
+        OPT_REPLACE
+    };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"format", required_argument, NULL, OPT_FORMAT},
@@ -68,6 +107,8 @@ static int run(int argc, char **argv)
         {"delimiter", required_argument, NULL, OPT_DELIM},
         {"decimal", required_argument, NULL, OPT_DECIMAL},
         {"date-format", required_argument, NULL, OPT_DATEFMT},
+        {"start", required_argument, NULL, OPT_START},
+        {"every", required_argument, NULL, OPT_EVERY},
         {"replace", no_argument, NULL, OPT_REPLACE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -104,6 +145,12 @@ static int run(int argc, char **argv)
             opt.decimal = optarg[0];
             break;
         case OPT_DATEFMT: opt.date_format = optarg; break;
+        case OPT_START: opt.start = optarg; break;
+        case OPT_EVERY:
+            if (!parse_calendar(optarg, &opt.every))
+                return cli_usage("import", "--every: unknown calendar '%s' (day, business-day, week, month, hour "
+                                           "or minute)", optarg);
+            break;
         case OPT_REPLACE: opt.replace = 1; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_import);

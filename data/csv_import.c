@@ -384,12 +384,28 @@ typedef struct importer {
     char *scratch; /* strtod copy buffer */
     size_t scratch_cap;
     char *buf;  /* READ_CHUNK bytes */
+    rb_time start; /* undated files (opt->every set): the time of bar 0 */
     rb_error e; /* the failure, always filled here and copied out at the end */
 } importer;
 
 static const char *format_name(rb_csv_format f)
 {
     return f == RB_CSV_LONG ? "long" : f == RB_CSV_WIDE ? "wide" : "ohlcv";
+}
+
+/* The --every word of a calendar, as the CLI spells it. */
+static const char *calendar_name(rb_bar_calendar every)
+{
+    static const char *const names[] = {"dated", "minute", "hour", "day", "business-day", "week", "month"};
+    return (unsigned)every < sizeof names / sizeof names[0] ? names[every] : "?";
+}
+
+/* A first-column header that names bar numbers in an undated file: pandas writes an unnamed
+ * index as an empty name. */
+static int is_bar_number_header(const char *name)
+{
+    return name[0] == '\0' || strcasecmp(name, "bar") == 0 || strcasecmp(name, "index") == 0 ||
+           strcasecmp(name, "idx") == 0;
 }
 
 /* Column roles from the header. Value roles map to slots VAL_OPEN.. in the same order. */
@@ -403,7 +419,8 @@ enum role {
     R_CLOSE,
     R_ADJ,
     R_VOLUME,
-    R_WIDE /* wide file: a symbol's closes */
+    R_WIDE, /* wide file: a symbol's closes */
+    R_INDEX /* undated file: the bar numbers (first column only) */
 };
 enum { VAL_OPEN, VAL_HIGH, VAL_LOW, VAL_CLOSE, VAL_ADJ, VAL_VOLUME, VAL_COUNT };
 
@@ -459,6 +476,8 @@ typedef struct parser {
     /* current record */
     uint32_t sym;
     rb_time ts;
+    uint64_t bar_number; /* undated file with a bar-number column: this record's */
+    uint64_t last_bar;   /* ... and the previous record's */
     double val[VAL_COUNT];
     double *wide_val;
     int last_sym_ok; /* the symbol cache below is valid */
@@ -560,6 +579,24 @@ static void value_cell(parser *p, size_t c, enum role role, const char *s, size_
     *out = v;
 }
 
+/* Reads a bar number: digits only (at most 12, far beyond any file's line count). */
+static void bar_number_cell(parser *p, size_t c, const char *s, size_t n)
+{
+    char q[QUOTE_BUF];
+    const char *t = s;
+    size_t m = n;
+    trim(&t, &m);
+    uint64_t v = 0;
+    size_t i = 0;
+    while (i < m && i < 12 && t[i] >= '0' && t[i] <= '9') v = v * 10 + (uint64_t)(t[i++] - '0');
+    if (m == 0 || i != m) {
+        pend(p, c, "not a bar number: '%s' (whole numbers counting up by one from 0 or 1)",
+             escape(s, n, QUOTE_MAX, q, sizeof q));
+        return;
+    }
+    p->bar_number = v;
+}
+
 static void header_field(parser *p, const char *s, size_t n)
 {
     if (p->nhdr == p->caphdr) {
@@ -611,6 +648,9 @@ static void on_field(void *data, size_t n, void *ctx)
     case R_WIDE:
         value_cell(p, c, R_WIDE, s, n, &p->wide_val[c]);
         break;
+    case R_INDEX:
+        bar_number_cell(p, c, s, n);
+        break;
     case R_UNKNOWN:
         break;
     default:
@@ -656,6 +696,38 @@ static void fail_at(parser *p, size_t line, size_t col, const char *reason)
 
 static int header_finish(parser *p);
 
+/* Undated file: checks this record's bar number (when the file has them: the first is 0 or 1,
+ * each next one the previous + 1) and sets p->ts to the time of bar k, the k-th record
+ * (0-based) of the file. 0 when refused (p failed). */
+static int undated_time(parser *p, size_t line)
+{
+    const rb_import_options *opt = p->im->opt;
+    uint64_t k = p->records - 1;
+    if (p->ncols > 0 && p->cols[0].role == R_INDEX) {
+        char why[160];
+        if (k == 0 && p->bar_number > 1) {
+            snprintf(why, sizeof why, "the first bar number is %llu; bar numbers count up by one from 0 or 1",
+                     (unsigned long long)p->bar_number);
+            fail_at(p, line, 0, why);
+            return 0;
+        }
+        if (k > 0 && p->bar_number != p->last_bar + 1) {
+            snprintf(why, sizeof why, "bar number %llu after %llu; bar numbers count up by one (no gaps, in order)",
+                     (unsigned long long)p->bar_number, (unsigned long long)p->last_bar);
+            fail_at(p, line, 0, why);
+            return 0;
+        }
+        p->last_bar = p->bar_number;
+    }
+    if (!rb_calendar_nth(p->im->start, opt->every, k, &p->ts)) {
+        rb_fail(p->e, RB_ERR_DATA, "%s:%zu: bar %llu of --every %s from --start %s falls after 9999-12-31", p->path,
+                line, (unsigned long long)k, calendar_name(opt->every), opt->start);
+        p->failed = 1;
+        return 0;
+    }
+    return 1;
+}
+
 /* libcsv record callback: checks the record and turns it into bars. */
 static void on_record(int term, void *ctx)
 {
@@ -687,6 +759,7 @@ static void on_record(int term, void *ctx)
         fail_at(p, line, p->pending_col, p->pending_msg);
         return;
     }
+    if (p->im->opt->every && !undated_time(p, line)) return;
     if (p->format == RB_CSV_WIDE) {
         for (size_t c = 0; c < p->ncols; c++)
             if (p->cols[c].role == R_WIDE && !isnan(p->wide_val[c]) &&
@@ -756,9 +829,20 @@ static int header_finish(parser *p)
         if (!p->cols[c].shown) return fail_oom(p);
         p->wide_val[c] = NAN;
     }
+    int undated = opt->every != RB_BARS_DATED;
+    size_t index_col = n;
+    if (undated && n > 0 && is_bar_number_header(p->cols[0].name)) {
+        index_col = 0;
+        p->cols[0].role = R_INDEX;
+        if (!p->cols[0].name[0]) { /* messages say "column 1" rather than "column " */
+            free(p->cols[0].shown);
+            if (!(p->cols[0].shown = strdup("1"))) return fail_oom(p);
+        }
+    }
     size_t date_col = n, sym_col = n, nvalue_known = 0;
     for (size_t c = 0; c < n; c++) {
         enum role r = p->cols[c].role;
+        if (r == R_INDEX) continue;
         if (r == R_DATE) {
             if (date_col < n)
                 return fail_header(p, "two date columns ('%s' and '%s')", p->cols[date_col].shown,
@@ -770,17 +854,30 @@ static int header_finish(parser *p)
             nvalue_known++;
         }
     }
-    if (date_col == n)
-        return fail_header(p, "no date column (expected one named date, time, timestamp or datetime)");
+    if (undated && date_col < n)
+        return fail_header(p, "column '%s' holds dates: --start and --every are for files without a date column",
+                           p->cols[date_col].shown);
+    if (!undated && date_col == n)
+        return fail_header(p, "no date column (expected one named date, time, timestamp or datetime; numbered "
+                              "bars without dates need --start DATE --every CALENDAR)");
 
     rb_csv_format fmt = opt->format;
+    size_t nkey = (date_col < n) + (index_col < n); /* columns that say when, not what */
     if (fmt == RB_CSV_AUTO) {
         if (sym_col < n) fmt = RB_CSV_LONG;
-        else if (nvalue_known > 0 && nvalue_known == n - 1) fmt = RB_CSV_OHLCV;
+        else if (nvalue_known > 0 && nvalue_known == n - nkey) fmt = RB_CSV_OHLCV;
         else fmt = RB_CSV_WIDE;
     }
     p->format = fmt;
     im->file_format[p->file] = format_name(fmt);
+    if (undated && fmt == RB_CSV_LONG) {
+        if (sym_col < n)
+            return fail_header(p, "a long file (symbol column '%s') needs a date column: --start and --every number "
+                                  "the rows of a wide or OHLCV file, one bar per row",
+                               p->cols[sym_col].shown);
+        return fail_header(p, "--format long needs a date column: --start and --every number the rows of a wide "
+                              "or OHLCV file, one bar per row");
+    }
     if (fmt == RB_CSV_LONG && sym_col == n)
         return fail_header(p, "--format long needs a symbol column (named symbol, ticker or asset)");
     if (fmt == RB_CSV_OHLCV && sym_col < n)
@@ -810,7 +907,7 @@ static int header_finish(parser *p)
             return fail_header(p, "--price adjclose needs an adjclose column (a wide file holds closes)");
         size_t nsym = 0;
         for (size_t c = 0; c < n; c++) {
-            if (c == date_col) continue;
+            if (c == date_col || c == index_col) continue;
             const char *name = p->cols[c].name;
             size_t len = strlen(name);
             char why[200];
@@ -824,8 +921,9 @@ static int header_finish(parser *p)
             nsym++;
         }
         if (nsym == 0)
-            return fail_header(p, "%s needs at least one symbol column after the date",
-                               opt->format == RB_CSV_AUTO ? "a wide file" : "--format wide");
+            return fail_header(p, "%s needs at least one symbol column after the %s",
+                               opt->format == RB_CSV_AUTO ? "a wide file" : "--format wide",
+                               undated ? "bar numbers" : "date");
         /* A symbol twice would give two closes per date: find it through the interned index. */
         size_t *col_of = calloc(p->syms->n, sizeof *col_of);
         if (!col_of) return fail_oom(p);
@@ -847,6 +945,7 @@ static int header_finish(parser *p)
     size_t seen[R_WIDE] = {0};
     for (size_t c = 0; c < n; c++) {
         enum role r = p->cols[c].role;
+        if (r == R_INDEX) continue;
         if (r == R_UNKNOWN)
             return fail_header(p,
                                "unknown column '%s' (%s file has %sdate, open, high, low, close or "
@@ -1192,7 +1291,8 @@ static rb_status parse_mapped(parser *p, const char *s, size_t n)
         feed(p, s + pos, len);
         pos += len;
     }
-    if (!p->failed && p->header_done && n - pos >= PARALLEL_MIN) {
+    /* An undated file numbers its bars in file order, which the helper thread cannot know. */
+    if (!p->failed && p->header_done && n - pos >= PARALLEL_MIN && p->im->opt->every == RB_BARS_DATED) {
         const char *nl = memchr(s + pos + (n - pos) / 2, '\n', n - pos - (n - pos) / 2);
         size_t split = nl ? (size_t)(nl - s) + 1 : n;
         helper *h = split < n ? malloc(sizeof *h) : NULL;
@@ -1754,7 +1854,34 @@ void rb_import_options_init(rb_import_options *opt)
     opt->price = RB_PRICE_CLOSE;
 }
 
-static rb_status check_options(const rb_import_options *opt, size_t npaths, rb_error *err)
+/* Checks --start and --every of undated files (both or neither, no --date-format) and parses
+ * the start into *start. */
+static rb_status check_calendar(const rb_import_options *opt, rb_time *start, rb_error *err)
+{
+    static const char calendars[] = "day, business-day, week, month, hour or minute";
+    if ((unsigned)opt->every > RB_BARS_MONTH)
+        return rb_fail(err, RB_ERR_USAGE, "invalid --every calendar %d", (int)opt->every);
+    if (opt->every == RB_BARS_DATED && !opt->start) return RB_OK;
+    if (opt->every == RB_BARS_DATED)
+        return rb_fail(err, RB_ERR_USAGE, "--start needs --every (%s): the calendar of the bars from it", calendars);
+    if (!opt->start)
+        return rb_fail(err, RB_ERR_USAGE, "--every %s needs --start DATE: the date of the first bar",
+                       calendar_name(opt->every));
+    if (opt->date_format)
+        return rb_fail(err, RB_ERR_USAGE,
+                       "--date-format reads a date column; with --start and --every the dates are generated");
+    rb_error e;
+    if (rb_time_parse(opt->start, NULL, start, &e) != RB_OK)
+        return rb_fail(err, RB_ERR_USAGE, "--start: %s", e.msg);
+    if (opt->every == RB_BARS_BUSINESS_DAY && rb_weekday(rb_time_days(*start)) >= 5) {
+        char date[32];
+        return rb_fail(err, RB_ERR_USAGE, "--start %s is a %s; business-day bars fall on Monday to Friday",
+                       rb_time_format(*start, date), rb_weekday(rb_time_days(*start)) == 5 ? "Saturday" : "Sunday");
+    }
+    return RB_OK;
+}
+
+static rb_status check_options(const rb_import_options *opt, size_t npaths, rb_time *start, rb_error *err)
 {
     if (npaths == 0) return rb_fail(err, RB_ERR_USAGE, "no files to import");
     if ((unsigned)opt->format > RB_CSV_OHLCV)
@@ -1779,7 +1906,7 @@ static rb_status check_options(const rb_import_options *opt, size_t npaths, rb_e
         if (symbol_problem(opt->symbol, strlen(opt->symbol), why, sizeof why))
             return rb_fail(err, RB_ERR_USAGE, "--symbol: %s", why);
     }
-    return RB_OK;
+    return check_calendar(opt, start, err);
 }
 
 static void importer_free(importer *im)
@@ -1804,11 +1931,13 @@ rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npat
         opt = &defaults;
     }
     if (!store) return rb_fail(err, RB_ERR_USAGE, "no price store given");
-    rb_status rc = check_options(opt, npaths, err);
+    rb_time start = 0;
+    rb_status rc = check_options(opt, npaths, &start, err);
     if (rc != RB_OK) return rc;
 
     importer im;
     memset(&im, 0, sizeof im);
+    im.start = start;
     im.opt = opt;
     im.paths = paths;
     im.npaths = npaths;

@@ -90,6 +90,43 @@ unsigned rb_days_in_month(int y, unsigned m)
     return len[m - 1] + (unsigned)(m == 2 && rb_is_leap_year(y));
 }
 
+/* ---------------------------------------------------------------- generated calendars */
+
+int rb_calendar_nth(rb_time start, rb_bar_calendar every, uint64_t k, rb_time *out)
+{
+    /* k < 2^40 keeps every product below int64's range; imports count far fewer bars. */
+    if (start > RB_TIME_LAST || k >= (UINT64_C(1) << 40)) return 0;
+    int64_t days = rb_time_days(start), sod = start - days * RB_SECONDS_PER_DAY, n = (int64_t)k;
+    int64_t t;
+    switch (every) {
+    case RB_BARS_MINUTE: t = start + n * 60; break;
+    case RB_BARS_HOUR: t = start + n * 3600; break;
+    case RB_BARS_DAY: t = start + n * RB_SECONDS_PER_DAY; break;
+    case RB_BARS_WEEK: t = start + n * 7 * RB_SECONDS_PER_DAY; break;
+    case RB_BARS_BUSINESS_DAY: {
+        /* five weekdays per week; the rest steps over a weekend when it passes Friday */
+        int64_t rest = n % 5, day = days + n / 5 * 7 + rest + (rb_weekday(days) + rest >= 5 ? 2 : 0);
+        t = day * RB_SECONDS_PER_DAY + sod;
+        break;
+    }
+    case RB_BARS_MONTH: {
+        int y;
+        unsigned m, d;
+        rb_civil_from_days(days, &y, &m, &d);
+        int64_t month = (int64_t)y * 12 + (m - 1) + n; /* months since year 0 */
+        if (month / 12 > 9999) return 0;
+        int y2 = (int)(month / 12);
+        unsigned m2 = (unsigned)(month % 12) + 1, last = rb_days_in_month(y2, m2);
+        t = rb_days_from_civil(y2, m2, d < last ? d : last) * RB_SECONDS_PER_DAY + sod;
+        break;
+    }
+    default: return 0;
+    }
+    if (t > RB_TIME_LAST) return 0;
+    *out = t;
+    return 1;
+}
+
 /* ---------------------------------------------------------------- formatting */
 
 /* Writes v (0..99) as two digits. */

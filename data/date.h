@@ -32,6 +32,14 @@ int rb_is_leap_year(int y);
 /* Number of days in month m (1..12) of year y; 0 for a month outside 1..12. */
 unsigned rb_days_in_month(int y, unsigned m);
 
+/* The latest time a date may have: 9999-12-31T23:59:59Z (text dates stop at year 9999). */
+#define RB_TIME_LAST INT64_C(253402300799)
+
+/* The k-th time of calendar every (not RB_BARS_DATED) counted from start, as rb_bar_calendar
+ * describes: bar 0 is start. 0 when it would fall after RB_TIME_LAST, else 1 with *out set.
+ * RB_BARS_BUSINESS_DAY counts weekdays from a start on a weekday (the caller checks). */
+int rb_calendar_nth(rb_time start, rb_bar_calendar every, uint64_t k, rb_time *out);
+
 /* Parses len bytes of text (no NUL needed; leading and trailing blanks ignored) as one date
  * or date-time, exactly as rb_time_parse describes. fmt NULL detects the form; an ISO
  * YYYY-MM-DD date takes a short path with no library calls. Never allocates.

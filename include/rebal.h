@@ -107,6 +107,20 @@ typedef enum rb_price_field {
     RB_PRICE_ADJCLOSE   /* the adjusted close; open/high/low are scaled by adjclose/close */
 } rb_price_field;
 
+/* The calendar an undated file's bars are given (rb_import_options.every): bar k (0-based, in
+ * file order) gets the k-th time from start, bar 0 = start itself. start's time of day is kept
+ * by the day, business-day, week and month calendars. */
+typedef enum rb_bar_calendar {
+    RB_BARS_DATED = 0,    /* the file has a date column (the default) */
+    RB_BARS_MINUTE,       /* start + k minutes */
+    RB_BARS_HOUR,         /* start + k hours */
+    RB_BARS_DAY,          /* start + k days: every calendar day (24/7 markets) */
+    RB_BARS_BUSINESS_DAY, /* Monday to Friday, weekends skipped, no holidays; start a weekday */
+    RB_BARS_WEEK,         /* start + 7k days */
+    RB_BARS_MONTH         /* k months after start on start's day of the month, or on the
+                             month's last day when it is shorter (from 2020-01-31: Feb 29, ...) */
+} rb_bar_calendar;
+
 typedef struct rb_import_options {
     rb_csv_format format;
     const char *symbol;      /* the symbol of an OHLCV file (required for that format) */
@@ -117,6 +131,13 @@ typedef struct rb_import_options {
     char decimal;            /* the decimal mark of prices and volumes: 0 or '.' (default), or
                                 ',' (1234,56; the delimiter must then be ';' or tab). No
                                 thousands separator is accepted with either. */
+    /* Undated files: with start (a date or date-time as rb_time_parse detects it) and every
+     * (both or neither), every file has no date column and bar k of each file is the k-th time
+     * of the calendar from start. A wide or OHLCV file only (one row per bar); its first
+     * column may be the bar numbers (header empty, bar, index or idx), which must count up by
+     * one from 0 or 1. A file with a date column, a long file, or date_format is refused. */
+    const char *start;
+    rb_bar_calendar every;
 } rb_import_options;
 
 typedef struct rb_import_stats {

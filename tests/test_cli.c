@@ -193,6 +193,43 @@ Test(cli, import_reads_decimal_commas_and_refuses_them_with_a_comma_delimiter)
     rbt_run_result_free(&r);
 }
 
+/* A file of numbered bars (bar,A0,A1,...) gets a calendar from --start and --every, and runs. */
+Test(cli, import_gives_numbered_bars_a_calendar)
+{
+    free(rbt_write_file(dir, "bars.csv", "bar,A0,A1\n0,100,50\n1,101,52\n2,99,51\n3,102,53\n4,104,52\n"));
+    rbt_run_result r = run_in(ARGS("import", "--db", "b.db", "bars.csv"));
+    expect_one_line_error(&r, 1, "bars.csv:1: no date column");
+    cr_assert_not_null(strstr(r.err, "--start DATE --every CALENDAR"), "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "b.db", "--start", "2021-12-30", "--every", "business-day", "bars.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "10 bars added"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("assets", "--db", "b.db", "--csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    /* Thursday, Friday, then Monday 2022-01-03 to Wednesday 2022-01-05. */
+    cr_assert_not_null(strstr(r.out, "A0,2021-12-30,2022-01-05,5"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "b.db", "--assets", "A0=0.5,A1=0.5", "--json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+
+    r = run_in(ARGS("import", "--db", "b.db", "--every", "day", "bars.csv"));
+    expect_one_line_error(&r, 2, "--every day needs --start DATE");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "b.db", "--start", "2020-01-01", "bars.csv"));
+    expect_one_line_error(&r, 2, "--start needs --every");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("import", "--db", "b.db", "--start", "2020-01-01", "--every", "fortnight", "bars.csv"));
+    expect_one_line_error(&r, 2, "--every: unknown calendar 'fortnight'");
+    rbt_run_result_free(&r);
+    char *stocks = stocks_path();
+    r = run_in(ARGS("import", "--db", "b.db", "--start", "2020-01-01", "--every", "month", stocks));
+    expect_one_line_error(&r, 1, "stocks_monthly.csv:1: column 'date' holds dates: --start and --every are for");
+    rbt_run_result_free(&r);
+    free(stocks);
+}
+
 Test(cli, missing_store_and_missing_file_are_runtime_errors)
 {
     rbt_run_result r = run_in(ARGS("assets", "--db", "nothing.db"));

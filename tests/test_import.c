@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rebal.h"
@@ -636,6 +637,256 @@ Test(import, decimal_comma_cannot_share_the_comma_delimiter)
     scratch_free(&s);
 }
 
+/* ---------------------------------------------------------------- files without dates */
+
+/* The UTC time of y-m-d h:m, computed by the C library (not by the code under test). */
+static int64_t utc(int y, int mo, int d, int h, int mi)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+    return (int64_t)timegm(&tm);
+}
+
+static rb_import_options undated(const char *start, rb_bar_calendar every)
+{
+    rb_import_options opt;
+    rb_import_options_init(&opt);
+    opt.start = start;
+    opt.every = every;
+    return opt;
+}
+
+/* Imports text with opt into a fresh store and checks symbol's bars are exactly at want[0..n). */
+static void expect_bar_times(const char *text, const rb_import_options *opt, const char *symbol, const int64_t *want,
+                             size_t n)
+{
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "u.csv", text);
+    import_ok(s.db, p, opt);
+    cr_assert_eq(q_int(s.db, "SELECT count(*) FROM bars b JOIN assets a ON a.id = b.asset_id WHERE a.symbol = ?1",
+                       symbol),
+                 (int64_t)n, "%s: bar count", symbol);
+    for (size_t k = 0; k < n; k++) cr_assert_eq(close_of(s.db, symbol, want[k]), (double)(k + 1), "bar %zu", k);
+    free(p);
+    scratch_free(&s);
+}
+
+Test(import, undated_business_days_skip_weekends)
+{
+    /* 2020-01-02 is a Thursday. */
+    const int64_t want[] = {utc(2020, 1, 2, 0, 0), utc(2020, 1, 3, 0, 0), utc(2020, 1, 6, 0, 0),
+                            utc(2020, 1, 7, 0, 0), utc(2020, 1, 8, 0, 0), utc(2020, 1, 9, 0, 0),
+                            utc(2020, 1, 10, 0, 0), utc(2020, 1, 13, 0, 0)};
+    rb_import_options opt = undated("2020-01-02", RB_BARS_BUSINESS_DAY);
+    expect_bar_times("bar,A0,A1\n0,1,1\n1,2,2\n2,3,3\n3,4,4\n4,5,5\n5,6,6\n6,7,7\n7,8,8\n", &opt, "A0", want, 8);
+    /* Starting on a Friday: the weekend comes right after bar 0. */
+    const int64_t fri[] = {utc(2020, 1, 3, 0, 0), utc(2020, 1, 6, 0, 0), utc(2020, 1, 7, 0, 0)};
+    opt.start = "2020-01-03";
+    expect_bar_times("bar,A0\n0,1\n1,2\n2,3\n", &opt, "A0", fri, 3);
+}
+
+Test(import, undated_business_days_over_decades_match_the_c_library)
+{
+    /* 20,000 business days from Monday 1990-01-01, every weekday of the C library's calendar. */
+    enum { N = 20000 };
+    char *text = malloc(N * 16 + 16), *w = text;
+    w += sprintf(w, "A\n");
+    for (int k = 0; k < N; k++) w += sprintf(w, "%d\n", k + 1);
+    rb_import_options opt = undated("1990-01-01", RB_BARS_BUSINESS_DAY);
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "u.csv", text);
+    import_ok(s.db, p, &opt);
+    rb_store *st = open_db(s.db);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(st->db, "SELECT ts, close FROM bars ORDER BY ts", -1, &q, NULL), SQLITE_OK);
+    int64_t day = utc(1990, 1, 1, 0, 0);
+    for (int k = 0; k < N; k++, day += DAY) {
+        struct tm tm;
+        time_t t = (time_t)day;
+        gmtime_r(&t, &tm);
+        if (tm.tm_wday == 0 || tm.tm_wday == 6) {
+            k--;
+            continue;
+        }
+        cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+        cr_assert_eq(sqlite3_column_int64(q, 0), day, "bar %d", k);
+        cr_assert_eq(sqlite3_column_double(q, 1), k + 1);
+    }
+    cr_assert_eq(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+    rb_store_free(st);
+    free(p);
+    free(text);
+    scratch_free(&s);
+}
+
+Test(import, undated_months_keep_the_day_or_take_the_months_last)
+{
+    const int64_t leap[] = {utc(2020, 1, 31, 0, 0), utc(2020, 2, 29, 0, 0), utc(2020, 3, 31, 0, 0),
+                            utc(2020, 4, 30, 0, 0), utc(2020, 5, 31, 0, 0), utc(2020, 6, 30, 0, 0)};
+    rb_import_options opt = undated("2020-01-31", RB_BARS_MONTH);
+    expect_bar_times("A\n1\n2\n3\n4\n5\n6\n", &opt, "A", leap, 6);
+    const int64_t plain[] = {utc(2021, 1, 31, 0, 0), utc(2021, 2, 28, 0, 0), utc(2021, 3, 31, 0, 0)};
+    opt.start = "2021-01-31";
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", plain, 3);
+    /* Across a year end, from the 15th. */
+    const int64_t dec[] = {utc(2020, 11, 15, 0, 0), utc(2020, 12, 15, 0, 0), utc(2021, 1, 15, 0, 0)};
+    opt.start = "2020-11-15";
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", dec, 3);
+}
+
+Test(import, undated_days_weeks_hours_and_minutes_keep_the_start_time)
+{
+    const int64_t days[] = {utc(2020, 2, 28, 16, 0), utc(2020, 2, 29, 16, 0), utc(2020, 3, 1, 16, 0)};
+    rb_import_options opt = undated("2020-02-28T16:00:00Z", RB_BARS_DAY);
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", days, 3);
+    const int64_t weeks[] = {utc(2020, 12, 24, 0, 0), utc(2020, 12, 31, 0, 0), utc(2021, 1, 7, 0, 0)};
+    opt = undated("2020-12-24", RB_BARS_WEEK);
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", weeks, 3);
+    const int64_t hours[] = {utc(2020, 12, 31, 22, 0), utc(2020, 12, 31, 23, 0), utc(2021, 1, 1, 0, 0)};
+    opt = undated("2020-12-31T22:00:00Z", RB_BARS_HOUR);
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", hours, 3);
+    const int64_t minutes[] = {utc(2020, 1, 2, 9, 59), utc(2020, 1, 2, 10, 0), utc(2020, 1, 2, 10, 1)};
+    opt = undated("2020-01-02 09:59", RB_BARS_MINUTE);
+    expect_bar_times("A\n1\n2\n3\n", &opt, "A", minutes, 3);
+}
+
+Test(import, undated_bar_numbers_from_0_or_1_with_any_index_header)
+{
+    const int64_t want[] = {utc(2020, 1, 1, 0, 0), utc(2020, 1, 2, 0, 0), utc(2020, 1, 3, 0, 0)};
+    rb_import_options opt = undated("2020-01-01", RB_BARS_DAY);
+    expect_bar_times(",A\n0,1\n1,2\n2,3\n", &opt, "A", want, 3);       /* pandas' unnamed index */
+    expect_bar_times("Index,A\n1,1\n2,2\n3,3\n", &opt, "A", want, 3);  /* from 1, any case */
+    expect_bar_times("idx;A\n 0 ;1\n1;2\n2;3\n", &opt, "A", want, 3);  /* blanks around */
+    expect_bar_times("bar,A,B\n0,1,\n1,2,\n2,3,9\n", &opt, "A", want, 3); /* empty cells: no bar */
+    expect_bar_times("bar,A,B\n0,,1\n1,,2\n2,,3\n", &opt, "B", want, 3);
+    /* An OHLCV file, with and without bar numbers: the symbol is --symbol. */
+    opt.symbol = "O";
+    expect_bar_times("bar,open,high,low,close\n0,1,1,1,1\n1,2,2,2,2\n2,3,3,3,3\n", &opt, "O", want, 3);
+    expect_bar_times("open,high,low,close,volume\n1,1,1,1,5\n2,2,2,2,5\n3,3,3,3,5\n", &opt, "O", want, 3);
+}
+
+Test(import, undated_files_each_start_at_the_start)
+{
+    scratch s = scratch_new();
+    char *a = rbt_write_file(s.dir, "a.csv", "bar,A\n0,1\n1,2\n");
+    char *b = rbt_write_file(s.dir, "b.csv", "bar,B\n0,3\n1,4\n2,5\n");
+    const char *paths[] = {a, b};
+    rb_import_options opt = undated("2020-01-06", RB_BARS_WEEK);
+    rb_error e;
+    rb_import_stats st;
+    cr_assert_eq(import_n(s.db, paths, 2, &opt, &st, &e), RB_OK, "%s", e.msg);
+    cr_assert_eq(st.bars_added, 5);
+    cr_assert_eq(close_of(s.db, "A", utc(2020, 1, 13, 0, 0)), 2);
+    cr_assert_eq(close_of(s.db, "B", utc(2020, 1, 6, 0, 0)), 3);
+    cr_assert_eq(close_of(s.db, "B", utc(2020, 1, 20, 0, 0)), 5);
+    cr_assert_eq(q_int(s.db, "SELECT count(*) FROM imports WHERE format = ?1", "wide"), 2);
+    free(a);
+    free(b);
+    scratch_free(&s);
+}
+
+/* Bar numbers are checked in file order, so a file the size the importer would split between
+ * two threads is read by one; the last bar and one in the middle land on their dates. */
+Test(import, undated_large_file_numbers_every_row)
+{
+    enum { N = 120000 };
+    char *text = malloc((size_t)N * 24 + 32), *w = text;
+    w += sprintf(w, "bar,A,B\n");
+    for (int k = 0; k < N; k++) w += sprintf(w, "%d,%d.25,%d.5\n", k, k + 1, k + 2);
+    cr_assert_gt(w - text, 1 << 20, "the file must be large enough for the two-thread parse");
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "big.csv", text);
+    rb_import_options opt = undated("2000-01-01", RB_BARS_HOUR);
+    rb_import_stats st = import_ok(s.db, p, &opt);
+    cr_assert_eq(st.bars_added, 2 * N);
+    cr_assert_eq(close_of(s.db, "A", utc(2000, 1, 1, 0, 0) + (int64_t)(N / 2 + 7) * 3600), N / 2 + 8.25);
+    cr_assert_eq(close_of(s.db, "B", utc(2000, 1, 1, 0, 0) + (int64_t)(N - 1) * 3600), N + 1.5);
+    /* A gap near the end is found there. */
+    w = text + sprintf(text, "bar,A,B\n");
+    for (int k = 0; k < N; k++) w += sprintf(w, "%d,1,1\n", k + (k >= N - 10));
+    free(p);
+    p = rbt_write_file(s.dir, "gap.csv", text);
+    rb_error e;
+    rb_import_stats st2;
+    cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st2, &e), RB_ERR_DATA);
+    char want[600];
+    snprintf(want, sizeof want, "%s:%d: column bar: bar number %d after %d; bar numbers count up by one (no gaps, "
+                                "in order)", p, N - 10 + 2, N - 9, N - 11);
+    cr_assert_str_eq(e.msg, want);
+    free(p);
+    free(text);
+    scratch_free(&s);
+}
+
+Test(import, undated_bar_numbers_that_do_not_count_up_by_one_are_refused)
+{
+    rb_import_options opt = undated("2020-01-01", RB_BARS_DAY);
+    refused("bar,A\n0,1\n1,2\n3,3\n", &opt, RB_ERR_DATA,
+            ":4: column bar: bar number 3 after 1; bar numbers count up by one (no gaps, in order)");
+    refused("bar,A\n0,1\n2,2\n1,3\n", &opt, RB_ERR_DATA,
+            ":3: column bar: bar number 2 after 0; bar numbers count up by one (no gaps, in order)");
+    refused("bar,A\n0,1\n0,2\n", &opt, RB_ERR_DATA,
+            ":3: column bar: bar number 0 after 0; bar numbers count up by one (no gaps, in order)");
+    refused("bar,A\n2,1\n3,2\n", &opt, RB_ERR_DATA,
+            ":2: column bar: the first bar number is 2; bar numbers count up by one from 0 or 1");
+    refused(",A\n0,1\n1.0,2\n", &opt, RB_ERR_DATA,
+            ":3: column 1: not a bar number: '1.0' (whole numbers counting up by one from 0 or 1)");
+    refused("bar,A\n-1,1\n", &opt, RB_ERR_DATA,
+            ":2: column bar: not a bar number: '-1' (whole numbers counting up by one from 0 or 1)");
+    refused("bar,A\n,1\n", &opt, RB_ERR_DATA,
+            ":2: column bar: not a bar number: '' (whole numbers counting up by one from 0 or 1)");
+}
+
+Test(import, undated_refuses_dates_long_files_and_half_a_calendar)
+{
+    rb_import_options opt = undated("2020-01-01", RB_BARS_DAY);
+    refused("date,A\n2020-01-01,1\n", &opt, RB_ERR_DATA,
+            ":1: column 'date' holds dates: --start and --every are for files without a date column");
+    refused("bar,time,A\n0,2020-01-01,1\n", &opt, RB_ERR_DATA,
+            ":1: column 'time' holds dates: --start and --every are for files without a date column");
+    refused("symbol,price\nA,1\n", &opt, RB_ERR_DATA,
+            ":1: a long file (symbol column 'symbol') needs a date column: --start and --every number the rows of "
+            "a wide or OHLCV file, one bar per row");
+    refused("bar\n0\n", &opt, RB_ERR_DATA, ":1: a wide file needs at least one symbol column after the bar numbers");
+    opt.start = "9999-12-30";
+    refused("A\n1\n2\n3\n", &opt, RB_ERR_DATA, ":4: bar 2 of --every day from --start 9999-12-30 falls after 9999-12-31");
+    opt = undated("9999-11-30", RB_BARS_MONTH);
+    refused("A\n1\n2\n3\n", &opt, RB_ERR_DATA,
+            ":4: bar 2 of --every month from --start 9999-11-30 falls after 9999-12-31");
+
+    struct {
+        const char *start;
+        rb_bar_calendar every;
+        const char *date_format;
+        const char *want;
+    } usage[] = {
+        {"2020-01-01", RB_BARS_DATED, NULL,
+         "--start needs --every (day, business-day, week, month, hour or minute): the calendar of the bars from it"},
+        {NULL, RB_BARS_MONTH, NULL, "--every month needs --start DATE: the date of the first bar"},
+        {"2020-01-01", RB_BARS_DAY, "%Y-%m-%d",
+         "--date-format reads a date column; with --start and --every the dates are generated"},
+        {"2020-01-04", RB_BARS_BUSINESS_DAY, NULL,
+         "--start 2020-01-04 is a Saturday; business-day bars fall on Monday to Friday"},
+        {"2020-01-05", RB_BARS_BUSINESS_DAY, NULL,
+         "--start 2020-01-05 is a Sunday; business-day bars fall on Monday to Friday"},
+        {"01/02/2020", RB_BARS_DAY, NULL, "--start: ambiguous date '01/02/2020'"},
+        {"2020-01-01", (rb_bar_calendar)99, NULL, "invalid --every calendar 99"},
+    };
+    scratch s = scratch_new();
+    char *p = rbt_write_file(s.dir, "u.csv", "A\n1\n");
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+        opt = undated(usage[i].start, usage[i].every);
+        opt.date_format = usage[i].date_format;
+        rb_error e;
+        rb_import_stats st;
+        cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st, &e), RB_ERR_USAGE, "case %zu", i);
+        cr_assert(strncmp(e.msg, usage[i].want, strlen(usage[i].want)) == 0, "case %zu: got '%s'", i, e.msg);
+    }
+    cr_assert_eq(access(s.db, F_OK), -1, "a refused import left a store");
+    free(p);
+    scratch_free(&s);
+}
+
 /* ---------------------------------------------------------------- refused input */
 
 Test(import, wrong_field_count)
@@ -897,7 +1148,8 @@ Test(import, malformed_quoting)
 Test(import, no_date_column)
 {
     refused("symbol,day,price\nA,2000-01-03,1\n", NULL, RB_ERR_DATA,
-            ":1: no date column (expected one named date, time, timestamp or datetime)");
+            ":1: no date column (expected one named date, time, timestamp or datetime; numbered bars without "
+            "dates need --start DATE --every CALENDAR)");
 }
 
 Test(import, unknown_column_in_long_file)
