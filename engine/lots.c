@@ -60,7 +60,7 @@ struct rb_lots {
     size_t nassets;
     rb_lot_method method;
     int64_t long_term_s; /* held more than this many seconds = long-term */
-    int64_t wash_s;      /* wash-sale window in seconds, 0 = off */
+    int64_t wash_days;   /* wash-sale window in calendar days, 0 = off */
     int keep;
     int64_t next_id;
     size_t nopen; /* open lots over all assets */
@@ -119,13 +119,44 @@ static rb_status reserve_rows(rb_lots *lots, size_t extra, rb_error *err)
     return RB_OK;
 }
 
+/* The UTC calendar day of a time (days since 1970-01-01, rounding down before 1970). */
+static int64_t day_of(rb_time t)
+{
+    return t >= 0 ? t / DAY_SECONDS : -((-t + DAY_SECONDS - 1) / DAY_SECONDS);
+}
+
+/* Whether a buy at time `bought` falls in the wash-sale window of a sale at `sold`: from
+ * wash_days calendar days before the sale's date to wash_days after it, both included (the
+ * 61-day period of the US rule for 30), whatever the times of day. */
+static int in_wash_window(const rb_lots *lots, rb_time sold, rb_time bought)
+{
+    int64_t d = day_of(bought) - day_of(sold);
+    return d >= -lots->wash_days && d <= lots->wash_days;
+}
+
 /* Drops the pending wash-sale losses of a book that can no longer be matched at time t. */
 static void expire_pending(const rb_lots *lots, book *b, rb_time t)
 {
     size_t k = 0;
     for (size_t i = 0; i < b->npend; i++)
-        if (t - b->pend[i].sold <= lots->wash_s && b->pend[i].units > 0) b->pend[k++] = b->pend[i];
+        if (in_wash_window(lots, b->pend[i].sold, t) && b->pend[i].units > 0) b->pend[k++] = b->pend[i];
     b->npend = k;
+}
+
+/* Average cost: every open lot of the book carries the book's average cost per unit. Kept
+ * after every change of a basis (a buy, the wash-sale adjustments of a sale), so relief,
+ * unrealized gains and the ledger all see the average. */
+static void average_cost(const rb_lots *lots, book *b)
+{
+    if (lots->method != RB_LOTS_AVG) return;
+    double units = 0, basis = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        units += b->open[i].units;
+        basis += b->open[i].cost;
+    }
+    if (!(units > 0)) return;
+    double per_unit = basis / units;
+    for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * per_unit;
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -157,7 +188,7 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
     lots->nassets = nassets;
     lots->method = method;
     lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
-    lots->wash_s = (int64_t)wash_sale_days * DAY_SECONDS;
+    lots->wash_days = wash_sale_days;
     lots->keep = keep_ledger != 0;
     lots->next_id = 1;
     *out = lots;
@@ -206,10 +237,11 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
 
     lot nl = {.id = lots->next_id++, .opened = t, .units = units, .units0 = units, .cost = cost, .repl = 0};
     rb_realized add = {0, 0};
-    if (lots->wash_s > 0) {
-        /* Loss sales at s with 0 <= t - s <= D whose loss units are not yet replaced:
-         * this lot replaces them, oldest sale first, up to its units, and the sold
-         * piece's ledger row shows the disallowed loss like one replaced at the sale. */
+    if (lots->wash_days > 0) {
+        /* Loss sales dated at most D calendar days before t's date whose loss units are
+         * not yet replaced: this lot replaces them, oldest sale first, up to its units, and
+         * the sold piece's ledger row shows the disallowed loss like one replaced at the
+         * sale. */
         expire_pending(lots, b, t);
         double left = units;
         for (size_t i = 0; i < b->npend && left > 0; i++) {
@@ -238,6 +270,7 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     b->n++;
     b->held += units;
     lots->nopen++;
+    average_cost(lots, b);
     if (late) *late = add;
     return RB_OK;
 }
@@ -265,16 +298,19 @@ static void relief_order(rb_lots *lots, const book *b)
 }
 
 /* Wash sale at the sale of piece pc (a loss) at time t: disallows the loss on the units
- * replaced by lots opened in [t - D, t] and still open, oldest first (array order: opened,
- * then id), each lot replacing at most its units not yet used as a replacement; the lot the piece
- * came from does not replace its own units (the rest of one purchase is the original
- * position, not a replacement; Rev. Rul. 56-602). Returns the loss units left unmatched. */
+ * replaced by lots opened in the window (D calendar days before the sale's date up to t)
+ * and still open after this sale, oldest first (array order: opened, then id), each lot
+ * replacing at most its units not yet used as a replacement. Units sold in this same order
+ * are gone from the book, so they never replace; the rest of a lot this order sold in part
+ * may replace the other lots' pieces but not its own (the rest of one purchase is the
+ * original position, not a replacement; Rev. Rul. 56-602). Returns the loss units left
+ * unmatched. */
 static double replace_before(rb_lots *lots, book *b, rb_lot_piece *pc, rb_time t)
 {
     double loss_units = pc->units, lpu = -pc->gain / pc->units;
     for (size_t i = 0; i < b->n && loss_units > 0; i++) {
         lot *l = &b->open[i];
-        if (l->opened < t - lots->wash_s || l->opened > t || l->id == pc->lot_id) continue;
+        if (l->opened > t || !in_wash_window(lots, t, l->opened) || l->id == pc->lot_id) continue;
         double cap = l->units - l->repl;
         if (cap <= DUST * l->units0) continue;
         double m = cap < loss_units ? cap : loss_units;
@@ -315,11 +351,6 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     b->pend = q;
     if ((st = reserve_rows(lots, 1, err))) return st;
 
-    if (lots->method == RB_LOTS_AVG && held > 0) {
-        /* Average cost: every open lot carries the asset's average cost per unit. */
-        double basis = rb_lots_basis(lots, asset);
-        for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * (basis / held);
-    }
     /* FIFO and AVG relieve in array order (oldest first), LIFO in reverse: only HIFO needs a
      * relief order of its own. */
     int sorted = lots->method == RB_LOTS_HIFO;
@@ -384,7 +415,7 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     b->held = kept ? b->held - sold : 0; /* an emptied book holds exactly nothing */
 
     size_t base = lots->nrows;
-    if (lots->wash_s > 0) {
+    if (lots->wash_days > 0) {
         expire_pending(lots, b, t);
         for (size_t k = 0; k < np; k++) {
             rb_lot_piece *pc = &lots->sale[k];
@@ -398,6 +429,7 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
                                                 .row = lots->keep ? base + k : SIZE_MAX};
         }
     }
+    average_cost(lots, b); /* the wash-sale adjustments joined the average */
     rb_realized r = {0, 0};
     for (size_t k = 0; k < np; k++) {
         const rb_lot_piece *pc = &lots->sale[k];

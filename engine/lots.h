@@ -39,18 +39,21 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
 void rb_lots_free(rb_lots *lots);
 
 /* Opens a lot of units (> 0) bought at time t for cost (> 0, incl. the order's costs).
- * Wash sales: if a loss sale of this asset within wash_sale_days before t still has units
- * not matched by a replacement, that loss is disallowed on up to `units` units, added to
- * the new lot's basis, and added to *late by kind (the caller counts it as a gain of the
- * current tax year, since that sale's year may be closed). *late is zeroed first. */
+ * Wash sales: if loss sales of this asset dated at most wash_sale_days calendar days before
+ * t's date still have units not matched by a replacement, their loss is disallowed on up to
+ * `units` units (oldest sale first), added to the new lot's basis, and added to *late by
+ * kind (the caller counts it as a gain of the current tax year, since that sale's year may
+ * be closed). *late is zeroed first. With average cost, every open lot of the asset then
+ * carries the new average cost per unit. */
 rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, double cost, rb_realized *late,
                       rb_error *err);
 
 /* Sells units (> 0, at most the units held, within a relative 1e-9) at time t for proceeds
  * (net of the order's costs), relieving lots by the method. *out gets the allowed realized
- * gains of this sale: a loss on units replaced by a buy within wash_sale_days before t is
- * disallowed and moved into that lot's basis; the rest of a loss stays open to buys within
- * the days after t (see rb_lots_buy). */
+ * gains of this sale: a loss on units replaced by a lot bought at most wash_sale_days
+ * calendar days before t's date and still held after this sale is disallowed and moved into
+ * that lot's basis; the rest of a loss stays open to buys within the days after t (see
+ * rb_lots_buy). */
 rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *out,
                        rb_error *err);
 

@@ -537,13 +537,18 @@ rb_status rb_portfolio_flow(rb_portfolio *p, const rb_trade_env *env, double amo
     return rc;
 }
 
-rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, rb_error *err)
+double rb_portfolio_close_year(rb_portfolio *p)
 {
     rb_realized carry;
     double due = rb_tax_due(p->year_realized, p->carry, p->tax_short, p->tax_long, &carry);
     p->carry = carry;
-    /* The sales that pay this tax realize gains of the new year. */
+    /* Whatever is realized from now on (the sales that pay this tax too) is the new year's. */
     p->year_realized.short_term = p->year_realized.long_term = 0;
+    return due;
+}
+
+rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, double due, rb_error *err)
+{
     if (!(due > 0)) return RB_OK;
     flow_ctx pro_rata = {.target = NULL, .greedy = 0, .sign = -1};
     double paid;

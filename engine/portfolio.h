@@ -106,9 +106,13 @@ int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const do
 rb_status rb_portfolio_flow(rb_portfolio *p, const rb_trade_env *env, double amount, const double *target,
                             rb_flow_mode mode, double *applied, rb_error *err);
 
-/* Closes the tax year: computes the tax of the realized gains (with carry-forward), pays it
- * from cash and then by selling every position pro rata, and starts a new year. */
-rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, rb_error *err);
+/* Closes the tax year: returns the tax of the gains realized in it (with carry-forward),
+ * keeps the losses to carry, and starts a new year (gains realized from now on are its). */
+double rb_portfolio_close_year(rb_portfolio *p);
+
+/* Pays a closed year's tax `due`: from cash and then by selling every position pro rata
+ * (those sales realize gains of the new year). */
+rb_status rb_portfolio_pay_tax(rb_portfolio *p, const rb_trade_env *env, double due, rb_error *err);
 
 /* Tax still owed if every position were sold at prices at time t (no costs): the current
  * year's realized gains plus the liquidation's, after carry-forward. */

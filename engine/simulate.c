@@ -91,6 +91,11 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     int traded;
     rb_status rc;
     st->flow = 0;
+    /* A new year's books open before anything trades on its first bar: the previous year's
+     * tax (paid in step 2) counts only the gains realized up to the previous bar, and the
+     * next-open sales of step 1, dated this bar, realize gains of the new year. */
+    int new_year = (m->flags[t] & RB_NEW_YEAR) != 0;
+    double tax_due = new_year ? rb_portfolio_close_year(st->port) : 0;
     /* 1. Orders decided on the previous bar execute at this bar's open. */
     if (st->pending) {
         rb_trade_env env = rb_sim_env(m, c, t, m->open + t * N, t - 1);
@@ -101,8 +106,8 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     }
     rb_trade_env env = rb_sim_env(m, c, t, m->close + t * N, t);
     /* 2. The first bar of a year pays the previous year's tax. */
-    if (m->flags[t] & RB_NEW_YEAR) {
-        rc = rb_portfolio_pay_tax(st->port, &env, err);
+    if (new_year) {
+        rc = rb_portfolio_pay_tax(st->port, &env, tax_due, err);
         if (rc != RB_OK) return rc;
     }
     /* 3. Contributions and withdrawals on the first bar of each period. */

@@ -240,6 +240,27 @@ static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext
     cr_assert_eq(want->max_drawdown_trough, got->max_drawdown_trough);
 }
 
+/* Runs f's count configurations (one dataset: the first one's) through the batch
+ * simulator into f->got and holds every one against rb_run's metrics. */
+static void batch_against_reference(rb_store *s, fixture *f, int count)
+{
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    rb_run_spec *first = spec_from(&f->cfg[0]);
+    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(first);
+    run_batch(s, m, f, (size_t)count, 2, 16);
+    for (int k = 0; k < count; k++) {
+        rb_run_spec *spec = spec_from(&f->cfg[k]);
+        rb_run_result *r = NULL;
+        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
+        compare(rb_run_metrics(r), &f->got[k], &f->cfg[k]);
+        rb_run_result_free(r);
+        rb_run_spec_free(spec);
+    }
+    rb_matrix_free(m);
+}
+
 static void differential(int with_cash, int count)
 {
     rb_store *s = random_store();
@@ -247,21 +268,7 @@ static void differential(int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     for (int k = 0; k < count; k++) random_config(&f.cfg[k], with_cash);
-    rb_matrix *m = NULL;
-    rb_error err = {0};
-    rb_run_spec *first = spec_from(&f.cfg[0]);
-    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
-    rb_run_spec_free(first);
-    run_batch(s, m, &f, (size_t)count, 2, 16);
-    for (int k = 0; k < count; k++) {
-        rb_run_spec *spec = spec_from(&f.cfg[k]);
-        rb_run_result *r = NULL;
-        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
-        compare(rb_run_metrics(r), &f.got[k], &f.cfg[k]);
-        rb_run_result_free(r);
-        rb_run_spec_free(spec);
-    }
-    rb_matrix_free(m);
+    batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
 }
@@ -269,6 +276,75 @@ static void differential(int with_cash, int count)
 Test(batch, equals_the_reference_on_random_risky_portfolios) { differential(0, 300); }
 
 Test(batch, equals_the_reference_on_random_portfolios_with_cash) { differential(1, 300); }
+
+/* Every lot method under both executions, with and without wash sales, on taxed data that
+ * crosses two year ends (the monthly rule's next-open orders decided on 31 December execute
+ * on 1 January, with the old year's tax). */
+Test(batch, equals_the_reference_on_every_lot_method_across_year_ends)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 32 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    static const char *const lots[] = {"fifo", "lifo", "hifo", "avg"};
+    for (int k = 0; k < COUNT; k++) {
+        cfgtext *c = &f.cfg[k];
+        put(c, "assets", "X=0.4,Y=0.35,Z=0.25");
+        if (k & 1) {
+            put(c, "strategy", "calendar"); /* decides on 31 December: next-open trades on 1 January */
+            put(c, "every", "month");
+            put(c, "on", "last");
+        } else {
+            put(c, "strategy", "threshold");
+            put(c, "band", "0.03");
+        }
+        put(c, "exec", "%s", k & 2 ? "next-open" : "close");
+        if (k & 4) put(c, "wash-sale-days", "30");
+        put(c, "tax-lots", "%s", lots[k / 8]);
+        put(c, "tax-short", "0.35");
+        put(c, "tax-long", "0.15");
+        put(c, "long-term-days", "100");
+        put(c, "fee-bps", "10");
+    }
+    batch_against_reference(s, &f, COUNT);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+/* The batch simulator on the hand cases of test_engine (issue 11): average-cost lots at the
+ * end (after tax 131250 - 36562.5/7), and a next-open sale on January's first bar taxed in
+ * the new year (no tax paid, final 150000, after tax 135000). */
+Test(batch, average_cost_and_a_january_next_open_sale_as_worked_by_hand)
+{
+    static const char avg_csv[] = "date,X\n2020-01-01,100\n2021-06-01,200\n2021-07-01,150\n";
+    static const char year_csv[] = "date,A,B\n2020-11-02,100,100\n2020-12-01,150,100\n2021-01-04,200,100\n"
+                                   "2021-02-01,200,100\n";
+    cfgtext c = {0};
+    fixture f = {.cfg = &c, .got = &(rb_metrics){0}, .seen = &(int){0}};
+    rb_store *s = rbt_store_from_csv(dir, avg_csv, NULL);
+    put(&c, "assets", "X=0.5,CASH=0.5");
+    put(&c, "strategy", "calendar");
+    put(&c, "every", "month");
+    put(&c, "tax-lots", "avg");
+    put(&c, "tax-short", "0.35");
+    put(&c, "tax-long", "0.15");
+    batch_against_reference(s, &f, 1);
+    rbt_assert_close(f.got->after_tax_value, 131250 - 36562.5 / 7, 1e-12, "after-tax value at the average cost");
+    rb_store_free(s);
+
+    c.n = 0;
+    s = rbt_store_from_csv(dir, year_csv, NULL);
+    put(&c, "assets", "A=0.5,B=0.5");
+    put(&c, "strategy", "calendar");
+    put(&c, "every", "month");
+    put(&c, "exec", "next-open");
+    put(&c, "tax-short", "0.3");
+    batch_against_reference(s, &f, 1);
+    cr_assert_eq(f.got->taxes_paid, 0, "taxes paid %.17g", f.got->taxes_paid);
+    rbt_assert_close(f.got->final_value, 150000, 1e-12, "final value");
+    rbt_assert_close(f.got->after_tax_value, 135000, 1e-12, "after-tax value");
+    rb_store_free(s);
+}
 
 /* Configurations the kernel decides and trades itself (enum rule in batch.c): proportional
  * costs only, closing prices, no taxes, static targets; every standard rule and calendar

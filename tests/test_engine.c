@@ -329,6 +329,158 @@ Test(engine, losses_carry_forward_to_the_next_year)
     rb_run_result_free(fifo);
 }
 
+/* Average cost at the end (issue 11). X and CASH at 50/50, monthly, capital 100000:
+ *   2020-01-01 X 100: lot 1, 500 X for 50000.
+ *   2021-06-01 X 200: V 150000; sell 125 X for 25000, basis 125 * 100 = 12500: +12500
+ *              long-term (held 517 days).
+ *   2021-07-01 X 150: V 56250 + 75000 = 131250; buy 62.5 X for 9375 (lot 2). The asset's
+ *              basis is 37500 + 9375 = 46875 over 437.5 units: 750/7 = 107.142857 a unit,
+ *              carried by both lots: 375 * 750/7 = 40178.571 and 62.5 * 750/7 = 6696.429.
+ * Liquidation at 150: lot 1 (546 days) 375 * (150 - 750/7) = 112500/7 = 16071.43 long,
+ * lot 2 (0 days) 62.5 * 300/7 = 18750/7 = 2678.57 short. 2021's tax: 0.15 * (12500 +
+ * 112500/7) + 0.35 * 18750/7 = 36562.5/7 = 5223.21; after tax 131250 - 36562.5/7 =
+ * 126026.79. (Lot 2 at its own cost of 150 would give 126562.50.) */
+Test(engine, average_cost_lots_carry_the_average_to_the_end)
+{
+    static const char csv[] = "date,X\n2020-01-01,100\n2021-06-01,200\n2021-07-01,150\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "X=0.5,CASH=0.5", "strategy", "calendar", "every", "month",
+                                       "tax-lots", "avg", "tax-short", "0.35", "tax-long", "0.15"),
+                               ALL);
+    assert_close(M(r)->final_value, 131250, 1e-12, "final value");
+    assert_close(M(r)->taxes_paid, 0, 1e-12, "no tax paid: 2021 is still open");
+    assert_close(M(r)->after_tax_value, 131250 - 36562.5 / 7, 1e-12, "after-tax value at the average cost");
+    /* The ledger (--lots): the closed piece at lot 1's own cost, both open lots at 750/7. */
+    size_t n;
+    const rb_lot_piece *p = rb_lots_ledger(r->sim.portfolio.lots, &n);
+    cr_assert_eq(n, 3, "ledger rows: %zu", n);
+    assert_close(p[0].cost, 12500, 1e-12, "closed piece");
+    cr_assert_eq(p[1].closed, RB_TIME_OPEN);
+    assert_close(p[1].units, 375, 1e-12, "lot 1 units");
+    assert_close(p[1].cost, 375 * 750.0 / 7, 1e-12, "lot 1 at the average cost");
+    assert_close(p[2].units, 62.5, 1e-12, "lot 2 units");
+    assert_close(p[2].cost, 62.5 * 750.0 / 7, 1e-12, "lot 2 at the average cost");
+    rb_run_result_free(r);
+}
+
+/* A gain belongs to the year it is realized in (issue 11). A and B at 50/50, monthly,
+ * next-open (no opens in the file: they are the closes), capital 100000:
+ *   2020-11-02 A 100 B 100: 500 A, 500 B.
+ *   2020-12-01 A 150: the decision executes at the next bar's open.
+ *   2021-01-04 A 200: 2020 realized nothing, so its tax is 0. Then the December order
+ *              executes: V 150000, sell 125 A for 25000, basis 12500: +12500 short-term,
+ *              a gain of 2021 (the sale is dated 2021-01-04); buy 250 B at 100.
+ *   2021-02-01 flat; the January decision trades nothing.
+ * taxes_paid 0, final 150000. 2021's gains: 12500 realized + liquidation (375 A at 200,
+ * basis 100: +37500; B at cost: 0) = 50000 short: 15000 tax, after tax 135000. Taxed with
+ * 2020 the sale would have paid 3750 in January (final 146250). */
+Test(engine, a_next_open_sale_in_january_is_taxed_in_the_new_year)
+{
+    static const char csv[] = "date,A,B\n2020-11-02,100,100\n2020-12-01,150,100\n2021-01-04,200,100\n"
+                              "2021-02-01,200,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "strategy", "calendar", "every", "month", "exec",
+                                       "next-open", "tax-short", "0.3"),
+                               ALL);
+    cr_assert_eq(M(r)->taxes_paid, 0, "taxes paid %.17g", M(r)->taxes_paid);
+    assert_close(M(r)->final_value, 150000, 1e-12, "final value");
+    assert_close(M(r)->after_tax_value, 135000, 1e-12, "after-tax value");
+    rb_run_result_free(r);
+}
+
+/* The previous year's tax and a next-open sale on the same January bar. A and B at 50/50,
+ * monthly, next-open, capital 100000, tax-short 0.3:
+ *   2020-10-30 A 100 B 100: 500 A, 500 B.
+ *   2020-11-02 A 150: decision; 2020-11-03 (open 150): V 125000, sell 250/3 A for 12500,
+ *              basis 25000/3: +12500/3 short (2020); buy 125 B at 100.
+ *   2020-12-01 A 180: decision.
+ *   2021-01-04 A 240: 2020's tax 0.3 * 12500/3 = 1250 is due. The December order executes
+ *              first: V 1250/3 * 240 + 62500 = 162500, sell 78.125 A for 18750, basis
+ *              7812.5: +10937.5 (2021); buy 187.5 B. Then the 1250 is paid by selling pro
+ *              rata: 625 of A (625/240 units, +625 * 140/240 = 364.583, 2021) and 625 of B
+ *              (at cost: 0).
+ *   2021-02-01 flat: at the targets, nothing trades.
+ * taxes_paid 1250 (with the January sale taxed as 2020's: 0.3 * (12500/3 + 10937.5) =
+ * 4531.25), final 162500 - 1250 = 161250. The 1250/3 A units left after November, bought at
+ * 100, are all sold or valued at 240 in 2021: +175000/3 short; B is at cost. 2021's tax
+ * 0.3 * 175000/3 = 17500: after tax 143750. */
+Test(engine, the_old_years_tax_and_a_next_open_sale_on_the_same_january_bar)
+{
+    static const char csv[] = "date,A,B\n2020-10-30,100,100\n2020-11-02,150,100\n2020-11-03,150,100\n"
+                              "2020-12-01,180,100\n2021-01-04,240,100\n2021-02-01,240,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "strategy", "calendar", "every", "month", "exec",
+                                       "next-open", "tax-short", "0.3"),
+                               ALL);
+    assert_close(M(r)->taxes_paid, 1250, 1e-12, "2020's tax only");
+    assert_close(M(r)->final_value, 161250, 1e-12, "final value");
+    assert_close(M(r)->after_tax_value, 143750, 1e-12, "after-tax value");
+    /* The January rebalance's orders come before the tax sale's, all dated 2021-01-04. */
+    const rb_portfolio *p = &r->sim.portfolio;
+    size_t rebalance = 0, tax = 0;
+    for (size_t k = 0; k < p->ntrades; k++) {
+        if (p->trades[k].bar != 4) continue;
+        if (p->trades[k].kind == RB_TRADE_REBALANCE) cr_assert_eq(tax, 0, "a tax order before the rebalance");
+        rebalance += p->trades[k].kind == RB_TRADE_REBALANCE;
+        tax += p->trades[k].kind == RB_TRADE_TAX;
+    }
+    cr_assert_eq(rebalance, 2);
+    cr_assert_eq(tax, 2);
+    rb_run_result_free(r);
+}
+
+/* The tax sale with --lot-size. A and B at 50/50, daily, capital 1000, lot-size 1,
+ * tax-short 0.4:
+ *   2020-12-30 A 100 B 100: 5 A, 5 B.
+ *   2020-12-31 A 500: V 3000, 1500 each: sell 2 A for 1000 (basis 200: +800 short), buy
+ *              10 B; cash 0.
+ *   2021-01-04 flat: 2020's tax 0.4 * 800 = 320, sold pro rata from A 1500 and B 1500:
+ *              160 each, 0.32 A and 1.6 B, rounded up to whole lots (the units after the
+ *              sale down): 1 A (500, +400 short, 2021) and 2 B (200, +0). Cash 700 - 320
+ *              = 380 stays uninvested: the day's rebalance to 1340 each would need 0.68 A
+ *              and 0.4 B, which round to no lot.
+ *   2021-01-05 flat: V 2 * 500 + 13 * 100 + 380 = 2680.
+ * After tax: 2021's 400 realized + 2 A at 500 over 100 (+800) = 1200 short: 480. */
+Test(engine, the_tax_sale_is_rounded_up_to_whole_lots)
+{
+    static const char csv[] = "date,A,B\n2020-12-30,100,100\n2020-12-31,500,100\n2021-01-04,500,100\n"
+                              "2021-01-05,500,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "calendar", "every",
+                                       "day", "lot-size", "1", "tax-short", "0.4"),
+                               ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    double sold[2] = {0, 0};
+    for (size_t k = 0; k < p->ntrades; k++)
+        if (p->trades[k].kind == RB_TRADE_TAX) sold[p->trades[k].asset] += p->trades[k].units;
+    cr_assert_eq(sold[0], -1, "A sold for the tax: %.17g", sold[0]);
+    cr_assert_eq(sold[1], -2, "B sold for the tax: %.17g", sold[1]);
+    assert_close(M(r)->taxes_paid, 320, 1e-12, "tax paid");
+    assert_close(r->sim.cash[2], 380, 1e-12, "the rounding's excess stays in cash");
+    assert_close(M(r)->final_value, 2680, 1e-12, "final value");
+    assert_close(M(r)->after_tax_value, 2680 - 480, 1e-12, "after-tax value");
+    rb_run_result_free(r);
+}
+
+/* The after-tax liquidation applies the wash-sale rule and disallows nothing: it sells
+ * every lot in one order. A and B at 50/50, capital 1000, a 10 pp band, tax-short 0.5,
+ * 30-day wash sales:
+ *   2020-01-01 A 100 B 100: 5 A (lot 1), 5 B.
+ *   2020-01-02 A 50 B 200: A at 20 %: rebalance to 625 each: sell 1.875 B (+187.5), buy
+ *              7.5 A at 50 (lot 3, the day after lot 1's purchase).
+ *   2020-01-03 A 40: A at 44.4 %, inside the band; V 500 + 625 = 1125.
+ * Liquidation: lot 1 -300, lot 3 -75, B +312.5: 2020's short gain 187.5 + 312.5 - 375 = 125,
+ * tax 62.5, after tax 1062.5, with or without the rule (were lot 3 a replacement for lot 1,
+ * 300 of loss would be disallowed: 912.5). */
+Test(engine, the_after_tax_liquidation_disallows_no_loss)
+{
+    static const char csv[] = "date,A,B\n2020-01-01,100,100\n2020-01-02,50,200\n2020-01-03,40,200\n";
+    for (int wash = 0; wash < 2; wash++) {
+        rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "strategy", "threshold", "band",
+                                           "0.1", "tax-short", "0.5", "wash-sale-days", wash ? "30" : "0"),
+                                   ALL);
+        assert_close(M(r)->final_value, 1125, 1e-12, "final value");
+        assert_close(M(r)->after_tax_value, 1062.5, 1e-12, "after-tax value");
+        rb_run_result_free(r);
+    }
+}
+
 Test(engine, contributions_are_flows_not_returns)
 {
     static const char csv[] = "date,A\n2020-01-30,100\n2020-01-31,100\n2020-02-03,100\n2020-03-02,100\n";

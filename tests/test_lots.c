@@ -592,6 +592,156 @@ Test(lots, wash_sale_with_avg_cost)
     rb_lots_free(lots);
 }
 
+Test(lots, avg_every_open_lot_carries_the_average_cost)
+{
+    /* AVG. Day 0: lot 1, 10 units for 1000. Day 10: 5 sold for 600 (at 100 a unit: +100).
+     * Day 20: lot 2, 5 units for 750 (150 a unit). The asset now holds 10 units with basis
+     * 500 + 750 = 1250: both lots carry 125 a unit, 625 each, in the ledger too.
+     * At day 380 and price 130: lot 1 (380 days) 650 - 625 = +25 long, lot 2 (360 days)
+     * +25 short; at their own costs they would give +150 long and -100 short. */
+    rb_lots *lots = mk(1, RB_LOTS_AVG, 365, 0, 1);
+    buy(lots, 0, DAY(0), 10, 1000);
+    NEAR(sell(lots, 0, DAY(10), 5, 600).short_term, 100);
+    buy(lots, 0, DAY(20), 5, 750);
+    const row want[] = {
+        {1, 5, 500, 600, 100, 0, 10, 0},
+        {1, 5, 625, 0, 0, 0, -1, 0},
+        {2, 5, 625, 0, 0, 0, -1, 0},
+    };
+    check_ledger(lots, want, 3);
+    const double price[1] = {130};
+    rb_realized u = rb_lots_unrealized(lots, price, DAY(380));
+    NEAR(u.long_term, 25);
+    NEAR(u.short_term, 25);
+    /* A wash-sale adjustment joins the average too. The same with a 30-day window, then on
+     * day 30 4 units sold for 400: lot 1's, basis 4 * 125 = 500: -100. Lot 2 (day 20)
+     * replaces the 4 units: 100 more basis. The asset holds 6 units with basis 1250 - 500 +
+     * 100 = 850: 425/3 a unit, on both lots. */
+    rb_lots_free(lots);
+    lots = mk(1, RB_LOTS_AVG, 365, 30, 1);
+    buy(lots, 0, DAY(0), 10, 1000);
+    sell(lots, 0, DAY(10), 5, 600);
+    buy(lots, 0, DAY(20), 5, 750);
+    NEAR(sell(lots, 0, DAY(30), 4, 400).short_term, 0);
+    const row want2[] = {
+        {1, 5, 500, 600, 100, 0, 10, 0},
+        {1, 4, 500, 400, -100, 100, 30, 0},
+        {1, 1, 425.0 / 3, 0, 0, 0, -1, 0},
+        {2, 5, 5 * 425.0 / 3, 0, 0, 0, -1, 0},
+    };
+    check_ledger(lots, want2, 4);
+    rb_lots_free(lots);
+}
+
+Test(lots, wash_sale_units_sold_in_the_same_order_never_replace)
+{
+    /* FIFO, 30-day window. Lot 1 day 0: 10 units for 1000; lot 2 day 50: 10 units for 900.
+     * Day 60, 15 units sold for 1050 (70 a unit):
+     *   lot 1 whole: 700 - 1000 = -300 (30 a unit); lot 2, 5 units: 350 - 450 = -100 (20).
+     *   Lot 1 is gone. Lot 2's 5 remaining units (bought day 50, in the window) replace 5 of
+     *   lot 1's loss units: 150 disallowed, lot 2's basis 450 + 150 = 600. They do not
+     *   replace lot 2's own piece, and lot 2's sold units replace nothing.
+     *   Reported: -300 + 150 - 100 = -250; pending: 5 units of lot 1 (30 each), then 5 of
+     *   lot 2's piece (20 each).
+     * Day 65: lot 3, 10 units for 800, takes both pending in that order: late 150 + 100 =
+     *   250, basis 1050. */
+    rb_lots *lots = mk(1, RB_LOTS_FIFO, 365, 30, 1);
+    buy(lots, 0, DAY(0), 10, 1000);
+    buy(lots, 0, DAY(50), 10, 900);
+    NEAR(sell(lots, 0, DAY(60), 15, 1050).short_term, -250);
+    NEAR(buy(lots, 0, DAY(65), 10, 800).short_term, 250);
+    const row want[] = {
+        {1, 10, 1000, 700, -300, 300, 60, 0},
+        {2, 5, 450, 350, -100, 100, 60, 0},
+        {2, 5, 600, 0, 0, 0, -1, 0},
+        {3, 10, 1050, 0, 0, 0, -1, 0},
+    };
+    check_ledger(lots, want, 4);
+    rb_lots_free(lots);
+
+    /* Selling every lot in one order (as the after-tax liquidation does) disallows nothing,
+     * though lot 2 was bought 10 days before: -300 - 200 = -500. */
+    lots = mk(1, RB_LOTS_FIFO, 365, 30, 1);
+    buy(lots, 0, DAY(0), 10, 1000);
+    buy(lots, 0, DAY(50), 10, 900);
+    NEAR(sell(lots, 0, DAY(60), 20, 1400).short_term, -500);
+    const row all[] = {
+        {1, 10, 1000, 700, -300, 0, 60, 0},
+        {2, 10, 900, 700, -200, 0, 60, 0},
+    };
+    check_ledger(lots, all, 2);
+    rb_lots_free(lots);
+}
+
+Test(lots, wash_sale_replacements_in_order_of_acquisition)
+{
+    /* Before the sale, HIFO, 30-day window. Lot 1 day 0: 5 units for 100 (20 a unit);
+     * lot 2 day 40: 3 units for 36 (12); lot 3 day 50: 3 units for 45 (15). Day 60, 5 units
+     * sold for 50: HIFO relieves lot 1, -50 (10 a unit). Both later lots qualify; the
+     * earlier acquisition replaces first, whatever its cost: lot 2 takes 3 units (+30, basis
+     * 66), lot 3 the other 2 (+20, basis 65). By cost it would be lot 3 (+30) then lot 2. */
+    rb_lots *lots = mk(1, RB_LOTS_HIFO, 365, 30, 1);
+    buy(lots, 0, DAY(0), 5, 100);
+    buy(lots, 0, DAY(40), 3, 36);
+    buy(lots, 0, DAY(50), 3, 45);
+    NEAR(sell(lots, 0, DAY(60), 5, 50).short_term, 0);
+    const row before[] = {
+        {1, 5, 100, 50, -50, 50, 60, 0},
+        {2, 3, 66, 0, 0, 0, -1, 0},
+        {3, 3, 65, 0, 0, 0, -1, 0},
+    };
+    check_ledger(lots, before, 3);
+    rb_lots_free(lots);
+
+    /* After the sales, FIFO. Lot 1 day 0: 10 units for 100. Day 10: 4 sold for 28 (-12,
+     * 3 a unit); day 12: 6 sold for 30 (-30, 5 a unit); both pending. Day 20: lot 2, 5 units
+     * for 40, matches the older sale first: its 4 units (+12), then 1 of day 12's (+5): late
+     * 17, basis 57. Day 21: lot 3, 10 units for 80, takes day 12's other 5 (+25, basis 105). */
+    lots = mk(1, RB_LOTS_FIFO, 365, 30, 1);
+    buy(lots, 0, DAY(0), 10, 100);
+    NEAR(sell(lots, 0, DAY(10), 4, 28).short_term, -12);
+    NEAR(sell(lots, 0, DAY(12), 6, 30).short_term, -30);
+    NEAR(buy(lots, 0, DAY(20), 5, 40).short_term, 17);
+    NEAR(buy(lots, 0, DAY(21), 10, 80).short_term, 25);
+    const row after[] = {
+        {1, 4, 40, 28, -12, 12, 10, 0},
+        {1, 6, 60, 30, -30, 30, 12, 0},
+        {2, 5, 57, 0, 0, 0, -1, 0},
+        {3, 10, 105, 0, 0, 0, -1, 0},
+    };
+    check_ledger(lots, after, 4);
+    rb_lots_free(lots);
+}
+
+Test(lots, wash_sale_window_counts_calendar_days)
+{
+    /* The window is D calendar days either side of the sale's date, whatever the times of
+     * day (intraday bars). FIFO, 30 days. Lot 1 day 0 10:00: 10 units for 100. Lot 2 day 30
+     * 01:00: 1 unit for 8. Sale day 60 02:00: 10 units for 70 (-30, 3 a unit): lot 2 is 30
+     * calendar days before (30 days and 1 hour): it replaces 1 unit, the sale reports -27.
+     * A buy on day 90 at 23:00 (30 days and 21 hours after) is inside too: 2 units, +6.
+     * A buy on day 91 at 00:00 is outside. */
+    rb_lots *lots = mk(1, RB_LOTS_FIFO, 365, 30, 1);
+    const rb_time hour = 3600;
+    buy(lots, 0, DAY(0) + 10 * hour, 10, 100);
+    buy(lots, 0, DAY(30) + 1 * hour, 1, 8);
+    NEAR(sell(lots, 0, DAY(60) + 2 * hour, 10, 70).short_term, -27);
+    NEAR(buy(lots, 0, DAY(90) + 23 * hour, 2, 16).short_term, 6);
+    NEAR(buy(lots, 0, DAY(91), 7, 56).short_term, 0);
+    /* Ledger: the sold piece with 3 + 6 disallowed; lots 2, 3, 4 at 8 + 3, 16 + 6 and 56. */
+    size_t n;
+    const rb_lot_piece *p = rb_lots_ledger(lots, &n);
+    cr_assert_eq(n, 4);
+    cr_assert_eq(p[0].closed, DAY(60) + 2 * hour);
+    NEAR(p[0].disallowed, 9);
+    static const double cost[4] = {0, 11, 22, 56};
+    for (size_t i = 1; i < n; i++) {
+        cr_assert_eq(p[i].lot_id, (int64_t)i + 1);
+        NEAR(p[i].cost, cost[i]);
+    }
+    rb_lots_free(lots);
+}
+
 /* ---------------------------------------------------------------- tax year */
 
 Test(tax, all_gains)
