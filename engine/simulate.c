@@ -75,6 +75,7 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
     st->flow = 0;
     st->port->cash = c->capital;
     rb_trade_env env = rb_sim_env(m, c, 0, m->close, 0);
+    env.min_trade = 0; /* --min-trade applies to rebalances: the first allocation always happens */
     int traded;
     return rb_portfolio_rebalance(st->port, &env, c->target, RB_TRADE_INITIAL, &traded, err);
 }

@@ -545,3 +545,46 @@ static void lanes_against_scalar(int with_lots)
 Test(batch, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0); }
 
 Test(batch, rebalance_lanes_relieve_and_open_the_same_tax_lots) { lanes_against_scalar(1); }
+
+/* A lone traded asset after the dust is left out: A's gap (-0.9e-9 of the value) and C's
+ * (+0.3e-9) are under the dust floor (1e-9), B's (+1.2e-9) is not; B alone then shares
+ * what A and C do not hold, which is what it holds: no order. Neither the lane nor the
+ * scalar closed form trades it (the set shrinks: the general path's case), and the general
+ * path trades nothing and counts no rebalance. */
+Test(batch, a_lone_asset_whose_share_is_dust_trades_nothing)
+{
+    const size_t N = 3;
+    double price[3] = {1, 1, 1}, to[3] = {0.25, 0.25, 0.5};
+    double units[3] = {250000 + 9e-4, 250000 - 1.2e-3, 500000 + 3e-4};
+    rb_asset_costs costs[3] = {{.fee_bps = 10}, {.fee_bps = 10}, {.fee_bps = 10}};
+    double rate[3];
+    for (size_t i = 0; i < N; i++) rate[i] = rb_proportional_rate(&costs[i]);
+    rb_lanes l;
+    rb_error err = {0};
+    cr_assert_eq(rb_lanes_init(&l, N, 1, &err), RB_OK);
+    l.cash[0] = 0, l.fees[0] = 0, l.slippage[0] = 0, l.gas[0] = 0, l.traded_value[0] = 0, l.rebalances[0] = 0;
+    l.cash_col[0] = -1;
+    for (size_t i = 0; i < N; i++) {
+        l.units[i] = units[i], l.to[i] = to[i], l.rate[i] = rate[i];
+        l.fee_bps[i] = 10, l.slippage_bps[i] = 0, l.spread_bps[i] = 0;
+    }
+    rb_lanes_rebalance(&l, 1, price);
+    cr_assert_eq(l.fallback[0], 1, "the lane must leave a shrinking set to the general path");
+    cr_assert_eq(l.traded[0], 0);
+    for (size_t i = 0; i < N; i++) cr_assert(same_bits(l.units[i], units[i]), "asset %zu changed", i);
+    rb_lanes_release(&l);
+
+    rb_portfolio p;
+    rb_portfolio_options opt = {.N = N};
+    cr_assert_eq(rb_portfolio_init(&p, &opt, &err), RB_OK);
+    memcpy(p.units, units, sizeof units);
+    rb_trade_env env = {.N = N, .time = LANES_T0, .price = price, .costs = costs, .cash_col = -1, .rate = rate};
+    int traded = -1;
+    cr_assert_eq(rb_rebalance_proportional(&p, &env, to, RB_TRADE_REBALANCE, &traded, &err), 0);
+    cr_assert_eq(rb_portfolio_rebalance(&p, &env, to, RB_TRADE_REBALANCE, &traded, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(traded, 0, "a dust order traded");
+    cr_assert_eq(p.rebalances, 0);
+    cr_assert_eq(p.fees, 0);
+    for (size_t i = 0; i < N; i++) cr_assert(same_bits(p.units[i], units[i]), "asset %zu changed", i);
+    rb_portfolio_release(&p);
+}

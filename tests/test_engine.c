@@ -269,6 +269,77 @@ Test(engine, min_trade_skips_small_orders_and_records_them)
     rb_run_result_free(r);
 }
 
+/* A rises 6 %: with --min-trade 1000 only A's order (-1333) is placed, B's and C's (+667
+ * each) are skipped, so A alone shares what B and C do not hold: exactly what it holds.
+ * That is no order (the rounding remainder of ~1e-12 is dust), not a rebalance, and pays
+ * no --fee-fixed; the three orders of the first allocation pay 5 each. */
+static const char min_trade_csv[] = "date,A,B,C\n2020-01-01,100,100,100\n2020-01-02,106,100,100\n"
+                                    "2020-01-03,106,100,100\n";
+
+Test(engine, min_trade_leaves_no_dust_order_to_pay_a_fixed_fee)
+{
+    rb_run_result *r = run_csv(min_trade_csv,
+                               KV("assets", "A=0.3333333333333333,B=0.3333333333333333,C=0.3333333333333334", "strategy",
+                                  "calendar", "every", "day", "min-trade", "1000", "fee-fixed", "5"),
+                               ALL);
+    cr_assert_eq(M(r)->rebalances, 0);
+    assert_close(M(r)->fees_paid, 15, 1e-12, "fees: the first allocation's three orders");
+    assert_close(M(r)->final_value, 101984.70, 1e-9, "final value");
+    const rb_portfolio *p = &r->sim.portfolio;
+    for (size_t k = 0; k < p->ntrades; k++)
+        cr_assert(p->trades[k].bar == 0 || p->trades[k].skipped, "an order at bar %zu of asset %zu executed",
+                  p->trades[k].bar, p->trades[k].asset);
+    rb_run_result_free(r);
+}
+
+Test(engine, min_trade_never_skips_the_first_allocation)
+{
+    /* Four orders of 25,000 at bar 0, all under --min-trade 30000: the capital is invested
+     * all the same (min-trade applies to rebalances), and bar 1's orders are skipped. */
+    static const char csv[] = "date,A,B,C,D\n2020-01-01,100,100,100,100\n2020-01-02,110,90,100,105\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.25,B=0.25,C=0.25,D=0.25", "strategy", "calendar", "every", "day",
+                                       "min-trade", "30000"),
+                               ALL);
+    for (size_t i = 0; i < 4; i++) assert_close(r->sim.portfolio.units[i], 250, 1e-12, "units");
+    cr_assert_eq(r->sim.portfolio.cash, 0);
+    assert_close(M(r)->final_value, 101250, 1e-12, "final value");
+    cr_assert_eq(M(r)->rebalances, 0);
+    rb_run_result_free(r);
+}
+
+/* A 110, B 90, C 100 with targets 25/25/50: C's trade before costs is exactly zero (A's
+ * gain is B's loss). C is left out of the rebalance, as an order under --min-trade would
+ * be: it pays no share of the costs and keeps its units, while A and B share what C does
+ * not hold (docs/engine.md, "Rebalancing"). */
+Test(engine, an_asset_with_no_trade_before_costs_is_left_out)
+{
+    static const char csv[] = "date,A,B,C\n2020-01-01,100,100,100\n2020-01-02,110,90,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.25,B=0.25,C=0.5", "strategy", "calendar", "every", "day",
+                                       "fee-bps", "10"),
+                               ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    double c0 = 0;
+    size_t orders_at_1 = 0;
+    for (size_t k = 0; k < p->ntrades; k++) {
+        if (p->trades[k].bar == 0 && p->trades[k].asset == 2) c0 = p->trades[k].units;
+        if (p->trades[k].bar == 1) {
+            cr_assert_neq(p->trades[k].asset, 2, "C traded at bar 1");
+            orders_at_1++;
+        }
+    }
+    cr_assert_eq(orders_at_1, 2, "A and B trade");
+    cr_assert_eq(p->units[2], c0, "C keeps the units of the first allocation");
+    /* A and B end at equal values (their targets' ratio), C above half the portfolio by its
+     * untaken share of the costs. */
+    assert_close(p->units[0] * 110, p->units[1] * 90, 1e-12, "A and B share alike");
+    double v = M(r)->final_value, c = p->units[2] * 100;
+    assert_close(p->units[0] * 110, (v - c) / 2, 1e-12, "A holds half of what C does not");
+    cr_assert_gt(c / v, 0.5, "C is above its target by its untaken share of the costs");
+    cr_assert_lt(c / v, 0.5 + M(r)->fees_paid / v, "C is above its target by its untaken share of the costs");
+    cr_assert_eq(M(r)->rebalances, 1);
+    rb_run_result_free(r);
+}
+
 Test(engine, lot_size_buys_whole_units_and_keeps_the_rest_in_cash)
 {
     static const char csv[] = "date,A,B\n2020-01-01,30,70\n2020-01-02,31,69\n";
