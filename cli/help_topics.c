@@ -15,7 +15,9 @@ static void metrics(void)
          "--periods-per-year); standard deviations are sample (n - 1); '-' or null: undefined.\n");
     for (size_t k = 0; k < n; k++) printf("  %-18s [%s] %s\n", table[k].name, table[k].unit, table[k].definition);
     puts("\nWith each run: max_drawdown_peak and max_drawdown_trough (dates), bars, start, end,\n"
-         "periods_per_year and the conventions (how P was found, rf, the stdev denominator).");
+         "periods_per_year and the conventions (how P was found, rf, the stdev denominator);\n"
+         "depleted_on: the date a withdrawal emptied the portfolio, where the run and its metrics\n"
+         "end (null, or NULL in a results store, when the money did not run out).");
 }
 
 static void strategies(void)
