@@ -645,8 +645,9 @@ static rb_store *edge_store(void)
 }
 
 /* The edge cases of the trade arithmetic in both simulators: --min-trade with per-order
- * fees (a lone traded asset has no order), assets with no trade before costs (left out),
- * flat prices (dust), and withdrawals that empty the portfolio (the run ends there). */
+ * fees (a lone traded asset has no order; the first allocation is never skipped), assets
+ * with no trade before costs (left out), flat prices (dust), and withdrawals that empty
+ * the portfolio (the run ends there). */
 static void edge_config(cfgtext *c, int kind)
 {
     c->n = 0;
@@ -655,7 +656,8 @@ static void edge_config(cfgtext *c, int kind)
         put(c, "assets", "A=0.3333333333333333,B=0.3333333333333333,C=0.3333333333333334");
         put(c, "strategy", "calendar");
         put(c, "every", "%s", pick(2) ? "day" : "week");
-        put(c, "min-trade", "%d", 200 + pick(4000));
+        /* now and then above the first allocation's orders, which trade all the same */
+        put(c, "min-trade", "%d", pick(4) ? 200 + pick(4000) : 20000 + pick(30000));
         put(c, "fee-fixed", "%d", 1 + pick(5));
         if (pick(2)) put(c, "fee-bps", "%.1f", 10 * uniform());
         break;
