@@ -256,21 +256,21 @@ static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext
     cr_assert_eq(want->end, got->end, "end for%s", what);
 }
 
-/* The batch simulator against rb_run on every configuration of f (count of them, all on
- * the dataset of the first). */
-static void against_the_reference(rb_store *s, fixture f, int count)
+/* Runs f's count configurations (one dataset: the first one's) through the batch
+ * simulator into f->got and holds every one against rb_run's metrics. */
+static void batch_against_reference(rb_store *s, fixture *f, int count)
 {
     rb_matrix *m = NULL;
     rb_error err = {0};
-    rb_run_spec *first = spec_from(&f.cfg[0]);
+    rb_run_spec *first = spec_from(&f->cfg[0]);
     cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
     rb_run_spec_free(first);
-    run_batch(s, m, &f, (size_t)count, 2, 16);
+    run_batch(s, m, f, (size_t)count, 2, 16);
     for (int k = 0; k < count; k++) {
-        rb_run_spec *spec = spec_from(&f.cfg[k]);
+        rb_run_spec *spec = spec_from(&f->cfg[k]);
         rb_run_result *r = NULL;
         cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
-        compare(rb_run_metrics(r), &f.got[k], &f.cfg[k]);
+        compare(rb_run_metrics(r), &f->got[k], &f->cfg[k]);
         rb_run_result_free(r);
         rb_run_spec_free(spec);
     }
@@ -284,7 +284,7 @@ static void differential(int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     for (int k = 0; k < count; k++) random_config(&f.cfg[k], with_cash);
-    against_the_reference(s, f, count);
+    batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
 }
@@ -703,7 +703,7 @@ Test(batch, equals_the_reference_on_the_edges_of_the_trade_arithmetic)
         edge_config(&f.cfg[n], n % 3);
         if (!strstr(f.cfg[n].value[0], "CASH")) n++;
     }
-    against_the_reference(s, f, COUNT);
+    batch_against_reference(s, &f, COUNT);
     size_t depleted = 0;
     for (int k = 0; k < COUNT; k++) depleted += f.got[k].depleted != 0;
     cr_assert_gt(depleted, 20, "runs that ran out of money: %zu", depleted);
@@ -712,7 +712,7 @@ Test(batch, equals_the_reference_on_the_edges_of_the_trade_arithmetic)
         edge_config(&f.cfg[n], 2);
         if (strstr(f.cfg[n].value[0], "CASH")) n++;
     }
-    against_the_reference(s, f, COUNT);
+    batch_against_reference(s, &f, COUNT);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
 }
