@@ -28,8 +28,7 @@ typedef struct rb_metric_input {
 } rb_metric_input;
 
 /* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) only for T < 2,
- * non-positive values (but the last of a depleted run) or periods_per_year <= 0, naming
- * what is wrong. */
+ * non-positive values or periods_per_year <= 0, naming what is wrong. */
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err);
 
 /* What the metrics of a run are computed from: the reference simulator derives it from the

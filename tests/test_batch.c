@@ -228,8 +228,28 @@ static void run_batch(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int
  * not in the other (the drawdown itself agrees to 1e-9). */
 static int compare_dates = 1;
 
+/* Where the run ended (a withdrawal plan can empty the portfolio before the last bar). */
+static void compare_extent(const rb_metrics *want, const rb_metrics *got, const cfgtext *c)
+{
+    char what[2048];
+    describe(c, what, sizeof what);
+    cr_assert_eq(want->depleted, got->depleted, "depleted: reference %lld, batch %lld for%s", (long long)want->depleted,
+                 (long long)got->depleted, what);
+    cr_assert_eq(want->depleted_on, got->depleted_on, "depleted_on for%s", what);
+    cr_assert_eq(want->bars, got->bars, "bars: reference %zu, batch %zu for%s", want->bars, got->bars, what);
+    cr_assert_eq(want->end, got->end, "end for%s", what);
+}
+
 static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext *c)
 {
+    rb_metrics dates_aside;
+    compare_extent(want, got, c);
+    if (!compare_dates) { /* the batch's dates stand in for the reference's */
+        dates_aside = *want;
+        dates_aside.max_drawdown_peak = got->max_drawdown_peak;
+        dates_aside.max_drawdown_trough = got->max_drawdown_trough;
+        want = &dates_aside;
+    }
     size_t n;
     const rb_metric_info *table = rb_metric_table(&n);
     char what[2048];
@@ -242,18 +262,8 @@ static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext
             cr_assert_fail("%s: reference %.17g, batch %.17g for%s", table[k].name, a, b, what);
         }
     }
-    describe(c, what, sizeof what);
-    if (compare_dates) {
-        cr_assert_eq(want->max_drawdown_peak, got->max_drawdown_peak,
-                     "max_drawdown_peak: reference %lld, batch %lld for%s", (long long)want->max_drawdown_peak,
-                     (long long)got->max_drawdown_peak, what);
-        cr_assert_eq(want->max_drawdown_trough, got->max_drawdown_trough, "max_drawdown_trough for%s", what);
-    }
-    cr_assert_eq(want->depleted, got->depleted, "depleted: reference %lld, batch %lld for%s", (long long)want->depleted,
-                 (long long)got->depleted, what);
-    cr_assert_eq(want->depleted_on, got->depleted_on, "depleted_on for%s", what);
-    cr_assert_eq(want->bars, got->bars, "bars: reference %zu, batch %zu for%s", want->bars, got->bars, what);
-    cr_assert_eq(want->end, got->end, "end for%s", what);
+    cr_assert_eq(want->max_drawdown_peak, got->max_drawdown_peak);
+    cr_assert_eq(want->max_drawdown_trough, got->max_drawdown_trough);
 }
 
 /* Runs f's count configurations (one dataset: the first one's) through the batch
