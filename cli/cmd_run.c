@@ -159,7 +159,11 @@ static void print_metrics(const char *strategy, const char *assets, const rb_met
 {
     char a[32], b[32];
     printf("%s on %s\n", strategy, assets);
-    printf("%zu bars from %s to %s\n\n", mx->bars, rb_time_format(mx->start, a), rb_time_format(mx->end, b));
+    printf("%zu bars from %s to %s\n", mx->bars, rb_time_format(mx->start, a), rb_time_format(mx->end, b));
+    if (mx->depleted)
+        printf("depleted on %s: a withdrawal emptied the portfolio; the run and its metrics end there\n",
+               rb_time_format(mx->depleted_on, a));
+    putchar('\n');
     size_t n;
     const rb_metric_info *table = rb_metric_table(&n);
     for (size_t k = 0; k < n; k++) {

@@ -14,6 +14,9 @@ static void metrics(void)
          "flows F removed; n = bars - 1; P = periods per year (inferred from the bar spacing or\n"
          "--periods-per-year); standard deviations are sample (n - 1); '-' or null: undefined.\n");
     for (size_t k = 0; k < n; k++) printf("  %-18s [%s] %s\n", table[k].name, table[k].unit, table[k].definition);
+    puts("\nA run whose withdrawals empty the portfolio ends on that bar, and its metrics are over\n"
+         "the bars up to it: depleted_on is that date (null, or NULL in a results store, when the\n"
+         "money did not run out).");
     puts("\nWith each run: max_drawdown_peak and max_drawdown_trough (dates), bars, start, end,\n"
          "periods_per_year and the conventions (how P was found, rf, the stdev denominator).");
 }

@@ -40,6 +40,8 @@ typedef struct config {
     int rule;        /* how the kernel decides for it (enum rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
     int ready;       /* resolved and initialized */
+    size_t end_T;    /* a depleted run: its bars (up to the depletion), else 0 */
+    rb_metric_sums ended; /* and its metric sums, taken on that bar */
 } config;
 
 /* The standard rules whose decisions the kernel takes itself when the configuration's
@@ -457,6 +459,34 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
     return RB_OK;
 }
 
+/* Sample standard deviation from the sum and the sum of squares of n values. */
+static double sample_sd(double sum, double sum2, size_t n)
+{
+    if (n < 2) return NAN;
+    double var = (sum2 - sum * sum / (double)n) / (double)(n - 1);
+    return sqrt(var > 0 ? var : 0);
+}
+
+/* The metric sums of configuration j over its first T bars (the statistics as they stand
+ * after bar T - 1). A depleted run's last bar has no drift. */
+static rb_metric_sums sums_of(const block *b, size_t j, size_t T, int depleted)
+{
+    size_t n = T - 1;
+    return (rb_metric_sums){
+        .final_value = b->prev[j],
+        .index = b->index[j],
+        .mean_r = b->mean_r[j] / (double)n,
+        .sd_r = sample_sd(b->mean_r[j], b->m2_r[j], n),
+        .sd_e = sample_sd(b->mean_e[j], b->m2_e[j], n),
+        .mean_down2 = b->down2[j] / (double)n,
+        .mean_value = b->sum_v[j] / (double)T,
+        .mean_drift = b->sum_drift[j] / (double)(depleted ? T - 1 : T),
+        .max_dd = b->maxdd[j],
+        .dd_peak = b->dd_peak[j],
+        .dd_trough = b->dd_trough[j],
+    };
+}
+
 /* ---------------------------------------------------------------- the bar loop */
 
 static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
@@ -518,7 +548,8 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         if (memcmp(b->cfg[j].res.target, b->cfg[0].res.target, N * sizeof(double)) != 0) b->same_targets = 0;
         if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
     }
-    size_t pending = 0; /* configurations with a next-open order waiting */
+    size_t pending = 0;  /* configurations with a next-open order waiting */
+    size_t depleted = 0; /* configurations whose run ends on this bar */
 
     for (size_t t = 1; t < T && rc == RB_OK; t++) {
         const double *close = m->close + t * N, *growth = m->growth + t * N;
@@ -540,6 +571,11 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             scatter(b, j);
             b->flow[j] = c->st.flow;
             b->touched[j] = 1;
+            if (c->st.depleted) { /* the money ran out: the run ends on this bar, nothing acts */
+                b->rule[j] = RULE_NEVER;
+                b->cbars[j] = 0;
+                depleted++;
+            }
         }
         if (rc != RB_OK) break;
         pending = 0;
@@ -700,6 +736,9 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         if (events)
             for (size_t j = 0; j < n; j++)
                 if (b->touched[j]) exact_state(b, j, close);
+        /* An emptied portfolio has no weights: its last bar adds no drift (nor 0 / 0). */
+        for (size_t j = 0; depleted && j < n; j++)
+            if (b->cfg[j].st.depleted && !b->cfg[j].end_T) b->dsum[j] = b->inv[j] = 0;
 
         /* 4. Metric statistics, over the configuration axis. The constant mix's return
          * depends on the policy targets: once per bar when the block shares them. */
@@ -764,16 +803,17 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 b->dd_trough[j] = now;
             }
         }
+        /* A run depleted on this bar ends here: its sums are kept as they are now (the
+         * columns go on with an empty portfolio, unread). */
+        for (size_t j = 0; depleted && j < n; j++) {
+            config *c = &b->cfg[j];
+            if (!c->st.depleted || c->end_T) continue;
+            c->end_T = t + 1;
+            c->ended = sums_of(b, j, t + 1, 1);
+            depleted--;
+        }
     }
     return rc;
-}
-
-/* Sample standard deviation from the sum and the sum of squares of n values. */
-static double sample_sd(double sum, double sum2, size_t n)
-{
-    if (n < 2) return NAN;
-    double var = (sum2 - sum * sum / (double)n) / (double)(n - 1);
-    return sqrt(var > 0 ? var : 0);
 }
 
 /* The metrics of configuration j once the bars are done. */
@@ -781,7 +821,8 @@ static void finish(job *jb, block *b, size_t j, rb_metrics *out)
 {
     const rb_matrix *m = jb->m;
     config *c = &b->cfg[j];
-    size_t T = m->T, n = T - 1;
+    size_t T = c->end_T ? c->end_T : m->T; /* a depleted run ends on its depletion bar */
+    rb_metric_sums s = c->end_T ? c->ended : sums_of(b, j, T, 0);
     gather(b, j);
     const double *last = m->close + (T - 1) * m->N;
     double pending = rb_portfolio_pending_tax(&c->port, last, m->time[T - 1]);
@@ -800,25 +841,14 @@ static void finish(job *jb, block *b, size_t j, rb_metrics *out)
         .slippage = c->port.slippage,
         .gas = c->port.gas,
         .taxes = c->port.taxes,
-        .after_tax_value = b->prev[j] - pending,
+        .after_tax_value = s.final_value - pending,
+        .depleted = c->end_T != 0,
     };
-    rb_metric_sums s = {
-        .final_value = b->prev[j],
-        .index = b->index[j],
-        .mean_r = b->mean_r[j] / (double)n,
-        .sd_r = sample_sd(b->mean_r[j], b->m2_r[j], n),
-        .sd_e = sample_sd(b->mean_e[j], b->m2_e[j], n),
-        .mean_down2 = b->down2[j] / (double)n,
-        .mean_value = b->sum_v[j] / (double)T,
-        .mean_drift = b->sum_drift[j] / (double)T,
-        .max_dd = b->maxdd[j],
-        .dd_peak = b->dd_peak[j],
-        .dd_trough = b->dd_trough[j],
-    };
-    /* The bonus depends on the targets only; most sweeps share one target vector. */
-    double bonus;
+    /* The bonus depends on the targets (and the bars) only; most sweeps share one target
+     * vector and run over every bar. */
+    double bonus = c->end_T ? rb_metrics_bonus(&in) : NAN;
 #pragma omp critical(rb_batch_bonus)
-    {
+    if (!c->end_T) {
         if (!jb->has_bonus || memcmp(jb->bonus_target, c->res.target, m->N * sizeof(double)) != 0) {
             bonus = rb_metrics_bonus(&in);
             if (!jb->has_bonus && jb->bonus_target) {

@@ -188,7 +188,10 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
     char when[32];
     for (size_t t = 0; t < in->T; t++) {
         double v = in->value[t];
-        if (!isfinite(v) || v <= 0)
+        /* A withdrawal that empties the portfolio leaves nothing on the last bar of a
+         * depleted run; its return is measured before the flow, below. */
+        int emptied = in->depleted && t == in->T - 1 && v >= 0;
+        if (!isfinite(v) || (v <= 0 && !emptied))
             return rb_fail(err, RB_ERR_USAGE,
                            "metrics: portfolio value at bar %zu (%s) is %g; values must be positive",
                            t, rb_time_format(in->time[t], when), v);
@@ -251,6 +254,8 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
     m.max_drawdown = s->max_dd;
     m.max_drawdown_peak = s->dd_peak;
     m.max_drawdown_trough = s->dd_trough;
+    m.depleted = in->depleted != 0;
+    m.depleted_on = in->depleted ? in->time[T - 1] : 0;
     m.calmar = s->max_dd > 0.0 ? m.cagr / s->max_dd : NAN;
 
     m.rebalances = in->rebalances;
@@ -294,6 +299,8 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
     double max_dd = 0.0;
     rb_time dd_peak = in->time[0], dd_trough = in->time[0];
     csum sum_r = {0, 0}, sum_e = {0, 0}, sum_down2 = {0, 0}, sum_v = {0, 0}, sum_drift = {0, 0};
+    /* The bar that emptied a depleted run has no weights: the drift is over the bars before. */
+    size_t drift_bars = in->depleted ? T - 1 : T;
     for (size_t t = 0; t < T; t++) {
         csum_add(&sum_v, in->value[t]);
         /* Half the L1 distance to target over every position, the uninvested cash (weight
@@ -305,7 +312,7 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
             dist += fabs(w - target[i]);
             invested += w;
         }
-        csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);
+        if (t < drift_bars) csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);
         if (t == 0) continue;
 
         double g = growth_of(in, t), r = g - 1.0;
@@ -357,7 +364,7 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         .sd_e = sd_e,
         .mean_down2 = csum_value(&sum_down2) / dn,
         .mean_value = csum_value(&sum_v) / (double)T,
-        .mean_drift = csum_value(&sum_drift) / (double)T,
+        .mean_drift = csum_value(&sum_drift) / (double)drift_bars,
         .max_dd = max_dd,
         .dd_peak = dd_peak,
         .dd_trough = dd_trough,

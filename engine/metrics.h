@@ -23,6 +23,8 @@ typedef struct rb_metric_input {
     double traded_value;   /* sum of |order value| of rebalances (not the first allocation or flows) */
     double fees, slippage, gas, taxes;
     double after_tax_value;
+    int depleted;          /* a withdrawal emptied the portfolio on bar T - 1: its value may be
+                              0 there (not before its flow), and it has no weights */
 } rb_metric_input;
 
 /* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) only for T < 2,
@@ -40,14 +42,14 @@ typedef struct rb_metric_sums {
     double sd_e;       /* sample stdev of r_t - c_t */
     double mean_down2; /* mean of min(r_t, 0)^2 over all n returns */
     double mean_value; /* mean of V_t over all T bars */
-    double mean_drift; /* mean over all T bars of the drift */
+    double mean_drift; /* mean over all T bars of the drift (T - 1 when depleted) */
     double max_dd;
     rb_time dd_peak, dd_trough;
 } rb_metric_sums;
 
 /* Fills out from the sums and the run's totals and conventions in `in` (T, time,
  * periods_per_year, periods_source, rf, rebalances, traded_value, costs, taxes,
- * after_tax_value; the series are not read). */
+ * after_tax_value, depleted; the series are not read). */
 void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, double bonus, rb_metrics *out);
 
 /* The rebalancing bonus of the targets over the closes (needs T, N, close, target,

@@ -324,6 +324,20 @@ int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env 
     return 1;
 }
 
+/* Whether every asset in p->in has a trade before costs, its share of base (to[i] / wsum
+ * of it) less what it holds, of at least the dust floor. When one has not (the assets left
+ * out took its gap with them: a lone traded asset's share is exactly what it holds), the
+ * set must shrink before costs are solved: a rounding remainder is no order. */
+static int shares_are_orders(const rb_portfolio *p, const double *to, double wsum, double base, double dust)
+{
+    for (size_t i = 0; i < p->N; i++) {
+        if (!p->in[i]) continue;
+        double a = wsum == 1 ? to[i] : to[i] / wsum;
+        if (fabs(a * base - p->value[i]) < dust) return 0;
+    }
+    return 1;
+}
+
 int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind, int *traded,
                               rb_error *err)
 {
@@ -346,6 +360,8 @@ int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const do
         else fixed += p->value[i];
     }
     if (wsum == 0) return 1;
+    /* a set that shrinks is the general path's (rb_portfolio_rebalance) */
+    if (!shares_are_orders(p, to, wsum, w - fixed, floor_value)) return 0;
     if (!solve_proportional(p, env, to, wsum, w - fixed)) return 0;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < N; i++) {
@@ -409,7 +425,7 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
     }
     double w = holdings(p, env);
     if (!(w > 0)) return RB_OK;
-    double floor_value = env->min_trade > RB_ORDER_DUST * w ? env->min_trade : RB_ORDER_DUST * w, fixed = 0, wsum = 0;
+    double dust = RB_ORDER_DUST * w, floor_value = env->min_trade > dust ? env->min_trade : dust, fixed = 0, wsum = 0;
     for (size_t i = 0; i < p->N; i++) {
         double gap = to[i] * w - p->value[i];
         p->in[i] = fabs(gap) >= floor_value;
@@ -419,9 +435,23 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
         }
         fixed += p->value[i];
         /* Orders under --min-trade are skipped and recorded; dust is not an order at all. */
-        if (fabs(gap) >= RB_ORDER_DUST * w) {
+        if (fabs(gap) >= dust) {
             rb_status rc = record(p, env, i, kind, gap / env->price[i], NULL, 1, err);
             if (rc != RB_OK) return rc;
+        }
+    }
+    /* The traded assets share w - fixed; one whose share is within dust of what it holds
+     * has no order and leaves the set (its value joins the fixed part), until none has. */
+    while (wsum != 0 && !shares_are_orders(p, to, wsum, w - fixed, dust)) {
+        double base = w - fixed;
+        for (size_t i = 0; i < p->N; i++) {
+            double a = wsum == 1 ? to[i] : to[i] / wsum;
+            if (p->in[i] && fabs(a * base - p->value[i]) < dust) p->in[i] = 0;
+        }
+        fixed = wsum = 0;
+        for (size_t i = 0; i < p->N; i++) {
+            if (p->in[i]) wsum += to[i];
+            else fixed += p->value[i];
         }
     }
     if (wsum == 0) return RB_OK;
@@ -439,6 +469,7 @@ typedef struct flow_ctx {
     int greedy;           /* most off-target first */
     int sign;
     double total;         /* value of the positions */
+    double dust;          /* orders below this value are not placed (RB_ORDER_DUST of the portfolio) */
 } flow_ctx;
 
 /* Asset order for greedy flows: by target - weight, descending (buys) or ascending (sells). */
@@ -470,6 +501,7 @@ static rb_status plan_flow(rb_portfolio *p, const rb_trade_env *env, const void 
             double share = c->target ? c->target[i] : (c->total > 0 ? p->value[i] / c->total : 0);
             double v = share * x;
             if (c->sign < 0 && v > p->value[i]) v = p->value[i];
+            if (v < c->dust) continue; /* dust is no order */
             order[i] = c->sign * v / env->price[i];
         }
         return RB_OK;
@@ -485,6 +517,7 @@ static rb_status plan_flow(rb_portfolio *p, const rb_trade_env *env, const void 
         double room = c->sign > 0 ? c->target[i] * after - p->value[i] : p->value[i] - c->target[i] * after;
         if (room <= 0) continue;
         double v = room < left ? room : left;
+        if (v < c->dust) continue; /* dust is no order */
         order[i] = c->sign * v / env->price[i];
         left -= v;
     }
@@ -504,6 +537,7 @@ static rb_status raise_cash(rb_portfolio *p, const rb_trade_env *env, double nee
         flow_ctx c = *shape;
         c.sign = -1;
         c.total = w - p->cash;
+        c.dust = RB_ORDER_DUST * w;
         int traded;
         rb_status rc = solve(p, env, plan_flow, &c, need - p->cash, +1, w, err);
         if (rc == RB_OK) rc = execute(p, env, p->order, kind, &traded, err);
@@ -531,6 +565,7 @@ rb_status rb_portfolio_flow(rb_portfolio *p, const rb_trade_env *env, double amo
     *applied = amount;
     double w = holdings(p, env);
     c.total = w - p->cash;
+    c.dust = RB_ORDER_DUST * w;
     int traded;
     rb_status rc = solve(p, env, plan_flow, &c, p->cash, -1, w, err);
     if (rc == RB_OK) rc = execute(p, env, p->order, RB_TRADE_FLOW, &traded, err);

@@ -106,6 +106,19 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
         num[k] = base[k];
         x[k] = 1; /* den */
     }
+    /* shares_are_orders: a traded asset whose share of base is within dust of what it
+     * holds makes the set shrink, which is the general path's work */
+    for (size_t i = 0; i < N; i++) {
+        const double *restrict to = l->to + i * cap, *restrict value = l->value + i * cap;
+        const int64_t *restrict in = l->in + i * cap;
+#pragma omp simd
+        for (size_t k = 0; k < n; k++) {
+            double a = wsum[k] == 1 ? to[k] : to[k] / wsum[k];
+            int64_t dust = live[k] & in[k] & (fabs(a * base[k] - value[k]) < RB_ORDER_DUST * w[k]);
+            fallback[k] |= dust;
+            live[k] &= !dust;
+        }
+    }
     for (size_t i = 0; i < N; i++) {
         const double *restrict to = l->to + i * cap, *restrict value = l->value + i * cap, *restrict rate = l->rate + i * cap;
         const int64_t *restrict in = l->in + i * cap;
@@ -125,7 +138,7 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
     for (size_t k = 0; k < n; k++) {
         x[k] = num[k] / x[k];
         int64_t no = live[k] & !(x[k] > 0);
-        fallback[k] = no;
+        fallback[k] |= no;
         live[k] &= !no;
     }
     /* the orders; a sign that flips between base and x sends the lane to the general path */

@@ -30,6 +30,10 @@
 static const char *const base_columns[] = {"sweep_id", "config_id", "section", "strategy"};
 #define NBASE (sizeof base_columns / sizeof base_columns[0])
 
+/* The date a withdrawal emptied the portfolio (rb_metrics.depleted_on), NULL when it did
+ * not: the one outcome of a run that is not a REAL metric. Placed after the metrics. */
+#define DEPLETED_COLUMN "depleted_on"
+
 /* One row waiting for the writer: one allocation holding the strings too. */
 typedef struct queued_row {
     int64_t config_id;
@@ -228,6 +232,7 @@ static rb_status create_schema(rb_results *r, rb_error *err)
           "  strategy  TEXT,\n",
           t.f);
     for (size_t m = 0; m < r->nmetric; m++) fprintf(t.f, "  \"%s\" REAL,\n", r->metric[m].name);
+    fputs("  \"" DEPLETED_COLUMN "\" TEXT,\n", t.f);
     fprintf(t.f, "  PRIMARY KEY (sweep_id, config_id)\n"
                  ") WITHOUT ROWID;\n"
                  "PRAGMA application_id = %d;\n"
@@ -471,7 +476,7 @@ static rb_status key_column_name(const rb_results *r, const char *key, char name
         name[i] = c == '-' ? '_' : c;
     }
     name[n] = '\0';
-    if (is_base_column(name) || find_metric(r, name))
+    if (is_base_column(name) || find_metric(r, name) || strcmp(name, DEPLETED_COLUMN) == 0)
         return rb_fail(err, RB_ERR_DATA, "%s: parameter key '%s' clashes with the results column '%s'", r->path, key,
                        name);
     return RB_OK;
@@ -490,6 +495,8 @@ static rb_status add_columns(rb_results *r, char names[][KEY_MAX], size_t nkeys,
         snprintf(sql, sizeof sql, "ALTER TABLE runs ADD COLUMN \"%s\" REAL", r->metric[m].name);
         rc = exec(r, sql, "adding a metric column", err);
     }
+    if (rc == RB_OK && find_name(have.name, have.n, DEPLETED_COLUMN) < 0)
+        rc = exec(r, "ALTER TABLE runs ADD COLUMN \"" DEPLETED_COLUMN "\" TEXT", "adding a metric column", err);
     for (size_t k = 0; k < nkeys && rc == RB_OK; k++) {
         int at = find_name(have.name, have.n, names[k]);
         if (at >= 0) {
@@ -599,8 +606,8 @@ static rb_status prepare_insert(rb_results *r, char names[][KEY_MAX], rb_error *
     fputs("INSERT INTO runs (sweep_id, config_id, section, strategy", t.f);
     for (size_t k = 0; k < r->ncols; k++) fprintf(t.f, ", \"%s\"", names[k]);
     for (size_t m = 0; m < r->nmetric; m++) fprintf(t.f, ", \"%s\"", r->metric[m].name);
-    fputs(") VALUES (?, ?, ?, ?", t.f);
-    for (size_t i = 0; i < r->ncols + r->nmetric; i++) fputs(", ?", t.f);
+    fputs(", \"" DEPLETED_COLUMN "\") VALUES (?, ?, ?, ?", t.f);
+    for (size_t i = 0; i < r->ncols + r->nmetric + 1; i++) fputs(", ?", t.f);
     fputc(')', t.f);
     char *sql = text_close(&t, err);
     if (!sql) return RB_ERR_NOMEM;
@@ -750,6 +757,10 @@ static rb_status insert_row(rb_results *r, const queued_row *row, rb_error *err)
         if (isnan(v)) sqlite3_bind_null(st, k); /* undefined ratio: SQL NULL */
         else sqlite3_bind_double(st, k, v);
     }
+    char depleted_on[32];
+    if (row->metrics.depleted)
+        sqlite3_bind_text(st, k, rb_time_format(row->metrics.depleted_on, depleted_on), -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, k);
     rb_status rc = RB_OK;
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(r->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -1009,9 +1020,10 @@ static void sql_num(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
 }
 
-typedef enum column_kind { KIND_BASE, KIND_PARAM, KIND_METRIC } column_kind;
+typedef enum column_kind { KIND_BASE, KIND_PARAM, KIND_METRIC, KIND_OUTCOME } column_kind;
 
-/* The runs columns in presentation order: base, parameters, metrics (table order). */
+/* The runs columns in presentation order: base, parameters, metrics (table order), then
+ * depleted_on. */
 typedef struct view {
     column_list cols;
     size_t *order; /* cols indices in presentation order */
@@ -1043,7 +1055,10 @@ static rb_status view_load(rb_results *r, view *v, rb_error *err)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         v->metric[i] = find_metric(r, v->cols.name[i]);
-        v->kind[i] = is_base_column(v->cols.name[i]) ? KIND_BASE : v->metric[i] ? KIND_METRIC : KIND_PARAM;
+        v->kind[i] = is_base_column(v->cols.name[i])                   ? KIND_BASE
+                     : v->metric[i]                                   ? KIND_METRIC
+                     : strcmp(v->cols.name[i], DEPLETED_COLUMN) == 0 ? KIND_OUTCOME
+                                                                      : KIND_PARAM;
     }
     for (size_t i = 0; i < n; i++)
         if (v->kind[i] == KIND_BASE) v->order[k++] = i;
@@ -1053,6 +1068,8 @@ static rb_status view_load(rb_results *r, view *v, rb_error *err)
         int at = find_name(v->cols.name, n, r->metric[m].name);
         if (at >= 0) v->order[k++] = (size_t)at;
     }
+    for (size_t i = 0; i < n; i++)
+        if (v->kind[i] == KIND_OUTCOME) v->order[k++] = i;
     return RB_OK;
 }
 
@@ -1250,6 +1267,7 @@ typedef struct fetched {
     size_t n, cap;
     int64_t *config_id;
     char **section, **strategy;
+    char **depleted_on; /* NULL = NULL */
     char **param;   /* n * nparam, NULL = NULL */
     double *metric; /* n * nmetric (view metric order), NaN = NULL */
 } fetched;
@@ -1434,7 +1452,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
         goto done;
     }
-    int col_config = -1, col_section = -1, col_strategy = -1;
+    int col_config = -1, col_section = -1, col_strategy = -1, col_depleted = -1;
     for (size_t i = 0; i < v.cols.n; i++) {
         size_t c = v.order[i];
         const char *name = v.cols.name[c];
@@ -1443,6 +1461,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
         else if (strcmp(name, "config_id") == 0) col_config = (int)i;
         else if (strcmp(name, "section") == 0) col_section = (int)i;
         else if (strcmp(name, "strategy") == 0) col_strategy = (int)i;
+        else if (v.kind[c] == KIND_OUTCOME) col_depleted = (int)i;
     }
     if (col_config < 0 || col_section < 0 || col_strategy < 0) {
         rc = rb_fail(err, RB_ERR_SCHEMA, "%s: the runs table lacks config_id, section or strategy", path);
@@ -1459,7 +1478,9 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
                 if (se) f.section = se;
                 char **sy = se ? realloc(f.strategy, ncap * sizeof *sy) : NULL;
                 if (sy) f.strategy = sy;
-                char **pa = sy ? realloc(f.param, (ncap * nparam + 1) * sizeof *pa) : NULL;
+                char **de = sy ? realloc(f.depleted_on, ncap * sizeof *de) : NULL;
+                if (de) f.depleted_on = de;
+                char **pa = de ? realloc(f.param, (ncap * nparam + 1) * sizeof *pa) : NULL;
                 if (pa) f.param = pa;
                 double *me = pa ? realloc(f.metric, (ncap * nmet + 1) * sizeof *me) : NULL;
                 if (me) f.metric = me;
@@ -1473,6 +1494,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
             f.config_id[i] = sqlite3_column_int64(st, col_config);
             f.section[i] = dup_col(st, col_section, &oom);
             f.strategy[i] = dup_col(st, col_strategy, &oom);
+            f.depleted_on[i] = col_depleted >= 0 ? dup_col(st, col_depleted, &oom) : NULL;
             for (size_t j = 0; j < nparam; j++) f.param[i * nparam + j] = dup_col(st, (int)param_at[j], &oom);
             for (size_t j = 0; j < nmet; j++)
                 f.metric[i * nmet + j] = sqlite3_column_type(st, (int)met_at[j]) == SQLITE_NULL
@@ -1518,8 +1540,11 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
         by_shown |= strcmp(key_metrics[i], by) == 0;
     }
     if (!by_shown) mnames[nm++] = by;
+    /* depleted_on, when a run shown ran out of money */
+    int show_depleted = 0;
+    for (size_t i = 0; i < f.n; i++) show_depleted |= f.depleted_on[i] != NULL;
 
-    t.cols = 4 + nshown + nm;
+    t.cols = 4 + nshown + nm + (size_t)show_depleted;
     t.rows = f.n + 1;
     t.cells = calloc(t.rows * t.cols, sizeof *t.cells);
     t.right = calloc(t.cols, sizeof *t.right);
@@ -1540,6 +1565,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
             t.cells[c] = strdup(mnames[j]);
             t.right[c] = 1;
         }
+        if (show_depleted) t.cells[c] = strdup(DEPLETED_COLUMN);
         for (size_t i = 0; i < f.n; i++) {
             char **row = &t.cells[(i + 1) * t.cols];
             char buf[48];
@@ -1572,6 +1598,7 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
                 fmt_metric(unit, val, buf);
                 row[c] = strdup(buf);
             }
+            if (show_depleted) row[c] = strdup(f.depleted_on[i] ? f.depleted_on[i] : "-");
         }
         for (size_t i = 0; i < t.rows * t.cols; i++) oom |= t.cells[i] == NULL;
         if (oom) {
@@ -1616,11 +1643,13 @@ done:
     for (size_t i = 0; i < f.n; i++) {
         free(f.section[i]);
         free(f.strategy[i]);
+        free(f.depleted_on[i]);
         for (size_t j = 0; j < nparam; j++) free(f.param[i * nparam + j]);
     }
     free(f.config_id);
     free(f.section);
     free(f.strategy);
+    free(f.depleted_on);
     free(f.param);
     free(f.metric);
     free(param_at);

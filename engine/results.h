@@ -11,8 +11,10 @@
  *        strategy TEXT, <one column per parameter key, named like its flag with '-'
  *        turned into '_' (band, every, fee_bps), TEXT holding the value as written>,
  *        <one REAL column per metric of rb_metric_table, named as in rebal run --json>,
+ *        depleted_on TEXT (the date a withdrawal emptied the portfolio, else NULL),
  *        PRIMARY KEY (sweep_id, config_id)) WITHOUT ROWID
- * Parameter columns are added (ALTER TABLE) when a sweep names a key no earlier sweep did. */
+ * Parameter columns are added (ALTER TABLE) when a sweep names a key no earlier sweep did,
+ * and metric columns (depleted_on too) when the store was written by an older build. */
 #ifndef RB_RESULTS_H
 #define RB_RESULTS_H
 

@@ -73,14 +73,17 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
     st->pending = 0;
     st->last_rebalance = 0;
     st->flow = 0;
+    st->depleted = 0;
     st->port->cash = c->capital;
     rb_trade_env env = rb_sim_env(m, c, 0, m->close, 0);
+    env.min_trade = 0; /* --min-trade applies to rebalances: the first allocation always happens */
     int traded;
     return rb_portfolio_rebalance(st->port, &env, c->target, RB_TRADE_INITIAL, &traded, err);
 }
 
 int rb_sim_has_events(const rb_matrix *m, const rb_sim_config *c, const rb_sim_state *st, size_t t)
 {
+    if (st->depleted) return 0;
     return st->pending || (m->flags[t] & RB_NEW_YEAR) ||
            (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0));
 }
@@ -112,8 +115,12 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     }
     /* 3. Contributions and withdrawals on the first bar of each period. */
     if (c->contribution != 0 && rb_period_hit(m, t, c->contribution_every, 0, 0)) {
+        double before = rb_portfolio_value(st->port, env.price);
         rc = rb_portfolio_flow(st->port, &env, c->contribution, st->current, c->flows, &st->flow, err);
         if (rc != RB_OK) return rc;
+        /* A withdrawal that took everything (or all but rounding dust) ends the run. */
+        if (c->contribution < 0 && !(rb_portfolio_value(st->port, env.price) > RB_ORDER_DUST * before))
+            st->depleted = 1;
     }
     return RB_OK;
 }
@@ -167,11 +174,16 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
         st.current = r->targets + t * N;
         int acted;
         rc = rb_sim_events(m, c, &st, t, err);
-        if (rc == RB_OK) rc = rb_sim_decide(m, c, &st, t, &acted, err);
+        if (rc == RB_OK && !st.depleted) rc = rb_sim_decide(m, c, &st, t, &acted, err);
         if (rc != RB_OK) return rc;
         r->flow[t] = st.flow;
         /* 5. The bar's value and weights. */
         mark(m, r, t);
+        if (st.depleted) { /* the money ran out: the run ends on this bar */
+            r->T = t + 1;
+            r->depleted = 1;
+            break;
+        }
     }
     return RB_OK;
 }
@@ -194,6 +206,7 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     if (rc == RB_OK) rc = run_bars(m, c, &r, scratch, err);
     free(scratch);
     if (rc == RB_OK) {
+        T = r.T; /* the bars up to the depletion of a depleted run */
         const double *last = m->close + (T - 1) * N;
         double pending = rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);
         rb_metric_input in = {
@@ -216,6 +229,7 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .gas = r.portfolio.gas,
             .taxes = r.portfolio.taxes,
             .after_tax_value = r.value[T - 1] - pending,
+            .depleted = r.depleted,
         };
         rc = rb_metrics_compute(&in, &r.metrics, err);
     }

@@ -29,7 +29,8 @@ typedef struct rb_sim_config {
 } rb_sim_config;
 
 typedef struct rb_sim_result {
-    size_t T, N;
+    size_t T, N;     /* T: the bars simulated, up to the depletion bar of a depleted run */
+    int depleted;    /* a withdrawal emptied the portfolio on bar T - 1: the run ended there */
     double *value;   /* T portfolio values at the close */
     double *cash;    /* T */
     double *flow;    /* T external flows */
@@ -50,6 +51,7 @@ typedef struct rb_sim_state {
     int pending;          /* an order decided at the previous bar waits for this bar's open */
     size_t last_rebalance;
     double flow;          /* the external flow of the last bar stepped */
+    int depleted;         /* the last bar's withdrawal emptied the portfolio: the run ends */
 } rb_sim_state;
 
 /* The trading environment of bar t at the given prices, with impact inputs from bar `seen`
@@ -63,7 +65,9 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
  * or a contribution date. */
 int rb_sim_has_events(const rb_matrix *m, const rb_sim_config *c, const rb_sim_state *st, size_t t);
 
-/* Steps 1-3 of a bar: a pending next-open order, the year's tax, a contribution. */
+/* Steps 1-3 of a bar: a pending next-open order, the year's tax, a contribution. A
+ * withdrawal that leaves the portfolio worth at most RB_ORDER_DUST of what it held sets
+ * st->depleted: the run ends on this bar, without step 4. */
 rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t, rb_error *err);
 
 /* Step 4: the strategy decides on the closes of bar t; with --exec close the rebalance is

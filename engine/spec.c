@@ -62,7 +62,7 @@ static const setting settings[] = {
     {{"exec", "close|next-open", "close", "portfolio",
       "trade at the deciding bar's close or at the next bar's open"},
      K_ENUM, F(exec), 0, 0, exec_names, NULL},
-    {{"min-trade", "USD", "0", "portfolio", "skip orders smaller than this value (recorded as skipped)"},
+    {{"min-trade", "USD", "0", "portfolio", "skip rebalance orders smaller than this value (recorded as skipped); the first allocation always trades"},
      K_DOUBLE, F(min_trade), 0, BIG, NULL, NULL},
     {{"lot-size", "UNITS", "0", "portfolio", "round units down to multiples (1 = whole shares; 0 = fractional)"},
      K_DOUBLE, F(lot_size), 0, BIG, NULL, NULL},

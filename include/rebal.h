@@ -274,6 +274,10 @@ typedef struct rb_metrics {
     double fees_paid, slippage_paid, gas_paid, taxes_paid, after_tax_value;
     double avg_drift, tracking_error, rebalancing_bonus;
     rb_time max_drawdown_peak, max_drawdown_trough;
+    /* 1 when a withdrawal emptied the portfolio: the run ends on that bar, depleted_on
+     * (= end), and every metric is over the bars up to it. */
+    int64_t depleted;
+    rb_time depleted_on;
     size_t bars;
     rb_time start, end;
     double periods_per_year;

@@ -100,7 +100,7 @@ static rb_status fill_series(const rb_run_result *res, rb_report_series *s, rb_e
 {
     const rb_matrix *m = res->m;
     const rb_sim_result *sim = &res->sim;
-    size_t T = m->T;
+    size_t T = sim->T; /* up to the depletion of a depleted run */
     s->metrics = sim->metrics;
     s->T = T;
     s->time = malloc(T * sizeof *s->time);
@@ -145,7 +145,7 @@ static rb_status fill_weights(const rb_run_result *res, const char *label, rb_re
     const rb_matrix *m = res->m;
     const rb_portfolio *p = &res->sim.portfolio;
     snprintf(w->label, sizeof w->label, "%s", label);
-    w->T = m->T;
+    w->T = res->sim.T; /* up to the depletion of a depleted run */
     w->N = m->N;
     w->time = malloc(m->T * sizeof *w->time);
     w->symbols = calloc(m->N, sizeof *w->symbols);

@@ -68,7 +68,7 @@ static rb_status load_columns(source *s, rb_error *err)
         s->key[c] = NULL;
         if (!(s->col[c] = strdup(name ? name : ""))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         else if (!strcmp(name, "sweep_id") || !strcmp(name, "config_id") || !strcmp(name, "section") ||
-                 !strcmp(name, "strategy"))
+                 !strcmp(name, "strategy") || !strcmp(name, "depleted_on")) /* depleted_on: an outcome, no setting */
             s->kind[c] = COL_BASE;
         else if (rb_metric_find(name)) s->kind[c] = COL_METRIC;
         else {

@@ -36,7 +36,7 @@ rb_status rb_run_write_curve(const rb_run_result *r, FILE *out, rb_error *err)
     fputs("\r\n", out);
     /* Drawdown of the time-weighted growth index, so flows do not show as gains. */
     double index = 1, peak = 1;
-    for (size_t t = 0; t < m->T; t++) {
+    for (size_t t = 0; t < s->T; t++) { /* s->T: up to the depletion of a depleted run */
         if (t > 0) index *= (s->value[t] - s->flow[t]) / s->value[t - 1];
         if (index > peak) peak = index;
         put_date(out, m->time[t]);
@@ -141,6 +141,8 @@ rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
     }
     fprintf(out, ", \"max_drawdown_peak\": \"%s\"", rb_time_format(mx->max_drawdown_peak, date));
     fprintf(out, ", \"max_drawdown_trough\": \"%s\"", rb_time_format(mx->max_drawdown_trough, date));
+    if (mx->depleted) fprintf(out, ", \"depleted_on\": \"%s\"", rb_time_format(mx->depleted_on, date));
+    else fputs(", \"depleted_on\": null", out);
     fprintf(out, ", \"bars\": %zu", mx->bars);
     fprintf(out, ", \"start\": \"%s\"", rb_time_format(mx->start, date));
     fprintf(out, ", \"end\": \"%s\"", rb_time_format(mx->end, date));

@@ -827,6 +827,45 @@ Test(cli, sweep_keeps_curves_orders_and_lots_of_selected_configurations)
     free(stocks);
 }
 
+/* Withdrawal plans in a sweep: the one that empties the portfolio is stored with the date
+ * its money ran out (the date rebal run reports), the other with none; rebal runs shows it. */
+Test(cli, sweep_stores_the_date_a_withdrawal_plan_ran_out)
+{
+    char *stocks = stocks_path();
+    rbt_run_result r = run_in(ARGS("import", "-q", "--db", "s.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "w.ini", "[data]\nassets = AAPL=0.25, AMZN=0.25, IBM=0.25, MSFT=0.25\n"
+                                      "[flows]\ncontribution = -1000, -30000\ncontribution-every = year\n"
+                                      "[calendar]\nevery = quarter\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "w.db", "w.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25", "--strategy",
+                    "calendar", "--every", "quarter", "--contribution", "-30000", "--contribution-every", "year",
+                    "--json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *at = strstr(r.out, "\"depleted_on\": \"");
+    cr_assert_not_null(at, "%s", r.out);
+    char date[16] = "";
+    memcpy(date, at + strlen("\"depleted_on\": \""), 10);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("runs", "w.db", "--csv", "--by", "final_value"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(count_lines(r.out), 3, "%s", r.out);
+    char want[64];
+    snprintf(want, sizeof want, ",%s\n", date);
+    cr_assert_not_null(strstr(r.out, ",depleted_on"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, want), "the depleted plan's row lacks %s:\n%s", date, r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("runs", "w.db"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "depleted_on"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, date), "%s", r.out);
+    rbt_run_result_free(&r);
+    free(stocks);
+}
+
 Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 120)
 {
     import_crypto("c.db");

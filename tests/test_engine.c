@@ -269,6 +269,77 @@ Test(engine, min_trade_skips_small_orders_and_records_them)
     rb_run_result_free(r);
 }
 
+/* A rises 6 %: with --min-trade 1000 only A's order (-1333) is placed, B's and C's (+667
+ * each) are skipped, so A alone shares what B and C do not hold: exactly what it holds.
+ * That is no order (the rounding remainder of ~1e-12 is dust), not a rebalance, and pays
+ * no --fee-fixed; the three orders of the first allocation pay 5 each. */
+static const char min_trade_csv[] = "date,A,B,C\n2020-01-01,100,100,100\n2020-01-02,106,100,100\n"
+                                    "2020-01-03,106,100,100\n";
+
+Test(engine, min_trade_leaves_no_dust_order_to_pay_a_fixed_fee)
+{
+    rb_run_result *r = run_csv(min_trade_csv,
+                               KV("assets", "A=0.3333333333333333,B=0.3333333333333333,C=0.3333333333333334", "strategy",
+                                  "calendar", "every", "day", "min-trade", "1000", "fee-fixed", "5"),
+                               ALL);
+    cr_assert_eq(M(r)->rebalances, 0);
+    assert_close(M(r)->fees_paid, 15, 1e-12, "fees: the first allocation's three orders");
+    assert_close(M(r)->final_value, 101984.70, 1e-9, "final value");
+    const rb_portfolio *p = &r->sim.portfolio;
+    for (size_t k = 0; k < p->ntrades; k++)
+        cr_assert(p->trades[k].bar == 0 || p->trades[k].skipped, "an order at bar %zu of asset %zu executed",
+                  p->trades[k].bar, p->trades[k].asset);
+    rb_run_result_free(r);
+}
+
+Test(engine, min_trade_never_skips_the_first_allocation)
+{
+    /* Four orders of 25,000 at bar 0, all under --min-trade 30000: the capital is invested
+     * all the same (min-trade applies to rebalances), and bar 1's orders are skipped. */
+    static const char csv[] = "date,A,B,C,D\n2020-01-01,100,100,100,100\n2020-01-02,110,90,100,105\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.25,B=0.25,C=0.25,D=0.25", "strategy", "calendar", "every", "day",
+                                       "min-trade", "30000"),
+                               ALL);
+    for (size_t i = 0; i < 4; i++) assert_close(r->sim.portfolio.units[i], 250, 1e-12, "units");
+    cr_assert_eq(r->sim.portfolio.cash, 0);
+    assert_close(M(r)->final_value, 101250, 1e-12, "final value");
+    cr_assert_eq(M(r)->rebalances, 0);
+    rb_run_result_free(r);
+}
+
+/* A 110, B 90, C 100 with targets 25/25/50: C's trade before costs is exactly zero (A's
+ * gain is B's loss). C is left out of the rebalance, as an order under --min-trade would
+ * be: it pays no share of the costs and keeps its units, while A and B share what C does
+ * not hold (docs/engine.md, "Rebalancing"). */
+Test(engine, an_asset_with_no_trade_before_costs_is_left_out)
+{
+    static const char csv[] = "date,A,B,C\n2020-01-01,100,100,100\n2020-01-02,110,90,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.25,B=0.25,C=0.5", "strategy", "calendar", "every", "day",
+                                       "fee-bps", "10"),
+                               ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    double c0 = 0;
+    size_t orders_at_1 = 0;
+    for (size_t k = 0; k < p->ntrades; k++) {
+        if (p->trades[k].bar == 0 && p->trades[k].asset == 2) c0 = p->trades[k].units;
+        if (p->trades[k].bar == 1) {
+            cr_assert_neq(p->trades[k].asset, 2, "C traded at bar 1");
+            orders_at_1++;
+        }
+    }
+    cr_assert_eq(orders_at_1, 2, "A and B trade");
+    cr_assert_eq(p->units[2], c0, "C keeps the units of the first allocation");
+    /* A and B end at equal values (their targets' ratio), C above half the portfolio by its
+     * untaken share of the costs. */
+    assert_close(p->units[0] * 110, p->units[1] * 90, 1e-12, "A and B share alike");
+    double v = M(r)->final_value, c = p->units[2] * 100;
+    assert_close(p->units[0] * 110, (v - c) / 2, 1e-12, "A holds half of what C does not");
+    cr_assert_gt(c / v, 0.5, "C is above its target by its untaken share of the costs");
+    cr_assert_lt(c / v, 0.5 + M(r)->fees_paid / v, "C is above its target by its untaken share of the costs");
+    cr_assert_eq(M(r)->rebalances, 1);
+    rb_run_result_free(r);
+}
+
 Test(engine, lot_size_buys_whole_units_and_keeps_the_rest_in_cash)
 {
     static const char csv[] = "date,A,B\n2020-01-01,30,70\n2020-01-02,31,69\n";
@@ -506,6 +577,38 @@ Test(engine, rebalance_flows_buy_the_most_underweight_first)
     rb_run_result_free(r);
 }
 
+Test(engine, rebalance_flows_rank_the_underweight_by_weight_gap)
+{
+    /* 6 A, 2 B, 2 C (targets 0.6 / 0.2 / 0.2) at 80, 35, 225: values 480, 70, 450 of 1000.
+     * Weight gaps: A 0.12, B 0.13 (B is the most underweight); value missing at the new
+     * total 1100: A 180, B 150 (A would come first). The 100 contribution fills B first, all
+     * of it (B's room is 150). */
+    static const char csv[] = "date,A,B,C\n2020-01-30,100,100,100\n2020-01-31,80,35,225\n2020-02-03,80,35,225\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.6,B=0.2,C=0.2", "capital", "1000", "contribution", "100",
+                                       "flows", "rebalance"),
+                               ALL);
+    assert_close(r->sim.portfolio.units[0], 6, 1e-12, "A untouched");
+    assert_close(r->sim.portfolio.units[1], 2 + 100.0 / 35, 1e-12, "B received the contribution");
+    assert_close(r->sim.portfolio.units[2], 2, 1e-12, "C untouched");
+    rb_run_result_free(r);
+}
+
+Test(engine, contributions_spend_the_cash_left_by_lot_rounding)
+{
+    /* Whole units at 30 and 70: 16 A and 7 B, 30 left in cash. The February contribution of
+     * 100 invests all 130 uninvested at the targets: 65 each, 2 A (60) and no B (65 < 70),
+     * so A ends at 18 units and 70 stays in cash. (Investing the 100 alone would buy 1 A.) */
+    static const char csv[] = "date,A,B\n2020-01-30,30,70\n2020-01-31,30,70\n2020-02-03,30,70\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,B=0.5", "capital", "1000", "lot-size", "1", "contribution",
+                                       "100"),
+                               ALL);
+    cr_assert_eq(r->sim.cash[1], 30, "cash left by the first allocation");
+    cr_assert_eq(r->sim.portfolio.units[0], 18);
+    cr_assert_eq(r->sim.portfolio.units[1], 7);
+    assert_close(r->sim.portfolio.cash, 70, 1e-12, "cash left by the contribution");
+    rb_run_result_free(r);
+}
+
 Test(engine, a_flow_whose_cost_jumps_with_an_order_settles_on_the_safe_budget)
 {
     /* 1002 at 1 per order buys 5 A and 5 B at 100. A falls to 80, B rises to 120: 400 / 600.
@@ -532,6 +635,75 @@ Test(engine, withdrawals_sell_pro_rata)
     assert_close(M(r)->final_value, 800, 1e-12, "value");
     assert_close(r->sim.portfolio.units[0], 4, 1e-12, "A units");
     assert_close(r->sim.flow[2], -200, 0, "flow");
+    rb_run_result_free(r);
+}
+
+/* A flat A and CASH, 1000 invested, 300 withdrawn at each new month: 700, 400, 100; the
+ * May withdrawal takes the last 100 and the run ends there (depleted on 2020-05-01): its
+ * metrics are over the five bars up to it, its curve stops there. */
+Test(engine, a_withdrawal_plan_that_empties_the_portfolio_ends_the_run_there)
+{
+    static const char csv[] = "date,A\n2020-01-02,100\n2020-02-03,100\n2020-03-02,100\n2020-04-01,100\n"
+                              "2020-05-01,100\n2020-06-01,100\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "-300",
+                                       "strategy", "calendar", "every", "month", "tax-short", "0.3"),
+                               ALL);
+    const rb_metrics *mx = M(r);
+    cr_assert_eq(mx->depleted, 1);
+    char date[32];
+    cr_assert_str_eq(rb_time_format(mx->depleted_on, date), "2020-05-01");
+    cr_assert_eq(mx->end, mx->depleted_on);
+    cr_assert_eq(mx->bars, 5);
+    cr_assert_eq(r->sim.T, 5);
+    cr_assert_eq(mx->final_value, 0);
+    cr_assert_eq(mx->after_tax_value, 0, "flat prices: no gain, no tax");
+    assert_close(r->sim.flow[4], -100, 1e-12, "the last withdrawal takes what there is");
+    assert_close(mx->total_return, 0, 1e-12, "flat prices: the withdrawals are flows, not returns");
+    cr_assert_eq(mx->avg_drift, 0, "on target before the depletion bar, which has no weights");
+    /* JSON: the date; the curve: four rows. */
+    char *json = NULL, *curve = NULL;
+    size_t len = 0, clen = 0;
+    FILE *f = open_memstream(&json, &len);
+    rb_error err = {0};
+    cr_assert_eq(rb_run_write_json(r, f, &err), RB_OK, "%s", err.msg);
+    fclose(f);
+    cr_assert_not_null(strstr(json, "\"depleted_on\": \"2020-05-01\""), "%s", json);
+    f = open_memstream(&curve, &clen);
+    cr_assert_eq(rb_run_write_curve(r, f, &err), RB_OK, "%s", err.msg);
+    fclose(f);
+    size_t rows = 0;
+    for (const char *c = curve; *c; c++) rows += *c == '\n';
+    cr_assert_eq(rows, 6, "a header and five bars:\n%s", curve);
+    free(json);
+    free(curve);
+    rb_run_result_free(r);
+
+    /* A plan the portfolio bears runs to the end and says so with null. */
+    r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "-100"), ALL);
+    cr_assert_eq(M(r)->depleted, 0);
+    cr_assert_eq(M(r)->bars, 6);
+    assert_close(M(r)->final_value, 500, 1e-12, "five withdrawals of 100");
+    f = open_memstream(&json, &len);
+    cr_assert_eq(rb_run_write_json(r, f, &err), RB_OK, "%s", err.msg);
+    fclose(f);
+    cr_assert_not_null(strstr(json, "\"depleted_on\": null"), "%s", json);
+    free(json);
+    rb_run_result_free(r);
+}
+
+/* The last withdrawal of a taxed run sells at a gain: the tax of those sales is still owed
+ * when the money runs out, so the after-tax value is negative by that much. A 100 -> 200:
+ * 5 A (basis 500) and 500 CASH; withdrawals of 800 then take everything in February. */
+Test(engine, a_depleted_run_still_owes_the_tax_of_its_last_sales)
+{
+    static const char csv[] = "date,A\n2020-01-02,100\n2020-01-31,200\n2020-02-03,200\n2020-03-02,200\n";
+    rb_run_result *r = run_csv(csv, KV("assets", "A=0.5,CASH=0.5", "capital", "1000", "contribution", "-2000",
+                                       "tax-short", "0.3"),
+                               ALL);
+    cr_assert_eq(M(r)->depleted, 1);
+    cr_assert_eq(M(r)->bars, 3);
+    assert_close(r->sim.flow[2], -1500, 1e-12, "everything: 1000 of A and 500 of CASH");
+    assert_close(M(r)->after_tax_value, -0.3 * 500, 1e-12, "the tax on the 500 gain, still owed");
     rb_run_result_free(r);
 }
 

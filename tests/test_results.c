@@ -320,13 +320,14 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
     cr_assert_str_eq(mode, "wal");
     free(mode);
 
-    /* runs: base columns, the metrics in report order, then the parameters. */
+    /* runs: base columns, the metrics in report order, depleted_on, then the parameters. */
     const char *want[64];
     size_t n = 0, nm;
     const rb_metric_info *t = rb_metric_table(&nm);
     const char *base[] = {"sweep_id", "config_id", "section", "strategy"};
     for (size_t i = 0; i < 4; i++) want[n++] = base[i];
     for (size_t m = 0; m < nm; m++) want[n++] = t[m].name;
+    want[n++] = "depleted_on";
     const char *params[] = {"band", "every", "fee_bps", "only_breached"};
     for (size_t i = 0; i < 4; i++) want[n++] = params[i];
     sqlite3_stmt *st;
@@ -1133,6 +1134,50 @@ Test(results, print_reports_bad_metrics_columns_operators_and_sweeps)
     free(path);
 }
 
+/* A withdrawal plan that empties the portfolio: its run stores the date the money ran out
+ * in depleted_on (NULL for the others); rebal runs shows it; a store written before the
+ * column existed gets it at the next sweep. */
+Test(results, a_depleted_run_stores_the_date_its_money_ran_out)
+{
+    char *path = rbt_path(dir, "d.db");
+    rb_error err = {0};
+    rb_time when;
+    cr_assert_eq(rb_time_parse("2005-01-03", NULL, &when, &err), RB_OK, "%s", err.msg);
+    for (int sweep = 0; sweep < 2; sweep++) {
+        rb_results *r = open_ok(path);
+        const char *keys[] = {"contribution"};
+        begin_ok(r, sweep ? "spec 2" : "spec 1", "h", 2, keys, 1, 0, NULL, NULL, NULL);
+        for (int k = 0; k < 2; k++) {
+            rb_sweep_kv p[1] = {{"contribution", k ? "-30000" : "-1000"}};
+            rb_result_row row = {.config_id = k, .section = "calendar", .strategy = "calendar", .params = p,
+                                 .nparams = 1};
+            size_t nm;
+            const rb_metric_info *t = rb_metric_table(&nm);
+            for (size_t m = 0; m < nm; m++) set_metric(&row.metrics, t[m].name, 1.0);
+            set_metric(&row.metrics, "after_tax_value", k ? 0 : 5000);
+            row.metrics.depleted = k;
+            row.metrics.depleted_on = k ? when : 0;
+            put_ok(r, &row);
+        }
+        end_ok(r, "done");
+        rb_results_free(r);
+        sqlite3 *db = db_open(path);
+        char *on = query_text(db, "SELECT depleted_on FROM runs WHERE config_id = 1 ORDER BY sweep_id DESC");
+        cr_assert_str_eq(on, "2005-01-03");
+        free(on);
+        cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE config_id = 0 AND depleted_on IS NULL"), sweep + 1);
+        /* As a store of an older build: no depleted_on column (added back by the next sweep). */
+        if (!sweep) exec_sql(db, "ALTER TABLE runs DROP COLUMN depleted_on");
+        sqlite3_close(db);
+    }
+    char *text = NULL;
+    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 2}, &text, &err), RB_OK, "%s", err.msg);
+    cr_assert_not_null(strstr(text, "depleted_on"), "%s", text);
+    cr_assert_not_null(strstr(text, "2005-01-03"), "%s", text);
+    free(text);
+    free(path);
+}
+
 Test(results, print_csv_has_every_column)
 {
     char *path = make_query_store();
@@ -1145,7 +1190,7 @@ Test(results, print_csv_has_every_column)
     const rb_metric_info *t = rb_metric_table(&nm);
     o += (size_t)snprintf(want, sizeof want, "sweep_id,config_id,section,strategy,band,every,fee_bps,targets");
     for (size_t m = 0; m < nm; m++) o += (size_t)snprintf(want + o, sizeof want - o, ",%s", t[m].name);
-    snprintf(want + o, sizeof want - o, "\n");
+    snprintf(want + o, sizeof want - o, ",depleted_on\n");
     cr_assert_eq(strncmp(text, want, strlen(want)), 0, "header:\n%s\nwant:\n%s", text, want);
 
     /* 104 then 106 (after_tax_value 1900, 1800); NULL is an empty field, a comma is quoted. */
