@@ -555,10 +555,44 @@ static pid_t spawn_sweep(const char *results, const char *extra)
     return pid;
 }
 
-static void sleep_ms(long ms)
+/* What a sweep running in the background has stored: runs in the results store, or -1
+ * while it has recorded no sweep yet. */
+typedef struct sweep_watch {
+    pid_t pid;
+    char *path;        /* the results store */
+    long long rows;    /* wait until at least this many runs are stored (0: the sweep is recorded) */
+    int exited;        /* the sweep ended while we waited */
+    int status;
+} sweep_watch;
+
+static int sweep_progressed(void *ctx)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    sweep_watch *w = ctx;
+    long long stored = rbt_sqlite_int(w->path, "SELECT CASE WHEN (SELECT count(*) FROM sweeps) > 0 "
+                                               "THEN (SELECT count(*) FROM runs) ELSE -1 END");
+    if (stored >= w->rows) return 1;
+    if (!w->exited && waitpid(w->pid, &w->status, WNOHANG) == w->pid) w->exited = 1;
+    return w->exited; /* it ended by itself: stop waiting (the caller looks at what it stored) */
+}
+
+/* Waits (generous deadline) until the background sweep pid has stored `rows` runs in
+ * dir/results (0: recorded its sweep), and returns what it stored then; sets *exited when
+ * it ended by itself meanwhile (its status reaped). */
+static long long wait_for_rows(pid_t pid, const char *results, long long rows, int *exited)
+{
+    sweep_watch w = {.pid = pid, .path = rbt_path(dir, results), .rows = rows};
+    cr_assert(rbt_wait_until(sweep_progressed, &w, 120), "the sweep stored no %lld rows in 120 s", rows);
+    long long stored = rbt_sqlite_int(w.path, "SELECT count(*) FROM runs");
+    if (w.exited) {
+        char *errpath = rbt_path(dir, "sweep.err"), *err = rbt_read_file(errpath, NULL);
+        cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0 && stored >= rows,
+                  "the sweep ended (status %d) with %lld rows stored: %s", w.status, stored, err ? err : "");
+        free(errpath);
+        free(err);
+    }
+    *exited = w.exited;
+    free(w.path);
+    return stored;
 }
 
 Test(cli, sweep_killed_at_any_moment_resumes_to_the_uninterrupted_result, .timeout = 240)
@@ -571,28 +605,36 @@ Test(cli, sweep_killed_at_any_moment_resumes_to_the_uninterrupted_result, .timeo
     char *full = dump_runs("full.db");
     cr_assert_eq(count_lines(full), 6006, "the uninterrupted sweep stored %zu rows", count_lines(full));
 
-    const long delays[] = {30, 150, 400, 900};
-    for (size_t d = 0; d < sizeof delays / sizeof delays[0]; d++) {
+    /* Kill points by observed progress, never by time: as soon as the sweep is recorded,
+     * then once it has stored at least 1, 2,000 and 4,000 rows (the writer commits 2,000 at
+     * a time). A sweep that finished first is simply resumed with nothing left to run. */
+    const long long points[] = {0, 1, 2000, 4000};
+    size_t mid_sweep = 0;
+    for (size_t d = 0; d < sizeof points / sizeof points[0]; d++) {
         char name[32];
         snprintf(name, sizeof name, "killed%zu.db", d);
         pid_t pid = spawn_sweep(name, "-q");
-        sleep_ms(delays[d]);
-        kill(pid, SIGKILL);
-        int st;
-        waitpid(pid, &st, 0);
+        int exited;
+        long long seen = wait_for_rows(pid, name, points[d], &exited);
+        if (!exited) {
+            kill(pid, SIGKILL);
+            int st;
+            waitpid(pid, &st, 0);
+            mid_sweep += seen < 6006;
+        }
         r = run_in(ARGS("sweep", "-q", "--db", "c.db", "--results", name, "--resume", "big.ini"));
-        cr_assert_eq(r.status, 0, "resume after a kill at %ld ms: %s", delays[d], r.err);
+        cr_assert_eq(r.status, 0, "resume after a kill at %lld rows: %s", points[d], r.err);
         rbt_run_result_free(&r);
         char *resumed = dump_runs(name);
-        cr_assert_str_eq(resumed, full, "kill at %ld ms: the resumed results differ from an uninterrupted run",
-                         delays[d]);
+        cr_assert_str_eq(resumed, full, "kill at %lld rows: the resumed results differ from an uninterrupted run",
+                         points[d]);
         free(resumed);
     }
+    cr_log_info("%zu of 4 kills landed mid-sweep", mid_sweep);
     free(full);
 }
 
-/* 60,006 configurations: seconds of work even in an optimized build, so a signal 300 ms
- * after the start always lands mid-sweep. */
+/* 60,006 configurations: seconds of work even in an optimized build. */
 static const char huge_spec[] = "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n"
                                 "[costs]\nfee-bps = 5, 10, 20\n"
                                 "[threshold]\nband = 0.00001:0.2:0.00001\n"
@@ -603,7 +645,11 @@ Test(cli, sweep_stops_cleanly_on_sigint_and_says_how_to_resume, .timeout = 120)
     import_crypto("c.db");
     free(rbt_write_file(dir, "big.ini", huge_spec));
     pid_t pid = spawn_sweep("int.db", "-q");
-    sleep_ms(300);
+    /* Signal once the first block is committed (not after a fixed time: on a loaded machine
+     * that came before any row); ~58,000 configurations are still to run then. */
+    int exited;
+    wait_for_rows(pid, "int.db", 1, &exited);
+    cr_assert(!exited, "the sweep finished before it could be interrupted");
     kill(pid, SIGINT);
     int st;
     waitpid(pid, &st, 0);
@@ -725,20 +771,63 @@ Test(cli, sweep_keeps_curves_orders_and_lots_of_selected_configurations)
     free(stocks);
 }
 
-Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 120)
+typedef struct file_watch {
+    char *path;
+    const char *needle;
+    pid_t pid;   /* stop waiting if it ends */
+    int exited, status;
+} file_watch;
+
+static int file_holds(void *ctx)
+{
+    file_watch *w = ctx;
+    char *text = rbt_read_file(w->path, NULL);
+    int found = text && strstr(text, w->needle);
+    free(text);
+    if (found) return 1;
+    if (!w->exited && waitpid(w->pid, &w->status, WNOHANG) == w->pid) w->exited = 1;
+    return w->exited;
+}
+
+Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 240)
 {
     import_crypto("c.db");
     free(rbt_write_file(dir, "big.ini", huge_spec));
-    /* script(1) (util-linux, in every Debian) gives the sweep a pseudo-terminal; timeout
-     * interrupts it after the progress line has been drawn a few times. */
+    /* script(1) (util-linux, in every Debian) gives the sweep a pseudo-terminal. The sweep
+     * is interrupted once its progress line has been drawn (seen in script's output), not
+     * after a fixed time; the shell writes its pid first and becomes the sweep (exec). */
     char *cmd = NULL;
-    cr_assert(asprintf(&cmd, "timeout -s INT 2 %s sweep --db c.db --results tty.db big.ini", getenv("REBAL_BIN")) > 0);
-    rbt_run_result r = rbt_run_program(dir, "script", ARGS("-qec", cmd, "/dev/null"));
-    cr_assert_not_null(strstr(r.out, "configurations  "), "no progress line on a terminal:\n%.400s", r.out);
-    cr_assert_not_null(strstr(r.out, " s left"), "no time left on the progress line:\n%.400s", r.out);
-    cr_assert_not_null(strchr(r.out, '\r'), "the progress line is not redrawn in place");
-    rbt_run_result_free(&r);
+    cr_assert(asprintf(&cmd, "echo $$ > sweep.pid; exec %s sweep --db c.db --results tty.db big.ini",
+                       getenv("REBAL_BIN")) > 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (chdir(dir) != 0) _exit(126);
+        FILE *o = freopen("tty.out", "w", stdout);
+        (void)o;
+        execlp("script", "script", "-qec", cmd, "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    file_watch w = {.path = rbt_path(dir, "tty.out"), .needle = " s left", .pid = pid};
+    cr_assert(rbt_wait_until(file_holds, &w, 200), "no progress line within 200 s");
+    if (!w.exited) {
+        char *pidpath = rbt_path(dir, "sweep.pid"), *text = rbt_read_file(pidpath, NULL);
+        cr_assert_not_null(text);
+        kill((pid_t)atol(text), SIGINT);
+        waitpid(pid, &w.status, 0);
+        free(pidpath);
+        free(text);
+    }
+    char *out = rbt_read_file(w.path, NULL);
+    cr_assert_not_null(out);
+    cr_assert_not_null(strstr(out, "configurations  "), "no progress line on a terminal:\n%.400s", out);
+    cr_assert_not_null(strstr(out, " s left"), "no time left on the progress line:\n%.400s", out);
+    cr_assert_not_null(strchr(out, '\r'), "the progress line is not redrawn in place");
+    free(out);
+    free(w.path);
     free(cmd);
+    rbt_run_result r;
     /* Not a terminal (stderr is a pipe here): no progress line at all. */
     free(rbt_write_file(dir, "small.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[calendar]\nevery = month\n"));
     r = run_in(ARGS("sweep", "--db", "c.db", "--results", "pipe.db", "small.ini"));
