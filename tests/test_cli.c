@@ -75,6 +75,53 @@ Test(cli, help_command_and_dash_dash_help_agree)
     }
 }
 
+/* How many lines of text start with the option "  --KEY " (or end with "  --KEY"). */
+static size_t option_lines(const char *text, const char *key)
+{
+    char start[80];
+    snprintf(start, sizeof start, "  --%s", key);
+    size_t n = 0, len = strlen(start);
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
+        if (strncmp(line, start, len) == 0 && (line[len] == ' ' || line[len] == '\n')) n++;
+    return n;
+}
+
+Test(cli, run_help_lists_each_option_once_by_strategy)
+{
+    rbt_run_result r = run_in(ARGS("help", "run"));
+    cr_assert_eq(r.status, 0);
+    for (size_t i = 0; i < rb_setting_count(); i++)
+        cr_assert_eq(option_lines(r.out, rb_setting_at(i)->key), 1, "--%s is listed %zu times", rb_setting_at(i)->key,
+                     option_lines(r.out, rb_setting_at(i)->key));
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams; j++) {
+            const char *key = rb_strategy_at(k)->params[j].key;
+            cr_assert_eq(option_lines(r.out, key), 1, "--%s is listed %zu times", key, option_lines(r.out, key));
+        }
+    /* under headings naming the strategies that take them */
+    const char *cal = strstr(r.out, "\nOptions of calendar and hybrid:\n  --every PERIOD ");
+    const char *bands = strstr(r.out, "\nOptions of threshold, hybrid and vol-band:\n  --band B|SYM=B,... ");
+    const char *hyb = strstr(r.out, "\nOptions of hybrid:\n  --mode ");
+    const char *vol = strstr(r.out, "\nOptions of vol-band:\n  --vol-ref ");
+    cr_assert(cal && bands && hyb && vol, "strategy headings missing:\n%s", r.out);
+    cr_assert(cal < bands && bands < hyb && hyb < vol);
+    cr_assert(strstr(bands, "  --cooldown ") < hyb, "the band options are not together");
+    cr_assert_not_null(strstr(r.out, "25% is 0.25"), "the help does not say percentages are accepted");
+    rbt_run_result_free(&r);
+    /* every strategy parameter reads the same wherever it is offered */
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams; j++)
+            for (size_t l = 0; l < k; l++)
+                for (size_t m = 0; m < rb_strategy_at(l)->nparams; m++) {
+                    const rb_setting_info *a = &rb_strategy_at(k)->params[j], *b = &rb_strategy_at(l)->params[m];
+                    if (strcmp(a->key, b->key) != 0) continue;
+                    cr_assert(strcmp(a->arg, b->arg) == 0 && strcmp(a->def, b->def) == 0 &&
+                                  strcmp(a->help, b->help) == 0 && a->fraction == b->fraction,
+                              "--%s differs between %s and %s", a->key, rb_strategy_at(k)->name,
+                              rb_strategy_at(l)->name);
+                }
+}
+
 Test(cli, usage_errors_exit_2_with_one_line)
 {
     rbt_run_result r = run_in(ARGS("frobnicate"));
@@ -449,6 +496,102 @@ Test(cli, run_errors_are_one_line_and_name_the_setting)
     rbt_run_result_free(&r);
     r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--fee-bps", "lots"));
     expect_one_line_error(&r, 2, "--fee-bps: 'lots' is not a number");
+    rbt_run_result_free(&r);
+}
+
+/* The JSON metrics of `rebal run --db s.db ARGS... --json` (the run must succeed). */
+static char *run_json(const char *const *args)
+{
+    const char *argv[32] = {"run", "--db", "s.db"};
+    size_t n = 3;
+    for (; *args; args++) argv[n++] = *args;
+    argv[n++] = "--json";
+    argv[n] = NULL;
+    rbt_run_result r = run_in(argv);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *out = r.out;
+    r.out = NULL;
+    rbt_run_result_free(&r);
+    return out;
+}
+
+Test(cli, percentages_run_as_the_fractions_they_name)
+{
+    import_stocks("s.db");
+    /* every fractional setting: weights, bands, the cash rate, tax rates, rf */
+    static const char *const pairs[][2][16] = {
+        {{"--assets", "AAPL=60%,MSFT=40%", "--strategy", "threshold", "--band-rel", "25%", NULL},
+         {"--assets", "AAPL=0.6,MSFT=0.4", "--strategy", "threshold", "--band-rel", "0.25", NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "IBM=2.5%,5%", "--to", "inner:50%",
+          NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "IBM=0.025,0.05", "--to", "inner:0.5",
+          NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "hybrid", "--band-total", "7.5%", "--mode", "either", NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "hybrid", "--band-total", "0.075", "--mode", "either", NULL}},
+        {{"--assets", "AAPL=0.5,CASH=0.5", "--cash-rate", "2%", "--rf", "1.5%", "--strategy", "calendar",
+          "--tax-short", "35%", "--tax-long", "15%", NULL},
+         {"--assets", "AAPL=0.5,CASH=0.5", "--cash-rate", "0.02", "--rf", "0.015", "--strategy", "calendar",
+          "--tax-short", "0.35", "--tax-long", "0.15", NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "vol-band", "--band", "5%", "--vol-ref", "60%", NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "vol-band", "--band", "0.05", "--vol-ref", "0.6", NULL}},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        char *a = run_json((const char *const *)pairs[i][0]), *b = run_json((const char *const *)pairs[i][1]);
+        cr_assert_str_eq(a, b, "pair %zu: a percentage and its fraction run differently", i);
+        free(a);
+        free(b);
+    }
+    /* a percent sign on a setting that is not a fraction: refused, saying why */
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--fee-bps", "5%"));
+    expect_one_line_error(&r, 2, "--fee-bps: '5%' is a percentage, but --fee-bps takes BPS|SYM=BPS,...");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--capital", "50%"));
+    expect_one_line_error(&r, 2, "--capital: '50%' is a percentage, but --capital takes USD");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "5%",
+                    "--cooldown", "10%"));
+    expect_one_line_error(&r, 2, "--cooldown: '10%' is a percentage, but --cooldown takes BARS");
+    rbt_run_result_free(&r);
+}
+
+Test(cli, unknown_names_suggest_the_nearest_known_one)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("rnu"));
+    expect_one_line_error(&r, 2, "unknown command 'rnu'; did you mean run?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("frobnicate"));
+    expect_one_line_error(&r, 2, "unknown command 'frobnicate' (see");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("help", "strategis"));
+    expect_one_line_error(&r, 2, "no such command or topic 'strategis'; did you mean strategies?");
+    rbt_run_result_free(&r);
+    /* symbols are case-sensitive */
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "aapl=0.5,IBM=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'aapl'; did you mean AAPL? (see 'rebal assets')");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IMB=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'IMB'; did you mean IBM?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,NIKKEI=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'NIKKEI' (see 'rebal assets')");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "treshold"));
+    expect_one_line_error(&r, 2, "unknown strategy 'treshold'; did you mean threshold?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--fee-bps", "ibm=5"));
+    expect_one_line_error(&r, 2, "--fee-bps: ibm is not one of the --assets; did you mean IBM?");
+    rbt_run_result_free(&r);
+    /* --by of rebal runs and rebal report */
+    free(rbt_write_file(dir, "s.ini", "[data]\nassets = AAPL=0.5, IBM=0.5\n[calendar]\nevery = quarter, year\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "s.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("runs", "res.db", "--by", "sharp"));
+    expect_one_line_error(&r, 2, "--by: unknown metric 'sharp'; did you mean sharpe?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("report", "res.db", "--db", "s.db", "--out", "rep", "--by", "Cagr"));
+    expect_one_line_error(&r, 2, "--by: 'Cagr' is not a metric; did you mean cagr?");
     rbt_run_result_free(&r);
 }
 
