@@ -90,6 +90,38 @@ static void print_strategy_params(void)
     }
 }
 
+/* The settings that are fractions, from the tables (so the list cannot go stale), each once. */
+static void print_fractions(void)
+{
+    const char *keys[64];
+    size_t n = 0;
+    for (size_t i = 0; i < rb_setting_count() && n < 64; i++)
+        if (rb_setting_at(i)->fraction) keys[n++] = rb_setting_at(i)->key;
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams && n < 64; j++) {
+            const rb_setting_info *p = &rb_strategy_at(k)->params[j];
+            size_t d = 0;
+            while (d < n && strcmp(keys[d], p->key) != 0) d++;
+            if (p->fraction && d == n) keys[n++] = p->key;
+        }
+    fputs("\nFractions may also be written as percentages (25% is 0.25; --assets AAPL=60%,CASH=40%\n"
+          "is --assets AAPL=0.6,CASH=0.4):",
+          stdout);
+    size_t col = 40;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(keys[i]) + 4;
+        if (col + len > 88) {
+            putchar('\n');
+            col = 0;
+        } else {
+            putchar(' ');
+        }
+        printf("--%s%s", keys[i], i + 1 < n ? "," : ".");
+        col += len;
+    }
+    puts(" A percent sign on any\nother setting is refused.");
+}
+
 static void print_help(void)
 {
     fputs(intro, stdout);
@@ -104,9 +136,8 @@ static void print_help(void)
         }
         if (strcmp(groups[g], "strategy") == 0) print_strategy_params();
     }
-    fputs("\nFractions (weights, bands, rates) may be written as percentages: 25% is 0.25, and\n"
-          "--assets AAPL=60%,CASH=40% is --assets AAPL=0.6,CASH=0.4.\n"
-          "\nExamples:\n"
+    print_fractions();
+    fputs("\nExamples:\n"
           "  rebal run --assets AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25 --strategy calendar --every quarter\n"
           "  rebal run --assets SPX=0.6,CASH=0.4 --strategy calendar --every month --fee-bps 5 --json\n"
           "  rebal run --assets SPX=0.6,CASH=0.4 --strategy threshold --band 5% --band-rel 25%\n"
