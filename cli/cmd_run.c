@@ -33,6 +33,95 @@ static const char intro[] =
     "                     report')\n"
     "  -h, --help         show this help\n";
 
+static void print_option(const rb_setting_info *s)
+{
+    char flag[64];
+    snprintf(flag, sizeof flag, "--%s %s", s->key, s->arg);
+    printf("  %-34s %s", flag, s->help);
+    if (s->def[0]) printf(" [%s]", s->def);
+    putchar('\n');
+}
+
+/* Bit k: strategy k (registry order) takes the parameter key. */
+static unsigned takers(const char *key)
+{
+    unsigned mask = 0;
+    for (size_t k = 0; k < rb_strategy_count() && k < 8 * sizeof mask; k++) {
+        const rb_strategy_info *st = rb_strategy_at(k);
+        for (size_t j = 0; j < st->nparams; j++)
+            if (strcmp(st->params[j].key, key) == 0) mask |= 1u << k;
+    }
+    return mask;
+}
+
+/* "Options of calendar and hybrid:" / "Options of hybrid:". */
+static void print_takers_heading(unsigned mask)
+{
+    size_t total = 0, said = 0;
+    for (size_t k = 0; k < rb_strategy_count(); k++) total += (mask >> k) & 1u;
+    fputs("\nOptions of ", stdout);
+    for (size_t k = 0; k < rb_strategy_count(); k++) {
+        if (!((mask >> k) & 1u)) continue;
+        said++;
+        printf("%s%s", said == 1 ? "" : said == total ? " and " : ", ", rb_strategy_at(k)->name);
+    }
+    puts(":");
+}
+
+/* The strategy parameters, each once: grouped by the set of strategies that take them, the
+ * groups in the order their first strategy is registered. */
+static void print_strategy_params(void)
+{
+    unsigned done[64];
+    size_t ndone = 0;
+    for (size_t k = 0; k < rb_strategy_count(); k++) {
+        const rb_strategy_info *st = rb_strategy_at(k);
+        for (size_t j = 0; j < st->nparams; j++) {
+            unsigned mask = takers(st->params[j].key);
+            size_t d = 0;
+            while (d < ndone && done[d] != mask) d++;
+            if (d < ndone || ndone == sizeof done / sizeof done[0]) continue;
+            done[ndone++] = mask;
+            print_takers_heading(mask);
+            /* every key of this group, in the order of the first strategy that has them */
+            for (size_t i = j; i < st->nparams; i++)
+                if (takers(st->params[i].key) == mask) print_option(&st->params[i]);
+        }
+    }
+}
+
+/* The settings that are fractions, from the tables (so the list cannot go stale), each once. */
+static void print_fractions(void)
+{
+    const char *keys[64];
+    size_t n = 0;
+    for (size_t i = 0; i < rb_setting_count() && n < 64; i++)
+        if (rb_setting_at(i)->fraction) keys[n++] = rb_setting_at(i)->key;
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams && n < 64; j++) {
+            const rb_setting_info *p = &rb_strategy_at(k)->params[j];
+            size_t d = 0;
+            while (d < n && strcmp(keys[d], p->key) != 0) d++;
+            if (p->fraction && d == n) keys[n++] = p->key;
+        }
+    fputs("\nFractions may also be written as percentages (25% is 0.25; --assets AAPL=60%,CASH=40%\n"
+          "is --assets AAPL=0.6,CASH=0.4):",
+          stdout);
+    size_t col = 40;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(keys[i]) + 4;
+        if (col + len > 88) {
+            putchar('\n');
+            col = 0;
+        } else {
+            putchar(' ');
+        }
+        printf("--%s%s", keys[i], i + 1 < n ? "," : ".");
+        col += len;
+    }
+    puts(" A percent sign on any\nother setting is refused.");
+}
+
 static void print_help(void)
 {
     fputs(intro, stdout);
@@ -43,28 +132,15 @@ static void print_help(void)
         printf("\n%s:\n", titles[g]);
         for (size_t i = 0; i < rb_setting_count(); i++) {
             const rb_setting_info *s = rb_setting_at(i);
-            if (strcmp(s->group, groups[g]) != 0) continue;
-            char flag[64];
-            snprintf(flag, sizeof flag, "--%s %s", s->key, s->arg);
-            printf("  %-34s %s", flag, s->help);
-            if (s->def[0]) printf(" [%s]", s->def);
-            putchar('\n');
+            if (strcmp(s->group, groups[g]) == 0) print_option(s);
         }
-        if (strcmp(groups[g], "strategy") == 0)
-            for (size_t k = 0; k < rb_strategy_count(); k++) {
-                const rb_strategy_info *st = rb_strategy_at(k);
-                for (size_t j = 0; j < st->nparams; j++) {
-                    char flag[64];
-                    snprintf(flag, sizeof flag, "--%s %s", st->params[j].key, st->params[j].arg);
-                    printf("  %-34s %s", flag, st->params[j].help);
-                    if (st->params[j].def[0]) printf(" [%s]", st->params[j].def);
-                    putchar('\n');
-                }
-            }
+        if (strcmp(groups[g], "strategy") == 0) print_strategy_params();
     }
+    print_fractions();
     fputs("\nExamples:\n"
           "  rebal run --assets AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25 --strategy calendar --every quarter\n"
           "  rebal run --assets SPX=0.6,CASH=0.4 --strategy calendar --every month --fee-bps 5 --json\n"
+          "  rebal run --assets SPX=0.6,CASH=0.4 --strategy threshold --band 5% --band-rel 25%\n"
           "  rebal run --assets BTC=0.5,ETH=0.3,USDS=0.2 --strategy calendar --every week \\\n"
           "            --fee-bps 10 --gas 2 --amm-depth BTC=5e7,ETH=3e7 --tax-short 0.3 --tax-long 0.15\n",
           stdout);

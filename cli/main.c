@@ -18,6 +18,23 @@ static const cli_command *find(const char *name)
     return NULL;
 }
 
+/* "; did you mean run?" for a misspelt command (or, with topics, help topic), or "". */
+static const char *nearest_command(const char *name, int topics, char *hint, size_t len)
+{
+    const char *names[NCOMMANDS + 3];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++) names[n++] = commands[i]->name;
+    if (topics) {
+        names[n++] = "metrics";
+        names[n++] = "strategies";
+    } else {
+        names[n++] = "help";
+    }
+    const char *best = rb_nearest_name(name, names, n);
+    snprintf(hint, len, "%s%s%s", best ? "; did you mean " : "", best ? best : "", best ? "?" : "");
+    return hint;
+}
+
 static int usage(FILE *out)
 {
     fputs("Usage: rebal COMMAND [OPTIONS] [ARGS]\n"
@@ -45,7 +62,8 @@ static int help(int argc, char **argv)
     if (argc < 3) return usage(stdout);
     const cli_command *cmd = find(argv[2]);
     if (!cmd && cli_help_topic(argv[2])) return CLI_OK;
-    if (!cmd) return cli_usage(NULL, "help: no such command or topic '%s'", argv[2]);
+    char hint[96];
+    if (!cmd) return cli_usage(NULL, "help: no such command or topic '%s'%s", argv[2], nearest_command(argv[2], 1, hint, sizeof hint));
     return cli_print_help(cmd);
 }
 
@@ -66,7 +84,8 @@ int main(int argc, char **argv)
     const cli_command *cmd = find(name);
     if (!cmd) {
         if (name[0] == '-') return cli_usage(NULL, "unknown option '%s' (a command comes first)", name);
-        return cli_usage(NULL, "unknown command '%s'", name);
+        char hint[96];
+        return cli_usage(NULL, "unknown command '%s'%s", name, nearest_command(name, 0, hint, sizeof hint));
     }
     return cmd->run(argc - 1, argv + 1);
 }

@@ -10,6 +10,7 @@
 #include "calendar.h"
 #include "error.h"
 #include "store.h"
+#include "text.h"
 
 /* Seconds in the year the cash rate compounds over (a Julian year: 365.25 days). */
 #define CASH_YEAR_SECONDS (365.25 * 86400.0)
@@ -102,6 +103,22 @@ static rb_status check_options(const rb_load_options *opt, rb_error *err)
     return RB_OK;
 }
 
+/* Adds the nearest stored symbol to rb_store_asset_id's "unknown symbol" message
+ * (symbols are case-sensitive: 'dax' is not DAX). */
+static rb_status hint_unknown_symbol(rb_store *store, const char *symbol, rb_error *err)
+{
+    rb_nearest near;
+    rb_nearest_init(&near, symbol);
+    sqlite3_stmt *st;
+    rb_error ignored = {0};
+    if (rb_store_prepare(store, "SELECT symbol FROM assets ORDER BY symbol", &st, &ignored) == RB_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) rb_nearest_offer(&near, (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    return rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s'%s (see 'rebal assets')", store->path, symbol,
+                   rb_nearest_hint(&near));
+}
+
 /* Looks every stored symbol up with its first and last bar. */
 static rb_status describe_assets(rb_store *store, column *cols, size_t n, rb_error *err)
 {
@@ -116,6 +133,7 @@ static rb_status describe_assets(rb_store *store, column *cols, size_t n, rb_err
         column *c = &cols[i];
         if (c->cash) continue;
         rc = rb_store_asset_id(store, c->symbol, &c->id, err);
+        if (rc == RB_ERR_NOT_FOUND) rc = hint_unknown_symbol(store, c->symbol, err);
         if (rc != RB_OK) break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, c->id);

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "text.h"
 
 #define RESULTS_SCHEMA_VERSION 1
 
@@ -991,6 +992,17 @@ int rb_results_ascending(const char *name)
     return 0;
 }
 
+const char *rb_results_metric_hint(const char *name, char *buf, size_t len)
+{
+    rb_nearest near;
+    rb_nearest_init(&near, name);
+    size_t n;
+    const rb_metric_info *table = rb_metric_table(&n);
+    for (size_t k = 0; k < n; k++) rb_nearest_offer(&near, table[k].name);
+    snprintf(buf, len, "%s", rb_nearest_hint(&near));
+    return buf;
+}
+
 /* A number written in full ("0.05", "-3", "1e6"); anything else is text. */
 static int parse_number(const char *s, double *out)
 {
@@ -1369,7 +1381,9 @@ rb_status rb_results_print(const char *path, const rb_runs_query *q, FILE *out, 
         } else {
             list[0] = '\0';
         }
-        rc = rb_fail(err, RB_ERR_USAGE, "--by: unknown metric '%s' (one of: %s)", by, list);
+        char hint[96];
+        rc = rb_fail(err, RB_ERR_USAGE, "--by: unknown metric '%s'%s (one of: %s)", by,
+                     rb_results_metric_hint(by, hint, sizeof hint), list);
     }
     if (rc == RB_OK && q->nwhere && !(conds = calloc(q->nwhere, sizeof *conds)))
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory parsing --where");
@@ -1667,7 +1681,10 @@ rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **
     const rb_metric_info *table = rb_metric_table(&nm);
     size_t k = 0;
     while (k < nm && strcmp(table[k].name, by) != 0) k++;
-    if (k == nm) return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric (see 'rebal help metrics')", by);
+    char hint[96];
+    if (k == nm)
+        return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric%s (see 'rebal help metrics')", by,
+                       rb_results_metric_hint(by, hint, sizeof hint));
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         rb_status rc = rb_fail(err, RB_ERR_IO, "%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "out of memory");

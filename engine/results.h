@@ -79,6 +79,10 @@ rb_status rb_results_open_sqlite(const char *path, struct sqlite3 **db, rb_error
  * turnover and the *_paid costs): the order rebal runs and reports rank by. */
 int rb_results_ascending(const char *metric);
 
+/* "; did you mean sharpe?" for a name that is not a metric (the nearest metric name), or "";
+ * the text lives in buf. */
+const char *rb_results_metric_hint(const char *name, char *buf, size_t len);
+
 /* The column of the runs table that holds a setting: its key with '-' turned into '_'. */
 void rb_results_column_name(const char *key, char *out, size_t len);
 

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "spec.h"
 #include "strategy.h"
+#include "text.h"
 
 /* Most values one range may expand to. */
 #define MAX_RANGE 10000000
@@ -35,6 +36,7 @@ typedef struct values {
     char *text_buf, *canon_buf;
     int canon_is_text;
     uint64_t stride;     /* configurations between two neighbouring values of this key */
+    int percent;         /* the key is a fraction: its numbers may be written as percentages */
 } values;
 
 typedef struct section {
@@ -130,42 +132,15 @@ static const char **sl_finish(strlist *l, char **buf)
 
 /* ---------------------------------------------------------------- numbers */
 
-/* 1 when s[0..len) is written as a plain decimal number: [+-] digits [. digits]
- * [e [+-] digits], with at least one mantissa digit. */
-static int number_syntax(const char *s, size_t len)
-{
-    if (len == 0 || len >= NUM_MAX) return 0;
-    size_t i = 0, digits = 0;
-    if (s[i] == '+' || s[i] == '-') i++;
-    while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
-    }
-    if (digits == 0) return 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-')) i++;
-        size_t exp_digits = 0;
-        while (i < len && isdigit((unsigned char)s[i])) i++, exp_digits++;
-        if (exp_digits == 0) return 0;
-    }
-    return i == len;
-}
+/* 1 when s[0..len) is written as a plain decimal number (rb_number_syntax, the reader of
+ * every setting) short enough to be given a canonical form. */
+static int number_syntax(const char *s, size_t len) { return len > 0 && len < NUM_MAX && rb_number_syntax(s, len); }
 
 /* 1 when s[0..len) is a plain decimal number (number_syntax) whose double is finite and
  * does not underflow; its value in *out. */
 static int strict_number(const char *s, size_t len, double *out)
 {
-    if (!number_syntax(s, len)) return 0;
-    char tmp[NUM_MAX];
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    errno = 0;
-    double v = strtod(tmp, NULL);
-    if (errno == ERANGE || !isfinite(v)) return 0;
-    *out = v;
-    return 1;
+    return number_syntax(s, len) && rb_number_read(s, len, 0, out) == RB_NUMBER_OK;
 }
 
 /* The shortest "%.Ng" text (N = 15, 16, 17) that reads back as v; -0 is written 0. */
@@ -372,15 +347,73 @@ static int put_canonical(strlist *l, const char *value)
     return rc;
 }
 
+/* Appends item to l with every percentage written as the fraction it names, in shortest
+ * form ("5%" -> 0.05; "ETH=2.5%, BTC=10" -> "ETH=0.025, BTC=10"): a number that is the
+ * whole item, or in a per-asset value the text after a '=' or an item without one.
+ * Everything else stays as written ("inner:50%" too: the strategy reads it). *had_percent:
+ * some number was a percentage. */
+static int put_fractions(strlist *l, const char *item, int *had_percent)
+{
+    if (!strchr(item, '%')) return sl_put(l, item, strlen(item));
+    for (const char *p = item;;) {
+        const char *comma = strchr(p, ','), *stop = comma ? comma : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        const char *ne, *ns = trim(eq ? eq + 1 : p, stop, &ne);
+        double v;
+        char num[32];
+        if (ne > ns && ne[-1] == '%' && number_syntax(ns, (size_t)(ne - ns) - 1) &&
+            rb_number_read(ns, (size_t)(ne - ns), 1, &v) == RB_NUMBER_OK) {
+            shortest(v, num);
+            if (!sl_put(l, p, (size_t)(ns - p)) || !sl_put(l, num, strlen(num)) || !sl_put(l, ne, (size_t)(stop - ne)))
+                return 0;
+            *had_percent = 1;
+        } else if (!sl_put(l, p, (size_t)(stop - p))) {
+            return 0;
+        }
+        if (!comma) return 1;
+        if (!sl_put(l, ",", 1)) return 0;
+        p = comma + 1;
+    }
+}
+
 /* ---------------------------------------------------------------- parsing state */
+
+/* What the reader handed libinih last, so the handler knows what libinih calls it with. */
+typedef enum piece_kind {
+    PIECE_NONE,   /* a blank, comment or section line: libinih calls no handler */
+    PIECE_KEY,    /* a key line (or the first part of a long one): a new value */
+    PIECE_JOINED, /* the next part of a long physical line: appended as it is */
+    PIECE_SPACED  /* a continuation line (or a part cut at blanks): appended after one blank */
+} piece_kind;
+
+/* The value being read: a key line and the continuation lines after it, complete (and
+ * handed to on_value) once a line comes that does not continue it. */
+typedef struct pending {
+    int active;
+    char *key;
+    int line;      /* the key's physical line: every error about the value names it */
+    size_t indent; /* the key line's indentation: a continuation line is indented more */
+    char *value;
+    size_t len, cap;
+} pending;
 
 typedef struct parse_ctx {
     rb_sweep *sw;
     const char *name;      /* for messages */
     const char *p, *end;   /* what the reader has not read yet */
-    int line;              /* the line being handled */
+    int line;              /* the physical line being handled */
     size_t cur;            /* index of the current section; SIZE_MAX before the first */
-    int after_key;         /* the last line with content was a key line */
+    int after_key;         /* a key line came earlier in this section */
+    pending value;         /* the value being read */
+    /* The physical line being handed over in parts: what is left of it, and how its next
+     * part joins the value. */
+    const char *split, *split_end;
+    piece_kind split_kind;
+    piece_kind piece;      /* what the last line handed over was */
+    int piece_seen;        /* libinih called the handler for it */
+    size_t key_indent;     /* the indentation of the key line handed over last */
+    int *lines;            /* the physical line of each line handed to libinih */
+    size_t nlines, caplines;
     int failed;
     rb_error *err;
     rb_status rc;
@@ -416,6 +449,24 @@ static int fail_key(parse_ctx *c, int line, const section *s, const char *key, c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return fail_line(c, RB_ERR_USAGE, line, "[%s] %s: %s", s->name, key, msg);
+}
+
+/* A message of rb_run_spec_set ("--key: what") without its "--key: " start, which the
+ * "[section] key:" prefix replaces. */
+static const char *without_option(const char *msg, const char *key)
+{
+    size_t klen = strlen(key);
+    if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, key, klen) == 0 && strncmp(msg + 2 + klen, ": ", 2) == 0)
+        return msg + 4 + klen;
+    return msg;
+}
+
+/* A percentage given to a key that is not a fraction: rb_percent_refused's message. */
+static int fail_percent(parse_ctx *c, const section *s, const char *key, const char *text)
+{
+    rb_error why = {0};
+    rb_percent_refused(key, text, &why);
+    return fail_key(c, c->line, s, key, "%s", without_option(why.msg, key));
 }
 
 static int nomem(parse_ctx *c)
@@ -470,13 +521,26 @@ static int open_section(parse_ctx *c, const char *name)
             s.strategy = rb_strategy_find(family);
         }
         if (!s.strategy) {
+            /* the nearest section (or, for [STRATEGY.NAME], strategy) name */
+            rb_nearest near;
+            rb_nearest_init(&near, flen < sizeof family ? family : "");
+            if (!dot)
+                for (const char *const *fixed = (const char *const[]){"data", "costs", "tax", "flows", NULL}; *fixed;
+                     fixed++)
+                    rb_nearest_offer(&near, *fixed);
+            size_t n;
+            const rb_strategy *const *all = rb_strategy_all(&n);
+            for (size_t i = 0; i < n; i++) rb_nearest_offer(&near, all[i]->info.name);
+            const char *best = rb_nearest_best(&near);
+            char hint[RB_NEAREST_MAX + 32] = "";
+            if (best) snprintf(hint, sizeof hint, dot ? "; did you mean %s?" : "; did you mean [%s]?", best);
             if (!dot)
                 return fail_line(c, RB_ERR_USAGE, c->line,
-                                 "[%s]: unknown section (sections: [data], [costs], [tax], [flows], and one per "
+                                 "[%s]: unknown section%s (sections: [data], [costs], [tax], [flows], and one per "
                                  "rule named after its strategy: %s, or [STRATEGY.NAME])",
-                                 name, families);
-            return fail_line(c, RB_ERR_USAGE, c->line, "[%s]: unknown strategy '%.*s' (known: %s)", name, (int)flen,
-                             name, families);
+                                 name, hint, families);
+            return fail_line(c, RB_ERR_USAGE, c->line, "[%s]: unknown strategy '%.*s'%s (known: %s)", name,
+                             (int)flen, name, hint, families);
         }
         if (dot && !valid_suffix(dot + 1))
             return fail_line(c, RB_ERR_USAGE, c->line,
@@ -500,66 +564,272 @@ static int open_section(parse_ctx *c, const char *name)
     return 1;
 }
 
-/* Looks at a line before libinih does (the line is trimmed): opens sections (libinih only
- * reports keys, so a key-less [buy-and-hold] or a repeated header would go unseen) and
- * refuses lines libinih would misread or reject, so every error names its line. */
-static int classify(parse_ctx *c, char *line)
+/* ---------------------------------------------------------------- the reader
+ *
+ * libinih reads lines into a fixed buffer (198 characters in Debian's build) and has no
+ * notion of a value longer than that, but it has multi-line values: an indented line after
+ * a key line calls the handler again with that key. The reader below hands libinih every
+ * physical line, a long one as a first line plus indented continuation parts, and the
+ * handler joins the parts; a line indented more than its key (as in Python's configparser)
+ * continues that key's value the same way. The value is handled once complete, when a line
+ * comes that does not continue it. */
+
+/* Where libinih splits a key line: the first '=' or ':' before an inline comment (';'
+ * after a blank); -1 when there is none. */
+static long key_separator(const char *s, size_t len)
 {
-    if (*line == '\0' || *line == ';' || *line == '#') return 1;
-    if (*line == '[') {
-        c->after_key = 0;
-        char *close = strchr(line, ']');
-        if (!close) return fail_line(c, RB_ERR_USAGE, c->line, "a section header needs a closing ']'");
-        const char *after = close + 1;
-        while (isspace((unsigned char)*after)) after++;
-        if (*after && *after != ';' && *after != '#')
-            return fail_line(c, RB_ERR_USAGE, c->line, "text after the section header: '%s'", after);
-        size_t len = (size_t)(close - line - 1);
-        char *name = malloc(len + 1);
-        if (!name) return nomem(c);
-        memcpy(name, line + 1, len);
-        name[len] = '\0';
-        int ok = open_section(c, name);
-        free(name);
-        return ok;
-    }
-    /* libinih splits at the first '=' or ':' that comes before an inline comment. */
     int was_space = 0;
-    for (const char *p = line; *p; p++) {
-        if (*p == '=' || *p == ':') return c->after_key = 1;
-        if (was_space && *p == ';') break;
-        was_space = isspace((unsigned char)*p);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '=' || s[i] == ':') return (long)i;
+        if (was_space && s[i] == ';') break;
+        was_space = isspace((unsigned char)s[i]);
     }
-    return fail_line(c, RB_ERR_USAGE, c->line, "expected 'key = value' or a [section] header%s",
-                     c->after_key ? " (a list goes on one line: continuation lines are not read)" : "");
+    return -1;
 }
 
-/* The libinih reader: hands over one line at a time with its leading blanks removed, so an
- * indented line is never taken as a continuation of the previous value (libinih's
- * multi-line mode, on in Debian's build, would otherwise glue it silently onto that value). */
+/* The end of the value text starting at s: before an inline comment (';' after a blank,
+ * libinih's rule) and the blanks before it. */
+static const char *value_end(const char *s, const char *e)
+{
+    int was_space = 0;
+    for (const char *p = s; p < e; p++) {
+        if (was_space && *p == ';') {
+            e = p;
+            break;
+        }
+        was_space = isspace((unsigned char)*p);
+    }
+    while (e > s && isspace((unsigned char)e[-1])) e--;
+    return e;
+}
+
+/* 1 when s[0..len) starts like a setting line, "KEY =" or "KEY:" with a KEY rebal knows:
+ * such a line is a setting of its own however it is indented (a continuation line holds
+ * values, which never start that way). */
+static int starts_with_setting(const char *s, size_t len)
+{
+    long sep = key_separator(s, len);
+    if (sep <= 0) return 0;
+    const char *e, *k = trim(s, s + sep, &e);
+    char key[64];
+    if (e - k <= 0 || (size_t)(e - k) >= sizeof key) return 0;
+    memcpy(key, k, (size_t)(e - k));
+    key[e - k] = '\0';
+    return strcmp(key, "strategy") == 0 || rb_setting_find(key) != NULL;
+}
+
+/* A "[name]" line (trimmed, len characters): opens the section. */
+static int header_line(parse_ctx *c, const char *line, size_t len)
+{
+    c->after_key = 0;
+    const char *close = memchr(line, ']', len);
+    if (!close) return fail_line(c, RB_ERR_USAGE, c->line, "a section header needs a closing ']'");
+    const char *after = close + 1, *stop = line + len;
+    while (after < stop && isspace((unsigned char)*after)) after++;
+    if (after < stop && *after != ';' && *after != '#')
+        return fail_line(c, RB_ERR_USAGE, c->line, "text after the section header: '%.*s'", (int)(stop - after), after);
+    size_t nlen = (size_t)(close - line - 1);
+    char *name = malloc(nlen + 1);
+    if (!name) return nomem(c);
+    memcpy(name, line + 1, nlen);
+    name[nlen] = '\0';
+    int ok = open_section(c, name);
+    free(name);
+    return ok;
+}
+
+/* Appends text to the value being read, after one blank when spaced (and the value is not
+ * empty). */
+static int value_append(parse_ctx *c, const char *text, int spaced)
+{
+    pending *v = &c->value;
+    size_t n = strlen(text), need = v->len + n + 2;
+    if (need > v->cap) {
+        size_t cap = v->cap ? v->cap : 256;
+        while (cap < need) cap *= 2;
+        char *grown = realloc(v->value, cap);
+        if (!grown) return nomem(c);
+        v->value = grown;
+        v->cap = cap;
+    }
+    if (spaced && v->len > 0 && n > 0) v->value[v->len++] = ' ';
+    memcpy(v->value + v->len, text, n + 1);
+    v->len += n;
+    return 1;
+}
+
+static void value_clear(pending *v)
+{
+    free(v->key);
+    free(v->value);
+    memset(v, 0, sizeof *v);
+}
+
+static int on_value(parse_ctx *c, const char *name, const char *value);
+
+/* The value being read is complete: handled with its key's line as the line in errors. */
+static int value_done(parse_ctx *c)
+{
+    if (!c->value.active) return 1;
+    int line = c->line;
+    c->line = c->value.line;
+    int ok = c->failed ? 0 : on_value(c, c->value.key, c->value.value ? c->value.value : "");
+    c->line = line;
+    value_clear(&c->value);
+    return ok;
+}
+
+/* Records which physical line libinih's next line is (for its error line numbers). */
+static int note_line(parse_ctx *c)
+{
+    if (c->nlines == c->caplines) {
+        size_t cap = c->caplines ? 2 * c->caplines : 256;
+        int *grown = realloc(c->lines, cap * sizeof *grown);
+        if (!grown) return nomem(c);
+        c->lines = grown;
+        c->caplines = cap;
+    }
+    c->lines[c->nlines++] = c->line;
+    return 1;
+}
+
+/* Copies s[0..len) into libinih's buffer (with an indent for a continuation part). */
+static char *hand(parse_ctx *c, char *str, const char *s, size_t len, int indent, piece_kind kind)
+{
+    if (!note_line(c)) return NULL;
+    size_t at = 0;
+    if (indent) str[at++] = ' ';
+    memcpy(str + at, s, len);
+    str[at + len] = '\n';
+    str[at + len + 1] = '\0';
+    c->piece = kind;
+    return str;
+}
+
+/* How many characters of s the next part takes, at least `least` and at most room (s holds
+ * more than room characters). libinih trims each line, so a part ends and the next begins with a character
+ * other than a blank (and the next not with ';' or '#', which would make it a comment
+ * line): the parts then join back exactly. Only a run of blanks too long for that is cut
+ * inside, and the parts joined with one blank (*spaced). 0: no place to cut. */
+static size_t cut_at(const char *s, size_t least, size_t room, int *spaced)
+{
+    *spaced = 0;
+    for (size_t k = room; k >= least && k > 0; k--)
+        if (!isspace((unsigned char)s[k - 1]) && !isspace((unsigned char)s[k]) && s[k] != ';' && s[k] != '#')
+            return k;
+    for (size_t k = room; k >= least && k > 0; k--)
+        if (isspace((unsigned char)s[k]) && !isspace((unsigned char)s[k - 1])) {
+            *spaced = 1;
+            return k;
+        }
+    return 0;
+}
+
+/* Hands libinih the next part of the physical line being split, indented as a continuation. */
+static char *hand_next_part(parse_ctx *c, char *str, size_t room)
+{
+    const char *s = c->split;
+    size_t len = (size_t)(c->split_end - s), take = len;
+    int spaced = 0;
+    piece_kind kind = c->split_kind;
+    if (len > room && !(take = cut_at(s, 1, room, &spaced))) {
+        fail_line(c, RB_ERR_USAGE, c->value.line, "[%s] %s: a value too long for one line of libinih with no place "
+                  "to split it (a run of ';' or '#')", c->sw->sec[c->cur].name, c->value.key);
+        return NULL;
+    }
+    const char *next = s + take;
+    while (next < c->split_end && isspace((unsigned char)*next)) next++;
+    if (next < c->split_end && *next == '#') {
+        fail_line(c, RB_ERR_USAGE, c->value.line, "[%s] %s: '#' starts a comment only at the start of a line; after "
+                  "a value write ' ; comment'", c->sw->sec[c->cur].name, c->value.key);
+        return NULL;
+    }
+    c->split = next;
+    c->split_kind = spaced ? PIECE_SPACED : PIECE_JOINED;
+    return hand(c, str, s, take, 1, kind);
+}
+
+/* A key line (trimmed, len characters, indentation indent): handed whole when it fits, else
+ * as its first part, the rest to follow as continuation parts. */
+static char *hand_key_line(parse_ctx *c, char *str, size_t room, const char *s, size_t len, size_t indent)
+{
+    long sep = key_separator(s, len); /* found: read_line checked */
+    c->after_key = 1;
+    c->key_indent = indent;
+    len = (size_t)(value_end(s + sep + 1, s + len) - s);
+    if (len <= room) return hand(c, str, s, len, 0, PIECE_KEY);
+    int spaced;
+    size_t take = (size_t)sep + 1 <= room ? cut_at(s, (size_t)sep + 1, room, &spaced) : 0;
+    if (!take) {
+        fail_line(c, RB_ERR_USAGE, c->line, "a key of %ld characters: no setting is named that way", sep);
+        return NULL;
+    }
+    const char *next = s + take;
+    while (isspace((unsigned char)*next)) next++;
+    c->split = next;
+    c->split_end = s + len;
+    c->split_kind = spaced ? PIECE_SPACED : PIECE_JOINED;
+    return hand(c, str, s, take, 0, PIECE_KEY);
+}
+
+/* The libinih reader: hands over one line (or one part of a long physical line) at a time,
+ * trimmed; a continuation is indented by one blank, so libinih takes it as one. */
 static char *read_line(char *str, int num, void *stream)
 {
     parse_ctx *c = stream;
-    if (c->failed || c->p >= c->end) return NULL;
+    if (c->failed) return NULL;
+    if (c->piece != PIECE_NONE && !c->piece_seen) {
+        fail_line(c, RB_ERR_USAGE, c->line,
+                  c->piece == PIECE_KEY ? "libinih did not read this line as a 'key = value' line"
+                                        : "libinih did not read a continuation line (it needs multi-line values, "
+                                          "INI_ALLOW_MULTILINE)");
+        return NULL;
+    }
+    c->piece = PIECE_NONE;
+    c->piece_seen = 0;
+    /* room for an indent, the text, '\n' and '\0' in libinih's line buffer */
+    if (num < 16) {
+        fail_line(c, RB_ERR_USAGE, c->line, "libinih's line buffer holds only %d characters", num);
+        return NULL;
+    }
+    size_t room = (size_t)num - 3;
+    if (c->split && c->split < c->split_end) return hand_next_part(c, str, room);
+    c->split = c->split_end = NULL;
+
+    if (c->p >= c->end) {
+        value_done(c);
+        return NULL;
+    }
     const char *s = c->p, *nl = memchr(s, '\n', (size_t)(c->end - s));
     const char *stop = nl ? nl : c->end, *e;
     c->p = nl ? nl + 1 : c->end;
     c->line++;
     if (c->line == 1 && stop - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3; /* UTF-8 BOM */
-    s = trim(s, stop, &e);
-    size_t len = (size_t)(e - s);
-    /* room for the line, '\n' and '\0' in libinih's fixed line buffer */
-    if (num < 2 || len > (size_t)num - 2) {
-        fail_line(c, RB_ERR_USAGE, c->line, "line too long (%zu characters; libinih reads at most %d)", len,
-                  num < 2 ? 0 : num - 2);
+    const char *t = trim(s, stop, &e);
+    size_t indent = (size_t)(t - s), len = (size_t)(e - t);
+    if (len == 0) return hand(c, str, "", 0, 0, PIECE_NONE); /* blank lines end no value */
+    if (*t == ';' || *t == '#') return hand(c, str, ";", 1, 0, PIECE_NONE);
+    if (c->value.active && indent > c->value.indent && *t != '[' && !starts_with_setting(t, len)) {
+        /* a continuation line: its text (without an inline comment) joins the value */
+        const char *ve = value_end(t, e);
+        if (ve == t) return hand(c, str, ";", 1, 0, PIECE_NONE);
+        c->split = t;
+        c->split_end = ve;
+        c->split_kind = PIECE_SPACED;
+        return hand_next_part(c, str, room);
+    }
+    if (*t != '[' && key_separator(t, len) < 0) {
+        fail_line(c, RB_ERR_USAGE, c->line, "expected 'key = value' or a [section] header%s",
+                  c->after_key ? " (a line that continues a value is indented more than its key)" : "");
         return NULL;
     }
-    memcpy(str, s, len);
-    str[len] = '\0';
-    if (!classify(c, str)) return NULL;
-    str[len] = '\n';
-    str[len + 1] = '\0';
-    return str;
+    if (!value_done(c)) return NULL;
+    if (*t == '[') {
+        if (!header_line(c, t, len)) return NULL;
+        /* libinih only needs to see a header (rebal keeps the whole name) */
+        return hand(c, str, "[]", 2, 0, PIECE_NONE);
+    }
+    return hand_key_line(c, str, room, t, len, indent);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -618,10 +888,25 @@ static const char *place_key(const section *s, const char *key, char *why, size_
             size_t used = strlen(homes);
             snprintf(homes + used, sizeof homes - used, "%s[%s]", found++ ? " or " : "", all[i]->info.name);
         }
-    if (found)
+    if (found) {
         snprintf(why, len, "not a setting of this section (it belongs in %s)", homes);
-    else
-        snprintf(why, len, "unknown setting");
+    } else {
+        /* the nearest key, those of this section first (the first of equals wins) */
+        rb_nearest near;
+        rb_nearest_init(&near, key);
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t i = 0; i < rb_setting_count(); i++) {
+                const rb_setting_info *run = rb_setting_at(i);
+                const char *home = group_section(run->group);
+                int here = s->kind == SEC_STRATEGY ? !home : home && strcmp(home, s->name) == 0;
+                if (here == !pass && strcmp(run->key, "strategy") != 0) rb_nearest_offer(&near, run->key);
+            }
+            for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < all[i]->info.nparams; j++)
+                    if ((all[i] == s->strategy) == !pass) rb_nearest_offer(&near, all[i]->info.params[j].key);
+        }
+        snprintf(why, len, "unknown setting%s", rb_nearest_hint(&near));
+    }
     return NULL;
 }
 
@@ -647,6 +932,7 @@ static int looks_like_range(const char *value)
     const char *b = strchr(a + 1, ':');
     if (!b || strchr(b + 1, ':')) return 0;
     const char *e, *t = trim(value, a, &e);
+    if (e > t && e[-1] == '%') e--; /* a range of percentages */
     return number_syntax(t, (size_t)(e - t));
 }
 
@@ -654,22 +940,29 @@ static int looks_like_range(const char *value)
  * start + i * step: computed exactly in decimal (scaled integers) when the three numbers
  * have at most 18 significant digits and fit after scaling, else in binary and rounded to
  * 15 significant digits; either way from the index, so nothing accumulates. */
-static int expand_range(parse_ctx *c, const section *s, const char *key, const char *value, strlist *out)
+static int expand_range(parse_ctx *c, const section *s, const char *key, int percent, const char *value,
+                        strlist *out)
 {
     const char *a = strchr(value, ':'), *b = strchr(a + 1, ':');
     const char *part[3] = {value, a + 1, b + 1};
     size_t plen[3] = {(size_t)(a - value), (size_t)(b - a - 1), strlen(b + 1)};
     double x[3];
     char text[3][NUM_MAX];
+    int pct[3];
     for (int i = 0; i < 3; i++) {
         const char *e, *t = trim(part[i], part[i] + plen[i], &e);
-        if (!number_syntax(t, (size_t)(e - t)))
+        pct[i] = e > t && e[-1] == '%'; /* "1%:20%:1%": the numbers are percentages */
+        size_t nlen = (size_t)(e - t) - (size_t)pct[i];
+        if (!number_syntax(t, nlen))
             return fail_key(c, c->line, s, key, "range '%s': '%.*s' is not a number", value, (int)plen[i], part[i]);
-        if (!strict_number(t, (size_t)(e - t), &x[i]))
+        if (pct[i] != pct[0])
+            return fail_key(c, c->line, s, key, "range '%s': write all three numbers as percentages or none", value);
+        if (pct[i] && !percent) return fail_percent(c, s, key, value);
+        if (rb_number_read(t, (size_t)(e - t), 1, &x[i]) != RB_NUMBER_OK)
             return fail_key(c, c->line, s, key, "range '%s': %.*s is beyond the range of a double", value,
                             (int)(e - t), t);
-        memcpy(text[i], t, (size_t)(e - t));
-        text[i][e - t] = '\0';
+        memcpy(text[i], t, nlen);
+        text[i][nlen] = '\0';
     }
     double start = x[0], stop = x[1], step = x[2];
     if (step == 0) return fail_key(c, c->line, s, key, "range '%s': the step is 0", value);
@@ -682,6 +975,7 @@ static int expand_range(parse_ctx *c, const section *s, const char *key, const c
     int exact = 1, scale = 0;
     for (int i = 0; i < 3 && exact; i++) {
         exact = parse_decimal(text[i], &d[i]);
+        if (exact && pct[i]) d[i].exp -= 2; /* a percentage is the decimal two places down */
         if (exact && -d[i].exp > scale) scale = -d[i].exp;
     }
     for (int i = 0; i < 3 && exact; i++) exact = scaled_int(&d[i], scale, &iv[i]);
@@ -721,8 +1015,8 @@ static int expand_range(parse_ctx *c, const section *s, const char *key, const c
 
 /* Splits a value into its items: a list of double-quoted items ("BTC=10,ETH=20", "5"); a
  * value holding '=' (one per-asset value); a range; or a comma-separated list. */
-static int split_value(parse_ctx *c, const section *s, const char *key, const char *value, strlist *items,
-                       int *is_range)
+static int split_value(parse_ctx *c, const section *s, const char *key, int percent, const char *value,
+                       strlist *items, int *is_range)
 {
     *is_range = 0;
     if (value[0] == '"') {
@@ -749,7 +1043,7 @@ static int split_value(parse_ctx *c, const section *s, const char *key, const ch
     if (strchr(value, '=')) return sl_add(items, value) ? 1 : nomem(c);
     if (looks_like_range(value)) {
         *is_range = 1;
-        return expand_range(c, s, key, value, items);
+        return expand_range(c, s, key, percent, value, items);
     }
     for (const char *p = value;;) {
         const char *comma = strchr(p, ','), *stop = comma ? comma : p + strlen(p), *e;
@@ -774,14 +1068,26 @@ static int expand_value(parse_ctx *c, const section *s, const char *key, const c
         if (*p == '#' && (p == value || isspace((unsigned char)p[-1])))
             return fail_key(c, c->line, s, key, "'#' starts a comment only at the start of a line; after a value "
                                                 "write ' ; comment'");
-    strlist items = {0}, canon = {0};
-    int is_range, ok = split_value(c, s, key, value, &items, &is_range);
-    if (ok && s->kind == SEC_DATA && (is_range || items.n > 1))
+    strlist written = {0}, items = {0}, canon = {0};
+    int is_range, ok = split_value(c, s, key, v->percent, value, &written, &is_range);
+    if (ok && s->kind == SEC_DATA && (is_range || written.n > 1))
         ok = fail_key(c, c->line, s, key, "values are single: the sweep runs on one dataset");
+    if (ok && is_range) {
+        items = written; /* range values are generated as fractions */
+        memset(&written, 0, sizeof written);
+    }
     if (ok && !is_range) {
+        /* percentages become the fractions they name: what configurations carry and store */
+        for (size_t i = 0; i < written.n && ok; i++) {
+            const char *item = written.buf + written.off[i];
+            int had_percent = 0;
+            if (!put_fractions(&items, item, &had_percent) || !sl_end(&items)) ok = nomem(c);
+            else if (had_percent && !v->percent) ok = fail_percent(c, s, key, item);
+        }
         for (size_t i = 0; i < items.n && ok; i++)
             if (!put_canonical(&canon, items.buf + items.off[i]) || !sl_end(&canon)) ok = nomem(c);
     }
+    sl_clear(&written);
     if (!ok) {
         sl_clear(&items);
         sl_clear(&canon);
@@ -812,12 +1118,27 @@ static int expand_value(parse_ctx *c, const section *s, const char *key, const c
     return ok;
 }
 
-/* libinih's handler: one key = value line of the current section. */
+/* libinih's handler: a key line starts a value, a continuation (libinih calls with the
+ * key again) adds to it; the value is handled once complete (value_done). */
 static int on_pair(void *user, const char *inih_section, const char *name, const char *value)
 {
     parse_ctx *c = user;
     (void)inih_section; /* libinih truncates names to 49 characters: the reader keeps the section */
     if (c->failed) return 1;
+    c->piece_seen = 1;
+    if (c->piece == PIECE_KEY) {
+        c->value = (pending){.active = 1, .line = c->line, .indent = c->key_indent};
+        if (!(c->value.key = strdup(name))) return nomem(c);
+        return value_append(c, value, 0);
+    }
+    if ((c->piece == PIECE_JOINED || c->piece == PIECE_SPACED) && c->value.active)
+        return value_append(c, value, c->piece == PIECE_SPACED);
+    return fail_line(c, RB_ERR_USAGE, c->line, "libinih read this line as a value where rebal reads none");
+}
+
+/* One complete key = value of the current section. */
+static int on_value(parse_ctx *c, const char *name, const char *value)
+{
     if (*name == '\0') return fail_line(c, RB_ERR_USAGE, c->line, "a value without a key");
     if (c->cur == SIZE_MAX)
         return fail_line(c, RB_ERR_USAGE, c->line, "%s: a setting before any [section]", name);
@@ -839,6 +1160,8 @@ static int on_pair(void *user, const char *inih_section, const char *name, const
     memset(v, 0, sizeof *v);
     v->key = key;
     v->line = c->line;
+    const rb_setting_info *info = rb_setting_find(key);
+    v->percent = info && info->fraction;
     if (!expand_value(c, s, key, value, v)) {
         values_clear(v);
         return 0;
@@ -859,12 +1182,7 @@ static int check_values(parse_ctx *c, rb_run_spec *scratch, const section *s, co
         if (rc == RB_OK && strchr(v->text[i], '=') && s->kind != SEC_DATA) rc = rb_spec_check_symbols(scratch, &why);
         if (rc != RB_OK) {
             if (rc == RB_ERR_NOMEM) return nomem(c);
-            const char *msg = why.msg;
-            size_t klen = strlen(v->key);
-            if (strncmp(msg, "--", 2) == 0 && strncmp(msg + 2, v->key, klen) == 0 &&
-                strncmp(msg + 2 + klen, ": ", 2) == 0)
-                msg += 4 + klen;
-            return fail_key(c, v->line, s, v->key, "%s", msg);
+            return fail_key(c, v->line, s, v->key, "%s", without_option(why.msg, v->key));
         }
     }
     return 1;
@@ -1057,11 +1375,16 @@ static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_er
     sw->text = text;
     parse_ctx c = {.sw = sw, .name = name, .p = text, .end = text + strlen(text), .cur = SIZE_MAX, .err = err};
     int rc = ini_parse_stream(read_line, &c, on_pair, &c);
+    if (!c.failed && rc == 0) value_done(&c);
     if (!c.failed) {
+        /* libinih counts the lines it was handed; a long physical line is several */
+        int line = rc > 0 && (size_t)rc <= c.nlines ? c.lines[rc - 1] : rc;
         if (rc == -2) nomem(&c);
-        else if (rc != 0) fail_line(&c, RB_ERR_USAGE, rc, "not a [section] header or a 'key = value' line");
+        else if (rc != 0) fail_line(&c, RB_ERR_USAGE, line, "not a [section] header or a 'key = value' line");
         else finish(&c);
     }
+    value_clear(&c.value);
+    free(c.lines);
     if (c.failed) {
         rb_sweep_free(sw);
         return c.rc;

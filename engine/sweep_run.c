@@ -187,7 +187,9 @@ static rb_status check_keep(const char *keep, const int64_t *ids, uint64_t K, rb
         const rb_metric_info *table = rb_metric_table(&nm);
         for (size_t k = 0; k < nm; k++)
             if (strcmp(table[k].name, colon + 1) == 0) return RB_OK;
-        return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric (see 'rebal help metrics')", colon + 1);
+        char hint[96];
+        return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric%s (see 'rebal help metrics')", colon + 1,
+                       rb_results_metric_hint(colon + 1, hint, sizeof hint));
     }
     int64_t *want = NULL;
     size_t n = 0;

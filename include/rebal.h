@@ -45,6 +45,13 @@ typedef struct rb_error {
 /* Static text for a status code ("out of memory", ...); never NULL. */
 const char *rb_strerror(rb_status code);
 
+/* The name of names[0..n) to suggest for an unknown word ("did you mean DAX?"): the first
+ * equal to word but for letter case, else the first at the smallest edit distance
+ * (insertions, deletions, substitutions, swaps of neighbours; case ignored) when that is at
+ * most a third of the word's length (at least 1) and below it; NULL when none is close.
+ * Names and words over 64 bytes are never close. */
+const char *rb_nearest_name(const char *word, const char *const *names, size_t n);
+
 /* ---------------------------------------------------------------- time */
 
 typedef int64_t rb_time; /* seconds since the Unix epoch, UTC */
@@ -307,6 +314,8 @@ typedef struct rb_setting_info {
     const char *def;   /* the default, as text ("" when there is none) */
     const char *group;
     const char *help;  /* one line */
+    int fraction;      /* 1: its numbers are fractions (weights, bands, rates), which may also be
+                          written as percentages: "25%" is 0.25 */
 } rb_setting_info;
 
 /* The run settings in help order (strategy parameters excluded): their count, and each

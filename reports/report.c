@@ -335,7 +335,10 @@ rb_status rb_report_run(rb_store *prices, const char *const *settings, size_t n,
     rb_status rc = rb_report_make_dir(dir, err);
     if (rc != RB_OK) return rc;
     if (!o.by) o.by = "after_tax_value";
-    if (!rb_metric_find(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
+    char hint[96];
+    if (!rb_metric_find(o.by))
+        return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric%s (see 'rebal help metrics')", o.by,
+                       rb_results_metric_hint(o.by, hint, sizeof hint));
     rb_report_input in = {.metric = o.by};
     rb_report_cfg cfg = {0};
     snprintf(cfg.strategy, sizeof cfg.strategy, "buy-and-hold");

@@ -569,7 +569,10 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     rb_report_options o = *opt;
     if (!o.by) o.by = "after_tax_value";
     if (!o.top) o.top = 5;
-    if (!rb_metric_find(o.by)) return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o.by);
+    char hint[96];
+    if (!rb_metric_find(o.by))
+        return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric%s (see 'rebal help metrics')", o.by,
+                       rb_results_metric_hint(o.by, hint, sizeof hint));
     const char *dir = o.out_dir;
     source s = {.path = results_path, .metric = o.by, .asc = rb_results_ascending(o.by)};
     rb_report_input in = {.metric = o.by};

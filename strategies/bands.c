@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "text.h"
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -16,12 +17,18 @@ rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matr
 {
     while (*option == '-') option++; /* "band" and "--band" name the same option */
     rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse(option, text, lo, hi, &v, err);
+    rb_status rc = rb_asset_values_parse(option, text, 1, lo, hi, &v, err);
     if (rc != RB_OK) return rc;
     for (size_t k = 0; k < v.n && rc == RB_OK; k++) {
         size_t i = 0;
         while (i < m->N && strcmp(m->symbols[i], v.symbol[k]) != 0) i++;
-        if (i == m->N) rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets", option, v.symbol[k]);
+        if (i == m->N) {
+            rb_nearest near;
+            rb_nearest_init(&near, v.symbol[k]);
+            for (i = 0; i < m->N; i++) rb_nearest_offer(&near, m->symbols[i]);
+            rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", option, v.symbol[k],
+                         rb_nearest_hint(&near));
+        }
     }
     if (rc == RB_OK)
         for (size_t i = 0; i < m->N; i++) {
@@ -34,14 +41,11 @@ rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matr
     return rc;
 }
 
-/* A plain decimal taking the whole text, in [lo, hi]. */
+/* F of inner:F: a fraction (rb_number_read, so also a percentage) in [lo, hi]. */
 static int parse_fraction(const char *text, double lo, double hi, double *out)
 {
-    if (!*text || strchr(" \t+", *text) || strpbrk(text, "xXnNiI")) return 0; /* no hex, inf or nan */
-    char *end;
-    errno = 0;
-    double x = strtod(text, &end);
-    if (end == text || *end != '\0' || errno != 0 || !(x >= lo && x <= hi)) return 0;
+    double x;
+    if (rb_number_read(text, strlen(text), 1, &x) != RB_NUMBER_OK || !(x >= lo && x <= hi)) return 0;
     *out = x;
     return 1;
 }
@@ -62,7 +66,7 @@ static rb_status parse_to(const char *text, rb_bands *b, rb_error *err)
 static rb_status parse_total(const char *text, double *out, rb_error *err)
 {
     rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse("band-total", text, 0, 1, &v, err);
+    rb_status rc = rb_asset_values_parse("band-total", text, 1, 0, 1, &v, err);
     if (rc == RB_OK && (v.n > 0 || !v.has_all))
         rc = rb_fail(err, RB_ERR_USAGE,
                      "--band-total: give one number for the whole portfolio, not per asset (got '%s')", text);

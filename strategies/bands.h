@@ -23,16 +23,15 @@ typedef struct rb_bands {
 } rb_bands;
 
 /* The parameter rows every band rule accepts (inside a rule's params array). */
-#define RB_BAND_PARAMS                                                                                              \
-    {"band", "B|SYM=B,...", "", "strategy", "bands: absolute, |w - target| > B (0.05 = 5 pp)"},                     \
-        {"band-rel", "R|SYM=R,...", "", "strategy", "bands: relative, |w - target| / target > R (with --band: either)"}, \
-        {"band-total", "X", "", "strategy", "bands: portfolio-level, sum |w - target| / 2 > X"},                    \
-        {"to", "target|edge|halfway|inner:F", "target", "strategy",                                                  \
-         "bands: trade to the targets, to the band edge, halfway, or to F of the band"},                            \
-        {"only-breached", "", "", "strategy", "bands: trade only the assets outside their bands"},                  \
-        {                                                                                                            \
-        "cooldown", "BARS", "0", "strategy", "bands: at least this many bars between two rebalances"                \
-    }
+#define RB_BAND_PARAMS                                                                                       \
+    {"band", "B|SYM=B,...", "", "strategy", "absolute band: rebalance when |w - target| > B (0.05 = 5 pp)", 1},   \
+        {"band-rel", "R|SYM=R,...", "", "strategy",                                                           \
+         "relative band: |w - target| / target > R (with --band: either one)", 1},                            \
+        {"band-total", "X", "", "strategy", "portfolio band: sum |w - target| / 2 > X", 1},                    \
+        {"to", "target|edge|halfway|inner:F", "target", "strategy",                                           \
+         "trade to the targets, to the band edge, halfway, or to F of the band", 1},                          \
+        {"only-breached", "", "", "strategy", "trade only the assets outside their bands", 0},                \
+        {"cooldown", "BARS", "0", "strategy", "at least this many bars between two rebalances", 0}
 
 /* Reads --band, --band-rel, --band-total, --to, --only-breached and --cooldown from the
  * spec (rb_spec_param; symbols matched against the matrix columns). With require_band, at
@@ -57,10 +56,10 @@ static inline int rb_bands_cooled(const rb_bands *b, size_t t, size_t last_rebal
     return t >= last_rebalance + (size_t)b->cooldown;
 }
 
-/* Parses a per-asset value ("0.05", "BTC=0.1,USDS=0.01" or "0.05,BTC=0.1") into out[N]
- * against the matrix symbols (through rb_asset_values_parse, engine/spec.h); assets not
- * named get the scalar or `fallback`. Values must lie in [lo, hi]. Errors name the option
- * and the symbol. */
+/* Parses a per-asset value ("0.05", "BTC=0.1,USDS=0.01" or "0.05,BTC=0.1"; fractions, so
+ * also "5%", "BTC=10%") into out[N] against the matrix symbols (through
+ * rb_asset_values_parse, engine/spec.h); assets not named get the scalar or `fallback`.
+ * Values must lie in [lo, hi]. Errors name the option and the symbol. */
 rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matrix *m, double lo, double hi,
                              double fallback, double *out, rb_error *err);
 

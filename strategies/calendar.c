@@ -6,11 +6,7 @@
 #include "error.h"
 #include "strategy.h"
 
-static const rb_setting_info params[] = {
-    {"every", "PERIOD", "month", "strategy",
-     "calendar: rebalance every day|week|month|quarter|half|year, or every N bars"},
-    {"on", "first|last", "first", "strategy", "calendar: on the first bar of each period or on its last"},
-};
+static const rb_setting_info params[] = {RB_PERIOD_PARAMS};
 
 typedef struct calendar_state {
     rb_period period;

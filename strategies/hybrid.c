@@ -8,11 +8,9 @@
 #include "error.h"
 
 static const rb_setting_info params[] = {
-    {"every", "PERIOD", "month", "strategy",
-     "hybrid: the calendar dates: every day|week|month|quarter|half|year, or every N bars"},
-    {"on", "first|last", "first", "strategy", "hybrid: on the first bar of each period or on its last"},
+    RB_PERIOD_PARAMS,
     {"mode", "gated|either", "gated", "strategy",
-     "hybrid: gated: on calendar dates, only if a band is breached; either: every calendar date and any breach"},
+     "gated: on calendar dates, only if a band is breached; either: every calendar date and any breach", 0},
     RB_BAND_PARAMS,
 };
 

@@ -66,6 +66,13 @@ extern const rb_strategy rb_strategy_threshold;
 extern const rb_strategy rb_strategy_hybrid;
 extern const rb_strategy rb_strategy_vol_band;
 
+/* The parameter rows of every rule with a calendar (calendar, hybrid), inside its params
+ * array: described once, so each option reads the same wherever it is offered. */
+#define RB_PERIOD_PARAMS                                                                                     \
+    {"every", "PERIOD", "month", "strategy",                                                                 \
+     "the calendar dates: every day|week|month|quarter|half|year, or every N bars", 0},                     \
+        {"on", "first|last", "first", "strategy", "on the first bar of each period or on its last", 0}
+
 /* Parses a calendar period: day|week|month|quarter|half|year, or a whole number of bars
  * (>= 1, into *bars). Shared by every rule with a period. */
 rb_status rb_parse_period(const char *option, const char *text, rb_period *period, long *bars, rb_error *err);

@@ -48,8 +48,8 @@
 static const rb_setting_info params[] = {
     RB_BAND_PARAMS,
     {"vol-ref", "VOL|SYM=VOL,...", "", "strategy",
-     "vol-band: reference volatility per year (0.6 = 60 %/yr) the bands are scaled against; "
-     "default: each asset's own volatility to date"},
+     "reference volatility per year (0.6 = 60 %/yr) the bands are scaled against; "
+     "default: each asset's own volatility to date", 1},
 };
 
 typedef struct vol_band_state {

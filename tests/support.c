@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *rbt_tempdir(void)
@@ -271,4 +273,35 @@ rb_status rbt_run_expect_error(const char *dir, const char *csv, const char *con
     rb_run_spec_free(spec);
     rb_store_free(s);
     return rc;
+}
+
+/* ---------------------------------------------------------------- watching another process */
+
+long long rbt_sqlite_int(const char *path, const char *sql)
+{
+    if (access(path, F_OK) != 0) return -1;
+    sqlite3 *db = NULL;
+    long long v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, 10000);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds)
+{
+    struct timespec start, now, pause = {0, 1000000L};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (check(ctx)) return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((double)(now.tv_sec - start.tv_sec) + 1e-9 * (double)(now.tv_nsec - start.tv_nsec) > seconds) return 0;
+        nanosleep(&pause, NULL);
+    }
 }

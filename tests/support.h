@@ -68,4 +68,16 @@ rb_run_result *rbt_run_csv(const char *dir, const char *csv, const char *const *
  * containing needle. Returns the status. */
 rb_status rbt_run_expect_error(const char *dir, const char *csv, const char *const *kv, const char *needle);
 
+/* ---------------------------------------------------------------- watching another process
+ * Tests wait for what they need to see, never for a fixed time: CI runs on loaded machines. */
+
+/* The integer the query gives on the SQLite file at path, opened read-only (the way `rebal
+ * runs` reads a results store while a sweep writes it); -1 while the file is absent or the
+ * query fails (its tables are not created yet). */
+long long rbt_sqlite_int(const char *path, const char *sql);
+
+/* Calls check(ctx) about every millisecond until it returns nonzero, for at most `seconds`
+ * (a generous deadline, not a pause). Returns 1 when it held, 0 when the deadline passed. */
+int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds);
+
 #endif /* RB_TEST_SUPPORT_H */

@@ -75,6 +75,53 @@ Test(cli, help_command_and_dash_dash_help_agree)
     }
 }
 
+/* How many lines of text start with the option "  --KEY " (or end with "  --KEY"). */
+static size_t option_lines(const char *text, const char *key)
+{
+    char start[80];
+    snprintf(start, sizeof start, "  --%s", key);
+    size_t n = 0, len = strlen(start);
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
+        if (strncmp(line, start, len) == 0 && (line[len] == ' ' || line[len] == '\n')) n++;
+    return n;
+}
+
+Test(cli, run_help_lists_each_option_once_by_strategy)
+{
+    rbt_run_result r = run_in(ARGS("help", "run"));
+    cr_assert_eq(r.status, 0);
+    for (size_t i = 0; i < rb_setting_count(); i++)
+        cr_assert_eq(option_lines(r.out, rb_setting_at(i)->key), 1, "--%s is listed %zu times", rb_setting_at(i)->key,
+                     option_lines(r.out, rb_setting_at(i)->key));
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams; j++) {
+            const char *key = rb_strategy_at(k)->params[j].key;
+            cr_assert_eq(option_lines(r.out, key), 1, "--%s is listed %zu times", key, option_lines(r.out, key));
+        }
+    /* under headings naming the strategies that take them */
+    const char *cal = strstr(r.out, "\nOptions of calendar and hybrid:\n  --every PERIOD ");
+    const char *bands = strstr(r.out, "\nOptions of threshold, hybrid and vol-band:\n  --band B|SYM=B,... ");
+    const char *hyb = strstr(r.out, "\nOptions of hybrid:\n  --mode ");
+    const char *vol = strstr(r.out, "\nOptions of vol-band:\n  --vol-ref ");
+    cr_assert(cal && bands && hyb && vol, "strategy headings missing:\n%s", r.out);
+    cr_assert(cal < bands && bands < hyb && hyb < vol);
+    cr_assert(strstr(bands, "  --cooldown ") < hyb, "the band options are not together");
+    cr_assert_not_null(strstr(r.out, "25% is 0.25"), "the help does not say percentages are accepted");
+    rbt_run_result_free(&r);
+    /* every strategy parameter reads the same wherever it is offered */
+    for (size_t k = 0; k < rb_strategy_count(); k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams; j++)
+            for (size_t l = 0; l < k; l++)
+                for (size_t m = 0; m < rb_strategy_at(l)->nparams; m++) {
+                    const rb_setting_info *a = &rb_strategy_at(k)->params[j], *b = &rb_strategy_at(l)->params[m];
+                    if (strcmp(a->key, b->key) != 0) continue;
+                    cr_assert(strcmp(a->arg, b->arg) == 0 && strcmp(a->def, b->def) == 0 &&
+                                  strcmp(a->help, b->help) == 0 && a->fraction == b->fraction,
+                              "--%s differs between %s and %s", a->key, rb_strategy_at(k)->name,
+                              rb_strategy_at(l)->name);
+                }
+}
+
 Test(cli, usage_errors_exit_2_with_one_line)
 {
     rbt_run_result r = run_in(ARGS("frobnicate"));
@@ -516,6 +563,102 @@ Test(cli, run_errors_are_one_line_and_name_the_setting)
     rbt_run_result_free(&r);
 }
 
+/* The JSON metrics of `rebal run --db s.db ARGS... --json` (the run must succeed). */
+static char *run_json(const char *const *args)
+{
+    const char *argv[32] = {"run", "--db", "s.db"};
+    size_t n = 3;
+    for (; *args; args++) argv[n++] = *args;
+    argv[n++] = "--json";
+    argv[n] = NULL;
+    rbt_run_result r = run_in(argv);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *out = r.out;
+    r.out = NULL;
+    rbt_run_result_free(&r);
+    return out;
+}
+
+Test(cli, percentages_run_as_the_fractions_they_name)
+{
+    import_stocks("s.db");
+    /* every fractional setting: weights, bands, the cash rate, tax rates, rf */
+    static const char *const pairs[][2][16] = {
+        {{"--assets", "AAPL=60%,MSFT=40%", "--strategy", "threshold", "--band-rel", "25%", NULL},
+         {"--assets", "AAPL=0.6,MSFT=0.4", "--strategy", "threshold", "--band-rel", "0.25", NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "IBM=2.5%,5%", "--to", "inner:50%",
+          NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "IBM=0.025,0.05", "--to", "inner:0.5",
+          NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "hybrid", "--band-total", "7.5%", "--mode", "either", NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "hybrid", "--band-total", "0.075", "--mode", "either", NULL}},
+        {{"--assets", "AAPL=0.5,CASH=0.5", "--cash-rate", "2%", "--rf", "1.5%", "--strategy", "calendar",
+          "--tax-short", "35%", "--tax-long", "15%", NULL},
+         {"--assets", "AAPL=0.5,CASH=0.5", "--cash-rate", "0.02", "--rf", "0.015", "--strategy", "calendar",
+          "--tax-short", "0.35", "--tax-long", "0.15", NULL}},
+        {{"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "vol-band", "--band", "5%", "--vol-ref", "60%", NULL},
+         {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "vol-band", "--band", "0.05", "--vol-ref", "0.6", NULL}},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        char *a = run_json((const char *const *)pairs[i][0]), *b = run_json((const char *const *)pairs[i][1]);
+        cr_assert_str_eq(a, b, "pair %zu: a percentage and its fraction run differently", i);
+        free(a);
+        free(b);
+    }
+    /* a percent sign on a setting that is not a fraction: refused, saying why */
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--fee-bps", "5%"));
+    expect_one_line_error(&r, 2, "--fee-bps: '5%' is a percentage, but --fee-bps takes BPS|SYM=BPS,...");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=1", "--capital", "50%"));
+    expect_one_line_error(&r, 2, "--capital: '50%' is a percentage, but --capital takes USD");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "threshold", "--band", "5%",
+                    "--cooldown", "10%"));
+    expect_one_line_error(&r, 2, "--cooldown: '10%' is a percentage, but --cooldown takes BARS");
+    rbt_run_result_free(&r);
+}
+
+Test(cli, unknown_names_suggest_the_nearest_known_one)
+{
+    import_stocks("s.db");
+    rbt_run_result r = run_in(ARGS("rnu"));
+    expect_one_line_error(&r, 2, "unknown command 'rnu'; did you mean run?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("frobnicate"));
+    expect_one_line_error(&r, 2, "unknown command 'frobnicate' (see");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("help", "strategis"));
+    expect_one_line_error(&r, 2, "no such command or topic 'strategis'; did you mean strategies?");
+    rbt_run_result_free(&r);
+    /* symbols are case-sensitive */
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "aapl=0.5,IBM=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'aapl'; did you mean AAPL? (see 'rebal assets')");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IMB=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'IMB'; did you mean IBM?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,NIKKEI=0.5"));
+    expect_one_line_error(&r, 1, "unknown symbol 'NIKKEI' (see 'rebal assets')");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "treshold"));
+    expect_one_line_error(&r, 2, "unknown strategy 'treshold'; did you mean threshold?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--fee-bps", "ibm=5"));
+    expect_one_line_error(&r, 2, "--fee-bps: ibm is not one of the --assets; did you mean IBM?");
+    rbt_run_result_free(&r);
+    /* --by of rebal runs and rebal report */
+    free(rbt_write_file(dir, "s.ini", "[data]\nassets = AAPL=0.5, IBM=0.5\n[calendar]\nevery = quarter, year\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "s.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("runs", "res.db", "--by", "sharp"));
+    expect_one_line_error(&r, 2, "--by: unknown metric 'sharp'; did you mean sharpe?");
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("report", "res.db", "--db", "s.db", "--out", "rep", "--by", "Cagr"));
+    expect_one_line_error(&r, 2, "--by: 'Cagr' is not a metric; did you mean cagr?");
+    rbt_run_result_free(&r);
+}
+
 Test(cli, run_from_csv_files_needs_no_store)
 {
     char *sp500 = rbt_source_path("data/bundled/sp500_daily.csv");
@@ -619,10 +762,44 @@ static pid_t spawn_sweep(const char *results, const char *extra)
     return pid;
 }
 
-static void sleep_ms(long ms)
+/* What a sweep running in the background has stored: runs in the results store, or -1
+ * while it has recorded no sweep yet. */
+typedef struct sweep_watch {
+    pid_t pid;
+    char *path;        /* the results store */
+    long long rows;    /* wait until at least this many runs are stored (0: the sweep is recorded) */
+    int exited;        /* the sweep ended while we waited */
+    int status;
+} sweep_watch;
+
+static int sweep_progressed(void *ctx)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    sweep_watch *w = ctx;
+    long long stored = rbt_sqlite_int(w->path, "SELECT CASE WHEN (SELECT count(*) FROM sweeps) > 0 "
+                                               "THEN (SELECT count(*) FROM runs) ELSE -1 END");
+    if (stored >= w->rows) return 1;
+    if (!w->exited && waitpid(w->pid, &w->status, WNOHANG) == w->pid) w->exited = 1;
+    return w->exited; /* it ended by itself: stop waiting (the caller looks at what it stored) */
+}
+
+/* Waits (generous deadline) until the background sweep pid has stored `rows` runs in
+ * dir/results (0: recorded its sweep), and returns what it stored then; sets *exited when
+ * it ended by itself meanwhile (its status reaped). */
+static long long wait_for_rows(pid_t pid, const char *results, long long rows, int *exited)
+{
+    sweep_watch w = {.pid = pid, .path = rbt_path(dir, results), .rows = rows};
+    cr_assert(rbt_wait_until(sweep_progressed, &w, 120), "the sweep stored no %lld rows in 120 s", rows);
+    long long stored = rbt_sqlite_int(w.path, "SELECT count(*) FROM runs");
+    if (w.exited) {
+        char *errpath = rbt_path(dir, "sweep.err"), *err = rbt_read_file(errpath, NULL);
+        cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0 && stored >= rows,
+                  "the sweep ended (status %d) with %lld rows stored: %s", w.status, stored, err ? err : "");
+        free(errpath);
+        free(err);
+    }
+    *exited = w.exited;
+    free(w.path);
+    return stored;
 }
 
 Test(cli, sweep_killed_at_any_moment_resumes_to_the_uninterrupted_result, .timeout = 240)
@@ -635,28 +812,36 @@ Test(cli, sweep_killed_at_any_moment_resumes_to_the_uninterrupted_result, .timeo
     char *full = dump_runs("full.db");
     cr_assert_eq(count_lines(full), 6006, "the uninterrupted sweep stored %zu rows", count_lines(full));
 
-    const long delays[] = {30, 150, 400, 900};
-    for (size_t d = 0; d < sizeof delays / sizeof delays[0]; d++) {
+    /* Kill points by observed progress, never by time: as soon as the sweep is recorded,
+     * then once it has stored at least 1, 2,000 and 4,000 rows (the writer commits 2,000 at
+     * a time). A sweep that finished first is simply resumed with nothing left to run. */
+    const long long points[] = {0, 1, 2000, 4000};
+    size_t mid_sweep = 0;
+    for (size_t d = 0; d < sizeof points / sizeof points[0]; d++) {
         char name[32];
         snprintf(name, sizeof name, "killed%zu.db", d);
         pid_t pid = spawn_sweep(name, "-q");
-        sleep_ms(delays[d]);
-        kill(pid, SIGKILL);
-        int st;
-        waitpid(pid, &st, 0);
+        int exited;
+        long long seen = wait_for_rows(pid, name, points[d], &exited);
+        if (!exited) {
+            kill(pid, SIGKILL);
+            int st;
+            waitpid(pid, &st, 0);
+            mid_sweep += seen < 6006;
+        }
         r = run_in(ARGS("sweep", "-q", "--db", "c.db", "--results", name, "--resume", "big.ini"));
-        cr_assert_eq(r.status, 0, "resume after a kill at %ld ms: %s", delays[d], r.err);
+        cr_assert_eq(r.status, 0, "resume after a kill at %lld rows: %s", points[d], r.err);
         rbt_run_result_free(&r);
         char *resumed = dump_runs(name);
-        cr_assert_str_eq(resumed, full, "kill at %ld ms: the resumed results differ from an uninterrupted run",
-                         delays[d]);
+        cr_assert_str_eq(resumed, full, "kill at %lld rows: the resumed results differ from an uninterrupted run",
+                         points[d]);
         free(resumed);
     }
+    cr_log_info("%zu of 4 kills landed mid-sweep", mid_sweep);
     free(full);
 }
 
-/* 60,006 configurations: seconds of work even in an optimized build, so a signal 300 ms
- * after the start always lands mid-sweep. */
+/* 60,006 configurations: seconds of work even in an optimized build. */
 static const char huge_spec[] = "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n"
                                 "[costs]\nfee-bps = 5, 10, 20\n"
                                 "[threshold]\nband = 0.00001:0.2:0.00001\n"
@@ -667,7 +852,11 @@ Test(cli, sweep_stops_cleanly_on_sigint_and_says_how_to_resume, .timeout = 120)
     import_crypto("c.db");
     free(rbt_write_file(dir, "big.ini", huge_spec));
     pid_t pid = spawn_sweep("int.db", "-q");
-    sleep_ms(300);
+    /* Signal once the first block is committed (not after a fixed time: on a loaded machine
+     * that came before any row); ~58,000 configurations are still to run then. */
+    int exited;
+    wait_for_rows(pid, "int.db", 1, &exited);
+    cr_assert(!exited, "the sweep finished before it could be interrupted");
     kill(pid, SIGINT);
     int st;
     waitpid(pid, &st, 0);
@@ -866,20 +1055,63 @@ Test(cli, sweep_stores_the_date_a_withdrawal_plan_ran_out)
     free(stocks);
 }
 
-Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 120)
+typedef struct file_watch {
+    char *path;
+    const char *needle;
+    pid_t pid;   /* stop waiting if it ends */
+    int exited, status;
+} file_watch;
+
+static int file_holds(void *ctx)
+{
+    file_watch *w = ctx;
+    char *text = rbt_read_file(w->path, NULL);
+    int found = text && strstr(text, w->needle);
+    free(text);
+    if (found) return 1;
+    if (!w->exited && waitpid(w->pid, &w->status, WNOHANG) == w->pid) w->exited = 1;
+    return w->exited;
+}
+
+Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 240)
 {
     import_crypto("c.db");
     free(rbt_write_file(dir, "big.ini", huge_spec));
-    /* script(1) (util-linux, in every Debian) gives the sweep a pseudo-terminal; timeout
-     * interrupts it after the progress line has been drawn a few times. */
+    /* script(1) (util-linux, in every Debian) gives the sweep a pseudo-terminal. The sweep
+     * is interrupted once its progress line has been drawn (seen in script's output), not
+     * after a fixed time; the shell writes its pid first and becomes the sweep (exec). */
     char *cmd = NULL;
-    cr_assert(asprintf(&cmd, "timeout -s INT 2 %s sweep --db c.db --results tty.db big.ini", getenv("REBAL_BIN")) > 0);
-    rbt_run_result r = rbt_run_program(dir, "script", ARGS("-qec", cmd, "/dev/null"));
-    cr_assert_not_null(strstr(r.out, "configurations  "), "no progress line on a terminal:\n%.400s", r.out);
-    cr_assert_not_null(strstr(r.out, " s left"), "no time left on the progress line:\n%.400s", r.out);
-    cr_assert_not_null(strchr(r.out, '\r'), "the progress line is not redrawn in place");
-    rbt_run_result_free(&r);
+    cr_assert(asprintf(&cmd, "echo $$ > sweep.pid; exec %s sweep --db c.db --results tty.db big.ini",
+                       getenv("REBAL_BIN")) > 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (chdir(dir) != 0) _exit(126);
+        FILE *o = freopen("tty.out", "w", stdout);
+        (void)o;
+        execlp("script", "script", "-qec", cmd, "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    file_watch w = {.path = rbt_path(dir, "tty.out"), .needle = " s left", .pid = pid};
+    cr_assert(rbt_wait_until(file_holds, &w, 200), "no progress line within 200 s");
+    if (!w.exited) {
+        char *pidpath = rbt_path(dir, "sweep.pid"), *text = rbt_read_file(pidpath, NULL);
+        cr_assert_not_null(text);
+        kill((pid_t)atol(text), SIGINT);
+        waitpid(pid, &w.status, 0);
+        free(pidpath);
+        free(text);
+    }
+    char *out = rbt_read_file(w.path, NULL);
+    cr_assert_not_null(out);
+    cr_assert_not_null(strstr(out, "configurations  "), "no progress line on a terminal:\n%.400s", out);
+    cr_assert_not_null(strstr(out, " s left"), "no time left on the progress line:\n%.400s", out);
+    cr_assert_not_null(strchr(out, '\r'), "the progress line is not redrawn in place");
+    free(out);
+    free(w.path);
     free(cmd);
+    rbt_run_result r;
     /* Not a terminal (stderr is a pipe here): no progress line at all. */
     free(rbt_write_file(dir, "small.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[calendar]\nevery = month\n"));
     r = run_in(ARGS("sweep", "--db", "c.db", "--results", "pipe.db", "small.ini"));

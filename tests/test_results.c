@@ -679,27 +679,56 @@ Test(results, resume_continues_the_latest_sweep_of_the_same_spec_and_data)
 #define KILL_ROWS 4000
 static const char kill_spec[] = "[threshold]\nband = 0.01:0.05:0.01\n";
 
-/* The child: records KILL_ROWS rows slowly, one byte to fd per row handed over. */
-static void kill_child(const char *path, int fd)
+/* The child records rows when told to: it reports 'o' once the store is open and 'b' once
+ * the sweep has begun, then reads a count from cmd and hands that many rows over (one 'x'
+ * on fd per row); a count of 0 ends the sweep. So the parent knows how far it got. */
+static void kill_child(const char *path, int cmd, int fd)
 {
     rb_results *r = NULL;
     rb_error err = {0};
     if (rb_results_open(path, &r, &err) != RB_OK) _exit(3);
+    if (write(fd, "o", 1) != 1) _exit(6);
     if (rb_results_begin(r, kill_spec, "data", KILL_ROWS, gen_keys, NGEN_KEYS, 1, NULL, NULL, NULL, &err) != RB_OK)
         _exit(4);
-    for (size_t i = 0; i < KILL_ROWS; i++) {
-        gen_row g;
-        gen(i, &g);
-        if (rb_results_put(r, &g.row, &err) != RB_OK) _exit(5);
-        if (write(fd, "x", 1) != 1) _exit(6);
-        usleep(100);
-    }
+    if (write(fd, "b", 1) != 1) _exit(6);
+    size_t next = 0;
+    unsigned count;
+    while (read(cmd, &count, sizeof count) == (ssize_t)sizeof count && count > 0)
+        for (unsigned i = 0; i < count && next < KILL_ROWS; i++, next++) {
+            gen_row g;
+            gen(next, &g);
+            if (rb_results_put(r, &g.row, &err) != RB_OK) _exit(5);
+            if (write(fd, "x", 1) != 1) _exit(6);
+        }
     if (rb_results_end(r, "done", &err) != RB_OK) _exit(7);
     rb_results_free(r);
     _exit(0);
 }
 
-Test(results, survives_kill_9_at_any_moment_and_resume_completes_the_set)
+/* Reads n bytes of the child's reports; returns how many of them were rows ('x'). */
+static size_t await_reports(int fd, size_t n)
+{
+    size_t rows = 0;
+    char c;
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(read(fd, &c, 1), 1, "the child stopped reporting");
+        rows += c == 'x';
+    }
+    return rows;
+}
+
+typedef struct committed_wait {
+    const char *path;
+    long long rows;
+} committed_wait;
+
+static int rows_committed(void *ctx)
+{
+    const committed_wait *w = ctx;
+    return rbt_sqlite_int(w->path, "SELECT count(*) FROM runs") >= w->rows;
+}
+
+Test(results, survives_kill_9_at_any_moment_and_resume_completes_the_set, .timeout = 240)
 {
     /* The uninterrupted reference. */
     char *ref = rbt_path(dir, "ref.db");
@@ -711,42 +740,66 @@ Test(results, survives_kill_9_at_any_moment_and_resume_completes_the_set)
 
     int64_t *sorted = malloc(KILL_ROWS * sizeof *sorted);
     cr_assert_not_null(sorted);
-    /* Kills while opening and creating the store (timed from the fork), and while recording
-     * (timed from the first row handed over: commits come 200 ms after a transaction's first
-     * row, so the later kills land between commits whatever the machine's speed). */
+    /* Each kill point is a stage of the child's progress, never a time: the reports it has
+     * sent (-1: kill at once, while it opens the store; 0: once open; 1: once begun), the
+     * rows it has handed over, and the rows the parent has seen committed. The writer
+     * commits 2000 rows at once, or a transaction 200 ms after its first row, so "2500
+     * handed, 2000 committed" kills mid-way with a transaction open, and "2500 handed, 2500
+     * committed" between transactions. end: ask the child to end the sweep, then kill. */
     static const struct {
-        int after_first_row, ms;
-    } kills[] = {{0, 0}, {0, 1}, {0, 3}, {1, 0}, {1, 20}, {1, 120}, {1, 230}, {1, 300}, {1, 380}, {1, 450}};
+        int reports;
+        unsigned handed, committed;
+        int end;
+    } kills[] = {
+        {-1, 0, 0, 0},  {0, 0, 0, 0},       {1, 0, 0, 0},       {1, 1, 0, 0},
+        {1, 1500, 0, 0}, {1, 2500, 2000, 0}, {1, 2500, 2500, 0}, {1, KILL_ROWS, 0, 0},
+        {1, KILL_ROWS, KILL_ROWS, 0}, {1, KILL_ROWS, 0, 1},
+    };
     size_t midway = 0;
     for (size_t d = 0; d < sizeof kills / sizeof kills[0]; d++) {
         char name[32];
         snprintf(name, sizeof name, "killed-%zu.db", d);
         char *path = rbt_path(dir, name);
-        int fds[2];
+        int fds[2], cmd[2];
         cr_assert_eq(pipe(fds), 0);
+        cr_assert_eq(pipe(cmd), 0);
         fflush(NULL);
         pid_t pid = fork();
         cr_assert_geq(pid, 0);
         if (pid == 0) {
             close(fds[0]);
-            kill_child(path, fds[1]);
+            close(cmd[1]);
+            kill_child(path, cmd[0], fds[1]);
         }
         close(fds[1]);
+        close(cmd[0]);
         size_t puts = 0;
-        char buf[4096];
-        ssize_t got;
-        if (kills[d].after_first_row) {
-            cr_assert_eq(read(fds[0], buf, 1), 1, "the child handed over no row");
-            puts = 1;
+        if (kills[d].reports >= 0) await_reports(fds[0], (size_t)kills[d].reports + 1);
+        if (kills[d].handed) {
+            unsigned count = kills[d].handed;
+            cr_assert_eq(write(cmd[1], &count, sizeof count), (ssize_t)sizeof count);
+            puts = await_reports(fds[0], count);
         }
-        usleep((useconds_t)kills[d].ms * 1000);
+        if (kills[d].committed) {
+            committed_wait w = {path, kills[d].committed};
+            cr_assert(rbt_wait_until(rows_committed, &w, 60), "kill %zu: %u rows were not committed in 60 s", d,
+                      kills[d].committed);
+        }
+        if (kills[d].end) {
+            unsigned zero = 0;
+            cr_assert_eq(write(cmd[1], &zero, sizeof zero), (ssize_t)sizeof zero);
+        }
         kill(pid, SIGKILL);
         int wstatus = 0;
         cr_assert_eq(waitpid(pid, &wstatus, 0), pid);
+        close(cmd[1]);
         int finished = WIFEXITED(wstatus);
         if (finished) cr_assert_eq(WEXITSTATUS(wstatus), 0, "the child failed with %d", WEXITSTATUS(wstatus));
         else cr_assert(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL);
-        while ((got = read(fds[0], buf, sizeof buf)) > 0) puts += (size_t)got;
+        char buf[4096];
+        ssize_t got;
+        while ((got = read(fds[0], buf, sizeof buf)) > 0)
+            for (ssize_t i = 0; i < got; i++) puts += buf[i] == 'x';
         close(fds[0]);
 
         /* What the child left: whole transactions only. */
@@ -798,7 +851,7 @@ Test(results, survives_kill_9_at_any_moment_and_resume_completes_the_set)
         assert_same_runs(ref, 1, path, last);
         free(path);
     }
-    /* Some kills must have hit the middle of the sweep, or the test proved nothing. */
+    /* The kills after 2000 committed rows of 2500 handed land mid-sweep by construction. */
     cr_assert_geq(midway, 2, "only %zu kills landed mid-sweep", midway);
     free(sorted);
     free(ref);
@@ -857,13 +910,14 @@ Test(results, a_duplicate_config_id_is_an_error_not_hidden)
     gen(3, &g);
     put_ok(r, &g.row);
 
-    /* The writer finds it; the next puts report it (within a few seconds at most). */
+    /* The writer finds it; the next puts report it. No pause is needed: the queue holds
+     * 4096 rows and the writer takes at most 2000 at a time, so the puts cannot run more
+     * than about 6100 rows ahead of the row the writer is storing before they wait for it. */
     rb_error err = {0};
     rb_status rc = RB_OK;
     for (size_t i = 10; i < 100000 && rc == RB_OK; i++) {
         gen(i, &g);
         rc = rb_results_put(r, &g.row, &err);
-        if (rc == RB_OK) usleep(50);
     }
     cr_assert_eq(rc, RB_ERR_DATA, "%d: %s", rc, err.msg);
     char want[64];

@@ -13,6 +13,7 @@
 
 #include "rebal.h"
 #include "support.h"
+#include "spec.h"
 #include "sweep.h"
 
 TestSuite(sweep, .timeout = 60);
@@ -437,10 +438,10 @@ Test(sweep, comments_and_lines)
     cr_assert_eq(rb_sweep_max_keys(sw), 0);
     rb_sweep_free(sw);
 
-    /* a continuation line is refused, not glued onto the value */
-    parse_err(DATA "[calendar]\nevery = week\n  month\n",
-              "t.ini:5: expected 'key = value' or a [section] header (a list goes on one line: continuation lines "
-              "are not read)");
+    /* a line that is not indented more than the key above does not continue its value */
+    parse_err(DATA "[calendar]\nevery = week,\nmonth\n",
+              "t.ini:5: expected 'key = value' or a [section] header (a line that continues a value is indented "
+              "more than its key)");
     /* ';' without a blank before it is inside the value */
     parse_err(DATA "[calendar]\nweekly\n", "t.ini:4: expected 'key = value' or a [section] header");
     parse_err(DATA "[threshold]\nband = 0.05;0.1\n",
@@ -449,10 +450,14 @@ Test(sweep, comments_and_lines)
     parse_err(DATA "[threshold]\nband = 0.05 # tight\n",
               "t.ini:4: [threshold] band: '#' starts a comment only at the start of a line; after a value write "
               "' ; comment'");
-    /* libinih's line buffer holds 198 characters */
+    /* a line longer than libinih's buffer is read whole, and its errors name it */
     char text[1024];
     snprintf(text, sizeof text, DATA "[threshold]\nband = 0.05\nto = %0250d\n", 0);
-    parse_err(text, "t.ini:5: line too long (255 characters; libinih reads at most 198)");
+    rb_sweep *sw2 = parse_ok(text);
+    cr_assert_eq(strlen(value_of(sw2, 0, "to")), 250);
+    rb_sweep_free(sw2);
+    snprintf(text, sizeof text, DATA "[buy-and-hold]\n[costs]\nfee-bps = %0250d, abc\n", 0);
+    parse_err(text, "t.ini:5: [costs] fee-bps: 'abc' is not a number in 'abc'");
 }
 
 Test(sweep, strategy_and_metrics_keys_in_rule_sections)
@@ -502,11 +507,12 @@ Test(sweep, section_errors)
     parse_err(DATA "[threshold]\nband = 0.1\n[threshold]\nto = edge\n",
               "t.ini:5: [threshold]: section given twice (first at line 3)");
     parse_err(DATA "[threshhold]\nband = 0.1\n",
-              "t.ini:3: [threshhold]: unknown section (sections: [data], [costs], [tax], [flows], and one per rule "
+              "t.ini:3: [threshhold]: unknown section; did you mean [threshold]? (sections: [data], [costs], [tax], [flows], and one per rule "
               "named after its strategy: [buy-and-hold], [calendar], [threshold], [hybrid], [vol-band], or "
               "[STRATEGY.NAME])");
     parse_err(DATA "[threshhold.tight]\n",
-              "t.ini:3: [threshhold.tight]: unknown strategy 'threshhold' (known: [buy-and-hold], [calendar], "
+              "t.ini:3: [threshhold.tight]: unknown strategy 'threshhold'; did you mean threshold? (known: "
+              "[buy-and-hold], [calendar], "
               "[threshold], [hybrid], [vol-band])");
     parse_err(DATA "[threshold.a b]\n", "t.ini:3: [threshold.a b]: a strategy section is [threshold] or "
                                         "[threshold.NAME], NAME of letters, digits, '_' and '-'");
@@ -757,4 +763,312 @@ Test(sweep, decoding_from_two_threads)
     cr_assert_eq(a.sum, serial.sum);
     cr_assert_eq(b.sum, serial.sum);
     rb_sweep_free(sw);
+}
+
+/* ---------------------------------------------------------------- percentages */
+
+/* The configurations' values of key, in order, joined by '|'. */
+static char *values_of(const rb_sweep *sw, const char *key)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    for (uint64_t k = 0; k < rb_sweep_count(sw); k++) {
+        const char *v = value_of(sw, k, key);
+        fprintf(out, "%s%s", k ? "|" : "", v ? v : "-");
+    }
+    fclose(out);
+    return buf;
+}
+
+static void expect_same_ids(const char *a_text, const char *b_text)
+{
+    rb_sweep *a = parse_ok(a_text), *b = parse_ok(b_text);
+    cr_assert_eq(rb_sweep_count(a), rb_sweep_count(b), "%s / %s", a_text, b_text);
+    for (uint64_t k = 0; k < rb_sweep_count(a); k++) {
+        char *ca = canonical(a, k), *cb = canonical(b, k);
+        cr_assert_str_eq(ca, cb, "configuration %llu", (unsigned long long)k);
+        cr_assert_eq(rb_sweep_config_id(a, k), rb_sweep_config_id(b, k));
+        free(ca);
+        free(cb);
+    }
+    rb_sweep_free(a);
+    rb_sweep_free(b);
+}
+
+Test(sweep, percentages_are_the_fractions_they_name)
+{
+    /* lists, ranges and per-asset values: the configurations carry the fractions */
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = 5%, 10%, 0.5%\nband-rel = 25%\n");
+    char *v = values_of(sw, "band");
+    cr_assert_str_eq(v, "0.05|0.1|0.005");
+    free(v);
+    cr_assert_str_eq(value_of(sw, 0, "band-rel"), "0.25");
+    rb_sweep_free(sw);
+    sw = parse_ok(DATA "[threshold]\nband = 1%:20%:1%\n");
+    rb_sweep *plain = parse_ok(DATA "[threshold]\nband = 0.01:0.2:0.01\n");
+    cr_assert_eq(rb_sweep_count(sw), 20);
+    char *a = values_of(sw, "band"), *b = values_of(plain, "band");
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    rb_sweep_free(sw);
+    rb_sweep_free(plain);
+    sw = parse_ok(DATA "[vol-band]\nband = 5%\nvol-ref = \"ETH = 80%, BTC=60%\", \"70%\"\n");
+    cr_assert_str_eq(value_of(sw, 0, "vol-ref"), "ETH = 0.8, BTC=0.6");
+    cr_assert_str_eq(value_of(sw, 1, "vol-ref"), "0.7");
+    rb_sweep_free(sw);
+    /* read as written decimals, not divided: 1.1% is the double of 0.011 */
+    sw = parse_ok(DATA "[buy-and-hold]\n[tax]\ntax-short = 1.1%, 35%\ntax-long = 0.1%:0.3%:0.1%\n");
+    v = values_of(sw, "tax-short");
+    cr_assert_str_eq(v, "0.011|0.35|0.011|0.35|0.011|0.35");
+    free(v);
+    v = values_of(sw, "tax-long");
+    cr_assert_str_eq(v, "0.001|0.001|0.002|0.002|0.003|0.003");
+    free(v);
+    rb_sweep_free(sw);
+    /* [data]: weights and the cash rate */
+    sw = parse_ok("[data]\nassets = BTC=50%,ETH=30%,USDC=20%\ncash-rate = 2%\n[buy-and-hold]\n");
+    const rb_sweep_kv *data;
+    cr_assert_eq(rb_sweep_data(sw, &data), 2);
+    cr_assert_str_eq(data[0].value, "BTC=0.5,ETH=0.3,USDC=0.2");
+    cr_assert_str_eq(data[1].value, "0.02");
+    rb_sweep_free(sw);
+    /* inner:F keeps its text (the strategy reads the percentage) */
+    sw = parse_ok(DATA "[threshold]\nband = 5%\nto = inner:50%\n");
+    cr_assert_str_eq(value_of(sw, 0, "to"), "inner:50%");
+    rb_sweep_free(sw);
+
+    /* the same configuration, the same id, however it is written */
+    expect_same_ids(DATA "[threshold]\nband = 5%, 10%\n[costs]\nfee-bps = 10\n[tax]\ntax-short = 30%\n",
+                    DATA "[threshold]\nband = 0.05, 0.1\n[costs]\nfee-bps = 10\n[tax]\ntax-short = 0.3\n");
+    expect_same_ids(DATA "[threshold]\nband = 1%:5%:1%\n", DATA "[threshold]\nband = 0.01, 0.02, 0.03, 0.04, 0.05\n");
+    expect_same_ids(DATA "[threshold]\nband = \"BTC=10%,ETH=5%\"\n", DATA "[threshold]\nband = ETH=0.05,BTC=0.1\n");
+}
+
+Test(sweep, a_percentage_where_no_fraction_is_taken_is_refused)
+{
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 5, 5%\n",
+              "t.ini:5: [costs] fee-bps: '5%' is a percentage, but --fee-bps takes BPS|SYM=BPS,... (a percent sign "
+              "is only for fractions: weights, bands, rates)");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"BTC=5%\"\n",
+              "t.ini:5: [costs] fee-bps: 'BTC=5%' is a percentage, but --fee-bps takes BPS|SYM=BPS,... (a percent "
+              "sign is only for fractions: weights, bands, rates)");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 1%:5%:1%\n",
+              "t.ini:5: [costs] fee-bps: '1%:5%:1%' is a percentage, but --fee-bps takes BPS|SYM=BPS,... (a "
+              "percent sign is only for fractions: weights, bands, rates)");
+    parse_err("[data]\nassets = A=1\ncapital = 5%\n[buy-and-hold]\n",
+              "t.ini:3: [data] capital: '5%' is a percentage, but --capital takes USD (a percent sign is only for "
+              "fractions: weights, bands, rates)");
+    parse_err(DATA "[threshold]\nband = 5%\ncooldown = 5%\n",
+              "t.ini:5: [threshold] cooldown: '5%' is a percentage, but --cooldown takes BARS (a percent sign is "
+              "only for fractions: weights, bands, rates)");
+    parse_err(DATA "[calendar]\nevery = 5%\n",
+              "t.ini:4: [calendar] every: '5%' is a percentage, but --every takes PERIOD (a percent sign is only "
+              "for fractions: weights, bands, rates)");
+    parse_err(DATA "[threshold]\nband = 1%:0.2:1%\n",
+              "t.ini:4: [threshold] band: range '1%:0.2:1%': write all three numbers as percentages or none");
+
+    /* the same reader on the command line's path: rb_run_spec_set */
+    rb_run_spec *spec;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    cr_assert_eq(rb_run_spec_set(spec, "fee-bps", "5%", &err), RB_ERR_USAGE);
+    cr_assert_str_eq(err.msg, "--fee-bps: '5%' is a percentage, but --fee-bps takes BPS|SYM=BPS,... (a percent sign "
+                              "is only for fractions: weights, bands, rates)");
+    cr_assert_eq(rb_run_spec_set(spec, "long-term-days", "5%", &err), RB_ERR_USAGE);
+    cr_assert_eq(rb_run_spec_set(spec, "cooldown", "5%", &err), RB_ERR_USAGE);
+    cr_assert_eq(rb_run_spec_set(spec, "tax-short", "1.1%", &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(spec->tax_short, 0.011, "1.1%% read as %.17g", spec->tax_short);
+    cr_assert_eq(rb_run_spec_set(spec, "assets", "A=60%,B=40%", &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(spec->weights[0], 0.6);
+    cr_assert_eq(rb_run_spec_set(spec, "band-rel", "25%", &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+}
+
+Test(sweep, the_number_reader)
+{
+    const struct {
+        const char *text;
+        int percent;
+        rb_number_read_status want;
+        double value;
+    } cases[] = {
+        {"0.25", 0, RB_NUMBER_OK, 0.25},      {" 25% ", 1, RB_NUMBER_OK, 0.25},  {"25%", 0, RB_NUMBER_PERCENT, 0},
+        {"1.1%", 1, RB_NUMBER_OK, 0.011},     {"1.1e1%", 1, RB_NUMBER_OK, 0.11}, {"-3%", 1, RB_NUMBER_OK, -0.03},
+        {"1e-2%", 1, RB_NUMBER_OK, 1e-4},     {"0x10", 1, RB_NUMBER_BAD, 0},     {"inf", 1, RB_NUMBER_BAD, 0},
+        {"5 %", 1, RB_NUMBER_BAD, 0},         {"%", 1, RB_NUMBER_BAD, 0},        {"5%%", 1, RB_NUMBER_BAD, 0},
+        {"1e-400%", 1, RB_NUMBER_BAD, 0},     {"1e999999999999%", 1, RB_NUMBER_BAD, 0},
+        {"0e999999999999%", 1, RB_NUMBER_OK, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double v = -1;
+        rb_number_read_status got = rb_number_read(cases[i].text, strlen(cases[i].text), cases[i].percent, &v);
+        cr_assert_eq(got, cases[i].want, "'%s': %d, want %d", cases[i].text, got, cases[i].want);
+        if (got == RB_NUMBER_OK) cr_assert_eq(v, cases[i].value, "'%s': %.17g", cases[i].text, v);
+    }
+    /* every hundredth: as if written two places down, never one rounding off */
+    for (int i = 0; i <= 10000; i++) {
+        char pct[32], dec[32];
+        snprintf(pct, sizeof pct, "%d.%02d%%", i / 100, i % 100);
+        snprintf(dec, sizeof dec, "%d.%04d", i / 10000, i % 10000);
+        double v;
+        cr_assert_eq(rb_number_read(pct, strlen(pct), 1, &v), RB_NUMBER_OK);
+        cr_assert_eq(v, strtod(dec, NULL), "%s read as %.17g, %s is %.17g", pct, v, dec, strtod(dec, NULL));
+    }
+}
+
+/* ---------------------------------------------------------------- long lines and continuations */
+
+/* A sweep text with "band = " + n items "0.0001, 0.0002, ..." (+ tail) on one line, and
+ * after it a [costs] line; returns it malloc'ed. */
+static char *long_band_spec(size_t n, const char *format, const char *tail, const char *after)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    fputs(DATA "[threshold]\nband = ", out);
+    for (size_t i = 1; i <= n; i++) {
+        fprintf(out, i > 1 ? ", " : "");
+        fprintf(out, format, (double)i / (double)(n * 10));
+    }
+    fprintf(out, "%s\n%s", tail, after);
+    fclose(out);
+    return buf;
+}
+
+Test(sweep, a_line_may_be_of_any_length)
+{
+    /* 5,000 items written by a program on one line (about 40,000 characters) */
+    char *text = long_band_spec(5000, "%.6f", " ; generated", "to = edge, halfway\n[costs]\nfee-bps = 5\n");
+    cr_assert_gt(strlen(text), 40000);
+    rb_sweep *sw = parse_ok(text);
+    cr_assert_eq(rb_sweep_count(sw), 10000);
+    expect_config(sw, 0, "threshold", "threshold", KV("band", "0.000020", "fee-bps", "5", "to", "edge"));
+    expect_config(sw, 2 * 2345 + 1, "threshold", "threshold", KV("band", "0.046920", "fee-bps", "5", "to", "halfway"));
+    expect_config(sw, 9999, "threshold", "threshold", KV("band", "0.100000", "fee-bps", "5", "to", "halfway"));
+    rb_sweep_free(sw);
+    free(text);
+
+    /* a 100,000+ character line, and errors after it name their own lines */
+    text = long_band_spec(9000, "%.10f", "", "to = edge\n[costs]\nfee-bps = 5, x\n");
+    cr_assert_gt(strlen(text), 100000);
+    parse_err(text, "t.ini:7: [costs] fee-bps: 'x' is not a number in 'x'");
+    free(text);
+    /* an error inside the long value names the long value's line */
+    text = long_band_spec(5000, "%.6f", ", 0.000020", "");
+    parse_err(text, "t.ini:4: [threshold] band: the value 2e-05 is listed twice");
+    free(text);
+    text = long_band_spec(300, "%.6f", ", 0.5 # a comment", "");
+    parse_err(text, "t.ini:4: [threshold] band: '#' starts a comment only at the start of a line; after a value "
+                    "write ' ; comment'");
+    free(text);
+    /* the value is read back exactly as written, blanks and all */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    fputs("[data]\nassets = ", out);
+    for (int i = 0; i < 250; i++) fprintf(out, "%sA%03d = 0.004", i ? " ,  " : "", i);
+    fputs("\n[buy-and-hold]\n", out);
+    fclose(out);
+    sw = parse_ok(buf);
+    const rb_sweep_kv *data;
+    cr_assert_eq(rb_sweep_data(sw, &data), 1);
+    const char *start = strstr(buf, "A000"), *end = strstr(buf, "\n[buy");
+    cr_assert_eq(strlen(data[0].value), (size_t)(end - start));
+    cr_assert_eq(strncmp(data[0].value, start, (size_t)(end - start)), 0);
+    rb_sweep_free(sw);
+    free(buf);
+    /* a run of blanks longer than libinih's line counts as one blank */
+    char text2[2048];
+    snprintf(text2, sizeof text2, DATA "[threshold]\nband = 0.01,%600s0.02\n", "");
+    sw = parse_ok(text2);
+    char *v = values_of(sw, "band");
+    cr_assert_str_eq(v, "0.01|0.02");
+    free(v);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, continuation_lines_continue_a_value)
+{
+    /* indented more than the key: the value goes on (a line end reads as a blank) */
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = 0.01, 0.02,\n    0.03, ; the third\n\n  ; a comment\n"
+                                 "\t0.04\nto = edge\n");
+    char *v = values_of(sw, "band");
+    cr_assert_str_eq(v, "0.01|0.02|0.03|0.04");
+    free(v);
+    cr_assert_str_eq(value_of(sw, 0, "to"), "edge");
+    rb_sweep_free(sw);
+    sw = parse_ok("[data]\nassets = BTC=0.5,\n         ETH=0.3,\n         USDC=0.2\n[costs]\nfee-bps =\n  5,\n  10\n"
+                  "[calendar]\n");
+    const rb_sweep_kv *data;
+    cr_assert_eq(rb_sweep_data(sw, &data), 1);
+    cr_assert_str_eq(data[0].value, "BTC=0.5, ETH=0.3, USDC=0.2");
+    v = values_of(sw, "fee-bps");
+    cr_assert_str_eq(v, "5|10");
+    free(v);
+    rb_sweep_free(sw);
+    /* relative to the key's own indentation */
+    sw = parse_ok(DATA "  [calendar]\n  every = week,\n    month\n  on = last\n");
+    v = values_of(sw, "every");
+    cr_assert_str_eq(v, "week|month");
+    free(v);
+    rb_sweep_free(sw);
+    parse_err(DATA "[calendar]\n  every = week,\n  month\n",
+              "t.ini:5: expected 'key = value' or a [section] header (a line that continues a value is indented "
+              "more than its key)");
+    /* an indented setting or section header is one, not a continuation */
+    sw = parse_ok(DATA "[calendar]\nevery = week\n    on = last\n  [threshold]\n  band = 0.05\n");
+    cr_assert_eq(rb_sweep_count(sw), 2);
+    expect_config(sw, 0, "calendar", "calendar", KV("every", "week", "on", "last"));
+    expect_config(sw, 1, "threshold", "threshold", KV("band", "0.05"));
+    rb_sweep_free(sw);
+    /* errors about a continued value name the key's line; others their own */
+    parse_err(DATA "[threshold]\nband = 0.05,\n   0.1,\n   0.05\n",
+              "t.ini:4: [threshold] band: the value 0.05 is listed twice");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = 5,\n  10\nbogus = 1\n", "t.ini:7: [costs] bogus: unknown setting");
+    parse_err(DATA "[threshold]\nband = 0.05,\n   0.1 # tight\n",
+              "t.ini:4: [threshold] band: '#' starts a comment only at the start of a line; after a value write "
+              "' ; comment'");
+}
+
+/* ---------------------------------------------------------------- nearest names */
+
+Test(sweep, unknown_names_suggest_the_nearest_known_one)
+{
+    parse_err(DATA "[threshold]\nbandd = 0.05\n", "t.ini:4: [threshold] bandd: unknown setting; did you mean band?");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nFEE-BPS = 5\n",
+              "t.ini:5: [costs] FEE-BPS: unknown setting; did you mean fee-bps?");
+    parse_err(DATA "[threshold]\nfoo = 1\n", "t.ini:4: [threshold] foo: unknown setting");
+    parse_err(DATA "[threshhold]\n",
+              "t.ini:3: [threshhold]: unknown section; did you mean [threshold]? (sections: [data], [costs], [tax], "
+              "[flows], and one per rule named after its strategy: [buy-and-hold], [calendar], [threshold], "
+              "[hybrid], [vol-band], or [STRATEGY.NAME])");
+    parse_err(DATA "[cost]\n",
+              "t.ini:3: [cost]: unknown section; did you mean [costs]? (sections: [data], [costs], [tax], [flows], "
+              "and one per rule named after its strategy: [buy-and-hold], [calendar], [threshold], [hybrid], "
+              "[vol-band], or [STRATEGY.NAME])");
+    parse_err(DATA "[Calendar.x]\n", "t.ini:3: [Calendar.x]: unknown strategy 'Calendar'; did you mean calendar? "
+                                     "(known: [buy-and-hold], [calendar], [threshold], [hybrid], [vol-band])");
+    parse_err(DATA "[buy-and-hold]\n[costs]\nfee-bps = \"ETX=5\"\n",
+              "t.ini:5: [costs] fee-bps: ETX is not one of the --assets; did you mean ETH?");
+
+    /* the helper itself */
+    const char *const symbols[] = {"DAX", "SMI", "CAC", "FTSE"};
+    cr_assert_str_eq(rb_nearest_name("dax", symbols, 4), "DAX");
+    cr_assert_str_eq(rb_nearest_name("FTES", symbols, 4), "FTSE"); /* a swap is one edit */
+    cr_assert_null(rb_nearest_name("NIKKEI", symbols, 4));
+    cr_assert_null(rb_nearest_name("DAX", symbols, 4)); /* the word itself is no hint */
+    const char *const commands[] = {"import", "assets", "export", "run", "sweep", "runs", "report", "synth", "demo"};
+    cr_assert_str_eq(rb_nearest_name("rnu", commands, 9), "run");
+    cr_assert_str_eq(rb_nearest_name("RUN", commands, 9), "run");
+    cr_assert_str_eq(rb_nearest_name("swep", commands, 9), "sweep");
+    cr_assert_null(rb_nearest_name("frobnicate", commands, 9));
+    /* equal but for case beats a closer spelling offered first; one letter is never close */
+    const char *const day[] = {"Day", "DAX"};
+    cr_assert_str_eq(rb_nearest_name("dax", day, 2), "DAX");
+    const char *const one[] = {"A", "b"};
+    cr_assert_null(rb_nearest_name("c", one, 2));
+    cr_assert_str_eq(rb_nearest_name("B", one, 2), "b");
+    cr_assert_null(rb_nearest_name("x", NULL, 0));
 }
