@@ -252,6 +252,7 @@ static void print_metrics(const char *strategy, const char *assets, const rb_met
     }
     printf("\nconventions: %g periods per year (%s), rf %g, sample stdev (n - 1), time-weighted returns\n",
            mx->periods_per_year, mx->periods_source, mx->rf);
+    if (mx->exec_note[0]) printf("execution: %s\n", mx->exec_note);
 }
 
 /* Writes one result file through a temporary file renamed into place. */
@@ -355,6 +356,9 @@ static int run(int argc, char **argv)
         status = cli_report(&err);
         goto done;
     }
+    /* Once, before any output: the run traded at prices the user may not have asked for. */
+    const char *exec_note = rb_run_metrics(res)->exec_note;
+    if (exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", exec_note);
     if (curve) status = write_file(curve, rb_run_write_curve, res);
     if (status == CLI_OK && trades) status = write_file(trades, rb_run_write_trades, res);
     if (status == CLI_OK && lots) status = write_file(lots, rb_run_write_lots, res);

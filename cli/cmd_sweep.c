@@ -211,6 +211,7 @@ static int run(int argc, char **argv)
     if (prog.running) pthread_join(prog.thread, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    if (rc == RB_OK && sum.exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", sum.exec_note);
     if (rc == RB_OK && !sum.interrupted && report) {
         rb_report_options ropt = {.out_dir = report};
         rb_report_summary rsum = {0};

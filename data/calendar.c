@@ -1,7 +1,8 @@
 /* calendar.c - calendar flags of bars (first and last bar of each week, month, quarter,
- * half-year and year) and the inference of periods per year from the spacing of bars. */
+ * half-year and year) and the inference of periods per year from the bars per calendar year. */
 #include "calendar.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,12 +103,10 @@ static const struct {
     {355, 375, 1, "yearly"},
 };
 
-double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen)
+/* Under a year of bars: the median spacing and the conventions decide, since so few bars
+ * cannot show how many holidays (or what seasons) a year of this data has. */
+static double by_spacing(const rb_time *time, size_t n, char *why, size_t whylen)
 {
-    if (!time || n < 2) {
-        say(why, whylen, "too few bars to infer");
-        return 0;
-    }
     size_t k = n - 1;
     double *gap = malloc(k * sizeof *gap);
     if (!gap) {
@@ -133,27 +132,113 @@ double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_
         double share = (double)weekend / (double)n;
         if (share < 0.02) {
             if (weekend == 0)
-                say(why, whylen, "inferred: median spacing %s, no weekend bars -> 252 trading days",
+                say(why, whylen, "under a year of bars: median spacing %s, no weekend bars -> 252 trading days",
                     spacing);
             else
                 say(why, whylen,
-                    "inferred: median spacing %s, %zu of %zu bars on weekends -> 252 trading days",
+                    "under a year of bars: median spacing %s, %zu of %zu bars on weekends -> 252 trading days",
                     spacing, weekend, n);
             return 252;
         }
         say(why, whylen,
-            "inferred: median spacing %s, %.1f%% of bars on weekends -> 365 (24/7 daily)",
+            "under a year of bars: median spacing %s, %.1f%% of bars on weekends -> 365 (24/7 daily)",
             spacing, share * 100);
         return 365;
     }
     for (size_t i = 0; i < sizeof spacings / sizeof spacings[0]; i++) {
         if (days >= spacings[i].lo && days <= spacings[i].hi) {
-            say(why, whylen, "inferred: median spacing %s -> %.0f (%s)", spacing,
+            say(why, whylen, "under a year of bars: median spacing %s -> %.0f (%s)", spacing,
                 spacings[i].periods, spacings[i].name);
             return spacings[i].periods;
         }
     }
     double periods = 365.25 * RB_SECONDS_PER_DAY / median;
-    say(why, whylen, "inferred: median spacing %s -> %.1f bars per year", spacing, periods);
+    say(why, whylen, "under a year of bars: median spacing %s -> %.1f bars per year", spacing, periods);
     return periods;
+}
+
+/* The standard figures an observed number of bars per year snaps to when it is within
+ * SNAP_TOLERANCE (relative) of one: exchange trading days, a 24/7 market, weeks, months,
+ * quarters, half-years and years. Anything else (261 holiday-free business days, 8766 hours
+ * of a 24/7 market) is kept as observed. */
+static const double standard_periods[] = {252, 365, 52, 12, 4, 2, 1};
+#define SNAP_TOLERANCE 0.01
+
+/* Times beyond this many seconds from 1970 (about 31 million years) have no calendar year
+ * this code can name; such data is inferred from its spacing. */
+#define CALENDAR_LIMIT 1e15
+
+#define YEAR_SECONDS (365.25 * RB_SECONDS_PER_DAY)
+
+static int year_of(rb_time t)
+{
+    int y;
+    unsigned m, d;
+    rb_civil_from_days(rb_time_days(t), &y, &m, &d);
+    return y;
+}
+
+static rb_time midnight(int y, unsigned m, unsigned d) { return rb_days_from_civil(y, m, d) * RB_SECONDS_PER_DAY; }
+
+/* The whole calendar years of the bars, first..last (none when last < first): year Y is
+ * whole when the data begins on or before 7 January of Y and ends on or after 25 December
+ * of Y, i.e. it has bars from Y's first week to its last (a first trading day as late as
+ * 4 January, or 6 January where markets close on the 2nd and 3rd, and a last one on 28 or 30
+ * December still count). Returns the bars within them. */
+static size_t whole_years(const rb_time *time, size_t n, int *first, int *last)
+{
+    rb_time a = time[0], b = time[n - 1];
+    int ya = year_of(a), yb = year_of(b);
+    *first = a < midnight(ya, 1, 8) ? ya : ya + 1;
+    *last = b >= midnight(yb, 12, 25) ? yb : yb - 1;
+    if (*last < *first) return 0;
+    rb_time lo = midnight(*first, 1, 1), hi = midnight(*last + 1, 1, 1);
+    size_t bars = 0;
+    for (size_t i = 0; i < n; i++) bars += time[i] >= lo && time[i] < hi;
+    return bars;
+}
+
+/* The standard figure within SNAP_TOLERANCE of observed, or 0. */
+static double standard_near(double observed)
+{
+    for (size_t i = 0; i < sizeof standard_periods / sizeof standard_periods[0]; i++)
+        if (fabs(observed - standard_periods[i]) <= SNAP_TOLERANCE * standard_periods[i]) return standard_periods[i];
+    return 0;
+}
+
+double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen)
+{
+    if (!time || n < 2) {
+        say(why, whylen, "too few bars to infer");
+        return 0;
+    }
+    rb_time a = time[0], b = time[n - 1];
+    double span = (double)b - (double)a; /* in double: the difference may not fit an int64 */
+    int dated = fabs((double)a) < CALENDAR_LIMIT && fabs((double)b) < CALENDAR_LIMIT;
+    if (!dated || span < 365 * RB_SECONDS_PER_DAY) return by_spacing(time, n, why, whylen);
+
+    /* What the bars show: their mean count per whole calendar year, or over the whole span
+     * (intervals per year of elapsed time) when fewer than two whole years are covered (or,
+     * across a gap of years, none of their bars). */
+    int y0, y1;
+    size_t bars = whole_years(time, n, &y0, &y1);
+    int whole = y1 - y0 + 1 >= 2;
+    double observed;
+    char measured[96];
+    if (whole && bars > 0) {
+        observed = (double)bars / (double)(y1 - y0 + 1);
+        snprintf(measured, sizeof measured, "%d-%d", y0, y1);
+    } else {
+        char from[32], to[32];
+        observed = (double)(n - 1) / (span / YEAR_SECONDS);
+        snprintf(measured, sizeof measured, "%s to %s (%s)", rb_time_format(a, from), rb_time_format(b, to),
+                 whole ? "no bars in its whole years" : "under two whole years");
+    }
+    double standard = standard_near(observed);
+    if (standard > 0) {
+        say(why, whylen, "%.1f bars per year observed, %s -> %g", observed, measured, standard);
+        return standard;
+    }
+    say(why, whylen, "%.1f bars per year observed, %s", observed, measured);
+    return observed;
 }

@@ -18,7 +18,7 @@
 /* One stored bar as the loader uses it. */
 typedef struct bar {
     rb_time ts;
-    double open;   /* the close when the stored open is NULL */
+    double open;   /* NaN when the stored open is NULL (the matrix then holds the close) */
     double close;
     double volume; /* NaN when the stored volume is NULL */
 } bar;
@@ -58,6 +58,7 @@ void rb_matrix_free(rb_matrix *m)
     free(m->volume);
     free(m->growth);
     free(m->filled);
+    free(m->has_open);
     free(m->flags);
     free(m);
 }
@@ -188,14 +189,14 @@ static rb_status resolve_range(const rb_load_options *opt, const column *cols, s
     return RB_OK;
 }
 
-/* Checks one bar's values; the open and volume are already defaulted. */
+/* Checks one bar's values; a missing open or volume is NaN. */
 static rb_status check_bar(const column *c, const bar *b, rb_error *err)
 {
     char d[32];
     if (!isfinite(b->close) || b->close <= 0.0)
         return rb_fail(err, RB_ERR_DATA, "%s has close %g on %s: prices must be positive", c->symbol, b->close,
                        rb_time_format(b->ts, d));
-    if (!isfinite(b->open) || b->open <= 0.0)
+    if (!isnan(b->open) && (!isfinite(b->open) || b->open <= 0.0))
         return rb_fail(err, RB_ERR_DATA, "%s has open %g on %s: prices must be positive", c->symbol, b->open,
                        rb_time_format(b->ts, d));
     if (!isnan(b->volume) && (!isfinite(b->volume) || b->volume < 0.0))
@@ -242,7 +243,7 @@ static rb_status read_bars(rb_store *store, column *cols, size_t n, rb_time star
             bar *b = &buf[len++];
             b->ts = sqlite3_column_int64(st, 0);
             b->close = sqlite3_column_double(st, 2);
-            b->open = sqlite3_column_type(st, 1) == SQLITE_NULL ? b->close : sqlite3_column_double(st, 1);
+            b->open = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
             b->volume = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
             rc = check_bar(c, b, err);
             if (rc != RB_OK) break;
@@ -334,9 +335,10 @@ static rb_matrix *matrix_new(size_t T, size_t N)
     m->volume = malloc(cells * sizeof *m->volume);
     m->growth = malloc(cells * sizeof *m->growth);
     m->filled = calloc(cells, sizeof *m->filled);
+    m->has_open = malloc(N * sizeof *m->has_open);
     m->flags = malloc(T * sizeof *m->flags);
     if (!m->symbols || !m->time || !m->close || !m->open || !m->volume || !m->growth || !m->filled ||
-        !m->flags) {
+        !m->has_open || !m->flags) {
         rb_matrix_free(m);
         return NULL;
     }
@@ -360,14 +362,16 @@ static rb_status gap_error(const column *c, const rb_matrix *m, size_t from, siz
 }
 
 /* Fills column i of m from its rows: at each bar time the latest bar at or before it, marked
- * filled (open = close = that close) where it is older. Fails on a fill run over max_gap.
- * *volume_ok is cleared when a real bar lacks a volume. */
+ * filled (open = close = that close) where it is older. A real bar without a stored open gets
+ * its close as open, and has_open[i] says whether every real bar had one. Fails on a fill run
+ * over max_gap. *volume_ok is cleared when a real bar lacks a volume. */
 static rb_status fill_column(const column *c, size_t i, const bar *rows, rb_matrix *m, int max_gap,
                              int *volume_ok, rb_error *err)
 {
     size_t N = m->N, p = c->begin, stop = c->begin + c->count;
     double fill_volume = c->has_volume ? 0.0 : NAN;
     size_t run = 0; /* length of the current run of filled bars */
+    m->has_open[i] = 1;
     for (size_t t = 0; t < m->T; t++) {
         while (p + 1 < stop && rows[p + 1].ts <= m->time[t]) p++;
         const bar *b = &rows[p];
@@ -375,7 +379,8 @@ static rb_status fill_column(const column *c, size_t i, const bar *rows, rb_matr
         if (b->ts == m->time[t]) {
             if (run > (size_t)max_gap) return gap_error(c, m, t - run, t - 1, max_gap, err);
             run = 0;
-            m->open[k] = b->open;
+            m->open[k] = isnan(b->open) ? b->close : b->open;
+            if (isnan(b->open)) m->has_open[i] = 0;
             m->close[k] = b->close;
             m->volume[k] = b->volume;
             if (isnan(b->volume)) *volume_ok = 0;
@@ -472,6 +477,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         } else if (cols[i].cash) {
             fill_cash(i, opt->cash_rate, m);
+            m->has_open[i] = 1; /* cash is worth its value at any moment */
         } else {
             rc = fill_column(&cols[i], i, rows, m, opt->max_gap, &m->has_volume, err);
         }
@@ -486,6 +492,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         snprintf(m->periods_source, sizeof m->periods_source, "set by --periods-per-year");
     } else {
         m->periods_per_year = rb_infer_periods_per_year(m->time, T, m->periods_source, sizeof m->periods_source);
+        m->periods_inferred = 1;
     }
     *out = m;
     m = NULL;

@@ -117,6 +117,7 @@ typedef struct job {
     double bonus;
     int has_bonus;
     cached *inputs; /* the run-wide input cache */
+    char next_open_note[sizeof ((rb_metrics *)0)->exec_note]; /* the exec note of next-open runs */
 } job;
 
 /* ---------------------------------------------------------------- block memory */
@@ -834,6 +835,8 @@ static void finish(job *jb, block *b, size_t j, rb_metrics *out)
         .target = c->res.target,
         .periods_per_year = m->periods_per_year,
         .periods_source = m->periods_source,
+        .periods_inferred = m->periods_inferred,
+        .exec_note = c->c.exec == RB_EXEC_NEXT_OPEN ? jb->next_open_note : NULL,
         .rf = c->c.rf,
         .rebalances = c->port.rebalances,
         .traded_value = c->port.traded_value,
@@ -924,6 +927,11 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
               .block_size = opt && opt->block ? opt->block : RB_BATCH_BLOCK};
     *completed = 0;
     if (m->T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", m->T);
+    /* What the metrics would refuse, refused before any configuration runs. */
+    rb_status rc = rb_metrics_check_periods(m->time, m->T, m->periods_per_year, m->periods_inferred,
+                                            m->periods_source, err);
+    if (rc != RB_OK) return rc;
+    rb_sim_exec_note(m, RB_EXEC_NEXT_OPEN, jb.next_open_note, sizeof jb.next_open_note);
     jb.bonus_target = malloc(m->N * sizeof *jb.bonus_target);
     if (!jb.bonus_target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     size_t nblocks = (n + jb.block_size - 1) / jb.block_size;

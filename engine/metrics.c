@@ -166,6 +166,36 @@ static double mean_window_variance(const rb_metric_input *in, size_t k, size_t W
 
 /* ---------------------------------------------------------------- validation */
 
+/* "40 seconds", "16.7 minutes", "23.5 hours": a span under a day, for a message. */
+static void describe_span(double seconds, char *buf, size_t len)
+{
+    if (seconds < 120) snprintf(buf, len, "%g second%s", seconds, seconds == 1 ? "" : "s");
+    else if (seconds < 7200) snprintf(buf, len, "%.1f minutes", seconds / 60);
+    else snprintf(buf, len, "%.1f hours", seconds / 3600);
+}
+
+rb_status rb_metrics_check_periods(const rb_time *time, size_t T, double periods_per_year, int inferred,
+                                   const char *source, rb_error *err)
+{
+    if (!inferred || T < 2) return RB_OK;
+    double span = (double)time[T - 1] - (double)time[0];
+    if (span < 86400) {
+        char len[48], a[32], b[32];
+        describe_span(span, len, sizeof len);
+        return rb_fail(err, RB_ERR_DATA,
+                       "metrics: the %zu bars span only %s (%s to %s), under one day, too little to infer "
+                       "periods per year; pass --periods-per-year with the number of bars in a year of this data",
+                       T, len, rb_time_format(time[0], a), rb_time_format(time[T - 1], b));
+    }
+    if (periods_per_year > RB_MAX_INFERRED_PERIODS)
+        return rb_fail(err, RB_ERR_DATA,
+                       "metrics: %.10g periods per year inferred (%s), over %.0f: bars this fine are annualized "
+                       "only with an explicit --periods-per-year (e.g. 525960 for 24/7 minute bars, 98280 for "
+                       "390-minute trading days)",
+                       periods_per_year, source && *source ? source : "from the bar times", RB_MAX_INFERRED_PERIODS);
+    return RB_OK;
+}
+
 static rb_status check_input(const rb_metric_input *in, rb_error *err)
 {
     if (!in) return rb_fail(err, RB_ERR_USAGE, "metrics: no input");
@@ -181,6 +211,9 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE,
                        "metrics: periods per year must be a positive number, got %g",
                        in->periods_per_year);
+    rb_status rc = rb_metrics_check_periods(in->time, in->T, in->periods_per_year, in->periods_inferred,
+                                            in->periods_source, err);
+    if (rc != RB_OK) return rc;
     for (size_t i = 0; i < in->N; i++)
         if (!isfinite(in->target[i]))
             return rb_fail(err, RB_ERR_USAGE, "metrics: target weight of asset %zu is %g", i,
@@ -278,6 +311,7 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
     m.periods_per_year = P;
     snprintf(m.periods_source, sizeof m.periods_source, "%s", in->periods_source ? in->periods_source : "");
     m.rf = in->rf;
+    snprintf(m.exec_note, sizeof m.exec_note, "%s", in->exec_note ? in->exec_note : "");
     *out = m;
 }
 

@@ -18,6 +18,8 @@ typedef struct rb_metric_input {
     const double *weights; /* T*N end-of-bar weights w_t[i] */
     double periods_per_year;
     const char *periods_source;
+    int periods_inferred;  /* 1: inferred from the bar times, so absurd calendars are refused */
+    const char *exec_note; /* copied into rb_metrics.exec_note (may be NULL) */
     double rf;             /* risk-free rate per year, a fraction */
     double rebalances;     /* rebalances that traded, first allocation excluded */
     double traded_value;   /* sum of |order value| of rebalances (not the first allocation or flows) */
@@ -28,7 +30,8 @@ typedef struct rb_metric_input {
 } rb_metric_input;
 
 /* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) only for T < 2,
- * non-positive values or periods_per_year <= 0, naming what is wrong. */
+ * non-positive values or periods_per_year <= 0, naming what is wrong, and (RB_ERR_DATA)
+ * where rb_metrics_check_periods does. */
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err);
 
 /* What the metrics of a run are computed from: the reference simulator derives it from the
@@ -55,6 +58,17 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
 /* The rebalancing bonus of the targets over the closes (needs T, N, close, target,
  * periods_per_year): the same for every configuration sharing them. NaN when n < 2. */
 double rb_metrics_bonus(const rb_metric_input *in);
+
+/* The most periods per year the metrics accept from inference (24/7 minute bars are 525,960;
+ * a trading day's 390 minutes, 98,280): finer bars must say P with --periods-per-year. */
+#define RB_MAX_INFERRED_PERIODS 400000.0
+
+/* Refuses (RB_ERR_DATA, one line saying why and what to pass) an inferred periods per year
+ * that cannot annualize: bars spanning under one day, or more than RB_MAX_INFERRED_PERIODS.
+ * A figure set by the caller (inferred 0) always passes. Both simulators call it before they
+ * compute metrics. */
+rb_status rb_metrics_check_periods(const rb_time *time, size_t T, double periods_per_year, int inferred,
+                                   const char *source, rb_error *err);
 
 /* The metric noise floor: stdevs and drawdowns at or below it count as zero. */
 #define RB_METRIC_NOISE 1e-12

@@ -29,6 +29,32 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
     };
 }
 
+void rb_sim_exec_note(const rb_matrix *m, rb_exec exec, char *buf, size_t len)
+{
+    if (len == 0) return;
+    buf[0] = '\0';
+    if (exec != RB_EXEC_NEXT_OPEN || !m->has_open) return;
+    size_t count = 0, listed = 0;
+    char names[112] = "";
+    for (size_t i = 0; i < m->N; i++) {
+        if (m->has_open[i]) continue;
+        count++;
+        size_t used = strlen(names);
+        /* Names while they fit, the rest counted ("A, B and 3 more"). */
+        if (used + strlen(m->symbols[i]) + 2 < sizeof names - 16) {
+            snprintf(names + used, sizeof names - used, "%s%s", listed ? ", " : "", m->symbols[i]);
+            listed++;
+        }
+    }
+    if (count == 0) return;
+    if (count > listed) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, " and %zu more", count - listed);
+    }
+    snprintf(buf, len, "next-open on close-only data: %s %s no open price, so %s orders fill at the next bar's close",
+             names, count == 1 ? "has" : "have", count == 1 ? "its" : "their");
+}
+
 /* Records bar t: value, cash, weights at the close. */
 static void mark(const rb_matrix *m, rb_sim_result *r, size_t t)
 {
@@ -209,6 +235,8 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
         T = r.T; /* the bars up to the depletion of a depleted run */
         const double *last = m->close + (T - 1) * N;
         double pending = rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);
+        char note[sizeof r.metrics.exec_note];
+        rb_sim_exec_note(m, c->exec, note, sizeof note);
         rb_metric_input in = {
             .T = T,
             .time = m->time,
@@ -221,6 +249,8 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .weights = r.weights,
             .periods_per_year = m->periods_per_year,
             .periods_source = m->periods_source,
+            .periods_inferred = m->periods_inferred,
+            .exec_note = note,
             .rf = c->rf,
             .rebalances = r.portfolio.rebalances,
             .traded_value = r.portfolio.traded_value,

@@ -42,6 +42,11 @@ typedef struct rb_sim_result {
 
 rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *out, rb_error *err);
 
+/* The run's execution convention for rb_metrics.exec_note: "" unless exec is next-open and
+ * some asset of m has no stored open (m->has_open), whose orders then fill at the next close;
+ * then a sentence naming those assets. Both simulators state it the same way. */
+void rb_sim_exec_note(const rb_matrix *m, rb_exec exec, char *buf, size_t len);
+
 /* The per-bar steps of the reference simulator, shared with the batch simulator so that
  * both trade by the same code. st holds one configuration's moving parts. */
 typedef struct rb_sim_state {

@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "error.h"
+#include "metrics.h"
 #include "resolve.h"
 #include "results.h"
 #include "sweep.h"
@@ -18,6 +19,7 @@ typedef struct sweep_ctx {
     const rb_sweep *sweep;
     rb_results *results;
     size_t maxkeys;
+    char exec_note[sizeof ((rb_metrics *)0)->exec_note]; /* the first configuration's that has one */
 } sweep_ctx;
 
 /* Configuration index -> run spec: its rule, the [data] settings, then its own. */
@@ -39,7 +41,12 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
 
 static rb_status store_result(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
 {
-    const sweep_ctx *sc = ctx;
+    sweep_ctx *sc = ctx;
+    if (m->exec_note[0]) {
+        /* Every configuration's note is the same sentence about the same data. */
+#pragma omp critical(rb_sweep_exec_note)
+        if (!sc->exec_note[0]) memcpy(sc->exec_note, m->exec_note, sizeof sc->exec_note);
+    }
     rb_sweep_kv stack[64], *kv = sc->maxkeys <= 64 ? stack : malloc(sc->maxkeys * sizeof *kv);
     if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     const char *section, *strategy;
@@ -87,6 +94,10 @@ static rb_status prepare(rb_store *prices, const char *spec_path, int threads, p
     rc = rb_run_spec_new(&p->data_spec, err);
     if (rc == RB_OK) rc = spec_of(&sc, 0, p->data_spec, err);
     if (rc == RB_OK) rc = rb_resolve_matrix(prices, p->data_spec, &p->m, err);
+    /* A calendar the metrics would refuse is refused before anything is stored. */
+    if (rc == RB_OK)
+        rc = rb_metrics_check_periods(p->m->time, p->m->T, p->m->periods_per_year, p->m->periods_inferred,
+                                      p->m->periods_source, err);
     if (rc != RB_OK) {
         rb_error_prefix(err, "%s", spec_path);
         return rc;
@@ -311,6 +322,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         sum.seconds = now_seconds() - t0;
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;
+        memcpy(sum.exec_note, sc.exec_note, sizeof sum.exec_note);
         rb_error end_err = {0};
         rb_status end_rc = rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
                                           &end_err);

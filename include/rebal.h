@@ -209,7 +209,7 @@ typedef struct rb_load_options {
     rb_align align;
     int max_gap;       /* union: most consecutive bars one asset may be forward-filled */
     double cash_rate;  /* CASH yield per year, a fraction (0.02 = 2 %), compounded by time */
-    double periods_per_year; /* 0: infer from the spacing of the bars */
+    double periods_per_year; /* 0: infer from the bars (rb_infer_periods_per_year) */
 } rb_load_options;
 
 /* The dense T x N matrix the engine replays. Row-major by bar: x[t * N + i]. */
@@ -222,19 +222,36 @@ typedef struct rb_matrix {
     double *volume;          /* T*N volumes; NaN where unknown */
     double *growth;          /* T*N close[t] / close[t-1]; row 0 is all 1 */
     uint8_t *filled;         /* T*N: 1 where the bar was forward-filled */
+    uint8_t *has_open;       /* N: 1 when every real bar of the asset has a stored open (CASH: 1);
+                                0 for close-only data, where open holds the close and --exec
+                                next-open fills at the next close. NULL: every asset has opens */
     uint16_t *flags;         /* T calendar flags (enum rb_bar_flag) */
     int has_volume;          /* 1 when every non-cash asset has volume on every real bar */
     double periods_per_year;
     char periods_source[160]; /* how periods_per_year was set or inferred, for reports */
+    int periods_inferred;    /* 1: periods_per_year was inferred from the bar times (metrics then
+                                refuse absurd calendars); 0: set by the caller */
 } rb_matrix;
 
 void rb_load_options_init(rb_load_options *opt);
 rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix **out, rb_error *err);
 void rb_matrix_free(rb_matrix *m);
 
-/* Infers periods per year from bar times (n >= 2): about 252 for trading days, 365 for
- * 24/7 daily data, 52 weekly, 12 monthly, 4 quarterly, 1 yearly, else from the median
- * spacing. Writes a short explanation into why (may be NULL). */
+/* Infers periods per year from bar times (n >= 2, increasing) as the bars per calendar year
+ * the data shows (docs/metrics.md, "Periods per year"):
+ * - spanning two whole calendar years or more: the mean number of bars in each whole year,
+ *   a year being whole when the data begins on or before its 7 January and ends on or after
+ *   its 25 December (a file starting 2000-01-03 covers 2000);
+ * - spanning a year (365 days) or more but under two whole years: bar intervals per year of
+ *   elapsed time, (n - 1) / (span / 365.25 days);
+ * - spanning under a year, too short to show a year's holidays: the median spacing and the
+ *   conventions (daily with no weekend bars 252, daily with weekend bars 365, weekly 52,
+ *   monthly 12, quarterly 4, half-yearly 2, yearly 1, else 365.25 days / median spacing).
+ * An observed figure within 1 % of 252, 365, 52, 12, 4, 2 or 1 snaps to it; any other is kept
+ * (about 261 for holiday-free business days, 8766 for 24/7 hourly bars). Writes what was
+ * measured into why (may be NULL), e.g. "261.0 bars per year observed, 1991-2020" or "251.6
+ * bars per year observed, 2000-2019 -> 252". Returns 0 for n < 2 or times not increasing.
+ * The metrics refuse an inferred figure over 400,000 or data spanning under a day. */
 double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen);
 
 /* ---------------------------------------------------------------- engine: costs, taxes, runs */
@@ -290,6 +307,9 @@ typedef struct rb_metrics {
     double periods_per_year;
     char periods_source[160];
     double rf;
+    char exec_note[192]; /* "" or how --exec next-open filled on close-only data, e.g. "next-open on
+                            close-only data: SPX has no open price, so its orders fill at the next
+                            bar's close" (a convention of the run, stated with periods_source) */
 } rb_metrics;
 
 /* One double-valued metric: its name (the JSON key and results column), unit and definition. */
@@ -409,6 +429,8 @@ typedef struct rb_sweep_summary {
     int interrupted;         /* stop was set: the rest can be resumed */
     double seconds;
     size_t kept;             /* configurations whose curves, orders and lots were written */
+    char exec_note[192];     /* rb_metrics.exec_note of the configurations run ("" when none has
+                                one): --exec next-open on close-only data */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */

@@ -126,7 +126,14 @@ static rb_status write_conventions(rb_report *r, const rb_report_input *in, cons
     fprintf(f, "%s\n%s\n\n", r->title, r->subtitle);
     fprintf(f, "Data\n  %zu bars from %s to %s\n", m->bars, rb_time_format(m->start, a), rb_time_format(m->end, b));
     fprintf(f, "  periods per year: %g (%s)\n", m->periods_per_year, m->periods_source);
-    fprintf(f, "  risk-free rate: %g per year (Sharpe ratio only)\n\n", m->rf);
+    fprintf(f, "  risk-free rate: %g per year (Sharpe ratio only)\n", m->rf);
+    /* The replayed runs share the data; the first with a note states it for all. */
+    for (size_t k = 0; k < r->nseries; k++)
+        if (r->series[k].metrics.exec_note[0]) {
+            fprintf(f, "  execution: %s\n", r->series[k].metrics.exec_note);
+            break;
+        }
+    fputc('\n', f);
     fputs("Settings every configuration shares\n", f);
     settings_lines(f, &in->data, "(the defaults)");
     fprintf(f, "\nScenario of the comparisons (charts 1-3, 5-7 and the page's table)\n  %s\n",

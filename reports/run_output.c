@@ -152,6 +152,10 @@ rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
     json_string(out, mx->periods_source);
     fputs(", \"rf\": ", out);
     json_number(out, mx->rf);
+    if (mx->exec_note[0]) {
+        fputs(", \"exec\": ", out);
+        json_string(out, mx->exec_note);
+    }
     fputs(", \"stdev\": \"sample (n - 1)\", \"returns\": \"time-weighted, flows removed\"}}\n", out);
     return finish(out, "JSON", err);
 }

@@ -37,8 +37,9 @@ static double uniform(void)
 }
 static int pick(int n) { return (int)(uniform() * n); }
 
-/* Three assets with volume and a gas series over ~420 daily bars crossing two year ends. */
-static rb_store *random_store(void)
+/* Three assets with volume and a gas series over ~420 daily bars crossing two year ends;
+ * with opens, or close-only (where next-open orders fill at the next close). */
+static rb_store *random_store_of(int close_only)
 {
     size_t cap = 1 << 20, len = 0;
     char *csv = malloc(cap);
@@ -50,7 +51,9 @@ static rb_store *random_store(void)
         for (int i = 0; i < 3; i++) {
             double open = p[i] * exp(0.004 * (uniform() - 0.5));
             p[i] = open * exp(0.03 * (i + 1) * (uniform() - 0.5));
-            len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%.6f,%.6f,%.0f\n", "XYZ"[i], date, open, p[i],
+            char opened[32] = "";
+            if (!close_only) snprintf(opened, sizeof opened, "%.6f", open);
+            len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%s,%.6f,%.0f\n", "XYZ"[i], date, opened, p[i],
                                     1e5 * (1 + uniform()));
         }
         if (t % 7 == 0) {
@@ -70,6 +73,8 @@ static rb_store *random_store(void)
     free(path);
     return s;
 }
+
+static rb_store *random_store(void) { return random_store_of(0); }
 
 #define MAXKV 40
 typedef struct cfgtext {
@@ -264,6 +269,8 @@ static void compare(const rb_metrics *want, const rb_metrics *got, const cfgtext
     }
     cr_assert_eq(want->max_drawdown_peak, got->max_drawdown_peak);
     cr_assert_eq(want->max_drawdown_trough, got->max_drawdown_trough);
+    cr_assert_str_eq(want->periods_source, got->periods_source);
+    cr_assert_str_eq(want->exec_note, got->exec_note);
 }
 
 /* Runs f's count configurations (one dataset: the first one's) through the batch
@@ -287,9 +294,8 @@ static void batch_against_reference(rb_store *s, fixture *f, int count)
     rb_matrix_free(m);
 }
 
-static void differential(int with_cash, int count)
+static void differential_on(rb_store *s, int with_cash, int count)
 {
-    rb_store *s = random_store();
     fixture f = {.cfg = calloc((size_t)count, sizeof *f.cfg),
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
@@ -299,7 +305,50 @@ static void differential(int with_cash, int count)
     rb_store_free(s);
 }
 
+static void differential(int with_cash, int count) { differential_on(random_store(), with_cash, count); }
+
 Test(batch, equals_the_reference_on_random_risky_portfolios) { differential(0, 300); }
+
+/* Close-only data: next-open orders fill at the next close, and both simulators say so
+ * alike in the run's conventions. */
+Test(batch, equals_the_reference_on_close_only_data) { differential_on(random_store_of(1), 1, 120); }
+
+/* An inferred calendar the metrics would refuse is refused before any configuration runs. */
+Test(batch, refuses_an_absurd_inferred_calendar_up_front)
+{
+    char csv[8192] = "date,X\n";
+    for (int k = 0; k < 100; k++) {
+        char date[32];
+        size_t len = strlen(csv);
+        snprintf(csv + len, sizeof csv - len, "%s,%d\n", rb_time_format(k, date), 100 + k % 3);
+    }
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    fixture f = {.cfg = calloc(1, sizeof *f.cfg), .got = calloc(1, sizeof *f.got), .seen = calloc(1, sizeof *f.seen)};
+    put(&f.cfg[0], "assets", "X=0.5,CASH=0.5");
+    rb_run_spec *spec = spec_from(&f.cfg[0]);
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
+    uint64_t idx = 0, completed = 7;
+    rb_batch_options opt = {.threads = 1};
+    cr_expect_eq(rb_batch_run(s, m, &idx, 1, spec_of, collect, &f, &opt, &completed, &err), RB_ERR_DATA);
+    cr_expect_not_null(strstr(err.msg, "under one day"), "%s", err.msg);
+    cr_expect_eq(completed, 0);
+    cr_expect_eq(f.seen[0], 0);
+    rb_matrix_free(m);
+    rb_run_spec_free(spec);
+
+    /* With --periods-per-year it runs, as rb_run does. */
+    put(&f.cfg[0], "periods-per-year", "1000");
+    spec = spec_from(&f.cfg[0]);
+    cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
+    run_batch(s, m, &f, 1, 1, 16);
+    cr_expect_eq(f.got[0].periods_per_year, 1000);
+    rb_matrix_free(m);
+    rb_run_spec_free(spec);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
 
 Test(batch, equals_the_reference_on_random_portfolios_with_cash) { differential(1, 300); }
 

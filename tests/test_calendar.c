@@ -1,6 +1,6 @@
 /* test_calendar.c - calendar flags on hand-checked real dates (ISO weeks across a year end,
  * month/quarter/half/year ends on trading days, monthly and intraday data, times before
- * 1970) and the inference of periods per year from bar spacing. */
+ * 1970) and the inference of periods per year from the bars per calendar year. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -189,51 +189,149 @@ static double infer(const rb_time *time, size_t n, char *why)
     return p;
 }
 
-Test(calendar, infer_trading_days)
+/* Weekdays (Monday-Friday) from..to, both inclusive, minus `holidays` per year: the first
+ * weekday of each of the first `holidays` months (exactly that many a year, up to 12). */
+static size_t weekdays(rb_time from, rb_time to, int holidays, rb_time *out)
 {
-    /* Every Monday-Friday from Mon 2010-01-04 for two years. */
-    static rb_time time[600];
     size_t n = 0;
-    for (int64_t d = rb_days_from_civil(2010, 1, 4); d < rb_days_from_civil(2012, 1, 1); d++)
-        if (rb_weekday(d) < 5) time[n++] = d * DAY;
-    cr_assert_eq(n, 520);
-    char why[160];
-    cr_expect_eq(infer(time, n, why), 252);
-    cr_expect_not_null(strstr(why, "median spacing 1 day"), "%s", why);
-    cr_expect_not_null(strstr(why, "no weekend bars"), "%s", why);
-    cr_expect_not_null(strstr(why, "252 trading days"), "%s", why);
-
-    /* A few holidays missing and one stray Saturday bar (< 2 %) change nothing. */
-    static rb_time odd[640];
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i % 50 == 7) continue;
-        odd[m++] = time[i];
-        if (i == 104) odd[m++] = time[i] + DAY; /* time[104] is a Friday */
+    for (int64_t d = rb_time_days(from); d <= rb_time_days(to); d++) {
+        if (rb_weekday(d) >= 5) continue;
+        int y;
+        unsigned m, day;
+        rb_civil_from_days(d, &y, &m, &day);
+        int64_t first = rb_days_from_civil(y, m, 1);
+        while (rb_weekday(first) >= 5) first++;
+        if (d == first && (int)m <= holidays) continue;
+        out[n++] = d * DAY;
     }
-    cr_assert_eq(rb_weekday(rb_time_days(time[104])), 4);
-    cr_expect_eq(infer(odd, m, why), 252);
-    cr_expect_not_null(strstr(why, "1 of"), "%s", why);
+    return n;
+}
 
-    /* The line is 2 % of bars on weekends: 10 Saturdays among 530 bars (1.9 %) are still
-     * trading days, 11 among 531 (2.1 %) make a 24/7 market. */
-    for (size_t sats = 10; sats <= 11; sats++) {
-        m = 0;
-        for (size_t i = 0; i < n; i++) {
-            odd[m++] = time[i];
-            if (i % 5 == 4 && i / 5 < sats) odd[m++] = time[i] + DAY;
-        }
-        cr_assert_eq(m, n + sats);
-        cr_expect_eq(infer(odd, m, why), sats == 10 ? 252 : 365, "%zu Saturdays: %s", sats, why);
+Test(calendar, infer_counts_bars_per_whole_calendar_year)
+{
+    static rb_time time[17520];
+    char why[160];
+    /* Holiday-free business days (DAX, FTSE style files), 1991-2020: every weekday, 260.9 a
+     * year, is not within 1 % of 252 and is kept as observed. */
+    size_t n = weekdays(date(1991, 1, 1), date(2020, 12, 31), 0, time);
+    cr_assert_eq(n, 7828);
+    double p = infer(time, n, why);
+    cr_expect_float_eq(p, 7828.0 / 30, 1e-12, "%s", why);
+    cr_expect_str_eq(why, "260.9 bars per year observed, 1991-2020");
+
+    /* Exchange trading days: nine holidays a year leave about 252 bars a year (2518 in
+     * 2010-2019), which snaps. */
+    n = weekdays(date(2010, 1, 4), date(2019, 12, 31), 9, time);
+    cr_expect_eq(infer(time, n, why), 252, "%s", why);
+    cr_expect_str_eq(why, "251.8 bars per year observed, 2010-2019 -> 252");
+
+    /* A 24/7 market, every day of 2018-2019: 365 a year. */
+    n = 0;
+    for (rb_time t = date(2018, 1, 1); t <= date(2019, 12, 31); t += DAY) time[n++] = t;
+    cr_expect_eq(infer(time, n, why), 365, "%s", why);
+    cr_expect_str_eq(why, "365.0 bars per year observed, 2018-2019 -> 365");
+
+    /* Hourly bars of a 24/7 market: 8760 a year, kept. */
+    n = 0;
+    for (rb_time t = date(2018, 1, 1); t < date(2020, 1, 1); t += 3600) time[n++] = t;
+    cr_assert_eq(n, 17520);
+    cr_expect_eq(infer(time, n, why), 8760, "%s", why);
+    cr_expect_str_eq(why, "8760.0 bars per year observed, 2018-2019");
+}
+
+Test(calendar, infer_whole_years_run_from_the_first_week_to_the_last)
+{
+    static rb_time time[3000];
+    char why[160];
+    /* A file starting Monday 2000-01-03 covers 2000; ending Friday 2004-12-24... does not
+     * cover 2004 (its last bar is before 25 December), so 2000-2003 count. */
+    size_t n = weekdays(date(2000, 1, 3), date(2004, 12, 24), 0, time);
+    infer(time, n, why);
+    cr_expect_not_null(strstr(why, ", 2000-2003"), "%s", why);
+    /* Ending on the 27th covers 2004; starting on 10 January leaves 2000 out. */
+    n = weekdays(date(2000, 1, 3), date(2004, 12, 27), 0, time);
+    infer(time, n, why);
+    cr_expect_not_null(strstr(why, ", 2000-2004"), "%s", why);
+    n = weekdays(date(2000, 1, 10), date(2004, 12, 27), 0, time);
+    infer(time, n, why);
+    cr_expect_not_null(strstr(why, ", 2001-2004"), "%s", why);
+    /* Starting on 7 January still covers the year. */
+    n = weekdays(date(2000, 1, 7), date(2004, 12, 27), 0, time);
+    infer(time, n, why);
+    cr_expect_not_null(strstr(why, ", 2000-2004"), "%s", why);
+
+    /* Under two whole years: bar intervals per elapsed year, here weekdays from March 2020
+     * to June 2021 (no whole year at all). */
+    n = weekdays(date(2020, 3, 2), date(2021, 6, 30), 0, time);
+    double years = (double)(time[n - 1] - time[0]) / (365.25 * DAY);
+    cr_expect_float_eq(infer(time, n, why), (double)(n - 1) / years, 1e-9, "%s", why);
+    cr_expect_str_eq(why, "261.3 bars per year observed, 2020-03-02 to 2021-06-30 (under two whole years)");
+    /* One whole year (2020) is not enough either. */
+    n = weekdays(date(2020, 1, 1), date(2021, 6, 30), 9, time);
+    infer(time, n, why);
+    cr_expect_not_null(strstr(why, "2020-01-02 to 2021-06-30 (under two whole years)"), "%s", why);
+}
+
+Test(calendar, infer_snaps_only_within_one_percent)
+{
+    static rb_time all[2700], time[2700];
+    char why[160];
+    /* 2010-2019 hold 2608 weekdays; keeping `keep` of them, spread evenly, gives keep / 10
+     * bars a year. 249.48 is 1 % under 252. */
+    size_t total = weekdays(date(2010, 1, 1), date(2019, 12, 31), 0, all);
+    cr_assert_eq(total, 2608);
+    const struct {
+        size_t keep;
+        double want;
+        const char *why;
+    } cases[] = {
+        {2495, 252, "249.5 bars per year observed, 2010-2019 -> 252"},
+        {2494, 249.4, "249.4 bars per year observed, 2010-2019"},
+        {2545, 252, "254.5 bars per year observed, 2010-2019 -> 252"},
+        {2546, 254.6, "254.6 bars per year observed, 2010-2019"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        /* Evenly spread, the first and last weekday kept: the whole years stay 2010-2019. */
+        size_t n = cases[c].keep;
+        for (size_t j = 0; j < n; j++) time[j] = all[j * (total - 1) / (n - 1)];
+        cr_expect_float_eq(infer(time, n, why), cases[c].want, 1e-9, "%zu bars: %s", n, why);
+        cr_expect_str_eq(why, cases[c].why);
     }
 }
 
-Test(calendar, infer_24_7_daily)
+Test(calendar, infer_under_a_year_takes_the_spacing_convention)
 {
-    static rb_time time[730];
-    for (size_t i = 0; i < 730; i++) time[i] = date(2018, 1, 1) + (int64_t)i * DAY;
+    static rb_time time[400];
     char why[160];
-    cr_expect_eq(infer(time, 730, why), 365);
+    /* One week of weekday bars: too short to count holidays, so the trading-day
+     * convention, neither 365 (four intervals in four days) nor 261. */
+    size_t n = weekdays(date(2021, 1, 4), date(2021, 1, 8), 0, time);
+    cr_assert_eq(n, 5);
+    cr_expect_eq(infer(time, n, why), 252);
+    cr_expect_str_eq(why, "under a year of bars: median spacing 1 day, no weekend bars -> 252 trading days");
+    /* Eleven months of holiday-free weekdays: still under a year. */
+    n = weekdays(date(2021, 1, 4), date(2021, 11, 30), 0, time);
+    cr_expect_eq(infer(time, n, why), 252, "%s", why);
+
+    /* The weekend line is 2 % of bars: 4 Saturdays among 239 bars (1.7 %) are still trading
+     * days, 5 among 240 (2.1 %) make a 24/7 market. */
+    static rb_time base[300], odd[300];
+    size_t nb = weekdays(date(2010, 1, 4), date(2010, 11, 26), 0, base);
+    cr_assert_eq(nb, 235);
+    for (size_t sats = 4; sats <= 5; sats++) {
+        size_t m = 0;
+        for (size_t i = 0; i < nb; i++) {
+            odd[m++] = base[i];
+            if (i % 5 == 4 && i / 5 < sats) odd[m++] = base[i] + DAY; /* base[i] is a Friday */
+        }
+        cr_assert_eq(m, nb + sats);
+        cr_expect_eq(infer(odd, m, why), sats == 4 ? 252 : 365, "%zu Saturdays: %s", sats, why);
+        cr_expect_not_null(strstr(why, sats == 4 ? "4 of 239 bars on weekends" : "24/7"), "%s", why);
+    }
+
+    /* Every day for 30 days: a 24/7 market. */
+    for (size_t i = 0; i < 30; i++) time[i] = date(2018, 1, 1) + (int64_t)i * DAY;
+    cr_expect_eq(infer(time, 30, why), 365);
     cr_expect_not_null(strstr(why, "median spacing 1 day"), "%s", why);
     cr_expect_not_null(strstr(why, "24/7"), "%s", why);
 }
@@ -243,35 +341,43 @@ Test(calendar, infer_weekly_monthly_quarterly_half_yearly_yearly)
     char why[160];
     rb_time time[120];
 
+    /* Fridays from 2010-01-08 to 2011-12-30: 2010 starts after its first week, so only 2011
+     * is whole; 103 intervals in 721 days are 52.2 a year. */
     for (size_t i = 0; i < 104; i++) time[i] = date(2010, 1, 8) + (int64_t)i * 7 * DAY;
     cr_expect_eq(infer(time, 104, why), 52);
-    cr_expect_not_null(strstr(why, "median spacing 7 days"), "%s", why);
-    cr_expect_not_null(strstr(why, "weekly"), "%s", why);
+    cr_expect_str_eq(why, "52.2 bars per year observed, 2010-01-08 to 2011-12-30 (under two whole years) -> 52");
 
-    /* The 1st of each month: spacings of 28 to 31 days. */
+    /* The 1st of each month, 2005-2007: 2007 ends on 1 December, so 2005-2006 count. */
     for (unsigned i = 0; i < 36; i++) time[i] = date(2005 + (int)(i / 12), i % 12 + 1, 1);
     cr_expect_eq(infer(time, 36, why), 12);
-    cr_expect_not_null(strstr(why, "monthly"), "%s", why);
+    cr_expect_str_eq(why, "12.0 bars per year observed, 2005-2006 -> 12");
 
-    /* Month-end trading days of 2010, some 33 days apart. */
+    /* Month-end trading days of 2010, some 33 days apart: under a year, monthly spacing. */
     const rb_time month_ends[] = {date(2010, 1, 29), date(2010, 2, 26), date(2010, 3, 31),
                                   date(2010, 4, 30), date(2010, 5, 28), date(2010, 6, 30),
                                   date(2010, 7, 30), date(2010, 8, 31), date(2010, 9, 30),
                                   date(2010, 10, 29), date(2010, 11, 30), date(2010, 12, 31)};
     cr_expect_eq(infer(month_ends, 12, why), 12, "%s", why);
+    cr_expect_not_null(strstr(why, "monthly"), "%s", why);
 
     for (unsigned i = 0; i < 20; i++) time[i] = date(2000 + (int)(i / 4), (i % 4) * 3 + 1, 1);
     cr_expect_eq(infer(time, 20, why), 4);
+    cr_expect_str_eq(why, "4.0 bars per year observed, 2000-2003 -> 4");
+    cr_expect_eq(infer(time, 4, why), 4);
     cr_expect_not_null(strstr(why, "quarterly"), "%s", why);
 
     for (unsigned i = 0; i < 10; i++) time[i] = date(2000 + (int)(i / 2), (i % 2) * 6 + 1, 1);
     cr_expect_eq(infer(time, 10, why), 2);
+    cr_expect_str_eq(why, "2.0 bars per year observed, 2000-2003 -> 2");
+    cr_expect_eq(infer(time, 2, why), 2);
     cr_expect_not_null(strstr(why, "half-yearly"), "%s", why);
 
     for (unsigned i = 0; i < 30; i++) time[i] = date(1990 + (int)i, 1, 1);
     cr_expect_eq(infer(time, 30, why), 1);
-    cr_expect_not_null(strstr(why, "median spacing 365 days"), "%s", why);
-    cr_expect_not_null(strstr(why, "yearly"), "%s", why);
+    cr_expect_str_eq(why, "1.0 bars per year observed, 1990-2018 -> 1");
+    /* Two bars a year apart: under a year of span is not reached (365 days), so spacing. */
+    cr_expect_eq(infer(time, 2, why), 1);
+    cr_expect_not_null(strstr(why, "1.0 bars per year observed"), "%s", why);
 }
 
 Test(calendar, infer_intraday_and_irregular)

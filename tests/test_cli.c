@@ -1120,3 +1120,102 @@ Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 240)
     cr_assert_null(strchr(r.err, '\r'));
     rbt_run_result_free(&r);
 }
+
+/* How often needle occurs in text. */
+static size_t occurrences(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+Test(cli, run_and_sweep_refuse_an_absurd_inferred_calendar)
+{
+    /* Bar numbers in the date column, imported as epoch seconds: 300 one-second bars in 1970. */
+    char csv[8192] = "date,X\n";
+    for (int k = 0; k < 300; k++) {
+        size_t len = strlen(csv);
+        snprintf(csv + len, sizeof csv - len, "%d,%d\n", k, 100 + k % 5);
+    }
+    free(rbt_write_file(dir, "bars.csv", csv));
+    rbt_run_result r = run_in(ARGS("import", "-q", "--db", "b.db", "--date-format", "%s", "bars.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+
+    r = run_in(ARGS("run", "--db", "b.db", "--assets", "X=0.5,CASH=0.5"));
+    expect_one_line_error(&r, 1, "under one day, too little to infer periods per year; pass --periods-per-year");
+    cr_assert_eq(r.out[0], '\0', "nothing printed: %s", r.out);
+    rbt_run_result_free(&r);
+
+    free(rbt_write_file(dir, "bars.ini", "[data]\nassets = X=0.5,CASH=0.5\n[calendar]\nevery = 1, 10\n"));
+    r = run_in(ARGS("sweep", "--db", "b.db", "--results", "bars-results.db", "bars.ini"));
+    expect_one_line_error(&r, 1, "under one day");
+    rbt_run_result_free(&r);
+    char *results = rbt_path(dir, "bars-results.db");
+    cr_assert_neq(access(results, F_OK), 0, "a refused sweep created a results store");
+    free(results);
+
+    /* Said explicitly, both run and print no infinities. */
+    r = run_in(ARGS("run", "--db", "b.db", "--assets", "X=0.5,CASH=0.5", "--periods-per-year", "98280"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strstr(r.out, "inf"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "conventions: 98280 periods per year (set by --periods-per-year)"), "%s", r.out);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "bars.ini", "[data]\nassets = X=0.5,CASH=0.5\nperiods-per-year = 98280\n"
+                                         "[calendar]\nevery = 1, 10\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "b.db", "--results", "bars-results.db", "bars.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+}
+
+Test(cli, next_open_on_close_only_data_warns_once_and_is_a_convention, .timeout = 120)
+{
+    import_stocks("s.db");
+    const char *note = "next-open on close-only data: AAPL, IBM have no open price, so their orders fill at the "
+                       "next bar's close";
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--strategy", "calendar",
+                                   "--every", "quarter", "--exec", "next-open", "--report", "rep"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char warning[256];
+    snprintf(warning, sizeof warning, "rebal: warning: --exec %s\n", note);
+    cr_expect_eq(occurrences(r.err, "warning"), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, warning), "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "execution: next-open on close-only data"), "%s", r.out);
+    rbt_run_result_free(&r);
+    char *path = rbt_path(dir, "rep/conventions.txt"), *conventions = rbt_read_file(path, NULL);
+    cr_assert_not_null(conventions, "%s", path);
+    cr_expect_not_null(strstr(conventions, "  execution: next-open on close-only data: AAPL, IBM"), "%s", conventions);
+    free(conventions), free(path);
+
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--exec", "next-open", "--json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(occurrences(r.err, "warning"), 1, "%s", r.err);
+    char key[256];
+    snprintf(key, sizeof key, "\"rf\": 0, \"exec\": \"%s\"", note);
+    cr_expect_not_null(strstr(r.out, key), "%s", r.out);
+    rbt_run_result_free(&r);
+
+    free(rbt_write_file(dir, "next.ini", "[data]\nassets = AAPL=0.5,IBM=0.5\nexec = next-open\n"
+                                         "[calendar]\nevery = month, quarter\n[threshold]\nband = 0.05, 0.1\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "next-results.db", "next.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(occurrences(r.err, "warning"), 1, "%s", r.err);
+    cr_expect_not_null(strstr(r.err, warning), "%s", r.err);
+    rbt_run_result_free(&r);
+
+    /* Data with opens, or execution at the close: no warning, no note. */
+    char *sp500 = rbt_source_path("data/bundled/sp500_daily.csv"), *arg = NULL;
+    cr_assert(asprintf(&arg, "SPX=%s", sp500) > 0);
+    r = run_in(ARGS("run", "--csv", arg, "--assets", "SPX=0.6,CASH=0.4", "--strategy", "calendar", "--every", "month",
+                    "--exec", "next-open"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.err, "");
+    cr_expect_null(strstr(r.out, "execution:"), "%s", r.out);
+    rbt_run_result_free(&r);
+    free(arg), free(sp500);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--json"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.err, "");
+    cr_expect_null(strstr(r.out, "\"exec\""), "%s", r.out);
+    rbt_run_result_free(&r);
+}

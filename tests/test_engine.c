@@ -961,3 +961,222 @@ Test(engine, sixty_forty_spx_cash_monthly_matches_a_spreadsheet)
     free(text);
     free(path);
 }
+
+/* ---------------------------------------------------------------- annualization on real calendars */
+
+/* A wide CSV "date,X" over the given days (days since 1970), X at price(k, years since the
+ * first day) for the k-th bar. malloc'ed. */
+static char *dated_csv(const int64_t *days, size_t n, double (*price)(size_t k, double years))
+{
+    size_t cap = 32 + n * 48, len = 0;
+    char *csv = malloc(cap);
+    cr_assert_not_null(csv);
+    len += (size_t)snprintf(csv, cap, "date,X\n");
+    for (size_t k = 0; k < n; k++) {
+        char date[32];
+        rb_time_format(days[k] * 86400, date);
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%.10g\n", date, price(k, (double)(days[k] - days[0]) / 365.25));
+    }
+    return csv;
+}
+
+static double flat(size_t k, double years) { (void)k, (void)years; return 100; }
+
+/* 17.25 % a year in calendar time, with wiggles that cancel at the ends. */
+static double seventeen(size_t k, double years)
+{
+    (void)k;
+    return 100 * exp(log(1.1725) * years) * (1 + 0.05 * sin(2 * M_PI * years));
+}
+
+/* Days since 1970 of y-m-d (proleptic Gregorian). */
+static int64_t civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400, doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* The calendars of the issue: every weekday from..to (a holiday-free business-day file),
+ * every day (24/7), the 1st of every month. Returns the count; days holds them. */
+static size_t business_days(int y0, int y1, int64_t *days)
+{
+    size_t n = 0;
+    for (int64_t d = civil(y0, 1, 1); d <= civil(y1, 12, 31); d++)
+        if ((d + 3) % 7 < 5) days[n++] = d; /* day 0 was a Thursday: (d + 3) % 7 is 0 on Mondays */
+    return n;
+}
+
+static size_t every_day(int y0, int y1, int64_t *days)
+{
+    size_t n = 0;
+    for (int64_t d = civil(y0, 1, 1); d <= civil(y1, 12, 31); d++) days[n++] = d;
+    return n;
+}
+
+static size_t month_starts(int y0, int y1, int64_t *days)
+{
+    size_t n = 0;
+    for (int y = y0; y <= y1; y++)
+        for (int m = 1; m <= 12; m++) days[n++] = civil(y, m, 1);
+    return n;
+}
+
+static void expect_cash_cagr(rb_store *s, const char *assets, const char *calendar)
+{
+    rb_run_result *r = run_store(s, KV("assets", assets, "cash-rate", "0.02"), 0);
+    const rb_metrics *m = M(r);
+    cr_expect(fabs(m->cagr - 0.02) <= 1e-4, "%s: a 2 %% cash rate reads cagr %.4f %% (P %g: %s)", calendar,
+              100 * m->cagr, m->periods_per_year, m->periods_source);
+    rb_run_result_free(r);
+}
+
+Test(engine, a_two_percent_cash_rate_reads_two_percent_on_every_calendar)
+{
+    static int64_t days[11000];
+    const struct {
+        const char *name;
+        size_t (*make)(int, int, int64_t *);
+        int y0, y1;
+    } calendars[] = {
+        {"holiday-free business days 1991-2020", business_days, 1991, 2020},
+        {"24/7 days 2019-2022", every_day, 2019, 2022},
+        {"the 1st of each month 2000-2009", month_starts, 2000, 2009},
+    };
+    for (size_t c = 0; c < sizeof calendars / sizeof calendars[0]; c++) {
+        size_t n = calendars[c].make(calendars[c].y0, calendars[c].y1, days);
+        char *csv = dated_csv(days, n, flat);
+        rb_store *s = store_from_csv(csv, NULL);
+        expect_cash_cagr(s, "X=0.000001,CASH=0.999999", calendars[c].name);
+        rb_store_free(s);
+        free(csv);
+    }
+    /* Exchange trading days: the bundled S&P 500 file's dates (2000-01-03 to 2020-04-17). */
+    char *path = rbt_source_path("data/bundled/sp500_daily.csv");
+    char *text = rbt_read_file(path, NULL);
+    cr_assert_not_null(text, "%s", path);
+    rb_store *s = store_from_csv(text, "SPX");
+    expect_cash_cagr(s, "SPX=0.000001,CASH=0.999999", "S&P 500 trading days");
+    rb_store_free(s);
+    free(text);
+    free(path);
+}
+
+Test(engine, business_day_cagr_agrees_with_calendar_time)
+{
+    static int64_t days[8000];
+    size_t n = business_days(1991, 2020, days);
+    char *csv = dated_csv(days, n, seventeen);
+    rb_run_result *r = run_csv(csv, KV("assets", "X=1"), 0);
+    const rb_metrics *m = M(r);
+    double years = (double)(days[n - 1] - days[0]) / 365.25;
+    double calendar = pow(m->final_value / 100000, 1 / years) - 1;
+    cr_expect(fabs(m->cagr - calendar) <= 0.0005, "cagr %.4f %%, calendar time %.4f %% (P %g: %s)", 100 * m->cagr,
+              100 * calendar, m->periods_per_year, m->periods_source);
+    cr_expect_str_eq(m->periods_source, "260.9 bars per year observed, 1991-2020");
+    rb_run_result_free(r);
+    free(csv);
+}
+
+/* The bundled files keep their standard figures (so their metrics do not change), now
+ * measured: the S&P 500's trading days, the monthly stocks, the 24/7 synthetic market. */
+Test(engine, bundled_data_keeps_252_12_and_365)
+{
+    const struct {
+        const char *file, *symbol, *assets, *source;
+        double P;
+    } cases[] = {
+        {"data/bundled/sp500_daily.csv", "SPX", "SPX=0.6,CASH=0.4", "251.6 bars per year observed, 2000-2019 -> 252",
+         252},
+        {"data/bundled/stocks_monthly.csv", NULL, "AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25",
+         "12.0 bars per year observed, 2000-2009 -> 12", 12},
+        {"data/bundled/stocks_monthly.csv", NULL, "GOOG=0.5,MSFT=0.5", "12.0 bars per year observed, 2005-2009 -> 12",
+         12},
+        {"data/bundled/crypto_daily.csv", NULL, "BTC=0.5,ETH=0.3,USDS=0.2",
+         "365.2 bars per year observed, 2019-2022 -> 365", 365},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char *path = rbt_source_path(cases[c].file);
+        char *text = rbt_read_file(path, NULL);
+        cr_assert_not_null(text, "%s", path);
+        rb_store *s = store_from_csv(text, cases[c].symbol);
+        rb_run_result *r = run_store(s, KV("assets", cases[c].assets), 0);
+        cr_expect_eq(M(r)->periods_per_year, cases[c].P, "%s: %g", cases[c].assets, M(r)->periods_per_year);
+        cr_expect_str_eq(M(r)->periods_source, cases[c].source);
+        rb_run_result_free(r);
+        rb_store_free(s);
+        free(text);
+        free(path);
+    }
+}
+
+/* ---------------------------------------------------------------- calendars the metrics refuse */
+
+Test(engine, an_inferred_calendar_under_a_day_or_over_400000_a_year_is_refused)
+{
+    /* Bar numbers imported as epoch seconds: 200 one-second bars in 1970. */
+    size_t cap = 1 << 18, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv, cap, "date,X\n");
+    for (int k = 0; k < 200; k++) {
+        char date[32];
+        rb_time_format(k, date);
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%d\n", date, 100 + k % 7);
+    }
+    run_expect_error(csv, KV("assets", "X=0.5,CASH=0.5"), "under one day");
+    run_expect_error(csv, KV("assets", "X=0.5,CASH=0.5"), "--periods-per-year");
+    /* Said explicitly, it runs. */
+    rb_run_result *r = run_csv(csv, KV("assets", "X=0.5,CASH=0.5", "periods-per-year", "98280"), 0);
+    cr_expect_eq(M(r)->periods_per_year, 98280);
+    rb_run_result_free(r);
+
+    /* Minute bars of a 24/7 market over two days: 525,960 a year inferred. */
+    len = (size_t)snprintf(csv, cap, "date,X\n");
+    for (int k = 0; k < 2 * 1440 + 1; k++) {
+        char date[32];
+        rb_time_format(1577836800 + (rb_time)k * 60, date); /* from 2020-01-01 */
+        len += (size_t)snprintf(csv + len, cap - len, "%s,%d\n", date, 100 + k % 7);
+    }
+    cr_assert_lt(len, cap);
+    run_expect_error(csv, KV("assets", "X=0.5,CASH=0.5"), "525960 periods per year inferred");
+    run_expect_error(csv, KV("assets", "X=0.5,CASH=0.5"), "over 400000");
+    r = run_csv(csv, KV("assets", "X=0.5,CASH=0.5", "periods-per-year", "525960"), 0);
+    cr_expect_eq(M(r)->periods_per_year, 525960);
+    rb_run_result_free(r);
+    free(csv);
+}
+
+/* ---------------------------------------------------------------- next-open on close-only data */
+
+Test(engine, next_open_on_close_only_data_is_stated_in_the_conventions)
+{
+    static const char closes[] = "date,A,B\n2020-01-01,100,50\n2020-01-02,110,50\n2020-01-03,121,40\n";
+    rb_run_result *r = run_csv(closes, KV("assets", "A=0.5,B=0.5", "strategy", "calendar", "every", "day", "exec",
+                                          "next-open"), ALL);
+    cr_expect_str_eq(M(r)->exec_note,
+                     "next-open on close-only data: A, B have no open price, so their orders fill at the next bar's "
+                     "close");
+    /* It does: bar 1's order filled at bar 2's close. */
+    const rb_portfolio *p = &r->sim.portfolio;
+    cr_assert_gt(p->ntrades, 2);
+    cr_expect_eq(p->trades[2].bar, 2);
+    cr_expect_eq(p->trades[2].price, p->trades[2].asset == 0 ? 121 : 40);
+    rb_run_result_free(r);
+
+    /* One asset with opens, one without: only the second is named; CASH never is. */
+    static const char mixed[] = "symbol,date,open,close\nA,2020-01-01,99,100\nA,2020-01-02,105,110\n"
+                                "A,2020-01-03,120,121\nB,2020-01-01,,50\nB,2020-01-02,,50\nB,2020-01-03,,40\n";
+    r = run_csv(mixed, KV("assets", "A=0.4,B=0.4,CASH=0.2", "exec", "next-open"), 0);
+    cr_expect_str_eq(M(r)->exec_note,
+                     "next-open on close-only data: B has no open price, so its orders fill at the next bar's close");
+    rb_run_result_free(r);
+
+    /* Data with opens, or execution at the close, has nothing to say. */
+    r = run_csv(mixed, KV("assets", "A=0.8,CASH=0.2", "exec", "next-open"), 0);
+    cr_expect_str_eq(M(r)->exec_note, "");
+    rb_run_result_free(r);
+    r = run_csv(closes, KV("assets", "A=0.5,B=0.5"), 0);
+    cr_expect_str_eq(M(r)->exec_note, "");
+    rb_run_result_free(r);
+}

@@ -764,6 +764,38 @@ Test(matrix, periods_per_year_set_or_inferred)
     db_close(&d);
 }
 
+Test(matrix, says_which_assets_have_real_opens)
+{
+    db d = db_open();
+    int64_t full = add_asset(&d, "OHLC"), none = add_asset(&d, "CLOSES"), part = add_asset(&d, "SOME"),
+            gap = add_asset(&d, "GAPPY");
+    for (unsigned k = 0; k < 5; k++) {
+        rb_time t = day(2021, 3, 1 + k);
+        add_bar(&d, full, t, 10 + k, 11 + k, NAN);
+        add_bar(&d, none, t, NAN, 20 + k, NAN);
+        add_bar(&d, part, t, k == 3 ? NAN : 30 + k, 31 + k, NAN);
+        /* GAPPY has opens on its real bars; its forward-filled bar 2 has none to have. */
+        if (k != 2) add_bar(&d, gap, t, 40 + k, 41 + k, NAN);
+    }
+    const char *syms[] = {"OHLC", "CLOSES", "SOME", "GAPPY", "CASH"};
+    rb_load_options o = options(syms, 5);
+    rb_matrix *m = expect_load(&d, &o);
+    cr_assert_not_null(m->has_open);
+    const uint8_t want[] = {1, 0, 0, 1, 1};
+    for (size_t i = 0; i < 5; i++) cr_expect_eq(m->has_open[i], want[i], "%s", syms[i]);
+    /* Where there is no open the matrix holds the close. */
+    cr_expect_eq(CELL(m, open, 3, 2), CELL(m, close, 3, 2));
+    cr_expect_eq(CELL(m, open, 1, 2), 31);
+    cr_expect_eq(CELL(m, open, 2, 1), 22);
+    cr_expect_eq(m->periods_inferred, 1);
+    rb_matrix_free(m);
+    o.periods_per_year = 252;
+    m = expect_load(&d, &o);
+    cr_expect_eq(m->periods_inferred, 0);
+    rb_matrix_free(m);
+    db_close(&d);
+}
+
 /* 20 years of weekday bars for 40 assets plus one 24/7 asset: the load must be quick, and
  * spot cells must match the formula they were stored with. */
 Test(matrix, twenty_years_of_daily_bars_load_quickly)

@@ -633,6 +633,40 @@ Test(metrics, refuses_bad_closes_and_missing_series)
     cr_expect_eq(rb_metrics_compute(&in, NULL, NULL), RB_ERR_USAGE, "err may be NULL");
 }
 
+Test(metrics, refuses_an_inferred_calendar_under_a_day_or_over_400000_a_year)
+{
+    run r = single(3, (const double[]){100, 110, 120});
+    const rb_time seconds[3] = {0, 1, 2}; /* bar numbers read as epoch seconds */
+    rb_metric_input in = input_of(&r, 31557600);
+    in.time = seconds;
+    in.periods_inferred = 1;
+    in.periods_source = "under a year of bars: median spacing 1 s -> 31557600.0 bars per year";
+    rb_metrics m;
+    rb_error err = {0};
+    cr_expect_eq(rb_metrics_compute(&in, &m, &err), RB_ERR_DATA);
+    cr_expect_str_eq(err.msg, "metrics: the 3 bars span only 2 seconds (1970-01-01 to 1970-01-01T00:00:02Z), under "
+                              "one day, too little to infer periods per year; pass --periods-per-year with the "
+                              "number of bars in a year of this data");
+    /* Set by the caller, the same bars are measured. */
+    in.periods_inferred = 0;
+    cr_expect_eq(rb_metrics_compute(&in, &m, &err), RB_OK, "%s", err.msg);
+    cr_expect_eq(m.periods_per_year, 31557600);
+
+    /* Over a day, but 400,000.01 bars a year inferred: refused; 400,000 passes. */
+    in = input_of(&r, 400000.01);
+    in.periods_inferred = 1;
+    in.periods_source = "what the test says";
+    cr_expect_eq(rb_metrics_compute(&in, &m, &err), RB_ERR_DATA);
+    cr_expect_str_eq(err.msg, "metrics: 400000.01 periods per year inferred (what the test says), over 400000: bars "
+                              "this fine are annualized only with an explicit --periods-per-year (e.g. 525960 for "
+                              "24/7 minute bars, 98280 for 390-minute trading days)");
+    in.periods_inferred = 0;
+    cr_expect_eq(rb_metrics_compute(&in, &m, &err), RB_OK, "%s", err.msg);
+    in = input_of(&r, 400000);
+    in.periods_inferred = 1;
+    cr_expect_eq(rb_metrics_compute(&in, &m, &err), RB_OK, "%s", err.msg);
+}
+
 /* ---------------------------------------------------------------- periods source */
 
 Test(metrics, periods_source_is_copied_and_truncated)
