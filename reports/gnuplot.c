@@ -1,9 +1,10 @@
 /* gnuplot.c - talking to gnuplot safely: user text as octal-escaped string literals, finding
- * the executable on PATH, and drawing the chart scripts through concurrent popen pipes that
- * carry no user text to the shell. */
+ * the executable on PATH, and drawing the chart scripts through concurrent gnuplots started
+ * without a shell, each reading its commands from a pipe. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ int rb_gnuplot_available(void)
     const char *path = getenv("PATH");
     char fallback[256];
     if (!path) {
-        /* The shell popen starts searches the system's default path when PATH is unset. */
+        /* posix_spawnp searches the system's default path when PATH is unset. */
         size_t n = confstr(_CS_PATH, fallback, sizeof fallback);
         if (n == 0 || n > sizeof fallback) return 0;
         path = fallback;
@@ -104,11 +105,60 @@ int rb_gnuplot_available(void)
 
 /* ---------------------------------------------------------------- the runner */
 
+extern char **environ;
+
 typedef struct job {
     rb_chart_id id;
-    FILE *pipe;        /* NULL when it could not start */
+    FILE *pipe;        /* gnuplot's standard input; NULL when it could not start */
+    pid_t pid;
     char err_path[4096];
 } job;
+
+/* Starts `gnuplot -d` (-d: default settings, so a user's ~/.gnuplot cannot change the charts)
+ * with its standard output and error going to out_fd and its standard input read from the
+ * returned stream. No shell is involved: nothing is parsed, and out_fd may have any number
+ * (a shell's `>&N` takes only one digit in dash, which a process with many open files, such
+ * as one holding SQLite stores, exceeds). Every descriptor made here is close-on-exec, so a
+ * later gnuplot does not hold an earlier one's pipe open. NULL with errno set on failure. */
+static FILE *start_gnuplot(int out_fd, pid_t *pid)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return NULL;
+    posix_spawn_file_actions_t actions;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc == 0) {
+        if ((rc = posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO)) == 0 &&
+            (rc = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO)) == 0 &&
+            (rc = posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO)) == 0) {
+            char *argv[] = {"gnuplot", "-d", NULL};
+            rc = posix_spawnp(pid, "gnuplot", &actions, NULL, argv, environ);
+        }
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    close(fds[0]);
+    FILE *in = rc == 0 ? fdopen(fds[1], "w") : NULL;
+    if (!in) {
+        if (rc == 0) { /* started, but its pipe cannot be written: let it end on EOF */
+            rc = errno;
+            close(fds[1]);
+            while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR) {}
+        } else {
+            close(fds[1]);
+        }
+        errno = rc;
+    }
+    return in;
+}
+
+/* Closes gnuplot's input and waits for it: its wait status, or -1. */
+static int finish_gnuplot(FILE *in, pid_t pid)
+{
+    fclose(in);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    return status;
+}
 
 static int join_path(char *buf, size_t cap, const char *dir, const char *name, const char *ext)
 {
@@ -159,7 +209,7 @@ static int nonempty_file(const char *path)
 
 /* Writes the two commands to one gnuplot. SIGPIPE (gnuplot died before reading) is blocked
  * in this thread and a pending one consumed, so a failed chart cannot kill the program; the
- * failure then shows in pclose's status. */
+ * failure then shows in its wait status. */
 static void feed(FILE *p, const char *chart_dir, const char *name)
 {
     sigset_t pipe_set, old;
@@ -208,17 +258,14 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
         }
         unlink(png); /* so that a drawing left from an earlier report cannot pass for this one */
         unlink(svg);
-        int fd = open(j->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fd = open(j->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0) {
             set_why(&out[j->id], RB_CHART_FAILED, "cannot write gnuplot's log: %s", strerror(errno));
             continue;
         }
-        /* -d: default settings, so a user's ~/.gnuplot cannot change the charts. */
-        char cmd[96];
-        snprintf(cmd, sizeof cmd, "exec gnuplot -d >&%d 2>&%d", fd, fd);
-        j->pipe = popen(cmd, "w");
+        j->pipe = start_gnuplot(fd, &j->pid);
         int saved = errno;
-        close(fd); /* the shell has its copy; later gnuplots need not inherit this one */
+        close(fd); /* gnuplot has its copy */
         if (!j->pipe) {
             set_why(&out[j->id], RB_CHART_FAILED, "cannot start gnuplot: %s", strerror(saved));
             continue;
@@ -229,7 +276,7 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
         job *j = &jobs[k];
         if (!j->pipe) continue;
         const char *name = rb_chart_name(j->id);
-        int status = pclose(j->pipe);
+        int status = finish_gnuplot(j->pipe, j->pid);
         char png[4096], svg[4096];
         join_path(png, sizeof png, chart_dir, name, ".png");
         join_path(svg, sizeof svg, chart_dir, name, ".svg");

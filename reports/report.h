@@ -172,8 +172,8 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
 int rb_gnuplot_available(void);
 
 /* Writes the data files (DIR/charts/NAME.dat) and the script (DIR/charts/NAME.gp) of every
- * chart, and when gnuplot is available runs each script through popen("gnuplot") to draw
- * DIR/charts/NAME.png (pngcairo) and DIR/charts/NAME.svg. out[RB_CHART_COUNT] says what
+ * chart, and when gnuplot is available runs each script through a gnuplot started without a
+ * shell to draw DIR/charts/NAME.png (pngcairo) and DIR/charts/NAME.svg. out[RB_CHART_COUNT] says what
  * happened to each. Fails only when a file cannot be written. */
 rb_status rb_charts_write(const rb_report *r, const char *dir, rb_chart_outcome out[RB_CHART_COUNT], rb_error *err);
 

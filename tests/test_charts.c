@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -638,6 +639,29 @@ Test(charts, scripts_are_relocatable)
     free(png), free(moved);
     rb_report_release(&r);
     fx_dirs_free(&d);
+}
+
+/* A process with many files open (SQLite stores, a notebook's handles) still draws: the
+ * descriptors gnuplot writes its log to may have any number (a shell's `>&N` took one digit). */
+Test(charts, drawn_when_many_descriptors_are_open)
+{
+    if (!rb_gnuplot_available()) cr_skip_test("gnuplot is not installed");
+    int held[40];
+    for (size_t k = 0; k < sizeof held / sizeof held[0]; k++) cr_assert_geq(held[k] = open("/dev/null", O_RDONLY), 0);
+    fx_dirs d = fx_dirs_new();
+    rb_report r;
+    fx_build(&r, &fx_small);
+    rb_chart_outcome out[RB_CHART_COUNT];
+    rb_error err = {0};
+    cr_assert_eq(rb_charts_write(&r, d.dir, out, &err), RB_OK, "%s", err.msg);
+    for (int c = 0; c < RB_CHART_COUNT; c++) {
+        cr_assert_eq(out[c].state, RB_CHART_DRAWN, "%s: state %d (%s)", rb_chart_name((rb_chart_id)c),
+                     out[c].state, out[c].why);
+        fx_check_drawn(&d, (rb_chart_id)c);
+    }
+    rb_report_release(&r);
+    fx_dirs_free(&d);
+    for (size_t k = 0; k < sizeof held / sizeof held[0]; k++) close(held[k]);
 }
 
 /* The report folder's own name is hostile too: it reaches gnuplot only escaped (in `cd`) and
