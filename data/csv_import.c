@@ -228,16 +228,31 @@ static int64_t symtab_add(symtab *t, const char *s, size_t n)
     return (int64_t)t->n++;
 }
 
-/* The characters `--assets SYM=W,...` and every per-asset setting split on (engine/spec.c,
- * rb_asset_values_parse: items at ',', the symbol ends at the first '='): a symbol holding
- * one could be stored but never named, so it is refused. Spaces inside a symbol are fine
- * (`--assets 'S P=0.5,...'`), and spaces around it are trimmed on both sides. */
-static const char asset_list_separators[] = ",=";
+/* The characters a symbol may not hold because it could be stored but never named:
+ * `--assets SYM=W,...` and every per-asset setting split items at ',' and end the symbol at
+ * the first '=' (engine/spec.c, rb_asset_values_parse); a sweep file's values are lists of
+ * items that may be double-quoted, so a '"' inside one cannot be written; and a blank makes
+ * a symbol one word in --assets but two on every shell command line, in `rebal runs --where`
+ * and in a sweep file's inline comments (';' after a blank). Control characters are refused
+ * separately. */
+static const char asset_list_separators[] = ",=\" ";
 
 static int is_asset_list_separator(char c) { return c != '\0' && strchr(asset_list_separators, c) != NULL; }
 
+/* How the message names the character c. */
+static const char *separator_name(char c)
+{
+    switch (c) {
+    case ',': return "','";
+    case '=': return "'='";
+    case '"': return "a double quote";
+    default: return "a blank";
+    }
+}
+
 /* A name close to s[0..n) without separators, for the message: the separators at either
- * end dropped, each run of them inside replaced by one '_' ("=CMD" -> "CMD", "A,B" -> "A_B").
+ * end dropped, each run of them inside replaced by one '_' ("=CMD" -> "CMD", "A,B" -> "A_B",
+ * "S&P 500" -> "S&P_500").
  * Empty when nothing is left. */
 static void suggest_symbol(const char *s, size_t n, char out[RB_SYMBOL_MAX])
 {
@@ -270,8 +285,9 @@ static const char *symbol_problem(const char *s, size_t n, char *why, size_t why
         suggest_symbol(s, n, better);
         if (better[0] && !(strlen(better) == strlen(RB_CASH) && strcasecmp(better, RB_CASH) == 0))
             snprintf(hint, sizeof hint, ", e.g. '%s'", better);
-        snprintf(why, whylen, "symbol '%s' contains '%c', which --assets SYM=W,... cannot name: rename it%s",
-                 escape(s, n, QUOTE_MAX, q, sizeof q), s[i], hint);
+        snprintf(why, whylen,
+                 "symbol '%s' contains %s, which --assets SYM=W,... and sweep files cannot name: rename it%s",
+                 escape(s, n, QUOTE_MAX, q, sizeof q), separator_name(s[i]), hint);
         return why;
     }
     if (n > RB_SYMBOL_MAX - 1) {

@@ -403,28 +403,29 @@ Test(import, quoted_fields_and_line_numbers_after_an_embedded_newline)
 {
     scratch s = scratch_new();
     /* line 1 header; the record on lines 2-3 holds a newline inside a quoted price; line 4 a
-     * quoted symbol with a doubled quote and a quoted date with a delimiter; line 5 is bad. */
+     * quoted symbol with a ';' and a backslash and a quoted date with a delimiter; line 5 is
+     * bad, its date quoted with doubled quotes inside. */
     char *p = rbt_write_file(s.dir, "q.csv",
                              "symbol,date,price\n"
                              "A,2000-01-03,\"1.5\n\"\n"
-                             "\"B \"\"C\\\",\"Jan 3, 2000\",\"2\"\n"
-                             "A,2000-01-0x,3\n");
+                             "\"B;C\\\",\"Jan 3, 2000\",\"2\"\n"
+                             "A,\"2000-01-\"\"0x\"\"\",3\n");
     rb_error e;
     rb_import_stats st;
     cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, NULL, &st, &e), RB_ERR_DATA);
     char want[600];
-    snprintf(want, sizeof want, "%s:5: column date: not a date: '2000-01-0x'", p);
+    snprintf(want, sizeof want, "%s:5: column date: not a date: '2000-01-\"0x\"'", p);
     cr_assert(strncmp(e.msg, want, strlen(want)) == 0, "got: %s", e.msg);
     cr_assert_eq(n_bars(s.db), 0);
 
-    /* without the bad row: the quoted values arrive intact; quotes and backslashes are data */
+    /* without the bad row: the quoted values arrive intact; semicolons and backslashes are data */
     char *ok = rbt_write_file(s.dir, "q2.csv",
                               "symbol,date,price\n"
                               "A,2000-01-03,\"1.5\n\"\n"
-                              "\"B \"\"C\\\",\"Jan 3, 2000\",\"2\"\n");
+                              "\"B;C\\\",\"Jan 3, 2000\",\"2\"\n");
     import_ok(s.db, ok, NULL);
     cr_assert_eq(close_of(s.db, "A", D20000103), 1.5);
-    cr_assert_eq(close_of(s.db, "B \"C\\", D20000103), 2);
+    cr_assert_eq(close_of(s.db, "B;C\\", D20000103), 2);
     free(ok);
     free(p);
     scratch_free(&s);
@@ -1051,16 +1052,16 @@ Test(import, reserved_cash_symbol)
 Test(import, symbols_that_assets_cannot_name_are_refused_with_a_rename)
 {
     refused("date,AAA,=CMD\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
-            ":1: column 3: symbol '=CMD' contains '=', which --assets SYM=W,... cannot name: rename it, "
+            ":1: column 3: symbol '=CMD' contains '=', which --assets SYM=W,... and sweep files cannot name: rename it, "
             "e.g. 'CMD'");
     refused("date,AAA,X=1\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
-            ":1: column 3: symbol 'X=1' contains '=', which --assets SYM=W,... cannot name: rename it, "
+            ":1: column 3: symbol 'X=1' contains '=', which --assets SYM=W,... and sweep files cannot name: rename it, "
             "e.g. 'X_1'");
     refused("symbol,date,price\nAAA,2000-01-03,1\n\"B,C\",2000-01-03,1\n", NULL, RB_ERR_DATA,
-            ":3: column symbol: symbol 'B,C' contains ',', which --assets SYM=W,... cannot name: rename it, "
+            ":3: column symbol: symbol 'B,C' contains ',', which --assets SYM=W,... and sweep files cannot name: rename it, "
             "e.g. 'B_C'");
     refused("symbol;date;price\nAAA;2000-01-03;1\n,=,;2000-01-03;1\n", NULL, RB_ERR_DATA,
-            ":3: column symbol: symbol ',=,' contains ',', which --assets SYM=W,... cannot name: rename it");
+            ":3: column symbol: symbol ',=,' contains ',', which --assets SYM=W,... and sweep files cannot name: rename it");
     rb_import_options opt;
     rb_import_options_init(&opt);
     opt.symbol = "SPX=1";
@@ -1069,21 +1070,37 @@ Test(import, symbols_that_assets_cannot_name_are_refused_with_a_rename)
     rb_error e;
     rb_import_stats st;
     cr_assert_eq(import_n(s.db, (const char *const *)&p, 1, &opt, &st, &e), RB_ERR_USAGE);
-    cr_assert_str_eq(e.msg, "--symbol: symbol 'SPX=1' contains '=', which --assets SYM=W,... cannot name: "
+    cr_assert_str_eq(e.msg, "--symbol: symbol 'SPX=1' contains '=', which --assets SYM=W,... and sweep files cannot name: "
                             "rename it, e.g. 'SPX_1'");
     free(p);
     scratch_free(&s);
 }
 
-/* What --assets can name stays importable: spaces inside, ';', quotes, '|', non-ASCII. */
+/* A blank inside a symbol or a double quote is refused too: a symbol is one word on a shell
+ * command line, in `rebal runs --where` and in a sweep file's lists, where items may be quoted. */
+Test(import, symbols_with_blanks_or_quotes_are_refused_with_a_rename)
+{
+    refused("date,AAA,S&P 500\n2000-01-03,1,1\n", NULL, RB_ERR_DATA,
+            ":1: column 3: symbol 'S&P 500' contains a blank, which --assets SYM=W,... and sweep files cannot "
+            "name: rename it, e.g. 'S&P_500'");
+    refused("date,\"Q\"\"X\"\n2000-01-03,1\n", NULL, RB_ERR_DATA,
+            ":1: column 2: symbol 'Q\"X' contains a double quote, which --assets SYM=W,... and sweep files cannot "
+            "name: rename it, e.g. 'Q_X'");
+    refused("symbol,date,price\nAAA,2000-01-03,1\nBRK B,2000-01-03,1\n", NULL, RB_ERR_DATA,
+            ":3: column symbol: symbol 'BRK B' contains a blank, which --assets SYM=W,... and sweep files cannot "
+            "name: rename it, e.g. 'BRK_B'");
+}
+
+/* What --assets and sweep files can name stays importable: blanks around a symbol (trimmed),
+ * ';', '&', '|', non-ASCII. */
 Test(import, symbols_assets_can_name_stay_importable)
 {
     scratch s = scratch_new();
-    char *p = rbt_write_file(s.dir, "w.csv", "date,S&P 500,A;B,\"Q\"\"X\",\xc3\x84X\n2000-01-03,1,2,3,4\n");
+    char *p = rbt_write_file(s.dir, "w.csv", "date, S&P500 ,A;B,A|B,\xc3\x84X\n2000-01-03,1,2,3,4\n");
     import_ok(s.db, p, NULL);
-    cr_assert_eq(close_of(s.db, "S&P 500", D20000103), 1);
+    cr_assert_eq(close_of(s.db, "S&P500", D20000103), 1);
     cr_assert_eq(close_of(s.db, "A;B", D20000103), 2);
-    cr_assert_eq(close_of(s.db, "Q\"X", D20000103), 3);
+    cr_assert_eq(close_of(s.db, "A|B", D20000103), 3);
     cr_assert_eq(close_of(s.db, "\xc3\x84X", D20000103), 4);
     free(p);
     scratch_free(&s);

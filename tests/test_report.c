@@ -379,7 +379,10 @@ static const char *const hostile[] = {"@SUM(1+1)", "-2+3", "../../up", "`touch P
                                       "system(\"touch PWNED\")"};
 #define NHOSTILE (sizeof hostile / sizeof hostile[0])
 
-/* A long CSV of the hostile symbols: 800 daily bars of seeded random walks. */
+/* A store of the hostile symbols: 800 daily bars of seeded random walks. Import refuses
+ * symbols with blanks or double quotes, but a store written before it did (or by another
+ * program) still holds them, and reports must keep them data: the bars are imported under
+ * placeholder names H0, H1, ... and the symbols then written with SQL. */
 static rb_store *hostile_store(void)
 {
     size_t cap = 1 << 20, o = 0;
@@ -393,16 +396,34 @@ static rb_store *hostile_store(void)
             p *= 1 + ((double)(x >> 11) / 9007199254740992.0 - 0.5) * 0.06;
             char date[32];
             rb_time_format((rb_time)(946684800 + 86400 * (int64_t)d), date);
-            o += (size_t)snprintf(csv + o, cap - o, "\"");
-            for (const char *c = hostile[i]; *c; c++) {
-                if (*c == '"') csv[o++] = '"';
-                csv[o++] = *c;
-            }
-            o += (size_t)snprintf(csv + o, cap - o, "\",%s,%.6f\n", date, p);
+            o += (size_t)snprintf(csv + o, cap - o, "H%zu,%s,%.6f\n", i, date, p);
         }
     }
-    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    char *csv_path = rbt_write_file(dir, "hostile.csv", csv), *db = rbt_path(dir, "hostile.db");
     free(csv);
+    rb_store *s = NULL;
+    rb_error err = {0};
+    rb_import_stats stats;
+    cr_assert_eq(rb_store_open(db, 0, &s, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_import_files(s, (const char *const[]){csv_path}, 1, NULL, &stats, &err), RB_OK, "%s", err.msg);
+    rb_store_free(s);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    for (size_t i = 0; i < NHOSTILE; i++) {
+        sqlite3_stmt *q;
+        cr_assert_eq(sqlite3_prepare_v2(h, "UPDATE assets SET symbol = ?1 WHERE symbol = ?2", -1, &q, NULL), SQLITE_OK);
+        char placeholder[16];
+        snprintf(placeholder, sizeof placeholder, "H%zu", i);
+        sqlite3_bind_text(q, 1, hostile[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, placeholder, -1, SQLITE_TRANSIENT);
+        cr_assert_eq(sqlite3_step(q), SQLITE_DONE, "%s", sqlite3_errmsg(h));
+        cr_assert_eq(sqlite3_changes(h), 1);
+        sqlite3_finalize(q);
+    }
+    sqlite3_close(h);
+    cr_assert_eq(rb_store_open(db, 0, &s, &err), RB_OK, "%s", err.msg);
+    free(csv_path);
+    free(db);
     return s;
 }
 
