@@ -61,16 +61,8 @@ static rb_store *random_store_of(int close_only)
             len += (size_t)snprintf(csv + len, cap - len, "GAS,%s,%.3f,%.3f,\n", date, gas, gas);
         }
     }
-    char *path = rbt_write_file(dir, "prices.csv", csv);
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
     free(csv);
-    rb_store *s = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
-    rb_import_options opt;
-    rb_import_options_init(&opt);
-    rb_import_stats stats;
-    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
-    free(path);
     return s;
 }
 
@@ -759,16 +751,8 @@ static rb_store *edge_store(void)
             len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%.6f,%.6f,%.0f\n", "ABC"[i], date, p[i], p[i],
                                     1e5 * (1 + uniform()));
     }
-    char *path = rbt_write_file(dir, "edges.csv", csv);
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
     free(csv);
-    rb_store *s = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_store_open(":memory:", 0, &s, &err), RB_OK, "%s", err.msg);
-    rb_import_options opt;
-    rb_import_options_init(&opt);
-    rb_import_stats stats;
-    cr_assert_eq(rb_import_files(s, (const char *const[]){path}, 1, &opt, &stats, &err), RB_OK, "%s", err.msg);
-    free(path);
     return s;
 }
 
