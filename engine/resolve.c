@@ -1,0 +1,244 @@
+/* resolve.c - from a run spec and a loaded matrix to the simulator's configuration
+ * (resolve.h): the checks that need no data (strategy parameters, symbols), the matrix the
+ * spec names, the gas series, per-asset costs, impact and volatility inputs, the strategy's
+ * state; and the hash of the data a sweep ran on. One implementation for the reference run
+ * and the batch. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "costs.h"
+#include "error.h"
+#include "resolve.h"
+#include "spec.h"
+#include "store.h"
+#include "strategy.h"
+
+/* Every strategy parameter given must belong to the chosen strategy. */
+static rb_status check_params(const rb_run_spec *spec, const rb_strategy *s, rb_error *err)
+{
+    for (size_t k = 0; k < spec->nparams; k++) {
+        size_t j = 0;
+        while (j < s->info.nparams && strcmp(s->info.params[j].key, spec->params[k].key) != 0) j++;
+        if (j == s->info.nparams)
+            return rb_fail(err, RB_ERR_USAGE, "--%s does not apply to strategy '%s' (see 'rebal help strategies')",
+                           spec->params[k].key, s->info.name);
+    }
+    return RB_OK;
+}
+
+rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err)
+{
+    rb_load_options opt;
+    rb_load_options_init(&opt);
+    opt.symbols = (const char *const *)spec->symbols;
+    opt.nsymbols = spec->nassets;
+    opt.has_start = spec->has_start;
+    opt.start = spec->start;
+    opt.has_end = spec->has_end;
+    opt.end = spec->end;
+    opt.align = spec->align;
+    opt.max_gap = spec->max_gap;
+    opt.cash_rate = spec->cash_rate;
+    opt.periods_per_year = spec->periods_per_year;
+    return rb_matrix_load(store, &opt, m, err);
+}
+
+/* The gas per transaction at each bar: a stored series' closes, forward-filled onto the
+ * run's bar times. The series must have a value at or before the first bar. */
+rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err)
+{
+    int64_t id;
+    rb_status rc = rb_store_asset_id(store, name, &id, err);
+    if (rc != RB_OK) return rb_error_prefix(err, "--gas-series");
+    sqlite3_stmt *st;
+    rc = rb_store_prepare(store, "SELECT ts, close FROM bars WHERE asset_id = ?1 AND ts <= ?2 ORDER BY ts", &st, err);
+    if (rc != RB_OK) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, m->time[m->T - 1]);
+    size_t t = 0;
+    double current = NAN;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        rb_time ts = sqlite3_column_int64(st, 0);
+        while (t < m->T && m->time[t] < ts) gas[t++] = current;
+        current = sqlite3_column_double(st, 1);
+    }
+    while (t < m->T) gas[t++] = current;
+    if (step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading the gas series");
+    sqlite3_finalize(st);
+    if (rc == RB_OK && isnan(gas[0])) {
+        char when[32];
+        rc = rb_fail(err, RB_ERR_DATA, "--gas-series: %s has no value on or before the first bar %s", name,
+                     rb_time_format(m->time[0], when));
+    }
+    return rc;
+}
+
+/* Impact needs volume: every asset with --impact must have it on its real bars. */
+static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, int cash_col, rb_error *err)
+{
+    for (size_t i = 0; i < m->N; i++) {
+        if ((int)i == cash_col || costs[i].impact_k == 0) continue;
+        for (size_t t = 0; t < m->T; t++)
+            if (!m->filled[t * m->N + i] && isnan(m->volume[t * m->N + i])) {
+                char when[32];
+                return rb_fail(err, RB_ERR_DATA, "--impact needs volume data: %s has none on %s", m->symbols[i],
+                               rb_time_format(m->time[t], when));
+            }
+    }
+    return RB_OK;
+}
+
+void rb_resolved_release(rb_resolved *r)
+{
+    free(r->target);
+    free(r->costs);
+    for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
+    if (r->strategy && r->strategy_state) r->strategy->free_state(r->strategy_state);
+    memset(r, 0, sizeof *r);
+}
+
+rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy, rb_error *err)
+{
+    if (spec->nassets == 0) return rb_fail(err, RB_ERR_USAGE, "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
+    const rb_strategy *s = rb_strategy_find(spec->strategy);
+    if (!s) return rb_fail(err, RB_ERR_USAGE, "--strategy: unknown strategy '%s'", spec->strategy);
+    rb_status rc = check_params(spec, s, err);
+    if (rc == RB_OK) rc = rb_spec_check_symbols(spec, err);
+    if (rc == RB_OK) *strategy = s;
+    return rc;
+}
+
+/* Rolling stdev and ADV of window `w` into new arrays (the caller owns them either way). */
+static rb_status own_inputs(const rb_matrix *m, int w, double **sigma, double **adv, rb_error *err)
+{
+    size_t cells = m->T * m->N;
+    *sigma = malloc(cells * sizeof **sigma);
+    *adv = malloc(cells * sizeof **adv);
+    if (!*sigma || !*adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    return rb_impact_inputs(m, w, *sigma, *adv, err);
+}
+
+rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
+                     const rb_resolve_inputs *shared, rb_resolved *r, rb_sim_config *c, rb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    rb_status rc = rb_resolve_check(spec, &r->strategy, err);
+    if (rc != RB_OK) return rc;
+    size_t N = m->N, T = m->T;
+    int cash_col = -1;
+    for (size_t i = 0; i < N; i++)
+        if (strcmp(m->symbols[i], RB_CASH) == 0) cash_col = (int)i;
+
+    r->costs = calloc(N, sizeof *r->costs);
+    r->target = malloc(N * sizeof *r->target);
+    if (!r->costs || !r->target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    int impact = 0;
+    for (size_t i = 0; i < N; i++) {
+        r->target[i] = spec->weights[i]; /* the matrix keeps --assets order */
+        if ((int)i == cash_col) continue;
+        const char *sym = m->symbols[i];
+        r->costs[i] = (rb_asset_costs){
+            .fee_bps = rb_asset_value(&spec->fee_bps, sym),
+            .fee_min = rb_asset_value(&spec->fee_min, sym),
+            .fee_fixed = rb_asset_value(&spec->fee_fixed, sym),
+            .slippage_bps = rb_asset_value(&spec->slippage_bps, sym),
+            .spread_bps = rb_asset_value(&spec->spread_bps, sym),
+            .impact_k = rb_asset_value(&spec->impact, sym),
+            .amm_depth = rb_asset_value(&spec->amm_depth, sym),
+            .amm_fee_bps = rb_asset_value(&spec->amm_fee_bps, sym),
+        };
+        impact |= r->costs[i].impact_k > 0;
+    }
+    if (spec->gas_series) {
+        if (shared && shared->gas && shared->gas_series && strcmp(shared->gas_series, spec->gas_series) == 0) {
+            r->gas = shared->gas;
+        } else {
+            double *gas = malloc(T * sizeof *gas);
+            r->owned[0] = gas;
+            rc = gas ? rb_resolve_gas_series(store, spec->gas_series, m, gas, err)
+                     : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+            r->gas = gas;
+        }
+    } else if (shared && shared->gas_flat && shared->gas_value == spec->gas) {
+        r->gas = shared->gas_flat;
+    } else {
+        double *gas = malloc(T * sizeof *gas);
+        if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        for (size_t t = 0; t < T; t++) gas[t] = spec->gas;
+        r->owned[0] = gas;
+        r->gas = gas;
+    }
+    if (rc == RB_OK && impact) {
+        rc = check_volume(m, r->costs, cash_col, err);
+        if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
+            r->sigma = shared->sigma;
+            r->adv = shared->adv;
+        } else if (rc == RB_OK) {
+            rc = own_inputs(m, spec->impact_window, &r->owned[1], &r->owned[2], err);
+            r->sigma = r->owned[1];
+            r->adv = r->owned[2];
+        }
+    }
+    if (rc == RB_OK && spec->targets == 1) {
+        if (shared && shared->vol && shared->vol_window == spec->vol_window) {
+            r->vol = shared->vol;
+        } else {
+            double *unused = NULL;
+            rc = own_inputs(m, spec->vol_window, &r->owned[3], &unused, err);
+            free(unused);
+            r->vol = r->owned[3];
+            if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
+        }
+    }
+    if (rc == RB_OK) rc = r->strategy->setup(spec, m, r->target, &r->strategy_state, err);
+    if (rc != RB_OK) return rc;
+
+    *c = (rb_sim_config){
+        .target = r->target,
+        .capital = spec->capital,
+        .exec = spec->exec,
+        .min_trade = spec->min_trade,
+        .lot_size = spec->lot_size,
+        .costs = r->costs,
+        .gas = r->gas,
+        .sigma = r->sigma,
+        .adv = r->adv,
+        .vol = r->vol,
+        .cash_col = cash_col,
+        .portfolio = {.N = N,
+                      .lots = spec->lots,
+                      .long_term_days = spec->long_term_days,
+                      .wash_sale_days = spec->wash_sale_days,
+                      .tax_short = spec->tax_short,
+                      .tax_long = spec->tax_long,
+                      .keep_trades = (keep & RB_KEEP_TRADES) != 0,
+                      .keep_lots = (keep & RB_KEEP_LOTS) != 0},
+        .contribution = spec->contribution,
+        .contribution_every = spec->contribution_every,
+        .flows = spec->flows,
+        .strategy = r->strategy,
+        .strategy_state = r->strategy_state,
+        .rf = spec->rf,
+    };
+    return RB_OK;
+}
+
+/* A hash of the aligned data a sweep ran on (FNV-1a), so a resumed sweep can tell it is the
+ * same data. */
+void rb_dataset_hash(const rb_matrix *m, char out[17])
+{
+    uint64_t h = 1469598103934665603ull;
+    const void *parts[] = {m->time, m->close, m->open};
+    size_t sizes[] = {m->T * sizeof *m->time, m->T * m->N * sizeof *m->close, m->T * m->N * sizeof *m->open};
+    for (size_t i = 0; i < m->N; i++)
+        for (const unsigned char *p = (const unsigned char *)m->symbols[i]; ; p++) {
+            h = (h ^ *p) * 1099511628211ull;
+            if (!*p) break;
+        }
+    for (size_t k = 0; k < 3; k++)
+        for (size_t b = 0; b < sizes[k]; b++) h = (h ^ ((const unsigned char *)parts[k])[b]) * 1099511628211ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
