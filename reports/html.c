@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "metric_table.h"
 #include "report.h"
 #include "results.h"
 

@@ -142,9 +142,6 @@ typedef struct rb_report {
 
 void rb_report_release(rb_report *r);
 
-/* The metric of rb_metric_table named name, or NULL. */
-const rb_metric_info *rb_metric_find(const char *name);
-
 /* Chart names ("equity", "drawdown", ...) and titles ("Equity curves", ...). */
 const char *rb_chart_name(rb_chart_id id);
 const char *rb_chart_title(rb_chart_id id);

@@ -88,21 +88,6 @@ void rb_report_input_free(rb_report_input *in)
     *in = (rb_report_input){0};
 }
 
-const rb_metric_info *rb_metric_find(const char *name)
-{
-    size_t n;
-    const rb_metric_info *table = rb_metric_table(&n);
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(table[k].name, name) == 0) return &table[k];
-    return NULL;
-}
-
-double rb_metric_value(const rb_metrics *m, const char *name)
-{
-    const rb_metric_info *info = rb_metric_find(name);
-    return info ? *(const double *)((const char *)m + info->offset) : NAN;
-}
-
 void rb_report_cell(const rb_metric_info *info, double v, char out[48])
 {
     if (isnan(v)) snprintf(out, 48, "%s", "");

@@ -3,6 +3,7 @@
 #ifndef RB_REPORT_INTERNAL_H
 #define RB_REPORT_INTERNAL_H
 
+#include "metric_table.h"
 #include "report.h"
 
 /* Settings as text, in order (keys as flags: "fee-bps"). */
@@ -50,9 +51,6 @@ typedef struct rb_report_input {
 } rb_report_input;
 
 void rb_report_input_free(rb_report_input *in);
-
-/* The value of metric `name` in m (NaN when it is not a metric). */
-double rb_metric_value(const rb_metrics *m, const char *name);
 
 /* Builds the model from the input: replays buy-and-hold, every-bar rebalancing and each
  * family's best (with the counterfactuals of the excess split), fills series, weights (of
