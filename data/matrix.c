@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calendar.h"
+#include "bar_calendar.h"
 #include "error.h"
 #include "store.h"
 #include "text.h"

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "calendar.h"
+#include "bar_calendar.h"
 #include "date.h"
 #include "rebal.h"
 

@@ -1,7 +1,7 @@
-/* calendar.h - internal: the per-bar calendar flags (enum rb_bar_flag) the price matrix
+/* bar_calendar.h - internal: the per-bar calendar flags (enum rb_bar_flag) the price matrix
  * carries for calendar rebalancing rules. rb_infer_periods_per_year is public (rebal.h). */
-#ifndef RB_CALENDAR_H
-#define RB_CALENDAR_H
+#ifndef RB_BAR_CALENDAR_H
+#define RB_BAR_CALENDAR_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,4 +14,4 @@
  * bar t+1 exists and has RB_NEW_x; the final bar has no RB_LAST_x. Never fails. */
 void rb_calendar_flags(const rb_time *time, size_t n, uint16_t *flags);
 
-#endif /* RB_CALENDAR_H */
+#endif /* RB_BAR_CALENDAR_H */

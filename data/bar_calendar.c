@@ -1,6 +1,7 @@
-/* calendar.c - calendar flags of bars (first and last bar of each week, month, quarter,
- * half-year and year) and the inference of periods per year from the bars per calendar year. */
-#include "calendar.h"
+/* bar_calendar.c - the calendar of the bars: the flags of the first and last bar of each
+ * week, month, quarter, half-year and year, and the inference of periods per year from the
+ * bars per calendar year. (The calendar rebalancing rule is strategies/calendar.c.) */
+#include "bar_calendar.h"
 
 #include <math.h>
 #include <stdarg.h>
