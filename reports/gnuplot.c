@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "gnuplot.h"
 #include "text.h"
 
 /* The longest user string (bytes, before escaping) written into a script. gnuplot 5.4 takes

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "charts.h"
 #include "csv_write.h"
 #include "error.h"
 #include "report_files.h"

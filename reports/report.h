@@ -146,34 +146,6 @@ void rb_report_release(rb_report *r);
 const char *rb_chart_name(rb_chart_id id);
 const char *rb_chart_title(rb_chart_id id);
 
-/* ---------------------------------------------------------------- gnuplot (charts.c, gnuplot.c) */
-
-/* Writes s as a gnuplot double-quoted string literal in which every byte other than an
- * ASCII letter, digit or space is an octal escape (\ooo), so that the script text holds no
- * quote, backslash sequence of the user's, newline, backquote, '@' or '$' from s: nothing in
- * a label can end the string, substitute a command or expand a macro. Control characters
- * (newlines included) become spaces. */
-void rb_gnuplot_string(FILE *out, const char *s);
-
-/* rb_gnuplot_string with a length cap: the bytes of s beyond max_bytes are cut on a
- * character boundary and "..." is appended; rb_gnuplot_body writes the escaped bytes without
- * the surrounding quotes. */
-void rb_gnuplot_text(FILE *out, const char *s, size_t max_bytes);
-void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes);
-
-/* Draws the charts ids[0..n) whose scripts are chart_dir/NAME.gp, all gnuplots side by side,
- * filling out[id] (gnuplot.c). */
-void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT]);
-
-/* 1 when a gnuplot executable is found on PATH. */
-int rb_gnuplot_available(void);
-
-/* Writes the data files (DIR/charts/NAME.dat) and the script (DIR/charts/NAME.gp) of every
- * chart, and when gnuplot is available runs each script through a gnuplot started without a
- * shell to draw DIR/charts/NAME.png (pngcairo) and DIR/charts/NAME.svg. out[RB_CHART_COUNT] says what
- * happened to each. Fails only when a file cannot be written. */
-rb_status rb_charts_write(const rb_report *r, const char *dir, rb_chart_outcome out[RB_CHART_COUNT], rb_error *err);
-
 /* ---------------------------------------------------------------- HTML (html.c) */
 
 /* Writes DIR/index.html: one self-contained page (inline CSS and script, the PNG charts

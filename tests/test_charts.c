@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "charts.h"
+#include "gnuplot.h"
 #include "report.h"
 #include "support.h"
 

@@ -1,0 +1,31 @@
+/* gnuplot.h - talking to gnuplot safely (gnuplot.c): user text as escaped string literals,
+ * and the chart scripts drawn by gnuplots started without a shell. Internal to reports/. */
+#ifndef RB_GNUPLOT_H
+#define RB_GNUPLOT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "report.h"
+
+/* Writes s as a gnuplot double-quoted string literal in which every byte other than an
+ * ASCII letter, digit or space is an octal escape (\ooo), so that the script text holds no
+ * quote, backslash sequence of the user's, newline, backquote, '@' or '$' from s: nothing in
+ * a label can end the string, substitute a command or expand a macro. Control characters
+ * (newlines included) become spaces. */
+void rb_gnuplot_string(FILE *out, const char *s);
+
+/* rb_gnuplot_string with a length cap: the bytes of s beyond max_bytes are cut on a
+ * character boundary and "..." is appended; rb_gnuplot_body writes the escaped bytes without
+ * the surrounding quotes. */
+void rb_gnuplot_text(FILE *out, const char *s, size_t max_bytes);
+void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes);
+
+/* Draws the charts ids[0..n) whose scripts are chart_dir/NAME.gp, all gnuplots side by side,
+ * filling out[id] (gnuplot.c). */
+void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT]);
+
+/* 1 when a gnuplot executable is found on PATH. */
+int rb_gnuplot_available(void);
+
+#endif /* RB_GNUPLOT_H */
