@@ -12,6 +12,7 @@
 #include "charts.h"
 #include "csv_write.h"
 #include "error.h"
+#include "html.h"
 #include "report_files.h"
 #include "report_internal.h"
 #include "results.h"

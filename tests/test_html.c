@@ -12,6 +12,7 @@
 
 #include "html_check.h"
 #include "rebal.h"
+#include "html.h"
 #include "report.h"
 #include "support.h"
 
