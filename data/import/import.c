@@ -1,25 +1,13 @@
 /* import.c - CSV import into the price store (rebal.h: rb_import_files): long, wide and
  * single-symbol OHLCV files, parsed with libcsv (large files on two threads) and validated
  * whole into flat arrays, ordered by (asset, time), then written in one transaction: a bad
- * row or conflict changes nothing. The steps are import.h's. */
+ * row or conflict changes nothing. The steps are importer.h's. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "date.h"
 #include "error.h"
-#include "import.h"
-
-const char *rb_import_format_name(rb_csv_format f)
-{
-    return f == RB_CSV_LONG ? "long" : f == RB_CSV_WIDE ? "wide" : "ohlcv";
-}
-
-/* The --every word of a calendar, as the CLI spells it. */
-const char *rb_import_calendar_name(rb_bar_calendar every)
-{
-    static const char *const names[] = {"dated", "minute", "hour", "day", "business-day", "week", "month"};
-    return (unsigned)every < sizeof names / sizeof names[0] ? names[every] : "?";
-}
+#include "importer.h"
 
 void rb_import_options_init(rb_import_options *opt)
 {

@@ -1,7 +1,7 @@
 /* parser.h - one CSV file going through libcsv (data/import/): the parser state its
- * callbacks receive, the roles of the columns, and the functions the reading (read.c, and
- * read_parallel.c for two threads), the records (record.c) and the header (header.c) share.
- * Internal to data/import/. */
+ * callbacks receive, the roles of the columns, and the functions that the reading (read.c,
+ * read_parallel.c for two threads), the feeding (feed.c), the records (record.c) and the
+ * header (header.c) share; parser.c sets the state up. Internal to data/import/. */
 #ifndef RB_IMPORT_PARSER_H
 #define RB_IMPORT_PARSER_H
 
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "import.h"
+#include "importer.h"
 
 /* Files at least this large (regular files only) are parsed by two threads; below it the
  * thread costs more than it saves. Bytes. */
@@ -85,6 +85,11 @@ typedef struct rb_parser {
     char pending_msg[600];
 } rb_parser;
 
+/* Sets p up to parse file `file` of the import im (parser.c). */
+void rb_parser_init(rb_parser *p, rb_importer *im, size_t file);
+
+void rb_parser_free(rb_parser *p);
+
 /* Marks p failed for lack of memory; returns 0 (for "return rb_parser_fail_oom(p);"). */
 int rb_parser_fail_oom(rb_parser *p);
 
@@ -95,11 +100,9 @@ void rb_parser_on_record(int term, void *ctx);
 /* Decides the format and each column's role from the header names; 0 on failure (header.c). */
 int rb_parser_header_finish(rb_parser *p);
 
-/* Feeds s[0..n) to libcsv one physical line at a time so that every record knows the line
+/* feed.c: feeds s[0..n) to libcsv one physical line at a time so that every record knows the line
  * it starts on (libcsv reports no positions). */
 void rb_parser_feed(rb_parser *p, const char *s, size_t n);
-
-void rb_parser_free(rb_parser *p);
 
 /* Strips a UTF-8 byte-order mark and sets the delimiter (given, or detected from the header).
  * A decimal comma cannot share the ',' delimiter: 0 (p failed) when the header detects it. */

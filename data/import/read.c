@@ -1,162 +1,15 @@
-/* read.c - one CSV file through libcsv (parser.h): the delimiter (given or detected), a
- * byte-order mark, line numbers for every record, a stream read in READ_CHUNK pieces or a
- * large regular file mapped (and parsed on two threads, read_parallel.c), and the checks at
- * the end of a file. */
+/* read.c - reading one CSV file of an import (importer.h: rb_import_parse_file): a stream
+ * (or pipe) in READ_CHUNK pieces, or a large regular file mapped and parsed on two threads
+ * (read_parallel.c). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "error.h"
 #include "parser.h"
-
-/* 1 when libcsv will see nothing but blanks and line ends in s[0..n). */
-static int blank_segment(const char *s, size_t n, char delim)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ' ' || c == '\r' || c == '\n' || (c == '\t' && delim != '\t')) continue;
-        return 0;
-    }
-    return 1;
-}
-
-/* The most frequent of ',' ';' and tab outside quotes on the first non-blank line. */
-static char detect_delimiter(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (s[i] == '\n' || s[i] == '\r' || s[i] == ' ')) i++;
-    size_t comma = 0, semi = 0, tab = 0;
-    int quoted = 0;
-    for (; i < n; i++) {
-        char c = s[i];
-        if (c == '"') quoted = !quoted;
-        else if (quoted) continue;
-        else if (c == '\n' || c == '\r') break;
-        else if (c == ',') comma++;
-        else if (c == ';') semi++;
-        else if (c == '\t') tab++;
-    }
-    if (semi > comma && semi >= tab) return ';';
-    if (tab > comma && tab > semi) return '\t';
-    return ',';
-}
-
-static void csv_failure(rb_parser *p)
-{
-    int code = csv_error(&p->csv);
-    if (code == CSV_ENOMEM || code == CSV_ETOOBIG) {
-        rb_parser_fail_oom(p);
-        return;
-    }
-    size_t col = p->nfield + 1;
-    if (p->header_done && p->nfield < p->ncols)
-        rb_fail(p->e, RB_ERR_DATA,
-                "%s:%zu: column %s: malformed quoting (a quote inside an unquoted "
-                "field, or text after a closing quote)",
-                p->path, p->line, p->cols[p->nfield].shown);
-    else
-        rb_fail(p->e, RB_ERR_DATA,
-                "%s:%zu: field %zu: malformed quoting (a quote inside an unquoted "
-                "field, or text after a closing quote)",
-                p->path, p->line, col);
-    p->failed = 1;
-}
-
-/* Feeds s[0..n) to libcsv one physical line at a time so that every record knows the line
- * it starts on (libcsv reports no positions). */
-void rb_parser_feed(rb_parser *p, const char *s, size_t n)
-{
-    while (n > 0 && !p->failed) {
-        const char *nl = memchr(s, '\n', n);
-        size_t len = nl ? (size_t)(nl - s) + 1 : n;
-        if (!p->rec_line && !blank_segment(s, len, p->delim)) p->rec_line = p->line;
-        if (csv_parse(&p->csv, s, len, rb_parser_on_field, rb_parser_on_record, p) != len) {
-            if (!p->failed) csv_failure(p);
-            return;
-        }
-        if (nl) p->line++;
-        s += len;
-        n -= len;
-    }
-}
-
-void rb_parser_free(rb_parser *p)
-{
-    csv_free(&p->csv);
-    for (size_t i = 0; i < p->nhdr; i++) free(p->hdr[i]);
-    free(p->hdr);
-    if (!p->shared_cols) {
-        for (size_t c = 0; c < p->ncols; c++) {
-            free(p->cols[c].name);
-            free(p->cols[c].shown);
-        }
-        free(p->cols);
-    }
-    free(p->wide_val);
-}
-
-static void parser_init(rb_parser *p, rb_importer *im, size_t file)
-{
-    memset(p, 0, sizeof *p);
-    p->im = im;
-    p->r = &im->r;
-    p->syms = &im->syms;
-    p->scratch = &im->scratch;
-    p->scratch_cap = &im->scratch_cap;
-    p->e = &im->e;
-    p->file = file;
-    p->path = im->paths[file];
-    p->line = 1;
-    p->decimal = im->opt->decimal ? im->opt->decimal : '.';
-}
-
-/* Strips a UTF-8 byte-order mark and sets the delimiter (given, or detected from the header).
- * A decimal comma cannot share the ',' delimiter: 0 (p failed) when the header detects it. */
-int rb_parser_start_file(rb_parser *p, const char **s, size_t *n)
-{
-    if (*n >= 3 && memcmp(*s, "\xEF\xBB\xBF", 3) == 0) *s += 3, *n -= 3;
-    p->delim = p->im->opt->delimiter ? p->im->opt->delimiter : detect_delimiter(*s, *n);
-    csv_set_delim(&p->csv, (unsigned char)p->delim);
-    if (p->decimal == ',' && p->delim == ',') {
-        rb_fail(p->e, RB_ERR_DATA,
-                "%s: --decimal ',' needs fields separated by ';' or tab, but the header is separated by ',' "
-                "(give --delimiter if the detection is wrong)",
-                p->path);
-        p->failed = 1;
-        return 0;
-    }
-    return 1;
-}
-
-/* Ends a file: flushes a last record without a line end, then checks there was a header and
- * at least one data row. Returns the status. */
-rb_status rb_parser_finish_file(rb_parser *p, size_t bytes)
-{
-    if (!p->failed) {
-        size_t before = p->nfield;
-        if (csv_fini(&p->csv, rb_parser_on_field, rb_parser_on_record, p) != 0 && !p->failed) {
-            rb_fail(p->e, RB_ERR_DATA,
-                    "%s:%zu: field %zu: a quoted field is never closed (it runs to the end "
-                    "of the file)",
-                    p->path, p->rec_line ? p->rec_line : p->line, before + 1);
-            p->failed = 1;
-        }
-    }
-    if (!p->failed && !p->header_done) {
-        rb_fail(p->e, RB_ERR_DATA, "%s: empty file%s", p->path, bytes ? " (only blank lines)" : "");
-        p->failed = 1;
-    }
-    if (!p->failed && p->records == 0) {
-        rb_fail(p->e, RB_ERR_DATA, "%s: no data rows", p->path);
-        p->failed = 1;
-    }
-    p->im->file_rows[p->file] = p->records;
-    return p->failed ? p->e->code : RB_OK;
-}
 
 /* Reads a file (or pipe) in READ_CHUNK pieces. */
 static rb_status parse_stream(rb_parser *p, FILE *f)
@@ -190,7 +43,7 @@ rb_status rb_import_parse_file(rb_importer *im, size_t file)
 {
     const char *path = im->paths[file];
     rb_parser p;
-    parser_init(&p, im, file);
+    rb_parser_init(&p, im, file);
     im->file_format[file] = rb_import_format_name(im->opt->format == RB_CSV_AUTO ? RB_CSV_LONG : im->opt->format);
     FILE *f = fopen(path, "rb");
     if (!f) return rb_fail(&im->e, RB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));

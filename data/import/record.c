@@ -13,14 +13,6 @@
 #include "error.h"
 #include "parser.h"
 
-/* Marks p failed for lack of memory; returns 0 (for "return rb_parser_fail_oom(p);"). */
-int rb_parser_fail_oom(rb_parser *p)
-{
-    rb_fail(p->e, RB_ERR_NOMEM, "%s: out of memory while importing", p->path);
-    p->failed = 1;
-    return 0;
-}
-
 /* Records the first problem of this record at column c (reason printf-style). */
 static void pend(rb_parser *p, size_t c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void pend(rb_parser *p, size_t c, const char *fmt, ...)

@@ -1,4 +1,4 @@
-/* sort.c - the rows of an import ordered by (asset, time, file order) (import.h), and the
+/* sort.c - the rows of an import ordered by (asset, time, file order) (importer.h), and the
  * refusal of a symbol and time given twice with different values. */
 #include <math.h>
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "import.h"
+#include "importer.h"
 
 size_t rb_import_file_of(const rb_importer *im, size_t row)
 {

@@ -1,4 +1,4 @@
-/* write.c - the one write transaction of an import (import.h): asset ids, every bar
+/* write.c - the one write transaction of an import (importer.h): asset ids, every bar
  * classified against the stored ones (new, the same, different: a conflict unless --replace),
  * the new bars in multi-row INSERTs, the replaced ones updated, one imports row per file. */
 #include <math.h>
@@ -11,7 +11,7 @@
 
 #include "cells.h"
 #include "error.h"
-#include "import.h"
+#include "importer.h"
 #include "store.h"
 
 /* Page cache for the import transaction, in KiB (SQLite's negative cache_size unit). Ordered

@@ -1,9 +1,9 @@
-/* import.h - the state of one import and its steps (data/import/): parse every file into
- * flat rows (read.c, with record.c and header.c), order them by asset and time and refuse
- * conflicting repeats (sort.c), then write them in one transaction (write.c). The entry
- * point, rb_import_files, is import.c. Internal to data/import/. */
-#ifndef RB_IMPORT_H
-#define RB_IMPORT_H
+/* importer.h - the state of one import and its steps (data/import/): parse every file into
+ * flat rows (read.c, through parser.h), order them by asset and time and refuse conflicting
+ * repeats (sort.c), then write them in one transaction (write.c). The entry point,
+ * rb_import_files, is import.c. Internal to data/import/. */
+#ifndef RB_IMPORTER_H
+#define RB_IMPORTER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,10 +35,17 @@ typedef struct rb_importer {
 } rb_importer;
 
 /* "long", "wide" or "ohlcv": a format as the imports table and the messages name it. */
-const char *rb_import_format_name(rb_csv_format f);
+static inline const char *rb_import_format_name(rb_csv_format f)
+{
+    return f == RB_CSV_LONG ? "long" : f == RB_CSV_WIDE ? "wide" : "ohlcv";
+}
 
 /* The --every word of a calendar, as the CLI spells it. */
-const char *rb_import_calendar_name(rb_bar_calendar every);
+static inline const char *rb_import_calendar_name(rb_bar_calendar every)
+{
+    static const char *const names[] = {"dated", "minute", "hour", "day", "business-day", "week", "month"};
+    return (unsigned)every < sizeof names / sizeof names[0] ? names[every] : "?";
+}
 
 /* Reads and validates one file, appending its bars to im->r (read.c). */
 rb_status rb_import_parse_file(rb_importer *im, size_t file);
@@ -68,4 +75,4 @@ rb_status rb_import_check_duplicates(rb_importer *im, const rb_sorted *s);
 /* The one write transaction: assets, bars, import records (write.c). */
 rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, rb_import_stats *stats);
 
-#endif /* RB_IMPORT_H */
+#endif /* RB_IMPORTER_H */
