@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "report_model.h"
 
 /* Writes s as a gnuplot double-quoted string literal in which every byte other than an
  * ASCII letter, digit or space is an octal escape (\ooo), so that the script text holds no

@@ -2,7 +2,7 @@
 #ifndef RB_HTML_H
 #define RB_HTML_H
 
-#include "report.h"
+#include "report_model.h"
 
 /* Writes DIR/index.html: one self-contained page (inline CSS and script, the PNG charts
  * embedded as data: URIs, links to the SVGs and the CSV files), with the summary table

@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "report.h"
+#include "report_model.h"
 
 /* Writes s as HTML text or attribute value: the five markup characters as entities, control
  * characters (C0, DEL, C1) as spaces, bytes that are not UTF-8 as U+FFFD, CRLF as LF.

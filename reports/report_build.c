@@ -1,7 +1,7 @@
 /* report_build.c - the replays behind a report: buy-and-hold, every-bar rebalancing and each
  * family's best configuration run again by the reference simulator (with curves, orders and
  * lots), the counterfactual runs of the excess split, and the model's series and weights
- * filled from them (report_internal.h: rb_report_build). */
+ * filled from them (report_build.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,8 +10,8 @@
 
 #include "date.h"
 #include "error.h"
+#include "report_build.h"
 #include "report_files.h"
-#include "report_internal.h"
 #include "resolve.h"
 #include "run_result.h"
 

@@ -1,11 +1,10 @@
 /* report_cfg.c - settings lists and configurations as the report's sources hand them over
- * (report_internal.h). */
-#include <math.h>
+ * (report_cfg.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
-#include "report_internal.h"
+#include "report_cfg.h"
 
 rb_status rb_kvlist_add(rb_kvlist *l, const char *key, const char *value, rb_error *err)
 {
@@ -86,14 +85,4 @@ void rb_report_input_free(rb_report_input *in)
     free(in->weights);
     free(in->about);
     *in = (rb_report_input){0};
-}
-
-void rb_report_cell(const rb_metric_info *info, double v, char out[48])
-{
-    if (isnan(v)) snprintf(out, 48, "%s", "");
-    else if (strcmp(info->unit, "USD") == 0) snprintf(out, 48, "%.2f", v);
-    else if (strcmp(info->unit, "fraction") == 0) snprintf(out, 48, "%.2f", 100 * v);
-    else if (strcmp(info->unit, "count") == 0) snprintf(out, 48, "%.0f", v);
-    else if (strcmp(info->unit, "per year") == 0) snprintf(out, 48, "%.3f", v);
-    else snprintf(out, 48, "%.3f", v);
 }

@@ -1,6 +1,7 @@
-/* report_files.c - the CSV files of the runs a report replays (report_files.h): each equity
- * curve in full, all curves side by side, the orders, the realized gains, the annual
- * returns and the split of each family's excess over buy-and-hold. RFC 4180, ISO dates, shortest exact numbers; text cells neutralized for
+/* report_files.c - the report's directory and files (report_files.h), and the CSV files of
+ * the runs a report replays: each equity curve in full, all curves side by side, the orders,
+ * the realized gains, the annual returns and the split of each family's excess over
+ * buy-and-hold. RFC 4180, ISO dates, shortest exact numbers; text cells neutralized for
  * spreadsheets. */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 #include "error.h"
 #include "lots.h"
 #include "report_files.h"
-#include "report_internal.h"
 #include "run_output.h"
 
 void rb_report_safe_stem(const char *text, char *out, size_t len)
@@ -25,6 +25,18 @@ void rb_report_safe_stem(const char *text, char *out, size_t len)
     }
     if (o == 0 && len > 1) out[o++] = '_';
     out[o] = '\0';
+}
+
+rb_status rb_report_make_dir(const char *dir, rb_error *err)
+{
+    if (!dir || !*dir) return rb_fail(err, RB_ERR_USAGE, "no report directory given (--out DIR)");
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) return rb_fail(err, RB_ERR_IO, "%s: exists and is not a directory", dir);
+        return RB_OK;
+    }
+    if (mkdir(dir, 0777) != 0) return rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+    return RB_OK;
 }
 
 FILE *rb_report_open(const char *dir, const char *name, rb_error *err)

@@ -1,9 +1,13 @@
-/* report_files.h - the CSV files of a report's replayed runs: curves/, trades.csv,
- * realized_gains.csv, annual_returns.csv. Internal to reports/. */
+/* report_files.h - a report's directory and files, and the CSV files of its replayed runs:
+ * curves/, trades.csv, realized_gains.csv, annual_returns.csv (report_files.c). Internal to
+ * reports/. */
 #ifndef RB_REPORT_FILES_H
 #define RB_REPORT_FILES_H
 
-#include "report.h"
+#include "report_model.h"
+
+/* Creates the report directory when absent. */
+rb_status rb_report_make_dir(const char *dir, rb_error *err);
 
 /* A file name stem made from user text: letters, digits, '.', '-' and '_' kept, anything else
  * (path separators, quotes, spaces, non-ASCII bytes) turned into '_', no leading '.', at most

@@ -1,7 +1,10 @@
-/* report_model.c - the report model's names and its release (report.h). */
+/* report_model.c - the report model's names, its list of files and its release
+ * (report_model.h). */
 #include <stdlib.h>
+#include <string.h>
 
-#include "report.h"
+#include "error.h"
+#include "report_model.h"
 
 static const char *const chart_names[RB_CHART_COUNT] = {"equity", "drawdown", "weights", "heatmap",
                                                         "frontier", "annual", "excess"};
@@ -17,6 +20,16 @@ static void free_strings(char **list, size_t n)
     if (!list) return;
     for (size_t i = 0; i < n; i++) free(list[i]);
     free(list);
+}
+
+rb_status rb_report_add_file(rb_report *r, const char *name, rb_error *err)
+{
+    char **list = realloc(r->csv, (r->ncsv + 1) * sizeof *list);
+    if (!list) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    r->csv = list;
+    if (!(r->csv[r->ncsv] = strdup(name))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    r->ncsv++;
+    return RB_OK;
 }
 
 void rb_report_release(rb_report *r)

@@ -15,7 +15,7 @@
 
 #include "charts.h"
 #include "gnuplot.h"
-#include "report.h"
+#include "report_model.h"
 #include "support.h"
 
 /* ---------------------------------------------------------------- a synthetic report model */

@@ -13,7 +13,7 @@
 #include "html_check.h"
 #include "rebal.h"
 #include "html.h"
-#include "report.h"
+#include "report_model.h"
 #include "support.h"
 
 static char *dir;

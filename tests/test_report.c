@@ -16,6 +16,7 @@
 #include "html_check.h"
 #include "rebal.h"
 #include "support.h"
+#include "text.h"
 
 static char *dir;
 
@@ -527,4 +528,16 @@ Test(report, without_gnuplot_every_file_but_the_pictures_is_written)
     free(empty);
     free(rep);
     rb_store_free(store);
+}
+
+/* The summary's lists of missing and failed charts are appended to fixed buffers: a full
+ * buffer keeps what fits, NUL-terminated, and takes nothing more. */
+Test(report, summary_lists_are_cut_at_the_buffer_end)
+{
+    char buf[12] = "";
+    rb_text_append(buf, sizeof buf, "%s%s", buf[0] ? ", " : "", "equity");
+    rb_text_append(buf, sizeof buf, "%s%s", buf[0] ? ", " : "", "drawdown");
+    cr_assert_str_eq(buf, "equity, dra");
+    rb_text_append(buf, sizeof buf, "%s", "more");
+    cr_assert_str_eq(buf, "equity, dra");
 }

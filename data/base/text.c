@@ -1,10 +1,21 @@
-/* text.c - text helpers (text.h): UTF-8 cutting, nearest-name hints. */
+/* text.c - text helpers (text.h): appending to a buffer, UTF-8 cutting, nearest-name hints. */
 #include "text.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "rebal.h"
+
+void rb_text_append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t o = strlen(buf);
+    if (o + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + o, len - o, fmt, ap);
+    va_end(ap);
+}
 
 size_t rb_utf8_cut(const char *s, size_t n, size_t max)
 {

@@ -1,5 +1,5 @@
-/* text.h - text helpers shared by error messages and reports: UTF-8 cutting and the
- * "did you mean" hint for a misspelt name. Internal. */
+/* text.h - text helpers shared by error messages and reports: UTF-8 cutting, appending to
+ * a fixed buffer and the "did you mean" hint for a misspelt name. Internal. */
 #ifndef RB_TEXT_H
 #define RB_TEXT_H
 
@@ -8,6 +8,10 @@
 /* How many of the n bytes of s to keep so that at most max remain and no UTF-8 character is
  * cut in half: n when n <= max, else max stepped back to the start of the character there. */
 size_t rb_utf8_cut(const char *s, size_t n, size_t max);
+
+/* Appends printf-formatted text to the NUL-terminated text in buf (len bytes in all), cut
+ * when the buffer is full. */
+void rb_text_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Longest name (in bytes) a hint is looked for or given: longer ones are never close. */
 #define RB_NEAREST_MAX 64

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "report.h"
+#include "report_model.h"
 
 /* Bytes of a label shown in a key or on an axis before it is cut with "...". */
 #define KEY_MAX 64

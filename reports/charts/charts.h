@@ -2,7 +2,7 @@
 #ifndef RB_CHARTS_H
 #define RB_CHARTS_H
 
-#include "report.h"
+#include "report_model.h"
 
 /* Writes the data files (DIR/charts/NAME.dat) and the script (DIR/charts/NAME.gp) of every
  * chart, and when gnuplot is available runs each script through a gnuplot started without a

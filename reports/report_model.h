@@ -1,12 +1,12 @@
-/* report.h - the model of a report: what the charts and the HTML page show, gathered from a
- * results store (a sweep) or from one run, and the writers that turn it into files. The
- * model holds plain data (series, grids, points, table cells as text); it does not know
- * where it came from. Internal.
+/* report_model.h - the model of a report (report_model.c): what the charts and the HTML page
+ * show, gathered from a results store (a sweep) or from one run; the writers (files, charts,
+ * html) turn it into files. The model holds plain data (series, grids, points, table cells
+ * as text); it does not know where it came from. Internal to reports/.
  *
  * Every label, family and symbol in the model is data from the user (sweep section names,
  * asset symbols): the writers treat it as text to escape, never as markup or code. */
-#ifndef RB_REPORT_H
-#define RB_REPORT_H
+#ifndef RB_REPORT_MODEL_H
+#define RB_REPORT_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -142,8 +142,11 @@ typedef struct rb_report {
 
 void rb_report_release(rb_report *r);
 
+/* Adds a file name (relative to the report's directory) to r->csv, the files the page lists. */
+rb_status rb_report_add_file(rb_report *r, const char *name, rb_error *err);
+
 /* Chart names ("equity", "drawdown", ...) and titles ("Equity curves", ...). */
 const char *rb_chart_name(rb_chart_id id);
 const char *rb_chart_title(rb_chart_id id);
 
-#endif /* RB_REPORT_H */
+#endif /* RB_REPORT_MODEL_H */
