@@ -1,4 +1,4 @@
-/* test_html.c - the HTML page (reports/html.c) and the tests' checker (tests/html_check.c), on
+/* test_html.c - the HTML page (reports/html*.c) and the tests' checker (tests/html_check.c), on
  * hand-built models: hostile labels and file names, embedded charts decoded back to their
  * files, a note per chart state, the table's shape, the answers at a glance. */
 #include <criterion/criterion.h>
