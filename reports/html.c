@@ -11,7 +11,7 @@
 
 #include "error.h"
 #include "report.h"
-#include "results.h"
+#include "results/reader.h"
 
 /* A PNG larger than this is linked, not embedded: a page of tens of MB helps nobody. */
 #define MAX_EMBED_BYTES (16u << 20)

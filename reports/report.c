@@ -13,7 +13,7 @@
 #include "error.h"
 #include "report_files.h"
 #include "report_internal.h"
-#include "results.h"
+#include "results/reader.h"
 
 rb_status rb_report_add_file(rb_report *r, const char *name, rb_error *err)
 {

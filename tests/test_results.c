@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "rebal.h"
-#include "results.h"
+#include "results/reader.h"
+#include "results/writer.h"
 #include "store.h"
 #include "support.h"
 
@@ -207,9 +208,16 @@ static void check_gen_row(sqlite3_stmt *st, int64_t sweep, size_t i)
         for (size_t j = 0; j < NGEN_KEYS; j++)
             if (strcmp(g.kv[k].key, gen_keys[j]) == 0) want[j] = g.kv[k].value;
     for (size_t j = 0; j < NGEN_KEYS; j++) {
-        const unsigned char *got = sqlite3_column_text(st, 2 + (int)j);
-        if (!want[j]) cr_assert_null(got, "row %zu: %s should be NULL", i, gen_keys[j]);
-        else cr_assert_str_eq((const char *)got, want[j], "row %zu: %s", i, gen_keys[j]);
+        int col = 2 + (int)j;
+        if (!want[j]) {
+            cr_assert_eq(sqlite3_column_type(st, col), SQLITE_NULL, "row %zu: %s should be NULL", i, gen_keys[j]);
+        } else if (strcmp(gen_keys[j], "every") == 0) { /* a word: TEXT as written */
+            cr_assert_eq(sqlite3_column_type(st, col), SQLITE_TEXT, "row %zu: %s", i, gen_keys[j]);
+            cr_assert_str_eq((const char *)sqlite3_column_text(st, col), want[j], "row %zu: %s", i, gen_keys[j]);
+        } else { /* a number: REAL, the double the text names */
+            cr_assert_eq(sqlite3_column_type(st, col), SQLITE_FLOAT, "row %zu: %s is not REAL", i, gen_keys[j]);
+            cr_assert_eq(sqlite3_column_double(st, col), strtod(want[j], NULL), "row %zu: %s", i, gen_keys[j]);
+        }
     }
     size_t nm;
     rb_metric_table(&nm);
@@ -304,32 +312,35 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
-    const char *keys[] = {"band", "every", "fee-bps", "only-breached"};
+    const char *keys[] = {"band", "every", "fee-bps", "only-breached", "on", "to"};
     int resumed = -1;
     int64_t sentinel = 0, *done = &sentinel;
     size_t ndone = 99;
-    begin_ok(r, "[calendar]\nevery = month\n", "abc123", 42, keys, 4, 1, &resumed, &done, &ndone);
+    begin_ok(r, "[calendar]\nevery = month\n", "abc123", 42, keys, 6, 1, &resumed, &done, &ndone);
     cr_assert_eq(resumed, 0);
     cr_assert_null(done);
     cr_assert_eq(ndone, 0);
 
     sqlite3 *db = db_open(path);
     cr_assert_eq(query_int(db, "PRAGMA application_id"), 0x72627273);
-    cr_assert_eq(query_int(db, "PRAGMA user_version"), 1);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
     char *mode = query_text(db, "PRAGMA journal_mode");
     cr_assert_str_eq(mode, "wal");
     free(mode);
 
-    /* runs: base columns, the metrics in report order, depleted_on, then the parameters. */
-    const char *want[64];
+    /* runs: base columns, the metrics in report order, depleted_on, then the parameters:
+     * REAL for numbers, TEXT for words, SQL keywords renamed (on -> on_bar, to -> to_mode). */
+    const char *want[64], *want_type[64];
     size_t n = 0, nm;
     const rb_metric_info *t = rb_metric_table(&nm);
-    const char *base[] = {"sweep_id", "config_id", "section", "strategy"};
-    for (size_t i = 0; i < 4; i++) want[n++] = base[i];
-    for (size_t m = 0; m < nm; m++) want[n++] = t[m].name;
-    want[n++] = "depleted_on";
-    const char *params[] = {"band", "every", "fee_bps", "only_breached"};
-    for (size_t i = 0; i < 4; i++) want[n++] = params[i];
+    const char *base[] = {"sweep_id", "config_id", "section", "strategy", "status", "error"};
+    const char *base_type[] = {"INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT"};
+    for (size_t i = 0; i < 6; i++) want[n] = base[i], want_type[n++] = base_type[i];
+    for (size_t m = 0; m < nm; m++) want[n] = t[m].name, want_type[n++] = "REAL";
+    want[n] = "depleted_on", want_type[n++] = "TEXT";
+    const char *params[] = {"band", "every", "fee_bps", "only_breached", "on_bar", "to_mode"};
+    const char *param_type[] = {"REAL", "TEXT", "REAL", "REAL", "TEXT", "TEXT"};
+    for (size_t i = 0; i < 6; i++) want[n] = params[i], want_type[n++] = param_type[i];
     sqlite3_stmt *st;
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT name, type, pk FROM pragma_table_info('runs') ORDER BY cid", -1, &st,
                                     NULL),
@@ -339,8 +350,7 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
         cr_assert_lt(i, n, "extra column %s", sqlite3_column_text(st, 0));
         const char *name = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
         cr_assert_str_eq(name, want[i], "column %zu", i);
-        const char *want_type = i < 2 ? "INTEGER" : i < 4 ? "TEXT" : i < 4 + nm ? "REAL" : "TEXT";
-        cr_assert_str_eq(type, want_type, "column %s", name);
+        cr_assert_str_eq(type, want_type[i], "column %s", name);
         cr_assert_eq(sqlite3_column_int(st, 2), i == 0 ? 1 : i == 1 ? 2 : 0, "primary key (sweep_id, config_id)");
         i++;
     }
@@ -490,17 +500,20 @@ Test(results, a_later_sweep_adds_its_new_parameter_columns)
     rb_results_free(r);
 
     sqlite3 *db = db_open(path);
-    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('band', 'vol_window', "
-                               "'targets') AND type = 'TEXT'"),
-                 3);
+    /* numbers (a fraction, a whole number) REAL, a word TEXT */
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('band', 'vol_window') "
+                               "AND type = 'REAL'"),
+                 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'targets' AND type = 'TEXT'"),
+                 1);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'band'"), 1);
-    char *s = query_text(db, "SELECT band || '|' || coalesce(vol_window, 'NULL') || '|' || coalesce(targets, 'NULL') "
-                             "FROM runs WHERE sweep_id = 1");
-    cr_assert_str_eq(s, "0.05|NULL|NULL");
+    char *s = query_text(db, "SELECT typeof(band) || '|' || band || '|' || coalesce(vol_window, 'NULL') || '|' || "
+                             "coalesce(targets, 'NULL') FROM runs WHERE sweep_id = 1");
+    cr_assert_str_eq(s, "real|0.05|NULL|NULL");
     free(s);
-    s = query_text(db, "SELECT band || '|' || vol_window || '|' || targets || '|' || section FROM runs "
-                       "WHERE sweep_id = 2");
-    cr_assert_str_eq(s, "0.1|30|inverse-vol|vol-band");
+    s = query_text(db, "SELECT band || '|' || typeof(vol_window) || '|' || vol_window || '|' || targets || '|' || "
+                       "section FROM runs WHERE sweep_id = 2");
+    cr_assert_str_eq(s, "0.1|real|30.0|inverse-vol|vol-band");
     free(s);
     sqlite3_close(db);
     free(path);
@@ -1012,7 +1025,7 @@ static rb_status print_query(const char *path, const rb_runs_query *q, char **te
     *text = NULL;
     FILE *f = open_memstream(text, &len);
     cr_assert_not_null(f);
-    rb_status rc = rb_results_print(path, q, f, err);
+    rb_status rc = rb_runs_print(path, q, f, err);
     fclose(f);
     return rc;
 }
@@ -1242,15 +1255,15 @@ Test(results, print_csv_has_every_column)
     char want[2048];
     size_t nm, o = 0;
     const rb_metric_info *t = rb_metric_table(&nm);
-    o += (size_t)snprintf(want, sizeof want, "sweep_id,config_id,section,strategy,band,every,fee_bps,targets");
+    o += (size_t)snprintf(want, sizeof want, "sweep_id,config_id,section,strategy,status,error,band,every,fee_bps,targets");
     for (size_t m = 0; m < nm; m++) o += (size_t)snprintf(want + o, sizeof want - o, ",%s", t[m].name);
     snprintf(want + o, sizeof want - o, ",depleted_on\n");
     cr_assert_eq(strncmp(text, want, strlen(want)), 0, "header:\n%s\nwant:\n%s", text, want);
 
     /* 104 then 106 (after_tax_value 1900, 1800); NULL is an empty field, a comma is quoted. */
     const char *line = text + strlen(want);
-    const char *row1 = "1,104,threshold.wide,threshold,0.1,,5,,2000,0,0.09,0,0.9,";
-    const char *row2 = "1,106,hybrid,hybrid,0.25,quarter,20,\"A=0.5,B=0.5\",1900,0,0.08,0,0.8,";
+    const char *row1 = "1,104,threshold.wide,threshold,ok,,0.1,,5,,2000,0,0.09,0,0.9,";
+    const char *row2 = "1,106,hybrid,hybrid,ok,,0.25,quarter,20,\"A=0.5,B=0.5\",1900,0,0.08,0,0.8,";
     cr_assert_eq(strncmp(line, row1, strlen(row1)), 0, "%s", line);
     line = strchr(line, '\n') + 1;
     cr_assert_eq(strncmp(line, row2, strlen(row2)), 0, "%s", line);
@@ -1260,7 +1273,7 @@ Test(results, print_csv_has_every_column)
 
     /* sharpe NULL for 103: an empty field. */
     cr_assert_eq(print_query(path, &(rb_runs_query){.top = 1, .csv = 1, WHERE("config_id = 103")}, &text, &err), RB_OK);
-    cr_assert_not_null(strstr(text, "\n1,103,threshold.tight,threshold,0.02,,10,,1750,0,0.06,0,,"), "%s", text);
+    cr_assert_not_null(strstr(text, "\n1,103,threshold.tight,threshold,ok,,0.02,,10,,1750,0,0.06,0,,"), "%s", text);
     free(text);
     free(path);
 }
@@ -1391,7 +1404,7 @@ Test(results, refuses_a_price_store_and_other_files_untouched)
     rb_results *r = open_ok(newer);
     rb_results_free(r);
     db = db_open(newer);
-    exec_sql(db, "PRAGMA user_version = 2");
+    exec_sql(db, "PRAGMA user_version = 3");
     sqlite3_close(db);
     expect_refused(newer, "newer rebal");
 
