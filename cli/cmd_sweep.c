@@ -61,7 +61,10 @@ static const char help_text[] =
     "  -h, --help        show this help\n"
     "\n"
     "On a terminal a progress line shows configurations done, rate and time left. Ctrl-C\n"
-    "(or SIGTERM) finishes the blocks under way, commits them and says how to resume.\n";
+    "(or SIGTERM) finishes the blocks under way, commits them and says how to resume.\n"
+    "A configuration that fails while it runs (an order larger than its AMM pool, a value\n"
+    "that overflows) is stored with status 'failed' and its message, and the others go on;\n"
+    "the last line then says how many failed, and the exit status is 1.\n";
 
 static volatile int stop_requested;
 
