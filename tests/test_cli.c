@@ -1075,7 +1075,9 @@ Test(cli, sweep_with_failed_configurations_says_so_and_goes_on, .timeout = 120)
     cr_assert_not_null(strstr(r.out, "4 of 4 configurations stored, 2 failed"), "%s", r.out);
     cr_assert_not_null(strstr(r.out, "report: rep/index.html"), "%s", r.out);
     rbt_run_result_free(&r);
-    cr_assert_eq(rbt_sqlite_int(rbt_path(dir, "f.db"), "SELECT count(*) FROM runs WHERE status = 'failed'"), 2);
+    char *results = rbt_path(dir, "f.db");
+    cr_assert_eq(rbt_sqlite_int(results, "SELECT count(*) FROM runs WHERE status = 'failed'"), 2);
+    free(results);
     r = run_in(ARGS("runs", "f.db", "--where", "status = failed"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.out, "; 2 where status = failed"), "%s", r.out);

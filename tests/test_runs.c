@@ -243,6 +243,7 @@ Test(runs, numbers_are_numbers_in_sql_and_keywords_are_renamed)
     expect_ids(path, &(rb_runs_query){.top = 10, WHERE("to_mode = edge")}, IDS(1));
     expect_ids(path, &(rb_runs_query){.top = 10, WHERE("on = first")}, IDS(2, 3));
     expect_ids(path, &(rb_runs_query){.top = 10, WHERE("every = 5")}, IDS(2));
+    expect_ids(path, &(rb_runs_query){.top = 10, .by = "after-tax-value", WHERE("to = edge")}, IDS(1));
     /* The table shows numbers in their shortest form and the columns by their names. */
     char *text = NULL;
     rb_error err = {0};

@@ -411,6 +411,14 @@ static rb_status prepare(printing *p, rb_error *err)
     rb_status rc = rb_results_reader_sweep(p->r, p->q->sweep_id, &p->sweep, err);
     if (rc != RB_OK) return rc;
     int at = rb_results_columns_find(p->cols, p->by);
+    if (at < 0 && strchr(p->by, '-') && strlen(p->by) < RB_RESULTS_KEY_MAX) { /* after-tax-value, as a flag */
+        char name[RB_RESULTS_KEY_MAX];
+        snprintf(name, sizeof name, "%s", p->by);
+        for (char *c = name; *c; c++)
+            if (*c == '-') *c = '_';
+        at = rb_results_columns_find(p->cols, name);
+        if (at >= 0) p->by = p->cols->col[at].name;
+    }
     if (at < 0 || p->cols->col[at].kind != RB_RCOL_METRIC) {
         char list[800] = "", hint[96];
         size_t nm, o = 0;
