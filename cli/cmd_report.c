@@ -63,6 +63,10 @@ void cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, c
                 "(sudo apt-get install gnuplot-nox, or scripts/setup-deps) and run %s again\n",
                 sum->missing, again);
     if (sum->failed[0]) fprintf(stderr, "rebal: warning: gnuplot failed to draw: %s\n", sum->failed);
+    if (sum->failed_configurations)
+        fprintf(stderr, "rebal: warning: %llu configuration%s of the sweep failed: ranked without them, listed with "
+                        "their messages in %s/failed.csv\n",
+                (unsigned long long)sum->failed_configurations, sum->failed_configurations == 1 ? "" : "s", dir);
 }
 
 static int run(int argc, char **argv)

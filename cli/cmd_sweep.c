@@ -61,7 +61,10 @@ static const char help_text[] =
     "  -h, --help        show this help\n"
     "\n"
     "On a terminal a progress line shows configurations done, rate and time left. Ctrl-C\n"
-    "(or SIGTERM) finishes the blocks under way, commits them and says how to resume.\n";
+    "(or SIGTERM) finishes the blocks under way, commits them and says how to resume.\n"
+    "A configuration that fails while it runs (an order larger than its AMM pool, a value\n"
+    "that overflows) is stored with status 'failed' and its message, and the others go on;\n"
+    "the last line then says how many failed, and the exit status is 1.\n";
 
 static volatile int stop_requested;
 
@@ -120,6 +123,39 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
             (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run, threads,
             threads == 1 ? "" : "s");
     p->running = isatty(2) && pthread_create(&p->thread, NULL, progress_loop, p) == 0;
+}
+
+/* After the sweep: how to resume an interrupted one, else the time, the best runs and, last,
+ * how many configurations failed (then the exit status says so too). */
+static int print_outcome(const rb_sweep_summary *sum, const char *spec_path, const char *results_path,
+                         const char *keep_dir)
+{
+    rb_error err = {0};
+    int status = CLI_OK;
+    if (sum->interrupted) {
+        fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: rebal sweep %s "
+                        "--results %s --resume\n",
+                (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped), spec_path,
+                results_path);
+        return CLI_RUNTIME;
+    }
+    printf("%llu configurations in %.2f s (%.0f per second); results in %s\n", (unsigned long long)sum->ran,
+           sum->seconds, sum->seconds > 0 ? (double)sum->ran / sum->seconds : 0, results_path);
+    if (sum->kept) printf("curves, orders and lots of %zu configuration%s in %s/\n", sum->kept, sum->kept == 1 ? "" : "s",
+                         keep_dir);
+    putchar('\n');
+    rb_runs_query q = {.top = 5, .by = "after_tax_value"};
+    if (rb_runs_print(results_path, &q, stdout, &err) != RB_OK) status = cli_report(&err);
+    if (sum->failed) {
+        /* The last line, and a failing exit status: a sweep with failures is not a clean one. */
+        fflush(stdout);
+        fprintf(stderr, "rebal: %llu of %llu configurations failed (stored with status 'failed' and their message: "
+                        "rebal runs %s --where \"status = failed\")%s%s\n",
+                (unsigned long long)sum->failed, (unsigned long long)sum->configurations, results_path,
+                sum->failure[0] ? "; the first, " : "", sum->failure);
+        if (status == CLI_OK) status = CLI_RUNTIME;
+    }
+    return status;
 }
 
 static int run(int argc, char **argv)
@@ -220,21 +256,7 @@ static int run(int argc, char **argv)
     }
     rb_store_free(store);
     if (rc != RB_OK) return cli_report(&err);
-    if (sum.interrupted) {
-        fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: rebal sweep %s "
-                        "--results %s --resume\n",
-                (unsigned long long)sum.ran, (unsigned long long)(sum.configurations - sum.skipped), spec_path,
-                results_path);
-        return CLI_RUNTIME;
-    }
-    printf("%llu configurations in %.2f s (%.0f per second); results in %s\n", (unsigned long long)sum.ran,
-           sum.seconds, sum.seconds > 0 ? (double)sum.ran / sum.seconds : 0, results_path);
-    if (sum.kept) printf("curves, orders and lots of %zu configuration%s in %s/\n", sum.kept, sum.kept == 1 ? "" : "s",
-                         keep_dir);
-    putchar('\n');
-    rb_runs_query q = {.top = 5, .by = "after_tax_value"};
-    if (rb_runs_print(results_path, &q, stdout, &err) != RB_OK) status = cli_report(&err);
-    return status;
+    return print_outcome(&sum, spec_path, results_path, keep_dir);
 }
 
 const cli_command cli_sweep = {

@@ -878,38 +878,72 @@ static void record_error(job *jb, const rb_error *err, uint64_t index)
     }
 }
 
-static void do_block(job *jb, block *b, size_t first)
+static void count_done(job *jb, size_t n)
 {
-    rb_error err = {0};
-    size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
+#pragma omp atomic
+    jb->completed += n;
+    if (jb->opt && jb->opt->done) {
+#pragma omp atomic
+        *jb->opt->done += n;
+    }
+}
+
+/* Sets up, runs and delivers configurations idx[0..n) as one block. On an error of one
+ * configuration *bad gets its position; on any other (a result not taken) *bad = n. */
+static rb_status run_configs(job *jb, block *b, const uint64_t *idx, size_t n, size_t *bad, rb_error *err)
+{
     b->n = 0;
+    *bad = n;
     rb_status rc = RB_OK;
     for (size_t j = 0; j < n && rc == RB_OK; j++) {
-        rc = setup_config(jb, b, j, jb->indices[first + j], &err);
+        rc = setup_config(jb, b, j, idx[j], err);
         b->n = j + 1;
-        if (rc != RB_OK) record_error(jb, &err, jb->indices[first + j]);
+        if (rc != RB_OK) *bad = j;
     }
-    if (rc == RB_OK) {
-        size_t bad = 0;
-        rc = run_block(jb, b, &bad, &err);
-        if (rc != RB_OK) record_error(jb, &err, b->cfg[bad].index);
-    }
+    if (rc == RB_OK) rc = run_block(jb, b, bad, err);
     for (size_t j = 0; rc == RB_OK && j < n; j++) {
         rb_metrics mx;
         finish(jb, b, j, &mx);
-        rc = jb->result_fn(jb->ctx, b->cfg[j].index, &mx, &err);
-        if (rc != RB_OK) record_error(jb, &err, UINT64_MAX);
+        rc = jb->result_fn(jb->ctx, b->cfg[j].index, &mx, err);
     }
-    if (rc == RB_OK) {
-#pragma omp atomic
-        jb->completed += n;
-        if (jb->opt && jb->opt->done) {
-#pragma omp atomic
-            *jb->opt->done += n;
-        }
-    }
+    if (rc == RB_OK) count_done(jb, n);
     for (size_t j = 0; j < b->n; j++) config_release(&b->cfg[j]);
     b->n = 0;
+    return rc;
+}
+
+/* A block of configurations. With opt->failed, a configuration's failure is delivered there
+ * and the block runs again without it: configurations are independent, so the others'
+ * results are the same to the bit (as for any block size). */
+static void do_block(job *jb, block *b, size_t first)
+{
+    size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
+    const uint64_t *idx = jb->indices + first;
+    uint64_t *rest = NULL; /* the block less its failed configurations, once one failed */
+    while (n > 0 && !jb->failed) {
+        size_t bad;
+        rb_error err = {0}, ferr = {0};
+        rb_status rc = run_configs(jb, b, idx, n, &bad, &err);
+        if (rc == RB_OK) break;
+        int own = bad < n && rc != RB_ERR_NOMEM && rc != RB_ERR_IO && rc != RB_ERR_DB;
+        if (!own || !jb->opt || !jb->opt->failed) {
+            record_error(jb, &err, bad < n ? idx[bad] : UINT64_MAX);
+            break;
+        }
+        rc = jb->opt->failed(jb->ctx, idx[bad], &err, &ferr);
+        if (rc == RB_OK && !rest && !(rest = malloc(n * sizeof *rest)))
+            rc = rb_fail(&ferr, RB_ERR_NOMEM, "out of memory");
+        if (rc != RB_OK) {
+            record_error(jb, &ferr, UINT64_MAX);
+            break;
+        }
+        count_done(jb, 1);
+        if (idx != rest) memcpy(rest, idx, bad * sizeof *rest);
+        memmove(rest + bad, idx + bad + 1, (n - bad - 1) * sizeof *rest);
+        idx = rest;
+        n--;
+    }
+    free(rest);
 }
 
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,

@@ -21,18 +21,27 @@ typedef rb_status (*rb_batch_spec_fn)(void *ctx, uint64_t index, rb_run_spec *sp
 /* Receives configuration `index`'s metrics, from simulation threads (concurrently). */
 typedef rb_status (*rb_batch_result_fn)(void *ctx, uint64_t index, const rb_metrics *m, rb_error *err);
 
+/* Receives configuration `index`'s failure (why: its one-line message, not prefixed), from
+ * simulation threads (concurrently). */
+typedef rb_status (*rb_batch_failure_fn)(void *ctx, uint64_t index, const rb_error *why, rb_error *err);
+
 typedef struct rb_batch_options {
     int threads;                       /* 0: OpenMP's default */
     size_t block;                      /* configurations per block; 0: RB_BATCH_BLOCK */
     volatile sig_atomic_t *stop;       /* when it becomes non-zero no new block starts */
     volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
+    /* When set, a configuration that fails (an invalid setting, an order larger than its AMM
+     * pool, ...: any error but running out of memory, I/O or the database) is delivered here
+     * instead of stopping the batch, and the others go on. */
+    rb_batch_failure_fn failed;
 } rb_batch_options;
 
 #define RB_BATCH_BLOCK 96
 
 /* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the
- * first error (its message names the configuration). *completed gets the number of
- * configurations whose results were delivered. */
+ * first error (its message names the configuration) unless opt->failed takes the failures
+ * of configurations. *completed gets the number of configurations whose results (or
+ * failures) were delivered. */
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
                        rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
                        const rb_batch_options *opt, uint64_t *completed, rb_error *err);

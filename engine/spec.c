@@ -32,6 +32,7 @@ static rb_status set_end(rb_run_spec *spec, const char *value, rb_error *err);
 static rb_status set_periods(rb_run_spec *spec, const char *value, rb_error *err);
 static rb_status set_strategy(rb_run_spec *spec, const char *value, rb_error *err);
 static rb_status set_gas_series(rb_run_spec *spec, const char *value, rb_error *err);
+static const struct setting *find_setting(const char *key);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -213,6 +214,21 @@ const rb_setting_info *rb_setting_find(const char *key)
         for (size_t j = 0; j < all[i]->info.nparams; j++)
             if (strcmp(all[i]->info.params[j].key, key) == 0) return &all[i]->info.params[j];
     return NULL;
+}
+
+int rb_setting_numeric(const char *key)
+{
+    const setting *s = find_setting(key);
+    if (s) return s->kind == K_DOUBLE || s->kind == K_INT || s->kind == K_ASSET_VALUES;
+    /* A strategy parameter: its row writes words in lower case (target|edge, first|last) or
+     * defaults to one (every = month); the others take numbers (B|SYM=B,..., BARS) or are a
+     * 0/1 flag (no ARG). */
+    const rb_setting_info *p = rb_setting_find(key);
+    if (!p) return 0;
+    for (const char *c = p->arg; *c; c++)
+        if (*c >= 'a' && *c <= 'z') return 0;
+    double v;
+    return !p->def[0] || rb_number_read(p->def, strlen(p->def), 0, &v) == RB_NUMBER_OK;
 }
 
 rb_status rb_percent_refused(const char *key, const char *text, rb_error *err)

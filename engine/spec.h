@@ -90,6 +90,12 @@ rb_status rb_percent_refused(const char *key, const char *text, rb_error *err);
  * alike by each), or NULL. */
 const rb_setting_info *rb_setting_find(const char *key);
 
+/* 1 when the values of a run setting or strategy parameter are numbers (per-asset numbers
+ * included: "10", "BTC=10,ETH=20"), 0 for words ("edge", "month") and unknown keys. Read
+ * from the settings table's kinds and the strategies' parameter tables; the results store
+ * keeps such a parameter in a REAL column. */
+int rb_setting_numeric(const char *key);
+
 /* Parses "10", "BTC=10,ETH=15" or "5,BTC=10" with every value in [lo, hi] into out
  * (replaced only on success); with percent, values may be percentages ("5%,BTC=10%").
  * Errors name the option ("--band: ..."). */

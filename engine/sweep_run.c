@@ -1,6 +1,6 @@
 /* sweep_run.c - running a sweep: the specification, the dataset it names, the results
  * store (resume included), and the batch simulator between them (rebal.h: rb_sweep_plan,
- * rb_sweep_run, rb_runs_print). */
+ * rb_sweep_run). A configuration that fails is stored as a failed row and the others go on. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,8 @@
 #include "error.h"
 #include "metrics.h"
 #include "resolve.h"
-#include "results.h"
+#include "results/reader.h"
+#include "results/writer.h"
 #include "sweep.h"
 
 typedef struct sweep_ctx {
@@ -20,6 +21,9 @@ typedef struct sweep_ctx {
     rb_results *results;
     size_t maxkeys;
     char exec_note[sizeof ((rb_metrics *)0)->exec_note]; /* the first configuration's that has one */
+    uint64_t failed;      /* configurations that failed in this call */
+    uint64_t first_failed; /* the index of the first of them (the lowest) */
+    char failure[sizeof ((rb_sweep_summary *)0)->failure]; /* its message, with its id and section */
 } sweep_ctx;
 
 /* Configuration index -> run spec: its rule, the [data] settings, then its own. */
@@ -39,14 +43,9 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
     return rc;
 }
 
-static rb_status store_result(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
+/* Configuration k's row: its metrics, or (m NULL) its failure. */
+static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const char *error, rb_error *err)
 {
-    sweep_ctx *sc = ctx;
-    if (m->exec_note[0]) {
-        /* Every configuration's note is the same sentence about the same data. */
-#pragma omp critical(rb_sweep_exec_note)
-        if (!sc->exec_note[0]) memcpy(sc->exec_note, m->exec_note, sizeof sc->exec_note);
-    }
     rb_sweep_kv stack[64], *kv = sc->maxkeys <= 64 ? stack : malloc(sc->maxkeys * sizeof *kv);
     if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     const char *section, *strategy;
@@ -56,10 +55,39 @@ static rb_status store_result(void *ctx, uint64_t k, const rb_metrics *m, rb_err
                          .strategy = strategy,
                          .params = kv,
                          .nparams = n,
-                         .metrics = *m};
+                         .error = error};
+    if (m) row.metrics = *m;
     rb_status rc = rb_results_put(sc->results, &row, err);
     if (kv != stack) free(kv);
     return rc;
+}
+
+static rb_status store_result(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
+{
+    sweep_ctx *sc = ctx;
+    if (m->exec_note[0]) {
+        /* Every configuration's note is the same sentence about the same data. */
+#pragma omp critical(rb_sweep_exec_note)
+        if (!sc->exec_note[0]) memcpy(sc->exec_note, m->exec_note, sizeof sc->exec_note);
+    }
+    return store_row(sc, k, m, NULL, err);
+}
+
+static rb_status store_failure(void *ctx, uint64_t k, const rb_error *why, rb_error *err)
+{
+    sweep_ctx *sc = ctx;
+    /* The first by index, whichever thread met it first: the same message on every run. */
+#pragma omp critical(rb_sweep_failure)
+    {
+        if (!sc->failed++ || k < sc->first_failed) {
+            const char *section;
+            rb_sweep_config(sc->sweep, k, &section, NULL, NULL, 0);
+            snprintf(sc->failure, sizeof sc->failure, "config %lld [%.60s]: %.400s", (long long)rb_sweep_config_id(sc->sweep, k),
+                     section, why->msg);
+            sc->first_failed = k;
+        }
+    }
+    return store_row(sc, k, NULL, why->msg, err);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -315,7 +343,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     }
     if (rc == RB_OK) {
         if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
-        rb_batch_options bo = {.threads = p.est.threads, .stop = (volatile sig_atomic_t *)opt->stop, .done = opt->done};
+        rb_batch_options bo = {.threads = p.est.threads,
+                               .stop = (volatile sig_atomic_t *)opt->stop,
+                               .done = opt->done,
+                               .failed = store_failure};
         double t0 = now_seconds();
         uint64_t completed = 0;
         rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);
@@ -323,6 +354,8 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;
         memcpy(sum.exec_note, sc.exec_note, sizeof sum.exec_note);
+        sum.failed = sc.failed + rb_results_failed_before(results);
+        memcpy(sum.failure, sc.failure, sizeof sum.failure);
         rb_error end_err = {0};
         rb_status end_rc = rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
                                           &end_err);
@@ -340,9 +373,4 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     prepared_release(&p);
     if (rc == RB_OK && out) *out = sum;
     return rc;
-}
-
-rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err)
-{
-    return rb_results_print(results_path, q, out, err);
 }

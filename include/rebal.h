@@ -431,18 +431,26 @@ typedef struct rb_sweep_summary {
     size_t kept;             /* configurations whose curves, orders and lots were written */
     char exec_note[192];     /* rb_metrics.exec_note of the configurations run ("" when none has
                                 one): --exec next-open on close-only data */
+    uint64_t failed;         /* configurations of the sweep that failed (an order larger than its
+                                AMM pool, ...): stored with status 'failed' and their message,
+                                those of an earlier call of a resumed sweep included */
+    char failure[512];       /* the first failure of this call, "config ID [SECTION]: MESSAGE"
+                                ("" when none) */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */
 rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb_sweep_estimate *out, rb_error *err);
 
 /* Runs every configuration of the sweep in spec_path with the batch simulator and stores
- * one row per configuration in opt->results. Refuses, running nothing, a sweep that would
- * need more memory than the machine has. */
+ * one row per configuration in opt->results: its metrics, or, for a configuration that
+ * fails, its status 'failed' and message (the others go on; out->failed counts them).
+ * Refuses, running nothing, a sweep that would need more memory than the machine has. */
 rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
                        rb_error *err);
 
-/* The best runs of a results store, as a table or CSV (rebal runs). */
+/* The best runs of a results store, as a table or CSV (rebal runs). The table ranks the runs
+ * that ran and lists those that failed, with their messages, under it; a condition on status
+ * or error ("status = failed") selects rows like any other; CSV has every row selected. */
 typedef struct rb_runs_query {
     int64_t sweep_id;          /* 0: the latest sweep */
     size_t top;                /* 0: every run */
@@ -483,6 +491,8 @@ typedef struct rb_report_summary {
     char missing[256];       /* charts not drawn because gnuplot is missing ("" when none) */
     char failed[512];        /* charts gnuplot failed to draw, with its message ("" when none) */
     char best[256];          /* the best configuration (its family and parameters) */
+    uint64_t failed_configurations; /* configurations of the sweep that failed: listed in failed.csv,
+                                       not ranked */
 } rb_report_summary;
 
 /* The report of a sweep in a results store: summary.csv (every configuration), equity curves,

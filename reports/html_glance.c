@@ -9,7 +9,7 @@
 #include "error.h"
 #include "html_parts.h"
 #include "metric_table.h"
-#include "results.h"
+#include "results/reader.h"
 
 /* |v| with `decimals` digits and thousands separators, with a '-' when v < 0 and the text
  * is not all zeros ("-0.00" would only confuse). */

@@ -13,7 +13,7 @@
 #include "html.h"
 #include "metric_table.h"
 #include "report_files.h"
-#include "results.h"
+#include "results/reader.h"
 #include "text.h"
 
 /* ---------------------------------------------------------------- conventions.txt */

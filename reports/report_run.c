@@ -9,7 +9,7 @@
 #include "error.h"
 #include "report_files.h"
 #include "report_internal.h"
-#include "results.h"
+#include "results/reader.h"
 #include "text.h"
 
 /* summary.csv of the replayed series. */

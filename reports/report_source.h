@@ -1,54 +1,38 @@
-/* report_source.h - a sweep's runs table as the report reads it: its columns sorted into
- * base, parameter and metric columns, the scenario (the values some columns are fixed to) and
- * the SQL helpers report_sweep.c and report_heatmap.c share. Internal to reports/. */
+/* report_source.h - a sweep's runs as the report reads them, through the results reader
+ * (results/reader.h): the parameter columns and their setting keys, the scenario (the values
+ * some settings are fixed to), and runs as report configurations. Shared by report_sweep.c
+ * and report_heatmap.c. Internal to reports/. */
 #ifndef RB_REPORT_SOURCE_H
 #define RB_REPORT_SOURCE_H
 
-#include <sqlite3.h>
-#include <stdio.h>
-
 #include "report_internal.h"
-
-typedef enum col_kind { COL_BASE, COL_PARAM, COL_METRIC } col_kind;
+#include "results/reader.h"
 
 typedef struct source {
-    sqlite3 *db;
+    rb_results_reader *reader;
+    const rb_results_columns *cols;
     const char *path;
-    int64_t sweep;
-    size_t ncols;
-    char **col;        /* the runs columns */
-    char **key;        /* per column: the setting key ("fee-bps"), NULL for base and metrics */
-    col_kind *kind;
-    const char *metric;
+    rb_results_sweep sweep; /* the sweep reported */
+    const char *metric;     /* the ranking metric */
     int asc;
-    /* The scenario: per column, the value it must have (NULL: free), when the column is set. */
+    /* The scenario: per column, the value it must have (NULL: unset), when is_fixed. */
     char **fixed;
     int *is_fixed;
+    rb_results_cond *cond;  /* the conditions of the last rb_src_query */
 } source;
 
-/* SQL text, grown as needed. Column names come from the table itself ([a-z0-9_]) and are
- * quoted; values are always bound. */
-typedef struct sql_buf {
-    char *text;
-    size_t len;
-    FILE *f;
-} sql_buf;
+/* Opens the results store at path and reads sweep `want` (0: the latest). */
+rb_status rb_src_open(source *s, const char *path, int64_t want, rb_error *err);
+void rb_src_close(source *s);
 
-rb_status rb_src_db_fail(const source *s, rb_error *err, const char *what);
-int rb_src_find_col(const source *s, const char *name);
+/* The parameter column of a setting key ("fee-bps"), or -1. */
 int rb_src_find_key(const source *s, const char *key);
-rb_status rb_src_sql_open(sql_buf *b, rb_error *err);
-char *rb_src_sql_close(sql_buf *b);
 
-/* " AND col IS ?N" for every fixed scenario column except two (column indexes, -1 for none);
- * binds start at `first`. Returns the next free bind number. rb_src_bind_fixed binds them. */
-int rb_src_where_fixed(const source *s, FILE *f, int first, int except1, int except2);
-void rb_src_bind_fixed(const source *s, sqlite3_stmt *st, int first, int except1, int except2);
+/* The ok runs of the sweep under the scenario, but for the fixed columns except1 and except2
+ * (-1 for none), by config_id. The conditions live in s until the next call. */
+rb_results_query rb_src_query(source *s, int except1, int except2);
 
-/* Chart 4: chooses the family and two parameters (spec "X,Y[,METRIC]" or NULL, the best
- * family's section first on a tie) and fills r->heatmap, or r->heatmap_why when no family
- * varies two numeric parameters. */
-rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, const char *best_section,
-                         const char *spec, rb_error *err);
+/* A run as a report configuration: its settings as text (the strategy first) and metrics. */
+rb_status rb_src_cfg(const source *s, const rb_results_run *run, rb_report_cfg *c, rb_error *err);
 
 #endif /* RB_REPORT_SOURCE_H */

@@ -1,268 +1,128 @@
 /* report_sweep.c - the report of a sweep in a results store (rebal.h: rb_report_sweep):
- * summary.csv streamed from the runs table, the best configuration of each family in the
- * scenario, the page's table, the frontier's points and the heatmap, all read with SQL; the
- * replays and files are the builder's (report_build.c). */
+ * summary.csv of the runs that ran (failed.csv of those that failed), the best configuration
+ * of each family in the scenario, the page's table and the frontier's points, all read
+ * through the results reader (report_source.h); the heatmap is report_heatmap.c's, the
+ * replays and files the builder's (report_build.c). */
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv_write.h"
 #include "error.h"
 #include "report_files.h"
+#include "report_heatmap.h"
 #include "report_internal.h"
-#include "resolve.h"
 #include "report_source.h"
-#include "results.h"
+#include "resolve.h"
 #include "sweep.h"
 
 /* Frontier points beyond this are sampled (every k-th by config id): gnuplot draws 20,000
  * points in a blink, a million in minutes. */
 #define FRONTIER_MAX 20000
 
-static void source_free(source *s)
-{
-    for (size_t c = 0; c < s->ncols; c++) {
-        free(s->col[c]);
-        free(s->key[c]);
-        if (s->fixed) free(s->fixed[c]);
-    }
-    free(s->col);
-    free(s->key);
-    free(s->kind);
-    free(s->fixed);
-    free(s->is_fixed);
-    if (s->db) sqlite3_close(s->db);
-}
+typedef rb_status (*cfg_fn)(void *ctx, rb_report_cfg *c, rb_error *err);
 
-rb_status rb_src_db_fail(const source *s, rb_error *err, const char *what)
-{
-    return rb_fail(err, RB_ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-}
+typedef struct each_cfg {
+    const source *s;
+    cfg_fn fn;
+    void *ctx;
+} each_cfg;
 
-static rb_status load_columns(source *s, rb_error *err)
+static rb_status as_cfg(void *ctx, const rb_results_run *run, rb_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info('runs')", -1, &st, NULL) != SQLITE_OK)
-        return rb_src_db_fail(s, err, "reading the columns");
-    size_t cap = 64;
-    s->col = calloc(cap, sizeof *s->col);
-    s->key = calloc(cap, sizeof *s->key);
-    s->kind = calloc(cap, sizeof *s->kind);
-    rb_status rc = s->col && s->key && s->kind ? RB_OK : rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    while (rc == RB_OK && sqlite3_step(st) == SQLITE_ROW) {
-        if (s->ncols == cap) {
-            cap *= 2;
-            char **c = realloc(s->col, cap * sizeof *c), **k = c ? realloc(s->key, cap * sizeof *k) : NULL;
-            col_kind *kd = k ? realloc(s->kind, cap * sizeof *kd) : NULL;
-            if (c) s->col = c;
-            if (k) s->key = k;
-            if (kd) s->kind = kd;
-            if (!kd) {
-                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-                break;
-            }
-        }
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        size_t c = s->ncols++;
-        s->key[c] = NULL;
-        if (!(s->col[c] = strdup(name ? name : ""))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        else if (!strcmp(name, "sweep_id") || !strcmp(name, "config_id") || !strcmp(name, "section") ||
-                 !strcmp(name, "strategy") || !strcmp(name, "depleted_on")) /* depleted_on: an outcome, no setting */
-            s->kind[c] = COL_BASE;
-        else if (rb_metric_find(name)) s->kind[c] = COL_METRIC;
-        else {
-            s->kind[c] = COL_PARAM;
-            if (!(s->key[c] = strdup(name))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-            else
-                for (char *p = s->key[c]; *p; p++)
-                    if (*p == '_') *p = '-';
-        }
-    }
-    sqlite3_finalize(st);
-    if (rc == RB_OK) {
-        s->fixed = calloc(s->ncols ? s->ncols : 1, sizeof *s->fixed);
-        s->is_fixed = calloc(s->ncols ? s->ncols : 1, sizeof *s->is_fixed);
-        if (!s->fixed || !s->is_fixed) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    return rc;
-}
-
-int rb_src_find_col(const source *s, const char *name)
-{
-    for (size_t c = 0; c < s->ncols; c++)
-        if (strcmp(s->col[c], name) == 0) return (int)c;
-    return -1;
-}
-
-int rb_src_find_key(const source *s, const char *key)
-{
-    for (size_t c = 0; c < s->ncols; c++)
-        if (s->key[c] && strcmp(s->key[c], key) == 0) return (int)c;
-    return -1;
-}
-
-rb_status rb_src_sql_open(sql_buf *b, rb_error *err)
-{
-    *b = (sql_buf){0};
-    if (!(b->f = open_memstream(&b->text, &b->len))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    return RB_OK;
-}
-
-char *rb_src_sql_close(sql_buf *b)
-{
-    if (fclose(b->f) != 0) {
-        free(b->text);
-        return NULL;
-    }
-    return b->text;
-}
-
-/* "SELECT config_id, section, strategy, params..., metrics... FROM runs" */
-static void select_all(const source *s, FILE *f)
-{
-    fputs("SELECT config_id, section, strategy", f);
-    for (size_t c = 0; c < s->ncols; c++)
-        if (s->kind[c] == COL_PARAM) fprintf(f, ", \"%s\"", s->col[c]);
-    for (size_t c = 0; c < s->ncols; c++)
-        if (s->kind[c] == COL_METRIC) fprintf(f, ", \"%s\"", s->col[c]);
-    fputs(" FROM runs", f);
-}
-
-/* " AND col IS ?N" for every fixed scenario column except `except` (two column indexes, -1
- * for none); binds start at `first`. Returns the next free bind number. */
-int rb_src_where_fixed(const source *s, FILE *f, int first, int except1, int except2)
-{
-    for (size_t c = 0; c < s->ncols; c++)
-        if (s->is_fixed[c] && (int)c != except1 && (int)c != except2) fprintf(f, " AND \"%s\" IS ?%d", s->col[c], first++);
-    return first;
-}
-
-void rb_src_bind_fixed(const source *s, sqlite3_stmt *st, int first, int except1, int except2)
-{
-    for (size_t c = 0; c < s->ncols; c++)
-        if (s->is_fixed[c] && (int)c != except1 && (int)c != except2) {
-            if (s->fixed[c]) sqlite3_bind_text(st, first, s->fixed[c], -1, SQLITE_TRANSIENT);
-            else sqlite3_bind_null(st, first);
-            first++;
-        }
-}
-
-static void order_by(const source *s, FILE *f)
-{
-    fprintf(f, " ORDER BY \"%s\" IS NULL, \"%s\" %s, config_id", s->metric, s->metric, s->asc ? "ASC" : "DESC");
-}
-
-/* Reads a row of select_all into a configuration. */
-static rb_status read_cfg(const source *s, sqlite3_stmt *st, rb_report_cfg *c, rb_error *err)
-{
-    *c = (rb_report_cfg){0};
-    c->id = sqlite3_column_int64(st, 0);
-    const char *section = (const char *)sqlite3_column_text(st, 1), *strategy = (const char *)sqlite3_column_text(st, 2);
-    snprintf(c->section, sizeof c->section, "%s", section ? section : "");
-    snprintf(c->strategy, sizeof c->strategy, "%s", strategy ? strategy : "");
-    rb_status rc = rb_kvlist_add(&c->params, "strategy", c->strategy, err);
-    int at = 3;
-    for (size_t k = 0; k < s->ncols && rc == RB_OK; k++) {
-        if (s->kind[k] != COL_PARAM) continue;
-        const char *v = (const char *)sqlite3_column_text(st, at++);
-        if (v) rc = rb_kvlist_add(&c->params, s->key[k], v, err);
-    }
-    for (size_t k = 0; k < s->ncols; k++) {
-        if (s->kind[k] != COL_METRIC) continue;
-        double v = sqlite3_column_type(st, at) == SQLITE_NULL ? NAN : sqlite3_column_double(st, at);
-        at++;
-        const rb_metric_info *info = rb_metric_find(s->col[k]);
-        if (info) *(double *)((char *)&c->m + info->offset) = v;
-    }
-    return rc;
+    each_cfg *e = ctx;
+    rb_report_cfg c;
+    rb_status rc = rb_src_cfg(e->s, run, &c, err);
+    return rc == RB_OK ? e->fn(e->ctx, &c, err) : rc;
 }
 
 /* The best row (or the top n rows) of a section under the scenario (section NULL: of the
- * whole sweep); calls back for each. */
-static rb_status best_rows(const source *s, const char *section, size_t n,
-                           rb_status (*each)(void *ctx, rb_report_cfg *c, rb_error *err), void *ctx, rb_error *err)
+ * whole sweep); calls back for each (which owns the configuration). */
+static rb_status best_rows(source *s, const char *section, size_t n, cfg_fn each, void *ctx, rb_error *err)
 {
-    sql_buf b;
-    rb_status rc = rb_src_sql_open(&b, err);
-    if (rc != RB_OK) return rc;
-    select_all(s, b.f);
-    fputs(" WHERE sweep_id = ?1", b.f);
-    if (section) fputs(" AND section = ?2", b.f);
-    rb_src_where_fixed(s, b.f, 3, -1, -1);
-    order_by(s, b.f);
-    fputs(" LIMIT ?3000", b.f);
-    char *sql = rb_src_sql_close(&b);
-    if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "finding the best runs");
-    free(sql);
-    if (rc != RB_OK) return rc;
-    sqlite3_bind_int64(st, 1, s->sweep);
-    if (section) sqlite3_bind_text(st, 2, section, -1, SQLITE_TRANSIENT);
-    rb_src_bind_fixed(s, st, 3, -1, -1);
-    sqlite3_bind_int64(st, 3000, (sqlite3_int64)n);
-    int step;
-    while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rb_report_cfg c;
-        rc = read_cfg(s, st, &c, err);
-        if (rc == RB_OK) rc = each(ctx, &c, err);
-        else rb_report_cfg_free(&c);
+    rb_results_query q = rb_src_query(s, -1, -1);
+    q.section = section;
+    q.by = s->metric;
+    q.limit = n;
+    each_cfg e = {s, each, ctx};
+    return rb_results_reader_each(s->reader, &q, as_cfg, &e, err);
+}
+
+/* ---------------------------------------------------------------- summary.csv, failed.csv */
+
+typedef struct csv_ctx {
+    const source *s;
+    FILE *f;
+    uint64_t rows;
+} csv_ctx;
+
+/* One row: config_id, section, strategy, the parameters, then the metrics or the error. */
+static rb_status csv_row(void *ctx, const rb_results_run *run, rb_error *err)
+{
+    (void)err;
+    csv_ctx *c = ctx;
+    const rb_results_columns *cols = c->s->cols;
+    fprintf(c->f, "%lld", (long long)run->config_id);
+    const char *fixed[] = {run->section, run->strategy};
+    for (size_t k = 0; k < 2; k++) {
+        putc(',', c->f);
+        if (fixed[k]) rb_csv_safe_text(c->f, fixed[k]);
     }
-    if (rc == RB_OK && step != SQLITE_DONE) rc = rb_src_db_fail(s, err, "finding the best runs");
-    sqlite3_finalize(st);
+    for (size_t k = 0; k < cols->n; k++) {
+        if (cols->col[k].kind != RB_RCOL_PARAM) continue;
+        putc(',', c->f);
+        if (run->text[k]) rb_csv_safe_text(c->f, run->text[k]);
+    }
+    if (run->error) {
+        putc(',', c->f);
+        rb_csv_safe_text(c->f, run->error);
+    }
+    for (size_t k = 0; !run->error && k < cols->n; k++) {
+        if (cols->col[k].kind != RB_RCOL_METRIC) continue;
+        putc(',', c->f);
+        rb_csv_number(c->f, run->number[k]);
+    }
+    fputs("\r\n", c->f);
+    c->rows++;
+    return RB_OK;
+}
+
+/* name: the runs of q (summary.csv: those that ran, with their metrics, by family and
+ * ranking; failed.csv: those that failed, with their error). */
+static rb_status write_runs(const source *s, rb_report *r, const char *dir, const char *name,
+                            const rb_results_query *q, uint64_t *rows, rb_error *err)
+{
+    FILE *f = rb_report_open(dir, name, err);
+    if (!f) return err ? err->code : RB_ERR_IO;
+    const rb_results_columns *cols = s->cols;
+    fputs("config_id,section,strategy", f);
+    for (size_t k = 0; k < cols->n; k++) {
+        if (cols->col[k].kind != RB_RCOL_PARAM) continue;
+        putc(',', f);
+        rb_csv_text(f, cols->col[k].name);
+    }
+    if (q->status == RB_RUNS_FAILED) fputs(",error", f);
+    for (size_t k = 0; q->status != RB_RUNS_FAILED && k < cols->n; k++) {
+        if (cols->col[k].kind != RB_RCOL_METRIC) continue;
+        putc(',', f);
+        rb_csv_text(f, cols->col[k].name);
+    }
+    fputs("\r\n", f);
+    csv_ctx c = {s, f, 0};
+    rb_status rc = rb_results_reader_each(s->reader, q, csv_row, &c, err);
+    rc = rb_report_close(f, dir, name, rc, err);
+    if (rc == RB_OK) rc = rb_report_add_file(r, name, err);
+    if (rc == RB_OK) *rows = c.rows;
     return rc;
 }
 
-/* ---------------------------------------------------------------- summary.csv */
-
 static rb_status write_summary(const source *s, rb_report *r, const char *dir, uint64_t *rows, rb_error *err)
 {
-    sql_buf b;
-    rb_status rc = rb_src_sql_open(&b, err);
-    if (rc != RB_OK) return rc;
-    select_all(s, b.f);
-    fputs(" WHERE sweep_id = ?1 ORDER BY section,", b.f);
-    fprintf(b.f, " \"%s\" IS NULL, \"%s\" %s, config_id", s->metric, s->metric, s->asc ? "ASC" : "DESC");
-    char *sql = rb_src_sql_close(&b);
-    if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading the runs");
-    free(sql);
-    if (rc != RB_OK) return rc;
-    const char *name = "summary.csv";
-    FILE *f = rb_report_open(dir, name, err);
-    if (!f) {
-        sqlite3_finalize(st);
-        return err ? err->code : RB_ERR_IO;
-    }
-    sqlite3_bind_int64(st, 1, s->sweep);
-    int ncol = sqlite3_column_count(st);
-    for (int c = 0; c < ncol; c++) {
-        if (c) putc(',', f);
-        rb_csv_text(f, sqlite3_column_name(st, c));
-    }
-    fputs("\r\n", f);
-    int nparam_end = 3;
-    for (size_t c = 0; c < s->ncols; c++) nparam_end += s->kind[c] == COL_PARAM;
-    int step;
-    uint64_t n = 0;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        fprintf(f, "%lld", (long long)sqlite3_column_int64(st, 0));
-        for (int c = 1; c < ncol; c++) {
-            putc(',', f);
-            if (sqlite3_column_type(st, c) == SQLITE_NULL) continue;
-            if (c < nparam_end) rb_csv_safe_text(f, (const char *)sqlite3_column_text(st, c));
-            else rb_csv_number(f, sqlite3_column_double(st, c));
-        }
-        fputs("\r\n", f);
-        n++;
-    }
-    if (step != SQLITE_DONE) rc = rb_src_db_fail(s, err, "reading the runs");
-    sqlite3_finalize(st);
-    rc = rb_report_close(f, dir, name, rc, err);
-    if (rc == RB_OK) rc = rb_report_add_file(r, name, err);
-    if (rc == RB_OK) *rows = n;
+    rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK, .by = s->metric, .section_first = 1};
+    rb_status rc = write_runs(s, r, dir, "summary.csv", &q, rows, err);
+    uint64_t failed;
+    q = (rb_results_query){.sweep_id = s->sweep.id, .status = RB_RUNS_FAILED};
+    if (rc == RB_OK && s->sweep.failed) rc = write_runs(s, r, dir, "failed.csv", &q, &failed, err);
     return rc;
 }
 
@@ -300,17 +160,24 @@ static rb_status parse_scenario(source *s, const char *text, rb_error *err)
     return rc;
 }
 
-/* 1 when the column holds more than one value (NULL counts as one) in the sweep. */
+typedef struct distinct_count {
+    size_t n;
+} distinct_count;
+
+static rb_status count_one(void *ctx, const char *text, double number, rb_error *err)
+{
+    (void)text, (void)number, (void)err;
+    ((distinct_count *)ctx)->n++;
+    return RB_OK;
+}
+
+/* 1 when the column holds more than one value (NULL counts as one) among the runs. */
 static int varies(const source *s, int c)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT count(DISTINCT coalesce(\"%s\", '')) FROM runs WHERE sweep_id = ?1", s->col[c]);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_int64(st, 1, s->sweep);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return n > 1;
+    distinct_count d = {0};
+    rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK};
+    rb_error ignored;
+    return rb_results_reader_distinct(s->reader, &q, (size_t)c, count_one, &d, &ignored) == RB_OK && d.n > 1;
 }
 
 /* Fixes every scenario column to the best row's value; text gets the settings the sweep
@@ -320,16 +187,17 @@ static rb_status fix_to(source *s, const rb_report_cfg *best, char *text, size_t
 {
     text[0] = all[0] = '\0';
     size_t o = 0, a = 0;
-    for (size_t c = 0; c < s->ncols; c++) {
-        if (s->kind[c] != COL_PARAM || !rb_is_scenario_key(s->key[c])) continue;
-        const char *v = rb_kvlist_get(&best->params, s->key[c]);
+    for (size_t c = 0; c < s->cols->n; c++) {
+        const char *key = s->cols->col[c].key;
+        if (s->cols->col[c].kind != RB_RCOL_PARAM || !rb_is_scenario_key(key)) continue;
+        const char *v = rb_kvlist_get(&best->params, key);
         free(s->fixed[c]);
         s->fixed[c] = NULL;
         if (v && !(s->fixed[c] = strdup(v))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         s->is_fixed[c] = 1;
         if (!v) continue;
-        if (a < alen) a += (size_t)snprintf(all + a, alen - a, "  %s = %s\n", s->key[c], v);
-        if (o < len && varies(s, (int)c)) o += (size_t)snprintf(text + o, len - o, "%s%s=%s", o ? ", " : "", s->key[c], v);
+        if (a < alen) a += (size_t)snprintf(all + a, alen - a, "  %s = %s\n", key, v);
+        if (o < len && varies(s, (int)c)) o += (size_t)snprintf(text + o, len - o, "%s%s=%s", o ? ", " : "", key, v);
     }
     return RB_OK;
 }
@@ -358,26 +226,35 @@ static rb_status collect_one(void *ctx, rb_report_cfg *c, rb_error *err)
     return RB_OK;
 }
 
+typedef struct section_list {
+    char **list;
+    size_t n;
+} section_list;
+
+static rb_status add_section(void *ctx, const char *text, double number, rb_error *err)
+{
+    (void)number;
+    section_list *l = ctx;
+    char **grown = realloc(l->list, (l->n + 1) * sizeof *grown);
+    if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    l->list = grown;
+    if (!(l->list[l->n] = strdup(text ? text : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    l->n++;
+    return RB_OK;
+}
+
+static int cmp_text(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The families (sections) of the runs that ran, sorted. */
 static rb_status sections(const source *s, char ***out, size_t *n, rb_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT section FROM runs WHERE sweep_id = ?1 ORDER BY section", -1, &st,
-                           NULL) != SQLITE_OK)
-        return rb_src_db_fail(s, err, "listing the families");
-    sqlite3_bind_int64(st, 1, s->sweep);
-    char **list = NULL;
-    size_t k = 0;
-    rb_status rc = RB_OK;
-    while (rc == RB_OK && sqlite3_step(st) == SQLITE_ROW) {
-        char **l = realloc(list, (k + 1) * sizeof *l);
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        if (!l || !(l[k] = strdup(t ? t : ""))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        if (l) list = l;
-        if (rc == RB_OK) k++;
-    }
-    sqlite3_finalize(st);
-    *out = list;
-    *n = k;
+    section_list l = {0};
+    rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK};
+    rb_status rc = rb_results_reader_distinct(s->reader, &q, (size_t)s->cols->base[RB_RCOL_SECTION], add_section, &l,
+                                              err);
+    if (l.n) qsort(l.list, l.n, sizeof *l.list, cmp_text);
+    *out = l.list;
+    *n = l.n;
     return rc;
 }
 
@@ -402,101 +279,93 @@ static rb_status table_one(void *ctx, rb_report_cfg *c, rb_error *err)
 
 /* ---------------------------------------------------------------- frontier */
 
-static rb_status frontier(const source *s, rb_report *r, char **secs, size_t nsecs, rb_error *err)
+typedef struct frontier_ctx {
+    const source *s;
+    rb_report_frontier *f;
+    char **secs;
+    size_t nsecs, cap, row, stride;
+    int use_cost;
+    double *cost, *turn; /* costs decide the axis only after the rows are read: both kept */
+} frontier_ctx;
+
+static double zero_if_nan(double v) { return isnan(v) ? 0 : v; }
+
+static rb_status frontier_point(void *ctx, const rb_results_run *run, rb_error *err)
+{
+    (void)err;
+    frontier_ctx *fc = ctx;
+    rb_report_frontier *f = fc->f;
+    const rb_metrics *m = &run->metrics;
+    double c = zero_if_nan(m->fees_paid + m->slippage_paid + m->gas_paid);
+    if (c > 0) fc->use_cost = 1;
+    if (fc->row++ % fc->stride == 0 && f->npoints < fc->cap) {
+        size_t k = 0;
+        while (k < fc->nsecs && strcmp(fc->secs[k], run->section ? run->section : "") != 0) k++;
+        size_t i = f->npoints++;
+        f->family[i] = k < fc->nsecs ? k : 0;
+        f->x[i] = 100 * zero_if_nan(m->tracking_error);
+        fc->cost[i] = c;
+        fc->turn[i] = 100 * zero_if_nan(m->turnover);
+    }
+    return RB_OK;
+}
+
+static rb_status frontier(source *s, rb_report *r, char **secs, size_t nsecs, rb_error *err)
 {
     rb_report_frontier *f = &r->frontier;
-    sql_buf b;
-    rb_status rc = rb_src_sql_open(&b, err);
-    if (rc != RB_OK) return rc;
     /* Buy-and-hold is one of the two marked ends. */
-    fputs("SELECT section, tracking_error, fees_paid + slippage_paid + gas_paid, turnover, "
-          "count(*) OVER () FROM runs WHERE sweep_id = ?1 AND strategy != 'buy-and-hold'",
-          b.f);
-    rb_src_where_fixed(s, b.f, 2, -1, -1);
-    fputs(" ORDER BY config_id", b.f);
-    char *sql = rb_src_sql_close(&b);
-    if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading the frontier");
-    free(sql);
+    rb_results_query q = rb_src_query(s, -1, -1);
+    q.strategy = "buy-and-hold";
+    q.not_strategy = 1;
+    uint64_t total = 0;
+    rb_status rc = rb_results_reader_count(s->reader, &q, &total, err);
     if (rc != RB_OK) return rc;
-    sqlite3_bind_int64(st, 1, s->sweep);
-    rb_src_bind_fixed(s, st, 2, -1, -1);
+    frontier_ctx fc = {.s = s, .f = f, .secs = secs, .nsecs = nsecs, .stride = 1};
     f->families = calloc(nsecs ? nsecs : 1, sizeof *f->families);
-    if (!f->families) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; rc == RB_OK && k < nsecs; k++) snprintf(f->families[k], sizeof f->families[k], "%s", secs[k]);
+    if (!f->families) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < nsecs; k++) snprintf(f->families[k], sizeof f->families[k], "%s", secs[k]);
     f->nfamilies = nsecs;
-    size_t cap = 0, row = 0, stride = 1;
-    int use_cost = 0, step;
-    /* Costs decide the axis only after the rows are read: keep both coordinates. */
-    double *cost = NULL, *turn = NULL;
-    while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (row == 0) {
-            uint64_t total = (uint64_t)sqlite3_column_int64(st, 4);
-            f->sampled_from = total;
-            stride = total > FRONTIER_MAX ? (size_t)((total + FRONTIER_MAX - 1) / FRONTIER_MAX) : 1;
-            cap = (size_t)(total / stride + 1);
-            f->family = malloc(cap * sizeof *f->family);
-            f->x = malloc(cap * sizeof *f->x);
-            cost = malloc(cap * sizeof *cost);
-            turn = malloc(cap * sizeof *turn);
-            if (!f->family || !f->x || !cost || !turn) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        }
-        double c = sqlite3_column_double(st, 2);
-        if (c > 0) use_cost = 1;
-        if (rc == RB_OK && row % stride == 0 && f->npoints < cap) {
-            const char *sec = (const char *)sqlite3_column_text(st, 0);
-            size_t k = 0;
-            while (k < nsecs && strcmp(secs[k], sec ? sec : "") != 0) k++;
-            size_t i = f->npoints++;
-            f->family[i] = k < nsecs ? k : 0;
-            f->x[i] = 100 * sqlite3_column_double(st, 1);
-            cost[i] = c;
-            turn[i] = 100 * sqlite3_column_double(st, 3);
-        }
-        row++;
+    if (total) {
+        f->sampled_from = total;
+        fc.stride = total > FRONTIER_MAX ? (size_t)((total + FRONTIER_MAX - 1) / FRONTIER_MAX) : 1;
+        fc.cap = (size_t)(total / fc.stride + 1);
+        f->family = malloc(fc.cap * sizeof *f->family);
+        f->x = malloc(fc.cap * sizeof *f->x);
+        fc.cost = malloc(fc.cap * sizeof *fc.cost);
+        fc.turn = malloc(fc.cap * sizeof *fc.turn);
+        if (!f->family || !f->x || !fc.cost || !fc.turn) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (rc == RB_OK) rc = rb_results_reader_each(s->reader, &q, frontier_point, &fc, err);
     }
-    sqlite3_finalize(st);
     if (rc == RB_OK) {
-        rb_report_frontier_axes(r, use_cost);
-        f->y = use_cost ? cost : turn;
-        free(use_cost ? turn : cost);
+        rb_report_frontier_axes(r, fc.use_cost);
+        f->y = fc.use_cost ? fc.cost : fc.turn;
+        free(fc.use_cost ? fc.turn : fc.cost);
     } else {
-        free(cost);
-        free(turn);
+        free(fc.cost);
+        free(fc.turn);
     }
     return rc;
 }
 
 /* ---------------------------------------------------------------- the report */
 
-static rb_status read_sweep(source *s, int64_t want, char **spec, char *hash, char *about_head, size_t len,
-                            rb_error *err)
+/* The sweep's specification (*spec, malloc'ed) and the lines about it for conventions.txt. */
+static rb_status about_sweep(const source *s, char **spec, char *about_head, size_t len, rb_error *err)
 {
-    sqlite3_stmt *st;
-    const char *sql = "SELECT id, spec, dataset_hash, code_version, configurations, started_at, finished_at, status "
-                      "FROM sweeps WHERE id = ?1 OR (?1 = 0 AND id = (SELECT max(id) FROM sweeps))";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return rb_src_db_fail(s, err, "reading the sweep");
-    sqlite3_bind_int64(st, 1, want);
-    rb_status rc = RB_OK;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = want ? rb_fail(err, RB_ERR_NOT_FOUND, "%s: no sweep %lld", s->path, (long long)want)
-                  : rb_fail(err, RB_ERR_NOT_FOUND, "%s: no sweep recorded", s->path);
-    } else {
-        s->sweep = sqlite3_column_int64(st, 0);
-        const char *text = (const char *)sqlite3_column_text(st, 1), *h = (const char *)sqlite3_column_text(st, 2);
-        snprintf(hash, 17, "%s", h ? h : "");
-        if (!(*spec = strdup(text ? text : ""))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        const char *version = (const char *)sqlite3_column_text(st, 3), *started = (const char *)sqlite3_column_text(st, 5),
-                   *finished = (const char *)sqlite3_column_text(st, 6), *status = (const char *)sqlite3_column_text(st, 7);
-        snprintf(about_head, len,
-                 "Sweep\n  results store: %s\n  sweep %lld: %lld configurations, status %s, started %s, finished %s\n"
-                 "  rebal %s; dataset hash %s (checked against the prices the report replays)\n",
-                 s->path, (long long)s->sweep, (long long)sqlite3_column_int64(st, 4), status ? status : "?",
-                 started ? started : "?", finished ? finished : "-", version ? version : "?", hash);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    const rb_results_sweep *w = &s->sweep;
+    if (!(*spec = strdup(w->spec ? w->spec : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    int n = snprintf(about_head, len,
+                     "Sweep\n  results store: %s\n  sweep %lld: %lld configurations, status %s, started %s, finished %s\n"
+                     "  rebal %s; dataset hash %s (checked against the prices the report replays)\n",
+                     s->path, (long long)w->id, (long long)w->configurations, w->status[0] ? w->status : "?",
+                     w->started_at[0] ? w->started_at : "?", w->finished_at[0] ? w->finished_at : "-",
+                     w->code_version[0] ? w->code_version : "?", w->dataset_hash);
+    if (w->failed && n >= 0 && (size_t)n < len)
+        snprintf(about_head + n, len - (size_t)n,
+                 "  %lld configurations failed (failed.csv lists them with their messages); the report ranks the "
+                 "others\n",
+                 (long long)w->failed);
+    return RB_OK;
 }
 
 static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const char *hash, const source *s,
@@ -514,38 +383,46 @@ static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const ch
             rc = rb_fail(err, RB_ERR_DATA,
                          "%s: sweep %lld ran on other prices than these (dataset hash %s, now %s): pass the price "
                          "store it ran on with --db",
-                         s->path, (long long)s->sweep, hash, now);
+                         s->path, (long long)s->sweep.id, hash, now);
     }
     rb_matrix_free(m);
     rb_run_spec_free(spec);
     return rc;
 }
 
+typedef struct one_cfg {
+    const source *s;
+    rb_report_cfg *c;
+    char why[512]; /* a failed run's message */
+    int found;
+} one_cfg;
+
+static rb_status take_cfg(void *ctx, const rb_results_run *run, rb_error *err)
+{
+    one_cfg *o = ctx;
+    o->found = 1;
+    if (run->error) {
+        snprintf(o->why, sizeof o->why, "%s", run->error);
+        return RB_OK;
+    }
+    return rb_src_cfg(o->s, run, o->c, err);
+}
+
 /* The configuration with the given id, for chart 3. */
 static rb_status weights_row(const source *s, int64_t id, rb_report_cfg **out, rb_error *err)
 {
-    sql_buf b;
-    rb_status rc = rb_src_sql_open(&b, err);
-    if (rc != RB_OK) return rc;
-    select_all(s, b.f);
-    fputs(" WHERE sweep_id = ?1 AND config_id = ?2", b.f);
-    char *sql = rb_src_sql_close(&b);
-    if (!sql) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) rc = rb_src_db_fail(s, err, "reading a run");
-    free(sql);
-    if (rc != RB_OK) return rc;
-    sqlite3_bind_int64(st, 1, s->sweep);
-    sqlite3_bind_int64(st, 2, id);
     rb_report_cfg *c = calloc(1, sizeof *c);
-    if (!c) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    else if (sqlite3_step(st) != SQLITE_ROW)
-        rc = rb_fail(err, RB_ERR_USAGE, "--weights: sweep %lld has no configuration %lld", (long long)s->sweep,
+    if (!c) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    one_cfg o = {.s = s, .c = c};
+    rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_ANY, .has_config_id = 1, .config_id = id};
+    rb_status rc = rb_results_reader_each(s->reader, &q, take_cfg, &o, err);
+    if (rc == RB_OK && !o.found)
+        rc = rb_fail(err, RB_ERR_USAGE, "--weights: sweep %lld has no configuration %lld", (long long)s->sweep.id,
                      (long long)id);
-    else rc = read_cfg(s, st, c, err);
-    sqlite3_finalize(st);
+    else if (rc == RB_OK && o.why[0])
+        rc = rb_fail(err, RB_ERR_USAGE, "--weights: configuration %lld failed (%s)", (long long)id, o.why);
     if (rc != RB_OK) {
-        if (c) rb_report_cfg_free(c);
+        rb_report_cfg_free(c);
         free(c);
         return rc;
     }
@@ -563,6 +440,78 @@ static int cmp_best(const void *a, const void *b, void *ctx)
     return (s->asc ? x < y : x > y) ? -1 : 1;
 }
 
+/* The sweep and its dataset: the specification (*spec), the lines about the sweep (head),
+ * the [data] settings (in->data), checked against the prices. */
+static rb_status open_sweep(source *s, rb_store *prices, int64_t want, rb_sweep **sweep, char **spec, char *head,
+                            size_t hlen, rb_report_input *in, rb_error *err)
+{
+    rb_status rc = rb_src_open(s, s->path, want, err);
+    if (rc == RB_OK) rc = about_sweep(s, spec, head, hlen, err);
+    if (rc == RB_OK) {
+        char name[64];
+        snprintf(name, sizeof name, "sweep %lld", (long long)s->sweep.id);
+        rc = rb_sweep_parse_text(*spec, name, sweep, err);
+        if (rc != RB_OK) rb_error_prefix(err, "%s", s->path);
+    }
+    if (rc == RB_OK) {
+        const rb_sweep_kv *data;
+        size_t nd = rb_sweep_data(*sweep, &data);
+        for (size_t i = 0; rc == RB_OK && i < nd; i++) rc = rb_kvlist_add(&in->data, data[i].key, data[i].value, err);
+    }
+    if (rc == RB_OK) rc = check_dataset(prices, &in->data, s->sweep.dataset_hash, s, err);
+    return rc;
+}
+
+/* The scenario (the best configuration in it fixes the rest of it), the families and the
+ * best of each, best first (in->best); all gets the scenario's settings. */
+static rb_status choose_best(source *s, const rb_report_options *o, rb_report_input *in, char *all, size_t alen,
+                             char ***secs, size_t *nsecs, rb_error *err)
+{
+    collect best = {0};
+    rb_status rc = o->scenario ? parse_scenario(s, o->scenario, err) : RB_OK;
+    if (rc == RB_OK) rc = best_rows(s, NULL, 1, collect_one, &best, err);
+    if (rc == RB_OK && best.n == 0)
+        rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: sweep %lld has no run%s", s->path, (long long)s->sweep.id,
+                     o->scenario ? " in that scenario" : s->sweep.failed ? " that ran (every one failed)" : "");
+    if (rc == RB_OK) rc = fix_to(s, &best.list[0], in->scenario_text, sizeof in->scenario_text, all, alen, err);
+    if (rc == RB_OK) rc = sections(s, secs, nsecs, err);
+    for (size_t k = 0; k < best.n; k++) rb_report_cfg_free(&best.list[k]);
+    best.n = 0;
+    for (size_t k = 0; rc == RB_OK && k < *nsecs; k++) rc = best_rows(s, (*secs)[k], 1, collect_one, &best, err);
+    /* The families' best, best first; buy-and-hold sections are the anchor already. */
+    if (rc == RB_OK) {
+        size_t w = 0;
+        for (size_t k = 0; k < best.n; k++) {
+            if (strcmp(best.list[k].strategy, "buy-and-hold") == 0) rb_report_cfg_free(&best.list[k]);
+            else best.list[w++] = best.list[k];
+        }
+        best.n = w;
+        qsort_r(best.list, best.n, sizeof *best.list, cmp_best, s);
+        if (best.n == 0)
+            rc = rb_fail(err, RB_ERR_DATA, "%s: sweep %lld has only buy-and-hold runs: nothing to compare", s->path,
+                         (long long)s->sweep.id);
+    }
+    if (rc != RB_OK) {
+        for (size_t k = 0; k < best.n; k++) rb_report_cfg_free(&best.list[k]);
+        free(best.list);
+        return rc;
+    }
+    in->best = best.list;
+    in->nbest = best.n;
+    return RB_OK;
+}
+
+/* The charts' subtitle: the data range, the configurations (and how many failed), the scenario. */
+static void subtitle(const source *s, rb_report *r, const rb_report_input *in)
+{
+    const rb_metrics *m = &r->series[0].metrics;
+    char a[32], b[32], failed[64] = "";
+    if (s->sweep.failed) snprintf(failed, sizeof failed, ", %lld failed", (long long)s->sweep.failed);
+    snprintf(r->subtitle, sizeof r->subtitle, "%s to %s (%zu bars), %lld configurations%s%s%.300s",
+             rb_time_format(m->start, a), rb_time_format(m->end, b), m->bars, (long long)s->sweep.stored, failed,
+             in->scenario_text[0] ? ", compared at " : "", in->scenario_text);
+}
+
 rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_report_options *opt,
                           rb_report_summary *out, rb_error *err)
 {
@@ -578,58 +527,15 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     rb_report_input in = {.metric = o.by};
     rb_report r = {0};
     rb_sweep *sweep = NULL;
-    char *spec = NULL, hash[17] = "", head[1024] = "";
+    char *spec = NULL, head[1024] = "", all[1024] = "";
     char **secs = NULL;
     size_t nsecs = 0;
-    collect best = {0};
     rb_report_summary sum = {0};
-    rb_status rc = rb_results_open_sqlite(results_path, &s.db, err);
-    if (rc == RB_OK) rc = load_columns(&s, err);
-    if (rc == RB_OK) rc = read_sweep(&s, o.sweep_id, &spec, hash, head, sizeof head, err);
-    if (rc == RB_OK) {
-        char name[64];
-        snprintf(name, sizeof name, "sweep %lld", (long long)s.sweep);
-        rc = rb_sweep_parse_text(spec, name, &sweep, err);
-        if (rc != RB_OK) rb_error_prefix(err, "%s", results_path);
-    }
-    if (rc == RB_OK) {
-        const rb_sweep_kv *data;
-        size_t nd = rb_sweep_data(sweep, &data);
-        for (size_t i = 0; rc == RB_OK && i < nd; i++) rc = rb_kvlist_add(&in.data, data[i].key, data[i].value, err);
-    }
-    if (rc == RB_OK) rc = check_dataset(prices, &in.data, hash, &s, err);
+    rb_status rc = open_sweep(&s, prices, o.sweep_id, &sweep, &spec, head, sizeof head, &in, err);
     if (rc == RB_OK) rc = rb_report_make_dir(dir, err);
     if (rc == RB_OK) rc = write_summary(&s, &r, dir, &sum.configurations, err);
-    if (rc == RB_OK && o.scenario) rc = parse_scenario(&s, o.scenario, err);
-    /* The best configuration in the scenario fixes the rest of the scenario. */
-    if (rc == RB_OK) rc = best_rows(&s, NULL, 1, collect_one, &best, err);
-    if (rc == RB_OK && best.n == 0)
-        rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: sweep %lld has no run%s", results_path, (long long)s.sweep,
-                     o.scenario ? " in that scenario" : "");
-    char all[1024];
-    if (rc == RB_OK)
-        rc = fix_to(&s, &best.list[0], in.scenario_text, sizeof in.scenario_text, all, sizeof all, err);
-    if (rc == RB_OK) rc = sections(&s, &secs, &nsecs, err);
-    for (size_t k = 0; rc == RB_OK && k < best.n; k++) rb_report_cfg_free(&best.list[k]);
-    best.n = 0;
-    for (size_t k = 0; rc == RB_OK && k < nsecs; k++) rc = best_rows(&s, secs[k], 1, collect_one, &best, err);
-    /* The families' best, best first; buy-and-hold sections are the anchor already. */
+    if (rc == RB_OK) rc = choose_best(&s, &o, &in, all, sizeof all, &secs, &nsecs, err);
     if (rc == RB_OK) {
-        size_t w = 0;
-        for (size_t k = 0; k < best.n; k++) {
-            if (strcmp(best.list[k].strategy, "buy-and-hold") == 0) rb_report_cfg_free(&best.list[k]);
-            else best.list[w++] = best.list[k];
-        }
-        best.n = w;
-        qsort_r(best.list, best.n, sizeof *best.list, cmp_best, &s);
-        if (best.n == 0) rc = rb_fail(err, RB_ERR_DATA, "%s: sweep %lld has only buy-and-hold runs: nothing to compare",
-                                      results_path, (long long)s.sweep);
-    }
-    if (rc == RB_OK) {
-        in.best = best.list;
-        in.nbest = best.n;
-        best.list = NULL;
-        best.n = 0;
         size_t tl = strlen(head) + strlen(all) + strlen(spec) + 256;
         if (!(in.about = malloc(tl))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         else snprintf(in.about, tl, "Cost, tax and flow settings of the comparisons\n%s\n%s\nThe sweep specification as run\n%s%s",
@@ -638,9 +544,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     /* Chart 3 of a configuration that is not a family's best: read it by id. */
     int weights_known = !o.weights_id;
     for (size_t k = 0; rc == RB_OK && k < in.nbest; k++) weights_known |= in.best[k].id == o.weights_id;
-    if (rc == RB_OK && !weights_known) {
-        rc = weights_row(&s, o.weights_id, &in.weights, err);
-    }
+    if (rc == RB_OK && !weights_known) rc = weights_row(&s, o.weights_id, &in.weights, err);
     if (rc == RB_OK) {
         const char *assets = rb_kvlist_get(&in.data, "assets");
         if (o.title) snprintf(r.title, sizeof r.title, "%s", o.title);
@@ -649,12 +553,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
         rc = rb_report_build(prices, &in, &o, dir, &r, err);
     }
     if (rc == RB_OK) {
-        const rb_metrics *m = &r.series[0].metrics;
-        char a[32], b[32];
-        snprintf(r.subtitle, sizeof r.subtitle, "%s to %s (%zu bars), %llu configurations%s%.300s",
-                 rb_time_format(m->start, a), rb_time_format(m->end, b), m->bars,
-                 (unsigned long long)sum.configurations, in.scenario_text[0] ? ", compared at " : "",
-                 in.scenario_text);
+        subtitle(&s, &r, &in);
         rc = frontier(&s, &r, secs, nsecs, err);
     }
     /* In the best family's section first. */
@@ -664,15 +563,14 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     table_ctx tc = {&r.top};
     for (size_t k = 0; rc == RB_OK && k < nsecs; k++) rc = best_rows(&s, secs[k], o.top, table_one, &tc, err);
     if (rc == RB_OK) rc = rb_report_complete(&r, &in, &o, dir, &sum, err);
+    sum.failed_configurations = (uint64_t)s.sweep.failed;
     if (rc == RB_OK && out) *out = sum;
-    for (size_t k = 0; k < best.n; k++) rb_report_cfg_free(&best.list[k]);
-    free(best.list);
     for (size_t k = 0; k < nsecs; k++) free(secs[k]);
     free(secs);
     rb_report_release(&r);
     rb_report_input_free(&in);
     rb_sweep_free(sweep);
     free(spec);
-    source_free(&s);
+    rb_src_close(&s);
     return rc;
 }

@@ -1055,6 +1055,64 @@ Test(cli, sweep_stores_the_date_a_withdrawal_plan_ran_out)
     free(stocks);
 }
 
+/* A configuration that fails is stored with its message, the sweep goes on, and its last line
+ * and exit status say how many failed; rebal runs and rebal report show them. */
+Test(cli, sweep_with_failed_configurations_says_so_and_goes_on, .timeout = 120)
+{
+    import_stocks("s.db");
+    free(rbt_write_file(dir, "f.ini", "[data]\nassets = AAPL=0.25, AMZN=0.25, IBM=0.25, MSFT=0.25\n"
+                                      "[costs]\namm-depth = 0, 1000\n[calendar]\nevery = quarter, year\n"));
+    rbt_run_result r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "f.db", "--report", "rep", "f.ini"));
+    cr_assert_eq(r.status, 1, "a sweep with failures exits 1: %s", r.err);
+    size_t len = strlen(r.err);
+    cr_assert_gt(len, 1);
+    const char *last = r.err + len - 1;
+    while (last > r.err && last[-1] != '\n') last--;
+    const char *want = "rebal: 2 of 4 configurations failed (";
+    cr_assert_eq(strncmp(last, want, strlen(want)), 0, "the last line: %s", r.err);
+    cr_assert_not_null(strstr(last, "exceeds the AMM pool"), "%s", last);
+    cr_assert_not_null(strstr(r.err, "2 configurations of the sweep failed"), "the report says it: %s", r.err);
+    cr_assert_not_null(strstr(r.out, "4 of 4 configurations stored, 2 failed"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "report: rep/index.html"), "%s", r.out);
+    rbt_run_result_free(&r);
+    char *results = rbt_path(dir, "f.db");
+    cr_assert_eq(rbt_sqlite_int(results, "SELECT count(*) FROM runs WHERE status = 'failed'"), 2);
+    free(results);
+    r = run_in(ARGS("runs", "f.db", "--where", "status = failed"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "; 2 where status = failed"), "%s", r.out);
+    rbt_run_result_free(&r);
+    char *failed = rbt_path(dir, "rep/failed.csv");
+    cr_assert_eq(access(failed, R_OK), 0, "rep/failed.csv is missing");
+    free(failed);
+}
+
+/* A results store written before issue 12 (schema version 1): rebal runs and rebal report read
+ * it as it is, a resume migrates and completes it. */
+Test(cli, a_version_1_results_store_reads_reports_and_resumes, .timeout = 120)
+{
+    import_stocks("s.db");
+    char *fixture = rbt_source_path("tests/fixtures/results-v1.db"), *spec = rbt_source_path("tests/fixtures/results-v1.ini");
+    char *old = rbt_path(dir, "old.db");
+    rbt_copy_file(fixture, old);
+    rbt_run_result r = run_in(ARGS("runs", "old.db", "--where", "to = edge", "--where", "band = 0.1"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "18 of 27 configurations stored; 2 where"), "%s", r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("report", "old.db", "--db", "s.db", "--out", "rep", "--no-charts"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    cr_assert(rbt_same_bytes(fixture, old), "reading changed the store");
+    r = run_in(ARGS("sweep", "-q", "--db", "s.db", "--results", "old.db", "--resume", spec));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "27 of 27 configurations stored"), "%s", r.out);
+    rbt_run_result_free(&r);
+    cr_assert_eq(rbt_sqlite_int(old, "PRAGMA user_version"), 2);
+    free(fixture);
+    free(spec);
+    free(old);
+}
+
 typedef struct file_watch {
     char *path;
     const char *needle;

@@ -184,7 +184,7 @@ Test(report, sweep_report_has_every_file_with_its_columns_and_rows)
     size_t nm;
     const rb_metric_info *metrics = rb_metric_table(&nm);
     for (size_t k = 0; k < nm; k++) col(&s, metrics[k].name);
-    for (const char *const *p = RBT_KV("band", "every", "fee_bps", "to", "tax_short", "tax_long"); *p; p++) col(&s, *p);
+    for (const char *const *p = RBT_KV("band", "every", "fee_bps", "to_mode", "tax_short", "tax_long"); *p; p++) col(&s, *p);
     table_free(&s);
 
     /* Buy-and-hold, every bar and one file per family (threshold, threshold.inner, calendar). */

@@ -1,6 +1,7 @@
-/* test_results.c - the results store of sweeps: schema and columns, round trips (NaN as
- * NULL), parameter columns added per sweep, resume, survival of kill -9 at many moments,
- * concurrent writers, duplicate ids, the `rebal runs` query and refusal of foreign files. */
+/* test_results.c - writing the results store of sweeps: schema and columns (typed, keyword
+ * names renamed), round trips (NaN as NULL), parameter columns added per sweep, resume,
+ * survival of kill -9 at many moments, concurrent writers and duplicate ids. The `rebal runs`
+ * query and the refusal of foreign files are test_runs.c's; whole sweeps test_sweep_run.c's. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <pthread.h>
@@ -14,8 +15,10 @@
 #include <unistd.h>
 
 #include "rebal.h"
-#include "results.h"
+#include "results/reader.h"
+#include "results/writer.h"
 #include "store.h"
+#include "results_check.h"
 #include "support.h"
 
 static char *dir;
@@ -28,308 +31,41 @@ static void teardown(void)
 }
 TestSuite(results, .init = setup, .fini = teardown, .timeout = 60);
 
-/* ---------------------------------------------------------------- helpers */
-
-static sqlite3 *db_open(const char *path)
-{
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK, "%s", path);
-    return db;
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* The first column of the first row as text (malloc'ed; NULL for SQL NULL). */
-static char *query_text(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    const unsigned char *s = sqlite3_column_text(st, 0);
-    char *v = s ? strdup((const char *)s) : NULL;
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-}
-
-static void assert_integrity(const char *path)
-{
-    sqlite3 *db = db_open(path);
-    char *ok = query_text(db, "PRAGMA integrity_check");
-    cr_assert_str_eq(ok, "ok", "%s: integrity_check says %s", path, ok);
-    free(ok);
-    sqlite3_close(db);
-}
-
-static rb_results *open_ok(const char *path)
-{
-    rb_results *r = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_results_open(path, &r, &err), RB_OK, "%s", err.msg);
-    cr_assert_not_null(r);
-    return r;
-}
-
-static void begin_ok(rb_results *r, const char *spec, const char *hash, uint64_t n, const char *const *keys,
-                     size_t nkeys, int resume, int *resumed, int64_t **done, size_t *ndone)
-{
-    rb_error err = {0};
-    cr_assert_eq(rb_results_begin(r, spec, hash, n, keys, nkeys, resume, resumed, done, ndone, &err), RB_OK, "%s",
-                 err.msg);
-}
-
-static void end_ok(rb_results *r, const char *status)
-{
-    rb_error err = {0};
-    cr_assert_eq(rb_results_end(r, status, &err), RB_OK, "%s", err.msg);
-}
-
-static void set_metric(rb_metrics *m, const char *name, double v)
-{
-    size_t n;
-    const rb_metric_info *t = rb_metric_table(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].name, name) == 0) {
-            memcpy((char *)m + t[i].offset, &v, sizeof v);
-            return;
-        }
-    cr_assert_fail("no metric %s", name);
-}
-
-static double get_metric(const rb_metrics *m, size_t i)
-{
-    size_t n;
-    const rb_metric_info *t = rb_metric_table(&n);
-    double v;
-    memcpy(&v, (const char *)m + t[i].offset, sizeof v);
-    return v;
-}
-
-/* ---- generated rows: row i of a synthetic sweep, its id and everything stored */
-
-static const char *const gen_keys[] = {"band", "every", "fee-bps"};
-#define NGEN_KEYS 3
-
-typedef struct gen_row {
-    char section[32], strategy[16], band[16], every[16], fee[16];
-    rb_sweep_kv kv[NGEN_KEYS];
-    rb_result_row row;
-} gen_row;
-
-/* splitmix64: distinct, well spread 63-bit ids like rb_sweep_config_id's. */
-static int64_t gen_id(size_t i)
-{
-    uint64_t z = (uint64_t)i + 0x9E3779B97F4A7C15ull * (i + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (int64_t)(z >> 1);
-}
-
-static void gen(size_t i, gen_row *g)
-{
-    static const char *const every[] = {"week", "month", "quarter"};
-    memset(g, 0, sizeof *g);
-    size_t family = i % 3, n = 0;
-    snprintf(g->band, sizeof g->band, "0.0%zu", 1 + i % 5);
-    snprintf(g->every, sizeof g->every, "%s", every[(i / 3) % 3]);
-    snprintf(g->fee, sizeof g->fee, "%zu", (i % 4) * 5);
-    if (family == 0) {
-        snprintf(g->section, sizeof g->section, "calendar.%s", g->every);
-        snprintf(g->strategy, sizeof g->strategy, "calendar");
-        g->kv[n++] = (rb_sweep_kv){"every", g->every};
-    } else if (family == 1) {
-        snprintf(g->section, sizeof g->section, "threshold");
-        snprintf(g->strategy, sizeof g->strategy, "threshold");
-        g->kv[n++] = (rb_sweep_kv){"band", g->band};
-    } else {
-        snprintf(g->section, sizeof g->section, "hybrid.b%zu", i % 5);
-        snprintf(g->strategy, sizeof g->strategy, "hybrid");
-        g->kv[n++] = (rb_sweep_kv){"band", g->band};
-        g->kv[n++] = (rb_sweep_kv){"every", g->every};
-    }
-    g->kv[n++] = (rb_sweep_kv){"fee-bps", g->fee};
-    g->row.config_id = gen_id(i);
-    g->row.section = g->section;
-    g->row.strategy = g->strategy;
-    g->row.params = g->kv;
-    g->row.nparams = n;
-    size_t nm;
-    const rb_metric_info *t = rb_metric_table(&nm);
-    for (size_t m = 0; m < nm; m++) {
-        double v = 1000.0 + (double)i * 0.37 - (double)m * 1.25 + (double)((i * 7919 + m * 104729) % 1000) / 3.0;
-        if (i % 7 == 0 && (m % 4 == 1)) v = NAN; /* undefined ratios */
-        memcpy((char *)&g->row.metrics + t[m].offset, &v, sizeof v);
-    }
-}
-
-static void put_ok(rb_results *r, const rb_result_row *row)
-{
-    rb_error err = {0};
-    cr_assert_eq(rb_results_put(r, row, &err), RB_OK, "config %lld: %s", (long long)row->config_id, err.msg);
-}
-
-static void put_gen(rb_results *r, size_t from, size_t to)
-{
-    for (size_t i = from; i < to; i++) {
-        gen_row g;
-        gen(i, &g);
-        put_ok(r, &g.row);
-    }
-}
-
-/* Checks sweep's row of generated configuration i column by column. */
-static void check_gen_row(sqlite3_stmt *st, int64_t sweep, size_t i)
-{
-    gen_row g;
-    gen(i, &g);
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, sweep);
-    sqlite3_bind_int64(st, 2, g.row.config_id);
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "row %zu (config %lld) missing", i, (long long)g.row.config_id);
-    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), g.section);
-    cr_assert_str_eq((const char *)sqlite3_column_text(st, 1), g.strategy);
-    const char *want[NGEN_KEYS] = {NULL, NULL, NULL};
-    for (size_t k = 0; k < g.row.nparams; k++)
-        for (size_t j = 0; j < NGEN_KEYS; j++)
-            if (strcmp(g.kv[k].key, gen_keys[j]) == 0) want[j] = g.kv[k].value;
-    for (size_t j = 0; j < NGEN_KEYS; j++) {
-        const unsigned char *got = sqlite3_column_text(st, 2 + (int)j);
-        if (!want[j]) cr_assert_null(got, "row %zu: %s should be NULL", i, gen_keys[j]);
-        else cr_assert_str_eq((const char *)got, want[j], "row %zu: %s", i, gen_keys[j]);
-    }
-    size_t nm;
-    rb_metric_table(&nm);
-    for (size_t m = 0; m < nm; m++) {
-        double v = get_metric(&g.row.metrics, m);
-        int col = 2 + NGEN_KEYS + (int)m;
-        if (isnan(v)) {
-            cr_assert_eq(sqlite3_column_type(st, col), SQLITE_NULL, "row %zu metric %zu: NaN not stored as NULL", i, m);
-        } else {
-            cr_assert_eq(sqlite3_column_type(st, col), SQLITE_FLOAT, "row %zu metric %zu", i, m);
-            cr_assert_eq(sqlite3_column_double(st, col), v, "row %zu metric %zu: %.17g vs %.17g", i, m,
-                         sqlite3_column_double(st, col), v);
-        }
-    }
-    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
-}
-
-/* SELECT section, strategy, band, every, fee_bps, <metrics> by (sweep, config). */
-static sqlite3_stmt *prepare_row_query(sqlite3 *db)
-{
-    char sql[4096];
-    size_t nm, o = 0;
-    const rb_metric_info *t = rb_metric_table(&nm);
-    o += (size_t)snprintf(sql + o, sizeof sql - o, "SELECT section, strategy, band, every, fee_bps");
-    for (size_t m = 0; m < nm; m++) o += (size_t)snprintf(sql + o, sizeof sql - o, ", \"%s\"", t[m].name);
-    snprintf(sql + o, sizeof sql - o, " FROM runs WHERE sweep_id = ?1 AND config_id = ?2");
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    return st;
-}
-
-static void check_gen_rows(const char *path, int64_t sweep, size_t n)
-{
-    sqlite3 *db = db_open(path);
-    char sql[128];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE sweep_id = %lld", (long long)sweep);
-    cr_assert_eq(query_int(db, sql), (int64_t)n);
-    sqlite3_stmt *st = prepare_row_query(db);
-    for (size_t i = 0; i < n; i++) check_gen_row(st, sweep, i);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-}
-
-/* Every stored column of two sweeps, row by row (sweep_id aside): identical. */
-static void assert_same_runs(const char *a, int64_t sa, const char *b, int64_t sb)
-{
-    sqlite3 *da = db_open(a), *db = db_open(b);
-    sqlite3_stmt *x, *y;
-    const char *sql = "SELECT * FROM runs WHERE sweep_id = ?1 ORDER BY config_id";
-    cr_assert_eq(sqlite3_prepare_v2(da, sql, -1, &x, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &y, NULL), SQLITE_OK);
-    sqlite3_bind_int64(x, 1, sa);
-    sqlite3_bind_int64(y, 1, sb);
-    int ncol = sqlite3_column_count(x);
-    cr_assert_eq(ncol, sqlite3_column_count(y));
-    for (int c = 0; c < ncol; c++) cr_assert_str_eq(sqlite3_column_name(x, c), sqlite3_column_name(y, c));
-    size_t rows = 0;
-    for (;;) {
-        int s1 = sqlite3_step(x), s2 = sqlite3_step(y);
-        cr_assert_eq(s1, s2, "row %zu: one store has more rows", rows);
-        if (s1 != SQLITE_ROW) break;
-        for (int c = 1; c < ncol; c++) {
-            int t1 = sqlite3_column_type(x, c), t2 = sqlite3_column_type(y, c);
-            cr_assert_eq(t1, t2, "row %zu column %s: types differ", rows, sqlite3_column_name(x, c));
-            if (t1 == SQLITE_FLOAT)
-                cr_assert_eq(sqlite3_column_double(x, c), sqlite3_column_double(y, c), "row %zu column %s", rows,
-                             sqlite3_column_name(x, c));
-            else if (t1 == SQLITE_INTEGER)
-                cr_assert_eq(sqlite3_column_int64(x, c), sqlite3_column_int64(y, c), "row %zu column %s", rows,
-                             sqlite3_column_name(x, c));
-            else if (t1 == SQLITE_TEXT)
-                cr_assert_str_eq((const char *)sqlite3_column_text(x, c), (const char *)sqlite3_column_text(y, c),
-                                 "row %zu column %s", rows, sqlite3_column_name(x, c));
-        }
-        rows++;
-    }
-    sqlite3_finalize(x);
-    sqlite3_finalize(y);
-    sqlite3_close(da);
-    sqlite3_close(db);
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* ---------------------------------------------------------------- schema */
 
 Test(results, creates_the_schema_with_flag_named_parameter_columns)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
-    const char *keys[] = {"band", "every", "fee-bps", "only-breached"};
+    const char *keys[] = {"band", "every", "fee-bps", "only-breached", "on", "to"};
     int resumed = -1;
     int64_t sentinel = 0, *done = &sentinel;
     size_t ndone = 99;
-    begin_ok(r, "[calendar]\nevery = month\n", "abc123", 42, keys, 4, 1, &resumed, &done, &ndone);
+    begin_ok(r, "[calendar]\nevery = month\n", "abc123", 42, keys, 6, 1, &resumed, &done, &ndone);
     cr_assert_eq(resumed, 0);
     cr_assert_null(done);
     cr_assert_eq(ndone, 0);
 
     sqlite3 *db = db_open(path);
     cr_assert_eq(query_int(db, "PRAGMA application_id"), 0x72627273);
-    cr_assert_eq(query_int(db, "PRAGMA user_version"), 1);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
     char *mode = query_text(db, "PRAGMA journal_mode");
     cr_assert_str_eq(mode, "wal");
     free(mode);
 
-    /* runs: base columns, the metrics in report order, depleted_on, then the parameters. */
-    const char *want[64];
+    /* runs: base columns, the metrics in report order, depleted_on, then the parameters:
+     * REAL for numbers, TEXT for words, SQL keywords renamed (on -> on_bar, to -> to_mode). */
+    const char *want[64], *want_type[64];
     size_t n = 0, nm;
     const rb_metric_info *t = rb_metric_table(&nm);
-    const char *base[] = {"sweep_id", "config_id", "section", "strategy"};
-    for (size_t i = 0; i < 4; i++) want[n++] = base[i];
-    for (size_t m = 0; m < nm; m++) want[n++] = t[m].name;
-    want[n++] = "depleted_on";
-    const char *params[] = {"band", "every", "fee_bps", "only_breached"};
-    for (size_t i = 0; i < 4; i++) want[n++] = params[i];
+    const char *base[] = {"sweep_id", "config_id", "section", "strategy", "status", "error"};
+    const char *base_type[] = {"INTEGER", "INTEGER", "TEXT", "TEXT", "TEXT", "TEXT"};
+    for (size_t i = 0; i < 6; i++) want[n] = base[i], want_type[n++] = base_type[i];
+    for (size_t m = 0; m < nm; m++) want[n] = t[m].name, want_type[n++] = "REAL";
+    want[n] = "depleted_on", want_type[n++] = "TEXT";
+    const char *params[] = {"band", "every", "fee_bps", "only_breached", "on_bar", "to_mode"};
+    const char *param_type[] = {"REAL", "TEXT", "REAL", "REAL", "TEXT", "TEXT"};
+    for (size_t i = 0; i < 6; i++) want[n] = params[i], want_type[n++] = param_type[i];
     sqlite3_stmt *st;
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT name, type, pk FROM pragma_table_info('runs') ORDER BY cid", -1, &st,
                                     NULL),
@@ -339,8 +75,7 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
         cr_assert_lt(i, n, "extra column %s", sqlite3_column_text(st, 0));
         const char *name = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
         cr_assert_str_eq(name, want[i], "column %zu", i);
-        const char *want_type = i < 2 ? "INTEGER" : i < 4 ? "TEXT" : i < 4 + nm ? "REAL" : "TEXT";
-        cr_assert_str_eq(type, want_type, "column %s", name);
+        cr_assert_str_eq(type, want_type[i], "column %s", name);
         cr_assert_eq(sqlite3_column_int(st, 2), i == 0 ? 1 : i == 1 ? 2 : 0, "primary key (sweep_id, config_id)");
         i++;
     }
@@ -490,17 +225,20 @@ Test(results, a_later_sweep_adds_its_new_parameter_columns)
     rb_results_free(r);
 
     sqlite3 *db = db_open(path);
-    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('band', 'vol_window', "
-                               "'targets') AND type = 'TEXT'"),
-                 3);
+    /* numbers (a fraction, a whole number) REAL, a word TEXT */
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('band', 'vol_window') "
+                               "AND type = 'REAL'"),
+                 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'targets' AND type = 'TEXT'"),
+                 1);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'band'"), 1);
-    char *s = query_text(db, "SELECT band || '|' || coalesce(vol_window, 'NULL') || '|' || coalesce(targets, 'NULL') "
-                             "FROM runs WHERE sweep_id = 1");
-    cr_assert_str_eq(s, "0.05|NULL|NULL");
+    char *s = query_text(db, "SELECT typeof(band) || '|' || band || '|' || coalesce(vol_window, 'NULL') || '|' || "
+                             "coalesce(targets, 'NULL') FROM runs WHERE sweep_id = 1");
+    cr_assert_str_eq(s, "real|0.05|NULL|NULL");
     free(s);
-    s = query_text(db, "SELECT band || '|' || vol_window || '|' || targets || '|' || section FROM runs "
-                       "WHERE sweep_id = 2");
-    cr_assert_str_eq(s, "0.1|30|inverse-vol|vol-band");
+    s = query_text(db, "SELECT band || '|' || typeof(vol_window) || '|' || vol_window || '|' || targets || '|' || "
+                       "section FROM runs WHERE sweep_id = 2");
+    cr_assert_str_eq(s, "0.1|real|30.0|inverse-vol|vol-band");
     free(s);
     sqlite3_close(db);
     free(path);
@@ -586,12 +324,6 @@ Test(results, free_without_end_commits_the_queue)
 }
 
 /* ---------------------------------------------------------------- resume */
-
-static void put_ids(rb_results *r, const int64_t *ids, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        put_ok(r, &(rb_result_row){.config_id = ids[i], .section = "s", .strategy = "calendar"});
-}
 
 Test(results, resume_continues_the_latest_sweep_of_the_same_spec_and_data)
 {
@@ -954,479 +686,5 @@ Test(results, a_duplicate_reported_at_end)
     cr_assert_eq(rb_results_end(r, "done", &err), RB_ERR_DATA);
     cr_assert_not_null(strstr(err.msg, "configuration 5 "), "%s", err.msg);
     rb_results_free(r);
-    free(path);
-}
-
-/* ---------------------------------------------------------------- rebal runs */
-
-/* Six hand-made runs with known rankings (see the expectations in each test). */
-static char *make_query_store(void)
-{
-    char *path = rbt_path(dir, "q.db");
-    rb_results *r = open_ok(path);
-    const char *keys[] = {"band", "every", "fee-bps", "targets"};
-    begin_ok(r, "spec", "h", 6, keys, 4, 0, NULL, NULL, NULL);
-    struct {
-        int64_t id;
-        const char *section, *strategy, *band, *every, *fee, *targets;
-        double cagr, mdd, atv, sharpe, fees, slip, gas;
-    } rows[] = {
-        {101, "calendar.monthly", "calendar", NULL, "month", "10", NULL, 0.05, 0.30, 1500, 0.5, 10, 2, 0},
-        {102, "calendar.weekly", "calendar", NULL, "week", "10", NULL, 0.07, 0.25, 1700, 0.7, 40, 8, 1},
-        {103, "threshold.tight", "threshold", "0.02", NULL, "10", NULL, 0.06, 0.20, 1650, NAN, 20, 4, 0},
-        {104, "threshold.wide", "threshold", "0.1", NULL, "5", NULL, 0.09, 0.35, 1900, 0.9, 3, 1, 0},
-        {105, "threshold.mid", "threshold", "0.05", NULL, "5", NULL, 0.04, 0.15, 1400, 0.4, 6, 1, 0},
-        {106, "hybrid", "hybrid", "0.25", "quarter", "20", "A=0.5,B=0.5", 0.08, 0.28, 1800, 0.8, 12, 3, 0.5},
-    };
-    for (size_t i = 0; i < 6; i++) {
-        rb_sweep_kv p[4];
-        size_t n = 0;
-        if (rows[i].band) p[n++] = (rb_sweep_kv){"band", rows[i].band};
-        if (rows[i].every) p[n++] = (rb_sweep_kv){"every", rows[i].every};
-        p[n++] = (rb_sweep_kv){"fee-bps", rows[i].fee};
-        if (rows[i].targets) p[n++] = (rb_sweep_kv){"targets", rows[i].targets};
-        rb_result_row row = {.config_id = rows[i].id, .section = rows[i].section, .strategy = rows[i].strategy,
-                             .params = p, .nparams = n};
-        size_t nm;
-        const rb_metric_info *t = rb_metric_table(&nm);
-        for (size_t m = 0; m < nm; m++) set_metric(&row.metrics, t[m].name, 0.0);
-        set_metric(&row.metrics, "cagr", rows[i].cagr);
-        set_metric(&row.metrics, "max_drawdown", rows[i].mdd);
-        set_metric(&row.metrics, "after_tax_value", rows[i].atv);
-        set_metric(&row.metrics, "final_value", rows[i].atv + 100);
-        set_metric(&row.metrics, "sharpe", rows[i].sharpe);
-        set_metric(&row.metrics, "fees_paid", rows[i].fees);
-        set_metric(&row.metrics, "slippage_paid", rows[i].slip);
-        set_metric(&row.metrics, "gas_paid", rows[i].gas);
-        put_ok(r, &row);
-    }
-    end_ok(r, "done");
-    rb_results_free(r);
-    return path;
-}
-
-/* Runs the query; returns the output (malloc'ed) and the status. */
-static rb_status print_query(const char *path, const rb_runs_query *q, char **text, rb_error *err)
-{
-    size_t len = 0;
-    *text = NULL;
-    FILE *f = open_memstream(text, &len);
-    cr_assert_not_null(f);
-    rb_status rc = rb_results_print(path, q, f, err);
-    fclose(f);
-    return rc;
-}
-
-/* The config ids of the table's rows, in order (the lines after the header). */
-static size_t table_ids(const char *text, int64_t *ids, size_t cap)
-{
-    const char *line = strstr(text, "\n");
-    cr_assert_not_null(line, "no title line: %s", text);
-    line = strchr(line + 1, '\n'); /* skip the header row */
-    cr_assert_not_null(line, "no header row: %s", text);
-    size_t n = 0, rank;
-    long long id;
-    while (line && line[1] && n < cap && sscanf(line + 1, " %zu %lld", &rank, &id) == 2) {
-        cr_assert_eq(rank, n + 1, "rank %zu on row %zu: %s", rank, n + 1, text);
-        ids[n++] = id;
-        line = strchr(line + 1, '\n');
-    }
-    return n;
-}
-
-static void expect_ids(const char *path, const rb_runs_query *q, const int64_t *want, size_t n)
-{
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, q, &text, &err), RB_OK, "%s", err.msg);
-    int64_t got[16];
-    size_t m = table_ids(text, got, 16);
-    cr_assert_eq(m, n, "%zu rows instead of %zu:\n%s", m, n, text);
-    for (size_t i = 0; i < n; i++) cr_assert_eq(got[i], want[i], "row %zu: %lld instead of %lld:\n%s", i + 1,
-                                                (long long)got[i], (long long)want[i], text);
-    free(text);
-}
-
-#define IDS(...) (const int64_t[]){__VA_ARGS__}, sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t)
-#define WHERE(...) .where = (const char *const[]){__VA_ARGS__}, \
-                   .nwhere = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
-
-Test(results, print_ranks_by_a_metric_in_its_better_direction)
-{
-    char *path = make_query_store();
-    /* Default: after_tax_value, highest first. */
-    expect_ids(path, &(rb_runs_query){.top = 3}, IDS(104, 106, 102));
-    expect_ids(path, &(rb_runs_query){.top = 3, .by = "cagr"}, IDS(104, 106, 102));
-    /* Drawdown: lowest first. */
-    expect_ids(path, &(rb_runs_query){.top = 2, .by = "max_drawdown"}, IDS(105, 103));
-    /* Fees: lowest first. */
-    expect_ids(path, &(rb_runs_query){.top = 6, .by = "fees_paid"}, IDS(104, 105, 101, 106, 103, 102));
-    /* NaN (stored NULL) last whatever the direction; top 0 = all. */
-    expect_ids(path, &(rb_runs_query){.top = 0, .by = "sharpe"}, IDS(104, 106, 102, 101, 105, 103));
-    /* Ties broken by config_id. */
-    expect_ids(path, &(rb_runs_query){.top = 3, .by = "total_return"}, IDS(101, 102, 103));
-
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 6, .by = "max_drawdown"}, &text, &err), RB_OK);
-    cr_assert_not_null(
-        strstr(text, "sweep 1 (done): 6 of 6 configurations stored; top 6 by max_drawdown (lowest first)"), "%s",
-        text);
-    /* The header: rank, id, section, strategy, the 4 parameters, the key metrics. */
-    const char *header = strchr(text, '\n') + 1;
-    const char *want_cols[] = {"rank", "config_id", "section", "strategy", "band", "every", "fee_bps", "targets",
-                               "final_value", "cagr", "ann_vol", "max_drawdown", "sharpe", "turnover", "costs",
-                               "taxes_paid", "after_tax_value"};
-    const char *p = header;
-    for (size_t i = 0; i < sizeof want_cols / sizeof want_cols[0]; i++) {
-        while (*p == ' ') p++;
-        cr_assert_eq(strncmp(p, want_cols[i], strlen(want_cols[i])), 0, "column %zu is not %s: %s", i, want_cols[i],
-                     header);
-        p += strlen(want_cols[i]);
-    }
-    /* 105: costs 6 + 1 + 0 = 7.00, drawdown 15.00 %, cagr 4.00 %. */
-    const char *row = strstr(text, "105");
-    cr_assert_not_null(row);
-    cr_assert_not_null(strstr(row, "threshold.mid"));
-    cr_assert_not_null(strstr(row, "15.00%"));
-    cr_assert_not_null(strstr(row, "4.00%"));
-    cr_assert_not_null(strstr(row, " 7.00 "), "%s", row);
-    cr_assert_not_null(strstr(row, "1400.00"));
-    free(text);
-
-    /* A --by metric outside the key ones gets a column. */
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 1, .by = "gas_paid"}, &text, &err), RB_OK);
-    cr_assert_not_null(strstr(strchr(text, '\n'), "gas_paid"), "%s", text);
-    free(text);
-    free(path);
-}
-
-Test(results, print_filters_numbers_as_numbers_and_text_as_text)
-{
-    char *path = make_query_store();
-    /* fee_bps is text ("10", "5", "20"): as text "10" < "8", as a number it is not. */
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("fee-bps < 8")}, IDS(104, 105));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("fee_bps>=10")}, IDS(106, 102, 103, 101));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("fee_bps = 10.0")}, IDS(102, 103, 101));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("every = month")}, IDS(101));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("strategy != threshold")}, IDS(106, 102, 101));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("targets = 'A=0.5,B=0.5'")}, IDS(106));
-    expect_ids(path, &(rb_runs_query){.top = 10, .by = "cagr", WHERE("strategy = threshold", "cagr >= 0.06")},
-               IDS(104, 103));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("band > 0.05")}, IDS(104, 106));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("config_id <= 102")}, IDS(102, 101));
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("max_drawdown < -1")}, IDS());
-
-    /* Parameters NULL in every row shown are left out; the title counts the matches. */
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 1, WHERE("strategy = threshold")}, &text, &err), RB_OK,
-                 "%s", err.msg);
-    cr_assert_not_null(strstr(text, "; 3 where strategy = threshold; top 1"), "%s", text);
-    const char *header = strchr(text, '\n') + 1;
-    cr_assert_not_null(strstr(header, "band"));
-    cr_assert_null(strstr(header, "every"), "%s", text);
-    cr_assert_null(strstr(header, "targets"), "%s", text);
-    free(text);
-    free(path);
-}
-
-static void expect_print_error(const char *path, const rb_runs_query *q, rb_status code, const char *const *needles)
-{
-    char *text = NULL;
-    rb_error err = {0};
-    rb_status rc = print_query(path, q, &text, &err);
-    cr_assert_eq(rc, code, "by %s, where %s: status %d instead of %d: %s", q->by ? q->by : "-",
-                 q->nwhere ? q->where[0] : "-", rc, code, err.msg);
-    for (size_t i = 0; needles[i]; i++)
-        cr_assert_not_null(strstr(err.msg, needles[i]), "message '%s' lacks '%s'", err.msg, needles[i]);
-    cr_assert_null(strchr(err.msg, '\n'), "not one line: %s", err.msg);
-    cr_assert_eq(text ? strlen(text) : 0, 0, "output on error: %s", text);
-    free(text);
-}
-
-#define NEEDLES(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-Test(results, print_reports_bad_metrics_columns_operators_and_sweeps)
-{
-    char *path = make_query_store();
-    expect_print_error(path, &(rb_runs_query){.by = "profit"}, RB_ERR_USAGE,
-                       NEEDLES("unknown metric 'profit'", "final_value", "after_tax_value", "max_drawdown",
-                               "rebalancing_bonus"));
-    expect_print_error(path, &(rb_runs_query){.by = "band"}, RB_ERR_USAGE, NEEDLES("unknown metric 'band'"));
-    expect_print_error(path, &(rb_runs_query){WHERE("bnd > 0.1")}, RB_ERR_USAGE,
-                       NEEDLES("no column 'bnd'", "band", "fee_bps", "cagr", path));
-    expect_print_error(path, &(rb_runs_query){WHERE("band ~ 0.1")}, RB_ERR_USAGE,
-                       NEEDLES("unknown operator '~'", "= != < <= > >="));
-    expect_print_error(path, &(rb_runs_query){WHERE("band == 0.1")}, RB_ERR_USAGE, NEEDLES("unknown operator '=='"));
-    expect_print_error(path, &(rb_runs_query){WHERE("band 0.1")}, RB_ERR_USAGE, NEEDLES("unknown operator"));
-    expect_print_error(path, &(rb_runs_query){WHERE("band >")}, RB_ERR_USAGE, NEEDLES("no value"));
-    expect_print_error(path, &(rb_runs_query){WHERE("> 3")}, RB_ERR_USAGE, NEEDLES("KEY OP VALUE"));
-    expect_print_error(path, &(rb_runs_query){WHERE("cagr > high")}, RB_ERR_USAGE,
-                       NEEDLES("'cagr' holds numbers", "'high'"));
-    expect_print_error(path, &(rb_runs_query){.sweep_id = 7}, RB_ERR_NOT_FOUND,
-                       NEEDLES("no sweep 7", "latest is sweep 1"));
-
-    /* A value that looks like SQL is just a value. */
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("section = x' OR '1'='1")}, IDS());
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("band = 0.1'; DROP TABLE runs; --")}, IDS());
-    sqlite3 *db = db_open(path);
-    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs"), 6);
-    sqlite3_close(db);
-
-    /* An empty store, a missing file (not created). */
-    char *empty = rbt_path(dir, "empty.db");
-    rb_results *r = open_ok(empty);
-    rb_results_free(r);
-    expect_print_error(empty, &(rb_runs_query){.top = 1}, RB_ERR_NOT_FOUND, NEEDLES("empty results store", empty));
-    char *missing = rbt_path(dir, "missing.db");
-    expect_print_error(missing, &(rb_runs_query){.top = 1}, RB_ERR_NOT_FOUND,
-                       NEEDLES("no such results store", missing));
-    cr_assert_neq(access(missing, F_OK), 0, "a query created %s", missing);
-    free(missing);
-    free(empty);
-    free(path);
-}
-
-/* A withdrawal plan that empties the portfolio: its run stores the date the money ran out
- * in depleted_on (NULL for the others); rebal runs shows it; a store written before the
- * column existed gets it at the next sweep. */
-Test(results, a_depleted_run_stores_the_date_its_money_ran_out)
-{
-    char *path = rbt_path(dir, "d.db");
-    rb_error err = {0};
-    rb_time when;
-    cr_assert_eq(rb_time_parse("2005-01-03", NULL, &when, &err), RB_OK, "%s", err.msg);
-    for (int sweep = 0; sweep < 2; sweep++) {
-        rb_results *r = open_ok(path);
-        const char *keys[] = {"contribution"};
-        begin_ok(r, sweep ? "spec 2" : "spec 1", "h", 2, keys, 1, 0, NULL, NULL, NULL);
-        for (int k = 0; k < 2; k++) {
-            rb_sweep_kv p[1] = {{"contribution", k ? "-30000" : "-1000"}};
-            rb_result_row row = {.config_id = k, .section = "calendar", .strategy = "calendar", .params = p,
-                                 .nparams = 1};
-            size_t nm;
-            const rb_metric_info *t = rb_metric_table(&nm);
-            for (size_t m = 0; m < nm; m++) set_metric(&row.metrics, t[m].name, 1.0);
-            set_metric(&row.metrics, "after_tax_value", k ? 0 : 5000);
-            row.metrics.depleted = k;
-            row.metrics.depleted_on = k ? when : 0;
-            put_ok(r, &row);
-        }
-        end_ok(r, "done");
-        rb_results_free(r);
-        sqlite3 *db = db_open(path);
-        char *on = query_text(db, "SELECT depleted_on FROM runs WHERE config_id = 1 ORDER BY sweep_id DESC");
-        cr_assert_str_eq(on, "2005-01-03");
-        free(on);
-        cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE config_id = 0 AND depleted_on IS NULL"), sweep + 1);
-        /* As a store of an older build: no depleted_on column (added back by the next sweep). */
-        if (!sweep) exec_sql(db, "ALTER TABLE runs DROP COLUMN depleted_on");
-        sqlite3_close(db);
-    }
-    char *text = NULL;
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 2}, &text, &err), RB_OK, "%s", err.msg);
-    cr_assert_not_null(strstr(text, "depleted_on"), "%s", text);
-    cr_assert_not_null(strstr(text, "2005-01-03"), "%s", text);
-    free(text);
-    free(path);
-}
-
-Test(results, print_csv_has_every_column)
-{
-    char *path = make_query_store();
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 2, .csv = 1, WHERE("band >= 0.1")}, &text, &err), RB_OK,
-                 "%s", err.msg);
-    char want[2048];
-    size_t nm, o = 0;
-    const rb_metric_info *t = rb_metric_table(&nm);
-    o += (size_t)snprintf(want, sizeof want, "sweep_id,config_id,section,strategy,band,every,fee_bps,targets");
-    for (size_t m = 0; m < nm; m++) o += (size_t)snprintf(want + o, sizeof want - o, ",%s", t[m].name);
-    snprintf(want + o, sizeof want - o, ",depleted_on\n");
-    cr_assert_eq(strncmp(text, want, strlen(want)), 0, "header:\n%s\nwant:\n%s", text, want);
-
-    /* 104 then 106 (after_tax_value 1900, 1800); NULL is an empty field, a comma is quoted. */
-    const char *line = text + strlen(want);
-    const char *row1 = "1,104,threshold.wide,threshold,0.1,,5,,2000,0,0.09,0,0.9,";
-    const char *row2 = "1,106,hybrid,hybrid,0.25,quarter,20,\"A=0.5,B=0.5\",1900,0,0.08,0,0.8,";
-    cr_assert_eq(strncmp(line, row1, strlen(row1)), 0, "%s", line);
-    line = strchr(line, '\n') + 1;
-    cr_assert_eq(strncmp(line, row2, strlen(row2)), 0, "%s", line);
-    line = strchr(line, '\n') + 1;
-    cr_assert_str_eq(line, "");
-    free(text);
-
-    /* sharpe NULL for 103: an empty field. */
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 1, .csv = 1, WHERE("config_id = 103")}, &text, &err), RB_OK);
-    cr_assert_not_null(strstr(text, "\n1,103,threshold.tight,threshold,0.02,,10,,1750,0,0.06,0,,"), "%s", text);
-    free(text);
-    free(path);
-}
-
-Test(results, print_defaults_to_the_latest_sweep)
-{
-    char *path = make_query_store();
-    rb_results *r = open_ok(path);
-    begin_ok(r, "spec 2", "h", 1, NULL, 0, 0, NULL, NULL, NULL);
-    put_ids(r, (const int64_t[]){777}, 1);
-    end_ok(r, "interrupted");
-    rb_results_free(r);
-    expect_ids(path, &(rb_runs_query){.top = 10}, IDS(777));
-    expect_ids(path, &(rb_runs_query){.top = 10, .sweep_id = 2}, IDS(777));
-    expect_ids(path, &(rb_runs_query){.top = 1, .sweep_id = 1}, IDS(104));
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 10}, &text, &err), RB_OK);
-    cr_assert_not_null(strstr(text, "sweep 2 (interrupted): 1 of 1 configurations stored"), "%s", text);
-    free(text);
-    free(path);
-}
-
-/* Many parameters: only those that vary among the rows shown get a column. */
-Test(results, print_shows_the_parameters_that_vary)
-{
-    char *path = rbt_path(dir, "r.db");
-    rb_results *r = open_ok(path);
-    const char *keys[] = {"a", "b", "c", "d", "e"};
-    begin_ok(r, "spec", "h", 3, keys, 5, 0, NULL, NULL, NULL);
-    for (int64_t i = 0; i < 3; i++) {
-        char v[8];
-        snprintf(v, sizeof v, "%lld", (long long)i);
-        rb_sweep_kv p[] = {{"a", "1"}, {"b", v}, {"c", "x"}, {"d", "y"}, {"e", "z"}};
-        rb_result_row row = {.config_id = i, .section = "s", .strategy = "calendar", .params = p, .nparams = 5};
-        set_metric(&row.metrics, "after_tax_value", (double)i);
-        put_ok(r, &row);
-    }
-    end_ok(r, "done");
-    rb_results_free(r);
-    char *text = NULL;
-    rb_error err = {0};
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 10}, &text, &err), RB_OK, "%s", err.msg);
-    const char *header = strchr(text, '\n') + 1;
-    cr_assert_not_null(strstr(header, "strategy  b  final_value"), "%s", text);
-    cr_assert_not_null(strstr(text, "same in every row shown: a=1, c=x, d=y, e=z"), "%s", text);
-    free(text);
-    free(path);
-}
-
-/* ---------------------------------------------------------------- refusing other files */
-
-static void expect_refused(const char *path, const char *needle)
-{
-    char *before = rbt_path(dir, "before.copy");
-    rbt_copy_file(path, before);
-    rb_results *r = NULL;
-    rb_error err = {0};
-    rb_status rc = rb_results_open(path, &r, &err);
-    cr_assert_eq(rc, RB_ERR_SCHEMA, "%s: status %d: %s", path, rc, err.msg);
-    cr_assert_null(r);
-    cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
-    cr_assert_not_null(strstr(err.msg, path), "message '%s' does not name the file", err.msg);
-    cr_assert_null(strchr(err.msg, '\n'));
-    char *text = NULL;
-    cr_assert_eq(print_query(path, &(rb_runs_query){.top = 1}, &text, &err), RB_ERR_SCHEMA, "%s", err.msg);
-    cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
-    free(text);
-    cr_assert(rbt_same_bytes(path, before), "%s was modified", path);
-    unlink(before);
-    free(before);
-}
-
-/* The price store opened on a results store says what the file is and what reads it, for a
- * writable and a read-only open, and leaves it untouched. */
-Test(results, a_price_store_open_names_a_results_store_for_what_it_is)
-{
-    char *path = rbt_path(dir, "results.db");
-    rb_results *r = open_ok(path);
-    rb_results_free(r);
-    char *before = rbt_path(dir, "results.copy");
-    rbt_copy_file(path, before);
-    const unsigned flags[2] = {0, RB_STORE_READONLY};
-    for (int i = 0; i < 2; i++) {
-        rb_store *s = NULL;
-        rb_error err = {0};
-        cr_assert_eq(rb_store_open(path, flags[i], &s, &err), RB_ERR_SCHEMA, "%s", err.msg);
-        cr_assert_null(s);
-        cr_assert_not_null(strstr(err.msg, "a rebal results store, not a price store"), "%s", err.msg);
-        cr_assert_not_null(strstr(err.msg, "'rebal runs' and 'rebal report'"), "%s", err.msg);
-        cr_assert_not_null(strstr(err.msg, path), "%s", err.msg);
-        cr_assert_null(strchr(err.msg, '\n'));
-    }
-    cr_assert(rbt_same_bytes(path, before), "%s was modified", path);
-    free(before);
-    free(path);
-}
-
-Test(results, refuses_a_price_store_and_other_files_untouched)
-{
-    /* A price store with data. */
-    char *prices = rbt_path(dir, "prices.db");
-    rb_store *s = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_store_open(prices, 0, &s, &err), RB_OK, "%s", err.msg);
-    cr_assert_eq(rb_store_begin(s, &err), RB_OK);
-    exec_sql(s->db, "INSERT INTO assets(symbol) VALUES ('AAA');"
-                    "INSERT INTO bars(asset_id, ts, close) VALUES (1, 0, 1)");
-    cr_assert_eq(rb_store_commit(s, &err), RB_OK);
-    rb_store_free(s);
-    expect_refused(prices, "a rebal price store, not a results store");
-    expect_refused(prices, "read by 'rebal assets', 'rebal run' and 'rebal sweep' as --db");
-
-    char *text = rbt_write_file(dir, "notes.txt", "date,close\n2020-01-01,1\n");
-    expect_refused(text, "not a SQLite database");
-    char *shortf = rbt_write_file(dir, "short.db", "SQLite");
-    expect_refused(shortf, "not a SQLite database");
-
-    char *other = rbt_path(dir, "other.db");
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open(other, &db), SQLITE_OK);
-    exec_sql(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);");
-    sqlite3_close(db);
-    expect_refused(other, "another application");
-
-    /* A results store from a newer rebal. */
-    char *newer = rbt_path(dir, "newer.db");
-    rb_results *r = open_ok(newer);
-    rb_results_free(r);
-    db = db_open(newer);
-    exec_sql(db, "PRAGMA user_version = 2");
-    sqlite3_close(db);
-    expect_refused(newer, "newer rebal");
-
-    /* Corrupt: a valid header, garbage after it. */
-    char *corrupt = rbt_path(dir, "corrupt.db");
-    FILE *f = fopen(corrupt, "wb");
-    cr_assert_not_null(f);
-    char page[8192];
-    memset(page, 0x5a, sizeof page);
-    memcpy(page, "SQLite format 3", 16);
-    fwrite(page, 1, sizeof page, f);
-    fclose(f);
-    expect_refused(corrupt, "corrupt");
-
-    free(prices);
-    free(text);
-    free(shortf);
-    free(other);
-    free(newer);
-    free(corrupt);
-}
-
-Test(results, adopts_an_empty_file_and_reopens_its_own)
-{
-    char *path = rbt_write_file(dir, "empty.db", "");
-    rb_results *r = open_ok(path);
-    begin_ok(r, "spec", "h", 1, NULL, 0, 0, NULL, NULL, NULL);
-    put_ids(r, (const int64_t[]){1}, 1);
-    end_ok(r, "done");
-    rb_results_free(r);
-    r = open_ok(path);
-    rb_results_free(r);
-    sqlite3 *db = db_open(path);
-    cr_assert_eq(query_int(db, "PRAGMA application_id"), 0x72627273);
-    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs"), 1);
-    sqlite3_close(db);
     free(path);
 }

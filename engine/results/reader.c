@@ -1,0 +1,329 @@
+/* reader.c - reading a results store (reader.h): its sweeps, its columns, conditions on
+ * them, and the runs of a sweep handed over one at a time. */
+#include "reader.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_write.h"
+#include "error.h"
+#include "text.h"
+
+struct rb_results_reader {
+    rb_rconn conn;
+    rb_results_columns cols;
+    /* One run being handed over: per column its text, number and formatted number. */
+    const char **text;
+    double *number;
+    char (*buf)[40];
+};
+
+void rb_results_reader_close(rb_results_reader *r)
+{
+    if (!r) return;
+    rb_results_columns_free(&r->cols);
+    rb_results_schema_close(&r->conn);
+    free(r->text);
+    free(r->number);
+    free(r->buf);
+    free(r);
+}
+
+rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err)
+{
+    rb_results_reader *r = calloc(1, sizeof *r);
+    if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
+    rb_status rc = rb_results_schema_open(path, 1, &r->conn, err);
+    if (rc == RB_OK) rc = rb_results_columns_read(&r->conn, &r->cols, err);
+    if (rc == RB_OK) {
+        size_t n = r->cols.n;
+        r->text = calloc(n, sizeof *r->text);
+        r->number = calloc(n, sizeof *r->number);
+        r->buf = calloc(n, sizeof *r->buf);
+        if (!r->text || !r->number || !r->buf) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    }
+    if (rc != RB_OK) {
+        rb_results_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return RB_OK;
+}
+
+const char *rb_results_reader_path(const rb_results_reader *r) { return r->conn.path; }
+
+const rb_results_columns *rb_results_reader_columns(const rb_results_reader *r) { return &r->cols; }
+
+/* ---------------------------------------------------------------- sweeps */
+
+rb_status rb_results_reader_sweeps(rb_results_reader *r, rb_results_sweep **list, size_t *n, rb_error *err)
+{
+    return rb_results_sweep_list(&r->conn, 0, list, n, NULL, err);
+}
+
+void rb_results_sweep_clear(rb_results_sweep *s)
+{
+    free(s->spec);
+    s->spec = NULL;
+}
+
+rb_status rb_results_reader_sweep(rb_results_reader *r, int64_t id, rb_results_sweep *out, rb_error *err)
+{
+    int64_t latest = 0;
+    rb_status rc = rb_rsql_int(&r->conn, "SELECT coalesce(max(id), 0) FROM sweeps", &latest, err);
+    if (rc != RB_OK) return rc;
+    if (latest == 0) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", r->conn.path);
+    rb_results_sweep *list = NULL;
+    size_t n = 0;
+    rc = rb_results_sweep_list(&r->conn, id ? id : latest, &list, &n, NULL, err);
+    if (rc != RB_OK) return rc;
+    if (n == 0)
+        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no sweep %lld (the latest is sweep %lld)", r->conn.path,
+                       (long long)id, (long long)latest);
+    *out = list[0];
+    free(list);
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- conditions */
+
+/* "a, b, c" of the column names into buf (truncated with "..." when long). */
+static void column_list(const rb_results_columns *cols, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cols->n; i++) {
+        int w = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", cols->col[i].name);
+        if (w < 0 || (size_t)w >= len - o) {
+            if (len > 4) strcpy(buf + len - 4, "...");
+            return;
+        }
+        o += (size_t)w;
+    }
+}
+
+/* The operator at *p (advanced past it), or -1. */
+static int read_op(const char **p)
+{
+    static const char *const ops[] = {"=", "!=", "<", "<=", ">", ">="};
+    const char *op = *p;
+    while (**p && strchr("=!<>", **p)) (*p)++;
+    size_t len = (size_t)(*p - op);
+    for (int i = 0; i < (int)(sizeof ops / sizeof ops[0]); i++)
+        if (len == strlen(ops[i]) && strncmp(op, ops[i], len) == 0) return i;
+    return -1;
+}
+
+rb_status rb_results_cond_parse(const rb_results_reader *r, const char *text, rb_results_cond *out, char **value,
+                                rb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *value = NULL;
+    char name[RB_RESULTS_KEY_MAX];
+    const char *p = text;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t n = 0;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+           *p == '-') {
+        if (n + 1 >= sizeof name) return rb_fail(err, RB_ERR_USAGE, "--where '%s': the column name is too long", text);
+        name[n++] = *p++;
+    }
+    name[n] = '\0';
+    if (n == 0) return rb_fail(err, RB_ERR_USAGE, "--where '%s': expected KEY OP VALUE, e.g. 'band > 0.05'", text);
+    while (*p == ' ' || *p == '\t') p++;
+    const char *op = p;
+    int o = read_op(&p);
+    if (o < 0) {
+        size_t oplen = (size_t)(p - op), show = oplen ? oplen : strcspn(op, " \t");
+        return rb_fail(err, RB_ERR_USAGE, "--where '%s': unknown operator '%.*s' (one of = != < <= > >=)", text,
+                       (int)(show ? show : 1), *op ? op : "?");
+    }
+    out->op = (rb_rop)o;
+    while (*p == ' ' || *p == '\t') p++;
+    size_t vlen = strlen(p);
+    while (vlen > 0 && (p[vlen - 1] == ' ' || p[vlen - 1] == '\t')) vlen--;
+    out->as_text = vlen >= 2 && (p[0] == '\'' || p[0] == '"') && p[vlen - 1] == p[0];
+    if (out->as_text) p++, vlen -= 2;
+    if (vlen == 0 && !out->as_text)
+        return rb_fail(err, RB_ERR_USAGE, "--where '%s': no value after '%.*s'", text, (int)(p - op), op);
+    int at = rb_results_columns_find(&r->cols, name);
+    if (at < 0) {
+        char list[700];
+        column_list(&r->cols, list, sizeof list);
+        return rb_fail(err, RB_ERR_USAGE, "--where '%s': %s has no column '%s' (columns: %s)", text, r->conn.path,
+                       name, list);
+    }
+    const rb_results_column *col = &r->cols.col[at];
+    if (!(*value = strndup(p, vlen))) return rb_fail(err, RB_ERR_NOMEM, "out of memory parsing --where");
+    double v;
+    /* A parameter's REAL column holds per-asset values as text; a metric or an id only numbers. */
+    if (col->real && col->kind != RB_RCOL_PARAM && (out->as_text || !rb_results_number_text(*value, 0, &v))) {
+        rb_fail(err, RB_ERR_USAGE, "--where '%s': column '%s' holds numbers and '%s' is not a number", text,
+                col->name, *value);
+        free(*value);
+        *value = NULL;
+        return RB_ERR_USAGE;
+    }
+    out->column = (size_t)at;
+    out->text = *value;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+/* The current row of a RB_RSELECT_ROWS statement as a run. */
+static void decode(rb_results_reader *r, sqlite3_stmt *st, rb_results_run *run)
+{
+    const rb_results_columns *cols = &r->cols;
+    memset(run, 0, sizeof *run);
+    for (size_t i = 0; i < cols->n; i++) {
+        const rb_results_column *col = &cols->col[i];
+        const char *t = NULL;
+        double v = NAN;
+        switch (sqlite3_column_type(st, (int)i)) {
+        case SQLITE_NULL: break;
+        case SQLITE_INTEGER:
+            v = (double)sqlite3_column_int64(st, (int)i);
+            snprintf(r->buf[i], sizeof r->buf[i], "%lld", (long long)sqlite3_column_int64(st, (int)i));
+            t = r->buf[i];
+            break;
+        case SQLITE_FLOAT:
+            v = sqlite3_column_double(st, (int)i);
+            if (col->kind != RB_RCOL_METRIC) rb_format_number(v, r->buf[i]);
+            t = r->buf[i];
+            break;
+        default:
+            t = (const char *)sqlite3_column_text(st, (int)i);
+            if (col->kind == RB_RCOL_PARAM && !rb_results_number_text(t, col->fraction, &v)) v = NAN;
+            break;
+        }
+        if (col->kind == RB_RCOL_METRIC) {
+            memcpy((char *)&run->metrics + col->metric->offset, &v, sizeof v);
+            t = NULL;
+        }
+        r->text[i] = t;
+        r->number[i] = v;
+    }
+    const int *base = cols->base;
+    run->config_id = sqlite3_column_int64(st, base[RB_RCOL_CONFIG_ID]);
+    run->section = r->text[base[RB_RCOL_SECTION]];
+    run->strategy = r->text[base[RB_RCOL_STRATEGY]];
+    run->error = base[RB_RCOL_ERROR] >= 0 ? r->text[base[RB_RCOL_ERROR]] : NULL;
+    run->text = r->text;
+    run->number = r->number;
+}
+
+rb_status rb_results_reader_each(rb_results_reader *r, const rb_results_query *q, rb_results_run_fn fn, void *ctx,
+                                 rb_error *err)
+{
+    sqlite3_stmt *st;
+    rb_status rc = rb_results_schema_select(&r->conn, &r->cols, q, RB_RSELECT_ROWS, 0, &st, err);
+    if (rc != RB_OK) return rc;
+    int step = SQLITE_DONE;
+    while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rb_results_run run;
+        decode(r, st, &run);
+        rc = fn(ctx, &run, err);
+    }
+    if (rc == RB_OK && step != SQLITE_DONE) rc = rb_rsql_fail(&r->conn, err, "reading the runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rb_status rb_results_reader_count(rb_results_reader *r, const rb_results_query *q, uint64_t *n, rb_error *err)
+{
+    sqlite3_stmt *st;
+    rb_status rc = rb_results_schema_select(&r->conn, &r->cols, q, RB_RSELECT_COUNT, 0, &st, err);
+    if (rc != RB_OK) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) *n = (uint64_t)sqlite3_column_int64(st, 0);
+    else rc = rb_rsql_fail(&r->conn, err, "counting the runs");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rb_status rb_results_reader_distinct(rb_results_reader *r, const rb_results_query *q, size_t column,
+                                     rb_status (*fn)(void *ctx, const char *text, double number, rb_error *err),
+                                     void *ctx, rb_error *err)
+{
+    sqlite3_stmt *st;
+    rb_status rc = rb_results_schema_select(&r->conn, &r->cols, q, RB_RSELECT_DISTINCT, column, &st, err);
+    if (rc != RB_OK) return rc;
+    const rb_results_column *col = &r->cols.col[column];
+    int step = SQLITE_DONE;
+    while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        char buf[40];
+        const char *t = NULL;
+        double v = NAN;
+        if (sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+            t = (const char *)sqlite3_column_text(st, 0);
+            if (!rb_results_number_text(t, col->fraction, &v)) v = NAN;
+        } else if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            v = sqlite3_column_double(st, 0);
+            rb_format_number(v, buf);
+            t = buf;
+        }
+        rc = fn(ctx, t, v, err);
+    }
+    if (rc == RB_OK && step != SQLITE_DONE) rc = rb_rsql_fail(&r->conn, err, "reading the values of a column");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+const char *rb_results_metric_hint(const char *name, char *buf, size_t len)
+{
+    rb_nearest near;
+    rb_nearest_init(&near, name);
+    size_t n;
+    const rb_metric_info *table = rb_metric_table(&n);
+    for (size_t k = 0; k < n; k++) rb_nearest_offer(&near, table[k].name);
+    snprintf(buf, len, "%s", rb_nearest_hint(&near));
+    return buf;
+}
+
+typedef struct id_list {
+    int64_t *ids;
+    size_t n;
+} id_list;
+
+static rb_status collect_id(void *ctx, const rb_results_run *run, rb_error *err)
+{
+    (void)err;
+    id_list *l = ctx;
+    l->ids[l->n++] = run->config_id;
+    return RB_OK;
+}
+
+rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err)
+{
+    size_t nm;
+    const rb_metric_info *table = rb_metric_table(&nm);
+    size_t k = 0;
+    while (k < nm && strcmp(table[k].name, by) != 0) k++;
+    char hint[96];
+    if (k == nm)
+        return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not a metric%s (see 'rebal help metrics')", by,
+                       rb_results_metric_hint(by, hint, sizeof hint));
+    rb_results_reader *r = NULL;
+    rb_results_sweep sweep = {0};
+    id_list l = {malloc((n ? n : 1) * sizeof *l.ids), 0};
+    rb_status rc = l.ids ? rb_results_reader_open(path, &r, err) : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) rc = rb_results_reader_sweep(r, 0, &sweep, err);
+    if (rc == RB_OK && rb_results_columns_find(&r->cols, by) < 0)
+        rc = rb_fail(err, RB_ERR_SCHEMA, "%s: the runs have no column '%s'", path, by);
+    if (rc == RB_OK) {
+        rb_results_query q = {.sweep_id = sweep.id, .status = RB_RUNS_OK, .by = by, .limit = n};
+        rc = n ? rb_results_reader_each(r, &q, collect_id, &l, err) : RB_OK;
+    }
+    rb_results_sweep_clear(&sweep);
+    rb_results_reader_close(r);
+    if (rc != RB_OK) {
+        free(l.ids);
+        return rc;
+    }
+    *ids = l.ids;
+    *count = l.n;
+    return RB_OK;
+}

@@ -1,0 +1,74 @@
+/* reader.h - reading a results store: its sweeps, the columns of its runs, and the runs of a
+ * sweep with their parameters and metrics, filtered and ranked. `rebal runs`, --keep and the
+ * reports read through it; only engine/results/ knows the tables (schema.h). Internal. */
+#ifndef RB_RESULTS_READER_H
+#define RB_RESULTS_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rebal.h"
+#include "results/schema.h"
+
+typedef struct rb_results_reader rb_results_reader;
+
+/* Opens the results store at path read-only, checked like rb_results_open (refusing a file
+ * that is not one, or one with no sweep yet). A store of an older schema is read as it is. */
+rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err);
+void rb_results_reader_close(rb_results_reader *r);
+const char *rb_results_reader_path(const rb_results_reader *r);
+
+/* Every sweep, by id (free with rb_results_sweeps_free). */
+rb_status rb_results_reader_sweeps(rb_results_reader *r, rb_results_sweep **list, size_t *n, rb_error *err);
+
+/* One sweep (id 0: the latest); RB_ERR_NOT_FOUND, naming the latest, when there is none.
+ * Free its spec with rb_results_sweep_clear. */
+rb_status rb_results_reader_sweep(rb_results_reader *r, int64_t id, rb_results_sweep *out, rb_error *err);
+void rb_results_sweep_clear(rb_results_sweep *s);
+
+/* The columns of runs, in presentation order (schema.h). */
+const rb_results_columns *rb_results_reader_columns(const rb_results_reader *r);
+
+/* Parses "KEY OP VALUE" (blanks optional; OP one of = != < <= > >=; the value may be quoted,
+ * which compares it as text). KEY is a column (fee_bps, to_mode, a metric, section, status,
+ * ...) or a setting's flag name (fee-bps, to). *value gets the value (malloc'ed, the
+ * condition points to it; the caller frees it). Errors start with "--where 'TEXT': ". */
+rb_status rb_results_cond_parse(const rb_results_reader *r, const char *text, rb_results_cond *out, char **value,
+                                rb_error *err);
+
+/* One run as the reader hands it over (valid during the callback only). */
+typedef struct rb_results_run {
+    int64_t config_id;
+    const char *section, *strategy;
+    const char *error;       /* NULL for a run that ran; else its failure's one-line message */
+    const char *const *text; /* per column: the value as text (numbers in their shortest exact
+                                form), NULL when NULL; NULL for every metric column */
+    const double *number;    /* per column: the value as a number, NaN when NULL or not a number */
+    rb_metrics metrics;      /* the metric columns (NaN when NULL); the rest zero */
+} rb_results_run;
+
+typedef rb_status (*rb_results_run_fn)(void *ctx, const rb_results_run *run, rb_error *err);
+
+/* Calls fn for each run of q in q's order; a status other than RB_OK from fn stops there
+ * and is returned. */
+rb_status rb_results_reader_each(rb_results_reader *r, const rb_results_query *q, rb_results_run_fn fn, void *ctx,
+                                 rb_error *err);
+
+/* The number of runs of q (its order and limit aside). */
+rb_status rb_results_reader_count(rb_results_reader *r, const rb_results_query *q, uint64_t *n, rb_error *err);
+
+/* Calls fn for each distinct value of a column among q's runs: its text (NULL for NULL) and
+ * number (NaN when not a number). */
+rb_status rb_results_reader_distinct(rb_results_reader *r, const rb_results_query *q, size_t column,
+                                     rb_status (*fn)(void *ctx, const char *text, double number, rb_error *err),
+                                     void *ctx, rb_error *err);
+
+/* "; did you mean sharpe?" for a name that is not a metric (the nearest metric name), or "";
+ * the text lives in buf. */
+const char *rb_results_metric_hint(const char *name, char *buf, size_t len);
+
+/* The config ids of the n best ok runs of the latest sweep in the store at path, by a metric
+ * (rb_results_ascending's order). *ids is malloc'ed; *count may be below n. */
+rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err);
+
+#endif /* RB_RESULTS_READER_H */

@@ -1,0 +1,526 @@
+/* writer.c - recording sweeps (writer.h): parameter columns added on demand, resumable
+ * sweeps, and the writer thread that batches rows into transactions. */
+#include "writer.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "date.h"
+#include "error.h"
+#include "schema.h"
+
+/* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
+ * wait); a transaction commits after TXN_ROWS rows or TXN_NS nanoseconds after its first row,
+ * whichever comes first, so a kill loses at most that much work and resume redoes it. */
+#define QUEUE_ROWS 4096
+#define TXN_ROWS 2000
+#define TXN_NS 200000000L
+
+/* The texts of a queued row: section, strategy, error, then one per parameter column. */
+enum { SLOT_SECTION, SLOT_STRATEGY, SLOT_ERROR, NFIXED };
+
+/* One row waiting for the writer: one allocation holding the strings too. */
+typedef struct queued_row {
+    int64_t config_id;
+    rb_metrics metrics;
+    char *text[]; /* NFIXED, then one value per parameter column (NULL = unset) */
+} queued_row;
+
+/* A parameter key of the current sweep: its column and how its values are stored. */
+typedef struct key_column {
+    const char *key;
+    size_t column;
+    int real;     /* a REAL column: numbers are bound as numbers */
+    int fraction; /* its numbers may be written as percentages */
+} key_column;
+
+struct rb_results {
+    rb_rconn conn;
+    const rb_metric_info *metric;
+    size_t nmetric;
+
+    /* The sweep being recorded (between rb_results_begin and rb_results_end); fixed while
+     * the writer runs, so the writer and put read them without the lock. */
+    int active;
+    int64_t sweep_id;
+    uint64_t failed_before; /* its failed runs already stored (a resume) */
+    size_t ncols;      /* parameter columns of this sweep */
+    char **keys;       /* their keys as the caller gave them */
+    key_column *index; /* the keys sorted */
+    key_column *by_column; /* the same, in column order */
+    sqlite3_stmt *insert;
+    pthread_t thread;
+
+    /* The queue, shared by the simulation threads and the writer. */
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    queued_row *queue[QUEUE_ROWS];
+    size_t head, count;
+    int stop;       /* no more rows: drain, commit and exit */
+    int failed;     /* the writer stopped on werr */
+    rb_error werr;
+};
+
+/* ---------------------------------------------------------------- opening */
+
+static void results_close(rb_results *r)
+{
+    rb_results_schema_close(&r->conn);
+    pthread_cond_destroy(&r->not_full);
+    pthread_cond_destroy(&r->not_empty);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
+{
+    if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_results_open: no output pointer");
+    rb_results *r = calloc(1, sizeof *r);
+    if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
+    /* Deadlines of the writer are on the monotonic clock: a wall-clock step must not stall
+     * or hurry the commits. */
+    pthread_condattr_t attr;
+    int ok = pthread_condattr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_mutex_init(&r->mu, NULL) == 0;
+        if (ok && pthread_cond_init(&r->not_empty, &attr) != 0) {
+            pthread_mutex_destroy(&r->mu);
+            ok = 0;
+        }
+        if (ok && pthread_cond_init(&r->not_full, &attr) != 0) {
+            pthread_cond_destroy(&r->not_empty);
+            pthread_mutex_destroy(&r->mu);
+            ok = 0;
+        }
+        pthread_condattr_destroy(&attr);
+    }
+    if (!ok) {
+        free(r);
+        return rb_fail(err, RB_ERR_NOMEM, "%s: cannot create the writer's lock", path ? path : "results store");
+    }
+    r->metric = rb_metric_table(&r->nmetric);
+    rb_status rc = rb_results_schema_open(path, 0, &r->conn, err);
+    if (rc != RB_OK) {
+        results_close(r);
+        return rc;
+    }
+    *out = r;
+    return RB_OK;
+}
+
+/* ---------------------------------------------------------------- sweeps */
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(((const key_column *)a)->key, ((const key_column *)b)->key);
+}
+
+static void clear_sweep(rb_results *r)
+{
+    sqlite3_finalize(r->insert);
+    r->insert = NULL;
+    for (size_t i = 0; i < r->ncols; i++) free(r->keys[i]);
+    free(r->keys);
+    free(r->index);
+    free(r->by_column);
+    r->keys = NULL;
+    r->index = r->by_column = NULL;
+    r->ncols = 0;
+    r->active = 0;
+    r->sweep_id = 0;
+    r->failed_before = 0;
+}
+
+/* Validates the keys (before the database is touched) into their columns and the index. */
+static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, char (*names)[RB_RESULTS_KEY_MAX],
+                          rb_error *err)
+{
+    r->keys = nkeys ? calloc(nkeys, sizeof *r->keys) : NULL;
+    r->index = nkeys ? calloc(nkeys, sizeof *r->index) : NULL;
+    r->by_column = nkeys ? calloc(nkeys, sizeof *r->by_column) : NULL;
+    if (nkeys && (!r->keys || !r->index || !r->by_column))
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
+    for (size_t k = 0; k < nkeys; k++) {
+        rb_status rc = rb_results_column_of(r->conn.path, keys[k], names[k], err);
+        for (size_t j = 0; j < k && rc == RB_OK; j++)
+            if (strcmp(names[j], names[k]) == 0)
+                rc = rb_fail(err, RB_ERR_DATA, "%s: parameter keys '%s' and '%s' both name the column '%s'",
+                             r->conn.path, keys[j], keys[k], names[k]);
+        if (rc == RB_OK && !(r->keys[k] = strdup(keys[k])))
+            rc = rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
+        if (rc != RB_OK) return rc;
+        r->index[k] = (key_column){.key = r->keys[k], .column = k};
+        r->ncols = k + 1;
+    }
+    return RB_OK;
+}
+
+/* How each parameter column stores its values: as the table declares it. */
+static rb_status read_types(rb_results *r, char (*names)[RB_RESULTS_KEY_MAX], rb_error *err)
+{
+    rb_results_columns cols;
+    rb_status rc = rb_results_columns_read(&r->conn, &cols, err);
+    if (rc != RB_OK) return rc;
+    for (size_t k = 0; k < r->ncols; k++) {
+        int at = rb_results_columns_find(&cols, names[k]);
+        key_column *kc = &r->index[k];
+        kc->real = at >= 0 && cols.col[at].real;
+        kc->fraction = at >= 0 && cols.col[at].fraction;
+        r->by_column[k] = *kc;
+    }
+    rb_results_columns_free(&cols);
+    if (r->ncols) qsort(r->index, r->ncols, sizeof *r->index, key_cmp);
+    return RB_OK;
+}
+
+/* Adds the columns, then continues the sweep to resume (*id, its stored ids) or records a
+ * new one, in one transaction. */
+static rb_status start_sweep(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
+                             char (*names)[RB_RESULTS_KEY_MAX], int resume, int *found, int64_t *id, int64_t **ids,
+                             size_t *nids, rb_error *err)
+{
+    const rb_rconn *c = &r->conn;
+    rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "starting a sweep", err);
+    if (rc == RB_OK) rc = rb_results_schema_add(c, (const char *const *)r->keys, names, r->ncols, err);
+    if (rc == RB_OK && resume) rc = rb_results_sweep_find(c, spec, dataset_hash, id, err);
+    *found = rc == RB_OK && *id != 0;
+    if (*found) {
+        rb_results_sweep *s = NULL;
+        size_t ns = 0;
+        rc = rb_results_sweep_resume(c, *id, err);
+        if (rc == RB_OK) rc = rb_results_sweep_ids(c, *id, ids, nids, err);
+        if (rc == RB_OK) rc = rb_results_sweep_list(c, *id, &s, &ns, NULL, err);
+        if (rc == RB_OK && ns) r->failed_before = (uint64_t)s[0].failed;
+        rb_results_sweeps_free(s, ns);
+    } else if (rc == RB_OK) {
+        rc = rb_results_sweep_new(c, spec, dataset_hash, configurations, id, err);
+    }
+    if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "starting a sweep", err);
+    if (rc != RB_OK) rb_rsql_rollback(c);
+    return rc;
+}
+
+static void *writer_main(void *arg);
+
+rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
+                           const char *const *keys, size_t nkeys, int resume, int *resumed, int64_t **done,
+                           size_t *ndone, rb_error *err)
+{
+    if (!r || !spec) return rb_fail(err, RB_ERR_USAGE, "rb_results_begin: no results store or no spec");
+    if (r->active)
+        return rb_fail(err, RB_ERR_USAGE, "%s: sweep %lld is still being recorded (rb_results_end first)",
+                       r->conn.path, (long long)r->sweep_id);
+    if (nkeys && !keys) return rb_fail(err, RB_ERR_USAGE, "rb_results_begin: %zu keys but no key array", nkeys);
+    if (configurations > (uint64_t)INT64_MAX)
+        return rb_fail(err, RB_ERR_USAGE, "%s: %llu configurations is more than a sweep can hold", r->conn.path,
+                       (unsigned long long)configurations);
+
+    char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? calloc(nkeys, sizeof *names) : NULL;
+    rb_status rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
+                                   : set_keys(r, keys, nkeys, names, err);
+    int64_t id = 0, *ids = NULL;
+    size_t nids = 0;
+    int found = 0;
+    if (rc == RB_OK)
+        rc = start_sweep(r, spec, dataset_hash, configurations, names, resume, &found, &id, &ids, &nids, err);
+    if (rc == RB_OK) rc = read_types(r, names, err);
+    if (rc == RB_OK) {
+        r->sweep_id = id;
+        rc = rb_results_schema_insert(&r->conn, names, r->ncols, &r->insert, err);
+    }
+    free(names);
+    if (rc == RB_OK) {
+        r->head = r->count = 0;
+        r->stop = r->failed = 0;
+        rb_error_clear(&r->werr);
+        int e = pthread_create(&r->thread, NULL, writer_main, r);
+        if (e != 0)
+            rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
+    }
+    if (rc != RB_OK) {
+        free(ids);
+        clear_sweep(r);
+        return rc;
+    }
+    r->active = 1;
+    if (resumed) *resumed = found;
+    if (done) *done = ids;
+    else free(ids);
+    if (ndone) *ndone = nids;
+    return RB_OK;
+}
+
+uint64_t rb_results_failed_before(const rb_results *r) { return r ? r->failed_before : 0; }
+
+/* ---------------------------------------------------------------- the writer */
+
+static void deadline_after(struct timespec *t, long ns)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_nsec += ns;
+    while (t->tv_nsec >= 1000000000L) {
+        t->tv_nsec -= 1000000000L;
+        t->tv_sec++;
+    }
+}
+
+static int is_past(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* A parameter value: a number in a REAL column (read as the engine reads it, so the stored
+ * double is the one the run used), else the text. */
+static void bind_param(sqlite3_stmt *st, int k, const key_column *kc, const char *text)
+{
+    double v;
+    if (!text) sqlite3_bind_null(st, k);
+    else if (kc->real && rb_results_number_text(text, kc->fraction, &v)) sqlite3_bind_double(st, k, v);
+    else sqlite3_bind_text(st, k, text, -1, SQLITE_STATIC);
+}
+
+static void bind_metrics(const rb_results *r, sqlite3_stmt *st, int k, const queued_row *row)
+{
+    const char *error = row->text[SLOT_ERROR];
+    for (size_t m = 0; m < r->nmetric; m++, k++) {
+        double v;
+        memcpy(&v, (const char *)&row->metrics + r->metric[m].offset, sizeof v);
+        if (error || isnan(v)) sqlite3_bind_null(st, k); /* failed, or an undefined ratio: SQL NULL */
+        else sqlite3_bind_double(st, k, v);
+    }
+    char depleted_on[32];
+    if (!error && row->metrics.depleted)
+        sqlite3_bind_text(st, k, rb_time_format(row->metrics.depleted_on, depleted_on), -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, k);
+}
+
+static rb_status insert_row(rb_results *r, const queued_row *row, rb_error *err)
+{
+    sqlite3_stmt *st = r->insert;
+    int k = 1;
+    sqlite3_bind_int64(st, k++, r->sweep_id);
+    sqlite3_bind_int64(st, k++, row->config_id);
+    for (int j = SLOT_SECTION; j <= SLOT_STRATEGY; j++, k++) {
+        if (row->text[j]) sqlite3_bind_text(st, k, row->text[j], -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, k);
+    }
+    sqlite3_bind_text(st, k++, row->text[SLOT_ERROR] ? RB_RUN_FAILED : RB_RUN_OK, -1, SQLITE_STATIC);
+    if (row->text[SLOT_ERROR]) sqlite3_bind_text(st, k, row->text[SLOT_ERROR], -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, k);
+    k++;
+    for (size_t j = 0; j < r->ncols; j++, k++) bind_param(st, k, &r->by_column[j], row->text[NFIXED + j]);
+    bind_metrics(r, st, k, row);
+    rb_status rc = RB_OK;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        if (sqlite3_extended_errcode(r->conn.db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+            rc = rb_fail(err, RB_ERR_DATA,
+                         "%s: sweep %lld: configuration %lld was stored twice (a duplicate config_id; "
+                         "resumed sweeps must skip the stored ids)",
+                         r->conn.path, (long long)r->sweep_id, (long long)row->config_id);
+        else rc = rb_rsql_fail(&r->conn, err, "storing a run");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Takes rows off the queue and writes them in transactions of at most TXN_ROWS rows,
+ * committed TXN_NS after their first row at the latest. On an error it commits what was
+ * written before it, records the error and stops; put and end report it. */
+static void *writer_main(void *arg)
+{
+    rb_results *r = arg;
+    queued_row *batch[TXN_ROWS];
+    int in_txn = 0;
+    size_t txn_rows = 0;
+    struct timespec deadline = {0, 0};
+    rb_error e = {0};
+    rb_status rc = RB_OK;
+
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        while (r->count == 0 && !r->stop) {
+            if (!in_txn) pthread_cond_wait(&r->not_empty, &r->mu);
+            else if (pthread_cond_timedwait(&r->not_empty, &r->mu, &deadline) == ETIMEDOUT) break;
+        }
+        size_t n = 0;
+        while (r->count > 0 && txn_rows + n < TXN_ROWS) {
+            batch[n++] = r->queue[r->head];
+            r->head = (r->head + 1) % QUEUE_ROWS;
+            r->count--;
+        }
+        int drained = r->stop && r->count == 0;
+        if (n) pthread_cond_broadcast(&r->not_full);
+        pthread_mutex_unlock(&r->mu);
+
+        if (n && !in_txn) {
+            rc = rb_rsql_exec(&r->conn, "BEGIN IMMEDIATE", "starting a transaction of runs", &e);
+            if (rc == RB_OK) {
+                in_txn = 1;
+                txn_rows = 0;
+                deadline_after(&deadline, TXN_NS);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (rc == RB_OK) rc = insert_row(r, batch[i], &e);
+            free(batch[i]);
+        }
+        txn_rows += n;
+        if (in_txn && (rc != RB_OK || drained || txn_rows >= TXN_ROWS || is_past(&deadline))) {
+            /* After a failed row the rows before it are still good: keep them. */
+            rb_status c = rb_rsql_exec(&r->conn, "COMMIT", "committing runs", rc == RB_OK ? &e : NULL);
+            if (c != RB_OK) {
+                rb_rsql_rollback(&r->conn);
+                if (rc == RB_OK) rc = c;
+            }
+            in_txn = 0;
+            txn_rows = 0;
+        }
+
+        pthread_mutex_lock(&r->mu);
+        if (rc != RB_OK) {
+            r->failed = 1;
+            r->werr = e;
+            while (r->count > 0) {
+                free(r->queue[r->head]);
+                r->head = (r->head + 1) % QUEUE_ROWS;
+                r->count--;
+            }
+            pthread_cond_broadcast(&r->not_full);
+            break;
+        }
+        if (drained) break;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Tells the writer to drain the queue and commit, and waits for it. */
+static void stop_writer(rb_results *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->not_empty);
+    pthread_cond_broadcast(&r->not_full);
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+}
+
+static const key_column *lookup_key(const rb_results *r, const char *key)
+{
+    key_column probe = {.key = key};
+    return r->ncols ? bsearch(&probe, r->index, r->ncols, sizeof *r->index, key_cmp) : NULL;
+}
+
+rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
+{
+    if (!r || !row) return rb_fail(err, RB_ERR_USAGE, "rb_results_put: no results store or no row");
+    if (row->nparams && !row->params)
+        return rb_fail(err, RB_ERR_USAGE, "rb_results_put: %zu settings but no settings array", row->nparams);
+
+    /* Size the copy: the text pointers, then the strings. */
+    size_t slots = NFIXED + r->ncols;
+    size_t bytes = sizeof(queued_row) + slots * sizeof(char *);
+    const char *fixed[NFIXED] = {row->section, row->strategy, row->error};
+    for (size_t j = 0; j < NFIXED; j++) bytes += fixed[j] ? strlen(fixed[j]) + 1 : 0;
+    for (size_t i = 0; i < row->nparams; i++) {
+        const rb_sweep_kv *kv = &row->params[i];
+        if (!kv->key || !lookup_key(r, kv->key))
+            return rb_fail(err, RB_ERR_DATA, "%s: configuration %lld: setting '%s' is not a parameter key of the sweep",
+                           r->conn.path, (long long)row->config_id, kv->key ? kv->key : "(null)");
+        bytes += kv->value ? strlen(kv->value) + 1 : 0;
+    }
+    queued_row *q = malloc(bytes);
+    if (!q) return rb_fail(err, RB_ERR_NOMEM, "out of memory queueing configuration %lld", (long long)row->config_id);
+    q->config_id = row->config_id;
+    q->metrics = row->metrics;
+    char *p = (char *)&q->text[slots];
+    for (size_t j = 0; j < slots; j++) q->text[j] = NULL;
+    for (size_t j = 0; j < NFIXED; j++)
+        if (fixed[j]) {
+            size_t n = strlen(fixed[j]) + 1;
+            q->text[j] = memcpy(p, fixed[j], n);
+            p += n;
+        }
+    for (size_t i = 0; i < row->nparams; i++) {
+        const rb_sweep_kv *kv = &row->params[i];
+        size_t slot = NFIXED + lookup_key(r, kv->key)->column;
+        if (q->text[slot]) {
+            free(q);
+            return rb_fail(err, RB_ERR_DATA, "%s: configuration %lld: setting '%s' given twice", r->conn.path,
+                           (long long)row->config_id, kv->key);
+        }
+        if (kv->value) {
+            size_t n = strlen(kv->value) + 1;
+            q->text[slot] = memcpy(p, kv->value, n);
+            p += n;
+        }
+    }
+
+    pthread_mutex_lock(&r->mu);
+    while (r->active && r->count == QUEUE_ROWS && !r->failed && !r->stop) pthread_cond_wait(&r->not_full, &r->mu);
+    rb_status rc = RB_OK;
+    if (r->failed) {
+        rc = r->werr.code;
+        if (err) *err = r->werr;
+    } else if (!r->active || r->stop) {
+        rc = rb_fail(err, RB_ERR_USAGE, "%s: no sweep is being recorded (rb_results_begin first)", r->conn.path);
+    } else {
+        r->queue[(r->head + r->count) % QUEUE_ROWS] = q;
+        r->count++;
+        q = NULL;
+        pthread_cond_signal(&r->not_empty);
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(q);
+    return rc;
+}
+
+rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
+{
+    if (!r) return rb_fail(err, RB_ERR_USAGE, "rb_results_end: no results store");
+    if (!r->active) return rb_fail(err, RB_ERR_USAGE, "%s: no sweep is being recorded", r->conn.path);
+    static const char *const statuses[] = {"done", "interrupted", "failed"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        known |= status && strcmp(status, statuses[i]) == 0;
+    if (!known)
+        return rb_fail(err, RB_ERR_USAGE, "rb_results_end: status '%s' is not done, interrupted or failed",
+                       status ? status : "(null)");
+
+    stop_writer(r);
+    rb_status rc = RB_OK;
+    if (r->failed) {
+        /* Rows are missing: the sweep is not done, whatever the caller thought. */
+        status = "failed";
+        rc = r->werr.code;
+        if (err) *err = r->werr;
+    }
+    rb_error uerr;
+    rb_status urc = rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
+    if (urc != RB_OK && rc == RB_OK) {
+        rc = urc;
+        if (err) *err = uerr;
+    }
+    clear_sweep(r);
+    return rc;
+}
+
+void rb_results_free(rb_results *r)
+{
+    if (!r) return;
+    /* A sweep never ended keeps what was queued (committed now) and its status 'running',
+     * exactly as after a crash: resume continues it. */
+    if (r->active) {
+        stop_writer(r);
+        clear_sweep(r);
+    }
+    results_close(r);
+}
+

@@ -1,0 +1,53 @@
+/* writer.h - writing sweeps into a results store: a SQLite database that any SQL tool or
+ * pandas reads directly (its tables: schema.h), written by one writer thread in batched
+ * transactions while the simulation threads continue; resumable after any interruption
+ * (kill -9 included). Internal. */
+#ifndef RB_RESULTS_WRITER_H
+#define RB_RESULTS_WRITER_H
+
+#include <stdint.h>
+
+#include "rebal.h"
+#include "sweep.h"
+
+typedef struct rb_results rb_results;
+
+/* One finished configuration: its metrics, or the one-line message of its failure. */
+typedef struct rb_result_row {
+    int64_t config_id;
+    const char *section;
+    const char *strategy;
+    const rb_sweep_kv *params; /* its settings (beyond [data]) */
+    size_t nparams;
+    const char *error;         /* NULL: it ran (metrics); else why it failed (metrics unused) */
+    rb_metrics metrics;
+} rb_result_row;
+
+/* Opens (creating) a results store; refuses, untouched, a file that is not one. A store
+ * written by an older rebal is migrated to the current schema. */
+rb_status rb_results_open(const char *path, rb_results **out, rb_error *err);
+
+/* Starts recording a sweep. With resume, the most recent sweep with the same spec text and
+ * dataset hash is continued (*resumed = 1; when it is complete nothing is left to run) and
+ * its stored config ids (failed ones too) are returned (sorted, malloc'ed; the caller frees)
+ * so they can be skipped; otherwise a new sweep row is made. keys: the sweep's parameter
+ * keys (columns). Starts the writer thread. */
+rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
+                           const char *const *keys, size_t nkeys, int resume, int *resumed, int64_t **done,
+                           size_t *ndone, rb_error *err);
+
+/* The failed runs the sweep being recorded had stored before rb_results_begin (a resume). */
+uint64_t rb_results_failed_before(const rb_results *r);
+
+/* Queues a row for the writer thread (copies what it needs; returns at once unless the
+ * queue is full, then waits). Thread-safe. A writer error is reported by the next call
+ * and by rb_results_end. */
+rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err);
+
+/* Drains the queue, commits, marks the sweep with status and its finish time, stops the
+ * writer thread. */
+rb_status rb_results_end(rb_results *r, const char *status, rb_error *err);
+
+void rb_results_free(rb_results *r);
+
+#endif /* RB_RESULTS_WRITER_H */
