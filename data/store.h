@@ -50,7 +50,7 @@ rb_status rb_sqlite_check_header(const char *path, rb_error *err);
 
 /* PRAGMA application_id of the two kinds of rebal SQLite file. */
 #define RB_PRICE_STORE_APP_ID 0x7265626C   /* "rebl": a price store (this file's schema) */
-#define RB_RESULTS_STORE_APP_ID 0x72627273 /* "rbrs": a results store (engine/results.h) */
+#define RB_RESULTS_STORE_APP_ID 0x72627273 /* "rbrs": a results store (engine/results/schema.c) */
 
 /* The refusal (RB_ERR_SCHEMA) of a SQLite file at path whose application_id app is not the
  * wanted one (RB_PRICE_STORE_APP_ID or RB_RESULTS_STORE_APP_ID): the other kind of rebal
