@@ -323,6 +323,41 @@ static double replace_before(rb_lots *lots, book *b, rb_lot_piece *pc, rb_time t
     return loss_units > DUST * pc->units ? loss_units : 0;
 }
 
+/* Removes the lots a sale consumed whole (units 0): a prefix of the array for FIFO and AVG,
+ * a suffix for LIFO (one block move), anywhere for HIFO. Returns how many stay open. */
+static size_t drop_consumed(rb_lots *lots, book *b, int sorted)
+{
+    size_t kept = 0;
+    if (lots->method == RB_LOTS_LIFO) {
+        kept = b->n;
+        while (kept > 0 && b->open[kept - 1].units == 0) kept--;
+    } else if (!sorted) {
+        size_t gone = 0;
+        while (gone < b->n && b->open[gone].units == 0) gone++;
+        kept = b->n - gone;
+        b->open += gone; /* the consumed front stays allocated until a buy needs it */
+        b->skip += gone;
+    } else {
+        for (size_t i = 0; i < b->n; i++)
+            if (b->open[i].units > 0) b->open[kept++] = b->open[i];
+    }
+    lots->nopen -= b->n - kept;
+    b->n = kept;
+    return kept;
+}
+
+/* Proceeds shared by units; the last piece gets the remainder so they sum to proceeds. */
+static void share_proceeds(rb_lot_piece *sale, size_t np, double proceeds, double sold)
+{
+    double given = 0;
+    for (size_t k = 0; k < np; k++) {
+        rb_lot_piece *pc = &sale[k];
+        pc->proceeds = k + 1 == np ? proceeds - given : proceeds * (pc->units / sold);
+        given += pc->proceeds;
+        pc->gain = pc->proceeds - pc->cost;
+    }
+}
+
 rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *out,
                        rb_error *err)
 {
@@ -386,32 +421,8 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         want -= take;
         sold += take;
     }
-    /* Proceeds shared by units; the last piece gets the remainder so they sum to proceeds. */
-    double given = 0;
-    for (size_t k = 0; k < np; k++) {
-        rb_lot_piece *pc = &lots->sale[k];
-        pc->proceeds = k + 1 == np ? proceeds - given : proceeds * (pc->units / sold);
-        given += pc->proceeds;
-        pc->gain = pc->proceeds - pc->cost;
-    }
-    /* Remove the lots consumed whole: a prefix of the array for FIFO and AVG, a suffix for
-     * LIFO (one block move), anywhere for HIFO. */
-    size_t kept = 0;
-    if (lots->method == RB_LOTS_LIFO) {
-        kept = b->n;
-        while (kept > 0 && b->open[kept - 1].units == 0) kept--;
-    } else if (!sorted) {
-        size_t gone = 0;
-        while (gone < b->n && b->open[gone].units == 0) gone++;
-        kept = b->n - gone;
-        b->open += gone; /* the consumed front stays allocated until a buy needs it */
-        b->skip += gone;
-    } else {
-        for (size_t i = 0; i < b->n; i++)
-            if (b->open[i].units > 0) b->open[kept++] = b->open[i];
-    }
-    lots->nopen -= b->n - kept;
-    b->n = kept;
+    share_proceeds(lots->sale, np, proceeds, sold);
+    size_t kept = drop_consumed(lots, b, sorted);
     b->held = kept ? b->held - sold : 0; /* an emptied book holds exactly nothing */
 
     size_t base = lots->nrows;
