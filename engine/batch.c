@@ -27,7 +27,8 @@
 #include "simulate.h"
 #include "trigger.h"
 
-/* The pre-filter's margin: far above the ~1e-16 error of the approximate weights. */
+/* The margin of the kernel's band tests: far above the ~1e-16 error of the approximate
+ * weights. */
 #define MARGIN 1e-9
 
 typedef struct config {
