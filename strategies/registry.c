@@ -1,16 +1,16 @@
-/* registry.c - the list of strategies, expanded from strategies/list.h (one line per
- * rule). The CLI, the help and the tests walk this list; nothing else names strategies. */
+/* registry.c - the list of strategies, expanded from strategies/strategy_list.h (one line
+ * per rule). The CLI, the help and the tests walk this list; nothing else names strategies. */
 #include <string.h>
 
 #include "strategy.h"
 
 #define RB_STRATEGY(name) extern const rb_strategy rb_strategy_##name;
-#include "list.h"
+#include "strategy_list.h"
 #undef RB_STRATEGY
 
 static const rb_strategy *const registry[] = {
 #define RB_STRATEGY(name) &rb_strategy_##name,
-#include "list.h"
+#include "strategy_list.h"
 #undef RB_STRATEGY
 };
 #define NSTRATEGIES (sizeof registry / sizeof registry[0])

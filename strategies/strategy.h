@@ -1,8 +1,8 @@
 /* strategy.h - the interface every rebalancing rule implements: a strategy decides *when*
  * to rebalance and *to what* weights; the engine decides *how* (orders, costs, lots).
  * One file per strategy, NAME.c, exports one descriptor, rb_strategy_NAME; the line
- * RB_STRATEGY(NAME) in strategies/list.h registers it (the registry and the build both read
- * that list). Adding a strategy is one new file plus that one line. */
+ * RB_STRATEGY(NAME) in strategies/strategy_list.h registers it (the registry and the build
+ * both read that list). Adding a strategy is one new file plus that one line. */
 #ifndef RB_STRATEGY_H
 #define RB_STRATEGY_H
 
@@ -37,7 +37,7 @@ typedef struct rb_strategy {
     void (*trigger)(const void *state, rb_trigger *out);
 } rb_strategy;
 
-/* The registry (registry.c, from the one list in strategies/list.h). */
+/* The registry (registry.c, from the one list in strategies/strategy_list.h). */
 const rb_strategy *rb_strategy_find(const char *name);
 const rb_strategy *const *rb_strategy_all(size_t *n);
 

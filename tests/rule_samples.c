@@ -1,6 +1,6 @@
 /* rule_samples.c - random settings for any registered rule (rule_samples.h). The values are
- * chosen by the parameter's kind, so a new rule made of known parameters needs nothing here;
- * a parameter of a new kind gets its line in `kinds` (or a failing test says so). */
+ * chosen by parameter key (band, every, to, ...), so a new rule made of known parameters
+ * needs nothing here; a new parameter gets its line in sample() (or a failing test says so). */
 #include "rule_samples.h"
 
 #include <criterion/criterion.h>
