@@ -3,9 +3,11 @@
  *      the reference steps (rb_sim_events);
  *   2. every configuration is valued, and its distance from its targets measured, in loops
  *      over the configuration axis (units[asset][config]) that the compiler vectorizes;
- *   3. a pre-filter (the strategy's own description of when it can act) picks the
- *      configurations whose strategy must decide; those call rb_sim_decide, the reference
- *      decision and trade, on weights computed exactly as the reference computes them;
+ *   3. the strategy's trigger (trigger.h: its own description of when it can act, as
+ *      plain data) picks the configurations whose strategy must decide; those call
+ *      rb_sim_decide, the reference decision and trade, on weights computed exactly as the
+ *      reference computes them (or, for a rule whose every rebalance is full, the kernel
+ *      decides itself on the vectorized distances, away from the margin);
  *   4. the metric statistics of every configuration are updated, again vectorized.
  * The approximate weights of step 2 only choose who decides; a margin far above their
  * rounding error keeps every decision identical to the reference's. */
@@ -16,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bands.h"
 #include "costs.h"
 #include "error.h"
 #include "kernel_clones.h"
@@ -24,8 +25,10 @@
 #include "rebalance_lanes.h"
 #include "resolve.h"
 #include "simulate.h"
+#include "trigger.h"
 
-/* The pre-filter's margin: far above the ~1e-16 error of the approximate weights. */
+/* The margin of the kernel's band tests: far above the ~1e-16 error of the approximate
+ * weights. */
 #define MARGIN 1e-9
 
 typedef struct config {
@@ -36,28 +39,22 @@ typedef struct config {
     rb_portfolio port;
     rb_sim_state st;
     double *scratch; /* 6N: current, to, next, w, band_to, rate */
-    rb_prefilter pf;
-    int rule;        /* how the kernel decides for it (enum rule) */
+    rb_trigger trig; /* when its strategy can act (EVERY_BAR under dynamic targets) */
+    int rule;        /* who decides for it (kernel_rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
     int ready;       /* resolved and initialized */
     size_t end_T;    /* a depleted run: its bars (up to the depletion), else 0 */
     rb_metric_sums ended; /* and its metric sums, taken on that bar */
 } config;
 
-/* The standard rules whose decisions the kernel takes itself when the configuration's
- * accounting is the simple one (rb_rebalance_proportional: closing prices, proportional
- * costs, no lots, static targets) and its bands trade back to the targets (--to target,
- * no --only-breached, no cooldown): the same decisions the strategies' decide() takes,
- * made on the vectorized distances whenever they are farther than MARGIN from the band,
- * and left to decide() on exact weights otherwise. Any other configuration: RULE_DECIDE. */
-enum rule {
-    RULE_DECIDE = 0, /* the pre-filter chooses the bars, decide() decides */
-    RULE_NEVER,      /* buy-and-hold */
-    RULE_CALENDAR,   /* calendar: every calendar date is a full rebalance */
-    RULE_BANDS,      /* threshold */
-    RULE_GATED,      /* hybrid gated: bands looked at on calendar dates */
-    RULE_EITHER      /* hybrid either: calendar dates, and bands between them */
-};
+/* Who decides for a configuration: the kernel itself, when its trigger is full (every
+ * rebalance a full one: see trigger.h) and its accounting is the simple one
+ * (rb_rebalance_proportional: closing prices, proportional costs, no lots, static targets);
+ * its rule code is then its trigger's kind, and the kernel takes decide()'s decisions on
+ * the vectorized distances whenever they are farther than MARGIN from a band, leaving them
+ * to decide() on exact weights otherwise. Any other configuration: ASK_DECIDE, decide() on
+ * the bars its trigger admits. */
+#define ASK_DECIDE (-1)
 
 /* Inputs shared by every configuration of a run and computed once per dataset: the rolling
  * stdev and volume of each window some configuration asks for (impact, inverse-vol
@@ -83,7 +80,7 @@ typedef struct block {
     int64_t *act;      /* action code of this bar */
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
-    int64_t *rule;     /* enum rule, per configuration */
+    int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
     size_t *list;      /* indices of the configurations that act this bar */
     /* this bar's kernel-decided rebalances, traded together in lanes */
     rb_lanes lanes;
@@ -267,43 +264,38 @@ static rb_status shared_inputs_for(job *jb, const rb_run_spec *spec, rb_resolve_
 static void band_thresholds(block *b, size_t j, const config *c)
 {
     size_t N = b->N, cap = b->cap;
-    const rb_bands *bands = c->pf.bands;
-    int use = bands != NULL; /* gated hybrids too: the kernel checks their bands on dates */
+    const rb_trigger *tr = &c->trig;
+    int use = tr->band_abs != NULL; /* gated hybrids too: the kernel checks their bands on dates */
     for (size_t i = 0; i < N; i++) {
         double e = INFINITY;
         if (use) {
-            double t = c->st.current[i], rel = bands->rel[i] * t;
-            e = bands->abs[i];
+            double t = c->st.current[i], rel = tr->band_rel[i] * t;
+            e = tr->band_abs[i];
             if (t > 0 && rel < e) e = rel;
         }
         b->e[i * cap + j] = e;
     }
-    b->tband[j] = use ? 2 * bands->total : INFINITY; /* compared with sum |w - t| */
+    b->tband[j] = use ? 2 * tr->band_total : INFINITY; /* compared with sum |w - t| */
 }
 
-static int simple_bands(const rb_bands *b) { return b->to == RB_TO_TARGET && !b->only_breached && b->cooldown <= 1; }
-
-static int choose_rule(const rb_matrix *m, config *c)
+/* The configuration's rule code (ASK_DECIDE above). */
+static int kernel_rule(const rb_matrix *m, config *c)
 {
     rb_trade_env env = rb_sim_env(m, &c->c, 0, m->close, 0);
     if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec->gas_series || c->spec->gas != 0 ||
-        !rb_rebalance_proportional_applies(&c->port, &env))
-        return RULE_DECIDE;
-    const rb_bands *bands = c->pf.bands;
-    int rule = RULE_DECIDE;
-    switch (c->pf.kind) {
-    case RB_PREFILTER_NEVER: return RULE_NEVER;
-    case RB_PREFILTER_CALENDAR:
-        rule = !bands ? RULE_CALENDAR : simple_bands(bands) ? RULE_GATED : RULE_DECIDE;
-        break;
-    case RB_PREFILTER_BANDS: rule = simple_bands(bands) ? RULE_BANDS : RULE_DECIDE; break;
-    case RB_PREFILTER_CALENDAR_OR_BANDS: rule = simple_bands(bands) ? RULE_EITHER : RULE_DECIDE; break;
-    default: break;
+        !rb_rebalance_proportional_applies(&c->port, &env) || !c->trig.full)
+        return ASK_DECIDE;
+    switch (c->trig.kind) {
+    case RB_TRIGGER_NEVER:
+    case RB_TRIGGER_DATES:
+    case RB_TRIGGER_BANDS:
+    case RB_TRIGGER_DATES_AND_BANDS:
+    case RB_TRIGGER_DATES_OR_BANDS: break;
+    default: return ASK_DECIDE;
     }
     /* What decide() trades to when the bands trigger: the targets, scaled to sum to 1. */
-    if (bands && rule != RULE_DECIDE)
-        rb_bands_to(bands, c->st.current, c->st.current, c->st.current, NULL, NULL, c->band_to);
-    return rule;
+    if (c->trig.band_abs) rb_full_weights(m->N, c->st.current, c->band_to);
+    return (int)c->trig.kind;
 }
 
 static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err)
@@ -335,13 +327,13 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
                            .to = c->scratch + N,
                            .next = c->scratch + 2 * N,
                            .w = c->scratch + 3 * N};
-    /* Dynamic targets move the bands every bar: no pre-filter, decide() every bar. */
-    c->pf.kind = RB_PREFILTER_NONE;
-    if (!c->c.vol && c->res.strategy->prefilter) c->res.strategy->prefilter(c->res.strategy_state, &c->pf);
+    /* Dynamic targets move the bands every bar: no trigger, decide() every bar. */
+    c->trig = (rb_trigger){.kind = RB_TRIGGER_EVERY_BAR};
+    if (!c->c.vol && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
     c->band_to = c->scratch + 4 * N;
     for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_proportional_rate(&c->c.costs[i]);
     memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
-    c->rule = choose_rule(m, c);
+    c->rule = kernel_rule(m, c);
     return RB_OK;
 }
 
@@ -380,14 +372,14 @@ static void exact_state(block *b, size_t j, const double *close)
     b->inv[j] = inv;
 }
 
-/* A rebalance decided by the kernel (enum rule) whose closed form does not apply this time
+/* A rebalance decided by the kernel (kernel_rule) whose closed form does not apply this time
  * (its lane fell back): the reference's general path. rb_portfolio_rebalance tries the
  * closed form first, as the reference does, and takes the general path when it fails. */
 static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
 {
     config *c = &b->cfg[j];
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
-    env.rate = c->scratch + 5 * m->N; /* costs are proportional here (enum rule) */
+    env.rate = c->scratch + 5 * m->N; /* costs are proportional here (kernel_rule) */
     int traded = 0;
     gather(b, j);
     rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
@@ -490,25 +482,11 @@ static rb_metric_sums sums_of(const block *b, size_t j, size_t T, int depleted)
 
 /* ---------------------------------------------------------------- the bar loop */
 
-static int calendar_hit(const rb_matrix *m, size_t t, const rb_prefilter *pf)
+/* 1 when bar t is one of the trigger's dates. The vectorized pass below tests the same as
+ * one AND of the bar's flags with cmask (or, with cbars, sends the configuration here). */
+static int is_date(const rb_trigger *tr, const rb_matrix *m, size_t t)
 {
-    return rb_period_hit(m, t, pf->period, pf->bars, pf->on_last);
-}
-
-/* A rule's calendar dates as flag bits (or a bar count), so that every configuration's
- * "is this bar a date?" is one AND; it agrees with rb_period_hit (checked for each bar in
- * the rare path below whenever a configuration acts). */
-static void calendar_code(const rb_prefilter *pf, uint64_t *mask, int64_t *bars)
-{
-    static const unsigned first[] = {[RB_PERIOD_WEEK] = RB_NEW_WEEK, [RB_PERIOD_MONTH] = RB_NEW_MONTH,
-                                     [RB_PERIOD_QUARTER] = RB_NEW_QUARTER, [RB_PERIOD_HALF] = RB_NEW_HALF,
-                                     [RB_PERIOD_YEAR] = RB_NEW_YEAR};
-    *mask = 0;
-    *bars = 0;
-    if (pf->period == RB_PERIOD_DAY) *bars = 1;
-    else if (pf->period == RB_PERIOD_BARS) *bars = pf->bars;
-    else if (pf->period >= RB_PERIOD_WEEK && pf->period <= RB_PERIOD_YEAR)
-        *mask = pf->on_last ? first[pf->period] << 5 : first[pf->period]; /* RB_LAST_x = RB_NEW_x << 5 */
+    return tr->every_bars > 0 ? t % (size_t)tr->every_bars == 0 : (m->flags[t] & tr->date_flags) != 0;
 }
 
 
@@ -533,7 +511,8 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         b->prev[j] = b->total[j];
         b->inv_prev[j] = b->inv[j];
         b->rule[j] = c->rule;
-        calendar_code(&c->pf, &b->cmask[j], &b->cbars[j]);
+        b->cmask[j] = c->trig.date_flags;
+        b->cbars[j] = c->trig.every_bars;
         b->index[j] = 1;
         b->peak[j] = 1;
         b->maxdd[j] = 0;
@@ -573,7 +552,7 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             b->flow[j] = c->st.flow;
             b->touched[j] = 1;
             if (c->st.depleted) { /* the money ran out: the run ends on this bar, nothing acts */
-                b->rule[j] = RULE_NEVER;
+                b->rule[j] = RB_TRIGGER_NEVER;
                 b->cbars[j] = 0;
                 depleted++;
             }
@@ -659,11 +638,11 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
                 int64_t date = (flags & cmask[j]) != 0;
                 int64_t rule = rules[j];
                 int64_t band = sure ? 2 : near ? 3 : 0;
-                int64_t a = rule == RULE_CALENDAR ? date : 0;
-                a = rule == RULE_BANDS ? band : a;
-                a = rule == RULE_GATED ? (date ? band : 0) : a;
-                a = rule == RULE_EITHER ? (date ? 1 : band) : a;
-                a = rule == RULE_DECIDE ? 4 : a; /* the pre-filter decides below */
+                int64_t a = rule == RB_TRIGGER_DATES ? date : 0;
+                a = rule == RB_TRIGGER_BANDS ? band : a;
+                a = rule == RB_TRIGGER_DATES_AND_BANDS ? (date ? band : 0) : a;
+                a = rule == RB_TRIGGER_DATES_OR_BANDS ? (date ? 1 : band) : a;
+                a = rule == ASK_DECIDE ? 4 : a; /* the trigger decides below */
                 a = cbars[j] != 0 ? 5 : a;       /* every N bars: the rare path checks the date */
                 act[j] = a;
                 cand[j] = near;
@@ -678,17 +657,17 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
         for (size_t k = 0; k < nact && rc == RB_OK; k++) {
             size_t j = b->list[k];
             config *c = &b->cfg[j];
-            const rb_prefilter *pf = &c->pf;
+            const rb_trigger *tr = &c->trig;
             int a = (int)b->act[j], decide = 0;
             if (a == 5) { /* every N bars: its dates are not flags */
-                int date = calendar_hit(m, t, pf), sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
+                int date = is_date(tr, m, t), sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
                 int band = sure ? 2 : b->cand[j] ? 3 : 0;
                 switch (c->rule) {
-                case RULE_CALENDAR: a = date; break;
-                case RULE_BANDS: a = band; break;
-                case RULE_GATED: a = date ? band : 0; break;
-                case RULE_EITHER: a = date ? 1 : band; break;
-                case RULE_DECIDE: a = 4; break;
+                case RB_TRIGGER_DATES: a = date; break;
+                case RB_TRIGGER_BANDS: a = band; break;
+                case RB_TRIGGER_DATES_AND_BANDS: a = date ? band : 0; break;
+                case RB_TRIGGER_DATES_OR_BANDS: a = date ? 1 : band; break;
+                case ASK_DECIDE: a = 4; break;
                 default: a = 0; break;
                 }
             }
@@ -700,11 +679,13 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             switch (a) {
             case 3: decide = 1; break;
             case 4:
-                switch (pf->kind) {
-                case RB_PREFILTER_NEVER: break;
-                case RB_PREFILTER_CALENDAR: decide = calendar_hit(m, t, pf); break;
-                case RB_PREFILTER_BANDS: decide = b->cand[j]; break;
-                case RB_PREFILTER_CALENDAR_OR_BANDS: decide = b->cand[j] || calendar_hit(m, t, pf); break;
+                switch (tr->kind) {
+                case RB_TRIGGER_NEVER: break;
+                /* gated: decide() looks at the bands on every date */
+                case RB_TRIGGER_DATES:
+                case RB_TRIGGER_DATES_AND_BANDS: decide = is_date(tr, m, t); break;
+                case RB_TRIGGER_BANDS: decide = b->cand[j]; break;
+                case RB_TRIGGER_DATES_OR_BANDS: decide = b->cand[j] || is_date(tr, m, t); break;
                 default: decide = 1; break;
                 }
                 break;

@@ -210,51 +210,20 @@ static int is_breached(const rb_bands *b, const double *w, const double *target,
     return breached ? breached[i] != 0 : asset_breached(b, w, target, scale, i);
 }
 
-void rb_bands_to(const rb_bands *b, const double *w, const double *target, const double *next_target,
-                 const double *scale, const unsigned char *breached, double *to)
+/* Shares the remainder 1 - sum(to) among the absorbing assets (absorbs[i] != 0, or every
+ * asset when absorbs is NULL) in proportion to their next targets, then, when dynamic
+ * targets or rounding pushed a weight out of [0, 1], clamps and renormalizes. */
+static void settle(size_t N, const double *next_target, const unsigned char *absorbs, double *to)
 {
-    size_t N = b->N, nbreached = 0;
-    for (size_t i = 0; i < N; i++) nbreached += (size_t)is_breached(b, w, target, scale, breached, i);
-    /* Called without a breach (nothing out, total inside), every branch below gives n.
-     * absorb: the assets that take up the remainder 1 - sum(to), in proportion to their
-     * next targets. 1: the assets inside their bands; 0: every asset. */
-    int absorb_inside = nbreached > 0 && nbreached < N;
-    if (b->to == RB_TO_TARGET && !(b->only_breached && absorb_inside)) {
-        /* A full rebalance to the next targets (scaled to sum to 1 by the remainder step
-         * below, which changes nothing when they already do). */
-        absorb_inside = 0;
-        memcpy(to, next_target, N * sizeof *to);
-    } else if (nbreached == 0) {
-        /* Only the portfolio band can have triggered: move every asset by the same fraction
-         * k of its drift, so the total drift becomes k * D (edge: exactly the band). */
-        double D = drift(N, w, target), band = total_band(b, target, scale), k = 0;
-        if (D > band) {
-            if (b->to == RB_TO_EDGE) k = band / D;
-            else if (b->to == RB_TO_HALFWAY) k = 0.5;
-            else if (b->to == RB_TO_INNER) k = b->inner * band / D;
-        }
-        for (size_t i = 0; i < N; i++) to[i] = next_target[i] + k * (w[i] - target[i]);
-    } else {
-        for (size_t i = 0; i < N; i++) {
-            if (is_breached(b, w, target, scale, breached, i))
-                to[i] = breached_to(b, w[i], target[i], next_target[i], effective_band(b, target, scale, i));
-            else /* --only-breached: the others keep their weights; else they are re-set below */
-                to[i] = b->only_breached && absorb_inside ? w[i] : 0;
-        }
-    }
-    /* The remainder: what the breached assets gave up (or, with --only-breached, their net
-     * sales plus any uninvested cash), shared in proportion to the next targets. */
     double sum = 0, share = 0;
     for (size_t i = 0; i < N; i++) {
         sum += to[i];
-        if (!absorb_inside || !is_breached(b, w, target, scale, breached, i)) share += next_target[i];
+        if (!absorbs || absorbs[i]) share += next_target[i];
     }
     double rest = 1 - sum;
     if (rest != 0 && share > 0)
         for (size_t i = 0; i < N; i++)
-            if (!absorb_inside || !is_breached(b, w, target, scale, breached, i))
-                to[i] += rest * next_target[i] / share;
-    /* Dynamic targets or rounding can push a weight out of [0, 1]: clamp and renormalize. */
+            if (!absorbs || absorbs[i]) to[i] += rest * next_target[i] / share;
     int out = 0;
     for (size_t i = 0; i < N; i++) out |= !(to[i] >= 0 && to[i] <= 1);
     if (out) {
@@ -268,4 +237,61 @@ void rb_bands_to(const rb_bands *b, const double *w, const double *target, const
         else
             for (size_t i = 0; i < N; i++) to[i] = next_target[i];
     }
+}
+
+void rb_full_weights(size_t N, const double *target, double *to)
+{
+    memcpy(to, target, N * sizeof *to);
+    settle(N, target, NULL, to);
+}
+
+void rb_bands_to(const rb_bands *b, const double *w, const double *target, const double *next_target,
+                 const double *scale, const unsigned char *breached, double *to)
+{
+    size_t N = b->N, nbreached = 0;
+    unsigned char out[N]; /* N flags on the stack: must not allocate */
+    for (size_t i = 0; i < N; i++) {
+        out[i] = (unsigned char)is_breached(b, w, target, scale, breached, i);
+        nbreached += out[i];
+    }
+    /* Called without a breach (nothing out, total inside), every branch below gives n.
+     * The assets inside their bands absorb the remainder when some, not all, are out;
+     * otherwise every asset does. */
+    int absorb_inside = nbreached > 0 && nbreached < N;
+    if (b->to == RB_TO_TARGET && !(b->only_breached && absorb_inside)) {
+        /* A full rebalance to the next targets, scaled to sum to 1. */
+        rb_full_weights(N, next_target, to);
+        return;
+    }
+    if (nbreached == 0) {
+        /* Only the portfolio band can have triggered: move every asset by the same fraction
+         * k of its drift, so the total drift becomes k * D (edge: exactly the band). */
+        double D = drift(N, w, target), band = total_band(b, target, scale), k = 0;
+        if (D > band) {
+            if (b->to == RB_TO_EDGE) k = band / D;
+            else if (b->to == RB_TO_HALFWAY) k = 0.5;
+            else if (b->to == RB_TO_INNER) k = b->inner * band / D;
+        }
+        for (size_t i = 0; i < N; i++) to[i] = next_target[i] + k * (w[i] - target[i]);
+    } else {
+        for (size_t i = 0; i < N; i++) {
+            if (out[i])
+                to[i] = breached_to(b, w[i], target[i], next_target[i], effective_band(b, target, scale, i));
+            else /* --only-breached: the others keep their weights; else they are re-set below */
+                to[i] = b->only_breached && absorb_inside ? w[i] : 0;
+        }
+    }
+    /* The remainder: what the breached assets gave up (or, with --only-breached, their net
+     * sales plus any uninvested cash), shared in proportion to the next targets. */
+    for (size_t i = 0; i < N; i++) out[i] = !out[i]; /* now: absorbs the remainder */
+    settle(N, next_target, absorb_inside ? out : NULL, to);
+}
+
+void rb_bands_trigger(const rb_bands *b, rb_trigger_kind kind, rb_trigger *out)
+{
+    *out = (rb_trigger){.kind = kind,
+                        .band_abs = b->abs,
+                        .band_rel = b->rel,
+                        .band_total = b->total,
+                        .full = b->to == RB_TO_TARGET && !b->only_breached && b->cooldown <= 1};
 }

@@ -50,6 +50,11 @@ int rb_bands_breached(const rb_bands *b, const double *w, const double *target, 
 void rb_bands_to(const rb_bands *b, const double *w, const double *target, const double *next_target,
                  const double *scale, const unsigned char *breached, double *to);
 
+/* The trigger description (trigger.h) of a rule of `kind` over these bands: its band
+ * arrays, and full when a breach always trades back to the targets with no cooldown
+ * (--to target, no --only-breached, --cooldown 0 or 1). The dates are the caller's. */
+void rb_bands_trigger(const rb_bands *b, rb_trigger_kind kind, rb_trigger *out);
+
 /* 1 when the cooldown since the last rebalance has passed at bar t. */
 static inline int rb_bands_cooled(const rb_bands *b, size_t t, size_t last_rebalance)
 {

@@ -16,10 +16,10 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
 
 static void free_state(void *state) { (void)state; }
 
-static void prefilter(const void *state, rb_prefilter *out)
+static void trigger(const void *state, rb_trigger *out)
 {
     (void)state;
-    *out = (rb_prefilter){.kind = RB_PREFILTER_NEVER};
+    *out = (rb_trigger){.kind = RB_TRIGGER_NEVER, .full = 1};
 }
 
 const rb_strategy rb_strategy_buy_and_hold = {
@@ -27,5 +27,5 @@ const rb_strategy rb_strategy_buy_and_hold = {
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
-    .prefilter = prefilter,
+    .trigger = trigger,
 };

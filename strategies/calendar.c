@@ -40,10 +40,12 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
     return rb_period_hit(ctx->m, ctx->t, s->period, s->bars, s->on_last);
 }
 
-static void prefilter(const void *state, rb_prefilter *out)
+static void trigger(const void *state, rb_trigger *out)
 {
     const calendar_state *s = state;
-    *out = (rb_prefilter){.kind = RB_PREFILTER_CALENDAR, .period = s->period, .bars = s->bars, .on_last = s->on_last};
+    /* Every date is a full rebalance to the targets. */
+    *out = (rb_trigger){.kind = RB_TRIGGER_DATES, .full = 1};
+    rb_period_dates(s->period, s->bars, s->on_last, &out->date_flags, &out->every_bars);
 }
 
 const rb_strategy rb_strategy_calendar = {
@@ -54,5 +56,5 @@ const rb_strategy rb_strategy_calendar = {
     .setup = setup,
     .decide = decide,
     .free_state = free,
-    .prefilter = prefilter,
+    .trigger = trigger,
 };

@@ -78,15 +78,12 @@ static void free_state(void *state)
     free(s);
 }
 
-static void prefilter(const void *state, rb_prefilter *out)
+static void trigger(const void *state, rb_trigger *out)
 {
     const hybrid_state *s = state;
-    /* gated: bands are looked at on calendar dates only; either: dates, and bands between. */
-    *out = (rb_prefilter){.kind = s->either ? RB_PREFILTER_CALENDAR_OR_BANDS : RB_PREFILTER_CALENDAR,
-                          .period = s->period,
-                          .bars = s->bars,
-                          .on_last = s->on_last,
-                          .bands = &s->bands};
+    /* gated: bands looked at on calendar dates only; either: every date, and bands between. */
+    rb_bands_trigger(&s->bands, s->either ? RB_TRIGGER_DATES_OR_BANDS : RB_TRIGGER_DATES_AND_BANDS, out);
+    rb_period_dates(s->period, s->bars, s->on_last, &out->date_flags, &out->every_bars);
 }
 
 const rb_strategy rb_strategy_hybrid = {
@@ -98,5 +95,5 @@ const rb_strategy rb_strategy_hybrid = {
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
-    .prefilter = prefilter,
+    .trigger = trigger,
 };

@@ -50,3 +50,11 @@ int rb_period_hit(const rb_matrix *m, size_t t, rb_period period, long bars, int
         if (periods[i].period == period) return (m->flags[t] & (on_last ? periods[i].last_flag : periods[i].first_flag)) != 0;
     return 0;
 }
+
+void rb_period_dates(rb_period period, long bars, int on_last, uint64_t *date_flags, long *every_bars)
+{
+    *date_flags = 0;
+    *every_bars = period == RB_PERIOD_DAY ? 1 : period == RB_PERIOD_BARS ? bars : 0;
+    for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
+        if (periods[i].period == period) *date_flags = on_last ? periods[i].last_flag : periods[i].first_flag;
+}

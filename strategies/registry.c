@@ -1,15 +1,17 @@
-/* registry.c - the list of strategies: one line per rule. The CLI, the help and the tests
- * walk this list; nothing else names strategies. */
+/* registry.c - the list of strategies, expanded from strategies/strategy_list.h (one line
+ * per rule). The CLI, the help and the tests walk this list; nothing else names strategies. */
 #include <string.h>
 
 #include "strategy.h"
 
+#define RB_STRATEGY(name) extern const rb_strategy rb_strategy_##name;
+#include "strategy_list.h"
+#undef RB_STRATEGY
+
 static const rb_strategy *const registry[] = {
-    &rb_strategy_buy_and_hold,
-    &rb_strategy_calendar,
-    &rb_strategy_threshold,
-    &rb_strategy_hybrid,
-    &rb_strategy_vol_band,
+#define RB_STRATEGY(name) &rb_strategy_##name,
+#include "strategy_list.h"
+#undef RB_STRATEGY
 };
 #define NSTRATEGIES (sizeof registry / sizeof registry[0])
 

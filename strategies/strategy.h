@@ -1,12 +1,14 @@
 /* strategy.h - the interface every rebalancing rule implements: a strategy decides *when*
  * to rebalance and *to what* weights; the engine decides *how* (orders, costs, lots).
- * One file per strategy exports one rb_strategy descriptor; strategies/registry.c lists
- * them. Adding a strategy is one new file plus one line there. */
+ * One file per strategy, NAME.c, exports one descriptor, rb_strategy_NAME; the line
+ * RB_STRATEGY(NAME) in strategies/strategy_list.h registers it (the registry and the build
+ * both read that list). Adding a strategy is one new file plus that one line. */
 #ifndef RB_STRATEGY_H
 #define RB_STRATEGY_H
 
 #include "rebal.h"
 #include "spec.h"
+#include "trigger.h"
 
 /* What a strategy may look at when deciding on bar t: prices up to t only. */
 typedef struct rb_decide_ctx {
@@ -19,27 +21,6 @@ typedef struct rb_decide_ctx {
     size_t last_rebalance;  /* bar of the last rebalance (0: the first allocation) */
 } rb_decide_ctx;
 
-struct rb_bands;
-
-/* What the batch simulator may skip: a conservative description of the bars on which a
- * rule can possibly rebalance, so that decide() runs only there. decide() still makes every
- * decision, so the batch and the reference decide identically. */
-typedef enum rb_prefilter_kind {
-    RB_PREFILTER_NONE = 0,          /* no description: decide() runs on every bar */
-    RB_PREFILTER_NEVER,             /* never rebalances */
-    RB_PREFILTER_CALENDAR,          /* only on calendar dates (period, bars, on_last) */
-    RB_PREFILTER_BANDS,             /* only when some weight is near or past its band */
-    RB_PREFILTER_CALENDAR_OR_BANDS  /* on calendar dates, or near a band */
-} rb_prefilter_kind;
-
-typedef struct rb_prefilter {
-    rb_prefilter_kind kind;
-    rb_period period;
-    long bars;
-    int on_last;
-    const struct rb_bands *bands; /* unscaled bands around the targets in force */
-} rb_prefilter;
-
 typedef struct rb_strategy {
     rb_strategy_info info; /* name, summary, parameters (key, arg, default, help) */
     /* Reads and checks the strategy's parameters from the spec (rb_spec_param; a missing
@@ -51,20 +32,14 @@ typedef struct rb_strategy {
      * copy of next_target on entry). 0: do nothing. Must not fail or allocate. */
     int (*decide)(const void *state, const rb_decide_ctx *ctx, double *to);
     void (*free_state)(void *state);
-    /* Optional (NULL: RB_PREFILTER_NONE): describes when decide() can return 1. */
-    void (*prefilter)(const void *state, rb_prefilter *out);
+    /* Optional (NULL: RB_TRIGGER_EVERY_BAR): describes, as plain data for the batch kernel,
+     * when decide() can return 1 (trigger.h). Called after setup, for static targets only. */
+    void (*trigger)(const void *state, rb_trigger *out);
 } rb_strategy;
 
-/* The registry. */
+/* The registry (registry.c, from the one list in strategies/strategy_list.h). */
 const rb_strategy *rb_strategy_find(const char *name);
 const rb_strategy *const *rb_strategy_all(size_t *n);
-
-/* The strategies (one file each). */
-extern const rb_strategy rb_strategy_buy_and_hold;
-extern const rb_strategy rb_strategy_calendar;
-extern const rb_strategy rb_strategy_threshold;
-extern const rb_strategy rb_strategy_hybrid;
-extern const rb_strategy rb_strategy_vol_band;
 
 /* The parameter rows of every rule with a calendar (calendar, hybrid), inside its params
  * array: described once, so each option reads the same wherever it is offered. */
@@ -80,5 +55,10 @@ rb_status rb_parse_period(const char *option, const char *text, rb_period *perio
 /* 1 when bar t is the first (on_last = 0) or last (on_last = 1) bar of a `period` period;
  * with RB_PERIOD_BARS, every `bars` bars counted from bar 0. */
 int rb_period_hit(const rb_matrix *m, size_t t, rb_period period, long bars, int on_last);
+
+/* The same dates as a trigger's calendar code (trigger.h): the bar flags that mark them, or
+ * every `*every_bars` bars (day: every bar). rb_period_hit(m, t, ...) is 1 exactly where
+ * the code says so. */
+void rb_period_dates(rb_period period, long bars, int on_last, uint64_t *date_flags, long *every_bars);
 
 #endif /* RB_STRATEGY_H */

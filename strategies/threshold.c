@@ -37,10 +37,7 @@ static void free_state(void *state)
     free(state);
 }
 
-static void prefilter(const void *state, rb_prefilter *out)
-{
-    *out = (rb_prefilter){.kind = RB_PREFILTER_BANDS, .bands = state};
-}
+static void trigger(const void *state, rb_trigger *out) { rb_bands_trigger(state, RB_TRIGGER_BANDS, out); }
 
 const rb_strategy rb_strategy_threshold = {
     .info = {.name = "threshold",
@@ -51,5 +48,5 @@ const rb_strategy rb_strategy_threshold = {
     .setup = setup,
     .decide = decide,
     .free_state = free_state,
-    .prefilter = prefilter,
+    .trigger = trigger,
 };

@@ -15,6 +15,7 @@
 #include "rebalance_lanes.h"
 #include "rebal.h"
 #include "resolve.h"
+#include "rule_samples.h"
 #include "support.h"
 
 static char *dir;
@@ -86,42 +87,17 @@ static void put(cfgtext *c, const char *key, const char *fmt, ...)
     c->n++;
 }
 
-/* A random configuration touching every feature now and then. */
-static void random_config(cfgtext *c, int with_cash)
+#define RISKY "X=0.4,Y=0.35,Z=0.25"
+#define WITH_CASH "X=0.5,Y=0.3,CASH=0.2"
+
+static void put_setting(void *ctx, const char *key, const char *value) { put(ctx, key, "%s", value); }
+
+/* A random configuration of `rule` touching every feature now and then. */
+static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rule)
 {
     c->n = 0;
-    put(c, "assets", "%s", with_cash ? "X=0.5,Y=0.3,CASH=0.2" : "X=0.4,Y=0.35,Z=0.25");
-    static const char *const every[] = {"day", "week", "month", "quarter", "5"};
-    static const char *const to[] = {"target", "edge", "halfway", "inner:0.5"};
-    switch (pick(5)) {
-    case 0: put(c, "strategy", "buy-and-hold"); break;
-    case 1:
-        put(c, "strategy", "calendar");
-        int e = pick(5);
-        put(c, "every", "%s", every[e]);
-        if (e != 4 && pick(3) == 0) put(c, "on", "last"); /* --on last needs a calendar period */
-        break;
-    case 2:
-        put(c, "strategy", "threshold");
-        put(c, "band", "%.3f", 0.005 + 0.08 * uniform());
-        if (pick(3) == 0) put(c, "band-rel", "%.3f", 0.1 + 0.3 * uniform());
-        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.02 + 0.1 * uniform());
-        put(c, "to", "%s", to[pick(4)]);
-        if (pick(3) == 0) put(c, "only-breached", "1");
-        if (pick(2)) put(c, "cooldown", "%d", pick(6));
-        break;
-    case 3:
-        put(c, "strategy", "hybrid");
-        put(c, "every", "%s", every[1 + pick(2)]);
-        put(c, "band", "%.3f", 0.01 + 0.05 * uniform());
-        put(c, "mode", "%s", pick(2) ? "gated" : "either");
-        break;
-    default:
-        put(c, "strategy", "vol-band");
-        put(c, "band", "%.3f", 0.01 + 0.06 * uniform());
-        if (pick(2)) put(c, "vol-ref", "%.2f", 0.2 + 0.6 * uniform());
-        break;
-    }
+    put(c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
+    rbt_rule_sample(rule, uniform, 0, put_setting, c);
     if (pick(5) == 0) {
         put(c, "targets", "inverse-vol");
         put(c, "vol-window", "%d", 5 + pick(30));
@@ -286,12 +262,64 @@ static void batch_against_reference(rb_store *s, fixture *f, int count)
     rb_matrix_free(m);
 }
 
+/* The matrix of an asset set (RISKY or WITH_CASH) over s. */
+static rb_matrix *matrix_of(rb_store *s, int with_cash)
+{
+    cfgtext c = {0};
+    put(&c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
+    rb_run_spec *spec = spec_from(&c);
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+    return m;
+}
+
+/* 1 when the reference accepts configuration c on m; 0 when it refuses it as a usage
+ * error (a combination its rule does not take, e.g. no band at all). */
+static int accepted(rb_store *s, const rb_matrix *m, const cfgtext *c)
+{
+    rb_run_spec *spec = spec_from(c);
+    rb_resolved res;
+    rb_sim_config sc;
+    rb_error err = {0};
+    rb_status rc = rb_resolve(s, spec, m, 0, NULL, &res, &sc, &err);
+    rb_resolved_release(&res);
+    rb_run_spec_free(spec);
+    char what[2048] = "";
+    if (rc != RB_OK && rc != RB_ERR_USAGE) describe(c, what, sizeof what);
+    cr_assert(rc == RB_OK || rc == RB_ERR_USAGE, "%s (settings:%s)", err.msg, what);
+    return rc == RB_OK;
+}
+
+typedef void (*config_fn)(cfgtext *c, int with_cash, const rb_strategy_info *rule);
+
+/* count configurations drawn by gen, walking the registry: configuration k is of
+ * registered rule k % rules, so every rule has its share, whatever the registry holds. A
+ * draw the reference refuses is drawn again. */
+static void draw_configs(rb_store *s, int with_cash, config_fn gen, cfgtext *cfg, int count)
+{
+    rb_matrix *m = matrix_of(s, with_cash);
+    size_t rules = rb_strategy_count();
+    cr_assert_gt(rules, 0);
+    for (int k = 0; k < count; k++) {
+        const rb_strategy_info *rule = rb_strategy_at((size_t)k % rules);
+        int tries = 0;
+        do {
+            cr_assert_lt(tries++, 200, "rule %s: 200 random settings and none accepted", rule->name);
+            gen(&cfg[k], with_cash, rule);
+        } while (!accepted(s, m, &cfg[k]));
+    }
+    rb_matrix_free(m);
+}
+
+/* count random configurations of every rule in turn (draw_configs) against the reference. */
 static void differential_on(rb_store *s, int with_cash, int count)
 {
     fixture f = {.cfg = calloc((size_t)count, sizeof *f.cfg),
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
-    for (int k = 0; k < count; k++) random_config(&f.cfg[k], with_cash);
+    draw_configs(s, with_cash, random_config, f.cfg, count);
     batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
@@ -413,38 +441,14 @@ Test(batch, average_cost_and_a_january_next_open_sale_as_worked_by_hand)
     rb_store_free(s);
 }
 
-/* Configurations the kernel decides and trades itself (enum rule in batch.c): proportional
- * costs only, closing prices, no taxes, static targets; every standard rule and calendar
- * variant, bands that trade back to the targets. */
-static void fast_config(cfgtext *c)
+/* Configurations the kernel decides and trades itself (kernel_rule in batch.c): proportional
+ * costs only, closing prices, static targets; every rule with every calendar variant, and
+ * only the parameter values under which its rebalances are full ones (trigger.h). */
+static void fast_config(cfgtext *c, int with_cash, const rb_strategy_info *rule)
 {
     c->n = 0;
-    put(c, "assets", "%s", pick(2) ? "X=0.5,Y=0.3,CASH=0.2" : "X=0.4,Y=0.35,Z=0.25");
-    static const char *const every[] = {"day", "week", "month", "quarter", "3", "7"};
-    int e = pick(6);
-    switch (pick(5)) {
-    case 0: put(c, "strategy", "buy-and-hold"); break;
-    case 1:
-        put(c, "strategy", "calendar");
-        put(c, "every", "%s", every[e]);
-        if (e >= 1 && e <= 3 && pick(2)) put(c, "on", "last");
-        break;
-    case 2:
-        put(c, "strategy", "threshold");
-        put(c, "band", "%.4f", 0.002 + 0.06 * uniform());
-        if (pick(3) == 0) put(c, "band-rel", "%.3f", 0.05 + 0.3 * uniform());
-        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.01 + 0.08 * uniform());
-        if (pick(3) == 0) put(c, "cooldown", "%d", pick(2));
-        break;
-    default:
-        put(c, "strategy", "hybrid");
-        put(c, "every", "%s", every[e]);
-        if (e >= 1 && e <= 3 && pick(3) == 0) put(c, "on", "last");
-        put(c, "band", "%.4f", 0.002 + 0.05 * uniform());
-        if (pick(4) == 0) put(c, "band-total", "%.3f", 0.01 + 0.08 * uniform());
-        put(c, "mode", "%s", pick(2) ? "gated" : "either");
-        break;
-    }
+    put(c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
+    rbt_rule_sample(rule, uniform, 1, put_setting, c);
     put(c, "fee-bps", "%.2f", 30 * uniform());
     if (pick(2)) put(c, "slippage-bps", "%.2f", 20 * uniform());
     if (pick(3) == 0) put(c, "spread-bps", "%.2f", 10 * uniform());
@@ -469,16 +473,9 @@ Test(batch, equals_the_reference_where_the_kernel_decides)
                  .seen = calloc(COUNT, sizeof *f.seen)};
     /* One dataset per asset set: the risky one first, then the one with cash. */
     for (int with_cash = 0; with_cash < 2; with_cash++) {
-        int n = 0;
-        while (n < COUNT) {
-            fast_config(&f.cfg[n]);
-            if ((strstr(f.cfg[n].value[0], "CASH") != NULL) == with_cash) n++;
-        }
-        rb_matrix *m = NULL;
+        draw_configs(s, with_cash, fast_config, f.cfg, COUNT);
+        rb_matrix *m = matrix_of(s, with_cash);
         rb_error err = {0};
-        rb_run_spec *first = spec_from(&f.cfg[0]);
-        cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
-        rb_run_spec_free(first);
         run_batch(s, m, &f, COUNT, 2, 32);
         for (int k = 0; k < COUNT; k++) {
             rb_run_spec *spec = spec_from(&f.cfg[k]);
@@ -500,15 +497,8 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
     enum { COUNT = 200 };
     fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
                  .seen = calloc(COUNT, sizeof *f.seen)};
-    for (int k = 0; k < COUNT; k++) random_config(&f.cfg[k], k % 2);
-    rb_matrix *m = NULL;
-    rb_error err = {0};
-    rb_run_spec *first = spec_from(&f.cfg[1]);
-    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
-    rb_run_spec_free(first);
-    /* Half the configurations name CASH, which this matrix lacks: use the risky ones. */
-    for (int k = 0; k < COUNT; k++)
-        if (k % 2) random_config(&f.cfg[k], 0);
+    draw_configs(s, 0, random_config, f.cfg, COUNT);
+    rb_matrix *m = matrix_of(s, 0);
     run_batch(s, m, &f, COUNT, 1, 256);
     rb_metrics *first_run = malloc(COUNT * sizeof *first_run);
     memcpy(first_run, f.got, COUNT * sizeof *first_run);
@@ -531,13 +521,10 @@ Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
 {
     rb_store *s = random_store();
     fixture f = {.cfg = calloc(3, sizeof *f.cfg), .got = calloc(3, sizeof *f.got), .seen = calloc(3, sizeof *f.seen)};
-    for (int k = 0; k < 3; k++) random_config(&f.cfg[k], 0);
+    draw_configs(s, 0, random_config, f.cfg, 3);
     put(&f.cfg[2], "fee-bps", "Q=5"); /* Q is not one of the assets */
-    rb_matrix *m = NULL;
+    rb_matrix *m = matrix_of(s, 0);
     rb_error err = {0};
-    rb_run_spec *first = spec_from(&f.cfg[0]);
-    cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
-    rb_run_spec_free(first);
     uint64_t idx[3] = {0, 1, 2}, completed = 0;
     rb_batch_options opt = {.threads = 1, .block = 1};
     cr_assert_eq(rb_batch_run(s, m, idx, 3, spec_of, collect, &f, &opt, &completed, &err), RB_ERR_USAGE);

@@ -86,6 +86,23 @@ static size_t option_lines(const char *text, const char *key)
     return n;
 }
 
+/* The help heading of a strategy parameter and its first line: "\nOptions of calendar and
+ * hybrid:\n  --every PERIOD ", naming the registered rules that take it, in registry order. */
+static const char *takers_heading(const char *key, const char *arg, char out[256])
+{
+    const char *names[32];
+    size_t n = 0;
+    for (size_t k = 0; k < rb_strategy_count() && n < 32; k++)
+        for (size_t j = 0; j < rb_strategy_at(k)->nparams; j++)
+            if (strcmp(rb_strategy_at(k)->params[j].key, key) == 0) names[n++] = rb_strategy_at(k)->name;
+    cr_assert_gt(n, 0, "no registered rule takes --%s", key);
+    size_t len = (size_t)snprintf(out, 256, "\nOptions of ");
+    for (size_t k = 0; k < n; k++)
+        len += (size_t)snprintf(out + len, 256 - len, "%s%s", k == 0 ? "" : k + 1 == n ? " and " : ", ", names[k]);
+    snprintf(out + len, 256 - len, ":\n  --%s %s%s", key, arg, arg[0] ? " " : "");
+    return out;
+}
+
 Test(cli, run_help_lists_each_option_once_by_strategy)
 {
     rbt_run_result r = run_in(ARGS("help", "run"));
@@ -99,10 +116,11 @@ Test(cli, run_help_lists_each_option_once_by_strategy)
             cr_assert_eq(option_lines(r.out, key), 1, "--%s is listed %zu times", key, option_lines(r.out, key));
         }
     /* under headings naming the strategies that take them */
-    const char *cal = strstr(r.out, "\nOptions of calendar and hybrid:\n  --every PERIOD ");
-    const char *bands = strstr(r.out, "\nOptions of threshold, hybrid and vol-band:\n  --band B|SYM=B,... ");
-    const char *hyb = strstr(r.out, "\nOptions of hybrid:\n  --mode ");
-    const char *vol = strstr(r.out, "\nOptions of vol-band:\n  --vol-ref ");
+    char heading[4][256];
+    const char *cal = strstr(r.out, takers_heading("every", "PERIOD", heading[0]));
+    const char *bands = strstr(r.out, takers_heading("band", "B|SYM=B,...", heading[1]));
+    const char *hyb = strstr(r.out, takers_heading("mode", "", heading[2]));
+    const char *vol = strstr(r.out, takers_heading("vol-ref", "", heading[3]));
     cr_assert(cal && bands && hyb && vol, "strategy headings missing:\n%s", r.out);
     cr_assert(cal < bands && bands < hyb && hyb < vol);
     cr_assert(strstr(bands, "  --cooldown ") < hyb, "the band options are not together");

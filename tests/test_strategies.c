@@ -11,6 +11,8 @@
 
 #include "bands.h"
 #include "rebal.h"
+#include "resolve.h"
+#include "rule_samples.h"
 #include "run_result.h"
 #include "support.h"
 
@@ -613,41 +615,150 @@ Test(strategies, band_scales_and_strict_comparisons)
 
 /* ---------------------------------------------------------------- the registry */
 
-/* Every registered rule and the tests that check it by hand. A new rule must add its row
- * (and its tests) before this passes. */
-static const struct {
-    const char *name, *file;
-    const char *tests[6];
-} checked[] = {
-    {"buy-and-hold", "test_engine.c, test_strategies.c",
-     {"buy_and_hold_holds_the_first_allocation", "a_band_wider_than_any_drift_is_buy_and_hold"}},
-    {"calendar", "test_strategies.c, test_engine.c",
-     {"calendar_first_and_last_bar_of_the_month", "weekly_calendar_across_a_year_end",
-      "every_bar_calendar_and_zero_band_are_the_constant_mix", "daily_rebalancing_at_zero_cost_is_the_constant_mix",
-      "four_stocks_quarterly_annual_and_a_band_match_independent_arithmetic"}},
-    {"threshold", "test_strategies.c",
-     {"threshold_triggers_only_when_drift_exceeds_the_band", "relative_band_sees_drift_on_a_small_target",
-      "five_twenty_five_rule_triggers_on_either_band", "total_band_sums_the_drift_of_every_asset",
-      "partial_rebalancing_of_one_breached_asset", "only_breached_keeps_the_other_weights"}},
-    {"hybrid", "test_strategies.c",
-     {"hybrid_gated_and_either_on_the_same_series", "weekly_calendar_across_a_year_end"}},
-    {"vol-band", "test_volband.c",
-     {"vol_band_widens_in_storms_and_narrows_in_calm", "vol_band_uses_no_future_data"}},
-};
+/* What the batch kernel relies on, for every registered rule: its trigger (trigger.h)
+ * admits every bar on which decide() acts, and a full trigger says exactly where decide()
+ * acts and what it trades to (the kernel then decides in its place). decide() runs over a
+ * drifting zero-cost portfolio on random prices, with random settings of the rule drawn
+ * from its parameter rows. */
 
-Test(strategies, every_strategy_has_a_hand_checked_case)
+/* A rule's settings as "--key value" lines (line 0: --assets). */
+typedef struct settings {
+    char key[32][32], value[32][64];
+    size_t n;
+} settings;
+
+static void put_setting(void *ctx, const char *key, const char *value)
 {
-    size_t n = rb_strategy_count();
-    cr_assert_geq(n, 5);
-    for (size_t k = 0; k < n; k++) {
-        const rb_strategy_info *s = rb_strategy_at(k);
-        size_t j = 0;
-        while (j < sizeof checked / sizeof checked[0] && strcmp(checked[j].name, s->name) != 0) j++;
-        cr_assert_lt(j, sizeof checked / sizeof checked[0], "strategy '%s' has no hand-checked case", s->name);
-        cr_assert_not_null(checked[j].tests[0], "strategy '%s' lists no test", s->name);
-        cr_assert_not_null(rb_strategy_find(s->name));
+    settings *st = ctx;
+    cr_assert_lt(st->n, 32);
+    snprintf(st->key[st->n], sizeof st->key[0], "%s", key);
+    snprintf(st->value[st->n], sizeof st->value[0], "%s", value);
+    st->n++;
+}
+
+/* A random draw of the rule's settings (full_only: only values that make it full). */
+static rb_run_spec *rule_spec(const rb_strategy_info *rule, int full_only, settings *st)
+{
+    st->n = 0;
+    put_setting(st, "assets", TRIPLE);
+    rbt_rule_sample(rule, uniform, full_only, put_setting, st);
+    rb_run_spec *spec;
+    rb_error err = {0};
+    cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+    for (size_t k = 0; k < st->n; k++)
+        cr_assert_eq(rb_run_spec_set(spec, st->key[k], st->value[k], &err), RB_OK, "%s", err.msg);
+    return spec;
+}
+
+static int is_date(const rb_trigger *tr, const rb_matrix *m, size_t t)
+{
+    return tr->every_bars > 0 ? t % (size_t)tr->every_bars == 0 : (m->flags[t] & tr->date_flags) != 0;
+}
+
+/* 1 when weights w are past a band of the trigger around target (no margin). */
+static int past_band(const rb_trigger *tr, size_t N, const double *w, const double *target)
+{
+    double total = 0;
+    int out = 0;
+    for (size_t i = 0; i < N; i++) {
+        double d = fabs(w[i] - target[i]);
+        total += d;
+        out |= d > tr->band_abs[i] || (target[i] > 0 && d / target[i] > tr->band_rel[i]);
     }
-    cr_assert_null(rb_strategy_at(n));
+    return out || total / 2 > tr->band_total;
+}
+
+/* decide() over every bar of m from the targets, drifting with prices between rebalances;
+ * each decision held against the trigger. Returns how many rebalances it made. */
+static size_t decide_against_trigger(const rb_strategy *s, const void *state, const rb_trigger *tr,
+                                     const rb_matrix *m, const double *target, const char *what)
+{
+    size_t N = m->N, last = 0, acted = 0;
+    double w[8], to[8], full[8];
+    cr_assert_leq(N, 8);
+    memcpy(w, target, N * sizeof *w);
+    rb_full_weights(N, target, full);
+    for (size_t t = 1; t < m->T; t++) {
+        double sum = 0;
+        for (size_t i = 0; i < N; i++) sum += w[i] *= m->growth[t * N + i];
+        for (size_t i = 0; i < N; i++) w[i] /= sum;
+        memcpy(to, target, N * sizeof *to);
+        rb_decide_ctx ctx = {.m = m, .t = t, .weights = w, .target = target, .next_target = target,
+                             .last_rebalance = last};
+        int act = s->decide(state, &ctx, to);
+        int date = is_date(tr, m, t), band = tr->band_abs && past_band(tr, N, w, target), admitted = 1;
+        switch (tr->kind) {
+        case RB_TRIGGER_NEVER: admitted = 0; break;
+        case RB_TRIGGER_DATES: admitted = date; break;
+        case RB_TRIGGER_BANDS: admitted = band; break;
+        case RB_TRIGGER_DATES_AND_BANDS: admitted = date && band; break;
+        case RB_TRIGGER_DATES_OR_BANDS: admitted = date || band; break;
+        case RB_TRIGGER_EVERY_BAR: break;
+        }
+        cr_assert(!act || admitted, "%s: decide() acted on bar %zu, which its trigger rules out", what, t);
+        if (tr->full && tr->kind != RB_TRIGGER_EVERY_BAR) {
+            cr_assert_eq(act, admitted, "%s: full trigger, but decide() %s on bar %zu", what,
+                         act ? "acted" : "did not act", t);
+            /* on a date (either kind), to the targets; past a band, to the full weights */
+            const double *want = date && tr->kind != RB_TRIGGER_DATES_AND_BANDS ? target : full;
+            for (size_t i = 0; act && i < N; i++)
+                cr_assert(memcmp(&to[i], &want[i], sizeof to[i]) == 0, "%s: bar %zu, asset %zu: %.17g, not %.17g",
+                          what, t, i, to[i], want[i]);
+        }
+        if (act) {
+            memcpy(w, to, N * sizeof *w);
+            last = t;
+            acted++;
+        }
+    }
+    return acted;
+}
+
+Test(strategies, every_rule_acts_only_where_its_trigger_says)
+{
+    rng_state = 23;
+    double price[400 * 3];
+    char *csv = random_prices(400, price);
+    rb_store *store = store_from_csv(csv, NULL);
+    const double target[] = {0.2, 0.3, 0.5};
+    size_t n = rb_strategy_count();
+    cr_assert_gt(n, 0);
+    for (size_t k = 0; k < n; k++) {
+        const rb_strategy_info *rule = rb_strategy_at(k);
+        const rb_strategy *s = rb_strategy_find(rule->name);
+        cr_assert_not_null(s, "%s", rule->name);
+        size_t runs = 0, acted = 0, full = 0;
+        for (int tries = 0; runs < 120; tries++) {
+            cr_assert_lt(tries, 1200, "rule %s: too few random settings accepted", rule->name);
+            settings st;
+            rb_run_spec *spec = rule_spec(rule, tries % 2, &st);
+            rb_matrix *m = NULL;
+            rb_resolved res;
+            rb_sim_config c;
+            rb_error err = {0};
+            cr_assert_eq(rb_resolve_matrix(store, spec, &m, &err), RB_OK, "%s", err.msg);
+            rb_status rc = rb_resolve(store, spec, m, 0, NULL, &res, &c, &err);
+            cr_assert(rc == RB_OK || rc == RB_ERR_USAGE, "%s: %s", rule->name, err.msg);
+            if (rc == RB_OK) {
+                char what[1024] = "";
+                for (size_t j = 0, off = 0; j < st.n && off < sizeof what; j++)
+                    off += (size_t)snprintf(what + off, sizeof what - off, " --%s %s", st.key[j], st.value[j]);
+                rb_trigger tr = {.kind = RB_TRIGGER_EVERY_BAR};
+                if (s->trigger) s->trigger(res.strategy_state, &tr);
+                acted += decide_against_trigger(s, res.strategy_state, &tr, m, target, what);
+                full += tr.full && tr.kind != RB_TRIGGER_EVERY_BAR;
+                runs++;
+            }
+            rb_resolved_release(&res);
+            rb_matrix_free(m);
+            rb_run_spec_free(spec);
+        }
+        /* Held on both sides: some runs rebalance (or the rule never does), some are full. */
+        cr_assert(acted > 0 || (s->trigger && full == runs), "rule %s never rebalanced in %zu runs", rule->name, runs);
+        cr_assert(!s->trigger || full > 0, "rule %s: no random setting made its trigger full", rule->name);
+    }
+    rb_store_free(store);
+    free(csv);
 }
 
 /* ---------------------------------------------------------------- real data, checked independently */
