@@ -37,6 +37,9 @@ typedef struct values {
     int canon_is_text;
     uint64_t stride;     /* configurations between two neighbouring values of this key */
     int percent;         /* the key is a fraction: its numbers may be written as percentages */
+    const rb_setting_info *row; /* the key's row of the settings table */
+    unsigned char *typed; /* beyond [data]: the n values parsed, row->size bytes each (what
+                             configurations carry: rb_setting_put) */
 } values;
 
 typedef struct section {
@@ -65,6 +68,7 @@ struct rb_sweep {
     size_t nkeys;
     const char **keys;       /* sorted union of every key a configuration sets */
     size_t max_keys;
+    rb_run_spec *base;       /* the defaults and the [data] settings, parsed */
 };
 
 /* ---------------------------------------------------------------- growing string lists */
@@ -914,6 +918,8 @@ static const char *place_key(const section *s, const char *key, char *why, size_
 
 static void values_clear(values *v)
 {
+    for (size_t i = 0; v->typed && i < v->n; i++) rb_setting_drop(v->row, v->typed + i * v->row->size);
+    free(v->typed);
     if (!v->canon_is_text) {
         free(v->canon);
         free(v->canon_buf);
@@ -1160,8 +1166,8 @@ static int on_value(parse_ctx *c, const char *name, const char *value)
     memset(v, 0, sizeof *v);
     v->key = key;
     v->line = c->line;
-    const rb_setting_info *info = rb_setting_find(key);
-    v->percent = info && info->fraction;
+    v->row = rb_setting_find(key);
+    v->percent = v->row->fraction;
     if (!expand_value(c, s, key, value, v)) {
         values_clear(v);
         return 0;
@@ -1172,17 +1178,64 @@ static int on_value(parse_ctx *c, const char *name, const char *value)
 
 /* ---------------------------------------------------------------- checks after reading */
 
-/* Sets each value on the scratch spec: rb_run_spec_set is the one place values are checked.
- * Its message loses its "--key: " start, which the "[section] key:" prefix replaces. */
-static int check_values(parse_ctx *c, rb_run_spec *scratch, const section *s, const values *v)
+/* The most bytes one parsed value takes (rb_setting_info.size). */
+#define MAX_VALUE_BYTES 128
+
+/* Reads each value through its row into base (rb_setting_read is the one place values are
+ * checked; its message loses its "--key: " start, which the "[section] key:" prefix
+ * replaces). [data] values stay in base; the others are taken out into v->typed, for
+ * configurations to carry, and base keeps its default. */
+static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, values *v)
 {
+    const rb_setting_info *row = v->row;
+    int carry = s->kind != SEC_DATA;
+    unsigned char saved[MAX_VALUE_BYTES], failed[MAX_VALUE_BYTES];
+    if (row->size > MAX_VALUE_BYTES) return fail_key(c, v->line, s, v->key, "internal: value too large");
+    if (carry) {
+        if (!(v->typed = calloc(v->n, row->size))) return nomem(c);
+        rb_setting_take(row, base, saved);
+    }
     for (size_t i = 0; i < v->n; i++) {
         rb_error why = {0};
-        rb_status rc = rb_run_spec_set(scratch, v->key, v->text[i], &why);
-        if (rc == RB_OK && strchr(v->text[i], '=') && s->kind != SEC_DATA) rc = rb_spec_check_symbols(scratch, &why);
+        rb_status rc = rb_setting_read(row, v->text[i], base, &why);
+        if (rc == RB_OK && strchr(v->text[i], '=') && carry) rc = rb_spec_check_symbols(base, &why);
         if (rc != RB_OK) {
+            if (carry) {
+                rb_setting_take(row, base, failed);
+                rb_setting_drop(row, failed);
+                memcpy((char *)base + row->offset, saved, row->size);
+            }
             if (rc == RB_ERR_NOMEM) return nomem(c);
             return fail_key(c, v->line, s, v->key, "%s", without_option(why.msg, v->key));
+        }
+        if (carry) rb_setting_take(row, base, v->typed + i * row->size);
+    }
+    if (carry) memcpy((char *)base + row->offset, saved, row->size);
+    return 1;
+}
+
+/* The checks of a rule that involve several of its parameters (rb_strategy.check), made on
+ * every combination of the values of the section's keys that are not numbers (the checks
+ * look only at which parameters are given and at words and periods). */
+static int check_section(parse_ctx *c, const rb_sweep *sw, const section *s)
+{
+    if (!s->strategy->check) return 1;
+    rb_run_spec probe = *sw->base;
+    size_t at[64] = {0}, word[64], nword = 0;
+    for (size_t i = 0; i < s->nkeys; i++) {
+        rb_setting_put(s->keys[i].row, &probe, s->keys[i].typed);
+        if (!rb_setting_is_numeric(s->keys[i].row) && s->keys[i].n > 1 && nword < 64) word[nword++] = i;
+    }
+    for (uint64_t combos = 0; combos < 1000000; combos++) {
+        rb_error why = {0};
+        if (s->strategy->check(&probe.sp, &why) != RB_OK)
+            return fail_line(c, RB_ERR_USAGE, s->line, "[%s]: %s", s->name, why.msg);
+        size_t w = 0; /* the next combination, odometer-wise */
+        while (w < nword && ++at[w] == s->keys[word[w]].n) at[w++] = 0;
+        if (w == nword) break;
+        for (size_t j = 0; j <= w && j < nword; j++) {
+            const values *v = &s->keys[word[j]];
+            rb_setting_put(v->row, &probe, v->typed + at[j] * v->row->size);
         }
     }
     return 1;
@@ -1259,16 +1312,16 @@ static int finish(parse_ctx *c)
                          "%s must give assets (e.g. assets = BTC=0.5,ETH=0.3,USDC=0.2)",
                          data ? "[data]" : "a [data] section");
 
-    rb_run_spec *scratch = NULL;
     rb_error why = {0};
-    if (rb_run_spec_new(&scratch, &why) != RB_OK) return nomem(c);
+    if (rb_run_spec_new(&sw->base, &why) != RB_OK) return nomem(c);
     int ok = 1;
     /* [data] first: per-asset values elsewhere are checked against its assets */
-    for (size_t i = 0; data && ok && i < data->nkeys; i++) ok = check_values(c, scratch, data, &data->keys[i]);
+    for (size_t i = 0; data && ok && i < data->nkeys; i++) ok = check_values(c, sw->base, data, &data->keys[i]);
     for (size_t i = 0; ok && i < sw->nsec; i++)
         for (size_t j = 0; ok && sw->sec[i].kind != SEC_DATA && j < sw->sec[i].nkeys; j++)
-            ok = check_values(c, scratch, &sw->sec[i], &sw->sec[i].keys[j]);
-    rb_run_spec_free(scratch);
+            ok = check_values(c, sw->base, &sw->sec[i], &sw->sec[i].keys[j]);
+    for (size_t i = 0; ok && i < sw->nsec; i++)
+        if (sw->sec[i].kind == SEC_STRATEGY) ok = check_section(c, sw, &sw->sec[i]);
     if (!ok) return 0;
 
     for (size_t i = 0; i < sw->nsec; i++) {
@@ -1360,6 +1413,7 @@ void rb_sweep_free(rb_sweep *sw)
     free(sw->keys);
     free(sw->text);
     free(sw->name);
+    rb_run_spec_free(sw->base);
     free(sw);
 }
 
@@ -1571,4 +1625,16 @@ int64_t rb_sweep_config_id(const rb_sweep *sw, uint64_t k)
     canon_out o = {NULL, 0, 0, FNV_OFFSET};
     if (!canonical(sw, k, &o)) return -1;
     return (int64_t)(o.hash & INT64_MAX);
+}
+
+static void put_typed(void *ctx, const values *v, size_t index)
+{
+    rb_setting_put(v->row, ctx, v->typed + index * v->row->size);
+}
+
+void rb_sweep_fill(const rb_sweep *sw, uint64_t k, rb_run_spec *spec)
+{
+    *spec = *sw->base;
+    const section *s = walk(sw, k, put_typed, spec);
+    spec->strategy = (char *)s->strategy->info.name;
 }

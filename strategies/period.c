@@ -50,3 +50,20 @@ int rb_period_hit(const rb_matrix *m, size_t t, rb_period period, long bars, int
         if (periods[i].period == period) return (m->flags[t] & (on_last ? periods[i].last_flag : periods[i].first_flag)) != 0;
     return 0;
 }
+
+const char *const rb_on_words[] = {"first", "last", NULL};
+const char *const rb_mode_words[] = {"gated", "either", NULL};
+
+rb_status rb_read_every(const char *key, const char *text, void *field, rb_error *err)
+{
+    rb_every *every = field;
+    return rb_parse_period(key, text, &every->period, &every->bars, err);
+}
+
+rb_status rb_period_check(const rb_strategy_params *p, rb_error *err)
+{
+    if (p->on_last && p->every.period == RB_PERIOD_BARS)
+        return rb_fail(err, RB_ERR_USAGE, "--on last applies to calendar periods, not to every %ld bars",
+                       p->every.bars);
+    return RB_OK;
+}
