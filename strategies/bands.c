@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "spec.h"
 #include "text.h"
 
 /* ---------------------------------------------------------------- parsing */

@@ -6,7 +6,7 @@
 #define RB_STRATEGY_H
 
 #include "rebal.h"
-#include "spec.h"
+#include "params.h"
 
 /* What a strategy may look at when deciding on bar t: prices up to t only. */
 typedef struct rb_decide_ctx {

@@ -39,6 +39,7 @@
 #include "bands.h"
 #include "costs.h"
 #include "error.h"
+#include "spec.h"
 #include "strategy.h"
 
 /* Largest --vol-ref accepted: 10 = 1000 %/yr. A value like 60 is a percentage typed

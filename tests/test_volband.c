@@ -11,6 +11,7 @@
 
 #include "rebal.h"
 #include "run_result.h"
+#include "spec.h"
 #include "strategy.h"
 #include "support.h"
 
