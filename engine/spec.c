@@ -501,8 +501,10 @@ static rb_status read_number(const rb_setting_info *row, const char *text, doubl
 rb_status rb_setting_read(const rb_setting_info *row, const char *text, rb_run_spec *spec, rb_error *err)
 {
     void *field = (char *)spec + row->offset;
-    if (row->read) return row->read(row->key, text, field, err);
     double v;
+    /* a percentage where no fraction is taken (--cooldown 5%, --every 5%): said so */
+    if (!row->fraction && parse_number(text, 0, &v) == RB_NUMBER_PERCENT) return rb_percent_refused(row->key, text, err);
+    if (row->read) return row->read(row->key, text, field, err);
     rb_status rc;
     switch (row->type) {
     case RB_VALUE_NUMBER:

@@ -879,6 +879,9 @@ Test(sweep, a_percentage_where_no_fraction_is_taken_is_refused)
                               "is only for fractions: weights, bands, rates)");
     cr_assert_eq(rb_run_spec_set(spec, "long-term-days", "5%", &err), RB_ERR_USAGE);
     cr_assert_eq(rb_run_spec_set(spec, "cooldown", "5%", &err), RB_ERR_USAGE);
+    cr_assert_eq(rb_run_spec_set(spec, "every", "5%", &err), RB_ERR_USAGE);
+    cr_assert_str_eq(err.msg, "--every: '5%' is a percentage, but --every takes PERIOD (a percent sign is only for "
+                              "fractions: weights, bands, rates)");
     cr_assert_eq(rb_run_spec_set(spec, "tax-short", "1.1%", &err), RB_OK, "%s", err.msg);
     cr_assert_eq(spec->tax_short, 0.011, "1.1%% read as %.17g", spec->tax_short);
     cr_assert_eq(rb_run_spec_set(spec, "assets", "A=60%,B=40%", &err), RB_OK, "%s", err.msg);
