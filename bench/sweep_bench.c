@@ -17,6 +17,7 @@
 #include "batch.h"
 #include "rebal.h"
 #include "resolve.h"
+#include "spec.h"
 
 #define ASSETS 5
 
@@ -92,22 +93,31 @@ typedef struct workload {
     const char *kind;
     uint64_t K;
     double sum_final;
+    /* the settings every configuration shares, read once: [rule][every] */
+    rb_run_spec *base[3][4];
 } workload;
 
 static rb_status set(rb_run_spec *s, const char *k, const char *v, rb_error *err) { return rb_run_spec_set(s, k, v, err); }
 
-static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
+static const char *const every[] = {"week", "month", "quarter", "year"};
+
+/* The band of configuration k: 0.1 % to 20 % (its %.17g text reads back as the same double). */
+static double band_of(const workload *w, uint64_t k)
 {
-    const workload *w = ctx;
-    char band[32];
     double x = w->K > 1 ? (double)k / (double)(w->K - 1) : 0;
-    snprintf(band, sizeof band, "%.17g", 0.001 + 0.199 * x);
+    return 0.001 + 0.199 * x;
+}
+
+/* Configuration k's settings as text, into a new spec (the reference simulator's path). */
+static rb_status spec_text(const workload *w, uint64_t k, rb_run_spec *spec, rb_error *err)
+{
+    char band[32];
+    snprintf(band, sizeof band, "%.17g", band_of(w, k));
     rb_status rc = set(spec, "assets", "A=0.2,B=0.2,C=0.2,D=0.2,E=0.2", err);
     if (rc == RB_OK) rc = set(spec, "fee-bps", "10", err);
     if (rc == RB_OK) rc = set(spec, "slippage-bps", "5", err);
     if (rc != RB_OK) return rc;
     if (strcmp(w->kind, "mixed") == 0) {
-        static const char *const every[] = {"week", "month", "quarter", "year"};
         switch (k % 3) {
         case 0:
             rc = set(spec, "strategy", "calendar", err);
@@ -133,6 +143,41 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
         if (rc == RB_OK) rc = set(spec, "tax-long", "0.15", err);
     }
     return rc;
+}
+
+/* Reads the shared settings once (as rb_sweep_parse does): one spec per rule and period. */
+static rb_status bases_new(workload *w, rb_error *err)
+{
+    rb_status rc = RB_OK;
+    for (uint64_t k = 0; rc == RB_OK && k < 12; k++) {
+        int mixed = strcmp(w->kind, "mixed") == 0;
+        rb_run_spec **b = &w->base[mixed ? k % 3 : 0][mixed ? k / 3 % 4 : 0];
+        if (*b) continue;
+        rc = rb_run_spec_new(b, err);
+        if (rc == RB_OK) rc = spec_text(w, k, *b, err);
+    }
+    return rc;
+}
+
+static void bases_free(workload *w)
+{
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) rb_run_spec_free(w->base[i][j]);
+}
+
+/* Configuration k as the sweep fills it: the shared settings, then its own typed value
+ * (rb_sweep_fill, rb_setting_put): nothing parsed, nothing allocated. */
+static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
+{
+    (void)err;
+    const workload *w = ctx;
+    int mixed = strcmp(w->kind, "mixed") == 0;
+    *spec = *w->base[mixed ? k % 3 : 0][mixed ? k / 3 % 4 : 0];
+    if (!mixed || k % 3 != 0) {
+        spec->sp.band = (rb_asset_values){.all = band_of(w, k), .has_all = 1};
+        rb_spec_mark_given(spec, "band");
+    }
+    return RB_OK;
 }
 
 static rb_status collect(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
@@ -163,7 +208,7 @@ int main(int argc, char **argv)
     rb_error err = {0};
     rb_run_spec *spec = NULL;
     rb_matrix *m = NULL;
-    if (rb_run_spec_new(&spec, &err) != RB_OK || spec_of(&w, 0, spec, &err) != RB_OK ||
+    if (rb_run_spec_new(&spec, &err) != RB_OK || spec_text(&w, 0, spec, &err) != RB_OK ||
         rb_resolve_matrix(s, spec, &m, &err) != RB_OK) {
         fprintf(stderr, "bench: %s\n", err.msg);
         return 1;
@@ -176,7 +221,7 @@ int main(int argc, char **argv)
             /* The same spread of bands as the 10,000-configuration sweep. */
             uint64_t idx = w.K > 1 ? k * (thr.K - 1) / (w.K - 1) : 0;
             rb_run_result *r = NULL;
-            if (rb_run_spec_new(&spec, &err) != RB_OK || spec_of(&thr, idx, spec, &err) != RB_OK ||
+            if (rb_run_spec_new(&spec, &err) != RB_OK || spec_text(&thr, idx, spec, &err) != RB_OK ||
                 rb_run(s, spec, 0, &r, &err) != RB_OK) {
                 fprintf(stderr, "bench: %s\n", err.msg);
                 return 1;
@@ -192,12 +237,13 @@ int main(int argc, char **argv)
         uint64_t *idx = malloc(w.K * sizeof *idx), done = 0;
         for (uint64_t k = 0; k < w.K; k++) idx[k] = k;
         rb_batch_options opt = {.threads = threads};
-        if (rb_batch_run(s, m, idx, w.K, spec_of, collect, &w, &opt, &done, &err) != RB_OK) {
+        if (bases_new(&w, &err) != RB_OK || rb_batch_run(s, m, idx, w.K, spec_of, collect, &w, &opt, &done, &err) != RB_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }
         secs = now() - t0;
         free(idx);
+        bases_free(&w);
         double cells = (double)w.K * (double)m->N * (double)m->T;
         printf("kind=%s configs=%llu assets=%zu bars=%zu threads=%d seconds=%.4f ns_per_cell=%.3f "
                "seconds_per_config=%.6g checksum=%.6e",

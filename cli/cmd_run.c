@@ -146,13 +146,13 @@ static void print_help(void)
           stdout);
 }
 
-/* A setting written without a value (its arg is ""): --only-breached. */
+/* A setting written without a value (its type is a flag): --only-breached. */
 static int is_flag(const char *key)
 {
     for (size_t k = 0; k < rb_strategy_count(); k++) {
         const rb_strategy_info *st = rb_strategy_at(k);
         for (size_t j = 0; j < st->nparams; j++)
-            if (strcmp(st->params[j].key, key) == 0) return st->params[j].arg[0] == '\0';
+            if (strcmp(st->params[j].key, key) == 0) return st->params[j].type == RB_VALUE_FLAG;
     }
     return 0;
 }

@@ -33,7 +33,7 @@
 
 typedef struct config {
     uint64_t index;
-    rb_run_spec *spec;
+    rb_run_spec spec; /* borrowed from the caller (rb_batch_spec_fn): never released here */
     rb_resolved res;
     rb_sim_config c;
     rb_portfolio port;
@@ -178,7 +178,6 @@ static void config_release(config *c)
 {
     if (c->ready) rb_portfolio_release(&c->port);
     rb_resolved_release(&c->res);
-    rb_run_spec_free(c->spec);
     free(c->scratch);
     memset(c, 0, sizeof *c);
 }
@@ -245,9 +244,9 @@ static rb_status shared_inputs_for(job *jb, const rb_run_spec *spec, rb_resolve_
         if (rc == RB_OK) *in = (rb_resolve_inputs){.impact_window = spec->impact_window, .sigma = e->a, .adv = e->b};
     }
     if (rc == RB_OK && spec->targets == 1) {
-        rc = cache_get(jb, 0, spec->vol_window, 0, &e, err);
+        rc = cache_get(jb, 0, spec->sp.vol_window, 0, &e, err);
         if (rc == RB_OK) {
-            in->vol_window = spec->vol_window;
+            in->vol_window = spec->sp.vol_window;
             in->vol = e->a;
         }
     }
@@ -282,7 +281,7 @@ static void band_thresholds(block *b, size_t j, const config *c)
 static int kernel_rule(const rb_matrix *m, config *c)
 {
     rb_trade_env env = rb_sim_env(m, &c->c, 0, m->close, 0);
-    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec->gas_series || c->spec->gas != 0 ||
+    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec.gas_series || c->spec.gas != 0 ||
         !rb_rebalance_proportional_applies(&c->port, &env) || !c->trig.full)
         return ASK_DECIDE;
     switch (c->trig.kind) {
@@ -304,17 +303,16 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
     size_t N = m->N;
     config *c = &b->cfg[j];
     c->index = index;
-    rb_status rc = rb_run_spec_new(&c->spec, err);
-    if (rc == RB_OK) rc = jb->spec_fn(jb->ctx, index, c->spec, err);
+    rb_status rc = jb->spec_fn(jb->ctx, index, &c->spec, err);
     rb_resolve_inputs shared;
-    if (rc == RB_OK) rc = shared_inputs_for(jb, c->spec, &shared, err);
+    if (rc == RB_OK) rc = shared_inputs_for(jb, &c->spec, &shared, err);
     if (rc == RB_OK) {
-        if (c->spec->gas_series) {
+        if (c->spec.gas_series) {
             /* The price store is one SQLite connection: one reader at a time. */
 #pragma omp critical(rb_batch_store)
-            rc = rb_resolve(jb->store, c->spec, m, 0, &shared, &c->res, &c->c, err);
+            rc = rb_resolve(jb->store, &c->spec, m, 0, &shared, &c->res, &c->c, err);
         } else {
-            rc = rb_resolve(NULL, c->spec, m, 0, &shared, &c->res, &c->c, err);
+            rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->res, &c->c, err);
         }
     }
     if (rc == RB_OK && !(c->scratch = malloc(6 * N * sizeof *c->scratch)))

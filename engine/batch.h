@@ -14,8 +14,9 @@
 #include "rebal.h"
 #include "spec.h"
 
-/* Fills spec (new, defaults applied) with configuration `index`'s settings. Called from
- * simulation threads: must be thread-safe. */
+/* Fills spec completely with configuration `index`'s settings (rb_sweep_fill: typed values,
+ * nothing parsed). The batch borrows what spec points to and never releases it: it must
+ * stay valid for the whole run. Called from simulation threads: must be thread-safe. */
 typedef rb_status (*rb_batch_spec_fn)(void *ctx, uint64_t index, rb_run_spec *spec, rb_error *err);
 
 /* Receives configuration `index`'s metrics, from simulation threads (concurrently). */

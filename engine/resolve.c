@@ -18,14 +18,14 @@
 /* Every strategy parameter given must belong to the chosen strategy. */
 static rb_status check_params(const rb_run_spec *spec, const rb_strategy *s, rb_error *err)
 {
-    for (size_t k = 0; k < spec->nparams; k++) {
+    for (size_t k = 0; k < spec->ngiven; k++) {
         size_t j = 0;
-        while (j < s->info.nparams && strcmp(s->info.params[j].key, spec->params[k].key) != 0) j++;
+        while (j < s->info.nparams && strcmp(s->info.params[j].key, spec->given[k]) != 0) j++;
         if (j == s->info.nparams)
             return rb_fail(err, RB_ERR_USAGE, "--%s does not apply to strategy '%s' (see 'rebal help strategies')",
-                           spec->params[k].key, s->info.name);
+                           spec->given[k], s->info.name);
     }
-    return RB_OK;
+    return s->check ? s->check(&spec->sp, err) : RB_OK;
 }
 
 rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err)
@@ -183,17 +183,17 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         }
     }
     if (rc == RB_OK && spec->targets == 1) {
-        if (shared && shared->vol && shared->vol_window == spec->vol_window) {
+        if (shared && shared->vol && shared->vol_window == spec->sp.vol_window) {
             r->vol = shared->vol;
         } else {
             double *unused = NULL;
-            rc = own_inputs(m, spec->vol_window, &r->owned[3], &unused, err);
+            rc = own_inputs(m, spec->sp.vol_window, &r->owned[3], &unused, err);
             free(unused);
             r->vol = r->owned[3];
             if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
         }
     }
-    if (rc == RB_OK) rc = r->strategy->setup(spec, m, r->target, &r->strategy_state, err);
+    if (rc == RB_OK) rc = r->strategy->setup(&spec->sp, m, r->target, &r->strategy_state, err);
     if (rc != RB_OK) return rc;
 
     *c = (rb_sim_config){

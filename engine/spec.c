@@ -15,24 +15,12 @@
 #include "strategy.h"
 #include "text.h"
 
-typedef enum kind { K_DOUBLE, K_INT, K_ASSET_VALUES, K_ENUM, K_CUSTOM } kind;
-
-typedef struct setting {
-    rb_setting_info info;
-    kind kind;
-    size_t offset;             /* field of rb_run_spec */
-    double lo, hi;             /* allowed range, inclusive */
-    const char *const *names;  /* K_ENUM: the accepted words, NULL-terminated; value = index */
-    rb_status (*custom)(rb_run_spec *spec, const char *value, rb_error *err);
-} setting;
-
-static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err);
-static rb_status set_start(rb_run_spec *spec, const char *value, rb_error *err);
-static rb_status set_end(rb_run_spec *spec, const char *value, rb_error *err);
-static rb_status set_periods(rb_run_spec *spec, const char *value, rb_error *err);
-static rb_status set_strategy(rb_run_spec *spec, const char *value, rb_error *err);
-static rb_status set_gas_series(rb_run_spec *spec, const char *value, rb_error *err);
-static const struct setting *find_setting(const char *key);
+static rb_status read_assets(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_start(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_end(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_periods(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_strategy(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_gas_series(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -42,95 +30,97 @@ static const char *const target_names[] = {"static", "inverse-vol", NULL};
 /* Indexed by rb_period; only month, quarter and year are offered for contributions. */
 static const char *const every_names[] = {"", "", "", "month", "quarter", "", "year", NULL};
 
-#define F(field) offsetof(rb_run_spec, field)
+/* The field of rb_run_spec a row reads into, and the span of fields from a to b. */
+#define F(field) .offset = offsetof(rb_run_spec, field), .size = sizeof(((rb_run_spec *)0)->field)
+#define SPAN(a, b)                                                                                           \
+    .offset = offsetof(rb_run_spec, a), .size = offsetof(rb_run_spec, b) + sizeof(((rb_run_spec *)0)->b) -   \
+                                                 offsetof(rb_run_spec, a)
 #define BIG 1e15
+#define NUMBER(lo_, hi_) .type = RB_VALUE_NUMBER, .lo = lo_, .hi = hi_
+#define WHOLE(lo_, hi_) .type = RB_VALUE_WHOLE, .lo = lo_, .hi = hi_
+#define PER_ASSET(lo_, hi_) .type = RB_VALUE_PER_ASSET, .lo = lo_, .hi = hi_
+#define WORD(list) .type = RB_VALUE_WORD, .words = list
+#define OTHER(fn) .type = RB_VALUE_OTHER, .read = fn
 
-static const setting settings[] = {
-    {{"assets", "SYM=W,...", "", "data", "target weights, positive and summing to 1 (CASH is cash)", 1},
-     K_CUSTOM, 0, 0, 0, NULL, set_assets},
-    {{"start", "DATE|auto", "auto", "data", "first bar; auto: the latest first date among the assets", 0},
-     K_CUSTOM, 0, 0, 0, NULL, set_start},
-    {{"end", "DATE|auto", "auto", "data", "last bar; auto: the earliest last date among the assets", 0},
-     K_CUSTOM, 0, 0, 0, NULL, set_end},
-    {{"align", "union|intersect", "union", "data",
-      "dates: every date any asset trades (gaps forward-filled) or only common dates", 0},
-     K_ENUM, F(align), 0, 0, align_names, NULL},
-    {{"max-gap", "BARS", "5", "data", "most consecutive bars an asset may be forward-filled", 0},
-     K_INT, F(max_gap), 0, 1e6, NULL, NULL},
-    {{"cash-rate", "RATE", "0", "data", "yearly yield of CASH, a fraction or a percentage (0.02 = 2%)", 1},
-     K_DOUBLE, F(cash_rate), -0.99, 10, NULL, NULL},
-    {{"periods-per-year", "P|auto", "auto", "data",
-      "periods per year for annualizing; auto: the bars per calendar year the data shows", 0},
-     K_CUSTOM, 0, 0, 0, NULL, set_periods},
-    {{"capital", "USD", "100000", "portfolio", "initial capital, invested at the targets on the first bar", 0},
-     K_DOUBLE, F(capital), 1e-6, BIG, NULL, NULL},
-    {{"exec", "close|next-open", "close", "portfolio",
-      "trade at the deciding bar's close or at the next bar's open (the next close on close-only data)", 0},
-     K_ENUM, F(exec), 0, 0, exec_names, NULL},
-    {{"min-trade", "USD", "0", "portfolio",
-      "skip rebalance orders smaller than this value (recorded as skipped); the first allocation always trades", 0},
-     K_DOUBLE, F(min_trade), 0, BIG, NULL, NULL},
-    {{"lot-size", "UNITS", "0", "portfolio", "round units down to multiples (1 = whole shares; 0 = fractional)", 0},
-     K_DOUBLE, F(lot_size), 0, BIG, NULL, NULL},
-    {{"strategy", "NAME", "buy-and-hold", "strategy", "the rebalancing rule (see 'rebal help strategies')", 0},
-     K_CUSTOM, 0, 0, 0, NULL, set_strategy},
-    {{"targets", "static|inverse-vol", "static", "strategy",
-      "targets: the --assets weights, or inverse-volatility weights recomputed at each rebalance", 0},
-     K_ENUM, F(targets), 0, 0, target_names, NULL},
-    {{"vol-window", "BARS", "63", "strategy", "bars of returns behind volatility estimates (inverse-vol, vol-band)", 0},
-     K_INT, F(vol_window), 2, 1e6, NULL, NULL},
-    {{"fee-bps", "BPS|SYM=BPS,...", "0", "costs", "commission in basis points of traded value", 0},
-     K_ASSET_VALUES, F(fee_bps), 0, 10000, NULL, NULL},
-    {{"fee-min", "USD|SYM=USD,...", "0", "costs", "minimum commission per order", 0},
-     K_ASSET_VALUES, F(fee_min), 0, BIG, NULL, NULL},
-    {{"fee-fixed", "USD|SYM=USD,...", "0", "costs", "commission per order, on top of the rest", 0},
-     K_ASSET_VALUES, F(fee_fixed), 0, BIG, NULL, NULL},
-    {{"slippage-bps", "BPS|SYM=BPS,...", "0", "costs", "fixed slippage in basis points of traded value", 0},
-     K_ASSET_VALUES, F(slippage_bps), 0, 10000, NULL, NULL},
-    {{"spread-bps", "BPS|SYM=BPS,...", "0", "costs", "quoted bid-ask spread in basis points; an order pays half", 0},
-     K_ASSET_VALUES, F(spread_bps), 0, 10000, NULL, NULL},
-    {{"impact", "K|SYM=K,...", "0", "costs", "square-root impact K * sigma * sqrt(units / ADV); needs volume", 0},
-     K_ASSET_VALUES, F(impact), 0, 100, NULL, NULL},
-    {{"impact-window", "BARS", "20", "costs", "bars of returns and volumes behind sigma and ADV", 0},
-     K_INT, F(impact_window), 2, 1e6, NULL, NULL},
-    {{"amm-depth", "USD|SYM=USD,...", "0", "costs",
-      "quote-side reserve of a constant-product (x*y=k) pool per asset; 0 = no pool", 0},
-     K_ASSET_VALUES, F(amm_depth), 0, BIG, NULL, NULL},
-    {{"amm-fee-bps", "BPS|SYM=BPS,...", "30", "costs", "pool fee on the amount put into the pool", 0},
-     K_ASSET_VALUES, F(amm_fee_bps), 0, 9999, NULL, NULL},
-    {{"gas", "USD", "0", "costs", "network fee per transaction (one per asset traded)", 0},
-     K_DOUBLE, F(gas), 0, BIG, NULL, NULL},
-    {{"gas-series", "NAME", "", "costs",
-      "gas per transaction from a stored series (its closes, forward-filled); replaces --gas", 0},
-     K_CUSTOM, 0, 0, 0, NULL, set_gas_series},
-    {{"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
-      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0},
-     K_ENUM, F(lots), 0, 0, lot_names, NULL},
-    {{"tax-short", "RATE", "0", "tax", "tax rate on net short-term gains", 1},
-     K_DOUBLE, F(tax_short), 0, 1, NULL, NULL},
-    {{"tax-long", "RATE", "0", "tax", "tax rate on net long-term gains", 1},
-     K_DOUBLE, F(tax_long), 0, 1, NULL, NULL},
-    {{"long-term-days", "DAYS", "365", "tax", "a lot held more than this many days is long-term", 0},
-     K_INT, F(long_term_days), 0, 100000, NULL, NULL},
-    {{"wash-sale-days", "DAYS", "0", "tax",
-      "disallow a loss when the asset is bought within this many calendar days before or after the sale "
-      "(0 = off)", 0},
-     K_INT, F(wash_sale_days), 0, 3650, NULL, NULL},
-    {{"contribution", "USD", "0", "flows", "added every period (negative withdraws)", 0},
-     K_DOUBLE, F(contribution), -BIG, BIG, NULL, NULL},
-    {{"contribution-every", "month|quarter|year", "month", "flows", "when contributions arrive (first bar of each)", 0},
-     K_ENUM, F(contribution_every), 0, 0, every_names, NULL},
-    {{"flows", "target|rebalance", "target", "flows",
-      "invest flows at the targets, or in the most underweight assets first", 0},
-     K_ENUM, F(flows), 0, 0, flow_names, NULL},
-    {{"rf", "RATE", "0", "metrics", "risk-free rate per year for the Sharpe ratio", 1},
-     K_DOUBLE, F(rf), -0.99, 1, NULL, NULL},
+static const rb_setting_info settings[] = {
+    {"assets", "SYM=W,...", "", "data", "target weights, positive and summing to 1 (CASH is cash)", 1,
+     OTHER(read_assets), SPAN(nassets, weights)},
+    {"start", "DATE|auto", "auto", "data", "first bar; auto: the latest first date among the assets", 0,
+     OTHER(read_start), SPAN(has_start, start)},
+    {"end", "DATE|auto", "auto", "data", "last bar; auto: the earliest last date among the assets", 0,
+     OTHER(read_end), SPAN(has_end, end)},
+    {"align", "union|intersect", "union", "data",
+     "dates: every date any asset trades (gaps forward-filled) or only common dates", 0, WORD(align_names),
+     F(align)},
+    {"max-gap", "BARS", "5", "data", "most consecutive bars an asset may be forward-filled", 0, WHOLE(0, 1e6),
+     F(max_gap)},
+    {"cash-rate", "RATE", "0", "data", "yearly yield of CASH, a fraction or a percentage (0.02 = 2%)", 1,
+     NUMBER(-0.99, 10), F(cash_rate)},
+    {"periods-per-year", "P|auto", "auto", "data",
+     "periods per year for annualizing; auto: the bars per calendar year the data shows", 0,
+     OTHER(read_periods), F(periods_per_year)},
+    {"capital", "USD", "100000", "portfolio", "initial capital, invested at the targets on the first bar", 0,
+     NUMBER(1e-6, BIG), F(capital)},
+    {"exec", "close|next-open", "close", "portfolio",
+     "trade at the deciding bar's close or at the next bar's open (the next close on close-only data)", 0,
+     WORD(exec_names), F(exec)},
+    {"min-trade", "USD", "0", "portfolio",
+     "skip rebalance orders smaller than this value (recorded as skipped); the first allocation always trades",
+     0, NUMBER(0, BIG), F(min_trade)},
+    {"lot-size", "UNITS", "0", "portfolio", "round units down to multiples (1 = whole shares; 0 = fractional)", 0,
+     NUMBER(0, BIG), F(lot_size)},
+    {"strategy", "NAME", "buy-and-hold", "strategy", "the rebalancing rule (see 'rebal help strategies')", 0,
+     OTHER(read_strategy), F(strategy)},
+    {"targets", "static|inverse-vol", "static", "strategy",
+     "targets: the --assets weights, or inverse-volatility weights recomputed at each rebalance", 0,
+     WORD(target_names), F(targets)},
+    {"vol-window", "BARS", "63", "strategy", "bars of returns behind volatility estimates (inverse-vol, vol-band)",
+     0, WHOLE(2, 1e6), F(sp.vol_window)},
+    {"fee-bps", "BPS|SYM=BPS,...", "0", "costs", "commission in basis points of traded value", 0,
+     PER_ASSET(0, 10000), F(fee_bps)},
+    {"fee-min", "USD|SYM=USD,...", "0", "costs", "minimum commission per order", 0, PER_ASSET(0, BIG), F(fee_min)},
+    {"fee-fixed", "USD|SYM=USD,...", "0", "costs", "commission per order, on top of the rest", 0, PER_ASSET(0, BIG),
+     F(fee_fixed)},
+    {"slippage-bps", "BPS|SYM=BPS,...", "0", "costs", "fixed slippage in basis points of traded value", 0,
+     PER_ASSET(0, 10000), F(slippage_bps)},
+    {"spread-bps", "BPS|SYM=BPS,...", "0", "costs", "quoted bid-ask spread in basis points; an order pays half", 0,
+     PER_ASSET(0, 10000), F(spread_bps)},
+    {"impact", "K|SYM=K,...", "0", "costs", "square-root impact K * sigma * sqrt(units / ADV); needs volume", 0,
+     PER_ASSET(0, 100), F(impact)},
+    {"impact-window", "BARS", "20", "costs", "bars of returns and volumes behind sigma and ADV", 0, WHOLE(2, 1e6),
+     F(impact_window)},
+    {"amm-depth", "USD|SYM=USD,...", "0", "costs",
+     "quote-side reserve of a constant-product (x*y=k) pool per asset; 0 = no pool", 0, PER_ASSET(0, BIG),
+     F(amm_depth)},
+    {"amm-fee-bps", "BPS|SYM=BPS,...", "30", "costs", "pool fee on the amount put into the pool", 0,
+     PER_ASSET(0, 9999), F(amm_fee_bps)},
+    {"gas", "USD", "0", "costs", "network fee per transaction (one per asset traded)", 0, NUMBER(0, BIG), F(gas)},
+    {"gas-series", "NAME", "", "costs",
+     "gas per transaction from a stored series (its closes, forward-filled); replaces --gas", 0,
+     OTHER(read_gas_series), F(gas_series)},
+    {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
+     "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
+     WORD(lot_names), F(lots)},
+    {"tax-short", "RATE", "0", "tax", "tax rate on net short-term gains", 1, NUMBER(0, 1), F(tax_short)},
+    {"tax-long", "RATE", "0", "tax", "tax rate on net long-term gains", 1, NUMBER(0, 1), F(tax_long)},
+    {"long-term-days", "DAYS", "365", "tax", "a lot held more than this many days is long-term", 0,
+     WHOLE(0, 100000), F(long_term_days)},
+    {"wash-sale-days", "DAYS", "0", "tax",
+     "disallow a loss when the asset is bought within this many calendar days before or after the sale "
+     "(0 = off)", 0, WHOLE(0, 3650), F(wash_sale_days)},
+    {"contribution", "USD", "0", "flows", "added every period (negative withdraws)", 0, NUMBER(-BIG, BIG),
+     F(contribution)},
+    {"contribution-every", "month|quarter|year", "month", "flows", "when contributions arrive (first bar of each)",
+     0, WORD(every_names), F(contribution_every)},
+    {"flows", "target|rebalance", "target", "flows",
+     "invest flows at the targets, or in the most underweight assets first", 0, WORD(flow_names), F(flows)},
+    {"rf", "RATE", "0", "metrics", "risk-free rate per year for the Sharpe ratio", 1, NUMBER(-0.99, 1), F(rf)},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
 size_t rb_setting_count(void) { return NSETTINGS; }
 
-const rb_setting_info *rb_setting_at(size_t i) { return i < NSETTINGS ? &settings[i].info : NULL; }
+const rb_setting_info *rb_setting_at(size_t i) { return i < NSETTINGS ? &settings[i] : NULL; }
 
 /* ---------------------------------------------------------------- value parsing */
 
@@ -204,31 +194,45 @@ static rb_number_read_status parse_number(const char *text, int percent, double 
     return rb_number_read(text, strlen(text), percent, out);
 }
 
-const rb_setting_info *rb_setting_find(const char *key)
+/* Sweeps set every key of every configuration: the first letters are compared before the
+ * whole names, which skips most of the table's strcmp calls. */
+static int same_key(const char *a, const char *b) { return a[0] == b[0] && strcmp(a, b) == 0; }
+
+const rb_setting_info *rb_run_setting_row(const char *key)
 {
     for (size_t i = 0; i < NSETTINGS; i++)
-        if (strcmp(settings[i].info.key, key) == 0) return &settings[i].info;
+        if (same_key(settings[i].key, key)) return &settings[i];
+    return NULL;
+}
+
+/* The row of a strategy parameter: the first strategy's that takes it (a key several
+ * strategies take is declared once, by one row macro). */
+static const rb_setting_info *strategy_param_row(const char *key)
+{
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < all[i]->info.nparams; j++)
-            if (strcmp(all[i]->info.params[j].key, key) == 0) return &all[i]->info.params[j];
+            if (same_key(all[i]->info.params[j].key, key)) return &all[i]->info.params[j];
     return NULL;
+}
+
+const rb_setting_info *rb_setting_find(const char *key)
+{
+    const rb_setting_info *row = rb_run_setting_row(key);
+    return row ? row : strategy_param_row(key);
+}
+
+int rb_setting_is_numeric(const rb_setting_info *s)
+{
+    return s->type == RB_VALUE_NUMBER || s->type == RB_VALUE_WHOLE || s->type == RB_VALUE_PER_ASSET ||
+           s->type == RB_VALUE_FLAG;
 }
 
 int rb_setting_numeric(const char *key)
 {
-    const setting *s = find_setting(key);
-    if (s) return s->kind == K_DOUBLE || s->kind == K_INT || s->kind == K_ASSET_VALUES;
-    /* A strategy parameter: its row writes words in lower case (target|edge, first|last) or
-     * defaults to one (every = month); the others take numbers (B|SYM=B,..., BARS) or are a
-     * 0/1 flag (no ARG). */
-    const rb_setting_info *p = rb_setting_find(key);
-    if (!p) return 0;
-    for (const char *c = p->arg; *c; c++)
-        if (*c >= 'a' && *c <= 'z') return 0;
-    double v;
-    return !p->def[0] || rb_number_read(p->def, strlen(p->def), 0, &v) == RB_NUMBER_OK;
+    const rb_setting_info *s = rb_setting_find(key);
+    return s && rb_setting_is_numeric(s);
 }
 
 rb_status rb_percent_refused(const char *key, const char *text, rb_error *err)
@@ -252,11 +256,6 @@ static rb_status check_bounds(const char *key, double lo, double hi, double v, c
         return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (%g to %g)", key, text, lo, hi);
     }
     return RB_OK;
-}
-
-static rb_status check_range(const setting *s, double v, const char *text, rb_error *err)
-{
-    return check_bounds(s->info.key, s->lo, s->hi, v, text, err);
 }
 
 void rb_asset_values_clear(rb_asset_values *v)
@@ -347,7 +346,10 @@ double rb_asset_value(const rb_asset_values *v, const char *symbol)
     return v->all;
 }
 
-/* ---------------------------------------------------------------- custom settings */
+/* ---------------------------------------------------------------- values of their own rule */
+
+/* The spec that holds field, a member `member` of it. */
+#define SPEC_OF(field, member) ((rb_run_spec *)((char *)(field)-offsetof(rb_run_spec, member)))
 
 static void free_assets(rb_run_spec *spec)
 {
@@ -359,9 +361,10 @@ static void free_assets(rb_run_spec *spec)
     spec->nassets = 0;
 }
 
-static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_assets(const char *key, const char *value, void *field, rb_error *err)
 {
-
+    (void)key;
+    rb_run_spec *spec = SPEC_OF(field, nassets);
     for (const char *item = value; item; item = strchr(item, ',') ? strchr(item, ',') + 1 : NULL) {
         const char *eq = strchr(item, '='), *comma = strchr(item, ',');
         if (!eq || (comma && eq > comma))
@@ -397,7 +400,7 @@ static rb_status set_assets(rb_run_spec *spec, const char *value, rb_error *err)
     return RB_OK;
 }
 
-static rb_status set_date(const char *key, const char *value, int *has, rb_time *t, rb_error *err)
+static rb_status read_date(const char *key, const char *value, int *has, rb_time *t, rb_error *err)
 {
     if (strcmp(value, "auto") == 0) {
         *has = 0;
@@ -412,28 +415,31 @@ static rb_status set_date(const char *key, const char *value, int *has, rb_time 
     return RB_OK;
 }
 
-static rb_status set_start(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_start(const char *key, const char *value, void *field, rb_error *err)
 {
-    return set_date("start", value, &spec->has_start, &spec->start, err);
+    rb_run_spec *spec = SPEC_OF(field, has_start);
+    return read_date(key, value, &spec->has_start, &spec->start, err);
 }
 
-static rb_status set_end(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_end(const char *key, const char *value, void *field, rb_error *err)
 {
-    return set_date("end", value, &spec->has_end, &spec->end, err);
+    rb_run_spec *spec = SPEC_OF(field, has_end);
+    return read_date(key, value, &spec->has_end, &spec->end, err);
 }
 
-static rb_status set_periods(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_periods(const char *key, const char *value, void *field, rb_error *err)
 {
+    double *out = field;
     if (strcmp(value, "auto") == 0) {
-        spec->periods_per_year = 0;
+        *out = 0;
         return RB_OK;
     }
     double v;
     rb_number_read_status got = parse_number(value, 0, &v);
-    if (got == RB_NUMBER_PERCENT) return rb_percent_refused("periods-per-year", value, err);
+    if (got == RB_NUMBER_PERCENT) return rb_percent_refused(key, value, err);
     if (got != RB_NUMBER_OK || !(v > 0) || v > 1e7)
-        return rb_fail(err, RB_ERR_USAGE, "--periods-per-year: '%s' is not auto or a number above 0", value);
-    spec->periods_per_year = v;
+        return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not auto or a number above 0", key, value);
+    *out = v;
     return RB_OK;
 }
 
@@ -446,7 +452,7 @@ static rb_status set_string(char **field, const char *value, rb_error *err)
     return RB_OK;
 }
 
-static rb_status set_strategy(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_strategy(const char *key, const char *value, void *field, rb_error *err)
 {
     if (!rb_strategy_find(value)) {
         char known[512] = "";
@@ -459,71 +465,117 @@ static rb_status set_strategy(rb_run_spec *spec, const char *value, rb_error *er
             strncat(known, all[i]->info.name, sizeof known - strlen(known) - 1);
             rb_nearest_offer(&near, all[i]->info.name);
         }
-        return rb_fail(err, RB_ERR_USAGE, "--strategy: unknown strategy '%s'%s (known: %s)", value,
+        return rb_fail(err, RB_ERR_USAGE, "--%s: unknown strategy '%s'%s (known: %s)", key, value,
                        rb_nearest_hint(&near), known);
     }
-    return set_string(&spec->strategy, value, err);
+    return set_string(field, value, err);
 }
 
-static rb_status set_gas_series(rb_run_spec *spec, const char *value, rb_error *err)
+static rb_status read_gas_series(const char *key, const char *value, void *field, rb_error *err)
 {
+    (void)key;
+    char **name = field;
     if (*value == '\0') {
-        free(spec->gas_series);
-        spec->gas_series = NULL;
+        free(*name);
+        *name = NULL;
         return RB_OK;
     }
-    return set_string(&spec->gas_series, value, err);
+    return set_string(name, value, err);
 }
 
-/* ---------------------------------------------------------------- the spec */
+/* ---------------------------------------------------------------- reading by the table */
 
-/* Sweeps set every key of every configuration: the first letters are compared before the
- * whole names, which skips most of the table's strcmp calls. */
-static int same_key(const char *a, const char *b) { return a[0] == b[0] && strcmp(a, b) == 0; }
-
-static const setting *find_setting(const char *key)
+static rb_status read_number(const rb_setting_info *row, const char *text, double *out, rb_error *err)
 {
-    for (size_t i = 0; i < NSETTINGS; i++)
-        if (same_key(settings[i].info.key, key)) return &settings[i];
-    return NULL;
+    double v;
+    rb_number_read_status got = parse_number(text, row->fraction, &v);
+    if (got == RB_NUMBER_PERCENT) return rb_percent_refused(row->key, text, err);
+    if (got != RB_NUMBER_OK || (row->type == RB_VALUE_WHOLE && v != floor(v)))
+        return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a %s", row->key, text,
+                       row->type == RB_VALUE_WHOLE ? "whole number" : "number");
+    if (check_bounds(row->key, row->lo, row->hi, v, text, err) != RB_OK) return RB_ERR_USAGE;
+    *out = v;
+    return RB_OK;
 }
 
-/* 1 when key is a parameter of some registered strategy. */
-static int is_strategy_param(const char *key)
+rb_status rb_setting_read(const rb_setting_info *row, const char *text, rb_run_spec *spec, rb_error *err)
 {
-    size_t n;
-    const rb_strategy *const *all = rb_strategy_all(&n);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < all[i]->info.nparams; j++)
-            if (same_key(all[i]->info.params[j].key, key)) return 1;
+    void *field = (char *)spec + row->offset;
+    double v;
+    /* a percentage where no fraction is taken (--cooldown 5%, --every 5%): said so */
+    if (!row->fraction && parse_number(text, 0, &v) == RB_NUMBER_PERCENT) return rb_percent_refused(row->key, text, err);
+    if (row->read) return row->read(row->key, text, field, err);
+    rb_status rc;
+    switch (row->type) {
+    case RB_VALUE_NUMBER:
+        if ((rc = read_number(row, text, &v, err)) == RB_OK) *(double *)field = v;
+        return rc;
+    case RB_VALUE_WHOLE:
+        if ((rc = read_number(row, text, &v, err)) == RB_OK) *(int *)field = (int)v;
+        return rc;
+    case RB_VALUE_PER_ASSET:
+        return rb_asset_values_parse(row->key, text, row->fraction, row->lo, row->hi, field, err);
+    case RB_VALUE_WORD:
+        for (int i = 0; row->words[i]; i++)
+            if (row->words[i][0] && strcmp(row->words[i], text) == 0) {
+                *(int *)field = i;
+                return RB_OK;
+            }
+        return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not one of %s", row->key, text, row->arg);
+    case RB_VALUE_FLAG:
+        if (strcmp(text, "1") == 0 || strcmp(text, "0") == 0) {
+            *(int *)field = text[0] == '1';
+            return RB_OK;
+        }
+        return rb_fail(err, RB_ERR_USAGE, "--%s is a flag: it takes no value (got '%s')", row->key, text);
+    case RB_VALUE_OTHER: break;
+    }
+    return rb_fail(err, RB_ERR_USAGE, "--%s: unsupported setting", row->key);
+}
+
+static int is_run_setting(const rb_setting_info *row) { return row >= settings && row < settings + NSETTINGS; }
+
+int rb_spec_given(const rb_run_spec *spec, const char *key)
+{
+    for (size_t i = 0; i < spec->ngiven; i++)
+        if (same_key(spec->given[i], key)) return 1;
     return 0;
 }
 
-static rb_status set_param(rb_run_spec *spec, const char *key, const char *value, rb_error *err)
+void rb_spec_mark_given(rb_run_spec *spec, const char *key)
 {
-    for (size_t i = 0; i < spec->nparams; i++)
-        if (same_key(spec->params[i].key, key)) return set_string(&spec->params[i].value, value, err);
-    rb_kv *grown = realloc(spec->params, (spec->nparams + 1) * sizeof *grown);
-    if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    spec->params = grown;
-    rb_kv *kv = &spec->params[spec->nparams];
-    kv->key = strdup(key);
-    kv->value = strdup(value);
-    if (!kv->key || !kv->value) {
-        free(kv->key);
-        free(kv->value);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    spec->nparams++;
-    return RB_OK;
+    if (!rb_spec_given(spec, key) && spec->ngiven < RB_MAX_GIVEN) spec->given[spec->ngiven++] = key;
 }
+
+void rb_setting_take(const rb_setting_info *row, rb_run_spec *spec, void *bytes)
+{
+    memcpy(bytes, (char *)spec + row->offset, row->size);
+    memset((char *)spec + row->offset, 0, row->size);
+}
+
+void rb_setting_put(const rb_setting_info *row, rb_run_spec *spec, const void *bytes)
+{
+    memcpy((char *)spec + row->offset, bytes, row->size);
+    if (!is_run_setting(row)) rb_spec_mark_given(spec, row->key);
+}
+
+void rb_setting_drop(const rb_setting_info *row, void *bytes)
+{
+    rb_run_spec scratch;
+    memset(&scratch, 0, sizeof scratch);
+    memcpy((char *)&scratch + row->offset, bytes, row->size);
+    rb_run_spec_release(&scratch);
+    memset(bytes, 0, row->size);
+}
+
+/* ---------------------------------------------------------------- the spec */
 
 /* "; did you mean band?" for an unknown setting: the nearest run setting or strategy
  * parameter, or "". */
 static const char *nearest_setting(rb_nearest *near, const char *key)
 {
     rb_nearest_init(near, key);
-    for (size_t i = 0; i < NSETTINGS; i++) rb_nearest_offer(near, settings[i].info.key);
+    for (size_t i = 0; i < NSETTINGS; i++) rb_nearest_offer(near, settings[i].key);
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
     for (size_t i = 0; i < n; i++)
@@ -531,59 +583,28 @@ static const char *nearest_setting(rb_nearest *near, const char *key)
     return rb_nearest_hint(near);
 }
 
-/* A strategy parameter is checked by its strategy when a run starts; a percentage given to
- * one that is not a fraction (--cooldown 5%) is refused here already, with the reason. */
-static rb_status set_strategy_param(rb_run_spec *spec, const char *key, const char *value, rb_error *err)
-{
-    const rb_setting_info *info = rb_setting_find(key);
-    double ignored;
-    if (info && !info->fraction && parse_number(value, 0, &ignored) == RB_NUMBER_PERCENT)
-        return rb_percent_refused(key, value, err);
-    return set_param(spec, key, value, err);
-}
-
 rb_status rb_run_spec_set(rb_run_spec *spec, const char *key, const char *value, rb_error *err)
 {
-    const setting *s = find_setting(key);
-    if (!s) {
-        if (is_strategy_param(key)) return set_strategy_param(spec, key, value, err);
+    const rb_setting_info *row = rb_setting_find(key);
+    if (!row) {
         rb_nearest near;
         return rb_fail(err, RB_ERR_USAGE, "unknown setting '--%s'%s (see 'rebal help run')", key,
                        nearest_setting(&near, key));
     }
-    char *base = (char *)spec + s->offset;
-    double v;
-    rb_number_read_status got;
-    switch (s->kind) {
-    case K_DOUBLE:
-        got = parse_number(value, s->info.fraction, &v);
-        if (got == RB_NUMBER_PERCENT) return rb_percent_refused(key, value, err);
-        if (got != RB_NUMBER_OK) return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a number", key, value);
-        if (check_range(s, v, value, err) != RB_OK) return RB_ERR_USAGE;
-        *(double *)base = v;
-        return RB_OK;
-    case K_INT:
-        got = parse_number(value, 0, &v);
-        if (got == RB_NUMBER_PERCENT) return rb_percent_refused(key, value, err);
-        if (got != RB_NUMBER_OK || v != floor(v))
-            return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a whole number", key, value);
-        if (check_range(s, v, value, err) != RB_OK) return RB_ERR_USAGE;
-        *(int *)base = (int)v;
-        return RB_OK;
-    case K_ASSET_VALUES:
-        return rb_asset_values_parse(s->info.key, value, s->info.fraction, s->lo, s->hi, (rb_asset_values *)base,
-                                     err);
-    case K_ENUM:
-        for (int i = 0; s->names[i]; i++)
-            if (s->names[i][0] && strcmp(s->names[i], value) == 0) {
-                *(int *)base = i;
-                return RB_OK;
-            }
-        return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not one of %s", key, value, s->info.arg);
-    case K_CUSTOM:
-        return s->custom(spec, value, err);
+    rb_status rc = rb_setting_read(row, value, spec, err);
+    if (rc == RB_OK && !is_run_setting(row)) rb_spec_mark_given(spec, row->key);
+    return rc;
+}
+
+/* Applies the default of every row that has one (strategy parameters are not marked given). */
+static rb_status apply_defaults(rb_run_spec *spec, const rb_setting_info *rows, size_t n, rb_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].def[0]) continue;
+        rb_status rc = rb_setting_read(&rows[i], rows[i].def, spec, err);
+        if (rc != RB_OK) return rc;
     }
-    return rb_fail(err, RB_ERR_USAGE, "--%s: unsupported setting", key);
+    return RB_OK;
 }
 
 rb_status rb_run_spec_new(rb_run_spec **out, rb_error *err)
@@ -591,54 +612,43 @@ rb_status rb_run_spec_new(rb_run_spec **out, rb_error *err)
     rb_run_spec *spec = calloc(1, sizeof *spec);
     if (!spec) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     /* Defaults come from the table, so the help and the behaviour cannot disagree. */
-    for (size_t i = 0; i < NSETTINGS; i++) {
-        if (!settings[i].info.def[0]) continue;
-        rb_status rc = rb_run_spec_set(spec, settings[i].info.key, settings[i].info.def, err);
-        if (rc != RB_OK) {
-            rb_run_spec_free(spec);
-            return rc;
-        }
+    rb_status rc = apply_defaults(spec, settings, NSETTINGS, err);
+    size_t n;
+    const rb_strategy *const *all = rb_strategy_all(&n);
+    for (size_t i = 0; rc == RB_OK && i < n; i++) rc = apply_defaults(spec, all[i]->info.params, all[i]->info.nparams, err);
+    if (rc != RB_OK) {
+        rb_run_spec_free(spec);
+        return rc;
     }
     *out = spec;
     return RB_OK;
 }
 
+void rb_run_spec_release(rb_run_spec *spec)
+{
+    free_assets(spec);
+    free(spec->strategy);
+    rb_asset_values *per_asset[] = {&spec->fee_bps,    &spec->fee_min,      &spec->fee_fixed,   &spec->slippage_bps,
+                                    &spec->spread_bps, &spec->impact,       &spec->amm_depth,   &spec->amm_fee_bps,
+                                    &spec->sp.band,    &spec->sp.band_rel,  &spec->sp.vol_ref};
+    for (size_t i = 0; i < sizeof per_asset / sizeof per_asset[0]; i++) rb_asset_values_clear(per_asset[i]);
+    free(spec->gas_series);
+    memset(spec, 0, sizeof *spec);
+}
+
 void rb_run_spec_free(rb_run_spec *spec)
 {
     if (!spec) return;
-    free_assets(spec);
-    free(spec->strategy);
-    for (size_t i = 0; i < spec->nparams; i++) {
-        free(spec->params[i].key);
-        free(spec->params[i].value);
-    }
-    free(spec->params);
-    rb_asset_values *per_asset[] = {&spec->fee_bps, &spec->fee_min, &spec->fee_fixed, &spec->slippage_bps,
-                                    &spec->spread_bps, &spec->impact, &spec->amm_depth, &spec->amm_fee_bps};
-    for (size_t i = 0; i < sizeof per_asset / sizeof per_asset[0]; i++) rb_asset_values_clear(per_asset[i]);
-    free(spec->gas_series);
+    rb_run_spec_release(spec);
     free(spec);
 }
 
-const char *rb_spec_param(const rb_run_spec *spec, const char *key)
+/* Checks the symbols of the per-asset values of rows[0..n) against the spec's assets. */
+static rb_status check_rows_symbols(const rb_run_spec *spec, const rb_setting_info *rows, size_t n, rb_error *err)
 {
-    for (size_t i = 0; i < spec->nparams; i++)
-        if (strcmp(spec->params[i].key, key) == 0) return spec->params[i].value;
-    return NULL;
-}
-
-rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
-{
-    static const struct {
-        const char *key;
-        size_t offset;
-    } per_asset[] = {
-        {"fee-bps", F(fee_bps)},         {"fee-min", F(fee_min)},       {"fee-fixed", F(fee_fixed)},
-        {"slippage-bps", F(slippage_bps)}, {"spread-bps", F(spread_bps)}, {"impact", F(impact)},
-        {"amm-depth", F(amm_depth)},     {"amm-fee-bps", F(amm_fee_bps)},
-    };
-    for (size_t k = 0; k < sizeof per_asset / sizeof per_asset[0]; k++) {
-        const rb_asset_values *v = (const rb_asset_values *)((const char *)spec + per_asset[k].offset);
+    for (size_t k = 0; k < n; k++) {
+        if (rows[k].type != RB_VALUE_PER_ASSET) continue;
+        const rb_asset_values *v = (const rb_asset_values *)((const char *)spec + rows[k].offset);
         for (size_t i = 0; i < v->n; i++) {
             size_t j = 0;
             while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
@@ -646,10 +656,19 @@ rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
                 rb_nearest near;
                 rb_nearest_init(&near, v->symbol[i]);
                 for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
-                return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", per_asset[k].key,
+                return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", rows[k].key,
                                v->symbol[i], rb_nearest_hint(&near));
             }
         }
     }
     return RB_OK;
+}
+
+rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
+{
+    rb_status rc = check_rows_symbols(spec, settings, NSETTINGS, err);
+    size_t n;
+    const rb_strategy *const *all = rb_strategy_all(&n);
+    for (size_t i = 0; rc == RB_OK && i < n; i++) rc = check_rows_symbols(spec, all[i]->info.params, all[i]->info.nparams, err);
+    return rc;
 }

@@ -1,27 +1,21 @@
-/* spec.h - the parsed form of a run specification: every `rebal run` setting as a typed
- * field, per-asset values still keyed by symbol (they are resolved against the loaded
- * matrix at run time), strategy parameters kept as text for the strategy to check. */
+/* spec.h - the parsed form of a run specification: every `rebal run` setting and strategy
+ * parameter as a typed field, read through its row of the settings table (rebal.h:
+ * rb_setting_info); per-asset values still keyed by symbol (they are resolved against the
+ * loaded matrix at run time). */
 #ifndef RB_SPEC_H
 #define RB_SPEC_H
 
+#include "params.h"
 #include "rebal.h"
 
-/* A cost setting: a value for every asset, optionally overridden per symbol
- * ("10" / "BTC=10,ETH=15" / "5,BTC=10"). */
-typedef struct rb_asset_values {
-    double all;     /* the value of assets not named */
-    int has_all;    /* 1 when the text gave that value (else `all` is the setting's 0) */
-    size_t n;
-    char **symbol;  /* n symbols */
-    double *value;  /* n values */
-} rb_asset_values;
-
-typedef struct rb_kv {
-    char *key;
-    char *value;
-} rb_kv;
+#define RB_MAX_GIVEN 24
 
 struct rb_run_spec {
+    /* strategy parameters, typed: the first member, so that a parameter row's offset in
+     * rb_strategy_params is its offset in the spec too */
+    rb_strategy_params sp;
+    const char *given[RB_MAX_GIVEN]; /* the strategy parameters given (their rows' keys) */
+    size_t ngiven;
     /* data */
     size_t nassets;
     char **symbols;   /* nassets, in --assets order */
@@ -42,9 +36,7 @@ struct rb_run_spec {
     /* strategy */
     char *strategy;
     int targets;      /* 0 static, 1 inverse-vol */
-    int vol_window;   /* bars behind volatility estimates (inverse-vol targets, vol-band) */
-    size_t nparams;
-    rb_kv *params;    /* strategy parameters as given */
+    /* the bars behind volatility estimates (inverse-vol targets, vol-band): sp.vol_window */
     /* costs */
     rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
     int impact_window;
@@ -90,11 +82,32 @@ rb_status rb_percent_refused(const char *key, const char *text, rb_error *err);
  * alike by each), or NULL. */
 const rb_setting_info *rb_setting_find(const char *key);
 
-/* 1 when the values of a run setting or strategy parameter are numbers (per-asset numbers
- * included: "10", "BTC=10,ETH=20"), 0 for words ("edge", "month") and unknown keys. Read
- * from the settings table's kinds and the strategies' parameter tables; the results store
- * keeps such a parameter in a REAL column. */
+/* rb_setting_is_numeric of the row of key (0 for unknown keys): the results store keeps such
+ * a parameter in a REAL column. */
 int rb_setting_numeric(const char *key);
+
+/* The row of a run setting (not a strategy parameter), or NULL. */
+const rb_setting_info *rb_run_setting_row(const char *key);
+
+/* Reads text into spec's field for row (a run setting's or a strategy parameter's: see
+ * rb_strategy_params), replacing (and releasing) what it held; the one place values are
+ * checked. Errors name the key ("--band: 1.5 is out of range (0 to 1)"). */
+rb_status rb_setting_read(const rb_setting_info *row, const char *text, rb_run_spec *spec, rb_error *err);
+
+/* A parsed value lifted out of a spec as row->size bytes, for a configuration to carry:
+ * rb_setting_take moves it out of spec (which no longer owns it), rb_setting_put copies it
+ * into a spec that borrows it (nothing allocated, nothing parsed; a strategy parameter is
+ * marked given), rb_setting_drop releases it. */
+void rb_setting_take(const rb_setting_info *row, rb_run_spec *spec, void *bytes);
+void rb_setting_put(const rb_setting_info *row, rb_run_spec *spec, const void *bytes);
+void rb_setting_drop(const rb_setting_info *row, void *bytes);
+
+/* Marks a strategy parameter given (its row's key; a repeat is ignored). */
+void rb_spec_mark_given(rb_run_spec *spec, const char *key);
+
+/* Releases what the fields of a spec own, leaving the struct itself (rb_run_spec_free
+ * releases both). */
+void rb_run_spec_release(rb_run_spec *spec);
 
 /* Parses "10", "BTC=10,ETH=15" or "5,BTC=10" with every value in [lo, hi] into out
  * (replaced only on success); with percent, values may be percentages ("5%,BTC=10%").
@@ -109,7 +122,7 @@ double rb_asset_value(const rb_asset_values *v, const char *symbol);
 /* Checks that every symbol named in the per-asset settings is one of the run's assets. */
 rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err);
 
-/* The strategy parameter key, or NULL: the value given for key. */
-const char *rb_spec_param(const rb_run_spec *spec, const char *key);
+/* 1 when the strategy parameter key was given. */
+int rb_spec_given(const rb_run_spec *spec, const char *key);
 
 #endif /* RB_SPEC_H */

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "rebal.h"
+#include "spec.h"
 
 typedef struct rb_sweep rb_sweep;
 
@@ -34,9 +35,11 @@ typedef struct rb_sweep_kv {
     const char *value;
 } rb_sweep_kv;
 
-/* Parses and checks a spec: every key must be a run setting or a parameter of the
- * section's strategy (checked with rb_run_spec_set on a scratch spec, so values are
- * validated too); errors name "FILE:LINE: [section] key: what is wrong". */
+/* Parses and checks a spec completely: every key must be a run setting or a parameter of
+ * the section's strategy, and every value of every key is read through its row of the
+ * settings table (rb_setting_read), per-asset symbols checked against [data]'s assets, and
+ * each strategy section's cross-parameter checks made (rb_strategy.check); errors name
+ * "FILE:LINE: [section] key: what is wrong". */
 rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err);
 rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err);
 void rb_sweep_free(rb_sweep *sweep);
@@ -57,6 +60,12 @@ size_t rb_sweep_data(const rb_sweep *sweep, const rb_sweep_kv **kv);
 size_t rb_sweep_config(const rb_sweep *sweep, uint64_t k, const char **section, const char **strategy,
                        rb_sweep_kv *kv, size_t cap);
 size_t rb_sweep_max_keys(const rb_sweep *sweep);
+
+/* Fills spec with configuration k (< count) from the values parsed once at parse: the
+ * defaults and [data], its rule, its own values. Nothing is parsed or allocated: spec
+ * borrows what it points to from the sweep (never release it; it is valid while the sweep
+ * is). Pure: safe to call from several threads. */
+void rb_sweep_fill(const rb_sweep *sw, uint64_t k, rb_run_spec *spec);
 
 /* Every key that some configuration sets (beyond [data]), sorted: the parameter columns of
  * the results table. */

@@ -26,21 +26,13 @@ typedef struct sweep_ctx {
     char failure[sizeof ((rb_sweep_summary *)0)->failure]; /* its message, with its id and section */
 } sweep_ctx;
 
-/* Configuration index -> run spec: its rule, the [data] settings, then its own. */
+/* Configuration index -> run spec: the values parsed once, borrowed from the sweep. */
 static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
 {
+    (void)err;
     const sweep_ctx *sc = ctx;
-    rb_sweep_kv stack[64], *kv = sc->maxkeys <= 64 ? stack : malloc(sc->maxkeys * sizeof *kv);
-    if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    const char *section, *strategy;
-    size_t n = rb_sweep_config(sc->sweep, k, &section, &strategy, kv, sc->maxkeys);
-    const rb_sweep_kv *data;
-    size_t ndata = rb_sweep_data(sc->sweep, &data);
-    rb_status rc = rb_run_spec_set(spec, "strategy", strategy, err);
-    for (size_t i = 0; rc == RB_OK && i < ndata; i++) rc = rb_run_spec_set(spec, data[i].key, data[i].value, err);
-    for (size_t i = 0; rc == RB_OK && i < n; i++) rc = rb_run_spec_set(spec, kv[i].key, kv[i].value, err);
-    if (kv != stack) free(kv);
-    return rc;
+    rb_sweep_fill(sc->sweep, k, spec);
+    return RB_OK;
 }
 
 /* Configuration k's row: its metrics, or (m NULL) its failure. */
@@ -99,7 +91,7 @@ static int cmp_id(const void *a, const void *b)
 /* The sweep, its dataset and the estimate. */
 typedef struct prepared {
     rb_sweep *sweep;
-    rb_run_spec *data_spec;
+    rb_run_spec data_spec; /* borrowed from the sweep */
     rb_matrix *m;
     rb_sweep_estimate est;
 } prepared;
@@ -107,7 +99,6 @@ typedef struct prepared {
 static void prepared_release(prepared *p)
 {
     rb_matrix_free(p->m);
-    rb_run_spec_free(p->data_spec);
     rb_sweep_free(p->sweep);
     memset(p, 0, sizeof *p);
 }
@@ -119,9 +110,8 @@ static rb_status prepare(rb_store *prices, const char *spec_path, int threads, p
     if (rc != RB_OK) return rc;
     sweep_ctx sc = {.sweep = p->sweep, .maxkeys = rb_sweep_max_keys(p->sweep)};
     /* The dataset: the [data] settings (with the first configuration's rule). */
-    rc = rb_run_spec_new(&p->data_spec, err);
-    if (rc == RB_OK) rc = spec_of(&sc, 0, p->data_spec, err);
-    if (rc == RB_OK) rc = rb_resolve_matrix(prices, p->data_spec, &p->m, err);
+    rc = spec_of(&sc, 0, &p->data_spec, err);
+    if (rc == RB_OK) rc = rb_resolve_matrix(prices, &p->data_spec, &p->m, err);
     /* A calendar the metrics would refuse is refused before anything is stored. */
     if (rc == RB_OK)
         rc = rb_metrics_check_periods(p->m->time, p->m->T, p->m->periods_per_year, p->m->periods_inferred,
@@ -262,18 +252,16 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
             rc = rb_fail(err, RB_ERR_USAGE, "--keep: no configuration of this sweep has the id %lld", (long long)want[w]);
             break;
         }
-        rb_run_spec *spec = NULL;
+        rb_run_spec spec; /* borrowed from the sweep */
         rb_run_result *r = NULL;
-        rc = rb_run_spec_new(&spec, err);
-        if (rc == RB_OK) rc = spec_of(&sc, k, spec, err);
-        if (rc == RB_OK) rc = rb_run(prices, spec, RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS, &r, err);
+        rc = spec_of(&sc, k, &spec, err);
+        if (rc == RB_OK) rc = rb_run(prices, &spec, RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS, &r, err);
         if (rc == RB_OK) rc = write_kept(dir, want[w], "curve.csv", rb_run_write_curve, r, err);
         if (rc == RB_OK) rc = write_kept(dir, want[w], "trades.csv", rb_run_write_trades, r, err);
         if (rc == RB_OK) rc = write_kept(dir, want[w], "lots.csv", rb_run_write_lots, r, err);
         if (rc == RB_OK) rc = write_kept(dir, want[w], "json", rb_run_write_json, r, err);
         if (rc == RB_OK) ++*kept;
         rb_run_result_free(r);
-        rb_run_spec_free(spec);
     }
     free(want);
     return rc;

@@ -325,9 +325,21 @@ const rb_metric_info *rb_metric_table(size_t *n);
 
 /* ---------------------------------------------------------------- runs */
 
+/* The type of a setting's values. */
+typedef enum rb_value_type {
+    RB_VALUE_NUMBER = 0, /* a number in [lo, hi] (a fraction when `fraction` is set) */
+    RB_VALUE_WHOLE,      /* a whole number in [lo, hi] */
+    RB_VALUE_WORD,       /* one word of a list (`words`) */
+    RB_VALUE_PER_ASSET,  /* a number in [lo, hi] for every asset and/or per symbol: "5,BTC=10" */
+    RB_VALUE_FLAG,       /* 1 or 0; on the command line written without a value */
+    RB_VALUE_OTHER       /* read by its own rule (`read`): dates, the assets, a name, a period */
+} rb_value_type;
+
 /* One setting of a run, as `rebal run` flags and sweep files spell it: the key is the flag
  * name without "--" ("fee-bps"), the group says where it belongs ("data", "portfolio",
- * "strategy", "costs", "tax", "flows", "metrics"). */
+ * "strategy", "costs", "tax", "flows", "metrics"). Every run setting and every strategy
+ * parameter is declared once as such a row; options, --help, sweep-file keys, validation
+ * and the results store's column types all come from the rows. */
 typedef struct rb_setting_info {
     const char *key;
     const char *arg;   /* how the value is written, e.g. "BPS|SYM=BPS,..." */
@@ -336,7 +348,20 @@ typedef struct rb_setting_info {
     const char *help;  /* one line */
     int fraction;      /* 1: its numbers are fractions (weights, bands, rates), which may also be
                           written as percentages: "25%" is 0.25 */
+    rb_value_type type;
+    double lo, hi;             /* NUMBER, WHOLE, PER_ASSET: the allowed range, inclusive */
+    const char *const *words;  /* WORD: the accepted words, NULL-terminated; a value is its
+                                  index ("" holds an index no one may write) */
+    /* Library-internal: where the parsed value lives (offset and size in the run settings,
+     * or in a strategy's parameters for group "strategy" rows a strategy declares), and the
+     * reader of RB_VALUE_OTHER values (field: that place; a replaced value is released). */
+    size_t offset, size;
+    rb_status (*read)(const char *key, const char *text, void *field, rb_error *err);
 } rb_setting_info;
+
+/* 1 when the setting's values are numbers (NUMBER, WHOLE, PER_ASSET, FLAG): the results
+ * store keeps them in REAL columns; words and other texts in TEXT columns. */
+int rb_setting_is_numeric(const rb_setting_info *s);
 
 /* The run settings in help order (strategy parameters excluded): their count, and each
  * one (NULL past the end). */

@@ -3,87 +3,74 @@
  * weights of full and partial rebalancing. docs/strategies.md is the specification. */
 #include "bands.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
+#include "spec.h"
 #include "text.h"
 
 /* ---------------------------------------------------------------- parsing */
 
-rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matrix *m, double lo, double hi,
-                             double fallback, double *out, rb_error *err)
+rb_status rb_per_asset_values(const char *option, const rb_asset_values *v, const rb_matrix *m, double fallback,
+                              double *out, rb_error *err)
 {
-    while (*option == '-') option++; /* "band" and "--band" name the same option */
-    rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse(option, text, 1, lo, hi, &v, err);
-    if (rc != RB_OK) return rc;
-    for (size_t k = 0; k < v.n && rc == RB_OK; k++) {
+    for (size_t k = 0; k < v->n; k++) {
         size_t i = 0;
-        while (i < m->N && strcmp(m->symbols[i], v.symbol[k]) != 0) i++;
+        while (i < m->N && strcmp(m->symbols[i], v->symbol[k]) != 0) i++;
         if (i == m->N) {
             rb_nearest near;
-            rb_nearest_init(&near, v.symbol[k]);
+            rb_nearest_init(&near, v->symbol[k]);
             for (i = 0; i < m->N; i++) rb_nearest_offer(&near, m->symbols[i]);
-            rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", option, v.symbol[k],
-                         rb_nearest_hint(&near));
+            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", option, v->symbol[k],
+                           rb_nearest_hint(&near));
         }
     }
-    if (rc == RB_OK)
-        for (size_t i = 0; i < m->N; i++) {
-            double x = v.has_all ? v.all : fallback;
-            for (size_t k = 0; k < v.n; k++)
-                if (strcmp(m->symbols[i], v.symbol[k]) == 0) x = v.value[k];
-            out[i] = x;
-        }
-    rb_asset_values_clear(&v);
-    return rc;
+    for (size_t i = 0; i < m->N; i++) {
+        double x = v->has_all ? v->all : fallback;
+        for (size_t k = 0; k < v->n; k++)
+            if (strcmp(m->symbols[i], v->symbol[k]) == 0) x = v->value[k];
+        out[i] = x;
+    }
+    return RB_OK;
 }
 
-/* F of inner:F: a fraction (rb_number_read, so also a percentage) in [lo, hi]. */
-static int parse_fraction(const char *text, double lo, double hi, double *out)
-{
-    double x;
-    if (rb_number_read(text, strlen(text), 1, &x) != RB_NUMBER_OK || !(x >= lo && x <= hi)) return 0;
-    *out = x;
-    return 1;
-}
+/* ---------------------------------------------------------------- the parameters' readers */
 
-static rb_status parse_to(const char *text, rb_bands *b, rb_error *err)
+rb_status rb_read_to(const char *key, const char *text, void *field, rb_error *err)
 {
-    if (strcmp(text, "target") == 0) b->to = RB_TO_TARGET;
-    else if (strcmp(text, "edge") == 0) b->to = RB_TO_EDGE;
-    else if (strcmp(text, "halfway") == 0) b->to = RB_TO_HALFWAY;
-    else if (strncmp(text, "inner:", 6) == 0 && parse_fraction(text + 6, 0, 1, &b->inner)) b->to = RB_TO_INNER;
+    rb_to *to = field;
+    double f;
+    if (strcmp(text, "target") == 0) *to = (rb_to){RB_TO_TARGET, 0};
+    else if (strcmp(text, "edge") == 0) *to = (rb_to){RB_TO_EDGE, 0};
+    else if (strcmp(text, "halfway") == 0) *to = (rb_to){RB_TO_HALFWAY, 0};
+    else if (strncmp(text, "inner:", 6) == 0 && rb_number_read(text + 6, strlen(text + 6), 1, &f) == RB_NUMBER_OK &&
+             f >= 0 && f <= 1)
+        *to = (rb_to){RB_TO_INNER, f};
     else
-        return rb_fail(err, RB_ERR_USAGE, "--to: '%s' is not target, edge, halfway or inner:F with 0 <= F <= 1",
-                       text);
+        return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not target, edge, halfway or inner:F with 0 <= F <= 1",
+                       key, text);
     return RB_OK;
 }
 
 /* The portfolio band: one number in [0, 1], not per asset. */
-static rb_status parse_total(const char *text, double *out, rb_error *err)
+rb_status rb_read_optional_fraction(const char *key, const char *text, void *field, rb_error *err)
 {
     rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse("band-total", text, 1, 0, 1, &v, err);
+    rb_status rc = rb_asset_values_parse(key, text, 1, 0, 1, &v, err);
     if (rc == RB_OK && (v.n > 0 || !v.has_all))
-        rc = rb_fail(err, RB_ERR_USAGE,
-                     "--band-total: give one number for the whole portfolio, not per asset (got '%s')", text);
-    if (rc == RB_OK) *out = v.all;
+        rc = rb_fail(err, RB_ERR_USAGE, "--%s: give one number for the whole portfolio, not per asset (got '%s')",
+                     key, text);
+    if (rc == RB_OK) *(rb_optional *)field = (rb_optional){1, v.all};
     rb_asset_values_clear(&v);
     return rc;
 }
 
-static rb_status parse_cooldown(const char *text, long *out, rb_error *err)
+static int has_value(const rb_asset_values *v) { return v->n > 0 || v->has_all; }
+
+int rb_bands_given(const rb_strategy_params *p)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || errno != 0 || n < 0 || n > 1000000000L || strchr(" \t+", *text))
-        return rb_fail(err, RB_ERR_USAGE, "--cooldown: '%s' is not a whole number of bars >= 0", text);
-    *out = n;
-    return RB_OK;
+    return has_value(&p->band) || has_value(&p->band_rel) || p->band_total.given;
 }
 
 void rb_bands_release(rb_bands *b)
@@ -93,31 +80,20 @@ void rb_bands_release(rb_bands *b)
     memset(b, 0, sizeof *b);
 }
 
-rb_status rb_bands_setup(rb_bands *b, const rb_run_spec *spec, const rb_matrix *m, int require_band, rb_error *err)
+rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, rb_error *err)
 {
-    const char *band = rb_spec_param(spec, "band"), *rel = rb_spec_param(spec, "band-rel"),
-               *total = rb_spec_param(spec, "band-total"), *to = rb_spec_param(spec, "to"),
-               *only = rb_spec_param(spec, "only-breached"), *cooldown = rb_spec_param(spec, "cooldown");
-    if (require_band && !band && !rel && !total)
-        return rb_fail(err, RB_ERR_USAGE, "%s needs --band, --band-rel or --band-total", spec->strategy);
-    rb_bands s = {.N = m->N, .total = INFINITY, .to = RB_TO_TARGET};
+    rb_bands s = {.N = m->N,
+                  .total = p->band_total.given ? p->band_total.value : INFINITY,
+                  .to = p->to.mode,
+                  .inner = p->to.inner,
+                  .only_breached = p->only_breached,
+                  .cooldown = p->cooldown};
     s.abs = malloc(m->N * sizeof *s.abs);
     s.rel = malloc(m->N * sizeof *s.rel);
     rb_status rc = RB_OK;
     if (!s.abs || !s.rel) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    if (rc == RB_OK) {
-        for (size_t i = 0; i < m->N; i++) s.abs[i] = s.rel[i] = INFINITY;
-        if (band) rc = rb_parse_per_asset("band", band, m, 0, 1, INFINITY, s.abs, err);
-    }
-    if (rc == RB_OK && rel) rc = rb_parse_per_asset("band-rel", rel, m, 0, 100, INFINITY, s.rel, err);
-    if (rc == RB_OK && total) rc = parse_total(total, &s.total, err);
-    if (rc == RB_OK && to) rc = parse_to(to, &s, err);
-    if (rc == RB_OK && only) {
-        if (strcmp(only, "1") == 0) s.only_breached = 1;
-        else if (strcmp(only, "0") != 0)
-            rc = rb_fail(err, RB_ERR_USAGE, "--only-breached is a flag: it takes no value (got '%s')", only);
-    }
-    if (rc == RB_OK && cooldown) rc = parse_cooldown(cooldown, &s.cooldown, err);
+    if (rc == RB_OK) rc = rb_per_asset_values("band", &p->band, m, INFINITY, s.abs, err);
+    if (rc == RB_OK) rc = rb_per_asset_values("band-rel", &p->band_rel, m, INFINITY, s.rel, err);
     if (rc != RB_OK) {
         rb_bands_release(&s);
         return rc;

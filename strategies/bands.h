@@ -9,8 +9,6 @@
 
 #include "strategy.h"
 
-typedef enum rb_to_mode { RB_TO_TARGET = 0, RB_TO_EDGE, RB_TO_HALFWAY, RB_TO_INNER } rb_to_mode;
-
 typedef struct rb_bands {
     size_t N;
     double *abs;       /* N absolute bands, |w - target| > abs (fraction: 0.05 = 5 pp); INFINITY: none */
@@ -22,21 +20,13 @@ typedef struct rb_bands {
     long cooldown;     /* at least this many bars between two rebalances */
 } rb_bands;
 
-/* The parameter rows every band rule accepts (inside a rule's params array). */
-#define RB_BAND_PARAMS                                                                                       \
-    {"band", "B|SYM=B,...", "", "strategy", "absolute band: rebalance when |w - target| > B (0.05 = 5 pp)", 1},   \
-        {"band-rel", "R|SYM=R,...", "", "strategy",                                                           \
-         "relative band: |w - target| / target > R (with --band: either one)", 1},                            \
-        {"band-total", "X", "", "strategy", "portfolio band: sum |w - target| / 2 > X", 1},                    \
-        {"to", "target|edge|halfway|inner:F", "target", "strategy",                                           \
-         "trade to the targets, to the band edge, halfway, or to F of the band", 1},                          \
-        {"only-breached", "", "", "strategy", "trade only the assets outside their bands", 0},                \
-        {"cooldown", "BARS", "0", "strategy", "at least this many bars between two rebalances", 0}
+/* The bands of --band, --band-rel, --band-total, --to, --only-breached and --cooldown, from
+ * the parsed parameters (params.h; symbols matched against the matrix columns). Errors name
+ * the parameter. (Every band rule needs a band: the sweep file and rb_resolve check that.) */
+rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, rb_error *err);
 
-/* Reads --band, --band-rel, --band-total, --to, --only-breached and --cooldown from the
- * spec (rb_spec_param; symbols matched against the matrix columns). With require_band, at
- * least one of the three bands must be given. Errors name the parameter. */
-rb_status rb_bands_setup(rb_bands *b, const rb_run_spec *spec, const rb_matrix *m, int require_band, rb_error *err);
+/* 1 when p gives at least one band (--band, --band-rel or --band-total). */
+int rb_bands_given(const rb_strategy_params *p);
 void rb_bands_release(rb_bands *b);
 
 /* 1 when the weights w breach a band around target. scale (N, or NULL for 1) multiplies
@@ -61,11 +51,9 @@ static inline int rb_bands_cooled(const rb_bands *b, size_t t, size_t last_rebal
     return t >= last_rebalance + (size_t)b->cooldown;
 }
 
-/* Parses a per-asset value ("0.05", "BTC=0.1,USDS=0.01" or "0.05,BTC=0.1"; fractions, so
- * also "5%", "BTC=10%") into out[N] against the matrix symbols (through
- * rb_asset_values_parse, engine/spec.h); assets not named get the scalar or `fallback`.
- * Values must lie in [lo, hi]. Errors name the option and the symbol. */
-rb_status rb_parse_per_asset(const char *option, const char *text, const rb_matrix *m, double lo, double hi,
-                             double fallback, double *out, rb_error *err);
+/* A parsed per-asset value laid out over the matrix columns: out[N], assets not named get
+ * the scalar or `fallback`. Errors name the option and a symbol that is not a column. */
+rb_status rb_per_asset_values(const char *option, const rb_asset_values *v, const rb_matrix *m, double fallback,
+                              double *out, rb_error *err);
 
 #endif /* RB_BANDS_H */

@@ -1,9 +1,10 @@
 /* buy_and_hold.c - never rebalance: the first allocation drifts with prices. */
 #include "strategy.h"
 
-static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err)
 {
-    (void)spec, (void)m, (void)target, (void)err;
+    (void)p, (void)m, (void)target, (void)err;
     *state = NULL;
     return RB_OK;
 }

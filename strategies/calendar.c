@@ -1,7 +1,6 @@
 /* calendar.c - rebalance to the targets on a schedule: the first (or last) bar of every
  * day, week, month, quarter, half-year or year, or every N bars. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "error.h"
 #include "strategy.h"
@@ -14,21 +13,15 @@ typedef struct calendar_state {
     int on_last;
 } calendar_state;
 
-static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err)
 {
     (void)m, (void)target;
-    calendar_state s = {0};
-    const char *every = rb_spec_param(spec, "every"), *on = rb_spec_param(spec, "on");
-    rb_status rc = rb_parse_period("every", every ? every : "month", &s.period, &s.bars, err);
+    rb_status rc = rb_period_check(p, err);
     if (rc != RB_OK) return rc;
-    if (on && strcmp(on, "first") != 0 && strcmp(on, "last") != 0)
-        return rb_fail(err, RB_ERR_USAGE, "--on: '%s' is not first or last", on);
-    s.on_last = on && strcmp(on, "last") == 0;
-    if (s.on_last && s.period == RB_PERIOD_BARS)
-        return rb_fail(err, RB_ERR_USAGE, "--on last applies to calendar periods, not to every %ld bars", s.bars);
     calendar_state *out = malloc(sizeof *out);
     if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    *out = s;
+    *out = (calendar_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last};
     *state = out;
     return RB_OK;
 }
@@ -55,6 +48,7 @@ const rb_strategy rb_strategy_calendar = {
              .nparams = sizeof params / sizeof params[0]},
     .setup = setup,
     .decide = decide,
+    .check = rb_period_check,
     .free_state = free,
     .trigger = trigger,
 };

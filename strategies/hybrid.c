@@ -2,15 +2,15 @@
  * band is breached) or either (every calendar date, plus any breach in between).
  * Semantics: docs/strategies.md. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "bands.h"
 #include "error.h"
 
 static const rb_setting_info params[] = {
     RB_PERIOD_PARAMS,
-    {"mode", "gated|either", "gated", "strategy",
-     "gated: on calendar dates, only if a band is breached; either: every calendar date and any breach", 0},
+    {.key = "mode", .arg = "gated|either", .def = "gated", .group = "strategy",
+     .help = "gated: on calendar dates, only if a band is breached; either: every calendar date and any breach",
+     .type = RB_VALUE_WORD, .words = rb_mode_words, RB_PARAM_FIELD(either)},
     RB_BAND_PARAMS,
 };
 
@@ -22,37 +22,28 @@ typedef struct hybrid_state {
     int either; /* 0: gated */
 } hybrid_state;
 
-static rb_status read_params(const rb_run_spec *spec, hybrid_state *s, rb_error *err)
+static rb_status check(const rb_strategy_params *p, rb_error *err)
 {
-    const char *every = rb_spec_param(spec, "every"), *on = rb_spec_param(spec, "on"),
-               *mode = rb_spec_param(spec, "mode");
-    rb_status rc = rb_parse_period("every", every ? every : "month", &s->period, &s->bars, err);
-    if (rc != RB_OK) return rc;
-    if (on && strcmp(on, "first") != 0 && strcmp(on, "last") != 0)
-        return rb_fail(err, RB_ERR_USAGE, "--on: '%s' is not first or last", on);
-    s->on_last = on && strcmp(on, "last") == 0;
-    if (s->on_last && s->period == RB_PERIOD_BARS)
-        return rb_fail(err, RB_ERR_USAGE, "--on last applies to calendar periods, not to every %ld bars", s->bars);
-    if (mode && strcmp(mode, "gated") != 0 && strcmp(mode, "either") != 0)
-        return rb_fail(err, RB_ERR_USAGE, "--mode: '%s' is not gated or either", mode);
-    s->either = mode && strcmp(mode, "either") == 0;
-    return RB_OK;
+    rb_status rc = rb_period_check(p, err);
+    if (rc == RB_OK && !rb_bands_given(p))
+        rc = rb_fail(err, RB_ERR_USAGE, "hybrid needs --band, --band-rel or --band-total");
+    return rc;
 }
 
-static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err)
 {
     (void)target;
-    hybrid_state s = {0};
-    rb_status rc = read_params(spec, &s, err);
+    rb_status rc = check(p, err);
     if (rc != RB_OK) return rc;
     hybrid_state *out = malloc(sizeof *out);
     if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    rc = rb_bands_setup(&s.bands, spec, m, 1, err);
+    *out = (hybrid_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last, .either = p->either};
+    rc = rb_bands_setup(&out->bands, p, m, err);
     if (rc != RB_OK) {
         free(out);
         return rc;
     }
-    *out = s;
     *state = out;
     return RB_OK;
 }
@@ -94,6 +85,7 @@ const rb_strategy rb_strategy_hybrid = {
              .nparams = sizeof params / sizeof params[0]},
     .setup = setup,
     .decide = decide,
+    .check = check,
     .free_state = free_state,
     .trigger = trigger,
 };

@@ -58,3 +58,20 @@ void rb_period_dates(rb_period period, long bars, int on_last, uint64_t *date_fl
     for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
         if (periods[i].period == period) *date_flags = on_last ? periods[i].last_flag : periods[i].first_flag;
 }
+
+const char *const rb_on_words[] = {"first", "last", NULL};
+const char *const rb_mode_words[] = {"gated", "either", NULL};
+
+rb_status rb_read_every(const char *key, const char *text, void *field, rb_error *err)
+{
+    rb_every *every = field;
+    return rb_parse_period(key, text, &every->period, &every->bars, err);
+}
+
+rb_status rb_period_check(const rb_strategy_params *p, rb_error *err)
+{
+    if (p->on_last && p->every.period == RB_PERIOD_BARS)
+        return rb_fail(err, RB_ERR_USAGE, "--on last applies to calendar periods, not to every %ld bars",
+                       p->every.bars);
+    return RB_OK;
+}

@@ -7,7 +7,7 @@
 #define RB_STRATEGY_H
 
 #include "rebal.h"
-#include "spec.h"
+#include "params.h"
 #include "trigger.h"
 
 /* What a strategy may look at when deciding on bar t: prices up to t only. */
@@ -22,15 +22,20 @@ typedef struct rb_decide_ctx {
 } rb_decide_ctx;
 
 typedef struct rb_strategy {
-    rb_strategy_info info; /* name, summary, parameters (key, arg, default, help) */
-    /* Reads and checks the strategy's parameters from the spec (rb_spec_param; a missing
-     * key takes the default), precomputes what it needs over the matrix, and returns its
-     * state (may be NULL when it needs none). Errors name the parameter ("--every: ..."). */
-    rb_status (*setup)(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state,
+    rb_strategy_info info; /* name, summary, parameter rows (params.h: type, range, default, field) */
+    /* Takes the strategy's own parameters, already parsed and checked against their rows
+     * (params.h; a parameter not given holds its default), precomputes what it needs over
+     * the matrix, and returns its state (may be NULL when it needs none). Reads no text.
+     * Errors name the parameter ("--band: ..."). */
+    rb_status (*setup)(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
                        rb_error *err);
     /* 1: rebalance at bar t to the weights written in `to` (N, summing to 1; `to` holds a
      * copy of next_target on entry). 0: do nothing. Must not fail or allocate. */
     int (*decide)(const void *state, const rb_decide_ctx *ctx, double *to);
+    /* Optional: the checks that involve several parameters ("needs a band"; "--on last" not
+     * with every N bars), made before any run (a sweep file's at parse) and again by setup.
+     * Must look only at which parameters are given and at their words and periods. */
+    rb_status (*check)(const rb_strategy_params *p, rb_error *err);
     void (*free_state)(void *state);
     /* Optional (NULL: RB_TRIGGER_EVERY_BAR): describes, as plain data for the batch kernel,
      * when decide() can return 1 (trigger.h). Called after setup, for static targets only. */
@@ -41,16 +46,13 @@ typedef struct rb_strategy {
 const rb_strategy *rb_strategy_find(const char *name);
 const rb_strategy *const *rb_strategy_all(size_t *n);
 
-/* The parameter rows of every rule with a calendar (calendar, hybrid), inside its params
- * array: described once, so each option reads the same wherever it is offered. */
-#define RB_PERIOD_PARAMS                                                                                     \
-    {"every", "PERIOD", "month", "strategy",                                                                 \
-     "the calendar dates: every day|week|month|quarter|half|year, or every N bars", 0},                     \
-        {"on", "first|last", "first", "strategy", "on the first bar of each period or on its last", 0}
 
 /* Parses a calendar period: day|week|month|quarter|half|year, or a whole number of bars
- * (>= 1, into *bars). Shared by every rule with a period. */
+ * (>= 1, into *bars). Shared by every rule with a period (params.h: rb_read_every). */
 rb_status rb_parse_period(const char *option, const char *text, rb_period *period, long *bars, rb_error *err);
+
+/* The calendar rules' check: --on last applies to calendar periods only. */
+rb_status rb_period_check(const rb_strategy_params *p, rb_error *err);
 
 /* 1 when bar t is the first (on_last = 0) or last (on_last = 1) bar of a `period` period;
  * with RB_PERIOD_BARS, every `bars` bars counted from bar 0. */

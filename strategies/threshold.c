@@ -8,12 +8,21 @@
 
 static const rb_setting_info params[] = {RB_BAND_PARAMS};
 
-static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+static rb_status check(const rb_strategy_params *p, rb_error *err)
+{
+    if (!rb_bands_given(p)) return rb_fail(err, RB_ERR_USAGE, "threshold needs --band, --band-rel or --band-total");
+    return RB_OK;
+}
+
+static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err)
 {
     (void)target;
+    rb_status rc = check(p, err);
+    if (rc != RB_OK) return rc;
     rb_bands *b = malloc(sizeof *b);
     if (!b) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    rb_status rc = rb_bands_setup(b, spec, m, 1, err);
+    rc = rb_bands_setup(b, p, m, err);
     if (rc != RB_OK) {
         free(b);
         return rc;
@@ -47,6 +56,7 @@ const rb_strategy rb_strategy_threshold = {
              .nparams = sizeof params / sizeof params[0]},
     .setup = setup,
     .decide = decide,
+    .check = check,
     .free_state = free_state,
     .trigger = trigger,
 };

@@ -39,17 +39,32 @@
 #include "bands.h"
 #include "costs.h"
 #include "error.h"
+#include "spec.h"
 #include "strategy.h"
 
 /* Largest --vol-ref accepted: 10 = 1000 %/yr. A value like 60 is a percentage typed
  * without its '%' and is refused rather than read as 6000 %/yr. */
 #define VOL_REF_MAX 10.0
 
+/* --vol-ref: "auto" (or "") is the default, each asset's own volatility; else a per-asset
+ * value in [0, VOL_REF_MAX]. */
+static rb_status read_vol_ref(const char *key, const char *text, void *field, rb_error *err)
+{
+    rb_asset_values *v = field;
+    if (text[0] == '\0' || strcmp(text, "auto") == 0) {
+        rb_asset_values_clear(v);
+        return RB_OK;
+    }
+    return rb_asset_values_parse(key, text, 1, 0, VOL_REF_MAX, v, err);
+}
+
 static const rb_setting_info params[] = {
     RB_BAND_PARAMS,
-    {"vol-ref", "VOL|SYM=VOL,...", "", "strategy",
-     "reference volatility per year (0.6 = 60 %/yr) the bands are scaled against; "
-     "default: each asset's own volatility to date", 1},
+    {.key = "vol-ref", .arg = "VOL|SYM=VOL,...", .def = "", .group = "strategy",
+     .help = "reference volatility per year (0.6 = 60 %/yr) the bands are scaled against; "
+             "default: each asset's own volatility to date",
+     .fraction = 1, .type = RB_VALUE_PER_ASSET, .lo = 0, .hi = VOL_REF_MAX, .read = read_vol_ref,
+     RB_PARAM_FIELD(vol_ref)},
 };
 
 typedef struct vol_band_state {
@@ -69,13 +84,13 @@ static void free_state(void *state)
 
 /* The reference volatility of each asset from --vol-ref: ref[i] > 0 given, NaN for "use the
  * asset's own expanding volatility". */
-static rb_status parse_vol_ref(const char *text, const rb_matrix *m, double *ref, rb_error *err)
+static rb_status vol_refs(const rb_asset_values *given, const rb_matrix *m, double *ref, rb_error *err)
 {
-    if (!text || text[0] == '\0' || strcmp(text, "auto") == 0) {
+    if (given->n == 0 && !given->has_all) {
         for (size_t i = 0; i < m->N; i++) ref[i] = NAN;
         return RB_OK;
     }
-    rb_status rc = rb_parse_per_asset("vol-ref", text, m, 0, VOL_REF_MAX, NAN, ref, err);
+    rb_status rc = rb_per_asset_values("vol-ref", given, m, NAN, ref, err);
     if (rc != RB_OK) return rc;
     for (size_t i = 0; i < m->N; i++)
         if (ref[i] == 0 && strcmp(m->symbols[i], RB_CASH) != 0)
@@ -114,24 +129,32 @@ static void scale_from_sigma(const rb_matrix *m, const double *ref, double *scal
     }
 }
 
-static rb_status setup(const rb_run_spec *spec, const rb_matrix *m, const double *target, void **state, rb_error *err)
+static rb_status check(const rb_strategy_params *p, rb_error *err)
+{
+    if (!rb_bands_given(p)) return rb_fail(err, RB_ERR_USAGE, "vol-band needs --band, --band-rel or --band-total");
+    return RB_OK;
+}
+
+static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
+                       rb_error *err)
 {
     (void)target;
+    rb_status rc = check(p, err);
+    if (rc != RB_OK) return rc;
     size_t T = m->T, N = m->N;
     vol_band_state *s = calloc(1, sizeof *s);
     double *ref = malloc(N * sizeof *ref), *adv = malloc(T * N * sizeof *adv);
-    rb_status rc = RB_OK;
     if (!s || !ref || !adv || !(s->scale = malloc(T * N * sizeof *s->scale)))
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory for the vol-band scales (%zu bars x %zu assets)", T, N);
     if (rc == RB_OK) {
         s->N = N;
-        rc = rb_bands_setup(&s->bands, spec, m, 1, err); /* leaves the zeroed bands alone on failure */
+        rc = rb_bands_setup(&s->bands, p, m, err); /* leaves the zeroed bands alone on failure */
     }
-    if (rc == RB_OK) rc = parse_vol_ref(rb_spec_param(spec, "vol-ref"), m, ref, err);
+    if (rc == RB_OK) rc = vol_refs(&p->vol_ref, m, ref, err);
     if (rc == RB_OK) {
         /* The window's sigma per bar; the volume half (adv) is not used here. */
-        rc = rb_impact_inputs(m, spec->vol_window, s->scale, adv, err);
-        if (rc != RB_OK) rb_error_prefix(err, "vol-band: --vol-window %d", spec->vol_window);
+        rc = rb_impact_inputs(m, p->vol_window, s->scale, adv, err);
+        if (rc != RB_OK) rb_error_prefix(err, "vol-band: --vol-window %d", p->vol_window);
     }
     if (rc == RB_OK) scale_from_sigma(m, ref, s->scale);
     free(ref);
@@ -162,5 +185,6 @@ const rb_strategy rb_strategy_vol_band = {
              .nparams = sizeof params / sizeof params[0]},
     .setup = setup,
     .decide = decide,
+    .check = check,
     .free_state = free_state,
 };

@@ -74,6 +74,7 @@ typedef struct cfgtext {
     char key[MAXKV][24];
     char value[MAXKV][80];
     int n;
+    rb_run_spec *spec; /* read from the text by spec_of, for the batch to borrow; NULL until then */
 } cfgtext;
 
 static void put(cfgtext *c, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -139,15 +140,27 @@ typedef struct fixture {
     int *seen;
 } fixture;
 
+/* The text of configuration k read into a spec that lives until release_specs (the batch
+ * borrows it); each k is asked for once per run, so threads never share one. */
 static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
 {
     const fixture *f = ctx;
-    const cfgtext *c = &f->cfg[k];
-    for (int i = 0; i < c->n; i++) {
-        rb_status rc = rb_run_spec_set(spec, c->key[i], c->value[i], err);
+    cfgtext *c = &f->cfg[k];
+    if (!c->spec) {
+        rb_status rc = rb_run_spec_new(&c->spec, err);
+        for (int i = 0; rc == RB_OK && i < c->n; i++) rc = rb_run_spec_set(c->spec, c->key[i], c->value[i], err);
         if (rc != RB_OK) return rc;
     }
+    *spec = *c->spec;
     return RB_OK;
+}
+
+static void release_specs(fixture *f, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        rb_run_spec_free(f->cfg[k].spec);
+        f->cfg[k].spec = NULL;
+    }
 }
 
 static rb_status collect(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
@@ -164,7 +177,8 @@ static rb_run_spec *spec_from(const cfgtext *c)
     rb_run_spec *spec;
     rb_error err = {0};
     cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
-    cr_assert_eq(spec_of(&(fixture){.cfg = (cfgtext *)c}, 0, spec, &err), RB_OK, "%s", err.msg);
+    for (int i = 0; i < c->n; i++)
+        cr_assert_eq(rb_run_spec_set(spec, c->key[i], c->value[i], &err), RB_OK, "%s", err.msg);
     return spec;
 }
 
@@ -177,13 +191,14 @@ static void describe(const cfgtext *c, char *buf, size_t len)
 
 static void run_batch(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int threads, size_t block)
 {
-    uint64_t *idx = malloc(n * sizeof *idx);
+    uint64_t *idx = calloc(n, sizeof *idx);
     for (size_t k = 0; k < n; k++) idx[k] = k;
     memset(f->seen, 0, n * sizeof *f->seen);
     rb_batch_options opt = {.threads = threads, .block = block};
     uint64_t completed = 0;
     rb_error err = {0};
     rb_status brc = rb_batch_run(s, m, idx, n, spec_of, collect, f, &opt, &completed, &err);
+    release_specs(f, n);
     if (brc != RB_OK) {
         char what[2048] = "";
         unsigned long long bad = 0;
@@ -352,6 +367,7 @@ Test(batch, refuses_an_absurd_inferred_calendar_up_front)
     uint64_t idx = 0, completed = 7;
     rb_batch_options opt = {.threads = 1};
     cr_expect_eq(rb_batch_run(s, m, &idx, 1, spec_of, collect, &f, &opt, &completed, &err), RB_ERR_DATA);
+    release_specs(&f, 1);
     cr_expect_not_null(strstr(err.msg, "under one day"), "%s", err.msg);
     cr_expect_eq(completed, 0);
     cr_expect_eq(f.seen[0], 0);
@@ -527,7 +543,9 @@ Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
     rb_error err = {0};
     uint64_t idx[3] = {0, 1, 2}, completed = 0;
     rb_batch_options opt = {.threads = 1, .block = 1};
-    cr_assert_eq(rb_batch_run(s, m, idx, 3, spec_of, collect, &f, &opt, &completed, &err), RB_ERR_USAGE);
+    rb_status brc = rb_batch_run(s, m, idx, 3, spec_of, collect, &f, &opt, &completed, &err);
+    release_specs(&f, 3);
+    cr_assert_eq(brc, RB_ERR_USAGE);
     cr_assert_not_null(strstr(err.msg, "configuration 2"), "%s", err.msg);
     cr_assert_not_null(strstr(err.msg, "Q is not one of the --assets"), "%s", err.msg);
     rb_matrix_free(m);

@@ -916,6 +916,17 @@ Test(cli, sweep_dry_run_and_errors)
     cr_assert_neq(r.status, 0);
     expect_one_line_error(&r, r.status, "bad.ini:4");
     rbt_run_result_free(&r);
+    /* every value of every section is checked by --dry-run already, strategy parameters too */
+    free(rbt_write_file(dir, "band.ini", "[data]\nassets = BTC=1\n[threshold]\nband = 0.05, 1.5\n"));
+    r = run_in(ARGS("sweep", "--db", "c.db", "--dry-run", "band.ini"));
+    expect_one_line_error(&r, r.status, "band.ini:4: [threshold] band: 1.5 is out of range (0 to 1)");
+    cr_assert_neq(r.status, 0);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "every.ini", "[data]\nassets = BTC=1\n[calendar]\nevery = month, fortnight\n"));
+    r = run_in(ARGS("sweep", "--db", "c.db", "--dry-run", "every.ini"));
+    expect_one_line_error(&r, r.status, "every.ini:4: [calendar] every: 'fortnight' is not a period");
+    cr_assert_neq(r.status, 0);
+    rbt_run_result_free(&r);
     r = run_in(ARGS("sweep", "--db", "c.db"));
     expect_one_line_error(&r, 2, "missing the sweep specification");
     rbt_run_result_free(&r);

@@ -873,8 +873,8 @@ Test(strategies, band_errors_name_the_option)
         {"threshold", "band", "XYZ=0.1", "--band: XYZ is not one of the --assets"},
         {"threshold", "band-rel", "0.2,XYZ=0.1", "--band-rel: XYZ is not one of the --assets"},
         {"threshold", "band", "five", "--band: 'five' is not a number"},
-        {"hybrid", "mode", "bad", "--mode: 'bad' is not gated or either"},
-        {"hybrid", "on", "middle", "--on: 'middle' is not first or last"},
+        {"hybrid", "mode", "bad", "--mode: 'bad' is not one of gated|either"},
+        {"hybrid", "on", "middle", "--on: 'middle' is not one of first|last"},
         {"hybrid", "every", "fortnight", "--every: 'fortnight' is not a period"},
         {"threshold", "every", "month", "--every does not apply to strategy 'threshold'"},
     };
@@ -897,7 +897,7 @@ Test(strategies, band_errors_name_the_option)
     run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "strategy", "threshold", "band", "0.1", "to", "middle"),
                      "--to: 'middle' is not target, edge, halfway or inner:F with 0 <= F <= 1");
     run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "strategy", "threshold", "band", "0.1", "cooldown", "-1"),
-                     "--cooldown: '-1' is not a whole number of bars >= 0");
+                     "--cooldown: -1 is out of range (0 to 1e+09)");
     run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "strategy", "threshold", "band", "0.1", "cooldown", "1.5"),
                      "--cooldown: '1.5'");
     run_expect_error(two_assets, KV("assets", "A=0.5,B=0.5", "strategy", "threshold", "band", "0.1", "only-breached",

@@ -379,9 +379,10 @@ Test(sweep, range_value_forms)
 {
     expect_bands("0.00001:0.00005:0.00001", KV("1e-05", "2e-05", "3e-05", "4e-05", "5e-05"));
     expect_bands("0.00009:0.00011:0.00001", KV("9e-05", "0.0001", "0.00011"));
-    expect_bands("-0.00011:-0.00009:0.00001", KV("-0.00011", "-0.0001", "-9e-05"));
-    expect_bands("1e14:1.2e15:5.5e14", KV("100000000000000", "650000000000000", "1.2e+15"));
-    expect_bands("123.456:123.458:0.001", KV("123.456", "123.457", "123.458"));
+    /* numbers a band does not take (negative, huge) in a setting that takes them */
+    expect_contributions("-0.00011:-0.00009:0.00001", KV("-0.00011", "-0.0001", "-9e-05"));
+    expect_contributions("1e14:1e15:4.5e14", KV("100000000000000", "550000000000000", "1e+15"));
+    expect_contributions("123.456:123.458:0.001", KV("123.456", "123.457", "123.458"));
     expect_bands("2.5e-300:7.5e-300:2.5e-300", KV("2.5e-300", "5e-300", "7.5e-300"));
     /* 16 significant digits: the shortest form of the nearest double */
     char a[32], b[32], c[32];
@@ -390,14 +391,14 @@ Test(sweep, range_value_forms)
     shortest_of("0.1234567890123458", c);
     expect_bands("0.1234567890123456:0.1234567890123458:0.0000000000000001", KV(a, b, c));
     /* every value of a finer grid against the %.15g text of the decimal written out here */
-    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = -0.0025:0.0125:0.00005\n");
+    rb_sweep *sw = parse_ok(DATA "[buy-and-hold]\n[flows]\ncontribution = -0.0025:0.0125:0.00005\n");
     cr_assert_eq(rb_sweep_count(sw), 301);
     for (int i = 0; i <= 300; i++) {
         char dec[32], want[32];
         snprintf(dec, sizeof dec, "%de-5", -250 + 5 * i);
         snprintf(want, sizeof want, "%.15g", strtod(dec, NULL));
         if (strcmp(want, "-0") == 0) strcpy(want, "0");
-        cr_assert_str_eq(value_of(sw, (uint64_t)i, "band"), want, "#%d", i);
+        cr_assert_str_eq(value_of(sw, (uint64_t)i, "contribution"), want, "#%d", i);
     }
     rb_sweep_free(sw);
 }
@@ -487,7 +488,7 @@ Test(sweep, comments_and_lines)
               "' ; comment'");
     /* a line longer than libinih's buffer is read whole, and its errors name it */
     char text[1024];
-    snprintf(text, sizeof text, DATA "[threshold]\nband = 0.05\nto = %0250d\n", 0);
+    snprintf(text, sizeof text, DATA "[threshold]\nband = 0.05\nto = inner:0.%0242d\n", 0);
     rb_sweep *sw2 = parse_ok(text);
     cr_assert_eq(strlen(value_of(sw2, 0, "to")), 250);
     rb_sweep_free(sw2);
@@ -910,6 +911,9 @@ Test(sweep, a_percentage_where_no_fraction_is_taken_is_refused)
                               "is only for fractions: weights, bands, rates)");
     cr_assert_eq(rb_run_spec_set(spec, "long-term-days", "5%", &err), RB_ERR_USAGE);
     cr_assert_eq(rb_run_spec_set(spec, "cooldown", "5%", &err), RB_ERR_USAGE);
+    cr_assert_eq(rb_run_spec_set(spec, "every", "5%", &err), RB_ERR_USAGE);
+    cr_assert_str_eq(err.msg, "--every: '5%' is a percentage, but --every takes PERIOD (a percent sign is only for "
+                              "fractions: weights, bands, rates)");
     cr_assert_eq(rb_run_spec_set(spec, "tax-short", "1.1%", &err), RB_OK, "%s", err.msg);
     cr_assert_eq(spec->tax_short, 0.011, "1.1%% read as %.17g", spec->tax_short);
     cr_assert_eq(rb_run_spec_set(spec, "assets", "A=60%,B=40%", &err), RB_OK, "%s", err.msg);
@@ -1101,4 +1105,66 @@ Test(sweep, unknown_names_suggest_the_nearest_known_one)
     cr_assert_null(rb_nearest_name("c", one, 2));
     cr_assert_str_eq(rb_nearest_name("B", one, 2), "b");
     cr_assert_null(rb_nearest_name("x", NULL, 0));
+}
+
+/* ---------------------------------------------------------------- typed values */
+
+Test(sweep, every_value_is_checked_at_parse_with_its_place)
+{
+    /* strategy parameters too: not left for configuration 2 to fail at run time */
+    parse_err(DATA "[threshold]\nband = 0.05, 1.5\n", "t.ini:4: [threshold] band: 1.5 is out of range (0 to 1)");
+    parse_err(DATA "[calendar]\nevery = month, fortnight\n",
+              "t.ini:4: [calendar] every: 'fortnight' is not a period (day, week, month, quarter, half, year, or a "
+              "number of bars >= 1)");
+    parse_err(DATA "[hybrid.x]\nband = 0.05\nmode = gated, sometimes\n",
+              "t.ini:5: [hybrid.x] mode: 'sometimes' is not one of gated|either");
+    parse_err(DATA "[threshold]\nband = 0.05\nto = edge, inner:2\n",
+              "t.ini:5: [threshold] to: 'inner:2' is not target, edge, halfway or inner:F with 0 <= F <= 1");
+    parse_err(DATA "[threshold]\nband = 0.05\ncooldown = 5, 2.5\n", "t.ini:5: [threshold] cooldown: '2.5' is not a whole number");
+    parse_err(DATA "[threshold]\nband = 0.05\nband-total = \"0.1\", \"BTC=0.1\"\n",
+              "t.ini:5: [threshold] band-total: give one number for the whole portfolio, not per asset (got 'BTC=0.1')");
+    parse_err(DATA "[vol-band]\nband = 0.05\nvol-ref = \"0.6\", \"DOGE=0.8\"\n",
+              "t.ini:5: [vol-band] vol-ref: DOGE is not one of the --assets");
+    parse_err(DATA "[threshold]\nband = \"0.05\", \"BTX=0.1\"\n",
+              "t.ini:4: [threshold] band: BTX is not one of the --assets; did you mean BTC?");
+    /* the checks across a rule's parameters, on every combination of its words */
+    parse_err(DATA "[threshold.loose]\nto = edge\n",
+              "t.ini:3: [threshold.loose]: threshold needs --band, --band-rel or --band-total");
+    parse_err(DATA "[calendar]\nevery = month, 5\non = first, last\n",
+              "t.ini:3: [calendar]: --on last applies to calendar periods, not to every 5 bars");
+    rb_sweep *sw = parse_ok(DATA "[calendar]\nevery = month, quarter\non = first, last\n");
+    cr_assert_eq(rb_sweep_count(sw), 4);
+    rb_sweep_free(sw);
+}
+
+Test(sweep, configurations_carry_parsed_values)
+{
+    rb_sweep *sw = parse_ok(DATA "[threshold]\nband = \"0.05\", \"2%,BTC=0.1\"\nto = edge, inner:0.5\n"
+                                 "[calendar]\nevery = 5\n[costs]\nfee-bps = 10, 2.5\n");
+    cr_assert_eq(rb_sweep_count(sw), 10);
+    rb_run_spec a, b;
+    /* threshold: band x to x fee-bps, the last key varying fastest */
+    rb_sweep_fill(sw, 7, &a); /* band #1, to #1 (inner:0.5), fee-bps #1 */
+    cr_assert_str_eq(a.strategy, "threshold");
+    cr_assert_eq(a.nassets, 3);
+    cr_assert(a.sp.band.has_all && a.sp.band.all == 0.02 && a.sp.band.n == 1);
+    cr_assert_str_eq(a.sp.band.symbol[0], "BTC");
+    cr_assert_eq(a.sp.band.value[0], 0.1);
+    cr_assert_eq(a.sp.to.mode, RB_TO_INNER);
+    cr_assert_eq(a.sp.to.inner, 0.5);
+    cr_assert(!a.fee_bps.n && a.fee_bps.has_all && a.fee_bps.all == 2.5);
+    cr_assert(rb_spec_given(&a, "band") && rb_spec_given(&a, "to") && !rb_spec_given(&a, "every"));
+    /* filled again: the same parsed values, borrowed (nothing read or allocated anew) */
+    rb_sweep_fill(sw, 7, &b);
+    cr_assert_eq(a.sp.band.symbol, b.sp.band.symbol);
+    cr_assert_eq(a.symbols, b.symbols);
+    /* calendar: its own value; the rules' parameters it does not set keep their defaults */
+    rb_sweep_fill(sw, 8, &a);
+    cr_assert_str_eq(a.strategy, "calendar");
+    cr_assert_eq(a.sp.every.period, RB_PERIOD_BARS);
+    cr_assert_eq(a.sp.every.bars, 5);
+    cr_assert_eq(a.fee_bps.all, 10);
+    cr_assert(!a.sp.band.has_all && a.sp.band.n == 0);
+    cr_assert(rb_spec_given(&a, "every") && !rb_spec_given(&a, "band"));
+    rb_sweep_free(sw);
 }

@@ -11,6 +11,7 @@
 
 #include "rebal.h"
 #include "run_result.h"
+#include "spec.h"
 #include "strategy.h"
 #include "support.h"
 
@@ -161,7 +162,7 @@ static probe probe_new(const char *csv, const char *const *kv)
     cr_assert_not_null(p.s, "vol-band is not registered");
     rb_error err = {0};
     cr_assert_eq(rb_run(st, spec, 0, &p.r, &err), RB_OK, "%s", err.msg);
-    cr_assert_eq(p.s->setup(spec, p.r->m, p.r->target, &p.state, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(p.s->setup(&spec->sp, p.r->m, p.r->target, &p.state, &err), RB_OK, "%s", err.msg);
     rb_run_spec_free(spec);
     rb_store_free(st);
     return p;
