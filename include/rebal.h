@@ -78,7 +78,10 @@ char *rb_time_format(rb_time t, char buf[32]);
 typedef struct rb_store rb_store;
 
 enum {
-    RB_STORE_READONLY = 1u /* open an existing database without writing anything */
+    RB_STORE_READONLY = 1u, /* open an existing database without writing anything */
+    RB_STORE_CACHE = 2u     /* with RB_STORE_READONLY: the data stays read-only, but rb_matrix_load
+                             * may add the assets it reads to the store's cache of bars (when the
+                             * file is writable; otherwise it reads without it) */
 };
 
 /* Opens (creating and migrating when writable) the price store at path; ":memory:" gives a
