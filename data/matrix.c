@@ -9,8 +9,8 @@
 
 #include "bar_cache.h"
 #include "bar_calendar.h"
+#include "big_alloc.h"
 #include "error.h"
-#include "prefault.h"
 #include "store.h"
 #include "text.h"
 
@@ -41,21 +41,27 @@ void rb_load_options_init(rb_load_options *opt)
     opt->periods_per_year = 0.0;
 }
 
-/* Frees each array on its own, so a matrix assembled by hand from separately malloc'ed
- * arrays (engine fixtures, tests) is released the same way; NULL fields are fine. */
+/* Frees the loader's one block, or else each array on its own, so a matrix assembled by hand
+ * from separately malloc'ed arrays (engine fixtures, tests) is released the same way; NULL
+ * fields are fine. */
 void rb_matrix_free(rb_matrix *m)
 {
     if (!m) return;
     if (m->symbols)
         for (size_t i = 0; i < m->N; i++) free(m->symbols[i]);
     free(m->symbols);
+    free(m->has_open);
+    if (m->block) {
+        rb_big_free(m->block, m->block_bytes);
+        free(m);
+        return;
+    }
     free(m->time);
     free(m->close);
     free(m->open);
     free(m->volume);
     free(m->growth);
     free(m->filled);
-    free(m->has_open);
     free(m->flags);
     free(m);
 }
@@ -240,14 +246,19 @@ typedef struct bar_buffer {
     size_t len, cap;
 } bar_buffer;
 
+static void bar_buffer_free(bar_buffer *buf) { rb_big_free(buf->rows, buf->cap * sizeof *buf->rows); }
+
 /* Room for extra more bars in buf (doubling, so appending bar by bar stays linear). */
 static rb_status reserve(bar_buffer *buf, size_t extra, rb_error *err)
 {
     if (buf->cap - buf->len >= extra) return RB_OK;
     size_t ncap = buf->cap ? buf->cap * 2 : 4096;
     if (ncap < buf->len + extra) ncap = buf->len + extra;
-    rb_bar *grown = rb_realloc_prefaulted(buf->rows, ncap * sizeof *grown);
+    if (ncap > SIZE_MAX / sizeof(rb_bar)) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading bars");
+    rb_bar *grown = rb_big_alloc(ncap * sizeof *grown);
     if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading bars");
+    if (buf->len) memcpy(grown, buf->rows, buf->len * sizeof *grown);
+    rb_big_free(buf->rows, buf->cap * sizeof *buf->rows);
     buf->rows = grown;
     buf->cap = ncap;
     return RB_OK;
@@ -328,9 +339,9 @@ static rb_status column_bars(rb_store *store, rb_bar_cache_reader *cache, sqlite
 
 /* Reads, for every stored column, its latest bar at or before start and all later bars up to
  * end into one growing buffer (*rows, *nrows); one prepared statement serves every asset
- * not held whole. */
+ * not held whole. The caller frees out->rows with bar_buffer_free, whatever happens. */
 static rb_status read_bars(rb_store *store, rb_bar_cache_reader *cache, column *cols, size_t n, rb_time start,
-                           rb_time end, rb_bar **rows, size_t *nrows, rb_error *err)
+                           rb_time end, bar_buffer *out, rb_error *err)
 {
     sqlite3_stmt *st;
     rb_status rc = rb_store_prepare(store,
@@ -342,16 +353,15 @@ static rb_status read_bars(rb_store *store, rb_bar_cache_reader *cache, column *
     /* One allocation for every column held whole (the usual case: all of them cached). */
     size_t whole = 0;
     for (size_t i = 0; i < n; i++) whole += cols[i].cached.blob ? cols[i].cached.n : cols[i].nall;
-    bar_buffer buf = {0};
-    rc = reserve(&buf, whole, err);
+    rc = reserve(out, whole, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
         if (c->cash) continue;
         c->has_volume = 1;
-        rc = column_bars(store, cache, st, c, start, end, &buf, err);
+        rc = column_bars(store, cache, st, c, start, end, out, err);
         if (rc != RB_OK) break;
         /* The range check guarantees a bar at or before start, so the anchor row exists. */
-        c->lo = c->begin + (c->count > 0 && buf.rows[c->begin].ts < start ? 1 : 0);
+        c->lo = c->begin + (c->count > 0 && out->rows[c->begin].ts < start ? 1 : 0);
         if (c->count == 0 || c->lo == c->begin + c->count) {
             char a[32], b[32];
             rc = rb_fail(err, RB_ERR_DATA, "%s has no bars from %s to %s", c->symbol, rb_time_format(start, a),
@@ -359,13 +369,7 @@ static rb_status read_bars(rb_store *store, rb_bar_cache_reader *cache, column *
         }
     }
     sqlite3_finalize(st);
-    if (rc != RB_OK) {
-        free(buf.rows);
-        return rc;
-    }
-    *rows = buf.rows;
-    *nrows = buf.len;
-    return RB_OK;
+    return rc;
 }
 
 /* Stores the columns read whole through SQL in the bar cache and commits the loader's own
@@ -430,29 +434,43 @@ static size_t intersect_times(const column *cols, size_t n, const rb_bar *rows, 
     }
 }
 
-/* Allocates an empty matrix of T bars by N columns; every array is allocated here, once. */
+/* Carves `bytes` (rounded up to 64) from the block at *offset; NULL when it does not fit. */
+static void *carve(char *block, size_t size, size_t *offset, size_t bytes)
+{
+    size_t at = *offset;
+    bytes = (bytes + 63) & ~(size_t)63;
+    if (bytes > size - at) return NULL;
+    *offset = at + bytes;
+    return block + at;
+}
+
+/* Allocates an empty matrix of T bars by N columns: its arrays in one zeroed block, on huge
+ * pages where the system has them (filled starts all 0). */
 static rb_matrix *matrix_new(size_t T, size_t N)
 {
-    if (T > SIZE_MAX / N / sizeof(double)) return NULL;
+    if (T > SIZE_MAX / N / sizeof(double) / 8) return NULL;
     size_t cells = T * N;
     rb_matrix *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->T = T;
     m->N = N;
     m->symbols = calloc(N, sizeof *m->symbols);
-    m->time = rb_malloc_prefaulted(T * sizeof *m->time);
-    m->close = rb_malloc_prefaulted(cells * sizeof *m->close);
-    m->open = rb_malloc_prefaulted(cells * sizeof *m->open);
-    m->volume = rb_malloc_prefaulted(cells * sizeof *m->volume);
-    m->growth = rb_malloc_prefaulted(cells * sizeof *m->growth);
-    m->filled = rb_calloc_prefaulted(cells, sizeof *m->filled);
     m->has_open = malloc(N * sizeof *m->has_open);
-    m->flags = rb_malloc_prefaulted(T * sizeof *m->flags);
-    if (!m->symbols || !m->time || !m->close || !m->open || !m->volume || !m->growth || !m->filled ||
-        !m->has_open || !m->flags) {
+    /* time, 4 double arrays, filled, flags; 64 bytes of rounding each */
+    m->block_bytes = T * sizeof *m->time + 4 * cells * sizeof(double) + cells + T * sizeof *m->flags + 7 * 64;
+    m->block = rb_big_alloc(m->block_bytes);
+    if (!m->symbols || !m->has_open || !m->block) {
         rb_matrix_free(m);
         return NULL;
     }
+    size_t at = 0;
+    m->time = carve(m->block, m->block_bytes, &at, T * sizeof *m->time);
+    m->close = carve(m->block, m->block_bytes, &at, cells * sizeof *m->close);
+    m->open = carve(m->block, m->block_bytes, &at, cells * sizeof *m->open);
+    m->volume = carve(m->block, m->block_bytes, &at, cells * sizeof *m->volume);
+    m->growth = carve(m->block, m->block_bytes, &at, cells * sizeof *m->growth);
+    m->filled = carve(m->block, m->block_bytes, &at, cells);
+    m->flags = carve(m->block, m->block_bytes, &at, T * sizeof *m->flags);
     return m;
 }
 
@@ -528,7 +546,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     size_t N = opt->nsymbols;
     column *cols = calloc(N, sizeof *cols);
     size_t *head = calloc(N, sizeof *head);
-    rb_bar *rows = NULL;
+    bar_buffer rows = {0};
     rb_time *times = NULL;
     rb_matrix *m = NULL;
     if (!cols || !head) {
@@ -548,14 +566,13 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         goto done;
     }
     rb_time start = 0, end = 0;
-    size_t nrows = 0;
     /* The cache is filled only in a transaction of our own: a caller's stays untouched. */
     int may_fill = own_txn && store->cache_writable;
     rb_bar_cache_reader cache;
     rb_bar_cache_reader_begin(store, &cache);
     rc = describe_assets(store, &cache, cols, N, may_fill, err);
     if (rc == RB_OK) rc = resolve_range(opt, cols, N, &start, &end, err);
-    if (rc == RB_OK) rc = read_bars(store, &cache, cols, N, start, end, &rows, &nrows, err);
+    if (rc == RB_OK) rc = read_bars(store, &cache, cols, N, start, end, &rows, err);
     for (size_t i = 0; i < N; i++) rb_bar_cache_close(&cols[i].cached);
     rb_bar_cache_reader_end(&cache);
     int to_cache = 0;
@@ -564,14 +581,14 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     else if (own_txn) rb_store_rollback(store); /* it wrote nothing: ending it only releases the snapshot */
     if (rc != RB_OK) goto done;
 
-    /* Every in-range row is at most one bar time, so nrows bounds T for both alignments. */
-    times = rb_malloc_prefaulted(nrows * sizeof *times);
+    /* Every in-range row is at most one bar time, so their count bounds T for both alignments. */
+    times = malloc((rows.len ? rows.len : 1) * sizeof *times);
     if (!times) {
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         goto done;
     }
-    size_t T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows, head, times)
-                                            : intersect_times(cols, N, rows, head, times);
+    size_t T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows.rows, head, times)
+                                            : intersect_times(cols, N, rows.rows, head, times);
     char a[32], b[32], c[32];
     if (T == 0) {
         rc = rb_fail(err, RB_ERR_DATA,
@@ -599,7 +616,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
             fill_cash(i, opt->cash_rate, m);
             m->has_open[i] = 1; /* cash is worth its value at any moment */
         } else {
-            rc = fill_column(&cols[i], i, rows, m, opt->max_gap, &m->has_volume, err);
+            rc = fill_column(&cols[i], i, rows.rows, m, opt->max_gap, &m->has_volume, err);
         }
     }
     if (rc != RB_OK) goto done;
@@ -619,7 +636,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
 done:
     rb_matrix_free(m);
     free(times);
-    free(rows);
+    bar_buffer_free(&rows);
     free(head);
     for (size_t i = 0; cols && i < N; i++) free(cols[i].all);
     free(cols);

@@ -234,6 +234,9 @@ typedef struct rb_matrix {
     char periods_source[160]; /* how periods_per_year was set or inferred, for reports */
     int periods_inferred;    /* 1: periods_per_year was inferred from the bar times (metrics then
                                 refuse absurd calendars); 0: set by the caller */
+    void *block;             /* rb_matrix_load's one allocation holding time .. flags (on huge
+                                pages), block_bytes long; NULL: each array is malloc'ed alone */
+    size_t block_bytes;
 } rb_matrix;
 
 void rb_load_options_init(rb_load_options *opt);
