@@ -24,6 +24,8 @@ static const char cache_table[] = "CREATE TABLE IF NOT EXISTS bar_cache (\n"
                                   "  asset_id INTEGER PRIMARY KEY,\n"
                                   "  layout   INTEGER NOT NULL,\n"
                                   "  nbars    INTEGER NOT NULL,\n"
+                                  "  first_ts INTEGER NOT NULL,\n"
+                                  "  last_ts  INTEGER NOT NULL,\n"
                                   "  bars     BLOB NOT NULL\n"
                                   ");\n";
 
@@ -54,33 +56,27 @@ void rb_bar_cache_reader_begin(rb_store *store, rb_bar_cache_reader *r)
 {
     r->store = store;
     r->find = NULL;
-    /* No table yet: SQLite refuses to prepare, which means nothing is cached. */
-    if (sqlite3_prepare_v2(store->db, "SELECT layout, nbars FROM bar_cache WHERE asset_id = ?1", -1, &r->find,
-                           NULL) != SQLITE_OK)
+    r->blob = NULL;
+    /* No table yet: SQLite refuses to prepare, which means nothing is cached. length() of a
+     * BLOB reads its size, not its bytes. */
+    if (sqlite3_prepare_v2(store->db,
+                           "SELECT layout, nbars, first_ts, last_ts, length(bars) FROM bar_cache WHERE asset_id = ?1",
+                           -1, &r->find, NULL) != SQLITE_OK)
         r->find = NULL;
 }
 
 void rb_bar_cache_reader_end(rb_bar_cache_reader *r)
 {
+    if (r->blob) sqlite3_blob_close(r->blob);
     sqlite3_finalize(r->find);
+    r->blob = NULL;
     r->find = NULL;
-}
-
-void rb_bar_cache_close(rb_bar_cache_entry *e)
-{
-    if (e->blob) sqlite3_blob_close(e->blob);
-    e->blob = NULL;
-}
-
-/* Reads the time of cached bar k. */
-static int read_time(sqlite3_blob *blob, size_t k, rb_time *t)
-{
-    return sqlite3_blob_read(blob, t, (int)sizeof *t, (int)(k * sizeof(rb_bar) + offsetof(rb_bar, ts)));
 }
 
 rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cache_entry *e, rb_error *err)
 {
     memset(e, 0, sizeof *e);
+    e->asset_id = asset_id;
     if (!r->find) return RB_OK;
     sqlite3_reset(r->find);
     sqlite3_bind_int64(r->find, 1, asset_id);
@@ -88,28 +84,29 @@ rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cac
     if (step == SQLITE_DONE) return RB_OK;
     if (step != SQLITE_ROW) return rb_store_sql_error(r->store, err, "reading the bar cache");
     int64_t count = sqlite3_column_int64(r->find, 1);
-    if (sqlite3_column_int64(r->find, 0) != layout() || count <= 0) return RB_OK;
-    sqlite3_blob *blob;
-    if (sqlite3_blob_open(r->store->db, "main", "bar_cache", "bars", asset_id, 0, &blob) != SQLITE_OK)
-        return rb_store_sql_error(r->store, err, "opening the bar cache");
-    if ((size_t)sqlite3_blob_bytes(blob) != (size_t)count * sizeof(rb_bar)) { /* not ours: ignore it */
-        sqlite3_blob_close(blob);
+    /* A row of another layout, or not ours, is ignored: the bars are then read through SQL. */
+    if (sqlite3_column_int64(r->find, 0) != layout() || count <= 0 ||
+        (uint64_t)sqlite3_column_int64(r->find, 4) != (uint64_t)count * sizeof(rb_bar))
         return RB_OK;
-    }
-    if (read_time(blob, 0, &e->first) != SQLITE_OK || read_time(blob, (size_t)count - 1, &e->last) != SQLITE_OK) {
-        sqlite3_blob_close(blob);
-        return rb_store_sql_error(r->store, err, "reading the bar cache");
-    }
-    e->blob = blob;
     e->n = (size_t)count;
+    e->first = sqlite3_column_int64(r->find, 2);
+    e->last = sqlite3_column_int64(r->find, 3);
     return RB_OK;
 }
 
-rb_status rb_bar_cache_read(rb_bar_cache_reader *r, rb_bar_cache_entry *e, rb_bar *out, rb_error *err)
+rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e, rb_bar *out, rb_error *err)
 {
-    int rc = sqlite3_blob_read(e->blob, out, (int)(e->n * sizeof *out), 0);
-    rb_bar_cache_close(e);
-    return rc == SQLITE_OK ? RB_OK : rb_store_sql_error(r->store, err, "reading the bar cache");
+    /* One handle for every row: reopening it costs far less than opening one. */
+    int rc = r->blob ? sqlite3_blob_reopen(r->blob, e->asset_id)
+                     : sqlite3_blob_open(r->store->db, "main", "bar_cache", "bars", e->asset_id, 0, &r->blob);
+    if (rc == SQLITE_OK && (size_t)sqlite3_blob_bytes(r->blob) != e->n * sizeof *out) rc = SQLITE_CORRUPT;
+    if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->blob, out, (int)(e->n * sizeof *out), 0);
+    if (rc == SQLITE_OK && (out[0].ts != e->first || out[e->n - 1].ts != e->last)) rc = SQLITE_CORRUPT;
+    if (rc == SQLITE_OK) return RB_OK;
+    if (rc == SQLITE_CORRUPT)
+        return rb_fail(err, RB_ERR_SCHEMA, "%s: the bar cache of asset %lld is inconsistent (delete its row: "
+                                           "DELETE FROM bar_cache)", r->store->path, (long long)e->asset_id);
+    return rb_store_sql_error(r->store, err, "reading the bar cache");
 }
 
 rb_status rb_bar_cache_read_all(rb_store *store, int64_t asset_id, rb_bar **bars, size_t *n, rb_error *err)
@@ -159,13 +156,17 @@ rb_status rb_bar_cache_put(rb_store *store, int64_t asset_id, const rb_bar *bars
         sqlite3_exec(store->db, cache_triggers, NULL, NULL, NULL) != SQLITE_OK)
         return rb_store_sql_error(store, err, "creating the bar cache");
     sqlite3_stmt *st;
-    rb_status rc = rb_store_prepare(
-        store, "INSERT OR REPLACE INTO bar_cache(asset_id, layout, nbars, bars) VALUES (?1, ?2, ?3, ?4)", &st, err);
+    rb_status rc = rb_store_prepare(store,
+                                    "INSERT OR REPLACE INTO bar_cache(asset_id, layout, nbars, first_ts, last_ts, bars) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                    &st, err);
     if (rc != RB_OK) return rc;
     sqlite3_bind_int64(st, 1, asset_id);
     sqlite3_bind_int64(st, 2, layout());
     sqlite3_bind_int64(st, 3, (int64_t)n);
-    sqlite3_bind_blob(st, 4, bars, (int)(n * sizeof *bars), SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, bars[0].ts);
+    sqlite3_bind_int64(st, 5, bars[n - 1].ts);
+    sqlite3_bind_blob(st, 6, bars, (int)(n * sizeof *bars), SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = rb_store_sql_error(store, err, "writing the bar cache");
     sqlite3_finalize(st);
     return rc;

@@ -4,7 +4,8 @@
  *
  * Table (created by the first rb_bar_cache_put, absent until then; not part of the
  * versioned schema, so any rebal reads and writes a store with or without it):
- *   bar_cache(asset_id INTEGER PRIMARY KEY, layout INTEGER, nbars INTEGER, bars BLOB)
+ *   bar_cache(asset_id INTEGER PRIMARY KEY, layout INTEGER, nbars INTEGER, first_ts INTEGER,
+ *             last_ts INTEGER, bars BLOB)
  * bars is every stored bar of the asset in time order, as rb_bar records in this machine's
  * byte order (layout says which; a row of another layout is ignored).
  *
@@ -33,24 +34,25 @@ typedef struct rb_bar {
     double volume;
 } rb_bar;
 
-/* Reads cached assets straight into the caller's memory: rb_bar_cache_find opens an asset's
- * row (its count, first and last time), rb_bar_cache_read copies its bars, rb_bar_cache_close
- * ends the handle; rb_bar_cache_reader_end finalizes. All within the caller's transaction. */
+/* Reads cached assets straight into the caller's memory: rb_bar_cache_find looks an asset's
+ * row up (its count, first and last time), rb_bar_cache_read copies its bars; one BLOB handle
+ * moves from row to row. All within the caller's transaction; rb_bar_cache_reader_end
+ * releases the reader. */
 typedef struct rb_bar_cache_reader {
     rb_store *store;
     sqlite3_stmt *find; /* NULL: the store has no cache table */
+    sqlite3_blob *blob; /* NULL until the first read */
 } rb_bar_cache_reader;
 
 typedef struct rb_bar_cache_entry {
-    sqlite3_blob *blob; /* NULL: nothing cached for the asset (or another layout) */
-    size_t n;           /* bars (>= 1 when blob is set) */
+    int64_t asset_id;
+    size_t n; /* bars; 0: nothing cached for the asset (or a row of another layout) */
     rb_time first, last;
 } rb_bar_cache_entry;
 
 void rb_bar_cache_reader_begin(rb_store *store, rb_bar_cache_reader *r);
 rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cache_entry *e, rb_error *err);
-rb_status rb_bar_cache_read(rb_bar_cache_reader *r, rb_bar_cache_entry *e, rb_bar *out, rb_error *err);
-void rb_bar_cache_close(rb_bar_cache_entry *e);
+rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e, rb_bar *out, rb_error *err);
 void rb_bar_cache_reader_end(rb_bar_cache_reader *r);
 
 /* Every stored bar of the asset, in time order, read through SQL (what the cache holds):

@@ -132,7 +132,7 @@ static rb_status locate_bars(rb_store *store, rb_bar_cache_reader *cache, column
     rb_status rc = rb_bar_cache_find(cache, c->id, &c->cached, err);
     if (rc != RB_OK) return rc;
     *known = 1;
-    if (c->cached.blob) {
+    if (c->cached.n) {
         c->first = c->cached.first;
         c->last = c->cached.last;
         return RB_OK;
@@ -156,19 +156,25 @@ static rb_status locate_bars(rb_store *store, rb_bar_cache_reader *cache, column
 static rb_status describe_assets(rb_store *store, rb_bar_cache_reader *cache, column *cols, size_t n,
                                  int fill_cache, rb_error *err)
 {
-    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key. */
-    sqlite3_stmt *st;
+    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key. Each
+     * statement is prepared once for every asset. */
+    sqlite3_stmt *st, *id = NULL;
     rb_status rc = rb_store_prepare(store,
                                     "SELECT (SELECT min(ts) FROM bars WHERE asset_id = ?1), "
                                     "(SELECT max(ts) FROM bars WHERE asset_id = ?1)",
                                     &st, err);
     if (rc != RB_OK) return rc;
+    rc = rb_store_prepare(store, "SELECT id FROM assets WHERE symbol = ?1", &id, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
         if (c->cash) continue;
         int known = 0;
-        rc = rb_store_asset_id(store, c->symbol, &c->id, err);
-        if (rc == RB_ERR_NOT_FOUND) rc = hint_unknown_symbol(store, c->symbol, err);
+        sqlite3_reset(id);
+        sqlite3_bind_text(id, 1, c->symbol, -1, SQLITE_STATIC);
+        int step = sqlite3_step(id);
+        if (step == SQLITE_ROW) c->id = sqlite3_column_int64(id, 0);
+        else if (step == SQLITE_DONE) rc = hint_unknown_symbol(store, c->symbol, err);
+        else rc = rb_store_sql_error(store, err, "looking up a symbol");
         if (rc == RB_OK) rc = locate_bars(store, cache, c, fill_cache, &known, err);
         if (rc != RB_OK || known) continue;
         sqlite3_reset(st);
@@ -184,6 +190,7 @@ static rb_status describe_assets(rb_store *store, rb_bar_cache_reader *cache, co
         }
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(id);
     return rc;
 }
 
@@ -311,10 +318,10 @@ static rb_status slice_column(bar_buffer *buf, column *c, size_t from, size_t n,
 static rb_status column_bars(rb_store *store, rb_bar_cache_reader *cache, sqlite3_stmt *st, column *c,
                              rb_time start, rb_time end, bar_buffer *buf, rb_error *err)
 {
-    size_t whole = c->cached.blob ? c->cached.n : c->all ? c->nall : 0;
+    size_t whole = c->cached.n ? c->cached.n : c->all ? c->nall : 0;
     if (whole) {
         rb_status rc = reserve(buf, whole, err);
-        if (rc == RB_OK && c->cached.blob) rc = rb_bar_cache_read(cache, &c->cached, buf->rows + buf->len, err);
+        if (rc == RB_OK && c->cached.n) rc = rb_bar_cache_read(cache, &c->cached, buf->rows + buf->len, err);
         else if (rc == RB_OK) memcpy(buf->rows + buf->len, c->all, whole * sizeof *c->all);
         return rc == RB_OK ? slice_column(buf, c, buf->len, whole, start, end, err) : rc;
     }
@@ -352,7 +359,7 @@ static rb_status read_bars(rb_store *store, rb_bar_cache_reader *cache, column *
     if (rc != RB_OK) return rc;
     /* One allocation for every column held whole (the usual case: all of them cached). */
     size_t whole = 0;
-    for (size_t i = 0; i < n; i++) whole += cols[i].cached.blob ? cols[i].cached.n : cols[i].nall;
+    for (size_t i = 0; i < n; i++) whole += cols[i].cached.n ? cols[i].cached.n : cols[i].nall;
     rc = reserve(out, whole, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
@@ -573,7 +580,6 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     rc = describe_assets(store, &cache, cols, N, may_fill, err);
     if (rc == RB_OK) rc = resolve_range(opt, cols, N, &start, &end, err);
     if (rc == RB_OK) rc = read_bars(store, &cache, cols, N, start, end, &rows, err);
-    for (size_t i = 0; i < N; i++) rb_bar_cache_close(&cols[i].cached);
     rb_bar_cache_reader_end(&cache);
     int to_cache = 0;
     for (size_t i = 0; i < N; i++) to_cache |= cols[i].all != NULL;

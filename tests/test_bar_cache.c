@@ -344,3 +344,22 @@ Test(bar_cache, a_store_locked_by_a_writer_loads_without_it)
     rb_store_free(w);
     db_close(&d);
 }
+
+Test(bar_cache, a_row_that_contradicts_itself_is_an_error_naming_the_fix)
+{
+    db d = fixture();
+    reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
+    assert_cache_true(&d, "filled");
+    rb_store *w;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(d.path, 0, &w, &err), RB_OK, "%s", err.msg);
+    sql(w, "UPDATE bar_cache SET first_ts = first_ts - 1 WHERE asset_id = 3");
+    rb_store_free(w);
+    rb_load_options o = way(0);
+    rb_matrix *m = NULL;
+    cr_assert_eq(rb_matrix_load(d.store, &o, &m, &err), RB_ERR_SCHEMA);
+    cr_assert(strstr(err.msg, "the bar cache of asset 3 is inconsistent (delete its row: DELETE FROM bar_cache)"),
+              "%s", err.msg);
+    cr_assert_null(m);
+    db_close(&d);
+}
