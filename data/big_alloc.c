@@ -4,6 +4,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+void rb_big_poison(void *p, size_t bytes) { POISON(p, bytes); }
+
 #if defined(__linux__)
 #include <sys/mman.h>
 
@@ -31,12 +42,16 @@ void *rb_big_alloc(size_t bytes)
 #ifdef MADV_HUGEPAGE
     (void)madvise(p, size, MADV_HUGEPAGE); /* a refusal only costs speed */
 #endif
+    UNPOISON(p, size); /* the address range may have held an earlier, poisoned buffer */
     return p;
 }
 
 void rb_big_free(void *p, size_t bytes)
 {
-    if (p) munmap(p, mapped_size(bytes ? bytes : 1));
+    if (!p) return;
+    size_t size = mapped_size(bytes ? bytes : 1);
+    UNPOISON(p, size);
+    munmap(p, size);
 }
 
 #else
@@ -45,7 +60,7 @@ void *rb_big_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
 
 void rb_big_free(void *p, size_t bytes)
 {
-    (void)bytes;
+    if (p) UNPOISON(p, bytes);
     free(p);
 }
 

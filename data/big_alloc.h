@@ -13,4 +13,8 @@
 void *rb_big_alloc(size_t bytes);
 void rb_big_free(void *p, size_t bytes);
 
+/* Under AddressSanitizer: marks [p, p + bytes) of a big buffer unusable, so that arrays carved
+ * from one buffer keep a red zone between them (a no-op in other builds). */
+void rb_big_poison(void *p, size_t bytes);
+
 #endif /* RB_BIG_ALLOC_H */

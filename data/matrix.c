@@ -441,13 +441,15 @@ static size_t intersect_times(const column *cols, size_t n, const rb_bar *rows, 
     }
 }
 
-/* Carves `bytes` (rounded up to 64) from the block at *offset; NULL when it does not fit. */
+/* Carves `bytes` from the block at *offset, followed by a 64-byte gap (poisoned under
+ * AddressSanitizer, so an overrun of one array into the next is caught); NULL when it does
+ * not fit. */
 static void *carve(char *block, size_t size, size_t *offset, size_t bytes)
 {
-    size_t at = *offset;
-    bytes = (bytes + 63) & ~(size_t)63;
-    if (bytes > size - at) return NULL;
-    *offset = at + bytes;
+    size_t at = *offset, padded = ((bytes + 63) & ~(size_t)63) + 64;
+    if (padded > size - at) return NULL;
+    *offset = at + padded;
+    rb_big_poison(block + at + bytes, padded - bytes);
     return block + at;
 }
 
@@ -463,8 +465,8 @@ static rb_matrix *matrix_new(size_t T, size_t N)
     m->N = N;
     m->symbols = calloc(N, sizeof *m->symbols);
     m->has_open = malloc(N * sizeof *m->has_open);
-    /* time, 4 double arrays, filled, flags; 64 bytes of rounding each */
-    m->block_bytes = T * sizeof *m->time + 4 * cells * sizeof(double) + cells + T * sizeof *m->flags + 7 * 64;
+    /* time, 4 double arrays, filled, flags; up to 128 bytes of rounding and gap each */
+    m->block_bytes = T * sizeof *m->time + 4 * cells * sizeof(double) + cells + T * sizeof *m->flags + 7 * 128;
     m->block = rb_big_alloc(m->block_bytes);
     if (!m->symbols || !m->has_open || !m->block) {
         rb_matrix_free(m);

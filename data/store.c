@@ -255,7 +255,7 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
 
     /* RB_STORE_CACHE: a read-write connection that writes nothing but the bar cache. */
     int cache = readonly && (flags & RB_STORE_CACHE) && !memory;
-    store->cache_writable = !readonly || cache;
+    store->cache_writable = (!readonly && !memory) || cache; /* a private in-memory store: no use */
     int oflags = cache ? SQLITE_OPEN_READWRITE
                  : readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     rb_status rc = RB_OK;
