@@ -109,6 +109,14 @@ rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e,
     return rb_store_sql_error(r->store, err, "reading the bar cache");
 }
 
+rb_bar rb_bar_of_row(sqlite3_stmt *st)
+{
+    return (rb_bar){.ts = sqlite3_column_int64(st, 0),
+                    .open = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1),
+                    .close = sqlite3_column_double(st, 2),
+                    .volume = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3)};
+}
+
 rb_status rb_bar_cache_read_all(rb_store *store, int64_t asset_id, rb_bar **bars, size_t *n, rb_error *err)
 {
     *bars = NULL;
@@ -132,11 +140,7 @@ rb_status rb_bar_cache_read_all(rb_store *store, int64_t asset_id, rb_bar **bars
             buf = grown;
             cap = ncap;
         }
-        rb_bar *b = &buf[len++];
-        b->ts = sqlite3_column_int64(st, 0);
-        b->close = sqlite3_column_double(st, 2);
-        b->open = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-        b->volume = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+        buf[len++] = rb_bar_of_row(st);
     }
     if (rc == RB_OK && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading bars");
     sqlite3_finalize(st);

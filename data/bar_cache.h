@@ -55,6 +55,9 @@ rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cac
 rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e, rb_bar *out, rb_error *err);
 void rb_bar_cache_reader_end(rb_bar_cache_reader *r);
 
+/* The bar in the current row of a statement selecting ts, open, close, volume (in that order). */
+rb_bar rb_bar_of_row(sqlite3_stmt *st);
+
 /* Every stored bar of the asset, in time order, read through SQL (what the cache holds):
  * *bars malloc'ed, *n may be 0. */
 rb_status rb_bar_cache_read_all(rb_store *store, int64_t asset_id, rb_bar **bars, size_t *n, rb_error *err);

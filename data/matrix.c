@@ -333,10 +333,7 @@ static rb_status column_bars(rb_store *store, rb_bar_cache_reader *cache, sqlite
     rb_status rc = RB_OK;
     int step;
     while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        rb_bar b = {.ts = sqlite3_column_int64(st, 0),
-                    .close = sqlite3_column_double(st, 2),
-                    .open = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1),
-                    .volume = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3)};
+        rb_bar b = rb_bar_of_row(st);
         rc = append_bar(buf, c, &b, start, err);
     }
     if (rc == RB_OK && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading bars");

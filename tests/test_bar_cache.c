@@ -94,6 +94,16 @@ static void reopen(db *d, unsigned flags)
     cr_assert_eq(rb_store_open(d->path, flags, &d->store, &err), RB_OK, "%s", err.msg);
 }
 
+/* Runs SQL through a connection of its own, as another program would. */
+static void sql_elsewhere(const db *d, const char *text)
+{
+    rb_store *w;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(d->path, 0, &w, &err), RB_OK, "%s", err.msg);
+    sql(w, text);
+    rb_store_free(w);
+}
+
 static rb_matrix *load(rb_store *s, const rb_load_options *o)
 {
     rb_matrix *m = NULL;
@@ -260,10 +270,7 @@ Test(bar_cache, import_drops_the_rows_of_the_assets_it_writes_and_keeps_the_trig
     cr_assert_eq(count(d.store, "SELECT count(*) FROM bar_cache"), 3);
     cr_assert_eq(count(d.store, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"), 3);
     /* The triggers still guard writes from elsewhere after an import. */
-    rb_store *w;
-    cr_assert_eq(rb_store_open(d.path, 0, &w, &err), RB_OK, "%s", err.msg);
-    sql(w, "DELETE FROM bars WHERE asset_id = 3 AND ts = (SELECT max(ts) FROM bars WHERE asset_id = 3)");
-    rb_store_free(w);
+    sql_elsewhere(&d, "DELETE FROM bars WHERE asset_id = 3 AND ts = (SELECT max(ts) FROM bars WHERE asset_id = 3)");
     cr_assert_eq(count(d.store, "SELECT group_concat(asset_id) = '1,2' FROM bar_cache"), 1);
     assert_cache_true(&d, "after a delete following an import");
     db_close(&d);
@@ -291,12 +298,10 @@ Test(bar_cache, rows_of_another_layout_or_size_are_ignored)
     db d = fixture();
     reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
     assert_cache_true(&d, "filled");
-    rb_store *w;
-    rb_error err = {0};
-    cr_assert_eq(rb_store_open(d.path, 0, &w, &err), RB_OK, "%s", err.msg);
     /* Edits of the cache itself fire no trigger: a wrong layout and a wrong count. */
-    sql(w, "UPDATE bar_cache SET layout = 0 WHERE asset_id = 1; UPDATE bar_cache SET nbars = 2 WHERE asset_id = 2;");
-    rb_store_free(w);
+    sql_elsewhere(&d, "UPDATE bar_cache SET layout = 0 WHERE asset_id = 1; "
+                      "UPDATE bar_cache SET nbars = 2 WHERE asset_id = 2;");
+    rb_error err = {0};
     rb_load_options o = way(0);
     rb_store *plain;
     cr_assert_eq(rb_store_open(d.path, RB_STORE_READONLY, &plain, &err), RB_OK, "%s", err.msg);
@@ -350,11 +355,8 @@ Test(bar_cache, a_row_that_contradicts_itself_is_an_error_naming_the_fix)
     db d = fixture();
     reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
     assert_cache_true(&d, "filled");
-    rb_store *w;
+    sql_elsewhere(&d, "UPDATE bar_cache SET first_ts = first_ts - 1 WHERE asset_id = 3");
     rb_error err = {0};
-    cr_assert_eq(rb_store_open(d.path, 0, &w, &err), RB_OK, "%s", err.msg);
-    sql(w, "UPDATE bar_cache SET first_ts = first_ts - 1 WHERE asset_id = 3");
-    rb_store_free(w);
     rb_load_options o = way(0);
     rb_matrix *m = NULL;
     cr_assert_eq(rb_matrix_load(d.store, &o, &m, &err), RB_ERR_SCHEMA);
