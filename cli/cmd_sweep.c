@@ -201,7 +201,8 @@ static int run(int argc, char **argv)
 
     rb_error err = {0};
     rb_store *store = NULL;
-    if (rb_store_open(cli_db_path(db), RB_STORE_READONLY, &store, &err) != RB_OK) return cli_report(&err);
+    if (rb_store_open(cli_db_path(db), RB_STORE_READONLY | RB_STORE_CACHE, &store, &err) != RB_OK)
+        return cli_report(&err);
     int status = CLI_OK;
     if (dry) {
         rb_sweep_estimate est;

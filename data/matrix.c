@@ -7,21 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bar_cache.h"
 #include "bar_calendar.h"
+#include "big_alloc.h"
 #include "error.h"
 #include "store.h"
 #include "text.h"
 
 /* Seconds in the year the cash rate compounds over (a Julian year: 365.25 days). */
 #define CASH_YEAR_SECONDS (365.25 * 86400.0)
-
-/* One stored bar as the loader uses it. */
-typedef struct bar {
-    rb_time ts;
-    double open;   /* NaN when the stored open is NULL (the matrix then holds the close) */
-    double close;
-    double volume; /* NaN when the stored volume is NULL */
-} bar;
 
 /* What the loader knows about one column while it builds the matrix. */
 typedef struct column {
@@ -33,6 +27,9 @@ typedef struct column {
                           * then every later bar up to end, in time order */
     size_t lo;           /* index (into the buffer) of its first bar at or after start */
     int has_volume;      /* every bar from start to end has a volume */
+    rb_bar_cache_entry cached; /* its bars in the store's cache, when they are */
+    rb_bar *all;         /* or every stored bar of the asset, read through SQL to fill the cache */
+    size_t nall;
 } column;
 
 void rb_load_options_init(rb_load_options *opt)
@@ -44,21 +41,27 @@ void rb_load_options_init(rb_load_options *opt)
     opt->periods_per_year = 0.0;
 }
 
-/* Frees each array on its own, so a matrix assembled by hand from separately malloc'ed
- * arrays (engine fixtures, tests) is released the same way; NULL fields are fine. */
+/* Frees the loader's one block, or else each array on its own, so a matrix assembled by hand
+ * from separately malloc'ed arrays (engine fixtures, tests) is released the same way; NULL
+ * fields are fine. */
 void rb_matrix_free(rb_matrix *m)
 {
     if (!m) return;
     if (m->symbols)
         for (size_t i = 0; i < m->N; i++) free(m->symbols[i]);
     free(m->symbols);
+    free(m->has_open);
+    if (m->block) {
+        rb_big_free(m->block, m->block_bytes);
+        free(m);
+        return;
+    }
     free(m->time);
     free(m->close);
     free(m->open);
     free(m->volume);
     free(m->growth);
     free(m->filled);
-    free(m->has_open);
     free(m->flags);
     free(m);
 }
@@ -120,22 +123,60 @@ static rb_status hint_unknown_symbol(rb_store *store, const char *symbol, rb_err
                    rb_nearest_hint(&near));
 }
 
-/* Looks every stored symbol up with its first and last bar. */
-static rb_status describe_assets(rb_store *store, column *cols, size_t n, rb_error *err)
+/* Where the asset's bars will come from: the cache, or (when the loader may fill it) all of
+ * them read through SQL now; when neither applies, the range query in read_bars. Sets first
+ * and last when it knows them (*known). */
+static rb_status locate_bars(rb_store *store, rb_bar_cache_reader *cache, column *c, int fill_cache, int *known,
+                             rb_error *err)
 {
-    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key. */
-    sqlite3_stmt *st;
+    rb_status rc = rb_bar_cache_find(cache, c->id, &c->cached, err);
+    if (rc != RB_OK) return rc;
+    *known = 1;
+    if (c->cached.n) {
+        c->first = c->cached.first;
+        c->last = c->cached.last;
+        return RB_OK;
+    }
+    if (fill_cache) {
+        rc = rb_bar_cache_read_all(store, c->id, &c->all, &c->nall, err);
+        if (rc != RB_OK) return rc;
+        if (c->nall > 0) {
+            c->first = c->all[0].ts;
+            c->last = c->all[c->nall - 1].ts;
+            return RB_OK;
+        }
+        free(c->all); /* no bars: the query in describe_assets says so */
+        c->all = NULL;
+    }
+    *known = 0;
+    return RB_OK;
+}
+
+/* Looks every stored symbol up with its first and last bar, and where its bars are. */
+static rb_status describe_assets(rb_store *store, rb_bar_cache_reader *cache, column *cols, size_t n,
+                                 int fill_cache, rb_error *err)
+{
+    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key. Each
+     * statement is prepared once for every asset. */
+    sqlite3_stmt *st, *id = NULL;
     rb_status rc = rb_store_prepare(store,
                                     "SELECT (SELECT min(ts) FROM bars WHERE asset_id = ?1), "
                                     "(SELECT max(ts) FROM bars WHERE asset_id = ?1)",
                                     &st, err);
     if (rc != RB_OK) return rc;
+    rc = rb_store_prepare(store, "SELECT id FROM assets WHERE symbol = ?1", &id, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
         if (c->cash) continue;
-        rc = rb_store_asset_id(store, c->symbol, &c->id, err);
-        if (rc == RB_ERR_NOT_FOUND) rc = hint_unknown_symbol(store, c->symbol, err);
-        if (rc != RB_OK) break;
+        int known = 0;
+        sqlite3_reset(id);
+        sqlite3_bind_text(id, 1, c->symbol, -1, SQLITE_STATIC);
+        int step = sqlite3_step(id);
+        if (step == SQLITE_ROW) c->id = sqlite3_column_int64(id, 0);
+        else if (step == SQLITE_DONE) rc = hint_unknown_symbol(store, c->symbol, err);
+        else rc = rb_store_sql_error(store, err, "looking up a symbol");
+        if (rc == RB_OK) rc = locate_bars(store, cache, c, fill_cache, &known, err);
+        if (rc != RB_OK || known) continue;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, c->id);
         if (sqlite3_step(st) != SQLITE_ROW) {
@@ -149,6 +190,7 @@ static rb_status describe_assets(rb_store *store, column *cols, size_t n, rb_err
         }
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(id);
     return rc;
 }
 
@@ -190,7 +232,7 @@ static rb_status resolve_range(const rb_load_options *opt, const column *cols, s
 }
 
 /* Checks one bar's values; a missing open or volume is NaN. */
-static rb_status check_bar(const column *c, const bar *b, rb_error *err)
+static rb_status check_bar(const column *c, const rb_bar *b, rb_error *err)
 {
     char d[32];
     if (!isfinite(b->close) || b->close <= 0.0)
@@ -205,10 +247,105 @@ static rb_status check_bar(const column *c, const bar *b, rb_error *err)
     return RB_OK;
 }
 
+/* A growing buffer of bars shared by every column. */
+typedef struct bar_buffer {
+    rb_bar *rows;
+    size_t len, cap;
+} bar_buffer;
+
+static void bar_buffer_free(bar_buffer *buf) { rb_big_free(buf->rows, buf->cap * sizeof *buf->rows); }
+
+/* Room for extra more bars in buf (doubling, so appending bar by bar stays linear). */
+static rb_status reserve(bar_buffer *buf, size_t extra, rb_error *err)
+{
+    if (buf->cap - buf->len >= extra) return RB_OK;
+    size_t ncap = buf->cap ? buf->cap * 2 : 4096;
+    if (ncap < buf->len + extra) ncap = buf->len + extra;
+    if (ncap > SIZE_MAX / sizeof(rb_bar)) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading bars");
+    rb_bar *grown = rb_big_alloc(ncap * sizeof *grown);
+    if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading bars");
+    if (buf->len) memcpy(grown, buf->rows, buf->len * sizeof *grown);
+    rb_big_free(buf->rows, buf->cap * sizeof *buf->rows);
+    buf->rows = grown;
+    buf->cap = ncap;
+    return RB_OK;
+}
+
+/* Appends one bar of column c (checked; volume noted from start on). */
+static rb_status append_bar(bar_buffer *buf, column *c, const rb_bar *b, rb_time start, rb_error *err)
+{
+    rb_status rc = reserve(buf, 1, err);
+    if (rc != RB_OK) return rc;
+    buf->rows[buf->len++] = *b;
+    rc = check_bar(c, b, err);
+    if (rc == RB_OK && b->ts >= start && isnan(b->volume)) c->has_volume = 0;
+    return rc;
+}
+
+/* Index of the first of the n time-ordered bars later than t (n when none is). */
+static size_t first_after(const rb_bar *bars, size_t n, rb_time t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bars[mid].ts <= t) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Column c's bars from its latest at or before start to its last at or before end, given all
+ * its bars at buf->rows[from..from+n): the rows outside stay unused in the buffer. */
+static rb_status slice_column(bar_buffer *buf, column *c, size_t from, size_t n, rb_time start, rb_time end,
+                              rb_error *err)
+{
+    const rb_bar *all = buf->rows + from;
+    size_t first = first_after(all, n, start), stop = first_after(all, n, end);
+    if (first > 0) first--; /* the anchor: the latest bar at or before start */
+    c->begin = from + first;
+    c->count = stop - first;
+    for (size_t k = first; k < stop; k++) {
+        rb_status rc = check_bar(c, &all[k], err);
+        if (rc != RB_OK) return rc;
+        if (all[k].ts >= start && isnan(all[k].volume)) c->has_volume = 0;
+    }
+    buf->len = from + n;
+    return RB_OK;
+}
+
+/* Column c's bars from its latest at or before start to its last at or before end: all of
+ * them copied from the cache or from c->all and sliced, else read by st (the range query). */
+static rb_status column_bars(rb_store *store, rb_bar_cache_reader *cache, sqlite3_stmt *st, column *c,
+                             rb_time start, rb_time end, bar_buffer *buf, rb_error *err)
+{
+    size_t whole = c->cached.n ? c->cached.n : c->all ? c->nall : 0;
+    if (whole) {
+        rb_status rc = reserve(buf, whole, err);
+        if (rc == RB_OK && c->cached.n) rc = rb_bar_cache_read(cache, &c->cached, buf->rows + buf->len, err);
+        else if (rc == RB_OK) memcpy(buf->rows + buf->len, c->all, whole * sizeof *c->all);
+        return rc == RB_OK ? slice_column(buf, c, buf->len, whole, start, end, err) : rc;
+    }
+    c->begin = buf->len;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int64(st, 3, end);
+    rb_status rc = RB_OK;
+    int step;
+    while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rb_bar b = rb_bar_of_row(st);
+        rc = append_bar(buf, c, &b, start, err);
+    }
+    if (rc == RB_OK && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading bars");
+    c->count = buf->len - c->begin;
+    return rc;
+}
+
 /* Reads, for every stored column, its latest bar at or before start and all later bars up to
- * end into one growing buffer (*rows, *nrows); one prepared statement serves every asset. */
-static rb_status read_bars(rb_store *store, column *cols, size_t n, rb_time start, rb_time end, bar **rows,
-                           size_t *nrows, rb_error *err)
+ * end into one growing buffer (*rows, *nrows); one prepared statement serves every asset
+ * not held whole. The caller frees out->rows with bar_buffer_free, whatever happens. */
+static rb_status read_bars(rb_store *store, rb_bar_cache_reader *cache, column *cols, size_t n, rb_time start,
+                           rb_time end, bar_buffer *out, rb_error *err)
 {
     sqlite3_stmt *st;
     rb_status rc = rb_store_prepare(store,
@@ -217,43 +354,18 @@ static rb_status read_bars(rb_store *store, column *cols, size_t n, rb_time star
                                     "AND ts <= ?3 ORDER BY ts",
                                     &st, err);
     if (rc != RB_OK) return rc;
-    bar *buf = NULL;
-    size_t len = 0, cap = 0;
+    /* One allocation for every column held whole (the usual case: all of them cached). */
+    size_t whole = 0;
+    for (size_t i = 0; i < n; i++) whole += cols[i].cached.n ? cols[i].cached.n : cols[i].nall;
+    rc = reserve(out, whole, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
         if (c->cash) continue;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, c->id);
-        sqlite3_bind_int64(st, 2, start);
-        sqlite3_bind_int64(st, 3, end);
-        c->begin = len;
         c->has_volume = 1;
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (len == cap) {
-                size_t ncap = cap ? cap * 2 : 4096;
-                bar *grown = realloc(buf, ncap * sizeof *grown);
-                if (!grown) {
-                    rc = rb_fail(err, RB_ERR_NOMEM, "out of memory reading the bars of %s", c->symbol);
-                    break;
-                }
-                buf = grown;
-                cap = ncap;
-            }
-            bar *b = &buf[len++];
-            b->ts = sqlite3_column_int64(st, 0);
-            b->close = sqlite3_column_double(st, 2);
-            b->open = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
-            b->volume = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
-            rc = check_bar(c, b, err);
-            if (rc != RB_OK) break;
-            if (b->ts >= start && isnan(b->volume)) c->has_volume = 0;
-        }
-        if (rc == RB_OK && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading bars");
+        rc = column_bars(store, cache, st, c, start, end, out, err);
         if (rc != RB_OK) break;
-        c->count = len - c->begin;
         /* The range check guarantees a bar at or before start, so the anchor row exists. */
-        c->lo = c->begin + (c->count > 0 && buf[c->begin].ts < start ? 1 : 0);
+        c->lo = c->begin + (c->count > 0 && out->rows[c->begin].ts < start ? 1 : 0);
         if (c->count == 0 || c->lo == c->begin + c->count) {
             char a[32], b[32];
             rc = rb_fail(err, RB_ERR_DATA, "%s has no bars from %s to %s", c->symbol, rb_time_format(start, a),
@@ -261,18 +373,25 @@ static rb_status read_bars(rb_store *store, column *cols, size_t n, rb_time star
         }
     }
     sqlite3_finalize(st);
-    if (rc != RB_OK) {
-        free(buf);
-        return rc;
-    }
-    *rows = buf;
-    *nrows = len;
-    return RB_OK;
+    return rc;
+}
+
+/* Stores the columns read whole through SQL in the bar cache and commits the loader's own
+ * transaction, which so far only read. Best effort: when anything fails (another connection
+ * committed since this snapshot, a read-only file, a full disk) the cache is simply not
+ * written this time, and the load is unaffected. */
+static void fill_cache(rb_store *store, const column *cols, size_t n)
+{
+    rb_error ignored = {0};
+    rb_status rc = RB_OK;
+    for (size_t i = 0; i < n && rc == RB_OK; i++)
+        if (cols[i].all) rc = rb_bar_cache_put(store, cols[i].id, cols[i].all, cols[i].nall, &ignored);
+    if (rc != RB_OK || sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rb_store_rollback(store);
 }
 
 /* Union: every time at which some stored column has a bar in range. A k-way merge over the
  * columns' sorted rows; head[i] walks column i. out holds at least the sum of in-range rows. */
-static size_t union_times(const column *cols, size_t n, const bar *rows, size_t *head, rb_time *out)
+static size_t union_times(const column *cols, size_t n, const rb_bar *rows, size_t *head, rb_time *out)
 {
     size_t T = 0;
     for (size_t i = 0; i < n; i++) head[i] = cols[i].lo;
@@ -292,7 +411,7 @@ static size_t union_times(const column *cols, size_t n, const bar *rows, size_t 
 }
 
 /* Intersect: the times at which every stored column has a bar in range. */
-static size_t intersect_times(const column *cols, size_t n, const bar *rows, size_t *head, rb_time *out)
+static size_t intersect_times(const column *cols, size_t n, const rb_bar *rows, size_t *head, rb_time *out)
 {
     size_t T = 0;
     for (size_t i = 0; i < n; i++) head[i] = cols[i].lo;
@@ -319,29 +438,45 @@ static size_t intersect_times(const column *cols, size_t n, const bar *rows, siz
     }
 }
 
-/* Allocates an empty matrix of T bars by N columns; every array is allocated here, once. */
+/* Carves `bytes` from the block at *offset, followed by a 64-byte gap (poisoned under
+ * AddressSanitizer, so an overrun of one array into the next is caught); NULL when it does
+ * not fit. */
+static void *carve(char *block, size_t size, size_t *offset, size_t bytes)
+{
+    size_t at = *offset, padded = ((bytes + 63) & ~(size_t)63) + 64;
+    if (padded > size - at) return NULL;
+    *offset = at + padded;
+    rb_big_poison(block + at + bytes, padded - bytes);
+    return block + at;
+}
+
+/* Allocates an empty matrix of T bars by N columns: its arrays in one zeroed block, on huge
+ * pages where the system has them (filled starts all 0). */
 static rb_matrix *matrix_new(size_t T, size_t N)
 {
-    if (T > SIZE_MAX / N / sizeof(double)) return NULL;
+    if (T > SIZE_MAX / N / sizeof(double) / 8) return NULL;
     size_t cells = T * N;
     rb_matrix *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->T = T;
     m->N = N;
     m->symbols = calloc(N, sizeof *m->symbols);
-    m->time = malloc(T * sizeof *m->time);
-    m->close = malloc(cells * sizeof *m->close);
-    m->open = malloc(cells * sizeof *m->open);
-    m->volume = malloc(cells * sizeof *m->volume);
-    m->growth = malloc(cells * sizeof *m->growth);
-    m->filled = calloc(cells, sizeof *m->filled);
     m->has_open = malloc(N * sizeof *m->has_open);
-    m->flags = malloc(T * sizeof *m->flags);
-    if (!m->symbols || !m->time || !m->close || !m->open || !m->volume || !m->growth || !m->filled ||
-        !m->has_open || !m->flags) {
+    /* time, 4 double arrays, filled, flags; up to 128 bytes of rounding and gap each */
+    m->block_bytes = T * sizeof *m->time + 4 * cells * sizeof(double) + cells + T * sizeof *m->flags + 7 * 128;
+    m->block = rb_big_alloc(m->block_bytes);
+    if (!m->symbols || !m->has_open || !m->block) {
         rb_matrix_free(m);
         return NULL;
     }
+    size_t at = 0;
+    m->time = carve(m->block, m->block_bytes, &at, T * sizeof *m->time);
+    m->close = carve(m->block, m->block_bytes, &at, cells * sizeof *m->close);
+    m->open = carve(m->block, m->block_bytes, &at, cells * sizeof *m->open);
+    m->volume = carve(m->block, m->block_bytes, &at, cells * sizeof *m->volume);
+    m->growth = carve(m->block, m->block_bytes, &at, cells * sizeof *m->growth);
+    m->filled = carve(m->block, m->block_bytes, &at, cells);
+    m->flags = carve(m->block, m->block_bytes, &at, T * sizeof *m->flags);
     return m;
 }
 
@@ -365,7 +500,7 @@ static rb_status gap_error(const column *c, const rb_matrix *m, size_t from, siz
  * filled (open = close = that close) where it is older. A real bar without a stored open gets
  * its close as open, and has_open[i] says whether every real bar had one. Fails on a fill run
  * over max_gap. *volume_ok is cleared when a real bar lacks a volume. */
-static rb_status fill_column(const column *c, size_t i, const bar *rows, rb_matrix *m, int max_gap,
+static rb_status fill_column(const column *c, size_t i, const rb_bar *rows, rb_matrix *m, int max_gap,
                              int *volume_ok, rb_error *err)
 {
     size_t N = m->N, p = c->begin, stop = c->begin + c->count;
@@ -374,7 +509,7 @@ static rb_status fill_column(const column *c, size_t i, const bar *rows, rb_matr
     m->has_open[i] = 1;
     for (size_t t = 0; t < m->T; t++) {
         while (p + 1 < stop && rows[p + 1].ts <= m->time[t]) p++;
-        const bar *b = &rows[p];
+        const rb_bar *b = &rows[p];
         size_t k = t * N + i;
         if (b->ts == m->time[t]) {
             if (run > (size_t)max_gap) return gap_error(c, m, t - run, t - 1, max_gap, err);
@@ -417,7 +552,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     size_t N = opt->nsymbols;
     column *cols = calloc(N, sizeof *cols);
     size_t *head = calloc(N, sizeof *head);
-    bar *rows = NULL;
+    bar_buffer rows = {0};
     rb_time *times = NULL;
     rb_matrix *m = NULL;
     if (!cols || !head) {
@@ -437,21 +572,28 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         goto done;
     }
     rb_time start = 0, end = 0;
-    size_t nrows = 0;
-    rc = describe_assets(store, cols, N, err);
+    /* The cache is filled only in a transaction of our own: a caller's stays untouched. */
+    int may_fill = own_txn && store->cache_writable;
+    rb_bar_cache_reader cache;
+    rb_bar_cache_reader_begin(store, &cache);
+    rc = describe_assets(store, &cache, cols, N, may_fill, err);
     if (rc == RB_OK) rc = resolve_range(opt, cols, N, &start, &end, err);
-    if (rc == RB_OK) rc = read_bars(store, cols, N, start, end, &rows, &nrows, err);
-    if (own_txn) rb_store_rollback(store); /* it wrote nothing: ending it only releases the snapshot */
+    if (rc == RB_OK) rc = read_bars(store, &cache, cols, N, start, end, &rows, err);
+    rb_bar_cache_reader_end(&cache);
+    int to_cache = 0;
+    for (size_t i = 0; i < N; i++) to_cache |= cols[i].all != NULL;
+    if (rc == RB_OK && may_fill && to_cache) fill_cache(store, cols, N);
+    else if (own_txn) rb_store_rollback(store); /* it wrote nothing: ending it only releases the snapshot */
     if (rc != RB_OK) goto done;
 
-    /* Every in-range row is at most one bar time, so nrows bounds T for both alignments. */
-    times = malloc(nrows * sizeof *times);
+    /* Every in-range row is at most one bar time, so their count bounds T for both alignments. */
+    times = malloc((rows.len ? rows.len : 1) * sizeof *times);
     if (!times) {
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         goto done;
     }
-    size_t T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows, head, times)
-                                            : intersect_times(cols, N, rows, head, times);
+    size_t T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows.rows, head, times)
+                                            : intersect_times(cols, N, rows.rows, head, times);
     char a[32], b[32], c[32];
     if (T == 0) {
         rc = rb_fail(err, RB_ERR_DATA,
@@ -479,11 +621,10 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
             fill_cash(i, opt->cash_rate, m);
             m->has_open[i] = 1; /* cash is worth its value at any moment */
         } else {
-            rc = fill_column(&cols[i], i, rows, m, opt->max_gap, &m->has_volume, err);
+            rc = fill_column(&cols[i], i, rows.rows, m, opt->max_gap, &m->has_volume, err);
         }
     }
     if (rc != RB_OK) goto done;
-
     for (size_t i = 0; i < N; i++) m->growth[i] = 1.0;
     for (size_t k = N; k < T * N; k++) m->growth[k] = m->close[k] / m->close[k - N];
     rb_calendar_flags(m->time, T, m->flags);
@@ -500,8 +641,9 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
 done:
     rb_matrix_free(m);
     free(times);
-    free(rows);
+    bar_buffer_free(&rows);
     free(head);
+    for (size_t i = 0; cols && i < N; i++) free(cols[i].all);
     free(cols);
     return rc;
 }

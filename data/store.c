@@ -12,6 +12,9 @@
 
 #include "error.h"
 
+/* The most of a store file a read-only connection maps (PRAGMA mmap_size; 256 MiB). */
+#define RB_STORE_MMAP_SIZE "268435456"
+
 /* Forward migrations: migrations[v] takes a store from user_version v to v + 1. Append only;
  * never edit a migration that has shipped. */
 static const char *const migrations[] = {
@@ -250,7 +253,11 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
     store->readonly = readonly;
     store->created = !memory && !existed;
 
-    int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    /* RB_STORE_CACHE: a read-write connection that writes nothing but the bar cache. */
+    int cache = readonly && (flags & RB_STORE_CACHE) && !memory;
+    store->cache_writable = (!readonly && !memory) || cache; /* a private in-memory store: no use */
+    int oflags = cache ? SQLITE_OPEN_READWRITE
+                 : readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     rb_status rc = RB_OK;
     if (sqlite3_open_v2(path, &store->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         rc = store->db ? rb_store_sql_error(store, err, "opening")
@@ -271,6 +278,14 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
                          path, (long long)version, SCHEMA_VERSION);
             goto fail;
         }
+        /* The cache is a copy of what is stored: losing its last commit to a power cut is
+         * harmless, so it commits without waiting for the disk. */
+        if (cache) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+        /* Readers map the file instead of copying its pages into SQLite's page cache: the
+         * loader's one large read (the cached bars) then costs no page-cache fill, and few
+         * page faults (the kernel maps file pages in batches). */
+        if (rc == RB_OK) rc = exec(store, "PRAGMA mmap_size = " RB_STORE_MMAP_SIZE, "mapping the file", err);
+        if (rc != RB_OK) goto fail;
     } else {
         /* WAL: readers never block the importer; NORMAL sync is corruption-safe under WAL. */
         rc = exec(store, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",

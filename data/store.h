@@ -19,6 +19,8 @@ struct rb_store {
     sqlite3 *db;
     char *path;
     int readonly;
+    int cache_writable; /* the matrix loader may fill the bar cache (bar_cache.h): a writable
+                         * store, or a read-only one opened with RB_STORE_CACHE */
     int created;   /* the file did not exist (or was empty) before this open */
     int committed; /* rb_store_commit succeeded at least once */
 };

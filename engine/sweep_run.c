@@ -2,6 +2,7 @@
  * store (resume included), and the batch simulator between them (rebal.h: rb_sweep_plan,
  * rb_sweep_run). A configuration that fails is stored as a failed row and the others go on. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -267,6 +268,36 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
     return rc;
 }
 
+/* The dataset's hash, computed on a thread of its own while the results store opens (whose
+ * fsyncs leave the main thread waiting): it is needed only when the sweep is recorded. */
+typedef struct hash_job {
+    const rb_matrix *m;
+    char hash[17];
+    pthread_t thread;
+    int threaded;
+} hash_job;
+
+static void *hash_main(void *arg)
+{
+    hash_job *job = arg;
+    rb_dataset_hash(job->m, job->hash);
+    return NULL;
+}
+
+static void hash_start(hash_job *job, const rb_matrix *m)
+{
+    job->m = m;
+    job->threaded = pthread_create(&job->thread, NULL, hash_main, job) == 0;
+    if (!job->threaded) rb_dataset_hash(m, job->hash); /* no thread to spare: here and now */
+}
+
+static const char *hash_wait(hash_job *job)
+{
+    if (job->threaded) pthread_join(job->thread, NULL);
+    job->threaded = 0;
+    return job->hash;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -298,10 +329,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     uint64_t *queue = malloc((K ? K : 1) * sizeof *queue);
     size_t ndone = 0, nqueue = 0;
     int resumed = 0;
-    char hash[17];
+    hash_job hash;
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    rb_dataset_hash(p.m, hash);
+    hash_start(&hash, p.m);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
@@ -316,9 +347,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = rb_results_open(opt->results, &results, err);
+    const char *dataset_hash = hash_wait(&hash);
     if (rc == RB_OK)
-        rc = rb_results_begin(results, rb_sweep_text(p.sweep), hash, K, keys, nkeys, opt->resume, &resumed, &done,
-                              &ndone, err);
+        rc = rb_results_begin(results, rb_sweep_text(p.sweep), dataset_hash, K, keys, nkeys, opt->resume, &resumed,
+                              &done, &ndone, err);
     sweep_ctx sc = {.sweep = p.sweep, .results = results, .maxkeys = rb_sweep_max_keys(p.sweep)};
     rb_sweep_summary sum = {.configurations = K};
     if (rc == RB_OK) {

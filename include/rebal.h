@@ -78,7 +78,10 @@ char *rb_time_format(rb_time t, char buf[32]);
 typedef struct rb_store rb_store;
 
 enum {
-    RB_STORE_READONLY = 1u /* open an existing database without writing anything */
+    RB_STORE_READONLY = 1u, /* open an existing database without writing anything */
+    RB_STORE_CACHE = 2u     /* with RB_STORE_READONLY: the data stays read-only, but rb_matrix_load
+                             * may add the assets it reads to the store's cache of bars (when the
+                             * file is writable; otherwise it reads without it) */
 };
 
 /* Opens (creating and migrating when writable) the price store at path; ":memory:" gives a
@@ -231,6 +234,9 @@ typedef struct rb_matrix {
     char periods_source[160]; /* how periods_per_year was set or inferred, for reports */
     int periods_inferred;    /* 1: periods_per_year was inferred from the bar times (metrics then
                                 refuse absurd calendars); 0: set by the caller */
+    void *block;             /* rb_matrix_load's one allocation holding time .. flags (on huge
+                                pages), block_bytes long; NULL: each array is malloc'ed alone */
+    size_t block_bytes;
 } rb_matrix;
 
 void rb_load_options_init(rb_load_options *opt);

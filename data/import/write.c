@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bar_cache.h"
 #include "cells.h"
 #include "error.h"
 #include "importer.h"
@@ -258,6 +259,25 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
     return rc;
 }
 
+/* The bar cache's triggers would fire once per written bar: they are dropped for this
+ * transaction, and the rows of the assets whose bars change go at once (*paused: restore the
+ * triggers before the commit). An import that writes no bar touches nothing. */
+static rb_status pause_cache(writer *w, int *paused)
+{
+    const rb_sorted *s = w->s;
+    rb_status rc = RB_OK;
+    *paused = 0;
+    for (size_t a = 0; rc == RB_OK && a < w->im->syms.n; a++) {
+        size_t k = s->start[a];
+        while (k < s->start[a + 1] && w->status[k] != BAR_NEW && w->status[k] != BAR_DIFF) k++;
+        if (k == s->start[a + 1]) continue;
+        if (!*paused) rc = rb_bar_cache_pause(w->store, paused, &w->im->e);
+        if (rc != RB_OK || !*paused) return rc; /* no cache in this store */
+        rc = rb_bar_cache_forget(w->store, w->ids[a], &w->im->e);
+    }
+    return rc;
+}
+
 static rb_status write_import_rows(writer *w)
 {
     rb_importer *im = w->im;
@@ -328,10 +348,12 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     if (rc == RB_OK) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK && old_fk) rc = pragma(store, "foreign_keys", &off, 1, &im->e);
     if (rc == RB_OK) rc = rb_store_begin(store, &im->e);
-    int began = rc == RB_OK;
+    int began = rc == RB_OK, cached = 0;
     if (rc == RB_OK) rc = resolve_assets(&w, &stats->assets_added);
     if (rc == RB_OK) rc = classify(&w, stats);
+    if (rc == RB_OK) rc = pause_cache(&w, &cached);
     if (rc == RB_OK) rc = write_bars(&w, stats);
+    if (rc == RB_OK && cached) rc = rb_bar_cache_resume(store, &im->e);
     if (rc == RB_OK) rc = write_import_rows(&w);
     if (rc == RB_OK) rc = rb_store_commit(store, &im->e);
     if (rc != RB_OK && began) rb_store_rollback(store);

@@ -1,0 +1,43 @@
+#!/bin/sh
+# overhead_bench.sh REBAL GEN_LONG WALL_TIME - the fixed cost of 'rebal sweep' as a whole
+# process: one threshold configuration on 10 assets x 5,000 daily bars, one thread; the same
+# file's --dry-run; and 1,000 threshold bands on the same data. Each is timed RUNS times
+# (default 21; wall clock, fork to exit) with a fresh results store each time (removed before
+# the run, untimed), after one untimed run that fills the price store's bar cache. Prints the
+# median and the fastest run of each, and the target.
+set -eu
+rebal=$(realpath "$1")
+gen_long=$(realpath "$2")
+wall=$(realpath "$3")
+RUNS=${RUNS:-21}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+
+"$gen_long" prices.csv 10 5000 >/dev/null
+"$rebal" import --db prices.db --quiet prices.csv
+assets=AAAA=0.1,AAAB=0.1,AAAC=0.1,AAAD=0.1,AAAE=0.1,AAAF=0.1,AAAG=0.1,AAAH=0.1,AAAI=0.1,AAAJ=0.1
+printf '[data]\nassets = %s\n\n[costs]\nfee-bps = 10\n\n[threshold]\nband = 0.05\n' "$assets" >one.ini
+printf '[data]\nassets = %s\n\n[costs]\nfee-bps = 10\n\n[threshold]\nband = 0.0001:0.1:0.0001\n' "$assets" >bands.ini
+export OMP_NUM_THREADS=1
+
+sweep() { echo "$rebal sweep $1 --db prices.db --results results.db --threads 1 --quiet"; }
+# the first sweep on this price store fills its bar cache: untimed, like any warm-up
+$(sweep one.ini) >/dev/null
+rm -f results.db results.db-wal results.db-shm
+
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+row() { # row LABEL SPEC [--dry-run]
+    label=$1
+    shift
+    spec=$1
+    shift
+    r=$("$wall" "$RUNS" "rm -f results.db results.db-wal results.db-shm" -- $(sweep "$spec") "$@")
+    printf '  %-44s %8s %8s\n' "$label" "$(field median_ms "$r")" "$(field fastest_ms "$r")"
+}
+echo "# rebal sweep as a whole process, 10 assets x 5,000 daily bars, 1 thread, $RUNS runs each"
+printf '  %-44s %8s %8s\n' "" "median" "fastest"
+row "1 configuration (ms)" one.ini
+row "1 configuration, --dry-run (ms)" one.ini --dry-run
+row "1,000 bands (ms)" bands.ini
+echo "target: the 1-configuration sweep under 10 ms"
