@@ -25,6 +25,7 @@
 #include "rebalance_lanes.h"
 #include "resolve.h"
 #include "simulate.h"
+#include "trade.h"
 #include "trigger.h"
 
 /* The margin of the kernel's band tests: far above the ~1e-16 error of the approximate
@@ -329,7 +330,7 @@ static rb_status setup_config(job *jb, block *b, size_t j, uint64_t index, rb_er
     c->trig = (rb_trigger){.kind = RB_TRIGGER_EVERY_BAR};
     if (!c->c.vol && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
     c->band_to = c->scratch + 4 * N;
-    for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_proportional_rate(&c->c.costs[i]);
+    for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_cost_rate(&c->c.costs[i]);
     memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
     c->rule = kernel_rule(m, c);
     return RB_OK;
@@ -360,7 +361,7 @@ static void exact_state(block *b, size_t j, const double *close)
 {
     size_t cap = b->cap;
     double v = b->cash[j], d = 0;
-    for (size_t i = 0; i < b->N; i++) v += b->u[i * cap + j] * close[i];
+    for (size_t i = 0; i < b->N; i++) v = rb_value_add(v, b->u[i * cap + j], close[i]);
     /* The drift feeds only avg_drift (a mean of many bars): one reciprocal is enough. */
     double inv = 1 / v;
     for (size_t i = 0; i < b->N; i++)
@@ -406,9 +407,8 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
             l->units[i * cap + q] = b->u[i * cap + j];
             l->to[i * cap + q] = to[i];
             l->rate[i * cap + q] = rate[i];
-            l->fee_bps[i * cap + q] = c->c.costs[i].fee_bps;
-            l->slippage_bps[i * cap + q] = c->c.costs[i].slippage_bps;
-            l->spread_bps[i * cap + q] = c->c.costs[i].spread_bps;
+            rb_rates rates = rb_cost_rates(&c->c.costs[i]);
+            for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = rates.bps[r];
         }
         l->cash[q] = b->cash[j];
         l->cash_col[q] = c->c.cash_col;
@@ -418,7 +418,7 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
         l->traded_value[q] = c->port.traded_value;
         l->rebalances[q] = c->port.rebalances;
     }
-    rb_lanes_rebalance(l, nq, m->close + t * N);
+    rb_lanes_rebalance(l, nq, m->close + t * N, 1);
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         config *c = &b->cfg[j];
@@ -437,7 +437,7 @@ static rb_status lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, 
         c->port.gas = l->gas[q];
         c->port.traded_value = l->traded_value[q];
         c->port.rebalances = l->rebalances[q];
-        rb_status rc = rb_lanes_lots(l, q, &c->port, m->time[t], err);
+        rb_status rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
         if (rc != RB_OK) {
             *bad = j;
             return rc;
@@ -565,19 +565,19 @@ static rb_status run_block(job *jb, block *b, size_t *bad, rb_error *err)
             const double *cash = b->cash, *u0 = b->u;
             const double p0 = close[0];
 #pragma omp simd
-            for (size_t j = 0; j < n; j++) total[j] = cash[j] + u0[j] * p0;
+            for (size_t j = 0; j < n; j++) total[j] = rb_value_add(cash[j], u0[j], p0);
             /* Two assets per pass (added in order, so the value is the same to the bit):
              * half the loads and stores of the running sums. */
             size_t i = 1;
             for (; i + 1 < N; i += 2) {
                 const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *w = u + cap;
 #pragma omp simd
-                for (size_t j = 0; j < n; j++) total[j] = (total[j] + u[j] * p) + w[j] * q;
+                for (size_t j = 0; j < n; j++) total[j] = rb_value_add(rb_value_add(total[j], u[j], p), w[j], q);
             }
             for (; i < N; i++) {
                 const double p = close[i], *u = b->u + i * cap;
 #pragma omp simd
-                for (size_t j = 0; j < n; j++) total[j] += u[j] * p;
+                for (size_t j = 0; j < n; j++) total[j] = rb_value_add(total[j], u[j], p);
             }
         }
         {

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "trade.h"
 
-#define BPS 1e4 /* basis points per unit fraction */
+#define BPS RB_BPS
 
 /* ---------------------------------------------------------------- one order */
 
@@ -19,43 +20,20 @@
  * the hot path free of branches. */
 static inline int nonneg(double x) { return (x >= 0.0) & (x <= DBL_MAX); }
 
-/* The settings in rb_asset_costs, for naming the one that is wrong. */
-typedef struct cost_field {
-    const char *name; /* the struct field */
-    const char *flag; /* the CLI option that sets it */
-    size_t offset;
-} cost_field;
-
-static const cost_field cost_fields[] = {
-    {"fee_bps", "--fee-bps", offsetof(rb_asset_costs, fee_bps)},
-    {"fee_min", "--fee-min", offsetof(rb_asset_costs, fee_min)},
-    {"fee_fixed", "--fee-fixed", offsetof(rb_asset_costs, fee_fixed)},
-    {"slippage_bps", "--slippage-bps", offsetof(rb_asset_costs, slippage_bps)},
-    {"spread_bps", "--spread-bps", offsetof(rb_asset_costs, spread_bps)},
-    {"impact_k", "--impact", offsetof(rb_asset_costs, impact_k)},
-    {"amm_depth", "--amm-depth", offsetof(rb_asset_costs, amm_depth)},
-    {"amm_fee_bps", "--amm-fee-bps", offsetof(rb_asset_costs, amm_fee_bps)},
-};
-_Static_assert(sizeof cost_fields / sizeof cost_fields[0] == sizeof(rb_asset_costs) / sizeof(double),
-               "one entry per field of rb_asset_costs");
-
-static double field_value(const rb_asset_costs *c, const cost_field *f)
-{
-    return *(const double *)((const char *)c + f->offset);
-}
-
 /* The error path of rb_order_cost_of's input checks, kept out of the hot path: names the
- * first setting or market value that is wrong. Called only when one is, and makes the same
- * checks in the same order. */
+ * first setting (in the order of rb_asset_costs' fields) or market value that is wrong.
+ * Called only when one is, and makes the same checks. */
 __attribute__((cold, noinline)) static rb_status bad_input(const rb_asset_costs *c, const rb_order_market *mk,
                                                           rb_error *err)
 {
-    for (size_t k = 0; k < sizeof cost_fields / sizeof cost_fields[0]; k++) {
-        double x = field_value(c, &cost_fields[k]);
-        if (!nonneg(x))
-            return rb_fail(err, RB_ERR_USAGE, "cost setting %s (%s) is %g: it must be a finite number, 0 or more",
-                           cost_fields[k].name, cost_fields[k].flag, x);
-    }
+    for (size_t offset = 0; offset < sizeof *c; offset += sizeof(double))
+        for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+            const rb_cost_setting *s = &rb_cost_settings[k];
+            double x = rb_cost_value(c, k);
+            if (s->offset == offset && !nonneg(x))
+                return rb_fail(err, RB_ERR_USAGE, "cost setting %s (%s) is %g: it must be a finite number, 0 or more",
+                               s->name, s->flag, x);
+        }
     if (!(c->amm_fee_bps < BPS))
         return rb_fail(err, RB_ERR_USAGE,
                        "cost setting amm_fee_bps (--amm-fee-bps) is %g: a pool fee must be below 10000 bps (100 %%)",
@@ -107,15 +85,14 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
     }
     if (!mk) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: an order of %g units needs its market", units);
 
-    int ok = nonneg(c->fee_bps) & nonneg(c->fee_min) & nonneg(c->fee_fixed) & nonneg(c->slippage_bps) &
-             nonneg(c->spread_bps) & nonneg(c->impact_k) & nonneg(c->amm_depth) & nonneg(c->amm_fee_bps) &
-             (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
+    int ok = (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) ok &= nonneg(rb_cost_value(c, k));
     if (!ok) return bad_input(c, mk, err);
 
     double u = fabs(units), p = mk->price;
     double v = u * p; /* traded value, quote currency */
-    double fee = fmax(v * c->fee_bps / BPS, c->fee_min) + c->fee_fixed;
-    double slippage = v * c->slippage_bps / BPS + v * c->spread_bps / 2.0 / BPS;
+    rb_fee_slippage rate = rb_trade_rate_costs(v, rb_cost_rates(c)); /* the proportional part: trade.h */
+    double fee = fmax(rate.fee, c->fee_min) + c->fee_fixed, slippage = rate.slippage;
 
     if (c->impact_k > 0.0) {
         double adv = mk->adv, sigma = mk->sigma;

@@ -10,9 +10,13 @@
 
 #include "costs.h"
 #include "error.h"
+#include "rebalance_lanes.h"
 
 #define MAX_ITERATIONS 200
 #define TOLERANCE 1e-14 /* relative to the portfolio value */
+
+/* The N-sized inputs and outputs of the closed form's one lane (see one_lane) in p->lane. */
+enum { LANE_TO, LANE_RATE, LANE_HELD, LANE_AMOUNT, LANE_BPS, LANE_ARRAYS = LANE_BPS + RB_COST_RATES };
 
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
 {
@@ -22,15 +26,19 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
     p->tax_short = opt->tax_short;
     p->tax_long = opt->tax_long;
     p->keep_trades = opt->keep_trades;
-    p->units = calloc(N, sizeof *p->units);
-    p->value = calloc(N, sizeof *p->value);
-    p->want = calloc(N, sizeof *p->want);
-    p->order = calloc(N, sizeof *p->order);
-    p->in = calloc(N, sizeof *p->in);
-    if (!p->units || !p->value || !p->want || !p->order || !p->in) {
+    p->units = calloc(N ? N : 1, sizeof *p->units);
+    /* value, order, the lane's arrays and in: 64 bits each, one allocation */
+    _Static_assert(sizeof(int64_t) == sizeof(double), "in shares the scratch allocation");
+    double *scratch = calloc((3 + LANE_ARRAYS) * (N ? N : 1), sizeof *scratch);
+    if (!p->units || !scratch) {
+        free(scratch);
         rb_portfolio_release(p);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
+    p->value = scratch;
+    p->order = scratch + N;
+    p->lane = scratch + 2 * N;
+    p->in = (int64_t *)(scratch + (2 + LANE_ARRAYS) * N);
     /* Lots matter only to taxes and to the ledger: without either, sales realize nothing
      * anyone reads, and sweeps run without the bookkeeping. */
     if (opt->tax_short == 0 && opt->tax_long == 0 && !opt->keep_lots) return RB_OK;
@@ -43,10 +51,7 @@ void rb_portfolio_release(rb_portfolio *p)
 {
     rb_lots_free(p->lots);
     free(p->units);
-    free(p->value);
-    free(p->want);
-    free(p->order);
-    free(p->in);
+    free(p->value); /* the start of the scratch allocation */
     free(p->trades);
     memset(p, 0, sizeof *p);
 }
@@ -54,7 +59,7 @@ void rb_portfolio_release(rb_portfolio *p)
 double rb_portfolio_value(const rb_portfolio *p, const double *price)
 {
     double v = p->cash;
-    for (size_t i = 0; i < p->N; i++) v += p->units[i] * price[i];
+    for (size_t i = 0; i < p->N; i++) v = rb_value_add(v, p->units[i], price[i]);
     return v;
 }
 
@@ -63,7 +68,7 @@ static double holdings(rb_portfolio *p, const rb_trade_env *env)
     double w = p->cash;
     for (size_t i = 0; i < p->N; i++) {
         p->value[i] = p->units[i] * env->price[i];
-        w += p->value[i];
+        w = rb_value_add(w, p->units[i], env->price[i]);
     }
     return w;
 }
@@ -176,34 +181,18 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
             rb_order_cost c;
             rb_status rc = order_cost(env, i, u, &c, err);
             if (rc != RB_OK) return rc;
-            double costs = rb_order_cost_total(&c), gross = fabs(u) * env->price[i];
-            int lots = p->lots && (int)i != env->cash_col;
-            if (u < 0) {
-                double held = p->units[i];
-                double proceeds = gross - costs;
-                p->cash += proceeds;
-                p->units[i] += u;
-                /* A full sale may leave -1e-17 units of rounding: it is zero. */
-                if (p->units[i] < 0 || p->units[i] < 1e-12 * held) p->units[i] = 0;
-                if (lots) {
-                    rb_realized r;
-                    rc = rb_lots_sell(p->lots, i, env->time, -u > held ? held : -u, proceeds, &r, err);
-                    if (rc != RB_OK) return rc;
-                    p->year_realized.short_term += r.short_term;
-                    p->year_realized.long_term += r.long_term;
-                }
-            } else {
-                double paid = gross + costs;
-                p->cash -= paid;
-                p->units[i] += u;
-                if (lots) {
-                    rb_realized late;
-                    rc = rb_lots_buy(p->lots, i, env->time, u, paid, &late, err);
-                    if (rc != RB_OK) return rc;
-                    /* A loss disallowed by this buy (wash sale) counts as a gain of this year. */
-                    p->year_realized.short_term += late.short_term;
-                    p->year_realized.long_term += late.long_term;
-                }
+            double gross = fabs(u) * env->price[i], held = p->units[i];
+            rb_fill fill = rb_trade_fill(u, gross, rb_order_cost_total(&c), held, p->cash);
+            p->cash = fill.cash;
+            p->units[i] = fill.units;
+            if (p->lots && (int)i != env->cash_col) {
+                /* A buy's realized "gain" is a loss it disallows (a wash sale): this year's. */
+                rb_realized r;
+                rc = u < 0 ? rb_lots_sell(p->lots, i, env->time, -u > held ? held : -u, fill.amount, &r, err)
+                           : rb_lots_buy(p->lots, i, env->time, u, fill.amount, &r, err);
+                if (rc != RB_OK) return rc;
+                p->year_realized.short_term += r.short_term;
+                p->year_realized.long_term += r.long_term;
             }
             p->fees += c.fee;
             p->slippage += c.slippage;
@@ -215,7 +204,7 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
         }
     }
     /* The fixed point leaves cash within rounding of zero; it is never negative. */
-    if (p->cash < 0 && p->cash > -RB_ORDER_DUST * (w > 0 ? w : 1)) p->cash = 0;
+    p->cash = rb_trade_settle(p->cash, w);
     if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
     return RB_OK;
 }
@@ -271,44 +260,32 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
     return RB_OK;
 }
 
-double rb_proportional_rate(const rb_asset_costs *c) { return (c->fee_bps + c->slippage_bps + c->spread_bps / 2) / 1e4; }
-
 /* With only proportional costs (commission in bps, fixed slippage, spread) the fixed point
  * x = base - sum_i r_i |a_i x - V_i| is piecewise linear: on the sign pattern of the orders
- * at x = base it is one linear equation. Its solution is taken when it keeps that sign
- * pattern (an asset within a cost's width of its target can flip it: then the iteration
- * decides). Returns 1 with the orders in p->order. */
-static int solve_proportional(rb_portfolio *p, const rb_trade_env *env,
-                              const double *to, double wsum, double base)
+ * at x = base it is one linear equation (trade.h). Its solution is taken when it keeps that
+ * sign pattern (an asset within a cost's width of its target can flip it: then the
+ * iteration decides). Returns 1 with the orders in p->order. */
+static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, double wsum, double base)
 {
     if (env->gas != 0 || !env->costs) return 0;
-    double num = base, den = 1;
+    rb_solve acc = {base, 1};
     for (size_t i = 0; i < p->N; i++) {
         if (!p->in[i] || (int)i == env->cash_col) continue;
         const rb_asset_costs *c = &env->costs[i];
-        double r;
-        if (env->rate) {
-            r = env->rate[i]; /* the caller computed it exactly as below */
-        } else {
-            if (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0) return 0;
-            r = rb_proportional_rate(c);
-        }
-        double a = wsum == 1 ? to[i] : to[i] / wsum;
-        double q = a * base - p->value[i];
-        double s = q > 0 ? 1 : q < 0 ? -1 : 0;
-        num += r * s * p->value[i];
-        den += r * s * a;
+        if (!env->rate && !rb_costs_proportional(c)) return 0;
+        double r = env->rate ? env->rate[i] : rb_cost_rate(c); /* the caller's: the same rate */
+        acc = rb_trade_solve_term(acc, r, rb_trade_share(to[i], wsum), base, p->value[i]);
     }
-    double x = num / den;
+    double x = acc.num / acc.den;
     if (!(x > 0)) return 0;
     for (size_t i = 0; i < p->N; i++) {
         if (!p->in[i]) {
             p->order[i] = 0;
             continue;
         }
-        double a = wsum == 1 ? to[i] : to[i] / wsum, before = a * base - p->value[i], after = a * x - p->value[i];
-        if ((int)i != env->cash_col && ((before > 0 && after < 0) || (before < 0 && after > 0))) return 0;
-        p->order[i] = a * x / env->price[i] - p->units[i];
+        double a = rb_trade_share(to[i], wsum);
+        if ((int)i != env->cash_col && rb_trade_flips(a, base, x, p->value[i])) return 0;
+        p->order[i] = rb_trade_order(a, x, env->price[i], p->units[i]);
     }
     return 1;
 }
@@ -316,11 +293,8 @@ static int solve_proportional(rb_portfolio *p, const rb_trade_env *env,
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env)
 {
     if (p->keep_trades || env->gas != 0 || !env->costs || env->min_trade != 0 || env->lot_size != 0) return 0;
-    for (size_t i = 0; i < p->N; i++) {
-        const rb_asset_costs *c = &env->costs[i];
-        if ((int)i != env->cash_col && (c->fee_min != 0 || c->fee_fixed != 0 || c->impact_k != 0 || c->amm_depth != 0))
-            return 0;
-    }
+    for (size_t i = 0; i < p->N; i++)
+        if ((int)i != env->cash_col && !rb_costs_proportional(&env->costs[i])) return 0;
     return 1;
 }
 
@@ -330,88 +304,51 @@ int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env 
  * set must shrink before costs are solved: a rounding remainder is no order. */
 static int shares_are_orders(const rb_portfolio *p, const double *to, double wsum, double base, double dust)
 {
-    for (size_t i = 0; i < p->N; i++) {
-        if (!p->in[i]) continue;
-        double a = wsum == 1 ? to[i] : to[i] / wsum;
-        if (fabs(a * base - p->value[i]) < dust) return 0;
-    }
+    for (size_t i = 0; i < p->N; i++)
+        if (p->in[i] && rb_trade_is_dust(rb_trade_share(to[i], wsum), base, p->value[i], dust)) return 0;
     return 1;
+}
+
+/* The closed form's lane for this one portfolio: its units, cash and totals in place, the
+ * lane's other arrays in p->lane and p's scratch, its per-lane values in *one. */
+typedef struct one_lane {
+    int64_t cash_col, fallback, traded, live;
+    double w, base, wsum, fixed, num, x;
+} one_lane;
+
+static rb_lanes lane_of(rb_portfolio *p, one_lane *one)
+{
+    size_t N = p->N;
+    rb_lanes l = {
+        .N = N, .cap = 1,
+        .units = p->units, .to = p->lane + LANE_TO * N, .rate = p->lane + LANE_RATE * N,
+        .cash = &p->cash, .fees = &p->fees, .slippage = &p->slippage, .gas = &p->gas,
+        .traded_value = &p->traded_value, .rebalances = &p->rebalances,
+        .cash_col = &one->cash_col, .fallback = &one->fallback, .traded = &one->traded,
+        .order = p->order, .held = p->lane + LANE_HELD * N, .amount = p->lane + LANE_AMOUNT * N,
+        .value = p->value, .w = &one->w, .base = &one->base, .wsum = &one->wsum, .fixed = &one->fixed,
+        .num = &one->num, .x = &one->x, .in = p->in, .live = &one->live,
+    };
+    for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r] = p->lane + (LANE_BPS + r) * N;
+    return l;
 }
 
 int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind, int *traded,
                               rb_error *err)
 {
-    /* The same steps as rb_portfolio_rebalance and execute(), in the same arithmetic order,
-     * for orders whose costs are proportional: value, the assets in play, the closed-form
-     * solve, then sells before buys. */
-    size_t N = p->N;
+    one_lane one = {.cash_col = env->cash_col};
+    rb_lanes l = lane_of(p, &one);
+    for (size_t i = 0; i < p->N; i++) {
+        rb_rates rates = rb_cost_rates(&env->costs[i]);
+        for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r][i] = rates.bps[r];
+        l.rate[i] = env->rate ? env->rate[i] : rb_trade_rate(rates);
+        l.to[i] = to[i];
+    }
+    rb_lanes_rebalance(&l, 1, env->price, kind == RB_TRADE_REBALANCE);
     *traded = 0;
-    double w = p->cash;
-    for (size_t i = 0; i < N; i++) {
-        p->value[i] = p->units[i] * env->price[i];
-        w += p->value[i];
-    }
-    if (!(w > 0)) return 1;
-    double floor_value = RB_ORDER_DUST * w, fixed = 0, wsum = 0;
-    for (size_t i = 0; i < N; i++) {
-        double gap = to[i] * w - p->value[i];
-        p->in[i] = fabs(gap) >= floor_value;
-        if (p->in[i]) wsum += to[i];
-        else fixed += p->value[i];
-    }
-    if (wsum == 0) return 1;
-    /* a set that shrinks is the general path's (rb_portfolio_rebalance) */
-    if (!shares_are_orders(p, to, wsum, w - fixed, floor_value)) return 0;
-    if (!solve_proportional(p, env, to, wsum, w - fixed)) return 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < N; i++) {
-            double u = p->order[i];
-            if (u == 0 || (pass == 0) != (u < 0)) continue;
-            double gross = fabs(u) * env->price[i], fee = 0, slippage = 0;
-            if ((int)i != env->cash_col) {
-                /* rb_order_cost_of's arithmetic for these costs, term by term. */
-                const rb_asset_costs *c = &env->costs[i];
-                fee = gross * c->fee_bps / 1e4;
-                slippage = gross * c->slippage_bps / 1e4 + gross * c->spread_bps / 2.0 / 1e4;
-            }
-            double costs = fee + slippage + 0.0;
-            double *unit = &p->units[i];
-            int lots = p->lots && (int)i != env->cash_col;
-            if (u < 0) {
-                double held = *unit;
-                double proceeds = gross - costs;
-                p->cash += proceeds;
-                *unit += u;
-                if (*unit < 0 || *unit < 1e-12 * held) *unit = 0;
-                if (lots) {
-                    rb_realized r;
-                    if (rb_lots_sell(p->lots, i, env->time, -u > held ? held : -u, proceeds, &r, err) != RB_OK)
-                        return -1;
-                    p->year_realized.short_term += r.short_term;
-                    p->year_realized.long_term += r.long_term;
-                }
-            } else {
-                double paid = gross + costs;
-                p->cash -= paid;
-                *unit += u;
-                if (lots) {
-                    rb_realized late;
-                    if (rb_lots_buy(p->lots, i, env->time, u, paid, &late, err) != RB_OK) return -1;
-                    /* A loss disallowed by this buy (wash sale) counts as a gain of this year. */
-                    p->year_realized.short_term += late.short_term;
-                    p->year_realized.long_term += late.long_term;
-                }
-            }
-            p->fees += fee;
-            p->slippage += slippage;
-            p->gas += 0.0;
-            if (kind == RB_TRADE_REBALANCE) p->traded_value += gross;
-            *traded = 1;
-        }
-    }
-    if (p->cash < 0 && p->cash > -RB_ORDER_DUST * (w > 0 ? w : 1)) p->cash = 0;
-    if (kind == RB_TRADE_REBALANCE && *traded) p->rebalances += 1;
-    return 1;
+    if (one.fallback) return 0;
+    *traded = (int)one.traded;
+    return rb_lanes_lots(&l, 0, p->lots, &p->year_realized, env->time, err) == RB_OK ? 1 : -1;
 }
 
 rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
@@ -428,7 +365,7 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
     double dust = RB_ORDER_DUST * w, floor_value = env->min_trade > dust ? env->min_trade : dust, fixed = 0, wsum = 0;
     for (size_t i = 0; i < p->N; i++) {
         double gap = to[i] * w - p->value[i];
-        p->in[i] = fabs(gap) >= floor_value;
+        p->in[i] = rb_trade_in_play(to[i], w, p->value[i], floor_value);
         if (p->in[i]) {
             wsum += to[i];
             continue;
@@ -444,10 +381,8 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
      * has no order and leaves the set (its value joins the fixed part), until none has. */
     while (wsum != 0 && !shares_are_orders(p, to, wsum, w - fixed, dust)) {
         double base = w - fixed;
-        for (size_t i = 0; i < p->N; i++) {
-            double a = wsum == 1 ? to[i] : to[i] / wsum;
-            if (p->in[i] && fabs(a * base - p->value[i]) < dust) p->in[i] = 0;
-        }
+        for (size_t i = 0; i < p->N; i++)
+            if (p->in[i] && rb_trade_is_dust(rb_trade_share(to[i], wsum), base, p->value[i], dust)) p->in[i] = 0;
         fixed = wsum = 0;
         for (size_t i = 0; i < p->N; i++) {
             if (p->in[i]) wsum += to[i];

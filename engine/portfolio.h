@@ -5,11 +5,11 @@
 #ifndef RB_PORTFOLIO_H
 #define RB_PORTFOLIO_H
 
+#include <stdint.h>
+
 #include "lots.h"
 #include "rebal.h"
-
-/* Orders below this fraction of the portfolio's value are not placed. */
-#define RB_ORDER_DUST 1e-9
+#include "trade.h"
 
 /* What orders at one bar meet. */
 typedef struct rb_trade_env {
@@ -23,8 +23,8 @@ typedef struct rb_trade_env {
     double gas;                 /* per transaction at this bar */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */
     const char *const *symbols; /* N symbols, for error messages */
-    const double *rate;         /* N proportional cost rates (fee + slippage + spread / 2) / 1e4,
-                                   or NULL; set only when every cost is proportional */
+    const double *rate;         /* N cost rates (rb_cost_rate), or NULL; set only when every
+                                   cost is proportional */
     double min_trade;           /* quote currency */
     double lot_size;            /* units; 0 = fractional */
 } rb_trade_env;
@@ -59,9 +59,10 @@ typedef struct rb_portfolio {
     int keep_trades;
     rb_trade *trades;
     size_t ntrades, trades_cap;
-    /* scratch, N each */
-    double *value, *want, *order;
-    unsigned char *in;
+    /* scratch, N each, in one allocation: values, orders and the assets in play, and the
+     * inputs and outputs of the closed-form rebalance's one lane (rebalance_lanes.h) */
+    double *value, *order, *lane;
+    int64_t *in;
 } rb_portfolio;
 
 typedef struct rb_portfolio_options {
@@ -83,19 +84,16 @@ double rb_portfolio_value(const rb_portfolio *p, const double *price);
 rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind,
                                  int *traded, rb_error *err);
 
-/* The cost rate of an asset whose costs are all proportional: (fee + slippage + spread/2) / 1e4. */
-double rb_proportional_rate(const rb_asset_costs *c);
-
 /* Whether rb_rebalance_proportional can serve this portfolio and market: only proportional
  * costs (commission in bps, fixed slippage, spread: no per-order fee, minimum, gas, impact
  * or pool), no order records, no --min-trade or --lot-size. */
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env);
 
 /* The commonest rebalance without the general machinery, where it applies; tax lots as
- * usual. Same arithmetic and lot operations, in the same order, as rb_portfolio_rebalance,
- * which takes it itself when it applies (and the batch simulator's rebalance lanes repeat
- * it per lane). Returns 1 when done, 0, changing nothing, when its closed form does not
- * apply this time, -1 on a lot error (err filled). */
+ * usual. It is the batch simulator's rebalance lanes (rebalance_lanes.h) run for this one
+ * portfolio; rb_portfolio_rebalance takes it itself when it applies. Returns 1 when done, 0,
+ * changing nothing, when its closed form does not apply this time, -1 on a lot error (err
+ * filled). */
 int rb_rebalance_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, rb_trade_kind kind, int *traded,
                               rb_error *err);
 

@@ -1,8 +1,8 @@
-/* rebalance_lanes.c - rb_rebalance_proportional over many portfolios at once
- * (rebalance_lanes.h). Every loop runs over the lanes with the asset loop outside, so that
- * each lane sees its operations in the order the scalar function performs them: a branch
- * there is a selection here, and a skipped addition is an addition not taken, never an
- * addition of zero (which could turn -0 into +0). */
+/* rebalance_lanes.c - the closed-form rebalance over many portfolios at once
+ * (rebalance_lanes.h), in trade.h's arithmetic. Every loop runs over the lanes with the
+ * asset loop outside, so that each lane sees its operations in the order a portfolio of its
+ * own would: a branch there is a selection here, and a skipped addition is an addition not
+ * taken, never an addition of zero (which could turn -0 into +0). */
 #include "rebalance_lanes.h"
 
 #include <math.h>
@@ -11,50 +11,47 @@
 
 #include "error.h"
 #include "kernel_clones.h"
-#include "lots.h"
-#include "portfolio.h"
+
+/* The arrays of an rb_lanes: asset x lane (N * cap), per lane (cap), and flags (cap). */
+#define GRID_ARRAYS(l) {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value}
+#define LANE_ARRAYS(l)                                                                                            \
+    {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances, &l->w, &l->base, &l->wsum,       \
+     &l->fixed, &l->num, &l->x}
+#define FLAG_ARRAYS(l) {&l->cash_col, &l->fallback, &l->traded, &l->live}
 
 rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
 {
     memset(l, 0, sizeof *l);
     l->N = N;
     l->cap = cap;
-    double **grid[] = {&l->units, &l->to,    &l->rate, &l->fee_bps, &l->slippage_bps, &l->spread_bps,
-                       &l->value, &l->order, &l->held, &l->amount};
-    double **lane[] = {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances,
-                       &l->w,    &l->base, &l->wsum,     &l->fixed, &l->num, &l->x};
-    int ok = 1;
-    for (size_t k = 0; k < sizeof grid / sizeof grid[0]; k++) ok &= (*grid[k] = malloc(N * cap * sizeof(double))) != NULL;
-    for (size_t k = 0; k < sizeof lane / sizeof lane[0]; k++) ok &= (*lane[k] = malloc(cap * sizeof(double))) != NULL;
-    ok &= (l->in = malloc(N * cap * sizeof *l->in)) != NULL;
-    int64_t **flags[] = {&l->cash_col, &l->fallback, &l->traded, &l->live};
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) ok &= (*flags[k] = malloc(cap * sizeof(int64_t))) != NULL;
-    if (!ok) {
-        rb_lanes_release(l);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory for %zu rebalance lanes of %zu assets", cap, N);
-    }
+    double **grid[] = GRID_ARRAYS(l), **lane[] = LANE_ARRAYS(l);
+    int64_t **flags[] = FLAG_ARRAYS(l);
+    size_t ngrid = sizeof grid / sizeof grid[0], nlane = sizeof lane / sizeof lane[0],
+           nflags = sizeof flags / sizeof flags[0];
+    /* doubles and 64-bit flags alike: one allocation, carved */
+    size_t cells = (ngrid + RB_COST_RATES + 1) * N * cap + (nlane + nflags) * cap;
+    double *all = malloc((cells ? cells : 1) * sizeof(double));
+    if (!all) return rb_fail(err, RB_ERR_NOMEM, "out of memory for %zu rebalance lanes of %zu assets", cap, N);
+    double *next = all;
+    for (size_t k = 0; k < ngrid; k++, next += N * cap) *grid[k] = next;
+    for (size_t k = 0; k < RB_COST_RATES; k++, next += N * cap) l->bps[k] = next;
+    l->in = (int64_t *)next;
+    next += N * cap;
+    for (size_t k = 0; k < nlane; k++, next += cap) *lane[k] = next;
+    for (size_t k = 0; k < nflags; k++, next += cap) *flags[k] = (int64_t *)next;
     return RB_OK;
 }
 
 void rb_lanes_release(rb_lanes *l)
 {
-    double **d[] = {&l->units, &l->to,   &l->rate, &l->fee_bps, &l->slippage_bps, &l->spread_bps,
-                    &l->value, &l->order, &l->held, &l->amount,  &l->cash,         &l->fees,
-                    &l->slippage, &l->gas, &l->traded_value, &l->rebalances, &l->w, &l->base,
-                    &l->wsum,  &l->fixed, &l->num, &l->x};
-    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
-    free(l->in);
-    free(l->cash_col);
-    free(l->fallback);
-    free(l->traded);
-    free(l->live);
+    free(l->units); /* the start of the one allocation */
     memset(l, 0, sizeof *l);
 }
 
-/* The steps of rb_rebalance_proportional, named as there: value, the assets in play, the
- * closed-form solve (solve_proportional), then sells before buys. */
+/* The steps of a rebalance, for every lane: value, the assets in play, the closed-form
+ * solve, then sells before buys. */
 RB_KERNEL_CLONES
-void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
+void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalance)
 {
     const size_t N = l->N, cap = l->cap;
     double *restrict w = l->w, *restrict base = l->base, *restrict wsum = l->wsum, *restrict x = l->x;
@@ -75,7 +72,7 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             value[k] = u[k] * p;
-            w[k] += value[k];
+            w[k] = rb_value_add(w[k], u[k], p);
         }
     }
     double *restrict fixed = l->fixed, *restrict num = l->num;
@@ -90,15 +87,14 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
         int64_t *restrict in = l->in + i * cap;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double gap = to[k] * w[k] - value[k];
-            int64_t play = fabs(gap) >= RB_ORDER_DUST * w[k];
+            int64_t play = rb_trade_in_play(to[k], w[k], value[k], RB_ORDER_DUST * w[k]);
             in[k] = play;
             double with = wsum[k] + to[k], without = fixed[k] + value[k];
             wsum[k] = play ? with : wsum[k];
             fixed[k] = play ? fixed[k] : without;
         }
     }
-    /* the solve: num = base - sum r s V, den = 1 + sum r s a over the assets in play */
+    /* the solve: x = num / den, accumulated in x (den) over the assets in play */
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
         live[k] = live[k] & (wsum[k] != 0);
@@ -106,15 +102,15 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
         num[k] = base[k];
         x[k] = 1; /* den */
     }
-    /* shares_are_orders: a traded asset whose share of base is within dust of what it
-     * holds makes the set shrink, which is the general path's work */
+    /* a traded asset whose share of base is within dust of what it holds makes the set
+     * shrink, which is the general path's work (rb_portfolio_rebalance) */
     for (size_t i = 0; i < N; i++) {
         const double *restrict to = l->to + i * cap, *restrict value = l->value + i * cap;
         const int64_t *restrict in = l->in + i * cap;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double a = wsum[k] == 1 ? to[k] : to[k] / wsum[k];
-            int64_t dust = live[k] & in[k] & (fabs(a * base[k] - value[k]) < RB_ORDER_DUST * w[k]);
+            double a = rb_trade_share(to[k], wsum[k]);
+            int64_t dust = live[k] & in[k] & rb_trade_is_dust(a, base[k], value[k], RB_ORDER_DUST * w[k]);
             fallback[k] |= dust;
             live[k] &= !dust;
         }
@@ -126,12 +122,10 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             int64_t use = in[k] & (cc[k] != col);
-            double a = wsum[k] == 1 ? to[k] : to[k] / wsum[k];
-            double q = a * base[k] - value[k];
-            double s = q > 0 ? 1 : q < 0 ? -1 : 0;
-            double rs = rate[k] * s, nu = num[k] + rs * value[k], de = x[k] + rs * a;
-            num[k] = use ? nu : num[k];
-            x[k] = use ? de : x[k];
+            rb_solve next = rb_trade_solve_term((rb_solve){num[k], x[k]}, rate[k], rb_trade_share(to[k], wsum[k]),
+                                                base[k], value[k]);
+            num[k] = use ? next.num : num[k];
+            x[k] = use ? next.den : x[k];
         }
     }
 #pragma omp simd
@@ -150,20 +144,20 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
         const int64_t col = (int64_t)i;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double a = wsum[k] == 1 ? to[k] : to[k] / wsum[k], before = a * base[k] - value[k],
-                   after = a * x[k] - value[k];
-            int64_t flip = in[k] & live[k] & (cc[k] != col) & (((before > 0) & (after < 0)) | ((before < 0) & (after > 0)));
+            double a = rb_trade_share(to[k], wsum[k]);
+            int64_t flip = in[k] & live[k] & (cc[k] != col) & rb_trade_flips(a, base[k], x[k], value[k]);
             fallback[k] |= flip;
             live[k] &= !flip;
-            double o = a * x[k] / p - u[k];
+            double o = rb_trade_order(a, x[k], p, u[k]);
             order[k] = in[k] ? o : 0;
         }
     }
     /* the trades: sells, then buys, each in asset order */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < N; i++) {
-            const double p = price[i], *restrict order = l->order + i * cap, *restrict fee_bps = l->fee_bps + i * cap,
-                         *restrict slippage_bps = l->slippage_bps + i * cap, *restrict spread_bps = l->spread_bps + i * cap;
+            const double p = price[i], *restrict order = l->order + i * cap;
+            const double *restrict bps[RB_COST_RATES];
+            for (size_t r = 0; r < RB_COST_RATES; r++) bps[r] = l->bps[r] + i * cap;
             double *restrict unit = l->units + i * cap, *restrict fees = l->fees, *restrict slippage = l->slippage,
                              *restrict gas = l->gas, *restrict turnover = l->traded_value,
                              *restrict before = l->held + i * cap, *restrict amount = l->amount + i * cap;
@@ -175,27 +169,24 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
                 int64_t go = live[k] & (u != 0) & (pass == 0 ? u < 0 : !(u < 0));
                 /* every value computed, then selected: no branch, so the loop vectorizes */
                 double gross = fabs(u) * p;
-                double f = gross * fee_bps[k] / 1e4;
-                double sl = gross * slippage_bps[k] / 1e4 + gross * spread_bps[k] / 2.0 / 1e4;
+                rb_rates rates;
+                for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
+                rb_fee_slippage c = rb_trade_rate_costs(gross, rates);
                 int64_t charged = cc[k] != col; /* the CASH column pays no costs */
-                double fee = charged ? f : 0, slip = charged ? sl : 0;
-                double costs = fee + slip + 0.0;
-                double held = unit[k], now = held + u;
-                int64_t sell = u < 0;
-                double got = gross - costs, paid = gross + costs;
-                double kept = ((now < 0) | (now < 1e-12 * held)) ? 0 : now;
-                double c = sell ? cash[k] + got : cash[k] - paid;
+                double fee = charged ? c.fee : 0, slip = charged ? c.slippage : 0;
+                double costs = fee + slip + 0.0; /* no gas on this path */
+                double held = unit[k];
+                rb_fill fill = rb_trade_fill(u, gross, costs, held, cash[k]);
                 if (pass == 0) before[k] = held; /* each asset trades in one pass at most */
-                amount[k] = go ? (sell ? got : paid) : amount[k];
-                now = sell ? kept : now;
+                amount[k] = go ? fill.amount : amount[k];
                 double fees_after = fees[k] + fee, slippage_after = slippage[k] + slip, gas_after = gas[k] + 0.0,
                        turnover_after = turnover[k] + gross;
-                cash[k] = go ? c : cash[k];
-                unit[k] = go ? now : held;
+                cash[k] = go ? fill.cash : cash[k];
+                unit[k] = go ? fill.units : held;
                 fees[k] = go ? fees_after : fees[k];
                 slippage[k] = go ? slippage_after : slippage[k];
                 gas[k] = go ? gas_after : gas[k];
-                turnover[k] = go ? turnover_after : turnover[k];
+                turnover[k] = go & rebalance ? turnover_after : turnover[k];
                 traded[k] |= go;
             }
         }
@@ -203,16 +194,15 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price)
     double *restrict rebalances = l->rebalances;
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
-        double c = cash[k], one_more = rebalances[k] + 1;
-        int64_t dust = live[k] & (c < 0) & (c > -RB_ORDER_DUST * (w[k] > 0 ? w[k] : 1));
-        cash[k] = dust ? 0 : c;
-        rebalances[k] = traded[k] ? one_more : rebalances[k];
+        double one_more = rebalances[k] + 1;
+        cash[k] = live[k] ? rb_trade_settle(cash[k], w[k]) : cash[k];
+        rebalances[k] = traded[k] & rebalance ? one_more : rebalances[k];
     }
 }
 
-rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_portfolio *p, rb_time t, rb_error *err)
+rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_lots *lots, rb_realized *year, rb_time t, rb_error *err)
 {
-    if (!p->lots || !l->traded[k]) return RB_OK;
+    if (!lots || !l->traded[k]) return RB_OK;
     const size_t cap = l->cap;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < l->N; i++) {
@@ -223,14 +213,14 @@ rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_portfolio *p, rb_time t,
             rb_status rc;
             if (u < 0) {
                 double held = l->held[i * cap + k];
-                rc = rb_lots_sell(p->lots, i, t, -u > held ? held : -u, amount, &r, err);
+                rc = rb_lots_sell(lots, i, t, -u > held ? held : -u, amount, &r, err);
             } else {
                 /* a loss disallowed by this buy (wash sale) counts as a gain of this year */
-                rc = rb_lots_buy(p->lots, i, t, u, amount, &r, err);
+                rc = rb_lots_buy(lots, i, t, u, amount, &r, err);
             }
             if (rc != RB_OK) return rc;
-            p->year_realized.short_term += r.short_term;
-            p->year_realized.long_term += r.long_term;
+            year->short_term += r.short_term;
+            year->long_term += r.long_term;
         }
     }
     return RB_OK;

@@ -10,6 +10,7 @@
 
 #include "costs.h"
 #include "rebal.h"
+#include "trade.h"
 
 /* Per-element checks in loops call into Criterion only when they fail. */
 #define CHECK(cond, ...)                                                                           \
@@ -479,6 +480,57 @@ Test(order, invalid_settings_are_named)
     /* 9999 bps is allowed (absurd, but a valid pool). */
     c.amm_fee_bps = 9999;
     cost_ok(&c, 10.0, &mk);
+}
+
+/* The cost model is one table (trade.h): one row per field of rb_asset_costs, the rates
+ * first; the proportional part of every order's cost, the closed form's rate and the
+ * batch's lanes all read it. An order with proportional costs costs rb_trade_rate_costs to
+ * the bit (the lanes' arithmetic), and its rate times the traded value within rounding. */
+Test(order, the_cost_table_is_the_cost_model)
+{
+    unsigned seen = 0;
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+        const rb_cost_setting *s = &rb_cost_settings[k];
+        size_t field = s->offset / sizeof(double);
+        cr_assert(field < 8 && !(seen & 1u << field), "row %zu (%s): field repeated or outside", k, s->name);
+        seen |= 1u << field;
+        int rate = s->role == RB_COST_RATE_FEE || s->role == RB_COST_RATE_SLIPPAGE;
+        cr_expect_eq(rate, k < RB_COST_RATES, "row %zu (%s): the rates come first", k, s->name);
+        cr_expect(!rate || s->divisor >= 1, "row %zu (%s): a rate pays at most all of it", k, s->name);
+        cr_expect_not_null(strstr(s->flag, "--"), "row %zu: %s", k, s->flag);
+    }
+    cr_expect_eq(seen, 0xffu, "every field of rb_asset_costs has its row");
+
+    uint64_t x = 88172645463325252ull;
+    for (int round = 0; round < 2000; round++) {
+        double r[3];
+        for (int k = 0; k < 3; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            r[k] = (round % 4 == k) ? 0 : (double)(x >> 11) * 0x1.0p-53 * 300;
+        }
+        rb_asset_costs c = {.fee_bps = r[0], .slippage_bps = r[1], .spread_bps = r[2]};
+        cr_assert(rb_costs_proportional(&c));
+        double units = (round % 2 ? -1 : 1) * (1 + round * 3.7), price = 0.5 + round * 0.25, v = fabs(units) * price;
+        rb_order_market mk = market(price);
+        rb_order_cost o = cost_ok(&c, units, &mk);
+        rb_fee_slippage lane = rb_trade_rate_costs(v, rb_cost_rates(&c));
+        cr_assert(memcmp(&o.fee, &lane.fee, sizeof o.fee) == 0 && memcmp(&o.slippage, &lane.slippage, sizeof o.slippage) == 0,
+                  "round %d: the order's costs %.17g + %.17g, the lanes' %.17g + %.17g", round, o.fee, o.slippage,
+                  lane.fee, lane.slippage);
+        /* the hand formulas of docs/engine.md */
+        EXPECT_NEAR(o.fee, v * r[0] / 1e4, 1e-15);
+        EXPECT_NEAR(o.slippage, v * r[1] / 1e4 + v * r[2] / 2 / 1e4, 1e-15);
+        EXPECT_NEAR(rb_order_cost_total(&o), rb_cost_rate(&c) * v, 1e-14);
+    }
+    /* Any other setting makes the costs non-proportional, except a pool fee without a pool. */
+    for (size_t k = RB_COST_RATES; k < RB_COST_SETTINGS; k++) {
+        double fields[8] = {0};
+        fields[rb_cost_settings[k].offset / sizeof(double)] = 5;
+        rb_asset_costs c;
+        memcpy(&c, fields, sizeof c);
+        cr_expect_eq(rb_costs_proportional(&c), rb_cost_settings[k].role == RB_COST_POOL_FEE, "%s",
+                     rb_cost_settings[k].name);
+    }
 }
 
 Test(order, invalid_market_and_units)
