@@ -268,127 +268,134 @@ static int write_file(const char *path, rb_status (*writer)(const rb_run_result 
     return status;
 }
 
-static int run(int argc, char **argv)
-{
-    const char **keys = NULL;
-    struct option *opts = build_options(&keys);
-    rb_run_spec *spec = NULL;
-    rb_error err = {0};
-    char **csv = NULL;
-    size_t ncsv = 0;
-    const char **settings = NULL;
-    size_t nsettings = 0;
-    const char *report = NULL;
-    const char *db = NULL, *curve = NULL, *trades = NULL, *lots = NULL, *assets = "", *strategy = "buy-and-hold";
-    char described[512] = "";
-    int json = 0, status = CLI_OK, c;
-    rb_store *store = NULL;
-    rb_run_result *res = NULL;
+/* What the command line asked for. */
+typedef struct run_args {
+    const char **keys;   /* option index - OPT_SETTING -> setting key */
+    struct option *opts;
+    rb_run_spec *spec;
+    char **csv;
+    size_t ncsv;
+    const char **settings; /* key, value pairs in the order given (for --report) */
+    size_t nsettings;
+    const char *report, *db, *curve, *trades, *lots, *assets, *strategy;
+    char described[512]; /* the strategy's parameters, for the output's title */
+    int json;
+    int helped; /* --help was printed: nothing more to do */
+} run_args;
 
-    if (!opts || rb_run_spec_new(&spec, &err) != RB_OK) {
-        status = opts ? cli_report(&err) : (fputs("rebal: out of memory\n", stderr), CLI_RUNTIME);
-        goto done;
+/* A setting's option: into the spec, and into the title when it is a strategy parameter. */
+static int take_setting(run_args *a, int c, rb_error *err)
+{
+    const char *key = a->keys[c - OPT_SETTING], *value = optarg ? optarg : "1";
+    a->settings[a->nsettings++] = key;
+    a->settings[a->nsettings++] = value;
+    if (rb_run_spec_set(a->spec, key, value, err) != RB_OK) return cli_usage("run", "%s", err->msg);
+    if (strcmp(key, "assets") == 0) a->assets = optarg;
+    else if (strcmp(key, "strategy") == 0) a->strategy = optarg;
+    else {
+        /* Strategy parameters describe the rule in the output header. */
+        int param = 1;
+        for (size_t i = 0; i < rb_setting_count(); i++)
+            if (strcmp(rb_setting_at(i)->key, key) == 0) param = 0;
+        if (param) {
+            size_t len = strlen(a->described);
+            snprintf(a->described + len, sizeof a->described - len, optarg ? " --%s %s" : " --%s", key, value);
+        }
     }
-    csv = calloc((size_t)argc + 1, sizeof *csv);
-    settings = calloc(2 * (size_t)argc + 2, sizeof *settings);
-    if (!csv || !settings) {
-        fputs("rebal: out of memory\n", stderr);
-        status = CLI_RUNTIME;
-        goto done;
-    }
+    return CLI_OK;
+}
+
+/* Reads the command line into *a (its arrays allocated here, freed by free_args). */
+static int parse_args(run_args *a, int argc, char **argv, rb_error *err)
+{
+    a->opts = build_options(&a->keys);
+    if (!a->opts) return fputs("rebal: out of memory\n", stderr), CLI_RUNTIME;
+    if (rb_run_spec_new(&a->spec, err) != RB_OK) return cli_report(err);
+    a->csv = calloc((size_t)argc + 1, sizeof *a->csv);
+    a->settings = calloc(2 * (size_t)argc + 2, sizeof *a->settings);
+    if (!a->csv || !a->settings) return fputs("rebal: out of memory\n", stderr), CLI_RUNTIME;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", a->opts, NULL)) != -1) {
         if (c >= OPT_SETTING) {
-            const char *key = keys[c - OPT_SETTING], *value = optarg ? optarg : "1";
-            settings[nsettings++] = key;
-            settings[nsettings++] = value;
-            if (rb_run_spec_set(spec, key, value, &err) != RB_OK) {
-                status = cli_usage("run", "%s", err.msg);
-                goto done;
-            }
-            if (strcmp(key, "assets") == 0) assets = optarg;
-            else if (strcmp(key, "strategy") == 0) strategy = optarg;
-            else {
-                /* Strategy parameters describe the rule in the output header. */
-                int param = 1;
-                for (size_t i = 0; i < rb_setting_count(); i++)
-                    if (strcmp(rb_setting_at(i)->key, key) == 0) param = 0;
-                if (param) {
-                    size_t len = strlen(described);
-                    snprintf(described + len, sizeof described - len, optarg ? " --%s %s" : " --%s", key, value);
-                }
-            }
+            int status = take_setting(a, c, err);
+            if (status != CLI_OK) return status;
             continue;
         }
         switch (c) {
-        case OPT_DB: db = optarg; break;
-        case OPT_CSV: csv[ncsv++] = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case OPT_CURVE: curve = optarg; break;
-        case OPT_TRADES: trades = optarg; break;
-        case OPT_LOTS: lots = optarg; break;
-        case OPT_REPORT: report = optarg; break;
-        case 'h': print_help(); goto done;
-        default: status = cli_bad_option("run", argv, c); goto done;
+        case OPT_DB: a->db = optarg; break;
+        case OPT_CSV: a->csv[a->ncsv++] = optarg; break;
+        case OPT_JSON: a->json = 1; break;
+        case OPT_CURVE: a->curve = optarg; break;
+        case OPT_TRADES: a->trades = optarg; break;
+        case OPT_LOTS: a->lots = optarg; break;
+        case OPT_REPORT: a->report = optarg; break;
+        case 'h': print_help(); a->helped = 1; return CLI_OK;
+        default: return cli_bad_option("run", argv, c);
         }
     }
-    if (optind < argc) {
-        status = cli_usage("run", "unexpected argument '%s'", argv[optind]);
-        goto done;
-    }
-    if (!assets[0]) {
-        status = cli_usage("run", "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
-        goto done;
-    }
-    if (db && ncsv) {
-        status = cli_usage("run", "--db and --csv exclude each other");
-        goto done;
-    }
-    if (ncsv) {
-        status = load_csv(&store, csv, ncsv);
-    } else if (rb_store_open(cli_db_path(db), RB_STORE_READONLY, &store, &err) != RB_OK) {
-        status = cli_report(&err);
-    }
-    if (status != CLI_OK) goto done;
+    if (optind < argc) return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (!a->assets[0]) return cli_usage("run", "--assets is required, e.g. --assets SPX=0.6,CASH=0.4");
+    if (a->db && a->ncsv) return cli_usage("run", "--db and --csv exclude each other");
+    return CLI_OK;
+}
 
-    unsigned keep = (curve ? RB_KEEP_CURVE : 0) | (trades ? RB_KEEP_TRADES : 0) | (lots ? RB_KEEP_LOTS : 0);
-    if (rb_run(store, spec, keep, &res, &err) != RB_OK) {
-        status = cli_report(&err);
-        goto done;
-    }
+static void free_args(run_args *a)
+{
+    rb_run_spec_free(a->spec);
+    free(a->csv);
+    free(a->settings);
+    free(a->opts);
+    free(a->keys);
+}
+
+/* The run's files, then its metrics (JSON or the table), then its report page. */
+static int write_outputs(const run_args *a, rb_store *store, const rb_run_result *res, rb_error *err)
+{
     /* Once, before any output: the run traded at prices the user may not have asked for. */
     const char *exec_note = rb_run_metrics(res)->exec_note;
     if (exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", exec_note);
-    if (curve) status = write_file(curve, rb_run_write_curve, res);
-    if (status == CLI_OK && trades) status = write_file(trades, rb_run_write_trades, res);
-    if (status == CLI_OK && lots) status = write_file(lots, rb_run_write_lots, res);
-    if (status != CLI_OK) goto done;
-    if (json) {
-        if (rb_run_write_json(res, stdout, &err) != RB_OK) status = cli_report(&err);
+    int status = CLI_OK;
+    if (a->curve) status = write_file(a->curve, rb_run_write_curve, res);
+    if (status == CLI_OK && a->trades) status = write_file(a->trades, rb_run_write_trades, res);
+    if (status == CLI_OK && a->lots) status = write_file(a->lots, rb_run_write_lots, res);
+    if (status != CLI_OK) return status;
+    if (a->json) {
+        if (rb_run_write_json(res, stdout, err) != RB_OK) return cli_report(err);
     } else {
         char title[640];
-        snprintf(title, sizeof title, "%s%s", strategy, described);
-        print_metrics(title, assets, rb_run_metrics(res));
+        snprintf(title, sizeof title, "%s%s", a->strategy, a->described);
+        print_metrics(title, a->assets, rb_run_metrics(res));
     }
-    if (report) {
-        rb_report_options ropt = {.out_dir = report};
+    if (a->report) {
+        rb_report_options ropt = {.out_dir = a->report};
         rb_report_summary sum = {0};
-        if (rb_report_run(store, settings, nsettings / 2, &ropt, &sum, &err) != RB_OK) {
-            status = cli_report(&err);
-            goto done;
-        }
+        if (rb_report_run(store, a->settings, a->nsettings / 2, &ropt, &sum, err) != RB_OK) return cli_report(err);
         /* With --json, stdout holds the JSON alone. */
-        cli_report_done(json ? stderr : stdout, report, &sum, "this command");
+        cli_report_done(a->json ? stderr : stdout, a->report, &sum, "this command");
     }
+    return CLI_OK;
+}
 
-done:
+static int run(int argc, char **argv)
+{
+    run_args a = {.assets = "", .strategy = "buy-and-hold"};
+    rb_error err = {0};
+    rb_store *store = NULL;
+    rb_run_result *res = NULL;
+    int status = parse_args(&a, argc, argv, &err);
+    if (status == CLI_OK && !a.helped) {
+        if (a.ncsv) status = load_csv(&store, a.csv, a.ncsv);
+        else if (rb_store_open(cli_db_path(a.db), RB_STORE_READONLY, &store, &err) != RB_OK) status = cli_report(&err);
+    }
+    if (status == CLI_OK && !a.helped) {
+        unsigned keep = (a.curve ? RB_KEEP_CURVE : 0) | (a.trades ? RB_KEEP_TRADES : 0) | (a.lots ? RB_KEEP_LOTS : 0);
+        if (rb_run(store, a.spec, keep, &res, &err) != RB_OK) status = cli_report(&err);
+        else status = write_outputs(&a, store, res, &err);
+    }
     rb_run_result_free(res);
     rb_store_free(store);
-    rb_run_spec_free(spec);
-    free(csv);
-    free(settings);
-    free(opts);
-    free(keys);
+    free_args(&a);
     return status;
 }
 
