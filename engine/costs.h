@@ -1,9 +1,11 @@
 /* costs.h - the cost of one order under the cost models of docs/engine.md: commission,
  * fixed slippage, half spread, square-root impact, an exact constant-product AMM pool and
- * gas; and the rolling volatility and volume the impact model reads. Internal. */
+ * gas (the rolling volatility and volume the impact model reads: data/impact_inputs.h).
+ * Internal. */
 #ifndef RB_COSTS_H
 #define RB_COSTS_H
 
+#include "impact_inputs.h"
 #include "rebal.h"
 
 /* What an order pays, each part recorded separately (quote currency, >= 0). */
@@ -29,10 +31,5 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
 
 static inline double rb_order_cost_total(const rb_order_cost *c) { return c->fee + c->slippage + c->gas; }
 
-/* Fills sigma[t * N + i] (sample stdev of log returns close[s]/close[s-1] for s in
- * max(1, t - window + 1) .. t; 0 with fewer than 2 returns) and adv[t * N + i] (mean volume
- * over the bars of max(0, t - window + 1) .. t that are not forward-filled; NaN if the
- * asset has no volume there) for every bar and asset. Uses data up to t only. */
-rb_status rb_impact_inputs(const rb_matrix *m, int window, double *sigma, double *adv, rb_error *err);
 
 #endif /* RB_COSTS_H */

@@ -35,7 +35,7 @@ static const char *const every_names[] = {"", "", "", "month", "quarter", "", "y
 #define SPAN(a, b)                                                                                           \
     .offset = offsetof(rb_run_spec, a), .size = offsetof(rb_run_spec, b) + sizeof(((rb_run_spec *)0)->b) -   \
                                                  offsetof(rb_run_spec, a)
-#define BIG 1e15
+#define BIG RB_NUMBER_UNBOUNDED
 #define NUMBER(lo_, hi_) .type = RB_VALUE_NUMBER, .lo = lo_, .hi = hi_
 #define WHOLE(lo_, hi_) .type = RB_VALUE_WHOLE, .lo = lo_, .hi = hi_
 #define PER_ASSET(lo_, hi_) .type = RB_VALUE_PER_ASSET, .lo = lo_, .hi = hi_
@@ -124,68 +124,10 @@ const rb_setting_info *rb_setting_at(size_t i) { return i < NSETTINGS ? &setting
 
 /* ---------------------------------------------------------------- value parsing */
 
-int rb_number_syntax(const char *s, size_t len)
+rb_status rb_percent_refused(const char *key, const char *text, rb_error *err)
 {
-    size_t i = 0, digits = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-')) i++;
-    while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
-    if (i < len && s[i] == '.') {
-        i++;
-        while (i < len && isdigit((unsigned char)s[i])) i++, digits++;
-    }
-    if (digits == 0) return 0;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < len && (s[i] == '+' || s[i] == '-')) i++;
-        size_t exp_digits = 0;
-        while (i < len && isdigit((unsigned char)s[i])) i++, exp_digits++;
-        if (exp_digits == 0) return 0;
-    }
-    return i == len;
-}
-
-/* The decimal exponent written after 'e' in s[0..len) (digits checked), clamped far beyond
- * the double range so that lowering it by 2 cannot overflow. */
-static long written_exponent(const char *s, size_t len)
-{
-    size_t i = 0;
-    int neg = 0;
-    if (i < len && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-    long e = 0;
-    for (; i < len; i++)
-        if (e < 1000000) e = e * 10 + (s[i] - '0');
-    return neg ? -e : e;
-}
-
-rb_number_read_status rb_number_read(const char *s, size_t len, int percent, double *out)
-{
-    while (len > 0 && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-    int is_percent = len > 0 && s[len - 1] == '%';
-    if (is_percent) len--;
-    if (!rb_number_syntax(s, len)) return RB_NUMBER_BAD;
-    if (is_percent && !percent) return RB_NUMBER_PERCENT;
-    /* A percentage is read as the decimal it names, with its exponent lowered by 2 (no
-     * division, which would round twice: 1.1% is exactly the double of 0.011). */
-    char small[96], *text = len + 32 <= sizeof small ? small : malloc(len + 32);
-    if (!text) return RB_NUMBER_BAD;
-    if (is_percent) {
-        size_t mantissa = 0;
-        while (mantissa < len && s[mantissa] != 'e' && s[mantissa] != 'E') mantissa++;
-        long exponent = mantissa < len ? written_exponent(s + mantissa + 1, len - mantissa - 1) : 0;
-        memcpy(text, s, mantissa);
-        snprintf(text + mantissa, 32, "e%ld", exponent - 2);
-    } else {
-        memcpy(text, s, len);
-        text[len] = '\0';
-    }
-    errno = 0;
-    double v = strtod(text, NULL);
-    int ok = errno != ERANGE && isfinite(v);
-    if (text != small) free(text);
-    if (!ok) return RB_NUMBER_BAD;
-    *out = v;
-    return RB_NUMBER_OK;
+    const rb_setting_info *info = rb_setting_find(key);
+    return rb_percent_refused_as(key, info && info->arg[0] ? info->arg : NULL, text, err);
 }
 
 /* A number taking the whole text (rb_number_read). */
@@ -235,117 +177,6 @@ int rb_setting_numeric(const char *key)
     return s && rb_setting_is_numeric(s);
 }
 
-rb_status rb_percent_refused(const char *key, const char *text, rb_error *err)
-{
-    const rb_setting_info *info = rb_setting_find(key);
-    if (info && info->arg[0])
-        return rb_fail(err, RB_ERR_USAGE,
-                       "--%s: '%s' is a percentage, but --%s takes %s (a percent sign is only for fractions: "
-                       "weights, bands, rates)",
-                       key, text, key, info->arg);
-    return rb_fail(err, RB_ERR_USAGE,
-                   "--%s: '%s' is a percentage, but --%s is not a fraction (a percent sign is only for fractions: "
-                   "weights, bands, rates)",
-                   key, text, key);
-}
-
-static rb_status check_bounds(const char *key, double lo, double hi, double v, const char *text, rb_error *err)
-{
-    if (v < lo || v > hi) {
-        if (hi >= BIG) return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (at least %g)", key, text, lo);
-        return rb_fail(err, RB_ERR_USAGE, "--%s: %s is out of range (%g to %g)", key, text, lo, hi);
-    }
-    return RB_OK;
-}
-
-void rb_asset_values_clear(rb_asset_values *v)
-{
-    for (size_t i = 0; i < v->n; i++) free(v->symbol[i]);
-    free(v->symbol);
-    free(v->value);
-    memset(v, 0, sizeof *v);
-}
-
-/* "10", "BTC=10,ETH=15" or "5,BTC=10": a value for all plus per-symbol overrides. */
-rb_status rb_asset_values_parse(const char *key, const char *text, int percent, double lo, double hi,
-                                rb_asset_values *out, rb_error *err)
-{
-    rb_asset_values v = {0};
-    size_t cap = 1;
-    for (const char *p = text; *p; p++) cap += *p == ',';
-    v.symbol = calloc(cap, sizeof *v.symbol);
-    v.value = calloc(cap, sizeof *v.value);
-    if (!v.symbol || !v.value) {
-        rb_asset_values_clear(&v);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    rb_status rc = RB_OK;
-    const char *item = text;
-    while (rc == RB_OK) {
-        const char *comma = strchr(item, ',');
-        size_t len = comma ? (size_t)(comma - item) : strlen(item);
-        char buf[256];
-        if (len >= sizeof buf) {
-            rc = rb_fail(err, RB_ERR_USAGE, "--%s: item too long in '%s'", key, text);
-            break;
-        }
-        memcpy(buf, item, len);
-        buf[len] = '\0';
-        char *eq = strchr(buf, '=');
-        double x;
-        const char *num = eq ? eq + 1 : buf;
-        rb_number_read_status got = parse_number(num, percent, &x);
-        if (got == RB_NUMBER_PERCENT) {
-            while (*num == ' ') num++;
-            rc = rb_percent_refused(key, num, err);
-            break;
-        }
-        if (got != RB_NUMBER_OK) {
-            rc = rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a number in '%s'", key, num, text);
-            break;
-        }
-        if ((rc = check_bounds(key, lo, hi, x, num, err)) != RB_OK) break;
-        if (!eq) {
-            v.all = x;
-            v.has_all = 1;
-        } else {
-            char *sym = buf, *stop = eq;
-            while (*sym == ' ') sym++;
-            while (stop > sym && stop[-1] == ' ') stop--;
-            *stop = '\0';
-            if (*sym == '\0') {
-                rc = rb_fail(err, RB_ERR_USAGE, "--%s: a symbol is missing before '=' in '%s'", key, text);
-                break;
-            }
-            for (size_t i = 0; i < v.n; i++)
-                if (strcmp(v.symbol[i], sym) == 0)
-                    rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is given twice", key, sym);
-            if (rc != RB_OK) break;
-            if (!(v.symbol[v.n] = strdup(sym))) {
-                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-                break;
-            }
-            v.value[v.n++] = x;
-        }
-        if (!comma) break;
-        item = comma + 1;
-    }
-    if (rc != RB_OK) {
-        rb_asset_values_clear(&v);
-        return rc;
-    }
-    rb_asset_values_clear(out);
-    *out = v;
-    return RB_OK;
-}
-
-double rb_asset_value(const rb_asset_values *v, const char *symbol)
-{
-    for (size_t i = 0; i < v->n; i++)
-        if (strcmp(v->symbol[i], symbol) == 0) return v->value[i];
-    return v->all;
-}
-
 /* ---------------------------------------------------------------- values of their own rule */
 
 /* The spec that holds field, a member `member` of it. */
@@ -372,7 +203,7 @@ static rb_status read_assets(const char *key, const char *value, void *field, rb
                            "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4 (got '%s')", value);
     }
     rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse("assets", value, 1, 0, 1, &v, err);
+    rb_status rc = rb_asset_values_parse("assets", NULL, value, 1, 0, 1, &v, err);
     if (rc != RB_OK) return rc;
     if (v.n == 0 || v.has_all) {
         rb_asset_values_clear(&v);
@@ -493,7 +324,7 @@ static rb_status read_number(const rb_setting_info *row, const char *text, doubl
     if (got != RB_NUMBER_OK || (row->type == RB_VALUE_WHOLE && v != floor(v)))
         return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not a %s", row->key, text,
                        row->type == RB_VALUE_WHOLE ? "whole number" : "number");
-    if (check_bounds(row->key, row->lo, row->hi, v, text, err) != RB_OK) return RB_ERR_USAGE;
+    if (rb_number_in_range(row->key, row->lo, row->hi, v, text, err) != RB_OK) return RB_ERR_USAGE;
     *out = v;
     return RB_OK;
 }
@@ -514,7 +345,8 @@ rb_status rb_setting_read(const rb_setting_info *row, const char *text, rb_run_s
         if ((rc = read_number(row, text, &v, err)) == RB_OK) *(int *)field = (int)v;
         return rc;
     case RB_VALUE_PER_ASSET:
-        return rb_asset_values_parse(row->key, text, row->fraction, row->lo, row->hi, field, err);
+        return rb_asset_values_parse(row->key, row->arg[0] ? row->arg : NULL, text, row->fraction, row->lo, row->hi,
+                                     field, err);
     case RB_VALUE_WORD:
         for (int i = 0; row->words[i]; i++)
             if (row->words[i][0] && strcmp(row->words[i], text) == 0) {

@@ -5,6 +5,7 @@
 #ifndef RB_SPEC_H
 #define RB_SPEC_H
 
+#include "number.h"
 #include "params.h"
 #include "rebal.h"
 
@@ -55,24 +56,8 @@ struct rb_run_spec {
     double rf;
 };
 
-/* ---------------------------------------------------------------- numbers */
-
-/* 1 when s[0..len) is written as a plain decimal number: [+-] digits [. digits]
- * [e [+-] digits], with at least one mantissa digit (no hex, inf or nan). */
-int rb_number_syntax(const char *s, size_t len);
-
-typedef enum rb_number_read_status {
-    RB_NUMBER_BAD = 0,     /* not a number (or beyond the range of a double) */
-    RB_NUMBER_OK = 1,
-    RB_NUMBER_PERCENT = 2  /* a percentage where only a plain number is accepted */
-} rb_number_read_status;
-
-/* The one reader of numbers in settings, on the command line and in sweep files alike:
- * s[0..len), blanks around it allowed, is a plain decimal (rb_number_syntax) whose double
- * is finite and does not underflow. With percent (the setting is a fraction), a '%' right
- * after the number makes it a percentage, read as the decimal it names: "25%" is 0.25 and
- * "1.1%" exactly the double of 0.011 (the exponent is lowered by 2; nothing is divided). */
-rb_number_read_status rb_number_read(const char *s, size_t len, int percent, double *out);
+/* Numbers (rb_number_read) are read in data/base/number.h, per-asset values
+ * (rb_asset_values_parse) in strategies/params.h. */
 
 /* "--KEY: 'TEXT' is a percentage, but --KEY takes ARG (...)": the one message for a
  * percentage given to a setting that is not a fraction. Returns RB_ERR_USAGE. */
@@ -108,16 +93,6 @@ void rb_spec_mark_given(rb_run_spec *spec, const char *key);
 /* Releases what the fields of a spec own, leaving the struct itself (rb_run_spec_free
  * releases both). */
 void rb_run_spec_release(rb_run_spec *spec);
-
-/* Parses "10", "BTC=10,ETH=15" or "5,BTC=10" with every value in [lo, hi] into out
- * (replaced only on success); with percent, values may be percentages ("5%,BTC=10%").
- * Errors name the option ("--band: ..."). */
-rb_status rb_asset_values_parse(const char *option, const char *text, int percent, double lo, double hi,
-                                rb_asset_values *out, rb_error *err);
-void rb_asset_values_clear(rb_asset_values *v);
-
-/* The value of a per-asset setting for symbol. */
-double rb_asset_value(const rb_asset_values *v, const char *symbol);
 
 /* Checks that every symbol named in the per-asset settings is one of the run's assets. */
 rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err);

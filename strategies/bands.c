@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "error.h"
-#include "spec.h"
+#include "number.h"
 #include "text.h"
 
 /* ---------------------------------------------------------------- parsing */
@@ -57,7 +57,7 @@ rb_status rb_read_to(const char *key, const char *text, void *field, rb_error *e
 rb_status rb_read_optional_fraction(const char *key, const char *text, void *field, rb_error *err)
 {
     rb_asset_values v = {0};
-    rb_status rc = rb_asset_values_parse(key, text, 1, 0, 1, &v, err);
+    rb_status rc = rb_asset_values_parse(key, NULL, text, 1, 0, 1, &v, err);
     if (rc == RB_OK && (v.n > 0 || !v.has_all))
         rc = rb_fail(err, RB_ERR_USAGE, "--%s: give one number for the whole portfolio, not per asset (got '%s')",
                      key, text);

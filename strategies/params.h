@@ -20,6 +20,17 @@ typedef struct rb_asset_values {
     double *value;  /* n values */
 } rb_asset_values;
 
+/* Parses "10", "BTC=10,ETH=15" or "5,BTC=10" with every value in [lo, hi] into out
+ * (replaced only on success); with percent, values may be percentages ("5%,BTC=10%"); a
+ * percentage without it is refused naming arg, the option's argument (NULL: "not a fraction").
+ * Errors name the option ("--band: ..."). */
+rb_status rb_asset_values_parse(const char *option, const char *arg, const char *text, int percent, double lo, double hi,
+                                rb_asset_values *out, rb_error *err);
+void rb_asset_values_clear(rb_asset_values *v);
+
+/* The value of a per-asset setting for symbol. */
+double rb_asset_value(const rb_asset_values *v, const char *symbol);
+
 typedef enum rb_to_mode { RB_TO_TARGET = 0, RB_TO_EDGE, RB_TO_HALFWAY, RB_TO_INNER } rb_to_mode;
 
 /* --every: a calendar period, or every `bars` bars (RB_PERIOD_BARS). */

@@ -12,7 +12,7 @@
  *
  *   sigma[i,t]  the annualized volatility of the last W log returns up to t: the sample
  *               (n - 1) stdev of ln(close[u] / close[u-1]) for u = max(1, t - W + 1) .. t
- *               (rb_impact_inputs, engine/costs.h) times sqrt(periods per year);
+ *               (rb_impact_inputs, data/impact_inputs.h) times sqrt(periods per year);
  *   V[i,t]      --vol-ref: an annualized fraction (0.6 = 60 %/yr), one for every asset
  *               ("0.6"), per asset ("BTC=0.8,ETH=0.9"; assets not named take the scalar, or
  *               the default when there is none) or both ("0.6,BTC=0.8"); default ("" or
@@ -37,9 +37,8 @@
 #include <string.h>
 
 #include "bands.h"
-#include "costs.h"
+#include "impact_inputs.h"
 #include "error.h"
-#include "spec.h"
 #include "strategy.h"
 
 /* Largest --vol-ref accepted: 10 = 1000 %/yr. A value like 60 is a percentage typed
@@ -55,7 +54,7 @@ static rb_status read_vol_ref(const char *key, const char *text, void *field, rb
         rb_asset_values_clear(v);
         return RB_OK;
     }
-    return rb_asset_values_parse(key, text, 1, 0, VOL_REF_MAX, v, err);
+    return rb_asset_values_parse(key, NULL, text, 1, 0, VOL_REF_MAX, v, err);
 }
 
 static const rb_setting_info params[] = {

@@ -77,7 +77,7 @@ int64_t rb_symtab_add(rb_symtab *t, const char *s, size_t n)
 
 /* The characters a symbol may not hold because it could be stored but never named:
  * `--assets SYM=W,...` and every per-asset setting split items at ',' and end the symbol at
- * the first '=' (engine/spec.c, rb_asset_values_parse); a sweep file's values are lists of
+ * the first '=' (strategies/asset_values.c, rb_asset_values_parse); a sweep file's values are lists of
  * items that may be double-quoted, so a '"' inside one cannot be written; and a blank makes
  * a symbol one word in --assets but two on every shell command line, in `rebal runs --where`
  * and in a sweep file's inline comments (';' after a blank). Control characters are refused
