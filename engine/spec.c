@@ -460,10 +460,16 @@ void rb_run_spec_release(rb_run_spec *spec)
 {
     free_assets(spec);
     free(spec->strategy);
-    rb_asset_values *per_asset[] = {&spec->fee_bps,    &spec->fee_min,      &spec->fee_fixed,   &spec->slippage_bps,
-                                    &spec->spread_bps, &spec->impact,       &spec->amm_depth,   &spec->amm_fee_bps,
-                                    &spec->sp.band,    &spec->sp.band_rel,  &spec->sp.vol_ref};
-    for (size_t i = 0; i < sizeof per_asset / sizeof per_asset[0]; i++) rb_asset_values_clear(per_asset[i]);
+    /* Every per-asset value, found by the rows that declare them (a key several rules take
+     * has one field: clearing it twice is harmless). */
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (settings[i].type == RB_VALUE_PER_ASSET) rb_asset_values_clear((void *)((char *)spec + settings[i].offset));
+    size_t n;
+    const rb_strategy *const *all = rb_strategy_all(&n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < all[i]->info.nparams; j++)
+            if (all[i]->info.params[j].type == RB_VALUE_PER_ASSET)
+                rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
     memset(spec, 0, sizeof *spec);
 }
