@@ -14,6 +14,7 @@
 #include "spec.h"
 #include "store.h"
 #include "strategy.h"
+#include "trade.h"
 
 /* Every strategy parameter given must belong to the chosen strategy. */
 static rb_status check_params(const rb_run_spec *spec, const rb_strategy *s, rb_error *err)
@@ -140,16 +141,11 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         r->target[i] = spec->weights[i]; /* the matrix keeps --assets order */
         if ((int)i == cash_col) continue;
         const char *sym = m->symbols[i];
-        r->costs[i] = (rb_asset_costs){
-            .fee_bps = rb_asset_value(&spec->fee_bps, sym),
-            .fee_min = rb_asset_value(&spec->fee_min, sym),
-            .fee_fixed = rb_asset_value(&spec->fee_fixed, sym),
-            .slippage_bps = rb_asset_value(&spec->slippage_bps, sym),
-            .spread_bps = rb_asset_value(&spec->spread_bps, sym),
-            .impact_k = rb_asset_value(&spec->impact, sym),
-            .amm_depth = rb_asset_value(&spec->amm_depth, sym),
-            .amm_fee_bps = rb_asset_value(&spec->amm_fee_bps, sym),
-        };
+        for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+            const rb_cost_setting *cs = &rb_cost_settings[k];
+            const rb_asset_values *v = (const void *)((const char *)spec + cs->spec_offset);
+            *(double *)((char *)&r->costs[i] + cs->offset) = rb_asset_value(v, sym);
+        }
         impact |= r->costs[i].impact_k > 0;
     }
     if (spec->gas_series) {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "rebal.h"
+#include "spec.h"
 
 /* Orders below this fraction of the portfolio's value are not placed. */
 #define RB_ORDER_DUST 1e-9
@@ -32,7 +33,8 @@ typedef enum rb_cost_role {
 typedef struct rb_cost_setting {
     const char *name; /* the field of rb_asset_costs */
     const char *flag; /* the CLI option that sets it, for messages */
-    size_t offset;
+    size_t offset;      /* of the field in rb_asset_costs */
+    size_t spec_offset; /* of its per-asset values (rb_asset_values) in rb_run_spec */
     rb_cost_role role;
     double divisor; /* rates only: the share of the quoted rate an order pays is 1 / divisor */
 } rb_cost_setting;
@@ -40,17 +42,26 @@ typedef struct rb_cost_setting {
 /* Every cost setting, the only list of them: validation and its messages (costs.c), the cost
  * of an order, the closed form's cost rate, the batch's lanes and the test of each walk it.
  * The rates come first (RB_COST_RATES of them), in the order their terms are added. A new
- * proportional cost is a field of rb_asset_costs and one row here. */
+ * proportional cost is a field of rb_asset_costs, one row here, and its setting (spec.h
+ * field, spec.c row): the resolver fills every field from the row's spec_offset. */
 #define RB_COST_RATES 3
 static const rb_cost_setting rb_cost_settings[] = {
-    {"fee_bps", "--fee-bps", offsetof(rb_asset_costs, fee_bps), RB_COST_RATE_FEE, 1.0},
-    {"slippage_bps", "--slippage-bps", offsetof(rb_asset_costs, slippage_bps), RB_COST_RATE_SLIPPAGE, 1.0},
-    {"spread_bps", "--spread-bps", offsetof(rb_asset_costs, spread_bps), RB_COST_RATE_SLIPPAGE, 2.0}, /* half */
-    {"fee_min", "--fee-min", offsetof(rb_asset_costs, fee_min), RB_COST_NONLINEAR, 0},
-    {"fee_fixed", "--fee-fixed", offsetof(rb_asset_costs, fee_fixed), RB_COST_NONLINEAR, 0},
-    {"impact_k", "--impact", offsetof(rb_asset_costs, impact_k), RB_COST_NONLINEAR, 0},
-    {"amm_depth", "--amm-depth", offsetof(rb_asset_costs, amm_depth), RB_COST_NONLINEAR, 0},
-    {"amm_fee_bps", "--amm-fee-bps", offsetof(rb_asset_costs, amm_fee_bps), RB_COST_POOL_FEE, 0},
+    {"fee_bps", "--fee-bps", offsetof(rb_asset_costs, fee_bps),
+     offsetof(rb_run_spec, fee_bps), RB_COST_RATE_FEE, 1.0},
+    {"slippage_bps", "--slippage-bps", offsetof(rb_asset_costs, slippage_bps),
+     offsetof(rb_run_spec, slippage_bps), RB_COST_RATE_SLIPPAGE, 1.0},
+    {"spread_bps", "--spread-bps", offsetof(rb_asset_costs, spread_bps),
+     offsetof(rb_run_spec, spread_bps), RB_COST_RATE_SLIPPAGE, 2.0}, /* half */
+    {"fee_min", "--fee-min", offsetof(rb_asset_costs, fee_min),
+     offsetof(rb_run_spec, fee_min), RB_COST_NONLINEAR, 0},
+    {"fee_fixed", "--fee-fixed", offsetof(rb_asset_costs, fee_fixed),
+     offsetof(rb_run_spec, fee_fixed), RB_COST_NONLINEAR, 0},
+    {"impact_k", "--impact", offsetof(rb_asset_costs, impact_k),
+     offsetof(rb_run_spec, impact), RB_COST_NONLINEAR, 0},
+    {"amm_depth", "--amm-depth", offsetof(rb_asset_costs, amm_depth),
+     offsetof(rb_run_spec, amm_depth), RB_COST_NONLINEAR, 0},
+    {"amm_fee_bps", "--amm-fee-bps", offsetof(rb_asset_costs, amm_fee_bps),
+     offsetof(rb_run_spec, amm_fee_bps), RB_COST_POOL_FEE, 0},
 };
 #define RB_COST_SETTINGS (sizeof rb_cost_settings / sizeof rb_cost_settings[0])
 _Static_assert(RB_COST_SETTINGS == sizeof(rb_asset_costs) / sizeof(double), "one row per field of rb_asset_costs");

@@ -10,6 +10,7 @@
 
 #include "costs.h"
 #include "rebal.h"
+#include "spec.h"
 #include "trade.h"
 
 /* Per-element checks in loops call into Criterion only when they fail. */
@@ -533,6 +534,29 @@ Test(order, the_cost_table_is_the_cost_model)
         memcpy(&c, fields, sizeof c);
         cr_expect_eq(rb_costs_proportional(&c), rb_cost_settings[k].role == RB_COST_POOL_FEE, "%s",
                      rb_cost_settings[k].name);
+    }
+}
+
+/* Each cost setting is read from its own option: the row's spec_offset is the field of the
+ * per-asset run setting its flag names, so the resolver fills rb_asset_costs from the table
+ * alone. A run with each setting given reaches the order's cost through that field. */
+Test(order, each_cost_setting_is_read_from_its_option)
+{
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+        const rb_cost_setting *s = &rb_cost_settings[k];
+        const rb_setting_info *row = rb_run_setting_row(s->flag + 2);
+        cr_assert_not_null(row, "%s: no run setting", s->flag);
+        cr_expect_eq(row->type, RB_VALUE_PER_ASSET, "%s: a per-asset setting", s->flag);
+        cr_expect_eq(row->offset, s->spec_offset, "%s: the table reads another field of the spec", s->flag);
+
+        rb_run_spec *spec = NULL;
+        rb_error err = {0};
+        cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
+        cr_assert_eq(rb_run_spec_set(spec, s->flag + 2, "7,BTC=3", &err), RB_OK, "%s: %s", s->flag, err.msg);
+        const rb_asset_values *v = (const void *)((const char *)spec + s->spec_offset);
+        cr_expect_eq(rb_asset_value(v, "ETH"), 7, "%s", s->flag);
+        cr_expect_eq(rb_asset_value(v, "BTC"), 3, "%s", s->flag);
+        rb_run_spec_free(spec);
     }
 }
 
