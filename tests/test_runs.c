@@ -327,15 +327,19 @@ Test(runs, print_reports_bad_metrics_columns_operators_and_sweeps)
     expect_print_error(path, &(rb_runs_query){WHERE("band == 0.1")}, RB_ERR_USAGE, NEEDLES("unknown operator '=='"));
     expect_print_error(path, &(rb_runs_query){WHERE("band 0.1")}, RB_ERR_USAGE, NEEDLES("unknown operator"));
     expect_print_error(path, &(rb_runs_query){WHERE("band >")}, RB_ERR_USAGE, NEEDLES("no value"));
-    expect_print_error(path, &(rb_runs_query){WHERE("> 3")}, RB_ERR_USAGE, NEEDLES("KEY OP VALUE"));
+    expect_print_error(path, &(rb_runs_query){WHERE("> 3")}, RB_ERR_USAGE, NEEDLES("expected a column name", "'>'"));
     expect_print_error(path, &(rb_runs_query){WHERE("cagr > high")}, RB_ERR_USAGE,
                        NEEDLES("'cagr' holds numbers", "'high'"));
     expect_print_error(path, &(rb_runs_query){.sweep_id = 7}, RB_ERR_NOT_FOUND,
                        NEEDLES("no sweep 7", "latest is sweep 1"));
 
-    /* A value that looks like SQL is just a value. */
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("section = x' OR '1'='1")}, IDS());
-    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("band = 0.1'; DROP TABLE runs; --")}, IDS());
+    /* A value that looks like SQL is just a value (quoted), or refused by the grammar. */
+    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("section = \"x' OR '1'='1\"")}, IDS());
+    expect_ids(path, &(rb_runs_query){.top = 10, WHERE("band = \"0.1'; DROP TABLE runs; --\"")}, IDS());
+    expect_print_error(path, &(rb_runs_query){WHERE("section = x' OR '1'='1")}, RB_ERR_USAGE,
+                       NEEDLES("expected a column name", "''1'='1'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("band = 0.1'; DROP TABLE runs; --")}, RB_ERR_USAGE,
+                       NEEDLES("'band' holds numbers", "0.1';"));
     sqlite3 *db = db_open(path);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM runs"), 6);
     sqlite3_close(db);
@@ -351,6 +355,46 @@ Test(runs, print_reports_bad_metrics_columns_operators_and_sweeps)
     cr_assert_neq(access(missing, F_OK), 0, "a query created %s", missing);
     free(missing);
     free(empty);
+    free(path);
+}
+
+/* --where reads a grammar: comparisons, in (...), is [not] null, joined by and, or, not and
+ * parentheses, keywords in any case; several --where must all hold. A comparison with a
+ * parameter a run does not have (NULL) is false, so its negation holds. Whatever the grammar
+ * cannot read is refused, naming the token; it never matches nothing silently. */
+Test(runs, where_reads_and_or_not_parentheses_in_and_null)
+{
+    char *path = make_query_store(); /* by after_tax_value: 104 106 102 103 101 105 */
+    expect_ids(path, &(rb_runs_query){WHERE("fee_bps = 10 and band = 0.02")}, IDS(103));
+    expect_ids(path, &(rb_runs_query){WHERE("fee_bps = 10 or band = 0.25")}, IDS(106, 102, 103, 101));
+    expect_ids(path, &(rb_runs_query){WHERE("not fee_bps = 10")}, IDS(104, 106, 105));
+    expect_ids(path, &(rb_runs_query){WHERE("fee_bps in (5, 20)")}, IDS(104, 106, 105));
+    expect_ids(path, &(rb_runs_query){WHERE("fee-bps not in (5,20)")}, IDS(102, 103, 101));
+    expect_ids(path, &(rb_runs_query){WHERE("band is null")}, IDS(102, 101));
+    expect_ids(path, &(rb_runs_query){WHERE("band is not null and not (band < 0.05 or band > 0.2)")}, IDS(104, 105));
+    expect_ids(path, &(rb_runs_query){WHERE("(strategy = calendar or strategy = hybrid) and fee_bps >= 10")},
+               IDS(106, 102, 101));
+    expect_ids(path, &(rb_runs_query){WHERE("not band = 0.1")}, IDS(106, 102, 103, 101, 105));
+    expect_ids(path, &(rb_runs_query){WHERE("strategy = threshold AND NOT section = 'threshold.mid'")},
+               IDS(104, 103));
+    expect_ids(path, &(rb_runs_query){WHERE("fee_bps = 10", "band is null or every = week")}, IDS(102, 101));
+    /* and binds tighter than or */
+    expect_ids(path, &(rb_runs_query){WHERE("band = 0.25 or fee_bps = 5 and band = 0.1")}, IDS(104, 106));
+
+    expect_print_error(path, &(rb_runs_query){WHERE("fee_bps = abc")}, RB_ERR_USAGE,
+                       NEEDLES("'fee_bps' holds numbers", "'abc'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("fee_bps = 10 and")}, RB_ERR_USAGE,
+                       NEEDLES("expected a column name", "the end"));
+    expect_print_error(path, &(rb_runs_query){WHERE("fee_bps = 10 band = 0.1")}, RB_ERR_USAGE,
+                       NEEDLES("unexpected 'band'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("(fee_bps = 10")}, RB_ERR_USAGE, NEEDLES("expected ')'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("band in 0.1")}, RB_ERR_USAGE,
+                       NEEDLES("expected '(' after in", "'0.1'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("band in (0.1 0.2)")}, RB_ERR_USAGE,
+                       NEEDLES("expected ',' or ')'", "'0.2'"));
+    expect_print_error(path, &(rb_runs_query){WHERE("band is 0.1")}, RB_ERR_USAGE, NEEDLES("expected null after is"));
+    expect_print_error(path, &(rb_runs_query){WHERE("section = 'x")}, RB_ERR_USAGE, NEEDLES("never closed"));
+    expect_print_error(path, &(rb_runs_query){WHERE("  ")}, RB_ERR_USAGE, NEEDLES("empty condition"));
     free(path);
 }
 

@@ -29,12 +29,25 @@ void rb_results_sweep_clear(rb_results_sweep *s);
 /* The columns of runs, in presentation order (schema.h). */
 const rb_results_columns *rb_results_reader_columns(const rb_results_reader *r);
 
-/* Parses "KEY OP VALUE" (blanks optional; OP one of = != < <= > >=; the value may be quoted,
- * which compares it as text). KEY is a column (fee_bps, to_mode, a metric, section, status,
- * ...) or a setting's flag name (fee-bps, to). *value gets the value (malloc'ed, the
- * condition points to it; the caller frees it). Errors start with "--where 'TEXT': ". */
-rb_status rb_results_cond_parse(const rb_results_reader *r, const char *text, rb_results_cond *out, char **value,
-                                rb_error *err);
+/* The conditions of `rebal runs --where`, as the items of a query (schema.h), and the texts
+ * of their values. */
+typedef struct rb_results_where {
+    rb_results_cond *item;
+    size_t n, cap;
+    char **value;
+    size_t nvalue, vcap;
+    int names_status; /* a condition is on status or error */
+} rb_results_where;
+
+/* Reads one --where condition (where.c: comparisons = != < <= > >=, in (...), is [not]
+ * null, joined by and, or, not and parentheses) and appends it to w, in parentheses (the
+ * conditions of several calls must all hold). KEY is a column (fee_bps, to_mode, a metric,
+ * section, status, ...) or a setting's flag name (fee-bps, to). A number compares as a
+ * number; a quoted value as text. Refused, naming the token: what the grammar cannot read,
+ * an unknown column (listing the columns), a value that is not a number for a numeric
+ * column. Errors start with "--where 'TEXT': "; w is then unchanged. */
+rb_status rb_results_where_parse(const rb_results_reader *r, const char *text, rb_results_where *w, rb_error *err);
+void rb_results_where_clear(rb_results_where *w);
 
 /* One run as the reader hands it over (valid during the callback only). */
 typedef struct rb_results_run {

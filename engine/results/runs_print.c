@@ -24,11 +24,9 @@ typedef struct printing {
     const rb_runs_query *q;
     const char *by;
     rb_results_sweep sweep;
-    rb_results_cond *cond;
-    char **value; /* the conditions' values */
-    size_t ncond;
+    rb_results_where where; /* the --where conditions (a condition on status or error shows
+                               failed runs like the others) */
     rb_results_query query; /* the runs to show */
-    int status_named;       /* a condition names status or error: failed runs are shown like others */
     FILE *out;
 } printing;
 
@@ -314,11 +312,9 @@ static void print_title(const printing *p, uint64_t matching)
     fprintf(out, "sweep %lld (%s): %lld of %lld configurations stored", (long long)s->id, s->status,
             (long long)s->stored, (long long)s->configurations);
     if (s->failed) fprintf(out, ", %lld failed", (long long)s->failed);
-    if (p->ncond) {
+    if (p->where.n) {
         fprintf(out, "; %llu where", (unsigned long long)matching);
-        for (size_t i = 0; i < p->ncond; i++)
-            fprintf(out, "%s %s %s %s", i ? " and" : "", p->cols->col[p->cond[i].column].name,
-                    (const char *const[]){"=", "!=", "<", "<=", ">", ">=", "IS"}[p->cond[i].op], p->value[i]);
+        for (size_t i = 0; i < p->q->nwhere; i++) fprintf(out, "%s %s", i ? " and" : "", p->q->where[i]);
     }
     if (p->q->top) fprintf(out, "; top %zu by %s (%s first)\n", p->q->top, p->by, asc ? "lowest" : "highest");
     else fprintf(out, "; all by %s (%s first)\n", p->by, asc ? "lowest" : "highest");
@@ -337,7 +333,7 @@ static rb_status print_failure(void *ctx, const rb_results_run *run, rb_error *e
  * their messages. */
 static rb_status print_failures(printing *p, rb_error *err)
 {
-    if (p->status_named || p->sweep.failed == 0) return RB_OK;
+    if (p->where.names_status || p->sweep.failed == 0) return RB_OK;
     rb_results_query q = p->query;
     q.status = RB_RUNS_FAILED;
     q.by = NULL;
@@ -428,21 +424,13 @@ static rb_status prepare(printing *p, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE, "--by: unknown metric '%s'%s (one of: %s)", p->by,
                        rb_results_metric_hint(p->by, hint, sizeof hint), list);
     }
-    if (p->q->nwhere && (!(p->cond = calloc(p->q->nwhere, sizeof *p->cond)) ||
-                         !(p->value = calloc(p->q->nwhere, sizeof *p->value))))
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory parsing --where");
-    for (size_t i = 0; i < p->q->nwhere && rc == RB_OK; i++) {
-        rc = rb_results_cond_parse(p->r, p->q->where[i] ? p->q->where[i] : "", &p->cond[i], &p->value[i], err);
-        if (rc != RB_OK) break;
-        const rb_results_column *col = &p->cols->col[p->cond[i].column];
-        p->status_named |= col->kind == RB_RCOL_BASE && (strcmp(col->name, "status") == 0 || strcmp(col->name, "error") == 0);
-        p->ncond++;
-    }
+    for (size_t i = 0; i < p->q->nwhere && rc == RB_OK; i++)
+        rc = rb_results_where_parse(p->r, p->q->where[i], &p->where, err);
     /* The table ranks the runs that ran (failures are listed under it); CSV has every row. */
     p->query = (rb_results_query){.sweep_id = p->sweep.id,
-                                  .status = p->status_named || p->q->csv ? RB_RUNS_ANY : RB_RUNS_OK,
-                                  .cond = p->cond,
-                                  .ncond = p->ncond,
+                                  .status = p->where.names_status || p->q->csv ? RB_RUNS_ANY : RB_RUNS_OK,
+                                  .cond = p->where.item,
+                                  .ncond = p->where.n,
                                   .by = p->cols->col[at].name,
                                   .limit = p->q->top};
     return rc;
@@ -459,16 +447,14 @@ rb_status rb_runs_print(const char *path, const rb_runs_query *q, FILE *out, rb_
         rc = prepare(&p, err);
     }
     uint64_t matching = (uint64_t)p.sweep.stored;
-    if (rc == RB_OK && p.ncond) rc = rb_results_reader_count(p.r, &(rb_results_query){.sweep_id = p.query.sweep_id,
-                                                                                        .status = p.query.status,
-                                                                                        .cond = p.cond,
-                                                                                        .ncond = p.ncond},
-                                                             &matching, err);
+    if (rc == RB_OK && p.where.n) {
+        rb_results_query count = {.sweep_id = p.query.sweep_id, .status = p.query.status, .cond = p.where.item,
+                                  .ncond = p.where.n};
+        rc = rb_results_reader_count(p.r, &count, &matching, err);
+    }
     if (rc == RB_OK) rc = q->csv ? print_csv(&p, err) : print_runs(&p, matching, err);
     if (rc == RB_OK && ferror(out)) rc = rb_fail(err, RB_ERR_IO, "writing the runs of %s failed", path);
-    for (size_t i = 0; i < p.ncond; i++) free(p.value[i]);
-    free(p.value);
-    free(p.cond);
+    rb_results_where_clear(&p.where);
     rb_results_sweep_clear(&p.sweep);
     rb_results_reader_close(p.r);
     return rc;

@@ -149,9 +149,24 @@ void rb_results_sweeps_free(rb_results_sweep *list, size_t n);
 
 typedef enum rb_rop { RB_ROP_EQ, RB_ROP_NE, RB_ROP_LT, RB_ROP_LE, RB_ROP_GT, RB_ROP_GE, RB_ROP_IS } rb_rop;
 
+/* What an item of a query's conditions is: a condition on a column, or a link between
+ * conditions, in the text's order ("(", "AND", ...). Two operands side by side (a
+ * condition or a ")" followed by a condition, "(" or "NOT") are joined by AND, so a plain
+ * list of conditions means all of them. */
+typedef enum rb_rlink {
+    RB_RLINK_COND = 0,
+    RB_RLINK_OPEN,
+    RB_RLINK_CLOSE,
+    RB_RLINK_AND,
+    RB_RLINK_OR,
+    RB_RLINK_NOT
+} rb_rlink;
+
 /* A condition on a column: numbers compare as numbers (a text column's values that are
- * numbers too), other values as text. */
+ * numbers too), other values as text. A comparison with NULL (a parameter the run does not
+ * have) is false, so NOT of it is true. */
 typedef struct rb_results_cond {
+    rb_rlink link;    /* RB_RLINK_COND: the fields below; else a link, the fields unused */
     size_t column;    /* index in rb_results_columns */
     rb_rop op;
     const char *text; /* the value; NULL with RB_ROP_IS: the column is NULL (the setting unset) */

@@ -47,21 +47,47 @@ static bind_kind cond_kind(const rb_results_column *col, const rb_results_cond *
     return BIND_TEXT;
 }
 
+/* A condition, false (not NULL) where the column is NULL: NOT of it is then true. */
 static void write_cond(FILE *f, const rb_results_columns *cols, const rb_results_cond *k)
 {
     const rb_results_column *col = &cols->col[k->column];
     double v;
     switch (cond_kind(col, k, &v)) {
-    case BIND_NULL: fprintf(f, " AND \"%s\" IS NULL", col->name); return;
+    case BIND_NULL: fprintf(f, "\"%s\" IS NULL", col->name); return;
     case BIND_NUMBER:
         if (!col->real) {
-            fprintf(f, " AND rb_num(\"%s\", %d) %s ?", col->name, col->fraction, op_sql[k->op]);
+            fprintf(f, "coalesce(rb_num(\"%s\", %d) %s ?, 0)", col->name, col->fraction, op_sql[k->op]);
             return;
         }
         break;
     case BIND_TEXT: break;
     }
-    fprintf(f, " AND \"%s\" %s ?", col->name, op_sql[k->op]);
+    if (k->op == RB_ROP_IS) fprintf(f, "\"%s\" IS ?", col->name);
+    else fprintf(f, "coalesce(\"%s\" %s ?, 0)", col->name, op_sql[k->op]);
+}
+
+/* " AND (...)" of the query's conditions and links, in their order; two operands side by
+ * side are joined by AND (schema.h). */
+static void write_conds(FILE *f, const rb_results_columns *cols, const rb_results_query *q)
+{
+    if (!q->ncond) return;
+    fputs(" AND (", f);
+    int after_operand = 0;
+    for (size_t i = 0; i < q->ncond; i++) {
+        rb_rlink link = q->cond[i].link;
+        int starts_operand = link == RB_RLINK_COND || link == RB_RLINK_OPEN || link == RB_RLINK_NOT;
+        if (starts_operand && after_operand) fputs(" AND ", f);
+        switch (link) {
+        case RB_RLINK_COND: write_cond(f, cols, &q->cond[i]); break;
+        case RB_RLINK_OPEN: fputc('(', f); break;
+        case RB_RLINK_CLOSE: fputc(')', f); break;
+        case RB_RLINK_AND: fputs(" AND ", f); break;
+        case RB_RLINK_OR: fputs(" OR ", f); break;
+        case RB_RLINK_NOT: fputs("NOT ", f); break;
+        }
+        after_operand = link == RB_RLINK_COND || link == RB_RLINK_CLOSE;
+    }
+    fputc(')', f);
 }
 
 static int bind_cond(sqlite3_stmt *st, int at, const rb_results_columns *cols, const rb_results_cond *k)
@@ -94,7 +120,7 @@ static void write_filters(FILE *f, const rb_results_columns *cols, const rb_resu
     if (q->section) fputs(" AND section = ?", f);
     if (q->strategy) fprintf(f, " AND strategy %s ?", q->not_strategy ? "!=" : "=");
     if (q->has_config_id) fputs(" AND config_id = ?", f);
-    for (size_t i = 0; i < q->ncond; i++) write_cond(f, cols, &q->cond[i]);
+    write_conds(f, cols, q);
 }
 
 static int bind_filters(sqlite3_stmt *st, const rb_results_columns *cols, const rb_results_query *q)
@@ -104,17 +130,24 @@ static int bind_filters(sqlite3_stmt *st, const rb_results_columns *cols, const 
     if (q->section) sqlite3_bind_text(st, at++, q->section, -1, SQLITE_TRANSIENT);
     if (q->strategy) sqlite3_bind_text(st, at++, q->strategy, -1, SQLITE_TRANSIENT);
     if (q->has_config_id) sqlite3_bind_int64(st, at++, q->config_id);
-    for (size_t i = 0; i < q->ncond; i++) at = bind_cond(st, at, cols, &q->cond[i]);
+    for (size_t i = 0; i < q->ncond; i++)
+        if (q->cond[i].link == RB_RLINK_COND) at = bind_cond(st, at, cols, &q->cond[i]);
     return at;
 }
 
 rb_status rb_results_schema_select(const rb_rconn *c, const rb_results_columns *cols, const rb_results_query *q,
                                    rb_rselect what, size_t distinct, sqlite3_stmt **out, rb_error *err)
 {
-    for (size_t i = 0; i < q->ncond; i++)
-        if (q->cond[i].column >= cols->n || (int)q->cond[i].op < 0 || q->cond[i].op > RB_ROP_IS ||
-            (!q->cond[i].text && q->cond[i].op != RB_ROP_IS))
-            return rb_fail(err, RB_ERR_USAGE, "%s: an invalid condition on the runs", c->path);
+    int depth = 0;
+    for (size_t i = 0; i < q->ncond && depth >= 0; i++) {
+        const rb_results_cond *k = &q->cond[i];
+        depth += (k->link == RB_RLINK_OPEN) - (k->link == RB_RLINK_CLOSE);
+        if ((int)k->link < 0 || k->link > RB_RLINK_NOT ||
+            (k->link == RB_RLINK_COND && (k->column >= cols->n || (int)k->op < 0 || k->op > RB_ROP_IS ||
+                                          (!k->text && k->op != RB_ROP_IS))))
+            depth = -1;
+    }
+    if (depth != 0) return rb_fail(err, RB_ERR_USAGE, "%s: an invalid condition on the runs", c->path);
     int by = q->by ? rb_results_columns_find(cols, q->by) : -1;
     if ((what == RB_RSELECT_DISTINCT && distinct >= cols->n) || (q->by && by < 0))
         return rb_fail(err, RB_ERR_USAGE, "%s: the runs have no column '%s'", c->path,
