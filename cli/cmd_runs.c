@@ -1,5 +1,5 @@
 /* cmd_runs.c - `rebal runs`: the best runs of a sweep from its results store, ranked by a
- * metric and filtered by conditions, as an aligned table or CSV. */
+ * metric and filtered by conditions, as an aligned table, CSV or JSON. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 
 static const char help_text[] =
     "Usage: rebal runs RESULTS.db [--sweep ID] [--top N] [--by METRIC] [--where \"CONDITION\"]...\n"
-    "                  [--csv]\n"
+    "                  [--csv | --json]\n"
     "\n"
     "Lists the best runs of a sweep stored by 'rebal sweep': ranked by a metric (best first:\n"
     "highest, or lowest for max_drawdown, ann_vol, tracking_error, avg_drift, turnover,\n"
@@ -46,6 +46,9 @@ static const char help_text[] =
     "                      lists the configurations that failed\n"
     "  --csv               print every column of the runs as CSV instead of the table (every\n"
     "                      row, failed ones too)\n"
+    "  --json              print every column of the runs as a JSON array of objects, one\n"
+    "                      run per line (every row, failed ones too; numbers as numbers,\n"
+    "                      undefined values null): pandas.read_json reads it\n"
     "  -h, --help          show this help\n"
     "\n"
     "Examples:\n"
@@ -53,17 +56,19 @@ static const char help_text[] =
     "  rebal runs results.db --top 5 --by sharpe --where \"strategy = threshold\"\n"
     "  rebal runs results.db --by max_drawdown --where \"fee-bps >= 10\" --where \"cagr > 0.05\"\n"
     "  rebal runs results.db --where \"fee_bps in (5, 10) and (band <= 0.05 or every = month)\"\n"
-    "  rebal runs results.db --top 0 --csv > runs.csv\n";
+    "  rebal runs results.db --top 0 --csv > runs.csv\n"
+    "  rebal runs results.db --top 0 --json > runs.json\n";
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_SWEEP = 256, OPT_TOP, OPT_BY, OPT_WHERE, OPT_CSV };
+    enum { OPT_SWEEP = 256, OPT_TOP, OPT_BY, OPT_WHERE, OPT_CSV, OPT_JSON };
     static const struct option longopts[] = {
         {"sweep", required_argument, NULL, OPT_SWEEP},
         {"top", required_argument, NULL, OPT_TOP},
         {"by", required_argument, NULL, OPT_BY},
         {"where", required_argument, NULL, OPT_WHERE},
         {"csv", no_argument, NULL, OPT_CSV},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
@@ -91,6 +96,7 @@ static int run(int argc, char **argv)
         case OPT_BY: q.by = optarg; break;
         case OPT_WHERE: where[nwhere++] = optarg; break;
         case OPT_CSV: q.csv = 1; break;
+        case OPT_JSON: q.json = 1; break;
         case 'h':
             free(where);
             return cli_print_help(&cli_runs);
@@ -105,6 +111,10 @@ static int run(int argc, char **argv)
     }
     if (optind + 1 < argc) {
         cli_usage("runs", "unexpected argument '%s'", argv[optind + 1]);
+        goto usage;
+    }
+    if (q.csv && q.json) {
+        cli_usage("runs", "--csv and --json exclude each other");
         goto usage;
     }
     q.where = where;

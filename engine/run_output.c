@@ -7,6 +7,7 @@
 
 #include "csv_write.h"
 #include "error.h"
+#include "json_write.h"
 #include "run_output.h"
 
 static rb_status finish(FILE *out, const char *what, rb_error *err)
@@ -109,25 +110,6 @@ rb_status rb_run_write_lots(const rb_run_result *r, FILE *out, rb_error *err)
     return finish(out, "lots", err);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *out, const char *s)
-{
-    putc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else putc(*p, out);
-    }
-    putc('"', out);
-}
-
-/* A JSON number (shortest exact), or null for NaN and infinities. */
-static void json_number(FILE *out, double x)
-{
-    if (!isfinite(x)) fputs("null", out);
-    else rb_csv_number(out, x);
-}
-
 rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
 {
     const rb_metrics *mx = &r->sim.metrics;
@@ -137,7 +119,7 @@ rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
     fputs("{", out);
     for (size_t k = 0; k < n; k++) {
         fprintf(out, "%s\"%s\": ", k ? ", " : "", table[k].name);
-        json_number(out, *(const double *)((const char *)mx + table[k].offset));
+        rb_json_number(out, *(const double *)((const char *)mx + table[k].offset));
     }
     fprintf(out, ", \"max_drawdown_peak\": \"%s\"", rb_time_format(mx->max_drawdown_peak, date));
     fprintf(out, ", \"max_drawdown_trough\": \"%s\"", rb_time_format(mx->max_drawdown_trough, date));
@@ -147,14 +129,14 @@ rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
     fprintf(out, ", \"start\": \"%s\"", rb_time_format(mx->start, date));
     fprintf(out, ", \"end\": \"%s\"", rb_time_format(mx->end, date));
     fputs(", \"periods_per_year\": ", out);
-    json_number(out, mx->periods_per_year);
+    rb_json_number(out, mx->periods_per_year);
     fputs(", \"conventions\": {\"periods_per_year\": ", out);
-    json_string(out, mx->periods_source);
+    rb_json_string(out, mx->periods_source);
     fputs(", \"rf\": ", out);
-    json_number(out, mx->rf);
+    rb_json_number(out, mx->rf);
     if (mx->exec_note[0]) {
         fputs(", \"exec\": ", out);
-        json_string(out, mx->exec_note);
+        rb_json_string(out, mx->exec_note);
     }
     fputs(", \"stdev\": \"sample (n - 1)\", \"returns\": \"time-weighted, flows removed\"}}\n", out);
     return finish(out, "JSON", err);

@@ -479,16 +479,19 @@ rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb
 rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
                        rb_error *err);
 
-/* The best runs of a results store, as a table or CSV (rebal runs). The table ranks the runs
- * that ran and lists those that failed, with their messages, under it; a condition on status
- * or error ("status = failed") selects rows like any other; CSV has every row selected. */
+/* The best runs of a results store, as a table, CSV or JSON (rebal runs). The table ranks the
+ * runs that ran and lists those that failed, with their messages, under it; a condition on
+ * status or error ("status = failed") selects rows like any other; CSV and JSON have every
+ * row selected, in rank order. */
 typedef struct rb_runs_query {
     int64_t sweep_id;          /* 0: the latest sweep */
     size_t top;                /* 0: every run */
     const char *by;            /* metric (default after_tax_value) */
-    const char *const *where;  /* conditions "KEY OP VALUE", OP one of = != < <= > >= */
+    const char *const *where;  /* conditions (all must hold): comparisons KEY OP VALUE, KEY in
+                                  (...), KEY is [not] null, joined by and, or, not, (...) */
     size_t nwhere;
-    int csv;
+    int csv;                   /* every column as CSV */
+    int json;                  /* every column as a JSON array of objects (not with csv) */
 } rb_runs_query;
 
 rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err);

@@ -398,6 +398,37 @@ Test(runs, where_reads_and_or_not_parentheses_in_and_null)
     free(path);
 }
 
+/* --json: every column of every selected run as a JSON array of objects, one run per line, in
+ * rank order; numbers as numbers (ids exact), words and per-asset values as strings,
+ * undefined values null. Not together with --csv. */
+Test(runs, json_has_every_column_typed_one_run_per_line)
+{
+    char *path = make_query_store(); /* by after_tax_value: 104 106 102 103 101 105 */
+    char *text = NULL;
+    rb_error err = {0};
+    cr_assert_eq(print_query(path, &(rb_runs_query){.json = 1}, &text, &err), RB_OK,
+                 "%s", err.msg);
+    size_t len = strlen(text), lines = 0;
+    for (const char *c = text; *c; c++) lines += *c == '\n';
+    cr_assert(len > 4 && strncmp(text, "[{", 2) == 0 && strcmp(text + len - 3, "}]\n") == 0, "%s", text);
+    cr_assert_eq(lines, 6, "one run per line: %s", text);
+    const char *r104 = strstr(text, "\"config_id\": 104,"), *r106 = strstr(text, "\"config_id\": 106,"),
+               *r105 = strstr(text, "\"config_id\": 105,");
+    cr_assert(r104 && r106 && r105 && r104 < r106 && r106 < r105, "rank order 104 106 ... 105: %s", text);
+    const char *want[] = {"\"section\": \"threshold.wide\"", "\"band\": 0.1,", "\"every\": null,",
+                          "\"fee_bps\": 5,", "\"targets\": \"A=0.5,B=0.5\"", "\"every\": \"quarter\"",
+                          "\"sharpe\": null,", "\"after_tax_value\": 1900,", "\"status\": \"ok\"",
+                          "\"error\": null,", "\"sweep_id\": 1,", "\"targets\": null,", "\"fee_bps\": 20,"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_expect_not_null(strstr(text, want[i]), "lacks %s: %s", want[i], text);
+    free(text);
+    text = NULL;
+    cr_assert_eq(print_query(path, &(rb_runs_query){.json = 1, .csv = 1}, &text, &err), RB_ERR_USAGE);
+    cr_assert_not_null(strstr(err.msg, "--csv and --json"), "%s", err.msg);
+    free(text);
+    free(path);
+}
+
 /* A withdrawal plan that empties the portfolio: its run stores the date the money ran out
  * in depleted_on (NULL for the others); rebal runs shows it; a store written before the
  * column existed gets it at the next sweep. */

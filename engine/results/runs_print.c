@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "csv_write.h"
+#include "json_write.h"
 #include "error.h"
 #include "reader.h"
 
@@ -27,6 +28,7 @@ typedef struct printing {
     rb_results_where where; /* the --where conditions (a condition on status or error shows
                                failed runs like the others) */
     rb_results_query query; /* the runs to show */
+    size_t rows;            /* JSON: the rows written so far */
     FILE *out;
 } printing;
 
@@ -401,6 +403,37 @@ static rb_status print_csv(printing *p, rb_error *err)
     return rb_results_reader_each(p->r, &p->query, csv_row, p, err);
 }
 
+/* One run as a JSON object: every column by name; numbers as numbers (an id exactly, as
+ * stored), a per-asset value or a word as a string, NULL as null. */
+static rb_status json_row(void *ctx, const rb_results_run *run, rb_error *err)
+{
+    (void)err;
+    printing *p = ctx;
+    fputs(p->rows++ ? ",\n{" : "{", p->out);
+    for (size_t i = 0; i < p->cols->n; i++) {
+        const rb_results_column *col = &p->cols->col[i];
+        if (i) fputs(", ", p->out);
+        rb_json_string(p->out, col->name);
+        fputs(": ", p->out);
+        if (col->kind == RB_RCOL_METRIC) rb_json_number(p->out, run->number[i]);
+        else if (!run->text[i]) fputs("null", p->out);
+        else if (col->real && rb_is_number_text(run->text[i]) && !isnan(run->number[i])) fputs(run->text[i], p->out);
+        else rb_json_string(p->out, run->text[i]);
+    }
+    fputc('}', p->out);
+    return RB_OK;
+}
+
+/* Every column of the runs (failed ones too, their metrics null) as a JSON array of objects,
+ * one per line: pandas.read_json reads it as a DataFrame. */
+static rb_status print_json(printing *p, rb_error *err)
+{
+    fputc('[', p->out);
+    rb_status rc = rb_results_reader_each(p->r, &p->query, json_row, p, err);
+    fputs("]\n", p->out);
+    return rc;
+}
+
 /* The sweep, --by and the conditions. */
 static rb_status prepare(printing *p, rb_error *err)
 {
@@ -428,7 +461,7 @@ static rb_status prepare(printing *p, rb_error *err)
         rc = rb_results_where_parse(p->r, p->q->where[i], &p->where, err);
     /* The table ranks the runs that ran (failures are listed under it); CSV has every row. */
     p->query = (rb_results_query){.sweep_id = p->sweep.id,
-                                  .status = p->where.names_status || p->q->csv ? RB_RUNS_ANY : RB_RUNS_OK,
+                                  .status = p->where.names_status || p->q->csv || p->q->json ? RB_RUNS_ANY : RB_RUNS_OK,
                                   .cond = p->where.item,
                                   .ncond = p->where.n,
                                   .by = p->cols->col[at].name,
@@ -452,7 +485,8 @@ rb_status rb_runs_print(const char *path, const rb_runs_query *q, FILE *out, rb_
                                   .ncond = p.where.n};
         rc = rb_results_reader_count(p.r, &count, &matching, err);
     }
-    if (rc == RB_OK) rc = q->csv ? print_csv(&p, err) : print_runs(&p, matching, err);
+    if (rc == RB_OK && q->csv && q->json) rc = rb_fail(err, RB_ERR_USAGE, "--csv and --json exclude each other");
+    if (rc == RB_OK) rc = q->csv ? print_csv(&p, err) : q->json ? print_json(&p, err) : print_runs(&p, matching, err);
     if (rc == RB_OK && ferror(out)) rc = rb_fail(err, RB_ERR_IO, "writing the runs of %s failed", path);
     rb_results_where_clear(&p.where);
     rb_results_sweep_clear(&p.sweep);
