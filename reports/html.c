@@ -20,6 +20,7 @@ static const char page_style[] =
     "header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}\n"
     "h1{font-size:1.75rem;line-height:1.25;margin:1.5rem 0 .25rem;overflow-wrap:anywhere}\n"
     ".subtitle{color:#52606d;margin:0 0 .75rem;overflow-wrap:anywhere}\n"
+    ".status{background:#fff4e5;border:1px solid #e8a33d;border-radius:6px;padding:.5rem 1rem}\n"
     "nav ul{list-style:none;padding:0;margin:0 0 1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem}\n"
     "a{color:#1d4ed8}\n"
     "section{margin:2rem 0}\n"
@@ -155,6 +156,31 @@ static void put_files(FILE *f, const rb_report *r)
     fputs("</ul>\n</section>\n", f);
 }
 
+/* A sweep that did not finish opens the page with its status and the share of its
+ * configurations that ran: every "best" below is the best of those only. */
+static void put_sweep_status(FILE *f, const rb_report *r)
+{
+    if (!r->sweep_status[0] || strcmp(r->sweep_status, "done") == 0) return;
+    double share = r->sweep_planned > 0 ? 100.0 * (double)r->sweep_stored / (double)r->sweep_planned : 0;
+    const char *st = r->sweep_status;
+    fputs("<p class=\"status\"><strong>This sweep ", f);
+    if (strcmp(st, "running") == 0) fputs("is still running", f);
+    else if (strcmp(st, "interrupted") == 0) fputs("was interrupted", f);
+    else if (strcmp(st, "failed") == 0) fputs("failed", f);
+    else {
+        fputs("is ", f);
+        rb_html_line(f, st);
+    }
+    fprintf(f, ": %lld of its %lld configurations (%.*f %%) ran.</strong> Every best configuration and verdict on "
+               "this page is among those only.",
+            (long long)r->sweep_stored, (long long)r->sweep_planned, share < 10 ? 1 : 0, share);
+    if (strcmp(r->sweep_status, "interrupted") == 0)
+        fputs(" Finish it with the same <code>rebal sweep</code> command and <code>--resume</code>, then write the "
+              "report again.",
+              f);
+    fputs("</p>\n", f);
+}
+
 static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const rb_chart_outcome charts[RB_CHART_COUNT],
                             rb_error *err)
 {
@@ -173,6 +199,7 @@ static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const 
         rb_html_line(f, r->subtitle);
         fputs("</p>\n", f);
     }
+    put_sweep_status(f, r);
     fputs("<nav><ul><li><a href=\"#glance\">At a glance</a></li><li><a href=\"#summary\">Top configurations</a></li>"
           "<li><a href=\"#charts\">Charts</a></li><li><a href=\"#files\">Files</a></li>"
           "<li><a href=\"#conventions\">Conventions</a></li></ul></nav>\n</header>\n<main>\n",

@@ -99,22 +99,71 @@ static const rb_report_series *hold_series(const rb_report *r)
     return NULL;
 }
 
-typedef enum verdict { VERDICT_UNKNOWN, VERDICT_PAYS, VERDICT_NEGATIVE } verdict;
+typedef enum verdict {
+    VERDICT_UNKNOWN,
+    VERDICT_PAYS,     /* beats buy-and-hold */
+    VERDICT_NEGATIVE, /* loses to buy-and-hold */
+    VERDICT_TIE,      /* the difference shows as zero: neither wins */
+    VERDICT_NEVER     /* never rebalanced: it is buy-and-hold */
+} verdict;
 
-/* Whether a family's best configuration loses to buy-and-hold after costs: its excess
- * (after costs and tax) when the split is known, else its metric against buy-and-hold's. */
+/* 1 when a formatted number shows no non-zero digit ("+0.00 USD", "0.00 pp"): a difference
+ * the reader sees as none is a tie, not a win. */
+static int shows_zero(const char *text) { return strpbrk(text, "123456789") == NULL; }
+
+/* 1 when the run paid anything: fees, slippage, gas or tax. Without costs, losing to
+ * buy-and-hold is the market's doing (trend, drift), not the costs'. */
+static int paid_costs(const rb_report_series *s)
+{
+    const rb_metrics *m = &s->metrics;
+    return m->fees_paid + m->slippage_paid + m->gas_paid + m->taxes_paid > 0;
+}
+
+/* 1 when any run of the report paid costs or taxes. */
+static int any_costs(const rb_report *r)
+{
+    for (size_t k = 0; k < r->nseries; k++)
+        if (paid_costs(&r->series[k])) return 1;
+    return 0;
+}
+
+/* Whether a family's best configuration beats buy-and-hold: its excess (after costs and tax)
+ * when the split is known, else its metric against buy-and-hold's; a tie when the difference
+ * shows as zero; buy-and-hold itself when it never rebalanced. */
 static verdict verdict_of(const rb_report_series *s, const rb_report_series *hold, const rb_metric_info *m)
 {
+    if (s->role == RB_SERIES_BEST && s->metrics.rebalances == 0) return VERDICT_NEVER;
+    char shown[600];
     if (s->has_split) {
         if (isnan(s->split.excess)) return VERDICT_UNKNOWN;
+        format_excess(shown, sizeof shown, s->split.excess);
+        if (shows_zero(shown)) return VERDICT_TIE;
         return s->split.excess < 0 ? VERDICT_NEGATIVE : VERDICT_PAYS;
     }
     if (!hold || !m) return VERDICT_UNKNOWN;
     double adv = advantage(metric_of(s, m), metric_of(hold, m), m);
     if (isnan(adv)) return VERDICT_UNKNOWN;
+    format_metric(shown, sizeof shown, adv, m, FMT_AMOUNT);
+    if (shows_zero(shown)) return VERDICT_TIE;
     return adv < 0 ? VERDICT_NEGATIVE : VERDICT_PAYS;
 }
 
+/* The verdict in words, and its cell's class. */
+static const char *verdict_text(verdict v, const rb_report_series *s, const rb_report_series *hold,
+                                const char **cls)
+{
+    *cls = v == VERDICT_NEGATIVE ? "neg" : v == VERDICT_PAYS ? "pos" : NULL;
+    switch (v) {
+    case VERDICT_PAYS: return "beats buy-and-hold";
+    case VERDICT_NEGATIVE:
+        return paid_costs(s) || (hold && paid_costs(hold)) ? "net-negative after costs"
+                                                           : "loses to buy-and-hold (before costs: trend/drift)";
+    case VERDICT_TIE: return "ties with buy-and-hold";
+    case VERDICT_NEVER: return "never rebalanced: identical to buy-and-hold";
+    case VERDICT_UNKNOWN: break;
+    }
+    return "unknown";
+}
 
 /* The best configuration of each family against buy-and-hold, best first. */
 static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_series *hold, const rb_metric_info *m,
@@ -146,7 +195,7 @@ static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_s
         rb_html_sort_head(f, "best configuration", 0);
         rb_html_sort_head(f, m ? m->name : r->metric, 1);
         rb_html_sort_head(f, "vs buy-and-hold", 1);
-        rb_html_sort_head(f, "excess after costs and tax", 1);
+        rb_html_sort_head(f, any_costs(r) ? "excess after costs and tax" : "excess (no costs or taxes paid)", 1);
         rb_html_sort_head(f, "verdict", 0);
         fputs("</tr></thead>\n<tbody>\n", f);
         for (size_t k = 0; k < n; k++) {
@@ -157,21 +206,15 @@ static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_s
                 if (hold) format_metric(delta, sizeof delta, metric_of(s, m) - metric_of(hold, m), m, FMT_DELTA);
             }
             if (s->has_split) format_excess(excess, sizeof excess, s->split.excess);
-            verdict v = verdict_of(s, hold, m);
+            const char *cls;
+            const char *says = verdict_text(verdict_of(s, hold, m), s, hold, &cls);
             fputs("<tr>", f);
             rb_html_cell(f, s->family, 0, NULL);
             rb_html_cell(f, rb_html_series_name(s), 0, NULL);
             rb_html_cell(f, value, 1, NULL);
             rb_html_cell(f, delta, 1, NULL);
             rb_html_cell(f, excess, 1, NULL);
-            rb_html_cell(f,
-                     v == VERDICT_NEGATIVE ? "net-negative after costs"
-                     : v == VERDICT_PAYS   ? "beats buy-and-hold"
-                                           : "unknown",
-                     0,
-                     v == VERDICT_NEGATIVE ? "neg"
-                     : v == VERDICT_PAYS   ? "pos"
-                                           : NULL);
+            rb_html_cell(f, says, 0, cls);
             fputs("</tr>\n", f);
         }
         fputs("</tbody>\n</table></div>\n", f);
@@ -199,7 +242,10 @@ static void glance_winner(FILE *f, const rb_report *r, const rb_metric_info *m, 
         rb_html_line(f, r->metric);
         fputs("</code> is not one rebal computes, so no rule is named the winner.</li>\n", f);
     } else {
-        fputs("<li><strong>Which rule wins after costs:</strong> ", f);
+        int costs = any_costs(r);
+        fputs(costs ? "<li><strong>Which rule wins after costs:</strong> "
+                    : "<li><strong>Which rule wins (these runs paid no costs or taxes):</strong> ",
+              f);
         char val[600], hval[600], diff[600];
         if (!win) {
             fputs(nbest ? "no family's best configuration has a value of <code>"
@@ -221,35 +267,44 @@ static void glance_winner(FILE *f, const rb_report *r, const rb_metric_info *m, 
             if (hold && !isnan(adv)) {
                 format_metric(hval, sizeof hval, metric_of(hold, m), m, FMT_VALUE);
                 format_metric(diff, sizeof diff, metric_of(win, m) - metric_of(hold, m), m, FMT_AMOUNT);
-                if (adv > 0)
-                    fputs(", which beats buy-and-hold (", f);
-                else if (adv == 0)
+                int tie = shows_zero(diff);
+                if (tie)
                     fputs(", which ties with buy-and-hold (", f);
+                else if (adv > 0)
+                    fputs(", which beats buy-and-hold (", f);
                 else
                     fputs(", which still trails buy-and-hold (", f);
                 rb_html_line(f, hval);
                 fputs(")", f);
-                if (adv != 0) {
+                if (!tie) {
                     fputs(" by <strong class=\"margin\">", f);
                     rb_html_line(f, diff);
                     fputs("</strong>", f);
                 }
-                fputs(adv < 0 ? ": no rule beats buy-and-hold on this metric after costs." : ".", f);
+                fputs(tie || adv > 0 ? "."
+                      : costs        ? ": no rule beats buy-and-hold on this metric after costs."
+                                     : ": no rule beats buy-and-hold on this metric.",
+                      f);
             } else
                 fputs(hold ? "; buy-and-hold has no value to compare with."
                            : "; the report has no buy-and-hold run to compare with.",
                       f);
+            if (win->metrics.rebalances == 0)
+                fputs(" It never rebalanced: it is buy-and-hold under another name, identical to it.", f);
             fputs(rb_results_ascending(m->name) ? " Lower is better for this metric." : "", f);
         }
         fputs("</li>\n", f);
     }
 }
 
-/* The second answer: which families are net-negative after costs. */
+/* The second answer: which families lose to buy-and-hold, after costs when there are any. */
 static void glance_losers(FILE *f, const rb_report *r, const rb_metric_info *m, const rb_report_series *hold)
 {
-    fputs("<li><strong>Where costs make rebalancing net-negative:</strong> ", f);
-    size_t nneg = 0, nknown = 0, total_neg = 0;
+    int costs = any_costs(r);
+    fputs(costs ? "<li><strong>Where costs make rebalancing net-negative:</strong> "
+                : "<li><strong>Where rebalancing loses to buy-and-hold:</strong> ",
+          f);
+    size_t nneg = 0, nknown = 0, total_neg = 0, nsame = 0;
     for (size_t k = 0; k < r->nseries; k++)
         if (r->series[k].role == RB_SERIES_BEST && verdict_of(&r->series[k], hold, m) == VERDICT_NEGATIVE) total_neg++;
     for (size_t k = 0; k < r->nseries; k++) {
@@ -257,12 +312,13 @@ static void glance_losers(FILE *f, const rb_report *r, const rb_metric_info *m, 
         if (s->role != RB_SERIES_BEST) continue;
         verdict v = verdict_of(s, hold, m);
         if (v != VERDICT_UNKNOWN) nknown++;
+        nsame += v == VERDICT_TIE || v == VERDICT_NEVER;
         if (v != VERDICT_NEGATIVE) continue;
-        if (nneg++ == 0)
-            fputs(total_neg == 1 ? "even the best configuration loses to buy-and-hold after costs in the family "
-                                 : "even the best configuration loses to buy-and-hold after costs in the families ",
-                  f);
-        else
+        if (nneg++ == 0) {
+            fputs("even the best configuration loses to buy-and-hold", f);
+            fputs(costs ? " after costs" : "", f);
+            fputs(total_neg == 1 ? " in the family " : " in the families ", f);
+        } else
             fputs(nneg == total_neg ? " and " : ", ", f);
         fputs("<span class=\"neg family\">", f);
         rb_html_line(f, s->family);
@@ -271,20 +327,27 @@ static void glance_losers(FILE *f, const rb_report *r, const rb_metric_info *m, 
         if (s->has_split) {
             format_excess(text, sizeof text, s->split.excess);
             rb_html_line(f, text);
-            fputs(" after costs and tax", f);
+            fputs(costs ? " after costs and tax" : " before costs: trend/drift", f);
         } else {
             format_metric(text, sizeof text, metric_of(s, m) - metric_of(hold, m), m, FMT_DELTA);
             rb_html_line(f, text);
             fputs(" of <code>", f);
             rb_html_line(f, m->name);
-            fputs("</code>", f);
+            fputs(costs ? "</code>" : "</code>, before costs: trend/drift", f);
         }
         fputs(")", f);
     }
     if (nneg > 0)
         fputs(".", f);
+    else if (nknown > 0 && nsame == 0)
+        fputs(costs ? "none: the best configuration of every family beats buy-and-hold after costs."
+                    : "none: the best configuration of every family beats buy-and-hold.",
+              f);
     else if (nknown > 0)
-        fputs("none: the best configuration of every family beats buy-and-hold after costs.", f);
+        fprintf(f, "none loses%s, but %zu famil%s only match%s buy-and-hold (a tie, or no rebalance at all): see "
+                   "the verdicts below.",
+                costs ? " after costs" : "", nsame, nsame == 1 ? "y's best configuration" : "ies' best configurations",
+                nsame == 1 ? "es" : "");
     else
         fputs("not known: the report holds no family's best configuration with an excess over buy-and-hold.", f);
     fputs("</li>\n", f);

@@ -126,6 +126,9 @@ typedef struct rb_report {
     char title[256];
     char subtitle[512];       /* portfolio and data range, one line */
     char metric[64];          /* the ranking metric (after_tax_value by default) */
+    char sweep_status[16];    /* a sweep's status (done, interrupted, failed, running); "" for one run */
+    int64_t sweep_stored;     /* configurations stored (those that failed included) */
+    int64_t sweep_planned;    /* configurations the sweep file expands to */
     char *conventions;        /* the text of conventions.txt */
     rb_report_series *series; /* nseries: [0] buy-and-hold, [1] every bar, then one per family */
     size_t nseries;

@@ -554,6 +554,9 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     }
     if (rc == RB_OK) {
         subtitle(&s, &r, &in);
+        snprintf(r.sweep_status, sizeof r.sweep_status, "%s", s.sweep.status);
+        r.sweep_stored = s.sweep.stored;
+        r.sweep_planned = s.sweep.configurations;
         rc = frontier(&s, &r, secs, nsecs, err);
     }
     /* In the best family's section first. */

@@ -153,6 +153,9 @@ static void fill_series(rb_report_series *s, rb_series_role role, const char *fa
     s->metrics.after_tax_value = after_tax;
     s->metrics.final_value = after_tax;
     s->metrics.max_drawdown = NAN;
+    /* Every run paid fees; the rules rebalanced (a rule that never does is buy-and-hold). */
+    s->metrics.fees_paid = 50;
+    s->metrics.rebalances = role == RB_SERIES_HOLD ? 0 : 12;
     s->T = T_BARS;
     s->time = alloc(T_BARS * sizeof *s->time);
     s->value = alloc(T_BARS * sizeof *s->value);
@@ -756,6 +759,94 @@ Test(html, glance_when_no_rule_beats_hold)
     cr_expect_eq(occurrences(g, "class=\"neg family\""), 4, "%s", g);
     cr_expect_null(strstr(g, "heatmap"), "no heatmap to point at");
     free(g);
+    free_model(r);
+}
+
+/* "after costs" only where costs were paid; without any, a loss to buy-and-hold is the
+ * prices' trend and drift, and the page says so. */
+Test(html, glance_says_after_costs_only_where_costs_were_paid)
+{
+    rb_report *r = make_model(0);
+    for (size_t k = 0; k < r->nseries; k++) r->series[k].metrics.fees_paid = 0;
+    char *g = glance_of(r);
+    cr_expect_null(strstr(g, "after costs"), "no costs, yet 'after costs': %s", g);
+    cr_expect(strstr(g, "<strong>Where rebalancing loses to buy-and-hold:</strong> even the best configuration loses "
+                        "to buy-and-hold in the families <span class=\"neg family\">calendar.weekly</span> (-0.50 pp "
+                        "per year before costs: trend/drift)"),
+              "%s", g);
+    cr_expect(strstr(g, "<strong>Which rule wins (these runs paid no costs or taxes):</strong>"), "%s", g);
+    char *t = element(g, "<table id=\"families\"", "</table>");
+    cr_expect_eq(occurrences(t, "loses to buy-and-hold (before costs: trend/drift)"), 2, "%s", t);
+    free(t);
+    free(g);
+    /* A tax alone is a cost. */
+    r->series[3].metrics.taxes_paid = 10;
+    g = glance_of(r);
+    cr_expect(strstr(g, "Where costs make rebalancing net-negative"), "%s", g);
+    free(g);
+    free_model(r);
+}
+
+/* A difference that shows as zero is a tie, not a win; a best configuration that never
+ * rebalanced is buy-and-hold under another name. */
+Test(html, glance_names_ties_and_rules_that_never_rebalanced)
+{
+    rb_report *r = make_model(0);
+    set_split(&r->series[2], 0.00001, 0, 0, 0);     /* threshold.tight: +0.001 pp per year */
+    r->series[5].metrics.rebalances = 0;            /* vol-band never traded after the start */
+    r->series[4].metrics.after_tax_value = 110000; /* calendar.monthly: exactly buy-and-hold's */
+    r->series[2].metrics.after_tax_value = 110000.001;
+    r->series[3].metrics.after_tax_value = 100000;
+    char *g = glance_of(r);
+    cr_expect(strstr(g, "which ties with buy-and-hold (110,000.00 USD)."), "%s", g);
+    cr_expect_null(strstr(g, "which beats"), "%s", g);
+    char *t = element(g, "<table id=\"families\"", "</table>");
+    cr_expect(strstr(t, "<td>ties with buy-and-hold</td>"), "%s", t);
+    cr_expect(strstr(t, "<td>never rebalanced: identical to buy-and-hold</td>"), "%s", t);
+    cr_expect_eq(occurrences(t, "beats buy-and-hold"), 1, "only calendar.monthly's excess is above zero: %s", t);
+    free(t);
+    free(g);
+
+    /* The winner itself never rebalanced. */
+    r->series[5].metrics.after_tax_value = 150000;
+    g = glance_of(r);
+    cr_expect(strstr(g, "<span class=\"winner\">vol-band base=0.05</span>"), "%s", g);
+    cr_expect(strstr(g, "It never rebalanced: it is buy-and-hold under another name"), "%s", g);
+    free(g);
+    free_model(r);
+}
+
+/* A sweep that did not finish: the page opens with its status and the share that ran,
+ * before anything names a best configuration. A finished sweep, or one run, says nothing. */
+Test(html, an_unfinished_sweep_opens_the_page_with_its_status)
+{
+    rb_report *r = make_model(0);
+    rb_chart_outcome charts[RB_CHART_COUNT];
+    all_states(charts, RB_CHART_NO_GNUPLOT, "");
+    snprintf(r->sweep_status, sizeof r->sweep_status, "interrupted");
+    r->sweep_stored = 384;
+    r->sweep_planned = 16000;
+    char *page = write_and_read(r, charts);
+    const char *status = strstr(page, "<p class=\"status\"><strong>This sweep was interrupted: 384 of its 16000 "
+                                      "configurations (2.4 %) ran.</strong>");
+    cr_expect(status, "%s", page);
+    const char *glance = strstr(page, "<section id=\"glance\"");
+    cr_expect(status && glance && status < glance, "the status comes before the answers");
+    cr_expect(strstr(page, "--resume"), "how to finish it");
+    char why[256];
+    cr_expect(rbt_html_well_formed(page, why, sizeof why), "%s", why);
+    free(page);
+
+    snprintf(r->sweep_status, sizeof r->sweep_status, "failed");
+    r->sweep_stored = 12000;
+    page = write_and_read(r, charts);
+    cr_expect(strstr(page, "This sweep failed: 12000 of its 16000 configurations (75 %) ran."), "%s", page);
+    free(page);
+
+    snprintf(r->sweep_status, sizeof r->sweep_status, "done");
+    page = write_and_read(r, charts);
+    cr_expect_null(strstr(page, "class=\"status\""));
+    free(page);
     free_model(r);
 }
 
