@@ -67,7 +67,7 @@ typedef struct config {
     rb_sim_config c;
     rb_portfolio port;
     rb_sim_state st;
-    double *scratch; /* 6N: current, to, next, w, band_to, rate */
+    double *scratch; /* 6N, its part of the block's: current, to, next, w, band_to, rate */
     rb_trigger trig; /* when its strategy can act (EVERY_BAR under dynamic targets) */
     int rule;        /* who decides for it (batch_kernel_rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
@@ -91,6 +91,7 @@ typedef struct cached {
 typedef struct block {
     size_t cap, n, N, T;
     config *cfg;
+    double *scratch; /* cap * 6N: each configuration's scratch (config.scratch) */
     /* structure of arrays: [asset * cap + j] or [j] */
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;

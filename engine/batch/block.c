@@ -25,6 +25,7 @@ void batch_block_free(block *b)
     free(b->dd_peak);
     free(b->dd_trough);
     free(b->cfg);
+    free(b->scratch);
     memset(b, 0, sizeof *b);
 }
 
@@ -56,6 +57,7 @@ int batch_block_alloc(block *b, size_t cap, size_t N, size_t T)
     b->dd_peak = malloc(cap * sizeof(rb_time));
     b->dd_trough = malloc(cap * sizeof(rb_time));
     b->cfg = calloc(cap, sizeof *b->cfg);
-    return b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->queued &&
+    b->scratch = malloc(cap * 6 * N * sizeof *b->scratch);
+    return b->scratch && b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->queued &&
            b->queued_to && b->peak_time && b->dd_peak && b->dd_trough && b->cfg;
 }

@@ -1,11 +1,9 @@
 /* setup.c - one configuration of a block set up (batch_internal.h): its settings from the
  * caller, resolved against the matrix and the run-wide inputs, its portfolio and state, its
  * strategy's trigger and who decides for it (the rule code). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "batch_internal.h"
-#include "error.h"
 #include "trade.h"
 
 /* The configuration's rule code (ASK_DECIDE in batch_internal.h). */
@@ -46,8 +44,7 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
             rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->res, &c->c, err);
         }
     }
-    if (rc == RB_OK && !(c->scratch = malloc(6 * N * sizeof *c->scratch)))
-        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    c->scratch = b->scratch + j * 6 * N;
     if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
     c->ready = 1;
@@ -70,6 +67,5 @@ void batch_config_release(config *c)
 {
     if (c->ready) rb_portfolio_release(&c->port);
     rb_resolved_release(&c->res);
-    free(c->scratch);
     memset(c, 0, sizeof *c);
 }
