@@ -48,18 +48,16 @@ void rb_lanes_release(rb_lanes *l)
     memset(l, 0, sizeof *l);
 }
 
-/* The steps of a rebalance, for every lane: value, the assets in play, the closed-form
- * solve, then sells before buys. */
-RB_KERNEL_CLONES
-void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalance)
+/* A step of rb_lanes_rebalance, inlined into each of its clones (kernel_clones.h), so that
+ * its loops over the lanes run at that clone's vector width. */
+#define LANE_STEP static inline __attribute__((always_inline))
+
+/* The value of each lane (w) and of each of its holdings (value); flags cleared. */
+LANE_STEP void lanes_value(rb_lanes *l, size_t n, const double *price)
 {
     const size_t N = l->N, cap = l->cap;
-    double *restrict w = l->w, *restrict base = l->base, *restrict wsum = l->wsum, *restrict x = l->x;
-    double *restrict cash = l->cash;
-    int64_t *restrict live = l->live, *restrict fallback = l->fallback, *restrict traded = l->traded;
-    const int64_t *restrict cc = l->cash_col;
-
-    /* value, and the assets in play */
+    double *restrict w = l->w, *restrict cash = l->cash;
+    int64_t *restrict fallback = l->fallback, *restrict traded = l->traded;
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
         w[k] = cash[k];
@@ -75,7 +73,16 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
             w[k] = rb_value_add(w[k], u[k], p);
         }
     }
-    double *restrict fixed = l->fixed, *restrict num = l->num;
+}
+
+/* The assets in play (in), the sum of their weights (wsum) and the value of the others
+ * (fixed); a lane of no value is not live. */
+LANE_STEP void lanes_in_play(rb_lanes *l, size_t n)
+{
+    const size_t N = l->N, cap = l->cap;
+    const double *restrict w = l->w;
+    double *restrict wsum = l->wsum, *restrict fixed = l->fixed;
+    int64_t *restrict live = l->live;
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
         live[k] = w[k] > 0;
@@ -94,7 +101,17 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
             fixed[k] = play ? fixed[k] : without;
         }
     }
-    /* the solve: x = num / den, accumulated in x (den) over the assets in play */
+}
+
+/* The solve: x = num / den, accumulated in x (den) over the assets in play. A lane whose
+ * set of assets would shrink, or whose solution is not positive, falls back. */
+LANE_STEP void lanes_solve(rb_lanes *l, size_t n)
+{
+    const size_t N = l->N, cap = l->cap;
+    const double *restrict w = l->w, *restrict wsum = l->wsum, *restrict fixed = l->fixed;
+    double *restrict base = l->base, *restrict num = l->num, *restrict x = l->x;
+    int64_t *restrict live = l->live, *restrict fallback = l->fallback;
+    const int64_t *restrict cc = l->cash_col;
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
         live[k] = live[k] & (wsum[k] != 0);
@@ -135,7 +152,15 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
         fallback[k] |= no;
         live[k] &= !no;
     }
-    /* the orders; a sign that flips between base and x sends the lane to the general path */
+}
+
+/* The orders; a sign that flips between base and x sends the lane to the general path. */
+LANE_STEP void lanes_orders(rb_lanes *l, size_t n, const double *price)
+{
+    const size_t N = l->N, cap = l->cap;
+    const double *restrict wsum = l->wsum, *restrict base = l->base, *restrict x = l->x;
+    int64_t *restrict live = l->live, *restrict fallback = l->fallback;
+    const int64_t *restrict cc = l->cash_col;
     for (size_t i = 0; i < N; i++) {
         const double p = price[i], *restrict to = l->to + i * cap, *restrict value = l->value + i * cap,
                      *restrict u = l->units + i * cap;
@@ -152,52 +177,78 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
             order[k] = in[k] ? o : 0;
         }
     }
-    /* the trades: sells, then buys, each in asset order */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < N; i++) {
-            const double p = price[i], *restrict order = l->order + i * cap;
-            const double *restrict bps[RB_COST_RATES];
-            for (size_t r = 0; r < RB_COST_RATES; r++) bps[r] = l->bps[r] + i * cap;
-            double *restrict unit = l->units + i * cap, *restrict fees = l->fees, *restrict slippage = l->slippage,
-                             *restrict gas = l->gas, *restrict turnover = l->traded_value,
-                             *restrict before = l->held + i * cap, *restrict amount = l->amount + i * cap;
-            const int64_t col = (int64_t)i;
+}
+
+/* The trades of one pass (0: sells, 1: buys), in asset order. */
+LANE_STEP void lanes_trade_pass(rb_lanes *l, size_t n, const double *price, int rebalance, int pass)
+{
+    const size_t N = l->N, cap = l->cap;
+    double *restrict cash = l->cash;
+    const int64_t *restrict live = l->live, *restrict cc = l->cash_col;
+    int64_t *restrict traded = l->traded;
+    for (size_t i = 0; i < N; i++) {
+        const double p = price[i], *restrict order = l->order + i * cap;
+        const double *restrict bps[RB_COST_RATES];
+        for (size_t r = 0; r < RB_COST_RATES; r++) bps[r] = l->bps[r] + i * cap;
+        double *restrict unit = l->units + i * cap, *restrict fees = l->fees, *restrict slippage = l->slippage,
+                         *restrict gas = l->gas, *restrict turnover = l->traded_value,
+                         *restrict before = l->held + i * cap, *restrict amount = l->amount + i * cap;
+        const int64_t col = (int64_t)i;
 #pragma omp simd
-            for (size_t k = 0; k < n; k++) {
-                double u = order[k];
-                /* the scalar skip: u == 0, or the other pass's side (a NaN order is a buy) */
-                int64_t go = live[k] & (u != 0) & (pass == 0 ? u < 0 : !(u < 0));
-                /* every value computed, then selected: no branch, so the loop vectorizes */
-                double gross = fabs(u) * p;
-                rb_rates rates;
-                for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
-                rb_fee_slippage c = rb_trade_rate_costs(gross, rates);
-                int64_t charged = cc[k] != col; /* the CASH column pays no costs */
-                double fee = charged ? c.fee : 0, slip = charged ? c.slippage : 0;
-                double costs = fee + slip + 0.0; /* no gas on this path */
-                double held = unit[k];
-                rb_fill fill = rb_trade_fill(u, gross, costs, held, cash[k]);
-                if (pass == 0) before[k] = held; /* each asset trades in one pass at most */
-                amount[k] = go ? fill.amount : amount[k];
-                double fees_after = fees[k] + fee, slippage_after = slippage[k] + slip, gas_after = gas[k] + 0.0,
-                       turnover_after = turnover[k] + gross;
-                cash[k] = go ? fill.cash : cash[k];
-                unit[k] = go ? fill.units : held;
-                fees[k] = go ? fees_after : fees[k];
-                slippage[k] = go ? slippage_after : slippage[k];
-                gas[k] = go ? gas_after : gas[k];
-                turnover[k] = go & rebalance ? turnover_after : turnover[k];
-                traded[k] |= go;
-            }
+        for (size_t k = 0; k < n; k++) {
+            double u = order[k];
+            /* the scalar skip: u == 0, or the other pass's side (a NaN order is a buy) */
+            int64_t go = live[k] & (u != 0) & (pass == 0 ? u < 0 : !(u < 0));
+            /* every value computed, then selected: no branch, so the loop vectorizes */
+            double gross = fabs(u) * p;
+            rb_rates rates;
+            for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
+            rb_fee_slippage c = rb_trade_rate_costs(gross, rates);
+            int64_t charged = cc[k] != col; /* the CASH column pays no costs */
+            double fee = charged ? c.fee : 0, slip = charged ? c.slippage : 0;
+            double costs = fee + slip + 0.0; /* no gas on this path */
+            double held = unit[k];
+            rb_fill fill = rb_trade_fill(u, gross, costs, held, cash[k]);
+            if (pass == 0) before[k] = held; /* each asset trades in one pass at most */
+            amount[k] = go ? fill.amount : amount[k];
+            double fees_after = fees[k] + fee, slippage_after = slippage[k] + slip, gas_after = gas[k] + 0.0,
+                   turnover_after = turnover[k] + gross;
+            cash[k] = go ? fill.cash : cash[k];
+            unit[k] = go ? fill.units : held;
+            fees[k] = go ? fees_after : fees[k];
+            slippage[k] = go ? slippage_after : slippage[k];
+            gas[k] = go ? gas_after : gas[k];
+            turnover[k] = go & rebalance ? turnover_after : turnover[k];
+            traded[k] |= go;
         }
     }
-    double *restrict rebalances = l->rebalances;
+}
+
+/* The cash settled against the value before the trades; one more rebalance counted. */
+LANE_STEP void lanes_settle(rb_lanes *l, size_t n, int rebalance)
+{
+    const double *restrict w = l->w;
+    double *restrict cash = l->cash, *restrict rebalances = l->rebalances;
+    const int64_t *restrict live = l->live, *restrict traded = l->traded;
 #pragma omp simd
     for (size_t k = 0; k < n; k++) {
         double one_more = rebalances[k] + 1;
         cash[k] = live[k] ? rb_trade_settle(cash[k], w[k]) : cash[k];
         rebalances[k] = traded[k] & rebalance ? one_more : rebalances[k];
     }
+}
+
+/* The steps of a rebalance, for every lane: value, the assets in play, the closed-form
+ * solve, then sells before buys. */
+RB_KERNEL_CLONES
+void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalance)
+{
+    lanes_value(l, n, price);
+    lanes_in_play(l, n);
+    lanes_solve(l, n);
+    lanes_orders(l, n, price);
+    for (int pass = 0; pass < 2; pass++) lanes_trade_pass(l, n, price, rebalance, pass);
+    lanes_settle(l, n, rebalance);
 }
 
 rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_lots *lots, rb_realized *year, rb_time t, rb_error *err)

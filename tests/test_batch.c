@@ -457,9 +457,9 @@ Test(batch, average_cost_and_a_january_next_open_sale_as_worked_by_hand)
     rb_store_free(s);
 }
 
-/* Configurations the kernel decides and trades itself (kernel_rule in batch.c): proportional
- * costs only, closing prices, static targets; every rule with every calendar variant, and
- * only the parameter values under which its rebalances are full ones (trigger.h). */
+/* Configurations the kernel decides and trades itself (kernel_rule in engine/batch/setup.c):
+ * proportional costs only, closing prices, static targets; every rule with every calendar
+ * variant, and only the parameter values under which its rebalances are full ones (trigger.h). */
 static void fast_config(cfgtext *c, int with_cash, const rb_strategy_info *rule)
 {
     c->n = 0;

@@ -1,0 +1,187 @@
+/* batch_internal.h - what the files of the batch simulator share (engine/batch.h is the
+ * interface): a run (job), a block of configurations in structure-of-arrays form, one
+ * configuration's own state, and the steps each file provides.
+ *   driver.c   rb_batch_run: blocks over threads, failures, results handed to the caller
+ *   inputs.c   the run-wide cache of shared inputs (rolling windows, flat gas)
+ *   block.c    a block's memory
+ *   setup.c    one configuration set up (its spec, resolved settings, portfolio, trigger)
+ *   state.c    the exact state of one configuration: columns <-> portfolio, value, drift
+ *   kernel.c   the bar loop of a block: the vectorized passes over configurations
+ *   actions.c  the configurations' own steps inside the bar loop: scheduled work, decisions
+ *   trades.c   the kernel-decided rebalances of a bar, traded together in lanes
+ *   finish.c   the metrics of a configuration once the bars are done
+ * Per block of configurations, per bar:
+ *   1. configurations with scheduled work (pending order, tax year end, contribution) take
+ *      the reference steps (rb_sim_events);
+ *   2. every configuration is valued, and its distance from its targets measured, in loops
+ *      over the configuration axis (units[asset][config]) that the compiler vectorizes;
+ *   3. the strategy's trigger (trigger.h: its own description of when it can act, as
+ *      plain data) picks the configurations whose strategy must decide; those call
+ *      rb_sim_decide, the reference decision and trade, on weights computed exactly as the
+ *      reference computes them (or, for a rule whose every rebalance is full, the kernel
+ *      decides itself on the vectorized distances, away from the margin);
+ *   4. the metric statistics of every configuration are updated, again vectorized.
+ * The approximate weights of step 2 only choose who decides; a margin far above their
+ * rounding error keeps every decision identical to the reference's. Internal. */
+#ifndef RB_BATCH_INTERNAL_H
+#define RB_BATCH_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "metrics.h"
+#include "portfolio.h"
+#include "rebalance_lanes.h"
+#include "resolve.h"
+#include "simulate.h"
+#include "trigger.h"
+
+/* The margin of the kernel's band tests: far above the ~1e-16 error of the approximate
+ * weights. */
+#define MARGIN 1e-9
+
+/* Who decides for a configuration: the kernel itself, when its trigger is full (every
+ * rebalance a full one: see trigger.h) and its accounting is the simple one
+ * (rb_rebalance_proportional: closing prices, proportional costs, no lots, static targets);
+ * its rule code is then its trigger's kind, and the kernel takes decide()'s decisions on
+ * the vectorized distances whenever they are farther than MARGIN from a band, leaving them
+ * to decide() on exact weights otherwise. Any other configuration: ASK_DECIDE, decide() on
+ * the bars its trigger admits. */
+#define ASK_DECIDE (-1)
+
+/* What a configuration does at a bar (block.act), step 3's action code. */
+enum {
+    ACT_NONE = 0,
+    ACT_FULL = 1,      /* a full rebalance to the targets (traded in lanes) */
+    ACT_BAND = 2,      /* a rebalance to band_to (traded in lanes) */
+    ACT_DECIDE = 3,    /* decide() on exact weights: near a band */
+    ACT_TRIGGER = 4,   /* ASK_DECIDE: the trigger says whether decide() is asked */
+    ACT_EVERY_BARS = 5 /* every N bars: its dates are not flags, the rare path checks them */
+};
+
+typedef struct config {
+    uint64_t index;
+    rb_run_spec spec; /* borrowed from the caller (rb_batch_spec_fn): never released here */
+    rb_resolved res;
+    rb_sim_config c;
+    rb_portfolio port;
+    rb_sim_state st;
+    double *scratch; /* 6N, its part of the block's: current, to, next, w, band_to, rate */
+    rb_trigger trig; /* when its strategy can act (EVERY_BAR under dynamic targets) */
+    int rule;        /* who decides for it (batch_kernel_rule) */
+    double *band_to; /* N: the weights a band-triggered rebalance trades to */
+    int ready;       /* resolved and initialized */
+    size_t end_T;    /* a depleted run: its bars (up to the depletion), else 0 */
+    rb_metric_sums ended; /* and its metric sums, taken on that bar */
+} config;
+
+/* Inputs shared by every configuration of a run and computed once per dataset: the rolling
+ * stdev and volume of each window some configuration asks for (impact, inverse-vol
+ * targets), and the flat gas array of each constant --gas. Entries are added under a lock
+ * and never change afterwards, so simulation threads read them freely. */
+typedef struct cached {
+    int kind;     /* 0: rolling inputs of `window`; 1: flat gas of `value` */
+    int window;
+    double value;
+    double *a, *b; /* sigma and adv, or the gas array */
+    struct cached *next;
+} cached;
+
+typedef struct block {
+    size_t cap, n, N, T;
+    config *cfg;
+    double *scratch; /* cap * 6N: each configuration's scratch (config.scratch) */
+    /* structure of arrays: [asset * cap + j] or [j] */
+    double *u, *tg, *e;
+    double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
+    unsigned char *touched;
+    /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
+    int64_t *cand;     /* 1: near or past a band */
+    int64_t *act;      /* action code of this bar (ACT_*) */
+    uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
+    int64_t *cbars;    /* or: every cbars bars */
+    int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
+    size_t *list;      /* indices of the configurations that act this bar */
+    /* this bar's kernel-decided rebalances, traded together in lanes */
+    rb_lanes lanes;
+    size_t *queued;        /* their configurations */
+    const double **queued_to; /* and the weights each trades to */
+    int same_targets;  /* every configuration has the same policy targets */
+    int any_flows;     /* some configuration has contributions */
+    /* metric statistics */
+    double *prev, *inv_prev, *index, *peak, *maxdd;
+    double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
+    double *down2, *sum_v, *sum_drift;
+    rb_time *peak_time, *dd_peak, *dd_trough;
+} block;
+
+typedef struct job {
+    rb_store *store;
+    const rb_matrix *m;
+    const uint64_t *indices;
+    size_t n;
+    rb_batch_spec_fn spec_fn;
+    rb_batch_result_fn result_fn;
+    void *ctx;
+    const rb_batch_options *opt;
+    size_t block_size;
+    /* the first error wins; the others stop at their next block */
+    volatile int failed;
+    rb_error err;
+    uint64_t completed;
+    /* the bonus depends only on the targets: computed once per distinct target vector */
+    double *bonus_target;
+    double bonus;
+    int has_bonus;
+    cached *inputs; /* the run-wide input cache */
+    char next_open_note[sizeof ((rb_metrics *)0)->exec_note]; /* the exec note of next-open runs */
+} job;
+
+/* inputs.c: the shared inputs configuration spec needs, from the run-wide cache (computed
+ * on first use); and the cache released at the end of the run. */
+rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err);
+void batch_inputs_free(cached *e);
+
+/* block.c: a block of cap configurations of N assets over T bars (0: out of memory; what
+ * was allocated is released by batch_block_free, which takes a zeroed block too). */
+int batch_block_alloc(block *b, size_t cap, size_t N, size_t T);
+void batch_block_free(block *b);
+
+/* setup.c: configuration `index` set up as the block's j-th (its spec, resolved settings,
+ * portfolio, trigger and rule code); and released. */
+rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err);
+void batch_config_release(config *c);
+
+/* state.c: configuration j's columns into its portfolio (gather) and back with its
+ * targets in force (scatter); its band thresholds; its exact value and drift at close. */
+void batch_gather(block *b, size_t j);
+void batch_scatter(block *b, size_t j);
+void batch_band_thresholds(block *b, size_t j, const config *c);
+void batch_exact_state(block *b, size_t j, const double *close);
+
+/* kernel.c: every bar of the block's configurations (*bad: the configuration of an error). */
+rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err);
+
+/* actions.c: the steps of bar t that configurations take one by one (*bad: the
+ * configuration of an error).
+ * batch_scheduled_work: step 1, the scheduled work of every configuration that has some
+ *   (flow and touched set; *depleted counts the runs whose money ran out).
+ * batch_act: step 3 for the nact configurations of b->list (action codes set): decisions
+ *   on exact weights by the reference step, and the kernel's rebalances queued (*nq) for
+ *   batch_lane_trades; *pending counts the next-open orders left waiting. */
+rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *depleted, size_t *bad,
+                               rb_error *err);
+rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t *nq, size_t *pending,
+                    size_t *bad, rb_error *err);
+
+/* trades.c: the nq rebalances queued at bar t, traded together. */
+rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err);
+
+/* finish.c: configuration j's metric sums over its first T bars (the statistics as they
+ * stand after bar T - 1; a depleted run's last bar has no drift); its metrics once the
+ * bars are done. */
+rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted);
+void batch_finish(job *jb, block *b, size_t j, rb_metrics *out);
+
+#endif /* RB_BATCH_INTERNAL_H */

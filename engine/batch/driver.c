@@ -1,0 +1,141 @@
+/* driver.c - the batch simulator's entry point (batch.h): the configurations cut into
+ * blocks, the blocks spread over OpenMP threads, each block set up, run (kernel.c) and its
+ * results handed to the caller, failures delivered or recorded. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch_internal.h"
+#include "error.h"
+
+static void record_error(job *jb, const rb_error *err, uint64_t index)
+{
+#pragma omp critical(rb_batch_error)
+    {
+        if (!jb->failed) {
+            jb->err = *err;
+            if (index != UINT64_MAX) rb_error_prefix(&jb->err, "configuration %llu", (unsigned long long)index);
+            jb->failed = 1;
+        }
+    }
+}
+
+static void count_done(job *jb, size_t n)
+{
+#pragma omp atomic
+    jb->completed += n;
+    if (jb->opt && jb->opt->done) {
+#pragma omp atomic
+        *jb->opt->done += n;
+    }
+}
+
+/* Sets up, runs and delivers configurations idx[0..n) as one block. On an error of one
+ * configuration *bad gets its position; on any other (a result not taken) *bad = n. */
+static rb_status run_configs(job *jb, block *b, const uint64_t *idx, size_t n, size_t *bad, rb_error *err)
+{
+    b->n = 0;
+    *bad = n;
+    rb_status rc = RB_OK;
+    for (size_t j = 0; j < n && rc == RB_OK; j++) {
+        rc = batch_setup_config(jb, b, j, idx[j], err);
+        b->n = j + 1;
+        if (rc != RB_OK) *bad = j;
+    }
+    if (rc == RB_OK) rc = batch_run_block(jb->m, b, bad, err);
+    for (size_t j = 0; rc == RB_OK && j < n; j++) {
+        rb_metrics mx;
+        batch_finish(jb, b, j, &mx);
+        rc = jb->result_fn(jb->ctx, b->cfg[j].index, &mx, err);
+    }
+    if (rc == RB_OK) count_done(jb, n);
+    for (size_t j = 0; j < b->n; j++) batch_config_release(&b->cfg[j]);
+    b->n = 0;
+    return rc;
+}
+
+/* A block of configurations. With opt->failed, a configuration's failure is delivered there
+ * and the block runs again without it: configurations are independent, so the others'
+ * results are the same to the bit (as for any block size). */
+static void do_block(job *jb, block *b, size_t first)
+{
+    size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
+    const uint64_t *idx = jb->indices + first;
+    uint64_t *rest = NULL; /* the block less its failed configurations, once one failed */
+    while (n > 0 && !jb->failed) {
+        size_t bad;
+        rb_error err = {0}, ferr = {0};
+        rb_status rc = run_configs(jb, b, idx, n, &bad, &err);
+        if (rc == RB_OK) break;
+        int own = bad < n && rc != RB_ERR_NOMEM && rc != RB_ERR_IO && rc != RB_ERR_DB;
+        if (!own || !jb->opt || !jb->opt->failed) {
+            record_error(jb, &err, bad < n ? idx[bad] : UINT64_MAX);
+            break;
+        }
+        rc = jb->opt->failed(jb->ctx, idx[bad], &err, &ferr);
+        if (rc == RB_OK && !rest && !(rest = malloc(n * sizeof *rest)))
+            rc = rb_fail(&ferr, RB_ERR_NOMEM, "out of memory");
+        if (rc != RB_OK) {
+            record_error(jb, &ferr, UINT64_MAX);
+            break;
+        }
+        count_done(jb, 1);
+        if (idx != rest) memcpy(rest, idx, bad * sizeof *rest);
+        memmove(rest + bad, idx + bad + 1, (n - bad - 1) * sizeof *rest);
+        idx = rest;
+        n--;
+    }
+    free(rest);
+}
+
+rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
+                       rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
+                       const rb_batch_options *opt, uint64_t *completed, rb_error *err)
+{
+    job jb = {.store = store,
+              .m = m,
+              .indices = indices,
+              .n = n,
+              .spec_fn = spec_fn,
+              .result_fn = result_fn,
+              .ctx = ctx,
+              .opt = opt,
+              .block_size = opt && opt->block ? opt->block : RB_BATCH_BLOCK};
+    *completed = 0;
+    if (m->T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", m->T);
+    /* What the metrics would refuse, refused before any configuration runs. */
+    rb_status rc = rb_metrics_check_periods(m->time, m->T, m->periods_per_year, m->periods_inferred,
+                                            m->periods_source, err);
+    if (rc != RB_OK) return rc;
+    rb_sim_exec_note(m, RB_EXEC_NEXT_OPEN, jb.next_open_note, sizeof jb.next_open_note);
+    jb.bonus_target = malloc(m->N * sizeof *jb.bonus_target);
+    if (!jb.bonus_target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    size_t nblocks = (n + jb.block_size - 1) / jb.block_size;
+    int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
+    if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
+
+#pragma omp parallel num_threads(threads)
+    {
+        block b;
+        if (!batch_block_alloc(&b, jb.block_size, m->N, m->T)) {
+            rb_error e;
+            rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
+            record_error(&jb, &e, UINT64_MAX);
+        }
+        /* Blocks are independent: any thread may take any block without changing a result. */
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < nblocks; k++) {
+            if (jb.failed || (opt && opt->stop && *opt->stop)) continue;
+            do_block(&jb, &b, k * jb.block_size);
+        }
+        batch_block_free(&b);
+    }
+    free(jb.bonus_target);
+    batch_inputs_free(jb.inputs);
+    *completed = jb.completed;
+    if (jb.failed) {
+        if (err) *err = jb.err;
+        return jb.err.code;
+    }
+    return RB_OK;
+}

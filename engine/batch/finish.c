@@ -1,0 +1,88 @@
+/* finish.c - a configuration's metrics once the bars are done (batch_internal.h): its
+ * statistics from the block's columns, its account from its portfolio, the bonus shared by
+ * the configurations of one target vector. */
+#include <math.h>
+#include <string.h>
+
+#include "batch_internal.h"
+
+/* Sample standard deviation from the sum and the sum of squares of n values. */
+static double sample_sd(double sum, double sum2, size_t n)
+{
+    if (n < 2) return NAN;
+    double var = (sum2 - sum * sum / (double)n) / (double)(n - 1);
+    return sqrt(var > 0 ? var : 0);
+}
+
+rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted)
+{
+    size_t n = T - 1;
+    return (rb_metric_sums){
+        .final_value = b->prev[j],
+        .index = b->index[j],
+        .mean_r = b->mean_r[j] / (double)n,
+        .sd_r = sample_sd(b->mean_r[j], b->m2_r[j], n),
+        .sd_e = sample_sd(b->mean_e[j], b->m2_e[j], n),
+        .mean_down2 = b->down2[j] / (double)n,
+        .mean_value = b->sum_v[j] / (double)T,
+        .mean_drift = b->sum_drift[j] / (double)(depleted ? T - 1 : T),
+        .max_dd = b->maxdd[j],
+        .dd_peak = b->dd_peak[j],
+        .dd_trough = b->dd_trough[j],
+    };
+}
+
+/* The bonus depends on the targets (and the bars) only; most sweeps share one target
+ * vector and run over every bar: it is computed once per run for the first target vector
+ * seen, and again only for configurations with other targets. */
+static double bonus_of(job *jb, const config *c, const rb_metric_input *in)
+{
+    const rb_matrix *m = jb->m;
+    double bonus = c->end_T ? rb_metrics_bonus(in) : NAN;
+#pragma omp critical(rb_batch_bonus)
+    if (!c->end_T) {
+        if (!jb->has_bonus || memcmp(jb->bonus_target, c->res.target, m->N * sizeof(double)) != 0) {
+            bonus = rb_metrics_bonus(in);
+            if (!jb->has_bonus && jb->bonus_target) {
+                memcpy(jb->bonus_target, c->res.target, m->N * sizeof(double));
+                jb->bonus = bonus;
+                jb->has_bonus = 1;
+            }
+        } else {
+            bonus = jb->bonus;
+        }
+    }
+    return bonus;
+}
+
+void batch_finish(job *jb, block *b, size_t j, rb_metrics *out)
+{
+    const rb_matrix *m = jb->m;
+    config *c = &b->cfg[j];
+    size_t T = c->end_T ? c->end_T : m->T; /* a depleted run ends on its depletion bar */
+    rb_metric_sums s = c->end_T ? c->ended : batch_sums_of(b, j, T, 0);
+    batch_gather(b, j);
+    const double *last = m->close + (T - 1) * m->N;
+    double pending = rb_portfolio_pending_tax(&c->port, last, m->time[T - 1]);
+    rb_metric_input in = {
+        .T = T,
+        .time = m->time,
+        .close = m->close,
+        .N = m->N,
+        .target = c->res.target,
+        .periods_per_year = m->periods_per_year,
+        .periods_source = m->periods_source,
+        .periods_inferred = m->periods_inferred,
+        .exec_note = c->c.exec == RB_EXEC_NEXT_OPEN ? jb->next_open_note : NULL,
+        .rf = c->c.rf,
+        .rebalances = c->port.rebalances,
+        .traded_value = c->port.traded_value,
+        .fees = c->port.fees,
+        .slippage = c->port.slippage,
+        .gas = c->port.gas,
+        .taxes = c->port.taxes,
+        .after_tax_value = s.final_value - pending,
+        .depleted = c->end_T != 0,
+    };
+    rb_metrics_finish(&s, &in, bonus_of(jb, c, &in), out);
+}

@@ -1,0 +1,71 @@
+/* setup.c - one configuration of a block set up (batch_internal.h): its settings from the
+ * caller, resolved against the matrix and the run-wide inputs, its portfolio and state, its
+ * strategy's trigger and who decides for it (the rule code). */
+#include <string.h>
+
+#include "batch_internal.h"
+#include "trade.h"
+
+/* The configuration's rule code (ASK_DECIDE in batch_internal.h). */
+static int kernel_rule(const rb_matrix *m, config *c)
+{
+    rb_trade_env env = rb_sim_env(m, &c->c, 0, m->close, 0);
+    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec.gas_series || c->spec.gas != 0 ||
+        !rb_rebalance_proportional_applies(&c->port, &env) || !c->trig.full)
+        return ASK_DECIDE;
+    switch (c->trig.kind) {
+    case RB_TRIGGER_NEVER:
+    case RB_TRIGGER_DATES:
+    case RB_TRIGGER_BANDS:
+    case RB_TRIGGER_DATES_AND_BANDS:
+    case RB_TRIGGER_DATES_OR_BANDS: break;
+    default: return ASK_DECIDE;
+    }
+    /* What decide() trades to when the bands trigger: the targets, scaled to sum to 1. */
+    if (c->trig.band_abs) rb_full_weights(m->N, c->st.current, c->band_to);
+    return (int)c->trig.kind;
+}
+
+rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err)
+{
+    const rb_matrix *m = jb->m;
+    size_t N = m->N;
+    config *c = &b->cfg[j];
+    c->index = index;
+    rb_status rc = jb->spec_fn(jb->ctx, index, &c->spec, err);
+    rb_resolve_inputs shared;
+    if (rc == RB_OK) rc = batch_shared_inputs(jb, &c->spec, &shared, err);
+    if (rc == RB_OK) {
+        if (c->spec.gas_series) {
+            /* The price store is one SQLite connection: one reader at a time. */
+#pragma omp critical(rb_batch_store)
+            rc = rb_resolve(jb->store, &c->spec, m, 0, &shared, &c->res, &c->c, err);
+        } else {
+            rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->res, &c->c, err);
+        }
+    }
+    c->scratch = b->scratch + j * 6 * N;
+    if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
+    if (rc != RB_OK) return rc;
+    c->ready = 1;
+    c->st = (rb_sim_state){.port = &c->port,
+                           .current = c->scratch,
+                           .to = c->scratch + N,
+                           .next = c->scratch + 2 * N,
+                           .w = c->scratch + 3 * N};
+    /* Dynamic targets move the bands every bar: no trigger, decide() every bar. */
+    c->trig = (rb_trigger){.kind = RB_TRIGGER_EVERY_BAR};
+    if (!c->c.vol && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
+    c->band_to = c->scratch + 4 * N;
+    for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_cost_rate(&c->c.costs[i]);
+    memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
+    c->rule = kernel_rule(m, c);
+    return RB_OK;
+}
+
+void batch_config_release(config *c)
+{
+    if (c->ready) rb_portfolio_release(&c->port);
+    rb_resolved_release(&c->res);
+    memset(c, 0, sizeof *c);
+}
