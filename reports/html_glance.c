@@ -210,7 +210,10 @@ static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_s
             const char *says = verdict_text(verdict_of(s, hold, m), s, hold, &cls);
             fputs("<tr>", f);
             rb_html_cell(f, s->family, 0, NULL);
-            rb_html_cell(f, rb_html_series_name(s), 0, NULL);
+            char name[512];
+            snprintf(name, sizeof name, "%s%s%s%s", rb_html_series_name(s), s->edge[0] ? " (at the edge of the grid: " : "",
+                     s->edge, s->edge[0] ? ")" : "");
+            rb_html_cell(f, name, 0, NULL);
             rb_html_cell(f, value, 1, NULL);
             rb_html_cell(f, delta, 1, NULL);
             rb_html_cell(f, excess, 1, NULL);
@@ -291,6 +294,11 @@ static void glance_winner(FILE *f, const rb_report *r, const rb_metric_info *m, 
                       f);
             if (win->metrics.rebalances == 0)
                 fputs(" It never rebalanced: it is buy-and-hold under another name, identical to it.", f);
+            if (win->edge[0]) {
+                fputs(" <span class=\"edge\">It is at the edge of the swept range (", f);
+                rb_html_line(f, win->edge);
+                fputs("): widen it, the best may lie beyond.</span>", f);
+            }
             fputs(rb_results_ascending(m->name) ? " Lower is better for this metric." : "", f);
         }
         fputs("</li>\n", f);

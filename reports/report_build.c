@@ -232,6 +232,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
                 s->config_id = c->id;
                 snprintf(s->family, sizeof s->family, "%s", c->section);
                 rb_report_cfg_label(c, s->label, sizeof s->label);
+                snprintf(s->edge, sizeof s->edge, "%s", c->edge);
                 double g_gross = growth(&p->gross, capital), g_costs = growth(&p->costs, capital);
                 double g_net = growth(rb_run_metrics(p->net), capital);
                 s->split = (rb_excess_split){

@@ -33,6 +33,8 @@ typedef struct rb_report_cfg {
     char strategy[64];
     rb_kvlist params;   /* settings beyond the shared ones (strategy parameters, costs, ...) */
     rb_metrics m;       /* the double-valued metrics */
+    char edge[160];     /* a family's best on the edge of its grid: "band = 0.2, the largest swept"
+                           (a swept parameter of 3 or more values); "" otherwise */
 } rb_report_cfg;
 
 void rb_report_cfg_free(rb_report_cfg *c);

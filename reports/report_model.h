@@ -39,6 +39,8 @@ typedef struct rb_report_series {
     char family[64];  /* the sweep section ("threshold.tight"), or "buy-and-hold" / "every bar" */
     char label[256];  /* one line: family and parameters ("threshold.tight band=0.05 to=edge") */
     int64_t config_id; /* its id in the sweep, 0 when it is not one of the sweep's configurations */
+    char edge[160];    /* RB_SERIES_BEST: "band = 0.2, the largest swept" when a swept parameter
+                          of the best is at the end of its grid (rb_report_cfg.edge) */
     rb_metrics metrics;
     size_t T;
     rb_time *time;     /* T bar times */

@@ -462,6 +462,47 @@ static rb_status open_sweep(source *s, rb_store *prices, int64_t want, rb_sweep 
     return rc;
 }
 
+/* The numbers a parameter column takes among a family's runs: the count, the least and the
+ * greatest (text that is not a number is not counted). */
+typedef struct grid_span {
+    size_t n;
+    double lo, hi;
+} grid_span;
+
+static rb_status span_one(void *ctx, const char *text, double number, rb_error *err)
+{
+    (void)text, (void)err;
+    grid_span *g = ctx;
+    if (isnan(number)) return RB_OK;
+    if (g->n == 0 || number < g->lo) g->lo = number;
+    if (g->n == 0 || number > g->hi) g->hi = number;
+    g->n++;
+    return RB_OK;
+}
+
+/* best->edge: the first numeric strategy parameter swept over 3 or more values in its family
+ * whose best value is the least or the greatest of them (the optimum may lie beyond). Costs
+ * and other scenario settings are not a grid to widen. */
+static rb_status find_edge(const source *s, rb_report_cfg *best, rb_error *err)
+{
+    best->edge[0] = '\0';
+    for (size_t c = 0; c < s->cols->n && !best->edge[0]; c++) {
+        const rb_results_column *col = &s->cols->col[c];
+        if (col->kind != RB_RCOL_PARAM || !col->real || rb_is_scenario_key(col->key)) continue;
+        const char *v = rb_kvlist_get(&best->params, col->key);
+        double x;
+        if (!v || !rb_results_number_text(v, col->fraction, &x)) continue;
+        grid_span g = {0};
+        rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK, .section = best->section};
+        rb_status rc = rb_results_reader_distinct(s->reader, &q, c, span_one, &g, err);
+        if (rc != RB_OK) return rc;
+        if (g.n >= 3 && (x == g.lo || x == g.hi))
+            snprintf(best->edge, sizeof best->edge, "%s = %s, the %s swept", col->key, v,
+                     x == g.hi ? "largest" : "smallest");
+    }
+    return RB_OK;
+}
+
 /* The scenario (the best configuration in it fixes the rest of it), the families and the
  * best of each, best first (in->best); all gets the scenario's settings. */
 static rb_status choose_best(source *s, const rb_report_options *o, rb_report_input *in, char *all, size_t alen,
@@ -491,6 +532,7 @@ static rb_status choose_best(source *s, const rb_report_options *o, rb_report_in
             rc = rb_fail(err, RB_ERR_DATA, "%s: sweep %lld has only buy-and-hold runs: nothing to compare", s->path,
                          (long long)s->sweep.id);
     }
+    for (size_t k = 0; rc == RB_OK && k < best.n; k++) rc = find_edge(s, &best.list[k], err);
     if (rc != RB_OK) {
         for (size_t k = 0; k < best.n; k++) rb_report_cfg_free(&best.list[k]);
         free(best.list);

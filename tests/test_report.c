@@ -238,6 +238,82 @@ Test(report, sweep_report_has_every_file_with_its_columns_and_rows)
     rb_store_free(store);
 }
 
+/* Sweeps the bands into dir/NAME.db (a threshold family, no costs), reports it into dir/NAME
+ * and returns the page (malloc'ed); *best_band gets the family's best band (summary.csv). */
+static char *report_bands(rb_store *store, const char *name, const char *bands, double *best_band)
+{
+    char spec[512], file[64];
+    snprintf(spec, sizeof spec, "[data]\nassets = AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25\n[threshold]\nband = %s\n",
+             bands);
+    snprintf(file, sizeof file, "%s.ini", name);
+    char *ini = rbt_write_file(dir, file, spec);
+    snprintf(file, sizeof file, "%s.db", name);
+    char *results = rbt_path(dir, file), *rep = rbt_path(dir, name);
+    rb_sweep_options so = {.results = results, .threads = 1};
+    rb_sweep_summary ss;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_run(store, ini, &so, &ss, &err), RB_OK, "%s", err.msg);
+    rb_report_options opt = {.out_dir = rep, .no_charts = 1};
+    rb_report_summary sum = {0};
+    cr_assert_eq(rb_report_sweep(store, results, &opt, &sum, &err), RB_OK, "%s", err.msg);
+    snprintf(file, sizeof file, "%s/summary.csv", name);
+    table t = read_table(file);
+    double best = -INFINITY;
+    for (size_t k = 0; k < t.nrows; k++)
+        if (atof(at(&t, k, "after_tax_value")) > best) {
+            best = atof(at(&t, k, "after_tax_value"));
+            *best_band = atof(at(&t, k, "band"));
+        }
+    table_free(&t);
+    snprintf(file, sizeof file, "%s/index.html", name);
+    char *page_path = rbt_path(dir, file), *html = rbt_read_file(page_path, NULL);
+    free(page_path);
+    free(ini);
+    free(results);
+    free(rep);
+    return html;
+}
+
+/* A family's best at the end of its swept grid is flagged (the optimum may lie beyond); one
+ * inside the grid is not. The best band of a wide sweep is the best of any subset of that
+ * sweep holding it, so subsets that put it at each end, or inside, must be flagged so. */
+Test(report, a_best_at_the_edge_of_its_grid_is_flagged)
+{
+    rb_store *store = stocks_store();
+    static const double wide[] = {0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4};
+    const size_t n = sizeof wide / sizeof wide[0];
+    double b = NAN, got = NAN;
+    char *html = report_bands(store, "wide", "0.01, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4", &b);
+    free(html);
+    size_t i = 0;
+    while (i < n && wide[i] != b) i++;
+    cr_assert(i >= 2 && i + 2 < n, "the data's best band %g should lie well inside the wide grid", b);
+    char below[64], above[64], inside[64], want[160];
+    snprintf(below, sizeof below, "%g, %g, %g", wide[i - 2], wide[i - 1], b);
+    snprintf(above, sizeof above, "%g, %g, %g", b, wide[i + 1], wide[i + 2]);
+    snprintf(inside, sizeof inside, "%g, %g, %g", wide[i - 1], b, wide[i + 1]);
+
+    html = report_bands(store, "below", below, &got);
+    cr_assert_eq(got, b);
+    snprintf(want, sizeof want, "It is at the edge of the swept range (band = %g, the largest swept): widen it", b);
+    cr_expect_not_null(strstr(html, want), "lacks '%s'", want);
+    snprintf(want, sizeof want, "(at the edge of the grid: band = %g, the largest swept)", b);
+    cr_expect_not_null(strstr(html, want), "the family table lacks '%s'", want);
+    free(html);
+
+    html = report_bands(store, "above", above, &got);
+    cr_assert_eq(got, b);
+    snprintf(want, sizeof want, "(band = %g, the smallest swept): widen it", b);
+    cr_expect_not_null(strstr(html, want), "lacks '%s'", want);
+    free(html);
+
+    html = report_bands(store, "inside", inside, &got);
+    cr_assert_eq(got, b);
+    cr_expect_null(strstr(html, "at the edge"), "a best inside its grid is not flagged");
+    free(html);
+    rb_store_free(store);
+}
+
 Test(report, annual_returns_and_excess_split_agree_with_the_files)
 {
     rb_store *store = stocks_store();
