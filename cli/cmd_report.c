@@ -26,7 +26,7 @@ static const char help_text[] =
     "                      the dataset hash and the sweep specification\n"
     "  charts/             equity (log scale), drawdown, weights against targets, heatmap,\n"
     "                      cost/tracking-error frontier, annual returns and the excess over\n"
-    "                      buy-and-hold split into rebalancing bonus, drift, cost and tax drag;\n"
+    "                      buy-and-hold split into every-bar gain, drift, cost and tax drag;\n"
     "                      PNG and SVG drawn by gnuplot, with each chart's data (.dat) and\n"
     "                      script (.gp: cd DIR/charts && gnuplot NAME.gp redraws it)\n"
     "\n"

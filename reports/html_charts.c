@@ -79,7 +79,8 @@ static void put_alt(FILE *f, const rb_report *r, rb_chart_id id)
         break;
     case RB_CHART_EXCESS:
         fputs("The excess over buy-and-hold of each family's best configuration, in percentage points per year, "
-              "split into rebalancing bonus, drift, cost drag and tax drag",
+              "split into the every-bar gain (the same for every family: every-bar rebalancing, free, against holding), "
+              "drift, cost drag and tax drag",
               f);
         break;
     case RB_CHART_COUNT: break;

@@ -409,7 +409,7 @@ rb_status rb_html_glance(FILE *f, const rb_report *r, rb_error *err)
         fputs(")", f);
     }
     fputs(". The excess is the after-tax growth rate of the rule minus that of buy-and-hold, per year; "
-          "chart 7 splits it into rebalancing bonus, drift, cost drag and tax drag.</p>\n",
+          "chart 7 splits it into the every-bar gain, drift, cost drag and tax drag.</p>\n",
           f);
     rb_status rc = put_family_table(f, r, hold, m, err);
     fputs("</section>\n", f);

@@ -236,13 +236,13 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
                 double g_gross = growth(&p->gross, capital), g_costs = growth(&p->costs, capital);
                 double g_net = growth(rb_run_metrics(p->net), capital);
                 s->split = (rb_excess_split){
-                    .bonus = g_every_gross - g_hold_gross,
+                    .every_bar_gain = g_every_gross - g_hold_gross,
                     .drift = g_gross - g_every_gross,
                     .cost_drag = (g_costs - g_gross) - (g_hold_costs - g_hold_gross),
                     .tax_drag = (g_net - g_costs) - (g_hold - g_hold_costs),
                     .excess = g_net - g_hold,
                 };
-                s->has_split = isfinite(s->split.excess) && isfinite(s->split.bonus) && isfinite(s->split.drift);
+                s->has_split = isfinite(s->split.excess) && isfinite(s->split.every_bar_gain) && isfinite(s->split.drift);
             }
             rc = fill_series(res, s, err);
         }

@@ -67,10 +67,11 @@ static rb_status write_conventions(rb_report *r, const rb_report_input *in, cons
           f);
     fputs("Excess over buy-and-hold (chart 7), fraction per year of the after-tax growth rate\n"
           "  g(V) = (V / capital)^(P / n) - 1, V the after-tax value, n the number of returns:\n"
-          "  bonus     = g(every bar) - g(buy-and-hold), both without costs or taxes\n"
-          "  drift     = g(rule) - g(every bar), both without costs or taxes\n"
-          "  cost drag = the rule's loss to costs minus buy-and-hold's\n"
-          "  tax drag  = the rule's loss to taxes minus buy-and-hold's\n"
+          "  every-bar gain = g(every bar) - g(buy-and-hold), both without costs or taxes: the same\n"
+          "                   for every family (not the rebalancing_bonus metric, docs/metrics.md)\n"
+          "  drift          = g(rule) - g(every bar), both without costs or taxes\n"
+          "  cost drag      = the rule's loss to costs minus buy-and-hold's\n"
+          "  tax drag       = the rule's loss to taxes minus buy-and-hold's\n"
           "  The four add up to g(rule) - g(buy-and-hold) after costs and taxes.\n\n",
           f);
     fputs("Annual returns (annual_returns.csv)\n"

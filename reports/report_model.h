@@ -24,13 +24,14 @@ typedef enum rb_series_role {
 /* The decomposition of a rule's excess over buy-and-hold (chart 7), each in fraction per
  * year of the after-tax growth rate g(V) = (V / capital)^(P / n) - 1, with V the after-tax
  * value and n the number of returns. The four parts add up to `excess` exactly:
- *   bonus     = g(every bar, no costs, no tax) - g(hold, no costs, no tax)
+ *   every_bar_gain = g(every bar, no costs, no tax) - g(hold, no costs, no tax), the same
+ *                    for every family (not the rebalancing_bonus metric: docs/metrics.md)
  *   drift     = g(rule, no costs, no tax)      - g(every bar, no costs, no tax)
  *   cost_drag = [g(rule, costs) - g(rule, none)] - [g(hold, costs) - g(hold, none)]
  *   tax_drag  = [g(rule, costs+tax) - g(rule, costs)] - [g(hold, costs+tax) - g(hold, costs)]
  *   excess    = g(rule, costs+tax) - g(hold, costs+tax) */
 typedef struct rb_excess_split {
-    double bonus, drift, cost_drag, tax_drag, excess;
+    double every_bar_gain, drift, cost_drag, tax_drag, excess;
 } rb_excess_split;
 
 /* One replayed run shown in the charts: buy-and-hold, every-bar, or the best of a family. */

@@ -355,7 +355,7 @@ Test(report, annual_returns_and_excess_split_agree_with_the_files)
     cr_assert(isfinite(hold));
     for (size_t k = 0; k < sp.nrows; k++) {
         double parts = 0;
-        for (const char *const *p = RBT_KV("bonus", "drift", "cost_drag", "tax_drag"); *p; p++) parts += atof(at(&sp, k, *p));
+        for (const char *const *p = RBT_KV("every_bar_gain", "drift", "cost_drag", "tax_drag"); *p; p++) parts += atof(at(&sp, k, *p));
         double excess = atof(at(&sp, k, "excess"));
         rbt_assert_close(parts, excess, 1e-12, "the four parts add up to the excess");
         const char *id = at(&sp, k, "config_id");

@@ -1,8 +1,44 @@
-/* chart_excess.c - chart 7: each family's excess over buy-and-hold split into rebalancing
- * bonus, drift, cost drag and tax drag (chart_frame.h). */
+/* chart_excess.c - chart 7: each family's excess over buy-and-hold split into the every-bar
+ * gain, drift, cost drag and tax drag (chart_frame.h). The every-bar gain is the same for
+ * every family (every-bar rebalancing, free, against holding), so it has a row of its own at
+ * the top; each family's row shows what differs between families, with its total marked. */
+#include <math.h>
 #include <stdio.h>
 
 #include "chart_frame.h"
+
+/* One row of excess.dat: y, every-bar gain, drift, cost drag, tax drag, total (% per year);
+ * NaN where the row has no such bar. */
+static void data_row(FILE *f, size_t y, const double parts[5])
+{
+    fprintf(f, "%zu", y);
+    for (int p = 0; p < 5; p++) {
+        fputc(' ', f);
+        rb_chart_num(f, 100.0 * parts[p]);
+    }
+    fputc('\n', f);
+}
+
+static rb_status write_data(const rb_report *r, size_t nf, const char *cdir, rb_error *err)
+{
+    rb_chart_file data;
+    rb_status st = rb_chart_file_open(&data, cdir, "excess", ".dat", err);
+    if (st) return st;
+    fputs("# excess: y position, every-bar gain, drift, cost drag, tax drag, total excess (% per year)\n", data.f);
+    /* The families from y = nf - 1 down to 0; the shared every-bar gain on top, at y = nf. */
+    size_t i = 0;
+    double gain = NAN;
+    for (size_t k = 0; k < r->nseries; k++) {
+        const rb_report_series *s = &r->series[k];
+        if (s->role != RB_SERIES_BEST || !s->has_split) continue;
+        if (i == 0) gain = s->split.every_bar_gain;
+        data_row(data.f, nf - 1 - i, (const double[5]){NAN, s->split.drift, s->split.cost_drag, s->split.tax_drag,
+                                                       s->split.excess});
+        i++;
+    }
+    data_row(data.f, nf, (const double[5]){gain, NAN, NAN, NAN, NAN});
+    return rb_chart_file_close(&data, err);
+}
 
 rb_status rb_chart_excess(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready, rb_error *err)
 {
@@ -14,41 +50,27 @@ rb_status rb_chart_excess(const rb_report *r, const char *cdir, rb_chart_outcome
         snprintf(o->why, sizeof o->why, "no strategy family's excess over buy-and-hold was decomposed");
         return RB_OK;
     }
-    rb_chart_file data, gp;
-    rb_status st = rb_chart_file_open(&data, cdir, "excess", ".dat", err);
+    rb_status st = write_data(r, nf, cdir, err);
     if (st) return st;
-    /* Families from the top: row i sits at y = nf - 1 - i. */
-    fputs("# excess: y position, bonus, drift, cost drag, tax drag, total excess (% per year)\n", data.f);
-    size_t i = 0;
-    for (size_t k = 0; k < r->nseries; k++) {
-        const rb_report_series *s = &r->series[k];
-        if (s->role != RB_SERIES_BEST || !s->has_split) continue;
-        fprintf(data.f, "%zu", nf - 1 - i);
-        const double parts[5] = {s->split.bonus, s->split.drift, s->split.cost_drag, s->split.tax_drag,
-                                 s->split.excess};
-        for (int p = 0; p < 5; p++) {
-            fputc(' ', data.f);
-            rb_chart_num(data.f, 100.0 * parts[p]);
-        }
-        fputc('\n', data.f);
-        i++;
-    }
-    if ((st = rb_chart_file_close(&data, err))) return st;
 
+    rb_chart_file gp;
     if ((st = rb_chart_file_open(&gp, cdir, "excess", ".gp", err))) return st;
     FILE *f = gp.f;
     rb_chart_script_head(f, r, RB_CHART_EXCESS, NULL);
     fputs("set xlabel \"difference in after-tax growth rate against buy-and-hold (percentage points per year)\"\n", f);
     fputs("set grid xtics noytics\nset yzeroaxis lt -1 lw 1.5 lc rgb \"#000000\"\n", f);
-    fputs("set xtics out nomirror\nset format x \"%g\"\n", f);
-    fprintf(f, "set yrange [-0.6:%zu.6]\n", nf - 1);
+    fputs("set xtics out nomirror\nset format x \"%g\"\nset datafile missing \"NaN\"\n", f);
+    fprintf(f, "set yrange [-0.6:%zu.6]\n", nf);
     fputs("set offsets graph 0.05, graph 0.05, 0, 0\n", f);
-    fputs("set ytics out nomirror scale 0 (", f);
-    i = 0;
+    /* A line between the shared row and the families. */
+    fprintf(f, "set arrow from graph 0, first %zu.5 to graph 1, first %zu.5 nohead lc rgb \"#9aa5b1\" dt 2\n", nf - 1,
+            nf - 1);
+    fprintf(f, "set ytics out nomirror scale 0 (\"every bar, free (all families)\" %zu", nf);
+    size_t i = 0;
     for (size_t k = 0; k < r->nseries; k++) {
         const rb_report_series *s = &r->series[k];
         if (s->role != RB_SERIES_BEST || !s->has_split) continue;
-        fputs(i ? ", " : "", f);
+        fputs(", ", f);
         rb_chart_label(f, s->family, AXIS_MAX);
         fprintf(f, " %zu", nf - 1 - i);
         i++;
@@ -56,17 +78,19 @@ rb_status rb_chart_excess(const rb_report *r, const char *cdir, rb_chart_outcome
     fputs(")\n", f);
     fputs("set style fill solid 0.9 border lc rgb \"#303030\"\n", f);
     fputs("set key below center horizontal Left reverse samplen 2 height 1 maxcols 5\n", f);
-    /* Four bars per family, each 0.18 high, from the top: bonus, drift, cost, tax. */
-    static const char *const part_names[4] = {"rebalancing bonus", "drift", "cost drag", "tax drag"};
+    /* The shared row: one bar; a family's row: three bars, 0.18 high, from the top: drift,
+     * cost, tax. */
+    static const char *const part_names[4] = {"every-bar gain (shared)", "drift", "cost drag", "tax drag"};
     static const char *const part_colours[4] = {"#009E73", "#56B4E9", "#D55E00", "#CC79A7"};
-    static const double offs[4] = {0.3, 0.1, -0.1, -0.3};
+    static const double offs[4] = {0.0, 0.2, 0.0, -0.2};
     fputs("plot \\\n", f);
     for (int p = 0; p < 4; p++) {
         int c = p + 2;
         fprintf(f,
                 "  \"excess.dat\" using (0):($1 + %.2f):($%d < 0 ? $%d : 0):($%d < 0 ? 0 : $%d):($1 + %.2f):($1 + %.2f) "
                 "with boxxyerror fc rgb \"%s\" title \"%s\", \\\n",
-                offs[p], c, c, c, c, offs[p] - 0.09, offs[p] + 0.09, part_colours[p], part_names[p]);
+                offs[p], c, c, c, c, offs[p] - (p == 0 ? 0.14 : 0.09), offs[p] + (p == 0 ? 0.14 : 0.09),
+                part_colours[p], part_names[p]);
     }
     fputs("  \"excess.dat\" using 6:1 with points pt 13 ps 2.4 lc rgb \"#000000\" title \"total excess (after tax)\"\n",
           f);
