@@ -361,6 +361,44 @@ static void glance_losers(FILE *f, const rb_report *r, const rb_metric_info *m, 
     fputs("</li>\n", f);
 }
 
+/* When the sweep varies costs (or taxes, flows): the winner and its margin over buy-and-hold
+ * at every level, since the page itself compares at one of them. */
+static void glance_levels(FILE *f, const rb_report *r, const rb_metric_info *m)
+{
+    if (r->nlevels == 0 || !m) return;
+    fputs("<li><strong>At each level of the settings the sweep varies:</strong>", f);
+    if (r->levels_total > r->nlevels)
+        fprintf(f, " (the first %zu of %zu levels)", r->nlevels, r->levels_total);
+    fputs("\n<div class=\"scroll\"><table id=\"levels\">\n<thead><tr><th scope=\"col\">level</th>"
+          "<th scope=\"col\">best configuration</th><th scope=\"col\" class=\"num\">",
+          f);
+    rb_html_line(f, m->name);
+    fputs("</th><th scope=\"col\" class=\"num\">buy-and-hold</th><th scope=\"col\" class=\"num\">margin</th>"
+          "</tr></thead>\n<tbody>\n",
+          f);
+    for (size_t k = 0; k < r->nlevels; k++) {
+        const rb_report_level *lv = &r->levels[k];
+        char value[600], hold[600] = "n/a (no buy-and-hold run)", margin[600] = "n/a";
+        format_metric(value, sizeof value, lv->value, m, FMT_VALUE);
+        const char *cls = NULL;
+        if (!isnan(lv->hold)) {
+            format_metric(hold, sizeof hold, lv->hold, m, FMT_VALUE);
+            double adv = advantage(lv->value, lv->hold, m);
+            format_metric(margin, sizeof margin, lv->value - lv->hold, m, FMT_DELTA);
+            if (lv->winner_is_hold || shows_zero(margin)) snprintf(margin, sizeof margin, "tie");
+            else cls = adv > 0 ? "pos" : adv < 0 ? "neg" : NULL;
+        }
+        fputs("<tr>", f);
+        rb_html_cell(f, lv->setting, 0, NULL);
+        rb_html_cell(f, lv->winner_is_hold ? "buy-and-hold" : lv->winner, 0, NULL);
+        rb_html_cell(f, value, 1, NULL);
+        rb_html_cell(f, hold, 1, NULL);
+        rb_html_cell(f, margin, 1, cls);
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table></div></li>\n", f);
+}
+
 /* Where the heatmap shows the line past which rebalancing loses. */
 static void glance_heatmap(FILE *f, const rb_report *r)
 {
@@ -393,8 +431,16 @@ rb_status rb_html_glance(FILE *f, const rb_report *r, rb_error *err)
 {
     const rb_metric_info *m = rb_metric_find(r->metric);
     const rb_report_series *hold = hold_series(r);
-    fputs("<section id=\"glance\" class=\"glance\">\n<h2>At a glance</h2>\n<ul>\n", f);
+    fputs("<section id=\"glance\" class=\"glance\">\n<h2>At a glance</h2>\n", f);
+    if (r->scenario[0]) {
+        fputs("<p class=\"scenario\">The comparisons on this page are made at <code>", f);
+        rb_html_line(f, r->scenario);
+        fputs("</code> (the best configuration's settings unless <code>--scenario</code> chose them)", f);
+        fputs(r->nlevels ? "; the table below gives the winner at every level.</p>\n" : ".</p>\n", f);
+    }
+    fputs("<ul>\n", f);
     glance_winner(f, r, m, hold);
+    glance_levels(f, r, m);
     glance_losers(f, r, m, hold);
     glance_heatmap(f, r);
     fputs("</ul>\n", f);

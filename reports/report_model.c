@@ -45,6 +45,7 @@ void rb_report_release(rb_report *r)
         free(s->annual);
     }
     free(r->series);
+    free(r->levels);
     rb_report_weights *w = &r->weights;
     free(w->time);
     free_strings(w->symbols, w->N);

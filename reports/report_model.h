@@ -92,6 +92,16 @@ typedef struct rb_report_frontier {
     uint64_t sampled_from; /* configurations the points were sampled from (= npoints when all) */
 } rb_report_frontier;
 
+/* "At a glance" when a sweep varies costs (or other scenario settings): the winner and its
+ * margin over buy-and-hold at each level, the other scenario settings as compared. */
+typedef struct rb_report_level {
+    char setting[160]; /* "fee-bps=10" (several keys joined by ", ") */
+    char winner[256];  /* the best configuration's label at that level */
+    int winner_is_hold; /* the winner is buy-and-hold itself */
+    double value;      /* its ranking metric */
+    double hold;       /* buy-and-hold's at that level; NaN when the sweep has none there */
+} rb_report_level;
+
 /* A table of text cells for the HTML page (the top configurations per family). */
 typedef struct rb_report_table {
     size_t ncols, nrows;
@@ -129,6 +139,10 @@ typedef struct rb_report {
     char title[256];
     char subtitle[512];       /* portfolio and data range, one line */
     char metric[64];          /* the ranking metric (after_tax_value by default) */
+    char scenario[512];       /* the settings the comparisons use ("fee-bps=10"); "" when none vary */
+    rb_report_level *levels;  /* nlevels: the winner at each level of the swept scenario settings */
+    size_t nlevels;
+    size_t levels_total;      /* the levels there are (nlevels shows the first RB_REPORT_LEVELS_MAX) */
     char sweep_status[16];    /* a sweep's status (done, interrupted, failed, running); "" for one run */
     int64_t sweep_stored;     /* configurations stored (those that failed included) */
     int64_t sweep_planned;    /* configurations the sweep file expands to */
@@ -145,6 +159,8 @@ typedef struct rb_report {
     size_t ncsv;
     char **csv;               /* the CSV (and text) files written, relative to DIR */
 } rb_report;
+
+#define RB_REPORT_LEVELS_MAX 24
 
 void rb_report_release(rb_report *r);
 

@@ -12,6 +12,7 @@
 #include "report_files.h"
 #include "report_heatmap.h"
 #include "report_internal.h"
+#include "report_levels.h"
 #include "report_source.h"
 #include "resolve.h"
 #include "sweep.h"
@@ -596,11 +597,13 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     }
     if (rc == RB_OK) {
         subtitle(&s, &r, &in);
+        snprintf(r.scenario, sizeof r.scenario, "%s", in.scenario_text);
         snprintf(r.sweep_status, sizeof r.sweep_status, "%s", s.sweep.status);
         r.sweep_stored = s.sweep.stored;
         r.sweep_planned = s.sweep.configurations;
         rc = frontier(&s, &r, secs, nsecs, err);
     }
+    if (rc == RB_OK) rc = rb_report_levels(&s, &r, err);
     /* In the best family's section first. */
     if (rc == RB_OK) rc = rb_src_heatmap(&s, &r, secs, nsecs, in.best[0].section, o.heatmap, err);
     if (rc == RB_OK) rc = rb_report_table_init(&r.top, err);

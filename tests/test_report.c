@@ -233,6 +233,15 @@ Test(report, sweep_report_has_every_file_with_its_columns_and_rows)
 
     char *html_path = rbt_path(dir, "rep/index.html"), *html = rbt_read_file(html_path, NULL), why[256];
     cr_assert(rbt_html_well_formed(html, why, sizeof why), "index.html: %s", why);
+    /* The fee is swept: the page says at which level it compares, and gives the winner and
+     * its margin over buy-and-hold at both levels. */
+    cr_expect_not_null(strstr(html, "<p class=\"scenario\">The comparisons on this page are made at <code>fee-bps="),
+                       "the level compared at is stated first");
+    const char *levels = strstr(html, "<table id=\"levels\">");
+    cr_assert_not_null(levels, "no table of the levels");
+    const char *levels_end = strstr(levels, "</table>");
+    const char *row0 = strstr(levels, "<td>fee-bps=0</td>"), *row20 = strstr(levels, "<td>fee-bps=20</td>");
+    cr_expect(row0 && row20 && row0 < row20 && row20 < levels_end, "rows for fee-bps 0 and 20, in order");
     free(html);
     free(html_path);
     rb_store_free(store);
