@@ -34,9 +34,11 @@ run_suites() {
 cmd=${1:-}
 case "$cmd" in
     demo)
+        # Only the library and the command: the test suites and benchmarks are built by
+        # ./build.sh test (in build-test) and ./build.sh bench when asked for.
         scripts/setup-deps
         configure build -Dbuildtype=release -Dwerror=false
-        meson compile -C build
+        meson compile -C build cli/rebal
         ./build/cli/rebal demo
         ;;
     build)
