@@ -53,15 +53,17 @@ typedef struct demo_portfolio {
     const char *spec;
 } demo_portfolio;
 
-/* The rules compared: buy-and-hold, calendar, absolute bands and the 5/25 rule, a
- * monthly-checked band, a volatility-scaled band and Daryanani-style bands traded back to
- * their inner half. The fee level varies so that the heatmap shows where costs make
- * rebalancing lose to holding. */
-#define DEMO_RULES \
+/* The rules compared: buy-and-hold, calendar, absolute bands and the 5/25 rule, a band
+ * checked on calendar dates, a volatility-scaled band and Daryanani-style bands traded back
+ * to their inner half. The fee level varies so that the heatmap shows where costs make
+ * rebalancing lose to holding. The calendar periods are longer than the data's bars: on
+ * monthly bars, every week or every month would be every-bar rebalancing under another
+ * name (and the same run twice). */
+#define DEMO_RULES(periods, hybrid_every) \
     "[buy-and-hold]\n" \
     "\n" \
     "[calendar]\n" \
-    "every = week, month, quarter, year\n" \
+    "every = " periods "\n" \
     "\n" \
     "[threshold]\n" \
     "band = 0.01:0.20:0.01\n" \
@@ -75,7 +77,7 @@ typedef struct demo_portfolio {
     "to = inner:0.5\n" \
     "\n" \
     "[hybrid]\n" \
-    "every = month\n" \
+    "every = " hybrid_every "\n" \
     "band = 0.02, 0.05, 0.10\n"
 
 static const demo_portfolio portfolios[] = {
@@ -90,7 +92,7 @@ static const demo_portfolio portfolios[] = {
      "gas = 2\n"
      "amm-depth = BTC=5e6,ETH=3e6,USDS=2e7\n"
      "amm-fee-bps = 30\n"
-     "\n" DEMO_RULES "\n"
+     "\n" DEMO_RULES("week, month, quarter, year", "month") "\n"
      "[vol-band]\n"
      "band = 0.02, 0.05, 0.10\n"
      "vol-ref = BTC=0.6,ETH=0.8,USDS=0.01\n"},
@@ -106,7 +108,7 @@ static const demo_portfolio portfolios[] = {
      "[tax]\n"
      "tax-short = 0.35\n"
      "tax-long = 0.15\n"
-     "\n" DEMO_RULES "\n"
+     "\n" DEMO_RULES("quarter, half, year", "quarter") "\n"
      "[vol-band]\n"
      "band = 0.02, 0.05, 0.10\n"
      "vol-window = 12\n"},

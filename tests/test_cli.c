@@ -406,6 +406,26 @@ Test(cli, demo_runs_end_to_end_and_again, .timeout = 120)
         }
     }
     rbt_run_result_free(&r);
+    /* No two calendar configurations of a demo sweep are the same run under two names (every
+     * = week and every = month on monthly bars both rebalance at every bar): at each fee,
+     * the calendar rules' final values differ. */
+    for (const char *const *db = ARGS("demo-out/crypto-results.db", "demo-out/stocks-results.db"); *db; db++) {
+        rbt_run_result j = run_in(ARGS("runs", *db, "--top", "0", "--json", "--where", "strategy = calendar"));
+        cr_assert_eq(j.status, 0, "%s", j.err);
+        double seen[64][2];
+        size_t n = 0;
+        for (const char *line = j.out; line && *line && n < 64; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+            const char *fee = strstr(line, "\"fee_bps\": "), *fin = strstr(line, "\"final_value\": ");
+            if (!fee || !fin) break;
+            double f = atof(fee + 11), v = atof(fin + 15);
+            for (size_t k = 0; k < n; k++)
+                cr_expect(!(seen[k][0] == f && seen[k][1] == v), "%s: two calendar rules at fee-bps %g end at %.2f: "
+                          "the same run under two names", *db, f, v);
+            seen[n][0] = f, seen[n][1] = v, n++;
+        }
+        cr_expect_gt(n, 3, "%s: the calendar runs were read", *db);
+        rbt_run_result_free(&j);
+    }
     char *db = rbt_path(dir, "demo-out/rebal.db"), *copy = rbt_path(dir, "demo.copy");
     rbt_copy_file(db, copy);
     r = run_in(ARGS("demo", "--out", "demo-out"));
