@@ -60,4 +60,10 @@ rb_status rb_sqlite_check_header(const char *path, rb_error *err);
  * database. Shared by the price and results stores so both say the same thing. */
 rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_error *err);
 
+/* What a store file is, in one statement (one read transaction, so one round of locks): its
+ * application_id, user_version and number of schema objects. Shared by both stores. */
+#define RB_STORE_IDENTITY_SQL                                                                        \
+    "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM "          \
+    "pragma_user_version), (SELECT count(*) FROM sqlite_schema)"
+
 #endif /* RB_STORE_H */
