@@ -516,6 +516,8 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
     return rc;
 }
 
+const rb_rconn *rb_results_connection(const rb_results *r) { return &r->conn; }
+
 void rb_results_free(rb_results *r)
 {
     if (!r) return;
