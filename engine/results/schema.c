@@ -245,19 +245,9 @@ rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char na
                                    int *created, rb_error *err)
 {
     *created = 0;
-    int64_t app = 0, ver = 0, tables = 0;
-    sqlite3_stmt *st;
-    rb_status rc = rb_rsql_prepare(c, RB_STORE_IDENTITY_SQL, &st, err);
-    if (rc != RB_OK) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        app = sqlite3_column_int64(st, 0);
-        ver = sqlite3_column_int64(st, 1);
-        tables = sqlite3_column_int64(st, 2);
-    } else {
-        rc = rb_rsql_fail(c, err, "creating the results schema");
-    }
-    sqlite3_finalize(st);
-    if (rc != RB_OK) return rc;
+    rb_store_identity id;
+    if (rb_store_identify(c->db, &id) != SQLITE_OK) return rb_rsql_fail(c, err, "creating the results schema");
+    int64_t app = id.app, ver = id.version, tables = id.objects;
     if (app == RB_RESULTS_STORE_APP_ID && ver == RB_RESULTS_SCHEMA_VERSION) {
         c->version = (int)ver; /* another process created it meanwhile: nothing to do */
         return RB_OK;
@@ -265,7 +255,7 @@ rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char na
     if (tables > 0 || ver != 0 || (app != 0 && app != RB_RESULTS_STORE_APP_ID))
         return rb_fail(err, RB_ERR_SCHEMA, "%s: another program wrote to this file meanwhile; run again", c->path);
     rb_rsql_text t;
-    rc = rb_rsql_text_open(&t, err);
+    rb_status rc = rb_rsql_text_open(&t, err);
     if (rc != RB_OK) return rc;
     fputs("CREATE TABLE sweeps (\n"
           "  id             INTEGER PRIMARY KEY,\n"
@@ -403,19 +393,9 @@ static rb_status migrate(rb_rconn *c, rb_error *err)
  * schema version, 0 for a database with no tables at all (adopted when writing). */
 static rb_status check_schema(rb_rconn *c, rb_error *err)
 {
-    int64_t app = 0, ver = 0, tables = 0;
-    sqlite3_stmt *st;
-    rb_status rc = rb_rsql_prepare(c, RB_STORE_IDENTITY_SQL, &st, err);
-    if (rc != RB_OK) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        app = sqlite3_column_int64(st, 0);
-        ver = sqlite3_column_int64(st, 1);
-        tables = sqlite3_column_int64(st, 2);
-    } else {
-        rc = rb_rsql_fail(c, err, "reading the schema");
-    }
-    sqlite3_finalize(st);
-    if (rc != RB_OK) return rc;
+    rb_store_identity id;
+    if (rb_store_identify(c->db, &id) != SQLITE_OK) return rb_rsql_fail(c, err, "reading the schema");
+    int64_t app = id.app, ver = id.version, tables = id.objects;
     if (app == RB_RESULTS_STORE_APP_ID) {
         if (ver == 0 && tables == 0) { /* opened for writing once, no sweep begun yet */
             c->version = 0;
