@@ -113,9 +113,17 @@ static void *progress_loop(void *arg)
     return NULL;
 }
 
+/* What the callbacks of one sweep share: the progress line, and what the outcome needs. */
+typedef struct sweep_cli {
+    progress prog;
+    rb_store *store;
+    const char *spec_path, *results_path, *keep_dir, *report;
+    int status; /* the exit status the outcome decided */
+} sweep_cli;
+
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
 {
-    progress *p = ctx;
+    progress *p = &((sweep_cli *)ctx)->prog;
     p->total = to_run;
     p->started = now_seconds();
     if (p->quiet) return;
@@ -125,10 +133,11 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
     p->running = isatty(2) && pthread_create(&p->thread, NULL, progress_loop, p) == 0;
 }
 
-/* After the sweep: how to resume an interrupted one, else the time, the best runs and, last,
- * how many configurations failed (then the exit status says so too). */
-static int print_outcome(const rb_sweep_summary *sum, const char *spec_path, const char *results_path,
-                         const char *keep_dir)
+/* After the sweep: how to resume an interrupted one, else the time, the best runs (read
+ * from the results store still open, rec) and, last, how many configurations failed (then the
+ * exit status says so too). */
+static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *rec, const char *spec_path,
+                         const char *results_path, const char *keep_dir)
 {
     rb_error err = {0};
     int status = CLI_OK;
@@ -145,7 +154,7 @@ static int print_outcome(const rb_sweep_summary *sum, const char *spec_path, con
                          keep_dir);
     putchar('\n');
     rb_runs_query q = {.top = 5, .by = "after_tax_value"};
-    if (rb_runs_print(results_path, &q, stdout, &err) != RB_OK) status = cli_report(&err);
+    if (rb_runs_print_recorded(rec, &q, stdout, &err) != RB_OK) status = cli_report(&err);
     if (sum->failed) {
         /* The last line, and a failing exit status: a sweep with failures is not a clean one. */
         fflush(stdout);
@@ -156,6 +165,26 @@ static int print_outcome(const rb_sweep_summary *sum, const char *spec_path, con
         if (status == CLI_OK) status = CLI_RUNTIME;
     }
     return status;
+}
+
+/* The sweep is recorded, its results store still open: the report (--report), then the
+ * outcome. A report that fails fails the command, as the sweep would. */
+static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sweep_recorded *rec, rb_error *err)
+{
+    sweep_cli *cli = ctx;
+    cli->prog.finished = 1;
+    if (cli->prog.running) pthread_join(cli->prog.thread, NULL);
+    cli->prog.running = 0;
+    if (sum->exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", sum->exec_note);
+    if (!sum->interrupted && cli->report) {
+        rb_report_options ropt = {.out_dir = cli->report};
+        rb_report_summary rsum = {0};
+        rb_status rc = rb_report_sweep(cli->store, cli->results_path, &ropt, &rsum, err);
+        if (rc != RB_OK) return rc;
+        cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
+    }
+    cli->status = print_outcome(sum, rec, cli->spec_path, cli->results_path, cli->keep_dir);
+    return RB_OK;
 }
 
 static int run(int argc, char **argv)
@@ -232,32 +261,31 @@ static int run(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    progress prog = {.quiet = quiet};
+    sweep_cli cli = {.prog = {.quiet = quiet},
+                     .store = store,
+                     .spec_path = spec_path,
+                     .results_path = results_path,
+                     .keep_dir = keep_dir,
+                     .report = report};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
                             .stop = &stop_requested,
-                            .done = &prog.done,
+                            .done = &cli.prog.done,
                             .on_start = on_start,
-                            .ctx = &prog,
+                            .on_recorded = on_recorded,
+                            .ctx = &cli,
                             .keep = keep,
                             .keep_dir = keep_dir};
     rb_sweep_summary sum = {0};
     rb_status rc = rb_sweep_run(store, spec_path, &opt, &sum, &err);
-    prog.finished = 1;
-    if (prog.running) pthread_join(prog.thread, NULL);
+    cli.prog.finished = 1;
+    if (cli.prog.running) pthread_join(cli.prog.thread, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    if (rc == RB_OK && sum.exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", sum.exec_note);
-    if (rc == RB_OK && !sum.interrupted && report) {
-        rb_report_options ropt = {.out_dir = report};
-        rb_report_summary rsum = {0};
-        rc = rb_report_sweep(store, results_path, &ropt, &rsum, &err);
-        if (rc == RB_OK) cli_report_done(stdout, report, &rsum, "'rebal report'");
-    }
     rb_store_free(store);
     if (rc != RB_OK) return cli_report(&err);
-    return print_outcome(&sum, spec_path, results_path, keep_dir);
+    return cli.status;
 }
 
 const cli_command cli_sweep = {

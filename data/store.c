@@ -118,21 +118,6 @@ rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb
     return rc;
 }
 
-/* Reads one integer PRAGMA; errors (a corrupt or foreign file) are reported. */
-static rb_status pragma_int(rb_store *store, const char *pragma, int64_t *out, rb_error *err)
-{
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA %s", pragma);
-    sqlite3_stmt *st;
-    rb_status rc = rb_store_prepare(store, sql, &st, err);
-    if (rc != RB_OK) return rc;
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
-    else rc = rb_store_sql_error(store, err, sql);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 int rb_file_has_content(const char *path, int *exists)
 {
     struct stat sb;
@@ -175,25 +160,32 @@ rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_
                    wanted == RB_PRICE_STORE_APP_ID ? "" : "; refusing to touch it");
 }
 
+int rb_store_identify(sqlite3 *db, rb_store_identity *out)
+{
+    static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM "
+                              "pragma_user_version), (SELECT count(*) FROM sqlite_schema)";
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = (rb_store_identity){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)};
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Checks the opened file is a rebal store this build understands; *version gets its schema
  * version (0 for a database with no tables at all, which is adopted). */
 static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
 {
-    int64_t app = 0, ver = 0, tables = 0;
-    rb_status rc = pragma_int(store, "application_id", &app, err);
-    if (rc == RB_OK) rc = pragma_int(store, "user_version", &ver, err);
-    if (rc != RB_OK) return rc;
-
-    sqlite3_stmt *st;
-    rc = rb_store_prepare(store, "SELECT count(*) FROM sqlite_schema", &st, err);
-    if (rc != RB_OK) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW) tables = sqlite3_column_int64(st, 0);
-    else rc = rb_store_sql_error(store, err, "reading the schema");
-    sqlite3_finalize(st);
-    if (rc != RB_OK) return rc;
+    rb_store_identity id;
+    if (rb_store_identify(store->db, &id) != SQLITE_OK) return rb_store_sql_error(store, err, "reading the schema");
+    int64_t app = id.app, ver = id.version, tables = id.objects;
 
     if (app != RB_PRICE_STORE_APP_ID) {
-        if (tables == 0 && ver == 0) {
+        if (app == 0 && tables == 0 && ver == 0) {
             *version = 0;
             return RB_OK;
         }

@@ -60,4 +60,12 @@ rb_status rb_sqlite_check_header(const char *path, rb_error *err);
  * database. Shared by the price and results stores so both say the same thing. */
 rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_error *err);
 
+/* What a store file is, in one statement (one read transaction, so one round of locks): its
+ * application_id, user_version and number of schema objects. Shared by both stores. Returns
+ * SQLITE_OK, or the SQLite error (the caller words it). */
+typedef struct rb_store_identity {
+    int64_t app, version, objects;
+} rb_store_identity;
+int rb_store_identify(sqlite3 *db, rb_store_identity *out);
+
 #endif /* RB_STORE_H */

@@ -385,6 +385,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         }
     }
     if (rc == RB_OK && opt->keep && !sum.interrupted) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
+    if (rc == RB_OK && opt->on_recorded) {
+        struct rb_sweep_recorded rec = {.results = results};
+        rc = opt->on_recorded(opt->ctx, &sum, &rec, err);
+    }
     free(ids);
     free(sorted);
     free(queue);

@@ -435,6 +435,10 @@ typedef struct rb_sweep_estimate {
     int threads;
 } rb_sweep_estimate;
 
+/* The results store of a sweep just recorded, still open (rb_sweep_options.on_recorded). */
+typedef struct rb_sweep_recorded rb_sweep_recorded;
+struct rb_sweep_summary; /* below */
+
 typedef struct rb_sweep_options {
     const char *results;          /* results store path (created if absent) */
     int threads;                  /* 0: every core */
@@ -451,6 +455,12 @@ typedef struct rb_sweep_options {
      * ID.trades.csv, ID.lots.csv and ID.json. */
     const char *keep;
     const char *keep_dir;
+    /* Called once the sweep is recorded (after keep) and before its results store closes,
+     * with the summary rb_sweep_run then gives (may be NULL). rb_runs_print_recorded shows its
+     * runs from there without opening the file again. A status other than RB_OK (err
+     * filled) becomes rb_sweep_run's. */
+    rb_status (*on_recorded)(void *ctx, const struct rb_sweep_summary *sum, const rb_sweep_recorded *rec,
+                             rb_error *err);
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {
@@ -495,6 +505,9 @@ typedef struct rb_runs_query {
 } rb_runs_query;
 
 rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err);
+/* The same, on the results store of a sweep just recorded (rb_sweep_options.on_recorded). */
+rb_status rb_runs_print_recorded(const rb_sweep_recorded *rec, const rb_runs_query *q, FILE *out,
+                                 rb_error *err);
 
 /* ---------------------------------------------------------------- reports */
 

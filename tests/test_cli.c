@@ -968,6 +968,13 @@ Test(cli, sweep_results_are_readable_and_ranked)
     /* The figures the strategies suite checks independently for the same rules. */
     cr_assert_not_null(strstr(r.out, "342476.26"), "annual rebalancing's final value is missing:\n%s", r.out);
     rbt_run_result_free(&r);
+    /* The best runs were printed from the writer's connection: the store is one closed file,
+     * its WAL checkpointed and gone, no reader's -wal or -shm left behind. */
+    char *wal = rbt_path(dir, "res.db-wal"), *shm = rbt_path(dir, "res.db-shm");
+    cr_assert_neq(access(wal, F_OK), 0, "%s is left behind", wal);
+    cr_assert_neq(access(shm, F_OK), 0, "%s is left behind", shm);
+    free(wal);
+    free(shm);
     r = run_in(ARGS("runs", "res.db", "--by", "rebalances", "--csv"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.out, "config_id"), "%s", r.out);

@@ -12,6 +12,7 @@
 
 struct rb_results_reader {
     rb_rconn conn;
+    int borrowed; /* conn is the writer's (rb_results_reader_borrow): not closed here */
     rb_results_columns cols;
     /* One run being handed over: per column its text, number and formatted number. */
     const char **text;
@@ -23,25 +24,24 @@ void rb_results_reader_close(rb_results_reader *r)
 {
     if (!r) return;
     rb_results_columns_free(&r->cols);
-    rb_results_schema_close(&r->conn);
+    if (!r->borrowed) rb_results_schema_close(&r->conn);
     free(r->text);
     free(r->number);
     free(r->buf);
     free(r);
 }
 
-rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err)
+/* The columns and the buffers of a reader whose connection is open. */
+static rb_status reader_ready(rb_results_reader *r, rb_results_reader **out, rb_error *err)
 {
-    rb_results_reader *r = calloc(1, sizeof *r);
-    if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
-    rb_status rc = rb_results_schema_open(path, 1, &r->conn, err);
-    if (rc == RB_OK) rc = rb_results_columns_read(&r->conn, &r->cols, err);
+    rb_status rc = rb_results_columns_read(&r->conn, &r->cols, err);
     if (rc == RB_OK) {
         size_t n = r->cols.n;
         r->text = calloc(n, sizeof *r->text);
         r->number = calloc(n, sizeof *r->number);
         r->buf = calloc(n, sizeof *r->buf);
-        if (!r->text || !r->number || !r->buf) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+        if (!r->text || !r->number || !r->buf)
+            rc = rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", r->conn.path);
     }
     if (rc != RB_OK) {
         rb_results_reader_close(r);
@@ -49,6 +49,27 @@ rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_e
     }
     *out = r;
     return RB_OK;
+}
+
+rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err)
+{
+    rb_results_reader *r = calloc(1, sizeof *r);
+    if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
+    rb_status rc = rb_results_schema_open(path, 1, &r->conn, err);
+    if (rc != RB_OK) {
+        rb_results_reader_close(r);
+        return rc;
+    }
+    return reader_ready(r, out, err);
+}
+
+rb_status rb_results_reader_borrow(const rb_rconn *c, rb_results_reader **out, rb_error *err)
+{
+    rb_results_reader *r = calloc(1, sizeof *r);
+    if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading %s", c->path);
+    r->conn = *c;
+    r->borrowed = 1;
+    return reader_ready(r, out, err);
 }
 
 const char *rb_results_reader_path(const rb_results_reader *r) { return r->conn.path; }

@@ -15,6 +15,9 @@ typedef struct rb_results_reader rb_results_reader;
 /* Opens the results store at path read-only, checked like rb_results_open (refusing a file
  * that is not one, or one with no sweep yet). A store of an older schema is read as it is. */
 rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err);
+/* A reader on a connection that stays its owner's (the writer's, between rb_results_end and
+ * rb_results_free): the same reads without opening the file again. */
+rb_status rb_results_reader_borrow(const rb_rconn *c, rb_results_reader **out, rb_error *err);
 void rb_results_reader_close(rb_results_reader *r);
 const char *rb_results_reader_path(const rb_results_reader *r);
 

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "csv_write.h"
-#include "json_write.h"
 #include "error.h"
+#include "json_write.h"
 #include "reader.h"
+#include "writer.h"
 
 #define FEW_PARAMS 4   /* show every parameter column up to this many */
 #define FAILED_SHOWN 5 /* failed configurations listed under the table */
@@ -469,12 +470,10 @@ static rb_status prepare(printing *p, rb_error *err)
     return rc;
 }
 
-rb_status rb_runs_print(const char *path, const rb_runs_query *q, FILE *out, rb_error *err)
+/* Prints from a reader (closed here, reader NULL when it did not open: rc says why). */
+static rb_status print_from(rb_results_reader *reader, rb_status rc, const rb_runs_query *q, FILE *out, rb_error *err)
 {
-    if (!q || !out) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print: no query or no output");
-    if (q->nwhere && !q->where) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print: conditions missing");
-    printing p = {.q = q, .by = q->by && *q->by ? q->by : "after_tax_value", .out = out};
-    rb_status rc = rb_results_reader_open(path, &p.r, err);
+    printing p = {.r = reader, .q = q, .by = q->by && *q->by ? q->by : "after_tax_value", .out = out};
     if (rc == RB_OK) {
         p.cols = rb_results_reader_columns(p.r);
         rc = prepare(&p, err);
@@ -487,9 +486,30 @@ rb_status rb_runs_print(const char *path, const rb_runs_query *q, FILE *out, rb_
     }
     if (rc == RB_OK && q->csv && q->json) rc = rb_fail(err, RB_ERR_USAGE, "--csv and --json exclude each other");
     if (rc == RB_OK) rc = q->csv ? print_csv(&p, err) : q->json ? print_json(&p, err) : print_runs(&p, matching, err);
-    if (rc == RB_OK && ferror(out)) rc = rb_fail(err, RB_ERR_IO, "writing the runs of %s failed", path);
+    if (rc == RB_OK && ferror(out))
+        rc = rb_fail(err, RB_ERR_IO, "writing the runs of %s failed", rb_results_reader_path(p.r));
     rb_results_where_clear(&p.where);
     rb_results_sweep_clear(&p.sweep);
     rb_results_reader_close(p.r);
     return rc;
+}
+
+rb_status rb_runs_print(const char *path, const rb_runs_query *q, FILE *out, rb_error *err)
+{
+    if (!q || !out) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print: no query or no output");
+    if (q->nwhere && !q->where) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print: conditions missing");
+    rb_results_reader *reader = NULL;
+    rb_status rc = rb_results_reader_open(path, &reader, err);
+    return print_from(reader, rc, q, out, err);
+}
+
+rb_status rb_runs_print_recorded(const rb_sweep_recorded *rec, const rb_runs_query *q, FILE *out,
+                                 rb_error *err)
+{
+    if (!rec || !rec->results || !q || !out)
+        return rb_fail(err, RB_ERR_USAGE, "rb_runs_print_recorded: no recorded sweep, query or output");
+    if (q->nwhere && !q->where) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print_recorded: conditions missing");
+    rb_results_reader *reader = NULL;
+    rb_status rc = rb_results_reader_borrow(rb_results_connection(rec->results), &reader, err);
+    return print_from(reader, rc, q, out, err);
 }

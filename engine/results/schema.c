@@ -241,24 +241,22 @@ static void runs_head(FILE *f, const char *table)
             table);
 }
 
-/* Creates the schema of an empty database in one transaction. Another process may have
- * created it between our check and our write lock: then there is nothing to do. */
-static rb_status create_schema(const rb_rconn *c, rb_error *err)
+rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char names[][RB_RESULTS_KEY_MAX], size_t n,
+                                   int *created, rb_error *err)
 {
-    rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "creating the results schema", err);
-    if (rc != RB_OK) return rc;
-    int64_t app = 0, tables = 0;
-    rc = rb_rsql_int(c, "PRAGMA application_id", &app, err);
-    if (rc == RB_OK) rc = rb_rsql_int(c, "SELECT count(*) FROM sqlite_schema", &tables, err);
-    if (rc == RB_OK && app == RB_RESULTS_STORE_APP_ID) return rb_rsql_exec(c, "COMMIT", "creating the results schema", err);
-    if (rc == RB_OK && tables > 0)
-        rc = rb_fail(err, RB_ERR_SCHEMA, "%s: another program created tables in this file meanwhile", c->path);
-    rb_rsql_text t;
-    if (rc == RB_OK) rc = rb_rsql_text_open(&t, err);
-    if (rc != RB_OK) {
-        rb_rsql_rollback(c);
-        return rc;
+    *created = 0;
+    rb_store_identity id;
+    if (rb_store_identify(c->db, &id) != SQLITE_OK) return rb_rsql_fail(c, err, "creating the results schema");
+    int64_t app = id.app, ver = id.version, tables = id.objects;
+    if (app == RB_RESULTS_STORE_APP_ID && ver == RB_RESULTS_SCHEMA_VERSION) {
+        c->version = (int)ver; /* another process created it meanwhile: nothing to do */
+        return RB_OK;
     }
+    if (tables > 0 || ver != 0 || (app != 0 && app != RB_RESULTS_STORE_APP_ID))
+        return rb_fail(err, RB_ERR_SCHEMA, "%s: another program wrote to this file meanwhile; run again", c->path);
+    rb_rsql_text t;
+    rb_status rc = rb_rsql_text_open(&t, err);
+    if (rc != RB_OK) return rc;
     fputs("CREATE TABLE sweeps (\n"
           "  id             INTEGER PRIMARY KEY,\n"
           "  spec           TEXT NOT NULL,\n"
@@ -270,12 +268,15 @@ static rb_status create_schema(const rb_rconn *c, rb_error *err)
           "  status         TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted', 'failed'))\n"
           ");\n",
           t.f);
+    /* The columns in the order an older store has them: parameters last, as if added. */
     runs_head(t.f, "runs");
     size_t nmetric;
     const rb_metric_info *metric = rb_metric_table(&nmetric);
     for (size_t m = 0; m < nmetric; m++) fprintf(t.f, "  \"%s\" REAL,\n", metric[m].name);
+    fputs("  \"" DEPLETED_COLUMN "\" TEXT,\n", t.f);
+    for (size_t k = 0; k < n; k++)
+        fprintf(t.f, "  \"%s\" %s,\n", names[k], rb_setting_numeric(keys[k]) ? "REAL" : "TEXT");
     fprintf(t.f,
-            "  \"" DEPLETED_COLUMN "\" TEXT,\n"
             "  PRIMARY KEY (sweep_id, config_id)\n"
             ") WITHOUT ROWID;\n"
             "PRAGMA application_id = %d;\n"
@@ -284,9 +285,15 @@ static rb_status create_schema(const rb_rconn *c, rb_error *err)
     char *sql = rb_rsql_text_close(&t, err);
     rc = sql ? rb_rsql_exec(c, sql, "creating the results schema", err) : RB_ERR_NOMEM;
     free(sql);
-    if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "creating the results schema", err);
-    if (rc != RB_OK) rb_rsql_rollback(c);
+    *created = rc == RB_OK;
     return rc;
+}
+
+rb_status rb_results_schema_created(rb_rconn *c, rb_error *err)
+{
+    c->version = RB_RESULTS_SCHEMA_VERSION;
+    c->fresh = strcmp(c->path, ":memory:") != 0;
+    return rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
 }
 
 /* ---------------------------------------------------------------- migrating */
@@ -386,12 +393,14 @@ static rb_status migrate(rb_rconn *c, rb_error *err)
  * schema version, 0 for a database with no tables at all (adopted when writing). */
 static rb_status check_schema(rb_rconn *c, rb_error *err)
 {
-    int64_t app = 0, ver = 0, tables = 0;
-    rb_status rc = rb_rsql_int(c, "PRAGMA application_id", &app, err);
-    if (rc == RB_OK) rc = rb_rsql_int(c, "PRAGMA user_version", &ver, err);
-    if (rc == RB_OK) rc = rb_rsql_int(c, "SELECT count(*) FROM sqlite_schema", &tables, err);
-    if (rc != RB_OK) return rc;
+    rb_store_identity id;
+    if (rb_store_identify(c->db, &id) != SQLITE_OK) return rb_rsql_fail(c, err, "reading the schema");
+    int64_t app = id.app, ver = id.version, tables = id.objects;
     if (app == RB_RESULTS_STORE_APP_ID) {
+        if (ver == 0 && tables == 0) { /* opened for writing once, no sweep begun yet */
+            c->version = 0;
+            return RB_OK;
+        }
         if (ver > RB_RESULTS_SCHEMA_VERSION)
             return rb_fail(err, RB_ERR_SCHEMA,
                            "%s: written by a newer rebal (results schema version %lld; this build reads up to %d): "
@@ -409,19 +418,21 @@ static rb_status check_schema(rb_rconn *c, rb_error *err)
     return rb_store_wrong_kind(c->path, app, RB_RESULTS_STORE_APP_ID, err);
 }
 
-/* The file checks before SQLite opens it. */
-static rb_status check_file(const char *path, int readonly, rb_error *err)
+/* The file checks before SQLite opens it; *content: whether the file holds anything. */
+static rb_status check_file(const char *path, int readonly, int *content, rb_error *err)
 {
+    *content = 0;
     if (!path || !*path) return rb_fail(err, RB_ERR_USAGE, "no results store path given");
     if (!sqlite3_threadsafe())
         return rb_fail(err, RB_ERR_DB, "%s: this SQLite library was built without thread support", path);
     int memory = strcmp(path, ":memory:") == 0, exists = 0;
-    int content = memory ? 0 : rb_file_has_content(path, &exists);
-    if (content < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
+    int has = memory ? 0 : rb_file_has_content(path, &exists);
+    if (has < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
     if (readonly && !memory && !exists) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such results store", path);
-    if (readonly && !memory && !content)
+    if (readonly && !memory && !has)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
-    return content ? rb_sqlite_check_header(path, err) : RB_OK;
+    *content = has;
+    return has ? rb_sqlite_check_header(path, err) : RB_OK;
 }
 
 /* Journal and schema of a store opened for writing. */
@@ -430,28 +441,35 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
     /* WAL: a kill -9 leaves only whole committed transactions, and `rebal runs` can read
      * while a sweep writes; NORMAL sync loses nothing committed when a process dies. */
     int memory = strcmp(c->path, ":memory:") == 0;
-    /* A new, empty file holds nothing to lose: its switch to WAL (a rollback-journal write of
-     * the first page) goes without the four fsyncs that write would otherwise cost. A power
-     * cut in that moment leaves an empty file, which is adopted as new; everything committed
-     * afterwards is under NORMAL, as for any store. */
-    rb_status rc = RB_OK;
-    if (!memory && c->version == 0) rc = rb_rsql_exec(c, "PRAGMA synchronous = OFF", "setting synchronous", err);
+    if (c->version > 0) {
+        rb_status rc = rb_rsql_exec(c, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
+                                    "setting the journal mode", err);
+        if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+        if (rc == RB_OK && c->version < RB_RESULTS_SCHEMA_VERSION) rc = migrate(c, err);
+        return rc;
+    }
+    /* An empty file: marked as a results store now (so no other command adopts it), its
+     * tables created with the first sweep's columns by rb_results_schema_create. It holds
+     * nothing to lose until then: its switch to WAL (a rollback-journal write of the first
+     * page), the mark and the schema go without the fsyncs NORMAL would give them (four for
+     * the journal, the WAL header and its directory). A power cut in that moment leaves an
+     * empty or unreadable new file, never an older sweep's rows; what is committed after the
+     * schema is under NORMAL, as for any store. */
+    char mark[64];
+    snprintf(mark, sizeof mark, "PRAGMA application_id = %d", RB_RESULTS_STORE_APP_ID);
+    rb_status rc = rb_rsql_exec(c, "PRAGMA synchronous = OFF", "setting synchronous", err);
     if (rc == RB_OK)
         rc = rb_rsql_exec(c, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
                           "setting the journal mode", err);
-    if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
-    if (rc == RB_OK && c->version == 0) {
-        rc = create_schema(c, err);
-        if (rc == RB_OK) rc = check_schema(c, err);
-    }
-    if (rc == RB_OK && c->version < RB_RESULTS_SCHEMA_VERSION) rc = migrate(c, err);
+    if (rc == RB_OK) rc = rb_rsql_exec(c, mark, "marking the results store", err);
     return rc;
 }
 
 rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb_error *err)
 {
     memset(c, 0, sizeof *c);
-    rb_status rc = check_file(path, readonly, err);
+    int content = 0;
+    rb_status rc = check_file(path, readonly, &content, err);
     if (rc != RB_OK) return rc;
     if (!(c->path = strdup(path))) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
     /* NOMUTEX: the connection is used by one thread at a time (the caller, or the writer
@@ -464,7 +482,8 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    rc = check_schema(c, err);
+    /* An absent or empty file holds no tables: nothing to ask SQLite (version 0). */
+    if (content) rc = check_schema(c, err);
     if (rc == RB_OK && readonly && c->version == 0)
         rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
     if (rc == RB_OK && !readonly) rc = prepare_for_writing(c, err);
@@ -473,8 +492,27 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     return rc;
 }
 
+/* The last checkpoint of a store this connection created: the WAL is copied into the
+ * database file without first being synced itself (nor its directory), then the database
+ * file is synced before the close deletes the WAL. Of NORMAL's three fsyncs one remains: the
+ * one that makes the results durable. A power cut in the middle can leave this new file
+ * unreadable, never an older store. With readers still on the WAL, the checkpoint cannot
+ * finish and everything stays under NORMAL. */
+static void checkpoint_fresh(const rb_rconn *c)
+{
+    int wal_frames = -1, copied = -2;
+    sqlite3_file *f = NULL;
+    if (sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) return;
+    if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied) == SQLITE_OK &&
+        wal_frames == copied && sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
+        f && f->pMethods && f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK)
+        return;
+    sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL); /* the close checkpoints as ever */
+}
+
 void rb_results_schema_close(rb_rconn *c)
 {
+    if (c->db && c->fresh) checkpoint_fresh(c);
     if (c->db) sqlite3_close_v2(c->db);
     free(c->path);
     c->db = NULL;

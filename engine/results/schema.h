@@ -17,7 +17,8 @@
  *         for an undefined ratio and for every metric of a failed configuration>,
  *        depleted_on TEXT (the date a withdrawal emptied the portfolio, else NULL),
  *        PRIMARY KEY (sweep_id, config_id)) WITHOUT ROWID
- * Parameter columns are added (ALTER TABLE) when a sweep names a key no earlier sweep did,
+ * A new store's runs table is created with its first sweep's parameter columns (placed last,
+ * where ALTER TABLE puts them). Parameter columns are added (ALTER TABLE) when a sweep names a key no earlier sweep did,
  * and metric columns (depleted_on too) when the store was written by an older build.
  *
  * Version 1 (rebal 0.1.0 up to issue 12) had no status and error, kept every parameter as
@@ -35,8 +36,8 @@
 #define RB_RESULTS_KEY_MAX 64 /* bytes of a parameter key or column name, NUL included */
 
 /* Opens the results store at path: read-only (refusing a missing or empty file, or one with
- * no sweep yet) or for writing (creating the schema in an empty file, migrating an older
- * one). Either way refuses, untouched, a file that is not a results store or was written by
+ * no sweep yet) or for writing (marking an empty file as a results store, whose tables the
+ * first sweep creates with rb_results_schema_create; migrating an older one). Either way refuses, untouched, a file that is not a results store or was written by
  * a newer rebal. */
 rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb_error *err);
 void rb_results_schema_close(rb_rconn *c);
@@ -96,6 +97,16 @@ rb_status rb_results_column_of(const char *path, const char *key, char name[RB_R
 void rb_results_column_name(const char *key, char *out, size_t len);
 
 /* ---------------------------------------------------------------- writing */
+
+/* Inside the caller's write transaction: the tables of a store that has none yet (version
+ * 0), the runs table with the parameter columns of `keys` (names: their columns) from the
+ * start; *created says it did. When another process created them meanwhile, c->version says
+ * so and nothing is done. After the commit, rb_results_schema_created. */
+rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char names[][RB_RESULTS_KEY_MAX], size_t n,
+                                   int *created, rb_error *err);
+/* The schema rb_results_schema_create made is committed: commits are durable (NORMAL) from
+ * now on, and the store counts as this connection's own (its last checkpoint, at close). */
+rb_status rb_results_schema_created(rb_rconn *c, rb_error *err);
 
 /* Adds to runs the metric columns an older build did not write and the parameter columns
  * (names from rb_results_column_of) that no earlier sweep had: REAL for keys whose values

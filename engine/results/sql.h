@@ -15,6 +15,7 @@ typedef struct rb_rconn {
     sqlite3 *db;
     char *path;
     int version; /* results schema version of the file (user_version) */
+    int fresh;   /* this connection created the file's schema: nothing older is in it */
 } rb_rconn;
 
 /* "PATH: WHAT: sqlite message", with the common cases (corrupt, locked, full, read-only)

@@ -178,16 +178,19 @@ static rb_status read_types(rb_results *r, char (*names)[RB_RESULTS_KEY_MAX], rb
     return RB_OK;
 }
 
-/* Adds the columns, then continues the sweep to resume (*id, its stored ids) or records a
- * new one, in one transaction. */
+/* Creates the tables (a new store) or adds the columns, then continues the sweep to resume
+ * (*id, its stored ids) or records a new one, in one transaction. */
 static rb_status start_sweep(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
                              char (*names)[RB_RESULTS_KEY_MAX], int resume, int *found, int64_t *id, int64_t **ids,
                              size_t *nids, rb_error *err)
 {
     const rb_rconn *c = &r->conn;
+    const char *const *keys = (const char *const *)r->keys;
+    int created = 0;
     rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "starting a sweep", err);
-    if (rc == RB_OK) rc = rb_results_schema_add(c, (const char *const *)r->keys, names, r->ncols, err);
-    if (rc == RB_OK && resume) rc = rb_results_sweep_find(c, spec, dataset_hash, id, err);
+    if (rc == RB_OK && c->version == 0) rc = rb_results_schema_create(&r->conn, keys, names, r->ncols, &created, err);
+    if (rc == RB_OK && !created) rc = rb_results_schema_add(c, keys, names, r->ncols, err);
+    if (rc == RB_OK && resume && !created) rc = rb_results_sweep_find(c, spec, dataset_hash, id, err);
     *found = rc == RB_OK && *id != 0;
     if (*found) {
         rb_results_sweep *s = NULL;
@@ -202,6 +205,7 @@ static rb_status start_sweep(rb_results *r, const char *spec, const char *datase
     }
     if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "starting a sweep", err);
     if (rc != RB_OK) rb_rsql_rollback(c);
+    if (rc == RB_OK && created) rc = rb_results_schema_created(&r->conn, err);
     return rc;
 }
 
@@ -511,6 +515,8 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
     clear_sweep(r);
     return rc;
 }
+
+const rb_rconn *rb_results_connection(const rb_results *r) { return &r->conn; }
 
 void rb_results_free(rb_results *r)
 {

@@ -50,4 +50,14 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err);
 
 void rb_results_free(rb_results *r);
 
+/* The results store of a sweep just recorded, as rb_sweep_options.on_recorded hands it over:
+ * after rb_results_end, before rb_results_free (rb_runs_print_recorded reads it). */
+struct rb_sweep_recorded {
+    const rb_results *results;
+};
+
+/* The store's connection, for reading through it (rb_results_reader_borrow) while no sweep
+ * is being recorded. */
+const struct rb_rconn *rb_results_connection(const rb_results *r);
+
 #endif /* RB_RESULTS_WRITER_H */
