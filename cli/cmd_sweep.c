@@ -61,17 +61,48 @@ static const char help_text[] =
     "  -h, --help        show this help\n"
     "\n"
     "On a terminal a progress line shows configurations done, rate and time left. Ctrl-C\n"
-    "(or SIGTERM) finishes the blocks under way, commits them and says how to resume.\n"
+    "(or SIGTERM) finishes the blocks under way, commits them, prints the command that\n"
+    "resumes the sweep (the same options and --resume) and exits with 130 (143 after SIGTERM).\n"
     "A configuration that fails while it runs (an order larger than its AMM pool, a value\n"
     "that overflows) is stored with status 'failed' and its message, and the others go on;\n"
     "the last line then says how many failed, and the exit status is 1.\n";
 
 static volatile int stop_requested;
+static volatile sig_atomic_t stop_signal; /* the signal that asked the sweep to stop */
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     stop_requested = 1;
+}
+
+/* Writes s quoted for a POSIX shell when it holds anything beyond plain word characters. */
+static void put_shell_word(FILE *f, const char *s)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./=:,@%+") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputs("'\\''", f);
+        else fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* "rebal sweep ARGS... --resume": the command as typed (every option kept, quoted for the
+ * shell), which continues the sweep where it stopped. */
+static void put_resume_command(FILE *f, int argc, char **argv)
+{
+    fputs("rebal", f);
+    int has_resume = 0;
+    for (int i = 0; i < argc; i++) {
+        fputc(' ', f);
+        put_shell_word(f, argv[i]);
+        has_resume |= i > 0 && strcmp(argv[i], "--resume") == 0;
+    }
+    if (!has_resume) fputs(" --resume", f);
 }
 
 static const char *time_class(double seconds)
@@ -118,7 +149,9 @@ typedef struct sweep_cli {
     progress prog;
     rb_store *store;
     const char *spec_path, *results_path, *keep_dir, *report;
-    int status; /* the exit status the outcome decided */
+    int argc;    /* the command line, for the command that resumes an interrupted sweep */
+    char **argv;
+    int status;  /* the exit status the outcome decided */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -136,17 +169,18 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
 /* After the sweep: how to resume an interrupted one, else the time, the best runs (read
  * from the results store still open, rec) and, last, how many configurations failed (then the
  * exit status says so too). */
-static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *rec, const char *spec_path,
-                         const char *results_path, const char *keep_dir)
+static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *rec, const sweep_cli *cli)
 {
     rb_error err = {0};
     int status = CLI_OK;
+    const char *results_path = cli->results_path, *keep_dir = cli->keep_dir;
     if (sum->interrupted) {
-        fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: rebal sweep %s "
-                        "--results %s --resume\n",
-                (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped), spec_path,
-                results_path);
-        return CLI_RUNTIME;
+        fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: ",
+                (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped));
+        put_resume_command(stderr, cli->argc, cli->argv);
+        fputc('\n', stderr);
+        /* As shells expect of a command a signal stopped: 128 + the signal. */
+        return stop_signal == SIGTERM ? 128 + SIGTERM : stop_signal == SIGINT ? 128 + SIGINT : CLI_RUNTIME;
     }
     printf("%llu configurations in %.2f s (%.0f per second); results in %s\n", (unsigned long long)sum->ran,
            sum->seconds, sum->seconds > 0 ? (double)sum->ran / sum->seconds : 0, results_path);
@@ -183,7 +217,7 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
         if (rc != RB_OK) return rc;
         cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
     }
-    cli->status = print_outcome(sum, rec, cli->spec_path, cli->results_path, cli->keep_dir);
+    cli->status = print_outcome(sum, rec, cli);
     return RB_OK;
 }
 
@@ -266,7 +300,9 @@ static int run(int argc, char **argv)
                      .spec_path = spec_path,
                      .results_path = results_path,
                      .keep_dir = keep_dir,
-                     .report = report};
+                     .report = report,
+                     .argc = argc,
+                     .argv = argv};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
