@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const char help_text[] =
-    "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume]\n"
+    "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
     "                   [--keep SEL] [--report DIR] [--dry-run] [--quiet]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
@@ -46,6 +46,9 @@ static const char help_text[] =
     "  --resume          continue the latest sweep of this specification on the same\n"
     "                    data, skipping the configurations already stored (after a\n"
     "                    crash or kill -9 too; a complete sweep has nothing left to run)\n"
+    "  --force           record a new sweep even when the results store already holds this\n"
+    "                    one complete (same file, same data, same rebal version); without\n"
+    "                    it that sweep's best runs are shown and nothing is run\n"
     "  --keep SEL        keep the equity curve, orders, lots and metrics of the selected\n"
     "                    configurations (replayed once the sweep is complete): best:N,\n"
     "                    best:N:METRIC (the N best by METRIC, default after_tax_value) or\n"
@@ -182,12 +185,19 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
         /* As shells expect of a command a signal stopped: 128 + the signal. */
         return stop_signal == SIGTERM ? 128 + SIGTERM : stop_signal == SIGINT ? 128 + SIGINT : CLI_RUNTIME;
     }
+    rb_runs_query q = {.top = 5, .by = "after_tax_value", .sweep_id = sum->already};
+    if (sum->already) {
+        printf("%s on these prices is already in %s as sweep %lld, complete (finished %s): nothing was run. "
+               "Its best runs (--force records a new sweep):\n\n",
+               cli->spec_path, results_path, (long long)sum->already, sum->already_at);
+        if (rb_runs_print_recorded(rec, &q, stdout, &err) != RB_OK) status = cli_report(&err);
+        return status;
+    }
     printf("%llu configurations in %.2f s (%.0f per second); results in %s\n", (unsigned long long)sum->ran,
            sum->seconds, sum->seconds > 0 ? (double)sum->ran / sum->seconds : 0, results_path);
     if (sum->kept) printf("curves, orders and lots of %zu configuration%s in %s/\n", sum->kept, sum->kept == 1 ? "" : "s",
                          keep_dir);
     putchar('\n');
-    rb_runs_query q = {.top = 5, .by = "after_tax_value"};
     if (rb_runs_print_recorded(rec, &q, stdout, &err) != RB_OK) status = cli_report(&err);
     if (sum->failed) {
         /* The last line, and a failing exit status: a sweep with failures is not a clean one. */
@@ -211,7 +221,7 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
     cli->prog.running = 0;
     if (sum->exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", sum->exec_note);
     if (!sum->interrupted && cli->report) {
-        rb_report_options ropt = {.out_dir = cli->report};
+        rb_report_options ropt = {.out_dir = cli->report, .sweep_id = sum->already};
         rb_report_summary rsum = {0};
         rb_status rc = rb_report_sweep(cli->store, cli->results_path, &ropt, &rsum, err);
         if (rc != RB_OK) return rc;
@@ -223,12 +233,13 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT };
+    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"results", required_argument, NULL, OPT_RESULTS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"resume", no_argument, NULL, OPT_RESUME},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"dry-run", no_argument, NULL, OPT_DRY},
         {"keep", required_argument, NULL, OPT_KEEP},
         {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
@@ -239,7 +250,7 @@ static int run(int argc, char **argv)
     };
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
-    int resume = 0, dry = 0, quiet = 0, c;
+    int resume = 0, force = 0, dry = 0, quiet = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -249,6 +260,7 @@ static int run(int argc, char **argv)
             if (!cli_parse_long("sweep", "--threads", optarg, 1, 4096, &threads)) return CLI_USAGE;
             break;
         case OPT_RESUME: resume = 1; break;
+        case OPT_FORCE: force = 1; break;
         case OPT_DRY: dry = 1; break;
         case OPT_KEEP: keep = optarg; break;
         case OPT_KEEP_DIR: keep_dir = optarg; break;
@@ -306,6 +318,7 @@ static int run(int argc, char **argv)
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
+                            .force = force,
                             .stop = &stop_requested,
                             .done = &cli.prog.done,
                             .on_start = on_start,

@@ -348,12 +348,15 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = rb_results_open(opt->results, &results, err);
     const char *dataset_hash = hash_wait(&hash);
-    if (rc == RB_OK)
+    rb_sweep_summary sum = {.configurations = K};
+    /* The same sweep, complete, already in the store: shown, not run again (--force). */
+    if (rc == RB_OK && !opt->resume && !opt->force)
+        rc = rb_results_find_done(results, rb_sweep_text(p.sweep), dataset_hash, &sum.already, sum.already_at, err);
+    if (rc == RB_OK && !sum.already)
         rc = rb_results_begin(results, rb_sweep_text(p.sweep), dataset_hash, K, keys, nkeys, opt->resume, &resumed,
                               &done, &ndone, err);
     sweep_ctx sc = {.sweep = p.sweep, .results = results, .maxkeys = rb_sweep_max_keys(p.sweep)};
-    rb_sweep_summary sum = {.configurations = K};
-    if (rc == RB_OK) {
+    if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
             if (ndone && bsearch(&ids[k], done, ndone, sizeof *done, cmp_id)) continue;
@@ -361,7 +364,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         }
         sum.skipped = K - nqueue;
     }
-    if (rc == RB_OK) {
+    if (rc == RB_OK && !sum.already) {
         if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
         rb_batch_options bo = {.threads = p.est.threads,
                                .stop = (volatile sig_atomic_t *)opt->stop,
@@ -384,7 +387,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
             if (err) *err = end_err;
         }
     }
-    if (rc == RB_OK && opt->keep && !sum.interrupted) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
+    if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
     if (rc == RB_OK && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results};
         rc = opt->on_recorded(opt->ctx, &sum, &rec, err);

@@ -443,6 +443,9 @@ typedef struct rb_sweep_options {
     const char *results;          /* results store path (created if absent) */
     int threads;                  /* 0: every core */
     int resume;                   /* continue the latest unfinished sweep of this spec and data */
+    int force;                    /* record a new sweep even when the store holds this one, done
+                                     (same file, same data, same rebal version): without it,
+                                     nothing is run and rb_sweep_summary.already names it */
     volatile int *stop;           /* when it becomes non-zero no new block of work starts */
     volatile uint64_t *done;      /* configurations finished so far, for progress (may be NULL) */
     /* Called once the work is known, before it starts (may be NULL). */
@@ -477,6 +480,9 @@ typedef struct rb_sweep_summary {
                                 those of an earlier call of a resumed sweep included */
     char failure[512];       /* the first failure of this call, "config ID [SECTION]: MESSAGE"
                                 ("" when none) */
+    int64_t already;         /* not 0: the store already held this sweep, complete (its id):
+                                nothing was run (rb_sweep_options.force runs it again) */
+    char already_at[32];     /* when that sweep finished (ISO 8601 UTC) */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */

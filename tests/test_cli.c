@@ -925,6 +925,46 @@ Test(cli, sweep_stops_cleanly_on_sigint_and_says_how_to_resume, .timeout = 120)
     free(db), free(err), free(errpath);
 }
 
+/* The sweeps recorded in a results store. */
+static long long sweeps_in(const char *rel)
+{
+    char *path = rbt_path(dir, rel);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *q;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT count(*) FROM sweeps", -1, &q, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    long long n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    free(path);
+    return n;
+}
+
+/* The same sweep file on the same data into a store that holds it, complete: said and shown,
+ * not recorded twice; --force records a new one. */
+Test(cli, a_complete_sweep_is_not_recorded_twice)
+{
+    import_crypto("c.db");
+    free(rbt_write_file(dir, "small.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[calendar]\nevery = month, year\n"));
+    rbt_run_result r = run_in(ARGS("sweep", "--db", "c.db", "--results", "twice.db", "small.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("sweep", "--db", "c.db", "--results", "twice.db", "small.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "small.ini on these prices is already in twice.db as sweep 1, complete"), "%s",
+                       r.out);
+    cr_expect_not_null(strstr(r.out, "nothing was run"), "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "sweep 1 (done): 2 of 2 configurations stored"), "its runs: %s", r.out);
+    rbt_run_result_free(&r);
+    cr_assert_eq(sweeps_in("twice.db"), 1, "a second sweep was recorded");
+    r = run_in(ARGS("sweep", "--db", "c.db", "--results", "twice.db", "small.ini", "--force"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "2 configurations in"), "%s", r.out);
+    rbt_run_result_free(&r);
+    cr_assert_eq(sweeps_in("twice.db"), 2, "--force records a new sweep");
+}
+
 Test(cli, sweep_dry_run_and_errors)
 {
     import_crypto("c.db");

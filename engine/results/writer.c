@@ -261,6 +261,26 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
 
 uint64_t rb_results_failed_before(const rb_results *r) { return r ? r->failed_before : 0; }
 
+rb_status rb_results_find_done(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id,
+                               char finished_at[32], rb_error *err)
+{
+    *id = 0;
+    finished_at[0] = '\0';
+    if (!r || !spec) return rb_fail(err, RB_ERR_USAGE, "rb_results_find_done: no results store or no spec");
+    if (r->conn.version == 0) return RB_OK; /* a new store: no sweep yet */
+    int64_t found = 0;
+    rb_status rc = rb_results_sweep_find(&r->conn, spec, dataset_hash, &found, err);
+    rb_results_sweep *s = NULL;
+    size_t ns = 0;
+    if (rc == RB_OK && found) rc = rb_results_sweep_list(&r->conn, found, &s, &ns, NULL, err);
+    if (rc == RB_OK && ns == 1 && strcmp(s[0].status, "done") == 0 && strcmp(s[0].code_version, RB_VERSION) == 0) {
+        *id = found;
+        snprintf(finished_at, 32, "%s", s[0].finished_at);
+    }
+    rb_results_sweeps_free(s, ns);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- the writer */
 
 static void deadline_after(struct timespec *t, long ns)

@@ -36,6 +36,12 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
                            const char *const *keys, size_t nkeys, int resume, int *resumed, int64_t **done,
                            size_t *ndone, rb_error *err);
 
+/* The most recent sweep of this spec text and dataset hash recorded by this version of rebal
+ * when it is complete ('done'): its id (0 when there is none, or it is not complete) and its
+ * finishing time (ISO 8601 UTC, 32 bytes). What rebal sweep shows instead of running it again. */
+rb_status rb_results_find_done(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id,
+                               char finished_at[32], rb_error *err);
+
 /* The failed runs the sweep being recorded had stored before rb_results_begin (a resume). */
 uint64_t rb_results_failed_before(const rb_results *r);
 
