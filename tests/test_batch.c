@@ -296,10 +296,12 @@ static int accepted(rb_store *s, const rb_matrix *m, const cfgtext *c)
 {
     rb_run_spec *spec = spec_from(c);
     rb_resolved res;
+    rb_resolve_room room = {0};
     rb_sim_config sc;
     rb_error err = {0};
-    rb_status rc = rb_resolve(s, spec, m, 0, NULL, &res, &sc, &err);
+    rb_status rc = rb_resolve(s, spec, m, 0, NULL, &room, &res, &sc, &err);
     rb_resolved_release(&res);
+    rb_resolve_room_free(&room);
     rb_run_spec_free(spec);
     char what[2048] = "";
     if (rc != RB_OK && rc != RB_ERR_USAGE) describe(c, what, sizeof what);
