@@ -35,7 +35,9 @@ static rb_status take_options(rb_portfolio *p, const rb_portfolio_options *opt, 
         p->spare_lots = spare;
         return RB_OK;
     }
-    if (!spare) return rb_lots_new(opt->N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots, err);
+    if (!spare)
+        return rb_lots_new(opt->N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots,
+                           err);
     p->lots = spare;
     rb_status rc = rb_lots_clear(spare, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, err);
     if (rc != RB_OK) {

@@ -194,7 +194,8 @@ static rb_status resolve_vol(const rb_run_spec *spec, const rb_matrix *m, const 
             free(unused);
             r->vol = r->owned[3];
             if (rc != RB_OK && spec->targets == 1) rb_error_prefix(err, "--targets inverse-vol");
-            else if (rc != RB_OK) rb_error_prefix(err, "%s: --vol-window %d", r->strategy->info.name, spec->sp.vol_window);
+            else if (rc != RB_OK)
+                rb_error_prefix(err, "%s: --vol-window %d", r->strategy->info.name, spec->sp.vol_window);
         }
     }
     if (rc == RB_OK && (needs & RB_NEEDS_VOL_TO_DATE)) {

@@ -22,7 +22,8 @@ static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in
     (void)in;
     rb_status rc = rb_period_check(p, err);
     if (rc == RB_OK)
-        *(calendar_state *)state = (calendar_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last};
+        *(calendar_state *)state =
+            (calendar_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last};
     return rc;
 }
 

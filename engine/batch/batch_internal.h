@@ -82,18 +82,21 @@ typedef struct config {
 /* Inputs shared by every configuration of a run and computed once per dataset: the rolling
  * stdev and volume of each window some configuration asks for (impact, inverse-vol
  * targets, strategies' RB_NEEDS_VOL), the expanding volatility (RB_NEEDS_VOL_TO_DATE) and
- * the flat gas array of each constant --gas. Entries are added under a lock
+ * the gas per bar of each constant --gas and of each --gas-series (read from the store
+ * once, not per configuration). Entries are added under a lock
  * and never change afterwards, so simulation threads read them freely. */
 enum {
     CACHED_ROLLING = 0,    /* the rolling stdev and volume of `window` (a and b) */
     CACHED_GAS_FLAT = 1,   /* T copies of the constant gas `value` (a) */
-    CACHED_VOL_TO_DATE = 2 /* rb_vol_to_date (a) */
+    CACHED_VOL_TO_DATE = 2, /* rb_vol_to_date (a) */
+    CACHED_GAS_SERIES = 3   /* the gas series `name`, forward-filled (a) */
 };
 
 typedef struct cached {
     int kind;     /* CACHED_* */
     int window;
     double value;
+    char *name;    /* CACHED_GAS_SERIES: the series (a copy) */
     double *a, *b; /* sigma and adv, or the gas array */
     struct cached *next;
 } cached;
