@@ -212,21 +212,19 @@ static rb_status resolve_vol(const rb_run_spec *spec, const rb_matrix *m, const 
 }
 
 /* Each asset's costs from the per-asset settings (CASH: none); *impact: some asset has
- * market impact. */
+ * market impact. A setting that names no symbol is one value for every asset: no lookup. */
 static void resolve_costs(const rb_run_spec *spec, const rb_matrix *m, int cash_col, rb_asset_costs *costs,
                           int *impact)
 {
-    *impact = 0;
-    for (size_t i = 0; i < m->N; i++) {
-        if ((int)i == cash_col) continue;
-        const char *sym = m->symbols[i];
-        for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
-            const rb_cost_setting *cs = &rb_cost_settings[k];
-            const rb_asset_values *v = (const void *)((const char *)spec + cs->spec_offset);
-            *(double *)((char *)&costs[i] + cs->offset) = rb_asset_value(v, sym);
-        }
-        *impact |= costs[i].impact_k > 0;
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+        const rb_cost_setting *cs = &rb_cost_settings[k];
+        const rb_asset_values *v = (const void *)((const char *)spec + cs->spec_offset);
+        for (size_t i = 0; i < m->N; i++)
+            if ((int)i != cash_col)
+                *(double *)((char *)&costs[i] + cs->offset) = v->n ? rb_asset_value(v, m->symbols[i]) : v->all;
     }
+    *impact = 0;
+    for (size_t i = 0; i < m->N; i++) *impact |= costs[i].impact_k > 0;
 }
 
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
