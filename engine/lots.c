@@ -161,8 +161,9 @@ static void average_cost(const rb_lots *lots, book *b)
 
 /* ---------------------------------------------------------------- life cycle */
 
-rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, int wash_sale_days,
-                      int keep_ledger, rb_lots **out, rb_error *err)
+/* The settings of a ledger, checked. */
+static rb_status configure(rb_lots *lots, rb_lot_method method, int long_term_days, int wash_sale_days,
+                           int keep_ledger, rb_error *err)
 {
     if ((unsigned)method > RB_LOTS_AVG)
         return rb_fail(err, RB_ERR_USAGE, "lot method %d is not one of fifo, lifo, hifo, avg", (int)method);
@@ -170,6 +171,19 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
         return rb_fail(err, RB_ERR_USAGE, "long-term days %d must be 0 or more", long_term_days);
     if (wash_sale_days < 0)
         return rb_fail(err, RB_ERR_USAGE, "wash-sale days %d must be 0 or more", wash_sale_days);
+    lots->method = method;
+    lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
+    lots->wash_days = wash_sale_days;
+    lots->keep = keep_ledger != 0;
+    return RB_OK;
+}
+
+rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, int wash_sale_days,
+                      int keep_ledger, rb_lots **out, rb_error *err)
+{
+    rb_lots probe = {0};
+    rb_status rc = configure(&probe, method, long_term_days, wash_sale_days, keep_ledger, err);
+    if (rc != RB_OK) return rc;
     rb_lots *lots = calloc(1, sizeof *lots);
     if (!lots) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
     lots->books = calloc(nassets ? nassets : 1, sizeof *lots->books);
@@ -186,14 +200,29 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
     }
     lots->cap_rows = 8;
     lots->nassets = nassets;
-    lots->method = method;
-    lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
-    lots->wash_days = wash_sale_days;
-    lots->keep = keep_ledger != 0;
+    configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
     lots->next_id = 1;
     *out = lots;
     return RB_OK;
 }
+
+rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days, int wash_sale_days,
+                        int keep_ledger, rb_error *err)
+{
+    rb_status rc = configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
+    if (rc != RB_OK) return rc;
+    for (size_t a = 0; a < lots->nassets; a++) {
+        book *b = &lots->books[a];
+        b->open = b->base;
+        b->skip = b->n = b->npend = 0;
+        b->held = 0;
+    }
+    lots->next_id = 1;
+    lots->nopen = lots->nrows = 0;
+    return RB_OK;
+}
+
+size_t rb_lots_assets(const rb_lots *lots) { return lots->nassets; }
 
 void rb_lots_free(rb_lots *lots)
 {

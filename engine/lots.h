@@ -38,6 +38,15 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
                       int keep_ledger, rb_lots **out, rb_error *err);
 void rb_lots_free(rb_lots *lots);
 
+/* The ledger emptied, as rb_lots_new would make it with these settings, keeping the memory
+ * it has grown (no allocation). Fails, leaving it unchanged, on the settings rb_lots_new
+ * refuses. */
+rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days, int wash_sale_days,
+                        int keep_ledger, rb_error *err);
+
+/* The number of assets the ledger was made for. */
+size_t rb_lots_assets(const rb_lots *lots);
+
 /* Opens a lot of units (> 0) bought at time t for cost (> 0, incl. the order's costs).
  * Wash sales: if loss sales of this asset dated at most wash_sale_days calendar days before
  * t's date still have units not matched by a replacement, their loss is disallowed on up to

@@ -18,18 +18,43 @@
 /* The N-sized inputs and outputs of the closed form's one lane (see one_lane) in p->lane. */
 enum { LANE_TO, LANE_RATE, LANE_HELD, LANE_AMOUNT, LANE_BPS, LANE_ARRAYS = LANE_BPS + RB_COST_RATES };
 
+/* The scratch doubles of N assets: value, order, the lane's arrays and in. */
+static size_t scratch_size(size_t N) { return (3 + LANE_ARRAYS) * (N ? N : 1); }
+
+/* The settings of opt, and the lots ledger when taxes or the ledger need one: `spare`
+ * cleared when there is one, else a new one; an unused spare is kept for the next reset. */
+static rb_status take_options(rb_portfolio *p, const rb_portfolio_options *opt, rb_lots *spare, rb_error *err)
+{
+    p->N = opt->N;
+    p->tax_short = opt->tax_short;
+    p->tax_long = opt->tax_long;
+    p->keep_trades = opt->keep_trades;
+    /* Lots matter only to taxes and to the ledger: without either, sales realize nothing
+     * anyone reads, and sweeps run without the bookkeeping. */
+    if (opt->tax_short == 0 && opt->tax_long == 0 && !opt->keep_lots) {
+        p->spare_lots = spare;
+        return RB_OK;
+    }
+    if (!spare)
+        return rb_lots_new(opt->N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots,
+                           err);
+    p->lots = spare;
+    rb_status rc = rb_lots_clear(spare, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, err);
+    if (rc != RB_OK) {
+        p->lots = NULL;
+        p->spare_lots = spare;
+    }
+    return rc;
+}
+
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
 {
     memset(p, 0, sizeof *p);
     size_t N = opt->N;
-    p->N = N;
-    p->tax_short = opt->tax_short;
-    p->tax_long = opt->tax_long;
-    p->keep_trades = opt->keep_trades;
     p->units = calloc(N ? N : 1, sizeof *p->units);
     /* value, order, the lane's arrays and in: 64 bits each, one allocation */
     _Static_assert(sizeof(int64_t) == sizeof(double), "in shares the scratch allocation");
-    double *scratch = calloc((3 + LANE_ARRAYS) * (N ? N : 1), sizeof *scratch);
+    double *scratch = calloc(scratch_size(N), sizeof *scratch);
     if (!p->units || !scratch) {
         free(scratch);
         rb_portfolio_release(p);
@@ -39,10 +64,30 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
     p->order = scratch + N;
     p->lane = scratch + 2 * N;
     p->in = (int64_t *)(scratch + (2 + LANE_ARRAYS) * N);
-    /* Lots matter only to taxes and to the ledger: without either, sales realize nothing
-     * anyone reads, and sweeps run without the bookkeeping. */
-    if (opt->tax_short == 0 && opt->tax_long == 0 && !opt->keep_lots) return RB_OK;
-    rb_status rc = rb_lots_new(N, opt->lots, opt->long_term_days, opt->wash_sale_days, opt->keep_lots, &p->lots, err);
+    rb_status rc = take_options(p, opt, NULL, err);
+    if (rc != RB_OK) rb_portfolio_release(p);
+    return rc;
+}
+
+rb_status rb_portfolio_reset(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
+{
+    if (!p->units || p->N != opt->N) {
+        rb_portfolio_release(p);
+        return rb_portfolio_init(p, opt, err);
+    }
+    rb_portfolio kept = *p;
+    size_t N = p->N;
+    memset(p, 0, sizeof *p);
+    p->units = kept.units;
+    p->value = kept.value;
+    p->order = kept.order;
+    p->lane = kept.lane;
+    p->in = kept.in;
+    p->trades = kept.trades;
+    p->trades_cap = kept.trades_cap;
+    memset(p->units, 0, (N ? N : 1) * sizeof *p->units);
+    memset(p->value, 0, scratch_size(N) * sizeof *p->value);
+    rb_status rc = take_options(p, opt, kept.lots ? kept.lots : kept.spare_lots, err);
     if (rc != RB_OK) rb_portfolio_release(p);
     return rc;
 }
@@ -50,6 +95,7 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
 void rb_portfolio_release(rb_portfolio *p)
 {
     rb_lots_free(p->lots);
+    rb_lots_free(p->spare_lots);
     free(p->units);
     free(p->value); /* the start of the scratch allocation */
     free(p->trades);

@@ -48,6 +48,7 @@ typedef struct rb_portfolio {
     double *units;
     double cash;
     rb_lots *lots;            /* NULL: no lot tracking */
+    rb_lots *spare_lots;      /* a ledger kept for the next rb_portfolio_reset that needs one */
     double tax_short, tax_long;
     /* totals */
     double fees, slippage, gas, taxes;
@@ -74,6 +75,11 @@ typedef struct rb_portfolio_options {
 } rb_portfolio_options;
 
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err);
+/* The same as rb_portfolio_init on a portfolio initialized before (or zeroed), reusing its
+ * memory when N is the same: units, scratch, order records and the lots ledger (emptied:
+ * rb_lots_clear), so a sweep's configuration slot allocates nothing once its ledger has
+ * grown. On failure the portfolio is released. */
+rb_status rb_portfolio_reset(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err);
 void rb_portfolio_release(rb_portfolio *p);
 
 /* Value at prices: sum units * price + cash. */

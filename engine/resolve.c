@@ -4,6 +4,7 @@
  * state; and the hash of the data a sweep ran on. One implementation for the reference run
  * and the batch. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +95,14 @@ static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, i
 
 void rb_resolved_release(rb_resolved *r)
 {
-    free(r->target);
-    free(r->costs);
     for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
-    if (r->strategy && r->strategy_state) r->strategy->free_state(r->strategy_state);
     memset(r, 0, sizeof *r);
+}
+
+void rb_resolve_room_free(rb_resolve_room *room)
+{
+    free(room->p);
+    *room = (rb_resolve_room){0};
 }
 
 rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy, rb_error *err)
@@ -122,51 +126,122 @@ static rb_status own_inputs(const rb_matrix *m, int w, double **sigma, double **
     return rb_impact_inputs(m, w, *sigma, *adv, err);
 }
 
+/* Offsets in a room: every part starts aligned for any type. */
+static size_t room_aligned(size_t n)
+{
+    size_t a = _Alignof(max_align_t);
+    return (n + a - 1) / a * a;
+}
+
+/* Lays out the targets, costs (zeroed) and the strategy's state in room, growing it only
+ * when this configuration needs more than it holds. */
+static rb_status lay_out(rb_resolve_room *room, const rb_strategy_params *sp, size_t N, rb_resolved *r, rb_error *err)
+{
+    size_t state = r->strategy->state_size ? r->strategy->state_size(sp, N) : 0;
+    size_t at_costs = room_aligned(N * sizeof *r->target);
+    size_t at_state = room_aligned(at_costs + N * sizeof *r->costs);
+    size_t need = at_state + state;
+    if (need > room->cap) {
+        free(room->p); /* nothing in it is kept: no copy */
+        room->cap = 0;
+        if (!(room->p = malloc(need))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        room->cap = need;
+    }
+    char *p = room->p;
+    r->target = (double *)p;
+    r->costs = (rb_asset_costs *)(p + at_costs);
+    r->strategy_state = state ? p + at_state : NULL;
+    memset(r->costs, 0, N * sizeof *r->costs);
+    return RB_OK;
+}
+
+/* The gas per transaction at each bar: shared, or computed into an array of r's own. */
+static rb_status resolve_gas(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
+                             const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err)
+{
+    size_t T = m->T;
+    if (spec->gas_series && shared && shared->gas && shared->gas_series &&
+        strcmp(shared->gas_series, spec->gas_series) == 0) {
+        r->gas = shared->gas;
+        return RB_OK;
+    }
+    if (!spec->gas_series && shared && shared->gas_flat && shared->gas_value == spec->gas) {
+        r->gas = shared->gas_flat;
+        return RB_OK;
+    }
+    double *gas = malloc(T * sizeof *gas);
+    if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    r->owned[0] = gas;
+    r->gas = gas;
+    if (spec->gas_series) return rb_resolve_gas_series(store, spec->gas_series, m, gas, err);
+    for (size_t t = 0; t < T; t++) gas[t] = spec->gas;
+    return RB_OK;
+}
+
+/* The rolling volatility of --vol-window, for inverse-vol targets and the strategies that
+ * read it (RB_NEEDS_VOL); the expanding one for RB_NEEDS_VOL_TO_DATE. Shared, or r's own. */
+static rb_status resolve_vol(const rb_run_spec *spec, const rb_matrix *m, const rb_resolve_inputs *shared,
+                             rb_resolved *r, rb_error *err)
+{
+    unsigned needs = r->strategy->needs;
+    rb_status rc = RB_OK;
+    if (spec->targets == 1 || (needs & RB_NEEDS_VOL)) {
+        if (shared && shared->vol && shared->vol_window == spec->sp.vol_window) {
+            r->vol = shared->vol;
+        } else {
+            double *unused = NULL;
+            rc = own_inputs(m, spec->sp.vol_window, &r->owned[3], &unused, err);
+            free(unused);
+            r->vol = r->owned[3];
+            if (rc != RB_OK && spec->targets == 1) rb_error_prefix(err, "--targets inverse-vol");
+            else if (rc != RB_OK)
+                rb_error_prefix(err, "%s: --vol-window %d", r->strategy->info.name, spec->sp.vol_window);
+        }
+    }
+    if (rc == RB_OK && (needs & RB_NEEDS_VOL_TO_DATE)) {
+        if (shared && shared->vol_to_date) {
+            r->vol_to_date = shared->vol_to_date;
+        } else {
+            if (!(r->owned[4] = malloc(m->T * m->N * sizeof *r->owned[4])))
+                return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+            rb_vol_to_date(m, r->owned[4]);
+            r->vol_to_date = r->owned[4];
+        }
+    }
+    return rc;
+}
+
+/* Each asset's costs from the per-asset settings (CASH: none); *impact: some asset has
+ * market impact. A setting that names no symbol is one value for every asset: no lookup. */
+static void resolve_costs(const rb_run_spec *spec, const rb_matrix *m, int cash_col, rb_asset_costs *costs,
+                          int *impact)
+{
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
+        const rb_cost_setting *cs = &rb_cost_settings[k];
+        const rb_asset_values *v = (const void *)((const char *)spec + cs->spec_offset);
+        for (size_t i = 0; i < m->N; i++)
+            if ((int)i != cash_col)
+                *(double *)((char *)&costs[i] + cs->offset) = v->n ? rb_asset_value(v, m->symbols[i]) : v->all;
+    }
+    *impact = 0;
+    for (size_t i = 0; i < m->N; i++) *impact |= costs[i].impact_k > 0;
+}
+
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
-                     const rb_resolve_inputs *shared, rb_resolved *r, rb_sim_config *c, rb_error *err)
+                     const rb_resolve_inputs *shared, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
+                     rb_error *err)
 {
     memset(r, 0, sizeof *r);
     rb_status rc = rb_resolve_check(spec, &r->strategy, err);
+    if (rc == RB_OK) rc = lay_out(room, &spec->sp, m->N, r, err);
     if (rc != RB_OK) return rc;
-    size_t N = m->N, T = m->T;
-    int cash_col = -1;
+    size_t N = m->N;
+    int cash_col = -1, impact;
     for (size_t i = 0; i < N; i++)
         if (strcmp(m->symbols[i], RB_CASH) == 0) cash_col = (int)i;
-
-    r->costs = calloc(N, sizeof *r->costs);
-    r->target = malloc(N * sizeof *r->target);
-    if (!r->costs || !r->target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    int impact = 0;
-    for (size_t i = 0; i < N; i++) {
-        r->target[i] = spec->weights[i]; /* the matrix keeps --assets order */
-        if ((int)i == cash_col) continue;
-        const char *sym = m->symbols[i];
-        for (size_t k = 0; k < RB_COST_SETTINGS; k++) {
-            const rb_cost_setting *cs = &rb_cost_settings[k];
-            const rb_asset_values *v = (const void *)((const char *)spec + cs->spec_offset);
-            *(double *)((char *)&r->costs[i] + cs->offset) = rb_asset_value(v, sym);
-        }
-        impact |= r->costs[i].impact_k > 0;
-    }
-    if (spec->gas_series) {
-        if (shared && shared->gas && shared->gas_series && strcmp(shared->gas_series, spec->gas_series) == 0) {
-            r->gas = shared->gas;
-        } else {
-            double *gas = malloc(T * sizeof *gas);
-            r->owned[0] = gas;
-            rc = gas ? rb_resolve_gas_series(store, spec->gas_series, m, gas, err)
-                     : rb_fail(err, RB_ERR_NOMEM, "out of memory");
-            r->gas = gas;
-        }
-    } else if (shared && shared->gas_flat && shared->gas_value == spec->gas) {
-        r->gas = shared->gas_flat;
-    } else {
-        double *gas = malloc(T * sizeof *gas);
-        if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        for (size_t t = 0; t < T; t++) gas[t] = spec->gas;
-        r->owned[0] = gas;
-        r->gas = gas;
-    }
+    memcpy(r->target, spec->weights, N * sizeof *r->target); /* the matrix keeps --assets order */
+    resolve_costs(spec, m, cash_col, r->costs, &impact);
+    rc = resolve_gas(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -178,18 +253,9 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
             r->adv = r->owned[2];
         }
     }
-    if (rc == RB_OK && spec->targets == 1) {
-        if (shared && shared->vol && shared->vol_window == spec->sp.vol_window) {
-            r->vol = shared->vol;
-        } else {
-            double *unused = NULL;
-            rc = own_inputs(m, spec->sp.vol_window, &r->owned[3], &unused, err);
-            free(unused);
-            r->vol = r->owned[3];
-            if (rc != RB_OK) rb_error_prefix(err, "--targets inverse-vol");
-        }
-    }
-    if (rc == RB_OK) rc = r->strategy->setup(&spec->sp, m, r->target, &r->strategy_state, err);
+    if (rc == RB_OK) rc = resolve_vol(spec, m, shared, r, err);
+    rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
+    if (rc == RB_OK) rc = r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
     if (rc != RB_OK) return rc;
 
     *c = (rb_sim_config){
@@ -202,7 +268,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .gas = r->gas,
         .sigma = r->sigma,
         .adv = r->adv,
-        .vol = r->vol,
+        .vol = spec->targets == 1 ? r->vol : NULL, /* dynamic targets only */
         .cash_col = cash_col,
         .portfolio = {.N = N,
                       .lots = spec->lots,

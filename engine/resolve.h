@@ -9,13 +9,27 @@
 
 typedef struct rb_resolved {
     const rb_strategy *strategy;
-    double *target;          /* N targets (the --assets weights) */
-    rb_asset_costs *costs;   /* N */
+    double *target;          /* N targets (the --assets weights), in the caller's room */
+    rb_asset_costs *costs;   /* N, in the caller's room */
     const double *gas;       /* T gas per transaction */
-    const double *sigma, *adv, *vol; /* T*N, or NULL when not needed */
-    double *owned[4];        /* what this resolution allocated (gas, sigma, adv, vol) */
-    void *strategy_state;
+    const double *sigma, *adv; /* T*N, or NULL when not needed */
+    const double *vol;       /* T*N (inverse-vol targets, RB_NEEDS_VOL), or NULL */
+    const double *vol_to_date; /* T*N (RB_NEEDS_VOL_TO_DATE), or NULL */
+    double *owned[5];        /* what this resolution allocated (gas, sigma, adv, vol, vol_to_date) */
+    void *strategy_state;    /* in the caller's room; NULL when the strategy keeps none */
 } rb_resolved;
+
+/* The memory a caller lends rb_resolve for one configuration's targets, costs and strategy
+ * state, kept from one configuration to the next: grown only when a configuration needs
+ * more than it holds, so a sweep's block slot stops allocating once it has grown. Starts
+ * zeroed ({0}); rb_resolve_room_free releases it. What rb_resolve laid out in it lives
+ * until the next rb_resolve with the same room. */
+typedef struct rb_resolve_room {
+    void *p;
+    size_t cap;
+} rb_resolve_room;
+
+void rb_resolve_room_free(rb_resolve_room *room);
 
 /* Inputs a caller computes once and shares among configurations; a NULL pointer (or a
  * window or name that does not match the spec's) makes rb_resolve compute its own. */
@@ -24,6 +38,7 @@ typedef struct rb_resolve_inputs {
     const double *sigma, *adv; /* rb_impact_inputs(m, impact_window) */
     int vol_window;
     const double *vol;         /* the sigma half of rb_impact_inputs(m, vol_window) */
+    const double *vol_to_date; /* rb_vol_to_date(m) */
     const char *gas_series;
     const double *gas;         /* T values of that series, forward-filled */
     double gas_value;
@@ -40,10 +55,14 @@ void rb_dataset_hash(const rb_matrix *m, char out[17]);
 /* Loads the matrix a spec names. */
 rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err);
 
-/* Resolves spec against m. store is read only for --gas-series (not thread-safe: callers
- * running in parallel pass the series in `shared`). */
+/* Resolves spec against m, its targets, costs and strategy state laid out in room (grown
+ * when too small). store is read only for --gas-series (not thread-safe: callers running in
+ * parallel pass the series in `shared`). Allocates nothing when room is large enough and
+ * `shared` holds every input the spec needs. */
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
-                     const rb_resolve_inputs *shared, rb_resolved *r, rb_sim_config *c, rb_error *err);
+                     const rb_resolve_inputs *shared, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
+                     rb_error *err);
+/* Releases what the resolution allocated itself (inputs not shared); the room stays. */
 void rb_resolved_release(rb_resolved *r);
 
 /* The gas series `name` forward-filled onto m's bars (T values into gas). */

@@ -1,6 +1,7 @@
 /* run.c - rb_run: turns a run spec into a replay. It loads the aligned prices (or borrows
  * them), resolves the spec against them (resolve.c) and runs the reference simulator. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "resolve.h"
@@ -33,14 +34,18 @@ static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, 
     res->borrowed = m != NULL;
     if (!m) rc = rb_resolve_matrix(store, spec, &res->m, err);
     rb_resolved r = {0};
+    rb_resolve_room room = {0};
     rb_sim_config c;
-    if (rc == RB_OK) rc = rb_resolve(store, spec, res->m, keep, NULL, &r, &c, err);
+    if (rc == RB_OK) rc = rb_resolve(store, spec, res->m, keep, NULL, &room, &r, &c, err);
     if (rc == RB_OK) rc = rb_simulate(res->m, &c, &res->sim, err);
     if (rc == RB_OK) {
-        res->target = r.target; /* the result keeps the targets */
-        r.target = NULL;
+        /* The result keeps the targets; the room goes. */
+        res->target = malloc(res->m->N * sizeof *res->target);
+        if (res->target) memcpy(res->target, r.target, res->m->N * sizeof *res->target);
+        else rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
     rb_resolved_release(&r);
+    rb_resolve_room_free(&room);
     if (rc != RB_OK) {
         rb_run_result_free(res);
         return rc;

@@ -3,7 +3,6 @@
  * weights of full and partial rebalancing. docs/strategies.md is the specification. */
 #include "bands.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -73,33 +72,20 @@ int rb_bands_given(const rb_strategy_params *p)
     return has_value(&p->band) || has_value(&p->band_rel) || p->band_total.given;
 }
 
-void rb_bands_release(rb_bands *b)
-{
-    free(b->abs);
-    free(b->rel);
-    memset(b, 0, sizeof *b);
-}
-
-rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, rb_error *err)
+rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, void *room, rb_error *err)
 {
     rb_bands s = {.N = m->N,
+                  .abs = room,
+                  .rel = (double *)room + m->N,
                   .total = p->band_total.given ? p->band_total.value : INFINITY,
                   .to = p->to.mode,
                   .inner = p->to.inner,
                   .only_breached = p->only_breached,
                   .cooldown = p->cooldown};
-    s.abs = malloc(m->N * sizeof *s.abs);
-    s.rel = malloc(m->N * sizeof *s.rel);
-    rb_status rc = RB_OK;
-    if (!s.abs || !s.rel) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    if (rc == RB_OK) rc = rb_per_asset_values("band", &p->band, m, INFINITY, s.abs, err);
+    rb_status rc = rb_per_asset_values("band", &p->band, m, INFINITY, s.abs, err);
     if (rc == RB_OK) rc = rb_per_asset_values("band-rel", &p->band_rel, m, INFINITY, s.rel, err);
-    if (rc != RB_OK) {
-        rb_bands_release(&s);
-        return rc;
-    }
-    *b = s;
-    return RB_OK;
+    if (rc == RB_OK) *b = s;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- the breach test */

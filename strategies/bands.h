@@ -20,14 +20,18 @@ typedef struct rb_bands {
     long cooldown;     /* at least this many bars between two rebalances */
 } rb_bands;
 
+/* The bytes of the band arrays of N assets (abs and rel), which the caller provides to
+ * rb_bands_setup: a rule's state holds them after its own struct (strategy.h: state_size). */
+static inline size_t rb_bands_size(size_t N) { return 2 * N * sizeof(double); }
+
 /* The bands of --band, --band-rel, --band-total, --to, --only-breached and --cooldown, from
- * the parsed parameters (params.h; symbols matched against the matrix columns). Errors name
+ * the parsed parameters (params.h; symbols matched against the matrix columns), their
+ * arrays laid out in `room` (rb_bands_size(m->N) bytes, aligned for a double). Errors name
  * the parameter. (Every band rule needs a band: the sweep file and rb_resolve check that.) */
-rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, rb_error *err);
+rb_status rb_bands_setup(rb_bands *b, const rb_strategy_params *p, const rb_matrix *m, void *room, rb_error *err);
 
 /* 1 when p gives at least one band (--band, --band-rel or --band-total). */
 int rb_bands_given(const rb_strategy_params *p);
-void rb_bands_release(rb_bands *b);
 
 /* 1 when the weights w breach a band around target. scale (N, or NULL for 1) multiplies
  * every band of asset i (the total band by the target-weighted mean scale). breached (N,

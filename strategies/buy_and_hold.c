@@ -1,11 +1,9 @@
 /* buy_and_hold.c - never rebalance: the first allocation drifts with prices. */
 #include "strategy.h"
 
-static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
-                       rb_error *err)
+static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in, void *state, rb_error *err)
 {
-    (void)p, (void)m, (void)target, (void)err;
-    *state = NULL;
+    (void)p, (void)in, (void)state, (void)err;
     return RB_OK;
 }
 
@@ -14,8 +12,6 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
     (void)state, (void)ctx, (void)to;
     return 0;
 }
-
-static void free_state(void *state) { (void)state; }
 
 static void trigger(const void *state, rb_trigger *out)
 {
@@ -27,6 +23,5 @@ const rb_strategy rb_strategy_buy_and_hold = {
     .info = {.name = "buy-and-hold", .summary = "never rebalance: the first allocation drifts with prices"},
     .setup = setup,
     .decide = decide,
-    .free_state = free_state,
     .trigger = trigger,
 };

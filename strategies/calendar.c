@@ -1,7 +1,5 @@
 /* calendar.c - rebalance to the targets on a schedule: the first (or last) bar of every
  * day, week, month, quarter, half-year or year, or every N bars. */
-#include <stdlib.h>
-
 #include "error.h"
 #include "strategy.h"
 
@@ -13,17 +11,20 @@ typedef struct calendar_state {
     int on_last;
 } calendar_state;
 
-static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
-                       rb_error *err)
+static size_t state_size(const rb_strategy_params *p, size_t N)
 {
-    (void)m, (void)target;
+    (void)p, (void)N;
+    return sizeof(calendar_state);
+}
+
+static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in, void *state, rb_error *err)
+{
+    (void)in;
     rb_status rc = rb_period_check(p, err);
-    if (rc != RB_OK) return rc;
-    calendar_state *out = malloc(sizeof *out);
-    if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    *out = (calendar_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last};
-    *state = out;
-    return RB_OK;
+    if (rc == RB_OK)
+        *(calendar_state *)state =
+            (calendar_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last};
+    return rc;
 }
 
 static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
@@ -46,9 +47,9 @@ const rb_strategy rb_strategy_calendar = {
              .summary = "rebalance to the targets on a schedule (--every PERIOD, --on first|last)",
              .params = params,
              .nparams = sizeof params / sizeof params[0]},
+    .state_size = state_size,
     .setup = setup,
     .decide = decide,
     .check = rb_period_check,
-    .free_state = free,
     .trigger = trigger,
 };

@@ -1,8 +1,6 @@
 /* hybrid.c - calendar and bands together: gated (on calendar dates, rebalance only when a
  * band is breached) or either (every calendar date, plus any breach in between).
  * Semantics: docs/strategies.md. */
-#include <stdlib.h>
-
 #include "bands.h"
 #include "error.h"
 
@@ -30,22 +28,20 @@ static rb_status check(const rb_strategy_params *p, rb_error *err)
     return rc;
 }
 
-static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
-                       rb_error *err)
+/* The state: hybrid_state, the bands' arrays after it. */
+static size_t state_size(const rb_strategy_params *p, size_t N)
 {
-    (void)target;
+    (void)p;
+    return sizeof(hybrid_state) + rb_bands_size(N);
+}
+
+static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in, void *state, rb_error *err)
+{
     rb_status rc = check(p, err);
     if (rc != RB_OK) return rc;
-    hybrid_state *out = malloc(sizeof *out);
-    if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    *out = (hybrid_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last, .either = p->either};
-    rc = rb_bands_setup(&out->bands, p, m, err);
-    if (rc != RB_OK) {
-        free(out);
-        return rc;
-    }
-    *state = out;
-    return RB_OK;
+    hybrid_state *s = state;
+    *s = (hybrid_state){.period = p->every.period, .bars = p->every.bars, .on_last = p->on_last, .either = p->either};
+    return rb_bands_setup(&s->bands, p, in->m, s + 1, err);
 }
 
 static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
@@ -62,13 +58,6 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
     return 1;
 }
 
-static void free_state(void *state)
-{
-    hybrid_state *s = state;
-    if (s) rb_bands_release(&s->bands);
-    free(s);
-}
-
 static void trigger(const void *state, rb_trigger *out)
 {
     const hybrid_state *s = state;
@@ -83,9 +72,9 @@ const rb_strategy rb_strategy_hybrid = {
                         "either (every calendar date and any breach)",
              .params = params,
              .nparams = sizeof params / sizeof params[0]},
+    .state_size = state_size,
     .setup = setup,
     .decide = decide,
     .check = check,
-    .free_state = free_state,
     .trigger = trigger,
 };

@@ -1,8 +1,6 @@
 /* threshold.c - rebalance when the weights drift outside their bands: absolute, relative
  * (both: the 5/25 rule) or portfolio-level, checked on every bar; full or partial
  * (--to, --only-breached), with an optional cooldown. Semantics: docs/strategies.md. */
-#include <stdlib.h>
-
 #include "bands.h"
 #include "error.h"
 
@@ -14,21 +12,19 @@ static rb_status check(const rb_strategy_params *p, rb_error *err)
     return RB_OK;
 }
 
-static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
-                       rb_error *err)
+/* The state: the bands, their arrays after them. */
+static size_t state_size(const rb_strategy_params *p, size_t N)
 {
-    (void)target;
+    (void)p;
+    return sizeof(rb_bands) + rb_bands_size(N);
+}
+
+static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in, void *state, rb_error *err)
+{
     rb_status rc = check(p, err);
-    if (rc != RB_OK) return rc;
-    rb_bands *b = malloc(sizeof *b);
-    if (!b) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    rc = rb_bands_setup(b, p, m, err);
-    if (rc != RB_OK) {
-        free(b);
-        return rc;
-    }
-    *state = b;
-    return RB_OK;
+    rb_bands *b = state;
+    if (rc == RB_OK) rc = rb_bands_setup(b, p, in->m, b + 1, err);
+    return rc;
 }
 
 static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
@@ -40,12 +36,6 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
     return 1;
 }
 
-static void free_state(void *state)
-{
-    if (state) rb_bands_release(state);
-    free(state);
-}
-
 static void trigger(const void *state, rb_trigger *out) { rb_bands_trigger(state, RB_TRIGGER_BANDS, out); }
 
 const rb_strategy rb_strategy_threshold = {
@@ -54,9 +44,9 @@ const rb_strategy rb_strategy_threshold = {
                         "checked every bar",
              .params = params,
              .nparams = sizeof params / sizeof params[0]},
+    .state_size = state_size,
     .setup = setup,
     .decide = decide,
     .check = check,
-    .free_state = free_state,
     .trigger = trigger,
 };

@@ -31,13 +31,13 @@
  * impact model. Trigger: the cooldown has passed (rb_bands_cooled) and rb_bands_breached(weights,
  * targets in force, s[., t]); the weights traded to: rb_bands_to with the same s[., t]
  * around the targets a rebalance would set (next_target). At least one band is required.
- * Every s is computed in setup (T * N doubles); decide() only reads it. */
+ * sigma and the default V are run-wide inputs (strategy.h: RB_NEEDS_VOL, RB_NEEDS_VOL_TO_DATE),
+ * computed once per run and shared by every configuration; decide() forms s[., t] from
+ * them on the stack, so a configuration's state is a few N-sized arrays. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bands.h"
-#include "impact_inputs.h"
 #include "error.h"
 #include "strategy.h"
 
@@ -69,16 +69,17 @@ static const rb_setting_info params[] = {
 typedef struct vol_band_state {
     rb_bands bands;
     size_t N;
-    double *scale; /* T*N: s[t * N + i], the factor on asset i's bands at bar t */
+    double ann;                /* sqrt(periods per year), 1 without */
+    const double *vol;         /* T*N: sigma over the window, not annualized (RB_NEEDS_VOL) */
+    const double *vol_to_date; /* T*N: the default V (RB_NEEDS_VOL_TO_DATE) */
+    double *ref;               /* N: V given per asset; NaN: the default; 0 for CASH (s = 1) */
 } vol_band_state;
 
-static void free_state(void *state)
+/* The state: vol_band_state, then ref, then the bands' arrays. */
+static size_t state_size(const rb_strategy_params *p, size_t N)
 {
-    vol_band_state *s = state;
-    if (!s) return;
-    rb_bands_release(&s->bands);
-    free(s->scale);
-    free(s);
+    (void)p;
+    return sizeof(vol_band_state) + N * sizeof(double) + rb_bands_size(N);
 }
 
 /* The reference volatility of each asset from --vol-ref: ref[i] > 0 given, NaN for "use the
@@ -102,15 +103,13 @@ static rb_status vol_refs(const rb_asset_values *given, const rb_matrix *m, doub
     return RB_OK;
 }
 
-/* Turns scale (T*N holding sigma per bar from rb_impact_inputs) into s[i,t] in place:
- * column by column, an expanding Welford pass over the log returns gives V when no
- * reference is given. */
-static void scale_from_sigma(const rb_matrix *m, const double *ref, double *scale)
+static double annualizer(const rb_matrix *m) { return sqrt(m->periods_per_year > 0 ? m->periods_per_year : 1); }
+
+void rb_vol_to_date(const rb_matrix *m, double *out)
 {
     size_t T = m->T, N = m->N;
-    double ann = sqrt(m->periods_per_year > 0 ? m->periods_per_year : 1);
+    double ann = annualizer(m);
     for (size_t i = 0; i < N; i++) {
-        int cash = strcmp(m->symbols[i], RB_CASH) == 0;
         double n = 0, mean = 0, m2 = 0; /* Welford: count, mean and sum of squared deviations */
         for (size_t t = 0; t < T; t++) {
             size_t k = t * N + i;
@@ -121,10 +120,19 @@ static void scale_from_sigma(const rb_matrix *m, const double *ref, double *scal
                 mean += d / n;
                 m2 += d * (x - mean);
             }
-            double sigma = scale[k] * ann; /* annualized, over the window */
-            double v = isnan(ref[i]) ? (n >= 2 ? sqrt(m2 / (n - 1)) * ann : 0) : ref[i];
-            scale[k] = cash || t < 2 || !(v > 0) ? 1 : sigma / v;
+            out[k] = n >= 2 ? sqrt(m2 / (n - 1)) * ann : 0;
         }
+    }
+}
+
+/* s[i, t] of every asset at bar t into scale (N). */
+static void scales_at(const vol_band_state *s, size_t t, double *scale)
+{
+    for (size_t i = 0; i < s->N; i++) {
+        size_t k = t * s->N + i;
+        double sigma = s->vol[k] * s->ann; /* annualized, over the window */
+        double v = isnan(s->ref[i]) ? s->vol_to_date[k] : s->ref[i];
+        scale[i] = t < 2 || !(v > 0) ? 1 : sigma / v;
     }
 }
 
@@ -134,44 +142,29 @@ static rb_status check(const rb_strategy_params *p, rb_error *err)
     return RB_OK;
 }
 
-static rb_status setup(const rb_strategy_params *p, const rb_matrix *m, const double *target, void **state,
-                       rb_error *err)
+static rb_status setup(const rb_strategy_params *p, const rb_strategy_inputs *in, void *state, rb_error *err)
 {
-    (void)target;
     rb_status rc = check(p, err);
     if (rc != RB_OK) return rc;
-    size_t T = m->T, N = m->N;
-    vol_band_state *s = calloc(1, sizeof *s);
-    double *ref = malloc(N * sizeof *ref), *adv = malloc(T * N * sizeof *adv);
-    if (!s || !ref || !adv || !(s->scale = malloc(T * N * sizeof *s->scale)))
-        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory for the vol-band scales (%zu bars x %zu assets)", T, N);
-    if (rc == RB_OK) {
-        s->N = N;
-        rc = rb_bands_setup(&s->bands, p, m, err); /* leaves the zeroed bands alone on failure */
-    }
-    if (rc == RB_OK) rc = vol_refs(&p->vol_ref, m, ref, err);
-    if (rc == RB_OK) {
-        /* The window's sigma per bar; the volume half (adv) is not used here. */
-        rc = rb_impact_inputs(m, p->vol_window, s->scale, adv, err);
-        if (rc != RB_OK) rb_error_prefix(err, "vol-band: --vol-window %d", p->vol_window);
-    }
-    if (rc == RB_OK) scale_from_sigma(m, ref, s->scale);
-    free(ref);
-    free(adv);
-    if (rc != RB_OK) {
-        free_state(s);
-        return rc;
-    }
-    *state = s;
+    const rb_matrix *m = in->m;
+    vol_band_state *s = state;
+    *s = (vol_band_state){
+        .N = m->N, .ann = annualizer(m), .vol = in->vol, .vol_to_date = in->vol_to_date, .ref = (double *)(s + 1)};
+    rc = rb_bands_setup(&s->bands, p, m, s->ref + m->N, err);
+    if (rc == RB_OK) rc = vol_refs(&p->vol_ref, m, s->ref, err);
+    if (rc != RB_OK) return rc;
+    for (size_t i = 0; i < m->N; i++)
+        if (strcmp(m->symbols[i], RB_CASH) == 0) s->ref[i] = 0; /* CASH has no risk to scale by */
     return RB_OK;
 }
 
 static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
 {
     const vol_band_state *s = state;
-    const double *scale = s->scale + ctx->t * s->N;
     if (!rb_bands_cooled(&s->bands, ctx->t, ctx->last_rebalance)) return 0;
-    unsigned char breached[s->N]; /* N flags on the stack: decide must not allocate */
+    double scale[s->N];           /* on the stack: decide must not allocate */
+    unsigned char breached[s->N];
+    scales_at(s, ctx->t, scale);
     if (!rb_bands_breached(&s->bands, ctx->weights, ctx->target, scale, breached)) return 0;
     rb_bands_to(&s->bands, ctx->weights, ctx->target, ctx->next_target, scale, breached, to);
     return 1;
@@ -182,8 +175,9 @@ const rb_strategy rb_strategy_vol_band = {
              .summary = "drift bands scaled by recent / reference volatility (--band B, --vol-ref V, --vol-window W)",
              .params = params,
              .nparams = sizeof params / sizeof params[0]},
+    .needs = RB_NEEDS_VOL | RB_NEEDS_VOL_TO_DATE,
+    .state_size = state_size,
     .setup = setup,
     .decide = decide,
     .check = check,
-    .free_state = free_state,
 };

@@ -296,10 +296,12 @@ static int accepted(rb_store *s, const rb_matrix *m, const cfgtext *c)
 {
     rb_run_spec *spec = spec_from(c);
     rb_resolved res;
+    rb_resolve_room room = {0};
     rb_sim_config sc;
     rb_error err = {0};
-    rb_status rc = rb_resolve(s, spec, m, 0, NULL, &res, &sc, &err);
+    rb_status rc = rb_resolve(s, spec, m, 0, NULL, &room, &res, &sc, &err);
     rb_resolved_release(&res);
+    rb_resolve_room_free(&room);
     rb_run_spec_free(spec);
     char what[2048] = "";
     if (rc != RB_OK && rc != RB_ERR_USAGE) describe(c, what, sizeof what);
@@ -832,4 +834,75 @@ Test(batch, equals_the_reference_on_the_edges_of_the_trade_arithmetic)
     batch_against_reference(s, &f, COUNT);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
+}
+
+/* A few bars of trading on p: a first allocation, rebalances as prices move, a tax year
+ * closed and paid. */
+static void trade_a_while(rb_portfolio *p)
+{
+    static const double target[3] = {0.5, 0.3, 0.2};
+    double price[3] = {100, 40, 7};
+    rb_asset_costs costs[3] = {{.fee_bps = 10, .fee_min = 1}, {.fee_bps = 5, .slippage_bps = 3}, {.spread_bps = 8}};
+    rb_error err = {0};
+    p->cash = 100000;
+    for (size_t t = 0; t < 40; t++) {
+        rb_trade_env env = {.N = 3, .bar = t, .time = LANES_T0 + (rb_time)t * 20 * 86400, .price = price,
+                            .costs = costs, .cash_col = -1};
+        int traded;
+        rb_trade_kind kind = t ? RB_TRADE_REBALANCE : RB_TRADE_INITIAL;
+        cr_assert_eq(rb_portfolio_rebalance(p, &env, target, kind, &traded, &err), RB_OK, "%s", err.msg);
+        if (t == 20) {
+            double due = rb_portfolio_close_year(p);
+            cr_assert_eq(rb_portfolio_pay_tax(p, &env, due, &err), RB_OK, "%s", err.msg);
+        }
+        for (size_t i = 0; i < 3; i++) price[i] *= 1 + 0.1 * sin((double)(t * (i + 2)));
+    }
+}
+
+static void assert_same_portfolio(const rb_portfolio *a, const rb_portfolio *b, const char *what)
+{
+    double x[] = {a->cash, a->fees, a->slippage, a->gas, a->taxes, a->traded_value, a->rebalances,
+                  a->year_realized.short_term, a->year_realized.long_term, a->carry.short_term, a->carry.long_term};
+    double y[] = {b->cash, b->fees, b->slippage, b->gas, b->taxes, b->traded_value, b->rebalances,
+                  b->year_realized.short_term, b->year_realized.long_term, b->carry.short_term, b->carry.long_term};
+    for (size_t k = 0; k < sizeof x / sizeof x[0]; k++)
+        cr_assert(same_bits(x[k], y[k]), "%s: total %zu is %.17g, not %.17g", what, k, x[k], y[k]);
+    cr_assert_eq(a->N, b->N, "%s", what);
+    cr_assert_eq(!a->lots, !b->lots, "%s: lots", what);
+    for (size_t i = 0; i < a->N; i++) {
+        cr_assert(same_bits(a->units[i], b->units[i]), "%s: units of %zu", what, i);
+        if (a->lots) cr_assert(same_bits(rb_lots_basis(a->lots, i), rb_lots_basis(b->lots, i)), "%s: basis", what);
+    }
+}
+
+Test(batch, a_reset_portfolio_trades_as_a_new_one)
+{
+    const rb_portfolio_options taxed = {.N = 3, .lots = RB_LOTS_HIFO, .long_term_days = 365, .wash_sale_days = 30,
+                                        .tax_short = 0.3, .tax_long = 0.15};
+    const rb_portfolio_options plain = {.N = 3};
+    const rb_portfolio_options ledger = {.N = 3, .lots = RB_LOTS_FIFO, .long_term_days = 100, .keep_lots = 1};
+    const rb_portfolio_options *in_turn[] = {&plain, &taxed, &taxed, &plain, &ledger};
+    rb_error err = {0};
+    rb_portfolio used;
+    cr_assert_eq(rb_portfolio_init(&used, &taxed, &err), RB_OK);
+    trade_a_while(&used);
+    for (size_t k = 0; k < sizeof in_turn / sizeof in_turn[0]; k++) {
+        rb_portfolio fresh;
+        cr_assert_eq(rb_portfolio_reset(&used, in_turn[k], &err), RB_OK, "%s", err.msg);
+        cr_assert_eq(rb_portfolio_init(&fresh, in_turn[k], &err), RB_OK, "%s", err.msg);
+        char what[32];
+        snprintf(what, sizeof what, "reset %zu", k);
+        assert_same_portfolio(&used, &fresh, what); /* as new */
+        trade_a_while(&used);
+        trade_a_while(&fresh);
+        assert_same_portfolio(&used, &fresh, what);
+        rb_portfolio_release(&fresh);
+    }
+    /* Another number of assets: a new portfolio of that size. */
+    rb_portfolio_options wider = plain;
+    wider.N = 5;
+    cr_assert_eq(rb_portfolio_reset(&used, &wider, &err), RB_OK);
+    cr_assert_eq(used.N, 5);
+    for (size_t i = 0; i < 5; i++) cr_assert_eq(used.units[i], 0);
+    rb_portfolio_release(&used);
 }

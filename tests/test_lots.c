@@ -888,6 +888,56 @@ Test(lots, ledger_open_lots_by_id_across_assets)
     rb_lots_free(lots);
 }
 
+/* A fixed script of buys and sales over two assets: lots consumed from the front, wash-sale
+ * losses left pending. Returns the sum of everything realized. */
+static double script(rb_lots *lots)
+{
+    double total = 0;
+    rb_realized r;
+    buy(lots, 0, DAY(0), 10, 100);
+    buy(lots, 1, DAY(1), 5, 50);
+    buy(lots, 0, DAY(2), 10, 120);
+    r = sell(lots, 0, DAY(40), 12, 90); /* a loss */
+    total += r.short_term + r.long_term;
+    r = buy(lots, 0, DAY(45), 3, 25); /* replaces part of it */
+    total += r.short_term + r.long_term;
+    r = sell(lots, 1, DAY(400), 5, 80);
+    total += r.short_term + r.long_term;
+    return total;
+}
+
+Test(lots, cleared_ledger_equals_a_new_one)
+{
+    rb_lots *used = mk(2, RB_LOTS_FIFO, 365, 30, 0);
+    script(used);
+    rb_error err = {0};
+    /* Settings rb_lots_new refuses leave it as it was. */
+    cr_assert_eq(rb_lots_clear(used, (rb_lot_method)9, 365, 0, 0, &err), RB_ERR_USAGE);
+    cr_assert_eq(rb_lots_clear(used, RB_LOTS_FIFO, -1, 0, 0, &err), RB_ERR_USAGE);
+    NEAR(rb_lots_units(used, 0), 11);
+    cr_assert_eq(rb_lots_assets(used), 2);
+    for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
+        cr_assert_eq(rb_lots_clear(used, (rb_lot_method)m, 200, 30, 1, &err), RB_OK, "%s", err.msg);
+        cr_assert_eq(rb_lots_units(used, 0), 0);
+        rb_lots *fresh = mk(2, (rb_lot_method)m, 200, 30, 1);
+        double a = script(used), b = script(fresh);
+        cr_assert(memcmp(&a, &b, sizeof a) == 0, "method %d: realized %.17g, not %.17g", m, a, b);
+        size_t na, nb;
+        const rb_lot_piece *pa = rb_lots_ledger(used, &na), *pb = rb_lots_ledger(fresh, &nb);
+        cr_assert_eq(na, nb, "method %d", m);
+        for (size_t i = 0; i < na; i++) {
+            const rb_lot_piece *x = &pa[i], *y = &pb[i];
+            cr_assert(x->lot_id == y->lot_id && x->asset == y->asset && x->opened == y->opened &&
+                          x->units == y->units && x->cost == y->cost && x->closed == y->closed &&
+                          x->proceeds == y->proceeds && x->gain == y->gain && x->disallowed == y->disallowed &&
+                          x->long_term == y->long_term,
+                      "method %d: ledger row %zu differs", m, i);
+        }
+        rb_lots_free(fresh);
+    }
+    rb_lots_free(used);
+}
+
 /* ---------------------------------------------------------------- property test */
 
 /* xorshift64*: a fixed seed gives the same sequence on every platform. */

@@ -728,6 +728,7 @@ Test(strategies, every_rule_acts_only_where_its_trigger_says)
         const rb_strategy *s = rb_strategy_find(rule->name);
         cr_assert_not_null(s, "%s", rule->name);
         size_t runs = 0, acted = 0, full = 0;
+        rb_resolve_room room = {0}; /* one for every run, as a sweep's slot: reused */
         for (int tries = 0; runs < 120; tries++) {
             cr_assert_lt(tries, 1200, "rule %s: too few random settings accepted", rule->name);
             settings st;
@@ -737,7 +738,7 @@ Test(strategies, every_rule_acts_only_where_its_trigger_says)
             rb_sim_config c;
             rb_error err = {0};
             cr_assert_eq(rb_resolve_matrix(store, spec, &m, &err), RB_OK, "%s", err.msg);
-            rb_status rc = rb_resolve(store, spec, m, 0, NULL, &res, &c, &err);
+            rb_status rc = rb_resolve(store, spec, m, 0, NULL, &room, &res, &c, &err);
             cr_assert(rc == RB_OK || rc == RB_ERR_USAGE, "%s: %s", rule->name, err.msg);
             if (rc == RB_OK) {
                 char what[1024] = "";
@@ -753,6 +754,7 @@ Test(strategies, every_rule_acts_only_where_its_trigger_says)
             rb_matrix_free(m);
             rb_run_spec_free(spec);
         }
+        rb_resolve_room_free(&room);
         /* Held on both sides: some runs rebalance (or the rule never does), some are full. */
         cr_assert(acted > 0 || (s->trigger && full == runs), "rule %s never rebalanced in %zu runs", rule->name, runs);
         cr_assert(!s->trigger || full > 0, "rule %s: no random setting made its trigger full", rule->name);

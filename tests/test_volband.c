@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rebal.h"
+#include "resolve.h"
 #include "run_result.h"
 #include "spec.h"
 #include "strategy.h"
@@ -151,6 +152,8 @@ static double expected_scale(const double *prices, size_t n, size_t W, double P,
 typedef struct probe {
     rb_run_result *r;
     const rb_strategy *s;
+    rb_resolve_room room;
+    rb_resolved res;
     void *state;
 } probe;
 
@@ -162,7 +165,9 @@ static probe probe_new(const char *csv, const char *const *kv)
     cr_assert_not_null(p.s, "vol-band is not registered");
     rb_error err = {0};
     cr_assert_eq(rb_run(st, spec, 0, &p.r, &err), RB_OK, "%s", err.msg);
-    cr_assert_eq(p.s->setup(&spec->sp, p.r->m, p.r->target, &p.state, &err), RB_OK, "%s", err.msg);
+    rb_sim_config c;
+    cr_assert_eq(rb_resolve(st, spec, p.r->m, 0, NULL, &p.room, &p.res, &c, &err), RB_OK, "%s", err.msg);
+    p.state = p.res.strategy_state;
     rb_run_spec_free(spec);
     rb_store_free(st);
     return p;
@@ -170,7 +175,8 @@ static probe probe_new(const char *csv, const char *const *kv)
 
 static void probe_free(probe *p)
 {
-    p->s->free_state(p->state);
+    rb_resolved_release(&p->res);
+    rb_resolve_room_free(&p->room);
     rb_run_result_free(p->r);
 }
 

@@ -65,25 +65,38 @@ typedef struct config {
     rb_run_spec spec; /* borrowed from the caller (rb_batch_spec_fn): never released here */
     rb_resolved res;
     rb_sim_config c;
+    /* The slot's own memory, kept from one configuration to the next (batch_config_release
+     * keeps it, batch_block_free releases it): its targets, costs and strategy state, and
+     * its portfolio (rb_portfolio_reset). */
+    rb_resolve_room room;
     rb_portfolio port;
     rb_sim_state st;
     double *scratch; /* 6N, its part of the block's: current, to, next, w, band_to, rate */
     rb_trigger trig; /* when its strategy can act (EVERY_BAR under dynamic targets) */
     int rule;        /* who decides for it (batch_kernel_rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
-    int ready;       /* resolved and initialized */
     size_t end_T;    /* a depleted run: its bars (up to the depletion), else 0 */
     rb_metric_sums ended; /* and its metric sums, taken on that bar */
 } config;
 
 /* Inputs shared by every configuration of a run and computed once per dataset: the rolling
  * stdev and volume of each window some configuration asks for (impact, inverse-vol
- * targets), and the flat gas array of each constant --gas. Entries are added under a lock
+ * targets, strategies' RB_NEEDS_VOL), the expanding volatility (RB_NEEDS_VOL_TO_DATE) and
+ * the gas per bar of each constant --gas and of each --gas-series (read from the store
+ * once, not per configuration). Entries are added under a lock
  * and never change afterwards, so simulation threads read them freely. */
+enum {
+    CACHED_ROLLING = 0,    /* the rolling stdev and volume of `window` (a and b) */
+    CACHED_GAS_FLAT = 1,   /* T copies of the constant gas `value` (a) */
+    CACHED_VOL_TO_DATE = 2, /* rb_vol_to_date (a) */
+    CACHED_GAS_SERIES = 3   /* the gas series `name`, forward-filled (a) */
+};
+
 typedef struct cached {
-    int kind;     /* 0: rolling inputs of `window`; 1: flat gas of `value` */
+    int kind;     /* CACHED_* */
     int window;
     double value;
+    char *name;    /* CACHED_GAS_SERIES: the series (a copy) */
     double *a, *b; /* sigma and adv, or the gas array */
     struct cached *next;
 } cached;
@@ -149,7 +162,8 @@ int batch_block_alloc(block *b, size_t cap, size_t N, size_t T);
 void batch_block_free(block *b);
 
 /* setup.c: configuration `index` set up as the block's j-th (its spec, resolved settings,
- * portfolio, trigger and rule code); and released. */
+ * portfolio, trigger and rule code), allocating nothing once the slot's memory has grown
+ * (shared inputs aside: the run computes each once); and released, the slot's memory kept. */
 rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err);
 void batch_config_release(config *c);
 

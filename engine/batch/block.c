@@ -24,6 +24,10 @@ void batch_block_free(block *b)
     free(b->peak_time);
     free(b->dd_peak);
     free(b->dd_trough);
+    for (size_t j = 0; b->cfg && j < b->cap; j++) {
+        rb_portfolio_release(&b->cfg[j].port);
+        rb_resolve_room_free(&b->cfg[j].room);
+    }
     free(b->cfg);
     free(b->scratch);
     memset(b, 0, sizeof *b);

@@ -6,41 +6,86 @@
 #include "batch_internal.h"
 #include "costs.h"
 #include "error.h"
+#include "strategy.h"
 
-/* The cache entry for (kind, window, value), computed on first use. */
-static rb_status cache_get(job *jb, int kind, int window, double value, const cached **out, rb_error *err)
+/* Whether entry e is the input (kind, window, value, name). */
+static int is_entry(const cached *e, int kind, int window, double value, const char *name)
+{
+    if (e->kind != kind) return 0;
+    switch (kind) {
+    case CACHED_ROLLING: return e->window == window;
+    case CACHED_GAS_FLAT: return e->value == value;
+    case CACHED_GAS_SERIES: return strcmp(e->name, name) == 0;
+    default: return 1;
+    }
+}
+
+/* Computes entry e's arrays (allocated) over jb's matrix. */
+static rb_status compute(job *jb, cached *e, rb_error *err)
+{
+    const rb_matrix *m = jb->m;
+    rb_status rc = RB_OK;
+    switch (e->kind) {
+    case CACHED_GAS_FLAT:
+        for (size_t t = 0; t < m->T; t++) e->a[t] = e->value;
+        return RB_OK;
+    case CACHED_GAS_SERIES:
+        /* The price store is one SQLite connection: one reader at a time. */
+#pragma omp critical(rb_batch_store)
+        rc = rb_resolve_gas_series(jb->store, e->name, m, e->a, err);
+        return rc;
+    case CACHED_VOL_TO_DATE:
+        rb_vol_to_date(m, e->a);
+        return RB_OK;
+    default:
+        return rb_impact_inputs(m, e->window, e->a, e->b, err);
+    }
+}
+
+static void entry_free(cached *e)
+{
+    free(e->a), free(e->b), free(e->name), free(e);
+}
+
+/* A new entry for (kind, window, value, name), computed. */
+static rb_status entry_new(job *jb, int kind, int window, double value, const char *name, cached **out,
+                           rb_error *err)
+{
+    const rb_matrix *m = jb->m;
+    size_t cells = m->T * m->N, bars = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES ? m->T : cells;
+    cached *e = calloc(1, sizeof *e);
+    if (e) {
+        *e = (cached){.kind = kind, .window = window, .value = value};
+        e->a = malloc(bars * sizeof *e->a);
+        e->b = kind == CACHED_ROLLING ? malloc(cells * sizeof *e->b) : NULL;
+        e->name = name ? malloc(strlen(name) + 1) : NULL;
+        if (e->name) strcpy(e->name, name);
+    }
+    rb_status rc = RB_OK;
+    if (!e || !e->a || (kind == CACHED_ROLLING && !e->b) || (name && !e->name))
+        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    else
+        rc = compute(jb, e, err);
+    if (rc == RB_OK) *out = e;
+    else if (e) entry_free(e);
+    return rc;
+}
+
+/* The cache entry for (kind, window, value, name), computed on first use. */
+static rb_status cache_get(job *jb, int kind, int window, double value, const char *name, const cached **out,
+                           rb_error *err)
 {
     rb_status rc = RB_OK;
     const cached *found = NULL;
 #pragma omp critical(rb_batch_inputs)
     {
         for (cached *e = jb->inputs; e && !found; e = e->next)
-            if (e->kind == kind && (kind ? e->value == value : e->window == window)) found = e;
-        if (!found) {
-            const rb_matrix *m = jb->m;
-            size_t cells = m->T * m->N;
-            cached *e = calloc(1, sizeof *e);
-            if (e) {
-                e->kind = kind;
-                e->window = window;
-                e->value = value;
-                e->a = malloc((kind ? m->T : cells) * sizeof *e->a);
-                e->b = kind ? NULL : malloc(cells * sizeof *e->b);
-            }
-            if (!e || !e->a || (!kind && !e->b)) {
-                rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
-            } else if (kind) {
-                for (size_t t = 0; t < m->T; t++) e->a[t] = value;
-            } else {
-                rc = rb_impact_inputs(m, window, e->a, e->b, err);
-            }
-            if (rc == RB_OK) {
-                e->next = jb->inputs;
-                jb->inputs = e;
-                found = e;
-            } else if (e) {
-                free(e->a), free(e->b), free(e);
-            }
+            if (is_entry(e, kind, window, value, name)) found = e;
+        cached *e;
+        if (!found && (rc = entry_new(jb, kind, window, value, name, &e, err)) == RB_OK) {
+            e->next = jb->inputs;
+            jb->inputs = e;
+            found = e;
         }
     }
     if (rc == RB_OK) *out = found;
@@ -51,7 +96,7 @@ void batch_inputs_free(cached *e)
 {
     while (e) {
         cached *next = e->next;
-        free(e->a), free(e->b), free(e);
+        entry_free(e);
         e = next;
     }
 }
@@ -61,19 +106,33 @@ rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_input
     memset(in, 0, sizeof *in);
     const cached *e;
     rb_status rc = RB_OK;
+    const rb_strategy *s = rb_strategy_find(spec->strategy); /* NULL: rb_resolve refuses it */
+    unsigned needs = s ? s->needs : 0;
     if (spec->impact.all > 0 || spec->impact.n > 0) {
-        rc = cache_get(jb, 0, spec->impact_window, 0, &e, err);
+        rc = cache_get(jb, CACHED_ROLLING, spec->impact_window, 0, NULL, &e, err);
         if (rc == RB_OK) *in = (rb_resolve_inputs){.impact_window = spec->impact_window, .sigma = e->a, .adv = e->b};
     }
-    if (rc == RB_OK && spec->targets == 1) {
-        rc = cache_get(jb, 0, spec->sp.vol_window, 0, &e, err);
+    if (rc == RB_OK && (spec->targets == 1 || (needs & RB_NEEDS_VOL))) {
+        rc = cache_get(jb, CACHED_ROLLING, spec->sp.vol_window, 0, NULL, &e, err);
         if (rc == RB_OK) {
             in->vol_window = spec->sp.vol_window;
             in->vol = e->a;
+        } else if (spec->targets != 1) {
+            rb_error_prefix(err, "%s: --vol-window %d", s->info.name, spec->sp.vol_window);
         }
     }
-    if (rc == RB_OK && !spec->gas_series) {
-        rc = cache_get(jb, 1, 0, spec->gas, &e, err);
+    if (rc == RB_OK && (needs & RB_NEEDS_VOL_TO_DATE)) {
+        rc = cache_get(jb, CACHED_VOL_TO_DATE, 0, 0, NULL, &e, err);
+        if (rc == RB_OK) in->vol_to_date = e->a;
+    }
+    if (rc == RB_OK && spec->gas_series) {
+        rc = cache_get(jb, CACHED_GAS_SERIES, 0, 0, spec->gas_series, &e, err);
+        if (rc == RB_OK) {
+            in->gas_series = spec->gas_series;
+            in->gas = e->a;
+        }
+    } else if (rc == RB_OK) {
+        rc = cache_get(jb, CACHED_GAS_FLAT, 0, spec->gas, NULL, &e, err);
         if (rc == RB_OK) {
             in->gas_value = spec->gas;
             in->gas_flat = e->a;

@@ -39,15 +39,14 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
         if (c->spec.gas_series) {
             /* The price store is one SQLite connection: one reader at a time. */
 #pragma omp critical(rb_batch_store)
-            rc = rb_resolve(jb->store, &c->spec, m, 0, &shared, &c->res, &c->c, err);
+            rc = rb_resolve(jb->store, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
         } else {
-            rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->res, &c->c, err);
+            rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
         }
     }
     c->scratch = b->scratch + j * 6 * N;
-    if (rc == RB_OK) rc = rb_portfolio_init(&c->port, &c->c.portfolio, err);
+    if (rc == RB_OK) rc = rb_portfolio_reset(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
-    c->ready = 1;
     c->st = (rb_sim_state){.port = &c->port,
                            .current = c->scratch,
                            .to = c->scratch + N,
@@ -65,7 +64,10 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
 
 void batch_config_release(config *c)
 {
-    if (c->ready) rb_portfolio_release(&c->port);
     rb_resolved_release(&c->res);
+    rb_resolve_room room = c->room;
+    rb_portfolio port = c->port;
     memset(c, 0, sizeof *c);
+    c->room = room; /* the slot's memory, for its next configuration */
+    c->port = port;
 }
