@@ -16,12 +16,12 @@
 #include "gnuplot.h"
 
 /* Colour-blind-safe qualitative colours for the families (Okabe-Ito without black and its
- * yellow, then Paul Tol's "muted" set): a family keeps its colour in every chart. Ordered so
- * that the first families, the ones every report has, differ in hue and lightness: the
- * near pairs of Okabe-Ito (orange and vermillion, sky blue and blue) are five apart. Black and
- * grey are buy-and-hold's and every-bar rebalancing's alone. */
-static const char *const family_colours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#882255",
-                                             "#56B4E9", "#D55E00", "#999933", "#332288", "#44AA99"};
+ * yellow, with Paul Tol's indigo, wine, olive and teal): a family keeps its colour in every
+ * chart. Ordered so that the first six, the families most reports have, are far apart (CIE76
+ * delta E 33 or more; sky blue, 26 from blue, comes seventh); the frontier gives each family
+ * a marker shape as well. Black and grey are buy-and-hold's and every-bar rebalancing's alone. */
+static const char *const family_colours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#332288",
+                                             "#D55E00", "#56B4E9", "#882255", "#999933", "#44AA99"};
 #define NCOLOURS (sizeof family_colours / sizeof family_colours[0])
 
 const char *rb_chart_colour(size_t k) { return family_colours[k % NCOLOURS]; }
