@@ -36,7 +36,7 @@ static const char page_style[] =
     ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     /* The 13 columns of the top table fit 1400 px: heads wrap between words, the cells are
      * tighter; a verdict keeps to one or two lines. */
-    "#top{font-size:.85rem}#top th,#top td{padding:.3rem .45rem}\n"
+    "#top{font-size:.85rem}#top th,#top td{padding:.3rem .45rem}#top th{white-space:normal}\n"
     "#families td:last-child{min-width:11rem}\n"
     ".cid{cursor:help;text-decoration:underline dotted #9aa5b1}\n"
     "th button{font:inherit;color:inherit;background:none;border:0;padding:0;margin:0;cursor:pointer;"
