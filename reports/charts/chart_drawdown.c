@@ -34,7 +34,10 @@ static void panels(FILE *f, const rb_report *r, const rb_chart_families *fm, siz
 {
     size_t cols = columns_for(nfam), rows = (nfam + cols - 1) / cols;
     fprintf(f, "set multiplot layout %zu,%zu title ", rows, cols);
-    rb_chart_title_literal(f, RB_CHART_DRAWDOWN, "each family's best (colour) against buy-and-hold (grey)",
+    /* A report of one run (no sweep status) has one panel: the run's. */
+    rb_chart_title_literal(f, RB_CHART_DRAWDOWN,
+                           r->sweep_status[0] ? "each family's best (colour) against buy-and-hold (grey)"
+                                              : "the run (colour) against buy-and-hold (grey)",
                            r->subtitle);
     fputs(" font \",13\"\n", f);
     size_t holdb = block_of(r, (size_t)hold);
