@@ -149,19 +149,12 @@ rb_status rb_chart_curves(const rb_report *r, const char *cdir, const rb_chart_f
     rb_chart_script_head(f, r, id, NULL);
     rb_chart_time_axis(f, t0, t1, midnight);
     fputs("set xlabel \"date\"\n", f);
-    if (equity) {
-        if (hi <= lo) hi = lo * 1.1, lo = lo / 1.1;
-        double ylo = lo / 1.04, yhi = hi * 1.04;
-        fputs("set logscale y\n", f);
-        fprintf(f, "set yrange [%.12g:%.12g]\n", ylo, yhi);
-        log_tics(f, ylo, yhi);
-        fputs("set ylabel \"portfolio value (USD, log scale)\"\n", f);
-    } else {
-        double ylo = lo < 0 ? lo * 1.05 : -1;
-        fprintf(f, "set yrange [%.12g:0]\n", ylo);
-        fputs("set ytics out nomirror\nset format y \"%g\"\n", f);
-        fputs("set ylabel \"drawdown from the running peak (%)\"\n", f);
-    }
+    if (hi <= lo) hi = lo * 1.1, lo = lo / 1.1;
+    double ylo = lo / 1.04, yhi = hi * 1.04;
+    fputs("set logscale y\n", f);
+    fprintf(f, "set yrange [%.12g:%.12g]\n", ylo, yhi);
+    log_tics(f, ylo, yhi);
+    fputs("set ylabel \"portfolio value (USD, log scale)\"\n", f);
     rb_chart_key_below(f, longest, n);
     fputs("plot \\\n", f);
     size_t block = 0;
