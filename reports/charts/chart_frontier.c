@@ -64,6 +64,42 @@ static void best_marker(FILE *f, const rb_report_frontier *fr)
             fr->best_x, fr->best_y);
 }
 
+/* The points of every family with points, as plot elements: the largest families first, so
+ * that a small family is drawn over them, not under; each with an opaque key entry. */
+static rb_status plot_families(FILE *f, const rb_report_frontier *fr, const rb_chart_families *fm, const size_t *count,
+                               double ps, const char *alpha, rb_error *err)
+{
+    size_t nf = fr->nfamilies;
+    size_t *block = calloc(nf + 1, sizeof *block), *order = calloc(nf + 1, sizeof *order), nblocks = 0;
+    if (!block || !order) {
+        free(block), free(order);
+        return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
+    }
+    for (size_t g = 0; g <= nf; g++)
+        if (count[g]) block[g] = nblocks++;
+    size_t n = 0;
+    for (size_t g = 0; g <= nf; g++) {
+        if (!count[g]) continue;
+        size_t at = n++;
+        while (at > 0 && count[order[at - 1]] < count[g]) order[at] = order[at - 1], at--;
+        order[at] = g;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t g = order[i];
+        int k = g < nf ? rb_chart_families_index(fm, fr->families[g]) : -1;
+        const char *colour = k >= 0 ? rb_chart_colour((size_t)k) : "#606060";
+        int pt = family_marker(k);
+        /* The points without a key entry, then an opaque, larger marker for the key. */
+        fprintf(f, "  \"frontier.dat\" index %zu using 1:2 with points pt %d ps %.2f lc rgb \"#%s%s\" notitle, \\\n",
+                block[g], pt, ps, alpha, colour + 1);
+        fprintf(f, "  NaN with points pt %d ps 1.5 lc rgb \"%s\" title ", pt, colour);
+        rb_chart_label(f, g < nf ? fr->families[g] : "other", KEY_MAX);
+        fputs(", \\\n", f);
+    }
+    free(block), free(order);
+    return RB_OK;
+}
+
 rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_outcome *o,
                                 int *ready, rb_error *err)
 {
@@ -147,36 +183,10 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
         }
     rb_chart_key_below(f, longest, entries);
     fputs("plot \\\n", f);
-    /* The largest families first, so that a small family is drawn over them, not under. */
-    size_t *block = calloc(nf + 1, sizeof *block), *order = calloc(nf + 1, sizeof *order), nblocks = 0;
-    if (!block || !order) {
-        free(block), free(order);
+    if ((st = plot_families(f, fr, fm, count, ps, alpha, err))) {
         fclose(f);
-        st = rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
         goto done;
     }
-    for (size_t g = 0; g <= nf; g++)
-        if (count[g]) block[g] = nblocks++;
-    size_t n = 0;
-    for (size_t g = 0; g <= nf; g++) {
-        if (!count[g]) continue;
-        size_t at = n++;
-        while (at > 0 && count[order[at - 1]] < count[g]) order[at] = order[at - 1], at--;
-        order[at] = g;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t g = order[i];
-        int k = g < nf ? rb_chart_families_index(fm, fr->families[g]) : -1;
-        const char *colour = k >= 0 ? rb_chart_colour((size_t)k) : "#606060";
-        int pt = family_marker(k);
-        /* The points without a key entry, then an opaque, larger marker for the key. */
-        fprintf(f, "  \"frontier.dat\" index %zu using 1:2 with points pt %d ps %.2f lc rgb \"#%s%s\" notitle, \\\n",
-                block[g], pt, ps, alpha, colour + 1);
-        fprintf(f, "  NaN with points pt %d ps 1.5 lc rgb \"%s\" title ", pt, colour);
-        rb_chart_label(f, g < nf ? fr->families[g] : "other", KEY_MAX);
-        fputs(", \\\n", f);
-    }
-    free(block), free(order);
     fputs("  \"frontier_ends.dat\" every ::0::0 using 1:2 with points pt 5 ps 2.6 lc rgb \"" HOLD_COLOUR
           "\" title \"buy-and-hold\", \\\n"
           "  \"frontier_ends.dat\" every ::1::1 using 1:2 with points pt 9 ps 3 lc rgb \"#606060\" "
