@@ -17,7 +17,7 @@ static const char page_style[] =
     ":root{color-scheme:light}\n"
     "body{margin:0;font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,Helvetica,Arial,sans-serif;"
     "color:#1f2933;background:#f7f9fb}\n"
-    "header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}\n"
+    "header,main,footer{max-width:84rem;margin:0 auto;padding:0 1rem}\n"
     "h1{font-size:1.75rem;line-height:1.25;margin:1.5rem 0 .25rem;overflow-wrap:anywhere}\n"
     ".subtitle{color:#52606d;margin:0 0 .75rem;overflow-wrap:anywhere}\n"
     ".status{background:#fff4e5;border:1px solid #e8a33d;border-radius:6px;padding:.5rem 1rem}\n"
@@ -34,6 +34,11 @@ static const char page_style[] =
     "th{background:#eef2f6;font-weight:600}\n"
     "tbody tr:nth-child(even){background:#f8fafc}\n"
     ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    /* The 13 columns of the top table fit 1400 px: heads wrap between words, the cells are
+     * tighter; a verdict keeps to one or two lines. */
+    "#top{font-size:.85rem}#top th,#top td{padding:.3rem .45rem}#top th{white-space:normal}\n"
+    "#families td:last-child{min-width:11rem}\n"
+    ".cid{cursor:help;text-decoration:underline dotted #9aa5b1}\n"
     "th button{font:inherit;color:inherit;background:none;border:0;padding:0;margin:0;cursor:pointer;"
     "text-align:inherit;width:100%}\n"
     "th button::after{content:\" \\2195\";color:#9aa5b1}\n"
@@ -65,7 +70,7 @@ static const char page_script[] =
     "(function () {\n"
     "  'use strict';\n"
     "  function keyOf(cell, numeric) {\n"
-    "    var t = cell ? cell.textContent.trim() : '';\n"
+    "    var t = cell ? (cell.getAttribute('data-key') || cell.textContent).trim() : '';\n"
     "    if (t === '') return null;\n"
     "    if (!numeric) return t;\n"
     "    var v = parseFloat(t.replace(/[,\\s]/g, ''));\n"
@@ -99,6 +104,23 @@ static const char page_script[] =
     "  });\n"
     "})();\n";
 
+/* The column of configuration ids (rb_report_table_init's head) and the digits shown of an
+ * id: ids are 19-digit hashes, and the first digits tell the rows of a table apart. */
+#define ID_HEAD "config id"
+#define SHORT_ID 6
+
+/* A configuration id as its first digits, the whole id on hover (title) and for sorting
+ * (data-key); the CSV files keep the whole id. The id is digits only (written by
+ * rb_report_table_add), escaped all the same. */
+static void put_short_id(FILE *f, const char *id)
+{
+    fputs("<td class=\"num\" data-key=\"", f);
+    rb_html_line(f, id);
+    fputs("\"><span class=\"cid\" title=\"", f);
+    rb_html_line(f, id);
+    fprintf(f, "\">%.*s\u2026</span></td>", SHORT_ID, id);
+}
+
 /* The top configurations per family, sortable. */
 static void put_summary(FILE *f, const rb_report_table *t)
 {
@@ -116,7 +138,10 @@ static void put_summary(FILE *f, const rb_report_table *t)
         fputs("<tr>", f);
         for (size_t c = 0; c < t->ncols; c++) {
             const char *cell = t->cells ? t->cells[row * t->ncols + c] : NULL;
-            rb_html_cell(f, cell ? cell : "", t->numeric && t->numeric[c], NULL);
+            if (strcmp(t->head[c], ID_HEAD) == 0 && cell && strlen(cell) > SHORT_ID)
+                put_short_id(f, cell);
+            else
+                rb_html_cell(f, cell ? cell : "", t->numeric && t->numeric[c], NULL);
         }
         fputs("</tr>\n", f);
     }

@@ -214,6 +214,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     if (rc == RB_OK) {
         r->nseries = F + 2;
         double capital = capital_of(&in->data);
+        r->capital = capital;
         double g_hold_gross = growth(&hold.gross, capital), g_hold_costs = growth(&hold.costs, capital);
         double g_hold = growth(rb_run_metrics(hold.net), capital), g_every_gross = growth(&every.gross, capital);
         for (size_t k = 0; k < F + 2 && rc == RB_OK; k++) {

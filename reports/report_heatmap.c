@@ -174,14 +174,35 @@ static rb_status keep_hold(void *ctx, const rb_results_run *run, rb_error *err)
     return RB_OK;
 }
 
+/* The after-tax growth rate per year of an after-tax value V: (V / capital)^(P / n) - 1, as
+ * chart 7 measures it (report_build.c). */
+static double growth_of(double capital, double exponent, double v)
+{
+    return v > 0 ? pow(v / capital, exponent) - 1 : NAN;
+}
+
+/* Whether the excess can be told in pp per year of growth: the capital and the number of
+ * returns are known. Else it stays in USD. */
+static int excess_in_pp(double capital, double exponent) { return capital > 0 && exponent > 0 && isfinite(exponent); }
+
 /* The points (x, y, z) of the family's runs at the scenario. */
 typedef struct points {
     const source *s;
     const holds *h; /* NULL: z is the metric itself */
     int cx, cy, mc;
+    double capital, exponent; /* the excess in pp per year when both are known: P / n */
     double *x, *y, *z;
     size_t n, cap;
 } points;
+
+/* A rule's excess over buy-and-hold's after-tax value hv: in percentage points per year of
+ * after-tax growth (USD differences of a long history span orders of magnitude and paint one
+ * colour), else in USD. */
+static double excess_of(const points *p, double v, double hv)
+{
+    if (!excess_in_pp(p->capital, p->exponent)) return v - hv;
+    return 100 * (growth_of(p->capital, p->exponent, v) - growth_of(p->capital, p->exponent, hv));
+}
 
 static rb_status add_point(void *ctx, const rb_results_run *run, rb_error *err)
 {
@@ -207,7 +228,7 @@ static rb_status add_point(void *ctx, const rb_results_run *run, rb_error *err)
                 if (is_scenario_col(s, c)) same = same_text(p->h->row[k].values[c], run->text[c]);
             if (same) hv = p->h->row[k].value;
         }
-        z -= hv;
+        z = excess_of(p, z, hv);
     }
     p->x[p->n] = x;
     p->y[p->n] = y;
@@ -268,7 +289,9 @@ rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, con
     const char *metric;
     rc = choose_metric(s, want_m, &hs, &metric, err);
     int excess = rc == RB_OK && strcmp(metric, "excess") == 0;
-    points p = {.s = s, .h = excess ? &hs : NULL, .cx = cx, .cy = cy};
+    points p = {.s = s, .h = excess ? &hs : NULL, .cx = cx, .cy = cy, .capital = r->capital, .exponent = NAN};
+    const rb_metrics *span = r->nseries ? &r->series[0].metrics : NULL;
+    if (span && span->bars > 1) p.exponent = span->periods_per_year / (double)(span->bars - 1);
     p.mc = excess ? rb_results_columns_find(s->cols, "after_tax_value") : rb_results_columns_find(s->cols, metric);
     if (rc == RB_OK && p.mc < 0) rc = rb_fail(err, RB_ERR_DATA, "%s: the runs table has no column '%s'", s->path, metric);
     if (rc == RB_OK) { /* every run of the family at the scenario (except the two axes) */
@@ -283,7 +306,11 @@ rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, con
         snprintf(h->x_key, sizeof h->x_key, "%s", s->cols->col[cx].key);
         snprintf(h->y_key, sizeof h->y_key, "%s", s->cols->col[cy].key);
         h->diverging = excess;
-        if (excess) snprintf(h->z_label, sizeof h->z_label, "after-tax value minus buy-and-hold's at the same costs (USD)");
+        if (excess && excess_in_pp(p.capital, p.exponent))
+            snprintf(h->z_label, sizeof h->z_label,
+                     "after-tax growth minus buy-and-hold's at the same costs (pp per year)");
+        else if (excess)
+            snprintf(h->z_label, sizeof h->z_label, "after-tax value minus buy-and-hold's at the same costs (USD)");
         else {
             const rb_metric_info *info = rb_metric_find(metric);
             snprintf(h->z_label, sizeof h->z_label, "%s (%s)", metric, info ? info->unit : "");

@@ -72,7 +72,8 @@ typedef struct rb_report_weights {
 typedef struct rb_report_heatmap {
     char family[64];
     char x_key[64], y_key[64]; /* parameter names as flags ("band", "fee-bps") */
-    char z_label[128];          /* what z is, with its unit ("after-tax value minus buy-and-hold, USD") */
+    char z_label[128];          /* what z is, with its unit ("excess after-tax growth over buy-and-hold at
+                                   the same costs (pp per year)") */
     int diverging;              /* 1: z is an excess, coloured around 0 (negative red, positive blue) */
     size_t nx, ny;
     double *x, *y;              /* the distinct values, ascending */
@@ -89,6 +90,8 @@ typedef struct rb_report_frontier {
     double *x, *y;         /* npoints, already in the axis units */
     double hold_x, hold_y; /* buy-and-hold */
     double every_x, every_y; /* every-bar rebalancing */
+    double best_x, best_y;   /* the best configuration (NaN when there is none) */
+    char best_label[256];    /* its label ("threshold.tight band=0.05"), "" when there is none */
     uint64_t sampled_from; /* configurations the points were sampled from (= npoints when all) */
 } rb_report_frontier;
 
@@ -138,6 +141,10 @@ typedef struct rb_chart_outcome {
 typedef struct rb_report {
     char title[256];
     char subtitle[512];       /* portfolio and data range, one line */
+    char dates[128];          /* the data range alone: "2015-01-01 to 2024-12-31 (3653 bars)" (the
+                                 charts of one run say this, not the sweep's subtitle) */
+    char scenario[320];       /* the settings the comparisons share, "fee-bps=10, tax=fifo" ("" when none) */
+    double capital;           /* the starting capital (USD) of the replayed runs; NaN when unknown */
     char metric[64];          /* the ranking metric (after_tax_value by default) */
     char scenario[512];       /* the settings the comparisons use ("fee-bps=10"); "" when none vary */
     rb_report_level *levels;  /* nlevels: the winner at each level of the swept scenario settings */

@@ -99,6 +99,8 @@ rb_status rb_report_run(rb_store *prices, const char *const *settings, size_t n,
         char a[32], b[32];
         snprintf(r.subtitle, sizeof r.subtitle, "%s to %s (%zu bars)%s%.300s", rb_time_format(m->start, a),
                  rb_time_format(m->end, b), m->bars, in.scenario_text[0] ? ", " : "", in.scenario_text);
+        snprintf(r.dates, sizeof r.dates, "%s to %s (%zu bars)", a, b, m->bars);
+        snprintf(r.scenario, sizeof r.scenario, "%.300s", in.scenario_text);
         snprintf(r.heatmap_why, sizeof r.heatmap_why,
                  "a heatmap needs a sweep over two parameters (rebal sweep SPEC.ini --report DIR)");
         rc = write_summary_csv(&r, &cfg, dir, err);

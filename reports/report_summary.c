@@ -103,6 +103,13 @@ void rb_report_frontier_axes(rb_report *r, int use_cost)
         rb_report_frontier_point(r, &r->series[0].metrics, &f->hold_x, &f->hold_y);
         rb_report_frontier_point(r, &r->series[1].metrics, &f->every_x, &f->every_y);
     }
+    /* The best configuration: the first family's best (the families are in rank order). */
+    f->best_x = f->best_y = NAN;
+    f->best_label[0] = '\0';
+    if (r->nseries >= 3 && r->series[2].role == RB_SERIES_BEST) {
+        rb_report_frontier_point(r, &r->series[2].metrics, &f->best_x, &f->best_y);
+        snprintf(f->best_label, sizeof f->best_label, "%s", r->series[2].label);
+    }
 }
 
 rb_status rb_report_frontier_series(rb_report *r, rb_error *err)

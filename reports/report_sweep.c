@@ -553,6 +553,8 @@ static void subtitle(const source *s, rb_report *r, const rb_report_input *in)
     snprintf(r->subtitle, sizeof r->subtitle, "%s to %s (%zu bars), %lld configurations%s%s%.300s",
              rb_time_format(m->start, a), rb_time_format(m->end, b), m->bars, (long long)s->sweep.stored, failed,
              in->scenario_text[0] ? ", compared at " : "", in->scenario_text);
+    snprintf(r->dates, sizeof r->dates, "%s to %s (%zu bars)", a, b, m->bars);
+    snprintf(r->scenario, sizeof r->scenario, "%.300s", in->scenario_text);
 }
 
 rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_report_options *opt,

@@ -1,5 +1,6 @@
 /* chart_curves.c - charts 1 and 2: the equity curves (USD, log scale) and the drawdowns of
- * the replayed series over time (chart_frame.h). */
+ * the replayed series over time (chart_frame.h); chart 2's panels are drawn by
+ * chart_drawdown.c. */
 #include <math.h>
 #include <stdio.h>
 
@@ -135,22 +136,25 @@ rb_status rb_chart_curves(const rb_report *r, const char *cdir, const rb_chart_f
 
     if ((st = rb_chart_file_open(&gp, cdir, name, ".gp", err))) return st;
     FILE *f = gp.f;
+    if (!equity) {
+        size_t nfam = 0;
+        for (size_t k = 0; k < r->nseries; k++)
+            nfam += r->series[k].role == RB_SERIES_BEST && r->series[k].T > 0 && r->series[k].time;
+        rb_chart_script_head_as(f, r, id, NULL, r->subtitle, rb_chart_drawdown_height(nfam));
+        rb_chart_drawdown_panels(f, r, fm, lo < 0 ? lo * 1.05 : -1, t0, t1, midnight);
+        if ((st = rb_chart_file_close(&gp, err))) return st;
+        *ready = 1;
+        return RB_OK;
+    }
     rb_chart_script_head(f, r, id, NULL);
     rb_chart_time_axis(f, t0, t1, midnight);
     fputs("set xlabel \"date\"\n", f);
-    if (equity) {
-        if (hi <= lo) hi = lo * 1.1, lo = lo / 1.1;
-        double ylo = lo / 1.04, yhi = hi * 1.04;
-        fputs("set logscale y\n", f);
-        fprintf(f, "set yrange [%.12g:%.12g]\n", ylo, yhi);
-        log_tics(f, ylo, yhi);
-        fputs("set ylabel \"portfolio value (USD, log scale)\"\n", f);
-    } else {
-        double ylo = lo < 0 ? lo * 1.05 : -1;
-        fprintf(f, "set yrange [%.12g:0]\n", ylo);
-        fputs("set ytics out nomirror\nset format y \"%g\"\n", f);
-        fputs("set ylabel \"drawdown from the running peak (%)\"\n", f);
-    }
+    if (hi <= lo) hi = lo * 1.1, lo = lo / 1.1;
+    double ylo = lo / 1.04, yhi = hi * 1.04;
+    fputs("set logscale y\n", f);
+    fprintf(f, "set yrange [%.12g:%.12g]\n", ylo, yhi);
+    log_tics(f, ylo, yhi);
+    fputs("set ylabel \"portfolio value (USD, log scale)\"\n", f);
     rb_chart_key_below(f, longest, n);
     fputs("plot \\\n", f);
     size_t block = 0;

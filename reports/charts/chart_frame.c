@@ -16,9 +16,12 @@
 #include "gnuplot.h"
 
 /* Colour-blind-safe qualitative colours for the families (Okabe-Ito without black and its
- * yellow, then Paul Tol's "muted" set): a family keeps its colour in every chart. */
-static const char *const family_colours[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
-                                             "#56B4E9", "#882255", "#999933", "#332288", "#44AA99"};
+ * yellow, with Paul Tol's indigo, wine, olive and teal): a family keeps its colour in every
+ * chart. Ordered so that the first six, the families most reports have, are far apart (CIE76
+ * delta E 33 or more; sky blue, 26 from blue, comes seventh); the frontier gives each family
+ * a marker shape as well. Black and grey are buy-and-hold's and every-bar rebalancing's alone. */
+static const char *const family_colours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#332288",
+                                             "#D55E00", "#56B4E9", "#882255", "#999933", "#44AA99"};
 #define NCOLOURS (sizeof family_colours / sizeof family_colours[0])
 
 const char *rb_chart_colour(size_t k) { return family_colours[k % NCOLOURS]; }
@@ -194,7 +197,9 @@ static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "
 
 /* Sets up a time x axis from t0 to t1 (seconds) with at most about 12 labelled tics on whole
  * years, months or days, so that no two labels repeat or overlap. */
-void rb_chart_time_axis(FILE *f, rb_time t0, rb_time t1, int midnight)
+void rb_chart_time_axis(FILE *f, rb_time t0, rb_time t1, int midnight) { rb_chart_time_axis_max(f, t0, t1, midnight, 11); }
+
+void rb_chart_time_axis_max(FILE *f, rb_time t0, rb_time t1, int midnight, int max_labels)
 {
     fputs("set xdata time\n", f);
     fprintf(f, "set timefmt \"%s\"\n", midnight ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%S");
@@ -205,14 +210,14 @@ void rb_chart_time_axis(FILE *f, rb_time t0, rb_time t1, int midnight)
     static const int day_steps[] = {1, 2, 7, 14};
     int mstep = 0, dstep = 0;
     for (size_t k = 0; k < sizeof month_steps / sizeof *month_steps; k++)
-        if (days / (30.44 * month_steps[k]) <= 11.0) {
+        if (days / (30.44 * month_steps[k]) <= max_labels) {
             mstep = month_steps[k];
             break;
         }
     if (mstep == 1 && days < 120) {
         mstep = 0;
         for (size_t k = 0; k < sizeof day_steps / sizeof *day_steps; k++)
-            if (days / day_steps[k] <= 10.0) {
+            if (days / day_steps[k] <= max_labels - 1) {
                 dstep = day_steps[k];
                 break;
             }
@@ -262,10 +267,32 @@ void rb_chart_time_axis(FILE *f, rb_time t0, rb_time t1, int midnight)
 
 /* ---------------------------------------------------------------- script frame */
 
+void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, const char *subtitle)
+{
+    fputc('"', f);
+    rb_chart_label_body(f, rb_chart_title(id), TITLE_MAX);
+    if (extra_title && *extra_title) {
+        fputs(": ", f);
+        rb_chart_label_body(f, extra_title, TITLE_MAX);
+    }
+    if (subtitle && subtitle[0]) {
+        fputs("\\n", f);
+        rb_chart_label_body(f, subtitle, TITLE_MAX);
+    }
+    fputc('"', f);
+}
+
 /* The opening of every script: how to redraw it, the PNG terminal, the title (the chart's
  * name, then the report's subtitle on a second line) and the common look. */
 void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title)
 {
+    rb_chart_script_head_as(f, r, id, extra_title, r->subtitle, HEIGHT);
+}
+
+void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title,
+                             const char *subtitle, int height)
+{
+    (void)r;
     const char *name = rb_chart_name(id);
     fprintf(f,
             "# %s.gp - %s, written by rebal. Redraw (after any change) with:\n"
@@ -275,18 +302,10 @@ void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const cha
             "set encoding utf8\n"
             "set terminal pngcairo noenhanced size %d,%d font \"" FONT "\"\n"
             "set output \"%s.png\"\n",
-            name, rb_chart_title(id), name, name, WIDTH, HEIGHT, name);
-    fputs("set title \"", f);
-    rb_chart_label_body(f, rb_chart_title(id), TITLE_MAX);
-    if (extra_title && *extra_title) {
-        fputs(": ", f);
-        rb_chart_label_body(f, extra_title, TITLE_MAX);
-    }
-    if (r->subtitle[0]) {
-        fputs("\\n", f);
-        rb_chart_label_body(f, r->subtitle, TITLE_MAX);
-    }
-    fputs("\" font \",13\"\n", f);
+            name, rb_chart_title(id), name, name, WIDTH, height, name);
+    fputs("set title ", f);
+    rb_chart_title_literal(f, id, extra_title, subtitle);
+    fputs(" font \",13\"\n", f);
     fputs("set border 3 lc rgb \"#404040\"\n"
           "set tics nomirror out\n"
           "set grid back lc rgb \"#D0D0D0\" lw 1 dt 1\n"
@@ -304,6 +323,15 @@ void rb_chart_script_tail(FILE *f, rb_chart_id id)
             "replot\n"
             "unset output\n",
             WIDTH, HEIGHT, name);
+}
+
+/* A step of 1, 2 or 5 times a power of ten, the smallest at least raw (> 0). */
+double rb_chart_round_step(double raw)
+{
+    if (!(raw > 0) || !isfinite(raw)) return 1;
+    double p10 = pow(10, floor(log10(raw))), m = raw / p10;
+    /* 1e-9: a raw step of exactly 2 x 10^k stays 2, not 5, despite rounding in log10. */
+    return (m <= 1 + 1e-9 ? 1 : m <= 2 + 1e-9 ? 2 : m <= 5 + 1e-9 ? 5 : 10) * p10;
 }
 
 /* A key below the plot, in as many columns as the longest entry allows. */

@@ -74,10 +74,25 @@ void rb_chart_date(FILE *f, rb_time t, int midnight);
 /* Sets up a time x axis from t0 to t1 (seconds) with at most about 12 labelled tics on whole
  * years, months or days, so that no two labels repeat or overlap. */
 void rb_chart_time_axis(FILE *f, rb_time t0, rb_time t1, int midnight);
+/* The same with about max_labels labels at most (a small panel has room for fewer). */
+void rb_chart_time_axis_max(FILE *f, rb_time t0, rb_time t1, int midnight, int max_labels);
 
 /* The opening of every script: how to redraw it, the PNG terminal, the title (the chart's
  * name, then the report's subtitle on a second line) and the common look. */
 void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title);
+
+/* The same with another subtitle (NULL or "": none) and drawing height in pixels: a chart of
+ * one run says its own dates, not the sweep's configurations. */
+void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title,
+                             const char *subtitle, int height);
+
+/* A step of 1, 2 or 5 times a power of ten, the smallest at least raw (> 0): the distance of
+ * round tics. */
+double rb_chart_round_step(double raw);
+
+/* The title as a string literal: the chart's name, ": extra_title", then the subtitle on a
+ * second line (either may be NULL). */
+void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, const char *subtitle);
 
 /* Draws the same plot again as SVG, then closes the output. */
 void rb_chart_script_tail(FILE *f, rb_chart_id id);
@@ -91,6 +106,12 @@ void rb_chart_key_below(FILE *f, size_t longest_chars, size_t entries);
  * nothing to draw; each fails only when a file cannot be written. */
 rb_status rb_chart_curves(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_id id,
                           rb_chart_outcome *o, int *ready, rb_error *err); /* 1 equity, 2 drawdown */
+/* Chart 2's script after its head: one panel per family's best against buy-and-hold, drawn
+ * from the blocks of drawdown.dat (chart_drawdown.c). */
+void rb_chart_drawdown_panels(FILE *f, const rb_report *r, const rb_chart_families *fm, double ylo, rb_time t0,
+                              rb_time t1, int midnight);
+/* The drawing height of chart 2 for that many families. */
+int rb_chart_drawdown_height(size_t nfamilies);
 rb_status rb_chart_weights(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready, rb_error *err);
 rb_status rb_chart_heatmap(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready, rb_error *err);
 rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_outcome *o,

@@ -23,6 +23,83 @@ static const char *grouped(char *buf, size_t cap, uint64_t v)
     return buf;
 }
 
+/* Filled markers, one shape per family (circle, square, diamond, triangles, pentagon), so that
+ * families stay apart where colours come close or points overlap. */
+static int family_marker(int k)
+{
+    static const int shapes[] = {7, 5, 13, 9, 11, 15};
+    return shapes[(size_t)(k < 0 ? 0 : k) % (sizeof shapes / sizeof *shapes)];
+}
+
+/* Costs, turnover and tracking error are never negative: both axes start at 0 (or at the least
+ * value, should one be negative) and end a little past the largest value, the two ends and the
+ * best included. */
+static void axis_ranges(FILE *f, const rb_report_frontier *fr)
+{
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    const double ex[] = {fr->hold_x, fr->every_x, fr->best_x}, ey[] = {fr->hold_y, fr->every_y, fr->best_y};
+    for (size_t k = 0; k < fr->npoints + 3; k++) {
+        double x = k < fr->npoints ? fr->x[k] : ex[k - fr->npoints];
+        double y = k < fr->npoints ? fr->y[k] : ey[k - fr->npoints];
+        if (!isfinite(x) || !isfinite(y)) continue;
+        x0 = fmin(x0, x), x1 = fmax(x1, x);
+        y0 = fmin(y0, y), y1 = fmax(y1, y);
+    }
+    if (x1 <= x0) x1 = x0 + 1;
+    if (y1 <= y0) y1 = y0 + 1;
+    /* Room for the markers and their names at the top and right. */
+    fprintf(f, "set xrange [%.12g:%.12g]\nset yrange [%.12g:%.12g]\n", x0 < 0 ? x0 - 0.04 * (x1 - x0) : 0,
+            x1 + 0.06 * (x1 - x0), y0 < 0 ? y0 - 0.05 * (y1 - y0) : 0, y1 + 0.10 * (y1 - y0));
+}
+
+/* The best configuration: a ring around its point, named. */
+static void best_marker(FILE *f, const rb_report_frontier *fr)
+{
+    if (!isfinite(fr->best_x) || !isfinite(fr->best_y)) return;
+    fputs("set label 13 ", f);
+    char text[300];
+    snprintf(text, sizeof text, "best: %s", fr->best_label);
+    rb_chart_label(f, text, KEY_MAX + 6);
+    fprintf(f, " at %.12g, %.12g left offset 1.8, -1.2 front font \",11\" point pt 6 ps 3.2 lw 2 lc rgb \"#000000\"\n",
+            fr->best_x, fr->best_y);
+}
+
+/* The points of every family with points, as plot elements: the largest families first, so
+ * that a small family is drawn over them, not under; each with an opaque key entry. */
+static rb_status plot_families(FILE *f, const rb_report_frontier *fr, const rb_chart_families *fm, const size_t *count,
+                               double ps, const char *alpha, rb_error *err)
+{
+    size_t nf = fr->nfamilies;
+    size_t *block = calloc(nf + 1, sizeof *block), *order = calloc(nf + 1, sizeof *order), nblocks = 0;
+    if (!block || !order) {
+        free(block), free(order);
+        return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
+    }
+    for (size_t g = 0; g <= nf; g++)
+        if (count[g]) block[g] = nblocks++;
+    size_t n = 0;
+    for (size_t g = 0; g <= nf; g++) {
+        if (!count[g]) continue;
+        size_t at = n++;
+        while (at > 0 && count[order[at - 1]] < count[g]) order[at] = order[at - 1], at--;
+        order[at] = g;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t g = order[i];
+        int k = g < nf ? rb_chart_families_index(fm, fr->families[g]) : -1;
+        const char *colour = k >= 0 ? rb_chart_colour((size_t)k) : "#606060";
+        int pt = family_marker(k);
+        /* The points without a key entry, then an opaque, larger marker for the key. */
+        fprintf(f, "  \"frontier.dat\" index %zu using 1:2 with points pt %d ps %.2f lc rgb \"#%s%s\" notitle, \\\n",
+                block[g], pt, ps, alpha, colour + 1);
+        fprintf(f, "  NaN with points pt %d ps 1.5 lc rgb \"%s\" title ", pt, colour);
+        rb_chart_label(f, g < nf ? fr->families[g] : "other", KEY_MAX);
+        fputs(", \\\n", f);
+    }
+    free(block), free(order);
+    return RB_OK;
+}
+
 rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_outcome *o,
                                 int *ready, rb_error *err)
 {
@@ -42,7 +119,7 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
     if (st) goto done;
     /* One block per family that has points, in family order; points of an unknown family
      * index last. */
-    fputs("# frontier: x, y; one block per family in the order of frontier.gp\n", data.f);
+    fputs("# frontier: x, y; one block per family (frontier.gp draws the largest first)\n", data.f);
     for (size_t g = 0; g <= nf; g++) {
         if (!count[g]) continue;
         for (size_t k = 0; k < fr->npoints; k++) {
@@ -82,7 +159,8 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
     rb_chart_label(f, fr->x_label[0] ? fr->x_label : "x", TITLE_MAX);
     fputs("\nset ylabel ", f);
     rb_chart_label(f, fr->y_label[0] ? fr->y_label : "y", TITLE_MAX);
-    fputs("\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.03\n", f);
+    fputs("\n", f);
+    axis_ranges(f, fr);
     /* The two ends, named next to their markers: the one further right is named on its left,
      * so that its name stays inside the plot. */
     int hold_right = fr->hold_x >= fr->every_x;
@@ -92,9 +170,10 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
     if (isfinite(fr->every_x) && isfinite(fr->every_y))
         fprintf(f, "set label 12 \"every-bar rebalancing\" at %.12g, %.12g %s front font \",11\"\n", fr->every_x,
                 fr->every_y, hold_right ? "left offset 1.6, 1.2" : "right offset -1.6, 1.2");
-    /* Many points: smaller, translucent markers so that dense regions stay readable. */
-    double ps = fr->npoints <= 500 ? 0.9 : fr->npoints <= 5000 ? 0.6 : 0.4;
-    const char *alpha = fr->npoints <= 2000 ? "00" : fr->npoints <= 10000 ? "60" : "90";
+    best_marker(f, fr);
+    /* Translucent markers (more so when many) so that points under others show through. */
+    double ps = fr->npoints <= 500 ? 1.1 : fr->npoints <= 5000 ? 0.7 : 0.5;
+    const char *alpha = fr->npoints <= 2000 ? "40" : fr->npoints <= 10000 ? "70" : "A0";
     size_t longest = 24, entries = 2;
     for (size_t g = 0; g <= nf; g++)
         if (count[g]) {
@@ -104,18 +183,9 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
         }
     rb_chart_key_below(f, longest, entries);
     fputs("plot \\\n", f);
-    size_t block = 0;
-    for (size_t g = 0; g <= nf; g++) {
-        if (!count[g]) continue;
-        int k = g < nf ? rb_chart_families_index(fm, fr->families[g]) : -1;
-        const char *colour = k >= 0 ? rb_chart_colour((size_t)k) : "#606060";
-        /* The points without a key entry, then an opaque, larger marker for the key. */
-        fprintf(f, "  \"frontier.dat\" index %zu using 1:2 with points pt 7 ps %.2f lc rgb \"#%s%s\" notitle, \\\n",
-                block, ps, alpha, colour + 1);
-        fprintf(f, "  NaN with points pt 7 ps 1.5 lc rgb \"%s\" title ", colour);
-        rb_chart_label(f, g < nf ? fr->families[g] : "other", KEY_MAX);
-        fputs(", \\\n", f);
-        block++;
+    if ((st = plot_families(f, fr, fm, count, ps, alpha, err))) {
+        fclose(f);
+        goto done;
     }
     fputs("  \"frontier_ends.dat\" every ::0::0 using 1:2 with points pt 5 ps 2.6 lc rgb \"" HOLD_COLOUR
           "\" title \"buy-and-hold\", \\\n"

@@ -5,8 +5,11 @@
 
 #include "chart_frame.h"
 
-static const char *const symbol_colours[] = {"#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE",
-                                             "#AA3377", "#BBBBBB", "#E69F00", "#332288", "#999933"};
+/* Twelve qualitative colours (Paul Tol's "muted" and "bright" sets with Okabe-Ito's orange)
+ * ordered so that neighbours in the stack alternate dark and light and differ in hue: with ten
+ * assets every band is told from the ones it touches. */
+static const char *const symbol_colours[] = {"#332288", "#E69F00", "#117733", "#88CCEE", "#882255", "#DDCC77",
+                                             "#0072B2", "#CC6677", "#44AA99", "#AA4499", "#999933", "#BBBBBB"};
 #define NSYMCOLOURS (sizeof symbol_colours / sizeof symbol_colours[0])
 
 rb_status rb_chart_weights(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready,
@@ -52,7 +55,11 @@ rb_status rb_chart_weights(const rb_report *r, const char *cdir, rb_chart_outcom
 
     if ((st = rb_chart_file_open(&gp, cdir, "weights", ".gp", err))) return st;
     FILE *f = gp.f;
-    rb_chart_script_head(f, r, RB_CHART_WEIGHTS, w->label);
+    /* One run: its dates, not the sweep's configurations and shared settings (its label says
+     * its own). */
+    char sub[sizeof r->subtitle + 16];
+    snprintf(sub, sizeof sub, "%s%s", r->dates[0] ? r->dates : r->subtitle, r->dates[0] ? ", one run" : "");
+    rb_chart_script_head_as(f, r, RB_CHART_WEIGHTS, w->label, sub, HEIGHT);
     rb_chart_time_axis(f, w->time[0], w->time[w->T - 1], midnight);
     fputs("set xlabel \"date\"\nset ylabel \"weight (% of portfolio, stacked)\"\n", f);
     fprintf(f, "set yrange [0:%.6g]\n", top * 1.07);
