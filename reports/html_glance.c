@@ -432,7 +432,7 @@ rb_status rb_html_glance(FILE *f, const rb_report *r, rb_error *err)
     const rb_metric_info *m = rb_metric_find(r->metric);
     const rb_report_series *hold = hold_series(r);
     fputs("<section id=\"glance\" class=\"glance\">\n<h2>At a glance</h2>\n", f);
-    if (r->scenario[0]) {
+    if (r->scenario[0] && r->sweep_status[0]) { /* a sweep's (one run compares at its own settings) */
         fputs("<p class=\"scenario\">The comparisons on this page are made at <code>", f);
         rb_html_line(f, r->scenario);
         fputs("</code> (the best configuration's settings unless <code>--scenario</code> chose them)", f);

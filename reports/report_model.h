@@ -146,7 +146,6 @@ typedef struct rb_report {
     char scenario[320];       /* the settings the comparisons share, "fee-bps=10, tax=fifo" ("" when none) */
     double capital;           /* the starting capital (USD) of the replayed runs; NaN when unknown */
     char metric[64];          /* the ranking metric (after_tax_value by default) */
-    char scenario[512];       /* the settings the comparisons use ("fee-bps=10"); "" when none vary */
     rb_report_level *levels;  /* nlevels: the winner at each level of the swept scenario settings */
     size_t nlevels;
     size_t levels_total;      /* the levels there are (nlevels shows the first RB_REPORT_LEVELS_MAX) */

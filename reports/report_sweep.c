@@ -599,7 +599,6 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     }
     if (rc == RB_OK) {
         subtitle(&s, &r, &in);
-        snprintf(r.scenario, sizeof r.scenario, "%s", in.scenario_text);
         snprintf(r.sweep_status, sizeof r.sweep_status, "%s", s.sweep.status);
         r.sweep_stored = s.sweep.stored;
         r.sweep_planned = s.sweep.configurations;

@@ -857,6 +857,7 @@ Test(html, glance_gives_the_winner_at_every_cost_level)
 {
     rb_report *r = make_model(0);
     snprintf(r->scenario, sizeof r->scenario, "fee-bps=10");
+    snprintf(r->sweep_status, sizeof r->sweep_status, "done");
     r->nlevels = 3;
     r->levels_total = 30;
     r->levels = alloc(3 * sizeof *r->levels);
