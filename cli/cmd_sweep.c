@@ -59,7 +59,9 @@ static const char help_text[] =
     "                    charts and index.html ('rebal help report'; 'rebal report' has\n"
     "                    more options)\n"
     "  --dry-run         print the number of configurations, the memory needed and the\n"
-    "                    expected time, and run nothing\n"
+    "                    expected time (from a timed sample: 4 blocks of 96 consecutive\n"
+    "                    configurations spread over the sweep, run on one thread, stored\n"
+    "                    nowhere), and run nothing else\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -119,6 +121,7 @@ typedef struct progress {
     uint64_t total;
     volatile int finished;
     double started;
+    int threads; /* the sweep's threads */
     int quiet;
     pthread_t thread;
     int running;
@@ -140,8 +143,14 @@ static void *progress_loop(void *arg)
         uint64_t done = __atomic_load_n(&p->done, __ATOMIC_RELAXED);
         double elapsed = now_seconds() - p->started, rate = elapsed > 0 ? (double)done / elapsed : 0;
         double left = rate > 0 ? (double)(p->total - done) / rate : 0;
-        fprintf(stderr, "\r  %llu/%llu configurations  %.0f/s  %.0f s left   ", (unsigned long long)done,
-                (unsigned long long)p->total, rate, left);
+        /* No rate before a second has passed and blocks are done on every thread: the first
+         * blocks' times say little ("0/s", "893 s left" then jumps). */
+        if (elapsed < 1.0 || done < (uint64_t)p->threads * 96)
+            fprintf(stderr, "\r  %llu/%llu configurations  measuring the rate...   ", (unsigned long long)done,
+                    (unsigned long long)p->total);
+        else
+            fprintf(stderr, "\r  %llu/%llu configurations  %.0f/s  %.0f s left   ", (unsigned long long)done,
+                    (unsigned long long)p->total, rate, left);
     }
     fputs("\r\033[K", stderr);
     return NULL;
@@ -161,6 +170,7 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
 {
     progress *p = &((sweep_cli *)ctx)->prog;
     p->total = to_run;
+    p->threads = threads;
     p->started = now_seconds();
     if (p->quiet) return;
     fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d thread%s\n",

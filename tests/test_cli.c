@@ -1269,6 +1269,7 @@ Test(cli, sweep_draws_progress_on_a_terminal_only, .timeout = 240)
     cr_assert_not_null(strstr(out, "configurations  "), "no progress line on a terminal:\n%.400s", out);
     cr_assert_not_null(strstr(out, " s left"), "no time left on the progress line:\n%.400s", out);
     cr_assert_not_null(strchr(out, '\r'), "the progress line is not redrawn in place");
+    cr_assert_null(strstr(out, " 0/s"), "a rate of 0/s was shown before any block was done:\n%.400s", out);
     free(out);
     free(w.path);
     free(cmd);
