@@ -60,15 +60,69 @@ static rb_status count_value(void *ctx, const char *text, double number, rb_erro
     return RB_OK;
 }
 
-/* The number of distinct numeric values of a parameter column in a section (0 when a value
- * is not a number). */
-static rb_status count_values(source *s, const char *section, int c, size_t *out, rb_error *err)
+/* The number of distinct values of a parameter column in a section; with numbers_only, 0
+ * when a value is not a number (words make an axis only when asked for). */
+static rb_status count_values(source *s, const char *section, int c, int numbers_only, size_t *out, rb_error *err)
 {
     value_count v = {0, 1};
     rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK, .section = section};
     rb_status rc = rb_results_reader_distinct(s->reader, &q, (size_t)c, count_value, &v, err);
-    *out = v.numeric ? v.n : 0;
+    *out = v.numeric || !numbers_only ? v.n : 0;
     return rc;
+}
+
+/* An axis of words (every, on, to_mode): its words in the order the sweep lists them. */
+typedef struct word_axis {
+    size_t n;
+    char (*word)[64];
+} word_axis;
+
+static rb_status add_word(void *ctx, const char *text, double number, rb_error *err)
+{
+    (void)number;
+    word_axis *a = ctx;
+    if (!text) return RB_OK;
+    char(*grown)[64] = realloc(a->word, (a->n + 1) * sizeof *grown);
+    if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    a->word = grown;
+    snprintf(a->word[a->n++], 64, "%s", text);
+    return RB_OK;
+}
+
+/* Calendar periods from the shortest; other words alphabetically, after them. */
+static int word_rank(const char *w)
+{
+    static const char *const periods[] = {"day", "week", "month", "quarter", "half", "year"};
+    for (int k = 0; k < 6; k++)
+        if (strcmp(w, periods[k]) == 0) return k;
+    return 6;
+}
+
+static int cmp_word(const void *a, const void *b)
+{
+    const char *x = a, *y = b;
+    int rx = word_rank(x), ry = word_rank(y);
+    return rx != ry ? rx - ry : strcmp(x, y);
+}
+
+/* The axis of column c in the section: NULL words when every value is a number. */
+static rb_status read_axis(source *s, const char *section, int c, word_axis *a, rb_error *err)
+{
+    value_count v = {0, 1};
+    rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_OK, .section = section};
+    rb_status rc = rb_results_reader_distinct(s->reader, &q, (size_t)c, count_value, &v, err);
+    if (rc == RB_OK && !v.numeric) rc = rb_results_reader_distinct(s->reader, &q, (size_t)c, add_word, a, err);
+    if (a->n > 1) qsort(a->word, a->n, sizeof *a->word, cmp_word);
+    return rc;
+}
+
+/* A point's position on an axis: its number, or the index of its word (NaN when absent). */
+static double position(const word_axis *a, const rb_results_run *run, int c)
+{
+    if (!a->word) return run->number[c];
+    for (size_t k = 0; k < a->n && run->text[c]; k++)
+        if (strcmp(a->word[k], run->text[c]) == 0) return (double)k;
+    return NAN;
 }
 
 /* Chooses the family and the two parameters: given keys (checked), or a strategy parameter
@@ -86,14 +140,14 @@ static rb_status choose_heatmap(source *s, char **secs, size_t nsecs, const char
                 if (s->cols->col[a].kind != RB_RCOL_PARAM) continue;
                 if (want_x && strcmp(s->cols->col[a].key, want_x) != 0) continue;
                 size_t na;
-                rb_status rc = count_values(s, secs[k], (int)a, &na, err);
+                rb_status rc = count_values(s, secs[k], (int)a, !want_x, &na, err);
                 if (rc != RB_OK) return rc;
                 if (na < 2) continue;
                 for (size_t b = 0; b < s->cols->n; b++) {
                     if (b == a || s->cols->col[b].kind != RB_RCOL_PARAM) continue;
                     if (want_y && strcmp(s->cols->col[b].key, want_y) != 0) continue;
                     size_t nb;
-                    rc = count_values(s, secs[k], (int)b, &nb, err);
+                    rc = count_values(s, secs[k], (int)b, !want_y, &nb, err);
                     if (rc != RB_OK) return rc;
                     if (nb < 2) continue;
                     /* x a rule parameter, y a cost: the question "where do costs make it
@@ -111,7 +165,7 @@ static rb_status choose_heatmap(source *s, char **secs, size_t nsecs, const char
     }
     if (*cx < 0 && want_x)
         return rb_fail(err, RB_ERR_USAGE,
-                       "--heatmap: no family of this sweep varies both '%s' and '%s' over at least two numbers", want_x,
+                       "--heatmap: no family of this sweep varies both '%s' and '%s' over at least two values", want_x,
                        want_y);
     return RB_OK;
 }
@@ -190,6 +244,7 @@ typedef struct points {
     const source *s;
     const holds *h; /* NULL: z is the metric itself */
     int cx, cy, mc;
+    word_axis ax, ay; /* word axes (their words; NULL for a numeric axis) */
     double capital, exponent; /* the excess in pp per year when both are known: P / n */
     double *x, *y, *z;
     size_t n, cap;
@@ -218,7 +273,7 @@ static rb_status add_point(void *ctx, const rb_results_run *run, rb_error *err)
         if (c) p->z = c;
         if (!c) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
-    double x = run->number[p->cx], y = run->number[p->cy], z = run->number[p->mc];
+    double x = position(&p->ax, run, p->cx), y = position(&p->ay, run, p->cy), z = run->number[p->mc];
     if (isnan(x) || isnan(y)) return RB_OK;
     if (p->h) { /* the excess over buy-and-hold at the same scenario values */
         double hv = NAN;
@@ -251,6 +306,23 @@ static rb_status fill_grid(rb_report_heatmap *h, const points *p, int asc, rb_er
         size_t ix = index_of(h->x, h->nx, p->x[i]), iy = index_of(h->y, h->ny, p->y[i]);
         double *z = &h->z[iy * h->nx + ix];
         if (isnan(*z) || (asc ? p->z[i] < *z : p->z[i] > *z)) *z = p->z[i];
+    }
+    return RB_OK;
+}
+
+/* The words at the grid's positions of each word axis (its positions are word indexes). */
+static rb_status grid_words(rb_report_heatmap *h, const points *p, rb_error *err)
+{
+    const word_axis *axes[2] = {&p->ax, &p->ay};
+    for (int k = 0; k < 2; k++) {
+        if (!axes[k]->word) continue;
+        size_t n = k ? h->ny : h->nx;
+        const double *at = k ? h->y : h->x;
+        char(*words)[64] = calloc(n ? n : 1, sizeof *words);
+        if (!words) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) snprintf(words[i], 64, "%s", axes[k]->word[(size_t)at[i]]);
+        if (k) h->y_words = words;
+        else h->x_words = words;
     }
     return RB_OK;
 }
@@ -294,6 +366,8 @@ rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, con
     if (span && span->bars > 1) p.exponent = span->periods_per_year / (double)(span->bars - 1);
     p.mc = excess ? rb_results_columns_find(s->cols, "after_tax_value") : rb_results_columns_find(s->cols, metric);
     if (rc == RB_OK && p.mc < 0) rc = rb_fail(err, RB_ERR_DATA, "%s: the runs table has no column '%s'", s->path, metric);
+    if (rc == RB_OK) rc = read_axis(s, section, cx, &p.ax, err);
+    if (rc == RB_OK) rc = read_axis(s, section, cy, &p.ay, err);
     if (rc == RB_OK) { /* every run of the family at the scenario (except the two axes) */
         rb_results_query q = rb_src_query(s, cx, cy);
         q.section = section;
@@ -301,6 +375,7 @@ rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, con
     }
     holds_free(&hs);
     if (rc == RB_OK && p.n > 0) rc = fill_grid(h, &p, excess ? 0 : rb_results_ascending(metric), err);
+    if (rc == RB_OK && p.n > 0) rc = grid_words(h, &p, err);
     if (rc == RB_OK && p.n > 0) {
         snprintf(h->family, sizeof h->family, "%s", section);
         snprintf(h->x_key, sizeof h->x_key, "%s", s->cols->col[cx].key);
@@ -322,5 +397,7 @@ rb_status rb_src_heatmap(source *s, rb_report *r, char **secs, size_t nsecs, con
     free(p.x);
     free(p.y);
     free(p.z);
+    free(p.ax.word);
+    free(p.ay.word);
     return rc;
 }

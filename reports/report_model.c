@@ -55,6 +55,8 @@ void rb_report_release(rb_report *r)
     free(r->heatmap.x);
     free(r->heatmap.y);
     free(r->heatmap.z);
+    free(r->heatmap.x_words);
+    free(r->heatmap.y_words);
     free(r->frontier.families);
     free(r->frontier.family);
     free(r->frontier.x);

@@ -76,7 +76,10 @@ typedef struct rb_report_heatmap {
                                    the same costs (pp per year)") */
     int diverging;              /* 1: z is an excess, coloured around 0 (negative red, positive blue) */
     size_t nx, ny;
-    double *x, *y;              /* the distinct values, ascending */
+    double *x, *y;              /* the distinct values, ascending (a word axis: its positions) */
+    char (*x_words)[64];        /* a word axis (every, on, to): the word at each x; NULL when
+                                   the axis is numeric */
+    char (*y_words)[64];
     double *z;                  /* ny*nx */
 } rb_report_heatmap;
 

@@ -412,6 +412,31 @@ Test(report, equity_curves_read_back_through_the_importer)
     rb_store_free(store);
 }
 
+/* Words make an axis when asked for (--heatmap every,on): the calendar periods from the
+ * shortest, the other words in order, each tic named by its word. */
+Test(report, a_heatmap_of_two_word_parameters)
+{
+    rb_store *store = stocks_store();
+    char *ini = rbt_write_file(dir, "words.ini",
+                               "[data]\nassets = AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25\n[buy-and-hold]\n"
+                               "[calendar]\nevery = year, month, quarter\non = last, first\n");
+    char *results = rbt_path(dir, "words.db"), *rep = rbt_path(dir, "wrep");
+    rb_sweep_options so = {.results = results, .threads = 1};
+    rb_sweep_summary ss;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_run(store, ini, &so, &ss, &err), RB_OK, "%s", err.msg);
+    rb_report_options opt = {.out_dir = rep, .heatmap = "every,on"};
+    cr_assert_eq(rb_report_sweep(store, results, &opt, NULL, &err), RB_OK, "%s", err.msg);
+    char *conv_path = rbt_path(dir, "wrep/conventions.txt"), *conv = rbt_read_file(conv_path, NULL);
+    cr_expect_not_null(strstr(conv, "every (x) against on (y)"), "%s", conv);
+    char *gp_path = rbt_path(dir, "wrep/charts/heatmap.gp"), *gp = rbt_read_file(gp_path, NULL);
+    cr_assert_not_null(gp, "no heatmap script");
+    cr_expect_not_null(strstr(gp, "set xtics out nomirror (\"month\" 0, \"quarter\" 1, \"year\" 2)"), "%s", gp);
+    cr_expect_not_null(strstr(gp, "set ytics out nomirror (\"first\" 0, \"last\" 1)"), "%s", gp);
+    free(gp), free(gp_path), free(conv), free(conv_path), free(ini), free(results), free(rep);
+    rb_store_free(store);
+}
+
 Test(report, a_heatmap_of_a_chosen_pair_and_errors_that_name_the_option)
 {
     rb_store *store = stocks_store();
@@ -433,6 +458,7 @@ Test(report, a_heatmap_of_a_chosen_pair_and_errors_that_name_the_option)
         {{.out_dir = rep, .scenario = "fee-bps=7"}, "has no run in that scenario"},
         {{.out_dir = rep, .heatmap = "band"}, "--heatmap: 'band' is not X,Y"},
         {{.out_dir = rep, .heatmap = "band,every"}, "no family of this sweep varies both 'band' and 'every'"},
+        {{.out_dir = rep, .heatmap = "band,to"}, "over at least two values"},
         {{.out_dir = rep, .heatmap = "band,nope"}, "the sweep has no parameter 'nope'"},
         {{.out_dir = rep, .weights_id = 12345}, "--weights: sweep 1 has no configuration 12345"},
         {{.out_dir = rep, .sweep_id = 9}, "no sweep 9"},

@@ -7,15 +7,20 @@
 
 #include "chart_frame.h"
 
-/* Tics at the grid indexes 0..n-1 labelled with the values, every step-th one when many. */
-static void index_tics(FILE *f, const char *axis, const double *v, size_t n, size_t max_labels)
+/* Tics at the grid indexes 0..n-1 labelled with the values (or the words of a word axis),
+ * every step-th one when many. */
+static void index_tics(FILE *f, const char *axis, const double *v, const char (*words)[64], size_t n,
+                       size_t max_labels)
 {
     size_t step = (n + max_labels - 1) / max_labels;
     if (step < 1) step = 1;
     fprintf(f, "set %stics out nomirror (", axis);
     for (size_t k = 0; k < n; k++) {
         if (k % step) continue;
-        fprintf(f, "%s\"%.4g\" %zu", k ? ", " : "", v[k], k);
+        fputs(k ? ", " : "", f);
+        if (words) rb_chart_label(f, words[k], 32);
+        else fprintf(f, "\"%.4g\"", v[k]);
+        fprintf(f, " %zu", k);
     }
     fputs(")\n", f);
 }
@@ -203,8 +208,8 @@ rb_status rb_chart_heatmap(const rb_report *r, const char *cdir, rb_chart_outcom
     rb_chart_script_head_as(f, r, RB_CHART_HEATMAP, h->family, sub, HEIGHT);
     fputs("unset grid\nset border 15 lc rgb \"#404040\"\n", f);
     fprintf(f, "set xrange [-0.5:%zu.5]\nset yrange [-0.5:%zu.5]\n", h->nx - 1, h->ny - 1);
-    index_tics(f, "x", h->x, h->nx, h->nx > 16 ? 12 : 16);
-    index_tics(f, "y", h->y, h->ny, 20);
+    index_tics(f, "x", h->x, (const char(*)[64])h->x_words, h->nx, h->nx > 16 ? 12 : 16);
+    index_tics(f, "y", h->y, (const char(*)[64])h->y_words, h->ny, 20);
     fputs("set xlabel ", f);
     rb_chart_label(f, h->x_key, KEY_MAX);
     fputs("\nset ylabel ", f);
