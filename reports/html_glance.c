@@ -417,10 +417,19 @@ static void glance_heatmap(FILE *f, const rb_report *r)
             size_t below = 0, cells = 0;
             for (size_t k = 0; k < h->nx * h->ny; k++)
                 if (!isnan(h->z[k])) cells++, below += h->z[k] < 0;
-            fprintf(f,
-                    ": red cells (%zu of the %zu parameter pairs with a value) are where rebalancing loses to "
-                    "buy-and-hold, blue cells where it wins.",
-                    below, cells);
+            if (below == cells)
+                fprintf(f, ": every one of its %zu parameter pairs with a value is red, shaded by how much: "
+                           "rebalancing loses to buy-and-hold at all of them.",
+                        cells);
+            else if (below == 0)
+                fprintf(f, ": every one of its %zu parameter pairs with a value is blue, shaded by how much: "
+                           "rebalancing beats buy-and-hold at all of them.",
+                        cells);
+            else
+                fprintf(f,
+                        ": red cells (%zu of the %zu parameter pairs with a value) are where rebalancing loses to "
+                        "buy-and-hold, blue cells where it wins.",
+                        below, cells);
         } else
             fputs(".", f);
         fputs("</li>\n", f);

@@ -882,6 +882,26 @@ Test(html, glance_gives_the_winner_at_every_cost_level)
     free_model(r);
 }
 
+/* A heatmap whose every cell loses is told as such (its scale is shades of red alone), not
+ * as red and blue cells. */
+Test(html, glance_tells_a_heatmap_that_loses_everywhere)
+{
+    rb_report *r = make_model(0);
+    rb_report_heatmap *h = &r->heatmap;
+    for (size_t k = 0; k < h->nx * h->ny; k++)
+        if (!isnan(h->z[k])) h->z[k] = -fabs(h->z[k]) - 1;
+    char *g = glance_of(r);
+    cr_expect(strstr(g, "every one of its 28 parameter pairs with a value is red"), "%s", g);
+    cr_expect_null(strstr(g, "blue cells"), "%s", g);
+    free(g);
+    for (size_t k = 0; k < h->nx * h->ny; k++)
+        if (!isnan(h->z[k])) h->z[k] = fabs(h->z[k]);
+    g = glance_of(r);
+    cr_expect(strstr(g, "every one of its 28 parameter pairs with a value is blue"), "%s", g);
+    free(g);
+    free_model(r);
+}
+
 Test(html, glance_ranks_lower_is_better_metrics_ascending)
 {
     rb_report *r = make_model(0);
