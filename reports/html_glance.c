@@ -370,7 +370,7 @@ static void glance_levels(FILE *f, const rb_report *r, const rb_metric_info *m)
     if (r->levels_total > r->nlevels)
         fprintf(f, " (the first %zu of %zu levels)", r->nlevels, r->levels_total);
     fputs("\n<div class=\"scroll\"><table id=\"levels\">\n<thead><tr><th scope=\"col\">level</th>"
-          "<th scope=\"col\">best configuration</th><th scope=\"col\" class=\"num\">",
+          "<th scope=\"col\">best rule</th><th scope=\"col\" class=\"num\">",
           f);
     rb_html_line(f, m->name);
     fputs("</th><th scope=\"col\" class=\"num\">buy-and-hold</th><th scope=\"col\" class=\"num\">margin</th>"
@@ -385,12 +385,12 @@ static void glance_levels(FILE *f, const rb_report *r, const rb_metric_info *m)
             format_metric(hold, sizeof hold, lv->hold, m, FMT_VALUE);
             double adv = advantage(lv->value, lv->hold, m);
             format_metric(margin, sizeof margin, lv->value - lv->hold, m, FMT_DELTA);
-            if (lv->winner_is_hold || shows_zero(margin)) snprintf(margin, sizeof margin, "tie");
+            if (shows_zero(margin)) snprintf(margin, sizeof margin, "tie");
             else cls = adv > 0 ? "pos" : adv < 0 ? "neg" : NULL;
         }
         fputs("<tr>", f);
         rb_html_cell(f, lv->setting, 0, NULL);
-        rb_html_cell(f, lv->winner_is_hold ? "buy-and-hold" : lv->winner, 0, NULL);
+        rb_html_cell(f, lv->winner, 0, NULL);
         rb_html_cell(f, value, 1, NULL);
         rb_html_cell(f, hold, 1, NULL);
         rb_html_cell(f, margin, 1, cls);

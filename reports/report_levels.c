@@ -59,11 +59,12 @@ static rb_status take_first(void *ctx, const rb_results_run *run, rb_error *err)
     return rc;
 }
 
-/* The best ok run under the scenario as fixed now (strategy NULL: of any strategy). */
-static rb_status best_at(source *s, const char *strategy, first_cfg *out, rb_error *err)
+/* The best ok run under the scenario as fixed now: of the strategy, or (but) of every other. */
+static rb_status best_at(source *s, const char *strategy, int but, first_cfg *out, rb_error *err)
 {
     rb_results_query q = rb_src_query(s, -1, -1);
     q.strategy = strategy;
+    q.not_strategy = but;
     q.by = s->metric;
     q.limit = 1;
     *out = (first_cfg){.s = s};
@@ -84,13 +85,13 @@ static rb_status one_level(source *s, const column_levels *ls, size_t nls, const
                                   ls[k].value[digit[k]]);
     }
     first_cfg win, hold;
-    rb_status rc = best_at(s, NULL, &win, err);
-    if (rc == RB_OK) rc = best_at(s, "buy-and-hold", &hold, err);
+    /* The best rule (buy-and-hold is what it is compared with) and buy-and-hold. */
+    rb_status rc = best_at(s, "buy-and-hold", 1, &win, err);
+    if (rc == RB_OK) rc = best_at(s, "buy-and-hold", 0, &hold, err);
     if (rc == RB_OK) {
         lv->value = lv->hold = NAN;
         if (win.found) {
             rb_report_cfg_label(&win.cfg, lv->winner, sizeof lv->winner);
-            lv->winner_is_hold = strcmp(win.cfg.strategy, "buy-and-hold") == 0;
             lv->value = rb_metric_value(&win.cfg.m, s->metric);
         } else
             snprintf(lv->winner, sizeof lv->winner, "(no run)");

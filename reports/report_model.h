@@ -102,8 +102,7 @@ typedef struct rb_report_frontier {
  * margin over buy-and-hold at each level, the other scenario settings as compared. */
 typedef struct rb_report_level {
     char setting[160]; /* "fee-bps=10" (several keys joined by ", ") */
-    char winner[256];  /* the best configuration's label at that level */
-    int winner_is_hold; /* the winner is buy-and-hold itself */
+    char winner[256];  /* the best rule's label at that level (buy-and-hold is the yardstick) */
     double value;      /* its ranking metric */
     double hold;       /* buy-and-hold's at that level; NaN when the sweep has none there */
 } rb_report_level;
