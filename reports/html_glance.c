@@ -309,7 +309,8 @@ static void glance_winner(FILE *f, const rb_report *r, const rb_metric_info *m, 
 static void glance_losers(FILE *f, const rb_report *r, const rb_metric_info *m, const rb_report_series *hold)
 {
     int costs = any_costs(r);
-    fputs(costs ? "<li><strong>Where costs make rebalancing net-negative:</strong> "
+    /* Not "where costs make it net-negative": the loss may be the prices' (chart 7 splits it). */
+    fputs(costs ? "<li><strong>Where rebalancing loses to buy-and-hold after costs:</strong> "
                 : "<li><strong>Where rebalancing loses to buy-and-hold:</strong> ",
           f);
     size_t nneg = 0, nknown = 0, total_neg = 0, nsame = 0;
@@ -445,7 +446,7 @@ rb_status rb_html_glance(FILE *f, const rb_report *r, rb_error *err)
         fputs("<p class=\"scenario\">The comparisons on this page are made at <code>", f);
         rb_html_line(f, r->scenario);
         fputs("</code> (the best configuration's settings unless <code>--scenario</code> chose them)", f);
-        fputs(r->nlevels ? "; the table below gives the winner at every level.</p>\n" : ".</p>\n", f);
+        fputs(r->nlevels ? "; the table below gives the best rule at every level.</p>\n" : ".</p>\n", f);
     }
     fputs("<ul>\n", f);
     glance_winner(f, r, m, hold);

@@ -782,7 +782,7 @@ Test(html, glance_says_after_costs_only_where_costs_were_paid)
     /* A tax alone is a cost. */
     r->series[3].metrics.taxes_paid = 10;
     g = glance_of(r);
-    cr_expect(strstr(g, "Where costs make rebalancing net-negative"), "%s", g);
+    cr_expect(strstr(g, "Where rebalancing loses to buy-and-hold after costs:"), "%s", g);
     free(g);
     free_model(r);
 }
