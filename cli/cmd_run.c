@@ -24,7 +24,9 @@ static const char intro[] =
     "  --db PATH          price store (default: $REBAL_DB, else ./rebal.db)\n"
     "  --csv FILE         instead of a store: import FILE into memory first (repeatable;\n"
     "                     SYM=FILE for a one-symbol OHLCV file)\n"
-    "  --json             print the metrics as one JSON object\n"
+    "  --json             print the metrics as one JSON object, with \"run\": what was run\n"
+    "                     (strategy, every setting as given or its default, assets and\n"
+    "                     targets, data range, dataset hash)\n"
     "  --curve FILE       write the equity curve (date, value, cash, flow, drawdown, weights)\n"
     "  --trades FILE      write every order (kind, side, units, price, fee, slippage, gas)\n"
     "  --lots FILE        write the tax-lot ledger\n"
@@ -390,7 +392,10 @@ static int run(int argc, char **argv)
     }
     if (status == CLI_OK && !a.helped) {
         unsigned keep = (a.curve ? RB_KEEP_CURVE : 0) | (a.trades ? RB_KEEP_TRADES : 0) | (a.lots ? RB_KEEP_LOTS : 0);
-        if (rb_run(store, a.spec, keep, &res, &err) != RB_OK) status = cli_report(&err);
+        /* The run is told its settings as given, for --json to say what was run. */
+        if (rb_run(store, a.spec, keep, &res, &err) != RB_OK ||
+            rb_run_describe(res, a.settings, a.nsettings / 2, &err) != RB_OK)
+            status = cli_report(&err);
         else status = write_outputs(&a, store, res, &err);
     }
     rb_run_result_free(res);

@@ -15,10 +15,31 @@ void rb_run_result_free(rb_run_result *r)
     rb_sim_result_release(&r->sim);
     if (!r->borrowed) rb_matrix_free(r->m);
     free(r->target);
+    for (size_t i = 0; i < 2 * r->ngiven; i++) free(r->given[i]);
+    free(r->given);
     free(r);
 }
 
 const rb_metrics *rb_run_metrics(const rb_run_result *r) { return &r->sim.metrics; }
+
+rb_status rb_run_describe(rb_run_result *r, const char *const *settings, size_t n, rb_error *err)
+{
+    if (!r || (n && !settings)) return rb_fail(err, RB_ERR_USAGE, "rb_run_describe: no result or no settings");
+    char **given = calloc(2 * n + 1, sizeof *given);
+    if (!given) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < 2 * n; i++)
+        if (!settings[i] || !(given[i] = strdup(settings[i]))) {
+            for (size_t j = 0; j < i; j++) free(given[j]);
+            free(given);
+            return settings[i] ? rb_fail(err, RB_ERR_NOMEM, "out of memory")
+                               : rb_fail(err, RB_ERR_USAGE, "rb_run_describe: setting %zu is NULL", i / 2);
+        }
+    for (size_t i = 0; i < 2 * r->ngiven; i++) free(r->given[i]);
+    free(r->given);
+    r->given = given;
+    r->ngiven = n;
+    return RB_OK;
+}
 
 /* Runs spec on res->m (loaded already, or loaded here when m is NULL). */
 static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, unsigned keep, rb_run_result **out,

@@ -8,7 +8,11 @@
 #include "csv_write.h"
 #include "error.h"
 #include "json_write.h"
+#include "resolve.h"
 #include "run_output.h"
+#include "run_result.h"
+#include "spec.h"
+#include "strategy.h"
 
 static rb_status finish(FILE *out, const char *what, rb_error *err)
 {
@@ -110,6 +114,108 @@ rb_status rb_run_write_lots(const rb_run_result *r, FILE *out, rb_error *err)
     return finish(out, "lots", err);
 }
 
+/* The value of setting key as given to rb_run_describe (the last time), else NULL. */
+static const char *given_text(const rb_run_result *r, const char *key)
+{
+    const char *text = NULL;
+    for (size_t i = 0; i < r->ngiven; i++)
+        if (strcmp(r->given[2 * i], key) == 0) text = r->given[2 * i + 1];
+    return text;
+}
+
+/* A per-asset value ("5,BTC=10%") as {"*": 5, "BTC": 0.1}: the value of every other asset
+ * under "*"; as written when it does not read (it ran, so it does). */
+static void per_asset_value(FILE *out, const rb_setting_info *row, const char *text)
+{
+    rb_asset_values v = {0};
+    rb_error ignored = {0};
+    if (rb_asset_values_parse(row->key, NULL, text, row->fraction, row->lo, row->hi, &v, &ignored) != RB_OK) {
+        rb_json_string(out, text);
+        return;
+    }
+    fputc('{', out);
+    if (v.has_all) {
+        fputs("\"*\": ", out);
+        rb_json_number(out, v.all);
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        fputs(i || v.has_all ? ", " : "", out);
+        rb_json_string(out, v.symbol[i]);
+        fputs(": ", out);
+        rb_json_number(out, v.value[i]);
+    }
+    fputc('}', out);
+    rb_asset_values_clear(&v);
+}
+
+/* A setting's value as JSON: a number where its row takes numbers and the text reads as one
+ * (a percentage of a fraction as the fraction), null for no value, else the text. */
+static void setting_value(FILE *out, const rb_setting_info *row, const char *text)
+{
+    double v;
+    if ((!text || !text[0]) && row->type == RB_VALUE_FLAG) fputs("0", out); /* not given: off */
+    else if (!text || !text[0]) fputs("null", out);
+    else if (rb_setting_is_numeric(row) && rb_number_read(text, strlen(text), row->fraction, &v) == RB_NUMBER_OK)
+        rb_json_number(out, v);
+    else if (row->type == RB_VALUE_PER_ASSET) per_asset_value(out, row, text);
+    else rb_json_string(out, text);
+}
+
+static void setting_entry(FILE *out, const rb_run_result *r, const rb_setting_info *row, int *first)
+{
+    const char *text = given_text(r, row->key);
+    fputs(*first ? "" : ", ", out);
+    *first = 0;
+    rb_json_string(out, row->key);
+    fputs(": ", out);
+    setting_value(out, row, text ? text : row->def);
+}
+
+/* "run": what was run. Always the assets and targets, the data range and the dataset hash;
+ * told the settings (rb_run_describe), the strategy and every run setting and strategy
+ * parameter too, each as given or its default. */
+static void write_run(const rb_run_result *r, FILE *out)
+{
+    const rb_matrix *m = r->m;
+    const rb_metrics *mx = &r->sim.metrics;
+    char date[32], hash[17];
+    fputs(", \"run\": {", out);
+    if (r->given) {
+        const char *strategy = given_text(r, "strategy");
+        if (!strategy) strategy = "buy-and-hold";
+        fputs("\"strategy\": ", out);
+        rb_json_string(out, strategy);
+        fputs(", ", out);
+    }
+    fputs("\"assets\": {", out);
+    for (size_t i = 0; m && i < m->N; i++) {
+        fputs(i ? ", " : "", out);
+        rb_json_string(out, m->symbols[i]);
+        fputs(": ", out);
+        rb_json_number(out, r->target ? r->target[i] : NAN);
+    }
+    fputs("}", out);
+    if (r->given) {
+        fputs(", \"settings\": {", out);
+        int first = 1;
+        for (size_t i = 0; i < rb_setting_count(); i++) {
+            const rb_setting_info *row = rb_setting_at(i);
+            if (strcmp(row->key, "assets") != 0 && strcmp(row->key, "strategy") != 0) setting_entry(out, r, row, &first);
+        }
+        const char *name = given_text(r, "strategy");
+        const rb_strategy *st = rb_strategy_find(name ? name : "buy-and-hold");
+        for (size_t j = 0; st && j < st->info.nparams; j++) setting_entry(out, r, &st->info.params[j], &first);
+        fputs("}", out);
+    }
+    fprintf(out, ", \"data\": {\"start\": \"%s\"", rb_time_format(mx->start, date));
+    fprintf(out, ", \"end\": \"%s\", \"bars\": %zu", rb_time_format(mx->end, date), mx->bars);
+    if (m) {
+        rb_dataset_hash(m, hash);
+        fprintf(out, ", \"dataset_hash\": \"%s\"", hash);
+    }
+    fputs("}}", out);
+}
+
 rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
 {
     const rb_metrics *mx = &r->sim.metrics;
@@ -138,6 +244,8 @@ rb_status rb_run_write_json(const rb_run_result *r, FILE *out, rb_error *err)
         fputs(", \"exec\": ", out);
         rb_json_string(out, mx->exec_note);
     }
-    fputs(", \"stdev\": \"sample (n - 1)\", \"returns\": \"time-weighted, flows removed\"}}\n", out);
+    fputs(", \"stdev\": \"sample (n - 1)\", \"returns\": \"time-weighted, flows removed\"}", out);
+    write_run(r, out);
+    fputs("}\n", out);
     return finish(out, "JSON", err);
 }

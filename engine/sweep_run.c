@@ -208,16 +208,60 @@ rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb
 }
 
 /* Writes one result file of configuration `id` into dir. */
-static rb_status write_kept(const char *dir, int64_t id, const char *suffix,
+static rb_status write_kept(const char *dir, const char *base, const char *suffix,
                             rb_status (*writer)(const rb_run_result *, FILE *, rb_error *), const rb_run_result *r,
                             rb_error *err)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%lld.%s", dir, (long long)id, suffix);
+    snprintf(path, sizeof path, "%s/%s.%s", dir, base, suffix);
     FILE *f = fopen(path, "w");
     if (!f) return rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     rb_status rc = writer(r, f, err);
     if (fclose(f) != 0 && rc == RB_OK) rc = rb_fail(err, RB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    return rc;
+}
+
+/* Appends s to buf (used bytes *o, capacity len) as a file name allows: letters, digits and
+ * . _ = + - as they are, anything else as '_'. */
+static void put_name_part(char *buf, size_t len, size_t *o, const char *s)
+{
+    for (; *s && *o + 1 < len; s++) {
+        int ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("._=+-", *s);
+        buf[(*o)++] = ok ? *s : '_';
+    }
+    buf[*o] = '\0';
+}
+
+/* A kept configuration's file name, without suffix: its section and parameters, shortened,
+ * then its id (what makes it unique): "threshold.band=0.05.fee-bps=10.1234567890123456789". */
+static void kept_base(const char *section, const rb_sweep_kv *kv, size_t n, int64_t id, char *buf, size_t len)
+{
+    size_t o = 0;
+    char part[96];
+    buf[0] = '\0';
+    put_name_part(part, sizeof part, &o, section);
+    for (size_t i = 0; i < n && o < 72; i++) { /* shortened: the id tells them apart */
+        char item[200];
+        snprintf(item, sizeof item, ".%s=%s", kv[i].key, kv[i].value);
+        put_name_part(part, sizeof part, &o, item);
+    }
+    snprintf(buf, len, "%s.%lld", part, (long long)id);
+}
+
+/* Tells the run what it is (rb_run_describe): the [data] settings, the strategy, and
+ * configuration k's own settings, as the sweep file wrote them. */
+static rb_status describe_kept(rb_run_result *r, const rb_sweep *sweep, const char *strategy, const rb_sweep_kv *kv,
+                               size_t n, rb_error *err)
+{
+    const rb_sweep_kv *data;
+    size_t nd = rb_sweep_data(sweep, &data), m = 0;
+    const char **pairs = malloc(2 * (nd + n + 1) * sizeof *pairs);
+    if (!pairs) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < nd; i++) pairs[m++] = data[i].key, pairs[m++] = data[i].value;
+    pairs[m++] = "strategy", pairs[m++] = strategy;
+    for (size_t i = 0; i < n; i++) pairs[m++] = kv[i].key, pairs[m++] = kv[i].value;
+    rb_status rc = rb_run_describe(r, pairs, m / 2, err);
+    free(pairs);
     return rc;
 }
 
@@ -306,14 +350,22 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
         }
         rb_run_spec spec; /* borrowed from the sweep */
         rb_run_result *r = NULL;
-        rc = spec_of(&sc, k, &spec, err);
+        rb_sweep_kv *kv = malloc((sc.maxkeys ? sc.maxkeys : 1) * sizeof *kv);
+        const char *section, *strategy;
+        size_t nkv = kv ? rb_sweep_config(p->sweep, k, &section, &strategy, kv, sc.maxkeys) : 0;
+        char base[160];
+        if (!kv) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        else kept_base(section, kv, nkv, want[w], base, sizeof base);
+        if (rc == RB_OK) rc = spec_of(&sc, k, &spec, err);
         if (rc == RB_OK) rc = rb_run(prices, &spec, RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS, &r, err);
-        if (rc == RB_OK) rc = write_kept(dir, want[w], "curve.csv", rb_run_write_curve, r, err);
-        if (rc == RB_OK) rc = write_kept(dir, want[w], "trades.csv", rb_run_write_trades, r, err);
-        if (rc == RB_OK) rc = write_kept(dir, want[w], "lots.csv", rb_run_write_lots, r, err);
-        if (rc == RB_OK) rc = write_kept(dir, want[w], "json", rb_run_write_json, r, err);
+        if (rc == RB_OK) rc = describe_kept(r, p->sweep, strategy, kv, nkv, err);
+        if (rc == RB_OK) rc = write_kept(dir, base, "curve.csv", rb_run_write_curve, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, base, "trades.csv", rb_run_write_trades, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, base, "lots.csv", rb_run_write_lots, r, err);
+        if (rc == RB_OK) rc = write_kept(dir, base, "json", rb_run_write_json, r, err);
         if (rc == RB_OK) ++*kept;
         rb_run_result_free(r);
+        free(kv);
     }
     free(want);
     return rc;

@@ -423,6 +423,13 @@ rb_status rb_run_write_trades(const rb_run_result *result, FILE *out, rb_error *
 rb_status rb_run_write_lots(const rb_run_result *result, FILE *out, rb_error *err);
 rb_status rb_run_write_json(const rb_run_result *result, FILE *out, rb_error *err);
 
+/* Says what was run, for rb_run_write_json's "run" object: the settings as given, n KEY,
+ * VALUE pairs (settings[2 i], settings[2 i + 1]; the flag name without "--", as `rebal run`
+ * and sweep files spell it), copied into the result. The JSON then lists the strategy and
+ * every run setting and strategy parameter (given, else its default; numbers as numbers),
+ * beside the assets and targets, the data range and the dataset hash it always has. */
+rb_status rb_run_describe(rb_run_result *result, const char *const *settings, size_t n, rb_error *err);
+
 /* ---------------------------------------------------------------- sweeps */
 
 /* What a sweep specification costs before it runs (see docs/sweeps.md for the format). */
@@ -454,8 +461,9 @@ typedef struct rb_sweep_options {
     /* Curves, orders and lots are kept only for the configurations selected here (NULL:
      * none): "best:N" or "best:N:METRIC" (the N best of the sweep by METRIC, default
      * after_tax_value), or "ID,ID,..." (config ids). They are replayed by the reference
-     * simulator once the sweep is complete and written to keep_dir as ID.curve.csv,
-     * ID.trades.csv, ID.lots.csv and ID.json. */
+     * simulator once the sweep is complete and written to keep_dir as NAME.curve.csv,
+     * NAME.trades.csv, NAME.lots.csv and NAME.json (NAME: the section and its parameters,
+     * shortened, then the config id). */
     const char *keep;
     const char *keep_dir;
     /* Called once the sweep is recorded (after keep) and before its results store closes,

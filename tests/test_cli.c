@@ -2,6 +2,7 @@
  * 1 runtime, 2 usage), one-line errors naming the file/line/option, the database path
  * (--db, REBAL_DB, ./rebal.db), import/assets/export/synth, and the demo end to end. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -543,6 +544,21 @@ Test(cli, run_json_has_every_metric_key)
     }
     cr_assert_eq(r.out[0], '{');
     cr_assert_not_null(strstr(r.out, "\"bars\": 123"), "%s", r.out);
+    /* What was run: the strategy, the assets and targets, every setting (given or default,
+     * numbers as numbers), the data range and the dataset hash. */
+    for (const char *const *k = ARGS("\"run\": {\"strategy\": \"buy-and-hold\", \"assets\": {\"MSFT\": 0.5, \"CASH\": 0.5}",
+                                     "\"settings\": {\"start\": \"auto\"", "\"capital\": 100000", "\"fee-bps\": 0",
+                                     "\"tax-lots\": \"fifo\"", "\"dataset_hash\": \"");
+         *k; k++)
+        cr_assert_not_null(strstr(r.out, *k), "JSON lacks %s:\n%s", *k, r.out);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "s.db", "--assets", "MSFT=0.5,CASH=0.5", "--json", "--strategy", "threshold",
+                    "--band", "5%", "--fee-bps", "10"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (const char *const *k = ARGS("\"strategy\": \"threshold\"", "\"band\": 0.05,", "\"fee-bps\": 10,",
+                                     "\"to\": \"target\"", "\"only-breached\": 0");
+         *k; k++)
+        cr_assert_not_null(strstr(r.out, *k), "JSON lacks %s:\n%s", *k, r.out);
     rbt_run_result_free(&r);
 }
 
@@ -617,6 +633,14 @@ static char *run_json(const char *const *args)
     return out;
 }
 
+/* The results of a run's JSON: what it says was run (its settings as given) cut off. */
+static char *results_of(char *json)
+{
+    char *run = strstr(json, ", \"run\": {");
+    if (run) strcpy(run, "}\n");
+    return json;
+}
+
 Test(cli, percentages_run_as_the_fractions_they_name)
 {
     import_stocks("s.db");
@@ -638,7 +662,8 @@ Test(cli, percentages_run_as_the_fractions_they_name)
          {"--assets", "AAPL=0.5,IBM=0.5", "--strategy", "vol-band", "--band", "0.05", "--vol-ref", "0.6", NULL}},
     };
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
-        char *a = run_json((const char *const *)pairs[i][0]), *b = run_json((const char *const *)pairs[i][1]);
+        char *a = results_of(run_json((const char *const *)pairs[i][0]));
+        char *b = results_of(run_json((const char *const *)pairs[i][1]));
         cr_assert_str_eq(a, b, "pair %zu: a percentage and its fraction run differently", i);
         free(a);
         free(b);
@@ -1092,14 +1117,45 @@ Test(cli, sweep_keeps_curves_orders_and_lots_of_selected_configurations)
     double final = sqlite3_column_double(st, 1);
     sqlite3_finalize(st);
     sqlite3_close(h);
-    char name[64];
+    /* Named by rule and parameters, then the id: threshold.band=B.fee-bps=F.ID.SUFFIX. */
+    char name[256], base[160] = "";
+    char *keep_dir = rbt_path(dir, "k-keep");
+    DIR *d = opendir(keep_dir);
+    cr_assert_not_null(d);
+    char tail[64];
+    snprintf(tail, sizeof tail, ".%lld.curve.csv", id);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name), tl = strlen(tail);
+        if (len > tl && strcmp(e->d_name + len - tl, tail) == 0) snprintf(base, sizeof base, "%.*s", (int)(len - 10), e->d_name);
+    }
+    closedir(d);
+    free(keep_dir);
+    cr_assert(strncmp(base, "threshold.band=", 15) == 0 && strstr(base, ".fee-bps="), "kept files named '%s'", base);
     for (const char *const *suffix = ARGS("curve.csv", "trades.csv", "lots.csv", "json"); *suffix; suffix++) {
-        snprintf(name, sizeof name, "k-keep/%lld.%s", id, *suffix);
+        snprintf(name, sizeof name, "k-keep/%s.%s", base, *suffix);
         char *p = rbt_path(dir, name);
         cr_assert_eq(access(p, F_OK), 0, "%s was not written", name);
         free(p);
     }
-    snprintf(name, sizeof name, "k-keep/%lld.curve.csv", id);
+    /* Its JSON says what was run, with the sweep's dataset hash. */
+    snprintf(name, sizeof name, "k-keep/%s.json", base);
+    char *jp = rbt_path(dir, name), *json = rbt_read_file(jp, NULL);
+    cr_assert_not_null(json);
+    cr_expect_not_null(strstr(json, "\"strategy\": \"threshold\""), "%s", json);
+    cr_expect_not_null(strstr(json, "\"assets\": {\"AAPL\": 0.25"), "%s", json);
+    char *hdb = rbt_path(dir, "k.db");
+    sqlite3 *hh;
+    cr_assert_eq(sqlite3_open(hdb, &hh), SQLITE_OK);
+    sqlite3_stmt *hq;
+    cr_assert_eq(sqlite3_prepare_v2(hh, "SELECT dataset_hash FROM sweeps", -1, &hq, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(hq), SQLITE_ROW);
+    char want_hash[64];
+    snprintf(want_hash, sizeof want_hash, "\"dataset_hash\": \"%s\"", (const char *)sqlite3_column_text(hq, 0));
+    sqlite3_finalize(hq);
+    sqlite3_close(hh);
+    cr_expect_not_null(strstr(json, want_hash), "lacks %s: %s", want_hash, json);
+    free(json), free(jp), free(hdb);
+    snprintf(name, sizeof name, "k-keep/%s.curve.csv", base);
     char *p = rbt_path(dir, name), *curve = rbt_read_file(p, NULL);
     char *last = curve + strlen(curve) - 2;
     while (last > curve && last[-1] != '\n') last--;
@@ -1378,6 +1434,8 @@ Test(cli, next_open_on_close_only_data_warns_once_and_is_a_convention, .timeout 
     r = run_in(ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,IBM=0.5", "--json"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_expect_str_eq(r.err, "");
-    cr_expect_null(strstr(r.out, "\"exec\""), "%s", r.out);
+    const char *conv = strstr(r.out, "\"conventions\": {"), *conv_end = conv ? strchr(conv, '}') : NULL;
+    const char *exec = strstr(r.out, "\"exec\": \"");
+    cr_expect(conv && conv_end && !(exec && exec > conv && exec < conv_end), "an execution note: %s", r.out);
     rbt_run_result_free(&r);
 }
