@@ -57,7 +57,8 @@ void cli_free_list(char **list);
 void cli_print_assets(FILE *out, const rb_asset_info *list, size_t n);
 
 /* An output file written in place only when complete: data goes to a temporary file beside
- * the target, renamed over it by cli_output_close(..., 1). With path NULL it is stdout. */
+ * the target, renamed over it by cli_output_close(..., 1). With path NULL it is stdout; a
+ * path that is not a regular file (a pipe, a terminal, /dev/stdout) is written directly. */
 typedef struct cli_output {
     FILE *f;
     const char *path;

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,6 +122,16 @@ int cli_output_open(cli_output *out, const char *path)
     out->tmp = NULL;
     out->f = stdout;
     if (!path) return 1;
+    /* Not a regular file (a terminal, a pipe, /dev/stdout): written in place, as it is; a
+     * temporary file renamed over it would replace the device or pipe itself. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (!(out->f = fopen(path, "w"))) {
+            fprintf(stderr, "rebal: %s: cannot open: %s\n", path, strerror(errno));
+            return 0;
+        }
+        return 1;
+    }
     size_t len = strlen(path) + 16;
     if (!(out->tmp = malloc(len))) {
         fputs("rebal: out of memory\n", stderr);
@@ -154,6 +165,10 @@ int cli_output_close(cli_output *out, int ok)
     int failed = ferror(out->f);
     if (fclose(out->f) != 0) failed = 1;
     if (ok && failed) fprintf(stderr, "rebal: %s: write failed: %s\n", out->path, strerror(errno));
+    if (!out->tmp) { /* written in place */
+        out->f = NULL;
+        return ok && !failed;
+    }
     if (ok && !failed && rename(out->tmp, out->path) != 0) {
         fprintf(stderr, "rebal: %s: cannot replace: %s\n", out->path, strerror(errno));
         failed = 1;

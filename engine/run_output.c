@@ -80,7 +80,7 @@ rb_status rb_run_write_trades(const rb_run_result *r, FILE *out, rb_error *err)
     if (!(r->keep & RB_KEEP_TRADES)) return rb_fail(err, RB_ERR_USAGE, "the run did not keep its trades");
     const rb_portfolio *p = &r->sim.portfolio;
     fputs(RB_TRADE_COLUMNS "\r\n", out);
-    for (size_t k = 0; k < p->ntrades; k++) rb_write_trade_row(out, r->m, &p->trades[k], rb_csv_text);
+    for (size_t k = 0; k < p->ntrades; k++) rb_write_trade_row(out, r->m, &p->trades[k], rb_csv_safe_text);
     return finish(out, "trades", err);
 }
 
@@ -94,7 +94,7 @@ rb_status rb_run_write_lots(const rb_run_result *r, FILE *out, rb_error *err)
         const rb_lot_piece *l = &lots[k];
         int open = l->closed == RB_TIME_OPEN;
         fprintf(out, "%lld,", (long long)l->lot_id);
-        rb_csv_text(out, r->m->symbols[l->asset]);
+        rb_csv_safe_text(out, r->m->symbols[l->asset]);
         putc(',', out);
         put_date(out, l->opened);
         putc(',', out);

@@ -990,6 +990,78 @@ Test(cli, a_complete_sweep_is_not_recorded_twice)
     cr_assert_eq(sweeps_in("twice.db"), 2, "--force records a new sweep");
 }
 
+/* Symbols that spreadsheets would run as formulas are written as text ('-prefixed) in every
+ * CSV output but export, which must read back as it was. */
+Test(cli, csv_outputs_never_write_a_formula)
+{
+    free(rbt_write_file(dir, "evil.csv", "symbol,date,close\n@SUM(1+1),2020-01-01,10\n@SUM(1+1),2020-02-01,12\n"
+                                         "@SUM(1+1),2020-03-01,9\n+cmd|calc,2020-01-01,5\n+cmd|calc,2020-02-01,5.5\n"
+                                         "+cmd|calc,2020-03-01,6\n"));
+    rbt_run_result r = run_in(ARGS("import", "-q", "--db", "e.db", "evil.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    r = run_in(ARGS("run", "--db", "e.db", "--assets", "@SUM(1+1)=0.5,+cmd|calc=0.5", "--strategy", "calendar",
+                    "--every", "month", "--trades", "t.csv", "--lots", "l.csv"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(rbt_write_file(dir, "e.ini", "[data]\nassets = @SUM(1+1)=0.5,+cmd|calc=0.5\n[costs]\nfee-bps = @SUM(1+1)=10\n"
+                                      "[calendar]\nevery = month\n"));
+    r = run_in(ARGS("sweep", "-q", "--db", "e.db", "--results", "er.db", "e.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    rbt_run_result runs = run_in(ARGS("runs", "er.db", "--csv"));
+    cr_assert_eq(runs.status, 0, "%s", runs.err);
+    cr_expect_not_null(strstr(runs.out, ",'@SUM(1+1)=10,"), "%s", runs.out);
+    for (const char *const *f = ARGS("t.csv", "l.csv"); *f; f++) {
+        char *path = rbt_path(dir, *f), *text = rbt_read_file(path, NULL);
+        cr_assert_not_null(text, "%s", *f);
+        cr_expect_not_null(strstr(text, ",'@SUM(1+1),"), "%s: %s", *f, text);
+        cr_expect_null(strstr(text, ",@SUM"), "%s writes a formula: %s", *f, text);
+        cr_expect_null(strstr(text, ",+cmd"), "%s writes a formula: %s", *f, text);
+        free(text), free(path);
+    }
+    rbt_run_result_free(&runs);
+    /* export writes the symbols as they are: what it writes imports back. */
+    r = run_in(ARGS("export", "--db", "e.db"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "@SUM(1+1)"), "%s", r.out);
+    cr_expect_null(strstr(r.out, "'@SUM"), "%s", r.out);
+    rbt_run_result_free(&r);
+}
+
+/* An output path that is not a regular file (a pipe here; /dev/stdout alike) is written
+ * into, not replaced by a file renamed over it. */
+Test(cli, an_output_that_is_a_pipe_stays_a_pipe)
+{
+    import_stocks("s.db");
+    char *fifo = rbt_path(dir, "trades.fifo"), *copy = rbt_path(dir, "trades.got");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    pid_t reader = fork();
+    cr_assert(reader >= 0);
+    if (reader == 0) { /* copies what comes through the pipe into a file */
+        alarm(60);         /* a pipe nobody writes to (replaced by a file) must not hang the test */
+        FILE *in = fopen(fifo, "r"), *out = fopen(copy, "w");
+        if (!in || !out) _exit(1);
+        int c;
+        while ((c = getc(in)) != EOF) putc(c, out);
+        _exit(fclose(out) == 0 ? 0 : 1);
+    }
+    rbt_run_result r = run_in(ARGS("run", "--db", "s.db", "--assets", "MSFT=0.5,CASH=0.5", "--strategy", "calendar",
+                                   "--every", "year", "--trades", "trades.fifo"));
+    int st;
+    waitpid(reader, &st, 0);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    struct stat sb;
+    cr_assert_eq(stat(fifo, &sb), 0);
+    cr_expect(S_ISFIFO(sb.st_mode), "the pipe was replaced by a file");
+    char *got = rbt_read_file(copy, NULL);
+    cr_assert_not_null(got);
+    cr_expect_eq(strncmp(got, "date,bar,kind,symbol", 20), 0, "%s", got);
+    free(got), free(fifo), free(copy);
+}
+
 Test(cli, sweep_dry_run_and_errors)
 {
     import_crypto("c.db");

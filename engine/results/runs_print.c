@@ -387,7 +387,7 @@ static rb_status csv_row(void *ctx, const rb_results_run *run, rb_error *err)
     for (size_t i = 0; i < p->cols->n; i++) {
         if (i) fputc(',', p->out);
         if (p->cols->col[i].kind == RB_RCOL_METRIC) rb_csv_number(p->out, run->number[i]);
-        else if (run->text[i]) rb_csv_text(p->out, run->text[i]);
+        else if (run->text[i]) rb_csv_safe_text(p->out, run->text[i]);
     }
     fputc('\n', p->out);
     return RB_OK;
