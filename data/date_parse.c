@@ -166,7 +166,15 @@ static rb_status finish(const fields *f, const char *s, size_t len, rb_time *out
                        f->off_sign < 0 ? '-' : '+', f->off_h, f->off_m, quote(s, len, q));
     int64_t days = rb_days_from_civil(f->year, (unsigned)f->mon, (unsigned)f->day);
     int64_t local = days * RB_SECONDS_PER_DAY + f->hour * 3600 + f->min * 60 + f->sec;
-    *out = local - (int64_t)f->off_sign * (f->off_h * 3600 + f->off_m * 60);
+    rb_time t = local - (int64_t)f->off_sign * (f->off_h * 3600 + f->off_m * 60);
+    /* The instant itself must fall in the accepted years, in UTC: it is stored and exported
+     * in UTC, and an export must import back ("1000-01-01T00:00:00+14:00" is year 999). */
+    if (t < rb_days_from_civil(YEAR_MIN, 1, 1) * RB_SECONDS_PER_DAY || t > RB_TIME_LAST) {
+        char utc[32];
+        return rb_fail(err, RB_ERR_DATA, "'%s' is %s in UTC, outside the years %d-%d (in UTC)", quote(s, len, q),
+                       rb_time_format(t, utc), YEAR_MIN, YEAR_MAX);
+    }
+    *out = t;
     return RB_OK;
 }
 

@@ -196,6 +196,11 @@ Test(date, out_of_range_fields)
     expect_fail("2000-01-03T12:30:00+15:00", "UTC offset +15:00 out of range", NULL);
     expect_fail("2000-01-03T12:30:00-14:30", "UTC offset -14:30 out of range", NULL);
     expect_fail("2000-01-03T12:30:00+02:60", "UTC offset +02:60 out of range", NULL);
+    /* The instant, in UTC, must fall in 1000-9999 too: it is exported in UTC. */
+    expect_fail("1000-01-01T00:00:00+14:00", "outside the years 1000-9999", "0999-12-31");
+    expect_fail("9999-12-31T23:00:00-02:00", "outside the years 1000-9999", "10000-01-01");
+    expect_time("1000-01-01T10:00:00+10:00", NULL, rb_days_from_civil(1000, 1, 1) * RB_SECONDS_PER_DAY);
+    expect_time("9999-12-31T23:59:59Z", NULL, RB_TIME_LAST);
     expect_fail("Jan 32 2000", "day 32 out of range in 'Jan 32 2000'", NULL);
     expect_fail("31 Apr 2000", "day 31 out of range", NULL);
     expect_fail("Jan 1 0999", "year 0999 out of range", NULL);
