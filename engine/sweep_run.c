@@ -16,6 +16,7 @@
 #include "results/reader.h"
 #include "results/writer.h"
 #include "sweep.h"
+#include "text.h"
 
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
@@ -221,30 +222,18 @@ static rb_status write_kept(const char *dir, const char *base, const char *suffi
     return rc;
 }
 
-/* Appends s to buf (used bytes *o, capacity len) as a file name allows: letters, digits and
- * . _ = + - as they are, anything else as '_'. */
-static void put_name_part(char *buf, size_t len, size_t *o, const char *s)
-{
-    for (; *s && *o + 1 < len; s++) {
-        int ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr("._=+-", *s);
-        buf[(*o)++] = ok ? *s : '_';
-    }
-    buf[*o] = '\0';
-}
-
 /* A kept configuration's file name, without suffix: its section and parameters, shortened,
  * then its id (what makes it unique): "threshold.band=0.05.fee-bps=10.1234567890123456789". */
 static void kept_base(const char *section, const rb_sweep_kv *kv, size_t n, int64_t id, char *buf, size_t len)
 {
-    size_t o = 0;
-    char part[96];
-    buf[0] = '\0';
-    put_name_part(part, sizeof part, &o, section);
+    char raw[96], part[96];
+    int w = snprintf(raw, sizeof raw, "%s", section);
+    size_t o = w < 0 ? 0 : (size_t)w < sizeof raw ? (size_t)w : sizeof raw - 1;
     for (size_t i = 0; i < n && o < 72; i++) { /* shortened: the id tells them apart */
-        char item[200];
-        snprintf(item, sizeof item, ".%s=%s", kv[i].key, kv[i].value);
-        put_name_part(part, sizeof part, &o, item);
+        w = snprintf(raw + o, sizeof raw - o, ".%s=%s", kv[i].key, kv[i].value);
+        o = w < 0 ? o : o + (size_t)w < sizeof raw ? o + (size_t)w : sizeof raw - 1;
     }
+    rb_safe_file_name(raw, "=+", part, sizeof part);
     snprintf(buf, len, "%s.%lld", part, (long long)id);
 }
 

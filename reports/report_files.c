@@ -13,19 +13,7 @@
 #include "lots.h"
 #include "report_files.h"
 #include "run_output.h"
-
-void rb_report_safe_stem(const char *text, char *out, size_t len)
-{
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && o + 1 < len; p++) {
-        unsigned char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || (c == '.' && o > 0);
-        out[o++] = ok ? (char)c : '_';
-    }
-    if (o == 0 && len > 1) out[o++] = '_';
-    out[o] = '\0';
-}
+#include "text.h"
 
 rb_status rb_report_make_dir(const char *dir, rb_error *err)
 {
@@ -85,7 +73,7 @@ static void series_stem(const rb_report *r, size_t k, char *out, size_t len)
     else if (s->role == RB_SERIES_EVERY_BAR) snprintf(out, len, "every-bar");
     else {
         char safe[64];
-        rb_report_safe_stem(s->family, safe, sizeof safe);
+        rb_safe_file_name(s->family, "", safe, sizeof safe);
         snprintf(out, len, "%02zu-%s", k - 1, safe);
     }
 }

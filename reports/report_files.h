@@ -9,11 +9,6 @@
 /* Creates the report directory when absent. */
 rb_status rb_report_make_dir(const char *dir, rb_error *err);
 
-/* A file name stem made from user text: letters, digits, '.', '-' and '_' kept, anything else
- * (path separators, quotes, spaces, non-ASCII bytes) turned into '_', no leading '.', at most
- * len - 1 bytes: it cannot name another directory. */
-void rb_report_safe_stem(const char *text, char *out, size_t len);
-
 /* Writes the files of the replayed runs (runs[k] is the run behind r->series[k]) into dir and
  * lists them in r->csv. */
 rb_status rb_report_write_runs(rb_report *r, const rb_run_result *const *runs, const char *dir, rb_error *err);

@@ -101,3 +101,16 @@ const char *rb_nearest_name(const char *word, const char *const *names, size_t c
         if (names[i] && strcmp(names[i], best) == 0) return names[i];
     return NULL;
 }
+
+void rb_safe_file_name(const char *text, const char *extra, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 1 < len; p++) {
+        unsigned char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || (c == '.' && o > 0) || (c != '.' && strchr(extra, c));
+        out[o++] = ok ? (char)c : '_';
+    }
+    if (o == 0 && len > 1) out[o++] = '_';
+    out[o] = '\0';
+}

@@ -9,6 +9,12 @@
  * cut in half: n when n <= max, else max stepped back to the start of the character there. */
 size_t rb_utf8_cut(const char *s, size_t n, size_t max);
 
+/* A file name stem made from user text, in out (len bytes): letters, digits, '-', '_', the
+ * characters of extra, and '.' but not first, as they are; anything else (path separators,
+ * quotes, spaces, non-ASCII bytes) as '_'; "_" when text is empty. It cannot name another
+ * directory. */
+void rb_safe_file_name(const char *text, const char *extra, char *out, size_t len);
+
 /* Appends printf-formatted text to the NUL-terminated text in buf (len bytes in all), cut
  * when the buffer is full. */
 void rb_text_append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
