@@ -1,6 +1,7 @@
 /* cli_common.c - helpers shared by the rebal commands: the database path, one-line error
  * reporting with exit codes, strict option-value parsing. */
 #include "cli.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -84,7 +85,7 @@ char **cli_split_list(const char *cmd, const char *option, const char *text, siz
 {
     size_t n = 1;
     for (const char *p = text; *p; p++) n += *p == ',';
-    char **list = calloc(n + 1, sizeof *list);
+    char **list = rb_calloc(n + 1, sizeof *list);
     if (!list) {
         fprintf(stderr, "rebal: out of memory\n");
         *count = 0;
@@ -103,7 +104,7 @@ char **cli_split_list(const char *cmd, const char *option, const char *text, siz
             *count = 0;
             return NULL;
         }
-        list[i] = strndup(start, (size_t)(stop - start));
+        list[i] = rb_strndup(start, (size_t)(stop - start));
         if (!list[i]) {
             fprintf(stderr, "rebal: out of memory\n");
             cli_free_list(list);
@@ -133,7 +134,7 @@ int cli_output_open(cli_output *out, const char *path)
         return 1;
     }
     size_t len = strlen(path) + 16;
-    if (!(out->tmp = malloc(len))) {
+    if (!(out->tmp = rb_malloc(len))) {
         fputs("rebal: out of memory\n", stderr);
         return 0;
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "alloc.h"
 
 enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_REPORT, OPT_SETTING = 2000 };
 
@@ -171,8 +172,8 @@ static struct option *build_options(const char ***keys_out)
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = rb_setting_count();
     for (size_t k = 0; k < rb_strategy_count(); k++) n += rb_strategy_at(k)->nparams;
-    struct option *opts = calloc(nfixed + n + 1, sizeof *opts);
-    const char **keys = calloc(n + 1, sizeof *keys);
+    struct option *opts = rb_calloc(nfixed + n + 1, sizeof *opts);
+    const char **keys = rb_calloc(n + 1, sizeof *keys);
     if (!opts || !keys) {
         free(opts);
         free(keys);
@@ -313,8 +314,8 @@ static int parse_args(run_args *a, int argc, char **argv, rb_error *err)
     a->opts = build_options(&a->keys);
     if (!a->opts) return fputs("rebal: out of memory\n", stderr), CLI_RUNTIME;
     if (rb_run_spec_new(&a->spec, err) != RB_OK) return cli_report(err);
-    a->csv = calloc((size_t)argc + 1, sizeof *a->csv);
-    a->settings = calloc(2 * (size_t)argc + 2, sizeof *a->settings);
+    a->csv = rb_calloc((size_t)argc + 1, sizeof *a->csv);
+    a->settings = rb_calloc(2 * (size_t)argc + 2, sizeof *a->settings);
     if (!a->csv || !a->settings) return fputs("rebal: out of memory\n", stderr), CLI_RUNTIME;
     opterr = 0;
     int c;

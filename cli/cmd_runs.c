@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "alloc.h"
 
 static const char help_text[] =
     "Usage: rebal runs RESULTS.db [--sweep ID] [--top N] [--by METRIC] [--where \"CONDITION\"]...\n"
@@ -74,7 +75,7 @@ static int run(int argc, char **argv)
     };
     rb_runs_query q = {.sweep_id = 0, .top = 10, .by = "after_tax_value"};
     /* At most one condition per argument. */
-    const char **where = calloc((size_t)argc + 1, sizeof *where);
+    const char **where = rb_calloc((size_t)argc + 1, sizeof *where);
     if (!where) {
         fputs("rebal: out of memory\n", stderr);
         return CLI_RUNTIME;

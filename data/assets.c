@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "alloc.h"
 
 rb_status rb_store_list_assets(rb_store *store, rb_asset_info **out, size_t *n, rb_error *err)
 {
@@ -24,7 +25,7 @@ rb_status rb_store_list_assets(rb_store *store, rb_asset_info **out, size_t *n, 
         if (count == 0 || id != current) {
             if (count == cap) {
                 size_t ncap = cap ? cap * 2 : 16;
-                rb_asset_info *grown = realloc(list, ncap * sizeof *grown);
+                rb_asset_info *grown = rb_realloc(list, ncap * sizeof *grown);
                 if (!grown) {
                     rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing assets");
                     break;

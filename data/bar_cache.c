@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "alloc.h"
 
 /* The byte layout of a cached record: its size, and 1 on a little-endian machine, 2 on a
  * big-endian one. A store moved between machines of other layouts ignores the other's rows. */
@@ -132,7 +133,7 @@ rb_status rb_bar_cache_read_all(rb_store *store, int64_t asset_id, rb_bar **bars
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             size_t ncap = cap ? cap * 2 : 4096;
-            rb_bar *grown = realloc(buf, ncap * sizeof *grown);
+            rb_bar *grown = rb_realloc(buf, ncap * sizeof *grown);
             if (!grown) {
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory reading an asset's bars");
                 break;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "date.h"
+#include "alloc.h"
 
 #define NEW_ALL (RB_NEW_WEEK | RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF | RB_NEW_YEAR)
 #define LAST_SHIFT 5 /* RB_LAST_x == RB_NEW_x << LAST_SHIFT for every period x */
@@ -109,7 +110,7 @@ static const struct {
 static double by_spacing(const rb_time *time, size_t n, char *why, size_t whylen)
 {
     size_t k = n - 1;
-    double *gap = malloc(k * sizeof *gap);
+    double *gap = rb_malloc(k * sizeof *gap);
     if (!gap) {
         say(why, whylen, "out of memory while inferring");
         return 0;

@@ -1,5 +1,6 @@
 /* big_alloc.c - large buffers on huge pages (big_alloc.h). */
 #include "big_alloc.h"
+#include "alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,7 +57,7 @@ void rb_big_free(void *p, size_t bytes)
 
 #else
 
-void *rb_big_alloc(size_t bytes) { return calloc(1, bytes ? bytes : 1); }
+void *rb_big_alloc(size_t bytes) { return rb_calloc(1, bytes ? bytes : 1); }
 
 void rb_big_free(void *p, size_t bytes)
 {

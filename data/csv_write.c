@@ -1,5 +1,6 @@
 /* csv_write.c - RFC 4180 cells: quoted text, shortest exact numbers. */
 #include "csv_write.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -58,7 +59,7 @@ void rb_csv_safe_text(FILE *out, const char *s)
         return;
     }
     size_t n = strlen(s);
-    char *buf = malloc(n + 2);
+    char *buf = rb_malloc(n + 2);
     if (!buf) { /* cannot happen in practice; still never write the formula */
         fputs("'", out);
         rb_csv_text(out, s);

@@ -7,6 +7,7 @@
 #include "csv_write.h"
 #include "error.h"
 #include "store.h"
+#include "alloc.h"
 
 static void put_number_column(FILE *out, sqlite3_stmt *st, int col)
 {
@@ -20,8 +21,8 @@ static rb_status resolve(rb_store *store, const char *const *symbols, size_t n, 
 {
     rb_status rc = RB_OK;
     size_t count = 0, cap = n ? n : 16;
-    int64_t *ids = malloc(cap * sizeof *ids);
-    char **names = calloc(cap, sizeof *names);
+    int64_t *ids = rb_malloc(cap * sizeof *ids);
+    char **names = rb_calloc(cap, sizeof *names);
     if (!ids || !names) {
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
         goto done;
@@ -32,7 +33,7 @@ static rb_status resolve(rb_store *store, const char *const *symbols, size_t n, 
                 if (strcmp(symbols[i], symbols[j]) == 0)
                     rc = rb_fail(err, RB_ERR_USAGE, "--symbols: '%s' is listed twice", symbols[i]);
             if (rc == RB_OK) rc = rb_store_asset_id(store, symbols[i], &ids[i], err);
-            if (rc == RB_OK && !(names[i] = strdup(symbols[i])))
+            if (rc == RB_OK && !(names[i] = rb_strdup(symbols[i])))
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
             count = i + 1;
         }
@@ -43,9 +44,9 @@ static rb_status resolve(rb_store *store, const char *const *symbols, size_t n, 
         while (rc == RB_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
             if (count == cap) {
                 cap *= 2;
-                int64_t *i2 = realloc(ids, cap * sizeof *ids);
+                int64_t *i2 = rb_realloc(ids, cap * sizeof *ids);
                 if (i2) ids = i2;
-                char **n2 = i2 ? realloc(names, cap * sizeof *names) : NULL;
+                char **n2 = i2 ? rb_realloc(names, cap * sizeof *names) : NULL;
                 if (n2) names = n2;
                 if (!i2 || !n2) {
                     rc = rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
@@ -53,7 +54,7 @@ static rb_status resolve(rb_store *store, const char *const *symbols, size_t n, 
                 }
             }
             ids[count] = sqlite3_column_int64(st, 0);
-            names[count] = strdup((const char *)sqlite3_column_text(st, 1));
+            names[count] = rb_strdup((const char *)sqlite3_column_text(st, 1));
             if (!names[count++]) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
         }
         if (rc == RB_OK && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "listing assets");
@@ -116,9 +117,9 @@ static rb_status load_series(rb_store *store, int64_t id, series *s, rb_error *e
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (s->n == cap) {
             cap = cap ? cap * 2 : 1024;
-            rb_time *t = realloc(s->t, cap * sizeof *t);
+            rb_time *t = rb_realloc(s->t, cap * sizeof *t);
             if (t) s->t = t;
-            double *c = t ? realloc(s->close, cap * sizeof *c) : NULL;
+            double *c = t ? rb_realloc(s->close, cap * sizeof *c) : NULL;
             if (c) s->close = c;
             if (!t || !c) {
                 sqlite3_finalize(st);
@@ -136,7 +137,7 @@ static rb_status load_series(rb_store *store, int64_t id, series *s, rb_error *e
 static rb_status export_wide(rb_store *store, const int64_t *ids, char **names, size_t n, FILE *out,
                              rb_error *err)
 {
-    series *s = calloc(n ? n : 1, sizeof *s);
+    series *s = rb_calloc(n ? n : 1, sizeof *s);
     if (!s) return rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
     rb_status rc = RB_OK;
     for (size_t i = 0; i < n && rc == RB_OK; i++) rc = load_series(store, ids[i], &s[i], err);

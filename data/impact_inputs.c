@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "alloc.h"
 
 static inline int nonneg(double x) { return (x >= 0.0) & (x <= DBL_MAX); }
 
@@ -103,7 +104,7 @@ rb_status rb_impact_inputs(const rb_matrix *m, int window, double *sigma, double
     rb_status rc = check_matrix(m, err);
     if (rc != RB_OK) return rc;
 
-    run_sums *suffix = malloc(T * sizeof *suffix);
+    run_sums *suffix = rb_malloc(T * sizeof *suffix);
     if (!suffix)
         return rb_fail(err, RB_ERR_NOMEM, "out of memory for the impact model's rolling statistics (%zu bars)", T);
 

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "store.h"
 #include "text.h"
+#include "alloc.h"
 
 /* Seconds in the year the cash rate compounds over (a Julian year: 365.25 days). */
 #define CASH_YEAR_SECONDS (365.25 * 86400.0)
@@ -456,12 +457,12 @@ static rb_matrix *matrix_new(size_t T, size_t N)
 {
     if (T > SIZE_MAX / N / sizeof(double) / 8) return NULL;
     size_t cells = T * N;
-    rb_matrix *m = calloc(1, sizeof *m);
+    rb_matrix *m = rb_calloc(1, sizeof *m);
     if (!m) return NULL;
     m->T = T;
     m->N = N;
-    m->symbols = calloc(N, sizeof *m->symbols);
-    m->has_open = malloc(N * sizeof *m->has_open);
+    m->symbols = rb_calloc(N, sizeof *m->symbols);
+    m->has_open = rb_malloc(N * sizeof *m->has_open);
     /* time, 4 double arrays, filled, flags; up to 128 bytes of rounding and gap each */
     m->block_bytes = T * sizeof *m->time + 4 * cells * sizeof(double) + cells + T * sizeof *m->flags + 7 * 128;
     m->block = rb_big_alloc(m->block_bytes);
@@ -550,8 +551,8 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     if (rc != RB_OK) return rc;
 
     size_t N = opt->nsymbols;
-    column *cols = calloc(N, sizeof *cols);
-    size_t *head = calloc(N, sizeof *head);
+    column *cols = rb_calloc(N, sizeof *cols);
+    size_t *head = rb_calloc(N, sizeof *head);
     bar_buffer rows = {0};
     rb_time *times = NULL;
     rb_matrix *m = NULL;
@@ -587,7 +588,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     if (rc != RB_OK) goto done;
 
     /* Every in-range row is at most one bar time, so their count bounds T for both alignments. */
-    times = malloc((rows.len ? rows.len : 1) * sizeof *times);
+    times = rb_malloc((rows.len ? rows.len : 1) * sizeof *times);
     if (!times) {
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         goto done;
@@ -615,7 +616,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
     memcpy(m->time, times, T * sizeof *times);
     m->has_volume = 1;
     for (size_t i = 0; i < N && rc == RB_OK; i++) {
-        if (!(m->symbols[i] = strdup(cols[i].symbol))) {
+        if (!(m->symbols[i] = rb_strdup(cols[i].symbol))) {
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         } else if (cols[i].cash) {
             fill_cash(i, opt->cash_rate, m);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "alloc.h"
 
 /* The most of a store file a read-only connection maps (PRAGMA mmap_size; 256 MiB). */
 #define RB_STORE_MMAP_SIZE "268435456"
@@ -237,8 +238,8 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
         if (rc != RB_OK) return rc;
     }
 
-    rb_store *store = calloc(1, sizeof *store);
-    if (!store || !(store->path = strdup(path))) {
+    rb_store *store = rb_calloc(1, sizeof *store);
+    if (!store || !(store->path = rb_strdup(path))) {
         free(store);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
     }

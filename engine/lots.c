@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "alloc.h"
 
 #define DAY_SECONDS 86400
 /* A sale may ask for up to this relative excess over the units held ("sell everything"
@@ -90,7 +91,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
         if (c > SIZE_MAX / 2 / size) return NULL;
         c *= 2;
     }
-    void *q = realloc(p, c * size);
+    void *q = rb_realloc(p, c * size);
     if (!q) return NULL;
     *cap = c;
     return q;
@@ -184,15 +185,15 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
     rb_lots probe = {0};
     rb_status rc = configure(&probe, method, long_term_days, wash_sale_days, keep_ledger, err);
     if (rc != RB_OK) return rc;
-    rb_lots *lots = calloc(1, sizeof *lots);
+    rb_lots *lots = rb_calloc(1, sizeof *lots);
     if (!lots) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
-    lots->books = calloc(nassets ? nassets : 1, sizeof *lots->books);
+    lots->books = rb_calloc(nassets ? nassets : 1, sizeof *lots->books);
     if (!lots->books) {
         free(lots);
         return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu assets", nassets);
     }
     /* The ledger's row array exists from the start, so rb_lots_ledger never returns NULL. */
-    lots->rows = malloc(8 * sizeof *lots->rows);
+    lots->rows = rb_malloc(8 * sizeof *lots->rows);
     if (!lots->rows) {
         free(lots->books);
         free(lots);

@@ -11,6 +11,7 @@
 #include "costs.h"
 #include "error.h"
 #include "rebalance_lanes.h"
+#include "alloc.h"
 
 #define MAX_ITERATIONS 200
 #define TOLERANCE 1e-14 /* relative to the portfolio value */
@@ -51,10 +52,10 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
 {
     memset(p, 0, sizeof *p);
     size_t N = opt->N;
-    p->units = calloc(N ? N : 1, sizeof *p->units);
+    p->units = rb_calloc(N ? N : 1, sizeof *p->units);
     /* value, order, the lane's arrays and in: 64 bits each, one allocation */
     _Static_assert(sizeof(int64_t) == sizeof(double), "in shares the scratch allocation");
-    double *scratch = calloc(scratch_size(N), sizeof *scratch);
+    double *scratch = rb_calloc(scratch_size(N), sizeof *scratch);
     if (!p->units || !scratch) {
         free(scratch);
         rb_portfolio_release(p);
@@ -161,7 +162,7 @@ static rb_status record(rb_portfolio *p, const rb_trade_env *env, size_t i, rb_t
     if (!p->keep_trades) return RB_OK;
     if (p->ntrades == p->trades_cap) {
         size_t cap = p->trades_cap ? p->trades_cap * 2 : 256;
-        rb_trade *grown = realloc(p->trades, cap * sizeof *grown);
+        rb_trade *grown = rb_realloc(p->trades, cap * sizeof *grown);
         if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory recording trades");
         p->trades = grown;
         p->trades_cap = cap;
@@ -489,7 +490,7 @@ static rb_status plan_flow(rb_portfolio *p, const rb_trade_env *env, const void 
     }
     /* Fill the most underweight (or drain the most overweight) first, each up to its
      * target at the portfolio's value after the flow. */
-    size_t stack[64], *idx = p->N <= 64 ? stack : malloc(p->N * sizeof *idx);
+    size_t stack[64], *idx = p->N <= 64 ? stack : rb_malloc(p->N * sizeof *idx);
     if (!idx) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     off_target_order(p, c, idx);
     double after = c->total + c->sign * x, left = x;

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "kernel_clones.h"
+#include "alloc.h"
 
 /* The arrays of an rb_lanes: asset x lane (N * cap), per lane (cap), and flags (cap). */
 #define GRID_ARRAYS(l) {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value}
@@ -30,7 +31,7 @@ rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
            nflags = sizeof flags / sizeof flags[0];
     /* doubles and 64-bit flags alike: one allocation, carved */
     size_t cells = (ngrid + RB_COST_RATES + 1) * N * cap + (nlane + nflags) * cap;
-    double *all = malloc((cells ? cells : 1) * sizeof(double));
+    double *all = rb_malloc((cells ? cells : 1) * sizeof(double));
     if (!all) return rb_fail(err, RB_ERR_NOMEM, "out of memory for %zu rebalance lanes of %zu assets", cap, N);
     double *next = all;
     for (size_t k = 0; k < ngrid; k++, next += N * cap) *grid[k] = next;

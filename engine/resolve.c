@@ -16,6 +16,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "trade.h"
+#include "alloc.h"
 
 /* Every strategy parameter given must belong to the chosen strategy. */
 static rb_status check_params(const rb_run_spec *spec, const rb_strategy *s, rb_error *err)
@@ -120,8 +121,8 @@ rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy
 static rb_status own_inputs(const rb_matrix *m, int w, double **sigma, double **adv, rb_error *err)
 {
     size_t cells = m->T * m->N;
-    *sigma = malloc(cells * sizeof **sigma);
-    *adv = malloc(cells * sizeof **adv);
+    *sigma = rb_malloc(cells * sizeof **sigma);
+    *adv = rb_malloc(cells * sizeof **adv);
     if (!*sigma || !*adv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     return rb_impact_inputs(m, w, *sigma, *adv, err);
 }
@@ -144,7 +145,7 @@ static rb_status lay_out(rb_resolve_room *room, const rb_strategy_params *sp, si
     if (need > room->cap) {
         free(room->p); /* nothing in it is kept: no copy */
         room->cap = 0;
-        if (!(room->p = malloc(need))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (!(room->p = rb_malloc(need))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         room->cap = need;
     }
     char *p = room->p;
@@ -169,7 +170,7 @@ static rb_status resolve_gas(rb_store *store, const rb_run_spec *spec, const rb_
         r->gas = shared->gas_flat;
         return RB_OK;
     }
-    double *gas = malloc(T * sizeof *gas);
+    double *gas = rb_malloc(T * sizeof *gas);
     if (!gas) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     r->owned[0] = gas;
     r->gas = gas;
@@ -202,7 +203,7 @@ static rb_status resolve_vol(const rb_run_spec *spec, const rb_matrix *m, const 
         if (shared && shared->vol_to_date) {
             r->vol_to_date = shared->vol_to_date;
         } else {
-            if (!(r->owned[4] = malloc(m->T * m->N * sizeof *r->owned[4])))
+            if (!(r->owned[4] = rb_malloc(m->T * m->N * sizeof *r->owned[4])))
                 return rb_fail(err, RB_ERR_NOMEM, "out of memory");
             rb_vol_to_date(m, r->owned[4]);
             r->vol_to_date = r->owned[4];

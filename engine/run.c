@@ -8,6 +8,7 @@
 #include "run_result.h"
 #include "simulate.h"
 #include "strategy.h"
+#include "alloc.h"
 
 void rb_run_result_free(rb_run_result *r)
 {
@@ -25,10 +26,10 @@ const rb_metrics *rb_run_metrics(const rb_run_result *r) { return &r->sim.metric
 rb_status rb_run_describe(rb_run_result *r, const char *const *settings, size_t n, rb_error *err)
 {
     if (!r || (n && !settings)) return rb_fail(err, RB_ERR_USAGE, "rb_run_describe: no result or no settings");
-    char **given = calloc(2 * n + 1, sizeof *given);
+    char **given = rb_calloc(2 * n + 1, sizeof *given);
     if (!given) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < 2 * n; i++)
-        if (!settings[i] || !(given[i] = strdup(settings[i]))) {
+        if (!settings[i] || !(given[i] = rb_strdup(settings[i]))) {
             for (size_t j = 0; j < i; j++) free(given[j]);
             free(given);
             return settings[i] ? rb_fail(err, RB_ERR_NOMEM, "out of memory")
@@ -48,7 +49,7 @@ static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, 
     const rb_strategy *s;
     rb_status rc = rb_resolve_check(spec, &s, err);
     if (rc != RB_OK) return rc;
-    rb_run_result *res = calloc(1, sizeof *res);
+    rb_run_result *res = rb_calloc(1, sizeof *res);
     if (!res) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     res->keep = keep;
     res->m = m;
@@ -61,7 +62,7 @@ static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, 
     if (rc == RB_OK) rc = rb_simulate(res->m, &c, &res->sim, err);
     if (rc == RB_OK) {
         /* The result keeps the targets; the room goes. */
-        res->target = malloc(res->m->N * sizeof *res->target);
+        res->target = rb_malloc(res->m->N * sizeof *res->target);
         if (res->target) memcpy(res->target, r.target, res->m->N * sizeof *res->target);
         else rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }

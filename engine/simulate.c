@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "metrics.h"
+#include "alloc.h"
 
 /* The trading environment of bar t at the given prices; impact inputs from bar `seen`
  * (the deciding bar: an order never uses data after its decision). */
@@ -219,12 +220,12 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     size_t N = m->N, T = m->T;
     if (T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", T);
     rb_sim_result r = {.T = T, .N = N};
-    double *scratch = malloc(3 * N * sizeof *scratch);
-    r.targets = calloc(T * N, sizeof *r.targets);
-    r.value = calloc(T, sizeof *r.value);
-    r.cash = calloc(T, sizeof *r.cash);
-    r.flow = calloc(T, sizeof *r.flow);
-    r.weights = calloc(T * N, sizeof *r.weights);
+    double *scratch = rb_malloc(3 * N * sizeof *scratch);
+    r.targets = rb_calloc(T * N, sizeof *r.targets);
+    r.value = rb_calloc(T, sizeof *r.value);
+    r.cash = rb_calloc(T, sizeof *r.cash);
+    r.flow = rb_calloc(T, sizeof *r.flow);
+    r.weights = rb_calloc(T * N, sizeof *r.weights);
     rb_status rc = RB_OK;
     if (!scratch || !r.targets || !r.value || !r.cash || !r.flow || !r.weights)
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "strategy.h"
 #include "text.h"
+#include "alloc.h"
 
 static rb_status read_assets(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_start(const char *key, const char *text, void *field, rb_error *err);
@@ -276,7 +277,7 @@ static rb_status read_periods(const char *key, const char *value, void *field, r
 
 static rb_status set_string(char **field, const char *value, rb_error *err)
 {
-    char *copy = strdup(value);
+    char *copy = rb_strdup(value);
     if (!copy) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     free(*field);
     *field = copy;
@@ -441,7 +442,7 @@ static rb_status apply_defaults(rb_run_spec *spec, const rb_setting_info *rows, 
 
 rb_status rb_run_spec_new(rb_run_spec **out, rb_error *err)
 {
-    rb_run_spec *spec = calloc(1, sizeof *spec);
+    rb_run_spec *spec = rb_calloc(1, sizeof *spec);
     if (!spec) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     /* Defaults come from the table, so the help and the behaviour cannot disagree. */
     rb_status rc = apply_defaults(spec, settings, NSETTINGS, err);

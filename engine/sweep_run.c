@@ -17,6 +17,7 @@
 #include "results/writer.h"
 #include "sweep.h"
 #include "text.h"
+#include "alloc.h"
 
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
@@ -40,7 +41,7 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
 /* Configuration k's row: its metrics, or (m NULL) its failure. */
 static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const char *error, rb_error *err)
 {
-    rb_sweep_kv stack[64], *kv = sc->maxkeys <= 64 ? stack : malloc(sc->maxkeys * sizeof *kv);
+    rb_sweep_kv stack[64], *kv = sc->maxkeys <= 64 ? stack : rb_malloc(sc->maxkeys * sizeof *kv);
     if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     const char *section, *strategy;
     size_t n = rb_sweep_config(sc->sweep, k, &section, &strategy, kv, sc->maxkeys);
@@ -244,7 +245,7 @@ static rb_status describe_kept(rb_run_result *r, const rb_sweep *sweep, const ch
 {
     const rb_sweep_kv *data;
     size_t nd = rb_sweep_data(sweep, &data), m = 0;
-    const char **pairs = malloc(2 * (nd + n + 1) * sizeof *pairs);
+    const char **pairs = rb_malloc(2 * (nd + n + 1) * sizeof *pairs);
     if (!pairs) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < nd; i++) pairs[m++] = data[i].key, pairs[m++] = data[i].value;
     pairs[m++] = "strategy", pairs[m++] = strategy;
@@ -270,7 +271,7 @@ static rb_status keep_ids(const char *keep, const char *results, int64_t **ids, 
     }
     size_t cap = 1;
     for (const char *p = keep; *p; p++) cap += *p == ',';
-    int64_t *out = malloc(cap * sizeof *out);
+    int64_t *out = rb_malloc(cap * sizeof *out);
     if (!out) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     size_t got = 0;
     for (const char *p = keep; *p;) {
@@ -339,7 +340,7 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
         }
         rb_run_spec spec; /* borrowed from the sweep */
         rb_run_result *r = NULL;
-        rb_sweep_kv *kv = malloc((sc.maxkeys ? sc.maxkeys : 1) * sizeof *kv);
+        rb_sweep_kv *kv = rb_malloc((sc.maxkeys ? sc.maxkeys : 1) * sizeof *kv);
         const char *section, *strategy;
         size_t nkv = kv ? rb_sweep_config(p->sweep, k, &section, &strategy, kv, sc.maxkeys) : 0;
         char base[160];
@@ -417,8 +418,8 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     }
     uint64_t K = p.est.configurations;
     rb_results *results = NULL;
-    int64_t *done = NULL, *ids = malloc((K ? K : 1) * sizeof *ids), *sorted = malloc((K ? K : 1) * sizeof *sorted);
-    uint64_t *queue = malloc((K ? K : 1) * sizeof *queue);
+    int64_t *done = NULL, *ids = rb_malloc((K ? K : 1) * sizeof *ids), *sorted = rb_malloc((K ? K : 1) * sizeof *sorted);
+    uint64_t *queue = rb_malloc((K ? K : 1) * sizeof *queue);
     size_t ndone = 0, nqueue = 0;
     int resumed = 0;
     hash_job hash;

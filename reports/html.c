@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "html_parts.h"
+#include "alloc.h"
 
 static const char page_style[] =
     ":root{color-scheme:light}\n"
@@ -254,9 +255,9 @@ rb_status rb_html_write(const rb_report *r, const char *dir, const rb_chart_outc
 {
     if (!r || !dir) return rb_fail(err, RB_ERR_USAGE, "rb_html_write: no report or no directory");
     char *path = NULL, *tmp = NULL;
-    if (asprintf(&path, "%s/index.html", dir) < 0)
+    if (!(path = rb_asprintf("%s/index.html", dir)))
         return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
-    if (asprintf(&tmp, "%s.tmp", path) < 0) {
+    if (!(tmp = rb_asprintf("%s.tmp", path))) {
         free(path);
         return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
     }

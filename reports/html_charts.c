@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "html_parts.h"
+#include "alloc.h"
 
 
 /* A PNG larger than this is linked, not embedded: a page of tens of MB helps nobody. */
@@ -90,9 +91,7 @@ static void put_alt(FILE *f, const rb_report *r, rb_chart_id id)
 /* dir/charts/name + suffix, malloc'ed; NULL when out of memory. */
 static char *chart_path(const char *dir, const char *name, const char *suffix)
 {
-    char *p = NULL;
-    if (asprintf(&p, "%s/charts/%s%s", dir, name, suffix) < 0) return NULL;
-    return p;
+    return rb_asprintf("%s/charts/%s%s", dir, name, suffix);
 }
 
 /* Reads a whole file of at most MAX_EMBED_BYTES; NULL with *errnum on failure. */
@@ -104,14 +103,14 @@ static unsigned char *read_small_file(const char *path, size_t *len, int *errnum
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
+    unsigned char *buf = rb_malloc(cap);
     while (buf) {
         if (n == cap) {
             if (cap >= MAX_EMBED_BYTES) {
                 *errnum = EFBIG;
                 break;
             }
-            unsigned char *grown = realloc(buf, cap * 2);
+            unsigned char *grown = rb_realloc(buf, cap * 2);
             if (!grown) break;
             buf = grown;
             cap *= 2;

@@ -10,6 +10,7 @@
 #include "html_parts.h"
 #include "metric_table.h"
 #include "results/reader.h"
+#include "alloc.h"
 
 /* |v| with `decimals` digits and thousands separators, with a '-' when v < 0 and the text
  * is not all zeros ("-0.00" would only confuse). */
@@ -170,7 +171,7 @@ static rb_status put_family_table(FILE *f, const rb_report *r, const rb_report_s
                                   rb_error *err)
 {
     size_t n = 0;
-    size_t *order = malloc((r->nseries ? r->nseries : 1) * sizeof *order);
+    size_t *order = rb_malloc((r->nseries ? r->nseries : 1) * sizeof *order);
     if (!order) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
     for (size_t k = 0; k < r->nseries; k++)
         if (r->series[k].role == RB_SERIES_BEST) order[n++] = k;

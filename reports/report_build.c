@@ -14,6 +14,7 @@
 #include "report_files.h"
 #include "resolve.h"
 #include "run_result.h"
+#include "alloc.h"
 
 /* Which settings a replay leaves out (back to their defaults). */
 enum { DROP_COSTS = 1u, DROP_TAX = 2u };
@@ -103,12 +104,12 @@ static rb_status fill_series(const rb_run_result *res, rb_report_series *s, rb_e
     size_t T = sim->T; /* up to the depletion of a depleted run */
     s->metrics = sim->metrics;
     s->T = T;
-    s->time = malloc(T * sizeof *s->time);
-    s->value = malloc(T * sizeof *s->value);
-    s->drawdown = malloc(T * sizeof *s->drawdown);
+    s->time = rb_malloc(T * sizeof *s->time);
+    s->value = rb_malloc(T * sizeof *s->value);
+    s->drawdown = rb_malloc(T * sizeof *s->drawdown);
     /* At most one year per bar, plus one. */
-    s->years = malloc((T + 1) * sizeof *s->years);
-    s->annual = malloc((T + 1) * sizeof *s->annual);
+    s->years = rb_malloc((T + 1) * sizeof *s->years);
+    s->annual = rb_malloc((T + 1) * sizeof *s->annual);
     if (!s->time || !s->value || !s->drawdown || !s->years || !s->annual)
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     /* The time-weighted index (flows removed), as the curve file's drawdown. */
@@ -147,18 +148,18 @@ static rb_status fill_weights(const rb_run_result *res, const char *label, rb_re
     snprintf(w->label, sizeof w->label, "%s", label);
     w->T = res->sim.T; /* up to the depletion of a depleted run */
     w->N = m->N;
-    w->time = malloc(m->T * sizeof *w->time);
-    w->symbols = calloc(m->N, sizeof *w->symbols);
-    w->weights = malloc(m->T * m->N * sizeof *w->weights);
-    w->target = malloc(m->N * sizeof *w->target);
-    w->rebalances = malloc((p->ntrades ? p->ntrades : 1) * sizeof *w->rebalances);
+    w->time = rb_malloc(m->T * sizeof *w->time);
+    w->symbols = rb_calloc(m->N, sizeof *w->symbols);
+    w->weights = rb_malloc(m->T * m->N * sizeof *w->weights);
+    w->target = rb_malloc(m->N * sizeof *w->target);
+    w->rebalances = rb_malloc((p->ntrades ? p->ntrades : 1) * sizeof *w->rebalances);
     if (!w->time || !w->symbols || !w->weights || !w->target || !w->rebalances)
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     memcpy(w->time, m->time, m->T * sizeof *w->time);
     memcpy(w->weights, res->sim.weights, m->T * m->N * sizeof *w->weights);
     memcpy(w->target, res->sim.targets, m->N * sizeof *w->target);
     for (size_t i = 0; i < m->N; i++)
-        if (!(w->symbols[i] = strdup(m->symbols[i]))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (!(w->symbols[i] = rb_strdup(m->symbols[i]))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     /* Orders are recorded in time order: one date per rebalance that traded. */
     for (size_t k = 0; k < p->ntrades; k++) {
         const rb_trade *tr = &p->trades[k];
@@ -192,7 +193,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     if (in->nbest == 0) return rb_fail(err, RB_ERR_DATA, "nothing to report: no configuration");
     const rb_report_cfg *best = &in->best[0];
     size_t F = in->nbest;
-    replayed hold = {0}, every = {0}, *fam = calloc(F, sizeof *fam);
+    replayed hold = {0}, every = {0}, *fam = rb_calloc(F, sizeof *fam);
     if (!fam) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     dataset d = {.prices = prices};
     rb_status rc = load_dataset(&in->data, &d, err);
@@ -210,7 +211,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     }
 
     /* The series: [0] hold, [1] every bar, then the families. */
-    if (rc == RB_OK && !(r->series = calloc(F + 2, sizeof *r->series))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK && !(r->series = rb_calloc(F + 2, sizeof *r->series))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) {
         r->nseries = F + 2;
         double capital = capital_of(&in->data);
@@ -265,7 +266,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
         r->has_weights = rc == RB_OK;
     }
     if (rc == RB_OK) {
-        const rb_run_result **runs = malloc((F + 2) * sizeof *runs);
+        const rb_run_result **runs = rb_malloc((F + 2) * sizeof *runs);
         if (!runs) {
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         } else {

@@ -5,20 +5,21 @@
 
 #include "error.h"
 #include "report_cfg.h"
+#include "alloc.h"
 
 rb_status rb_kvlist_add(rb_kvlist *l, const char *key, const char *value, rb_error *err)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 8;
-        char **k = realloc(l->key, cap * sizeof *k);
+        char **k = rb_realloc(l->key, cap * sizeof *k);
         if (!k) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         l->key = k;
-        char **v = realloc(l->value, cap * sizeof *v);
+        char **v = rb_realloc(l->value, cap * sizeof *v);
         if (!v) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         l->value = v;
         l->cap = cap;
     }
-    char *k = strdup(key), *v = strdup(value);
+    char *k = rb_strdup(key), *v = rb_strdup(value);
     if (!k || !v) {
         free(k);
         free(v);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "alloc.h"
 
 /* A buy-and-hold run: its scenario values and after-tax value. */
 typedef struct hold_row {
@@ -82,7 +83,7 @@ static rb_status add_word(void *ctx, const char *text, double number, rb_error *
     (void)number;
     word_axis *a = ctx;
     if (!text) return RB_OK;
-    char(*grown)[64] = realloc(a->word, (a->n + 1) * sizeof *grown);
+    char(*grown)[64] = rb_realloc(a->word, (a->n + 1) * sizeof *grown);
     if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     a->word = grown;
     snprintf(a->word[a->n++], 64, "%s", text);
@@ -215,15 +216,15 @@ static rb_status keep_hold(void *ctx, const rb_results_run *run, rb_error *err)
 {
     holds *h = ctx;
     const source *s = h->s;
-    hold_row *l = realloc(h->row, (h->n + 1) * sizeof *l);
+    hold_row *l = rb_realloc(h->row, (h->n + 1) * sizeof *l);
     if (!l) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     h->row = l;
     hold_row *hr = &h->row[h->n];
     hr->value = run->metrics.after_tax_value;
-    if (!(hr->values = calloc(s->cols->n, sizeof *hr->values))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(hr->values = rb_calloc(s->cols->n, sizeof *hr->values))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     h->n++;
     for (size_t c = 0; c < s->cols->n; c++)
-        if (is_scenario_col(s, c) && run->text[c] && !(hr->values[c] = strdup(run->text[c])))
+        if (is_scenario_col(s, c) && run->text[c] && !(hr->values[c] = rb_strdup(run->text[c])))
             return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     return RB_OK;
 }
@@ -265,11 +266,11 @@ static rb_status add_point(void *ctx, const rb_results_run *run, rb_error *err)
     const source *s = p->s;
     if (p->n == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 256;
-        double *a = realloc(p->x, p->cap * sizeof *a);
+        double *a = rb_realloc(p->x, p->cap * sizeof *a);
         if (a) p->x = a;
-        double *b = a ? realloc(p->y, p->cap * sizeof *b) : NULL;
+        double *b = a ? rb_realloc(p->y, p->cap * sizeof *b) : NULL;
         if (b) p->y = b;
-        double *c = b ? realloc(p->z, p->cap * sizeof *c) : NULL;
+        double *c = b ? rb_realloc(p->z, p->cap * sizeof *c) : NULL;
         if (c) p->z = c;
         if (!c) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
@@ -294,12 +295,12 @@ static rb_status add_point(void *ctx, const rb_results_run *run, rb_error *err)
 /* The grid of the points: the best z of each (x, y). */
 static rb_status fill_grid(rb_report_heatmap *h, const points *p, int asc, rb_error *err)
 {
-    h->x = malloc(p->n * sizeof *h->x);
-    h->y = malloc(p->n * sizeof *h->y);
+    h->x = rb_malloc(p->n * sizeof *h->x);
+    h->y = rb_malloc(p->n * sizeof *h->y);
     if (!h->x || !h->y) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     h->nx = distinct(p->x, p->n, h->x);
     h->ny = distinct(p->y, p->n, h->y);
-    if (!(h->z = malloc(h->nx * h->ny * sizeof *h->z))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(h->z = rb_malloc(h->nx * h->ny * sizeof *h->z))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < h->nx * h->ny; k++) h->z[k] = NAN;
     for (size_t i = 0; i < p->n; i++) {
         if (isnan(p->z[i])) continue;
@@ -318,7 +319,7 @@ static rb_status grid_words(rb_report_heatmap *h, const points *p, rb_error *err
         if (!axes[k]->word) continue;
         size_t n = k ? h->ny : h->nx;
         const double *at = k ? h->y : h->x;
-        char(*words)[64] = calloc(n ? n : 1, sizeof *words);
+        char(*words)[64] = rb_calloc(n ? n : 1, sizeof *words);
         if (!words) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) snprintf(words[i], 64, "%s", axes[k]->word[(size_t)at[i]]);
         if (k) h->y_words = words;

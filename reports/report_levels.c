@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "metric_table.h"
+#include "alloc.h"
 
 #define LEVEL_VALUES_MAX 64 /* values of one setting considered */
 
@@ -25,7 +26,7 @@ static rb_status add_value(void *ctx, const char *text, double number, rb_error 
 {
     column_levels *l = ctx;
     if (!text || l->n == LEVEL_VALUES_MAX) return RB_OK;
-    if (!(l->value[l->n] = strdup(text))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(l->value[l->n] = rb_strdup(text))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     l->number[l->n++] = number;
     return RB_OK;
 }
@@ -79,7 +80,7 @@ static rb_status one_level(source *s, const column_levels *ls, size_t nls, const
     for (size_t k = 0; k < nls; k++) {
         const rb_results_column *col = &s->cols->col[ls[k].column];
         free(s->fixed[ls[k].column]);
-        if (!(s->fixed[ls[k].column] = strdup(ls[k].value[digit[k]]))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (!(s->fixed[ls[k].column] = rb_strdup(ls[k].value[digit[k]]))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         if (o < sizeof lv->setting)
             o += (size_t)snprintf(lv->setting + o, sizeof lv->setting - o, "%s%s=%s", k ? ", " : "", col->key,
                                   ls[k].value[digit[k]]);
@@ -109,7 +110,7 @@ static rb_status walk_levels(source *s, const column_levels *ls, size_t nls, rb_
     size_t total = 1;
     for (size_t k = 0; k < nls; k++) total = total > SIZE_MAX / ls[k].n ? SIZE_MAX : total * ls[k].n;
     size_t n = total < RB_REPORT_LEVELS_MAX ? total : RB_REPORT_LEVELS_MAX;
-    if (!(r->levels = calloc(n, sizeof *r->levels))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(r->levels = rb_calloc(n, sizeof *r->levels))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     r->levels_total = total;
     size_t digit[RB_REPORT_LEVELS_MAX] = {0};
     rb_status rc = RB_OK;

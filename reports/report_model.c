@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "report_model.h"
+#include "alloc.h"
 
 static const char *const chart_names[RB_CHART_COUNT] = {"equity", "drawdown", "weights", "heatmap",
                                                         "frontier", "annual", "excess"};
@@ -24,10 +25,10 @@ static void free_strings(char **list, size_t n)
 
 rb_status rb_report_add_file(rb_report *r, const char *name, rb_error *err)
 {
-    char **list = realloc(r->csv, (r->ncsv + 1) * sizeof *list);
+    char **list = rb_realloc(r->csv, (r->ncsv + 1) * sizeof *list);
     if (!list) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     r->csv = list;
-    if (!(r->csv[r->ncsv] = strdup(name))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(r->csv[r->ncsv] = rb_strdup(name))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     r->ncsv++;
     return RB_OK;
 }

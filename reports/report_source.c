@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "alloc.h"
 
 void rb_src_close(source *s)
 {
@@ -26,9 +27,9 @@ rb_status rb_src_open(source *s, const char *path, int64_t want, rb_error *err)
     if (rc != RB_OK) return rc;
     s->cols = rb_results_reader_columns(s->reader);
     size_t n = s->cols->n ? s->cols->n : 1;
-    s->fixed = calloc(n, sizeof *s->fixed);
-    s->is_fixed = calloc(n, sizeof *s->is_fixed);
-    s->cond = calloc(n, sizeof *s->cond);
+    s->fixed = rb_calloc(n, sizeof *s->fixed);
+    s->is_fixed = rb_calloc(n, sizeof *s->is_fixed);
+    s->cond = rb_calloc(n, sizeof *s->cond);
     if (!s->fixed || !s->is_fixed || !s->cond) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     rc = rb_results_reader_sweep(s->reader, want, &s->sweep, err);
     if (rc == RB_ERR_NOT_FOUND && want)

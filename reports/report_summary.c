@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "metric_table.h"
+#include "alloc.h"
 
 /* ---------------------------------------------------------------- the page's table */
 
@@ -20,8 +21,8 @@ static const char *const table_metrics[] = {"after_tax_value", "cagr", "ann_vol"
 rb_status rb_report_table_init(rb_report_table *t, rb_error *err)
 {
     t->ncols = 3 + NTABLE;
-    t->head = calloc(t->ncols, sizeof *t->head);
-    t->numeric = calloc(t->ncols, sizeof *t->numeric);
+    t->head = rb_calloc(t->ncols, sizeof *t->head);
+    t->numeric = rb_calloc(t->ncols, sizeof *t->numeric);
     if (!t->head || !t->numeric) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     /* Static strings: the heads are freed with free(t->head) only. */
     static const char *const heads[3 + NTABLE] = {
@@ -38,7 +39,7 @@ rb_status rb_report_table_init(rb_report_table *t, rb_error *err)
 rb_status rb_report_table_add(rb_report_table *t, const char *family, int64_t id, const char *params,
                               const rb_metrics *m, rb_error *err)
 {
-    char **cells = realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof *cells);
+    char **cells = rb_realloc(t->cells, (t->nrows + 1) * t->ncols * sizeof *cells);
     if (!cells) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     t->cells = cells;
     char **row = cells + t->nrows * t->ncols;
@@ -50,7 +51,7 @@ rb_status rb_report_table_add(rb_report_table *t, const char *family, int64_t id
     for (size_t c = 0; c < t->ncols; c++) {
         char buf[48];
         if (c < 3) {
-            row[c] = strdup(text[c]);
+            row[c] = rb_strdup(text[c]);
         } else {
             const char *name = table_metrics[c - 3];
             if (strcmp(name, "costs") == 0) {
@@ -59,7 +60,7 @@ rb_status rb_report_table_add(rb_report_table *t, const char *family, int64_t id
                 const rb_metric_info *info = rb_metric_find(name);
                 rb_report_cell(info, rb_metric_value(m, name), buf);
             }
-            row[c] = strdup(buf);
+            row[c] = rb_strdup(buf);
         }
         if (!row[c]) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
@@ -122,10 +123,10 @@ rb_status rb_report_frontier_series(rb_report *r, rb_error *err)
     }
     rb_report_frontier_axes(r, use_cost);
     size_t n = r->nseries > 2 ? r->nseries - 2 : 0;
-    f->families = calloc(n ? n : 1, sizeof *f->families);
-    f->family = calloc(n ? n : 1, sizeof *f->family);
-    f->x = calloc(n ? n : 1, sizeof *f->x);
-    f->y = calloc(n ? n : 1, sizeof *f->y);
+    f->families = rb_calloc(n ? n : 1, sizeof *f->families);
+    f->family = rb_calloc(n ? n : 1, sizeof *f->family);
+    f->x = rb_calloc(n ? n : 1, sizeof *f->x);
+    f->y = rb_calloc(n ? n : 1, sizeof *f->y);
     if (!f->families || !f->family || !f->x || !f->y) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < n; k++) {
         snprintf(f->families[k], sizeof f->families[k], "%s", r->series[k + 2].family);

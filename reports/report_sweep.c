@@ -16,6 +16,7 @@
 #include "report_source.h"
 #include "resolve.h"
 #include "sweep.h"
+#include "alloc.h"
 
 /* Frontier points beyond this are sampled (every k-th by config id): gnuplot draws 20,000
  * points in a blink, a million in minutes. */
@@ -132,7 +133,7 @@ static rb_status write_summary(const source *s, rb_report *r, const char *dir, u
 /* Fixes the columns named in "KEY=VALUE;KEY=VALUE". */
 static rb_status parse_scenario(source *s, const char *text, rb_error *err)
 {
-    char *copy = strdup(text);
+    char *copy = rb_strdup(text);
     if (!copy) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     rb_status rc = RB_OK;
     for (char *save = NULL, *item = strtok_r(copy, ";", &save); item && rc == RB_OK; item = strtok_r(NULL, ";", &save)) {
@@ -154,7 +155,7 @@ static rb_status parse_scenario(source *s, const char *text, rb_error *err)
             break;
         }
         free(s->fixed[c]);
-        if (!(s->fixed[c] = strdup(value))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (!(s->fixed[c] = rb_strdup(value))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         s->is_fixed[c] = 1;
     }
     free(copy);
@@ -194,7 +195,7 @@ static rb_status fix_to(source *s, const rb_report_cfg *best, char *text, size_t
         const char *v = rb_kvlist_get(&best->params, key);
         free(s->fixed[c]);
         s->fixed[c] = NULL;
-        if (v && !(s->fixed[c] = strdup(v))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (v && !(s->fixed[c] = rb_strdup(v))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         s->is_fixed[c] = 1;
         if (!v) continue;
         if (a < alen) a += (size_t)snprintf(all + a, alen - a, "  %s = %s\n", key, v);
@@ -215,7 +216,7 @@ static rb_status collect_one(void *ctx, rb_report_cfg *c, rb_error *err)
     collect *col = ctx;
     if (col->n == col->cap) {
         size_t cap = col->cap ? 2 * col->cap : 8;
-        rb_report_cfg *l = realloc(col->list, cap * sizeof *l);
+        rb_report_cfg *l = rb_realloc(col->list, cap * sizeof *l);
         if (!l) {
             rb_report_cfg_free(c);
             return rb_fail(err, RB_ERR_NOMEM, "out of memory");
@@ -236,10 +237,10 @@ static rb_status add_section(void *ctx, const char *text, double number, rb_erro
 {
     (void)number;
     section_list *l = ctx;
-    char **grown = realloc(l->list, (l->n + 1) * sizeof *grown);
+    char **grown = rb_realloc(l->list, (l->n + 1) * sizeof *grown);
     if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     l->list = grown;
-    if (!(l->list[l->n] = strdup(text ? text : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(l->list[l->n] = rb_strdup(text ? text : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     l->n++;
     return RB_OK;
 }
@@ -322,7 +323,7 @@ static rb_status frontier(source *s, rb_report *r, char **secs, size_t nsecs, rb
     rb_status rc = rb_results_reader_count(s->reader, &q, &total, err);
     if (rc != RB_OK) return rc;
     frontier_ctx fc = {.s = s, .f = f, .secs = secs, .nsecs = nsecs, .stride = 1};
-    f->families = calloc(nsecs ? nsecs : 1, sizeof *f->families);
+    f->families = rb_calloc(nsecs ? nsecs : 1, sizeof *f->families);
     if (!f->families) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < nsecs; k++) snprintf(f->families[k], sizeof f->families[k], "%s", secs[k]);
     f->nfamilies = nsecs;
@@ -330,10 +331,10 @@ static rb_status frontier(source *s, rb_report *r, char **secs, size_t nsecs, rb
         f->sampled_from = total;
         fc.stride = total > FRONTIER_MAX ? (size_t)((total + FRONTIER_MAX - 1) / FRONTIER_MAX) : 1;
         fc.cap = (size_t)(total / fc.stride + 1);
-        f->family = malloc(fc.cap * sizeof *f->family);
-        f->x = malloc(fc.cap * sizeof *f->x);
-        fc.cost = malloc(fc.cap * sizeof *fc.cost);
-        fc.turn = malloc(fc.cap * sizeof *fc.turn);
+        f->family = rb_malloc(fc.cap * sizeof *f->family);
+        f->x = rb_malloc(fc.cap * sizeof *f->x);
+        fc.cost = rb_malloc(fc.cap * sizeof *fc.cost);
+        fc.turn = rb_malloc(fc.cap * sizeof *fc.turn);
         if (!f->family || !f->x || !fc.cost || !fc.turn) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         if (rc == RB_OK) rc = rb_results_reader_each(s->reader, &q, frontier_point, &fc, err);
     }
@@ -354,7 +355,7 @@ static rb_status frontier(source *s, rb_report *r, char **secs, size_t nsecs, rb
 static rb_status about_sweep(const source *s, char **spec, char *about_head, size_t len, rb_error *err)
 {
     const rb_results_sweep *w = &s->sweep;
-    if (!(*spec = strdup(w->spec ? w->spec : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (!(*spec = rb_strdup(w->spec ? w->spec : ""))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     int n = snprintf(about_head, len,
                      "Sweep\n  results store: %s\n  sweep %lld: %lld configurations, status %s, started %s, finished %s\n"
                      "  rebal %s; dataset hash %s (checked against the prices the report replays)\n",
@@ -412,7 +413,7 @@ static rb_status take_cfg(void *ctx, const rb_results_run *run, rb_error *err)
 /* The configuration with the given id, for chart 3. */
 static rb_status weights_row(const source *s, int64_t id, rb_report_cfg **out, rb_error *err)
 {
-    rb_report_cfg *c = calloc(1, sizeof *c);
+    rb_report_cfg *c = rb_calloc(1, sizeof *c);
     if (!c) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     one_cfg o = {.s = s, .c = c};
     rb_results_query q = {.sweep_id = s->sweep.id, .status = RB_RUNS_ANY, .has_config_id = 1, .config_id = id};
@@ -582,7 +583,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     if (rc == RB_OK) rc = choose_best(&s, &o, &in, all, sizeof all, &secs, &nsecs, err);
     if (rc == RB_OK) {
         size_t tl = strlen(head) + strlen(all) + strlen(spec) + 256;
-        if (!(in.about = malloc(tl))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        if (!(in.about = rb_malloc(tl))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
         else snprintf(in.about, tl, "Cost, tax and flow settings of the comparisons\n%s\n%s\nThe sweep specification as run\n%s%s",
                       all[0] ? all : "  (the defaults)\n", head, spec, spec[0] && spec[strlen(spec) - 1] == '\n' ? "" : "\n");
     }

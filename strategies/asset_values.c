@@ -6,6 +6,7 @@
 #include "error.h"
 #include "number.h"
 #include "params.h"
+#include "alloc.h"
 
 void rb_asset_values_clear(rb_asset_values *v)
 {
@@ -22,8 +23,8 @@ rb_status rb_asset_values_parse(const char *key, const char *arg, const char *te
     rb_asset_values v = {0};
     size_t cap = 1;
     for (const char *p = text; *p; p++) cap += *p == ',';
-    v.symbol = calloc(cap, sizeof *v.symbol);
-    v.value = calloc(cap, sizeof *v.value);
+    v.symbol = rb_calloc(cap, sizeof *v.symbol);
+    v.value = rb_calloc(cap, sizeof *v.value);
     if (!v.symbol || !v.value) {
         rb_asset_values_clear(&v);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
@@ -70,7 +71,7 @@ rb_status rb_asset_values_parse(const char *key, const char *arg, const char *te
                 if (strcmp(v.symbol[i], sym) == 0)
                     rc = rb_fail(err, RB_ERR_USAGE, "--%s: %s is given twice", key, sym);
             if (rc != RB_OK) break;
-            if (!(v.symbol[v.n] = strdup(sym))) {
+            if (!(v.symbol[v.n] = rb_strdup(sym))) {
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
                 break;
             }

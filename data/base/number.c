@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "alloc.h"
 
 int rb_number_syntax(const char *s, size_t len)
 {
@@ -53,7 +54,7 @@ rb_number_read_status rb_number_read(const char *s, size_t len, int percent, dou
     if (is_percent && !percent) return RB_NUMBER_PERCENT;
     /* A percentage is read as the decimal it names, with its exponent lowered by 2 (no
      * division, which would round twice: 1.1% is exactly the double of 0.011). */
-    char small[96], *text = len + 32 <= sizeof small ? small : malloc(len + 32);
+    char small[96], *text = len + 32 <= sizeof small ? small : rb_malloc(len + 32);
     if (!text) return RB_NUMBER_BAD;
     if (is_percent) {
         size_t mantissa = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "text.h"
+#include "alloc.h"
 
 /* Writes s[0..n) into out (size outsz) with control bytes escaped (\n, \t, \r, \xHH) so a
  * message stays on one line; cut after max bytes of input (on a UTF-8 boundary) with "...".
@@ -108,7 +109,7 @@ slow:;
     if (k + 1 < n && s[k] == '0' && (s[k + 1] == 'x' || s[k + 1] == 'X')) return NUM_BAD;
     if (decimal != '.' && memchr(s, '.', n)) return NUM_BAD;
     if (n + 1 > *scratch_cap) {
-        char *grown = realloc(*scratch, n + 1);
+        char *grown = rb_realloc(*scratch, n + 1);
         if (!grown) return NUM_BAD;
         *scratch = grown;
         *scratch_cap = n + 1;

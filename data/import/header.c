@@ -11,6 +11,7 @@
 #include "cells.h"
 #include "error.h"
 #include "parser.h"
+#include "alloc.h"
 
 static const struct {
     const char *name;
@@ -71,8 +72,8 @@ static int name_columns(rb_parser *p, int undated, key_columns *k)
 {
     size_t n = p->nhdr;
     *k = (key_columns){.date = n, .sym = n, .index = n};
-    p->cols = calloc(n, sizeof *p->cols);
-    p->wide_val = malloc(n * sizeof *p->wide_val);
+    p->cols = rb_calloc(n, sizeof *p->cols);
+    p->wide_val = rb_malloc(n * sizeof *p->wide_val);
     if (!p->cols || !p->wide_val) return rb_parser_fail_oom(p);
     p->ncols = n;
     for (size_t c = 0; c < n; c++) {
@@ -80,7 +81,7 @@ static int name_columns(rb_parser *p, int undated, key_columns *k)
         p->cols[c].name = p->hdr[c];
         p->hdr[c] = NULL;
         p->cols[c].role = role_of(p->cols[c].name);
-        p->cols[c].shown = strdup(rb_cell_quote(p->cols[c].name, strlen(p->cols[c].name), QUOTE_MAX, q, sizeof q));
+        p->cols[c].shown = rb_strdup(rb_cell_quote(p->cols[c].name, strlen(p->cols[c].name), QUOTE_MAX, q, sizeof q));
         if (!p->cols[c].shown) return rb_parser_fail_oom(p);
         p->wide_val[c] = NAN;
     }
@@ -89,7 +90,7 @@ static int name_columns(rb_parser *p, int undated, key_columns *k)
         p->cols[0].role = R_INDEX;
         if (!p->cols[0].name[0]) { /* messages say "column 1" rather than "column " */
             free(p->cols[0].shown);
-            if (!(p->cols[0].shown = strdup("1"))) return rb_parser_fail_oom(p);
+            if (!(p->cols[0].shown = rb_strdup("1"))) return rb_parser_fail_oom(p);
         }
     }
     for (size_t c = 0; c < n; c++) {
@@ -175,7 +176,7 @@ static int wide_columns(rb_parser *p, int undated, const key_columns *k)
                            opt->format == RB_CSV_AUTO ? "a wide file" : "--format wide",
                            undated ? "bar numbers" : "date");
     /* A symbol twice would give two closes per date: find it through the interned index. */
-    size_t *col_of = calloc(p->syms->n, sizeof *col_of);
+    size_t *col_of = rb_calloc(p->syms->n, sizeof *col_of);
     if (!col_of) return rb_parser_fail_oom(p);
     for (size_t c = 0; c < n; c++) {
         if (p->cols[c].role != R_WIDE) continue;

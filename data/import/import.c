@@ -8,6 +8,7 @@
 #include "date.h"
 #include "error.h"
 #include "importer.h"
+#include "alloc.h"
 
 void rb_import_options_init(rb_import_options *opt)
 {
@@ -103,12 +104,12 @@ rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npat
     im.opt = opt;
     im.paths = paths;
     im.npaths = npaths;
-    im.file_start = calloc(npaths + 1, sizeof *im.file_start);
-    im.file_rows = calloc(npaths, sizeof *im.file_rows);
-    im.file_added = calloc(npaths, sizeof *im.file_added);
-    im.file_replaced = calloc(npaths, sizeof *im.file_replaced);
-    im.file_format = calloc(npaths, sizeof *im.file_format);
-    im.buf = malloc(READ_CHUNK);
+    im.file_start = rb_calloc(npaths + 1, sizeof *im.file_start);
+    im.file_rows = rb_calloc(npaths, sizeof *im.file_rows);
+    im.file_added = rb_calloc(npaths, sizeof *im.file_added);
+    im.file_replaced = rb_calloc(npaths, sizeof *im.file_replaced);
+    im.file_format = rb_calloc(npaths, sizeof *im.file_format);
+    im.buf = rb_malloc(READ_CHUNK);
     if (!im.file_start || !im.file_rows || !im.file_added || !im.file_replaced || !im.file_format ||
         !im.buf) {
         importer_free(&im);

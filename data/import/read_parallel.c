@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "parser.h"
+#include "alloc.h"
 
 /* The helper thread's half of a file, with its own arrays. */
 typedef struct helper {
@@ -51,7 +52,7 @@ static int helper_init(helper *h, const rb_parser *p, const char *s, size_t n)
     q->shared_cols = 1;
     q->last_sym_ok = 0;
     q->pending = 0;
-    q->wide_val = malloc(p->ncols * sizeof *q->wide_val);
+    q->wide_val = rb_malloc(p->ncols * sizeof *q->wide_val);
     h->s = s;
     h->n = n;
     if (csv_init(&q->csv, CSV_STRICT | CSV_STRICT_FINI) != 0 || !q->wide_val) return 0;
@@ -77,7 +78,7 @@ static int merge_helper(rb_parser *p, helper *h, size_t line_base)
 {
     rb_rows *r = p->r;
     const rb_rows *q = &h->r;
-    uint32_t *map = malloc((h->syms.n ? h->syms.n : 1) * sizeof *map);
+    uint32_t *map = rb_malloc((h->syms.n ? h->syms.n : 1) * sizeof *map);
     if (!map) return rb_parser_fail_oom(p);
     for (size_t i = 0; i < h->syms.n; i++) {
         int64_t k = i < h->nsym0 ? (int64_t)i : rb_symtab_find(p->syms, h->syms.name[i], h->syms.len[i]);
@@ -142,7 +143,7 @@ rb_status rb_parser_read_mapped(rb_parser *p, const char *s, size_t n)
     if (!p->failed && p->header_done && n - pos >= PARALLEL_MIN && p->im->opt->every == RB_BARS_DATED) {
         const char *nl = memchr(s + pos + (n - pos) / 2, '\n', n - pos - (n - pos) / 2);
         size_t split = nl ? (size_t)(nl - s) + 1 : n;
-        helper *h = split < n ? malloc(sizeof *h) : NULL;
+        helper *h = split < n ? rb_malloc(sizeof *h) : NULL;
         pthread_t tid;
         if (h && helper_init(h, p, s + split, n - split) && pthread_create(&tid, NULL, helper_main, h) == 0) {
             rb_parser_feed(p, s + pos, split - pos);

@@ -12,6 +12,7 @@
 #include "date.h"
 #include "error.h"
 #include "parser.h"
+#include "alloc.h"
 
 /* Records the first problem of this record at column c (reason printf-style). */
 static void pend(rb_parser *p, size_t c, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -118,7 +119,7 @@ static void header_field(rb_parser *p, const char *s, size_t n)
 {
     if (p->nhdr == p->caphdr) {
         size_t ncap = p->caphdr ? p->caphdr * 2 : 16;
-        char **h = realloc(p->hdr, ncap * sizeof *h);
+        char **h = rb_realloc(p->hdr, ncap * sizeof *h);
         if (!h) {
             rb_parser_fail_oom(p);
             return;
@@ -127,7 +128,7 @@ static void header_field(rb_parser *p, const char *s, size_t n)
         p->caphdr = ncap;
     }
     rb_cell_trim(&s, &n);
-    char *copy = malloc(n + 1);
+    char *copy = rb_malloc(n + 1);
     if (!copy) {
         rb_parser_fail_oom(p);
         return;

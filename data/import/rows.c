@@ -1,5 +1,6 @@
 /* rows.c - the flat arrays of the bars read (rows.h). */
 #include "rows.h"
+#include "alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ void rb_rows_free(rb_rows *r)
 static int grow(void **p, size_t cap, size_t size)
 {
     if (!*p) return 1;
-    void *q = realloc(*p, cap * size);
+    void *q = rb_realloc(*p, cap * size);
     if (!q) return 0;
     *p = q;
     return 1;
@@ -32,10 +33,10 @@ int rb_rows_grow(rb_rows *r)
 {
     size_t cap = r->cap ? r->cap * 2 : 4096;
     if (!r->asset) {
-        r->asset = malloc(cap * sizeof *r->asset);
-        r->ts = malloc(cap * sizeof *r->ts);
-        r->close = malloc(cap * sizeof *r->close);
-        r->line = malloc(cap * sizeof *r->line);
+        r->asset = rb_malloc(cap * sizeof *r->asset);
+        r->ts = rb_malloc(cap * sizeof *r->ts);
+        r->close = rb_malloc(cap * sizeof *r->close);
+        r->line = rb_malloc(cap * sizeof *r->line);
         if (!r->asset || !r->ts || !r->close || !r->line) return 0;
     } else if (!grow((void **)&r->asset, cap, sizeof *r->asset) ||
                !grow((void **)&r->ts, cap, sizeof *r->ts) ||
@@ -57,16 +58,16 @@ int rb_rows_add_ohlv(rb_rows *r)
     size_t cap = r->cap ? r->cap : 4096;
     double **arr[4] = {&r->open, &r->high, &r->low, &r->volume};
     for (int k = 0; k < 4; k++) {
-        *arr[k] = malloc(cap * sizeof(double));
+        *arr[k] = rb_malloc(cap * sizeof(double));
         if (!*arr[k]) return 0;
         for (size_t i = 0; i < r->n; i++) (*arr[k])[i] = NAN;
     }
     if (!r->cap) {
         /* keep the invariant that every array has r->cap entries */
-        r->asset = malloc(cap * sizeof *r->asset);
-        r->ts = malloc(cap * sizeof *r->ts);
-        r->close = malloc(cap * sizeof *r->close);
-        r->line = malloc(cap * sizeof *r->line);
+        r->asset = rb_malloc(cap * sizeof *r->asset);
+        r->ts = rb_malloc(cap * sizeof *r->ts);
+        r->close = rb_malloc(cap * sizeof *r->close);
+        r->line = rb_malloc(cap * sizeof *r->line);
         if (!r->asset || !r->ts || !r->close || !r->line) return 0;
         r->cap = cap;
     }

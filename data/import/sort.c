@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "importer.h"
+#include "alloc.h"
 
 size_t rb_import_file_of(const rb_importer *im, size_t row)
 {
@@ -54,23 +55,23 @@ rb_status rb_import_sort(rb_importer *im, size_t n, rb_sorted *s)
     size_t nsym = im->syms.n;
     memset(s, 0, sizeof *s);
     s->n = n;
-    s->start = calloc(nsym + 1, sizeof *s->start);
-    s->ts = malloc((n ? n : 1) * sizeof *s->ts);
-    s->close = malloc((n ? n : 1) * sizeof *s->close);
-    s->orig = malloc((n ? n : 1) * sizeof *s->orig);
+    s->start = rb_calloc(nsym + 1, sizeof *s->start);
+    s->ts = rb_malloc((n ? n : 1) * sizeof *s->ts);
+    s->close = rb_malloc((n ? n : 1) * sizeof *s->close);
+    s->orig = rb_malloc((n ? n : 1) * sizeof *s->orig);
     int ohlv = r->open != NULL;
     if (ohlv) {
-        s->open = malloc((n ? n : 1) * sizeof(double));
-        s->high = malloc((n ? n : 1) * sizeof(double));
-        s->low = malloc((n ? n : 1) * sizeof(double));
-        s->volume = malloc((n ? n : 1) * sizeof(double));
+        s->open = rb_malloc((n ? n : 1) * sizeof(double));
+        s->high = rb_malloc((n ? n : 1) * sizeof(double));
+        s->low = rb_malloc((n ? n : 1) * sizeof(double));
+        s->volume = rb_malloc((n ? n : 1) * sizeof(double));
     }
     if (!s->start || !s->ts || !s->close || !s->orig ||
         (ohlv && (!s->open || !s->high || !s->low || !s->volume)))
         return rb_fail(&im->e, RB_ERR_NOMEM, "out of memory sorting %zu rows", n);
     for (size_t i = 0; i < n; i++) s->start[r->asset[i] + 1]++;
     for (size_t a = 0; a < nsym; a++) s->start[a + 1] += s->start[a];
-    size_t *next = malloc((nsym ? nsym : 1) * sizeof *next);
+    size_t *next = rb_malloc((nsym ? nsym : 1) * sizeof *next);
     if (!next) return rb_fail(&im->e, RB_ERR_NOMEM, "out of memory sorting %zu rows", n);
     memcpy(next, s->start, nsym * sizeof *next);
     for (size_t i = 0; i < n; i++) {
@@ -102,7 +103,7 @@ rb_status rb_import_sort(rb_importer *im, size_t n, rb_sorted *s)
         if (k >= hi) continue;
         size_t m = hi - lo;
         if (m > tmpcap) {
-            tsrow *t = realloc(tmp, m * sizeof *t);
+            tsrow *t = rb_realloc(tmp, m * sizeof *t);
             if (!t) {
                 free(tmp);
                 return rb_fail(&im->e, RB_ERR_NOMEM, "out of memory sorting %zu rows", n);
@@ -113,7 +114,7 @@ rb_status rb_import_sort(rb_importer *im, size_t n, rb_sorted *s)
         for (size_t j = 0; j < m; j++) tmp[j] = (tsrow){s->ts[lo + j], s->orig[lo + j], (uint32_t)(lo + j)};
         qsort(tmp, m, sizeof *tmp, cmp_tsrow);
         /* Apply the permutation column by column through a scratch array of doubles. */
-        double *col = malloc(m * sizeof *col);
+        double *col = rb_malloc(m * sizeof *col);
         if (!col) {
             free(tmp);
             return rb_fail(&im->e, RB_ERR_NOMEM, "out of memory sorting %zu rows", n);

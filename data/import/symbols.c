@@ -9,6 +9,7 @@
 
 #include "cells.h"
 #include "rebal.h"
+#include "alloc.h"
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
@@ -42,17 +43,17 @@ int64_t rb_symtab_add(rb_symtab *t, const char *s, size_t n)
 {
     if (t->n == t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 64;
-        char **nn = realloc(t->name, ncap * sizeof *nn);
+        char **nn = rb_realloc(t->name, ncap * sizeof *nn);
         if (!nn) return -1;
         t->name = nn;
-        uint32_t *nl = realloc(t->len, ncap * sizeof *nl);
+        uint32_t *nl = rb_realloc(t->len, ncap * sizeof *nl);
         if (!nl) return -1;
         t->len = nl;
         t->cap = ncap;
     }
     if (2 * (t->n + 1) > t->nslot) {
         size_t nslot = t->nslot ? t->nslot * 2 : 256;
-        uint32_t *ns = calloc(nslot, sizeof *ns);
+        uint32_t *ns = rb_calloc(nslot, sizeof *ns);
         if (!ns) return -1;
         for (size_t i = 0; i < t->n; i++) {
             size_t h = (size_t)hash_bytes(t->name[i], t->len[i]) & (nslot - 1);
@@ -63,7 +64,7 @@ int64_t rb_symtab_add(rb_symtab *t, const char *s, size_t n)
         t->slot = ns;
         t->nslot = nslot;
     }
-    char *copy = malloc(n + 1);
+    char *copy = rb_malloc(n + 1);
     if (!copy) return -1;
     memcpy(copy, s, n);
     copy[n] = '\0';

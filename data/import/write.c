@@ -14,6 +14,7 @@
 #include "error.h"
 #include "importer.h"
 #include "store.h"
+#include "alloc.h"
 
 /* Page cache for the import transaction, in KiB (SQLite's negative cache_size unit). Ordered
  * appends need little, but comparing with and replacing stored bars revisits pages that the
@@ -164,7 +165,7 @@ static char *insert_sql(size_t nrows, int ohlv)
                             : "INSERT INTO bars(asset_id, ts, close) VALUES ";
     const char *tuple = ohlv ? "(?,?,?,?,?,?,?)" : "(?,?,?)";
     size_t hl = strlen(head), tl = strlen(tuple);
-    char *sql = malloc(hl + nrows * (tl + 1) + 1);
+    char *sql = rb_malloc(hl + nrows * (tl + 1) + 1);
     if (!sql) return NULL;
     memcpy(sql, head, hl);
     char *p = sql + hl;
@@ -341,9 +342,9 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     writer w = {.im = im, .store = store, .s = s, .ohlv = s->open != NULL};
     w.nparam = w.ohlv ? 7 : 3;
     size_t nsym = im->syms.n ? im->syms.n : 1;
-    w.ids = calloc(nsym, sizeof *w.ids);
-    w.created = calloc(nsym, 1);
-    w.status = malloc(s->n ? s->n : 1);
+    w.ids = rb_calloc(nsym, sizeof *w.ids);
+    w.created = rb_calloc(nsym, 1);
+    w.status = rb_malloc(s->n ? s->n : 1);
     if (!w.ids || !w.created || !w.status) rc = rb_fail(&im->e, RB_ERR_NOMEM, "out of memory importing");
     if (rc == RB_OK) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK && old_fk) rc = pragma(store, "foreign_keys", &off, 1, &im->e);

@@ -7,6 +7,7 @@
 
 #include "batch_internal.h"
 #include "error.h"
+#include "alloc.h"
 
 static void record_error(job *jb, const rb_error *err, uint64_t index)
 {
@@ -73,7 +74,7 @@ static void do_block(job *jb, block *b, size_t first)
             break;
         }
         rc = jb->opt->failed(jb->ctx, idx[bad], &err, &ferr);
-        if (rc == RB_OK && !rest && !(rest = malloc(n * sizeof *rest)))
+        if (rc == RB_OK && !rest && !(rest = rb_malloc(n * sizeof *rest)))
             rc = rb_fail(&ferr, RB_ERR_NOMEM, "out of memory");
         if (rc != RB_OK) {
             record_error(jb, &ferr, UINT64_MAX);
@@ -108,7 +109,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
                                             m->periods_source, err);
     if (rc != RB_OK) return rc;
     rb_sim_exec_note(m, RB_EXEC_NEXT_OPEN, jb.next_open_note, sizeof jb.next_open_note);
-    jb.bonus_target = malloc(m->N * sizeof *jb.bonus_target);
+    jb.bonus_target = rb_malloc(m->N * sizeof *jb.bonus_target);
     if (!jb.bonus_target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     size_t nblocks = (n + jb.block_size - 1) / jb.block_size;
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();

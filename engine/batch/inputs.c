@@ -7,6 +7,7 @@
 #include "costs.h"
 #include "error.h"
 #include "strategy.h"
+#include "alloc.h"
 
 /* Whether entry e is the input (kind, window, value, name). */
 static int is_entry(const cached *e, int kind, int window, double value, const char *name)
@@ -53,12 +54,12 @@ static rb_status entry_new(job *jb, int kind, int window, double value, const ch
 {
     const rb_matrix *m = jb->m;
     size_t cells = m->T * m->N, bars = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES ? m->T : cells;
-    cached *e = calloc(1, sizeof *e);
+    cached *e = rb_calloc(1, sizeof *e);
     if (e) {
         *e = (cached){.kind = kind, .window = window, .value = value};
-        e->a = malloc(bars * sizeof *e->a);
-        e->b = kind == CACHED_ROLLING ? malloc(cells * sizeof *e->b) : NULL;
-        e->name = name ? malloc(strlen(name) + 1) : NULL;
+        e->a = rb_malloc(bars * sizeof *e->a);
+        e->b = kind == CACHED_ROLLING ? rb_malloc(cells * sizeof *e->b) : NULL;
+        e->name = name ? rb_malloc(strlen(name) + 1) : NULL;
         if (e->name) strcpy(e->name, name);
     }
     rb_status rc = RB_OK;

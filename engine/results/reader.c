@@ -9,6 +9,7 @@
 #include "csv_write.h"
 #include "error.h"
 #include "text.h"
+#include "alloc.h"
 
 struct rb_results_reader {
     rb_rconn conn;
@@ -37,9 +38,9 @@ static rb_status reader_ready(rb_results_reader *r, rb_results_reader **out, rb_
     rb_status rc = rb_results_columns_read(&r->conn, &r->cols, err);
     if (rc == RB_OK) {
         size_t n = r->cols.n;
-        r->text = calloc(n, sizeof *r->text);
-        r->number = calloc(n, sizeof *r->number);
-        r->buf = calloc(n, sizeof *r->buf);
+        r->text = rb_calloc(n, sizeof *r->text);
+        r->number = rb_calloc(n, sizeof *r->number);
+        r->buf = rb_calloc(n, sizeof *r->buf);
         if (!r->text || !r->number || !r->buf)
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", r->conn.path);
     }
@@ -53,7 +54,7 @@ static rb_status reader_ready(rb_results_reader *r, rb_results_reader **out, rb_
 
 rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_error *err)
 {
-    rb_results_reader *r = calloc(1, sizeof *r);
+    rb_results_reader *r = rb_calloc(1, sizeof *r);
     if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
     rb_status rc = rb_results_schema_open(path, 1, &r->conn, err);
     if (rc != RB_OK) {
@@ -65,7 +66,7 @@ rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_e
 
 rb_status rb_results_reader_borrow(const rb_rconn *c, rb_results_reader **out, rb_error *err)
 {
-    rb_results_reader *r = calloc(1, sizeof *r);
+    rb_results_reader *r = rb_calloc(1, sizeof *r);
     if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading %s", c->path);
     r->conn = *c;
     r->borrowed = 1;
@@ -245,7 +246,7 @@ rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **
                        rb_results_metric_hint(by, hint, sizeof hint));
     rb_results_reader *r = NULL;
     rb_results_sweep sweep = {0};
-    id_list l = {malloc((n ? n : 1) * sizeof *l.ids), 0};
+    id_list l = {rb_malloc((n ? n : 1) * sizeof *l.ids), 0};
     rb_status rc = l.ids ? rb_results_reader_open(path, &r, err) : rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_results_reader_sweep(r, 0, &sweep, err);
     if (rc == RB_OK && rb_results_columns_find(&r->cols, by) < 0)

@@ -11,6 +11,7 @@
 #include "json_write.h"
 #include "reader.h"
 #include "writer.h"
+#include "alloc.h"
 
 #define FEW_PARAMS 4   /* show every parameter column up to this many */
 #define FAILED_SHOWN 5 /* failed configurations listed under the table */
@@ -74,7 +75,7 @@ static void table_free(table *t)
 
 static void print_table(FILE *out, const table *t)
 {
-    size_t *width = calloc(t->cols, sizeof *width);
+    size_t *width = rb_calloc(t->cols, sizeof *width);
     if (!width) return;
     for (size_t i = 0; i < t->rows; i++)
         for (size_t j = 0; j < t->cols; j++) {
@@ -121,7 +122,7 @@ static void fetched_free(fetched *f)
 static char *dup_or_null(const char *s, int *oom)
 {
     if (!s) return NULL;
-    char *d = strdup(s);
+    char *d = rb_strdup(s);
     if (!d) *oom = 1;
     return d;
 }
@@ -129,18 +130,18 @@ static char *dup_or_null(const char *s, int *oom)
 static int fetched_grow(fetched *f)
 {
     size_t ncap = f->cap ? 2 * f->cap : 16;
-    int64_t *ids = realloc(f->config_id, ncap * sizeof *ids);
+    int64_t *ids = rb_realloc(f->config_id, ncap * sizeof *ids);
     if (ids) f->config_id = ids;
     char ***texts[] = {&f->section, &f->strategy, &f->error, &f->depleted_on};
     int ok = ids != NULL;
     for (size_t k = 0; ok && k < sizeof texts / sizeof texts[0]; k++) {
-        char **grown = realloc(*texts[k], ncap * sizeof *grown);
+        char **grown = rb_realloc(*texts[k], ncap * sizeof *grown);
         if (grown) *texts[k] = grown;
         ok = grown != NULL;
     }
-    char **pa = ok ? realloc(f->param, (ncap * f->nparam + 1) * sizeof *pa) : NULL;
+    char **pa = ok ? rb_realloc(f->param, (ncap * f->nparam + 1) * sizeof *pa) : NULL;
     if (pa) f->param = pa;
-    double *me = pa ? realloc(f->metric, (ncap * f->nmetric + 1) * sizeof *me) : NULL;
+    double *me = pa ? rb_realloc(f->metric, (ncap * f->nmetric + 1) * sizeof *me) : NULL;
     if (me) f->metric = me;
     if (!me) return 0;
     f->cap = ncap;
@@ -165,8 +166,8 @@ static rb_status keep_row(void *ctx, const rb_results_run *run, rb_error *err)
 static rb_status fetch(printing *p, fetched *f, rb_error *err)
 {
     const rb_results_columns *cols = p->cols;
-    f->param_col = malloc((cols->n + 1) * sizeof *f->param_col);
-    f->metric_col = malloc((cols->n + 1) * sizeof *f->metric_col);
+    f->param_col = rb_malloc((cols->n + 1) * sizeof *f->param_col);
+    f->metric_col = rb_malloc((cols->n + 1) * sizeof *f->metric_col);
     if (!f->param_col || !f->metric_col) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
     for (size_t i = 0; i < cols->n; i++) {
         if (cols->col[i].kind == RB_RCOL_PARAM) f->param_col[f->nparam++] = i;
@@ -205,8 +206,8 @@ typedef struct layout {
 static rb_status plan(const printing *p, const fetched *f, layout *l, rb_error *err)
 {
     memset(l, 0, sizeof *l);
-    l->shown = calloc(f->nparam + 1, sizeof *l->shown);
-    l->constant = calloc(f->nparam + 1, sizeof *l->constant);
+    l->shown = rb_calloc(f->nparam + 1, sizeof *l->shown);
+    l->constant = rb_calloc(f->nparam + 1, sizeof *l->constant);
     if (!l->shown || !l->constant) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
     /* Parameter columns: those set in some printed row; only the varying ones when many. */
     for (size_t j = 0; j < f->nparam; j++) {
@@ -265,40 +266,40 @@ static rb_status fill(const printing *p, const fetched *f, const layout *l, tabl
 {
     t->cols = 4 + l->nshown + l->nmetric + (size_t)l->depleted + (size_t)l->error;
     t->rows = f->n + 1;
-    t->cells = calloc(t->rows * t->cols, sizeof *t->cells);
-    t->right = calloc(t->cols, sizeof *t->right);
+    t->cells = rb_calloc(t->rows * t->cols, sizeof *t->cells);
+    t->right = rb_calloc(t->cols, sizeof *t->right);
     if (!t->cells || !t->right) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
     size_t c = 0;
     const char *head[4] = {"rank", "config_id", "section", "strategy"};
-    for (; c < 4; c++) t->cells[c] = strdup(head[c]);
+    for (; c < 4; c++) t->cells[c] = rb_strdup(head[c]);
     t->right[0] = t->right[1] = 1;
-    for (size_t j = 0; j < l->nshown; j++, c++) t->cells[c] = strdup(p->cols->col[f->param_col[l->shown[j]]].name);
+    for (size_t j = 0; j < l->nshown; j++, c++) t->cells[c] = rb_strdup(p->cols->col[f->param_col[l->shown[j]]].name);
     for (size_t j = 0; j < l->nmetric; j++, c++) {
-        t->cells[c] = strdup(l->metric[j]);
+        t->cells[c] = rb_strdup(l->metric[j]);
         t->right[c] = 1;
     }
-    if (l->depleted) t->cells[c++] = strdup("depleted_on");
-    if (l->error) t->cells[c++] = strdup("error");
+    if (l->depleted) t->cells[c++] = rb_strdup("depleted_on");
+    if (l->error) t->cells[c++] = rb_strdup("error");
     for (size_t i = 0; i < f->n; i++) {
         char **row = &t->cells[(i + 1) * t->cols];
         char buf[48];
         snprintf(buf, sizeof buf, "%zu", i + 1);
-        row[0] = strdup(buf);
+        row[0] = rb_strdup(buf);
         snprintf(buf, sizeof buf, "%lld", (long long)f->config_id[i]);
-        row[1] = strdup(buf);
-        row[2] = strdup(f->section[i] ? f->section[i] : "-");
-        row[3] = strdup(f->strategy[i] ? f->strategy[i] : "-");
+        row[1] = rb_strdup(buf);
+        row[2] = rb_strdup(f->section[i] ? f->section[i] : "-");
+        row[3] = rb_strdup(f->strategy[i] ? f->strategy[i] : "-");
         c = 4;
         for (size_t j = 0; j < l->nshown; j++, c++) {
             const char *s = f->param[i * f->nparam + l->shown[j]];
-            row[c] = strdup(s ? s : "-");
+            row[c] = rb_strdup(s ? s : "-");
         }
         for (size_t j = 0; j < l->nmetric; j++, c++) {
             metric_cell(p, f, i, l->metric[j], buf);
-            row[c] = strdup(buf);
+            row[c] = rb_strdup(buf);
         }
-        if (l->depleted) row[c++] = strdup(f->depleted_on[i] ? f->depleted_on[i] : "-");
-        if (l->error) row[c++] = strdup(f->error[i] ? f->error[i] : "-");
+        if (l->depleted) row[c++] = rb_strdup(f->depleted_on[i] ? f->depleted_on[i] : "-");
+        if (l->error) row[c++] = rb_strdup(f->error[i] ? f->error[i] : "-");
     }
     for (size_t i = 0; i < t->rows * t->cols; i++)
         if (!t->cells[i]) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");

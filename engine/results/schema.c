@@ -10,6 +10,7 @@
 #include "error.h"
 #include "spec.h"
 #include "store.h"
+#include "alloc.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -102,7 +103,7 @@ static char *key_of_column(const char *name)
     }
     for (char *p = key; *p; p++)
         if (*p == '_') *p = '-';
-    return strdup(key);
+    return rb_strdup(key);
 }
 
 /* ---------------------------------------------------------------- columns */
@@ -122,7 +123,7 @@ void rb_results_columns_free(rb_results_columns *cols)
 static int classify(rb_results_column *c, const char *name, const char *type)
 {
     memset(c, 0, sizeof *c);
-    if (!(c->name = strdup(name))) return 0;
+    if (!(c->name = rb_strdup(name))) return 0;
     c->real = strcmp(type, "REAL") == 0 || strcmp(type, "INTEGER") == 0;
     if (base_index(name) >= 0) c->kind = RB_RCOL_BASE;
     else if ((c->metric = find_metric(name))) c->kind = RB_RCOL_METRIC;
@@ -140,7 +141,7 @@ static int classify(rb_results_column *c, const char *name, const char *type)
 static void present(rb_results_columns *cols)
 {
     size_t n = cols->n, k = 0, nmetric;
-    rb_results_column *sorted = malloc(n * sizeof *sorted);
+    rb_results_column *sorted = rb_malloc(n * sizeof *sorted);
     if (sorted) {
         for (int kind = RB_RCOL_BASE; kind <= RB_RCOL_OUTCOME; kind++) {
             if (kind == RB_RCOL_METRIC) {
@@ -176,7 +177,7 @@ rb_status rb_results_columns_read(const rb_rconn *c, rb_results_columns *out, rb
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (cols.n == cap) {
             size_t ncap = cap ? 2 * cap : 64;
-            rb_results_column *grown = realloc(cols.col, ncap * sizeof *grown);
+            rb_results_column *grown = rb_realloc(cols.col, ncap * sizeof *grown);
             if (!grown) {
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory reading the columns of %s", c->path);
                 break;
@@ -321,7 +322,7 @@ static void sql_number_of(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * rows copied with their numbers converted exactly as the writer converts them. */
 static rb_status migration_sql(const rb_rconn *c, const rb_results_columns *old, char **out, rb_error *err)
 {
-    char(*name)[RB_RESULTS_KEY_MAX] = calloc(old->n, sizeof *name);
+    char(*name)[RB_RESULTS_KEY_MAX] = rb_calloc(old->n, sizeof *name);
     if (!name) return rb_fail(err, RB_ERR_NOMEM, "out of memory migrating %s", c->path);
     rb_status rc = RB_OK;
     for (size_t i = 0; i < old->n && rc == RB_OK; i++) {
@@ -471,7 +472,7 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     int content = 0;
     rb_status rc = check_file(path, readonly, &content, err);
     if (rc != RB_OK) return rc;
-    if (!(c->path = strdup(path))) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    if (!(c->path = rb_strdup(path))) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
     /* NOMUTEX: the connection is used by one thread at a time (the caller, or the writer
      * between rb_results_begin and rb_results_end), ordered by pthread_create/join. */
     int oflags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "schema.h"
+#include "alloc.h"
 
 static void now_iso(char buf[32])
 {
@@ -96,7 +97,7 @@ rb_status rb_results_sweep_ids(const rb_rconn *c, int64_t id, int64_t **out, siz
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (count == cap) {
             size_t ncap = cap ? 2 * cap : 1024;
-            int64_t *grown = realloc(ids, ncap * sizeof *grown);
+            int64_t *grown = rb_realloc(ids, ncap * sizeof *grown);
             if (!grown) {
                 rc = rb_fail(err, RB_ERR_NOMEM, "out of memory reading the stored runs of sweep %lld", (long long)id);
                 break;
@@ -135,7 +136,7 @@ static int read_sweep(sqlite3_stmt *st, rb_results_sweep *s)
     memset(s, 0, sizeof *s);
     s->id = sqlite3_column_int64(st, 0);
     const unsigned char *spec = sqlite3_column_text(st, 1);
-    if (!(s->spec = strdup(spec ? (const char *)spec : ""))) return 0;
+    if (!(s->spec = rb_strdup(spec ? (const char *)spec : ""))) return 0;
     copy_text(st, 2, s->dataset_hash, sizeof s->dataset_hash);
     copy_text(st, 3, s->code_version, sizeof s->code_version);
     s->configurations = sqlite3_column_int64(st, 4);
@@ -172,7 +173,7 @@ rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep 
     size_t count = 0;
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rb_results_sweep *grown = realloc(list, (count + 1) * sizeof *grown);
+        rb_results_sweep *grown = rb_realloc(list, (count + 1) * sizeof *grown);
         if (grown) list = grown;
         if (!grown || !read_sweep(st, &list[count])) {
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory reading the sweeps of %s", c->path);

@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "results/reader.h"
+#include "alloc.h"
 
 typedef struct parser {
     const rb_results_reader *r;
@@ -97,7 +98,7 @@ static rb_status push(parser *ps, rb_results_cond item)
     rb_results_where *w = ps->w;
     if (w->n == w->cap) {
         size_t cap = w->cap ? 2 * w->cap : 16;
-        rb_results_cond *grown = realloc(w->item, cap * sizeof *grown);
+        rb_results_cond *grown = rb_realloc(w->item, cap * sizeof *grown);
         if (!grown) return rb_fail(ps->err, RB_ERR_NOMEM, "out of memory reading --where");
         w->item = grown;
         w->cap = cap;
@@ -114,12 +115,12 @@ static rb_status keep(parser *ps, const char *s, size_t n, char **out)
     rb_results_where *w = ps->w;
     if (w->nvalue == w->vcap) {
         size_t cap = w->vcap ? 2 * w->vcap : 8;
-        char **grown = realloc(w->value, cap * sizeof *grown);
+        char **grown = rb_realloc(w->value, cap * sizeof *grown);
         if (!grown) return rb_fail(ps->err, RB_ERR_NOMEM, "out of memory reading --where");
         w->value = grown;
         w->vcap = cap;
     }
-    if (!(*out = strndup(s, n))) return rb_fail(ps->err, RB_ERR_NOMEM, "out of memory reading --where");
+    if (!(*out = rb_strndup(s, n))) return rb_fail(ps->err, RB_ERR_NOMEM, "out of memory reading --where");
     w->value[w->nvalue++] = *out;
     return RB_OK;
 }

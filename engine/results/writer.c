@@ -13,6 +13,7 @@
 #include "date.h"
 #include "error.h"
 #include "schema.h"
+#include "alloc.h"
 
 /* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
  * wait); a transaction commits after TXN_ROWS rows or TXN_NS nanoseconds after its first row,
@@ -80,7 +81,7 @@ static void results_close(rb_results *r)
 rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
 {
     if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_results_open: no output pointer");
-    rb_results *r = calloc(1, sizeof *r);
+    rb_results *r = rb_calloc(1, sizeof *r);
     if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
     /* Deadlines of the writer are on the monotonic clock: a wall-clock step must not stall
      * or hurry the commits. */
@@ -140,9 +141,9 @@ static void clear_sweep(rb_results *r)
 static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, char (*names)[RB_RESULTS_KEY_MAX],
                           rb_error *err)
 {
-    r->keys = nkeys ? calloc(nkeys, sizeof *r->keys) : NULL;
-    r->index = nkeys ? calloc(nkeys, sizeof *r->index) : NULL;
-    r->by_column = nkeys ? calloc(nkeys, sizeof *r->by_column) : NULL;
+    r->keys = nkeys ? rb_calloc(nkeys, sizeof *r->keys) : NULL;
+    r->index = nkeys ? rb_calloc(nkeys, sizeof *r->index) : NULL;
+    r->by_column = nkeys ? rb_calloc(nkeys, sizeof *r->by_column) : NULL;
     if (nkeys && (!r->keys || !r->index || !r->by_column))
         return rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
     for (size_t k = 0; k < nkeys; k++) {
@@ -151,7 +152,7 @@ static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, 
             if (strcmp(names[j], names[k]) == 0)
                 rc = rb_fail(err, RB_ERR_DATA, "%s: parameter keys '%s' and '%s' both name the column '%s'",
                              r->conn.path, keys[j], keys[k], names[k]);
-        if (rc == RB_OK && !(r->keys[k] = strdup(keys[k])))
+        if (rc == RB_OK && !(r->keys[k] = rb_strdup(keys[k])))
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
         if (rc != RB_OK) return rc;
         r->index[k] = (key_column){.key = r->keys[k], .column = k};
@@ -224,7 +225,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         return rb_fail(err, RB_ERR_USAGE, "%s: %llu configurations is more than a sweep can hold", r->conn.path,
                        (unsigned long long)configurations);
 
-    char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? calloc(nkeys, sizeof *names) : NULL;
+    char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
     rb_status rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
                                    : set_keys(r, keys, nkeys, names, err);
     int64_t id = 0, *ids = NULL;
@@ -460,7 +461,7 @@ rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
                            r->conn.path, (long long)row->config_id, kv->key ? kv->key : "(null)");
         bytes += kv->value ? strlen(kv->value) + 1 : 0;
     }
-    queued_row *q = malloc(bytes);
+    queued_row *q = rb_malloc(bytes);
     if (!q) return rb_fail(err, RB_ERR_NOMEM, "out of memory queueing configuration %lld", (long long)row->config_id);
     q->config_id = row->config_id;
     q->metrics = row->metrics;

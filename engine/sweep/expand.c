@@ -12,6 +12,7 @@
 #include "error.h"
 #include "sweep_internal.h"
 #include "text.h"
+#include "alloc.h"
 
 /* ---------------------------------------------------------------- checks after reading */
 
@@ -29,7 +30,7 @@ static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, value
     unsigned char saved[MAX_VALUE_BYTES], failed[MAX_VALUE_BYTES];
     if (row->size > MAX_VALUE_BYTES) return sw_fail_key(c, v->line, s, v->key, "internal: value too large");
     if (carry) {
-        if (!(v->typed = calloc(v->n, row->size))) return sw_nomem(c);
+        if (!(v->typed = rb_calloc(v->n, row->size))) return sw_nomem(c);
         rb_setting_take(row, base, saved);
     }
     for (size_t i = 0; i < v->n; i++) {
@@ -102,7 +103,7 @@ static const char *common_value(const char **x, size_t nx, const char **y, size_
 
 static const char **sorted_canon(const values *v)
 {
-    const char **p = malloc(v->n * sizeof *p);
+    const char **p = rb_malloc(v->n * sizeof *p);
     if (!p) return NULL;
     memcpy(p, v->canon, v->n * sizeof *p);
     qsort(p, v->n, sizeof *p, sw_cmp_str);
@@ -172,9 +173,9 @@ int sw_finish(parse_ctx *c)
         sw_family_list(families, sizeof families);
         return sw_fail_line(c, RB_ERR_USAGE, 0, "no strategy section (%s)", families);
     }
-    sw->strat = malloc(sw->nstrat * sizeof *sw->strat);
-    sw->shared = malloc((sw->nshared ? sw->nshared : 1) * sizeof *sw->shared);
-    sw->data = malloc((data->nkeys ? data->nkeys : 1) * sizeof *sw->data);
+    sw->strat = rb_malloc(sw->nstrat * sizeof *sw->strat);
+    sw->shared = rb_malloc((sw->nshared ? sw->nshared : 1) * sizeof *sw->shared);
+    sw->data = rb_malloc((data->nkeys ? data->nkeys : 1) * sizeof *sw->data);
     if (!sw->strat || !sw->shared || !sw->data) return sw_nomem(c);
     size_t ns = 0, nv = 0;
     for (size_t i = 0; i < sw->nsec; i++) {
@@ -220,7 +221,7 @@ int sw_finish(parse_ctx *c)
         cap += sw->strat[i]->nkeys;
         if (sw->strat[i]->nkeys + sw->nshared > sw->max_keys) sw->max_keys = sw->strat[i]->nkeys + sw->nshared;
     }
-    sw->keys = malloc((cap ? cap : 1) * sizeof *sw->keys);
+    sw->keys = rb_malloc((cap ? cap : 1) * sizeof *sw->keys);
     if (!sw->keys) return sw_nomem(c);
     for (size_t j = 0; j < sw->nshared; j++) sw->keys[sw->nkeys++] = sw->shared[j]->key;
     for (size_t i = 0; i < sw->nstrat; i++)

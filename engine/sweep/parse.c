@@ -13,6 +13,7 @@
 #include "error.h"
 #include "sweep_internal.h"
 #include "text.h"
+#include "alloc.h"
 
 /* Records the first error: "NAME:LINE: what". */
 int sw_fail_line(parse_ctx *c, rb_status code, int line, const char *fmt, ...)
@@ -144,12 +145,12 @@ static int open_section(parse_ctx *c, const char *name)
                              sw->sec[i].line);
     if (sw->nsec == sw->capsec) {
         size_t cap = sw->capsec ? 2 * sw->capsec : 8;
-        section *grown = realloc(sw->sec, cap * sizeof *grown);
+        section *grown = rb_realloc(sw->sec, cap * sizeof *grown);
         if (!grown) return sw_nomem(c);
         sw->sec = grown;
         sw->capsec = cap;
     }
-    if (!(s.name = strdup(name))) return sw_nomem(c);
+    if (!(s.name = rb_strdup(name))) return sw_nomem(c);
     sw->sec[sw->nsec] = s;
     c->cur = sw->nsec++;
     return 1;
@@ -220,7 +221,7 @@ static int header_line(parse_ctx *c, const char *line, size_t len)
     if (after < stop && *after != ';' && *after != '#')
         return sw_fail_line(c, RB_ERR_USAGE, c->line, "text after the section header: '%.*s'", (int)(stop - after), after);
     size_t nlen = (size_t)(close - line - 1);
-    char *name = malloc(nlen + 1);
+    char *name = rb_malloc(nlen + 1);
     if (!name) return sw_nomem(c);
     memcpy(name, line + 1, nlen);
     name[nlen] = '\0';
@@ -238,7 +239,7 @@ static int value_append(parse_ctx *c, const char *text, int spaced)
     if (need > v->cap) {
         size_t cap = v->cap ? v->cap : 256;
         while (cap < need) cap *= 2;
-        char *grown = realloc(v->value, cap);
+        char *grown = rb_realloc(v->value, cap);
         if (!grown) return sw_nomem(c);
         v->value = grown;
         v->cap = cap;
@@ -275,7 +276,7 @@ static int note_line(parse_ctx *c)
 {
     if (c->nlines == c->caplines) {
         size_t cap = c->caplines ? 2 * c->caplines : 256;
-        int *grown = realloc(c->lines, cap * sizeof *grown);
+        int *grown = rb_realloc(c->lines, cap * sizeof *grown);
         if (!grown) return sw_nomem(c);
         c->lines = grown;
         c->caplines = cap;
@@ -511,7 +512,7 @@ static int on_pair(void *user, const char *inih_section, const char *name, const
     c->piece_seen = 1;
     if (c->piece == PIECE_KEY) {
         c->value = (pending){.active = 1, .line = c->line, .indent = c->key_indent};
-        if (!(c->value.key = strdup(name))) return sw_nomem(c);
+        if (!(c->value.key = rb_strdup(name))) return sw_nomem(c);
         return value_append(c, value, 0);
     }
     if ((c->piece == PIECE_JOINED || c->piece == PIECE_SPACED) && c->value.active)
@@ -534,7 +535,7 @@ static int on_value(parse_ctx *c, const char *name, const char *value)
             return sw_fail_key(c, c->line, s, key, "given twice (first at line %d)", s->keys[i].line);
     if (s->nkeys == s->capkeys) {
         size_t cap = s->capkeys ? 2 * s->capkeys : 8;
-        values *grown = realloc(s->keys, cap * sizeof *grown);
+        values *grown = rb_realloc(s->keys, cap * sizeof *grown);
         if (!grown) return sw_nomem(c);
         s->keys = grown;
         s->capkeys = cap;
@@ -577,8 +578,8 @@ void rb_sweep_free(rb_sweep *sw)
 /* Parses text (owned by the new sweep on success and on failure alike). */
 static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_error *err)
 {
-    rb_sweep *sw = calloc(1, sizeof *sw);
-    if (!sw || !(sw->name = strdup(name))) {
+    rb_sweep *sw = rb_calloc(1, sizeof *sw);
+    if (!sw || !(sw->name = rb_strdup(name))) {
         free(text);
         free(sw);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
@@ -606,7 +607,7 @@ static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_er
 
 rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err)
 {
-    char *copy = strdup(text ? text : "");
+    char *copy = rb_strdup(text ? text : "");
     if (!copy) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     return parse_owned(copy, name ? name : "sweep", out, err);
 }
@@ -616,11 +617,11 @@ rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err)
     FILE *f = fopen(path, "rb");
     if (!f) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
     size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
+    char *buf = rb_malloc(cap);
     int failed_read = 0;
     while (buf) {
         if (len + 1 >= cap) {
-            char *grown = realloc(buf, cap * 2);
+            char *grown = rb_realloc(buf, cap * 2);
             if (!grown) {
                 free(buf);
                 buf = NULL;

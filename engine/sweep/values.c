@@ -12,13 +12,14 @@
 #include "error.h"
 #include "sweep_internal.h"
 #include "text.h"
+#include "alloc.h"
 
 int sw_sl_put(strlist *l, const char *s, size_t len)
 {
     if (l->len + len + 1 > l->cap) {
         size_t cap = l->cap ? l->cap : 64;
         while (l->len + len + 1 > cap) cap *= 2;
-        char *grown = realloc(l->buf, cap);
+        char *grown = rb_realloc(l->buf, cap);
         if (!grown) return 0;
         l->buf = grown;
         l->cap = cap;
@@ -35,7 +36,7 @@ int sw_sl_end(strlist *l)
     l->buf[l->len++] = '\0';
     if (l->n == l->ncap) {
         size_t ncap = l->ncap ? 2 * l->ncap : 8;
-        size_t *grown = realloc(l->off, ncap * sizeof *grown);
+        size_t *grown = rb_realloc(l->off, ncap * sizeof *grown);
         if (!grown) return 0;
         l->off = grown;
         l->ncap = ncap;
@@ -57,7 +58,7 @@ void sw_sl_clear(strlist *l)
 /* Moves the strings out as an array of pointers into *buf (both malloc'ed). */
 static const char **sl_finish(strlist *l, char **buf)
 {
-    const char **p = malloc((l->n ? l->n : 1) * sizeof *p);
+    const char **p = rb_malloc((l->n ? l->n : 1) * sizeof *p);
     if (!p) return NULL;
     for (size_t i = 0; i < l->n; i++) p[i] = l->buf + l->off[i];
     *buf = l->buf;
@@ -232,7 +233,7 @@ static int put_canonical(strlist *l, const char *value)
     if (!strchr(value, '=')) return sw_sl_put(l, value, len);
     size_t n = 1;
     for (const char *p = value; *p; p++) n += *p == ',';
-    item *items = malloc(n * sizeof *items);
+    item *items = rb_malloc(n * sizeof *items);
     if (!items) return 0;
     size_t k = 0, nall = 0;
     int ok = 1;
@@ -510,7 +511,7 @@ int sw_expand_value(parse_ctx *c, const section *s, const char *key, const char 
     sw_sl_clear(&canon);
     if (!v->text || !v->canon) return sw_nomem(c);
     if (!is_range && v->n > 1) {
-        const char **sorted = malloc(v->n * sizeof *sorted);
+        const char **sorted = rb_malloc(v->n * sizeof *sorted);
         if (!sorted) return sw_nomem(c);
         memcpy(sorted, v->canon, v->n * sizeof *sorted);
         qsort(sorted, v->n, sizeof *sorted, sw_cmp_str);

@@ -6,6 +6,7 @@
 
 #include "chart_frame.h"
 #include "error.h"
+#include "alloc.h"
 
 static int int_cmp(const void *a, const void *b)
 {
@@ -30,7 +31,7 @@ rb_status rb_chart_annual(const rb_report *r, const char *cdir, const rb_chart_f
         return RB_OK;
     }
     /* The union of the series' years, ascending. */
-    int *years = malloc(total * sizeof *years);
+    int *years = rb_malloc(total * sizeof *years);
     if (!years) return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
     size_t ny = 0;
     for (size_t k = 0; k < r->nseries; k++)

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "gnuplot.h"
+#include "alloc.h"
 
 /* Colour-blind-safe qualitative colours for the families (Okabe-Ito without black and its
  * yellow, with Paul Tol's indigo, wine, olive and teal): a family keeps its colour in every
@@ -36,7 +37,7 @@ int rb_chart_families_index(const rb_chart_families *fm, const char *name)
 rb_status rb_chart_families_build(const rb_report *r, rb_chart_families *fm, rb_error *err)
 {
     fm->n = 0;
-    fm->name = malloc((r->nseries + r->frontier.nfamilies + 1) * sizeof *fm->name);
+    fm->name = rb_malloc((r->nseries + r->frontier.nfamilies + 1) * sizeof *fm->name);
     if (!fm->name) return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
     for (size_t k = 0; k < r->nseries; k++)
         if (r->series[k].role == RB_SERIES_BEST && rb_chart_families_index(fm, r->series[k].family) < 0)

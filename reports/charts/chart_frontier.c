@@ -8,6 +8,7 @@
 
 #include "chart_frame.h"
 #include "error.h"
+#include "alloc.h"
 
 /* 1234567 as "1,234,567". */
 static const char *grouped(char *buf, size_t cap, uint64_t v)
@@ -70,7 +71,7 @@ static rb_status plot_families(FILE *f, const rb_report_frontier *fr, const rb_c
                                double ps, const char *alpha, rb_error *err)
 {
     size_t nf = fr->nfamilies;
-    size_t *block = calloc(nf + 1, sizeof *block), *order = calloc(nf + 1, sizeof *order), nblocks = 0;
+    size_t *block = rb_calloc(nf + 1, sizeof *block), *order = rb_calloc(nf + 1, sizeof *order), nblocks = 0;
     if (!block || !order) {
         free(block), free(order);
         return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
@@ -110,7 +111,7 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
         return RB_OK;
     }
     size_t nf = fr->nfamilies;
-    size_t *count = calloc(nf + 1, sizeof *count);
+    size_t *count = rb_calloc(nf + 1, sizeof *count);
     if (!count) return rb_fail(err, RB_ERR_NOMEM, "charts: out of memory");
     for (size_t k = 0; k < fr->npoints; k++) count[fr->family[k] < nf ? fr->family[k] : nf]++;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chart_frame.h"
+#include "alloc.h"
 
 /* Tics at the grid indexes 0..n-1 labelled with the values (or the words of a word axis),
  * every step-th one when many. */
@@ -48,7 +49,7 @@ static int cmp_double(const void *a, const void *b)
  * stretch the scale until every other cell has the same colour. 0 when there is none. */
 static int robust_range(const double *z, size_t n, double *p5, double *p95)
 {
-    double *v = malloc((n ? n : 1) * sizeof *v);
+    double *v = rb_malloc((n ? n : 1) * sizeof *v);
     size_t m = 0;
     if (!v) { /* no memory for the sort: the plain extremes */
         *p5 = INFINITY, *p95 = -INFINITY;
