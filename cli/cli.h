@@ -22,7 +22,7 @@ extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo
 
 /* Prints where a report went (to out) and, on stderr, one warning naming the charts gnuplot
  * could not draw (missing: how to install it; `again` says which command to run again). */
-void cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again);
+int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again);
 
 /* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
 int cli_help_topic(const char *topic);
@@ -71,5 +71,8 @@ int cli_output_open(cli_output *out, const char *path);
  * failure of the write, or when ok = 0, removes the temporary file. Prints write errors and
  * returns 0 then. */
 int cli_output_close(cli_output *out, int ok);
+/* cli_report for an error met while writing out: "rebal: PATH: message" (standard output's
+ * errors name it so). */
+int cli_output_report(const cli_output *out, const rb_error *err);
 
 #endif /* RB_CLI_H */

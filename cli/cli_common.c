@@ -154,6 +154,13 @@ int cli_output_open(cli_output *out, const char *path)
     return 1;
 }
 
+int cli_output_report(const cli_output *out, const rb_error *err)
+{
+    fprintf(stderr, "rebal: %s: %s\n", out->path ? out->path : "standard output",
+            err->msg[0] ? err->msg : rb_strerror(err->code));
+    return err->code == RB_ERR_USAGE ? CLI_USAGE : CLI_RUNTIME;
+}
+
 int cli_output_close(cli_output *out, int ok)
 {
     if (!out->path) {
@@ -163,9 +170,11 @@ int cli_output_close(cli_output *out, int ok)
         }
         return ok;
     }
-    int failed = ferror(out->f);
-    if (fclose(out->f) != 0) failed = 1;
-    if (ok && failed) fprintf(stderr, "rebal: %s: write failed: %s\n", out->path, strerror(errno));
+    int werr = ferror(out->f) ? EIO : 0;
+    if (fflush(out->f) != 0) werr = errno ? errno : EIO;
+    if (fclose(out->f) != 0 && !werr) werr = errno ? errno : EIO;
+    int failed = werr != 0;
+    if (ok && failed) fprintf(stderr, "rebal: %s: write failed: %s\n", out->path, strerror(werr));
     if (!out->tmp) { /* written in place */
         out->f = NULL;
         return ok && !failed;

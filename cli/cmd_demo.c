@@ -185,8 +185,7 @@ static int show_portfolio(rb_store *store, const char *dir, const demo_portfolio
     rb_report_options ro = {.out_dir = report, .title = title, .scenario = p->scenario, .ranking = stdout};
     if (rb_report_sweep(store, results, &ro, sum, &err) != RB_OK) return cli_report(&err);
     putchar('\n');
-    cli_report_done(stdout, report, sum, "'rebal demo'");
-    return CLI_OK;
+    return cli_report_done(stdout, report, sum, "'rebal demo'");
 }
 
 /* DIR/index.html: the two reports, one click away. Only fixed text goes into it. */

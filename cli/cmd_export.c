@@ -65,7 +65,7 @@ static int run(int argc, char **argv)
         status = cli_report(&err);
     } else if (cli_output_open(&out, file)) {
         rb_status rc = rb_export_csv(store, (const char *const *)symbols, n, format, out.f, &err);
-        if (rc != RB_OK) status = cli_report(&err);
+        if (rc != RB_OK) status = cli_output_report(&out, &err);
         if (cli_output_close(&out, rc == RB_OK)) status = CLI_OK;
     }
     rb_store_free(store);

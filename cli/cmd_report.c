@@ -57,7 +57,10 @@ static const char help_text[] =
     "  --no-charts         no charts: neither their data and scripts nor gnuplot\n"
     "  -h, --help          show this help\n";
 
-void cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again)
+/* The closing lines of every report. Charts gnuplot failed to draw make it a failure
+ * (CLI_RUNTIME): the page is written, but the user asked for charts and lacks some. Without
+ * gnuplot it is a warning only, as charts are asked for by default. */
+int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again)
 {
     fprintf(out, "report: %s/index.html (%zu of 7 charts)\n", dir, sum->charts_drawn);
     if (sum->missing[0])
@@ -65,11 +68,14 @@ void cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, c
                 "rebal: warning: gnuplot is not installed, so these charts were not drawn: %s; install it "
                 "(sudo apt-get install gnuplot-nox, or scripts/setup-deps) and run %s again\n",
                 sum->missing, again);
-    if (sum->failed[0]) fprintf(stderr, "rebal: warning: gnuplot failed to draw: %s\n", sum->failed);
+    if (sum->failed[0])
+        fprintf(stderr, "rebal: error: %zu of 7 charts were not drawn, gnuplot failed: %s\n",
+                (size_t)7 - sum->charts_drawn, sum->failed);
     if (sum->failed_configurations)
         fprintf(stderr, "rebal: warning: %llu configuration%s of the sweep failed: ranked without them, listed with "
                         "their messages in %s/failed.csv\n",
                 (unsigned long long)sum->failed_configurations, sum->failed_configurations == 1 ? "" : "s", dir);
+    return sum->failed[0] ? CLI_RUNTIME : CLI_OK;
 }
 
 static int run(int argc, char **argv)
@@ -124,8 +130,7 @@ static int run(int argc, char **argv)
     rb_store_free(store);
     if (rc != RB_OK) return cli_report(&err);
     printf("%llu configurations; best: %s\n", (unsigned long long)sum.configurations, sum.best);
-    cli_report_done(stdout, opt.out_dir, &sum, "'rebal report'");
-    return CLI_OK;
+    return cli_report_done(stdout, opt.out_dir, &sum, "'rebal report'");
 }
 
 const cli_command cli_report_cmd = {

@@ -266,7 +266,7 @@ static int write_file(const char *path, rb_status (*writer)(const rb_run_result 
     if (!cli_output_open(&out, path)) return CLI_RUNTIME;
     rb_error err = {0};
     rb_status rc = writer(res, out.f, &err);
-    int status = rc == RB_OK ? CLI_OK : cli_report(&err);
+    int status = rc == RB_OK ? CLI_OK : cli_output_report(&out, &err);
     if (!cli_output_close(&out, rc == RB_OK) && status == CLI_OK) status = CLI_RUNTIME;
     return status;
 }
@@ -375,7 +375,7 @@ static int write_outputs(const run_args *a, rb_store *store, const rb_run_result
         rb_report_summary sum = {0};
         if (rb_report_run(store, a->settings, a->nsettings / 2, &ropt, &sum, err) != RB_OK) return cli_report(err);
         /* With --json, stdout holds the JSON alone. */
-        cli_report_done(a->json ? stderr : stdout, a->report, &sum, "this command");
+        return cli_report_done(a->json ? stderr : stdout, a->report, &sum, "this command");
     }
     return CLI_OK;
 }

@@ -227,6 +227,7 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
 static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sweep_recorded *rec, rb_error *err)
 {
     sweep_cli *cli = ctx;
+    int charts = CLI_OK;
     cli->prog.finished = 1;
     if (cli->prog.running) pthread_join(cli->prog.thread, NULL);
     cli->prog.running = 0;
@@ -236,9 +237,10 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
         rb_report_summary rsum = {0};
         rb_status rc = rb_report_sweep(cli->store, cli->results_path, &ropt, &rsum, err);
         if (rc != RB_OK) return rc;
-        cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
+        charts = cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
     }
     cli->status = print_outcome(sum, rec, cli);
+    if (cli->status == CLI_OK) cli->status = charts;
     return RB_OK;
 }
 

@@ -189,8 +189,8 @@ rb_status rb_export_csv(rb_store *store, const char *const *symbols, size_t nsym
     if (n == 0) rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: the price store holds no assets to export", store->path);
     else if (format == RB_EXPORT_LONG) rc = export_long(store, ids, names, n, out, err);
     else rc = export_wide(store, ids, names, n, out, err);
-    if (rc == RB_OK && (fflush(out) != 0 || ferror(out)))
-        rc = rb_fail(err, RB_ERR_IO, "writing the export failed");
+    int werr = rc == RB_OK ? rb_stream_errno(out) : 0;
+    if (werr) rc = rb_fail(err, RB_ERR_IO, "writing the export failed: %s", strerror(werr));
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     free(ids);

@@ -14,9 +14,11 @@
 #include "spec.h"
 #include "strategy.h"
 
+/* The writers get a stream, not a path: the caller prefixes the file's name to the error. */
 static rb_status finish(FILE *out, const char *what, rb_error *err)
 {
-    if (fflush(out) != 0 || ferror(out)) return rb_fail(err, RB_ERR_IO, "writing the %s failed", what);
+    int werr = rb_stream_errno(out);
+    if (werr) return rb_fail(err, RB_ERR_IO, "writing the %s failed: %s", what, strerror(werr));
     return RB_OK;
 }
 

@@ -219,7 +219,9 @@ static rb_status write_kept(const char *dir, const char *base, const char *suffi
     FILE *f = fopen(path, "w");
     if (!f) return rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     rb_status rc = writer(r, f, err);
-    if (fclose(f) != 0 && rc == RB_OK) rc = rb_fail(err, RB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (rc != RB_OK) rb_error_prefix(err, "%s", path);
+    int werr = rb_stream_close(f);
+    if (werr && rc == RB_OK) rc = rb_fail(err, RB_ERR_IO, "%s: write failed: %s", path, strerror(werr));
     return rc;
 }
 

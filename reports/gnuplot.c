@@ -36,11 +36,12 @@ static size_t keep_bytes(const char *s, size_t max, int *cut)
 }
 
 /* The inside of a string literal: letters, digits and spaces as they are, control characters
- * as spaces, every other byte as \ooo. gnuplot reads up to four octal digits after "\0"
- * (util.c parse_esc: "%4o" when the first digit is 0), so an octal digit right after such
- * an escape is escaped too, and so on: a user's digit can never extend an escape. When s is
- * longer than max_bytes it is cut on a character boundary and "..." (escaped) is appended. */
-void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes)
+ * as spaces (labels) or escaped like any other byte (paths, which must name the same file),
+ * every other byte as \ooo. gnuplot reads up to four octal digits after "\0" (util.c
+ * parse_esc: "%4o" when the first digit is 0), so an octal digit right after such an escape
+ * is escaped too, and so on: a user's digit can never extend an escape. When s is longer than
+ * max_bytes it is cut on a character boundary and "..." (escaped) is appended. */
+static void write_body(FILE *out, const char *s, size_t max_bytes, int keep_controls)
 {
     if (!s) s = "";
     int cut;
@@ -48,7 +49,7 @@ void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes)
     int open_escape = 0; /* the last thing written was an escape that starts with 0 */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7F) c = ' ';
+        if (!keep_controls && (c < 0x20 || c == 0x7F)) c = ' ';
         if (plain_byte(c) && !(open_escape && c >= '0' && c <= '7')) {
             fputc(c, out);
             open_escape = 0;
@@ -58,6 +59,15 @@ void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes)
         }
     }
     if (cut) fputs("\\056\\056\\056", out);
+}
+
+void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes) { write_body(out, s, max_bytes, 0); }
+
+void rb_gnuplot_path(FILE *out, const char *path)
+{
+    fputc('"', out);
+    write_body(out, path, strlen(path ? path : ""), 1);
+    fputc('"', out);
 }
 
 void rb_gnuplot_text(FILE *out, const char *s, size_t max_bytes)
@@ -217,7 +227,7 @@ static void feed(FILE *p, const char *chart_dir, const char *name)
     sigaddset(&pipe_set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
     fputs("cd ", p);
-    rb_gnuplot_string(p, chart_dir);
+    rb_gnuplot_path(p, chart_dir);
     fprintf(p, "\nload \"%s.gp\"\n", name); /* name is one of ours: letters only */
     fflush(p);
     sigset_t pending;

@@ -21,6 +21,11 @@ void rb_gnuplot_string(FILE *out, const char *s);
 void rb_gnuplot_text(FILE *out, const char *s, size_t max_bytes);
 void rb_gnuplot_body(FILE *out, const char *s, size_t max_bytes);
 
+/* A file name as a gnuplot string literal, escaped like rb_gnuplot_string but whole and with
+ * its control characters kept (as \ooo): a folder whose name holds a tab or a newline is
+ * still the same folder to gnuplot. */
+void rb_gnuplot_path(FILE *out, const char *path);
+
 /* Draws the charts ids[0..n) whose scripts are chart_dir/NAME.gp, all gnuplots side by side,
  * filling out[id] (gnuplot.c). */
 void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT]);

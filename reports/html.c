@@ -268,10 +268,7 @@ rb_status rb_html_write(const rb_report *r, const char *dir, const rb_chart_outc
         goto done;
     }
     rc = write_page(f, r, dir, charts, err);
-    /* fflush reports the errno of a failing write; an error flag left by an earlier one
-     * has no errno to tell any more. */
-    int werr = fflush(f) != 0 ? errno : ferror(f) ? EIO : 0;
-    if (fclose(f) != 0 && !werr) werr = errno;
+    int werr = rb_stream_close(f);
     if (rc == RB_OK && werr) rc = rb_fail(err, RB_ERR_IO, "%s: write failed: %s", tmp, strerror(werr));
     if (rc == RB_OK && rename(tmp, path) != 0)
         rc = rb_fail(err, RB_ERR_IO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));

@@ -45,9 +45,8 @@ FILE *rb_report_open(const char *dir, const char *name, rb_error *err)
 
 rb_status rb_report_close(FILE *f, const char *dir, const char *name, rb_status rc, rb_error *err)
 {
-    int bad = ferror(f) != 0;
-    if (fclose(f) != 0) bad = 1;
-    if (bad && rc == RB_OK) return rb_fail(err, RB_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(errno));
+    int werr = rb_stream_close(f);
+    if (werr && rc == RB_OK) return rb_fail(err, RB_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(werr));
     return rc;
 }
 
@@ -86,6 +85,7 @@ static rb_status write_curve(rb_report *r, size_t k, const rb_run_result *run, c
     FILE *f = rb_report_open(dir, name, err);
     if (!f) return err ? err->code : RB_ERR_IO;
     rb_status rc = rb_run_write_curve(run, f, err);
+    if (rc != RB_OK) rb_error_prefix(err, "%s/%s", dir, name);
     rc = rb_report_close(f, dir, name, rc, err);
     return rc == RB_OK ? rb_report_add_file(r, name, err) : rc;
 }

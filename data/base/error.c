@@ -1,6 +1,7 @@
 /* error.c - status texts and the rb_error filling helpers shared by every module. */
 #include "error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,4 +62,18 @@ void rb_error_clear(rb_error *err)
     if (!err) return;
     err->code = RB_OK;
     err->msg[0] = '\0';
+}
+
+int rb_stream_errno(FILE *out)
+{
+    if (fflush(out) != 0) return errno ? errno : EIO;
+    return ferror(out) ? EIO : 0;
+}
+
+int rb_stream_close(FILE *f)
+{
+    if (!f) return 0;
+    int werr = rb_stream_errno(f);
+    if (fclose(f) != 0 && !werr) werr = errno ? errno : EIO;
+    return werr;
 }

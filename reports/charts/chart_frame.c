@@ -150,14 +150,9 @@ rb_status rb_chart_file_open(rb_chart_file *cf, const char *cdir, const char *na
 
 rb_status rb_chart_file_close(rb_chart_file *cf, rb_error *err)
 {
-    int bad = ferror(cf->f);
-    int saved = errno;
-    if (fclose(cf->f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
+    int werr = rb_stream_close(cf->f);
     cf->f = NULL;
-    if (bad) return rb_fail(err, RB_ERR_IO, "%s: cannot write: %s", cf->path, strerror(saved));
+    if (werr) return rb_fail(err, RB_ERR_IO, "%s: cannot write: %s", cf->path, strerror(werr));
     return RB_OK;
 }
 
