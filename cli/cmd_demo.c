@@ -182,7 +182,8 @@ static int show_portfolio(rb_store *store, const char *dir, const demo_portfolio
     fflush(stdout);
     char title[256];
     snprintf(title, sizeof title, "rebal demo: %s", p->title);
-    rb_report_options ro = {.out_dir = report, .title = title, .scenario = p->scenario, .ranking = stdout};
+    rb_report_options ro = {
+        .out_dir = report, .title = title, .scenario = p->scenario, .ranking = stdout, .sweep_id = ss.sweep_id};
     if (rb_report_sweep(store, results, &ro, sum, &err) != RB_OK) return cli_report(&err);
     putchar('\n');
     return cli_report_done(stdout, report, sum, "'rebal demo'");

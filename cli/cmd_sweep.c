@@ -39,6 +39,10 @@ static const char help_text[] =
     "  band = 0.01, 0.02, 0.03,\n"
     "         0.05, 0.10\n"
     "\n"
+    "A file holds at most 100,000 values (every list and range of every key together),\n"
+    "1,000 rule sections and 1,000,000,000 configurations, far beyond any real sweep; they\n"
+    "are counted from the ranges' sizes, so a file past them is refused at once.\n"
+    "\n"
     "Options:\n"
     "  --db PATH         price store (default: $REBAL_DB, else ./rebal.db)\n"
     "  --results PATH    results store (default: ./rebal-results.db; created if absent)\n"
@@ -196,7 +200,9 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
         /* As shells expect of a command a signal stopped: 128 + the signal. */
         return stop_signal == SIGTERM ? 128 + SIGTERM : stop_signal == SIGINT ? 128 + SIGINT : CLI_RUNTIME;
     }
-    rb_runs_query q = {.top = 5, .by = "after_tax_value", .sweep_id = sum->already};
+    /* This sweep's runs, by its id: another sweep may have been recorded into the same
+     * store meanwhile, so the latest is not necessarily this one. */
+    rb_runs_query q = {.top = 5, .by = "after_tax_value", .sweep_id = sum->sweep_id};
     if (sum->already) {
         printf("%s on these prices is already in %s as sweep %lld, complete (finished %s): nothing was run. "
                "Its best runs (--force records a new sweep):\n\n",
@@ -233,7 +239,7 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
     cli->prog.running = 0;
     if (sum->exec_note[0]) fprintf(stderr, "rebal: warning: --exec %s\n", sum->exec_note);
     if (!sum->interrupted && cli->report) {
-        rb_report_options ropt = {.out_dir = cli->report, .sweep_id = sum->already};
+        rb_report_options ropt = {.out_dir = cli->report, .sweep_id = sum->sweep_id};
         rb_report_summary rsum = {0};
         rb_status rc = rb_report_sweep(cli->store, cli->results_path, &ropt, &rsum, err);
         if (rc != RB_OK) return rc;

@@ -18,7 +18,12 @@
  * 0.1:0.3:0.1 gives 0.1, 0.2, 0.3 without drift). A value containing '=' (per-asset
  * values) is one value, commas included, unless written as a list of quoted values
  * ("BTC=10,ETH=20", "BTC=5").
- * Comments start with ';' or '#'. */
+ * Comments start with ';' or '#'.
+ * Limits: at most RB_SWEEP_MAX_VALUES values in the whole file (every list, range and
+ * single value of every key together), RB_SWEEP_MAX_SECTIONS rule sections and
+ * RB_SWEEP_MAX_CONFIGS configurations. Values and configurations are counted from the
+ * ranges' sizes before any range is written out, so a file past a limit is refused in
+ * milliseconds and a few MB however large its ranges are. */
 #ifndef RB_SWEEP_H
 #define RB_SWEEP_H
 
@@ -26,6 +31,14 @@
 
 #include "rebal.h"
 #include "spec.h"
+
+/* Far beyond any real sweep (a million configurations run in minutes); what bounds the
+ * memory and time of reading a file. */
+#define RB_SWEEP_MAX_VALUES 100000
+#define RB_SWEEP_MAX_CONFIGS UINT64_C(1000000000)
+/* Rule sections ([calendar], [threshold.tight], ...): every two of one strategy are
+ * compared (no configuration may come twice). */
+#define RB_SWEEP_MAX_SECTIONS 1000
 
 typedef struct rb_sweep rb_sweep;
 

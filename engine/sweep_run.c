@@ -257,8 +257,9 @@ static rb_status describe_kept(rb_run_result *r, const rb_sweep *sweep, const ch
     return rc;
 }
 
-/* The ids --keep selects: the best N by a metric, or a list of ids. */
-static rb_status keep_ids(const char *keep, const char *results, int64_t **ids, size_t *n, rb_error *err)
+/* The ids --keep selects: the best N of sweep sweep_id by a metric, or a list of ids. */
+static rb_status keep_ids(const char *keep, const char *results, int64_t sweep_id, int64_t **ids, size_t *n,
+                          rb_error *err)
 {
     if (strncmp(keep, "best:", 5) == 0) {
         char *end;
@@ -269,7 +270,7 @@ static rb_status keep_ids(const char *keep, const char *results, int64_t **ids, 
             return rb_fail(err, RB_ERR_USAGE, "--keep: '%s' is not best:N or best:N:METRIC with N from 1 to 100000",
                            keep);
         if (!results) return RB_OK; /* syntax check only */
-        return rb_results_best(results, by, (size_t)count, ids, n, err);
+        return rb_results_best(results, sweep_id, by, (size_t)count, ids, n, err);
     }
     size_t cap = 1;
     for (const char *p = keep; *p; p++) cap += *p == ',';
@@ -310,7 +311,7 @@ static rb_status check_keep(const char *keep, const int64_t *ids, uint64_t K, rb
     }
     int64_t *want = NULL;
     size_t n = 0;
-    rb_status rc = keep_ids(keep, NULL, &want, &n, err);
+    rb_status rc = keep_ids(keep, NULL, 0, &want, &n, err);
     for (size_t w = 0; w < n && rc == RB_OK; w++) {
         uint64_t k = 0;
         while (k < K && ids[k] != want[w]) k++;
@@ -323,11 +324,11 @@ static rb_status check_keep(const char *keep, const int64_t *ids, uint64_t K, rb
 
 /* Replays the kept configurations with the reference simulator and writes their files. */
 static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *ids, const rb_sweep_options *opt,
-                           size_t *kept, rb_error *err)
+                           int64_t sweep_id, size_t *kept, rb_error *err)
 {
     int64_t *want = NULL;
     size_t nwant = 0;
-    rb_status rc = keep_ids(opt->keep, opt->results, &want, &nwant, err);
+    rb_status rc = keep_ids(opt->keep, opt->results, sweep_id, &want, &nwant, err);
     if (rc != RB_OK) return rc;
     const char *dir = opt->keep_dir ? opt->keep_dir : "rebal-keep";
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) rc = rb_fail(err, RB_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
@@ -450,6 +451,8 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     if (rc == RB_OK && !sum.already)
         rc = rb_results_begin(results, rb_sweep_text(p.sweep), dataset_hash, K, keys, nkeys, opt->resume, &resumed,
                               &done, &ndone, err);
+    /* This sweep's own id: another may be recorded into the same store while it runs. */
+    if (rc == RB_OK) sum.sweep_id = sum.already ? sum.already : rb_results_sweep_id(results);
     sweep_ctx sc = {.sweep = p.sweep, .results = results, .maxkeys = rb_sweep_max_keys(p.sweep)};
     if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
@@ -482,9 +485,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
             if (err) *err = end_err;
         }
     }
-    if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already) rc = keep_runs(prices, &p, ids, opt, &sum.kept, err);
+    if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already)
+        rc = keep_runs(prices, &p, ids, opt, sum.sweep_id, &sum.kept, err);
     if (rc == RB_OK && opt->on_recorded) {
-        struct rb_sweep_recorded rec = {.results = results};
+        struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};
         rc = opt->on_recorded(opt->ctx, &sum, &rec, err);
     }
     free(ids);

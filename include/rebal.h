@@ -490,6 +490,10 @@ typedef struct rb_sweep_summary {
                                 ("" when none) */
     int64_t already;         /* not 0: the store already held this sweep, complete (its id):
                                 nothing was run (rb_sweep_options.force runs it again) */
+    int64_t sweep_id;        /* this sweep's id in the results store: the one this call recorded
+                                or continued, or `already`. What its summary, report and
+                                --keep best:N are of: another sweep may have been recorded into
+                                the same store meanwhile, so it is not the latest one */
     char already_at[32];     /* when that sweep finished (ISO 8601 UTC) */
 } rb_sweep_summary;
 
@@ -519,7 +523,8 @@ typedef struct rb_runs_query {
 } rb_runs_query;
 
 rb_status rb_runs_print(const char *results_path, const rb_runs_query *q, FILE *out, rb_error *err);
-/* The same, on the results store of a sweep just recorded (rb_sweep_options.on_recorded). */
+/* The same, on the results store of a sweep just recorded (rb_sweep_options.on_recorded);
+ * q->sweep_id 0 is the sweep recorded (not the latest, which may be another's). */
 rb_status rb_runs_print_recorded(const rb_sweep_recorded *rec, const rb_runs_query *q, FILE *out,
                                  rb_error *err);
 

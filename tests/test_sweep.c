@@ -598,7 +598,8 @@ Test(sweep, value_errors)
     parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:1:x\n",
               "t.ini:5: [flows] contribution: range '0:1:x': 'x' is not a number");
     parse_err(DATA "[buy-and-hold]\n[flows]\ncontribution = 0:10000000:1\n",
-              "t.ini:5: [flows] contribution: range '0:10000000:1' gives 10000001 values (at most 10000000)");
+              "t.ini:5: [flows] contribution: range '0:10000000:1' gives 10000001 values, more than the 100000 a sweep "
+              "file may hold (all its keys together)");
     parse_err(DATA "[threshold]\nband = 1:2:1e-400\n",
               "t.ini:4: [threshold] band: range '1:2:1e-400': 1e-400 is beyond the range of a double");
     parse_err(DATA "[threshold]\nband = 1.00000000000000001:1.00000000000000003:0.00000000000000001\n",
@@ -633,7 +634,7 @@ Test(sweep, value_errors)
               "t.ini:3: [data] capital: values are single: the sweep runs on one dataset");
     parse_err("[data]\nassets = \"A=0.5,B=0.5\", \"A=1\"\n[buy-and-hold]\n",
               "t.ini:2: [data] assets: values are single: the sweep runs on one dataset");
-    /* more than 2^63 configurations: 10^19 */
+    /* more configurations than a sweep may hold: 10^19 */
     parse_err(DATA "[threshold]\n"
                    "band = 0:0.9:0.1\nband-rel = 0:0.9:0.1\nband-total = 0:0.9:0.1\ncooldown = 0:9:1\n"
                    "[costs]\nfee-bps = 0:9:1\nfee-min = 0:9:1\nfee-fixed = 0:9:1\nslippage-bps = 0:9:1\n"
@@ -641,7 +642,7 @@ Test(sweep, value_errors)
                    "amm-fee-bps = 0:9:1\ngas = 0:9:1\n"
                    "[tax]\ntax-short = 0:0.9:0.1\ntax-long = 0:0.9:0.1\nlong-term-days = 0:9:1\n"
                    "wash-sale-days = 0:9:1\n[flows]\ncontribution = 0:9:1\n",
-              "t.ini:3: [threshold]: more than 2^63 configurations");
+              "t.ini:3: about 1e+19 configurations, more than the 1000000000 a sweep may hold");
 }
 
 /* ---------------------------------------------------------------- canonical texts and ids */

@@ -234,7 +234,8 @@ static rb_status collect_id(void *ctx, const rb_results_run *run, rb_error *err)
     return RB_OK;
 }
 
-rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err)
+rb_status rb_results_best(const char *path, int64_t sweep_id, const char *by, size_t n, int64_t **ids, size_t *count,
+                          rb_error *err)
 {
     size_t nm;
     const rb_metric_info *table = rb_metric_table(&nm);
@@ -248,7 +249,7 @@ rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **
     rb_results_sweep sweep = {0};
     id_list l = {rb_malloc((n ? n : 1) * sizeof *l.ids), 0};
     rb_status rc = l.ids ? rb_results_reader_open(path, &r, err) : rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    if (rc == RB_OK) rc = rb_results_reader_sweep(r, 0, &sweep, err);
+    if (rc == RB_OK) rc = rb_results_reader_sweep(r, sweep_id, &sweep, err);
     if (rc == RB_OK && rb_results_columns_find(&r->cols, by) < 0)
         rc = rb_fail(err, RB_ERR_SCHEMA, "%s: the runs have no column '%s'", path, by);
     if (rc == RB_OK) {

@@ -83,8 +83,9 @@ rb_status rb_results_reader_distinct(rb_results_reader *r, const rb_results_quer
  * the text lives in buf. */
 const char *rb_results_metric_hint(const char *name, char *buf, size_t len);
 
-/* The config ids of the n best ok runs of the latest sweep in the store at path, by a metric
- * (rb_results_ascending's order). *ids is malloc'ed; *count may be below n. */
-rb_status rb_results_best(const char *path, const char *by, size_t n, int64_t **ids, size_t *count, rb_error *err);
+/* The config ids of the n best ok runs of sweep sweep_id (0: the latest) in the store at path,
+ * by a metric (rb_results_ascending's order). *ids is malloc'ed; *count may be below n. */
+rb_status rb_results_best(const char *path, int64_t sweep_id, const char *by, size_t n, int64_t **ids, size_t *count,
+                          rb_error *err);
 
 #endif /* RB_RESULTS_READER_H */

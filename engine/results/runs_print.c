@@ -510,7 +510,9 @@ rb_status rb_runs_print_recorded(const rb_sweep_recorded *rec, const rb_runs_que
     if (!rec || !rec->results || !q || !out)
         return rb_fail(err, RB_ERR_USAGE, "rb_runs_print_recorded: no recorded sweep, query or output");
     if (q->nwhere && !q->where) return rb_fail(err, RB_ERR_USAGE, "rb_runs_print_recorded: conditions missing");
+    rb_runs_query mine = *q; /* the sweep recorded, unless q names one */
+    if (!mine.sweep_id) mine.sweep_id = rec->sweep_id;
     rb_results_reader *reader = NULL;
     rb_status rc = rb_results_reader_borrow(rb_results_connection(rec->results), &reader, err);
-    return print_from(reader, rc, q, out, err);
+    return print_from(reader, rc, &mine, out, err);
 }

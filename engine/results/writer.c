@@ -539,6 +539,8 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
 
 const rb_rconn *rb_results_connection(const rb_results *r) { return &r->conn; }
 
+int64_t rb_results_sweep_id(const rb_results *r) { return r->sweep_id; }
+
 void rb_results_free(rb_results *r)
 {
     if (!r) return;

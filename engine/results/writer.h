@@ -42,6 +42,9 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
 rb_status rb_results_find_done(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id,
                                char finished_at[32], rb_error *err);
 
+/* The id of the sweep being recorded (between rb_results_begin and rb_results_end; else 0). */
+int64_t rb_results_sweep_id(const rb_results *r);
+
 /* The failed runs the sweep being recorded had stored before rb_results_begin (a resume). */
 uint64_t rb_results_failed_before(const rb_results *r);
 
@@ -60,6 +63,7 @@ void rb_results_free(rb_results *r);
  * after rb_results_end, before rb_results_free (rb_runs_print_recorded reads it). */
 struct rb_sweep_recorded {
     const rb_results *results;
+    int64_t sweep_id; /* the sweep recorded */
 };
 
 /* The store's connection, for reading through it (rb_results_reader_borrow) while no sweep

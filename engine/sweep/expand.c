@@ -89,7 +89,7 @@ static int cmp_values_ptr(const void *a, const void *b)
 }
 
 /* The first value two sorted lists share, or NULL. */
-static const char *common_value(const char **x, size_t nx, const char **y, size_t ny)
+static const char *common_value(const char *const *x, size_t nx, const char *const *y, size_t ny)
 {
     size_t i = 0, j = 0;
     while (i < nx && j < ny) {
@@ -101,18 +101,20 @@ static const char *common_value(const char **x, size_t nx, const char **y, size_
     return NULL;
 }
 
-static const char **sorted_canon(const values *v)
+/* The key's canonical values sorted (made once, kept in v: every pair of sections reads them). */
+static const char *const *sorted_canon(values *v)
 {
+    if (v->sorted) return v->sorted;
     const char **p = rb_malloc(v->n * sizeof *p);
     if (!p) return NULL;
     memcpy(p, v->canon, v->n * sizeof *p);
     qsort(p, v->n, sizeof *p, sw_cmp_str);
-    return p;
+    return v->sorted = p;
 }
 
 /* Refuses two sections of one strategy that would repeat a configuration (the same keys,
  * and some value in common for each): it would get the same id twice. */
-static int check_overlap(parse_ctx *c, const section *a, const section *b)
+static int check_overlap(parse_ctx *c, section *a, section *b)
 {
     if (a->strategy != b->strategy || a->nkeys != b->nkeys) return 1;
     for (size_t i = 0; i < a->nkeys; i++)
@@ -120,22 +122,19 @@ static int check_overlap(parse_ctx *c, const section *a, const section *b)
     char example[256];
     snprintf(example, sizeof example, "strategy=%s", a->strategy->info.name);
     for (size_t i = 0; i < a->nkeys; i++) {
-        const char **x = sorted_canon(&a->keys[i]), **y = sorted_canon(&b->keys[i]);
-        const char *same = x && y ? common_value(x, a->keys[i].n, y, b->keys[i].n) : NULL;
-        size_t used = strlen(example);
-        if (same) snprintf(example + used, sizeof example - used, ";%s=%s", a->keys[i].key, same);
-        int oom = !x || !y;
-        free(x);
-        free(y);
-        if (oom) return sw_nomem(c);
+        const char *const *x = sorted_canon(&a->keys[i]), *const *y = sorted_canon(&b->keys[i]);
+        if (!x || !y) return sw_nomem(c);
+        const char *same = common_value(x, a->keys[i].n, y, b->keys[i].n);
         if (!same) return 1;
+        size_t used = strlen(example);
+        snprintf(example + used, sizeof example - used, ";%s=%s", a->keys[i].key, same);
     }
     return sw_fail_line(c, RB_ERR_USAGE, b->line, "[%s]: repeats configurations of [%s] (line %d), e.g. %s", b->name,
                      a->name, a->line, example);
 }
 
-/* Everything checked once the whole text is read: [data] and its assets, each value through
- * rb_run_spec_set, the counts, the decoding strides, the key union. */
+/* Everything checked once the whole text is read (and its size, sw_check_size): [data] and
+ * its assets, each value through rb_run_spec_set, the decoding strides, the key union. */
 int sw_finish(parse_ctx *c)
 {
     rb_sweep *sw = c->sw;
@@ -188,12 +187,12 @@ int sw_finish(parse_ctx *c)
     for (size_t i = 0; i < data->nkeys; i++) sw->data[i] = (rb_sweep_kv){data->keys[i].key, data->keys[i].text[0]};
     sw->ndata = data->nkeys;
 
-    /* Mixed radix: section keys (sorted), then shared keys (sorted); the last varies fastest. */
+    /* Mixed radix: section keys (sorted), then shared keys (sorted); the last varies fastest.
+     * No product overflows: sw_check_size kept the total within RB_SWEEP_MAX_CONFIGS. */
     uint64_t stride = 1;
     for (size_t j = sw->nshared; j-- > 0;) {
         sw->shared[j]->stride = stride;
-        if (__builtin_mul_overflow(stride, (uint64_t)sw->shared[j]->n, &stride) || stride > MAX_COUNT)
-            return sw_fail_line(c, RB_ERR_USAGE, 0, "more than 2^63 configurations");
+        stride *= sw->shared[j]->n;
     }
     sw->shared_count = stride;
     uint64_t total = 0;
@@ -202,12 +201,10 @@ int sw_finish(parse_ctx *c)
         uint64_t st = sw->shared_count; /* becomes the size of the section's block */
         for (size_t j = s->nkeys; j-- > 0;) {
             s->keys[j].stride = st;
-            if (__builtin_mul_overflow(st, (uint64_t)s->keys[j].n, &st) || st > MAX_COUNT)
-                return sw_fail_line(c, RB_ERR_USAGE, s->line, "[%s]: more than 2^63 configurations", s->name);
+            st *= s->keys[j].n;
         }
         s->first = total;
-        if (__builtin_add_overflow(total, st, &total) || total > MAX_COUNT)
-            return sw_fail_line(c, RB_ERR_USAGE, 0, "more than 2^63 configurations");
+        total += st;
     }
     sw->count = total;
 

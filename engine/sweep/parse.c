@@ -139,10 +139,16 @@ static int open_section(parse_ctx *c, const char *name)
                              "[%s]: a strategy section is [%s] or [%s.NAME], NAME of letters, digits, '_' and '-'",
                              name, s.strategy->info.name, s.strategy->info.name);
     }
-    for (size_t i = 0; i < sw->nsec; i++)
+    size_t rules = 0;
+    for (size_t i = 0; i < sw->nsec; i++) {
         if (strcmp(sw->sec[i].name, name) == 0)
             return sw_fail_line(c, RB_ERR_USAGE, c->line, "[%s]: section given twice (first at line %d)", name,
                              sw->sec[i].line);
+        rules += sw->sec[i].kind == SEC_STRATEGY;
+    }
+    if (s.kind == SEC_STRATEGY && rules == RB_SWEEP_MAX_SECTIONS)
+        return sw_fail_line(c, RB_ERR_USAGE, c->line, "[%s]: more rule sections than the %d a sweep file may hold", name,
+                         RB_SWEEP_MAX_SECTIONS);
     if (sw->nsec == sw->capsec) {
         size_t cap = sw->capsec ? 2 * sw->capsec : 8;
         section *grown = rb_realloc(sw->sec, cap * sizeof *grown);
@@ -593,7 +599,7 @@ static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_er
         int line = rc > 0 && (size_t)rc <= c.nlines ? c.lines[rc - 1] : rc;
         if (rc == -2) sw_nomem(&c);
         else if (rc != 0) sw_fail_line(&c, RB_ERR_USAGE, line, "not a [section] header or a 'key = value' line");
-        else sw_finish(&c);
+        else if (sw_check_size(&c)) sw_finish(&c);
     }
     value_clear(&c.value);
     free(c.lines);

@@ -2,6 +2,7 @@
  * interface): the parsed sweep, its sections and their values, and the parse state.
  *   values.c  the values of one key: lists, ranges, canonical forms
  *   parse.c   the INI text (libinih), sections and keys
+ *   limits.c  the file's size counted before anything large is written out
  *   expand.c  the checks once the text is read, and the decoding strides
  *   ids.c     configuration k decoded: its settings, canonical text, id and typed values
  * Internal. */
@@ -16,10 +17,6 @@
 #include "strategy.h"
 #include "sweep.h"
 
-/* Most values one range may expand to. */
-#define MAX_RANGE 10000000
-/* Most configurations a sweep may hold: indexes must fit an int64. */
-#define MAX_COUNT (UINT64_C(1) << 63)
 /* Longest number text considered for canonical form (longer texts stay as written). */
 #define NUM_MAX 64
 
@@ -29,9 +26,11 @@ typedef enum sec_kind { SEC_DATA, SEC_COSTS, SEC_TAX, SEC_FLOWS, SEC_STRATEGY } 
 typedef struct values {
     const char *key;     /* static text: the settings table or the strategy's params */
     int line;
-    size_t n;            /* >= 1 */
+    size_t n;            /* >= 1; 0 when only counted (the file is past its limits) */
+    double count;        /* how many values the key gives: n, also when only counted */
     const char **text;   /* n values as written (items trimmed and unquoted; range values generated) */
     const char **canon;  /* n canonical forms; the same array as text when canon_is_text */
+    const char **sorted; /* canon sorted, once two sections are compared (expand.c); or NULL */
     char *text_buf, *canon_buf;
     int canon_is_text;
     uint64_t stride;     /* configurations between two neighbouring values of this key */
@@ -116,6 +115,12 @@ typedef struct parse_ctx {
     size_t key_indent;     /* the indentation of the key line handed over last */
     int *lines;            /* the physical line of each line handed to libinih */
     size_t nlines, caplines;
+    /* The file's size so far (limits.c): the values written out, and once a key would take
+     * them past RB_SWEEP_MAX_VALUES, that key's line and message; keys are then only
+     * counted (the file is refused once read, when its configurations are known too). */
+    size_t nvalues;
+    int over_line;
+    char over_msg[400];
     int failed;
     rb_error *err;
     rb_status rc;
@@ -129,7 +134,8 @@ void sw_sl_clear(strlist *l);
 int sw_cmp_str(const void *a, const void *b);
 const char *sw_trim(const char *s, const char *e, const char **end);
 void sw_values_clear(values *v);
-/* Fills v from the written value: its items, their canonical forms, no two the same. */
+/* Fills v from the written value: its items, their canonical forms, no two the same; once
+ * the file is past its limit (sw_values_fit), only v->count. */
 int sw_expand_value(parse_ctx *c, const section *s, const char *key, const char *value, values *v);
 
 /* parse.c: the first error, "NAME:LINE: what" or "NAME:LINE: [section] key: what" */
@@ -140,6 +146,14 @@ int sw_fail_percent(parse_ctx *c, const section *s, const char *key, const char 
 const char *sw_without_option(const char *msg, const char *key);
 int sw_nomem(parse_ctx *c);
 void sw_family_list(char *buf, size_t len);
+
+/* limits.c: count values of a key (as written: a range's text, or NULL for a list) against
+ * the file's limit: 1 when they fit, to be written out; 0 when only counted, the file being
+ * past its limit. */
+int sw_values_fit(parse_ctx *c, const section *s, const char *key, const char *range, double count);
+/* Once the text is read: refuses a file past RB_SWEEP_MAX_CONFIGS configurations (counted
+ * from every key's count) or past RB_SWEEP_MAX_VALUES values. */
+int sw_check_size(parse_ctx *c);
 
 /* expand.c: everything checked once the whole text is read: [data] and its assets, every
  * value through its row, the rules' checks, the counts, the decoding strides, the key union. */

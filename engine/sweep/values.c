@@ -319,6 +319,7 @@ void sw_values_clear(values *v)
 {
     for (size_t i = 0; v->typed && i < v->n; i++) rb_setting_drop(v->row, v->typed + i * v->row->size);
     free(v->typed);
+    free(v->sorted);
     if (!v->canon_is_text) {
         free(v->canon);
         free(v->canon_buf);
@@ -341,12 +342,19 @@ static int looks_like_range(const char *value)
     return number_syntax(t, (size_t)(e - t));
 }
 
-/* Expands "start:stop:step" into its values, written in canonical form. The i-th value is
- * start + i * step: computed exactly in decimal (scaled integers) when the three numbers
- * have at most 18 significant digits and fit after scaling, else in binary and rounded to
- * 15 significant digits; either way from the index, so nothing accumulates. */
-static int expand_range(parse_ctx *c, const section *s, const char *key, int percent, const char *value,
-                        strlist *out)
+/* A range "start:stop:step" read and checked, not yet written out. Its i-th value is
+ * start + i * step: computed exactly in decimal (scaled integers, iv at scale) when the
+ * three numbers have at most 18 significant digits and fit after scaling, else in binary
+ * and rounded to 15 significant digits; either way from the index, so nothing accumulates. */
+typedef struct range {
+    int exact, scale;
+    int64_t iv[3];
+    double start, step;
+    double count; /* how many values it gives (as large as the numbers say: not yet bounded) */
+} range;
+
+/* Reads and checks "start:stop:step" and counts its values, writing none. */
+static int plan_range(parse_ctx *c, const section *s, const char *key, int percent, const char *value, range *r)
 {
     const char *a = strchr(value, ':'), *b = strchr(a + 1, ':');
     const char *part[3] = {value, a + 1, b + 1};
@@ -376,37 +384,41 @@ static int expand_range(parse_ctx *c, const section *s, const char *key, int per
                         step > 0 ? "> 0" : "< 0");
 
     decimal d[3];
-    int64_t iv[3];
-    int exact = 1, scale = 0;
-    for (int i = 0; i < 3 && exact; i++) {
-        exact = parse_decimal(text[i], &d[i]);
-        if (exact && pct[i]) d[i].exp -= 2; /* a percentage is the decimal two places down */
-        if (exact && -d[i].exp > scale) scale = -d[i].exp;
+    *r = (range){.exact = 1, .start = start, .step = step};
+    for (int i = 0; i < 3 && r->exact; i++) {
+        r->exact = parse_decimal(text[i], &d[i]);
+        if (r->exact && pct[i]) d[i].exp -= 2; /* a percentage is the decimal two places down */
+        if (r->exact && -d[i].exp > r->scale) r->scale = -d[i].exp;
     }
-    for (int i = 0; i < 3 && exact; i++) exact = scaled_int(&d[i], scale, &iv[i]);
+    for (int i = 0; i < 3 && r->exact; i++) r->exact = scaled_int(&d[i], r->scale, &r->iv[i]);
     int64_t span = 0;
-    if (exact) exact = !__builtin_sub_overflow(iv[1], iv[0], &span);
-    double count;
-    if (exact)
-        count = (double)(span / iv[2]) + 1;
+    if (r->exact) r->exact = !__builtin_sub_overflow(r->iv[1], r->iv[0], &span);
+    if (r->exact)
+        r->count = (double)(span / r->iv[2]) + 1;
     else
-        count = floor((stop - start) / step + 1e-9) + 1;
+        r->count = floor((stop - start) / step + 1e-9) + 1;
     /* decimals of 18 digits can differ where their doubles do not: check the direction again */
-    if (!(count >= 1))
+    if (!(r->count >= 1))
         return sw_fail_key(c, c->line, s, key, "range '%s': the step leads away from the stop (start:stop:step)", value);
-    if (!(count <= MAX_RANGE))
-        return sw_fail_key(c, c->line, s, key, "range '%s' gives %.0f values (at most %d)", value, count, MAX_RANGE);
-    size_t n = (size_t)count;
+    return 1;
+}
+
+/* Writes the values of a planned range (count within the file's limit) into out, each in
+ * canonical form. */
+static int write_range(parse_ctx *c, const section *s, const char *key, const char *value, const range *r,
+                       strlist *out)
+{
+    size_t n = (size_t)r->count;
     char num[64], canon[32];
     for (size_t i = 0; i < n; i++) {
-        if (exact) {
-            int64_t v = iv[0] + (int64_t)i * iv[2];
-            if (!fast_shortest(v, scale, canon)) {
-                decimal_text(v, scale, num);
+        if (r->exact) {
+            int64_t v = r->iv[0] + (int64_t)i * r->iv[2];
+            if (!fast_shortest(v, r->scale, canon)) {
+                decimal_text(v, r->scale, num);
                 shortest(strtod(num, NULL), canon);
             }
         } else {
-            snprintf(num, sizeof num, "%.15g", start + (double)i * step);
+            snprintf(num, sizeof num, "%.15g", r->start + (double)i * r->step);
             shortest(strtod(num, NULL), canon);
         }
         if (!sw_sl_add(out, canon)) return sw_nomem(c);
@@ -419,9 +431,10 @@ static int expand_range(parse_ctx *c, const section *s, const char *key, int per
 }
 
 /* Splits a value into its items: a list of double-quoted items ("BTC=10,ETH=20", "5"); a
- * value holding '=' (one per-asset value); a range; or a comma-separated list. */
+ * value holding '=' (one per-asset value); or a comma-separated list. A range is only
+ * planned (*is_range, r): its values are written once they are known to fit. */
 static int split_value(parse_ctx *c, const section *s, const char *key, int percent, const char *value,
-                       strlist *items, int *is_range)
+                       strlist *items, int *is_range, range *r)
 {
     *is_range = 0;
     if (value[0] == '"') {
@@ -448,7 +461,7 @@ static int split_value(parse_ctx *c, const section *s, const char *key, int perc
     if (strchr(value, '=')) return sw_sl_add(items, value) ? 1 : sw_nomem(c);
     if (looks_like_range(value)) {
         *is_range = 1;
-        return expand_range(c, s, key, percent, value, items);
+        return plan_range(c, s, key, percent, value, r);
     }
     for (const char *p = value;;) {
         const char *comma = strchr(p, ','), *stop = comma ? comma : p + strlen(p), *e;
@@ -462,7 +475,8 @@ static int split_value(parse_ctx *c, const section *s, const char *key, int perc
     }
 }
 
-/* Fills v from the written value: its items, their canonical forms, no two the same. */
+/* Fills v from the written value: its items, their canonical forms, no two the same; once
+ * the file is past its limit (sw_values_fit), only v->count. */
 int sw_expand_value(parse_ctx *c, const section *s, const char *key, const char *value, values *v)
 {
     if (*value == '\0') return sw_fail_key(c, c->line, s, key, "empty value");
@@ -474,13 +488,19 @@ int sw_expand_value(parse_ctx *c, const section *s, const char *key, const char 
             return sw_fail_key(c, c->line, s, key, "'#' starts a comment only at the start of a line; after a value "
                                                 "write ' ; comment'");
     strlist written = {0}, items = {0}, canon = {0};
-    int is_range, ok = split_value(c, s, key, v->percent, value, &written, &is_range);
+    range r = {0};
+    int is_range, ok = split_value(c, s, key, v->percent, value, &written, &is_range, &r);
     if (ok && s->kind == SEC_DATA && (is_range || written.n > 1))
         ok = sw_fail_key(c, c->line, s, key, "values are single: the sweep runs on one dataset");
-    if (ok && is_range) {
-        items = written; /* range values are generated as fractions */
-        memset(&written, 0, sizeof written);
+    if (ok) {
+        /* Counted before a range is written out: past the file's limit, only counted. */
+        v->count = is_range ? r.count : (double)written.n;
+        if (!sw_values_fit(c, s, key, is_range ? value : NULL, v->count)) {
+            sw_sl_clear(&written);
+            return 1;
+        }
     }
+    if (ok && is_range) ok = write_range(c, s, key, value, &r, &items); /* generated as fractions */
     if (ok && !is_range) {
         /* percentages become the fractions they name: what configurations carry and store */
         for (size_t i = 0; i < written.n && ok; i++) {
@@ -518,7 +538,7 @@ int sw_expand_value(parse_ctx *c, const section *s, const char *key, const char 
         for (size_t i = 1; i < v->n && ok; i++)
             if (strcmp(sorted[i - 1], sorted[i]) == 0)
                 ok = sw_fail_key(c, c->line, s, key, "the value %s is listed twice", sorted[i]);
-        free(sorted);
+        v->sorted = sorted; /* kept for comparing sections (expand.c) */
     }
     return ok;
 }
