@@ -134,6 +134,18 @@ static const bad_case cases[] = {
     {"ini_into_a_foreign_file", PREP_STORE, F("s.ini", GOOD_HEAD "[buy-and-hold]\n", "junk.db", "not sqlite at all"),
      A("sweep", "--db", "s.db", "--results", "junk.db", "s.ini"), 1, W("junk.db", "not a SQLite database")},
 
+    /* Sweep files bounded before anything is expanded (issue 14, defect 4): refused at once. */
+    {"ini_ten_million_values_in_one_range", PREP_STORE,
+     F("s.ini", GOOD_HEAD "[buy-and-hold]\n[flows]\ncontribution = 6:10000000:1\n"),
+     A("sweep", "--db", "s.db", "--results", "r.db", "--dry-run", "s.ini"), 2,
+     W("s.ini:5", "[flows] contribution", "9999995 values", "more than the 100000")},
+    {"ini_configurations_past_the_limit", PREP_STORE,
+     F("s.ini", GOOD_HEAD "[costs]\nfee-bps = 0:10000:0.001\n[threshold]\nband = 0.0000001:1:0.0000001\n"),
+     A("sweep", "--db", "s.db", "--results", "r.db", "--dry-run", "s.ini"), 2,
+     W("s.ini:5", "configurations, more than the 1000000000 a sweep may hold")},
+    {"ini_huge_count_written_readably", PREP_STORE, F("s.ini", "@huge_product_sweep"),
+     A("sweep", "--db", "s.db", "--results", "r.db", "--dry-run", "s.ini"), 2, W("about ", "e+", "configurations")},
+
     /* ------------------------------------------------------------ options */
     {"opt_unknown_command", PREP_STORE, F(NULL), A("frobnicate"), 2, W("unknown command 'frobnicate'")},
     {"opt_unknown_option", PREP_STORE, F(NULL), A("run", "--db", "s.db", "--assets", "AAPL=1", "--unknown-opt"), 2,
@@ -212,7 +224,12 @@ static void write_input(const char *dir, const char *name, const char *content)
     char *path = rbt_path(dir, name);
     FILE *f = fopen(path, "wb");
     cr_assert_not_null(f, "cannot write %s", path);
-    if (strcmp(content, "@many_rows_bad_last") == 0) {
+    if (strcmp(content, "@huge_product_sweep") == 0) {
+        /* Four keys of 10,000 values each: 10^16 configurations, each range within limits
+         * by itself but not together. */
+        fputs(GOOD_HEAD "[costs]\nfee-bps = 1:10000:1\nslippage-bps = 1:10000:1\n[threshold]\n", f);
+        fputs("band = 0.0001:1:0.0001\ncooldown = 1:10000:1\n", f);
+    } else if (strcmp(content, "@many_rows_bad_last") == 0) {
         size_t len;
         char *s = many_rows_bad_last(&len);
         fwrite(s, 1, len, f);
