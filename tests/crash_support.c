@@ -155,7 +155,8 @@ static void put_table(FILE *out, sqlite3 *db, const char *table)
     sqlite3_finalize(st);
     sqlite3_free(count_sql);
     char order[4096] = "";
-    for (int c = 1; c <= cols; c++) snprintf(order + strlen(order), sizeof order - strlen(order), "%s%d", c > 1 ? "," : "", c);
+    for (int c = 1; c <= cols; c++)
+        snprintf(order + strlen(order), sizeof order - strlen(order), "%s%d", c > 1 ? "," : "", c);
     char *sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY %s", table, order);
     fprintf(out, "-- %s\n", table);
     put_rows(out, db, sql);
@@ -173,8 +174,8 @@ char *crash_dump(const char *path)
     put_rows(out, db, "SELECT * FROM pragma_application_id, pragma_user_version");
     put_rows(out, db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name");
     sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name", -1, &st, NULL),
-                 SQLITE_OK);
+    static const char tables[] = "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name";
+    cr_assert_eq(sqlite3_prepare_v2(db, tables, -1, &st, NULL), SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) put_table(out, db, (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(db);

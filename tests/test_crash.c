@@ -81,8 +81,6 @@ static long long bars_in(const char *db) { return rbt_sqlite_int(db, "SELECT cou
 
 static int store_created(crash_watch *w) { return crash_file_size(w->db) >= 0; }
 
-/* The import's write transaction holds the WAL write lock and readers still see the bars of
- * before; w->size gets the WAL's size then. */
 static long long wal_size(const char *db)
 {
     char *wal = NULL;
@@ -92,6 +90,8 @@ static long long wal_size(const char *db)
     return size;
 }
 
+/* The import's write transaction holds the WAL write lock and readers still see the bars of
+ * before; w->size gets the WAL's size then. */
 static int transaction_open(crash_watch *w)
 {
     if (crash_wal_locked(w->db, CRASH_WAL_WRITE) != 1 || bars_in(w->db) != w->rows) return 0;
@@ -108,7 +108,10 @@ static int commit_writing(crash_watch *w)
 /* The transaction has ended with pages added to the WAL: committed, and the import is
  * checkpointing or closing. (Not asked with a query: a reader waits while the closing
  * connection holds the store, and the import would be gone before the answer.) */
-static int committed(crash_watch *w) { return crash_wal_locked(w->db, CRASH_WAL_WRITE) == 0 && wal_size(w->db) > w->size; }
+static int committed(crash_watch *w)
+{
+    return crash_wal_locked(w->db, CRASH_WAL_WRITE) == 0 && wal_size(w->db) > w->size;
+}
 
 /* The writing end of the FIFO the import reads: opening it without blocking succeeds once
  * the import has opened the reading end. */
@@ -185,6 +188,15 @@ static void assert_first_import_all_or_nothing(const char *db, const char *compl
     free(path);
 }
 
+/* The same import again: the store must be the uninterrupted import's. */
+static void rerun_and_compare(const char *db, const char *complete, const char *when)
+{
+    run_ok(ARGS("import", "-q", "--db", db, "big.csv"));
+    char *rerun = dump_of(db);
+    cr_assert_str_eq(rerun, complete, "killed at '%s': the rerun's store differs from an uninterrupted import", when);
+    free(rerun);
+}
+
 Test(crash, first_import_killed_at_any_moment_leaves_all_or_nothing_and_the_rerun_completes_it)
 {
     write_big_csv();
@@ -196,11 +208,7 @@ Test(crash, first_import_killed_at_any_moment_leaves_all_or_nothing_and_the_reru
         snprintf(db, sizeof db, "killed%d.db", m);
         note_miss(missed, sizeof missed, kill_import_at((enum import_moment)m, db, 0), moment_name[m]);
         assert_first_import_all_or_nothing(db, complete, moment_name[m]);
-        run_ok(ARGS("import", "-q", "--db", db, "big.csv"));
-        char *rerun = dump_of(db);
-        cr_assert_str_eq(rerun, complete, "killed at '%s': the rerun's store differs from an uninterrupted import",
-                         moment_name[m]);
-        free(rerun);
+        rerun_and_compare(db, complete, moment_name[m]);
     }
     log_misses("first import", missed);
     free(complete);
@@ -251,11 +259,7 @@ Test(crash, import_into_a_store_killed_at_any_moment_leaves_it_as_it_was_or_comp
         crash_assert_intact(path);
         cr_assert(strcmp(now, before) == 0 || strcmp(now, complete) == 0,
                   "killed at '%s': the store is neither as it was nor the import complete", moment_name[m]);
-        run_ok(ARGS("import", "-q", "--db", db, "big.csv"));
-        char *rerun = dump_of(db);
-        cr_assert_str_eq(rerun, complete, "killed at '%s': the rerun's store differs from an uninterrupted import",
-                         moment_name[m]);
-        free(rerun);
+        rerun_and_compare(db, complete, moment_name[m]);
         free(now);
         free(path);
     }

@@ -53,26 +53,27 @@ static void run_ok(const char *const *argv)
 
 static char *in_dir(const char *name) { return rbt_path(dir, name); }
 
+/* Skips the test unless it may mount: root, and a mount namespace of its own. Mounts made
+ * in it stay in this process and its children: never seen outside, gone when it exits. */
+static void need_own_mounts(void)
+{
+    if (geteuid() != 0) cr_skip_test("needs root to mount a small tmpfs as the full disk (CI runs as root)");
+    if (unshare(CLONE_NEWNS) != 0)
+        cr_skip_test("cannot make a mount namespace (%s)%s", strerror(errno),
+                     errno == EPERM ? ": no CAP_SYS_ADMIN here" : "");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        cr_skip_test("cannot make the mounts private (%s)", strerror(errno));
+}
+
 /* A fresh tmpfs of `size` (mount's syntax: 256k, 2m) on disk, or the test is skipped. */
 static void mount_disk(const char *size)
 {
-    static int own_namespace;
-    if (geteuid() != 0) cr_skip_test("needs root to mount a small tmpfs as the full disk (CI runs as root)");
-    if (!own_namespace) {
-        /* Mounts made here stay in this process (and its children): never seen outside,
-         * gone when it exits. */
-        if (unshare(CLONE_NEWNS) != 0)
-            cr_skip_test("cannot make a mount namespace (%s): no CAP_SYS_ADMIN here", strerror(errno));
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-            cr_skip_test("cannot make the mounts private (%s)", strerror(errno));
-        own_namespace = 1;
-    }
     if (mounted) cr_assert_eq(umount2(disk, 0), 0, "umount %s: %s", disk, strerror(errno));
     mounted = 0;
     char opts[64];
     snprintf(opts, sizeof opts, "size=%s,mode=0700", size);
     if (mount("tmpfs", disk, "tmpfs", 0, opts) != 0)
-        cr_skip_test("cannot mount a tmpfs (%s): no CAP_SYS_ADMIN here", strerror(errno));
+        cr_skip_test("cannot mount a tmpfs (%s)%s", strerror(errno), errno == EPERM ? ": no CAP_SYS_ADMIN here" : "");
     mounted = 1;
 }
 
@@ -117,6 +118,7 @@ static void import_crypto(const char *db)
 
 Test(disk_full, import_fails_naming_the_store_keeps_its_bars_and_succeeds_once_space_is_freed)
 {
+    need_own_mounts();
     /* 20,000 rows after the bundled data's years: a few MB of pages to commit. */
     run_ok(ARGS("synth", "--start", "2023-01-01", "--days", "5000", "-o", "big.csv"));
     import_crypto("roomy.db");
@@ -170,6 +172,7 @@ static void sweep_ok(const char *results, const char *spec, int resume)
 
 Test(disk_full, sweep_fails_naming_the_results_keeps_earlier_sweeps_and_resumes_once_space_is_freed)
 {
+    need_own_mounts();
     import_crypto("prices.db");
     free(rbt_write_file(dir, "earlier.ini", earlier_spec));
     free(rbt_write_file(dir, "grid.ini", grid_spec));
@@ -192,8 +195,8 @@ Test(disk_full, sweep_fails_naming_the_results_keeps_earlier_sweeps_and_resumes_
                                                    "--threads", "2", "grid.ini"));
         crash_assert_intact(store);
         char *after = crash_rows(store, earlier_rows);
-        cr_assert(strcmp(after, before) == 0 || strcmp(after, widened) == 0, "%s disk: the earlier sweep's rows changed",
-                  sizes[i]);
+        cr_assert(strcmp(after, before) == 0 || strcmp(after, widened) == 0,
+                  "%s disk: the earlier sweep's rows changed", sizes[i]);
         if (r.status != 0) {
             failed++;
             expect_disk_full(&r, "disk/r.db", sizes[i]);
@@ -273,6 +276,7 @@ static int add_size(const char *path, const struct stat *sb, int type, struct FT
 
 Test(disk_full, report_fails_naming_the_file_and_succeeds_once_space_is_freed)
 {
+    need_own_mounts();
     import_crypto("prices.db");
     free(rbt_write_file(dir, "earlier.ini", earlier_spec));
     sweep_ok("results.db", "earlier.ini", 0);
@@ -293,7 +297,8 @@ Test(disk_full, report_fails_naming_the_file_and_succeeds_once_space_is_freed)
         expect_disk_full(&r, "disk/report/", when);
         rbt_run_result_free(&r);
         free_disk();
-        run_ok(ARGS("report", "results.db", "--db", "prices.db", "--out", "disk/report", "--no-charts", "--title", "t"));
+        run_ok(ARGS("report", "results.db", "--db", "prices.db", "--out", "disk/report", "--no-charts", "--title",
+                    "t"));
         expect_same_tree(roomy, full, when);
     }
     free(full);
