@@ -4,12 +4,13 @@
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
 # More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
 # ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
-# ./build.sh build (just build), ./build.sh clean.
+# ./build.sh build (just build), ./build.sh valgrind (one CLI path under valgrind's memcheck,
+# in build-valgrind), ./build.sh clean.
 set -eu
 cd "$(dirname "$0")"
 
 usage() {
-    sed -n '2,8s/^# \{0,1\}//p' "$0"
+    sed -n '2,9s/^# \{0,1\}//p' "$0"
 }
 
 # configure DIR [meson options...]: sets up DIR once, re-applies options on later runs.
@@ -71,8 +72,17 @@ case "$cmd" in
         meson compile -C build-native
         meson test -C build-native --benchmark --verbose sweep
         ;;
+    valgrind)
+        # memcheck cannot replace malloc in a static binary: this rebal links the shared
+        # libraries. No test suites: scripts/valgrind-smoke runs the command itself.
+        scripts/setup-deps valgrind
+        rm -f build-valgrind/test-summary.txt
+        configure build-valgrind -Dbuildtype=debugoptimized -Dwerror=false -Dstatic_cli=disabled -Dtests=false
+        meson compile -C build-valgrind cli/rebal
+        scripts/valgrind-smoke build-valgrind
+        ;;
     clean)
-        rm -rf build build-test build-asan build-native rebal-demo
+        rm -rf build build-test build-asan build-native build-valgrind rebal-demo
         ;;
     -h | --help | help)
         usage
