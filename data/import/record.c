@@ -115,29 +115,6 @@ static void bar_number_cell(rb_parser *p, size_t c, const char *s, size_t n)
     p->bar_number = v;
 }
 
-static void header_field(rb_parser *p, const char *s, size_t n)
-{
-    if (p->nhdr == p->caphdr) {
-        size_t ncap = p->caphdr ? p->caphdr * 2 : 16;
-        char **h = rb_realloc(p->hdr, ncap * sizeof *h);
-        if (!h) {
-            rb_parser_fail_oom(p);
-            return;
-        }
-        p->hdr = h;
-        p->caphdr = ncap;
-    }
-    rb_cell_trim(&s, &n);
-    char *copy = rb_malloc(n + 1);
-    if (!copy) {
-        rb_parser_fail_oom(p);
-        return;
-    }
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    p->hdr[p->nhdr++] = copy;
-}
-
 /* libcsv field callback: routes each cell by its column's role into the record scratch. */
 void rb_parser_on_field(void *data, size_t n, void *ctx)
 {
@@ -147,7 +124,7 @@ void rb_parser_on_field(void *data, size_t n, void *ctx)
     if (!p->rec_line) p->rec_line = p->line;
     const char *s = data;
     if (!p->header_done) {
-        header_field(p, s, n);
+        rb_parser_header_field(p, s, n);
         return;
     }
     if (c >= p->ncols) return; /* the field count is checked at the end of the record */
