@@ -1034,9 +1034,9 @@ Test(import, symbol_of_63_bytes_is_fine)
 Test(import, symbol_with_control_characters)
 {
     refused("symbol,date,price\n\"A\tB\",2000-01-03,1\n", NULL, RB_ERR_DATA,
-            ":2: column symbol: symbol contains a control character: 'A\\tB'");
+            ":2: column symbol: symbol contains a control character (U+0009 at byte 2): 'A\\tB'");
     refused("symbol,date,price\n\"A\nB\",2000-01-03,1\n", NULL, RB_ERR_DATA,
-            ":2: column symbol: symbol contains a control character: 'A\\nB'");
+            ":2: column symbol: symbol contains a control character (U+000A at byte 2): 'A\\nB'");
 }
 
 Test(import, reserved_cash_symbol)
