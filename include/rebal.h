@@ -158,6 +158,9 @@ typedef struct rb_import_options {
      * one from 0 or 1. A file with a date column, a long file, or date_format is refused. */
     const char *start;
     rb_bar_calendar every;
+    int allow_extreme_prices; /* 1: prices outside [RB_PRICE_MIN, RB_PRICE_MAX] are accepted
+                                 (positive and finite still); a run whose arithmetic then
+                                 overflows fails with RB_ERR_DATA */
 } rb_import_options;
 
 typedef struct rb_import_stats {
