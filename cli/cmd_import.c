@@ -28,6 +28,10 @@ static const char help_text[] =
     "  --every CALENDAR   ... and the calendar of the next ones: day, business-day, week,\n"
     "                     month, hour or minute (see Files without dates below)\n"
     "  --replace          overwrite stored bars whose values differ (default: refuse them)\n"
+    "  --allow-extreme-prices\n"
+    "                     accept prices outside 1e-12 to 1e12 (default: refuse them); a run\n"
+    "                     whose arithmetic then overflows fails (exit 1), a sweep records\n"
+    "                     the configurations that do as failed\n"
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -50,11 +54,15 @@ static const char help_text[] =
     "and --date-format are refused.\n"
     "\n"
     "Refused, naming FILE:LINE and the column: a wrong number of fields, a date that does not\n"
-    "parse, a price that is not a positive finite number, high below low, a negative volume,\n"
-    "the same symbol and date twice with different values, the reserved symbol CASH, a symbol\n"
-    "holding ',', '=', a double quote, a blank or a control character (--assets SYM=W,... and\n"
-    "sweep files could never name it: rename it, e.g. S&P_500). A bar already stored with\n"
-    "other values is a conflict unless --replace.\n"
+    "parse, a price that is not a positive finite number, a price outside 1e-12 to 1e12 (where\n"
+    "a run's products cannot overflow; see --allow-extreme-prices), high below low, a negative\n"
+    "volume, the same symbol and date twice with different values, the reserved symbol CASH,\n"
+    "a symbol that is not UTF-8 or holds a control character (C0, DEL or C1: a terminal could\n"
+    "act on it; the message shows its bytes as \\xHH), a symbol holding ',', '=', a double\n"
+    "quote or a blank (--assets SYM=W,... and sweep files could never name it: rename it,\n"
+    "e.g. S&P_500), and a header of more than 2097152 columns (checked as it is read: a long\n"
+    "or OHLCV file fails at its first unknown column). A bar already stored with other values\n"
+    "is a conflict unless --replace.\n"
     "\n"
     "Examples:\n"
     "  rebal import prices.csv\n"
@@ -98,7 +106,8 @@ static int run(int argc, char **argv)
         OPT_DATEFMT,
         OPT_START,
         OPT_EVERY,
-        OPT_REPLACE
+        OPT_REPLACE,
+        OPT_EXTREME
     };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -111,6 +120,7 @@ static int run(int argc, char **argv)
         {"start", required_argument, NULL, OPT_START},
         {"every", required_argument, NULL, OPT_EVERY},
         {"replace", no_argument, NULL, OPT_REPLACE},
+        {"allow-extreme-prices", no_argument, NULL, OPT_EXTREME},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
@@ -153,6 +163,7 @@ static int run(int argc, char **argv)
                                            "or minute)", optarg);
             break;
         case OPT_REPLACE: opt.replace = 1; break;
+        case OPT_EXTREME: opt.allow_extreme_prices = 1; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_import);
         default: return cli_bad_option("import", argv, c);

@@ -90,8 +90,9 @@ static size_t skip_spaces(const char *s, size_t len, size_t pos)
     return pos;
 }
 
-/* Copies at most QUOTE_MAX bytes of s for an error message: control bytes become '?', and a
- * cut text (cut on a UTF-8 character boundary) ends in "...". */
+/* Copies at most QUOTE_MAX bytes of s for an error message: the bytes of control characters
+ * (C0, DEL, C1) and bytes that are not UTF-8 become '?', and a cut text (cut on a UTF-8
+ * character boundary) ends in "...". */
 static const char *quote(const char *s, size_t len, char out[QUOTE_BUF])
 {
     size_t n = len;
@@ -100,9 +101,11 @@ static const char *quote(const char *s, size_t len, char out[QUOTE_BUF])
         n = rb_utf8_cut(s, len, QUOTE_MAX);
         cut = 1;
     }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t k = rb_utf8_char(s + i, n - i, &cp), end = i + (k ? k : 1);
+        int shown = k && !rb_is_control_char(cp);
+        for (; i < end; i++) out[i] = shown ? s[i] : '?';
     }
     if (cut)
         memcpy(out + n, "...", 4);

@@ -120,8 +120,9 @@ static rb_status hint_unknown_symbol(rb_store *store, const char *symbol, rb_err
         while (sqlite3_step(st) == SQLITE_ROW) rb_nearest_offer(&near, (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     }
-    return rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s'%s (see 'rebal assets')", store->path, symbol,
-                   rb_nearest_hint(&near));
+    char shown[RB_QUOTE_BUF(RB_SYMBOL_MAX)]; /* the user's text, escaped: no control byte reaches the terminal */
+    return rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s'%s (see 'rebal assets')", store->path,
+                   rb_text_quote(symbol, strlen(symbol), RB_SYMBOL_MAX, shown, sizeof shown), rb_nearest_hint(&near));
 }
 
 /* Where the asset's bars will come from: the cache, or (when the loader may fill it) all of

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "text.h"
 #include "alloc.h"
 
 /* The most of a store file a read-only connection maps (PRAGMA mmap_size; 256 MiB). */
@@ -111,7 +112,9 @@ rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb
         *id = sqlite3_column_int64(st, 0);
         rc = RB_OK;
     } else if (step == SQLITE_DONE) {
-        rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s' (see 'rebal assets')", store->path, symbol);
+        char shown[RB_QUOTE_BUF(RB_SYMBOL_MAX)]; /* the user's text, escaped: no control byte reaches the terminal */
+        rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: unknown symbol '%s' (see 'rebal assets')", store->path,
+                     rb_text_quote(symbol, strlen(symbol), RB_SYMBOL_MAX, shown, sizeof shown));
     } else {
         rc = rb_store_sql_error(store, err, "looking up a symbol");
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "metrics.h"
 #include "trade.h"
 
 #define BPS RB_BPS
@@ -78,7 +79,11 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
                            rb_error *err)
 {
     if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: out is required");
-    if (!isfinite(units)) return rb_fail(err, RB_ERR_USAGE, "an order of %g units: units must be finite", units);
+    /* Units that are not finite come from a run whose arithmetic overflowed: its data. */
+    if (!isfinite(units))
+        return rb_fail(err, RB_ERR_DATA,
+                       "an order of %g units: units must be finite; the arithmetic overflowed (" RB_OVERFLOW_HINT ")",
+                       units);
     if (units == 0.0 || !c) {
         *out = (rb_order_cost){0.0, 0.0, 0.0};
         return RB_OK;

@@ -196,6 +196,66 @@ rb_status rb_metrics_check_periods(const rb_time *time, size_t T, double periods
     return RB_OK;
 }
 
+/* The run's series, bar by bar: what the simulation produced from the data (RB_ERR_DATA),
+ * not a caller's mistake. */
+static rb_status check_series(const rb_metric_input *in, rb_error *err)
+{
+    char when[32];
+    for (size_t t = 0; t < in->T; t++) {
+        double v = in->value[t];
+        /* A withdrawal that empties the portfolio leaves nothing on the last bar of a
+         * depleted run; its return is measured before the flow, below. */
+        int emptied = in->depleted && t == in->T - 1 && v >= 0;
+        if (!isfinite(v)) return rb_metrics_overflow(t, in->time[t], v, err);
+        if (v <= 0 && !emptied)
+            return rb_fail(err, RB_ERR_DATA, "metrics: portfolio value at bar %zu (%s) is %g; values must be positive",
+                           t, rb_time_format(in->time[t], when), v);
+        if (in->flow && !isfinite(in->flow[t]))
+            return rb_fail(err, RB_ERR_DATA, "metrics: flow at bar %zu (%s) is %g", t,
+                           rb_time_format(in->time[t], when), in->flow[t]);
+        /* The value before the bar's flow: a flow cannot hide a wipe-out, whose return
+         * (-100 % or worse) would make every compounded metric meaningless. */
+        if (t > 0 && in->flow && !(v - in->flow[t] > 0))
+            return rb_fail(err, RB_ERR_DATA,
+                           "metrics: portfolio value before the flow at bar %zu (%s) is %g "
+                           "(value %g, flow %g); values must be positive",
+                           t, rb_time_format(in->time[t], when), v - in->flow[t], v, in->flow[t]);
+        for (size_t i = 0; i < in->N; i++) {
+            double c = in->close[t * in->N + i], w = in->weights[t * in->N + i];
+            if (!isfinite(c) || c <= 0)
+                return rb_fail(err, RB_ERR_DATA,
+                               "metrics: close of asset %zu at bar %zu (%s) is %g; closes must be "
+                               "positive",
+                               i, t, rb_time_format(in->time[t], when), c);
+            if (!isfinite(w))
+                return rb_fail(err, RB_ERR_DATA, "metrics: weight of asset %zu at bar %zu (%s) is %g",
+                               i, t, rb_time_format(in->time[t], when), w);
+        }
+    }
+    return RB_OK;
+}
+
+rb_status rb_metrics_overflow(size_t t, rb_time when, double v, rb_error *err)
+{
+    char date[32], value[32];
+    if (isnan(v)) snprintf(value, sizeof value, "not a number");
+    else snprintf(value, sizeof value, "%g", v);
+    return rb_fail(err, RB_ERR_DATA,
+                   "portfolio value at bar %zu (%s) is %s: the arithmetic overflowed (" RB_OVERFLOW_HINT ")",
+                   t, rb_time_format(when, date), value);
+}
+
+rb_status rb_metrics_check_sums(const rb_metric_sums *s, rb_error *err)
+{
+    if (isfinite(s->final_value) && isfinite(s->mean_value) && isfinite(s->index)) return RB_OK;
+    const char *what = !isfinite(s->final_value) ? "final value"
+                       : !isfinite(s->mean_value) ? "mean value over the bars"
+                                                  : "growth index";
+    return rb_fail(err, RB_ERR_DATA,
+                   "the arithmetic overflowed: the portfolio's %s is not a finite number (" RB_OVERFLOW_HINT ")",
+                   what);
+}
+
 static rb_status check_input(const rb_metric_input *in, rb_error *err)
 {
     if (!in) return rb_fail(err, RB_ERR_USAGE, "metrics: no input");
@@ -218,39 +278,7 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
         if (!isfinite(in->target[i]))
             return rb_fail(err, RB_ERR_USAGE, "metrics: target weight of asset %zu is %g", i,
                            in->target[i]);
-    char when[32];
-    for (size_t t = 0; t < in->T; t++) {
-        double v = in->value[t];
-        /* A withdrawal that empties the portfolio leaves nothing on the last bar of a
-         * depleted run; its return is measured before the flow, below. */
-        int emptied = in->depleted && t == in->T - 1 && v >= 0;
-        if (!isfinite(v) || (v <= 0 && !emptied))
-            return rb_fail(err, RB_ERR_USAGE,
-                           "metrics: portfolio value at bar %zu (%s) is %g; values must be positive",
-                           t, rb_time_format(in->time[t], when), v);
-        if (in->flow && !isfinite(in->flow[t]))
-            return rb_fail(err, RB_ERR_USAGE, "metrics: flow at bar %zu (%s) is %g", t,
-                           rb_time_format(in->time[t], when), in->flow[t]);
-        /* The value before the bar's flow: a flow cannot hide a wipe-out, whose return
-         * (-100 % or worse) would make every compounded metric meaningless. */
-        if (t > 0 && in->flow && !(v - in->flow[t] > 0))
-            return rb_fail(err, RB_ERR_USAGE,
-                           "metrics: portfolio value before the flow at bar %zu (%s) is %g "
-                           "(value %g, flow %g); values must be positive",
-                           t, rb_time_format(in->time[t], when), v - in->flow[t], v, in->flow[t]);
-        for (size_t i = 0; i < in->N; i++) {
-            double c = in->close[t * in->N + i], w = in->weights[t * in->N + i];
-            if (!isfinite(c) || c <= 0)
-                return rb_fail(err, RB_ERR_USAGE,
-                               "metrics: close of asset %zu at bar %zu (%s) is %g; closes must be "
-                               "positive",
-                               i, t, rb_time_format(in->time[t], when), c);
-            if (!isfinite(w))
-                return rb_fail(err, RB_ERR_USAGE, "metrics: weight of asset %zu at bar %zu (%s) is %g",
-                               i, t, rb_time_format(in->time[t], when), w);
-        }
-    }
-    return RB_OK;
+    return check_series(in, err);
 }
 
 /* ---------------------------------------------------------------- shared finishing */
@@ -403,6 +431,8 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         .dd_peak = dd_peak,
         .dd_trough = dd_trough,
     };
+    st = rb_metrics_check_sums(&sums, err);
+    if (st != RB_OK) return st;
     rb_metrics_finish(&sums, in, rb_metrics_bonus(in), &m);
 
     *out = m;

@@ -29,10 +29,20 @@ typedef struct rb_metric_input {
                               0 there (not before its flow), and it has no weights */
 } rb_metric_input;
 
-/* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) only for T < 2,
- * non-positive values or periods_per_year <= 0, naming what is wrong, and (RB_ERR_DATA)
- * where rb_metrics_check_periods does. */
+/* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) for a missing input,
+ * T < 2 or periods_per_year <= 0, and (RB_ERR_DATA) for a value, flow, close or weight that
+ * is not finite or a value that is not positive (what the run made of its data), and where
+ * rb_metrics_check_periods does, naming what is wrong. */
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err);
+
+/* What every overflow message ends with: the likely cause, and the switch that let it in. */
+#define RB_OVERFLOW_HINT \
+    "prices outside " RB_PRICE_RANGE_TEXT ", which import refuses unless --allow-extreme-prices, can do that"
+
+/* The failure of a run whose value at bar t (time `when`) is v, not a finite number: its
+ * arithmetic overflowed. RB_ERR_DATA, a runtime failure (exit 1) that a sweep records as the
+ * configuration's; the same message from both simulators. */
+rb_status rb_metrics_overflow(size_t t, rb_time when, double v, rb_error *err);
 
 /* What the metrics of a run are computed from: the reference simulator derives it from the
  * whole value series (two passes), the batch simulator accumulates it bar by bar; both then
@@ -49,6 +59,10 @@ typedef struct rb_metric_sums {
     double max_dd;
     rb_time dd_peak, dd_trough;
 } rb_metric_sums;
+
+/* RB_OK when the sums are finite numbers; else the run's arithmetic overflowed (values
+ * each finite, their sum not): RB_ERR_DATA, from both simulators alike. */
+rb_status rb_metrics_check_sums(const rb_metric_sums *s, rb_error *err);
 
 /* Fills out from the sums and the run's totals and conventions in `in` (T, time,
  * periods_per_year, periods_source, rf, rebalances, traded_value, costs, taxes,

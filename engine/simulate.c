@@ -158,8 +158,10 @@ rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     size_t N = m->N, T = m->T;
     const double *close = m->close + t * N;
     *acted = 0;
-    /* 4. The strategy decides on the closes of bar t. */
+    /* 4. The strategy decides on the closes of bar t, unless the value overflowed (a trade
+     * on it would too). */
     double v = rb_portfolio_value(st->port, close);
+    if (!isfinite(v)) return rb_metrics_overflow(t, m->time[t], v, err);
     for (size_t i = 0; i < N; i++) st->w[i] = v > 0 ? st->port->units[i] * close[i] / v : 0;
     memcpy(st->next, st->current, N * sizeof *st->next);
     if (c->vol) inverse_vol_targets(m, c, t, st->next);
@@ -195,6 +197,8 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
     rb_status rc = rb_sim_start(m, c, &st, err);
     if (rc != RB_OK) return rc;
     mark(m, r, 0);
+    /* An overflow ends the run at once: the next bar would trade on infinite amounts. */
+    if (!isfinite(r->value[0])) return rb_metrics_overflow(0, m->time[0], r->value[0], err);
     for (size_t t = 1; t < T; t++) {
         /* The targets in force carry over from the previous bar (row t of the path). */
         memcpy(r->targets + t * N, st.current, N * sizeof *st.current);
@@ -206,6 +210,7 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
         r->flow[t] = st.flow;
         /* 5. The bar's value and weights. */
         mark(m, r, t);
+        if (!isfinite(r->value[t])) return rb_metrics_overflow(t, m->time[t], r->value[t], err);
         if (st.depleted) { /* the money ran out: the run ends on this bar */
             r->T = t + 1;
             r->depleted = 1;

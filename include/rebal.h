@@ -131,6 +131,16 @@ typedef enum rb_bar_calendar {
                              month's last day when it is shorter (from 2020-01-31: Feb 29, ...) */
 } rb_bar_calendar;
 
+/* What an import accepts (rb_import_files). A price (close or price, open, high, low,
+ * adjclose) lies in [RB_PRICE_MIN, RB_PRICE_MAX] unless allow_extreme_prices: within it the
+ * engine's products (units = capital / price, units * price, returns and their squares, and
+ * their sums over any history) stay far from overflow and underflow. A file has at most
+ * RB_IMPORT_MAX_COLUMNS columns (2^21: a wide file of a million symbols fits). */
+#define RB_PRICE_MIN 1e-12
+#define RB_PRICE_MAX 1e12
+#define RB_PRICE_RANGE_TEXT "1e-12 to 1e12" /* the two above, as messages and --help write them */
+#define RB_IMPORT_MAX_COLUMNS 2097152
+
 typedef struct rb_import_options {
     rb_csv_format format;
     const char *symbol;      /* the symbol of an OHLCV file (required for that format) */
@@ -148,6 +158,9 @@ typedef struct rb_import_options {
      * one from 0 or 1. A file with a date column, a long file, or date_format is refused. */
     const char *start;
     rb_bar_calendar every;
+    int allow_extreme_prices; /* 1: prices outside [RB_PRICE_MIN, RB_PRICE_MAX] are accepted
+                                 (positive and finite still); a run whose arithmetic then
+                                 overflows fails with RB_ERR_DATA */
 } rb_import_options;
 
 typedef struct rb_import_stats {

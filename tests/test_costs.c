@@ -573,8 +573,8 @@ Test(order, invalid_market_and_units)
     mk.gas = NAN;
     cost_fails(&c, 10.0, &mk, RB_ERR_DATA, "gas");
     mk.gas = 0.0;
-    cost_fails(&c, NAN, &mk, RB_ERR_USAGE, "units must be finite");
-    cost_fails(&c, -INFINITY, &mk, RB_ERR_USAGE, "units must be finite");
+    cost_fails(&c, NAN, &mk, RB_ERR_DATA, "units must be finite; the arithmetic overflowed");
+    cost_fails(&c, -INFINITY, &mk, RB_ERR_DATA, "units must be finite; the arithmetic overflowed");
     cost_fails(&c, 10.0, NULL, RB_ERR_USAGE, "needs its market");
     rb_error err = {0};
     cr_expect_eq(rb_order_cost_of(&c, 10.0, &mk, NULL, &err), RB_ERR_USAGE);

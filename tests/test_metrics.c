@@ -554,18 +554,29 @@ Test(metrics, rebalancing_bonus_on_a_long_series_is_stable)
 
 /* ---------------------------------------------------------------- refused inputs */
 
-static void expect_refused(const rb_metric_input *in, const char *needle)
+/* rb_metrics_compute refuses in with status want and a one-line message holding needle. */
+static void expect_refused_as(const rb_metric_input *in, const char *needle, rb_status want)
 {
     rb_metrics m;
     memset(&m, 0xA5, sizeof m);
     rb_metrics before = m;
     rb_error err = {0};
     rb_status st = rb_metrics_compute(in, &m, &err);
-    cr_expect_eq(st, RB_ERR_USAGE, "want RB_ERR_USAGE, got %d (%s)", st, err.msg);
-    cr_expect_eq(err.code, RB_ERR_USAGE);
+    cr_expect_eq(st, want, "want status %d, got %d (%s)", want, st, err.msg);
+    cr_expect_eq(err.code, want);
     cr_expect(strstr(err.msg, needle) != NULL, "message '%s' should mention '%s'", err.msg, needle);
     cr_expect(strchr(err.msg, '\n') == NULL, "one line: '%s'", err.msg);
     cr_expect(memcmp(&m, &before, sizeof m) == 0, "out must be untouched on failure");
+}
+
+/* A caller's mistake (a missing series, too few bars, no periods per year). */
+static void expect_refused(const rb_metric_input *in, const char *needle) { expect_refused_as(in, needle, RB_ERR_USAGE); }
+
+/* What a run made of its data (a value that is not positive or not finite, a close that is
+ * not positive): a runtime failure, exit 1, that a sweep records as the configuration's. */
+static void expect_data_refused(const rb_metric_input *in, const char *needle)
+{
+    expect_refused_as(in, needle, RB_ERR_DATA);
 }
 
 Test(metrics, refuses_fewer_than_two_bars)
@@ -582,22 +593,26 @@ Test(metrics, refuses_non_positive_values)
 {
     run r = single(3, (const double[]){100, 0, 110});
     rb_metric_input in = input_of(&r, 12);
-    expect_refused(&in, "bar 1 (2020-01-02)");
+    expect_data_refused(&in, "bar 1 (2020-01-02)");
 
     r = single(3, (const double[]){100, 110, -5});
     in = input_of(&r, 12);
-    expect_refused(&in, "is -5");
+    expect_data_refused(&in, "is -5");
 
     r = single(3, (const double[]){NAN, 110, 120});
     in = input_of(&r, 12);
-    expect_refused(&in, "bar 0");
+    expect_data_refused(&in, "bar 0 (2020-01-01) is not a number: the arithmetic overflowed");
+
+    r = single(3, (const double[]){100, INFINITY, 120});
+    in = input_of(&r, 12);
+    expect_data_refused(&in, "bar 1 (2020-01-02) is inf: the arithmetic overflowed");
 
     /* V_1 = 60 after a contribution of 70: the portfolio was worth -10 before it. */
     r = single(3, (const double[]){100, 60, 66});
     r.has_flow = 1;
     r.flow[1] = 70;
     in = input_of(&r, 12);
-    expect_refused(&in, "before the flow at bar 1");
+    expect_data_refused(&in, "before the flow at bar 1");
 }
 
 Test(metrics, refuses_bad_periods_per_year)
@@ -615,7 +630,7 @@ Test(metrics, refuses_bad_closes_and_missing_series)
     run r = single(3, (const double[]){100, 110, 120});
     r.close[2] = 0;
     rb_metric_input in = input_of(&r, 12);
-    expect_refused(&in, "close of asset 0 at bar 2");
+    expect_data_refused(&in, "close of asset 0 at bar 2");
 
     r = single(3, (const double[]){100, 110, 120});
     in = input_of(&r, 12);

@@ -20,10 +20,72 @@ void rb_text_append(char *buf, size_t len, const char *fmt, ...)
 size_t rb_utf8_cut(const char *s, size_t n, size_t max)
 {
     if (n <= max) return n;
-    size_t k = max;
-    /* Step back over continuation bytes (10xxxxxx) to the start of the character at k. */
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    size_t k = max, floor = max > 3 ? max - 3 : 0;
+    /* Step back over continuation bytes (10xxxxxx) to the start of the character at k: at
+     * most 3, the most a character has (bytes that are not UTF-8 are cut anywhere). */
+    while (k > floor && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
     return k;
+}
+
+size_t rb_utf8_char(const char *s, size_t n, unsigned long *cp)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char c = u[0];
+    size_t len;
+    unsigned long v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) len = 2, v = c & 0x1Fu, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, v = c & 0x0Fu, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, v = c & 0x07u, min = 0x10000;
+    else return 0; /* a continuation byte, or a lead byte no well-formed character has */
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((u[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (u[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    *cp = v;
+    return len;
+}
+
+int rb_is_control_char(unsigned long cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+const char *rb_text_quote(const char *s, size_t n, size_t max, char *out, size_t outsz)
+{
+    size_t o = 0;
+    int cut = 0;
+    if (n > max) {
+        n = rb_utf8_cut(s, n, max);
+        cut = 1;
+    }
+    for (size_t i = 0; i < n && o + 8 < outsz;) {
+        unsigned long cp;
+        size_t len = rb_utf8_char(s + i, n - i, &cp);
+        if (len == 0 || rb_is_control_char(cp)) {
+            unsigned char c = (unsigned char)s[i];
+            if (c == '\n') o += (size_t)snprintf(out + o, outsz - o, "\\n");
+            else if (c == '\t') o += (size_t)snprintf(out + o, outsz - o, "\\t");
+            else if (c == '\r') o += (size_t)snprintf(out + o, outsz - o, "\\r");
+            else
+                for (size_t k = 0; k < (len ? len : 1) && o + 8 < outsz; k++)
+                    o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", (unsigned char)s[i + k]);
+            i += len ? len : 1;
+            continue;
+        }
+        if (o + len + 8 >= outsz) break;
+        memcpy(out + o, s + i, len);
+        o += len;
+        i += len;
+    }
+    if (cut && o + 4 <= outsz) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o < outsz ? o : outsz - 1] = '\0';
+    return out;
 }
 
 /* ---------------------------------------------------------------- nearest names */

@@ -9,6 +9,23 @@
  * cut in half: n when n <= max, else max stepped back to the start of the character there. */
 size_t rb_utf8_cut(const char *s, size_t n, size_t max);
 
+/* The length (1 to 4) of the well-formed UTF-8 character that starts s[0..n) (n > 0), its
+ * code point in *cp; 0 when s does not start one: a stray continuation byte, a lead byte
+ * without all its continuation bytes, an overlong form, a surrogate (U+D800..U+DFFF) or a
+ * code point past U+10FFFF (RFC 3629). */
+size_t rb_utf8_char(const char *s, size_t n, unsigned long *cp);
+
+/* 1 for a code point a terminal may act on rather than show: C0 (U+0000..U+001F), DEL and
+ * C1 (U+0080..U+009F, whose single bytes 0x80..0x9F some terminals also take as controls). */
+int rb_is_control_char(unsigned long cp);
+
+/* Writes s[0..n) into out (outsz bytes) for a one-line message that a terminal shows as it
+ * is: \n, \t and \r escaped, every other control character's bytes and every byte that is
+ * not well-formed UTF-8 as \xHH; cut after max bytes of input (on a UTF-8 boundary) with
+ * "...". Each input byte takes at most 4 output bytes (RB_QUOTE_BUF). Returns out. */
+const char *rb_text_quote(const char *s, size_t n, size_t max, char *out, size_t outsz);
+#define RB_QUOTE_BUF(max) ((max) * 4 + 8)
+
 /* A file name stem made from user text, in out (len bytes): letters, digits, '-', '_', the
  * characters of extra, and '.' but not first, as they are; anything else (path separators,
  * quotes, spaces, non-ASCII bytes) as '_'; "_" when text is empty. It cannot name another

@@ -11,33 +11,10 @@
 #include "text.h"
 #include "alloc.h"
 
-/* Writes s[0..n) into out (size outsz) with control bytes escaped (\n, \t, \r, \xHH) so a
- * message stays on one line; cut after max bytes of input (on a UTF-8 boundary) with "...".
- * Returns out. */
 const char *rb_cell_quote(const char *s, size_t n, size_t max, char *out, size_t outsz)
 {
-    size_t o = 0;
-    int cut = 0;
-    if (n > max) {
-        n = rb_utf8_cut(s, n, max);
-        cut = 1;
-    }
-    for (size_t i = 0; i < n && o + 8 < outsz; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\n') o += (size_t)snprintf(out + o, outsz - o, "\\n");
-        else if (c == '\t') o += (size_t)snprintf(out + o, outsz - o, "\\t");
-        else if (c == '\r') o += (size_t)snprintf(out + o, outsz - o, "\\r");
-        else if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
-        else out[o++] = (char)c;
-    }
-    if (cut && o + 4 <= outsz) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o < outsz ? o : outsz - 1] = '\0';
-    return out;
+    return rb_text_quote(s, n, max, out, outsz);
 }
-
 
 /* The shortest %g form that reads back as the same double (39.81, not 39.810000000000002). */
 const char *rb_cell_shortest(double v, char out[32])

@@ -6,13 +6,16 @@
 
 #include <stddef.h>
 
+#include "text.h"
+
 /* Quoted offending text in messages is cut after this many bytes. */
 #define QUOTE_MAX 40
 /* A buffer for rb_cell_quote of QUOTE_MAX bytes (each may become 4: \xHH). */
-#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
+#define QUOTE_BUF RB_QUOTE_BUF(QUOTE_MAX)
 
-/* Writes s[0..n) into out (size outsz) with control bytes escaped (\n, \t, \r, \xHH) so a
- * message stays on one line; cut after max bytes of input (on a UTF-8 boundary) with "...".
+/* Writes s[0..n) into out (size outsz) as rb_text_quote does: control characters and bytes
+ * that are not UTF-8 escaped (\n, \t, \r, \xHH) so that a message stays on one line and
+ * reaches a terminal as text; cut after max bytes of input (on a UTF-8 boundary) with "...".
  * Returns out. */
 const char *rb_cell_quote(const char *s, size_t n, size_t max, char *out, size_t outsz);
 

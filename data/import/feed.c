@@ -19,9 +19,16 @@ static int blank_segment(const char *s, size_t n, char delim)
     return 1;
 }
 
-/* The most frequent of ',' ';' and tab outside quotes on the first non-blank line. */
+/* The header bytes the delimiter is detected from: a header longer than this (a wide file
+ * of thousands of symbols) shows its delimiter long before, and a hostile one is not read
+ * whole before its first cell is checked. */
+#define DETECT_BYTES (1u << 20)
+
+/* The most frequent of ',' ';' and tab outside quotes on the first non-blank line (its first
+ * DETECT_BYTES bytes). */
 static char detect_delimiter(const char *s, size_t n)
 {
+    if (n > DETECT_BYTES) n = DETECT_BYTES;
     size_t i = 0;
     while (i < n && (s[i] == '\n' || s[i] == '\r' || s[i] == ' ')) i++;
     size_t comma = 0, semi = 0, tab = 0;
@@ -61,19 +68,31 @@ static void csv_failure(rb_parser *p)
     p->failed = 1;
 }
 
-/* Feeds s[0..n) to libcsv one physical line at a time so that every record knows the line
- * it starts on (libcsv reports no positions). */
+/* The most bytes of one line given to libcsv at a time: a failure inside a very long line
+ * (a header of millions of cells) stops the parse within this many bytes. */
+#define FEED_SLICE (1u << 16)
+
+size_t rb_parser_next_piece(const char *s, size_t n, int *line_end)
+{
+    size_t look = n < FEED_SLICE ? n : FEED_SLICE;
+    const char *nl = memchr(s, '\n', look);
+    *line_end = nl != NULL;
+    return nl ? (size_t)(nl - s) + 1 : look;
+}
+
+/* Feeds s[0..n) to libcsv one physical line at a time (a long line in slices) so that every
+ * record knows the line it starts on (libcsv reports no positions). */
 void rb_parser_feed(rb_parser *p, const char *s, size_t n)
 {
     while (n > 0 && !p->failed) {
-        const char *nl = memchr(s, '\n', n);
-        size_t len = nl ? (size_t)(nl - s) + 1 : n;
+        int line_end;
+        size_t len = rb_parser_next_piece(s, n, &line_end);
         if (!p->rec_line && !blank_segment(s, len, p->delim)) p->rec_line = p->line;
         if (csv_parse(&p->csv, s, len, rb_parser_on_field, rb_parser_on_record, p) != len) {
             if (!p->failed) csv_failure(p);
             return;
         }
-        if (nl) p->line++;
+        if (line_end) p->line++;
         s += len;
         n -= len;
     }

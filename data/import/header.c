@@ -60,6 +60,103 @@ static enum rb_role role_of(const char *name)
     return R_UNKNOWN;
 }
 
+/* The message of an unknown column in a long or OHLCV file (fmt). */
+static int fail_unknown_column(rb_parser *p, rb_csv_format fmt, const char *shown)
+{
+    return fail_header(p,
+                       "unknown column '%s' (%s file has %sdate, open, high, low, close or "
+                       "price, adjclose and volume)",
+                       shown, fmt == RB_CSV_LONG ? "a long" : "an OHLCV", fmt == RB_CSV_LONG ? "symbol, " : "");
+}
+
+/* ---------------------------------------------------------------- cell by cell */
+
+/* --symbol is for OHLCV files, which need it; 0 when the file's format fmt contradicts it. */
+static int check_symbol_option(rb_parser *p, rb_csv_format fmt)
+{
+    const rb_import_options *opt = p->im->opt;
+    if (opt->symbol && fmt == RB_CSV_LONG) return fail_file(p, "has a symbol column; --symbol applies to OHLCV files");
+    if (!opt->symbol && fmt == RB_CSV_OHLCV) return fail_file(p, "OHLCV file needs --symbol");
+    if (opt->symbol && fmt == RB_CSV_WIDE)
+        return fail_file(p, "a wide file names its symbols in the header; --symbol applies to OHLCV files");
+    return 1;
+}
+
+/* Header cell c of a file known to be long or OHLCV (p->early_format): a known field, each
+ * at most once; 0 on failure. The refusals and messages of the whole-header checks below,
+ * made at the first bad cell. */
+static int check_field_cell(rb_parser *p, size_t c, int undated)
+{
+    const char *name = p->hdr[c];
+    if (undated && c == 0 && is_bar_number_header(name)) return 1;
+    char q[QUOTE_BUF], q0[QUOTE_BUF];
+    const char *shown = rb_cell_quote(name, strlen(name), QUOTE_MAX, q, sizeof q);
+    enum rb_role r = role_of(name);
+    if (r == R_UNKNOWN) return fail_unknown_column(p, p->early_format, shown);
+    if (r == R_SYMBOL && p->early_format == RB_CSV_OHLCV)
+        return fail_header(p, "--format ohlcv: the file has a symbol column '%s' (a long file)", shown);
+    if (r == R_DATE && undated)
+        return fail_header(p, "column '%s' holds dates: --start and --every are for files without a date column",
+                           shown);
+    size_t first = p->early_seen[r];
+    if (first) {
+        const char *before = p->hdr[first - 1];
+        rb_cell_quote(before, strlen(before), QUOTE_MAX, q0, sizeof q0);
+        if (r == R_DATE) return fail_header(p, "two date columns ('%s' and '%s')", q0, shown);
+        return fail_header(p, "columns '%s' and '%s' give the same field", q0, shown);
+    }
+    p->early_seen[r] = c + 1;
+    return 1;
+}
+
+/* The header cell just read, p->hdr[p->nhdr - 1], checked against the ones before it. A
+ * wide file's columns are symbols, any name: they are checked once the row is whole. But a
+ * symbol column (with --format auto or long) or --format ohlcv makes the file long or OHLCV,
+ * whose every column is a known field at most once: from then on, once the date column has
+ * come too (a missing one is the better message for a file whose "day" column is unknown),
+ * each cell is checked as it arrives, the earlier ones at that moment. A header past
+ * MAX_COLUMNS fails on the first cell over: no header holds more names. 0 on failure. */
+static int check_header_cell(rb_parser *p)
+{
+    const rb_import_options *opt = p->im->opt;
+    int undated = opt->every != RB_BARS_DATED;
+    size_t c = p->nhdr - 1;
+    if (p->nhdr > MAX_COLUMNS)
+        return fail_header(p, "more than %u columns (the most a file may have)", (unsigned)MAX_COLUMNS);
+    enum rb_role role = role_of(p->hdr[c]);
+    if (role == R_DATE) p->early_date = 1;
+    if (p->early_format == RB_CSV_AUTO) {
+        /* (An undated long file is refused whole, once its header is read.) */
+        if (opt->format == RB_CSV_OHLCV) p->early_format = RB_CSV_OHLCV;
+        else if (opt->format != RB_CSV_WIDE && !undated && role == R_SYMBOL) p->early_format = RB_CSV_LONG;
+        else return 1;
+        if (!check_symbol_option(p, p->early_format)) return 0;
+    }
+    if (!undated && !p->early_date) return 1;
+    for (; p->early_checked <= c; p->early_checked++)
+        if (!check_field_cell(p, p->early_checked, undated)) return 0;
+    return 1;
+}
+
+int rb_parser_header_field(rb_parser *p, const char *s, size_t n)
+{
+    if (p->nhdr == 0) p->header_line = p->rec_line;
+    if (p->nhdr == p->caphdr) {
+        size_t ncap = p->caphdr ? p->caphdr * 2 : 16;
+        char **h = rb_realloc(p->hdr, ncap * sizeof *h);
+        if (!h) return rb_parser_fail_oom(p);
+        p->hdr = h;
+        p->caphdr = ncap;
+    }
+    rb_cell_trim(&s, &n);
+    char *copy = rb_strndup(s, n);
+    if (!copy) return rb_parser_fail_oom(p);
+    p->hdr[p->nhdr++] = copy;
+    return check_header_cell(p);
+}
+
+/* ---------------------------------------------------------------- the whole header row */
+
 /* Where the header says when each row is, and what it holds. */
 typedef struct key_columns {
     size_t date, sym, index; /* the date, the first symbol and the bar-number column; n: none */
@@ -143,11 +240,7 @@ static int decide_format(rb_parser *p, int undated, const key_columns *k)
     if (fmt == RB_CSV_OHLCV && k->sym < n)
         return fail_header(p, "--format ohlcv: the file has a symbol column '%s' (a long file)",
                            p->cols[k->sym].shown);
-    if (opt->symbol && fmt == RB_CSV_LONG) return fail_file(p, "has a symbol column; --symbol applies to OHLCV files");
-    if (!opt->symbol && fmt == RB_CSV_OHLCV) return fail_file(p, "OHLCV file needs --symbol");
-    if (opt->symbol && fmt == RB_CSV_WIDE)
-        return fail_file(p, "a wide file names its symbols in the header; --symbol applies to OHLCV files");
-    return 1;
+    return check_symbol_option(p, fmt);
 }
 
 /* A wide file: every column but the date (or bar numbers) names a symbol, each once. */
@@ -201,12 +294,7 @@ static int field_columns(rb_parser *p)
     for (size_t c = 0; c < p->ncols; c++) {
         enum rb_role r = p->cols[c].role;
         if (r == R_INDEX) continue;
-        if (r == R_UNKNOWN)
-            return fail_header(p,
-                               "unknown column '%s' (%s file has %sdate, open, high, low, close or "
-                               "price, adjclose and volume)",
-                               p->cols[c].shown, fmt == RB_CSV_LONG ? "a long" : "an OHLCV",
-                               fmt == RB_CSV_LONG ? "symbol, " : "");
+        if (r == R_UNKNOWN) return fail_unknown_column(p, fmt, p->cols[c].shown);
         if (seen[r])
             return fail_header(p, "columns '%s' and '%s' give the same field", p->cols[seen[r] - 1].shown,
                                p->cols[c].shown);

@@ -15,6 +15,11 @@
  * thread costs more than it saves. Bytes. */
 #define PARALLEL_MIN (1u << 20)
 
+/* The most columns a file may have (RB_IMPORT_MAX_COLUMNS, documented with import): a wide
+ * file of a million symbols fits; a header past it is refused as it is read, before its
+ * names take more memory (each costs ~100 bytes until the format is known). */
+#define MAX_COLUMNS RB_IMPORT_MAX_COLUMNS
+
 /* Column roles from the header. Value roles map to slots VAL_OPEN.. in the same order. */
 enum rb_role {
     R_UNKNOWN,
@@ -63,6 +68,12 @@ typedef struct rb_parser {
     /* header */
     char **hdr;
     size_t nhdr, caphdr;
+    /* the header checked as its cells arrive (header.c), once the file is known to be long or
+     * OHLCV and its date column has come */
+    rb_csv_format early_format; /* RB_CSV_AUTO while the file may still be wide */
+    int early_date;             /* a date column has come */
+    size_t early_checked;       /* the cells checked so far */
+    size_t early_seen[R_WIDE];  /* 1 + the first checked column of each role */
     rb_column *cols;
     size_t ncols;
     size_t header_line;
@@ -97,8 +108,17 @@ int rb_parser_fail_oom(rb_parser *p);
 void rb_parser_on_field(void *data, size_t n, void *ctx);
 void rb_parser_on_record(int term, void *ctx);
 
-/* Decides the format and each column's role from the header names; 0 on failure (header.c). */
+/* header.c: one header cell s[0..n) taken (trimmed) and checked as it arrives, so that a
+ * header that cannot be valid fails at its first bad cell (an unknown or repeated field of a
+ * long or OHLCV file) or past MAX_COLUMNS, without holding the rest; then, at the end of the
+ * header row, the format and each column's role decided. 0 on failure (p failed). */
+int rb_parser_header_field(rb_parser *p, const char *s, size_t n);
 int rb_parser_header_finish(rb_parser *p);
+
+/* feed.c: the length of the next piece of s[0..n) to feed: its first line with its '\n'
+ * (*line_end = 1), or a slice of a long line (*line_end = 0), so that no line is searched or
+ * fed far past a failure. */
+size_t rb_parser_next_piece(const char *s, size_t n, int *line_end);
 
 /* feed.c: feeds s[0..n) to libcsv one physical line at a time so that every record knows the line
  * it starts on (libcsv reports no positions). */

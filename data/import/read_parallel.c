@@ -134,8 +134,8 @@ rb_status rb_parser_read_mapped(rb_parser *p, const char *s, size_t n)
     if (!rb_parser_start_file(p, &s, &n)) return rb_parser_finish_file(p, bytes);
     size_t pos = 0;
     while (pos < n && !p->failed && !p->header_done) {
-        const char *nl = memchr(s + pos, '\n', n - pos);
-        size_t len = nl ? (size_t)(nl - (s + pos)) + 1 : n - pos;
+        int line_end;
+        size_t len = rb_parser_next_piece(s + pos, n - pos, &line_end);
         rb_parser_feed(p, s + pos, len);
         pos += len;
     }

@@ -64,6 +64,26 @@ static const char *number_hint(const char *s, size_t n, char decimal)
     return "";
 }
 
+/* Whether the positive price v may be stored: within [RB_PRICE_MIN, RB_PRICE_MAX], where the
+ * engine's products cannot overflow (rebal.h), or anywhere with --allow-extreme-prices. */
+static int price_allowed(const rb_parser *p, double v)
+{
+    return p->im->opt->allow_extreme_prices || (v >= RB_PRICE_MIN && v <= RB_PRICE_MAX);
+}
+
+/* 1 when the price v (cell s[0..n) of column c) is refused for its range, with the pending
+ * error set. */
+static int refuse_extreme_price(rb_parser *p, size_t c, double v, const char *s, size_t n)
+{
+    if (price_allowed(p, v)) return 0;
+    char q[QUOTE_BUF];
+    pend(p, c,
+         "price '%s' is outside " RB_PRICE_RANGE_TEXT ", the range in which "
+         "the arithmetic of a run cannot overflow (--allow-extreme-prices accepts it)",
+         rb_cell_quote(s, n, QUOTE_MAX, q, sizeof q));
+    return 1;
+}
+
 /* Parses one value cell into *out (NaN when empty); problems become the pending error. */
 static void value_cell(rb_parser *p, size_t c, enum rb_role role, const char *s, size_t n, double *out)
 {
@@ -93,6 +113,8 @@ static void value_cell(rb_parser *p, size_t c, enum rb_role role, const char *s,
     } else if (!(v > 0)) {
         pend(p, c, "price must be positive: '%s'", rb_cell_quote(s, n, QUOTE_MAX, q, sizeof q));
         return;
+    } else if (refuse_extreme_price(p, c, v, s, n)) {
+        return;
     }
     *out = v;
 }
@@ -115,29 +137,6 @@ static void bar_number_cell(rb_parser *p, size_t c, const char *s, size_t n)
     p->bar_number = v;
 }
 
-static void header_field(rb_parser *p, const char *s, size_t n)
-{
-    if (p->nhdr == p->caphdr) {
-        size_t ncap = p->caphdr ? p->caphdr * 2 : 16;
-        char **h = rb_realloc(p->hdr, ncap * sizeof *h);
-        if (!h) {
-            rb_parser_fail_oom(p);
-            return;
-        }
-        p->hdr = h;
-        p->caphdr = ncap;
-    }
-    rb_cell_trim(&s, &n);
-    char *copy = rb_malloc(n + 1);
-    if (!copy) {
-        rb_parser_fail_oom(p);
-        return;
-    }
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    p->hdr[p->nhdr++] = copy;
-}
-
 /* libcsv field callback: routes each cell by its column's role into the record scratch. */
 void rb_parser_on_field(void *data, size_t n, void *ctx)
 {
@@ -147,7 +146,7 @@ void rb_parser_on_field(void *data, size_t n, void *ctx)
     if (!p->rec_line) p->rec_line = p->line;
     const char *s = data;
     if (!p->header_done) {
-        header_field(p, s, n);
+        rb_parser_header_field(p, s, n);
         return;
     }
     if (c >= p->ncols) return; /* the field count is checked at the end of the record */
@@ -245,6 +244,33 @@ static int undated_time(rb_parser *p, size_t line)
     return 1;
 }
 
+/* --price adjclose with a close column: open, high and low (ohlv[0..3)) scaled by
+ * adjclose / close, each still a price in range; 0 when refused (p failed). */
+static int scale_to_adjusted(rb_parser *p, size_t line, double adjclose, double *ohlv)
+{
+    static const enum rb_role roles[3] = {R_OPEN, R_HIGH, R_LOW};
+    double close = p->val[VAL_CLOSE];
+    if (isnan(close)) {
+        if (isnan(ohlv[0]) && isnan(ohlv[1]) && isnan(ohlv[2])) return 1;
+        fail_at(p, line, column_of_role(p, R_CLOSE),
+                "missing close (needed to scale open, high and low to the adjusted close)");
+        return 0;
+    }
+    double f = adjclose / close;
+    for (int k = 0; k < 3; k++) {
+        ohlv[k] *= f;
+        if (isnan(ohlv[k]) || price_allowed(p, ohlv[k])) continue;
+        char a[32], why[300];
+        snprintf(why, sizeof why,
+                 "scaled by adjclose/close, the price becomes %s, outside " RB_PRICE_RANGE_TEXT
+                 " (--allow-extreme-prices accepts it)",
+                 rb_cell_shortest(ohlv[k], a));
+        fail_at(p, line, column_of_role(p, roles[k]), why);
+        return 0;
+    }
+    return 1;
+}
+
 /* libcsv record callback: checks the record and turns it into bars. */
 void rb_parser_on_record(int term, void *ctx)
 {
@@ -293,15 +319,6 @@ void rb_parser_on_record(int term, void *ctx)
     }
     double close = v[p->price_slot];
     double ohlv[4] = {v[VAL_OPEN], v[VAL_HIGH], v[VAL_LOW], v[VAL_VOLUME]};
-    if (p->scale) {
-        if (!isnan(v[VAL_CLOSE])) {
-            double f = close / v[VAL_CLOSE];
-            for (int k = 0; k < 3; k++) ohlv[k] *= f;
-        } else if (!isnan(ohlv[0]) || !isnan(ohlv[1]) || !isnan(ohlv[2])) {
-            fail_at(p, line, column_of_role(p, R_CLOSE),
-                    "missing close (needed to scale open, high and low to the adjusted close)");
-            return;
-        }
-    }
+    if (p->scale && !scale_to_adjusted(p, line, close, ohlv)) return;
     emit(p, line, p->format == RB_CSV_OHLCV ? p->fixed_sym : p->sym, close, p->has_ohlv ? ohlv : NULL);
 }

@@ -114,19 +114,36 @@ static void suggest_symbol(const char *s, size_t n, char out[RB_SYMBOL_MAX])
     out[o] = '\0';
 }
 
+/* Why s[0..n) is not text every terminal shows as it is (written into why), or NULL: it
+ * must be UTF-8 without control characters (C0, DEL, C1). The message escapes the bytes and
+ * names the first bad one by its place in the symbol (1 = the first byte). */
+static const char *text_problem(const char *s, size_t n, char *why, size_t whylen)
+{
+    char q[QUOTE_BUF];
+    for (size_t i = 0; i < n;) {
+        unsigned long cp;
+        size_t len = rb_utf8_char(s + i, n - i, &cp);
+        if (len == 0) {
+            snprintf(why, whylen, "symbol is not valid UTF-8 (byte %zu, 0x%02x): '%s'", i + 1,
+                     (unsigned char)s[i], rb_cell_quote(s, n, QUOTE_MAX, q, sizeof q));
+            return why;
+        }
+        if (rb_is_control_char(cp)) {
+            snprintf(why, whylen, "symbol contains a control character (U+%04lX at byte %zu): '%s'", cp, i + 1,
+                     rb_cell_quote(s, n, QUOTE_MAX, q, sizeof q));
+            return why;
+        }
+        i += len;
+    }
+    return NULL;
+}
+
 /* Why s[0..n) cannot be a symbol (written into why), or NULL when it can. */
 const char *rb_symbol_problem(const char *s, size_t n, char *why, size_t whylen)
 {
     char q[QUOTE_BUF];
     if (n == 0) return snprintf(why, whylen, "empty symbol"), why;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f) {
-            snprintf(why, whylen, "symbol contains a control character: '%s'",
-                     rb_cell_quote(s, n, QUOTE_MAX, q, sizeof q));
-            return why;
-        }
-    }
+    if (text_problem(s, n, why, whylen)) return why;
     for (size_t i = 0; i < n; i++) {
         if (!is_asset_list_separator(s[i])) continue;
         char better[RB_SYMBOL_MAX], hint[RB_SYMBOL_MAX + 16] = "";

@@ -198,4 +198,12 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
 rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted);
 void batch_finish(job *jb, block *b, size_t j, rb_metrics *out);
 
+/* finish.c: 1 when configuration j's arithmetic has overflowed: its value now, or a sum over
+ * its bars so far, is not a finite number. Every bar's value goes into the sums and one that
+ * is not finite leaves them so: at the end, 0 means every value of the run was finite.
+ * batch_overflow_error: the failure of such a configuration, the reference simulator's
+ * (which names the bar, as `rebal run` does), whatever the batch met first. */
+int batch_overflowed(const block *b, size_t j);
+rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *err);
+
 #endif /* RB_BATCH_INTERNAL_H */

@@ -43,7 +43,19 @@ static rb_status run_configs(job *jb, block *b, const uint64_t *idx, size_t n, s
         b->n = j + 1;
         if (rc != RB_OK) *bad = j;
     }
-    if (rc == RB_OK) rc = batch_run_block(jb->m, b, bad, err);
+    /* A configuration whose arithmetic overflowed fails as the reference fails it (the batch
+     * may have gone on past that bar, or met the overflow elsewhere); every configuration is
+     * checked before any result is taken: the block runs again without one that failed, and
+     * the others must not be delivered twice. */
+    if (rc == RB_OK) {
+        rc = batch_run_block(jb->m, b, bad, err);
+        if (rc != RB_OK && *bad < n && batch_overflowed(b, *bad)) rc = batch_overflow_error(jb->m, &b->cfg[*bad], err);
+    }
+    for (size_t j = 0; rc == RB_OK && j < n; j++)
+        if (batch_overflowed(b, j)) {
+            *bad = j;
+            rc = batch_overflow_error(jb->m, &b->cfg[j], err);
+        }
     for (size_t j = 0; rc == RB_OK && j < n; j++) {
         rb_metrics mx;
         batch_finish(jb, b, j, &mx);

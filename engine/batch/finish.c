@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "batch_internal.h"
+#include "error.h"
 
 /* Sample standard deviation from the sum and the sum of squares of n values. */
 static double sample_sd(double sum, double sum2, size_t n)
@@ -53,6 +54,22 @@ static double bonus_of(job *jb, const config *c, const rb_metric_input *in)
         }
     }
     return bonus;
+}
+
+int batch_overflowed(const block *b, size_t j)
+{
+    const config *c = &b->cfg[j];
+    if (c->end_T) return rb_metrics_check_sums(&c->ended, NULL) != RB_OK;
+    return !(isfinite(b->total[j]) && isfinite(b->sum_v[j]) && isfinite(b->index[j]));
+}
+
+rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *err)
+{
+    rb_sim_result r;
+    rb_status rc = rb_simulate(m, &c->c, &r, err);
+    if (rc != RB_OK) return rc;
+    rb_sim_result_release(&r);
+    return rb_fail(err, RB_ERR_DATA, "the arithmetic overflowed (" RB_OVERFLOW_HINT ")");
 }
 
 void batch_finish(job *jb, block *b, size_t j, rb_metrics *out)
