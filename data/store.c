@@ -398,7 +398,9 @@ static void remove_if_unused(rb_store *store)
                 sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
     sqlite3_finalize(st);
     if (!alone || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
-    if (holds_nothing(db)) {
+    /* By name only while the name is still this file's (a defence: removed or renamed by
+     * hand meanwhile, the path may be another store's). */
+    if (!file_was_removed(db) && holds_nothing(db)) {
         static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
         for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
             char name[4096];

@@ -127,13 +127,21 @@ static void roll_back_interrupted_write(const char *path, int busy_ms)
     sqlite3_close_v2(db);
 }
 
+/* The refusal of a failed sqlite3_open_v2 (db, when not NULL, says why); closes db. */
+static rb_status open_failed(const char *path, sqlite3 *db, rb_error *err)
+{
+    rb_status rc = db ? rb_fail(err, RB_ERR_DB, "%s: cannot open: %s", path, sqlite3_errmsg(db))
+                      : rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    sqlite3_close_v2(db);
+    return rc;
+}
+
 rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sqlite3 **out, rb_error *err)
 {
     int flags = (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) | SQLITE_OPEN_NOMUTEX;
     sqlite3 *db = NULL;
     *out = NULL;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK && !db)
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) return open_failed(path, db, err);
     sqlite3_busy_timeout(db, busy_ms);
     /* The first read opens the WAL of a file in WAL mode. Any failure but the lack of a
      * PATH-shm is the caller's to word, at its own first query. */
@@ -162,7 +170,7 @@ rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sql
     db = NULL;
     rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
     free(uri);
-    if (rc != SQLITE_OK && !db) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    if (rc != SQLITE_OK) return open_failed(path, db, err);
     sqlite3_busy_timeout(db, busy_ms);
     *out = db;
     return RB_OK;
