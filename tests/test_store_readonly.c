@@ -309,24 +309,27 @@ Test(store_readonly, a_store_left_in_wal_mode_reads_in_a_read_only_directory)
     free(s);
 }
 
-/* A writer killed after its commit: the commit is in PATH-wal only (PATH-shm beside it). */
-static void leave_committed_wal(const char *path)
+/* A writer that runs sql on path and is killed: it exits without closing, as kill -9 leaves
+ * it (no checkpoint, no rollback). */
+static void run_and_die(const char *path, const char *sql)
 {
-    to_wal(path);
     fflush(NULL);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         sqlite3 *db;
-        if (sqlite3_open(path, &db) != SQLITE_OK ||
-            sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0; INSERT INTO assets(symbol) VALUES ('NEW')", NULL, NULL,
-                         NULL) != SQLITE_OK)
-            _exit(1);
-        _exit(0); /* killed: no checkpoint, the WAL stays */
+        _exit(sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : 1);
     }
     int st = 0;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the writer could not write");
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the writer could not run %s", sql);
+}
+
+/* A writer killed after its commit: the commit is in PATH-wal only (PATH-shm beside it). */
+static void leave_committed_wal(const char *path)
+{
+    to_wal(path);
+    run_and_die(path, "PRAGMA wal_autocheckpoint = 0; INSERT INTO assets(symbol) VALUES ('NEW')");
 }
 
 /* Its WAL and -shm are read where they are, in a read-only directory too. */
@@ -364,20 +367,7 @@ Test(store_readonly, a_wal_with_commits_in_a_read_only_directory_is_explained)
  * then writes them to the file) and dies inside its transaction. */
 static void leave_hot_journal(const char *path)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        sqlite3 *db;
-        if (sqlite3_open(path, &db) != SQLITE_OK ||
-            sqlite3_exec(db, "PRAGMA cache_size = 1; BEGIN IMMEDIATE; UPDATE bars SET close = close * 2", NULL,
-                         NULL, NULL) != SQLITE_OK)
-            _exit(1);
-        _exit(0); /* killed: no commit, no rollback */
-    }
-    int st = 0;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the writer could not write");
+    run_and_die(path, "PRAGMA cache_size = 1; BEGIN IMMEDIATE; UPDATE bars SET close = close * 2");
     char journal[4200];
     snprintf(journal, sizeof journal, "%s-journal", path);
     cr_assert_eq(access(journal, F_OK), 0, "no journal was left");
