@@ -522,7 +522,9 @@ static void checkpoint_fresh(const rb_rconn *c)
 void rb_results_schema_close(rb_rconn *c)
 {
     if (c->db && c->fresh) checkpoint_fresh(c);
-    if (c->db) rb_sqlite_rest(c->db); /* a writer leaves the store in rollback-journal mode */
+    /* A writer leaves the store in rollback-journal mode (store_file.c); after
+     * checkpoint_fresh, still without the fsyncs that protect only the new file. */
+    if (c->db) rb_sqlite_rest(c->db);
     if (c->db) sqlite3_close_v2(c->db);
     free(c->path);
     c->db = NULL;
