@@ -1,6 +1,7 @@
 /* store.c - the SQLite price store: opening with validation (never touching a file that is
- * not ours, too new or corrupt), forward schema migrations, connection settings (WAL,
- * foreign keys) and the transaction helpers the other data modules share. */
+ * not ours, too new or corrupt), forward schema migrations, connection settings (WAL while
+ * writing, rollback-journal mode at rest: store_file.c; foreign keys), the transaction helpers
+ * the other data modules share, and the removal of a new store a failed first import leaves. */
 #include "store.h"
 
 #include <errno.h>
@@ -16,6 +17,8 @@
 
 /* The most of a store file a read-only connection maps (PRAGMA mmap_size; 256 MiB). */
 #define RB_STORE_MMAP_SIZE "268435456"
+/* How long a statement waits for another process's lock before "database is locked". */
+#define BUSY_TIMEOUT_MS 5000
 
 /* Forward migrations: migrations[v] takes a store from user_version v to v + 1. Append only;
  * never edit a migration that has shipped. */
@@ -63,6 +66,11 @@ rb_status rb_store_sql_error(rb_store *store, rb_error *err, const char *what)
         return rb_fail(err, RB_ERR_DB, "%s: database is locked by another process (%s)", store->path, what);
     if (code == SQLITE_FULL)
         return rb_fail(err, RB_ERR_IO, "%s: disk full (%s)", store->path, what);
+    if (sqlite3_extended_errcode(store->db) == SQLITE_READONLY_ROLLBACK)
+        return rb_fail(err, RB_ERR_DB,
+                       "%s: an interrupted write left %s-journal to roll back, which needs write access: open the "
+                       "store once where it can be written (%s)",
+                       store->path, store->path, what);
     if (code == SQLITE_READONLY)
         return rb_fail(err, RB_ERR_DB, "%s: database is read-only (%s)", store->path, what);
     return rb_fail(err, RB_ERR_DB, "%s: %s: %s", store->path, what, msg);
@@ -84,9 +92,36 @@ static rb_status exec(rb_store *store, const char *sql, const char *what, rb_err
     return RB_OK;
 }
 
+/* 1 when the file this connection has open is no longer at its path (removed by a failed
+ * first import, see remove_if_unused). */
+static int file_was_removed(sqlite3 *db)
+{
+    int moved = 0;
+    return sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved;
+}
+
 rb_status rb_store_begin(rb_store *store, rb_error *err)
 {
-    return exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
+    /* The first write takes the file into WAL mode (readers never block the importer;
+     * NORMAL sync is corruption-safe under WAL) and rb_store_free returns it to rollback-
+     * journal mode, in which readers need no file beside it (store_file.c). A writer that
+     * refuses its input before writing leaves the file as it was. */
+    if (!store->wal) {
+        rb_status rc = exec(store, "PRAGMA journal_mode = WAL", "setting the journal mode", err);
+        if (rc != RB_OK) return rc;
+        store->wal = 1;
+    }
+    rb_status rc = exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
+    /* Holding the write lock, the file can no longer be removed (remove_if_unused needs an
+     * exclusive lock); removed before, whatever is written would be lost with it. */
+    if (rc == RB_OK && file_was_removed(store->db)) {
+        rb_store_rollback(store);
+        rc = rb_fail(err, RB_ERR_DB,
+                     "%s: removed by another process (a first import into the same new store that failed) "
+                     "while this one was running; nothing was written: run it again",
+                     store->path);
+    }
+    return rc;
 }
 
 rb_status rb_store_commit(rb_store *store, rb_error *err)
@@ -206,23 +241,74 @@ static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
     return RB_OK;
 }
 
+/* Brings the schema to SCHEMA_VERSION in one write transaction. The version is read again
+ * under the write lock: two first imports into one new store both see version 0 at open,
+ * and the second must not create the tables the first has just created. */
 static rb_status migrate(rb_store *store, int64_t from, rb_error *err)
 {
-    for (int64_t v = from; v < SCHEMA_VERSION; v++) {
-        rb_status rc = rb_store_begin(store, err);
-        if (rc != RB_OK) return rc;
+    if (from >= SCHEMA_VERSION) return RB_OK;
+    rb_status rc = rb_store_begin(store, err);
+    if (rc != RB_OK) return rc;
+    int64_t v = 0;
+    rc = check_schema(store, &v, err);
+    for (; rc == RB_OK && v < SCHEMA_VERSION; v++) {
         char pragmas[128];
         snprintf(pragmas, sizeof pragmas, "PRAGMA application_id = %d; PRAGMA user_version = %lld;",
                  RB_PRICE_STORE_APP_ID, (long long)(v + 1));
         rc = exec(store, migrations[v], "migrating the schema", err);
         if (rc == RB_OK) rc = exec(store, pragmas, "migrating the schema", err);
-        if (rc == RB_OK) rc = exec(store, "COMMIT", "migrating the schema", err);
-        if (rc != RB_OK) {
-            rb_store_rollback(store);
-            return rc;
-        }
     }
-    return RB_OK;
+    if (rc == RB_OK) rc = exec(store, "COMMIT", "migrating the schema", err);
+    if (rc != RB_OK) rb_store_rollback(store);
+    return rc;
+}
+
+/* A writer's connection, the file created when absent; *version: its schema version. The
+ * journal mode is set by the first write (rb_store_begin). A failed first import removes its
+ * new file only under an exclusive lock (remove_if_unused): a writer that finds its file
+ * removed at its first read opened the path just before, and opens it again (creating the
+ * store anew); one that finds it so later is refused at its first write (rb_store_begin). */
+static rb_status open_writer(rb_store *store, int memory, int64_t *version, rb_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        if (sqlite3_open_v2(store->path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            NULL) != SQLITE_OK)
+            return store->db ? rb_store_sql_error(store, err, "opening")
+                             : rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", store->path);
+        sqlite3_extended_result_codes(store->db, 1);
+        sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+        rb_status rc = check_schema(store, version, err);
+        if (rc != RB_OK || memory || attempt == 3 || !file_was_removed(store->db)) return rc;
+        sqlite3_close_v2(store->db);
+        store->db = NULL;
+        int present = 0;
+        store->created = rb_file_has_content(store->path, &present) == 0;
+    }
+}
+
+/* A reader's connection (read-write only for the bar cache): nothing is written or created
+ * beside the file (store_file.c). */
+static rb_status open_reader(rb_store *store, int cache, rb_error *err)
+{
+    rb_status rc = rb_sqlite_open_reader(store->path, cache, BUSY_TIMEOUT_MS, &store->db, err);
+    if (rc != RB_OK) return rc;
+    sqlite3_extended_result_codes(store->db, 1);
+    int64_t version = 0;
+    rc = check_schema(store, &version, err);
+    if (rc != RB_OK) return rc;
+    if (version < SCHEMA_VERSION)
+        return rb_fail(err, RB_ERR_SCHEMA,
+                       "%s: schema version %lld is older than this build's %d; open it once for writing "
+                       "(e.g. 'rebal import') to upgrade it",
+                       store->path, (long long)version, SCHEMA_VERSION);
+    /* The cache is a copy of what is stored: losing its last commit to a power cut is
+     * harmless, so it commits without waiting for the disk. */
+    if (cache) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+    /* Readers map the file instead of copying its pages into SQLite's page cache: the
+     * loader's one large read (the cached bars) then costs no page-cache fill, and few
+     * page faults (the kernel maps file pages in batches). */
+    if (rc == RB_OK) rc = exec(store, "PRAGMA mmap_size = " RB_STORE_MMAP_SIZE, "mapping the file", err);
+    return rc;
 }
 
 rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_error *err)
@@ -240,6 +326,10 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
         rb_status rc = rb_sqlite_check_header(path, err);
         if (rc != RB_OK) return rc;
     }
+    if (!readonly && !memory) {
+        rb_status rc = rb_sqlite_check_writable(path, present, "price store", err);
+        if (rc != RB_OK) return rc;
+    }
 
     rb_store *store = rb_calloc(1, sizeof *store);
     if (!store || !(store->path = rb_strdup(path))) {
@@ -252,70 +342,85 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
     /* RB_STORE_CACHE: a read-write connection that writes nothing but the bar cache. */
     int cache = readonly && (flags & RB_STORE_CACHE) && !memory;
     store->cache_writable = (!readonly && !memory) || cache; /* a private in-memory store: no use */
-    int oflags = cache ? SQLITE_OPEN_READWRITE
-                 : readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    rb_status rc = RB_OK;
-    if (sqlite3_open_v2(path, &store->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        rc = store->db ? rb_store_sql_error(store, err, "opening")
-                       : rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
-        goto fail;
-    }
-    sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, 5000);
-
-    int64_t version = 0;
-    rc = check_schema(store, &version, err);
-    if (rc != RB_OK) goto fail;
+    rb_status rc;
     if (readonly) {
-        if (version < SCHEMA_VERSION) {
-            rc = rb_fail(err, RB_ERR_SCHEMA,
-                         "%s: schema version %lld is older than this build's %d; open it once for writing "
-                         "(e.g. 'rebal import') to upgrade it",
-                         path, (long long)version, SCHEMA_VERSION);
-            goto fail;
-        }
-        /* The cache is a copy of what is stored: losing its last commit to a power cut is
-         * harmless, so it commits without waiting for the disk. */
-        if (cache) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
-        /* Readers map the file instead of copying its pages into SQLite's page cache: the
-         * loader's one large read (the cached bars) then costs no page-cache fill, and few
-         * page faults (the kernel maps file pages in batches). */
-        if (rc == RB_OK) rc = exec(store, "PRAGMA mmap_size = " RB_STORE_MMAP_SIZE, "mapping the file", err);
-        if (rc != RB_OK) goto fail;
+        rc = open_reader(store, cache, err);
     } else {
-        /* WAL: readers never block the importer; NORMAL sync is corruption-safe under WAL. */
-        rc = exec(store, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
-                  "setting the journal mode", err);
+        int64_t version = 0;
+        rc = open_writer(store, memory, &version, err);
+        if (rc == RB_OK && memory) {
+            rc = exec(store, "PRAGMA journal_mode = MEMORY", "setting the journal mode", err);
+            store->wal = 1; /* no file: the journal mode stays */
+        }
         if (rc == RB_OK) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
         if (rc == RB_OK) rc = migrate(store, version, err);
-        if (rc != RB_OK) goto fail;
     }
-    rc = exec(store, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
-    if (rc != RB_OK) goto fail;
+    if (rc == RB_OK) rc = exec(store, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
+    if (rc != RB_OK) {
+        rb_store_free(store);
+        return rc;
+    }
     *out = store;
     return RB_OK;
+}
 
-fail:
-    rb_store_free(store);
-    return rc;
+/* 1 when the store holds nothing anyone could miss: no table but the schema's, and those
+ * empty (or no table at all: the file failed before its schema was made). */
+static int holds_nothing(sqlite3 *db)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) = 0 FROM sqlite_schema WHERE type = 'table'",
+        "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('assets', 'bars', "
+        "'imports')) = 0 AND NOT EXISTS (SELECT 1 FROM assets) AND NOT EXISTS (SELECT 1 FROM bars) "
+        "AND NOT EXISTS (SELECT 1 FROM imports)",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        int yes = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+                  sqlite3_column_int(st, 0) == 1;
+        sqlite3_finalize(st);
+        if (yes) return 1;
+    }
+    return 0;
 }
 
 /* A store file this open created that never received committed data is removed again, so a
- * failed first import (or a mistyped --db) leaves nothing behind. */
-static void remove_if_unused(const rb_store *store)
+ * failed first import (or a mistyped --db) leaves nothing behind; but only what it alone
+ * created and nobody else has written. Another import may have the new file open, about to
+ * commit into it, or have committed already: the file is left unless this connection is its
+ * only one (leaving WAL mode needs that) and holds it under an exclusive lock, kept while
+ * the files are unlinked, and the store holds nothing. A writer that opened the path just
+ * before finds its file removed once it gets its lock, and opens the path again. */
+static void remove_if_unused(rb_store *store)
 {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        char name[4096];
-        if ((size_t)snprintf(name, sizeof name, "%s%s", store->path, suffix[i]) < sizeof name) unlink(name);
+    sqlite3 *db = store->db;
+    rb_store_rollback(store);
+    sqlite3_busy_timeout(db, 0); /* another connection on the file: leave it, do not wait */
+    sqlite3_stmt *st = NULL;
+    int alone = sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
+    sqlite3_finalize(st);
+    if (!alone || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
+    /* By name only while the name is still this file's (a defence: removed or renamed by
+     * hand meanwhile, the path may be another store's). */
+    if (!file_was_removed(db) && holds_nothing(db)) {
+        static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+            char name[4096];
+            if ((size_t)snprintf(name, sizeof name, "%s%s", store->path, suffix[i]) < sizeof name) unlink(name);
+        }
     }
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void rb_store_free(rb_store *store)
 {
     if (!store) return;
-    if (store->db) sqlite3_close_v2(store->db);
-    if (store->created && !store->committed && !store->readonly) remove_if_unused(store);
+    if (store->db) {
+        if (store->created && !store->committed && !store->readonly) remove_if_unused(store);
+        else rb_sqlite_rest(store->db);
+        sqlite3_close_v2(store->db);
+    }
     free(store->path);
     free(store);
 }

@@ -21,8 +21,11 @@ struct rb_store {
     int readonly;
     int cache_writable; /* the matrix loader may fill the bar cache (bar_cache.h): a writable
                          * store, or a read-only one opened with RB_STORE_CACHE */
-    int created;   /* the file did not exist (or was empty) before this open */
+    int created;   /* the file did not exist (or was empty) before this open: rb_store_free
+                    * removes it again if nothing was committed and nobody else has it open
+                    * or stored anything in it */
     int committed; /* rb_store_commit succeeded at least once */
+    int wal;       /* the journal mode for writing is set (rb_store_begin) */
 };
 
 /* Fills err from the connection's last SQLite error: "PATH: WHAT: sqlite message". */
@@ -33,7 +36,8 @@ rb_status rb_store_prepare(rb_store *store, const char *sql, sqlite3_stmt **out,
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. rb_store_rollback never fails (it is the cleanup).
  * A store created by rb_store_open is deleted again by rb_store_free unless some
- * rb_store_commit succeeded: data writers commit through rb_store_commit. */
+ * rb_store_commit succeeded (data writers commit through rb_store_commit), another
+ * connection has the file open, or it holds anything (another process committed into it). */
 rb_status rb_store_begin(rb_store *store, rb_error *err);
 rb_status rb_store_commit(rb_store *store, rb_error *err);
 void rb_store_rollback(rb_store *store);
@@ -49,6 +53,27 @@ int rb_file_has_content(const char *path, int *exists);
  * would otherwise report "file is not a database" only at the first query). Shared by the
  * price store and the results store. */
 rb_status rb_sqlite_check_header(const char *path, rb_error *err);
+
+/* The file under a store (store_file.c), shared by the price and results stores. A store is
+ * in WAL mode while a command writes it and in rollback-journal mode at rest, so that readers
+ * need no file beside it (WAL mode needs PATH-shm) and read it in a read-only directory.
+ *
+ * rb_sqlite_open_reader opens path for reading (writable: read-write, for a reader that may
+ * write a cache) and makes its first read: RB_OK with *out open (an error of that read is
+ * left for the caller's first query to word), or an error naming the file. A file still in
+ * WAL mode that cannot get its PATH-shm (a read-only directory) is read as it is when no
+ * PATH-wal holds anything, and refused with the reason otherwise. */
+rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sqlite3 **out, rb_error *err);
+
+/* Before a writer's close: leaves the file in rollback-journal mode when this connection is
+ * its only one (otherwise it stays in WAL mode until a writer that closes last). Does nothing
+ * for a read-only or in-memory connection. Never fails. */
+void rb_sqlite_rest(sqlite3 *db);
+
+/* Refuses, naming the file or directory and why, a store a writer cannot write: an existing
+ * file that is read-only, or a directory where SQLite cannot create its journal. kind is
+ * "price store" or "results store". */
+rb_status rb_sqlite_check_writable(const char *path, int exists, const char *kind, rb_error *err);
 
 /* PRAGMA application_id of the two kinds of rebal SQLite file. */
 #define RB_PRICE_STORE_APP_ID 0x7265626C   /* "rebl": a price store (this file's schema) */

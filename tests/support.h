@@ -22,6 +22,13 @@ char *rbt_read_file(const char *path, size_t *len);
 /* 1 if both files exist and hold the same bytes, or neither exists; else 0. */
 int rbt_same_bytes(const char *a, const char *b);
 
+/* The same for two SQLite stores, but for the two counters in the file header that SQLite
+ * moves whenever a writer had the file (the file change counter at offset 24 and the
+ * version-valid-for number at 92): a writer that takes the store into WAL mode for its
+ * transaction and back to rollback-journal mode at its close moves them even when it
+ * stores nothing (a refused conflict, an import of nothing new). */
+int rbt_same_store(const char *a, const char *b);
+
 /* Copies a file byte for byte; aborts the test on failure. */
 void rbt_copy_file(const char *from, const char *to);
 

@@ -433,7 +433,9 @@ static rb_status check_file(const char *path, int readonly, int *content, rb_err
     if (readonly && !memory && !has)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
     *content = has;
-    return has ? rb_sqlite_check_header(path, err) : RB_OK;
+    rb_status rc = has ? rb_sqlite_check_header(path, err) : RB_OK;
+    if (rc == RB_OK && !readonly && !memory) rc = rb_sqlite_check_writable(path, exists, "results store", err);
+    return rc;
 }
 
 /* Journal and schema of a store opened for writing. */
@@ -475,9 +477,15 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     if (!(c->path = rb_strdup(path))) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
     /* NOMUTEX: the connection is used by one thread at a time (the caller, or the writer
      * between rb_results_begin and rb_results_end), ordered by pthread_create/join. */
-    int oflags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &c->db, oflags, NULL) != SQLITE_OK) {
+    /* A reader writes and creates nothing (store_file.c): it reads a store in a read-only
+     * directory, and leaves no -wal or -shm beside it. */
+    if (readonly) {
+        rc = rb_sqlite_open_reader(path, 0, BUSY_TIMEOUT_MS, &c->db, err);
+    } else if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+               SQLITE_OK) {
         rc = c->db ? rb_rsql_fail(c, err, "opening") : rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
+    }
+    if (rc != RB_OK) {
         rb_results_schema_close(c);
         return rc;
     }
@@ -514,6 +522,9 @@ static void checkpoint_fresh(const rb_rconn *c)
 void rb_results_schema_close(rb_rconn *c)
 {
     if (c->db && c->fresh) checkpoint_fresh(c);
+    /* A writer leaves the store in rollback-journal mode (store_file.c); after
+     * checkpoint_fresh, still without the fsyncs that protect only the new file. */
+    if (c->db) rb_sqlite_rest(c->db);
     if (c->db) sqlite3_close_v2(c->db);
     free(c->path);
     c->db = NULL;
