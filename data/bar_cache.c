@@ -42,15 +42,26 @@ static const char cache_triggers[] =
     "  DELETE FROM bar_cache WHERE asset_id = OLD.asset_id;\n"
     "END;\n";
 
-int rb_bar_cache_present(rb_store *store)
+/* *present: 1 when the store has the cache table. A failed query is an error, not "absent":
+ * a writer that took it for absent would leave stale rows cached, and SQLite may have rolled
+ * back the caller's transaction (out of memory). */
+static rb_status cache_table_exists(rb_store *store, int *present, rb_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store->db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'bar_cache'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    int present = sqlite3_step(st) == SQLITE_ROW;
+    rb_status rc = rb_store_prepare(store, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'bar_cache'",
+                                    &st, err);
+    if (rc != RB_OK) return rc;
+    int step = sqlite3_step(st);
+    *present = step == SQLITE_ROW;
+    if (step != SQLITE_ROW && step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "looking for the bar cache");
     sqlite3_finalize(st);
-    return present;
+    return rc;
+}
+
+int rb_bar_cache_present(rb_store *store)
+{
+    int present = 0;
+    return cache_table_exists(store, &present, NULL) == RB_OK && present;
 }
 
 void rb_bar_cache_reader_begin(rb_store *store, rb_bar_cache_reader *r)
@@ -179,8 +190,11 @@ rb_status rb_bar_cache_put(rb_store *store, int64_t asset_id, const rb_bar *bars
 
 rb_status rb_bar_cache_pause(rb_store *store, int *paused, rb_error *err)
 {
-    *paused = rb_bar_cache_present(store);
-    if (!*paused) return RB_OK;
+    *paused = 0;
+    int present;
+    rb_status rc = cache_table_exists(store, &present, err);
+    if (rc != RB_OK || !present) return rc;
+    *paused = 1;
     if (sqlite3_exec(store->db,
                      "DROP TRIGGER IF EXISTS bar_cache_on_insert; DROP TRIGGER IF EXISTS bar_cache_on_update; "
                      "DROP TRIGGER IF EXISTS bar_cache_on_delete;",

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "date.h"
+#include "error.h"
 #include "alloc.h"
 
 #define NEW_ALL (RB_NEW_WEEK | RB_NEW_MONTH | RB_NEW_QUARTER | RB_NEW_HALF | RB_NEW_YEAR)
@@ -106,14 +107,15 @@ static const struct {
 };
 
 /* Under a year of bars: the median spacing and the conventions decide, since so few bars
- * cannot show how many holidays (or what seasons) a year of this data has. */
+ * cannot show how many holidays (or what seasons) a year of this data has. -1 when out of
+ * memory. */
 static double by_spacing(const rb_time *time, size_t n, char *why, size_t whylen)
 {
     size_t k = n - 1;
     double *gap = rb_malloc(k * sizeof *gap);
     if (!gap) {
         say(why, whylen, "out of memory while inferring");
-        return 0;
+        return -1;
     }
     /* In double: a difference of two arbitrary int64 times may not fit an int64. */
     for (size_t i = 0; i < k; i++) gap[i] = (double)time[i + 1] - (double)time[i];
@@ -208,7 +210,8 @@ static double standard_near(double observed)
     return 0;
 }
 
-double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen)
+/* rb_infer_periods_per_year, or -1 when out of memory. */
+static double infer(const rb_time *time, size_t n, char *why, size_t whylen)
 {
     if (!time || n < 2) {
         say(why, whylen, "too few bars to infer");
@@ -243,4 +246,18 @@ double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_
     }
     say(why, whylen, "%.1f bars per year observed, %s", observed, measured);
     return observed;
+}
+
+double rb_infer_periods_per_year(const rb_time *time, size_t n, char *why, size_t whylen)
+{
+    double periods = infer(time, n, why, whylen);
+    return periods < 0 ? 0 : periods;
+}
+
+rb_status rb_infer_periods(const rb_time *time, size_t n, double *periods, char *why, size_t whylen, rb_error *err)
+{
+    double p = infer(time, n, why, whylen);
+    if (p < 0) return rb_fail(err, RB_ERR_NOMEM, "out of memory inferring the periods per year of %zu bars", n);
+    *periods = p;
+    return RB_OK;
 }

@@ -14,4 +14,8 @@
  * bar t+1 exists and has RB_NEW_x; the final bar has no RB_LAST_x. Never fails. */
 void rb_calendar_flags(const rb_time *time, size_t n, uint16_t *flags);
 
+/* rb_infer_periods_per_year into *periods, telling out of memory (RB_ERR_NOMEM, err filled)
+ * apart from bars that allow no inference (*periods = 0, the reason in why). */
+rb_status rb_infer_periods(const rb_time *time, size_t n, double *periods, char *why, size_t whylen, rb_error *err);
+
 #endif /* RB_BAR_CALENDAR_H */

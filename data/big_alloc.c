@@ -2,8 +2,13 @@
 #include "big_alloc.h"
 #include "alloc.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+static atomic_long live; /* buffers given and not freed */
+
+long rb_big_live(void) { return atomic_load(&live); }
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -31,7 +36,7 @@ static size_t mapped_size(size_t bytes)
 void *rb_big_alloc(size_t bytes)
 {
     size_t size = mapped_size(bytes ? bytes : 1);
-    if (!size) return NULL;
+    if (!size || rb_alloc_should_fail()) return NULL;
     /* Map a huge page more than needed, keep the 2 MiB-aligned part: the kernel backs only
      * aligned 2 MiB ranges with huge pages. */
     char *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -44,12 +49,14 @@ void *rb_big_alloc(size_t bytes)
     (void)madvise(p, size, MADV_HUGEPAGE); /* a refusal only costs speed */
 #endif
     UNPOISON(p, size); /* the address range may have held an earlier, poisoned buffer */
+    atomic_fetch_add(&live, 1);
     return p;
 }
 
 void rb_big_free(void *p, size_t bytes)
 {
     if (!p) return;
+    atomic_fetch_sub(&live, 1);
     size_t size = mapped_size(bytes ? bytes : 1);
     UNPOISON(p, size);
     munmap(p, size);
@@ -57,11 +64,18 @@ void rb_big_free(void *p, size_t bytes)
 
 #else
 
-void *rb_big_alloc(size_t bytes) { return rb_calloc(1, bytes ? bytes : 1); }
+void *rb_big_alloc(size_t bytes)
+{
+    void *p = rb_calloc(1, bytes ? bytes : 1);
+    if (p) atomic_fetch_add(&live, 1);
+    return p;
+}
 
 void rb_big_free(void *p, size_t bytes)
 {
-    if (p) UNPOISON(p, bytes);
+    if (!p) return;
+    atomic_fetch_sub(&live, 1);
+    UNPOISON(p, bytes);
     free(p);
 }
 

@@ -9,9 +9,14 @@
 #include <stddef.h>
 
 /* bytes of zeroed memory, 2 MiB-aligned, on huge pages when the system grants them (Linux);
- * elsewhere calloc. NULL when out of memory. Free with rb_big_free and the same size. */
+ * elsewhere calloc. NULL when out of memory (or when the fault-injection switch of alloc.h
+ * fails it). Free with rb_big_free and the same size. */
 void *rb_big_alloc(size_t bytes);
 void rb_big_free(void *p, size_t bytes);
+
+/* The number of buffers rb_big_alloc gave that are not freed yet: the leak check of the
+ * fault-injection tests (a mapping is not on the heap a leak checker sees). */
+long rb_big_live(void);
 
 /* Under AddressSanitizer: marks [p, p + bytes) of a big buffer unusable, so that arrays carved
  * from one buffer keep a red zone between them (a no-op in other builds). */

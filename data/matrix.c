@@ -634,7 +634,8 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         m->periods_per_year = opt->periods_per_year;
         snprintf(m->periods_source, sizeof m->periods_source, "set by --periods-per-year");
     } else {
-        m->periods_per_year = rb_infer_periods_per_year(m->time, T, m->periods_source, sizeof m->periods_source);
+        rc = rb_infer_periods(m->time, T, &m->periods_per_year, m->periods_source, sizeof m->periods_source, err);
+        if (rc != RB_OK) goto done;
         m->periods_inferred = 1;
     }
     *out = m;

@@ -85,7 +85,7 @@ static rb_status one_level(source *s, const column_levels *ls, size_t nls, const
             o += (size_t)snprintf(lv->setting + o, sizeof lv->setting - o, "%s%s=%s", k ? ", " : "", col->key,
                                   ls[k].value[digit[k]]);
     }
-    first_cfg win, hold;
+    first_cfg win = {0}, hold = {0}; /* hold is freed below even when win's query fails */
     /* The best rule (buy-and-hold is what it is compared with) and buy-and-hold. */
     rb_status rc = best_at(s, "buy-and-hold", 1, &win, err);
     if (rc == RB_OK) rc = best_at(s, "buy-and-hold", 0, &hold, err);

@@ -11,28 +11,39 @@
 
 static atomic_int counting;   /* 1 while a test counts or fails allocations */
 static atomic_long seen;      /* allocations asked for since armed */
-static atomic_long fail_from; /* 0: none fails; n: the nth and later fail */
+static atomic_long fail_from; /* 0: none fails; n: the nth (and, unless fail_once, later) fail */
+static atomic_int fail_once;  /* 1: only the nth fails */
 static atomic_int any_failed;
+static void (*_Atomic observer)(long n);
+
+void rb_alloc_observe(void (*fn)(long n)) { atomic_store(&observer, fn); }
 
 int rb_alloc_should_fail(void)
 {
     if (!atomic_load_explicit(&counting, memory_order_relaxed)) return 0;
     long n = atomic_fetch_add(&seen, 1) + 1;
+    void (*fn)(long) = atomic_load(&observer);
+    if (fn) fn(n);
     long from = atomic_load(&fail_from);
-    if (from > 0 && n >= from) {
+    if (from > 0 && (atomic_load(&fail_once) ? n == from : n >= from)) {
         atomic_store(&any_failed, 1);
         return 1;
     }
     return 0;
 }
 
-void rb_alloc_fail_from(long n)
+static void arm(long n, int once)
 {
     atomic_store(&seen, 0);
     atomic_store(&any_failed, 0);
+    atomic_store(&fail_once, once);
     atomic_store(&fail_from, n > 0 ? n : 0);
     atomic_store(&counting, 1);
 }
+
+void rb_alloc_fail_from(long n) { arm(n, 0); }
+
+void rb_alloc_fail_at(long n) { arm(n, 1); }
 
 void rb_alloc_fail_off(void)
 {
@@ -40,13 +51,7 @@ void rb_alloc_fail_off(void)
     atomic_store(&counting, 0);
 }
 
-void rb_alloc_count_reset(void)
-{
-    atomic_store(&seen, 0);
-    atomic_store(&any_failed, 0);
-    atomic_store(&fail_from, 0);
-    atomic_store(&counting, 1);
-}
+void rb_alloc_count_reset(void) { arm(0, 0); }
 
 long rb_alloc_count(void)
 {

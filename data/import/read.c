@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "parser.h"
+#include "alloc.h"
 
 /* Reads a file (or pipe) in READ_CHUNK pieces. */
 static rb_status parse_stream(rb_parser *p, FILE *f)
@@ -51,6 +52,7 @@ rb_status rb_import_parse_file(rb_importer *im, size_t file)
         fclose(f);
         return rb_fail(&im->e, RB_ERR_NOMEM, "%s: out of memory while importing", path);
     }
+    csv_set_realloc_func(&p.csv, rb_realloc); /* libcsv's buffer too goes through alloc.h */
     struct stat sb;
     void *map = MAP_FAILED;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= (off_t)PARALLEL_MIN &&

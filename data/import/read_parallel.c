@@ -56,6 +56,7 @@ static int helper_init(helper *h, const rb_parser *p, const char *s, size_t n)
     h->s = s;
     h->n = n;
     if (csv_init(&q->csv, CSV_STRICT | CSV_STRICT_FINI) != 0 || !q->wide_val) return 0;
+    csv_set_realloc_func(&q->csv, rb_realloc); /* libcsv's buffer too goes through alloc.h */
     csv_set_delim(&q->csv, (unsigned char)q->delim);
     for (size_t i = 0; i < p->syms->n; i++)
         if (rb_symtab_add(&h->syms, p->syms->name[i], p->syms->len[i]) < 0) return 0;

@@ -287,7 +287,7 @@ static rb_status write_import_rows(writer *w)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL; /* finalized below even when the prepare fails */
     rb_status rc =
         rb_store_prepare(w->store,
                          "INSERT INTO imports(source, format, rows, bars_added, bars_replaced, imported_at) "

@@ -63,7 +63,8 @@ static void fmt_metric(const char *unit, double v, char out[48])
 typedef struct table {
     char **cells;
     size_t rows, cols;
-    int *right; /* per column: right-aligned (numbers) */
+    int *right;    /* per column: right-aligned (numbers) */
+    size_t *width; /* per column, for print_table (allocated with the cells: printing cannot fail) */
 } table;
 
 static void table_free(table *t)
@@ -71,12 +72,12 @@ static void table_free(table *t)
     for (size_t i = 0; t->cells && i < t->rows * t->cols; i++) free(t->cells[i]);
     free(t->cells);
     free(t->right);
+    free(t->width);
 }
 
 static void print_table(FILE *out, const table *t)
 {
-    size_t *width = rb_calloc(t->cols, sizeof *width);
-    if (!width) return;
+    size_t *width = t->width;
     for (size_t i = 0; i < t->rows; i++)
         for (size_t j = 0; j < t->cols; j++) {
             size_t w = strlen(t->cells[i * t->cols + j]);
@@ -92,7 +93,6 @@ static void print_table(FILE *out, const table *t)
         }
         fputc('\n', out);
     }
-    free(width);
 }
 
 static int same_text(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
@@ -268,7 +268,8 @@ static rb_status fill(const printing *p, const fetched *f, const layout *l, tabl
     t->rows = f->n + 1;
     t->cells = rb_calloc(t->rows * t->cols, sizeof *t->cells);
     t->right = rb_calloc(t->cols, sizeof *t->right);
-    if (!t->cells || !t->right) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
+    t->width = rb_calloc(t->cols, sizeof *t->width);
+    if (!t->cells || !t->right || !t->width) return rb_fail(err, RB_ERR_NOMEM, "out of memory formatting the runs");
     size_t c = 0;
     const char *head[4] = {"rank", "config_id", "section", "strategy"};
     for (; c < 4; c++) t->cells[c] = rb_strdup(head[c]);

@@ -96,7 +96,7 @@ static int bind_cond(sqlite3_stmt *st, int at, const rb_results_columns *cols, c
     switch (cond_kind(&cols->col[k->column], k, &v)) {
     case BIND_NULL: return at;
     case BIND_NUMBER: sqlite3_bind_double(st, at, v); return at + 1;
-    case BIND_TEXT: sqlite3_bind_text(st, at, k->text, -1, SQLITE_TRANSIENT); return at + 1;
+    case BIND_TEXT: return sqlite3_bind_text(st, at, k->text, -1, SQLITE_TRANSIENT) == SQLITE_OK ? at + 1 : 0;
     }
     return at;
 }
@@ -123,16 +123,17 @@ static void write_filters(FILE *f, const rb_results_columns *cols, const rb_resu
     write_conds(f, cols, q);
 }
 
+/* The next parameter's index, or 0 when a bind failed (a copied text: out of memory). */
 static int bind_filters(sqlite3_stmt *st, const rb_results_columns *cols, const rb_results_query *q)
 {
-    int at = 1;
+    int at = 1, ok = 1;
     sqlite3_bind_int64(st, at++, q->sweep_id);
-    if (q->section) sqlite3_bind_text(st, at++, q->section, -1, SQLITE_TRANSIENT);
-    if (q->strategy) sqlite3_bind_text(st, at++, q->strategy, -1, SQLITE_TRANSIENT);
+    if (q->section) ok &= sqlite3_bind_text(st, at++, q->section, -1, SQLITE_TRANSIENT) == SQLITE_OK;
+    if (q->strategy) ok &= sqlite3_bind_text(st, at++, q->strategy, -1, SQLITE_TRANSIENT) == SQLITE_OK;
     if (q->has_config_id) sqlite3_bind_int64(st, at++, q->config_id);
-    for (size_t i = 0; i < q->ncond; i++)
+    for (size_t i = 0; i < q->ncond && at; i++)
         if (q->cond[i].link == RB_RLINK_COND) at = bind_cond(st, at, cols, &q->cond[i]);
-    return at;
+    return ok ? at : 0;
 }
 
 rb_status rb_results_schema_select(const rb_rconn *c, const rb_results_columns *cols, const rb_results_query *q,
@@ -175,6 +176,10 @@ rb_status rb_results_schema_select(const rb_rconn *c, const rb_results_columns *
     rc = rb_rsql_text_prepare(c, &t, &st, err);
     if (rc != RB_OK) return rc;
     int at = bind_filters(st, cols, q);
+    if (!at) { /* a text SQLite could not copy (the handle's error is not set by a bind) */
+        sqlite3_finalize(st);
+        return rb_fail(err, RB_ERR_NOMEM, "%s: out of memory binding the values of a query on the runs", c->path);
+    }
     if (what == RB_RSELECT_ROWS && q->limit)
         sqlite3_bind_int64(st, at, q->limit > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit);
     *out = st;

@@ -311,7 +311,9 @@ static void bind_param(sqlite3_stmt *st, int k, const key_column *kc, const char
     else sqlite3_bind_text(st, k, text, -1, SQLITE_STATIC);
 }
 
-static void bind_metrics(const rb_results *r, sqlite3_stmt *st, int k, const queued_row *row)
+/* depleted_on: a buffer that outlives the statement's step (bound SQLITE_STATIC: a bind that
+ * copied could fail out of memory unnoticed). */
+static void bind_metrics(const rb_results *r, sqlite3_stmt *st, int k, const queued_row *row, char depleted_on[32])
 {
     const char *error = row->text[SLOT_ERROR];
     for (size_t m = 0; m < r->nmetric; m++, k++) {
@@ -320,9 +322,8 @@ static void bind_metrics(const rb_results *r, sqlite3_stmt *st, int k, const que
         if (error || isnan(v)) sqlite3_bind_null(st, k); /* failed, or an undefined ratio: SQL NULL */
         else sqlite3_bind_double(st, k, v);
     }
-    char depleted_on[32];
     if (!error && row->metrics.depleted)
-        sqlite3_bind_text(st, k, rb_time_format(row->metrics.depleted_on, depleted_on), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, k, rb_time_format(row->metrics.depleted_on, depleted_on), -1, SQLITE_STATIC);
     else sqlite3_bind_null(st, k);
 }
 
@@ -341,7 +342,8 @@ static rb_status insert_row(rb_results *r, const queued_row *row, rb_error *err)
     else sqlite3_bind_null(st, k);
     k++;
     for (size_t j = 0; j < r->ncols; j++, k++) bind_param(st, k, &r->by_column[j], row->text[NFIXED + j]);
-    bind_metrics(r, st, k, row);
+    char depleted_on[32];
+    bind_metrics(r, st, k, row, depleted_on);
     rb_status rc = RB_OK;
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(r->conn.db) == SQLITE_CONSTRAINT_PRIMARYKEY)
