@@ -286,6 +286,8 @@ static rb_status open_writer(rb_store *store, int memory, int64_t *version, rb_e
     }
 }
 
+static int holds_nothing(sqlite3 *db);
+
 /* A reader's connection (read-write only for the bar cache): nothing is written or created
  * beside the file (store_file.c). */
 static rb_status open_reader(rb_store *store, int cache, rb_error *err)
@@ -296,6 +298,10 @@ static rb_status open_reader(rb_store *store, int cache, rb_error *err)
     int64_t version = 0;
     rc = check_schema(store, &version, err);
     if (rc != RB_OK) return rc;
+    /* An empty SQLite file, such as a first import that failed for want of memory may leave
+     * (a store never made, which the next import makes): no store yet, not an old one. */
+    if (version == 0 && holds_nothing(store->db))
+        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such price store (create one with 'rebal import')", store->path);
     if (version < SCHEMA_VERSION)
         return rb_fail(err, RB_ERR_SCHEMA,
                        "%s: schema version %lld is older than this build's %d; open it once for writing "

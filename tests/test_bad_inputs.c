@@ -19,7 +19,9 @@
 
 #include "support.h"
 
-enum prep { PREP_STORE, PREP_RESULTS, PREP_NONE };
+/* What the folder holds before the command: the bundled stocks in s.db, also a results store
+ * r.db of a small sweep, nothing, or s.db holding prices imported with --allow-extreme-prices. */
+enum prep { PREP_STORE, PREP_RESULTS, PREP_NONE, PREP_EXTREME };
 
 typedef struct bad_case {
     const char *name;
@@ -95,6 +97,26 @@ static const bad_case cases[] = {
     {"csv_directory_as_file", PREP_STORE, F(NULL), A("import", "--db", "s.db", "."), 1, W("Is a directory")},
     {"csv_binary_garbage", PREP_STORE, F("c.csv", "\x7f" "ELF\x02\x01\x01"), A("import", "--db", "s.db", "c.csv"), 1,
      W("c.csv")},
+
+    /* Issue 14: prices whose products overflow (defect 2), symbol bytes a terminal would act
+     * on (defect 10), and a header too long to hold (defect 5). */
+    {"csv_price_near_double_max", PREP_STORE, F("c.csv", "symbol,date,close\nX,2020-01-01,1.7e308\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:2", "column close", "outside 1e-12 to 1e12", "--allow-extreme-prices")},
+    {"csv_price_subnormal", PREP_STORE, F("c.csv", "symbol,date,close\nX,2020-01-01,4.9e-324\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:2", "'4.9e-324' is outside 1e-12 to 1e12")},
+    {"csv_open_price_too_small", PREP_STORE, F("c.csv", "symbol,date,open,close\nX,2020-01-01,1e-13,1\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:2", "column open", "outside 1e-12 to 1e12")},
+    {"run_overflowing_prices_fail_at_run_time", PREP_EXTREME, F(NULL),
+     A("run", "--db", "s.db", "--assets", "X=0.5,Y=0.5", "--strategy", "calendar", "--every", "day"), 1,
+     W("portfolio value at bar 1 (2020-01-02) is inf", "overflowed")},
+    {"csv_c1_control_in_symbol", PREP_STORE, F("c.csv", "symbol,date,close\nA\xc2\x9b,2020-01-01,1\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:2", "control character (U+009B", "'A\\xc2\\x9b'")},
+    {"csv_symbol_not_utf8", PREP_STORE, F("c.csv", "symbol,date,close\nA\x9b,2020-01-01,1\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:2", "not valid UTF-8", "'A\\x9b'")},
+    {"csv_wide_header_not_utf8", PREP_STORE, F("c.csv", "date,OK,B\xff\n2020-01-01,1,2\n"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:1", "not valid UTF-8", "\\xff")},
+    {"csv_long_header_with_an_unknown_column", PREP_STORE, F("c.csv", "@long_header"),
+     A("import", "--db", "s.db", "c.csv"), 1, W("c.csv:1", "unknown column 'x'")},
 
     /* ------------------------------------------------------------ sweep files */
     {"ini_band_out_of_range", PREP_STORE, F("s.ini", GOOD_HEAD "[threshold]\nband = 0.05, 1.5\n"),
@@ -224,7 +246,12 @@ static void write_input(const char *dir, const char *name, const char *content)
     char *path = rbt_path(dir, name);
     FILE *f = fopen(path, "wb");
     cr_assert_not_null(f, "cannot write %s", path);
-    if (strcmp(content, "@huge_product_sweep") == 0) {
+    if (strcmp(content, "@long_header") == 0) {
+        /* A long file's header followed by 300,000 unknown cells (2 MB): refused at the first. */
+        fputs("symbol,date,price", f);
+        for (int i = 0; i < 300000; i++) fputs(",x", f);
+        fputs("\nX,2020-01-01,1\n", f);
+    } else if (strcmp(content, "@huge_product_sweep") == 0) {
         /* Four keys of 10,000 values each: 10^16 configurations, each range within limits
          * by itself but not together. */
         fputs(GOOD_HEAD "[costs]\nfee-bps = 1:10000:1\nslippage-bps = 1:10000:1\n[threshold]\n", f);
@@ -327,6 +354,16 @@ static sums take_sums(const char *dir)
 static void prepare(const char *dir, enum prep prep)
 {
     if (prep == PREP_NONE) return;
+    if (prep == PREP_EXTREME) {
+        /* X swings between 1e-300 and 1e300: a daily rebalance's value overflows at bar 1. */
+        free(rbt_write_file(dir, "x.csv", "symbol,date,close\nX,2020-01-01,1e-300\nX,2020-01-02,1e300\n"
+                                          "X,2020-01-03,1e-300\nY,2020-01-01,1\nY,2020-01-02,1\nY,2020-01-03,1\n"));
+        rbt_run_result r = rbt_run(dir, NULL,
+                                   (const char *const[]){"import", "-q", "--db", "s.db", "--allow-extreme-prices", "x.csv", NULL});
+        cr_assert_eq(r.status, 0, "preparing s.db: %s", r.err);
+        rbt_run_result_free(&r);
+        return;
+    }
     char *stocks = rbt_source_path("data/bundled/stocks_monthly.csv");
     rbt_run_result r = rbt_run(dir, NULL, (const char *const[]){"import", "-q", "--db", "s.db", stocks, NULL});
     cr_assert_eq(r.status, 0, "preparing s.db: %s", r.err);

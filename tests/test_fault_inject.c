@@ -271,6 +271,20 @@ typedef struct content {
     char *text[FAULT_QUERIES];
 } content;
 
+/* 1 when the SQLite file at path opens and holds no table at all. */
+static int no_tables(const char *path)
+{
+    sqlite3 *db = NULL;
+    int none = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        char *n = fault_dump(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
+        none = n && strcmp(n, "0\n") == 0;
+        free(n);
+    }
+    sqlite3_close(db);
+    return none;
+}
+
 static content store_content(const fault_store *w, const content *tpl_content, char *why, size_t whylen)
 {
     content c = {{NULL}};
@@ -279,7 +293,10 @@ static content store_content(const fault_store *w, const content *tpl_content, c
         return c;
     }
     struct stat sb;
-    if (!w->tpl && stat(*w->path, &sb) != 0) { /* a new store a failed pass left absent: no rows */
+    /* A new store a failed pass left absent, or empty (SQLite out of memory in its own open,
+     * after creating the file, or before the schema was made): no rows. The next import makes
+     * the store in such a file; reading commands call it no price store. */
+    if (!w->tpl && (stat(*w->path, &sb) != 0 || sb.st_size == 0 || no_tables(*w->path))) {
         for (size_t q = 0; q < FAULT_QUERIES && w->query[q].sql; q++) c.text[q] = strdup("");
         return c;
     }
