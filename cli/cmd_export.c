@@ -56,6 +56,10 @@ static int run(int argc, char **argv)
     size_t n = 0;
     char **symbols = NULL;
     if (symbols_arg && !(symbols = cli_split_list("export", "--symbols", symbols_arg, &n))) return CLI_USAGE;
+    if (cli_parse_only) {
+        cli_free_list(symbols);
+        return CLI_OK;
+    }
 
     rb_error err = {0};
     rb_store *store = NULL;
