@@ -8,6 +8,7 @@
  * the findings; usage errors are expected answers. */
 #include <getopt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     cli_parse_only = 1;
+    /* The help texts and usage errors go nowhere. glibc lets a program set these streams;
+     * libFuzzer keeps the stderr it started with and the sanitizers write to descriptor 2,
+     * so what they report is still seen. */
+    FILE *null = fopen("/dev/null", "w");
+    if (null) stdout = stderr = null;
     return 0;
 }
 
