@@ -5,7 +5,7 @@
  * nothing is imported, run or written: what is fuzzed is the dispatch, getopt_long, every
  * option's value check (rb_run_spec_set and the settings table behind it, lists, numbers,
  * dates), the help texts and the "did you mean" suggestions. Sanitizer reports and leaks are
- * the findings; usage errors are expected answers. */
+ * the findings, and an exit status other than 0 or 2 (usage): nothing but options ran. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +19,9 @@ int rebal_main(int argc, char **argv);
 /* Words beyond this are dropped: no option of any command needs more. */
 #define MAX_WORDS 64
 
+/* Where this target's own findings go (the command's stderr is silenced). */
+static FILE *stderr_at_start;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -28,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * libFuzzer keeps the stderr it started with and the sanitizers write to descriptor 2,
      * so what they report is still seen. */
     FILE *null = fopen("/dev/null", "w");
+    stderr_at_start = stderr;
     if (null) stdout = stderr = null;
     return 0;
 }
@@ -50,7 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     argv[argc] = NULL;
     optind = 0; /* getopt_long starts afresh for every command line */
-    rebal_main(argc, argv);
+    int status = rebal_main(argc, argv);
+    /* Reading options is all that ran: an answer is help (0), accepted options (0) or a
+     * usage error (2), never a runtime failure (1). */
+    if (status != CLI_OK && status != CLI_USAGE) {
+        fprintf(stderr_at_start, "fuzz_cli: exit status %d from option parsing alone\n", status);
+        abort();
+    }
     free(text);
     return 0;
 }
