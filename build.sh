@@ -4,8 +4,9 @@
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
 # More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
 # ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
-# ./build.sh build (just build), ./build.sh valgrind (one CLI path under valgrind's memcheck,
-# in build-valgrind), ./build.sh clean.
+# ./build.sh fuzz [SECONDS] (each libFuzzer target for SECONDS, default 60, in build-fuzz;
+# needs clang), ./build.sh valgrind (one CLI path under valgrind's memcheck, in
+# build-valgrind), ./build.sh build (just build), ./build.sh clean.
 set -eu
 cd "$(dirname "$0")"
 
@@ -81,8 +82,26 @@ case "$cmd" in
         meson compile -C build-valgrind cli/rebal
         scripts/valgrind-smoke build-valgrind
         ;;
+    fuzz)
+        # The fuzz targets of tests/fuzz, built by clang with libFuzzer, AddressSanitizer and
+        # UBSan in their own build directory; the corpora they grow and what they find stay
+        # there (tests/fuzz/run-all). Fails when any target finds something.
+        seconds=${2:-60}
+        case "$seconds" in
+            '' | *[!0-9]* | 0)
+                echo "build.sh fuzz: SECONDS must be a whole number of seconds above 0, not '$seconds'" >&2
+                exit 2
+                ;;
+        esac
+        scripts/setup-deps fuzz
+        export CC=clang
+        configure build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized -Dwerror=false \
+            -Db_sanitize=address,undefined -Db_lundef=false
+        meson compile -C build-fuzz fuzz_csv fuzz_date fuzz_sweep fuzz_cli
+        tests/fuzz/run-all build-fuzz "$seconds"
+        ;;
     clean)
-        rm -rf build build-test build-asan build-native build-valgrind rebal-demo
+        rm -rf build build-test build-asan build-native build-fuzz build-valgrind rebal-demo
         ;;
     -h | --help | help)
         usage

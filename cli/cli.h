@@ -9,6 +9,11 @@
 /* Exit codes. */
 enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
 
+/* Set only by the argument-parsing fuzz target (tests/fuzz/fuzz_cli.c): every command then
+ * returns right after reading and checking its options, before it opens, reads or writes any
+ * file. Always 0 in the rebal command. */
+extern int cli_parse_only;
+
 typedef struct cli_command {
     const char *name;
     const char *summary; /* one line for 'rebal --help' */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+int cli_parse_only;
+
 const char *cli_db_path(const char *option_value)
 {
     if (option_value && *option_value) return option_value;

@@ -232,6 +232,7 @@ static int run(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage("demo", "unexpected argument '%s'", argv[optind]);
+    if (cli_parse_only) return CLI_OK;
 
     const char *data_dir = find_data_dir(data_opt);
     if (!is_dir(data_dir)) {

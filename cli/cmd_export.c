@@ -18,7 +18,10 @@ static const char help_text[] =
     "  --symbols A,B,...   the assets to export, in this order (default: all, by symbol)\n"
     "  --format FORMAT     long (default): symbol,date,open,high,low,close,volume, every\n"
     "                      stored field; wide: date,A,B,... closes only, empty where an\n"
-    "                      asset has no bar\n"
+    "                      asset has no bar, read back by 'rebal import --format wide'\n"
+    "                      (without it, symbols named like columns, such as LOW or OPEN,\n"
+    "                      may be taken for them); refused for a symbol named date, time,\n"
+    "                      timestamp or datetime\n"
     "  -o, --output FILE   write to FILE (replaced only once complete) instead of stdout\n"
     "  -h, --help          show this help\n";
 
@@ -56,6 +59,10 @@ static int run(int argc, char **argv)
     size_t n = 0;
     char **symbols = NULL;
     if (symbols_arg && !(symbols = cli_split_list("export", "--symbols", symbols_arg, &n))) return CLI_USAGE;
+    if (cli_parse_only) {
+        cli_free_list(symbols);
+        return CLI_OK;
+    }
 
     rb_error err = {0};
     rb_store *store = NULL;

@@ -170,6 +170,7 @@ static int run(int argc, char **argv)
         }
     }
     if (optind >= argc) return cli_usage("import", "no CSV file given");
+    if (cli_parse_only) return CLI_OK;
 
     rb_error err = {0};
     rb_store *store = NULL;

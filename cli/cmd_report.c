@@ -122,6 +122,7 @@ static int run(int argc, char **argv)
     if (optind >= argc) return cli_usage("report", "missing the results store (e.g. rebal report rebal-results.db --out report)");
     if (optind + 1 < argc) return cli_usage("report", "unexpected argument '%s'", argv[optind + 1]);
     if (!opt.out_dir) return cli_usage("report", "missing --out DIR (where to write the report)");
+    if (cli_parse_only) return CLI_OK;
     rb_error err = {0};
     rb_store *store = NULL;
     if (rb_store_open(cli_db_path(db), RB_STORE_READONLY, &store, &err) != RB_OK) return cli_report(&err);

@@ -387,6 +387,10 @@ static int run(int argc, char **argv)
     rb_store *store = NULL;
     rb_run_result *res = NULL;
     int status = parse_args(&a, argc, argv, &err);
+    if (cli_parse_only) {
+        free_args(&a);
+        return status;
+    }
     if (status == CLI_OK && !a.helped) {
         if (a.ncsv) status = load_csv(&store, a.csv, a.ncsv);
         else if (rb_store_open(cli_db_path(a.db), RB_STORE_READONLY, &store, &err) != RB_OK) status = cli_report(&err);

@@ -118,6 +118,10 @@ static int run(int argc, char **argv)
         cli_usage("runs", "--csv and --json exclude each other");
         goto usage;
     }
+    if (cli_parse_only) {
+        free(where);
+        return CLI_OK;
+    }
     q.where = where;
     q.nwhere = nwhere;
 

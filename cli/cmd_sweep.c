@@ -291,6 +291,7 @@ static int run(int argc, char **argv)
     }
     if (optind >= argc) return cli_usage("sweep", "missing the sweep specification (e.g. rebal sweep sweep.ini)");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
+    if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
 
     rb_error err = {0};

@@ -73,6 +73,7 @@ static int run(int argc, char **argv)
         }
     }
     if (optind < argc) return cli_usage("synth", "unexpected argument '%s'", argv[optind]);
+    if (cli_parse_only) return CLI_OK;
 
     cli_output out;
     if (!cli_output_open(&out, file)) return CLI_RUNTIME;

@@ -3,6 +3,7 @@
  * decimal form, dates ISO. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "csv_write.h"
 #include "error.h"
@@ -134,9 +135,26 @@ static rb_status load_series(rb_store *store, int64_t id, series *s, rb_error *e
     return rc;
 }
 
+/* The header names the importer reads as the date column (data/import/header.c): a wide
+ * file, whose header is the date column's name and then the symbols, cannot name a symbol
+ * so (it would read back as a second date column). Any case. */
+static const char *date_column_name(const char *symbol)
+{
+    static const char *const names[] = {"date", "time", "timestamp", "datetime"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(symbol, names[i]) == 0) return names[i];
+    return NULL;
+}
+
 static rb_status export_wide(rb_store *store, const int64_t *ids, char **names, size_t n, FILE *out,
                              rb_error *err)
 {
+    for (size_t i = 0; i < n; i++)
+        if (date_column_name(names[i]))
+            return rb_fail(err, RB_ERR_DATA,
+                           "--format wide: symbol '%s' would read back as a date column (%s); export it in the "
+                           "long format",
+                           names[i], date_column_name(names[i]));
     series *s = rb_calloc(n ? n : 1, sizeof *s);
     if (!s) return rb_fail(err, RB_ERR_NOMEM, "out of memory exporting");
     rb_status rc = RB_OK;
