@@ -8,6 +8,7 @@
 
 #include "rebal.h"
 #include "store.h"
+#include "sweep.h"
 #include "support.h"
 
 static char *dir;
@@ -111,4 +112,27 @@ Test(fuzz_regress, wide_export_of_column_named_symbols_reads_back_with_format_wi
     free(text);
     rb_store_free(back);
     rb_store_free(s);
+}
+
+/* fuzz_sweep: a value too long for libinih's line, split, holding a '#' after the cut, before
+ * any section: the message named the current section, which did not exist (an index of
+ * SIZE_MAX into no array; UBSan: pointer overflow). Now refused, naming "no section". */
+Test(fuzz_regress, split_value_before_any_section_is_refused)
+{
+    static const char text[] =
+    "\013\013\072\072\072\072\072\072\072\044\072\072\072\072\072\072\072\072\072\072\072\072\072\072"
+    "\013\013\013\013\013\060\013\013\051\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\013\017\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\013\261\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\261\013\013\013\013\041\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\044\013\013\013\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\013\013\013\013\013\013\053\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\013\013\013\013\013\013\013\140\013\013\013\013\013\013\013\013\013\013\013"
+    "\013\013\013\013\013\043\013\013\013\013\013\013\013\013\013\013\013\013\013\133\144\141\164\141";
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    cr_assert_neq(rb_sweep_parse_text(text, "fuzz.ini", &sw, &err), RB_OK);
+    cr_assert_null(sw);
+    cr_assert(err.msg[0] && !strchr(err.msg, '\n'), "one line: %s", err.msg);
 }

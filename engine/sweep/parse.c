@@ -323,6 +323,13 @@ static size_t cut_at(const char *s, size_t least, size_t room, int *spaced)
     return 0;
 }
 
+/* The name of the section being read, for messages; a value may come before any section
+ * (refused once it is complete), and a long one is split before that. */
+static const char *cur_section(const parse_ctx *c)
+{
+    return c->cur == SIZE_MAX ? "no section" : c->sw->sec[c->cur].name;
+}
+
 /* Hands libinih the next part of the physical line being split, indented as a continuation. */
 static char *hand_next_part(parse_ctx *c, char *str, size_t room)
 {
@@ -332,14 +339,14 @@ static char *hand_next_part(parse_ctx *c, char *str, size_t room)
     piece_kind kind = c->split_kind;
     if (len > room && !(take = cut_at(s, 1, room, &spaced))) {
         sw_fail_line(c, RB_ERR_USAGE, c->value.line, "[%s] %s: a value too long for one line of libinih with no place "
-                  "to split it (a run of ';' or '#')", c->sw->sec[c->cur].name, c->value.key);
+                  "to split it (a run of ';' or '#')", cur_section(c), c->value.key);
         return NULL;
     }
     const char *next = s + take;
     while (next < c->split_end && isspace((unsigned char)*next)) next++;
     if (next < c->split_end && *next == '#') {
         sw_fail_line(c, RB_ERR_USAGE, c->value.line, "[%s] %s: '#' starts a comment only at the start of a line; after "
-                  "a value write ' ; comment'", c->sw->sec[c->cur].name, c->value.key);
+                  "a value write ' ; comment'", cur_section(c), c->value.key);
         return NULL;
     }
     c->split = next;
