@@ -2,6 +2,7 @@
  * reporting with exit codes, strict option-value parsing. */
 #include "cli.h"
 #include "alloc.h"
+#include "error.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -172,9 +173,7 @@ int cli_output_close(cli_output *out, int ok)
         }
         return ok;
     }
-    int werr = ferror(out->f) ? EIO : 0;
-    if (fflush(out->f) != 0) werr = errno ? errno : EIO;
-    if (fclose(out->f) != 0 && !werr) werr = errno ? errno : EIO;
+    int werr = rb_stream_close(out->f);
     int failed = werr != 0;
     if (ok && failed) fprintf(stderr, "rebal: %s: write failed: %s\n", out->path, strerror(werr));
     if (!out->tmp) { /* written in place */
