@@ -40,28 +40,15 @@
  * compared (no configuration may come twice). */
 #define RB_SWEEP_MAX_SECTIONS 1000
 
-typedef struct rb_sweep rb_sweep;
-
-/* One setting of a configuration. The strings belong to the sweep. */
-typedef struct rb_sweep_kv {
-    const char *key;
-    const char *value;
-} rb_sweep_kv;
-
-/* Parses and checks a spec completely: every key must be a run setting or a parameter of
- * the section's strategy, and every value of every key is read through its row of the
- * settings table (rb_setting_read), per-asset symbols checked against [data]'s assets, and
+/* rb_sweep_parse_text and rb_sweep_parse_file (rebal.h) parse and check a spec completely:
+ * every key must be a run setting or a parameter of the section's strategy, and every value
+ * of every key is read through its row of the settings table (rb_setting_read), per-asset symbols checked against [data]'s assets, and
  * each strategy section's cross-parameter checks made (rb_strategy.check); errors name
  * "FILE:LINE: [section] key: what is wrong". */
-rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err);
-rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err);
-void rb_sweep_free(rb_sweep *sweep);
 
 /* The spec as read (for the results store). */
 const char *rb_sweep_text(const rb_sweep *sweep);
 
-/* Number of configurations (0 when the spec has no strategy section: an error at parse). */
-uint64_t rb_sweep_count(const rb_sweep *sweep);
 
 /* The settings every configuration shares: the [data] section. */
 size_t rb_sweep_data(const rb_sweep *sweep, const rb_sweep_kv **kv);
@@ -80,9 +67,6 @@ size_t rb_sweep_max_keys(const rb_sweep *sweep);
  * is). Pure: safe to call from several threads. */
 void rb_sweep_fill(const rb_sweep *sw, uint64_t k, rb_run_spec *spec);
 
-/* Every key that some configuration sets (beyond [data]), sorted: the parameter columns of
- * the results table. */
-size_t rb_sweep_keys(const rb_sweep *sweep, const char *const **keys);
 
 /* A stable 63-bit id of configuration k: a hash (FNV-1a 64, top bit cleared) of its
  * canonical text "strategy=S;key=value;..." with values in canonical form. The same

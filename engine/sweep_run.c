@@ -21,7 +21,8 @@
 
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
-    rb_results *results;
+    rb_results *results; /* NULL: rows go to on_row only */
+    const rb_sweep_options *opt;
     size_t maxkeys;
     char exec_note[sizeof ((rb_metrics *)0)->exec_note]; /* the first configuration's that has one */
     uint64_t failed;      /* configurations that failed in this call */
@@ -52,7 +53,13 @@ static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const
                          .nparams = n,
                          .error = error};
     if (m) row.metrics = *m;
-    rb_status rc = rb_results_put(sc->results, &row, err);
+    rb_status rc = RB_OK;
+    if (sc->opt && sc->opt->on_row) {
+        rb_sweep_row out = {.index = k, .config_id = row.config_id, .section = section, .strategy = strategy,
+                            .params = kv, .nparams = n, .metrics = m, .error = error};
+        rc = sc->opt->on_row(sc->opt->ctx, &out, err);
+    }
+    if (rc == RB_OK && sc->results) rc = rb_results_put(sc->results, &row, err);
     if (kv != stack) free(kv);
     return rc;
 }
@@ -94,6 +101,7 @@ static int cmp_id(const void *a, const void *b)
 /* The sweep, its dataset and the estimate. */
 typedef struct prepared {
     rb_sweep *sweep;
+    int borrowed; /* the sweep belongs to the caller */
     rb_run_spec data_spec; /* borrowed from the sweep */
     rb_matrix *m;
     rb_sweep_estimate est;
@@ -102,14 +110,18 @@ typedef struct prepared {
 static void prepared_release(prepared *p)
 {
     rb_matrix_free(p->m);
-    rb_sweep_free(p->sweep);
+    if (!p->borrowed) rb_sweep_free(p->sweep);
     memset(p, 0, sizeof *p);
 }
 
-static rb_status prepare(rb_store *prices, const char *spec_path, int threads, prepared *p, rb_error *err)
+/* The sweep of spec_path, or (given) a sweep parsed already, its dataset and estimate. */
+static rb_status prepare(rb_store *prices, const char *spec_path, const rb_sweep *given, int threads, prepared *p,
+                         rb_error *err)
 {
     memset(p, 0, sizeof *p);
-    rb_status rc = rb_sweep_parse_file(spec_path, &p->sweep, err);
+    rb_status rc = RB_OK;
+    if (given) p->sweep = (rb_sweep *)given, p->borrowed = 1;
+    else rc = rb_sweep_parse_file(spec_path, &p->sweep, err);
     if (rc != RB_OK) return rc;
     sweep_ctx sc = {.sweep = p->sweep, .maxkeys = rb_sweep_max_keys(p->sweep)};
     /* The dataset: the [data] settings (with the first configuration's rule). */
@@ -197,7 +209,7 @@ rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb
 {
     prepared p;
     double t0 = now_seconds();
-    rb_status rc = prepare(prices, spec_path, threads, &p, err);
+    rb_status rc = prepare(prices, spec_path, NULL, threads, &p, err);
     /* What every sweep pays besides its configurations: reading the file and the prices
      * (timed here), the results store and the writer (FIXED_SECONDS). */
     double fixed = now_seconds() - t0 + FIXED_SECONDS;
@@ -401,11 +413,39 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
+                           rb_sweep_summary *out, rb_error *err);
+
 rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
                        rb_error *err)
 {
+    return sweep_run(prices, spec_path, NULL, opt, out, err);
+}
+
+rb_status rb_sweep_run_parsed(rb_store *prices, const rb_sweep *sweep, const char *name, const rb_sweep_options *opt,
+                              rb_sweep_summary *out, rb_error *err)
+{
+    if (!sweep) return rb_fail(err, RB_ERR_USAGE, "rb_sweep_run_parsed: no sweep");
+    return sweep_run(prices, name ? name : "sweep", sweep, opt, out, err);
+}
+
+/* Refuses options that need a results store when there is none (rows to on_row only). */
+static rb_status check_storeless(const rb_sweep_options *opt, rb_error *err)
+{
+    if (opt->results) return RB_OK;
+    if (!opt->on_row) return rb_fail(err, RB_ERR_USAGE, "a sweep needs a results store (or a row callback)");
+    if (opt->resume || opt->keep)
+        return rb_fail(err, RB_ERR_USAGE, "%s needs a results store", opt->resume ? "resume" : "keep");
+    return RB_OK;
+}
+
+static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
+                           rb_sweep_summary *out, rb_error *err)
+{
     prepared p;
-    rb_status rc = prepare(prices, spec_path, opt->threads, &p, err);
+    rb_status rc = check_storeless(opt, err);
+    if (rc != RB_OK) return rc;
+    rc = prepare(prices, spec_path, given, opt->threads, &p, err);
     if (rc != RB_OK) {
         prepared_release(&p);
         return rc;
@@ -442,18 +482,19 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     }
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
-    if (rc == RB_OK) rc = rb_results_open(opt->results, &results, err);
+    if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
     const char *dataset_hash = hash_wait(&hash);
     rb_sweep_summary sum = {.configurations = K};
+    if (rc == RB_OK && opt->on_keys) rc = opt->on_keys(opt->ctx, keys, nkeys, K, err);
     /* The same sweep, complete, already in the store: shown, not run again (--force). */
-    if (rc == RB_OK && !opt->resume && !opt->force)
+    if (rc == RB_OK && results && !opt->resume && !opt->force)
         rc = rb_results_find_done(results, rb_sweep_text(p.sweep), dataset_hash, &sum.already, sum.already_at, err);
-    if (rc == RB_OK && !sum.already)
+    if (rc == RB_OK && results && !sum.already)
         rc = rb_results_begin(results, rb_sweep_text(p.sweep), dataset_hash, K, keys, nkeys, opt->resume, &resumed,
                               &done, &ndone, err);
     /* This sweep's own id: another may be recorded into the same store while it runs. */
-    if (rc == RB_OK) sum.sweep_id = sum.already ? sum.already : rb_results_sweep_id(results);
-    sweep_ctx sc = {.sweep = p.sweep, .results = results, .maxkeys = rb_sweep_max_keys(p.sweep)};
+    if (rc == RB_OK && results) sum.sweep_id = sum.already ? sum.already : rb_results_sweep_id(results);
+    sweep_ctx sc = {.sweep = p.sweep, .results = results, .opt = opt, .maxkeys = rb_sweep_max_keys(p.sweep)};
     if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
@@ -475,10 +516,10 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;
         memcpy(sum.exec_note, sc.exec_note, sizeof sum.exec_note);
-        sum.failed = sc.failed + rb_results_failed_before(results);
+        sum.failed = sc.failed + (results ? rb_results_failed_before(results) : 0);
         memcpy(sum.failure, sc.failure, sizeof sum.failure);
         rb_error end_err = {0};
-        rb_status end_rc = rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
+        rb_status end_rc = !results ? RB_OK : rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
                                           &end_err);
         if (rc == RB_OK && end_rc != RB_OK) {
             rc = end_rc;
@@ -487,7 +528,7 @@ rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_o
     }
     if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already)
         rc = keep_runs(prices, &p, ids, opt, sum.sweep_id, &sum.kept, err);
-    if (rc == RB_OK && opt->on_recorded) {
+    if (rc == RB_OK && results && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};
         rc = opt->on_recorded(opt->ctx, &sum, &rec, err);
     }

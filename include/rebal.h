@@ -180,6 +180,28 @@ void rb_import_options_init(rb_import_options *opt);
 rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npaths,
                           const rb_import_options *opt, rb_import_stats *stats, rb_error *err);
 
+/* Bars given as arrays rather than a file (what the Python package's DataFrames become): a
+ * wide table of closes, one column per symbol, close[t * row_stride + i * col_stride] the
+ * close of symbols[i] on bar t (row-major: row_stride = nsymbols, col_stride = 1; column-major:
+ * row_stride = 1, col_stride = nbars). NaN is no bar. Validated as a wide CSV file is:
+ * symbols valid and distinct, times strictly increasing, prices positive, finite and within
+ * [RB_PRICE_MIN, RB_PRICE_MAX] unless opt->allow_extreme_prices; errors name the table, the
+ * row (1-based), its time and the column. Written like rb_import_files: one transaction,
+ * a stored bar that differs refused unless opt->replace, the same data twice changes nothing.
+ * Only those two options apply (opt may be NULL). */
+typedef struct rb_import_table {
+    const char *name;            /* how messages and the imports table name it (NULL: "table") */
+    const char *const *symbols;
+    size_t nsymbols;
+    const rb_time *time;         /* nbars times */
+    size_t nbars;
+    const double *close;
+    size_t row_stride, col_stride; /* in doubles */
+} rb_import_table;
+
+rb_status rb_import_arrays(rb_store *store, const rb_import_table *table, const rb_import_options *opt,
+                           rb_import_stats *stats, rb_error *err);
+
 /* ---------------------------------------------------------------- CSV export */
 
 typedef enum rb_export_format {
@@ -455,6 +477,47 @@ typedef struct rb_sweep_estimate {
     int threads;
 } rb_sweep_estimate;
 
+/* A sweep specification, parsed and checked completely (docs/sweeps.md): every key a run
+ * setting or a parameter of its section's strategy, every value read through its row of the
+ * settings table; errors name "NAME:LINE: [section] key: what is wrong". Configurations are
+ * decoded from their index on demand, never materialized. */
+typedef struct rb_sweep rb_sweep;
+
+/* One setting of a configuration (strings belong to the sweep). */
+typedef struct rb_sweep_kv {
+    const char *key;
+    const char *value;
+} rb_sweep_kv;
+
+/* The specification in text (name: how messages call it) or in a file. */
+rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err);
+rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err);
+void rb_sweep_free(rb_sweep *sweep);
+
+/* Its number of configurations, and every key some configuration sets beyond [data], sorted
+ * (the parameter columns of its results). */
+uint64_t rb_sweep_count(const rb_sweep *sweep);
+size_t rb_sweep_keys(const rb_sweep *sweep, const char *const **keys);
+
+/* A parameter value as the results store keeps it: 1 with *out set when key is a numeric
+ * setting (rb_setting_is_numeric) and text one number (a percentage of a fraction: "25%" is
+ * 0.25), else 0 (a word, or a per-asset list such as "BTC=10,ETH=20": kept as text). */
+int rb_setting_value_number(const char *key, const char *text, double *out);
+
+/* The results store's column of a setting key: fee-bps -> fee_bps, to -> to_mode (len >= 64). */
+void rb_results_column_name(const char *key, char *out, size_t len);
+
+/* One configuration's outcome, as rb_sweep_options.on_row receives it. */
+typedef struct rb_sweep_row {
+    uint64_t index;            /* its position in the specification's order (0-based) */
+    int64_t config_id;         /* the stable id the results store keys it by */
+    const char *section, *strategy;
+    const rb_sweep_kv *params; /* its settings beyond [data], sorted by key */
+    size_t nparams;
+    const rb_metrics *metrics; /* NULL when it failed */
+    const char *error;         /* why it failed; NULL when it ran */
+} rb_sweep_row;
+
 /* The results store of a sweep just recorded, still open (rb_sweep_options.on_recorded). */
 typedef struct rb_sweep_recorded rb_sweep_recorded;
 struct rb_sweep_summary; /* below */
@@ -485,6 +548,14 @@ typedef struct rb_sweep_options {
      * filled) becomes rb_sweep_run's. */
     rb_status (*on_recorded)(void *ctx, const struct rb_sweep_summary *sum, const rb_sweep_recorded *rec,
                              rb_error *err);
+    /* Called once before any configuration runs with the parameter keys (rb_sweep_keys) and
+     * the number of configurations (may be NULL). A status other than RB_OK stops the sweep. */
+    rb_status (*on_keys)(void *ctx, const char *const *keys, size_t nkeys, uint64_t configurations, rb_error *err);
+    /* Called for every configuration run, from the worker threads, concurrently (so it must
+     * be thread-safe; a different row.index each time), besides any results store (may be
+     * NULL). With on_row, results may be NULL: the rows go nowhere else (no resume, no keep).
+     * A status other than RB_OK stops the sweep with that error. */
+    rb_status (*on_row)(void *ctx, const rb_sweep_row *row, rb_error *err);
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {
@@ -519,6 +590,11 @@ rb_status rb_sweep_plan(rb_store *prices, const char *spec_path, int threads, rb
  * Refuses, running nothing, a sweep that would need more memory than the machine has. */
 rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
                        rb_error *err);
+
+/* rb_sweep_run for a specification parsed already (name: how messages call it; NULL:
+ * "sweep"). The sweep stays the caller's. */
+rb_status rb_sweep_run_parsed(rb_store *prices, const rb_sweep *sweep, const char *name, const rb_sweep_options *opt,
+                              rb_sweep_summary *out, rb_error *err);
 
 /* The best runs of a results store, as a table, CSV or JSON (rebal runs). The table ranks the
  * runs that ran and lists those that failed, with their messages, under it; a condition on

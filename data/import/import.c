@@ -72,7 +72,7 @@ static rb_status check_options(const rb_import_options *opt, size_t npaths, rb_t
     return check_calendar(opt, start, err);
 }
 
-static void importer_free(rb_importer *im)
+void rb_importer_free(rb_importer *im)
 {
     rb_rows_free(&im->r);
     rb_symtab_free(&im->syms);
@@ -83,6 +83,37 @@ static void importer_free(rb_importer *im)
     free(im->file_format);
     free(im->scratch);
     free(im->buf);
+}
+
+rb_status rb_importer_init(rb_importer *im, const rb_import_options *opt, const char *const *paths, size_t npaths,
+                           rb_error *err)
+{
+    memset(im, 0, sizeof *im);
+    im->opt = opt;
+    im->paths = paths;
+    im->npaths = npaths;
+    im->file_start = rb_calloc(npaths + 1, sizeof *im->file_start);
+    im->file_rows = rb_calloc(npaths, sizeof *im->file_rows);
+    im->file_added = rb_calloc(npaths, sizeof *im->file_added);
+    im->file_replaced = rb_calloc(npaths, sizeof *im->file_replaced);
+    im->file_format = rb_calloc(npaths, sizeof *im->file_format);
+    im->buf = rb_malloc(READ_CHUNK);
+    if (!im->file_start || !im->file_rows || !im->file_added || !im->file_replaced || !im->file_format || !im->buf) {
+        rb_importer_free(im);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory importing");
+    }
+    return RB_OK;
+}
+
+rb_status rb_import_finish(rb_importer *im, rb_store *store, rb_import_stats *st)
+{
+    rb_sorted s;
+    memset(&s, 0, sizeof s);
+    rb_status rc = rb_import_sort(im, im->r.n, &s);
+    if (rc == RB_OK) rc = rb_import_check_duplicates(im, &s);
+    if (rc == RB_OK) rc = rb_import_write(im, store, &s, st);
+    rb_sorted_free(&s);
+    return rc;
 }
 
 rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npaths,
@@ -99,22 +130,9 @@ rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npat
     if (rc != RB_OK) return rc;
 
     rb_importer im;
-    memset(&im, 0, sizeof im);
+    rc = rb_importer_init(&im, opt, paths, npaths, err);
+    if (rc != RB_OK) return rc;
     im.start = start;
-    im.opt = opt;
-    im.paths = paths;
-    im.npaths = npaths;
-    im.file_start = rb_calloc(npaths + 1, sizeof *im.file_start);
-    im.file_rows = rb_calloc(npaths, sizeof *im.file_rows);
-    im.file_added = rb_calloc(npaths, sizeof *im.file_added);
-    im.file_replaced = rb_calloc(npaths, sizeof *im.file_replaced);
-    im.file_format = rb_calloc(npaths, sizeof *im.file_format);
-    im.buf = rb_malloc(READ_CHUNK);
-    if (!im.file_start || !im.file_rows || !im.file_added || !im.file_replaced || !im.file_format ||
-        !im.buf) {
-        importer_free(&im);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory importing");
-    }
 
     rb_import_stats st = {0};
     st.files = npaths;
@@ -132,25 +150,23 @@ rb_status rb_import_files(rb_store *store, const char *const *paths, size_t npat
     }
     im.file_start[npaths] = im.r.n;
 
-    rb_sorted s;
-    memset(&s, 0, sizeof s);
     if (rc == RB_OK) {
-        rc = rb_import_sort(&im, im.r.n, &s);
-        if (rc == RB_OK) rc = rb_import_check_duplicates(&im, &s);
-        if (rc == RB_OK) rc = rb_import_write(&im, store, &s, &st);
+        rc = rb_import_finish(&im, store, &st);
     } else if (rc == RB_ERR_DATA && im.r.n > 0) {
         /* A duplicate among the rows read before the bad one is the earlier problem. */
         rb_error parse_error = im.e;
+        rb_sorted s;
+        memset(&s, 0, sizeof s);
         if (rb_import_sort(&im, im.r.n, &s) != RB_OK || rb_import_check_duplicates(&im, &s) == RB_OK) im.e = parse_error;
+        rb_sorted_free(&s);
     }
-    rb_sorted_free(&s);
     if (rc != RB_OK) {
         rc = im.e.code;
         if (err) *err = im.e;
-        importer_free(&im);
+        rb_importer_free(&im);
         return rc;
     }
-    importer_free(&im);
+    rb_importer_free(&im);
     if (stats) *stats = st;
     return RB_OK;
 }

@@ -47,6 +47,14 @@ static inline const char *rb_import_calendar_name(rb_bar_calendar every)
     return (unsigned)every < sizeof names / sizeof names[0] ? names[every] : "?";
 }
 
+/* An importer for these paths (its per-file counters allocated) and its release. */
+rb_status rb_importer_init(rb_importer *im, const rb_import_options *opt, const char *const *paths, size_t npaths,
+                           rb_error *err);
+void rb_importer_free(rb_importer *im);
+
+/* The steps after reading: sort, refuse conflicting repeats, write (errors in im->e). */
+rb_status rb_import_finish(rb_importer *im, rb_store *store, rb_import_stats *st);
+
 /* Reads and validates one file, appending its bars to im->r (read.c). */
 rb_status rb_import_parse_file(rb_importer *im, size_t file);
 

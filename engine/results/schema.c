@@ -304,6 +304,12 @@ int rb_results_number_text(const char *text, int fraction, double *out)
     return text && rb_number_read(text, strlen(text), fraction, out) == RB_NUMBER_OK;
 }
 
+int rb_setting_value_number(const char *key, const char *text, double *out)
+{
+    const rb_setting_info *s = key ? rb_setting_find(key) : NULL;
+    return s && rb_setting_is_numeric(s) && rb_results_number_text(text, s->fraction, out);
+}
+
 /* rb_number_of(fraction, x): x as a REAL when it is text holding a number (a percentage when
  * fraction), else x unchanged: how a version 1 value moves into a REAL column. */
 static void sql_number_of(sqlite3_context *ctx, int argc, sqlite3_value **argv)

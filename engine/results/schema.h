@@ -92,9 +92,8 @@ int rb_results_columns_find(const rb_results_columns *cols, const char *name);
  * too long, not [a-z0-9_-]+ or clashes with a base, metric or outcome column. */
 rb_status rb_results_column_of(const char *path, const char *key, char name[RB_RESULTS_KEY_MAX], rb_error *err);
 
-/* The column of runs that holds a setting (fee-bps -> fee_bps, to -> to_mode), for files
+/* rb_results_column_name (rebal.h): the column of runs that holds a setting, also for files
  * that name their columns as the results store does (a run report's summary.csv). */
-void rb_results_column_name(const char *key, char *out, size_t len);
 
 /* ---------------------------------------------------------------- writing */
 

@@ -1,0 +1,72 @@
+"""DataFrames in and out: a wide price DataFrame into the arrays the library reads in place,
+the library's CSV outputs and matrices back into DataFrames with a UTC DatetimeIndex."""
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from ._errors import DataError, SettingsError
+
+
+def seconds_of_index(index, what="prices"):
+    """A DatetimeIndex (naive = UTC, aware converted to UTC) as int64 seconds since the epoch.
+    Fractions of a second are refused: the store keeps whole seconds."""
+    if not isinstance(index, pd.DatetimeIndex):
+        try:
+            index = pd.DatetimeIndex(index)
+        except (TypeError, ValueError) as e:
+            raise DataError("%s: the index must hold dates (a DatetimeIndex): %s" % (what, e)) from None
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    if index.hasnans:
+        raise DataError("%s: the index has a missing date (NaT)" % what)
+    ns = index.asi8
+    if (ns % 1_000_000_000).any():
+        bad = index[(ns % 1_000_000_000) != 0][0]
+        raise DataError("%s: %s has a fraction of a second; bars are whole seconds" % (what, bad))
+    return np.ascontiguousarray(ns // 1_000_000_000, dtype=np.int64)
+
+
+def prices_arrays(prices):
+    """(symbols, times, closes) of a wide DataFrame: one float64 column per symbol, NaN =
+    no bar. The closes are the frame's own float64 block where it has one (no copy)."""
+    if not isinstance(prices, pd.DataFrame):
+        raise SettingsError("prices must be a pandas DataFrame (DatetimeIndex, one column per symbol) or a Store")
+    symbols = [str(c) for c in prices.columns]
+    if len(set(symbols)) != len(symbols):
+        raise DataError("prices: a column name is given twice")
+    times = seconds_of_index(prices.index)
+    try:
+        closes = prices.to_numpy(dtype=np.float64, copy=False)
+    except (TypeError, ValueError) as e:
+        raise DataError("prices: the columns must hold numbers: %s" % e) from None
+    return symbols, times, closes
+
+
+def utc_index(seconds, name="date"):
+    """Seconds since the epoch as a UTC DatetimeIndex."""
+    return pd.DatetimeIndex(pd.to_datetime(np.asarray(seconds, dtype="int64"), unit="s", utc=True), name=name)
+
+
+def csv_frame(text, dates=("date",), index="date"):
+    """One of the library's CSV outputs as a DataFrame: doubles read back exactly, ISO dates
+    as UTC timestamps, the index column (if any) as the index."""
+    df = pd.read_csv(io.StringIO(text), float_precision="round_trip", keep_default_na=True)
+    for c in dates:
+        if c in df.columns:
+            df[c] = pd.to_datetime(df[c], utc=True)
+    if index and index in df.columns:
+        df = df.set_index(index)
+    return df
+
+
+def matrix_frame(m, field):
+    """A field of Store.load's matrix as a wide DataFrame."""
+    T, N = m["T"], m["N"]
+    dtype = np.uint8 if field == "filled" else np.float64
+    values = np.frombuffer(m[field], dtype=dtype).reshape(T, N)
+    if field == "filled":
+        values = values.astype(bool)
+    return pd.DataFrame(values, index=utc_index(np.frombuffer(m["time"], dtype=np.int64)),
+                        columns=pd.Index(m["symbols"], name="symbol"))

@@ -1,0 +1,159 @@
+"""Sweeps from Python: a specification as text, a path or a dict of sections, run by the
+batch simulator; the rows come back as a DataFrame with typed columns, the same columns as
+the results store's runs table."""
+
+import os
+import sqlite3
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._errors import Interrupted, SettingsError
+from ._settings import text_of
+
+
+def _value_list(key, values):
+    """A key's values as a sweep file writes them: one value, or a list "a, b, c"."""
+    if isinstance(values, (str, dict)) or not hasattr(values, "__iter__"):
+        return text_of(key, values)
+    texts = [text_of(key, v) for v in values]
+    if not texts:
+        raise SettingsError("%s: an empty list of values" % key)
+    # A value holding '=' or ',' (per-asset values) is quoted to stay one value of the list.
+    return ", ".join('"%s"' % t if ("=" in t or "," in t) else t for t in texts)
+
+
+def spec_text(spec):
+    """The text of a specification given as text, a path or a dict of sections."""
+    if isinstance(spec, dict):
+        lines = []
+        for section, keys in spec.items():
+            if not isinstance(keys, dict):
+                raise SettingsError("sweep section [%s]: its keys must be a dict" % section)
+            lines.append("[%s]" % section)
+            for name, values in keys.items():
+                key = name.replace("_", "-")
+                lines.append("%s = %s" % (key, _value_list(key, values)))
+            lines.append("")
+        return "\n".join(lines), "sweep"
+    if isinstance(spec, os.PathLike) or (isinstance(spec, str) and "\n" not in spec and "[" not in spec):
+        path = os.fspath(spec)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read(), path
+        except OSError as e:
+            from ._errors import FileError
+
+            raise FileError("%s: cannot read: %s" % (path, e.strerror)) from None
+    if isinstance(spec, str):
+        return spec, "sweep"
+    raise SettingsError("spec must be the text or path of a sweep file, or a dict of sections")
+
+
+class _Progress:
+    """Progress as a tqdm bar when tqdm is installed, else one line rewritten on stderr."""
+
+    def __init__(self):
+        self.bar = None
+        self.last = 0.0
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            tqdm = None
+        self.tqdm = tqdm
+
+    def __call__(self, done, total):
+        if self.tqdm is not None:
+            if self.bar is None:
+                self.bar = self.tqdm(total=total, unit="config")
+            self.bar.update(done - self.bar.n)
+            return
+        now = time.monotonic()
+        if now - self.last >= 0.5 or done == total:
+            self.last = now
+            sys.stderr.write("\rrebal: %d / %d configurations" % (done, total))
+            sys.stderr.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        elif self.last:
+            sys.stderr.write("\n")
+
+
+def frame_of(cols, ran_only=True):
+    """The DataFrame of the columns rebal._core.sweep filled: one row per configuration run
+    (in the specification's order), columns as in the results store's runs table."""
+    K = cols["K"]
+    status = np.frombuffer(cols["status"], dtype=np.uint8)
+    keep = status != 0 if ran_only else np.ones(K, dtype=bool)
+    sec_codes, sec_texts = cols["section"]
+    sc = np.frombuffer(sec_codes, dtype=np.int32)
+    data = {"config_id": np.frombuffer(cols["config_id"], dtype=np.int64)[keep]}
+    family = [t.split(".", 1)[0] for t in sec_texts]
+    data["section"] = pd.Categorical.from_codes(sc[keep], categories=pd.Index(sec_texts, dtype=object))
+    data["strategy"] = pd.Categorical(np.array(family, dtype=object)[sc[keep]]) if len(sec_texts) else \
+        pd.Categorical([])
+    data["status"] = pd.Categorical.from_codes((status[keep] == 2).astype(np.int8), categories=["ok", "failed"])
+    error = np.full(K, None, dtype=object)
+    for k, msg in cols["errors"]:
+        error[k] = msg
+    data["error"] = error[keep]
+    for name, values in cols["metrics"]:
+        data[name] = np.frombuffer(values, dtype=np.float64)[keep]
+    dep = np.frombuffer(cols["depleted_on"], dtype=np.int64)[keep]
+    data["depleted_on"] = pd.to_datetime(np.where(dep == np.iinfo(np.int64).min, np.iinfo(np.int64).min,
+                                                  dep * 1_000_000_000), utc=True)
+    for key, column, numbers, (codes, texts), numeric in cols["params"]:
+        num = np.frombuffer(numbers, dtype=np.float64)[keep]
+        if numeric:
+            data[column] = num
+            continue
+        c = np.frombuffer(codes, dtype=np.int32)[keep]
+        text = np.array(list(texts) + [None], dtype=object)[np.where(c < 0, len(texts), c)]
+        if np.isnan(num).all():
+            data[column] = pd.Categorical(text) if len(texts) < 0.5 * max(len(c), 1) else text
+        else:  # numbers and texts (per-asset values) in one column, as the store keeps them
+            mixed = text.copy()
+            isnum = ~np.isnan(num)
+            mixed[isnum] = num[isnum]
+            data[column] = mixed
+    return pd.DataFrame(data)
+
+
+def read_results(path, sweep_id):
+    """A sweep's rows from a results store (typed as the store keeps them)."""
+    with sqlite3.connect("file:%s?mode=ro" % path, uri=True) as con:
+        df = pd.read_sql_query("SELECT * FROM runs WHERE sweep_id = ? ORDER BY config_id", con,
+                               params=(int(sweep_id),))
+    df = df.drop(columns=["sweep_id"])
+    df["depleted_on"] = pd.to_datetime(df["depleted_on"], utc=True)
+    for c in ("section", "strategy", "status"):
+        df[c] = df[c].astype("category")
+    return df
+
+
+def run_sweep(store, text, name, threads, results, resume, force, progress):
+    bar = _Progress() if progress is True else progress if callable(progress) else None
+    try:
+        summary, cols, stopped = _core.sweep(store, text, name=name, threads=threads or 0,
+                                             results=None if results is None else os.fspath(results),
+                                             resume=resume, force=force, progress=bar)
+    finally:
+        if isinstance(bar, _Progress):
+            bar.close()
+    if results is not None and (summary["already"] or summary["skipped"]):
+        df = read_results(os.fspath(results), summary["sweep_id"])
+    else:
+        df = frame_of(cols)
+    df.attrs["rebal"] = {"summary": summary, "results": None if results is None else os.fspath(results)}
+    if stopped is not None:
+        if isinstance(stopped, KeyboardInterrupt):
+            done = "%d of %d configurations done" % (summary["ran"] + summary["skipped"], summary["configurations"])
+            where = "; kept in %s (resume=True completes it)" % os.fspath(results) if results is not None else ""
+            raise Interrupted("sweep interrupted: %s%s" % (done, where), results=df, summary=summary) from None
+        raise stopped
+    return df
