@@ -2,6 +2,7 @@
 # build.sh - set up, build and run rebal. The two commands a newcomer types:
 #   ./build.sh demo   install what is missing, build (release), run the demo on bundled data
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
+#                     (the Python package's pytest suite included)
 # More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
 # ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
 # ./build.sh fuzz [SECONDS] (each libFuzzer target for SECONDS, default 60, in build-fuzz;
@@ -49,8 +50,9 @@ case "$cmd" in
         meson compile -C build
         ;;
     test)
-        scripts/setup-deps
-        configure build-test -Dbuildtype=debugoptimized -Dwerror=true
+        # The Python package and its pytest suite too (python/; Debian's /usr/bin/python3).
+        scripts/setup-deps python
+        configure build-test -Dbuildtype=debugoptimized -Dwerror=true -Dpython=enabled
         meson compile -C build-test
         run_suites build-test test
         ;;
@@ -69,7 +71,7 @@ case "$cmd" in
     bench-native)
         # The sweep benchmark with code for this CPU only, limit.c built the same way.
         scripts/setup-deps
-        configure build-native -Dbuildtype=release -Dwerror=false -Dnative=true -Dtests=false
+        configure build-native -Dbuildtype=release -Dwerror=false -Dnative=true -Dtests=false -Dpython=disabled
         meson compile -C build-native
         meson test -C build-native --benchmark --verbose sweep
         ;;
@@ -78,7 +80,7 @@ case "$cmd" in
         # libraries. No test suites: scripts/valgrind-smoke runs the command itself.
         scripts/setup-deps valgrind
         rm -f build-valgrind/test-summary.txt
-        configure build-valgrind -Dbuildtype=debugoptimized -Dwerror=false -Dstatic_cli=disabled -Dtests=false
+        configure build-valgrind -Dbuildtype=debugoptimized -Dwerror=false -Dstatic_cli=disabled -Dtests=false -Dpython=disabled
         meson compile -C build-valgrind cli/rebal
         scripts/valgrind-smoke build-valgrind
         ;;
@@ -95,7 +97,7 @@ case "$cmd" in
         esac
         scripts/setup-deps fuzz
         export CC=clang
-        configure build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debugoptimized -Dwerror=false \
+        configure build-fuzz -Dfuzz=true -Dtests=false -Dpython=disabled -Dbuildtype=debugoptimized -Dwerror=false \
             -Db_sanitize=address,undefined -Db_lundef=false
         meson compile -C build-fuzz fuzz_csv fuzz_date fuzz_sweep fuzz_cli
         tests/fuzz/run-all build-fuzz "$seconds"

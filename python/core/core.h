@@ -34,6 +34,11 @@ void rb_py_store_release(PyObject *obj);
  * (then *ok is 0). */
 const char *rb_py_text(PyObject *obj, const char *what, int *ok);
 
+/* A malloc'ed block as a Python object with the buffer protocol, owning it from now on
+ * (*data becomes NULL): freed with the object. NULL with an exception (then *data is kept). */
+extern PyTypeObject rb_py_owned_type;
+PyObject *rb_py_owned(void **data, size_t size);
+
 /* The module's functions in other files. */
 PyObject *rb_py_run(PyObject *self, PyObject *args, PyObject *kw);
 PyObject *rb_py_report(PyObject *self, PyObject *args, PyObject *kw);

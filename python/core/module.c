@@ -157,7 +157,7 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__core(void)
 {
-    if (PyType_Ready(&rb_py_store_type) < 0) return NULL;
+    if (PyType_Ready(&rb_py_store_type) < 0 || PyType_Ready(&rb_py_owned_type) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&rb_py_store_type);

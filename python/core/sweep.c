@@ -26,7 +26,6 @@ typedef struct sink {
     uint8_t *status;       /* K: 0 not run, 1 ran, 2 failed */
     const char **section;  /* K (the sweep's strings) */
     const char **value;    /* nkeys x K: the text of each parameter (the sweep's), NULL unset */
-    double *number;        /* nkeys x K: the number a numeric text is, else NaN */
     char **error;          /* K: a failed configuration's message (malloc'ed) */
 } sink;
 
@@ -35,7 +34,7 @@ static void sink_free(sink *s)
     if (s->error)
         for (uint64_t k = 0; k < s->K; k++) free(s->error[k]);
     free(s->metrics), free(s->config_id), free(s->depleted_on), free(s->status), free(s->section);
-    free(s->value), free(s->number), free(s->error);
+    free(s->value), free(s->error);
     memset(s, 0, sizeof *s);
 }
 
@@ -51,16 +50,13 @@ static rb_status on_keys(void *ctx, const char *const *keys, size_t nkeys, uint6
     s->status = calloc(k, 1);
     s->section = calloc(k, sizeof *s->section);
     s->value = calloc(nkeys * k + 1, sizeof *s->value);
-    s->number = malloc((nkeys * k + 1) * sizeof *s->number);
     s->error = calloc(k, sizeof *s->error);
-    if (!s->metrics || !s->config_id || !s->depleted_on || !s->status || !s->section || !s->value || !s->number ||
-        !s->error) {
+    if (!s->metrics || !s->config_id || !s->depleted_on || !s->status || !s->section || !s->value || !s->error) {
         snprintf(err->msg, sizeof err->msg, "out of memory for the results of %llu configurations",
                  (unsigned long long)K);
         return err->code = RB_ERR_NOMEM;
     }
     for (size_t i = 0; i < s->nmetric * k; i++) s->metrics[i] = NAN;
-    for (size_t i = 0; i < nkeys * k; i++) s->number[i] = NAN;
     for (size_t i = 0; i < k; i++) s->depleted_on[i] = INT64_MIN;
     return RB_OK;
 }
@@ -72,14 +68,10 @@ static rb_status on_row(void *ctx, const rb_sweep_row *row, rb_error *err)
     uint64_t k = row->index, K = s->K;
     s->config_id[k] = row->config_id;
     s->section[k] = row->section;
-    /* Both lists are sorted by key: one merge walk. */
-    for (size_t j = 0, p = 0; j < s->nkeys && p < row->nparams; j++) {
-        if (strcmp(s->keys[j], row->params[p].key) != 0) continue;
-        const char *text = row->params[p++].value;
-        s->value[j * K + k] = text;
-        double v;
-        if (rb_setting_value_number(s->keys[j], text, &v)) s->number[j * K + k] = v;
-    }
+    /* Both lists are sorted by key: one merge walk. The texts are the sweep's own strings,
+     * one pointer per distinct value: read as numbers once each, after the run (columns). */
+    for (size_t j = 0, p = 0; j < s->nkeys && p < row->nparams; j++)
+        if (strcmp(s->keys[j], row->params[p].key) == 0) s->value[j * K + k] = row->params[p++].value;
     if (row->metrics) {
         for (size_t m = 0; m < s->nmetric; m++)
             memcpy(&s->metrics[m * K + k], (const char *)row->metrics + s->metric[m].offset, sizeof(double));
@@ -112,6 +104,7 @@ typedef struct job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sink s;
+    double library_seconds; /* rb_sweep_run_parsed as a whole */
 } job;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -133,10 +126,19 @@ static rb_status job_row(void *ctx, const rb_sweep_row *row, rb_error *err)
     return on_row(&((job *)ctx)->s, row, err);
 }
 
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void *job_main(void *arg)
 {
     job *j = arg;
+    double t0 = now_seconds();
     j->rc = rb_sweep_run_parsed(j->store, j->sweep, j->name, &j->opt, &j->sum, &j->err);
+    j->library_seconds = now_seconds() - t0;
     pthread_mutex_lock(&j->mu);
     j->finished = 1;
     pthread_cond_signal(&j->cv);
@@ -253,8 +255,10 @@ static int32_t intern_text(interner *t, const char *p)
     return t->slot_code[h] = (int32_t)(PyList_GET_SIZE(t->texts) - 1);
 }
 
-/* (codes as int32 bytes, texts) of K text pointers. */
-static PyObject *coded(const char *const *texts, uint64_t K, int *all_numeric, const double *number)
+/* (codes as int32 bytes, texts) of K text pointers; with number (K doubles), also each
+ * text's value as the results store keeps it (rb_setting_value_number of key: NaN where not
+ * a number or unset), read once per distinct text, and *all_numeric: every set text is one. */
+static PyObject *coded(const char *const *texts, uint64_t K, const char *key, double *number, int *all_numeric)
 {
     interner t;
     PyObject *codes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(K * sizeof(int32_t)));
@@ -263,24 +267,42 @@ static PyObject *coded(const char *const *texts, uint64_t K, int *all_numeric, c
         return NULL;
     }
     int32_t *c = (int32_t *)PyByteArray_AS_STRING(codes);
-    for (uint64_t k = 0; k < K; k++) {
+    double *value = NULL; /* per code */
+    size_t nvalue = 0;
+    int failed = 0;
+    for (uint64_t k = 0; k < K && !failed; k++) {
         c[k] = intern_text(&t, texts[k]);
         if (c[k] == -2) {
-            interner_free(&t);
-            Py_DECREF(codes);
-            return NULL;
+            failed = 1;
+            break;
         }
-        if (all_numeric && texts[k] && isnan(number[k])) *all_numeric = 0;
+        if (number && c[k] >= 0 && (size_t)c[k] == nvalue) { /* a new text: its number */
+            double *grown = realloc(value, (nvalue + 1) * sizeof *value);
+            if (!grown) {
+                PyErr_NoMemory();
+                failed = 1;
+                break;
+            }
+            value = grown;
+            if (!rb_setting_value_number(key, texts[k], &value[nvalue])) value[nvalue] = NAN, *all_numeric = 0;
+            nvalue++;
+        }
+        if (number) number[k] = c[k] >= 0 ? value[c[k]] : NAN;
+    }
+    free(value);
+    if (failed) {
+        interner_free(&t);
+        Py_DECREF(codes);
+        return NULL;
     }
     PyObject *out = Py_BuildValue("(NO)", codes, t.texts);
     interner_free(&t);
     return out;
 }
 
-static PyObject *bytes_of(const void *p, size_t n) { return PyByteArray_FromStringAndSize(p, (Py_ssize_t)n); }
-
-/* The columns: config_id, status, section, the parameters, the metrics, depleted_on, errors. */
-static PyObject *columns(const sink *s)
+/* The columns: config_id, status, section, the parameters, the metrics, depleted_on, errors.
+ * The large arrays move into Python as they are (rb_py_owned): the sink no longer has them. */
+static PyObject *columns(sink *s)
 {
     uint64_t K = s->K;
     PyObject *params = PyList_New(0), *metrics = PyList_New(0), *errors = PyList_New(0);
@@ -288,15 +310,18 @@ static PyObject *columns(const sink *s)
         int numeric = 1;
         char column[96];
         rb_results_column_name(s->keys[j], column, sizeof column);
-        PyObject *c = coded(s->value + j * K, K, &numeric, s->number + j * K);
-        PyObject *t = c ? Py_BuildValue("(ssNNO)", s->keys[j], column, bytes_of(s->number + j * K, K * sizeof(double)),
-                                        c, numeric ? Py_True : Py_False)
+        PyObject *numbers = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(K * sizeof(double)));
+        PyObject *c = numbers ? coded(s->value + j * K, K, s->keys[j], (double *)PyByteArray_AS_STRING(numbers),
+                                      &numeric)
+                              : NULL;
+        PyObject *t = c ? Py_BuildValue("(ssNNO)", s->keys[j], column, numbers, c, numeric ? Py_True : Py_False)
                         : NULL;
+        if (!c) Py_XDECREF(numbers);
         if (!t || PyList_Append(params, t) < 0) Py_CLEAR(params);
         Py_XDECREF(t);
     }
     for (size_t m = 0; metrics && m < s->nmetric; m++) {
-        PyObject *t = Py_BuildValue("(sN)", s->metric[m].name, bytes_of(s->metrics + m * K, K * sizeof(double)));
+        PyObject *t = Py_BuildValue("(sO)", s->metric[m].name, Py_None);
         if (!t || PyList_Append(metrics, t) < 0) Py_CLEAR(metrics);
         Py_XDECREF(t);
     }
@@ -306,24 +331,28 @@ static PyObject *columns(const sink *s)
         if (!t || PyList_Append(errors, t) < 0) Py_CLEAR(errors);
         Py_XDECREF(t);
     }
-    PyObject *section = coded(s->section, K, NULL, NULL);
+    PyObject *section = coded(s->section, K, NULL, NULL, NULL);
     if (!params || !metrics || !errors || !section) {
         Py_XDECREF(params), Py_XDECREF(metrics), Py_XDECREF(errors), Py_XDECREF(section);
         return NULL;
     }
-    return Py_BuildValue("{s:K,s:N,s:N,s:N,s:N,s:N,s:N,s:N}", "K", (unsigned long long)K, "config_id",
-                         bytes_of(s->config_id, K * 8), "status", bytes_of(s->status, K), "section", section, "params",
-                         params, "metrics", metrics, "depleted_on", bytes_of(s->depleted_on, K * 8), "errors", errors);
+    return Py_BuildValue("{s:K,s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:N}", "K", (unsigned long long)K, "config_id",
+                         rb_py_owned((void **)&s->config_id, K * 8), "status", rb_py_owned((void **)&s->status, K),
+                         "section", section, "params", params, "metrics", metrics, "metric_block",
+                         rb_py_owned((void **)&s->metrics, s->nmetric * K * sizeof(double)), "depleted_on",
+                         rb_py_owned((void **)&s->depleted_on, K * 8), "errors", errors);
 }
 
-static PyObject *summary_dict(const rb_sweep_summary *m)
+/* The summary, with where the time went: the library's call as a whole and the columns. */
+static PyObject *summary_dict(const rb_sweep_summary *m, double library_seconds, double columns_seconds)
 {
-    return Py_BuildValue("{s:K,s:K,s:K,s:O,s:d,s:s,s:K,s:s,s:L,s:L,s:s}", "configurations",
+    return Py_BuildValue("{s:K,s:K,s:K,s:O,s:d,s:s,s:K,s:s,s:L,s:L,s:s,s:d,s:d}", "configurations",
                          (unsigned long long)m->configurations, "ran", (unsigned long long)m->ran, "skipped",
                          (unsigned long long)m->skipped, "interrupted", m->interrupted ? Py_True : Py_False, "seconds",
                          m->seconds, "exec_note", m->exec_note, "failed", (unsigned long long)m->failed, "failure",
                          m->failure, "already", (long long)m->already, "sweep_id", (long long)m->sweep_id,
-                         "already_at", m->already_at);
+                         "already_at", m->already_at, "library_seconds", library_seconds, "columns_seconds",
+                         columns_seconds);
 }
 
 /* sweep(store, spec, name="sweep", threads=0, results=None, resume=False, force=False,
@@ -378,8 +407,12 @@ PyObject *rb_py_sweep(PyObject *self, PyObject *args, PyObject *kw)
         Py_XDECREF(exc);
         rb_py_raise(&j->err);
     } else {
+        double t0 = now_seconds();
         PyObject *cols = j->s.K || j->s.metrics ? columns(&j->s) : Py_NewRef(Py_None);
-        out = cols ? Py_BuildValue("(NNN)", summary_dict(&j->sum), cols, exc ? exc : Py_NewRef(Py_None)) : NULL;
+        double took = now_seconds() - t0;
+        out = cols ? Py_BuildValue("(NNN)", summary_dict(&j->sum, j->library_seconds, took), cols,
+                                   exc ? exc : Py_NewRef(Py_None))
+                   : NULL;
         if (!out) Py_XDECREF(exc);
     }
     sink_free(&j->s);

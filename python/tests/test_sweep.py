@@ -146,17 +146,19 @@ def test_progress_callback_and_plain_line(stocks, capfd):
     assert capfd.readouterr().err == ""
 
 
-def big_spec(n):
+def big_spec(n, fees=5):
     return {"data": {"assets": "SPX=0.6,CASH=0.4"},
             "threshold": {"band": "0.0001:%s:0.0001" % repr(round(n * 0.0001, 4))},
-            "costs": {"fee_bps": [0, 1, 2, 5, 10]}}
+            "costs": {"fee_bps": list(range(fees))}}
 
 
 def test_ctrl_c_from_another_thread_keeps_what_is_done(tmp_path, store):
     """interrupt_main() is what Ctrl-C does: the sweep stops between blocks, the rows done are
     in the exception and in the results store, and resume=True completes it."""
     res = tmp_path / "r.db"
-    spec = big_spec(9000)  # 45,000 configurations of 5,000 daily bars: seconds, not milliseconds
+    # 180,000 configurations of 5,000 daily bars: about 2 s on two cores, where the interrupt
+    # comes a tick or two (0.1 s each) after the first rows
+    spec = big_spec(9000, fees=20)
     started = threading.Event()
 
     def progress(done, total):
@@ -174,8 +176,8 @@ def test_ctrl_c_from_another_thread_keeps_what_is_done(tmp_path, store):
     t.join()
     assert isinstance(e.value, KeyboardInterrupt)
     done = e.value.results
-    total = 45000
-    assert 0 < len(done) <= total
+    total = 180000
+    assert 0 < len(done) < total, "the sweep ended before the interrupt reached it"
     assert "resume=True" in str(e.value)
     stored = store_runs(str(res))
     assert sorted(stored["config_id"]) == sorted(done["config_id"])
@@ -209,7 +211,7 @@ def test_failed_configurations_are_rows(store):
     failed = df[df["status"] == "failed"]
     assert len(failed) == 2 and failed["error"].str.contains("BTC").all()
     assert failed["final_value"].isna().all()
-    assert df["amm_depth"].dtype == object  # per-asset texts stay text, as in the results store
+    assert set(df["amm_depth"].astype(str)) == {"BTC=1e3", "BTC=1e9"}  # per-asset values stay text
 
 
 def test_errors(store, tmp_path):
