@@ -224,14 +224,22 @@ static rb_status seen_row(void *ctx, const rb_sweep_row *row, rb_error *err)
 
 static const char spec_text[] = "[data]\nassets = A=0.5,B=0.5\n[threshold]\nband = 0.01:0.1:0.01\n";
 
-Test(import_arrays, sweep_rows_to_a_callback_match_the_results_store)
+/* The table in a memory store, and the ten-band sweep over it. */
+static rb_store *sweep_setup(rb_sweep **sw)
 {
     rb_store *s = memory_store();
     rb_import_table tb = table(closes, 2, 1);
     rb_error err = {0};
     cr_assert_eq(rb_import_arrays(s, &tb, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_sweep_parse_text(spec_text, "t.ini", sw, &err), RB_OK, "%s", err.msg);
+    return s;
+}
+
+Test(import_arrays, sweep_rows_to_a_callback_match_the_results_store)
+{
+    rb_error err = {0};
     rb_sweep *sw = NULL;
-    cr_assert_eq(rb_sweep_parse_text(spec_text, "t.ini", &sw, &err), RB_OK, "%s", err.msg);
+    rb_store *s = sweep_setup(&sw);
     cr_assert_eq(rb_sweep_count(sw), 10);
     /* without a store */
     rows_seen a = {0};
@@ -273,12 +281,9 @@ static rb_status refuse_row(void *ctx, const rb_sweep_row *row, rb_error *err)
 
 Test(import_arrays, sweep_without_store_needs_a_callback_and_no_resume)
 {
-    rb_store *s = memory_store();
-    rb_import_table tb = table(closes, 2, 1);
     rb_error err = {0};
-    cr_assert_eq(rb_import_arrays(s, &tb, NULL, NULL, &err), RB_OK, "%s", err.msg);
     rb_sweep *sw = NULL;
-    cr_assert_eq(rb_sweep_parse_text(spec_text, "t.ini", &sw, &err), RB_OK, "%s", err.msg);
+    rb_store *s = sweep_setup(&sw);
     rb_sweep_options so = {0};
     rb_sweep_summary sum = {0};
     cr_assert_eq(rb_sweep_run_parsed(s, sw, NULL, &so, &sum, &err), RB_ERR_USAGE);

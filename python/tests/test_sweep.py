@@ -233,3 +233,28 @@ def test_report_of_a_sweep(tmp_path, store):
     assert os.path.exists(tmp_path / "rep" / "index.html") and os.path.exists(tmp_path / "rep" / "summary.csv")
     out2 = rebal.report(str(tmp_path / "r.db"), tmp_path / "rep2", prices=store, no_charts=True, top=3)
     assert out2["best"] == out["best"]
+
+
+def test_the_gil_is_released_while_the_engine_runs(store):
+    """Another Python thread goes on while a sweep runs: it counts while the sweep's thread
+    is inside the engine. Were the GIL held, it could not count until the sweep ended."""
+    inside = threading.Event()
+    finished = threading.Event()
+
+    def progress(done, total):
+        inside.set()
+
+    def sweeper():
+        try:
+            rebal.sweep(store, big_spec(9000, fees=10), threads=1, progress=progress)
+        finally:
+            finished.set()
+
+    t = threading.Thread(target=sweeper)
+    t.start()
+    assert inside.wait(timeout=300)
+    counted = 0
+    while not finished.is_set():
+        counted += 1
+    t.join()
+    assert counted > 10000, "the main thread ran %d loops while the sweep ran" % counted
