@@ -55,13 +55,13 @@ static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, value
     return 1;
 }
 
-/* [data]'s targets table against its assets (rb_spec_check_targets), at the line of
- * targets-csv, or of assets when there is no table. */
+/* [data]'s targets table against its assets (rb_spec_check_targets), at the line of the key
+ * the message is about. */
 static int check_targets(parse_ctx *c, const rb_run_spec *base, const section *data)
 {
     rb_error why = {0};
     if (rb_spec_check_targets(base, &why) == RB_OK) return 1;
-    const char *key = base->target_table ? "targets-csv" : "assets";
+    const char *key = strncmp(why.msg, "--assets:", 9) == 0 ? "assets" : "targets-csv";
     for (size_t i = 0; i < data->nkeys; i++)
         if (strcmp(data->keys[i].key, key) == 0)
             return sw_fail_key(c, data->keys[i].line, data, key, "%s", sw_without_option(why.msg, key));
