@@ -64,8 +64,8 @@ static const rb_setting_info settings[] = {
      "periods per year for annualizing; auto: the bars per calendar year the data shows", 0,
      OTHER(read_periods), F(periods_per_year)},
     {"targets-csv", "FILE.csv", "", "data",
-     "target weights over time: a CSV date,SYM1,SYM2,... whose row dated d is in force from the first bar at or "
-     "after d; its row in force at the first bar is the initial allocation", 0, OTHER(read_targets_csv),
+     "target weights over time: a CSV date,SYM1,SYM2,...; a row is in force from the first bar at or after its date",
+     0, OTHER(read_targets_csv),
      F(target_table)},
     {"capital", "USD", "100000", "portfolio", "initial capital, invested at the targets on the first bar", 0,
      NUMBER(1e-6, BIG), F(capital)},
