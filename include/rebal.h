@@ -408,7 +408,9 @@ void rb_run_spec_free(rb_run_spec *spec);
 
 /* Sets one setting (a run setting or a parameter of some strategy) from text; the value is
  * checked here (errors name the key: "--fee-bps: ..."). A later set of the same key
- * replaces the earlier one. */
+ * replaces the earlier one. The settings that name a file, "targets-csv" and "when", read
+ * it here (an empty value clears them): RB_ERR_IO when it cannot be opened or is no regular
+ * file, RB_ERR_DATA for what it holds ("--when: days.csv:7: ..."). */
 rb_status rb_run_spec_set(rb_run_spec *spec, const char *key, const char *value, rb_error *err);
 
 /* The schedule of strategy "schedule" from arrays, as `--when FILE.csv` gives it from a

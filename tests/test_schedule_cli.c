@@ -43,6 +43,9 @@ static char *prices(void)
 
 static char *file(const char *name, const char *text) { return rbt_write_file(dir, name, text); }
 
+/* A file the test names by its name alone (the binary runs in dir). */
+static void put_file(const char *name, const char *text) { free(file(name, text)); }
+
 /* rb_run of settings on the prices must fail with a message containing needle. */
 static rb_status fails(const char *const *kv, const char *needle) { return rbt_run_expect_error(dir, prices(), kv, needle); }
 
@@ -226,10 +229,10 @@ Test(schedule_cli, rebal_run_takes_when_and_targets_csv)
 {
     char *csv = file("p.csv", prices());
     /* the Mondays: what --every week rebalances on (bar 0 aside) */
-    file("w.csv", ",0\n2020-01-06,True\n2020-01-07,False\n2020-01-13,True\n2020-01-20,True\n2020-01-27,True\n"
+    put_file("w.csv", ",0\n2020-01-06,True\n2020-01-07,False\n2020-01-13,True\n2020-01-20,True\n2020-01-27,True\n"
                   "2020-02-03,True\n2020-02-10,True\n2020-02-17,True\n2020-02-24,True\n2020-03-02,True\n"
                   "2020-03-09,True\n2020-06-01,True\n");
-    file("t.csv", "date,Z,Y,X\n2019-12-31,0.2,0.3,0.5\n");
+    put_file("t.csv", "date,Z,Y,X\n2019-12-31,0.2,0.3,0.5\n");
     rbt_run_result cal = rbt_run(dir, NULL, ARGS("run", "--csv", "p.csv", "--assets", THREE, "--strategy", "calendar",
                                                  "--every", "week", "--fee-bps", "10", "--json"));
     cr_assert_eq(cal.status, 0, "%s", cal.err);
@@ -246,13 +249,13 @@ Test(schedule_cli, rebal_run_takes_when_and_targets_csv)
     rbt_run_result_free(&sch);
 
     /* errors: options that do not read exit 2, a schedule that misses the bars exits 1 */
-    file("bad.csv", "date\n2020-01-06\n2020-01-05\n");
+    put_file("bad.csv", "date\n2020-01-06\n2020-01-05\n");
     rbt_run_result r = rbt_run(dir, NULL, ARGS("run", "--csv", "p.csv", "--assets", THREE, "--strategy", "schedule",
                                                "--when", "bad.csv"));
     cr_assert_eq(r.status, 2, "%s", r.err);
     cr_assert_not_null(strstr(r.err, "--when: bad.csv:3: the dates must increase"), "%s", r.err);
     rbt_run_result_free(&r);
-    file("sat.csv", "date\n2020-01-04\n");
+    put_file("sat.csv", "date\n2020-01-04\n");
     r = rbt_run(dir, NULL, ARGS("run", "--csv", "p.csv", "--assets", THREE, "--strategy", "schedule", "--when",
                                 "sat.csv"));
     cr_assert_eq(r.status, 1, "%s", r.err);
@@ -267,10 +270,10 @@ Test(schedule_cli, rebal_run_takes_when_and_targets_csv)
 
 Test(schedule_cli, rebal_sweep_and_the_help_know_them)
 {
-    file("p.csv", prices());
-    file("w.csv", "date\n2019-01-02\n2020-02-03\n2020-03-02\n");
-    file("t.csv", "date,X,Y,Z\n2019-12-31,0.5,0.3,0.2\n2020-02-01,0.2,0.3,0.5\n");
-    file("s.ini", "[data]\nassets = X,Y,Z\ntargets-csv = t.csv\n[costs]\nfee-bps = 0, 5\n[schedule]\nwhen = w.csv\n"
+    put_file("p.csv", prices());
+    put_file("w.csv", "date\n2019-01-02\n2020-02-03\n2020-03-02\n");
+    put_file("t.csv", "date,X,Y,Z\n2019-12-31,0.5,0.3,0.2\n2020-02-01,0.2,0.3,0.5\n");
+    put_file("s.ini", "[data]\nassets = X,Y,Z\ntargets-csv = t.csv\n[costs]\nfee-bps = 0, 5\n[schedule]\nwhen = w.csv\n"
                   "[calendar]\nevery = month\n");
     rbt_run_result r = rbt_run(dir, NULL, ARGS("import", "--db", "s.db", "p.csv"));
     cr_assert_eq(r.status, 0, "%s", r.err);
