@@ -145,7 +145,8 @@ static void print_help(void)
           "  rebal run --assets SPX=0.6,CASH=0.4 --strategy calendar --every month --fee-bps 5 --json\n"
           "  rebal run --assets SPX=0.6,CASH=0.4 --strategy threshold --band 5% --band-rel 25%\n"
           "  rebal run --assets BTC=0.5,ETH=0.3,USDS=0.2 --strategy calendar --every week \\\n"
-          "            --fee-bps 10 --gas 2 --amm-depth BTC=5e7,ETH=3e7 --tax-short 0.3 --tax-long 0.15\n",
+          "            --fee-bps 10 --gas 2 --amm-depth BTC=5e7,ETH=3e7 --tax-short 0.3 --tax-long 0.15\n"
+          "  rebal run --assets SPX,CASH --targets-csv weights.csv --strategy schedule --when days.csv\n",
           stdout);
 }
 

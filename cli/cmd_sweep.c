@@ -29,6 +29,7 @@ static const char help_text[] =
     "  [threshold]         band = 0.01:0.20:0.01       (one section per rule; several of a\n"
     "  [threshold.tight]   band = 0.001:0.01:0.001      family with a .suffix)\n"
     "  [calendar]          every = week, month, quarter, year\n"
+    "  [schedule]          when = days.csv               (the dates to rebalance on)\n"
     "\n"
     "Each rule section expands to the product of its keys' values; cost, tax and flow keys\n"
     "multiply across every section. A configuration keeps the same id in every sweep.\n"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "costs.h"
+#include "dated_tables.h"
 #include "error.h"
 #include "resolve.h"
 #include "spec.h"
@@ -113,6 +114,7 @@ rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy
     if (!s) return rb_fail(err, RB_ERR_USAGE, "--strategy: unknown strategy '%s'", spec->strategy);
     rb_status rc = check_params(spec, s, err);
     if (rc == RB_OK) rc = rb_spec_check_symbols(spec, err);
+    if (rc == RB_OK) rc = rb_spec_check_targets(spec, err);
     if (rc == RB_OK) *strategy = s;
     return rc;
 }
@@ -134,13 +136,14 @@ static size_t room_aligned(size_t n)
     return (n + a - 1) / a * a;
 }
 
-/* Lays out the targets, costs (zeroed) and the strategy's state in room, growing it only
- * when this configuration needs more than it holds. */
+/* Lays out the targets, costs (zeroed), a targets table's column map and the strategy's
+ * state in room, growing it only when this configuration needs more than it holds. */
 static rb_status lay_out(rb_resolve_room *room, const rb_strategy_params *sp, size_t N, rb_resolved *r, rb_error *err)
 {
     size_t state = r->strategy->state_size ? r->strategy->state_size(sp, N) : 0;
     size_t at_costs = room_aligned(N * sizeof *r->target);
-    size_t at_state = room_aligned(at_costs + N * sizeof *r->costs);
+    size_t at_col = room_aligned(at_costs + N * sizeof *r->costs);
+    size_t at_state = room_aligned(at_col + N * sizeof *r->table_col);
     size_t need = at_state + state;
     if (need > room->cap) {
         free(room->p); /* nothing in it is kept: no copy */
@@ -151,6 +154,7 @@ static rb_status lay_out(rb_resolve_room *room, const rb_strategy_params *sp, si
     char *p = room->p;
     r->target = (double *)p;
     r->costs = (rb_asset_costs *)(p + at_costs);
+    r->table_col = (size_t *)(p + at_col);
     r->strategy_state = state ? p + at_state : NULL;
     memset(r->costs, 0, N * sizeof *r->costs);
     return RB_OK;
@@ -240,9 +244,10 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     int cash_col = -1, impact;
     for (size_t i = 0; i < N; i++)
         if (strcmp(m->symbols[i], RB_CASH) == 0) cash_col = (int)i;
-    memcpy(r->target, spec->weights, N * sizeof *r->target); /* the matrix keeps --assets order */
+    if (spec->target_table) rc = rb_resolve_target_table(spec->target_table, m, r->table_col, r->target, err);
+    else memcpy(r->target, spec->weights, N * sizeof *r->target); /* the matrix keeps --assets order */
     resolve_costs(spec, m, cash_col, r->costs, &impact);
-    rc = resolve_gas(store, spec, m, shared, r, err);
+    if (rc == RB_OK) rc = resolve_gas(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -270,6 +275,8 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .sigma = r->sigma,
         .adv = r->adv,
         .vol = spec->targets == 1 ? r->vol : NULL, /* dynamic targets only */
+        .table = spec->target_table,
+        .table_col = spec->target_table ? r->table_col : NULL,
         .cash_col = cash_col,
         .portfolio = {.N = N,
                       .lots = spec->lots,

@@ -11,6 +11,7 @@ typedef struct rb_resolved {
     const rb_strategy *strategy;
     double *target;          /* N targets (the --assets weights), in the caller's room */
     rb_asset_costs *costs;   /* N, in the caller's room */
+    size_t *table_col;       /* N, in the caller's room: the targets table's column of each asset */
     const double *gas;       /* T gas per transaction */
     const double *sigma, *adv; /* T*N, or NULL when not needed */
     const double *vol;       /* T*N (inverse-vol targets, RB_NEEDS_VOL), or NULL */
@@ -64,6 +65,12 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
                      rb_error *err);
 /* Releases what the resolution allocated itself (inputs not shared); the room stays. */
 void rb_resolved_release(rb_resolved *r);
+
+/* A targets table laid over m: col[i] its column of asset i, and target (N) its row in force
+ * at the first bar, the initial allocation. Fails (naming both dates) when its first row is
+ * dated after the first bar. */
+rb_status rb_resolve_target_table(const struct rb_target_table *t, const rb_matrix *m, size_t *col, double *target,
+                                  rb_error *err);
 
 /* The gas series `name` forward-filled onto m's bars (T values into gas). */
 rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err);

@@ -202,6 +202,8 @@ static void write_run(const rb_run_result *r, FILE *out)
         int first = 1;
         for (size_t i = 0; i < rb_setting_count(); i++) {
             const rb_setting_info *row = rb_setting_at(i);
+            /* A targets table is listed when given: a run without one is said by its assets. */
+            if (strcmp(row->key, "targets-csv") == 0 && !given_text(r, row->key)) continue;
             if (strcmp(row->key, "assets") != 0 && strcmp(row->key, "strategy") != 0) setting_entry(out, r, row, &first);
         }
         const char *name = given_text(r, "strategy");

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dated_tables.h"
 #include "error.h"
 #include "metrics.h"
 #include "alloc.h"
@@ -82,6 +83,19 @@ static int inverse_vol_targets(const rb_matrix *m, const rb_sim_config *c, size_
     return 1;
 }
 
+/* A targets table: its row in force at bar t becomes the targets in force, whether or not
+ * the rule rebalances (bands measure drift against it, flows invest at it, a rebalance trades
+ * to it). Moves st->table_row forward; the same at every call for the same bar. */
+static void table_targets(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, size_t t)
+{
+    const rb_target_table *tb = c->table;
+    size_t r = st->table_row;
+    while (r + 1 < tb->nrows && tb->time[r + 1] <= m->time[t]) r++;
+    st->table_row = r;
+    const double *row = tb->weight + r * tb->nsymbols;
+    for (size_t i = 0; i < m->N; i++) st->current[i] = row[c->table_col[i]];
+}
+
 void rb_sim_result_release(rb_sim_result *r)
 {
     free(r->targets);
@@ -101,6 +115,7 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
     st->last_rebalance = 0;
     st->flow = 0;
     st->depleted = 0;
+    st->table_row = c->table ? rb_target_table_row(c->table, m->time[0]) : 0; /* in force: resolve checked */
     st->port->cash = c->capital;
     rb_trade_env env = rb_sim_env(m, c, 0, m->close, 0);
     env.min_trade = 0; /* --min-trade applies to rebalances: the first allocation always happens */
@@ -121,6 +136,7 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     int traded;
     rb_status rc;
     st->flow = 0;
+    if (c->table) table_targets(m, c, st, t); /* a contribution invests at them */
     /* A new year's books open before anything trades on its first bar: the previous year's
      * tax (paid in step 2) counts only the gains realized up to the previous bar, and the
      * next-open sales of step 1, dated this bar, realize gains of the new year. */
@@ -163,6 +179,7 @@ rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     double v = rb_portfolio_value(st->port, close);
     if (!isfinite(v)) return rb_metrics_overflow(t, m->time[t], v, err);
     for (size_t i = 0; i < N; i++) st->w[i] = v > 0 ? st->port->units[i] * close[i] / v : 0;
+    if (c->table) table_targets(m, c, st, t);
     memcpy(st->next, st->current, N * sizeof *st->next);
     if (c->vol) inverse_vol_targets(m, c, t, st->next);
     memcpy(st->to, st->next, N * sizeof *st->to);

@@ -18,6 +18,9 @@ typedef struct rb_sim_config {
     const double *sigma, *adv;   /* T*N impact inputs, or NULL when impact is off */
     const double *vol;           /* T*N volatility per bar (stdev of log returns over the
                                     vol window) for inverse-vol targets; NULL: static targets */
+    const struct rb_target_table *table; /* --targets-csv: the targets in force at each bar are
+                                    its row in force (data/dated_tables.h); NULL: none */
+    const size_t *table_col;     /* N: the table's column of each asset */
     int cash_col;                /* the CASH column, or -1 */
     rb_portfolio_options portfolio;
     double contribution;
@@ -57,6 +60,7 @@ typedef struct rb_sim_state {
     size_t last_rebalance;
     double flow;          /* the external flow of the last bar stepped */
     int depleted;         /* the last bar's withdrawal emptied the portfolio: the run ends */
+    size_t table_row;     /* a targets table's row in force at the last bar stepped */
 } rb_sim_state;
 
 /* The trading environment of bar t at the given prices, with impact inputs from bar `seen`

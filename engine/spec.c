@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dated_tables.h"
 #include "error.h"
 #include "strategy.h"
 #include "text.h"
@@ -22,6 +23,7 @@ static rb_status read_end(const char *key, const char *text, void *field, rb_err
 static rb_status read_periods(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_strategy(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_gas_series(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_targets_csv(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -44,7 +46,8 @@ static const char *const every_names[] = {"", "", "", "month", "quarter", "", "y
 #define OTHER(fn) .type = RB_VALUE_OTHER, .read = fn
 
 static const rb_setting_info settings[] = {
-    {"assets", "SYM=W,...", "", "data", "target weights, positive and summing to 1 (CASH is cash)", 1,
+    {"assets", "SYM=W,...", "", "data",
+     "target weights, positive and summing to 1 (CASH is cash); with --targets-csv the symbols alone (SYM,...)", 1,
      OTHER(read_assets), SPAN(nassets, weights)},
     {"start", "DATE|auto", "auto", "data", "first bar; auto: the latest first date among the assets", 0,
      OTHER(read_start), SPAN(has_start, start)},
@@ -60,6 +63,10 @@ static const rb_setting_info settings[] = {
     {"periods-per-year", "P|auto", "auto", "data",
      "periods per year for annualizing; auto: the bars per calendar year the data shows", 0,
      OTHER(read_periods), F(periods_per_year)},
+    {"targets-csv", "FILE.csv", "", "data",
+     "target weights over time: a CSV date,SYM1,SYM2,...; a row is in force from the first bar at or after its date",
+     0, OTHER(read_targets_csv),
+     F(target_table)},
     {"capital", "USD", "100000", "portfolio", "initial capital, invested at the targets on the first bar", 0,
      NUMBER(1e-6, BIG), F(capital)},
     {"exec", "close|next-open", "close", "portfolio",
@@ -193,15 +200,50 @@ static void free_assets(rb_run_spec *spec)
     spec->nassets = 0;
 }
 
+/* --assets SYM,SYM,...: the symbols alone, for a targets table to weight (rb_spec_check_targets
+ * refuses them without one). */
+static rb_status read_asset_symbols(rb_run_spec *spec, const char *value, rb_error *err)
+{
+    size_t cap = 1;
+    for (const char *p = value; *p; p++) cap += *p == ',';
+    char **symbols = rb_calloc(cap, sizeof *symbols);
+    size_t n = 0;
+    rb_status rc = symbols ? RB_OK : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    for (const char *item = value; item && rc == RB_OK; item = strchr(item, ',') ? strchr(item, ',') + 1 : NULL) {
+        const char *end = strchr(item, ',') ? strchr(item, ',') : item + strlen(item);
+        while (item < end && *item == ' ') item++;
+        while (end > item && end[-1] == ' ') end--;
+        if (end == item) rc = rb_fail(err, RB_ERR_USAGE, "--assets: an empty symbol in '%s'", value);
+        else if ((size_t)(end - item) >= RB_SYMBOL_MAX)
+            rc = rb_fail(err, RB_ERR_USAGE, "--assets: a symbol longer than %d bytes in '%s'", RB_SYMBOL_MAX - 1, value);
+        else if (!(symbols[n] = rb_strndup(item, (size_t)(end - item)))) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; rc == RB_OK && i < n; i++)
+            if (strcmp(symbols[i], symbols[n]) == 0) rc = rb_fail(err, RB_ERR_USAGE, "--assets: %s is given twice", symbols[n]);
+        if (rc == RB_OK) n++;
+    }
+    if (rc != RB_OK) {
+        for (size_t i = 0; symbols && i <= n && i < cap; i++) free(symbols[i]);
+        free(symbols);
+        return rc;
+    }
+    free_assets(spec);
+    spec->symbols = symbols;
+    spec->nassets = n;
+    return RB_OK;
+}
+
 static rb_status read_assets(const char *key, const char *value, void *field, rb_error *err)
 {
     (void)key;
     rb_run_spec *spec = SPEC_OF(field, nassets);
+    if (value[0] && !strchr(value, '=')) return read_asset_symbols(spec, value, err);
     for (const char *item = value; item; item = strchr(item, ',') ? strchr(item, ',') + 1 : NULL) {
         const char *eq = strchr(item, '='), *comma = strchr(item, ',');
         if (!eq || (comma && eq > comma))
             return rb_fail(err, RB_ERR_USAGE,
-                           "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4 (got '%s')", value);
+                           "--assets: give every asset as SYM=WEIGHT, e.g. AAPL=0.6,CASH=0.4, or (with --targets-csv) "
+                           "the symbols alone (got '%s')",
+                           value);
     }
     rb_asset_values v = {0};
     rb_status rc = rb_asset_values_parse("assets", NULL, value, 1, 0, 1, &v, err);
@@ -301,6 +343,18 @@ static rb_status read_strategy(const char *key, const char *value, void *field, 
                        rb_nearest_hint(&near), known);
     }
     return set_string(field, value, err);
+}
+
+static rb_status read_targets_csv(const char *key, const char *value, void *field, rb_error *err)
+{
+    rb_target_table **table = field, *t = NULL;
+    if (value[0]) {
+        rb_status rc = rb_target_table_read(value, &t, err);
+        if (rc != RB_OK) return rb_error_prefix(err, "--%s", key);
+    }
+    rb_target_table_free(*table);
+    *table = t;
+    return RB_OK;
 }
 
 static rb_status read_gas_series(const char *key, const char *value, void *field, rb_error *err)
@@ -472,6 +526,8 @@ void rb_run_spec_release(rb_run_spec *spec)
             if (all[i]->info.params[j].type == RB_VALUE_PER_ASSET)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
+    rb_target_table_free(spec->target_table);
+    rb_schedule_free(spec->sp.when);
     memset(spec, 0, sizeof *spec);
 }
 

@@ -20,7 +20,8 @@ struct rb_run_spec {
     /* data */
     size_t nassets;
     char **symbols;   /* nassets, in --assets order */
-    double *weights;  /* nassets target weights */
+    double *weights;  /* nassets target weights; NULL: --assets gave the symbols alone (with
+                         --targets-csv, whose rows give the weights) */
     int has_start;    /* 0: auto */
     rb_time start;
     int has_end;
@@ -29,6 +30,7 @@ struct rb_run_spec {
     int max_gap;
     double cash_rate;
     double periods_per_year; /* 0: infer */
+    struct rb_target_table *target_table; /* --targets-csv (data/dated_tables.h), or NULL */
     /* portfolio */
     double capital;
     rb_exec exec;
@@ -96,6 +98,11 @@ void rb_run_spec_release(rb_run_spec *spec);
 
 /* Checks that every symbol named in the per-asset settings is one of the run's assets. */
 rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err);
+
+/* The checks of a targets table (--targets-csv) that need no data: its columns are exactly
+ * the --assets (which then give no weights), and --targets is static; without a table,
+ * --assets gives every weight. Errors name the option and, for the columns, FILE:LINE. */
+rb_status rb_spec_check_targets(const rb_run_spec *spec, rb_error *err);
 
 /* 1 when the strategy parameter key was given. */
 int rb_spec_given(const rb_run_spec *spec, const char *key);

@@ -430,8 +430,33 @@ void rb_run_spec_free(rb_run_spec *spec);
 
 /* Sets one setting (a run setting or a parameter of some strategy) from text; the value is
  * checked here (errors name the key: "--fee-bps: ..."). A later set of the same key
- * replaces the earlier one. */
+ * replaces the earlier one. The settings that name a file, "targets-csv" and "when", read
+ * it here (an empty value clears them): RB_ERR_IO when it cannot be opened or is no regular
+ * file, RB_ERR_DATA for what it holds ("--when: days.csv:7: ..."). */
 rb_status rb_run_spec_set(rb_run_spec *spec, const char *key, const char *value, rb_error *err);
+
+/* The schedule of strategy "schedule" from arrays, as `--when FILE.csv` gives it from a
+ * file: the n times (strictly increasing; times may be NULL when n is 0) on which the rule
+ * rebalances, to the targets in force, and on no other bar. Replaces any `when` set before
+ * and sets nothing else (the strategy is set apart, by "strategy"; `when` counts as given,
+ * so another strategy refuses it). At run time every time between the run's first and last
+ * bar must be one of its bars (else RB_ERR_DATA naming it); times outside them are ignored.
+ * Errors: RB_ERR_USAGE ("schedule: the times must increase: ..."), RB_ERR_NOMEM. */
+rb_status rb_run_spec_set_schedule(rb_run_spec *spec, const rb_time *times, size_t n, rb_error *err);
+
+/* Target weights over time from arrays, as `--targets-csv FILE.csv` gives them from a file:
+ * nsymbols columns (distinct symbols, exactly the run's assets in any order, CASH allowed),
+ * nrows >= 1 rows dated times[r] (strictly increasing) of weights[r * nsymbols + j] (row-major,
+ * fractions), each row in [0, 1] summing to 1 within 1e-9. The row dated d is in force from
+ * the first bar at or after d until the next row: the targets a rebalance trades to and
+ * bands are measured against; the row in force at the first bar is the initial allocation
+ * (so the first row must be dated on or before it: checked at run time, RB_ERR_DATA naming
+ * both dates). "assets" then lists the symbols alone ("SPY,TLT"), without weights; the table
+ * does not combine with targets=inverse-vol (RB_ERR_USAGE at run time). Replaces any table
+ * set before (a file's too); the arrays are copied. Errors: RB_ERR_USAGE ("targets table:
+ * 2020-01-02: the weights sum to 0.9, not 1"), RB_ERR_NOMEM. */
+rb_status rb_run_spec_set_target_table(rb_run_spec *spec, const char *const *symbols, size_t nsymbols,
+                                       const rb_time *times, size_t nrows, const double *weights, rb_error *err);
 
 /* What a run keeps besides its metrics. */
 enum {

@@ -51,6 +51,8 @@ typedef struct rb_optional {
     double value;
 } rb_optional;
 
+struct rb_schedule; /* data/dated_tables.h */
+
 /* Every strategy parameter of every rule, parsed; a rule reads only its own. */
 typedef struct rb_strategy_params {
     rb_every every;
@@ -64,6 +66,7 @@ typedef struct rb_strategy_params {
     int cooldown;            /* bars */
     rb_asset_values vol_ref; /* nothing given: each asset's own volatility to date */
     int vol_window;          /* the run setting --vol-window (the strategy group's) */
+    struct rb_schedule *when; /* --when (schedule): the bars to rebalance on; NULL: none given */
 } rb_strategy_params;
 
 #define RB_PARAM_FIELD(field) .offset = offsetof(rb_strategy_params, field), .size = sizeof(((rb_strategy_params *)0)->field)

@@ -740,7 +740,7 @@ Test(engine, spec_errors_name_the_setting)
     static const char *const bad[][3] = {
         {"assets", "A=0.5,B=0.6", "sum to 1.1"},
         {"assets", "A=0.5,B=-0.5", "out of range"},
-        {"assets", "A", "SYM=WEIGHT"},
+        {"assets", "A=1,B", "SYM=WEIGHT"}, /* "A" alone: the symbols of a targets table */
         {"fee-bps", "ten", "'ten' is not a number"},
         {"fee-bps", "-1", "out of range"},
         {"tax-lots", "random", "'random' is not one of fifo|lifo|hifo|avg"},

@@ -95,7 +95,7 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
         /* The targets in force may have changed even without a trade (a next-open
          * decision adopts them now): value and drift are taken afresh. */
         b->touched[j] = 1;
-        if (acted || c->c.vol) batch_band_thresholds(b, j, c);
+        if (acted || c->c.vol || c->c.table) batch_band_thresholds(b, j, c);
         *pending += (size_t)c->st.pending;
     }
     return RB_OK;

@@ -10,7 +10,7 @@
 static int kernel_rule(const rb_matrix *m, config *c)
 {
     rb_trade_env env = rb_sim_env(m, &c->c, 0, m->close, 0);
-    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->spec.gas_series || c->spec.gas != 0 ||
+    if (c->c.exec != RB_EXEC_CLOSE || c->c.vol || c->c.table || c->spec.gas_series || c->spec.gas != 0 ||
         !rb_rebalance_proportional_applies(&c->port, &env) || !c->trig.full)
         return ASK_DECIDE;
     switch (c->trig.kind) {
@@ -52,9 +52,10 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
                            .to = c->scratch + N,
                            .next = c->scratch + 2 * N,
                            .w = c->scratch + 3 * N};
-    /* Dynamic targets move the bands every bar: no trigger, decide() every bar. */
+    /* Dynamic targets (inverse-vol, a targets table) move the bands every bar: no trigger,
+     * decide() every bar (it also takes a table's row in force). */
     c->trig = (rb_trigger){.kind = RB_TRIGGER_EVERY_BAR};
-    if (!c->c.vol && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
+    if (!c->c.vol && !c->c.table && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
     c->band_to = c->scratch + 4 * N;
     for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_cost_rate(&c->c.costs[i]);
     memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);

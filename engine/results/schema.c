@@ -25,7 +25,7 @@ static const char *const base_names[RB_RCOL_NBASE] = {"sweep_id", "config_id", "
  * "_setting" appended (none does today; the suite checks every key). */
 static const struct {
     const char *key, *column;
-} renamed[] = {{"to", "to_mode"}, {"on", "on_bar"}};
+} renamed[] = {{"to", "to_mode"}, {"on", "on_bar"}, {"when", "when_file"}};
 #define KEYWORD_SUFFIX "_setting"
 
 static const rb_metric_info *find_metric(const char *name)

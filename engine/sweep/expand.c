@@ -37,6 +37,9 @@ static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, value
         rb_error why = {0};
         rb_status rc = rb_setting_read(row, v->text[i], base, &why);
         if (rc == RB_OK && strchr(v->text[i], '=') && carry) rc = rb_spec_check_symbols(base, &why);
+        if (rc == RB_OK && carry && base->target_table && base->targets == 1 && row == rb_run_setting_row("targets"))
+            rc = rb_fail(&why, RB_ERR_USAGE, "--targets: inverse-vol does not combine with targets-csv in [data]: the "
+                                             "table gives the targets");
         if (rc != RB_OK) {
             if (carry) {
                 rb_setting_take(row, base, failed);
@@ -50,6 +53,19 @@ static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, value
     }
     if (carry) memcpy((char *)base + row->offset, saved, row->size);
     return 1;
+}
+
+/* [data]'s targets table against its assets (rb_spec_check_targets), at the line of the key
+ * the message is about. */
+static int check_targets(parse_ctx *c, const rb_run_spec *base, const section *data)
+{
+    rb_error why = {0};
+    if (rb_spec_check_targets(base, &why) == RB_OK) return 1;
+    const char *key = strncmp(why.msg, "--assets:", 9) == 0 ? "assets" : "targets-csv";
+    for (size_t i = 0; i < data->nkeys; i++)
+        if (strcmp(data->keys[i].key, key) == 0)
+            return sw_fail_key(c, data->keys[i].line, data, key, "%s", sw_without_option(why.msg, key));
+    return sw_fail_line(c, why.code, data->line, "[data]: %s", why.msg);
 }
 
 /* The checks of a rule that involve several of its parameters (rb_strategy.check), made on
@@ -154,6 +170,7 @@ int sw_finish(parse_ctx *c)
     int ok = 1;
     /* [data] first: per-asset values elsewhere are checked against its assets */
     for (size_t i = 0; data && ok && i < data->nkeys; i++) ok = check_values(c, sw->base, data, &data->keys[i]);
+    if (ok) ok = check_targets(c, sw->base, data);
     for (size_t i = 0; ok && i < sw->nsec; i++)
         for (size_t j = 0; ok && sw->sec[i].kind != SEC_DATA && j < sw->sec[i].nkeys; j++)
             ok = check_values(c, sw->base, &sw->sec[i], &sw->sec[i].keys[j]);

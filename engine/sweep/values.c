@@ -431,7 +431,8 @@ static int write_range(parse_ctx *c, const section *s, const char *key, const ch
 }
 
 /* Splits a value into its items: a list of double-quoted items ("BTC=10,ETH=20", "5"); a
- * value holding '=' (one per-asset value); or a comma-separated list. A range is only
+ * value holding '=' (one per-asset value), or [data]'s assets (the symbols alone, with
+ * targets-csv: "SPY,TLT"); or a comma-separated list. A range is only
  * planned (*is_range, r): its values are written once they are known to fit. */
 static int split_value(parse_ctx *c, const section *s, const char *key, int percent, const char *value,
                        strlist *items, int *is_range, range *r)
@@ -458,7 +459,8 @@ static int split_value(parse_ctx *c, const section *s, const char *key, int perc
     if (strchr(value, '"'))
         return sw_fail_key(c, c->line, s, key,
                         "quotes make a list of per-asset values: quote every item, as in \"BTC=10,ETH=20\", \"5\"");
-    if (strchr(value, '=')) return sw_sl_add(items, value) ? 1 : sw_nomem(c);
+    if (strchr(value, '=') || (s->kind == SEC_DATA && strcmp(key, "assets") == 0))
+        return sw_sl_add(items, value) ? 1 : sw_nomem(c);
     if (looks_like_range(value)) {
         *is_range = 1;
         return plan_range(c, s, key, percent, value, r);
