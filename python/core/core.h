@@ -34,6 +34,14 @@ void rb_py_store_release(PyObject *obj);
  * (then *ok is 0). */
 const char *rb_py_text(PyObject *obj, const char *what, int *ok);
 
+/* The symbols of a list of str, into a PyMem array (free with PyMem_Free; *seq, the list as
+ * a sequence, holds the strings: release it after). NULL with an exception raised. */
+const char **rb_py_symbol_list(PyObject *symbols, Py_ssize_t *n, PyObject **seq);
+
+/* obj's buffer of float64 (kind 'd') or int64 (kind 'q') with ndim dimensions and any
+ * strides (whole elements), or -1 with an exception raised; PyBuffer_Release it after. */
+int rb_py_get_buffer(PyObject *obj, Py_buffer *view, const char *what, int ndim, char kind);
+
 /* A malloc'ed block as a Python object with the buffer protocol, owning it from now on
  * (*data becomes NULL): freed with the object. NULL with an exception (then *data is kept). */
 extern PyTypeObject rb_py_owned_type;

@@ -94,15 +94,23 @@ static int set_arrays(rb_run_spec *spec, PyObject *schedule, PyObject *table, rb
 PyObject *rb_py_run(PyObject *self, PyObject *args, PyObject *kw)
 {
     (void)self;
-    static char *names[] = {"store", "settings", "keep", "schedule", "targets", NULL};
-    PyObject *store, *settings, *schedule = Py_None, *table = Py_None, *seq = NULL;
+    static char *names[] = {"store", "settings", "keep", "schedule", "targets", "described", NULL};
+    PyObject *store, *settings, *schedule = Py_None, *table = Py_None, *described = Py_None, *seq = NULL,
+                                 *dseq = NULL;
     unsigned int keep = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|IOO", names, &store, &settings, &keep, &schedule, &table))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|IOOO", names, &store, &settings, &keep, &schedule, &table,
+                                     &described))
         return NULL;
-    size_t n = 0;
+    size_t n = 0, nd = 0;
     const char **list = settings_list(settings, &n, &seq);
-    if (!list) {
+    /* described: the settings as the run's JSON tells them (arrays named, not their values) */
+    const char **dlist = !list ? NULL : described == Py_None ? list : settings_list(described, &nd, &dseq);
+    if (described == Py_None) nd = n;
+    if (!list || !dlist) {
+        if (dlist != list) PyMem_Free(dlist);
+        PyMem_Free(list);
         Py_XDECREF(seq);
+        Py_XDECREF(dseq);
         return NULL;
     }
     rb_run_spec *spec = NULL;
@@ -119,7 +127,7 @@ PyObject *rb_py_run(PyObject *self, PyObject *args, PyObject *kw)
     rb_store *st = rb_py_store_acquire(store);
     if (!st) goto done;
     Py_BEGIN_ALLOW_THREADS
-    rc = run_and_write(st, spec, list, n, keep, &texts, &err);
+    rc = run_and_write(st, spec, dlist, nd, keep, &texts, &err);
     Py_END_ALLOW_THREADS
     rb_py_store_release(store);
     if (rc != RB_OK) {
@@ -137,19 +145,51 @@ PyObject *rb_py_run(PyObject *self, PyObject *args, PyObject *kw)
 done:
     for (int i = 0; i < 4; i++) free(texts.text[i]);
     rb_run_spec_free(spec);
+    if (dlist != list) PyMem_Free(dlist);
     PyMem_Free(list);
     Py_DECREF(seq);
+    Py_XDECREF(dseq);
     return out;
 }
 
 static int set_arrays(rb_run_spec *spec, PyObject *schedule, PyObject *table, rb_error *err, rb_status *rc)
 {
-    (void)spec, (void)err, (void)rc;
-    if (schedule != Py_None || table != Py_None) {
-        PyErr_SetString(PyExc_NotImplementedError, "schedules and targets tables are not built in this library");
+    if (schedule != Py_None) {
+        Py_buffer t;
+        if (rb_py_get_buffer(schedule, &t, "when", 1, 'q') < 0) return -1;
+        if (t.strides[0] != 8) {
+            PyBuffer_Release(&t);
+            PyErr_SetString(PyExc_ValueError, "when: the times must be contiguous");
+            return -1;
+        }
+        *rc = rb_run_spec_set_schedule(spec, t.buf, (size_t)t.shape[0], err);
+        PyBuffer_Release(&t);
+        if (*rc != RB_OK) return 0;
+    }
+    if (table == Py_None) return 0;
+    PyObject *symbols, *times, *weights, *seq = NULL;
+    if (!PyArg_ParseTuple(table, "OOO", &symbols, &times, &weights)) return -1;
+    Py_buffer t, w;
+    if (rb_py_get_buffer(times, &t, "targets' times", 1, 'q') < 0) return -1;
+    if (rb_py_get_buffer(weights, &w, "targets' weights", 2, 'd') < 0) {
+        PyBuffer_Release(&t);
         return -1;
     }
-    return 0;
+    Py_ssize_t n = 0;
+    const char **list = rb_py_symbol_list(symbols, &n, &seq);
+    int out = list ? 0 : -1;
+    if (list && (t.strides[0] != 8 || w.shape[0] != t.shape[0] || w.shape[1] != n || w.strides[1] != 8 ||
+                 w.strides[0] != 8 * n)) {
+        PyErr_SetString(PyExc_ValueError, "targets: weights must be a C-contiguous (dates x symbols) float64 array");
+        out = -1;
+    } else if (list) {
+        *rc = rb_run_spec_set_target_table(spec, list, (size_t)n, t.buf, (size_t)t.shape[0], w.buf, err);
+    }
+    PyMem_Free(list);
+    Py_XDECREF(seq);
+    PyBuffer_Release(&t);
+    PyBuffer_Release(&w);
+    return out;
 }
 
 static PyObject *report_summary(const rb_report_summary *s)

@@ -156,8 +156,7 @@ static PyObject *store_import_csv(rb_py_store *self, PyObject *args, PyObject *k
     return out;
 }
 
-/* The symbols of a list of str, into a PyMem array (NULL with an exception raised). */
-static const char **symbol_list(PyObject *symbols, Py_ssize_t *n, PyObject **seq)
+const char **rb_py_symbol_list(PyObject *symbols, Py_ssize_t *n, PyObject **seq)
 {
     *seq = PySequence_Fast(symbols, "symbols must be a list of str");
     if (!*seq) return NULL;
@@ -179,8 +178,7 @@ static const char **symbol_list(PyObject *symbols, Py_ssize_t *n, PyObject **seq
     return list;
 }
 
-/* A buffer of doubles or int64 of ndim dimensions (any strides), or -1 with an exception. */
-static int get_buffer(PyObject *obj, Py_buffer *view, const char *what, int ndim, char kind)
+int rb_py_get_buffer(PyObject *obj, Py_buffer *view, const char *what, int ndim, char kind)
 {
     if (PyObject_GetBuffer(obj, view, PyBUF_STRIDES | PyBUF_FORMAT) < 0) return -1;
     const char *f = view->format ? view->format : "B";
@@ -216,12 +214,12 @@ static PyObject *store_import_arrays(rb_py_store *self, PyObject *args, PyObject
         return NULL;
     Py_buffer times, closes;
     Py_ssize_t n = 0;
-    if (get_buffer(times_obj, &times, "times", 1, 'q') < 0) return NULL;
-    if (get_buffer(closes_obj, &closes, "closes", 2, 'd') < 0) {
+    if (rb_py_get_buffer(times_obj, &times, "times", 1, 'q') < 0) return NULL;
+    if (rb_py_get_buffer(closes_obj, &closes, "closes", 2, 'd') < 0) {
         PyBuffer_Release(&times);
         return NULL;
     }
-    const char **list = symbol_list(symbols, &n, &seq);
+    const char **list = rb_py_symbol_list(symbols, &n, &seq);
     if (list && (closes.shape[0] != times.shape[0] || closes.shape[1] != n || times.strides[0] != 8))
         PyErr_Format(PyExc_ValueError, "closes has shape (%zd, %zd); %zd times (contiguous) and %zd symbols expected",
                      closes.shape[0], closes.shape[1], times.shape[0], n);
@@ -308,7 +306,7 @@ static PyObject *store_load(rb_py_store *self, PyObject *args, PyObject *kw)
     if (max_gap != Py_None) opt.max_gap = (int)PyLong_AsLong(max_gap);
     if (PyErr_Occurred()) return NULL;
     Py_ssize_t n = 0;
-    const char **list = symbol_list(symbols, &n, &seq);
+    const char **list = rb_py_symbol_list(symbols, &n, &seq);
     if (!list) {
         Py_XDECREF(seq);
         return NULL;

@@ -40,14 +40,14 @@ def settings():
     for st in _settings.STRATEGIES:
         rows.extend(dict(r, strategy=st["name"]) for r in st["params"])
     df = pd.DataFrame(rows)
-    df.insert(0, "name", df["key"].str.replace("-", "_"))
+    df.insert(0, "name", [_settings.py_name(k) for k in df["key"]])
     return df
 
 
 def strategies():
     """The rebalancing rules: name, summary and parameter names."""
     return pd.DataFrame([{"name": s["name"], "summary": s["summary"],
-                          "params": [p["key"].replace("-", "_") for p in s["params"]]}
+                          "params": [_settings.py_name(p["key"]) for p in s["params"]]}
                          for s in _settings.STRATEGIES])
 
 
@@ -153,7 +153,7 @@ class Result:
     run: strategy, every setting, assets and targets, data range, dataset hash), curve (value,
     cash, flow, drawdown and weights per bar), orders, lots and realized (DataFrames)."""
 
-    def __init__(self, texts, settings, store):
+    def __init__(self, texts, settings, store, schedule=None, table=None):
         self.json = json.loads(texts["json"])
         self.conventions = self.json.get("conventions", {})
         self.run = self.json.get("run", {})
@@ -161,6 +161,8 @@ class Result:
         self.settings = settings
         self._texts = texts
         self._store = store
+        self._schedule = schedule
+        self._table = table
         self._cache = {}
 
     def __repr__(self):
@@ -200,8 +202,26 @@ class Result:
 
     def report(self, out_dir, **options):
         """The report of this run against buy-and-hold and every-bar rebalancing under the same
-        data, costs and taxes (`rebal run --report`)."""
-        return _core.report(self._store, os.fspath(out_dir), settings=self.settings, **options)
+        data, costs and taxes (`rebal run --report`). A schedule or targets DataFrame given
+        as arrays is written next to the report (when.csv, targets.csv), which the report
+        replays from."""
+        out_dir = os.fspath(out_dir)
+        settings = list(self.settings)
+        if self._schedule is not None or self._table is not None:
+            os.makedirs(out_dir, exist_ok=True)
+        if self._schedule is not None:
+            path = os.path.join(out_dir, "when.csv")
+            pd.DataFrame({"date": _frames.iso_times(self._schedule)}).to_csv(path, index=False)
+            settings.append(("when", path))
+        if self._table is not None:
+            symbols, times, weights = self._table
+            path = os.path.join(out_dir, "targets.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(",".join(["date"] + symbols) + "\n")
+                for t, row in zip(_frames.iso_times(times), weights):
+                    f.write(",".join([t] + [repr(float(w)) for w in row]) + "\n")
+            settings.append(("targets-csv", path))
+        return _core.report(self._store, out_dir, settings=settings, **options)
 
 
 def _settings_of(targets, strategy, settings):
@@ -226,8 +246,15 @@ def run(prices, targets, strategy="threshold", *, when=None, keep=("curve", "ord
 
     prices: a wide DataFrame (DatetimeIndex, naive = UTC; one float column per symbol; NaN
         where a symbol has no bar), or a Store (the symbols are those of targets).
-    targets: {symbol: weight} summing to 1 ("CASH" for cash), or 'SYM=W,...'.
+    targets: {symbol: weight} summing to 1 ("CASH" for cash), 'SYM=W,...', or a DataFrame of
+        target weights over time (DatetimeIndex; one column per asset; each row summing to
+        1), the row dated d in force from the first bar at or after d (`--targets-csv`):
+        every rule trades to the row in force, and bands measure drift against it.
     strategy: a rebalancing rule (rebal.strategies()).
+    when: with strategy="schedule", the bars to rebalance on: a boolean Series (the dates of
+        its True values), dates (DatetimeIndex, list), or the path of a CSV file as
+        `--when FILE.csv` reads it; exactly those bars.
+        Together with a targets DataFrame this replays any target-weight backtest.
     keep: which of "curve", "orders", "lots" to keep (all by default; () is faster).
     settings: any `rebal run` option with '_' for '-', listed below; numbers as numbers
         (fractions as 0.05, not 5), words as str, per-asset values as {SYM: value}, dates as
@@ -237,17 +264,28 @@ def run(prices, targets, strategy="threshold", *, when=None, keep=("curve", "ord
     with the CLI's messages.
     """
     store, _ = _store_of(prices)
+    table = None
+    if isinstance(targets, pd.DataFrame):
+        table = _frames.targets_arrays(targets)
+        targets = ",".join(table[0])  # --assets names the symbols; the table gives weights
+    schedule = None
+    if isinstance(when, (str, os.PathLike)):  # a file, as --when FILE.csv
+        settings["when"] = os.fspath(when)
+    elif when is not None:
+        schedule = _frames.schedule_times(when)
     pairs = _settings_of(targets, strategy, settings)
     flags = {"curve": 1, "orders": 2, "trades": 2, "lots": 4}
     try:
         mask = sum(flags[k] for k in set(keep))
     except KeyError as e:
         raise SettingsError("keep: %s is not curve, orders or lots" % e) from None
-    schedule = None
-    if when is not None:
-        raise SettingsError("when: schedules are not available in this build")
-    texts = _core.run(store, pairs, keep=mask, schedule=schedule)
-    return Result(texts, pairs, store)
+    described = list(pairs)
+    if schedule is not None:
+        described.append(("when", "array of %d times" % len(schedule)))
+    if table is not None:
+        described.append(("targets-csv", "DataFrame of %d rows" % len(table[1])))
+    texts = _core.run(store, pairs, keep=mask, schedule=schedule, targets=table, described=described)
+    return Result(texts, pairs, store, schedule=schedule, table=table)
 
 
 def sweep(prices, spec, threads=None, progress=True, results=None, resume=False, force=False):

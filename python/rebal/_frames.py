@@ -70,3 +70,31 @@ def matrix_frame(m, field):
         values = values.astype(bool)
     return pd.DataFrame(values, index=utc_index(np.frombuffer(m["time"], dtype=np.int64)),
                         columns=pd.Index(m["symbols"], name="symbol"))
+
+
+def targets_arrays(targets):
+    """(symbols, times, weights) of a DataFrame of target weights over time: a DatetimeIndex,
+    one column per asset (CASH allowed), fractions; C-contiguous float64 (copied only when
+    the frame's block is not already)."""
+    symbols = [str(c) for c in targets.columns]
+    times = seconds_of_index(targets.index, "targets")
+    try:
+        weights = np.ascontiguousarray(targets.to_numpy(dtype=np.float64))
+    except (TypeError, ValueError) as e:
+        raise DataError("targets: the weights must be numbers: %s" % e) from None
+    return symbols, times, weights
+
+
+def schedule_times(when):
+    """The bars of a schedule: the dates of the True values of a boolean Series, or the dates
+    of a DatetimeIndex, list or Series of dates."""
+    if isinstance(when, pd.Series) and when.dtype == bool:
+        return seconds_of_index(when.index[when.to_numpy()], "when")
+    if isinstance(when, pd.Series):
+        when = when.to_numpy()
+    return seconds_of_index(pd.DatetimeIndex(when) if not isinstance(when, pd.DatetimeIndex) else when, "when")
+
+
+def iso_times(seconds):
+    """Seconds as the ISO 8601 UTC text the CSV files of `--when` and `--targets-csv` take."""
+    return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s").strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -19,18 +19,33 @@ for _st in STRATEGIES:
 KEYS = frozenset(_BY_KEY)
 
 
+# Keys whose Python name is not the key with '_' for '-': run()'s own `targets` argument is
+# the weights, so the setting `targets` (static or inverse-vol) is `target_mode` there.
+RENAMED = {"targets": "target_mode"}
+_FROM_PY = {v: k for k, v in RENAMED.items()}
+
+
+def py_name(key):
+    """The keyword argument of a setting key: fee-bps -> fee_bps, targets -> target_mode."""
+    return RENAMED.get(key, key.replace("-", "_"))
+
+
 def key_of(name):
     """The library's key of a keyword argument: fee_bps -> fee-bps. Unknown names raise
     SettingsError with the nearest key."""
     from ._errors import SettingsError
 
+    if name in _FROM_PY:
+        return _FROM_PY[name]
+    if name in RENAMED:
+        raise SettingsError("'%s' is run()'s weights argument; the setting is %s=" % (name, RENAMED[name]))
     key = name.replace("_", "-")
     if key in KEYS:
         return key
     import difflib
 
     near = difflib.get_close_matches(key, sorted(KEYS), n=1)
-    hint = " (did you mean %s?)" % near[0].replace("-", "_") if near else ""
+    hint = " (did you mean %s?)" % py_name(near[0]) if near else ""
     raise SettingsError("unknown setting '%s'%s; rebal.settings() lists them" % (name, hint))
 
 
@@ -89,7 +104,7 @@ def _range_text(row):
 def describe(row):
     """One setting's lines for a docstring: name, how it is written, what it is, range and
     default."""
-    name = row["key"].replace("-", "_")
+    name = py_name(row["key"])
     lines = ["%s : %s" % (name, row["arg"]), "    %s." % row["help"].rstrip(".")]
     lines.append("    Values: %s." % _range_text(row))
     if row["default"]:

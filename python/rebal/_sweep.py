@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import _core
 from ._errors import Interrupted, SettingsError
-from ._settings import text_of
+from ._settings import _FROM_PY, text_of
 
 
 def _value_list(key, values):
@@ -35,7 +35,7 @@ def spec_text(spec):
                 raise SettingsError("sweep section [%s]: its keys must be a dict" % section)
             lines.append("[%s]" % section)
             for name, values in keys.items():
-                key = name.replace("_", "-")
+                key = _FROM_PY.get(name, name.replace("_", "-"))
                 lines.append("%s = %s" % (key, _value_list(key, values)))
             lines.append("")
         return "\n".join(lines), "sweep"
