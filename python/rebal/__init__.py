@@ -137,14 +137,29 @@ def _time_of(value, what):
     return int(_frames.seconds_of_index(pd.DatetimeIndex([pd.Timestamp(value)]), what)[0])
 
 
+# The in-memory stores of the last DataFrames passed, with copies of what they hold: a frame
+# equal to one of them (the same symbols, times and values, compared exactly) reuses its
+# store instead of importing again, as a notebook running one frame through many calls does.
+_RECENT = []
+_RECENT_MAX = 2
+_RECENT_CELLS = 5_000_000  # larger frames are not kept (their copies would cost memory)
+
+
 def _store_of(prices):
     """A store holding the prices: the Store itself, or a private in-memory one the
     DataFrame is imported into."""
     if isinstance(prices, Store):
         return prices._store, None
     symbols, times, closes = _frames.prices_arrays(prices)
+    for i, (sy, tm, cl, mem) in enumerate(_RECENT):
+        if sy == symbols and np.array_equal(tm, times) and np.array_equal(cl, closes, equal_nan=True):
+            _RECENT.insert(0, _RECENT.pop(i))
+            return mem, symbols
     mem = _core.Store(":memory:")
     mem.import_arrays("prices", symbols, times, closes)
+    if closes.size <= _RECENT_CELLS:
+        _RECENT.insert(0, (symbols, times.copy(), np.array(closes, copy=True), mem))
+        del _RECENT[_RECENT_MAX:]
     return mem, symbols
 
 
