@@ -258,3 +258,12 @@ def test_the_gil_is_released_while_the_engine_runs(store):
         counted += 1
     t.join()
     assert counted > 10000, "the main thread ran %d loops while the sweep ran" % counted
+
+
+def test_progress_true_draws_on_stderr(store, capfd):
+    """progress=True: a tqdm bar when tqdm is installed, else a line rewritten on stderr; the
+    sweep lasts several ticks of 0.1 s, so something is drawn, and it ends with a newline."""
+    rebal.sweep(store, big_spec(9000, fees=10), threads=1, progress=True)
+    err = capfd.readouterr().err
+    assert "configurations" in err or "config" in err, err[:200]
+    assert "/ 90000" in err or "90000" in err
