@@ -770,3 +770,48 @@ Test(metrics, table_reads_computed_values)
         if (!strcmp(t[i].name, "max_drawdown")) expect_near(got, 0.1, "max_drawdown via table");
     }
 }
+
+/* The bonus of many assets (more than the 16 series computed side by side), some with no
+ * target, against its definition computed plainly: for each t the sample covariance matrix S
+ * of the window's returns, (sum_i w_i S_ii - w'Sw) / 2, averaged over t, times P. */
+Test(metrics, rebalancing_bonus_of_many_assets_against_its_definition)
+{
+    enum { T = 80, N = 21 };
+    static double close[T * N];
+    double w[N], sum = 0;
+    unsigned long long x = 88172645463325252ULL;
+    for (size_t i = 0; i < N; i++) {
+        close[i] = 10.0 + (double)i;
+        w[i] = i % 5 == 3 ? 0.0 : 1.0 + (double)(i % 4);
+        sum += w[i];
+    }
+    for (size_t i = 0; i < N; i++) w[i] /= sum;
+    for (size_t t = 1; t < T; t++)
+        for (size_t i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            close[t * N + i] = close[(t - 1) * N + i] * (1.0 + ((double)(x % 2001) - 1000.0) / 20000.0);
+        }
+    rb_metric_input in = {.T = T, .N = N, .close = close, .target = w, .periods_per_year = 12};
+    size_t W = 12, n = T - 1;
+    double total = 0;
+    for (size_t t = 2; t <= n; t++) {
+        size_t lo = t > W ? t - W + 1 : 1, m = t - lo + 1;
+        double mean[N] = {0}, S[N][N] = {{0}};
+        for (size_t s = lo; s <= t; s++)
+            for (size_t i = 0; i < N; i++) mean[i] += (close[s * N + i] / close[(s - 1) * N + i] - 1) / (double)m;
+        for (size_t s = lo; s <= t; s++)
+            for (size_t i = 0; i < N; i++)
+                for (size_t j = 0; j < N; j++)
+                    S[i][j] += (close[s * N + i] / close[(s - 1) * N + i] - 1 - mean[i]) *
+                               (close[s * N + j] / close[(s - 1) * N + j] - 1 - mean[j]) / (double)(m - 1);
+        double diag = 0, quad = 0;
+        for (size_t i = 0; i < N; i++) {
+            diag += w[i] * S[i][i];
+            for (size_t j = 0; j < N; j++) quad += w[i] * S[i][j] * w[j];
+        }
+        total += (diag - quad) / 2;
+    }
+    double want = 12 * total / (double)(n - 1);
+    double got = rb_metrics_bonus(&in);
+    cr_expect(fabs(got - want) <= 1e-12 * fabs(want), "bonus %.17g, by its definition %.17g", got, want);
+}
