@@ -14,6 +14,7 @@ no bar) or a Store. Settings are the `rebal run` options with '_' for '-' (fee_b
 has the whole guide.
 """
 
+import inspect
 import json
 import os
 
@@ -354,4 +355,4 @@ def report(runs, out_dir, prices=None, **options):
     return _core.report(store, os.fspath(out_dir), results=os.fspath(runs), **options)
 
 
-run.__doc__ += "\n" + _settings.settings_doc()
+run.__doc__ = inspect.cleandoc(run.__doc__) + "\n\n" + _settings.settings_doc()

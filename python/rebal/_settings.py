@@ -106,7 +106,8 @@ def describe(row):
     default."""
     name = py_name(row["key"])
     lines = ["%s : %s" % (name, row["arg"]), "    %s." % row["help"].rstrip(".")]
-    lines.append("    Values: %s." % _range_text(row))
+    if row["type"] != "other":  # the others' values are as `arg` writes them
+        lines.append("    Values: %s." % _range_text(row))
     if row["default"]:
         lines.append("    Default: %s." % row["default"])
     return "\n".join(lines)
