@@ -6,10 +6,8 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "error.h"
-#include "alloc.h"
 
 /* Per-period return units. A denominator (stdev, downside deviation, drawdown) at or below
  * this is floating-point noise, not risk: values computed in double carry relative errors
@@ -166,49 +164,6 @@ static double mean_window_variance(const rb_metric_input *in, size_t k, size_t W
     return csum_value(&acc) / (double)(n - 1);
 }
 
-/* mean_window_variance of nk series at once from their returns, stored: series j's return
- * of bar s (1..n) at y[j * n + s - 1], the value bonus_series gives. Every series sees the
- * same operations in the same order as in mean_window_variance, so the results are the same
- * to the bit; the series go side by side (up to CHUNK at a time), so that their chains of
- * dependent compensated additions overlap, and each return is computed once instead of
- * three times. What keeps a sweep's fixed cost low: this runs once per sweep. */
-#define CHUNK 16
-static void mean_window_variances(const double *y, size_t nk, size_t n, size_t W, double *out)
-{
-    for (size_t j0 = 0; j0 < nk; j0 += CHUNK) {
-        size_t c = nk - j0 < CHUNK ? nk - j0 : CHUNK;
-        const double *yj[CHUNK];
-        csum all[CHUNK], s1[CHUNK], s2[CHUNK], acc[CHUNK];
-        double shift[CHUNK];
-        for (size_t j = 0; j < c; j++) {
-            yj[j] = y + (j0 + j) * n;
-            all[j] = s1[j] = s2[j] = acc[j] = (csum){0, 0};
-        }
-        for (size_t s = 0; s < n; s++)
-            for (size_t j = 0; j < c; j++) csum_add(&all[j], yj[j][s]);
-        for (size_t j = 0; j < c; j++) shift[j] = csum_value(&all[j]) / (double)n;
-        for (size_t t = 1; t <= n; t++) {
-            size_t m = t < W ? t : W;
-            for (size_t j = 0; j < c; j++) {
-                double v = yj[j][t - 1] - shift[j];
-                csum_add(&s1[j], v);
-                csum_add(&s2[j], v * v);
-                if (t > W) {
-                    double old = yj[j][t - W - 1] - shift[j];
-                    csum_add(&s1[j], -old);
-                    csum_add(&s2[j], -old * old);
-                }
-                if (m < 2) continue;
-                double sum = csum_value(&s1[j]);
-                double var = (csum_value(&s2[j]) - sum * sum / (double)m) / (double)(m - 1);
-                csum_add(&acc[j], var > 0.0 ? var : 0.0);
-            }
-        }
-        for (size_t j = 0; j < c; j++) out[j0 + j] = csum_value(&acc[j]) / (double)(n - 1);
-    }
-}
-#undef CHUNK
-
 /* ---------------------------------------------------------------- validation */
 
 /* "40 seconds", "16.7 minutes", "23.5 hours": a span under a day, for a message. */
@@ -339,25 +294,9 @@ double rb_metrics_bonus(const rb_metric_input *in)
     double P = in->periods_per_year, dn = (double)n, wr = round(P);
     size_t W = wr >= dn ? n : wr <= 2.0 ? 2 : (size_t)wr; /* W = round(P), 2..n */
     csum spread = {0, 0};
-    /* The series needed (assets with a target, then the mix), their returns stored once. */
-    size_t N = in->N, nk = 0;
-    size_t *k = rb_malloc((N + 1) * sizeof *k);
-    double *y = k ? rb_malloc((N + 1) * n * sizeof *y) : NULL, *var = y ? rb_malloc((N + 1) * sizeof *var) : NULL;
-    if (!var) { /* no memory for the returns: one series at a time, each return recomputed */
-        free(k), free(y);
-        for (size_t i = 0; i < N; i++)
-            if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
-        csum_add(&spread, -mean_window_variance(in, N, W));
-        return P * csum_value(&spread) / 2.0;
-    }
-    for (size_t i = 0; i <= N; i++)
-        if (i == N || in->target[i] != 0.0) k[nk++] = i;
-    for (size_t j = 0; j < nk; j++)
-        for (size_t s = 1; s <= n; s++) y[j * n + s - 1] = bonus_series(in, k[j], s);
-    mean_window_variances(y, nk, n, W, var);
-    for (size_t j = 0; j + 1 < nk; j++) csum_add(&spread, in->target[k[j]] * var[j]);
-    csum_add(&spread, -var[nk - 1]);
-    free(k), free(y), free(var);
+    for (size_t i = 0; i < in->N; i++)
+        if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
+    csum_add(&spread, -mean_window_variance(in, in->N, W));
     return P * csum_value(&spread) / 2.0;
 }
 
