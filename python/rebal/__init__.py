@@ -227,15 +227,13 @@ class Result:
             os.makedirs(out_dir, exist_ok=True)
         if self._schedule is not None:
             path = os.path.join(out_dir, "when.csv")
-            pd.DataFrame({"date": _frames.iso_times(self._schedule)}).to_csv(path, index=False)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(_frames.when_csv(self._schedule))
             settings.append(("when", path))
         if self._table is not None:
-            symbols, times, weights = self._table
             path = os.path.join(out_dir, "targets.csv")
             with open(path, "w", encoding="utf-8") as f:
-                f.write(",".join(["date"] + symbols) + "\n")
-                for t, row in zip(_frames.iso_times(times), weights):
-                    f.write(",".join([t] + [repr(float(w)) for w in row]) + "\n")
+                f.write(_frames.targets_csv(*self._table))
             settings.append(("targets-csv", path))
         return _core.report(self._store, out_dir, settings=settings, **options)
 
@@ -313,7 +311,11 @@ def sweep(prices, spec, threads=None, progress=True, results=None, resume=False,
         {"data": {"assets": "SPX=0.6,CASH=0.4"},
          "threshold": {"band": np.linspace(0.01, 0.2, 1000)},
          "costs": {"fee_bps": [5, 10]}}
-        (a list or array is the values of a key; '_' in keys is read as '-').
+        (a list or array is the values of a key; '_' in keys is read as '-'). A schedule
+        (`when` in [schedule]: a boolean Series or dates) or a targets table (`targets_csv` in
+        [data]: a DataFrame of weights over time) may be given as pandas objects, one or a
+        list: they are written as CSV files named by their content, beside the results store
+        (RESULTS.tables/) or in a scratch directory.
     threads: worker threads (None: every core).
     progress: True shows a progress bar (tqdm when installed, else a line on stderr); a
         callable gets (done, total); False shows nothing.
@@ -326,9 +328,24 @@ def sweep(prices, spec, threads=None, progress=True, results=None, resume=False,
     stops the sweep between blocks and raises rebal.Interrupted (a KeyboardInterrupt) whose
     .results holds the rows done.
     """
-    text, name = _sweep.spec_text(spec)
-    store, _ = _store_of(prices)
-    return _sweep.run_sweep(store, text, name, threads, results, resume, force, progress)
+    # Schedules and targets tables given as pandas objects become files: beside the results
+    # store (kept, so that resume finds the same configurations), else in a scratch directory.
+    scratch = None
+    if results is not None:
+        tables_dir = os.path.splitext(os.fspath(results))[0] + ".tables"
+    else:
+        import tempfile
+
+        tables_dir = scratch = tempfile.mkdtemp(prefix="rebal-tables-")
+    try:
+        text, name = _sweep.spec_text(spec, tables_dir)
+        store, _ = _store_of(prices)
+        return _sweep.run_sweep(store, text, name, threads, results, resume, force, progress)
+    finally:
+        if scratch is not None:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def report(runs, out_dir, prices=None, **options):

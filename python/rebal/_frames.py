@@ -98,3 +98,17 @@ def schedule_times(when):
 def iso_times(seconds):
     """Seconds as the ISO 8601 UTC text the CSV files of `--when` and `--targets-csv` take."""
     return pd.to_datetime(np.asarray(seconds, dtype=np.int64), unit="s").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def when_csv(seconds):
+    """A schedule as the CSV text `--when FILE.csv` reads: a header, then one date per line."""
+    return "date\n" + "".join(t + "\n" for t in iso_times(seconds))
+
+
+def targets_csv(symbols, times, weights):
+    """A targets table as the CSV text `--targets-csv FILE.csv` reads: date,SYM,...; every
+    weight in its shortest exact form, so the file gives back the same doubles."""
+    lines = [",".join(["date"] + list(symbols))]
+    for t, row in zip(iso_times(times), weights):
+        lines.append(",".join([t] + [repr(float(w)) for w in row]))
+    return "\n".join(lines) + "\n"

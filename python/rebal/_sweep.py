@@ -15,20 +15,59 @@ from ._errors import Interrupted, SettingsError
 from ._settings import _FROM_PY, text_of
 
 
-def _value_list(key, values):
+class _Tables:
+    """Schedules and targets tables given as pandas objects in a dict spec, written as the CSV
+    files sweep files name (when = FILE, targets-csv = FILE) into `directory`, each named
+    by a hash of its content: the same table is the same path, so a configuration keeps its
+    id from one call to the next (what resume matches)."""
+
+    def __init__(self, directory):
+        self.directory = directory
+
+    def path_of(self, key, value):
+        from . import _frames
+
+        if key == "when" and isinstance(value, (pd.Series, pd.DatetimeIndex)):
+            text = _frames.when_csv(_frames.schedule_times(value))
+        elif key == "targets-csv" and isinstance(value, pd.DataFrame):
+            text = _frames.targets_csv(*_frames.targets_arrays(value))
+        else:
+            return None
+        import hashlib
+
+        name = "%s-%s.csv" % ("when" if key == "when" else "targets",
+                              hashlib.sha256(text.encode()).hexdigest()[:16])
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, name)
+        if not os.path.exists(path):
+            tmp = path + ".tmp%d" % os.getpid()
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        return path
+
+
+def _text_or_table(key, value, tables):
+    path = tables.path_of(key, value) if tables is not None else None
+    return path if path is not None else text_of(key, value)
+
+
+def _value_list(key, values, tables=None):
     """A key's values as a sweep file writes them: one value, or a list "a, b, c"."""
-    if isinstance(values, (str, dict)) or not hasattr(values, "__iter__"):
-        return text_of(key, values)
-    texts = [text_of(key, v) for v in values]
+    if isinstance(values, (str, dict, pd.Series, pd.DataFrame, pd.DatetimeIndex)) or not hasattr(values, "__iter__"):
+        return _text_or_table(key, values, tables)
+    texts = [_text_or_table(key, v, tables) for v in values]
     if not texts:
         raise SettingsError("%s: an empty list of values" % key)
     # A value holding '=' or ',' (per-asset values) is quoted to stay one value of the list.
     return ", ".join('"%s"' % t if ("=" in t or "," in t) else t for t in texts)
 
 
-def spec_text(spec):
-    """The text of a specification given as text, a path or a dict of sections."""
+def spec_text(spec, tables_dir=None):
+    """The text of a specification given as text, a path or a dict of sections (pandas
+    schedules and targets tables written as files into tables_dir)."""
     if isinstance(spec, dict):
+        tables = _Tables(tables_dir) if tables_dir else None
         lines = []
         for section, keys in spec.items():
             if not isinstance(keys, dict):
@@ -36,7 +75,7 @@ def spec_text(spec):
             lines.append("[%s]" % section)
             for name, values in keys.items():
                 key = _FROM_PY.get(name, name.replace("_", "-"))
-                lines.append("%s = %s" % (key, _value_list(key, values)))
+                lines.append("%s = %s" % (key, _value_list(key, values, tables)))
             lines.append("")
         return "\n".join(lines), "sweep"
     if isinstance(spec, os.PathLike) or (isinstance(spec, str) and "\n" not in spec and "[" not in spec):

@@ -96,3 +96,37 @@ def test_schedule_and_table_errors(stocks):
                   target_mode="inverse-vol")
     with pytest.raises(rebal.SettingsError, match="target_mode"):
         rebal._settings.key_of("targets")  # run()'s weights argument: the setting is target_mode
+
+
+def test_sweeps_take_schedules_and_tables_as_pandas_objects(tmp_path, stocks):
+    """A dict spec with a targets DataFrame and two boolean schedules: each configuration's
+    metrics are those rebal.run gives for it, the files are named by their content (the same
+    ids on a second call, which finds the sweep complete in its results store)."""
+    dates = stocks.index[::6]
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame(rng.dirichlet(np.ones(4), size=len(dates)), index=dates, columns=list(ASSETS))
+    quarterly = pd.Series(stocks.index.month.isin([1, 4, 7, 10]), index=stocks.index)
+    changes = pd.Series(stocks.index.isin(dates[1:]), index=stocks.index)
+    spec = {"data": {"assets": ",".join(ASSETS), "targets_csv": table},
+            "costs": {"fee_bps": [0, 10]},
+            "schedule": {"when": [quarterly, changes]},
+            "calendar": {"every": "year"}}
+    res = tmp_path / "r.db"
+    df = rebal.sweep(stocks, spec, results=res, progress=False)
+    assert len(df) == 6 and (df["status"] == "ok").all()
+    assert len(os.listdir(tmp_path / "r.tables")) == 3  # one table, two schedules
+    # the batch simulator against the reference, to 1e-9 as the engine's differential tests
+    for when in (quarterly, changes):
+        for fee in (0, 10):
+            want = rebal.run(stocks, table, strategy="schedule", when=when, fee_bps=fee, keep=())
+            rows = df[(df["section"] == "schedule") & (df["fee_bps"] == fee)]
+            assert np.isclose(rows["final_value"], want.metrics["final_value"], rtol=1e-9, atol=0).sum() == 1
+    yearly = rebal.run(stocks, table, strategy="calendar", every="year", fee_bps=10, keep=())
+    row = df[(df["section"] == "calendar") & (df["fee_bps"] == 10)]
+    assert np.isclose(row["final_value"].iloc[0], yearly.metrics["final_value"], rtol=1e-9, atol=0)
+    again = rebal.sweep(stocks, spec, results=res, progress=False)
+    assert again.attrs["rebal"]["summary"]["already"] == df.attrs["rebal"]["summary"]["sweep_id"]
+    assert sorted(again["config_id"]) == sorted(df["config_id"])
+    # without a results store the files go to a scratch directory, removed after
+    alone = rebal.sweep(stocks, spec, progress=False)
+    assert sorted(alone["final_value"]) == sorted(df["final_value"])
