@@ -100,7 +100,7 @@ def main():
                        "Y": 50 * np.exp(np.cumsum(rng.normal(0, 0.01, 60)))}, index=idx)
     text, _ = _sweep.spec_text({"data": {"assets": "X=0.5,Y=0.5"}, "threshold": {"band": "0.0001:0.5:0.0001"},
                                 "costs": {"fee_bps": list(range(200))}})
-    mem, _ = rebal._store_of(px)
+    mem = rebal._store_of(px)
     t = time.perf_counter()
     summary, cols, _ = _core.sweep(mem, text, threads=2)
     t1 = time.perf_counter()

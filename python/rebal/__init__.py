@@ -17,6 +17,8 @@ has the whole guide.
 import inspect
 import json
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -150,18 +152,18 @@ def _store_of(prices):
     """A store holding the prices: the Store itself, or a private in-memory one the
     DataFrame is imported into."""
     if isinstance(prices, Store):
-        return prices._store, None
+        return prices._store
     symbols, times, closes = _frames.prices_arrays(prices)
     for i, (sy, tm, cl, mem) in enumerate(_RECENT):
         if sy == symbols and np.array_equal(tm, times) and np.array_equal(cl, closes, equal_nan=True):
             _RECENT.insert(0, _RECENT.pop(i))
-            return mem, symbols
+            return mem
     mem = _core.Store(":memory:")
     mem.import_arrays("prices", symbols, times, closes)
     if closes.size <= _RECENT_CELLS:
         _RECENT.insert(0, (symbols, times.copy(), np.array(closes, copy=True), mem))
         del _RECENT[_RECENT_MAX:]
-    return mem, symbols
+    return mem
 
 
 class Result:
@@ -277,7 +279,7 @@ def run(prices, targets, strategy="threshold", *, when=None, keep=("curve", "ord
     Returns a Result. Bad settings raise SettingsError (a ValueError), bad data DataError,
     with the CLI's messages.
     """
-    store, _ = _store_of(prices)
+    store = _store_of(prices)
     table = None
     if isinstance(targets, pd.DataFrame):
         table = _frames.targets_arrays(targets)
@@ -334,17 +336,13 @@ def sweep(prices, spec, threads=None, progress=True, results=None, resume=False,
     if results is not None:
         tables_dir = os.path.splitext(os.fspath(results))[0] + ".tables"
     else:
-        import tempfile
-
         tables_dir = scratch = tempfile.mkdtemp(prefix="rebal-tables-")
     try:
         text, name = _sweep.spec_text(spec, tables_dir)
-        store, _ = _store_of(prices)
+        store = _store_of(prices)
         return _sweep.run_sweep(store, text, name, threads, results, resume, force, progress)
     finally:
         if scratch is not None:
-            import shutil
-
             shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -368,7 +366,7 @@ def report(runs, out_dir, prices=None, **options):
         runs = meta["results"]
     if prices is None:
         raise SettingsError("report: prices (the Store or DataFrame the sweep ran on) is needed")
-    store, _ = _store_of(prices)
+    store = _store_of(prices)
     return _core.report(store, os.fspath(out_dir), results=os.fspath(runs), **options)
 
 

@@ -2,6 +2,7 @@
 batch simulator; the rows come back as a DataFrame with typed columns, the same columns as
 the results store's runs table."""
 
+import hashlib
 import os
 import sqlite3
 import sys
@@ -10,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _frames
 from ._errors import Interrupted, SettingsError
 from ._settings import _FROM_PY, text_of
 
@@ -25,16 +26,12 @@ class _Tables:
         self.directory = directory
 
     def path_of(self, key, value):
-        from . import _frames
-
         if key == "when" and isinstance(value, (pd.Series, pd.DatetimeIndex)):
             text = _frames.when_csv(_frames.schedule_times(value))
         elif key == "targets-csv" and isinstance(value, pd.DataFrame):
             text = _frames.targets_csv(*_frames.targets_arrays(value))
         else:
             return None
-        import hashlib
-
         name = "%s-%s.csv" % ("when" if key == "when" else "targets",
                               hashlib.sha256(text.encode()).hexdigest()[:16])
         os.makedirs(self.directory, exist_ok=True)

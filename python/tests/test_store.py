@@ -175,14 +175,14 @@ def test_a_frame_seen_before_reuses_its_store_only_when_equal():
 
     d = pd.date_range("2021-01-01", periods=3, freq="D")
     a = pd.DataFrame({"A": [1.0, 2.0, 3.0]}, index=d)
-    first, _ = _store_of(a)
-    assert _store_of(a.copy())[0] is first  # equal values: the same store
+    first = _store_of(a)
+    assert _store_of(a.copy()) is first  # equal values: the same store
     changed = a.copy()
     changed.iloc[2, 0] = 3.5
-    other, _ = _store_of(changed)
+    other = _store_of(changed)
     assert other is not first
     r1 = rebal.run(a, {"A": 1.0}, strategy="buy-and-hold")
     r2 = rebal.run(changed, {"A": 1.0}, strategy="buy-and-hold")
     assert r1.metrics["final_value"] == 300000.0 and r2.metrics["final_value"] == 350000.0
     renamed = a.rename(columns={"A": "B"})
-    assert _store_of(renamed)[0] is not first
+    assert _store_of(renamed) is not first
