@@ -516,11 +516,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;
         memcpy(sum.exec_note, sc.exec_note, sizeof sum.exec_note);
-        sum.failed = sc.failed + (results ? rb_results_failed_before(results) : 0);
+        sum.failed = sc.failed + rb_results_failed_before(results); /* 0 without a store */
         memcpy(sum.failure, sc.failure, sizeof sum.failure);
         rb_error end_err = {0};
-        rb_status end_rc = !results ? RB_OK : rb_results_end(results, rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done",
-                                          &end_err);
+        const char *status = rc != RB_OK ? "failed" : sum.interrupted ? "interrupted" : "done";
+        rb_status end_rc = results ? rb_results_end(results, status, &end_err) : RB_OK;
         if (rc == RB_OK && end_rc != RB_OK) {
             rc = end_rc;
             if (err) *err = end_err;
