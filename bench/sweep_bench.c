@@ -6,7 +6,10 @@
  *   mixed K T       K configurations mixing calendar, threshold and hybrid rules
  *   reference K     the reference simulator (rb_run's path) on K of the threshold
  *                   configurations, one thread: seconds per configuration
- * Prints one line of key=value pairs, including the peak RSS of this process. */
+ * Prints one line of key=value pairs, including the peak RSS of this process.
+ * SWEEP_BENCH_DUMP=FILE also writes every configuration's metrics, exactly (C99 hex
+ * floats, one line per configuration, in completion order: sort it), so that a change
+ * meant to keep results to the bit can be checked on each benchmark's own sweep. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +96,7 @@ typedef struct workload {
     const char *kind;
     uint64_t K;
     double sum_final;
+    FILE *dump; /* SWEEP_BENCH_DUMP, or NULL */
     /* the settings every configuration shares, read once: [rule][every] */
     rb_run_spec *base[3][4];
 } workload;
@@ -182,10 +186,20 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
 
 static rb_status collect(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
 {
-    (void)k, (void)err;
+    (void)err;
     workload *w = ctx;
 #pragma omp atomic
     w->sum_final += m->final_value;
+    if (w->dump) {
+        size_t nm;
+        const rb_metric_info *info = rb_metric_table(&nm);
+#pragma omp critical(sweep_bench_dump)
+        {
+            fprintf(w->dump, "%llu", (unsigned long long)k);
+            for (size_t i = 0; i < nm; i++) fprintf(w->dump, " %a", *(const double *)((const char *)m + info[i].offset));
+            fprintf(w->dump, " %lld %lld\n", (long long)m->max_drawdown_peak, (long long)m->max_drawdown_trough);
+        }
+    }
     return RB_OK;
 }
 
@@ -237,11 +251,20 @@ int main(int argc, char **argv)
         uint64_t *idx = malloc(w.K * sizeof *idx), done = 0;
         for (uint64_t k = 0; k < w.K; k++) idx[k] = k;
         rb_batch_options opt = {.threads = threads};
+        const char *dump = getenv("SWEEP_BENCH_DUMP");
+        if (dump && *dump && !(w.dump = fopen(dump, "w"))) {
+            perror(dump);
+            return 1;
+        }
         if (bases_new(&w, &err) != RB_OK || rb_batch_run(s, m, idx, w.K, spec_of, collect, &w, &opt, &done, &err) != RB_OK) {
             fprintf(stderr, "bench: %s\n", err.msg);
             return 1;
         }
         secs = now() - t0;
+        if (w.dump && fclose(w.dump) != 0) {
+            perror("SWEEP_BENCH_DUMP");
+            return 1;
+        }
         free(idx);
         bases_free(&w);
         double cells = (double)w.K * (double)m->N * (double)m->T;

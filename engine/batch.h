@@ -28,7 +28,7 @@ typedef rb_status (*rb_batch_failure_fn)(void *ctx, uint64_t index, const rb_err
 
 typedef struct rb_batch_options {
     int threads;                       /* 0: OpenMP's default */
-    size_t block;                      /* configurations per block; 0: RB_BATCH_BLOCK */
+    size_t block;                      /* configurations per block; 0 (or more than RB_BATCH_BLOCK): RB_BATCH_BLOCK */
     volatile sig_atomic_t *stop;       /* when it becomes non-zero no new block starts */
     volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
     /* When set, a configuration that fails (an invalid setting, an order larger than its AMM

@@ -28,6 +28,7 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
         b->touched[j] = 1;
         if (c->st.depleted) { /* the money ran out: the run ends on this bar, nothing acts */
             b->rule[j] = RB_TRIGGER_NEVER;
+            b->all_bands = 0;
             b->cbars[j] = 0;
             (*depleted)++;
         }

@@ -101,10 +101,27 @@ typedef struct cached {
     struct cached *next;
 } cached;
 
+/* The block's columns: every per-configuration array of 8-byte values lives in one
+ * allocation, column c at cols + c * RB_BATCH_BLOCK, then the per-asset ones (u, tg, e:
+ * [asset * RB_BATCH_BLOCK + j]). The stride is a constant so that the kernel's loops
+ * address all their columns from one base register plus a constant (kernel.c: COL); with
+ * a pointer per column they ran out of registers. The named pointers below point into it,
+ * for the files that visit one configuration at a time. */
+enum block_column {
+    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_EX, COL_TBAND, COL_FLOW, COL_MIX,
+    COL_PREV, COL_INV_PREV, COL_INDEX, COL_PEAK, COL_MAXDD, COL_MEAN_R, COL_M2_R, COL_MEAN_E,
+    COL_M2_E, COL_DOWN2, COL_SUM_V, COL_SUM_DRIFT,
+    COL_CAND, COL_ACT, COL_FALL, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers */
+    COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH,                   /* rb_time */
+    BLOCK_COLUMNS
+};
+
 typedef struct block {
-    size_t cap, n, N, T;
+    size_t cap, n, N, T; /* cap: RB_BATCH_BLOCK, the stride of every column */
     config *cfg;
     double *scratch; /* cap * 6N: each configuration's scratch (config.scratch) */
+    double *cols;    /* the columns (enum block_column), 64-byte aligned */
+    void *cols_raw;  /* the allocation they are in */
     /* structure of arrays: [asset * cap + j] or [j] */
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
@@ -112,6 +129,7 @@ typedef struct block {
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */
+    int64_t *fall;     /* 1: a fall that may be a deeper drawdown (kernel.c, deeper_falls) */
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
@@ -122,6 +140,7 @@ typedef struct block {
     const double **queued_to; /* and the weights each trades to */
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
+    int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     /* metric statistics */
     double *prev, *inv_prev, *index, *peak, *maxdd;
     double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
@@ -156,9 +175,10 @@ typedef struct job {
 rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err);
 void batch_inputs_free(cached *e);
 
-/* block.c: a block of cap configurations of N assets over T bars (0: out of memory; what
- * was allocated is released by batch_block_free, which takes a zeroed block too). */
-int batch_block_alloc(block *b, size_t cap, size_t N, size_t T);
+/* block.c: a block of up to RB_BATCH_BLOCK configurations of N assets over T bars (0: out
+ * of memory; what was allocated is released by batch_block_free, which takes a zeroed
+ * block too). */
+int batch_block_alloc(block *b, size_t N, size_t T);
 void batch_block_free(block *b);
 
 /* setup.c: configuration `index` set up as the block's j-th (its spec, resolved settings,

@@ -1,5 +1,6 @@
 /* block.c - a block's memory (batch_internal.h): its columns, per asset and configuration
  * ([asset * cap + j]) or per configuration ([j]), its lanes and its configurations. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,23 +9,12 @@
 
 void batch_block_free(block *b)
 {
-    double **d[] = {&b->u,     &b->tg,   &b->e,     &b->cash,   &b->total,  &b->inv,  &b->dsum,   &b->ex,
-                    &b->tband, &b->flow, &b->mix,   &b->prev,   &b->inv_prev, &b->index,  &b->peak, &b->maxdd,  &b->mean_r,
-                    &b->m2_r,  &b->mean_e, &b->m2_e, &b->down2, &b->sum_v,  &b->sum_drift};
-    for (size_t k = 0; k < sizeof d / sizeof d[0]; k++) free(*d[k]);
-    free(b->cand);
+    free(b->cols_raw);
     free(b->touched);
-    free(b->act);
-    free(b->cmask);
-    free(b->cbars);
-    free(b->rule);
     free(b->list);
     rb_lanes_release(&b->lanes);
     free(b->queued);
     free(b->queued_to);
-    free(b->peak_time);
-    free(b->dd_peak);
-    free(b->dd_trough);
     for (size_t j = 0; b->cfg && j < b->cap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
@@ -34,35 +24,37 @@ void batch_block_free(block *b)
     memset(b, 0, sizeof *b);
 }
 
-int batch_block_alloc(block *b, size_t cap, size_t N, size_t T)
+int batch_block_alloc(block *b, size_t N, size_t T)
 {
+    const size_t cap = RB_BATCH_BLOCK;
     memset(b, 0, sizeof *b);
     b->cap = cap;
     b->N = N;
     b->T = T;
-    double **per_asset[] = {&b->u, &b->tg, &b->e};
-    for (size_t k = 0; k < 3; k++)
-        if (!(*per_asset[k] = rb_malloc(cap * N * sizeof(double)))) return 0;
-    double **per_cfg[] = {&b->cash,  &b->total, &b->inv,    &b->dsum, &b->ex,     &b->tband, &b->flow,
-                          &b->mix,   &b->prev,  &b->inv_prev, &b->index,  &b->peak, &b->maxdd,  &b->mean_r, &b->m2_r,
-                          &b->mean_e, &b->m2_e, &b->down2, &b->sum_v, &b->sum_drift};
-    for (size_t k = 0; k < sizeof per_cfg / sizeof per_cfg[0]; k++)
-        if (!(*per_cfg[k] = rb_malloc(cap * sizeof(double)))) return 0;
-    b->cand = rb_malloc(cap * sizeof *b->cand);
+    /* 64-byte aligned (a vector of 8 doubles, a cache line): cap is a multiple of 8. */
+    size_t bytes = (BLOCK_COLUMNS + 3 * N) * cap * sizeof(double), pad = 64;
+    char *raw = rb_malloc(bytes + pad);
+    if (!raw) return 0;
+    b->cols_raw = raw;
+    double *cols = b->cols = (double *)(raw + (pad - (uintptr_t)raw % pad) % pad);
+#define AT(c) (cols + (size_t)(c) * cap)
+    b->cash = AT(COL_CASH), b->total = AT(COL_TOTAL), b->inv = AT(COL_INV), b->dsum = AT(COL_DSUM);
+    b->ex = AT(COL_EX), b->tband = AT(COL_TBAND), b->flow = AT(COL_FLOW), b->mix = AT(COL_MIX);
+    b->prev = AT(COL_PREV), b->inv_prev = AT(COL_INV_PREV), b->index = AT(COL_INDEX), b->peak = AT(COL_PEAK);
+    b->maxdd = AT(COL_MAXDD), b->mean_r = AT(COL_MEAN_R), b->m2_r = AT(COL_M2_R), b->mean_e = AT(COL_MEAN_E);
+    b->m2_e = AT(COL_M2_E), b->down2 = AT(COL_DOWN2), b->sum_v = AT(COL_SUM_V), b->sum_drift = AT(COL_SUM_DRIFT);
+    b->cand = (int64_t *)AT(COL_CAND), b->act = (int64_t *)AT(COL_ACT), b->fall = (int64_t *)AT(COL_FALL);
+    b->cmask = (uint64_t *)AT(COL_CMASK), b->cbars = (int64_t *)AT(COL_CBARS), b->rule = (int64_t *)AT(COL_RULE);
+    b->peak_time = (rb_time *)AT(COL_PEAK_TIME), b->dd_peak = (rb_time *)AT(COL_DD_PEAK);
+    b->dd_trough = (rb_time *)AT(COL_DD_TROUGH);
+    b->u = AT(BLOCK_COLUMNS), b->tg = b->u + N * cap, b->e = b->tg + N * cap;
+#undef AT
     b->touched = rb_malloc(cap);
-    b->act = rb_malloc(cap * sizeof *b->act);
-    b->cmask = rb_malloc(cap * sizeof *b->cmask);
-    b->cbars = rb_malloc(cap * sizeof *b->cbars);
-    b->rule = rb_malloc(cap * sizeof *b->rule);
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
     b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
-    b->peak_time = rb_malloc(cap * sizeof(rb_time));
-    b->dd_peak = rb_malloc(cap * sizeof(rb_time));
-    b->dd_trough = rb_malloc(cap * sizeof(rb_time));
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * 6 * N * sizeof *b->scratch);
-    return b->scratch && b->cand && b->touched && b->act && b->cmask && b->cbars && b->rule && b->list && b->queued &&
-           b->queued_to && b->peak_time && b->dd_peak && b->dd_trough && b->cfg;
+    return b->scratch && b->touched && b->list && b->queued && b->queued_to && b->cfg;
 }

@@ -113,7 +113,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
               .result_fn = result_fn,
               .ctx = ctx,
               .opt = opt,
-              .block_size = opt && opt->block ? opt->block : RB_BATCH_BLOCK};
+              .block_size = opt && opt->block && opt->block < RB_BATCH_BLOCK ? opt->block : RB_BATCH_BLOCK};
     *completed = 0;
     if (m->T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", m->T);
     /* What the metrics would refuse, refused before any configuration runs. */
@@ -130,7 +130,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
 #pragma omp parallel num_threads(threads)
     {
         block b;
-        if (!batch_block_alloc(&b, jb.block_size, m->N, m->T)) {
+        if (!batch_block_alloc(&b, m->N, m->T)) {
             rb_error e;
             rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
             record_error(&jb, &e, UINT64_MAX);
