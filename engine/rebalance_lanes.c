@@ -14,7 +14,8 @@
 #include "alloc.h"
 
 /* The arrays of an rb_lanes: asset x lane (N * cap), per lane (cap), and flags (cap). */
-#define GRID_ARRAYS(l) {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value}
+#define GRID_ARRAYS(l) \
+    {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value, &l->gross, &l->fee, &l->slip}
 #define LANE_ARRAYS(l)                                                                                            \
     {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances, &l->w, &l->base, &l->wsum,       \
      &l->fixed, &l->num, &l->x}
@@ -180,33 +181,52 @@ LANE_STEP void lanes_orders(rb_lanes *l, size_t n, const double *price)
     }
 }
 
-/* The trades of one pass (0: sells, 1: buys), in asset order. */
-LANE_STEP void lanes_trade_pass(rb_lanes *l, size_t n, const double *price, int rebalance, int pass)
+/* What each order trades and pays: its gross value, fee and slippage (the CASH column pays
+ * no costs). */
+LANE_STEP void lanes_costs(rb_lanes *l, size_t n, const double *price)
 {
     const size_t N = l->N, cap = l->cap;
-    double *restrict cash = l->cash;
-    const int64_t *restrict live = l->live, *restrict cc = l->cash_col;
-    int64_t *restrict traded = l->traded;
+    const int64_t *restrict cc = l->cash_col;
     for (size_t i = 0; i < N; i++) {
         const double p = price[i], *restrict order = l->order + i * cap;
         const double *restrict bps[RB_COST_RATES];
         for (size_t r = 0; r < RB_COST_RATES; r++) bps[r] = l->bps[r] + i * cap;
+        double *restrict gross = l->gross + i * cap, *restrict fee = l->fee + i * cap, *restrict slip = l->slip + i * cap;
+        const int64_t col = (int64_t)i;
+#pragma omp simd
+        for (size_t k = 0; k < n; k++) {
+            double g = fabs(order[k]) * p;
+            rb_rates rates;
+            for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
+            rb_fee_slippage c = rb_trade_rate_costs(g, rates);
+            int64_t charged = cc[k] != col;
+            gross[k] = g;
+            fee[k] = charged ? c.fee : 0;
+            slip[k] = charged ? c.slippage : 0;
+        }
+    }
+}
+
+/* The trades of one pass (0: sells, 1: buys), in asset order. */
+LANE_STEP void lanes_trade_pass(rb_lanes *l, size_t n, int rebalance, int pass)
+{
+    const size_t N = l->N, cap = l->cap;
+    double *restrict cash = l->cash;
+    const int64_t *restrict live = l->live;
+    int64_t *restrict traded = l->traded;
+    for (size_t i = 0; i < N; i++) {
+        const double *restrict order = l->order + i * cap, *restrict grosses = l->gross + i * cap,
+                     *restrict fee_of = l->fee + i * cap, *restrict slip_of = l->slip + i * cap;
         double *restrict unit = l->units + i * cap, *restrict fees = l->fees, *restrict slippage = l->slippage,
                          *restrict gas = l->gas, *restrict turnover = l->traded_value,
                          *restrict before = l->held + i * cap, *restrict amount = l->amount + i * cap;
-        const int64_t col = (int64_t)i;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             double u = order[k];
             /* the scalar skip: u == 0, or the other pass's side (a NaN order is a buy) */
             int64_t go = live[k] & (u != 0) & (pass == 0 ? u < 0 : !(u < 0));
             /* every value computed, then selected: no branch, so the loop vectorizes */
-            double gross = fabs(u) * p;
-            rb_rates rates;
-            for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
-            rb_fee_slippage c = rb_trade_rate_costs(gross, rates);
-            int64_t charged = cc[k] != col; /* the CASH column pays no costs */
-            double fee = charged ? c.fee : 0, slip = charged ? c.slippage : 0;
+            double gross = grosses[k], fee = fee_of[k], slip = slip_of[k];
             double costs = fee + slip + 0.0; /* no gas on this path */
             double held = unit[k];
             rb_fill fill = rb_trade_fill(u, gross, costs, held, cash[k]);
@@ -248,7 +268,8 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
     lanes_in_play(l, n);
     lanes_solve(l, n);
     lanes_orders(l, n, price);
-    for (int pass = 0; pass < 2; pass++) lanes_trade_pass(l, n, price, rebalance, pass);
+    lanes_costs(l, n, price);
+    for (int pass = 0; pass < 2; pass++) lanes_trade_pass(l, n, rebalance, pass);
     lanes_settle(l, n, rebalance);
 }
 

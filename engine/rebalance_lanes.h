@@ -33,6 +33,9 @@ typedef struct rb_lanes {
     /* Asset x lane, set by rb_lanes_rebalance: the orders in units, the units held before
      * each, and what each sale brought or each buy cost, costs included. */
     double *order, *held, *amount;
+    /* Asset x lane: each order's traded value and the fee and slippage it pays (computed
+     * once, for the pass of sales and the pass of buys). */
+    double *gross, *fee, *slip;
     /* scratch: asset x lane (value, in), per lane (the rest) */
     double *value, *w, *base, *wsum, *fixed, *num, *x;
     int64_t *in, *live; /* live: the lane is still on the closed form's path */

@@ -50,6 +50,11 @@
  * the bars its trigger admits. */
 #define ASK_DECIDE (-1)
 
+/* The rows of N values in a configuration's scratch (config.scratch). */
+#define SCRATCH_ROWS (6 + RB_COST_RATES)
+#define SCRATCH_RATE 5 /* the cost rate (rb_cost_rate) */
+#define SCRATCH_BPS 6  /* the first of the cost model's rates */
+
 /* What a configuration does at a bar (block.act), step 3's action code. */
 enum {
     ACT_NONE = 0,
@@ -71,7 +76,8 @@ typedef struct config {
     rb_resolve_room room;
     rb_portfolio port;
     rb_sim_state st;
-    double *scratch; /* 6N, its part of the block's: current, to, next, w, band_to, rate */
+    double *scratch; /* SCRATCH_ROWS x N, its part of the block's: current, to, next, w, band_to, rate,
+                        then the rates of its cost model (rb_cost_rates), one row per rate */
     rb_trigger trig; /* when its strategy can act (EVERY_BAR under dynamic targets) */
     int rule;        /* who decides for it (batch_kernel_rule) */
     double *band_to; /* N: the weights a band-triggered rebalance trades to */
@@ -119,7 +125,7 @@ enum block_column {
 typedef struct block {
     size_t cap, n, N, T; /* cap: RB_BATCH_BLOCK, the stride of every column */
     config *cfg;
-    double *scratch; /* cap * 6N: each configuration's scratch (config.scratch) */
+    double *scratch; /* cap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */
     void *cols_raw;  /* the allocation they are in */
     /* structure of arrays: [asset * cap + j] or [j] */

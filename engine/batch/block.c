@@ -55,6 +55,6 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
-    b->scratch = rb_malloc(cap * 6 * N * sizeof *b->scratch);
+    b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
     return b->scratch && b->touched && b->list && b->queued && b->queued_to && b->cfg;
 }

@@ -44,7 +44,7 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
             rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
         }
     }
-    c->scratch = b->scratch + j * 6 * N;
+    c->scratch = b->scratch + j * SCRATCH_ROWS * N;
     if (rc == RB_OK) rc = rb_portfolio_reset(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
     c->st = (rb_sim_state){.port = &c->port,
@@ -57,7 +57,12 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
     c->trig = (rb_trigger){.kind = RB_TRIGGER_EVERY_BAR};
     if (!c->c.vol && !c->c.table && c->res.strategy->trigger) c->res.strategy->trigger(c->res.strategy_state, &c->trig);
     c->band_to = c->scratch + 4 * N;
-    for (size_t i = 0; i < N; i++) c->scratch[5 * N + i] = rb_cost_rate(&c->c.costs[i]);
+    for (size_t i = 0; i < N; i++) {
+        c->scratch[SCRATCH_RATE * N + i] = rb_cost_rate(&c->c.costs[i]);
+        /* read once here, not at every rebalance the lanes trade */
+        rb_rates rates = rb_cost_rates(&c->c.costs[i]);
+        for (size_t r = 0; r < RB_COST_RATES; r++) c->scratch[(SCRATCH_BPS + r) * N + i] = rates.bps[r];
+    }
     memcpy(c->st.current, c->c.target, N * sizeof *c->st.current);
     c->rule = kernel_rule(m, c);
     return RB_OK;

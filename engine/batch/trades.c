@@ -14,7 +14,7 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
 {
     config *c = &b->cfg[j];
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
-    env.rate = c->scratch + 5 * m->N; /* costs are proportional here (setup.c: kernel_rule) */
+    env.rate = c->scratch + SCRATCH_RATE * m->N; /* costs are proportional here (setup.c: kernel_rule) */
     int traded = 0;
     batch_gather(b, j);
     rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
@@ -35,13 +35,12 @@ static void load_lanes(block *b, size_t nq)
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         const config *c = &b->cfg[j];
-        const double *to = b->queued_to[q], *rate = c->scratch + 5 * N;
+        const double *to = b->queued_to[q], *rate = c->scratch + SCRATCH_RATE * N, *bps = c->scratch + SCRATCH_BPS * N;
         for (size_t i = 0; i < N; i++) {
             l->units[i * cap + q] = b->u[i * cap + j];
             l->to[i * cap + q] = to[i];
             l->rate[i * cap + q] = rate[i];
-            rb_rates rates = rb_cost_rates(&c->c.costs[i]);
-            for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = rates.bps[r];
+            for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
         }
         l->cash[q] = b->cash[j];
         l->cash_col[q] = c->c.cash_col;
