@@ -55,47 +55,45 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     return RB_OK;
 }
 
-/* The passes over the configuration axis go chunk by chunk: CHUNK configurations (one
- * AVX-512 vector) through value, distance and action code (and the previous bar's metric
- * statistics, when they were left for this bar: run_bar), their intermediate values in
- * registers rather than in the block's columns. Each configuration's arithmetic is the
- * same, in the same order, whatever the chunk or the vector width. */
-#define CHUNK 32
-
 /* Column c of a block (batch_internal.h): from the one base, at a constant offset. */
 #define COL(b, c) ((b)->cols + (size_t)(c) * RB_BATCH_BLOCK)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
-/* 2. Configurations [c0, c0 + W): value = cash + sum units * close, in asset order (as
+/* A pass over the block's n configurations, called with n = RB_BATCH_BLOCK (a constant:
+ * the loops have no remainder) for a full block, else with b->n. */
+#define FOR_BLOCK(b, call) ((b)->n == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, (b)->n))
+
+/* 2. Configurations [0, n): value = cash + sum units * close, in asset order (as
  * rb_portfolio_value); then the distance from the targets: dsum = sum |w - t|, and ex = the
  * largest excess of |w - t| over its band (the approximate weights w = units * close /
  * value). 3a. Who acts: an action code per configuration (ACT_*), from the bar's calendar
- * flags and the distances. Returns how many act. */
-BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, uint64_t flags, int all_bands)
+ * flags and the distances. Returns how many act. The value and distances stay in
+ * registers (or the stack) from one loop to the next, and are stored once. */
+BAR_STEP int64_t bar_step(block *b, size_t n, const double *close, uint64_t flags, int all_bands)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
-    double total[CHUNK], inv[CHUNK], dsum[CHUNK], ex[CHUNK];
+    double *total = COL(b, COL_TOTAL), *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
-        const double p0 = close[0], *cash = COL(b, COL_CASH) + c0, *u0 = b->u + c0;
+        const double p0 = close[0], *cash = COL(b, COL_CASH), *u0 = b->u;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) total[k] = rb_value_add(cash[k], u0[k], p0);
+        for (size_t k = 0; k < n; k++) total[k] = rb_value_add(cash[k], u0[k], p0);
     }
     /* Two assets per step (added in order, so the value is the same to the bit). */
     size_t i = 1;
     for (; i + 1 < N; i += 2) {
-        const double p = close[i], q = close[i + 1], *u = b->u + i * cap + c0, *w = u + cap;
+        const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *w = u + cap;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) total[k] = rb_value_add(rb_value_add(total[k], u[k], p), w[k], q);
+        for (size_t k = 0; k < n; k++) total[k] = rb_value_add(rb_value_add(total[k], u[k], p), w[k], q);
     }
     for (; i < N; i++) {
-        const double p = close[i], *u = b->u + i * cap + c0;
+        const double p = close[i], *u = b->u + i * cap;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) total[k] = rb_value_add(total[k], u[k], p);
+        for (size_t k = 0; k < n; k++) total[k] = rb_value_add(total[k], u[k], p);
     }
     {
-        const double p = close[0], *u = b->u + c0, *tg = b->tg + c0, *e = b->e + c0;
+        const double p = close[0], *u = b->u, *tg = b->tg, *e = b->e;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) {
+        for (size_t k = 0; k < n; k++) {
             inv[k] = 1 / total[k];
             double d = fabs(u[k] * p * inv[k] - tg[k]);
             dsum[k] = d;
@@ -103,10 +101,10 @@ BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, ui
         }
     }
     for (i = 1; i + 1 < N; i += 2) {
-        const double p = close[i], q = close[i + 1], *u = b->u + i * cap + c0, *tg = b->tg + i * cap + c0,
-                     *e = b->e + i * cap + c0, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap;
+        const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *tg = b->tg + i * cap,
+                     *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) {
+        for (size_t k = 0; k < n; k++) {
             double d = fabs(u[k] * p * inv[k] - tg[k]), d2 = fabs(u2[k] * q * inv[k] - tg2[k]);
             dsum[k] = (dsum[k] + d) + d2;
             double x = d - e[k], x2 = d2 - e2[k], m = x > x2 ? x : x2;
@@ -114,9 +112,9 @@ BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, ui
         }
     }
     for (; i < N; i++) {
-        const double p = close[i], *u = b->u + i * cap + c0, *tg = b->tg + i * cap + c0, *e = b->e + i * cap + c0;
+        const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
 #pragma omp simd
-        for (size_t k = 0; k < W; k++) {
+        for (size_t k = 0; k < n; k++) {
             double d = fabs(u[k] * p * inv[k] - tg[k]);
             dsum[k] += d;
             double x = d - e[k];
@@ -124,14 +122,12 @@ BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, ui
         }
     }
     int64_t acting = 0;
-    double *total_out = COL(b, COL_TOTAL) + c0, *inv_out = COL(b, COL_INV) + c0, *dsum_out = COL(b, COL_DSUM) + c0,
-           *ex_out = COL(b, COL_EX) + c0;
-    const double *tband = COL(b, COL_TBAND) + c0;
-    const uint64_t *cmask = (const uint64_t *)COL(b, COL_CMASK) + c0;
-    const int64_t *rules = ICOL(b, COL_RULE) + c0, *cbars = ICOL(b, COL_CBARS) + c0;
-    int64_t *act = ICOL(b, COL_ACT) + c0, *cand = ICOL(b, COL_CAND) + c0;
+    const double *tband = COL(b, COL_TBAND);
+    const uint64_t *cmask = (const uint64_t *)COL(b, COL_CMASK);
+    const int64_t *rules = ICOL(b, COL_RULE), *cbars = ICOL(b, COL_CBARS);
+    int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
 #pragma omp simd reduction(+ : acting)
-    for (size_t k = 0; k < W; k++) {
+    for (size_t k = 0; k < n; k++) {
         int64_t near = (ex[k] > -MARGIN) | (dsum[k] > tband[k] - MARGIN);
         int64_t sure = (ex[k] > MARGIN) | (dsum[k] > tband[k] + MARGIN);
         int64_t date = (flags & cmask[k]) != 0;
@@ -141,10 +137,6 @@ BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, ui
             act[k] = band;
             cand[k] = near;
             acting += band != 0;
-            total_out[k] = total[k];
-            inv_out[k] = inv[k];
-            dsum_out[k] = dsum[k];
-            ex_out[k] = ex[k];
             continue;
         }
         int64_t a = rule == RB_TRIGGER_DATES ? date : ACT_NONE;
@@ -156,10 +148,6 @@ BAR_STEP int64_t bar_step(block *b, size_t c0, size_t W, const double *close, ui
         act[k] = a;
         cand[k] = near;
         acting += a != 0;
-        total_out[k] = total[k];
-        inv_out[k] = inv[k];
-        dsum_out[k] = dsum[k];
-        ex_out[k] = ex[k];
     }
     return acting;
 }
@@ -211,23 +199,23 @@ BAR_STEP double mix_return(block *b, const double *growth)
     return mix_all;
 }
 
-/* 4b. Configurations [c0, c0 + W): the return statistics, then a new high or possibly a
+/* 4b. Configurations [0, n): the return statistics, then a new high or possibly a
  * deeper fall (marked in b->fall, checked exactly by deeper_falls). Returns how many may
  * have a deeper fall. */
-BAR_STEP int64_t stats_step(block *b, size_t c0, size_t W, double mix_all, rb_time now)
+BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
 {
     int64_t deeper = 0;
-    const double *total = COL(b, COL_TOTAL) + c0, *mixr = COL(b, COL_MIX) + c0, *dsum = COL(b, COL_DSUM) + c0,
-                 *cash = COL(b, COL_CASH) + c0, *inv = COL(b, COL_INV) + c0, *maxdd = COL(b, COL_MAXDD) + c0;
-    double *flow = COL(b, COL_FLOW) + c0, *inv_prev = COL(b, COL_INV_PREV) + c0, *mean_r = COL(b, COL_MEAN_R) + c0,
-           *m2_r = COL(b, COL_M2_R) + c0, *mean_e = COL(b, COL_MEAN_E) + c0, *m2_e = COL(b, COL_M2_E) + c0,
-           *down2 = COL(b, COL_DOWN2) + c0, *index = COL(b, COL_INDEX) + c0, *sum_v = COL(b, COL_SUM_V) + c0,
-           *sum_drift = COL(b, COL_SUM_DRIFT) + c0, *prev = COL(b, COL_PREV) + c0, *peak = COL(b, COL_PEAK) + c0;
-    rb_time *peak_time = (rb_time *)COL(b, COL_PEAK_TIME) + c0;
-    int64_t *fall = ICOL(b, COL_FALL) + c0;
+    const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
+                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
+    double *flow = COL(b, COL_FLOW), *inv_prev = COL(b, COL_INV_PREV), *mean_r = COL(b, COL_MEAN_R),
+           *m2_r = COL(b, COL_M2_R), *mean_e = COL(b, COL_MEAN_E), *m2_e = COL(b, COL_M2_E),
+           *down2 = COL(b, COL_DOWN2), *index = COL(b, COL_INDEX), *sum_v = COL(b, COL_SUM_V),
+           *sum_drift = COL(b, COL_SUM_DRIFT), *prev = COL(b, COL_PREV), *peak = COL(b, COL_PEAK);
+    rb_time *peak_time = (rb_time *)COL(b, COL_PEAK_TIME);
+    int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : deeper)
-    for (size_t k = 0; k < W; k++) {
+    for (size_t k = 0; k < n; k++) {
         /* The reciprocal of last bar's value: no division per configuration here. */
         double g = (total[k] - flow[k]) * inv_prev[k], r = g - 1.0;
         double e = r - (same ? mix_all : mixr[k]);
@@ -274,36 +262,21 @@ BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
 {
     const rb_time now = m->time[t];
     double mix_all = mix_return(b, m->growth + t * b->N);
-    int64_t deeper = 0;
-    for (size_t c0 = 0; c0 < b->n; c0 += CHUNK) {
-        size_t W = b->n - c0;
-        deeper += W >= CHUNK ? stats_step(b, c0, CHUNK, mix_all, now) : stats_step(b, c0, W, mix_all, now);
-    }
-    if (deeper) deeper_falls(b, now);
+#define STATS(b, n) stats_step(b, n, mix_all, now)
+    if (FOR_BLOCK(b, STATS)) deeper_falls(b, now);
+#undef STATS
 }
 
-/* Steps 2 and 3a of bar t over every configuration of the block, with step 4 of bar t - 1
- * first when it was left for this bar (stats_due): one pass over the columns instead of
- * two. Returns how many act. */
-BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t, int stats_due)
+/* Steps 2 and 3a of bar t over every configuration of the block. Returns how many act. */
+BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 {
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
-    const rb_time then = m->time[t - 1];
-    double mix_all = stats_due ? mix_return(b, m->growth + (t - 1) * b->N) : 0;
-    int64_t acting = 0, deeper = 0;
-    for (size_t c0 = 0; c0 < b->n; c0 += CHUNK) {
-        size_t W = b->n - c0;
-        if (W >= CHUNK) {
-            if (stats_due) deeper += stats_step(b, c0, CHUNK, mix_all, then);
-            acting += b->all_bands ? bar_step(b, c0, CHUNK, close, flags, 1) : bar_step(b, c0, CHUNK, close, flags, 0);
-        } else {
-            if (stats_due) deeper += stats_step(b, c0, W, mix_all, then);
-            acting += bar_step(b, c0, W, close, flags, b->all_bands);
-        }
-    }
-    if (deeper) deeper_falls(b, then);
-    return acting;
+#define BANDS(b, n) bar_step(b, n, close, flags, 1)
+#define ANY(b, n) bar_step(b, n, close, flags, 0)
+    return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
+#undef BANDS
+#undef ANY
 }
 
 /* A run depleted on bar t ends there: its sums are kept as they are now (the columns go on
@@ -320,13 +293,9 @@ static void end_depleted_runs(block *b, size_t t, size_t *depleted)
 }
 
 /* Bar t, steps 1 to 4. *pending: configurations with a next-open order waiting; *depleted:
- * configurations whose run ends on this bar. *stats_due: step 4 of bar t - 1 is still to
- * be taken (on entry), of bar t (on return). Step 4 of a bar is left for the next bar's
- * pass over the columns when nothing comes between them: no scheduled work on the next
- * bar (it would change the columns the statistics read), no run ending on this one, and a
- * next bar. */
-BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pending, size_t *depleted,
-                           int *stats_due, size_t *bad, rb_error *err)
+ * configurations whose run ends on this bar. */
+BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pending, size_t *depleted, size_t *bad,
+                           rb_error *err)
 {
     const size_t n = b->n;
     const double *close = m->close + t * b->N;
@@ -334,15 +303,12 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     /* 1. Scheduled work, by the reference steps (only on bars that can have any). */
     memset(b->touched, 0, n);
     int events = *pending || b->any_flows || (m->flags[t] & RB_NEW_YEAR);
-    if (events && *stats_due) statistics(m, b, t - 1);
-    if (events) *stats_due = 0;
     rb_status rc = events ? batch_scheduled_work(m, b, t, depleted, bad, err) : RB_OK;
     if (rc != RB_OK) return rc;
     *pending = 0;
 
-    /* 2, 3a. Value, distance and who acts, over the configuration axis (with the last
-     * bar's statistics, when they are due). */
-    size_t nact = list_actors(b, value_and_actions(m, b, t, *stats_due)), nq = 0;
+    /* 2, 3a. Value, distance and who acts, over the configuration axis. */
+    size_t nact = list_actors(b, value_and_actions(m, b, t)), nq = 0;
 
     /* 3. Only the acting configurations are visited; the kernel's own rebalances are
      * traded together. */
@@ -351,9 +317,8 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     if (rc != RB_OK) return rc;
     refresh_touched(b, close, nact, events, *depleted);
 
-    /* 4. Metric statistics: now, or in the next bar's pass. */
-    *stats_due = !*depleted && t + 1 < m->T;
-    if (!*stats_due) statistics(m, b, t);
+    /* 4. Metric statistics, over the configuration axis. */
+    statistics(m, b, t);
     end_depleted_runs(b, t, depleted);
     return RB_OK;
 }
@@ -364,8 +329,6 @@ rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *e
     rb_status rc = start_block(m, b, bad, err);
     size_t pending = 0;  /* configurations with a next-open order waiting */
     size_t depleted = 0; /* configurations whose run ends on this bar */
-    int stats_due = 0;   /* step 4 of the last bar is left for this one */
-    for (size_t t = 1; t < m->T && rc == RB_OK; t++)
-        rc = run_bar(m, b, t, &pending, &depleted, &stats_due, bad, err);
+    for (size_t t = 1; t < m->T && rc == RB_OK; t++) rc = run_bar(m, b, t, &pending, &depleted, bad, err);
     return rc;
 }
