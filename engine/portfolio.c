@@ -17,7 +17,7 @@
 #define TOLERANCE 1e-14 /* relative to the portfolio value */
 
 /* The N-sized inputs and outputs of the closed form's one lane (see one_lane) in p->lane. */
-enum { LANE_TO, LANE_RATE, LANE_HELD, LANE_AMOUNT, LANE_GROSS, LANE_FEE, LANE_SLIP, LANE_BPS, LANE_ARRAYS = LANE_BPS + RB_COST_RATES };
+enum { LANE_TO, LANE_RATE, LANE_HELD, LANE_AMOUNT, LANE_GROSS, LANE_FEE, LANE_SLIP, LANE_SHARE, LANE_BPS, LANE_ARRAYS = LANE_BPS + RB_COST_RATES };
 
 /* The scratch doubles of N assets: value, order, the lane's arrays and in. */
 static size_t scratch_size(size_t N) { return (3 + LANE_ARRAYS) * (N ? N : 1); }
@@ -374,6 +374,7 @@ static rb_lanes lane_of(rb_portfolio *p, one_lane *one)
         .cash_col = &one->cash_col, .fallback = &one->fallback, .traded = &one->traded,
         .order = p->order, .held = p->lane + LANE_HELD * N, .amount = p->lane + LANE_AMOUNT * N,
         .gross = p->lane + LANE_GROSS * N, .fee = p->lane + LANE_FEE * N, .slip = p->lane + LANE_SLIP * N,
+        .share = p->lane + LANE_SHARE * N,
         .value = p->value, .w = &one->w, .base = &one->base, .wsum = &one->wsum, .fixed = &one->fixed,
         .num = &one->num, .x = &one->x, .in = p->in, .live = &one->live,
     };

@@ -15,7 +15,7 @@
 
 /* The arrays of an rb_lanes: asset x lane (N * cap), per lane (cap), and flags (cap). */
 #define GRID_ARRAYS(l) \
-    {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value, &l->gross, &l->fee, &l->slip}
+    {&l->units, &l->to, &l->rate, &l->order, &l->held, &l->amount, &l->value, &l->gross, &l->fee, &l->slip, &l->share}
 #define LANE_ARRAYS(l)                                                                                            \
     {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances, &l->w, &l->base, &l->wsum,       \
      &l->fixed, &l->num, &l->x}
@@ -126,23 +126,25 @@ LANE_STEP void lanes_solve(rb_lanes *l, size_t n)
     for (size_t i = 0; i < N; i++) {
         const double *restrict to = l->to + i * cap, *restrict value = l->value + i * cap;
         const int64_t *restrict in = l->in + i * cap;
+        double *restrict share = l->share + i * cap;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             double a = rb_trade_share(to[k], wsum[k]);
+            share[k] = a;
             int64_t dust = live[k] & in[k] & rb_trade_is_dust(a, base[k], value[k], RB_ORDER_DUST * w[k]);
             fallback[k] |= dust;
             live[k] &= !dust;
         }
     }
     for (size_t i = 0; i < N; i++) {
-        const double *restrict to = l->to + i * cap, *restrict value = l->value + i * cap, *restrict rate = l->rate + i * cap;
+        const double *restrict share = l->share + i * cap, *restrict value = l->value + i * cap,
+                     *restrict rate = l->rate + i * cap;
         const int64_t *restrict in = l->in + i * cap;
         const int64_t col = (int64_t)i;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             int64_t use = in[k] & (cc[k] != col);
-            rb_solve next = rb_trade_solve_term((rb_solve){num[k], x[k]}, rate[k], rb_trade_share(to[k], wsum[k]),
-                                                base[k], value[k]);
+            rb_solve next = rb_trade_solve_term((rb_solve){num[k], x[k]}, rate[k], share[k], base[k], value[k]);
             num[k] = use ? next.num : num[k];
             x[k] = use ? next.den : x[k];
         }
@@ -160,18 +162,18 @@ LANE_STEP void lanes_solve(rb_lanes *l, size_t n)
 LANE_STEP void lanes_orders(rb_lanes *l, size_t n, const double *price)
 {
     const size_t N = l->N, cap = l->cap;
-    const double *restrict wsum = l->wsum, *restrict base = l->base, *restrict x = l->x;
+    const double *restrict base = l->base, *restrict x = l->x;
     int64_t *restrict live = l->live, *restrict fallback = l->fallback;
     const int64_t *restrict cc = l->cash_col;
     for (size_t i = 0; i < N; i++) {
-        const double p = price[i], *restrict to = l->to + i * cap, *restrict value = l->value + i * cap,
+        const double p = price[i], *restrict share = l->share + i * cap, *restrict value = l->value + i * cap,
                      *restrict u = l->units + i * cap;
         const int64_t *restrict in = l->in + i * cap;
         double *restrict order = l->order + i * cap;
         const int64_t col = (int64_t)i;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double a = rb_trade_share(to[k], wsum[k]);
+            double a = share[k];
             int64_t flip = in[k] & live[k] & (cc[k] != col) & rb_trade_flips(a, base[k], x[k], value[k]);
             fallback[k] |= flip;
             live[k] &= !flip;

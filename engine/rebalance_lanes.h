@@ -36,6 +36,8 @@ typedef struct rb_lanes {
     /* Asset x lane: each order's traded value and the fee and slippage it pays (computed
      * once, for the pass of sales and the pass of buys). */
     double *gross, *fee, *slip;
+    /* Asset x lane: each asset's share of the traded assets (rb_trade_share), divided once. */
+    double *share;
     /* scratch: asset x lane (value, in), per lane (the rest) */
     double *value, *w, *base, *wsum, *fixed, *num, *x;
     int64_t *in, *live; /* live: the lane is still on the closed form's path */
