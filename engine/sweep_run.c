@@ -143,8 +143,8 @@ static rb_status prepare(rb_store *prices, const char *spec_path, const rb_sweep
      * scratch per thread, the writer's queue, and 16 bytes per configuration (ids). */
     double cells = (double)m->T * (double)m->N;
     /* per configuration of a block: its structure-of-arrays columns (3 per asset) and
-     * rebalance lanes (11 per asset, 16 more), 40 statistics, and its scratch */
-    double block = (double)RB_BATCH_BLOCK * ((double)m->N * 14 * 8 + 56 * 8 + (double)m->N * 16 * 8 + 4096) +
+     * rebalance lanes (15 per asset, 16 more), 40 statistics, and its scratch (9 per asset) */
+    double block = (double)RB_BATCH_BLOCK * ((double)m->N * 18 * 8 + 56 * 8 + (double)m->N * 16 * 8 + 4096) +
                    3 * cells * 8;
     p->est = (rb_sweep_estimate){
         .configurations = K,

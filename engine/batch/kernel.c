@@ -63,22 +63,19 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
  * the loops have no remainder) for a full block, else with b->n. */
 #define FOR_BLOCK(b, call) ((b)->n == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, (b)->n))
 
-/* 2. Configurations [0, n): value = cash + sum units * close, in asset order (as
- * rb_portfolio_value); then the distance from the targets: dsum = sum |w - t|, and ex = the
- * largest excess of |w - t| over its band (the approximate weights w = units * close /
- * value). 3a. Who acts: an action code per configuration (ACT_*), from the bar's calendar
- * flags and the distances. Returns how many act. The value and distances stay in
- * registers (or the stack) from one loop to the next, and are stored once. */
-BAR_STEP int64_t bar_step(block *b, size_t n, const double *close, uint64_t flags, int all_bands)
+/* 2a. Configurations [0, n): value = cash + sum units * close, in asset order (as
+ * rb_portfolio_value). */
+BAR_STEP void value_pass(block *b, size_t n, const double *close)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
-    double *total = COL(b, COL_TOTAL), *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
+    double *total = COL(b, COL_TOTAL);
     {
         const double p0 = close[0], *cash = COL(b, COL_CASH), *u0 = b->u;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) total[k] = rb_value_add(cash[k], u0[k], p0);
     }
-    /* Two assets per step (added in order, so the value is the same to the bit). */
+    /* Two assets per pass (added in order, so the value is the same to the bit): half the
+     * loads and stores of the running sums. */
     size_t i = 1;
     for (; i + 1 < N; i += 2) {
         const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *w = u + cap;
@@ -90,6 +87,15 @@ BAR_STEP int64_t bar_step(block *b, size_t n, const double *close, uint64_t flag
 #pragma omp simd
         for (size_t k = 0; k < n; k++) total[k] = rb_value_add(total[k], u[k], p);
     }
+}
+
+/* 2b. The distance from the targets: dsum = sum |w - t|, and ex = the largest excess of
+ * |w - t| over its band (the approximate weights w = units * close / value). */
+BAR_STEP void distance_pass(block *b, size_t n, const double *close)
+{
+    const size_t N = b->N, cap = RB_BATCH_BLOCK;
+    const double *total = COL(b, COL_TOTAL);
+    double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
         const double p = close[0], *u = b->u, *tg = b->tg, *e = b->e;
 #pragma omp simd
@@ -100,7 +106,8 @@ BAR_STEP int64_t bar_step(block *b, size_t n, const double *close, uint64_t flag
             ex[k] = d - e[k];
         }
     }
-    for (i = 1; i + 1 < N; i += 2) {
+    size_t i = 1;
+    for (; i + 1 < N; i += 2) {
         const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *tg = b->tg + i * cap,
                      *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap;
 #pragma omp simd
@@ -121,8 +128,16 @@ BAR_STEP int64_t bar_step(block *b, size_t n, const double *close, uint64_t flag
             ex[k] = x > ex[k] ? x : ex[k];
         }
     }
+}
+
+/* 3a. Who acts: an action code per configuration (ACT_*), from the bar's calendar flags and
+ * the distances. Returns how many act: on most bars of most blocks none, and the rare path
+ * is skipped. all_bands (a constant where it is inlined): every rule code is
+ * RB_TRIGGER_BANDS, and the selection among the others is left out. */
+BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
+{
     int64_t acting = 0;
-    const double *tband = COL(b, COL_TBAND);
+    const double *ex = COL(b, COL_EX), *dsum = COL(b, COL_DSUM), *tband = COL(b, COL_TBAND);
     const uint64_t *cmask = (const uint64_t *)COL(b, COL_CMASK);
     const int64_t *rules = ICOL(b, COL_RULE), *cbars = ICOL(b, COL_CBARS);
     int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
@@ -272,9 +287,15 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 {
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
-#define BANDS(b, n) bar_step(b, n, close, flags, 1)
-#define ANY(b, n) bar_step(b, n, close, flags, 0)
+#define VALUE(b, n) value_pass(b, n, close)
+#define DISTANCE(b, n) distance_pass(b, n, close)
+#define BANDS(b, n) action_pass(b, n, flags, 1)
+#define ANY(b, n) action_pass(b, n, flags, 0)
+    FOR_BLOCK(b, VALUE);
+    FOR_BLOCK(b, DISTANCE);
     return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
+#undef VALUE
+#undef DISTANCE
 #undef BANDS
 #undef ANY
 }
