@@ -509,6 +509,67 @@ Test(batch, equals_the_reference_where_the_kernel_decides)
     rb_store_free(s);
 }
 
+/* Prices that hold a band rule on its band: A and B swing between 110/90 and 100/100, C
+ * stays at 100. A portfolio at its targets at one of the two points is, at the other,
+ * exactly its band away in exact arithmetic (with targets a, a, 1 - 2a: |w_A - a| = a / 10,
+ * at either point, whether it last traded at the other), so every bar that can trade puts
+ * the weights on the band, within rounding. */
+static rb_store *on_the_band_store(void)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "symbol,date,open,close,volume\n");
+    for (int t = 0; t < 120; t++) {
+        char date[32];
+        rb_time_format(1262563200 + (rb_time)t * 86400, date); /* from 2010-01-04 */
+        double p[3] = {t % 2 ? 110 : 100, t % 2 ? 90 : 100, 100};
+        for (int i = 0; i < 3; i++)
+            len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%g,%g,1000000\n", "ABC"[i], date, p[i], p[i]);
+    }
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    free(csv);
+    return s;
+}
+
+/* The kernel decides a band rule on approximate weights away from the band and leaves
+ * decide() the configurations within MARGIN of it. Bands sitting on the weights' distance
+ * (from 1e-17 to 1e-6 either side of it, across MARGIN's own edge) must give the
+ * reference's decisions: the same number of rebalances, the same values. */
+Test(batch, decides_as_the_reference_with_the_weights_on_the_band)
+{
+    rb_store *s = on_the_band_store();
+    compare_dates = 0; /* bars return to earlier values: see compare_dates */
+    static const double offsets[] = {0,      1e-17,  -1e-17, 1e-16,  -1e-16, 1e-15,  -1e-15, 1e-12,
+                                     -1e-12, 1e-10,  -1e-10, 9.999e-10, -9.999e-10, 1e-9, -1e-9,
+                                     1.0001e-9, -1.0001e-9, 2e-9, -2e-9, 1e-6, -1e-6};
+    enum { OFFSETS = sizeof offsets / sizeof offsets[0], COUNT = 2 * 2 * OFFSETS };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    for (int three = 0; three < 2; three++) {
+        /* |w_A - a| at either point: a / 10 */
+        double at = three ? 0.025 : 0.05;
+        for (int k = 0; k < 2 * OFFSETS; k++) {
+            cfgtext *c = &f.cfg[k];
+            c->n = 0;
+            put(c, "assets", "%s", three ? "A=0.25,B=0.25,C=0.5" : "A=0.5,B=0.5");
+            put(c, "strategy", "threshold");
+            put(c, "band", "%.17g", at + offsets[k % OFFSETS]);
+            put(c, "fee-bps", "%d", k < OFFSETS ? 0 : 10);
+        }
+        batch_against_reference(s, &f, 2 * OFFSETS);
+        /* On the band indeed: some of these bands trade on every bar, others never. */
+        int always = 0, never = 0;
+        for (int k = 0; k < 2 * OFFSETS; k++) {
+            always += f.got[k].rebalances >= 119;
+            never += f.got[k].rebalances == 0;
+        }
+        cr_assert_gt(always, 0, "no band below the weights' distance traded on every bar");
+        cr_assert_gt(never, 0, "no band above the weights' distance stayed put");
+    }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 {
     rb_store *s = random_store();
