@@ -107,7 +107,7 @@ LANE_STEP void lanes_in_play(rb_lanes *l, size_t n)
 
 /* The solve: x = num / den, accumulated in x (den) over the assets in play. A lane whose
  * set of assets would shrink, or whose solution is not positive, falls back. */
-LANE_STEP void lanes_solve(rb_lanes *l, size_t n)
+LANE_STEP void lanes_solve(rb_lanes *l, size_t n, int same_rates)
 {
     const size_t N = l->N, cap = l->cap;
     const double *restrict w = l->w, *restrict wsum = l->wsum, *restrict fixed = l->fixed;
@@ -138,13 +138,14 @@ LANE_STEP void lanes_solve(rb_lanes *l, size_t n)
     }
     for (size_t i = 0; i < N; i++) {
         const double *restrict share = l->share + i * cap, *restrict value = l->value + i * cap,
-                     *restrict rate = l->rate + i * cap;
+                     *restrict rate = l->rate + i * cap, one_rate = l->rate[i];
         const int64_t *restrict in = l->in + i * cap;
         const int64_t col = (int64_t)i;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             int64_t use = in[k] & (cc[k] != col);
-            rb_solve next = rb_trade_solve_term((rb_solve){num[k], x[k]}, rate[k], share[k], base[k], value[k]);
+            rb_solve next = rb_trade_solve_term((rb_solve){num[k], x[k]}, same_rates ? one_rate : rate[k], share[k],
+                                                base[k], value[k]);
             num[k] = use ? next.num : num[k];
             x[k] = use ? next.den : x[k];
         }
@@ -185,14 +186,18 @@ LANE_STEP void lanes_orders(rb_lanes *l, size_t n, const double *price)
 
 /* What each order trades and pays: its gross value, fee and slippage (the CASH column pays
  * no costs). */
-LANE_STEP void lanes_costs(rb_lanes *l, size_t n, const double *price)
+LANE_STEP void lanes_costs(rb_lanes *l, size_t n, const double *price, int same_rates)
 {
     const size_t N = l->N, cap = l->cap;
     const int64_t *restrict cc = l->cash_col;
     for (size_t i = 0; i < N; i++) {
         const double p = price[i], *restrict order = l->order + i * cap;
         const double *restrict bps[RB_COST_RATES];
-        for (size_t r = 0; r < RB_COST_RATES; r++) bps[r] = l->bps[r] + i * cap;
+        rb_rates one; /* same_rates: the rates of every lane */
+        for (size_t r = 0; r < RB_COST_RATES; r++) {
+            bps[r] = l->bps[r] + i * cap;
+            one.bps[r] = l->bps[r][i];
+        }
         double *restrict gross = l->gross + i * cap, *restrict fee = l->fee + i * cap, *restrict slip = l->slip + i * cap;
         const int64_t col = (int64_t)i;
 #pragma omp simd
@@ -200,7 +205,7 @@ LANE_STEP void lanes_costs(rb_lanes *l, size_t n, const double *price)
             double g = fabs(order[k]) * p;
             rb_rates rates;
             for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
-            rb_fee_slippage c = rb_trade_rate_costs(g, rates);
+            rb_fee_slippage c = rb_trade_rate_costs(g, same_rates ? one : rates);
             int64_t charged = cc[k] != col;
             gross[k] = g;
             fee[k] = charged ? c.fee : 0;
@@ -263,16 +268,22 @@ LANE_STEP void lanes_settle(rb_lanes *l, size_t n, int rebalance)
 
 /* The steps of a rebalance, for every lane: value, the assets in play, the closed-form
  * solve, then sells before buys. */
-RB_KERNEL_CLONES
-void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalance)
+LANE_STEP void lanes_steps(rb_lanes *l, size_t n, const double *price, int rebalance, int same_rates)
 {
     lanes_value(l, n, price);
     lanes_in_play(l, n);
-    lanes_solve(l, n);
+    lanes_solve(l, n, same_rates);
     lanes_orders(l, n, price);
-    lanes_costs(l, n, price);
+    lanes_costs(l, n, price, same_rates);
     for (int pass = 0; pass < 2; pass++) lanes_trade_pass(l, n, rebalance, pass);
     lanes_settle(l, n, rebalance);
+}
+
+RB_KERNEL_CLONES
+void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalance)
+{
+    if (l->same_rates) lanes_steps(l, n, price, rebalance, 1);
+    else lanes_steps(l, n, price, rebalance, 0);
 }
 
 rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_lots *lots, rb_realized *year, rb_time t, rb_error *err)

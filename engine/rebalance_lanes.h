@@ -24,6 +24,9 @@ typedef struct rb_lanes {
      * cost rate (rb_cost_rate) and the rates of the cost model (rb_cost_rates), one array
      * per rate. */
     double *units, *to, *rate, *bps[RB_COST_RATES];
+    /* 1: every lane has the same costs, and rate and bps hold one value per asset (their
+     * first N entries), read by every lane: nothing to copy per lane. */
+    int same_rates;
     /* Per lane, filled by the caller and updated: cash and the portfolio's totals. */
     double *cash, *fees, *slippage, *gas, *traded_value, *rebalances;
     int64_t *cash_col; /* the CASH column, or -1 */

@@ -147,6 +147,7 @@ typedef struct block {
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
+    int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
     /* metric statistics */
     double *prev, *inv_prev, *index, *peak, *maxdd;
     double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */

@@ -20,6 +20,7 @@
 static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
 {
     const size_t N = b->N, n = b->n;
+    b->one_band = 1; /* until a threshold says otherwise (batch_band_thresholds) */
     for (size_t j = 0; j < n; j++) {
         config *c = &b->cfg[j];
         rb_status rc = rb_sim_start(m, &c->c, &c->st, err);
@@ -43,6 +44,18 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->sum_v[j] = b->total[j];
         b->flow[j] = 0;
         b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
+    }
+    /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
+     * one set of rates, copied here once (trades.c copies them per lane otherwise). */
+    const size_t rates = (SCRATCH_ROWS - SCRATCH_RATE) * N;
+    b->lanes.same_rates = 1;
+    for (size_t j = 1; j < n; j++)
+        if (memcmp(b->cfg[j].scratch + SCRATCH_RATE * N, b->cfg[0].scratch + SCRATCH_RATE * N, rates * sizeof(double)))
+            b->lanes.same_rates = 0;
+    for (size_t i = 0; b->lanes.same_rates && i < N; i++) {
+        const double *row = b->cfg[0].scratch;
+        b->lanes.rate[i] = row[SCRATCH_RATE * N + i];
+        for (size_t r = 0; r < RB_COST_RATES; r++) b->lanes.bps[r][i] = row[(SCRATCH_BPS + r) * N + i];
     }
     b->same_targets = 1;
     b->any_flows = 0;
@@ -90,20 +103,23 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
 }
 
 /* 2b. The distance from the targets: dsum = sum |w - t|, and ex = the largest excess of
- * |w - t| over its band (the approximate weights w = units * close / value). */
-BAR_STEP void distance_pass(block *b, size_t n, const double *close)
+ * |w - t| over its band (the approximate weights w = units * close / value). one_band (a
+ * constant where it is inlined): each configuration's thresholds are one finite number e,
+ * and ex is taken as max |w - t| - e, one subtraction instead of one per asset: the same
+ * number, since rounding x - e is monotonic in x (and NaNs are passed over alike). */
+BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_band)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
-    const double *total = COL(b, COL_TOTAL);
+    const double *total = COL(b, COL_TOTAL), *e0 = b->e;
     double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
-        const double p = close[0], *u = b->u, *tg = b->tg, *e = b->e;
+        const double p = close[0], *u = b->u, *tg = b->tg;
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             inv[k] = 1 / total[k];
             double d = fabs(u[k] * p * inv[k] - tg[k]);
             dsum[k] = d;
-            ex[k] = d - e[k];
+            ex[k] = one_band ? d : d - e0[k];
         }
     }
     size_t i = 1;
@@ -114,7 +130,7 @@ BAR_STEP void distance_pass(block *b, size_t n, const double *close)
         for (size_t k = 0; k < n; k++) {
             double d = fabs(u[k] * p * inv[k] - tg[k]), d2 = fabs(u2[k] * q * inv[k] - tg2[k]);
             dsum[k] = (dsum[k] + d) + d2;
-            double x = d - e[k], x2 = d2 - e2[k], m = x > x2 ? x : x2;
+            double x = one_band ? d : d - e[k], x2 = one_band ? d2 : d2 - e2[k], m = x > x2 ? x : x2;
             ex[k] = m > ex[k] ? m : ex[k];
         }
     }
@@ -124,9 +140,13 @@ BAR_STEP void distance_pass(block *b, size_t n, const double *close)
         for (size_t k = 0; k < n; k++) {
             double d = fabs(u[k] * p * inv[k] - tg[k]);
             dsum[k] += d;
-            double x = d - e[k];
+            double x = one_band ? d : d - e[k];
             ex[k] = x > ex[k] ? x : ex[k];
         }
+    }
+    if (one_band) {
+#pragma omp simd
+        for (size_t k = 0; k < n; k++) ex[k] -= e0[k];
     }
 }
 
@@ -288,14 +308,17 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
 #define VALUE(b, n) value_pass(b, n, close)
-#define DISTANCE(b, n) distance_pass(b, n, close)
+#define DISTANCE(b, n) distance_pass(b, n, close, 0)
+#define ONE_BAND(b, n) distance_pass(b, n, close, 1)
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
     FOR_BLOCK(b, VALUE);
-    FOR_BLOCK(b, DISTANCE);
+    if (b->one_band) FOR_BLOCK(b, ONE_BAND);
+    else FOR_BLOCK(b, DISTANCE);
     return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
 #undef VALUE
 #undef DISTANCE
+#undef ONE_BAND
 #undef BANDS
 #undef ANY
 }

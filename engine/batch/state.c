@@ -36,6 +36,9 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
             if (t > 0 && rel < e) e = rel;
         }
         b->e[i * cap + j] = e;
+        /* the kernel's shortcut (kernel.c, distance_pass) holds only while every threshold
+         * of every configuration is one finite number across its assets */
+        if (!(e == b->e[j] && isfinite(e))) b->one_band = 0;
     }
     b->tband[j] = use ? 2 * tr->band_total : INFINITY; /* compared with sum |w - t| */
 }

@@ -39,6 +39,8 @@ static void load_lanes(block *b, size_t nq)
         for (size_t i = 0; i < N; i++) {
             l->units[i * cap + q] = b->u[i * cap + j];
             l->to[i * cap + q] = to[i];
+        }
+        for (size_t i = 0; !l->same_rates && i < N; i++) {
             l->rate[i * cap + q] = rate[i];
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
         }
