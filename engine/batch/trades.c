@@ -27,15 +27,26 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
     return RB_OK;
 }
 
-/* The queued configurations' columns and accounts into lanes 0..nq. */
-static void load_lanes(block *b, size_t nq)
+/* The lanes a rebalance of nq configurations runs: nq rounded up to a whole number of
+ * vectors (8 doubles), so that the lane loops take their vector path to the end rather
+ * than finishing lane by lane. The extra lanes trade a copy of the last configuration, and
+ * their outcome is not read. */
+static size_t lanes_width(size_t nq, size_t cap)
+{
+    size_t width = (nq + 7) / 8 * 8;
+    return width < cap ? width : cap;
+}
+
+/* The queued configurations' columns and accounts into lanes 0..nq, and copies of the last
+ * into the lanes up to width. */
+static void load_lanes(block *b, size_t nq, size_t width)
 {
     rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap;
-    for (size_t q = 0; q < nq; q++) {
-        size_t j = b->queued[q];
+    for (size_t q = 0; q < width; q++) {
+        size_t from = q < nq ? q : nq - 1, j = b->queued[from];
         const config *c = &b->cfg[j];
-        const double *to = b->queued_to[q], *rate = c->scratch + SCRATCH_RATE * N, *bps = c->scratch + SCRATCH_BPS * N;
+        const double *to = b->queued_to[from], *rate = c->scratch + SCRATCH_RATE * N, *bps = c->scratch + SCRATCH_BPS * N;
         for (size_t i = 0; i < N; i++) {
             l->units[i * cap + q] = b->u[i * cap + j];
             l->to[i * cap + q] = to[i];
@@ -72,8 +83,9 @@ static void store_lane(block *b, size_t q, size_t j)
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
 {
     rb_lanes *l = &b->lanes;
-    load_lanes(b, nq);
-    rb_lanes_rebalance(l, nq, m->close + t * b->N, 1);
+    size_t width = lanes_width(nq, b->cap);
+    load_lanes(b, nq, width);
+    rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         config *c = &b->cfg[j];
