@@ -144,6 +144,9 @@ typedef struct block {
     rb_lanes lanes;
     size_t *queued;        /* their configurations */
     const double **queued_to; /* and the weights each trades to */
+    /* lane x asset: the targets in force of each lane's configuration; per lane: its value,
+     * drift and the value's reciprocal after the trade (batch_lane_exact_states) */
+    double *lane_tg, *lane_value, *lane_drift, *lane_inv;
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
@@ -200,6 +203,9 @@ void batch_gather(block *b, size_t j);
 void batch_scatter(block *b, size_t j);
 void batch_band_thresholds(block *b, size_t j, const config *c);
 void batch_exact_state(block *b, size_t j, const double *close);
+/* state.c: the same for lanes 0..width of the block's lanes, from the lanes' units and cash
+ * and b->lane_tg, side by side, into lane_value, lane_drift and lane_inv. */
+void batch_lane_exact_states(block *b, size_t width, const double *close);
 
 /* kernel.c: every bar of the block's configurations (*bad: the configuration of an error). */
 rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err);

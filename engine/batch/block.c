@@ -15,6 +15,7 @@ void batch_block_free(block *b)
     rb_lanes_release(&b->lanes);
     free(b->queued);
     free(b->queued_to);
+    free(b->lane_tg);
     for (size_t j = 0; b->cfg && j < b->cap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
@@ -53,8 +54,14 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
     b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
+    /* one allocation: N * cap targets, then value, drift and reciprocal per lane */
+    if ((b->lane_tg = rb_malloc((N + 3) * cap * sizeof(double)))) {
+        b->lane_value = b->lane_tg + N * cap;
+        b->lane_drift = b->lane_value + cap;
+        b->lane_inv = b->lane_drift + cap;
+    }
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->list && b->queued && b->queued_to && b->cfg;
+    return b->scratch && b->touched && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "batch_internal.h"
+#include "kernel_clones.h"
 #include "trade.h"
 
 void batch_gather(block *b, size_t j)
@@ -44,7 +45,34 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
 }
 
 /* Value (exactly as the reference computes it: cash + sum units * close in asset order)
- * and drift of configuration j from its columns. */
+ * and drift of configuration j from its columns; and of the lanes after a rebalance, the
+ * same arithmetic lane by lane (batch_lane_exact_states). */
+RB_KERNEL_CLONES
+void batch_lane_exact_states(block *b, size_t width, const double *close)
+{
+    const rb_lanes *l = &b->lanes;
+    const size_t N = b->N, cap = b->cap;
+    const double *cash = l->cash;
+    double *v = b->lane_value, *d = b->lane_drift, *inv = b->lane_inv;
+#pragma omp simd
+    for (size_t q = 0; q < width; q++) {
+        v[q] = cash[q];
+        d[q] = 0;
+    }
+    for (size_t i = 0; i < N; i++) {
+        const double p = close[i], *u = l->units + i * cap;
+#pragma omp simd
+        for (size_t q = 0; q < width; q++) v[q] = rb_value_add(v[q], u[q], p);
+    }
+#pragma omp simd
+    for (size_t q = 0; q < width; q++) inv[q] = 1 / v[q];
+    for (size_t i = 0; i < N; i++) {
+        const double p = close[i], *u = l->units + i * cap, *tg = b->lane_tg + i * cap;
+#pragma omp simd
+        for (size_t q = 0; q < width; q++) d[q] += fabs((v[q] > 0 ? u[q] * p * inv[q] : 0) - tg[q]);
+    }
+}
+
 void batch_exact_state(block *b, size_t j, const double *close)
 {
     size_t cap = b->cap;

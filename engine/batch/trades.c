@@ -50,6 +50,7 @@ static void load_lanes(block *b, size_t nq, size_t width)
         for (size_t i = 0; i < N; i++) {
             l->units[i * cap + q] = b->u[i * cap + j];
             l->to[i * cap + q] = to[i];
+            b->lane_tg[i * cap + q] = b->tg[i * cap + j];
         }
         for (size_t i = 0; !l->same_rates && i < N; i++) {
             l->rate[i * cap + q] = rate[i];
@@ -86,6 +87,7 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
     size_t width = lanes_width(nq, b->cap);
     load_lanes(b, nq, width);
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
+    batch_lane_exact_states(b, width, m->close + t * b->N);
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         config *c = &b->cfg[j];
@@ -105,7 +107,10 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
         }
         if (l->traded[q]) {
             c->st.last_rebalance = t;
-            b->touched[j] = 1;
+            /* value and drift taken afresh, in the lanes: nothing left for refresh_touched */
+            b->total[j] = b->lane_value[q];
+            b->dsum[j] = b->lane_drift[q];
+            b->inv[j] = b->lane_inv[q];
         }
     }
     return RB_OK;
