@@ -596,6 +596,56 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
     rb_store_free(s);
 }
 
+/* A sweep over bands alone: configurations of one state until their bands part them
+ * share it (engine/batch/share.c). Every one must come out as it does alone (blocks of one
+ * configuration share nothing) and as the reference has it, whichever leads its group,
+ * for relative and absolute bands, a portfolio band, with and without cash. */
+Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 240 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    for (int with_cash = 0; with_cash < 2; with_cash++) {
+        for (int k = 0; k < COUNT; k++) {
+            cfgtext *c = &f.cfg[k];
+            c->n = 0;
+            put(c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
+            put(c, "strategy", "threshold");
+            /* bands from 0.2 % to 12 % in a shuffled order, some repeated; a third of the
+             * blocks with a portfolio band too, one with relative bands (not shared) */
+            put(c, "band", "%.4f", 0.002 + 0.118 * (double)((k * 37) % 97) / 96.0);
+            if (k / 80 == 1) put(c, "band-total", "%.3f", 0.05 + 0.1 * (double)(k % 7) / 6.0);
+            if (k / 80 == 2 && k % 16 == 3) put(c, "band-rel", "0.3");
+            put(c, "fee-bps", "10");
+            put(c, "slippage-bps", "5");
+        }
+        rb_matrix *m = matrix_of(s, with_cash);
+        run_batch(s, m, &f, COUNT, 2, 0); /* blocks of RB_BATCH_BLOCK: shared */
+        rb_metrics *shared = malloc(COUNT * sizeof *shared);
+        memcpy(shared, f.got, COUNT * sizeof *shared);
+        run_batch(s, m, &f, COUNT, 2, 1); /* alone */
+        for (int k = 0; k < COUNT; k++) {
+            char what[2048];
+            describe(&f.cfg[k], what, sizeof what);
+            cr_assert(memcmp(&shared[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs shared:%s", k,
+                      what);
+        }
+        /* some configurations shared, some parted: not every one rebalanced alike */
+        double least = INFINITY, most = 0;
+        for (int k = 0; k < COUNT; k++) {
+            least = fmin(least, shared[k].rebalances);
+            most = fmax(most, shared[k].rebalances);
+        }
+        cr_assert_lt(least, most);
+        free(shared);
+        rb_matrix_free(m);
+        batch_against_reference(s, &f, COUNT);
+    }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
 {
     rb_store *s = random_store();

@@ -14,7 +14,7 @@ static int is_date(const rb_trigger *tr, const rb_matrix *m, size_t t)
 rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *depleted, size_t *bad,
                                rb_error *err)
 {
-    for (size_t j = 0; j < b->n; j++) {
+    for (size_t j = 0; j < b->nrun; j++) { /* a follower's events are its leader's (share.c) */
         config *c = &b->cfg[j];
         if (!rb_sim_has_events(m, &c->c, &c->st, t)) continue;
         batch_gather(b, j);
@@ -41,8 +41,7 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
 static int every_bars_action(const block *b, size_t j, const rb_matrix *m, size_t t)
 {
     const config *c = &b->cfg[j];
-    int date = is_date(&c->trig, m, t), sure = (b->ex[j] > MARGIN) | (b->dsum[j] > b->tband[j] + MARGIN);
-    int band = sure ? ACT_BAND : b->cand[j] ? ACT_DECIDE : ACT_NONE;
+    int date = is_date(&c->trig, m, t), band = (int)band_action(b->ex[j], b->dsum[j], b->tband[j], b->cand[j]);
     switch (c->rule) {
     case RB_TRIGGER_DATES: return date;
     case RB_TRIGGER_BANDS: return band;

@@ -65,6 +65,21 @@ enum {
     ACT_EVERY_BARS = 5 /* every N bars: its dates are not flags, the rare path checks them */
 };
 
+/* The action code of a band rule the kernel decides (RB_TRIGGER_BANDS), from ex (the
+ * largest excess of |w - t| over its band), dsum (sum |w - t|) and tband (the threshold of
+ * dsum): a rebalance when past a band by more than MARGIN, decide() on exact weights when
+ * near one (within MARGIN: band_near), else nothing. */
+static inline int64_t band_near(double ex, double dsum, double tband)
+{
+    return (ex > -MARGIN) | (dsum > tband - MARGIN);
+}
+
+static inline int64_t band_action(double ex, double dsum, double tband, int64_t near)
+{
+    int64_t sure = (ex > MARGIN) | (dsum > tband + MARGIN);
+    return sure ? ACT_BAND : near ? ACT_DECIDE : ACT_NONE;
+}
+
 typedef struct config {
     uint64_t index;
     rb_run_spec spec; /* borrowed from the caller (rb_batch_spec_fn): never released here */
@@ -114,16 +129,27 @@ typedef struct cached {
  * a pointer per column they ran out of registers. The named pointers below point into it,
  * for the files that visit one configuration at a time. */
 enum block_column {
-    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_EX, COL_TBAND, COL_FLOW, COL_MIX,
-    COL_PREV, COL_INV_PREV, COL_INDEX, COL_PEAK, COL_MAXDD, COL_MEAN_R, COL_M2_R, COL_MEAN_E,
-    COL_M2_E, COL_DOWN2, COL_SUM_V, COL_SUM_DRIFT,
-    COL_CAND, COL_ACT, COL_FALL, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers */
-    COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH,                   /* rb_time */
+    /* a configuration's state, carried from bar to bar (with the per-asset u) */
+    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW, COL_PREV, COL_INV_PREV, COL_INDEX, COL_PEAK,
+    COL_MAXDD, COL_MEAN_R, COL_M2_R, COL_MEAN_E, COL_M2_E, COL_DOWN2, COL_SUM_V, COL_SUM_DRIFT,
+    COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time */
+    STATE_COLUMNS,
+    /* its own settings (with the per-asset tg and e) */
+    COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
+    COL_LEADER, /* share.c: the position whose state it shares (its own when it has its own) */
+    /* the bar's, recomputed on every bar */
+    COL_EX, COL_MIX, COL_CAND, COL_ACT, COL_FALL, /* 64-bit integers but the first two */
     BLOCK_COLUMNS
 };
 
 typedef struct block {
     size_t cap, n, N, T; /* cap: RB_BATCH_BLOCK, the stride of every column */
+    /* The configurations the bar loop runs (positions 0..nrun): n, or fewer while some
+     * share the state of another (share.c). */
+    size_t nrun;
+    int sharing;      /* share.c: some positions past nrun follow a position before it */
+    size_t *origin;   /* share.c: the position each configuration had when the block started */
+    struct share_group *group; /* share.c: per leader position, its followers' bands */
     config *cfg;
     double *scratch; /* cap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */
@@ -139,6 +165,8 @@ typedef struct block {
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
+    int64_t *leader;   /* share.c */
+    double *maxd;      /* max |w - t| over the assets (one_band blocks) */
     size_t *list;      /* indices of the configurations that act this bar */
     /* this bar's kernel-decided rebalances, traded together in lanes */
     rb_lanes lanes;
@@ -206,6 +234,28 @@ void batch_exact_state(block *b, size_t j, const double *close);
 /* state.c: the same for lanes 0..width of the block's lanes, from the lanes' units and cash
  * and b->lane_tg, side by side, into lane_value, lane_drift and lane_inv. */
 void batch_lane_exact_states(block *b, size_t width, const double *close);
+
+/* share.c: configurations that differ only in their band thresholds have one state until
+ * their decisions part: the bar loop runs one of them (the leader, at a position before
+ * b->nrun) and the others (followers, after it) only compare their own bands with its
+ * distances. batch_share_start groups them after the first allocation (nothing when the
+ * block does not qualify); batch_share_actions, after the leaders' action codes of a bar,
+ * gives each follower its own and detaches it (its own state, a copy of its leader's, at
+ * position nrun) when it would act otherwise than its leader or decide on exact weights;
+ * returns how many detached followers act. batch_share_end gives every follower its state
+ * and puts the configurations back where they started (also after an error: *bad is moved
+ * with its configuration). Results are those of configurations run one by one, to the
+ * bit: a follower's every step would have been its leader's. */
+/* A leader's followers: how many, and the least and greatest of their band thresholds (e)
+ * and portfolio thresholds (tband), which settle most bars for all of them at once. */
+typedef struct share_group {
+    size_t followers;
+    double e_min, e_max, tband_min, tband_max;
+} share_group;
+
+void batch_share_start(block *b);
+int64_t batch_share_actions(block *b);
+void batch_share_end(block *b, size_t *bad);
 
 /* kernel.c: every bar of the block's configurations (*bad: the configuration of an error). */
 rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err);

@@ -16,6 +16,8 @@ void batch_block_free(block *b)
     free(b->queued);
     free(b->queued_to);
     free(b->lane_tg);
+    free(b->origin);
+    free(b->group);
     for (size_t j = 0; b->cfg && j < b->cap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
@@ -46,11 +48,15 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->m2_e = AT(COL_M2_E), b->down2 = AT(COL_DOWN2), b->sum_v = AT(COL_SUM_V), b->sum_drift = AT(COL_SUM_DRIFT);
     b->cand = (int64_t *)AT(COL_CAND), b->act = (int64_t *)AT(COL_ACT), b->fall = (int64_t *)AT(COL_FALL);
     b->cmask = (uint64_t *)AT(COL_CMASK), b->cbars = (int64_t *)AT(COL_CBARS), b->rule = (int64_t *)AT(COL_RULE);
+    b->leader = (int64_t *)AT(COL_LEADER), b->maxd = AT(COL_MAXD);
     b->peak_time = (rb_time *)AT(COL_PEAK_TIME), b->dd_peak = (rb_time *)AT(COL_DD_PEAK);
     b->dd_trough = (rb_time *)AT(COL_DD_TROUGH);
     b->u = AT(BLOCK_COLUMNS), b->tg = b->u + N * cap, b->e = b->tg + N * cap;
 #undef AT
     b->touched = rb_malloc(cap);
+    b->origin = rb_malloc(cap * sizeof *b->origin);
+    b->group = rb_malloc(cap * sizeof *b->group);
+
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
     b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
@@ -63,5 +69,5 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
+    return b->scratch && b->touched && b->origin && b->group && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
 }

@@ -72,9 +72,9 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 #define COL(b, c) ((b)->cols + (size_t)(c) * RB_BATCH_BLOCK)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
-/* A pass over the block's n configurations, called with n = RB_BATCH_BLOCK (a constant:
- * the loops have no remainder) for a full block, else with b->n. */
-#define FOR_BLOCK(b, call) ((b)->n == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, (b)->n))
+/* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant:
+ * the loops have no remainder) for a full block, else with b->nrun. */
+#define FOR_BLOCK(b, call) ((b)->nrun == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, (b)->nrun))
 
 /* 2a. Configurations [0, n): value = cash + sum units * close, in asset order (as
  * rb_portfolio_value). */
@@ -145,8 +145,12 @@ BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_ban
         }
     }
     if (one_band) {
+        double *maxd = COL(b, COL_MAXD);
 #pragma omp simd
-        for (size_t k = 0; k < n; k++) ex[k] -= e0[k];
+        for (size_t k = 0; k < n; k++) {
+            maxd[k] = ex[k];
+            ex[k] -= e0[k];
+        }
     }
 }
 
@@ -163,11 +167,9 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
     int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
 #pragma omp simd reduction(+ : acting)
     for (size_t k = 0; k < n; k++) {
-        int64_t near = (ex[k] > -MARGIN) | (dsum[k] > tband[k] - MARGIN);
-        int64_t sure = (ex[k] > MARGIN) | (dsum[k] > tband[k] + MARGIN);
+        int64_t near = band_near(ex[k], dsum[k], tband[k]), band = band_action(ex[k], dsum[k], tband[k], near);
         int64_t date = (flags & cmask[k]) != 0;
         int64_t rule = rules[k];
-        int64_t band = sure ? ACT_BAND : near ? ACT_DECIDE : ACT_NONE;
         if (all_bands) { /* the common case, without the selections below */
             act[k] = band;
             cand[k] = near;
@@ -191,7 +193,7 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
 BAR_STEP size_t list_actors(block *b, int64_t acting)
 {
     size_t nact = 0;
-    for (size_t j = 0; acting && j < b->n; j++) {
+    for (size_t j = 0; acting && j < b->nrun; j++) {
         b->list[nact] = j;
         nact += b->act[j] != 0;
     }
@@ -216,7 +218,7 @@ static void refresh_touched(block *b, const double *close, size_t nact, int even
  * the block shares them (returned), else per configuration (into b->mix). */
 BAR_STEP double mix_return(block *b, const double *growth)
 {
-    const size_t N = b->N, n = b->n;
+    const size_t N = b->N, n = b->nrun;
     if (!b->same_targets) {
         for (size_t j = 0; j < n; j++) {
             const double *target = b->cfg[j].res.target;
@@ -281,7 +283,7 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
 /* 4c. The falls stats_step marked, checked exactly: a deeper drawdown is recorded. */
 static void deeper_falls(block *b, rb_time now)
 {
-    for (size_t j = 0; j < b->n; j++) {
+    for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
         double dd = 1.0 - b->index[j] / b->peak[j];
         if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
@@ -315,7 +317,8 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     FOR_BLOCK(b, VALUE);
     if (b->one_band) FOR_BLOCK(b, ONE_BAND);
     else FOR_BLOCK(b, DISTANCE);
-    return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
+    int64_t acting = b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
+    return b->sharing ? acting + batch_share_actions(b) : acting;
 #undef VALUE
 #undef DISTANCE
 #undef ONE_BAND
@@ -370,9 +373,13 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
 RB_KERNEL_CLONES
 rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
 {
+    b->nrun = b->n;
+    b->sharing = 0;
     rb_status rc = start_block(m, b, bad, err);
+    if (rc == RB_OK) batch_share_start(b);
     size_t pending = 0;  /* configurations with a next-open order waiting */
     size_t depleted = 0; /* configurations whose run ends on this bar */
     for (size_t t = 1; t < m->T && rc == RB_OK; t++) rc = run_bar(m, b, t, &pending, &depleted, bad, err);
+    batch_share_end(b, bad);
     return rc;
 }

@@ -1,0 +1,233 @@
+/* share.c - configurations of a block that have one state (batch_internal.h,
+ * batch_share_start). A sweep over bands runs many configurations that differ only in
+ * their band: until their decisions part, each bar values the same portfolio, measures the
+ * same distances, adds the same returns to the same sums, and trades the same orders.
+ * Such a group runs as one configuration, its leader; the others, its followers, keep
+ * their own band thresholds and only compare them with the leader's distances on each bar.
+ * A follower that would act otherwise than its leader (or must decide on exact weights)
+ * first takes a copy of the leader's state and runs on its own from there: what it would
+ * have computed by itself, to the bit, since every step until then was its leader's.
+ *
+ * The bar loop runs positions 0..nrun; followers wait after nrun. Positions move (a
+ * follower that detaches is swapped to position nrun) and are put back at the end. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "batch_internal.h"
+
+/* The columns of positions p and q exchanged: state, settings and the bar's. */
+static void swap_columns(block *b, size_t p, size_t q)
+{
+    const size_t cap = b->cap;
+    for (size_t c = 0; c < BLOCK_COLUMNS; c++) {
+        double t = b->cols[c * cap + p];
+        b->cols[c * cap + p] = b->cols[c * cap + q];
+        b->cols[c * cap + q] = t;
+    }
+    for (size_t i = 0; i < 3 * b->N; i++) { /* u, tg, e: one after the other */
+        double t = b->u[i * cap + p];
+        b->u[i * cap + p] = b->u[i * cap + q];
+        b->u[i * cap + q] = t;
+    }
+}
+
+/* Configurations at positions p and q exchanged, with everything they own there. */
+static void swap_positions(block *b, size_t p, size_t q)
+{
+    if (p == q) return;
+    swap_columns(b, p, q);
+    config c = b->cfg[p];
+    b->cfg[p] = b->cfg[q];
+    b->cfg[q] = c;
+    /* the one pointer a configuration holds into itself (its other memory is on the heap) */
+    b->cfg[p].st.port = &b->cfg[p].port;
+    b->cfg[q].st.port = &b->cfg[q].port;
+    size_t o = b->origin[p];
+    b->origin[p] = b->origin[q];
+    b->origin[q] = o;
+}
+
+/* What a configuration carries from bar to bar outside the columns: its portfolio's
+ * totals and its simulation's state (its strategy's state is its own: a follower never
+ * decides while it follows). */
+static void copy_config_state(config *to, const config *from, size_t N)
+{
+    rb_portfolio *p = &to->port;
+    const rb_portfolio *f = &from->port;
+    memcpy(p->units, f->units, N * sizeof *p->units);
+    p->cash = f->cash;
+    p->fees = f->fees, p->slippage = f->slippage, p->gas = f->gas, p->taxes = f->taxes;
+    p->traded_value = f->traded_value, p->rebalances = f->rebalances;
+    p->year_realized = f->year_realized, p->carry = f->carry;
+    to->st.pending = from->st.pending;
+    to->st.last_rebalance = from->st.last_rebalance;
+    to->st.flow = from->st.flow;
+    to->st.depleted = from->st.depleted;
+    to->st.table_row = from->st.table_row;
+    to->end_T = from->end_T;
+    to->ended = from->ended;
+}
+
+/* Position f takes the state of position l (its settings stay its own). */
+static void copy_state(block *b, size_t f, size_t l)
+{
+    const size_t cap = b->cap;
+    for (size_t c = 0; c < STATE_COLUMNS; c++) b->cols[c * cap + f] = b->cols[c * cap + l];
+    for (size_t i = 0; i < b->N; i++) b->u[i * cap + f] = b->u[i * cap + l];
+    copy_config_state(&b->cfg[f], &b->cfg[l], b->N);
+}
+
+/* 1 when positions p and q have the same state, to the bit. */
+static int same_state(const block *b, size_t p, size_t q)
+{
+    const size_t cap = b->cap;
+    for (size_t c = 0; c < STATE_COLUMNS; c++)
+        if (memcmp(&b->cols[c * cap + p], &b->cols[c * cap + q], sizeof(double))) return 0;
+    for (size_t i = 0; i < b->N; i++)
+        if (memcmp(&b->u[i * cap + p], &b->u[i * cap + q], sizeof(double))) return 0;
+    /* (the portfolio's units and cash are the columns': it holds a copy only while a
+     * reference step runs, batch_gather) */
+    const config *a = &b->cfg[p], *c = &b->cfg[q];
+    return a->port.fees == c->port.fees && a->port.slippage == c->port.slippage &&
+           a->port.gas == c->port.gas && a->port.taxes == c->port.taxes &&
+           a->port.traded_value == c->port.traded_value && a->port.rebalances == c->port.rebalances &&
+           a->st.last_rebalance == c->st.last_rebalance && !a->st.pending && !c->st.pending;
+}
+
+/* Whether the block's configurations can share states: every one is a band rule the
+ * kernel decides, with one threshold per configuration, and they trade alike (the same
+ * targets and costs, no lots, no flows, the same portfolio and tax settings), so that two
+ * of the same state take the same steps until their bands part them. */
+static int block_qualifies(const block *b)
+{
+    if (b->n < 2 || !b->all_bands || !b->one_band || !b->lanes.same_rates || !b->same_targets || b->any_flows)
+        return 0;
+    const config *first = &b->cfg[0];
+    for (size_t j = 0; j < b->n; j++) {
+        const config *c = &b->cfg[j];
+        const rb_portfolio_options *o = &c->c.portfolio, *f = &first->c.portfolio;
+        if (c->port.lots || c->c.contribution != 0 || c->c.exec != first->c.exec || c->c.cash_col != first->c.cash_col ||
+            o->lots != f->lots || o->long_term_days != f->long_term_days || o->wash_sale_days != f->wash_sale_days ||
+            o->tax_short != f->tax_short || o->tax_long != f->tax_long || o->keep_trades != f->keep_trades ||
+            o->keep_lots != f->keep_lots)
+            return 0;
+    }
+    return 1;
+}
+
+/* Leader l's group summary, from its followers now. */
+static void summarize(block *b, size_t l)
+{
+    share_group *g = &b->group[l];
+    *g = (share_group){0, INFINITY, -INFINITY, INFINITY, -INFINITY};
+    for (size_t f = b->nrun; f < b->n; f++) {
+        if ((size_t)b->leader[f] != l) continue;
+        double e = b->e[f], tb = b->tband[f];
+        g->followers++;
+        g->e_min = e < g->e_min ? e : g->e_min;
+        g->e_max = e > g->e_max ? e : g->e_max;
+        g->tband_min = tb < g->tband_min ? tb : g->tband_min;
+        g->tband_max = tb > g->tband_max ? tb : g->tband_max;
+    }
+}
+
+void batch_share_start(block *b)
+{
+    b->nrun = b->n;
+    b->sharing = 0;
+    for (size_t j = 0; j < b->n; j++) {
+        b->origin[j] = j;
+        b->leader[j] = (int64_t)j;
+    }
+    if (!block_qualifies(b)) return;
+    /* Leaders to the front, in the order they come; each of the others follows the first
+     * earlier configuration of its state (at its new position). */
+    size_t nlead = 0;
+    for (size_t j = 0; j < b->n; j++) {
+        size_t l = 0;
+        while (l < nlead && !same_state(b, l, j)) l++;
+        if (l < nlead) {
+            b->leader[j] = (int64_t)l;
+            continue;
+        }
+        swap_positions(b, nlead, j);
+        /* the follower swapped out of nlead (if any) now sits at j, its leader unchanged */
+        b->leader[nlead] = (int64_t)nlead;
+        nlead++;
+    }
+    b->nrun = nlead;
+    b->sharing = nlead < b->n;
+    for (size_t l = 0; l < nlead; l++) summarize(b, l);
+}
+
+/* Whether every follower of leader l surely does what l does this bar, from its group's
+ * extreme thresholds: none near its band when l does nothing (the greatest excess over a
+ * band is the one over the least band, since rounding maxd - e is monotonic in e), all past
+ * their bands when l rebalances past its own. */
+static int group_follows(const block *b, size_t l)
+{
+    const share_group *g = &b->group[l];
+    double maxd = b->maxd[l], dsum = b->dsum[l];
+    if (b->act[l] == ACT_NONE) return !band_near(maxd - g->e_min, dsum, g->tband_min);
+    if (b->act[l] == ACT_BAND) return ((maxd - g->e_max) > MARGIN) | (dsum > g->tband_max + MARGIN);
+    return 0;
+}
+
+/* Leader l's followers, one by one: each compares its own band with l's distances
+ * (kernel.c, distance_pass: ex = max |w - t| - e, one threshold e per configuration) and
+ * detaches when it would act otherwise. Those that leave to do the same thing (nothing,
+ * or rebalance past their bands) leave together: the first leads the others, since they
+ * will all take the same step from the same state. Returns how many detached followers
+ * act. */
+static int64_t followers_act(block *b, size_t l)
+{
+    int64_t acting = 0;
+    size_t lead[ACT_BAND + 1] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; /* per action code: who leads those leaving */
+    for (size_t f = b->nrun; f < b->n; f++) {
+        if ((size_t)b->leader[f] != l) continue;
+        double ex = b->maxd[l] - b->e[f];
+        int64_t near = band_near(ex, b->dsum[l], b->tband[f]), a = band_action(ex, b->dsum[l], b->tband[f], near);
+        if (a == b->act[l] && a != ACT_DECIDE) continue; /* it does what its leader does */
+        if (a != ACT_DECIDE && lead[a] != SIZE_MAX) {
+            b->leader[f] = (int64_t)lead[a];
+            b->group[lead[a]].followers++;
+            continue;
+        }
+        size_t p = b->nrun++;
+        swap_positions(b, p, f); /* the follower that was at p (examined already) moves to f */
+        copy_state(b, p, l);
+        b->leader[p] = (int64_t)p;
+        b->group[p] = (share_group){0, INFINITY, -INFINITY, INFINITY, -INFINITY};
+        b->ex[p] = ex;
+        b->act[p] = a;
+        b->cand[p] = near;
+        acting += a != ACT_NONE;
+        if (a != ACT_DECIDE) lead[a] = p;
+    }
+    summarize(b, l);
+    for (size_t a = 0; a <= ACT_BAND; a++)
+        if (lead[a] != SIZE_MAX) summarize(b, lead[a]);
+    return acting;
+}
+
+int64_t batch_share_actions(block *b)
+{
+    int64_t acting = 0;
+    for (size_t l = 0; l < b->nrun; l++)
+        if (b->group[l].followers && !group_follows(b, l)) acting += followers_act(b, l);
+    return acting;
+}
+
+void batch_share_end(block *b, size_t *bad)
+{
+    if (!b->sharing) return;
+    for (size_t f = b->nrun; f < b->n; f++) copy_state(b, f, (size_t)b->leader[f]);
+    /* back to where each started; the position of an error moves with its configuration */
+    size_t bad_origin = *bad < b->n ? b->origin[*bad] : *bad;
+    for (size_t p = 0; p < b->n; p++)
+        while (b->origin[p] != p) swap_positions(b, p, b->origin[p]);
+    *bad = bad_origin;
+    b->nrun = b->n;
+    b->sharing = 0;
+}
