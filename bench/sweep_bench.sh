@@ -1,7 +1,11 @@
 #!/bin/sh
-# sweep_bench.sh SWEEP_BENCH LIMIT - the batch simulator's benchmarks, each in its own
-# process (peak RSS is per process), beside the reference kernel bench/limit.c (from
-# shared/bench-limit, unchanged) built with the same compiler and flags, in one run.
+# sweep_bench.sh SWEEP_BENCH LIMIT [BUILD [LIMIT_NATIVE]] - the batch simulator's benchmarks,
+# each in its own process (peak RSS is per process), beside the reference kernel
+# bench/limit.c (from shared/bench-limit, unchanged) built with the same compiler and flags,
+# and, when given, the same file built -O3 -march=native (LIMIT_NATIVE), in one run.
+# Benchmark 1 is run twice: as a band sweep (configurations that differ only in their band
+# share one state until their decisions part: engine/batch/share.c) and "unshared", with a
+# fee of its own for each configuration, so that nothing is shared: the kernel per cell.
 # Benchmarks 1 and 2 and limit.c run REPS times interleaved, benchmark 3 REPS3 times.
 # Every figure is given as the median of its runs and as the fastest run: on a shared
 # virtual machine the noise only ever adds time (a busy neighbour, a vCPU moved onto a
@@ -13,6 +17,7 @@ set -eu
 bench=$1
 limit=$2
 build=${3:-portable}
+native=${4:-}
 K1=${K1:-10000}
 K3=${K3:-100000}
 K4=${K4:-1000000}
@@ -34,11 +39,14 @@ r=0
 while [ "$r" -lt "$REPS" ]; do
     for t in 1 $t2; do
         echo "limit$t $(field ns_per_cell "$("$limit" "$K1" 5 5000 "$t")")" >>"$out"
+        [ -n "$native" ] && echo "native$t $(field ns_per_cell "$("$native" "$K1" 5 5000 "$t")")" >>"$out"
         echo "thr$t $(field ns_per_cell "$("$bench" threshold "$K1" "$t")")" >>"$out"
+        echo "uns$t $(field ns_per_cell "$("$bench" unshared "$K1" "$t")")" >>"$out"
         echo "tax$t $(field ns_per_cell "$("$bench" tax "$K1" "$t")")" >>"$out"
     done
     r=$((r + 1))
 done
+[ -n "$native" ] || { echo "native1 nan" >>"$out"; echo "native$t2 nan" >>"$out"; }
 m() { grep "^$1 " "$out" | cut -d' ' -f2 | median; }
 b() { grep "^$1 " "$out" | cut -d' ' -f2 | least; }
 ref=$(field seconds_per_config "$("$bench" reference "$KREF")")
@@ -55,6 +63,8 @@ big=$("$bench" threshold "$K4" "$threads")
 
 echo "# build: $build, $(nproc) cores, $REPS runs of limit.c and benchmarks 1-2, $REPS3 of benchmark 3"
 awk -v l1="$(m limit1)" -v l2="$(m limit$t2)" -v b1="$(m thr1)" -v b2="$(m thr$t2)" \
+    -v n1="$(m native1)" -v n2="$(m native$t2)" -v N1="$(b native1)" -v N2="$(b native$t2)" \
+    -v u1="$(m uns1)" -v u2="$(m uns$t2)" -v U1="$(b uns1)" -v U2="$(b uns$t2)" \
     -v x1="$(m tax1)" -v x2="$(m tax$t2)" -v m1="$(m mixed1)" -v m2="$(m mixed2)" \
     -v L1="$(b limit1)" -v L2="$(b limit$t2)" -v B1="$(b thr1)" -v B2="$(b thr$t2)" \
     -v X1="$(b tax1)" -v X2="$(b tax$t2)" -v M1="$(b mixed1)" -v M2="$(b mixed2)" \
@@ -66,14 +76,19 @@ awk -v l1="$(m limit1)" -v l2="$(m limit$t2)" -v b1="$(m thr1)" -v b2="$(m thr$t
     printf "\nns per configuration x asset x bar     median of runs         fastest run\n"
     printf "                                     1 thread  %d threads    1 thread  %d threads\n", t2, t2
     printf "  limit.c                             %7.3f   %7.3f      %7.3f   %7.3f\n", l1, l2, L1, L2
+    printf "  limit.c -O3 -march=native           %7.3f   %7.3f      %7.3f   %7.3f\n", n1, n2, N1, N2
     printf "  1. threshold                        %7.3f   %7.3f      %7.3f   %7.3f\n", b1, b2, B1, B2
+    printf "  1. unshared (a fee per config)      %7.3f   %7.3f      %7.3f   %7.3f\n", u1, u2, U1, U2
     printf "  2. threshold + FIFO tax             %7.3f   %7.3f      %7.3f   %7.3f\n", x1, x2, X1, X2
     printf "3. %d mixed configurations, seconds %7.2f   %7.2f      %7.2f   %7.2f\n", k3, m1, m2, M1, M2
     printf "\nratios                               median   fastest   target\n"
+    printf "  1 vs limit.c native, 1 thread     %6.2fx  %6.2fx    <= 1\n", b1 / n1, B1 / N1
+    printf "  1 unshared vs limit.c native      %6.2fx  %6.2fx    (the kernel per cell)\n", u1 / n1, U1 / N1
     printf "  1 vs limit.c, 1 thread            %6.2fx  %6.2fx    <= 2\n", b1 / l1, B1 / L1
     printf "  1 vs limit.c, %d threads           %6.2fx  %6.2fx    <= 2\n", t2, b2 / l2, B2 / L2
     printf "  limit.c: %d threads vs 1           %6.2fx  %6.2fx    (what this machine allows)\n", t2, l1 / l2, L1 / L2
     printf "  1: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, b1 / b2, B1 / B2
+    printf "  1 unshared: %d threads vs 1        %6.2fx  %6.2fx    >= 1.8\n", t2, u1 / u2, U1 / U2
     printf "  2: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, x1 / x2, X1 / X2
     printf "  3: %d threads vs 1                 %6.2fx  %6.2fx    >= 1.8\n", t2, m1 / m2, M1 / M2
     printf "  2 vs 1, 1 thread                  %6.2fx  %6.2fx    <= 3\n", x1 / b1, X1 / B1
