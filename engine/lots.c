@@ -223,6 +223,40 @@ rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days,
     return RB_OK;
 }
 
+rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
+{
+    if (dst->nassets != src->nassets)
+        return rb_fail(err, RB_ERR_USAGE, "a ledger of %zu assets cannot copy one of %zu", dst->nassets, src->nassets);
+    for (size_t a = 0; a < src->nassets; a++) {
+        book *d = &dst->books[a];
+        const book *s = &src->books[a];
+        lot *base = grow(d->base, &d->cap, s->n, sizeof *base);
+        pending *pend = base ? grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : NULL;
+        if (base) d->base = base;
+        if (!base || !pend) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
+        d->pend = pend;
+        memcpy(base, s->open, s->n * sizeof *base);
+        d->open = base; /* the lots consumed at the front of src's are not copied */
+        d->skip = 0;
+        d->n = s->n;
+        d->held = s->held;
+        memcpy(pend, s->pend, s->npend * sizeof *pend);
+        d->npend = s->npend;
+    }
+    rb_lot_piece *rows = grow(dst->rows, &dst->cap_rows, src->nrows + src->nopen + 1, sizeof *rows);
+    if (!rows) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
+    dst->rows = rows;
+    memcpy(rows, src->rows, src->nrows * sizeof *rows);
+    dst->nrows = src->nrows;
+    dst->method = src->method;
+    dst->long_term_s = src->long_term_s;
+    dst->wash_days = src->wash_days;
+    dst->keep = src->keep;
+    dst->next_id = src->next_id;
+    dst->nopen = src->nopen;
+    return RB_OK;
+}
+
 size_t rb_lots_assets(const rb_lots *lots) { return lots->nassets; }
 
 void rb_lots_free(rb_lots *lots)

@@ -44,6 +44,11 @@ void rb_lots_free(rb_lots *lots);
 rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days, int wash_sale_days,
                         int keep_ledger, rb_error *err);
 
+/* dst made a copy of src (a ledger for as many assets): its settings, its open lots and
+ * pending wash-sale losses, and with keep_ledger its closed pieces, in dst's memory (grown
+ * as needed). The copy then takes every later call as src would. */
+rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err);
+
 /* The number of assets the ledger was made for. */
 size_t rb_lots_assets(const rb_lots *lots);
 

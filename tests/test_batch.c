@@ -599,14 +599,16 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 /* A sweep over bands alone: configurations of one state until their bands part them
  * share it (engine/batch/share.c). Every one must come out as it does alone (blocks of one
  * configuration share nothing) and as the reference has it, whichever leads its group,
- * for relative and absolute bands, a portfolio band, with and without cash. */
+ * for relative and absolute bands, a portfolio band, with and without cash, with tax lots
+ * (copied when a follower parts) and without. */
 Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
 {
     rb_store *s = random_store();
     enum { COUNT = 240 };
     fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
                  .seen = calloc(COUNT, sizeof *f.seen)};
-    for (int with_cash = 0; with_cash < 2; with_cash++) {
+    for (int v = 0; v < 3; v++) {
+        int with_cash = v == 1, taxed = v == 2;
         for (int k = 0; k < COUNT; k++) {
             cfgtext *c = &f.cfg[k];
             c->n = 0;
@@ -619,6 +621,12 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
             if (k / 80 == 2 && k % 16 == 3) put(c, "band-rel", "0.3");
             put(c, "fee-bps", "10");
             put(c, "slippage-bps", "5");
+            if (taxed) {
+                put(c, "tax-lots", "%s", k < 120 ? "fifo" : "hifo");
+                put(c, "tax-short", "0.3");
+                put(c, "tax-long", "0.15");
+                put(c, "wash-sale-days", "30");
+            }
         }
         rb_matrix *m = matrix_of(s, with_cash);
         run_batch(s, m, &f, COUNT, 2, 0); /* blocks of RB_BATCH_BLOCK: shared */

@@ -1090,3 +1090,59 @@ Test(property, random_books_every_method)
         property_run((rb_lot_method)m, 30, 0xD1B54A32D192ED03ULL + (uint64_t)m);
     }
 }
+
+/* A copy takes every later call as its original does: FIFO lots consumed at the front (not
+ * copied), wash-sale losses still pending, the closed ledger; into a ledger that had lots
+ * of its own. Both then go through the same buys and sales, to the same results. */
+static void copy_then_the_same(rb_lot_method m, int keep)
+{
+    rb_lots *a = mk(2, m, 365, 30, keep), *b = mk(2, m, 365, 30, keep);
+    buy(a, 0, DAY(0), 10, 1000);
+    buy(a, 0, DAY(5), 10, 1200);
+    buy(a, 1, DAY(6), 4, 400);
+    sell(a, 0, DAY(40), 12, 900); /* a loss: pending, for a buy within 30 days */
+    buy(b, 1, DAY(1), 99, 5);      /* b's own lots, which the copy replaces */
+    rb_error err = {0};
+    cr_assert_eq(rb_lots_copy(b, a, &err), RB_OK, "%s", err.msg);
+    for (int k = 0; k < 2; k++) {
+        rb_lots *l = k ? b : a;
+        rb_realized r1 = buy(l, 0, DAY(50), 3, 250); /* replaces part of the pending loss */
+        rb_realized r2 = sell(l, 0, DAY(500), 9, 1100);
+        rb_realized r3 = sell(l, 1, DAY(501), 1, 120);
+        static rb_realized first[3];
+        if (!k) {
+            first[0] = r1, first[1] = r2, first[2] = r3;
+            continue;
+        }
+        cr_assert(!memcmp(&first[0], &r1, sizeof r1) && !memcmp(&first[1], &r2, sizeof r2) &&
+                  !memcmp(&first[2], &r3, sizeof r3));
+    }
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(rb_lots_units(a, i), rb_lots_units(b, i));
+        cr_assert_eq(rb_lots_basis(a, i), rb_lots_basis(b, i));
+    }
+    size_t na, nb;
+    const rb_lot_piece *pa = rb_lots_ledger(a, &na), *pb = rb_lots_ledger(b, &nb);
+    cr_assert_eq(na, nb);
+    cr_assert(!memcmp(pa, pb, na * sizeof *pa));
+    rb_lots_free(a);
+    rb_lots_free(b);
+}
+
+Test(lots, a_copy_goes_on_as_its_original)
+{
+    for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
+        copy_then_the_same((rb_lot_method)m, 0);
+        copy_then_the_same((rb_lot_method)m, 1);
+    }
+}
+
+Test(lots, a_copy_needs_as_many_assets)
+{
+    rb_lots *a = mk(2, RB_LOTS_FIFO, 365, 0, 0), *b = mk(3, RB_LOTS_FIFO, 365, 0, 0);
+    rb_error err = {0};
+    cr_assert_eq(rb_lots_copy(b, a, &err), RB_ERR_USAGE);
+    cr_assert(strstr(err.msg, "3 assets") != NULL, "%s", err.msg);
+    rb_lots_free(a);
+    rb_lots_free(b);
+}

@@ -242,9 +242,10 @@ void batch_lane_exact_states(block *b, size_t width, const double *close);
  * block does not qualify); batch_share_actions, after the leaders' action codes of a bar,
  * gives each follower its own and detaches it (its own state, a copy of its leader's, at
  * position nrun) when it would act otherwise than its leader or decide on exact weights;
- * returns how many detached followers act. batch_share_end gives every follower its state
- * and puts the configurations back where they started (also after an error: *bad is moved
- * with its configuration). Results are those of configurations run one by one, to the
+ * adds to *acting the detached followers that act. batch_share_end gives every follower
+ * its state and puts the configurations back where they started (also after an error:
+ * *bad is moved with its configuration). Both fail only when a copy of tax lots runs out
+ * of memory. Results are those of configurations run one by one, to the
  * bit: a follower's every step would have been its leader's. */
 /* A leader's followers: how many, and the least and greatest of their band thresholds (e)
  * and portfolio thresholds (tband), which settle most bars for all of them at once. */
@@ -254,8 +255,8 @@ typedef struct share_group {
 } share_group;
 
 void batch_share_start(block *b);
-int64_t batch_share_actions(block *b);
-void batch_share_end(block *b, size_t *bad);
+rb_status batch_share_actions(block *b, int64_t *acting, rb_error *err);
+rb_status batch_share_end(block *b, size_t *bad, rb_error *err);
 
 /* kernel.c: every bar of the block's configurations (*bad: the configuration of an error). */
 rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err);

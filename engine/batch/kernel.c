@@ -317,8 +317,7 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     FOR_BLOCK(b, VALUE);
     if (b->one_band) FOR_BLOCK(b, ONE_BAND);
     else FOR_BLOCK(b, DISTANCE);
-    int64_t acting = b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
-    return b->sharing ? acting + batch_share_actions(b) : acting;
+    return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
 #undef VALUE
 #undef DISTANCE
 #undef ONE_BAND
@@ -354,8 +353,11 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     if (rc != RB_OK) return rc;
     *pending = 0;
 
-    /* 2, 3a. Value, distance and who acts, over the configuration axis. */
-    size_t nact = list_actors(b, value_and_actions(m, b, t)), nq = 0;
+    /* 2, 3a. Value, distance and who acts, over the configuration axis (and the followers
+     * of shared states, share.c). */
+    int64_t acting = value_and_actions(m, b, t);
+    if (b->sharing && (rc = batch_share_actions(b, &acting, err)) != RB_OK) return rc;
+    size_t nact = list_actors(b, acting), nq = 0;
 
     /* 3. Only the acting configurations are visited; the kernel's own rebalances are
      * traded together. */
@@ -380,6 +382,11 @@ rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *e
     size_t pending = 0;  /* configurations with a next-open order waiting */
     size_t depleted = 0; /* configurations whose run ends on this bar */
     for (size_t t = 1; t < m->T && rc == RB_OK; t++) rc = run_bar(m, b, t, &pending, &depleted, bad, err);
-    batch_share_end(b, bad);
+    rb_error end_err;
+    rb_status end = batch_share_end(b, bad, &end_err);
+    if (rc == RB_OK && end != RB_OK) {
+        rc = end;
+        if (err) *err = end_err;
+    }
     return rc;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "batch_internal.h"
+#include "lots.h"
 
 /* The columns of positions p and q exchanged: state, settings and the bar's. */
 static void swap_columns(block *b, size_t p, size_t q)
@@ -49,9 +50,9 @@ static void swap_positions(block *b, size_t p, size_t q)
 }
 
 /* What a configuration carries from bar to bar outside the columns: its portfolio's
- * totals and its simulation's state (its strategy's state is its own: a follower never
- * decides while it follows). */
-static void copy_config_state(config *to, const config *from, size_t N)
+ * totals and tax lots, and its simulation's state (its strategy's state is its own: a
+ * follower never decides while it follows). */
+static rb_status copy_config_state(config *to, const config *from, size_t N, rb_error *err)
 {
     rb_portfolio *p = &to->port;
     const rb_portfolio *f = &from->port;
@@ -67,15 +68,16 @@ static void copy_config_state(config *to, const config *from, size_t N)
     to->st.table_row = from->st.table_row;
     to->end_T = from->end_T;
     to->ended = from->ended;
+    return p->lots ? rb_lots_copy(p->lots, f->lots, err) : RB_OK;
 }
 
 /* Position f takes the state of position l (its settings stay its own). */
-static void copy_state(block *b, size_t f, size_t l)
+static rb_status copy_state(block *b, size_t f, size_t l, rb_error *err)
 {
     const size_t cap = b->cap;
     for (size_t c = 0; c < STATE_COLUMNS; c++) b->cols[c * cap + f] = b->cols[c * cap + l];
     for (size_t i = 0; i < b->N; i++) b->u[i * cap + f] = b->u[i * cap + l];
-    copy_config_state(&b->cfg[f], &b->cfg[l], b->N);
+    return copy_config_state(&b->cfg[f], &b->cfg[l], b->N, err);
 }
 
 /* 1 when positions p and q have the same state, to the bit. */
@@ -89,16 +91,26 @@ static int same_state(const block *b, size_t p, size_t q)
     /* (the portfolio's units and cash are the columns': it holds a copy only while a
      * reference step runs, batch_gather) */
     const config *a = &b->cfg[p], *c = &b->cfg[q];
-    return a->port.fees == c->port.fees && a->port.slippage == c->port.slippage &&
-           a->port.gas == c->port.gas && a->port.taxes == c->port.taxes &&
-           a->port.traded_value == c->port.traded_value && a->port.rebalances == c->port.rebalances &&
-           a->st.last_rebalance == c->st.last_rebalance && !a->st.pending && !c->st.pending;
+    if (!(a->port.fees == c->port.fees && a->port.slippage == c->port.slippage && a->port.gas == c->port.gas &&
+          a->port.taxes == c->port.taxes && a->port.traded_value == c->port.traded_value &&
+          a->port.rebalances == c->port.rebalances && a->st.last_rebalance == c->st.last_rebalance &&
+          !a->st.pending && !c->st.pending && !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
+          !memcmp(&a->port.carry, &c->port.carry, sizeof(rb_realized))))
+        return 0;
+    /* Their lots: the same trades from the same settings opened them (the first
+     * allocation), which the same units and basis per asset confirm. */
+    if (!a->port.lots != !c->port.lots) return 0;
+    for (size_t i = 0; a->port.lots && i < b->N; i++)
+        if (rb_lots_units(a->port.lots, i) != rb_lots_units(c->port.lots, i) ||
+            rb_lots_basis(a->port.lots, i) != rb_lots_basis(c->port.lots, i))
+            return 0;
+    return 1;
 }
 
 /* Whether the block's configurations can share states: every one is a band rule the
  * kernel decides, with one threshold per configuration, and they trade alike (the same
- * targets and costs, no lots, no flows, the same portfolio and tax settings), so that two
- * of the same state take the same steps until their bands part them. */
+ * targets and costs, no flows, the same portfolio, lot and tax settings), so that two of
+ * the same state take the same steps until their bands part them. */
 static int block_qualifies(const block *b)
 {
     if (b->n < 2 || !b->all_bands || !b->one_band || !b->lanes.same_rates || !b->same_targets || b->any_flows)
@@ -107,7 +119,7 @@ static int block_qualifies(const block *b)
     for (size_t j = 0; j < b->n; j++) {
         const config *c = &b->cfg[j];
         const rb_portfolio_options *o = &c->c.portfolio, *f = &first->c.portfolio;
-        if (c->port.lots || c->c.contribution != 0 || c->c.exec != first->c.exec || c->c.cash_col != first->c.cash_col ||
+        if (!c->port.lots != !first->port.lots || c->c.contribution != 0 || c->c.exec != first->c.exec || c->c.cash_col != first->c.cash_col ||
             o->lots != f->lots || o->long_term_days != f->long_term_days || o->wash_sale_days != f->wash_sale_days ||
             o->tax_short != f->tax_short || o->tax_long != f->tax_long || o->keep_trades != f->keep_trades ||
             o->keep_lots != f->keep_lots)
@@ -180,9 +192,8 @@ static int group_follows(const block *b, size_t l)
  * or rebalance past their bands) leave together: the first leads the others, since they
  * will all take the same step from the same state. Returns how many detached followers
  * act. */
-static int64_t followers_act(block *b, size_t l)
+static rb_status followers_act(block *b, size_t l, int64_t *acting, rb_error *err)
 {
-    int64_t acting = 0;
     size_t lead[ACT_BAND + 1] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; /* per action code: who leads those leaving */
     for (size_t f = b->nrun; f < b->n; f++) {
         if ((size_t)b->leader[f] != l) continue;
@@ -196,33 +207,35 @@ static int64_t followers_act(block *b, size_t l)
         }
         size_t p = b->nrun++;
         swap_positions(b, p, f); /* the follower that was at p (examined already) moves to f */
-        copy_state(b, p, l);
+        rb_status rc = copy_state(b, p, l, err);
+        if (rc != RB_OK) return rc;
         b->leader[p] = (int64_t)p;
         b->group[p] = (share_group){0, INFINITY, -INFINITY, INFINITY, -INFINITY};
         b->ex[p] = ex;
         b->act[p] = a;
         b->cand[p] = near;
-        acting += a != ACT_NONE;
+        *acting += a != ACT_NONE;
         if (a != ACT_DECIDE) lead[a] = p;
     }
     summarize(b, l);
     for (size_t a = 0; a <= ACT_BAND; a++)
         if (lead[a] != SIZE_MAX) summarize(b, lead[a]);
-    return acting;
+    return RB_OK;
 }
 
-int64_t batch_share_actions(block *b)
+rb_status batch_share_actions(block *b, int64_t *acting, rb_error *err)
 {
-    int64_t acting = 0;
-    for (size_t l = 0; l < b->nrun; l++)
-        if (b->group[l].followers && !group_follows(b, l)) acting += followers_act(b, l);
-    return acting;
+    rb_status rc = RB_OK;
+    for (size_t l = 0; rc == RB_OK && l < b->nrun; l++)
+        if (b->group[l].followers && !group_follows(b, l)) rc = followers_act(b, l, acting, err);
+    return rc;
 }
 
-void batch_share_end(block *b, size_t *bad)
+rb_status batch_share_end(block *b, size_t *bad, rb_error *err)
 {
-    if (!b->sharing) return;
-    for (size_t f = b->nrun; f < b->n; f++) copy_state(b, f, (size_t)b->leader[f]);
+    if (!b->sharing) return RB_OK;
+    rb_status rc = RB_OK;
+    for (size_t f = b->nrun; rc == RB_OK && f < b->n; f++) rc = copy_state(b, f, (size_t)b->leader[f], err);
     /* back to where each started; the position of an error moves with its configuration */
     size_t bad_origin = *bad < b->n ? b->origin[*bad] : *bad;
     for (size_t p = 0; p < b->n; p++)
@@ -230,4 +243,5 @@ void batch_share_end(block *b, size_t *bad)
     *bad = bad_origin;
     b->nrun = b->n;
     b->sharing = 0;
+    return rc;
 }
