@@ -9,6 +9,7 @@
  *   kernel.c   the bar loop of a block: the vectorized passes over configurations
  *   actions.c  the configurations' own steps inside the bar loop: scheduled work, decisions
  *   trades.c   the kernel-decided rebalances of a bar, traded together in lanes
+ *   share.c    configurations of one state (a band sweep's) run as one until they part
  *   finish.c   the metrics of a configuration once the bars are done
  * Per block of configurations, per bar:
  *   1. configurations with scheduled work (pending order, tax year end, contribution) take
