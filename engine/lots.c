@@ -235,18 +235,18 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
         if (base) d->base = base;
         if (!base || !pend) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
         d->pend = pend;
-        memcpy(base, s->open, s->n * sizeof *base);
+        if (s->n) memcpy(base, s->open, s->n * sizeof *base); /* (an empty book may have no array) */
         d->open = base; /* the lots consumed at the front of src's are not copied */
         d->skip = 0;
         d->n = s->n;
         d->held = s->held;
-        memcpy(pend, s->pend, s->npend * sizeof *pend);
+        if (s->npend) memcpy(pend, s->pend, s->npend * sizeof *pend);
         d->npend = s->npend;
     }
     rb_lot_piece *rows = grow(dst->rows, &dst->cap_rows, src->nrows + src->nopen + 1, sizeof *rows);
     if (!rows) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
     dst->rows = rows;
-    memcpy(rows, src->rows, src->nrows * sizeof *rows);
+    if (src->nrows) memcpy(rows, src->rows, src->nrows * sizeof *rows);
     dst->nrows = src->nrows;
     dst->method = src->method;
     dst->long_term_s = src->long_term_s;
