@@ -151,6 +151,8 @@ typedef struct block {
     int sharing;      /* share.c: some positions past nrun follow a position before it */
     size_t *origin;   /* share.c: the position each configuration had when the block started */
     struct share_group *group; /* share.c: per leader position, its followers' bands */
+    size_t *groups;            /* share.c: the positions of the leaders that have followers */
+    size_t ngroups;
     config *cfg;
     double *scratch; /* cap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */

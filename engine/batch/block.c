@@ -18,6 +18,7 @@ void batch_block_free(block *b)
     free(b->lane_tg);
     free(b->origin);
     free(b->group);
+    free(b->groups);
     for (size_t j = 0; b->cfg && j < b->cap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
@@ -56,6 +57,7 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->touched = rb_malloc(cap);
     b->origin = rb_malloc(cap * sizeof *b->origin);
     b->group = rb_malloc(cap * sizeof *b->group);
+    b->groups = rb_malloc(cap * sizeof *b->groups);
 
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
@@ -69,5 +71,5 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->origin && b->group && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
+    return b->scratch && b->touched && b->origin && b->group && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
 }

@@ -170,7 +170,11 @@ void batch_share_start(block *b)
     }
     b->nrun = nlead;
     b->sharing = nlead < b->n;
-    for (size_t l = 0; l < nlead; l++) summarize(b, l);
+    b->ngroups = 0;
+    for (size_t l = 0; l < nlead; l++) {
+        summarize(b, l);
+        if (b->group[l].followers) b->groups[b->ngroups++] = l;
+    }
 }
 
 /* Whether every follower of leader l surely does what l does this bar, from its group's
@@ -218,16 +222,32 @@ static rb_status followers_act(block *b, size_t l, int64_t *acting, rb_error *er
         if (a != ACT_DECIDE) lead[a] = p;
     }
     summarize(b, l);
-    for (size_t a = 0; a <= ACT_BAND; a++)
-        if (lead[a] != SIZE_MAX) summarize(b, lead[a]);
+    for (size_t a = 0; a <= ACT_BAND; a++) {
+        if (lead[a] == SIZE_MAX) continue;
+        summarize(b, lead[a]);
+        if (b->group[lead[a]].followers) b->groups[b->ngroups++] = lead[a];
+    }
     return RB_OK;
 }
 
 rb_status batch_share_actions(block *b, int64_t *acting, rb_error *err)
 {
+    /* The groups made on this bar (appended by followers_act) do what their leaders do. */
+    const size_t ngroups = b->ngroups;
     rb_status rc = RB_OK;
-    for (size_t l = 0; rc == RB_OK && l < b->nrun; l++)
-        if (b->group[l].followers && !group_follows(b, l)) rc = followers_act(b, l, acting, err);
+    int parted = 0;
+    for (size_t k = 0; rc == RB_OK && k < ngroups; k++) {
+        size_t l = b->groups[k];
+        if (group_follows(b, l)) continue;
+        rc = followers_act(b, l, acting, err);
+        parted = 1;
+    }
+    if (!parted) return rc;
+    /* the list without the leaders left with no follower */
+    size_t kept = 0;
+    for (size_t k = 0; k < b->ngroups; k++)
+        if (b->group[b->groups[k]].followers) b->groups[kept++] = b->groups[k];
+    b->ngroups = kept;
     return rc;
 }
 
