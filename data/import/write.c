@@ -11,6 +11,7 @@
 
 #include "bar_cache.h"
 #include "cells.h"
+#include "columns.h"
 #include "error.h"
 #include "importer.h"
 #include "store.h"
@@ -344,7 +345,7 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     size_t nsym = im->syms.n ? im->syms.n : 1;
     w.ids = rb_calloc(nsym, sizeof *w.ids);
     w.created = rb_calloc(nsym, 1);
-    w.status = rb_malloc(s->n ? s->n : 1);
+    w.status = rb_column_alloc(s->n);
     if (!w.ids || !w.created || !w.status) rc = rb_fail(&im->e, RB_ERR_NOMEM, "out of memory importing");
     if (rc == RB_OK) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK && old_fk) rc = pragma(store, "foreign_keys", &off, 1, &im->e);
@@ -363,6 +364,6 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     if (old_fk) pragma(store, "foreign_keys", &old_fk, 1, &ignored);
     free(w.ids);
     free(w.created);
-    free(w.status);
+    rb_column_free(w.status, s->n);
     return rc;
 }
