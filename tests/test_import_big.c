@@ -2,7 +2,8 @@
  * heap for huge pages (data/import/columns.h: from 1 MiB, 262,144 rows of 4-byte entries):
  * every bar stored exactly in either row order, open/high/low/volume columns arriving after
  * a large close-only file, a refusal naming its line after the values were sorted away, the
- * arrays growing all or nothing when memory runs out. */
+ * arrays growing all or nothing when memory runs out, and the connection's page cache size
+ * restored after an import whether or not it compared with stored bars. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -245,4 +246,34 @@ Test(import_big, rows_grow_all_or_nothing_on_the_heap_on_huge_pages_and_between)
     grow_failing_each(&r, nan_below);
     rb_rows_free(&r);
     cr_assert_eq(rb_big_live(), live, "huge-page arrays leaked");
+}
+
+/* ---------------------------------------------------------------- the page cache */
+
+static int64_t cache_size(rb_store *s)
+{
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(s->db, "PRAGMA cache_size", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+Test(import_big, the_connection_keeps_its_page_cache_size)
+{
+    const char *path = rbt_write_file(dir, "small.csv", "symbol,date,price\nA,2000-01-03,1\nA,2000-01-04,2\n");
+    const char *more = rbt_write_file(dir, "more.csv", "symbol,date,price\nA,2000-01-05,3\nB,2000-01-05,4\n");
+    rb_store *s = open_db();
+    cr_assert_eq(sqlite3_exec(s->db, "PRAGMA cache_size = -1234", NULL, NULL, NULL), SQLITE_OK);
+    rb_import_stats st;
+    rb_error e;
+    cr_assert_eq(rb_import_files(s, &path, 1, NULL, &st, &e), RB_OK, "%s", e.msg); /* new assets only */
+    cr_assert_eq(cache_size(s), -1234);
+    cr_assert_eq(rb_import_files(s, &more, 1, NULL, &st, &e), RB_OK, "%s", e.msg); /* compares with A's bars */
+    cr_assert_eq(st.bars_added, 2);
+    cr_assert_eq(cache_size(s), -1234);
+    rb_store_free(s);
+    free((char *)path);
+    free((char *)more);
 }

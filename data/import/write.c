@@ -17,9 +17,12 @@
 #include "store.h"
 #include "alloc.h"
 
-/* Page cache for the import transaction, in KiB (SQLite's negative cache_size unit). Ordered
- * appends need little, but comparing with and replacing stored bars revisits pages that the
- * default 2 MiB cache would re-read. */
+/* Page cache for an import that compares with or replaces stored bars, in KiB (SQLite's
+ * negative cache_size unit): it revisits pages that the default 2 MiB cache would re-read.
+ * An import whose every asset is new to the store keeps the connection's cache: it writes
+ * each page once, in order, and a larger cache would only hold every written page until the
+ * commit, in fresh heap memory whose every 4 KiB page costs a trap into the kernel when first
+ * written (about 0.1 s per million bars on the 2-core VM of bench/README.md). */
 #define IMPORT_CACHE_KIB 65536
 
 /* Bars per multi-row INSERT: one statement step per batch amortizes SQLite's per-statement
@@ -101,6 +104,15 @@ static int same_as_stored(const rb_sorted *s, size_t k, sqlite3_stmt *st, char *
         return 0;
     }
     return 1;
+}
+
+/* 1 when some asset with bars in this import was in the store before it: its stored bars are
+ * compared with, and may be replaced. */
+static int revisits_stored_bars(const writer *w)
+{
+    for (size_t a = 0; a < w->im->syms.n; a++)
+        if (w->s->start[a] != w->s->start[a + 1] && !w->created[a]) return 1;
+    return 0;
 }
 
 /* Decides BAR_* for every bar: repeats of a symbol + time are skipped, bars of assets this
@@ -347,11 +359,11 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     w.created = rb_calloc(nsym, 1);
     w.status = rb_column_alloc(s->n);
     if (!w.ids || !w.created || !w.status) rc = rb_fail(&im->e, RB_ERR_NOMEM, "out of memory importing");
-    if (rc == RB_OK) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK && old_fk) rc = pragma(store, "foreign_keys", &off, 1, &im->e);
     if (rc == RB_OK) rc = rb_store_begin(store, &im->e);
     int began = rc == RB_OK, cached = 0;
     if (rc == RB_OK) rc = resolve_assets(&w, &stats->assets_added);
+    if (rc == RB_OK && revisits_stored_bars(&w)) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK) rc = classify(&w, stats);
     if (rc == RB_OK) rc = pause_cache(&w, &cached);
     if (rc == RB_OK) rc = write_bars(&w, stats);
