@@ -2,9 +2,11 @@
  * heap for huge pages (data/import/columns.h: from 1 MiB, 262,144 rows of 4-byte entries):
  * every bar stored exactly in either row order, open/high/low/volume columns arriving after
  * a large close-only file, a refusal naming its line after the values were sorted away, the
- * arrays growing all or nothing when memory runs out, and the connection's page cache size
- * restored after an import whether or not it compared with stored bars. */
+ * arrays growing all or nothing when memory runs out, the connection's page cache size
+ * restored after an import whether or not it compared with stored bars, and no descriptor
+ * left open (the WAL's, opened to start its writeback early: data/import/writeback.h). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -276,4 +278,29 @@ Test(import_big, the_connection_keeps_its_page_cache_size)
     rb_store_free(s);
     free((char *)path);
     free((char *)more);
+}
+
+/* ---------------------------------------------------------------- descriptors */
+
+/* The process's open file descriptors (Linux: /proc/self/fd); -1 where that is not known. */
+static int open_descriptors(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n;
+}
+
+Test(import_big, an_import_leaves_no_descriptor_open)
+{
+    char *p = write_rows("big.csv", SYMBOL_MAJOR, -1);
+    int before = open_descriptors();
+    rb_import_stats st;
+    rb_error e;
+    cr_assert_eq(import((const char *const *)&p, 1, &st, &e), RB_OK, "%s", e.msg);
+    cr_assert_eq(st.bars_added, (size_t)NROWS);
+    cr_assert_eq(open_descriptors(), before, "descriptors open before: %d", before);
+    free(p);
 }

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "importer.h"
 #include "store.h"
+#include "writeback.h"
 #include "alloc.h"
 
 /* Page cache for an import that compares with or replaces stored bars, in KiB (SQLite's
@@ -28,6 +29,10 @@
 /* Bars per multi-row INSERT: one statement step per batch amortizes SQLite's per-statement
  * work (cursor open/close, root-to-leaf seek) over many rows; measured fastest near 250. */
 #define INSERT_BATCH 250
+
+/* Batches between two starts of the WAL's writeback (writeback.h): 32,000 bars, about 1 MB
+ * of WAL frames. */
+#define WRITEBACK_BATCHES 128
 
 /* What the import does with each sorted bar, decided before anything is written. */
 enum { BAR_NEW, BAR_SAME, BAR_DIFF, BAR_REPEAT };
@@ -238,6 +243,8 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
                               "WHERE asset_id = ?1 AND ts = ?2",
                               &update, &im->e);
     size_t done = 0, j = 0;
+    rb_writeback wb;
+    rb_writeback_open(&wb, w->store->db);
     for (size_t a = 0; rc == RB_OK && a < im->syms.n; a++) {
         for (size_t k = s->start[a]; rc == RB_OK && k < s->start[a + 1]; k++) {
             size_t f = im->npaths == 1 ? 0 : rb_import_file_of(im, s->orig[k]);
@@ -249,6 +256,7 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
                     rc = run_insert(w, st);
                     done += j;
                     j = 0;
+                    if (done % (WRITEBACK_BATCHES * INSERT_BATCH) == 0) rb_writeback_start(&wb);
                 }
             } else if (w->status[k] == BAR_DIFF) {
                 sqlite3_bind_int64(update, 1, w->ids[a]);
@@ -264,6 +272,7 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
             }
         }
     }
+    rb_writeback_close(&wb);
     if (rc == RB_OK) stats->bars_added += nnew;
     sqlite3_finalize(batch);
     sqlite3_finalize(last);
