@@ -78,6 +78,14 @@ static rb_store *open_db(void)
     return s;
 }
 
+/* A prepared statement on the store's connection; the test fails when it does not prepare. */
+static sqlite3_stmt *query(rb_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(s->db));
+    return st;
+}
+
 static rb_status import(const char *const *paths, size_t n, rb_import_stats *st, rb_error *e)
 {
     rb_store *s = open_db();
@@ -91,12 +99,8 @@ static rb_status import(const char *const *paths, size_t n, rb_import_stats *st,
 static void check_rows(const char *ohlv_symbol)
 {
     rb_store *store = open_db();
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(store->db,
-                                    "SELECT a.id, a.symbol, b.ts, b.close, b.open, b.volume FROM bars b JOIN assets a "
-                                    "ON a.id = b.asset_id ORDER BY a.id, b.ts",
-                                    -1, &st, NULL),
-                 SQLITE_OK);
+    sqlite3_stmt *st = query(store, "SELECT a.id, a.symbol, b.ts, b.close, b.open, b.volume FROM bars b JOIN assets "
+                                    "a ON a.id = b.asset_id ORDER BY a.id, b.ts");
     long n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *sym = (const char *)sqlite3_column_text(st, 1);
@@ -148,12 +152,8 @@ Test(import_big, ohlcv_columns_after_a_large_close_only_file)
     cr_assert_eq(st.bars_added, (size_t)NROWS + 2);
     check_rows("OHLV");
     rb_store *store = open_db();
-    sqlite3_stmt *q;
-    cr_assert_eq(sqlite3_prepare_v2(store->db,
-                                    "SELECT b.open, b.high, b.low, b.close, b.volume FROM bars b JOIN assets a ON "
-                                    "a.id = b.asset_id WHERE a.symbol = 'OHLV' ORDER BY b.ts",
-                                    -1, &q, NULL),
-                 SQLITE_OK);
+    sqlite3_stmt *q = query(store, "SELECT b.open, b.high, b.low, b.close, b.volume FROM bars b JOIN assets a ON "
+                                   "a.id = b.asset_id WHERE a.symbol = 'OHLV' ORDER BY b.ts");
     static const double want[2][5] = {{10, 12, 9, 11, 1000}, {11, 13, 10, 12.5, 2000}};
     for (int r = 0; r < 2; r++) {
         cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
@@ -254,8 +254,7 @@ Test(import_big, rows_grow_all_or_nothing_on_the_heap_on_huge_pages_and_between)
 
 static int64_t cache_size(rb_store *s)
 {
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(s->db, "PRAGMA cache_size", -1, &st, NULL), SQLITE_OK);
+    sqlite3_stmt *st = query(s, "PRAGMA cache_size");
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
