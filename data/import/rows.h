@@ -18,6 +18,10 @@ typedef struct rb_rows {
 
 void rb_rows_free(rb_rows *r);
 
+/* Frees the value arrays (close, open, high, low, volume) once they have been copied
+ * elsewhere; asset, ts and line stay for the messages. */
+void rb_rows_free_values(rb_rows *r);
+
 /* Doubles the capacity of every array; 0 when out of memory (the arrays stay valid). */
 int rb_rows_grow(rb_rows *r);
 

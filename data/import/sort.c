@@ -8,6 +8,7 @@
 #include "error.h"
 #include "importer.h"
 #include "alloc.h"
+#include "columns.h"
 
 size_t rb_import_file_of(const rb_importer *im, size_t row)
 {
@@ -22,13 +23,10 @@ size_t rb_import_file_of(const rb_importer *im, size_t row)
 
 void rb_sorted_free(rb_sorted *s)
 {
-    free(s->ts);
-    free(s->close);
-    free(s->open);
-    free(s->high);
-    free(s->low);
-    free(s->volume);
-    free(s->orig);
+    double *values[5] = {s->close, s->open, s->high, s->low, s->volume};
+    for (int c = 0; c < 5; c++) rb_column_free(values[c], s->n * sizeof(double));
+    rb_column_free(s->ts, s->n * sizeof *s->ts);
+    rb_column_free(s->orig, s->n * sizeof *s->orig);
     free(s->start);
     memset(s, 0, sizeof *s);
 }
@@ -56,15 +54,15 @@ rb_status rb_import_sort(rb_importer *im, size_t n, rb_sorted *s)
     memset(s, 0, sizeof *s);
     s->n = n;
     s->start = rb_calloc(nsym + 1, sizeof *s->start);
-    s->ts = rb_malloc((n ? n : 1) * sizeof *s->ts);
-    s->close = rb_malloc((n ? n : 1) * sizeof *s->close);
-    s->orig = rb_malloc((n ? n : 1) * sizeof *s->orig);
+    s->ts = rb_column_alloc(n * sizeof *s->ts);
+    s->close = rb_column_alloc(n * sizeof *s->close);
+    s->orig = rb_column_alloc(n * sizeof *s->orig);
     int ohlv = r->open != NULL;
     if (ohlv) {
-        s->open = rb_malloc((n ? n : 1) * sizeof(double));
-        s->high = rb_malloc((n ? n : 1) * sizeof(double));
-        s->low = rb_malloc((n ? n : 1) * sizeof(double));
-        s->volume = rb_malloc((n ? n : 1) * sizeof(double));
+        s->open = rb_column_alloc(n * sizeof(double));
+        s->high = rb_column_alloc(n * sizeof(double));
+        s->low = rb_column_alloc(n * sizeof(double));
+        s->volume = rb_column_alloc(n * sizeof(double));
     }
     if (!s->start || !s->ts || !s->close || !s->orig ||
         (ohlv && (!s->open || !s->high || !s->low || !s->volume)))
@@ -88,11 +86,7 @@ rb_status rb_import_sort(rb_importer *im, size_t n, rb_sorted *s)
     }
     free(next);
     /* The unordered values are not needed again (messages use asset, ts and line only). */
-    double **values[5] = {&im->r.close, &im->r.open, &im->r.high, &im->r.low, &im->r.volume};
-    for (int c = 0; c < 5; c++) {
-        free(*values[c]);
-        *values[c] = NULL;
-    }
+    rb_rows_free_values(r);
 
     tsrow *tmp = NULL;
     size_t tmpcap = 0;

@@ -11,19 +11,28 @@
 
 #include "bar_cache.h"
 #include "cells.h"
+#include "columns.h"
 #include "error.h"
 #include "importer.h"
 #include "store.h"
+#include "writeback.h"
 #include "alloc.h"
 
-/* Page cache for the import transaction, in KiB (SQLite's negative cache_size unit). Ordered
- * appends need little, but comparing with and replacing stored bars revisits pages that the
- * default 2 MiB cache would re-read. */
+/* Page cache for an import that compares with or replaces stored bars, in KiB (SQLite's
+ * negative cache_size unit): it revisits pages that the default 2 MiB cache would re-read.
+ * An import whose every asset is new to the store keeps the connection's cache: it writes
+ * each page once, in order, and a larger cache would only hold every written page until the
+ * commit, in fresh heap memory whose every 4 KiB page costs a trap into the kernel when first
+ * written (about 0.1 s per million bars on the 2-core VM of bench/README.md). */
 #define IMPORT_CACHE_KIB 65536
 
 /* Bars per multi-row INSERT: one statement step per batch amortizes SQLite's per-statement
  * work (cursor open/close, root-to-leaf seek) over many rows; measured fastest near 250. */
 #define INSERT_BATCH 250
+
+/* Batches between two starts of the WAL's writeback (writeback.h): 32,000 bars, about 1 MB
+ * of WAL frames. */
+#define WRITEBACK_BATCHES 128
 
 /* What the import does with each sorted bar, decided before anything is written. */
 enum { BAR_NEW, BAR_SAME, BAR_DIFF, BAR_REPEAT };
@@ -100,6 +109,15 @@ static int same_as_stored(const rb_sorted *s, size_t k, sqlite3_stmt *st, char *
         return 0;
     }
     return 1;
+}
+
+/* 1 when some asset with bars in this import was in the store before it: its stored bars are
+ * compared with, and may be replaced. */
+static int revisits_stored_bars(const writer *w)
+{
+    for (size_t a = 0; a < w->im->syms.n; a++)
+        if (w->s->start[a] != w->s->start[a + 1] && !w->created[a]) return 1;
+    return 0;
 }
 
 /* Decides BAR_* for every bar: repeats of a symbol + time are skipped, bars of assets this
@@ -225,6 +243,8 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
                               "WHERE asset_id = ?1 AND ts = ?2",
                               &update, &im->e);
     size_t done = 0, j = 0;
+    rb_writeback wb;
+    rb_writeback_open(&wb, w->store->db);
     for (size_t a = 0; rc == RB_OK && a < im->syms.n; a++) {
         for (size_t k = s->start[a]; rc == RB_OK && k < s->start[a + 1]; k++) {
             size_t f = im->npaths == 1 ? 0 : rb_import_file_of(im, s->orig[k]);
@@ -236,6 +256,7 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
                     rc = run_insert(w, st);
                     done += j;
                     j = 0;
+                    if (done % (WRITEBACK_BATCHES * INSERT_BATCH) == 0) rb_writeback_start(&wb);
                 }
             } else if (w->status[k] == BAR_DIFF) {
                 sqlite3_bind_int64(update, 1, w->ids[a]);
@@ -251,6 +272,7 @@ static rb_status write_bars(writer *w, rb_import_stats *stats)
             }
         }
     }
+    rb_writeback_close(&wb);
     if (rc == RB_OK) stats->bars_added += nnew;
     sqlite3_finalize(batch);
     sqlite3_finalize(last);
@@ -344,13 +366,13 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     size_t nsym = im->syms.n ? im->syms.n : 1;
     w.ids = rb_calloc(nsym, sizeof *w.ids);
     w.created = rb_calloc(nsym, 1);
-    w.status = rb_malloc(s->n ? s->n : 1);
+    w.status = rb_column_alloc(s->n);
     if (!w.ids || !w.created || !w.status) rc = rb_fail(&im->e, RB_ERR_NOMEM, "out of memory importing");
-    if (rc == RB_OK) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK && old_fk) rc = pragma(store, "foreign_keys", &off, 1, &im->e);
     if (rc == RB_OK) rc = rb_store_begin(store, &im->e);
     int began = rc == RB_OK, cached = 0;
     if (rc == RB_OK) rc = resolve_assets(&w, &stats->assets_added);
+    if (rc == RB_OK && revisits_stored_bars(&w)) rc = pragma(store, "cache_size", &big, 1, &im->e);
     if (rc == RB_OK) rc = classify(&w, stats);
     if (rc == RB_OK) rc = pause_cache(&w, &cached);
     if (rc == RB_OK) rc = write_bars(&w, stats);
@@ -363,6 +385,6 @@ rb_status rb_import_write(rb_importer *im, rb_store *store, const rb_sorted *s, 
     if (old_fk) pragma(store, "foreign_keys", &old_fk, 1, &ignored);
     free(w.ids);
     free(w.created);
-    free(w.status);
+    rb_column_free(w.status, s->n);
     return rc;
 }
