@@ -600,20 +600,25 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
  * share it (engine/batch/share.c). Every one must come out as it does alone (blocks of one
  * configuration share nothing) and as the reference has it, whichever leads its group,
  * for relative and absolute bands, a portfolio band, with and without cash, with tax lots
- * (copied when a follower parts) and without. */
+ * (copied when a follower parts) and without, and for hybrids of bands and dates (gated
+ * and either). */
 Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
 {
     rb_store *s = random_store();
     enum { COUNT = 240 };
     fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
                  .seen = calloc(COUNT, sizeof *f.seen)};
-    for (int v = 0; v < 3; v++) {
-        int with_cash = v == 1, taxed = v == 2;
+    for (int v = 0; v < 4; v++) {
+        int with_cash = v == 1, taxed = v == 2, hybrid = v == 3;
         for (int k = 0; k < COUNT; k++) {
             cfgtext *c = &f.cfg[k];
             c->n = 0;
             put(c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
-            put(c, "strategy", "threshold");
+            put(c, "strategy", "%s", hybrid ? "hybrid" : "threshold");
+            if (hybrid) { /* a block of each: gated monthly, either weekly */
+                put(c, "every", "%s", k / 96 % 2 ? "week" : "month");
+                put(c, "mode", "%s", k / 96 % 2 ? "either" : "gated");
+            }
             /* bands from 0.2 % to 12 % in a shuffled order, some repeated; a third of the
              * blocks with a portfolio band too, one with relative bands (not shared) */
             put(c, "band", "%.4f", 0.002 + 0.118 * (double)((k * 37) % 97) / 96.0);

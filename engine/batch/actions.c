@@ -41,15 +41,8 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
 static int every_bars_action(const block *b, size_t j, const rb_matrix *m, size_t t)
 {
     const config *c = &b->cfg[j];
-    int date = is_date(&c->trig, m, t), band = (int)band_action(b->ex[j], b->dsum[j], b->tband[j], b->cand[j]);
-    switch (c->rule) {
-    case RB_TRIGGER_DATES: return date;
-    case RB_TRIGGER_BANDS: return band;
-    case RB_TRIGGER_DATES_AND_BANDS: return date ? band : ACT_NONE;
-    case RB_TRIGGER_DATES_OR_BANDS: return date ? ACT_FULL : band;
-    case ASK_DECIDE: return ACT_TRIGGER;
-    default: return ACT_NONE;
-    }
+    int64_t band = band_action(b->ex[j], b->dsum[j], b->tband[j], b->cand[j]);
+    return (int)rule_action(c->rule, is_date(&c->trig, m, t), band);
 }
 
 /* 1 when configuration j's strategy is asked to decide at bar t under action code a. */

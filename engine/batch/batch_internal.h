@@ -81,6 +81,18 @@ static inline int64_t band_action(double ex, double dsum, double tband, int64_t 
     return sure ? ACT_BAND : near ? ACT_DECIDE : ACT_NONE;
 }
 
+/* The action code of a configuration of rule code `rule` (a trigger kind the kernel
+ * decides, or ASK_DECIDE) on a bar that is one of its dates or not, with `band` its band
+ * action (band_action). Selections, not branches: it runs in a vectorized loop. */
+static inline int64_t rule_action(int64_t rule, int64_t date, int64_t band)
+{
+    int64_t a = rule == RB_TRIGGER_DATES ? date : ACT_NONE;
+    a = rule == RB_TRIGGER_BANDS ? band : a;
+    a = rule == RB_TRIGGER_DATES_AND_BANDS ? (date ? band : ACT_NONE) : a;
+    a = rule == RB_TRIGGER_DATES_OR_BANDS ? (date ? ACT_FULL : band) : a;
+    return rule == ASK_DECIDE ? ACT_TRIGGER : a; /* the trigger decides (actions.c) */
+}
+
 typedef struct config {
     uint64_t index;
     rb_run_spec spec; /* borrowed from the caller (rb_batch_spec_fn): never released here */
@@ -242,9 +254,10 @@ void batch_lane_exact_states(block *b, size_t width, const double *close);
  * their decisions part: the bar loop runs one of them (the leader, at a position before
  * b->nrun) and the others (followers, after it) only compare their own bands with its
  * distances. batch_share_start groups them after the first allocation (nothing when the
- * block does not qualify); batch_share_actions, after the leaders' action codes of a bar,
- * gives each follower its own and detaches it (its own state, a copy of its leader's, at
- * position nrun) when it would act otherwise than its leader or decide on exact weights;
+ * block does not qualify); batch_share_actions, after the leaders' action codes of a bar
+ * (flags: the bar's calendar flags), gives each follower its own and detaches it (its own
+ * state, a copy of its leader's, at position nrun) when it would act otherwise than its
+ * leader or decide on exact weights;
  * adds to *acting the detached followers that act. batch_share_end gives every follower
  * its state and puts the configurations back where they started (also after an error:
  * *bad is moved with its configuration). Both fail only when a copy of tax lots runs out
@@ -258,7 +271,7 @@ typedef struct share_group {
 } share_group;
 
 void batch_share_start(block *b);
-rb_status batch_share_actions(block *b, int64_t *acting, rb_error *err);
+rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_error *err);
 rb_status batch_share_end(block *b, size_t *bad, rb_error *err);
 
 /* kernel.c: every bar of the block's configurations (*bad: the configuration of an error). */

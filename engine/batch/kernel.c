@@ -176,12 +176,8 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
             acting += band != 0;
             continue;
         }
-        int64_t a = rule == RB_TRIGGER_DATES ? date : ACT_NONE;
-        a = rule == RB_TRIGGER_BANDS ? band : a;
-        a = rule == RB_TRIGGER_DATES_AND_BANDS ? (date ? band : ACT_NONE) : a;
-        a = rule == RB_TRIGGER_DATES_OR_BANDS ? (date ? ACT_FULL : band) : a;
-        a = rule == ASK_DECIDE ? ACT_TRIGGER : a;    /* the trigger decides (actions.c) */
-        a = cbars[k] != 0 ? ACT_EVERY_BARS : a;       /* every N bars: the rare path checks the date */
+        int64_t a = rule_action(rule, date, band);
+        a = cbars[k] != 0 ? ACT_EVERY_BARS : a; /* every N bars: the rare path checks the date */
         act[k] = a;
         cand[k] = near;
         acting += a != 0;
@@ -356,7 +352,7 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     /* 2, 3a. Value, distance and who acts, over the configuration axis (and the followers
      * of shared states, share.c). */
     int64_t acting = value_and_actions(m, b, t);
-    if (b->sharing && (rc = batch_share_actions(b, &acting, err)) != RB_OK) return rc;
+    if (b->sharing && (rc = batch_share_actions(b, m->flags[t], &acting, err)) != RB_OK) return rc;
     size_t nact = list_actors(b, acting), nq = 0;
 
     /* 3. Only the acting configurations are visited; the kernel's own rebalances are

@@ -107,16 +107,19 @@ static int same_state(const block *b, size_t p, size_t q)
     return 1;
 }
 
-/* Whether the block's configurations can share states: every one is a band rule the
- * kernel decides, with one threshold per configuration, and they trade alike (the same
- * targets and costs, no flows, the same portfolio, lot and tax settings), so that two of
- * the same state take the same steps until their bands part them. */
+/* Whether the block's configurations can share states: every one is a band rule (or a
+ * hybrid of bands and dates) that the kernel decides, the same rule on the same dates,
+ * with one threshold per configuration, and they trade alike (the same targets and costs,
+ * no flows, the same portfolio, lot and tax settings), so that two of the same state take
+ * the same steps until their bands part them. */
 static int block_qualifies(const block *b)
 {
-    if (b->n < 2 || !b->all_bands || !b->one_band || !b->lanes.same_rates || !b->same_targets || b->any_flows)
-        return 0;
+    if (b->n < 2 || !b->one_band || !b->lanes.same_rates || !b->same_targets || b->any_flows) return 0;
+    int64_t rule = b->rule[0];
+    if (rule != RB_TRIGGER_BANDS && rule != RB_TRIGGER_DATES_AND_BANDS && rule != RB_TRIGGER_DATES_OR_BANDS) return 0;
     const config *first = &b->cfg[0];
     for (size_t j = 0; j < b->n; j++) {
+        if (b->rule[j] != rule || b->cbars[j] != 0 || b->cmask[j] != b->cmask[0]) return 0;
         const config *c = &b->cfg[j];
         const rb_portfolio_options *o = &c->c.portfolio, *f = &first->c.portfolio;
         if (!c->port.lots != !first->port.lots || c->c.contribution != 0 || c->c.exec != first->c.exec || c->c.cash_col != first->c.cash_col ||
@@ -177,14 +180,18 @@ void batch_share_start(block *b)
     }
 }
 
-/* Whether every follower of leader l surely does what l does this bar, from its group's
- * extreme thresholds: none near its band when l does nothing (the greatest excess over a
- * band is the one over the least band, since rounding maxd - e is monotonic in e), all past
- * their bands when l rebalances past its own. */
-static int group_follows(const block *b, size_t l)
+/* Whether every follower of leader l surely does what l does this bar (date: the bar is a
+ * date of the block's rule): a hybrid's dates decide alone (gated: nothing between dates;
+ * either: a full rebalance on them); else, from the group's extreme thresholds, none near
+ * its band when l does nothing (the greatest excess over a band is the one over the least
+ * band, since rounding maxd - e is monotonic in e), all past their bands when l rebalances
+ * past its own. */
+static int group_follows(const block *b, size_t l, int64_t date)
 {
     const share_group *g = &b->group[l];
     double maxd = b->maxd[l], dsum = b->dsum[l];
+    if (b->rule[l] == RB_TRIGGER_DATES_AND_BANDS && !date) return 1;
+    if (b->rule[l] == RB_TRIGGER_DATES_OR_BANDS && date) return 1;
     if (b->act[l] == ACT_NONE) return !band_near(maxd - g->e_min, dsum, g->tband_min);
     if (b->act[l] == ACT_BAND) return ((maxd - g->e_max) > MARGIN) | (dsum > g->tband_max + MARGIN);
     return 0;
@@ -196,13 +203,14 @@ static int group_follows(const block *b, size_t l)
  * or rebalance past their bands) leave together: the first leads the others, since they
  * will all take the same step from the same state. Returns how many detached followers
  * act. */
-static rb_status followers_act(block *b, size_t l, int64_t *acting, rb_error *err)
+static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting, rb_error *err)
 {
-    size_t lead[ACT_BAND + 1] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; /* per action code: who leads those leaving */
+    size_t lead[ACT_DECIDE] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; /* per action code: who leads those leaving */
     for (size_t f = b->nrun; f < b->n; f++) {
         if ((size_t)b->leader[f] != l) continue;
         double ex = b->maxd[l] - b->e[f];
-        int64_t near = band_near(ex, b->dsum[l], b->tband[f]), a = band_action(ex, b->dsum[l], b->tband[f], near);
+        int64_t near = band_near(ex, b->dsum[l], b->tband[f]);
+        int64_t a = rule_action(b->rule[f], date, band_action(ex, b->dsum[l], b->tband[f], near));
         if (a == b->act[l] && a != ACT_DECIDE) continue; /* it does what its leader does */
         if (a != ACT_DECIDE && lead[a] != SIZE_MAX) {
             b->leader[f] = (int64_t)lead[a];
@@ -222,7 +230,7 @@ static rb_status followers_act(block *b, size_t l, int64_t *acting, rb_error *er
         if (a != ACT_DECIDE) lead[a] = p;
     }
     summarize(b, l);
-    for (size_t a = 0; a <= ACT_BAND; a++) {
+    for (size_t a = 0; a < ACT_DECIDE; a++) {
         if (lead[a] == SIZE_MAX) continue;
         summarize(b, lead[a]);
         if (b->group[lead[a]].followers) b->groups[b->ngroups++] = lead[a];
@@ -230,16 +238,17 @@ static rb_status followers_act(block *b, size_t l, int64_t *acting, rb_error *er
     return RB_OK;
 }
 
-rb_status batch_share_actions(block *b, int64_t *acting, rb_error *err)
+rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_error *err)
 {
+    const int64_t date = (flags & (uint64_t)b->cmask[0]) != 0; /* the same dates for the whole block */
     /* The groups made on this bar (appended by followers_act) do what their leaders do. */
     const size_t ngroups = b->ngroups;
     rb_status rc = RB_OK;
     int parted = 0;
     for (size_t k = 0; rc == RB_OK && k < ngroups; k++) {
         size_t l = b->groups[k];
-        if (group_follows(b, l)) continue;
-        rc = followers_act(b, l, acting, err);
+        if (group_follows(b, l, date)) continue;
+        rc = followers_act(b, l, date, acting, err);
         parted = 1;
     }
     if (!parted) return rc;
