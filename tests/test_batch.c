@@ -600,31 +600,35 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
  * share it (engine/batch/share.c). Every one must come out as it does alone (blocks of one
  * configuration share nothing) and as the reference has it, whichever leads its group,
  * for relative and absolute bands, a portfolio band, with and without cash, with tax lots
- * (copied when a follower parts) and without, and for hybrids of bands and dates (gated
- * and either). */
+ * (copied when a follower parts) and without, for hybrids of bands and dates (gated
+ * and either), and in blocks that mix fees or rules (those alike share among themselves). */
 Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
 {
     rb_store *s = random_store();
     enum { COUNT = 240 };
     fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
                  .seen = calloc(COUNT, sizeof *f.seen)};
-    for (int v = 0; v < 4; v++) {
-        int with_cash = v == 1, taxed = v == 2, hybrid = v == 3;
+    for (int v = 0; v < 6; v++) {
+        /* v 4: fees interleaved, as a grid of bands x fees numbers them; v 5: gated and
+         * either hybrids on the same dates interleaved */
+        int with_cash = v == 1, taxed = v == 2;
         for (int k = 0; k < COUNT; k++) {
             cfgtext *c = &f.cfg[k];
+            int hybrid = v == 3 || v == 5;
             c->n = 0;
             put(c, "assets", "%s", with_cash ? WITH_CASH : RISKY);
             put(c, "strategy", "%s", hybrid ? "hybrid" : "threshold");
-            if (hybrid) { /* a block of each: gated monthly, either weekly */
-                put(c, "every", "%s", k / 96 % 2 ? "week" : "month");
-                put(c, "mode", "%s", k / 96 % 2 ? "either" : "gated");
+            if (hybrid) { /* v 3: a block of each, gated monthly and either weekly */
+                int either = v == 5 ? k % 2 : k / 96 % 2;
+                put(c, "every", "%s", either && v == 3 ? "week" : "month");
+                put(c, "mode", "%s", either ? "either" : "gated");
             }
             /* bands from 0.2 % to 12 % in a shuffled order, some repeated; a third of the
              * blocks with a portfolio band too, one with relative bands (not shared) */
             put(c, "band", "%.4f", 0.002 + 0.118 * (double)((k * 37) % 97) / 96.0);
             if (k / 80 == 1) put(c, "band-total", "%.3f", 0.05 + 0.1 * (double)(k % 7) / 6.0);
             if (k / 80 == 2 && k % 16 == 3) put(c, "band-rel", "0.3");
-            put(c, "fee-bps", "10");
+            put(c, "fee-bps", "%d", v == 4 ? 5 << (k % 3) : 10);
             put(c, "slippage-bps", "5");
             if (taxed) {
                 put(c, "tax-lots", "%s", k < 120 ? "fifo" : "hifo");

@@ -107,28 +107,24 @@ static int same_state(const block *b, size_t p, size_t q)
     return 1;
 }
 
-/* Whether the block's configurations can share states: every one is a band rule (or a
- * hybrid of bands and dates) that the kernel decides, the same rule on the same dates,
- * with one threshold per configuration, and they trade alike (the same targets and costs,
- * no flows, the same portfolio, lot and tax settings), so that two of the same state take
- * the same steps until their bands part them. */
-static int block_qualifies(const block *b)
+/* Whether configurations p and q take the same steps from the same state until their
+ * bands part them: both band rules (or hybrids of bands and dates) that the kernel
+ * decides, the same rule on the same dates, trading alike (the same targets and costs, no
+ * flows, the same portfolio, lot and tax settings). Their bands may differ. */
+static int alike(const block *b, size_t p, size_t q)
 {
-    if (b->n < 2 || !b->one_band || !b->lanes.same_rates || !b->same_targets || b->any_flows) return 0;
-    int64_t rule = b->rule[0];
+    int64_t rule = b->rule[p];
     if (rule != RB_TRIGGER_BANDS && rule != RB_TRIGGER_DATES_AND_BANDS && rule != RB_TRIGGER_DATES_OR_BANDS) return 0;
-    const config *first = &b->cfg[0];
-    for (size_t j = 0; j < b->n; j++) {
-        if (b->rule[j] != rule || b->cbars[j] != 0 || b->cmask[j] != b->cmask[0]) return 0;
-        const config *c = &b->cfg[j];
-        const rb_portfolio_options *o = &c->c.portfolio, *f = &first->c.portfolio;
-        if (!c->port.lots != !first->port.lots || c->c.contribution != 0 || c->c.exec != first->c.exec || c->c.cash_col != first->c.cash_col ||
-            o->lots != f->lots || o->long_term_days != f->long_term_days || o->wash_sale_days != f->wash_sale_days ||
-            o->tax_short != f->tax_short || o->tax_long != f->tax_long || o->keep_trades != f->keep_trades ||
-            o->keep_lots != f->keep_lots)
-            return 0;
-    }
-    return 1;
+    if (b->rule[q] != rule || b->cbars[p] != 0 || b->cbars[q] != 0 || b->cmask[p] != b->cmask[q]) return 0;
+    const size_t N = b->N, rates = (SCRATCH_ROWS - SCRATCH_RATE) * N;
+    const config *c = &b->cfg[p], *d = &b->cfg[q];
+    const rb_portfolio_options *o = &c->c.portfolio, *f = &d->c.portfolio;
+    return !c->port.lots == !d->port.lots && c->c.contribution == 0 && d->c.contribution == 0 &&
+           c->c.exec == d->c.exec && c->c.cash_col == d->c.cash_col && o->lots == f->lots &&
+           o->long_term_days == f->long_term_days && o->wash_sale_days == f->wash_sale_days &&
+           o->tax_short == f->tax_short && o->tax_long == f->tax_long && o->keep_trades == f->keep_trades &&
+           o->keep_lots == f->keep_lots && !memcmp(c->res.target, d->res.target, N * sizeof(double)) &&
+           !memcmp(c->scratch + SCRATCH_RATE * N, d->scratch + SCRATCH_RATE * N, rates * sizeof(double));
 }
 
 /* Leader l's group summary, from its followers now. */
@@ -155,13 +151,14 @@ void batch_share_start(block *b)
         b->origin[j] = j;
         b->leader[j] = (int64_t)j;
     }
-    if (!block_qualifies(b)) return;
+    /* one threshold per configuration (distance_pass: maxd), and no scheduled flows */
+    if (b->n < 2 || !b->one_band || b->any_flows) return;
     /* Leaders to the front, in the order they come; each of the others follows the first
-     * earlier configuration of its state (at its new position). */
+     * earlier configuration alike and of its state (at its new position). */
     size_t nlead = 0;
     for (size_t j = 0; j < b->n; j++) {
         size_t l = 0;
-        while (l < nlead && !same_state(b, l, j)) l++;
+        while (l < nlead && !(alike(b, l, j) && same_state(b, l, j))) l++;
         if (l < nlead) {
             b->leader[j] = (int64_t)l;
             continue;
@@ -240,13 +237,13 @@ static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting
 
 rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_error *err)
 {
-    const int64_t date = (flags & (uint64_t)b->cmask[0]) != 0; /* the same dates for the whole block */
     /* The groups made on this bar (appended by followers_act) do what their leaders do. */
     const size_t ngroups = b->ngroups;
     rb_status rc = RB_OK;
     int parted = 0;
     for (size_t k = 0; rc == RB_OK && k < ngroups; k++) {
         size_t l = b->groups[k];
+        int64_t date = (flags & b->cmask[l]) != 0; /* its followers' dates too (alike) */
         if (group_follows(b, l, date)) continue;
         rc = followers_act(b, l, date, acting, err);
         parted = 1;
