@@ -104,9 +104,13 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
 
 /* 2b. The distance from the targets: dsum = sum |w - t|, and ex = the largest excess of
  * |w - t| over its band (the approximate weights w = units * close / value). one_band (a
- * constant where it is inlined): each configuration's thresholds are one finite number e,
- * and ex is taken as max |w - t| - e, one subtraction instead of one per asset: the same
- * number, since rounding x - e is monotonic in x (and NaNs are passed over alike). */
+ * constant where it is inlined): each configuration has one threshold e for all its
+ * assets, and ex is taken as max |w - t| - e, one subtraction instead of one per asset: the
+ * same number, since rounding x - e is monotonic in x, and NaNs are passed over alike. For
+ * e = INFINITY (no band) both are -INFINITY, or NaN when every |w - t| is: no |w - t| is
+ * ever +INFINITY, since every holding's value is at most the portfolio's (no negative
+ * cash or units), so units * close / value is at most about 1, or 0 / 0 for an empty
+ * portfolio. */
 BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_band)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;

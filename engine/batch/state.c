@@ -37,9 +37,10 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
             if (t > 0 && rel < e) e = rel;
         }
         b->e[i * cap + j] = e;
-        /* the kernel's shortcut (kernel.c, distance_pass) holds only while every threshold
-         * of every configuration is one finite number across its assets */
-        if (!(e == b->e[j] && isfinite(e))) b->one_band = 0;
+        /* the kernel's shortcut (kernel.c, distance_pass) holds only while every
+         * configuration has one threshold for all its assets (INFINITY for a rule with no
+         * band) */
+        if (!(e == b->e[j] && !isnan(e))) b->one_band = 0;
     }
     b->tband[j] = use ? 2 * tr->band_total : INFINITY; /* compared with sum |w - t| */
 }
