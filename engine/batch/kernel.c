@@ -43,6 +43,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->mean_r[j] = b->m2_r[j] = b->mean_e[j] = b->m2_e[j] = b->down2[j] = 0;
         b->sum_v[j] = b->total[j];
         b->flow[j] = 0;
+        b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
         b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
