@@ -3,8 +3,9 @@
  *   threshold K T   K threshold configurations, bands 0.1 % to 20 %, 10 bps fee + 5 bps
  *                   slippage, no tax: ns per configuration x asset x bar
  *   unshared K T    the threshold sweep with a fee of its own for each configuration (10 bps
- *                   plus k % 96 thousandths of a bp), so that no two configurations of a
- *                   block have one state (engine/batch/share.c): the kernel's speed per cell
+ *                   plus k % RB_BATCH_BLOCK thousandths of a bp), so that no two
+ *                   configurations of a block have one state (engine/batch/share.c): the
+ *                   kernel's speed per cell
  *   tax K T         the same with FIFO lots and 30 % short / 15 % long tax
  *   mixed K T       K configurations mixing calendar, threshold and hybrid rules
  *   reference K     the reference simulator (rb_run's path) on K of the threshold
@@ -184,7 +185,7 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
         spec->sp.band = (rb_asset_values){.all = band_of(w, k), .has_all = 1};
         rb_spec_mark_given(spec, "band");
     }
-    if (strcmp(w->kind, "unshared") == 0) spec->fee_bps = (rb_asset_values){.all = 10 + (double)(k % 96) * 1e-3, .has_all = 1};
+    if (strcmp(w->kind, "unshared") == 0) spec->fee_bps = (rb_asset_values){.all = 10 + (double)(k % RB_BATCH_BLOCK) * 1e-3, .has_all = 1};
     return RB_OK;
 }
 

@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "batch.h"
 #include "metrics.h"
@@ -112,6 +113,14 @@ typedef struct config {
     size_t end_T;    /* a depleted run: its bars (up to the depletion), else 0 */
     rb_metric_sums ended; /* and its metric sums, taken on that bar */
 } config;
+
+/* 1 when configurations a and b (of N assets) have the same costs: their cost rates and
+ * the rates of their cost models, as setup.c writes them into their scratch. */
+static inline int same_costs(const config *a, const config *b, size_t N)
+{
+    return !memcmp(a->scratch + SCRATCH_RATE * N, b->scratch + SCRATCH_RATE * N,
+                   (SCRATCH_ROWS - SCRATCH_RATE) * N * sizeof(double));
+}
 
 /* Inputs shared by every configuration of a run and computed once per dataset: the rolling
  * stdev and volume of each window some configuration asks for (impact, inverse-vol

@@ -48,11 +48,9 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
-    const size_t rates = (SCRATCH_ROWS - SCRATCH_RATE) * N;
     b->lanes.same_rates = 1;
     for (size_t j = 1; j < n; j++)
-        if (memcmp(b->cfg[j].scratch + SCRATCH_RATE * N, b->cfg[0].scratch + SCRATCH_RATE * N, rates * sizeof(double)))
-            b->lanes.same_rates = 0;
+        if (!same_costs(&b->cfg[j], &b->cfg[0], N)) b->lanes.same_rates = 0;
     for (size_t i = 0; b->lanes.same_rates && i < N; i++) {
         const double *row = b->cfg[0].scratch;
         b->lanes.rate[i] = row[SCRATCH_RATE * N + i];
@@ -173,16 +171,8 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
 #pragma omp simd reduction(+ : acting)
     for (size_t k = 0; k < n; k++) {
         int64_t near = band_near(ex[k], dsum[k], tband[k]), band = band_action(ex[k], dsum[k], tband[k], near);
-        int64_t date = (flags & cmask[k]) != 0;
-        int64_t rule = rules[k];
-        if (all_bands) { /* the common case, without the selections below */
-            act[k] = band;
-            cand[k] = near;
-            acting += band != 0;
-            continue;
-        }
-        int64_t a = rule_action(rule, date, band);
-        a = cbars[k] != 0 ? ACT_EVERY_BARS : a; /* every N bars: the rare path checks the date */
+        /* every N bars: the rare path checks the date */
+        int64_t a = all_bands ? band : cbars[k] != 0 ? ACT_EVERY_BARS : rule_action(rules[k], (flags & cmask[k]) != 0, band);
         act[k] = a;
         cand[k] = near;
         acting += a != 0;

@@ -116,7 +116,7 @@ static int alike(const block *b, size_t p, size_t q)
     int64_t rule = b->rule[p];
     if (rule != RB_TRIGGER_BANDS && rule != RB_TRIGGER_DATES_AND_BANDS && rule != RB_TRIGGER_DATES_OR_BANDS) return 0;
     if (b->rule[q] != rule || b->cbars[p] != 0 || b->cbars[q] != 0 || b->cmask[p] != b->cmask[q]) return 0;
-    const size_t N = b->N, rates = (SCRATCH_ROWS - SCRATCH_RATE) * N;
+    const size_t N = b->N;
     const config *c = &b->cfg[p], *d = &b->cfg[q];
     const rb_portfolio_options *o = &c->c.portfolio, *f = &d->c.portfolio;
     return !c->port.lots == !d->port.lots && c->c.contribution == 0 && d->c.contribution == 0 &&
@@ -124,7 +124,7 @@ static int alike(const block *b, size_t p, size_t q)
            o->long_term_days == f->long_term_days && o->wash_sale_days == f->wash_sale_days &&
            o->tax_short == f->tax_short && o->tax_long == f->tax_long && o->keep_trades == f->keep_trades &&
            o->keep_lots == f->keep_lots && !memcmp(c->res.target, d->res.target, N * sizeof(double)) &&
-           !memcmp(c->scratch + SCRATCH_RATE * N, d->scratch + SCRATCH_RATE * N, rates * sizeof(double));
+           same_costs(c, d, N);
 }
 
 /* Leader l's group summary, from its followers now. */
@@ -190,7 +190,7 @@ static int group_follows(const block *b, size_t l, int64_t date)
     if (b->rule[l] == RB_TRIGGER_DATES_AND_BANDS && !date) return 1;
     if (b->rule[l] == RB_TRIGGER_DATES_OR_BANDS && date) return 1;
     if (b->act[l] == ACT_NONE) return !band_near(maxd - g->e_min, dsum, g->tband_min);
-    if (b->act[l] == ACT_BAND) return ((maxd - g->e_max) > MARGIN) | (dsum > g->tband_max + MARGIN);
+    if (b->act[l] == ACT_BAND) return band_action(maxd - g->e_max, dsum, g->tband_max, 0) == ACT_BAND;
     return 0;
 }
 
@@ -198,8 +198,8 @@ static int group_follows(const block *b, size_t l, int64_t date)
  * (kernel.c, distance_pass: ex = max |w - t| - e, one threshold e per configuration) and
  * detaches when it would act otherwise. Those that leave to do the same thing (nothing,
  * or rebalance past their bands) leave together: the first leads the others, since they
- * will all take the same step from the same state. Returns how many detached followers
- * act. */
+ * will all take the same step from the same state. Adds to *acting the detached followers
+ * that act; fails only when a copy of tax lots runs out of memory. */
 static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting, rb_error *err)
 {
     size_t lead[ACT_DECIDE] = {SIZE_MAX, SIZE_MAX, SIZE_MAX}; /* per action code: who leads those leaving */
@@ -209,9 +209,8 @@ static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting
         int64_t near = band_near(ex, b->dsum[l], b->tband[f]);
         int64_t a = rule_action(b->rule[f], date, band_action(ex, b->dsum[l], b->tband[f], near));
         if (a == b->act[l] && a != ACT_DECIDE) continue; /* it does what its leader does */
-        if (a != ACT_DECIDE && lead[a] != SIZE_MAX) {
+        if (a != ACT_DECIDE && lead[a] != SIZE_MAX) { /* counted by summarize, below */
             b->leader[f] = (int64_t)lead[a];
-            b->group[lead[a]].followers++;
             continue;
         }
         size_t p = b->nrun++;
