@@ -14,6 +14,10 @@ enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
  * file. Always 0 in the rebal command. */
 extern int cli_parse_only;
 
+/* Prepares the heap so that the command's allocations land on 2 MiB huge pages where the
+ * system grants them (heap.c says why); main calls it before anything is allocated. */
+void cli_heap_on_huge_pages(void);
+
 typedef struct cli_command {
     const char *name;
     const char *summary; /* one line for 'rebal --help' */

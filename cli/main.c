@@ -75,6 +75,7 @@ int main(int argc, char **argv)
      * come one at a time as they are needed. Before SQLite initializes, or it is refused:
      * then the default simply stays. */
     (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)0, 0, 0);
+    cli_heap_on_huge_pages();
     if (argc < 2) {
         fputs("rebal: missing command\n", stderr);
         return usage(stderr);
