@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "csum.h"
 #include "error.h"
 
 /* Per-period return units. A denominator (stdev, downside deviation, drawdown) at or below
@@ -73,24 +74,6 @@ const rb_metric_info *rb_metric_table(size_t *n)
 
 /* ---------------------------------------------------------------- numerics */
 
-/* Neumaier's compensated sum: the running sums of the rolling windows add and remove
- * thousands of terms, and plain addition would let rounding drift accumulate. */
-typedef struct csum {
-    double s, c;
-} csum;
-
-static void csum_add(csum *a, double x)
-{
-    double t = a->s + x;
-    if (fabs(a->s) >= fabs(x))
-        a->c += (a->s - t) + x;
-    else
-        a->c += (x - t) + a->s;
-    a->s = t;
-}
-
-static double csum_value(const csum *a) { return a->s + a->c; }
-
 /* ---------------------------------------------------------------- the series */
 
 /* Growth factor of bar t >= 1 without its flow: (V_t - F_t) / V_{t-1} = 1 + r_t. A flow at
@@ -101,21 +84,6 @@ static double growth_of(const rb_metric_input *in, size_t t)
     return (in->value[t] - flow) / in->value[t - 1];
 }
 
-/* Simple return of asset i over bar s >= 1. */
-static double asset_return(const rb_metric_input *in, size_t s, size_t i)
-{
-    return in->close[s * in->N + i] / in->close[(s - 1) * in->N + i] - 1.0;
-}
-
-/* sum_i target[i] * (simple return of asset i over bar s): the constant mix's return when
- * the targets sum to 1, and in any case a series whose variance is target' S target. */
-static double target_mix(const rb_metric_input *in, size_t s)
-{
-    double q = 0.0;
-    for (size_t i = 0; i < in->N; i++) q += in->target[i] * asset_return(in, s, i);
-    return q;
-}
-
 /* c_t: the return of the targets rebalanced every bar at no cost. */
 static double mix_return(const rb_metric_input *in, size_t t)
 {
@@ -123,45 +91,6 @@ static double mix_return(const rb_metric_input *in, size_t t)
     for (size_t i = 0; i < in->N; i++)
         c += in->target[i] * (in->close[t * in->N + i] / in->close[(t - 1) * in->N + i]);
     return c - 1.0;
-}
-
-/* Series k of the rebalancing bonus at bar s: asset k's return for k < N, the target mix for
- * k == N. */
-static double bonus_series(const rb_metric_input *in, size_t k, size_t s)
-{
-    return k < in->N ? asset_return(in, s, k) : target_mix(in, s);
-}
-
-/* Mean over t = 2..n of the sample variance (denominator m - 1) of series k over the m bars
- * max(1, t - W + 1)..t (W >= 2, so every such window holds at least 2 returns). The sums are
- * of values shifted by the series' overall mean, so that a window's sum of squares does not
- * cancel against its squared sum (the shifted-data algorithm), and compensated, so that adding
- * and removing terms for thousands of bars does not drift. No storage: removed terms are
- * recomputed from the closes. Needs n >= 2. */
-static double mean_window_variance(const rb_metric_input *in, size_t k, size_t W)
-{
-    size_t n = in->T - 1;
-    csum all = {0, 0};
-    for (size_t s = 1; s <= n; s++) csum_add(&all, bonus_series(in, k, s));
-    double shift = csum_value(&all) / (double)n;
-
-    csum s1 = {0, 0}, s2 = {0, 0}, acc = {0, 0};
-    for (size_t t = 1; t <= n; t++) {
-        double y = bonus_series(in, k, t) - shift;
-        csum_add(&s1, y);
-        csum_add(&s2, y * y);
-        if (t > W) {
-            double old = bonus_series(in, k, t - W) - shift;
-            csum_add(&s1, -old);
-            csum_add(&s2, -old * old);
-        }
-        size_t m = t < W ? t : W;
-        if (m < 2) continue;
-        double sum = csum_value(&s1);
-        double var = (csum_value(&s2) - sum * sum / (double)m) / (double)(m - 1);
-        csum_add(&acc, var > 0.0 ? var : 0.0); /* a variance is never negative */
-    }
-    return csum_value(&acc) / (double)(n - 1);
 }
 
 /* ---------------------------------------------------------------- validation */
@@ -282,23 +211,6 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
 }
 
 /* ---------------------------------------------------------------- shared finishing */
-
-double rb_metrics_bonus(const rb_metric_input *in)
-{
-    /* The mean over t of (sum_i target[i] S_ii - target' S target) / 2 is linear in the
-     * window variances, and target' S target is the sample variance of the series
-     * sum_i target[i] x_i, so it is (sum_i target[i] mean_t S_ii - mean_t Var_t(mix)) / 2:
-     * N + 1 rolling variances, O(T * N) time and no scratch memory. */
-    size_t n = in->T - 1;
-    if (n < 2) return NAN;
-    double P = in->periods_per_year, dn = (double)n, wr = round(P);
-    size_t W = wr >= dn ? n : wr <= 2.0 ? 2 : (size_t)wr; /* W = round(P), 2..n */
-    csum spread = {0, 0};
-    for (size_t i = 0; i < in->N; i++)
-        if (in->target[i] != 0.0) csum_add(&spread, in->target[i] * mean_window_variance(in, i, W));
-    csum_add(&spread, -mean_window_variance(in, in->N, W));
-    return P * csum_value(&spread) / 2.0;
-}
 
 void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, double bonus, rb_metrics *out)
 {
