@@ -35,6 +35,11 @@ typedef struct rb_batch_options {
      * pool, ...: any error but running out of memory, I/O or the database) is delivered here
      * instead of stopping the batch, and the others go on. */
     rb_batch_failure_fn failed;
+    /* The rebalancing bonus of one target vector over m (rb_metrics_bonus), when the caller
+     * has it already (a sweep computes it on a spare thread while the results store opens);
+     * NULL: the batch computes it when a configuration first needs it. */
+    const double *bonus_target;
+    double bonus;
 } rb_batch_options;
 
 #define RB_BATCH_BLOCK 96

@@ -376,34 +376,80 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
     return rc;
 }
 
-/* The dataset's hash, computed on a thread of its own while the results store opens (whose
- * fsyncs leave the main thread waiting): it is needed only when the sweep is recorded. */
-typedef struct hash_job {
+/* What the run needs of the data that can be computed while the results store opens and
+ * the sweep is recorded there (whose fsyncs leave the main thread waiting), on a thread of
+ * its own: first the dataset's hash, which recording the sweep needs (side_hash waits for
+ * it), then the rebalancing bonus of the first configuration's static targets, which every
+ * configuration with those targets reports (side_join waits for it, before the batch). */
+typedef struct side_job {
     const rb_matrix *m;
+    const double *target; /* NULL: no bonus computed ahead (targets from a table, or dynamic) */
     char hash[17];
+    double bonus;
     pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t hashed_cv;
+    int hashed;
     int threaded;
-} hash_job;
+} side_job;
 
-static void *hash_main(void *arg)
+static void side_bonus(side_job *job)
 {
-    hash_job *job = arg;
+    const rb_matrix *m = job->m;
+    rb_metric_input in = {
+        .T = m->T, .close = m->close, .N = m->N, .target = job->target, .periods_per_year = m->periods_per_year};
+    if (job->target) job->bonus = rb_metrics_bonus(&in);
+}
+
+static void *side_main(void *arg)
+{
+    side_job *job = arg;
     rb_dataset_hash(job->m, job->hash);
+    pthread_mutex_lock(&job->mu);
+    job->hashed = 1;
+    pthread_cond_signal(&job->hashed_cv);
+    pthread_mutex_unlock(&job->mu);
+    side_bonus(job);
     return NULL;
 }
 
-static void hash_start(hash_job *job, const rb_matrix *m)
+static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first)
 {
+    memset(job, 0, sizeof *job);
     job->m = m;
-    job->threaded = pthread_create(&job->thread, NULL, hash_main, job) == 0;
-    if (!job->threaded) rb_dataset_hash(m, job->hash); /* no thread to spare: here and now */
+    job->target = first->weights && !first->target_table && first->targets == 0 ? first->weights : NULL;
+    job->threaded = pthread_mutex_init(&job->mu, NULL) == 0;
+    if (job->threaded && pthread_cond_init(&job->hashed_cv, NULL) != 0) {
+        pthread_mutex_destroy(&job->mu);
+        job->threaded = 0;
+    }
+    if (job->threaded && pthread_create(&job->thread, NULL, side_main, job) != 0) {
+        pthread_cond_destroy(&job->hashed_cv);
+        pthread_mutex_destroy(&job->mu);
+        job->threaded = 0;
+    }
+    if (job->threaded) return;
+    rb_dataset_hash(m, job->hash); /* no thread to spare: here and now */
+    side_bonus(job);
 }
 
-static const char *hash_wait(hash_job *job)
+static const char *side_hash(side_job *job)
 {
-    if (job->threaded) pthread_join(job->thread, NULL);
-    job->threaded = 0;
+    if (job->threaded) {
+        pthread_mutex_lock(&job->mu);
+        while (!job->hashed) pthread_cond_wait(&job->hashed_cv, &job->mu);
+        pthread_mutex_unlock(&job->mu);
+    }
     return job->hash;
+}
+
+static void side_join(side_job *job)
+{
+    if (!job->threaded) return;
+    pthread_join(job->thread, NULL);
+    pthread_cond_destroy(&job->hashed_cv);
+    pthread_mutex_destroy(&job->mu);
+    job->threaded = 0;
 }
 
 static double now_seconds(void)
@@ -465,10 +511,10 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     uint64_t *queue = rb_malloc((K ? K : 1) * sizeof *queue);
     size_t ndone = 0, nqueue = 0;
     int resumed = 0;
-    hash_job hash;
+    side_job side;
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    hash_start(&hash, p.m);
+    side_start(&side, p.m, &p.data_spec);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
@@ -483,7 +529,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
-    const char *dataset_hash = hash_wait(&hash);
+    const char *dataset_hash = side_hash(&side);
     rb_sweep_summary sum = {.configurations = K};
     if (rc == RB_OK && opt->on_keys) rc = opt->on_keys(opt->ctx, keys, nkeys, K, err);
     /* The same sweep, complete, already in the store: shown, not run again (--force). */
@@ -503,12 +549,15 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
         }
         sum.skipped = K - nqueue;
     }
+    side_join(&side);
     if (rc == RB_OK && !sum.already) {
         if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
         rb_batch_options bo = {.threads = p.est.threads,
                                .stop = (volatile sig_atomic_t *)opt->stop,
                                .done = opt->done,
-                               .failed = store_failure};
+                               .failed = store_failure,
+                               .bonus_target = side.target,
+                               .bonus = side.bonus};
         double t0 = now_seconds();
         uint64_t completed = 0;
         rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);

@@ -123,6 +123,11 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     rb_sim_exec_note(m, RB_EXEC_NEXT_OPEN, jb.next_open_note, sizeof jb.next_open_note);
     jb.bonus_target = rb_malloc(m->N * sizeof *jb.bonus_target);
     if (!jb.bonus_target) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (opt && opt->bonus_target) {
+        memcpy(jb.bonus_target, opt->bonus_target, m->N * sizeof *jb.bonus_target);
+        jb.bonus = opt->bonus;
+        jb.has_bonus = 1;
+    }
     size_t nblocks = (n + jb.block_size - 1) / jb.block_size;
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
     if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
