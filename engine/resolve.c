@@ -296,19 +296,3 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     return RB_OK;
 }
 
-/* A hash of the aligned data a sweep ran on (FNV-1a), so a resumed sweep can tell it is the
- * same data. */
-void rb_dataset_hash(const rb_matrix *m, char out[17])
-{
-    uint64_t h = 1469598103934665603ull;
-    const void *parts[] = {m->time, m->close, m->open};
-    size_t sizes[] = {m->T * sizeof *m->time, m->T * m->N * sizeof *m->close, m->T * m->N * sizeof *m->open};
-    for (size_t i = 0; i < m->N; i++)
-        for (const unsigned char *p = (const unsigned char *)m->symbols[i]; ; p++) {
-            h = (h ^ *p) * 1099511628211ull;
-            if (!*p) break;
-        }
-    for (size_t k = 0; k < 3; k++)
-        for (size_t b = 0; b < sizes[k]; b++) h = (h ^ ((const unsigned char *)parts[k])[b]) * 1099511628211ull;
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}

@@ -49,10 +49,6 @@ typedef struct rb_resolve_inputs {
 /* The strategy and spec checks that need no data (strategy parameters, symbols). */
 rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy, rb_error *err);
 
-/* A hash of an aligned matrix (symbols, times, closes, opens; FNV-1a 64) as 16 hex digits:
- * the dataset a sweep ran on, so a resume or a report can tell it has the same data. */
-void rb_dataset_hash(const rb_matrix *m, char out[17]);
-
 /* Loads the matrix a spec names. */
 rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix **m, rb_error *err);
 

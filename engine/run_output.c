@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csv_write.h"
+#include "dataset_hash.h"
 #include "error.h"
 #include "json_write.h"
 #include "resolve.h"
@@ -180,7 +181,7 @@ static void write_run(const rb_run_result *r, FILE *out)
 {
     const rb_matrix *m = r->m;
     const rb_metrics *mx = &r->sim.metrics;
-    char date[32], hash[17];
+    char date[32], hash[RB_DATASET_HASH_SIZE];
     fputs(", \"run\": {", out);
     if (r->given) {
         const char *strategy = given_text(r, "strategy");

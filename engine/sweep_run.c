@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "dataset_hash.h"
 #include "error.h"
 #include "metrics.h"
 #include "resolve.h"
 #include "results/reader.h"
 #include "results/writer.h"
+#include "store.h"
 #include "sweep.h"
 #include "text.h"
 #include "alloc.h"
@@ -378,18 +380,20 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
 
 /* What the run needs of the data that can be computed while the results store opens and
  * the sweep is recorded there (whose fsyncs leave the main thread waiting), on a thread of
- * its own: first the dataset's hash, which recording the sweep needs (side_hash waits for
- * it), then the rebalancing bonus of the first configuration's static targets, which every
- * configuration with those targets reports (side_join waits for it, before the batch). */
+ * its own: first, for a results store that exists already, the hash earlier builds gave the
+ * dataset, under which it may hold this sweep (side_legacy waits for it), then the
+ * rebalancing bonus of the first configuration's static targets, which every configuration
+ * with those targets reports (side_join waits for it, before the batch). */
 typedef struct side_job {
     const rb_matrix *m;
     const double *target; /* NULL: no bonus computed ahead (targets from a table, or dynamic) */
-    char hash[17];
+    int want_legacy;
+    char legacy[17];
     double bonus;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t hashed_cv;
-    int hashed;
+    pthread_cond_t legacy_cv;
+    int legacy_done;
     int threaded;
 } side_job;
 
@@ -404,50 +408,54 @@ static void side_bonus(side_job *job)
 static void *side_main(void *arg)
 {
     side_job *job = arg;
-    rb_dataset_hash(job->m, job->hash);
+    if (job->want_legacy) rb_dataset_hash_legacy(job->m, job->legacy);
     pthread_mutex_lock(&job->mu);
-    job->hashed = 1;
-    pthread_cond_signal(&job->hashed_cv);
+    job->legacy_done = 1;
+    pthread_cond_signal(&job->legacy_cv);
     pthread_mutex_unlock(&job->mu);
     side_bonus(job);
     return NULL;
 }
 
-static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first)
+static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first, const char *results)
 {
     memset(job, 0, sizeof *job);
     job->m = m;
     job->target = first->weights && !first->target_table && first->targets == 0 ? first->weights : NULL;
+    int exists = 0;
+    job->want_legacy = results && rb_file_has_content(results, &exists) > 0;
     job->threaded = pthread_mutex_init(&job->mu, NULL) == 0;
-    if (job->threaded && pthread_cond_init(&job->hashed_cv, NULL) != 0) {
+    if (job->threaded && pthread_cond_init(&job->legacy_cv, NULL) != 0) {
         pthread_mutex_destroy(&job->mu);
         job->threaded = 0;
     }
     if (job->threaded && pthread_create(&job->thread, NULL, side_main, job) != 0) {
-        pthread_cond_destroy(&job->hashed_cv);
+        pthread_cond_destroy(&job->legacy_cv);
         pthread_mutex_destroy(&job->mu);
         job->threaded = 0;
     }
     if (job->threaded) return;
-    rb_dataset_hash(m, job->hash); /* no thread to spare: here and now */
+    if (job->want_legacy) rb_dataset_hash_legacy(m, job->legacy); /* no thread to spare: here and now */
     side_bonus(job);
 }
 
-static const char *side_hash(side_job *job)
+/* The earlier builds' hash of the dataset, or NULL when the results store is new. */
+static const char *side_legacy(side_job *job)
 {
+    if (!job->want_legacy) return NULL;
     if (job->threaded) {
         pthread_mutex_lock(&job->mu);
-        while (!job->hashed) pthread_cond_wait(&job->hashed_cv, &job->mu);
+        while (!job->legacy_done) pthread_cond_wait(&job->legacy_cv, &job->mu);
         pthread_mutex_unlock(&job->mu);
     }
-    return job->hash;
+    return job->legacy;
 }
 
 static void side_join(side_job *job)
 {
     if (!job->threaded) return;
     pthread_join(job->thread, NULL);
-    pthread_cond_destroy(&job->hashed_cv);
+    pthread_cond_destroy(&job->legacy_cv);
     pthread_mutex_destroy(&job->mu);
     job->threaded = 0;
 }
@@ -514,7 +522,9 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     side_job side;
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    side_start(&side, p.m, &p.data_spec);
+    side_start(&side, p.m, &p.data_spec, opt->results);
+    char dataset_hash[RB_DATASET_HASH_SIZE];
+    rb_dataset_hash(p.m, dataset_hash);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
@@ -529,7 +539,8 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
-    const char *dataset_hash = side_hash(&side);
+    const char *legacy = side_legacy(&side);
+    if (results && legacy) rb_results_legacy_hash(results, legacy);
     rb_sweep_summary sum = {.configurations = K};
     if (rc == RB_OK && opt->on_keys) rc = opt->on_keys(opt->ctx, keys, nkeys, K, err);
     /* The same sweep, complete, already in the store: shown, not run again (--force). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv_write.h"
+#include "dataset_hash.h"
 #include "error.h"
 #include "report_files.h"
 #include "report_heatmap.h"
@@ -378,14 +379,14 @@ static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const ch
     rb_status rc = rb_run_spec_new(&spec, err);
     for (size_t i = 0; rc == RB_OK && i < data->n; i++) rc = rb_run_spec_set(spec, data->key[i], data->value[i], err);
     if (rc == RB_OK) rc = rb_resolve_matrix(prices, spec, &m, err);
-    if (rc == RB_OK) {
-        char now[17];
-        rb_dataset_hash(m, now);
-        if (strcmp(now, hash) != 0)
-            rc = rb_fail(err, RB_ERR_DATA,
-                         "%s: sweep %lld ran on other prices than these (dataset hash %s, now %s): pass the price "
-                         "store it ran on with --db",
-                         s->path, (long long)s->sweep.id, hash, now);
+    if (rc == RB_OK && !rb_dataset_hash_matches(m, hash)) {
+        char now[RB_DATASET_HASH_SIZE];
+        if (rb_dataset_hash_is_legacy(hash)) rb_dataset_hash_legacy(m, now);
+        else rb_dataset_hash(m, now);
+        rc = rb_fail(err, RB_ERR_DATA,
+                     "%s: sweep %lld ran on other prices than these (dataset hash %s, now %s): pass the price "
+                     "store it ran on with --db",
+                     s->path, (long long)s->sweep.id, hash, now);
     }
     rb_matrix_free(m);
     rb_run_spec_free(spec);

@@ -359,3 +359,45 @@ Test(sweep_run, a_version_1_store_resumes_migrated_to_the_numbers_of_a_fresh_swe
     free(fresh);
     rb_store_free(store);
 }
+
+/* ---------------------------------------------------------------- dataset hashes of earlier builds */
+
+/* Builds before "v2-" dataset hashes recorded a 16-digit FNV-1a hash (the fixture's sweep
+ * holds the one of the bundled stocks): a complete sweep recorded under it is still found,
+ * and shown instead of run again; a different old hash is another dataset. */
+static int64_t already_after_rehash(rb_store *store, const char *legacy)
+{
+    char *spec = fixture_spec(), *path = rbt_path(dir, "rehash.db");
+    unlink(path);
+    rb_sweep_summary first = sweep_ok(store, spec, "rehash.ini", path, 0, 1);
+    cr_assert_eq(first.already, 0);
+    sqlite3 *db = db_open(path);
+    char *v2 = query_text(db, "SELECT dataset_hash FROM sweeps");
+    cr_assert(strncmp(v2, "v2-", 3) == 0 && strlen(v2) == 19, "this build writes v2- hashes: %s", v2);
+    char *sql = sqlite3_mprintf("UPDATE sweeps SET dataset_hash = %Q", legacy);
+    cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_free(sql);
+    sqlite3_close(db);
+    rb_sweep_summary again = sweep_ok(store, spec, "rehash.ini", path, 0, 1);
+    free(v2);
+    free(spec);
+    free(path);
+    return again.already;
+}
+
+Test(sweep_run, a_sweep_recorded_under_an_earlier_builds_hash_is_found)
+{
+    rb_store *store = stocks_store();
+    char *old = fixture_copy("old.db");
+    sqlite3 *db = db_open(old);
+    char *legacy = query_text(db, "SELECT dataset_hash FROM sweeps");
+    sqlite3_close(db);
+    cr_assert_eq(strlen(legacy), 16, "the fixture holds an FNV-1a hash: %s", legacy);
+    cr_expect_eq(already_after_rehash(store, legacy), 1, "the done sweep under the old hash is shown, not run");
+    char other[17];
+    snprintf(other, sizeof other, "%016llx", strtoull(legacy, NULL, 16) ^ 1);
+    cr_expect_eq(already_after_rehash(store, other), 0, "another old hash is another dataset: the sweep runs");
+    free(legacy);
+    free(old);
+    rb_store_free(store);
+}

@@ -124,11 +124,15 @@ rb_status rb_results_schema_insert(const rb_rconn *c, char names[][RB_RESULTS_KE
 
 /* ---------------------------------------------------------------- sweeps */
 
+/* Room for a stored dataset hash: "v2-" and 16 hex digits (dataset_hash.h), or the 16 hex
+ * digits of earlier builds, and the NUL. */
+#define RB_RESULTS_HASH_MAX 24
+
 /* One row of sweeps, with the number of its runs stored and of them failed. */
 typedef struct rb_results_sweep {
     int64_t id;
     char *spec; /* malloc'ed */
-    char dataset_hash[17];
+    char dataset_hash[RB_RESULTS_HASH_MAX];
     char code_version[32];
     int64_t configurations;
     char started_at[32], finished_at[32]; /* finished_at "" while running */
@@ -136,9 +140,11 @@ typedef struct rb_results_sweep {
     int64_t stored, failed;
 } rb_results_sweep;
 
-/* The latest sweep of this spec text and dataset, finished or not (*id = 0 when none). */
-rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char *dataset_hash, int64_t *id,
-                                rb_error *err);
+/* The latest sweep of this spec text and dataset, finished or not (*id = 0 when none). The
+ * dataset is named by dataset_hash or, for a sweep recorded by an earlier build, by
+ * legacy_hash (NULL: only dataset_hash). */
+rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char *dataset_hash,
+                                const char *legacy_hash, int64_t *id, rb_error *err);
 /* A new sweep row, 'running', started now. */
 rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *dataset_hash,
                                uint64_t configurations, int64_t *id, rb_error *err);

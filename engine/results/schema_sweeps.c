@@ -16,17 +16,19 @@ static void now_iso(char buf[32])
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char *dataset_hash, int64_t *id,
-                                rb_error *err)
+rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char *dataset_hash,
+                                const char *legacy_hash, int64_t *id, rb_error *err)
 {
     sqlite3_stmt *st;
     rb_status rc = rb_rsql_prepare(c,
-                                   "SELECT id FROM sweeps WHERE spec = ?1 AND dataset_hash IS ?2 "
+                                   "SELECT id FROM sweeps WHERE spec = ?1 AND (dataset_hash IS ?2 OR dataset_hash IS ?3) "
                                    "ORDER BY id DESC LIMIT 1",
                                    &st, err);
     if (rc != RB_OK) return rc;
     sqlite3_bind_text(st, 1, spec, -1, SQLITE_STATIC);
     if (dataset_hash) sqlite3_bind_text(st, 2, dataset_hash, -1, SQLITE_STATIC);
+    /* no legacy hash: the same condition twice */
+    if (legacy_hash || dataset_hash) sqlite3_bind_text(st, 3, legacy_hash ? legacy_hash : dataset_hash, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) *id = sqlite3_column_int64(st, 0);
     else if (step == SQLITE_DONE) *id = 0;

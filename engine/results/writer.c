@@ -44,6 +44,8 @@ struct rb_results {
     rb_rconn conn;
     const rb_metric_info *metric;
     size_t nmetric;
+    /* the hash an earlier build gave the dataset (rb_results_legacy_hash), or "" */
+    char legacy_hash[RB_RESULTS_HASH_MAX];
 
     /* The sweep being recorded (between rb_results_begin and rb_results_end); fixed while
      * the writer runs, so the writer and put read them without the lock. */
@@ -191,7 +193,8 @@ static rb_status start_sweep(rb_results *r, const char *spec, const char *datase
     rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "starting a sweep", err);
     if (rc == RB_OK && c->version == 0) rc = rb_results_schema_create(&r->conn, keys, names, r->ncols, &created, err);
     if (rc == RB_OK && !created) rc = rb_results_schema_add(c, keys, names, r->ncols, err);
-    if (rc == RB_OK && resume && !created) rc = rb_results_sweep_find(c, spec, dataset_hash, id, err);
+    if (rc == RB_OK && resume && !created)
+        rc = rb_results_sweep_find(c, spec, dataset_hash, r->legacy_hash[0] ? r->legacy_hash : NULL, id, err);
     *found = rc == RB_OK && *id != 0;
     if (*found) {
         rb_results_sweep *s = NULL;
@@ -262,6 +265,11 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
 
 uint64_t rb_results_failed_before(const rb_results *r) { return r ? r->failed_before : 0; }
 
+void rb_results_legacy_hash(rb_results *r, const char *hash)
+{
+    snprintf(r->legacy_hash, sizeof r->legacy_hash, "%s", hash && strlen(hash) < sizeof r->legacy_hash ? hash : "");
+}
+
 rb_status rb_results_find_done(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id,
                                char finished_at[32], rb_error *err)
 {
@@ -270,7 +278,8 @@ rb_status rb_results_find_done(rb_results *r, const char *spec, const char *data
     if (!r || !spec) return rb_fail(err, RB_ERR_USAGE, "rb_results_find_done: no results store or no spec");
     if (r->conn.version == 0) return RB_OK; /* a new store: no sweep yet */
     int64_t found = 0;
-    rb_status rc = rb_results_sweep_find(&r->conn, spec, dataset_hash, &found, err);
+    rb_status rc =
+        rb_results_sweep_find(&r->conn, spec, dataset_hash, r->legacy_hash[0] ? r->legacy_hash : NULL, &found, err);
     rb_results_sweep *s = NULL;
     size_t ns = 0;
     if (rc == RB_OK && found) rc = rb_results_sweep_list(&r->conn, found, &s, &ns, NULL, err);

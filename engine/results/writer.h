@@ -42,6 +42,11 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
 rb_status rb_results_find_done(rb_results *r, const char *spec, const char *dataset_hash, int64_t *id,
                                char finished_at[32], rb_error *err);
 
+/* The hash the same dataset had in the builds before "v2-" hashes (rb_dataset_hash_legacy),
+ * so that rb_results_find_done and a resume by rb_results_begin find the sweeps they
+ * recorded too; NULL or "": none. At most RB_RESULTS_HASH_MAX - 1 characters (longer: none). */
+void rb_results_legacy_hash(rb_results *r, const char *hash);
+
 /* The id of the sweep being recorded (between rb_results_begin and rb_results_end; else 0). */
 int64_t rb_results_sweep_id(const rb_results *r);
 
