@@ -4,7 +4,6 @@
  * setting in sweep files and the results store. */
 #include <criterion/criterion.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,50 +132,12 @@ Test(vol_model, inverse_vol_targets_follow_the_ewma)
 
 /* ---------------------------------------------------------------- window:N is --vol-window N */
 
-static uint64_t rng_state;
-static double uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
-/* X and Y over T daily bars: calm stretches and storms in turn. */
-static void random_walk(size_t T, double *px)
-{
-    px[0] = 100, px[1] = 50;
-    for (size_t t = 1; t < T; t++) {
-        double vol = t % 40 < 20 ? 0.005 : 0.06;
-        px[t * 2] = px[(t - 1) * 2] * exp(0.002 + vol * (uniform() - 0.5));
-        px[t * 2 + 1] = px[(t - 1) * 2 + 1] * exp(-0.001 + 0.7 * vol * (uniform() - 0.5));
-    }
-}
-
-/* Bars 0..k of a and b hold the same bits: values, cash, weights, targets, and the orders. */
-static void same_up_to(const rb_run_result *a, const rb_run_result *b, size_t k, const char *what)
-{
-    size_t N = a->m->N;
-    cr_assert(memcmp(a->sim.value, b->sim.value, (k + 1) * sizeof(double)) == 0, "%s: values differ", what);
-    cr_assert(memcmp(a->sim.cash, b->sim.cash, (k + 1) * sizeof(double)) == 0, "%s: cash differs", what);
-    cr_assert(memcmp(a->sim.weights, b->sim.weights, (k + 1) * N * sizeof(double)) == 0, "%s: weights differ", what);
-    cr_assert(memcmp(a->sim.targets, b->sim.targets, (k + 1) * N * sizeof(double)) == 0, "%s: targets differ", what);
-    size_t na = 0, nb = 0;
-    while (na < a->sim.portfolio.ntrades && a->sim.portfolio.trades[na].bar <= k) na++;
-    while (nb < b->sim.portfolio.ntrades && b->sim.portfolio.trades[nb].bar <= k) nb++;
-    cr_assert_eq(na, nb, "%s: %zu vs %zu orders up to bar %zu", what, na, nb, k);
-    for (size_t j = 0; j < na; j++)
-        cr_assert(memcmp(&a->sim.portfolio.trades[j].units, &b->sim.portfolio.trades[j].units, sizeof(double)) == 0,
-                  "%s: order %zu differs", what, j);
-}
-
 enum { T = 160, K = 81 };
 
 Test(vol_model, window_n_is_vol_window_n_to_the_bit)
 {
     double px[T * 2];
-    rng_state = 0x9E3779B97F4A7C15ull;
-    random_walk(T, px);
+    rbt_random_walk(T, px, 0x9E3779B97F4A7C15ull);
     char *csv = wide_csv((const char *const[]){"X", "Y"}, 2, T, px);
     const char *const rules[][8] = {
         {"strategy", "vol-band", "band", "0.02", NULL},
@@ -187,7 +148,7 @@ Test(vol_model, window_n_is_vol_window_n_to_the_bit)
         const char *model[16] = {"assets", "X=0.5,Y=0.3,CASH=0.2", "vol-model", "window:9"};
         for (size_t j = 0; rules[c][j]; j++) old[4 + j] = model[4 + j] = rules[c][j];
         rb_run_result *a = rbt_run_csv(dir, csv, old, ALL), *b = rbt_run_csv(dir, csv, model, ALL);
-        same_up_to(a, b, T - 1, rules[c][1]);
+        rbt_same_up_to(a, b, T - 1, rules[c][1]);
         cr_assert_gt(a->sim.portfolio.rebalances, 2, "%s: too few rebalances to prove anything", rules[c][1]);
         rb_run_result_free(a);
         rb_run_result_free(b);
@@ -200,8 +161,7 @@ Test(vol_model, window_n_is_vol_window_n_to_the_bit)
 Test(vol_model, ewma_uses_no_future_data)
 {
     double px[T * 2], alt[T * 2];
-    rng_state = 0x2545F4914F6CDD1Dull;
-    random_walk(T, px);
+    rbt_random_walk(T, px, 0x2545F4914F6CDD1Dull);
     memcpy(alt, px, sizeof px);
     for (size_t t = K + 1; t < T; t++) /* a different future: a crash in X, a jump in Y */
         for (size_t i = 0; i < 2; i++) alt[t * 2 + i] = px[t * 2 + i] * (i == 0 ? 0.5 + 0.01 * (double)(t - K) : 1.3);
@@ -218,7 +178,7 @@ Test(vol_model, ewma_uses_no_future_data)
         char what[32];
         snprintf(what, sizeof what, "config %zu", c);
         rb_run_result *a = rbt_run_csv(dir, csv, configs[c], ALL), *b = rbt_run_csv(dir, csv_alt, configs[c], ALL);
-        same_up_to(a, b, K, what);
+        rbt_same_up_to(a, b, K, what);
         cr_assert_gt(a->sim.portfolio.rebalances, 2, "%s: too few rebalances to prove anything", what);
         cr_assert(a->sim.value[T - 1] != b->sim.value[T - 1], "%s: the changed future changed nothing", what);
         if (c == 0) {
@@ -282,8 +242,7 @@ Test(vol_model, values_are_checked)
 static void import_walk(void)
 {
     double px[T * 2];
-    rng_state = 0x9E3779B97F4A7C15ull;
-    random_walk(T, px);
+    rbt_random_walk(T, px, 0x9E3779B97F4A7C15ull);
     char *csv = wide_csv((const char *const[]){"X", "Y"}, 2, T, px);
     char *path = rbt_write_file(dir, "p.csv", csv);
     rbt_run_result r = rbt_run(dir, NULL, (const char *const[]){"import", "--db", "p.db", path, NULL});
