@@ -1,6 +1,7 @@
 /* impact_inputs.c - the rolling statistics of the bars that the square-root impact model
  * and the volatility rules read: each asset's stdev of log returns and mean volume over a
- * window of bars (impact_inputs.h). A statistic of the matrix alone, so it lives in data/. */
+ * window of bars, and the exponentially weighted volatility of --vol-model ewma
+ * (impact_inputs.h). Statistics of the matrix alone, so they live in data/. */
 #include "impact_inputs.h"
 
 #include <float.h>
@@ -143,5 +144,31 @@ rb_status rb_impact_inputs(const rb_matrix *m, int window, double *sigma, double
         }
     }
     free(suffix);
+    return RB_OK;
+}
+
+/* The recursion runs on the variance; the seed at bar 2 weighs the first two returns alike
+ * (the recursion started from r_1^2 alone would weigh r_1 by lambda, r_2 by 1 - lambda). */
+rb_status rb_vol_ewma(const rb_matrix *m, double lambda, double *sigma, rb_error *err)
+{
+    if (!(lambda > 0 && lambda < 1))
+        return rb_fail(err, RB_ERR_USAGE, "--vol-model ewma: LAMBDA must be above 0 and below 1 (got %g)", lambda);
+    if (!m || !sigma) return rb_fail(err, RB_ERR_USAGE, "rb_vol_ewma: the matrix and the output array are required");
+    size_t T = m->T, N = m->N;
+    if (T == 0 || N == 0) return RB_OK;
+    if (!m->close || !m->volume || !m->filled)
+        return rb_fail(err, RB_ERR_USAGE, "rb_vol_ewma: the matrix has no closes, volumes or fill flags");
+    rb_status rc = check_matrix(m, err);
+    if (rc != RB_OK) return rc;
+    for (size_t i = 0; i < N; i++) {
+        double var = 0;
+        for (size_t t = 0; t < T; t++) {
+            double r = t > 0 ? log_return(m, t, i) : 0;
+            if (t == 1) var = r * r;
+            else if (t == 2) var = (var + r * r) / 2;
+            else if (t > 2) var = lambda * var + (1 - lambda) * (r * r);
+            sigma[t * N + i] = t >= 2 ? sqrt(var) : 0;
+        }
+    }
     return RB_OK;
 }

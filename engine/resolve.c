@@ -183,24 +183,43 @@ static rb_status resolve_gas(rb_store *store, const rb_run_spec *spec, const rb_
     return RB_OK;
 }
 
-/* The rolling volatility of --vol-window, for inverse-vol targets and the strategies that
- * read it (RB_NEEDS_VOL); the expanding one for RB_NEEDS_VOL_TO_DATE. Shared, or r's own. */
+rb_status rb_vol_model_sigma(const rb_matrix *m, const rb_strategy_params *sp, double *sigma, rb_error *err)
+{
+    if (sp->vol_lambda > 0) return rb_vol_ewma(m, sp->vol_lambda, sigma, err);
+    double *unused = rb_malloc(m->T * m->N * sizeof *unused);
+    rb_status rc = unused ? rb_impact_inputs(m, sp->vol_window, sigma, unused, err)
+                          : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    free(unused);
+    return rc;
+}
+
+void rb_vol_model_text(const rb_strategy_params *sp, char *buf, size_t len)
+{
+    if (sp->vol_lambda > 0) snprintf(buf, len, "--vol-model ewma:%.17g", sp->vol_lambda);
+    else snprintf(buf, len, "--vol-window %d", sp->vol_window);
+}
+
+/* The volatility of --vol-model (or --vol-window), for inverse-vol targets and the
+ * strategies that read it (RB_NEEDS_VOL); the expanding one for RB_NEEDS_VOL_TO_DATE.
+ * Shared, or r's own. */
 static rb_status resolve_vol(const rb_run_spec *spec, const rb_matrix *m, const rb_resolve_inputs *shared,
                              rb_resolved *r, rb_error *err)
 {
     unsigned needs = r->strategy->needs;
     rb_status rc = RB_OK;
     if (spec->targets == 1 || (needs & RB_NEEDS_VOL)) {
-        if (shared && shared->vol && shared->vol_window == spec->sp.vol_window) {
+        if (shared && shared->vol && shared->vol_window == spec->sp.vol_window &&
+            shared->vol_lambda == spec->sp.vol_lambda) {
             r->vol = shared->vol;
         } else {
-            double *unused = NULL;
-            rc = own_inputs(m, spec->sp.vol_window, &r->owned[3], &unused, err);
-            free(unused);
+            r->owned[3] = rb_malloc(m->T * m->N * sizeof *r->owned[3]);
+            rc = r->owned[3] ? rb_vol_model_sigma(m, &spec->sp, r->owned[3], err)
+                             : rb_fail(err, RB_ERR_NOMEM, "out of memory");
             r->vol = r->owned[3];
+            char model[48];
+            rb_vol_model_text(&spec->sp, model, sizeof model);
             if (rc != RB_OK && spec->targets == 1) rb_error_prefix(err, "--targets inverse-vol");
-            else if (rc != RB_OK)
-                rb_error_prefix(err, "%s: --vol-window %d", r->strategy->info.name, spec->sp.vol_window);
+            else if (rc != RB_OK) rb_error_prefix(err, "%s: %s", r->strategy->info.name, model);
         }
     }
     if (rc == RB_OK && (needs & RB_NEEDS_VOL_TO_DATE)) {

@@ -37,8 +37,9 @@ void rb_resolve_room_free(rb_resolve_room *room);
 typedef struct rb_resolve_inputs {
     int impact_window;
     const double *sigma, *adv; /* rb_impact_inputs(m, impact_window) */
-    int vol_window;
-    const double *vol;         /* the sigma half of rb_impact_inputs(m, vol_window) */
+    int vol_window;            /* the volatility model of vol (rb_vol_model_sigma) */
+    double vol_lambda;
+    const double *vol;
     const double *vol_to_date; /* rb_vol_to_date(m) */
     const char *gas_series;
     const double *gas;         /* T values of that series, forward-filled */
@@ -67,6 +68,14 @@ void rb_resolved_release(rb_resolved *r);
  * dated after the first bar. */
 rb_status rb_resolve_target_table(const struct rb_target_table *t, const rb_matrix *m, size_t *col, double *target,
                                   rb_error *err);
+
+/* The per-bar volatility (T*N, not annualized) of sp's --vol-model into sigma: the window
+ * model's rb_impact_inputs sigma, or rb_vol_ewma. */
+rb_status rb_vol_model_sigma(const rb_matrix *m, const rb_strategy_params *sp, double *sigma, rb_error *err);
+
+/* The option that chose sp's volatility model, for messages: "--vol-window 63" or
+ * "--vol-model ewma:0.94". */
+void rb_vol_model_text(const rb_strategy_params *sp, char *buf, size_t len);
 
 /* The gas series `name` forward-filled onto m's bars (T values into gas). */
 rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err);

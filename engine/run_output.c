@@ -118,12 +118,33 @@ rb_status rb_run_write_lots(const rb_run_result *r, FILE *out, rb_error *err)
 }
 
 /* The value of setting key as given to rb_run_describe (the last time), else NULL. */
+/* The place of key's last value among the settings given; -1 when not given. */
+static long given_at(const rb_run_result *r, const char *key)
+{
+    long at = -1;
+    for (size_t i = 0; i < r->ngiven; i++)
+        if (strcmp(r->given[2 * i], key) == 0) at = (long)i;
+    return at;
+}
+
 static const char *given_text(const rb_run_result *r, const char *key)
 {
-    const char *text = NULL;
-    for (size_t i = 0; i < r->ngiven; i++)
-        if (strcmp(r->given[2 * i], key) == 0) text = r->given[2 * i + 1];
-    return text;
+    long at = given_at(r, key);
+    return at < 0 ? NULL : r->given[2 * at + 1];
+}
+
+/* Whether run setting `row` says what ran among the settings that share its field
+ * (--vol-window, --vol-model): the one given last, or, none given, the table's first. */
+static int says_what_ran(const rb_run_result *r, const rb_setting_info *row)
+{
+    long mine = given_at(r, row->key);
+    for (size_t i = 0; i < rb_setting_count(); i++) {
+        const rb_setting_info *other = rb_setting_at(i);
+        if (!rb_settings_share_field(row, other)) continue;
+        long theirs = given_at(r, other->key);
+        if (theirs > mine || (theirs == mine && other < row)) return 0;
+    }
+    return 1;
 }
 
 /* A per-asset value ("5,BTC=10%") as {"*": 5, "BTC": 0.1}: the value of every other asset
@@ -205,6 +226,7 @@ static void write_run(const rb_run_result *r, FILE *out)
             const rb_setting_info *row = rb_setting_at(i);
             /* A targets table is listed when given: a run without one is said by its assets. */
             if (strcmp(row->key, "targets-csv") == 0 && !given_text(r, row->key)) continue;
+            if (!says_what_ran(r, row)) continue;
             if (strcmp(row->key, "assets") != 0 && strcmp(row->key, "strategy") != 0) setting_entry(out, r, row, &first);
         }
         const char *name = given_text(r, "strategy");

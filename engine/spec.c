@@ -24,6 +24,8 @@ static rb_status read_periods(const char *key, const char *text, void *field, rb
 static rb_status read_strategy(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_gas_series(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_targets_csv(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -82,8 +84,12 @@ static const rb_setting_info settings[] = {
     {"targets", "static|inverse-vol", "static", "strategy",
      "targets: the --assets weights, or inverse-volatility weights recomputed at each rebalance", 0,
      WORD(target_names), F(targets)},
-    {"vol-window", "BARS", "63", "strategy", "bars of returns behind volatility estimates (inverse-vol, vol-band)",
-     0, WHOLE(2, 1e6), F(sp.vol_window)},
+    {"vol-window", "BARS", "63", "strategy", "the same as --vol-model window:BARS (the later of the two wins)", 0,
+     WHOLE(2, 1e6), .read = read_vol_window, SPAN(sp.vol_window, sp.vol_lambda)},
+    {"vol-model", "window:N|ewma:LAMBDA", "window:63", "strategy",
+     "volatility estimate of inverse-vol and vol-band: stdev of the last N returns, or the RiskMetrics EWMA "
+     "(0 < LAMBDA < 1, e.g. 0.94)",
+     0, OTHER(read_vol_model), SPAN(sp.vol_window, sp.vol_lambda)},
     {"fee-bps", "BPS|SYM=BPS,...", "0", "costs", "commission in basis points of traded value", 0,
      PER_ASSET(0, 10000), F(fee_bps)},
     {"fee-min", "USD|SYM=USD,...", "0", "costs", "minimum commission per order", 0, PER_ASSET(0, BIG), F(fee_min)},
@@ -369,6 +375,49 @@ static rb_status read_gas_series(const char *key, const char *value, void *field
     return set_string(name, value, err);
 }
 
+/* --vol-window W and --vol-model window:N|ewma:LAMBDA: one setting, the two fields
+ * sp.vol_window and sp.vol_lambda (field points at the first), written together so that the
+ * later of the two options wins whole. */
+#define VOL_MODEL_OF(field) ((rb_strategy_params *)((char *)(field)-offsetof(rb_strategy_params, vol_window)))
+#define VOL_WINDOW_MAX 1e6
+
+static rb_status read_number(const rb_setting_info *row, const char *text, double *out, rb_error *err);
+
+static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err)
+{
+    double v;
+    rb_status rc = read_number(rb_run_setting_row(key), text, &v, err);
+    if (rc != RB_OK) return rc;
+    VOL_MODEL_OF(field)->vol_window = (int)v;
+    VOL_MODEL_OF(field)->vol_lambda = 0;
+    return RB_OK;
+}
+
+static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err)
+{
+    rb_strategy_params *sp = VOL_MODEL_OF(field);
+    double v;
+    if (strncmp(text, "window:", 7) == 0) {
+        const char *n = text + 7;
+        if (parse_number(n, 0, &v) != RB_NUMBER_OK || v != floor(v) || v < 2 || v > VOL_WINDOW_MAX)
+            return rb_fail(err, RB_ERR_USAGE, "--%s: '%s': N of window:N is a whole number of bars from 2 to %.0f",
+                           key, text, VOL_WINDOW_MAX);
+        sp->vol_window = (int)v;
+        sp->vol_lambda = 0;
+        return RB_OK;
+    }
+    if (strncmp(text, "ewma:", 5) == 0) {
+        if (parse_number(text + 5, 0, &v) != RB_NUMBER_OK || !(v > 0 && v < 1))
+            return rb_fail(err, RB_ERR_USAGE, "--%s: '%s': LAMBDA of ewma:LAMBDA is a number above 0 and below 1 "
+                                              "(RiskMetrics: 0.94 for daily data)", key, text);
+        sp->vol_window = 0;
+        sp->vol_lambda = v;
+        return RB_OK;
+    }
+    return rb_fail(err, RB_ERR_USAGE, "--%s: '%s' is not window:N (the last N returns) or ewma:LAMBDA (e.g. ewma:0.94)",
+                   key, text);
+}
+
 /* ---------------------------------------------------------------- reading by the table */
 
 static rb_status read_number(const rb_setting_info *row, const char *text, double *out, rb_error *err)
@@ -421,6 +470,12 @@ rb_status rb_setting_read(const rb_setting_info *row, const char *text, rb_run_s
 }
 
 static int is_run_setting(const rb_setting_info *row) { return row >= settings && row < settings + NSETTINGS; }
+
+int rb_settings_share_field(const rb_setting_info *a, const rb_setting_info *b)
+{
+    return a != b && is_run_setting(a) && is_run_setting(b) && a->offset < b->offset + b->size &&
+           b->offset < a->offset + a->size;
+}
 
 int rb_spec_given(const rb_run_spec *spec, const char *key)
 {

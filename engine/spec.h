@@ -39,7 +39,7 @@ struct rb_run_spec {
     /* strategy */
     char *strategy;
     int targets;      /* 0 static, 1 inverse-vol */
-    /* the bars behind volatility estimates (inverse-vol targets, vol-band): sp.vol_window */
+    /* the volatility estimate (inverse-vol targets, vol-band): sp.vol_window, sp.vol_lambda */
     /* costs */
     rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
     int impact_window;
@@ -75,6 +75,10 @@ int rb_setting_numeric(const char *key);
 
 /* The row of a run setting (not a strategy parameter), or NULL. */
 const rb_setting_info *rb_run_setting_row(const char *key);
+
+/* 1 when a and b are two run settings that write the same field (--vol-window W is
+ * --vol-model window:W): they are one setting, so a sweep section takes one of them. */
+int rb_settings_share_field(const rb_setting_info *a, const rb_setting_info *b);
 
 /* Reads text into spec's field for row (a run setting's or a strategy parameter's: see
  * rb_strategy_params), replacing (and releasing) what it held; the one place values are

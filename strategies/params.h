@@ -65,7 +65,10 @@ typedef struct rb_strategy_params {
     int only_breached;
     int cooldown;            /* bars */
     rb_asset_values vol_ref; /* nothing given: each asset's own volatility to date */
-    int vol_window;          /* the run setting --vol-window (the strategy group's) */
+    /* The run settings --vol-model / --vol-window (the strategy group's), one setting: the
+     * volatility estimate of inverse-vol targets and of vol-band. */
+    int vol_window;          /* window:N (--vol-window N): N bars; 0 under EWMA */
+    double vol_lambda;       /* ewma:LAMBDA, 0 < LAMBDA < 1; 0: the window model */
     struct rb_schedule *when; /* --when (schedule): the bars to rebalance on; NULL: none given */
 } rb_strategy_params;
 

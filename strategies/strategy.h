@@ -25,8 +25,9 @@ typedef struct rb_decide_ctx {
  * per run (in a sweep, once per dataset, shared by every configuration), never per
  * configuration. */
 enum {
-    RB_NEEDS_VOL = 1,        /* vol: T*N, the rolling stdev of the log returns over
-                                p->vol_window bars (rb_impact_inputs' sigma, per bar) */
+    RB_NEEDS_VOL = 1,        /* vol: T*N, the volatility of --vol-model per bar: the rolling
+                                stdev of the log returns over p->vol_window bars
+                                (rb_impact_inputs' sigma), or rb_vol_ewma's with p->vol_lambda */
     RB_NEEDS_VOL_TO_DATE = 2 /* vol_to_date: T*N, rb_vol_to_date */
 };
 

@@ -3,16 +3,18 @@
  * trades less in storms of noise and more in calm drift.
  *
  * vol-band --band B [--band-rel R] [--band-total X] [--vol-ref V] [--to ...]
- *          [--only-breached] [--cooldown N]; the window is the run setting --vol-window W.
+ *          [--only-breached] [--cooldown N]; sigma is the run setting --vol-model
+ *          (window:W, also --vol-window W, or ewma:LAMBDA).
  *
  * At bar t every band of asset i (absolute, relative; the total band by the target-weighted
  * mean scale, as rb_bands_breached defines) is multiplied by
  *
  *     s[i,t] = sigma[i,t] / V[i,t]
  *
- *   sigma[i,t]  the annualized volatility of the last W log returns up to t: the sample
- *               (n - 1) stdev of ln(close[u] / close[u-1]) for u = max(1, t - W + 1) .. t
- *               (rb_impact_inputs, data/impact_inputs.h) times sqrt(periods per year);
+ *   sigma[i,t]  the annualized volatility of --vol-model at t times sqrt(periods per year):
+ *               under window:W the sample (n - 1) stdev of ln(close[u] / close[u-1]) for
+ *               u = max(1, t - W + 1) .. t (rb_impact_inputs, data/impact_inputs.h), under
+ *               ewma:LAMBDA the RiskMetrics estimate from the returns up to t (rb_vol_ewma);
  *   V[i,t]      --vol-ref: an annualized fraction (0.6 = 60 %/yr), one for every asset
  *               ("0.6"), per asset ("BTC=0.8,ETH=0.9"; assets not named take the scalar, or
  *               the default when there is none) or both ("0.6,BTC=0.8"); default ("" or
@@ -21,7 +23,7 @@
  *
  *               Given values lie in (0, 10] (10 = 1000 %/yr).
  *
- * s = 1 while either estimate has fewer than 2 returns (bars 0 and 1, since W >= 2), where V
+ * s = 1 while either estimate has fewer than 2 returns (bars 0 and 1, under either model), where V
  * is 0 (a column that never moved, e.g. a stablecoin quoted at exactly 1) and always for
  * CASH (it has no risk to scale by; --vol-ref values given for CASH are ignored). A window
  * with no movement at all under a positive V gives s = 0: the band closes and any drift of
@@ -70,7 +72,7 @@ typedef struct vol_band_state {
     rb_bands bands;
     size_t N;
     double ann;                /* sqrt(periods per year), 1 without */
-    const double *vol;         /* T*N: sigma over the window, not annualized (RB_NEEDS_VOL) */
+    const double *vol;         /* T*N: sigma of --vol-model, not annualized (RB_NEEDS_VOL) */
     const double *vol_to_date; /* T*N: the default V (RB_NEEDS_VOL_TO_DATE) */
     double *ref;               /* N: V given per asset; NaN: the default; 0 for CASH (s = 1) */
 } vol_band_state;
@@ -130,7 +132,7 @@ static void scales_at(const vol_band_state *s, size_t t, double *scale)
 {
     for (size_t i = 0; i < s->N; i++) {
         size_t k = t * s->N + i;
-        double sigma = s->vol[k] * s->ann; /* annualized, over the window */
+        double sigma = s->vol[k] * s->ann; /* annualized */
         double v = isnan(s->ref[i]) ? s->vol_to_date[k] : s->ref[i];
         scale[i] = t < 2 || !(v > 0) ? 1 : sigma / v;
     }
@@ -172,7 +174,7 @@ static int decide(const void *state, const rb_decide_ctx *ctx, double *to)
 
 const rb_strategy rb_strategy_vol_band = {
     .info = {.name = "vol-band",
-             .summary = "drift bands scaled by recent / reference volatility (--band B, --vol-ref V, --vol-window W)",
+             .summary = "drift bands scaled by recent / reference volatility (--band B, --vol-ref V, --vol-model M)",
              .params = params,
              .nparams = sizeof params / sizeof params[0]},
     .needs = RB_NEEDS_VOL | RB_NEEDS_VOL_TO_DATE,

@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run_result.h"
+#include "trade.h"
+
 char *rbt_tempdir(void)
 {
     const char *base = getenv("TMPDIR");
@@ -318,5 +321,51 @@ int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds)
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((double)(now.tv_sec - start.tv_sec) + 1e-9 * (double)(now.tv_nsec - start.tv_nsec) > seconds) return 0;
         nanosleep(&pause, NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- no look-ahead */
+
+void rbt_random_walk(size_t T, double *px, uint64_t seed)
+{
+    uint64_t x = seed;
+    px[0] = 100, px[1] = 50;
+    for (size_t t = 1; t < T; t++) {
+        double u[2];
+        for (int k = 0; k < 2; k++) { /* xorshift64 */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            u[k] = (double)(x >> 11) * 0x1.0p-53;
+        }
+        double vol = t % 40 < 20 ? 0.005 : 0.06;
+        px[t * 2] = px[(t - 1) * 2] * exp(0.002 + vol * (u[0] - 0.5));
+        px[t * 2 + 1] = px[(t - 1) * 2 + 1] * exp(-0.001 + 0.7 * vol * (u[1] - 0.5));
+    }
+}
+
+void rbt_same_up_to(const rb_run_result *a, const rb_run_result *b, size_t k, const char *what)
+{
+    size_t N = a->m->N;
+    for (size_t t = 0; t <= k; t++) {
+        cr_assert(memcmp(&a->sim.value[t], &b->sim.value[t], sizeof(double)) == 0, "%s: value differs at bar %zu",
+                  what, t);
+        cr_assert(memcmp(&a->sim.cash[t], &b->sim.cash[t], sizeof(double)) == 0, "%s: cash differs at bar %zu", what,
+                  t);
+        cr_assert(memcmp(a->sim.weights + t * N, b->sim.weights + t * N, N * sizeof(double)) == 0,
+                  "%s: weights differ at bar %zu", what, t);
+        cr_assert(memcmp(a->sim.targets + t * N, b->sim.targets + t * N, N * sizeof(double)) == 0,
+                  "%s: targets differ at bar %zu", what, t);
+    }
+    size_t na = 0, nb = 0;
+    while (na < a->sim.portfolio.ntrades && a->sim.portfolio.trades[na].bar <= k) na++;
+    while (nb < b->sim.portfolio.ntrades && b->sim.portfolio.trades[nb].bar <= k) nb++;
+    cr_assert_eq(na, nb, "%s: %zu vs %zu orders up to bar %zu", what, na, nb, k);
+    for (size_t j = 0; j < na; j++) {
+        const rb_trade *x = &a->sim.portfolio.trades[j], *y = &b->sim.portfolio.trades[j];
+        cr_assert(x->bar == y->bar && x->asset == y->asset && x->kind == y->kind && x->skipped == y->skipped &&
+                      memcmp(&x->units, &y->units, sizeof x->units) == 0 &&
+                      memcmp(&x->price, &y->price, sizeof x->price) == 0,
+                  "%s: order %zu differs", what, j);
     }
 }

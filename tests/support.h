@@ -4,6 +4,7 @@
 #define RB_TEST_SUPPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A fresh directory under $TMPDIR (or /tmp), removed with its contents by rbt_rmtree.
  * Returns a malloc'ed path; aborts the test on failure. */
@@ -74,6 +75,16 @@ rb_run_result *rbt_run_csv(const char *dir, const char *csv, const char *const *
 /* Settings on a CSV that must fail, in rb_run_spec_set or rb_run, with a one-line message
  * containing needle. Returns the status. */
 rb_status rbt_run_expect_error(const char *dir, const char *csv, const char *const *kv, const char *needle);
+
+/* ---------------------------------------------------------------- no look-ahead */
+
+/* Closes of X and Y (px[t * 2], px[t * 2 + 1]) over T daily bars from 100 and 50: calm
+ * stretches and storms in turn (20 bars each), from a xorshift64 stream seeded by seed. */
+void rbt_random_walk(size_t T, double *px, uint64_t seed);
+
+/* Runs a and b (kept with RBT_KEEP_ALL) hold the same bits on bars 0..k: values, cash,
+ * weights, targets in force, and every order up to k. */
+void rbt_same_up_to(const rb_run_result *a, const rb_run_result *b, size_t k, const char *what);
 
 /* ---------------------------------------------------------------- watching another process
  * Tests wait for what they need to see, never for a fixed time: CI runs on loaded machines. */

@@ -93,6 +93,15 @@ static void put(cfgtext *c, const char *key, const char *fmt, ...)
 
 static void put_setting(void *ctx, const char *key, const char *value) { put(ctx, key, "%s", value); }
 
+/* A volatility model: a window as --vol-window or as --vol-model, or an EWMA. */
+static void random_vol_model(cfgtext *c)
+{
+    int kind = pick(3);
+    if (kind == 0) put(c, "vol-window", "%d", 5 + pick(30));
+    else if (kind == 1) put(c, "vol-model", "window:%d", 5 + pick(30));
+    else put(c, "vol-model", "ewma:%.3f", 0.8 + 0.19 * uniform());
+}
+
 /* A random configuration of `rule` touching every feature now and then. */
 static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rule)
 {
@@ -101,7 +110,9 @@ static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rul
     rbt_rule_sample(rule, uniform, 0, put_setting, c);
     if (pick(5) == 0) {
         put(c, "targets", "inverse-vol");
-        put(c, "vol-window", "%d", 5 + pick(30));
+        random_vol_model(c);
+    } else if (strcmp(rule->name, "vol-band") == 0) {
+        random_vol_model(c);
     }
     put(c, "fee-bps", "%.2f", 30 * uniform());
     if (pick(3) == 0) put(c, "fee-min", "%.2f", 2 * uniform());

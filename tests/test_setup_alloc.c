@@ -87,7 +87,7 @@ static rb_store *prices(void)
 #define ASSETS "X=0.4,Y=0.35,Z=0.25"
 
 /* One family per block slot: every rule, taxed lots with wash sales, impact and inverse-vol
- * targets, a gas series, flows, next-open orders. */
+ * targets, a gas series, flows, next-open orders, an EWMA volatility. */
 static const char *const *const families[] = {
     RBT_KV("assets", ASSETS, "strategy", "calendar", "every", "month"),
     RBT_KV("assets", ASSETS, "strategy", "threshold", "band", "0.02", "fee-bps", "5"),
@@ -101,6 +101,8 @@ static const char *const *const families[] = {
            "exec", "next-open"),
     RBT_KV("assets", ASSETS, "strategy", "calendar", "every", "week", "impact", "0.1", "impact-window", "10",
            "targets", "inverse-vol", "vol-window", "20", "contribution", "100", "contribution-every", "month"),
+    RBT_KV("assets", ASSETS, "strategy", "vol-band", "band", "0.02", "vol-model", "ewma:0.94", "targets",
+           "inverse-vol"),
 };
 #define FAMILIES (sizeof families / sizeof families[0])
 

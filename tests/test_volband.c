@@ -494,58 +494,11 @@ Test(volband, vol_band_errors_name_the_parameter)
 
 /* ---------------------------------------------------------------- no look-ahead */
 
-static uint64_t rng_state;
-static double uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
-/* X and Y over T daily bars: a calm stretch, a storm, then calm again. */
-static void random_walk(size_t T, double *px)
-{
-    px[0] = 100, px[1] = 50;
-    for (size_t t = 1; t < T; t++) {
-        double vol = t % 40 < 20 ? 0.005 : 0.06;
-        px[t * 2] = px[(t - 1) * 2] * exp(0.002 + vol * (uniform() - 0.5));
-        px[t * 2 + 1] = px[(t - 1) * 2 + 1] * exp(-0.001 + 0.7 * vol * (uniform() - 0.5));
-    }
-}
-
-static void same_up_to(const rb_run_result *a, const rb_run_result *b, size_t k, const char *what)
-{
-    size_t N = a->m->N;
-    for (size_t t = 0; t <= k; t++) {
-        cr_assert(memcmp(&a->sim.value[t], &b->sim.value[t], sizeof(double)) == 0, "%s: value differs at bar %zu",
-                  what, t);
-        cr_assert(memcmp(&a->sim.cash[t], &b->sim.cash[t], sizeof(double)) == 0, "%s: cash differs at bar %zu", what,
-                  t);
-        cr_assert(memcmp(a->sim.weights + t * N, b->sim.weights + t * N, N * sizeof(double)) == 0,
-                  "%s: weights differ at bar %zu", what, t);
-        cr_assert(memcmp(a->sim.targets + t * N, b->sim.targets + t * N, N * sizeof(double)) == 0,
-                  "%s: targets differ at bar %zu", what, t);
-    }
-    size_t na = 0, nb = 0;
-    while (na < a->sim.portfolio.ntrades && a->sim.portfolio.trades[na].bar <= k) na++;
-    while (nb < b->sim.portfolio.ntrades && b->sim.portfolio.trades[nb].bar <= k) nb++;
-    cr_assert_eq(na, nb, "%s: %zu vs %zu orders up to bar %zu", what, na, nb, k);
-    for (size_t j = 0; j < na; j++) {
-        const rb_trade *x = &a->sim.portfolio.trades[j], *y = &b->sim.portfolio.trades[j];
-        cr_assert(x->bar == y->bar && x->asset == y->asset && x->kind == y->kind && x->skipped == y->skipped &&
-                      memcmp(&x->units, &y->units, sizeof x->units) == 0 &&
-                      memcmp(&x->price, &y->price, sizeof x->price) == 0,
-                  "%s: order %zu differs", what, j);
-    }
-}
-
 Test(volband, vol_band_uses_no_future_data)
 {
     enum { T = 120, K = 61 };
     double px[T * 2], alt[T * 2];
-    rng_state = 0x2545F4914F6CDD1Dull;
-    random_walk(T, px);
+    rbt_random_walk(T, px, 0x2545F4914F6CDD1Dull);
     memcpy(alt, px, sizeof px);
     for (size_t t = K + 1; t < T; t++) /* a different future: a crash and a rally */
         for (size_t i = 0; i < 2; i++) alt[t * 2 + i] = px[t * 2 + i] * (i == 0 ? 0.5 + 0.01 * (double)(t - K) : 1.3);
@@ -564,7 +517,7 @@ Test(volband, vol_band_uses_no_future_data)
         char what[32];
         snprintf(what, sizeof what, "config %zu", c);
         rb_run_result *a = run_csv(csv, configs[c], ALL), *b = run_csv(csv_alt, configs[c], ALL);
-        same_up_to(a, b, K, what);
+        rbt_same_up_to(a, b, K, what);
         size_t bars[T];
         size_t nbars = rebalance_bars(a, bars, T);
         cr_assert_geq(nbars, 2, "%s: too few rebalances to prove anything", what);

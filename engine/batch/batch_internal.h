@@ -124,7 +124,8 @@ static inline int same_costs(const config *a, const config *b, size_t N)
 
 /* Inputs shared by every configuration of a run and computed once per dataset: the rolling
  * stdev and volume of each window some configuration asks for (impact, inverse-vol
- * targets, strategies' RB_NEEDS_VOL), the expanding volatility (RB_NEEDS_VOL_TO_DATE) and
+ * targets, strategies' RB_NEEDS_VOL), the EWMA volatility of each --vol-model ewma:LAMBDA,
+ * the expanding volatility (RB_NEEDS_VOL_TO_DATE) and
  * the gas per bar of each constant --gas and of each --gas-series (read from the store
  * once, not per configuration). Entries are added under a lock
  * and never change afterwards, so simulation threads read them freely. */
@@ -132,7 +133,8 @@ enum {
     CACHED_ROLLING = 0,    /* the rolling stdev and volume of `window` (a and b) */
     CACHED_GAS_FLAT = 1,   /* T copies of the constant gas `value` (a) */
     CACHED_VOL_TO_DATE = 2, /* rb_vol_to_date (a) */
-    CACHED_GAS_SERIES = 3   /* the gas series `name`, forward-filled (a) */
+    CACHED_GAS_SERIES = 3,  /* the gas series `name`, forward-filled (a) */
+    CACHED_EWMA = 4         /* rb_vol_ewma with lambda `value` (a) */
 };
 
 typedef struct cached {

@@ -15,7 +15,8 @@ static int is_entry(const cached *e, int kind, int window, double value, const c
     if (e->kind != kind) return 0;
     switch (kind) {
     case CACHED_ROLLING: return e->window == window;
-    case CACHED_GAS_FLAT: return e->value == value;
+    case CACHED_GAS_FLAT:
+    case CACHED_EWMA: return e->value == value;
     case CACHED_GAS_SERIES: return strcmp(e->name, name) == 0;
     default: return 1;
     }
@@ -38,6 +39,8 @@ static rb_status compute(job *jb, cached *e, rb_error *err)
     case CACHED_VOL_TO_DATE:
         rb_vol_to_date(m, e->a);
         return RB_OK;
+    case CACHED_EWMA:
+        return rb_vol_ewma(m, e->value, e->a, err);
     default:
         return rb_impact_inputs(m, e->window, e->a, e->b, err);
     }
@@ -114,12 +117,17 @@ rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_input
         if (rc == RB_OK) *in = (rb_resolve_inputs){.impact_window = spec->impact_window, .sigma = e->a, .adv = e->b};
     }
     if (rc == RB_OK && (spec->targets == 1 || (needs & RB_NEEDS_VOL))) {
-        rc = cache_get(jb, CACHED_ROLLING, spec->sp.vol_window, 0, NULL, &e, err);
+        double lambda = spec->sp.vol_lambda;
+        rc = lambda > 0 ? cache_get(jb, CACHED_EWMA, 0, lambda, NULL, &e, err)
+                        : cache_get(jb, CACHED_ROLLING, spec->sp.vol_window, 0, NULL, &e, err);
         if (rc == RB_OK) {
             in->vol_window = spec->sp.vol_window;
+            in->vol_lambda = lambda;
             in->vol = e->a;
         } else if (spec->targets != 1) {
-            rb_error_prefix(err, "%s: --vol-window %d", s->info.name, spec->sp.vol_window);
+            char model[48];
+            rb_vol_model_text(&spec->sp, model, sizeof model);
+            rb_error_prefix(err, "%s: %s", s->info.name, model);
         }
     }
     if (rc == RB_OK && (needs & RB_NEEDS_VOL_TO_DATE)) {

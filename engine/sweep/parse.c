@@ -546,6 +546,10 @@ static int on_value(parse_ctx *c, const char *name, const char *value)
     for (size_t i = 0; i < s->nkeys; i++)
         if (strcmp(s->keys[i].key, key) == 0)
             return sw_fail_key(c, c->line, s, key, "given twice (first at line %d)", s->keys[i].line);
+    for (size_t i = 0; i < s->nkeys; i++)
+        if (rb_settings_share_field(rb_setting_find(key), s->keys[i].row))
+            return sw_fail_key(c, c->line, s, key, "the same setting as %s (line %d): give one of them", s->keys[i].key,
+                               s->keys[i].line);
     if (s->nkeys == s->capkeys) {
         size_t cap = s->capkeys ? 2 * s->capkeys : 8;
         values *grown = rb_realloc(s->keys, cap * sizeof *grown);

@@ -27,6 +27,8 @@ CASES = [
     ("hybrid", {"every": "month", "band": 0.05, "tax_short": 0.35, "tax_long": 0.15, "tax_lots": "hifo"},
      ["--every", "month", "--band", "0.05", "--tax-short", "0.35", "--tax-long", "0.15", "--tax-lots", "hifo"]),
     ("vol-band", {"band": 0.05, "vol_window": 6}, ["--band", "0.05", "--vol-window", "6"]),
+    ("vol-band", {"band": 0.05, "vol_model": "ewma:0.9", "target_mode": "inverse-vol"},
+     ["--band", "0.05", "--vol-model", "ewma:0.9", "--targets", "inverse-vol"]),
     ("threshold", {"band": 0.05, "slippage_bps": {"AAPL": 20, "*": 5}, "exec": "next-open"},
      ["--band", "0.05", "--slippage-bps", "5,AAPL=20", "--exec", "next-open"]),
     ("calendar", {"every": "year", "contribution": 1000, "contribution_every": "quarter", "min_trade": 50},
