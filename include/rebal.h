@@ -738,12 +738,17 @@ typedef struct rb_synth_options {
     uint64_t seed;
     rb_time start;      /* first bar (a midnight UTC) */
     int days;           /* number of daily bars, 24/7 */
+    const char *series; /* NULL: the prices; else one series of the preset's market, as
+                           date,value CSV for rb_series_import_file: "gas" (USD per
+                           transaction; spikes in storms and on large moves) or "depth-SYM"
+                           (SYM's pool depth in USD; shrinks as SYM's volatility rises) */
 } rb_synth_options;
 
 void rb_synth_options_init(rb_synth_options *opt);
 
 /* Writes a deterministic synthetic history as long-format CSV
- * (symbol,date,open,high,low,close,volume): same options, same bytes. */
+ * (symbol,date,open,high,low,close,volume), or the series opt->series as date,value: same
+ * options, same bytes; the prices do not depend on the series. */
 rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err);
 
 #ifdef __cplusplus

@@ -502,3 +502,112 @@ Test(series, depth_series_is_a_sweep_key)
     free(d2);
     free(prices);
 }
+
+/* ---------------------------------------------------------------- synthetic series */
+
+/* rb_synth_write's text for series (NULL: the prices) of the default options with seed. */
+static char *synth_text(const char *series, uint64_t seed)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    rb_synth_options o;
+    rb_synth_options_init(&o);
+    o.series = series;
+    o.seed = seed;
+    rb_error err = {0};
+    cr_assert_eq(rb_synth_write(&o, f, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(fclose(f), 0);
+    return buf;
+}
+
+/* The values of a date,value text (its header skipped), n of them. */
+static double *series_values(const char *text, size_t *n)
+{
+    double *v = malloc(4096 * sizeof *v);
+    *n = 0;
+    for (const char *line = strchr(text, '\n') + 1; *line && *n < 4096; line = strchr(line, '\n') + 1)
+        v[(*n)++] = strtod(strchr(line, ',') + 1, NULL);
+    return v;
+}
+
+Test(series, synth_series_are_deterministic_and_bundled)
+{
+    static const char *const names[] = {"gas", "depth-BTC", "depth-ETH", "depth-SOL", "depth-USDS"};
+    static const char *const files[] = {"crypto_gas.csv", "crypto_depth_BTC.csv", "crypto_depth_ETH.csv",
+                                        "crypto_depth_SOL.csv", "crypto_depth_USDS.csv"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char *a = synth_text(names[k], 1), *b = synth_text(names[k], 1), *other = synth_text(names[k], 2);
+        cr_assert_str_eq(a, b, "%s: two runs differ", names[k]);
+        cr_assert_str_neq(a, other, "%s: the seed changes nothing", names[k]);
+        cr_assert_eq(strncmp(a, "date,value\n2019-01-01,", 22), 0, "%s", names[k]);
+        char rel[128];
+        snprintf(rel, sizeof rel, "data/bundled/%s", files[k]);
+        char *path = rbt_source_path(rel);
+        size_t n = 0;
+        char *bundled = rbt_read_file(path, &n);
+        cr_assert_not_null(bundled, "cannot read %s", path);
+        cr_assert_str_eq(bundled, a, "%s is not 'rebal synth --seed 1 --series %s'", rel, names[k]);
+        free(bundled);
+        free(path);
+        free(a);
+        free(b);
+        free(other);
+    }
+    rb_synth_options o;
+    rb_synth_options_init(&o);
+    o.series = "depth-DOGE";
+    rb_error err = {0};
+    cr_assert_eq(rb_synth_write(&o, stdout, &err), RB_ERR_USAGE);
+    cr_assert_not_null(strstr(err.msg, "unknown series \"depth-DOGE\" (the crypto preset writes gas, depth-BTC"), "%s",
+                       err.msg);
+}
+
+/* Weeks ranked by BTC's realized volatility: in the most volatile quarter gas costs well
+ * more and the BTC pool is well shallower than in the calmest quarter. */
+Test(series, synth_gas_spikes_and_pools_shrink_when_volatility_rises)
+{
+    char *prices = synth_text(NULL, 1), *gas_text = synth_text("gas", 1), *depth_text = synth_text("depth-BTC", 1);
+    double btc[4096];
+    size_t T = 0;
+    for (const char *line = strchr(prices, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        if (strncmp(line, "BTC,", 4) != 0) continue;
+        const char *c = line;
+        for (int k = 0; k < 5; k++) c = strchr(c, ',') + 1; /* symbol,date,open,high,low,close */
+        btc[T++] = strtod(c, NULL);
+    }
+    size_t ng, nd;
+    double *gas = series_values(gas_text, &ng), *depth = series_values(depth_text, &nd);
+    cr_assert_eq(ng, T);
+    cr_assert_eq(nd, T);
+    size_t W = T / 7;
+    double (*week)[3] = calloc(W, sizeof *week); /* realized vol, mean gas, mean depth */
+    for (size_t w = 0; w < W; w++) {
+        for (size_t t = w * 7; t < w * 7 + 7; t++) {
+            double r = t ? log(btc[t] / btc[t - 1]) : 0;
+            week[w][0] += r * r;
+            week[w][1] += gas[t] / 7;
+            week[w][2] += depth[t] / 7;
+        }
+    }
+    for (size_t i = 1; i < W; i++) /* insertion sort by volatility */
+        for (size_t j = i; j > 0 && week[j][0] < week[j - 1][0]; j--)
+            for (int k = 0; k < 3; k++) {
+                double x = week[j][k];
+                week[j][k] = week[j - 1][k];
+                week[j - 1][k] = x;
+            }
+    size_t q = W / 4;
+    double calm[2] = {0, 0}, stormy[2] = {0, 0};
+    for (size_t w = 0; w < q; w++)
+        for (int k = 0; k < 2; k++) calm[k] += week[w][1 + k] / q, stormy[k] += week[W - 1 - w][1 + k] / q;
+    cr_assert_gt(stormy[0], 1.5 * calm[0], "gas: %g in volatile weeks, %g in calm ones", stormy[0], calm[0]);
+    cr_assert_lt(stormy[1], 0.75 * calm[1], "depth: %g in volatile weeks, %g in calm ones", stormy[1], calm[1]);
+    free(week);
+    free(gas);
+    free(depth);
+    free(prices);
+    free(gas_text);
+    free(depth_text);
+}
