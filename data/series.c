@@ -37,6 +37,30 @@ static void points_free(points *p)
     free(p->line);
 }
 
+/* Room for one more point (and its line when p has lines). 0 when out of memory. */
+static int points_grow(points *p, int lines)
+{
+    if (p->n < p->cap) return 1;
+    size_t cap = p->cap ? 2 * p->cap : 256;
+    rb_time *t = rb_realloc(p->time, cap * sizeof *t);
+    if (t) p->time = t;
+    double *v = t ? rb_realloc(p->value, cap * sizeof *v) : NULL;
+    if (v) p->value = v;
+    size_t *line = v && lines ? rb_realloc(p->line, cap * sizeof *line) : NULL;
+    if (line) p->line = line;
+    if (!v || (lines && !line)) return 0;
+    p->cap = cap;
+    return 1;
+}
+
+/* The refusal of a series the store does not hold. */
+static rb_status no_series(rb_store *store, const char *name, rb_error *err)
+{
+    char shown[RB_QUOTE_BUF(RB_SYMBOL_MAX)];
+    return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no series '%s' (see 'rebal series')", store->path,
+                   rb_text_quote(name, strlen(name), RB_SYMBOL_MAX, shown, sizeof shown));
+}
+
 /* "FILE:LINE" or "series NAME" for a message about point k. */
 static void where(const points *p, size_t k, char *buf, size_t len)
 {
@@ -82,17 +106,7 @@ static rb_status file_row(void *ctx, const rb_dated_row *row, rb_error *err)
                        rb_text_quote(text, strlen(text), 40, shown, sizeof shown),
                        got == RB_NUMBER_PERCENT ? "plain number (write 5% as 0.05)" : "finite number");
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 256;
-        rb_time *t = rb_realloc(p->time, cap * sizeof *t);
-        if (t) p->time = t;
-        double *val = t ? rb_realloc(p->value, cap * sizeof *val) : NULL;
-        if (val) p->value = val;
-        size_t *line = val ? rb_realloc(p->line, cap * sizeof *line) : NULL;
-        if (!line) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-        p->line = line;
-        p->cap = cap;
-    }
+    if (!points_grow(p, 1)) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     p->time[p->n] = row->time;
     p->value[p->n] = v;
     p->line[p->n++] = row->line;
@@ -112,11 +126,7 @@ static rb_status series_id(rb_store *store, const char *name, int create, int64_
     sqlite3_finalize(st);
     if (step == SQLITE_ROW) return RB_OK;
     if (step != SQLITE_DONE) return rb_store_sql_error(store, err, "looking up a series");
-    if (!create) {
-        char shown[RB_QUOTE_BUF(RB_SYMBOL_MAX)];
-        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no series '%s' (see 'rebal series')", store->path,
-                       rb_text_quote(name, strlen(name), RB_SYMBOL_MAX, shown, sizeof shown));
-    }
+    if (!create) return no_series(store, name, err);
     rc = rb_store_prepare(store, "INSERT INTO series(name) VALUES (?1)", &st, err);
     if (rc != RB_OK) return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -306,11 +316,7 @@ typedef void (*point_fn)(void *ctx, rb_time t, double v);
 
 static rb_status each_point(rb_store *store, const char *name, rb_time until, point_fn fn, void *ctx, rb_error *err)
 {
-    if (store->version < SERIES_SCHEMA) {
-        char shown[RB_QUOTE_BUF(RB_SYMBOL_MAX)];
-        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no series '%s' (see 'rebal series')", store->path,
-                       rb_text_quote(name, strlen(name), RB_SYMBOL_MAX, shown, sizeof shown));
-    }
+    if (store->version < SERIES_SCHEMA) return no_series(store, name, err);
     int64_t id = 0;
     int created = 0;
     rb_status rc = series_id(store, name, 0, &id, &created, err);
@@ -336,18 +342,9 @@ typedef struct collect {
 static void collect_point(void *ctx, rb_time t, double v)
 {
     collect *c = ctx;
-    if (c->nomem) return;
-    if (c->p.n == c->p.cap) {
-        size_t cap = c->p.cap ? 2 * c->p.cap : 256;
-        rb_time *tt = rb_realloc(c->p.time, cap * sizeof *tt);
-        if (tt) c->p.time = tt;
-        double *vv = tt ? rb_realloc(c->p.value, cap * sizeof *vv) : NULL;
-        if (!vv) {
-            c->nomem = 1;
-            return;
-        }
-        c->p.value = vv;
-        c->p.cap = cap;
+    if (c->nomem || !points_grow(&c->p, 0)) {
+        c->nomem = 1;
+        return;
     }
     c->p.time[c->p.n] = t;
     c->p.value[c->p.n++] = v;
