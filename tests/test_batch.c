@@ -349,6 +349,10 @@ static void differential_on(rb_store *s, int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     draw_configs(s, with_cash, random_config, f.cfg, count);
+    int depth_series = 0; /* configurations whose pools move (--amm-depth-series) */
+    for (int k = 0; k < count; k++)
+        for (int i = 0; i < f.cfg[k].n; i++) depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+    cr_assert_gt(depth_series, count / 20, "only %d of %d configurations with a depth series", depth_series, count);
     batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
