@@ -555,6 +555,19 @@ Test(series, synth_series_are_deterministic_and_bundled)
         free(b);
         free(other);
     }
+    rbt_run_result r = rbt_run(dir, NULL, ARGS("synth", "--series", "gas", "--days", "3"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *want = synth_text("gas", 1);
+    /* three days are the first three of the four years (the de-peg comes later) */
+    cr_assert_eq(strncmp(r.out, want, strlen(r.out)), 0, "rebal synth --series gas: %s", r.out);
+    int lines = 0;
+    for (const char *c = r.out; *c; c++) lines += *c == '\n';
+    cr_assert_eq(lines, 4, "a header and three days: %s", r.out);
+    free(want);
+    rbt_run_result_free(&r);
+    r = rbt_run(dir, NULL, ARGS("synth", "--series", "depth-DOGE"));
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    rbt_run_result_free(&r);
     rb_synth_options o;
     rb_synth_options_init(&o);
     o.series = "depth-DOGE";
