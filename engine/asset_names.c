@@ -19,7 +19,8 @@ void rb_asset_names_clear(rb_asset_names *v)
     memset(v, 0, sizeof *v);
 }
 
-/* s[0..n) without the blanks around it, into *out (allocated); "" is refused by the caller. */
+/* [s, end) without the blanks around it, as a new string (NULL: out of memory); an empty
+ * result is refused by the caller. */
 static char *trimmed_copy(const char *s, const char *end)
 {
     while (s < end && *s == ' ') s++;
@@ -27,7 +28,7 @@ static char *trimmed_copy(const char *s, const char *end)
     return rb_strndup(s, (size_t)(end - s));
 }
 
-/* One item SYM=NAME of text into slot k of v. */
+/* The item [item, end), SYM=NAME, appended to v (whose arrays have room for it). */
 static rb_status read_item(const char *key, const char *item, const char *end, rb_asset_names *v, rb_error *err)
 {
     const char *eq = memchr(item, '=', (size_t)(end - item));

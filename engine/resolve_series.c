@@ -2,6 +2,7 @@
  * per transaction (--gas-series) and each pool's depth (--amm-depth-series). A name is a
  * series of the store (data/series.h), or, for stores made before series existed (where a
  * gas price was imported as an asset), an asset's closes. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ static rb_status check_depth(const char *sym, const char *name, const rb_matrix 
                        first);
     }
     for (size_t t = 0; t < m->T; t++)
-        if (!(d[t] > 0 && d[t] <= 1.7976931348623157e308))
+        if (!(d[t] > 0 && d[t] <= DBL_MAX))
             return rb_fail(err, RB_ERR_DATA,
                            "--amm-depth-series: %s=%s: the depth on %s is %g: a pool's depth must be a positive "
                            "finite number",
