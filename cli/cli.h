@@ -26,8 +26,8 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv); /* argv[0] is the command name */
 } cli_command;
 
-extern const cli_command cli_import, cli_assets, cli_export, cli_synth, cli_demo, cli_run, cli_runs, cli_sweep,
-    cli_report_cmd;
+extern const cli_command cli_import, cli_assets, cli_series, cli_export, cli_synth, cli_demo, cli_run, cli_runs,
+    cli_sweep, cli_report_cmd;
 
 /* Prints where a report went (to out) and, on stderr, one warning naming the charts gnuplot
  * could not draw (missing: how to install it; `again` says which command to run again). */

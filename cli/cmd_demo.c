@@ -15,7 +15,8 @@ static const char help_text[] =
     "\n"
     "Runs rebal on its bundled data, with no other input: the monthly closes of five large\n"
     "US stocks (2000-2010), the S&P 500 daily (2000-2020) and a synthetic crypto market\n"
-    "(BTC/ETH/SOL-like coins and a stablecoin, daily 24/7, 2019-2022). It imports them into\n"
+    "(BTC/ETH/SOL-like coins and a stablecoin, daily 24/7, 2019-2022) with the series of that\n"
+    "market (gas per transaction, each pool's depth: 'rebal series'). It imports them into\n"
     "DIR/rebal.db and sweeps two portfolios, a DEX-traded crypto mix (BTC/ETH/stablecoin\n"
     "50/30/20 paying fees, gas and AMM price impact) and four US stocks at 25% each (broker\n"
     "costs, US-style taxes), under buy-and-hold, calendar rebalancing (weekly to yearly),\n"
@@ -36,12 +37,19 @@ typedef struct demo_file {
     const char *name;
     const char *symbol; /* OHLCV files hold one symbol */
     const char *what;
+    const char *series; /* a dated series (date,value) stored under this name, not prices */
 } demo_file;
 
 static const demo_file files[] = {
-    {"stocks_monthly.csv", NULL, "monthly closes of MSFT, AMZN, IBM, GOOG, AAPL, 2000-2010"},
-    {"sp500_daily.csv", "SPX", "S&P 500 index daily OHLCV, 2000-2020"},
-    {"crypto_daily.csv", NULL, "synthetic crypto market (rebal synth --seed 1), daily 24/7"},
+    {"stocks_monthly.csv", NULL, "monthly closes of MSFT, AMZN, IBM, GOOG, AAPL, 2000-2010", NULL},
+    {"sp500_daily.csv", "SPX", "S&P 500 index daily OHLCV, 2000-2020", NULL},
+    {"crypto_daily.csv", NULL, "synthetic crypto market (rebal synth --seed 1), daily 24/7", NULL},
+    /* the series of the same market (rebal synth --seed 1 --series NAME) */
+    {"crypto_gas.csv", NULL, "series gas: USD per transaction of that market", "gas"},
+    {"crypto_depth_BTC.csv", NULL, "series depth-BTC: its BTC pool's depth, USD", "depth-BTC"},
+    {"crypto_depth_ETH.csv", NULL, "series depth-ETH: its ETH pool's depth, USD", "depth-ETH"},
+    {"crypto_depth_SOL.csv", NULL, "series depth-SOL: its SOL pool's depth, USD", "depth-SOL"},
+    {"crypto_depth_USDS.csv", NULL, "series depth-USDS: its USDS pool's depth, USD", "depth-USDS"},
 };
 
 /* One demo portfolio: a sweep specification written into the demo directory (so a user can
@@ -146,9 +154,15 @@ static int import_bundled(rb_store *store, const char *data_dir)
         opt.symbol = files[i].symbol;
         rb_import_stats stats = {0};
         rb_error err = {0};
+        if (files[i].series) {
+            rb_series_stats ss = {0};
+            if (rb_series_import_file(store, files[i].series, path, 0, &ss, &err) != RB_OK) return cli_report(&err);
+            printf("  %-21s %6zu rows, %6zu points new  %s\n", files[i].name, ss.rows, ss.added, files[i].what);
+            continue;
+        }
         if (rb_import_files(store, (const char *const[]){path}, 1, &opt, &stats, &err) != RB_OK)
             return cli_report(&err);
-        printf("  %-20s %6zu rows, %6zu bars new  %s\n", files[i].name, stats.rows, stats.bars_added, files[i].what);
+        printf("  %-21s %6zu rows, %6zu bars new  %s\n", files[i].name, stats.rows, stats.bars_added, files[i].what);
     }
     return CLI_OK;
 }

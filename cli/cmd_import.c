@@ -7,6 +7,7 @@
 
 static const char help_text[] =
     "Usage: rebal import [OPTIONS] FILE...\n"
+    "       rebal import --series NAME [--db PATH] [--replace] [-q] FILE\n"
     "\n"
     "Loads CSV price histories into the price store in one transaction: every row of every\n"
     "FILE is validated first, and any error leaves the store exactly as it was. Importing the\n"
@@ -32,6 +33,9 @@ static const char help_text[] =
     "                     accept prices outside 1e-12 to 1e12 (default: refuse them); a run\n"
     "                     whose arithmetic then overflows fails (exit 1), a sweep records\n"
     "                     the configurations that do as failed\n"
+    "  --series NAME      FILE is one dated series, not prices: date,value rows (a header\n"
+    "                     allowed), stored as the series NAME (see 'rebal series');\n"
+    "                     only --db, --replace and --quiet apply\n"
     "  -q, --quiet        print nothing on success\n"
     "  -h, --help         show this help\n"
     "\n"
@@ -64,8 +68,17 @@ static const char help_text[] =
     "or OHLCV file fails at its first unknown column). A bar already stored with other values\n"
     "is a conflict unless --replace.\n"
     "\n"
+    "Series (--series NAME): a gas price, a pool's depth, a funding rate, a benchmark. The\n"
+    "file has two columns, date,value: dates as above (no --date-format), strictly\n"
+    "increasing; values plain finite numbers (negative ones allowed: a funding rate).\n"
+    "NAME follows the rules of a symbol. Refused like prices, naming FILE:LINE: a wrong\n"
+    "number of fields, a date that does not parse or does not increase, a value that is no\n"
+    "number; a stored point with another value is a conflict unless --replace. All or\n"
+    "nothing; importing the same file again changes nothing.\n"
+    "\n"
     "Examples:\n"
     "  rebal import prices.csv\n"
+    "  rebal import --series gas gas_usd.csv\n"
     "  rebal import --symbol SPX sp500_daily.csv\n"    "  rebal import --start 2000-01-03 --every business-day bars.csv  # bar,A0,A1,...\n"
     "  rebal import --delimiter ';' --decimal , --date-format %d.%m.%Y quotes.csv\n";
 
@@ -94,6 +107,23 @@ static int parse_calendar(const char *text, rb_bar_calendar *out)
     return 0;
 }
 
+/* rebal import --series NAME FILE. */
+static int import_series(const char *path, const char *name, const char *file, int replace, int quiet)
+{
+    rb_error err = {0};
+    rb_store *store = NULL;
+    if (rb_store_open(path, 0, &store, &err) != RB_OK) return cli_report(&err);
+    rb_series_stats stats = {0};
+    rb_status rc = rb_series_import_file(store, name, file, replace, &stats, &err);
+    rb_store_free(store);
+    if (rc != RB_OK) return cli_report(&err);
+    if (!quiet)
+        printf("imported %zu rows of series %s from %s into %s: %zu points added, %zu unchanged, %zu replaced%s\n",
+               stats.rows, name, file, path, stats.added, stats.unchanged, stats.replaced,
+               stats.created ? " (new series)" : "");
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
     enum {
@@ -107,7 +137,8 @@ static int run(int argc, char **argv)
         OPT_START,
         OPT_EVERY,
         OPT_REPLACE,
-        OPT_EXTREME
+        OPT_EXTREME,
+        OPT_SERIES
     };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
@@ -121,18 +152,23 @@ static int run(int argc, char **argv)
         {"every", required_argument, NULL, OPT_EVERY},
         {"replace", no_argument, NULL, OPT_REPLACE},
         {"allow-extreme-prices", no_argument, NULL, OPT_EXTREME},
+        {"series", required_argument, NULL, OPT_SERIES},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     rb_import_options opt;
     rb_import_options_init(&opt);
-    const char *db = NULL;
+    const char *db = NULL, *series = NULL, *price_option = NULL;
     int quiet = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+        /* the options of a price import, named when --series refuses them */
+        for (const struct option *o = longopts; (c >= OPT_FORMAT && c <= OPT_EXTREME && c != OPT_REPLACE) && o->name; o++)
+            if (o->val == c) price_option = o->name;
         switch (c) {
         case OPT_DB: db = optarg; break;
+        case OPT_SERIES: series = optarg; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "auto") == 0) opt.format = RB_CSV_AUTO;
             else if (strcmp(optarg, "long") == 0) opt.format = RB_CSV_LONG;
@@ -170,7 +206,14 @@ static int run(int argc, char **argv)
         }
     }
     if (optind >= argc) return cli_usage("import", "no CSV file given");
+    if (series && price_option)
+        return cli_usage("import", "--%s applies to prices, not to --series (which takes date,value rows)",
+                         price_option);
+    if (series && argc - optind > 1)
+        return cli_usage("import", "--series takes one FILE (got %d): import each series by its name",
+                         argc - optind);
     if (cli_parse_only) return CLI_OK;
+    if (series) return import_series(cli_db_path(db), series, argv[optind], opt.replace, quiet);
 
     rb_error err = {0};
     rb_store *store = NULL;

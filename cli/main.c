@@ -7,7 +7,8 @@
 #include "cli.h"
 
 static const cli_command *const commands[] = {
-    &cli_import, &cli_assets, &cli_export, &cli_run, &cli_sweep, &cli_runs, &cli_report_cmd, &cli_synth, &cli_demo,
+    &cli_import, &cli_assets, &cli_series, &cli_export, &cli_run,   &cli_sweep,
+    &cli_runs,   &cli_report_cmd, &cli_synth, &cli_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

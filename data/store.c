@@ -50,8 +50,22 @@ static const char *const migrations[] = {
     "  bars_replaced INTEGER NOT NULL,\n"
     "  imported_at   TEXT NOT NULL\n" /* ISO 8601 UTC */
     ");\n",
+    /* 1 -> 2: dated series (gas prices, pool depths, funding rates, benchmarks: data/series.c) */
+    "CREATE TABLE series (\n"
+    "  id   INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE\n"
+    ");\n"
+    "CREATE TABLE series_points (\n"
+    "  series_id INTEGER NOT NULL REFERENCES series(id) ON DELETE CASCADE,\n"
+    "  ts        INTEGER NOT NULL,\n" /* seconds since the Unix epoch, UTC */
+    "  value     REAL NOT NULL,\n"
+    "  PRIMARY KEY (series_id, ts)\n"
+    ") WITHOUT ROWID;\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+/* The oldest schema a reader reads as it is (a read-only open cannot migrate): version 1
+ * lacks only the series tables, which such a store is read as holding none of. */
+#define OLDEST_READABLE 1
 
 int rb_store_schema_version(void) { return SCHEMA_VERSION; }
 
@@ -302,11 +316,12 @@ static rb_status open_reader(rb_store *store, int cache, rb_error *err)
      * (a store never made, which the next import makes): no store yet, not an old one. */
     if (version == 0 && holds_nothing(store->db))
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such price store (create one with 'rebal import')", store->path);
-    if (version < SCHEMA_VERSION)
+    if (version < OLDEST_READABLE)
         return rb_fail(err, RB_ERR_SCHEMA,
                        "%s: schema version %lld is older than this build's %d; open it once for writing "
                        "(e.g. 'rebal import') to upgrade it",
                        store->path, (long long)version, SCHEMA_VERSION);
+    store->version = (int)version;
     /* The cache is a copy of what is stored: losing its last commit to a power cut is
      * harmless, so it commits without waiting for the disk. */
     if (cache) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
@@ -360,6 +375,7 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
         }
         if (rc == RB_OK) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
         if (rc == RB_OK) rc = migrate(store, version, err);
+        store->version = SCHEMA_VERSION;
     }
     if (rc == RB_OK) rc = exec(store, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
     if (rc != RB_OK) {
@@ -371,7 +387,8 @@ rb_status rb_store_open(const char *path, unsigned flags, rb_store **out, rb_err
 }
 
 /* 1 when the store holds nothing anyone could miss: no table but the schema's, and those
- * empty (or no table at all: the file failed before its schema was made). */
+ * empty (or no table at all: the file failed before its schema was made). The schema of
+ * version 1, then of version 2 (a query naming a table the file lacks fails: not nothing). */
 static int holds_nothing(sqlite3 *db)
 {
     static const char *const sql[] = {
@@ -379,6 +396,10 @@ static int holds_nothing(sqlite3 *db)
         "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('assets', 'bars', "
         "'imports')) = 0 AND NOT EXISTS (SELECT 1 FROM assets) AND NOT EXISTS (SELECT 1 FROM bars) "
         "AND NOT EXISTS (SELECT 1 FROM imports)",
+        "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('assets', 'bars', "
+        "'imports', 'series', 'series_points')) = 0 AND NOT EXISTS (SELECT 1 FROM assets) AND NOT EXISTS "
+        "(SELECT 1 FROM bars) AND NOT EXISTS (SELECT 1 FROM imports) AND NOT EXISTS (SELECT 1 FROM series) "
+        "AND NOT EXISTS (SELECT 1 FROM series_points)",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         sqlite3_stmt *st = NULL;

@@ -7,6 +7,10 @@
  *        PRIMARY KEY(asset_id, ts)) WITHOUT ROWID
  *   imports(id INTEGER PRIMARY KEY, source TEXT, format TEXT, rows INTEGER,
  *           bars_added INTEGER, bars_replaced INTEGER, imported_at TEXT)  -- ISO UTC
+ *   series(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL)           -- since version 2
+ *   series_points(series_id INTEGER REFERENCES series(id), ts INTEGER, value REAL NOT NULL,
+ *                 PRIMARY KEY(series_id, ts)) WITHOUT ROWID
+ * A reader opens a version-1 store as it is (it holds no series); a writer migrates it.
  */
 #ifndef RB_STORE_H
 #define RB_STORE_H
@@ -26,6 +30,8 @@ struct rb_store {
                     * or stored anything in it */
     int committed; /* rb_store_commit succeeded at least once */
     int wal;       /* the journal mode for writing is set (rb_store_begin) */
+    int version;   /* the schema version of the open file (a reader's may be older than the
+                    * build's: version 1 has no series tables) */
 };
 
 /* Fills err from the connection's last SQLite error: "PATH: WHAT: sqlite message". */

@@ -1,6 +1,9 @@
 /* synth.c - the deterministic synthetic price generator (rb_synth_write): a table of presets
  * and a seeded model of 24/7 daily crypto bars (a common market factor, Student-t shocks,
- * calm/storm volatility regimes) plus a USD stablecoin with one short de-peg episode. */
+ * calm/storm volatility regimes) plus a USD stablecoin with one short de-peg episode; and the
+ * dated series that go with that market (rb_synth_options.series): the gas per transaction,
+ * which spikes in storms and on large moves, and each asset's pool depth, which shrinks as
+ * its volatility rises. */
 #include "date.h"
 #include "error.h"
 #include "rebal.h"
@@ -34,6 +37,7 @@ typedef struct synth_coin {
     double loading;      /* correlation of the unit shock with the market factor */
     double volume0;      /* USD per day in a calm regime while the price is price0 */
     double volume_price; /* elasticity: volume scales as (price / price0)^volume_price */
+    double pool_depth;   /* the series depth-SYM: the pool's quote reserve (USD) in calm markets */
 } synth_coin;
 
 /* A stablecoin: an Ornstein-Uhlenbeck deviation around the peg, and one de-peg episode. */
@@ -46,6 +50,7 @@ typedef struct synth_stable {
     double depeg_max;
     double volume0;      /* USD per day in a calm regime */
     double depeg_volume; /* volume multiple on the trough day of the de-peg */
+    double pool_depth;   /* the series depth-SYM: the pool's quote reserve (USD) in calm markets */
 } synth_stable;
 
 typedef struct synth_preset {
@@ -67,9 +72,9 @@ typedef struct synth_preset {
  * time, the expected log growth is 0.30 a year for BTC, 0.35 for ETH and 0.45 for SOL:
  * rallies in calm markets, sell-offs in storms. */
 static const synth_coin crypto_coins[] = {
-    {"BTC", 3700.0, {0.45, 1.10}, {0.65, -0.75}, 0.95, 8.0e9, 0.6},
-    {"ETH", 130.0, {0.60, 1.40}, {0.75, -0.85}, 0.83, 3.5e9, 0.6},
-    {"SOL", 1.50, {0.80, 1.80}, {0.95, -1.05}, 0.78, 3.5e8, 0.6},
+    {"BTC", 3700.0, {0.45, 1.10}, {0.65, -0.75}, 0.95, 8.0e9, 0.6, 5.0e6},
+    {"ETH", 130.0, {0.60, 1.40}, {0.75, -0.85}, 0.83, 3.5e9, 0.6, 3.0e6},
+    {"SOL", 1.50, {0.80, 1.80}, {0.95, -1.05}, 0.78, 3.5e8, 0.6, 1.0e6},
 };
 
 /* USDS: about 0.1 % daily noise around 1 USD, and a de-peg to about 0.97. */
@@ -82,6 +87,7 @@ static const synth_stable crypto_stable = {
     .depeg_max = 0.975,
     .volume0 = 2.2e9,
     .depeg_volume = 9.0,
+    .pool_depth = 2.0e7,
 };
 
 static const synth_preset presets[] = {
@@ -271,6 +277,93 @@ static int write_bar(FILE *out, const char *symbol, const char *date, double ope
                    close, volume_usd / close) < 0;
 }
 
+/* ---------------------------------------------------------------- series */
+
+/* The series of a preset, each a date,value CSV (rb_synth_options.series):
+ *   gas        USD per transaction: GAS_BASE with lognormal day-to-day noise, GAS_STORM times
+ *              that in a storm, and a spike on a day the market factor moves more than
+ *              GAS_CALM_MOVE standard deviations: 1 + GAS_SPIKE per deviation beyond it.
+ *   depth-SYM  the quote reserve of SYM's pool: pool_depth times (calm sd / sd now)^1.5,
+ *              within [DEPTH_MIN, DEPTH_MAX] of it, with lognormal noise; "sd now" is the
+ *              EWMA (DEPTH_LAMBDA) of the coin's squared daily log returns, started at its
+ *              calm variance. The stablecoin's pool follows the first coin's volatility (the
+ *              market's) and loses up to DEPEG_DRAIN of its depth through the de-peg.
+ * They draw from a stream of their own (the seed through SERIES_STREAM), every series every
+ * day whichever is written: the prices are the same bytes with or without them. */
+#define SERIES_STREAM UINT64_C(0x5345524945530001)
+#define GAS_BASE 2.0
+#define GAS_NOISE 0.3
+#define GAS_STORM 2.5
+#define GAS_CALM_MOVE 1.5
+#define GAS_SPIKE 0.75
+#define DEPTH_LAMBDA 0.94
+#define DEPTH_POWER 1.5
+#define DEPTH_MIN 0.15
+#define DEPTH_MAX 1.25
+#define DEPTH_NOISE 0.05
+#define DEPEG_DRAIN 0.7
+
+typedef struct series_state {
+    int which;                 /* 0: gas; 1 + i: coin i's pool; 1 + ncoins: the stablecoin's */
+    rng r;
+    double var[MAX_COINS];     /* EWMA of each coin's squared daily log returns */
+    double calm_var[MAX_COINS]; /* the calm regime's daily variance */
+} series_state;
+
+/* Which series `name` is of preset p (*which), or 0 when none is so named. */
+static int find_series(const synth_preset *p, const char *name, int *which)
+{
+    char own[RB_SYMBOL_MAX];
+    if (strcmp(name, "gas") == 0) return *which = 0, 1;
+    for (size_t i = 0; i <= p->ncoins; i++) {
+        const char *sym = i < p->ncoins ? p->coins[i].symbol : p->stable ? p->stable->symbol : NULL;
+        if (!sym) continue;
+        snprintf(own, sizeof own, "depth-%s", sym);
+        if (strcmp(name, own) == 0) return *which = 1 + (int)i, 1;
+    }
+    return 0;
+}
+
+static void series_start(const synth_preset *p, const rb_synth_options *opt, int which, series_state *ss)
+{
+    ss->which = which;
+    rng_seed(&ss->r, opt->seed ^ SERIES_STREAM);
+    for (size_t i = 0; i < p->ncoins; i++) {
+        double sd = p->coins[i].vol[CALM] / sqrt(DAYS_PER_YEAR);
+        ss->calm_var[i] = ss->var[i] = sd * sd;
+    }
+}
+
+/* exp(sd z - sd^2 / 2): lognormal noise of mean 1. */
+static double noise(rng *r, double sd) { return det_exp(sd * rng_normal(r) - 0.5 * sd * sd); }
+
+/* A pool's depth at the variance ratio var / calm (> 0). */
+static double pool_depth(double depth0, double var, double calm, double z)
+{
+    double shrink = det_exp(-0.5 * DEPTH_POWER * det_log(var / calm));
+    return depth0 * fmin(DEPTH_MAX, fmax(DEPTH_MIN, shrink)) * z;
+}
+
+/* The day's value of every series from the day's market (regime, factor, each coin's log
+ * return, the de-peg's share of its trough); writes the chosen one. Nonzero on a write error. */
+static int series_day(const synth_preset *p, series_state *ss, int regime, double factor, const double *ret,
+                      double depeg_share, const char *date, FILE *out)
+{
+    double move = fabs(factor) - GAS_CALM_MOVE;
+    double value[MAX_COINS + 2];
+    value[0] = GAS_BASE * (regime == STORM ? GAS_STORM : 1.0) * (1.0 + GAS_SPIKE * fmax(0.0, move)) *
+               noise(&ss->r, GAS_NOISE);
+    for (size_t i = 0; i < p->ncoins; i++) {
+        ss->var[i] = DEPTH_LAMBDA * ss->var[i] + (1.0 - DEPTH_LAMBDA) * ret[i] * ret[i];
+        value[1 + i] = pool_depth(p->coins[i].pool_depth, ss->var[i], ss->calm_var[i], noise(&ss->r, DEPTH_NOISE));
+    }
+    if (p->stable)
+        value[1 + p->ncoins] = pool_depth(p->stable->pool_depth, ss->var[0], ss->calm_var[0],
+                                          noise(&ss->r, DEPTH_NOISE)) *
+                               (1.0 - DEPEG_DRAIN * depeg_share);
+    return fprintf(out, "%s,%.10g\n", date, value[ss->which]) < 0;
+}
+
 /* ---------------------------------------------------------------- options */
 
 void rb_synth_options_init(rb_synth_options *opt)
@@ -280,6 +373,7 @@ void rb_synth_options_init(rb_synth_options *opt)
     opt->seed = 1;
     opt->start = INT64_C(1546300800); /* 2019-01-01 */
     opt->days = 1461;                 /* through 2022-12-31 */
+    opt->series = NULL;
 }
 
 static const synth_preset *find_preset(const char *name)
@@ -302,7 +396,19 @@ static rb_status unknown_preset(const char *name, rb_error *err)
                    known);
 }
 
-static rb_status check_options(const rb_synth_options *opt, const synth_preset **preset,
+/* "synth: unknown series ... (the crypto preset writes gas, depth-BTC, ...)". */
+static rb_status unknown_series(const synth_preset *p, const char *name, rb_error *err)
+{
+    char known[256] = "gas";
+    for (size_t i = 0; i <= p->ncoins; i++) {
+        const char *sym = i < p->ncoins ? p->coins[i].symbol : p->stable ? p->stable->symbol : NULL;
+        size_t used = strlen(known);
+        if (sym) snprintf(known + used, sizeof known - used, ", depth-%s", sym);
+    }
+    return rb_fail(err, RB_ERR_USAGE, "synth: unknown series \"%s\" (the %s preset writes %s)", name, p->name, known);
+}
+
+static rb_status check_options(const rb_synth_options *opt, const synth_preset **preset, int *which,
                                rb_error *err)
 {
     const synth_preset *p = opt->preset ? find_preset(opt->preset) : NULL;
@@ -320,6 +426,7 @@ static rb_status check_options(const rb_synth_options *opt, const synth_preset *
         return rb_fail(err, RB_ERR_USAGE,
                        "synth: start %" PRId64 " with %d days leaves the years 0001..9999",
                        (int64_t)opt->start, opt->days);
+    if (opt->series && !find_series(p, opt->series, which)) return unknown_series(p, opt->series, err);
     *preset = p;
     return RB_OK;
 }
@@ -327,9 +434,10 @@ static rb_status check_options(const rb_synth_options *opt, const synth_preset *
 /* ---------------------------------------------------------------- generator */
 
 /* Writes the preset's history: for each day, one row per coin in table order, then the
- * stablecoin. Every random draw happens in a fixed order, so the bytes depend only on
- * the options. Returns nonzero when a write fails. */
-static int generate(const synth_preset *p, const rb_synth_options *opt, FILE *out)
+ * stablecoin; or, with ss, the day's value of one series instead. Every random draw happens
+ * in a fixed order, so the bytes depend only on the options. Returns nonzero when a write
+ * fails. */
+static int generate(const synth_preset *p, const rb_synth_options *opt, series_state *ss, FILE *out)
 {
     rng r;
     rng_seed(&r, opt->seed);
@@ -351,6 +459,7 @@ static int generate(const synth_preset *p, const rb_synth_options *opt, FILE *ou
 
     int regime = CALM; /* the history opens in a calm market */
     char date[16];
+    double ret_of[MAX_COINS]; /* the day's log return of each coin, for the series */
     for (int t = 0; t < days; t++) {
         if (t > 0) {
             double u = rng_uniform(&r);
@@ -383,7 +492,8 @@ static int generate(const synth_preset *p, const rb_synth_options *opt, FILE *ou
                 (1.0 + p->volume_shock * fabs(shock)) *
                 det_exp(p->volume_noise * rng_normal(&r) - 0.5 * p->volume_noise * p->volume_noise);
             close[i] = cl;
-            if (write_bar(out, c->symbol, date, open, high, low, cl, volume)) return 1;
+            ret_of[i] = ret;
+            if (!ss && write_bar(out, c->symbol, date, open, high, low, cl, volume)) return 1;
         }
 
         if (st) {
@@ -404,8 +514,12 @@ static int generate(const synth_preset *p, const rb_synth_options *opt, FILE *ou
                 (1.0 + (st->depeg_volume - 1.0) * (depeg_depth > 0.0 ? depeg / depeg_depth : 0.0)) *
                 det_exp(p->volume_noise * rng_normal(&r) - 0.5 * p->volume_noise * p->volume_noise);
             stable_close = cl;
-            if (write_bar(out, st->symbol, date, open, high, low, cl, volume)) return 1;
+            if (!ss && write_bar(out, st->symbol, date, open, high, low, cl, volume)) return 1;
         }
+        double depeg_share = st && depeg_depth > 0.0 && t >= depeg_start && t - depeg_start < DEPEG_DAYS
+                                 ? depeg_profile[t - depeg_start]
+                                 : 0.0;
+        if (ss && series_day(p, ss, regime, factor, ret_of, depeg_share, date, out)) return 1;
     }
     return 0;
 }
@@ -415,10 +529,14 @@ rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err)
     if (!opt || !out)
         return rb_fail(err, RB_ERR_USAGE, "synth: %s is NULL", !opt ? "options" : "output stream");
     const synth_preset *p = NULL;
-    rb_status st = check_options(opt, &p, err);
+    int which = 0;
+    rb_status st = check_options(opt, &p, &which, err);
     if (st != RB_OK) return st;
+    series_state ss;
+    if (opt->series) series_start(p, opt, which, &ss);
+    const char *header = opt->series ? "date,value\n" : "symbol,date,open,high,low,close,volume\n";
     errno = 0;
-    if (fputs("symbol,date,open,high,low,close,volume\n", out) < 0 || generate(p, opt, out) ||
+    if (fputs(header, out) < 0 || generate(p, opt, opt->series ? &ss : NULL, out) ||
         fflush(out) != 0 || ferror(out))
         return rb_fail(err, RB_ERR_IO, "synth: writing the CSV failed: %s",
                        errno ? strerror(errno) : "stream error");

@@ -132,7 +132,14 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         .adv = env->adv ? env->adv[i] : NAN,
         .gas = env->gas,
     };
-    rb_status rc = rb_order_cost_of(env->costs ? &env->costs[i] : NULL, units, &mk, c, err);
+    const rb_asset_costs *costs = env->costs ? &env->costs[i] : NULL;
+    rb_asset_costs pool; /* a depth series: the pool as it is on this bar */
+    if (costs && env->depth && env->depth[i]) {
+        pool = *costs;
+        pool.amm_depth = env->depth[i][env->bar];
+        costs = &pool;
+    }
+    rb_status rc = rb_order_cost_of(costs, units, &mk, c, err);
     if (rc != RB_OK) {
         char when[32];
         rb_error_prefix(err, "%s on %s", env->symbols ? env->symbols[i] : "?", rb_time_format(env->time, when));

@@ -21,6 +21,8 @@ typedef struct rb_trade_env {
     const double *sigma;        /* N impact inputs at the deciding bar, or NULL */
     const double *adv;
     double gas;                 /* per transaction at this bar */
+    const double *const *depth; /* N: a pool's depth per bar (T values; the order's is at `bar`)
+                                   replacing costs[i].amm_depth, or a NULL entry; NULL: none */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */
     const char *const *symbols; /* N symbols, for error messages */
     const double *rate;         /* N cost rates (rb_cost_rate), or NULL; set only when every

@@ -49,37 +49,6 @@ rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix 
     return rb_matrix_load(store, &opt, m, err);
 }
 
-/* The gas per transaction at each bar: a stored series' closes, forward-filled onto the
- * run's bar times. The series must have a value at or before the first bar. */
-rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err)
-{
-    int64_t id;
-    rb_status rc = rb_store_asset_id(store, name, &id, err);
-    if (rc != RB_OK) return rb_error_prefix(err, "--gas-series");
-    sqlite3_stmt *st;
-    rc = rb_store_prepare(store, "SELECT ts, close FROM bars WHERE asset_id = ?1 AND ts <= ?2 ORDER BY ts", &st, err);
-    if (rc != RB_OK) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, m->time[m->T - 1]);
-    size_t t = 0;
-    double current = NAN;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        rb_time ts = sqlite3_column_int64(st, 0);
-        while (t < m->T && m->time[t] < ts) gas[t++] = current;
-        current = sqlite3_column_double(st, 1);
-    }
-    while (t < m->T) gas[t++] = current;
-    if (step != SQLITE_DONE) rc = rb_store_sql_error(store, err, "reading the gas series");
-    sqlite3_finalize(st);
-    if (rc == RB_OK && isnan(gas[0])) {
-        char when[32];
-        rc = rb_fail(err, RB_ERR_DATA, "--gas-series: %s has no value on or before the first bar %s", name,
-                     rb_time_format(m->time[0], when));
-    }
-    return rc;
-}
-
 /* Impact needs volume: every asset with --impact must have it on its real bars. */
 static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, int cash_col, rb_error *err)
 {
@@ -98,6 +67,7 @@ static rb_status check_volume(const rb_matrix *m, const rb_asset_costs *costs, i
 void rb_resolved_release(rb_resolved *r)
 {
     for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
+    free(r->owned_depth);
     memset(r, 0, sizeof *r);
 }
 
@@ -267,6 +237,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     else memcpy(r->target, spec->weights, N * sizeof *r->target); /* the matrix keeps --assets order */
     resolve_costs(spec, m, cash_col, r->costs, &impact);
     if (rc == RB_OK) rc = resolve_gas(store, spec, m, shared, r, err);
+    if (rc == RB_OK) rc = rb_resolve_depth_series(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -291,6 +262,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .lot_size = spec->lot_size,
         .costs = r->costs,
         .gas = r->gas,
+        .depth = r->depth,
         .sigma = r->sigma,
         .adv = r->adv,
         .vol = spec->targets == 1 ? r->vol : NULL, /* dynamic targets only */

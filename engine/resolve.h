@@ -17,6 +17,9 @@ typedef struct rb_resolved {
     const double *vol;       /* T*N (inverse-vol targets, RB_NEEDS_VOL), or NULL */
     const double *vol_to_date; /* T*N (RB_NEEDS_VOL_TO_DATE), or NULL */
     double *owned[5];        /* what this resolution allocated (gas, sigma, adv, vol, vol_to_date) */
+    const double *const *depth; /* N: each pool's depth per bar (T) from --amm-depth-series, or a
+                                   NULL entry; NULL: no depth series */
+    void *owned_depth;       /* the allocation behind depth (and its arrays when not shared) */
     void *strategy_state;    /* in the caller's room; NULL when the strategy keeps none */
 } rb_resolved;
 
@@ -45,6 +48,10 @@ typedef struct rb_resolve_inputs {
     const double *gas;         /* T values of that series, forward-filled */
     double gas_value;
     const double *gas_flat;    /* T copies of gas_value (a constant --gas) */
+    /* The stored series `name` forward-filled onto the bars, NaN before its first point
+     * (rb_resolve_dated), for --amm-depth-series; NULL: rb_resolve reads the store. */
+    rb_status (*series)(void *ctx, const char *name, const double **out, rb_error *err);
+    void *series_ctx;
 } rb_resolve_inputs;
 
 /* The strategy and spec checks that need no data (strategy parameters, symbols). */
@@ -77,7 +84,20 @@ rb_status rb_vol_model_sigma(const rb_matrix *m, const rb_strategy_params *sp, d
  * "--vol-model ewma:0.94". */
 void rb_vol_model_text(const rb_strategy_params *sp, char *buf, size_t len);
 
-/* The gas series `name` forward-filled onto m's bars (T values into gas). */
+/* resolve_series.c: the stored series `name` forward-filled onto m's bars (T values into
+ * out, NaN before its first point): a series of the store, or (stores made before series
+ * existed) an asset's closes; RB_ERR_NOT_FOUND when neither exists. */
+rb_status rb_resolve_dated(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err);
+
+/* The gas series `name` forward-filled onto m's bars (T values into gas); refused when it
+ * has no value on or before the first bar. */
 rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matrix *m, double *gas, rb_error *err);
+
+/* r->depth from spec's --amm-depth-series (from shared->series when given, else the store),
+ * each checked positive and finite on every bar (refused before the series' first date,
+ * naming the series, the asset and the bar); the asset's amm_depth in r->costs becomes the
+ * first bar's depth, so the pool is seen from the first bar. Needs r->costs laid out. */
+rb_status rb_resolve_depth_series(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
+                                  const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
 
 #endif /* RB_RESOLVE_H */

@@ -16,6 +16,7 @@
 #include "strategy.h"
 #include "text.h"
 #include "alloc.h"
+#include "asset_names.h"
 
 static rb_status read_assets(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_start(const char *key, const char *text, void *field, rb_error *err);
@@ -108,9 +109,12 @@ static const rb_setting_info settings[] = {
      F(amm_depth)},
     {"amm-fee-bps", "BPS|SYM=BPS,...", "30", "costs", "pool fee on the amount put into the pool", 0,
      PER_ASSET(0, 9999), F(amm_fee_bps)},
+    {"amm-depth-series", "SYM=SERIES,...", "", "costs",
+     "the pool's quote-side reserve on each bar from a stored series (forward-filled; 'rebal series'); replaces "
+     "--amm-depth for SYM", 0, OTHER(rb_read_asset_names), F(amm_depth_series)},
     {"gas", "USD", "0", "costs", "network fee per transaction (one per asset traded)", 0, NUMBER(0, BIG), F(gas)},
     {"gas-series", "NAME", "", "costs",
-     "gas per transaction from a stored series (its closes, forward-filled); replaces --gas", 0,
+     "gas per transaction from a stored series ('rebal series'; forward-filled); replaces --gas", 0,
      OTHER(read_gas_series), F(gas_series)},
     {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
@@ -581,6 +585,7 @@ void rb_run_spec_release(rb_run_spec *spec)
             if (all[i]->info.params[j].type == RB_VALUE_PER_ASSET)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
+    rb_asset_names_clear(&spec->amm_depth_series);
     rb_target_table_free(spec->target_table);
     rb_schedule_free(spec->sp.when);
     memset(spec, 0, sizeof *spec);
@@ -617,6 +622,8 @@ static rb_status check_rows_symbols(const rb_run_spec *spec, const rb_setting_in
 rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
 {
     rb_status rc = check_rows_symbols(spec, settings, NSETTINGS, err);
+    if (rc == RB_OK)
+        rc = rb_asset_names_check("amm-depth-series", &spec->amm_depth_series, spec->symbols, spec->nassets, err);
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
     for (size_t i = 0; rc == RB_OK && i < n; i++) rc = check_rows_symbols(spec, all[i]->info.params, all[i]->info.nparams, err);

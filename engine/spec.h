@@ -5,6 +5,7 @@
 #ifndef RB_SPEC_H
 #define RB_SPEC_H
 
+#include "asset_names.h"
 #include "number.h"
 #include "params.h"
 #include "rebal.h"
@@ -42,6 +43,7 @@ struct rb_run_spec {
     /* the volatility estimate (inverse-vol targets, vol-band): sp.vol_window, sp.vol_lambda */
     /* costs */
     rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
+    rb_asset_names amm_depth_series; /* --amm-depth-series: the pool's depth per bar from a series */
     int impact_window;
     double gas;
     char *gas_series; /* NULL: no series */

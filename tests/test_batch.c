@@ -64,6 +64,17 @@ static rb_store *random_store_of(int close_only)
     }
     rb_store *s = rbt_store_from_csv(dir, csv, NULL);
     free(csv);
+    /* Pool depths of X and Y that move every week (--amm-depth-series). */
+    rb_time when[60];
+    double depth[2][60];
+    for (int k = 0; k < 60; k++) {
+        when[k] = 1575158400 + (rb_time)k * 7 * 86400;
+        depth[0][k] = 5e6 + 5e7 * uniform();
+        depth[1][k] = 2e6 + 2e7 * uniform();
+    }
+    rb_error err = {0};
+    cr_assert_eq(rb_series_import_arrays(s, "DX", when, depth[0], 60, 0, NULL, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_series_import_arrays(s, "DY", when, depth[1], 60, 0, NULL, &err), RB_OK, "%s", err.msg);
     return s;
 }
 
@@ -143,6 +154,7 @@ static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rul
     if (pick(5) == 0) put(c, "min-trade", "%.0f", 200 * uniform());
     if (pick(6) == 0) put(c, "lot-size", "%s", pick(2) ? "1" : "0.1");
     if (pick(5) == 0) put(c, "rf", "0.02");
+    if (pick(5) == 0) put(c, "amm-depth-series", "%s", pick(2) ? "X=DX" : "X=DX,Y=DY");
 }
 
 typedef struct fixture {
@@ -348,6 +360,10 @@ static void differential_on(rb_store *s, int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     draw_configs(s, with_cash, random_config, f.cfg, count);
+    int depth_series = 0; /* configurations whose pools move (--amm-depth-series) */
+    for (int k = 0; k < count; k++)
+        for (int i = 0; i < f.cfg[k].n; i++) depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+    cr_assert_gt(depth_series, count / 20, "only %d of %d configurations with a depth series", depth_series, count);
     batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);

@@ -58,7 +58,7 @@ Test(cli, version_names_the_release_and_schema)
     rbt_run_result r = run_in(ARGS("--version"));
     cr_assert_eq(r.status, 0);
     cr_assert_not_null(strstr(r.out, "rebal 0.1.0"), "%s", r.out);
-    cr_assert_not_null(strstr(r.out, "schema 1"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "schema 2"), "%s", r.out);
     rbt_run_result_free(&r);
 }
 

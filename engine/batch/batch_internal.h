@@ -134,14 +134,16 @@ enum {
     CACHED_GAS_FLAT = 1,   /* T copies of the constant gas `value` (a) */
     CACHED_VOL_TO_DATE = 2, /* rb_vol_to_date (a) */
     CACHED_GAS_SERIES = 3,  /* the gas series `name`, forward-filled (a) */
-    CACHED_EWMA = 4         /* rb_vol_ewma with lambda `value` (a) */
+    CACHED_EWMA = 4,        /* rb_vol_ewma with lambda `value` (a) */
+    CACHED_SERIES = 5       /* the series `name` forward-filled, NaN before it starts (a):
+                               --amm-depth-series */
 };
 
 typedef struct cached {
     int kind;     /* CACHED_* */
     int window;
     double value;
-    char *name;    /* CACHED_GAS_SERIES: the series (a copy) */
+    char *name;    /* CACHED_GAS_SERIES, CACHED_SERIES: the series (a copy) */
     double *a, *b; /* sigma and adv, or the gas array */
     struct cached *next;
 } cached;

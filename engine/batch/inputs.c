@@ -17,7 +17,8 @@ static int is_entry(const cached *e, int kind, int window, double value, const c
     case CACHED_ROLLING: return e->window == window;
     case CACHED_GAS_FLAT:
     case CACHED_EWMA: return e->value == value;
-    case CACHED_GAS_SERIES: return strcmp(e->name, name) == 0;
+    case CACHED_GAS_SERIES:
+    case CACHED_SERIES: return strcmp(e->name, name) == 0;
     default: return 1;
     }
 }
@@ -35,6 +36,10 @@ static rb_status compute(job *jb, cached *e, rb_error *err)
         /* The price store is one SQLite connection: one reader at a time. */
 #pragma omp critical(rb_batch_store)
         rc = rb_resolve_gas_series(jb->store, e->name, m, e->a, err);
+        return rc;
+    case CACHED_SERIES:
+#pragma omp critical(rb_batch_store)
+        rc = rb_resolve_dated(jb->store, e->name, m, e->a, err);
         return rc;
     case CACHED_VOL_TO_DATE:
         rb_vol_to_date(m, e->a);
@@ -56,7 +61,8 @@ static rb_status entry_new(job *jb, int kind, int window, double value, const ch
                            rb_error *err)
 {
     const rb_matrix *m = jb->m;
-    size_t cells = m->T * m->N, bars = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES ? m->T : cells;
+    int per_bar = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES || kind == CACHED_SERIES;
+    size_t cells = m->T * m->N, bars = per_bar ? m->T : cells;
     cached *e = rb_calloc(1, sizeof *e);
     if (e) {
         *e = (cached){.kind = kind, .window = window, .value = value};
@@ -105,6 +111,15 @@ void batch_inputs_free(cached *e)
     }
 }
 
+/* rb_resolve_inputs.series: a stored series from the cache, read once per run. */
+static rb_status cached_series(void *ctx, const char *name, const double **out, rb_error *err)
+{
+    const cached *e;
+    rb_status rc = cache_get(ctx, CACHED_SERIES, 0, 0, name, &e, err);
+    if (rc == RB_OK) *out = e->a;
+    return rc;
+}
+
 rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err)
 {
     memset(in, 0, sizeof *in);
@@ -147,5 +162,7 @@ rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_input
             in->gas_flat = e->a;
         }
     }
+    in->series = cached_series;
+    in->series_ctx = jb;
     return rc;
 }

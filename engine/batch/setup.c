@@ -35,15 +35,11 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
     rb_status rc = jb->spec_fn(jb->ctx, index, &c->spec, err);
     rb_resolve_inputs shared;
     if (rc == RB_OK) rc = batch_shared_inputs(jb, &c->spec, &shared, err);
-    if (rc == RB_OK) {
-        if (c->spec.gas_series) {
-            /* The price store is one SQLite connection: one reader at a time. */
-#pragma omp critical(rb_batch_store)
-            rc = rb_resolve(jb->store, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
-        } else {
-            rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
-        }
-    }
+    /* No store: what a configuration reads from it (a gas series, pool depth series) comes
+     * from the run-wide cache, which reads the store under its own lock (inputs.c). Holding
+     * the store's lock here would invert that order (a depth series looked up in the cache
+     * while another thread fills the cache from the store). */
+    if (rc == RB_OK) rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
     c->scratch = b->scratch + j * SCRATCH_ROWS * N;
     if (rc == RB_OK) rc = rb_portfolio_reset(&c->port, &c->c.portfolio, err);
     if (rc != RB_OK) return rc;
