@@ -389,7 +389,7 @@ static rb_status read_number(const rb_setting_info *row, const char *text, doubl
 
 static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err)
 {
-    double v;
+    double v = 0; /* read_number sets it when it returns RB_OK; initialized for gcc -O3 */
     rb_status rc = read_number(rb_run_setting_row(key), text, &v, err);
     if (rc != RB_OK) return rc;
     VOL_MODEL_OF(field)->vol_window = (int)v;
