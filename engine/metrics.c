@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "metric_acc.h"
 
 /* Per-period return units. A denominator (stdev, downside deviation, drawdown) at or below
  * this is floating-point noise, not risk: values computed in double carry relative errors
@@ -92,14 +93,6 @@ static void csum_add(csum *a, double x)
 static double csum_value(const csum *a) { return a->s + a->c; }
 
 /* ---------------------------------------------------------------- the series */
-
-/* Growth factor of bar t >= 1 without its flow: (V_t - F_t) / V_{t-1} = 1 + r_t. A flow at
- * bar 0 (the initial capital, if a caller records it) enters no return. */
-static double growth_of(const rb_metric_input *in, size_t t)
-{
-    double flow = in->flow ? in->flow[t] : 0.0;
-    return (in->value[t] - flow) / in->value[t - 1];
-}
 
 /* Simple return of asset i over bar s >= 1. */
 static double asset_return(const rb_metric_input *in, size_t s, size_t i)
@@ -345,96 +338,53 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
 
 /* ---------------------------------------------------------------- the metrics */
 
+/* The drift of bar t from the recorded weights, when the simulator gave no drift series:
+ * half the L1 distance to the targets in force over every position, the uninvested cash
+ * (weight 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must
+ * move. */
+static double drift_of_weights(const rb_metric_input *in, size_t t)
+{
+    const size_t N = in->N;
+    double dist = 0.0, invested = 0.0;
+    const double *target = in->target_path ? in->target_path + t * N : in->target;
+    for (size_t i = 0; i < N; i++) {
+        double w = in->weights[t * N + i];
+        dist += fabs(w - target[i]);
+        invested += w;
+    }
+    return (dist + fabs(1.0 - invested)) / 2.0;
+}
+
+/* The drift of bar t: the simulator's own (metric_acc.h) when it gave them, else from the
+ * weights. The bar that emptied a depleted run has no weights: it adds none. */
+static double drift_at(const rb_metric_input *in, size_t t)
+{
+    if (in->depleted && t == in->T - 1) return 0.0;
+    return in->drift ? in->drift[t] : drift_of_weights(in, t);
+}
+
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err)
 {
     if (!out) return rb_fail(err, RB_ERR_USAGE, "metrics: no output");
     rb_status st = check_input(in, err);
     if (st != RB_OK) return st;
 
-    const size_t T = in->T, N = in->N, n = T - 1;
-    const double dn = (double)n;
-    rb_metrics m = {0};
-
-    /* Pass 1: the growth index and its drawdowns, the sums of the means, mean value and drift. */
-    double index = 1.0, peak = 1.0;
-    rb_time peak_time = in->time[0];
-    double max_dd = 0.0;
-    rb_time dd_peak = in->time[0], dd_trough = in->time[0];
-    csum sum_r = {0, 0}, sum_e = {0, 0}, sum_down2 = {0, 0}, sum_v = {0, 0}, sum_drift = {0, 0};
-    /* The bar that emptied a depleted run has no weights: the drift is over the bars before. */
-    size_t drift_bars = in->depleted ? T - 1 : T;
-    for (size_t t = 0; t < T; t++) {
-        csum_add(&sum_v, in->value[t]);
-        /* Half the L1 distance to target over every position, the uninvested cash (weight
-         * 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must move. */
-        double dist = 0.0, invested = 0.0;
-        const double *target = in->target_path ? in->target_path + t * N : in->target;
-        for (size_t i = 0; i < N; i++) {
-            double w = in->weights[t * N + i];
-            dist += fabs(w - target[i]);
-            invested += w;
-        }
-        if (t < drift_bars) csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);
-        if (t == 0) continue;
-
-        double g = growth_of(in, t), r = g - 1.0;
-        csum_add(&sum_r, r);
-        csum_add(&sum_e, r - mix_return(in, t));
-        if (r < 0) csum_add(&sum_down2, r * r);
-        index *= g;
-        if (index >= peak) {
-            /* A new running high (or a repeat of it): a later fall starts from here. */
-            peak = index;
-            peak_time = in->time[t];
-        } else {
-            double dd = 1.0 - index / peak;
-            if (dd > max_dd && dd > NOISE) {
-                max_dd = dd;
-                dd_peak = peak_time;
-                dd_trough = in->time[t];
-            }
-        }
+    /* One pass through the accumulator the batch simulator runs for every configuration
+     * (metric_acc.h), with the same inputs: each bar's value, flow, reciprocal of the
+     * value, drift and constant-mix return. */
+    const size_t T = in->T;
+    rb_metric_acc acc = rb_metric_acc_start(in->value[0], 1 / in->value[0], drift_at(in, 0), in->time[0]);
+    rb_metric_dd dd = {0, in->time[0], in->time[0]};
+    for (size_t t = 1; t < T; t++) {
+        double v = in->value[t], flow = in->flow ? in->flow[t] : 0.0;
+        if (rb_metric_acc_bar(&acc, v, flow, 1 / v, drift_at(in, t), mix_return(in, t), dd.max_dd, in->time[t]))
+            rb_metric_deeper(acc.index, acc.peak, acc.peak_time, in->time[t], &dd);
     }
-    double mean_r = csum_value(&sum_r) / dn, mean_e = csum_value(&sum_e) / dn;
-
-    /* Pass 2: deviations from those means (two-pass variance, with the correction term of
-     * Chan, Golub and LeVeque for the rounding left in the means). The returns are
-     * recomputed, bit for bit, instead of stored. */
-    double sd_r = NAN, sd_e = NAN;
-    if (n >= 2) {
-        csum d_r = {0, 0}, d2_r = {0, 0}, d_e = {0, 0}, d2_e = {0, 0};
-        for (size_t t = 1; t <= n; t++) {
-            double r = growth_of(in, t) - 1.0;
-            double a = r - mean_r, b = (r - mix_return(in, t)) - mean_e;
-            csum_add(&d_r, a);
-            csum_add(&d2_r, a * a);
-            csum_add(&d_e, b);
-            csum_add(&d2_e, b * b);
-        }
-        double cr = csum_value(&d_r), ce = csum_value(&d_e);
-        double var_r = (csum_value(&d2_r) - cr * cr / dn) / (dn - 1.0);
-        double var_e = (csum_value(&d2_e) - ce * ce / dn) / (dn - 1.0);
-        sd_r = sqrt(var_r > 0.0 ? var_r : 0.0);
-        sd_e = sqrt(var_e > 0.0 ? var_e : 0.0);
-    }
-
-    rb_metric_sums sums = {
-        .final_value = in->value[T - 1],
-        .index = index,
-        .mean_r = mean_r,
-        .sd_r = sd_r,
-        .sd_e = sd_e,
-        .mean_down2 = csum_value(&sum_down2) / dn,
-        .mean_value = csum_value(&sum_v) / (double)T,
-        .mean_drift = csum_value(&sum_drift) / (double)drift_bars,
-        .max_dd = max_dd,
-        .dd_peak = dd_peak,
-        .dd_trough = dd_trough,
-    };
+    rb_metric_sums sums = rb_metric_acc_sums(&acc, &dd, T, in->depleted);
     st = rb_metrics_check_sums(&sums, err);
     if (st != RB_OK) return st;
+    rb_metrics m;
     rb_metrics_finish(&sums, in, rb_metrics_bonus(in), &m);
-
     *out = m;
     return RB_OK;
 }

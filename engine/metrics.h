@@ -16,6 +16,9 @@ typedef struct rb_metric_input {
     const double *target_path; /* T*N targets in force at each bar (dynamic targets), or NULL:
                                   avg_drift is measured against them when given */
     const double *weights; /* T*N end-of-bar weights w_t[i] */
+    const double *drift;   /* T drifts of the bars as the simulators measure them (metric_acc.h:
+                              rb_metric_drift, from units, cash and the value's reciprocal), or
+                              NULL: avg_drift from the weights and targets */
     double periods_per_year;
     const char *periods_source;
     int periods_inferred;  /* 1: inferred from the bar times, so absurd calendars are refused */
@@ -44,9 +47,10 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
  * configuration's; the same message from both simulators. */
 rb_status rb_metrics_overflow(size_t t, rb_time when, double v, rb_error *err);
 
-/* What the metrics of a run are computed from: the reference simulator derives it from the
- * whole value series (two passes), the batch simulator accumulates it bar by bar; both then
- * call rb_metrics_finish, so the formulas exist once. */
+/* What the metrics of a run are computed from: both simulators accumulate it bar by bar
+ * through one accumulator (metric_acc.h: the reference over its value series in
+ * rb_metrics_compute, the batch over its configurations' columns), then call
+ * rb_metrics_finish, so the arithmetic and the formulas exist once. */
 typedef struct rb_metric_sums {
     double final_value;
     double index;      /* prod(1 + r_t) */

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "metric_acc.h"
 #include "metrics.h"
 #include "portfolio.h"
 #include "rebalance_lanes.h"
@@ -152,9 +153,10 @@ typedef struct cached {
  * for the files that visit one configuration at a time. */
 enum block_column {
     /* a configuration's state, carried from bar to bar (with the per-asset u) */
-    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW, COL_PREV, COL_INV_PREV, COL_INDEX, COL_PEAK,
-    COL_MAXDD, COL_MEAN_R, COL_M2_R, COL_MEAN_E, COL_M2_E, COL_DOWN2, COL_SUM_V, COL_SUM_DRIFT,
-    COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time */
+    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW,
+    /* its metric statistics (rb_metric_acc, rb_metric_dd: batch_acc_at, batch_dd_at) */
+    COL_LAST_VALUE, COL_INV_PREV, COL_INDEX, COL_PEAK, COL_MAXDD, COL_SUM_R, COL_SUM_R2, COL_SUM_E, COL_SUM_E2,
+    COL_SUM_DOWN2, COL_SUM_V, COL_SUM_DRIFT, COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH, /* the last three rb_time */
     STATE_COLUMNS,
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
@@ -203,12 +205,61 @@ typedef struct block {
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
-    /* metric statistics */
-    double *prev, *inv_prev, *index, *peak, *maxdd;
-    double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
-    double *down2, *sum_v, *sum_drift;
-    rb_time *peak_time, *dd_peak, *dd_trough;
+    /* the metric statistics: columns COL_LAST_VALUE to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
 } block;
+
+/* Configuration k's metric statistics (metric_acc.h) from the block's columns (cols:
+ * b->cols), and back: one column per field. kernel.c's vectorized loop calls them for
+ * every configuration of a block; the compiler keeps the fields in registers. */
+#define ACC_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
+
+static inline rb_metric_acc batch_acc_at(const double *cols, size_t k)
+{
+    return (rb_metric_acc){
+        .value = ACC_COL(cols, COL_LAST_VALUE)[k],
+        .inv_prev = ACC_COL(cols, COL_INV_PREV)[k],
+        .sum_r = ACC_COL(cols, COL_SUM_R)[k],
+        .sum_r2 = ACC_COL(cols, COL_SUM_R2)[k],
+        .sum_e = ACC_COL(cols, COL_SUM_E)[k],
+        .sum_e2 = ACC_COL(cols, COL_SUM_E2)[k],
+        .sum_down2 = ACC_COL(cols, COL_SUM_DOWN2)[k],
+        .index = ACC_COL(cols, COL_INDEX)[k],
+        .peak = ACC_COL(cols, COL_PEAK)[k],
+        .sum_v = ACC_COL(cols, COL_SUM_V)[k],
+        .sum_drift = ACC_COL(cols, COL_SUM_DRIFT)[k],
+        .peak_time = ((const rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k],
+    };
+}
+
+static inline void batch_acc_put(double *cols, size_t k, const rb_metric_acc *a)
+{
+    ACC_COL(cols, COL_LAST_VALUE)[k] = a->value;
+    ACC_COL(cols, COL_INV_PREV)[k] = a->inv_prev;
+    ACC_COL(cols, COL_SUM_R)[k] = a->sum_r;
+    ACC_COL(cols, COL_SUM_R2)[k] = a->sum_r2;
+    ACC_COL(cols, COL_SUM_E)[k] = a->sum_e;
+    ACC_COL(cols, COL_SUM_E2)[k] = a->sum_e2;
+    ACC_COL(cols, COL_SUM_DOWN2)[k] = a->sum_down2;
+    ACC_COL(cols, COL_INDEX)[k] = a->index;
+    ACC_COL(cols, COL_PEAK)[k] = a->peak;
+    ACC_COL(cols, COL_SUM_V)[k] = a->sum_v;
+    ACC_COL(cols, COL_SUM_DRIFT)[k] = a->sum_drift;
+    ((rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k] = a->peak_time;
+}
+
+static inline rb_metric_dd batch_dd_at(const double *cols, size_t k)
+{
+    return (rb_metric_dd){.max_dd = ACC_COL(cols, COL_MAXDD)[k],
+                          .peak = ((const rb_time *)ACC_COL(cols, COL_DD_PEAK))[k],
+                          .trough = ((const rb_time *)ACC_COL(cols, COL_DD_TROUGH))[k]};
+}
+
+static inline void batch_dd_put(double *cols, size_t k, const rb_metric_dd *dd)
+{
+    ACC_COL(cols, COL_MAXDD)[k] = dd->max_dd;
+    ((rb_time *)ACC_COL(cols, COL_DD_PEAK))[k] = dd->peak;
+    ((rb_time *)ACC_COL(cols, COL_DD_TROUGH))[k] = dd->trough;
+}
 
 typedef struct job {
     rb_store *store;

@@ -31,20 +31,15 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         batch_scatter(b, j);
         batch_band_thresholds(b, j, c);
         batch_exact_state(b, j, m->close);
-        b->prev[j] = b->total[j];
-        b->inv_prev[j] = b->inv[j];
         b->rule[j] = c->rule;
         b->cmask[j] = c->trig.date_flags;
         b->cbars[j] = c->trig.every_bars;
-        b->index[j] = 1;
-        b->peak[j] = 1;
-        b->maxdd[j] = 0;
-        b->peak_time[j] = b->dd_peak[j] = b->dd_trough[j] = m->time[0];
-        b->mean_r[j] = b->m2_r[j] = b->mean_e[j] = b->m2_e[j] = b->down2[j] = 0;
-        b->sum_v[j] = b->total[j];
         b->flow[j] = 0;
         b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
-        b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
+        double drift = rb_metric_drift(b->dsum[j], b->cash[j], b->inv[j]);
+        rb_metric_acc acc = rb_metric_acc_start(b->total[j], b->inv[j], drift, m->time[0]);
+        batch_acc_put(b->cols, j, &acc);
+        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0]});
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
@@ -227,46 +222,27 @@ BAR_STEP double mix_return(block *b, const double *growth)
     return mix_all;
 }
 
-/* 4b. Configurations [0, n): the return statistics, then a new high or possibly a
- * deeper fall (marked in b->fall, checked exactly by deeper_falls). Returns how many may
- * have a deeper fall. */
+/* 4b. Configurations [0, n): the metric statistics of the bar (metric_acc.h: the
+ * accumulator the reference runs for its one configuration), a deeper fall marked in
+ * b->fall for deeper_falls. Returns how many may have a deeper fall. */
 BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
 {
     int64_t deeper = 0;
+    double *cols = b->cols;
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
                  *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
-    double *flow = COL(b, COL_FLOW), *inv_prev = COL(b, COL_INV_PREV), *mean_r = COL(b, COL_MEAN_R),
-           *m2_r = COL(b, COL_M2_R), *mean_e = COL(b, COL_MEAN_E), *m2_e = COL(b, COL_M2_E),
-           *down2 = COL(b, COL_DOWN2), *index = COL(b, COL_INDEX), *sum_v = COL(b, COL_SUM_V),
-           *sum_drift = COL(b, COL_SUM_DRIFT), *prev = COL(b, COL_PREV), *peak = COL(b, COL_PEAK);
-    rb_time *peak_time = (rb_time *)COL(b, COL_PEAK_TIME);
+    double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : deeper)
     for (size_t k = 0; k < n; k++) {
-        /* The reciprocal of last bar's value: no division per configuration here. */
-        double g = (total[k] - flow[k]) * inv_prev[k], r = g - 1.0;
-        double e = r - (same ? mix_all : mixr[k]);
-        /* Sums of r, r^2, e, e^2: independent updates (no chain through a running mean);
-         * for returns this small the variance keeps ~13 significant digits. */
-        mean_r[k] += r;
-        m2_r[k] += r * r;
-        mean_e[k] += e;
-        m2_e[k] += e * e;
-        down2[k] += r < 0 ? r * r : 0;
-        double x = index[k] * g;
-        index[k] = x;
-        sum_v[k] += total[k];
-        sum_drift[k] += (dsum[k] + cash[k] * inv[k]) / 2;
-        prev[k] = total[k];
-        inv_prev[k] = inv[k];
+        rb_metric_acc a = batch_acc_at(cols, k);
+        double drift = rb_metric_drift(dsum[k], cash[k], inv[k]);
+        int64_t f = rb_metric_acc_bar(&a, total[k], flow[k], inv[k], drift, same ? mix_all : mixr[k], maxdd[k], now);
+        batch_acc_put(cols, k, &a);
         flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
-        int64_t high = x >= peak[k];
-        peak_time[k] = high ? now : peak_time[k];
-        double pk = high ? x : peak[k];
-        peak[k] = pk;
-        fall[k] = !high & (x < pk * (1.0 - maxdd[k]) * (1.0 + 1e-12));
-        deeper += fall[k];
+        fall[k] = f;
+        deeper += f;
     }
     return deeper;
 }
@@ -276,12 +252,10 @@ static void deeper_falls(block *b, rb_time now)
 {
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
-        double dd = 1.0 - b->index[j] / b->peak[j];
-        if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
-            b->maxdd[j] = dd;
-            b->dd_peak[j] = b->peak_time[j];
-            b->dd_trough[j] = now;
-        }
+        rb_metric_acc a = batch_acc_at(b->cols, j);
+        rb_metric_dd dd = batch_dd_at(b->cols, j);
+        rb_metric_deeper(a.index, a.peak, a.peak_time, now, &dd);
+        batch_dd_put(b->cols, j, &dd);
     }
 }
 
