@@ -109,9 +109,11 @@ static double target_mix(const rb_metric_input *in, size_t s)
     return q;
 }
 
-/* c_t: the return of the targets rebalanced every bar at no cost. */
+/* c_t: the return of the targets rebalanced every bar at no cost: from the matrix's growth
+ * factors, as the batch simulator takes it (metric_acc.h), when the caller gave them. */
 static double mix_return(const rb_metric_input *in, size_t t)
 {
+    if (in->growth) return rb_metric_mix_return(in->target, in->growth + t * in->N, in->N);
     double c = 0.0;
     for (size_t i = 0; i < in->N; i++)
         c += in->target[i] * (in->close[t * in->N + i] / in->close[(t - 1) * in->N + i]);
@@ -259,6 +261,7 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE, "metrics: %s series is missing",
                        !in->time ? "the bar time" : !in->value ? "the value" : !in->close ? "the close"
                        : !in->target ? "the target weight" : "the weight");
+    if (in->dsum && !in->cash) return rb_fail(err, RB_ERR_USAGE, "metrics: the cash series is missing");
     if (in->N == 0) return rb_fail(err, RB_ERR_USAGE, "metrics: the run has no assets");
     if (!isfinite(in->periods_per_year) || in->periods_per_year <= 0)
         return rb_fail(err, RB_ERR_USAGE,
@@ -338,11 +341,11 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
 
 /* ---------------------------------------------------------------- the metrics */
 
-/* The drift of bar t from the recorded weights, when the simulator gave no drift series:
- * half the L1 distance to the targets in force over every position, the uninvested cash
- * (weight 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must
- * move. */
-static double drift_of_weights(const rb_metric_input *in, size_t t)
+/* The drift of bar t from the recorded weights, when the simulator gave no dsum series:
+ * the L1 distance to the targets in force over every position, the uninvested cash
+ * (weight 1 - sum w, target 0) included (twice the fraction of the portfolio a rebalance
+ * must move: rb_metric_drift halves it). */
+static double distance_of_weights(const rb_metric_input *in, size_t t)
 {
     const size_t N = in->N;
     double dist = 0.0, invested = 0.0;
@@ -352,15 +355,15 @@ static double drift_of_weights(const rb_metric_input *in, size_t t)
         dist += fabs(w - target[i]);
         invested += w;
     }
-    return (dist + fabs(1.0 - invested)) / 2.0;
+    return dist + fabs(1.0 - invested);
 }
 
-/* The drift of bar t: the simulator's own (metric_acc.h) when it gave them, else from the
- * weights. The bar that emptied a depleted run has no weights: it adds none. */
-static double drift_at(const rb_metric_input *in, size_t t)
+/* The parts of bar t's drift (rb_metric_drift): the simulator's sum of |w - t| and its
+ * cash when it gave them, else the distance from the weights and no cash. */
+static void drift_parts(const rb_metric_input *in, size_t t, double *dsum, double *cash)
 {
-    if (in->depleted && t == in->T - 1) return 0.0;
-    return in->drift ? in->drift[t] : drift_of_weights(in, t);
+    *dsum = in->dsum ? in->dsum[t] : distance_of_weights(in, t);
+    *cash = in->dsum ? in->cash[t] : 0.0;
 }
 
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err)
@@ -371,14 +374,22 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
 
     /* One pass through the accumulator the batch simulator runs for every configuration
      * (metric_acc.h), with the same inputs: each bar's value, flow, reciprocal of the
-     * value, drift and constant-mix return. */
+     * value, the drift's parts and the constant mix's return. */
     const size_t T = in->T;
-    rb_metric_acc acc = rb_metric_acc_start(in->value[0], 1 / in->value[0], drift_at(in, 0), in->time[0]);
+    rb_metric_acc acc;
     rb_metric_dd dd = {0, in->time[0], in->time[0]};
+    double dsum, cash;
+    drift_parts(in, 0, &dsum, &cash);
+    rb_metric_acc_start(acc.f, 1, &acc.peak_time, in->value[0], 1 / in->value[0], dsum, cash, in->time[0]);
     for (size_t t = 1; t < T; t++) {
-        double v = in->value[t], flow = in->flow ? in->flow[t] : 0.0;
-        if (rb_metric_acc_bar(&acc, v, flow, 1 / v, drift_at(in, t), mix_return(in, t), dd.max_dd, in->time[t]))
-            rb_metric_deeper(acc.index, acc.peak, acc.peak_time, in->time[t], &dd);
+        double v = in->value[t], inv = 1 / v, flow = in->flow ? in->flow[t] : 0.0;
+        drift_parts(in, t, &dsum, &cash);
+        /* The bar that emptied a depleted run has no weights: it adds no drift (as the batch
+         * simulator takes it: dsum and inv 0). */
+        if (in->depleted && t == T - 1) dsum = inv = 0.0;
+        if (rb_metric_acc_step(acc.f, 1, &acc.peak_time, v, flow, inv, dsum, cash, mix_return(in, t), &dd.max_dd,
+                               in->time[t]))
+            rb_metric_deeper(acc.f[RB_ACC_INDEX], acc.f[RB_ACC_PEAK], acc.peak_time, in->time[t], &dd);
     }
     rb_metric_sums sums = rb_metric_acc_sums(&acc, &dd, T, in->depleted);
     st = rb_metrics_check_sums(&sums, err);

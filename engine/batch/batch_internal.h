@@ -154,9 +154,10 @@ typedef struct cached {
 enum block_column {
     /* a configuration's state, carried from bar to bar (with the per-asset u) */
     COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW,
-    /* its metric statistics (rb_metric_acc, rb_metric_dd: batch_acc_at, batch_dd_at) */
-    COL_LAST_VALUE, COL_INV_PREV, COL_INDEX, COL_PEAK, COL_MAXDD, COL_SUM_R, COL_SUM_R2, COL_SUM_E, COL_SUM_E2,
-    COL_SUM_DOWN2, COL_SUM_V, COL_SUM_DRIFT, COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH, /* the last three rb_time */
+    /* its metric statistics: the fields of rb_metric_acc (enum rb_metric_acc_field) in their
+     * order, then its peak time and rb_metric_dd (batch_acc_at, batch_dd_at) */
+    COL_ACC, COL_ACC_END = COL_ACC + RB_ACC_FIELDS,
+    COL_PEAK_TIME = COL_ACC_END, COL_MAXDD, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time but COL_MAXDD */
     STATE_COLUMNS,
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
@@ -208,43 +209,19 @@ typedef struct block {
     /* the metric statistics: columns COL_LAST_VALUE to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
 } block;
 
-/* Configuration k's metric statistics (metric_acc.h) from the block's columns (cols:
- * b->cols), and back: one column per field. kernel.c's vectorized loop calls them for
- * every configuration of a block; the compiler keeps the fields in registers. */
+/* Configuration k's metric statistics (metric_acc.h), at cols + k (cols: b->cols): their
+ * fields are the columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and
+ * gathered into one run's rb_metric_acc. */
 #define ACC_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
+#define BATCH_ACC(cols) ACC_COL(cols, COL_ACC)
+#define BATCH_PEAK_TIME(cols) ((rb_time *)ACC_COL(cols, COL_PEAK_TIME))
 
 static inline rb_metric_acc batch_acc_at(const double *cols, size_t k)
 {
-    return (rb_metric_acc){
-        .value = ACC_COL(cols, COL_LAST_VALUE)[k],
-        .inv_prev = ACC_COL(cols, COL_INV_PREV)[k],
-        .sum_r = ACC_COL(cols, COL_SUM_R)[k],
-        .sum_r2 = ACC_COL(cols, COL_SUM_R2)[k],
-        .sum_e = ACC_COL(cols, COL_SUM_E)[k],
-        .sum_e2 = ACC_COL(cols, COL_SUM_E2)[k],
-        .sum_down2 = ACC_COL(cols, COL_SUM_DOWN2)[k],
-        .index = ACC_COL(cols, COL_INDEX)[k],
-        .peak = ACC_COL(cols, COL_PEAK)[k],
-        .sum_v = ACC_COL(cols, COL_SUM_V)[k],
-        .sum_drift = ACC_COL(cols, COL_SUM_DRIFT)[k],
-        .peak_time = ((const rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k],
-    };
-}
-
-static inline void batch_acc_put(double *cols, size_t k, const rb_metric_acc *a)
-{
-    ACC_COL(cols, COL_LAST_VALUE)[k] = a->value;
-    ACC_COL(cols, COL_INV_PREV)[k] = a->inv_prev;
-    ACC_COL(cols, COL_SUM_R)[k] = a->sum_r;
-    ACC_COL(cols, COL_SUM_R2)[k] = a->sum_r2;
-    ACC_COL(cols, COL_SUM_E)[k] = a->sum_e;
-    ACC_COL(cols, COL_SUM_E2)[k] = a->sum_e2;
-    ACC_COL(cols, COL_SUM_DOWN2)[k] = a->sum_down2;
-    ACC_COL(cols, COL_INDEX)[k] = a->index;
-    ACC_COL(cols, COL_PEAK)[k] = a->peak;
-    ACC_COL(cols, COL_SUM_V)[k] = a->sum_v;
-    ACC_COL(cols, COL_SUM_DRIFT)[k] = a->sum_drift;
-    ((rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k] = a->peak_time;
+    rb_metric_acc a;
+    for (size_t i = 0; i < RB_ACC_FIELDS; i++) a.f[i] = ACC_COL(cols, COL_ACC + i)[k];
+    a.peak_time = ((const rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k];
+    return a;
 }
 
 static inline rb_metric_dd batch_dd_at(const double *cols, size_t k)

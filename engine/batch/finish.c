@@ -42,7 +42,7 @@ int batch_overflowed(const block *b, size_t j)
     const config *c = &b->cfg[j];
     if (c->end_T) return rb_metrics_check_sums(&c->ended, NULL) != RB_OK;
     rb_metric_acc a = batch_acc_at(b->cols, j);
-    return !(isfinite(b->total[j]) && isfinite(a.sum_v) && isfinite(a.index));
+    return !(isfinite(b->total[j]) && isfinite(a.f[RB_ACC_SUM_V]) && isfinite(a.f[RB_ACC_INDEX]));
 }
 
 rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *err)

@@ -36,9 +36,8 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->cbars[j] = c->trig.every_bars;
         b->flow[j] = 0;
         b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
-        double drift = rb_metric_drift(b->dsum[j], b->cash[j], b->inv[j]);
-        rb_metric_acc acc = rb_metric_acc_start(b->total[j], b->inv[j], drift, m->time[0]);
-        batch_acc_put(b->cols, j, &acc);
+        rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],
+                            b->dsum[j], b->cash[j], m->time[0]);
         batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0]});
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
@@ -205,21 +204,9 @@ static void refresh_touched(block *b, const double *close, size_t nact, int even
 BAR_STEP double mix_return(block *b, const double *growth)
 {
     const size_t N = b->N, n = b->nrun;
-    if (!b->same_targets) {
-        for (size_t j = 0; j < n; j++) {
-            const double *target = b->cfg[j].res.target;
-            double mix = 0;
-            for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
-            b->mix[j] = mix - 1.0;
-        }
-    }
-    double mix_all = 0;
-    if (b->same_targets) {
-        const double *target = b->cfg[0].res.target;
-        for (size_t i = 0; i < N; i++) mix_all += target[i] * growth[i];
-        mix_all -= 1.0;
-    }
-    return mix_all;
+    if (b->same_targets) return rb_metric_mix_return(b->cfg[0].res.target, growth, N);
+    for (size_t j = 0; j < n; j++) b->mix[j] = rb_metric_mix_return(b->cfg[j].res.target, growth, N);
+    return 0;
 }
 
 /* 4b. Configurations [0, n): the metric statistics of the bar (metric_acc.h: the
@@ -228,7 +215,8 @@ BAR_STEP double mix_return(block *b, const double *growth)
 BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
 {
     int64_t deeper = 0;
-    double *cols = b->cols;
+    double *acc = BATCH_ACC(b->cols);
+    rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
                  *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
     double *flow = COL(b, COL_FLOW);
@@ -236,10 +224,8 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : deeper)
     for (size_t k = 0; k < n; k++) {
-        rb_metric_acc a = batch_acc_at(cols, k);
-        double drift = rb_metric_drift(dsum[k], cash[k], inv[k]);
-        int64_t f = rb_metric_acc_bar(&a, total[k], flow[k], inv[k], drift, same ? mix_all : mixr[k], maxdd[k], now);
-        batch_acc_put(cols, k, &a);
+        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
+                                       cash[k], same ? mix_all : mixr[k], maxdd + k, now);
         flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
         fall[k] = f;
         deeper += f;
@@ -252,10 +238,10 @@ static void deeper_falls(block *b, rb_time now)
 {
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
-        rb_metric_acc a = batch_acc_at(b->cols, j);
-        rb_metric_dd dd = batch_dd_at(b->cols, j);
-        rb_metric_deeper(a.index, a.peak, a.peak_time, now, &dd);
-        batch_dd_put(b->cols, j, &dd);
+        const double *acc = BATCH_ACC(b->cols) + j;
+        rb_metric_dd dd = {.max_dd = ACC_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
+        double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
+        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, &dd)) batch_dd_put(b->cols, j, &dd);
     }
 }
 
