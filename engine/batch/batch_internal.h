@@ -206,36 +206,39 @@ typedef struct block {
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
-    /* the metric statistics: columns COL_LAST_VALUE to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
+    /* the metric statistics: columns COL_ACC to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
 } block;
 
-/* Configuration k's metric statistics (metric_acc.h), at cols + k (cols: b->cols): their
- * fields are the columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and
- * gathered into one run's rb_metric_acc. */
-#define ACC_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
-#define BATCH_ACC(cols) ACC_COL(cols, COL_ACC)
-#define BATCH_PEAK_TIME(cols) ((rb_time *)ACC_COL(cols, COL_PEAK_TIME))
+/* Column c of a block whose columns start at cols (b->cols): from the one base, at a
+ * constant offset. */
+#define BLOCK_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
+
+/* Configuration k's metric statistics (metric_acc.h), at cols + k: their fields are the
+ * columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and gathered into one
+ * run's rb_metric_acc. */
+#define BATCH_ACC(cols) BLOCK_COL(cols, COL_ACC)
+#define BATCH_PEAK_TIME(cols) ((rb_time *)BLOCK_COL(cols, COL_PEAK_TIME))
 
 static inline rb_metric_acc batch_acc_at(const double *cols, size_t k)
 {
     rb_metric_acc a;
-    for (size_t i = 0; i < RB_ACC_FIELDS; i++) a.f[i] = ACC_COL(cols, COL_ACC + i)[k];
-    a.peak_time = ((const rb_time *)ACC_COL(cols, COL_PEAK_TIME))[k];
+    for (size_t i = 0; i < RB_ACC_FIELDS; i++) a.f[i] = BLOCK_COL(cols, COL_ACC + i)[k];
+    a.peak_time = ((const rb_time *)BLOCK_COL(cols, COL_PEAK_TIME))[k];
     return a;
 }
 
 static inline rb_metric_dd batch_dd_at(const double *cols, size_t k)
 {
-    return (rb_metric_dd){.max_dd = ACC_COL(cols, COL_MAXDD)[k],
-                          .peak = ((const rb_time *)ACC_COL(cols, COL_DD_PEAK))[k],
-                          .trough = ((const rb_time *)ACC_COL(cols, COL_DD_TROUGH))[k]};
+    return (rb_metric_dd){.max_dd = BLOCK_COL(cols, COL_MAXDD)[k],
+                          .peak = ((const rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k],
+                          .trough = ((const rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k]};
 }
 
 static inline void batch_dd_put(double *cols, size_t k, const rb_metric_dd *dd)
 {
-    ACC_COL(cols, COL_MAXDD)[k] = dd->max_dd;
-    ((rb_time *)ACC_COL(cols, COL_DD_PEAK))[k] = dd->peak;
-    ((rb_time *)ACC_COL(cols, COL_DD_TROUGH))[k] = dd->trough;
+    BLOCK_COL(cols, COL_MAXDD)[k] = dd->max_dd;
+    ((rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k] = dd->peak;
+    ((rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k] = dd->trough;
 }
 
 typedef struct job {

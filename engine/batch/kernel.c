@@ -62,7 +62,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 }
 
 /* Column c of a block (batch_internal.h): from the one base, at a constant offset. */
-#define COL(b, c) ((b)->cols + (size_t)(c) * RB_BATCH_BLOCK)
+#define COL(b, c) BLOCK_COL((b)->cols, c)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
 /* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant:
@@ -239,7 +239,7 @@ static void deeper_falls(block *b, rb_time now)
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
         const double *acc = BATCH_ACC(b->cols) + j;
-        rb_metric_dd dd = {.max_dd = ACC_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
+        rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
         double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
         if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, &dd)) batch_dd_put(b->cols, j, &dd);
     }
