@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "csum.h"
 #include "error.h"
+#include "metric_acc.h"
 
 /* Per-period return units. A denominator (stdev, downside deviation, drawdown) at or below
  * this is floating-point noise, not risk: values computed in double carry relative errors
@@ -72,21 +72,13 @@ const rb_metric_info *rb_metric_table(size_t *n)
     return metric_table;
 }
 
-/* ---------------------------------------------------------------- numerics */
-
 /* ---------------------------------------------------------------- the series */
 
-/* Growth factor of bar t >= 1 without its flow: (V_t - F_t) / V_{t-1} = 1 + r_t. A flow at
- * bar 0 (the initial capital, if a caller records it) enters no return. */
-static double growth_of(const rb_metric_input *in, size_t t)
-{
-    double flow = in->flow ? in->flow[t] : 0.0;
-    return (in->value[t] - flow) / in->value[t - 1];
-}
-
-/* c_t: the return of the targets rebalanced every bar at no cost. */
+/* c_t: the return of the targets rebalanced every bar at no cost: from the matrix's growth
+ * factors, as the batch simulator takes it (metric_acc.h), when the caller gave them. */
 static double mix_return(const rb_metric_input *in, size_t t)
 {
+    if (in->growth) return rb_metric_mix_return(in->target, in->growth + t * in->N, in->N);
     double c = 0.0;
     for (size_t i = 0; i < in->N; i++)
         c += in->target[i] * (in->close[t * in->N + i] / in->close[(t - 1) * in->N + i]);
@@ -195,6 +187,7 @@ static rb_status check_input(const rb_metric_input *in, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE, "metrics: %s series is missing",
                        !in->time ? "the bar time" : !in->value ? "the value" : !in->close ? "the close"
                        : !in->target ? "the target weight" : "the weight");
+    if (in->dsum && !in->cash) return rb_fail(err, RB_ERR_USAGE, "metrics: the cash series is missing");
     if (in->N == 0) return rb_fail(err, RB_ERR_USAGE, "metrics: the run has no assets");
     if (!isfinite(in->periods_per_year) || in->periods_per_year <= 0)
         return rb_fail(err, RB_ERR_USAGE,
@@ -257,96 +250,61 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
 
 /* ---------------------------------------------------------------- the metrics */
 
+/* The drift of bar t from the recorded weights, when the simulator gave no dsum series:
+ * the L1 distance to the targets in force over every position, the uninvested cash
+ * (weight 1 - sum w, target 0) included (twice the fraction of the portfolio a rebalance
+ * must move: rb_metric_drift halves it). */
+static double distance_of_weights(const rb_metric_input *in, size_t t)
+{
+    const size_t N = in->N;
+    double dist = 0.0, invested = 0.0;
+    const double *target = in->target_path ? in->target_path + t * N : in->target;
+    for (size_t i = 0; i < N; i++) {
+        double w = in->weights[t * N + i];
+        dist += fabs(w - target[i]);
+        invested += w;
+    }
+    return dist + fabs(1.0 - invested);
+}
+
+/* The parts of bar t's drift (rb_metric_drift): the simulator's sum of |w - t| and its
+ * cash when it gave them, else the distance from the weights and no cash. */
+static void drift_parts(const rb_metric_input *in, size_t t, double *dsum, double *cash)
+{
+    *dsum = in->dsum ? in->dsum[t] : distance_of_weights(in, t);
+    *cash = in->dsum ? in->cash[t] : 0.0;
+}
+
 rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_error *err)
 {
     if (!out) return rb_fail(err, RB_ERR_USAGE, "metrics: no output");
     rb_status st = check_input(in, err);
     if (st != RB_OK) return st;
 
-    const size_t T = in->T, N = in->N, n = T - 1;
-    const double dn = (double)n;
-    rb_metrics m = {0};
-
-    /* Pass 1: the growth index and its drawdowns, the sums of the means, mean value and drift. */
-    double index = 1.0, peak = 1.0;
-    rb_time peak_time = in->time[0];
-    double max_dd = 0.0;
-    rb_time dd_peak = in->time[0], dd_trough = in->time[0];
-    csum sum_r = {0, 0}, sum_e = {0, 0}, sum_down2 = {0, 0}, sum_v = {0, 0}, sum_drift = {0, 0};
-    /* The bar that emptied a depleted run has no weights: the drift is over the bars before. */
-    size_t drift_bars = in->depleted ? T - 1 : T;
-    for (size_t t = 0; t < T; t++) {
-        csum_add(&sum_v, in->value[t]);
-        /* Half the L1 distance to target over every position, the uninvested cash (weight
-         * 1 - sum w, target 0) included: the fraction of the portfolio a rebalance must move. */
-        double dist = 0.0, invested = 0.0;
-        const double *target = in->target_path ? in->target_path + t * N : in->target;
-        for (size_t i = 0; i < N; i++) {
-            double w = in->weights[t * N + i];
-            dist += fabs(w - target[i]);
-            invested += w;
-        }
-        if (t < drift_bars) csum_add(&sum_drift, (dist + fabs(1.0 - invested)) / 2.0);
-        if (t == 0) continue;
-
-        double g = growth_of(in, t), r = g - 1.0;
-        csum_add(&sum_r, r);
-        csum_add(&sum_e, r - mix_return(in, t));
-        if (r < 0) csum_add(&sum_down2, r * r);
-        index *= g;
-        if (index >= peak) {
-            /* A new running high (or a repeat of it): a later fall starts from here. */
-            peak = index;
-            peak_time = in->time[t];
-        } else {
-            double dd = 1.0 - index / peak;
-            if (dd > max_dd && dd > NOISE) {
-                max_dd = dd;
-                dd_peak = peak_time;
-                dd_trough = in->time[t];
-            }
-        }
+    /* One pass through the accumulator the batch simulator runs for every configuration
+     * (metric_acc.h), with the same inputs: each bar's value, flow, reciprocal of the
+     * value, the drift's parts and the constant mix's return. */
+    const size_t T = in->T;
+    rb_metric_acc acc;
+    rb_metric_dd dd = {0, in->time[0], in->time[0]};
+    double dsum, cash;
+    drift_parts(in, 0, &dsum, &cash);
+    rb_metric_acc_start(acc.f, 1, &acc.peak_time, in->value[0], 1 / in->value[0], dsum, cash, in->time[0]);
+    for (size_t t = 1; t < T; t++) {
+        double v = in->value[t], inv = 1 / v, flow = in->flow ? in->flow[t] : 0.0;
+        drift_parts(in, t, &dsum, &cash);
+        /* The bar that emptied a depleted run has no weights: it adds no drift (as the batch
+         * simulator takes it: dsum and inv 0). */
+        if (in->depleted && t == T - 1) dsum = inv = 0.0;
+        if (rb_metric_acc_step(acc.f, 1, &acc.peak_time, v, flow, inv, dsum, cash, mix_return(in, t), &dd.max_dd,
+                               in->time[t]))
+            rb_metric_deeper(acc.f[RB_ACC_INDEX], acc.f[RB_ACC_PEAK], acc.peak_time, in->time[t], &dd);
     }
-    double mean_r = csum_value(&sum_r) / dn, mean_e = csum_value(&sum_e) / dn;
-
-    /* Pass 2: deviations from those means (two-pass variance, with the correction term of
-     * Chan, Golub and LeVeque for the rounding left in the means). The returns are
-     * recomputed, bit for bit, instead of stored. */
-    double sd_r = NAN, sd_e = NAN;
-    if (n >= 2) {
-        csum d_r = {0, 0}, d2_r = {0, 0}, d_e = {0, 0}, d2_e = {0, 0};
-        for (size_t t = 1; t <= n; t++) {
-            double r = growth_of(in, t) - 1.0;
-            double a = r - mean_r, b = (r - mix_return(in, t)) - mean_e;
-            csum_add(&d_r, a);
-            csum_add(&d2_r, a * a);
-            csum_add(&d_e, b);
-            csum_add(&d2_e, b * b);
-        }
-        double cr = csum_value(&d_r), ce = csum_value(&d_e);
-        double var_r = (csum_value(&d2_r) - cr * cr / dn) / (dn - 1.0);
-        double var_e = (csum_value(&d2_e) - ce * ce / dn) / (dn - 1.0);
-        sd_r = sqrt(var_r > 0.0 ? var_r : 0.0);
-        sd_e = sqrt(var_e > 0.0 ? var_e : 0.0);
-    }
-
-    rb_metric_sums sums = {
-        .final_value = in->value[T - 1],
-        .index = index,
-        .mean_r = mean_r,
-        .sd_r = sd_r,
-        .sd_e = sd_e,
-        .mean_down2 = csum_value(&sum_down2) / dn,
-        .mean_value = csum_value(&sum_v) / (double)T,
-        .mean_drift = csum_value(&sum_drift) / (double)drift_bars,
-        .max_dd = max_dd,
-        .dd_peak = dd_peak,
-        .dd_trough = dd_trough,
-    };
+    rb_metric_sums sums = rb_metric_acc_sums(&acc, &dd, T, in->depleted);
     st = rb_metrics_check_sums(&sums, err);
     if (st != RB_OK) return st;
+    rb_metrics m;
     rb_metrics_finish(&sums, in, rb_metrics_bonus(in), &m);
-
     *out = m;
     return RB_OK;
 }

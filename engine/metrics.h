@@ -12,10 +12,16 @@ typedef struct rb_metric_input {
     const double *flow;    /* T external flows added at bar t (contributions > 0), or NULL */
     size_t N;              /* assets */
     const double *close;   /* T*N closes, row-major (the matrix) */
+    const double *growth;  /* T*N close[t][i] / close[t-1][i] (the matrix's), or NULL: from close */
     const double *target;  /* N target weights */
     const double *target_path; /* T*N targets in force at each bar (dynamic targets), or NULL:
                                   avg_drift is measured against them when given */
     const double *weights; /* T*N end-of-bar weights w_t[i] */
+    const double *dsum;    /* T sums over the assets of |w_t[i] - target_t[i]| with the weights as
+                              the simulators take them (metric_acc.h: rb_metric_drift_term, from
+                              units, close and the value's reciprocal), or NULL: avg_drift from
+                              the weights and targets */
+    const double *cash;    /* with dsum: T uninvested cash at the close (its weight: cash / V_t) */
     double periods_per_year;
     const char *periods_source;
     int periods_inferred;  /* 1: inferred from the bar times, so absurd calendars are refused */
@@ -44,9 +50,10 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
  * configuration's; the same message from both simulators. */
 rb_status rb_metrics_overflow(size_t t, rb_time when, double v, rb_error *err);
 
-/* What the metrics of a run are computed from: the reference simulator derives it from the
- * whole value series (two passes), the batch simulator accumulates it bar by bar; both then
- * call rb_metrics_finish, so the formulas exist once. */
+/* What the metrics of a run are computed from: both simulators accumulate it bar by bar
+ * through one accumulator (metric_acc.h: the reference over its value series in
+ * rb_metrics_compute, the batch over its configurations' columns), then call
+ * rb_metrics_finish, so the arithmetic and the formulas exist once. */
 typedef struct rb_metric_sums {
     double final_value;
     double index;      /* prod(1 + r_t) */

@@ -8,6 +8,7 @@
 
 #include "dated_tables.h"
 #include "error.h"
+#include "metric_acc.h"
 #include "metrics.h"
 #include "alloc.h"
 
@@ -58,14 +59,21 @@ void rb_sim_exec_note(const rb_matrix *m, rb_exec exec, char *buf, size_t len)
              names, count == 1 ? "has" : "have", count == 1 ? "its" : "their");
 }
 
-/* Records bar t: value, cash, weights at the close. */
+/* Records bar t: value, cash, weights at the close, and the sum of |w - t| from the targets
+ * in force as the metric accumulator takes it (metric_acc.h: the batch simulator's
+ * arithmetic, weights from the units and the value's reciprocal). */
 static void mark(const rb_matrix *m, rb_sim_result *r, size_t t)
 {
-    const double *close = m->close + t * m->N;
-    double v = rb_portfolio_value(&r->portfolio, close);
+    const size_t N = m->N;
+    const double *close = m->close + t * N, *units = r->portfolio.units, *target = r->targets + t * N;
+    double v = rb_portfolio_value(&r->portfolio, close), inv = 1 / v, dsum = 0;
     r->value[t] = v;
     r->cash[t] = r->portfolio.cash;
-    for (size_t i = 0; i < m->N; i++) r->weights[t * m->N + i] = v > 0 ? r->portfolio.units[i] * close[i] / v : 0;
+    for (size_t i = 0; i < N; i++) {
+        r->weights[t * N + i] = v > 0 ? units[i] * close[i] / v : 0;
+        dsum += rb_metric_drift_term(v, inv, units[i], close[i], target[i]);
+    }
+    r->dsum[t] = dsum;
 }
 
 /* Inverse-volatility targets at bar t: the risky assets share what CASH does not hold in
@@ -103,6 +111,7 @@ void rb_sim_result_release(rb_sim_result *r)
     free(r->value);
     free(r->cash);
     free(r->flow);
+    free(r->dsum);
     free(r->weights);
     rb_portfolio_release(&r->portfolio);
     memset(r, 0, sizeof *r);
@@ -248,9 +257,10 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     r.value = rb_calloc(T, sizeof *r.value);
     r.cash = rb_calloc(T, sizeof *r.cash);
     r.flow = rb_calloc(T, sizeof *r.flow);
+    r.dsum = rb_calloc(T, sizeof *r.dsum);
     r.weights = rb_calloc(T * N, sizeof *r.weights);
     rb_status rc = RB_OK;
-    if (!scratch || !r.targets || !r.value || !r.cash || !r.flow || !r.weights)
+    if (!scratch || !r.targets || !r.value || !r.cash || !r.flow || !r.dsum || !r.weights)
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&r.portfolio, &c->portfolio, err);
     if (rc == RB_OK) rc = run_bars(m, c, &r, scratch, err);
@@ -268,9 +278,12 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .flow = r.flow,
             .N = N,
             .close = m->close,
+            .growth = m->growth,
             .target = c->target,
             .target_path = r.targets,
             .weights = r.weights,
+            .dsum = r.dsum,
+            .cash = r.cash,
             .periods_per_year = m->periods_per_year,
             .periods_source = m->periods_source,
             .periods_inferred = m->periods_inferred,

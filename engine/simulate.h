@@ -40,6 +40,7 @@ typedef struct rb_sim_result {
     double *cash;    /* T */
     double *flow;    /* T external flows */
     double *weights; /* T*N end-of-bar weights */
+    double *dsum;    /* T sums of |w - t| from the targets in force (metric_acc.h, rb_metric_drift) */
     double *targets; /* T*N targets in force at each bar's close */
     rb_portfolio portfolio; /* final state: totals, orders, lots */
     rb_metrics metrics;

@@ -225,27 +225,6 @@ Test(metrics, flat_series)
     cr_expect_eq(m.max_drawdown_trough, days[0]);
 }
 
-Test(metrics, noise_is_not_risk)
-{
-    /* r1 = 0.01, r2 = 1.01 * (1 + 1e-14) - 1 = 0.01 + 1.01e-14: equal but for noise at the
-     * level of rounding. The stdev (~7e-15) is below the 1e-12 floor: sharpe is null, not
-     * the ~1e12 that dividing by noise would give. */
-    run r = single(3, (const double[]){1.0, 1.01, 1.01 * 1.01 * (1 + 1e-14)});
-    rb_metric_input in = input_of(&r, 365);
-    rb_metrics m = compute_ok(&in);
-    cr_expect(m.ann_vol > 0.0 && m.ann_vol < 1e-12, "ann_vol %.17g is the noise itself", m.ann_vol);
-    expect_nan(m.sharpe, "sharpe over noise");
-
-    /* A dip of 1e-14 below the running high is not a drawdown. */
-    run d = single(4, (const double[]){1.0, 1.01, 1.01 * (1 - 1e-14), 1.02});
-    in = input_of(&d, 365);
-    m = compute_ok(&in);
-    cr_expect_eq(m.max_drawdown, 0.0, "noise drawdown %.17g", m.max_drawdown);
-    cr_expect_eq(m.max_drawdown_peak, days[0]);
-    cr_expect_eq(m.max_drawdown_trough, days[0]);
-    expect_nan(m.calmar, "calmar");
-}
-
 Test(metrics, one_return)
 {
     /* T = 2: r = -0.1, n = 1, P = 4. No sample stdev with one return: ann_vol, sharpe and

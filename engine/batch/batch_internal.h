@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "metric_acc.h"
 #include "metrics.h"
 #include "portfolio.h"
 #include "rebalance_lanes.h"
@@ -156,9 +157,11 @@ typedef struct cached {
  * for the files that visit one configuration at a time. */
 enum block_column {
     /* a configuration's state, carried from bar to bar (with the per-asset u) */
-    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW, COL_PREV, COL_INV_PREV, COL_INDEX, COL_PEAK,
-    COL_MAXDD, COL_MEAN_R, COL_M2_R, COL_MEAN_E, COL_M2_E, COL_DOWN2, COL_SUM_V, COL_SUM_DRIFT,
-    COL_PEAK_TIME, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time */
+    COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW,
+    /* its metric statistics: the fields of rb_metric_acc (enum rb_metric_acc_field) in their
+     * order, then its peak time and rb_metric_dd (batch_acc_at, batch_dd_at) */
+    COL_ACC, COL_ACC_END = COL_ACC + RB_ACC_FIELDS,
+    COL_PEAK_TIME = COL_ACC_END, COL_MAXDD, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time but COL_MAXDD */
     STATE_COLUMNS,
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
@@ -207,12 +210,40 @@ typedef struct block {
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
-    /* metric statistics */
-    double *prev, *inv_prev, *index, *peak, *maxdd;
-    double *mean_r, *m2_r, *mean_e, *m2_e; /* sums of r, r^2, e, e^2 (names kept from their use) */
-    double *down2, *sum_v, *sum_drift;
-    rb_time *peak_time, *dd_peak, *dd_trough;
+    /* the metric statistics: columns COL_ACC to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
 } block;
+
+/* Column c of a block whose columns start at cols (b->cols): from the one base, at a
+ * constant offset. */
+#define BLOCK_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
+
+/* Configuration k's metric statistics (metric_acc.h), at cols + k: their fields are the
+ * columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and gathered into one
+ * run's rb_metric_acc. */
+#define BATCH_ACC(cols) BLOCK_COL(cols, COL_ACC)
+#define BATCH_PEAK_TIME(cols) ((rb_time *)BLOCK_COL(cols, COL_PEAK_TIME))
+
+static inline rb_metric_acc batch_acc_at(const double *cols, size_t k)
+{
+    rb_metric_acc a;
+    for (size_t i = 0; i < RB_ACC_FIELDS; i++) a.f[i] = BLOCK_COL(cols, COL_ACC + i)[k];
+    a.peak_time = ((const rb_time *)BLOCK_COL(cols, COL_PEAK_TIME))[k];
+    return a;
+}
+
+static inline rb_metric_dd batch_dd_at(const double *cols, size_t k)
+{
+    return (rb_metric_dd){.max_dd = BLOCK_COL(cols, COL_MAXDD)[k],
+                          .peak = ((const rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k],
+                          .trough = ((const rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k]};
+}
+
+static inline void batch_dd_put(double *cols, size_t k, const rb_metric_dd *dd)
+{
+    BLOCK_COL(cols, COL_MAXDD)[k] = dd->max_dd;
+    ((rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k] = dd->peak;
+    ((rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k] = dd->trough;
+}
 
 typedef struct job {
     rb_store *store;

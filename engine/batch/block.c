@@ -44,14 +44,9 @@ int batch_block_alloc(block *b, size_t N, size_t T)
 #define AT(c) (cols + (size_t)(c) * cap)
     b->cash = AT(COL_CASH), b->total = AT(COL_TOTAL), b->inv = AT(COL_INV), b->dsum = AT(COL_DSUM);
     b->ex = AT(COL_EX), b->tband = AT(COL_TBAND), b->flow = AT(COL_FLOW), b->mix = AT(COL_MIX);
-    b->prev = AT(COL_PREV), b->inv_prev = AT(COL_INV_PREV), b->index = AT(COL_INDEX), b->peak = AT(COL_PEAK);
-    b->maxdd = AT(COL_MAXDD), b->mean_r = AT(COL_MEAN_R), b->m2_r = AT(COL_M2_R), b->mean_e = AT(COL_MEAN_E);
-    b->m2_e = AT(COL_M2_E), b->down2 = AT(COL_DOWN2), b->sum_v = AT(COL_SUM_V), b->sum_drift = AT(COL_SUM_DRIFT);
     b->cand = (int64_t *)AT(COL_CAND), b->act = (int64_t *)AT(COL_ACT), b->fall = (int64_t *)AT(COL_FALL);
     b->cmask = (uint64_t *)AT(COL_CMASK), b->cbars = (int64_t *)AT(COL_CBARS), b->rule = (int64_t *)AT(COL_RULE);
     b->leader = (int64_t *)AT(COL_LEADER), b->maxd = AT(COL_MAXD);
-    b->peak_time = (rb_time *)AT(COL_PEAK_TIME), b->dd_peak = (rb_time *)AT(COL_DD_PEAK);
-    b->dd_trough = (rb_time *)AT(COL_DD_TROUGH);
     b->u = AT(BLOCK_COLUMNS), b->tg = b->u + N * cap, b->e = b->tg + N * cap;
 #undef AT
     b->touched = rb_malloc(cap);

@@ -7,30 +7,11 @@
 #include "batch_internal.h"
 #include "error.h"
 
-/* Sample standard deviation from the sum and the sum of squares of n values. */
-static double sample_sd(double sum, double sum2, size_t n)
-{
-    if (n < 2) return NAN;
-    double var = (sum2 - sum * sum / (double)n) / (double)(n - 1);
-    return sqrt(var > 0 ? var : 0);
-}
-
 rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted)
 {
-    size_t n = T - 1;
-    return (rb_metric_sums){
-        .final_value = b->prev[j],
-        .index = b->index[j],
-        .mean_r = b->mean_r[j] / (double)n,
-        .sd_r = sample_sd(b->mean_r[j], b->m2_r[j], n),
-        .sd_e = sample_sd(b->mean_e[j], b->m2_e[j], n),
-        .mean_down2 = b->down2[j] / (double)n,
-        .mean_value = b->sum_v[j] / (double)T,
-        .mean_drift = b->sum_drift[j] / (double)(depleted ? T - 1 : T),
-        .max_dd = b->maxdd[j],
-        .dd_peak = b->dd_peak[j],
-        .dd_trough = b->dd_trough[j],
-    };
+    rb_metric_acc a = batch_acc_at(b->cols, j);
+    rb_metric_dd dd = batch_dd_at(b->cols, j);
+    return rb_metric_acc_sums(&a, &dd, T, depleted);
 }
 
 /* The bonus depends on the targets (and the bars) only; most sweeps share one target
@@ -60,7 +41,8 @@ int batch_overflowed(const block *b, size_t j)
 {
     const config *c = &b->cfg[j];
     if (c->end_T) return rb_metrics_check_sums(&c->ended, NULL) != RB_OK;
-    return !(isfinite(b->total[j]) && isfinite(b->sum_v[j]) && isfinite(b->index[j]));
+    rb_metric_acc a = batch_acc_at(b->cols, j);
+    return !(isfinite(b->total[j]) && isfinite(a.f[RB_ACC_SUM_V]) && isfinite(a.f[RB_ACC_INDEX]));
 }
 
 rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *err)

@@ -31,20 +31,14 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         batch_scatter(b, j);
         batch_band_thresholds(b, j, c);
         batch_exact_state(b, j, m->close);
-        b->prev[j] = b->total[j];
-        b->inv_prev[j] = b->inv[j];
         b->rule[j] = c->rule;
         b->cmask[j] = c->trig.date_flags;
         b->cbars[j] = c->trig.every_bars;
-        b->index[j] = 1;
-        b->peak[j] = 1;
-        b->maxdd[j] = 0;
-        b->peak_time[j] = b->dd_peak[j] = b->dd_trough[j] = m->time[0];
-        b->mean_r[j] = b->m2_r[j] = b->mean_e[j] = b->m2_e[j] = b->down2[j] = 0;
-        b->sum_v[j] = b->total[j];
         b->flow[j] = 0;
         b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
-        b->sum_drift[j] = (b->dsum[j] + b->cash[j] * b->inv[j]) / 2;
+        rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],
+                            b->dsum[j], b->cash[j], m->time[0]);
+        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0]});
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
@@ -68,7 +62,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 }
 
 /* Column c of a block (batch_internal.h): from the one base, at a constant offset. */
-#define COL(b, c) ((b)->cols + (size_t)(c) * RB_BATCH_BLOCK)
+#define COL(b, c) BLOCK_COL((b)->cols, c)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
 /* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant:
@@ -210,63 +204,31 @@ static void refresh_touched(block *b, const double *close, size_t nact, int even
 BAR_STEP double mix_return(block *b, const double *growth)
 {
     const size_t N = b->N, n = b->nrun;
-    if (!b->same_targets) {
-        for (size_t j = 0; j < n; j++) {
-            const double *target = b->cfg[j].res.target;
-            double mix = 0;
-            for (size_t i = 0; i < N; i++) mix += target[i] * growth[i];
-            b->mix[j] = mix - 1.0;
-        }
-    }
-    double mix_all = 0;
-    if (b->same_targets) {
-        const double *target = b->cfg[0].res.target;
-        for (size_t i = 0; i < N; i++) mix_all += target[i] * growth[i];
-        mix_all -= 1.0;
-    }
-    return mix_all;
+    if (b->same_targets) return rb_metric_mix_return(b->cfg[0].res.target, growth, N);
+    for (size_t j = 0; j < n; j++) b->mix[j] = rb_metric_mix_return(b->cfg[j].res.target, growth, N);
+    return 0;
 }
 
-/* 4b. Configurations [0, n): the return statistics, then a new high or possibly a
- * deeper fall (marked in b->fall, checked exactly by deeper_falls). Returns how many may
- * have a deeper fall. */
+/* 4b. Configurations [0, n): the metric statistics of the bar (metric_acc.h: the
+ * accumulator the reference runs for its one configuration), a deeper fall marked in
+ * b->fall for deeper_falls. Returns how many may have a deeper fall. */
 BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
 {
     int64_t deeper = 0;
+    double *acc = BATCH_ACC(b->cols);
+    rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
                  *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
-    double *flow = COL(b, COL_FLOW), *inv_prev = COL(b, COL_INV_PREV), *mean_r = COL(b, COL_MEAN_R),
-           *m2_r = COL(b, COL_M2_R), *mean_e = COL(b, COL_MEAN_E), *m2_e = COL(b, COL_M2_E),
-           *down2 = COL(b, COL_DOWN2), *index = COL(b, COL_INDEX), *sum_v = COL(b, COL_SUM_V),
-           *sum_drift = COL(b, COL_SUM_DRIFT), *prev = COL(b, COL_PREV), *peak = COL(b, COL_PEAK);
-    rb_time *peak_time = (rb_time *)COL(b, COL_PEAK_TIME);
+    double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : deeper)
     for (size_t k = 0; k < n; k++) {
-        /* The reciprocal of last bar's value: no division per configuration here. */
-        double g = (total[k] - flow[k]) * inv_prev[k], r = g - 1.0;
-        double e = r - (same ? mix_all : mixr[k]);
-        /* Sums of r, r^2, e, e^2: independent updates (no chain through a running mean);
-         * for returns this small the variance keeps ~13 significant digits. */
-        mean_r[k] += r;
-        m2_r[k] += r * r;
-        mean_e[k] += e;
-        m2_e[k] += e * e;
-        down2[k] += r < 0 ? r * r : 0;
-        double x = index[k] * g;
-        index[k] = x;
-        sum_v[k] += total[k];
-        sum_drift[k] += (dsum[k] + cash[k] * inv[k]) / 2;
-        prev[k] = total[k];
-        inv_prev[k] = inv[k];
+        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
+                                       cash[k], same ? mix_all : mixr[k], maxdd + k, now);
         flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
-        int64_t high = x >= peak[k];
-        peak_time[k] = high ? now : peak_time[k];
-        double pk = high ? x : peak[k];
-        peak[k] = pk;
-        fall[k] = !high & (x < pk * (1.0 - maxdd[k]) * (1.0 + 1e-12));
-        deeper += fall[k];
+        fall[k] = f;
+        deeper += f;
     }
     return deeper;
 }
@@ -276,12 +238,10 @@ static void deeper_falls(block *b, rb_time now)
 {
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
-        double dd = 1.0 - b->index[j] / b->peak[j];
-        if (dd > b->maxdd[j] && dd > RB_METRIC_NOISE) {
-            b->maxdd[j] = dd;
-            b->dd_peak[j] = b->peak_time[j];
-            b->dd_trough[j] = now;
-        }
+        const double *acc = BATCH_ACC(b->cols) + j;
+        rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
+        double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
+        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, &dd)) batch_dd_put(b->cols, j, &dd);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include "batch_internal.h"
 #include "kernel_clones.h"
+#include "metric_acc.h"
 #include "trade.h"
 
 void batch_gather(block *b, size_t j)
@@ -46,15 +47,9 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
 }
 
 /* Value (exactly as the reference computes it: cash + sum units * close in asset order)
- * and drift of configuration j from its columns; and of the lanes after a rebalance, the
- * same arithmetic lane by lane (batch_lane_exact_states). */
-/* An asset's term of the drift: |w - t| with its weight w = units * price / value (0 in a
- * portfolio of no value), inv the value's reciprocal. */
-static inline double drift_term(double v, double inv, double units, double price, double target)
-{
-    return fabs((v > 0 ? units * price * inv : 0) - target);
-}
-
+ * and drift (sum |w - t|, the metric accumulator's terms: metric_acc.h) of configuration j
+ * from its columns; and of the lanes after a rebalance, the same arithmetic lane by lane
+ * (batch_lane_exact_states). */
 RB_KERNEL_CLONES
 void batch_lane_exact_states(block *b, size_t width, const double *close)
 {
@@ -77,7 +72,7 @@ void batch_lane_exact_states(block *b, size_t width, const double *close)
     for (size_t i = 0; i < N; i++) {
         const double p = close[i], *u = l->units + i * cap, *tg = b->lane_tg + i * cap;
 #pragma omp simd
-        for (size_t q = 0; q < width; q++) d[q] += drift_term(v[q], inv[q], u[q], p, tg[q]);
+        for (size_t q = 0; q < width; q++) d[q] += rb_metric_drift_term(v[q], inv[q], u[q], p, tg[q]);
     }
 }
 
@@ -89,7 +84,7 @@ void batch_exact_state(block *b, size_t j, const double *close)
     /* The drift feeds only avg_drift (a mean of many bars): one reciprocal is enough. */
     double inv = 1 / v;
     for (size_t i = 0; i < b->N; i++)
-        d += drift_term(v, inv, b->u[i * cap + j], close[i], b->tg[i * cap + j]);
+        d += rb_metric_drift_term(v, inv, b->u[i * cap + j], close[i], b->tg[i * cap + j]);
     b->total[j] = v;
     b->dsum[j] = d;
     b->inv[j] = inv;
