@@ -347,6 +347,114 @@ static PyObject *store_load(rb_py_store *self, PyObject *args, PyObject *kw)
     return out;
 }
 
+/* The counts of a series import as a dict. */
+static PyObject *series_stats_dict(const rb_series_stats *st)
+{
+    return Py_BuildValue("{s:n,s:n,s:n,s:n}", "rows", (Py_ssize_t)st->rows, "added", (Py_ssize_t)st->added,
+                         "unchanged", (Py_ssize_t)st->unchanged, "replaced", (Py_ssize_t)st->replaced);
+}
+
+/* Store.import_series(name, path=None, times=None, values=None, replace=False): a dated
+ * series from a date,value CSV file (rb_series_import_file), or from an int64 array of
+ * times (seconds since the epoch) and a float64 array of values, each contiguous
+ * (rb_series_import_arrays). One transaction either way. */
+static PyObject *store_import_series(rb_py_store *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"name", "path", "times", "values", "replace", NULL};
+    const char *name, *path = NULL;
+    PyObject *times_obj = Py_None, *values_obj = Py_None;
+    int replace = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|zOOp", names, &name, &path, &times_obj, &values_obj, &replace))
+        return NULL;
+    if (!path == (times_obj == Py_None || values_obj == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "import_series: give either path, or times and values");
+        return NULL;
+    }
+    Py_buffer times = {0}, values = {0};
+    if (!path) {
+        if (rb_py_get_buffer(times_obj, &times, "times", 1, 'q') < 0) return NULL;
+        if (rb_py_get_buffer(values_obj, &values, "values", 1, 'd') < 0) {
+            PyBuffer_Release(&times);
+            return NULL;
+        }
+        if (values.shape[0] != times.shape[0] || times.strides[0] != 8 || values.strides[0] != 8) {
+            PyErr_Format(PyExc_ValueError, "%zd times and %zd values: the same number, each contiguous, expected",
+                         times.shape[0], values.shape[0]);
+            PyBuffer_Release(&times);
+            PyBuffer_Release(&values);
+            return NULL;
+        }
+    }
+    PyObject *out = NULL;
+    rb_store *st = rb_py_store_acquire((PyObject *)self);
+    if (st) {
+        rb_series_stats stats = {0};
+        rb_error err = {0};
+        rb_status rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = path ? rb_series_import_file(st, name, path, replace, &stats, &err)
+                  : rb_series_import_arrays(st, name, times.buf, values.buf, (size_t)times.shape[0], replace,
+                                            &stats, &err);
+        Py_END_ALLOW_THREADS
+        rb_py_store_release((PyObject *)self);
+        out = rc == RB_OK ? series_stats_dict(&stats) : rb_py_raise(&err);
+    }
+    if (!path) {
+        PyBuffer_Release(&times);
+        PyBuffer_Release(&values);
+    }
+    return out;
+}
+
+/* Store.series() -> [(name, first, last, points)], times in seconds. */
+static PyObject *store_series(rb_py_store *self, PyObject *unused)
+{
+    (void)unused;
+    rb_store *st = rb_py_store_acquire((PyObject *)self);
+    if (!st) return NULL;
+    rb_series_info *list = NULL;
+    size_t n = 0;
+    rb_error err = {0};
+    rb_status rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = rb_store_list_series(st, &list, &n, &err);
+    Py_END_ALLOW_THREADS
+    rb_py_store_release((PyObject *)self);
+    if (rc != RB_OK) return rb_py_raise(&err);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject *t = Py_BuildValue("(sLLL)", list[i].name, (long long)list[i].first, (long long)list[i].last,
+                                    (long long)list[i].points);
+        if (!t) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, (Py_ssize_t)i, t);
+    }
+    free(list);
+    return out;
+}
+
+/* Store.series_points(name) -> (times as int64 bytes, values as float64 bytes). */
+static PyObject *store_series_points(rb_py_store *self, PyObject *args)
+{
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name)) return NULL;
+    rb_store *st = rb_py_store_acquire((PyObject *)self);
+    if (!st) return NULL;
+    rb_time *time = NULL;
+    double *value = NULL;
+    size_t n = 0;
+    rb_error err = {0};
+    rb_status rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = rb_series_get(st, name, &time, &value, &n, &err);
+    Py_END_ALLOW_THREADS
+    rb_py_store_release((PyObject *)self);
+    PyObject *out = rc != RB_OK ? rb_py_raise(&err)
+                                : Py_BuildValue("(NN)", bytes_of(time, n * sizeof *time), bytes_of(value, n * sizeof *value));
+    free(time);
+    free(value);
+    return out;
+}
+
 static PyObject *store_enter(PyObject *self, PyObject *unused)
 {
     (void)unused;
@@ -367,6 +475,10 @@ static PyMethodDef store_methods[] = {
      "import_arrays(name, symbols, times, closes, replace=False, allow_extreme_prices=False)"},
     {"assets", (PyCFunction)store_assets, METH_NOARGS, "The stored assets."},
     {"load", (PyCFunction)(void (*)(void))store_load, METH_VARARGS | METH_KEYWORDS, "The aligned price matrix."},
+    {"import_series", (PyCFunction)(void (*)(void))store_import_series, METH_VARARGS | METH_KEYWORDS,
+     "Stores a dated series (from a CSV file, or from arrays)."},
+    {"series", (PyCFunction)store_series, METH_NOARGS, "The stored series."},
+    {"series_points", (PyCFunction)store_series_points, METH_VARARGS, "The points of one stored series."},
     {"__enter__", store_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)store_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -104,6 +104,38 @@ class Store:
         return self._store.import_arrays(name, symbols, times, closes, replace=replace,
                                          allow_extreme_prices=allow_extreme_prices)
 
+    def import_series(self, name, source, replace=False):
+        """Stores a dated series (a gas price, a pool's depth, a funding rate, a benchmark)
+        under name, as `rebal import --series NAME FILE` does, in one transaction: source is
+        a date,value CSV file, or a pandas Series of numbers with a DatetimeIndex (naive =
+        UTC). A stored point with another value is refused unless replace. Runs read it with
+        gas_series=name or amm_depth_series="SYM=name". Returns the counts: rows, added,
+        unchanged, replaced."""
+        if isinstance(source, (str, os.PathLike)):
+            return self._store.import_series(name, os.fspath(source), replace=replace)
+        if not isinstance(source, pd.Series):
+            raise SettingsError("import_series: source must be a CSV file name or a pandas Series")
+        times = _frames.seconds_of_index(source.index, "series %s" % name)
+        try:
+            values = np.ascontiguousarray(source.to_numpy(dtype=np.float64))
+        except (TypeError, ValueError) as e:
+            raise DataError("series %s: the values must be numbers: %s" % (name, e)) from None
+        return self._store.import_series(name, times=times, values=values, replace=replace)
+
+    def series(self, name=None):
+        """Without name, the stored series: a DataFrame of first, last and points by name
+        (`rebal series`). With name, that series' points as a pandas Series with a UTC
+        DatetimeIndex (`rebal series NAME`); DataError when the store has no such series."""
+        if name is None:
+            rows = self._store.series()
+            df = pd.DataFrame(rows, columns=["name", "first", "last", "points"])
+            for c in ("first", "last"):
+                df[c] = pd.to_datetime(df[c], unit="s", utc=True)
+            return df.set_index("name")
+        times, values = self._store.series_points(name)
+        return pd.Series(np.frombuffer(values, dtype=np.float64).copy(),
+                         index=_frames.utc_index(np.frombuffer(times, dtype=np.int64)), name=name)
+
     def assets(self):
         """The stored assets: symbol, first and last bar, bars, and the largest gap between
         two consecutive bars (gap_from, gap_to)."""
