@@ -16,7 +16,7 @@
 
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
-    "                   [--keep SEL] [--report DIR] [--dry-run] [--quiet]\n"
+    "                   [--keep SEL] [--report DIR] [--dry-run] [--broadcast-prices] [--quiet]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -69,6 +69,9 @@ static const char help_text[] =
     "                    expected time (from a timed sample: 4 blocks of 96 consecutive\n"
     "                    configurations spread over the sweep, run on one thread, stored\n"
     "                    nowhere), and run nothing else\n"
+    "  --broadcast-prices  under mpirun or srun: rank 0 reads the price store and sends\n"
+    "                    the prices to the other ranks, for nodes without the file (default:\n"
+    "                    each rank reads the store read-only; no effect in one process)\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -77,7 +80,13 @@ static const char help_text[] =
     "resumes the sweep (the same options and --resume) and exits with 130 (143 after SIGTERM).\n"
     "A configuration that fails while it runs (an order larger than its AMM pool, a value\n"
     "that overflows) is stored with status 'failed' and its message, and the others go on;\n"
-    "the last line then says how many failed, and the exit status is 1.\n";
+    "the last line then says how many failed, and the exit status is 1.\n"
+    "\n"
+    "Across a cluster: 'mpirun -n R rebal sweep ...' (rebal built with -Dmpi=enabled): rank 0\n"
+    "records the sweep and writes the results store, ranks 1 to R-1 run chunks of equal\n"
+    "estimated cost as they ask for them, each with --threads threads; the results are the\n"
+    "same to the bit. A rank that dies or SIGINT to mpirun stops the sweep with what is\n"
+    "stored, and --resume completes it on any number of ranks (docs/mpi.md).\n";
 
 static volatile int stop_requested;
 static volatile sig_atomic_t stop_signal; /* the signal that asked the sweep to stop */

@@ -22,6 +22,13 @@
  * before that. */
 #define STOP_GRACE_SECONDS 0.4
 
+/* Waiting for a message: a probe, then naps from 50 us doubling up to 1 ms while nothing
+ * comes, so that an idle rank 0 (or a worker waiting for the sweep) leaves the cores to the
+ * workers; a chunk of at least 192 configurations takes milliseconds, so the answer to a
+ * worker comes late by a fraction of its chunk at most. */
+#define NAP_MIN_NS 50000L
+#define NAP_MAX_NS 1000000L
+
 double cli_mpi_now(void)
 {
     struct timespec ts;
@@ -31,13 +38,15 @@ double cli_mpi_now(void)
 
 int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline)
 {
+    long nap_ns = NAP_MIN_NS;
     for (;;) {
         int flag = 0;
         MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
         if (flag) return 1;
         if ((stop && *stop) || (deadline > 0 && cli_mpi_now() > deadline)) return 0;
-        struct timespec nap = {0, 50000};
+        struct timespec nap = {0, nap_ns};
         nanosleep(&nap, NULL);
+        nap_ns = nap_ns * 2 < NAP_MAX_NS ? nap_ns * 2 : NAP_MAX_NS;
     }
 }
 

@@ -46,8 +46,9 @@ typedef struct wire_row {
 int cli_mpi_bcast_bytes(void *buf, uint64_t bytes);
 
 /* Waits for a message from source (MPI_ANY_SOURCE: any) without spinning a core: probes,
- * naps 50 us, probes again. Returns 1 with *st set, or 0 once *stop is set (stop may be
- * NULL) or, with deadline > 0, once the monotonic clock passes it. */
+ * naps (50 us, doubling up to 1 ms while nothing comes), probes again. Returns 1 with *st
+ * set, or 0 once *stop is set (stop may be NULL) or, with deadline > 0, once the monotonic
+ * clock passes it. */
 int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline);
 
 double cli_mpi_now(void);
