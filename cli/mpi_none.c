@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
 #include "mpi_sweep.h"
 
 int cli_mpi_start(cli_mpi *mp)

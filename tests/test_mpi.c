@@ -211,6 +211,19 @@ static char *bg_err(void)
     return text ? text : calloc(1, 1);
 }
 
+/* The sweep of dir/s.ini started on 3 ranks in the background (kill_grace: mpi_args), once
+ * it has stored a row and rank 2 runs; returns its results store's path (malloc'ed). */
+static char *start_on_3_ranks(watch *w, int kill_grace, const char *results)
+{
+    mpi_argv a;
+    mpi_args(&a, 3, kill_grace, results, NULL);
+    char *db = rbt_path(dir, results);
+    *w = (watch){.mpirun = spawn_mpirun(&a), .db = db, .rows = 1};
+    cr_assert(rbt_wait_until(progressed, w, 240), "no row stored in 240 s");
+    cr_assert(!w->ended, "the sweep ended before it could be stopped: %s", bg_err());
+    return db;
+}
+
 /* "interrupted after N of M configurations (stored)": N, which must be what the store holds. */
 static void assert_stored_count_said(const char *err, const char *db)
 {
@@ -233,14 +246,9 @@ Test(mpi, a_rank_killed_mid_sweep_is_named_and_resume_on_2_ranks_completes_it)
     /* mpirun stops the other ranks when one dies: SIGCONT, then SIGTERM (rank 0 then stores
      * what it has, names the rank that did not answer and ends), then SIGKILL, a grace apart:
      * 10 s, so that rank 0 commits in time on a loaded machine. */
-    mpi_argv a;
-    mpi_args(&a, 3, 10, "killed.db", NULL);
-    pid_t pid = spawn_mpirun(&a);
-    char *db = rbt_path(dir, "killed.db");
-    watch w = {.mpirun = pid, .db = db, .rows = 1};
-    cr_assert(rbt_wait_until(progressed, &w, 240), "no row stored in 240 s");
-    cr_assert(!w.ended, "the sweep ended before a rank could be killed: %s", bg_err());
-    pid_t victim = rank_pid(2);
+    watch w;
+    char *db = start_on_3_ranks(&w, 10, "killed.db");
+    pid_t pid = w.mpirun, victim = rank_pid(2);
     cr_assert_gt(victim, 0);
     kill(victim, SIGKILL);
     cr_assert_eq(waitpid(pid, &w.status, 0), pid);
@@ -267,13 +275,9 @@ Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
     /* 300,000 configurations: still running seconds after the signal, whatever the machine. */
     prepare("[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[costs]\nfee-bps = 5, 10, 20, 30, 40\n"
             "[tax]\ntax-short = 0, 0.1, 0.2\n[threshold]\nband = 0.00001:0.2:0.00001\n");
-    mpi_argv a;
-    mpi_args(&a, 3, 3, "int.db", NULL);
-    pid_t pid = spawn_mpirun(&a);
-    char *db = rbt_path(dir, "int.db");
-    watch w = {.mpirun = pid, .db = db, .rows = 1};
-    cr_assert(rbt_wait_until(progressed, &w, 240), "no row stored in 240 s");
-    cr_assert(!w.ended, "the sweep ended before it could be interrupted: %s", bg_err());
+    watch w;
+    char *db = start_on_3_ranks(&w, 3, "int.db");
+    pid_t pid = w.mpirun;
     kill(pid, SIGINT);
     cr_assert_eq(waitpid(pid, &w.status, 0), pid);
     char *err = bg_err();
