@@ -143,12 +143,17 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
 static rb_status deliver(const rb_sweep_work *w, const wire_row *rows, uint64_t n, uint64_t *completed, rb_error *err)
 {
     rb_status rc = RB_OK;
-    for (uint64_t i = 0; i < n && rc == RB_OK; i++) {
+    uint64_t i = 0;
+    for (; i < n && rc == RB_OK; i++) {
+        /* Stopped: mpirun kills rank 0 a grace after SIGTERM (1 s by default), and a busy
+         * results store takes that to commit the rows queued already: the rest are left
+         * for --resume. */
+        if (w->bo->stop && *w->bo->stop) break;
         if (rows[i].failed) rc = w->bo->failed(w->ctx, rows[i].index, &rows[i].u.error, err);
         else rc = w->result_fn(w->ctx, rows[i].index, &rows[i].u.metrics, err);
         if (rc == RB_OK) ++*completed;
     }
-    if (w->bo->done) __atomic_add_fetch(w->bo->done, n, __ATOMIC_RELAXED);
+    if (w->bo->done) __atomic_add_fetch(w->bo->done, i, __ATOMIC_RELAXED);
     return rc;
 }
 
