@@ -2,7 +2,7 @@
 # build.sh - set up, build and run rebal. The two commands a newcomer types:
 #   ./build.sh demo   install what is missing, build (release), run the demo on bundled data
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
-#                     (the Python package's pytest suite included)
+#                     (the Python package's pytest suite and the MPI sweeps included)
 # More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
 # ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
 # ./build.sh fuzz [SECONDS] (each libFuzzer target for SECONDS, default 60, in build-fuzz;
@@ -50,9 +50,10 @@ case "$cmd" in
         meson compile -C build
         ;;
     test)
-        # The Python package and its pytest suite too (python/; Debian's /usr/bin/python3).
-        scripts/setup-deps python
-        configure build-test -Dbuildtype=debugoptimized -Dwerror=true -Dpython=enabled
+        # The Python package and its pytest suite too (python/; Debian's /usr/bin/python3), and
+        # rebal built with MPI, whose sweeps across ranks the mpi suite runs (docs/mpi.md).
+        scripts/setup-deps python mpi
+        configure build-test -Dbuildtype=debugoptimized -Dwerror=true -Dpython=enabled -Dmpi=enabled
         meson compile -C build-test
         run_suites build-test test
         ;;

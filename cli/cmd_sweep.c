@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mpi_sweep.h"
 
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
-    "                   [--keep SEL] [--report DIR] [--dry-run] [--quiet]\n"
+    "                   [--keep SEL] [--report DIR] [--dry-run] [--broadcast-prices] [--quiet]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -68,6 +69,9 @@ static const char help_text[] =
     "                    expected time (from a timed sample: 4 blocks of 96 consecutive\n"
     "                    configurations spread over the sweep, run on one thread, stored\n"
     "                    nowhere), and run nothing else\n"
+    "  --broadcast-prices  under mpirun or srun: rank 0 reads the price store and sends\n"
+    "                    the prices to the other ranks, for nodes without the file (default:\n"
+    "                    each rank reads the store read-only; no effect in one process)\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -76,7 +80,13 @@ static const char help_text[] =
     "resumes the sweep (the same options and --resume) and exits with 130 (143 after SIGTERM).\n"
     "A configuration that fails while it runs (an order larger than its AMM pool, a value\n"
     "that overflows) is stored with status 'failed' and its message, and the others go on;\n"
-    "the last line then says how many failed, and the exit status is 1.\n";
+    "the last line then says how many failed, and the exit status is 1.\n"
+    "\n"
+    "Across a cluster: 'mpirun -n R rebal sweep ...' (rebal built with -Dmpi=enabled): rank 0\n"
+    "records the sweep and writes the results store, ranks 1 to R-1 run chunks of equal\n"
+    "estimated cost as they ask for them, each with --threads threads; the results are the\n"
+    "same to the bit. A rank that dies or SIGINT to mpirun stops the sweep with what is\n"
+    "stored, and --resume completes it on any number of ranks (docs/mpi.md).\n";
 
 static volatile int stop_requested;
 static volatile sig_atomic_t stop_signal; /* the signal that asked the sweep to stop */
@@ -170,6 +180,7 @@ typedef struct sweep_cli {
     int argc;    /* the command line, for the command that resumes an interrupted sweep */
     char **argv;
     int status;  /* the exit status the outcome decided */
+    const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -179,9 +190,15 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
     p->threads = threads;
     p->started = now_seconds();
     if (p->quiet) return;
-    fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d thread%s\n",
-            (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run, threads,
-            threads == 1 ? "" : "s");
+    const cli_mpi *mpi = ((sweep_cli *)ctx)->mpi;
+    if (mpi->size > 1)
+        fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d worker rank%s\n",
+                (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run,
+                mpi->size - 1, mpi->size == 2 ? "" : "s");
+    else
+        fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d thread%s\n",
+                (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run, threads,
+                threads == 1 ? "" : "s");
     p->running = isatty(2) && pthread_create(&p->thread, NULL, progress_loop, p) == 0;
 }
 
@@ -194,8 +211,10 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
     int status = CLI_OK;
     const char *results_path = cli->results_path, *keep_dir = cli->keep_dir;
     if (sum->interrupted) {
+        if (cli->mpi->note[0]) fprintf(stderr, "rebal: the sweep stopped: %s\n", cli->mpi->note);
         fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: ",
                 (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped));
+        if (cli->mpi->size > 1) fprintf(stderr, "mpirun -n %d ", cli->mpi->size); /* any number of ranks will do */
         put_resume_command(stderr, cli->argc, cli->argv);
         fputc('\n', stderr);
         /* As shells expect of a command a signal stopped: 128 + the signal. */
@@ -251,9 +270,25 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
     return RB_OK;
 }
 
+/* --dry-run: the number of configurations, the memory and the time expected. */
+static int dry_run(rb_store *store, const char *spec_path, int threads)
+{
+    rb_error err = {0};
+    rb_sweep_estimate est;
+    if (rb_sweep_plan(store, spec_path, threads, &est, &err) != RB_OK) return cli_report(&err);
+    printf("%s: %llu configurations over %zu bars x %zu assets\n", spec_path, (unsigned long long)est.configurations,
+           est.bars, est.assets);
+    printf("  memory: about %.0f MB (this machine has %.0f MB)%s\n", est.memory_bytes / 1e6,
+           est.available_bytes / 1e6, est.memory_bytes > 0.8 * est.available_bytes ? ": too large, refused" : "");
+    printf("  expected time: %s (about %.2g s on %d thread%s)\n", time_class(est.seconds), est.seconds, est.threads,
+           est.threads == 1 ? "" : "s");
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
-    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT };
+    enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT,
+           OPT_BROADCAST };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"results", required_argument, NULL, OPT_RESULTS},
@@ -264,13 +299,14 @@ static int run(int argc, char **argv)
         {"keep", required_argument, NULL, OPT_KEEP},
         {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"broadcast-prices", no_argument, NULL, OPT_BROADCAST},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
-    int resume = 0, force = 0, dry = 0, quiet = 0, c;
+    int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -285,6 +321,7 @@ static int run(int argc, char **argv)
         case OPT_KEEP: keep = optarg; break;
         case OPT_KEEP_DIR: keep_dir = optarg; break;
         case OPT_REPORT: report = optarg; break;
+        case OPT_BROADCAST: broadcast = 1; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
         default: return cli_bad_option("sweep", argv, c);
@@ -294,26 +331,29 @@ static int run(int argc, char **argv)
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
     if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
+    cli_mpi mpi;
+    int status = cli_mpi_start(&mpi);
+    if (status != CLI_OK) return status;
+    mpi.broadcast = broadcast;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    if (mpi.rank > 0) { /* a worker of rank 0's sweep: no output but its errors */
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        status = cli_mpi_worker(&mpi, cli_db_path(db), (int)threads, &stop_requested);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        return status;
+    }
 
     rb_error err = {0};
     rb_store *store = NULL;
     if (rb_store_open(cli_db_path(db), RB_STORE_READONLY | RB_STORE_CACHE, &store, &err) != RB_OK)
-        return cli_report(&err);
-    int status = CLI_OK;
+        return cli_mpi_finish(&mpi, cli_report(&err));
     if (dry) {
-        rb_sweep_estimate est;
-        if (rb_sweep_plan(store, spec_path, (int)threads, &est, &err) != RB_OK) {
-            status = cli_report(&err);
-        } else {
-            printf("%s: %llu configurations over %zu bars x %zu assets\n", spec_path,
-                   (unsigned long long)est.configurations, est.bars, est.assets);
-            printf("  memory: about %.0f MB (this machine has %.0f MB)%s\n", est.memory_bytes / 1e6,
-                   est.available_bytes / 1e6, est.memory_bytes > 0.8 * est.available_bytes ? ": too large, refused" : "");
-            printf("  expected time: %s (about %.2g s on %d thread%s)\n", time_class(est.seconds), est.seconds,
-                   est.threads, est.threads == 1 ? "" : "s");
-        }
+        status = dry_run(store, spec_path, (int)threads);
         rb_store_free(store);
-        return status;
+        return cli_mpi_finish(&mpi, status);
     }
 
     /* The default keep directory sits beside the results: res.db -> res-keep. */
@@ -324,8 +364,6 @@ static int run(int argc, char **argv)
         snprintf(default_dir, sizeof default_dir, "%.*s-keep", (int)len, results_path);
         keep_dir = default_dir;
     }
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-    sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     sweep_cli cli = {.prog = {.quiet = quiet},
@@ -335,7 +373,8 @@ static int run(int argc, char **argv)
                      .keep_dir = keep_dir,
                      .report = report,
                      .argc = argc,
-                     .argv = argv};
+                     .argv = argv,
+                     .mpi = &mpi};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
@@ -348,14 +387,15 @@ static int run(int argc, char **argv)
                             .keep = keep,
                             .keep_dir = keep_dir};
     rb_sweep_summary sum = {0};
-    rb_status rc = rb_sweep_run(store, spec_path, &opt, &sum, &err);
+    /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
+    rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)
+                                : rb_sweep_run(store, spec_path, &opt, &sum, &err);
     cli.prog.finished = 1;
     if (cli.prog.running) pthread_join(cli.prog.thread, NULL);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     rb_store_free(store);
-    if (rc != RB_OK) return cli_report(&err);
-    return cli.status;
+    return cli_mpi_finish(&mpi, rc != RB_OK ? cli_report(&err) : cli.status);
 }
 
 const cli_command cli_sweep = {

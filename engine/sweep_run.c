@@ -18,6 +18,7 @@
 #include "results/writer.h"
 #include "store.h"
 #include "sweep.h"
+#include "sweep_exec.h"
 #include "text.h"
 #include "alloc.h"
 
@@ -467,20 +468,33 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The queue's runner: the batch simulator, or the caller's (rb_sweep_run_exec). */
+typedef struct executor {
+    rb_sweep_exec_fn fn; /* NULL: rb_batch_run */
+    void *ctx;
+} executor;
+
 static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
-                           rb_sweep_summary *out, rb_error *err);
+                           const executor *ex, rb_sweep_summary *out, rb_error *err);
 
 rb_status rb_sweep_run(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_summary *out,
                        rb_error *err)
 {
-    return sweep_run(prices, spec_path, NULL, opt, out, err);
+    return sweep_run(prices, spec_path, NULL, opt, NULL, out, err);
+}
+
+rb_status rb_sweep_run_exec(rb_store *prices, const char *spec_path, const rb_sweep_options *opt, rb_sweep_exec_fn exec,
+                            void *exec_ctx, rb_sweep_summary *out, rb_error *err)
+{
+    executor ex = {.fn = exec, .ctx = exec_ctx};
+    return sweep_run(prices, spec_path, NULL, opt, &ex, out, err);
 }
 
 rb_status rb_sweep_run_parsed(rb_store *prices, const rb_sweep *sweep, const char *name, const rb_sweep_options *opt,
                               rb_sweep_summary *out, rb_error *err)
 {
     if (!sweep) return rb_fail(err, RB_ERR_USAGE, "rb_sweep_run_parsed: no sweep");
-    return sweep_run(prices, name ? name : "sweep", sweep, opt, out, err);
+    return sweep_run(prices, name ? name : "sweep", sweep, opt, NULL, out, err);
 }
 
 /* Refuses options that need a results store when there is none (rows to on_row only). */
@@ -494,7 +508,7 @@ static rb_status check_storeless(const rb_sweep_options *opt, rb_error *err)
 }
 
 static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
-                           rb_sweep_summary *out, rb_error *err)
+                           const executor *ex, rb_sweep_summary *out, rb_error *err)
 {
     prepared p;
     rb_status rc = check_storeless(opt, err);
@@ -571,7 +585,13 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
                                .bonus = side.bonus};
         double t0 = now_seconds();
         uint64_t completed = 0;
-        rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);
+        if (ex && ex->fn) {
+            rb_sweep_work w = {.sweep = p.sweep, .prices = prices, .m = p.m, .queue = queue, .n = nqueue,
+                               .spec_fn = spec_of, .result_fn = store_result, .ctx = &sc, .bo = &bo};
+            rc = ex->fn(ex->ctx, &w, &completed, err);
+        } else {
+            rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);
+        }
         sum.seconds = now_seconds() - t0;
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;

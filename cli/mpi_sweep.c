@@ -1,0 +1,297 @@
+/* mpi_sweep.c - rank 0 of an MPI sweep (mpi_sweep.h): MPI started and ended, the sweep sent
+ * to the workers, chunks handed out as they ask (sweep_chunks.h), their results stored. */
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "error.h"
+#include "matrix_wire.h"
+#include "mpi_sweep.h"
+#include "mpi_wire.h"
+#include "spec.h"
+#include "sweep.h"
+#include "sweep_chunks.h"
+
+/* How long rank 0, stopped, waits for the workers' last results: mpirun's stop sends SIGKILL
+ * a second after SIGTERM (its odls_base_sigkill_timeout), and the rows must be committed
+ * before that. */
+#define STOP_GRACE_SECONDS 0.4
+
+/* Waiting for a message: a probe, then naps from 50 us doubling up to 1 ms while nothing
+ * comes, so that an idle rank 0 (or a worker waiting for the sweep) leaves the cores to the
+ * workers; a chunk of at least 192 configurations takes milliseconds, so the answer to a
+ * worker comes late by a fraction of its chunk at most. */
+#define NAP_MIN_NS 50000L
+#define NAP_MAX_NS 1000000L
+
+double cli_mpi_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline)
+{
+    long nap_ns = NAP_MIN_NS;
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
+        if (flag) return 1;
+        if ((stop && *stop) || (deadline > 0 && cli_mpi_now() > deadline)) return 0;
+        struct timespec nap = {0, nap_ns};
+        nanosleep(&nap, NULL);
+        nap_ns = nap_ns * 2 < NAP_MAX_NS ? nap_ns * 2 : NAP_MAX_NS;
+    }
+}
+
+int cli_mpi_bcast_bytes(void *buf, uint64_t bytes)
+{
+    const uint64_t piece = UINT64_C(1) << 30;
+    for (uint64_t at = 0; at < bytes; at += piece) {
+        int n = (int)(bytes - at < piece ? bytes - at : piece);
+        if (MPI_Bcast((char *)buf + at, n, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS) return 0;
+    }
+    return 1;
+}
+
+/* Set by mpirun (Open MPI), srun and other PMI launchers. */
+static int launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
+}
+
+int cli_mpi_start(cli_mpi *mp)
+{
+    memset(mp, 0, sizeof *mp);
+    mp->size = 1;
+    if (!launched_by_mpi()) return CLI_OK;
+    /* Only the main thread calls MPI (the OpenMP threads and the results writer do not). */
+    int provided = 0;
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "rebal: MPI_Init failed: cannot run as an MPI rank\n");
+        return CLI_RUNTIME;
+    }
+    mp->started = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &mp->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &mp->size);
+    return CLI_OK;
+}
+
+int cli_mpi_finish(cli_mpi *mp, int status)
+{
+    if (!mp->started) return status;
+    if (mp->rank == 0 && mp->size > 1 && !mp->job_sent) {
+        for (int r = 1; r < mp->size; r++) MPI_Send(NULL, 0, MPI_BYTE, r, TAG_QUIT, MPI_COMM_WORLD);
+        mp->workers_done = 1;
+    }
+    if (mp->rank == 0 && mp->size > 1 && !mp->workers_done) {
+        /* Workers may still be running (or be dead): end them all, with the command's status. */
+        fflush(stdout);
+        fflush(stderr);
+        MPI_Abort(MPI_COMM_WORLD, status ? status : CLI_RUNTIME);
+    }
+    MPI_Finalize();
+    return status;
+}
+
+/* Whether a configuration reads a gas series from the price store (rb_resolve_gas_series),
+ * which ranks sent the prices alone do not have. */
+static int uses_gas_series(const rb_sweep *sweep)
+{
+    const char *const *keys;
+    size_t n = rb_sweep_keys(sweep, &keys);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], "gas-series") == 0) return 1;
+    rb_run_spec first; /* borrowed from the sweep */
+    rb_sweep_fill(sweep, 0, &first);
+    return first.gas_series != NULL;
+}
+
+/* The sweep's text, the bonus target and (--broadcast-prices) the prices, to every worker. */
+static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
+{
+    const char *text = rb_sweep_text(w->sweep);
+    unsigned char *packed = NULL;
+    size_t packed_bytes = 0;
+    if (mp->broadcast && uses_gas_series(w->sweep))
+        return rb_fail(err, RB_ERR_USAGE,
+                       "--broadcast-prices: this sweep's gas-series is read from the price store by every rank; "
+                       "run it without --broadcast-prices, with the store on every node");
+    rb_status rc = mp->broadcast ? rb_matrix_pack(w->m, &packed, &packed_bytes, err) : RB_OK;
+    if (rc != RB_OK) return rc; /* the workers are sent TAG_QUIT by cli_mpi_finish */
+    job_header h = {.spec_bytes = strlen(text) + 1,
+                    .matrix_bytes = packed_bytes,
+                    .assets = w->m->N,
+                    .has_bonus = w->bo->bonus_target != NULL,
+                    .bonus = w->bo->bonus};
+    for (int r = 1; r < mp->size; r++) MPI_Send(&h, sizeof h, MPI_BYTE, r, TAG_JOB, MPI_COMM_WORLD);
+    mp->job_sent = 1;
+    int ok = cli_mpi_bcast_bytes((void *)text, h.spec_bytes);
+    if (ok && h.has_bonus) ok = cli_mpi_bcast_bytes((void *)w->bo->bonus_target, h.assets * sizeof(double));
+    if (ok && packed) ok = cli_mpi_bcast_bytes(packed, packed_bytes);
+    free(packed);
+    return ok ? RB_OK : rb_fail(err, RB_ERR_IO, "MPI: sending the sweep to the other ranks failed");
+}
+
+/* Hands a worker's rows to the sweep (results store, failure count, progress). */
+static rb_status deliver(const rb_sweep_work *w, const wire_row *rows, uint64_t n, uint64_t *completed, rb_error *err)
+{
+    rb_status rc = RB_OK;
+    uint64_t i = 0;
+    for (; i < n && rc == RB_OK; i++) {
+        /* Stopped: mpirun kills rank 0 a grace after SIGTERM (1 s by default), and a busy
+         * results store takes that to commit the rows queued already: the rest are left
+         * for --resume. */
+        if (w->bo->stop && *w->bo->stop) break;
+        if (rows[i].failed) rc = w->bo->failed(w->ctx, rows[i].index, &rows[i].u.error, err);
+        else rc = w->result_fn(w->ctx, rows[i].index, &rows[i].u.metrics, err);
+        if (rc == RB_OK) ++*completed;
+    }
+    if (w->bo->done) __atomic_add_fetch(w->bo->done, i, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/* Rank 0's state while serving the workers. */
+typedef struct server {
+    cli_mpi *mp;
+    const rb_sweep_work *w;
+    rb_chunker chunks;
+    unsigned char *buf;
+    size_t cap;
+    char *finished; /* per rank: told the sweep is over, or stopped */
+    MPI_Request *sent; /* per rank: its last chunk, sent without waiting (a worker stopped
+                          or dead never takes it, and rank 0 must not wait for it then) */
+    int live;       /* workers not finished */
+    int halted;     /* no more chunks: a worker failed or was stopped, or rank 0 was */
+    double deadline; /* rank 0 was stopped: the time it stops waiting for the workers (0: not) */
+} server;
+
+/* Rank 0 stopped (SIGINT, SIGTERM: mpirun stops every rank when one dies): no more chunks,
+ * and a short wait for the workers' last results. */
+static int stopping(server *s)
+{
+    volatile sig_atomic_t *stop = s->w->bo->stop;
+    if (!s->deadline && stop && *stop) {
+        s->halted = 1;
+        s->deadline = cli_mpi_now() + STOP_GRACE_SECONDS;
+    }
+    return s->deadline > 0;
+}
+
+/* Receives a message probed: without waiting in MPI_Recv, which never returns when the
+ * sender dies in the middle of a large message. 0: given up (rank 0 stopped, and the grace
+ * passed), the worker is then named as not answering. */
+static int receive(server *s, const MPI_Status *st, int bytes)
+{
+    MPI_Request req;
+    MPI_Irecv(s->buf, bytes, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD, &req);
+    for (;;) {
+        int done = 0;
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done) return 1;
+        if (stopping(s) && cli_mpi_now() > s->deadline) return 0; /* req is abandoned: MPI_Abort follows */
+        struct timespec nap = {0, 50000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+static void finish_worker(server *s, int rank)
+{
+    if (!s->finished[rank]) s->finished[rank] = 1, s->live--;
+}
+
+/* A message from a worker: its results (then its next chunk) or its failure. */
+static rb_status serve_one(server *s, const MPI_Status *st, uint64_t *completed, rb_status rc, rb_error *err)
+{
+    int bytes = 0, src = st->MPI_SOURCE;
+    MPI_Get_count(st, MPI_BYTE, &bytes);
+    if ((size_t)bytes + 1 > s->cap) {
+        unsigned char *grown = rb_realloc(s->buf, (size_t)bytes + 1);
+        if (!grown) return rb_fail(err, RB_ERR_NOMEM, "out of memory receiving rank %d's results", src);
+        s->buf = grown, s->cap = (size_t)bytes + 1;
+    }
+    if (!receive(s, st, bytes)) return rc;
+    if (st->MPI_TAG == TAG_FAIL) {
+        s->buf[bytes] = 0;
+        finish_worker(s, src);
+        s->halted = 1;
+        if (rc != RB_OK) return rc;
+        return rb_fail(err, RB_ERR_IO, "rank %d: %s", src, (char *)s->buf);
+    }
+    results_header h;
+    memcpy(&h, s->buf, sizeof h);
+    if (rc == RB_OK) rc = deliver(s->w, (const wire_row *)(s->buf + sizeof h), h.rows, completed, err);
+    if (h.stopping) {
+        finish_worker(s, src);
+        if (!s->halted && !s->mp->note[0])
+            snprintf(s->mp->note, sizeof s->mp->note, "rank %d was stopped (SIGINT or SIGTERM)", src);
+        s->halted = 1;
+        return rc;
+    }
+    size_t first = 0, n = rc == RB_OK && !s->halted ? rb_chunker_next(&s->chunks, &first) : 0;
+    /* The worker sent these results after taking its previous chunk: that send is complete. */
+    MPI_Wait(&s->sent[src], MPI_STATUS_IGNORE);
+    MPI_Isend(s->w->queue + first, (int)n, MPI_UINT64_T, src, TAG_CHUNK, MPI_COMM_WORLD, &s->sent[src]);
+    if (n == 0) finish_worker(s, src);
+    return rc;
+}
+
+/* Appends to the note, cut at its size. */
+static void note_add(cli_mpi *mp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_add(cli_mpi *mp, const char *fmt, ...)
+{
+    size_t at = strlen(mp->note);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(mp->note + at, sizeof mp->note - at, fmt, ap);
+    va_end(ap);
+}
+
+/* Names the workers that did not answer once the sweep was stopped: dead, or slower to stop
+ * than rank 0 waits. */
+static void note_silent(server *s)
+{
+    cli_mpi *mp = s->mp;
+    if (mp->note[0]) note_add(mp, "; ");
+    note_add(mp, "no answer from rank%s", s->live > 1 ? "s" : "");
+    for (int r = 1, k = 0; r < mp->size; r++)
+        if (!s->finished[r]) note_add(mp, "%s %d", k++ ? "," : "", r);
+    note_add(mp, " within %.1f s (dead, or still stopping: mpirun's message names a rank that died)",
+             STOP_GRACE_SECONDS);
+}
+
+rb_status cli_mpi_exec(void *exec_ctx, const rb_sweep_work *w, uint64_t *completed, rb_error *err)
+{
+    cli_mpi *mp = exec_ctx;
+    *completed = 0;
+    rb_status rc = send_job(mp, w, err);
+    if (rc != RB_OK) return rc;
+    server s = {.mp = mp, .w = w, .live = mp->size - 1, .finished = rb_calloc((size_t)mp->size, 1),
+                .sent = rb_malloc((size_t)mp->size * sizeof *s.sent)};
+    if (!s.finished || !s.sent) {
+        free(s.finished);
+        free(s.sent);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    }
+    for (int r = 0; r < mp->size; r++) s.sent[r] = MPI_REQUEST_NULL;
+    rb_chunker_init(&s.chunks, w->sweep, w->m, w->queue, w->n, mp->size - 1);
+    while (s.live > 0 && !(stopping(&s) && cli_mpi_now() > s.deadline)) {
+        MPI_Status st;
+        if (cli_mpi_wait(MPI_ANY_SOURCE, &st, s.deadline ? NULL : (volatile int *)w->bo->stop, s.deadline))
+            rc = serve_one(&s, &st, completed, rc, err);
+    }
+    if (s.live > 0) note_silent(&s);
+    mp->workers_done = s.live == 0 && !s.deadline && !mp->note[0];
+    /* Every worker took its last (empty) chunk; otherwise rank 0 ends them all (cli_mpi_finish). */
+    if (mp->workers_done) MPI_Waitall(mp->size, s.sent, MPI_STATUSES_IGNORE);
+    free(s.sent);
+    free(s.finished);
+    free(s.buf);
+    return rc;
+}
