@@ -116,6 +116,11 @@ static const rb_setting_info settings[] = {
     {"gas-series", "NAME", "", "costs",
      "gas per transaction from a stored series ('rebal series'; forward-filled); replaces --gas", 0,
      OTHER(read_gas_series), F(gas_series)},
+    {"gas-tx", "USD", "0", "costs",
+     "network fee of one vault transaction, paid once by each batch of orders that trades (a rebalance, the first "
+     "allocation, a flow, a tax sale); adds to --gas", 0, NUMBER(0, BIG), F(gas_tx)},
+    {"gas-swap", "USD", "0", "costs", "network fee per swap (order) inside that vault transaction; adds to --gas", 0,
+     NUMBER(0, BIG), F(gas_swap)},
     {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
      WORD(lot_names), F(lots)},
@@ -598,23 +603,30 @@ void rb_run_spec_free(rb_run_spec *spec)
     free(spec);
 }
 
+/* Checks the symbols of the per-asset values v of setting key against the spec's assets. */
+static rb_status check_value_symbols(const rb_run_spec *spec, const char *key, const rb_asset_values *v, rb_error *err)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        size_t j = 0;
+        while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
+        if (j == spec->nassets) {
+            rb_nearest near;
+            rb_nearest_init(&near, v->symbol[i]);
+            for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
+            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", key, v->symbol[i],
+                           rb_nearest_hint(&near));
+        }
+    }
+    return RB_OK;
+}
+
 /* Checks the symbols of the per-asset values of rows[0..n) against the spec's assets. */
 static rb_status check_rows_symbols(const rb_run_spec *spec, const rb_setting_info *rows, size_t n, rb_error *err)
 {
     for (size_t k = 0; k < n; k++) {
         if (rows[k].type != RB_VALUE_PER_ASSET) continue;
-        const rb_asset_values *v = (const rb_asset_values *)((const char *)spec + rows[k].offset);
-        for (size_t i = 0; i < v->n; i++) {
-            size_t j = 0;
-            while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
-            if (j == spec->nassets) {
-                rb_nearest near;
-                rb_nearest_init(&near, v->symbol[i]);
-                for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
-                return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", rows[k].key,
-                               v->symbol[i], rb_nearest_hint(&near));
-            }
-        }
+        rb_status rc = check_value_symbols(spec, rows[k].key, (const void *)((const char *)spec + rows[k].offset), err);
+        if (rc != RB_OK) return rc;
     }
     return RB_OK;
 }

@@ -47,6 +47,8 @@ struct rb_run_spec {
     int impact_window;
     double gas;
     char *gas_series; /* NULL: no series */
+    double gas_tx;    /* --gas-tx: once per transaction of orders (a vault's rebalance) */
+    double gas_swap;  /* --gas-swap: per order (swap) in that transaction */
     /* tax */
     rb_lot_method lots;
     double tax_short, tax_long;

@@ -80,7 +80,7 @@ static rb_store *random_store_of(int close_only)
 
 static rb_store *random_store(void) { return random_store_of(0); }
 
-#define MAXKV 40
+#define MAXKV 48
 typedef struct cfgtext {
     char key[MAXKV][24];
     char value[MAXKV][80];
@@ -155,6 +155,9 @@ static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rul
     if (pick(6) == 0) put(c, "lot-size", "%s", pick(2) ? "1" : "0.1");
     if (pick(5) == 0) put(c, "rf", "0.02");
     if (pick(5) == 0) put(c, "amm-depth-series", "%s", pick(2) ? "X=DX" : "X=DX,Y=DY");
+    /* a vault's one transaction per batch of orders (issue 17), beside or instead of --gas */
+    if (pick(5) == 0) put(c, "gas-tx", "%.2f", 20 * uniform());
+    if (pick(5) == 0) put(c, "gas-swap", "%.2f", 2 * uniform());
 }
 
 typedef struct fixture {
@@ -360,10 +363,14 @@ static void differential_on(rb_store *s, int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     draw_configs(s, with_cash, random_config, f.cfg, count);
-    int depth_series = 0; /* configurations whose pools move (--amm-depth-series) */
+    int depth_series = 0, gas_tx = 0; /* configurations whose pools move (--amm-depth-series); with --gas-tx */
     for (int k = 0; k < count; k++)
-        for (int i = 0; i < f.cfg[k].n; i++) depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+        for (int i = 0; i < f.cfg[k].n; i++) {
+            depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+            gas_tx += strcmp(f.cfg[k].key[i], "gas-tx") == 0;
+        }
     cr_assert_gt(depth_series, count / 20, "only %d of %d configurations with a depth series", depth_series, count);
+    cr_assert_gt(gas_tx, count / 20, "only %d of %d configurations with --gas-tx", gas_tx, count);
     batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
