@@ -44,6 +44,7 @@ struct rb_run_spec {
     /* costs */
     rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
     rb_asset_names amm_depth_series; /* --amm-depth-series: the pool's depth per bar from a series */
+    rb_asset_values amm_range_low, amm_range_high; /* --amm-range LOW:HIGH, one setting: 0 = none */
     int impact_window;
     double gas;
     char *gas_series; /* NULL: no series */
