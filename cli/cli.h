@@ -33,6 +33,11 @@ extern const cli_command cli_import, cli_assets, cli_series, cli_export, cli_syn
  * could not draw (missing: how to install it; `again` says which command to run again). */
 int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again);
 
+/* demo_pools.c: the demo's table of where rebalancing its crypto mix turns net-negative,
+ * under constant pools, depth series and ranged pools, printed to stdout (store: the demo's,
+ * holding the series depth-SYM). A CLI exit code. */
+int cli_demo_pools(rb_store *store);
+
 /* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
 int cli_help_topic(const char *topic);
 

@@ -21,6 +21,13 @@
  * the hot path free of branches. */
 static inline int nonneg(double x) { return (x >= 0.0) & (x <= DBL_MAX); }
 
+/* 1 when a pool's range is none (both 0) or 0 < low < 1 < high. */
+static inline int range_valid(const rb_asset_costs *c)
+{
+    double lo = c->amm_range_low, hi = c->amm_range_high;
+    return ((lo == 0.0) & (hi == 0.0)) | ((lo > 0.0) & (lo < 1.0) & (hi > 1.0));
+}
+
 /* The error path of rb_order_cost_of's input checks, kept out of the hot path: names the
  * first setting (in the order of rb_asset_costs' fields) or market value that is wrong.
  * Called only when one is, and makes the same checks. */
@@ -39,6 +46,10 @@ __attribute__((cold, noinline)) static rb_status bad_input(const rb_asset_costs 
         return rb_fail(err, RB_ERR_USAGE,
                        "cost setting amm_fee_bps (--amm-fee-bps) is %g: a pool fee must be below 10000 bps (100 %%)",
                        c->amm_fee_bps);
+    if (!range_valid(c))
+        return rb_fail(err, RB_ERR_USAGE,
+                       "cost setting amm_range (--amm-range) is %g:%g: it must be 0 < LOW < 1 < HIGH, or 0:0 for none",
+                       c->amm_range_low, c->amm_range_high);
     if (!nonneg(mk->price) || mk->price == 0.0)
         return rb_fail(err, RB_ERR_DATA, "price %g is not positive and finite: an order needs a market price",
                        mk->price);
@@ -60,6 +71,40 @@ __attribute__((cold, noinline)) static rb_status pool_exhausted(double units, do
 {
     return rb_fail(err, RB_ERR_DATA, "a buy of %g units exceeds the AMM pool's %g units (depth %g)", units, pool_units,
                    depth);
+}
+
+/* A concentrated-liquidity position (docs/engine.md, "Concentrated liquidity") centred on
+ * the price p over [low p, high p], holding the capital 2R of a full-range pool of depth R,
+ * trades as a constant-product pool on its virtual reserves, Y = amplify * R quote and
+ * Y / p units, with
+ *     1 - sqrt(low)    = (1 - low) / (1 + sqrt(low))                     (below)
+ *     1 - 1/sqrt(high) = (high - 1) / (sqrt(high) (1 + sqrt(high)))      (above)
+ *     amplify = 2 / (below + above)
+ * (forms without the cancellation of 1 - sqrt(low) for a narrow range). Its real units are
+ * `above` of the virtual ones: a buy may take at most that share (a = u / (Y/p) <= above);
+ * a sale may put in (after the fee) at most 1/sqrt(low) - 1 = below / sqrt(low) of them. */
+typedef struct pool_range {
+    double amplify, buy_max, sell_max;
+} pool_range;
+
+static pool_range range_of(double low, double high)
+{
+    double sl = sqrt(low), sh = sqrt(high);
+    double below = (1.0 - low) / (1.0 + sl), above = (high - 1.0) / (sh * (1.0 + sh));
+    return (pool_range){.amplify = 2.0 / (below + above), .buy_max = above, .sell_max = below / sl};
+}
+
+/* An order that would move the price past the range's edge. */
+__attribute__((cold, noinline)) static rb_status range_crossed(const rb_asset_costs *c, double units, double most,
+                                                              double price, rb_error *err)
+{
+    int buy = units > 0;
+    return rb_fail(err, RB_ERR_DATA,
+                   "a %s of %g units crosses the AMM range's %s edge (%g x the price %g, --amm-range %g:%g, depth %g): "
+                   "the position takes a %s of at most %g units (%g in value)",
+                   buy ? "buy" : "sale", fabs(units), buy ? "upper" : "lower",
+                   buy ? c->amm_range_high : c->amm_range_low, price, c->amm_range_low, c->amm_range_high,
+                   c->amm_depth, buy ? "buy" : "sale", most, most * price);
 }
 
 /* Called in the inner loop of the rebalance solver: no allocation, no formatting unless it
@@ -90,7 +135,7 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
     }
     if (!mk) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: an order of %g units needs its market", units);
 
-    int ok = (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
+    int ok = (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas) & range_valid(c);
     for (size_t k = 0; k < RB_COST_SETTINGS; k++) ok &= nonneg(rb_cost_value(c, k));
     if (!ok) return bad_input(c, mk, err);
 
@@ -107,14 +152,20 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
 
     if (c->amm_depth > 0.0) {
         double f = c->amm_fee_bps / BPS, g = 1.0 - f;
-        double pool_units = c->amm_depth / p; /* Q */
+        int ranged = c->amm_range_high > 0.0;
+        pool_range range = ranged ? range_of(c->amm_range_low, c->amm_range_high) : (pool_range){1.0, 1.0, INFINITY};
+        double depth = ranged ? c->amm_depth * range.amplify : c->amm_depth; /* R, or the virtual Y */
+        double pool_units = depth / p;        /* Q */
         double a = u / pool_units;            /* the order's share of the pool's units */
         if (units > 0.0) {
+            if (ranged && !(a <= range.buy_max)) return range_crossed(c, units, range.buy_max * pool_units, p, err);
             if (!(a < 1.0)) return pool_exhausted(units, pool_units, c->amm_depth, err);
             double rest = 1.0 - a; /* exact for a >= 1/2 (Sterbenz), one rounding below */
             fee += v * f / (rest * g);
             slippage += v * a / rest;
         } else {
+            if (ranged && !(a * g <= range.sell_max))
+                return range_crossed(c, units, range.sell_max / g * pool_units, p, err);
             fee += v * f;
             slippage += v * a * g * g / (1.0 + a * g);
         }

@@ -130,7 +130,9 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         .price = env->price[i],
         .sigma = env->sigma ? env->sigma[i] : 0,
         .adv = env->adv ? env->adv[i] : NAN,
-        .gas = env->gas,
+        /* --gas-swap: each order is a swap of the vault's transaction too (a sum only when
+         * set, so that runs without it keep their bits) */
+        .gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas,
     };
     const rb_asset_costs *costs = env->costs ? &env->costs[i] : NULL;
     rb_asset_costs pool; /* a depth series: the pool as it is on this bar */
@@ -147,19 +149,29 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
     return rc;
 }
 
-/* Total cost of the orders (units) in order[]. */
+/* 1 when the environment charges gas of some kind: per order, per transaction or per swap. */
+static int charges_gas(const rb_trade_env *env) { return env->gas != 0 || env->gas_tx != 0 || env->gas_swap != 0; }
+
+/* Whether asset i's order of `units` is a swap: a non-zero order of an asset other than
+ * CASH (which trades with no costs). A batch with one pays --gas-tx. */
+static int is_swap(const rb_trade_env *env, size_t i, double units) { return units != 0 && (int)i != env->cash_col; }
+
+/* Total cost of the orders (units) in order[], with the vault transaction's --gas-tx once
+ * when one of them is a swap (execute charges it to the first). */
 static rb_status orders_cost(const rb_portfolio *p, const rb_trade_env *env, const double *order, double *total,
                              rb_error *err)
 {
     double sum = 0;
+    int swaps = 0;
     for (size_t i = 0; i < p->N; i++) {
         if (order[i] == 0) continue;
         rb_order_cost c;
         rb_status rc = order_cost(env, i, order[i], &c, err);
         if (rc != RB_OK) return rc;
         sum += rb_order_cost_total(&c);
+        swaps |= is_swap(env, i, order[i]);
     }
-    *total = sum;
+    *total = swaps && env->gas_tx != 0 ? sum + env->gas_tx : sum;
     return RB_OK;
 }
 
@@ -228,6 +240,7 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
         rb_status rc = fit_lots(p, env, order, w, err);
         if (rc != RB_OK) return rc;
     }
+    int tx_paid = 0; /* the batch is one vault transaction: its first swap pays --gas-tx */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < p->N; i++) {
             double u = order[i];
@@ -235,6 +248,10 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
             rb_order_cost c;
             rb_status rc = order_cost(env, i, u, &c, err);
             if (rc != RB_OK) return rc;
+            if (env->gas_tx != 0 && !tx_paid && is_swap(env, i, u)) {
+                c.gas += env->gas_tx;
+                tx_paid = 1;
+            }
             double gross = fabs(u) * env->price[i], held = p->units[i];
             rb_fill fill = rb_trade_fill(u, gross, rb_order_cost_total(&c), held, p->cash);
             p->cash = fill.cash;
@@ -321,7 +338,7 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
  * iteration decides). Returns 1 with the orders in p->order. */
 static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, double wsum, double base)
 {
-    if (env->gas != 0 || !env->costs) return 0;
+    if (charges_gas(env) || !env->costs) return 0;
     rb_solve acc = {base, 1};
     for (size_t i = 0; i < p->N; i++) {
         if (!p->in[i] || (int)i == env->cash_col) continue;
@@ -346,7 +363,7 @@ static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const do
 
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env)
 {
-    if (p->keep_trades || env->gas != 0 || !env->costs || env->min_trade != 0 || env->lot_size != 0) return 0;
+    if (p->keep_trades || charges_gas(env) || !env->costs || env->min_trade != 0 || env->lot_size != 0) return 0;
     for (size_t i = 0; i < p->N; i++)
         if ((int)i != env->cash_col && !rb_costs_proportional(&env->costs[i])) return 0;
     return 1;

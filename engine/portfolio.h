@@ -20,7 +20,9 @@ typedef struct rb_trade_env {
     const rb_asset_costs *costs; /* N, or NULL for no costs */
     const double *sigma;        /* N impact inputs at the deciding bar, or NULL */
     const double *adv;
-    double gas;                 /* per transaction at this bar */
+    double gas;                 /* per transaction at this bar: every order is one */
+    double gas_tx, gas_swap;    /* a vault's transaction: once per batch of orders that trades
+                                   (execute), and per order in it; they add to gas */
     const double *const *depth; /* N: a pool's depth per bar (T values; the order's is at `bar`)
                                    replacing costs[i].amm_depth, or a NULL entry; NULL: none */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */

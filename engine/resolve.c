@@ -262,6 +262,8 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .lot_size = spec->lot_size,
         .costs = r->costs,
         .gas = r->gas,
+        .gas_tx = spec->gas_tx,
+        .gas_swap = spec->gas_swap,
         .depth = r->depth,
         .sigma = r->sigma,
         .adv = r->adv,

@@ -25,6 +25,8 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
         .sigma = c->sigma ? c->sigma + seen * m->N : NULL,
         .adv = c->adv ? c->adv + seen * m->N : NULL,
         .gas = c->gas ? c->gas[t] : 0,
+        .gas_tx = c->gas_tx,
+        .gas_swap = c->gas_swap,
         .depth = c->depth,
         .cash_col = c->cash_col,
         .symbols = (const char *const *)m->symbols,

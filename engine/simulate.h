@@ -15,6 +15,8 @@ typedef struct rb_sim_config {
     double min_trade, lot_size;
     const rb_asset_costs *costs; /* N */
     const double *gas;           /* T gas per transaction at each bar */
+    double gas_tx, gas_swap;     /* a vault's one transaction per batch of orders: once, and per
+                                    order (--gas-tx, --gas-swap) */
     const double *const *depth;  /* N: an asset's pool depth per bar (T, --amm-depth-series) in
                                     place of its costs' amm_depth, or a NULL entry; NULL: none */
     const double *sigma, *adv;   /* T*N impact inputs, or NULL when impact is off */

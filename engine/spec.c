@@ -27,6 +27,7 @@ static rb_status read_gas_series(const char *key, const char *text, void *field,
 static rb_status read_targets_csv(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_amm_range(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -112,10 +113,19 @@ static const rb_setting_info settings[] = {
     {"amm-depth-series", "SYM=SERIES,...", "", "costs",
      "the pool's quote-side reserve on each bar from a stored series (forward-filled; 'rebal series'); replaces "
      "--amm-depth for SYM", 0, OTHER(rb_read_asset_names), F(amm_depth_series)},
+    {"amm-range", "LOW:HIGH|SYM=LOW:HIGH,...", "", "costs",
+     "concentrated liquidity: the pool's position spans LOW to HIGH times the price it is re-centred on each bar "
+     "(0 < LOW < 1 < HIGH, e.g. 0.9:1.1), holding the capital of a full-range pool of the same depth",
+     0, OTHER(read_amm_range), SPAN(amm_range_low, amm_range_high)},
     {"gas", "USD", "0", "costs", "network fee per transaction (one per asset traded)", 0, NUMBER(0, BIG), F(gas)},
     {"gas-series", "NAME", "", "costs",
      "gas per transaction from a stored series ('rebal series'; forward-filled); replaces --gas", 0,
      OTHER(read_gas_series), F(gas_series)},
+    {"gas-tx", "USD", "0", "costs",
+     "network fee of one vault transaction, paid once by each batch of orders that trades (a rebalance, the first "
+     "allocation, a flow, a tax sale); adds to --gas", 0, NUMBER(0, BIG), F(gas_tx)},
+    {"gas-swap", "USD", "0", "costs", "network fee per swap (order) inside that vault transaction; adds to --gas", 0,
+     NUMBER(0, BIG), F(gas_swap)},
     {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
      WORD(lot_names), F(lots)},
@@ -422,6 +432,71 @@ static rb_status read_vol_model(const char *key, const char *text, void *field, 
                    key, text);
 }
 
+/* --amm-range LOW:HIGH|SYM=LOW:HIGH,...: the two per-asset values amm_range_low and
+ * amm_range_high (field points at the first), read as two per-asset texts ("0.9,BTC=0.5" and
+ * "1.1,BTC=2") and replaced together; each pair must have 0 < LOW < 1 < HIGH. An empty value
+ * clears them (no range: the full x*y=k pool). */
+#define RANGE_OF(field) ((rb_run_spec *)((char *)(field)-offsetof(rb_run_spec, amm_range_low)))
+
+/* The texts of the lows and highs of text, each item's "SYM=" kept on both. */
+static rb_status split_range(const char *key, const char *text, char *lows, char *highs, rb_error *err)
+{
+    size_t nl = 0, nh = 0;
+    for (const char *item = text; item; item = strchr(item, ',') ? strchr(item, ',') + 1 : NULL) {
+        const char *end = strchr(item, ',') ? strchr(item, ',') : item + strlen(item);
+        const char *eq = memchr(item, '=', (size_t)(end - item)), *value = eq ? eq + 1 : item;
+        const char *colon = memchr(value, ':', (size_t)(end - value));
+        if (!colon || memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+            return rb_fail(err, RB_ERR_USAGE, "--%s: '%.*s' is not LOW:HIGH or SYM=LOW:HIGH (e.g. 0.9:1.1)", key,
+                           (int)(end - item), item);
+        int sep = item != text;
+        nl += (size_t)sprintf(lows + nl, "%s%.*s%.*s", sep ? "," : "", (int)(value - item), item,
+                              (int)(colon - value), value);
+        nh += (size_t)sprintf(highs + nh, "%s%.*s%.*s", sep ? "," : "", (int)(value - item), item,
+                              (int)(end - colon - 1), colon + 1);
+    }
+    return RB_OK;
+}
+
+/* 0 < low < 1 < high, or the message naming the pair. */
+static rb_status check_range(const char *key, const char *who, double low, double high, rb_error *err)
+{
+    if (low > 0 && low < 1 && high > 1) return RB_OK;
+    return rb_fail(err, RB_ERR_USAGE,
+                   "--%s: %s%g:%g: LOW must be above 0 and below 1 and HIGH above 1 (multiples of the price the "
+                   "position is centred on, e.g. 0.9:1.1)",
+                   key, who, low, high);
+}
+
+static rb_status read_amm_range(const char *key, const char *text, void *field, rb_error *err)
+{
+    rb_run_spec *spec = RANGE_OF(field);
+    rb_asset_values low = {0}, high = {0};
+    char *lows = rb_malloc(strlen(text) + 2), *highs = rb_malloc(strlen(text) + 2);
+    rb_status rc = lows && highs ? RB_OK : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK && text[0]) rc = split_range(key, text, lows, highs, err);
+    if (rc == RB_OK && text[0]) rc = rb_asset_values_parse(key, NULL, lows, 0, 0, RB_NUMBER_UNBOUNDED, &low, err);
+    if (rc == RB_OK && text[0]) rc = rb_asset_values_parse(key, NULL, highs, 0, 0, RB_NUMBER_UNBOUNDED, &high, err);
+    if (rc == RB_OK && low.has_all) rc = check_range(key, "", low.all, high.all, err);
+    for (size_t i = 0; rc == RB_OK && i < low.n; i++) {
+        char who[RB_SYMBOL_MAX + 2];
+        snprintf(who, sizeof who, "%s=", low.symbol[i]);
+        rc = check_range(key, who, low.value[i], high.value[i], err);
+    }
+    free(lows);
+    free(highs);
+    if (rc != RB_OK) {
+        rb_asset_values_clear(&low);
+        rb_asset_values_clear(&high);
+        return rc;
+    }
+    rb_asset_values_clear(&spec->amm_range_low);
+    rb_asset_values_clear(&spec->amm_range_high);
+    spec->amm_range_low = low;
+    spec->amm_range_high = high;
+    return RB_OK;
+}
+
 /* ---------------------------------------------------------------- reading by the table */
 
 static rb_status read_number(const rb_setting_info *row, const char *text, double *out, rb_error *err)
@@ -586,6 +661,8 @@ void rb_run_spec_release(rb_run_spec *spec)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
     rb_asset_names_clear(&spec->amm_depth_series);
+    rb_asset_values_clear(&spec->amm_range_low);
+    rb_asset_values_clear(&spec->amm_range_high);
     rb_target_table_free(spec->target_table);
     rb_schedule_free(spec->sp.when);
     memset(spec, 0, sizeof *spec);
@@ -598,23 +675,30 @@ void rb_run_spec_free(rb_run_spec *spec)
     free(spec);
 }
 
+/* Checks the symbols of the per-asset values v of setting key against the spec's assets. */
+static rb_status check_value_symbols(const rb_run_spec *spec, const char *key, const rb_asset_values *v, rb_error *err)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        size_t j = 0;
+        while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
+        if (j == spec->nassets) {
+            rb_nearest near;
+            rb_nearest_init(&near, v->symbol[i]);
+            for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
+            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", key, v->symbol[i],
+                           rb_nearest_hint(&near));
+        }
+    }
+    return RB_OK;
+}
+
 /* Checks the symbols of the per-asset values of rows[0..n) against the spec's assets. */
 static rb_status check_rows_symbols(const rb_run_spec *spec, const rb_setting_info *rows, size_t n, rb_error *err)
 {
     for (size_t k = 0; k < n; k++) {
         if (rows[k].type != RB_VALUE_PER_ASSET) continue;
-        const rb_asset_values *v = (const rb_asset_values *)((const char *)spec + rows[k].offset);
-        for (size_t i = 0; i < v->n; i++) {
-            size_t j = 0;
-            while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
-            if (j == spec->nassets) {
-                rb_nearest near;
-                rb_nearest_init(&near, v->symbol[i]);
-                for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
-                return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", rows[k].key,
-                               v->symbol[i], rb_nearest_hint(&near));
-            }
-        }
+        rb_status rc = check_value_symbols(spec, rows[k].key, (const void *)((const char *)spec + rows[k].offset), err);
+        if (rc != RB_OK) return rc;
     }
     return RB_OK;
 }
@@ -624,6 +708,7 @@ rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
     rb_status rc = check_rows_symbols(spec, settings, NSETTINGS, err);
     if (rc == RB_OK)
         rc = rb_asset_names_check("amm-depth-series", &spec->amm_depth_series, spec->symbols, spec->nassets, err);
+    if (rc == RB_OK) rc = check_value_symbols(spec, "amm-range", &spec->amm_range_low, err);
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
     for (size_t i = 0; rc == RB_OK && i < n; i++) rc = check_rows_symbols(spec, all[i]->info.params, all[i]->info.nparams, err);

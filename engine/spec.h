@@ -44,9 +44,12 @@ struct rb_run_spec {
     /* costs */
     rb_asset_values fee_bps, fee_min, fee_fixed, slippage_bps, spread_bps, impact, amm_depth, amm_fee_bps;
     rb_asset_names amm_depth_series; /* --amm-depth-series: the pool's depth per bar from a series */
+    rb_asset_values amm_range_low, amm_range_high; /* --amm-range LOW:HIGH, one setting: 0 = none */
     int impact_window;
     double gas;
     char *gas_series; /* NULL: no series */
+    double gas_tx;    /* --gas-tx: once per transaction of orders (a vault's rebalance) */
+    double gas_swap;  /* --gas-swap: per order (swap) in that transaction */
     /* tax */
     rb_lot_method lots;
     double tax_short, tax_long;

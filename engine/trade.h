@@ -28,6 +28,7 @@ typedef enum rb_cost_role {
     RB_COST_RATE_SLIPPAGE, /* bps of the traded value (over `divisor`), paid as slippage */
     RB_COST_NONLINEAR,     /* a per-order, impact or pool cost: non-zero, costs are not proportional */
     RB_COST_POOL_FEE,      /* the pool's fee: acts only with a pool (amm_depth) */
+    RB_COST_POOL_RANGE,    /* the pool's range (concentrated liquidity): acts only with a pool */
 } rb_cost_role;
 
 typedef struct rb_cost_setting {
@@ -62,6 +63,11 @@ static const rb_cost_setting rb_cost_settings[] = {
      offsetof(rb_run_spec, amm_depth), RB_COST_NONLINEAR, 0},
     {"amm_fee_bps", "--amm-fee-bps", offsetof(rb_asset_costs, amm_fee_bps),
      offsetof(rb_run_spec, amm_fee_bps), RB_COST_POOL_FEE, 0},
+    /* one setting, --amm-range LOW:HIGH, fills both */
+    {"amm_range_low", "--amm-range", offsetof(rb_asset_costs, amm_range_low),
+     offsetof(rb_run_spec, amm_range_low), RB_COST_POOL_RANGE, 0},
+    {"amm_range_high", "--amm-range", offsetof(rb_asset_costs, amm_range_high),
+     offsetof(rb_run_spec, amm_range_high), RB_COST_POOL_RANGE, 0},
 };
 #define RB_COST_SETTINGS (sizeof rb_cost_settings / sizeof rb_cost_settings[0])
 _Static_assert(RB_COST_SETTINGS == sizeof(rb_asset_costs) / sizeof(double), "one row per field of rb_asset_costs");

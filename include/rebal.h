@@ -349,6 +349,10 @@ typedef struct rb_asset_costs {
     double impact_k;     /* square-root impact coefficient K; 0 = off */
     double amm_depth;    /* quote-side reserve of a constant-product pool; 0 = no pool */
     double amm_fee_bps;  /* pool fee on the input amount, bps */
+    /* Concentrated liquidity (a Uniswap-v3 style position): the pool's range as multiples of
+     * the price it is centred on, 0 < low < 1 < high; both 0 = the full range (x*y=k). Act
+     * only with a pool. */
+    double amm_range_low, amm_range_high;
 } rb_asset_costs;
 
 typedef enum rb_exec {

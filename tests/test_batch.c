@@ -81,7 +81,7 @@ static rb_store *random_store_of(int close_only)
 
 static rb_store *random_store(void) { return random_store_of(0); }
 
-#define MAXKV 40
+#define MAXKV 48
 typedef struct cfgtext {
     char key[MAXKV][24];
     char value[MAXKV][80];
@@ -156,6 +156,12 @@ static void random_config(cfgtext *c, int with_cash, const rb_strategy_info *rul
     if (pick(6) == 0) put(c, "lot-size", "%s", pick(2) ? "1" : "0.1");
     if (pick(5) == 0) put(c, "rf", "0.02");
     if (pick(5) == 0) put(c, "amm-depth-series", "%s", pick(2) ? "X=DX" : "X=DX,Y=DY");
+    /* a vault's one transaction per batch of orders (issue 17), beside or instead of --gas */
+    if (pick(5) == 0) put(c, "gas-tx", "%.2f", 20 * uniform());
+    if (pick(5) == 0) put(c, "gas-swap", "%.2f", 2 * uniform());
+    /* concentrated liquidity for the pools drawn above (issue 17); wide enough that no trade
+     * of these portfolios crosses an edge (the largest is above 0.17 of the depth) */
+    if (pick(4) == 0) put(c, "amm-range", "%.3f:%.3f", 0.8 + 0.18 * uniform(), 1.02 + 0.23 * uniform());
 }
 
 typedef struct fixture {
@@ -349,10 +355,21 @@ static void differential_on(rb_store *s, int with_cash, int count)
                  .got = calloc((size_t)count, sizeof *f.got),
                  .seen = calloc((size_t)count, sizeof *f.seen)};
     draw_configs(s, with_cash, random_config, f.cfg, count);
-    int depth_series = 0; /* configurations whose pools move (--amm-depth-series) */
-    for (int k = 0; k < count; k++)
-        for (int i = 0; i < f.cfg[k].n; i++) depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+    /* configurations whose pools move (--amm-depth-series); with --gas-tx; with a ranged pool */
+    int depth_series = 0, gas_tx = 0, ranged = 0;
+    for (int k = 0; k < count; k++) {
+        int pool = 0, range = 0;
+        for (int i = 0; i < f.cfg[k].n; i++) {
+            depth_series += strcmp(f.cfg[k].key[i], "amm-depth-series") == 0;
+            gas_tx += strcmp(f.cfg[k].key[i], "gas-tx") == 0;
+            pool |= strncmp(f.cfg[k].key[i], "amm-depth", 9) == 0;
+            range |= strcmp(f.cfg[k].key[i], "amm-range") == 0;
+        }
+        ranged += pool && range;
+    }
     cr_assert_gt(depth_series, count / 20, "only %d of %d configurations with a depth series", depth_series, count);
+    cr_assert_gt(gas_tx, count / 20, "only %d of %d configurations with --gas-tx", gas_tx, count);
+    cr_assert_gt(ranged, count / 50, "only %d of %d configurations with a ranged pool", ranged, count);
     batch_against_reference(s, &f, count);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);

@@ -75,7 +75,7 @@ static void cost_fails(const rb_asset_costs *c, double units, const rb_order_mar
 
 Test(order, no_order_costs_nothing)
 {
-    rb_asset_costs c = {10, 5, 1, 5, 20, 0.5, 1e6, 30};
+    rb_asset_costs c = {10, 5, 1, 5, 20, 0.5, 1e6, 30, 0, 0};
     rb_order_market mk = {100.0, 0.02, 1000.0, 7.0};
     rb_order_cost o = cost_ok(&c, 0.0, &mk);
     cr_expect(o.fee == 0.0 && o.slippage == 0.0 && o.gas == 0.0);
@@ -243,7 +243,7 @@ Test(order, gas_per_order)
 Test(order, linear_models_are_side_symmetric)
 {
     /* Every model but the AMM charges a buy and a sell of the same size the same. */
-    rb_asset_costs c = {7.5, 3, 0.25, 4, 11, 0.8, 0, 0};
+    rb_asset_costs c = {7.5, 3, 0.25, 4, 11, 0.8, 0, 0, 0, 0};
     rb_order_market mk = {37.25, 0.031, 52000.0, 1.75};
     const double sizes[] = {1e-4, 0.3, 17.0, 999.0, 123456.0};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
@@ -526,13 +526,15 @@ Test(order, the_cost_table_is_the_cost_model)
         EXPECT_NEAR(o.slippage, v * r[1] / 1e4 + v * r[2] / 2 / 1e4, 1e-15);
         EXPECT_NEAR(rb_order_cost_total(&o), rb_cost_rate(&c) * v, 1e-14);
     }
-    /* Any other setting makes the costs non-proportional, except a pool fee without a pool. */
+    /* Any other setting makes the costs non-proportional, except a pool's fee or range
+     * without a pool. */
     for (size_t k = RB_COST_RATES; k < RB_COST_SETTINGS; k++) {
         double fields[FIELDS] = {0};
         fields[rb_cost_settings[k].offset / sizeof(double)] = 5;
         rb_asset_costs c;
         memcpy(&c, fields, sizeof c);
-        cr_expect_eq(rb_costs_proportional(&c), rb_cost_settings[k].role == RB_COST_POOL_FEE, "%s",
+        rb_cost_role role = rb_cost_settings[k].role;
+        cr_expect_eq(rb_costs_proportional(&c), role == RB_COST_POOL_FEE || role == RB_COST_POOL_RANGE, "%s",
                      rb_cost_settings[k].name);
     }
 }
@@ -546,16 +548,21 @@ Test(order, each_cost_setting_is_read_from_its_option)
         const rb_cost_setting *s = &rb_cost_settings[k];
         const rb_setting_info *row = rb_run_setting_row(s->flag + 2);
         cr_assert_not_null(row, "%s: no run setting", s->flag);
-        cr_expect_eq(row->type, RB_VALUE_PER_ASSET, "%s: a per-asset setting", s->flag);
-        cr_expect_eq(row->offset, s->spec_offset, "%s: the table reads another field of the spec", s->flag);
+        /* --amm-range LOW:HIGH is one setting of two per-asset values, its two rows' fields */
+        int range = s->role == RB_COST_POOL_RANGE, high = range && strstr(s->name, "high") != NULL;
+        cr_expect_eq(row->type, range ? RB_VALUE_OTHER : RB_VALUE_PER_ASSET, "%s: a per-asset setting", s->flag);
+        cr_expect(range ? s->spec_offset >= row->offset && s->spec_offset < row->offset + row->size
+                        : row->offset == s->spec_offset,
+                  "%s: the table reads another field of the spec", s->flag);
 
         rb_run_spec *spec = NULL;
         rb_error err = {0};
         cr_assert_eq(rb_run_spec_new(&spec, &err), RB_OK);
-        cr_assert_eq(rb_run_spec_set(spec, s->flag + 2, "7,BTC=3", &err), RB_OK, "%s: %s", s->flag, err.msg);
+        cr_assert_eq(rb_run_spec_set(spec, s->flag + 2, range ? "0.7:1.5,BTC=0.3:3" : "7,BTC=3", &err), RB_OK, "%s: %s",
+                     s->flag, err.msg);
         const rb_asset_values *v = (const void *)((const char *)spec + s->spec_offset);
-        cr_expect_eq(rb_asset_value(v, "ETH"), 7, "%s", s->flag);
-        cr_expect_eq(rb_asset_value(v, "BTC"), 3, "%s", s->flag);
+        cr_expect_eq(rb_asset_value(v, "ETH"), range ? (high ? 1.5 : 0.7) : 7, "%s", s->name);
+        cr_expect_eq(rb_asset_value(v, "BTC"), range ? (high ? 3 : 0.3) : 3, "%s", s->name);
         rb_run_spec_free(spec);
     }
 }
