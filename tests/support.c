@@ -224,6 +224,13 @@ void rbt_run_result_free(rbt_run_result *r)
     r->out = r->err = NULL;
 }
 
+void rbt_run_ok(const char *cwd, const char *const *argv)
+{
+    rbt_run_result r = rbt_run(cwd, NULL, argv);
+    cr_assert_eq(r.status, 0, "rebal %s: exit %d: %s", argv[0], r.status, r.err);
+    rbt_run_result_free(&r);
+}
+
 /* ---------------------------------------------------------------- runs */
 
 void rbt_assert_close(double got, double want, double rel, const char *what)

@@ -51,6 +51,10 @@ rbt_run_result rbt_run(const char *cwd, const char *const *env, const char *cons
 rbt_run_result rbt_run_program(const char *cwd, const char *program, const char *const *argv);
 void rbt_run_result_free(rbt_run_result *r);
 
+/* rbt_run of the rebal command in cwd, which must exit 0 (else the test fails, quoting its
+ * stderr); its output is dropped. */
+void rbt_run_ok(const char *cwd, const char *const *argv);
+
 /* ---------------------------------------------------------------- runs */
 
 #include "rebal.h"

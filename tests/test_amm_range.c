@@ -245,13 +245,11 @@ Test(amm_range, the_setting_is_read_and_refused_naming_the_option)
 Test(amm_range, amm_range_is_a_sweep_key_and_a_crossed_range_a_failed_row)
 {
     char *prices = rbt_write_file(dir, "p.csv", three_bars);
-    rbt_run_result r = rbt_run(dir, NULL, ARGS("import", "-q", "--db", "s.db", "p.csv"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
     char *ini = rbt_write_file(dir, "grid.ini",
                                "[data]\nassets = X=0.5,CASH=0.5\n[costs]\namm-depth = 1e6\namm-fee-bps = 0\n"
                                "amm-range = \"0.9:1.1\", \"0.5:1.01\", \"X=0.8:1.25\"\n[calendar]\nevery = 1\n");
-    r = rbt_run(dir, NULL, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
+    rbt_run_result r = rbt_run(dir, NULL, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
     cr_assert_eq(r.status, 1, "one configuration fails: %s", r.err);
     cr_assert_not_null(strstr(r.err, "crosses the AMM range's upper edge"), "%s", r.err);
     rbt_run_result_free(&r);

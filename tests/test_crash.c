@@ -32,12 +32,7 @@ TestSuite(crash, .init = setup, .fini = teardown, .timeout = 240);
 /* Generous: a loaded CI machine under AddressSanitizer. */
 #define DEADLINE 120.0
 
-static void run_ok(const char *const *argv)
-{
-    rbt_run_result r = rbt_run(dir, NULL, argv);
-    cr_assert_eq(r.status, 0, "rebal %s: exit %d: %s", argv[0], r.status, r.err);
-    rbt_run_result_free(&r);
-}
+static void run_ok(const char *const *argv) { rbt_run_ok(dir, argv); }
 
 static char *dump_of(const char *name)
 {

@@ -44,12 +44,7 @@ TestSuite(disk_full, .init = setup, .fini = teardown, .timeout = 240);
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static void run_ok(const char *const *argv)
-{
-    rbt_run_result r = rbt_run(dir, NULL, argv);
-    cr_assert_eq(r.status, 0, "rebal %s: exit %d: %s", argv[0], r.status, r.err);
-    rbt_run_result_free(&r);
-}
+static void run_ok(const char *const *argv) { rbt_run_ok(dir, argv); }
 
 static char *in_dir(const char *name) { return rbt_path(dir, name); }
 

@@ -140,21 +140,17 @@ Test(gas_tx, negative_gas_is_refused_naming_the_option)
 Test(gas_tx, gas_tx_and_gas_swap_are_sweep_keys)
 {
     char *prices = rbt_write_file(dir, "p.csv", three_assets);
-    rbt_run_result r = rbt_run(dir, NULL, ARGS("import", "-q", "--db", "s.db", "p.csv"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
     char *ini = rbt_write_file(dir, "grid.ini",
                                "[data]\nassets = X=0.5,Y=0.3,Z=0.2\n[costs]\ngas-tx = 0, 10\ngas-swap = 0, 2\n"
                                "[calendar]\nevery = 1\n");
-    r = rbt_run(dir, NULL, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
     char *res = rbt_path(dir, "res.db");
     cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM runs"), 4);
     cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM runs WHERE gas_tx = 10 AND gas_swap = 2 AND "
                                      "abs(final_value - 108966.56) < 1e-8"),
                  1, "as worked by hand");
-    r = rbt_run(dir, NULL,
+    rbt_run_result r = rbt_run(dir, NULL,
                 ARGS("run", "--db", "s.db", "--assets", "X=0.5,Y=0.3,Z=0.2", "--strategy", "calendar", "--every", "1",
                      "--gas-tx", "10", "--gas-swap", "0", "--json"));
     cr_assert_eq(r.status, 0, "%s", r.err);

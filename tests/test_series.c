@@ -453,26 +453,18 @@ Test(series, import_series_and_the_series_command)
 Test(series, depth_series_is_a_sweep_key)
 {
     char *prices = rbt_write_file(dir, "p.csv", three_bars);
-    rbt_run_result r = rbt_run(dir, NULL, ARGS("import", "-q", "--db", "s.db", "p.csv"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
     char *d1 = rbt_write_file(dir, "d1.csv", "2020-01-01,1e6\n2020-01-03,4e6\n");
     char *d2 = rbt_write_file(dir, "d2.csv", "2020-01-01,2e5\n");
-    r = rbt_run(dir, NULL, ARGS("import", "-q", "--db", "s.db", "--series", "d1", "d1.csv"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
-    r = rbt_run(dir, NULL, ARGS("import", "-q", "--db", "s.db", "--series", "d2", "d2.csv"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "--series", "d1", "d1.csv"));
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "--series", "d2", "d2.csv"));
     char *ini = rbt_write_file(dir, "grid.ini",
                                "[data]\nassets = X=0.5,CASH=0.5\n[costs]\namm-fee-bps = 0\n"
                                "amm-depth-series = \"X=d1\", \"X=d2\"\n[calendar]\nevery = 1\n");
-    r = rbt_run(dir, NULL, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    rbt_run_result_free(&r);
+    rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "s.db", "--results", "res.db", "grid.ini"));
     char *res = rbt_path(dir, "res.db");
     cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM runs"), 2);
-    r = rbt_run(dir, NULL, ARGS("runs", "res.db", "--csv"));
+    rbt_run_result r = rbt_run(dir, NULL, ARGS("runs", "res.db", "--csv"));
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_not_null(strstr(r.out, "X=d1"), "%s", r.out);
     cr_assert_not_null(strstr(r.out, "X=d2"), "%s", r.out);

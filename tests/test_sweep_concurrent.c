@@ -33,12 +33,7 @@ static void teardown(void)
 
 TestSuite(sweep_concurrent, .init = setup, .fini = teardown);
 
-static void run_ok(const char *const *argv)
-{
-    rbt_run_result r = rbt_run(dir, NULL, argv);
-    cr_assert_eq(r.status, 0, "rebal %s: %s", argv[0], r.err);
-    rbt_run_result_free(&r);
-}
+static void run_ok(const char *const *argv) { rbt_run_ok(dir, argv); }
 
 /* A pipe whose buffer is full: whoever writes into it blocks until the other end reads.
  * Returns the write end; *read_end and *filled (the bytes in it) are set. */
