@@ -51,8 +51,9 @@ case "$cmd" in
         ;;
     test)
         # The Python package and its pytest suite too (python/; Debian's /usr/bin/python3), and
-        # rebal built with MPI, whose sweeps across ranks the mpi suite runs (docs/mpi.md).
-        scripts/setup-deps python mpi
+        # rebal built with MPI, whose sweeps across ranks the mpi suite runs (docs/mpi.md), and
+        # headless Chromium for the report page's layout test.
+        scripts/setup-deps python mpi browser
         configure build-test -Dbuildtype=debugoptimized -Dwerror=true -Dpython=enabled -Dmpi=enabled
         meson compile -C build-test
         run_suites build-test test

@@ -733,7 +733,7 @@ Test(report, the_page_fits_1400_px_in_headless_chromium, .timeout = 280)
 {
     const char *chromium = find_chromium();
     if (!chromium) {
-        printf("report: Chromium is not installed: the page's layout at 1400 px is not checked\n");
+        fprintf(stderr, "report: Chromium is not installed: the page's layout at 1400 px is not checked\n");
         cr_skip_test("Chromium is not installed");
     }
     rb_store *store = stocks_store();
