@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define PREFIX "v2-"
+#define PREFIX_INPUTS "v3-"
 
 /* Odd 64-bit constants with well-spread bits (the golden ratio's and two more). */
 static const uint64_t K1 = 0x9E3779B97F4A7C15ull, K2 = 0xC2B2AE3D27D4EB4Full, K3 = 0x165667B19E3779F9ull;
@@ -53,7 +54,10 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n, uint64_t seed)
     return avalanche(h + (uint64_t)n);
 }
 
-void rb_dataset_hash(const rb_matrix *m, char out[RB_DATASET_HASH_SIZE])
+uint64_t rb_hash_bytes(const void *p, size_t n, uint64_t seed) { return hash_bytes(p, n, seed); }
+
+/* The 64 bits of m's prices behind "v2-" and the first half of "v3-". */
+static uint64_t prices_hash(const rb_matrix *m)
 {
     uint64_t h = 0;
     /* each symbol with its terminating NUL, so that "AB","C" and "A","BC" differ */
@@ -62,7 +66,18 @@ void rb_dataset_hash(const rb_matrix *m, char out[RB_DATASET_HASH_SIZE])
     h = hash_bytes((const unsigned char *)m->time, m->T * sizeof *m->time, h);
     h = hash_bytes((const unsigned char *)m->close, m->T * m->N * sizeof *m->close, h);
     h = hash_bytes((const unsigned char *)m->open, m->T * m->N * sizeof *m->open, h);
-    snprintf(out, RB_DATASET_HASH_SIZE, PREFIX "%016llx", (unsigned long long)h);
+    return h;
+}
+
+void rb_dataset_hash(const rb_matrix *m, char out[RB_DATASET_HASH_SIZE])
+{
+    snprintf(out, RB_DATASET_HASH_SIZE, PREFIX "%016llx", (unsigned long long)prices_hash(m));
+}
+
+void rb_dataset_hash_inputs(const rb_matrix *m, uint64_t inputs, char out[RB_DATASET_HASH_SIZE])
+{
+    snprintf(out, RB_DATASET_HASH_SIZE, PREFIX_INPUTS "%016llx-%016llx", (unsigned long long)prices_hash(m),
+             (unsigned long long)inputs);
 }
 
 void rb_dataset_hash_legacy(const rb_matrix *m, char out[17])
@@ -80,12 +95,22 @@ void rb_dataset_hash_legacy(const rb_matrix *m, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-int rb_dataset_hash_is_legacy(const char *stored) { return strncmp(stored, PREFIX, strlen(PREFIX)) != 0; }
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+int rb_dataset_hash_is_legacy(const char *stored) { return !starts(stored, PREFIX) && !starts(stored, PREFIX_INPUTS); }
 
 int rb_dataset_hash_matches(const rb_matrix *m, const char *stored)
 {
     char now[RB_DATASET_HASH_SIZE];
-    if (rb_dataset_hash_is_legacy(stored)) rb_dataset_hash_legacy(m, now);
-    else rb_dataset_hash(m, now);
-    return strcmp(now, stored) == 0;
+    if (rb_dataset_hash_is_legacy(stored)) {
+        rb_dataset_hash_legacy(m, now);
+        return strcmp(now, stored) == 0;
+    }
+    if (starts(stored, PREFIX)) {
+        rb_dataset_hash(m, now);
+        return strcmp(now, stored) == 0;
+    }
+    /* "v3-PRICES-INPUTS": the prices' half */
+    snprintf(now, sizeof now, PREFIX_INPUTS "%016llx-", (unsigned long long)prices_hash(m));
+    return strlen(stored) == strlen(now) + 16 && strncmp(now, stored, strlen(now)) == 0;
 }

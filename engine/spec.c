@@ -70,7 +70,7 @@ static const rb_setting_info settings[] = {
     {"targets-csv", "FILE.csv", "", "data",
      "target weights over time: a CSV date,SYM1,SYM2,...; a row is in force from the first bar at or after its date",
      0, OTHER(read_targets_csv),
-     F(target_table)},
+     F(target_table), .input = RB_INPUT_FILE},
     {"capital", "USD", "100000", "portfolio", "initial capital, invested at the targets on the first bar", 0,
      NUMBER(1e-6, BIG), F(capital)},
     {"exec", "close|next-open", "close", "portfolio",
@@ -112,7 +112,7 @@ static const rb_setting_info settings[] = {
      PER_ASSET(0, 9999), F(amm_fee_bps)},
     {"amm-depth-series", "SYM=SERIES,...", "", "costs",
      "the pool's quote-side reserve on each bar from a stored series (forward-filled; 'rebal series'); replaces "
-     "--amm-depth for SYM", 0, OTHER(rb_read_asset_names), F(amm_depth_series)},
+     "--amm-depth for SYM", 0, OTHER(rb_read_asset_names), F(amm_depth_series), .input = RB_INPUT_SERIES_PER_ASSET},
     {"amm-range", "LOW:HIGH|SYM=LOW:HIGH,...", "", "costs",
      "concentrated liquidity: the pool's position spans LOW to HIGH times the price it is re-centred on each bar "
      "(0 < LOW < 1 < HIGH, e.g. 0.9:1.1), holding the capital of a full-range pool of the same depth",
@@ -120,7 +120,7 @@ static const rb_setting_info settings[] = {
     {"gas", "USD", "0", "costs", "network fee per transaction (one per asset traded)", 0, NUMBER(0, BIG), F(gas)},
     {"gas-series", "NAME", "", "costs",
      "gas per transaction from a stored series ('rebal series'; forward-filled); replaces --gas", 0,
-     OTHER(read_gas_series), F(gas_series)},
+     OTHER(read_gas_series), F(gas_series), .input = RB_INPUT_SERIES},
     {"gas-tx", "USD", "0", "costs",
      "network fee of one vault transaction, paid once by each batch of orders that trades (a rebalance, the first "
      "allocation, a flow, a tax sale); adds to --gas", 0, NUMBER(0, BIG), F(gas_tx)},

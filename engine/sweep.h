@@ -68,6 +68,13 @@ size_t rb_sweep_max_keys(const rb_sweep *sweep);
 void rb_sweep_fill(const rb_sweep *sw, uint64_t k, rb_run_spec *spec);
 
 
+/* Calls fn with every value of the sweep that names an input outside its file (a setting
+ * whose row's input is not RB_INPUT_NONE: a CSV path, a stored series' name), [data]'s
+ * first, then each section's in file order, each value as written; stops at fn's first
+ * error. */
+typedef rb_status (*rb_sweep_input_fn)(void *ctx, const rb_setting_info *row, const char *text, rb_error *err);
+rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ctx, rb_error *err);
+
 /* A stable 63-bit id of configuration k: a hash (FNV-1a 64, top bit cleared) of its
  * canonical text "strategy=S;key=value;..." with values in canonical form. The same
  * configuration gets the same id in every sweep and run. */

@@ -11,6 +11,7 @@
 
 #include "batch.h"
 #include "dataset_hash.h"
+#include "sweep_inputs.h"
 #include "error.h"
 #include "metrics.h"
 #include "resolve.h"
@@ -537,8 +538,14 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
     side_start(&side, p.m, &p.data_spec, opt->results);
+    /* The data it reads: the prices, and what its values name beside them (CSV files,
+     * stored series), whose change makes it another sweep (sweep_inputs.h). */
     char dataset_hash[RB_DATASET_HASH_SIZE];
-    rb_dataset_hash(p.m, dataset_hash);
+    uint64_t inputs = 0;
+    int any_inputs = 0;
+    rc = rb_sweep_inputs_digest(prices, p.sweep, p.m, &inputs, &any_inputs, err);
+    if (any_inputs) rb_dataset_hash_inputs(p.m, inputs, dataset_hash);
+    else rb_dataset_hash(p.m, dataset_hash);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
     if (rc == RB_OK) {
@@ -554,7 +561,8 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
     const char *legacy = side_legacy(&side);
-    if (results && legacy) rb_results_legacy_hash(results, legacy);
+    /* Earlier builds hashed the prices alone: a sweep with inputs cannot be recognized by it. */
+    if (results && legacy && !any_inputs) rb_results_legacy_hash(results, legacy);
     rb_sweep_summary sum = {.configurations = K};
     if (rc == RB_OK && opt->on_keys) rc = opt->on_keys(opt->ctx, keys, nkeys, K, err);
     /* The same sweep, complete, already in the store: shown, not run again (--force). */

@@ -422,6 +422,15 @@ typedef enum rb_value_type {
     RB_VALUE_OTHER       /* read by its own rule (`read`): dates, the assets, a name, a period */
 } rb_value_type;
 
+/* What a setting's value names outside the sweep file, whose content a sweep's identity
+ * must cover (a results store recognizes a sweep by its text and the data it read). */
+typedef enum rb_input_kind {
+    RB_INPUT_NONE = 0,         /* the value is all there is */
+    RB_INPUT_FILE,             /* a file path (read at parse: --targets-csv, --when) */
+    RB_INPUT_SERIES,           /* a stored dated series' name (--gas-series) */
+    RB_INPUT_SERIES_PER_ASSET  /* SYM=SERIES,... (--amm-depth-series) */
+} rb_input_kind;
+
 /* One setting of a run, as `rebal run` flags and sweep files spell it: the key is the flag
  * name without "--" ("fee-bps"), the group says where it belongs ("data", "portfolio",
  * "strategy", "costs", "tax", "flows", "metrics"). Every run setting and every strategy
@@ -444,6 +453,7 @@ typedef struct rb_setting_info {
      * reader of RB_VALUE_OTHER values (field: that place; a replaced value is released). */
     size_t offset, size;
     rb_status (*read)(const char *key, const char *text, void *field, rb_error *err);
+    rb_input_kind input; /* what the value names outside the sweep file, if anything */
 } rb_setting_info;
 
 /* 1 when the setting's values are numbers (NUMBER, WHOLE, PER_ASSET, FLAG): the results

@@ -34,7 +34,7 @@ static rb_status read_when(const char *key, const char *text, void *field, rb_er
 static const rb_setting_info params[] = {
     {.key = "when", .arg = "FILE.csv", .def = "", .group = "strategy",
      .help = "the bars to rebalance on: a CSV of dates, optionally with a second column of flags 1|0|true|false",
-     .type = RB_VALUE_OTHER, .read = read_when, RB_PARAM_FIELD(when)},
+     .type = RB_VALUE_OTHER, .read = read_when, RB_PARAM_FIELD(when), .input = RB_INPUT_FILE},
 };
 
 typedef struct schedule_state {

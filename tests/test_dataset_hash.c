@@ -123,3 +123,26 @@ Test(dataset_hash, a_stored_hash_of_either_form_matches_its_data_only)
     cr_expect(!rb_dataset_hash_matches(&d.m, "v2-0000000000000000"));
     cr_expect(!rb_dataset_hash_matches(&d.m, ""));
 }
+
+/* A sweep that reads inputs beside the prices (sweep_inputs.h): "v3-", the prices' 16 digits
+ * exactly as in "v2-", "-", the inputs' 16; a report matches it by its prices' half. */
+Test(dataset_hash, the_v3_form_holds_the_prices_half_and_the_inputs_half)
+{
+    toy d, e;
+    toy_init(&d, "AAA", "BBB", "CCC");
+    toy_init(&e, "AAA", "BBB", "CCD");
+    char v2[RB_DATASET_HASH_SIZE], v3[RB_DATASET_HASH_SIZE], other[RB_DATASET_HASH_SIZE];
+    rb_dataset_hash(&d.m, v2);
+    rb_dataset_hash_inputs(&d.m, 0x0123456789abcdefull, v3);
+    cr_assert_eq(strlen(v3), 36, "%s", v3);
+    cr_assert(strncmp(v3, "v3-", 3) == 0 && strncmp(v3 + 3, v2 + 3, 16) == 0, "%s vs %s", v3, v2);
+    cr_assert_str_eq(v3 + 19, "-0123456789abcdef");
+    cr_assert(!rb_dataset_hash_is_legacy(v3));
+    rb_dataset_hash_inputs(&d.m, 0x0123456789abcdeeull, other);
+    cr_expect_str_neq(v3, other); /* other inputs: another dataset for a resume */
+    cr_expect(rb_dataset_hash_matches(&d.m, v3));
+    cr_expect(rb_dataset_hash_matches(&d.m, other));
+    cr_expect(!rb_dataset_hash_matches(&e.m, v3));
+    v3[35] = '\0'; /* cut short: not a hash of this build */
+    cr_expect(!rb_dataset_hash_matches(&d.m, v3));
+}

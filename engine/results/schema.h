@@ -124,9 +124,9 @@ rb_status rb_results_schema_insert(const rb_rconn *c, char names[][RB_RESULTS_KE
 
 /* ---------------------------------------------------------------- sweeps */
 
-/* Room for a stored dataset hash: "v2-" and 16 hex digits (dataset_hash.h), or the 16 hex
- * digits of earlier builds, and the NUL. */
-#define RB_RESULTS_HASH_MAX 24
+/* Room for a stored dataset hash: "v2-" and 16 hex digits, "v3-" and 33 (dataset_hash.h),
+ * or the 16 hex digits of earlier builds, and the NUL. */
+#define RB_RESULTS_HASH_MAX 40
 
 /* One row of sweeps, with the number of its runs stored and of them failed. */
 typedef struct rb_results_sweep {

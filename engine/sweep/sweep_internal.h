@@ -5,6 +5,7 @@
  *   limits.c  the file's size counted before anything large is written out
  *   expand.c  the checks once the text is read, and the decoding strides
  *   ids.c     configuration k decoded: its settings, canonical text, id and typed values
+ *   each_input.c  the values that name inputs outside the file (CSV paths, series)
  * Internal. */
 #ifndef RB_SWEEP_INTERNAL_H
 #define RB_SWEEP_INTERNAL_H

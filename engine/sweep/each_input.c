@@ -1,0 +1,27 @@
+/* each_input.c - the values of a sweep that name something outside its file (a CSV of target
+ * weights or dates, a stored series), visited so that the sweep's identity can cover their
+ * content (sweep.h). */
+#include "sweep_internal.h"
+
+rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ctx, rb_error *err)
+{
+    for (size_t i = 0; i < sw->ndata; i++) {
+        const rb_setting_info *row = rb_setting_find(sw->data[i].key);
+        if (!row || row->input == RB_INPUT_NONE) continue;
+        rb_status rc = fn(ctx, row, sw->data[i].value, err);
+        if (rc != RB_OK) return rc;
+    }
+    for (size_t s = 0; s < sw->nsec; s++) {
+        const section *sec = &sw->sec[s];
+        if (sec->kind == SEC_DATA) continue; /* its values are sw->data's */
+        for (size_t k = 0; k < sec->nkeys; k++) {
+            const values *v = &sec->keys[k];
+            if (!v->row || v->row->input == RB_INPUT_NONE) continue;
+            for (size_t j = 0; j < v->n; j++) {
+                rb_status rc = fn(ctx, v->row, v->text[j], err);
+                if (rc != RB_OK) return rc;
+            }
+        }
+    }
+    return RB_OK;
+}

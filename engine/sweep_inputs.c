@@ -1,0 +1,106 @@
+/* sweep_inputs.c - the digest of what a sweep reads beside its file and the prices: the
+ * bytes of each CSV it names (--targets-csv, --when) and each stored series it names
+ * (--gas-series, --amm-depth-series) as laid onto the run's bars (sweep_inputs.h). */
+#include "sweep_inputs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "dataset_hash.h"
+#include "error.h"
+#include "resolve.h"
+
+typedef struct digest_ctx {
+    rb_store *prices;
+    const rb_matrix *m;
+    double *values; /* m->T values of one series */
+    uint64_t h;
+    int any;
+} digest_ctx;
+
+static void mix_text(digest_ctx *d, const char *text) { d->h = rb_hash_bytes(text, strlen(text) + 1, d->h); }
+
+/* A file's bytes, or, when it cannot be read, the reason (the run that opens it says so). */
+static rb_status mix_file(digest_ctx *d, const char *path, rb_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mix_text(d, strerror(errno));
+        return RB_OK;
+    }
+    char buf[1 << 16];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) d->h = rb_hash_bytes(buf, n, d->h);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return rb_fail(err, RB_ERR_IO, "%s: cannot read it", path);
+    return RB_OK;
+}
+
+/* A series' values on the run's bars, or, when it is not there, its absence (the run that
+ * reads it says so, naming the option). */
+static void mix_series(digest_ctx *d, const char *name)
+{
+    rb_error ignored = {0};
+    mix_text(d, name);
+    if (d->prices && rb_resolve_dated(d->prices, name, d->m, d->values, &ignored) == RB_OK)
+        d->h = rb_hash_bytes(d->values, d->m->T * sizeof *d->values, d->h);
+    else
+        mix_text(d, "(absent)");
+}
+
+/* "SYM=NAME,SYM=NAME": each NAME. */
+static void mix_series_list(digest_ctx *d, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        const char *name = eq ? eq + 1 : p;
+        size_t nlen = (size_t)(p + len - name);
+        while (nlen && (*name == ' ' || *name == '\t')) name++, nlen--;
+        while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t')) nlen--;
+        char one[512];
+        if (nlen < sizeof one) {
+            memcpy(one, name, nlen);
+            one[nlen] = '\0';
+            mix_series(d, one);
+        } else {
+            mix_text(d, "(a name too long to be a series)");
+        }
+        p += len;
+        if (*p == ',') p++;
+    }
+}
+
+static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+{
+    digest_ctx *d = ctx;
+    if (!text[0]) return RB_OK; /* "" is the default: nothing named */
+    d->any = 1;
+    mix_text(d, row->key);
+    mix_text(d, text);
+    switch (row->input) {
+    case RB_INPUT_FILE: return mix_file(d, text, err);
+    case RB_INPUT_SERIES: mix_series(d, text); return RB_OK;
+    case RB_INPUT_SERIES_PER_ASSET: mix_series_list(d, text); return RB_OK;
+    case RB_INPUT_NONE: return RB_OK;
+    }
+    return RB_OK;
+}
+
+rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const rb_matrix *m, uint64_t *digest,
+                                 int *any, rb_error *err)
+{
+    digest_ctx d = {.prices = prices, .m = m, .values = rb_malloc((m->T ? m->T : 1) * sizeof(double))};
+    if (!d.values) return rb_fail(err, RB_ERR_NOMEM, "out of memory reading a sweep's series");
+    rb_status rc = rb_sweep_each_input(sweep, mix_input, &d, err);
+    free(d.values);
+    *digest = d.h;
+    *any = d.any;
+    return rc;
+}

@@ -1,0 +1,22 @@
+/* sweep_inputs.h - the digest of a sweep's inputs beyond its own text and the price matrix,
+ * so that its identity in a results store changes when they do: a complete sweep is run
+ * again, and a resume refused, once a CSV it names or a stored series it reads has other
+ * content (rebal import --series of new values). Internal. */
+#ifndef RB_SWEEP_INPUTS_H
+#define RB_SWEEP_INPUTS_H
+
+#include <stdint.h>
+
+#include "rebal.h"
+#include "store.h"
+#include "sweep.h"
+
+/* *digest: a 64-bit hash of every input the sweep's values name (rb_sweep_each_input), in
+ * their order: each setting's key and value, then a file's bytes, or a series' values on
+ * m's bars (forward-filled as the run reads them); a file or series that cannot be read
+ * counts by its name and why, the run itself refusing it with its own message. *any: 0 when
+ * the sweep names none (the dataset hash is then the prices' alone, as before). */
+rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const rb_matrix *m, uint64_t *digest,
+                                 int *any, rb_error *err);
+
+#endif /* RB_SWEEP_INPUTS_H */
