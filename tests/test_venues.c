@@ -317,3 +317,37 @@ Test(venues, sweep_section_paths_relative_to_the_sweep_file)
     free(sub);
     free(prices);
 }
+
+/* ---------------------------------------------------------------- the demo */
+
+/* The demo's DEX table gains a routing row: each asset on both the constant and the
+ * depth-series pool, every order split between them. At the venue fee 0 (the pools' fees
+ * then those of the rows above) routing across both costs less than either pool alone. */
+static void row_values(const char *table, const char *name, long *v, int n)
+{
+    const char *p = strstr(table, name);
+    cr_assert_not_null(p, "%s:\n%s", name, table);
+    p += strlen(name);
+    for (int k = 0; k < n; k++) {
+        char *end;
+        v[k] = strtol(p, &end, 10);
+        cr_assert(end != p, "%s: value %d:\n%s", name, k, table);
+        p = end;
+    }
+}
+
+Test(venues, the_demo_routes_across_two_venues, .timeout = 240)
+{
+    rbt_run_result r = rbt_run(dir, NULL, ARGS("demo", "--out", "demo-out"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *table = strstr(r.out, "Where rebalancing turns net-negative on the DEX");
+    cr_assert_not_null(table, "%s", r.out);
+    long constant[6], series[6], routed[6];
+    row_values(table, "constant pools", constant, 6);
+    row_values(table, "depth series", series, 6);
+    row_values(table, "routing, 2 venues", routed, 6);
+    cr_assert(routed[0] > constant[0] && routed[0] > series[0], "fee 0: routed %ld, constant %ld, series %ld",
+              routed[0], constant[0], series[0]);
+    cr_assert(strstr(strstr(table, "routing, 2 venues"), "net-negative from "), "%s", table);
+    rbt_run_result_free(&r);
+}
