@@ -317,7 +317,8 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
             double u = order[i];
             if (u == 0 || (pass == 0) != (u < 0)) continue;
             rb_order_cost c;
-            rb_routed routed = {.chains = 0};
+            rb_routed routed;
+            routed.r.n = 0; /* (not routed: no legs; the rest is set only when it is) */
             rb_status rc = env->routes ? route_or_cost(env, i, u, &routed, &c, err) : order_cost(env, i, u, &c, err);
             if (rc != RB_OK) return rc;
             if (env->routes) {

@@ -24,15 +24,21 @@
 /* A ranged pool's cap is taken this much inside the range, so that rounding of the leg's
  * units never crosses its edge in rb_order_cost_of. */
 #define CAP_INSIDE (1.0 - 1e-12)
-#define BISECT_REL 1e-12
-#define BISECT_MAX 400
 
-/* One venue's marginal cost, on one side. */
+/* One venue's amount as a function of u, on one side: u = -1 / sqrt(1 + L) for a buy,
+ * 1 / sqrt(1 - L) for a sale (L the marginal cost), increasing with L. A pool takes
+ * clip(alpha + beta u, 0, cap); an exchange nothing below u0 (its rate without the fee),
+ * its minimum fee's kink up to u1 (its whole rate), and without limit from there. */
 typedef struct model {
     int pool;
-    double r0, r1, kink; /* an exchange: marginal below and above the kink (value) */
-    double Y, f, g, cap; /* a pool: virtual depth, fee, 1 - fee, the most value (INFINITY: none) */
+    double alpha, beta, cap; /* a pool (cap INFINITY: none) */
+    double start;            /* a pool: the u where it starts, -alpha / beta */
+    double Y, f, g;          /* a pool: its (virtual) depth, fee and 1 - fee */
+    double u0, u1, kink;     /* an exchange */
 } model;
+
+/* u of marginal cost r on one side (INFINITY: a sale's marginal cost never reaches 1). */
+static double u_of(int buy, double r) { return buy ? -1.0 / sqrt(1.0 + r) : (r < 1.0 ? 1.0 / sqrt(1.0 - r) : INFINITY); }
 
 static model model_of(const rb_route_venue *v, int buy)
 {
@@ -40,140 +46,166 @@ static model model_of(const rb_route_venue *v, int buy)
     model m = {0};
     if (c->amm_depth > 0.0) {
         rb_pool_shape s = rb_pool_shape_of(c->amm_range_low, c->amm_range_high);
-        m.pool = 1;
-        m.f = c->amm_fee_bps / RB_BPS;
-        m.g = 1.0 - m.f;
-        m.Y = c->amm_depth * s.amplify;
+        double g = 1.0 - c->amm_fee_bps / RB_BPS, Y = c->amm_depth * s.amplify;
         int ranged = c->amm_range_high > 0.0;
+        m.pool = 1;
+        m.Y = Y, m.f = 1.0 - g, m.g = g;
+        /* buy: v = Y (1 - 1/sqrt(g (1 + L))) = Y + (Y / sqrt(g)) u; sale: v = Y (sqrt(g / (1 - L)) - 1) / g
+         * = -Y / g + (Y / sqrt(g)) u */
+        m.alpha = buy ? Y : -Y / g;
+        m.beta = Y / sqrt(g);
+        m.start = buy ? -sqrt(g) : 1.0 / sqrt(g);
         /* (a full pool's buy can never take all of its units: its cap is just inside them) */
-        m.cap = buy ? (ranged ? s.buy_max : 1.0) * m.Y * CAP_INSIDE : ranged ? s.sell_max / m.g * m.Y * CAP_INSIDE : INFINITY;
+        m.cap = buy ? (ranged ? s.buy_max : 1.0) * Y * CAP_INSIDE : ranged ? s.sell_max / g * Y * CAP_INSIDE : INFINITY;
         return m;
     }
-    double b = c->fee_bps / RB_BPS;
-    m.r0 = (c->slippage_bps + c->spread_bps / 2.0) / RB_BPS;
-    m.r1 = m.r0 + b;
+    double b = c->fee_bps / RB_BPS, r0 = (c->slippage_bps + c->spread_bps / 2.0) / RB_BPS;
+    m.u0 = u_of(buy, r0);
+    m.u1 = u_of(buy, r0 + b);
     m.kink = c->fee_min > 0.0 ? (b > 0.0 ? c->fee_min / b : INFINITY) : 0.0;
     return m;
 }
 
-/* A pool's amount at marginal cost L (continuous, increasing, capped). The forms avoid the
- * cancellation of 1 - 1/sqrt(x) near x = 1: with s = sqrt(g (1 + L)), 1 - 1/s =
- * (g L - f) / (s (s + 1)); with z = g / (1 - L), sqrt(z) - 1 = ((L - f) / (1 - L)) /
- * (sqrt(z) + 1). */
-static double pool_amount(const model *m, int buy, double L)
+/* A pool's amount at u = start + off: beta off, between 0 and its cap. (Taken from the
+ * offset rather than as alpha + beta u, which loses a small order's amount to the
+ * cancellation of two amounts of the size of the depth.) */
+static double pool_at(const model *m, double off)
 {
-    double v;
-    if (buy) {
-        double s = sqrt(m->g * (1.0 + L)), x = m->g * L - m->f;
-        v = x > 0.0 ? m->Y * x / (s * (s + 1.0)) : 0.0;
-    } else if (L >= 1.0) {
-        v = INFINITY;
-    } else {
-        double z = m->g / (1.0 - L), x = (L - m->f) / (1.0 - L);
-        v = x > 0.0 ? m->Y * x / (sqrt(z) + 1.0) / m->g : 0.0;
-    }
-    return v < m->cap ? v : m->cap;
+    double v = m->beta * off;
+    return v <= 0.0 ? 0.0 : v < m->cap ? v : m->cap;
 }
 
-/* The most a venue takes at marginal cost L: upper (the last amount whose marginal is at
- * most L) or lower (the first whose marginal reaches L): they differ only on an exchange's
- * flat stretches. */
-static double amount(const model *m, int buy, double L, int upper)
+/* What a venue takes at u: upper (the most whose marginal cost is at most u's) or lower
+ * (the least whose marginal cost reaches it); they differ only at an exchange's steps. */
+static double amount(const model *m, double u, int upper)
 {
-    if (m->pool) return pool_amount(m, buy, L);
-    if (upper ? L < m->r0 : L <= m->r0) return 0.0;
-    if (upper ? L < m->r1 : L <= m->r1) return m->kink;
+    if (m->pool) return pool_at(m, u - m->start);
+    if (upper ? u < m->u0 : u <= m->u0) return 0.0;
+    if (upper ? u < m->u1 : u <= m->u1) return m->kink;
     return INFINITY;
 }
 
-static double sum_amounts(const model *m, size_t n, unsigned on, int buy, double L, int upper)
+static double total(const model *m, size_t n, unsigned on, double u, int upper)
 {
     double s = 0.0;
     for (size_t k = 0; k < n; k++)
-        if (on & (1u << k)) s += amount(&m[k], buy, L, upper);
+        if (on & (1u << k)) s += amount(&m[k], u, upper);
     return s;
 }
 
-/* The least marginal cost [lo, hi] (hi - lo within BISECT_REL of hi) at which the venues in
- * `on` take V; 0 when they cannot. */
-static int bracket(const model *m, size_t n, unsigned on, int buy, double V, double *lo_out, double *hi_out)
+/* The points where some venue in `on` starts, fills or steps, and where L = 0, sorted. */
+static size_t breakpoints(const model *m, size_t n, unsigned on, int buy, double *pts)
 {
-    double lo = 0.0, hi = 0.0;
-    if (sum_amounts(m, n, on, buy, 0.0, 1) < V) {
-        double step = 1e-4;
-        for (size_t k = 0; k < n; k++)
-            if ((on & (1u << k)) && !m[k].pool && m[k].r1 > step) step = m[k].r1;
-        hi = buy ? step : (step < 0.5 ? 0.5 : step);
-        while (sum_amounts(m, n, on, buy, hi, 1) < V) {
-            if (buy ? hi > 1e300 : hi >= 1.0) return 0;
-            lo = hi;
-            hi = buy ? hi * 4.0 : (hi + 1.0) / 2.0;
-            if (!buy && hi > 1.0) hi = 1.0;
-        }
-        for (int it = 0; it < BISECT_MAX && hi - lo > BISECT_REL * hi; it++) {
-            double mid = lo + (hi - lo) / 2.0;
-            if (mid <= lo || mid >= hi) break;
-            if (sum_amounts(m, n, on, buy, mid, 1) >= V) hi = mid;
-            else lo = mid;
-        }
+    size_t np = 0;
+    pts[np++] = buy ? -1.0 : 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (!(on & (1u << k))) continue;
+        double a = m[k].pool ? m[k].start : m[k].u0;
+        double b = m[k].pool ? m[k].start + m[k].cap / m[k].beta : m[k].u1;
+        if (isfinite(a)) pts[np++] = a;
+        if (isfinite(b)) pts[np++] = b;
     }
-    *lo_out = lo;
-    *hi_out = hi;
-    return 1;
+    for (size_t i = 1; i < np; i++)
+        for (size_t j = i; j > 0 && pts[j - 1] > pts[j]; j--) {
+            double t = pts[j];
+            pts[j] = pts[j - 1];
+            pts[j - 1] = t;
+        }
+    return np;
 }
 
-/* The values of the venues in `on` that take V at equal marginal cost: each takes what it
- * takes at the bracket's low end (lower amounts when the bracket is one point), and the rest,
- * a sliver, goes to the venues that take more across the bracket: to the first that takes
- * without limit (an exchange at its rate), else shared in proportion to what each takes
- * more. */
+/* The values of the venues in `on` that take V at equal marginal cost, or 0 when they
+ * cannot. The total is piecewise linear in u, with steps: bisection over the breakpoints
+ * finds the first at which the venues take V; before it the total is linear (the pools
+ * between their start and their cap), solved exactly; at it, a step (an exchange) takes
+ * what the others leave. */
 static int split_values(const model *m, size_t n, unsigned on, int buy, double V, double *val)
 {
-    double lo, hi;
-    if (!bracket(m, n, on, buy, V, &lo, &hi)) return 0;
-    double base = 0.0, more[RB_ROUTE_MAX], extra = 0.0;
-    int open = -1;
+    double pts[4 * RB_ROUTE_MAX + 1];
+    size_t np = breakpoints(m, n, on, buy, pts), lo = 0, hi = np;
+    while (lo < hi) { /* the first point whose (upper) total reaches V; np: none */
+        size_t mid = lo + (hi - lo) / 2;
+        if (total(m, n, on, pts[mid], 1) >= V) hi = mid;
+        else lo = mid + 1;
+    }
+    int step = lo < np && (lo == 0 || total(m, n, on, pts[lo], 0) < V);
+    double left = step ? pts[lo] : pts[lo - 1], d = 0.0, base = 0.0;
+    double probe = step ? left : lo < np ? left + (pts[lo] - left) / 2.0 : left + 1.0;
+    if (!step) {
+        /* inside (pts[lo - 1], pts[lo]), or past the last point: linear in d = u - left,
+         * each pool between its start and its cap taking beta ((left - start) + d) */
+        double A = 0.0, B = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            if (!(on & (1u << k))) continue;
+            double v = amount(&m[k], probe, 1);
+            if (m[k].pool && v > 0.0 && v < m[k].cap) A += m[k].beta * (left - m[k].start), B += m[k].beta;
+            else A += v;
+        }
+        if (!(B > 0.0) || !isfinite(A)) return 0;
+        d = (V - A) / B;
+    }
     for (size_t k = 0; k < n; k++) {
-        val[k] = more[k] = 0.0;
+        val[k] = 0.0;
         if (!(on & (1u << k))) continue;
-        val[k] = lo == hi ? amount(&m[k], buy, hi, 0) : amount(&m[k], buy, lo, 1);
-        double up = amount(&m[k], buy, hi, 1);
-        more[k] = up - val[k];
-        if (isinf(up) && open < 0) open = (int)k;
-        else if (!isinf(up)) extra += more[k];
+        /* at a step (d = 0): lower amounts, and the steps take the rest below */
+        val[k] = m[k].pool ? pool_at(&m[k], (left - m[k].start) + d) : amount(&m[k], probe, 0);
         base += val[k];
     }
     double rest = V - base;
-    if (!(rest > 0.0)) return 1;
-    if (open >= 0) {
-        val[open] += rest;
-        return 1;
+    for (size_t k = 0; step && rest > 0.0 && k < n; k++) {
+        if (!(on & (1u << k)) || m[k].pool) continue;
+        double more = amount(&m[k], left, 1) - val[k], take = rest < more ? rest : more;
+        val[k] += take;
+        rest -= take;
     }
-    if (!(extra > 0.0)) return 0;
-    for (size_t k = 0; k < n; k++)
-        if (on & (1u << k)) val[k] += rest * (more[k] / extra);
-    return 1;
+    return !(rest > 1e-6 * V); /* (price_legs gives the rounding remainder to the largest leg) */
 }
 
-/* The legs of values val (units signed like the order, adding up to it: the rounding
- * remainder goes to the largest leg) and their costs. */
-static rb_status price_legs(const rb_route_venue *v, size_t n, double units, double price, const double *val,
-                            rb_route_result *r, rb_error *err)
+/* The legs' units of values val, signed like the order and adding up to it (the rounding
+ * remainder to the largest leg). */
+static void leg_units(size_t n, double units, double price, const double *val, double *legs)
 {
     double sign = units > 0 ? 1.0 : -1.0, sum = 0.0;
     size_t big = 0;
+    for (size_t k = 0; k < n; k++) {
+        legs[k] = sign * (val[k] / price);
+        sum += legs[k];
+        if (fabs(legs[k]) > fabs(legs[big])) big = k;
+    }
+    legs[big] += units - sum;
+    if (legs[big] * sign < 0.0) legs[big] = 0.0;
+}
+
+/* A leg's total cost, to compare the subsets: the formulas of rb_order_cost_of (costs.c)
+ * without its checks (the winner's legs are priced by it); INFINITY past a pool's cap. */
+static double leg_cost(const rb_route_venue *v, const model *m, double units, double price)
+{
+    if (units == 0.0) return 0.0;
+    const rb_asset_costs *c = &v->costs;
+    double q = fabs(units), val = q * price;
+    if (!m->pool) {
+        rb_fee_slippage r = rb_trade_rate_costs(val, rb_cost_rates(c));
+        return fmax(r.fee, c->fee_min) + c->fee_fixed + r.slippage + v->gas;
+    }
+    if (!(val <= m->cap)) return INFINITY;
+    double a = q / (m->Y / price);
+    if (units > 0.0) {
+        double rest = 1.0 - a;
+        return a < 1.0 ? val * m->f / (rest * m->g) + val * a / rest + v->gas : INFINITY;
+    }
+    return val * m->f + val * a * m->g * m->g / (1.0 + a * m->g) + v->gas;
+}
+
+/* The legs priced by rb_order_cost_of, and their sums. */
+static rb_status price_legs(const rb_route_venue *v, size_t n, const double *legs, double price, rb_route_result *r,
+                            rb_error *err)
+{
     memset(r, 0, sizeof *r);
     r->n = n;
     for (size_t k = 0; k < n; k++) {
-        r->units[k] = sign * (val[k] / price);
-        sum += r->units[k];
-        if (fabs(r->units[k]) > fabs(r->units[big])) big = k;
-    }
-    r->units[big] += units - sum;
-    if (r->units[big] * sign < 0.0) r->units[big] = 0.0;
-    for (size_t k = 0; k < n; k++) {
+        r->units[k] = legs[k];
         rb_order_market mk = {.price = price, .sigma = 0.0, .adv = NAN, .gas = v[k].gas};
-        rb_status rc = rb_order_cost_of(&v[k].costs, r->units[k], &mk, &r->cost[k], err);
+        rb_status rc = rb_order_cost_of(&v[k].costs, legs[k], &mk, &r->cost[k], err);
         if (rc != RB_OK) return rc;
         r->total.fee += r->cost[k].fee;
         r->total.slippage += r->cost[k].slippage;
@@ -191,7 +223,7 @@ double rb_route_capacity(const rb_route_venue *v, size_t n, int buy, double pric
         model m = model_of(&v[k], buy);
         if (!m.pool) return INFINITY;
         int full = !(v[k].costs.amm_range_high > 0.0);
-        most += buy && full ? m.Y : m.cap;
+        most += buy && full ? m.alpha : m.cap; /* a buy's alpha is the virtual depth */
     }
     return most / price;
 }
@@ -234,31 +266,23 @@ rb_status rb_route(const rb_route_venue *v, size_t n, double units, double price
         if (has_jump(&v[k])) jumps |= 1u << k;
     }
     int found = 0;
-    double best = INFINITY;
-    rb_error leg_err = {0};
-    rb_status leg_rc = RB_OK;
+    double best = INFINITY, best_legs[RB_ROUTE_MAX];
     /* Every subset of the venues with a jump, all of them first; the others always take part
      * (a venue without a jump that is not needed takes nothing). */
     for (unsigned sub = jumps;; sub = (sub - 1u) & jumps) {
         unsigned on = (all & ~jumps) | sub;
-        double val[RB_ROUTE_MAX];
-        rb_route_result r;
+        double val[RB_ROUTE_MAX], legs[RB_ROUTE_MAX], cost = 0.0;
         if (on && split_values(m, n, on, buy, V, val)) {
-            rb_status rc = price_legs(v, n, units, price, val, &r, &leg_err);
-            if (rc == RB_OK && rb_route_cost_total(&r) < best) {
-                best = rb_route_cost_total(&r);
-                *out = r;
+            leg_units(n, units, price, val, legs);
+            for (size_t k = 0; k < n; k++) cost += leg_cost(&v[k], &m[k], legs[k], price);
+            if (cost < best) {
+                best = cost;
+                memcpy(best_legs, legs, n * sizeof *legs);
                 found = 1;
-            } else if (rc != RB_OK && leg_rc == RB_OK) {
-                leg_rc = rc;
             }
         }
         if (sub == 0) break;
     }
-    if (found) return RB_OK;
-    if (leg_rc != RB_OK) {
-        if (err) *err = leg_err;
-        return leg_rc;
-    }
+    if (found) return price_legs(v, n, best_legs, price, out, err);
     return unroutable(v, n, units, price, err);
 }

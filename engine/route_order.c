@@ -14,8 +14,8 @@ rb_status rb_route_order(const rb_trade_env *env, size_t i, double units, rb_rou
     /* each swap of a pool is a transaction (--gas) and a swap of the vault's (--gas-swap) */
     double swap_gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas;
     rb_route_venue v[RB_ROUTE_MAX];
-    memset(v, 0, sizeof v);
-    for (size_t k = 0; k < n; k++) {
+    v[0] = (rb_route_venue){.gas = 0.0}; /* (n >= 1: every one of the n is set below) */
+    for (size_t k = 0; k < n && k < RB_ROUTE_MAX; k++) {
         v[k].costs = slot[k].costs;
         if (slot[k].depth) v[k].costs.amm_depth = slot[k].depth[env->bar];
         v[k].gas = slot[k].pool ? slot[k].gas + swap_gas : 0.0;

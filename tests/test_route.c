@@ -64,6 +64,19 @@ Test(route, two_pools_split_by_depth)
     near(rb_route_cost_total(&r), 1e10 / 1.1e6 + 9e10 / 3.3e6, 1e-9, "sale cost");
 }
 
+/* A sliver of an order (1e-6 units, 1e-4 of value, 1e-10 of the depths) splits as a large
+ * one does, in proportion to the depths, with both pools charging fees too: its legs are
+ * not lost to the rounding of amounts of the size of the depths. */
+Test(route, a_sliver_splits_exactly)
+{
+    rb_route_venue v[] = {pool(1e6, 30, 0), pool(3e6, 30, 0)};
+    for (int side = -1; side <= 1; side += 2) {
+        rb_route_result r = route_ok(v, 2, side * 1e-6, 100);
+        near(r.units[0], side * 0.25e-6, 1e-6, "leg 1");
+        near(r.units[1], side * 0.75e-6, 1e-6, "leg 2");
+    }
+}
+
 /* A fee-free pool of depth 1e6 and an exchange at 10 bps, a buy of 1e5 of value (1,000 units
  * at 100): the pool takes the order until its marginal cost reaches the exchange's rate,
  * 1 / (1 - a)^2 = 1.001, a = 1 - 1/sqrt(1.001), v = 1e6 a = 499.625...; the exchange the
