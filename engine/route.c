@@ -53,8 +53,9 @@ static model model_of(const rb_route_venue *v, int buy)
         /* buy: v = Y (1 - 1/sqrt(g (1 + L))) = Y + (Y / sqrt(g)) u; sale: v = Y (sqrt(g / (1 - L)) - 1) / g
          * = -Y / g + (Y / sqrt(g)) u */
         m.alpha = buy ? Y : -Y / g;
-        m.beta = Y / sqrt(g);
-        m.start = buy ? -sqrt(g) : 1.0 / sqrt(g);
+        double sg = sqrt(g);
+        m.beta = Y / sg;
+        m.start = buy ? -sg : 1.0 / sg;
         /* (a full pool's buy can never take all of its units: its cap is just inside them) */
         m.cap = buy ? (ranged ? s.buy_max : 1.0) * Y * CAP_INSIDE : ranged ? s.sell_max / g * Y * CAP_INSIDE : INFINITY;
         return m;
@@ -119,8 +120,14 @@ static size_t breakpoints(const model *m, size_t n, unsigned on, int buy, double
  * finds the first at which the venues take V; before it the total is linear (the pools
  * between their start and their cap), solved exactly; at it, a step (an exchange) takes
  * what the others leave. */
-static int split_values(const model *m, size_t n, unsigned on, int buy, double V, double *val)
+static int split_values(const model *m, size_t n, unsigned on, int buy, double V, double *val, double *u_at)
 {
+    if ((on & (on - 1u)) == 0) { /* one venue: it takes the order, if it can */
+        size_t one = (size_t)__builtin_ctz(on);
+        for (size_t k = 0; k < n; k++) val[k] = k == one ? V : 0.0;
+        *u_at = NAN;
+        return !m[one].pool || V <= m[one].cap;
+    }
     double pts[4 * RB_ROUTE_MAX + 1];
     size_t np = breakpoints(m, n, on, buy, pts), lo = 0, hi = np;
     while (lo < hi) { /* the first point whose (upper) total reaches V; np: none */
@@ -151,6 +158,7 @@ static int split_values(const model *m, size_t n, unsigned on, int buy, double V
         val[k] = m[k].pool ? pool_at(&m[k], (left - m[k].start) + d) : amount(&m[k], probe, 0);
         base += val[k];
     }
+    *u_at = left + d;
     double rest = V - base;
     for (size_t k = 0; step && rest > 0.0 && k < n; k++) {
         if (!(on & (1u << k)) || m[k].pool) continue;
@@ -228,10 +236,27 @@ double rb_route_capacity(const rb_route_venue *v, size_t n, int buy, double pric
     return most / price;
 }
 
-/* A venue with a cost that jumps at its first unit: gas, a minimum or fixed fee. */
-static int has_jump(const rb_route_venue *v)
+/* The jump of a venue's cost at its first unit: its gas, an exchange's minimum and fixed fee
+ * (0: none). */
+static double jump_of(const rb_route_venue *v)
 {
-    return v->gas > 0.0 || (v->costs.amm_depth == 0.0 && (v->costs.fee_min > 0.0 || v->costs.fee_fixed > 0.0));
+    return v->gas + (v->costs.amm_depth == 0.0 ? v->costs.fee_min + v->costs.fee_fixed : 0.0);
+}
+
+/* What the venues left out of a subset save it at least, from the split of them all (val,
+ * at the marginal cost L, each costing cost[k]): the others must take their amounts at a
+ * marginal cost of at least L, so a subset without venue k costs at least the split's
+ * convex part plus L v_k - (c_k(v_k) - jump_k), its surplus (>= 0), for each k left out,
+ * plus the jumps of those in it. */
+static void surpluses(const rb_route_venue *v, size_t n, const double *val, const double *cost, double L,
+                      double *convex, double *surplus)
+{
+    *convex = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double c = val[k] > 0.0 ? cost[k] - jump_of(&v[k]) : 0.0;
+        *convex += c;
+        surplus[k] = L * val[k] - c > 0.0 ? L * val[k] - c : 0.0;
+    }
 }
 
 __attribute__((cold, noinline)) static rb_status unroutable(const rb_route_venue *v, size_t n, double units,
@@ -263,22 +288,30 @@ rb_status rb_route(const rb_route_venue *v, size_t n, double units, double price
     unsigned jumps = 0, all = (1u << n) - 1u;
     for (size_t k = 0; k < n; k++) {
         m[k] = model_of(&v[k], buy);
-        if (has_jump(&v[k])) jumps |= 1u << k;
+        if (jump_of(&v[k]) > 0.0) jumps |= 1u << k;
     }
-    int found = 0;
-    double best = INFINITY, best_legs[RB_ROUTE_MAX];
+    int found = 0, bound = 0;
+    double best = INFINITY, best_legs[RB_ROUTE_MAX], convex = 0.0, surplus[RB_ROUTE_MAX];
     /* Every subset of the venues with a jump, all of them first; the others always take part
-     * (a venue without a jump that is not needed takes nothing). */
+     * (a venue without a jump that is not needed takes nothing). A subset whose lower bound
+     * (surpluses) is above the best cost found is not solved. */
     for (unsigned sub = jumps;; sub = (sub - 1u) & jumps) {
         unsigned on = (all & ~jumps) | sub;
-        double val[RB_ROUTE_MAX], legs[RB_ROUTE_MAX], cost = 0.0;
-        if (on && split_values(m, n, on, buy, V, val)) {
+        double val[RB_ROUTE_MAX], legs[RB_ROUTE_MAX], cost[RB_ROUTE_MAX], total = 0.0, u;
+        double least = convex;
+        for (size_t k = 0; bound && k < n; k++)
+            least += (jumps & ~sub & (1u << k)) ? surplus[k] : (sub & (1u << k)) ? jump_of(&v[k]) : 0.0;
+        if (on && !(bound && least > best * (1.0 + 1e-9)) && split_values(m, n, on, buy, V, val, &u)) {
             leg_units(n, units, price, val, legs);
-            for (size_t k = 0; k < n; k++) cost += leg_cost(&v[k], &m[k], legs[k], price);
-            if (cost < best) {
-                best = cost;
+            for (size_t k = 0; k < n; k++) total += cost[k] = leg_cost(&v[k], &m[k], legs[k], price);
+            if (total < best) {
+                best = total;
                 memcpy(best_legs, legs, n * sizeof *legs);
                 found = 1;
+            }
+            if (sub == jumps && isfinite(total) && isfinite(u)) { /* the split of them all bounds the others */
+                surpluses(v, n, val, cost, buy ? 1.0 / (u * u) - 1.0 : 1.0 - 1.0 / (u * u), &convex, surplus);
+                bound = 1;
             }
         }
         if (sub == 0) break;
