@@ -10,8 +10,10 @@
  *     sell: c'(v) = 1 - g / (1 + a g)^2          so  v(L) = Y (sqrt(g / (1 - L)) - 1) / g
  * (0 below the pool fee's marginal cost, at most the range's cap). For a set of venues that
  * all trade, the optimum equalizes marginal cost: the least L whose amounts add up to the
- * order, found by bisection. The jumps make the whole problem non-convex: every subset of
- * the venues with a jump is tried, and the cheapest wins. */
+ * order. In u = -1/sqrt(1 + L) (buy) or 1/sqrt(1 - L) (sale) every pool's amount is linear
+ * between its start and its cap, so bisection over the breakpoints finds the segment and a
+ * linear equation the point. The jumps make the whole problem non-convex: every subset of
+ * the venues with a jump is tried (unless a lower bound rules it out), the cheapest wins. */
 #include "route.h"
 
 #include <float.h>

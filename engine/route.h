@@ -32,9 +32,10 @@ typedef struct rb_route_result {
 
 /* Splits the order of `units` (> 0 buy, < 0 sell) at market price `price` across the n
  * venues (1 <= n <= RB_ROUTE_MAX) at least total cost: for each subset of the venues with a
- * per-leg cost (gas, a minimum fee), the marginal costs of the venues in it are equalized by
- * bisection on the marginal cost (to 1e-12 relative), and the cheapest subset wins (the
- * first in enumeration order among equals). A ranged pool takes at most what its range
+ * per-leg cost (gas, a minimum fee), the marginal costs of the venues in it are equalized
+ * (bisection over the marginal costs where a venue starts, fills or steps, then exactly on
+ * the segment found), and the cheapest subset wins (the first in enumeration order, all
+ * venues first, among equals). A ranged pool takes at most what its range
  * allows. Fails with RB_ERR_DATA when no split can fill the order, naming the largest trade
  * the venues take together (rb_route_capacity). */
 rb_status rb_route(const rb_route_venue *v, size_t n, double units, double price, rb_route_result *out,
