@@ -128,9 +128,9 @@ static void print_fractions(void)
 static void print_help(void)
 {
     fputs(intro, stdout);
-    static const char *const groups[] = {"data", "portfolio", "strategy", "costs", "tax", "flows", "metrics"};
+    static const char *const groups[] = {"data", "portfolio", "strategy", "costs", "venues", "tax", "flows", "metrics"};
     static const char *const titles[] = {"Data", "Portfolio", "Strategy", "Costs (a scalar, or SYM=value,... per asset)",
-                                         "Taxes", "Cash flows", "Metrics"};
+                                         "Venues and routing", "Taxes", "Cash flows", "Metrics"};
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         printf("\n%s:\n", titles[g]);
         for (size_t i = 0; i < rb_setting_count(); i++) {

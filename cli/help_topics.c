@@ -48,9 +48,44 @@ static void strategies(void)
     }
 }
 
+static void venues(void)
+{
+    puts("Venue files (--venues FILE; in a sweep file [venues] venues = a.ini, b.ini, each path\n"
+         "relative to the sweep file). docs/engine.md, \"Venues and routing\", has the math.\n"
+         "\n"
+         "  [uni]                     ; a venue: [NAME], letters, digits, '_', '-', '.'\n"
+         "  kind = pool               ; a constant-product pool (concentrated with range)\n"
+         "  depth = BTC=5e6,ETH=3e6   ; quote-side reserve: one USD value, or per asset\n"
+         "  depth-series = USDS=depth-USDS ; or per bar from a stored series ('rebal series')\n"
+         "  fee-bps = 30              ; pool fee on the input [30]\n"
+         "  range = 0.9:1.1           ; concentrated liquidity, as --amm-range [full range]\n"
+         "  gas = 2                   ; USD per swap on it, beside --gas and --gas-swap [0]\n"
+         "  chain = ethereum          ; --gas-tx is paid once per chain a batch touches\n"
+         "\n"
+         "  [cex]\n"
+         "  kind = exchange           ; a central exchange: no gas, no chain\n"
+         "  fee-bps = 10              ; commission [0]\n"
+         "  spread-bps = 4            ; quoted spread, an order pays half [0]\n"
+         "  slippage-bps = 0          ; fixed slippage [0]\n"
+         "  fee-min = 1               ; minimum commission per leg [0]\n"
+         "\n"
+         "  [assets]                  ; the venues each asset trades on (at most 8)\n"
+         "  BTC = uni, cex\n"
+         "  ETH = uni, cex\n"
+         "\n"
+         "An order of a listed asset is split across its venues at least total cost (fees +\n"
+         "slippage + gas): equal marginal cost across the venues that trade, every subset of\n"
+         "the venues with gas or a minimum fee tried. The venues replace the asset's own cost\n"
+         "settings (--fee-bps, --amm-depth, ...); --gas and --gas-swap are paid by each pool\n"
+         "swap. A ranged pool takes at most what its range allows and the rest goes to the other\n"
+         "venues; an order no split can fill fails naming the asset, the date and the largest\n"
+         "trade. --trades shows one row per leg, with the venue and the order's units at the end.");
+}
+
 int cli_help_topic(const char *topic)
 {
-    if (strcmp(topic, "metrics") == 0) metrics();
+    if (strcmp(topic, "venues") == 0) venues();
+    else if (strcmp(topic, "metrics") == 0) metrics();
     else if (strcmp(topic, "strategies") == 0) strategies();
     else return 0;
     return 1;

@@ -46,7 +46,7 @@ static int usage(FILE *out)
           "Commands:\n", out);
     for (size_t i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
     fputs("  help       show the help of a command (rebal help COMMAND), or of a topic:\n"
-          "             rebal help metrics, rebal help strategies\n"
+          "             rebal help metrics, rebal help strategies, rebal help venues\n"
           "\n"
           "Options:\n"
           "  -h, --help     show this help\n"

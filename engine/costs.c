@@ -94,6 +94,13 @@ static pool_range range_of(double low, double high)
     return (pool_range){.amplify = 2.0 / (below + above), .buy_max = above, .sell_max = below / sl};
 }
 
+rb_pool_shape rb_pool_shape_of(double low, double high)
+{
+    if (!(high > 0.0)) return (rb_pool_shape){1.0, 1.0, INFINITY};
+    pool_range r = range_of(low, high);
+    return (rb_pool_shape){r.amplify, r.buy_max, r.sell_max};
+}
+
 /* An order that would move the price past the range's edge. */
 __attribute__((cold, noinline)) static rb_status range_crossed(const rb_asset_costs *c, double units, double most,
                                                               double price, rb_error *err)

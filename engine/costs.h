@@ -29,6 +29,16 @@ typedef struct rb_order_market {
 rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order_market *mk,
                            rb_order_cost *out, rb_error *err);
 
+/* A concentrated-liquidity position over [low p, high p] (docs/engine.md, "Concentrated
+ * liquidity"): its virtual reserves are amplify times the depth, a buy may take at most
+ * buy_max of the virtual units and a sale put in (after the fee) at most sell_max of them.
+ * The full range (low = high = 0): {1, 1, INFINITY}. */
+typedef struct rb_pool_shape {
+    double amplify, buy_max, sell_max;
+} rb_pool_shape;
+
+rb_pool_shape rb_pool_shape_of(double low, double high);
+
 static inline double rb_order_cost_total(const rb_order_cost *c) { return c->fee + c->slippage + c->gas; }
 
 

@@ -5,12 +5,14 @@
 #include "portfolio.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "costs.h"
 #include "error.h"
 #include "rebalance_lanes.h"
+#include "routes.h"
 #include "alloc.h"
 
 #define MAX_ITERATIONS 200
@@ -126,6 +128,12 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         c->fee = c->slippage = c->gas = 0;
         return RB_OK;
     }
+    if (rb_routes_asset(env, i)) { /* --venues: the order split across them */
+        rb_routed routed;
+        rb_status rc = rb_route_order(env, i, units, &routed, err);
+        if (rc == RB_OK) *c = routed.r.total;
+        return rc;
+    }
     rb_order_market mk = {
         .price = env->price[i],
         .sigma = env->sigma ? env->sigma[i] : 0,
@@ -163,13 +171,27 @@ static rb_status orders_cost(const rb_portfolio *p, const rb_trade_env *env, con
 {
     double sum = 0;
     int swaps = 0;
+    unsigned chains = 0; /* --venues: the chains the orders touch (routes.h) */
     for (size_t i = 0; i < p->N; i++) {
         if (order[i] == 0) continue;
         rb_order_cost c;
+        if (env->routes && rb_routes_asset(env, i) && (int)i != env->cash_col) {
+            rb_routed routed;
+            rb_status rc = rb_route_order(env, i, order[i], &routed, err);
+            if (rc != RB_OK) return rc;
+            sum += rb_order_cost_total(&routed.r.total);
+            chains |= routed.chains;
+            continue;
+        }
         rb_status rc = order_cost(env, i, order[i], &c, err);
         if (rc != RB_OK) return rc;
         sum += rb_order_cost_total(&c);
         swaps |= is_swap(env, i, order[i]);
+    }
+    if (env->routes) { /* --gas-tx once per chain touched */
+        if (swaps) chains |= rb_routes_unrouted_chain();
+        *total = env->gas_tx != 0 ? sum + env->gas_tx * __builtin_popcount(chains) : sum;
+        return RB_OK;
     }
     *total = swaps && env->gas_tx != 0 ? sum + env->gas_tx : sum;
     return RB_OK;
@@ -197,7 +219,55 @@ static rb_status record(rb_portfolio *p, const rb_trade_env *env, size_t i, rb_t
         .slippage = c ? c->slippage : 0,
         .gas = c ? c->gas : 0,
         .skipped = skipped,
+        .order_units = units,
     };
+    return RB_OK;
+}
+
+/* --venues: asset i's order routed (its legs in *routed, r.n 0 when it is not routed), its
+ * total cost in *c. */
+static rb_status route_or_cost(const rb_trade_env *env, size_t i, double u, rb_routed *routed, rb_order_cost *c,
+                               rb_error *err)
+{
+    routed->r.n = 0;
+    if (!rb_routes_asset(env, i) || (int)i == env->cash_col) {
+        routed->chains = is_swap(env, i, u) ? rb_routes_unrouted_chain() : 0;
+        return order_cost(env, i, u, c, err);
+    }
+    rb_status rc = rb_route_order(env, i, u, routed, err);
+    if (rc == RB_OK) *c = routed->r.total;
+    return rc;
+}
+
+/* --gas-tx once per chain a batch touches: the order that touches a chain first pays it
+ * (recorded on its first leg on that chain). */
+static void charge_chains(const rb_trade_env *env, rb_routed *routed, rb_order_cost *c, unsigned *paid)
+{
+    unsigned fresh = routed->chains & ~*paid;
+    if (env->gas_tx == 0 || !fresh) return;
+    *paid |= fresh;
+    c->gas += env->gas_tx * __builtin_popcount(fresh);
+    for (size_t k = 0; k < routed->r.n; k++)
+        if (routed->r.units[k] != 0 && (routed->chain[k] & fresh)) {
+            routed->r.cost[k].gas += env->gas_tx;
+            fresh &= ~routed->chain[k];
+        }
+}
+
+/* An order routed across venues: one record per leg that trades. */
+static rb_status record_legs(rb_portfolio *p, const rb_trade_env *env, size_t i, rb_trade_kind kind, double u,
+                             const rb_routed *routed, rb_error *err)
+{
+    const rb_route_slot *slot = env->routes->slot + env->routes->first[i];
+    for (size_t k = 0; k < routed->r.n; k++) {
+        if (routed->r.units[k] == 0) continue;
+        rb_status rc = record(p, env, i, kind, routed->r.units[k], &routed->r.cost[k], 0, err);
+        if (rc != RB_OK) return rc;
+        if (!p->keep_trades) return RB_OK;
+        rb_trade *t = &p->trades[p->ntrades - 1];
+        snprintf(t->venue, sizeof t->venue, "%s", slot[k].name);
+        t->order_units = u;
+    }
     return RB_OK;
 }
 
@@ -241,14 +311,19 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
         if (rc != RB_OK) return rc;
     }
     int tx_paid = 0; /* the batch is one vault transaction: its first swap pays --gas-tx */
+    unsigned chains_paid = 0; /* --venues: one transaction per chain, each paying --gas-tx */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < p->N; i++) {
             double u = order[i];
             if (u == 0 || (pass == 0) != (u < 0)) continue;
             rb_order_cost c;
-            rb_status rc = order_cost(env, i, u, &c, err);
+            rb_routed routed;
+            routed.r.n = 0; /* (not routed: no legs; the rest is set only when it is) */
+            rb_status rc = env->routes ? route_or_cost(env, i, u, &routed, &c, err) : order_cost(env, i, u, &c, err);
             if (rc != RB_OK) return rc;
-            if (env->gas_tx != 0 && !tx_paid && is_swap(env, i, u)) {
+            if (env->routes) {
+                charge_chains(env, &routed, &c, &chains_paid);
+            } else if (env->gas_tx != 0 && !tx_paid && is_swap(env, i, u)) {
                 c.gas += env->gas_tx;
                 tx_paid = 1;
             }
@@ -270,7 +345,7 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
             p->gas += c.gas;
             if (kind == RB_TRADE_REBALANCE) p->traded_value += gross;
             *traded = 1;
-            rc = record(p, env, i, kind, u, &c, 0, err);
+            rc = routed.r.n ? record_legs(p, env, i, kind, u, &routed, err) : record(p, env, i, kind, u, &c, 0, err);
             if (rc != RB_OK) return rc;
         }
     }
@@ -338,7 +413,7 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
  * iteration decides). Returns 1 with the orders in p->order. */
 static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, double wsum, double base)
 {
-    if (charges_gas(env) || !env->costs) return 0;
+    if (charges_gas(env) || !env->costs || env->routes) return 0;
     rb_solve acc = {base, 1};
     for (size_t i = 0; i < p->N; i++) {
         if (!p->in[i] || (int)i == env->cash_col) continue;
@@ -363,7 +438,8 @@ static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const do
 
 int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env *env)
 {
-    if (p->keep_trades || charges_gas(env) || !env->costs || env->min_trade != 0 || env->lot_size != 0) return 0;
+    if (p->keep_trades || charges_gas(env) || !env->costs || env->routes || env->min_trade != 0 || env->lot_size != 0)
+        return 0;
     for (size_t i = 0; i < p->N; i++)
         if ((int)i != env->cash_col && !rb_costs_proportional(&env->costs[i])) return 0;
     return 1;

@@ -25,6 +25,8 @@ typedef struct rb_trade_env {
                                    (execute), and per order in it; they add to gas */
     const double *const *depth; /* N: a pool's depth per bar (T values; the order's is at `bar`)
                                    replacing costs[i].amm_depth, or a NULL entry; NULL: none */
+    const struct rb_routes *routes; /* N: the venues an asset's orders are routed across
+                                   (routes.h; replacing its costs), or NULL: none */
     int cash_col;               /* the CASH column (no costs, no lots), or -1 */
     const char *const *symbols; /* N symbols, for error messages */
     const double *rate;         /* N cost rates (rb_cost_rate), or NULL; set only when every
@@ -45,6 +47,11 @@ typedef struct rb_trade {
     double price;  /* market price */
     double fee, slippage, gas;
     int skipped;   /* below --min-trade: not executed */
+    /* --venues: an order routed across venues is one record per leg (units, fee, slippage and
+     * gas the leg's); venue names its venue ("" for an order not routed), order_units is the
+     * whole order's units */
+    char venue[32];
+    double order_units;
 } rb_trade;
 
 typedef struct rb_portfolio {

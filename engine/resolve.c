@@ -68,6 +68,7 @@ void rb_resolved_release(rb_resolved *r)
 {
     for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
     free(r->owned_depth);
+    free(r->owned_routes);
     memset(r, 0, sizeof *r);
 }
 
@@ -238,6 +239,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     resolve_costs(spec, m, cash_col, r->costs, &impact);
     if (rc == RB_OK) rc = resolve_gas(store, spec, m, shared, r, err);
     if (rc == RB_OK) rc = rb_resolve_depth_series(store, spec, m, shared, r, err);
+    if (rc == RB_OK && spec->venues) rc = rb_resolve_venues(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -265,6 +267,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .gas_tx = spec->gas_tx,
         .gas_swap = spec->gas_swap,
         .depth = r->depth,
+        .routes = r->routes,
         .sigma = r->sigma,
         .adv = r->adv,
         .vol = spec->targets == 1 ? r->vol : NULL, /* dynamic targets only */

@@ -20,6 +20,8 @@ typedef struct rb_resolved {
     const double *const *depth; /* N: each pool's depth per bar (T) from --amm-depth-series, or a
                                    NULL entry; NULL: no depth series */
     void *owned_depth;       /* the allocation behind depth (and its arrays when not shared) */
+    const struct rb_routes *routes; /* --venues: each asset's venues, or NULL */
+    void *owned_routes;      /* the allocation behind routes (and its depth arrays when not shared) */
     void *strategy_state;    /* in the caller's room; NULL when the strategy keeps none */
 } rb_resolved;
 
@@ -99,5 +101,16 @@ rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matr
  * first bar's depth, so the pool is seen from the first bar. Needs r->costs laid out. */
 rb_status rb_resolve_depth_series(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
                                   const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
+
+/* Every bar of asset sym's depth series d (T values, NaN before its first point) holds a
+ * positive finite depth; errors start with `what` ("--amm-depth-series", a venue). */
+rb_status rb_check_depth_series(const char *what, const char *sym, const char *name, const rb_matrix *m,
+                                const double *d, rb_error *err);
+
+/* resolve_venues.c: r->routes from spec's venue file (--venues), NULL without one: each
+ * asset's venues with their costs, a pool's depth series read from shared->series when
+ * given, else the store (checked on every bar as --amm-depth-series is). */
+rb_status rb_resolve_venues(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
+                            const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
 
 #endif /* RB_RESOLVE_H */

@@ -66,7 +66,8 @@ rb_status rb_resolve_gas_series(rb_store *store, const char *name, const rb_matr
 /* Every bar of asset `sym`'s depth series holds a positive finite depth: refused before the
  * series' first date (naming the series, the asset and the first bar), and where it is not
  * a positive number. */
-static rb_status check_depth(const char *sym, const char *name, const rb_matrix *m, const double *d, rb_error *err)
+rb_status rb_check_depth_series(const char *what, const char *sym, const char *name, const rb_matrix *m,
+                                const double *d, rb_error *err)
 {
     char when[32], first[32] = "";
     if (isnan(d[0])) {
@@ -74,17 +75,17 @@ static rb_status check_depth(const char *sym, const char *name, const rb_matrix 
         while (t < m->T && isnan(d[t])) t++;
         if (t < m->T) rb_time_format(m->time[t], first);
         return rb_fail(err, RB_ERR_DATA,
-                       "--amm-depth-series: %s=%s: the series has no value on or before the first bar %s%s%s "
+                       "%s: %s=%s: the series has no value on or before the first bar %s%s%s "
                        "(start the run later with --start, or extend the series)",
-                       sym, name, rb_time_format(m->time[0], when), first[0] ? "; its first value is for bar " : "",
+                       what, sym, name, rb_time_format(m->time[0], when), first[0] ? "; its first value is for bar " : "",
                        first);
     }
     for (size_t t = 0; t < m->T; t++)
         if (!(d[t] > 0 && d[t] <= DBL_MAX))
             return rb_fail(err, RB_ERR_DATA,
-                           "--amm-depth-series: %s=%s: the depth on %s is %g: a pool's depth must be a positive "
+                           "%s: %s=%s: the depth on %s is %g: a pool's depth must be a positive "
                            "finite number",
-                           sym, name, rb_time_format(m->time[t], when), d[t]);
+                           what, sym, name, rb_time_format(m->time[t], when), d[t]);
     return RB_OK;
 }
 
@@ -112,7 +113,7 @@ rb_status rb_resolve_depth_series(rb_store *store, const rb_run_spec *spec, cons
             rc = shared->series(shared->series_ctx, name, &depth[i], err);
         }
         if (rc != RB_OK) rb_error_prefix(err, "--amm-depth-series: %s=%s", m->symbols[i], name);
-        if (rc == RB_OK) rc = check_depth(m->symbols[i], name, m, depth[i], err);
+        if (rc == RB_OK) rc = rb_check_depth_series("--amm-depth-series", m->symbols[i], name, m, depth[i], err);
         /* The pool is there from the first bar: every check of whether the asset's costs
          * are proportional sees it (the order's depth is the series' on its bar). */
         if (rc == RB_OK) r->costs[i].amm_depth = depth[i][0];

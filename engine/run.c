@@ -52,6 +52,7 @@ static rb_status run_on(rb_store *store, rb_matrix *m, const rb_run_spec *spec, 
     rb_run_result *res = rb_calloc(1, sizeof *res);
     if (!res) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     res->keep = keep;
+    res->venues = spec->venues != NULL;
     res->m = m;
     res->borrowed = m != NULL;
     if (!m) rc = rb_resolve_matrix(store, spec, &res->m, err);

@@ -64,7 +64,8 @@ rb_status rb_run_write_curve(const rb_run_result *r, FILE *out, rb_error *err)
 
 static const char *const kind_names[] = {"initial", "rebalance", "flow", "tax"};
 
-void rb_write_trade_row(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *))
+/* A trade's row without its line end. */
+static void put_trade(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *))
 {
     put_date(out, tr->time);
     fprintf(out, ",%zu,%s,", tr->bar, kind_names[tr->kind]);
@@ -75,13 +76,34 @@ void rb_write_trade_row(FILE *out, const rb_matrix *m, const rb_trade *tr, void 
         if (c) putc(',', out);
         rb_csv_number(out, cells[c]);
     }
-    fprintf(out, ",%d\r\n", tr->skipped);
+    fprintf(out, ",%d", tr->skipped);
+}
+
+void rb_write_trade_row(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *))
+{
+    put_trade(out, m, tr, text);
+    fputs("\r\n", out);
+}
+
+void rb_write_trade_row_venue(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *))
+{
+    put_trade(out, m, tr, text);
+    putc(',', out);
+    text(out, tr->venue);
+    putc(',', out);
+    rb_csv_number(out, fabs(tr->order_units));
+    fputs("\r\n", out);
 }
 
 rb_status rb_run_write_trades(const rb_run_result *r, FILE *out, rb_error *err)
 {
     if (!(r->keep & RB_KEEP_TRADES)) return rb_fail(err, RB_ERR_USAGE, "the run did not keep its trades");
     const rb_portfolio *p = &r->sim.portfolio;
+    if (r->venues) { /* --venues: each row a leg, its venue and its order's units at the end */
+        fputs(RB_TRADE_COLUMNS RB_TRADE_VENUE_COLUMNS "\r\n", out);
+        for (size_t k = 0; k < p->ntrades; k++) rb_write_trade_row_venue(out, r->m, &p->trades[k], rb_csv_safe_text);
+        return finish(out, "trades", err);
+    }
     fputs(RB_TRADE_COLUMNS "\r\n", out);
     for (size_t k = 0; k < p->ntrades; k++) rb_write_trade_row(out, r->m, &p->trades[k], rb_csv_safe_text);
     return finish(out, "trades", err);

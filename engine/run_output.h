@@ -12,5 +12,9 @@
 /* One order as a CSV row (line end included), its symbol written by text (rb_csv_text, or
  * rb_csv_safe_text for spreadsheet users). */
 void rb_write_trade_row(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *));
+/* The columns a run with --venues adds at the end of each trade row: the leg's venue ("" for
+ * an order not routed) and the whole order's units. */
+#define RB_TRADE_VENUE_COLUMNS ",venue,order_units"
+void rb_write_trade_row_venue(FILE *out, const rb_matrix *m, const rb_trade *tr, void (*text)(FILE *, const char *));
 
 #endif /* RB_RUN_OUTPUT_H */

@@ -10,6 +10,7 @@ struct rb_run_result {
     int borrowed;  /* m belongs to the caller of rb_run_matrix */
     double *target;
     unsigned keep; /* RB_KEEP_ flags */
+    int venues;    /* the run routed orders across venues (--venues): its trades say which */
     char **given;  /* rb_run_describe: 2 * ngiven texts, KEY, VALUE, ...; NULL when not told */
     size_t ngiven;
     rb_sim_result sim;

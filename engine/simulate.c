@@ -28,6 +28,7 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
         .gas_tx = c->gas_tx,
         .gas_swap = c->gas_swap,
         .depth = c->depth,
+        .routes = c->routes,
         .cash_col = c->cash_col,
         .symbols = (const char *const *)m->symbols,
         .min_trade = c->min_trade,

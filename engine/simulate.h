@@ -19,6 +19,7 @@ typedef struct rb_sim_config {
                                     order (--gas-tx, --gas-swap) */
     const double *const *depth;  /* N: an asset's pool depth per bar (T, --amm-depth-series) in
                                     place of its costs' amm_depth, or a NULL entry; NULL: none */
+    const struct rb_routes *routes; /* --venues: each asset's venues (routes.h), or NULL */
     const double *sigma, *adv;   /* T*N impact inputs, or NULL when impact is off */
     const double *vol;           /* T*N volatility per bar (stdev of log returns over the
                                     vol window) for inverse-vol targets; NULL: static targets */

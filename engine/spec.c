@@ -17,6 +17,7 @@
 #include "text.h"
 #include "alloc.h"
 #include "asset_names.h"
+#include "venues.h"
 
 static rb_status read_assets(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_start(const char *key, const char *text, void *field, rb_error *err);
@@ -28,6 +29,7 @@ static rb_status read_targets_csv(const char *key, const char *text, void *field
 static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_amm_range(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_venues(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -126,6 +128,10 @@ static const rb_setting_info settings[] = {
      "allocation, a flow, a tax sale); adds to --gas", 0, NUMBER(0, BIG), F(gas_tx)},
     {"gas-swap", "USD", "0", "costs", "network fee per swap (order) inside that vault transaction; adds to --gas", 0,
      NUMBER(0, BIG), F(gas_swap)},
+    {"venues", "FILE.ini", "", "venues",
+     "a venue file: central exchanges and pools (depth, fee, range, gas, chain) and the venues each asset trades "
+     "on; an order of such an asset is split across its venues at least total cost ('rebal help venues')",
+     0, OTHER(read_venues), F(venues)},
     {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
      WORD(lot_names), F(lots)},
@@ -374,6 +380,18 @@ static rb_status read_targets_csv(const char *key, const char *value, void *fiel
     }
     rb_target_table_free(*table);
     *table = t;
+    return RB_OK;
+}
+
+static rb_status read_venues(const char *key, const char *value, void *field, rb_error *err)
+{
+    rb_venue_set **set = field, *s = NULL;
+    if (value[0]) {
+        rb_status rc = rb_venue_set_read(value, &s, err);
+        if (rc != RB_OK) return rb_error_prefix(err, "--%s", key);
+    }
+    rb_venue_set_free(*set);
+    *set = s;
     return RB_OK;
 }
 
@@ -664,6 +682,7 @@ void rb_run_spec_release(rb_run_spec *spec)
     rb_asset_values_clear(&spec->amm_range_low);
     rb_asset_values_clear(&spec->amm_range_high);
     rb_target_table_free(spec->target_table);
+    rb_venue_set_free(spec->venues);
     rb_schedule_free(spec->sp.when);
     memset(spec, 0, sizeof *spec);
 }

@@ -50,6 +50,7 @@ struct rb_run_spec {
     char *gas_series; /* NULL: no series */
     double gas_tx;    /* --gas-tx: once per transaction of orders (a vault's rebalance) */
     double gas_swap;  /* --gas-swap: per order (swap) in that transaction */
+    struct rb_venue_set *venues; /* --venues FILE (engine/venues.h), or NULL: none */
     /* tax */
     rb_lot_method lots;
     double tax_short, tax_long;

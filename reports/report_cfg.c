@@ -59,7 +59,8 @@ const char *rb_setting_group(const char *key)
 int rb_is_scenario_key(const char *key)
 {
     const char *g = rb_setting_group(key);
-    return strcmp(g, "costs") == 0 || strcmp(g, "tax") == 0 || strcmp(g, "flows") == 0 || strcmp(g, "metrics") == 0;
+    return strcmp(g, "costs") == 0 || strcmp(g, "tax") == 0 || strcmp(g, "flows") == 0 || strcmp(g, "metrics") == 0 ||
+           strcmp(g, "venues") == 0;
 }
 
 void rb_report_cfg_free(rb_report_cfg *c)

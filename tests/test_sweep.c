@@ -543,7 +543,7 @@ Test(sweep, section_errors)
     parse_err(DATA "[threshold]\nband = 0.1\n[threshold]\nto = edge\n",
               "t.ini:5: [threshold]: section given twice (first at line 3)");
     parse_err(DATA "[threshhold]\nband = 0.1\n",
-              "t.ini:3: [threshhold]: unknown section; did you mean [threshold]? (sections: [data], [costs], [tax], [flows], and one per rule "
+              "t.ini:3: [threshhold]: unknown section; did you mean [threshold]? (sections: [data], [costs], [tax], [flows], [venues], and one per rule "
               "named after its strategy: {rules}, or [STRATEGY.NAME])");
     parse_err(DATA "[threshhold.tight]\n",
               "t.ini:3: [threshhold.tight]: unknown strategy 'threshhold'; did you mean threshold? (known: {rules})");
@@ -1079,9 +1079,9 @@ Test(sweep, unknown_names_suggest_the_nearest_known_one)
     parse_err(DATA "[threshold]\nfoo = 1\n", "t.ini:4: [threshold] foo: unknown setting");
     parse_err(DATA "[threshhold]\n",
               "t.ini:3: [threshhold]: unknown section; did you mean [threshold]? (sections: [data], [costs], [tax], "
-              "[flows], and one per rule named after its strategy: {rules}, or [STRATEGY.NAME])");
+              "[flows], [venues], and one per rule named after its strategy: {rules}, or [STRATEGY.NAME])");
     parse_err(DATA "[cost]\n",
-              "t.ini:3: [cost]: unknown section; did you mean [costs]? (sections: [data], [costs], [tax], [flows], "
+              "t.ini:3: [cost]: unknown section; did you mean [costs]? (sections: [data], [costs], [tax], [flows], [venues], "
               "and one per rule named after its strategy: {rules}, or [STRATEGY.NAME])");
     parse_err(DATA "[Calendar.x]\n", "t.ini:3: [Calendar.x]: unknown strategy 'Calendar'; did you mean calendar? "
                                      "(known: {rules})");

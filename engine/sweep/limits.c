@@ -70,7 +70,10 @@ static double section_count(const section *s, double *log10n)
     return n;
 }
 
-static int is_shared(const section *s) { return s->kind == SEC_COSTS || s->kind == SEC_TAX || s->kind == SEC_FLOWS; }
+static int is_shared(const section *s)
+{
+    return s->kind == SEC_COSTS || s->kind == SEC_TAX || s->kind == SEC_FLOWS || s->kind == SEC_VENUES;
+}
 
 int sw_check_size(parse_ctx *c)
 {

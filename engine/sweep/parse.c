@@ -102,6 +102,7 @@ static int open_section(parse_ctx *c, const char *name)
     else if (strcmp(name, "costs") == 0) s.kind = SEC_COSTS;
     else if (strcmp(name, "tax") == 0) s.kind = SEC_TAX;
     else if (strcmp(name, "flows") == 0) s.kind = SEC_FLOWS;
+    else if (strcmp(name, "venues") == 0) s.kind = SEC_VENUES;
     else {
         s.kind = SEC_STRATEGY;
         const char *dot = strchr(name, '.');
@@ -117,7 +118,7 @@ static int open_section(parse_ctx *c, const char *name)
             rb_nearest near;
             rb_nearest_init(&near, flen < sizeof family ? family : "");
             if (!dot)
-                for (const char *const *fixed = (const char *const[]){"data", "costs", "tax", "flows", NULL}; *fixed;
+                for (const char *const *fixed = (const char *const[]){"data", "costs", "tax", "flows", "venues", NULL}; *fixed;
                      fixed++)
                     rb_nearest_offer(&near, *fixed);
             size_t n;
@@ -128,7 +129,7 @@ static int open_section(parse_ctx *c, const char *name)
             if (best) snprintf(hint, sizeof hint, dot ? "; did you mean %s?" : "; did you mean [%s]?", best);
             if (!dot)
                 return sw_fail_line(c, RB_ERR_USAGE, c->line,
-                                 "[%s]: unknown section%s (sections: [data], [costs], [tax], [flows], and one per "
+                                 "[%s]: unknown section%s (sections: [data], [costs], [tax], [flows], [venues], and one per "
                                  "rule named after its strategy: %s, or [STRATEGY.NAME])",
                                  name, hint, families);
             return sw_fail_line(c, RB_ERR_USAGE, c->line, "[%s]: unknown strategy '%.*s'%s (known: %s)", name,
@@ -457,7 +458,9 @@ static const rb_setting_info *find_param(const rb_strategy *st, const char *key)
 static const char *group_section(const char *group)
 {
     if (strcmp(group, "data") == 0 || strcmp(group, "portfolio") == 0) return "data";
-    if (strcmp(group, "costs") == 0 || strcmp(group, "tax") == 0 || strcmp(group, "flows") == 0) return group;
+    if (strcmp(group, "costs") == 0 || strcmp(group, "tax") == 0 || strcmp(group, "flows") == 0 ||
+        strcmp(group, "venues") == 0)
+        return group;
     return NULL;
 }
 
@@ -593,7 +596,7 @@ void rb_sweep_free(rb_sweep *sw)
 }
 
 /* Parses text (owned by the new sweep on success and on failure alike). */
-static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_error *err)
+static rb_status parse_owned(char *text, const char *name, int from_file, rb_sweep **out, rb_error *err)
 {
     rb_sweep *sw = rb_calloc(1, sizeof *sw);
     if (!sw || !(sw->name = rb_strdup(name))) {
@@ -602,7 +605,7 @@ static rb_status parse_owned(char *text, const char *name, rb_sweep **out, rb_er
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
     sw->text = text;
-    parse_ctx c = {.sw = sw, .name = name, .p = text, .end = text + strlen(text), .cur = SIZE_MAX, .err = err};
+    parse_ctx c = {.sw = sw, .name = name, .from_file = from_file, .p = text, .end = text + strlen(text), .cur = SIZE_MAX, .err = err};
     int rc = ini_parse_stream(read_line, &c, on_pair, &c);
     if (!c.failed && rc == 0) value_done(&c);
     if (!c.failed) {
@@ -626,7 +629,7 @@ rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out
 {
     char *copy = rb_strdup(text ? text : "");
     if (!copy) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    return parse_owned(copy, name ? name : "sweep", out, err);
+    return parse_owned(copy, name ? name : "sweep", 0, out, err);
 }
 
 rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err)
@@ -669,5 +672,5 @@ rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err)
         free(buf);
         return rb_fail(err, RB_ERR_USAGE, "%s:%d: a NUL byte: not a text file", path, line);
     }
-    return parse_owned(buf, path, out, err);
+    return parse_owned(buf, path, 1, out, err);
 }

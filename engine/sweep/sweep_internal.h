@@ -21,7 +21,7 @@
 /* Longest number text considered for canonical form (longer texts stay as written). */
 #define NUM_MAX 64
 
-typedef enum sec_kind { SEC_DATA, SEC_COSTS, SEC_TAX, SEC_FLOWS, SEC_STRATEGY } sec_kind;
+typedef enum sec_kind { SEC_DATA, SEC_COSTS, SEC_TAX, SEC_FLOWS, SEC_STRATEGY, SEC_VENUES } sec_kind;
 
 /* The values of one key: what a configuration may set it to. */
 typedef struct values {
@@ -102,6 +102,7 @@ typedef struct pending {
 typedef struct parse_ctx {
     rb_sweep *sw;
     const char *name;      /* for messages */
+    int from_file;         /* name is the sweep file's path: [venues] paths are relative to it */
     const char *p, *end;   /* what the reader has not read yet */
     int line;              /* the physical line being handled */
     size_t cur;            /* index of the current section; SIZE_MAX before the first */

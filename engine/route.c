@@ -1,0 +1,323 @@
+/* route.c - the least-cost split of one order across its venues (route.h; the math is in
+ * docs/engine.md, "Venues and routing").
+ *
+ * Work in the order's market value v = units * price. Each venue's cost c_k(v_k) is convex
+ * for v_k > 0 plus a jump at 0 (its gas, a minimum fee): an exchange's marginal cost is its
+ * rate without the fee (slippage + half spread) below the minimum fee's kink m / b and its
+ * whole rate above it; a pool's follows from the constant product on its (virtual) depth Y
+ * with g = 1 - fee and a = v / Y:
+ *     buy:  c'(v) = 1 / ((1 - a)^2 g) - 1       so  v(L) = Y (1 - 1 / sqrt(g (1 + L)))
+ *     sell: c'(v) = 1 - g / (1 + a g)^2          so  v(L) = Y (sqrt(g / (1 - L)) - 1) / g
+ * (0 below the pool fee's marginal cost, at most the range's cap). For a set of venues that
+ * all trade, the optimum equalizes marginal cost: the least L whose amounts add up to the
+ * order. In u = -1/sqrt(1 + L) (buy) or 1/sqrt(1 - L) (sale) every pool's amount is linear
+ * between its start and its cap, so bisection over the breakpoints finds the segment and a
+ * linear equation the point. The jumps make the whole problem non-convex: every subset of
+ * the venues with a jump is tried (unless a lower bound rules it out), the cheapest wins. */
+#include "route.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+#include "trade.h"
+
+/* A ranged pool's cap is taken this much inside the range, so that rounding of the leg's
+ * units never crosses its edge in rb_order_cost_of. */
+#define CAP_INSIDE (1.0 - 1e-12)
+
+/* One venue's amount as a function of u, on one side: u = -1 / sqrt(1 + L) for a buy,
+ * 1 / sqrt(1 - L) for a sale (L the marginal cost), increasing with L. A pool takes
+ * clip(alpha + beta u, 0, cap); an exchange nothing below u0 (its rate without the fee),
+ * its minimum fee's kink up to u1 (its whole rate), and without limit from there. */
+typedef struct model {
+    int pool;
+    double alpha, beta, cap; /* a pool (cap INFINITY: none) */
+    double start;            /* a pool: the u where it starts, -alpha / beta */
+    double Y, f, g;          /* a pool: its (virtual) depth, fee and 1 - fee */
+    double u0, u1, kink;     /* an exchange */
+} model;
+
+/* u of marginal cost r on one side (INFINITY: a sale's marginal cost never reaches 1). */
+static double u_of(int buy, double r) { return buy ? -1.0 / sqrt(1.0 + r) : (r < 1.0 ? 1.0 / sqrt(1.0 - r) : INFINITY); }
+
+static model model_of(const rb_route_venue *v, int buy)
+{
+    const rb_asset_costs *c = &v->costs;
+    model m = {0};
+    if (c->amm_depth > 0.0) {
+        rb_pool_shape s = rb_pool_shape_of(c->amm_range_low, c->amm_range_high);
+        double g = 1.0 - c->amm_fee_bps / RB_BPS, Y = c->amm_depth * s.amplify;
+        int ranged = c->amm_range_high > 0.0;
+        m.pool = 1;
+        m.Y = Y, m.f = 1.0 - g, m.g = g;
+        /* buy: v = Y (1 - 1/sqrt(g (1 + L))) = Y + (Y / sqrt(g)) u; sale: v = Y (sqrt(g / (1 - L)) - 1) / g
+         * = -Y / g + (Y / sqrt(g)) u */
+        m.alpha = buy ? Y : -Y / g;
+        double sg = sqrt(g);
+        m.beta = Y / sg;
+        m.start = buy ? -sg : 1.0 / sg;
+        /* (a full pool's buy can never take all of its units: its cap is just inside them) */
+        m.cap = buy ? (ranged ? s.buy_max : 1.0) * Y * CAP_INSIDE : ranged ? s.sell_max / g * Y * CAP_INSIDE : INFINITY;
+        return m;
+    }
+    double b = c->fee_bps / RB_BPS, r0 = (c->slippage_bps + c->spread_bps / 2.0) / RB_BPS;
+    m.u0 = u_of(buy, r0);
+    m.u1 = u_of(buy, r0 + b);
+    m.kink = c->fee_min > 0.0 ? (b > 0.0 ? c->fee_min / b : INFINITY) : 0.0;
+    return m;
+}
+
+/* A pool's amount at u = start + off: beta off, between 0 and its cap. (Taken from the
+ * offset rather than as alpha + beta u, which loses a small order's amount to the
+ * cancellation of two amounts of the size of the depth.) */
+static double pool_at(const model *m, double off)
+{
+    double v = m->beta * off;
+    return v <= 0.0 ? 0.0 : v < m->cap ? v : m->cap;
+}
+
+/* What a venue takes at u: upper (the most whose marginal cost is at most u's) or lower
+ * (the least whose marginal cost reaches it); they differ only at an exchange's steps. */
+static double amount(const model *m, double u, int upper)
+{
+    if (m->pool) return pool_at(m, u - m->start);
+    if (upper ? u < m->u0 : u <= m->u0) return 0.0;
+    if (upper ? u < m->u1 : u <= m->u1) return m->kink;
+    return INFINITY;
+}
+
+static double total(const model *m, size_t n, unsigned on, double u, int upper)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++)
+        if (on & (1u << k)) s += amount(&m[k], u, upper);
+    return s;
+}
+
+/* The points where some venue in `on` starts, fills or steps, and where L = 0, sorted. */
+static size_t breakpoints(const model *m, size_t n, unsigned on, int buy, double *pts)
+{
+    size_t np = 0;
+    pts[np++] = buy ? -1.0 : 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (!(on & (1u << k))) continue;
+        double a = m[k].pool ? m[k].start : m[k].u0;
+        double b = m[k].pool ? m[k].start + m[k].cap / m[k].beta : m[k].u1;
+        if (isfinite(a)) pts[np++] = a;
+        if (isfinite(b)) pts[np++] = b;
+    }
+    for (size_t i = 1; i < np; i++)
+        for (size_t j = i; j > 0 && pts[j - 1] > pts[j]; j--) {
+            double t = pts[j];
+            pts[j] = pts[j - 1];
+            pts[j - 1] = t;
+        }
+    return np;
+}
+
+/* The values of the venues in `on` that take V at equal marginal cost, or 0 when they
+ * cannot. The total is piecewise linear in u, with steps: bisection over the breakpoints
+ * finds the first at which the venues take V; before it the total is linear (the pools
+ * between their start and their cap), solved exactly; at it, a step (an exchange) takes
+ * what the others leave. */
+static int split_values(const model *m, size_t n, unsigned on, int buy, double V, double *val, double *u_at)
+{
+    if ((on & (on - 1u)) == 0) { /* one venue: it takes the order, if it can */
+        size_t one = (size_t)__builtin_ctz(on);
+        for (size_t k = 0; k < n; k++) val[k] = k == one ? V : 0.0;
+        *u_at = NAN;
+        return !m[one].pool || V <= m[one].cap;
+    }
+    double pts[4 * RB_ROUTE_MAX + 1];
+    size_t np = breakpoints(m, n, on, buy, pts), lo = 0, hi = np;
+    while (lo < hi) { /* the first point whose (upper) total reaches V; np: none */
+        size_t mid = lo + (hi - lo) / 2;
+        if (total(m, n, on, pts[mid], 1) >= V) hi = mid;
+        else lo = mid + 1;
+    }
+    int step = lo < np && (lo == 0 || total(m, n, on, pts[lo], 0) < V);
+    double left = step ? pts[lo] : pts[lo - 1], d = 0.0, base = 0.0;
+    double probe = step ? left : lo < np ? left + (pts[lo] - left) / 2.0 : left + 1.0;
+    if (!step) {
+        /* inside (pts[lo - 1], pts[lo]), or past the last point: linear in d = u - left,
+         * each pool between its start and its cap taking beta ((left - start) + d) */
+        double A = 0.0, B = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            if (!(on & (1u << k))) continue;
+            double v = amount(&m[k], probe, 1);
+            if (m[k].pool && v > 0.0 && v < m[k].cap) A += m[k].beta * (left - m[k].start), B += m[k].beta;
+            else A += v;
+        }
+        if (!(B > 0.0) || !isfinite(A)) return 0;
+        d = (V - A) / B;
+    }
+    for (size_t k = 0; k < n; k++) {
+        val[k] = 0.0;
+        if (!(on & (1u << k))) continue;
+        /* at a step (d = 0): lower amounts, and the steps take the rest below */
+        val[k] = m[k].pool ? pool_at(&m[k], (left - m[k].start) + d) : amount(&m[k], probe, 0);
+        base += val[k];
+    }
+    *u_at = left + d;
+    double rest = V - base;
+    for (size_t k = 0; step && rest > 0.0 && k < n; k++) {
+        if (!(on & (1u << k)) || m[k].pool) continue;
+        double more = amount(&m[k], left, 1) - val[k], take = rest < more ? rest : more;
+        val[k] += take;
+        rest -= take;
+    }
+    return !(rest > 1e-6 * V); /* (price_legs gives the rounding remainder to the largest leg) */
+}
+
+/* The legs' units of values val, signed like the order and adding up to it (the rounding
+ * remainder to the largest leg). */
+static void leg_units(size_t n, double units, double price, const double *val, double *legs)
+{
+    double sign = units > 0 ? 1.0 : -1.0, sum = 0.0;
+    size_t big = 0;
+    for (size_t k = 0; k < n; k++) {
+        legs[k] = sign * (val[k] / price);
+        sum += legs[k];
+        if (fabs(legs[k]) > fabs(legs[big])) big = k;
+    }
+    legs[big] += units - sum;
+    if (legs[big] * sign < 0.0) legs[big] = 0.0;
+}
+
+/* A leg's total cost, to compare the subsets: the formulas of rb_order_cost_of (costs.c)
+ * without its checks (the winner's legs are priced by it); INFINITY past a pool's cap. */
+static double leg_cost(const rb_route_venue *v, const model *m, double units, double price)
+{
+    if (units == 0.0) return 0.0;
+    const rb_asset_costs *c = &v->costs;
+    double q = fabs(units), val = q * price;
+    if (!m->pool) {
+        rb_fee_slippage r = rb_trade_rate_costs(val, rb_cost_rates(c));
+        return fmax(r.fee, c->fee_min) + c->fee_fixed + r.slippage + v->gas;
+    }
+    if (!(val <= m->cap)) return INFINITY;
+    double a = q / (m->Y / price);
+    if (units > 0.0) {
+        double rest = 1.0 - a;
+        return a < 1.0 ? val * m->f / (rest * m->g) + val * a / rest + v->gas : INFINITY;
+    }
+    return val * m->f + val * a * m->g * m->g / (1.0 + a * m->g) + v->gas;
+}
+
+/* The legs priced by rb_order_cost_of, and their sums. */
+static rb_status price_legs(const rb_route_venue *v, size_t n, const double *legs, double price, rb_route_result *r,
+                            rb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    for (size_t k = 0; k < n; k++) {
+        r->units[k] = legs[k];
+        rb_order_market mk = {.price = price, .sigma = 0.0, .adv = NAN, .gas = v[k].gas};
+        rb_status rc = rb_order_cost_of(&v[k].costs, legs[k], &mk, &r->cost[k], err);
+        if (rc != RB_OK) return rc;
+        r->total.fee += r->cost[k].fee;
+        r->total.slippage += r->cost[k].slippage;
+        r->total.gas += r->cost[k].gas;
+    }
+    return RB_OK;
+}
+
+double rb_route_cost_total(const rb_route_result *r) { return rb_order_cost_total(&r->total); }
+
+double rb_route_capacity(const rb_route_venue *v, size_t n, int buy, double price)
+{
+    double most = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        model m = model_of(&v[k], buy);
+        if (!m.pool) return INFINITY;
+        int full = !(v[k].costs.amm_range_high > 0.0);
+        most += buy && full ? m.alpha : m.cap; /* a buy's alpha is the virtual depth */
+    }
+    return most / price;
+}
+
+/* The jump of a venue's cost at its first unit: its gas, an exchange's minimum and fixed fee
+ * (0: none). */
+static double jump_of(const rb_route_venue *v)
+{
+    return v->gas + (v->costs.amm_depth == 0.0 ? v->costs.fee_min + v->costs.fee_fixed : 0.0);
+}
+
+/* What the venues left out of a subset save it at least, from the split of them all (val,
+ * at the marginal cost L, each costing cost[k]): the others must take their amounts at a
+ * marginal cost of at least L, so a subset without venue k costs at least the split's
+ * convex part plus L v_k - (c_k(v_k) - jump_k), its surplus (>= 0), for each k left out,
+ * plus the jumps of those in it. */
+static void surpluses(const rb_route_venue *v, size_t n, const double *val, const double *cost, double L,
+                      double *convex, double *surplus)
+{
+    *convex = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double c = val[k] > 0.0 ? cost[k] - jump_of(&v[k]) : 0.0;
+        *convex += c;
+        surplus[k] = L * val[k] - c > 0.0 ? L * val[k] - c : 0.0;
+    }
+}
+
+__attribute__((cold, noinline)) static rb_status unroutable(const rb_route_venue *v, size_t n, double units,
+                                                           double price, rb_error *err)
+{
+    int buy = units > 0, full = 0;
+    for (size_t k = 0; k < n; k++) full |= buy && v[k].costs.amm_depth > 0.0 && !(v[k].costs.amm_range_high > 0.0);
+    double most = rb_route_capacity(v, n, buy, price);
+    return rb_fail(err, RB_ERR_DATA,
+                   "a %s of %g units is more than its %zu venue%s take together: the largest trade they take is %s "
+                   "%g units (%g in value)",
+                   buy ? "buy" : "sale", fabs(units), n, n == 1 ? "" : "s", full ? "below" : "at most", most,
+                   most * price);
+}
+
+rb_status rb_route(const rb_route_venue *v, size_t n, double units, double price, rb_route_result *out, rb_error *err)
+{
+    if (!v || !out || n == 0 || n > RB_ROUTE_MAX)
+        return rb_fail(err, RB_ERR_USAGE, "rb_route: 1 to %d venues and a result are required", RB_ROUTE_MAX);
+    if (!(price > 0.0 && price <= DBL_MAX) || !isfinite(units))
+        return rb_fail(err, RB_ERR_DATA, "an order of %g units at price %g: both must be finite, the price positive",
+                       units, price);
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    if (units == 0.0) return RB_OK;
+    int buy = units > 0;
+    double V = fabs(units) * price;
+    model m[RB_ROUTE_MAX];
+    unsigned jumps = 0, all = (1u << n) - 1u;
+    for (size_t k = 0; k < n; k++) {
+        m[k] = model_of(&v[k], buy);
+        if (jump_of(&v[k]) > 0.0) jumps |= 1u << k;
+    }
+    int found = 0, bound = 0;
+    double best = INFINITY, best_legs[RB_ROUTE_MAX], convex = 0.0, surplus[RB_ROUTE_MAX];
+    /* Every subset of the venues with a jump, all of them first; the others always take part
+     * (a venue without a jump that is not needed takes nothing). A subset whose lower bound
+     * (surpluses) is above the best cost found is not solved. */
+    for (unsigned sub = jumps;; sub = (sub - 1u) & jumps) {
+        unsigned on = (all & ~jumps) | sub;
+        double val[RB_ROUTE_MAX], legs[RB_ROUTE_MAX], cost[RB_ROUTE_MAX], total = 0.0, u;
+        double least = convex;
+        for (size_t k = 0; bound && k < n; k++)
+            least += (jumps & ~sub & (1u << k)) ? surplus[k] : (sub & (1u << k)) ? jump_of(&v[k]) : 0.0;
+        if (on && !(bound && least > best * (1.0 + 1e-9)) && split_values(m, n, on, buy, V, val, &u)) {
+            leg_units(n, units, price, val, legs);
+            for (size_t k = 0; k < n; k++) total += cost[k] = leg_cost(&v[k], &m[k], legs[k], price);
+            if (total < best) {
+                best = total;
+                memcpy(best_legs, legs, n * sizeof *legs);
+                found = 1;
+            }
+            if (sub == jumps && isfinite(total) && isfinite(u)) { /* the split of them all bounds the others */
+                surpluses(v, n, val, cost, buy ? 1.0 / (u * u) - 1.0 : 1.0 - 1.0 / (u * u), &convex, surplus);
+                bound = 1;
+            }
+        }
+        if (sub == 0) break;
+    }
+    if (found) return price_legs(v, n, best_legs, price, out, err);
+    return unroutable(v, n, units, price, err);
+}
