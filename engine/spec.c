@@ -131,7 +131,7 @@ static const rb_setting_info settings[] = {
     {"venues", "FILE.ini", "", "venues",
      "a venue file: central exchanges and pools (depth, fee, range, gas, chain) and the venues each asset trades "
      "on; an order of such an asset is split across its venues at least total cost ('rebal help venues')",
-     0, OTHER(read_venues), F(venues)},
+     0, OTHER(read_venues), F(venues), .input = RB_INPUT_FILE},
     {"tax-lots", "fifo|lifo|hifo|avg", "fifo", "tax",
      "which lots a sale relieves (hifo: highest cost first; avg: every lot at the average cost)", 0,
      WORD(lot_names), F(lots)},

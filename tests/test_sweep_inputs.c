@@ -1,7 +1,8 @@
 /* test_sweep_inputs.c - a sweep's identity in a results store covers what it reads beside
  * its file and the prices (engine/sweep_inputs.c): a stored series it names (--gas-series,
  * --amm-depth-series) or a CSV (--when, --targets-csv) with other content makes it another
- * sweep, run again rather than shown as complete; unchanged inputs are recognized; a sweep
+ * sweep, run again rather than shown as complete (a [venues] file too, found beside the sweep
+ * file); unchanged inputs are recognized; a sweep
  * that names none keeps the prices' "v2-" hash of earlier builds. */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -145,5 +146,33 @@ Test(sweep_inputs, a_sweep_naming_no_input_keeps_the_prices_hash)
     free(h);
     free(results);
     free(spec);
+    rb_store_free(store);
+}
+
+/* A venue file named relative to the sweep file (read from the sweep file's directory, not
+ * the working one): other pools there make another sweep. */
+Test(sweep_inputs, a_venue_file_beside_the_sweep_file_counts_by_its_content)
+{
+    rb_store *store = stocks_store();
+    char *sub = rbt_path(dir, "grid");
+    char mk[4200];
+    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
+    cr_assert_eq(system(mk), 0);
+    free(rbt_write_file(sub, "v.ini", "[a]\nkind = pool\ndepth = 1e9\n[assets]\nAAPL = a\n"));
+    char *spec = rbt_write_file(sub, "grid.ini",
+                                "[data]\nassets = AAPL=0.5, MSFT=0.5\n[venues]\nvenues = v.ini\n"
+                                "[calendar]\nevery = year\n");
+    char *results = rbt_path(dir, "results.db");
+    rb_sweep_summary first = sweep(store, spec, results);
+    cr_assert_eq(first.ran, 1);
+    char *h = hash_of(results, first.sweep_id);
+    cr_expect(strncmp(h, "v3-", 3) == 0, "%s", h);
+    free(h);
+    cr_expect_eq(sweep(store, spec, results).already, first.sweep_id);
+    free(rbt_write_file(sub, "v.ini", "[a]\nkind = pool\ndepth = 2e9\n[assets]\nAAPL = a\n"));
+    cr_expect_eq(sweep(store, spec, results).already, 0, "a deeper pool: run again");
+    free(results);
+    free(spec);
+    free(sub);
     rb_store_free(store);
 }

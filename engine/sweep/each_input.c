@@ -3,12 +3,26 @@
  * content (sweep.h). */
 #include "sweep_internal.h"
 
+#include <stdio.h>
+#include <string.h>
+
+const char *sw_input_path(const char *name, int from_file, const rb_setting_info *row, const char *text, char *buf,
+                          size_t len)
+{
+    const char *slash = strrchr(name, '/');
+    if (!from_file || row != rb_run_setting_row("venues") || text[0] == '/' || !text[0] || !slash) return text;
+    int n = snprintf(buf, len, "%.*s/%s", (int)(slash - name), name, text);
+    return n > 0 && (size_t)n < len ? buf : text;
+}
+
 rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ctx, rb_error *err)
 {
     for (size_t i = 0; i < sw->ndata; i++) {
         const rb_setting_info *row = rb_setting_find(sw->data[i].key);
         if (!row || row->input == RB_INPUT_NONE) continue;
-        rb_status rc = fn(ctx, row, sw->data[i].value, err);
+        char joined[4096];
+        const char *text = sw_input_path(sw->name, sw->from_file, row, sw->data[i].value, joined, sizeof joined);
+        rb_status rc = fn(ctx, row, text, err);
         if (rc != RB_OK) return rc;
     }
     for (size_t s = 0; s < sw->nsec; s++) {
@@ -18,7 +32,9 @@ rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ct
             const values *v = &sec->keys[k];
             if (!v->row || v->row->input == RB_INPUT_NONE) continue;
             for (size_t j = 0; j < v->n; j++) {
-                rb_status rc = fn(ctx, v->row, v->text[j], err);
+                char joined[4096];
+                const char *text = sw_input_path(sw->name, sw->from_file, v->row, v->text[j], joined, sizeof joined);
+                rb_status rc = fn(ctx, v->row, text, err);
                 if (rc != RB_OK) return rc;
             }
         }

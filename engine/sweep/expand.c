@@ -19,17 +19,6 @@
 /* The most bytes one parsed value takes (rb_setting_info.size). */
 #define MAX_VALUE_BYTES 128
 
-/* A [venues] path relative to the sweep file's directory (a sweep read from a file, the
- * path not absolute): into buf; else the text as it is. */
-static const char *in_sweep_dir(const parse_ctx *c, const rb_setting_info *row, const char *text, char *buf,
-                                size_t len)
-{
-    const char *slash = strrchr(c->name, '/');
-    if (!c->from_file || row != rb_run_setting_row("venues") || text[0] == '/' || !text[0] || !slash) return text;
-    int n = snprintf(buf, len, "%.*s/%s", (int)(slash - c->name), c->name, text);
-    return n > 0 && (size_t)n < len ? buf : text;
-}
-
 /* Reads each value through its row into base (rb_setting_read is the one place values are
  * checked; its message loses its "--key: " start, which the "[section] key:" prefix
  * replaces). [data] values stay in base; the others are taken out into v->typed, for
@@ -47,7 +36,7 @@ static int check_values(parse_ctx *c, rb_run_spec *base, const section *s, value
     for (size_t i = 0; i < v->n; i++) {
         rb_error why = {0};
         char joined[4096];
-        const char *text = in_sweep_dir(c, row, v->text[i], joined, sizeof joined);
+        const char *text = sw_input_path(c->name, c->from_file, row, v->text[i], joined, sizeof joined);
         rb_status rc = rb_setting_read(row, text, base, &why);
         if (rc == RB_OK && strchr(v->text[i], '=') && carry) rc = rb_spec_check_symbols(base, &why);
         if (rc == RB_OK && carry && base->target_table && base->targets == 1 && row == rb_run_setting_row("targets"))

@@ -605,7 +605,9 @@ static rb_status parse_owned(char *text, const char *name, int from_file, rb_swe
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
     sw->text = text;
-    parse_ctx c = {.sw = sw, .name = name, .from_file = from_file, .p = text, .end = text + strlen(text), .cur = SIZE_MAX, .err = err};
+    sw->from_file = from_file;
+    parse_ctx c = {
+        .sw = sw, .name = name, .from_file = from_file, .p = text, .end = text + strlen(text), .cur = SIZE_MAX, .err = err};
     int rc = ini_parse_stream(read_line, &c, on_pair, &c);
     if (!c.failed && rc == 0) value_done(&c);
     if (!c.failed) {

@@ -53,6 +53,7 @@ typedef struct section {
 
 struct rb_sweep {
     char *name;
+    int from_file;           /* name is the file's path: [venues] paths are relative to it */
     char *text;
     size_t nsec, capsec;
     section *sec;            /* every section, in file order */
@@ -127,6 +128,11 @@ typedef struct parse_ctx {
     rb_error *err;
     rb_status rc;
 } parse_ctx;
+
+/* each_input.c: a [venues] path relative to the directory of the sweep file `name` (when
+ * from_file and the path is not absolute) into buf; else text as it is. */
+const char *sw_input_path(const char *name, int from_file, const rb_setting_info *row, const char *text, char *buf,
+                          size_t len);
 
 /* values.c */
 int sw_sl_put(strlist *l, const char *s, size_t len);
