@@ -415,11 +415,13 @@ Test(oos, a_sweep_without_a_test_and_an_older_store_read_as_none)
     cr_assert_eq(rb_oos_read(res, 0, &r, &err), RB_OK, "%s", err.msg);
     cr_assert_null(r);
     /* The store of rebal 0.1 (schema version 1): read as it is, no test in it. */
-    char *fixture = rbt_source_path("tests/fixtures/results-v1.db");
+    char *fixture = rbt_source_path("tests/fixtures/results-v1.db"), *old = rbt_path(dir, "v1.db");
+    rbt_copy_file(fixture, old);
     r = (rb_oos_result *)1;
-    cr_assert_eq(rb_oos_read(fixture, 0, &r, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_oos_read(old, 0, &r, &err), RB_OK, "%s", err.msg);
     cr_assert_null(r);
     free(fixture);
+    free(old);
     free(res);
     rb_store_free(store);
 }
