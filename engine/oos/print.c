@@ -17,6 +17,13 @@ static void put_num(FILE *out, double v, int width, int prec)
     else fprintf(out, "%*.*f", width, prec, v);
 }
 
+/* A metric of any size in 12 columns. */
+static void put_g(FILE *out, double v)
+{
+    if (isnan(v)) fprintf(out, "%12s", "-");
+    else fprintf(out, "%12.6g", v);
+}
+
 static void put_stats(FILE *out, const char *label, const rb_oos_stats *s)
 {
     fprintf(out, "  %-22s", label);
@@ -51,7 +58,7 @@ void rb_oos_print(const rb_oos_result *r, FILE *out)
                      "same bars)\n", (long long)r->is_id, r->is_section, r->by);
     fprintf(out, "  in their test part's top decile: the window's winner in %zu of %zu windows, the in-sample winner "
                  "in %zu\n", hits(r, 0), r->nwindows, hits(r, 1));
-    fprintf(out, "  %-6s %-23s %-23s %-30s %10s %10s %12s %12s\n", "window", "training", "test", "winner", "train",
+    fprintf(out, "  %-6s %-23s %-23s %-30s %12s %12s %12s %12s\n", "window", "training", "test", "winner", "train",
             "test", "test rank", "in-sample");
     for (size_t i = 0; i < r->nwindows; i++) {
         const rb_oos_window *w = &r->windows[i];
@@ -67,9 +74,9 @@ void rb_oos_print(const rb_oos_result *r, FILE *out)
                                       (unsigned long long)w->ranked);
         else snprintf(isr, sizeof isr, "-");
         fprintf(out, "  %-6zu %-23s %-23s %-30s ", i + 1, train, test, who);
-        put_num(out, w->train_metric, 10, 4);
+        put_g(out, w->train_metric);
         fputc(' ', out);
-        put_num(out, w->test_metric, 10, 4);
+        put_g(out, w->test_metric);
         fprintf(out, " %12s %12s\n", rank, isr);
     }
 }
