@@ -85,6 +85,41 @@ Test(oos_cli, sweep_prints_the_test_and_runs_and_report_read_it)
     free(path);
 }
 
+Test(oos_cli, the_report_draws_both_charts_when_gnuplot_is_there)
+{
+    rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "p.db", "--results", "r.db", "s.ini", "--walk-forward", "36b:12b",
+                         "--anchored"));
+    rbt_run_result r = run(ARGS("report", "r.db", "--db", "p.db", "--out", "rep"));
+    rbt_run_result g = rbt_run_program(dir, "gnuplot", ARGS("--version"));
+    int drawn = g.status == 0;
+    rbt_run_result_free(&g);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    static const char *const names[] = {"oos_curve", "oos_ranks"};
+    for (size_t k = 0; k < 2; k++) {
+        char file[64];
+        snprintf(file, sizeof file, "rep/charts/%s.gp", names[k]);
+        char *path = rbt_path(dir, file);
+        char *gp = rbt_read_file(path, NULL);
+        cr_assert_not_null(gp, "%s", file);
+        has(gp, "set output \"");
+        free(gp);
+        free(path);
+        snprintf(file, sizeof file, "rep/charts/%s.png", names[k]);
+        path = rbt_path(dir, file);
+        FILE *f = fopen(path, "rb");
+        cr_assert_eq(f != NULL, drawn, "%s: drawn when gnuplot is there, else absent", file);
+        if (f) fclose(f);
+        free(path);
+    }
+    char *path = rbt_path(dir, "rep/index.html");
+    char *html = rbt_read_file(path, NULL);
+    has(html, "id=\"chart-oos_curve\"");
+    has(html, "id=\"chart-oos_ranks\"");
+    free(html);
+    free(path);
+}
+
 Test(oos_cli, a_report_without_a_test_removes_an_earlier_one)
 {
     rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "p.db", "--results", "a.db", "s.ini", "--split", "2005-01-01"));

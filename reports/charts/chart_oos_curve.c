@@ -43,7 +43,7 @@ rb_status rb_chart_oos_curve(const rb_oos_result *oos, const char *subtitle, con
     FILE *f = gp.f;
     char extra[160];
     snprintf(extra, sizeof extra, "%.96s, winners by %.48s", oos->scheme, oos->by);
-    rb_chart_named_head(f, NAME, "Out of sample: the stitched test parts against the in-sample winner", extra,
+    rb_chart_named_head(f, NAME, "Out of sample: stitched test parts vs the in-sample winner", extra,
                         subtitle, HEIGHT);
     rb_chart_time_axis(f, oos->curve[0].time, oos->curve[oos->npoints - 1].time, midnight);
     fputs("set xlabel \"date (dotted lines: each window's test part starts)\"\n", f);
