@@ -449,3 +449,57 @@ Test(oos, refused_before_anything_runs)
     free(res);
     rb_store_free(store);
 }
+
+/* Stops the run once every configuration of the sweep has been delivered: the sweep is then
+ * complete, and the stop falls on the out-of-sample test that follows it. */
+typedef struct stopper {
+    volatile int stop;
+    uint64_t seen, total;
+} stopper;
+
+static rb_status stop_after_all(void *ctx, const rb_sweep_row *row, rb_error *err)
+{
+    (void)row, (void)err;
+    stopper *s = ctx;
+    uint64_t n = __atomic_add_fetch(&s->seen, 1, __ATOMIC_SEQ_CST);
+    if (n == s->total) s->stop = 1;
+    return RB_OK;
+}
+
+Test(oos, stopped_during_the_test_the_sweep_stays_complete_and_the_test_runs_next_time)
+{
+    rb_store *store = walk_store();
+    char *res = rbt_path(dir, "stopped.db");
+    rb_sweep *sw = parse(GRID);
+    rb_oos_options o = {.walk_forward = "60b:20b"};
+    stopper st = {.total = rb_sweep_count(sw)};
+    rb_sweep_options so = {.results = res, .threads = 2, .oos = &o, .stop = &st.stop, .on_row = stop_after_all,
+                           .ctx = &st};
+    rb_sweep_summary sum = {0};
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_run_parsed(store, sw, "test.ini", &so, &sum, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(sum.ran, st.total, "the sweep ran whole");
+    cr_assert(sum.interrupted, "the test was stopped");
+    cr_assert_eq(sum.oos_id, 0);
+    cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 1);
+    cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM oos_tests"), 0, "nothing of the test is stored");
+    cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM oos_windows"), 0);
+    /* Run again (with --resume, as the command prints): the sweep has nothing left, the test runs. */
+    rb_sweep_options again = {.results = res, .threads = 2, .oos = &o, .resume = 1};
+    cr_assert_eq(rb_sweep_run_parsed(store, sw, "test.ini", &again, &sum, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(sum.ran, 0);
+    cr_assert(!sum.interrupted);
+    cr_assert_neq(sum.oos_id, 0);
+    cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM oos_windows"), 6);
+    /* The same as a test never stopped. */
+    char *clean = rbt_path(dir, "clean.db");
+    rb_oos_result *a = oos_sweep(store, GRID, clean, &o, 1, NULL), *b = NULL;
+    cr_assert_eq(rb_oos_read(res, 0, &b, &err), RB_OK, "%s", err.msg);
+    same_result(a, b);
+    rb_oos_free(a);
+    rb_oos_free(b);
+    rb_sweep_free(sw);
+    free(clean);
+    free(res);
+    rb_store_free(store);
+}
