@@ -101,6 +101,9 @@ Test(oos, bar_windows_roll_by_the_test_length_and_share_their_boundary_bar)
     cr_assert_str_eq(p.scheme, "walk-forward 60b:20b");
     cr_assert_str_eq(p.by, "after_tax_value");
     rb_oos_plan_free(&p);
+    p = plan_of(&(rb_oos_options){.walk_forward = "60b:20b", .by = "after-tax-value"});
+    cr_assert_str_eq(p.by, "after_tax_value", "a metric spelled as a flag, as rebal runs --by takes it");
+    rb_oos_plan_free(&p);
     p = plan_of(&(rb_oos_options){.walk_forward = "60b:20b", .anchored = 1, .by = "sharpe"});
     cr_assert_eq(p.n, 6);
     for (size_t k = 0; k < p.n; k++) cr_assert_eq(p.w[k].train_first, 0, "anchored: every training part from bar 0");

@@ -63,6 +63,14 @@ static rb_status read_walk(const char *text, span_len *train, span_len *test, rb
     return rc;
 }
 
+/* The metric's name: a flag's spelling (after-tax-value) is read as the column's. */
+static void metric_name(const char *by, char out[64])
+{
+    snprintf(out, 64, "%s", by ? by : "after_tax_value");
+    for (char *c = out; *c; c++)
+        if (*c == '-') *c = '_';
+}
+
 rb_status rb_oos_check(const rb_oos_options *o, rb_error *err)
 {
     if (!o || (!o->walk_forward && !o->split))
@@ -71,9 +79,10 @@ rb_status rb_oos_check(const rb_oos_options *o, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE, "--walk-forward and --split: give one of them (--split is one window)");
     if (o->anchored && !o->walk_forward)
         return rb_fail(err, RB_ERR_USAGE, "--anchored: only with --walk-forward (a --split trains from the first bar)");
-    const char *by = o->by ? o->by : "after_tax_value";
+    char by[64];
+    metric_name(o->by, by);
     if (!rb_metric_find(by))
-        return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", by);
+        return rb_fail(err, RB_ERR_USAGE, "--by: '%s' is not a metric (see 'rebal help metrics')", o->by);
     if (o->walk_forward) {
         span_len a, b;
         return read_walk(o->walk_forward, &a, &b, err);
@@ -194,7 +203,7 @@ rb_status rb_oos_plan_make(const rb_oos_options *o, const rb_time *time, size_t 
         rb_oos_plan_free(out);
         return rc;
     }
-    snprintf(out->by, sizeof out->by, "%s", o->by ? o->by : "after_tax_value");
+    metric_name(o->by, out->by);
     if (o->split) {
         char d[32];
         snprintf(out->scheme, sizeof out->scheme, "split %s", rb_time_format(time[out->w[0].train_last], d));
