@@ -219,6 +219,11 @@ static rb_status is_curve(walk *w, rb_error *err)
     double *g = NULL;
     rb_status rc = rb_resolve_matrix(job->prices, &ds, &m, err);
     if (rc == RB_OK) rc = replay(job, m, w->is_k, job->data_spec->capital, &g, err);
+    if (rc == RB_ERR_DATA) { /* it fails over these bars (an AMM pool too small): no curve to compare */
+        for (size_t t = 0; t < w->npoints; t++) w->curve[t].is_value = NAN;
+        rb_matrix_free(m);
+        return RB_OK;
+    }
     /* Matched by time: the part sweeps and this run load the same bars. */
     size_t j = 0;
     for (size_t t = 0; rc == RB_OK && t < w->npoints; t++) {

@@ -34,9 +34,7 @@ rb_status rb_results_oos_tables(const rb_rconn *c, rb_error *err)
              "CREATE TABLE IF NOT EXISTS oos_curve (\n"
              "  oos_id INTEGER NOT NULL REFERENCES oos_tests(id), bar INTEGER NOT NULL, time TEXT NOT NULL,\n"
              "  window_no INTEGER NOT NULL, oos_value REAL, is_value REAL,\n"
-             "  PRIMARY KEY (oos_id, bar)) WITHOUT ROWID;\n"
-             "PRAGMA user_version = %d;\n",
-             RB_RESULTS_OOS_VERSION);
+             "  PRIMARY KEY (oos_id, bar)) WITHOUT ROWID;\n");
     return rb_rsql_exec(c, sql, "creating the out-of-sample tables", err);
 }
 

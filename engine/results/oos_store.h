@@ -25,8 +25,8 @@
 /* The first schema version with the tables. */
 #define RB_RESULTS_OOS_VERSION 3
 
-/* Creates the three tables (inside the caller's transaction): a new store's schema, and the
- * migration of a version 2 store. */
+/* Creates the three tables (inside the caller's transaction; the schema version is the
+ * caller's to set): a new store's schema, and the migration of a version 1 or 2 store. */
 rb_status rb_results_oos_tables(const rb_rconn *c, rb_error *err);
 
 /* The latest test of sweep_id with this scheme and metric (*id = 0 when none). */

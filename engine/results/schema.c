@@ -391,7 +391,12 @@ static rb_status migrate(rb_rconn *c, rb_error *err)
         free(sql);
     }
     /* Version 2 to 3: the out-of-sample tables, empty. */
-    if (rc == RB_OK && version >= 1 && version < RB_RESULTS_OOS_VERSION) rc = rb_results_oos_tables(c, err);
+    if (rc == RB_OK && version >= 1 && version < RB_RESULTS_OOS_VERSION) {
+        rc = rb_results_oos_tables(c, err);
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", RB_RESULTS_OOS_VERSION);
+        if (rc == RB_OK) rc = rb_rsql_exec(c, sql, "migrating the results store to schema version 3", err);
+    }
     if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "migrating the results store", err);
     if (rc != RB_OK) rb_rsql_rollback(c);
     else c->version = RB_RESULTS_SCHEMA_VERSION;
