@@ -17,6 +17,7 @@
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
     "                   [--keep SEL] [--report DIR] [--dry-run] [--broadcast-prices] [--quiet]\n"
+    "                   [--walk-forward TRAIN:TEST [--anchored] | --split DATE] [--by METRIC]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -75,6 +76,16 @@ static const char help_text[] =
     "  --broadcast-prices  under mpirun or srun: rank 0 reads the price store and sends\n"
     "                    the prices to the other ranks, for nodes without the file (default:\n"
     "                    each rank reads the store read-only; no effect in one process)\n"
+    "  --walk-forward TRAIN:TEST  out of sample: once the sweep is complete, in each window\n"
+    "                    choose the best configuration by --by on the training part and\n"
+    "                    score it on the test part that follows; the test parts' curves are\n"
+    "                    stitched into one and stored beside the sweep (docs/sweeps.md, Out\n"
+    "                    of sample). Lengths: 3y:1y, 18m:6m, 8w:2w, 90d:30d, or bars 500b:100b;\n"
+    "                    rolling windows, each one test part later than the one before\n"
+    "  --anchored        with --walk-forward: every training part starts at the first bar\n"
+    "  --split DATE      out of sample, one window: trained up to DATE, tested after it\n"
+    "  --by METRIC       the metric that chooses each window's winner (default\n"
+    "                    after_tax_value, as 'rebal runs' ranks)\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -184,6 +195,7 @@ typedef struct sweep_cli {
     char **argv;
     int status;  /* the exit status the outcome decided */
     const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
+    int oos;            /* --walk-forward or --split */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -213,6 +225,13 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
     rb_error err = {0};
     int status = CLI_OK;
     const char *results_path = cli->results_path, *keep_dir = cli->keep_dir;
+    if (sum->interrupted && sum->ran == sum->configurations - sum->skipped && cli->oos) {
+        fprintf(stderr, "rebal: interrupted during the out-of-sample test (the sweep is stored complete, the test is "
+                        "not); run it with: ");
+        put_resume_command(stderr, cli->argc, cli->argv);
+        fputc('\n', stderr);
+        return stop_signal == SIGTERM ? 128 + SIGTERM : stop_signal == SIGINT ? 128 + SIGINT : CLI_RUNTIME;
+    }
     if (sum->interrupted) {
         if (cli->mpi->note[0]) fprintf(stderr, "rebal: the sweep stopped: %s\n", cli->mpi->note);
         fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: ",
@@ -288,6 +307,32 @@ static int dry_run(rb_store *store, const char *spec_path, int threads)
     return CLI_OK;
 }
 
+enum { OPT_WALK = 512, OPT_ANCHORED, OPT_SPLIT, OPT_BY };
+
+/* --walk-forward, --anchored, --split and --by into o: 1 when c is one of them. */
+static int oos_option(int c, const char *arg, rb_oos_options *o)
+{
+    switch (c) {
+    case OPT_WALK: o->walk_forward = arg; return 1;
+    case OPT_ANCHORED: o->anchored = 1; return 1;
+    case OPT_SPLIT: o->split = arg; return 1;
+    case OPT_BY: o->by = arg; return 1;
+    default: return 0;
+    }
+}
+
+/* What the out-of-sample options say without the data (their windows are checked when the
+ * sweep starts): a usage error names the option. */
+static int check_oos(const rb_oos_options *o)
+{
+    int want = o->walk_forward || o->split;
+    if ((o->anchored || o->by) && !want)
+        return cli_usage("sweep", "%s: only with --walk-forward or --split", o->anchored ? "--anchored" : "--by");
+    rb_error err = {0};
+    if (want && rb_oos_check(o, &err) != RB_OK) return cli_usage("sweep", "%s", err.msg);
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT,
@@ -303,13 +348,18 @@ static int run(int argc, char **argv)
         {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
         {"report", required_argument, NULL, OPT_REPORT},
         {"broadcast-prices", no_argument, NULL, OPT_BROADCAST},
+        {"walk-forward", required_argument, NULL, OPT_WALK},
+        {"anchored", no_argument, NULL, OPT_ANCHORED},
+        {"split", required_argument, NULL, OPT_SPLIT},
+        {"by", required_argument, NULL, OPT_BY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
     };
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
-    int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c;
+    int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c, status;
+    rb_oos_options oos = {0};
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -327,15 +377,16 @@ static int run(int argc, char **argv)
         case OPT_BROADCAST: broadcast = 1; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
-        default: return cli_bad_option("sweep", argv, c);
+        default: if (!oos_option(c, optarg, &oos)) return cli_bad_option("sweep", argv, c);
         }
     }
     if (optind >= argc) return cli_usage("sweep", "missing the sweep specification (e.g. rebal sweep sweep.ini)");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
+    if ((status = check_oos(&oos)) != CLI_OK) return status;
     if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
     cli_mpi mpi;
-    int status = cli_mpi_start(&mpi);
+    status = cli_mpi_start(&mpi);
     if (status != CLI_OK) return status;
     mpi.broadcast = broadcast;
     struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
@@ -377,7 +428,8 @@ static int run(int argc, char **argv)
                      .report = report,
                      .argc = argc,
                      .argv = argv,
-                     .mpi = &mpi};
+                     .mpi = &mpi,
+                     .oos = oos.walk_forward || oos.split};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
@@ -388,7 +440,8 @@ static int run(int argc, char **argv)
                             .on_recorded = on_recorded,
                             .ctx = &cli,
                             .keep = keep,
-                            .keep_dir = keep_dir};
+                            .keep_dir = keep_dir,
+                            .oos = oos.walk_forward || oos.split ? &oos : NULL};
     rb_sweep_summary sum = {0};
     /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
     rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)

@@ -14,6 +14,7 @@
 #include "sweep_inputs.h"
 #include "error.h"
 #include "metrics.h"
+#include "oos.h"
 #include "resolve.h"
 #include "results/reader.h"
 #include "results/writer.h"
@@ -508,13 +509,49 @@ static rb_status check_storeless(const rb_sweep_options *opt, rb_error *err)
     return RB_OK;
 }
 
+/* An out-of-sample test needs a results store to keep it; its options are checked first. */
+static rb_status check_oos(const rb_sweep_options *opt, rb_error *err)
+{
+    if (!opt->results)
+        return rb_fail(err, RB_ERR_USAGE, "%s needs a results store", opt->oos->split ? "--split" : "--walk-forward");
+    return rb_oos_check(opt->oos, err);
+}
+
+/* The test's windows, before anything runs: a test longer than the data is refused at once. */
+static rb_status check_windows(const rb_sweep_options *opt, const prepared *p, const char *spec_path, rb_error *err)
+{
+    rb_oos_plan plan;
+    rb_status rc = rb_oos_plan_make(opt->oos, p->m->time, p->m->T, &plan, err);
+    if (rc == RB_OK) rb_oos_plan_free(&plan);
+    else rb_error_prefix(err, "%s", spec_path);
+    return rc;
+}
+
+/* The sweep is complete: its out-of-sample test, found in the store or run and stored. Ctrl-C
+ * during it leaves the sweep complete and the test unstored (sum->interrupted; run again). */
+static rb_status run_oos(rb_store *prices, const prepared *p, const rb_sweep_options *opt, rb_results *results,
+                         rb_sweep_summary *sum, rb_error *err)
+{
+    rb_oos_job job = {.prices = prices, .sweep = p->sweep, .data_spec = &p->data_spec, .m = p->m,
+                      .threads = p->est.threads, .stop = opt->stop};
+    rb_status rc = rb_oos_sweep(&job, opt->oos, results, sum->sweep_id, &sum->oos_id, &sum->oos_found, err);
+    if (rc != RB_OK && err && strcmp(err->msg, "interrupted") == 0) {
+        sum->interrupted = 1;
+        err->msg[0] = '\0';
+        rc = RB_OK;
+    }
+    return rc;
+}
+
 static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
                            const executor *ex, rb_sweep_summary *out, rb_error *err)
 {
     prepared p;
     rb_status rc = check_storeless(opt, err);
+    if (rc == RB_OK && opt->oos) rc = check_oos(opt, err);
     if (rc != RB_OK) return rc;
     rc = prepare(prices, spec_path, given, opt->threads, &p, err);
+    if (rc == RB_OK && opt->oos) rc = check_windows(opt, &p, spec_path, err);
     if (rc != RB_OK) {
         prepared_release(&p);
         return rc;
@@ -616,6 +653,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     }
     if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already)
         rc = keep_runs(prices, &p, ids, opt, sum.sweep_id, &sum.kept, err);
+    if (rc == RB_OK && opt->oos && results && !sum.interrupted) rc = run_oos(prices, &p, opt, results, &sum, err);
     if (rc == RB_OK && results && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};
         rc = opt->on_recorded(opt->ctx, &sum, &rec, err);

@@ -603,6 +603,8 @@ typedef struct rb_sweep_row {
 typedef struct rb_sweep_recorded rb_sweep_recorded;
 struct rb_sweep_summary; /* below */
 
+struct rb_oos_options; /* rebal_oos.h */
+
 typedef struct rb_sweep_options {
     const char *results;          /* results store path (created if absent) */
     int threads;                  /* 0: every core */
@@ -637,6 +639,9 @@ typedef struct rb_sweep_options {
      * NULL). With on_row, results may be NULL: the rows go nowhere else (no resume, no keep).
      * A status other than RB_OK stops the sweep with that error. */
     rb_status (*on_row)(void *ctx, const rb_sweep_row *row, rb_error *err);
+    /* When set (walk_forward or split), the out-of-sample test of the sweep, once it is
+     * complete, stored beside it in the results store (rb_oos_read reads it back). */
+    const struct rb_oos_options *oos;
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {
@@ -660,6 +665,8 @@ typedef struct rb_sweep_summary {
                                 --keep best:N are of: another sweep may have been recorded into
                                 the same store meanwhile, so it is not the latest one */
     char already_at[32];     /* when that sweep finished (ISO 8601 UTC) */
+    int64_t oos_id;          /* rb_sweep_options.oos: its test's id in the results store (0: none) */
+    int oos_found;           /* 1: the store held that test of this sweep already: not run again */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */
@@ -768,5 +775,8 @@ rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err);
 #ifdef __cplusplus
 }
 #endif
+
+/* Out-of-sample tests of a sweep (--walk-forward, --split). */
+#include "rebal_oos.h"
 
 #endif /* RB_REBAL_H */

@@ -239,6 +239,7 @@ static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const 
         if (rc != RB_OK) return rc;
     }
     fputs("</section>\n", f);
+    if (r->extra_html) fputs(r->extra_html, f);
     put_files(f, r);
     fputs("<section id=\"conventions\">\n<h2>Conventions</h2>\n<pre>", f);
     rb_html_text(f, r->conventions && r->conventions[0] ? r->conventions : "No conventions were recorded.");

@@ -256,3 +256,42 @@ rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_i
     fputs("</div>\n</figure>\n", f);
     return RB_OK;
 }
+
+rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *title, const char *alt,
+                              const rb_chart_outcome *o, rb_error *err)
+{
+    fputs("<figure id=\"chart-", f);
+    rb_html_url_path(f, name);
+    fputs("\" class=\"chart\">\n<figcaption>", f);
+    rb_html_line(f, title);
+    fputs("</figcaption>\n", f);
+    size_t n = 0;
+    int errnum = 0;
+    unsigned char *png = NULL;
+    if (o->state == RB_CHART_DRAWN) {
+        char *path = chart_path(dir, name, ".png");
+        if (!path) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+        png = read_small_file(path, &n, &errnum);
+        free(path);
+    }
+    if (png) {
+        fputs("<img src=\"data:image/png;base64,", f);
+        put_base64(f, png, n);
+        fputs("\" alt=\"", f);
+        rb_html_line(f, alt);
+        fputs("\"/>\n", f);
+        free(png);
+    } else {
+        fputs("<div class=\"missing\" role=\"note\"><p><strong>Not drawn.</strong> ", f);
+        rb_html_line(f, o->state == RB_CHART_DRAWN ? (errnum > 0 ? strerror(errnum) : "the PNG cannot be read") : o->why);
+        fputs("</p></div>\n", f);
+    }
+    fputs("<p class=\"links\">Files:", f);
+    int a = put_file_link(f, dir, name, ".svg", " ", err);
+    int b = a < 0 ? -1 : put_file_link(f, dir, name, ".gp", a ? " | " : " ", err);
+    int c = b < 0 ? -1 : put_file_link(f, dir, name, ".dat", a || b ? " | " : " ", err);
+    if (c < 0) return RB_ERR_NOMEM;
+    if (!a && !b && !c) fputs(" none", f);
+    fputs("</p>\n</figure>\n", f);
+    return RB_OK;
+}

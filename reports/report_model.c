@@ -37,6 +37,7 @@ void rb_report_release(rb_report *r)
 {
     if (!r) return;
     free(r->conventions);
+    free(r->extra_html);
     for (size_t k = 0; k < r->nseries; k++) {
         rb_report_series *s = &r->series[k];
         free(s->time);

@@ -166,6 +166,7 @@ typedef struct rb_report {
     rb_report_table top;      /* the top configurations per family */
     size_t ncsv;
     char **csv;               /* the CSV (and text) files written, relative to DIR */
+    char *extra_html;         /* a section after the charts (the sweep's out-of-sample test), or NULL */
 } rb_report;
 
 #define RB_REPORT_LEVELS_MAX 24

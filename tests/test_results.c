@@ -48,7 +48,7 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
 
     sqlite3 *db = db_open(path);
     cr_assert_eq(query_int(db, "PRAGMA application_id"), 0x72627273);
-    cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
     char *mode = query_text(db, "PRAGMA journal_mode");
     cr_assert_str_eq(mode, "wal");
     free(mode);

@@ -632,7 +632,7 @@ Test(runs, refuses_a_price_store_and_other_files_untouched)
     rb_results *r = open_ok(newer);
     rb_results_free(r);
     db = db_open(newer);
-    exec_sql(db, "PRAGMA user_version = 3");
+    exec_sql(db, "PRAGMA user_version = 4");
     sqlite3_close(db);
     expect_refused(newer, "newer rebal");
 

@@ -340,7 +340,7 @@ Test(sweep_run, a_version_1_store_resumes_migrated_to_the_numbers_of_a_fresh_swe
     cr_assert_eq(sum.skipped, 18, "the stored runs are kept");
     cr_assert_eq(sum.ran, 9, "the rest runs");
     sqlite3 *db = db_open(old);
-    cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sweeps"), 1, "the same sweep, continued");
     cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('to', 'on')"), 0);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE (name IN ('band', 'fee_bps') "

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "text.h"
 #include "alloc.h"
+#include "results/oos_store.h"
 
 struct rb_results_reader {
     rb_rconn conn;
@@ -265,4 +266,17 @@ rb_status rb_results_best(const char *path, int64_t sweep_id, const char *by, si
     *ids = l.ids;
     *count = l.n;
     return RB_OK;
+}
+
+rb_status rb_results_reader_oos(rb_results_reader *r, int64_t sweep_id, rb_oos_result **out, rb_error *err)
+{
+    *out = NULL;
+    if (sweep_id == 0) {
+        rb_results_sweep s;
+        rb_status rc = rb_results_reader_sweep(r, 0, &s, err);
+        if (rc != RB_OK) return rc;
+        sweep_id = s.id;
+        rb_results_sweep_clear(&s);
+    }
+    return rb_results_oos_load(&r->conn, sweep_id, out, err);
 }

@@ -88,4 +88,8 @@ const char *rb_results_metric_hint(const char *name, char *buf, size_t len);
 rb_status rb_results_best(const char *path, int64_t sweep_id, const char *by, size_t n, int64_t **ids, size_t *count,
                           rb_error *err);
 
+/* The latest out-of-sample test of sweep sweep_id (0: the latest sweep; results/oos_store.h):
+ * *out (free with rb_oos_free), NULL when the sweep has none or the store predates them. */
+rb_status rb_results_reader_oos(rb_results_reader *r, int64_t sweep_id, rb_oos_result **out, rb_error *err);
+
 #endif /* RB_RESULTS_READER_H */

@@ -472,6 +472,19 @@ static rb_status prepare(printing *p, rb_error *err)
     return rc;
 }
 
+/* Under the table: the sweep's out-of-sample test, when it has one (rb_oos_print). */
+static rb_status print_oos(printing *p, rb_error *err)
+{
+    rb_oos_result *oos = NULL;
+    rb_status rc = rb_results_reader_oos(p->r, p->sweep.id, &oos, err);
+    if (rc == RB_OK && oos) {
+        fputc('\n', p->out);
+        rb_oos_print(oos, p->out);
+    }
+    rb_oos_free(oos);
+    return rc;
+}
+
 /* Prints from a reader (closed here, reader NULL when it did not open: rc says why). */
 static rb_status print_from(rb_results_reader *reader, rb_status rc, const rb_runs_query *q, FILE *out, rb_error *err)
 {
@@ -488,6 +501,7 @@ static rb_status print_from(rb_results_reader *reader, rb_status rc, const rb_ru
     }
     if (rc == RB_OK && q->csv && q->json) rc = rb_fail(err, RB_ERR_USAGE, "--csv and --json exclude each other");
     if (rc == RB_OK) rc = q->csv ? print_csv(&p, err) : q->json ? print_json(&p, err) : print_runs(&p, matching, err);
+    if (rc == RB_OK && !q->csv && !q->json) rc = print_oos(&p, err);
     if (rc == RB_OK && ferror(out))
         rc = rb_fail(err, RB_ERR_IO, "writing the runs of %s failed", rb_results_reader_path(p.r));
     rb_results_where_clear(&p.where);

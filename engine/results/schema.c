@@ -11,6 +11,7 @@
 #include "spec.h"
 #include "store.h"
 #include "alloc.h"
+#include "results/oos_store.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -286,6 +287,7 @@ rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char na
     char *sql = rb_rsql_text_close(&t, err);
     rc = sql ? rb_rsql_exec(c, sql, "creating the results schema", err) : RB_ERR_NOMEM;
     free(sql);
+    if (rc == RB_OK) rc = rb_results_oos_tables(c, err); /* version 3: the out-of-sample tables */
     *created = rc == RB_OK;
     return rc;
 }
@@ -366,7 +368,7 @@ static rb_status migration_sql(const rb_rconn *c, const rb_results_columns *old,
     return *out ? RB_OK : RB_ERR_NOMEM;
 }
 
-/* Migrates a version 1 store to version 2 in one transaction (another process may have
+/* Migrates a version 1 store to version 2, and a version 2 store to 3, in one transaction (another process may have
  * done it meanwhile: then there is nothing to do). */
 static rb_status migrate(rb_rconn *c, rb_error *err)
 {
@@ -387,6 +389,13 @@ static rb_status migrate(rb_rconn *c, rb_error *err)
             rc = rb_rsql_fail(c, err, "migrating the results store");
         if (rc == RB_OK) rc = rb_rsql_exec(c, sql, "migrating the results store to schema version 2", err);
         free(sql);
+    }
+    /* Version 2 to 3: the out-of-sample tables, empty. */
+    if (rc == RB_OK && version >= 1 && version < RB_RESULTS_OOS_VERSION) {
+        rc = rb_results_oos_tables(c, err);
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", RB_RESULTS_OOS_VERSION);
+        if (rc == RB_OK) rc = rb_rsql_exec(c, sql, "migrating the results store to schema version 3", err);
     }
     if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "migrating the results store", err);
     if (rc != RB_OK) rb_rsql_rollback(c);

@@ -1,7 +1,8 @@
 /* schema.h - the tables of a results store: the only code that knows them and their columns.
  * Internal to engine/results/ (the writer, the reader).
  *
- * Schema (PRAGMA application_id 'rbrs', user_version 2):
+ * Schema (PRAGMA application_id 'rbrs', user_version 3; version 3 added the out-of-sample
+ * tables oos_tests, oos_windows and oos_curve: results/oos_store.h):
  *   sweeps(id INTEGER PRIMARY KEY, spec TEXT, dataset_hash TEXT, code_version TEXT,
  *          configurations INTEGER, started_at TEXT, finished_at TEXT,
  *          status TEXT)  -- 'running', 'done', 'interrupted', 'failed'
@@ -32,7 +33,7 @@
 #include "rebal.h"
 #include "sql.h"
 
-#define RB_RESULTS_SCHEMA_VERSION 2
+#define RB_RESULTS_SCHEMA_VERSION 3
 #define RB_RESULTS_KEY_MAX 64 /* bytes of a parameter key or column name, NUL included */
 
 /* Opens the results store at path: read-only (refusing a missing or empty file, or one with

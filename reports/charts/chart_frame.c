@@ -265,8 +265,13 @@ void rb_chart_time_axis_max(FILE *f, rb_time t0, rb_time t1, int midnight, int m
 
 void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, const char *subtitle)
 {
+    rb_chart_title_text(f, rb_chart_title(id), extra_title, subtitle);
+}
+
+void rb_chart_title_text(FILE *f, const char *title, const char *extra_title, const char *subtitle)
+{
     fputc('"', f);
-    rb_chart_label_body(f, rb_chart_title(id), TITLE_MAX);
+    rb_chart_label_body(f, title, TITLE_MAX);
     if (extra_title && *extra_title) {
         fputs(": ", f);
         rb_chart_label_body(f, extra_title, TITLE_MAX);
@@ -289,7 +294,12 @@ void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const 
                              const char *subtitle, int height)
 {
     (void)r;
-    const char *name = rb_chart_name(id);
+    rb_chart_named_head(f, rb_chart_name(id), rb_chart_title(id), extra_title, subtitle, height);
+}
+
+void rb_chart_named_head(FILE *f, const char *name, const char *title, const char *extra_title, const char *subtitle,
+                         int height)
+{
     fprintf(f,
             "# %s.gp - %s, written by rebal. Redraw (after any change) with:\n"
             "#   cd into this folder, then: gnuplot %s.gp\n"
@@ -298,9 +308,9 @@ void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const 
             "set encoding utf8\n"
             "set terminal pngcairo noenhanced size %d,%d font \"" FONT "\"\n"
             "set output \"%s.png\"\n",
-            name, rb_chart_title(id), name, name, WIDTH, height, name);
+            name, title, name, name, WIDTH, height, name);
     fputs("set title ", f);
-    rb_chart_title_literal(f, id, extra_title, subtitle);
+    rb_chart_title_text(f, title, extra_title, subtitle);
     fputs(" font \",13\"\n", f);
     fputs("set border 3 lc rgb \"#404040\"\n"
           "set tics nomirror out\n"
@@ -310,9 +320,10 @@ void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const 
 }
 
 /* Draws the same plot again as SVG, then closes the output. */
-void rb_chart_script_tail(FILE *f, rb_chart_id id)
+void rb_chart_script_tail(FILE *f, rb_chart_id id) { rb_chart_named_tail(f, rb_chart_name(id)); }
+
+void rb_chart_named_tail(FILE *f, const char *name)
 {
-    const char *name = rb_chart_name(id);
     fprintf(f,
             "set terminal svg noenhanced size %d,%d font \"" FONT "\" background \"white\"\n"
             "set output \"%s.svg\"\n"

@@ -97,6 +97,13 @@ void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, co
 /* Draws the same plot again as SVG, then closes the output. */
 void rb_chart_script_tail(FILE *f, rb_chart_id id);
 
+/* The head, title and tail of a chart beyond the numbered seven (the out-of-sample test's),
+ * named by its file name and title. */
+void rb_chart_named_head(FILE *f, const char *name, const char *title, const char *extra_title, const char *subtitle,
+                         int height);
+void rb_chart_title_text(FILE *f, const char *title, const char *extra_title, const char *subtitle);
+void rb_chart_named_tail(FILE *f, const char *name);
+
 /* A key below the plot, in as many columns as the longest entry allows. */
 void rb_chart_key_below(FILE *f, size_t longest_chars, size_t entries);
 

@@ -10,4 +10,12 @@
  * happened to each. Fails only when a file cannot be written. */
 rb_status rb_charts_write(const rb_report *r, const char *dir, rb_chart_outcome out[RB_CHART_COUNT], rb_error *err);
 
+/* The out-of-sample test's two charts (chart_oos_curve.c, chart_oos_ranks.c): their data and
+ * script (DIR/charts/oos_curve.*, oos_ranks.*), *ready when there is something to draw (gnuplot
+ * draws them with rb_gnuplot_run_names). Fail only when a file cannot be written. */
+rb_status rb_chart_oos_curve(const rb_oos_result *oos, const char *subtitle, const char *cdir, int *ready,
+                             rb_error *err);
+rb_status rb_chart_oos_ranks(const rb_oos_result *oos, const char *subtitle, const char *cdir, int *ready,
+                             rb_error *err);
+
 #endif /* RB_CHARTS_H */
