@@ -311,3 +311,59 @@ Test(overlay, settings_are_checked_naming_the_option)
     rbt_run_expect_error(dir, csv, ARGS("assets", "X=0.5,CASH=0.5", "perp-tax", "1256"), "--perp-tax");
     rbt_run_expect_error(dir, csv, ARGS("assets", "X=0.5,CASH=0.5", "perp-fee-bps", "-1"), "--perp-fee-bps");
 }
+
+/* The crypto preset's funding series go with its market: each day's rate per 8 hours is
+ * 0.0001 + 0.05 x the EWMA (0.9) of the coin's daily log returns, within +-0.003 (data/synth.c),
+ * so positive through rallies and negative through crashes. Checked on the bundled files
+ * against the bundled closes (the EWMA seeded from the first day's rate). */
+Test(overlay, synth_funding_follows_its_market)
+{
+    char *prices_path = rbt_source_path("data/bundled/crypto_daily.csv");
+    char *funding_path = rbt_source_path("data/bundled/crypto_funding_BTC.csv");
+    size_t n = 0;
+    char *prices = rbt_read_file(prices_path, &n), *funding = rbt_read_file(funding_path, &n);
+    cr_assert(prices && funding, "the bundled files");
+    enum { DAYS = 1461 };
+    static double close[DAYS], rate[DAYS];
+    size_t nc = 0, nr = 0;
+    for (char *line = strchr(prices, '\n') + 1; *line && nc < DAYS; line = strchr(line, '\n') + 1) {
+        if (strncmp(line, "BTC,", 4) == 0) {
+            char *field = line;
+            for (int k = 0; k < 5; k++) field = strchr(field, ',') + 1; /* symbol,date,open,high,low,close */
+            close[nc++] = strtod(field, NULL);
+        }
+    }
+    for (char *line = strchr(funding, '\n') + 1; *line && nr < DAYS; line = strchr(line, '\n') + 1)
+        rate[nr++] = strtod(strchr(line, ',') + 1, NULL);
+    cr_assert_eq(nc, DAYS);
+    cr_assert_eq(nr, DAYS);
+    double trend = (rate[0] - 0.0001) / 0.05;
+    size_t positive = 0, negative = 0, rallies = 0, crashes = 0;
+    for (size_t t = 1; t < DAYS; t++) {
+        trend = 0.9 * trend + 0.1 * log(close[t] / close[t - 1]);
+        double want = fmax(-0.003, fmin(0.003, 0.0001 + 0.05 * trend));
+        cr_assert(fabs(rate[t] - want) < 1e-9, "day %zu: rate %.10g, from the closes %.10g", t, rate[t], want);
+        positive += rate[t] > 0;
+        negative += rate[t] < 0;
+        /* every day that ends a 10-day rally of 20 % pays longs' funding, every day that ends a
+         * 10-day crash of 20 % pays shorts' (the market has about thirty of each) */
+        if (t >= 10) {
+            double move = close[t] / close[t - 10] - 1;
+            if (move > 0.2) {
+                rallies++;
+                cr_assert_gt(rate[t], 0, "day %zu after a rally of %.0f %%", t, 100 * move);
+            }
+            if (move < -0.2) {
+                crashes++;
+                cr_assert_lt(rate[t], 0, "day %zu after a crash of %.0f %%", t, 100 * move);
+            }
+        }
+    }
+    cr_assert_gt(rallies, 10, "rallies checked: %zu", rallies);
+    cr_assert_gt(crashes, 10, "crashes checked: %zu", crashes);
+    cr_assert(positive > 0 && negative > 0, "both signs: %zu positive, %zu negative", positive, negative);
+    free(prices);
+    free(funding);
+    free(prices_path);
+    free(funding_path);
+}
