@@ -29,9 +29,15 @@ typedef enum rb_series_role {
  *   drift     = g(rule, no costs, no tax)      - g(every bar, no costs, no tax)
  *   cost_drag = [g(rule, costs) - g(rule, none)] - [g(hold, costs) - g(hold, none)]
  *   tax_drag  = [g(rule, costs+tax) - g(rule, costs)] - [g(hold, costs+tax) - g(hold, costs)]
- *   excess    = g(rule, costs+tax) - g(hold, costs+tax) */
+ *   excess    = g(rule, costs+tax) - g(hold, costs+tax)
+ * A rule with a perpetual-futures overlay (--overlay perp) has a fifth part, its funding and
+ * derivative fees, taken out of cost_drag (which then adds to it what they leave):
+ *   derivatives = g(rule, costs) - g(rule, costs without funding, perp and liquidation fees)
+ *   cost_drag   = [g(rule, costs without them) - g(rule, none)] - [g(hold, costs) - g(hold, none)] */
 typedef struct rb_excess_split {
     double every_bar_gain, drift, cost_drag, tax_drag, excess;
+    double derivatives; /* 0 without an overlay */
+    int overlay;        /* the rule has --overlay perp: derivatives is a part */
 } rb_excess_split;
 
 /* One replayed run shown in the charts: buy-and-hold, every-bar, or the best of a family. */

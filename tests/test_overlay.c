@@ -367,3 +367,69 @@ Test(overlay, synth_funding_follows_its_market)
     free(prices_path);
     free(funding_path);
 }
+
+/* The report of a sweep with an overlay splits its excess with a fifth part, the funding and
+ * derivative fees (docs/reports.md, chart 7): the parts still add up to the excess, and a
+ * sweep without an overlay keeps its four. */
+static void split_parts(const char *csv_path, int *columns, double *worst)
+{
+    size_t n = 0;
+    char *text = rbt_read_file(csv_path, &n);
+    cr_assert_not_null(text, "%s", csv_path);
+    *columns = 1;
+    for (const char *c = text; *c != '\r' && *c != '\n'; c++) *columns += *c == ',';
+    *worst = 0;
+    int rows = 0;
+    for (char *line = strchr(text, '\n') + 1; *line; rows++) {
+        char *end = strchr(line, '\n');
+        *end = '\0';
+        /* the parts are the last columns - 2 fields (a label may hold commas): read from the right */
+        double v[8];
+        int k = *columns - 2;
+        char *at = end;
+        for (int i = k - 1; i >= 0; i--) {
+            while (at > line && at[-1] != ',') at--;
+            v[i] = strtod(at, NULL);
+            at--;
+        }
+        double sum = 0;
+        for (int i = 0; i < k - 1; i++) sum += v[i]; /* every part; the last column is the excess */
+        if (fabs(sum - v[k - 1]) > *worst) *worst = fabs(sum - v[k - 1]);
+        line = end + 1;
+    }
+    cr_assert_gt(rows, 0, "%s has rows", csv_path);
+    free(text);
+}
+
+Test(overlay, the_report_splits_out_funding_and_derivative_fees)
+{
+    char *prices = rbt_source_path("data/bundled/crypto_daily.csv");
+    char *funding = rbt_source_path("data/bundled/crypto_funding_BTC.csv");
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "p.db", prices));
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "p.db", "--series", "fb", funding));
+    for (int overlay = 0; overlay < 2; overlay++) {
+        char ini[512], name[32], results[32], out[32];
+        snprintf(ini, sizeof ini,
+                 "[data]\nassets = BTC=0.5,ETH=0.3,USDS=0.2\nend = 2020-12-31\n\n[costs]\noverlay = %s\n"
+                 "margin-asset = USDS\nfunding-series = BTC=fb\nperp-fee-bps = 5\nfee-bps = 10\n\n[tax]\n"
+                 "tax-short = 0.35\n\n[calendar]\nevery = month\n\n[threshold]\nband = 0.05\n",
+                 overlay ? "perp" : "none");
+        snprintf(name, sizeof name, "g%d.ini", overlay);
+        snprintf(results, sizeof results, "r%d.db", overlay);
+        snprintf(out, sizeof out, "rep%d", overlay);
+        free(rbt_write_file(dir, name, ini));
+        rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "p.db", "--results", results, name));
+        rbt_run_ok(dir, ARGS("report", results, "--db", "p.db", "--out", out));
+        char rel[64];
+        snprintf(rel, sizeof rel, "%s/excess_split.csv", out);
+        char *path = rbt_path(dir, rel);
+        int columns;
+        double worst;
+        split_parts(path, &columns, &worst);
+        cr_assert_eq(columns, overlay ? 8 : 7, "%s: %d columns", rel, columns);
+        cr_assert_lt(worst, 1e-12, "%s: the parts add up to the excess (off by %g)", rel, worst);
+        free(path);
+    }
+    free(prices);
+    free(funding);
+}
