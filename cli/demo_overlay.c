@@ -33,15 +33,7 @@ static rb_status run_mix(rb_store *store, const overlay_rule *r, const execution
                         r->key, r->value, "fee-bps", "10", "tax-short", "0.35", "tax-long", "0.15", "overlay",
                         e->overlay, "overlay-max", e->cap, "margin-asset", "USDS", "funding-series",
                         "BTC=funding-BTC,ETH=funding-ETH", "perp-fee-bps", "5", NULL};
-    rb_run_spec *spec = NULL;
-    rb_run_result *res = NULL;
-    rb_status rc = rb_run_spec_new(&spec, err);
-    for (size_t i = 0; rc == RB_OK && kv[i]; i += 2) rc = rb_run_spec_set(spec, kv[i], kv[i + 1], err);
-    if (rc == RB_OK) rc = rb_run(store, spec, 0, &res, err);
-    if (rc == RB_OK) *out = *rb_run_metrics(res);
-    rb_run_result_free(res);
-    rb_run_spec_free(spec);
-    return rc;
+    return cli_demo_metrics(store, kv, out, err);
 }
 
 int cli_demo_overlay(rb_store *store)

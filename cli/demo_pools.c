@@ -27,6 +27,11 @@ static rb_status run_mix(rb_store *store, const pool_model *pm, const char *fee,
     const char *kv[] = {"assets", "BTC=0.5,ETH=0.3,USDS=0.2", "strategy", "calendar", "every", "month", "fee-bps", fee,
                         "gas", pm ? "2" : "0", "amm-fee-bps", "30", pm ? pm->key : NULL, pm ? pm->value : NULL,
                         "amm-range", pm ? pm->range : "", NULL};
+    return cli_demo_metrics(store, kv, out, err);
+}
+
+rb_status cli_demo_metrics(rb_store *store, const char *const *kv, rb_metrics *out, rb_error *err)
+{
     rb_run_spec *spec = NULL;
     rb_run_result *r = NULL;
     rb_status rc = rb_run_spec_new(&spec, err);
