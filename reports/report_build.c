@@ -269,8 +269,8 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
                 };
                 if (p->overlay) { /* the funding and derivative fees out of the costs */
                     double g_plain = growth(&p->plain, capital);
-                    s->split.overlay = 1;
-                    s->split.derivatives = g_costs - g_plain;
+                    s->overlay = 1;
+                    s->derivatives = g_costs - g_plain;
                     s->split.cost_drag = (g_plain - g_gross) - (g_hold_costs - g_hold_gross);
                 }
                 s->has_split = isfinite(s->split.excess) && isfinite(s->split.every_bar_gain) && isfinite(s->split.drift);

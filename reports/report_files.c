@@ -195,7 +195,7 @@ static rb_status write_split(rb_report *r, const char *dir, rb_error *err)
     if (!f) return err ? err->code : RB_ERR_IO;
     /* A report with an overlay (--overlay perp) has the funding and derivative fees' column. */
     int overlay = 0;
-    for (size_t k = 0; k < r->nseries; k++) overlay |= r->series[k].split.overlay;
+    for (size_t k = 0; k < r->nseries; k++) overlay |= r->series[k].overlay;
     fputs(overlay ? "series,config_id,every_bar_gain,drift,cost_drag,derivatives,tax_drag,excess\r\n"
                   : "series,config_id,every_bar_gain,drift,cost_drag,tax_drag,excess\r\n",
           f);
@@ -203,7 +203,7 @@ static rb_status write_split(rb_report *r, const char *dir, rb_error *err)
         const rb_report_series *s = &r->series[k];
         if (s->role != RB_SERIES_BEST) continue;
         put_series(f, s);
-        const double parts[] = {s->split.every_bar_gain, s->split.drift, s->split.cost_drag, s->split.derivatives,
+        const double parts[] = {s->split.every_bar_gain, s->split.drift, s->split.cost_drag, s->derivatives,
                                 s->split.tax_drag, s->split.excess};
         for (size_t p = 0, col = 0; p < sizeof parts / sizeof parts[0]; p++) {
             if (p == 3 && !overlay) continue;

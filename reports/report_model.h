@@ -36,8 +36,6 @@ typedef enum rb_series_role {
  *   cost_drag   = [g(rule, costs without them) - g(rule, none)] - [g(hold, costs) - g(hold, none)] */
 typedef struct rb_excess_split {
     double every_bar_gain, drift, cost_drag, tax_drag, excess;
-    double derivatives; /* 0 without an overlay */
-    int overlay;        /* the rule has --overlay perp: derivatives is a part */
 } rb_excess_split;
 
 /* One replayed run shown in the charts: buy-and-hold, every-bar, or the best of a family. */
@@ -59,6 +57,9 @@ typedef struct rb_report_series {
                           partial years), fractions */
     int has_split;     /* RB_SERIES_BEST: the split below is filled */
     rb_excess_split split;
+    /* --overlay perp (rb_excess_split above): the split's derivatives part, 0 without one */
+    int overlay;
+    double derivatives;
 } rb_report_series;
 
 /* Chart 3: the weights of one run over time against its targets. */

@@ -250,7 +250,8 @@ Test(overlay, a_huge_maintenance_margin_liquidates_at_once)
 /* Without funding or fees, an overlay holds spot rebalancing's exposure in other clothes:
  * after a rebalance the spot run holds u' = w V / p units and the overlay u + q = w V / p, and
  * over a bar both values move by sum (units) dp. So every bar's exposures are the spot run's
- * weights and the values are the same, for every rule. */
+ * weights and the values are the same, for every rule (schedule, calendar, threshold, hybrid,
+ * vol-band). */
 Test(overlay, zero_funding_zero_fee_exposure_equals_spot_rebalancing_bar_by_bar)
 {
     enum { T = 260 };
@@ -266,7 +267,9 @@ Test(overlay, zero_funding_zero_fee_exposure_equals_spot_rebalancing_bar_by_bar)
     }
     rb_store *s = rbt_store_from_csv(dir, csv, NULL);
     free(csv);
+    char *when = rbt_write_file(dir, "when.csv", "date\n2020-02-03\n2020-04-01\n2020-06-15\n2020-08-03\n");
     const char *const *rules[] = {
+        RBT_KV("strategy", "schedule", "when", when),
         RBT_KV("strategy", "calendar", "every", "week"),
         RBT_KV("strategy", "threshold", "band", "0.03"),
         RBT_KV("strategy", "hybrid", "every", "month", "band", "0.02", "mode", "either"),
@@ -295,6 +298,7 @@ Test(overlay, zero_funding_zero_fee_exposure_equals_spot_rebalancing_bar_by_bar)
         rb_run_result_free(spot);
         rb_run_result_free(ov);
     }
+    free(when);
     rb_store_free(s);
 }
 

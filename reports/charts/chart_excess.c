@@ -23,7 +23,7 @@ static void data_row(FILE *f, size_t y, const double *parts, int n)
 static int any_overlay(const rb_report *r)
 {
     for (size_t k = 0; k < r->nseries; k++)
-        if (r->series[k].role == RB_SERIES_BEST && r->series[k].has_split && r->series[k].split.overlay) return 1;
+        if (r->series[k].role == RB_SERIES_BEST && r->series[k].has_split && r->series[k].overlay) return 1;
     return 0;
 }
 
@@ -46,7 +46,7 @@ static rb_status write_data(const rb_report *r, size_t nf, const char *cdir, rb_
         if (i == 0) gain = s->split.every_bar_gain;
         if (deriv)
             data_row(data.f, nf - 1 - i,
-                     (const double[6]){NAN, s->split.drift, s->split.cost_drag, s->split.derivatives, s->split.tax_drag,
+                     (const double[6]){NAN, s->split.drift, s->split.cost_drag, s->derivatives, s->split.tax_drag,
                                        s->split.excess},
                      n);
         else
