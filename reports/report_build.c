@@ -17,7 +17,12 @@
 #include "alloc.h"
 
 /* Which settings a replay leaves out (back to their defaults). */
-enum { DROP_COSTS = 1u, DROP_TAX = 2u, DROP_DERIVATIVES = 4u /* funding, perp and liquidation fees */ };
+enum {
+    DROP_COSTS = 1u,
+    DROP_TAX = 2u,
+    DROP_DERIVATIVES = 4u, /* funding, perp and liquidation fees */
+    DROP_OVERLAY = 8u      /* --overlay none: the same rule trading spot */
+};
 
 /* What a compared run keeps: its files are written. */
 #define KEEP_ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
@@ -44,6 +49,7 @@ static rb_status replay(const dataset *d, const rb_kvlist *data, const rb_kvlist
         if (strategy && !rb_is_scenario_key(params->key[i])) continue;
         rc = rb_run_spec_set(spec, params->key[i], params->value[i], err);
     }
+    if (rc == RB_OK && (drop & DROP_OVERLAY)) rc = rb_run_spec_set(spec, "overlay", "none", err);
     if (drop & DROP_DERIVATIVES)
         for (const char *const *kv = (const char *const[]){"funding-series", "", "perp-fee-bps", "0",
                                                            "liquidation-fee-bps", "0", NULL};
@@ -180,6 +186,7 @@ typedef struct replayed {
     rb_run_result *net;        /* as configured, with curve, orders and lots */
     rb_metrics gross, costs;   /* without costs and tax; without tax */
     rb_metrics plain;          /* with an overlay: without tax, funding, perp and liquidation fees */
+    rb_metrics spot;           /* with an overlay: the same, all costs and tax, trading spot */
     int overlay;               /* the run has --overlay perp */
 } replayed;
 
@@ -207,6 +214,7 @@ static rb_status replay_compared(const dataset *d, const rb_kvlist *data, const 
     out->overlay = with_costs && !strategy && has_overlay(data, params);
     if (rc == RB_OK && out->overlay)
         rc = replay_metrics(d, data, params, DROP_TAX | DROP_DERIVATIVES, strategy, every, &out->plain, err);
+    if (rc == RB_OK && out->overlay) rc = replay_metrics(d, data, params, DROP_OVERLAY, strategy, every, &out->spot, err);
     return rc;
 }
 
@@ -271,6 +279,8 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
                     double g_plain = growth(&p->plain, capital);
                     s->overlay = 1;
                     s->derivatives = g_costs - g_plain;
+                    s->has_spot = 1;
+                    s->spot = p->spot;
                     s->split.cost_drag = (g_plain - g_gross) - (g_hold_costs - g_hold_gross);
                 }
                 s->has_split = isfinite(s->split.excess) && isfinite(s->split.every_bar_gain) && isfinite(s->split.drift);

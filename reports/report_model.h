@@ -60,6 +60,10 @@ typedef struct rb_report_series {
     /* --overlay perp (rb_excess_split above): the split's derivatives part, 0 without one */
     int overlay;
     double derivatives;
+    /* --overlay perp: the same configuration trading spot (--overlay none), for the page's side
+     * by side (html_overlay.c) */
+    int has_spot;
+    rb_metrics spot;
 } rb_report_series;
 
 /* Chart 3: the weights of one run over time against its targets. */

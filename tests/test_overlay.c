@@ -374,7 +374,8 @@ Test(overlay, synth_funding_follows_its_market)
 
 /* The report of a sweep with an overlay splits its excess with a fifth part, the funding and
  * derivative fees (docs/reports.md, chart 7): the parts still add up to the excess, and a
- * sweep without an overlay keeps its four. */
+ * sweep without an overlay keeps its four; its page sets each overlay rule beside the same
+ * rule trading spot. */
 static void split_parts(const char *csv_path, int *columns, double *worst)
 {
     size_t n = 0;
@@ -432,6 +433,15 @@ Test(overlay, the_report_splits_out_funding_and_derivative_fees)
         split_parts(path, &columns, &worst);
         cr_assert_eq(columns, overlay ? 8 : 7, "%s: %d columns", rel, columns);
         cr_assert_lt(worst, 1e-12, "%s: the parts add up to the excess (off by %g)", rel, worst);
+        free(path);
+        /* the page sets the overlay beside spot only when there is one */
+        snprintf(rel, sizeof rel, "%s/index.html", out);
+        path = rbt_path(dir, rel);
+        char *page = rbt_read_file(path, NULL);
+        cr_assert_not_null(page, "%s", rel);
+        cr_assert_eq(strstr(page, "<h2>Spot or overlay</h2>") != NULL, overlay, "%s: the side by side", rel);
+        if (overlay) cr_assert_not_null(strstr(page, "after tax, spot"), "%s", rel);
+        free(page);
         free(path);
     }
     free(prices);
