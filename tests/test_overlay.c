@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lots.h"
 #include "overlay.h"
 #include "rebal.h"
 #include "run_result.h"
@@ -446,4 +447,32 @@ Test(overlay, the_report_splits_out_funding_and_derivative_fees)
     }
     free(prices);
     free(funding);
+}
+
+/* The collateral in a stablecoin S (--margin-asset S) with taxes: the perps' PnL buys or sells
+ * units of S at its price, through its tax lots. X 0.5, S 0.5 (S at 1 throughout), rebalanced
+ * every bar:
+ *   bar 0, X 100: X 500 units, S 50000.
+ *   bar 1, X 120: V = 110000; q = (55000 - 60000) / 120 = -41.6667.
+ *   bar 2, X 90: marked -41.6667 x (90 - 120) = +1250: S buys 1250 units (a lot at cost 1250);
+ *     V = 45000 + 51250 = 96250; q = (48125 - 45000) / 90 = +34.7222: the short closes at 90
+ *     (a perp gain of 41.6667 x 30 = 1250) and a long opens.
+ *   bar 3, X 80: marked 34.7222 x (80 - 90) = -347.222: S sells 347.222 units (at their cost:
+ *     no gain on S). S ends with 50902.778 units; its lots hold exactly that. */
+Test(overlay, a_stablecoin_margin_asset_settles_through_its_lots)
+{
+    rb_run_result *r = rbt_run_csv(dir,
+                                   "symbol,date,close\nX,2020-01-01,100\nS,2020-01-01,1\nX,2020-01-02,120\n"
+                                   "S,2020-01-02,1\nX,2020-01-03,90\nS,2020-01-03,1\nX,2020-01-04,80\nS,2020-01-04,1\n",
+                                   ARGS("assets", "X=0.5,S=0.5", "strategy", "calendar", "every", "1", "overlay", "perp",
+                                        "margin-asset", "S", "tax-short", "0.3"),
+                                   RBT_KEEP_ALL);
+    const rb_portfolio *p = &r->sim.portfolio;
+    cr_assert_not_null(p->lots, "taxes keep lots");
+    rbt_assert_close(p->units[1], 50000 + 1250 - 1250.0 / 3.6, 1e-12, "S's units: the collateral");
+    rbt_assert_close(rb_lots_units(p->lots, 1), p->units[1], 1e-12, "S's lots hold its units");
+    cr_assert_eq(p->units[0], 500, "spot X untouched");
+    rbt_assert_close(r->sim.overlay->gains, 1250, 1e-12, "the short's gain (S's own sale realized none)");
+    rbt_assert_close(p->year_realized.short_term, 1250, 1e-9, "the year's gains: the perp's");
+    rb_run_result_free(r);
 }
