@@ -2,9 +2,8 @@
  * (rule, fees, funding series and period, margin, liquidation, what follows one): the
  * collateral is never negative, exposure is at the targets after every overlay rebalance, and
  * value is conserved up to the recorded PnL, funding, fees, liquidations, spot costs and tax;
- * and the batch
- * simulator (sweeps) agrees with the reference on every configuration with or without an
- * overlay (differential, to 1e-9). */
+ * and the batch simulator (sweeps) agrees with the reference on every configuration with or
+ * without an overlay (differential, to 1e-9). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
