@@ -38,6 +38,14 @@ int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, co
  * holding the series depth-SYM). A CLI exit code. */
 int cli_demo_pools(rb_store *store);
 
+/* demo_pools.c: the metrics of one run of settings kv (key, value, ..., NULL; a NULL key ends
+ * them early) on store, nothing kept. */
+rb_status cli_demo_metrics(rb_store *store, const char *const *kv, rb_metrics *out, rb_error *err);
+
+/* demo_overlay.c: the demo's table of spot against perp-overlay rebalancing of its crypto mix
+ * after tax (store: the demo's, holding the series funding-SYM). A CLI exit code. */
+int cli_demo_overlay(rb_store *store);
+
 /* Help topics that are not commands: metrics and strategies. 1 when topic was printed. */
 int cli_help_topic(const char *topic);
 

@@ -28,7 +28,8 @@ static const char help_text[] =
     "'rebal sweep' on it. Running the demo again reuses the store and the stored results.\n"
     "For the crypto mix rebalanced monthly it also prints where rebalancing turns\n"
     "net-negative (its rebalancing bonus less the drag of its costs, at venue fees up to\n"
-    "400 bps) under constant pools, the pool depth series and the pools in 0.9:1.1.\n"
+    "400 bps) under constant pools, the pool depth series and the pools in 0.9:1.1, and\n"
+    "compares rebalancing it by selling spot with a perpetual-futures overlay, after tax.\n"
     "\n"
     "Options:\n"
     "  --out DIR    where to write everything (default: ./rebal-demo)\n"
@@ -53,6 +54,9 @@ static const demo_file files[] = {
     {"crypto_depth_ETH.csv", NULL, "series depth-ETH: its ETH pool's depth, USD", "depth-ETH"},
     {"crypto_depth_SOL.csv", NULL, "series depth-SOL: its SOL pool's depth, USD", "depth-SOL"},
     {"crypto_depth_USDS.csv", NULL, "series depth-USDS: its USDS pool's depth, USD", "depth-USDS"},
+    {"crypto_funding_BTC.csv", NULL, "series funding-BTC: its BTC perp's funding per 8 h", "funding-BTC"},
+    {"crypto_funding_ETH.csv", NULL, "series funding-ETH: its ETH perp's funding per 8 h", "funding-ETH"},
+    {"crypto_funding_SOL.csv", NULL, "series funding-SOL: its SOL perp's funding per 8 h", "funding-SOL"},
 };
 
 /* One demo portfolio: a sweep specification written into the demo directory (so a user can
@@ -281,6 +285,7 @@ static int run(int argc, char **argv)
         rb_report_summary sum = {0};
         status = show_portfolio(store, out_dir, &portfolios[i], &sum);
         if (status == CLI_OK && i == 0) status = cli_demo_pools(store); /* the crypto mix's pools */
+        if (status == CLI_OK && i == 0) status = cli_demo_overlay(store); /* spot or perps, after tax */
     }
     rb_store_free(store);
     if (status == CLI_OK && !write_landing(out_dir)) status = CLI_RUNTIME;

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "alloc.h"
+#include "overlay.h"
 
 enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_REPORT, OPT_SETTING = 2000 };
 
@@ -235,7 +236,7 @@ static void print_value(const rb_metric_info *info, double v)
 }
 
 /* Human output: the metrics in table order with their units, then the conventions. */
-static void print_metrics(const char *strategy, const char *assets, const rb_metrics *mx)
+static void print_metrics(const char *strategy, const char *assets, const rb_metrics *mx, int overlay)
 {
     char a[32], b[32];
     printf("%s on %s\n", strategy, assets);
@@ -248,6 +249,7 @@ static void print_metrics(const char *strategy, const char *assets, const rb_met
     const rb_metric_info *table = rb_metric_table(&n);
     for (size_t k = 0; k < n; k++) {
         double v = *(const double *)((const char *)mx + table[k].offset);
+        if (!overlay && rb_overlay_metric(table[k].name)) continue; /* shown with --overlay perp */
         printf("  %-20s", table[k].name);
         print_value(&table[k], v);
         if (strcmp(table[k].name, "max_drawdown") == 0 && v > 0)
@@ -369,7 +371,10 @@ static int write_outputs(const run_args *a, rb_store *store, const rb_run_result
     } else {
         char title[640];
         snprintf(title, sizeof title, "%s%s", a->strategy, a->described);
-        print_metrics(title, a->assets, rb_run_metrics(res));
+        int overlay = 0; /* the last --overlay given */
+        for (size_t i = 0; i + 1 < a->nsettings; i += 2)
+            if (strcmp(a->settings[i], "overlay") == 0) overlay = strcmp(a->settings[i + 1], "perp") == 0;
+        print_metrics(title, a->assets, rb_run_metrics(res), overlay);
     }
     if (a->report) {
         rb_report_options ropt = {.out_dir = a->report};

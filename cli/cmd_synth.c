@@ -28,6 +28,9 @@ static const char help_text[] =
     "  depth-SYM  the quote reserve (USD) of SYM's pool, SYM one of BTC, ETH, SOL, USDS:\n"
     "             5e6, 3e6, 1e6 and 2e7 in calm markets, shrinking as SYM's volatility rises\n"
     "             (to 15 % at the least); USDS's with the market's, and through its de-peg\n"
+    "  funding-SYM  the perpetual funding rate of coin SYM (BTC, ETH, SOL) per 8 hours:\n"
+    "             0.01 % plus 0.05 x the EWMA (0.9) of its daily log returns, within\n"
+    "             +-0.3 %: positive in rallies, negative in crashes (for --funding-series)\n"
     "\n"
     "Options:\n"
     "  --preset NAME      the market to simulate (default: crypto)\n"
@@ -40,7 +43,8 @@ static const char help_text[] =
     "\n"
     "The bundled data/bundled/crypto_daily.csv is 'rebal synth --seed 1', and\n"
     "crypto_gas.csv and crypto_depth_SYM.csv are 'rebal synth --seed 1 --series gas' and\n"
-    "'--series depth-SYM' ('rebal demo' imports them as the series gas and depth-SYM).\n";
+    "'--series depth-SYM' ('rebal demo' imports them as the series gas and depth-SYM);\n"
+    "crypto_funding_SYM.csv is '--series funding-SYM'.\n";
 
 static int run(int argc, char **argv)
 {

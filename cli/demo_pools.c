@@ -64,15 +64,21 @@ static rb_status run_mix(rb_store *store, const pool_model *pm, const char *fee,
     const char *kv[] = {"assets", "BTC=0.5,ETH=0.3,USDS=0.2", "strategy", "calendar", "every", "month", "fee-bps", fee,
                         "gas", pm ? "2" : "0", "amm-fee-bps", "30", pm ? pm->key : NULL,
                         pm ? (pm->value ? pm->value : venues) : NULL, "amm-range", pm ? pm->range : "", NULL};
+    rc = cli_demo_metrics(store, kv, out, err);
+    if (venues[0]) unlink(venues);
+    return rc;
+}
+
+rb_status cli_demo_metrics(rb_store *store, const char *const *kv, rb_metrics *out, rb_error *err)
+{
     rb_run_spec *spec = NULL;
     rb_run_result *r = NULL;
-    rc = rb_run_spec_new(&spec, err);
+    rb_status rc = rb_run_spec_new(&spec, err);
     for (size_t i = 0; rc == RB_OK && kv[i]; i += 2) rc = rb_run_spec_set(spec, kv[i], kv[i + 1], err);
     if (rc == RB_OK) rc = rb_run(store, spec, 0, &r, err);
     if (rc == RB_OK) *out = *rb_run_metrics(r);
     rb_run_result_free(r);
     rb_run_spec_free(spec);
-    if (venues[0]) unlink(venues);
     return rc;
 }
 

@@ -288,6 +288,11 @@ static int write_bar(FILE *out, const char *symbol, const char *date, double ope
  *              EWMA (DEPTH_LAMBDA) of the coin's squared daily log returns, started at its
  *              calm variance. The stablecoin's pool follows the first coin's volatility (the
  *              market's) and loses up to DEPEG_DRAIN of its depth through the de-peg.
+ *   funding-SYM  the perpetual funding rate of coin SYM per 8 hours: FUNDING_BASE (the usual
+ *              interest component) plus FUNDING_TREND times the EWMA (FUNDING_LAMBDA) of the
+ *              coin's daily log returns, within +-FUNDING_CAP: positive in rallies (longs
+ *              crowd in and pay), negative in crashes. No random draw: the other series keep
+ *              their bytes.
  * They draw from a stream of their own (the seed through SERIES_STREAM), every series every
  * day whichever is written: the prices are the same bytes with or without them. */
 #define SERIES_STREAM UINT64_C(0x5345524945530001)
@@ -302,12 +307,17 @@ static int write_bar(FILE *out, const char *symbol, const char *date, double ope
 #define DEPTH_MAX 1.25
 #define DEPTH_NOISE 0.05
 #define DEPEG_DRAIN 0.7
+#define FUNDING_BASE 0.0001
+#define FUNDING_TREND 0.05
+#define FUNDING_LAMBDA 0.9
+#define FUNDING_CAP 0.003
 
 typedef struct series_state {
     int which;                 /* 0: gas; 1 + i: coin i's pool; 1 + ncoins: the stablecoin's */
     rng r;
     double var[MAX_COINS];     /* EWMA of each coin's squared daily log returns */
     double calm_var[MAX_COINS]; /* the calm regime's daily variance */
+    double trend[MAX_COINS];   /* EWMA of each coin's daily log returns (funding-SYM) */
 } series_state;
 
 /* Which series `name` is of preset p (*which), or 0 when none is so named. */
@@ -321,6 +331,10 @@ static int find_series(const synth_preset *p, const char *name, int *which)
         snprintf(own, sizeof own, "depth-%s", sym);
         if (strcmp(name, own) == 0) return *which = 1 + (int)i, 1;
     }
+    for (size_t i = 0; i < p->ncoins; i++) {
+        snprintf(own, sizeof own, "funding-%s", p->coins[i].symbol);
+        if (strcmp(name, own) == 0) return *which = 2 + (int)(p->ncoins + i), 1;
+    }
     return 0;
 }
 
@@ -331,6 +345,7 @@ static void series_start(const synth_preset *p, const rb_synth_options *opt, int
     for (size_t i = 0; i < p->ncoins; i++) {
         double sd = p->coins[i].vol[CALM] / sqrt(DAYS_PER_YEAR);
         ss->calm_var[i] = ss->var[i] = sd * sd;
+        ss->trend[i] = 0;
     }
 }
 
@@ -350,7 +365,7 @@ static int series_day(const synth_preset *p, series_state *ss, int regime, doubl
                       double depeg_share, const char *date, FILE *out)
 {
     double move = fabs(factor) - GAS_CALM_MOVE;
-    double value[MAX_COINS + 2];
+    double value[2 * MAX_COINS + 2];
     value[0] = GAS_BASE * (regime == STORM ? GAS_STORM : 1.0) * (1.0 + GAS_SPIKE * fmax(0.0, move)) *
                noise(&ss->r, GAS_NOISE);
     for (size_t i = 0; i < p->ncoins; i++) {
@@ -361,6 +376,10 @@ static int series_day(const synth_preset *p, series_state *ss, int regime, doubl
         value[1 + p->ncoins] = pool_depth(p->stable->pool_depth, ss->var[0], ss->calm_var[0],
                                           noise(&ss->r, DEPTH_NOISE)) *
                                (1.0 - DEPEG_DRAIN * depeg_share);
+    for (size_t i = 0; i < p->ncoins; i++) {
+        ss->trend[i] = FUNDING_LAMBDA * ss->trend[i] + (1.0 - FUNDING_LAMBDA) * ret[i];
+        value[2 + p->ncoins + i] = fmax(-FUNDING_CAP, fmin(FUNDING_CAP, FUNDING_BASE + FUNDING_TREND * ss->trend[i]));
+    }
     return fprintf(out, "%s,%.10g\n", date, value[ss->which]) < 0;
 }
 
@@ -404,6 +423,10 @@ static rb_status unknown_series(const synth_preset *p, const char *name, rb_erro
         const char *sym = i < p->ncoins ? p->coins[i].symbol : p->stable ? p->stable->symbol : NULL;
         size_t used = strlen(known);
         if (sym) snprintf(known + used, sizeof known - used, ", depth-%s", sym);
+    }
+    for (size_t i = 0; i < p->ncoins; i++) {
+        size_t used = strlen(known);
+        snprintf(known + used, sizeof known - used, ", funding-%s", p->coins[i].symbol);
     }
     return rb_fail(err, RB_ERR_USAGE, "synth: unknown series \"%s\" (the %s preset writes %s)", name, p->name, known);
 }

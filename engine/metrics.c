@@ -52,6 +52,16 @@ static const rb_metric_info metric_table[] = {
     ROW(rebalancing_bonus, "fraction",
         "P * mean_t (sum_i target[i] s_i^2 - target' S target) / 2, S the sample covariance of "
         "the simple returns over the last P bars up to t (at least 2 returns)"),
+    /* the perpetual-futures overlay (engine/overlay.h): 0 on a run without one */
+    ROW(funding_paid, "USD", "perp funding paid over the run (negative: received); longs pay a positive rate"),
+    ROW(perp_fees_paid, "USD", "perp trading fees (--perp-fee-bps of traded notional) paid over the run"),
+    ROW(liquidations, "count", "liquidations of the overlay (collateral below --maintenance-margin)"),
+    ROW(liquidation_cost, "USD", "liquidation fees paid (--liquidation-fee-bps of the notional liquidated)"),
+    ROW(overlay_notional_avg, "fraction", "mean over bars of the gross perp notional sum_i |q_i| p_i / V at the close"),
+    ROW(overlay_notional_peak, "fraction", "largest gross perp notional / V at a close"),
+    ROW(tax_deferred, "USD",
+        "tax by the end (paid + due on the year's realized gains) of the same rule trading spot, less the "
+        "overlay's"),
 };
 
 #undef ROW
@@ -63,8 +73,8 @@ static const rb_metric_info metric_table[] = {
 _Static_assert(METRIC_COUNT == offsetof(rb_metrics, max_drawdown_peak) / sizeof(double),
                "one table row per double-valued metric");
 _Static_assert(offsetof(rb_metrics, final_value) == 0 &&
-                   offsetof(rb_metrics, rebalancing_bonus) == (METRIC_COUNT - 1) * sizeof(double),
-               "the double-valued metrics lead rb_metrics, first final_value, last rebalancing_bonus");
+                   offsetof(rb_metrics, tax_deferred) == (METRIC_COUNT - 1) * sizeof(double),
+               "the double-valued metrics lead rb_metrics, first final_value, last tax_deferred");
 
 const rb_metric_info *rb_metric_table(size_t *n)
 {

@@ -69,6 +69,7 @@ void rb_resolved_release(rb_resolved *r)
     for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
     free(r->owned_depth);
     free(r->owned_routes);
+    free(r->owned_overlay);
     memset(r, 0, sizeof *r);
 }
 
@@ -240,6 +241,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     if (rc == RB_OK) rc = resolve_gas(store, spec, m, shared, r, err);
     if (rc == RB_OK) rc = rb_resolve_depth_series(store, spec, m, shared, r, err);
     if (rc == RB_OK && spec->venues) rc = rb_resolve_venues(store, spec, m, shared, r, err);
+    if (rc == RB_OK && spec->overlay) rc = rb_resolve_overlay(store, spec, m, cash_col, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -288,6 +290,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .strategy = r->strategy,
         .strategy_state = r->strategy_state,
         .rf = spec->rf,
+        .overlay = r->overlay,
     };
     return RB_OK;
 }

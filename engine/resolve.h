@@ -23,6 +23,8 @@ typedef struct rb_resolved {
     const struct rb_routes *routes; /* --venues: each asset's venues, or NULL */
     void *owned_routes;      /* the allocation behind routes (and its depth arrays when not shared) */
     void *strategy_state;    /* in the caller's room; NULL when the strategy keeps none */
+    const struct rb_overlay_cfg *overlay; /* --overlay perp's settings, or NULL (none) */
+    void *owned_overlay;     /* the allocation behind overlay (and its funding series) */
 } rb_resolved;
 
 /* The memory a caller lends rb_resolve for one configuration's targets, costs and strategy
@@ -112,5 +114,11 @@ rb_status rb_check_depth_series(const char *what, const char *sym, const char *n
  * given, else the store (checked on every bar as --amm-depth-series is). */
 rb_status rb_resolve_venues(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
                             const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
+/* resolve_overlay.c: r->overlay from spec's --overlay perp and its settings (NULL with
+ * --overlay none): the collateral's column (--margin-asset, refused when not one of the
+ * assets), each perp's funding series (from shared->series when given, else the store;
+ * refused before its first date or where a rate is not finite). */
+rb_status rb_resolve_overlay(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, int cash_col,
+                             const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
 
 #endif /* RB_RESOLVE_H */

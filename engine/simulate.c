@@ -10,6 +10,7 @@
 #include "error.h"
 #include "metric_acc.h"
 #include "metrics.h"
+#include "overlay.h"
 #include "alloc.h"
 
 /* The trading environment of bar t at the given prices; impact inputs from bar `seen`
@@ -77,6 +78,7 @@ static void mark(const rb_matrix *m, rb_sim_result *r, size_t t)
         dsum += rb_metric_drift_term(v, inv, units[i], close[i], target[i]);
     }
     r->dsum[t] = dsum;
+    if (r->overlay) rb_overlay_sim_mark(r->overlay, &r->portfolio, close, target, v, t, r->weights + t * N, r->dsum + t);
 }
 
 /* Inverse-volatility targets at bar t: the risky assets share what CASH does not hold in
@@ -116,6 +118,7 @@ void rb_sim_result_release(rb_sim_result *r)
     free(r->flow);
     free(r->dsum);
     free(r->weights);
+    rb_overlay_sim_free(r->overlay);
     rb_portfolio_release(&r->portfolio);
     memset(r, 0, sizeof *r);
 }
@@ -154,11 +157,13 @@ rb_status rb_sim_events(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
      * tax (paid in step 2) counts only the gains realized up to the previous bar, and the
      * next-open sales of step 1, dated this bar, realize gains of the new year. */
     int new_year = (m->flags[t] & RB_NEW_YEAR) != 0;
+    if (new_year && st->ov) rb_overlay_year_end(st->ov, c->overlay, st->port, m->close + (t - 1) * N);
     double tax_due = new_year ? rb_portfolio_close_year(st->port) : 0;
     /* 1. Orders decided on the previous bar execute at this bar's open. */
     if (st->pending) {
         rb_trade_env env = rb_sim_env(m, c, t, m->open + t * N, t - 1);
-        rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
+        rc = st->ov ? rb_overlay_rebalance(st->ov, c->overlay, st->port, &env, st->to, &traded, err)
+                    : rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
         if (rc != RB_OK) return rc;
         if (traded) st->last_rebalance = t;
         st->pending = 0;
@@ -192,6 +197,7 @@ rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     double v = rb_portfolio_value(st->port, close);
     if (!isfinite(v)) return rb_metrics_overflow(t, m->time[t], v, err);
     for (size_t i = 0; i < N; i++) st->w[i] = v > 0 ? st->port->units[i] * close[i] / v : 0;
+    if (st->ov) rb_overlay_weights(st->ov, c->overlay, st->port, close, v, st->w); /* the rule sees exposures */
     if (c->table) table_targets(m, c, st, t);
     memcpy(st->next, st->current, N * sizeof *st->next);
     if (c->vol) inverse_vol_targets(m, c, t, st->next);
@@ -212,7 +218,8 @@ rb_status rb_sim_decide(const rb_matrix *m, const rb_sim_config *c, rb_sim_state
     }
     rb_trade_env env = rb_sim_env(m, c, t, close, t);
     int traded;
-    rb_status rc = rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
+    rb_status rc = st->ov ? rb_overlay_rebalance(st->ov, c->overlay, st->port, &env, st->to, &traded, err)
+                          : rb_portfolio_rebalance(st->port, &env, st->to, RB_TRADE_REBALANCE, &traded, err);
     if (rc != RB_OK) return rc;
     if (traded) st->last_rebalance = t;
     *acted = traded;
@@ -223,7 +230,7 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
 {
     size_t N = m->N, T = m->T;
     rb_sim_state st = {.port = &r->portfolio, .current = r->targets, .to = scratch, .next = scratch + N,
-                       .w = scratch + 2 * N};
+                       .w = scratch + 2 * N, .ov = r->overlay};
     rb_status rc = rb_sim_start(m, c, &st, err);
     if (rc != RB_OK) return rc;
     mark(m, r, 0);
@@ -235,6 +242,10 @@ static rb_status run_bars(const rb_matrix *m, const rb_sim_config *c, rb_sim_res
         st.current = r->targets + t * N;
         int acted;
         rc = rb_sim_events(m, c, &st, t, err);
+        if (rc == RB_OK && st.ov && !st.depleted) { /* the overlay at the close: marked, funding, margin */
+            rb_trade_env env = rb_sim_env(m, c, t, m->close + t * N, t);
+            rc = rb_overlay_close(st.ov, c->overlay, st.port, &env, m->time[t - 1], err);
+        }
         if (rc == RB_OK && !st.depleted) rc = rb_sim_decide(m, c, &st, t, &acted, err);
         if (rc != RB_OK) return rc;
         r->flow[t] = st.flow;
@@ -266,12 +277,14 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
     if (!scratch || !r.targets || !r.value || !r.cash || !r.flow || !r.dsum || !r.weights)
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
     if (rc == RB_OK) rc = rb_portfolio_init(&r.portfolio, &c->portfolio, err);
+    if (rc == RB_OK && c->overlay) rc = rb_overlay_sim_new(c->overlay, N, T, &r.overlay, err);
     if (rc == RB_OK) rc = run_bars(m, c, &r, scratch, err);
     free(scratch);
     if (rc == RB_OK) {
         T = r.T; /* the bars up to the depletion of a depleted run */
         const double *last = m->close + (T - 1) * N;
-        double pending = rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);
+        double pending = r.overlay ? rb_overlay_pending_tax(r.overlay, c->overlay, &r.portfolio, last, m->time[T - 1])
+                                   : rb_portfolio_pending_tax(&r.portfolio, last, m->time[T - 1]);
         char note[sizeof r.metrics.exec_note];
         rb_sim_exec_note(m, c->exec, note, sizeof note);
         rb_metric_input in = {
@@ -302,6 +315,7 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .depleted = r.depleted,
         };
         rc = rb_metrics_compute(&in, &r.metrics, err);
+        if (rc == RB_OK && r.overlay) rc = rb_overlay_sim_finish(m, c, &r, err);
     }
     if (rc != RB_OK) {
         rb_sim_result_release(&r);

@@ -34,6 +34,7 @@ typedef struct rb_sim_config {
     const rb_strategy *strategy;
     const void *strategy_state;
     double rf;
+    const struct rb_overlay_cfg *overlay; /* --overlay perp (overlay.h), or NULL: rebalances trade spot */
 } rb_sim_config;
 
 typedef struct rb_sim_result {
@@ -47,6 +48,8 @@ typedef struct rb_sim_result {
     double *targets; /* T*N targets in force at each bar's close */
     rb_portfolio portfolio; /* final state: totals, orders, lots */
     rb_metrics metrics;
+    struct rb_overlay *overlay; /* the overlay's state and records, or NULL without one; with
+                                   one, weights and dsum are of exposures (spot + perp) */
 } rb_sim_result;
 
 rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result *out, rb_error *err);
@@ -67,6 +70,7 @@ typedef struct rb_sim_state {
     double flow;          /* the external flow of the last bar stepped */
     int depleted;         /* the last bar's withdrawal emptied the portfolio: the run ends */
     size_t table_row;     /* a targets table's row in force at the last bar stepped */
+    struct rb_overlay *ov; /* the overlay (overlay.h) when the configuration has one, else NULL */
 } rb_sim_state;
 
 /* The trading environment of bar t at the given prices, with impact inputs from bar `seen`

@@ -38,6 +38,11 @@ static const char *const flow_names[] = {"target", "rebalance", NULL};
 static const char *const target_names[] = {"static", "inverse-vol", NULL};
 /* Indexed by rb_period; only month, quarter and year are offered for contributions. */
 static const char *const every_names[] = {"", "", "", "month", "quarter", "", "year", NULL};
+/* The perpetual-futures overlay (engine/overlay.h). */
+static const char *const overlay_names[] = {"none", "perp", NULL};
+static const char *const funding_period_names[] = {"8h", "bar", NULL};
+static const char *const after_liquidation_names[] = {"spot", "reopen", NULL};
+static const char *const perp_tax_names[] = {"short", "long", "60-40", NULL};
 
 /* The field of rb_run_spec a row reads into, and the span of fields from a to b. */
 #define F(field) .offset = offsetof(rb_run_spec, field), .size = sizeof(((rb_run_spec *)0)->field)
@@ -149,6 +154,36 @@ static const rb_setting_info settings[] = {
     {"flows", "target|rebalance", "target", "flows",
      "invest flows at the targets, or in the most underweight assets first", 0, WORD(flow_names), F(flows)},
     {"rf", "RATE", "0", "metrics", "risk-free rate per year for the Sharpe ratio", 1, NUMBER(-0.99, 1), F(rf)},
+    /* the perpetual-futures overlay: how a rebalance is executed, so swept with the costs */
+    {"overlay", "none|perp", "none", "costs",
+     "perp: a rebalance leaves spot alone and sets perpetual-futures positions so that spot + perp exposure is at "
+     "the targets (docs/engine.md)", 0, WORD(overlay_names), F(overlay)},
+    {"margin-asset", "SYM", "CASH", "costs",
+     "the asset holding the overlay's collateral (perp PnL, funding and fees settle in it); CASH: the CASH "
+     "column, or the uninvested cash without one", 0, OTHER(read_gas_series), F(margin_asset)},
+    {"funding-series", "SYM=SERIES,...", "", "costs",
+     "each perp's funding rate from a stored series (forward-filled; 'rebal series'), a fraction per 8 hours or "
+     "per bar (--funding-period); longs pay a positive rate; none: 0", 0, OTHER(rb_read_asset_names),
+     F(funding_series), .input = RB_INPUT_SERIES_PER_ASSET},
+    {"funding-period", "8h|bar", "8h", "costs",
+     "what a funding rate is per: 8 hours (scaled by each bar's length) or one bar", 0, WORD(funding_period_names),
+     F(funding_period)},
+    {"perp-fee-bps", "BPS", "0", "costs", "perp trading fee in basis points of traded notional", 0,
+     NUMBER(0, 10000), F(perp_fee_bps)},
+    {"maintenance-margin", "FRACTION", "0.05", "costs",
+     "the overlay is liquidated when its collateral falls below this fraction of the gross perp notional", 1,
+     NUMBER(0, BIG), F(maintenance_margin)},
+    {"liquidation-fee-bps", "BPS", "50", "costs", "fee of a liquidation in basis points of the notional liquidated",
+     0, NUMBER(0, 10000), F(liquidation_fee_bps)},
+    {"after-liquidation", "spot|reopen", "spot", "costs",
+     "after a liquidation the rule's rebalances trade spot for the rest of the run, or open a new overlay", 0,
+     WORD(after_liquidation_names), F(after_liquidation)},
+    {"overlay-max", "F", "0", "costs",
+     "cap on gross perp notional at F x portfolio value: a rebalance needing more closes the overlay and trades "
+     "spot (0 = no cap)", 0, NUMBER(0, BIG), F(overlay_max)},
+    {"perp-tax", "short|long|60-40", "short", "tax",
+     "perp gains taxed as short-term, long-term, or 60% long / 40% short marked to market at year end (US "
+     "section 1256)", 0, WORD(perp_tax_names), F(perp_tax)},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -679,6 +714,8 @@ void rb_run_spec_release(rb_run_spec *spec)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
     rb_asset_names_clear(&spec->amm_depth_series);
+    free(spec->margin_asset);
+    rb_asset_names_clear(&spec->funding_series);
     rb_asset_values_clear(&spec->amm_range_low);
     rb_asset_values_clear(&spec->amm_range_high);
     rb_target_table_free(spec->target_table);
@@ -728,6 +765,8 @@ rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
     if (rc == RB_OK)
         rc = rb_asset_names_check("amm-depth-series", &spec->amm_depth_series, spec->symbols, spec->nassets, err);
     if (rc == RB_OK) rc = check_value_symbols(spec, "amm-range", &spec->amm_range_low, err);
+    if (rc == RB_OK)
+        rc = rb_asset_names_check("funding-series", &spec->funding_series, spec->symbols, spec->nassets, err);
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
     for (size_t i = 0; rc == RB_OK && i < n; i++) rc = check_rows_symbols(spec, all[i]->info.params, all[i]->info.nparams, err);

@@ -62,6 +62,17 @@ struct rb_run_spec {
     rb_flow_mode flows;
     /* metrics */
     double rf;
+    /* perpetual-futures overlay (engine/overlay.h, docs/engine.md "Perpetual-futures overlay") */
+    int overlay;                  /* 0 none, 1 perp */
+    char *margin_asset;           /* --margin-asset: the collateral's asset; NULL: CASH */
+    rb_asset_names funding_series; /* --funding-series SYM=NAME: each perp's funding rate */
+    int funding_period;           /* 0: the series' rates are per 8 hours, 1: per bar */
+    double perp_fee_bps;          /* on traded perp notional */
+    double maintenance_margin;    /* fraction of gross notional */
+    double liquidation_fee_bps;   /* on the gross notional liquidated */
+    int after_liquidation;        /* 0 spot, 1 reopen */
+    double overlay_max;           /* cap on gross notional / value; 0: none */
+    int perp_tax;                 /* 0 short, 1 long, 2 60-40 */
 };
 
 /* Numbers (rb_number_read) are read in data/base/number.h, per-asset values

@@ -384,6 +384,9 @@ typedef struct rb_metrics {
     double rebalances, turnover, turnover_2way;
     double fees_paid, slippage_paid, gas_paid, taxes_paid, after_tax_value;
     double avg_drift, tracking_error, rebalancing_bonus;
+    /* the perpetual-futures overlay (--overlay perp; 0 without one) */
+    double funding_paid, perp_fees_paid, liquidations, liquidation_cost;
+    double overlay_notional_avg, overlay_notional_peak, tax_deferred;
     rb_time max_drawdown_peak, max_drawdown_trough;
     /* 1 when a withdrawal emptied the portfolio: the run ends on that bar, depleted_on
      * (= end), and every metric is over the bars up to it. */

@@ -233,6 +233,7 @@ static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const 
     rb_status rc = rb_html_glance(f, r, err);
     if (rc != RB_OK) return rc;
     put_summary(f, &r->top);
+    rb_html_overlay(f, r);
     fputs("<section id=\"charts\">\n<h2>Charts</h2>\n", f);
     for (int id = 0; id < RB_CHART_COUNT; id++) {
         rc = rb_html_chart(f, r, dir, (rb_chart_id)id, charts ? &charts[id] : NULL, err);

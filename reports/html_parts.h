@@ -33,6 +33,10 @@ static inline const char *rb_html_series_name(const rb_report_series *s) { retur
  * table of each family's best configuration (html_glance.c). */
 rb_status rb_html_glance(FILE *f, const rb_report *r, rb_error *err);
 
+/* "Spot or overlay": each family whose best rule has a perpetual-futures overlay beside the
+ * same rule trading spot; nothing when none has (html_overlay.c). */
+void rb_html_overlay(FILE *f, const rb_report *r);
+
 /* Chart id as a figure: the PNG embedded, or why it is missing, and links to its files
  * (html_charts.c). */
 rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,

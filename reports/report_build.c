@@ -17,7 +17,12 @@
 #include "alloc.h"
 
 /* Which settings a replay leaves out (back to their defaults). */
-enum { DROP_COSTS = 1u, DROP_TAX = 2u };
+enum {
+    DROP_COSTS = 1u,
+    DROP_TAX = 2u,
+    DROP_DERIVATIVES = 4u, /* funding, perp and liquidation fees */
+    DROP_OVERLAY = 8u      /* --overlay none: the same rule trading spot */
+};
 
 /* What a compared run keeps: its files are written. */
 #define KEEP_ALL (RB_KEEP_CURVE | RB_KEEP_TRADES | RB_KEEP_LOTS)
@@ -44,6 +49,12 @@ static rb_status replay(const dataset *d, const rb_kvlist *data, const rb_kvlist
         if (strategy && !rb_is_scenario_key(params->key[i])) continue;
         rc = rb_run_spec_set(spec, params->key[i], params->value[i], err);
     }
+    if (rc == RB_OK && (drop & DROP_OVERLAY)) rc = rb_run_spec_set(spec, "overlay", "none", err);
+    if (drop & DROP_DERIVATIVES)
+        for (const char *const *kv = (const char *const[]){"funding-series", "", "perp-fee-bps", "0",
+                                                           "liquidation-fee-bps", "0", NULL};
+             rc == RB_OK && *kv; kv += 2)
+            rc = rb_run_spec_set(spec, kv[0], kv[1], err);
     if (rc == RB_OK && strategy) rc = rb_run_spec_set(spec, "strategy", strategy, err);
     if (rc == RB_OK && every) rc = rb_run_spec_set(spec, "every", every, err);
     if (rc == RB_OK) rc = rb_run_matrix(d->prices, d->m, spec, keep, out, err);
@@ -174,7 +185,23 @@ static rb_status fill_weights(const rb_run_result *res, const char *label, rb_re
 typedef struct replayed {
     rb_run_result *net;        /* as configured, with curve, orders and lots */
     rb_metrics gross, costs;   /* without costs and tax; without tax */
+    rb_metrics plain;          /* with an overlay: without tax, funding, perp and liquidation fees */
+    rb_metrics spot;           /* with an overlay: the same, all costs and tax, trading spot */
+    int overlay;               /* the run has --overlay perp */
 } replayed;
+
+/* 1 when the settings (the last value of key "overlay" in data, then params) ask for the
+ * perpetual-futures overlay. */
+static int has_overlay(const rb_kvlist *data, const rb_kvlist *params)
+{
+    int on = 0;
+    for (int k = 0; k < 2; k++) {
+        const rb_kvlist *l = k ? params : data;
+        for (size_t i = 0; l && i < l->n; i++)
+            if (strcmp(l->key[i], "overlay") == 0) on = strcmp(l->value[i], "perp") == 0;
+    }
+    return on;
+}
 
 /* Replays a compared run (under `strategy` and `every` when given, else its own rule) and
  * its counterfactuals: without costs and taxes, and, with with_costs, without taxes. */
@@ -184,6 +211,10 @@ static rb_status replay_compared(const dataset *d, const rb_kvlist *data, const 
     rb_status rc = replay(d, data, params, 0, strategy, every, KEEP_ALL, &out->net, err);
     if (rc == RB_OK) rc = replay_metrics(d, data, params, DROP_COSTS | DROP_TAX, strategy, every, &out->gross, err);
     if (rc == RB_OK && with_costs) rc = replay_metrics(d, data, params, DROP_TAX, strategy, every, &out->costs, err);
+    out->overlay = with_costs && !strategy && has_overlay(data, params);
+    if (rc == RB_OK && out->overlay)
+        rc = replay_metrics(d, data, params, DROP_TAX | DROP_DERIVATIVES, strategy, every, &out->plain, err);
+    if (rc == RB_OK && out->overlay) rc = replay_metrics(d, data, params, DROP_OVERLAY, strategy, every, &out->spot, err);
     return rc;
 }
 
@@ -244,6 +275,14 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
                     .tax_drag = (g_net - g_costs) - (g_hold - g_hold_costs),
                     .excess = g_net - g_hold,
                 };
+                if (p->overlay) { /* the funding and derivative fees out of the costs */
+                    double g_plain = growth(&p->plain, capital);
+                    s->overlay = 1;
+                    s->derivatives = g_costs - g_plain;
+                    s->has_spot = 1;
+                    s->spot = p->spot;
+                    s->split.cost_drag = (g_plain - g_gross) - (g_hold_costs - g_hold_gross);
+                }
                 s->has_split = isfinite(s->split.excess) && isfinite(s->split.every_bar_gain) && isfinite(s->split.drift);
             }
             rc = fill_series(res, s, err);

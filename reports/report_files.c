@@ -193,14 +193,21 @@ static rb_status write_split(rb_report *r, const char *dir, rb_error *err)
     const char *name = "excess_split.csv";
     FILE *f = rb_report_open(dir, name, err);
     if (!f) return err ? err->code : RB_ERR_IO;
-    fputs("series,config_id,every_bar_gain,drift,cost_drag,tax_drag,excess\r\n", f);
+    /* A report with an overlay (--overlay perp) has the funding and derivative fees' column. */
+    int overlay = 0;
+    for (size_t k = 0; k < r->nseries; k++) overlay |= r->series[k].overlay;
+    fputs(overlay ? "series,config_id,every_bar_gain,drift,cost_drag,derivatives,tax_drag,excess\r\n"
+                  : "series,config_id,every_bar_gain,drift,cost_drag,tax_drag,excess\r\n",
+          f);
     for (size_t k = 0; k < r->nseries; k++) {
         const rb_report_series *s = &r->series[k];
         if (s->role != RB_SERIES_BEST) continue;
         put_series(f, s);
-        const double parts[] = {s->split.every_bar_gain, s->split.drift, s->split.cost_drag, s->split.tax_drag, s->split.excess};
-        for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
-            if (p) putc(',', f);
+        const double parts[] = {s->split.every_bar_gain, s->split.drift, s->split.cost_drag, s->derivatives,
+                                s->split.tax_drag, s->split.excess};
+        for (size_t p = 0, col = 0; p < sizeof parts / sizeof parts[0]; p++) {
+            if (p == 3 && !overlay) continue;
+            if (col++) putc(',', f);
             rb_csv_number(f, parts[p]);
         }
         fputs("\r\n", f);

@@ -29,7 +29,11 @@ typedef enum rb_series_role {
  *   drift     = g(rule, no costs, no tax)      - g(every bar, no costs, no tax)
  *   cost_drag = [g(rule, costs) - g(rule, none)] - [g(hold, costs) - g(hold, none)]
  *   tax_drag  = [g(rule, costs+tax) - g(rule, costs)] - [g(hold, costs+tax) - g(hold, costs)]
- *   excess    = g(rule, costs+tax) - g(hold, costs+tax) */
+ *   excess    = g(rule, costs+tax) - g(hold, costs+tax)
+ * A rule with a perpetual-futures overlay (--overlay perp) has a fifth part, its funding and
+ * derivative fees, taken out of cost_drag (which then adds to it what they leave):
+ *   derivatives = g(rule, costs) - g(rule, costs without funding, perp and liquidation fees)
+ *   cost_drag   = [g(rule, costs without them) - g(rule, none)] - [g(hold, costs) - g(hold, none)] */
 typedef struct rb_excess_split {
     double every_bar_gain, drift, cost_drag, tax_drag, excess;
 } rb_excess_split;
@@ -53,6 +57,13 @@ typedef struct rb_report_series {
                           partial years), fractions */
     int has_split;     /* RB_SERIES_BEST: the split below is filled */
     rb_excess_split split;
+    /* --overlay perp (rb_excess_split above): the split's derivatives part, 0 without one */
+    int overlay;
+    double derivatives;
+    /* --overlay perp: the same configuration trading spot (--overlay none), for the page's side
+     * by side (html_overlay.c) */
+    int has_spot;
+    rb_metrics spot;
 } rb_report_series;
 
 /* Chart 3: the weights of one run over time against its targets. */

@@ -705,6 +705,13 @@ static const struct {
     {"avg_drift", offsetof(rb_metrics, avg_drift)},
     {"tracking_error", offsetof(rb_metrics, tracking_error)},
     {"rebalancing_bonus", offsetof(rb_metrics, rebalancing_bonus)},
+    {"funding_paid", offsetof(rb_metrics, funding_paid)},
+    {"perp_fees_paid", offsetof(rb_metrics, perp_fees_paid)},
+    {"liquidations", offsetof(rb_metrics, liquidations)},
+    {"liquidation_cost", offsetof(rb_metrics, liquidation_cost)},
+    {"overlay_notional_avg", offsetof(rb_metrics, overlay_notional_avg)},
+    {"overlay_notional_peak", offsetof(rb_metrics, overlay_notional_peak)},
+    {"tax_deferred", offsetof(rb_metrics, tax_deferred)},
 };
 
 Test(metrics, table_matches_the_struct)

@@ -526,9 +526,11 @@ static double *series_values(const char *text, size_t *n)
 
 Test(series, synth_series_are_deterministic_and_bundled)
 {
-    static const char *const names[] = {"gas", "depth-BTC", "depth-ETH", "depth-SOL", "depth-USDS"};
-    static const char *const files[] = {"crypto_gas.csv", "crypto_depth_BTC.csv", "crypto_depth_ETH.csv",
-                                        "crypto_depth_SOL.csv", "crypto_depth_USDS.csv"};
+    static const char *const names[] = {"gas",         "depth-BTC",   "depth-ETH",  "depth-SOL",
+                                        "depth-USDS",  "funding-BTC", "funding-ETH", "funding-SOL"};
+    static const char *const files[] = {"crypto_gas.csv",         "crypto_depth_BTC.csv",   "crypto_depth_ETH.csv",
+                                        "crypto_depth_SOL.csv",   "crypto_depth_USDS.csv",  "crypto_funding_BTC.csv",
+                                        "crypto_funding_ETH.csv", "crypto_funding_SOL.csv"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         char *a = synth_text(names[k], 1), *b = synth_text(names[k], 1), *other = synth_text(names[k], 2);
         cr_assert_str_eq(a, b, "%s: two runs differ", names[k]);

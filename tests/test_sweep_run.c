@@ -203,8 +203,14 @@ static char *fresh_sweep(rb_store *store)
     return path;
 }
 
+/* The metrics added after the version 1 fixture was written (the overlay's, issue 18): a store
+ * read as it is has no such column, and one resumed holds NULL in them for its stored runs. */
+#define NEWER_METRICS "funding_paid", "perp_fees_paid", "liquidations", "liquidation_cost", "overlay_notional_avg", \
+                      "overlay_notional_peak", "tax_deferred"
+
 /* The metric fields of a CSV with a config_id column (rebal runs --csv, summary.csv), one
- * line "ID:v1,v2,..." per row in the file's order (malloc'ed). Quoted fields may hold commas. */
+ * line "ID:v1,v2,..." per row in the file's order (malloc'ed), the NEWER_METRICS left out.
+ * Quoted fields may hold commas. */
 static char *metric_fields(const char *csv)
 {
     size_t nm, ncols = 0;
@@ -226,6 +232,8 @@ static char *metric_fields(const char *csv)
                 cr_assert_lt(col, 256);
                 for (size_t m = 0; m < nm; m++)
                     if (strlen(table[m].name) == n && strncmp(start, table[m].name, n) == 0) is_metric[col] = 1;
+                for (const char *const *newer = (const char *const[]){NEWER_METRICS, NULL}; *newer; newer++)
+                    if (strlen(*newer) == n && strncmp(start, *newer, n) == 0) is_metric[col] = 0;
                 if (n == 9 && strncmp(start, "config_id", 9) == 0) id_col = col;
             } else if (col == id_col) {
                 fprintf(f, "%.*s:", (int)n, start);
@@ -273,7 +281,7 @@ static char *csv_of_runs(const char *path)
 static void assert_fixture_numbers(const char *old, const char *fresh)
 {
     static const char *const params[] = {"band", "every", "fee_bps", "to", "on", "to_mode", "on_bar", "status",
-                                         "error", NULL};
+                                         "error", NEWER_METRICS, NULL};
     /* "fee_bps != 10": the fixture's runs (its "10.0" ones were deleted) */
     assert_same_runs_by_name(old, 1, fresh, 1, "fee_bps != 10", params);
 }
@@ -352,8 +360,9 @@ Test(sweep_run, a_version_1_store_resumes_migrated_to_the_numbers_of_a_fresh_swe
                  "a per-asset value stays text");
     sqlite3_close(db);
     assert_integrity(old);
-    /* Every column of every run, the migrated ones too, equals the fresh sweep's. */
-    assert_same_runs_by_name(old, 1, fresh, 1, NULL, NULL);
+    /* Every column of every run, the migrated ones too, equals the fresh sweep's (but the
+     * metrics the fixture's build did not have). */
+    assert_same_runs_by_name(old, 1, fresh, 1, NULL, (const char *const[]){NEWER_METRICS, NULL});
     free(spec);
     free(old);
     free(fresh);

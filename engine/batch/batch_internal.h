@@ -350,4 +350,12 @@ void batch_finish(job *jb, block *b, size_t j, rb_metrics *out);
 int batch_overflowed(const block *b, size_t j);
 rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *err);
 
+/* overlay_path.c: the configurations of idx[0..n) with --overlay perp run one by one through
+ * the reference simulator and their results (or, with opt->failed, their failures)
+ * delivered (*ndone of them); when there was any, *keep gets a new array (the caller frees
+ * it) of the others' indices in order, *nkeep of them (else *keep stays NULL, *nkeep = n). An
+ * error not delivered is returned, *bad its configuration (UINT64_MAX: none's own). */
+rb_status batch_overlay_configs(job *jb, const uint64_t *idx, size_t n, uint64_t **keep, size_t *nkeep,
+                                size_t *ndone, uint64_t *bad, rb_error *err);
+
 #endif /* RB_BATCH_INTERNAL_H */

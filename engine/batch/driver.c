@@ -75,6 +75,17 @@ static void do_block(job *jb, block *b, size_t first)
     size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
     const uint64_t *idx = jb->indices + first;
     uint64_t *rest = NULL; /* the block less its failed configurations, once one failed */
+    /* Configurations with an overlay run through the reference (overlay_path.c). */
+    size_t ndone;
+    uint64_t bad_index = UINT64_MAX;
+    rb_error oerr = {0};
+    rb_status orc = batch_overlay_configs(jb, idx, n, &rest, &n, &ndone, &bad_index, &oerr);
+    if (ndone) count_done(jb, ndone);
+    if (orc != RB_OK) {
+        record_error(jb, &oerr, bad_index);
+        n = 0;
+    }
+    if (rest) idx = rest;
     while (n > 0 && !jb->failed) {
         size_t bad;
         rb_error err = {0}, ferr = {0};
