@@ -230,7 +230,7 @@ static void print_value(const rb_metric_info *info, double v)
     if (isnan(v)) printf("%16s", "-");
     else if (strcmp(info->unit, "USD") == 0) printf("%16.2f", v);
     else if (strcmp(info->unit, "fraction") == 0) printf("%15.2f%%", 100 * v);
-    else if (strcmp(info->unit, "count") == 0) printf("%16.0f", v);
+    else if (strcmp(info->unit, "count") == 0 || strcmp(info->unit, "bars") == 0) printf("%16.0f", v);
     else printf("%16.3f", v);
 }
 

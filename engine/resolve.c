@@ -68,6 +68,7 @@ void rb_resolved_release(rb_resolved *r)
 {
     for (size_t k = 0; k < sizeof r->owned / sizeof r->owned[0]; k++) free(r->owned[k]);
     free(r->owned_depth);
+    free(r->owned_bench);
     memset(r, 0, sizeof *r);
 }
 
@@ -238,6 +239,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     resolve_costs(spec, m, cash_col, r->costs, &impact);
     if (rc == RB_OK) rc = resolve_gas(store, spec, m, shared, r, err);
     if (rc == RB_OK) rc = rb_resolve_depth_series(store, spec, m, shared, r, err);
+    if (rc == RB_OK) rc = rb_resolve_benchmark(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -285,6 +287,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .strategy = r->strategy,
         .strategy_state = r->strategy_state,
         .rf = spec->rf,
+        .bench = r->bench,
     };
     return RB_OK;
 }

@@ -33,6 +33,7 @@ typedef struct rb_sim_config {
     const rb_strategy *strategy;
     const void *strategy_state;
     double rf;
+    const double *bench;         /* T returns of the benchmark (--benchmark; bar 0's is 0), or NULL */
 } rb_sim_config;
 
 typedef struct rb_sim_result {

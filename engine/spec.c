@@ -28,6 +28,7 @@ static rb_status read_targets_csv(const char *key, const char *text, void *field
 static rb_status read_vol_window(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_amm_range(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_benchmark(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -143,6 +144,9 @@ static const rb_setting_info settings[] = {
     {"flows", "target|rebalance", "target", "flows",
      "invest flows at the targets, or in the most underweight assets first", 0, WORD(flow_names), F(flows)},
     {"rf", "RATE", "0", "metrics", "risk-free rate per year for the Sharpe ratio", 1, NUMBER(-0.99, 1), F(rf)},
+    {"benchmark", "SYM|series:NAME", "", "metrics",
+     "the benchmark of beta, alpha, information ratio and capture: a stored asset's closes, or a stored dated "
+     "series ('rebal series'), forward-filled onto the run's bars", 0, OTHER(read_benchmark), F(benchmark)},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -387,6 +391,13 @@ static rb_status read_gas_series(const char *key, const char *value, void *field
         return RB_OK;
     }
     return set_string(name, value, err);
+}
+
+static rb_status read_benchmark(const char *key, const char *value, void *field, rb_error *err)
+{
+    if (strncmp(value, "series:", 7) == 0 && value[7] == '\0')
+        return rb_fail(err, RB_ERR_USAGE, "--%s: 'series:' names no series (series:NAME, see 'rebal series')", key);
+    return read_gas_series(key, value, field, err);
 }
 
 /* --vol-window W and --vol-model window:N|ewma:LAMBDA: one setting, the two fields
@@ -660,6 +671,7 @@ void rb_run_spec_release(rb_run_spec *spec)
             if (all[i]->info.params[j].type == RB_VALUE_PER_ASSET)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
+    free(spec->benchmark);
     rb_asset_names_clear(&spec->amm_depth_series);
     rb_asset_values_clear(&spec->amm_range_low);
     rb_asset_values_clear(&spec->amm_range_high);

@@ -61,6 +61,7 @@ struct rb_run_spec {
     rb_flow_mode flows;
     /* metrics */
     double rf;
+    char *benchmark; /* --benchmark SYM|series:NAME (engine/benchmark.c); NULL: none */
 };
 
 /* Numbers (rb_number_read) are read in data/base/number.h, per-asset values

@@ -384,6 +384,14 @@ typedef struct rb_metrics {
     double rebalances, turnover, turnover_2way;
     double fees_paid, slippage_paid, gas_paid, taxes_paid, after_tax_value;
     double avg_drift, tracking_error, rebalancing_bonus;
+    /* against the benchmark (--benchmark; NaN without one), the risk of the returns, the
+     * drawdowns' durations, tail losses, after-tax and money-weighted rates (docs/metrics.md);
+     * var_* , cvar_* and irr come from the whole series: `rebal run` and kept runs only */
+    double beta, alpha, information_ratio, up_capture, down_capture;
+    double skewness, kurtosis, ulcer_index;
+    double dd_longest_bars, dd_longest_days, dd_current_bars, dd_current_days, recovery_bars, recovery_days;
+    double var_95, cvar_95, var_99, cvar_99;
+    double after_tax_cagr, irr;
     rb_time max_drawdown_peak, max_drawdown_trough;
     /* 1 when a withdrawal emptied the portfolio: the run ends on that bar, depleted_on
      * (= end), and every metric is over the bars up to it. */
@@ -405,6 +413,8 @@ typedef struct rb_metric_info {
     const char *unit;       /* "USD", "fraction", "ratio", "count", "per year" */
     const char *definition; /* one line, as in 'rebal help metrics' */
     size_t offset;          /* offsetof(rb_metrics, name) */
+    int whole_series;       /* 1: computed from the run's whole series (`rebal run`, a sweep's kept
+                               runs); a sweep's other rows hold NaN (NULL) for it */
 } rb_metric_info;
 
 /* The double-valued metrics in report order; *n gets their count. */
