@@ -539,6 +539,14 @@ rb_status rb_run_write_trades(const rb_run_result *result, FILE *out, rb_error *
 rb_status rb_run_write_lots(const rb_run_result *result, FILE *out, rb_error *err);
 rb_status rb_run_write_json(const rb_run_result *result, FILE *out, rb_error *err);
 
+/* The period tables (docs/metrics.md, "Period tables"), as CSV, kept by every run: the
+ * time-weighted return of each calendar month and year (a row per year: year, Jan..Dec,
+ * Year; empty where the run has no return), and the rolling one-year statistics over the
+ * last round(P) returns at each bar that ends a whole window (date, return_1y, vol_1y,
+ * sharpe_1y). */
+rb_status rb_run_write_monthly(const rb_run_result *result, FILE *out, rb_error *err);
+rb_status rb_run_write_rolling(const rb_run_result *result, FILE *out, rb_error *err);
+
 /* Says what was run, for rb_run_write_json's "run" object: the settings as given, n KEY,
  * VALUE pairs (settings[2 i], settings[2 i + 1]; the flag name without "--", as `rebal run`
  * and sweep files spell it), copied into the result. The JSON then lists the strategy and

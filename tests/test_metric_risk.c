@@ -320,3 +320,55 @@ Test(metric_risk, a_one_configuration_sweep_row_is_rebal_run)
     free(db);
     rbt_run_result_free(&r);
 }
+
+/* ---------------------------------------------------------------- period tables */
+
+/* The n numbers of CSV line `row` (0: the header) of text, from field 1 on; empty fields NaN. */
+static void csv_row(const char *text, int row, double *out, int n)
+{
+    const char *p = text;
+    for (int k = 0; k < row; k++) p = strchr(p, '\n') + 1;
+    p = strchr(p, ',');
+    for (int k = 0; k < n; k++) {
+        cr_assert_not_null(p, "row %d has %d fields", row, k);
+        p++;
+        out[k] = (*p == ',' || *p == '\r' || *p == '\n') ? NAN : strtod(p, NULL);
+        p = strpbrk(p, ",\n");
+        if (p && *p == '\n') p = NULL;
+    }
+}
+
+/* X: 100 (Jan 30), 110 (Jan 31), 99 (Feb 3), 108.9 (Feb 4), 104.544 (Mar 2): returns +10 %,
+ * -10 %, +10 %, -4 %. January +10 %; February 108.9 / 110 - 1 = -1 %; March -4 %; the year
+ * 104.544 / 100 - 1 = 4.544 %. With P = 4 a year is 4 returns: one rolling row, on Mar 2:
+ * mean 0.015, deviations 0.085, -0.115, 0.085, -0.055, sum of squares 0.0307: volatility
+ * sqrt(0.0307 / 3) * 2, Sharpe 2 * 0.015 / sqrt(0.0307 / 3). */
+Test(metric_risk, monthly_table_and_rolling_year_as_worked_by_hand)
+{
+    free(rbt_write_file(dir, "p.csv",
+                        "date,X\n2020-01-30,100\n2020-01-31,110\n2020-02-03,99\n2020-02-04,108.9\n2020-03-02,104.544\n"));
+    rbt_run_ok(dir, ARGS("run", "--csv", "p.csv", "--assets", "X=1", "--periods-per-year", "4", "--monthly", "m.csv",
+                         "--rolling", "r.csv"));
+    char *mp = rbt_path(dir, "m.csv"), *rp = rbt_path(dir, "r.csv");
+    char *m = rbt_read_file(mp, NULL), *r = rbt_read_file(rp, NULL);
+    const char *head = "year,Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec,Year\r\n2020,";
+    cr_assert(strncmp(m, head, strlen(head)) == 0, "%s", m);
+    double cell[13];
+    csv_row(m, 1, cell, 13);
+    near(cell[0], 0.1, "January");
+    near(cell[1], -0.01, "February");
+    near(cell[2], -0.04, "March");
+    for (int k = 3; k < 12; k++) cr_assert(isnan(cell[k]), "month %d has no return: %g", k + 1, cell[k]);
+    near(cell[12], 0.04544, "the year");
+    cr_assert_null(strstr(m, "\n2021"), "one year: %s", m);
+    head = "date,return_1y,vol_1y,sharpe_1y\r\n2020-03-02,";
+    cr_assert(strncmp(r, head, strlen(head)) == 0, "%s", r);
+    double row[3];
+    csv_row(r, 1, row, 3);
+    double sd = sqrt(0.0307 / 3);
+    near(row[0], 0.04544, "return_1y");
+    near(row[1], sd * 2, "vol_1y");
+    near(row[2], 2 * 0.015 / sd, "sharpe_1y");
+    cr_assert_eq(strchr(strchr(r, '\n') + 1, '\n')[1], '\0', "one row: %s", r);
+    free(m), free(r), free(mp), free(rp);
+}
