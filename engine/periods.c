@@ -24,24 +24,22 @@ static double bar_return(const rb_sim_result *s, size_t t)
     return (s->value[t] - s->flow[t]) * inv - 1.0;
 }
 
-rb_status rb_periods_monthly(const rb_run_result *r, rb_month_table *out, rb_error *err)
+rb_status rb_periods_monthly_of(const rb_time *time, const double *r, size_t T, rb_month_table *out, rb_error *err)
 {
-    const rb_sim_result *s = &r->sim;
-    const rb_time *time = r->m->time;
     int y0, y1;
     unsigned mo, d;
     rb_civil_from_days(rb_time_days(time[0]), &y0, &mo, &d);
-    rb_civil_from_days(rb_time_days(time[s->T - 1]), &y1, &mo, &d);
+    rb_civil_from_days(rb_time_days(time[T - 1]), &y1, &mo, &d);
     size_t years = (size_t)(y1 - y0 + 1);
     double *cell = rb_malloc(years * 13 * sizeof *cell);
     if (!cell) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     for (size_t k = 0; k < years * 13; k++) cell[k] = NAN;
     /* Each return compounds into its bar's month and year: a month (or year) starts from
      * the last close before it, so the table's months chain into the total return. */
-    for (size_t t = 1; t < s->T; t++) {
+    for (size_t t = 1; t < T; t++) {
         int y;
         rb_civil_from_days(rb_time_days(time[t]), &y, &mo, &d);
-        double g = 1.0 + bar_return(s, t);
+        double g = 1.0 + r[t];
         double *m = &cell[(size_t)(y - y0) * 13 + (mo - 1)], *yr = &cell[(size_t)(y - y0) * 13 + 12];
         *m = isnan(*m) ? g : *m * g;
         *yr = isnan(*yr) ? g : *yr * g;
@@ -51,24 +49,22 @@ rb_status rb_periods_monthly(const rb_run_result *r, rb_month_table *out, rb_err
     return RB_OK;
 }
 
-rb_status rb_periods_rolling(const rb_run_result *r, rb_rolling *out, rb_error *err)
+rb_status rb_periods_rolling_of(const rb_time *time, const double *r, size_t T, double P, double rf_year,
+                                rb_rolling *out, rb_error *err)
 {
-    const rb_sim_result *s = &r->sim;
-    const rb_metrics *mx = &s->metrics;
-    const double P = mx->periods_per_year, rf = mx->rf / P;
-    const size_t n = s->T - 1;
+    const double rf = rf_year / P;
+    const size_t n = T - 1;
     double wr = round(P);
     size_t W = wr < 2 ? 2 : (size_t)wr;
     *out = (rb_rolling){.window = W};
     if (n < W) return RB_OK; /* no whole year of returns: an empty table */
     size_t rows = n - W + 1;
-    double *x = rb_malloc((n + 4 * rows) * sizeof *x);
+    double *x = rb_malloc(4 * rows * sizeof *x);
     if (!x) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    for (size_t t = 1; t <= n; t++) x[t - 1] = bar_return(s, t);
-    double *ret = x + n, *vol = ret + rows, *sharpe = vol + rows, *when = sharpe + rows;
+    double *ret = x, *vol = ret + rows, *sharpe = vol + rows, *when = sharpe + rows;
     for (size_t k = 0; k < rows; k++) {
-        /* returns k .. k + W - 1, of bars k + 1 .. k + W; two passes for the variance */
-        const double *w = x + k;
+        /* the returns of bars k + 1 .. k + W; two passes for the variance */
+        const double *w = r + k + 1;
         double sum = 0, g = 1, ss = 0;
         for (size_t j = 0; j < W; j++) sum += w[j], g *= 1.0 + w[j];
         double mean = sum / (double)W;
@@ -77,11 +73,25 @@ rb_status rb_periods_rolling(const rb_run_result *r, rb_rolling *out, rb_error *
         ret[k] = g - 1.0;
         vol[k] = sd * sqrt(P);
         sharpe[k] = sd > RB_METRIC_NOISE ? sqrt(P) * (mean - rf) / sd : NAN;
-        when[k] = (double)r->m->time[k + W];
+        when[k] = (double)time[k + W];
     }
-    *out = (rb_rolling){.window = W, .rows = rows, .ret = ret, .vol = vol, .sharpe = sharpe, .when = when,
-                        .owned = x};
+    *out = (rb_rolling){.window = W, .rows = rows, .ret = ret, .vol = vol, .sharpe = sharpe, .when = when, .owned = x};
     return RB_OK;
+}
+
+void rb_periods_returns(const rb_sim_result *s, double *r)
+{
+    r[0] = 0;
+    for (size_t t = 1; t < s->T; t++) r[t] = bar_return(s, t);
+}
+
+/* The run's returns (malloc'ed), or NULL when out of memory. */
+static double *returns_of(const rb_run_result *res, rb_error *err)
+{
+    double *r = rb_malloc(res->sim.T * sizeof *r);
+    if (!r) rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    else rb_periods_returns(&res->sim, r);
+    return r;
 }
 
 static rb_status finish(FILE *out, const char *what, rb_error *err)
@@ -94,7 +104,10 @@ static rb_status finish(FILE *out, const char *what, rb_error *err)
 rb_status rb_run_write_monthly(const rb_run_result *r, FILE *out, rb_error *err)
 {
     rb_month_table tab;
-    rb_status rc = rb_periods_monthly(r, &tab, err);
+    double *x = returns_of(r, err);
+    if (!x) return RB_ERR_NOMEM;
+    rb_status rc = rb_periods_monthly_of(r->m->time, x, r->sim.T, &tab, err);
+    free(x);
     if (rc != RB_OK) return rc;
     fputs("year", out);
     for (int k = 0; k < 12; k++) fprintf(out, ",%s", month_names[k]);
@@ -114,7 +127,11 @@ rb_status rb_run_write_monthly(const rb_run_result *r, FILE *out, rb_error *err)
 rb_status rb_run_write_rolling(const rb_run_result *r, FILE *out, rb_error *err)
 {
     rb_rolling ro;
-    rb_status rc = rb_periods_rolling(r, &ro, err);
+    double *x = returns_of(r, err);
+    if (!x) return RB_ERR_NOMEM;
+    const rb_metrics *mx = &r->sim.metrics;
+    rb_status rc = rb_periods_rolling_of(r->m->time, x, r->sim.T, mx->periods_per_year, mx->rf, &ro, err);
+    free(x);
     if (rc != RB_OK) return rc;
     fputs("date,return_1y,vol_1y,sharpe_1y\r\n", out);
     for (size_t k = 0; k < ro.rows; k++) {

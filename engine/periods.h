@@ -4,6 +4,11 @@
 #define RB_PERIODS_H
 
 #include "rebal.h"
+#include "simulate.h"
+
+/* The bar returns r_t of a simulation into r (T values; r[0] = 0), by the accumulator's
+ * expression (metric_acc.h): the returns of every metric. */
+void rb_periods_returns(const rb_sim_result *s, double *r);
 
 /* Years first_year .. first_year + years - 1, 13 cells each: the time-weighted return of
  * each month (Jan..Dec) and of the year, NaN where the run has no return in it. */
@@ -13,7 +18,8 @@ typedef struct rb_month_table {
     double *cell; /* years * 13, malloc'ed: free(cell) */
 } rb_month_table;
 
-rb_status rb_periods_monthly(const rb_run_result *r, rb_month_table *out, rb_error *err);
+/* The table of T bars at `time` with returns r (r[0] unused). */
+rb_status rb_periods_monthly_of(const rb_time *time, const double *r, size_t T, rb_month_table *out, rb_error *err);
 
 /* The rolling statistics over windows of `window` = round(P) returns (a year of bars, at
  * least 2), one row per bar that ends a whole window: its time (seconds, as a double), the
@@ -25,6 +31,8 @@ typedef struct rb_rolling {
     void *owned; /* free(owned) releases them */
 } rb_rolling;
 
-rb_status rb_periods_rolling(const rb_run_result *r, rb_rolling *out, rb_error *err);
+/* Over T bars at `time` with returns r (r[0] unused), P periods a year, rf a year. */
+rb_status rb_periods_rolling_of(const rb_time *time, const double *r, size_t T, double P, double rf, rb_rolling *out,
+                                rb_error *err);
 
 #endif /* RB_PERIODS_H */
