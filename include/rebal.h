@@ -731,12 +731,13 @@ typedef struct rb_report_options {
 
 typedef struct rb_report_summary {
     uint64_t configurations; /* rows of summary.csv */
-    size_t charts_drawn;     /* of 7 */
+    size_t charts_drawn;     /* of charts_total */
     char missing[256];       /* charts not drawn because gnuplot is missing ("" when none) */
     char failed[512];        /* charts gnuplot failed to draw, with its message ("" when none) */
     char best[256];          /* the best configuration (its family and parameters) */
     uint64_t failed_configurations; /* configurations of the sweep that failed: listed in failed.csv,
                                        not ranked */
+    size_t charts_total;     /* the charts a report draws (9) */
 } rb_report_summary;
 
 /* The report of a sweep in a results store: summary.csv (every configuration), equity curves,
