@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "rebal.h"
@@ -371,4 +372,35 @@ Test(metric_risk, monthly_table_and_rolling_year_as_worked_by_hand)
     near(row[2], 2 * 0.015 / sd, "sharpe_1y");
     cr_assert_eq(strchr(strchr(r, '\n') + 1, '\n')[1], '\0', "one row: %s", r);
     free(m), free(r), free(mp), free(rp);
+}
+
+/* The report's period tables are rebal run's: the run's rows of monthly_returns.csv are
+ * --monthly's rows after the series' label and id, and so for rolling_1y.csv; the report
+ * draws charts 8 and 9 from them (their data files are written with or without gnuplot). */
+Test(metric_risk, the_report_writes_the_runs_period_tables)
+{
+    stocks_store_with_series();
+    rbt_run_ok(dir, ARGS("run", "--db", "s.db", "--assets", "AAPL=0.5,MSFT=0.5", "--strategy", "calendar", "--every",
+                         "quarter", "--monthly", "m.csv", "--rolling", "r.csv", "--report", "rep"));
+    const char *pairs[][2] = {{"m.csv", "rep/monthly_returns.csv"}, {"r.csv", "rep/rolling_1y.csv"}};
+    for (size_t k = 0; k < 2; k++) {
+        char *pa = rbt_path(dir, pairs[k][0]), *pb = rbt_path(dir, pairs[k][1]);
+        char *own = rbt_read_file(pa, NULL), *rep = rbt_read_file(pb, NULL);
+        cr_assert_not_null(rep, "%s was not written", pairs[k][1]);
+        /* every row of the run's own file (the header aside) is a row of the report's, after
+         * "calendar every=quarter,," (the series' label, no config id) */
+        size_t rows = 0;
+        for (const char *line = strchr(own, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+            char want[512];
+            size_t len = (size_t)(strchr(line, '\n') - line);
+            snprintf(want, sizeof want, "\ncalendar every=quarter,,%.*s\n", (int)len, line);
+            cr_assert_not_null(strstr(rep, want), "%s lacks%s", pairs[k][1], want);
+        }
+        cr_assert_gt(rows, 5, "%s: %s", pairs[k][0], own);
+        free(pa), free(pb), free(own), free(rep);
+    }
+    char *gp = rbt_path(dir, "rep/charts/monthly.gp"), *dat = rbt_path(dir, "rep/charts/rolling.dat");
+    cr_assert_eq(access(gp, F_OK), 0, "chart 8's script");
+    cr_assert_eq(access(dat, F_OK), 0, "chart 9's data");
+    free(gp), free(dat);
 }
