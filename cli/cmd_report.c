@@ -22,12 +22,15 @@ static const char help_text[] =
     "                      best configuration of each family; equity.csv has them side by\n"
     "                      side (a wide price file 'rebal import' reads)\n"
     "  trades.csv, realized_gains.csv, annual_returns.csv   of the same runs\n"
+    "  monthly_returns.csv, rolling_1y.csv   their monthly returns and rolling one-year\n"
+    "                      return, volatility and Sharpe ratio\n"
     "  conventions.txt     periods per year, rf, the settings, the scenario, the data range,\n"
     "                      the dataset hash and the sweep specification\n"
     "  charts/             equity (log scale), drawdowns (each family's best against\n"
     "                      buy-and-hold, a panel each), weights against targets, heatmap,\n"
     "                      cost/tracking-error frontier, annual returns and the excess over\n"
-    "                      buy-and-hold split into every-bar gain, drift, cost and tax drag;\n"
+    "                      buy-and-hold split into every-bar gain, drift, cost and tax drag,\n"
+    "                      the best's monthly returns, rolling 1-year Sharpe and volatility;\n"
     "                      PNG and SVG drawn by gnuplot, with each chart's data (.dat) and\n"
     "                      script (.gp: cd DIR/charts && gnuplot NAME.gp redraws it)\n"
     "\n"
@@ -62,7 +65,7 @@ static const char help_text[] =
  * gnuplot it is a warning only, as charts are asked for by default. */
 int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, const char *again)
 {
-    fprintf(out, "report: %s/index.html (%zu of 7 charts)\n", dir, sum->charts_drawn);
+    fprintf(out, "report: %s/index.html (%zu of %zu charts)\n", dir, sum->charts_drawn, sum->charts_total);
     if (sum->missing[0])
         fprintf(stderr,
                 "rebal: warning: gnuplot is not installed, so these charts were not drawn: %s; install it "

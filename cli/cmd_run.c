@@ -12,7 +12,7 @@
 #include "alloc.h"
 #include "overlay.h"
 
-enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_REPORT, OPT_SETTING = 2000 };
+enum { OPT_DB = 1000, OPT_CSV, OPT_JSON, OPT_CURVE, OPT_TRADES, OPT_LOTS, OPT_REPORT, OPT_MONTHLY, OPT_ROLLING, OPT_SETTING = 2000 };
 
 static const char intro[] =
     "Usage: rebal run [--db PATH | --csv FILE...] --assets SYM=W,... [OPTIONS]\n"
@@ -32,6 +32,8 @@ static const char intro[] =
     "  --curve FILE       write the equity curve (date, value, cash, flow, drawdown, weights)\n"
     "  --trades FILE      write every order (kind, side, units, price, fee, slippage, gas)\n"
     "  --lots FILE        write the tax-lot ledger\n"
+    "  --monthly FILE     write the monthly returns table (year, Jan..Dec, Year)\n"
+    "  --rolling FILE     write the rolling one-year return, volatility and Sharpe ratio\n"
     "  --report DIR       write a report of the run against buy-and-hold and every-bar\n"
     "                     rebalancing: CSV files, charts and index.html (see 'rebal help\n"
     "                     report')\n"
@@ -170,6 +172,7 @@ static struct option *build_options(const char ***keys_out)
         {"json", no_argument, NULL, OPT_JSON},           {"curve", required_argument, NULL, OPT_CURVE},
         {"trades", required_argument, NULL, OPT_TRADES}, {"lots", required_argument, NULL, OPT_LOTS},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"monthly", required_argument, NULL, OPT_MONTHLY}, {"rolling", required_argument, NULL, OPT_ROLLING},
         {"help", no_argument, NULL, 'h'},
     };
     size_t nfixed = sizeof fixed / sizeof fixed[0], n = rb_setting_count();
@@ -231,7 +234,7 @@ static void print_value(const rb_metric_info *info, double v)
     if (isnan(v)) printf("%16s", "-");
     else if (strcmp(info->unit, "USD") == 0) printf("%16.2f", v);
     else if (strcmp(info->unit, "fraction") == 0) printf("%15.2f%%", 100 * v);
-    else if (strcmp(info->unit, "count") == 0) printf("%16.0f", v);
+    else if (strcmp(info->unit, "count") == 0 || strcmp(info->unit, "bars") == 0) printf("%16.0f", v);
     else printf("%16.3f", v);
 }
 
@@ -284,6 +287,7 @@ typedef struct run_args {
     const char **settings; /* key, value pairs in the order given (for --report) */
     size_t nsettings;
     const char *report, *db, *curve, *trades, *lots, *assets, *strategy;
+    const char *monthly, *rolling; /* the period tables' files */
     char described[512]; /* the strategy's parameters, for the output's title */
     int json;
     int helped; /* --help was printed: nothing more to do */
@@ -336,6 +340,8 @@ static int parse_args(run_args *a, int argc, char **argv, rb_error *err)
         case OPT_TRADES: a->trades = optarg; break;
         case OPT_LOTS: a->lots = optarg; break;
         case OPT_REPORT: a->report = optarg; break;
+        case OPT_MONTHLY: a->monthly = optarg; break;
+        case OPT_ROLLING: a->rolling = optarg; break;
         case 'h': print_help(); a->helped = 1; return CLI_OK;
         default: return cli_bad_option("run", argv, c);
         }
@@ -365,6 +371,8 @@ static int write_outputs(const run_args *a, rb_store *store, const rb_run_result
     if (a->curve) status = write_file(a->curve, rb_run_write_curve, res);
     if (status == CLI_OK && a->trades) status = write_file(a->trades, rb_run_write_trades, res);
     if (status == CLI_OK && a->lots) status = write_file(a->lots, rb_run_write_lots, res);
+    if (status == CLI_OK && a->monthly) status = write_file(a->monthly, rb_run_write_monthly, res);
+    if (status == CLI_OK && a->rolling) status = write_file(a->rolling, rb_run_write_rolling, res);
     if (status != CLI_OK) return status;
     if (a->json) {
         if (rb_run_write_json(res, stdout, err) != RB_OK) return cli_report(err);

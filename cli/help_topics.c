@@ -26,6 +26,10 @@ static void metrics(void)
     puts("\nA run whose withdrawals empty the portfolio ends on that bar, and its metrics are over\n"
          "the bars up to it: depleted_on is that date (null, or NULL in a results store, when the\n"
          "money did not run out).");
+    puts("\nb_t: the return of --benchmark SYM|series:NAME (a stored asset or dated series, forward-\n"
+         "filled onto the bars); without one beta to down_capture are null. var_*, cvar_* and irr\n"
+         "need the whole series: rebal run, reports and kept runs have them, sweep rows hold NULL.\n"
+         "rebal run --monthly FILE and --rolling FILE write the period tables.");
     puts("\nWith each run: max_drawdown_peak and max_drawdown_trough (dates), bars, start, end,\n"
          "periods_per_year and the conventions (how P was found, rf, the stdev denominator, and\n"
          "an execution note when --exec next-open met close-only data and filled at the next close).");

@@ -113,6 +113,19 @@ static int uses_gas_series(const rb_sweep *sweep)
     return first.gas_series != NULL;
 }
 
+/* Whether a configuration reads its benchmark from the price store (--benchmark), which
+ * ranks sent the prices alone do not have. */
+static int uses_benchmark(const rb_sweep *sweep)
+{
+    const char *const *keys;
+    size_t n = rb_sweep_keys(sweep, &keys);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], "benchmark") == 0) return 1;
+    rb_run_spec first; /* borrowed from the sweep */
+    rb_sweep_fill(sweep, 0, &first);
+    return first.benchmark != NULL;
+}
+
 /* The sweep's text, the bonus target and (--broadcast-prices) the prices, to every worker. */
 static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
 {
@@ -122,6 +135,10 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
     if (mp->broadcast && uses_gas_series(w->sweep))
         return rb_fail(err, RB_ERR_USAGE,
                        "--broadcast-prices: this sweep's gas-series is read from the price store by every rank; "
+                       "run it without --broadcast-prices, with the store on every node");
+    if (mp->broadcast && uses_benchmark(w->sweep))
+        return rb_fail(err, RB_ERR_USAGE,
+                       "--broadcast-prices: this sweep's benchmark is read from the price store by every rank; "
                        "run it without --broadcast-prices, with the store on every node");
     rb_status rc = mp->broadcast ? rb_matrix_pack(w->m, &packed, &packed_bytes, err) : RB_OK;
     if (rc != RB_OK) return rc; /* the workers are sent TAG_QUIT by cli_mpi_finish */

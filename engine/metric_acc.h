@@ -42,6 +42,35 @@ enum rb_metric_acc_field {
     RB_ACC_PEAK,      /* its running high */
     RB_ACC_SUM_V,     /* sums of V_t and of the drift over the bars so far, bar 0's too */
     RB_ACC_SUM_DRIFT,
+    /* the risk statistics (metric_risk.h): sums of r_t^3, r_t^4 and of the squared fall
+     * below the running high; the drawdown clock (the bar and time of the last bar at the
+     * high, within the noise floor); the longest drawdown so far and the current one, in
+     * bars and seconds; the recovery of the deepest drawdown (its time and bars from the
+     * trough) */
+    RB_ACC_SUM_R3,
+    RB_ACC_SUM_R4,
+    RB_ACC_SUM_DD2,
+    RB_ACC_HIGH_BAR,
+    RB_ACC_HIGH_TIME,
+    RB_ACC_LONG_BARS,
+    RB_ACC_LONG_SECS,
+    RB_ACC_CUR_BARS,
+    RB_ACC_CUR_SECS,
+    RB_ACC_REC_AT,
+    RB_ACC_REC_BARS,
+    /* against a benchmark (rb_metric_acc_bench; zero without one): sums of b_t, b_t^2,
+     * r_t b_t, a_t = r_t - b_t, a_t^2, of r_t and b_t over the bars with b_t > 0 and with
+     * b_t < 0, and the benchmark's growth index prod(1 + b_t) */
+    RB_ACC_SUM_B,
+    RB_ACC_SUM_B2,
+    RB_ACC_SUM_RB,
+    RB_ACC_SUM_A,
+    RB_ACC_SUM_A2,
+    RB_ACC_UP_R,
+    RB_ACC_UP_B,
+    RB_ACC_DOWN_R,
+    RB_ACC_DOWN_B,
+    RB_ACC_B_INDEX,
     RB_ACC_FIELDS
 };
 
@@ -55,6 +84,7 @@ typedef struct rb_metric_acc {
 typedef struct rb_metric_dd {
     double max_dd;
     rb_time peak, trough;
+    double trough_at, trough_bar; /* the trough's time (seconds, as a double) and bar number */
 } rb_metric_dd;
 
 /* One asset's term of the drift: |w - t| with its weight w = units * price / value (0 in a
@@ -93,25 +123,84 @@ static inline void rb_metric_acc_start(double *a, size_t stride, rb_time *peak_t
     RB_ACC_FIELD(a, stride, RB_ACC_PEAK) = 1;
     RB_ACC_FIELD(a, stride, RB_ACC_SUM_V) = v;
     RB_ACC_FIELD(a, stride, RB_ACC_SUM_DRIFT) = rb_metric_drift(dsum, cash, inv);
+    RB_ACC_FIELD(a, stride, RB_ACC_HIGH_TIME) = (double)t0;
+    RB_ACC_FIELD(a, stride, RB_ACC_B_INDEX) = 1;
     *peak_time = t0;
 }
 
-/* Bar t >= 1 at time now, into the fields at a (`stride` apart) and *peak_time: its value
- * v after the bar's flow and trades, the flow f added on it, inv = 1 / v, the drift's dsum
- * and cash (rb_metric_drift; a bar with no drift: dsum and inv 0), the constant mix's
- * return c_t, and *max_dd, the deepest drawdown so far. Returns 1 when the index fell and
- * may be deeper than *max_dd (with a margin far above rounding): rb_metric_deeper then
- * settles it exactly. (*max_dd through a pointer: read where it is used, a loop over lanes
- * takes it as an operand from memory rather than holding it in a register.) */
-static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak_time, double v, double f,
-                                         double inv, double dsum, double cash, double mix, const double *max_dd,
-                                         rb_time now)
+/* r_t, the return of the bar whose value is v after the flow f, from the fields at a: the
+ * one expression of both steps below. */
+static inline double rb_metric_acc_return(const double *a, size_t stride, double v, double f)
+{
+    return (v - f) * RB_ACC_FIELD(a, stride, RB_ACC_INV_PREV) - 1.0;
+}
+
+/* The benchmark's part of bar t >= 1 (before rb_metric_acc_step, which moves the value's
+ * reciprocal on): the run's return r_t (of value v after the flow f) against the benchmark's
+ * return b_t. */
+static inline void rb_metric_acc_bench(double *a, size_t stride, double v, double f, double b)
 {
 #define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
-    double g = (v - f) * ACC(INV_PREV), r = g - 1.0, e = r - mix;
+    double r = rb_metric_acc_return(a, stride, v, f), x = r - b;
+    ACC(SUM_B) += b;
+    ACC(SUM_B2) += b * b;
+    ACC(SUM_RB) += r * b;
+    ACC(SUM_A) += x;
+    ACC(SUM_A2) += x * x;
+    ACC(UP_R) += b > 0 ? r : 0;
+    ACC(UP_B) += b > 0 ? b : 0;
+    ACC(DOWN_R) += b < 0 ? r : 0;
+    ACC(DOWN_B) += b < 0 ? b : 0;
+    ACC(B_INDEX) *= 1.0 + b;
+#undef ACC
+}
+
+/* The drawdown clock of bar number `bar` at time now (as a double), the growth index x at
+ * its running high pk: the squared fall, the longest and current drawdowns (a drawdown
+ * lasts from the last bar at the high to the bar back at it, or to now), and the recovery
+ * of the deepest fall when this bar ends the drawdown that holds its trough (at trough_time,
+ * bar trough_bar). A bar within the noise floor of the high is at the high. */
+static inline void rb_metric_acc_clock(double *a, size_t stride, double x, double pk, double bar, double now,
+                                       double trough_time, double trough_bar)
+{
+#define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
+    double fall = 1.0 - x / pk;
+    ACC(SUM_DD2) += fall * fall;
+    int64_t under = fall > RB_METRIC_NOISE;
+    double since = bar - ACC(HIGH_BAR), secs = now - ACC(HIGH_TIME);
+    int64_t counts = under | (since > 1.0); /* under water, or back at the high after some bars under */
+    double lb = counts ? since : 0, ls = counts ? secs : 0;
+    ACC(LONG_BARS) = lb > ACC(LONG_BARS) ? lb : ACC(LONG_BARS);
+    ACC(LONG_SECS) = ls > ACC(LONG_SECS) ? ls : ACC(LONG_SECS);
+    ACC(CUR_BARS) = under ? since : 0;
+    ACC(CUR_SECS) = under ? secs : 0;
+    int64_t recovered = !under & (since > 1.0) & (trough_time > ACC(HIGH_TIME));
+    ACC(REC_AT) = recovered ? now : ACC(REC_AT);
+    ACC(REC_BARS) = recovered ? bar - trough_bar : ACC(REC_BARS);
+    ACC(HIGH_BAR) = under ? ACC(HIGH_BAR) : bar;
+    ACC(HIGH_TIME) = under ? ACC(HIGH_TIME) : now;
+#undef ACC
+}
+
+/* Bar t >= 1 (`bar`, a double) at time now, into the fields at a (`stride` apart) and
+ * *peak_time: its value v after the bar's flow and trades, the flow f added on it,
+ * inv = 1 / v, the drift's dsum and cash (rb_metric_drift; a bar with no drift: dsum and
+ * inv 0), the constant mix's return c_t, and *max_dd, the deepest drawdown so far, with the
+ * time and bar of its trough. Returns 1 when the index fell and may be deeper than *max_dd
+ * (with a margin far above rounding): rb_metric_deeper then settles it exactly. (*max_dd
+ * through a pointer: read where it is used, a loop over lanes takes it as an operand from
+ * memory rather than holding it in a register.) */
+static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak_time, double v, double f,
+                                         double inv, double dsum, double cash, double mix, const double *max_dd,
+                                         const double *trough_at, const double *trough_bar, double bar, rb_time now)
+{
+#define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
+    double g = (v - f) * ACC(INV_PREV), r = g - 1.0, e = r - mix, r2 = r * r;
     /* Independent updates: no chain through a running mean. */
     ACC(SUM_R) += r;
-    ACC(SUM_R2) += r * r;
+    ACC(SUM_R2) += r2;
+    ACC(SUM_R3) += r2 * r;
+    ACC(SUM_R4) += r2 * r2;
     ACC(SUM_E) += e;
     ACC(SUM_E2) += e * e;
     ACC(SUM_DOWN2) += r < 0 ? r * r : 0;
@@ -125,6 +214,7 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
     *peak_time = high ? now : *peak_time;
     double pk = high ? x : ACC(PEAK);
     ACC(PEAK) = pk;
+    rb_metric_acc_clock(a, stride, x, pk, bar, (double)now, *trough_at, *trough_bar);
     return !high & (x < pk * (1.0 - *max_dd) * (1.0 + 1e-12));
 #undef ACC
 }
@@ -132,13 +222,16 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
 /* A fall rb_metric_acc_step flagged at time now (index, its running high and when that was
  * set), checked exactly: a deeper drawdown than dd's (and above the noise floor) is
  * recorded. Returns 1 when it was. */
-static inline int rb_metric_deeper(double index, double peak, rb_time peak_time, rb_time now, rb_metric_dd *dd)
+static inline int rb_metric_deeper(double index, double peak, rb_time peak_time, rb_time now, double bar,
+                                   rb_metric_dd *dd)
 {
     double fall = 1.0 - index / peak;
     if (!(fall > dd->max_dd && fall > RB_METRIC_NOISE)) return 0;
     dd->max_dd = fall;
     dd->peak = peak_time;
     dd->trough = now;
+    dd->trough_at = (double)now;
+    dd->trough_bar = bar;
     return 1;
 }
 
@@ -169,6 +262,29 @@ static inline rb_metric_sums rb_metric_acc_sums(const rb_metric_acc *a, const rb
         .max_dd = dd->max_dd,
         .dd_peak = dd->peak,
         .dd_trough = dd->trough,
+        .n = n,
+        .sum_r = f[RB_ACC_SUM_R],
+        .sum_r2 = f[RB_ACC_SUM_R2],
+        .sum_r3 = f[RB_ACC_SUM_R3],
+        .sum_r4 = f[RB_ACC_SUM_R4],
+        .mean_dd2 = f[RB_ACC_SUM_DD2] / (double)n,
+        .long_bars = f[RB_ACC_LONG_BARS],
+        .long_secs = f[RB_ACC_LONG_SECS],
+        .cur_bars = f[RB_ACC_CUR_BARS],
+        .cur_secs = f[RB_ACC_CUR_SECS],
+        .recovered = dd->max_dd > 0 && f[RB_ACC_REC_AT] > dd->trough_at,
+        .rec_bars = f[RB_ACC_REC_BARS],
+        .rec_secs = f[RB_ACC_REC_AT] - dd->trough_at,
+        .sum_b = f[RB_ACC_SUM_B],
+        .sum_b2 = f[RB_ACC_SUM_B2],
+        .sum_rb = f[RB_ACC_SUM_RB],
+        .sum_a = f[RB_ACC_SUM_A],
+        .sum_a2 = f[RB_ACC_SUM_A2],
+        .up_r = f[RB_ACC_UP_R],
+        .up_b = f[RB_ACC_UP_B],
+        .down_r = f[RB_ACC_DOWN_R],
+        .down_b = f[RB_ACC_DOWN_B],
+        .b_index = f[RB_ACC_B_INDEX],
     };
 }
 

@@ -19,7 +19,8 @@
 
 /* ---------------------------------------------------------------- the metric table */
 
-#define ROW(field, unit, definition) {#field, unit, definition, offsetof(rb_metrics, field)}
+#define ROW(field, unit, definition) {#field, unit, definition, offsetof(rb_metrics, field), 0}
+#define ROW_SERIES(field, unit, definition) {#field, unit, definition, offsetof(rb_metrics, field), 1}
 
 static const rb_metric_info metric_table[] = {
     ROW(final_value, "USD", "V_{T-1}, the portfolio value at the last close"),
@@ -62,9 +63,35 @@ static const rb_metric_info metric_table[] = {
     ROW(tax_deferred, "USD",
         "tax by the end (paid + due on the year's realized gains) of the same rule trading spot, less the "
         "overlay's"),
+    ROW(beta, "ratio", "cov(r, b) / var(b), b_t the benchmark's return (--benchmark)"),
+    ROW(alpha, "fraction",
+        "(1 + a)^P - 1, a = mean(r - rf / P) - beta * mean(b - rf / P), the regression's intercept per bar"),
+    ROW(information_ratio, "ratio",
+        "(cagr - the benchmark's cagr) / (stdev(r - b) * sqrt(P)), as PerformanceAnalytics"),
+    ROW(up_capture, "ratio", "sum of r_t over the bars with b_t > 0 / sum of b_t over them"),
+    ROW(down_capture, "ratio", "sum of r_t over the bars with b_t < 0 / sum of b_t over them"),
+    ROW(skewness, "ratio", "m3 / m2^1.5, m_k = mean((r - mean(r))^k) (population moments)"),
+    ROW(kurtosis, "ratio", "m4 / m2^2 - 3, excess kurtosis from population moments"),
+    ROW(ulcer_index, "fraction", "sqrt(mean over the n returns' bars of (1 - G_t / max_{s <= t} G_s)^2)"),
+    ROW(dd_longest_bars, "bars",
+        "longest drawdown: bars from the last bar at a high to the bar back at it (or the last bar)"),
+    ROW(dd_longest_days, "days", "longest drawdown in calendar days, from the high to the recovery (or the last bar)"),
+    ROW(dd_current_bars, "bars", "the drawdown the run ends in: bars since the last high (0 at a high)"),
+    ROW(dd_current_days, "days", "the drawdown the run ends in: days since the last high (0 at a high)"),
+    ROW(recovery_bars, "bars", "bars from the trough of max_drawdown back to its high (null: not recovered)"),
+    ROW(recovery_days, "days", "days from the trough of max_drawdown back to its high (null: not recovered)"),
+    ROW_SERIES(var_95, "fraction", "historical VaR: -quantile(r, 0.05), R's type 7 (linear); run and kept runs only"),
+    ROW_SERIES(cvar_95, "fraction", "historical CVaR: -mean(r_t <= quantile(r, 0.05)); run and kept runs only"),
+    ROW_SERIES(var_99, "fraction", "historical VaR: -quantile(r, 0.01), R's type 7 (linear); run and kept runs only"),
+    ROW_SERIES(cvar_99, "fraction", "historical CVaR: -mean(r_t <= quantile(r, 0.01)); run and kept runs only"),
+    ROW(after_tax_cagr, "fraction", "(G_{T-1} * after_tax_value / final_value)^(P / n) - 1"),
+    ROW_SERIES(irr, "fraction",
+        "money-weighted return: the rate x with sum_k CF_k (1 + x)^(-k / P) = 0 over the bars' flows "
+        "(-V_0, -F_t, +V_{T-1}); runs with contributions or withdrawals, run and kept runs only"),
 };
 
 #undef ROW
+#undef ROW_SERIES
 
 #define METRIC_COUNT (sizeof metric_table / sizeof metric_table[0])
 
@@ -73,8 +100,8 @@ static const rb_metric_info metric_table[] = {
 _Static_assert(METRIC_COUNT == offsetof(rb_metrics, max_drawdown_peak) / sizeof(double),
                "one table row per double-valued metric");
 _Static_assert(offsetof(rb_metrics, final_value) == 0 &&
-                   offsetof(rb_metrics, tax_deferred) == (METRIC_COUNT - 1) * sizeof(double),
-               "the double-valued metrics lead rb_metrics, first final_value, last tax_deferred");
+                   offsetof(rb_metrics, irr) == (METRIC_COUNT - 1) * sizeof(double),
+               "the double-valued metrics lead rb_metrics, first final_value, last irr");
 
 const rb_metric_info *rb_metric_table(size_t *n)
 {
@@ -247,6 +274,7 @@ void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, doubl
     m.avg_drift = s->mean_drift;
     m.tracking_error = s->sd_e * sqrt(P);
     m.rebalancing_bonus = bonus;
+    rb_metrics_finish_risk(s, in, &m);
 
     m.bars = T;
     m.start = in->time[0];
@@ -296,7 +324,7 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
      * value, the drift's parts and the constant mix's return. */
     const size_t T = in->T;
     rb_metric_acc acc;
-    rb_metric_dd dd = {0, in->time[0], in->time[0]};
+    rb_metric_dd dd = {0, in->time[0], in->time[0], (double)in->time[0], 0};
     double dsum, cash;
     drift_parts(in, 0, &dsum, &cash);
     rb_metric_acc_start(acc.f, 1, &acc.peak_time, in->value[0], 1 / in->value[0], dsum, cash, in->time[0]);
@@ -306,15 +334,18 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         /* The bar that emptied a depleted run has no weights: it adds no drift (as the batch
          * simulator takes it: dsum and inv 0). */
         if (in->depleted && t == T - 1) dsum = inv = 0.0;
+        if (in->bench) rb_metric_acc_bench(acc.f, 1, v, flow, in->bench[t]);
         if (rb_metric_acc_step(acc.f, 1, &acc.peak_time, v, flow, inv, dsum, cash, mix_return(in, t), &dd.max_dd,
-                               in->time[t]))
-            rb_metric_deeper(acc.f[RB_ACC_INDEX], acc.f[RB_ACC_PEAK], acc.peak_time, in->time[t], &dd);
+                               &dd.trough_at, &dd.trough_bar, (double)t, in->time[t]))
+            rb_metric_deeper(acc.f[RB_ACC_INDEX], acc.f[RB_ACC_PEAK], acc.peak_time, in->time[t], (double)t, &dd);
     }
     rb_metric_sums sums = rb_metric_acc_sums(&acc, &dd, T, in->depleted);
     st = rb_metrics_check_sums(&sums, err);
     if (st != RB_OK) return st;
     rb_metrics m;
     rb_metrics_finish(&sums, in, rb_metrics_bonus(in), &m);
+    st = rb_metrics_tail(in, &m, err);
+    if (st != RB_OK) return st;
     *out = m;
     return RB_OK;
 }

@@ -33,6 +33,7 @@ typedef struct rb_metric_input {
     double after_tax_value;
     int depleted;          /* a withdrawal emptied the portfolio on bar T - 1: its value may be
                               0 there (not before its flow), and it has no weights */
+    const double *bench;   /* T returns b_t of the benchmark (--benchmark; b_0 unused), or NULL */
 } rb_metric_input;
 
 /* Computes every metric of rb_metrics from in. Fails (RB_ERR_USAGE) for a missing input,
@@ -65,6 +66,14 @@ typedef struct rb_metric_sums {
     double mean_drift; /* mean over all T bars of the drift (T - 1 when depleted) */
     double max_dd;
     rb_time dd_peak, dd_trough;
+    /* the risk and benchmark statistics (metric_acc.h, metric_risk.c) */
+    size_t n;                 /* returns */
+    double sum_r, sum_r2, sum_r3, sum_r4;
+    double mean_dd2;          /* mean over the n returns' bars of the squared fall below the high */
+    double long_bars, long_secs, cur_bars, cur_secs;
+    int recovered;            /* the deepest drawdown was made up by the last bar */
+    double rec_bars, rec_secs;
+    double sum_b, sum_b2, sum_rb, sum_a, sum_a2, up_r, up_b, down_r, down_b, b_index;
 } rb_metric_sums;
 
 /* RB_OK when the sums are finite numbers; else the run's arithmetic overflowed (values
@@ -75,6 +84,16 @@ rb_status rb_metrics_check_sums(const rb_metric_sums *s, rb_error *err);
  * periods_per_year, periods_source, rf, rebalances, traded_value, costs, taxes,
  * after_tax_value, depleted; the series are not read). */
 void rb_metrics_finish(const rb_metric_sums *s, const rb_metric_input *in, double bonus, rb_metrics *out);
+
+/* metric_risk.c: the metrics from the risk and benchmark sums of s (beta to recovery_days,
+ * after_tax_cagr), into out, whose cagr, final_value and after_tax_value are set; the
+ * series-only ones (var_*, cvar_*, irr) NaN. Both simulators. */
+void rb_metrics_finish_risk(const rb_metric_sums *s, const rb_metric_input *in, rb_metrics *out);
+
+/* metric_tail.c: the metrics that need the whole series (var_95 to cvar_99, irr) from in's
+ * values and flows, into out: the reference simulator's (`rebal run`, kept runs). Fails only
+ * when out of memory. */
+rb_status rb_metrics_tail(const rb_metric_input *in, rb_metrics *out, rb_error *err);
 
 /* The rebalancing bonus of the targets over the closes (needs T, N, close, target,
  * periods_per_year): the same for every configuration sharing them. NaN when n < 2. */

@@ -70,6 +70,7 @@ void rb_resolved_release(rb_resolved *r)
     free(r->owned_depth);
     free(r->owned_routes);
     free(r->owned_overlay);
+    free(r->owned_bench);
     memset(r, 0, sizeof *r);
 }
 
@@ -242,6 +243,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     if (rc == RB_OK) rc = rb_resolve_depth_series(store, spec, m, shared, r, err);
     if (rc == RB_OK && spec->venues) rc = rb_resolve_venues(store, spec, m, shared, r, err);
     if (rc == RB_OK && spec->overlay) rc = rb_resolve_overlay(store, spec, m, cash_col, shared, r, err);
+    if (rc == RB_OK) rc = rb_resolve_benchmark(store, spec, m, shared, r, err);
     if (rc == RB_OK && impact) {
         rc = check_volume(m, r->costs, cash_col, err);
         if (rc == RB_OK && shared && shared->sigma && shared->impact_window == spec->impact_window) {
@@ -291,6 +293,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .strategy_state = r->strategy_state,
         .rf = spec->rf,
         .overlay = r->overlay,
+        .bench = r->bench,
     };
     return RB_OK;
 }

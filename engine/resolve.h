@@ -25,6 +25,8 @@ typedef struct rb_resolved {
     void *strategy_state;    /* in the caller's room; NULL when the strategy keeps none */
     const struct rb_overlay_cfg *overlay; /* --overlay perp's settings, or NULL (none) */
     void *owned_overlay;     /* the allocation behind overlay (and its funding series) */
+    const double *bench;     /* T returns of --benchmark, or NULL */
+    double *owned_bench;     /* bench when this resolution read it itself */
 } rb_resolved;
 
 /* The memory a caller lends rb_resolve for one configuration's targets, costs and strategy
@@ -56,6 +58,8 @@ typedef struct rb_resolve_inputs {
      * (rb_resolve_dated), for --amm-depth-series; NULL: rb_resolve reads the store. */
     rb_status (*series)(void *ctx, const char *name, const double **out, rb_error *err);
     void *series_ctx;
+    const char *bench_name;    /* --benchmark, and its T returns (rb_benchmark_returns) */
+    const double *bench;
 } rb_resolve_inputs;
 
 /* The strategy and spec checks that need no data (strategy parameters, symbols). */
@@ -92,6 +96,21 @@ void rb_vol_model_text(const rb_strategy_params *sp, char *buf, size_t len);
  * out, NaN before its first point): a series of the store, or (stores made before series
  * existed) an asset's closes; RB_ERR_NOT_FOUND when neither exists. */
 rb_status rb_resolve_dated(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err);
+
+/* resolve_series.c: the closes of asset `name` forward-filled onto m's bars (NaN before its
+ * first bar); RB_ERR_NOT_FOUND when the store has no such asset. */
+rb_status rb_resolve_asset_closes(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err);
+
+/* benchmark.c: the per-bar returns b_t = B_t / B_{t-1} - 1 (b_0 = 0) of --benchmark `name`
+ * on m's bars (T values into out): a stored asset's closes (SYM) or a stored dated series
+ * (series:NAME), forward-filled; refused when it has no value on or before the first bar or
+ * a value that is not a positive number. */
+rb_status rb_benchmark_returns(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err);
+
+/* benchmark.c: r->bench from spec's --benchmark (shared->bench when it is the same name,
+ * else read from the store into an array of r's own); nothing without one. */
+rb_status rb_resolve_benchmark(rb_store *store, const rb_run_spec *spec, const rb_matrix *m,
+                               const rb_resolve_inputs *shared, rb_resolved *r, rb_error *err);
 
 /* The gas series `name` forward-filled onto m's bars (T values into gas); refused when it
  * has no value on or before the first bar. */

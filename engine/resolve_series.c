@@ -13,8 +13,7 @@
 #include "series.h"
 #include "store.h"
 
-/* The closes of asset `name` forward-filled onto m's bars (NaN before its first bar). */
-static rb_status fill_from_asset(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err)
+rb_status rb_resolve_asset_closes(rb_store *store, const char *name, const rb_matrix *m, double *out, rb_error *err)
 {
     int64_t id;
     rb_status rc = rb_store_asset_id(store, name, &id, err);
@@ -43,7 +42,7 @@ rb_status rb_resolve_dated(rb_store *store, const char *name, const rb_matrix *m
     if (!store) return rb_fail(err, RB_ERR_USAGE, "series %s: no price store to read it from", name);
     rb_status rc = rb_series_fill(store, name, m->time, m->T, out, err);
     if (rc != RB_ERR_NOT_FOUND) return rc;
-    rc = fill_from_asset(store, name, m, out, err);
+    rc = rb_resolve_asset_closes(store, name, m, out, err);
     if (rc == RB_ERR_NOT_FOUND)
         rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: no series or asset named %s (see 'rebal series')", store->path, name);
     return rc;

@@ -313,6 +313,7 @@ rb_status rb_simulate(const rb_matrix *m, const rb_sim_config *c, rb_sim_result 
             .taxes = r.portfolio.taxes,
             .after_tax_value = r.value[T - 1] - pending,
             .depleted = r.depleted,
+            .bench = c->bench,
         };
         rc = rb_metrics_compute(&in, &r.metrics, err);
         if (rc == RB_OK && r.overlay) rc = rb_overlay_sim_finish(m, c, &r, err);

@@ -35,6 +35,7 @@ typedef struct rb_sim_config {
     const void *strategy_state;
     double rf;
     const struct rb_overlay_cfg *overlay; /* --overlay perp (overlay.h), or NULL: rebalances trade spot */
+    const double *bench;         /* T returns of the benchmark (--benchmark; bar 0's is 0), or NULL */
 } rb_sim_config;
 
 typedef struct rb_sim_result {

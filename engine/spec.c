@@ -30,6 +30,7 @@ static rb_status read_vol_window(const char *key, const char *text, void *field,
 static rb_status read_vol_model(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_amm_range(const char *key, const char *text, void *field, rb_error *err);
 static rb_status read_venues(const char *key, const char *text, void *field, rb_error *err);
+static rb_status read_benchmark(const char *key, const char *text, void *field, rb_error *err);
 
 static const char *const align_names[] = {"union", "intersect", NULL};
 static const char *const exec_names[] = {"close", "next-open", NULL};
@@ -184,6 +185,10 @@ static const rb_setting_info settings[] = {
     {"perp-tax", "short|long|60-40", "short", "tax",
      "perp gains taxed as short-term, long-term, or 60% long / 40% short marked to market at year end (US "
      "section 1256)", 0, WORD(perp_tax_names), F(perp_tax)},
+    {"benchmark", "SYM|series:NAME", "", "metrics",
+     "the benchmark of beta, alpha, information ratio and capture: a stored asset's closes, or a stored dated "
+     "series ('rebal series'), forward-filled onto the run's bars", 0, OTHER(read_benchmark), F(benchmark),
+     .input = RB_INPUT_SERIES},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -440,6 +445,13 @@ static rb_status read_gas_series(const char *key, const char *value, void *field
         return RB_OK;
     }
     return set_string(name, value, err);
+}
+
+static rb_status read_benchmark(const char *key, const char *value, void *field, rb_error *err)
+{
+    if (strncmp(value, "series:", 7) == 0 && value[7] == '\0')
+        return rb_fail(err, RB_ERR_USAGE, "--%s: 'series:' names no series (series:NAME, see 'rebal series')", key);
+    return read_gas_series(key, value, field, err);
 }
 
 /* --vol-window W and --vol-model window:N|ewma:LAMBDA: one setting, the two fields
@@ -713,6 +725,7 @@ void rb_run_spec_release(rb_run_spec *spec)
             if (all[i]->info.params[j].type == RB_VALUE_PER_ASSET)
                 rb_asset_values_clear((void *)((char *)spec + all[i]->info.params[j].offset));
     free(spec->gas_series);
+    free(spec->benchmark);
     rb_asset_names_clear(&spec->amm_depth_series);
     free(spec->margin_asset);
     rb_asset_names_clear(&spec->funding_series);

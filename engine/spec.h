@@ -73,6 +73,7 @@ struct rb_run_spec {
     int after_liquidation;        /* 0 spot, 1 reopen */
     double overlay_max;           /* cap on gross notional / value; 0: none */
     int perp_tax;                 /* 0 short, 1 long, 2 60-40 */
+    char *benchmark; /* --benchmark SYM|series:NAME (engine/benchmark.c); NULL: none */
 };
 
 /* Numbers (rb_number_read) are read in data/base/number.h, per-asset values

@@ -46,6 +46,7 @@ static void mix_series(digest_ctx *d, const char *name)
 {
     rb_error ignored = {0};
     mix_text(d, name);
+    if (strncmp(name, "series:", 7) == 0) name += 7; /* --benchmark series:NAME; a SYM reads the same way */
     if (d->prices && rb_resolve_dated(d->prices, name, d->m, d->values, &ignored) == RB_OK)
         d->h = rb_hash_bytes(d->values, d->m->T * sizeof *d->values, d->h);
     else

@@ -387,6 +387,14 @@ typedef struct rb_metrics {
     /* the perpetual-futures overlay (--overlay perp; 0 without one) */
     double funding_paid, perp_fees_paid, liquidations, liquidation_cost;
     double overlay_notional_avg, overlay_notional_peak, tax_deferred;
+    /* against the benchmark (--benchmark; NaN without one), the risk of the returns, the
+     * drawdowns' durations, tail losses, after-tax and money-weighted rates (docs/metrics.md);
+     * var_* , cvar_* and irr come from the whole series: `rebal run` and kept runs only */
+    double beta, alpha, information_ratio, up_capture, down_capture;
+    double skewness, kurtosis, ulcer_index;
+    double dd_longest_bars, dd_longest_days, dd_current_bars, dd_current_days, recovery_bars, recovery_days;
+    double var_95, cvar_95, var_99, cvar_99;
+    double after_tax_cagr, irr;
     rb_time max_drawdown_peak, max_drawdown_trough;
     /* 1 when a withdrawal emptied the portfolio: the run ends on that bar, depleted_on
      * (= end), and every metric is over the bars up to it. */
@@ -408,6 +416,8 @@ typedef struct rb_metric_info {
     const char *unit;       /* "USD", "fraction", "ratio", "count", "per year" */
     const char *definition; /* one line, as in 'rebal help metrics' */
     size_t offset;          /* offsetof(rb_metrics, name) */
+    int whole_series;       /* 1: computed from the run's whole series (`rebal run`, a sweep's kept
+                               runs); a sweep's other rows hold NaN (NULL) for it */
 } rb_metric_info;
 
 /* The double-valued metrics in report order; *n gets their count. */
@@ -426,13 +436,9 @@ typedef enum rb_value_type {
 } rb_value_type;
 
 /* What a setting's value names outside the sweep file, whose content a sweep's identity
- * must cover (a results store recognizes a sweep by its text and the data it read). */
-typedef enum rb_input_kind {
-    RB_INPUT_NONE = 0,         /* the value is all there is */
-    RB_INPUT_FILE,             /* a file path (read at parse: --targets-csv, --when) */
-    RB_INPUT_SERIES,           /* a stored dated series' name (--gas-series) */
-    RB_INPUT_SERIES_PER_ASSET  /* SYM=SERIES,... (--amm-depth-series) */
-} rb_input_kind;
+ * covers: nothing, a file path (targets-csv, when, venues), a stored series' or asset's name
+ * (gas-series, benchmark), or SYM=SERIES,... (amm-depth-series, funding-series). */
+typedef enum rb_input_kind { RB_INPUT_NONE = 0, RB_INPUT_FILE, RB_INPUT_SERIES, RB_INPUT_SERIES_PER_ASSET } rb_input_kind;
 
 /* One setting of a run, as `rebal run` flags and sweep files spell it: the key is the flag
  * name without "--" ("fee-bps"), the group says where it belongs ("data", "portfolio",
@@ -541,6 +547,14 @@ rb_status rb_run_write_curve(const rb_run_result *result, FILE *out, rb_error *e
 rb_status rb_run_write_trades(const rb_run_result *result, FILE *out, rb_error *err);
 rb_status rb_run_write_lots(const rb_run_result *result, FILE *out, rb_error *err);
 rb_status rb_run_write_json(const rb_run_result *result, FILE *out, rb_error *err);
+
+/* The period tables (docs/metrics.md, "Period tables"), as CSV, kept by every run: the
+ * time-weighted return of each calendar month and year (a row per year: year, Jan..Dec,
+ * Year; empty where the run has no return), and the rolling one-year statistics over the
+ * last round(P) returns at each bar that ends a whole window (date, return_1y, vol_1y,
+ * sharpe_1y). */
+rb_status rb_run_write_monthly(const rb_run_result *result, FILE *out, rb_error *err);
+rb_status rb_run_write_rolling(const rb_run_result *result, FILE *out, rb_error *err);
 
 /* Says what was run, for rb_run_write_json's "run" object: the settings as given, n KEY,
  * VALUE pairs (settings[2 i], settings[2 i + 1]; the flag name without "--", as `rebal run`
@@ -733,12 +747,13 @@ typedef struct rb_report_options {
 
 typedef struct rb_report_summary {
     uint64_t configurations; /* rows of summary.csv */
-    size_t charts_drawn;     /* of 7 */
+    size_t charts_drawn;     /* of charts_total */
     char missing[256];       /* charts not drawn because gnuplot is missing ("" when none) */
     char failed[512];        /* charts gnuplot failed to draw, with its message ("" when none) */
     char best[256];          /* the best configuration (its family and parameters) */
     uint64_t failed_configurations; /* configurations of the sweep that failed: listed in failed.csv,
                                        not ranked */
+    size_t charts_total;     /* the charts a report draws (9) */
 } rb_report_summary;
 
 /* The report of a sweep in a results store: summary.csv (every configuration), equity curves,

@@ -84,6 +84,15 @@ static void put_alt(FILE *f, const rb_report *r, rb_chart_id id)
               "drift, cost drag and tax drag",
               f);
         break;
+    case RB_CHART_MONTHLY:
+        fputs("The monthly returns in percent of the best run (the run itself in the report of one run), one row per "
+              "year, one column per month and one for the year, coloured from losses (red) to gains (blue)",
+              f);
+        break;
+    case RB_CHART_ROLLING:
+        fputs("Rolling one-year Sharpe ratio (top) and annualized volatility in percent (bottom) over time: ", f);
+        put_series_names(f, r, 1);
+        break;
     case RB_CHART_COUNT: break;
     }
 }

@@ -11,6 +11,7 @@
 #include "date.h"
 #include "error.h"
 #include "report_build.h"
+#include "periods.h"
 #include "report_files.h"
 #include "resolve.h"
 #include "run_result.h"
@@ -121,8 +122,10 @@ static rb_status fill_series(const rb_run_result *res, rb_report_series *s, rb_e
     /* At most one year per bar, plus one. */
     s->years = rb_malloc((T + 1) * sizeof *s->years);
     s->annual = rb_malloc((T + 1) * sizeof *s->annual);
-    if (!s->time || !s->value || !s->drawdown || !s->years || !s->annual)
+    s->ret = rb_malloc(T * sizeof *s->ret);
+    if (!s->time || !s->value || !s->drawdown || !s->years || !s->annual || !s->ret)
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    rb_periods_returns(sim, s->ret);
     /* The time-weighted index (flows removed), as the curve file's drawdown. */
     double index = 1, peak = 1, year_growth = 1;
     int year = 0;

@@ -225,5 +225,6 @@ rb_status rb_report_write_runs(rb_report *r, const rb_run_result *const *runs, c
     if (rc == RB_OK) rc = write_gains(r, runs, dir, err);
     if (rc == RB_OK) rc = write_annual(r, dir, err);
     if (rc == RB_OK) rc = write_split(r, dir, err);
+    if (rc == RB_OK) rc = rb_report_write_periods(r, dir, err);
     return rc;
 }

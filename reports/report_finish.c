@@ -136,6 +136,7 @@ rb_status rb_report_complete(rb_report *r, const rb_report_input *in, const rb_r
     }
     if (rc == RB_OK) rc = rb_html_write(r, dir, charts, err);
     if (rc != RB_OK) return rc;
+    sum->charts_total = RB_CHART_COUNT;
     for (size_t c = 0; c < RB_CHART_COUNT; c++) {
         if (charts[c].state == RB_CHART_DRAWN) sum->charts_drawn++;
         if (charts[c].state == RB_CHART_NO_GNUPLOT)

@@ -8,10 +8,11 @@
 #include "alloc.h"
 
 static const char *const chart_names[RB_CHART_COUNT] = {"equity", "drawdown", "weights", "heatmap",
-                                                        "frontier", "annual", "excess"};
+                                                        "frontier", "annual", "excess", "monthly", "rolling"};
 static const char *const chart_titles[RB_CHART_COUNT] = {
     "Equity curves", "Drawdowns", "Weights against targets", "Parameter heatmap",
-    "Cost against tracking error", "Annual returns", "Excess over buy-and-hold, decomposed"};
+    "Cost against tracking error", "Annual returns", "Excess over buy-and-hold, decomposed", "Monthly returns",
+    "Rolling one-year Sharpe ratio and volatility"};
 
 const char *rb_chart_name(rb_chart_id id) { return id < RB_CHART_COUNT ? chart_names[id] : "?"; }
 const char *rb_chart_title(rb_chart_id id) { return id < RB_CHART_COUNT ? chart_titles[id] : "?"; }
@@ -45,6 +46,7 @@ void rb_report_release(rb_report *r)
         free(s->drawdown);
         free(s->years);
         free(s->annual);
+        free(s->ret);
     }
     free(r->series);
     free(r->levels);

@@ -55,6 +55,8 @@ typedef struct rb_report_series {
     int *years;        /* nyears calendar years */
     double *annual;    /* nyears time-weighted returns of each year (the first and last may be
                           partial years), fractions */
+    double *ret;       /* T bar returns r_t (ret[0] = 0), flows removed: the period tables and
+                          charts 8 and 9; NULL when not known */
     int has_split;     /* RB_SERIES_BEST: the split below is filled */
     rb_excess_split split;
     /* --overlay perp (rb_excess_split above): the split's derivatives part, 0 without one */
@@ -135,6 +137,8 @@ typedef enum rb_chart_id {
     RB_CHART_FRONTIER,
     RB_CHART_ANNUAL,
     RB_CHART_EXCESS,
+    RB_CHART_MONTHLY, /* issue 19: the monthly returns table of the best run */
+    RB_CHART_ROLLING, /* issue 19: rolling one-year Sharpe ratio and volatility */
     RB_CHART_COUNT
 } rb_chart_id;
 

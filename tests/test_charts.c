@@ -119,6 +119,10 @@ static void fx_build(rb_report *r, const fx_opts *o)
             if (v > peak) peak = v;
             s->drawdown[t] = 1 - v / peak;
         }
+        /* The bar returns of the period charts (8 and 9), a year of bars their window. */
+        s->ret = fx_alloc(o->T, sizeof *s->ret);
+        for (size_t t = 0; t < o->T; t++) s->ret[t] = t ? s->value[t] / s->value[t - 1] - 1 : 0;
+        s->metrics.periods_per_year = 365.0 / (double)o->step_days;
         /* Annual returns from the values at the year ends; the last year partial. */
         size_t cap = o->T / 50 + 4;
         s->years = fx_alloc(cap, sizeof *s->years);

@@ -74,10 +74,13 @@ Test(metric_acc, lanes_side_by_side_take_the_sums_of_one_lane_alone)
             v[k] = prev * (1 + 0.05 * (uniform() - 0.5)) + f;
             double dsum = 0.2 * uniform(), cash = prev * 0.01 * uniform(), mix = 0.04 * (uniform() - 0.5);
             rb_time now = T0 + s * DAY;
+            double trough_at = (double)(T0 + DAY * (s / 3)), trough_bar = (double)(s / 3);
+            rb_metric_acc_bench(side + k, STRIDE, v[k], f, mix);
+            rb_metric_acc_bench(alone[k], 1, v[k], f, mix);
             int64_t a = rb_metric_acc_step(side + k, STRIDE, side_time + k, v[k], f, 1 / v[k], dsum, cash, mix,
-                                           max_dd + k, now);
+                                           max_dd + k, &trough_at, &trough_bar, (double)s, now);
             int64_t b = rb_metric_acc_step(alone[k], 1, alone_time + k, v[k], f, 1 / v[k], dsum, cash, mix,
-                                           max_dd + k, now);
+                                           max_dd + k, &trough_at, &trough_bar, (double)s, now);
             cr_assert_eq(a, b, "lane %zu, step %d: fall flag %lld side by side, %lld alone", k, s, (long long)a,
                          (long long)b);
         }
@@ -189,7 +192,9 @@ Test(metric_acc, equal_returns_leave_at_most_a_millionth_of_the_return)
             rb_metric_acc_start(acc, 1, &peak_time, v, 1 / v, 0, 0, T0);
             for (size_t t = 1; t <= lengths[b] && v < 1e200; t++) {
                 v *= 1 + rates[a];
-                rb_metric_acc_step(acc, 1, &peak_time, v, 0, 1 / v, 0, 0, 0, &max_dd, T0);
+                double trough_at = (double)T0, trough_bar = 0;
+                rb_metric_acc_step(acc, 1, &peak_time, v, 0, 1 / v, 0, 0, 0, &max_dd, &trough_at, &trough_bar, (double)t,
+                                   T0);
             }
             if (!(v < 1e200)) continue; /* 20,000 bars of +4 % overflow: no run has them */
             double sd = rb_metric_sample_sd(acc[RB_ACC_SUM_R], acc[RB_ACC_SUM_R2], lengths[b]);

@@ -712,6 +712,26 @@ static const struct {
     {"overlay_notional_avg", offsetof(rb_metrics, overlay_notional_avg)},
     {"overlay_notional_peak", offsetof(rb_metrics, overlay_notional_peak)},
     {"tax_deferred", offsetof(rb_metrics, tax_deferred)},
+    {"beta", offsetof(rb_metrics, beta)},
+    {"alpha", offsetof(rb_metrics, alpha)},
+    {"information_ratio", offsetof(rb_metrics, information_ratio)},
+    {"up_capture", offsetof(rb_metrics, up_capture)},
+    {"down_capture", offsetof(rb_metrics, down_capture)},
+    {"skewness", offsetof(rb_metrics, skewness)},
+    {"kurtosis", offsetof(rb_metrics, kurtosis)},
+    {"ulcer_index", offsetof(rb_metrics, ulcer_index)},
+    {"dd_longest_bars", offsetof(rb_metrics, dd_longest_bars)},
+    {"dd_longest_days", offsetof(rb_metrics, dd_longest_days)},
+    {"dd_current_bars", offsetof(rb_metrics, dd_current_bars)},
+    {"dd_current_days", offsetof(rb_metrics, dd_current_days)},
+    {"recovery_bars", offsetof(rb_metrics, recovery_bars)},
+    {"recovery_days", offsetof(rb_metrics, recovery_days)},
+    {"var_95", offsetof(rb_metrics, var_95)},
+    {"cvar_95", offsetof(rb_metrics, cvar_95)},
+    {"var_99", offsetof(rb_metrics, var_99)},
+    {"cvar_99", offsetof(rb_metrics, cvar_99)},
+    {"after_tax_cagr", offsetof(rb_metrics, after_tax_cagr)},
+    {"irr", offsetof(rb_metrics, irr)},
 };
 
 Test(metrics, table_matches_the_struct)
@@ -721,7 +741,7 @@ Test(metrics, table_matches_the_struct)
     cr_assert_not_null(t);
     cr_assert_eq(n, sizeof fields / sizeof fields[0], "rows %zu", n);
     cr_expect_eq(rb_metric_table(NULL), t, "n may be NULL");
-    const char *const units[] = {"USD", "fraction", "ratio", "count", "per year"};
+    const char *const units[] = {"USD", "fraction", "ratio", "count", "per year", "bars", "days"};
     for (size_t i = 0; i < n; i++) {
         cr_expect_str_eq(t[i].name, fields[i].name, "row %zu", i);
         cr_expect_eq(t[i].offset, fields[i].offset, "%s offset", t[i].name);

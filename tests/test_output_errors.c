@@ -31,12 +31,12 @@ TestSuite(output_errors, .init = setup, .fini = teardown, .timeout = 120);
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-/* "report: DIR/index.html (N of 7 charts)": N, or -1 when the line is missing. */
+/* "report: DIR/index.html (N of 9 charts)": N, or -1 when the line is missing. */
 static int charts_drawn(const char *out)
 {
     const char *p = strstr(out, "index.html (");
     int n = -1;
-    if (p) sscanf(p, "index.html (%d of 7 charts)", &n);
+    if (p) sscanf(p, "index.html (%d of 9 charts)", &n);
     return n;
 }
 

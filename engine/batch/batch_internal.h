@@ -136,8 +136,9 @@ enum {
     CACHED_VOL_TO_DATE = 2, /* rb_vol_to_date (a) */
     CACHED_GAS_SERIES = 3,  /* the gas series `name`, forward-filled (a) */
     CACHED_EWMA = 4,        /* rb_vol_ewma with lambda `value` (a) */
-    CACHED_SERIES = 5       /* the series `name` forward-filled, NaN before it starts (a):
+    CACHED_SERIES = 5,      /* the series `name` forward-filled, NaN before it starts (a):
                                --amm-depth-series */
+    CACHED_BENCH = 6        /* the returns of --benchmark `name` (a): rb_benchmark_returns */
 };
 
 typedef struct cached {
@@ -162,12 +163,14 @@ enum block_column {
      * order, then its peak time and rb_metric_dd (batch_acc_at, batch_dd_at) */
     COL_ACC, COL_ACC_END = COL_ACC + RB_ACC_FIELDS,
     COL_PEAK_TIME = COL_ACC_END, COL_MAXDD, COL_DD_PEAK, COL_DD_TROUGH, /* rb_time but COL_MAXDD */
+    COL_DD_TROUGH_AT, COL_DD_TROUGH_BAR, /* doubles: the rest of rb_metric_dd */
     STATE_COLUMNS,
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
     COL_LEADER, /* share.c: the position whose state it shares (its own when it has its own) */
     /* the bar's, recomputed on every bar */
     COL_EX, COL_MIX, COL_CAND, COL_ACT, COL_FALL, /* 64-bit integers but the first two */
+    COL_BENCH, /* the benchmark's return of the bar (a double; blocks with a benchmark) */
     BLOCK_COLUMNS
 };
 
@@ -210,7 +213,8 @@ typedef struct block {
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
-    /* the metric statistics: columns COL_ACC to COL_DD_TROUGH (batch_acc_at, batch_dd_at) */
+    int any_bench;     /* some configuration has a benchmark (--benchmark) */
+    /* the metric statistics: columns COL_ACC to COL_DD_TROUGH_BAR (batch_acc_at, batch_dd_at) */
 } block;
 
 /* Column c of a block whose columns start at cols (b->cols): from the one base, at a
@@ -235,7 +239,9 @@ static inline rb_metric_dd batch_dd_at(const double *cols, size_t k)
 {
     return (rb_metric_dd){.max_dd = BLOCK_COL(cols, COL_MAXDD)[k],
                           .peak = ((const rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k],
-                          .trough = ((const rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k]};
+                          .trough = ((const rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k],
+                          .trough_at = BLOCK_COL(cols, COL_DD_TROUGH_AT)[k],
+                          .trough_bar = BLOCK_COL(cols, COL_DD_TROUGH_BAR)[k]};
 }
 
 static inline void batch_dd_put(double *cols, size_t k, const rb_metric_dd *dd)
@@ -243,6 +249,8 @@ static inline void batch_dd_put(double *cols, size_t k, const rb_metric_dd *dd)
     BLOCK_COL(cols, COL_MAXDD)[k] = dd->max_dd;
     ((rb_time *)BLOCK_COL(cols, COL_DD_PEAK))[k] = dd->peak;
     ((rb_time *)BLOCK_COL(cols, COL_DD_TROUGH))[k] = dd->trough;
+    BLOCK_COL(cols, COL_DD_TROUGH_AT)[k] = dd->trough_at;
+    BLOCK_COL(cols, COL_DD_TROUGH_BAR)[k] = dd->trough_bar;
 }
 
 typedef struct job {

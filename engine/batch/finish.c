@@ -82,6 +82,7 @@ void batch_finish(job *jb, block *b, size_t j, rb_metrics *out)
         .taxes = c->port.taxes,
         .after_tax_value = s.final_value - pending,
         .depleted = c->end_T != 0,
+        .bench = c->c.bench,
     };
     rb_metrics_finish(&s, &in, bonus_of(jb, c, &in), out);
 }

@@ -18,7 +18,8 @@ static int is_entry(const cached *e, int kind, int window, double value, const c
     case CACHED_GAS_FLAT:
     case CACHED_EWMA: return e->value == value;
     case CACHED_GAS_SERIES:
-    case CACHED_SERIES: return strcmp(e->name, name) == 0;
+    case CACHED_SERIES:
+    case CACHED_BENCH: return strcmp(e->name, name) == 0;
     default: return 1;
     }
 }
@@ -41,6 +42,10 @@ static rb_status compute(job *jb, cached *e, rb_error *err)
 #pragma omp critical(rb_batch_store)
         rc = rb_resolve_dated(jb->store, e->name, m, e->a, err);
         return rc;
+    case CACHED_BENCH:
+#pragma omp critical(rb_batch_store)
+        rc = rb_benchmark_returns(jb->store, e->name, m, e->a, err);
+        return rc;
     case CACHED_VOL_TO_DATE:
         rb_vol_to_date(m, e->a);
         return RB_OK;
@@ -61,7 +66,7 @@ static rb_status entry_new(job *jb, int kind, int window, double value, const ch
                            rb_error *err)
 {
     const rb_matrix *m = jb->m;
-    int per_bar = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES || kind == CACHED_SERIES;
+    int per_bar = kind == CACHED_GAS_FLAT || kind == CACHED_GAS_SERIES || kind == CACHED_SERIES || kind == CACHED_BENCH;
     size_t cells = m->T * m->N, bars = per_bar ? m->T : cells;
     cached *e = rb_calloc(1, sizeof *e);
     if (e) {
@@ -160,6 +165,13 @@ rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_input
         if (rc == RB_OK) {
             in->gas_value = spec->gas;
             in->gas_flat = e->a;
+        }
+    }
+    if (rc == RB_OK && spec->benchmark) {
+        rc = cache_get(jb, CACHED_BENCH, 0, 0, spec->benchmark, &e, err);
+        if (rc == RB_OK) {
+            in->bench_name = spec->benchmark;
+            in->bench = e->a;
         }
     }
     in->series = cached_series;

@@ -38,7 +38,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
         rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],
                             b->dsum[j], b->cash[j], m->time[0]);
-        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0]});
+        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0], (double)m->time[0], 0});
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
@@ -52,11 +52,13 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     }
     b->same_targets = 1;
     b->any_flows = 0;
+    b->any_bench = 0;
     b->all_bands = 1;
     for (size_t j = 0; j < n; j++) {
         if (b->rule[j] != RB_TRIGGER_BANDS || b->cbars[j] != 0) b->all_bands = 0;
         if (memcmp(b->cfg[j].res.target, b->cfg[0].res.target, N * sizeof(double)) != 0) b->same_targets = 0;
         if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
+        if (b->cfg[j].c.bench) b->any_bench = 1;
     }
     return RB_OK;
 }
@@ -209,23 +211,35 @@ BAR_STEP double mix_return(block *b, const double *growth)
     return 0;
 }
 
-/* 4b. Configurations [0, n): the metric statistics of the bar (metric_acc.h: the
+/* 4b. Configurations [0, n): the benchmark's part of the bar's statistics (blocks with a
+ * benchmark: metric_acc.h, rb_metric_acc_bench), before stats_step moves the value on. */
+BAR_STEP void bench_step(block *b, size_t n)
+{
+    double *acc = BATCH_ACC(b->cols);
+    const double *total = COL(b, COL_TOTAL), *flow = COL(b, COL_FLOW), *bench = COL(b, COL_BENCH);
+#pragma omp simd
+    for (size_t k = 0; k < n; k++) rb_metric_acc_bench(acc + k, RB_BATCH_BLOCK, total[k], flow[k], bench[k]);
+}
+
+/* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
  * accumulator the reference runs for its one configuration), a deeper fall marked in
  * b->fall for deeper_falls. Returns how many may have a deeper fall. */
-BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
+BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now)
 {
     int64_t deeper = 0;
     double *acc = BATCH_ACC(b->cols);
     rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
-                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
+                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD),
+                 *trough_at = COL(b, COL_DD_TROUGH_AT), *trough_bar = COL(b, COL_DD_TROUGH_BAR);
     double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : deeper)
     for (size_t k = 0; k < n; k++) {
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
-                                       cash[k], same ? mix_all : mixr[k], maxdd + k, now);
+                                       cash[k], same ? mix_all : mixr[k], maxdd + k, trough_at + k, trough_bar + k,
+                                       bar, now);
         flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
         fall[k] = f;
         deeper += f;
@@ -233,25 +247,38 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, rb_time now)
     return deeper;
 }
 
-/* 4c. The falls stats_step marked, checked exactly: a deeper drawdown is recorded. */
-static void deeper_falls(block *b, rb_time now)
+/* 4d. The falls stats_step marked, checked exactly: a deeper drawdown is recorded. */
+static void deeper_falls(block *b, double bar, rb_time now)
 {
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
         const double *acc = BATCH_ACC(b->cols) + j;
         rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
         double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
-        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, &dd)) batch_dd_put(b->cols, j, &dd);
+        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, bar, &dd)) batch_dd_put(b->cols, j, &dd);
     }
+}
+
+/* The benchmark's return of bar t for every configuration that runs (0 for those without
+ * one: their benchmark sums are not read). */
+static void bench_returns(block *b, size_t t)
+{
+    double *bench = BLOCK_COL(b->cols, COL_BENCH);
+    for (size_t j = 0; j < b->nrun; j++) bench[j] = b->cfg[j].c.bench ? b->cfg[j].c.bench[t] : 0.0;
 }
 
 /* Step 4 of bar t, over every configuration of the block. */
 BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
 {
     const rb_time now = m->time[t];
+    const double bar = (double)t;
     double mix_all = mix_return(b, m->growth + t * b->N);
-#define STATS(b, n) stats_step(b, n, mix_all, now)
-    if (FOR_BLOCK(b, STATS)) deeper_falls(b, now);
+    if (b->any_bench) {
+        bench_returns(b, t);
+        FOR_BLOCK(b, bench_step);
+    }
+#define STATS(b, n) stats_step(b, n, mix_all, bar, now)
+    if (FOR_BLOCK(b, STATS)) deeper_falls(b, bar, now);
 #undef STATS
 }
 

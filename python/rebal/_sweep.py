@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import _core, _frames
 from ._errors import Interrupted, SettingsError
-from ._settings import _FROM_PY, text_of
+from ._settings import _FROM_PY, METRICS, text_of
 
 
 class _Tables:
@@ -194,6 +194,11 @@ def read_results(path, sweep_id):
                                params=(int(sweep_id),))
     df = df.drop(columns=["sweep_id"])
     df["depleted_on"] = pd.to_datetime(df["depleted_on"], utc=True)
+    # Every metric float64 (NaN where NULL), as a sweep's own frame has them: a column NULL
+    # in every row (beta without a benchmark, var_95 in a sweep) would read as objects.
+    for name, _, _ in METRICS:
+        if name in df.columns:
+            df[name] = df[name].astype(np.float64)
     for c in ("section", "strategy", "status"):
         df[c] = df[c].astype("category")
     return df

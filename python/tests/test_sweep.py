@@ -46,6 +46,10 @@ band = 0.05, 0.1
 def store_runs(path):
     with sqlite3.connect(path) as con:
         df = pd.read_sql_query("SELECT * FROM runs ORDER BY config_id", con)
+    # A metric column that is NULL in every row (beta without a benchmark, the whole-series
+    # var_95 in a sweep) reads as objects; rebal.sweep's metrics are float64, NaN where NULL.
+    for name in rebal.metrics()["name"]:
+        df[name] = df[name].astype("float64")
     return df.drop(columns=["sweep_id"])
 
 

@@ -126,5 +126,10 @@ rb_status rb_chart_frontier(const rb_report *r, const char *cdir, const rb_chart
 rb_status rb_chart_annual(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_outcome *o,
                           int *ready, rb_error *err);
 rb_status rb_chart_excess(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready, rb_error *err);
+/* Chart 8 (chart_monthly.c): the best run's monthly returns as a year x month grid. */
+rb_status rb_chart_monthly(const rb_report *r, const char *cdir, rb_chart_outcome *o, int *ready, rb_error *err);
+/* Chart 9 (chart_rolling.c): every series' rolling one-year Sharpe ratio and volatility. */
+rb_status rb_chart_rolling(const rb_report *r, const char *cdir, const rb_chart_families *fm, rb_chart_outcome *o,
+                           int *ready, rb_error *err);
 
 #endif /* RB_CHART_FRAME_H */

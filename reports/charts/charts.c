@@ -38,6 +38,8 @@ rb_status rb_charts_write(const rb_report *r, const char *dir, rb_chart_outcome 
     if (!st) st = rb_chart_frontier(r, cdir, &fm, &res[RB_CHART_FRONTIER], &ready[RB_CHART_FRONTIER], err);
     if (!st) st = rb_chart_annual(r, cdir, &fm, &res[RB_CHART_ANNUAL], &ready[RB_CHART_ANNUAL], err);
     if (!st) st = rb_chart_excess(r, cdir, &res[RB_CHART_EXCESS], &ready[RB_CHART_EXCESS], err);
+    if (!st) st = rb_chart_monthly(r, cdir, &res[RB_CHART_MONTHLY], &ready[RB_CHART_MONTHLY], err);
+    if (!st) st = rb_chart_rolling(r, cdir, &fm, &res[RB_CHART_ROLLING], &ready[RB_CHART_ROLLING], err);
     free(fm.name);
     if (st) return st;
     rb_chart_id ids[RB_CHART_COUNT];
