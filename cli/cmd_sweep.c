@@ -17,6 +17,7 @@
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
     "                   [--keep SEL] [--report DIR] [--dry-run] [--broadcast-prices] [--quiet]\n"
+    "                   [--resample block-bootstrap:N:L | gbm:N] [--seed S]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -72,6 +73,15 @@ static const char help_text[] =
     "  --broadcast-prices  under mpirun or srun: rank 0 reads the price store and sends\n"
     "                    the prices to the other ranks, for nodes without the file (default:\n"
     "                    each rank reads the store read-only; no effect in one process)\n"
+    "  --resample M      once the sweep is complete, run every configuration again on N\n"
+    "                    resampled histories and store the distribution of its final value\n"
+    "                    (mean, median, 5 %% and 95 %%), of its excess over buy-and-hold on the\n"
+    "                    same history and the probability it beats it (table resamples):\n"
+    "                    block-bootstrap:N:L (the stationary bootstrap of the bars' returns, all\n"
+    "                    assets on the same dates, mean block length L bars) or gbm:N\n"
+    "                    (geometric Brownian motion fitted to the log returns)\n"
+    "  --seed S          the histories' seed (default 1): the same seed, the same histories\n"
+    "                    and results to the bit, on any number of threads\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -181,6 +191,7 @@ typedef struct sweep_cli {
     char **argv;
     int status;  /* the exit status the outcome decided */
     const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
+    const rb_resample_spec *resample; /* --resample, or NULL */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -266,6 +277,10 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
         charts = cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
     }
     cli->status = print_outcome(sum, rec, cli);
+    if (cli->resample && !sum->interrupted && cli->status != CLI_USAGE) {
+        int st = cli_print_resample(stdout, cli->results_path, sum->sweep_id);
+        if (cli->status == CLI_OK) cli->status = st;
+    }
     if (cli->status == CLI_OK) cli->status = charts;
     return RB_OK;
 }
@@ -288,7 +303,7 @@ static int dry_run(rb_store *store, const char *spec_path, int threads)
 static int run(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT,
-           OPT_BROADCAST };
+           OPT_BROADCAST, OPT_RESAMPLE, OPT_SEED };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"results", required_argument, NULL, OPT_RESULTS},
@@ -300,6 +315,8 @@ static int run(int argc, char **argv)
         {"keep-dir", required_argument, NULL, OPT_KEEP_DIR},
         {"report", required_argument, NULL, OPT_REPORT},
         {"broadcast-prices", no_argument, NULL, OPT_BROADCAST},
+        {"resample", required_argument, NULL, OPT_RESAMPLE},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
@@ -307,6 +324,8 @@ static int run(int argc, char **argv)
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
     int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c;
+    rb_resample_spec resample = {.seed = 1};
+    const char *resample_text = NULL, *seed_text = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -322,6 +341,8 @@ static int run(int argc, char **argv)
         case OPT_KEEP_DIR: keep_dir = optarg; break;
         case OPT_REPORT: report = optarg; break;
         case OPT_BROADCAST: broadcast = 1; break;
+        case OPT_RESAMPLE: resample_text = optarg; break;
+        case OPT_SEED: seed_text = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
         default: return cli_bad_option("sweep", argv, c);
@@ -329,6 +350,12 @@ static int run(int argc, char **argv)
     }
     if (optind >= argc) return cli_usage("sweep", "missing the sweep specification (e.g. rebal sweep sweep.ini)");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
+    if (seed_text && !cli_parse_seed("sweep", seed_text, &resample.seed)) return CLI_USAGE;
+    if (seed_text && !resample_text) return cli_usage("sweep", "--seed is the seed of --resample, which is not given");
+    if (resample_text) {
+        rb_error rerr = {0};
+        if (rb_resample_parse(resample_text, &resample, &rerr) != RB_OK) return cli_usage("sweep", "%s", rerr.msg);
+    }
     if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
     cli_mpi mpi;
@@ -374,7 +401,8 @@ static int run(int argc, char **argv)
                      .report = report,
                      .argc = argc,
                      .argv = argv,
-                     .mpi = &mpi};
+                     .mpi = &mpi,
+                     .resample = resample_text ? &resample : NULL};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
@@ -385,7 +413,8 @@ static int run(int argc, char **argv)
                             .on_recorded = on_recorded,
                             .ctx = &cli,
                             .keep = keep,
-                            .keep_dir = keep_dir};
+                            .keep_dir = keep_dir,
+                            .resample = resample_text ? &resample : NULL};
     rb_sweep_summary sum = {0};
     /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
     rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)

@@ -33,6 +33,10 @@
 #include "sql.h"
 
 #define RB_RESULTS_SCHEMA_VERSION 2
+/* Version 3 is version 2 with the tables of resampled histories (resample_store.c:
+ * resample_sets, resamples), created and marked when a sweep first stores a resample; a store
+ * without them stays version 2 (what every earlier build reads). */
+#define RB_RESULTS_SCHEMA_RESAMPLE 3
 #define RB_RESULTS_KEY_MAX 64 /* bytes of a parameter key or column name, NUL included */
 
 /* Opens the results store at path: read-only (refusing a missing or empty file, or one with
