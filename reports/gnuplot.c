@@ -118,7 +118,7 @@ int rb_gnuplot_available(void)
 extern char **environ;
 
 typedef struct job {
-    rb_chart_id id;
+    size_t id;         /* its index in the names drawn */
     FILE *pipe;        /* gnuplot's standard input; NULL when it could not start */
     pid_t pid;
     char err_path[4096];
@@ -242,22 +242,22 @@ static void feed(FILE *p, const char *chart_dir, const char *name)
  * gnuplots are started before any is waited for, so they run side by side. gnuplot's output
  * goes to chart_dir/NAME.err through a descriptor the shell inherits (the command names only
  * its number); the file is removed when the chart is drawn and kept, for the user, when not. */
-void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT])
+void rb_gnuplot_draw(const char *chart_dir, const char *const *names, size_t n, rb_chart_outcome *out)
 {
     if (!rb_gnuplot_available()) {
         for (size_t k = 0; k < n; k++)
-            set_why(&out[ids[k]], RB_CHART_NO_GNUPLOT,
+            set_why(&out[k], RB_CHART_NO_GNUPLOT,
                     "gnuplot not found on PATH; install it (Debian/Ubuntu: apt install gnuplot-nox) "
                     "and run gnuplot %s.gp in the charts folder",
-                    rb_chart_name(ids[k]));
+                    names[k]);
         return;
     }
-    job jobs[RB_CHART_COUNT];
-    if (n > RB_CHART_COUNT) n = RB_CHART_COUNT;
+    job jobs[RB_GNUPLOT_MAX];
+    if (n > RB_GNUPLOT_MAX) n = RB_GNUPLOT_MAX;
     for (size_t k = 0; k < n; k++) {
         job *j = &jobs[k];
-        const char *name = rb_chart_name(ids[k]);
-        j->id = ids[k];
+        const char *name = names[k];
+        j->id = k;
         j->pipe = NULL;
         char png[4096], svg[4096];
         if (!join_path(j->err_path, sizeof j->err_path, chart_dir, name, ".err") ||
@@ -285,7 +285,7 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
     for (size_t k = 0; k < n; k++) {
         job *j = &jobs[k];
         if (!j->pipe) continue;
-        const char *name = rb_chart_name(j->id);
+        const char *name = names[j->id];
         int status = finish_gnuplot(j->pipe, j->pid);
         char png[4096], svg[4096];
         join_path(png, sizeof png, chart_dir, name, ".png");
@@ -308,4 +308,17 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
         else
             set_why(&out[j->id], RB_CHART_FAILED, "%s", "gnuplot stopped with an error and no message");
     }
+}
+
+void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT])
+{
+    const char *names[RB_CHART_COUNT] = {0};
+    rb_chart_outcome got[RB_CHART_COUNT] = {0};
+    if (n > RB_CHART_COUNT) n = RB_CHART_COUNT;
+    for (size_t k = 0; k < n; k++) {
+        names[k] = rb_chart_name(ids[k]);
+        got[k] = out[ids[k]];
+    }
+    rb_gnuplot_draw(chart_dir, names, n, got);
+    for (size_t k = 0; k < n; k++) out[ids[k]] = got[k];
 }

@@ -30,6 +30,10 @@ void rb_gnuplot_path(FILE *out, const char *path);
  * filling out[id] (gnuplot.c). */
 void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT]);
 
+/* The same for scripts named names[0..n) (letters only; at most RB_GNUPLOT_MAX), filling
+ * out[k] for names[k]: charts beside the numbered ones (the resampled histories'). */
+#define RB_GNUPLOT_MAX 16
+void rb_gnuplot_draw(const char *chart_dir, const char *const *names, size_t n, rb_chart_outcome *out);
 /* 1 when a gnuplot executable is found on PATH. */
 int rb_gnuplot_available(void);
 

@@ -177,15 +177,11 @@ static int put_file_link(FILE *f, const char *dir, const char *name, const char 
     return 1;
 }
 
-rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,
-                           rb_error *err)
+/* A figure's drawing or why there is none: the PNG embedded, with its files linked (alt: the
+ * text of its alt attribute, escaped), else a note and the script and data to draw it by hand. */
+static rb_status put_outcome(FILE *f, const char *dir, const char *name, const char *alt, const rb_chart_outcome *o,
+                             rb_error *err)
 {
-    const char *name = rb_chart_name(id);
-    fputs("<figure id=\"chart-", f);
-    rb_html_url_path(f, name);
-    fprintf(f, "\" class=\"chart\">\n<figcaption>%d. ", (int)id + 1);
-    rb_html_line(f, rb_chart_title(id));
-    fputs("</figcaption>\n", f);
     rb_chart_state state = o ? o->state : RB_CHART_FAILED;
     const char *why = o ? o->why : "no outcome was recorded for this chart";
     if (state == RB_CHART_DRAWN) {
@@ -204,7 +200,7 @@ rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_i
             fputs("<img src=\"data:image/png;base64,", f);
             put_base64(f, png, n);
             fputs("\" alt=\"", f);
-            put_alt(f, r, id);
+            fputs(alt, f);
             fputs("\"/>\n", f);
             free(png);
         } else {
@@ -255,4 +251,49 @@ rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_i
     }
     fputs("</div>\n</figure>\n", f);
     return RB_OK;
+}
+
+rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,
+                           rb_error *err)
+{
+    const char *name = rb_chart_name(id);
+    fputs("<figure id=\"chart-", f);
+    rb_html_url_path(f, name);
+    fprintf(f, "\" class=\"chart\">\n<figcaption>%d. ", (int)id + 1);
+    rb_html_line(f, rb_chart_title(id));
+    fputs("</figcaption>\n", f);
+    char *alt = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&alt, &len);
+    if (!m) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    put_alt(m, r, id);
+    if (fclose(m) != 0 || !alt) {
+        free(alt);
+        return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    }
+    rb_status rc = put_outcome(f, dir, name, alt, o, err);
+    free(alt);
+    return rc;
+}
+
+rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *caption, const char *alt,
+                              const rb_chart_outcome *o, rb_error *err)
+{
+    fputs("<figure id=\"chart-", f);
+    rb_html_url_path(f, name);
+    fputs("\" class=\"chart\">\n<figcaption>", f);
+    rb_html_line(f, caption);
+    fputs("</figcaption>\n", f);
+    char *esc = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&esc, &len);
+    if (!m) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    rb_html_line(m, alt);
+    if (fclose(m) != 0 || !esc) {
+        free(esc);
+        return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    }
+    rb_status rc = put_outcome(f, dir, name, esc, o, err);
+    free(esc);
+    return rc;
 }

@@ -166,6 +166,8 @@ typedef struct rb_report {
     rb_report_table top;      /* the top configurations per family */
     size_t ncsv;
     char **csv;               /* the CSV (and text) files written, relative to DIR */
+    struct rb_report_resample *resample; /* the sweep's resampled histories (report_resample.h);
+                                            NULL when it has none */
 } rb_report;
 
 #define RB_REPORT_LEVELS_MAX 24

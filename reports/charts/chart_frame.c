@@ -348,3 +348,40 @@ size_t rb_chart_shown_chars(const char *s, size_t max)
         if (((unsigned char)s[bytes] & 0xC0) != 0x80) n++;
     return s[bytes] ? n + 3 : n;
 }
+
+/* The head and tail of a chart beside the numbered ones (the resampled histories'), named and
+ * titled by its writer: the same look as every chart. */
+void rb_chart_script_head_named(FILE *f, const char *name, const char *title, const char *subtitle, int height)
+{
+    fprintf(f,
+            "# %s.gp - %s, written by rebal. Redraw (after any change) with:\n"
+            "#   cd into this folder, then: gnuplot %s.gp\n"
+            "# The data files it reads (%s*.dat) hold numbers and ISO dates only.\n"
+            "reset\n"
+            "set encoding utf8\n"
+            "set terminal pngcairo noenhanced size %d,%d font \"" FONT "\"\n"
+            "set output \"%s.png\"\n",
+            name, title, name, name, WIDTH, height, name);
+    fputs("set title \"", f);
+    rb_chart_label_body(f, title, TITLE_MAX);
+    if (subtitle && subtitle[0]) {
+        fputs("\\n", f);
+        rb_chart_label_body(f, subtitle, TITLE_MAX);
+    }
+    fputs("\" font \",13\"\n", f);
+    fputs("set border 3 lc rgb \"#404040\"\n"
+          "set tics nomirror out\n"
+          "set grid back lc rgb \"#D0D0D0\" lw 1 dt 1\n"
+          "set key noautotitle\n",
+          f);
+}
+
+void rb_chart_script_tail_named(FILE *f, const char *name, int height)
+{
+    fprintf(f,
+            "set terminal svg noenhanced size %d,%d font \"" FONT "\" background \"white\"\n"
+            "set output \"%s.svg\"\n"
+            "replot\n"
+            "unset output\n",
+            WIDTH, height, name);
+}
