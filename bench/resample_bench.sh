@@ -1,5 +1,5 @@
 #!/bin/sh
-# resample_bench.sh REBAL [HISTORIES [THREADS]] - the resampled-histories benchmark (issue 19):
+# resample_bench.sh REBAL SQLITE3 [HISTORIES [THREADS]] - the resampled-histories benchmark (issue 19):
 # 1,000 configurations x HISTORIES (default 1,000) stationary-bootstrap histories of 4 assets x
 # 2,500 daily bars (the synthetic crypto preset: BTC, ETH, SOL, USDS), i.e. 10^6 simulations,
 # with `rebal sweep --resample block-bootstrap:HISTORIES:20` on THREADS threads (default 2).
@@ -7,8 +7,9 @@
 # whole command, its user and system CPU time and its peak resident memory (/usr/bin/time).
 set -eu
 rebal=$1
-histories=${2:-1000}
-threads=${3:-2}
+sqlite3=$2
+histories=${3:-1000}
+threads=${4:-2}
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 cd "$w"
@@ -36,7 +37,7 @@ INI
 /usr/bin/time -f 'time_wall_s=%e time_user_s=%U time_sys_s=%S peak_rss_kib=%M' -o time.txt \
     "$rebal" sweep --db p.db grid.ini --results r.db --threads "$threads" -q \
     --resample "block-bootstrap:$histories:20" --seed 1 >out.txt
-configs=$(sqlite3 r.db "SELECT configurations FROM resample_sets")
-stage=$(sqlite3 r.db "SELECT printf('%.2f', seconds) FROM resample_sets")
+configs=$("$sqlite3" r.db "SELECT configurations FROM resample_sets")
+stage=$("$sqlite3" r.db "SELECT printf('%.2f', seconds) FROM resample_sets")
 echo "resample: $configs configurations x $histories histories x 4 assets x 2500 bars on $threads threads"
 echo "resample_stage_s=$stage $(cat time.txt)"

@@ -67,6 +67,9 @@ int cli_parse_long(const char *cmd, const char *option, const char *text, long l
  * --resample`: buy-and-hold's, and the five configurations most likely to beat it. A CLI exit
  * code. */
 int cli_parse_seed(const char *cmd, const char *text, uint64_t *out);
+/* --resample and --seed of `rebal sweep` into *out (seed 1 unless given): CLI_OK, or CLI_USAGE
+ * after a message naming the option. */
+int cli_resample_options(const char *resample_text, const char *seed_text, rb_resample_spec *out);
 int cli_print_resample(FILE *out, const char *results_path, int64_t sweep_id);
 
 /* Splits "A,B,C" into a NULL-terminated, malloc'ed array of malloc'ed trimmed strings

@@ -324,7 +324,7 @@ static int run(int argc, char **argv)
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
     int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c;
-    rb_resample_spec resample = {.seed = 1};
+    rb_resample_spec resample = {0};
     const char *resample_text = NULL, *seed_text = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
@@ -350,12 +350,7 @@ static int run(int argc, char **argv)
     }
     if (optind >= argc) return cli_usage("sweep", "missing the sweep specification (e.g. rebal sweep sweep.ini)");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
-    if (seed_text && !cli_parse_seed("sweep", seed_text, &resample.seed)) return CLI_USAGE;
-    if (seed_text && !resample_text) return cli_usage("sweep", "--seed is the seed of --resample, which is not given");
-    if (resample_text) {
-        rb_error rerr = {0};
-        if (rb_resample_parse(resample_text, &resample, &rerr) != RB_OK) return cli_usage("sweep", "%s", rerr.msg);
-    }
+    if (cli_resample_options(resample_text, seed_text, &resample) != CLI_OK) return CLI_USAGE;
     if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
     cli_mpi mpi;

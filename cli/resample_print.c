@@ -21,6 +21,17 @@ int cli_parse_seed(const char *cmd, const char *text, uint64_t *out)
     return 1;
 }
 
+int cli_resample_options(const char *resample_text, const char *seed_text, rb_resample_spec *out)
+{
+    rb_resample_spec spec = {.seed = 1};
+    if (seed_text && !cli_parse_seed("sweep", seed_text, &spec.seed)) return CLI_USAGE;
+    if (seed_text && !resample_text) return cli_usage("sweep", "--seed is the seed of --resample, which is not given");
+    rb_error err = {0};
+    if (resample_text && rb_resample_parse(resample_text, &spec, &err) != RB_OK) return cli_usage("sweep", "%s", err.msg);
+    *out = spec;
+    return CLI_OK;
+}
+
 static int by_p_beat(const void *a, const void *b)
 {
     const rb_resample_stat *x = a, *y = b;

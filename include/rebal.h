@@ -538,63 +538,35 @@ rb_status rb_run_describe(rb_run_result *result, const char *const *settings, si
 
 /* ---------------------------------------------------------------- resampled histories */
 
-/* Histories that did not happen, drawn from the real one (docs/sweeps.md, "Resampled
- * histories"): every configuration of a sweep replayed on each of them. */
-typedef enum rb_resample_method {
-    RB_RESAMPLE_BOOTSTRAP = 1, /* the stationary block bootstrap (Politis and Romano): each bar's
-                                  returns are those of one real bar, all assets' together (their
-                                  correlation kept); blocks of consecutive bars start at random
-                                  rows, their lengths geometric with mean block_length bars */
-    RB_RESAMPLE_GBM            /* multivariate geometric Brownian motion: the mean and covariance of
-                                  the assets' log returns fitted on the real bars (Cholesky) */
-} rb_resample_method;
-
+/* Histories drawn from the real one (docs/sweeps.md): the stationary block bootstrap (a bar takes
+ * all assets' returns of one real bar) or a fitted GBM; history h is keyed by (seed, h) alone. */
+typedef enum rb_resample_method { RB_RESAMPLE_BOOTSTRAP = 1, RB_RESAMPLE_GBM } rb_resample_method;
 typedef struct rb_resample_spec {
-    rb_resample_method method;
-    uint64_t histories;  /* N, from 1 to RB_RESAMPLE_MAX_HISTORIES */
-    double block_length; /* the bootstrap's mean block length L in bars (>= 1); 0 for gbm */
-    uint64_t seed;       /* history h draws from a generator keyed by (seed, h) alone */
+    rb_resample_method method; uint64_t histories; /* 1 to 1,000,000 */
+    double block_length; /* >= 1 (bootstrap); 0 for gbm */
+    uint64_t seed;
 } rb_resample_spec;
-
-#define RB_RESAMPLE_MAX_HISTORIES 1000000
-
-/* Reads "block-bootstrap:N:L" or "gbm:N" (the seed is left as it was); errors name
- * "--resample" and what is wrong. */
+/* Reads "block-bootstrap:N:L" or "gbm:N" (the seed left as it was); errors name --resample. */
 rb_status rb_resample_parse(const char *text, rb_resample_spec *out, rb_error *err);
 
-/* The canonical text of a spec ("block-bootstrap:1000:20", "gbm:500"), as the results store
- * keeps it (len >= 64). */
-void rb_resample_text(const rb_resample_spec *spec, char *buf, size_t len);
-
-/* History h (0 <= h < spec->histories) of m: the same bar times, calendar flags, symbols and
- * CASH column as m, the closes rebuilt from resampled returns starting at m's first closes
- * (docs/sweeps.md says how opens, volumes and forward-filled bars follow). The same (m, spec,
- * h) gives the same matrix to the bit on any machine thread. rb_matrix_free releases it. */
+/* History h of m: m's times, flags and CASH, other closes rebuilt from resampled returns. */
 rb_status rb_resample_history(const rb_matrix *m, const rb_resample_spec *spec, uint64_t h, rb_matrix **out,
                               rb_error *err);
 
-/* One configuration's outcome over the resampled histories: the distribution of its final
- * value, of its excess over buy-and-hold on the same history, and how often it beat it. */
+/* Final value over the histories, its excess over buy-and-hold's ([data] weights, no costs) on
+ * the same history, and the share of histories it is above. */
 typedef struct rb_resample_stat {
-    int64_t config_id;     /* 0 for buy-and-hold itself (rb_resample_info.benchmark) */
-    uint64_t histories;    /* those it ran on without failing */
-    double mean, median, p05, p95;                                 /* final value */
-    double excess_mean, excess_median, excess_p05, excess_p95;     /* final value - buy-and-hold's */
-    double p_beat;         /* the fraction of histories where its final value is above buy-and-hold's */
+    int64_t config_id;  /* 0: buy-and-hold itself */
+    uint64_t histories; /* those it ran on */
+    double mean, median, p05, p95, excess_mean, excess_median, excess_p05, excess_p95, p_beat;
 } rb_resample_stat;
-
-/* A resample recorded with a sweep. */
 typedef struct rb_resample_info {
-    char method[64];       /* rb_resample_text */
-    rb_resample_spec spec;
-    rb_resample_stat benchmark; /* buy-and-hold of the [data] assets and weights, no costs */
-    uint64_t configurations;
-    double seconds;
+    char method[64]; /* "block-bootstrap:N:L" or "gbm:N" */
+    rb_resample_spec spec; rb_resample_stat benchmark; /* buy-and-hold (excess, p_beat NaN) */
+    uint64_t configurations; double seconds;
 } rb_resample_info;
 
-/* The latest resample recorded for sweep sweep_id (0: the latest sweep) of the results store
- * at results_path: its info, and one row per configuration (*rows malloc'ed, free(); in
- * config id order). RB_ERR_NOT_FOUND when the sweep has none. */
+/* Sweep sweep_id's (0: the latest) latest resample, *rows (free()) by id; or RB_ERR_NOT_FOUND. */
 rb_status rb_resample_read(const char *results_path, int64_t sweep_id, rb_resample_info *info,
                            rb_resample_stat **rows, size_t *n, rb_error *err);
 
@@ -689,9 +661,8 @@ typedef struct rb_sweep_options {
      * NULL). With on_row, results may be NULL: the rows go nowhere else (no resume, no keep).
      * A status other than RB_OK stops the sweep with that error. */
     rb_status (*on_row)(void *ctx, const rb_sweep_row *row, rb_error *err);
-    /* When set: once the sweep is complete, every configuration is run again on each of the
-     * spec's resampled histories (rb_resample_history) and the distributions are stored in the
-     * results store (rb_resample_read), before on_recorded. */
+    /* Set: once the sweep is complete, every configuration runs on each resampled history and
+     * the distributions are stored (rb_resample_read), before on_recorded. */
     const rb_resample_spec *resample;
 } rb_sweep_options;
 

@@ -10,6 +10,12 @@
 
 #include "rebal.h"
 
+#define RB_RESAMPLE_MAX_HISTORIES 1000000
+
+/* The canonical text of a spec ("block-bootstrap:1000:20", "gbm:500"), as the results store
+ * keeps it (len >= 64). */
+void rb_resample_text(const rb_resample_spec *spec, char *buf, size_t len);
+
 /* A stream of random numbers keyed by (seed, history) alone: splitmix64 over a counter, so
  * history h's numbers do not depend on which thread draws it or on the histories before. */
 typedef struct rb_rstream {
