@@ -445,3 +445,97 @@ Test(resample, cli_errors_name_the_option)
     }
     free(spec);
 }
+
+/* ---------------------------------------------------------------- the report */
+
+/* The last line of a CSV file whose first cell is `first`, split at commas (no quoted cells
+ * in these rows), into cells (malloc'ed text, *n cells). */
+static char *last_row(const char *path, const char *first, char **cells, size_t max, size_t *n)
+{
+    char *text = rbt_read_file(path, NULL);
+    cr_assert_not_null(text, "%s missing", path);
+    char *found = NULL;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+        if (strncmp(line, first, strlen(first)) == 0) found = line;
+    cr_assert_not_null(found, "%s: no row starting with %s", path, first);
+    char *row = strdup(found);
+    free(text);
+    *n = 0;
+    for (char *c = strtok(row, ","); c && *n < max; c = strtok(NULL, ",")) cells[(*n)++] = c;
+    return row;
+}
+
+Test(resample, report_has_the_distributions_and_the_fans)
+{
+    rb_store *s = stocks_store();
+    char *results = rbt_path(dir, "rep.db");
+    rb_resample_spec rs = {.method = RB_RESAMPLE_BOOTSTRAP, .histories = 25, .block_length = 6, .seed = 5};
+    sweep_resampled(s, grid, results, &rs, 2);
+    char *out = rbt_path(dir, "report");
+    rb_report_options ro = {.out_dir = out, .no_charts = 1};
+    rb_report_summary sum = {0};
+    rb_error err = {0};
+    cr_assert_eq(rb_report_sweep(s, results, &ro, &sum, &err), RB_OK, "%s", err.msg);
+    size_t n;
+    rb_resample_stat *rows = read_rows(results, &n);
+    rb_resample_info info;
+    rb_resample_stat *again = NULL;
+    cr_assert_eq(rb_resample_read(results, 0, &info, &again, &n, &err), RB_OK, "%s", err.msg);
+    /* resample.csv: every configuration, as stored. */
+    char *path = rbt_path(out, "resample.csv"), *cells[16], id[32];
+    size_t nc;
+    snprintf(id, sizeof id, "%lld,", (long long)rows[n - 1].config_id);
+    char *row = last_row(path, id, cells, 16, &nc);
+    cr_assert_eq(nc, 11);
+    cr_assert_eq(strtod(cells[3], NULL), rows[n - 1].median, "the CSV's median is the stored one");
+    cr_assert_eq(strtod(cells[10], NULL), rows[n - 1].p_beat);
+    free(row);
+    free(path);
+    /* The fan of buy-and-hold: at the last bar, its median is the median final value. */
+    path = rbt_path(out, "resample_fan.csv");
+    row = last_row(path, "buy-and-hold", cells, 16, &nc);
+    cr_assert_eq(nc, 8);
+    rbt_assert_close(strtod(cells[5], NULL), info.benchmark.median, 1e-12, "buy-and-hold's last median");
+    free(row);
+    free(path);
+    /* The families: threshold's best chance is its best configuration's p_beat. */
+    path = rbt_path(out, "resample_families.csv");
+    row = last_row(path, "threshold,", cells, 16, &nc);
+    cr_assert_eq(nc, 6);
+    cr_assert_eq(strtoull(cells[1], NULL, 10), 4 * 15, "threshold has 15 bands x 4 cost settings");
+    double best = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].config_id == strtoll(cells[3], NULL, 10)) best = rows[i].p_beat;
+    cr_assert_eq(strtod(cells[4], NULL), best);
+    free(row);
+    free(path);
+    path = rbt_path(out, "index.html");
+    char *page = rbt_read_file(path, NULL);
+    cr_assert(strstr(page, "<section id=\"resample\">"), "the page has the section");
+    free(page);
+    free(path);
+    free(rows);
+    free(again);
+    /* A sweep without resamples: no such files, no section. */
+    char *plain = rbt_path(dir, "plain.db"), *out2 = rbt_path(dir, "report2");
+    char *spec = rbt_write_file(dir, "p.ini", two_rules);
+    rb_sweep_options so = {.results = plain, .threads = 1};
+    rb_sweep_summary ss = {0};
+    cr_assert_eq(rb_sweep_run(s, spec, &so, &ss, &err), RB_OK, "%s", err.msg);
+    ro.out_dir = out2;
+    cr_assert_eq(rb_report_sweep(s, plain, &ro, &sum, &err), RB_OK, "%s", err.msg);
+    path = rbt_path(out2, "resample.csv");
+    cr_assert_null(rbt_read_file(path, NULL));
+    free(path);
+    path = rbt_path(out2, "index.html");
+    page = rbt_read_file(path, NULL);
+    cr_assert_null(strstr(page, "id=\"resample\""));
+    free(page);
+    free(path);
+    free(spec);
+    free(plain);
+    free(out2);
+    free(out);
+    free(results);
+    rb_store_free(s);
+}
