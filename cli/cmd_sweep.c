@@ -210,6 +210,10 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
         fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d thread%s\n",
                 (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run, threads,
                 threads == 1 ? "" : "s");
+    const rb_resample_spec *rs = ((sweep_cli *)ctx)->resample;
+    if (rs)
+        fprintf(stderr, "rebal sweep: then every configuration on %llu resampled histories (--resample)\n",
+                (unsigned long long)rs->histories);
     p->running = isatty(2) && pthread_create(&p->thread, NULL, progress_loop, p) == 0;
 }
 
