@@ -78,11 +78,18 @@ static rb_status benchmark_on(const shared *sh, worker *w, uint64_t h, double *o
 
 /* Final values of one chunk of configurations on one history: vals[(k - first) * H + h]. */
 typedef struct chunk_ctx {
+    const rb_resample_job *job;
     double *vals;
     uint64_t first, H, h;
 } chunk_ctx;
 
-static rb_status take_value(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
+static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
+{
+    const rb_resample_job *job = ((chunk_ctx *)ctx)->job;
+    return job->spec_fn(job->spec_ctx, k, spec, err);
+}
+
+static rb_status put_value(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
 {
     (void)err;
     chunk_ctx *c = ctx;
@@ -90,32 +97,10 @@ static rb_status take_value(void *ctx, uint64_t k, const rb_metrics *m, rb_error
     return RB_OK;
 }
 
-static rb_status take_failure(void *ctx, uint64_t k, const rb_error *why, rb_error *err)
-{
-    (void)ctx, (void)k, (void)why, (void)err;
-    return RB_OK; /* its slot stays NaN: it counts as a history it did not run on */
-}
-
-/* The batch's spec callback with the job's context. */
-typedef struct spec_ctx {
-    const rb_resample_job *job;
-    chunk_ctx chunk;
-} spec_ctx;
-
-static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
-{
-    const rb_resample_job *job = ((spec_ctx *)ctx)->job;
-    return job->spec_fn(job->spec_ctx, k, spec, err);
-}
-
-static rb_status put_value(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
-{
-    return take_value(&((spec_ctx *)ctx)->chunk, k, m, err);
-}
-
 static rb_status put_failure(void *ctx, uint64_t k, const rb_error *why, rb_error *err)
 {
-    return take_failure(&((spec_ctx *)ctx)->chunk, k, why, err);
+    (void)ctx, (void)k, (void)why, (void)err;
+    return RB_OK; /* its slot stays NaN: a history it did not run on */
 }
 
 /* Configurations queue[0..n) (indices first..first+n) on every history, in parallel. */
@@ -133,7 +118,7 @@ static void run_chunk(shared *sh, const uint64_t *queue, size_t n, double *vals)
         for (uint64_t h = 0; h < H; h++) {
             if (!ok || stopped(sh)) continue;
             rb_history_fill(job->m, job->spec, sh->fit, h, &w.hist, w.rows, w.z);
-            spec_ctx sc = {.job = job, .chunk = {.vals = vals, .first = queue[0], .H = H, .h = h}};
+            chunk_ctx sc = {.job = job, .vals = vals, .first = queue[0], .H = H, .h = h};
             rb_batch_options bo = {.threads = 1, .stop = job->stop, .failed = put_failure};
             uint64_t completed = 0;
             rb_error be = {0};
