@@ -539,3 +539,24 @@ Test(resample, report_has_the_distributions_and_the_fans)
     free(results);
     rb_store_free(s);
 }
+
+Test(resample, cli_sweep_prints_and_stores_the_resample)
+{
+    char *csv = rbt_source_path("data/bundled/stocks_monthly.csv");
+    rbt_run_ok(dir, RBT_KV("import", "--db", "p.db", csv));
+    char *spec = rbt_write_file(dir, "g.ini", two_rules);
+    rbt_run_result r = rbt_run(dir, NULL,
+                               RBT_KV("sweep", "--db", "p.db", spec, "--results", "r.db", "--resample", "gbm:12",
+                                      "--seed", "3", "--threads", "2", "-q"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "resampled histories gbm:12 (seed 3): 2 configurations x 12 histories"), "%s", r.out);
+    cr_assert(strstr(r.out, "p_beat"), "%s", r.out);
+    rbt_run_result_free(&r);
+    char *results = rbt_path(dir, "r.db");
+    cr_assert_eq(rbt_sqlite_int(results, "SELECT count(*) FROM resamples"), 2);
+    cr_assert_eq(rbt_sqlite_int(results, "SELECT seed FROM resample_sets"), 3);
+    cr_assert_eq(rbt_sqlite_int(results, "SELECT bh_histories FROM resample_sets"), 12);
+    free(results);
+    free(spec);
+    free(csv);
+}
