@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "html_check.h"
 #include "rebal.h"
 #include "resample/resample.h"
 #include "run_result.h"
@@ -512,6 +513,8 @@ Test(resample, report_has_the_distributions_and_the_fans)
     path = rbt_path(out, "index.html");
     char *page = rbt_read_file(path, NULL);
     cr_assert(strstr(page, "<section id=\"resample\">"), "the page has the section");
+    char why[256];
+    cr_assert(rbt_html_well_formed(page, why, sizeof why), "index.html: %s", why);
     free(page);
     free(path);
     free(rows);
