@@ -26,16 +26,7 @@ static void teardown(void)
 }
 TestSuite(resample, .init = setup, .fini = teardown, .timeout = 240);
 
-static rb_store *stocks_store(void)
-{
-    char *csv = rbt_source_path("data/bundled/stocks_monthly.csv");
-    char *text = rbt_read_file(csv, NULL);
-    cr_assert_not_null(text);
-    rb_store *s = rbt_store_from_csv(dir, text, NULL);
-    free(text);
-    free(csv);
-    return s;
-}
+static rb_store *stocks_store(void) { return rbt_bundled_store(dir, "stocks_monthly.csv"); }
 
 static rb_matrix *load(rb_store *s, const char *const *symbols, size_t n)
 {

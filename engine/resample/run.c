@@ -65,7 +65,7 @@ static void record(shared *sh, uint64_t h, const rb_error *e)
 static int stopped(const shared *sh) { return sh->failed || (sh->job->stop && *sh->job->stop); }
 
 /* Buy-and-hold's final value on history h (NaN when the run fails on it, an overflow). */
-static rb_status benchmark_on(const shared *sh, worker *w, uint64_t h, double *out, rb_error *err)
+static rb_status benchmark_on(shared *sh, worker *w, uint64_t h, double *out, rb_error *err)
 {
     const rb_resample_job *job = sh->job;
     rb_history_fill(job->m, job->spec, sh->fit, h, &w->hist, w->rows, w->z);
@@ -103,8 +103,11 @@ static rb_status put_failure(void *ctx, uint64_t k, const rb_error *why, rb_erro
     return RB_OK; /* its slot stays NaN: a history it did not run on */
 }
 
-/* Configurations queue[0..n) (indices first..first+n) on every history, in parallel. */
-static void run_chunk(shared *sh, const uint64_t *queue, size_t n, double *vals)
+/* What one history does with the worker it runs on (its errors recorded by the caller). */
+typedef rb_status (*history_fn)(shared *sh, worker *w, uint64_t h, void *ctx, rb_error *err);
+
+/* fn on every history, spread over the job's threads, each with a worker of its own. */
+static void each_history(shared *sh, history_fn fn, void *ctx, const char *what)
 {
     const rb_resample_job *job = sh->job;
     const uint64_t H = job->spec->histories;
@@ -117,42 +120,37 @@ static void run_chunk(shared *sh, const uint64_t *queue, size_t n, double *vals)
 #pragma omp for schedule(dynamic, 1)
         for (uint64_t h = 0; h < H; h++) {
             if (!ok || stopped(sh)) continue;
-            rb_history_fill(job->m, job->spec, sh->fit, h, &w.hist, w.rows, w.z);
-            chunk_ctx sc = {.job = job, .vals = vals, .first = queue[0], .H = H, .h = h};
-            rb_batch_options bo = {.threads = 1, .stop = job->stop, .failed = put_failure};
-            uint64_t completed = 0;
-            rb_error be = {0};
-            if (rb_batch_run(job->prices, &w.hist, queue, n, spec_of, put_value, &sc, &bo, &completed, &be) != RB_OK) {
-                rb_error_prefix(&be, "--resample: history %llu", (unsigned long long)h);
-                record(sh, h, &be);
+            rb_error he = {0};
+            if (fn(sh, &w, h, ctx, &he) != RB_OK) {
+                rb_error_prefix(&he, "--resample: %s %llu", what, (unsigned long long)h);
+                record(sh, h, &he);
             }
         }
         worker_free(&w);
     }
 }
 
-/* Buy-and-hold on every history, in parallel: bh[h]. */
-static void run_benchmark(shared *sh, double *bh)
+/* A chunk of configurations, queue[0..n), on one history. */
+typedef struct chunk_job {
+    const uint64_t *queue;
+    size_t n;
+    double *vals;
+} chunk_job;
+
+static rb_status chunk_on(shared *sh, worker *w, uint64_t h, void *ctx, rb_error *err)
 {
     const rb_resample_job *job = sh->job;
-    const uint64_t H = job->spec->histories;
-#pragma omp parallel num_threads(job->threads)
-    {
-        worker w;
-        rb_error e = {0};
-        int ok = worker_init(&w, job->m, &e) == RB_OK;
-        if (!ok) record(sh, 0, &e);
-#pragma omp for schedule(dynamic, 4)
-        for (uint64_t h = 0; h < H; h++) {
-            if (!ok || stopped(sh)) continue;
-            rb_error be = {0};
-            if (benchmark_on(sh, &w, h, &bh[h], &be) != RB_OK) {
-                rb_error_prefix(&be, "--resample: buy-and-hold on history %llu", (unsigned long long)h);
-                record(sh, h, &be);
-            }
-        }
-        worker_free(&w);
-    }
+    const chunk_job *cj = ctx;
+    rb_history_fill(job->m, job->spec, sh->fit, h, &w->hist, w->rows, w->z);
+    chunk_ctx sc = {.job = job, .vals = cj->vals, .first = cj->queue[0], .H = job->spec->histories, .h = h};
+    rb_batch_options bo = {.threads = 1, .stop = job->stop, .failed = put_failure};
+    uint64_t completed = 0;
+    return rb_batch_run(job->prices, &w->hist, cj->queue, cj->n, spec_of, put_value, &sc, &bo, &completed, err);
+}
+
+static rb_status benchmark_at(shared *sh, worker *w, uint64_t h, void *ctx, rb_error *err)
+{
+    return benchmark_on(sh, w, h, &((double *)ctx)[h], err);
 }
 
 /* Summarizes and stores the chunk's configurations. */
@@ -193,7 +191,8 @@ static rb_status run_chunks(shared *sh, rb_resample_writer *wr, const double *bh
         size_t n = (size_t)(job->n - first < per ? job->n - first : per);
         for (size_t j = 0; j < n; j++) queue[j] = first + j;
         for (size_t i = 0; i < n * H; i++) vals[i] = NAN;
-        run_chunk(sh, queue, n, vals);
+        chunk_job cj = {.queue = queue, .n = n, .vals = vals};
+        each_history(sh, chunk_on, &cj, "history");
         if (!stopped(sh)) rc = store_chunk(job, wr, first, n, vals, bh, scratch, err);
     }
     free(vals);
@@ -222,7 +221,7 @@ rb_status rb_resample_run(const rb_resample_job *job, rb_resample_info *info, in
     rb_resample_text(job->spec, got.method, sizeof got.method);
     if (rc == RB_OK) {
         for (uint64_t h = 0; h < H; h++) bh[h] = NAN;
-        run_benchmark(&sh, bh);
+        each_history(&sh, benchmark_at, bh, "buy-and-hold on history");
         memcpy(copy, bh, (size_t)H * sizeof *copy);
         rb_resample_summarize(copy, NULL, H, scratch, &got.benchmark);
     }

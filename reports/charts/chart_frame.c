@@ -263,10 +263,11 @@ void rb_chart_time_axis_max(FILE *f, rb_time t0, rb_time t1, int midnight, int m
 
 /* ---------------------------------------------------------------- script frame */
 
-void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, const char *subtitle)
+/* The title literal of any chart: title, ": extra_title", then the subtitle on a second line. */
+static void title_literal(FILE *f, const char *title, const char *extra_title, const char *subtitle)
 {
     fputc('"', f);
-    rb_chart_label_body(f, rb_chart_title(id), TITLE_MAX);
+    rb_chart_label_body(f, title, TITLE_MAX);
     if (extra_title && *extra_title) {
         fputs(": ", f);
         rb_chart_label_body(f, extra_title, TITLE_MAX);
@@ -278,6 +279,11 @@ void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, co
     fputc('"', f);
 }
 
+void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, const char *subtitle)
+{
+    title_literal(f, rb_chart_title(id), extra_title, subtitle);
+}
+
 /* The opening of every script: how to redraw it, the PNG terminal, the title (the chart's
  * name, then the report's subtitle on a second line) and the common look. */
 void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title)
@@ -285,11 +291,10 @@ void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const cha
     rb_chart_script_head_as(f, r, id, extra_title, r->subtitle, HEIGHT);
 }
 
-void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title,
-                             const char *subtitle, int height)
+/* The head of chart `name` titled title (and extra_title on the picture). */
+static void script_head(FILE *f, const char *name, const char *title, const char *extra_title, const char *subtitle,
+                        int height)
 {
-    (void)r;
-    const char *name = rb_chart_name(id);
     fprintf(f,
             "# %s.gp - %s, written by rebal. Redraw (after any change) with:\n"
             "#   cd into this folder, then: gnuplot %s.gp\n"
@@ -298,9 +303,9 @@ void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const 
             "set encoding utf8\n"
             "set terminal pngcairo noenhanced size %d,%d font \"" FONT "\"\n"
             "set output \"%s.png\"\n",
-            name, rb_chart_title(id), name, name, WIDTH, height, name);
+            name, title, name, name, WIDTH, height, name);
     fputs("set title ", f);
-    rb_chart_title_literal(f, id, extra_title, subtitle);
+    title_literal(f, title, extra_title, subtitle);
     fputs(" font \",13\"\n", f);
     fputs("set border 3 lc rgb \"#404040\"\n"
           "set tics nomirror out\n"
@@ -309,17 +314,15 @@ void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const 
           f);
 }
 
-/* Draws the same plot again as SVG, then closes the output. */
-void rb_chart_script_tail(FILE *f, rb_chart_id id)
+void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title,
+                             const char *subtitle, int height)
 {
-    const char *name = rb_chart_name(id);
-    fprintf(f,
-            "set terminal svg noenhanced size %d,%d font \"" FONT "\" background \"white\"\n"
-            "set output \"%s.svg\"\n"
-            "replot\n"
-            "unset output\n",
-            WIDTH, HEIGHT, name);
+    (void)r;
+    script_head(f, rb_chart_name(id), rb_chart_title(id), extra_title, subtitle, height);
 }
+
+/* Draws the same plot again as SVG, then closes the output. */
+void rb_chart_script_tail(FILE *f, rb_chart_id id) { rb_chart_script_tail_named(f, rb_chart_name(id), HEIGHT); }
 
 /* A step of 1, 2 or 5 times a power of ten, the smallest at least raw (> 0). */
 double rb_chart_round_step(double raw)
@@ -353,27 +356,7 @@ size_t rb_chart_shown_chars(const char *s, size_t max)
  * titled by its writer: the same look as every chart. */
 void rb_chart_script_head_named(FILE *f, const char *name, const char *title, const char *subtitle, int height)
 {
-    fprintf(f,
-            "# %s.gp - %s, written by rebal. Redraw (after any change) with:\n"
-            "#   cd into this folder, then: gnuplot %s.gp\n"
-            "# The data files it reads (%s*.dat) hold numbers and ISO dates only.\n"
-            "reset\n"
-            "set encoding utf8\n"
-            "set terminal pngcairo noenhanced size %d,%d font \"" FONT "\"\n"
-            "set output \"%s.png\"\n",
-            name, title, name, name, WIDTH, height, name);
-    fputs("set title \"", f);
-    rb_chart_label_body(f, title, TITLE_MAX);
-    if (subtitle && subtitle[0]) {
-        fputs("\\n", f);
-        rb_chart_label_body(f, subtitle, TITLE_MAX);
-    }
-    fputs("\" font \",13\"\n", f);
-    fputs("set border 3 lc rgb \"#404040\"\n"
-          "set tics nomirror out\n"
-          "set grid back lc rgb \"#D0D0D0\" lw 1 dt 1\n"
-          "set key noautotitle\n",
-          f);
+    script_head(f, name, title, NULL, subtitle, height);
 }
 
 void rb_chart_script_tail_named(FILE *f, const char *name, int height)
