@@ -70,6 +70,16 @@ int cli_print_help(const cli_command *cmd);
  * On failure prints a usage error naming the option and returns 0. */
 int cli_parse_long(const char *cmd, const char *option, const char *text, long lo, long hi, long *out);
 
+/* resample_print.c: --seed S, a whole number from 0 to 2^64 - 1 (else a usage error naming
+ * the option, and 0); and the resampled distributions of sweep sweep_id after `rebal sweep
+ * --resample`: buy-and-hold's, and the five configurations most likely to beat it. A CLI exit
+ * code. */
+int cli_parse_seed(const char *cmd, const char *text, uint64_t *out);
+/* --resample and --seed of `rebal sweep` into *out (seed 1 unless given): CLI_OK, or CLI_USAGE
+ * after a message naming the option. */
+int cli_resample_options(const char *resample_text, const char *seed_text, rb_resample_spec *out);
+int cli_print_resample(FILE *out, const char *results_path, int64_t sweep_id);
+
 /* Splits "A,B,C" into a NULL-terminated, malloc'ed array of malloc'ed trimmed strings
  * (empty items refused). Returns NULL with *count 0 and prints a usage error on failure. */
 char **cli_split_list(const char *cmd, const char *option, const char *text, size_t *count);

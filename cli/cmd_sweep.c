@@ -18,6 +18,7 @@ static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
     "                   [--keep SEL] [--report DIR] [--dry-run] [--broadcast-prices] [--quiet]\n"
     "                   [--walk-forward TRAIN:TEST [--anchored] | --split DATE] [--by METRIC]\n"
+    "                   [--resample block-bootstrap:N:L | gbm:N] [--seed S]\n"
     "\n"
     "Replays every configuration a sweep specification describes with the batch simulator\n"
     "(the same accounting as 'rebal run', many configurations at once on all cores) and\n"
@@ -86,6 +87,15 @@ static const char help_text[] =
     "  --split DATE      out of sample, one window: trained up to DATE, tested after it\n"
     "  --by METRIC       the metric that chooses each window's winner (default\n"
     "                    after_tax_value, as 'rebal runs' ranks)\n"
+    "  --resample M      once the sweep is complete, run every configuration again on N\n"
+    "                    resampled histories and store the distribution of its final value\n"
+    "                    (mean, median, 5 %% and 95 %%), of its excess over buy-and-hold on the\n"
+    "                    same history and the probability it beats it (table resamples):\n"
+    "                    block-bootstrap:N:L (the stationary bootstrap of the bars' returns, all\n"
+    "                    assets on the same dates, mean block length L bars) or gbm:N\n"
+    "                    (geometric Brownian motion fitted to the log returns)\n"
+    "  --seed S          the histories' seed (default 1): the same seed, the same histories\n"
+    "                    and results to the bit, on any number of threads\n"
     "  -q, --quiet       no progress line\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -196,6 +206,7 @@ typedef struct sweep_cli {
     int status;  /* the exit status the outcome decided */
     const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
     int oos;            /* --walk-forward or --split */
+    const rb_resample_spec *resample; /* --resample, or NULL */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -214,6 +225,10 @@ static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int re
         fprintf(stderr, "rebal sweep: %llu configurations%s, %llu to run on %d thread%s\n",
                 (unsigned long long)configurations, resumed ? " (resuming)" : "", (unsigned long long)to_run, threads,
                 threads == 1 ? "" : "s");
+    const rb_resample_spec *rs = ((sweep_cli *)ctx)->resample;
+    if (rs)
+        fprintf(stderr, "rebal sweep: then every configuration on %llu resampled histories (--resample)\n",
+                (unsigned long long)rs->histories);
     p->running = isatty(2) && pthread_create(&p->thread, NULL, progress_loop, p) == 0;
 }
 
@@ -225,7 +240,7 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
     rb_error err = {0};
     int status = CLI_OK;
     const char *results_path = cli->results_path, *keep_dir = cli->keep_dir;
-    if (sum->interrupted && sum->ran == sum->configurations - sum->skipped && cli->oos) {
+    if (sum->interrupted && sum->ran == sum->configurations - sum->skipped && cli->oos && !sum->oos_id) {
         fprintf(stderr, "rebal: interrupted during the out-of-sample test (the sweep is stored complete, the test is "
                         "not); run it with: ");
         put_resume_command(stderr, cli->argc, cli->argv);
@@ -288,6 +303,10 @@ static rb_status on_recorded(void *ctx, const rb_sweep_summary *sum, const rb_sw
         charts = cli_report_done(stdout, cli->report, &rsum, "'rebal report'");
     }
     cli->status = print_outcome(sum, rec, cli);
+    if (cli->resample && !sum->interrupted && cli->status != CLI_USAGE) {
+        int st = cli_print_resample(stdout, cli->results_path, sum->sweep_id);
+        if (cli->status == CLI_OK) cli->status = st;
+    }
     if (cli->status == CLI_OK) cli->status = charts;
     return RB_OK;
 }
@@ -307,30 +326,51 @@ static int dry_run(rb_store *store, const char *spec_path, int threads)
     return CLI_OK;
 }
 
-enum { OPT_WALK = 512, OPT_ANCHORED, OPT_SPLIT, OPT_BY };
+enum { OPT_WALK = 512, OPT_ANCHORED, OPT_SPLIT, OPT_BY, OPT_RESAMPLE, OPT_SEED };
 
-/* --walk-forward, --anchored, --split and --by into o: 1 when c is one of them. */
-static int oos_option(int c, const char *arg, rb_oos_options *o)
+/* What runs once the sweep is complete: the out-of-sample test, the resampled histories. */
+typedef struct after_options {
+    rb_oos_options oos;
+    const char *resample_text, *seed_text; /* --resample, --seed as given */
+    rb_resample_spec resample;
+} after_options;
+
+/* --walk-forward, --anchored, --split, --by, --resample and --seed into o: 1 when c is one of
+ * them. */
+static int after_option(int c, const char *arg, after_options *o)
 {
     switch (c) {
-    case OPT_WALK: o->walk_forward = arg; return 1;
-    case OPT_ANCHORED: o->anchored = 1; return 1;
-    case OPT_SPLIT: o->split = arg; return 1;
-    case OPT_BY: o->by = arg; return 1;
+    case OPT_WALK: o->oos.walk_forward = arg; return 1;
+    case OPT_ANCHORED: o->oos.anchored = 1; return 1;
+    case OPT_SPLIT: o->oos.split = arg; return 1;
+    case OPT_BY: o->oos.by = arg; return 1;
+    case OPT_RESAMPLE: o->resample_text = arg; return 1;
+    case OPT_SEED: o->seed_text = arg; return 1;
     default: return 0;
     }
 }
 
-/* What the out-of-sample options say without the data (their windows are checked when the
- * sweep starts): a usage error names the option. */
-static int check_oos(const rb_oos_options *o)
+/* What those options say without the data (the windows are checked when the sweep starts):
+ * a usage error names the option. */
+static int check_after(after_options *a)
 {
+    const rb_oos_options *o = &a->oos;
     int want = o->walk_forward || o->split;
     if ((o->anchored || o->by) && !want)
         return cli_usage("sweep", "%s: only with --walk-forward or --split", o->anchored ? "--anchored" : "--by");
     rb_error err = {0};
     if (want && rb_oos_check(o, &err) != RB_OK) return cli_usage("sweep", "%s", err.msg);
+    if (cli_resample_options(a->resample_text, a->seed_text, &a->resample) != CLI_OK) return CLI_USAGE;
     return CLI_OK;
+}
+
+/* The default keep directory sits beside the results: res.db -> res-keep. */
+static const char *keep_dir_of(const char *results_path, char *buf, size_t size)
+{
+    size_t len = strlen(results_path);
+    if (len > 3 && strcmp(results_path + len - 3, ".db") == 0) len -= 3;
+    snprintf(buf, size, "%.*s-keep", (int)len, results_path);
+    return buf;
 }
 
 static int run(int argc, char **argv)
@@ -352,6 +392,8 @@ static int run(int argc, char **argv)
         {"anchored", no_argument, NULL, OPT_ANCHORED},
         {"split", required_argument, NULL, OPT_SPLIT},
         {"by", required_argument, NULL, OPT_BY},
+        {"resample", required_argument, NULL, OPT_RESAMPLE},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0},
@@ -359,7 +401,7 @@ static int run(int argc, char **argv)
     const char *db = NULL, *results_path = "rebal-results.db", *keep = NULL, *keep_dir = NULL, *report = NULL;
     long threads = 0;
     int resume = 0, force = 0, dry = 0, quiet = 0, broadcast = 0, c, status;
-    rb_oos_options oos = {0};
+    after_options after = {0};
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -377,12 +419,12 @@ static int run(int argc, char **argv)
         case OPT_BROADCAST: broadcast = 1; break;
         case 'q': quiet = 1; break;
         case 'h': return cli_print_help(&cli_sweep);
-        default: if (!oos_option(c, optarg, &oos)) return cli_bad_option("sweep", argv, c);
+        default: if (!after_option(c, optarg, &after)) return cli_bad_option("sweep", argv, c);
         }
     }
     if (optind >= argc) return cli_usage("sweep", "missing the sweep specification (e.g. rebal sweep sweep.ini)");
     if (optind + 1 < argc) return cli_usage("sweep", "unexpected argument '%s'", argv[optind + 1]);
-    if ((status = check_oos(&oos)) != CLI_OK) return status;
+    if ((status = check_after(&after)) != CLI_OK) return status;
     if (cli_parse_only) return CLI_OK;
     const char *spec_path = argv[optind];
     cli_mpi mpi;
@@ -410,14 +452,8 @@ static int run(int argc, char **argv)
         return cli_mpi_finish(&mpi, status);
     }
 
-    /* The default keep directory sits beside the results: res.db -> res-keep. */
     char default_dir[4096];
-    if (keep && !keep_dir) {
-        size_t len = strlen(results_path);
-        if (len > 3 && strcmp(results_path + len - 3, ".db") == 0) len -= 3;
-        snprintf(default_dir, sizeof default_dir, "%.*s-keep", (int)len, results_path);
-        keep_dir = default_dir;
-    }
+    if (keep && !keep_dir) keep_dir = keep_dir_of(results_path, default_dir, sizeof default_dir);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
     sweep_cli cli = {.prog = {.quiet = quiet},
@@ -429,7 +465,8 @@ static int run(int argc, char **argv)
                      .argc = argc,
                      .argv = argv,
                      .mpi = &mpi,
-                     .oos = oos.walk_forward || oos.split};
+                     .oos = after.oos.walk_forward || after.oos.split,
+                     .resample = after.resample_text ? &after.resample : NULL};
     rb_sweep_options opt = {.results = results_path,
                             .threads = (int)threads,
                             .resume = resume,
@@ -441,7 +478,8 @@ static int run(int argc, char **argv)
                             .ctx = &cli,
                             .keep = keep,
                             .keep_dir = keep_dir,
-                            .oos = oos.walk_forward || oos.split ? &oos : NULL};
+                            .oos = after.oos.walk_forward || after.oos.split ? &after.oos : NULL,
+                            .resample = after.resample_text ? &after.resample : NULL};
     rb_sweep_summary sum = {0};
     /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
     rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "oos.h"
 #include "resolve.h"
+#include "resample/resample.h"
 #include "results/reader.h"
 #include "results/writer.h"
 #include "store.h"
@@ -504,8 +505,9 @@ static rb_status check_storeless(const rb_sweep_options *opt, rb_error *err)
 {
     if (opt->results) return RB_OK;
     if (!opt->on_row) return rb_fail(err, RB_ERR_USAGE, "a sweep needs a results store (or a row callback)");
-    if (opt->resume || opt->keep)
-        return rb_fail(err, RB_ERR_USAGE, "%s needs a results store", opt->resume ? "resume" : "keep");
+    if (opt->resume || opt->keep || opt->resample)
+        return rb_fail(err, RB_ERR_USAGE, "%s needs a results store",
+                       opt->resume ? "resume" : opt->keep ? "keep" : "resample");
     return RB_OK;
 }
 
@@ -540,6 +542,57 @@ static rb_status run_oos(rb_store *prices, const prepared *p, const rb_sweep_opt
         err->msg[0] = '\0';
         rc = RB_OK;
     }
+    return rc;
+}
+
+/* Buy-and-hold of the [data] assets and weights, no costs: the resample's benchmark. */
+static rb_status benchmark_spec(const rb_sweep *sweep, rb_run_spec **out, rb_error *err)
+{
+    const rb_sweep_kv *data;
+    size_t nd = rb_sweep_data(sweep, &data);
+    rb_run_spec *spec = NULL;
+    rb_status rc = rb_run_spec_new(&spec, err);
+    for (size_t i = 0; i < nd && rc == RB_OK; i++) rc = rb_run_spec_set(spec, data[i].key, data[i].value, err);
+    if (rc == RB_OK) rc = rb_run_spec_set(spec, "strategy", "buy-and-hold", err);
+    if (rc != RB_OK) {
+        rb_run_spec_free(spec);
+        return rc;
+    }
+    *out = spec;
+    return RB_OK;
+}
+
+/* --resample: every configuration on every resampled history, the distributions stored. */
+static rb_status resample_stage(rb_store *prices, const prepared *p, const int64_t *ids, const rb_sweep_options *opt,
+                                rb_results *results, rb_sweep_summary *sum, rb_error *err)
+{
+    rb_run_spec *bench = NULL;
+    rb_status rc = benchmark_spec(p->sweep, &bench, err);
+    sweep_ctx sc = {.sweep = p->sweep, .maxkeys = rb_sweep_max_keys(p->sweep)};
+    rb_resample_job job = {.prices = prices, .m = p->m, .n = p->est.configurations, .ids = ids, .spec_fn = spec_of,
+                           .spec_ctx = &sc, .benchmark = bench, .spec = opt->resample, .threads = p->est.threads,
+                           .stop = (volatile sig_atomic_t *)opt->stop, .conn = rb_results_connection(results),
+                           .sweep_id = sum->sweep_id};
+    rb_resample_info info;
+    int interrupted = 0;
+    if (rc == RB_OK) rc = rb_resample_run(&job, &info, &interrupted, err);
+    if (rc == RB_OK && interrupted) sum->interrupted = 1;
+    if (rc == RB_OK && !interrupted) sum->resample_seconds = info.seconds;
+    rb_run_spec_free(bench);
+    return rc;
+}
+
+/* Once the sweep is stored and unless it was interrupted: the runs kept (--keep), the
+ * out-of-sample test, then the resampled histories. */
+static rb_status after_sweep(rb_store *prices, const prepared *p, const int64_t *ids, const rb_sweep_options *opt,
+                             rb_results *results, rb_sweep_summary *sum, rb_error *err)
+{
+    rb_status rc = RB_OK;
+    if (opt->keep && !sum->interrupted && !sum->already)
+        rc = keep_runs(prices, p, ids, opt, sum->sweep_id, &sum->kept, err);
+    if (rc == RB_OK && opt->oos && results && !sum->interrupted) rc = run_oos(prices, p, opt, results, sum, err);
+    if (rc == RB_OK && opt->resample && results && !sum->interrupted)
+        rc = resample_stage(prices, p, ids, opt, results, sum, err);
     return rc;
 }
 
@@ -651,9 +704,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
             if (err) *err = end_err;
         }
     }
-    if (rc == RB_OK && opt->keep && !sum.interrupted && !sum.already)
-        rc = keep_runs(prices, &p, ids, opt, sum.sweep_id, &sum.kept, err);
-    if (rc == RB_OK && opt->oos && results && !sum.interrupted) rc = run_oos(prices, &p, opt, results, &sum, err);
+    if (rc == RB_OK) rc = after_sweep(prices, &p, ids, opt, results, &sum, err);
     if (rc == RB_OK && results && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};
         rc = opt->on_recorded(opt->ctx, &sum, &rec, err);

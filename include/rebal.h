@@ -620,7 +620,8 @@ typedef struct rb_sweep_row {
 typedef struct rb_sweep_recorded rb_sweep_recorded;
 struct rb_sweep_summary; /* below */
 
-struct rb_oos_options; /* rebal_oos.h */
+struct rb_oos_options;      /* rebal_oos.h */
+struct rb_resample_spec;    /* rebal_resample.h */
 
 typedef struct rb_sweep_options {
     const char *results;          /* results store path (created if absent) */
@@ -659,6 +660,9 @@ typedef struct rb_sweep_options {
     /* When set (walk_forward or split), the out-of-sample test of the sweep, once it is
      * complete, stored beside it in the results store (rb_oos_read reads it back). */
     const struct rb_oos_options *oos;
+    /* Set: once the sweep is complete, every configuration runs on each resampled history and
+     * the distributions are stored (rb_resample_read), before on_recorded. */
+    const struct rb_resample_spec *resample;
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {
@@ -684,6 +688,7 @@ typedef struct rb_sweep_summary {
     char already_at[32];     /* when that sweep finished (ISO 8601 UTC) */
     int64_t oos_id;          /* rb_sweep_options.oos: its test's id in the results store (0: none) */
     int oos_found;           /* 1: the store held that test of this sweep already: not run again */
+    double resample_seconds; /* rb_sweep_options.resample: the time the histories took (0: none) */
 } rb_sweep_summary;
 
 /* Estimates the sweep in spec_path over the prices it names (memory, time class). */
@@ -796,5 +801,7 @@ rb_status rb_synth_write(const rb_synth_options *opt, FILE *out, rb_error *err);
 
 /* Out-of-sample tests of a sweep (--walk-forward, --split). */
 #include "rebal_oos.h"
+/* Resampled histories of a sweep (--resample). */
+#include "rebal_resample.h"
 
 #endif /* RB_REBAL_H */

@@ -312,6 +312,18 @@ void rb_gnuplot_run_names(const char *chart_dir, const char *const *names, size_
     }
 }
 
+void rb_gnuplot_run_ready(const char *chart_dir, const char *const *names, const int *ready, size_t n,
+                          rb_chart_outcome *out)
+{
+    const char *pick[RB_GNUPLOT_MAX_JOBS] = {0};
+    rb_chart_outcome got[RB_GNUPLOT_MAX_JOBS] = {0};
+    size_t which[RB_GNUPLOT_MAX_JOBS] = {0}, m = 0;
+    for (size_t k = 0; k < n && m < RB_GNUPLOT_MAX_JOBS; k++)
+        if (ready[k]) pick[m] = names[k], got[m] = out[k], which[m++] = k;
+    rb_gnuplot_run_names(chart_dir, pick, m, got);
+    for (size_t j = 0; j < m; j++) out[which[j]] = got[j];
+}
+
 void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_chart_outcome out[RB_CHART_COUNT])
 {
     const char *names[RB_CHART_COUNT] = {0};

@@ -35,6 +35,11 @@ void rb_gnuplot_run(const char *chart_dir, const rb_chart_id *ids, size_t n, rb_
 #define RB_GNUPLOT_MAX_JOBS 16
 void rb_gnuplot_run_names(const char *chart_dir, const char *const *names, size_t n, rb_chart_outcome *out);
 
+/* The same for those names[k] of names[0..n) whose ready[k] is set (their scripts written),
+ * filling out[k]; the others' out[k] is left as it was. */
+void rb_gnuplot_run_ready(const char *chart_dir, const char *const *names, const int *ready, size_t n,
+                          rb_chart_outcome *out);
+
 /* 1 when a gnuplot executable is found on PATH. */
 int rb_gnuplot_available(void);
 

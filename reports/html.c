@@ -227,7 +227,10 @@ static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const 
     }
     put_sweep_status(f, r);
     fputs("<nav><ul><li><a href=\"#glance\">At a glance</a></li><li><a href=\"#summary\">Top configurations</a></li>"
-          "<li><a href=\"#charts\">Charts</a></li><li><a href=\"#files\">Files</a></li>"
+          "<li><a href=\"#charts\">Charts</a></li>",
+          f);
+    if (r->resample) fputs("<li><a href=\"#resample\">Resampled histories</a></li>", f);
+    fputs("<li><a href=\"#files\">Files</a></li>"
           "<li><a href=\"#conventions\">Conventions</a></li></ul></nav>\n</header>\n<main>\n",
           f);
     rb_status rc = rb_html_glance(f, r, err);
@@ -241,6 +244,7 @@ static rb_status write_page(FILE *f, const rb_report *r, const char *dir, const 
     }
     fputs("</section>\n", f);
     if (r->extra_html) fputs(r->extra_html, f);
+    if (r->resample && (rc = rb_html_resample(f, r, dir, err)) != RB_OK) return rc;
     put_files(f, r);
     fputs("<section id=\"conventions\">\n<h2>Conventions</h2>\n<pre>", f);
     rb_html_text(f, r->conventions && r->conventions[0] ? r->conventions : "No conventions were recorded.");

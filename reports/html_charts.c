@@ -186,37 +186,45 @@ static int put_file_link(FILE *f, const char *dir, const char *name, const char 
     return 1;
 }
 
-rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,
-                           rb_error *err)
+/* charts/NAME.png embedded as an image (alt: the text of its alt attribute, escaped): 1 when
+ * embedded, 0 when not (*errnum: the errno reading it, -1 when it is not a PNG file), -1 out of
+ * memory. */
+static int put_png(FILE *f, const char *dir, const char *name, const char *alt, int *errnum)
 {
-    const char *name = rb_chart_name(id);
-    fputs("<figure id=\"chart-", f);
-    rb_html_url_path(f, name);
-    fprintf(f, "\" class=\"chart\">\n<figcaption>%d. ", (int)id + 1);
-    rb_html_line(f, rb_chart_title(id));
-    fputs("</figcaption>\n", f);
+    char *path = chart_path(dir, name, ".png");
+    if (!path) return -1;
+    size_t n = 0;
+    *errnum = 0;
+    unsigned char *png = read_small_file(path, &n, errnum);
+    free(path);
+    static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (png && (n < sizeof signature || memcmp(png, signature, sizeof signature) != 0)) {
+        free(png);
+        png = NULL;
+        *errnum = -1;
+    }
+    if (!png) return 0;
+    fputs("<img src=\"data:image/png;base64,", f);
+    put_base64(f, png, n);
+    fputs("\" alt=\"", f);
+    fputs(alt, f);
+    fputs("\"/>\n", f);
+    free(png);
+    return 1;
+}
+
+/* A numbered figure's drawing or why there is none: the PNG embedded, with its files linked
+ * (alt: the text of its alt attribute, escaped), else a note and the script and data to draw
+ * it by hand. */
+static rb_status put_outcome(FILE *f, const char *dir, const char *name, const char *alt, const rb_chart_outcome *o,
+                             rb_error *err)
+{
     rb_chart_state state = o ? o->state : RB_CHART_FAILED;
     const char *why = o ? o->why : "no outcome was recorded for this chart";
     if (state == RB_CHART_DRAWN) {
-        char *path = chart_path(dir, name, ".png");
-        if (!path) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
-        size_t n = 0;
-        int errnum = 0;
-        unsigned char *png = read_small_file(path, &n, &errnum);
-        static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-        if (png && (n < sizeof signature || memcmp(png, signature, sizeof signature) != 0)) {
-            free(png);
-            png = NULL;
-            errnum = -1;
-        }
-        if (png) {
-            fputs("<img src=\"data:image/png;base64,", f);
-            put_base64(f, png, n);
-            fputs("\" alt=\"", f);
-            put_alt(f, r, id);
-            fputs("\"/>\n", f);
-            free(png);
-        } else {
+        int errnum = 0, got = put_png(f, dir, name, alt, &errnum);
+        if (got < 0) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+        if (!got) {
             fputs("<div class=\"missing\" role=\"note\"><p><strong>Drawn, but not embedded:</strong> <code>charts/", f);
             rb_html_line(f, name);
             fputs(".png</code> ", f);
@@ -228,7 +236,6 @@ rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_i
             }
             fputs(".</p></div>\n", f);
         }
-        free(path);
         fputs("<p class=\"links\">Files:", f);
         int a = put_file_link(f, dir, name, ".svg", " ", err);
         int b = a < 0 ? -1 : put_file_link(f, dir, name, ".png", a ? " | " : " ", err);
@@ -266,35 +273,55 @@ rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_i
     return RB_OK;
 }
 
-rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *title, const char *alt,
+rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,
+                           rb_error *err)
+{
+    const char *name = rb_chart_name(id);
+    fputs("<figure id=\"chart-", f);
+    rb_html_url_path(f, name);
+    fprintf(f, "\" class=\"chart\">\n<figcaption>%d. ", (int)id + 1);
+    rb_html_line(f, rb_chart_title(id));
+    fputs("</figcaption>\n", f);
+    char *alt = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&alt, &len);
+    if (!m) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    put_alt(m, r, id);
+    if (fclose(m) != 0 || !alt) {
+        free(alt);
+        return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    }
+    rb_status rc = put_outcome(f, dir, name, alt, o, err);
+    free(alt);
+    return rc;
+}
+
+rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *caption, const char *alt,
                               const rb_chart_outcome *o, rb_error *err)
 {
     fputs("<figure id=\"chart-", f);
     rb_html_url_path(f, name);
     fputs("\" class=\"chart\">\n<figcaption>", f);
-    rb_html_line(f, title);
+    rb_html_line(f, caption);
     fputs("</figcaption>\n", f);
-    size_t n = 0;
-    int errnum = 0;
-    unsigned char *png = NULL;
-    if (o->state == RB_CHART_DRAWN) {
-        char *path = chart_path(dir, name, ".png");
-        if (!path) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
-        png = read_small_file(path, &n, &errnum);
-        free(path);
+    char *esc = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&esc, &len);
+    if (!m) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    rb_html_line(m, alt);
+    if (fclose(m) != 0 || !esc) {
+        free(esc);
+        return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
     }
-    if (png) {
-        fputs("<img src=\"data:image/png;base64,", f);
-        put_base64(f, png, n);
-        fputs("\" alt=\"", f);
-        rb_html_line(f, alt);
-        fputs("\"/>\n", f);
-        free(png);
-    } else {
+    int errnum = 0, got = o->state == RB_CHART_DRAWN ? put_png(f, dir, name, esc, &errnum) : 0;
+    free(esc);
+    if (got < 0) return rb_fail(err, RB_ERR_NOMEM, "writing index.html: out of memory");
+    if (!got) {
         fputs("<div class=\"missing\" role=\"note\"><p><strong>Not drawn.</strong> ", f);
         rb_html_line(f, o->state == RB_CHART_DRAWN ? (errnum > 0 ? strerror(errnum) : "the PNG cannot be read") : o->why);
         fputs("</p></div>\n", f);
     }
+    /* Its files, the script and data included: a chart beside the numbered ones. */
     fputs("<p class=\"links\">Files:", f);
     int a = put_file_link(f, dir, name, ".svg", " ", err);
     int b = a < 0 ? -1 : put_file_link(f, dir, name, ".gp", a ? " | " : " ", err);

@@ -42,9 +42,12 @@ void rb_html_overlay(FILE *f, const rb_report *r);
 rb_status rb_html_chart(FILE *f, const rb_report *r, const char *dir, rb_chart_id id, const rb_chart_outcome *o,
                         rb_error *err);
 
-/* A chart beyond the numbered seven (the out-of-sample test's) as a figure: charts/NAME.png
- * embedded when o says it was drawn, else why not, and links to its files (html_charts.c). */
-rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *title, const char *alt,
+/* The same for a chart beside the numbered ones (charts/NAME.png: the out-of-sample test's,
+ * the resampled histories'), captioned and described (alt) by the caller's text. */
+rb_status rb_html_named_chart(FILE *f, const char *dir, const char *name, const char *caption, const char *alt,
                               const rb_chart_outcome *o, rb_error *err);
+
+/* The resampled histories' section (html_resample.c), when the report has them. */
+rb_status rb_html_resample(FILE *f, const rb_report *r, const char *dir, rb_error *err);
 
 #endif /* RB_HTML_PARTS_H */

@@ -123,6 +123,14 @@ static void print_ranking(const rb_report *r, FILE *out)
     }
 }
 
+void rb_report_note_chart(rb_report_summary *sum, const char *name, const rb_chart_outcome *o)
+{
+    if (o->state == RB_CHART_NO_GNUPLOT)
+        rb_text_append(sum->missing, sizeof sum->missing, "%s%s", sum->missing[0] ? ", " : "", name);
+    if (o->state == RB_CHART_FAILED)
+        rb_text_append(sum->failed, sizeof sum->failed, "%s%s (%s)", sum->failed[0] ? "; " : "", name, o->why);
+}
+
 rb_status rb_report_complete(rb_report *r, const rb_report_input *in, const rb_report_options *opt, const char *dir,
                              rb_report_summary *sum, rb_error *err)
 {
@@ -139,11 +147,7 @@ rb_status rb_report_complete(rb_report *r, const rb_report_input *in, const rb_r
     sum->charts_total = RB_CHART_COUNT;
     for (size_t c = 0; c < RB_CHART_COUNT; c++) {
         if (charts[c].state == RB_CHART_DRAWN) sum->charts_drawn++;
-        if (charts[c].state == RB_CHART_NO_GNUPLOT)
-            rb_text_append(sum->missing, sizeof sum->missing, "%s%s", sum->missing[0] ? ", " : "", rb_chart_name(c));
-        if (charts[c].state == RB_CHART_FAILED)
-            rb_text_append(sum->failed, sizeof sum->failed, "%s%s (%s)", sum->failed[0] ? "; " : "", rb_chart_name(c),
-                   charts[c].why);
+        rb_report_note_chart(sum, rb_chart_name(c), &charts[c]);
     }
     if (r->nseries > 2) snprintf(sum->best, sizeof sum->best, "%s", r->series[2].label);
     if (opt->ranking) print_ranking(r, opt->ranking);

@@ -11,5 +11,9 @@
 rb_status rb_report_complete(rb_report *r, const rb_report_input *in, const rb_report_options *opt, const char *dir,
                              rb_report_summary *sum, rb_error *err);
 
+/* A chart gnuplot did not draw, in the summary: its name in sum->missing (no gnuplot) or, with
+ * the reason, in sum->failed. */
+void rb_report_note_chart(rb_report_summary *sum, const char *name, const rb_chart_outcome *o);
+
 
 #endif /* RB_REPORT_FINISH_H */

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "report_model.h"
+#include "report_resample.h"
 #include "alloc.h"
 
 static const char *const chart_names[RB_CHART_COUNT] = {"equity", "drawdown", "weights", "heatmap",
@@ -37,6 +38,8 @@ rb_status rb_report_add_file(rb_report *r, const char *name, rb_error *err)
 void rb_report_release(rb_report *r)
 {
     if (!r) return;
+    rb_report_resample_free(r->resample);
+    r->resample = NULL;
     free(r->conventions);
     free(r->extra_html);
     for (size_t k = 0; k < r->nseries; k++) {

@@ -182,6 +182,8 @@ typedef struct rb_report {
     size_t ncsv;
     char **csv;               /* the CSV (and text) files written, relative to DIR */
     char *extra_html;         /* a section after the charts (the sweep's out-of-sample test), or NULL */
+    struct rb_report_resample *resample; /* the sweep's resampled histories (report_resample.h);
+                                            NULL when it has none */
 } rb_report;
 
 #define RB_REPORT_LEVELS_MAX 24

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "gnuplot.h"
 #include "report_files.h"
+#include "report_finish.h"
 
 static const char *const files[] = {"oos_windows.csv", "oos_curve.csv"};
 static const char *const chart_names[] = {"oos_curve", "oos_ranks"};
@@ -105,17 +106,8 @@ static rb_status draw(const rb_oos_result *o, const rb_report *r, const char *di
     rb_status rc = rb_chart_oos_curve(o, r->subtitle, cdir, &ready[0], err);
     if (rc == RB_OK) rc = rb_chart_oos_ranks(o, r->subtitle, cdir, &ready[1], err);
     if (rc != RB_OK) return rc;
-    const char *names[2];
-    rb_chart_outcome got[2];
-    size_t n = 0;
-    for (size_t k = 0; k < 2; k++) {
-        out[k] = (rb_chart_outcome){.state = RB_CHART_NOT_APPLICABLE};
-        if (ready[k]) names[n++] = chart_names[k];
-        else snprintf(out[k].why, sizeof out[k].why, "nothing to draw");
-    }
-    rb_gnuplot_run_names(cdir, names, n, got);
-    for (size_t k = 0, j = 0; k < 2; k++)
-        if (ready[k]) out[k] = got[j++];
+    for (size_t k = 0; k < 2; k++) out[k] = (rb_chart_outcome){RB_CHART_NOT_APPLICABLE, "nothing to draw"};
+    rb_gnuplot_run_ready(cdir, chart_names, ready, 2, out);
     return RB_OK;
 }
 
@@ -136,14 +128,7 @@ rb_status rb_report_oos(rb_results_reader *reader, int64_t sweep_id, rb_report *
     if (rc == RB_OK && !no_charts) rc = draw(o, r, dir, charts, err);
     if (rc == RB_OK) rc = rb_report_oos_html(o, dir, chart_names, charts, &r->extra_html, err);
     /* Beside the seven numbered charts: a failure or a missing gnuplot is said as theirs. */
-    for (size_t k = 0; rc == RB_OK && k < 2; k++) {
-        if (charts[k].state == RB_CHART_NO_GNUPLOT)
-            snprintf(sum->missing + strlen(sum->missing), sizeof sum->missing - strlen(sum->missing), "%s%s",
-                     sum->missing[0] ? ", " : "", chart_names[k]);
-        if (charts[k].state == RB_CHART_FAILED)
-            snprintf(sum->failed + strlen(sum->failed), sizeof sum->failed - strlen(sum->failed), "%s%s (%s)",
-                     sum->failed[0] ? "; " : "", chart_names[k], charts[k].why);
-    }
+    for (size_t k = 0; rc == RB_OK && k < 2; k++) rb_report_note_chart(sum, chart_names[k], &charts[k]);
     rb_oos_free(o);
     return rc;
 }

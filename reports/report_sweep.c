@@ -15,6 +15,7 @@
 #include "report_internal.h"
 #include "report_levels.h"
 #include "report_oos.h"
+#include "report_resample.h"
 #include "report_source.h"
 #include "resolve.h"
 #include "sweep.h"
@@ -615,6 +616,7 @@ rb_status rb_report_sweep(rb_store *prices, const char *results_path, const rb_r
     table_ctx tc = {&r.top};
     for (size_t k = 0; rc == RB_OK && k < nsecs; k++) rc = best_rows(&s, secs[k], o.top, table_one, &tc, err);
     if (rc == RB_OK) rc = rb_report_oos(s.reader, s.sweep.id, &r, dir, o.no_charts, &sum, err);
+    if (rc == RB_OK) rc = rb_report_resampled(prices, &s, &in.data, &r, dir, o.no_charts, &sum, err);
     if (rc == RB_OK) rc = rb_report_complete(&r, &in, &o, dir, &sum, err);
     sum.failed_configurations = (uint64_t)s.sweep.failed;
     if (rc == RB_OK && out) *out = sum;

@@ -254,6 +254,19 @@ rb_store *rbt_store_from_csv(const char *dir, const char *csv, const char *symbo
     return s;
 }
 
+rb_store *rbt_bundled_store(const char *dir, const char *name)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "data/bundled/%s", name);
+    char *csv = rbt_source_path(rel);
+    char *text = rbt_read_file(csv, NULL);
+    cr_assert_not_null(text, "%s", csv);
+    rb_store *s = rbt_store_from_csv(dir, text, NULL);
+    free(text);
+    free(csv);
+    return s;
+}
+
 rb_run_spec *rbt_spec(const char *const *kv)
 {
     rb_run_spec *spec = NULL;

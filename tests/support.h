@@ -69,6 +69,9 @@ void rbt_assert_close(double got, double want, double rel, const char *what);
  * the symbol of a one-symbol OHLCV file, else NULL). */
 rb_store *rbt_store_from_csv(const char *dir, const char *csv, const char *symbol);
 
+/* An in-memory store holding the bundled file data/bundled/NAME (imported through dir). */
+rb_store *rbt_bundled_store(const char *dir, const char *name);
+
 /* A run spec from settings (key, value, key, value, ..., NULL); each must be accepted. */
 rb_run_spec *rbt_spec(const char *const *kv);
 

@@ -119,16 +119,7 @@ static int col(const table *t, const char *name)
 
 static const char *at(const table *t, size_t row, const char *name) { return t->cell[row * t->ncols + (size_t)col(t, name)]; }
 
-static rb_store *stocks_store(void)
-{
-    char *csv = rbt_source_path("data/bundled/stocks_monthly.csv");
-    char *text = rbt_read_file(csv, NULL);
-    cr_assert_not_null(text);
-    rb_store *s = rbt_store_from_csv(dir, text, NULL);
-    free(text);
-    free(csv);
-    return s;
-}
+static rb_store *stocks_store(void) { return rbt_bundled_store(dir, "stocks_monthly.csv"); }
 
 static const char spec_text[] = "[data]\n"
                                  "assets = AAPL=0.25,AMZN=0.25,IBM=0.25,MSFT=0.25\n"

@@ -627,12 +627,12 @@ Test(runs, refuses_a_price_store_and_other_files_untouched)
     sqlite3_close(db);
     expect_refused(other, "another application");
 
-    /* A results store from a newer rebal. */
+    /* A results store from a newer rebal (this build reads up to version 4, with resamples). */
     char *newer = rbt_path(dir, "newer.db");
     rb_results *r = open_ok(newer);
     rb_results_free(r);
     db = db_open(newer);
-    exec_sql(db, "PRAGMA user_version = 4");
+    exec_sql(db, "PRAGMA user_version = 5");
     sqlite3_close(db);
     expect_refused(newer, "newer rebal");
 

@@ -26,16 +26,7 @@ static void teardown(void)
 TestSuite(sweep_run, .init = setup, .fini = teardown, .timeout = 120);
 
 /* The bundled monthly closes of five stocks, the data of every sweep here. */
-static rb_store *stocks_store(void)
-{
-    char *csv = rbt_source_path("data/bundled/stocks_monthly.csv");
-    char *text = rbt_read_file(csv, NULL);
-    cr_assert_not_null(text);
-    rb_store *s = rbt_store_from_csv(dir, text, NULL);
-    free(text);
-    free(csv);
-    return s;
-}
+static rb_store *stocks_store(void) { return rbt_bundled_store(dir, "stocks_monthly.csv"); }
 
 static rb_sweep_summary sweep_ok(rb_store *store, const char *spec_text, const char *name, const char *results,
                                  int resume, int threads)

@@ -76,6 +76,8 @@ rb_status rb_results_reader_borrow(const rb_rconn *c, rb_results_reader **out, r
 
 const char *rb_results_reader_path(const rb_results_reader *r) { return r->conn.path; }
 
+const rb_rconn *rb_results_reader_connection(const rb_results_reader *r) { return &r->conn; }
+
 const rb_results_columns *rb_results_reader_columns(const rb_results_reader *r) { return &r->cols; }
 
 /* ---------------------------------------------------------------- sweeps */

@@ -20,6 +20,8 @@ rb_status rb_results_reader_open(const char *path, rb_results_reader **out, rb_e
 rb_status rb_results_reader_borrow(const rb_rconn *c, rb_results_reader **out, rb_error *err);
 void rb_results_reader_close(rb_results_reader *r);
 const char *rb_results_reader_path(const rb_results_reader *r);
+/* Its connection, for the tables read elsewhere (resample_store.h). */
+const rb_rconn *rb_results_reader_connection(const rb_results_reader *r);
 
 /* Every sweep, by id (free with rb_results_sweeps_free). */
 rb_status rb_results_reader_sweeps(rb_results_reader *r, rb_results_sweep **list, size_t *n, rb_error *err);

@@ -250,7 +250,7 @@ rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char na
     rb_store_identity id;
     if (rb_store_identify(c->db, &id) != SQLITE_OK) return rb_rsql_fail(c, err, "creating the results schema");
     int64_t app = id.app, ver = id.version, tables = id.objects;
-    if (app == RB_RESULTS_STORE_APP_ID && ver == RB_RESULTS_SCHEMA_VERSION) {
+    if (app == RB_RESULTS_STORE_APP_ID && ver >= RB_RESULTS_SCHEMA_VERSION) {
         c->version = (int)ver; /* another process created it meanwhile: nothing to do */
         return RB_OK;
     }
@@ -417,11 +417,11 @@ static rb_status check_schema(rb_rconn *c, rb_error *err)
             c->version = 0;
             return RB_OK;
         }
-        if (ver > RB_RESULTS_SCHEMA_VERSION)
+        if (ver > RB_RESULTS_SCHEMA_RESAMPLE)
             return rb_fail(err, RB_ERR_SCHEMA,
                            "%s: written by a newer rebal (results schema version %lld; this build reads up to %d): "
                            "upgrade rebal",
-                           c->path, (long long)ver, RB_RESULTS_SCHEMA_VERSION);
+                           c->path, (long long)ver, RB_RESULTS_SCHEMA_RESAMPLE);
         if (ver < 1)
             return rb_fail(err, RB_ERR_SCHEMA, "%s: invalid results schema version %lld", c->path, (long long)ver);
         c->version = (int)ver;

@@ -2,7 +2,9 @@
  * Internal to engine/results/ (the writer, the reader).
  *
  * Schema (PRAGMA application_id 'rbrs', user_version 3; version 3 added the out-of-sample
- * tables oos_tests, oos_windows and oos_curve: results/oos_store.h):
+ * tables oos_tests, oos_windows and oos_curve: results/oos_store.h; version 4 is version 3
+ * plus the tables of resampled histories, resample_sets and resamples, created on demand
+ * when a sweep first stores a resample: results/resample_store.h):
  *   sweeps(id INTEGER PRIMARY KEY, spec TEXT, dataset_hash TEXT, code_version TEXT,
  *          configurations INTEGER, started_at TEXT, finished_at TEXT,
  *          status TEXT)  -- 'running', 'done', 'interrupted', 'failed'
@@ -34,6 +36,10 @@
 #include "sql.h"
 
 #define RB_RESULTS_SCHEMA_VERSION 3
+/* Version 4 is version 3 with the tables of resampled histories (resample_store.c:
+ * resample_sets, resamples), created and marked when a sweep first stores a resample; a store
+ * without them stays version 3. This build reads versions 1 to 4. */
+#define RB_RESULTS_SCHEMA_RESAMPLE 4
 #define RB_RESULTS_KEY_MAX 64 /* bytes of a parameter key or column name, NUL included */
 
 /* Opens the results store at path: read-only (refusing a missing or empty file, or one with

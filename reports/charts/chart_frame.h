@@ -86,6 +86,11 @@ void rb_chart_script_head(FILE *f, const rb_report *r, rb_chart_id id, const cha
 void rb_chart_script_head_as(FILE *f, const rb_report *r, rb_chart_id id, const char *extra_title,
                              const char *subtitle, int height);
 
+/* The head and tail of a chart beside the numbered ones (the resampled histories': its own
+ * name and title, the numbered charts' look). */
+void rb_chart_script_head_named(FILE *f, const char *name, const char *title, const char *subtitle, int height);
+void rb_chart_script_tail_named(FILE *f, const char *name, int height);
+
 /* A step of 1, 2 or 5 times a power of ten, the smallest at least raw (> 0): the distance of
  * round tics. */
 double rb_chart_round_step(double raw);
@@ -97,8 +102,8 @@ void rb_chart_title_literal(FILE *f, rb_chart_id id, const char *extra_title, co
 /* Draws the same plot again as SVG, then closes the output. */
 void rb_chart_script_tail(FILE *f, rb_chart_id id);
 
-/* The head, title and tail of a chart beyond the numbered seven (the out-of-sample test's),
- * named by its file name and title. */
+/* The head, title and tail of a chart beyond the numbered seven (the out-of-sample test's,
+ * the resampled histories'), named by its file name and title: the numbered charts' look. */
 void rb_chart_named_head(FILE *f, const char *name, const char *title, const char *extra_title, const char *subtitle,
                          int height);
 void rb_chart_title_text(FILE *f, const char *title, const char *extra_title, const char *subtitle);
