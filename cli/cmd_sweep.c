@@ -180,7 +180,7 @@ typedef struct sweep_cli {
     int argc;    /* the command line, for the command that resumes an interrupted sweep */
     char **argv;
     int status;  /* the exit status the outcome decided */
-    const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
+    cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
 } sweep_cli;
 
 static void on_start(void *ctx, uint64_t configurations, uint64_t to_run, int resumed, int threads)
@@ -211,6 +211,7 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
     int status = CLI_OK;
     const char *results_path = cli->results_path, *keep_dir = cli->keep_dir;
     if (sum->interrupted) {
+        cli_mpi_settle(cli->mpi); /* the status is committed: now the workers' answers */
         if (cli->mpi->note[0]) fprintf(stderr, "rebal: the sweep stopped: %s\n", cli->mpi->note);
         fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: ",
                 (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped));
