@@ -182,8 +182,13 @@ struct cli_mpi_server {
     int live;          /* workers not finished */
     int halted;        /* no more chunks: a worker failed or was stopped, or rank 0 was */
     double deadline;   /* rank 0 was stopped: the time it stops waiting for the workers (0: not) */
+    int abandoned;     /* a receive into buf was given up: MPI may still write there */
 };
 typedef struct cli_mpi_server server;
+
+/* A receive buffer under a receive given up: kept (and reachable) until the process ends,
+ * MPI_Abort next, rather than freed under a transfer that may still be going on. */
+static unsigned char *abandoned_buf;
 
 static void server_free(server *s)
 {
@@ -192,7 +197,8 @@ static void server_free(server *s)
     free(s->answered);
     free(s->given);
     free(s->sent);
-    free(s->buf);
+    if (s->abandoned) abandoned_buf = s->buf;
+    else free(s->buf);
     free(s);
 }
 
@@ -235,7 +241,10 @@ static int receive(server *s, const MPI_Status *st, int bytes)
         int done = 0;
         MPI_Test(&req, &done, MPI_STATUS_IGNORE);
         if (done) return 1;
-        if (stopping(s) && cli_mpi_now() > s->deadline) return 0; /* req is abandoned: MPI_Abort follows */
+        if (stopping(s) && cli_mpi_now() > s->deadline) { /* req is abandoned: MPI_Abort follows */
+            s->abandoned = 1;
+            return 0;
+        }
         struct timespec nap = {0, 50000};
         nanosleep(&nap, NULL);
     }
