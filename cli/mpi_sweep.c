@@ -51,6 +51,19 @@ int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline
     }
 }
 
+void cli_mpi_complete(MPI_Request *req)
+{
+    long nap_ns = NAP_MIN_NS;
+    for (;;) {
+        int done = 0;
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        struct timespec nap = {0, nap_ns};
+        nanosleep(&nap, NULL);
+        nap_ns = nap_ns * 2 < NAP_MAX_NS ? nap_ns * 2 : NAP_MAX_NS;
+    }
+}
+
 int cli_mpi_bcast_bytes(void *buf, uint64_t bytes)
 {
     const uint64_t piece = UINT64_C(1) << 30;

@@ -76,6 +76,9 @@ int cli_mpi_bcast_bytes(void *buf, uint64_t bytes);
  * clock passes it. */
 int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline);
 
+/* Waits for a request to complete as cli_mpi_wait waits for a message: tests, naps, tests. */
+void cli_mpi_complete(MPI_Request *req);
+
 double cli_mpi_now(void);
 
 #endif /* RB_CLI_MPI_WIRE_H */

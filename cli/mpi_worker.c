@@ -86,7 +86,12 @@ static int send_results(worker *wk, int stopping)
     size_t bytes;
     rb_error err = {0};
     if (cli_wire_finish(&wk->out, stopping, &msg, &bytes, &err) != RB_OK) return fail(wk, err.msg);
-    MPI_Send(msg, (int)bytes, MPI_BYTE, 0, TAG_RESULTS, MPI_COMM_WORLD);
+    /* Not MPI_Send, which polls a core until rank 0 takes the message: rank 0 takes it
+     * between its commits, and once stopped it commits and marks the sweep interrupted
+     * first, on cores it may share with this rank. */
+    MPI_Request req;
+    MPI_Isend(msg, (int)bytes, MPI_BYTE, 0, TAG_RESULTS, MPI_COMM_WORLD, &req);
+    cli_mpi_complete(&req);
     if (!stopping) wk->owed++;
     return CLI_OK;
 }
