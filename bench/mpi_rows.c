@@ -3,10 +3,9 @@
  * worker holds WIRE_AHEAD chunks of RB_CHUNK_MAX configurations, writes each position's row
  * from an rb_metrics (its two text fields set, as a sweep's are) with cli/mpi_pack.c, sends
  * the results message (MPI_Isend, then MPI_Test between naps) and takes the next chunk of
- * indices; rank 0 probes, receives without
- * blocking (MPI_Irecv, MPI_Test; naps from 50 us doubling to 1 ms between probes), rebuilds
- * every row's rb_metrics with cli/mpi_pack.c and answers with the next chunk (MPI_Isend), as
- * rank 0 of a sweep does. Prints the wall time per row seen by rank 0 (the overhead a
+ * indices; rank 0 probes, receives without blocking (MPI_Irecv, MPI_Test; naps from 50 us
+ * doubling to 1 ms between probes), rebuilds every row's rb_metrics with cli/mpi_pack.c and
+ * answers with the next chunk (MPI_Isend), as rank 0 of a sweep does. Prints the wall time per row seen by rank 0 (the overhead a
  * configuration adds to a sweep's critical path there).
  *   mpirun -n R mpi_rows [ROWS_PER_WORKER]   (default 200,000) */
 #include <mpi.h>
