@@ -299,7 +299,10 @@ Test(mpi, a_rank_killed_mid_sweep_is_named_and_resume_on_2_ranks_completes_it)
 }
 
 /* With mpirun's own grace between SIGTERM and SIGKILL (1 s): rank 0 commits the rows it has
- * and the interrupted status within it, and --resume (on 2 ranks) completes the sweep. */
+ * and the interrupted status within it, and --resume (on 2 ranks) completes the sweep.
+ * mpirun, once every rank has ended, may exit before it forwards rank 0's last lines (seen
+ * here in about half the runs with its default grace): the store is what must hold; the
+ * lines are checked when they came (always, in the killed-rank test above). */
 Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
 {
     /* 300,000 configurations: still running seconds after the signal, whatever the machine. */
@@ -311,9 +314,17 @@ Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
     kill(pid, SIGINT);
     cr_assert_eq(waitpid(pid, &w.status, 0), pid);
     char *err = bg_err();
-    assert_stored_count_said(err, db);
-    cr_assert_not_null(strstr(err, "continue with: mpirun -n 3 rebal sweep"), "%s", err);
+    sqlite3 *h = db_open(db);
+    char *status = query_text(h, "SELECT status FROM sweeps");
+    cr_assert_str_eq(status, "interrupted", "%s", err);
+    free(status);
+    sqlite3_close(h);
+    cr_assert_eq(rbt_sqlite_int(db, "SELECT count(*) - count(DISTINCT config_id) FROM runs"), 0, "duplicate rows");
     cr_assert_lt(rbt_sqlite_int(db, "SELECT count(*) FROM runs"), 300000);
+    if (strstr(err, "interrupted after ")) {
+        assert_stored_count_said(err, db);
+        cr_assert_not_null(strstr(err, "continue with: mpirun -n 3 rebal sweep"), "%s", err);
+    }
     free(err);
 
     rbt_run_result r = mpirun(2, "int.db", "--resume");
@@ -321,8 +332,8 @@ Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
     rbt_run_result_free(&r);
     cr_assert_eq(rbt_sqlite_int(db, "SELECT count(DISTINCT config_id) FROM runs"), 300000, "a row missing");
     cr_assert_eq(rbt_sqlite_int(db, "SELECT count(*) FROM runs"), 300000, "duplicate rows");
-    sqlite3 *h = db_open(db);
-    char *status = query_text(h, "SELECT status FROM sweeps");
+    h = db_open(db);
+    status = query_text(h, "SELECT status FROM sweeps");
     cr_assert_str_eq(status, "done");
     free(status);
     sqlite3_close(h);
