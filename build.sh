@@ -3,7 +3,7 @@
 #   ./build.sh demo   install what is missing, build (release), run the demo on bundled data
 #   ./build.sh test   install what is missing, build with -Werror, run every test suite
 #                     (the Python package's pytest suite and the MPI sweeps included)
-# More: ./build.sh asan (the suites under AddressSanitizer + UBSan), ./build.sh bench,
+# More: ./build.sh asan (the suites, MPI's too, under AddressSanitizer + UBSan), ./build.sh bench,
 # ./build.sh bench-native (the sweep benchmark built with -march=native, in build-native),
 # ./build.sh fuzz [SECONDS] (each libFuzzer target for SECONDS, default 60, in build-fuzz;
 # needs clang), ./build.sh valgrind (one CLI path under valgrind's memcheck, in
@@ -59,8 +59,10 @@ case "$cmd" in
         run_suites build-test test
         ;;
     asan)
-        scripts/setup-deps
-        configure build-asan -Dbuildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+        # With MPI, so that the mpi suite runs under the sanitizers too (Open MPI's own leaks
+        # are suppressed for it by tests/lsan-mpi.supp).
+        scripts/setup-deps mpi
+        configure build-asan -Dbuildtype=debug -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dmpi=enabled
         meson compile -C build-asan
         run_suites build-asan asan
         ;;

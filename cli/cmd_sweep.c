@@ -204,8 +204,8 @@ typedef struct sweep_cli {
     int argc;    /* the command line, for the command that resumes an interrupted sweep */
     char **argv;
     int status;  /* the exit status the outcome decided */
-    const cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
-    int oos;            /* --walk-forward or --split */
+    cli_mpi *mpi; /* the ranks (mpi_sweep.h): one unless run by mpirun or srun */
+    int oos;      /* --walk-forward or --split */
     const rb_resample_spec *resample; /* --resample, or NULL */
 } sweep_cli;
 
@@ -248,6 +248,7 @@ static int print_outcome(const rb_sweep_summary *sum, const rb_sweep_recorded *r
         return stop_signal == SIGTERM ? 128 + SIGTERM : stop_signal == SIGINT ? 128 + SIGINT : CLI_RUNTIME;
     }
     if (sum->interrupted) {
+        cli_mpi_settle(cli->mpi); /* the status is committed: now the workers' answers */
         if (cli->mpi->note[0]) fprintf(stderr, "rebal: the sweep stopped: %s\n", cli->mpi->note);
         fprintf(stderr, "rebal: interrupted after %llu of %llu configurations (stored); continue with: ",
                 (unsigned long long)sum->ran, (unsigned long long)(sum->configurations - sum->skipped));

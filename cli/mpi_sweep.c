@@ -11,15 +11,16 @@
 #include "cli.h"
 #include "error.h"
 #include "matrix_wire.h"
+#include "mpi_pack.h"
 #include "mpi_sweep.h"
 #include "mpi_wire.h"
 #include "spec.h"
 #include "sweep.h"
 #include "sweep_chunks.h"
 
-/* How long rank 0, stopped, waits for the workers' last results: mpirun's stop sends SIGKILL
- * a second after SIGTERM (its odls_base_sigkill_timeout), and the rows must be committed
- * before that. */
+/* How long rank 0, stopped, waits for the workers to answer (cli_mpi_settle): mpirun's stop
+ * sends SIGKILL a second after SIGTERM (its odls_base_sigkill_timeout). The rows and the
+ * sweep's status are committed before this wait, not after. */
 #define STOP_GRACE_SECONDS 0.4
 
 /* Waiting for a message: a probe, then naps from 50 us doubling up to 1 ms while nothing
@@ -44,6 +45,19 @@ int cli_mpi_wait(int source, MPI_Status *st, volatile int *stop, double deadline
         MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
         if (flag) return 1;
         if ((stop && *stop) || (deadline > 0 && cli_mpi_now() > deadline)) return 0;
+        struct timespec nap = {0, nap_ns};
+        nanosleep(&nap, NULL);
+        nap_ns = nap_ns * 2 < NAP_MAX_NS ? nap_ns * 2 : NAP_MAX_NS;
+    }
+}
+
+void cli_mpi_complete(MPI_Request *req)
+{
+    long nap_ns = NAP_MIN_NS;
+    for (;;) {
+        int done = 0;
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
         struct timespec nap = {0, nap_ns};
         nanosleep(&nap, NULL);
         nap_ns = nap_ns * 2 < NAP_MAX_NS ? nap_ns * 2 : NAP_MAX_NS;
@@ -86,6 +100,7 @@ int cli_mpi_start(cli_mpi *mp)
 int cli_mpi_finish(cli_mpi *mp, int status)
 {
     if (!mp->started) return status;
+    cli_mpi_settle(mp); /* when the sweep was stopped and the outcome did not wait already */
     if (mp->rank == 0 && mp->size > 1 && !mp->job_sent) {
         for (int r = 1; r < mp->size; r++) MPI_Send(NULL, 0, MPI_BYTE, r, TAG_QUIT, MPI_COMM_WORLD);
         mp->workers_done = 1;
@@ -157,44 +172,88 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
 }
 
 /* Hands a worker's rows to the sweep (results store, failure count, progress). */
-static rb_status deliver(const rb_sweep_work *w, const wire_row *rows, uint64_t n, uint64_t *completed, rb_error *err)
+static rb_status deliver(const rb_sweep_work *w, const unsigned char *msg, size_t bytes, int src, uint64_t *completed,
+                         rb_error *err)
 {
-    rb_status rc = RB_OK;
-    uint64_t i = 0;
-    for (; i < n && rc == RB_OK; i++) {
-        /* Stopped: mpirun kills rank 0 a grace after SIGTERM (1 s by default), and a busy
-         * results store takes that to commit the rows queued already: the rest are left
-         * for --resume. */
+    cli_wire_in in;
+    rb_status rc = cli_wire_open(&in, msg, bytes, src, err);
+    uint64_t delivered = 0;
+    for (uint64_t i = 0; rc == RB_OK && i < in.h.rows; i++) {
+        /* Stopped: the rows queued already are committed, and the sweep marked interrupted,
+         * before mpirun's SIGKILL; the rest are left for --resume. */
         if (w->bo->stop && *w->bo->stop) break;
-        if (rows[i].failed) rc = w->bo->failed(w->ctx, rows[i].index, &rows[i].u.error, err);
-        else rc = w->result_fn(w->ctx, rows[i].index, &rows[i].u.metrics, err);
-        if (rc == RB_OK) ++*completed;
+        uint64_t k = 0;
+        const rb_metrics *m = NULL;
+        const rb_error *why = NULL;
+        int got = cli_wire_row(&in, i, src, &k, &m, &why, err);
+        if (got < 0) rc = err ? err->code : RB_ERR_IO;
+        else if (got == 1) rc = w->result_fn(w->ctx, k, m, err);
+        else if (got == 2) rc = w->bo->failed(w->ctx, k, why, err);
+        if (rc == RB_OK && got > 0) ++*completed, delivered++;
     }
-    if (w->bo->done) __atomic_add_fetch(w->bo->done, i, __ATOMIC_RELAXED);
+    if (w->bo->done) __atomic_add_fetch(w->bo->done, delivered, __ATOMIC_RELAXED);
     return rc;
 }
 
-/* Rank 0's state while serving the workers. */
-typedef struct server {
+/* Rank 0's state while serving the workers; kept past cli_mpi_exec when it was stopped, for
+ * cli_mpi_settle (mp->server). */
+struct cli_mpi_server {
     cli_mpi *mp;
-    const rb_sweep_work *w;
+    const rb_sweep_work *w; /* NULL once cli_mpi_exec returned */
+    volatile sig_atomic_t *stop;
     rb_chunker chunks;
     unsigned char *buf;
     size_t cap;
-    char *finished; /* per rank: told the sweep is over, or stopped */
-    MPI_Request *sent; /* per rank: its last chunk, sent without waiting (a worker stopped
-                          or dead never takes it, and rank 0 must not wait for it then) */
-    int live;       /* workers not finished */
-    int halted;     /* no more chunks: a worker failed or was stopped, or rank 0 was */
-    double deadline; /* rank 0 was stopped: the time it stops waiting for the workers (0: not) */
-} server;
+    char *finished;    /* per rank: told the sweep is over, or stopped, or failed */
+    uint64_t *answered; /* per rank: its requests answered with a chunk */
+    uint64_t *given;    /* per rank: non-empty chunks sent (each brings one more request) */
+    MPI_Request *sent; /* per rank, WIRE_AHEAD: its last chunks, sent without waiting (a worker
+                          stopped or dead never takes them, and rank 0 must not wait for it then) */
+    int live;          /* workers not finished */
+    int halted;        /* no more chunks: a worker failed or was stopped, or rank 0 was */
+    double deadline;   /* rank 0 was stopped: the time it stops waiting for the workers (0: not) */
+    int abandoned;     /* a receive into buf was given up: MPI may still write there */
+};
+typedef struct cli_mpi_server server;
+
+/* A receive buffer under a receive given up: kept (and reachable) until the process ends,
+ * MPI_Abort next, rather than freed under a transfer that may still be going on. */
+static unsigned char *abandoned_buf;
+
+static void server_free(server *s)
+{
+    if (!s) return;
+    free(s->finished);
+    free(s->answered);
+    free(s->given);
+    free(s->sent);
+    if (s->abandoned) abandoned_buf = s->buf;
+    else free(s->buf);
+    free(s);
+}
+
+static server *server_new(cli_mpi *mp, const rb_sweep_work *w)
+{
+    server *s = rb_calloc(1, sizeof *s);
+    size_t n = (size_t)mp->size;
+    if (!s) return NULL;
+    *s = (server){.mp = mp, .w = w, .stop = w->bo->stop, .live = mp->size - 1, .finished = rb_calloc(n, 1),
+                  .answered = rb_calloc(n, sizeof *s->answered), .given = rb_calloc(n, sizeof *s->given),
+                  .sent = rb_malloc(n * WIRE_AHEAD * sizeof *s->sent)};
+    if (!s->finished || !s->answered || !s->given || !s->sent) {
+        server_free(s);
+        return NULL;
+    }
+    for (size_t r = 0; r < n * WIRE_AHEAD; r++) s->sent[r] = MPI_REQUEST_NULL;
+    rb_chunker_init(&s->chunks, w->sweep, w->m, w->queue, w->n, mp->size - 1);
+    return s;
+}
 
 /* Rank 0 stopped (SIGINT, SIGTERM: mpirun stops every rank when one dies): no more chunks,
- * and a short wait for the workers' last results. */
+ * and a short wait for the workers to answer. */
 static int stopping(server *s)
 {
-    volatile sig_atomic_t *stop = s->w->bo->stop;
-    if (!s->deadline && stop && *stop) {
+    if (!s->deadline && s->stop && *s->stop) {
         s->halted = 1;
         s->deadline = cli_mpi_now() + STOP_GRACE_SECONDS;
     }
@@ -212,7 +271,10 @@ static int receive(server *s, const MPI_Status *st, int bytes)
         int done = 0;
         MPI_Test(&req, &done, MPI_STATUS_IGNORE);
         if (done) return 1;
-        if (stopping(s) && cli_mpi_now() > s->deadline) return 0; /* req is abandoned: MPI_Abort follows */
+        if (stopping(s) && cli_mpi_now() > s->deadline) { /* req is abandoned: MPI_Abort follows */
+            s->abandoned = 1;
+            return 0;
+        }
         struct timespec nap = {0, 50000};
         nanosleep(&nap, NULL);
     }
@@ -223,7 +285,22 @@ static void finish_worker(server *s, int rank)
     if (!s->finished[rank]) s->finished[rank] = 1, s->live--;
 }
 
-/* A message from a worker: its results (then its next chunk) or its failure. */
+/* Rank src's request answered with the next chunk (none when halted or every one is out). */
+static void answer(server *s, int src, int give)
+{
+    size_t first = 0, n = give && !s->halted ? rb_chunker_next(&s->chunks, &first) : 0;
+    /* The slot's previous chunk was taken before the worker sent this request. */
+    MPI_Request *slot = &s->sent[(size_t)src * WIRE_AHEAD + s->answered[src] % WIRE_AHEAD];
+    MPI_Wait(slot, MPI_STATUS_IGNORE);
+    MPI_Isend(s->w->queue + first, (int)n, MPI_UINT64_T, src, TAG_CHUNK, MPI_COMM_WORLD, slot);
+    s->answered[src]++;
+    if (n) s->given[src]++;
+    /* Every request answered, the last with nothing: the worker asks no more. */
+    if (!n && s->answered[src] == WIRE_AHEAD + s->given[src]) finish_worker(s, src);
+}
+
+/* A message from a worker: its results (then its next chunk) or its failure. Once
+ * cli_mpi_exec returned (s->w NULL) only whether the worker answers counts. */
 static rb_status serve_one(server *s, const MPI_Status *st, uint64_t *completed, rb_status rc, rb_error *err)
 {
     int bytes = 0, src = st->MPI_SOURCE;
@@ -238,12 +315,12 @@ static rb_status serve_one(server *s, const MPI_Status *st, uint64_t *completed,
         s->buf[bytes] = 0;
         finish_worker(s, src);
         s->halted = 1;
-        if (rc != RB_OK) return rc;
+        if (rc != RB_OK || !s->w) return rc;
         return rb_fail(err, RB_ERR_IO, "rank %d: %s", src, (char *)s->buf);
     }
-    results_header h;
-    memcpy(&h, s->buf, sizeof h);
-    if (rc == RB_OK) rc = deliver(s->w, (const wire_row *)(s->buf + sizeof h), h.rows, completed, err);
+    results_header h = {0};
+    if ((size_t)bytes >= sizeof h) memcpy(&h, s->buf, sizeof h);
+    if (rc == RB_OK && s->w) rc = deliver(s->w, s->buf, (size_t)bytes, src, completed, err);
     if (h.stopping) {
         finish_worker(s, src);
         if (!s->halted && !s->mp->note[0])
@@ -251,11 +328,7 @@ static rb_status serve_one(server *s, const MPI_Status *st, uint64_t *completed,
         s->halted = 1;
         return rc;
     }
-    size_t first = 0, n = rc == RB_OK && !s->halted ? rb_chunker_next(&s->chunks, &first) : 0;
-    /* The worker sent these results after taking its previous chunk: that send is complete. */
-    MPI_Wait(&s->sent[src], MPI_STATUS_IGNORE);
-    MPI_Isend(s->w->queue + first, (int)n, MPI_UINT64_T, src, TAG_CHUNK, MPI_COMM_WORLD, &s->sent[src]);
-    if (n == 0) finish_worker(s, src);
+    if (s->w) answer(s, src, rc == RB_OK);
     return rc;
 }
 
@@ -283,32 +356,49 @@ static void note_silent(server *s)
              STOP_GRACE_SECONDS);
 }
 
+/* The workers are done with (every one finished, or the grace passed): the note, and
+ * whether they all ended normally (else cli_mpi_finish ends them). */
+static void server_end(cli_mpi *mp)
+{
+    server *s = mp->server;
+    if (s->live > 0) note_silent(s);
+    mp->workers_done = s->live == 0 && !s->deadline && !mp->note[0];
+    /* Every worker took its last (empty) chunks; otherwise rank 0 ends them all (cli_mpi_finish). */
+    if (mp->workers_done) MPI_Waitall(mp->size * WIRE_AHEAD, s->sent, MPI_STATUSES_IGNORE);
+    server_free(s);
+    mp->server = NULL;
+}
+
 rb_status cli_mpi_exec(void *exec_ctx, const rb_sweep_work *w, uint64_t *completed, rb_error *err)
 {
     cli_mpi *mp = exec_ctx;
     *completed = 0;
     rb_status rc = send_job(mp, w, err);
     if (rc != RB_OK) return rc;
-    server s = {.mp = mp, .w = w, .live = mp->size - 1, .finished = rb_calloc((size_t)mp->size, 1),
-                .sent = rb_malloc((size_t)mp->size * sizeof *s.sent)};
-    if (!s.finished || !s.sent) {
-        free(s.finished);
-        free(s.sent);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    for (int r = 0; r < mp->size; r++) s.sent[r] = MPI_REQUEST_NULL;
-    rb_chunker_init(&s.chunks, w->sweep, w->m, w->queue, w->n, mp->size - 1);
-    while (s.live > 0 && !(stopping(&s) && cli_mpi_now() > s.deadline)) {
+    server *s = mp->server = server_new(mp, w);
+    if (!s) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    /* Until every worker is done, or rank 0 is stopped: then the rows queued are committed
+     * and the sweep marked interrupted at once (mpirun's SIGKILL follows its SIGTERM by a
+     * second), and cli_mpi_settle waits for the workers' answers afterwards. */
+    while (s->live > 0 && !stopping(s)) {
         MPI_Status st;
-        if (cli_mpi_wait(MPI_ANY_SOURCE, &st, s.deadline ? NULL : (volatile int *)w->bo->stop, s.deadline))
-            rc = serve_one(&s, &st, completed, rc, err);
+        if (cli_mpi_wait(MPI_ANY_SOURCE, &st, (volatile int *)s->stop, 0))
+            rc = serve_one(s, &st, completed, rc, err);
     }
-    if (s.live > 0) note_silent(&s);
-    mp->workers_done = s.live == 0 && !s.deadline && !mp->note[0];
-    /* Every worker took its last (empty) chunk; otherwise rank 0 ends them all (cli_mpi_finish). */
-    if (mp->workers_done) MPI_Waitall(mp->size, s.sent, MPI_STATUSES_IGNORE);
-    free(s.sent);
-    free(s.finished);
-    free(s.buf);
+    s->w = NULL;
+    if (!s->deadline) server_end(mp);
     return rc;
+}
+
+void cli_mpi_settle(cli_mpi *mp)
+{
+    server *s = mp->server;
+    if (!s) return;
+    rb_error ignored = {0};
+    uint64_t none = 0;
+    while (s->live > 0 && cli_mpi_now() <= s->deadline) {
+        MPI_Status st;
+        if (cli_mpi_wait(MPI_ANY_SOURCE, &st, NULL, s->deadline)) serve_one(s, &st, &none, RB_OK, &ignored);
+    }
+    server_end(mp);
 }

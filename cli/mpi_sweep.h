@@ -20,6 +20,8 @@ typedef struct cli_mpi {
     int job_sent;        /* rank 0: the workers were sent the sweep */
     int workers_done;    /* rank 0: every worker was told the sweep is over and said so */
     char note[512];      /* rank 0: why the workers stopped early ("" when they did not) */
+    struct cli_mpi_server *server; /* rank 0: the workers served (mpi_sweep.c); kept after a
+                                      stopped sweep until cli_mpi_settle */
 } cli_mpi;
 
 /* Starts MPI when an MPI launcher (mpirun, srun) started this process; else rank 0 of 1. A
@@ -33,6 +35,11 @@ int cli_mpi_worker(cli_mpi *mp, const char *db, int threads, volatile int *stop)
 
 /* Rank 0's runner of the sweep's queue (rb_sweep_run_exec; exec_ctx: the cli_mpi). */
 rb_status cli_mpi_exec(void *exec_ctx, const rb_sweep_work *w, uint64_t *completed, rb_error *err);
+
+/* Rank 0, after a sweep that was stopped (SIGINT, SIGTERM) and recorded as interrupted: waits
+ * for the workers to answer, at most 0.4 s from the stop, and names in mp->note those that
+ * did not. Nothing to do (returns at once) otherwise, and without MPI. */
+void cli_mpi_settle(cli_mpi *mp);
 
 /* Rank 0, once the command is done (status: its exit status): tells workers that were sent
  * nothing that there is nothing to do, and ends MPI; when workers may be left running (the

@@ -11,11 +11,13 @@
 #include "cli.h"
 #include "error.h"
 #include "matrix_wire.h"
+#include "mpi_pack.h"
 #include "mpi_sweep.h"
 #include "mpi_wire.h"
 #include "resolve.h"
 #include "spec.h"
 #include "sweep.h"
+#include "sweep_chunks.h"
 
 /* What one worker holds: the sweep, its prices, and the rows of the chunk under way. */
 typedef struct worker {
@@ -26,8 +28,8 @@ typedef struct worker {
     job_header job;
     const uint64_t *chunk;
     size_t n;
-    unsigned char *msg; /* a results_header, then the chunk's rows by position */
-    char *filled;       /* per position: its row was written */
+    cli_wire_out out; /* the results message of the chunk under way */
+    int owed;         /* requests sent to rank 0 and not answered yet (chunks on their way) */
 } worker;
 
 static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
@@ -37,8 +39,8 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
     return RB_OK;
 }
 
-/* Configuration k's row in the chunk (ascending indices: a binary search). */
-static wire_row *row_of(worker *wk, uint64_t k)
+/* Configuration k's position in the chunk (ascending indices: a binary search). */
+static size_t position_of(const worker *wk, uint64_t k)
 {
     size_t lo = 0, hi = wk->n;
     while (hi - lo > 1) {
@@ -46,50 +48,52 @@ static wire_row *row_of(worker *wk, uint64_t k)
         if (wk->chunk[mid] <= k) lo = mid;
         else hi = mid;
     }
-    wk->filled[lo] = 1;
-    return (wire_row *)(wk->msg + sizeof(results_header)) + lo;
+    return lo;
 }
 
 static rb_status take_result(void *ctx, uint64_t k, const rb_metrics *m, rb_error *err)
 {
-    (void)err;
-    wire_row *row = row_of(ctx, k);
-    row->index = k, row->failed = 0, row->u.metrics = *m;
-    return RB_OK;
+    worker *wk = ctx;
+    return cli_wire_put(&wk->out, position_of(wk, k), k, m, err);
 }
 
 static rb_status take_failure(void *ctx, uint64_t k, const rb_error *why, rb_error *err)
 {
     (void)err;
-    wire_row *row = row_of(ctx, k);
-    row->index = k, row->failed = 1, row->u.error = *why;
+    worker *wk = ctx;
+    cli_wire_put_failure(&wk->out, position_of(wk, k), k, why);
     return RB_OK;
 }
 
-/* Sends the rows written (moved together, in the chunk's order) and whether this rank stops. */
-static void send_results(worker *wk, int stopping)
-{
-    results_header h = {.stopping = stopping};
-    if (!wk->msg) { /* the first request: no rows */
-        MPI_Send(&h, (int)sizeof h, MPI_BYTE, 0, TAG_RESULTS, MPI_COMM_WORLD);
-        return;
-    }
-    wire_row *rows = (wire_row *)(wk->msg + sizeof(results_header));
-    uint64_t got = 0;
-    for (size_t i = 0; i < wk->n; i++)
-        if (wk->filled[i]) rows[got++] = rows[i];
-    h.rows = got;
-    memcpy(wk->msg, &h, sizeof h);
-    MPI_Send(wk->msg, (int)(sizeof h + got * sizeof *rows), MPI_BYTE, 0, TAG_RESULTS, MPI_COMM_WORLD);
-    wk->n = 0;
-}
-
-static int fail(const char *fmt, const char *msg)
+/* Tells rank 0 why this rank stops, after taking the chunks still owed to it (rank 0 answers
+ * every request, and must not be left with a send no one receives). */
+static int fail(worker *wk, const char *msg)
 {
     char line[1200];
-    snprintf(line, sizeof line, fmt, msg);
+    snprintf(line, sizeof line, "%s", msg);
     MPI_Send(line, (int)strlen(line), MPI_BYTE, 0, TAG_FAIL, MPI_COMM_WORLD);
+    static uint64_t dropped[RB_CHUNK_MAX]; /* only this rank's main thread calls MPI */
+    for (; wk->owed > 0; wk->owed--)
+        MPI_Recv(dropped, RB_CHUNK_MAX, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     return CLI_RUNTIME;
+}
+
+/* Sends the chunk's rows in their positions (none before the first chunk) and whether this
+ * rank stops: a request for the next chunk too, unless it stops. */
+static int send_results(worker *wk, int stopping)
+{
+    const void *msg;
+    size_t bytes;
+    rb_error err = {0};
+    if (cli_wire_finish(&wk->out, stopping, &msg, &bytes, &err) != RB_OK) return fail(wk, err.msg);
+    /* Not MPI_Send, which polls a core until rank 0 takes the message: rank 0 takes it
+     * between its commits, and once stopped it commits and marks the sweep interrupted
+     * first, on cores it may share with this rank. */
+    MPI_Request req;
+    MPI_Isend(msg, (int)bytes, MPI_BYTE, 0, TAG_RESULTS, MPI_COMM_WORLD, &req);
+    cli_mpi_complete(&req);
+    if (!stopping) wk->owed++;
+    return CLI_OK;
 }
 
 /* The broadcasts after TAG_JOB (every rank takes part, whatever fails), then the sweep and
@@ -116,36 +120,34 @@ static int receive_job(worker *wk, const char *db)
     }
     free(text);
     free(packed);
-    return rc == RB_OK ? CLI_OK : fail("%s", err.msg);
+    return rc == RB_OK ? CLI_OK : fail(wk, err.msg);
 }
 
-/* Runs the chunk just received; rows go into wk->msg. */
+/* Runs the chunk just received; its rows go into wk->out. */
 static int run_chunk(worker *wk, int threads, volatile int *stop)
 {
-    unsigned char *msg = rb_realloc(wk->msg, sizeof(results_header) + wk->n * sizeof(wire_row));
-    if (msg) wk->msg = msg;
-    char *filled = msg ? rb_realloc(wk->filled, wk->n) : NULL;
-    if (filled) wk->filled = filled;
-    if (!msg || !filled) return fail("%s", "out of memory for a chunk's results");
-    memset(wk->filled, 0, wk->n);
+    rb_error err = {0};
+    if (cli_wire_begin(&wk->out, wk->n, &err) != RB_OK) return fail(wk, err.msg);
     rb_batch_options bo = {.threads = threads,
                            .stop = (volatile sig_atomic_t *)stop,
                            .failed = take_failure,
                            .bonus_target = wk->bonus_target,
                            .bonus = wk->job.bonus};
-    rb_error err = {0};
     uint64_t completed = 0;
     rb_status rc = rb_batch_run(wk->store, wk->m, wk->chunk, wk->n, spec_of, take_result, wk, &bo, &completed, &err);
-    return rc == RB_OK ? CLI_OK : fail("%s", err.msg);
+    return rc == RB_OK ? CLI_OK : fail(wk, err.msg);
 }
 
-/* Chunk after chunk until rank 0 sends an empty one (CLI_OK) or this rank is stopped. */
+/* WIRE_AHEAD requests, then chunk after chunk, each answered with its results (and so a
+ * request for another), until rank 0 has answered every request and the last answer was
+ * empty (CLI_OK), or this rank is stopped. */
 static int serve_chunks(worker *wk, int threads, volatile int *stop)
 {
-    uint64_t *chunk = NULL;
-    int status = CLI_OK;
-    send_results(wk, 0); /* the first request */
-    for (;;) {
+    uint64_t *chunk = rb_malloc(RB_CHUNK_MAX * sizeof *chunk);
+    if (!chunk) return fail(wk, "out of memory for a chunk");
+    int status = CLI_OK, over = 0;
+    for (int i = 0; i < WIRE_AHEAD && status == CLI_OK; i++) status = send_results(wk, 0);
+    while (status == CLI_OK && wk->owed > 0) {
         MPI_Status st;
         if (!cli_mpi_wait(0, &st, stop, 0)) { /* stopped while waiting */
             send_results(wk, 1);
@@ -154,21 +156,15 @@ static int serve_chunks(worker *wk, int threads, volatile int *stop)
         }
         int count = 0;
         MPI_Get_count(&st, MPI_UINT64_T, &count);
-        uint64_t *grown = rb_realloc(chunk, ((size_t)count + 1) * sizeof *chunk);
-        if (!grown) {
-            status = fail("%s", "out of memory for a chunk");
-            break;
+        MPI_Recv(chunk, RB_CHUNK_MAX, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        wk->owed--;
+        if (count == 0 || over) { /* the sweep is over for this rank: the answers left are empty too */
+            over = 1;
+            continue;
         }
-        chunk = grown;
-        MPI_Recv(chunk, count, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (count == 0) break; /* the sweep is over for this rank */
         wk->chunk = chunk, wk->n = (size_t)count;
         if ((status = run_chunk(wk, threads, stop)) != CLI_OK) break;
-        send_results(wk, *stop != 0);
-        if (*stop) {
-            status = 128 + SIGTERM;
-            break;
-        }
+        if ((status = send_results(wk, *stop != 0)) == CLI_OK && *stop) status = 128 + SIGTERM;
     }
     free(chunk);
     return status;
@@ -177,10 +173,12 @@ static int serve_chunks(worker *wk, int threads, volatile int *stop)
 int cli_mpi_worker(cli_mpi *mp, const char *db, int threads, volatile int *stop)
 {
     worker wk = {0};
+    cli_wire_out_init(&wk.out);
     MPI_Status st;
-    if (!cli_mpi_wait(0, &st, stop, 0)) return 128 + SIGTERM; /* stopped before the sweep came */
     int status = CLI_OK;
-    if (st.MPI_TAG == TAG_JOB) {
+    if (!cli_mpi_wait(0, &st, stop, 0)) {
+        status = 128 + SIGTERM; /* stopped before the sweep came */
+    } else if (st.MPI_TAG == TAG_JOB) {
         MPI_Recv(&wk.job, sizeof wk.job, MPI_BYTE, 0, TAG_JOB, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         status = receive_job(&wk, db);
         if (status == CLI_OK) status = serve_chunks(&wk, threads, stop);
@@ -191,8 +189,7 @@ int cli_mpi_worker(cli_mpi *mp, const char *db, int threads, volatile int *stop)
     rb_store_free(wk.store);
     rb_sweep_free(wk.sweep);
     free(wk.bonus_target);
-    free(wk.msg);
-    free(wk.filled);
+    cli_wire_out_free(&wk.out);
     /* A stopped rank leaves without MPI_Finalize, which would wait for the others: rank 0
      * ends the job. */
     if (status <= CLI_RUNTIME || status == CLI_USAGE) MPI_Finalize();

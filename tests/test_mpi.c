@@ -2,8 +2,9 @@
  * under mpirun on this machine (--oversubscribe), every stored column the same as the
  * single-process sweep's for 1 to 4 ranks, prices read by every rank or broadcast by rank 0;
  * a rank killed mid-sweep stops it with a message naming the rank and the rows stored, and
- * --resume on another number of ranks completes it; SIGINT to mpirun stops every rank and
- * the sweep is recorded as interrupted. Waits are for what the test must see (rows stored,
+ * --resume on another number of ranks completes it; SIGINT to mpirun (its default grace
+ * before SIGKILL) stops every rank, the sweep is recorded as interrupted and --resume
+ * completes it; failed configurations and the rows' texts travel intact. Waits are for what the test must see (rows stored,
  * a process present), never a fixed time. */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -127,6 +128,33 @@ Test(mpi, prices_broadcast_by_rank_0_give_the_same_results)
     cr_assert_eq(r.status, 0, "%s", r.err);
     rbt_run_result_free(&r);
     assert_same_as("alone.db", "bcast.db");
+}
+
+/* Rows with the next-open note among their texts and configurations that fail (their
+ * messages travel apart from the rows: cli/mpi_pack.c) on 3 ranks, as in one process. */
+Test(mpi, failed_configurations_and_the_exec_note_come_through_as_in_one_process)
+{
+    char *stocks = rbt_source_path("data/bundled/stocks_monthly.csv");
+    rbt_run_result r = rbt_run(dir, NULL, RBT_KV("import", "-q", "--db", "c.db", stocks));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    free(stocks);
+    free(rbt_write_file(dir, "s.ini", "[data]\nassets = AAPL=0.25, AMZN=0.25, IBM=0.25, MSFT=0.25\nexec = next-open\n"
+                                      "[costs]\nfee-bps = 0, 10\namm-depth = 0, 1000, 1e9\n"
+                                      "[calendar]\nevery = quarter, year\n[threshold]\nband = 0.01:0.3:0.01\n"));
+    r = rbt_run(dir, NULL, RBT_KV("sweep", "-q", "--db", "c.db", "--results", "alone.db", "s.ini"));
+    cr_assert_eq(r.status, 1, "some configurations fail: %s", r.err);
+    rbt_run_result_free(&r);
+    r = mpirun(3, "ranks3.db", NULL);
+    cr_assert_eq(r.status, 1, "some configurations fail: %s", r.err);
+    cr_assert_not_null(strstr(r.err, "exceeds the AMM pool"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "warning: --exec next-open on close-only data"), "%s", r.err);
+    rbt_run_result_free(&r);
+    assert_same_as("alone.db", "ranks3.db");
+    char *db = rbt_path(dir, "ranks3.db");
+    cr_assert_gt(rbt_sqlite_int(db, "SELECT count(*) FROM runs WHERE status = 'failed'"), 0);
+    cr_assert_gt(rbt_sqlite_int(db, "SELECT count(*) FROM runs WHERE status = 'ok'"), 0);
+    free(db);
 }
 
 Test(mpi, a_sweep_already_complete_and_a_bad_specification_end_every_rank)
@@ -270,20 +298,44 @@ Test(mpi, a_rank_killed_mid_sweep_is_named_and_resume_on_2_ranks_completes_it)
     free(db);
 }
 
+/* With mpirun's own grace between SIGTERM and SIGKILL (1 s): rank 0 commits the rows it has
+ * and the interrupted status within it, and --resume (on 2 ranks) completes the sweep.
+ * mpirun, once every rank has ended, may exit before it forwards rank 0's last lines (seen
+ * here in about half the runs with its default grace): the store is what must hold; the
+ * lines are checked when they came (always, in the killed-rank test above). */
 Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
 {
     /* 300,000 configurations: still running seconds after the signal, whatever the machine. */
     prepare("[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[costs]\nfee-bps = 5, 10, 20, 30, 40\n"
             "[tax]\ntax-short = 0, 0.1, 0.2\n[threshold]\nband = 0.00001:0.2:0.00001\n");
     watch w;
-    char *db = start_on_3_ranks(&w, 3, "int.db");
+    char *db = start_on_3_ranks(&w, 0, "int.db");
     pid_t pid = w.mpirun;
     kill(pid, SIGINT);
     cr_assert_eq(waitpid(pid, &w.status, 0), pid);
     char *err = bg_err();
-    assert_stored_count_said(err, db);
-    cr_assert_not_null(strstr(err, "continue with: mpirun -n 3 rebal sweep"), "%s", err);
+    sqlite3 *h = db_open(db);
+    char *status = query_text(h, "SELECT status FROM sweeps");
+    cr_assert_str_eq(status, "interrupted", "%s", err);
+    free(status);
+    sqlite3_close(h);
+    cr_assert_eq(rbt_sqlite_int(db, "SELECT count(*) - count(DISTINCT config_id) FROM runs"), 0, "duplicate rows");
     cr_assert_lt(rbt_sqlite_int(db, "SELECT count(*) FROM runs"), 300000);
+    if (strstr(err, "interrupted after ")) {
+        assert_stored_count_said(err, db);
+        cr_assert_not_null(strstr(err, "continue with: mpirun -n 3 rebal sweep"), "%s", err);
+    }
     free(err);
+
+    rbt_run_result r = mpirun(2, "int.db", "--resume");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    cr_assert_eq(rbt_sqlite_int(db, "SELECT count(DISTINCT config_id) FROM runs"), 300000, "a row missing");
+    cr_assert_eq(rbt_sqlite_int(db, "SELECT count(*) FROM runs"), 300000, "duplicate rows");
+    h = db_open(db);
+    status = query_text(h, "SELECT status FROM sweeps");
+    cr_assert_str_eq(status, "done");
+    free(status);
+    sqlite3_close(h);
     free(db);
 }
