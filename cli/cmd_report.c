@@ -75,8 +75,8 @@ int cli_report_done(FILE *out, const char *dir, const rb_report_summary *sum, co
                 "(sudo apt-get install gnuplot-nox, or scripts/setup-deps) and run %s again\n",
                 sum->missing, again);
     if (sum->failed[0])
-        fprintf(stderr, "rebal: error: %zu of 7 charts were not drawn, gnuplot failed: %s\n",
-                (size_t)7 - sum->charts_drawn, sum->failed);
+        fprintf(stderr, "rebal: error: %zu of %zu charts were not drawn, gnuplot failed: %s\n",
+                sum->charts_total - sum->charts_drawn, sum->charts_total, sum->failed);
     if (sum->failed_configurations)
         fprintf(stderr, "rebal: warning: %llu configuration%s of the sweep failed: ranked without them, listed with "
                         "their messages in %s/failed.csv\n",

@@ -721,7 +721,7 @@ typedef struct rb_report_summary {
     char best[256];          /* the best configuration (its family and parameters) */
     uint64_t failed_configurations; /* configurations of the sweep that failed: listed in failed.csv,
                                        not ranked */
-    size_t charts_total;     /* the charts a report draws (9) */
+    size_t charts_total;     /* the charts a report draws: 9, 2 more for each of an oos test, a resample */
 } rb_report_summary;
 
 /* The report of a sweep in a results store: summary.csv (every configuration), equity curves,

@@ -125,6 +125,8 @@ static void print_ranking(const rb_report *r, FILE *out)
 
 void rb_report_note_chart(rb_report_summary *sum, const char *name, const rb_chart_outcome *o)
 {
+    sum->charts_total++;
+    if (o->state == RB_CHART_DRAWN) sum->charts_drawn++;
     if (o->state == RB_CHART_NO_GNUPLOT)
         rb_text_append(sum->missing, sizeof sum->missing, "%s%s", sum->missing[0] ? ", " : "", name);
     if (o->state == RB_CHART_FAILED)
@@ -144,11 +146,7 @@ rb_status rb_report_complete(rb_report *r, const rb_report_input *in, const rb_r
     }
     if (rc == RB_OK) rc = rb_html_write(r, dir, charts, err);
     if (rc != RB_OK) return rc;
-    sum->charts_total = RB_CHART_COUNT;
-    for (size_t c = 0; c < RB_CHART_COUNT; c++) {
-        if (charts[c].state == RB_CHART_DRAWN) sum->charts_drawn++;
-        rb_report_note_chart(sum, rb_chart_name(c), &charts[c]);
-    }
+    for (size_t c = 0; c < RB_CHART_COUNT; c++) rb_report_note_chart(sum, rb_chart_name(c), &charts[c]);
     if (r->nseries > 2) snprintf(sum->best, sizeof sum->best, "%s", r->series[2].label);
     if (opt->ranking) print_ranking(r, opt->ranking);
     return RB_OK;

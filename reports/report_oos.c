@@ -127,7 +127,7 @@ rb_status rb_report_oos(rb_results_reader *reader, int64_t sweep_id, rb_report *
     if (rc == RB_OK) rc = write_curve(o, r, dir, err);
     if (rc == RB_OK && !no_charts) rc = draw(o, r, dir, charts, err);
     if (rc == RB_OK) rc = rb_report_oos_html(o, dir, chart_names, charts, &r->extra_html, err);
-    /* Beside the seven numbered charts: a failure or a missing gnuplot is said as theirs. */
+    /* Beside the nine numbered charts: a failure or a missing gnuplot is said as theirs. */
     for (size_t k = 0; rc == RB_OK && k < 2; k++) rb_report_note_chart(sum, chart_names[k], &charts[k]);
     rb_oos_free(o);
     return rc;

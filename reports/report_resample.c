@@ -361,7 +361,7 @@ rb_status rb_report_resampled(rb_store *prices, source *s, const rb_kvlist *data
         for (int c = 0; c < 2; c++)
             x->charts[c] = (rb_chart_outcome){RB_CHART_NOT_APPLICABLE, "charts were not requested (--no-charts)"};
     else if (rc == RB_OK) rc = draw(r, dir, x, err);
-    /* Beside the seven numbered charts: a failure or a missing gnuplot is said as theirs. */
+    /* Beside the nine numbered charts: a failure or a missing gnuplot is said as theirs. */
     for (int c = 0; rc == RB_OK && c < 2; c++) rb_report_note_chart(sum, chart_names[c], &x->charts[c]);
     free(rows);
     return rc;
