@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "asset_names.h"
 #include "dataset_hash.h"
 #include "error.h"
 #include "resolve.h"
@@ -53,29 +54,16 @@ static void mix_series(digest_ctx *d, const char *name)
         mix_text(d, "(absent)");
 }
 
-/* "SYM=NAME,SYM=NAME": each NAME. */
-static void mix_series_list(digest_ctx *d, const char *text)
+/* "SYM=NAME,SYM=NAME": each NAME, read as the setting reads it. */
+static void mix_series_list(digest_ctx *d, const rb_setting_info *row, const char *text)
 {
-    const char *p = text;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        const char *name = eq ? eq + 1 : p;
-        size_t nlen = (size_t)(p + len - name);
-        while (nlen && (*name == ' ' || *name == '\t')) name++, nlen--;
-        while (nlen && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t')) nlen--;
-        char one[512];
-        if (nlen < sizeof one) {
-            memcpy(one, name, nlen);
-            one[nlen] = '\0';
-            mix_series(d, one);
-        } else {
-            mix_text(d, "(a name too long to be a series)");
-        }
-        p += len;
-        if (*p == ',') p++;
-    }
+    rb_asset_names v = {0};
+    rb_error ignored = {0};
+    if (rb_read_asset_names(row->key, text, &v, &ignored) == RB_OK)
+        for (size_t i = 0; i < v.n; i++) mix_series(d, v.name[i]);
+    else
+        mix_text(d, "(unreadable)"); /* the sweep's parse refused it already */
+    rb_asset_names_clear(&v);
 }
 
 static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
@@ -88,7 +76,7 @@ static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *te
     switch (row->input) {
     case RB_INPUT_FILE: return mix_file(d, text, err);
     case RB_INPUT_SERIES: mix_series(d, text); return RB_OK;
-    case RB_INPUT_SERIES_PER_ASSET: mix_series_list(d, text); return RB_OK;
+    case RB_INPUT_SERIES_PER_ASSET: mix_series_list(d, row, text); return RB_OK;
     case RB_INPUT_NONE: return RB_OK;
     }
     return RB_OK;
