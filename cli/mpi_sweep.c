@@ -115,30 +115,18 @@ int cli_mpi_finish(cli_mpi *mp, int status)
     return status;
 }
 
-/* Whether a configuration reads a gas series from the price store (rb_resolve_gas_series),
- * which ranks sent the prices alone do not have. */
-static int uses_gas_series(const rb_sweep *sweep)
+/* rb_sweep_each_input's visitor: stops at a value of the setting *ctx names. */
+static rb_status find_setting(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
 {
-    const char *const *keys;
-    size_t n = rb_sweep_keys(sweep, &keys);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], "gas-series") == 0) return 1;
-    rb_run_spec first; /* borrowed from the sweep */
-    rb_sweep_fill(sweep, 0, &first);
-    return first.gas_series != NULL;
+    (void)err;
+    return strcmp(row->key, *(const char **)ctx) == 0 && text[0] ? RB_ERR_DATA : RB_OK;
 }
 
-/* Whether a configuration reads its benchmark from the price store (--benchmark), which
- * ranks sent the prices alone do not have. */
-static int uses_benchmark(const rb_sweep *sweep)
+/* Whether a configuration of the sweep sets `key` (a setting read from the price store,
+ * which ranks sent the prices alone do not have). */
+static int sweep_sets(const rb_sweep *sweep, const char *key)
 {
-    const char *const *keys;
-    size_t n = rb_sweep_keys(sweep, &keys);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(keys[i], "benchmark") == 0) return 1;
-    rb_run_spec first; /* borrowed from the sweep */
-    rb_sweep_fill(sweep, 0, &first);
-    return first.benchmark != NULL;
+    return rb_sweep_each_input(sweep, find_setting, &key, NULL) != RB_OK;
 }
 
 /* The sweep's text, the bonus target and (--broadcast-prices) the prices, to every worker. */
@@ -147,14 +135,12 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
     const char *text = rb_sweep_text(w->sweep);
     unsigned char *packed = NULL;
     size_t packed_bytes = 0;
-    if (mp->broadcast && uses_gas_series(w->sweep))
-        return rb_fail(err, RB_ERR_USAGE,
-                       "--broadcast-prices: this sweep's gas-series is read from the price store by every rank; "
-                       "run it without --broadcast-prices, with the store on every node");
-    if (mp->broadcast && uses_benchmark(w->sweep))
-        return rb_fail(err, RB_ERR_USAGE,
-                       "--broadcast-prices: this sweep's benchmark is read from the price store by every rank; "
-                       "run it without --broadcast-prices, with the store on every node");
+    for (const char *const *key = (const char *const[]){"gas-series", "benchmark", NULL}; mp->broadcast && *key; key++)
+        if (sweep_sets(w->sweep, *key))
+            return rb_fail(err, RB_ERR_USAGE,
+                           "--broadcast-prices: this sweep's %s is read from the price store by every rank; run it "
+                           "without --broadcast-prices, with the store on every node",
+                           *key);
     rb_status rc = mp->broadcast ? rb_matrix_pack(w->m, &packed, &packed_bytes, err) : RB_OK;
     if (rc != RB_OK) return rc; /* the workers are sent TAG_QUIT by cli_mpi_finish */
     job_header h = {.spec_bytes = strlen(text) + 1,
