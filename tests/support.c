@@ -332,6 +332,18 @@ long long rbt_sqlite_int(const char *path, const char *sql)
     return v;
 }
 
+const char rbt_three_bars[] = "symbol,date,close\nX,2020-01-01,100\nX,2020-01-02,125\nX,2020-01-03,80\n";
+
+rb_store *rbt_three_bar_depth_store(const char *dir)
+{
+    rb_store *s = rbt_store_from_csv(dir, rbt_three_bars, NULL);
+    rb_error err = {0};
+    rb_time t[] = {1577836800, 1577836800 + 2 * 86400};
+    double depth[] = {1e6, 4e6};
+    cr_assert_eq(rb_series_import_arrays(s, "depth-X", t, depth, 2, 0, NULL, &err), RB_OK, "%s", err.msg);
+    return s;
+}
+
 int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds)
 {
     struct timespec start, now, pause = {0, 1000000L};

@@ -69,6 +69,12 @@ void rbt_assert_close(double got, double want, double rel, const char *what);
  * the symbol of a one-symbol OHLCV file, else NULL). */
 rb_store *rbt_store_from_csv(const char *dir, const char *csv, const char *symbol);
 
+/* The hand-worked pool cases' prices (X at 100, 125, 80 on 2020-01-01..03), and a store of
+ * them with the series depth-X (1e6 from 2020-01-01, 4e6 from 2020-01-03): the depth-series
+ * and concentrated-liquidity suites work their numbers on it. */
+extern const char rbt_three_bars[];
+rb_store *rbt_three_bar_depth_store(const char *dir);
+
 /* An in-memory store holding the bundled file data/bundled/NAME (imported through dir). */
 rb_store *rbt_bundled_store(const char *dir, const char *name);
 

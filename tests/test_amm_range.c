@@ -139,17 +139,6 @@ Test(amm_range, a_trade_past_the_edge_is_refused_naming_the_largest)
  *   bar 1 (price 125): X worth 62423.551589, W = 112362.392860: sells v = 6243.3084291,
  *     s = 1.9065405; the value is 112360.4863194.
  *   bar 2 (price 80): buys v = 10109.9420914, s = 5.0033548; the final value 92130.5954271. */
-static const char three_bars[] = "symbol,date,close\nX,2020-01-01,100\nX,2020-01-02,125\nX,2020-01-03,80\n";
-
-static rb_store *three_bar_store(void)
-{
-    rb_store *s = rbt_store_from_csv(dir, three_bars, NULL);
-    rb_error err = {0};
-    rb_time t[] = {1577836800, 1577836800 + 2 * 86400};
-    double depth[] = {1e6, 4e6};
-    cr_assert_eq(rb_series_import_arrays(s, "depth-X", t, depth, 2, 0, NULL, &err), RB_OK, "%s", err.msg);
-    return s;
-}
 
 static rb_run_result *ranged_run(rb_store *s, const char *depth_key, const char *depth, const char *range)
 {
@@ -161,7 +150,7 @@ static rb_run_result *ranged_run(rb_store *s, const char *depth_key, const char 
 
 Test(amm_range, a_ranged_pool_run_as_worked_by_hand)
 {
-    rb_store *s = three_bar_store();
+    rb_store *s = rbt_three_bar_depth_store(dir);
     rb_run_result *r = ranged_run(s, "amm-depth", "X=1e6", "X=0.9:1.1");
     const rb_portfolio *p = &r->sim.portfolio;
     static const double slippage[] = {122.3174579, 1.9065405, 5.0033548};
@@ -196,11 +185,11 @@ Test(amm_range, a_ranged_pool_run_as_worked_by_hand)
  * refused, naming the asset, the date and that largest trade. */
 Test(amm_range, a_run_whose_trade_crosses_the_edge_fails_naming_asset_date_and_largest)
 {
-    rb_status rc = rbt_run_expect_error(dir, three_bars,
+    rb_status rc = rbt_run_expect_error(dir, rbt_three_bars,
                                         RBT_KV("assets", "X=0.5,CASH=0.5", "amm-depth", "1e6", "amm-range", "0.5:1.01"),
                                         "X on 2020-01-01: a buy of");
     cr_assert_eq(rc, RB_ERR_DATA);
-    rc = rbt_run_expect_error(dir, three_bars,
+    rc = rbt_run_expect_error(dir, rbt_three_bars,
                               RBT_KV("assets", "X=0.5,CASH=0.5", "amm-depth", "1e6", "amm-range", "0.5:1.01"),
                               "at most 333.235 units (33323.5 in value)");
     cr_assert_eq(rc, RB_ERR_DATA);
@@ -227,7 +216,7 @@ Test(amm_range, the_setting_is_read_and_refused_naming_the_option)
         rb_run_spec_free(spec);
     }
     /* an unknown symbol, at the run */
-    rb_status rc = rbt_run_expect_error(dir, three_bars,
+    rb_status rc = rbt_run_expect_error(dir, rbt_three_bars,
                                         RBT_KV("assets", "X=0.5,CASH=0.5", "amm-depth", "1e6", "amm-range", "Y=0.9:1.1"),
                                         "--amm-range: Y is not one of the --assets");
     cr_assert_eq(rc, RB_ERR_USAGE);
@@ -244,7 +233,7 @@ Test(amm_range, the_setting_is_read_and_refused_naming_the_option)
  * failed row with the message, the others run, and each row is `rebal run`'s. */
 Test(amm_range, amm_range_is_a_sweep_key_and_a_crossed_range_a_failed_row)
 {
-    char *prices = rbt_write_file(dir, "p.csv", three_bars);
+    char *prices = rbt_write_file(dir, "p.csv", rbt_three_bars);
     rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
     char *ini = rbt_write_file(dir, "grid.ini",
                                "[data]\nassets = X=0.5,CASH=0.5\n[costs]\namm-depth = 1e6\namm-fee-bps = 0\n"

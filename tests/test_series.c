@@ -312,17 +312,6 @@ Test(series, a_version_1_store_is_read_as_it_is_and_migrates_with_the_same_gas_r
  * Each order's recorded slippage must be the formula at its own bar's depth (to rounding),
  * the three match the numbers above, and against the constant pool --amm-depth X=1e6 the
  * run is identical to the bit through bar 1 and differs on bar 2. */
-static const char three_bars[] = "symbol,date,close\nX,2020-01-01,100\nX,2020-01-02,125\nX,2020-01-03,80\n";
-
-static rb_store *three_bar_store(void)
-{
-    rb_store *s = rbt_store_from_csv(dir, three_bars, NULL);
-    rb_error err = {0};
-    rb_time t[] = {1577836800, 1577836800 + 2 * 86400};
-    double depth[] = {1e6, 4e6};
-    cr_assert_eq(rb_series_import_arrays(s, "depth-X", t, depth, 2, 0, NULL, &err), RB_OK, "%s", err.msg);
-    return s;
-}
 
 static rb_run_result *three_bar_run(rb_store *s, const char *key, const char *value)
 {
@@ -334,7 +323,7 @@ static rb_run_result *three_bar_run(rb_store *s, const char *key, const char *va
 
 Test(series, a_depth_series_sets_the_pool_of_each_bar_as_worked_by_hand)
 {
-    rb_store *s = three_bar_store();
+    rb_store *s = rbt_three_bar_depth_store(dir);
     rb_run_result *r = three_bar_run(s, "amm-depth-series", "X=depth-X");
     rb_run_result *flat = three_bar_run(s, "amm-depth", "X=1e6");
     const rb_portfolio *p = &r->sim.portfolio, *q = &flat->sim.portfolio;
@@ -371,7 +360,7 @@ Test(series, a_depth_series_sets_the_pool_of_each_bar_as_worked_by_hand)
 
 Test(series, a_depth_series_is_refused_before_its_first_date_and_where_not_positive)
 {
-    rb_store *s = rbt_store_from_csv(dir, three_bars, NULL);
+    rb_store *s = rbt_store_from_csv(dir, rbt_three_bars, NULL);
     rb_error err = {0};
     rb_time late[] = {1577836800 + 86400};
     double one[] = {1e6}, neg[] = {-5};
@@ -452,7 +441,7 @@ Test(series, import_series_and_the_series_command)
  * the results' own column; the batch gives what `rebal run` gives. */
 Test(series, depth_series_is_a_sweep_key)
 {
-    char *prices = rbt_write_file(dir, "p.csv", three_bars);
+    char *prices = rbt_write_file(dir, "p.csv", rbt_three_bars);
     rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
     char *d1 = rbt_write_file(dir, "d1.csv", "2020-01-01,1e6\n2020-01-03,4e6\n");
     char *d2 = rbt_write_file(dir, "d2.csv", "2020-01-01,2e5\n");
