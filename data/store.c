@@ -106,14 +106,6 @@ static rb_status exec(rb_store *store, const char *sql, const char *what, rb_err
     return RB_OK;
 }
 
-/* 1 when the file this connection has open is no longer at its path (removed by a failed
- * first import, see remove_if_unused). */
-static int file_was_removed(sqlite3 *db)
-{
-    int moved = 0;
-    return sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved;
-}
-
 rb_status rb_store_begin(rb_store *store, rb_error *err)
 {
     /* The first write takes the file into WAL mode (readers never block the importer;
@@ -128,7 +120,7 @@ rb_status rb_store_begin(rb_store *store, rb_error *err)
     rb_status rc = exec(store, "BEGIN IMMEDIATE", "starting a transaction", err);
     /* Holding the write lock, the file can no longer be removed (remove_if_unused needs an
      * exclusive lock); removed before, whatever is written would be lost with it. */
-    if (rc == RB_OK && file_was_removed(store->db)) {
+    if (rc == RB_OK && rb_sqlite_file_was_removed(store->db)) {
         rb_store_rollback(store);
         rc = rb_fail(err, RB_ERR_DB,
                      "%s: removed by another process (a first import into the same new store that failed) "
@@ -292,7 +284,7 @@ static rb_status open_writer(rb_store *store, int memory, int64_t *version, rb_e
         sqlite3_extended_result_codes(store->db, 1);
         sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
         rb_status rc = check_schema(store, version, err);
-        if (rc != RB_OK || memory || attempt == 3 || !file_was_removed(store->db)) return rc;
+        if (rc != RB_OK || memory || attempt == 3 || !rb_sqlite_file_was_removed(store->db)) return rc;
         sqlite3_close_v2(store->db);
         store->db = NULL;
         int present = 0;
@@ -413,31 +405,11 @@ static int holds_nothing(sqlite3 *db)
 
 /* A store file this open created that never received committed data is removed again, so a
  * failed first import (or a mistyped --db) leaves nothing behind; but only what it alone
- * created and nobody else has written. Another import may have the new file open, about to
- * commit into it, or have committed already: the file is left unless this connection is its
- * only one (leaving WAL mode needs that) and holds it under an exclusive lock, kept while
- * the files are unlinked, and the store holds nothing. A writer that opened the path just
- * before finds its file removed once it gets its lock, and opens the path again. */
+ * created and nobody else has written (rb_sqlite_remove_unused). */
 static void remove_if_unused(rb_store *store)
 {
-    sqlite3 *db = store->db;
     rb_store_rollback(store);
-    sqlite3_busy_timeout(db, 0); /* another connection on the file: leave it, do not wait */
-    sqlite3_stmt *st = NULL;
-    int alone = sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
-                sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
-    sqlite3_finalize(st);
-    if (!alone || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
-    /* By name only while the name is still this file's (a defence: removed or renamed by
-     * hand meanwhile, the path may be another store's). */
-    if (!file_was_removed(db) && holds_nothing(db)) {
-        static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-        for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-            char name[4096];
-            if ((size_t)snprintf(name, sizeof name, "%s%s", store->path, suffix[i]) < sizeof name) unlink(name);
-        }
-    }
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    rb_sqlite_remove_unused(store->db, store->path, holds_nothing);
 }
 
 void rb_store_free(rb_store *store)

@@ -76,6 +76,18 @@ rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sql
  * for a read-only or in-memory connection. Never fails. */
 void rb_sqlite_rest(sqlite3 *db);
 
+/* 1 when the file this connection has open is no longer at its path (removed by
+ * rb_sqlite_remove_unused on another connection). */
+int rb_sqlite_file_was_removed(sqlite3 *db);
+
+/* Removes the file at path that this connection created and nobody else has written: only
+ * when this connection is its only one (leaving WAL mode needs that) and holds it under an
+ * exclusive lock, kept while the files (path, -wal, -shm, -journal) are unlinked, and
+ * holds_nothing(db) says it holds nothing anyone could miss. Otherwise the file stays. A
+ * writer that opened the path just before finds its file removed once it gets its lock
+ * (rb_sqlite_file_was_removed). Call with no transaction open; never fails. */
+void rb_sqlite_remove_unused(sqlite3 *db, const char *path, int (*holds_nothing)(sqlite3 *db));
+
 /* Refuses, naming the file or directory and why, a store a writer cannot write: an existing
  * file that is read-only, or a directory where SQLite cannot create its journal. kind is
  * "price store" or "results store". */

@@ -175,3 +175,29 @@ rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sql
     *out = db;
     return RB_OK;
 }
+
+int rb_sqlite_file_was_removed(sqlite3 *db)
+{
+    int moved = 0;
+    return sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved;
+}
+
+void rb_sqlite_remove_unused(sqlite3 *db, const char *path, int (*holds_nothing)(sqlite3 *db))
+{
+    sqlite3_busy_timeout(db, 0); /* another connection on the file: leave it, do not wait */
+    sqlite3_stmt *st = NULL;
+    int alone = sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
+    sqlite3_finalize(st);
+    if (!alone || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
+    /* By name only while the name is still this file's (a defence: removed or renamed by
+     * hand meanwhile, the path may be another store's). */
+    if (!rb_sqlite_file_was_removed(db) && holds_nothing(db)) {
+        static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+            char name[4096];
+            if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffix[i]) < sizeof name) unlink(name);
+        }
+    }
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -17,6 +17,7 @@
 #include "oos.h"
 #include "resolve.h"
 #include "resample/resample.h"
+#include "results/early.h"
 #include "results/reader.h"
 #include "results/writer.h"
 #include "store.h"
@@ -421,13 +422,13 @@ static void *side_main(void *arg)
     return NULL;
 }
 
-static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first, const char *results)
+/* existed: the results store held something before the command opened it. */
+static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first, int existed)
 {
     memset(job, 0, sizeof *job);
     job->m = m;
     job->target = first->weights && !first->target_table && first->targets == 0 ? first->weights : NULL;
-    int exists = 0;
-    job->want_legacy = results && rb_file_has_content(results, &exists) > 0;
+    job->want_legacy = existed;
     job->threaded = pthread_mutex_init(&job->mu, NULL) == 0;
     if (job->threaded && pthread_cond_init(&job->legacy_cv, NULL) != 0) {
         pthread_mutex_destroy(&job->mu);
@@ -596,6 +597,20 @@ static rb_status after_sweep(rb_store *prices, const prepared *p, const int64_t 
     return rc;
 }
 
+/* Each configuration's id, in configuration order (ids) and sorted, and the guard that none
+ * repeats (the parser refuses repeats). */
+static rb_status list_ids(const rb_sweep *sweep, uint64_t K, const char *spec_path, int64_t *ids, int64_t *sorted,
+                          rb_error *err)
+{
+    for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(sweep, k);
+    qsort(sorted, K, sizeof *sorted, cmp_id);
+    for (uint64_t k = 1; k < K; k++)
+        if (sorted[k] == sorted[k - 1])
+            return rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path,
+                           (long long)sorted[k]);
+    return RB_OK;
+}
+
 static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_sweep *given, const rb_sweep_options *opt,
                            const executor *ex, rb_sweep_summary *out, rb_error *err)
 {
@@ -603,18 +618,19 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     rb_status rc = check_storeless(opt, err);
     if (rc == RB_OK && opt->oos) rc = check_oos(opt, err);
     if (rc != RB_OK) return rc;
+    /* The results store opens beside the parsing and the loading of the prices (early.h). */
+    rb_results_early early;
+    rb_results_early_start(&early, opt->results);
     rc = prepare(prices, spec_path, given, opt->threads, &p, err);
     if (rc == RB_OK && opt->oos) rc = check_windows(opt, &p, spec_path, err);
-    if (rc != RB_OK) {
-        prepared_release(&p);
-        return rc;
-    }
-    if (p.est.memory_bytes > 0.8 * p.est.available_bytes) {
+    if (rc == RB_OK && p.est.memory_bytes > 0.8 * p.est.available_bytes)
         rc = rb_fail(err, RB_ERR_DATA,
                      "%s: %llu configurations need about %.0f MB, more than this machine's %.0f MB can give; split "
                      "the sweep",
                      spec_path, (unsigned long long)p.est.configurations, p.est.memory_bytes / 1e6,
                      p.est.available_bytes / 1e6);
+    if (rc != RB_OK) {
+        rb_results_early_drop(&early);
         prepared_release(&p);
         return rc;
     }
@@ -627,7 +643,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     side_job side;
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    side_start(&side, p.m, &p.data_spec, opt->results);
+    side_start(&side, p.m, &p.data_spec, early.existed);
     /* The data it reads: the prices, and what its values name beside them (CSV files,
      * stored series), whose change makes it another sweep (sweep_inputs.h). */
     char dataset_hash[RB_DATASET_HASH_SIZE];
@@ -638,18 +654,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     else rb_dataset_hash(p.m, dataset_hash);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
-    if (rc == RB_OK) {
-        /* Each configuration id once (the parser refuses repeats; this is the guard). */
-        for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(p.sweep, k);
-        qsort(sorted, K, sizeof *sorted, cmp_id);
-        for (uint64_t k = 1; k < K && rc == RB_OK; k++)
-            if (sorted[k] == sorted[k - 1])
-                rc = rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path,
-                             (long long)sorted[k]);
-    }
+    if (rc == RB_OK) rc = list_ids(p.sweep, K, spec_path, ids, sorted, err);
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
-    if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
+    if (rc == RB_OK) rc = rb_results_early_take(&early, &results, err);
+    else rb_results_early_drop(&early);
     const char *legacy = side_legacy(&side);
     /* Earlier builds hashed the prices alone: a sweep with inputs cannot be recognized by it. */
     if (results && legacy && !any_inputs) rb_results_legacy_hash(results, legacy);

@@ -435,21 +435,22 @@ static rb_status check_schema(rb_rconn *c, rb_error *err)
 }
 
 /* The file checks before SQLite opens it; *content: whether the file holds anything. */
-static rb_status check_file(const char *path, int readonly, int *content, rb_error *err)
+static rb_status check_file(const char *path, int readonly, int *content, int *exists, rb_error *err)
 {
     *content = 0;
     if (!path || !*path) return rb_fail(err, RB_ERR_USAGE, "no results store path given");
     if (!sqlite3_threadsafe())
         return rb_fail(err, RB_ERR_DB, "%s: this SQLite library was built without thread support", path);
-    int memory = strcmp(path, ":memory:") == 0, exists = 0;
-    int has = memory ? 0 : rb_file_has_content(path, &exists);
+    int memory = strcmp(path, ":memory:") == 0;
+    *exists = 0;
+    int has = memory ? 0 : rb_file_has_content(path, exists);
     if (has < 0) return rb_fail(err, RB_ERR_IO, "%s: %s", path, strerror(errno));
-    if (readonly && !memory && !exists) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such results store", path);
+    if (readonly && !memory && !*exists) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no such results store", path);
     if (readonly && !memory && !has)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
     *content = has;
     rb_status rc = has ? rb_sqlite_check_header(path, err) : RB_OK;
-    if (rc == RB_OK && !readonly && !memory) rc = rb_sqlite_check_writable(path, exists, "results store", err);
+    if (rc == RB_OK && !readonly && !memory) rc = rb_sqlite_check_writable(path, *exists, "results store", err);
     return rc;
 }
 
@@ -476,6 +477,9 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
     char mark[64];
     snprintf(mark, sizeof mark, "PRAGMA application_id = %d", RB_RESULTS_STORE_APP_ID);
     rb_status rc = rb_rsql_exec(c, "PRAGMA synchronous = OFF", "setting synchronous", err);
+    /* Through journal mode OFF: the switch to WAL writes the first page without a rollback
+     * journal to create, write and delete (nothing to roll back in an empty file). */
+    if (rc == RB_OK && !memory) rc = rb_rsql_exec(c, "PRAGMA journal_mode = OFF", "setting the journal mode", err);
     if (rc == RB_OK)
         rc = rb_rsql_exec(c, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
                           "setting the journal mode", err);
@@ -486,8 +490,8 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
 rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb_error *err)
 {
     memset(c, 0, sizeof *c);
-    int content = 0;
-    rb_status rc = check_file(path, readonly, &content, err);
+    int content = 0, exists = 0;
+    rb_status rc = check_file(path, readonly, &content, &exists, err);
     if (rc != RB_OK) return rc;
     if (!(c->path = rb_strdup(path))) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
     /* NOMUTEX: the connection is used by one thread at a time (the caller, or the writer
@@ -513,7 +517,18 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     if (rc == RB_OK && !readonly) rc = prepare_for_writing(c, err);
     if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
     if (rc != RB_OK) rb_results_schema_close(c);
+    else c->created = !readonly && !exists && strcmp(path, ":memory:") != 0;
     return rc;
+}
+
+/* 1 when the file holds no table: a results store whose first sweep never began. */
+static int holds_no_table(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int none = sqlite3_prepare_v2(db, "SELECT count(*) = 0 FROM sqlite_schema", -1, &st, NULL) == SQLITE_OK &&
+               sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_finalize(st);
+    return none;
 }
 
 /* The last checkpoint of a store this connection created: the WAL is copied into the
@@ -521,25 +536,38 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
  * file is synced before the close deletes the WAL. Of NORMAL's three fsyncs one remains: the
  * one that makes the results durable. A power cut in the middle can leave this new file
  * unreadable, never an older store. With readers still on the WAL, the checkpoint cannot
- * finish and everything stays under NORMAL. */
-static void checkpoint_fresh(const rb_rconn *c)
+ * finish and everything stays under NORMAL. Returns 1 when the whole WAL is in the synced
+ * database file. */
+static int checkpoint_fresh(const rb_rconn *c)
 {
     int wal_frames = -1, copied = -2;
     sqlite3_file *f = NULL;
-    if (sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) return;
+    if (sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) return 0;
     if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied) == SQLITE_OK &&
         wal_frames == copied && sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
         f && f->pMethods && f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK)
-        return;
+        return 1;
     sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL); /* the close checkpoints as ever */
+    return 0;
 }
 
 void rb_results_schema_close(rb_rconn *c)
 {
-    if (c->db && c->fresh) checkpoint_fresh(c);
-    /* A writer leaves the store in rollback-journal mode (store_file.c); after
-     * checkpoint_fresh, still without the fsyncs that protect only the new file. */
-    if (c->db) rb_sqlite_rest(c->db);
+    /* A file this open created and no sweep was begun in is removed again (unless another
+     * connection has it or wrote into it). A writer leaves the store in rollback-journal mode
+     * (store_file.c). A store this connection created and has just checkpointed whole gets there through journal mode OFF:
+     * the one page that marks the file as no longer WAL is written in place, with no rollback
+     * journal to create and delete (a power cut then can cost this new file, as above). With
+     * another connection on the file the switch fails at once and the file stays in WAL mode,
+     * which is correct, until a writer that closes last. */
+    if (c->db && c->created && c->version == 0) {
+        rb_sqlite_remove_unused(c->db, c->path, holds_no_table);
+    } else if (c->db && c->fresh && checkpoint_fresh(c)) {
+        sqlite3_busy_timeout(c->db, 0);
+        sqlite3_exec(c->db, "PRAGMA journal_mode = OFF", NULL, NULL, NULL);
+    } else if (c->db) {
+        rb_sqlite_rest(c->db);
+    }
     if (c->db) sqlite3_close_v2(c->db);
     free(c->path);
     c->db = NULL;

@@ -16,6 +16,7 @@ typedef struct rb_rconn {
     char *path;
     int version; /* results schema version of the file (user_version) */
     int fresh;   /* this connection created the file's schema: nothing older is in it */
+    int created; /* this open created the file (there was none at the path) */
 } rb_rconn;
 
 /* "PATH: WHAT: sqlite message", with the common cases (corrupt, locked, full, read-only)

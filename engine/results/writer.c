@@ -13,6 +13,7 @@
 #include "date.h"
 #include "error.h"
 #include "schema.h"
+#include "store.h"
 #include "alloc.h"
 
 /* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
@@ -191,6 +192,11 @@ static rb_status start_sweep(rb_results *r, const char *spec, const char *datase
     const char *const *keys = (const char *const *)r->keys;
     int created = 0;
     rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "starting a sweep", err);
+    /* A new file another command created and removed again (rb_results_free) while this
+     * one opened it: its rows would go nowhere. */
+    if (rc == RB_OK && rb_sqlite_file_was_removed(c->db))
+        rc = rb_fail(err, RB_ERR_DB, "%s: the new results store was removed by another command as this one opened it; "
+                     "run the command again", c->path);
     if (rc == RB_OK && c->version == 0) rc = rb_results_schema_create(&r->conn, keys, names, r->ncols, &created, err);
     if (rc == RB_OK && !created) rc = rb_results_schema_add(c, keys, names, r->ncols, err);
     if (rc == RB_OK && resume && !created)

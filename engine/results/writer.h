@@ -62,6 +62,9 @@ rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
  * writer thread. */
 rb_status rb_results_end(rb_results *r, const char *status, rb_error *err);
 
+/* Closes the store (ending a sweep never ended as a crash would: resume continues it). A
+ * file rb_results_open created is removed again when no sweep was begun in it, so that a
+ * command that stops before recording leaves no empty store behind. */
 void rb_results_free(rb_results *r);
 
 /* The results store of a sweep just recorded, as rb_sweep_options.on_recorded hands it over:

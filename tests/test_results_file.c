@@ -1,0 +1,160 @@
+/* The results store's file over its life: a new store no sweep was begun in is removed
+ * again, unless another connection has it; a new store a sweep was recorded in rests in
+ * rollback-journal mode with nothing beside it; a sweep command that fails before recording
+ * leaves no new file, and an existing store as it was. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rebal.h"
+#include "results/writer.h"
+#include "support.h"
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static char *dir;
+static void setup(void) { dir = rbt_tempdir(); }
+static void teardown(void)
+{
+    rbt_rmtree(dir);
+    free(dir);
+}
+TestSuite(results_file, .init = setup, .fini = teardown, .timeout = 60);
+
+static int present(const char *path, const char *suffix)
+{
+    char name[4096];
+    snprintf(name, sizeof name, "%s%s", path, suffix);
+    return access(name, F_OK) == 0;
+}
+
+static rb_results *open_ok(const char *path)
+{
+    rb_results *r = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_results_open(path, &r, &err), RB_OK, "%s", err.msg);
+    return r;
+}
+
+Test(results_file, a_new_store_no_sweep_began_in_is_removed_at_free)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    cr_assert(present(path, ""), "rb_results_open creates the file");
+    rb_results_free(r);
+    cr_assert_not(present(path, ""));
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_not(present(path, "-journal"));
+    free(path);
+}
+
+Test(results_file, a_new_store_another_connection_has_open_stays)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    sqlite3 *other = NULL;
+    cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
+    rb_results_free(r);
+    cr_assert(present(path, ""), "another connection has the file: it stays");
+    sqlite3_close(other);
+    /* and it is still a results store that takes a sweep */
+    r = open_ok(path);
+    rb_error err = {0};
+    cr_assert_eq(rb_results_begin(r, "spec", "h", 1, NULL, 0, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    rb_results_free(r);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps"), 1);
+    free(path);
+}
+
+Test(results_file, an_existing_store_stays_when_no_sweep_begins)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_error err = {0};
+    cr_assert_eq(rb_results_begin(r, "spec", "h", 1, NULL, 0, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    rb_results_free(r);
+    char *copy = rbt_path(dir, "copy.db");
+    rbt_copy_file(path, copy);
+    r = open_ok(path);
+    rb_results_free(r);
+    cr_assert(present(path, ""));
+    cr_assert(rbt_same_store(path, copy), "opening and closing changed nothing");
+    free(copy);
+    free(path);
+}
+
+/* A new store is written in WAL mode and left in rollback-journal mode (bytes 18 and 19 of
+ * the header 1), whole and with nothing beside it. */
+Test(results_file, a_new_store_rests_in_rollback_journal_mode)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_error err = {0};
+    const char *keys[] = {"band"};
+    cr_assert_eq(rb_results_begin(r, "spec", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    for (int64_t id = 1; id <= 2; id++) {
+        rb_sweep_kv kv[] = {{"band", id == 1 ? "0.05" : "0.1"}};
+        rb_result_row row = {.config_id = id, .section = "threshold", .strategy = "threshold", .params = kv,
+                             .nparams = 1};
+        cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
+    }
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    rb_results_free(r);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_not(present(path, "-journal"));
+    size_t len = 0;
+    unsigned char *bytes = (unsigned char *)rbt_read_file(path, &len);
+    cr_assert_geq(len, 100);
+    cr_assert_eq(bytes[18], 1, "write version %d", bytes[18]);
+    cr_assert_eq(bytes[19], 1, "read version %d", bytes[19]);
+    free(bytes);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs WHERE band = 0.1"), 1);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    free(path);
+}
+
+static void import_stocks(const char *db)
+{
+    char *stocks = rbt_source_path("data/bundled/stocks_monthly.csv");
+    rbt_run_ok(dir, ARGS("import", "--db", db, "--quiet", stocks));
+    free(stocks);
+}
+
+/* The store opens while the prices load (engine/results/early.c): a sweep that fails
+ * there leaves no new file, and an existing store as it was. */
+Test(results_file, a_sweep_that_fails_before_recording_leaves_no_new_store)
+{
+    import_stocks("p.db");
+    char *bad = rbt_write_file(dir, "bad.ini", "[data]\nassets = MSFT=0.5, NOPE=0.5\n\n[threshold]\nband = 0.05\n");
+    rbt_run_result r = rbt_run(dir, NULL, ARGS("sweep", "bad.ini", "--db", "p.db", "--results", "new.db"));
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "unknown symbol 'NOPE'"), "%s", r.err);
+    rbt_run_result_free(&r);
+    char *fresh = rbt_path(dir, "new.db");
+    cr_assert_not(present(fresh, ""), "a failed sweep left a new results store");
+    cr_assert_not(present(fresh, "-wal"));
+    cr_assert_not(present(fresh, "-shm"));
+
+    char *good = rbt_write_file(dir, "good.ini", "[data]\nassets = MSFT=0.5, AAPL=0.5\n\n[threshold]\nband = 0.05, 0.1\n");
+    rbt_run_ok(dir, ARGS("sweep", "good.ini", "--db", "p.db", "--results", "new.db", "--quiet"));
+    cr_assert_eq(rbt_sqlite_int(fresh, "SELECT count(*) FROM runs"), 2);
+    char *copy = rbt_path(dir, "copy.db");
+    rbt_copy_file(fresh, copy);
+    r = rbt_run(dir, NULL, ARGS("sweep", "bad.ini", "--db", "p.db", "--results", "new.db"));
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    rbt_run_result_free(&r);
+    cr_assert(rbt_same_store(fresh, copy), "a failed sweep changed an existing store");
+    free(copy);
+    free(good);
+    free(fresh);
+    free(bad);
+}
