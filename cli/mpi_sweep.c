@@ -17,6 +17,7 @@
 #include "spec.h"
 #include "sweep.h"
 #include "sweep_chunks.h"
+#include "sweep_inputs.h"
 
 /* How long rank 0, stopped, waits for the workers to answer (cli_mpi_settle): mpirun's stop
  * sends SIGKILL a second after SIGTERM (its odls_base_sigkill_timeout). The rows and the
@@ -129,7 +130,8 @@ static int sweep_sets(const rb_sweep *sweep, const char *key)
     return rb_sweep_each_input(sweep, find_setting, &key, NULL) != RB_OK;
 }
 
-/* The sweep's text, the bonus target and (--broadcast-prices) the prices, to every worker. */
+/* The sweep's text and name, the digest of the files it names, the bonus target and
+ * (--broadcast-prices) the prices, to every worker. */
 static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
 {
     const char *text = rb_sweep_text(w->sweep);
@@ -141,9 +143,17 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
                            "--broadcast-prices: this sweep's %s is read from the price store by every rank; run it "
                            "without --broadcast-prices, with the store on every node",
                            *key);
-    rb_status rc = mp->broadcast ? rb_matrix_pack(w->m, &packed, &packed_bytes, err) : RB_OK;
+    int from_file = 0, files_any = 0;
+    const char *name = rb_sweep_name(w->sweep, &from_file);
+    uint64_t files = 0;
+    rb_status rc = rb_sweep_files_digest(w->sweep, &files, &files_any, err);
+    if (rc == RB_OK && mp->broadcast) rc = rb_matrix_pack(w->m, &packed, &packed_bytes, err);
     if (rc != RB_OK) return rc; /* the workers are sent TAG_QUIT by cli_mpi_finish */
     job_header h = {.spec_bytes = strlen(text) + 1,
+                    .name_bytes = strlen(name) + 1,
+                    .files_digest = files,
+                    .from_file = from_file,
+                    .files_any = files_any,
                     .matrix_bytes = packed_bytes,
                     .assets = w->m->N,
                     .has_bonus = w->bo->bonus_target != NULL,
@@ -151,6 +161,7 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
     for (int r = 1; r < mp->size; r++) MPI_Send(&h, sizeof h, MPI_BYTE, r, TAG_JOB, MPI_COMM_WORLD);
     mp->job_sent = 1;
     int ok = cli_mpi_bcast_bytes((void *)text, h.spec_bytes);
+    if (ok) ok = cli_mpi_bcast_bytes((void *)name, h.name_bytes);
     if (ok && h.has_bonus) ok = cli_mpi_bcast_bytes((void *)w->bo->bonus_target, h.assets * sizeof(double));
     if (ok && packed) ok = cli_mpi_bcast_bytes(packed, packed_bytes);
     free(packed);

@@ -1,6 +1,6 @@
 /* mpi_wire.h - the messages between rank 0 and the workers of an MPI sweep (mpi_sweep.c,
  * mpi_worker.c). Rank 0 sends each worker TAG_JOB (a job_header) or TAG_QUIT; after TAG_JOB
- * every rank takes part in the broadcasts of the specification's text, the bonus target
+ * every rank takes part in the broadcasts of the specification's text and name, the bonus target
  * and, with --broadcast-prices, the packed price matrix. A worker then sends TAG_RESULTS
  * (a results_header and its rows: a chunk's, none for its first WIRE_AHEAD requests) and
  * gets a TAG_CHUNK for each (the next configuration indices; none: the sweep is over for
@@ -19,6 +19,10 @@ enum { TAG_JOB = 1, TAG_QUIT, TAG_RESULTS, TAG_CHUNK, TAG_FAIL };
 
 typedef struct job_header {
     uint64_t spec_bytes;   /* the specification's text, its NUL included */
+    uint64_t name_bytes;   /* its name (the sweep file's path as rank 0 read it), NUL included */
+    uint64_t files_digest; /* rb_sweep_files_digest on rank 0: the files the sweep names */
+    int32_t from_file;     /* the name is a file's path ([venues] paths are relative to it) */
+    int32_t files_any;     /* the sweep names files at all */
     uint64_t matrix_bytes; /* 0: each worker reads the price store itself */
     uint64_t assets;       /* of the bonus target */
     int32_t has_bonus;     /* the bonus of the first configuration's static targets follows */

@@ -18,6 +18,7 @@
 #include "spec.h"
 #include "sweep.h"
 #include "sweep_chunks.h"
+#include "sweep_inputs.h"
 
 /* What one worker holds: the sweep, its prices, and the rows of the chunk under way. */
 typedef struct worker {
@@ -96,21 +97,55 @@ static int send_results(worker *wk, int stopping)
     return CLI_OK;
 }
 
+/* Collects the files a sweep names ("key = path" of each, resolved as it reads them). */
+static rb_status list_file(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+{
+    (void)err;
+    char *out = ctx;
+    size_t used = strlen(out);
+    if (row->input == RB_INPUT_FILE && text[0] && used < 400)
+        snprintf(out + used, 512 - used, "%s%s = %s", used ? ", " : "", row->key, text);
+    return RB_OK;
+}
+
+/* The files the sweep names, as this rank reads them, against rank 0's digest of them: a rank
+ * in another directory, or on a node with other copies, would run other configurations under
+ * rank 0's results. */
+static rb_status check_files(const worker *wk, rb_error *err)
+{
+    uint64_t files = 0;
+    int any = 0;
+    rb_status rc = rb_sweep_files_digest(wk->sweep, &files, &any, err);
+    if (rc != RB_OK || (files == wk->job.files_digest && any == wk->job.files_any)) return rc;
+    char named[512] = "";
+    rb_sweep_each_input(wk->sweep, list_file, named, NULL);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    return rb_fail(err, RB_ERR_DATA,
+                   "rank %d reads other files than rank 0 for this sweep (%s): run mpirun from the same directory, "
+                   "with the same files on every node, or name them by absolute paths",
+                   rank, named);
+}
+
 /* The broadcasts after TAG_JOB (every rank takes part, whatever fails), then the sweep and
  * its prices. Returns CLI_OK, or the status after telling rank 0 why not. */
 static int receive_job(worker *wk, const char *db)
 {
-    char *text = rb_malloc(wk->job.spec_bytes);
+    char *text = rb_malloc(wk->job.spec_bytes), *name = rb_malloc(wk->job.name_bytes);
     wk->bonus_target = wk->job.has_bonus ? rb_malloc(wk->job.assets * sizeof(double)) : NULL;
     unsigned char *packed = wk->job.matrix_bytes ? rb_malloc(wk->job.matrix_bytes) : NULL;
-    int ok = text && (!wk->job.has_bonus || wk->bonus_target) && (!wk->job.matrix_bytes || packed);
+    int ok = text && name && (!wk->job.has_bonus || wk->bonus_target) && (!wk->job.matrix_bytes || packed);
     /* Out of memory: the broadcasts still take place (into a scratch buffer), then it fails. */
     ok = cli_mpi_bcast_bytes(text, wk->job.spec_bytes) && ok;
+    ok = cli_mpi_bcast_bytes(name, wk->job.name_bytes) && ok;
     if (wk->job.has_bonus) ok = cli_mpi_bcast_bytes(wk->bonus_target, wk->job.assets * sizeof(double)) && ok;
     if (packed) ok = cli_mpi_bcast_bytes(packed, wk->job.matrix_bytes) && ok;
     rb_error err = {0};
     rb_status rc = ok ? RB_OK : rb_fail(&err, RB_ERR_NOMEM, "out of memory receiving the sweep");
-    if (rc == RB_OK) rc = rb_sweep_parse_text(text, "the sweep from rank 0", &wk->sweep, &err);
+    /* Read as rank 0 read it: its [venues] paths relative to the sweep file's path. */
+    if (rc == RB_OK && wk->job.from_file) rc = rb_sweep_parse_text_at(text, name, &wk->sweep, &err);
+    else if (rc == RB_OK) rc = rb_sweep_parse_text(text, "the sweep from rank 0", &wk->sweep, &err);
+    if (rc == RB_OK) rc = check_files(wk, &err);
     if (rc == RB_OK && packed) rc = rb_matrix_unpack(packed, wk->job.matrix_bytes, &wk->m, &err);
     if (rc == RB_OK && !packed) {
         rb_run_spec data; /* the [data] settings, as rank 0 resolved them */
@@ -119,6 +154,7 @@ static int receive_job(worker *wk, const char *db)
         if (rc == RB_OK) rc = rb_resolve_matrix(wk->store, &data, &wk->m, &err);
     }
     free(text);
+    free(name);
     free(packed);
     return rc == RB_OK ? CLI_OK : fail(wk, err.msg);
 }

@@ -49,6 +49,15 @@
 /* The spec as read (for the results store). */
 const char *rb_sweep_text(const rb_sweep *sweep);
 
+/* The name its messages give it: the file's path for a sweep read from a file (*from_file
+ * 1: its [venues] paths are relative to it), else the name given to rb_sweep_parse_text. */
+const char *rb_sweep_name(const rb_sweep *sweep, int *from_file);
+
+/* rb_sweep_parse_file of a file another process read: text is the file's content, path its
+ * path as that process named it ([venues] paths relative to it, as in the file's own parse).
+ * How an MPI worker parses the sweep rank 0 sends. */
+rb_status rb_sweep_parse_text_at(const char *text, const char *path, rb_sweep **out, rb_error *err);
+
 
 /* The settings every configuration shares: the [data] section. */
 size_t rb_sweep_data(const rb_sweep *sweep, const rb_sweep_kv **kv);

@@ -93,3 +93,17 @@ rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const 
     *any = d.any;
     return rc;
 }
+
+static rb_status mix_file_input(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+{
+    return row->input == RB_INPUT_FILE ? mix_input(ctx, row, text, err) : RB_OK;
+}
+
+rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *any, rb_error *err)
+{
+    digest_ctx d = {0};
+    rb_status rc = rb_sweep_each_input(sweep, mix_file_input, &d, err);
+    *digest = d.h;
+    *any = d.any;
+    return rc;
+}

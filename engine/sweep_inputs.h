@@ -19,4 +19,10 @@
 rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const rb_matrix *m, uint64_t *digest,
                                  int *any, rb_error *err);
 
+/* *digest: the same over the files alone (RB_INPUT_FILE: targets-csv, when, venues): each
+ * setting's key, the path as the sweep resolves it and the file's bytes, or why it cannot be
+ * read. What needs no price store: MPI ranks compare it with rank 0's, so that every rank
+ * reads the files rank 0 read. *any: 0 when the sweep names no file. */
+rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *any, rb_error *err);
+
 #endif /* RB_SWEEP_INPUTS_H */

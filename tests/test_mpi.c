@@ -339,3 +339,55 @@ Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
     sqlite3_close(h);
     free(db);
 }
+
+/* A sweep file in another directory names its venue files relative to itself: every rank
+ * reads them there (rank 0 sends the file's path with its text), as one process does. */
+Test(mpi, venue_files_relative_to_the_sweep_file_are_read_by_every_rank)
+{
+    prepare(small_spec);
+    char *sub = rbt_path(dir, "grid");
+    char mk[4200];
+    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
+    cr_assert_eq(system(mk), 0);
+    free(rbt_write_file(sub, "v.ini", "[pool]\nkind = pool\ndepth = 2e8\nfee-bps = 30\n"
+                                      "[cex]\nkind = exchange\nfee-bps = 10\n[assets]\nBTC = pool, cex\nETH = cex\n"));
+    free(rbt_write_file(sub, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"
+                                      "[threshold]\nband = 0.01:0.2:0.01\n"));
+    rbt_run_result r = rbt_run(dir, NULL, RBT_KV("sweep", "-q", "--db", "c.db", "--results", "alone.db", "grid/g.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    const char *argv[] = {"--oversubscribe", "-n", "3", getenv("REBAL_BIN"), "sweep", "-q", "--db", "c.db",
+                          "--results", "ranks.db", "--threads", "1", "grid/g.ini", NULL};
+    r = rbt_run_program(dir, "mpirun", argv);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    assert_same_as("alone.db", "ranks.db");
+    free(sub);
+}
+
+/* A rank started in another directory, where a file of the same name holds other venues,
+ * would run other configurations under rank 0's results: it refuses, naming the files. */
+Test(mpi, a_rank_that_reads_other_files_than_rank_0_ends_the_sweep)
+{
+    prepare(small_spec);
+    char *a = rbt_path(dir, "a"), *b = rbt_path(dir, "b"), *db = rbt_path(dir, "c.db"), *res = rbt_path(dir, "r.db");
+    char mk[8400];
+    snprintf(mk, sizeof mk, "mkdir -p '%s' '%s'", a, b);
+    cr_assert_eq(system(mk), 0);
+    free(rbt_write_file(a, "v.ini", "[cex]\nkind = exchange\nfee-bps = 10\n[assets]\nBTC = cex\n"));
+    free(rbt_write_file(b, "v.ini", "[cex]\nkind = exchange\nfee-bps = 25\n[assets]\nBTC = cex\n"));
+    free(rbt_write_file(a, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"
+                                    "[threshold]\nband = 0.01:0.2:0.01\n"));
+    const char *argv[] = {"--oversubscribe", "-n", "1", "--wdir", a, getenv("REBAL_BIN"), "sweep", "-q", "--db", db,
+                          "--results", res, "--threads", "1", "g.ini", ":", "-n", "1", "--wdir", b,
+                          getenv("REBAL_BIN"), "sweep", "-q", "--db", db, "--results", res, "--threads", "1", "g.ini",
+                          NULL};
+    rbt_run_result r = rbt_run_program(dir, "mpirun", argv);
+    cr_assert_neq(r.status, 0, "%s", r.out);
+    cr_assert_not_null(strstr(r.err, "rank 1 reads other files than rank 0 for this sweep (venues = v.ini)"), "%s",
+                       r.err);
+    rbt_run_result_free(&r);
+    /* nothing was recorded as this sweep's result */
+    cr_assert_leq(rbt_sqlite_int(res, "SELECT count(*) FROM runs"), 0);
+    free(a), free(b), free(db), free(res);
+}

@@ -634,6 +634,22 @@ rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out
     return parse_owned(copy, name ? name : "sweep", 0, out, err);
 }
 
+rb_status rb_sweep_parse_text_at(const char *text, const char *path, rb_sweep **out, rb_error *err)
+{
+    char *copy = rb_strdup(text ? text : "");
+    if (!copy || !path) {
+        free(copy);
+        return copy ? rb_fail(err, RB_ERR_USAGE, "rb_sweep_parse_text_at: no path") : rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    }
+    return parse_owned(copy, path, 1, out, err);
+}
+
+const char *rb_sweep_name(const rb_sweep *sweep, int *from_file)
+{
+    if (from_file) *from_file = sweep->from_file;
+    return sweep->name;
+}
+
 rb_status rb_sweep_parse_file(const char *path, rb_sweep **out, rb_error *err)
 {
     FILE *f = fopen(path, "rb");
