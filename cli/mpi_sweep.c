@@ -117,9 +117,10 @@ int cli_mpi_finish(cli_mpi *mp, int status)
 }
 
 /* rb_sweep_each_input's visitor: stops at a value of the setting *ctx names. */
-static rb_status find_setting(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+static rb_status find_setting(void *ctx, const rb_setting_info *row, const char *written, const char *text,
+                              rb_error *err)
 {
-    (void)err;
+    (void)err, (void)written;
     return strcmp(row->key, *(const char **)ctx) == 0 && text[0] ? RB_ERR_DATA : RB_OK;
 }
 

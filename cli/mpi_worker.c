@@ -97,17 +97,6 @@ static int send_results(worker *wk, int stopping)
     return CLI_OK;
 }
 
-/* Collects the files a sweep names ("key = path" of each, resolved as it reads them). */
-static rb_status list_file(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
-{
-    (void)err;
-    char *out = ctx;
-    size_t used = strlen(out);
-    if (row->input == RB_INPUT_FILE && text[0] && used < 400)
-        snprintf(out + used, 512 - used, "%s%s = %s", used ? ", " : "", row->key, text);
-    return RB_OK;
-}
-
 /* The files the sweep names, as this rank reads them, against rank 0's digest of them: a rank
  * in another directory, or on a node with other copies, would run other configurations under
  * rank 0's results. */
@@ -117,8 +106,8 @@ static rb_status check_files(const worker *wk, rb_error *err)
     int any = 0;
     rb_status rc = rb_sweep_files_digest(wk->sweep, &files, &any, err);
     if (rc != RB_OK || (files == wk->job.files_digest && any == wk->job.files_any)) return rc;
-    char named[512] = "";
-    rb_sweep_each_input(wk->sweep, list_file, named, NULL);
+    char named[512];
+    rb_sweep_inputs_named(wk->sweep, 1, named, sizeof named);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     return rb_fail(err, RB_ERR_DATA,

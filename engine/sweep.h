@@ -79,10 +79,17 @@ void rb_sweep_fill(const rb_sweep *sw, uint64_t k, rb_run_spec *spec);
 
 /* Calls fn with every value of the sweep that names an input outside its file (a setting
  * whose row's input is not RB_INPUT_NONE: a CSV path, a stored series' name), [data]'s
- * first, then each section's in file order, each value as written; stops at fn's first
- * error. */
-typedef rb_status (*rb_sweep_input_fn)(void *ctx, const rb_setting_info *row, const char *text, rb_error *err);
+ * first, then each section's in file order: each value as written, and as the run reads it
+ * (text; a [venues] path of a sweep read from a file is relative to that file); stops at
+ * fn's first error. */
+typedef rb_status (*rb_sweep_input_fn)(void *ctx, const rb_setting_info *row, const char *written, const char *text,
+                                       rb_error *err);
 rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ctx, rb_error *err);
+
+/* A value of setting `key` as a sweep read from the file at sweep_path reads it: a [venues]
+ * path relative to the file's directory (joined into buf, len bytes), any other value as it
+ * is. What a report replaying the sweep's configurations from their stored values needs. */
+const char *rb_sweep_input_at(const char *sweep_path, const char *key, const char *value, char *buf, size_t len);
 
 /* A stable 63-bit id of configuration k: a hash (FNV-1a 64, top bit cleared) of its
  * canonical text "strategy=S;key=value;..." with values in canonical form. The same

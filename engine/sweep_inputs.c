@@ -66,13 +66,16 @@ static void mix_series_list(digest_ctx *d, const rb_setting_info *row, const cha
     rb_asset_names_clear(&v);
 }
 
-static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+/* Each input by its key and its value as written (the sweep's text has it so; how a path is
+ * reached from where the command runs is no part of the data), then its content. */
+static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *written, const char *text,
+                           rb_error *err)
 {
     digest_ctx *d = ctx;
     if (!text[0]) return RB_OK; /* "" is the default: nothing named */
     d->any = 1;
     mix_text(d, row->key);
-    mix_text(d, text);
+    mix_text(d, written);
     switch (row->input) {
     case RB_INPUT_FILE: return mix_file(d, text, err);
     case RB_INPUT_SERIES: mix_series(d, text); return RB_OK;
@@ -94,9 +97,10 @@ rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const 
     return rc;
 }
 
-static rb_status mix_file_input(void *ctx, const rb_setting_info *row, const char *text, rb_error *err)
+static rb_status mix_file_input(void *ctx, const rb_setting_info *row, const char *written, const char *text,
+                                rb_error *err)
 {
-    return row->input == RB_INPUT_FILE ? mix_input(ctx, row, text, err) : RB_OK;
+    return row->input == RB_INPUT_FILE ? mix_input(ctx, row, written, text, err) : RB_OK;
 }
 
 rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *any, rb_error *err)
@@ -106,4 +110,30 @@ rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *an
     *digest = d.h;
     *any = d.any;
     return rc;
+}
+
+typedef struct named_ctx {
+    int files_only;
+    char *out;
+    size_t len, used;
+} named_ctx;
+
+static rb_status name_input(void *ctx, const rb_setting_info *row, const char *written, const char *text,
+                            rb_error *err)
+{
+    (void)err, (void)written;
+    named_ctx *n = ctx;
+    if (!text[0] || (n->files_only && row->input != RB_INPUT_FILE) || n->used + 4 >= n->len) return RB_OK;
+    int w = snprintf(n->out + n->used, n->len - n->used, "%s%s = %s", n->used ? ", " : "", row->key, text);
+    if (w > 0 && (size_t)w < n->len - n->used) n->used += (size_t)w;
+    else snprintf(n->out + n->len - 4, 4, "..."), n->used = n->len; /* cut short */
+    return RB_OK;
+}
+
+void rb_sweep_inputs_named(const rb_sweep *sweep, int files_only, char *out, size_t len)
+{
+    if (!len) return;
+    out[0] = '\0';
+    named_ctx n = {.files_only = files_only, .out = out, .len = len};
+    rb_sweep_each_input(sweep, name_input, &n, NULL);
 }

@@ -25,4 +25,9 @@ rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const 
  * reads the files rank 0 read. *any: 0 when the sweep names no file. */
 rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *any, rb_error *err);
 
+/* The inputs the sweep names, as "key = value, key = value" (files alone with files_only),
+ * each as the sweep resolves it, into out (len bytes; cut short with "..." when longer): what
+ * a message about them quotes. */
+void rb_sweep_inputs_named(const rb_sweep *sweep, int files_only, char *out, size_t len);
+
 #endif /* RB_SWEEP_INPUTS_H */

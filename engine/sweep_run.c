@@ -659,6 +659,9 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = rb_results_early_take(&early, &results, err);
     else rb_results_early_drop(&early);
+    int from_file = 0;
+    const char *sweep_file = rb_sweep_name(p.sweep, &from_file);
+    if (rc == RB_OK && results && from_file) rc = rb_results_spec_path(results, sweep_file, err);
     const char *legacy = side_legacy(&side);
     /* Earlier builds hashed the prices alone: a sweep with inputs cannot be recognized by it. */
     if (results && legacy && !any_inputs) rb_results_legacy_hash(results, legacy);

@@ -32,6 +32,7 @@ enum {
 typedef struct dataset {
     rb_store *prices;
     rb_matrix *m;
+    const char *spec_path; /* the sweep file (rb_report_input.spec_path), or NULL */
 } dataset;
 
 /* Runs the shared settings plus params (less the dropped groups) under `strategy` (NULL: the
@@ -48,7 +49,7 @@ static rb_status replay(const dataset *d, const rb_kvlist *data, const rb_kvlist
         if ((drop & DROP_TAX) && strcmp(g, "tax") == 0) continue;
         /* An anchor (buy-and-hold, every bar) keeps the scenario but not the rule. */
         if (strategy && !rb_is_scenario_key(params->key[i])) continue;
-        rc = rb_run_spec_set(spec, params->key[i], params->value[i], err);
+        rc = rb_report_spec_set(spec, d->spec_path, params->key[i], params->value[i], err);
     }
     if (rc == RB_OK && (drop & DROP_OVERLAY)) rc = rb_run_spec_set(spec, "overlay", "none", err);
     if (drop & DROP_DERIVATIVES)
@@ -229,7 +230,7 @@ rb_status rb_report_build(rb_store *prices, const rb_report_input *in, const rb_
     size_t F = in->nbest;
     replayed hold = {0}, every = {0}, *fam = rb_calloc(F, sizeof *fam);
     if (!fam) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    dataset d = {.prices = prices};
+    dataset d = {.prices = prices, .spec_path = in->spec_path};
     rb_status rc = load_dataset(&in->data, &d, err);
     /* The anchors at the scenario of the best configuration. */
     if (rc == RB_OK) rc = replay_compared(&d, &in->data, &best->params, "buy-and-hold", NULL, 1, &hold, err);

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "report_cfg.h"
+#include "sweep.h"
 #include "alloc.h"
 
 rb_status rb_kvlist_add(rb_kvlist *l, const char *key, const char *value, rb_error *err)
@@ -86,5 +87,14 @@ void rb_report_input_free(rb_report_input *in)
     if (in->weights) rb_report_cfg_free(in->weights);
     free(in->weights);
     free(in->about);
+    free(in->spec_path);
     *in = (rb_report_input){0};
+}
+
+rb_status rb_report_spec_set(rb_run_spec *spec, const char *spec_path, const char *key, const char *value,
+                             rb_error *err)
+{
+    char joined[4096];
+    if (spec_path) value = rb_sweep_input_at(spec_path, key, value, joined, sizeof joined);
+    return rb_run_spec_set(spec, key, value, err);
 }

@@ -53,8 +53,16 @@ typedef struct rb_report_input {
     const char *metric;        /* the ranking metric */
     char scenario_text[512];   /* the scenario, "fee-bps=10, tax-short=0.3" ("" when none) */
     char *about;               /* source-specific lines for conventions.txt (malloc'ed) */
+    char *spec_path;           /* the sweep file's path (malloc'ed; NULL: none known): the
+                                  replays read its relative [venues] paths from there */
 } rb_report_input;
 
 void rb_report_input_free(rb_report_input *in);
+
+/* Sets key = value on spec as the sweep of the file at spec_path (NULL: none) read it: a
+ * stored path relative to the sweep file is joined to the file's (rb_sweep_input_at). How a
+ * report's replays set a configuration's stored values. */
+rb_status rb_report_spec_set(rb_run_spec *spec, const char *spec_path, const char *key, const char *value,
+                             rb_error *err);
 
 #endif /* RB_REPORT_CFG_H */

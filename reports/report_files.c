@@ -123,12 +123,20 @@ static rb_status write_trades(rb_report *r, const rb_run_result *const *runs, co
     const char *name = "trades.csv";
     FILE *f = rb_report_open(dir, name, err);
     if (!f) return err ? err->code : RB_ERR_IO;
-    fputs("series,config_id," RB_TRADE_COLUMNS "\r\n", f);
+    /* A run that routed its orders (--venues) has a row per leg: then every row says its
+     * venue ("" where an order was not routed) and its whole order's units, as `rebal run
+     * --trades` writes them. */
+    int routed = 0;
+    for (size_t k = 0; k < r->nseries; k++) routed |= runs[k]->venues;
+    fputs(routed ? "series,config_id," RB_TRADE_COLUMNS RB_TRADE_VENUE_COLUMNS "\r\n"
+                 : "series,config_id," RB_TRADE_COLUMNS "\r\n",
+          f);
     for (size_t k = 0; k < r->nseries; k++) {
         const rb_portfolio *p = &runs[k]->sim.portfolio;
         for (size_t j = 0; j < p->ntrades; j++) {
             put_series(f, &r->series[k]);
-            rb_write_trade_row(f, runs[k]->m, &p->trades[j], rb_csv_safe_text);
+            if (routed) rb_write_trade_row_venue(f, runs[k]->m, &p->trades[j], rb_csv_safe_text);
+            else rb_write_trade_row(f, runs[k]->m, &p->trades[j], rb_csv_safe_text);
         }
     }
     rb_status rc = rb_report_close(f, dir, name, RB_OK, err);

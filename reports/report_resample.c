@@ -142,13 +142,14 @@ static void full_label(const rb_report_cfg *c, char *out, size_t len)
 }
 
 /* A run spec: the [data] settings, then params (NULL: buy-and-hold, as the resample's). */
-static rb_status spec_of(const rb_kvlist *data, const rb_kvlist *params, rb_run_spec **out, rb_error *err)
+static rb_status spec_of(const source *s, const rb_kvlist *data, const rb_kvlist *params, rb_run_spec **out,
+                         rb_error *err)
 {
     rb_run_spec *spec = NULL;
     rb_status rc = rb_run_spec_new(&spec, err);
     for (size_t i = 0; rc == RB_OK && i < data->n; i++) rc = rb_run_spec_set(spec, data->key[i], data->value[i], err);
     for (size_t i = 0; rc == RB_OK && params && i < params->n; i++)
-        rc = rb_run_spec_set(spec, params->key[i], params->value[i], err);
+        rc = rb_report_spec_set(spec, s->sweep.spec_path, params->key[i], params->value[i], err);
     if (rc == RB_OK && !params) rc = rb_run_spec_set(spec, "strategy", "buy-and-hold", err);
     if (rc != RB_OK) {
         rb_run_spec_free(spec);
@@ -202,7 +203,7 @@ static rb_status build_fans(rb_store *prices, source *s, const rb_kvlist *data, 
 {
     rb_run_spec *spec = NULL;
     rb_matrix *m = NULL;
-    rb_status rc = spec_of(data, NULL, &spec, err);
+    rb_status rc = spec_of(s, data, NULL, &spec, err);
     if (rc == RB_OK) rc = rb_resolve_matrix(prices, spec, &m, err);
     size_t H = x->info.spec.histories < RB_REPORT_FAN_HISTORIES ? (size_t)x->info.spec.histories : RB_REPORT_FAN_HISTORIES;
     x->fan_histories = H;
@@ -236,7 +237,7 @@ static rb_status build_fans(rb_store *prices, source *s, const rb_kvlist *data, 
         f->median = rows[pick[k]].median;
         f->p_beat = rows[pick[k]].p_beat;
         if (rc == RB_OK) full_label(&c.cfg, f->label, sizeof f->label);
-        if (rc == RB_OK) rc = spec_of(data, &c.cfg.params, &spec, err);
+        if (rc == RB_OK) rc = spec_of(s, data, &c.cfg.params, &spec, err);
         if (rc == RB_OK) rc = fan_of(prices, m, &x->info.spec, H, spec, vals, col, f, err);
         rb_run_spec_free(spec);
         spec = NULL;

@@ -19,6 +19,7 @@
 #include "report_source.h"
 #include "resolve.h"
 #include "sweep.h"
+#include "sweep_inputs.h"
 #include "alloc.h"
 
 /* Frontier points beyond this are sampled (every k-th by config id): gnuplot draws 20,000
@@ -373,8 +374,29 @@ static rb_status about_sweep(const source *s, char **spec, char *about_head, siz
     return RB_OK;
 }
 
-static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const char *hash, const source *s,
-                               rb_error *err)
+/* A "v3-" hash covers the files and series the sweep's values name too: those the report's
+ * replays read must be what the sweep read, or the curves and trades it shows would be of
+ * other runs than the stored rows. */
+static rb_status check_inputs(rb_store *prices, const rb_sweep *sweep, const rb_matrix *m, const char *hash,
+                              const source *s, rb_error *err)
+{
+    if (strncmp(hash, "v3-", 3) != 0) return RB_OK;
+    uint64_t inputs = 0;
+    int any = 0;
+    rb_status rc = rb_sweep_inputs_digest(prices, sweep, m, &inputs, &any, err);
+    char now[RB_DATASET_HASH_SIZE];
+    rb_dataset_hash_inputs(m, inputs, now);
+    if (rc != RB_OK || strcmp(now, hash) == 0) return rc;
+    char named[512];
+    rb_sweep_inputs_named(sweep, 0, named, sizeof named);
+    return rb_fail(err, RB_ERR_DATA,
+                   "%s: sweep %lld read other files or series than these (%s): they changed since it ran, so its "
+                   "best runs cannot be replayed as they were; run the sweep again",
+                   s->path, (long long)s->sweep.id, named);
+}
+
+static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const rb_sweep *sweep, const char *hash,
+                               const source *s, rb_error *err)
 {
     rb_run_spec *spec = NULL;
     rb_matrix *m = NULL;
@@ -390,6 +412,7 @@ static rb_status check_dataset(rb_store *prices, const rb_kvlist *data, const ch
                      "store it ran on with --db",
                      s->path, (long long)s->sweep.id, hash, now);
     }
+    if (rc == RB_OK) rc = check_inputs(prices, sweep, m, hash, s, err);
     rb_matrix_free(m);
     rb_run_spec_free(spec);
     return rc;
@@ -453,17 +476,25 @@ static rb_status open_sweep(source *s, rb_store *prices, int64_t want, rb_sweep 
     rb_status rc = rb_src_open(s, s->path, want, err);
     if (rc == RB_OK) rc = about_sweep(s, spec, head, hlen, err);
     if (rc == RB_OK) {
+        /* Read as it was from its file: the [venues] paths relative to the file's path. */
         char name[64];
         snprintf(name, sizeof name, "sweep %lld", (long long)s->sweep.id);
-        rc = rb_sweep_parse_text(*spec, name, sweep, err);
-        if (rc != RB_OK) rb_error_prefix(err, "%s", s->path);
+        if (s->sweep.spec_path) {
+            rc = rb_sweep_parse_text_at(*spec, s->sweep.spec_path, sweep, err);
+            if (rc != RB_OK) rb_error_prefix(err, "%s: %s", s->path, name);
+        } else {
+            rc = rb_sweep_parse_text(*spec, name, sweep, err);
+            if (rc != RB_OK) rb_error_prefix(err, "%s", s->path);
+        }
     }
     if (rc == RB_OK) {
         const rb_sweep_kv *data;
         size_t nd = rb_sweep_data(*sweep, &data);
         for (size_t i = 0; rc == RB_OK && i < nd; i++) rc = rb_kvlist_add(&in->data, data[i].key, data[i].value, err);
     }
-    if (rc == RB_OK) rc = check_dataset(prices, &in->data, s->sweep.dataset_hash, s, err);
+    if (rc == RB_OK && s->sweep.spec_path && !(in->spec_path = rb_strdup(s->sweep.spec_path)))
+        rc = rb_fail(err, RB_ERR_NOMEM, "out of memory");
+    if (rc == RB_OK) rc = check_dataset(prices, &in->data, *sweep, s->sweep.dataset_hash, s, err);
     return rc;
 }
 

@@ -351,3 +351,57 @@ Test(venues, the_demo_routes_across_two_venues, .timeout = 240)
     cr_assert(strstr(strstr(table, "routing, 2 venues"), "net-negative from "), "%s", table);
     rbt_run_result_free(&r);
 }
+
+/* A report of a sweep whose [venues] paths are relative to its file, made from another
+ * directory: the replays read the venue files beside the sweep file (the results store
+ * keeps its path, sweeps.spec_path), trades.csv has a row per leg with its venue, and once
+ * a venue file has changed the report refuses to replay runs other than those stored. The
+ * sweep's identity does not depend on how its file's path was spelled. */
+Test(venues, a_report_replays_a_routed_sweep_from_its_file)
+{
+    char *crypto = rbt_source_path("data/bundled/crypto_daily.csv");
+    rbt_run_ok(dir, ARGS("import", "-q", "--db", "c.db", crypto));
+    free(crypto);
+    char *sub = rbt_path(dir, "grid");
+    char mk[4200];
+    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
+    cr_assert_eq(system(mk), 0);
+    free(rbt_write_file(sub, "v.ini", "[pool]\nkind = pool\ndepth = 5e7\nfee-bps = 0\n[cex]\nkind = exchange\n"
+                                      "fee-bps = 10\n[assets]\nBTC = pool, cex\nETH = cex\n"));
+    free(rbt_write_file(sub, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"
+                                      "[threshold]\nband = 0.05, 0.1\n"));
+    rbt_run_ok(dir, ARGS("sweep", "-q", "--db", "c.db", "--results", "r.db", "grid/g.ini"));
+    char *res = rbt_path(dir, "r.db"), *g = rbt_path(sub, "g.ini"), sql[4400];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM sweeps WHERE spec_path = '%s'", g);
+    cr_assert_eq(rbt_sqlite_int(res, sql), 1, "%s", sql);
+
+    /* the same file, named from its own directory: already recorded */
+    rbt_run_result r = rbt_run(sub, NULL, ARGS("sweep", "--db", "../c.db", "--results", "../r.db", "g.ini"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_not_null(strstr(r.out, "already in ../r.db as sweep 1"), "%s", r.out);
+    rbt_run_result_free(&r);
+
+    r = rbt_run(dir, NULL, ARGS("report", "r.db", "--db", "c.db", "--out", "rep"));
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    char *tp = rbt_path(dir, "rep/trades.csv");
+    char *t = rbt_read_file(tp, NULL);
+    cr_assert(strncmp(t, "series,config_id,date,bar,kind,symbol,side,units,price,value,fee,slippage,gas,skipped,venue,"
+                         "order_units\r\n", 103) == 0, "%.120s", t);
+    cr_assert_not_null(strstr(t, ",BTC,buy,"), "%.200s", t);
+    cr_assert_not_null(strstr(t, ",pool,"), "no leg routed to the pool");
+    cr_assert_not_null(strstr(t, ",cex,"), "no leg routed to the exchange");
+    free(t);
+    free(tp);
+
+    free(rbt_write_file(sub, "v.ini", "[pool]\nkind = pool\ndepth = 5e7\nfee-bps = 0\n[cex]\nkind = exchange\n"
+                                      "fee-bps = 12\n[assets]\nBTC = pool, cex\nETH = cex\n"));
+    r = rbt_run(dir, NULL, ARGS("report", "r.db", "--db", "c.db", "--out", "rep2"));
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "sweep 1 read other files or series than these (venues = "), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "grid/v.ini): they changed since it ran"), "%s", r.err);
+    rbt_run_result_free(&r);
+    free(g);
+    free(res);
+    free(sub);
+}

@@ -90,7 +90,9 @@ rb_status rb_results_reader_sweeps(rb_results_reader *r, rb_results_sweep **list
 void rb_results_sweep_clear(rb_results_sweep *s)
 {
     free(s->spec);
+    free(s->spec_path);
     s->spec = NULL;
+    s->spec_path = NULL;
 }
 
 rb_status rb_results_reader_sweep(rb_results_reader *r, int64_t id, rb_results_sweep *out, rb_error *err)

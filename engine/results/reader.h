@@ -27,7 +27,7 @@ const rb_rconn *rb_results_reader_connection(const rb_results_reader *r);
 rb_status rb_results_reader_sweeps(rb_results_reader *r, rb_results_sweep **list, size_t *n, rb_error *err);
 
 /* One sweep (id 0: the latest); RB_ERR_NOT_FOUND, naming the latest, when there is none.
- * Free its spec with rb_results_sweep_clear. */
+ * Free its spec and spec_path with rb_results_sweep_clear. */
 rb_status rb_results_reader_sweep(rb_results_reader *r, int64_t id, rb_results_sweep *out, rb_error *err);
 void rb_results_sweep_clear(rb_results_sweep *s);
 

@@ -267,7 +267,8 @@ rb_status rb_results_schema_create(rb_rconn *c, const char *const *keys, char na
           "  configurations INTEGER NOT NULL,\n"
           "  started_at     TEXT NOT NULL,\n" /* ISO 8601 UTC */
           "  finished_at    TEXT,\n"          /* ISO 8601 UTC; NULL while running */
-          "  status         TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted', 'failed'))\n"
+          "  status         TEXT NOT NULL CHECK (status IN ('running', 'done', 'interrupted', 'failed')),\n"
+          "  spec_path      TEXT\n" /* the sweep file's absolute path (its [venues] paths are relative to it) */
           ");\n",
           t.f);
     /* The columns in the order an older store has them: parameters last, as if added. */
@@ -592,6 +593,14 @@ rb_status rb_results_schema_add(const rb_rconn *c, const char *const *keys, char
     }
     if (rc == RB_OK && have.depleted < 0)
         rc = rb_rsql_exec(c, "ALTER TABLE runs ADD COLUMN \"" DEPLETED_COLUMN "\" TEXT", "adding a metric column", err);
+    /* sweeps.spec_path: added to a store of an earlier build as to its metric columns (NULL
+     * for its sweeps; the earlier build's reads and writes name their columns, so it keeps
+     * reading and writing the store). */
+    int64_t has_path = 1;
+    if (rc == RB_OK)
+        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
+    if (rc == RB_OK && !has_path)
+        rc = rb_rsql_exec(c, "ALTER TABLE sweeps ADD COLUMN spec_path TEXT", "adding the sweeps' spec_path column", err);
     /* An existing parameter column keeps its type: the writer stores by the declared type. */
     for (size_t k = 0; k < n && rc == RB_OK; k++) {
         int at = -1;

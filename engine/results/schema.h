@@ -147,6 +147,8 @@ typedef struct rb_results_sweep {
     char started_at[32], finished_at[32]; /* finished_at "" while running */
     char status[16];
     int64_t stored, failed;
+    char *spec_path; /* malloc'ed: the sweep file's absolute path; NULL for a sweep given as
+                      * text, or recorded by a build that did not keep it */
 } rb_results_sweep;
 
 /* The latest sweep of this spec text and dataset, finished or not (*id = 0 when none). The
@@ -154,8 +156,9 @@ typedef struct rb_results_sweep {
  * legacy_hash (NULL: only dataset_hash). */
 rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char *dataset_hash,
                                 const char *legacy_hash, int64_t *id, rb_error *err);
-/* A new sweep row, 'running', started now. */
-rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *dataset_hash,
+/* A new sweep row, 'running', started now; spec_path: the sweep file's absolute path (NULL:
+ * given as text). */
+rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *spec_path, const char *dataset_hash,
                                uint64_t configurations, int64_t *id, rb_error *err);
 /* Marks a sweep 'running' again (a resume). */
 rb_status rb_results_sweep_resume(const rb_rconn *c, int64_t id, rb_error *err);

@@ -37,7 +37,7 @@ rb_status rb_results_sweep_find(const rb_rconn *c, const char *spec, const char 
     return rc;
 }
 
-rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *dataset_hash,
+rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *spec_path, const char *dataset_hash,
                                uint64_t configurations, int64_t *id, rb_error *err)
 {
     char now[32];
@@ -45,10 +45,11 @@ rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *
     sqlite3_stmt *st;
     rb_status rc = rb_rsql_prepare(c,
                                    "INSERT INTO sweeps (spec, dataset_hash, code_version, configurations, started_at, "
-                                   "status) VALUES (?1, ?2, ?3, ?4, ?5, 'running')",
+                                   "status, spec_path) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
                                    &st, err);
     if (rc != RB_OK) return rc;
     sqlite3_bind_text(st, 1, spec, -1, SQLITE_STATIC);
+    if (spec_path) sqlite3_bind_text(st, 6, spec_path, -1, SQLITE_STATIC);
     if (dataset_hash) sqlite3_bind_text(st, 2, dataset_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, RB_VERSION, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (int64_t)configurations);
@@ -122,7 +123,7 @@ rb_status rb_results_sweep_ids(const rb_rconn *c, int64_t id, int64_t **out, siz
 
 void rb_results_sweeps_free(rb_results_sweep *list, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(list[i].spec);
+    for (size_t i = 0; i < n; i++) free(list[i].spec), free(list[i].spec_path);
     free(list);
 }
 
@@ -147,7 +148,8 @@ static int read_sweep(sqlite3_stmt *st, rb_results_sweep *s)
     copy_text(st, 7, s->status, sizeof s->status);
     s->stored = sqlite3_column_int64(st, 8);
     s->failed = sqlite3_column_int64(st, 9);
-    return 1;
+    const unsigned char *path = sqlite3_column_text(st, 10);
+    return !path || (s->spec_path = rb_strdup((const char *)path)) != NULL;
 }
 
 rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep **out, size_t *n, int64_t *latest,
@@ -163,11 +165,16 @@ rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep 
     int64_t has_status = 0;
     rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'status'", &has_status, err);
     if (rc != RB_OK) return rc;
-    char sql[512];
+    /* Stores of builds before spec_path have none. */
+    int64_t has_path = 0;
+    rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
+    if (rc != RB_OK) return rc;
+    char sql[640];
     snprintf(sql, sizeof sql,
              "SELECT id, spec, dataset_hash, code_version, configurations, started_at, finished_at, status, "
-             "(SELECT count(*) FROM runs WHERE sweep_id = id), %s FROM sweeps WHERE ?1 = 0 OR id = ?1 ORDER BY id",
-             has_status ? "(SELECT count(*) FROM runs WHERE sweep_id = id AND status = '" RB_RUN_FAILED "')" : "0");
+             "(SELECT count(*) FROM runs WHERE sweep_id = id), %s, %s FROM sweeps WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+             has_status ? "(SELECT count(*) FROM runs WHERE sweep_id = id AND status = '" RB_RUN_FAILED "')" : "0",
+             has_path ? "spec_path" : "NULL");
     sqlite3_stmt *st;
     if ((rc = rb_rsql_prepare(c, sql, &st, err)) != RB_OK) return rc;
     sqlite3_bind_int64(st, 1, id);

@@ -47,6 +47,7 @@ struct rb_results {
     size_t nmetric;
     /* the hash an earlier build gave the dataset (rb_results_legacy_hash), or "" */
     char legacy_hash[RB_RESULTS_HASH_MAX];
+    char *spec_path; /* the next sweep's file (rb_results_spec_path), or NULL */
 
     /* The sweep being recorded (between rb_results_begin and rb_results_end); fixed while
      * the writer runs, so the writer and put read them without the lock. */
@@ -75,6 +76,7 @@ struct rb_results {
 static void results_close(rb_results *r)
 {
     rb_results_schema_close(&r->conn);
+    free(r->spec_path);
     pthread_cond_destroy(&r->not_full);
     pthread_cond_destroy(&r->not_empty);
     pthread_mutex_destroy(&r->mu);
@@ -211,7 +213,7 @@ static rb_status start_sweep(rb_results *r, const char *spec, const char *datase
         if (rc == RB_OK && ns) r->failed_before = (uint64_t)s[0].failed;
         rb_results_sweeps_free(s, ns);
     } else if (rc == RB_OK) {
-        rc = rb_results_sweep_new(c, spec, dataset_hash, configurations, id, err);
+        rc = rb_results_sweep_new(c, spec, r->spec_path, dataset_hash, configurations, id, err);
     }
     if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "starting a sweep", err);
     if (rc != RB_OK) rb_rsql_rollback(c);
@@ -270,6 +272,15 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
 }
 
 uint64_t rb_results_failed_before(const rb_results *r) { return r ? r->failed_before : 0; }
+
+rb_status rb_results_spec_path(rb_results *r, const char *path, rb_error *err)
+{
+    free(r->spec_path);
+    r->spec_path = NULL;
+    if (path && !(r->spec_path = realpath(path, NULL)))
+        return rb_fail(err, RB_ERR_IO, "%s: cannot resolve the sweep file's path: %s", path, strerror(errno));
+    return RB_OK;
+}
 
 void rb_results_legacy_hash(rb_results *r, const char *hash)
 {

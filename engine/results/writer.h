@@ -47,6 +47,11 @@ rb_status rb_results_find_done(rb_results *r, const char *spec, const char *data
  * recorded too; NULL or "": none. At most RB_RESULTS_HASH_MAX - 1 characters (longer: none). */
 void rb_results_legacy_hash(rb_results *r, const char *hash);
 
+/* The file of the next sweep rb_results_begin records (NULL: none, a sweep given as text),
+ * stored as its absolute path (sweeps.spec_path): what a report needs to read the files its
+ * [venues] section names relative to it. Fails when the path cannot be resolved. */
+rb_status rb_results_spec_path(rb_results *r, const char *path, rb_error *err);
+
 /* The id of the sweep being recorded (between rb_results_begin and rb_results_end; else 0). */
 int64_t rb_results_sweep_id(const rb_results *r);
 

@@ -15,6 +15,12 @@ const char *sw_input_path(const char *name, int from_file, const rb_setting_info
     return n > 0 && (size_t)n < len ? buf : text;
 }
 
+const char *rb_sweep_input_at(const char *sweep_path, const char *key, const char *value, char *buf, size_t len)
+{
+    const rb_setting_info *row = rb_setting_find(key);
+    return row ? sw_input_path(sweep_path, 1, row, value, buf, len) : value;
+}
+
 rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ctx, rb_error *err)
 {
     for (size_t i = 0; i < sw->ndata; i++) {
@@ -22,7 +28,7 @@ rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ct
         if (!row || row->input == RB_INPUT_NONE) continue;
         char joined[4096];
         const char *text = sw_input_path(sw->name, sw->from_file, row, sw->data[i].value, joined, sizeof joined);
-        rb_status rc = fn(ctx, row, text, err);
+        rb_status rc = fn(ctx, row, sw->data[i].value, text, err);
         if (rc != RB_OK) return rc;
     }
     for (size_t s = 0; s < sw->nsec; s++) {
@@ -34,7 +40,7 @@ rb_status rb_sweep_each_input(const rb_sweep *sw, rb_sweep_input_fn fn, void *ct
             for (size_t j = 0; j < v->n; j++) {
                 char joined[4096];
                 const char *text = sw_input_path(sw->name, sw->from_file, v->row, v->text[j], joined, sizeof joined);
-                rb_status rc = fn(ctx, v->row, text, err);
+                rb_status rc = fn(ctx, v->row, v->text[j], text, err);
                 if (rc != RB_OK) return rc;
             }
         }
