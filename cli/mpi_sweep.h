@@ -25,7 +25,9 @@ typedef struct cli_mpi {
 } cli_mpi;
 
 /* Starts MPI when an MPI launcher (mpirun, srun) started this process; else rank 0 of 1. A
- * failure is reported (one line) and returns CLI_RUNTIME; else CLI_OK. */
+ * failure is reported (one line) and returns CLI_RUNTIME; else CLI_OK. A build without MPI
+ * started as one of several MPI processes refuses (CLI_USAGE): each would run the whole
+ * sweep. */
 int cli_mpi_start(cli_mpi *mp);
 
 /* A worker rank's whole sweep: waits for the sweep from rank 0, runs the chunks it is sent
