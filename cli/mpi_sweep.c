@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "matrix_wire.h"
+#include "series_wire.h"
 #include "mpi_pack.h"
 #include "mpi_sweep.h"
 #include "mpi_wire.h"
@@ -116,46 +117,30 @@ int cli_mpi_finish(cli_mpi *mp, int status)
     return status;
 }
 
-/* rb_sweep_each_input's visitor: stops at a value of the setting *ctx names. */
-static rb_status find_setting(void *ctx, const rb_setting_info *row, const char *written, const char *text,
-                              rb_error *err)
-{
-    (void)err, (void)written;
-    return strcmp(row->key, *(const char **)ctx) == 0 && text[0] ? RB_ERR_DATA : RB_OK;
-}
-
-/* Whether a configuration of the sweep sets `key` (a setting read from the price store,
- * which ranks sent the prices alone do not have). */
-static int sweep_sets(const rb_sweep *sweep, const char *key)
-{
-    return rb_sweep_each_input(sweep, find_setting, &key, NULL) != RB_OK;
-}
-
 /* The sweep's text and name, the digest of the files it names, the bonus target and
  * (--broadcast-prices) the prices, to every worker. */
 static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
 {
     const char *text = rb_sweep_text(w->sweep);
-    unsigned char *packed = NULL;
-    size_t packed_bytes = 0;
-    for (const char *const *key = (const char *const[]){"gas-series", "benchmark", NULL}; mp->broadcast && *key; key++)
-        if (sweep_sets(w->sweep, *key))
-            return rb_fail(err, RB_ERR_USAGE,
-                           "--broadcast-prices: this sweep's %s is read from the price store by every rank; run it "
-                           "without --broadcast-prices, with the store on every node",
-                           *key);
+    unsigned char *packed = NULL, *series = NULL;
+    size_t packed_bytes = 0, series_bytes = 0;
     int from_file = 0, files_any = 0;
     const char *name = rb_sweep_name(w->sweep, &from_file);
     uint64_t files = 0;
     rb_status rc = rb_sweep_files_digest(w->sweep, &files, &files_any, err);
+    if (rc == RB_OK && mp->broadcast) rc = rb_series_pack(w->prices, w->sweep, &series, &series_bytes, err);
     if (rc == RB_OK && mp->broadcast) rc = rb_matrix_pack(w->m, &packed, &packed_bytes, err);
-    if (rc != RB_OK) return rc; /* the workers are sent TAG_QUIT by cli_mpi_finish */
+    if (rc != RB_OK) { /* the workers are sent TAG_QUIT by cli_mpi_finish */
+        free(series);
+        return rc;
+    }
     job_header h = {.spec_bytes = strlen(text) + 1,
                     .name_bytes = strlen(name) + 1,
                     .files_digest = files,
                     .from_file = from_file,
                     .files_any = files_any,
                     .matrix_bytes = packed_bytes,
+                    .series_bytes = series_bytes,
                     .assets = w->m->N,
                     .has_bonus = w->bo->bonus_target != NULL,
                     .bonus = w->bo->bonus};
@@ -165,7 +150,9 @@ static rb_status send_job(cli_mpi *mp, const rb_sweep_work *w, rb_error *err)
     if (ok) ok = cli_mpi_bcast_bytes((void *)name, h.name_bytes);
     if (ok && h.has_bonus) ok = cli_mpi_bcast_bytes((void *)w->bo->bonus_target, h.assets * sizeof(double));
     if (ok && packed) ok = cli_mpi_bcast_bytes(packed, packed_bytes);
+    if (ok && series) ok = cli_mpi_bcast_bytes(series, series_bytes);
     free(packed);
+    free(series);
     return ok ? RB_OK : rb_fail(err, RB_ERR_IO, "MPI: sending the sweep to the other ranks failed");
 }
 

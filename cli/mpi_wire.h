@@ -1,7 +1,7 @@
 /* mpi_wire.h - the messages between rank 0 and the workers of an MPI sweep (mpi_sweep.c,
  * mpi_worker.c). Rank 0 sends each worker TAG_JOB (a job_header) or TAG_QUIT; after TAG_JOB
  * every rank takes part in the broadcasts of the specification's text and name, the bonus target
- * and, with --broadcast-prices, the packed price matrix. A worker then sends TAG_RESULTS
+ * and, with --broadcast-prices, the packed price matrix and the series the sweep reads. A worker then sends TAG_RESULTS
  * (a results_header and its rows: a chunk's, none for its first WIRE_AHEAD requests) and
  * gets a TAG_CHUNK for each (the next configuration indices; none: the sweep is over for
  * it), or sends TAG_FAIL (a one-line message), takes the chunks still owed to it and stops. Everything is in this machine's byte order: the ranks run
@@ -24,6 +24,7 @@ typedef struct job_header {
     int32_t from_file;     /* the name is a file's path ([venues] paths are relative to it) */
     int32_t files_any;     /* the sweep names files at all */
     uint64_t matrix_bytes; /* 0: each worker reads the price store itself */
+    uint64_t series_bytes; /* with the matrix: the series the sweep reads (0: none) */
     uint64_t assets;       /* of the bonus target */
     int32_t has_bonus;     /* the bonus of the first configuration's static targets follows */
     int32_t pad;

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "matrix_wire.h"
+#include "series_wire.h"
 #include "mpi_pack.h"
 #include "mpi_sweep.h"
 #include "mpi_wire.h"
@@ -123,12 +124,15 @@ static int receive_job(worker *wk, const char *db)
     char *text = rb_malloc(wk->job.spec_bytes), *name = rb_malloc(wk->job.name_bytes);
     wk->bonus_target = wk->job.has_bonus ? rb_malloc(wk->job.assets * sizeof(double)) : NULL;
     unsigned char *packed = wk->job.matrix_bytes ? rb_malloc(wk->job.matrix_bytes) : NULL;
-    int ok = text && name && (!wk->job.has_bonus || wk->bonus_target) && (!wk->job.matrix_bytes || packed);
+    unsigned char *series = wk->job.series_bytes ? rb_malloc(wk->job.series_bytes) : NULL;
+    int ok = text && name && (!wk->job.has_bonus || wk->bonus_target) && (!wk->job.matrix_bytes || packed) &&
+             (!wk->job.series_bytes || series);
     /* Out of memory: the broadcasts still take place (into a scratch buffer), then it fails. */
     ok = cli_mpi_bcast_bytes(text, wk->job.spec_bytes) && ok;
     ok = cli_mpi_bcast_bytes(name, wk->job.name_bytes) && ok;
     if (wk->job.has_bonus) ok = cli_mpi_bcast_bytes(wk->bonus_target, wk->job.assets * sizeof(double)) && ok;
     if (packed) ok = cli_mpi_bcast_bytes(packed, wk->job.matrix_bytes) && ok;
+    if (series) ok = cli_mpi_bcast_bytes(series, wk->job.series_bytes) && ok;
     rb_error err = {0};
     rb_status rc = ok ? RB_OK : rb_fail(&err, RB_ERR_NOMEM, "out of memory receiving the sweep");
     /* Read as rank 0 read it: its [venues] paths relative to the sweep file's path. */
@@ -136,6 +140,8 @@ static int receive_job(worker *wk, const char *db)
     else if (rc == RB_OK) rc = rb_sweep_parse_text(text, "the sweep from rank 0", &wk->sweep, &err);
     if (rc == RB_OK) rc = check_files(wk, &err);
     if (rc == RB_OK && packed) rc = rb_matrix_unpack(packed, wk->job.matrix_bytes, &wk->m, &err);
+    /* The series the configurations read, in a store in memory of their own. */
+    if (rc == RB_OK && series) rc = rb_series_unpack(series, wk->job.series_bytes, &wk->store, &err);
     if (rc == RB_OK && !packed) {
         rb_run_spec data; /* the [data] settings, as rank 0 resolved them */
         rb_sweep_fill(wk->sweep, 0, &data);
@@ -145,6 +151,7 @@ static int receive_job(worker *wk, const char *db)
     free(text);
     free(name);
     free(packed);
+    free(series);
     return rc == RB_OK ? CLI_OK : fail(wk, err.msg);
 }
 

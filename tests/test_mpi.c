@@ -391,3 +391,24 @@ Test(mpi, a_rank_that_reads_other_files_than_rank_0_ends_the_sweep)
     cr_assert_leq(rbt_sqlite_int(res, "SELECT count(*) FROM runs"), 0);
     free(a), free(b), free(db), free(res);
 }
+
+/* --broadcast-prices with configurations that read stored series (pool depth, gas): the
+ * workers get the series too, in a store in memory, and store what one process stores. */
+Test(mpi, broadcast_prices_carry_the_series_the_sweep_reads)
+{
+    prepare("[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[costs]\namm-depth-series = BTC=depth-BTC\n"
+            "gas-series = gas\ngas = 0.002\n[threshold]\nband = 0.002:0.2:0.002\n");
+    char *depth = rbt_source_path("data/bundled/crypto_depth_BTC.csv"), *gas = rbt_source_path("data/bundled/crypto_gas.csv");
+    rbt_run_ok(dir, RBT_KV("import", "-q", "--db", "c.db", "--series", "depth-BTC", depth));
+    rbt_run_ok(dir, RBT_KV("import", "-q", "--db", "c.db", "--series", "gas", gas));
+    free(depth), free(gas);
+    sweep_alone("alone.db");
+    rbt_run_result r = mpirun(3, "bcast.db", "--broadcast-prices");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    rbt_run_result_free(&r);
+    assert_same_as("alone.db", "bcast.db");
+    char *b = rbt_path(dir, "bcast.db");
+    cr_assert_eq(rbt_sqlite_int(b, "SELECT count(*) FROM runs WHERE status = 'failed'"), 0);
+    cr_assert_eq(rbt_sqlite_int(b, "SELECT count(*) FROM runs WHERE gas_paid > 0"), 100);
+    free(b);
+}

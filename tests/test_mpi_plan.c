@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "matrix_wire.h"
+#include "series_wire.h"
+#include "support.h"
 #include "sweep.h"
 #include "sweep_chunks.h"
 
@@ -180,4 +182,73 @@ Test(mpi_plan, a_damaged_buffer_is_refused)
     cr_expect_null(back);
     free(buf);
     rb_matrix_free(m);
+}
+
+/* The series a sweep reads (each once, whichever setting names it), with every stored
+ * point, into a store in memory that reads them back the same; a name that is no stored
+ * series, and a damaged buffer, are refused. */
+Test(mpi_plan, the_series_a_sweep_reads_travel_whole)
+{
+    char *dir = rbt_tempdir(), *db = rbt_path(dir, "s.db");
+    rb_store *store = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_store_open(db, 0, &store, &err), RB_OK, "%s", err.msg);
+    const rb_time t[] = {1577836800, 1577923200, 1578009600};
+    const double gas[] = {20, 35.5, 1e-9}, depth[] = {1e6, 2e6, 3.25e6};
+    rb_series_stats st = {0};
+    cr_assert_eq(rb_series_import_arrays(store, "gas", t, gas, 3, 0, &st, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_series_import_arrays(store, "depth-A", t + 1, depth + 1, 2, 0, &st, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_series_import_arrays(store, "unused", t, depth, 3, 0, &st, &err), RB_OK, "%s", err.msg);
+    rb_sweep *sw = NULL;
+    cr_assert_eq(rb_sweep_parse_text("[data]\nassets = A=0.5, B=0.5\n[costs]\ngas-series = gas\n"
+                                     "amm-depth-series = A=depth-A\n"
+                                     "[threshold]\nband = 0.1, 0.2\nbenchmark = series:gas\n",
+                                     "s.ini", &sw, &err),
+                 RB_OK, "%s", err.msg);
+    unsigned char *buf = NULL;
+    size_t bytes = 0;
+    cr_assert_eq(rb_series_pack(store, sw, &buf, &bytes, &err), RB_OK, "%s", err.msg);
+    cr_assert_not_null(buf);
+    rb_store *mem = NULL;
+    cr_assert_eq(rb_series_unpack(buf, bytes, &mem, &err), RB_OK, "%s", err.msg);
+    rb_series_info *list = NULL;
+    size_t n = 0;
+    cr_assert_eq(rb_store_list_series(mem, &list, &n, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(n, 2, "gas and depth-A, once each; not the unused one");
+    free(list);
+    const char *names[] = {"gas", "depth-A"};
+    const double *want[] = {gas, depth + 1};
+    const rb_time *want_t[] = {t, t + 1};
+    size_t want_n[] = {3, 2};
+    for (int k = 0; k < 2; k++) {
+        rb_time *tt = NULL;
+        double *vv = NULL;
+        size_t m = 0;
+        cr_assert_eq(rb_series_get(mem, names[k], &tt, &vv, &m, &err), RB_OK, "%s", err.msg);
+        cr_assert_eq(m, want_n[k]);
+        cr_assert_arr_eq(tt, want_t[k], m * sizeof *tt);
+        cr_assert_arr_eq(vv, want[k], m * sizeof *vv);
+        free(tt);
+        free(vv);
+    }
+    rb_store_free(mem);
+    cr_expect_eq(rb_series_unpack(buf, bytes - 1, &mem, &err), RB_ERR_DATA, "a buffer cut short");
+    cr_expect_not_null(strstr(err.msg, "damaged"), "%s", err.msg);
+    cr_expect_null(mem);
+    free(buf);
+    rb_sweep_free(sw);
+
+    /* a benchmark that is an asset's symbol is no series: it cannot travel */
+    cr_assert_eq(rb_sweep_parse_text("[data]\nassets = A=0.5, B=0.5\n[threshold]\nband = 0.1\nbenchmark = B\n",
+                                     "s.ini", &sw, &err),
+                 RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_series_pack(store, sw, &buf, &bytes, &err), RB_ERR_USAGE);
+    cr_assert_not_null(strstr(err.msg, "--broadcast-prices: the sweep's benchmark names 'B', which the price store "
+                                       "holds no series of"),
+                       "%s", err.msg);
+    rb_sweep_free(sw);
+    rb_store_free(store);
+    rbt_rmtree(dir);
+    free(db);
+    free(dir);
 }
