@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <sqlite3.h>
@@ -42,6 +43,13 @@ char *rbt_path(const char *dir, const char *name)
 {
     char *p = NULL;
     cr_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+    return p;
+}
+
+char *rbt_subdir(const char *dir, const char *name)
+{
+    char *p = rbt_path(dir, name);
+    cr_assert(mkdir(p, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", p, strerror(errno));
     return p;
 }
 

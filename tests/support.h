@@ -14,6 +14,9 @@ void rbt_rmtree(const char *dir);
 /* dir + "/" + name, malloc'ed. */
 char *rbt_path(const char *dir, const char *name);
 
+/* Makes the directory dir/name (it may exist already) and returns its malloc'ed path. */
+char *rbt_subdir(const char *dir, const char *name);
+
 /* Writes text to dir/name (creating it) and returns the malloc'ed path. */
 char *rbt_write_file(const char *dir, const char *name, const char *text);
 

@@ -345,10 +345,7 @@ Test(mpi, sigint_to_mpirun_stops_every_rank_and_the_sweep_is_interrupted)
 Test(mpi, venue_files_relative_to_the_sweep_file_are_read_by_every_rank)
 {
     prepare(small_spec);
-    char *sub = rbt_path(dir, "grid");
-    char mk[4200];
-    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
-    cr_assert_eq(system(mk), 0);
+    char *sub = rbt_subdir(dir, "grid");
     free(rbt_write_file(sub, "v.ini", "[pool]\nkind = pool\ndepth = 2e8\nfee-bps = 30\n"
                                       "[cex]\nkind = exchange\nfee-bps = 10\n[assets]\nBTC = pool, cex\nETH = cex\n"));
     free(rbt_write_file(sub, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"
@@ -370,10 +367,7 @@ Test(mpi, venue_files_relative_to_the_sweep_file_are_read_by_every_rank)
 Test(mpi, a_rank_that_reads_other_files_than_rank_0_ends_the_sweep)
 {
     prepare(small_spec);
-    char *a = rbt_path(dir, "a"), *b = rbt_path(dir, "b"), *db = rbt_path(dir, "c.db"), *res = rbt_path(dir, "r.db");
-    char mk[8400];
-    snprintf(mk, sizeof mk, "mkdir -p '%s' '%s'", a, b);
-    cr_assert_eq(system(mk), 0);
+    char *a = rbt_subdir(dir, "a"), *b = rbt_subdir(dir, "b"), *db = rbt_path(dir, "c.db"), *res = rbt_path(dir, "r.db");
     free(rbt_write_file(a, "v.ini", "[cex]\nkind = exchange\nfee-bps = 10\n[assets]\nBTC = cex\n"));
     free(rbt_write_file(b, "v.ini", "[cex]\nkind = exchange\nfee-bps = 25\n[assets]\nBTC = cex\n"));
     free(rbt_write_file(a, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"

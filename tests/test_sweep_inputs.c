@@ -154,10 +154,7 @@ Test(sweep_inputs, a_sweep_naming_no_input_keeps_the_prices_hash)
 Test(sweep_inputs, a_venue_file_beside_the_sweep_file_counts_by_its_content)
 {
     rb_store *store = stocks_store();
-    char *sub = rbt_path(dir, "grid");
-    char mk[4200];
-    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
-    cr_assert_eq(system(mk), 0);
+    char *sub = rbt_subdir(dir, "grid");
     free(rbt_write_file(sub, "v.ini", "[a]\nkind = pool\ndepth = 1e9\n[assets]\nAAPL = a\n"));
     char *spec = rbt_write_file(sub, "grid.ini",
                                 "[data]\nassets = AAPL=0.5, MSFT=0.5\n[venues]\nvenues = v.ini\n"

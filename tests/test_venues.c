@@ -281,10 +281,7 @@ Test(venues, sweep_section_paths_relative_to_the_sweep_file)
 {
     char *prices = rbt_write_file(dir, "p.csv", x_bars);
     rbt_run_ok(dir, ARGS("import", "-q", "--db", "s.db", "p.csv"));
-    char *sub = rbt_path(dir, "grid");
-    char mk[4200];
-    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
-    cr_assert_eq(system(mk), 0);
+    char *sub = rbt_subdir(dir, "grid");
     free(rbt_write_file(sub, "a.ini", "[a]\nkind = pool\ndepth = 1e6\n[assets]\nX = a\n"));
     free(rbt_write_file(sub, "b.ini",
                         "[a]\nkind = pool\ndepth = 1e6\n[c]\nkind = exchange\nfee-bps = 20\n[assets]\nX = a, c\n"));
@@ -362,10 +359,7 @@ Test(venues, a_report_replays_a_routed_sweep_from_its_file)
     char *crypto = rbt_source_path("data/bundled/crypto_daily.csv");
     rbt_run_ok(dir, ARGS("import", "-q", "--db", "c.db", crypto));
     free(crypto);
-    char *sub = rbt_path(dir, "grid");
-    char mk[4200];
-    snprintf(mk, sizeof mk, "mkdir -p '%s'", sub);
-    cr_assert_eq(system(mk), 0);
+    char *sub = rbt_subdir(dir, "grid");
     free(rbt_write_file(sub, "v.ini", "[pool]\nkind = pool\ndepth = 5e7\nfee-bps = 0\n[cex]\nkind = exchange\n"
                                       "fee-bps = 10\n[assets]\nBTC = pool, cex\nETH = cex\n"));
     free(rbt_write_file(sub, "g.ini", "[data]\nassets = BTC=0.5, ETH=0.3, USDS=0.2\n[venues]\nvenues = v.ini\n"

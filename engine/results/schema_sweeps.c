@@ -149,7 +149,12 @@ static int read_sweep(sqlite3_stmt *st, rb_results_sweep *s)
     s->stored = sqlite3_column_int64(st, 8);
     s->failed = sqlite3_column_int64(st, 9);
     const unsigned char *path = sqlite3_column_text(st, 10);
-    return !path || (s->spec_path = rb_strdup((const char *)path)) != NULL;
+    if (path && !(s->spec_path = rb_strdup((const char *)path))) {
+        free(s->spec); /* the row is not kept: nothing of it may stay */
+        s->spec = NULL;
+        return 0;
+    }
+    return 1;
 }
 
 rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep **out, size_t *n, int64_t *latest,
