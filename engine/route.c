@@ -157,28 +157,58 @@ static size_t breakpoints(const model *m, size_t n, unsigned on, int buy, double
 /* The first of the np sorted points pts at which the (upper) total of the venues in `on`
  * reaches V (np: none), by bisection. The total grows with u, so the first is one point and
  * a hint (the one found for an earlier order, or np + 1: none) that passes the test of
- * being it is taken without the bisection. */
-static size_t first_reaching(const model *m, size_t n, unsigned on, const double *pts, size_t np, double V,
-                             size_t hint)
+ * being it is taken without the bisection. tot: the totals at the points, each worked out
+ * when first needed (NaN: not yet), or NULL. */
+static double total_at(const model *m, size_t n, unsigned on, const double *pts, double *tot, size_t i)
 {
-    if (hint <= np && (hint == np || total(m, n, on, pts[hint], 1) >= V) &&
-        (hint == 0 || !(total(m, n, on, pts[hint - 1], 1) >= V)))
-        return hint;
+    if (!tot) return total(m, n, on, pts[i], 1);
+    if (isnan(tot[i])) tot[i] = total(m, n, on, pts[i], 1);
+    return tot[i];
+}
+
+static size_t first_reaching(const model *m, size_t n, unsigned on, const double *pts, double *tot, size_t np,
+                             double V, size_t hint)
+{
+#define REACHES(i) (total_at(m, n, on, pts, tot, i) >= V)
+    if (hint <= np && (hint == np || REACHES(hint)) && (hint == 0 || !REACHES(hint - 1))) return hint;
     size_t lo = 0, hi = np;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (total(m, n, on, pts[mid], 1) >= V) hi = mid;
+        if (REACHES(mid)) hi = mid;
         else lo = mid + 1;
     }
     return lo;
+#undef REACHES
+}
+
+/* The linear total on the segment from `left` (probe inside it): the pools between their
+ * start and their cap take beta ((left - start) + d) at u = left + d, so the total is
+ * *A + *B d. */
+static void segment_line(const model *m, size_t n, unsigned on, double left, double probe, double *A, double *B)
+{
+    *A = 0.0, *B = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        if (!(on & (1u << k))) continue;
+        double v = amount(&m[k], probe, 1);
+        if (m[k].pool && v > 0.0 && v < m[k].cap) *A += m[k].beta * (left - m[k].start), *B += m[k].beta;
+        else *A += v;
+    }
+}
+
+/* Where the segment from pts[lo - 1] is probed: its middle, or past the last point. */
+static double probe_of(const double *pts, size_t np, size_t lo)
+{
+    double left = pts[lo - 1];
+    return lo < np ? left + (pts[lo] - left) / 2.0 : left + 1.0;
 }
 
 /* The values of the venues in `on` that take V at equal marginal cost, or 0 when they
  * cannot. The total is piecewise linear in u, with steps: bisection over the breakpoints
  * finds the first at which the venues take V; before it the total is linear (the pools
  * between their start and their cap), solved exactly; at it, a step (an exchange) takes
- * what the others leave. For all the book's venues its breakpoints serve, and the segment
- * found is kept as the next order's hint. */
+ * what the others leave. For all the book's venues its breakpoints serve (and, when they
+ * are all pools, its totals at them and its lines), and the segment found is kept as the
+ * next order's hint. */
 static int split_values(rb_route_book *b, unsigned on, double V, double *val, double *u_at)
 {
     const model *m = b->m;
@@ -189,28 +219,23 @@ static int split_values(rb_route_book *b, unsigned on, double V, double *val, do
         *u_at = NAN;
         return !m[one].pool || V <= m[one].cap;
     }
-    int every = on == (1u << n) - 1u, pools = 1;
+    int every = on == (1u << n) - 1u, lined = every && b->lined;
     double own[4 * RB_ROUTE_MAX + 1];
     const double *pts = every ? b->pts : own;
     size_t np = every ? b->np : breakpoints(m, n, on, b->buy, own);
-    size_t lo = first_reaching(m, n, on, pts, np, V, every && b->hints ? b->hint : np + 1);
+    size_t lo = first_reaching(m, n, on, pts, lined ? b->tot : NULL, np, V, every && b->hints ? b->hint : np + 1);
     if (every) b->hint = lo;
-    for (size_t k = 0; k < n; k++) pools &= !(on & (1u << k)) || m[k].pool;
     /* (a pool takes as much at u either way, so where the models are sane the point found
      * reaches V on the lower total too, unless it is the first) */
-    int step = pools && b->hints ? lo < np && lo == 0 : lo < np && (lo == 0 || total(m, n, on, pts[lo], 0) < V);
+    int step = (on & ~b->pools) == 0 && b->hints ? lo < np && lo == 0
+                                                 : lo < np && (lo == 0 || total(m, n, on, pts[lo], 0) < V);
     double left = step ? pts[lo] : pts[lo - 1], d = 0.0, base = 0.0;
-    double probe = step ? left : lo < np ? left + (pts[lo] - left) / 2.0 : left + 1.0;
-    if (!step) {
-        /* inside (pts[lo - 1], pts[lo]), or past the last point: linear in d = u - left,
-         * each pool between its start and its cap taking beta ((left - start) + d) */
-        double A = 0.0, B = 0.0;
-        for (size_t k = 0; k < n; k++) {
-            if (!(on & (1u << k))) continue;
-            double v = amount(&m[k], probe, 1);
-            if (m[k].pool && v > 0.0 && v < m[k].cap) A += m[k].beta * (left - m[k].start), B += m[k].beta;
-            else A += v;
-        }
+    double probe = step ? left : probe_of(pts, np, lo);
+    if (!step) { /* inside (pts[lo - 1], pts[lo]), or past the last point: linear in d = u - left */
+        double A, B;
+        if (!lined) segment_line(m, n, on, left, probe, &A, &B);
+        else if (!isnan(B = b->line_b[lo])) A = b->line_a[lo];
+        else segment_line(m, n, on, left, probe, &b->line_a[lo], &b->line_b[lo]), A = b->line_a[lo], B = b->line_b[lo];
         if (!(B > 0.0) || !isfinite(A)) return 0;
         d = (V - A) / B;
     }
@@ -248,8 +273,9 @@ static void leg_units(size_t n, double units, double price, const double *val, d
 }
 
 /* A leg's total cost, to compare the subsets: the formulas of rb_order_cost_of (costs.c)
- * without its checks (the winner's legs are priced by it); INFINITY past a pool's cap. */
-static double leg_cost(const rb_route_venue *v, const model *m, double units, double price)
+ * without its checks (the winner's legs are priced by it); INFINITY past a pool's cap.
+ * units_of_pool: a pool's Y / price. */
+static double leg_cost(const rb_route_venue *v, const model *m, double units, double price, double units_of_pool)
 {
     if (units == 0.0) return 0.0;
     const rb_asset_costs *c = &v->costs;
@@ -259,7 +285,7 @@ static double leg_cost(const rb_route_venue *v, const model *m, double units, do
         return fmax(r.fee, c->fee_min) + c->fee_fixed + r.slippage + v->gas;
     }
     if (!(val <= m->cap)) return INFINITY;
-    double a = q / (m->Y / price);
+    double a = q / units_of_pool;
     if (units > 0.0) {
         double rest = 1.0 - a;
         return a < 1.0 ? val * m->f / (rest * m->g) + val * a / rest + v->gas : INFINITY;
@@ -270,14 +296,16 @@ static double leg_cost(const rb_route_venue *v, const model *m, double units, do
 /* A plain pool's leg (rb_route_form: plain) of `units` (!= 0, finite) at price p (> 0,
  * finite) and depth (the bar's): what rb_order_cost_of charges it, by its formulas, in its
  * order of operations (its fee and slippage start at 0, to which the pool's terms add
- * exactly), without the checks a plain pool passes. Returns 0 where rb_order_cost_of must
+ * exactly), without the checks a plain pool passes; pool_units: its (virtual) depth / p,
+ * the model's Y / p (Y = depth x amplify, which is the depth itself without a range, as
+ * rb_order_cost_of takes it). Returns 0 where rb_order_cost_of must
  * decide (a depth that is not positive and finite, a leg past the range or the pool's units,
  * gas that is not a finite number >= 0: its error). */
-static int pool_leg(const rb_route_form *f, double depth, double units, double p, double gas, rb_order_cost *out)
+static int pool_leg(const rb_route_form *f, double depth, double units, double p, double gas, double pool_units,
+                    rb_order_cost *out)
 {
     if (!(depth > 0.0 && depth <= DBL_MAX) || !nonneg(gas)) return 0;
-    double u = fabs(units), v = u * p;
-    double pool_units = (f->ranged ? depth * f->amplify : depth) / p, a = u / pool_units;
+    double u = fabs(units), v = u * p, a = u / pool_units;
     if (units > 0.0) {
         if ((f->ranged && !(a <= f->buy_max)) || !(a < 1.0)) return 0;
         double rest = 1.0 - a;
@@ -294,16 +322,23 @@ static int pool_leg(const rb_route_form *f, double depth, double units, double p
 
 /* The legs priced as rb_order_cost_of prices them (a plain pool's by pool_leg), and their
  * sums. */
-static rb_status price_legs(const rb_route_venue *v, const rb_route_form *const *form, size_t n, const double *legs,
-                            double price, rb_route_result *r, rb_error *err)
+static rb_status price_legs(const rb_route_book *b, const double *legs, double price, rb_route_result *r,
+                            rb_error *err)
 {
-    memset(r, 0, sizeof *r);
+    const rb_route_venue *v = b->v;
+    size_t n = b->n;
     r->n = n;
+    r->total = (rb_order_cost){0.0, 0.0, 0.0};
+    for (size_t k = n; k < RB_ROUTE_MAX; k++) {
+        r->units[k] = 0.0;
+        r->cost[k] = (rb_order_cost){0.0, 0.0, 0.0};
+    }
     for (size_t k = 0; k < n; k++) {
         r->units[k] = legs[k];
+        r->cost[k] = (rb_order_cost){0.0, 0.0, 0.0};
         if (legs[k] == 0.0) continue; /* (rb_order_cost_of's cost of no order: 0, no gas) */
-        if (!(form[k]->plain && isfinite(legs[k]) &&
-              pool_leg(form[k], v[k].costs.amm_depth, legs[k], price, v[k].gas, &r->cost[k]))) {
+        if (!(b->form[k]->plain && isfinite(legs[k]) &&
+              pool_leg(b->form[k], v[k].costs.amm_depth, legs[k], price, v[k].gas, b->units_of_pool[k], &r->cost[k]))) {
             rb_order_market mk = {.price = price, .sigma = 0.0, .adv = NAN, .gas = v[k].gas};
             rb_status rc = rb_order_cost_of(&v[k].costs, legs[k], &mk, &r->cost[k], err);
             if (rc != RB_OK) return rc;
@@ -373,6 +408,8 @@ void rb_route_book_open(rb_route_book *book, const rb_route_venue *v, const rb_r
     book->n = n;
     book->buy = buy;
     book->jumps = 0;
+    book->pools = 0;
+    book->price = NAN; /* (units_of_pool: none yet) */
     book->hints = 1;
     for (size_t k = 0; k < n; k++) {
         book->v[k] = v[k];
@@ -381,10 +418,17 @@ void rb_route_book_open(rb_route_book *book, const rb_route_venue *v, const rb_r
         book->jump[k] = jump_of(&v[k]);
         if (book->jump[k] > 0.0) book->jumps |= 1u << k;
         const model *m = &book->m[k];
+        if (m->pool) book->pools |= 1u << k;
         if (m->pool && !(isfinite(m->beta) && m->beta > 0.0 && isfinite(m->start) && !isnan(m->cap))) book->hints = 0;
     }
-    book->np = breakpoints(book->m, n, (1u << n) - 1u, buy, book->pts);
+    unsigned all = (1u << n) - 1u;
+    book->np = breakpoints(book->m, n, all, buy, book->pts);
     book->hint = book->np + 1; /* none yet */
+    /* all of them pools: the totals at the breakpoints and the line of each segment, worked
+     * out when first needed (NaN until then: a sane pool's total is never NaN) for every
+     * order that all of them take */
+    book->lined = book->hints && book->pools == all;
+    for (size_t i = 0; book->lined && i <= book->np; i++) book->tot[i] = book->line_b[i] = NAN; /* (none yet) */
 }
 
 /* The checks of an order that rb_route and rb_route_booked make; 1 when they pass. */
@@ -410,6 +454,10 @@ rb_status rb_route_booked(rb_route_book *book, double units, double price, rb_ro
     if ((units > 0) != book->buy)
         return rb_fail(err, RB_ERR_USAGE, "rb_route_booked: a %s on a book of %s", units > 0 ? "buy" : "sale",
                        book->buy ? "buys" : "sales");
+    if (!(book->price == price)) { /* (a book's orders come at one price: its bar's) */
+        book->price = price;
+        for (size_t k = 0; k < n; k++) book->units_of_pool[k] = book->m[k].Y / price;
+    }
     const rb_route_venue *v = book->v;
     const model *m = book->m;
     const double *jump = book->jump;
@@ -429,7 +477,8 @@ rb_status rb_route_booked(rb_route_book *book, double units, double price, rb_ro
             least += (jumps & ~sub & (1u << k)) ? surplus[k] : (sub & (1u << k)) ? jump[k] : 0.0;
         if (on && !(bound && least > best * (1.0 + 1e-9)) && split_values(book, on, V, val, &u)) {
             leg_units(n, units, price, val, legs);
-            for (size_t k = 0; k < n; k++) total += cost[k] = leg_cost(&v[k], &m[k], legs[k], price);
+            for (size_t k = 0; k < n; k++)
+                total += cost[k] = leg_cost(&v[k], &m[k], legs[k], price, book->units_of_pool[k]);
             if (total < best) {
                 best = total;
                 memcpy(best_legs, legs, n * sizeof *legs);
@@ -442,7 +491,7 @@ rb_status rb_route_booked(rb_route_book *book, double units, double price, rb_ro
         }
         if (sub == 0) break;
     }
-    if (found) return price_legs(v, book->form, n, best_legs, price, out, err);
+    if (found) return price_legs(book, best_legs, price, out, err);
     memset(out, 0, sizeof *out);
     out->n = n;
     return unroutable(v, n, units, price, err);

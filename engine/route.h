@@ -74,13 +74,20 @@ typedef struct rb_route_book {
     int buy;
     int hints;         /* the breakpoints are finite and the models' amounts too: the segment
                           found last may be checked first */
+    int lined;         /* hints, and all the venues pools: tot and line_a/b are set */
     unsigned jumps;    /* the venues with a jump (gas, a minimum or fixed fee) */
+    unsigned pools;    /* the venues that are pools on the bar */
     size_t np, hint;   /* breakpoints of all the venues; the segment found last */
     rb_route_venue v[RB_ROUTE_MAX];
     const rb_route_form *form[RB_ROUTE_MAX];
     rb_route_model m[RB_ROUTE_MAX];
     double jump[RB_ROUTE_MAX];
+    double price;                      /* the price units_of_pool are for (NaN: none yet) */
+    double units_of_pool[RB_ROUTE_MAX]; /* a pool's Y / price (an exchange's 0 / price) */
     double pts[4 * RB_ROUTE_MAX + 1];
+    double tot[4 * RB_ROUTE_MAX + 1];    /* the total of all of them at each point */
+    double line_a[4 * RB_ROUTE_MAX + 2]; /* segment i (from pts[i - 1]): the total of all of */
+    double line_b[4 * RB_ROUTE_MAX + 2]; /* them at pts[i - 1] + d is line_a + line_b d */
 } rb_route_book;
 
 /* Opens book on venues v (1 <= n <= RB_ROUTE_MAX) with forms form (form[k] for v[k]; v's
