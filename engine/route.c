@@ -431,6 +431,19 @@ void rb_route_book_open(rb_route_book *book, const rb_route_venue *v, const rb_r
     for (size_t i = 0; book->lined && i <= book->np; i++) book->tot[i] = book->line_b[i] = NAN; /* (none yet) */
 }
 
+/* 1 when `on` is one venue and the split of all the venues (all_val) already gave it all
+ * of V and the others +0: the split of `on` alone is the same values, so the same legs and
+ * total, which cannot be below the best (at most the split of all's total). */
+static int one_of_all(const double *all_val, size_t n, unsigned on, double V)
+{
+    if ((on & (on - 1u)) != 0) return 0;
+    for (size_t k = 0; k < n; k++) {
+        double x = all_val[k];
+        if ((on & (1u << k)) ? !(x == V) : !(x == 0.0 && !signbit(x))) return 0;
+    }
+    return 1;
+}
+
 /* The checks of an order that rb_route and rb_route_booked make; 1 when they pass. */
 static int order_ok(double units, double price) { return price > 0.0 && price <= DBL_MAX && isfinite(units); }
 
@@ -464,24 +477,30 @@ rb_status rb_route_booked(rb_route_book *book, double units, double price, rb_ro
     int buy = book->buy;
     double V = fabs(units) * price;
     unsigned jumps = book->jumps, all = (1u << n) - 1u;
-    int found = 0, bound = 0;
-    double best = INFINITY, best_legs[RB_ROUTE_MAX], convex = 0.0, surplus[RB_ROUTE_MAX];
+    int found = 0, bound = 0, all_split = 0;
+    double best = INFINITY, best_legs[RB_ROUTE_MAX], convex = 0.0, surplus[RB_ROUTE_MAX], all_val[RB_ROUTE_MAX];
     /* Every subset of the venues with a jump, all of them first; the others always take part
      * (a venue without a jump that is not needed takes nothing). A subset whose lower bound
-     * (surpluses) is above the best cost found is not solved. */
+     * (surpluses) is above the best cost found is not solved, nor one venue alone when the
+     * split of them all already gave it the whole order. */
     for (unsigned sub = jumps;; sub = (sub - 1u) & jumps) {
         unsigned on = (all & ~jumps) | sub;
         double val[RB_ROUTE_MAX], legs[RB_ROUTE_MAX], cost[RB_ROUTE_MAX], total = 0.0, u;
         double least = convex;
         for (size_t k = 0; bound && k < n; k++)
             least += (jumps & ~sub & (1u << k)) ? surplus[k] : (sub & (1u << k)) ? jump[k] : 0.0;
-        if (on && !(bound && least > best * (1.0 + 1e-9)) && split_values(book, on, V, val, &u)) {
+        if (on && !(bound && least > best * (1.0 + 1e-9)) && !(all_split && one_of_all(all_val, n, on, V)) &&
+            split_values(book, on, V, val, &u)) {
+            if (sub == jumps) {
+                all_split = 1;
+                for (size_t k = 0; k < n; k++) all_val[k] = val[k];
+            }
             leg_units(n, units, price, val, legs);
             for (size_t k = 0; k < n; k++)
                 total += cost[k] = leg_cost(&v[k], &m[k], legs[k], price, book->units_of_pool[k]);
             if (total < best) {
                 best = total;
-                memcpy(best_legs, legs, n * sizeof *legs);
+                for (size_t k = 0; k < n; k++) best_legs[k] = legs[k];
                 found = 1;
             }
             if (sub == jumps && isfinite(total) && isfinite(u)) { /* the split of them all bounds the others */
