@@ -264,7 +264,7 @@ static void leg_units(size_t n, double units, double price, const double *val, d
     double sign = units > 0 ? 1.0 : -1.0, sum = 0.0;
     size_t big = 0;
     for (size_t k = 0; k < n; k++) {
-        legs[k] = sign * (val[k] / price);
+        legs[k] = sign * (val[k] == 0.0 ? val[k] : val[k] / price); /* (a zero over the price is itself) */
         sum += legs[k];
         if (fabs(legs[k]) > fabs(legs[big])) big = k;
     }
