@@ -88,6 +88,8 @@ rb_status rb_portfolio_reset(rb_portfolio *p, const rb_portfolio_options *opt, r
     p->in = kept.in;
     p->trades = kept.trades;
     p->trades_cap = kept.trades_cap;
+    p->route_memo = kept.route_memo;
+    rb_route_memo_forget(p->route_memo);
     memset(p->units, 0, (N ? N : 1) * sizeof *p->units);
     memset(p->value, 0, scratch_size(N) * sizeof *p->value);
     rb_status rc = take_options(p, opt, kept.lots ? kept.lots : kept.spare_lots, err);
@@ -102,6 +104,7 @@ void rb_portfolio_release(rb_portfolio *p)
     free(p->units);
     free(p->value); /* the start of the scratch allocation */
     free(p->trades);
+    rb_route_memo_free(p->route_memo);
     memset(p, 0, sizeof *p);
 }
 
@@ -130,7 +133,7 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
     }
     if (rb_routes_asset(env, i)) { /* --venues: the order split across them */
         rb_routed routed;
-        rb_status rc = rb_route_order(env, i, units, &routed, err);
+        rb_status rc = rb_route_order(env, NULL, i, units, &routed, err);
         if (rc == RB_OK) *c = routed.r.total;
         return rc;
     }
@@ -164,9 +167,17 @@ static int charges_gas(const rb_trade_env *env) { return env->gas != 0 || env->g
  * CASH (which trades with no costs). A batch with one pays --gas-tx. */
 static int is_swap(const rb_trade_env *env, size_t i, double units) { return units != 0 && (int)i != env->cash_col; }
 
+/* The portfolio's routing memo, made when first needed (NULL when it cannot be: orders are
+ * routed without it, to the same bits). */
+static struct rb_route_memo *route_memo(rb_portfolio *p)
+{
+    if (!p->route_memo) p->route_memo = rb_route_memo_new(p->N);
+    return p->route_memo;
+}
+
 /* Total cost of the orders (units) in order[], with the vault transaction's --gas-tx once
  * when one of them is a swap (execute charges it to the first). */
-static rb_status orders_cost(const rb_portfolio *p, const rb_trade_env *env, const double *order, double *total,
+static rb_status orders_cost(rb_portfolio *p, const rb_trade_env *env, const double *order, double *total,
                              rb_error *err)
 {
     double sum = 0;
@@ -177,7 +188,7 @@ static rb_status orders_cost(const rb_portfolio *p, const rb_trade_env *env, con
         rb_order_cost c;
         if (env->routes && rb_routes_asset(env, i) && (int)i != env->cash_col) {
             rb_routed routed;
-            rb_status rc = rb_route_order(env, i, order[i], &routed, err);
+            rb_status rc = rb_route_order(env, route_memo(p), i, order[i], &routed, err);
             if (rc != RB_OK) return rc;
             sum += rb_order_cost_total(&routed.r.total);
             chains |= routed.chains;
@@ -226,15 +237,15 @@ static rb_status record(rb_portfolio *p, const rb_trade_env *env, size_t i, rb_t
 
 /* --venues: asset i's order routed (its legs in *routed, r.n 0 when it is not routed), its
  * total cost in *c. */
-static rb_status route_or_cost(const rb_trade_env *env, size_t i, double u, rb_routed *routed, rb_order_cost *c,
-                               rb_error *err)
+static rb_status route_or_cost(rb_portfolio *p, const rb_trade_env *env, size_t i, double u, rb_routed *routed,
+                               rb_order_cost *c, rb_error *err)
 {
     routed->r.n = 0;
     if (!rb_routes_asset(env, i) || (int)i == env->cash_col) {
         routed->chains = is_swap(env, i, u) ? rb_routes_unrouted_chain() : 0;
         return order_cost(env, i, u, c, err);
     }
-    rb_status rc = rb_route_order(env, i, u, routed, err);
+    rb_status rc = rb_route_order(env, route_memo(p), i, u, routed, err);
     if (rc == RB_OK) *c = routed->r.total;
     return rc;
 }
@@ -319,7 +330,7 @@ static rb_status execute(rb_portfolio *p, const rb_trade_env *env, double *order
             rb_order_cost c;
             rb_routed routed;
             routed.r.n = 0; /* (not routed: no legs; the rest is set only when it is) */
-            rb_status rc = env->routes ? route_or_cost(env, i, u, &routed, &c, err) : order_cost(env, i, u, &c, err);
+            rb_status rc = env->routes ? route_or_cost(p, env, i, u, &routed, &c, err) : order_cost(env, i, u, &c, err);
             if (rc != RB_OK) return rc;
             if (env->routes) {
                 charge_chains(env, &routed, &c, &chains_paid);

@@ -75,6 +75,9 @@ typedef struct rb_portfolio {
      * inputs and outputs of the closed-form rebalance's one lane (rebalance_lanes.h) */
     double *value, *order, *lane;
     int64_t *in;
+    /* --venues: what routing keeps from one order to the next (routes.h), made when first
+     * routed; NULL before, or when it could not be */
+    struct rb_route_memo *route_memo;
 } rb_portfolio;
 
 typedef struct rb_portfolio_options {

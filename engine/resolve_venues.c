@@ -28,6 +28,7 @@ static rb_route_slot slot_of(const rb_venue *v, const char *sym)
         s.costs.spread_bps = v->spread_bps;
         s.costs.fee_min = v->fee_min;
     }
+    rb_route_form_of(&s.costs, &s.form);
     return s;
 }
 

@@ -2,15 +2,19 @@
  * "Venues and routing"): hand-worked splits (two pools, a pool and an exchange, gas leaving
  * a venue out, a ranged pool full at its edge, a minimum fee), the refusal of an order no
  * split fills, and a brute-force check: over two and three venues, a fine grid of splits
- * never finds one cheaper than the router's. */
+ * never finds one cheaper than the router's. And what makes routing fast changes no bit: a
+ * book reused for many orders (its hints and lines), a plain pool's legs priced without
+ * rb_order_cost_of, and a portfolio's memo of books (routes.h). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "costs.h"
+#include "portfolio.h"
 #include "rebal.h"
 #include "route.h"
+#include "routes.h"
 
 TestSuite(route, .timeout = 300);
 
@@ -261,4 +265,151 @@ Test(route, refusals)
     /* no order: no legs, no cost */
     cr_assert_eq(rb_route(v, 1, 0, 100, &r, &err), RB_OK);
     cr_assert_eq(rb_route_cost_total(&r), 0);
+}
+
+/* ---------------------------------------------------------------- the same bits, faster */
+
+/* Each leg of r is what rb_order_cost_of charges it, to the bit (a plain pool's legs are
+ * priced by route.c's copy of its formulas), and the totals are their sums in leg order. */
+static void legs_priced_as_orders(const rb_route_venue *v, size_t n, const rb_route_result *r, double price)
+{
+    rb_order_cost sum = {0, 0, 0};
+    for (size_t k = 0; k < n; k++) {
+        rb_order_cost c;
+        rb_order_market mk = {.price = price, .adv = NAN, .gas = v[k].gas};
+        cr_assert_eq(rb_order_cost_of(&v[k].costs, r->units[k], &mk, &c, NULL), RB_OK);
+        cr_assert(!memcmp(&c, &r->cost[k], sizeof c), "leg %zu of %.17g units: fee %.17g / %.17g, slippage %.17g / %.17g",
+                  k, r->units[k], r->cost[k].fee, c.fee, r->cost[k].slippage, c.slippage);
+        sum.fee += c.fee, sum.slippage += c.slippage, sum.gas += c.gas;
+    }
+    cr_assert(!memcmp(&sum, &r->total, sizeof sum));
+}
+
+/* Orders of a rebalance's fixed point (sizes a hair apart), then across the breakpoints
+ * (from a sliver to near the venues' capacity and back), then at another price, all on one
+ * book: each routed to the bits that rb_route, on a book of its own, gives it. */
+static void check_book(const rb_route_venue *venues, size_t n, int buy)
+{
+    rb_route_form form[RB_ROUTE_MAX];
+    const rb_route_form *fp[RB_ROUTE_MAX];
+    rb_route_venue v[RB_ROUTE_MAX];
+    for (size_t k = 0; k < n; k++) {
+        rb_route_form_of(&venues[k].costs, &form[k]);
+        fp[k] = &form[k];
+        v[k] = venues[k];
+        v[k].form = &form[k];
+    }
+    rb_route_book book;
+    rb_route_book_open(&book, v, fp, n, buy);
+    const double sizes[] = {2500, 2500 * (1 + 1e-13), 2500 * (1 - 3e-14), 2500, 5, 0.001, 120, 9000, 30000, 9000, 40};
+    double price = 100;
+    for (size_t j = 0; j < 2 * sizeof sizes / sizeof sizes[0]; j++) {
+        if (j == sizeof sizes / sizeof sizes[0]) price = 101.5;
+        double units = (buy ? 1 : -1) * sizes[j % (sizeof sizes / sizeof sizes[0])];
+        rb_route_result a, b;
+        rb_error ea = {0}, eb = {0};
+        rb_status ra = rb_route(venues, n, units, price, &a, &ea), rbk = rb_route_booked(&book, units, price, &b, &eb);
+        cr_assert_eq(ra, rbk, "%zu venues, %g units: %s / %s", n, units, ea.msg, eb.msg);
+        if (ra != RB_OK) {
+            cr_assert_str_eq(ea.msg, eb.msg);
+            continue;
+        }
+        cr_assert(!memcmp(&a, &b, sizeof a), "%zu venues, %g units at %g: the book's route differs", n, units, price);
+        legs_priced_as_orders(venues, n, &a, price);
+    }
+    rb_route_result r;
+    rb_error err = {0};
+    cr_assert_eq(rb_route_booked(&book, buy ? -1 : 1, price, &r, &err), RB_ERR_USAGE, "an order of the other side");
+}
+
+Test(route, a_book_routes_as_rb_route_does)
+{
+    const rb_route_venue two[][2] = {
+        {pool(1e6, 30, 0), pool(4e6, 5, 0)},         {pool(1e6, 30, 20), exchange(10, 4, 0)},
+        {pool(2e6, 5, 40), pool(2e6, 30, 5)},        {ranged(1e6, 0.9, 1.1), exchange(25, 10, 5)},
+        {ranged(5e5, 0.8, 1.25), pool(1e6, 100, 15)}, {exchange(10, 0, 50), pool(3e5, 0, 0)},
+    };
+    const rb_route_venue three[][3] = {
+        {pool(1e6, 30, 0), pool(4e6, 5, 0), pool(2e6, 1, 0)},
+        {pool(2e6, 5, 40), pool(2e6, 30, 5), exchange(20, 10, 25)},
+        {ranged(1e6, 0.95, 1.05), ranged(1e6, 0.5, 2), pool(5e5, 30, 10)},
+    };
+    for (int buy = 0; buy <= 1; buy++) {
+        for (size_t s = 0; s < sizeof two / sizeof two[0]; s++) check_book(two[s], 2, buy);
+        for (size_t s = 0; s < sizeof three / sizeof three[0]; s++) check_book(three[s], 3, buy);
+    }
+}
+
+/* Routes of N assets, each on a pool whose depth follows a series (deeper each bar and
+ * asset) with gas and a dearer constant pool, odd assets on an exchange too; slot k of
+ * asset i at slot[3 i + k]. */
+#define MEMO_N 70
+#define MEMO_T 4
+typedef struct memo_fixture {
+    size_t first[MEMO_N], count[MEMO_N];
+    rb_route_slot slot[3 * MEMO_N];
+    double depth[MEMO_N][MEMO_T];
+    rb_routes routes;
+} memo_fixture;
+
+static void memo_fixture_init(memo_fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < MEMO_N; i++) {
+        f->first[i] = 3 * i;
+        f->count[i] = i % 2 ? 3 : 2;
+        for (size_t t = 0; t < MEMO_T; t++) f->depth[i][t] = 1e6 * (1 + (double)t) * (1 + (double)i / 10);
+        rb_route_slot *s = &f->slot[3 * i];
+        s[0] = (rb_route_slot){.costs = {.amm_depth = f->depth[i][0], .amm_fee_bps = 5}, .depth = f->depth[i],
+                               .gas = 1, .pool = 1, .chain = 0, .name = "uni"};
+        s[1] = (rb_route_slot){.costs = {.amm_depth = 2e6, .amm_fee_bps = 30}, .gas = 0, .pool = 1, .chain = 0,
+                               .name = "curve"};
+        s[2] = (rb_route_slot){.costs = {.fee_bps = 10, .spread_bps = 2, .fee_min = 3}, .chain = -1, .name = "cex"};
+        for (size_t k = 0; k < 3; k++) rb_route_form_of(&s[k].costs, &s[k].form);
+    }
+    f->routes = (rb_routes){.N = MEMO_N, .first = f->first, .count = f->count, .slot = f->slot};
+}
+
+/* A portfolio's memo of books: orders of many assets (more than the memo keeps apart), on
+ * both sides, over bars (the depth moving) and gas prices, each routed to the bits it gets
+ * without the memo; and after the memo forgets, or meets other routes, the same. */
+Test(route, a_memo_routes_as_without_one)
+{
+    static memo_fixture f, g;
+    memo_fixture_init(&f);
+    memo_fixture_init(&g);
+    for (size_t i = 0; i < MEMO_N; i++) g.slot[3 * i + 1].costs.amm_depth = 5e5; /* other routes, same shape */
+    double price[MEMO_N];
+    for (size_t i = 0; i < MEMO_N; i++) price[i] = 50 + (double)i;
+    rb_route_memo *memo = rb_route_memo_new(MEMO_N);
+    cr_assert_not_null(memo);
+    const size_t assets[] = {5, 3, 67, 3, 2, 1, 65, 5, 2};
+    /* steps that change one thing at a time: the bar, the gas, the routes, the gas per swap;
+     * the memo forgets before the last two */
+    const struct {
+        size_t bar;
+        double gas, gas_swap;
+        int other;
+    } steps[] = {{0, 0, 0, 0}, {1, 0, 0, 0}, {1, 7, 0, 0}, {1, 7, 0, 1}, {2, 7, 0, 1},
+                 {2, 7, 2, 1}, {2, 7, 2, 0}, {2, 7, 2, 0}, {3, 0.5, 0, 0}};
+    for (size_t st = 0; st < sizeof steps / sizeof steps[0]; st++) {
+        if (st == 7) rb_route_memo_forget(memo);
+        rb_trade_env env = {.N = MEMO_N, .bar = steps[st].bar, .time = 86400 * (rb_time)steps[st].bar, .price = price,
+                            .gas = steps[st].gas, .gas_swap = steps[st].gas_swap,
+                            .routes = steps[st].other ? &g.routes : &f.routes, .cash_col = -1};
+        for (size_t a = 0; a < sizeof assets / sizeof assets[0]; a++)
+            for (int rep = 0; rep < 3; rep++) {
+                size_t i = assets[a];
+                double units = (rep == 1 ? -1 : 1) * (2000 + 3000 * (double)a) * (1 + 1e-13 * rep);
+                rb_routed with, without;
+                memset(&with, 0, sizeof with); /* (the legs past n, and padding: untouched) */
+                memset(&without, 0, sizeof without);
+                rb_error e1 = {0}, e2 = {0};
+                cr_assert_eq(rb_route_order(&env, memo, i, units, &with, &e1), RB_OK, "%s", e1.msg);
+                cr_assert_eq(rb_route_order(&env, NULL, i, units, &without, &e2), RB_OK, "%s", e2.msg);
+                cr_assert(!memcmp(&with, &without, sizeof with), "step %zu: asset %zu, %g units", st, i, units);
+            }
+    }
+    rb_route_memo_free(memo);
+    rb_route_memo_free(NULL);
 }
