@@ -195,7 +195,7 @@ typedef struct block {
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */
-    int64_t *fall;     /* 1: a fall that may be a deeper drawdown (kernel.c, deeper_falls) */
+    int64_t *fall;     /* the rare work of the bar's statistics (RB_ACC_DEEPER, RB_ACC_BACK: kernel.c, rare_falls) */
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
@@ -344,10 +344,10 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
 /* trades.c: the nq rebalances queued at bar t, traded together. */
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err);
 
-/* finish.c: configuration j's metric sums over its first T bars (the statistics as they
- * stand after bar T - 1; a depleted run's last bar has no drift); its metrics once the
- * bars are done. */
-rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted);
+/* finish.c: configuration j's metric sums over its first T bars (at the run's bar times
+ * time[0..T); the statistics as they stand after bar T - 1; a depleted run's last bar has
+ * no drift); its metrics once the bars are done. */
+rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, const rb_time *time, int depleted);
 void batch_finish(job *jb, block *b, size_t j, rb_metrics *out);
 
 /* finish.c: 1 when configuration j's arithmetic has overflowed: its value now, or a sum over

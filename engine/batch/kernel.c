@@ -222,40 +222,47 @@ BAR_STEP void bench_step(block *b, size_t n)
 }
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
- * accumulator the reference runs for its one configuration), a deeper fall marked in
- * b->fall for deeper_falls. Returns how many may have a deeper fall. */
+ * accumulator the reference runs for its one configuration), the rare work it asks for
+ * (RB_ACC_DEEPER, RB_ACC_BACK) marked in b->fall for rare_falls. Returns how many have
+ * some. */
 BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now)
 {
-    int64_t deeper = 0;
+    int64_t rare = 0;
     double *acc = BATCH_ACC(b->cols);
     rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
-                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD),
-                 *trough_at = COL(b, COL_DD_TROUGH_AT), *trough_bar = COL(b, COL_DD_TROUGH_BAR);
+                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
     double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
-#pragma omp simd reduction(+ : deeper)
+#pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
-                                       cash[k], same ? mix_all : mixr[k], maxdd + k, trough_at + k, trough_bar + k,
-                                       bar, now);
+                                       cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
         flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
         fall[k] = f;
-        deeper += f;
+        rare += f != 0;
     }
-    return deeper;
+    return rare;
 }
 
-/* 4d. The falls stats_step marked, checked exactly: a deeper drawdown is recorded. */
-static void deeper_falls(block *b, double bar, rb_time now)
+/* 4d. The rare work stats_step marked on bar t: a deeper drawdown recorded, a drawdown
+ * ended. */
+static void rare_falls(block *b, size_t t, const rb_time *time)
 {
+    const rb_time now = time[t];
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
-        const double *acc = BATCH_ACC(b->cols) + j;
-        rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
-        double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
-        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, bar, &dd)) batch_dd_put(b->cols, j, &dd);
+        double *acc = BATCH_ACC(b->cols) + j;
+        if (b->fall[j] & RB_ACC_DEEPER) {
+            rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
+            double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
+            if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, (double)t, &dd))
+                batch_dd_put(b->cols, j, &dd);
+        }
+        if (b->fall[j] & RB_ACC_BACK)
+            rb_metric_acc_back(acc, b->cap, t, time, BLOCK_COL(b->cols, COL_DD_TROUGH_AT)[j],
+                               BLOCK_COL(b->cols, COL_DD_TROUGH_BAR)[j]);
     }
 }
 
@@ -278,7 +285,7 @@ BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
         FOR_BLOCK(b, bench_step);
     }
 #define STATS(b, n) stats_step(b, n, mix_all, bar, now)
-    if (FOR_BLOCK(b, STATS)) deeper_falls(b, bar, now);
+    if (FOR_BLOCK(b, STATS)) rare_falls(b, t, m->time);
 #undef STATS
 }
 
@@ -305,13 +312,13 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 
 /* A run depleted on bar t ends there: its sums are kept as they are now (the columns go on
  * with an empty portfolio, unread). */
-static void end_depleted_runs(block *b, size_t t, size_t *depleted)
+static void end_depleted_runs(block *b, size_t t, const rb_time *time, size_t *depleted)
 {
     for (size_t j = 0; *depleted && j < b->n; j++) {
         config *c = &b->cfg[j];
         if (!c->st.depleted || c->end_T) continue;
         c->end_T = t + 1;
-        c->ended = batch_sums_of(b, j, t + 1, 1);
+        c->ended = batch_sums_of(b, j, t + 1, time, 1);
         (*depleted)--;
     }
 }
@@ -346,7 +353,7 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
 
     /* 4. Metric statistics, over the configuration axis. */
     statistics(m, b, t);
-    end_depleted_runs(b, t, depleted);
+    end_depleted_runs(b, t, m->time, depleted);
     return RB_OK;
 }
 
