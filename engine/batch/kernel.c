@@ -60,6 +60,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
         if (b->cfg[j].c.bench) b->any_bench = 1;
     }
+    batch_lanes_start(b);
     return RB_OK;
 }
 
@@ -232,14 +233,13 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_t
     rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
                  *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
-    double *flow = COL(b, COL_FLOW);
+    const double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
     const int same = b->same_targets;
 #pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
                                        cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
-        flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
         fall[k] = f;
         rare += f != 0;
     }
@@ -351,8 +351,10 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     if (rc != RB_OK) return rc;
     refresh_touched(b, close, nact, events, *depleted);
 
-    /* 4. Metric statistics, over the configuration axis. */
+    /* 4. Metric statistics, over the configuration axis. The bar's contributions are
+     * counted: the next bar starts without (only scheduled work sets a flow). */
     statistics(m, b, t);
+    if (events) memset(b->flow, 0, n * sizeof *b->flow);
     end_depleted_runs(b, t, m->time, depleted);
     return RB_OK;
 }
