@@ -220,6 +220,10 @@ typedef struct block {
      * common_band_to, 0: each lane its own, copied per rebalance). */
     double *common_tg, *common_band_to;
     int lanes_same_tg, lanes_same_to, to_grid;
+    /* every configuration's targets in force are common_tg, all along: each one's are
+     * static (none is one the kernel asks decide() for on its trigger, ASK_DECIDE), and
+     * equal (kernel.c: distance_pass reads them once per asset) */
+    int one_tg;
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */

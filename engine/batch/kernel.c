@@ -106,18 +106,21 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
  * e = INFINITY (no band) both are -INFINITY, or NaN when every |w - t| is: no |w - t| is
  * ever +INFINITY, since every holding's value is at most the portfolio's (no negative
  * cash or units), so units * close / value is at most about 1, or 0 / 0 for an empty
- * portfolio. */
-BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_band)
+ * portfolio. one_tg (a constant too): every configuration's targets are the block's
+ * common ones all along (block.one_tg), read once per asset rather than per
+ * configuration. all_bands (with one_band): step 3a is taken here too, on the numbers
+ * just computed (band_action, as action_pass takes it); returns how many act, else 0. */
+BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
-    const double *total = COL(b, COL_TOTAL), *e0 = b->e;
+    const double *total = COL(b, COL_TOTAL), *e0 = b->e, *tgc = b->common_tg;
     double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
-        const double p = close[0], *u = b->u, *tg = b->tg;
+        const double p = close[0], *u = b->u, *tg = b->tg, t0 = tgc[0];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             inv[k] = 1 / total[k];
-            double d = fabs(u[k] * p * inv[k] - tg[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? t0 : tg[k]));
             dsum[k] = d;
             ex[k] = one_band ? d : d - e0[k];
         }
@@ -125,33 +128,46 @@ BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_ban
     size_t i = 1;
     for (; i + 1 < N; i += 2) {
         const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *tg = b->tg + i * cap,
-                     *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap;
+                     *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap, ti = tgc[i],
+                     ti2 = tgc[i + 1];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double d = fabs(u[k] * p * inv[k] - tg[k]), d2 = fabs(u2[k] * q * inv[k] - tg2[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? ti : tg[k])),
+                   d2 = fabs(u2[k] * q * inv[k] - (one_tg ? ti2 : tg2[k]));
             dsum[k] = (dsum[k] + d) + d2;
             double x = one_band ? d : d - e[k], x2 = one_band ? d2 : d2 - e2[k], m = x > x2 ? x : x2;
             ex[k] = m > ex[k] ? m : ex[k];
         }
     }
     for (; i < N; i++) {
-        const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
+        const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap, ti = tgc[i];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double d = fabs(u[k] * p * inv[k] - tg[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? ti : tg[k]));
             dsum[k] += d;
             double x = one_band ? d : d - e[k];
             ex[k] = x > ex[k] ? x : ex[k];
         }
     }
+    int64_t acting = 0;
     if (one_band) {
         double *maxd = COL(b, COL_MAXD);
-#pragma omp simd
+        const double *tband = COL(b, COL_TBAND);
+        int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
+#pragma omp simd reduction(+ : acting)
         for (size_t k = 0; k < n; k++) {
+            double x = ex[k] - e0[k];
             maxd[k] = ex[k];
-            ex[k] -= e0[k];
+            ex[k] = x;
+            if (all_bands) {
+                int64_t near = band_near(x, dsum[k], tband[k]), a = band_action(x, dsum[k], tband[k], near);
+                act[k] = a;
+                cand[k] = near;
+                acting += a != 0;
+            }
         }
     }
+    return acting;
 }
 
 /* 3a. Who acts: an action code per configuration (ACT_*), from the bar's calendar flags and
@@ -295,17 +311,23 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
 #define VALUE(b, n) value_pass(b, n, close)
-#define DISTANCE(b, n) distance_pass(b, n, close, 0)
-#define ONE_BAND(b, n) distance_pass(b, n, close, 1)
+#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0)
+#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0)
+#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0)
+#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1) /* a sweep of bands: the common case */
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
     FOR_BLOCK(b, VALUE);
-    if (b->one_band) FOR_BLOCK(b, ONE_BAND);
+    if (b->one_band && b->one_tg && b->all_bands) return FOR_BLOCK(b, BAND_SWEEP);
+    if (b->one_band && b->one_tg) FOR_BLOCK(b, ONE_TG);
+    else if (b->one_band) FOR_BLOCK(b, ONE_BAND);
     else FOR_BLOCK(b, DISTANCE);
     return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
 #undef VALUE
 #undef DISTANCE
 #undef ONE_BAND
+#undef ONE_TG
+#undef BAND_SWEEP
 #undef BANDS
 #undef ANY
 }

@@ -53,8 +53,10 @@ void batch_lanes_start(block *b)
     b->lanes_same_tg = 1;
     b->lanes_same_to = 1;
     b->to_grid = 0;
+    b->one_tg = 1;
     for (size_t j = 0; j < b->n; j++) {
         const config *c = &b->cfg[j];
+        if (b->rule[j] == ASK_DECIDE) b->one_tg = 0;
         if (b->rule[j] == ASK_DECIDE || b->rule[j] == RB_TRIGGER_NEVER) continue;
         if (first == SIZE_MAX) memcpy(b->common_tg, c->st.current, bytes), first = j;
         if (memcmp(c->st.current, b->common_tg, bytes) != 0) b->lanes_same_tg = 0;
@@ -66,6 +68,11 @@ void batch_lanes_start(block *b)
     }
     if (first == SIZE_MAX) b->lanes_same_tg = 0; /* nothing trades in lanes */
     b->lanes_same_to &= b->lanes_same_tg;
+    /* the configurations that never trade keep their targets too: the same? */
+    b->one_tg &= b->lanes_same_tg;
+    for (size_t j = 0; b->one_tg && j < b->n; j++)
+        for (size_t i = 0; i < N; i++)
+            if (memcmp(&b->tg[i * cap + j], &b->common_tg[i], sizeof(double)) != 0) b->one_tg = 0;
     for (size_t i = 0; b->lanes_same_tg && i < N; i++)
         for (size_t q = 0; q < cap; q++) b->lane_tg[i * cap + q] = b->common_tg[i];
 }
