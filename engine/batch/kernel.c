@@ -240,9 +240,11 @@ BAR_STEP void bench_step(block *b, size_t n)
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
  * accumulator the reference runs for its one configuration), the rare work it asks for
- * (RB_ACC_DEEPER, RB_ACC_BACK) marked in b->fall for rare_falls. Returns how many have
- * some. */
-BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now)
+ * (RB_ACC_DEEPER, RB_ACC_BACK) marked in b->fall for rare_falls. same (a constant where
+ * it is inlined): the block shares its policy targets, and mix_all is every
+ * configuration's constant-mix return (else each one's is in COL_MIX). Returns a sum above
+ * 0 when some have rare work. */
+BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now, int same)
 {
     int64_t rare = 0;
     double *acc = BATCH_ACC(b->cols);
@@ -251,13 +253,12 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_t
                  *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
     const double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
-    const int same = b->same_targets;
 #pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
                                        cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
         fall[k] = f;
-        rare += f != 0;
+        rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
     }
     return rare;
 }
@@ -300,9 +301,11 @@ BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
         bench_returns(b, t);
         FOR_BLOCK(b, bench_step);
     }
-#define STATS(b, n) stats_step(b, n, mix_all, bar, now)
-    if (FOR_BLOCK(b, STATS)) rare_falls(b, t, m->time);
+#define STATS(b, n) stats_step(b, n, mix_all, bar, now, 0)
+#define STATS_SAME(b, n) stats_step(b, n, mix_all, bar, now, 1)
+    if (b->same_targets ? FOR_BLOCK(b, STATS_SAME) : FOR_BLOCK(b, STATS)) rare_falls(b, t, m->time);
 #undef STATS
+#undef STATS_SAME
 }
 
 /* Steps 2 and 3a of bar t over every configuration of the block. Returns how many act. */
