@@ -43,19 +43,17 @@ enum rb_metric_acc_field {
     RB_ACC_SUM_V,     /* sums of V_t and of the drift over the bars so far, bar 0's too */
     RB_ACC_SUM_DRIFT,
     /* the risk statistics (metric_risk.h): sums of r_t^3, r_t^4 and of the squared fall
-     * below the running high; the drawdown clock (the bar and time of the last bar at the
-     * high, within the noise floor); the longest drawdown so far and the current one, in
-     * bars and seconds; the recovery of the deepest drawdown (its time and bars from the
-     * trough) */
+     * below the running high; the drawdown clock: the bar of the last bar at the high
+     * (within the noise floor), the longest drawdown so far in bars and seconds, and the
+     * recovery of the deepest drawdown (its time and bars from the trough). These change
+     * only on the bar that ends a drawdown (rb_metric_acc_back); the current drawdown, and
+     * a longest one still running, are read off the clock at the end (rb_metric_acc_sums) */
     RB_ACC_SUM_R3,
     RB_ACC_SUM_R4,
     RB_ACC_SUM_DD2,
     RB_ACC_HIGH_BAR,
-    RB_ACC_HIGH_TIME,
     RB_ACC_LONG_BARS,
     RB_ACC_LONG_SECS,
-    RB_ACC_CUR_BARS,
-    RB_ACC_CUR_SECS,
     RB_ACC_REC_AT,
     RB_ACC_REC_BARS,
     /* against a benchmark (rb_metric_acc_bench; zero without one): sums of b_t, b_t^2,
@@ -123,7 +121,6 @@ static inline void rb_metric_acc_start(double *a, size_t stride, rb_time *peak_t
     RB_ACC_FIELD(a, stride, RB_ACC_PEAK) = 1;
     RB_ACC_FIELD(a, stride, RB_ACC_SUM_V) = v;
     RB_ACC_FIELD(a, stride, RB_ACC_SUM_DRIFT) = rb_metric_drift(dsum, cash, inv);
-    RB_ACC_FIELD(a, stride, RB_ACC_HIGH_TIME) = (double)t0;
     RB_ACC_FIELD(a, stride, RB_ACC_B_INDEX) = 1;
     *peak_time = t0;
 }
@@ -155,44 +152,29 @@ static inline void rb_metric_acc_bench(double *a, size_t stride, double v, doubl
 #undef ACC
 }
 
-/* The drawdown clock of bar number `bar` at time now (as a double), the growth index x at
- * its running high pk: the squared fall, the longest and current drawdowns (a drawdown
- * lasts from the last bar at the high to the bar back at it, or to now), and the recovery
- * of the deepest fall when this bar ends the drawdown that holds its trough (at trough_time,
- * bar trough_bar). A bar within the noise floor of the high is at the high. */
-static inline void rb_metric_acc_clock(double *a, size_t stride, double x, double pk, double bar, double now,
-                                       double trough_time, double trough_bar)
-{
-#define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
-    double fall = 1.0 - x / pk;
-    ACC(SUM_DD2) += fall * fall;
-    int64_t under = fall > RB_METRIC_NOISE;
-    double since = bar - ACC(HIGH_BAR), secs = now - ACC(HIGH_TIME);
-    int64_t counts = under | (since > 1.0); /* under water, or back at the high after some bars under */
-    double lb = counts ? since : 0, ls = counts ? secs : 0;
-    ACC(LONG_BARS) = lb > ACC(LONG_BARS) ? lb : ACC(LONG_BARS);
-    ACC(LONG_SECS) = ls > ACC(LONG_SECS) ? ls : ACC(LONG_SECS);
-    ACC(CUR_BARS) = under ? since : 0;
-    ACC(CUR_SECS) = under ? secs : 0;
-    int64_t recovered = !under & (since > 1.0) & (trough_time > ACC(HIGH_TIME));
-    ACC(REC_AT) = recovered ? now : ACC(REC_AT);
-    ACC(REC_BARS) = recovered ? bar - trough_bar : ACC(REC_BARS);
-    ACC(HIGH_BAR) = under ? ACC(HIGH_BAR) : bar;
-    ACC(HIGH_TIME) = under ? ACC(HIGH_TIME) : now;
-#undef ACC
-}
+/* What rb_metric_acc_step asks of its caller after a bar (bits of its result). */
+enum {
+    RB_ACC_DEEPER = 1, /* a fall deeper than *max_dd, above the noise floor: rb_metric_deeper records it */
+    RB_ACC_BACK = 2    /* back at the high after bars under it: rb_metric_acc_back settles the drawdown */
+};
 
 /* Bar t >= 1 (`bar`, a double) at time now, into the fields at a (`stride` apart) and
  * *peak_time: its value v after the bar's flow and trades, the flow f added on it,
  * inv = 1 / v, the drift's dsum and cash (rb_metric_drift; a bar with no drift: dsum and
- * inv 0), the constant mix's return c_t, and *max_dd, the deepest drawdown so far, with the
- * time and bar of its trough. Returns 1 when the index fell and may be deeper than *max_dd
- * (with a margin far above rounding): rb_metric_deeper then settles it exactly. (*max_dd
+ * inv 0), the constant mix's return c_t, and *max_dd, the deepest drawdown so far.
+ * Returns RB_ACC_DEEPER and RB_ACC_BACK bits, most bars 0: the work of the rare bars is
+ * left to rb_metric_deeper and rb_metric_acc_back, which the caller then calls. (*max_dd
  * through a pointer: read where it is used, a loop over lanes takes it as an operand from
- * memory rather than holding it in a register.) */
+ * memory rather than holding it in a register.)
+ *
+ * The drawdown clock: a bar whose fall below the running high is within the noise floor
+ * is at the high, and moves HIGH_BAR to itself; a drawdown lasts from the last bar at the
+ * high to the bar back at it (or to the end). Its length only grows while it lasts (bar
+ * times are strictly increasing), so the longest one is settled on the bar that ends it
+ * (RB_ACC_BACK: HIGH_BAR is left for rb_metric_acc_back) or at the end (rb_metric_acc_sums). */
 static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak_time, double v, double f,
                                          double inv, double dsum, double cash, double mix, const double *max_dd,
-                                         const double *trough_at, const double *trough_bar, double bar, rb_time now)
+                                         double bar, rb_time now)
 {
 #define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
     double g = (v - f) * ACC(INV_PREV), r = g - 1.0, e = r - mix, r2 = r * r;
@@ -214,8 +196,39 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
     *peak_time = high ? now : *peak_time;
     double pk = high ? x : ACC(PEAK);
     ACC(PEAK) = pk;
-    rb_metric_acc_clock(a, stride, x, pk, bar, (double)now, *trough_at, *trough_bar);
-    return !high & (x < pk * (1.0 - *max_dd) * (1.0 + 1e-12));
+    /* the fall below the high (0 at it: x / x is 1), the clock */
+    double fall = 1.0 - x / pk, hb = ACC(HIGH_BAR);
+    ACC(SUM_DD2) += fall * fall;
+    int64_t under = fall > RB_METRIC_NOISE, back = !under & (bar - hb > 1.0);
+    ACC(HIGH_BAR) = under | back ? hb : bar;
+    /* rb_metric_deeper's own test, on the same fall */
+    return (under & (fall > *max_dd)) | back << 1;
+#undef ACC
+}
+
+/* A longest drawdown of `bars` bars and `secs` seconds, if it is longer. */
+static inline void rb_metric_acc_long(double *a, size_t stride, double bars, double secs)
+{
+    double *lb = &RB_ACC_FIELD(a, stride, RB_ACC_LONG_BARS), *ls = &RB_ACC_FIELD(a, stride, RB_ACC_LONG_SECS);
+    *lb = bars > *lb ? bars : *lb;
+    *ls = secs > *ls ? secs : *ls;
+}
+
+/* Bar t (time[t], the run's bar times), back at the high after bars under it (rb_metric_acc_step
+ * returned RB_ACC_BACK): the drawdown from the last bar at the high to t is over. It may be
+ * the longest so far, and it is the recovery of the deepest fall when that fall's trough (at
+ * time trough_at, bar trough_bar) lies in it. The clock moves to t. */
+static inline void rb_metric_acc_back(double *a, size_t stride, size_t t, const rb_time *time, double trough_at,
+                                      double trough_bar)
+{
+#define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
+    double hb = ACC(HIGH_BAR), bar = (double)t, now = (double)time[t], high_time = (double)time[(size_t)hb];
+    rb_metric_acc_long(a, stride, bar - hb, now - high_time);
+    if (trough_at > high_time) {
+        ACC(REC_AT) = now;
+        ACC(REC_BARS) = bar - trough_bar;
+    }
+    ACC(HIGH_BAR) = bar;
 #undef ACC
 }
 
@@ -243,13 +256,21 @@ static inline double rb_metric_sample_sd(double sum, double sum2, size_t n)
     return sqrt(var > 0 ? var : 0);
 }
 
-/* The sums of a run of T bars whose statistics a and dd hold after bar T - 1. depleted: the
- * last bar emptied the portfolio and has no drift (it added 0): the drift's mean is over
- * the T - 1 bars before. */
-static inline rb_metric_sums rb_metric_acc_sums(const rb_metric_acc *a, const rb_metric_dd *dd, size_t T, int depleted)
+/* The sums of a run of T bars (at times time[0..T), strictly increasing) whose statistics
+ * a and dd hold after bar T - 1. depleted: the last bar emptied the portfolio and has no
+ * drift (it added 0): the drift's mean is over the T - 1 bars before. A drawdown still
+ * running at the last bar is the current one, and may be the longest. */
+static inline rb_metric_sums rb_metric_acc_sums(const rb_metric_acc *a, const rb_metric_dd *dd, size_t T,
+                                                const rb_time *time, int depleted)
 {
     size_t n = T - 1;
-    const double *f = a->f;
+    rb_metric_acc c = *a;
+    double *f = c.f, hb = f[RB_ACC_HIGH_BAR], last = (double)n, cur_bars = 0, cur_secs = 0;
+    if (hb != last) {
+        cur_bars = last - hb;
+        cur_secs = (double)time[n] - (double)time[(size_t)hb];
+        rb_metric_acc_long(f, 1, cur_bars, cur_secs);
+    }
     return (rb_metric_sums){
         .final_value = f[RB_ACC_VALUE],
         .index = f[RB_ACC_INDEX],
@@ -270,8 +291,8 @@ static inline rb_metric_sums rb_metric_acc_sums(const rb_metric_acc *a, const rb
         .mean_dd2 = f[RB_ACC_SUM_DD2] / (double)n,
         .long_bars = f[RB_ACC_LONG_BARS],
         .long_secs = f[RB_ACC_LONG_SECS],
-        .cur_bars = f[RB_ACC_CUR_BARS],
-        .cur_secs = f[RB_ACC_CUR_SECS],
+        .cur_bars = cur_bars,
+        .cur_secs = cur_secs,
         .recovered = dd->max_dd > 0 && f[RB_ACC_REC_AT] > dd->trough_at,
         .rec_bars = f[RB_ACC_REC_BARS],
         .rec_secs = f[RB_ACC_REC_AT] - dd->trough_at,

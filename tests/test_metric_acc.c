@@ -68,6 +68,8 @@ Test(metric_acc, lanes_side_by_side_take_the_sums_of_one_lane_alone)
         rb_metric_acc_start(side + k, STRIDE, side_time + k, v[k], 1 / v[k], 0.01 * k, k, T0);
         rb_metric_acc_start(alone[k], 1, alone_time + k, v[k], 1 / v[k], 0.01 * k, k, T0);
     }
+    rb_time times[STEPS + 1];
+    for (int s = 0; s <= STEPS; s++) times[s] = T0 + s * DAY;
     for (int s = 1; s <= STEPS; s++) {
         for (size_t k = 0; k < LANES; k++) {
             double f = s % 7 == 0 ? 10 * uniform() : 0, prev = v[k];
@@ -78,11 +80,15 @@ Test(metric_acc, lanes_side_by_side_take_the_sums_of_one_lane_alone)
             rb_metric_acc_bench(side + k, STRIDE, v[k], f, mix);
             rb_metric_acc_bench(alone[k], 1, v[k], f, mix);
             int64_t a = rb_metric_acc_step(side + k, STRIDE, side_time + k, v[k], f, 1 / v[k], dsum, cash, mix,
-                                           max_dd + k, &trough_at, &trough_bar, (double)s, now);
+                                           max_dd + k, (double)s, now);
             int64_t b = rb_metric_acc_step(alone[k], 1, alone_time + k, v[k], f, 1 / v[k], dsum, cash, mix,
-                                           max_dd + k, &trough_at, &trough_bar, (double)s, now);
-            cr_assert_eq(a, b, "lane %zu, step %d: fall flag %lld side by side, %lld alone", k, s, (long long)a,
+                                           max_dd + k, (double)s, now);
+            cr_assert_eq(a, b, "lane %zu, step %d: rare work %lld side by side, %lld alone", k, s, (long long)a,
                          (long long)b);
+            if (a & RB_ACC_BACK) {
+                rb_metric_acc_back(side + k, STRIDE, (size_t)s, times, trough_at, trough_bar);
+                rb_metric_acc_back(alone[k], 1, (size_t)s, times, trough_at, trough_bar);
+            }
         }
     }
     for (size_t k = 0; k < LANES; k++) {
@@ -192,12 +198,92 @@ Test(metric_acc, equal_returns_leave_at_most_a_millionth_of_the_return)
             rb_metric_acc_start(acc, 1, &peak_time, v, 1 / v, 0, 0, T0);
             for (size_t t = 1; t <= lengths[b] && v < 1e200; t++) {
                 v *= 1 + rates[a];
-                double trough_at = (double)T0, trough_bar = 0;
-                rb_metric_acc_step(acc, 1, &peak_time, v, 0, 1 / v, 0, 0, 0, &max_dd, &trough_at, &trough_bar, (double)t,
-                                   T0);
+                rb_metric_acc_step(acc, 1, &peak_time, v, 0, 1 / v, 0, 0, 0, &max_dd, (double)t, T0);
             }
             if (!(v < 1e200)) continue; /* 20,000 bars of +4 % overflow: no run has them */
             double sd = rb_metric_sample_sd(acc[RB_ACC_SUM_R], acc[RB_ACC_SUM_R2], lengths[b]);
             cr_expect(sd <= 2e-6 * rates[a], "%zu bars of %g: stdev %.3g", lengths[b], rates[a], sd);
         }
+}
+
+/* The drawdown clock as it was taken before it was settled only on the bars that end a
+ * drawdown (issue 16): every field on every bar, from the index x at its running high pk.
+ * The test's yardstick for rb_metric_acc_step, rb_metric_acc_back and rb_metric_acc_sums. */
+typedef struct every_bar_clock {
+    double high_bar, high_time, long_bars, long_secs, cur_bars, cur_secs, rec_at, rec_bars;
+} every_bar_clock;
+
+static void every_bar_step(every_bar_clock *c, double x, double pk, double bar, double now, double trough_time,
+                           double trough_bar)
+{
+    double fall = 1.0 - x / pk;
+    int under = fall > RB_METRIC_NOISE;
+    double since = bar - c->high_bar, secs = now - c->high_time;
+    int counts = under || since > 1.0;
+    double lb = counts ? since : 0, ls = counts ? secs : 0;
+    c->long_bars = lb > c->long_bars ? lb : c->long_bars;
+    c->long_secs = ls > c->long_secs ? ls : c->long_secs;
+    c->cur_bars = under ? since : 0;
+    c->cur_secs = under ? secs : 0;
+    if (!under && since > 1.0 && trough_time > c->high_time) {
+        c->rec_at = now;
+        c->rec_bars = bar - trough_bar;
+    }
+    if (!under) {
+        c->high_bar = bar;
+        c->high_time = now;
+    }
+}
+
+/* Random walks with long drawdowns, recoveries, dips within the noise floor, flows and
+ * irregular bar times, some ending under water and some at a high: the durations, the
+ * recovery and the deepest fall are those of the clock taken on every bar, to the bit. */
+Test(metric_acc, the_clock_settled_at_recoveries_is_the_clock_of_every_bar)
+{
+    enum { PATHS = 400, MAXT = 300 };
+    rb_time times[MAXT];
+    for (int p = 0; p < PATHS; p++) {
+        size_t T = 2 + (size_t)(uniform() * (MAXT - 2));
+        times[0] = T0;
+        for (size_t t = 1; t < T; t++) times[t] = times[t - 1] + DAY * (1 + (rb_time)(uniform() * 3));
+        double vol = p % 4 == 0 ? 1e-15 : 0.002 + 0.05 * uniform(), drift = 0.02 * (uniform() - 0.5) * vol;
+        double acc[RB_ACC_FIELDS], v = 1000;
+        rb_time peak_time;
+        rb_metric_dd dd = {0, T0, T0, (double)T0, 0}, old_dd = dd;
+        every_bar_clock c = {0, (double)T0, 0, 0, 0, 0, 0, 0};
+        rb_metric_acc_start(acc, 1, &peak_time, v, 1 / v, 0, 0, T0);
+        int backs = 0;
+        for (size_t t = 1; t < T; t++) {
+            double f = t % 11 == 0 ? 50 * (uniform() - 0.3) : 0;
+            /* a repeat of the last value now and then: a bar exactly at the high */
+            v = uniform() < 0.05 ? v + f : v * (1 + drift + vol * (uniform() - 0.5)) + f;
+            int64_t rare = rb_metric_acc_step(acc, 1, &peak_time, v, f, 1 / v, 0, 0, 0, &dd.max_dd, (double)t, times[t]);
+            every_bar_step(&c, acc[RB_ACC_INDEX], acc[RB_ACC_PEAK], (double)t, (double)times[t], dd.trough_at,
+                           dd.trough_bar);
+            /* the deepest fall as it was found before: a flag with a margin, then the exact test */
+            double x = acc[RB_ACC_INDEX], pk = acc[RB_ACC_PEAK];
+            if (x < pk && x < pk * (1.0 - old_dd.max_dd) * (1.0 + 1e-12))
+                rb_metric_deeper(x, pk, peak_time, times[t], (double)t, &old_dd);
+            if (rare & RB_ACC_DEEPER)
+                cr_assert(rb_metric_deeper(acc[RB_ACC_INDEX], acc[RB_ACC_PEAK], peak_time, times[t], (double)t, &dd),
+                          "path %d bar %zu: a deeper fall flagged and not recorded", p, t);
+            if (rare & RB_ACC_BACK) {
+                rb_metric_acc_back(acc, 1, t, times, dd.trough_at, dd.trough_bar);
+                backs++;
+            }
+        }
+        cr_assert(memcmp(&dd, &old_dd, sizeof dd) == 0, "path %d: deepest fall %.17g, %.17g as found before", p,
+                  dd.max_dd, old_dd.max_dd);
+        rb_metric_acc a = {.peak_time = peak_time};
+        memcpy(a.f, acc, sizeof acc);
+        rb_metric_sums s = rb_metric_acc_sums(&a, &dd, T, times, 0);
+        const double got[] = {s.long_bars, s.long_secs, s.cur_bars, s.cur_secs, s.rec_bars,
+                              s.recovered ? s.rec_secs : -1};
+        const double want[] = {c.long_bars, c.long_secs, c.cur_bars, c.cur_secs, c.rec_bars,
+                               dd.max_dd > 0 && c.rec_at > dd.trough_at ? c.rec_at - dd.trough_at : -1};
+        const char *names[] = {"long_bars", "long_secs", "cur_bars", "cur_secs", "rec_bars", "rec_secs"};
+        for (size_t i = 0; i < sizeof got / sizeof *got; i++)
+            cr_assert(memcmp(&got[i], &want[i], sizeof(double)) == 0, "path %d (%zu bars, %d ends): %s %.17g, %.17g on every bar",
+                      p, T, backs, names[i], got[i], want[i]);
+    }
 }

@@ -195,7 +195,7 @@ typedef struct block {
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */
-    int64_t *fall;     /* 1: a fall that may be a deeper drawdown (kernel.c, deeper_falls) */
+    int64_t *fall;     /* the rare work of the bar's statistics (RB_ACC_DEEPER, RB_ACC_BACK: kernel.c, rare_falls) */
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */
@@ -206,9 +206,24 @@ typedef struct block {
     rb_lanes lanes;
     size_t *queued;        /* their configurations */
     const double **queued_to; /* and the weights each trades to */
+    size_t nq_full;        /* how many of them are full rebalances (ACT_FULL: to their targets) */
+    size_t *lane_src;      /* per lane: the configuration it trades (trades.c, load_lanes) */
     /* lane x asset: the targets in force of each lane's configuration; per lane: its value,
      * drift and the value's reciprocal after the trade (batch_lane_exact_states) */
     double *lane_tg, *lane_value, *lane_drift, *lane_inv;
+    /* The weights every configuration the kernel decides for trades to, when they are the
+     * same for all (trades.c: then the lanes' grids are filled once, not per rebalance):
+     * common_tg, their targets (in force all along: static targets), common_band_to, what a
+     * band rebalance trades to (band_to). lanes_same_tg: lane_tg holds common_tg in every
+     * lane; lanes_same_to: the configurations' band_to are common_band_to too; to_grid:
+     * what the lanes' `to` holds in every lane now (ACT_FULL: common_tg, ACT_BAND:
+     * common_band_to, 0: each lane its own, copied per rebalance). */
+    double *common_tg, *common_band_to;
+    int lanes_same_tg, lanes_same_to, to_grid;
+    /* every configuration's targets in force are common_tg, all along: each one's are
+     * static (none is one the kernel asks decide() for on its trigger, ASK_DECIDE), and
+     * equal (kernel.c: distance_pass reads them once per asset) */
+    int one_tg;
     int same_targets;  /* every configuration has the same policy targets */
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
@@ -341,13 +356,15 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
 rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t *nq, size_t *pending,
                     size_t *bad, rb_error *err);
 
-/* trades.c: the nq rebalances queued at bar t, traded together. */
+/* trades.c: the lanes' grids set up for a block whose configurations are started
+ * (batch_lanes_start); the nq rebalances queued at bar t, traded together. */
+void batch_lanes_start(block *b);
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err);
 
-/* finish.c: configuration j's metric sums over its first T bars (the statistics as they
- * stand after bar T - 1; a depleted run's last bar has no drift); its metrics once the
- * bars are done. */
-rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted);
+/* finish.c: configuration j's metric sums over its first T bars (at the run's bar times
+ * time[0..T); the statistics as they stand after bar T - 1; a depleted run's last bar has
+ * no drift); its metrics once the bars are done. */
+rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, const rb_time *time, int depleted);
 void batch_finish(job *jb, block *b, size_t j, rb_metrics *out);
 
 /* finish.c: 1 when configuration j's arithmetic has overflowed: its value now, or a sum over

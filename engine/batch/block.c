@@ -16,6 +16,7 @@ void batch_block_free(block *b)
     free(b->queued);
     free(b->queued_to);
     free(b->lane_tg);
+    free(b->lane_src);
     free(b->origin);
     free(b->group);
     free(b->groups);
@@ -57,14 +58,18 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
     b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
-    /* one allocation: N * cap targets, then value, drift and reciprocal per lane */
-    if ((b->lane_tg = rb_malloc((N + 3) * cap * sizeof(double)))) {
+    /* one allocation: N * cap targets, then value, drift and reciprocal per lane, then the
+     * common targets and band weights (N each) */
+    if ((b->lane_tg = rb_malloc(((N + 3) * cap + 2 * N) * sizeof(double)))) {
         b->lane_value = b->lane_tg + N * cap;
         b->lane_drift = b->lane_value + cap;
         b->lane_inv = b->lane_drift + cap;
+        b->common_tg = b->lane_inv + cap;
+        b->common_band_to = b->common_tg + N;
     }
+    b->lane_src = rb_malloc(cap * sizeof *b->lane_src);
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->origin && b->group && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->cfg;
+    return b->scratch && b->touched && b->origin && b->group && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->lane_src && b->cfg;
 }

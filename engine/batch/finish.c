@@ -7,11 +7,11 @@
 #include "batch_internal.h"
 #include "error.h"
 
-rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, int depleted)
+rb_metric_sums batch_sums_of(const block *b, size_t j, size_t T, const rb_time *time, int depleted)
 {
     rb_metric_acc a = batch_acc_at(b->cols, j);
     rb_metric_dd dd = batch_dd_at(b->cols, j);
-    return rb_metric_acc_sums(&a, &dd, T, depleted);
+    return rb_metric_acc_sums(&a, &dd, T, time, depleted);
 }
 
 /* The bonus depends on the targets (and the bars) only; most sweeps share one target
@@ -59,7 +59,7 @@ void batch_finish(job *jb, block *b, size_t j, rb_metrics *out)
     const rb_matrix *m = jb->m;
     config *c = &b->cfg[j];
     size_t T = c->end_T ? c->end_T : m->T; /* a depleted run ends on its depletion bar */
-    rb_metric_sums s = c->end_T ? c->ended : batch_sums_of(b, j, T, 0);
+    rb_metric_sums s = c->end_T ? c->ended : batch_sums_of(b, j, T, m->time, 0);
     batch_gather(b, j);
     const double *last = m->close + (T - 1) * m->N;
     double pending = rb_portfolio_pending_tax(&c->port, last, m->time[T - 1]);

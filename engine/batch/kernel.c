@@ -60,6 +60,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
         if (b->cfg[j].c.bench) b->any_bench = 1;
     }
+    batch_lanes_start(b);
     return RB_OK;
 }
 
@@ -105,18 +106,21 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
  * e = INFINITY (no band) both are -INFINITY, or NaN when every |w - t| is: no |w - t| is
  * ever +INFINITY, since every holding's value is at most the portfolio's (no negative
  * cash or units), so units * close / value is at most about 1, or 0 / 0 for an empty
- * portfolio. */
-BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_band)
+ * portfolio. one_tg (a constant too): every configuration's targets are the block's
+ * common ones all along (block.one_tg), read once per asset rather than per
+ * configuration. all_bands (with one_band): step 3a is taken here too, on the numbers
+ * just computed (band_action, as action_pass takes it); returns how many act, else 0. */
+BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
-    const double *total = COL(b, COL_TOTAL), *e0 = b->e;
+    const double *total = COL(b, COL_TOTAL), *e0 = b->e, *tgc = b->common_tg;
     double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
-        const double p = close[0], *u = b->u, *tg = b->tg;
+        const double p = close[0], *u = b->u, *tg = b->tg, t0 = tgc[0];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
             inv[k] = 1 / total[k];
-            double d = fabs(u[k] * p * inv[k] - tg[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? t0 : tg[k]));
             dsum[k] = d;
             ex[k] = one_band ? d : d - e0[k];
         }
@@ -124,33 +128,46 @@ BAR_STEP void distance_pass(block *b, size_t n, const double *close, int one_ban
     size_t i = 1;
     for (; i + 1 < N; i += 2) {
         const double p = close[i], q = close[i + 1], *u = b->u + i * cap, *tg = b->tg + i * cap,
-                     *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap;
+                     *e = b->e + i * cap, *u2 = u + cap, *tg2 = tg + cap, *e2 = e + cap, ti = tgc[i],
+                     ti2 = tgc[i + 1];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double d = fabs(u[k] * p * inv[k] - tg[k]), d2 = fabs(u2[k] * q * inv[k] - tg2[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? ti : tg[k])),
+                   d2 = fabs(u2[k] * q * inv[k] - (one_tg ? ti2 : tg2[k]));
             dsum[k] = (dsum[k] + d) + d2;
             double x = one_band ? d : d - e[k], x2 = one_band ? d2 : d2 - e2[k], m = x > x2 ? x : x2;
             ex[k] = m > ex[k] ? m : ex[k];
         }
     }
     for (; i < N; i++) {
-        const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap;
+        const double p = close[i], *u = b->u + i * cap, *tg = b->tg + i * cap, *e = b->e + i * cap, ti = tgc[i];
 #pragma omp simd
         for (size_t k = 0; k < n; k++) {
-            double d = fabs(u[k] * p * inv[k] - tg[k]);
+            double d = fabs(u[k] * p * inv[k] - (one_tg ? ti : tg[k]));
             dsum[k] += d;
             double x = one_band ? d : d - e[k];
             ex[k] = x > ex[k] ? x : ex[k];
         }
     }
+    int64_t acting = 0;
     if (one_band) {
         double *maxd = COL(b, COL_MAXD);
-#pragma omp simd
+        const double *tband = COL(b, COL_TBAND);
+        int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
+#pragma omp simd reduction(+ : acting)
         for (size_t k = 0; k < n; k++) {
+            double x = ex[k] - e0[k];
             maxd[k] = ex[k];
-            ex[k] -= e0[k];
+            ex[k] = x;
+            if (all_bands) {
+                int64_t near = band_near(x, dsum[k], tband[k]), a = band_action(x, dsum[k], tband[k], near);
+                act[k] = a;
+                cand[k] = near;
+                acting += a != 0;
+            }
         }
     }
+    return acting;
 }
 
 /* 3a. Who acts: an action code per configuration (ACT_*), from the bar's calendar flags and
@@ -222,40 +239,47 @@ BAR_STEP void bench_step(block *b, size_t n)
 }
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
- * accumulator the reference runs for its one configuration), a deeper fall marked in
- * b->fall for deeper_falls. Returns how many may have a deeper fall. */
-BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now)
+ * accumulator the reference runs for its one configuration), the rare work it asks for
+ * (RB_ACC_DEEPER, RB_ACC_BACK) marked in b->fall for rare_falls. same (a constant where
+ * it is inlined): the block shares its policy targets, and mix_all is every
+ * configuration's constant-mix return (else each one's is in COL_MIX). Returns a sum above
+ * 0 when some have rare work. */
+BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now, int same)
 {
-    int64_t deeper = 0;
+    int64_t rare = 0;
     double *acc = BATCH_ACC(b->cols);
     rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
-                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD),
-                 *trough_at = COL(b, COL_DD_TROUGH_AT), *trough_bar = COL(b, COL_DD_TROUGH_BAR);
-    double *flow = COL(b, COL_FLOW);
+                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
+    const double *flow = COL(b, COL_FLOW);
     int64_t *fall = ICOL(b, COL_FALL);
-    const int same = b->same_targets;
-#pragma omp simd reduction(+ : deeper)
+#pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
-                                       cash[k], same ? mix_all : mixr[k], maxdd + k, trough_at + k, trough_bar + k,
-                                       bar, now);
-        flow[k] = 0; /* the bar's contributions are counted: the next bar starts without */
+                                       cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
         fall[k] = f;
-        deeper += f;
+        rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
     }
-    return deeper;
+    return rare;
 }
 
-/* 4d. The falls stats_step marked, checked exactly: a deeper drawdown is recorded. */
-static void deeper_falls(block *b, double bar, rb_time now)
+/* 4d. The rare work stats_step marked on bar t: a deeper drawdown recorded, a drawdown
+ * ended. */
+static void rare_falls(block *b, size_t t, const rb_time *time)
 {
+    const rb_time now = time[t];
     for (size_t j = 0; j < b->nrun; j++) {
         if (!b->fall[j]) continue;
-        const double *acc = BATCH_ACC(b->cols) + j;
-        rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
-        double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
-        if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, bar, &dd)) batch_dd_put(b->cols, j, &dd);
+        double *acc = BATCH_ACC(b->cols) + j;
+        if (b->fall[j] & RB_ACC_DEEPER) {
+            rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
+            double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
+            if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, (double)t, &dd))
+                batch_dd_put(b->cols, j, &dd);
+        }
+        if (b->fall[j] & RB_ACC_BACK)
+            rb_metric_acc_back(acc, b->cap, t, time, BLOCK_COL(b->cols, COL_DD_TROUGH_AT)[j],
+                               BLOCK_COL(b->cols, COL_DD_TROUGH_BAR)[j]);
     }
 }
 
@@ -277,9 +301,11 @@ BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
         bench_returns(b, t);
         FOR_BLOCK(b, bench_step);
     }
-#define STATS(b, n) stats_step(b, n, mix_all, bar, now)
-    if (FOR_BLOCK(b, STATS)) deeper_falls(b, bar, now);
+#define STATS(b, n) stats_step(b, n, mix_all, bar, now, 0)
+#define STATS_SAME(b, n) stats_step(b, n, mix_all, bar, now, 1)
+    if (b->same_targets ? FOR_BLOCK(b, STATS_SAME) : FOR_BLOCK(b, STATS)) rare_falls(b, t, m->time);
 #undef STATS
+#undef STATS_SAME
 }
 
 /* Steps 2 and 3a of bar t over every configuration of the block. Returns how many act. */
@@ -288,30 +314,36 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
 #define VALUE(b, n) value_pass(b, n, close)
-#define DISTANCE(b, n) distance_pass(b, n, close, 0)
-#define ONE_BAND(b, n) distance_pass(b, n, close, 1)
+#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0)
+#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0)
+#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0)
+#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1) /* a sweep of bands: the common case */
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
     FOR_BLOCK(b, VALUE);
-    if (b->one_band) FOR_BLOCK(b, ONE_BAND);
+    if (b->one_band && b->one_tg && b->all_bands) return FOR_BLOCK(b, BAND_SWEEP);
+    if (b->one_band && b->one_tg) FOR_BLOCK(b, ONE_TG);
+    else if (b->one_band) FOR_BLOCK(b, ONE_BAND);
     else FOR_BLOCK(b, DISTANCE);
     return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
 #undef VALUE
 #undef DISTANCE
 #undef ONE_BAND
+#undef ONE_TG
+#undef BAND_SWEEP
 #undef BANDS
 #undef ANY
 }
 
 /* A run depleted on bar t ends there: its sums are kept as they are now (the columns go on
  * with an empty portfolio, unread). */
-static void end_depleted_runs(block *b, size_t t, size_t *depleted)
+static void end_depleted_runs(block *b, size_t t, const rb_time *time, size_t *depleted)
 {
     for (size_t j = 0; *depleted && j < b->n; j++) {
         config *c = &b->cfg[j];
         if (!c->st.depleted || c->end_T) continue;
         c->end_T = t + 1;
-        c->ended = batch_sums_of(b, j, t + 1, 1);
+        c->ended = batch_sums_of(b, j, t + 1, time, 1);
         (*depleted)--;
     }
 }
@@ -344,9 +376,11 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     if (rc != RB_OK) return rc;
     refresh_touched(b, close, nact, events, *depleted);
 
-    /* 4. Metric statistics, over the configuration axis. */
+    /* 4. Metric statistics, over the configuration axis. The bar's contributions are
+     * counted: the next bar starts without (only scheduled work sets a flow). */
     statistics(m, b, t);
-    end_depleted_runs(b, t, depleted);
+    if (events) memset(b->flow, 0, n * sizeof *b->flow);
+    end_depleted_runs(b, t, m->time, depleted);
     return RB_OK;
 }
 

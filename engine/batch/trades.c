@@ -2,6 +2,9 @@
  * by rb_lanes_rebalance (the arithmetic of rb_rebalance_proportional, lane by lane), then
  * their tax lots by rb_lanes_lots; a lane whose closed form does not apply takes the
  * reference's general path. */
+#include <stdint.h>
+#include <string.h>
+
 #include "batch_internal.h"
 #include "costs.h"
 #include "trade.h"
@@ -37,21 +40,87 @@ static size_t lanes_width(size_t nq, size_t cap)
     return width < cap ? width : cap;
 }
 
+/* The lanes' grids at the start of a block: when every configuration the kernel decides
+ * for (the only ones that trade in lanes) has the same targets, and those with bands the
+ * same band weights, lane_tg holds the targets in every lane from now on, and the lanes'
+ * `to` is filled once per kind of rebalance rather than per lane and rebalance
+ * (load_lanes). Their targets stay as they are for the whole run: static targets are a
+ * condition of the kernel's deciding for them (setup.c, kernel_rule). */
+void batch_lanes_start(block *b)
+{
+    const size_t N = b->N, cap = b->cap, bytes = N * sizeof(double);
+    size_t first = SIZE_MAX, first_band = SIZE_MAX;
+    b->lanes_same_tg = 1;
+    b->lanes_same_to = 1;
+    b->to_grid = 0;
+    b->one_tg = 1;
+    for (size_t j = 0; j < b->n; j++) {
+        const config *c = &b->cfg[j];
+        if (b->rule[j] == ASK_DECIDE) b->one_tg = 0;
+        if (b->rule[j] == ASK_DECIDE || b->rule[j] == RB_TRIGGER_NEVER) continue;
+        if (first == SIZE_MAX) memcpy(b->common_tg, c->st.current, bytes), first = j;
+        if (memcmp(c->st.current, b->common_tg, bytes) != 0) b->lanes_same_tg = 0;
+        for (size_t i = 0; i < N; i++)
+            if (memcmp(&b->tg[i * cap + j], &b->common_tg[i], sizeof(double)) != 0) b->lanes_same_tg = 0;
+        if (!c->trig.band_abs) continue; /* no band: never a band rebalance */
+        if (first_band == SIZE_MAX) memcpy(b->common_band_to, c->band_to, bytes), first_band = j;
+        if (memcmp(c->band_to, b->common_band_to, bytes) != 0) b->lanes_same_to = 0;
+    }
+    if (first == SIZE_MAX) b->lanes_same_tg = 0; /* nothing trades in lanes */
+    b->lanes_same_to &= b->lanes_same_tg;
+    /* the configurations that never trade keep their targets too: the same? */
+    b->one_tg &= b->lanes_same_tg;
+    for (size_t j = 0; b->one_tg && j < b->n; j++)
+        for (size_t i = 0; i < N; i++)
+            if (memcmp(&b->tg[i * cap + j], &b->common_tg[i], sizeof(double)) != 0) b->one_tg = 0;
+    for (size_t i = 0; b->lanes_same_tg && i < N; i++)
+        for (size_t q = 0; q < cap; q++) b->lane_tg[i * cap + q] = b->common_tg[i];
+}
+
+/* The lanes' `to` for nq rebalances (nq_full of them full, the others band rebalances):
+ * left as it is, or filled in every lane, when all trade to one common vector; else 0, and
+ * load_lanes copies each lane's own. */
+static int lanes_to_filled(block *b, size_t nq)
+{
+    int kind = b->nq_full == nq ? ACT_FULL : b->nq_full == 0 ? ACT_BAND : 0;
+    if (!b->lanes_same_to || !kind) return 0;
+    if (b->to_grid != kind) {
+        const size_t N = b->N, cap = b->cap;
+        const double *to = kind == ACT_FULL ? b->common_tg : b->common_band_to;
+        for (size_t i = 0; i < N; i++)
+            for (size_t q = 0; q < cap; q++) b->lanes.to[i * cap + q] = to[i];
+        b->to_grid = kind;
+    }
+    return 1;
+}
+
 /* The queued configurations' columns and accounts into lanes 0..nq, and copies of the last
- * into the lanes up to width. */
+ * into the lanes up to width: asset by asset (each column read where the lanes' rows are
+ * written in order), the targets and weights only when the grids do not hold them. */
 static void load_lanes(block *b, size_t nq, size_t width)
 {
     rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap;
+    size_t *src = b->lane_src;
+    for (size_t q = 0; q < width; q++) src[q] = b->queued[q < nq ? q : nq - 1];
+    for (size_t i = 0; i < N; i++) {
+        const double *u = b->u + i * cap;
+        double *units = l->units + i * cap;
+        for (size_t q = 0; q < width; q++) units[q] = u[src[q]];
+    }
+    for (size_t i = 0; !b->lanes_same_tg && i < N; i++) {
+        const double *tg = b->tg + i * cap;
+        double *lane_tg = b->lane_tg + i * cap;
+        for (size_t q = 0; q < width; q++) lane_tg[q] = tg[src[q]];
+    }
+    int to_filled = lanes_to_filled(b, nq);
+    if (!to_filled) b->to_grid = 0;
     for (size_t q = 0; q < width; q++) {
-        size_t from = q < nq ? q : nq - 1, j = b->queued[from];
+        size_t j = src[q];
         const config *c = &b->cfg[j];
-        const double *to = b->queued_to[from], *rate = c->scratch + SCRATCH_RATE * N, *bps = c->scratch + SCRATCH_BPS * N;
-        for (size_t i = 0; i < N; i++) {
-            l->units[i * cap + q] = b->u[i * cap + j];
-            l->to[i * cap + q] = to[i];
-            b->lane_tg[i * cap + q] = b->tg[i * cap + j];
-        }
+        const double *to = b->queued_to[q < nq ? q : nq - 1], *rate = c->scratch + SCRATCH_RATE * N,
+                     *bps = c->scratch + SCRATCH_BPS * N;
+        for (size_t i = 0; !to_filled && i < N; i++) l->to[i * cap + q] = to[i];
         for (size_t i = 0; !l->same_rates && i < N; i++) {
             l->rate[i * cap + q] = rate[i];
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
