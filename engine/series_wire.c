@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "asset_names.h"
 #include "error.h"
+#include "sweep_inputs.h"
 
 #define SERIES_MAGIC UINT64_C(0x31736569726573bb) /* "series1" */
 
@@ -71,19 +71,26 @@ static rb_status pack_one(packer *p, const char *key, const char *name, rb_error
     return rc;
 }
 
+/* The packer and the setting whose value it reads (for the message about a missing series). */
+typedef struct pack_ctx {
+    packer *p;
+    const char *key;
+} pack_ctx;
+
+static rb_status pack_named(void *ctx, const char *named, const char *name, rb_error *err)
+{
+    (void)named;
+    const pack_ctx *c = ctx;
+    return pack_one(c->p, c->key, name, err);
+}
+
 static rb_status pack_input(void *ctx, const rb_setting_info *row, const char *written, const char *text,
                             rb_error *err)
 {
     (void)written;
     if (!text[0]) return RB_OK; /* the default: no series */
-    if (row->input == RB_INPUT_SERIES)
-        return pack_one(ctx, row->key, strncmp(text, "series:", 7) == 0 ? text + 7 : text, err);
-    if (row->input != RB_INPUT_SERIES_PER_ASSET) return RB_OK;
-    rb_asset_names v = {0};
-    rb_status rc = rb_read_asset_names(row->key, text, &v, err);
-    for (size_t i = 0; rc == RB_OK && i < v.n; i++) rc = pack_one(ctx, row->key, v.name[i], err);
-    rb_asset_names_clear(&v);
-    return rc;
+    pack_ctx c = {.p = ctx, .key = row->key};
+    return rb_input_series_each(row, text, pack_named, &c, err);
 }
 
 rb_status rb_series_pack(rb_store *prices, const rb_sweep *sweep, unsigned char **buf, size_t *bytes, rb_error *err)
@@ -145,8 +152,7 @@ rb_status rb_series_unpack(const unsigned char *buf, size_t bytes, rb_store **ou
         if (rc == RB_OK) {
             memcpy(time, tp, n * sizeof *time); /* copied: the buffer need not be aligned */
             memcpy(value, vp, n * sizeof *value);
-            rb_series_stats stats = {0};
-            rc = rb_series_import_arrays(store, name, time, value, (size_t)n, 0, &stats, err);
+            rc = rb_series_import_arrays(store, name, time, value, (size_t)n, 0, NULL, err);
         }
         free(time);
         free(value);

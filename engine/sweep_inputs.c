@@ -41,29 +41,32 @@ static rb_status mix_file(digest_ctx *d, const char *path, rb_error *err)
     return RB_OK;
 }
 
-/* A series' values on the run's bars, or, when it is not there, its absence (the run that
- * reads it says so, naming the option). */
-static void mix_series(digest_ctx *d, const char *name)
+rb_status rb_input_series_each(const rb_setting_info *row, const char *text, rb_series_name_fn fn, void *ctx,
+                               rb_error *err)
 {
+    if (row->input == RB_INPUT_SERIES)
+        return fn(ctx, text, strncmp(text, "series:", 7) == 0 ? text + 7 : text, err); /* --benchmark series:NAME */
+    if (row->input != RB_INPUT_SERIES_PER_ASSET) return RB_OK;
+    rb_asset_names v = {0};
+    rb_status rc = rb_read_asset_names(row->key, text, &v, err);
+    for (size_t i = 0; rc == RB_OK && i < v.n; i++) rc = fn(ctx, v.name[i], v.name[i], err);
+    rb_asset_names_clear(&v);
+    return rc;
+}
+
+/* A series' values on the run's bars (a SYM reads the same way), or, when it is not there, its
+ * absence (the run that reads it says so, naming the option); after the text naming it. */
+static rb_status mix_series(void *ctx, const char *named, const char *name, rb_error *err)
+{
+    (void)err;
+    digest_ctx *d = ctx;
     rb_error ignored = {0};
-    mix_text(d, name);
-    if (strncmp(name, "series:", 7) == 0) name += 7; /* --benchmark series:NAME; a SYM reads the same way */
+    mix_text(d, named);
     if (d->prices && rb_resolve_dated(d->prices, name, d->m, d->values, &ignored) == RB_OK)
         d->h = rb_hash_bytes(d->values, d->m->T * sizeof *d->values, d->h);
     else
         mix_text(d, "(absent)");
-}
-
-/* "SYM=NAME,SYM=NAME": each NAME, read as the setting reads it. */
-static void mix_series_list(digest_ctx *d, const rb_setting_info *row, const char *text)
-{
-    rb_asset_names v = {0};
-    rb_error ignored = {0};
-    if (rb_read_asset_names(row->key, text, &v, &ignored) == RB_OK)
-        for (size_t i = 0; i < v.n; i++) mix_series(d, v.name[i]);
-    else
-        mix_text(d, "(unreadable)"); /* the sweep's parse refused it already */
-    rb_asset_names_clear(&v);
+    return RB_OK;
 }
 
 /* Each input by its key and its value as written (the sweep's text has it so; how a path is
@@ -78,8 +81,13 @@ static rb_status mix_input(void *ctx, const rb_setting_info *row, const char *wr
     mix_text(d, written);
     switch (row->input) {
     case RB_INPUT_FILE: return mix_file(d, text, err);
-    case RB_INPUT_SERIES: mix_series(d, text); return RB_OK;
-    case RB_INPUT_SERIES_PER_ASSET: mix_series_list(d, row, text); return RB_OK;
+    case RB_INPUT_SERIES:
+    case RB_INPUT_SERIES_PER_ASSET: {
+        rb_error ignored = {0};
+        if (rb_input_series_each(row, text, mix_series, d, &ignored) != RB_OK)
+            mix_text(d, "(unreadable)"); /* the sweep's parse refused it already */
+        return RB_OK;
+    }
     case RB_INPUT_NONE: return RB_OK;
     }
     return RB_OK;

@@ -25,6 +25,14 @@ rb_status rb_sweep_inputs_digest(rb_store *prices, const rb_sweep *sweep, const 
  * reads the files rank 0 read. *any: 0 when the sweep names no file. */
 rb_status rb_sweep_files_digest(const rb_sweep *sweep, uint64_t *digest, int *any, rb_error *err);
 
+/* The stored series a value of setting row names (an RB_INPUT_SERIES or
+ * RB_INPUT_SERIES_PER_ASSET row; any other names none), each to fn with the text that names
+ * it ("series:NAME" for a benchmark, as written) and the series' name; stops at fn's first
+ * error. A per-asset list the setting's reader refuses is that error. */
+typedef rb_status (*rb_series_name_fn)(void *ctx, const char *named, const char *name, rb_error *err);
+rb_status rb_input_series_each(const rb_setting_info *row, const char *text, rb_series_name_fn fn, void *ctx,
+                               rb_error *err);
+
 /* The inputs the sweep names, as "key = value, key = value" (files alone with files_only),
  * each as the sweep resolves it, into out (len bytes; cut short with "..." when longer): what
  * a message about them quotes. */

@@ -31,7 +31,8 @@ typedef struct rb_series_stats {
  * numbers), in one transaction: any invalid row (err: "FILE:LINE: ...") or a stored point
  * with another value (unless replace) leaves the store as it was; the same file twice
  * changes nothing. name follows the rules of an imported symbol (no ',', '=', '"', blank or
- * control character; not CASH; under RB_SYMBOL_MAX bytes). */
+ * control character; not CASH; under RB_SYMBOL_MAX bytes). *stats (may be NULL) is set on
+ * success. */
 rb_status rb_series_import_file(rb_store *store, const char *name, const char *path, int replace,
                                 rb_series_stats *stats, rb_error *err);
 
