@@ -17,7 +17,6 @@
 #include "oos.h"
 #include "resolve.h"
 #include "resample/resample.h"
-#include "results/early.h"
 #include "results/reader.h"
 #include "results/writer.h"
 #include "store.h"
@@ -422,13 +421,13 @@ static void *side_main(void *arg)
     return NULL;
 }
 
-/* existed: the results store held something before the command opened it. */
-static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first, int existed)
+static void side_start(side_job *job, const rb_matrix *m, const rb_run_spec *first, const char *results)
 {
     memset(job, 0, sizeof *job);
     job->m = m;
     job->target = first->weights && !first->target_table && first->targets == 0 ? first->weights : NULL;
-    job->want_legacy = existed;
+    int exists = 0;
+    job->want_legacy = results && rb_file_has_content(results, &exists) > 0;
     job->threaded = pthread_mutex_init(&job->mu, NULL) == 0;
     if (job->threaded && pthread_cond_init(&job->legacy_cv, NULL) != 0) {
         pthread_mutex_destroy(&job->mu);
@@ -618,19 +617,18 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     rb_status rc = check_storeless(opt, err);
     if (rc == RB_OK && opt->oos) rc = check_oos(opt, err);
     if (rc != RB_OK) return rc;
-    /* The results store opens beside the parsing and the loading of the prices (early.h). */
-    rb_results_early early;
-    rb_results_early_start(&early, opt->results);
     rc = prepare(prices, spec_path, given, opt->threads, &p, err);
     if (rc == RB_OK && opt->oos) rc = check_windows(opt, &p, spec_path, err);
-    if (rc == RB_OK && p.est.memory_bytes > 0.8 * p.est.available_bytes)
+    if (rc != RB_OK) {
+        prepared_release(&p);
+        return rc;
+    }
+    if (p.est.memory_bytes > 0.8 * p.est.available_bytes) {
         rc = rb_fail(err, RB_ERR_DATA,
                      "%s: %llu configurations need about %.0f MB, more than this machine's %.0f MB can give; split "
                      "the sweep",
                      spec_path, (unsigned long long)p.est.configurations, p.est.memory_bytes / 1e6,
                      p.est.available_bytes / 1e6);
-    if (rc != RB_OK) {
-        rb_results_early_drop(&early);
         prepared_release(&p);
         return rc;
     }
@@ -643,7 +641,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     side_job side;
     const char *const *keys;
     size_t nkeys = rb_sweep_keys(p.sweep, &keys);
-    side_start(&side, p.m, &p.data_spec, early.existed);
+    side_start(&side, p.m, &p.data_spec, opt->results);
     /* The data it reads: the prices, and what its values name beside them (CSV files,
      * stored series), whose change makes it another sweep (sweep_inputs.h). */
     char dataset_hash[RB_DATASET_HASH_SIZE];
@@ -657,8 +655,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK) rc = list_ids(p.sweep, K, spec_path, ids, sorted, err);
     /* Every check before the results store is touched. */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
-    if (rc == RB_OK) rc = rb_results_early_take(&early, &results, err);
-    else rb_results_early_drop(&early);
+    if (rc == RB_OK && opt->results) rc = rb_results_open(opt->results, &results, err);
     int from_file = 0;
     const char *sweep_file = rb_sweep_name(p.sweep, &from_file);
     if (rc == RB_OK && results && from_file) rc = rb_results_spec_path(results, sweep_file, err);

@@ -129,8 +129,8 @@ static void import_stocks(const char *db)
     free(stocks);
 }
 
-/* The store opens while the prices load (engine/results/early.c): a sweep that fails
- * there leaves no new file, and an existing store as it was. */
+/* A sweep that fails before recording (here, loading its prices) leaves no new file, and an
+ * existing store as it was. */
 Test(results_file, a_sweep_that_fails_before_recording_leaves_no_new_store)
 {
     import_stocks("p.db");
