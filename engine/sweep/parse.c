@@ -627,21 +627,23 @@ static rb_status parse_owned(char *text, const char *name, int from_file, rb_swe
     return RB_OK;
 }
 
-rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err)
+/* Parses a copy of text (the caller keeps its own). */
+static rb_status parse_copy(const char *text, const char *name, int from_file, rb_sweep **out, rb_error *err)
 {
     char *copy = rb_strdup(text ? text : "");
     if (!copy) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    return parse_owned(copy, name ? name : "sweep", 0, out, err);
+    return parse_owned(copy, name, from_file, out, err);
+}
+
+rb_status rb_sweep_parse_text(const char *text, const char *name, rb_sweep **out, rb_error *err)
+{
+    return parse_copy(text, name ? name : "sweep", 0, out, err);
 }
 
 rb_status rb_sweep_parse_text_at(const char *text, const char *path, rb_sweep **out, rb_error *err)
 {
-    char *copy = rb_strdup(text ? text : "");
-    if (!copy || !path) {
-        free(copy);
-        return copy ? rb_fail(err, RB_ERR_USAGE, "rb_sweep_parse_text_at: no path") : rb_fail(err, RB_ERR_NOMEM, "out of memory");
-    }
-    return parse_owned(copy, path, 1, out, err);
+    if (!path) return rb_fail(err, RB_ERR_USAGE, "rb_sweep_parse_text_at: no path");
+    return parse_copy(text, path, 1, out, err);
 }
 
 const char *rb_sweep_name(const rb_sweep *sweep, int *from_file)
