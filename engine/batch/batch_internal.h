@@ -236,6 +236,11 @@ typedef struct block {
  * constant offset. */
 #define BLOCK_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
 
+/* n positions rounded up to a whole number of vectors of 8 doubles (the widest the kernel's
+ * clones run): at most RB_BATCH_BLOCK, a multiple of 8. */
+_Static_assert(RB_BATCH_BLOCK % 8 == 0, "a block is a whole number of vectors of 8 doubles");
+static inline size_t batch_padded(size_t n) { return (n + 7) & ~(size_t)7; }
+
 /* Configuration k's metric statistics (metric_acc.h), at cols + k: their fields are the
  * columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and gathered into one
  * run's rb_metric_acc. */

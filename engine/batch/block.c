@@ -38,7 +38,7 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->T = T;
     /* 64-byte aligned (a vector of 8 doubles, a cache line): cap is a multiple of 8. */
     size_t bytes = (BLOCK_COLUMNS + 3 * N) * cap * sizeof(double), pad = 64;
-    char *raw = rb_malloc(bytes + pad);
+    char *raw = rb_calloc(1, bytes + pad); /* zeros: the passes run over positions past n too (kernel.c, FOR_BLOCK) */
     if (!raw) return 0;
     b->cols_raw = raw;
     double *cols = b->cols = (double *)(raw + (pad - (uintptr_t)raw % pad) % pad);

@@ -68,9 +68,22 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 #define COL(b, c) BLOCK_COL((b)->cols, c)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
-/* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant:
- * the loops have no remainder) for a full block, else with b->nrun. */
-#define FOR_BLOCK(b, call) ((b)->nrun == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, (b)->nrun))
+/* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant)
+ * for a full block, else with b->nrun rounded up to a whole number of vectors of 8
+ * doubles (RB_BATCH_BLOCK is one too), so that no pass finishes lane by lane (at
+ * AVX-512's width, up to a half vector and 3 scalar iterations of every pass on every
+ * bar). The positions from nrun to n are followers (share.c: their state columns are
+ * overwritten by their leader's before they are read again) or hold no configuration:
+ * what a pass writes there is not read, and pad_count takes them out of its count. */
+#define FOR_BLOCK(b, call) ((b)->nrun == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, batch_padded((b)->nrun)))
+
+/* A pass's count over the n positions it ran, less what the positions from nrun to n
+ * added to it: their codes that are not 0 (codes 0), or their codes themselves. */
+static inline int64_t pad_count(const block *b, size_t n, int64_t count, const int64_t *code, int codes)
+{
+    for (size_t k = b->nrun; k < n; k++) count -= codes ? code[k] : code[k] != 0;
+    return count;
+}
 
 /* 2a. Configurations [0, n): value = cash + sum units * close, in asset order (as
  * rb_portfolio_value). */
@@ -166,6 +179,7 @@ BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_
                 acting += a != 0;
             }
         }
+        if (all_bands) return pad_count(b, n, acting, act, 0);
     }
     return acting;
 }
@@ -190,7 +204,7 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
         cand[k] = near;
         acting += a != 0;
     }
-    return acting;
+    return pad_count(b, n, acting, act, 0);
 }
 
 /* The configurations whose action code is not 0, into b->list; returns how many. */
@@ -260,7 +274,7 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_t
         fall[k] = f;
         rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
     }
-    return rare;
+    return pad_count(b, n, rare, fall, 1);
 }
 
 /* 4d. The rare work stats_step marked on bar t: a deeper drawdown recorded, a drawdown
