@@ -168,8 +168,12 @@ enum block_column {
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
     COL_LEADER, /* share.c: the position whose state it shares (its own when it has its own) */
+    /* share.c: a leader's group (batch_group_put): how many follow it (0 at every other
+     * position), and their least and greatest thresholds e and tband */
+    COL_G_FOLLOWERS, COL_G_E_MIN, COL_G_E_MAX, COL_G_TBAND_MIN, COL_G_TBAND_MAX, /* an integer, then doubles */
     /* the bar's, recomputed on every bar */
     COL_EX, COL_MIX, COL_CAND, COL_ACT, COL_FALL, /* 64-bit integers but the first two */
+    COL_ATTN, /* 1: a leader whose followers may not all do what it does (kernel.c, share.c) */
     COL_BENCH, /* the benchmark's return of the bar (a double; blocks with a benchmark) */
     BLOCK_COLUMNS
 };
@@ -181,9 +185,13 @@ typedef struct block {
     size_t nrun;
     int sharing;      /* share.c: some positions past nrun follow a position before it */
     size_t *origin;   /* share.c: the position each configuration had when the block started */
-    struct share_group *group; /* share.c: per leader position, its followers' bands */
     size_t *groups;            /* share.c: the positions of the leaders that have followers */
     size_t ngroups;
+    /* this bar: the kernel checked every leader's group (kernel.c, distance_pass), and
+     * share_attn of them may part (COL_ATTN); when it checked and none may, share.c has
+     * nothing to do */
+    int share_checked;
+    int64_t share_attn;
     config *cfg;
     double *scratch; /* cap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */
@@ -337,10 +345,21 @@ void batch_lane_exact_states(block *b, size_t width, const double *close);
  * bit: a follower's every step would have been its leader's. */
 /* A leader's followers: how many, and the least and greatest of their band thresholds (e)
  * and portfolio thresholds (tband), which settle most bars for all of them at once. */
-typedef struct share_group {
-    size_t followers;
-    double e_min, e_max, tband_min, tband_max;
-} share_group;
+/* Whether every follower of a leader that takes action code act at the distances maxd
+ * (max |w - t| over its assets) and dsum surely does what it does, from the group's
+ * extreme thresholds (COL_G_*): none near its band when the leader does nothing (the
+ * greatest excess over a band is the one over the least band, since rounding maxd - e is
+ * monotonic in e), all past their bands when it rebalances past its own. The neutral group
+ * of no followers (e_min and tband_min +INFINITY, the maxima -INFINITY) follows whatever a
+ * leader of finite distances does. A selection, not a branch: the kernel checks every
+ * leader at once (distance_pass), share.c one. */
+static inline int64_t batch_group_follows(int64_t act, double maxd, double dsum, double e_min, double tband_min,
+                                          double e_max, double tband_max)
+{
+    int64_t none = !band_near(maxd - e_min, dsum, tband_min);
+    int64_t band = band_action(maxd - e_max, dsum, tband_max, 0) == ACT_BAND;
+    return ((act == ACT_NONE) & none) | ((act == ACT_BAND) & band);
+}
 
 void batch_share_start(block *b);
 rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_error *err);

@@ -18,7 +18,6 @@ void batch_block_free(block *b)
     free(b->lane_tg);
     free(b->lane_src);
     free(b->origin);
-    free(b->group);
     free(b->groups);
     for (size_t j = 0; b->cfg && j < b->cap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
@@ -52,7 +51,6 @@ int batch_block_alloc(block *b, size_t N, size_t T)
 #undef AT
     b->touched = rb_malloc(cap);
     b->origin = rb_malloc(cap * sizeof *b->origin);
-    b->group = rb_malloc(cap * sizeof *b->group);
     b->groups = rb_malloc(cap * sizeof *b->groups);
 
     b->list = rb_malloc(cap * sizeof *b->list);
@@ -71,5 +69,5 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->origin && b->group && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->lane_src && b->cfg;
+    return b->scratch && b->touched && b->origin && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->lane_src && b->cfg;
 }

@@ -122,8 +122,11 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
  * portfolio. one_tg (a constant too): every configuration's targets are the block's
  * common ones all along (block.one_tg), read once per asset rather than per
  * configuration. all_bands (with one_band): step 3a is taken here too, on the numbers
- * just computed (band_action, as action_pass takes it); returns how many act, else 0. */
-BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands)
+ * just computed (band_action, as action_pass takes it); returns how many act, else 0.
+ * shared (with all_bands): every leader's group is checked too (batch_group_follows,
+ * which share.c would check one by one), into COL_ATTN and b->share_attn. */
+BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
+                               int shared)
 {
     const size_t N = b->N, cap = RB_BATCH_BLOCK;
     const double *total = COL(b, COL_TOTAL), *e0 = b->e, *tgc = b->common_tg;
@@ -166,20 +169,31 @@ BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_
     if (one_band) {
         double *maxd = COL(b, COL_MAXD);
         const double *tband = COL(b, COL_TBAND);
-        int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND);
+        const double *g_e_min = COL(b, COL_G_E_MIN), *g_e_max = COL(b, COL_G_E_MAX),
+                     *g_tband_min = COL(b, COL_G_TBAND_MIN), *g_tband_max = COL(b, COL_G_TBAND_MAX);
+        const int64_t *g_followers = ICOL(b, COL_G_FOLLOWERS);
+        int64_t *act = ICOL(b, COL_ACT), *cand = ICOL(b, COL_CAND), *attention = ICOL(b, COL_ATTN);
 #pragma omp simd reduction(+ : acting)
         for (size_t k = 0; k < n; k++) {
-            double x = ex[k] - e0[k];
-            maxd[k] = ex[k];
+            double m = ex[k], x = m - e0[k];
+            maxd[k] = m;
             ex[k] = x;
             if (all_bands) {
                 int64_t near = band_near(x, dsum[k], tband[k]), a = band_action(x, dsum[k], tband[k], near);
                 act[k] = a;
                 cand[k] = near;
-                acting += a != 0;
+                int64_t at = 0;
+                if (shared) {
+                    int64_t follows = batch_group_follows(a, m, dsum[k], g_e_min[k], g_tband_min[k], g_e_max[k],
+                                                          g_tband_max[k]);
+                    at = (g_followers[k] != 0) & !follows;
+                    attention[k] = at;
+                }
+                acting += (a != 0) | (at << 32); /* how many act, how many groups may part: one sum */
             }
         }
-        if (all_bands) return pad_count(b, n, acting, act, 0);
+        if (shared) b->share_attn = pad_count(b, n, acting >> 32, attention, 1);
+        if (all_bands) return pad_count(b, n, acting & 0xffffffff, act, 0);
     }
     return acting;
 }
@@ -328,13 +342,16 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
 #define VALUE(b, n) value_pass(b, n, close)
-#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0)
-#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0)
-#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0)
-#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1) /* a sweep of bands: the common case */
+#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0, 0)
+#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0, 0)
+#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0, 0)
+#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1, 0) /* a sweep of bands: the common case */
+#define BAND_SWEEP_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1) /* and its states shared */
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
     FOR_BLOCK(b, VALUE);
+    b->share_checked = b->sharing && b->one_band && b->one_tg && b->all_bands;
+    if (b->share_checked) return FOR_BLOCK(b, BAND_SWEEP_SHARED);
     if (b->one_band && b->one_tg && b->all_bands) return FOR_BLOCK(b, BAND_SWEEP);
     if (b->one_band && b->one_tg) FOR_BLOCK(b, ONE_TG);
     else if (b->one_band) FOR_BLOCK(b, ONE_BAND);
@@ -345,6 +362,7 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 #undef ONE_BAND
 #undef ONE_TG
 #undef BAND_SWEEP
+#undef BAND_SWEEP_SHARED
 #undef BANDS
 #undef ANY
 }

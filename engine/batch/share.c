@@ -127,20 +127,39 @@ static int alike(const block *b, size_t p, size_t q)
            same_costs(c, d, N);
 }
 
+/* Column c of the block at position p. */
+#define AT(b, c, p) BLOCK_COL((b)->cols, c)[p]
+#define IAT(b, c, p) ((int64_t *)BLOCK_COL((b)->cols, c))[p]
+
+/* Position p's group (COL_G_*): how many follow it, their least and greatest thresholds. */
+static void group_put(block *b, size_t p, int64_t followers, double e_min, double e_max, double tband_min,
+                      double tband_max)
+{
+    IAT(b, COL_G_FOLLOWERS, p) = followers;
+    AT(b, COL_G_E_MIN, p) = e_min, AT(b, COL_G_E_MAX, p) = e_max;
+    AT(b, COL_G_TBAND_MIN, p) = tband_min, AT(b, COL_G_TBAND_MAX, p) = tband_max;
+}
+
+/* No group at position p: the neutral one (batch_group_follows). */
+static void group_none(block *b, size_t p) { group_put(b, p, 0, INFINITY, -INFINITY, INFINITY, -INFINITY); }
+
+static int64_t group_followers(const block *b, size_t l) { return IAT(b, COL_G_FOLLOWERS, l); }
+
 /* Leader l's group summary, from its followers now. */
 static void summarize(block *b, size_t l)
 {
-    share_group *g = &b->group[l];
-    *g = (share_group){0, INFINITY, -INFINITY, INFINITY, -INFINITY};
+    int64_t followers = 0;
+    double e_min = INFINITY, e_max = -INFINITY, tband_min = INFINITY, tband_max = -INFINITY;
     for (size_t f = b->nrun; f < b->n; f++) {
         if ((size_t)b->leader[f] != l) continue;
         double e = b->e[f], tb = b->tband[f];
-        g->followers++;
-        g->e_min = e < g->e_min ? e : g->e_min;
-        g->e_max = e > g->e_max ? e : g->e_max;
-        g->tband_min = tb < g->tband_min ? tb : g->tband_min;
-        g->tband_max = tb > g->tband_max ? tb : g->tband_max;
+        followers++;
+        e_min = e < e_min ? e : e_min;
+        e_max = e > e_max ? e : e_max;
+        tband_min = tb < tband_min ? tb : tband_min;
+        tband_max = tb > tband_max ? tb : tband_max;
     }
+    group_put(b, l, followers, e_min, e_max, tband_min, tband_max);
 }
 
 void batch_share_start(block *b)
@@ -150,6 +169,7 @@ void batch_share_start(block *b)
     for (size_t j = 0; j < b->n; j++) {
         b->origin[j] = j;
         b->leader[j] = (int64_t)j;
+        group_none(b, j);
     }
     /* one threshold per configuration (distance_pass: maxd), and no scheduled flows */
     if (b->n < 2 || !b->one_band || b->any_flows) return;
@@ -173,25 +193,19 @@ void batch_share_start(block *b)
     b->ngroups = 0;
     for (size_t l = 0; l < nlead; l++) {
         summarize(b, l);
-        if (b->group[l].followers) b->groups[b->ngroups++] = l;
+        if (group_followers(b, l)) b->groups[b->ngroups++] = l;
     }
 }
 
 /* Whether every follower of leader l surely does what l does this bar (date: the bar is a
  * date of the block's rule): a hybrid's dates decide alone (gated: nothing between dates;
- * either: a full rebalance on them); else, from the group's extreme thresholds, none near
- * its band when l does nothing (the greatest excess over a band is the one over the least
- * band, since rounding maxd - e is monotonic in e), all past their bands when l rebalances
- * past its own. */
+ * either: a full rebalance on them); else its bands (batch_group_follows). */
 static int group_follows(const block *b, size_t l, int64_t date)
 {
-    const share_group *g = &b->group[l];
-    double maxd = b->maxd[l], dsum = b->dsum[l];
     if (b->rule[l] == RB_TRIGGER_DATES_AND_BANDS && !date) return 1;
     if (b->rule[l] == RB_TRIGGER_DATES_OR_BANDS && date) return 1;
-    if (b->act[l] == ACT_NONE) return !band_near(maxd - g->e_min, dsum, g->tband_min);
-    if (b->act[l] == ACT_BAND) return band_action(maxd - g->e_max, dsum, g->tband_max, 0) == ACT_BAND;
-    return 0;
+    return (int)batch_group_follows(b->act[l], b->maxd[l], b->dsum[l], AT(b, COL_G_E_MIN, l),
+                                    AT(b, COL_G_TBAND_MIN, l), AT(b, COL_G_E_MAX, l), AT(b, COL_G_TBAND_MAX, l));
 }
 
 /* Leader l's followers, one by one: each compares its own band with l's distances
@@ -218,7 +232,7 @@ static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting
         rb_status rc = copy_state(b, p, l, err);
         if (rc != RB_OK) return rc;
         b->leader[p] = (int64_t)p;
-        b->group[p] = (share_group){0, INFINITY, -INFINITY, INFINITY, -INFINITY};
+        group_none(b, p);
         b->ex[p] = ex;
         b->act[p] = a;
         b->cand[p] = near;
@@ -229,13 +243,14 @@ static rb_status followers_act(block *b, size_t l, int64_t date, int64_t *acting
     for (size_t a = 0; a < ACT_DECIDE; a++) {
         if (lead[a] == SIZE_MAX) continue;
         summarize(b, lead[a]);
-        if (b->group[lead[a]].followers) b->groups[b->ngroups++] = lead[a];
+        if (group_followers(b, lead[a])) b->groups[b->ngroups++] = lead[a];
     }
     return RB_OK;
 }
 
 rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_error *err)
 {
+    if (b->share_checked && !b->share_attn) return RB_OK; /* every group follows its leader */
     /* The groups made on this bar (appended by followers_act) do what their leaders do. */
     const size_t ngroups = b->ngroups;
     rb_status rc = RB_OK;
@@ -251,7 +266,7 @@ rb_status batch_share_actions(block *b, uint64_t flags, int64_t *acting, rb_erro
     /* the list without the leaders left with no follower */
     size_t kept = 0;
     for (size_t k = 0; k < b->ngroups; k++)
-        if (b->group[b->groups[k]].followers) b->groups[kept++] = b->groups[k];
+        if (group_followers(b, b->groups[k])) b->groups[kept++] = b->groups[k];
     b->ngroups = kept;
     return rc;
 }
