@@ -28,7 +28,9 @@ typedef rb_status (*rb_batch_failure_fn)(void *ctx, uint64_t index, const rb_err
 
 typedef struct rb_batch_options {
     int threads;                       /* 0: OpenMP's default */
-    size_t block;                      /* configurations per block; 0 (or more than RB_BATCH_BLOCK): RB_BATCH_BLOCK */
+    /* configurations per block, at most RB_BATCH_CAP; 0: RB_BATCH_BLOCK, or more on a thread
+     * whose blocks share their states well (driver.c, next_block_size) */
+    size_t block;
     volatile sig_atomic_t *stop;       /* when it becomes non-zero no new block starts */
     volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
     /* When set, a configuration that fails (an invalid setting, an order larger than its AMM
@@ -40,9 +42,11 @@ typedef struct rb_batch_options {
      * NULL: the batch computes it when a configuration first needs it. */
     const double *bonus_target;
     double bonus;
+    size_t *largest_block; /* when set: gets the most configurations a block took */
 } rb_batch_options;
 
-#define RB_BATCH_BLOCK 96
+#define RB_BATCH_BLOCK 96 /* configurations per block by default */
+#define RB_BATCH_CAP 384  /* and at most: the stride of a block's columns */
 
 /* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the
  * first error (its message names the configuration) unless opt->failed takes the failures

@@ -506,9 +506,9 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
     run_batch(s, m, &f, COUNT, 1, 256);
     rb_metrics *first_run = malloc(COUNT * sizeof *first_run);
     memcpy(first_run, f.got, COUNT * sizeof *first_run);
-    const int threads[] = {2, 4, 3};
-    const size_t blocks[] = {7, 1, 64};
-    for (size_t v = 0; v < 3; v++) {
+    const int threads[] = {2, 4, 3, 1};
+    const size_t blocks[] = {7, 1, 64, RB_BATCH_CAP};
+    for (size_t v = 0; v < 4; v++) {
         memset(f.got, 0, COUNT * sizeof *f.got);
         run_batch(s, m, &f, COUNT, threads[v], blocks[v]);
         for (int k = 0; k < COUNT; k++)
@@ -563,15 +563,18 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
             }
         }
         rb_matrix *m = matrix_of(s, with_cash);
-        run_batch(s, m, &f, COUNT, 2, 0); /* blocks of RB_BATCH_BLOCK: shared */
+        run_batch(s, m, &f, COUNT, 2, 0); /* blocks of RB_BATCH_BLOCK and more (driver.c): shared */
         rb_metrics *shared = malloc(COUNT * sizeof *shared);
         memcpy(shared, f.got, COUNT * sizeof *shared);
-        run_batch(s, m, &f, COUNT, 2, 1); /* alone */
-        for (int k = 0; k < COUNT; k++) {
-            char what[2048];
-            describe(&f.cfg[k], what, sizeof what);
-            cr_assert(memcmp(&shared[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs shared:%s", k,
-                      what);
+        for (int alone = 0; alone < 2; alone++) {
+            /* every configuration in one block of its own, then in one block of them all */
+            run_batch(s, m, &f, COUNT, alone ? 2 : 1, alone ? 1 : RB_BATCH_CAP);
+            for (int k = 0; k < COUNT; k++) {
+                char what[2048];
+                describe(&f.cfg[k], what, sizeof what);
+                cr_assert(memcmp(&shared[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs %s:%s", k,
+                          alone ? "alone" : "in one block", what);
+            }
         }
         /* some configurations shared, some parted: not every one rebalanced alike */
         double least = INFINITY, most = 0;
@@ -584,6 +587,51 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
         rb_matrix_free(m);
         batch_against_reference(s, &f, COUNT);
     }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+/* A sweep of bands in order on one thread: its blocks share their states well, and the
+ * batch takes more configurations per block after the first (driver.c, next_block_size),
+ * which changes no result; with tax lots they stay at RB_BATCH_BLOCK. */
+Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 900 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    rb_matrix *m = matrix_of(s, 0);
+    for (int taxed = 0; taxed < 2; taxed++) {
+        for (int k = 0; k < COUNT; k++) {
+            rbt_cfgtext *c = &f.cfg[k];
+            c->n = 0;
+            rbt_put(c, "assets", "%s", RBT_RISKY);
+            rbt_put(c, "strategy", "threshold");
+            rbt_put(c, "band", "%.5f", 0.002 + 0.3 * (double)k / COUNT);
+            rbt_put(c, "fee-bps", "10");
+            if (taxed) rbt_put(c, "tax-lots", "fifo"), rbt_put(c, "tax-short", "0.3");
+        }
+        size_t largest = 0;
+        uint64_t *idx = calloc(COUNT, sizeof *idx), completed = 0;
+        for (size_t k = 0; k < COUNT; k++) idx[k] = k;
+        rb_batch_options opt = {.threads = 1, .largest_block = &largest};
+        rb_error err = {0};
+        cr_assert_eq(rb_batch_run(s, m, idx, COUNT, spec_of, collect, &f, &opt, &completed, &err), RB_OK, "%s",
+                     err.msg);
+        release_specs(&f, COUNT);
+        free(idx);
+        cr_assert_eq(completed, COUNT);
+        if (taxed) cr_assert_eq(largest, RB_BATCH_BLOCK, "blocks with tax lots grew to %zu", largest);
+        else cr_assert_gt(largest, RB_BATCH_BLOCK, "the blocks of a sweep of bands did not grow");
+        rb_metrics *grown = malloc(COUNT * sizeof *grown);
+        memcpy(grown, f.got, COUNT * sizeof *grown);
+        run_batch(s, m, &f, COUNT, 1, RB_BATCH_BLOCK); /* checks each is delivered once */
+        for (int k = 0; k < COUNT; k++)
+            cr_assert(memcmp(&grown[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs (band %s)", k,
+                      f.cfg[k].value[2]);
+        free(grown);
+    }
+    rb_matrix_free(m);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);
 }

@@ -151,8 +151,8 @@ typedef struct cached {
 } cached;
 
 /* The block's columns: every per-configuration array of 8-byte values lives in one
- * allocation, column c at cols + c * RB_BATCH_BLOCK, then the per-asset ones (u, tg, e:
- * [asset * RB_BATCH_BLOCK + j]). The stride is a constant so that the kernel's loops
+ * allocation, column c at cols + c * RB_BATCH_CAP, then the per-asset ones (u, tg, e:
+ * [asset * RB_BATCH_CAP + j]). The stride is a constant so that the kernel's loops
  * address all their columns from one base register plus a constant (kernel.c: COL); with
  * a pointer per column they ran out of registers. The named pointers below point into it,
  * for the files that visit one configuration at a time. */
@@ -179,7 +179,7 @@ enum block_column {
 };
 
 typedef struct block {
-    size_t cap, n, N, T; /* cap: RB_BATCH_BLOCK, the stride of every column */
+    size_t cap, n, N, T; /* cap: RB_BATCH_CAP, the stride of every column */
     /* The configurations the bar loop runs (positions 0..nrun): n, or fewer while some
      * share the state of another (share.c). */
     size_t nrun;
@@ -237,20 +237,23 @@ typedef struct block {
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
     int any_bench;     /* some configuration has a benchmark (--benchmark) */
+    int any_lots;      /* some configuration keeps tax lots */
+    size_t ran;        /* configuration-bars the bar loop ran (positions 0..nrun on each bar) */
+    size_t ran_of;     /* of the block's configuration-bars (kept after the block is released) */
     /* the metric statistics: columns COL_ACC to COL_DD_TROUGH_BAR (batch_acc_at, batch_dd_at) */
 } block;
 
 /* Column c of a block whose columns start at cols (b->cols): from the one base, at a
  * constant offset. */
-#define BLOCK_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_BLOCK)
+#define BLOCK_COL(cols, c) ((cols) + (size_t)(c) * RB_BATCH_CAP)
 
 /* n positions rounded up to a whole number of vectors of 8 doubles (the widest the kernel's
- * clones run): at most RB_BATCH_BLOCK, a multiple of 8. */
-_Static_assert(RB_BATCH_BLOCK % 8 == 0, "a block is a whole number of vectors of 8 doubles");
+ * clones run): at most RB_BATCH_CAP, a multiple of 8, as RB_BATCH_BLOCK is. */
+_Static_assert(RB_BATCH_BLOCK % 8 == 0 && RB_BATCH_CAP % 8 == 0, "a block is a whole number of vectors of 8 doubles");
 static inline size_t batch_padded(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Configuration k's metric statistics (metric_acc.h), at cols + k: their fields are the
- * columns COL_ACC + field, RB_BATCH_BLOCK apart, and COL_PEAK_TIME; and gathered into one
+ * columns COL_ACC + field, RB_BATCH_CAP apart, and COL_PEAK_TIME; and gathered into one
  * run's rb_metric_acc. */
 #define BATCH_ACC(cols) BLOCK_COL(cols, COL_ACC)
 #define BATCH_PEAK_TIME(cols) ((rb_time *)BLOCK_COL(cols, COL_PEAK_TIME))
@@ -290,7 +293,9 @@ typedef struct job {
     rb_batch_result_fn result_fn;
     void *ctx;
     const rb_batch_options *opt;
-    size_t block_size;
+    size_t block_size; /* configurations per block; 0: RB_BATCH_BLOCK or more (next_block_size) */
+    size_t next;       /* the position in indices of the next block's first configuration */
+    int threads;
     /* the first error wins; the others stop at their next block */
     volatile int failed;
     rb_error err;
@@ -308,7 +313,7 @@ typedef struct job {
 rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err);
 void batch_inputs_free(cached *e);
 
-/* block.c: a block of up to RB_BATCH_BLOCK configurations of N assets over T bars (0: out
+/* block.c: a block of up to RB_BATCH_CAP configurations of N assets over T bars (0: out
  * of memory; what was allocated is released by batch_block_free, which takes a zeroed
  * block too). */
 int batch_block_alloc(block *b, size_t N, size_t T);

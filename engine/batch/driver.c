@@ -67,12 +67,12 @@ static rb_status run_configs(job *jb, block *b, const uint64_t *idx, size_t n, s
     return rc;
 }
 
-/* A block of configurations. With opt->failed, a configuration's failure is delivered there
- * and the block runs again without it: configurations are independent, so the others'
- * results are the same to the bit (as for any block size). */
-static void do_block(job *jb, block *b, size_t first)
+/* The block of configurations indices[first, first + n). With opt->failed, a
+ * configuration's failure is delivered there and the block runs again without it:
+ * configurations are independent, so the others' results are the same to the bit (as for
+ * any block size). */
+static void do_block(job *jb, block *b, size_t first, size_t n)
 {
-    size_t n = jb->n - first < jb->block_size ? jb->n - first : jb->block_size;
     const uint64_t *idx = jb->indices + first;
     uint64_t *rest = NULL; /* the block less its failed configurations, once one failed */
     /* Configurations with an overlay run through the reference (overlay_path.c). */
@@ -112,6 +112,28 @@ static void do_block(job *jb, block *b, size_t first)
     free(rest);
 }
 
+/* How many configurations a thread's next block takes after one of `size` (b: as it ran).
+ * RB_BATCH_BLOCK, or twice the last up to RB_BATCH_CAP while the blocks run at most half of
+ * their configuration-bars (the others follow a shared state, share.c): a sweep of bands
+ * shares more in larger blocks (fewer groups of neighbors cut at a block's edge), and each
+ * bar's fixed work is spread over more configurations. Blocks with tax lots stay at
+ * RB_BATCH_BLOCK (their lots outgrow the caches), as do those sharing less; and no block
+ * takes more than its share of what is left when threads run side by side (they stay
+ * busy to the end). */
+static size_t next_block_size(const job *jb, const block *b, size_t size)
+{
+    if (jb->block_size) return jb->block_size;
+    size_t next = RB_BATCH_BLOCK;
+    if (!b->any_lots && b->ran_of >= size * (jb->m->T - 1) && 2 * b->ran <= b->ran_of) next = 2 * size;
+    if (next > RB_BATCH_CAP) next = RB_BATCH_CAP;
+    size_t start;
+#pragma omp atomic read
+    start = jb->next;
+    size_t share = start < jb->n ? (jb->n - start) / (2 * (size_t)jb->threads) : 0;
+    if (jb->threads > 1 && next > share) next = share > RB_BATCH_BLOCK ? share : RB_BATCH_BLOCK;
+    return next;
+}
+
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
                        rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
                        const rb_batch_options *opt, uint64_t *completed, rb_error *err)
@@ -124,8 +146,9 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
               .result_fn = result_fn,
               .ctx = ctx,
               .opt = opt,
-              .block_size = opt && opt->block && opt->block < RB_BATCH_BLOCK ? opt->block : RB_BATCH_BLOCK};
+              .block_size = opt && opt->block ? (opt->block < RB_BATCH_CAP ? opt->block : RB_BATCH_CAP) : 0};
     *completed = 0;
+    if (opt && opt->largest_block) *opt->largest_block = 0;
     if (m->T < 2) return rb_fail(err, RB_ERR_DATA, "a run needs at least 2 bars (got %zu)", m->T);
     /* What the metrics would refuse, refused before any configuration runs. */
     rb_status rc = rb_metrics_check_periods(m->time, m->T, m->periods_per_year, m->periods_inferred,
@@ -139,9 +162,10 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
         jb.bonus = opt->bonus;
         jb.has_bonus = 1;
     }
-    size_t nblocks = (n + jb.block_size - 1) / jb.block_size;
+    size_t first_size = jb.block_size ? jb.block_size : RB_BATCH_BLOCK, nblocks = (n + first_size - 1) / first_size;
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
     if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
+    jb.threads = threads;
 
 #pragma omp parallel num_threads(threads)
     {
@@ -151,11 +175,25 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
             rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
             record_error(&jb, &e, UINT64_MAX);
         }
-        /* Blocks are independent: any thread may take any block without changing a result. */
-#pragma omp for schedule(dynamic, 1)
-        for (size_t k = 0; k < nblocks; k++) {
-            if (jb.failed || (opt && opt->stop && *opt->stop)) continue;
-            do_block(&jb, &b, k * jb.block_size);
+        /* Blocks are independent: any thread may take any configurations, in blocks of any
+         * size, without changing a result. Each takes the next ones as it is free. */
+        size_t size = first_size, largest = 0;
+        while (!jb.failed && !(opt && opt->stop && *opt->stop)) {
+            size_t first;
+#pragma omp atomic capture
+            {
+                first = jb.next;
+                jb.next += size;
+            }
+            if (first >= n) break;
+            size_t took = n - first < size ? n - first : size;
+            do_block(&jb, &b, first, took);
+            largest = took > largest ? took : largest;
+            size = next_block_size(&jb, &b, size);
+        }
+        if (opt && opt->largest_block) {
+#pragma omp critical(rb_batch_largest)
+            if (largest > *opt->largest_block) *opt->largest_block = largest;
         }
         batch_block_free(&b);
     }

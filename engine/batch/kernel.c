@@ -53,12 +53,14 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     b->same_targets = 1;
     b->any_flows = 0;
     b->any_bench = 0;
+    b->any_lots = 0;
     b->all_bands = 1;
     for (size_t j = 0; j < n; j++) {
         if (b->rule[j] != RB_TRIGGER_BANDS || b->cbars[j] != 0) b->all_bands = 0;
         if (memcmp(b->cfg[j].res.target, b->cfg[0].res.target, N * sizeof(double)) != 0) b->same_targets = 0;
         if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
         if (b->cfg[j].c.bench) b->any_bench = 1;
+        if (b->cfg[j].port.lots) b->any_lots = 1;
     }
     batch_lanes_start(b);
     return RB_OK;
@@ -69,8 +71,8 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
 /* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant)
- * for a full block, else with b->nrun rounded up to a whole number of vectors of 8
- * doubles (RB_BATCH_BLOCK is one too), so that no pass finishes lane by lane (at
+ * for a full block of the default size, else with b->nrun rounded up to a whole number of
+ * vectors of 8 doubles, so that no pass finishes lane by lane (at
  * AVX-512's width, up to a half vector and 3 scalar iterations of every pass on every
  * bar). The positions from nrun to n are followers (share.c: their state columns are
  * overwritten by their leader's before they are read again) or hold no configuration:
@@ -89,7 +91,7 @@ static inline int64_t pad_count(const block *b, size_t n, int64_t count, const i
  * rb_portfolio_value). */
 BAR_STEP void value_pass(block *b, size_t n, const double *close)
 {
-    const size_t N = b->N, cap = RB_BATCH_BLOCK;
+    const size_t N = b->N, cap = RB_BATCH_CAP;
     double *total = COL(b, COL_TOTAL);
     {
         const double p0 = close[0], *cash = COL(b, COL_CASH), *u0 = b->u;
@@ -128,7 +130,7 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
 BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
                                int shared)
 {
-    const size_t N = b->N, cap = RB_BATCH_BLOCK;
+    const size_t N = b->N, cap = RB_BATCH_CAP;
     const double *total = COL(b, COL_TOTAL), *e0 = b->e, *tgc = b->common_tg;
     double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
@@ -263,7 +265,7 @@ BAR_STEP void bench_step(block *b, size_t n)
     double *acc = BATCH_ACC(b->cols);
     const double *total = COL(b, COL_TOTAL), *flow = COL(b, COL_FLOW), *bench = COL(b, COL_BENCH);
 #pragma omp simd
-    for (size_t k = 0; k < n; k++) rb_metric_acc_bench(acc + k, RB_BATCH_BLOCK, total[k], flow[k], bench[k]);
+    for (size_t k = 0; k < n; k++) rb_metric_acc_bench(acc + k, RB_BATCH_CAP, total[k], flow[k], bench[k]);
 }
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
@@ -283,7 +285,7 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_t
     int64_t *fall = ICOL(b, COL_FALL);
 #pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
-        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_BLOCK, peak_time + k, total[k], flow[k], inv[k], dsum[k],
+        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_CAP, peak_time + k, total[k], flow[k], inv[k], dsum[k],
                                        cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
         fall[k] = f;
         rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
@@ -411,6 +413,7 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     /* 4. Metric statistics, over the configuration axis. The bar's contributions are
      * counted: the next bar starts without (only scheduled work sets a flow). */
     statistics(m, b, t);
+    b->ran += b->nrun;
     if (events) memset(b->flow, 0, n * sizeof *b->flow);
     end_depleted_runs(b, t, m->time, depleted);
     return RB_OK;
@@ -421,6 +424,8 @@ rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *e
 {
     b->nrun = b->n;
     b->sharing = 0;
+    b->ran = 0;
+    b->ran_of = b->n * (m->T - 1);
     rb_status rc = start_block(m, b, bad, err);
     if (rc == RB_OK) batch_share_start(b);
     size_t pending = 0;  /* configurations with a next-open order waiting */
