@@ -150,7 +150,7 @@ static rb_status prepare(rb_store *prices, const char *spec_path, const rb_sweep
     double cells = (double)m->T * (double)m->N;
     /* per configuration of a block: its structure-of-arrays columns (3 per asset) and
      * rebalance lanes (15 per asset, 16 more), 40 statistics, and its scratch (9 per asset) */
-    double block = (double)RB_BATCH_BLOCK * ((double)m->N * 18 * 8 + 56 * 8 + (double)m->N * 16 * 8 + 4096) +
+    double block = (double)RB_BATCH_CAP * ((double)m->N * 18 * 8 + 56 * 8 + (double)m->N * 16 * 8 + 4096) +
                    3 * cells * 8;
     p->est = (rb_sweep_estimate){
         .configurations = K,
