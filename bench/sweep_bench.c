@@ -11,6 +11,8 @@
  *   reference K     the reference simulator (rb_run's path) on K of the threshold
  *                   configurations, one thread: seconds per configuration
  * Prints one line of key=value pairs, including the peak RSS of this process.
+ * largest_block= is the most configurations a block took (engine/batch/driver.c: blocks
+ * grow while they share their states); SWEEP_BENCH_BLOCK=N runs blocks of N instead.
  * SWEEP_BENCH_DUMP=FILE also writes every configuration's metrics, exactly (C99 hex
  * floats, one line per configuration, in completion order: sort it), so that a change
  * meant to keep results to the bit can be checked on each benchmark's own sweep. */
@@ -255,7 +257,9 @@ int main(int argc, char **argv)
     } else {
         uint64_t *idx = malloc(w.K * sizeof *idx), done = 0;
         for (uint64_t k = 0; k < w.K; k++) idx[k] = k;
-        rb_batch_options opt = {.threads = threads};
+        size_t largest = 0;
+        const char *block = getenv("SWEEP_BENCH_BLOCK");
+        rb_batch_options opt = {.threads = threads, .block = block ? strtoull(block, NULL, 10) : 0, .largest_block = &largest};
         const char *dump = getenv("SWEEP_BENCH_DUMP");
         if (dump && *dump && !(w.dump = fopen(dump, "w"))) {
             perror(dump);
@@ -274,9 +278,9 @@ int main(int argc, char **argv)
         bases_free(&w);
         double cells = (double)w.K * (double)m->N * (double)m->T;
         printf("kind=%s configs=%llu assets=%zu bars=%zu threads=%d seconds=%.4f ns_per_cell=%.3f "
-               "seconds_per_config=%.6g checksum=%.6e",
+               "seconds_per_config=%.6g checksum=%.6e largest_block=%zu",
                w.kind, (unsigned long long)w.K, m->N, m->T, threads, secs, secs * 1e9 / cells,
-               secs / (double)w.K, w.sum_final);
+               secs / (double)w.K, w.sum_final, largest);
     }
     printf(" peak_rss_mib=%.1f\n", (double)peak_rss_kib() / 1024);
     rb_matrix_free(m);
