@@ -80,11 +80,15 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 #define FOR_BLOCK(b, call) ((b)->nrun == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, batch_padded((b)->nrun)))
 
 /* A pass's count over the n positions it ran, less what the positions from nrun to n
- * added to it: their codes that are not 0 (codes 0), or their codes themselves. */
+ * added to it: their codes that are not 0 (codes 0), or their codes themselves. They are
+ * among the last 8 (n is padded): a loop of 8 without a branch. */
 static inline int64_t pad_count(const block *b, size_t n, int64_t count, const int64_t *code, int codes)
 {
-    for (size_t k = b->nrun; k < n; k++) count -= codes ? code[k] : code[k] != 0;
-    return count;
+    const size_t nrun = b->nrun;
+    int64_t pad = 0;
+#pragma omp simd reduction(+ : pad)
+    for (size_t k = n - 8; k < n; k++) pad += k >= nrun ? (codes ? code[k] : code[k] != 0) : 0;
+    return count - pad;
 }
 
 /* 2a. Configurations [0, n): value = cash + sum units * close, in asset order (as
