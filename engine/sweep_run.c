@@ -199,7 +199,7 @@ static rb_status sampled_seconds(rb_store *prices, prepared *p, double *seconds,
     uint64_t queue[SAMPLE_SIZE];
     for (uint64_t i = 0; i < n; i++) queue[i] = i * K / n;
     sweep_ctx sc = {.sweep = p->sweep, .maxkeys = rb_sweep_max_keys(p->sweep)};
-    rb_batch_options bo = {.threads = 1, .failed = sample_failure};
+    rb_batch_options bo = {.threads = 1, .block = RB_BATCH_BLOCK, .failed = sample_failure};
     uint64_t completed = 0;
     rb_status rc = rb_batch_run(prices, p->m, queue, (size_t)(n < WARM_SIZE ? n : WARM_SIZE), spec_of, sample_result,
                                 &sc, &bo, &completed, err);
