@@ -46,7 +46,7 @@ typedef struct rb_batch_options {
 } rb_batch_options;
 
 #define RB_BATCH_BLOCK 96 /* configurations per block by default */
-#define RB_BATCH_CAP 384  /* and at most: the stride of a block's columns */
+#define RB_BATCH_CAP 384  /* and at most */
 
 /* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the
  * first error (its message names the configuration) unless opt->failed takes the failures

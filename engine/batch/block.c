@@ -30,7 +30,7 @@ void batch_block_free(block *b)
 
 int batch_block_alloc(block *b, size_t N, size_t T)
 {
-    const size_t cap = RB_BATCH_CAP;
+    const size_t cap = RB_BATCH_STRIDE;
     memset(b, 0, sizeof *b);
     b->cap = cap;
     b->N = N;

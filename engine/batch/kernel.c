@@ -95,7 +95,7 @@ static inline int64_t pad_count(const block *b, size_t n, int64_t count, const i
  * rb_portfolio_value). */
 BAR_STEP void value_pass(block *b, size_t n, const double *close)
 {
-    const size_t N = b->N, cap = RB_BATCH_CAP;
+    const size_t N = b->N, cap = RB_BATCH_STRIDE;
     double *total = COL(b, COL_TOTAL);
     {
         const double p0 = close[0], *cash = COL(b, COL_CASH), *u0 = b->u;
@@ -134,7 +134,7 @@ BAR_STEP void value_pass(block *b, size_t n, const double *close)
 BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
                                int shared)
 {
-    const size_t N = b->N, cap = RB_BATCH_CAP;
+    const size_t N = b->N, cap = RB_BATCH_STRIDE;
     const double *total = COL(b, COL_TOTAL), *e0 = b->e, *tgc = b->common_tg;
     double *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
     {
@@ -269,7 +269,7 @@ BAR_STEP void bench_step(block *b, size_t n)
     double *acc = BATCH_ACC(b->cols);
     const double *total = COL(b, COL_TOTAL), *flow = COL(b, COL_FLOW), *bench = COL(b, COL_BENCH);
 #pragma omp simd
-    for (size_t k = 0; k < n; k++) rb_metric_acc_bench(acc + k, RB_BATCH_CAP, total[k], flow[k], bench[k]);
+    for (size_t k = 0; k < n; k++) rb_metric_acc_bench(acc + k, RB_BATCH_STRIDE, total[k], flow[k], bench[k]);
 }
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
@@ -289,7 +289,7 @@ BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_t
     int64_t *fall = ICOL(b, COL_FALL);
 #pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
-        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_CAP, peak_time + k, total[k], flow[k], inv[k], dsum[k],
+        int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_STRIDE, peak_time + k, total[k], flow[k], inv[k], dsum[k],
                                        cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
         fall[k] = f;
         rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
