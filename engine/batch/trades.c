@@ -115,6 +115,7 @@ static void load_lanes(block *b, size_t nq, size_t width)
     }
     int to_filled = lanes_to_filled(b, nq);
     if (!to_filled) b->to_grid = 0;
+    l->same_to = to_filled;
     for (size_t q = 0; q < width; q++) {
         size_t j = src[q];
         const config *c = &b->cfg[j];
