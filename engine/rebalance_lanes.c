@@ -54,12 +54,15 @@ void rb_lanes_release(rb_lanes *l)
 #define LANE_STEP static inline __attribute__((always_inline))
 
 /* The lanes are rebalanced LANE_CHUNK at a time, every step for one chunk before the next:
- * a chunk's per-lane values (its value, sums, solution, flags and accounts) stay in
- * registers from the first asset to the last, and only the grids (asset x lane) go through
- * memory. A loop over a chunk's lanes has a constant count (one vector operation at
- * AVX-512's width). The lanes past the last whole chunk are taken one at a time, by the same
- * code with chunks of one lane: every lane sees the same operations in the same order. */
-#define LANE_CHUNK 16
+ * a chunk's per-lane values (its value, sums, solution, flags and accounts) are small arrays
+ * of its own, at hand (in registers or L1) from the first asset to the last, where arrays of
+ * every lane were loaded and stored once per asset. A loop over a chunk's lanes has a
+ * constant count: four vectors at AVX-512's width, independent of each other, which hides
+ * the latency of a lane's chains of additions over the assets (measured on benchmark 1:
+ * 32 lanes 2 % faster than 16, 16 about 4 % faster than 8). The lanes past the whole
+ * chunks go 16, then 8 at a time (the batch pads its lanes to a multiple of 8), then one at
+ * a time, by the same code: every lane sees the same operations in the same order. */
+#define LANE_CHUNK 32
 
 typedef struct chunk {
     double w[LANE_CHUNK];     /* the lane's value before the trades */
@@ -334,6 +337,7 @@ LANE_STEP void lanes_steps(rb_lanes *l, size_t n, const double *price, int rebal
     size_t k0 = 0;
     for (; k0 + LANE_CHUNK <= n; k0 += LANE_CHUNK) lanes_chunk(l, k0, LANE_CHUNK, price, rebalance, same_rates);
     for (; k0 + LANE_CHUNK / 2 <= n; k0 += LANE_CHUNK / 2) lanes_chunk(l, k0, LANE_CHUNK / 2, price, rebalance, same_rates);
+    for (; k0 + LANE_CHUNK / 4 <= n; k0 += LANE_CHUNK / 4) lanes_chunk(l, k0, LANE_CHUNK / 4, price, rebalance, same_rates);
     for (; k0 < n; k0++) lanes_chunk(l, k0, 1, price, rebalance, same_rates);
 }
 
