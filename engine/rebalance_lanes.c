@@ -220,8 +220,9 @@ LANE_STEP void chunk_order_row(const rb_lanes *l, size_t k0, const size_t W, siz
         order[k] = o;
         held[k] = u[k]; /* each asset trades in one pass at most: what it holds before */
         double g = fabs(o) * p;
-        rb_rates rates;
-        for (size_t r = 0; r < RB_COST_RATES; r++) rates.bps[r] = bps[r][k];
+        /* written without a loop over the rates: a local of this loop indexed by a variable
+         * would become an array per lane (omp simd), and the loop would not vectorize */
+        rb_rates rates = {{bps[0][k], bps[1][k], bps[2][k]}};
         rb_fee_slippage cost = rb_trade_rate_costs_known(g, same_rates ? one : rates, zero);
         gross[k] = g;
         fee[k] = charged ? cost.fee : 0;
