@@ -470,8 +470,7 @@ static int shares_are_orders(const rb_portfolio *p, const double *to, double wsu
 /* The closed form's lane for this one portfolio: its units, cash and totals in place, the
  * lane's other arrays in p->lane and p's scratch, its per-lane values in *one. */
 typedef struct one_lane {
-    int64_t cash_col, fallback, traded, live;
-    double w, base, wsum, fixed, num, x;
+    int64_t cash_col, fallback, traded;
 } one_lane;
 
 static rb_lanes lane_of(rb_portfolio *p, one_lane *one)
@@ -486,8 +485,7 @@ static rb_lanes lane_of(rb_portfolio *p, one_lane *one)
         .order = p->order, .held = p->lane + LANE_HELD * N, .amount = p->lane + LANE_AMOUNT * N,
         .gross = p->lane + LANE_GROSS * N, .fee = p->lane + LANE_FEE * N, .slip = p->lane + LANE_SLIP * N,
         .share = p->lane + LANE_SHARE * N,
-        .value = p->value, .w = &one->w, .base = &one->base, .wsum = &one->wsum, .fixed = &one->fixed,
-        .num = &one->num, .x = &one->x, .in = p->in, .live = &one->live,
+        .value = p->value, .in = p->in,
     };
     for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r] = p->lane + (LANE_BPS + r) * N;
     return l;

@@ -27,6 +27,9 @@ typedef struct rb_lanes {
     /* 1: every lane has the same costs, and rate and bps hold one value per asset (their
      * first N entries), read by every lane: nothing to copy per lane. */
     int same_rates;
+    /* 1: every lane's `to` is the same vector (the caller filled one in every lane), so
+     * that lanes with the same sum of weights in play share one division per asset. */
+    int same_to;
     /* Per lane, filled by the caller and updated: cash and the portfolio's totals. */
     double *cash, *fees, *slippage, *gas, *traded_value, *rebalances;
     int64_t *cash_col; /* the CASH column, or -1 */
@@ -41,9 +44,9 @@ typedef struct rb_lanes {
     double *gross, *fee, *slip;
     /* Asset x lane: each asset's share of the traded assets (rb_trade_share), divided once. */
     double *share;
-    /* scratch: asset x lane (value, in), per lane (the rest) */
-    double *value, *w, *base, *wsum, *fixed, *num, *x;
-    int64_t *in, *live; /* live: the lane is still on the closed form's path */
+    /* scratch, asset x lane: each holding's value, and 1 where the asset is in play */
+    double *value;
+    int64_t *in;
 } rb_lanes;
 
 /* Room for cap lanes of N assets, in one allocation. */

@@ -110,15 +110,28 @@ typedef struct rb_fee_slippage {
 /* The proportional part of an order's cost at the rates r on its traded value gross (quote
  * currency, >= 0): gross * bps / divisor / 1e4 each, added in table order to the fee or the
  * slippage. (-0 is the identity of addition: the first term of each is taken as it is.) */
-static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
+static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r);
+
+/* rb_trade_rate_costs knowing which rates are 0: bit k of zero for rate k (a rate of +-0
+ * may have its bit or not; a bit set for any other rate is wrong). The term of a zero rate
+ * is gross * 0, which equals gross * 0 / divisor / 1e4 to the bit (+-0 for a finite gross,
+ * the same NaN otherwise), without its two divisions: for a loop over lanes that all have
+ * that rate 0. */
+static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r, unsigned zero)
 {
     rb_fee_slippage c = {-0.0, -0.0};
     for (size_t k = 0; k < RB_COST_RATES; k++) {
-        double x = gross * r.bps[k] / rb_cost_settings[k].divisor / RB_BPS;
+        double x = gross * r.bps[k];
+        if (!(zero >> k & 1)) x = x / rb_cost_settings[k].divisor / RB_BPS;
         if (rb_cost_settings[k].role == RB_COST_RATE_FEE) c.fee += x;
         else c.slippage += x;
     }
     return c;
+}
+
+static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
+{
+    return rb_trade_rate_costs_known(gross, r, 0);
 }
 
 /* The cost rate of an order whose costs are proportional, per unit of traded value: the sum

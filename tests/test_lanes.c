@@ -52,7 +52,52 @@ static void lane_portfolio(rb_portfolio *p, size_t N, int with_lots, const doubl
     }
 }
 
-static void lanes_against_scalar(int with_lots)
+/* Lane k's targets, costs, holdings and cash. shared: the targets and costs of lane 0 in
+ * every lane, rates of 0 often (whole subsets of them), targets sometimes powers of 2 that
+ * sum to 1 exactly, and a kind of holdings whose assets but two are on target to the last
+ * bit (out of play: the lane's sum of the targets in play is not its neighbours'). */
+static void lanes_case(size_t k, size_t N, int col, int shared, const double *price, rb_asset_costs (*costs)[8],
+                       double (*to)[8], double (*units)[8], double *cash)
+{
+    if (shared && k > 0) {
+        memcpy(to[k], to[0], sizeof to[0]);
+        memcpy(costs[k], costs[0], sizeof costs[0]);
+    } else {
+        double sum = 0;
+        for (size_t i = 0; i < N; i++) sum += to[k][i] = rbt_pick(5) == 0 ? 0 : rbt_uniform();
+        int normalize = rbt_pick(3) != 0, dyadic = shared && rbt_pick(3) == 0;
+        for (size_t i = 0; i < N; i++) {
+            if (dyadic) to[k][i] = ldexp(1, -(int)(i + 1 < N ? i + 1 : i));
+            else if (sum == 0) to[k][i] = 1.0 / (double)N;
+            else if (normalize) to[k][i] /= sum;
+            costs[k][i] = (rb_asset_costs){.fee_bps = rbt_pick(3) ? 500 * rbt_uniform() : 0,
+                                           .slippage_bps = rbt_pick(2) ? 50 * rbt_uniform() : 0,
+                                           .spread_bps = rbt_pick(2) ? 20 * rbt_uniform() : 0};
+        }
+    }
+    /* holdings: near the targets (often within a cost's width), far, or degenerate */
+    int kind = rbt_pick(shared ? 8 : 6);
+    double v = 1000 * exp(4 * rbt_uniform());
+    cash[k] = kind == 4 ? -2 * v : rbt_pick(2) ? v * rbt_uniform() * 0.1 : 0;
+    for (size_t i = 0; i < N; i++) {
+        double near = to[k][i] * v * (1 + (rbt_uniform() - 0.5) * (kind == 0 ? 1e-4 : kind == 1 ? 0.02 : 1));
+        units[k][i] = kind == 5 ? 0 : rbt_pick(8) == 0 ? 0 : near / price[i];
+        if (kind == 3 && i == 0) units[k][i] = v / price[i] * 1e-12;
+        if ((int)i == col) units[k][i] = near; /* CASH has no lots: its units are not relieved */
+    }
+    if (kind >= 6 && N >= 3 && to[k][0] > 0 && to[k][1] > 0) {
+        /* assets 0 and 1 off target by as much in opposite directions, the others on it */
+        double d = 0.01 * (to[k][0] < to[k][1] ? to[k][0] : to[k][1]) * v;
+        cash[k] = 0;
+        for (size_t i = 0; i < N; i++) units[k][i] = to[k][i] * v / price[i];
+        units[k][0] = (to[k][0] * v + d) / price[0];
+        units[k][1] = (to[k][1] * v - d) / price[1];
+    }
+}
+
+/* shared: every lane has the same targets and costs, and the lanes are told so (same_rates,
+ * and same_to in most rounds): rb_lanes_rebalance's paths for a block of one cost model. */
+static void lanes_against_scalar(int with_lots, int shared)
 {
     enum { CAP = LANES_CAP, ROUNDS = 60 };
     size_t counts[3] = {0}; /* traded, nothing to do, fallback */
@@ -67,28 +112,7 @@ static void lanes_against_scalar(int with_lots)
         if (col >= 0) price[col] = 1;
         rb_asset_costs costs[CAP][8];
         double to[CAP][8], units[CAP][8], cash[CAP];
-        for (size_t k = 0; k < n; k++) {
-            double sum = 0;
-            for (size_t i = 0; i < N; i++) sum += to[k][i] = rbt_pick(5) == 0 ? 0 : rbt_uniform();
-            int normalize = rbt_pick(3) != 0;
-            for (size_t i = 0; i < N; i++) {
-                if (sum == 0) to[k][i] = 1.0 / (double)N;
-                else if (normalize) to[k][i] /= sum;
-                costs[k][i] = (rb_asset_costs){.fee_bps = rbt_pick(3) ? 500 * rbt_uniform() : 0,
-                                               .slippage_bps = rbt_pick(2) ? 50 * rbt_uniform() : 0,
-                                               .spread_bps = rbt_pick(2) ? 20 * rbt_uniform() : 0};
-            }
-            /* holdings: near the targets (often within a cost's width), far, or degenerate */
-            int kind = rbt_pick(6);
-            double v = 1000 * exp(4 * rbt_uniform());
-            cash[k] = kind == 4 ? -2 * v : rbt_pick(2) ? v * rbt_uniform() * 0.1 : 0;
-            for (size_t i = 0; i < N; i++) {
-                double near = to[k][i] * v * (1 + (rbt_uniform() - 0.5) * (kind == 0 ? 1e-4 : kind == 1 ? 0.02 : 1));
-                units[k][i] = kind == 5 ? 0 : rbt_pick(8) == 0 ? 0 : near / price[i];
-                if (kind == 3 && i == 0) units[k][i] = v / price[i] * 1e-12;
-                if ((int)i == col) units[k][i] = near; /* CASH has no lots: its units are not relieved */
-            }
-        }
+        for (size_t k = 0; k < n; k++) lanes_case(k, N, col, shared, price, costs, to, units, cash);
         /* the lanes, and their portfolios (for the totals and the lots) */
         rb_portfolio lane_port[CAP];
         for (size_t k = 0; k < n; k++) {
@@ -99,10 +123,19 @@ static void lanes_against_scalar(int with_lots)
             for (size_t i = 0; i < N; i++) {
                 l.units[i * CAP + k] = units[k][i];
                 l.to[i * CAP + k] = to[k][i];
+                if (shared) continue;
                 l.rate[i * CAP + k] = rb_cost_rate(&costs[k][i]);
                 rb_rates rates = rb_cost_rates(&costs[k][i]);
                 for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r][i * CAP + k] = rates.bps[r];
             }
+        }
+        /* one rate per asset, read by every lane */
+        l.same_rates = shared;
+        l.same_to = shared && rbt_pick(4) != 0;
+        for (size_t i = 0; shared && i < N; i++) {
+            l.rate[i] = rb_cost_rate(&costs[0][i]);
+            rb_rates rates = rb_cost_rates(&costs[0][i]);
+            for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r][i] = rates.bps[r];
         }
         rb_lanes_rebalance(&l, n, price, 1);
         /* the scalar function, lane by lane */
@@ -150,9 +183,14 @@ static void lanes_against_scalar(int with_lots)
     cr_assert_gt(counts[2], 0, "fallback lanes: %zu", counts[2]);
 }
 
-Test(lanes, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0); }
+Test(lanes, rebalance_lanes_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0, 0); }
 
-Test(lanes, rebalance_lanes_relieve_and_open_the_same_tax_lots) { lanes_against_scalar(1); }
+Test(lanes, rebalance_lanes_relieve_and_open_the_same_tax_lots) { lanes_against_scalar(1, 0); }
+
+/* The lanes of a block of one cost model and one set of targets (trades.c): zero rates
+ * without their divisions, one division per asset for lanes of the same sum, none for sums
+ * of 1, each against the scalar rebalance to the bit. */
+Test(lanes, lanes_of_one_cost_model_and_targets_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0, 1); }
 
 /* A lone traded asset after the dust is left out: A's gap (-0.9e-9 of the value) and C's
  * (+0.3e-9) are under the dust floor (1e-9), B's (+1.2e-9) is not; B alone then shares

@@ -49,31 +49,46 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
 /* Value (exactly as the reference computes it: cash + sum units * close in asset order)
  * and drift (sum |w - t|, the metric accumulator's terms: metric_acc.h) of configuration j
  * from its columns; and of the lanes after a rebalance, the same arithmetic lane by lane
- * (batch_lane_exact_states). */
-RB_KERNEL_CLONES
-void batch_lane_exact_states(block *b, size_t width, const double *close)
+ * (batch_lane_exact_states), STATE_CHUNK lanes at a time (then 16, 8, 1), each chunk's sums
+ * in arrays of its own from the first asset to the last (rebalance_lanes.c does the same). */
+#define STATE_CHUNK 32
+
+static inline __attribute__((always_inline)) void lane_states(block *b, size_t k0, const size_t W, const double *close)
 {
     const rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap;
-    const double *cash = l->cash;
-    double *v = b->lane_value, *d = b->lane_drift, *inv = b->lane_inv;
-#pragma omp simd
-    for (size_t q = 0; q < width; q++) {
-        v[q] = cash[q];
-        d[q] = 0;
+    double v[STATE_CHUNK], d[STATE_CHUNK], inv[STATE_CHUNK];
+    for (size_t k = 0; k < W; k++) {
+        v[k] = l->cash[k0 + k];
+        d[k] = 0;
     }
     for (size_t i = 0; i < N; i++) {
-        const double p = close[i], *u = l->units + i * cap;
+        const double p = close[i], *restrict u = l->units + i * cap + k0;
 #pragma omp simd
-        for (size_t q = 0; q < width; q++) v[q] = rb_value_add(v[q], u[q], p);
+        for (size_t k = 0; k < W; k++) v[k] = rb_value_add(v[k], u[k], p);
     }
-#pragma omp simd
-    for (size_t q = 0; q < width; q++) inv[q] = 1 / v[q];
+    for (size_t k = 0; k < W; k++) inv[k] = 1 / v[k];
     for (size_t i = 0; i < N; i++) {
-        const double p = close[i], *u = l->units + i * cap, *tg = b->lane_tg + i * cap;
+        const double p = close[i], *restrict u = l->units + i * cap + k0, *restrict tg = b->lane_tg + i * cap + k0;
 #pragma omp simd
-        for (size_t q = 0; q < width; q++) d[q] += rb_metric_drift_term(v[q], inv[q], u[q], p, tg[q]);
+        for (size_t k = 0; k < W; k++) d[k] += rb_metric_drift_term(v[k], inv[k], u[k], p, tg[k]);
     }
+    double *restrict value = b->lane_value + k0, *restrict drift = b->lane_drift + k0, *restrict lane_inv = b->lane_inv + k0;
+    for (size_t k = 0; k < W; k++) {
+        value[k] = v[k];
+        drift[k] = d[k];
+        lane_inv[k] = inv[k];
+    }
+}
+
+RB_KERNEL_CLONES
+void batch_lane_exact_states(block *b, size_t width, const double *close)
+{
+    size_t k0 = 0;
+    for (; k0 + STATE_CHUNK <= width; k0 += STATE_CHUNK) lane_states(b, k0, STATE_CHUNK, close);
+    for (; k0 + STATE_CHUNK / 2 <= width; k0 += STATE_CHUNK / 2) lane_states(b, k0, STATE_CHUNK / 2, close);
+    for (; k0 + STATE_CHUNK / 4 <= width; k0 += STATE_CHUNK / 4) lane_states(b, k0, STATE_CHUNK / 4, close);
+    for (; k0 < width; k0++) lane_states(b, k0, 1, close);
 }
 
 void batch_exact_state(block *b, size_t j, const double *close)

@@ -102,7 +102,8 @@ static void load_lanes(block *b, size_t nq, size_t width)
     rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap;
     size_t *src = b->lane_src;
-    for (size_t q = 0; q < width; q++) src[q] = b->queued[q < nq ? q : nq - 1];
+    for (size_t q = 0; q < nq; q++) src[q] = b->queued[q];
+    for (size_t q = nq; q < width; q++) src[q] = b->queued[nq - 1];
     for (size_t i = 0; i < N; i++) {
         const double *u = b->u + i * cap;
         double *units = l->units + i * cap;
@@ -115,16 +116,21 @@ static void load_lanes(block *b, size_t nq, size_t width)
     }
     int to_filled = lanes_to_filled(b, nq);
     if (!to_filled) b->to_grid = 0;
-    for (size_t q = 0; q < width; q++) {
-        size_t j = src[q];
-        const config *c = &b->cfg[j];
-        const double *to = b->queued_to[q < nq ? q : nq - 1], *rate = c->scratch + SCRATCH_RATE * N,
-                     *bps = c->scratch + SCRATCH_BPS * N;
-        for (size_t i = 0; !to_filled && i < N; i++) l->to[i * cap + q] = to[i];
-        for (size_t i = 0; !l->same_rates && i < N; i++) {
+    l->same_to = to_filled;
+    for (size_t q = 0; !to_filled && q < width; q++) {
+        const double *to = b->queued_to[q < nq ? q : nq - 1];
+        for (size_t i = 0; i < N; i++) l->to[i * cap + q] = to[i];
+    }
+    for (size_t q = 0; !l->same_rates && q < width; q++) {
+        const double *scratch = b->cfg[src[q]].scratch, *rate = scratch + SCRATCH_RATE * N, *bps = scratch + SCRATCH_BPS * N;
+        for (size_t i = 0; i < N; i++) {
             l->rate[i * cap + q] = rate[i];
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
         }
+    }
+    for (size_t q = 0; q < width; q++) {
+        size_t j = src[q];
+        const config *c = &b->cfg[j];
         l->cash[q] = b->cash[j];
         l->cash_col[q] = c->c.cash_col;
         l->fees[q] = c->port.fees;
@@ -135,19 +141,28 @@ static void load_lanes(block *b, size_t nq, size_t width)
     }
 }
 
-/* Lane q's outcome back into configuration j's columns and accounts. */
-static void store_lane(block *b, size_t q, size_t j)
+/* Lanes 0..nq's outcome back into their configurations' columns and accounts, asset by
+ * asset: every lane's, a lane that fell back too, which rb_lanes_rebalance left as it was
+ * loaded (its values are written back as they are, before general_trade reads them). */
+static void store_lanes(block *b, size_t nq)
 {
     const rb_lanes *l = &b->lanes;
-    const size_t N = b->N, cap = b->cap;
-    config *c = &b->cfg[j];
-    for (size_t i = 0; i < N; i++) b->u[i * cap + j] = l->units[i * cap + q];
-    b->cash[j] = l->cash[q];
-    c->port.fees = l->fees[q];
-    c->port.slippage = l->slippage[q];
-    c->port.gas = l->gas[q];
-    c->port.traded_value = l->traded_value[q];
-    c->port.rebalances = l->rebalances[q];
+    const size_t N = b->N, cap = b->cap, *queued = b->queued;
+    for (size_t i = 0; i < N; i++) {
+        const double *units = l->units + i * cap;
+        double *u = b->u + i * cap;
+        for (size_t q = 0; q < nq; q++) u[queued[q]] = units[q];
+    }
+    for (size_t q = 0; q < nq; q++) {
+        size_t j = queued[q];
+        config *c = &b->cfg[j];
+        b->cash[j] = l->cash[q];
+        c->port.fees = l->fees[q];
+        c->port.slippage = l->slippage[q];
+        c->port.gas = l->gas[q];
+        c->port.traded_value = l->traded_value[q];
+        c->port.rebalances = l->rebalances[q];
+    }
 }
 
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
@@ -157,29 +172,23 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
     load_lanes(b, nq, width);
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
+    store_lanes(b, nq);
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         config *c = &b->cfg[j];
-        if (l->fallback[q]) {
-            rb_status rc = general_trade(b, j, m, t, b->queued_to[q], err);
-            if (rc != RB_OK) {
-                *bad = j;
-                return rc;
-            }
-            continue;
-        }
-        store_lane(b, q, j);
-        rb_status rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
-        if (rc != RB_OK) {
-            *bad = j;
-            return rc;
-        }
-        if (l->traded[q]) {
+        rb_status rc = RB_OK;
+        if (l->fallback[q]) rc = general_trade(b, j, m, t, b->queued_to[q], err);
+        else if (l->traded[q]) {
+            rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
             c->st.last_rebalance = t;
             /* value and drift taken afresh, in the lanes: nothing left for refresh_touched */
             b->total[j] = b->lane_value[q];
             b->dsum[j] = b->lane_drift[q];
             b->inv[j] = b->lane_inv[q];
+        }
+        if (rc != RB_OK) {
+            *bad = j;
+            return rc;
         }
     }
     return RB_OK;
