@@ -166,6 +166,10 @@ typedef struct cached {
 enum block_column {
     /* a configuration's state, carried from bar to bar (with the per-asset u) */
     COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW,
+    /* its portfolio's accounts and the bar of its last rebalance (an integer): here, not in
+     * the portfolio, between reference steps (batch_gather, batch_scatter), so that a
+     * rebalance in lanes reads and writes them side by side (trades.c) */
+    COL_FEES, COL_SLIPPAGE, COL_GAS, COL_TRADED, COL_REBALANCES, COL_LAST_REBALANCE,
     /* its metric statistics: the fields of rb_metric_acc (enum rb_metric_acc_field) in their
      * order, then its peak time and rb_metric_dd (batch_acc_at, batch_dd_at) */
     COL_ACC, COL_ACC_END = COL_ACC + RB_ACC_FIELDS,
@@ -174,6 +178,7 @@ enum block_column {
     STATE_COLUMNS,
     /* its own settings (with the per-asset tg and e) */
     COL_TBAND = STATE_COLUMNS, COL_CMASK, COL_CBARS, COL_RULE, /* 64-bit integers but the first */
+    COL_CASH_COL, /* its CASH column, or -1 (an integer) */
     COL_LEADER, /* share.c: the position whose state it shares (its own when it has its own) */
     /* share.c: a leader's group (batch_group_put): how many follow it (0 at every other
      * position), and their least and greatest thresholds e and tband */
@@ -332,8 +337,9 @@ void batch_block_free(block *b);
 rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err);
 void batch_config_release(config *c);
 
-/* state.c: configuration j's columns into its portfolio (gather) and back with its
- * targets in force (scatter); its band thresholds; its exact value and drift at close. */
+/* state.c: configuration j's columns (units, cash, accounts, last rebalance) into its
+ * portfolio and simulation state (gather) and back with its targets in force (scatter);
+ * its band thresholds; its exact value and drift at close. */
 void batch_gather(block *b, size_t j);
 void batch_scatter(block *b, size_t j);
 void batch_band_thresholds(block *b, size_t j, const config *c);

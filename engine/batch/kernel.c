@@ -34,6 +34,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->rule[j] = c->rule;
         b->cmask[j] = c->trig.date_flags;
         b->cbars[j] = c->trig.every_bars;
+        ((int64_t *)BLOCK_COL(b->cols, COL_CASH_COL))[j] = c->c.cash_col;
         b->flow[j] = 0;
         b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
         rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],

@@ -58,11 +58,9 @@ static rb_status copy_config_state(config *to, const config *from, size_t N, rb_
     const rb_portfolio *f = &from->port;
     memcpy(p->units, f->units, N * sizeof *p->units);
     p->cash = f->cash;
-    p->fees = f->fees, p->slippage = f->slippage, p->gas = f->gas, p->taxes = f->taxes;
-    p->traded_value = f->traded_value, p->rebalances = f->rebalances;
+    p->taxes = f->taxes; /* the other accounts and the last rebalance are state columns */
     p->year_realized = f->year_realized, p->carry = f->carry;
     to->st.pending = from->st.pending;
-    to->st.last_rebalance = from->st.last_rebalance;
     to->st.flow = from->st.flow;
     to->st.depleted = from->st.depleted;
     to->st.table_row = from->st.table_row;
@@ -88,13 +86,10 @@ static int same_state(const block *b, size_t p, size_t q)
         if (memcmp(&b->cols[c * cap + p], &b->cols[c * cap + q], sizeof(double))) return 0;
     for (size_t i = 0; i < b->N; i++)
         if (memcmp(&b->u[i * cap + p], &b->u[i * cap + q], sizeof(double))) return 0;
-    /* (the portfolio's units and cash are the columns': it holds a copy only while a
-     * reference step runs, batch_gather) */
+    /* (the portfolio's units, cash and accounts and the last rebalance are the columns':
+     * the configuration holds a copy only while a reference step runs, batch_gather) */
     const config *a = &b->cfg[p], *c = &b->cfg[q];
-    if (!(a->port.fees == c->port.fees && a->port.slippage == c->port.slippage && a->port.gas == c->port.gas &&
-          a->port.taxes == c->port.taxes && a->port.traded_value == c->port.traded_value &&
-          a->port.rebalances == c->port.rebalances && a->st.last_rebalance == c->st.last_rebalance &&
-          !a->st.pending && !c->st.pending && !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
+    if (!(a->port.taxes == c->port.taxes && !a->st.pending && !c->st.pending && !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
           !memcmp(&a->port.carry, &c->port.carry, sizeof(rb_realized))))
         return 0;
     /* Their lots: the same trades from the same settings opened them (the first

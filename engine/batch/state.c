@@ -13,6 +13,13 @@ void batch_gather(block *b, size_t j)
     config *c = &b->cfg[j];
     for (size_t i = 0; i < b->N; i++) c->port.units[i] = b->u[i * b->cap + j];
     c->port.cash = b->cash[j];
+    const double *cols = b->cols;
+    c->port.fees = BLOCK_COL(cols, COL_FEES)[j];
+    c->port.slippage = BLOCK_COL(cols, COL_SLIPPAGE)[j];
+    c->port.gas = BLOCK_COL(cols, COL_GAS)[j];
+    c->port.traded_value = BLOCK_COL(cols, COL_TRADED)[j];
+    c->port.rebalances = BLOCK_COL(cols, COL_REBALANCES)[j];
+    c->st.last_rebalance = (size_t)((const int64_t *)BLOCK_COL(cols, COL_LAST_REBALANCE))[j];
 }
 
 void batch_scatter(block *b, size_t j)
@@ -23,6 +30,13 @@ void batch_scatter(block *b, size_t j)
         b->tg[i * b->cap + j] = c->st.current[i];
     }
     b->cash[j] = c->port.cash;
+    double *cols = b->cols;
+    BLOCK_COL(cols, COL_FEES)[j] = c->port.fees;
+    BLOCK_COL(cols, COL_SLIPPAGE)[j] = c->port.slippage;
+    BLOCK_COL(cols, COL_GAS)[j] = c->port.gas;
+    BLOCK_COL(cols, COL_TRADED)[j] = c->port.traded_value;
+    BLOCK_COL(cols, COL_REBALANCES)[j] = c->port.rebalances;
+    ((int64_t *)BLOCK_COL(cols, COL_LAST_REBALANCE))[j] = (int64_t)c->st.last_rebalance;
 }
 
 void batch_band_thresholds(block *b, size_t j, const config *c)

@@ -22,11 +22,11 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
     batch_gather(b, j);
     rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
     if (rc != RB_OK) return rc;
-    batch_scatter(b, j);
     if (traded) {
         c->st.last_rebalance = t;
         b->touched[j] = 1;
     }
+    batch_scatter(b, j);
     return RB_OK;
 }
 
@@ -128,16 +128,19 @@ static void load_lanes(block *b, size_t nq, size_t width)
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
         }
     }
+    const double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
+                 *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
+                 *rebalances = BLOCK_COL(cols, COL_REBALANCES);
+    const int64_t *cash_col = (const int64_t *)BLOCK_COL(cols, COL_CASH_COL);
     for (size_t q = 0; q < width; q++) {
         size_t j = src[q];
-        const config *c = &b->cfg[j];
         l->cash[q] = b->cash[j];
-        l->cash_col[q] = c->c.cash_col;
-        l->fees[q] = c->port.fees;
-        l->slippage[q] = c->port.slippage;
-        l->gas[q] = c->port.gas;
-        l->traded_value[q] = c->port.traded_value;
-        l->rebalances[q] = c->port.rebalances;
+        l->cash_col[q] = cash_col[j];
+        l->fees[q] = fees[j];
+        l->slippage[q] = slippage[j];
+        l->gas[q] = gas[j];
+        l->traded_value[q] = traded[j];
+        l->rebalances[q] = rebalances[j];
     }
 }
 
@@ -153,15 +156,17 @@ static void store_lanes(block *b, size_t nq)
         double *u = b->u + i * cap;
         for (size_t q = 0; q < nq; q++) u[queued[q]] = units[q];
     }
+    double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
+           *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
+           *rebalances = BLOCK_COL(cols, COL_REBALANCES);
     for (size_t q = 0; q < nq; q++) {
         size_t j = queued[q];
-        config *c = &b->cfg[j];
         b->cash[j] = l->cash[q];
-        c->port.fees = l->fees[q];
-        c->port.slippage = l->slippage[q];
-        c->port.gas = l->gas[q];
-        c->port.traded_value = l->traded_value[q];
-        c->port.rebalances = l->rebalances[q];
+        fees[j] = l->fees[q];
+        slippage[j] = l->slippage[q];
+        gas[j] = l->gas[q];
+        traded[j] = l->traded_value[q];
+        rebalances[j] = l->rebalances[q];
     }
 }
 
@@ -173,14 +178,17 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
     store_lanes(b, nq);
+    int64_t *last = (int64_t *)BLOCK_COL(b->cols, COL_LAST_REBALANCE);
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
-        config *c = &b->cfg[j];
         rb_status rc = RB_OK;
         if (l->fallback[q]) rc = general_trade(b, j, m, t, b->queued_to[q], err);
         else if (l->traded[q]) {
-            rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
-            c->st.last_rebalance = t;
+            if (b->any_lots) {
+                config *c = &b->cfg[j];
+                rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
+            }
+            last[j] = (int64_t)t;
             /* value and drift taken afresh, in the lanes: nothing left for refresh_touched */
             b->total[j] = b->lane_value[q];
             b->dsum[j] = b->lane_drift[q];
