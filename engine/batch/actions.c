@@ -73,7 +73,7 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
         if (a == ACT_EVERY_BARS) a = every_bars_action(b, j, m, t);
         if (a == ACT_FULL || a == ACT_BAND) { /* traded later, with the others (trades.c) */
             b->queued[*nq] = j;
-            b->queued_to[(*nq)++] = a == ACT_FULL ? c->st.current : c->band_to;
+            b->queued_full[(*nq)++] = a == ACT_FULL;
             b->nq_full += a == ACT_FULL;
             continue;
         }

@@ -225,7 +225,7 @@ typedef struct block {
     /* this bar's kernel-decided rebalances, traded together in lanes */
     rb_lanes lanes;
     size_t *queued;        /* their configurations */
-    const double **queued_to; /* and the weights each trades to */
+    unsigned char *queued_full; /* and whether each is a full rebalance (batch_queued_to) */
     size_t nq_full;        /* how many of them are full rebalances (ACT_FULL: to their targets) */
     size_t *lane_src;      /* per lane: the configuration it trades (trades.c, load_lanes) */
     /* lane x asset: the targets in force of each lane's configuration; per lane: its value,
@@ -336,6 +336,14 @@ void batch_block_free(block *b);
  * (shared inputs aside: the run computes each once); and released, the slot's memory kept. */
 rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_error *err);
 void batch_config_release(config *c);
+
+/* The weights the q-th queued rebalance trades to: its targets in force for a full one,
+ * else its band's (read only where the lanes need them, off the common path). */
+static inline const double *batch_queued_to(const block *b, size_t q)
+{
+    const config *c = &b->cfg[b->queued[q]];
+    return b->queued_full[q] ? c->st.current : c->band_to;
+}
 
 /* state.c: configuration j's columns (units, cash, accounts, last rebalance) into its
  * portfolio and simulation state (gather) and back with its targets in force (scatter);

@@ -14,7 +14,7 @@ void batch_block_free(block *b)
     free(b->list);
     rb_lanes_release(&b->lanes);
     free(b->queued);
-    free(b->queued_to);
+    free(b->queued_full);
     free(b->lane_tg);
     free(b->lane_src);
     free(b->origin);
@@ -55,7 +55,7 @@ int batch_block_alloc(block *b, size_t N, size_t T)
 
     b->list = rb_malloc(cap * sizeof *b->list);
     b->queued = rb_malloc(cap * sizeof *b->queued);
-    b->queued_to = rb_malloc(cap * sizeof *b->queued_to);
+    b->queued_full = rb_malloc(cap * sizeof *b->queued_full);
     /* one allocation: N * cap targets, then value, drift and reciprocal per lane, then the
      * common targets and band weights (N each) */
     if ((b->lane_tg = rb_malloc(((N + 3) * cap + 2 * N) * sizeof(double)))) {
@@ -69,5 +69,5 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
     b->cfg = rb_calloc(cap, sizeof *b->cfg);
     b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
-    return b->scratch && b->touched && b->origin && b->groups && b->list && b->queued && b->queued_to && b->lane_tg && b->lane_src && b->cfg;
+    return b->scratch && b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src && b->cfg;
 }

@@ -118,7 +118,7 @@ static void load_lanes(block *b, size_t nq, size_t width)
     if (!to_filled) b->to_grid = 0;
     l->same_to = to_filled;
     for (size_t q = 0; !to_filled && q < width; q++) {
-        const double *to = b->queued_to[q < nq ? q : nq - 1];
+        const double *to = batch_queued_to(b, q < nq ? q : nq - 1);
         for (size_t i = 0; i < N; i++) l->to[i * cap + q] = to[i];
     }
     for (size_t q = 0; !l->same_rates && q < width; q++) {
@@ -182,7 +182,7 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q];
         rb_status rc = RB_OK;
-        if (l->fallback[q]) rc = general_trade(b, j, m, t, b->queued_to[q], err);
+        if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q), err);
         else if (l->traded[q]) {
             if (b->any_lots) {
                 config *c = &b->cfg[j];
