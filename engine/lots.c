@@ -68,6 +68,7 @@ struct rb_lots {
     int32_t wash_days; /* wash-sale window in calendar days, 0 = off */
     uint8_t method;    /* an rb_lot_method */
     uint8_t keep;
+    uint8_t plain; /* no keep, no wash sales, not HIFO: sales may take sell_plain */
     rb_time warmed; /* the time of the last call that fetched the books ahead (warm) */
     /* Closed pieces in closing order (only with keep); rb_lots_ledger writes the open lots
      * after them. Capacity is kept >= closed rows + open lots (a buy reserves the row of its
@@ -83,7 +84,7 @@ struct rb_lots {
 };
 
 #define LINE 64
-_Static_assert(sizeof(book) == LINE, "a book is one cache line");
+_Static_assert(sizeof(book) <= LINE, "a book fits a cache line");
 /* Where the books start: the first 64-byte boundary after the ledger. */
 #define HEAD ((sizeof(rb_lots) + LINE - 1) / LINE * LINE)
 
@@ -175,6 +176,15 @@ static void average_cost(const rb_lots *lots, book *b)
     for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * per_unit;
 }
 
+/* A prefetch of the line holding the byte off bytes after address p (integer arithmetic:
+ * the byte may lie past the array, and a prefetch never faults). rw 1: for a write;
+ * locality 3: the nearest cache, 2: the outer ones. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HINT(p, off, rw, locality) __builtin_prefetch((const void *)((p) + (off)), rw, locality)
+#else
+#define HINT(p, off, rw, locality) ((void)(p), (void)(off))
+#endif
+
 /* The books fetched at most this many at a time by warm. */
 #define WARM_BOOKS 16
 
@@ -188,16 +198,31 @@ static void warm(rb_lots *lots, rb_time t)
     lots->warmed = t;
     size_t n = lots->nassets < WARM_BOOKS ? lots->nassets : WARM_BOOKS;
     const book *books = books_of(lots);
-    for (size_t a = 0; a < n; a++) __builtin_prefetch(&books[a]);
     for (size_t a = 0; a < n; a++) {
         const book *b = &books[a];
         if (!b->n) continue;
-        const char *front = (const char *)b->open, *back = (const char *)(b->open + b->n - 1);
-        __builtin_prefetch(front);
-        __builtin_prefetch(front + LINE);
-        __builtin_prefetch(back);
-        __builtin_prefetch(back + sizeof(lot) * 2 - 1, 1);
+        uintptr_t front = (uintptr_t)b->open, back = (uintptr_t)(b->open + b->n - 1);
+        HINT(front, 0, 0, 3); /* a sale's first lots */
+        HINT(front, LINE, 0, 3);
+        HINT(back, 0, 0, 3); /* a buy's last lot and the slot after it */
+        HINT(back, 2 * sizeof(lot) - 1, 1, 3);
     }
+}
+
+/* After a sale or a buy of a book: its next sale's lots (FIFO, AVG: the lines after the
+ * front) and its next buy's slot asked into the outer cache, where they wait for the next
+ * trade. A long book's front lots were written many trades ago and its slot lies past
+ * every line in use, so without this both would come from memory then. Only hints. */
+static void ahead(const rb_lots *lots, const book *b)
+{
+    if (!b->n) return;
+    uintptr_t front = (uintptr_t)b->open, slot = (uintptr_t)(b->open + b->n);
+    if (lots->method != RB_LOTS_LIFO) {
+        HINT(front, LINE, 0, 2);
+        HINT(front, 2 * LINE, 0, 2);
+    }
+    HINT(slot, 0, 1, 2);
+    HINT(slot, sizeof(lot) - 1, 1, 2);
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -216,6 +241,7 @@ static rb_status configure(rb_lots *lots, rb_lot_method method, int long_term_da
     lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
     lots->wash_days = wash_sale_days;
     lots->keep = keep_ledger != 0;
+    lots->plain = !lots->keep && lots->wash_days == 0 && method != RB_LOTS_HIFO;
     return RB_OK;
 }
 
@@ -294,6 +320,7 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
     dst->long_term_s = src->long_term_s;
     dst->wash_days = src->wash_days;
     dst->keep = src->keep;
+    dst->plain = src->plain;
     dst->next_id = src->next_id;
     dst->nopen = src->nopen;
     return RB_OK;
@@ -387,6 +414,7 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     b->held += units;
     lots->nopen++;
     average_cost(lots, b);
+    ahead(lots, b);
     if (late) *late = add;
     return RB_OK;
 }
@@ -473,51 +501,58 @@ static void share_proceeds(rb_lot_piece *sale, size_t np, double proceeds, doubl
     }
 }
 
+/* The pieces sell_plain keeps on the stack; a book of more lots lends it the ledger's
+ * scratch instead (grown to the book's lots before anything changes). */
+#define PLAIN_PIECES 16
+
 /* rb_lots_sell without a ledger to keep, wash sales or a relief order of its own (FIFO,
- * LIFO, AVG): the same relief and the same arithmetic in the same order, with no piece
- * written anywhere. A first pass finds what the sale relieves without changing anything
- * (the units sold, which share the proceeds, and the number of pieces); the second takes
- * the same pieces again, relieves them and sums their gains. Cannot fail. */
-static rb_realized sell_plain(rb_lots *lots, book *b, rb_time t, double units, double proceeds)
+ * LIFO, AVG): the same relief and the same arithmetic in the same order, of each piece only
+ * its units, cost and kind kept (in `piece`, room for the book's lots), not a ledger row.
+ * Every piece but the last is a whole lot, the last may be split, and every open lot holds
+ * units, so the lots consumed whole are the pieces' first lots (FIFO, AVG) or last (LIFO):
+ * counted as they are taken, not searched for. Cannot fail. */
+static rb_realized sell_plain(rb_lots *lots, book *b, rb_time t, double units, double proceeds,
+                              rb_lot_piece *piece)
 {
     const int lifo = lots->method == RB_LOTS_LIFO;
-    const double held = b->held, stop = DUST * units, start = units < held ? units : held;
+    const double held = b->held, stop = DUST * units;
     const size_t n = b->n;
-    double want = start, sold = 0;
-    size_t np = 0;
+    double want = units < held ? units : held, sold = 0;
+    size_t np = 0, gone = 0;
     for (; np < n && want > stop; np++) {
-        const lot *l = &b->open[lifo ? n - 1 - np : np];
-        double take = want < l->units ? want : l->units;
-        if (l->units - take < DUST * l->units0) take = l->units;
-        want -= take;
-        sold += take;
-    }
-    rb_realized r = {0, 0};
-    double given = 0;
-    want = start;
-    for (size_t k = 0; k < np; k++) {
-        lot *l = &b->open[lifo ? n - 1 - k : k];
+        lot *l = &b->open[lifo ? n - 1 - np : np];
         double take = want < l->units ? want : l->units;
         if (l->units - take < DUST * l->units0) take = l->units;
         double piece_cost = take == l->units ? l->cost : l->cost * (take / l->units);
-        int long_term = is_long(lots, l->opened, t);
+        piece[np].long_term = is_long(lots, l->opened, t);
         if (take == l->units) {
-            l->units = 0; /* removed below */
+            l->units = 0;
+            gone++;
         } else {
+            /* the rest keeps its id; its replacement use shrinks with its units */
             l->repl *= (l->units - take) / l->units;
             l->cost -= piece_cost;
             l->units -= take;
         }
+        piece[np].units = take;
+        piece[np].cost = piece_cost;
         want -= take;
-        /* share_proceeds, then the realized sums (no wash sale: nothing disallowed) */
-        double piece_proceeds = k + 1 == np ? proceeds - given : proceeds * (take / sold);
+        sold += take;
+    }
+    /* share_proceeds, then the realized sums (no wash sale: nothing disallowed) */
+    rb_realized r = {0, 0};
+    double given = 0;
+    for (size_t k = 0; k < np; k++) {
+        double piece_proceeds = k + 1 == np ? proceeds - given : proceeds * (piece[k].units / sold);
         given += piece_proceeds;
-        double gain = piece_proceeds - piece_cost, disallowed = 0;
-        if (long_term) r.long_term += gain + disallowed;
+        double gain = piece_proceeds - piece[k].cost, disallowed = 0;
+        if (piece[k].long_term) r.long_term += gain + disallowed;
         else r.short_term += gain + disallowed;
     }
-    size_t kept = drop_consumed(lots, b, 0);
-    b->held = kept ? b->held - sold : 0; /* an emptied book holds exactly nothing */
+    if (!lifo) b->open += gone; /* the consumed front stays allocated until a buy needs it */
+    b->n = n - gone;
+    lots->nopen -= gone;
+    b->held = b->n ? b->held - sold : 0; /* an emptied book holds exactly nothing */
     average_cost(lots, b);
     return r;
 }
@@ -538,8 +573,15 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     double held = b->held;
     if (units > held * (1 + SELL_TOLERANCE))
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, held);
-    if (!lots->keep && lots->wash_days == 0 && lots->method != RB_LOTS_HIFO) {
-        rb_realized r = sell_plain(lots, b, t, units, proceeds);
+    if (lots->plain) {
+        rb_lot_piece stack[PLAIN_PIECES], *piece = stack;
+        if (b->n > PLAIN_PIECES) {
+            void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
+            if (!q) goto nomem;
+            piece = lots->sale = q;
+        }
+        rb_realized r = sell_plain(lots, b, t, units, proceeds, piece);
+        ahead(lots, b);
         if (out) *out = r;
         return RB_OK;
     }
