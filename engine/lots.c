@@ -209,22 +209,6 @@ static void warm(rb_lots *lots, rb_time t)
     }
 }
 
-/* After a sale or a buy of a book: its next sale's lots (FIFO, AVG: the lines after the
- * front) and its next buy's slot asked into the outer cache, where they wait for the next
- * trade. A long book's front lots were written many trades ago and its slot lies past
- * every line in use, so without this both would come from memory then. Only hints. */
-static void ahead(const rb_lots *lots, const book *b)
-{
-    if (!b->n) return;
-    uintptr_t front = (uintptr_t)b->open, slot = (uintptr_t)(b->open + b->n);
-    if (lots->method != RB_LOTS_LIFO) {
-        HINT(front, LINE, 0, 2);
-        HINT(front, 2 * LINE, 0, 2);
-    }
-    HINT(slot, 0, 1, 2);
-    HINT(slot, sizeof(lot) - 1, 1, 2);
-}
-
 /* ---------------------------------------------------------------- life cycle */
 
 /* The settings of a ledger, checked. */
@@ -414,7 +398,6 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     b->held += units;
     lots->nopen++;
     average_cost(lots, b);
-    ahead(lots, b);
     if (late) *late = add;
     return RB_OK;
 }
@@ -581,7 +564,6 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
             piece = lots->sale = q;
         }
         rb_realized r = sell_plain(lots, b, t, units, proceeds, piece);
-        ahead(lots, b);
         if (out) *out = r;
         return RB_OK;
     }
