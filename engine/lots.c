@@ -39,10 +39,10 @@ typedef struct pending {
     size_t row;           /* ledger row of the sold piece, SIZE_MAX when not kept */
 } pending;
 
+/* One cache line: every field a sale or a buy reads (the ledger's books are 64-byte aligned). */
 typedef struct book {
-    lot *open;   /* the n open lots: base + skip (FIFO sales consume from the front) */
-    lot *base;   /* the allocation, cap lots */
-    size_t skip; /* lots consumed at the front, reclaimed when a buy needs the room */
+    lot *open;   /* the n open lots: base + the lots FIFO sales consumed at the front */
+    lot *base;   /* the allocation, cap lots; the consumed front is reclaimed when a buy needs the room */
     size_t n, cap;
     double held; /* units held: kept as lots are opened and relieved, not re-summed per sale */
     pending *pend; /* in sale order, so oldest first */
@@ -58,25 +58,41 @@ typedef struct relief {
 } relief;
 
 struct rb_lots {
+    /* The first cache line: what every sale and buy of the common settings reads. The
+     * books follow in the same allocation (books_of). */
     size_t nassets;
-    rb_lot_method method;
-    int64_t long_term_s; /* held more than this many seconds = long-term */
-    int64_t wash_days;   /* wash-sale window in calendar days, 0 = off */
-    int keep;
-    int64_t next_id;
     size_t nopen; /* open lots over all assets */
-    book *books;
-    /* Closed pieces in closing order (only with keep); rb_lots_ledger writes the open lots
-     * after them. Capacity is kept >= closed rows + open lots + 1, so the ledger never
-     * allocates and cannot fail. */
-    rb_lot_piece *rows;
+    int64_t next_id;
+    int64_t long_term_s; /* held more than this many seconds = long-term */
     size_t nrows, cap_rows;
+    int32_t wash_days; /* wash-sale window in calendar days, 0 = off */
+    uint8_t method;    /* an rb_lot_method */
+    uint8_t keep;
+    uint8_t plain; /* no keep, no wash sales, not HIFO: sales may take sell_plain */
+    rb_time warmed; /* the time of the last call that fetched the books ahead (warm) */
+    /* Closed pieces in closing order (only with keep); rb_lots_ledger writes the open lots
+     * after them. Capacity is kept >= closed rows + open lots (a buy reserves the row of its
+     * lot, a sale with keep one more than the lots it closes), so the ledger never allocates
+     * and cannot fail. */
+    rb_lot_piece *rows;
     /* Per-sale scratch, grown to the largest book seen: no allocation per sale in steady state. */
     rb_lot_piece *sale;
     size_t cap_sale;
     relief *order;
     size_t cap_order;
+    void *raw; /* the allocation of the ledger and its books */
 };
+
+#define LINE 64
+_Static_assert(sizeof(book) <= LINE, "a book fits a cache line");
+/* Where the books start: the first 64-byte boundary after the ledger. */
+#define HEAD ((sizeof(rb_lots) + LINE - 1) / LINE * LINE)
+
+/* The books of a ledger (const or not, as strchr). */
+static inline book *books_of(const rb_lots *lots)
+{
+    return (book *)((char *)(uintptr_t)lots + HEAD);
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -160,6 +176,39 @@ static void average_cost(const rb_lots *lots, book *b)
     for (size_t i = 0; i < b->n; i++) b->open[i].cost = b->open[i].units * per_unit;
 }
 
+/* A prefetch of the line holding the byte off bytes after address p (integer arithmetic:
+ * the byte may lie past the array, and a prefetch never faults). rw 1: for a write;
+ * locality 3: the nearest cache, 2: the outer ones. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HINT(p, off, rw, locality) __builtin_prefetch((const void *)((p) + (off)), rw, locality)
+#else
+#define HINT(p, off, rw, locality) ((void)(p), (void)(off))
+#endif
+
+/* The books fetched at most this many at a time by warm. */
+#define WARM_BOOKS 16
+
+/* The first sale or buy of a ledger at a time t asks the memory for the book of every asset
+ * (the first WARM_BOOKS) and for both ends of its lots, where sales and buys work, all at
+ * once: a rebalance trades most assets, and their cache misses then overlap instead of
+ * following one another, the book's before its lots'. Only hints: nothing changes. */
+static void warm(rb_lots *lots, rb_time t)
+{
+    if (lots->warmed == t) return;
+    lots->warmed = t;
+    size_t n = lots->nassets < WARM_BOOKS ? lots->nassets : WARM_BOOKS;
+    const book *books = books_of(lots);
+    for (size_t a = 0; a < n; a++) {
+        const book *b = &books[a];
+        if (!b->n) continue;
+        uintptr_t front = (uintptr_t)b->open, back = (uintptr_t)(b->open + b->n - 1);
+        HINT(front, 0, 0, 3); /* a sale's first lots */
+        HINT(front, LINE, 0, 3);
+        HINT(back, 0, 0, 3); /* a buy's last lot and the slot after it */
+        HINT(back, 2 * sizeof(lot) - 1, 1, 3);
+    }
+}
+
 /* ---------------------------------------------------------------- life cycle */
 
 /* The settings of a ledger, checked. */
@@ -176,6 +225,7 @@ static rb_status configure(rb_lots *lots, rb_lot_method method, int long_term_da
     lots->long_term_s = (int64_t)long_term_days * DAY_SECONDS;
     lots->wash_days = wash_sale_days;
     lots->keep = keep_ledger != 0;
+    lots->plain = !lots->keep && lots->wash_days == 0 && method != RB_LOTS_HIFO;
     return RB_OK;
 }
 
@@ -185,24 +235,25 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
     rb_lots probe = {0};
     rb_status rc = configure(&probe, method, long_term_days, wash_sale_days, keep_ledger, err);
     if (rc != RB_OK) return rc;
-    rb_lots *lots = rb_calloc(1, sizeof *lots);
-    if (!lots) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
-    lots->books = rb_calloc(nassets ? nassets : 1, sizeof *lots->books);
-    if (!lots->books) {
-        free(lots);
+    /* The ledger and its books in one allocation, each 64-byte aligned (raw is what is freed). */
+    size_t head = HEAD, nb = nassets ? nassets : 1;
+    if (nb > (SIZE_MAX - head - LINE) / sizeof(book))
         return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu assets", nassets);
-    }
+    char *raw = rb_calloc(1, head + nb * sizeof(book) + LINE);
+    if (!raw) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu assets", nassets);
+    rb_lots *lots = (rb_lots *)(raw + (LINE - (uintptr_t)raw % LINE) % LINE);
+    lots->raw = raw;
     /* The ledger's row array exists from the start, so rb_lots_ledger never returns NULL. */
     lots->rows = rb_malloc(8 * sizeof *lots->rows);
     if (!lots->rows) {
-        free(lots->books);
-        free(lots);
+        free(raw);
         return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
     }
     lots->cap_rows = 8;
     lots->nassets = nassets;
     configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
     lots->next_id = 1;
+    lots->warmed = RB_TIME_OPEN;
     *out = lots;
     return RB_OK;
 }
@@ -213,12 +264,13 @@ rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days,
     rb_status rc = configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
     if (rc != RB_OK) return rc;
     for (size_t a = 0; a < lots->nassets; a++) {
-        book *b = &lots->books[a];
+        book *b = &books_of(lots)[a];
         b->open = b->base;
-        b->skip = b->n = b->npend = 0;
+        b->n = b->npend = 0;
         b->held = 0;
     }
     lots->next_id = 1;
+    lots->warmed = RB_TIME_OPEN;
     lots->nopen = lots->nrows = 0;
     return RB_OK;
 }
@@ -228,16 +280,16 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
     if (dst->nassets != src->nassets)
         return rb_fail(err, RB_ERR_USAGE, "a ledger of %zu assets cannot copy one of %zu", dst->nassets, src->nassets);
     for (size_t a = 0; a < src->nassets; a++) {
-        book *d = &dst->books[a];
-        const book *s = &src->books[a];
+        book *d = &books_of(dst)[a];
+        const book *s = &books_of(src)[a];
         lot *base = grow(d->base, &d->cap, s->n, sizeof *base);
-        pending *pend = base ? grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : NULL;
+        /* (no pending array where there is nothing pending: wash sales off) */
+        pending *pend = base && s->npend ? grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : d->pend;
         if (base) d->base = base;
-        if (!base || !pend) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
+        if (!base || (s->npend && !pend)) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
         d->pend = pend;
         if (s->n) memcpy(base, s->open, s->n * sizeof *base); /* (an empty book may have no array) */
         d->open = base; /* the lots consumed at the front of src's are not copied */
-        d->skip = 0;
         d->n = s->n;
         d->held = s->held;
         if (s->npend) memcpy(pend, s->pend, s->npend * sizeof *pend);
@@ -252,6 +304,7 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
     dst->long_term_s = src->long_term_s;
     dst->wash_days = src->wash_days;
     dst->keep = src->keep;
+    dst->plain = src->plain;
     dst->next_id = src->next_id;
     dst->nopen = src->nopen;
     return RB_OK;
@@ -263,17 +316,33 @@ void rb_lots_free(rb_lots *lots)
 {
     if (!lots) return;
     for (size_t a = 0; a < lots->nassets; a++) {
-        free(lots->books[a].base);
-        free(lots->books[a].pend);
+        free(books_of(lots)[a].base);
+        free(books_of(lots)[a].pend);
     }
-    free(lots->books);
     free(lots->rows);
     free(lots->sale);
     free(lots->order);
-    free(lots);
+    free(lots->raw);
 }
 
 /* ---------------------------------------------------------------- buy */
+
+/* Room for one more lot at the end of a book: the front the sales consumed reclaimed
+ * (amortized O(1) per lot), else the array grown. */
+static rb_status make_room(book *b, size_t asset, rb_error *err)
+{
+    size_t skip = b->base ? (size_t)(b->open - b->base) : 0;
+    if (skip && skip + b->n + 1 > b->cap) {
+        memmove(b->base, b->open, b->n * sizeof *b->open);
+        skip = 0;
+        b->open = b->base;
+    }
+    void *q = grow(b->base, &b->cap, skip + b->n + 1, sizeof *b->base);
+    if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu lots of asset %zu", b->n + 1, asset);
+    b->base = q;
+    b->open = b->base + skip;
+    return RB_OK;
+}
 
 rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, double cost, rb_realized *late,
                       rb_error *err)
@@ -286,17 +355,11 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     if (!(cost > 0) || !isfinite(cost))
         return rb_fail(err, RB_ERR_DATA, "buying %g units of asset %zu for %g: cost must be positive and finite",
                        units, asset, cost);
-    book *b = &lots->books[asset];
-    if (b->skip && b->skip + b->n + 1 > b->cap) {
-        /* Reclaim the front the sales consumed before growing (amortized O(1) per lot). */
-        memmove(b->base, b->open, b->n * sizeof *b->open);
-        b->skip = 0;
-        b->open = b->base;
+    warm(lots, t);
+    book *b = &books_of(lots)[asset];
+    if (!b->base || (size_t)(b->open - b->base) + b->n + 1 > b->cap) {
+        if ((st = make_room(b, asset, err))) return st;
     }
-    void *q = grow(b->base, &b->cap, b->skip + b->n + 1, sizeof *b->base);
-    if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu lots of asset %zu", b->n + 1, asset);
-    b->base = q;
-    b->open = b->base + b->skip;
     if ((st = reserve_rows(lots, 1, err))) return st;
 
     lot nl = {.id = lots->next_id++, .opened = t, .units = units, .units0 = units, .cost = cost, .repl = 0};
@@ -400,7 +463,6 @@ static size_t drop_consumed(rb_lots *lots, book *b, int sorted)
         while (gone < b->n && b->open[gone].units == 0) gone++;
         kept = b->n - gone;
         b->open += gone; /* the consumed front stays allocated until a buy needs it */
-        b->skip += gone;
     } else {
         for (size_t i = 0; i < b->n; i++)
             if (b->open[i].units > 0) b->open[kept++] = b->open[i];
@@ -422,6 +484,62 @@ static void share_proceeds(rb_lot_piece *sale, size_t np, double proceeds, doubl
     }
 }
 
+/* The pieces sell_plain keeps on the stack; a book of more lots lends it the ledger's
+ * scratch instead (grown to the book's lots before anything changes). */
+#define PLAIN_PIECES 16
+
+/* rb_lots_sell without a ledger to keep, wash sales or a relief order of its own (FIFO,
+ * LIFO, AVG): the same relief and the same arithmetic in the same order, of each piece only
+ * its units, cost and kind kept (in `piece`, room for the book's lots), not a ledger row.
+ * Every piece but the last is a whole lot, the last may be split, and every open lot holds
+ * units, so the lots consumed whole are the pieces' first lots (FIFO, AVG) or last (LIFO):
+ * counted as they are taken, not searched for. Cannot fail. */
+static rb_realized sell_plain(rb_lots *lots, book *b, rb_time t, double units, double proceeds,
+                              rb_lot_piece *piece)
+{
+    const int lifo = lots->method == RB_LOTS_LIFO;
+    const double held = b->held, stop = DUST * units;
+    const size_t n = b->n;
+    double want = units < held ? units : held, sold = 0;
+    size_t np = 0, gone = 0;
+    for (; np < n && want > stop; np++) {
+        lot *l = &b->open[lifo ? n - 1 - np : np];
+        double take = want < l->units ? want : l->units;
+        if (l->units - take < DUST * l->units0) take = l->units;
+        double piece_cost = take == l->units ? l->cost : l->cost * (take / l->units);
+        piece[np].long_term = is_long(lots, l->opened, t);
+        if (take == l->units) {
+            l->units = 0;
+            gone++;
+        } else {
+            /* the rest keeps its id; its replacement use shrinks with its units */
+            l->repl *= (l->units - take) / l->units;
+            l->cost -= piece_cost;
+            l->units -= take;
+        }
+        piece[np].units = take;
+        piece[np].cost = piece_cost;
+        want -= take;
+        sold += take;
+    }
+    /* share_proceeds, then the realized sums (no wash sale: nothing disallowed) */
+    rb_realized r = {0, 0};
+    double given = 0;
+    for (size_t k = 0; k < np; k++) {
+        double piece_proceeds = k + 1 == np ? proceeds - given : proceeds * (piece[k].units / sold);
+        given += piece_proceeds;
+        double gain = piece_proceeds - piece[k].cost, disallowed = 0;
+        if (piece[k].long_term) r.long_term += gain + disallowed;
+        else r.short_term += gain + disallowed;
+    }
+    if (!lifo) b->open += gone; /* the consumed front stays allocated until a buy needs it */
+    b->n = n - gone;
+    lots->nopen -= gone;
+    b->held = b->n ? b->held - sold : 0; /* an emptied book holds exactly nothing */
+    average_cost(lots, b);
+    return r;
+}
+
 rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *out,
                        rb_error *err)
 {
@@ -433,10 +551,22 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     if (!isfinite(proceeds))
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu: proceeds %g are not finite", units, asset,
                        proceeds);
-    book *b = &lots->books[asset];
+    warm(lots, t);
+    book *b = &books_of(lots)[asset];
     double held = b->held;
     if (units > held * (1 + SELL_TOLERANCE))
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, held);
+    if (lots->plain) {
+        rb_lot_piece stack[PLAIN_PIECES], *piece = stack;
+        if (b->n > PLAIN_PIECES) {
+            void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
+            if (!q) goto nomem;
+            piece = lots->sale = q;
+        }
+        rb_realized r = sell_plain(lots, b, t, units, proceeds, piece);
+        if (out) *out = r;
+        return RB_OK;
+    }
 
     /* Every allocation before the first change, so a failure leaves the ledger as it was. */
     void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
@@ -445,10 +575,13 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     q = grow(lots->order, &lots->cap_order, b->n, sizeof *lots->order);
     if (!q) goto nomem;
     lots->order = q;
-    q = grow(b->pend, &b->cap_pend, b->npend + b->n, sizeof *b->pend);
-    if (!q) goto nomem;
-    b->pend = q;
-    if ((st = reserve_rows(lots, 1, err))) return st;
+    if (lots->wash_days > 0) {
+        q = grow(b->pend, &b->cap_pend, b->npend + b->n, sizeof *b->pend);
+        if (!q) goto nomem;
+        b->pend = q;
+    }
+    /* Without keep no row is added, and the buys reserved those of the open lots. */
+    if (lots->keep && (st = reserve_rows(lots, 1, err))) return st;
 
     /* FIFO and AVG relieve in array order (oldest first), LIFO in reverse: only HIFO needs a
      * relief order of its own. */
@@ -527,7 +660,7 @@ nomem:
 double rb_lots_units(const rb_lots *lots, size_t asset)
 {
     if (asset >= lots->nassets) return 0;
-    const book *b = &lots->books[asset];
+    const book *b = &books_of(lots)[asset];
     double s = 0;
     for (size_t i = 0; i < b->n; i++) s += b->open[i].units;
     return s;
@@ -536,7 +669,7 @@ double rb_lots_units(const rb_lots *lots, size_t asset)
 double rb_lots_basis(const rb_lots *lots, size_t asset)
 {
     if (asset >= lots->nassets) return 0;
-    const book *b = &lots->books[asset];
+    const book *b = &books_of(lots)[asset];
     double s = 0;
     for (size_t i = 0; i < b->n; i++) s += b->open[i].cost;
     return s;
@@ -546,7 +679,7 @@ rb_realized rb_lots_unrealized(const rb_lots *lots, const double *prices, rb_tim
 {
     rb_realized r = {0, 0};
     for (size_t a = 0; a < lots->nassets; a++) {
-        const book *b = &lots->books[a];
+        const book *b = &books_of(lots)[a];
         for (size_t i = 0; i < b->n; i++) {
             const lot *l = &b->open[i];
             double g = l->units * prices[a] - l->cost;
@@ -569,7 +702,7 @@ const rb_lot_piece *rb_lots_ledger(rb_lots *lots, size_t *n)
     rb_lot_piece *tail = lots->rows + lots->nrows;
     size_t k = 0;
     for (size_t a = 0; a < lots->nassets; a++) {
-        const book *b = &lots->books[a];
+        const book *b = &books_of(lots)[a];
         for (size_t i = 0; i < b->n; i++) {
             const lot *l = &b->open[i];
             tail[k++] = (rb_lot_piece){.lot_id = l->id,
