@@ -7,6 +7,7 @@
 
 #include "batch_internal.h"
 #include "costs.h"
+#include "kernel_clones.h"
 #include "trade.h"
 
 /* A rebalance decided by the kernel (batch_setup_config's rule code) whose closed form does
@@ -94,6 +95,28 @@ static int lanes_to_filled(block *b, size_t nq)
     return 1;
 }
 
+/* Each asset's units of the configurations src[0..width) into the lanes (a gather), and
+ * the lanes' units of lanes 0..nq back to their configurations queued[0..nq) (a scatter:
+ * each configuration is queued once): in clones, so that AVX-512 and AVX2 gather and
+ * scatter a vector at a time. */
+RB_KERNEL_CLONES
+static void gather_units(double *restrict units, const double *restrict u, const size_t *restrict src, size_t N,
+                         size_t cap, size_t width)
+{
+    for (size_t i = 0; i < N; i++)
+#pragma omp simd
+        for (size_t q = 0; q < width; q++) units[i * cap + q] = u[i * cap + src[q]];
+}
+
+RB_KERNEL_CLONES
+static void scatter_units(double *restrict u, const double *restrict units, const size_t *restrict queued, size_t N,
+                          size_t cap, size_t nq)
+{
+    for (size_t i = 0; i < N; i++)
+#pragma omp simd
+        for (size_t q = 0; q < nq; q++) u[i * cap + queued[q]] = units[i * cap + q];
+}
+
 /* The queued configurations' columns and accounts into lanes 0..nq, and copies of the last
  * into the lanes up to width: asset by asset (each column read where the lanes' rows are
  * written in order), the targets and weights only when the grids do not hold them. */
@@ -104,11 +127,7 @@ static void load_lanes(block *b, size_t nq, size_t width)
     size_t *src = b->lane_src;
     for (size_t q = 0; q < nq; q++) src[q] = b->queued[q];
     for (size_t q = nq; q < width; q++) src[q] = b->queued[nq - 1];
-    for (size_t i = 0; i < N; i++) {
-        const double *u = b->u + i * cap;
-        double *units = l->units + i * cap;
-        for (size_t q = 0; q < width; q++) units[q] = u[src[q]];
-    }
+    gather_units(l->units, b->u, src, N, cap, width);
     for (size_t i = 0; !b->lanes_same_tg && i < N; i++) {
         const double *tg = b->tg + i * cap;
         double *lane_tg = b->lane_tg + i * cap;
@@ -151,11 +170,7 @@ static void store_lanes(block *b, size_t nq)
 {
     const rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap, *queued = b->queued;
-    for (size_t i = 0; i < N; i++) {
-        const double *units = l->units + i * cap;
-        double *u = b->u + i * cap;
-        for (size_t q = 0; q < nq; q++) u[queued[q]] = units[q];
-    }
+    scatter_units(b->u, l->units, queued, N, cap, nq);
     double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
            *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
            *rebalances = BLOCK_COL(cols, COL_REBALANCES);
