@@ -14,6 +14,9 @@ split tables use:
   results     SQLite (the price store and the results store), the CLI
   other       generating prices (sweep_bench), libc, the operating system
 
+Each with its share of the samples and the CPU time it stands for (perf's cpu-clock event
+counts nanoseconds).
+
 A sample of the bar loop (engine/batch/kernel.c, where the passes are inlined into one
 function) is put in the category of the kernel.c function its source line belongs to. Only
 samples of the processes named by --comm (default: rebal and sweep_bench) are counted.
@@ -120,6 +123,8 @@ def main(argv):
             sys.stderr.write(out.stderr)
             return 1
         share = collections.Counter()
+        m = re.search(r"Event count \(approx\.\): (\d+)", out.stdout)
+        ms = int(m.group(1)) / 1e6 if m else 0.0  # cpu-clock events are nanoseconds
         for row in out.stdout.splitlines():
             m = re.match(r"\s*([\d.]+)%\s+\[[.k]\]\s+(\S+)\s+(\S+)", row)
             if not m:
@@ -127,9 +132,9 @@ def main(argv):
             pct, sym, src = float(m.group(1)), m.group(2), m.group(3)
             share["other" if row.split()[1] == "[k]" else category(sym, src, starts)] += pct
         total = sum(share.values()) or 1
-        print("# %s" % path)
+        print("# %s: %.0f ms of CPU time sampled" % (path, ms))
         for cat in ORDER:
-            print("  %-52s %5.1f %%" % (LABELS[cat], 100 * share[cat] / total))
+            print("  %-52s %5.1f %%  %7.1f ms" % (LABELS[cat], 100 * share[cat] / total, ms * share[cat] / total))
     return 0
 
 

@@ -192,6 +192,10 @@ enum block_column {
 
 typedef struct block {
     size_t cap, n, N, T; /* cap: RB_BATCH_STRIDE, the stride of every column */
+    /* the most configurations a block of this run takes, rounded up to a whole vector: the
+     * room of the per-configuration arrays outside the columns, and the lanes' stride
+     * (asset x lane arrays: [asset * lcap + lane]) */
+    size_t lcap;
     /* The configurations the bar loop runs (positions 0..nrun): n, or fewer while some
      * share the state of another (share.c). */
     size_t nrun;
@@ -325,10 +329,10 @@ typedef struct job {
 rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_inputs *in, rb_error *err);
 void batch_inputs_free(cached *e);
 
-/* block.c: a block of up to RB_BATCH_CAP configurations of N assets over T bars (0: out
- * of memory; what was allocated is released by batch_block_free, which takes a zeroed
- * block too). */
-int batch_block_alloc(block *b, size_t N, size_t T);
+/* block.c: a block of up to `most` (at most RB_BATCH_CAP) configurations of N assets over T
+ * bars (0: out of memory; what was allocated is released by batch_block_free, which takes
+ * a zeroed block too). */
+int batch_block_alloc(block *b, size_t N, size_t T, size_t most);
 void batch_block_free(block *b);
 
 /* setup.c: configuration `index` set up as the block's j-th (its spec, resolved settings,

@@ -19,7 +19,7 @@ void batch_block_free(block *b)
     free(b->lane_src);
     free(b->origin);
     free(b->groups);
-    for (size_t j = 0; b->cfg && j < b->cap; j++) {
+    for (size_t j = 0; b->cfg && j < b->lcap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
     }
@@ -28,11 +28,12 @@ void batch_block_free(block *b)
     memset(b, 0, sizeof *b);
 }
 
-int batch_block_alloc(block *b, size_t N, size_t T)
+int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
 {
-    const size_t cap = RB_BATCH_STRIDE;
+    const size_t cap = RB_BATCH_STRIDE, lcap = batch_padded(most ? most : 1);
     memset(b, 0, sizeof *b);
     b->cap = cap;
+    b->lcap = lcap;
     b->N = N;
     b->T = T;
     /* 64-byte aligned (a vector of 8 doubles, a cache line): cap is a multiple of 8. */
@@ -49,25 +50,26 @@ int batch_block_alloc(block *b, size_t N, size_t T)
     b->leader = (int64_t *)AT(COL_LEADER), b->maxd = AT(COL_MAXD);
     b->u = AT(BLOCK_COLUMNS), b->tg = b->u + N * cap, b->e = b->tg + N * cap;
 #undef AT
-    b->touched = rb_malloc(cap);
-    b->origin = rb_malloc(cap * sizeof *b->origin);
-    b->groups = rb_malloc(cap * sizeof *b->groups);
+    /* the rest holds at most lcap configurations: the most this run's blocks take */
+    b->touched = rb_malloc(lcap);
+    b->origin = rb_malloc(lcap * sizeof *b->origin);
+    b->groups = rb_malloc(lcap * sizeof *b->groups);
 
-    b->list = rb_malloc(cap * sizeof *b->list);
-    b->queued = rb_malloc(cap * sizeof *b->queued);
-    b->queued_full = rb_malloc(cap * sizeof *b->queued_full);
-    /* one allocation: N * cap targets, then value, drift and reciprocal per lane, then the
+    b->list = rb_malloc(lcap * sizeof *b->list);
+    b->queued = rb_malloc(lcap * sizeof *b->queued);
+    b->queued_full = rb_malloc(lcap * sizeof *b->queued_full);
+    /* one allocation: N * lcap targets, then value, drift and reciprocal per lane, then the
      * common targets and band weights (N each) */
-    if ((b->lane_tg = rb_malloc(((N + 3) * cap + 2 * N) * sizeof(double)))) {
-        b->lane_value = b->lane_tg + N * cap;
-        b->lane_drift = b->lane_value + cap;
-        b->lane_inv = b->lane_drift + cap;
-        b->common_tg = b->lane_inv + cap;
+    if ((b->lane_tg = rb_malloc(((N + 3) * lcap + 2 * N) * sizeof(double)))) {
+        b->lane_value = b->lane_tg + N * lcap;
+        b->lane_drift = b->lane_value + lcap;
+        b->lane_inv = b->lane_drift + lcap;
+        b->common_tg = b->lane_inv + lcap;
         b->common_band_to = b->common_tg + N;
     }
-    b->lane_src = rb_malloc(cap * sizeof *b->lane_src);
-    if (rb_lanes_init(&b->lanes, N, cap, NULL) != RB_OK) return 0;
-    b->cfg = rb_calloc(cap, sizeof *b->cfg);
-    b->scratch = rb_malloc(cap * SCRATCH_ROWS * N * sizeof *b->scratch);
+    b->lane_src = rb_malloc(lcap * sizeof *b->lane_src);
+    if (rb_lanes_init(&b->lanes, N, lcap, NULL) != RB_OK) return 0;
+    b->cfg = rb_calloc(lcap, sizeof *b->cfg);
+    b->scratch = rb_malloc(lcap * SCRATCH_ROWS * N * sizeof *b->scratch);
     return b->scratch && b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src && b->cfg;
 }

@@ -166,11 +166,14 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
     if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
     jb.threads = threads;
+    /* the most configurations a block takes in this run: what a thread's block has room for */
+    size_t most = jb.block_size ? jb.block_size : RB_BATCH_CAP;
+    if (most > n) most = n;
 
 #pragma omp parallel num_threads(threads)
     {
         block b;
-        if (!batch_block_alloc(&b, m->N, m->T)) {
+        if (!batch_block_alloc(&b, m->N, m->T, most)) {
             rb_error e;
             rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
             record_error(&jb, &e, UINT64_MAX);

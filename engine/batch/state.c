@@ -70,20 +70,20 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
 static inline __attribute__((always_inline)) void lane_states(block *b, size_t k0, const size_t W, const double *close)
 {
     const rb_lanes *l = &b->lanes;
-    const size_t N = b->N, cap = b->cap;
+    const size_t N = b->N, lcap = b->lcap; /* the lanes' stride */
     double v[STATE_CHUNK], d[STATE_CHUNK], inv[STATE_CHUNK];
     for (size_t k = 0; k < W; k++) {
         v[k] = l->cash[k0 + k];
         d[k] = 0;
     }
     for (size_t i = 0; i < N; i++) {
-        const double p = close[i], *restrict u = l->units + i * cap + k0;
+        const double p = close[i], *restrict u = l->units + i * lcap + k0;
 #pragma omp simd
         for (size_t k = 0; k < W; k++) v[k] = rb_value_add(v[k], u[k], p);
     }
     for (size_t k = 0; k < W; k++) inv[k] = 1 / v[k];
     for (size_t i = 0; i < N; i++) {
-        const double p = close[i], *restrict u = l->units + i * cap + k0, *restrict tg = b->lane_tg + i * cap + k0;
+        const double p = close[i], *restrict u = l->units + i * lcap + k0, *restrict tg = b->lane_tg + i * lcap + k0;
 #pragma omp simd
         for (size_t k = 0; k < W; k++) d[k] += rb_metric_drift_term(v[k], inv[k], u[k], p, tg[k]);
     }

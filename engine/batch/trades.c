@@ -74,8 +74,9 @@ void batch_lanes_start(block *b)
     for (size_t j = 0; b->one_tg && j < b->n; j++)
         for (size_t i = 0; i < N; i++)
             if (memcmp(&b->tg[i * cap + j], &b->common_tg[i], sizeof(double)) != 0) b->one_tg = 0;
+    const size_t lcap = b->lcap;
     for (size_t i = 0; b->lanes_same_tg && i < N; i++)
-        for (size_t q = 0; q < cap; q++) b->lane_tg[i * cap + q] = b->common_tg[i];
+        for (size_t q = 0; q < lcap; q++) b->lane_tg[i * lcap + q] = b->common_tg[i];
 }
 
 /* The lanes' `to` for nq rebalances (nq_full of them full, the others band rebalances):
@@ -86,10 +87,10 @@ static int lanes_to_filled(block *b, size_t nq)
     int kind = b->nq_full == nq ? ACT_FULL : b->nq_full == 0 ? ACT_BAND : 0;
     if (!b->lanes_same_to || !kind) return 0;
     if (b->to_grid != kind) {
-        const size_t N = b->N, cap = b->cap;
+        const size_t N = b->N, lcap = b->lcap;
         const double *to = kind == ACT_FULL ? b->common_tg : b->common_band_to;
         for (size_t i = 0; i < N; i++)
-            for (size_t q = 0; q < cap; q++) b->lanes.to[i * cap + q] = to[i];
+            for (size_t q = 0; q < lcap; q++) b->lanes.to[i * lcap + q] = to[i];
         b->to_grid = kind;
     }
     return 1;
@@ -101,20 +102,20 @@ static int lanes_to_filled(block *b, size_t nq)
  * scatter a vector at a time. */
 RB_KERNEL_CLONES
 static void gather_units(double *restrict units, const double *restrict u, const size_t *restrict src, size_t N,
-                         size_t cap, size_t width)
+                         size_t lcap, size_t cap, size_t width)
 {
     for (size_t i = 0; i < N; i++)
 #pragma omp simd
-        for (size_t q = 0; q < width; q++) units[i * cap + q] = u[i * cap + src[q]];
+        for (size_t q = 0; q < width; q++) units[i * lcap + q] = u[i * cap + src[q]];
 }
 
 RB_KERNEL_CLONES
 static void scatter_units(double *restrict u, const double *restrict units, const size_t *restrict queued, size_t N,
-                          size_t cap, size_t nq)
+                          size_t cap, size_t lcap, size_t nq)
 {
     for (size_t i = 0; i < N; i++)
 #pragma omp simd
-        for (size_t q = 0; q < nq; q++) u[i * cap + queued[q]] = units[i * cap + q];
+        for (size_t q = 0; q < nq; q++) u[i * cap + queued[q]] = units[i * lcap + q];
 }
 
 /* The queued configurations' columns and accounts into lanes 0..nq, and copies of the last
@@ -123,14 +124,14 @@ static void scatter_units(double *restrict u, const double *restrict units, cons
 static void load_lanes(block *b, size_t nq, size_t width)
 {
     rb_lanes *l = &b->lanes;
-    const size_t N = b->N, cap = b->cap;
+    const size_t N = b->N, cap = b->cap, lcap = b->lcap;
     size_t *src = b->lane_src;
     for (size_t q = 0; q < nq; q++) src[q] = b->queued[q];
     for (size_t q = nq; q < width; q++) src[q] = b->queued[nq - 1];
-    gather_units(l->units, b->u, src, N, cap, width);
+    gather_units(l->units, b->u, src, N, lcap, cap, width);
     for (size_t i = 0; !b->lanes_same_tg && i < N; i++) {
         const double *tg = b->tg + i * cap;
-        double *lane_tg = b->lane_tg + i * cap;
+        double *lane_tg = b->lane_tg + i * lcap;
         for (size_t q = 0; q < width; q++) lane_tg[q] = tg[src[q]];
     }
     int to_filled = lanes_to_filled(b, nq);
@@ -138,13 +139,13 @@ static void load_lanes(block *b, size_t nq, size_t width)
     l->same_to = to_filled;
     for (size_t q = 0; !to_filled && q < width; q++) {
         const double *to = batch_queued_to(b, q < nq ? q : nq - 1);
-        for (size_t i = 0; i < N; i++) l->to[i * cap + q] = to[i];
+        for (size_t i = 0; i < N; i++) l->to[i * lcap + q] = to[i];
     }
     for (size_t q = 0; !l->same_rates && q < width; q++) {
         const double *scratch = b->cfg[src[q]].scratch, *rate = scratch + SCRATCH_RATE * N, *bps = scratch + SCRATCH_BPS * N;
         for (size_t i = 0; i < N; i++) {
-            l->rate[i * cap + q] = rate[i];
-            for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * cap + q] = bps[r * N + i];
+            l->rate[i * lcap + q] = rate[i];
+            for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * lcap + q] = bps[r * N + i];
         }
     }
     const double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
@@ -170,7 +171,7 @@ static void store_lanes(block *b, size_t nq)
 {
     const rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap, *queued = b->queued;
-    scatter_units(b->u, l->units, queued, N, cap, nq);
+    scatter_units(b->u, l->units, queued, N, cap, b->lcap, nq);
     double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
            *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
            *rebalances = BLOCK_COL(cols, COL_REBALANCES);
@@ -188,7 +189,7 @@ static void store_lanes(block *b, size_t nq)
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
 {
     rb_lanes *l = &b->lanes;
-    size_t width = lanes_width(nq, b->cap);
+    size_t width = lanes_width(nq, b->lcap);
     load_lanes(b, nq, width);
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
