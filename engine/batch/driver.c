@@ -175,7 +175,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
         block b;
         if (!batch_block_alloc(&b, m->N, m->T, most)) {
             rb_error e;
-            rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", jb.block_size);
+            rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", most);
             record_error(&jb, &e, UINT64_MAX);
         }
         /* Blocks are independent: any thread may take any configurations, in blocks of any

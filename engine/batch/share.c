@@ -89,7 +89,8 @@ static int same_state(const block *b, size_t p, size_t q)
     /* (the portfolio's units, cash and accounts and the last rebalance are the columns':
      * the configuration holds a copy only while a reference step runs, batch_gather) */
     const config *a = &b->cfg[p], *c = &b->cfg[q];
-    if (!(a->port.taxes == c->port.taxes && !a->st.pending && !c->st.pending && !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
+    if (!(a->port.taxes == c->port.taxes && !a->st.pending && !c->st.pending &&
+          !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
           !memcmp(&a->port.carry, &c->port.carry, sizeof(rb_realized))))
         return 0;
     /* Their lots: the same trades from the same settings opened them (the first
