@@ -20,7 +20,21 @@
 #define LANE_ARRAYS(l) {&l->cash, &l->fees, &l->slippage, &l->gas, &l->traded_value, &l->rebalances}
 #define FLAG_ARRAYS(l) {&l->cash_col, &l->fallback, &l->traded}
 
-rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
+/* The doubles (and 64-bit flags) an rb_lanes of N assets and cap lanes takes. */
+static size_t lanes_cells(size_t N, size_t cap)
+{
+    rb_lanes counted, *l = &counted;
+    double **grid[] = GRID_ARRAYS(l), **lane[] = LANE_ARRAYS(l);
+    int64_t **flags[] = FLAG_ARRAYS(l);
+    size_t ngrid = sizeof grid / sizeof grid[0], nlane = sizeof lane / sizeof lane[0],
+           nflags = sizeof flags / sizeof flags[0];
+    size_t cells = (ngrid + RB_COST_RATES + 1) * N * cap + (nlane + nflags) * cap;
+    return cells ? cells : 1;
+}
+
+size_t rb_lanes_bytes(size_t N, size_t cap) { return lanes_cells(N, cap) * sizeof(double); }
+
+void rb_lanes_place(rb_lanes *l, size_t N, size_t cap, void *memory)
 {
     memset(l, 0, sizeof *l);
     l->N = N;
@@ -29,17 +43,24 @@ rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
     int64_t **flags[] = FLAG_ARRAYS(l);
     size_t ngrid = sizeof grid / sizeof grid[0], nlane = sizeof lane / sizeof lane[0],
            nflags = sizeof flags / sizeof flags[0];
-    /* doubles and 64-bit flags alike: one allocation, carved */
-    size_t cells = (ngrid + RB_COST_RATES + 1) * N * cap + (nlane + nflags) * cap;
-    double *all = rb_malloc((cells ? cells : 1) * sizeof(double));
-    if (!all) return rb_fail(err, RB_ERR_NOMEM, "out of memory for %zu rebalance lanes of %zu assets", cap, N);
-    double *next = all;
+    /* doubles and 64-bit flags alike: one region, carved; units first (rb_lanes_release) */
+    double *next = memory;
     for (size_t k = 0; k < ngrid; k++, next += N * cap) *grid[k] = next;
     for (size_t k = 0; k < RB_COST_RATES; k++, next += N * cap) l->bps[k] = next;
     l->in = (int64_t *)next;
     next += N * cap;
     for (size_t k = 0; k < nlane; k++, next += cap) *lane[k] = next;
     for (size_t k = 0; k < nflags; k++, next += cap) *flags[k] = (int64_t *)next;
+}
+
+rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err)
+{
+    void *all = rb_malloc(rb_lanes_bytes(N, cap));
+    if (!all) {
+        memset(l, 0, sizeof *l);
+        return rb_fail(err, RB_ERR_NOMEM, "out of memory for %zu rebalance lanes of %zu assets", cap, N);
+    }
+    rb_lanes_place(l, N, cap, all);
     return RB_OK;
 }
 

@@ -49,9 +49,14 @@ typedef struct rb_lanes {
     int64_t *in;
 } rb_lanes;
 
-/* Room for cap lanes of N assets, in one allocation. */
+/* Room for cap lanes of N assets, in one allocation, freed by rb_lanes_release. */
 rb_status rb_lanes_init(rb_lanes *l, size_t N, size_t cap, rb_error *err);
 void rb_lanes_release(rb_lanes *l);
+
+/* Or in memory of the caller's: rb_lanes_bytes(N, cap) bytes, 8-byte aligned, that the
+ * lanes use until the caller frees it (no rb_lanes_release then). */
+size_t rb_lanes_bytes(size_t N, size_t cap);
+void rb_lanes_place(rb_lanes *l, size_t N, size_t cap, void *memory);
 
 /* Rebalances lanes 0..n-1 at the execution prices price[N]. rebalance: 1 for a rebalance
  * (its traded value is turnover and it counts as one), 0 for the first allocation. */
