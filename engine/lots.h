@@ -81,7 +81,9 @@ double rb_lots_basis(const rb_lots *lots, size_t asset);
 rb_realized rb_lots_unrealized(const rb_lots *lots, const double *prices, rb_time t);
 
 /* The ledger: closed pieces in the order they were closed, then the open lots by id.
- * Valid until the next call that changes lots; *n gets the count. */
+ * Valid until the next call that changes lots; *n gets the count. A ledger made with
+ * keep_ledger never allocates here; one without lists its open lots in rows grown here,
+ * and returns NULL (with *n 0) when out of memory. */
 const rb_lot_piece *rb_lots_ledger(rb_lots *lots, size_t *n);
 
 /* The tax of one calendar year: realized gains of the year plus the carried-in losses

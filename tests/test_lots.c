@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "lots.h"
 #include "rebal.h"
 
@@ -858,6 +859,36 @@ Test(lots, keep_ledger_off_lists_open_lots_only)
     size_t n = 99;
     cr_assert_not_null(rb_lots_ledger(lots, &n));
     cr_assert_eq(n, 0);
+    rb_lots_free(lots);
+}
+
+/* Without keep_ledger a ledger reserves no rows as it trades (a sweep's is never listed):
+ * rb_lots_ledger makes them when asked, as many as the open lots at that moment, and
+ * reports running out of memory with NULL, the ledger unchanged and listable after. */
+Test(lots, keep_ledger_off_rows_made_when_listed)
+{
+    rb_lots *lots = mk(2, RB_LOTS_FIFO, 365, 0, 0);
+    buy(lots, 0, DAY(0), 1, 10); /* id 1 */
+    size_t n = 99;
+    const rb_lot_piece *p = rb_lots_ledger(lots, &n);
+    cr_assert_not_null(p);
+    cr_assert_eq(n, 1);
+    for (int k = 0; k < 40; k++) buy(lots, (size_t)k % 2, DAY(1 + k), 1, 10); /* ids 2..41 */
+    sell(lots, 0, DAY(50), 2, 30); /* asset 0's oldest: lots 1 and 2 */
+    rb_alloc_fail_from(1);
+    n = 99;
+    p = rb_lots_ledger(lots, &n);
+    int failed = rb_alloc_failed();
+    rb_alloc_fail_off();
+    cr_assert(failed && !p && n == 0, "out of memory: NULL and no rows");
+    p = rb_lots_ledger(lots, &n);
+    cr_assert_not_null(p);
+    cr_assert_eq(n, 39);
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = (int64_t)i + 3; /* 3..41, by id across both assets */
+        cr_assert_eq(p[i].lot_id, id, "row %zu: lot %lld", i, (long long)p[i].lot_id);
+        cr_assert_eq(p[i].closed, RB_TIME_OPEN);
+    }
     rb_lots_free(lots);
 }
 
