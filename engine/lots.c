@@ -518,8 +518,9 @@ static rb_realized sell_plain(rb_lots *lots, book *b, rb_time t, double units, d
             l->units = 0;
             gone++;
         } else {
-            /* the rest keeps its id; its replacement use shrinks with its units */
-            l->repl *= (l->units - take) / l->units;
+            /* the rest keeps its id; its replacement use shrinks with its units (none
+             * without wash sales: 0 stays 0, without a division) */
+            if (l->repl != 0) l->repl *= (l->units - take) / l->units;
             l->cost -= piece_cost;
             l->units -= take;
         }
