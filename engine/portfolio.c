@@ -50,6 +50,26 @@ static rb_status take_options(rb_portfolio *p, const rb_portfolio_options *opt, 
     return rc;
 }
 
+/* The scratch's arrays: value, order, the lane's arrays and in. */
+static void carve_scratch(rb_portfolio *p, double *scratch, size_t N)
+{
+    p->value = scratch;
+    p->order = scratch + N;
+    p->lane = scratch + 2 * N;
+    p->in = (int64_t *)(scratch + (2 + LANE_ARRAYS) * N);
+}
+
+size_t rb_portfolio_bytes(size_t N) { return ((N ? N : 1) + scratch_size(N)) * sizeof(double); }
+
+void rb_portfolio_lend(rb_portfolio *p, size_t N, void *memory)
+{
+    memset(p, 0, sizeof *p);
+    p->N = N;
+    p->units = memory;
+    carve_scratch(p, p->units + (N ? N : 1), N);
+    p->lent = 1;
+}
+
 rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err)
 {
     memset(p, 0, sizeof *p);
@@ -63,10 +83,7 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
         rb_portfolio_release(p);
         return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     }
-    p->value = scratch;
-    p->order = scratch + N;
-    p->lane = scratch + 2 * N;
-    p->in = (int64_t *)(scratch + (2 + LANE_ARRAYS) * N);
+    carve_scratch(p, scratch, N);
     rb_status rc = take_options(p, opt, NULL, err);
     if (rc != RB_OK) rb_portfolio_release(p);
     return rc;
@@ -89,6 +106,7 @@ rb_status rb_portfolio_reset(rb_portfolio *p, const rb_portfolio_options *opt, r
     p->trades = kept.trades;
     p->trades_cap = kept.trades_cap;
     p->route_memo = kept.route_memo;
+    p->lent = kept.lent;
     rb_route_memo_forget(p->route_memo);
     memset(p->units, 0, (N ? N : 1) * sizeof *p->units);
     memset(p->value, 0, scratch_size(N) * sizeof *p->value);
@@ -101,8 +119,10 @@ void rb_portfolio_release(rb_portfolio *p)
 {
     rb_lots_free(p->lots);
     rb_lots_free(p->spare_lots);
-    free(p->units);
-    free(p->value); /* the start of the scratch allocation */
+    if (!p->lent) {
+        free(p->units);
+        free(p->value); /* the start of the scratch allocation */
+    }
     free(p->trades);
     rb_route_memo_free(p->route_memo);
     memset(p, 0, sizeof *p);

@@ -78,6 +78,7 @@ typedef struct rb_portfolio {
     /* --venues: what routing keeps from one order to the next (routes.h), made when first
      * routed; NULL before, or when it could not be */
     struct rb_route_memo *route_memo;
+    int lent; /* units and scratch are the caller's memory (rb_portfolio_lend) */
 } rb_portfolio;
 
 typedef struct rb_portfolio_options {
@@ -95,6 +96,12 @@ rb_status rb_portfolio_init(rb_portfolio *p, const rb_portfolio_options *opt, rb
  * grown. On failure the portfolio is released. */
 rb_status rb_portfolio_reset(rb_portfolio *p, const rb_portfolio_options *opt, rb_error *err);
 void rb_portfolio_release(rb_portfolio *p);
+
+/* Units and scratch for N assets in rb_portfolio_bytes(N) bytes of the caller's memory
+ * (8-byte aligned), on a zeroed or released portfolio, which rb_portfolio_reset then makes
+ * ready without allocating them; rb_portfolio_release leaves the memory to the caller. */
+size_t rb_portfolio_bytes(size_t N);
+void rb_portfolio_lend(rb_portfolio *p, size_t N, void *memory);
 
 /* Value at prices: sum units * price + cash. */
 double rb_portfolio_value(const rb_portfolio *p, const double *price);

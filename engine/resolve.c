@@ -76,8 +76,13 @@ void rb_resolved_release(rb_resolved *r)
 
 void rb_resolve_room_free(rb_resolve_room *room)
 {
-    free(room->p);
+    if (!room->lent) free(room->p);
     *room = (rb_resolve_room){0};
+}
+
+void rb_resolve_room_lend(rb_resolve_room *room, void *memory, size_t bytes)
+{
+    *room = (rb_resolve_room){.p = memory, .cap = bytes, .lent = 1};
 }
 
 rb_status rb_resolve_check(const rb_run_spec *spec, const rb_strategy **strategy, rb_error *err)
@@ -109,18 +114,34 @@ static size_t room_aligned(size_t n)
     return (n + a - 1) / a * a;
 }
 
+/* Where the costs, the column map and the state start in a room for N assets. */
+static void room_offsets(size_t N, size_t *at_costs, size_t *at_col, size_t *at_state)
+{
+    *at_costs = room_aligned(N * sizeof(double));
+    *at_col = room_aligned(*at_costs + N * sizeof(rb_asset_costs));
+    *at_state = room_aligned(*at_col + N * sizeof(size_t));
+}
+
+size_t rb_resolve_room_bytes(size_t N, size_t state)
+{
+    size_t at_costs, at_col, at_state;
+    room_offsets(N, &at_costs, &at_col, &at_state);
+    return at_state + state;
+}
+
 /* Lays out the targets, costs (zeroed), a targets table's column map and the strategy's
  * state in room, growing it only when this configuration needs more than it holds. */
 static rb_status lay_out(rb_resolve_room *room, const rb_strategy_params *sp, size_t N, rb_resolved *r, rb_error *err)
 {
     size_t state = r->strategy->state_size ? r->strategy->state_size(sp, N) : 0;
-    size_t at_costs = room_aligned(N * sizeof *r->target);
-    size_t at_col = room_aligned(at_costs + N * sizeof *r->costs);
-    size_t at_state = room_aligned(at_col + N * sizeof *r->table_col);
+    size_t at_costs, at_col, at_state;
+    room_offsets(N, &at_costs, &at_col, &at_state);
     size_t need = at_state + state;
     if (need > room->cap) {
-        free(room->p); /* nothing in it is kept: no copy */
+        if (!room->lent) free(room->p); /* nothing in it is kept: no copy */
+        room->p = NULL;
         room->cap = 0;
+        room->lent = 0;
         if (!(room->p = rb_malloc(need))) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
         room->cap = need;
     }

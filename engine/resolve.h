@@ -37,9 +37,17 @@ typedef struct rb_resolved {
 typedef struct rb_resolve_room {
     void *p;
     size_t cap;
+    int lent; /* p is the caller's memory (rb_resolve_room_lend): never freed here */
 } rb_resolve_room;
 
 void rb_resolve_room_free(rb_resolve_room *room);
+
+/* A room in `bytes` of the caller's memory (aligned for any type), used until a
+ * configuration needs more (rb_resolve then allocates a room of its own); freeing the memory
+ * is the caller's, after rb_resolve_room_free. rb_resolve_room_bytes: what a configuration
+ * of N assets needs, with a strategy state of `state` bytes. */
+void rb_resolve_room_lend(rb_resolve_room *room, void *memory, size_t bytes);
+size_t rb_resolve_room_bytes(size_t N, size_t state);
 
 /* Inputs a caller computes once and shares among configurations; a NULL pointer (or a
  * window or name that does not match the spec's) makes rb_resolve compute its own. */

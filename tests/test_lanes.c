@@ -305,3 +305,38 @@ Test(lanes, a_reset_portfolio_trades_as_a_new_one)
     for (size_t i = 0; i < 5; i++) cr_assert_eq(used.units[i], 0);
     rb_portfolio_release(&used);
 }
+
+/* A portfolio whose units and scratch are the caller's memory (a sweep block's slot) trades
+ * as one that allocated them, through resets of every kind; a reset to another number of
+ * assets gives it arrays of its own, and neither release frees what was lent (under
+ * AddressSanitizer, freeing a pointer into this array would abort). */
+Test(lanes, a_portfolio_in_lent_memory_trades_as_its_own)
+{
+    const rb_portfolio_options taxed = {.N = 3, .lots = RB_LOTS_HIFO, .long_term_days = 365, .wash_sale_days = 30,
+                                        .tax_short = 0.3, .tax_long = 0.15};
+    const rb_portfolio_options plain = {.N = 3};
+    const rb_portfolio_options *in_turn[] = {&taxed, &plain, &taxed};
+    static double lent[64];
+    cr_assert_leq(rb_portfolio_bytes(3), sizeof lent);
+    rb_error err = {0};
+    rb_portfolio slot;
+    memset(&slot, 0, sizeof slot);
+    rb_portfolio_lend(&slot, 3, lent);
+    for (size_t k = 0; k < sizeof in_turn / sizeof in_turn[0]; k++) {
+        rb_portfolio own;
+        cr_assert_eq(rb_portfolio_reset(&slot, in_turn[k], &err), RB_OK, "%s", err.msg);
+        cr_assert(slot.units == lent, "the lent memory is used");
+        cr_assert_eq(rb_portfolio_init(&own, in_turn[k], &err), RB_OK, "%s", err.msg);
+        char what[32];
+        snprintf(what, sizeof what, "lent, reset %zu", k);
+        trade_a_while(&slot);
+        trade_a_while(&own);
+        assert_same_portfolio(&slot, &own, what);
+        rb_portfolio_release(&own);
+    }
+    rb_portfolio_options wider = plain;
+    wider.N = 5;
+    cr_assert_eq(rb_portfolio_reset(&slot, &wider, &err), RB_OK);
+    cr_assert(slot.units != lent && slot.N == 5, "5 assets: arrays of its own");
+    rb_portfolio_release(&slot);
+}

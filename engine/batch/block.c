@@ -28,33 +28,47 @@ void batch_block_free(block *b)
     memset(b, 0, sizeof *b);
 }
 
-/* The configurations' slots, their scratch and the lanes, in one zeroed region: in a block
- * of many configurations, on huge pages (big_alloc.h). A thread's block is written for the
- * first time as its first configurations are set up, and in 4 KiB pages that took some 450
- * traps of a page fault per thread on benchmark 1 (about 1.5 MB: a slot is 2.3 KB), 3 ms of
- * a 50 ms run on two threads. Small blocks stay on the heap, where a huge page of 2 MiB
- * would cost more to clear than the few pages it spares. Under AddressSanitizer a red zone
- * (poisoned) follows each part. */
+/* The configurations' slots, their scratch, their portfolios' arrays and resolve rooms, and
+ * the lanes, in one zeroed region: in a block of many configurations, on huge pages
+ * (big_alloc.h). A thread's block is written for the first time as its first
+ * configurations are set up (a slot is 2.3 KB, its portfolio's arrays and room 1.5 KB more
+ * with 5 assets), and in 4 KiB pages each page's first write is a trap: the second thread
+ * of benchmark 1 took 506 page faults, now 77. Small blocks stay on the heap, where a huge
+ * page of 2 MiB would cost more to clear than the few pages it spares. Under
+ * AddressSanitizer a red zone (poisoned) follows the slots, the scratch and the lanes. */
 #define SLOTS_ON_HUGE_PAGES ((size_t)512 << 10)
 #define SLOTS_GAP ((size_t)64)
+/* A room's strategy state: the rules' structs and their band arrays (a schedule of many
+ * dates needs more, and its room is then allocated by rb_resolve as without a lent one). */
+#define ROOM_STATE(N) (256 + 3 * (N) * sizeof(double))
+
+static size_t aligned64(size_t n) { return (n + 63) / 64 * 64; }
 
 static int slots_alloc(block *b, size_t N, size_t lcap)
 {
     size_t cfg = lcap * sizeof(config), scratch = lcap * SCRATCH_ROWS * N * sizeof(double),
-           lanes = rb_lanes_bytes(N, lcap);
+           lanes = rb_lanes_bytes(N, lcap), port = aligned64(rb_portfolio_bytes(N)),
+           room = aligned64(rb_resolve_room_bytes(N, ROOM_STATE(N)));
     _Static_assert(sizeof(config) % 8 == 0, "the scratch after the slots is 8-byte aligned");
-    size_t bytes = cfg + scratch + lanes + 3 * SLOTS_GAP;
+    size_t at_scratch = cfg + SLOTS_GAP, at_lanes = at_scratch + scratch + SLOTS_GAP,
+           at_ports = aligned64(at_lanes + lanes + SLOTS_GAP), at_rooms = at_ports + lcap * port,
+           bytes = at_rooms + lcap * room + SLOTS_GAP;
     b->slots_big = bytes >= SLOTS_ON_HUGE_PAGES;
     char *all = b->slots_big ? rb_big_alloc(bytes) : rb_calloc(1, bytes);
     if (!all) return 0;
     b->slots = all;
     b->slots_bytes = bytes;
     b->cfg = (config *)all;
-    b->scratch = (double *)(all + cfg + SLOTS_GAP);
-    rb_lanes_place(&b->lanes, N, lcap, all + cfg + scratch + 2 * SLOTS_GAP);
+    b->scratch = (double *)(all + at_scratch);
+    rb_lanes_place(&b->lanes, N, lcap, all + at_lanes);
+    for (size_t j = 0; j < lcap; j++) {
+        rb_portfolio_lend(&b->cfg[j].port, N, all + at_ports + j * port);
+        rb_resolve_room_lend(&b->cfg[j].room, all + at_rooms + j * room, room);
+    }
     if (b->slots_big) {
         rb_big_poison(all + cfg, SLOTS_GAP);
-        rb_big_poison(all + cfg + SLOTS_GAP + scratch, SLOTS_GAP);
+        rb_big_poison(all + at_lanes - SLOTS_GAP, SLOTS_GAP);
+        rb_big_poison(all + at_lanes + lanes, SLOTS_GAP);
         rb_big_poison(all + bytes - SLOTS_GAP, SLOTS_GAP);
     }
     return 1;
