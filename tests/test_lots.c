@@ -1203,7 +1203,7 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
         double held = rb_lots_units(kept, a);
         rb_error err = {0};
         rb_realized r1 = {-1, -1}, r2 = {-2, -2};
-        if (held <= 0 || op < 150 || rng_unit(&seed) < 0.5) { /* books of 50 lots first */
+        if (held <= 0 || op < 300 || rng_unit(&seed) < 0.5) { /* books of 100 lots first */
             double u = 0.01 + 20 * rng_unit(&seed);
             double c = u * price[a] * 1.001;
             CHECK(rb_lots_buy(plain, a, t, u, c, &r1, &err) == RB_OK, "buy: %s", err.msg);
