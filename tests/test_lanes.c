@@ -274,6 +274,20 @@ static void assert_same_portfolio(const rb_portfolio *a, const rb_portfolio *b, 
     }
 }
 
+/* p reset to opt is as a new portfolio of opt, and trades as one: both trade a while. */
+static void reset_trades_as_new(rb_portfolio *p, const rb_portfolio_options *opt, const char *what)
+{
+    rb_error err = {0};
+    rb_portfolio fresh;
+    cr_assert_eq(rb_portfolio_reset(p, opt, &err), RB_OK, "%s: %s", what, err.msg);
+    cr_assert_eq(rb_portfolio_init(&fresh, opt, &err), RB_OK, "%s: %s", what, err.msg);
+    assert_same_portfolio(p, &fresh, what); /* as new */
+    trade_a_while(p);
+    trade_a_while(&fresh);
+    assert_same_portfolio(p, &fresh, what);
+    rb_portfolio_release(&fresh);
+}
+
 Test(lanes, a_reset_portfolio_trades_as_a_new_one)
 {
     const rb_portfolio_options taxed = {.N = 3, .lots = RB_LOTS_HIFO, .long_term_days = 365, .wash_sale_days = 30,
@@ -286,16 +300,9 @@ Test(lanes, a_reset_portfolio_trades_as_a_new_one)
     cr_assert_eq(rb_portfolio_init(&used, &taxed, &err), RB_OK);
     trade_a_while(&used);
     for (size_t k = 0; k < sizeof in_turn / sizeof in_turn[0]; k++) {
-        rb_portfolio fresh;
-        cr_assert_eq(rb_portfolio_reset(&used, in_turn[k], &err), RB_OK, "%s", err.msg);
-        cr_assert_eq(rb_portfolio_init(&fresh, in_turn[k], &err), RB_OK, "%s", err.msg);
         char what[32];
         snprintf(what, sizeof what, "reset %zu", k);
-        assert_same_portfolio(&used, &fresh, what); /* as new */
-        trade_a_while(&used);
-        trade_a_while(&fresh);
-        assert_same_portfolio(&used, &fresh, what);
-        rb_portfolio_release(&fresh);
+        reset_trades_as_new(&used, in_turn[k], what);
     }
     /* Another number of assets: a new portfolio of that size. */
     rb_portfolio_options wider = plain;
@@ -323,16 +330,10 @@ Test(lanes, a_portfolio_in_lent_memory_trades_as_its_own)
     memset(&slot, 0, sizeof slot);
     rb_portfolio_lend(&slot, 3, lent);
     for (size_t k = 0; k < sizeof in_turn / sizeof in_turn[0]; k++) {
-        rb_portfolio own;
-        cr_assert_eq(rb_portfolio_reset(&slot, in_turn[k], &err), RB_OK, "%s", err.msg);
-        cr_assert(slot.units == lent, "the lent memory is used");
-        cr_assert_eq(rb_portfolio_init(&own, in_turn[k], &err), RB_OK, "%s", err.msg);
         char what[32];
         snprintf(what, sizeof what, "lent, reset %zu", k);
-        trade_a_while(&slot);
-        trade_a_while(&own);
-        assert_same_portfolio(&slot, &own, what);
-        rb_portfolio_release(&own);
+        reset_trades_as_new(&slot, in_turn[k], what);
+        cr_assert(slot.units == lent, "%s: the lent memory is used", what);
     }
     rb_portfolio_options wider = plain;
     wider.N = 5;

@@ -212,7 +212,6 @@ typedef struct block {
     double *scratch; /* lcap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     void *slots;     /* the region cfg, scratch and the lanes are in (block.c) */
     size_t slots_bytes;
-    int slots_big;   /* from rb_big_alloc */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */
     void *cols_raw;  /* the allocation they are in */
     /* structure of arrays: [asset * cap + j] or [j] */

@@ -8,6 +8,10 @@
 #include "alloc.h"
 #include "big_alloc.h"
 
+/* Whether a region of the block's slots of this size is on huge pages (slots_alloc). */
+#define SLOTS_ON_HUGE_PAGES ((size_t)512 << 10)
+static int slots_on_huge_pages(size_t bytes) { return bytes >= SLOTS_ON_HUGE_PAGES; }
+
 void batch_block_free(block *b)
 {
     free(b->cols_raw);
@@ -23,7 +27,7 @@ void batch_block_free(block *b)
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
     }
-    if (b->slots_big) rb_big_free(b->slots, b->slots_bytes);
+    if (slots_on_huge_pages(b->slots_bytes)) rb_big_free(b->slots, b->slots_bytes);
     else free(b->slots);
     memset(b, 0, sizeof *b);
 }
@@ -36,7 +40,6 @@ void batch_block_free(block *b)
  * of benchmark 1 took 506 page faults, now 77. Small blocks stay on the heap, where a huge
  * page of 2 MiB would cost more to clear than the few pages it spares. Under
  * AddressSanitizer a red zone (poisoned) follows the slots, the scratch and the lanes. */
-#define SLOTS_ON_HUGE_PAGES ((size_t)512 << 10)
 #define SLOTS_GAP ((size_t)64)
 /* A room's strategy state: the rules' structs and their band arrays (a schedule of many
  * dates needs more, and its room is then allocated by rb_resolve as without a lent one). */
@@ -53,8 +56,8 @@ static int slots_alloc(block *b, size_t N, size_t lcap)
     size_t at_scratch = cfg + SLOTS_GAP, at_lanes = at_scratch + scratch + SLOTS_GAP,
            at_ports = aligned64(at_lanes + lanes + SLOTS_GAP), at_rooms = at_ports + lcap * port,
            bytes = at_rooms + lcap * room + SLOTS_GAP;
-    b->slots_big = bytes >= SLOTS_ON_HUGE_PAGES;
-    char *all = b->slots_big ? rb_big_alloc(bytes) : rb_calloc(1, bytes);
+    int big = slots_on_huge_pages(bytes);
+    char *all = big ? rb_big_alloc(bytes) : rb_calloc(1, bytes);
     if (!all) return 0;
     b->slots = all;
     b->slots_bytes = bytes;
@@ -65,7 +68,7 @@ static int slots_alloc(block *b, size_t N, size_t lcap)
         rb_portfolio_lend(&b->cfg[j].port, N, all + at_ports + j * port);
         rb_resolve_room_lend(&b->cfg[j].room, all + at_rooms + j * room, room);
     }
-    if (b->slots_big) {
+    if (big) {
         rb_big_poison(all + cfg, SLOTS_GAP);
         rb_big_poison(all + at_lanes - SLOTS_GAP, SLOTS_GAP);
         rb_big_poison(all + at_lanes + lanes, SLOTS_GAP);
