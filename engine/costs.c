@@ -28,6 +28,16 @@ static inline int range_valid(const rb_asset_costs *c)
     return ((lo == 0.0) & (hi == 0.0)) | ((lo > 0.0) & (lo < 1.0) & (hi > 1.0));
 }
 
+/* 1 when every setting of c is one an order accepts (bad_input names the first that is not). */
+static inline int settings_valid(const rb_asset_costs *c)
+{
+    int ok = (c->amm_fee_bps < BPS) & range_valid(c);
+    for (size_t k = 0; k < RB_COST_SETTINGS; k++) ok &= nonneg(rb_cost_value(c, k));
+    return ok;
+}
+
+int rb_costs_valid(const rb_asset_costs *c) { return settings_valid(c); }
+
 /* The error path of rb_order_cost_of's input checks, kept out of the hot path: names the
  * first setting (in the order of rb_asset_costs' fields) or market value that is wrong.
  * Called only when one is, and makes the same checks. */
@@ -142,14 +152,13 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
     }
     if (!mk) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: an order of %g units needs its market", units);
 
-    int ok = (c->amm_fee_bps < BPS) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas) & range_valid(c);
-    for (size_t k = 0; k < RB_COST_SETTINGS; k++) ok &= nonneg(rb_cost_value(c, k));
+    int ok = settings_valid(c) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
     if (!ok) return bad_input(c, mk, err);
 
     double u = fabs(units), p = mk->price;
     double v = u * p; /* traded value, quote currency */
-    rb_fee_slippage rate = rb_trade_rate_costs(v, rb_cost_rates(c)); /* the proportional part: trade.h */
-    double fee = fmax(rate.fee, c->fee_min) + c->fee_fixed, slippage = rate.slippage;
+    rb_fee_slippage base = rb_trade_order_fees(c, v); /* the rates and per-order fees: trade.h */
+    double fee = base.fee, slippage = base.slippage;
 
     if (c->impact_k > 0.0) {
         double adv = mk->adv, sigma = mk->sigma;

@@ -29,6 +29,11 @@ typedef struct rb_order_market {
 rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order_market *mk,
                            rb_order_cost *out, rb_error *err);
 
+/* 1 when every setting of c is one rb_order_cost_of accepts: each a finite number, 0 or
+ * more, a pool fee below 10000 bps and a pool range that is none (0:0) or 0 < LOW < 1 < HIGH.
+ * A run checks its settings once with it (rb_sim_config.plain_costs). */
+int rb_costs_valid(const rb_asset_costs *c);
+
 /* A concentrated-liquidity position over [low p, high p] (docs/engine.md, "Concentrated
  * liquidity"): its virtual reserves are amplify times the depth, a buy may take at most
  * buy_max of the virtual units and a sale put in (after the fee) at most sell_max of them.

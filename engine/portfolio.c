@@ -4,6 +4,7 @@
  * differ only in how they size their orders, each by a small fixed point over costs. */
 #include "portfolio.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,17 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
     if (units == 0 || (int)i == env->cash_col) {
         c->fee = c->slippage = c->gas = 0;
         return RB_OK;
+    }
+    if (env->plain_costs) {
+        /* The settings were checked once for the run: what rb_order_cost_of returns, by the
+         * same expressions, when the order and the market are valid too (when they are not,
+         * it names what is wrong). */
+        double p = env->price[i], gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas;
+        if (isfinite(units) & (p > 0) & (p <= DBL_MAX) & (gas >= 0) & (gas <= DBL_MAX)) {
+            rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(units) * p);
+            *c = (rb_order_cost){f.fee, f.slippage, gas};
+            return RB_OK;
+        }
     }
     if (rb_routes_asset(env, i)) { /* --venues: the order split across them */
         rb_routed routed;

@@ -18,6 +18,8 @@ typedef struct rb_trade_env {
     rb_time time;
     const double *price;        /* N execution prices */
     const rb_asset_costs *costs; /* N, or NULL for no costs */
+    int plain_costs;            /* costs checked once (rb_sim_config.plain_costs): an order's
+                                   cost is its rates' and per-order fees' (rb_trade_order_fees) */
     const double *sigma;        /* N impact inputs at the deciding bar, or NULL */
     const double *adv;
     double gas;                 /* per transaction at this bar: every order is one */

@@ -245,6 +245,19 @@ static void resolve_costs(const rb_run_spec *spec, const rb_matrix *m, int cash_
     for (size_t i = 0; i < m->N; i++) *impact |= costs[i].impact_k > 0;
 }
 
+/* 1 when every asset's order costs are its rates' and per-order fees' (rb_trade_order_fees):
+ * its settings valid and proportional, no depth series in place of its pool's depth and no
+ * venues (the CASH column's orders cost nothing). */
+static int plain_costs(const rb_asset_costs *costs, size_t N, int cash_col, const double *const *depth,
+                       const struct rb_routes *routes)
+{
+    int plain = !routes;
+    for (size_t i = 0; i < N; i++)
+        if ((int)i != cash_col)
+            plain &= rb_costs_valid(&costs[i]) & rb_costs_proportional(&costs[i]) & !(depth && depth[i]);
+    return plain;
+}
+
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
                      const rb_resolve_inputs *shared, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
                      rb_error *err)
@@ -288,6 +301,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         .min_trade = spec->min_trade,
         .lot_size = spec->lot_size,
         .costs = r->costs,
+        .plain_costs = plain_costs(r->costs, N, cash_col, r->depth, r->routes),
         .gas = r->gas,
         .gas_tx = spec->gas_tx,
         .gas_swap = spec->gas_swap,

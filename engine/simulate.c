@@ -23,6 +23,7 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
         .time = m->time[t],
         .price = price,
         .costs = c->costs,
+        .plain_costs = c->plain_costs,
         .sigma = c->sigma ? c->sigma + seen * m->N : NULL,
         .adv = c->adv ? c->adv + seen * m->N : NULL,
         .gas = c->gas ? c->gas[t] : 0,

@@ -14,6 +14,9 @@ typedef struct rb_sim_config {
     rb_exec exec;
     double min_trade, lot_size;
     const rb_asset_costs *costs; /* N */
+    int plain_costs;             /* every asset's costs valid (rb_costs_valid) and proportional,
+                                    none priced by a pool depth series or venues: an order's
+                                    cost needs no check of the settings (rb_trade_env) */
     const double *gas;           /* T gas per transaction at each bar */
     double gas_tx, gas_swap;     /* a vault's one transaction per batch of orders: once, and per
                                     order (--gas-tx, --gas-swap) */

@@ -134,6 +134,15 @@ static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
     return rb_trade_rate_costs_known(gross, r, 0);
 }
 
+/* The fee and slippage of an order of traded value v (>= 0) by c's rates and its per-order
+ * fee settings (--fee-min, --fee-fixed): the whole of an order's cost when c's costs are
+ * proportional, the part before an impact and a pool add theirs otherwise (costs.c). */
+static inline rb_fee_slippage rb_trade_order_fees(const rb_asset_costs *c, double v)
+{
+    rb_fee_slippage rate = rb_trade_rate_costs(v, rb_cost_rates(c));
+    return (rb_fee_slippage){fmax(rate.fee, c->fee_min) + c->fee_fixed, rate.slippage};
+}
+
 /* The cost rate of an order whose costs are proportional, per unit of traded value: the sum
  * of the rates (each over its divisor) / 1e4. */
 static inline double rb_trade_rate(rb_rates r)
