@@ -156,7 +156,7 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         /* The settings were checked once for the run: what rb_order_cost_of returns, by the
          * same expressions, when the order and the market are valid too (when they are not,
          * it names what is wrong). */
-        double p = env->price[i], gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas;
+        double p = env->price[i], gas = rb_order_gas(env);
         if (isfinite(units) & (p > 0) & (p <= DBL_MAX) & (gas >= 0) & (gas <= DBL_MAX)) {
             rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(units) * p);
             *c = (rb_order_cost){f.fee, f.slippage, gas};
@@ -173,9 +173,7 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
         .price = env->price[i],
         .sigma = env->sigma ? env->sigma[i] : 0,
         .adv = env->adv ? env->adv[i] : NAN,
-        /* --gas-swap: each order is a swap of the vault's transaction too (a sum only when
-         * set, so that runs without it keep their bits) */
-        .gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas,
+        .gas = rb_order_gas(env),
     };
     const rb_asset_costs *costs = env->costs ? &env->costs[i] : NULL;
     rb_asset_costs pool; /* a depth series: the pool as it is on this bar */

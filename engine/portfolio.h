@@ -37,6 +37,13 @@ typedef struct rb_trade_env {
     double lot_size;            /* units; 0 = fractional */
 } rb_trade_env;
 
+/* The gas of one order: a transaction's (--gas), and with --gas-swap a swap of the vault's
+ * transaction too (a sum only when set, so that runs without it keep their bits). */
+static inline double rb_order_gas(const rb_trade_env *env)
+{
+    return env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas;
+}
+
 typedef enum rb_trade_kind { RB_TRADE_INITIAL, RB_TRADE_REBALANCE, RB_TRADE_FLOW, RB_TRADE_TAX } rb_trade_kind;
 
 /* One order, as --trades reports it. */

@@ -92,7 +92,7 @@ rb_status rb_route_order(const rb_trade_env *env, rb_route_memo *memo, size_t i,
     if (n == 0 || n > RB_ROUTE_MAX)
         return rb_fail(err, RB_ERR_USAGE, "rb_route: 1 to %d venues and a result are required", RB_ROUTE_MAX);
     /* each swap of a pool is a transaction (--gas) and a swap of the vault's (--gas-swap) */
-    double swap_gas = env->gas_swap != 0 ? env->gas + env->gas_swap : env->gas;
+    double swap_gas = rb_order_gas(env);
     int buy = units > 0;
     memo_entry *e = entry_of(memo, i, buy);
     rb_route_book own, *book = e ? &e->book : &own;
