@@ -42,6 +42,11 @@ typedef struct rb_batch_options {
      * NULL: the batch computes it when a configuration first needs it. */
     const double *bonus_target;
     double bonus;
+    /* When set (with bonus_target), the bonus of bonus_target is not `bonus` but what this
+     * returns, asked once, with the batch's ctx, when a configuration first needs it (after
+     * the first block's bars): a sweep's spare thread may still be computing it as the
+     * first block starts. */
+    double (*bonus_of)(void *ctx);
     size_t *largest_block; /* when set: gets the most configurations a block took */
 } rb_batch_options;
 

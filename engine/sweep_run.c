@@ -25,8 +25,11 @@
 #include "text.h"
 #include "alloc.h"
 
+struct side_job;
+
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
+    struct side_job *side; /* the spare thread's work (its bonus: side_bonus_of), or NULL */
     rb_results *results; /* NULL: rows go to on_row only */
     const rb_sweep_options *opt;
     size_t maxkeys;
@@ -387,7 +390,8 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
  * its own: first, for a results store that exists already, the hash earlier builds gave the
  * dataset, under which it may hold this sweep (side_legacy waits for it), then the
  * rebalancing bonus of the first configuration's static targets, which every configuration
- * with those targets reports (side_join waits for it, before the batch). */
+ * with those targets reports (the batch asks for it when a configuration first needs it:
+ * side_bonus_of; an executor of the caller's gets it before anything runs). */
 typedef struct side_job {
     const rb_matrix *m;
     const double *target; /* NULL: no bonus computed ahead (targets from a table, or dynamic) */
@@ -462,6 +466,17 @@ static void side_join(side_job *job)
     pthread_cond_destroy(&job->legacy_cv);
     pthread_mutex_destroy(&job->mu);
     job->threaded = 0;
+}
+
+/* The batch asks for the bonus once a configuration needs it (rb_batch_options.bonus_of):
+ * by then the spare thread has long finished it, where waiting before the first block
+ * waited for the thread's start and the bonus (0.4 ms of the 1,000-band command, more when
+ * the second core is slow to wake). */
+static double side_bonus_of(void *ctx)
+{
+    sweep_ctx *sc = ctx;
+    side_join(sc->side);
+    return sc->side->bonus;
 }
 
 static double now_seconds(void)
@@ -672,7 +687,8 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
                               &done, &ndone, err);
     /* This sweep's own id: another may be recorded into the same store while it runs. */
     if (rc == RB_OK && results) sum.sweep_id = sum.already ? sum.already : rb_results_sweep_id(results);
-    sweep_ctx sc = {.sweep = p.sweep, .results = results, .opt = opt, .maxkeys = rb_sweep_max_keys(p.sweep)};
+    sweep_ctx sc = {
+        .sweep = p.sweep, .side = &side, .results = results, .opt = opt, .maxkeys = rb_sweep_max_keys(p.sweep)};
     if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
@@ -681,7 +697,10 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
         }
         sum.skipped = K - nqueue;
     }
-    side_join(&side);
+    /* The batch asks for the spare thread's bonus when a configuration needs it; an
+     * executor of the caller's (MPI ranks) hands it on before anything runs. */
+    int ask_later = !(ex && ex->fn);
+    if (!ask_later) side_join(&side);
     if (rc == RB_OK && !sum.already) {
         if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
         rb_batch_options bo = {.threads = p.est.threads,
@@ -689,7 +708,8 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
                                .done = opt->done,
                                .failed = store_failure,
                                .bonus_target = side.target,
-                               .bonus = side.bonus};
+                               .bonus = ask_later ? 0 : side.bonus,
+                               .bonus_of = ask_later ? side_bonus_of : NULL};
         double t0 = now_seconds();
         uint64_t completed = 0;
         if (ex && ex->fn) {
@@ -713,6 +733,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
             if (err) *err = end_err;
         }
     }
+    side_join(&side); /* if the batch never asked */
     if (rc == RB_OK) rc = after_sweep(prices, &p, ids, opt, results, &sum, err);
     if (rc == RB_OK && results && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};

@@ -36,6 +36,8 @@ typedef struct fixture {
     rbt_cfgtext *cfg;
     rb_metrics *got;
     int *seen;
+    double bonus_given; /* what later_bonus answers */
+    int bonus_asks;     /* how many times it was asked */
 } fixture;
 
 /* The text of configuration k read into a spec that lives until release_specs (the batch
@@ -638,6 +640,77 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
                       f.cfg[k].value[2]);
         free(grown);
     }
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+/* A bonus the caller gives later (rb_batch_options.bonus_of): a sweep's spare thread may
+ * still be computing it as the first block starts. */
+static double later_bonus(void *ctx)
+{
+    fixture *f = ctx;
+#pragma omp atomic
+    f->bonus_asks++;
+    return f->bonus_given;
+}
+
+/* A bonus given later is asked once, whatever the threads and blocks, when a configuration
+ * first needs it; it is then every configuration's of those targets: the one the batch
+ * computes itself gives the same results to the bit, and another value shows in every
+ * configuration. */
+Test(batch, a_bonus_given_later_is_asked_once_and_used)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 300 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    rb_matrix *m = matrix_of(s, 0);
+    for (int k = 0; k < COUNT; k++) {
+        rbt_cfgtext *c = &f.cfg[k];
+        rbt_put(c, "assets", "%s", RBT_RISKY);
+        rbt_put(c, "strategy", "threshold");
+        rbt_put(c, "band", "%.5f", 0.002 + 0.2 * (double)k / COUNT);
+        rbt_put(c, "fee-bps", "10");
+    }
+    /* the targets in the matrix's order, as the batch compares them */
+    rb_run_spec *spec = spec_from(&f.cfg[0]);
+    rb_resolved res;
+    rb_resolve_room room = {0};
+    rb_sim_config sc;
+    rb_error err = {0};
+    cr_assert_eq(rb_resolve(s, spec, m, 0, NULL, &room, &res, &sc, &err), RB_OK, "%s", err.msg);
+    double target[3];
+    memcpy(target, sc.target, sizeof target);
+    rb_resolved_release(&res);
+    rb_resolve_room_free(&room);
+    rb_run_spec_free(spec);
+
+    run_batch(s, m, &f, COUNT, 2, 32); /* the batch's own bonus */
+    rb_metrics *own = malloc(COUNT * sizeof *own);
+    memcpy(own, f.got, COUNT * sizeof *own);
+    uint64_t *idx = calloc(COUNT, sizeof *idx);
+    for (size_t k = 0; k < COUNT; k++) idx[k] = k;
+    for (int given = 0; given < 2; given++) {
+        f.bonus_given = given ? 0.125 : own[0].rebalancing_bonus;
+        f.bonus_asks = 0;
+        rb_batch_options opt = {.threads = 2, .block = 32, .bonus_target = target, .bonus = -1, .bonus_of = later_bonus};
+        uint64_t completed = 0;
+        cr_assert_eq(rb_batch_run(s, m, idx, COUNT, spec_of, collect, &f, &opt, &completed, &err), RB_OK, "%s",
+                     err.msg);
+        release_specs(&f, COUNT);
+        cr_assert_eq(completed, COUNT);
+        cr_assert_eq(f.bonus_asks, 1, "the bonus was asked %d times", f.bonus_asks);
+        for (int k = 0; k < COUNT; k++) {
+            if (!given)
+                cr_assert(memcmp(&own[k], &f.got[k], sizeof own[k]) == 0, "configuration %d differs", k);
+            else
+                cr_assert_eq(f.got[k].rebalancing_bonus, 0.125, "configuration %d: bonus %.17g", k,
+                             f.got[k].rebalancing_bonus);
+        }
+    }
+    free(idx);
+    free(own);
     rb_matrix_free(m);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);

@@ -322,6 +322,7 @@ typedef struct job {
     double *bonus_target;
     double bonus;
     int has_bonus;
+    double (*bonus_of)(void *ctx); /* the caller's bonus, not asked yet (rb_batch_options) */
     cached *inputs; /* the run-wide input cache */
     char next_open_note[sizeof ((rb_metrics *)0)->exec_note]; /* the exec note of next-open runs */
 } job;

@@ -171,6 +171,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     if (opt && opt->bonus_target) {
         memcpy(jb.bonus_target, opt->bonus_target, m->N * sizeof *jb.bonus_target);
         jb.bonus = opt->bonus;
+        jb.bonus_of = opt->bonus_of;
         jb.has_bonus = 1;
     }
     size_t first_size = jb.block_size ? jb.block_size : RB_BATCH_BLOCK, nblocks = (n + first_size - 1) / first_size;

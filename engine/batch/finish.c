@@ -31,6 +31,10 @@ static double bonus_of(job *jb, const config *c, const rb_metric_input *in)
                 jb->has_bonus = 1;
             }
         } else {
+            if (jb->bonus_of) { /* the caller's, asked now that it is needed */
+                jb->bonus = jb->bonus_of(jb->ctx);
+                jb->bonus_of = NULL;
+            }
             bonus = jb->bonus;
         }
     }
