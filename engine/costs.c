@@ -152,7 +152,7 @@ rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order
     }
     if (!mk) return rb_fail(err, RB_ERR_USAGE, "rb_order_cost_of: an order of %g units needs its market", units);
 
-    int ok = settings_valid(c) & nonneg(mk->price) & (mk->price > 0.0) & nonneg(mk->gas);
+    int ok = settings_valid(c) & rb_market_valid(mk->price, mk->gas);
     if (!ok) return bad_input(c, mk, err);
 
     double u = fabs(units), p = mk->price;

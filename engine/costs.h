@@ -5,6 +5,8 @@
 #ifndef RB_COSTS_H
 #define RB_COSTS_H
 
+#include <float.h>
+
 #include "impact_inputs.h"
 #include "rebal.h"
 
@@ -28,6 +30,13 @@ typedef struct rb_order_market {
  * AMM buy would take all of the pool's units (or more). Pure: no state. */
 rb_status rb_order_cost_of(const rb_asset_costs *c, double units, const rb_order_market *mk,
                            rb_order_cost *out, rb_error *err);
+
+/* 1 when an order can be traded at this market: a price above 0 and a gas of 0 or more,
+ * both finite (rb_order_cost_of refuses an order at any other, naming what is wrong). */
+static inline int rb_market_valid(double price, double gas)
+{
+    return (price > 0.0) & (price <= DBL_MAX) & (gas >= 0.0) & (gas <= DBL_MAX);
+}
 
 /* 1 when every setting of c is one rb_order_cost_of accepts: each a finite number, 0 or
  * more, a pool fee below 10000 bps and a pool range that is none (0:0) or 0 < LOW < 1 < HIGH.

@@ -4,7 +4,6 @@
  * differ only in how they size their orders, each by a small fixed point over costs. */
 #include "portfolio.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,7 +156,7 @@ static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_
          * same expressions, when the order and the market are valid too (when they are not,
          * it names what is wrong). */
         double p = env->price[i], gas = rb_order_gas(env);
-        if (isfinite(units) & (p > 0) & (p <= DBL_MAX) & (gas >= 0) & (gas <= DBL_MAX)) {
+        if (isfinite(units) & rb_market_valid(p, gas)) {
             rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(units) * p);
             *c = (rb_order_cost){f.fee, f.slippage, gas};
             return RB_OK;

@@ -593,6 +593,16 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
     rb_store_free(s);
 }
 
+/* Configuration k of count in a sweep of threshold bands over RBT_RISKY, in order from 0.2 %
+ * to 0.2 % + span (its earlier settings dropped); the caller adds its costs. */
+static void band_config(rbt_cfgtext *c, int k, int count, double span)
+{
+    c->n = 0;
+    rbt_put(c, "assets", "%s", RBT_RISKY);
+    rbt_put(c, "strategy", "threshold");
+    rbt_put(c, "band", "%.5f", 0.002 + span * (double)k / count);
+}
+
 /* A sweep of bands in order on one thread: its blocks share their states well, and the
  * batch takes more configurations per block after the first (driver.c, next_block_size),
  * which changes no result, with tax lots too. With every third configuration of a fee of
@@ -609,10 +619,7 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
         int taxed = variant & 1, third_alone = variant & 2;
         for (int k = 0; k < COUNT; k++) {
             rbt_cfgtext *c = &f.cfg[k];
-            c->n = 0;
-            rbt_put(c, "assets", "%s", RBT_RISKY);
-            rbt_put(c, "strategy", "threshold");
-            rbt_put(c, "band", "%.5f", 0.002 + 0.3 * (double)k / COUNT);
+            band_config(c, k, COUNT, 0.3);
             if (third_alone && k % 3 == 0) rbt_put(c, "fee-bps", "%.4f", 10 + 0.001 * k);
             else rbt_put(c, "fee-bps", "10");
             if (taxed) rbt_put(c, "tax-lots", "fifo"), rbt_put(c, "tax-short", "0.3");
@@ -667,11 +674,8 @@ Test(batch, a_bonus_given_later_is_asked_once_and_used)
                  .seen = calloc(COUNT, sizeof *f.seen)};
     rb_matrix *m = matrix_of(s, 0);
     for (int k = 0; k < COUNT; k++) {
-        rbt_cfgtext *c = &f.cfg[k];
-        rbt_put(c, "assets", "%s", RBT_RISKY);
-        rbt_put(c, "strategy", "threshold");
-        rbt_put(c, "band", "%.5f", 0.002 + 0.2 * (double)k / COUNT);
-        rbt_put(c, "fee-bps", "10");
+        band_config(&f.cfg[k], k, COUNT, 0.2);
+        rbt_put(&f.cfg[k], "fee-bps", "10");
     }
     /* the targets in the matrix's order, as the batch compares them */
     rb_run_spec *spec = spec_from(&f.cfg[0]);
