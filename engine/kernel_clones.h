@@ -10,8 +10,12 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define RB_KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* 1 where the clones run are AVX-512's: the machine has it (the clones' own choice). For a
+ * step whose best form depends on the width it runs at, asked in the clone itself. */
+static inline int rb_kernel_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #else
 #define RB_KERNEL_CLONES
+static inline int rb_kernel_avx512(void) { return 0; }
 #endif
 
 #endif /* RB_KERNEL_CLONES_H */
