@@ -101,10 +101,9 @@ typedef struct chunk {
  * a store under a mask, and the next asset's load of x[k] waits for that store (a load is
  * not forwarded from a masked store). With bits the selection is made on the bits, and the
  * whole vector is stored and forwarded. lanes_steps sets bits in the AVX-512 clone for its
- * chunks of 8 and 16 lanes, which then ran 10-25 % faster (10 assets, 8 to 24 lanes): a
- * chunk of 32 is four vectors whose independent chains hide the wait, and the AVX2 and
- * baseline clones gained nothing or lost (the baseline a quarter), so they select. Either
- * way the same bits. */
+ * chunks of 8 to 24 lanes, which then ran 10-25 % faster (10 assets): a chunk of 32 is four
+ * vectors whose independent chains hide the wait, and the AVX2 and baseline clones gained
+ * nothing or lost (the baseline a quarter), so they select. Either way the same bits. */
 static inline double lane_select(int bits, int64_t take, double a, double b)
 {
     if (!bits) return take ? a : b;
