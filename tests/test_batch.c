@@ -148,6 +148,20 @@ static void compare(const rb_metrics *want, const rb_metrics *got, const rbt_cfg
     cr_assert_str_eq(want->exec_note, got->exec_note);
 }
 
+/* Holds the batch's metrics of f's count configurations (f->got) against rb_run's. */
+static void hold_to_reference(rb_store *s, fixture *f, int count)
+{
+    rb_error err = {0};
+    for (int k = 0; k < count; k++) {
+        rb_run_spec *spec = spec_from(&f->cfg[k]);
+        rb_run_result *r = NULL;
+        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
+        compare(rb_run_metrics(r), &f->got[k], &f->cfg[k]);
+        rb_run_result_free(r);
+        rb_run_spec_free(spec);
+    }
+}
+
 /* Runs f's count configurations (one dataset: the first one's) through the batch
  * simulator into f->got and holds every one against rb_run's metrics. */
 static void batch_against_reference(rb_store *s, fixture *f, int count)
@@ -158,14 +172,7 @@ static void batch_against_reference(rb_store *s, fixture *f, int count)
     cr_assert_eq(rb_resolve_matrix(s, first, &m, &err), RB_OK, "%s", err.msg);
     rb_run_spec_free(first);
     run_batch(s, m, f, (size_t)count, 2, 16);
-    for (int k = 0; k < count; k++) {
-        rb_run_spec *spec = spec_from(&f->cfg[k]);
-        rb_run_result *r = NULL;
-        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
-        compare(rb_run_metrics(r), &f->got[k], &f->cfg[k]);
-        rb_run_result_free(r);
-        rb_run_spec_free(spec);
-    }
+    hold_to_reference(s, f, count);
     rb_matrix_free(m);
 }
 
@@ -647,6 +654,32 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
                       f.cfg[k].value[2]);
         free(grown);
     }
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
+/* One thread's blocks of other policy targets in turn, each block's configurations alike:
+ * each block takes its own targets' constant mix (the return the metrics against the mix
+ * are taken from), though a thread keeps that series from one block to the next while the
+ * targets stay the same (kernel.c, mix_series). */
+Test(batch, blocks_of_other_targets_in_turn_each_take_their_own_constant_mix)
+{
+    rb_store *s = random_store();
+    enum { BLOCK = 16, COUNT = 4 * BLOCK };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    for (int k = 0; k < COUNT; k++) {
+        rbt_cfgtext *c = &f.cfg[k];
+        /* blocks 0 and 1 of the first targets, 2 of others, 3 of the first again */
+        rbt_put(c, "assets", "%s", k / BLOCK == 2 ? "X=0.1,Y=0.3,Z=0.6" : RBT_RISKY);
+        rbt_put(c, "strategy", "threshold");
+        rbt_put(c, "band", "%.4f", 0.01 + 0.002 * k);
+        rbt_put(c, "fee-bps", "10");
+    }
+    rb_matrix *m = matrix_of(s, 0);
+    run_batch(s, m, &f, COUNT, 1, BLOCK);
+    hold_to_reference(s, &f, COUNT);
     rb_matrix_free(m);
     free(f.cfg), free(f.got), free(f.seen);
     rb_store_free(s);

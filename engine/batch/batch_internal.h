@@ -251,6 +251,11 @@ typedef struct block {
      * equal (kernel.c: distance_pass reads them once per asset) */
     int one_tg;
     int same_targets;  /* every configuration has the same policy targets */
+    /* T + N: the constant mix's return of each bar for the policy targets that follow them
+     * (a same_targets block's, kernel.c: mix_series), kept from block to block of a thread
+     * while the targets stay the same; mix_known once it holds any */
+    double *mix_bars;
+    int mix_known;
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */

@@ -23,6 +23,7 @@ void batch_block_free(block *b)
     free(b->lane_src);
     free(b->origin);
     free(b->groups);
+    free(b->mix_bars);
     for (size_t j = 0; b->cfg && j < b->lcap; j++) {
         rb_portfolio_release(&b->cfg[j].port);
         rb_resolve_room_free(&b->cfg[j].room);
@@ -117,6 +118,8 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
         b->common_band_to = b->common_tg + N;
     }
     b->lane_src = rb_malloc(lcap * sizeof *b->lane_src);
+    b->mix_bars = rb_malloc((T + N) * sizeof *b->mix_bars);
     if (!slots_alloc(b, N, lcap)) return 0;
-    return b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src;
+    return b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src &&
+           b->mix_bars;
 }

@@ -15,6 +15,20 @@
 /* A step of the bar loop, inlined into each of batch_run_block's clones. */
 #define BAR_STEP static inline __attribute__((always_inline))
 
+/* The constant mix's return of every bar, for a block whose configurations share their
+ * policy targets (static for a run): computed once for a thread's blocks with the same
+ * targets, where each block computed it on each bar (a chain of N additions). */
+static void mix_series(const rb_matrix *m, block *b)
+{
+    const size_t N = b->N;
+    const double *target = b->cfg[0].res.target;
+    double *known = b->mix_bars + m->T; /* the targets the series is for */
+    if (b->mix_known && memcmp(known, target, N * sizeof *known) == 0) return;
+    for (size_t t = 1; t < m->T; t++) b->mix_bars[t] = rb_metric_mix_return(target, m->growth + t * N, N);
+    memcpy(known, target, N * sizeof *known);
+    b->mix_known = 1;
+}
+
 /* Bar 0: the first allocation of every configuration, by the reference step, and the
  * columns and statistics it starts from. */
 static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
@@ -63,6 +77,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         if (b->cfg[j].c.bench) b->any_bench = 1;
         if (b->cfg[j].port.lots) b->any_lots = 1;
     }
+    if (b->same_targets) mix_series(m, b);
     batch_lanes_start(b);
     return RB_OK;
 }
@@ -253,12 +268,13 @@ static void refresh_touched(block *b, const double *close, size_t nact, int even
         if (b->cfg[j].st.depleted && !b->cfg[j].end_T) b->dsum[j] = b->inv[j] = 0;
 }
 
-/* 4a. The constant mix's return, which depends on the policy targets: once per bar when
- * the block shares them (returned), else per configuration (into b->mix). */
-BAR_STEP double mix_return(block *b, const double *growth)
+/* 4a. The constant mix's return, which depends on the policy targets: for a block that
+ * shares them, bar t's of the series mix_series made (returned); else per configuration
+ * (into b->mix). */
+BAR_STEP double mix_return(block *b, size_t t, const double *growth)
 {
     const size_t N = b->N, n = b->nrun;
-    if (b->same_targets) return rb_metric_mix_return(b->cfg[0].res.target, growth, N);
+    if (b->same_targets) return b->mix_bars[t];
     for (size_t j = 0; j < n; j++) b->mix[j] = rb_metric_mix_return(b->cfg[j].res.target, growth, N);
     return 0;
 }
@@ -331,7 +347,7 @@ BAR_STEP void statistics(const rb_matrix *m, block *b, size_t t)
 {
     const rb_time now = m->time[t];
     const double bar = (double)t;
-    double mix_all = mix_return(b, m->growth + t * b->N);
+    double mix_all = mix_return(b, t, m->growth + t * b->N);
     if (b->any_bench) {
         bench_returns(b, t);
         FOR_BLOCK(b, bench_step);
