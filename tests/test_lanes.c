@@ -1,7 +1,7 @@
 /* test_lanes.c - the rebalance lanes (rebalance_lanes.h, the batch simulator's closed-form
  * rebalance over many portfolios) against the scalar rebalance to the bit, lots included;
  * the dust case; and a reset portfolio trading as a new one. On a machine with AVX-512 the
- * chunks of 8 and 16 lanes select by the bits (rebalance_lanes.c, lane_select), elsewhere
+ * chunks of 8 to 24 lanes select by the bits (rebalance_lanes.c, lane_select), elsewhere
  * and in the sanitizers' build as the scalar code does: either is held to the scalar rebalance. */
 #include <criterion/criterion.h>
 #include <math.h>
