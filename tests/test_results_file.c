@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rebal.h"
+#include "results/schema.h"
 #include "results/writer.h"
 #include "support.h"
 
@@ -119,6 +120,51 @@ Test(results_file, a_new_store_rests_in_rollback_journal_mode)
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs WHERE band = 0.1"), 1);
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    free(path);
+}
+
+/* One sweep of two rows (config ids first, first + 1) recorded into the store at path. */
+static void record_two(const char *path, const char *spec, int64_t first)
+{
+    rb_results *r = open_ok(path);
+    rb_error err = {0};
+    const char *keys[] = {"band"};
+    cr_assert_eq(rb_results_begin(r, spec, "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    for (int64_t id = first; id <= first + 1; id++) {
+        rb_sweep_kv kv[] = {{"band", id == first ? "0.05" : "0.1"}};
+        rb_result_row row = {.config_id = id, .section = "threshold", .strategy = "threshold", .params = kv,
+                             .nparams = 1};
+        cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
+    }
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    rb_results_free(r);
+}
+
+/* A store this build creates has pages of RB_RESULTS_PAGE_SIZE bytes (SQLite's default is
+ * 4096); one made in 4 KiB pages by an earlier build keeps them while sweeps are added. */
+Test(results_file, a_new_store_has_larger_pages_and_an_older_store_keeps_its_own)
+{
+    char *path = rbt_path(dir, "r.db");
+    record_two(path, "spec", 1);
+    cr_assert_eq(rbt_sqlite_int(path, "PRAGMA page_size"), atoll(RB_RESULTS_PAGE_SIZE));
+    cr_assert_eq(atoll(RB_RESULTS_PAGE_SIZE), 16384);
+
+    /* The same store rewritten in 4 KiB pages, as an earlier build made it. */
+    char *old = rbt_path(dir, "old.db");
+    rbt_copy_file(path, old);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(old, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "PRAGMA page_size = 4096; VACUUM", NULL, NULL, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(rbt_sqlite_int(old, "PRAGMA page_size"), 4096);
+    record_two(old, "another spec", 3);
+    cr_assert_eq(rbt_sqlite_int(old, "PRAGMA page_size"), 4096, "an existing store changed its page size");
+    cr_assert_eq(rbt_sqlite_int(old, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 2);
+    cr_assert_eq(rbt_sqlite_int(old, "SELECT count(*) FROM runs"), 4);
+    cr_assert_eq(rbt_sqlite_int(old, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    cr_assert_not(present(old, "-wal"));
+    free(old);
     free(path);
 }
 

@@ -41,6 +41,9 @@
  * without them stays version 3. This build reads versions 1 to 4. */
 #define RB_RESULTS_SCHEMA_RESAMPLE 4
 #define RB_RESULTS_KEY_MAX 64 /* bytes of a parameter key or column name, NUL included */
+/* The page size of a results store this build creates (SQLite's default is 4096; schema.c,
+ * prepare_for_writing, says why). A string: it goes into the PRAGMA as it is. */
+#define RB_RESULTS_PAGE_SIZE "16384"
 
 /* Opens the results store at path: read-only (refusing a missing or empty file, or one with
  * no sweep yet) or for writing (marking an empty file as a results store, whose tables the
