@@ -481,10 +481,10 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
     /* Pages of 16 KiB, set before the first write fixes the size for the file's life. A run's
      * row is some 450 bytes and config ids are hashes, so a sweep's rows land all over the
      * table: larger pages mean fewer pages to write per commit and to copy at the checkpoint,
-     * and fewer system calls for each (on the 2-core development VM, 100,000 rows on 2
-     * threads took 1.7-2.0 s against 2.0-2.4 s in SQLite's default 4 KiB pages, 500,000 rows
-     * 9.9 s against 11.7 s, and the 1,000-band command's store 0.8 ms less). A store made by
-     * an earlier build keeps the size it has. */
+     * and fewer system calls for each (on the 2-core development VM, a sweep of 100,000
+     * configurations on 2 threads: 1.76 s against 1.99 in SQLite's default 4 KiB pages, 0.24 s
+     * of system time against 0.42; bench/README.md, seventh session). A store made by an
+     * earlier build keeps the size it has. */
     if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA page_size = " RB_RESULTS_PAGE_SIZE, "setting the page size", err);
     /* Through journal mode OFF: the switch to WAL writes the first page without a rollback
      * journal to create, write and delete (nothing to roll back in an empty file). */
