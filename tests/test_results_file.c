@@ -91,38 +91,6 @@ Test(results_file, an_existing_store_stays_when_no_sweep_begins)
     free(path);
 }
 
-/* A new store is written in WAL mode and left in rollback-journal mode (bytes 18 and 19 of
- * the header 1), whole and with nothing beside it. */
-Test(results_file, a_new_store_rests_in_rollback_journal_mode)
-{
-    char *path = rbt_path(dir, "r.db");
-    rb_results *r = open_ok(path);
-    rb_error err = {0};
-    const char *keys[] = {"band"};
-    cr_assert_eq(rb_results_begin(r, "spec", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
-    for (int64_t id = 1; id <= 2; id++) {
-        rb_sweep_kv kv[] = {{"band", id == 1 ? "0.05" : "0.1"}};
-        rb_result_row row = {.config_id = id, .section = "threshold", .strategy = "threshold", .params = kv,
-                             .nparams = 1};
-        cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
-    }
-    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
-    rb_results_free(r);
-    cr_assert_not(present(path, "-wal"));
-    cr_assert_not(present(path, "-shm"));
-    cr_assert_not(present(path, "-journal"));
-    size_t len = 0;
-    unsigned char *bytes = (unsigned char *)rbt_read_file(path, &len);
-    cr_assert_geq(len, 100);
-    cr_assert_eq(bytes[18], 1, "write version %d", bytes[18]);
-    cr_assert_eq(bytes[19], 1, "read version %d", bytes[19]);
-    free(bytes);
-    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
-    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs WHERE band = 0.1"), 1);
-    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
-    free(path);
-}
-
 /* One sweep of two rows (config ids first, first + 1) recorded into the store at path. */
 static void record_two(const char *path, const char *spec, int64_t first)
 {
@@ -138,6 +106,27 @@ static void record_two(const char *path, const char *spec, int64_t first)
     }
     cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
     rb_results_free(r);
+}
+
+/* A new store is written in WAL mode and left in rollback-journal mode (bytes 18 and 19 of
+ * the header 1), whole and with nothing beside it. */
+Test(results_file, a_new_store_rests_in_rollback_journal_mode)
+{
+    char *path = rbt_path(dir, "r.db");
+    record_two(path, "spec", 1);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_not(present(path, "-journal"));
+    size_t len = 0;
+    unsigned char *bytes = (unsigned char *)rbt_read_file(path, &len);
+    cr_assert_geq(len, 100);
+    cr_assert_eq(bytes[18], 1, "write version %d", bytes[18]);
+    cr_assert_eq(bytes[19], 1, "read version %d", bytes[19]);
+    free(bytes);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs WHERE band = 0.1"), 1);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+    free(path);
 }
 
 /* A store this build creates has pages of RB_RESULTS_PAGE_SIZE bytes (SQLite's default is
