@@ -25,9 +25,9 @@
  * its pages, however few rows it holds. Commits of at most 2,000 rows, as earlier builds
  * wrote, made the writer the ceiling of a sweep on many cores: on a 16-core machine a sweep
  * of 100,000 configurations took 3.6 s on 1 thread and still 2.3 s on 16, where the
- * simulation takes some 0.2 s (now 2.1 and 0.85-1.1 s). The larger cache keeps the table's pages
- * between transactions instead of reading them back from the WAL (bench/README.md, eighth
- * session). The cache grows only as pages are used: a small sweep gets none of it. */
+ * simulation takes some 0.2 s (now 2.1 and 0.85-1.1 s). The larger cache keeps the table's
+ * pages between transactions instead of reading them back from the WAL (bench/README.md,
+ * eighth session). The cache grows only as pages are used: a small sweep gets none of it. */
 #define QUEUE_ROWS 4096
 #define TXN_NS 200000000L
 #define WRITER_CACHE_KIB "65536" /* PRAGMA cache_size takes -KiB */
