@@ -37,6 +37,7 @@ enum { SLOT_SECTION, SLOT_STRATEGY, SLOT_ERROR, NFIXED };
 
 /* One row waiting for the writer: one allocation holding the strings too. */
 typedef struct queued_row {
+    struct queued_row *next; /* on the list of written rows handed back (rb_results.spent) */
     int64_t config_id;
     rb_metrics metrics;
     char *text[]; /* NFIXED, then one value per parameter column (NULL = unset) */
@@ -75,6 +76,11 @@ struct rb_results {
     pthread_cond_t not_empty, not_full;
     queued_row *queue[QUEUE_ROWS];
     size_t head, count;
+    /* Rows the writer has written, handed back for the threads that queue rows to free:
+     * a row freed by the writer would go back to the allocating thread's malloc arena
+     * under that arena's lock, which the simulation thread takes for its own allocations
+     * all along (the two threads then wait on each other's lock). */
+    queued_row *spent;
     int stop;       /* no more rows: drain, commit and exit */
     int failed;     /* the writer stopped on werr */
     rb_error werr;
@@ -82,8 +88,19 @@ struct rb_results {
 
 /* ---------------------------------------------------------------- opening */
 
+/* Frees a list of rows (rb_results.spent). */
+static void free_rows(queued_row *q)
+{
+    while (q) {
+        queued_row *next = q->next;
+        free(q);
+        q = next;
+    }
+}
+
 static void results_close(rb_results *r)
 {
+    free_rows(r->spent);
     rb_results_schema_close(&r->conn);
     free(r->spec_path);
     pthread_cond_destroy(&r->not_full);
@@ -429,9 +446,11 @@ static void *writer_main(void *arg)
                 deadline_after(&deadline, TXN_NS);
             }
         }
+        queued_row *written = NULL; /* handed back below, newest first */
         for (size_t i = 0; i < n; i++) {
             if (rc == RB_OK) rc = insert_row(r, batch[i], &e);
-            free(batch[i]);
+            batch[i]->next = written;
+            written = batch[i];
         }
         if (in_txn && (rc != RB_OK || drained || is_past(&deadline))) {
             /* After a failed row the rows before it are still good: keep them. */
@@ -444,6 +463,10 @@ static void *writer_main(void *arg)
         }
 
         pthread_mutex_lock(&r->mu);
+        if (n) {
+            batch[0]->next = r->spent; /* the oldest of this batch, last on its list */
+            r->spent = written;
+        }
         if (rc != RB_OK) {
             r->failed = 1;
             r->werr = e;
@@ -470,6 +493,8 @@ static void stop_writer(rb_results *r)
     pthread_cond_broadcast(&r->not_full);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->thread, NULL);
+    free_rows(r->spent);
+    r->spent = NULL;
 }
 
 static const key_column *lookup_key(const rb_results *r, const char *key)
@@ -537,8 +562,11 @@ rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
         q = NULL;
         pthread_cond_signal(&r->not_empty);
     }
+    queued_row *spent = r->spent;
+    r->spent = NULL;
     pthread_mutex_unlock(&r->mu);
     free(q);
+    free_rows(spent);
     return rc;
 }
 
