@@ -233,8 +233,8 @@ static rb_status resolve_range(const rb_load_options *opt, const column *cols, s
     return RB_OK;
 }
 
-/* Checks one bar's values; a missing open or volume is NaN. */
-static rb_status check_bar(const column *c, const rb_bar *b, rb_error *err)
+/* Why bar b of column c is refused (check_bar found it bad). */
+static rb_status __attribute__((noinline, cold)) bar_error(const column *c, const rb_bar *b, rb_error *err)
 {
     char d[32];
     if (!isfinite(b->close) || b->close <= 0.0)
@@ -247,6 +247,16 @@ static rb_status check_bar(const column *c, const rb_bar *b, rb_error *err)
         return rb_fail(err, RB_ERR_DATA, "%s has volume %g on %s: volumes must be 0 or more", c->symbol,
                        b->volume, rb_time_format(b->ts, d));
     return RB_OK;
+}
+
+/* Checks one bar's values (a missing open or volume is NaN): a positive close, an open
+ * missing or positive, a volume missing or 0 or more. Inline, for the loader checks every
+ * bar it reads; the messages are bar_error's. */
+static inline rb_status check_bar(const column *c, const rb_bar *b, rb_error *err)
+{
+    int good = isfinite(b->close) && b->close > 0.0 && (isnan(b->open) || (isfinite(b->open) && b->open > 0.0)) &&
+               (isnan(b->volume) || (isfinite(b->volume) && b->volume >= 0.0));
+    return good ? RB_OK : bar_error(c, b, err);
 }
 
 /* A growing buffer of bars shared by every column. */
@@ -412,6 +422,29 @@ static size_t union_times(const column *cols, size_t n, const rb_bar *rows, size
     }
 }
 
+/* The times of the columns' bars in range when every stored column has its bars at the same
+ * times (the usual case: one calendar), into out; returns their count, or 0 when some
+ * column's times differ. Union and intersect are then both these times, found without the
+ * merge of union_times or intersect_times. */
+static size_t same_times(const column *cols, size_t n, const rb_bar *rows, rb_time *out)
+{
+    const column *first = NULL;
+    for (size_t i = 0; i < n && !first; i++)
+        if (!cols[i].cash) first = &cols[i];
+    const size_t T = first->begin + first->count - first->lo;
+    for (size_t i = 0; i < n; i++) {
+        const column *c = &cols[i];
+        if (c->cash || c == first) continue;
+        if (c->begin + c->count - c->lo != T) return 0;
+        const rb_bar *a = rows + first->lo, *b = rows + c->lo;
+        int64_t differ = 0; /* no branch per bar: the loop runs to its end */
+        for (size_t t = 0; t < T; t++) differ |= a[t].ts ^ b[t].ts;
+        if (differ) return 0;
+    }
+    for (size_t t = 0; t < T; t++) out[t] = rows[first->lo + t].ts;
+    return T;
+}
+
 /* Intersect: the times at which every stored column has a bar in range. */
 static size_t intersect_times(const column *cols, size_t n, const rb_bar *rows, size_t *head, rb_time *out)
 {
@@ -506,6 +539,23 @@ static rb_status fill_column(const column *c, size_t i, const rb_bar *rows, rb_m
                              int *volume_ok, rb_error *err)
 {
     size_t N = m->N, p = c->begin, stop = c->begin + c->count;
+    if (m->T == stop - c->lo && rows[c->lo].ts == m->time[0] && rows[stop - 1].ts == m->time[m->T - 1]) {
+        /* A bar at every time (same_times found the columns alike, and its times are these):
+         * nothing is filled, no gap to measure. */
+        const rb_bar *b = rows + c->lo;
+        int open_ok = 1, volume = 1;
+        for (size_t t = 0; t < m->T; t++) {
+            size_t k = t * N + i;
+            m->open[k] = isnan(b[t].open) ? b[t].close : b[t].open;
+            m->close[k] = b[t].close;
+            m->volume[k] = b[t].volume;
+            open_ok &= !isnan(b[t].open);
+            volume &= !isnan(b[t].volume);
+        }
+        m->has_open[i] = open_ok;
+        if (!volume) *volume_ok = 0;
+        return RB_OK;
+    }
     double fill_volume = c->has_volume ? 0.0 : NAN;
     size_t run = 0; /* length of the current run of filled bars */
     m->has_open[i] = 1;
@@ -594,8 +644,10 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         rc = rb_fail(err, RB_ERR_NOMEM, "out of memory loading the price matrix");
         goto done;
     }
-    size_t T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows.rows, head, times)
-                                            : intersect_times(cols, N, rows.rows, head, times);
+    size_t T = same_times(cols, N, rows.rows, times);
+    if (T == 0)
+        T = opt->align == RB_ALIGN_UNION ? union_times(cols, N, rows.rows, head, times)
+                                         : intersect_times(cols, N, rows.rows, head, times);
     char a[32], b[32], c[32];
     if (T == 0) {
         rc = rb_fail(err, RB_ERR_DATA,

@@ -593,6 +593,77 @@ Test(matrix, growth_factors)
     db_close(&d);
 }
 
+/* Columns with a bar at every time (one calendar) are read without the merge of their times
+ * (matrix.c: same_times, and fill_column's path for such a column); a fourth asset missing
+ * a day sends the same columns through the merge and the forward fill. Both give every cell
+ * as stored, to the bit, with the same opens and volumes known or not. */
+Test(matrix, columns_on_one_calendar_load_as_through_the_merge)
+{
+    db d = db_open();
+    int64_t id[4] = {add_asset(&d, "A"), add_asset(&d, "B"), add_asset(&d, "C"), add_asset(&d, "D")};
+    add_bar(&d, id[0], day(2020, 12, 28), 7, 7.5, 70); /* before the others start: out of range */
+    size_t T = 0;
+    for (rb_time t = day(2021, 1, 4); T < 40; t += RB_SECONDS_PER_DAY) {
+        if (weekday(t) >= 5) continue;
+        double k = (double)T;
+        add_bar(&d, id[0], t, 100 + k / 3, 100.5 + k / 7, 1000 + k);
+        add_bar(&d, id[1], t, T % 9 == 4 ? NAN : 20 + k / 11, 20.25 + k / 13, 500 + k);
+        add_bar(&d, id[2], t, 3 + k / 17, 3.125 + k / 19, T == 17 ? NAN : 40 + k);
+        if (T != 23) add_bar(&d, id[3], t, NAN, 9 + k, NAN);
+        T++;
+    }
+    const char *abc[] = {"A", "B", "C"}, *abcd[] = {"A", "B", "C", "D"};
+    rb_load_options o = options(abc, 3);
+    rb_matrix *one = expect_load(&d, &o);
+    o.align = RB_ALIGN_INTERSECT;
+    rb_matrix *both = expect_load(&d, &o);
+    o = options(abcd, 4);
+    rb_matrix *merged = expect_load(&d, &o);
+    cr_assert_eq(one->T, T);
+    cr_assert_eq(both->T, T);
+    cr_assert_eq(merged->T, T, "D's missing day is filled, not dropped");
+    cr_assert_eq(CELL(merged, filled, 23, 3), 1);
+    for (size_t t = 0; t < T; t++) {
+        cr_assert_eq(one->time[t], merged->time[t]);
+        cr_assert_eq(both->time[t], merged->time[t]);
+        for (size_t i = 0; i < 3; i++) {
+            const rb_matrix *ms[3] = {one, both, merged};
+            for (size_t f = 0; f < 4; f++) {
+                double cell[3];
+                for (size_t v = 0; v < 3; v++) {
+                    const double *field[4] = {ms[v]->open, ms[v]->close, ms[v]->volume, ms[v]->growth};
+                    cell[v] = field[f][t * ms[v]->N + i];
+                }
+                cr_assert_eq(memcmp(&cell[0], &cell[2], sizeof(double)), 0, "field %zu of %s at %zu", f, abc[i], t);
+                cr_assert_eq(memcmp(&cell[1], &cell[2], sizeof(double)), 0, "field %zu of %s at %zu", f, abc[i], t);
+            }
+            cr_assert_eq(CELL(one, filled, t, i), 0);
+            cr_assert_eq(CELL(merged, filled, t, i), 0);
+        }
+    }
+    cr_assert_eq(CELL(one, close, 0, 0), 100.5, "the first bar in range, not A's earlier one");
+    cr_assert_eq(CELL(one, open, 4, 1), CELL(one, close, 4, 1), "B's missing open is its close");
+    cr_assert(isnan(CELL(one, volume, 17, 2)));
+    const uint8_t opens[3] = {1, 0, 1};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(one->has_open[i], opens[i], "%s", abc[i]);
+        cr_assert_eq(both->has_open[i], opens[i], "%s", abc[i]);
+        cr_assert_eq(merged->has_open[i], opens[i], "%s", abc[i]);
+    }
+    cr_assert_eq(one->has_volume, 0, "C lacks a volume");
+    cr_assert_eq(both->has_volume, 0);
+    rb_matrix_free(one);
+    rb_matrix_free(both);
+    rb_matrix_free(merged);
+
+    const char *ab[] = {"A", "B"};
+    o = options(ab, 2);
+    rb_matrix *volumes = expect_load(&d, &o);
+    cr_assert_eq(volumes->has_volume, 1, "A and B have every volume");
+    rb_matrix_free(volumes);
+    db_close(&d);
+}
+
 Test(matrix, unknown_and_duplicate_symbols)
 {
     db d = db_open();
