@@ -324,6 +324,46 @@ Test(results, free_without_end_commits_the_queue)
     free(path);
 }
 
+typedef struct committed_wait {
+    const char *path;
+    long long rows;
+} committed_wait;
+
+static int rows_committed(void *ctx)
+{
+    const committed_wait *w = ctx;
+    return rbt_sqlite_int(w->path, "SELECT count(*) FROM runs") >= w->rows;
+}
+
+/* The status of a sweep's end is committed with its last rows when the writer still has
+ * rows to commit (writer.c), else on its own: with no row at all, and after every row was
+ * committed by the writer's clock. Each way the sweep ends with its status, its time and
+ * every row. */
+Test(results, the_end_is_recorded_with_the_last_rows_or_on_its_own)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    begin_ok(r, "no rows", "h", 0, NULL, 0, 0, NULL, NULL, NULL);
+    end_ok(r, "done");
+    begin_ok(r, "rows left", "h", 3, NULL, 0, 0, NULL, NULL, NULL);
+    put_ids(r, (const int64_t[]){1, 2, 3}, 3);
+    end_ok(r, "interrupted");
+    begin_ok(r, "rows committed", "h", 2, NULL, 0, 0, NULL, NULL, NULL);
+    put_ids(r, (const int64_t[]){4, 5}, 2);
+    committed_wait w = {path, 5}; /* the writer commits 0.2 s after a transaction's first row */
+    cr_assert(rbt_wait_until(rows_committed, &w, 60), "the rows were not committed in 60 s");
+    end_ok(r, "done");
+    rb_results_free(r);
+    sqlite3 *db = db_open(path);
+    char *s = query_text(db, "SELECT group_concat(spec || ':' || status || ':' || (finished_at IS NOT NULL) || ':' || "
+                             "(SELECT count(*) FROM runs WHERE sweep_id = sweeps.id), ',') FROM "
+                             "(SELECT * FROM sweeps ORDER BY id) AS sweeps");
+    cr_assert_str_eq(s, "no rows:done:1:0,rows left:interrupted:1:3,rows committed:done:1:2");
+    free(s);
+    sqlite3_close(db);
+    free(path);
+}
+
 /* ---------------------------------------------------------------- resume */
 
 Test(results, resume_continues_the_latest_sweep_of_the_same_spec_and_data)
@@ -448,17 +488,6 @@ static size_t await_reports(int fd, size_t n)
         rows += c == 'x';
     }
     return rows;
-}
-
-typedef struct committed_wait {
-    const char *path;
-    long long rows;
-} committed_wait;
-
-static int rows_committed(void *ctx)
-{
-    const committed_wait *w = ctx;
-    return rbt_sqlite_int(w->path, "SELECT count(*) FROM runs") >= w->rows;
 }
 
 Test(results, survives_kill_9_at_any_moment_and_resume_completes_the_set, .timeout = 240)

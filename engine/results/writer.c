@@ -82,6 +82,11 @@ struct rb_results {
      * all along (the two threads then wait on each other's lock). */
     queued_row *spent;
     int stop;       /* no more rows: drain, commit and exit */
+    /* The sweep's end (rb_results_end): its status, set with stop, which the writer records
+     * in the transaction of the last rows when one is open (finished then says so); NULL when
+     * the writer stops without an end (rb_results_free). */
+    const char *end_status;
+    int finished;
     int failed;     /* the writer stopped on werr */
     rb_error werr;
 };
@@ -280,7 +285,8 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         rc = rb_rsql_exec(&r->conn, "PRAGMA cache_size = -" WRITER_CACHE_KIB, "sizing the writer's cache", err);
     if (rc == RB_OK) {
         r->head = r->count = 0;
-        r->stop = r->failed = 0;
+        r->stop = r->failed = r->finished = 0;
+        r->end_status = NULL;
         rb_error_clear(&r->werr);
         int e = pthread_create(&r->thread, NULL, writer_main, r);
         if (e != 0)
@@ -452,6 +458,13 @@ static void *writer_main(void *arg)
             batch[i]->next = written;
             written = batch[i];
         }
+        /* The last rows and the sweep's status, committed together: one commit, not two, and
+         * no moment at which a reader sees every row of a sweep still 'running'. */
+        int with_status = 0;
+        if (in_txn && rc == RB_OK && drained && r->end_status) {
+            rc = rb_results_sweep_finish(&r->conn, r->sweep_id, r->end_status, &e);
+            with_status = rc == RB_OK;
+        }
         if (in_txn && (rc != RB_OK || drained || is_past(&deadline))) {
             /* After a failed row the rows before it are still good: keep them. */
             rb_status c = rb_rsql_exec(&r->conn, "COMMIT", "committing runs", rc == RB_OK ? &e : NULL);
@@ -459,6 +472,7 @@ static void *writer_main(void *arg)
                 rb_rsql_rollback(&r->conn);
                 if (rc == RB_OK) rc = c;
             }
+            r->finished = with_status && c == RB_OK; /* read after the join */
             in_txn = 0;
         }
 
@@ -484,11 +498,13 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Tells the writer to drain the queue and commit, and waits for it. */
-static void stop_writer(rb_results *r)
+/* Tells the writer to drain the queue and commit, with the sweep's status when it ends
+ * (else NULL), and waits for it. */
+static void stop_writer(rb_results *r, const char *end_status)
 {
     pthread_mutex_lock(&r->mu);
     r->stop = 1;
+    r->end_status = end_status;
     pthread_cond_broadcast(&r->not_empty);
     pthread_cond_broadcast(&r->not_full);
     pthread_mutex_unlock(&r->mu);
@@ -582,7 +598,7 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
         return rb_fail(err, RB_ERR_USAGE, "rb_results_end: status '%s' is not done, interrupted or failed",
                        status ? status : "(null)");
 
-    stop_writer(r);
+    stop_writer(r, status);
     rb_status rc = RB_OK;
     if (r->failed) {
         /* Rows are missing: the sweep is not done, whatever the caller thought. */
@@ -591,7 +607,9 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
         if (err) *err = r->werr;
     }
     rb_error uerr;
-    rb_status urc = rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
+    /* The writer recorded the status with the last rows, unless it had none left to write
+     * or failed: then here. */
+    rb_status urc = r->finished ? RB_OK : rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
     if (urc != RB_OK && rc == RB_OK) {
         rc = urc;
         if (err) *err = uerr;
@@ -610,7 +628,7 @@ void rb_results_free(rb_results *r)
     /* A sweep never ended keeps what was queued (committed now) and its status 'running',
      * exactly as after a crash: resume continues it. */
     if (r->active) {
-        stop_writer(r);
+        stop_writer(r, NULL);
         clear_sweep(r);
     }
     results_close(r);
