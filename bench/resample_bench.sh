@@ -6,7 +6,7 @@
 # Prints the wall time of the resample stage (as the results store records it) and of the
 # whole command, its user and system CPU time and its peak resident memory (/usr/bin/time).
 set -eu
-rebal=$1
+rebal=$(realpath "$1")
 sqlite3=$2
 histories=${3:-1000}
 threads=${4:-2}
