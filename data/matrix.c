@@ -539,9 +539,11 @@ static rb_status fill_column(const column *c, size_t i, const rb_bar *rows, rb_m
                              int *volume_ok, rb_error *err)
 {
     size_t N = m->N, p = c->begin, stop = c->begin + c->count;
-    if (m->T == stop - c->lo && rows[c->lo].ts == m->time[0] && rows[stop - 1].ts == m->time[m->T - 1]) {
-        /* A bar at every time (same_times found the columns alike, and its times are these):
-         * nothing is filled, no gap to measure. */
+    if (m->T == stop - c->lo) {
+        /* As many bars in range as the matrix has times: a bar at every time, since the times
+         * hold every in-range time of the column (union) or only some of them (intersect), all
+         * strictly increasing. Nothing is filled, no gap to measure; whether the times came
+         * from same_times or from the merge. */
         const rb_bar *b = rows + c->lo;
         int open_ok = 1, volume = 1;
         for (size_t t = 0; t < m->T; t++) {
