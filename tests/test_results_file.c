@@ -193,3 +193,70 @@ Test(results_file, a_sweep_that_fails_before_recording_leaves_no_new_store)
     free(fresh);
     free(bad);
 }
+
+/* A deferred start (rb_results_defer_start, as rebal sweep asks) records a new store's sweep
+ * on the writer thread before its rows: the same rows, status and id as a start of the
+ * caller's own; in a store that holds a sweep already the start is the caller's, so a resume
+ * still finds what is stored. */
+Test(results_file, a_deferred_start_records_the_sweep_before_its_rows)
+{
+    char *path = rbt_path(dir, "r.db");
+    const char *keys[] = {"band"};
+    for (int pass = 0; pass < 2; pass++) {
+        rb_results *r = open_ok(path);
+        rb_results_defer_start(r);
+        rb_error err = {0};
+        int resumed = -1;
+        int64_t *done = NULL;
+        size_t ndone = 7;
+        cr_assert_eq(rb_results_begin(r, "spec", "h", 2, keys, 1, pass, &resumed, &done, &ndone, &err), RB_OK, "%s",
+                     err.msg);
+        if (pass == 0) {
+            cr_assert_eq(resumed, 0);
+            cr_assert_null(done);
+            cr_assert_eq(ndone, 0);
+            rb_sweep_kv kv[] = {{"band", "0.05"}};
+            rb_result_row row = {.config_id = 11, .section = "threshold", .strategy = "threshold", .params = kv,
+                                 .nparams = 1};
+            cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
+            cr_assert_eq(rb_results_sweep_id(r), 1, "the id waits for the writer's start");
+            cr_assert_eq(rb_results_end(r, "interrupted", &err), RB_OK, "%s", err.msg);
+        } else {
+            /* the store holds sweep 1 now: resumed by the caller's own start */
+            cr_assert_eq(resumed, 1);
+            cr_assert_eq(ndone, 1);
+            cr_assert_eq(done[0], 11);
+            cr_assert_eq(rb_results_sweep_id(r), 1);
+            cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+        }
+        free(done);
+        rb_results_free(r);
+    }
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps"), 1);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 1);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT config_id FROM runs WHERE band = 0.05"), 11);
+    free(path);
+}
+
+/* What fails in a deferred start is the writer's error: rb_results_put and rb_results_end
+ * report it, and the sweep has no id. Here the new file is removed before the writer starts
+ * (as another command's rb_results_free may remove a store it saw unused). */
+Test(results_file, a_deferred_start_that_fails_is_reported_by_put_and_end)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_results_defer_start(r);
+    cr_assert_eq(unlink(path), 0);
+    rb_error err = {0};
+    cr_assert_eq(rb_results_begin(r, "spec", "h", 1, NULL, 0, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_results_sweep_id(r), 0);
+    rb_result_row row = {.config_id = 1};
+    cr_assert_eq(rb_results_put(r, &row, &err), RB_ERR_DB);
+    cr_assert_not_null(strstr(err.msg, "removed by another command"), "%s", err.msg);
+    rb_error end = {0};
+    cr_assert_eq(rb_results_end(r, "done", &end), RB_ERR_DB);
+    cr_assert_str_eq(end.msg, err.msg);
+    rb_results_free(r);
+    cr_assert_not(present(path, ""));
+    free(path);
+}

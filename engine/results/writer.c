@@ -15,6 +15,7 @@
 #include "schema.h"
 #include "store.h"
 #include "alloc.h"
+#include "thread.h"
 
 /* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
  * wait); a transaction commits TXN_NS nanoseconds after its first row (or when the sweep
@@ -71,6 +72,19 @@ struct rb_results {
     sqlite3_stmt *insert;
     pthread_t thread;
 
+    /* rb_results_defer_start: a new store's sweep recorded by the writer thread before its
+     * first row, from what rb_results_begin was given (later); its id is known once the
+     * writer has tried (begun, under mu). */
+    int defer;
+    struct later {
+        char *spec, *dataset_hash;
+        uint64_t configurations;
+        char (*names)[RB_RESULTS_KEY_MAX];
+    } later;
+    int deferred; /* this sweep's start is the writer's */
+    int begun;
+    pthread_cond_t begun_cv;
+
     /* The queue, shared by the simulation threads and the writer. */
     pthread_mutex_t mu;
     pthread_cond_t not_empty, not_full;
@@ -108,6 +122,7 @@ static void results_close(rb_results *r)
     free_rows(r->spent);
     rb_results_schema_close(&r->conn);
     free(r->spec_path);
+    pthread_cond_destroy(&r->begun_cv);
     pthread_cond_destroy(&r->not_full);
     pthread_cond_destroy(&r->not_empty);
     pthread_mutex_destroy(&r->mu);
@@ -130,6 +145,12 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
             ok = 0;
         }
         if (ok && pthread_cond_init(&r->not_full, &attr) != 0) {
+            pthread_cond_destroy(&r->not_empty);
+            pthread_mutex_destroy(&r->mu);
+            ok = 0;
+        }
+        if (ok && pthread_cond_init(&r->begun_cv, &attr) != 0) {
+            pthread_cond_destroy(&r->not_full);
             pthread_cond_destroy(&r->not_empty);
             pthread_mutex_destroy(&r->mu);
             ok = 0;
@@ -157,6 +178,14 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(((const key_column *)a)->key, ((const key_column *)b)->key);
 }
 
+static void clear_later(struct later *l)
+{
+    free(l->spec);
+    free(l->dataset_hash);
+    free(l->names);
+    memset(l, 0, sizeof *l);
+}
+
 static void clear_sweep(rb_results *r)
 {
     sqlite3_finalize(r->insert);
@@ -171,9 +200,12 @@ static void clear_sweep(rb_results *r)
     r->active = 0;
     r->sweep_id = 0;
     r->failed_before = 0;
+    clear_later(&r->later);
+    r->deferred = 0;
 }
 
-/* Validates the keys (before the database is touched) into their columns and the index. */
+/* Validates the keys (before the database is touched) into their columns (by_column) and the
+ * index, sorted by key: all that rb_results_put reads. */
 static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, char (*names)[RB_RESULTS_KEY_MAX],
                           rb_error *err)
 {
@@ -191,13 +223,15 @@ static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, 
         if (rc == RB_OK && !(r->keys[k] = rb_strdup(keys[k])))
             rc = rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
         if (rc != RB_OK) return rc;
-        r->index[k] = (key_column){.key = r->keys[k], .column = k};
+        r->index[k] = r->by_column[k] = (key_column){.key = r->keys[k], .column = k};
         r->ncols = k + 1;
     }
+    if (r->ncols) qsort(r->index, r->ncols, sizeof *r->index, key_cmp);
     return RB_OK;
 }
 
-/* How each parameter column stores its values: as the table declares it. */
+/* How each parameter column stores its values (by_column, which the writer alone reads): as
+ * the table declares it. */
 static rb_status read_types(rb_results *r, char (*names)[RB_RESULTS_KEY_MAX], rb_error *err)
 {
     rb_results_columns cols;
@@ -205,13 +239,11 @@ static rb_status read_types(rb_results *r, char (*names)[RB_RESULTS_KEY_MAX], rb
     if (rc != RB_OK) return rc;
     for (size_t k = 0; k < r->ncols; k++) {
         int at = rb_results_columns_find(&cols, names[k]);
-        key_column *kc = &r->index[k];
+        key_column *kc = &r->by_column[k];
         kc->real = at >= 0 && cols.col[at].real;
         kc->fraction = at >= 0 && cols.col[at].fraction;
-        r->by_column[k] = *kc;
     }
     rb_results_columns_free(&cols);
-    if (r->ncols) qsort(r->index, r->ncols, sizeof *r->index, key_cmp);
     return RB_OK;
 }
 
@@ -252,7 +284,54 @@ static rb_status start_sweep(rb_results *r, const char *spec, const char *datase
     return rc;
 }
 
+/* What the store holds of a sweep before its first row: its row (start_sweep), then the
+ * columns' types, the insert statement and the writer's cache. */
+static rb_status record_start(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
+                              char (*names)[RB_RESULTS_KEY_MAX], int resume, int *found, int64_t **ids, size_t *nids,
+                              rb_error *err)
+{
+    int64_t id = 0;
+    rb_status rc = start_sweep(r, spec, dataset_hash, configurations, names, resume, found, &id, ids, nids, err);
+    if (rc == RB_OK) rc = read_types(r, names, err);
+    if (rc == RB_OK) {
+        r->sweep_id = id;
+        rc = rb_results_schema_insert(&r->conn, names, r->ncols, &r->insert, err);
+    }
+    if (rc == RB_OK)
+        rc = rb_rsql_exec(&r->conn, "PRAGMA cache_size = -" WRITER_CACHE_KIB, "sizing the writer's cache", err);
+    return rc;
+}
+
+/* The writer's part of a deferred start (rb_results_defer_start): the sweep recorded before
+ * any row. */
+static rb_status record_later(rb_results *r, rb_error *err)
+{
+    struct later *l = &r->later;
+    int found = 0;
+    int64_t *ids = NULL;
+    size_t nids = 0;
+    /* a new store: there is nothing to resume (found stays 0, ids NULL) */
+    rb_status rc = record_start(r, l->spec, l->dataset_hash, l->configurations, l->names, 0, &found, &ids, &nids, err);
+    free(ids);
+    return rc;
+}
+
 static void *writer_main(void *arg);
+
+void rb_results_defer_start(rb_results *r) { r->defer = 1; }
+
+/* Keeps what record_later needs: rb_results_begin's arguments belong to its caller. */
+static rb_status keep_later(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
+                            char (*names)[RB_RESULTS_KEY_MAX], rb_error *err)
+{
+    struct later *l = &r->later;
+    l->spec = rb_strdup(spec);
+    l->dataset_hash = rb_strdup(dataset_hash ? dataset_hash : "");
+    l->configurations = configurations;
+    l->names = names;
+    if (!l->spec || !l->dataset_hash) return rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
+    return RB_OK;
+}
 
 rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
                            const char *const *keys, size_t nkeys, int resume, int *resumed, int64_t **done,
@@ -270,25 +349,26 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
     rb_status rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
                                    : set_keys(r, keys, nkeys, names, err);
-    int64_t id = 0, *ids = NULL;
+    int64_t *ids = NULL;
     size_t nids = 0;
     int found = 0;
-    if (rc == RB_OK)
-        rc = start_sweep(r, spec, dataset_hash, configurations, names, resume, &found, &id, &ids, &nids, err);
-    if (rc == RB_OK) rc = read_types(r, names, err);
-    if (rc == RB_OK) {
-        r->sweep_id = id;
-        rc = rb_results_schema_insert(&r->conn, names, r->ncols, &r->insert, err);
+    /* A new store holds no sweep to resume: what the caller waits for is only the keys'
+     * check, and the writer records the rest before its first row. */
+    r->deferred = r->defer && r->conn.version == 0;
+    if (rc == RB_OK && r->deferred) {
+        rc = keep_later(r, spec, dataset_hash, configurations, names, err);
+        names = NULL; /* the writer's now (clear_later frees it) */
+    } else if (rc == RB_OK) {
+        rc = record_start(r, spec, dataset_hash, configurations, names, resume, &found, &ids, &nids, err);
     }
     free(names);
-    if (rc == RB_OK)
-        rc = rb_rsql_exec(&r->conn, "PRAGMA cache_size = -" WRITER_CACHE_KIB, "sizing the writer's cache", err);
     if (rc == RB_OK) {
         r->head = r->count = 0;
         r->stop = r->failed = r->finished = 0;
+        r->begun = !r->deferred;
         r->end_status = NULL;
         rb_error_clear(&r->werr);
-        int e = pthread_create(&r->thread, NULL, writer_main, r);
+        int e = rb_thread_start_beside(&r->thread, writer_main, r);
         if (e != 0)
             rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
     }
@@ -417,9 +497,24 @@ static rb_status insert_row(rb_results *r, const queued_row *row, rb_error *err)
     return rc;
 }
 
-/* Takes rows off the queue and writes them in transactions committed TXN_NS after their
- * first row, or when the queue is drained at the sweep's end. On an error it commits what
- * was written before it, records the error and stops; put and end report it. */
+/* The writer stops on e (mu held): the rows still queued are dropped, and put and end
+ * report e. */
+static void writer_failed(rb_results *r, const rb_error *e)
+{
+    r->failed = 1;
+    r->werr = *e;
+    while (r->count > 0) {
+        free(r->queue[r->head]);
+        r->head = (r->head + 1) % QUEUE_ROWS;
+        r->count--;
+    }
+    pthread_cond_broadcast(&r->not_full);
+}
+
+/* Records the sweep first when its start was deferred (record_later). Then takes rows off
+ * the queue and writes them in transactions committed TXN_NS after their first row, or when
+ * the queue is drained at the sweep's end. On an error it commits what was written before
+ * it, records the error and stops; put and end report it. */
 static void *writer_main(void *arg)
 {
     rb_results *r = arg;
@@ -427,9 +522,17 @@ static void *writer_main(void *arg)
     int in_txn = 0;
     struct timespec deadline = {0, 0};
     rb_error e = {0};
-    rb_status rc = RB_OK;
+    rb_status rc = r->deferred ? record_later(r, &e) : RB_OK;
 
     pthread_mutex_lock(&r->mu);
+    /* the caller learns the sweep's id, or the failure, both at once */
+    if (rc != RB_OK) writer_failed(r, &e);
+    r->begun = 1;
+    pthread_cond_broadcast(&r->begun_cv);
+    if (rc != RB_OK) {
+        pthread_mutex_unlock(&r->mu);
+        return NULL;
+    }
     for (;;) {
         while (r->count == 0 && !r->stop) {
             if (!in_txn) pthread_cond_wait(&r->not_empty, &r->mu);
@@ -482,14 +585,7 @@ static void *writer_main(void *arg)
             r->spent = written;
         }
         if (rc != RB_OK) {
-            r->failed = 1;
-            r->werr = e;
-            while (r->count > 0) {
-                free(r->queue[r->head]);
-                r->head = (r->head + 1) % QUEUE_ROWS;
-                r->count--;
-            }
-            pthread_cond_broadcast(&r->not_full);
+            writer_failed(r, &e);
             break;
         }
         if (drained) break;
@@ -609,7 +705,7 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
     rb_error uerr;
     /* The writer recorded the status with the last rows, unless it had none left to write
      * or failed: then here. */
-    rb_status urc = r->finished ? RB_OK : rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
+    rb_status urc = r->finished || !r->sweep_id ? RB_OK : rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
     if (urc != RB_OK && rc == RB_OK) {
         rc = urc;
         if (err) *err = uerr;
@@ -620,7 +716,15 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
 
 const rb_rconn *rb_results_connection(const rb_results *r) { return &r->conn; }
 
-int64_t rb_results_sweep_id(const rb_results *r) { return r->sweep_id; }
+int64_t rb_results_sweep_id(rb_results *r)
+{
+    if (!r->active || !r->deferred) return r->sweep_id;
+    pthread_mutex_lock(&r->mu);
+    while (!r->begun) pthread_cond_wait(&r->begun_cv, &r->mu);
+    int64_t id = r->sweep_id;
+    pthread_mutex_unlock(&r->mu);
+    return id;
+}
 
 void rb_results_free(rb_results *r)
 {

@@ -36,6 +36,14 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
                            const char *const *keys, size_t nkeys, int resume, int *resumed, int64_t **done,
                            size_t *ndone, rb_error *err);
 
+/* Lets the writer thread record the sweeps rb_results_begin starts in a new store (one that
+ * holds no sweep yet, so nothing to resume) before their first rows, beside the caller's own
+ * work: rb_results_begin then returns once the keys are checked and the writer started. What
+ * fails in recording the sweep is reported as a writer's error (rb_results_put,
+ * rb_results_end); readers see the sweep a moment later. For a command that begins one sweep
+ * and computes its rows at once (rebal sweep). */
+void rb_results_defer_start(rb_results *r);
+
 /* The most recent sweep of this spec text and dataset hash recorded by this version of rebal
  * when it is complete ('done'): its id (0 when there is none, or it is not complete) and its
  * finishing time (ISO 8601 UTC, 32 bytes). What rebal sweep shows instead of running it again. */
@@ -52,8 +60,10 @@ void rb_results_legacy_hash(rb_results *r, const char *hash);
  * [venues] section names relative to it. Fails when the path cannot be resolved. */
 rb_status rb_results_spec_path(rb_results *r, const char *path, rb_error *err);
 
-/* The id of the sweep being recorded (between rb_results_begin and rb_results_end; else 0). */
-int64_t rb_results_sweep_id(const rb_results *r);
+/* The id of the sweep being recorded (between rb_results_begin and rb_results_end; else 0).
+ * After a deferred start (rb_results_defer_start) it waits for the writer to have recorded
+ * the sweep, and is 0 when that failed (rb_results_end says why). */
+int64_t rb_results_sweep_id(rb_results *r);
 
 /* The failed runs the sweep being recorded had stored before rb_results_begin (a resume). */
 uint64_t rb_results_failed_before(const rb_results *r);

@@ -1,0 +1,20 @@
+/* thread.h - starting a helper thread beside the one that asks for it. Internal. */
+#ifndef RB_THREAD_H
+#define RB_THREAD_H
+
+#include <pthread.h>
+
+/* pthread_create(thread, NULL, fn, arg), but the new thread may run on any processor the
+ * caller may use except the one the caller runs on now, when there is another (else on any
+ * the caller may use). A helper (the results writer, a side computation) then starts on an
+ * idle core instead of waking on the caller's and taking turns with it: Linux places a new
+ * thread on its creator's processor when it does not find the other idler, and on the 2-core
+ * development VM the creator then waited for its helper's first slices (bench/README.md,
+ * tenth session). Returns pthread_create's code. */
+int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg);
+
+/* The same, away from processor cpu (rb_thread_start_beside: the caller's); a cpu the caller
+ * may not use, or the only one it may, leaves the new thread the caller's processors. */
+int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int cpu);
+
+#endif /* RB_THREAD_H */

@@ -1,0 +1,58 @@
+/* test_thread.c - a helper thread starts beside its creator (data/base/thread.h): on any
+ * processor the creator may use but the one it runs on, when there is another. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+
+#include "thread.h"
+
+static void *own_affinity(void *arg)
+{
+    cpu_set_t *set = arg;
+    CPU_ZERO(set);
+    return (void *)(intptr_t)sched_getaffinity(0, sizeof *set, set);
+}
+
+/* The processors a thread started by start(cpu) may use. */
+static cpu_set_t helper_set(int cpu)
+{
+    cpu_set_t got;
+    pthread_t t;
+    cr_assert_eq(rb_thread_start_away(&t, own_affinity, &got, cpu), 0);
+    void *rc = (void *)1;
+    cr_assert_eq(pthread_join(t, &rc), 0);
+    cr_assert_null(rc);
+    return got;
+}
+
+Test(thread, a_helper_starts_away_from_a_processor_when_there_is_another)
+{
+    cpu_set_t all;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int count = CPU_COUNT(&all);
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &all)) continue;
+        cpu_set_t got = helper_set(cpu), want = all;
+        if (count > 1) CPU_CLR(cpu, &want);
+        cr_assert(CPU_EQUAL(&got, &want), "away from %d of %d processors", cpu, count);
+    }
+    /* a processor the caller may not use, or none: the caller's */
+    cpu_set_t got = helper_set(-1);
+    cr_assert(CPU_EQUAL(&got, &all));
+    got = helper_set(CPU_SETSIZE);
+    cr_assert(CPU_EQUAL(&got, &all));
+}
+
+Test(thread, a_helper_started_beside_its_creator_may_use_the_creator_s_other_processors)
+{
+    cpu_set_t all, got;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    pthread_t t;
+    cr_assert_eq(rb_thread_start_beside(&t, own_affinity, &got), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    int count = CPU_COUNT(&all);
+    cr_assert_eq(CPU_COUNT(&got), count > 1 ? count - 1 : 1);
+    CPU_OR(&got, &got, &all);
+    cr_assert(CPU_EQUAL(&got, &all), "only processors the creator may use");
+}
