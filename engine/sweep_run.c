@@ -747,8 +747,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = side_results(&side, &results, err);
     if (rc == RB_OK && opt->results && !results) rc = rb_results_open(opt->results, &results, err);
-    /* A new store's sweep is recorded by the writer thread while the first block runs. */
+    /* A new store's sweep is recorded by the writer thread while the first block runs, and,
+     * when nothing is written after it (no out-of-sample test, no resampled histories), made
+     * durable by that thread while the caller shows it. */
     if (rc == RB_OK && results) rb_results_defer_start(results);
+    if (rc == RB_OK && results && !opt->oos && !opt->resample) rb_results_settle(results);
     int from_file = 0;
     const char *sweep_file = rb_sweep_name(p.sweep, &from_file);
     if (rc == RB_OK && results && from_file) rc = rb_results_spec_path(results, sweep_file, err);

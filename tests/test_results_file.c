@@ -260,3 +260,52 @@ Test(results_file, a_deferred_start_that_fails_is_reported_by_put_and_end)
     cr_assert_not(present(path, ""));
     free(path);
 }
+
+/* An integer a statement gives through a connection. */
+static int64_t conn_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* A settled store (rb_results_settle, as rebal sweep asks when nothing is written after the
+ * sweep): the writer follows the last rows with the store's last checkpoint, and the caller
+ * reads through the connection while the file syncs. A sweep begun after it commits under
+ * NORMAL again, and the store rests in rollback-journal mode with both sweeps whole. */
+Test(results_file, a_settled_store_is_read_while_it_syncs_and_takes_another_sweep)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_results_defer_start(r);
+    rb_results_settle(r);
+    const char *keys[] = {"band"};
+    for (int sweep = 0; sweep < 2; sweep++) {
+        rb_error err = {0};
+        cr_assert_eq(rb_results_begin(r, sweep ? "second" : "first", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err),
+                     RB_OK, "%s", err.msg);
+        sqlite3 *db = rb_results_connection(r)->db;
+        if (sweep) cr_assert_eq(conn_int(db, "PRAGMA synchronous"), 1, "NORMAL again for the next sweep");
+        for (int64_t id = 1; id <= 2; id++) {
+            rb_sweep_kv kv[] = {{"band", id == 1 ? "0.05" : "0.1"}};
+            rb_result_row row = {.config_id = id + 10 * sweep, .section = "threshold", .strategy = "threshold",
+                                 .params = kv, .nparams = 1};
+            cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
+        }
+        cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+        /* the writer took the checkpoint (under synchronous OFF until the close) */
+        cr_assert_eq(conn_int(db, "PRAGMA synchronous"), 0);
+        cr_assert_eq(conn_int(db, "SELECT count(*) FROM runs"), 2 * (sweep + 1));
+        cr_assert_eq(conn_int(db, "SELECT count(*) FROM sweeps WHERE status = 'done'"), sweep + 1);
+    }
+    rb_results_free(r);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 4);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                 0);
+    free(path);
+}

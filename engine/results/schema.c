@@ -545,18 +545,35 @@ static int holds_no_table(sqlite3 *db)
  * file is synced before the close deletes the WAL. Of NORMAL's three fsyncs one remains: the
  * one that makes the results durable. A power cut in the middle can leave this new file
  * unreadable, never an older store. With readers still on the WAL, the checkpoint cannot
- * finish and everything stays under NORMAL. Returns 1 when the whole WAL is in the synced
- * database file. */
-static int checkpoint_fresh(const rb_rconn *c)
+ * finish and everything stays under NORMAL. rb_results_schema_checkpoint is the copy: 1 when
+ * the whole WAL is in the (not yet synced) database file, the connection then under
+ * synchronous OFF; else 0, under NORMAL again. */
+int rb_results_schema_checkpoint(const rb_rconn *c)
 {
     int wal_frames = -1, copied = -2;
-    sqlite3_file *f = NULL;
     if (sqlite3_exec(c->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK) return 0;
     if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied) == SQLITE_OK &&
-        wal_frames == copied && sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
-        f && f->pMethods && f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK)
+        wal_frames == copied)
         return 1;
     sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL); /* the close checkpoints as ever */
+    return 0;
+}
+
+/* The checkpoint and the sync, here and now (unless the caller took them: c->settled).
+ * Returns 1 when the whole WAL is in the synced database file. */
+static int checkpoint_fresh(const rb_rconn *c)
+{
+    if (c->settled) {
+        if (c->settled > 0) return 1;
+        sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        return 0;
+    }
+    sqlite3_file *f = NULL;
+    if (!rb_results_schema_checkpoint(c)) return 0;
+    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f && f->pMethods &&
+        f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK)
+        return 1;
+    sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     return 0;
 }
 

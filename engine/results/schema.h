@@ -53,6 +53,11 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
 /* Closes the connection; a file this open created is removed again while it holds no table
  * (no sweep was begun in it: rb_sqlite_remove_unused). */
 void rb_results_schema_close(rb_rconn *c);
+/* The copy of a fresh store's WAL into its database file, the first half of its last
+ * checkpoint before the close (whose sync the caller then takes: rb_rconn.settled): 1 when
+ * the whole WAL is in the file, the connection under synchronous OFF until its close; else
+ * 0, under NORMAL, and the close checkpoints as ever. */
+int rb_results_schema_checkpoint(const rb_rconn *c);
 
 /* ---------------------------------------------------------------- columns of runs */
 

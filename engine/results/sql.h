@@ -17,6 +17,9 @@ typedef struct rb_rconn {
     int version; /* results schema version of the file (user_version) */
     int fresh;   /* this connection created the file's schema: nothing older is in it */
     int created; /* this open created the file (there was none at the path) */
+    /* a fresh store's last checkpoint, taken before the close by its caller (writer.c):
+     * 1 whole and synced, -1 whole but not synced; 0: the close takes it */
+    int settled;
 } rb_rconn;
 
 /* "PATH: WHAT: sqlite message", with the common cases (corrupt, locked, full, read-only)

@@ -3,12 +3,15 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "date.h"
 #include "error.h"
@@ -83,7 +86,16 @@ struct rb_results {
     } later;
     int deferred; /* this sweep's start is the writer's */
     int begun;
-    pthread_cond_t begun_cv;
+    pthread_cond_t said_cv; /* begun and released change under mu */
+
+    /* rb_results_settle: the writer that records a fresh store's last rows also takes its
+     * last checkpoint (the copy with the connection, then released; the sync of the file
+     * beside the caller, who may read through the connection meanwhile). */
+    int settle;
+    int released;    /* the writer no longer uses the connection (under mu) */
+    int thread_live; /* a writer thread not joined yet */
+    int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
+    int sync_fd;     /* the file the writer synced through (-1: none), closed after the connection */
 
     /* The queue, shared by the simulation threads and the writer. */
     pthread_mutex_t mu;
@@ -96,6 +108,9 @@ struct rb_results {
      * all along (the two threads then wait on each other's lock). */
     queued_row *spent;
     int stop;       /* no more rows: drain, commit and exit */
+    unsigned pokes; /* counts the rows queued and the stop, atomically (spin_for_work) */
+    uint64_t expected; /* the rows of the sweep to write: its configurations less those stored */
+    int spin;          /* can_spin, as the caller of rb_results_begin saw it */
     /* The sweep's end (rb_results_end): its status, set with stop, which the writer records
      * in the transaction of the last rows when one is open (finished then says so); NULL when
      * the writer stops without an end (rb_results_free). */
@@ -117,12 +132,24 @@ static void free_rows(queued_row *q)
     }
 }
 
+static void join_writer(rb_results *r)
+{
+    if (!r->thread_live) return;
+    pthread_join(r->thread, NULL);
+    r->thread_live = 0;
+}
+
 static void results_close(rb_results *r)
 {
+    join_writer(r);
     free_rows(r->spent);
+    r->conn.settled = r->synced;
     rb_results_schema_close(&r->conn);
+    /* after the connection: closing a descriptor of the file drops every POSIX lock this
+     * process holds on it, SQLite's included */
+    if (r->sync_fd >= 0) close(r->sync_fd);
     free(r->spec_path);
-    pthread_cond_destroy(&r->begun_cv);
+    pthread_cond_destroy(&r->said_cv);
     pthread_cond_destroy(&r->not_full);
     pthread_cond_destroy(&r->not_empty);
     pthread_mutex_destroy(&r->mu);
@@ -149,7 +176,7 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
             pthread_mutex_destroy(&r->mu);
             ok = 0;
         }
-        if (ok && pthread_cond_init(&r->begun_cv, &attr) != 0) {
+        if (ok && pthread_cond_init(&r->said_cv, &attr) != 0) {
             pthread_cond_destroy(&r->not_full);
             pthread_cond_destroy(&r->not_empty);
             pthread_mutex_destroy(&r->mu);
@@ -162,6 +189,7 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
         return rb_fail(err, RB_ERR_NOMEM, "%s: cannot create the writer's lock", path ? path : "results store");
     }
     r->metric = rb_metric_table(&r->nmetric);
+    r->sync_fd = -1;
     rb_status rc = rb_results_schema_open(path, 0, &r->conn, err);
     if (rc != RB_OK) {
         results_close(r);
@@ -316,9 +344,19 @@ static rb_status record_later(rb_results *r, rb_error *err)
     return rc;
 }
 
+/* 1 when another processor can run the thread that waits for a spinning one (the caller's
+ * processors: asked by the thread that starts the writer). */
+static int can_spin(void)
+{
+    cpu_set_t cpus;
+    return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
+}
+
 static void *writer_main(void *arg);
 
 void rb_results_defer_start(rb_results *r) { r->defer = 1; }
+
+void rb_results_settle(rb_results *r) { r->settle = 1; }
 
 /* Keeps what record_later needs: rb_results_begin's arguments belong to its caller. */
 static rb_status keep_later(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
@@ -346,9 +384,20 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         return rb_fail(err, RB_ERR_USAGE, "%s: %llu configurations is more than a sweep can hold", r->conn.path,
                        (unsigned long long)configurations);
 
+    /* the last sweep's writer, settling its store, is done first: then this one's commits
+     * are under NORMAL again */
+    join_writer(r);
+    rb_status rc = RB_OK;
+    if (r->synced) {
+        rc = rb_rsql_exec(&r->conn, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+        if (r->sync_fd >= 0) close(r->sync_fd);
+        r->sync_fd = -1;
+        r->synced = 0;
+        if (rc != RB_OK) return rc;
+    }
     char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
-    rb_status rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
-                                   : set_keys(r, keys, nkeys, names, err);
+    rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
+                         : set_keys(r, keys, nkeys, names, err);
     int64_t *ids = NULL;
     size_t nids = 0;
     int found = 0;
@@ -363,14 +412,18 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     }
     free(names);
     if (rc == RB_OK) {
+        r->expected = configurations > nids ? configurations - nids : 0;
+        r->spin = can_spin(); /* here: the writer itself runs on fewer processors (rb_thread_start_beside) */
         r->head = r->count = 0;
         r->stop = r->failed = r->finished = 0;
         r->begun = !r->deferred;
+        r->released = 0;
         r->end_status = NULL;
         rb_error_clear(&r->werr);
         int e = rb_thread_start_beside(&r->thread, writer_main, r);
         if (e != 0)
             rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
+        r->thread_live = e == 0;
     }
     if (rc != RB_OK) {
         free(ids);
@@ -511,6 +564,27 @@ static void writer_failed(rb_results *r, const rb_error *e)
     pthread_cond_broadcast(&r->not_full);
 }
 
+/* A thread that sleeps lets its processor halt, and on the 2-core development VM waking it
+ * again took 0.1-0.4 ms (bench/README.md, tenth session): as long as the writer's last
+ * commit. So a wait that is short spins first, for up to SPIN_NS: the caller's for the
+ * writer to leave the connection (wait_released), and the writer's for the sweep's end once
+ * it has written every row the sweep was to give (the end follows them at once; before, it
+ * sleeps between blocks, which would otherwise lose a core to it). Only where another
+ * processor can run the thread waited for (can_spin). */
+#define SPIN_NS 500000L
+
+/* Spins (mu held, released meanwhile) until a row is queued or the sweep ends, or SPIN_NS. */
+static void spin_for_work(rb_results *r)
+{
+    unsigned seen = __atomic_load_n(&r->pokes, __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&r->mu);
+    struct timespec until;
+    deadline_after(&until, SPIN_NS);
+    for (unsigned k = 1; __atomic_load_n(&r->pokes, __ATOMIC_ACQUIRE) == seen; k++)
+        if (k % 256 == 0 && is_past(&until)) break;
+    pthread_mutex_lock(&r->mu);
+}
+
 /* Records the sweep first when its start was deferred (record_later). Then takes rows off
  * the queue and writes them in transactions committed TXN_NS after their first row, or when
  * the queue is drained at the sweep's end. On an error it commits what was written before
@@ -524,19 +598,24 @@ static void *writer_main(void *arg)
     rb_error e = {0};
     rb_status rc = r->deferred ? record_later(r, &e) : RB_OK;
 
+    const int spin = r->spin;
+    uint64_t written_rows = 0; /* rows this writer has inserted */
     pthread_mutex_lock(&r->mu);
     /* the caller learns the sweep's id, or the failure, both at once */
     if (rc != RB_OK) writer_failed(r, &e);
     r->begun = 1;
-    pthread_cond_broadcast(&r->begun_cv);
-    if (rc != RB_OK) {
-        pthread_mutex_unlock(&r->mu);
-        return NULL;
-    }
-    for (;;) {
+    pthread_cond_broadcast(&r->said_cv);
+    for (; rc == RB_OK;) {
+        int spun = 0;
         while (r->count == 0 && !r->stop) {
-            if (!in_txn) pthread_cond_wait(&r->not_empty, &r->mu);
-            else if (pthread_cond_timedwait(&r->not_empty, &r->mu, &deadline) == ETIMEDOUT) break;
+            if (in_txn && !spun && spin && written_rows >= r->expected) {
+                spun = 1;
+                spin_for_work(r);
+            } else if (!in_txn) {
+                pthread_cond_wait(&r->not_empty, &r->mu);
+            } else if (pthread_cond_timedwait(&r->not_empty, &r->mu, &deadline) == ETIMEDOUT) {
+                break;
+            }
         }
         size_t n = 0;
         while (r->count > 0) {
@@ -558,14 +637,18 @@ static void *writer_main(void *arg)
         queued_row *written = NULL; /* handed back below, newest first */
         for (size_t i = 0; i < n; i++) {
             if (rc == RB_OK) rc = insert_row(r, batch[i], &e);
+            written_rows++;
             batch[i]->next = written;
             written = batch[i];
         }
         /* The last rows and the sweep's status, committed together: one commit, not two, and
-         * no moment at which a reader sees every row of a sweep still 'running'. */
+         * no moment at which a reader sees every row of a sweep still 'running'; the status
+         * alone when every row is committed already (or there was none). */
         int with_status = 0;
-        if (in_txn && rc == RB_OK && drained && r->end_status) {
-            rc = rb_results_sweep_finish(&r->conn, r->sweep_id, r->end_status, &e);
+        if (rc == RB_OK && drained && r->end_status) {
+            if (!in_txn && (rc = rb_rsql_exec(&r->conn, "BEGIN IMMEDIATE", "ending the sweep", &e)) == RB_OK)
+                in_txn = 1;
+            if (rc == RB_OK) rc = rb_results_sweep_finish(&r->conn, r->sweep_id, r->end_status, &e);
             with_status = rc == RB_OK;
         }
         if (in_txn && (rc != RB_OK || drained || is_past(&deadline))) {
@@ -590,21 +673,56 @@ static void *writer_main(void *arg)
         }
         if (drained) break;
     }
+    /* The last checkpoint of a fresh store whose status went with the last rows: nothing
+     * is written after them. */
+    int settle = r->settle && r->finished && r->conn.fresh;
     pthread_mutex_unlock(&r->mu);
+    int whole = settle && rb_results_schema_checkpoint(&r->conn);
+    pthread_mutex_lock(&r->mu);
+    __atomic_store_n(&r->released, 1, __ATOMIC_RELEASE); /* wait_released may spin on it */
+    pthread_cond_broadcast(&r->said_cv);
+    pthread_mutex_unlock(&r->mu);
+    if (whole) {
+        /* the sync, beside the caller: through a descriptor of its own, since the caller's
+         * reads go through the connection's (closed after the connection: results_close) */
+        const char *file = sqlite3_db_filename(r->conn.db, "main"); /* absolute: SQLite's own */
+        r->sync_fd = file && *file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
+        r->synced = r->sync_fd >= 0 && fdatasync(r->sync_fd) == 0 ? 1 : -1;
+    } else if (settle) {
+        r->synced = 0; /* not whole: the close checkpoints under NORMAL */
+    }
     return NULL;
 }
 
+/* Waits (mu held) until the writer has left the connection: spinning first (can_spin),
+ * for up to 10 SPIN_NS (the writer's last commit and checkpoint take about 1.5 ms). */
+static void wait_released(rb_results *r)
+{
+    if (!r->released && r->spin) {
+        pthread_mutex_unlock(&r->mu);
+        struct timespec until;
+        deadline_after(&until, 10 * SPIN_NS);
+        for (unsigned k = 1; !__atomic_load_n(&r->released, __ATOMIC_ACQUIRE); k++)
+            if (k % 256 == 0 && is_past(&until)) break;
+        pthread_mutex_lock(&r->mu);
+    }
+    while (!r->released) pthread_cond_wait(&r->said_cv, &r->mu);
+}
+
 /* Tells the writer to drain the queue and commit, with the sweep's status when it ends
- * (else NULL), and waits for it. */
+ * (else NULL), and waits until it leaves the connection: its end when it settles nothing,
+ * else the copy of the last checkpoint (the sync goes on: results_close joins it). */
 static void stop_writer(rb_results *r, const char *end_status)
 {
     pthread_mutex_lock(&r->mu);
     r->stop = 1;
+    __atomic_add_fetch(&r->pokes, 1, __ATOMIC_RELEASE);
     r->end_status = end_status;
     pthread_cond_broadcast(&r->not_empty);
     pthread_cond_broadcast(&r->not_full);
+    wait_released(r);
     pthread_mutex_unlock(&r->mu);
-    pthread_join(r->thread, NULL);
+    if (!r->settle || !end_status) join_writer(r);
     free_rows(r->spent);
     r->spent = NULL;
 }
@@ -672,6 +790,7 @@ rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
         r->queue[(r->head + r->count) % QUEUE_ROWS] = q;
         r->count++;
         q = NULL;
+        __atomic_add_fetch(&r->pokes, 1, __ATOMIC_RELEASE);
         pthread_cond_signal(&r->not_empty);
     }
     queued_row *spent = r->spent;
@@ -703,8 +822,8 @@ rb_status rb_results_end(rb_results *r, const char *status, rb_error *err)
         if (err) *err = r->werr;
     }
     rb_error uerr;
-    /* The writer recorded the status with the last rows, unless it had none left to write
-     * or failed: then here. */
+    /* The writer recorded the status (with the last rows, or alone), unless it failed: then
+     * here. */
     rb_status urc = r->finished || !r->sweep_id ? RB_OK : rb_results_sweep_finish(&r->conn, r->sweep_id, status, &uerr);
     if (urc != RB_OK && rc == RB_OK) {
         rc = urc;
@@ -720,7 +839,7 @@ int64_t rb_results_sweep_id(rb_results *r)
 {
     if (!r->active || !r->deferred) return r->sweep_id;
     pthread_mutex_lock(&r->mu);
-    while (!r->begun) pthread_cond_wait(&r->begun_cv, &r->mu);
+    while (!r->begun) pthread_cond_wait(&r->said_cv, &r->mu);
     int64_t id = r->sweep_id;
     pthread_mutex_unlock(&r->mu);
     return id;

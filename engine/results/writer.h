@@ -44,6 +44,13 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
  * and computes its rows at once (rebal sweep). */
 void rb_results_defer_start(rb_results *r);
 
+/* Promises that the next sweep rb_results_end ends is the last thing written through r: in a
+ * store r created, the writer then follows the sweep's last rows with the store's last
+ * checkpoint, and syncs the file beside the caller, who may read through r meanwhile
+ * (rb_results_free waits for the sync; a later rb_results_begin puts the connection back
+ * under NORMAL sync). */
+void rb_results_settle(rb_results *r);
+
 /* The most recent sweep of this spec text and dataset hash recorded by this version of rebal
  * when it is complete ('done'): its id (0 when there is none, or it is not complete) and its
  * finishing time (ISO 8601 UTC, 32 bytes). What rebal sweep shows instead of running it again. */
