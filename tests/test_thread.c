@@ -56,3 +56,32 @@ Test(thread, a_helper_started_beside_its_creator_may_use_the_creator_s_other_pro
     CPU_OR(&got, &got, &all);
     cr_assert(CPU_EQUAL(&got, &all), "only processors the creator may use");
 }
+
+#if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#include <malloc.h>
+#include <stdlib.h>
+
+static void *where_it_allocates(void *arg)
+{
+    void *p = malloc(1000);
+    *(uintptr_t *)arg = (uintptr_t)p;
+    free(p);
+    return NULL;
+}
+
+/* Under glibc a helper's arena is put on huge pages before its work (thread.c): its
+ * allocations land past the first 2 MiB of its arena's heap (glibc reserves 64 MiB heaps,
+ * aligned), in the ranges advised for huge pages. */
+Test(thread, a_helper_allocates_past_the_first_2_mib_of_its_arena)
+{
+    /* as rebal sets its heap up (cli/heap.c): requests of up to 4 MiB stay in the arena */
+    cr_assert(mallopt(M_MMAP_THRESHOLD, 4 << 20));
+    uintptr_t at = 0;
+    pthread_t t;
+    cr_assert_eq(rb_thread_start_beside(&t, where_it_allocates, &at), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    uintptr_t offset = at & (((uintptr_t)64 << 20) - 1);
+    cr_assert_geq(offset, (uintptr_t)2 << 20, "the helper allocated at %#lx, in its arena's first 2 MiB",
+                  (unsigned long)at);
+}
+#endif
