@@ -44,11 +44,11 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
  * and computes its rows at once (rebal sweep). */
 void rb_results_defer_start(rb_results *r);
 
-/* Promises that the next sweep rb_results_end ends is the last thing written through r: in a
- * store r created, the writer then follows the sweep's last rows with the store's last
- * checkpoint, and syncs the file beside the caller, who may read through r meanwhile
- * (rb_results_free waits for the sync; a later rb_results_begin puts the connection back
- * under NORMAL sync). */
+/* Promises that after each sweep rb_results_end ends, nothing is written through r but by a
+ * later sweep (rb_results_begin): in a store r created, the writer then follows the sweep's
+ * last rows and status with the store's last checkpoint, and syncs the file beside the
+ * caller, who may read through r meanwhile. rb_results_free waits for the sync; a later
+ * rb_results_begin waits for it too and puts the connection back under NORMAL sync. */
 void rb_results_settle(rb_results *r);
 
 /* The most recent sweep of this spec text and dataset hash recorded by this version of rebal
