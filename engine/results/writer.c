@@ -658,7 +658,7 @@ static void *writer_main(void *arg)
                 rb_rsql_rollback(&r->conn);
                 if (rc == RB_OK) rc = c;
             }
-            r->finished = with_status && c == RB_OK; /* read after the join */
+            r->finished = with_status && c == RB_OK; /* read once the writer is done (released) */
             in_txn = 0;
         }
 
@@ -678,6 +678,8 @@ static void *writer_main(void *arg)
     int settle = r->settle && r->finished && r->conn.fresh;
     pthread_mutex_unlock(&r->mu);
     int whole = settle && rb_results_schema_checkpoint(&r->conn);
+    /* the file's name while the connection is still this thread's: SQLite's own, absolute */
+    const char *file = whole ? sqlite3_db_filename(r->conn.db, "main") : NULL;
     pthread_mutex_lock(&r->mu);
     __atomic_store_n(&r->released, 1, __ATOMIC_RELEASE); /* wait_released may spin on it */
     pthread_cond_broadcast(&r->said_cv);
@@ -685,7 +687,6 @@ static void *writer_main(void *arg)
     if (whole) {
         /* the sync, beside the caller: through a descriptor of its own, since the caller's
          * reads go through the connection's (closed after the connection: results_close) */
-        const char *file = sqlite3_db_filename(r->conn.db, "main"); /* absolute: SQLite's own */
         r->sync_fd = file && *file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
         r->synced = r->sync_fd >= 0 && fdatasync(r->sync_fd) == 0 ? 1 : -1;
     } else if (settle) {
