@@ -30,21 +30,23 @@ static void lanes_add(lane_sums *a, const double *x, size_t m)
 static double lane_value(const lane_sums *a, size_t j) { return a->s[j] + a->c[j]; }
 
 /* Series k0..k0+m-1 at bar s >= 1 into y: series k < N is asset k's simple return, series
- * N the target mix sum_i target[i] * (return of asset i), summed in asset order. */
+ * N the target mix sum_i target[i] * (return of asset i), summed in asset order. A return is
+ * the bar's growth factor less 1: the matrix's when the input has it (the same quotient, not
+ * taken again three times a bar), else close / previous close. */
 static void series_at(const rb_metric_input *in, size_t k0, size_t m, size_t s, double *y)
 {
     const size_t N = in->N;
-    const double *now = in->close + s * N, *before = now - N;
+    const double *now = in->close + s * N, *before = now - N, *g = in->growth ? in->growth + s * N : NULL;
     for (size_t j = 0; j < m; j++) {
         size_t k = k0 + j;
-        if (k < N) y[j] = now[k] / before[k] - 1.0;
+        if (k < N) y[j] = (g ? g[k] : now[k] / before[k]) - 1.0;
     }
     if (k0 + m <= N) return;
     double q = 0.0;
     if (k0 == 0) { /* every asset's return is at hand */
         for (size_t i = 0; i < N; i++) q += in->target[i] * y[i];
     } else {
-        for (size_t i = 0; i < N; i++) q += in->target[i] * (now[i] / before[i] - 1.0);
+        for (size_t i = 0; i < N; i++) q += in->target[i] * ((g ? g[i] : now[i] / before[i]) - 1.0);
     }
     y[N - k0] = q;
 }

@@ -424,7 +424,8 @@ static void side_bonus(side_job *job)
 {
     const rb_matrix *m = job->m;
     rb_metric_input in = {
-        .T = m->T, .close = m->close, .N = m->N, .target = job->target, .periods_per_year = m->periods_per_year};
+        .T = m->T, .close = m->close, .growth = m->growth, .N = m->N, .target = job->target,
+        .periods_per_year = m->periods_per_year};
     if (job->target) job->bonus = rb_metrics_bonus(&in);
 }
 
