@@ -820,4 +820,14 @@ Test(metrics, rebalancing_bonus_of_many_assets_against_its_definition)
     double want = 12 * total / (double)(n - 1);
     double got = rb_metrics_bonus(&in);
     cr_expect(fabs(got - want) <= 1e-12 * fabs(want), "bonus %.17g, by its definition %.17g", got, want);
+    /* from the matrix's growth factors (close over previous close): the same, to the bit */
+    static double growth[T * N];
+    for (size_t i = 0; i < N; i++) growth[i] = 1.0;
+    for (size_t k = N; k < T * N; k++) growth[k] = close[k] / close[k - N];
+    in.growth = growth;
+    double from_growth = rb_metrics_bonus(&in);
+    cr_expect_eq(memcmp(&from_growth, &got, sizeof got), 0, "bonus %.17g from the growth factors, %.17g from the closes",
+                 from_growth, got);
+    growth[5 * N + 7] *= 1.5; /* and it does read them */
+    cr_expect_neq(rb_metrics_bonus(&in), got);
 }
