@@ -19,8 +19,10 @@
  * pages already: cli/heap.c). As there: the whole 2 MiB ranges of the heap past its first
  * are advised for huge pages, and a filler allocation, never written past its header,
  * takes the arena's top up to them, so that the helper's later allocations land there: one
- * trap for 2 MiB. Anything unexpected (the arena is the main heap, or not where its first
- * chunk says) leaves it as it is: only speed is at stake. */
+ * trap for 2 MiB. It takes effect where a 2 MiB request stays in the arena (rebal's heap
+ * settings: cli/heap.c; glibc's default maps it apart, and the filler then changes nothing).
+ * Anything unexpected (the arena is the main heap, or not where its first chunk says) leaves
+ * it as it is: only speed is at stake. */
 #ifdef ARENA_ON_HUGE_PAGES
 #define ARENA_HEAP ((uintptr_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
