@@ -12,6 +12,7 @@
 #include "rebal.h"
 #include "results/schema.h"
 #include "results/writer.h"
+#include "results_check.h"
 #include "support.h"
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -32,13 +33,6 @@ static int present(const char *path, const char *suffix)
     return access(name, F_OK) == 0;
 }
 
-static rb_results *open_ok(const char *path)
-{
-    rb_results *r = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_results_open(path, &r, &err), RB_OK, "%s", err.msg);
-    return r;
-}
 
 Test(results_file, a_new_store_no_sweep_began_in_is_removed_at_free)
 {
@@ -91,19 +85,26 @@ Test(results_file, an_existing_store_stays_when_no_sweep_begins)
     free(path);
 }
 
-/* One sweep of two rows (config ids first, first + 1) recorded into the store at path. */
-static void record_two(const char *path, const char *spec, int64_t first)
+/* Two rows of a sweep of key band (config ids first, first + 1; bands 0.05 and 0.1). */
+static void put_two(rb_results *r, int64_t first)
 {
-    rb_results *r = open_ok(path);
     rb_error err = {0};
-    const char *keys[] = {"band"};
-    cr_assert_eq(rb_results_begin(r, spec, "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
     for (int64_t id = first; id <= first + 1; id++) {
         rb_sweep_kv kv[] = {{"band", id == first ? "0.05" : "0.1"}};
         rb_result_row row = {.config_id = id, .section = "threshold", .strategy = "threshold", .params = kv,
                              .nparams = 1};
         cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
     }
+}
+
+/* One sweep of two rows (put_two) recorded into the store at path. */
+static void record_two(const char *path, const char *spec, int64_t first)
+{
+    rb_results *r = open_ok(path);
+    rb_error err = {0};
+    const char *keys[] = {"band"};
+    cr_assert_eq(rb_results_begin(r, spec, "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    put_two(r, first);
     cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
     rb_results_free(r);
 }
@@ -261,17 +262,6 @@ Test(results_file, a_deferred_start_that_fails_is_reported_by_put_and_end)
     free(path);
 }
 
-/* An integer a statement gives through a connection. */
-static int64_t conn_int(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 /* A settled store (rb_results_settle, as rebal sweep asks when nothing is written after the
  * sweep): the writer follows the last rows with the store's last checkpoint, and the caller
  * reads through the connection while the file syncs. A sweep begun after it commits under
@@ -288,18 +278,13 @@ Test(results_file, a_settled_store_is_read_while_it_syncs_and_takes_another_swee
         cr_assert_eq(rb_results_begin(r, sweep ? "second" : "first", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err),
                      RB_OK, "%s", err.msg);
         sqlite3 *db = rb_results_connection(r)->db;
-        if (sweep) cr_assert_eq(conn_int(db, "PRAGMA synchronous"), 1, "NORMAL again for the next sweep");
-        for (int64_t id = 1; id <= 2; id++) {
-            rb_sweep_kv kv[] = {{"band", id == 1 ? "0.05" : "0.1"}};
-            rb_result_row row = {.config_id = id + 10 * sweep, .section = "threshold", .strategy = "threshold",
-                                 .params = kv, .nparams = 1};
-            cr_assert_eq(rb_results_put(r, &row, &err), RB_OK, "%s", err.msg);
-        }
+        if (sweep) cr_assert_eq(query_int(db, "PRAGMA synchronous"), 1, "NORMAL again for the next sweep");
+        put_two(r, 1 + 10 * sweep);
         cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
         /* the writer took the checkpoint (under synchronous OFF until the close) */
-        cr_assert_eq(conn_int(db, "PRAGMA synchronous"), 0);
-        cr_assert_eq(conn_int(db, "SELECT count(*) FROM runs"), 2 * (sweep + 1));
-        cr_assert_eq(conn_int(db, "SELECT count(*) FROM sweeps WHERE status = 'done'"), sweep + 1);
+        cr_assert_eq(query_int(db, "PRAGMA synchronous"), 0);
+        cr_assert_eq(query_int(db, "SELECT count(*) FROM runs"), 2 * (sweep + 1));
+        cr_assert_eq(query_int(db, "SELECT count(*) FROM sweeps WHERE status = 'done'"), sweep + 1);
     }
     rb_results_free(r);
     cr_assert_not(present(path, "-wal"));
