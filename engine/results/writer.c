@@ -92,7 +92,7 @@ struct rb_results {
      * last checkpoint (the copy with the connection, then released; the sync of the file
      * beside the caller, who may read through the connection meanwhile). */
     int settle;
-    int released;    /* the writer no longer uses the connection (under mu) */
+    unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
     int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
     int sync_fd;     /* the file the writer synced through (-1: none), closed after the connection */
@@ -108,7 +108,7 @@ struct rb_results {
      * all along (the two threads then wait on each other's lock). */
     queued_row *spent;
     int stop;       /* no more rows: drain, commit and exit */
-    unsigned pokes; /* counts the rows queued and the stop, atomically (spin_for_work) */
+    unsigned pokes; /* counts the rows queued and the stop, atomically (the writer spins on it) */
     uint64_t expected; /* the rows of the sweep to write: its configurations less those stored */
     int spin;          /* can_spin, as the caller of rb_results_begin saw it */
     /* The sweep's end (rb_results_end): its status, set with stop, which the writer records
@@ -573,14 +573,14 @@ static void writer_failed(rb_results *r, const rb_error *e)
  * processor can run the thread waited for (can_spin). */
 #define SPIN_NS 500000L
 
-/* Spins (mu held, released meanwhile) until a row is queued or the sweep ends, or SPIN_NS. */
-static void spin_for_work(rb_results *r)
+/* Spins (mu held, released meanwhile) while *word, set atomically, still reads was, for up
+ * to ns. */
+static void spin_while(rb_results *r, const unsigned *word, unsigned was, long ns)
 {
-    unsigned seen = __atomic_load_n(&r->pokes, __ATOMIC_ACQUIRE);
     pthread_mutex_unlock(&r->mu);
     struct timespec until;
-    deadline_after(&until, SPIN_NS);
-    for (unsigned k = 1; __atomic_load_n(&r->pokes, __ATOMIC_ACQUIRE) == seen; k++)
+    deadline_after(&until, ns);
+    for (unsigned k = 1; __atomic_load_n(word, __ATOMIC_ACQUIRE) == was; k++)
         if (k % 256 == 0 && is_past(&until)) break;
     pthread_mutex_lock(&r->mu);
 }
@@ -609,8 +609,8 @@ static void *writer_main(void *arg)
         int spun = 0;
         while (r->count == 0 && !r->stop) {
             if (in_txn && !spun && spin && written_rows >= r->expected) {
-                spun = 1;
-                spin_for_work(r);
+                spun = 1; /* until a row is queued or the sweep ends */
+                spin_while(r, &r->pokes, r->pokes, SPIN_NS);
             } else if (!in_txn) {
                 pthread_cond_wait(&r->not_empty, &r->mu);
             } else if (pthread_cond_timedwait(&r->not_empty, &r->mu, &deadline) == ETIMEDOUT) {
@@ -699,14 +699,7 @@ static void *writer_main(void *arg)
  * for up to 10 SPIN_NS (the writer's last commit and checkpoint take about 1.5 ms). */
 static void wait_released(rb_results *r)
 {
-    if (!r->released && r->spin) {
-        pthread_mutex_unlock(&r->mu);
-        struct timespec until;
-        deadline_after(&until, 10 * SPIN_NS);
-        for (unsigned k = 1; !__atomic_load_n(&r->released, __ATOMIC_ACQUIRE); k++)
-            if (k % 256 == 0 && is_past(&until)) break;
-        pthread_mutex_lock(&r->mu);
-    }
+    if (!r->released && r->spin) spin_while(r, &r->released, 0, 10 * SPIN_NS);
     while (!r->released) pthread_cond_wait(&r->said_cv, &r->mu);
 }
 
