@@ -22,15 +22,14 @@
 #include "store.h"
 #include "sweep.h"
 #include "sweep_exec.h"
+#include "sweep_side.h"
 #include "text.h"
 #include "alloc.h"
-#include "thread.h"
 
-struct side_job;
 
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
-    struct side_job *side; /* the spare thread's work (its bonus: side_bonus_of), or NULL */
+    side_job *side; /* the spare thread's work (its bonus: side_bonus_of), or NULL */
     rb_results *results; /* NULL: rows go to on_row only */
     const rb_sweep_options *opt;
     size_t maxkeys;
@@ -386,164 +385,6 @@ static rb_status keep_runs(rb_store *prices, const prepared *p, const int64_t *i
     return rc;
 }
 
-/* The work beside the main thread's preparation, on a thread of its own (side_main):
- *   1. a new results store (none yet at its path, or an empty file) is opened while the
- *      main thread reads the sweep and loads its prices (side_results hands it over; an
- *      existing store is opened by the main thread, after every check, as ever);
- *   2. once the matrix is there (side_give), for a results store that exists already, the
- *      hash earlier builds gave the dataset, under which it may hold this sweep (side_legacy
- *      waits for it),
- *   3. then the rebalancing bonus of the first configuration's static targets, which every
- *      configuration with those targets reports (the batch asks for it when a
- *      configuration first needs it: side_bonus_of; an executor of the caller's gets it
- *      before anything runs).
- * Without a thread (pthread_create failed) each step is taken where its result is asked
- * for. */
-typedef struct side_job {
-    /* 1. */
-    const char *results_path; /* a new store's path: opened here; NULL: not by this job */
-    rb_results *results;
-    rb_status open_rc;
-    rb_error open_err;
-    int opened;
-    /* 2., 3.: given by side_give (given 1) or never (given -1: the preparation failed) */
-    int given;
-    const rb_matrix *m;
-    const double *target; /* NULL: no bonus computed ahead (targets from a table, or dynamic) */
-    int want_legacy;
-    char legacy[17];
-    int legacy_done;
-    double bonus;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv; /* opened, given and legacy_done change under mu */
-    int threaded;
-} side_job;
-
-static void side_bonus(side_job *job)
-{
-    const rb_matrix *m = job->m;
-    rb_metric_input in = {
-        .T = m->T, .close = m->close, .growth = m->growth, .N = m->N, .target = job->target,
-        .periods_per_year = m->periods_per_year};
-    if (job->target) job->bonus = rb_metrics_bonus(&in);
-}
-
-/* Sets *flag to value under the job's lock, and wakes whoever waits on one. */
-static void side_say(side_job *job, int *flag, int value)
-{
-    pthread_mutex_lock(&job->mu);
-    *flag = value;
-    pthread_cond_broadcast(&job->cv);
-    pthread_mutex_unlock(&job->mu);
-}
-
-/* Waits under the job's lock until *flag is not 0; returns it. */
-static int side_wait(side_job *job, const int *flag)
-{
-    pthread_mutex_lock(&job->mu);
-    while (!*flag) pthread_cond_wait(&job->cv, &job->mu);
-    int value = *flag;
-    pthread_mutex_unlock(&job->mu);
-    return value;
-}
-
-static void side_open(side_job *job)
-{
-    job->open_rc = rb_results_open(job->results_path, &job->results, &job->open_err);
-}
-
-static void *side_main(void *arg)
-{
-    side_job *job = arg;
-    if (job->results_path) {
-        side_open(job);
-        side_say(job, &job->opened, 1);
-    }
-    if (side_wait(job, &job->given) < 0) return NULL;
-    if (job->want_legacy) rb_dataset_hash_legacy(job->m, job->legacy);
-    side_say(job, &job->legacy_done, 1);
-    side_bonus(job);
-    return NULL;
-}
-
-/* Starts the job, before the sweep is prepared; results: the results store's path, or
- * NULL. */
-static void side_start(side_job *job, const char *results)
-{
-    memset(job, 0, sizeof *job);
-    int exists = 0;
-    int content = results ? rb_file_has_content(results, &exists) : -1;
-    job->want_legacy = content > 0;
-    job->results_path = results && content == 0 ? results : NULL;
-    job->threaded = pthread_mutex_init(&job->mu, NULL) == 0;
-    if (job->threaded && pthread_cond_init(&job->cv, NULL) != 0) {
-        pthread_mutex_destroy(&job->mu);
-        job->threaded = 0;
-    }
-    if (job->threaded && rb_thread_start_beside(&job->thread, side_main, job) != 0) {
-        pthread_cond_destroy(&job->cv);
-        pthread_mutex_destroy(&job->mu);
-        job->threaded = 0;
-    }
-}
-
-/* The prepared sweep's matrix and first configuration (m NULL: the preparation failed, and
- * the job ends). */
-static void side_give(side_job *job, const rb_matrix *m, const rb_run_spec *first)
-{
-    if (m) {
-        job->m = m;
-        job->target = first->weights && !first->target_table && first->targets == 0 ? first->weights : NULL;
-    }
-    if (job->threaded) {
-        side_say(job, &job->given, m ? 1 : -1);
-        return;
-    }
-    job->given = m ? 1 : -1;
-    if (!m) return;
-    if (job->want_legacy) rb_dataset_hash_legacy(m, job->legacy); /* no thread to spare: here and now */
-    side_bonus(job);
-}
-
-/* The new results store the job opened (NULL with RB_OK: none was its to open; the caller
- * opens the store). */
-static rb_status side_results(side_job *job, rb_results **out, rb_error *err)
-{
-    *out = NULL;
-    if (!job->results_path) return RB_OK;
-    if (job->threaded) side_wait(job, &job->opened);
-    else side_open(job);
-    job->results_path = NULL; /* handed over: the caller frees it */
-    *out = job->results;
-    job->results = NULL;
-    if (job->open_rc != RB_OK && err) *err = job->open_err;
-    return job->open_rc;
-}
-
-/* The earlier builds' hash of the dataset, or NULL when the results store is new. */
-static const char *side_legacy(side_job *job)
-{
-    if (!job->want_legacy) return NULL;
-    if (job->threaded) side_wait(job, &job->legacy_done);
-    return job->legacy;
-}
-
-/* Ends the job (it is given no matrix now if it had none): a store it opened and nobody
- * took is closed (and, never used, removed). */
-static void side_join(side_job *job)
-{
-    if (!job->given) side_give(job, NULL, NULL);
-    if (job->threaded) {
-        pthread_join(job->thread, NULL);
-        pthread_cond_destroy(&job->cv);
-        pthread_mutex_destroy(&job->mu);
-        job->threaded = 0;
-    }
-    rb_results_free(job->results);
-    job->results = NULL;
-}
-
 /* The batch asks for the bonus once a configuration needs it (rb_batch_options.bonus_of):
  * by then the spare thread has long finished it, where waiting before the first block
  * waited for the thread's start and the bonus (0.4 ms of the 1,000-band command, more when
@@ -551,7 +392,7 @@ static void side_join(side_job *job)
 static double side_bonus_of(void *ctx)
 {
     sweep_ctx *sc = ctx;
-    side_join(sc->side);
+    sweep_side_join(sc->side);
     return sc->side->bonus;
 }
 
@@ -709,7 +550,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK && opt->oos) rc = check_oos(opt, err);
     if (rc != RB_OK) return rc;
     side_job side;
-    side_start(&side, opt->results);
+    sweep_side_start(&side, opt->results);
     rc = prepare(prices, spec_path, given, opt->threads, &p, err);
     if (rc == RB_OK && opt->oos) rc = check_windows(opt, &p, spec_path, err);
     if (rc == RB_OK && p.est.memory_bytes > 0.8 * p.est.available_bytes)
@@ -719,11 +560,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
                      spec_path, (unsigned long long)p.est.configurations, p.est.memory_bytes / 1e6,
                      p.est.available_bytes / 1e6);
     if (rc != RB_OK) {
-        side_join(&side);
+        sweep_side_join(&side);
         prepared_release(&p);
         return rc;
     }
-    side_give(&side, p.m, &p.data_spec);
+    sweep_side_give(&side, p.m, &p.data_spec);
     uint64_t K = p.est.configurations;
     rb_results *results = NULL;
     int64_t *done = NULL, *ids = rb_malloc((K ? K : 1) * sizeof *ids), *sorted = rb_malloc((K ? K : 1) * sizeof *sorted);
@@ -746,7 +587,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     /* Every check before the results store is touched (a new one the side job opened goes
      * unused: side_join removes it again). */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
-    if (rc == RB_OK) rc = side_results(&side, &results, err);
+    if (rc == RB_OK) rc = sweep_side_results(&side, &results, err);
     if (rc == RB_OK && opt->results && !results) rc = rb_results_open(opt->results, &results, err);
     /* A new store's sweep is recorded by the writer thread while the first block runs, and,
      * when nothing is written after it (no out-of-sample test, no resampled histories), made
@@ -756,7 +597,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     int from_file = 0;
     const char *sweep_file = rb_sweep_name(p.sweep, &from_file);
     if (rc == RB_OK && results && from_file) rc = rb_results_spec_path(results, sweep_file, err);
-    const char *legacy = side_legacy(&side);
+    const char *legacy = sweep_side_legacy(&side);
     /* Earlier builds hashed the prices alone: a sweep with inputs cannot be recognized by it. */
     if (results && legacy && !any_inputs) rb_results_legacy_hash(results, legacy);
     rb_sweep_summary sum = {.configurations = K};
@@ -781,7 +622,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     /* The batch asks for the spare thread's bonus when a configuration needs it; an
      * executor of the caller's (MPI ranks) hands it on before anything runs. */
     int ask_later = !(ex && ex->fn);
-    if (!ask_later) side_join(&side);
+    if (!ask_later) sweep_side_join(&side);
     if (rc == RB_OK && !sum.already) {
         if (opt->on_start) opt->on_start(opt->ctx, K, nqueue, resumed, p.est.threads);
         rb_batch_options bo = {.threads = p.est.threads,
@@ -817,7 +658,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
             if (err) *err = end_err;
         }
     }
-    side_join(&side); /* if the batch never asked */
+    sweep_side_join(&side); /* if the batch never asked */
     if (rc == RB_OK) rc = after_sweep(prices, &p, ids, opt, results, &sum, err);
     if (rc == RB_OK && results && opt->on_recorded) {
         struct rb_sweep_recorded rec = {.results = results, .sweep_id = sum.sweep_id};
