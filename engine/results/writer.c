@@ -1,5 +1,6 @@
-/* writer.c - recording sweeps (writer.h): parameter columns added on demand, resumable
- * sweeps, and the writer thread that batches rows into transactions. */
+/* writer.c - recording sweeps (writer.h): the store opened and closed, a sweep begun and
+ * ended (its start in the store: writer_sweep.c), the queue of rows and the writer thread
+ * that batches them into transactions. */
 #include "writer.h"
 
 #include <errno.h>
@@ -19,106 +20,7 @@
 #include "store.h"
 #include "alloc.h"
 #include "thread.h"
-
-/* Writer batching: the queue holds at most QUEUE_ROWS rows (a full queue makes rb_results_put
- * wait); a transaction commits TXN_NS nanoseconds after its first row (or when the sweep
- * ends), so a kill loses at most that much work and resume redoes it.
- *
- * Why time alone, and a cache of WRITER_CACHE_KIB: config ids are hashes, so a sweep's rows
- * land all over the runs table, and each commit writes (and each checkpoint copies) most of
- * its pages, however few rows it holds. Commits of at most 2,000 rows, as earlier builds
- * wrote, made the writer the ceiling of a sweep on many cores: on a 16-core machine a sweep
- * of 100,000 configurations took 3.6 s on 1 thread and still 2.3 s on 16, where the
- * simulation takes some 0.2 s (now 2.1 and 0.85-1.1 s). The larger cache keeps the table's
- * pages between transactions instead of reading them back from the WAL (bench/README.md,
- * eighth session). The cache grows only as pages are used: a small sweep gets none of it. */
-#define QUEUE_ROWS 4096
-#define TXN_NS 200000000L
-#define WRITER_CACHE_KIB "65536" /* PRAGMA cache_size takes -KiB */
-
-/* The texts of a queued row: section, strategy, error, then one per parameter column. */
-enum { SLOT_SECTION, SLOT_STRATEGY, SLOT_ERROR, NFIXED };
-
-/* One row waiting for the writer: one allocation holding the strings too. */
-typedef struct queued_row {
-    struct queued_row *next; /* on the list of written rows handed back (rb_results.spent) */
-    int64_t config_id;
-    rb_metrics metrics;
-    char *text[]; /* NFIXED, then one value per parameter column (NULL = unset) */
-} queued_row;
-
-/* A parameter key of the current sweep: its column and how its values are stored. */
-typedef struct key_column {
-    const char *key;
-    size_t column;
-    int real;     /* a REAL column: numbers are bound as numbers */
-    int fraction; /* its numbers may be written as percentages */
-} key_column;
-
-struct rb_results {
-    rb_rconn conn;
-    const rb_metric_info *metric;
-    size_t nmetric;
-    /* the hash an earlier build gave the dataset (rb_results_legacy_hash), or "" */
-    char legacy_hash[RB_RESULTS_HASH_MAX];
-    char *spec_path; /* the next sweep's file (rb_results_spec_path), or NULL */
-
-    /* The sweep being recorded (between rb_results_begin and rb_results_end); fixed while
-     * the writer runs, so the writer and put read them without the lock. */
-    int active;
-    int64_t sweep_id;
-    uint64_t failed_before; /* its failed runs already stored (a resume) */
-    size_t ncols;      /* parameter columns of this sweep */
-    char **keys;       /* their keys as the caller gave them */
-    key_column *index; /* the keys sorted */
-    key_column *by_column; /* the same, in column order */
-    sqlite3_stmt *insert;
-    pthread_t thread;
-
-    /* rb_results_defer_start: a new store's sweep recorded by the writer thread before its
-     * first row, from what rb_results_begin was given (later); its id is known once the
-     * writer has tried (begun, under mu). */
-    int defer;
-    struct later {
-        char *spec, *dataset_hash;
-        uint64_t configurations;
-        char (*names)[RB_RESULTS_KEY_MAX];
-    } later;
-    int deferred; /* this sweep's start is the writer's */
-    int begun;
-    pthread_cond_t said_cv; /* begun and released change under mu */
-
-    /* rb_results_settle: the writer that records a fresh store's last rows also takes its
-     * last checkpoint (the copy with the connection, then released; the sync of the file
-     * beside the caller, who may read through the connection meanwhile). */
-    int settle;
-    unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
-    int thread_live; /* a writer thread not joined yet */
-    int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
-    int sync_fd;     /* the file the writer synced through (-1: none), closed after the connection */
-
-    /* The queue, shared by the simulation threads and the writer. */
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    queued_row *queue[QUEUE_ROWS];
-    size_t head, count;
-    /* Rows the writer has written, handed back for the threads that queue rows to free:
-     * a row freed by the writer would go back to the allocating thread's malloc arena
-     * under that arena's lock, which the simulation thread takes for its own allocations
-     * all along (the two threads then wait on each other's lock). */
-    queued_row *spent;
-    int stop;       /* no more rows: drain, commit and exit */
-    unsigned pokes; /* counts the rows queued and the stop, atomically (the writer spins on it) */
-    uint64_t expected; /* the rows of the sweep to write: its configurations less those stored */
-    int spin;          /* can_spin, as the caller of rb_results_begin saw it */
-    /* The sweep's end (rb_results_end): its status, set with stop, which the writer records
-     * in the transaction of the last rows when one is open (finished then says so); NULL when
-     * the writer stops without an end (rb_results_free). */
-    const char *end_status;
-    int finished;
-    int failed;     /* the writer stopped on werr */
-    rb_error werr;
-};
+#include "writer_internal.h"
 
 /* ---------------------------------------------------------------- opening */
 
@@ -201,18 +103,19 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
 
 /* ---------------------------------------------------------------- sweeps */
 
-static int key_cmp(const void *a, const void *b)
+/* 1 when another processor can run the thread that waits for a spinning one (the caller's
+ * processors: asked by the thread that starts the writer). */
+static int can_spin(void)
 {
-    return strcmp(((const key_column *)a)->key, ((const key_column *)b)->key);
+    cpu_set_t cpus;
+    return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
 }
 
-static void clear_later(struct later *l)
-{
-    free(l->spec);
-    free(l->dataset_hash);
-    free(l->names);
-    memset(l, 0, sizeof *l);
-}
+static void *writer_main(void *arg);
+
+void rb_results_defer_start(rb_results *r) { r->defer = 1; }
+
+void rb_results_settle(rb_results *r) { r->settle = 1; }
 
 static void clear_sweep(rb_results *r)
 {
@@ -228,147 +131,8 @@ static void clear_sweep(rb_results *r)
     r->active = 0;
     r->sweep_id = 0;
     r->failed_before = 0;
-    clear_later(&r->later);
+    rb_wr_clear_later(&r->later);
     r->deferred = 0;
-}
-
-/* Validates the keys (before the database is touched) into their columns (by_column) and the
- * index, sorted by key: all that rb_results_put reads. */
-static rb_status set_keys(rb_results *r, const char *const *keys, size_t nkeys, char (*names)[RB_RESULTS_KEY_MAX],
-                          rb_error *err)
-{
-    r->keys = nkeys ? rb_calloc(nkeys, sizeof *r->keys) : NULL;
-    r->index = nkeys ? rb_calloc(nkeys, sizeof *r->index) : NULL;
-    r->by_column = nkeys ? rb_calloc(nkeys, sizeof *r->by_column) : NULL;
-    if (nkeys && (!r->keys || !r->index || !r->by_column))
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
-    for (size_t k = 0; k < nkeys; k++) {
-        rb_status rc = rb_results_column_of(r->conn.path, keys[k], names[k], err);
-        for (size_t j = 0; j < k && rc == RB_OK; j++)
-            if (strcmp(names[j], names[k]) == 0)
-                rc = rb_fail(err, RB_ERR_DATA, "%s: parameter keys '%s' and '%s' both name the column '%s'",
-                             r->conn.path, keys[j], keys[k], names[k]);
-        if (rc == RB_OK && !(r->keys[k] = rb_strdup(keys[k])))
-            rc = rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
-        if (rc != RB_OK) return rc;
-        r->index[k] = r->by_column[k] = (key_column){.key = r->keys[k], .column = k};
-        r->ncols = k + 1;
-    }
-    if (r->ncols) qsort(r->index, r->ncols, sizeof *r->index, key_cmp);
-    return RB_OK;
-}
-
-/* How each parameter column stores its values (by_column, which the writer alone reads): as
- * the table declares it. */
-static rb_status read_types(rb_results *r, char (*names)[RB_RESULTS_KEY_MAX], rb_error *err)
-{
-    rb_results_columns cols;
-    rb_status rc = rb_results_columns_read(&r->conn, &cols, err);
-    if (rc != RB_OK) return rc;
-    for (size_t k = 0; k < r->ncols; k++) {
-        int at = rb_results_columns_find(&cols, names[k]);
-        key_column *kc = &r->by_column[k];
-        kc->real = at >= 0 && cols.col[at].real;
-        kc->fraction = at >= 0 && cols.col[at].fraction;
-    }
-    rb_results_columns_free(&cols);
-    return RB_OK;
-}
-
-/* Creates the tables (a new store) or adds the columns, then continues the sweep to resume
- * (*id, its stored ids) or records a new one, in one transaction. */
-static rb_status start_sweep(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
-                             char (*names)[RB_RESULTS_KEY_MAX], int resume, int *found, int64_t *id, int64_t **ids,
-                             size_t *nids, rb_error *err)
-{
-    const rb_rconn *c = &r->conn;
-    const char *const *keys = (const char *const *)r->keys;
-    int created = 0;
-    rb_status rc = rb_rsql_exec(c, "BEGIN IMMEDIATE", "starting a sweep", err);
-    /* A new file another command created and removed again (rb_results_free) while this
-     * one opened it: its rows would go nowhere. */
-    if (rc == RB_OK && rb_sqlite_file_was_removed(c->db))
-        rc = rb_fail(err, RB_ERR_DB, "%s: the new results store was removed by another command as this one opened it; "
-                     "run the command again", c->path);
-    if (rc == RB_OK && c->version == 0) rc = rb_results_schema_create(&r->conn, keys, names, r->ncols, &created, err);
-    if (rc == RB_OK && !created) rc = rb_results_schema_add(c, keys, names, r->ncols, err);
-    if (rc == RB_OK && resume && !created)
-        rc = rb_results_sweep_find(c, spec, dataset_hash, r->legacy_hash[0] ? r->legacy_hash : NULL, id, err);
-    *found = rc == RB_OK && *id != 0;
-    if (*found) {
-        rb_results_sweep *s = NULL;
-        size_t ns = 0;
-        rc = rb_results_sweep_resume(c, *id, err);
-        if (rc == RB_OK) rc = rb_results_sweep_ids(c, *id, ids, nids, err);
-        if (rc == RB_OK) rc = rb_results_sweep_list(c, *id, &s, &ns, NULL, err);
-        if (rc == RB_OK && ns) r->failed_before = (uint64_t)s[0].failed;
-        rb_results_sweeps_free(s, ns);
-    } else if (rc == RB_OK) {
-        rc = rb_results_sweep_new(c, spec, r->spec_path, dataset_hash, configurations, id, err);
-    }
-    if (rc == RB_OK) rc = rb_rsql_exec(c, "COMMIT", "starting a sweep", err);
-    if (rc != RB_OK) rb_rsql_rollback(c);
-    if (rc == RB_OK && created) rc = rb_results_schema_created(&r->conn, err);
-    return rc;
-}
-
-/* What the store holds of a sweep before its first row: its row (start_sweep), then the
- * columns' types, the insert statement and the writer's cache. */
-static rb_status record_start(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
-                              char (*names)[RB_RESULTS_KEY_MAX], int resume, int *found, int64_t **ids, size_t *nids,
-                              rb_error *err)
-{
-    int64_t id = 0;
-    rb_status rc = start_sweep(r, spec, dataset_hash, configurations, names, resume, found, &id, ids, nids, err);
-    if (rc == RB_OK) rc = read_types(r, names, err);
-    if (rc == RB_OK) {
-        r->sweep_id = id;
-        rc = rb_results_schema_insert(&r->conn, names, r->ncols, &r->insert, err);
-    }
-    if (rc == RB_OK)
-        rc = rb_rsql_exec(&r->conn, "PRAGMA cache_size = -" WRITER_CACHE_KIB, "sizing the writer's cache", err);
-    return rc;
-}
-
-/* The writer's part of a deferred start (rb_results_defer_start): the sweep recorded before
- * any row. */
-static rb_status record_later(rb_results *r, rb_error *err)
-{
-    struct later *l = &r->later;
-    int found = 0;
-    int64_t *ids = NULL;
-    size_t nids = 0;
-    /* a new store: there is nothing to resume (found stays 0, ids NULL) */
-    rb_status rc = record_start(r, l->spec, l->dataset_hash, l->configurations, l->names, 0, &found, &ids, &nids, err);
-    free(ids);
-    return rc;
-}
-
-/* 1 when another processor can run the thread that waits for a spinning one (the caller's
- * processors: asked by the thread that starts the writer). */
-static int can_spin(void)
-{
-    cpu_set_t cpus;
-    return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
-}
-
-static void *writer_main(void *arg);
-
-void rb_results_defer_start(rb_results *r) { r->defer = 1; }
-
-void rb_results_settle(rb_results *r) { r->settle = 1; }
-
-/* Keeps what record_later needs: rb_results_begin's arguments belong to its caller. */
-static rb_status keep_later(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
-                            char (*names)[RB_RESULTS_KEY_MAX], rb_error *err)
-{
-    struct later *l = &r->later;
-    l->spec = rb_strdup(spec);
-    l->dataset_hash = rb_strdup(dataset_hash ? dataset_hash : "");
-    l->configurations = configurations;
-    l->names = names;
-    if (!l->spec || !l->dataset_hash) return rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep");
-    return RB_OK;
 }
 
 rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_hash, uint64_t configurations,
@@ -397,7 +161,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     }
     char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
     rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
-                         : set_keys(r, keys, nkeys, names, err);
+                         : rb_wr_set_keys(r, keys, nkeys, names, err);
     int64_t *ids = NULL;
     size_t nids = 0;
     int found = 0;
@@ -405,10 +169,10 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
      * check, and the writer records the rest before its first row. */
     r->deferred = r->defer && r->conn.version == 0;
     if (rc == RB_OK && r->deferred) {
-        rc = keep_later(r, spec, dataset_hash, configurations, names, err);
-        names = NULL; /* the writer's now (clear_later frees it) */
+        rc = rb_wr_keep_later(r, spec, dataset_hash, configurations, names, err);
+        names = NULL; /* the writer's now (rb_wr_clear_later frees it) */
     } else if (rc == RB_OK) {
-        rc = record_start(r, spec, dataset_hash, configurations, names, resume, &found, &ids, &nids, err);
+        rc = rb_wr_record_start(r, spec, dataset_hash, configurations, names, resume, &found, &ids, &nids, err);
     }
     free(names);
     if (rc == RB_OK) {
@@ -585,7 +349,7 @@ static void spin_while(rb_results *r, const unsigned *word, unsigned was, long n
     pthread_mutex_lock(&r->mu);
 }
 
-/* Records the sweep first when its start was deferred (record_later). Then takes rows off
+/* Records the sweep first when its start was deferred (rb_wr_record_later). Then takes rows off
  * the queue and writes them in transactions committed TXN_NS after their first row, or when
  * the queue is drained at the sweep's end. On an error it commits what was written before
  * it, records the error and stops; put and end report it. */
@@ -596,7 +360,7 @@ static void *writer_main(void *arg)
     int in_txn = 0;
     struct timespec deadline = {0, 0};
     rb_error e = {0};
-    rb_status rc = r->deferred ? record_later(r, &e) : RB_OK;
+    rb_status rc = r->deferred ? rb_wr_record_later(r, &e) : RB_OK;
 
     const int spin = r->spin;
     uint64_t written_rows = 0; /* rows this writer has inserted */
@@ -724,7 +488,7 @@ static void stop_writer(rb_results *r, const char *end_status)
 static const key_column *lookup_key(const rb_results *r, const char *key)
 {
     key_column probe = {.key = key};
-    return r->ncols ? bsearch(&probe, r->index, r->ncols, sizeof *r->index, key_cmp) : NULL;
+    return r->ncols ? bsearch(&probe, r->index, r->ncols, sizeof *r->index, rb_wr_key_cmp) : NULL;
 }
 
 rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
