@@ -84,4 +84,53 @@ Test(thread, a_helper_allocates_past_the_first_2_mib_of_its_arena)
     cr_assert_geq(offset, (uintptr_t)2 << 20, "the helper allocated at %#lx, in its arena's first 2 MiB",
                   (unsigned long)at);
 }
+
+/* A helper that keeps what it allocated (as the side job hands the results store it opened
+ * to the command), after freeing small allocations of its own (its tcache and fast bins go
+ * back to the arena when it ends); arg[0] its kept allocation, arg[1] the lowest of 100
+ * page-sized ones (as the writer's page cache while it records a sweep). */
+static void *keeps_an_allocation(void *arg)
+{
+    uintptr_t *at = arg;
+    void *kept = malloc(1000), *small[2], *pages[100];
+    at[0] = (uintptr_t)kept;
+    /* the first small one takes what the helper's start freed, the second comes from the
+     * arena's top, past the first 2 MiB (both seen: not left out by the compiler) */
+    small[0] = malloc(64);
+    at[2] = (uintptr_t)small[0];
+    small[1] = malloc(64);
+    at[3] = (uintptr_t)small[1];
+    at[1] = UINTPTR_MAX;
+    for (size_t k = 0; k < 100; k++) {
+        pages[k] = malloc(4000);
+        if ((uintptr_t)pages[k] < at[1]) at[1] = (uintptr_t)pages[k];
+    }
+    for (size_t k = 0; k < 100; k++) free(pages[k]);
+    /* freed last, it is the first that the next owner of the arena is given for a small
+     * request: a free chunk between kept ones, past the first 2 MiB */
+    free(small[1]);
+    free(small[0]);
+    return kept;
+}
+
+/* A helper started after another ended takes over its arena (glibc's list of free arenas):
+ * what the first left free there must not bring the second's allocations into the arena's
+ * first 2 MiB, where pages come 4 KiB at a time. */
+Test(thread, a_helper_that_takes_over_an_ended_helper_s_arena_allocates_past_its_first_2_mib)
+{
+    cr_assert(mallopt(M_MMAP_THRESHOLD, 4 << 20));
+    const uintptr_t heap = ((uintptr_t)64 << 20) - 1, first = (uintptr_t)2 << 20;
+    void *kept[2];
+    for (int h = 0; h < 2; h++) {
+        uintptr_t at[4] = {0, 0, 0, 0};
+        pthread_t t;
+        cr_assert_eq(rb_thread_start_beside(&t, keeps_an_allocation, at), 0);
+        cr_assert_eq(pthread_join(t, &kept[h]), 0);
+        for (int k = 0; k < 2; k++)
+            cr_assert_geq(at[k] & heap, first, "helper %d allocated at %#lx, in its arena's first 2 MiB", h + 1,
+                          (unsigned long)at[k]);
+    }
+    free(kept[0]);
+    free(kept[1]);
+}
 #endif
