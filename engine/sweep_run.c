@@ -668,8 +668,10 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     free(sorted);
     free(queue);
     free(done);
-    rb_results_free(results);
+    /* the matrix first: released while the writer may still sync the store (rb_results_settle),
+     * which rb_results_free waits for */
     prepared_release(&p);
+    rb_results_free(results);
     if (rc == RB_OK && out) *out = sum;
     return rc;
 }
