@@ -48,8 +48,10 @@ static void *arena_on_huge_pages(void)
         /* the arena's top starts right after probe's chunk (64 bytes on from probe) and
          * after the filler's at first: a chunk is its request and 8 bytes of size */
         if (madvise(first, ARENA_HEAP - HUGE_PAGE, MADV_HUGEPAGE) == 0) filler = malloc((size_t)(first - probe) - 72);
-        /* served from anywhere but the arena's top right after probe, it fills nothing */
-        if (filler && (char *)filler > probe + 128) {
+        /* served from anywhere but the arena's top right after probe (a mapping of its own
+         * under glibc's default threshold, or the top past an earlier filler), it fills
+         * nothing: not kept */
+        if (filler && ((char *)filler < probe || (char *)filler > probe + 128)) {
             free(filler);
             filler = NULL;
         }
