@@ -17,10 +17,11 @@
  * that opens a results store or records a sweep touches some 35-55 of them, while the
  * simulation's own faults wait on the same hypervisor (the main thread's heap is on huge
  * pages already: cli/heap.c). As there: the whole 2 MiB ranges of the heap past its first
- * are advised for huge pages, and a filler allocation, never written past its header,
- * takes the arena's top up to them, so that the helper's later allocations land there: one
- * trap for 2 MiB. It takes effect where a 2 MiB request stays in the arena (rebal's heap
- * settings: cli/heap.c; glibc's default maps it apart, and the filler then changes nothing).
+ * are advised for huge pages, and a filler allocation, never written past its first word
+ * (which lists it, below: in the page of its header), takes the arena's top up to them, so
+ * that the helper's later allocations land there: one trap for 2 MiB. It takes effect where
+ * a 2 MiB request stays in the arena (rebal's heap settings: cli/heap.c; glibc's default
+ * maps it apart, and the filler then changes nothing).
  * Anything unexpected (the arena is the main heap, or not where its first chunk says) leaves
  * it as it is: only speed is at stake.
  *
