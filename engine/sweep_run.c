@@ -26,7 +26,6 @@
 #include "text.h"
 #include "alloc.h"
 
-
 typedef struct sweep_ctx {
     const rb_sweep *sweep;
     side_job *side; /* the spare thread's work (its bonus: side_bonus_of), or NULL */
@@ -585,7 +584,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
                                                (unsigned long long)K);
     if (rc == RB_OK) rc = list_ids(p.sweep, K, spec_path, ids, sorted, err);
     /* Every check before the results store is touched (a new one the side job opened goes
-     * unused: side_join removes it again). */
+     * unused: sweep_side_join removes it again). */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);
     if (rc == RB_OK) rc = sweep_side_results(&side, &results, err);
     if (rc == RB_OK && opt->results && !results) rc = rb_results_open(opt->results, &results, err);

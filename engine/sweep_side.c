@@ -8,7 +8,6 @@
 #include "store.h"
 #include "thread.h"
 
-
 static void side_bonus(side_job *job)
 {
     const rb_matrix *m = job->m;

@@ -563,17 +563,13 @@ int rb_results_schema_checkpoint(const rb_rconn *c)
  * Returns 1 when the whole WAL is in the synced database file. */
 static int checkpoint_fresh(const rb_rconn *c)
 {
-    if (c->settled) {
-        if (c->settled > 0) return 1;
-        sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-        return 0;
-    }
+    if (c->settled > 0) return 1;
     sqlite3_file *f = NULL;
-    if (!rb_results_schema_checkpoint(c)) return 0;
-    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f && f->pMethods &&
+    if (!c->settled && rb_results_schema_checkpoint(c) &&
+        sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK && f && f->pMethods &&
         f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) == SQLITE_OK)
         return 1;
-    sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL); /* the close checkpoints as ever */
     return 0;
 }
 
