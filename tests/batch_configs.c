@@ -65,11 +65,16 @@ rb_store *rbt_random_store_of(const char *dir, int close_only)
 
 void rbt_put(rbt_cfgtext *c, const char *key, const char *fmt, ...)
 {
+    cr_assert_lt(c->n, RBT_MAXKV, "more than %d settings", RBT_MAXKV);
     va_list ap;
     va_start(ap, fmt);
+    cr_assert_lt(strlen(key), sizeof c->key[0], "setting name %s too long", key);
     snprintf(c->key[c->n], sizeof c->key[0], "%s", key);
-    vsnprintf(c->value[c->n], sizeof c->value[0], fmt, ap);
+    int len = vsnprintf(c->value[c->n], sizeof c->value[0], fmt, ap);
     va_end(ap);
+    /* a value cut short would be another setting, silently */
+    cr_assert(len >= 0 && (size_t)len < sizeof c->value[0], "the value of %s is longer than %zu bytes", key,
+              sizeof c->value[0] - 1);
     c->n++;
 }
 

@@ -22,7 +22,7 @@ rb_store *rbt_random_store_of(const char *dir, int close_only);
 #define RBT_MAXKV 48
 typedef struct rbt_cfgtext {
     char key[RBT_MAXKV][24];
-    char value[RBT_MAXKV][80];
+    char value[RBT_MAXKV][128];
     int n;
     rb_run_spec *spec; /* read from the text by spec_of, for the batch to borrow; NULL until then */
 } rbt_cfgtext;

@@ -504,6 +504,89 @@ Test(batch, decides_as_the_reference_with_the_weights_on_the_band)
     rb_store_free(s);
 }
 
+/* Thirteen assets A..M of unequal volatility over 300 daily bars crossing a year end. */
+static rb_store *many_assets_store(void)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len, "symbol,date,open,close,volume\n");
+    double p[13];
+    for (int i = 0; i < 13; i++) p[i] = 20 + 10 * i;
+    for (int t = 0; t < 300; t++) {
+        char date[32];
+        rb_time_format(1575158400 + (rb_time)t * 86400, date); /* from 2019-12-01 */
+        for (int i = 0; i < 13; i++) {
+            p[i] *= exp(0.01 * (1 + i % 4) * (rbt_uniform() - 0.5));
+            len += (size_t)snprintf(csv + len, cap - len, "%c,%s,%.6f,%.6f,1000000\n", 'A' + i, date, p[i], p[i]);
+        }
+    }
+    rb_store *s = rbt_store_from_csv(dir, csv, NULL);
+    free(csv);
+    return s;
+}
+
+/* The kernel's passes take the assets several to a loop (engine/batch/kernel.c,
+ * PASS_ASSETS), with loops of their own for what is left: every number of assets from 1 to
+ * 13 must give the reference's metrics, for an absolute band (one threshold: the pass's
+ * shortcut), relative bands (a threshold per asset), trades to the band's edge, hybrids of
+ * bands and dates, and a calendar rule, on unequal targets. */
+Test(batch, equals_the_reference_for_every_number_of_assets)
+{
+    rb_store *s = many_assets_store();
+    enum { RULES = 8 };
+    fixture f = {.cfg = calloc(RULES, sizeof *f.cfg), .got = calloc(RULES, sizeof *f.got),
+                 .seen = calloc(RULES, sizeof *f.seen)};
+    for (int N = 1; N <= 13; N++) {
+        char assets[128];
+        size_t at = 0;
+        int sum = N * (N + 1) / 2, given = 0;
+        for (int i = 0; i < N; i++) { /* weights 1, 2, ..., N over their sum, in thousandths; the last the rest */
+            int w = i + 1 < N ? (int)lround(1000.0 * (i + 1) / sum) : 1000 - given;
+            given += w;
+            at += (size_t)snprintf(assets + at, sizeof assets - at, "%s%c=%.3f", i ? "," : "", 'A' + i, w / 1000.0);
+        }
+        for (int k = 0; k < RULES; k++) {
+            rbt_cfgtext *c = &f.cfg[k];
+            c->n = 0;
+            rbt_put(c, "assets", "%s", assets);
+            rbt_put(c, "fee-bps", "%d", 5 + k);
+            switch (k) {
+            case 0:
+            case 1:
+            case 2:
+                rbt_put(c, "strategy", "threshold");
+                rbt_put(c, "band", "%g", 0.002 * (1 + 4 * k));
+                break;
+            case 3:
+                rbt_put(c, "strategy", "threshold");
+                rbt_put(c, "band-rel", "0.05");
+                break;
+            case 4:
+                rbt_put(c, "strategy", "threshold");
+                rbt_put(c, "band", "0.004");
+                rbt_put(c, "to", "edge");
+                break;
+            case 5:
+            case 6:
+                rbt_put(c, "strategy", "hybrid");
+                rbt_put(c, "every", "week");
+                rbt_put(c, "band", "0.003");
+                rbt_put(c, "mode", "%s", k == 5 ? "gated" : "either");
+                break;
+            default:
+                rbt_put(c, "strategy", "calendar");
+                rbt_put(c, "every", "month");
+            }
+        }
+        batch_against_reference(s, &f, RULES);
+        int traded = 0;
+        for (int k = 0; k < RULES; k++) traded += f.got[k].rebalances > 0;
+        cr_assert(N == 1 || traded == RULES, "%d assets: %d of %d rules traded", N, traded, RULES);
+    }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 {
     rb_store *s = random_store();
