@@ -17,6 +17,15 @@
 
 /* The most of a store file a read-only connection maps (PRAGMA mmap_size; 256 MiB). */
 #define RB_STORE_MMAP_SIZE "268435456"
+
+/* The page size of a new store (PRAGMA page_size; SQLite's default is 4 KiB). A sweep reads
+ * each asset's cached bars (bar_cache.h) as one BLOB, which SQLite keeps in a chain of
+ * overflow pages and reads page by page: for 10 assets x 5,000 bars, 1.6 MB in 400 pages
+ * of 4 KiB or 100 of 16 KiB, and the price matrix loads some 0.2 ms sooner (2.63 -> 2.43 ms
+ * from the store's open to the sweep's start, 41 runs each, alternately; 32 KiB: 2.28). An
+ * import of 1,000,000 rows takes as long either way. A store made by an earlier build keeps
+ * its pages (VACUUM after PRAGMA page_size changes them). */
+#define RB_STORE_PAGE_SIZE "16384"
 /* How long a statement waits for another process's lock before "database is locked". */
 #define BUSY_TIMEOUT_MS 5000
 
@@ -253,7 +262,10 @@ static rb_status check_schema(rb_store *store, int64_t *version, rb_error *err)
 static rb_status migrate(rb_store *store, int64_t from, rb_error *err)
 {
     if (from >= SCHEMA_VERSION) return RB_OK;
-    rb_status rc = rb_store_begin(store, err);
+    /* a new store's pages, set before its first write (afterwards SQLite ignores it) */
+    rb_status rc = RB_OK;
+    if (from == 0) rc = exec(store, "PRAGMA page_size = " RB_STORE_PAGE_SIZE, "setting the page size", err);
+    if (rc == RB_OK) rc = rb_store_begin(store, err);
     if (rc != RB_OK) return rc;
     int64_t v = 0;
     rc = check_schema(store, &v, err);

@@ -105,6 +105,8 @@ Test(store, creates_a_versioned_schema_in_wal_mode_and_rests_in_rollback_mode)
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                                "('assets', 'bars', 'imports')"), 3);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'bars' AND sql LIKE '%WITHOUT ROWID%'"), 1);
+    /* pages of 16 KiB: a sweep reads each asset's cached bars as one BLOB (store.c) */
+    cr_assert_eq(query_int(db, "PRAGMA page_size"), 16384);
     mode = journal_mode(db);
     cr_assert_str_eq(mode, "delete", "the store at rest is not in rollback-journal mode");
     free(mode);
@@ -201,6 +203,8 @@ Test(store, adopts_an_empty_file_and_an_empty_sqlite_database)
     sqlite3_close(db);
     cr_assert_eq(rb_store_open(blank, 0, &s, &err), RB_OK, "%s", err.msg);
     cr_assert_eq(query_int(s->db, "PRAGMA user_version"), rb_store_schema_version());
+    /* a file SQLite wrote before keeps its pages (SQLite's default here) */
+    cr_assert_eq(query_int(s->db, "PRAGMA page_size"), 4096);
     rb_store_free(s);
     free(empty);
     free(blank);
