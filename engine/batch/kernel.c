@@ -86,14 +86,16 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 #define COL(b, c) BLOCK_COL((b)->cols, c)
 #define ICOL(b, c) ((int64_t *)COL(b, c))
 
-/* A pass over the block's nrun configurations, called with n = RB_BATCH_BLOCK (a constant)
- * for a full block of the default size, else with b->nrun rounded up to a whole number of
- * vectors of 8 doubles, so that no pass finishes lane by lane (at
+/* A pass over the block's nrun configurations, called with n = b->nrun rounded up to a
+ * whole number of vectors of 8 doubles, so that no pass finishes lane by lane (at
  * AVX-512's width, up to a half vector and 3 scalar iterations of every pass on every
  * bar). The positions from nrun to n are followers (share.c: their state columns are
  * overwritten by their leader's before they are read again) or hold no configuration:
- * what a pass writes there is not read, and pad_count takes them out of its count. */
-#define FOR_BLOCK(b, call) ((b)->nrun == RB_BATCH_BLOCK ? call(b, RB_BATCH_BLOCK) : call(b, batch_padded((b)->nrun)))
+ * what a pass writes there is not read, and pad_count takes them out of its count. (A
+ * second copy of every pass for a full block of RB_BATCH_BLOCK, its count a constant,
+ * doubled the kernel's code and is no faster now: benchmark 1 and the 1,000-band sweep
+ * alike with and without it.) */
+#define FOR_BLOCK(b, call) (call(b, batch_padded((b)->nrun)))
 
 /* A pass's count over the n positions it ran, less what the positions from nrun to n
  * added to it: their codes that are not 0 (codes 0), or their codes themselves. They are
