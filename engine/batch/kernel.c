@@ -137,28 +137,27 @@ BAR_STEP void value_assets(block *b, size_t n, const double *close, size_t i, si
     }
 }
 
-/* The value pass: PASS_ASSETS assets a loop, then what is left (the loops of each count a
- * constant, so that each is vectorized whole). */
+/* One loop of the value pass from asset i (first: from the cash): PASS_ASSETS assets, or
+ * what is left (each count a constant in its loop, so that each is vectorized whole).
+ * Returns the next asset. */
+BAR_STEP size_t value_loop(block *b, size_t n, const double *close, size_t i, int first)
+{
+    const size_t left = b->N - i, count = left < PASS_ASSETS ? left : PASS_ASSETS;
+    _Static_assert(PASS_ASSETS == 5, "one case per count below");
+    switch (count) {
+    case 5: value_assets(b, n, close, i, 5, first); break;
+    case 4: value_assets(b, n, close, i, 4, first); break;
+    case 3: value_assets(b, n, close, i, 3, first); break;
+    case 2: value_assets(b, n, close, i, 2, first); break;
+    default: value_assets(b, n, close, i, 1, first); break; /* 1 (or an asset 0 of none) */
+    }
+    return i + (count ? count : 1);
+}
+
 BAR_STEP void value_pass(block *b, size_t n, const double *close)
 {
-    const size_t N = b->N;
-    size_t i = N < PASS_ASSETS ? N : PASS_ASSETS;
-    _Static_assert(PASS_ASSETS == 5, "one case per count below");
-    switch (i) {
-    case 5: value_assets(b, n, close, 0, 5, 1); break;
-    case 4: value_assets(b, n, close, 0, 4, 1); break;
-    case 3: value_assets(b, n, close, 0, 3, 1); break;
-    case 2: value_assets(b, n, close, 0, 2, 1); break;
-    default: value_assets(b, n, close, 0, 1, 1); break;
-    }
-    for (; i + PASS_ASSETS <= N; i += PASS_ASSETS) value_assets(b, n, close, i, PASS_ASSETS, 0);
-    switch (N - i) {
-    case 4: value_assets(b, n, close, i, 4, 0); break;
-    case 3: value_assets(b, n, close, i, 3, 0); break;
-    case 2: value_assets(b, n, close, i, 2, 0); break;
-    case 1: value_assets(b, n, close, i, 1, 0); break;
-    default: break;
-    }
+    size_t i = value_loop(b, n, close, 0, 1);
+    while (i < b->N) i = value_loop(b, n, close, i, 0);
 }
 
 /* The arrays distance_assets reads, at asset 0 (each asset's a column stride apart). */
@@ -237,25 +236,24 @@ BAR_STEP void distance_assets(block *b, size_t n, const double *close, size_t i,
     }
 }
 
-/* Assets [i, N) (i odd: the pairs start at asset 1) in loops of two pairs, a loop also
- * taking the last asset when it would be left alone after them; then what is left: a
- * pair, with the last asset when it follows, or that asset alone. */
-BAR_STEP void distance_rest(block *b, size_t n, const double *close, size_t i, int one_band, int one_tg)
+/* One loop of the distance pass from asset i (odd: the pairs start at asset 1; first: asset
+ * 0 before them, i = 1): up to two pairs, and the last asset with them when it would be left
+ * alone after them (PASS_ASSETS, and asset 0 in the first loop). Returns the next asset. */
+BAR_STEP size_t distance_loop(block *b, size_t n, const double *close, size_t i, int first, int one_band,
+                              int one_tg)
 {
-    const size_t N = b->N;
-    for (; i + 4 <= N; i += 4) {
-        if (i + 5 == N) {
-            distance_assets(b, n, close, i, 0, 2, 1, one_band, one_tg);
-            return;
-        }
-        distance_assets(b, n, close, i, 0, 2, 0, one_band, one_tg);
+    const size_t left = b->N > i ? b->N - i : 0, pairs = left >= 4 ? 2 : left / 2;
+    const int single = left - 2 * pairs == 1;
+    _Static_assert(PASS_ASSETS == 5, "two pairs and one asset a loop");
+    switch (2 * pairs + (size_t)single) {
+    case 0: distance_assets(b, n, close, i, first, 0, 0, one_band, one_tg); break;
+    case 1: distance_assets(b, n, close, i, first, 0, 1, one_band, one_tg); break;
+    case 2: distance_assets(b, n, close, i, first, 1, 0, one_band, one_tg); break;
+    case 3: distance_assets(b, n, close, i, first, 1, 1, one_band, one_tg); break;
+    case 4: distance_assets(b, n, close, i, first, 2, 0, one_band, one_tg); break;
+    default: distance_assets(b, n, close, i, first, 2, 1, one_band, one_tg); break;
     }
-    if (i + 2 <= N) {
-        if (i + 3 == N) distance_assets(b, n, close, i, 0, 1, 1, one_band, one_tg);
-        else distance_assets(b, n, close, i, 0, 1, 0, one_band, one_tg);
-    } else if (i < N) {
-        distance_assets(b, n, close, i, 0, 0, 1, one_band, one_tg);
-    }
+    return i + 2 * pairs + (size_t)single;
 }
 
 /* 2b. The distance from the targets: dsum = sum |w - t|, and ex = the largest excess of
@@ -272,25 +270,15 @@ BAR_STEP void distance_rest(block *b, size_t n, const double *close, size_t i, i
  * just computed (band_action, as action_pass takes it); returns how many act, else 0.
  * shared (with all_bands): every leader's group is checked too (batch_group_follows,
  * which share.c would check one by one), into COL_ATTN and b->share_attn. The assets go
- * five a loop (PASS_ASSETS): asset 0 and the first two pairs, then two pairs at a time
- * (distance_rest). */
+ * five a loop (PASS_ASSETS, distance_loop). */
 BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
                                int shared)
 {
     const size_t N = b->N;
     const double *e0 = b->e;
     double *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
-    _Static_assert(PASS_ASSETS == 5, "asset 0 and two pairs a loop");
-    switch (N) { /* the first loop: asset 0 and up to two pairs, or all of a small portfolio */
-    case 0:
-    case 1: distance_assets(b, n, close, 1, 1, 0, 0, one_band, one_tg); break;
-    case 2: distance_assets(b, n, close, 1, 1, 0, 1, one_band, one_tg); break;
-    case 3: distance_assets(b, n, close, 1, 1, 1, 0, one_band, one_tg); break;
-    case 4: distance_assets(b, n, close, 1, 1, 1, 1, one_band, one_tg); break;
-    default:
-        distance_assets(b, n, close, 1, 1, 2, 0, one_band, one_tg);
-        distance_rest(b, n, close, 5, one_band, one_tg);
-    }
+    size_t i = distance_loop(b, n, close, 1, 1, one_band, one_tg);
+    while (i < N) i = distance_loop(b, n, close, i, 0, one_band, one_tg);
     int64_t acting = 0;
     if (one_band) {
         double *maxd = COL(b, COL_MAXD);
