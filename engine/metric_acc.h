@@ -77,13 +77,27 @@ typedef struct rb_metric_acc {
     rb_time peak_time;       /* when the running high was set (bar 0's time at first) */
 } rb_metric_acc;
 
-/* The deepest drawdown so far: changed only on the bars whose fall rb_metric_acc_step
- * flags, and settled by rb_metric_deeper. */
+/* The deepest drawdown so far: recorded by rb_metric_acc_step on the bars that fall deeper. */
 typedef struct rb_metric_dd {
     double max_dd;
     rb_time peak, trough;
     double trough_at, trough_bar; /* the trough's time (seconds, as a double) and bar number */
 } rb_metric_dd;
+
+/* Where rb_metric_acc_step records the deepest drawdown: each field of a rb_metric_dd at an
+ * address of its own, those of one run (rb_metric_dd_fields) or a block's columns at a
+ * configuration (engine/batch/kernel.c). (Pointers: a loop over lanes reads and writes
+ * each where it is used, as it does the statistics.) */
+typedef struct rb_metric_dd_at {
+    double *max_dd;
+    rb_time *peak, *trough;
+    double *trough_at, *trough_bar;
+} rb_metric_dd_at;
+
+static inline rb_metric_dd_at rb_metric_dd_fields(rb_metric_dd *dd)
+{
+    return (rb_metric_dd_at){&dd->max_dd, &dd->peak, &dd->trough, &dd->trough_at, &dd->trough_bar};
+}
 
 /* One asset's term of the drift: |w - t| with its weight w = units * price / value (0 in a
  * portfolio of no value), inv the value's reciprocal. */
@@ -152,20 +166,20 @@ static inline void rb_metric_acc_bench(double *a, size_t stride, double v, doubl
 #undef ACC
 }
 
-/* What rb_metric_acc_step asks of its caller after a bar (bits of its result). */
+/* What rb_metric_acc_step asks of its caller after a bar (its result). */
 enum {
-    RB_ACC_DEEPER = 1, /* a fall deeper than *max_dd, above the noise floor: rb_metric_deeper records it */
-    RB_ACC_BACK = 2    /* back at the high after bars under it: rb_metric_acc_back settles the drawdown */
+    RB_ACC_BACK = 2 /* back at the high after bars under it: rb_metric_acc_back settles the drawdown */
 };
 
 /* Bar t >= 1 (`bar`, a double) at time now, into the fields at a (`stride` apart) and
  * *peak_time: its value v after the bar's flow and trades, the flow f added on it,
  * inv = 1 / v, the drift's dsum and cash (rb_metric_drift; a bar with no drift: dsum and
- * inv 0), the constant mix's return c_t, and *max_dd, the deepest drawdown so far.
- * Returns RB_ACC_DEEPER and RB_ACC_BACK bits, most bars 0: the work of the rare bars is
- * left to rb_metric_deeper and rb_metric_acc_back, which the caller then calls. (*max_dd
- * through a pointer: read where it is used, a loop over lanes takes it as an operand from
- * memory rather than holding it in a register.)
+ * inv 0), the constant mix's return c_t; and into dd, the deepest drawdown so far, a fall
+ * deeper than it and above the noise floor (its size, its high's and trough's times, the
+ * trough's bar). Returns RB_ACC_BACK or 0, most bars 0: the work of the rare bars is left
+ * to rb_metric_acc_back, which the caller then calls. (A deeper fall is recorded here, by
+ * selections, where it was flagged and left to the caller: in a crash every bar is one,
+ * and the 1,000-band sweep's blocks had some 90,000 of them.)
  *
  * The drawdown clock: a bar whose fall below the running high is within the noise floor
  * is at the high, and moves HIGH_BAR to itself; a drawdown lasts from the last bar at the
@@ -173,7 +187,7 @@ enum {
  * times are strictly increasing), so the longest one is settled on the bar that ends it
  * (RB_ACC_BACK: HIGH_BAR is left for rb_metric_acc_back) or at the end (rb_metric_acc_sums). */
 static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak_time, double v, double f,
-                                         double inv, double dsum, double cash, double mix, const double *max_dd,
+                                         double inv, double dsum, double cash, double mix, rb_metric_dd_at dd,
                                          double bar, rb_time now)
 {
 #define ACC(i) RB_ACC_FIELD(a, stride, RB_ACC_##i)
@@ -201,8 +215,14 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
     ACC(SUM_DD2) += fall * fall;
     int64_t under = fall > RB_METRIC_NOISE, back = !under & (bar - hb > 1.0);
     ACC(HIGH_BAR) = under | back ? hb : bar;
-    /* rb_metric_deeper's own test, on the same fall */
-    return (under & (fall > *max_dd)) | back << 1;
+    /* the deepest fall so far (selections: no branch, in a loop over lanes) */
+    int64_t deeper = under & (fall > *dd.max_dd);
+    *dd.max_dd = deeper ? fall : *dd.max_dd;
+    *dd.peak = deeper ? *peak_time : *dd.peak;
+    *dd.trough = deeper ? now : *dd.trough;
+    *dd.trough_at = deeper ? (double)now : *dd.trough_at;
+    *dd.trough_bar = deeper ? bar : *dd.trough_bar;
+    return back << 1;
 #undef ACC
 }
 
@@ -230,22 +250,6 @@ static inline void rb_metric_acc_back(double *a, size_t stride, size_t t, const 
     }
     ACC(HIGH_BAR) = bar;
 #undef ACC
-}
-
-/* A fall rb_metric_acc_step flagged at time now (index, its running high and when that was
- * set), checked exactly: a deeper drawdown than dd's (and above the noise floor) is
- * recorded. Returns 1 when it was. */
-static inline int rb_metric_deeper(double index, double peak, rb_time peak_time, rb_time now, double bar,
-                                   rb_metric_dd *dd)
-{
-    double fall = 1.0 - index / peak;
-    if (!(fall > dd->max_dd && fall > RB_METRIC_NOISE)) return 0;
-    dd->max_dd = fall;
-    dd->peak = peak_time;
-    dd->trough = now;
-    dd->trough_at = (double)now;
-    dd->trough_bar = bar;
-    return 1;
 }
 
 /* Sample standard deviation from the sum and the sum of squares of n values. */

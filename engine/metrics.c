@@ -336,9 +336,7 @@ rb_status rb_metrics_compute(const rb_metric_input *in, rb_metrics *out, rb_erro
         if (in->depleted && t == T - 1) dsum = inv = 0.0;
         if (in->bench) rb_metric_acc_bench(acc.f, 1, v, flow, in->bench[t]);
         int64_t rare = rb_metric_acc_step(acc.f, 1, &acc.peak_time, v, flow, inv, dsum, cash, mix_return(in, t),
-                                          &dd.max_dd, (double)t, in->time[t]);
-        if (rare & RB_ACC_DEEPER)
-            rb_metric_deeper(acc.f[RB_ACC_INDEX], acc.f[RB_ACC_PEAK], acc.peak_time, in->time[t], (double)t, &dd);
+                                          rb_metric_dd_fields(&dd), (double)t, in->time[t]);
         if (rare & RB_ACC_BACK) rb_metric_acc_back(acc.f, 1, t, in->time, dd.trough_at, dd.trough_bar);
     }
     rb_metric_sums sums = rb_metric_acc_sums(&acc, &dd, T, in->time, in->depleted);

@@ -221,7 +221,7 @@ typedef struct block {
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */
-    int64_t *fall;     /* the rare work of the bar's statistics (RB_ACC_DEEPER, RB_ACC_BACK: kernel.c, rare_falls) */
+    int64_t *fall;     /* the rare work of the bar's statistics (RB_ACC_BACK: kernel.c, rare_falls) */
     uint64_t *cmask;   /* calendar flags (enum rb_bar_flag) that are this rule's dates */
     int64_t *cbars;    /* or: every cbars bars */
     int64_t *rule;     /* a trigger kind the kernel decides, or ASK_DECIDE, per configuration */

@@ -382,48 +382,40 @@ BAR_STEP void bench_step(block *b, size_t n)
 }
 
 /* 4c. Configurations [0, n): the metric statistics of bar number `bar` (metric_acc.h: the
- * accumulator the reference runs for its one configuration), the rare work it asks for
- * (RB_ACC_DEEPER, RB_ACC_BACK) marked in b->fall for rare_falls. same (a constant where
- * it is inlined): the block shares its policy targets, and mix_all is every
- * configuration's constant-mix return (else each one's is in COL_MIX). Returns a sum above
- * 0 when some have rare work. */
+ * accumulator the reference runs for its one configuration, the deepest drawdown recorded
+ * in its columns), the rare work it asks for (RB_ACC_BACK) marked in b->fall for
+ * rare_falls. same (a constant where it is inlined): the block shares its policy targets,
+ * and mix_all is every configuration's constant-mix return (else each one's is in
+ * COL_MIX). Returns a sum above 0 when some have rare work. */
 BAR_STEP int64_t stats_step(block *b, size_t n, double mix_all, double bar, rb_time now, int same)
 {
     int64_t rare = 0;
     double *acc = BATCH_ACC(b->cols);
     rb_time *peak_time = BATCH_PEAK_TIME(b->cols);
     const double *total = COL(b, COL_TOTAL), *mixr = COL(b, COL_MIX), *dsum = COL(b, COL_DSUM),
-                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV), *maxdd = COL(b, COL_MAXDD);
+                 *cash = COL(b, COL_CASH), *inv = COL(b, COL_INV);
     const double *flow = COL(b, COL_FLOW);
+    double *maxdd = COL(b, COL_MAXDD), *trough_at = COL(b, COL_DD_TROUGH_AT), *trough_bar = COL(b, COL_DD_TROUGH_BAR);
+    rb_time *dd_peak = (rb_time *)COL(b, COL_DD_PEAK), *trough = (rb_time *)COL(b, COL_DD_TROUGH);
     int64_t *fall = ICOL(b, COL_FALL);
 #pragma omp simd reduction(+ : rare)
     for (size_t k = 0; k < n; k++) {
+        rb_metric_dd_at dd = {maxdd + k, dd_peak + k, trough + k, trough_at + k, trough_bar + k};
         int64_t f = rb_metric_acc_step(acc + k, RB_BATCH_STRIDE, peak_time + k, total[k], flow[k], inv[k], dsum[k],
-                                       cash[k], same ? mix_all : mixr[k], maxdd + k, bar, now);
+                                       cash[k], same ? mix_all : mixr[k], dd, bar, now);
         fall[k] = f;
         rare += f; /* 0 or more: a sum above 0 when some configuration has rare work */
     }
     return pad_count(b, n, rare, fall, 1);
 }
 
-/* 4d. The rare work stats_step marked on bar t: a deeper drawdown recorded, a drawdown
- * ended. */
+/* 4d. The rare work stats_step marked on bar t: a drawdown ended. */
 static void rare_falls(block *b, size_t t, const rb_time *time)
 {
-    const rb_time now = time[t];
-    for (size_t j = 0; j < b->nrun; j++) {
-        if (!b->fall[j]) continue;
-        double *acc = BATCH_ACC(b->cols) + j;
-        if (b->fall[j] & RB_ACC_DEEPER) {
-            rb_metric_dd dd = {.max_dd = BLOCK_COL(b->cols, COL_MAXDD)[j]}; /* its dates are only written */
-            double index = RB_ACC_FIELD(acc, b->cap, RB_ACC_INDEX), peak = RB_ACC_FIELD(acc, b->cap, RB_ACC_PEAK);
-            if (rb_metric_deeper(index, peak, BATCH_PEAK_TIME(b->cols)[j], now, (double)t, &dd))
-                batch_dd_put(b->cols, j, &dd);
-        }
+    for (size_t j = 0; j < b->nrun; j++)
         if (b->fall[j] & RB_ACC_BACK)
-            rb_metric_acc_back(acc, b->cap, t, time, BLOCK_COL(b->cols, COL_DD_TROUGH_AT)[j],
+            rb_metric_acc_back(BATCH_ACC(b->cols) + j, b->cap, t, time, BLOCK_COL(b->cols, COL_DD_TROUGH_AT)[j],
                                BLOCK_COL(b->cols, COL_DD_TROUGH_BAR)[j]);
-    }
 }
 
 /* The benchmark's return of bar t for every configuration that runs (0 for those without
