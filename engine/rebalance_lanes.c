@@ -78,13 +78,13 @@ void rb_lanes_release(rb_lanes *l)
  * a chunk's per-lane values (its value, sums, solution, flags and accounts) are small arrays
  * of its own, at hand (in registers or L1) from the first asset to the last, where arrays of
  * every lane were loaded and stored once per asset. A loop over a chunk's lanes has a
- * constant count: four vectors at AVX-512's width, independent of each other, which hides
- * the latency of a lane's chains of additions over the assets (measured on benchmark 1:
- * 32 lanes 2 % faster than 16, 16 about 4 % faster than 8). The lanes past the whole
- * chunks go in one chunk of 24, 16 or 8 (the batch pads its lanes to a multiple of 8:
+ * constant count: three vectors at AVX-512's width, independent of each other, which hides
+ * the latency of a lane's chains of additions over the assets. The lanes past the whole
+ * chunks go in one chunk of 16 or 8 (the batch pads its lanes to a multiple of 8:
  * lanes_steps), then one at a time, by the same code: every lane sees the same operations
- * in the same order. */
-#define LANE_CHUNK 32
+ * in the same order. (Chunks of 32 were as fast as 24 before the fills took one pass
+ * (chunk_fills); since, the 1,000-band sweep's simulation is 2 % faster in chunks of 24.) */
+#define LANE_CHUNK 24
 
 typedef struct chunk {
     double w[LANE_CHUNK];     /* the lane's value before the trades */
@@ -100,10 +100,10 @@ typedef struct chunk {
  * selected asset after asset. In a loop over the lanes gcc makes `x[k] = take ? y : x[k]`
  * a store under a mask, and the next asset's load of x[k] waits for that store (a load is
  * not forwarded from a masked store). With bits the selection is made on the bits, and the
- * whole vector is stored and forwarded. lanes_steps sets bits in the AVX-512 clone for its
- * chunks of 8 to 24 lanes, which then ran 10-25 % faster (10 assets): a chunk of 32 is four
- * vectors whose independent chains hide the wait, and the AVX2 and baseline clones gained
- * nothing or lost (the baseline a quarter), so they select. Either way the same bits. */
+ * whole vector is stored and forwarded. lanes_steps sets bits in the AVX-512 clone, whose
+ * chunks of 8 to 24 lanes then ran 10-25 % faster (10 assets); the AVX2 and baseline
+ * clones gained nothing or lost (the baseline a quarter), so they select. Either way the
+ * same bits. */
 static inline double lane_select(int bits, int64_t take, double a, double b)
 {
     if (!bits) return take ? a : b;
@@ -300,9 +300,11 @@ typedef struct accounts {
     double fees[LANE_CHUNK], slippage[LANE_CHUNK], turnover[LANE_CHUNK];
 } accounts;
 
-/* The trades of one pass (0: sells, 1: buys), in asset order. */
-LANE_STEP void chunk_trade_pass(const rb_lanes *l, size_t k0, const size_t W, int bits, int rebalance, int pass,
-                                chunk *c, accounts *a)
+/* The fills of every order, and the sales' part of the running accounts, in asset order:
+ * an order's units and amount do not depend on the cash, so both sides are filled in one
+ * pass; the buys' part of the cash and the accounts follows (chunk_buys). */
+LANE_STEP void chunk_fills(const rb_lanes *l, size_t k0, const size_t W, int bits, int rebalance, chunk *c,
+                           accounts *a)
 {
     const size_t N = l->N, cap = l->cap;
     for (size_t i = 0; i < N; i++) {
@@ -313,28 +315,51 @@ LANE_STEP void chunk_trade_pass(const rb_lanes *l, size_t k0, const size_t W, in
 #pragma omp simd
         for (size_t k = 0; k < W; k++) {
             double u = order[k];
-            /* the scalar skip: u == 0, or the other pass's side (a NaN order is a buy) */
-            int64_t go = c->live[k] & (u != 0) & (pass == 0 ? u < 0 : !(u < 0));
-            /* every value computed, then selected: no branch, so the loop vectorizes */
+            /* the scalar skip: u == 0 (a NaN order is a buy) */
+            int64_t go = c->live[k] & (u != 0), sell = go & (u < 0);
             double gross = grosses[k], fee = fee_of[k], slip = slip_of[k];
             double costs = fee + slip + 0.0; /* no gas on this path */
             double held = unit[k];
             rb_fill fill = rb_trade_fill(u, gross, costs, held, c->cash[k]);
             amount[k] = lane_select(bits, go, fill.amount, amount[k]);
+            unit[k] = lane_select(bits, go, fill.units, held);
             double fees_after = a->fees[k] + fee, slippage_after = a->slippage[k] + slip,
                    turnover_after = a->turnover[k] + gross;
-            c->cash[k] = lane_select(bits, go, fill.cash, c->cash[k]);
-            unit[k] = lane_select(bits, go, fill.units, held);
-            a->fees[k] = lane_select(bits, go, fees_after, a->fees[k]);
-            a->slippage[k] = lane_select(bits, go, slippage_after, a->slippage[k]);
-            a->turnover[k] = lane_select(bits, go & rebalance, turnover_after, a->turnover[k]);
+            c->cash[k] = lane_select(bits, sell, fill.cash, c->cash[k]);
+            a->fees[k] = lane_select(bits, sell, fees_after, a->fees[k]);
+            a->slippage[k] = lane_select(bits, sell, slippage_after, a->slippage[k]);
+            a->turnover[k] = lane_select(bits, sell & rebalance, turnover_after, a->turnover[k]);
             c->traded[k] |= go;
         }
     }
 }
 
-/* Sells before buys, then the cash settled against the value before the trades, one more
- * rebalance counted; and the chunk's lanes written back. Each executed order added 0 to
+/* The buys' part of the cash and the accounts, in asset order after the sales': what each
+ * buy cost (its amount, filled by chunk_fills) paid from the cash. */
+LANE_STEP void chunk_buys(const rb_lanes *l, size_t k0, const size_t W, int bits, int rebalance, chunk *c, accounts *a)
+{
+    const size_t N = l->N, cap = l->cap;
+    for (size_t i = 0; i < N; i++) {
+        const size_t at = i * cap + k0;
+        const double *restrict order = l->order + at, *restrict grosses = l->gross + at, *restrict fee_of = l->fee + at,
+                     *restrict slip_of = l->slip + at, *restrict amount = l->amount + at;
+#pragma omp simd
+        for (size_t k = 0; k < W; k++) {
+            double u = order[k];
+            int64_t buy = c->live[k] & (u != 0) & !(u < 0);
+            double fees_after = a->fees[k] + fee_of[k], slippage_after = a->slippage[k] + slip_of[k],
+                   turnover_after = a->turnover[k] + grosses[k], cash_after = c->cash[k] - amount[k];
+            c->cash[k] = lane_select(bits, buy, cash_after, c->cash[k]);
+            a->fees[k] = lane_select(bits, buy, fees_after, a->fees[k]);
+            a->slippage[k] = lane_select(bits, buy, slippage_after, a->slippage[k]);
+            a->turnover[k] = lane_select(bits, buy & rebalance, turnover_after, a->turnover[k]);
+        }
+    }
+}
+
+/* The fills, the sales' and then the buys' part of the cash and the accounts, then the cash
+ * settled against the value before the trades, one more rebalance counted; and the chunk's
+ * lanes written back. Each executed order added 0 to
  * gas (no gas on this path), which matters only to a gas of -0: once is as many times. */
 LANE_STEP void chunk_trades(rb_lanes *l, size_t k0, const size_t W, int bits, int rebalance, chunk *c)
 {
@@ -344,7 +369,8 @@ LANE_STEP void chunk_trades(rb_lanes *l, size_t k0, const size_t W, int bits, in
         a.slippage[k] = l->slippage[k0 + k];
         a.turnover[k] = l->traded_value[k0 + k];
     }
-    for (int pass = 0; pass < 2; pass++) chunk_trade_pass(l, k0, W, bits, rebalance, pass, c, &a);
+    chunk_fills(l, k0, W, bits, rebalance, c, &a);
+    chunk_buys(l, k0, W, bits, rebalance, c, &a);
     double *restrict cash = l->cash + k0, *restrict gas = l->gas + k0, *restrict rebalances = l->rebalances + k0,
                      *restrict fees = l->fees + k0, *restrict slippage = l->slippage + k0,
                      *restrict turnover = l->traded_value + k0;
@@ -376,11 +402,9 @@ LANE_STEP void lanes_chunk(rb_lanes *l, size_t k0, const size_t W, int bits, con
     chunk_trades(l, k0, W, bits, rebalance, &c);
 }
 
-/* The lanes a chunk at a time: chunks of LANE_CHUNK, then one of the 24, 16 or 8 left (the
- * batch pads its lanes to a multiple of 8; a chunk of 24 lanes, three vectors at
- * AVX-512's width, costs less than one of 16 and one of 8, each asset's chains waited for
- * twice), then one lane at a time. bits (lane_select) matters only to the chunks of 8 to 24
- * lanes: only theirs are compiled both ways. */
+/* The lanes a chunk at a time: chunks of LANE_CHUNK, then one of the 16 or 8 left (the batch
+ * pads its lanes to a multiple of 8), then one lane at a time. bits (lane_select) matters
+ * only to the chunks of 8 lanes or more: only theirs are compiled both ways. */
 LANE_STEP void lanes_part(rb_lanes *l, size_t k0, const size_t W, int bits, const double *price, int rebalance,
                           int same_rates)
 {
@@ -390,12 +414,10 @@ LANE_STEP void lanes_part(rb_lanes *l, size_t k0, const size_t W, int bits, cons
 
 LANE_STEP void lanes_steps(rb_lanes *l, size_t n, int bits, const double *price, int rebalance, int same_rates)
 {
+    _Static_assert(LANE_CHUNK == 24, "the chunks left after the whole ones below");
     size_t k0 = 0;
-    for (; k0 + LANE_CHUNK <= n; k0 += LANE_CHUNK) lanes_chunk(l, k0, LANE_CHUNK, 0, price, rebalance, same_rates);
-    if (k0 + 24 <= n) {
-        lanes_part(l, k0, 24, bits, price, rebalance, same_rates);
-        k0 += 24;
-    } else if (k0 + 16 <= n) {
+    for (; k0 + LANE_CHUNK <= n; k0 += LANE_CHUNK) lanes_part(l, k0, LANE_CHUNK, bits, price, rebalance, same_rates);
+    if (k0 + 16 <= n) {
         lanes_part(l, k0, 16, bits, price, rebalance, same_rates);
         k0 += 16;
     } else if (k0 + 8 <= n) {
