@@ -218,6 +218,7 @@ typedef struct block {
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
     unsigned char *touched;
+    int touched_any; /* some touched[j] is 1: set with it, cleared with them at a bar's start */
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */

@@ -351,9 +351,9 @@ BAR_STEP size_t list_actors(block *b, int64_t acting)
 static void refresh_touched(block *b, const double *close, size_t nact, int events, size_t depleted)
 {
     const size_t n = b->n;
-    for (size_t k = 0; k < nact; k++)
+    for (size_t k = 0; b->touched_any && k < nact; k++)
         if (b->touched[b->list[k]]) batch_exact_state(b, b->list[k], close);
-    if (events)
+    if (events && b->touched_any)
         for (size_t j = 0; j < n; j++)
             if (b->touched[j]) batch_exact_state(b, j, close);
     for (size_t j = 0; depleted && j < n; j++)
@@ -495,8 +495,10 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
     const size_t n = b->n;
     const double *close = m->close + t * b->N;
 
-    /* 1. Scheduled work, by the reference steps (only on bars that can have any). */
-    memset(b->touched, 0, n);
+    /* 1. Scheduled work, by the reference steps (only on bars that can have any). Most bars
+     * touch no configuration: nothing to clear after them. */
+    if (b->touched_any) memset(b->touched, 0, n);
+    b->touched_any = 0;
     int events = *pending || b->any_flows || (m->flags[t] & RB_NEW_YEAR);
     rb_status rc = events ? batch_scheduled_work(m, b, t, depleted, bad, err) : RB_OK;
     if (rc != RB_OK) return rc;
@@ -531,6 +533,7 @@ rb_status batch_run_block(const rb_matrix *m, block *b, size_t *bad, rb_error *e
     b->sharing = 0;
     b->ran = 0;
     b->ran_of = b->n * (m->T - 1);
+    b->touched_any = 1; /* whatever a block before left in touched: cleared on bar 1 */
     rb_status rc = start_block(m, b, bad, err);
     if (rc == RB_OK) batch_share_start(b);
     size_t pending = 0;  /* configurations with a next-open order waiting */
