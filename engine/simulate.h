@@ -85,7 +85,8 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
 rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err);
 
 /* 1 when bar t has scheduled work for this configuration: a pending order, a tax year end
- * or a contribution date. */
+ * with something to settle or a contribution date. Without any, rb_sim_events would change
+ * nothing. */
 int rb_sim_has_events(const rb_matrix *m, const rb_sim_config *c, const rb_sim_state *st, size_t t);
 
 /* Steps 1-3 of a bar: a pending next-open order, the year's tax, a contribution. A
