@@ -359,8 +359,8 @@ LANE_STEP void chunk_buys(const rb_lanes *l, size_t k0, const size_t W, int bits
 
 /* The fills, the sales' and then the buys' part of the cash and the accounts, then the cash
  * settled against the value before the trades, one more rebalance counted; and the chunk's
- * lanes written back. Each executed order added 0 to
- * gas (no gas on this path), which matters only to a gas of -0: once is as many times. */
+ * lanes written back. Each executed order added 0 to gas (no gas on this path), which
+ * matters only to a gas of -0: once is as many times. */
 LANE_STEP void chunk_trades(rb_lanes *l, size_t k0, const size_t W, int bits, int rebalance, chunk *c)
 {
     accounts a;

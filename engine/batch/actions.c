@@ -25,8 +25,7 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
         }
         batch_scatter(b, j);
         b->flow[j] = c->st.flow;
-        b->touched[j] = 1;
-        b->touched_any = 1;
+        batch_touch(b, j);
         if (c->st.depleted) { /* the money ran out: the run ends on this bar, nothing acts */
             b->rule[j] = RB_TRIGGER_NEVER;
             b->all_bands = 0;
@@ -90,8 +89,7 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
         batch_scatter(b, j);
         /* The targets in force may have changed even without a trade (a next-open
          * decision adopts them now): value and drift are taken afresh. */
-        b->touched[j] = 1;
-        b->touched_any = 1;
+        batch_touch(b, j);
         if (acted || c->c.vol || c->c.table) batch_band_thresholds(b, j, c);
         *pending += (size_t)c->st.pending;
     }

@@ -218,7 +218,7 @@ typedef struct block {
     double *u, *tg, *e;
     double *cash, *total, *inv, *dsum, *ex, *tband, *flow, *mix;
     unsigned char *touched;
-    int touched_any; /* some touched[j] is 1: set with it, cleared with them at a bar's start */
+    int touched_any; /* some touched[j] is 1 (batch_touch); cleared with them at a bar's start */
     /* 64-bit like the doubles beside them, so the loops over configurations vectorize */
     int64_t *cand;     /* 1: near or past a band */
     int64_t *act;      /* action code of this bar (ACT_*) */
@@ -275,6 +275,14 @@ typedef struct block {
  * clones run): at most RB_BATCH_CAP, a multiple of 8, as RB_BATCH_BLOCK is. */
 _Static_assert(RB_BATCH_BLOCK % 8 == 0 && RB_BATCH_CAP % 8 == 0, "a block is a whole number of vectors of 8 doubles");
 static inline size_t batch_padded(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* Configuration j's value and drift are to be taken afresh at the bar's end
+ * (refresh_touched): marked, and the block told that some are. */
+static inline void batch_touch(block *b, size_t j)
+{
+    b->touched[j] = 1;
+    b->touched_any = 1;
+}
 
 /* Configuration k's metric statistics (metric_acc.h), at cols + k: their fields are the
  * columns COL_ACC + field, RB_BATCH_STRIDE apart, and COL_PEAK_TIME; and gathered into one

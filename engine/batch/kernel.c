@@ -351,11 +351,12 @@ BAR_STEP size_t list_actors(block *b, int64_t acting)
 static void refresh_touched(block *b, const double *close, size_t nact, int events, size_t depleted)
 {
     const size_t n = b->n;
-    for (size_t k = 0; b->touched_any && k < nact; k++)
-        if (b->touched[b->list[k]]) batch_exact_state(b, b->list[k], close);
-    if (events && b->touched_any)
-        for (size_t j = 0; j < n; j++)
+    if (b->touched_any) { /* most bars touch none */
+        for (size_t k = 0; k < nact; k++)
+            if (b->touched[b->list[k]]) batch_exact_state(b, b->list[k], close);
+        for (size_t j = 0; events && j < n; j++)
             if (b->touched[j]) batch_exact_state(b, j, close);
+    }
     for (size_t j = 0; depleted && j < n; j++)
         if (b->cfg[j].st.depleted && !b->cfg[j].end_T) b->dsum[j] = b->inv[j] = 0;
 }

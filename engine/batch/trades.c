@@ -25,8 +25,7 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
     if (rc != RB_OK) return rc;
     if (traded) {
         c->st.last_rebalance = t;
-        b->touched[j] = 1;
-        b->touched_any = 1;
+        batch_touch(b, j);
     }
     batch_scatter(b, j);
     return RB_OK;
