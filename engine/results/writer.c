@@ -43,10 +43,22 @@ static void join_writer(rb_results *r)
 
 static void results_close(rb_results *r)
 {
-    join_writer(r);
+    if (r->thread_live && r->whole) {
+        /* A fresh store whose WAL the writer copied whole into the file, which it syncs now:
+         * the close leaves WAL mode meanwhile (rb_rconn.settled), where it waited for the
+         * sync before. The switch writes the file's first page and removes the WAL, both
+         * after the copy; the data the sync makes durable was all written before it began,
+         * as when the switch followed it. A sync that failed is tried once more. */
+        r->conn.settled = 1;
+        rb_results_schema_close(&r->conn);
+        join_writer(r);
+        if (r->synced < 0) (void)fdatasync(r->sync_fd);
+    } else {
+        join_writer(r);
+        r->conn.settled = r->synced;
+        rb_results_schema_close(&r->conn);
+    }
     free_rows(r->spent);
-    r->conn.settled = r->synced;
-    rb_results_schema_close(&r->conn);
     /* after the connection: closing a descriptor of the file drops every POSIX lock this
      * process holds on it, SQLite's included */
     if (r->sync_fd >= 0) close(r->sync_fd);
@@ -151,6 +163,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     /* the last sweep's writer, settling its store, is done first: then this one's commits
      * are under NORMAL again */
     join_writer(r);
+    r->whole = 0;
     rb_status rc = RB_OK;
     if (r->synced) {
         rc = rb_rsql_exec(&r->conn, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
@@ -442,17 +455,19 @@ static void *writer_main(void *arg)
     int settle = r->settle && r->finished && r->conn.fresh;
     pthread_mutex_unlock(&r->mu);
     int whole = settle && rb_results_schema_checkpoint(&r->conn);
-    /* the file's name while the connection is still this thread's: SQLite's own, absolute */
+    /* The sync goes on beside the caller, through a descriptor of its own, opened while the
+     * connection (and SQLite's name of the file, absolute) is still this thread's: the caller
+     * reads through the connection meanwhile, and may close it (results_close). */
     const char *file = whole ? sqlite3_db_filename(r->conn.db, "main") : NULL;
+    int fd = file && *file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
     pthread_mutex_lock(&r->mu);
+    r->sync_fd = fd;
+    r->whole = whole && fd >= 0;
     __atomic_store_n(&r->released, 1, __ATOMIC_RELEASE); /* wait_released may spin on it */
     pthread_cond_broadcast(&r->said_cv);
     pthread_mutex_unlock(&r->mu);
     if (whole) {
-        /* the sync, beside the caller: through a descriptor of its own, since the caller's
-         * reads go through the connection's (closed after the connection: results_close) */
-        r->sync_fd = file && *file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
-        r->synced = r->sync_fd >= 0 && fdatasync(r->sync_fd) == 0 ? 1 : -1;
+        r->synced = fd >= 0 && fdatasync(fd) == 0 ? 1 : -1;
     } else if (settle) {
         r->synced = 0; /* not whole: the close checkpoints under NORMAL */
     }

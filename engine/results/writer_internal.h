@@ -86,7 +86,8 @@ struct rb_results {
     unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
     int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
-    int sync_fd;     /* the file the writer synced through (-1: none), closed after the connection */
+    int sync_fd;     /* the file the writer syncs through (-1: none), closed after the connection */
+    int whole;       /* the writer copied the whole WAL and syncs the file (under mu, with released) */
 
     /* The queue, shared by the simulation threads and the writer. */
     pthread_mutex_t mu;
