@@ -65,7 +65,6 @@ static int asks_decide(const block *b, size_t j, int a, const rb_matrix *m, size
 rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t *nq, size_t *pending,
                     size_t *bad, rb_error *err)
 {
-    b->nq_full = 0;
     for (size_t k = 0; k < nact; k++) {
         size_t j = b->list[k];
         config *c = &b->cfg[j];
@@ -74,7 +73,6 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
         if (a == ACT_FULL || a == ACT_BAND) { /* traded later, with the others (trades.c) */
             b->queued[*nq] = j;
             b->queued_full[(*nq)++] = a == ACT_FULL;
-            b->nq_full += a == ACT_FULL;
             continue;
         }
         if (!asks_decide(b, j, a, m, t)) continue;

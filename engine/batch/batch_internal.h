@@ -163,6 +163,16 @@ typedef struct cached {
  * slower than with the columns of 96 (12 lines) it had before. */
 #define RB_BATCH_STRIDE (RB_BATCH_CAP + 8)
 
+/* The rebalances of a bar go through the lanes a group of at most BATCH_LANE_GROUP at a time
+ * (trades.c), and the lanes' asset x lane arrays have rows of that many lanes: a group's
+ * arrays are one contiguous region of some 29 KB (10 assets), where rows of the block's 384
+ * lanes put the same columns of 150 rows 3 KiB apart. The lanes take a group in chunks of
+ * 24, 16 and 8 and single lanes (rebalance_lanes.c) as they took the whole bar's: the same
+ * chunks, the same work. (Rows of 384 lanes, 48 lines, fell on 4 of L1's 64 sets: a warm
+ * loop of 8 lanes took 54.5 ns a lane, of 24 lanes 36.3; in rows of 392 lanes 34.4 and 29.6,
+ * in rows of 24 lanes 32.0 and 27.4.) */
+#define BATCH_LANE_GROUP 24
+
 enum block_column {
     /* a configuration's state, carried from bar to bar (with the per-asset u) */
     COL_CASH, COL_TOTAL, COL_INV, COL_DSUM, COL_MAXD, COL_FLOW,
@@ -193,8 +203,8 @@ enum block_column {
 typedef struct block {
     size_t cap, n, N, T; /* cap: RB_BATCH_STRIDE, the stride of every column */
     /* the most configurations a block of this run takes, rounded up to a whole vector: the
-     * room of the per-configuration arrays outside the columns, and the lanes' stride
-     * (asset x lane arrays: [asset * lcap + lane]) */
+     * room of the per-configuration arrays outside the columns (the lanes' arrays are
+     * [asset * BATCH_LANE_GROUP + lane]) */
     size_t lcap;
     /* The configurations the bar loop runs (positions 0..nrun): n, or fewer while some
      * share the state of another (share.c). */
@@ -233,7 +243,6 @@ typedef struct block {
     rb_lanes lanes;
     size_t *queued;        /* their configurations */
     unsigned char *queued_full; /* and whether each is a full rebalance (batch_queued_to) */
-    size_t nq_full;        /* how many of them are full rebalances (ACT_FULL: to their targets) */
     size_t *lane_src;      /* per lane: the configuration it trades (trades.c, load_lanes) */
     /* lane x asset: the targets in force of each lane's configuration; per lane: its value,
      * drift and the value's reciprocal after the trade (batch_lane_exact_states) */

@@ -51,7 +51,7 @@ static size_t aligned64(size_t n) { return (n + 63) / 64 * 64; }
 static int slots_alloc(block *b, size_t N, size_t lcap)
 {
     size_t cfg = lcap * sizeof(config), scratch = lcap * SCRATCH_ROWS * N * sizeof(double),
-           lanes = rb_lanes_bytes(N, lcap), port = aligned64(rb_portfolio_bytes(N)),
+           lanes = rb_lanes_bytes(N, BATCH_LANE_GROUP), port = aligned64(rb_portfolio_bytes(N)),
            room = aligned64(rb_resolve_room_bytes(N, ROOM_STATE(N)));
     _Static_assert(sizeof(config) % 8 == 0, "the scratch after the slots is 8-byte aligned");
     size_t at_scratch = cfg + SLOTS_GAP, at_lanes = at_scratch + scratch + SLOTS_GAP,
@@ -64,7 +64,7 @@ static int slots_alloc(block *b, size_t N, size_t lcap)
     b->slots_bytes = bytes;
     b->cfg = (config *)all;
     b->scratch = (double *)(all + at_scratch);
-    rb_lanes_place(&b->lanes, N, lcap, all + at_lanes);
+    rb_lanes_place(&b->lanes, N, BATCH_LANE_GROUP, all + at_lanes);
     for (size_t j = 0; j < lcap; j++) {
         rb_portfolio_lend(&b->cfg[j].port, N, all + at_ports + j * port);
         rb_resolve_room_lend(&b->cfg[j].room, all + at_rooms + j * room, room);
@@ -78,23 +78,9 @@ static int slots_alloc(block *b, size_t N, size_t lcap)
     return 1;
 }
 
-/* The lanes' stride (rb_lanes.cap, block.lcap): room for `most` configurations, in an odd
- * number of cache lines. The lanes' arrays are asset x lane, and a chunk of lanes reads and
- * writes the same columns of every asset's row of each (some 150 rows for 10 assets): rows a
- * multiple of 16 lines apart map to a few of L1's 64 sets, which cannot hold them all (rows
- * of 384 lanes, 48 lines: 4 sets). An odd number of lines spreads them over every set. In a
- * warm loop, 10 assets: 8 lanes 54.5 -> 34.4 ns a lane, 16 lanes 39.8 -> 28.8, 24 lanes 36.3 ->
- * 29.6 in rows of 392 lanes instead of 384. (The block's columns are RB_BATCH_STRIDE apart:
- * 49 lines.) */
-static size_t lanes_stride(size_t most)
-{
-    size_t lcap = batch_padded(most ? most : 1);
-    return lcap / 8 % 2 ? lcap : lcap + 8;
-}
-
 int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
 {
-    const size_t cap = RB_BATCH_STRIDE, lcap = lanes_stride(most);
+    const size_t cap = RB_BATCH_STRIDE, lcap = batch_padded(most ? most : 1);
     memset(b, 0, sizeof *b);
     b->cap = cap;
     b->lcap = lcap;
@@ -122,13 +108,14 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
     b->list = rb_malloc(lcap * sizeof *b->list);
     b->queued = rb_malloc(lcap * sizeof *b->queued);
     b->queued_full = rb_malloc(lcap * sizeof *b->queued_full);
-    /* one allocation: N * lcap targets, then value, drift and reciprocal per lane, then the
-     * common targets and band weights (N each) */
-    if ((b->lane_tg = rb_malloc(((N + 3) * lcap + 2 * N) * sizeof(double)))) {
-        b->lane_value = b->lane_tg + N * lcap;
-        b->lane_drift = b->lane_value + lcap;
-        b->lane_inv = b->lane_drift + lcap;
-        b->common_tg = b->lane_inv + lcap;
+    /* one allocation: a lane group's targets (N rows), then value, drift and reciprocal per
+     * lane, then the common targets and band weights (N each) */
+    const size_t group = BATCH_LANE_GROUP;
+    if ((b->lane_tg = rb_malloc(((N + 3) * group + 2 * N) * sizeof(double)))) {
+        b->lane_value = b->lane_tg + N * group;
+        b->lane_drift = b->lane_value + group;
+        b->lane_inv = b->lane_drift + group;
+        b->common_tg = b->lane_inv + group;
         b->common_band_to = b->common_tg + N;
     }
     b->lane_src = rb_malloc(lcap * sizeof *b->lane_src);

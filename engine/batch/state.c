@@ -63,14 +63,15 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
 /* Value (exactly as the reference computes it: cash + sum units * close in asset order)
  * and drift (sum |w - t|, the metric accumulator's terms: metric_acc.h) of configuration j
  * from its columns; and of the lanes after a rebalance, the same arithmetic lane by lane
- * (batch_lane_exact_states), STATE_CHUNK lanes at a time (then 16, 8, 1), each chunk's sums
- * in arrays of its own from the first asset to the last (rebalance_lanes.c does the same). */
-#define STATE_CHUNK 32
+ * (batch_lane_exact_states), a group's lanes (at most STATE_CHUNK) in chunks of 24, 16, 8
+ * and 1, each chunk's sums in arrays of its own from the first asset to the last
+ * (rebalance_lanes.c does the same). */
+#define STATE_CHUNK BATCH_LANE_GROUP
 
 static inline __attribute__((always_inline)) void lane_states(block *b, size_t k0, const size_t W, const double *close)
 {
     const rb_lanes *l = &b->lanes;
-    const size_t N = b->N, lcap = b->lcap; /* the lanes' stride */
+    const size_t N = b->N, lcap = BATCH_LANE_GROUP; /* the lanes' stride */
     double v[STATE_CHUNK], d[STATE_CHUNK], inv[STATE_CHUNK];
     for (size_t k = 0; k < W; k++) {
         v[k] = l->cash[k0 + k];
@@ -98,10 +99,11 @@ static inline __attribute__((always_inline)) void lane_states(block *b, size_t k
 RB_KERNEL_CLONES
 void batch_lane_exact_states(block *b, size_t width, const double *close)
 {
+    _Static_assert(STATE_CHUNK == 24, "the chunks below");
     size_t k0 = 0;
-    for (; k0 + STATE_CHUNK <= width; k0 += STATE_CHUNK) lane_states(b, k0, STATE_CHUNK, close);
-    for (; k0 + STATE_CHUNK / 2 <= width; k0 += STATE_CHUNK / 2) lane_states(b, k0, STATE_CHUNK / 2, close);
-    for (; k0 + STATE_CHUNK / 4 <= width; k0 += STATE_CHUNK / 4) lane_states(b, k0, STATE_CHUNK / 4, close);
+    for (; k0 + 24 <= width; k0 += 24) lane_states(b, k0, 24, close);
+    for (; k0 + 16 <= width; k0 += 16) lane_states(b, k0, 16, close);
+    for (; k0 + 8 <= width; k0 += 8) lane_states(b, k0, 8, close);
     for (; k0 < width; k0++) lane_states(b, k0, 1, close);
 }
 

@@ -78,20 +78,22 @@ void batch_lanes_start(block *b)
     for (size_t j = 0; b->one_tg && j < b->n; j++)
         for (size_t i = 0; i < N; i++)
             if (memcmp(&b->tg[i * cap + j], &b->common_tg[i], sizeof(double)) != 0) b->one_tg = 0;
-    const size_t lcap = b->lcap;
+    const size_t lcap = BATCH_LANE_GROUP;
     for (size_t i = 0; b->lanes_same_tg && i < N; i++)
         for (size_t q = 0; q < lcap; q++) b->lane_tg[i * lcap + q] = b->common_tg[i];
 }
 
-/* The lanes' `to` for nq rebalances (nq_full of them full, the others band rebalances):
+/* The lanes' `to` for the nq rebalances queued from q0 (full ones or band rebalances):
  * left as it is, or filled in every lane, when all trade to one common vector; else 0, and
  * load_lanes copies each lane's own. */
-static int lanes_to_filled(block *b, size_t nq)
+static int lanes_to_filled(block *b, size_t q0, size_t nq)
 {
-    int kind = b->nq_full == nq ? ACT_FULL : b->nq_full == 0 ? ACT_BAND : 0;
+    size_t full = 0;
+    for (size_t q = q0; q < q0 + nq; q++) full += b->queued_full[q];
+    int kind = full == nq ? ACT_FULL : full == 0 ? ACT_BAND : 0;
     if (!b->lanes_same_to || !kind) return 0;
     if (b->to_grid != kind) {
-        const size_t N = b->N, lcap = b->lcap;
+        const size_t N = b->N, lcap = BATCH_LANE_GROUP;
         const double *to = kind == ACT_FULL ? b->common_tg : b->common_band_to;
         for (size_t i = 0; i < N; i++)
             for (size_t q = 0; q < lcap; q++) b->lanes.to[i * lcap + q] = to[i];
@@ -122,27 +124,27 @@ static void scatter_units(double *restrict u, const double *restrict units, cons
         for (size_t q = 0; q < nq; q++) u[i * cap + queued[q]] = units[i * lcap + q];
 }
 
-/* The queued configurations' columns and accounts into lanes 0..nq, and copies of the last
- * into the lanes up to width: asset by asset (each column read where the lanes' rows are
+/* The nq configurations queued from q0: their columns and accounts into lanes 0..nq, and
+ * copies of the last into the lanes up to width: asset by asset (each column read where the lanes' rows are
  * written in order), the targets and weights only when the grids do not hold them. */
-static void load_lanes(block *b, size_t nq, size_t width)
+static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
 {
     rb_lanes *l = &b->lanes;
-    const size_t N = b->N, cap = b->cap, lcap = b->lcap;
+    const size_t N = b->N, cap = b->cap, lcap = BATCH_LANE_GROUP;
     size_t *src = b->lane_src;
-    for (size_t q = 0; q < nq; q++) src[q] = b->queued[q];
-    for (size_t q = nq; q < width; q++) src[q] = b->queued[nq - 1];
+    for (size_t q = 0; q < nq; q++) src[q] = b->queued[q0 + q];
+    for (size_t q = nq; q < width; q++) src[q] = b->queued[q0 + nq - 1];
     gather_units(l->units, b->u, src, N, lcap, cap, width);
     for (size_t i = 0; !b->lanes_same_tg && i < N; i++) {
         const double *tg = b->tg + i * cap;
         double *lane_tg = b->lane_tg + i * lcap;
         for (size_t q = 0; q < width; q++) lane_tg[q] = tg[src[q]];
     }
-    int to_filled = lanes_to_filled(b, nq);
+    int to_filled = lanes_to_filled(b, q0, nq);
     if (!to_filled) b->to_grid = 0;
     l->same_to = to_filled;
     for (size_t q = 0; !to_filled && q < width; q++) {
-        const double *to = batch_queued_to(b, q < nq ? q : nq - 1);
+        const double *to = batch_queued_to(b, q0 + (q < nq ? q : nq - 1));
         for (size_t i = 0; i < N; i++) l->to[i * lcap + q] = to[i];
     }
     for (size_t q = 0; !l->same_rates && q < width; q++) {
@@ -168,14 +170,14 @@ static void load_lanes(block *b, size_t nq, size_t width)
     }
 }
 
-/* Lanes 0..nq's outcome back into their configurations' columns and accounts, asset by
+/* Lanes 0..nq's outcome back into their configurations' (queued from q0) columns and accounts, asset by
  * asset: every lane's, a lane that fell back too, which rb_lanes_rebalance left as it was
  * loaded (its values are written back as they are, before general_trade reads them). */
-static void store_lanes(block *b, size_t nq)
+static void store_lanes(block *b, size_t q0, size_t nq)
 {
     const rb_lanes *l = &b->lanes;
-    const size_t N = b->N, cap = b->cap, *queued = b->queued;
-    scatter_units(b->u, l->units, queued, N, cap, b->lcap, nq);
+    const size_t N = b->N, cap = b->cap, *queued = b->queued + q0;
+    scatter_units(b->u, l->units, queued, N, cap, BATCH_LANE_GROUP, nq);
     double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
            *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
            *rebalances = BLOCK_COL(cols, COL_REBALANCES);
@@ -190,19 +192,22 @@ static void store_lanes(block *b, size_t nq)
     }
 }
 
-rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+/* The nq rebalances queued from q0, a group of at most BATCH_LANE_GROUP: loaded into the
+ * lanes, traded, valued and stored back, then each one's tax lots or, where the closed form
+ * did not apply, its general path. */
+static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
 {
     rb_lanes *l = &b->lanes;
-    size_t width = lanes_width(nq, b->lcap);
-    load_lanes(b, nq, width);
+    size_t width = lanes_width(nq, BATCH_LANE_GROUP);
+    load_lanes(b, q0, nq, width);
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
-    store_lanes(b, nq);
+    store_lanes(b, q0, nq);
     int64_t *last = (int64_t *)BLOCK_COL(b->cols, COL_LAST_REBALANCE);
     for (size_t q = 0; q < nq; q++) {
-        size_t j = b->queued[q];
+        size_t j = b->queued[q0 + q];
         rb_status rc = RB_OK;
-        if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q), err);
+        if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
         else if (l->traded[q]) {
             if (b->any_lots) {
                 config *c = &b->cfg[j];
@@ -220,4 +225,12 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
         }
     }
     return RB_OK;
+}
+
+rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+{
+    rb_status rc = RB_OK;
+    for (size_t q0 = 0; q0 < nq && rc == RB_OK; q0 += BATCH_LANE_GROUP)
+        rc = lane_group(b, q0, nq - q0 < BATCH_LANE_GROUP ? nq - q0 : BATCH_LANE_GROUP, m, t, bad, err);
+    return rc;
 }
