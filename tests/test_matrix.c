@@ -664,6 +664,42 @@ Test(matrix, columns_on_one_calendar_load_as_through_the_merge)
     db_close(&d);
 }
 
+/* Two columns with as many bars in range but not on the same days: the one-pass fill of
+ * columns on one calendar is not theirs (it would take the first column's days for both),
+ * and the merge aligns them, union and intersect alike. */
+Test(matrix, as_many_bars_on_other_days_are_merged)
+{
+    db d = db_open();
+    int64_t a = add_asset(&d, "A"), b = add_asset(&d, "B");
+    for (unsigned k = 1; k <= 10; k++) {
+        if (k != 5) add_bar(&d, a, day(2021, 3, k), 10 + k, 10.5 + k, 100 + k);
+        if (k != 6) add_bar(&d, b, day(2021, 3, k), 20 + k, 20.5 + k, 200 + k);
+    }
+    const char *ab[] = {"A", "B"};
+    rb_load_options o = options(ab, 2);
+    rb_matrix *u = expect_load(&d, &o);
+    cr_assert_eq(u->T, 10, "union: every day of either");
+    for (size_t t = 0; t < 10; t++) cr_assert_eq(u->time[t], day(2021, 3, (unsigned)(1 + t)));
+    cr_assert_eq(CELL(u, filled, 4, 0), 1, "A's missing day 5 is filled");
+    cr_assert_eq(CELL(u, close, 4, 0), 14.5, "from day 4");
+    cr_assert_eq(CELL(u, filled, 5, 1), 1, "B's missing day 6 is filled");
+    cr_assert_eq(CELL(u, close, 5, 1), 25.5, "from day 5");
+    cr_assert_eq(CELL(u, close, 5, 0), 16.5);
+    cr_assert_eq(CELL(u, close, 4, 1), 25.5);
+    rb_matrix_free(u);
+    o.align = RB_ALIGN_INTERSECT;
+    rb_matrix *i = expect_load(&d, &o);
+    cr_assert_eq(i->T, 8, "intersect: the days both have");
+    static const unsigned days[8] = {1, 2, 3, 4, 7, 8, 9, 10};
+    for (size_t t = 0; t < 8; t++) {
+        cr_assert_eq(i->time[t], day(2021, 3, days[t]));
+        cr_assert_eq(CELL(i, close, t, 0), 10.5 + days[t]);
+        cr_assert_eq(CELL(i, close, t, 1), 20.5 + days[t]);
+    }
+    rb_matrix_free(i);
+    db_close(&d);
+}
+
 Test(matrix, unknown_and_duplicate_symbols)
 {
     db d = db_open();
