@@ -742,6 +742,44 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
     rb_store_free(s);
 }
 
+/* Bands so narrow that every configuration rebalances on almost every bar, each with a fee
+ * of its own (no state shared): a block of 200 trades them in lane groups of 24 and the
+ * chunks of what is left of a bar's queue (trades.c, lane_group); each must come out as it
+ * does in a block of its own, one lane a bar, and as the reference has it. */
+Test(batch, a_bar_of_more_rebalances_than_a_lane_group_keeps_every_result)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 200 };
+    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
+                 .seen = calloc(COUNT, sizeof *f.seen)};
+    rb_matrix *m = matrix_of(s, 0);
+    for (int k = 0; k < COUNT; k++) {
+        band_config(&f.cfg[k], k, COUNT, 0.0005);
+        rbt_put(&f.cfg[k], "fee-bps", "%.3f", 5 + 0.01 * k);
+    }
+    run_batch(s, m, &f, COUNT, 1, 200);
+    rb_metrics *wide = malloc(COUNT * sizeof *wide);
+    memcpy(wide, f.got, COUNT * sizeof *wide);
+    run_batch(s, m, &f, COUNT, 1, 1);
+    rb_error err = {0};
+    for (int k = 0; k < COUNT; k++) {
+        cr_assert(memcmp(&wide[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs in a block of 200", k);
+        cr_assert_gt(wide[k].rebalances, (double)m->T / 2, "configuration %d rebalanced %g times in %zu bars", k,
+                     wide[k].rebalances, m->T);
+        if (k % 20) continue;
+        rb_run_spec *spec = spec_from(&f.cfg[k]);
+        rb_run_result *r = NULL;
+        cr_assert_eq(rb_run(s, spec, 0, &r, &err), RB_OK, "configuration %d: %s", k, err.msg);
+        compare(rb_run_metrics(r), &wide[k], &f.cfg[k]);
+        rb_run_result_free(r);
+        rb_run_spec_free(spec);
+    }
+    free(wide);
+    rb_matrix_free(m);
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 /* One thread's blocks of other policy targets in turn, each block's configurations alike:
  * each block takes its own targets' constant mix (the return the metrics against the mix
  * are taken from), though a thread keeps that series from one block to the next while the
