@@ -125,8 +125,9 @@ static void scatter_units(double *restrict u, const double *restrict units, cons
 }
 
 /* The nq configurations queued from q0: their columns and accounts into lanes 0..nq, and
- * copies of the last into the lanes up to width: asset by asset (each column read where the lanes' rows are
- * written in order), the targets and weights only when the grids do not hold them. */
+ * copies of the last into the lanes up to width: asset by asset (each column read where
+ * the lanes' rows are written in order), the targets and weights only when the grids do not
+ * hold them. */
 static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
 {
     rb_lanes *l = &b->lanes;
@@ -170,9 +171,10 @@ static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
     }
 }
 
-/* Lanes 0..nq's outcome back into their configurations' (queued from q0) columns and accounts, asset by
- * asset: every lane's, a lane that fell back too, which rb_lanes_rebalance left as it was
- * loaded (its values are written back as they are, before general_trade reads them). */
+/* Lanes 0..nq's outcome back into the columns and accounts of their configurations (queued
+ * from q0), asset by asset: every lane's, a lane that fell back too, which
+ * rb_lanes_rebalance left as it was loaded (its values are written back as they are, before
+ * general_trade reads them). */
 static void store_lanes(block *b, size_t q0, size_t nq)
 {
     const rb_lanes *l = &b->lanes;
