@@ -118,7 +118,7 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
         b->common_tg = b->lane_inv + group;
         b->common_band_to = b->common_tg + N;
     }
-    b->lane_src = rb_malloc(lcap * sizeof *b->lane_src);
+    b->lane_src = rb_malloc(BATCH_LANE_GROUP * sizeof *b->lane_src); /* a lane group's */
     b->mix_bars = rb_malloc((T + N) * sizeof *b->mix_bars);
     if (!slots_alloc(b, N, lcap)) return 0;
     return b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src &&
