@@ -18,6 +18,10 @@ extern int cli_parse_only;
  * system grants them (heap.c says why); main calls it before anything is allocated. */
 void cli_heap_on_huge_pages(void);
 
+/* Maps the program's code and read-only data in one call rather than a page fault at a
+ * time (prefault.c says why); main calls it first. */
+void cli_prefault_program(void);
+
 typedef struct cli_command {
     const char *name;
     const char *summary; /* one line for 'rebal --help' */

@@ -70,6 +70,7 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    cli_prefault_program();
     /* SQLite gives each connection's page cache a block of 20 pages up front and writes a
      * header into every one of them: some 20 first-touch page faults per connection (6-20 us
      * each on a busy VM), for pages a command mostly never uses. Without the block, pages
