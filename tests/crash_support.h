@@ -37,6 +37,11 @@ int crash_kill(crash_watch *w);
 enum { CRASH_WAL_WRITE = 120, CRASH_WAL_CHECKPOINT = 121 };
 int crash_wal_locked(const char *db, int lock);
 
+/* A database in rollback-journal mode: a writer takes the RESERVED lock (byte 0x40000001 of
+ * the database file) for its whole write transaction. 1 when another process holds it, 0
+ * when not, -1 when the file is absent. */
+int crash_reserved_locked(const char *db);
+
 /* The size of a file in bytes; -1 when it is absent. */
 long long crash_file_size(const char *path);
 

@@ -288,11 +288,13 @@ static long long runs_in(const char *db)
 
 static int results_created(crash_watch *w) { return crash_file_size(w->db) >= 0; }
 
-/* A batch is being written (the writer holds the WAL write lock) and at least w->rows rows
- * were committed before it. */
+/* A batch is being written (the writer holds the WAL write lock, or in a brief sweep's new
+ * store, rollback-journal mode, the RESERVED lock: rb_results_brief) and at least w->rows
+ * rows were committed before it. */
 static int batch_open(crash_watch *w)
 {
-    return crash_wal_locked(w->db, CRASH_WAL_WRITE) == 1 && runs_in(w->db) >= w->rows;
+    int writing = crash_wal_locked(w->db, CRASH_WAL_WRITE) == 1 || crash_reserved_locked(w->db) == 1;
+    return writing && runs_in(w->db) >= w->rows;
 }
 
 static int all_stored(crash_watch *w) { return runs_in(w->db) >= SWEEP_CONFIGS; }

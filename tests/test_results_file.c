@@ -294,3 +294,94 @@ Test(results_file, a_settled_store_is_read_while_it_syncs_and_takes_another_swee
                  0);
     free(path);
 }
+
+/* The journal mode of the connection's store, as a string to compare. */
+static int journal_is(sqlite3 *db, const char *mode)
+{
+    char *now = query_text(db, "PRAGMA journal_mode");
+    int same = strcmp(now, mode) == 0;
+    free(now);
+    return same;
+}
+
+/* A brief sweep (rb_results_brief, as rebal sweep asks for one estimated under a second)
+ * into a new store runs it in rollback-journal mode: the WAL the store was created with is
+ * gone once the sweep begins, and no other file is left beside it; the rows, the status and
+ * the file are whole. */
+Test(results_file, a_brief_sweep_runs_its_new_store_in_rollback_journal_mode)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    cr_assert(present(path, "-wal"), "a new store is created in WAL mode");
+    rb_results_defer_start(r);
+    rb_results_settle(r);
+    rb_results_brief(r);
+    const char *keys[] = {"band"};
+    rb_error err = {0};
+    cr_assert_eq(rb_results_begin(r, "brief", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    put_two(r, 1);
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    sqlite3 *db = rb_results_connection(r)->db;
+    cr_assert(journal_is(db, "delete"));
+    cr_assert_not(present(path, "-wal"), "the sweep ran without a WAL");
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 1);
+    rb_results_free(r);
+    cr_assert_not(present(path, "-journal"));
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                 0);
+    free(path);
+}
+
+/* Another connection on the new store (a reader watching it) keeps a brief sweep in WAL
+ * mode, which lets both go on; the store still rests in rollback-journal mode, whole. */
+Test(results_file, a_brief_sweep_keeps_wal_mode_while_another_connection_has_its_store)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    sqlite3 *other = NULL;
+    cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
+    rb_results_defer_start(r);
+    rb_results_settle(r);
+    rb_results_brief(r);
+    const char *keys[] = {"band"};
+    rb_error err = {0};
+    cr_assert_eq(rb_results_begin(r, "brief", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
+    put_two(r, 1);
+    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    cr_assert(journal_is(rb_results_connection(r)->db, "wal"));
+    cr_assert_eq(query_int(other, "SELECT count(*) FROM runs"), 2, "the other connection reads the rows");
+    sqlite3_close(other);
+    rb_results_free(r);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    free(path);
+}
+
+/* A sweep that is not brief, after a brief one on the same connection: back in WAL mode,
+ * its commits under NORMAL; both sweeps whole at the end. */
+Test(results_file, a_sweep_after_a_brief_one_runs_in_wal_mode_again)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_results_defer_start(r);
+    const char *keys[] = {"band"};
+    for (int sweep = 0; sweep < 2; sweep++) {
+        if (sweep == 0) rb_results_brief(r);
+        rb_error err = {0};
+        cr_assert_eq(rb_results_begin(r, sweep ? "second" : "first", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err),
+                     RB_OK, "%s", err.msg);
+        put_two(r, 1 + 10 * sweep);
+        cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+        sqlite3 *db = rb_results_connection(r)->db;
+        cr_assert(journal_is(db, sweep ? "wal" : "delete"), "sweep %d", sweep);
+        if (sweep) cr_assert_eq(query_int(db, "PRAGMA synchronous"), 1, "NORMAL for a sweep that is not brief");
+    }
+    rb_results_free(r);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 4);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 2);
+    free(path);
+}

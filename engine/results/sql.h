@@ -20,6 +20,9 @@ typedef struct rb_rconn {
     /* a fresh store's last checkpoint, taken before the close by its caller (writer.c):
      * 1 whole and synced, -1 whole but not synced; 0: the close takes it */
     int settled;
+    /* this connection's new store left WAL mode for a brief sweep (rb_results_schema_brief):
+     * its commits unsynced until the sync of its last checkpoint */
+    int brief;
 } rb_rconn;
 
 /* "PATH: WHAT: sqlite message", with the common cases (corrupt, locked, full, read-only)

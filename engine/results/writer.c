@@ -129,6 +129,8 @@ void rb_results_defer_start(rb_results *r) { r->defer = 1; }
 
 void rb_results_settle(rb_results *r) { r->settle = 1; }
 
+void rb_results_brief(rb_results *r) { r->brief = 1; }
+
 static void clear_sweep(rb_results *r)
 {
     sqlite3_finalize(r->insert);
@@ -172,6 +174,10 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         r->synced = 0;
         if (rc != RB_OK) return rc;
     }
+    /* brief or not, this sweep: a store that left WAL mode for a brief one goes back to it */
+    r->brief_sweep = r->brief;
+    r->brief = 0;
+    if (!r->brief_sweep && (rc = rb_results_schema_unbrief(&r->conn, err)) != RB_OK) return rc;
     char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
     rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
                          : rb_wr_set_keys(r, keys, nkeys, names, err);

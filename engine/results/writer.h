@@ -51,6 +51,15 @@ void rb_results_defer_start(rb_results *r);
  * rb_results_begin waits for it too and puts the connection back under NORMAL sync. */
 void rb_results_settle(rb_results *r);
 
+/* Says that the sweep the next rb_results_begin begins is expected to end within a second
+ * or so. In a new store r created, that no other connection has open, the sweep then runs
+ * in rollback-journal mode rather than WAL (rb_results_schema_brief says why), its commits
+ * unsynced until its last checkpoint's sync (with rb_results_settle, the writer's; else the
+ * close's). Readers can read the store meanwhile, but a reader's transaction holds up a
+ * commit (WAL lets both go on). Nothing changes for a store that existed before; a later
+ * sweep that is not brief runs in WAL mode again. */
+void rb_results_brief(rb_results *r);
+
 /* The most recent sweep of this spec text and dataset hash recorded by this version of rebal
  * when it is complete ('done'): its id (0 when there is none, or it is not complete) and its
  * finishing time (ISO 8601 UTC, 32 bytes). What rebal sweep shows instead of running it again. */

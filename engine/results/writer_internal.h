@@ -83,6 +83,8 @@ struct rb_results {
      * last checkpoint (the copy with the connection, then released; the sync of the file
      * beside the caller, who may read through the connection meanwhile). */
     int settle;
+    int brief;       /* rb_results_brief: for the next rb_results_begin only */
+    int brief_sweep; /* the sweep begun is brief (rb_wr_record_start: rb_results_schema_brief) */
     unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
     int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
