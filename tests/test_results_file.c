@@ -47,13 +47,21 @@ Test(results_file, a_new_store_no_sweep_began_in_is_removed_at_free)
     free(path);
 }
 
+/* A connection of another's on the store at path, that has read it (in WAL mode: it holds
+ * the store's -shm). */
+static sqlite3 *another_connection(const char *path)
+{
+    sqlite3 *other = NULL;
+    cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
+    return other;
+}
+
 Test(results_file, a_new_store_another_connection_has_open_stays)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
-    sqlite3 *other = NULL;
-    cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = another_connection(path);
     rb_results_free(r);
     cr_assert(present(path, ""), "another connection has the file: it stays");
     sqlite3_close(other);
@@ -97,15 +105,21 @@ static void put_two(rb_results *r, int64_t first)
     }
 }
 
-/* One sweep of two rows (put_two) recorded into the store at path. */
-static void record_two(const char *path, const char *spec, int64_t first)
+/* One sweep of two rows of key band (put_two from first) recorded through r, ended done. */
+static void sweep_two(rb_results *r, const char *spec, int64_t first)
 {
-    rb_results *r = open_ok(path);
     rb_error err = {0};
     const char *keys[] = {"band"};
     cr_assert_eq(rb_results_begin(r, spec, "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
     put_two(r, first);
     cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+}
+
+/* The same into the store at path, opened and closed for it. */
+static void record_two(const char *path, const char *spec, int64_t first)
+{
+    rb_results *r = open_ok(path);
+    sweep_two(r, spec, first);
     rb_results_free(r);
 }
 
@@ -316,11 +330,7 @@ Test(results_file, a_brief_sweep_runs_its_new_store_in_rollback_journal_mode)
     rb_results_defer_start(r);
     rb_results_settle(r);
     rb_results_brief(r);
-    const char *keys[] = {"band"};
-    rb_error err = {0};
-    cr_assert_eq(rb_results_begin(r, "brief", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
-    put_two(r, 1);
-    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    sweep_two(r, "brief", 1);
     sqlite3 *db = rb_results_connection(r)->db;
     cr_assert(journal_is(db, "delete"));
     cr_assert_not(present(path, "-wal"), "the sweep ran without a WAL");
@@ -340,17 +350,11 @@ Test(results_file, a_brief_sweep_keeps_wal_mode_while_another_connection_has_its
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
-    sqlite3 *other = NULL;
-    cr_assert_eq(sqlite3_open(path, &other), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(other, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = another_connection(path);
     rb_results_defer_start(r);
     rb_results_settle(r);
     rb_results_brief(r);
-    const char *keys[] = {"band"};
-    rb_error err = {0};
-    cr_assert_eq(rb_results_begin(r, "brief", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err), RB_OK, "%s", err.msg);
-    put_two(r, 1);
-    cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    sweep_two(r, "brief", 1);
     cr_assert(journal_is(rb_results_connection(r)->db, "wal"));
     cr_assert_eq(query_int(other, "SELECT count(*) FROM runs"), 2, "the other connection reads the rows");
     sqlite3_close(other);
@@ -367,14 +371,9 @@ Test(results_file, a_sweep_after_a_brief_one_runs_in_wal_mode_again)
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
     rb_results_defer_start(r);
-    const char *keys[] = {"band"};
     for (int sweep = 0; sweep < 2; sweep++) {
         if (sweep == 0) rb_results_brief(r);
-        rb_error err = {0};
-        cr_assert_eq(rb_results_begin(r, sweep ? "second" : "first", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err),
-                     RB_OK, "%s", err.msg);
-        put_two(r, 1 + 10 * sweep);
-        cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+        sweep_two(r, sweep ? "second" : "first", 1 + 10 * sweep);
         sqlite3 *db = rb_results_connection(r)->db;
         cr_assert(journal_is(db, sweep ? "wal" : "delete"), "sweep %d", sweep);
         if (sweep) cr_assert_eq(query_int(db, "PRAGMA synchronous"), 1, "NORMAL for a sweep that is not brief");
