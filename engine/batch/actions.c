@@ -15,7 +15,7 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
                                rb_error *err)
 {
     for (size_t j = 0; j < b->nrun; j++) { /* a follower's events are its leader's (share.c) */
-        config *c = &b->cfg[j];
+        config *c = batch_cfg(b, j);
         if (!rb_sim_has_events(m, &c->c, &c->st, t)) continue;
         batch_gather(b, j);
         rb_status rc = rb_sim_events(m, &c->c, &c->st, t, err);
@@ -40,7 +40,7 @@ rb_status batch_scheduled_work(const rb_matrix *m, block *b, size_t t, size_t *d
  * vectorized pass's selection, with the date taken from the bar's position. */
 static int every_bars_action(const block *b, size_t j, const rb_matrix *m, size_t t)
 {
-    const config *c = &b->cfg[j];
+    const config *c = batch_cfg(b, j);
     int64_t band = band_action(b->ex[j], b->dsum[j], b->tband[j], b->cand[j]);
     return (int)rule_action(c->rule, is_date(&c->trig, m, t), band);
 }
@@ -48,7 +48,7 @@ static int every_bars_action(const block *b, size_t j, const rb_matrix *m, size_
 /* 1 when configuration j's strategy is asked to decide at bar t under action code a. */
 static int asks_decide(const block *b, size_t j, int a, const rb_matrix *m, size_t t)
 {
-    const rb_trigger *tr = &b->cfg[j].trig;
+    const rb_trigger *tr = &batch_cfg(b, j)->trig;
     if (a == ACT_DECIDE) return 1;
     if (a != ACT_TRIGGER) return 0;
     switch (tr->kind) {
@@ -67,7 +67,7 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
 {
     for (size_t k = 0; k < nact; k++) {
         size_t j = b->list[k];
-        config *c = &b->cfg[j];
+        config *c = batch_cfg(b, j);
         int a = (int)b->act[j];
         if (a == ACT_EVERY_BARS) a = every_bars_action(b, j, m, t);
         if (a == ACT_FULL || a == ACT_BAND) { /* traded later, with the others (trades.c) */

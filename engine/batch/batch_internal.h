@@ -210,7 +210,7 @@ typedef struct block {
      * share the state of another (share.c). */
     size_t nrun;
     int sharing;      /* share.c: some positions past nrun follow a position before it */
-    size_t *origin;   /* share.c: the position each configuration had when the block started */
+    size_t *origin;   /* share.c: the position each configuration had when the block started, its slot */
     size_t *groups;            /* share.c: the positions of the leaders that have followers */
     size_t ngroups;
     /* this bar: the kernel checked every leader's group (kernel.c, distance_pass), and
@@ -275,6 +275,10 @@ typedef struct block {
     size_t ran_of;     /* of the block's configuration-bars (kept after the block is released) */
     /* the metric statistics: columns COL_ACC to COL_DD_TROUGH_BAR (batch_acc_at, batch_dd_at) */
 } block;
+
+/* The configuration at position j: in slot origin[j] (share.c moves positions, not the
+ * structs; origin is j itself outside the bar loop and in a block that shares nothing). */
+static inline config *batch_cfg(const block *b, size_t j) { return &b->cfg[b->origin[j]]; }
 
 /* Column c of a block whose columns start at cols (b->cols): from the one base, at a
  * constant offset. */
@@ -371,7 +375,7 @@ void batch_config_release(config *c);
  * else its band's (read only where the lanes need them, off the common path). */
 static inline const double *batch_queued_to(const block *b, size_t q)
 {
-    const config *c = &b->cfg[b->queued[q]];
+    const config *c = batch_cfg(b, b->queued[q]);
     return b->queued_full[q] ? c->st.current : c->band_to;
 }
 

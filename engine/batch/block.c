@@ -102,7 +102,8 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
 #undef AT
     /* the rest holds at most lcap configurations: the most this run's blocks take */
     b->touched = rb_malloc(lcap);
-    b->origin = rb_malloc(lcap * sizeof *b->origin);
+    if ((b->origin = rb_malloc(lcap * sizeof *b->origin)))
+        for (size_t j = 0; j < lcap; j++) b->origin[j] = j; /* each position its slot (batch_cfg) */
     b->groups = rb_malloc(lcap * sizeof *b->groups);
 
     b->list = rb_malloc(lcap * sizeof *b->list);

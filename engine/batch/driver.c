@@ -49,20 +49,20 @@ static rb_status run_configs(job *jb, block *b, const uint64_t *idx, size_t n, s
      * the others must not be delivered twice. */
     if (rc == RB_OK) {
         rc = batch_run_block(jb->m, b, bad, err);
-        if (rc != RB_OK && *bad < n && batch_overflowed(b, *bad)) rc = batch_overflow_error(jb->m, &b->cfg[*bad], err);
+        if (rc != RB_OK && *bad < n && batch_overflowed(b, *bad)) rc = batch_overflow_error(jb->m, batch_cfg(b, *bad), err);
     }
     for (size_t j = 0; rc == RB_OK && j < n; j++)
         if (batch_overflowed(b, j)) {
             *bad = j;
-            rc = batch_overflow_error(jb->m, &b->cfg[j], err);
+            rc = batch_overflow_error(jb->m, batch_cfg(b, j), err);
         }
     for (size_t j = 0; rc == RB_OK && j < n; j++) {
         rb_metrics mx;
         batch_finish(jb, b, j, &mx);
-        rc = jb->result_fn(jb->ctx, b->cfg[j].index, &mx, err);
+        rc = jb->result_fn(jb->ctx, batch_cfg(b, j)->index, &mx, err);
     }
     if (rc == RB_OK) count_done(jb, n);
-    for (size_t j = 0; j < b->n; j++) batch_config_release(&b->cfg[j]);
+    for (size_t j = 0; j < b->n; j++) batch_config_release(batch_cfg(b, j));
     b->n = 0;
     return rc;
 }

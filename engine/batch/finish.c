@@ -43,7 +43,7 @@ static double bonus_of(job *jb, const config *c, const rb_metric_input *in)
 
 int batch_overflowed(const block *b, size_t j)
 {
-    const config *c = &b->cfg[j];
+    const config *c = batch_cfg(b, j);
     if (c->end_T) return rb_metrics_check_sums(&c->ended, NULL) != RB_OK;
     rb_metric_acc a = batch_acc_at(b->cols, j);
     return !(isfinite(b->total[j]) && isfinite(a.f[RB_ACC_SUM_V]) && isfinite(a.f[RB_ACC_INDEX]));
@@ -61,7 +61,7 @@ rb_status batch_overflow_error(const rb_matrix *m, const config *c, rb_error *er
 void batch_finish(job *jb, block *b, size_t j, rb_metrics *out)
 {
     const rb_matrix *m = jb->m;
-    config *c = &b->cfg[j];
+    config *c = batch_cfg(b, j);
     size_t T = c->end_T ? c->end_T : m->T; /* a depleted run ends on its depletion bar */
     rb_metric_sums s = c->end_T ? c->ended : batch_sums_of(b, j, T, m->time, 0);
     batch_gather(b, j);

@@ -21,7 +21,7 @@
 static void mix_series(const rb_matrix *m, block *b)
 {
     const size_t N = b->N;
-    const double *target = b->cfg[0].res.target;
+    const double *target = batch_cfg(b, 0)->res.target;
     double *known = b->mix_bars + m->T; /* the targets the series is for */
     if (b->mix_known && memcmp(known, target, N * sizeof *known) == 0) return;
     for (size_t t = 1; t < m->T; t++) b->mix_bars[t] = rb_metric_mix_return(target, m->growth + t * N, N);
@@ -36,7 +36,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     const size_t N = b->N, n = b->n;
     b->one_band = 1; /* until a threshold says otherwise (batch_band_thresholds) */
     for (size_t j = 0; j < n; j++) {
-        config *c = &b->cfg[j];
+        config *c = batch_cfg(b, j);
         rb_status rc = rb_sim_start(m, &c->c, &c->st, err);
         if (rc != RB_OK) {
             *bad = j;
@@ -59,9 +59,9 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
     b->lanes.same_rates = 1;
     for (size_t j = 1; j < n; j++)
-        if (!same_costs(&b->cfg[j], &b->cfg[0], N)) b->lanes.same_rates = 0;
+        if (!same_costs(batch_cfg(b, j), batch_cfg(b, 0), N)) b->lanes.same_rates = 0;
     for (size_t i = 0; b->lanes.same_rates && i < N; i++) {
-        const double *row = b->cfg[0].scratch;
+        const double *row = batch_cfg(b, 0)->scratch;
         b->lanes.rate[i] = row[SCRATCH_RATE * N + i];
         for (size_t r = 0; r < RB_COST_RATES; r++) b->lanes.bps[r][i] = row[(SCRATCH_BPS + r) * N + i];
     }
@@ -72,10 +72,10 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     b->all_bands = 1;
     for (size_t j = 0; j < n; j++) {
         if (b->rule[j] != RB_TRIGGER_BANDS || b->cbars[j] != 0) b->all_bands = 0;
-        if (memcmp(b->cfg[j].res.target, b->cfg[0].res.target, N * sizeof(double)) != 0) b->same_targets = 0;
-        if (b->cfg[j].c.contribution != 0) b->any_flows = 1;
-        if (b->cfg[j].c.bench) b->any_bench = 1;
-        if (b->cfg[j].port.lots) b->any_lots = 1;
+        if (memcmp(batch_cfg(b, j)->res.target, batch_cfg(b, 0)->res.target, N * sizeof(double)) != 0) b->same_targets = 0;
+        if (batch_cfg(b, j)->c.contribution != 0) b->any_flows = 1;
+        if (batch_cfg(b, j)->c.bench) b->any_bench = 1;
+        if (batch_cfg(b, j)->port.lots) b->any_lots = 1;
     }
     if (b->same_targets) mix_series(m, b);
     batch_lanes_start(b);
@@ -358,7 +358,7 @@ static void refresh_touched(block *b, const double *close, size_t nact, int even
             if (b->touched[j]) batch_exact_state(b, j, close);
     }
     for (size_t j = 0; depleted && j < n; j++)
-        if (b->cfg[j].st.depleted && !b->cfg[j].end_T) b->dsum[j] = b->inv[j] = 0;
+        if (batch_cfg(b, j)->st.depleted && !batch_cfg(b, j)->end_T) b->dsum[j] = b->inv[j] = 0;
 }
 
 /* 4a. The constant mix's return, which depends on the policy targets: for a block that
@@ -368,7 +368,7 @@ BAR_STEP double mix_return(block *b, size_t t, const double *growth)
 {
     const size_t N = b->N, n = b->nrun;
     if (b->same_targets) return b->mix_bars[t];
-    for (size_t j = 0; j < n; j++) b->mix[j] = rb_metric_mix_return(b->cfg[j].res.target, growth, N);
+    for (size_t j = 0; j < n; j++) b->mix[j] = rb_metric_mix_return(batch_cfg(b, j)->res.target, growth, N);
     return 0;
 }
 
@@ -424,7 +424,7 @@ static void rare_falls(block *b, size_t t, const rb_time *time)
 static void bench_returns(block *b, size_t t)
 {
     double *bench = BLOCK_COL(b->cols, COL_BENCH);
-    for (size_t j = 0; j < b->nrun; j++) bench[j] = b->cfg[j].c.bench ? b->cfg[j].c.bench[t] : 0.0;
+    for (size_t j = 0; j < b->nrun; j++) bench[j] = batch_cfg(b, j)->c.bench ? batch_cfg(b, j)->c.bench[t] : 0.0;
 }
 
 /* Step 4 of bar t, over every configuration of the block. */
@@ -480,7 +480,7 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 static void end_depleted_runs(block *b, size_t t, const rb_time *time, size_t *depleted)
 {
     for (size_t j = 0; *depleted && j < b->n; j++) {
-        config *c = &b->cfg[j];
+        config *c = batch_cfg(b, j);
         if (!c->st.depleted || c->end_T) continue;
         c->end_T = t + 1;
         c->ended = batch_sums_of(b, j, t + 1, time, 1);

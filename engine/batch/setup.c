@@ -30,7 +30,7 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
 {
     const rb_matrix *m = jb->m;
     size_t N = m->N;
-    config *c = &b->cfg[j];
+    config *c = batch_cfg(b, j);
     c->index = index;
     rb_status rc = jb->spec_fn(jb->ctx, index, &c->spec, err);
     rb_resolve_inputs shared;

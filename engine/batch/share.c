@@ -33,17 +33,14 @@ static void swap_columns(block *b, size_t p, size_t q)
     }
 }
 
-/* Configurations at positions p and q exchanged, with everything they own there. */
+/* Configurations at positions p and q exchanged: their columns, and which slot holds each
+ * position's configuration (origin: the structs stay in their slots, batch_cfg). Moving
+ * the structs (2.3 KB each, three copies a swap) took 0.25 ms of the 1,000-band sweep's
+ * 1,224 swaps, the columns 0.08. */
 static void swap_positions(block *b, size_t p, size_t q)
 {
     if (p == q) return;
     swap_columns(b, p, q);
-    config c = b->cfg[p];
-    b->cfg[p] = b->cfg[q];
-    b->cfg[q] = c;
-    /* the one pointer a configuration holds into itself (its other memory is on the heap) */
-    b->cfg[p].st.port = &b->cfg[p].port;
-    b->cfg[q].st.port = &b->cfg[q].port;
     size_t o = b->origin[p];
     b->origin[p] = b->origin[q];
     b->origin[q] = o;
@@ -75,7 +72,7 @@ static rb_status copy_state(block *b, size_t f, size_t l, rb_error *err)
     const size_t cap = b->cap;
     for (size_t c = 0; c < STATE_COLUMNS; c++) b->cols[c * cap + f] = b->cols[c * cap + l];
     for (size_t i = 0; i < b->N; i++) b->u[i * cap + f] = b->u[i * cap + l];
-    return copy_config_state(&b->cfg[f], &b->cfg[l], b->N, err);
+    return copy_config_state(batch_cfg(b, f), batch_cfg(b, l), b->N, err);
 }
 
 /* 1 when positions p and q have the same state, to the bit. */
@@ -88,7 +85,7 @@ static int same_state(const block *b, size_t p, size_t q)
         if (memcmp(&b->u[i * cap + p], &b->u[i * cap + q], sizeof(double))) return 0;
     /* (the portfolio's units, cash and accounts and the last rebalance are the columns':
      * the configuration holds a copy only while a reference step runs, batch_gather) */
-    const config *a = &b->cfg[p], *c = &b->cfg[q];
+    const config *a = batch_cfg(b, p), *c = batch_cfg(b, q);
     if (!(a->port.taxes == c->port.taxes && !a->st.pending && !c->st.pending &&
           !memcmp(&a->port.year_realized, &c->port.year_realized, sizeof(rb_realized)) &&
           !memcmp(&a->port.carry, &c->port.carry, sizeof(rb_realized))))
@@ -113,7 +110,7 @@ static int alike(const block *b, size_t p, size_t q)
     if (rule != RB_TRIGGER_BANDS && rule != RB_TRIGGER_DATES_AND_BANDS && rule != RB_TRIGGER_DATES_OR_BANDS) return 0;
     if (b->rule[q] != rule || b->cbars[p] != 0 || b->cbars[q] != 0 || b->cmask[p] != b->cmask[q]) return 0;
     const size_t N = b->N;
-    const config *c = &b->cfg[p], *d = &b->cfg[q];
+    const config *c = batch_cfg(b, p), *d = batch_cfg(b, q);
     const rb_portfolio_options *o = &c->c.portfolio, *f = &d->c.portfolio;
     return !c->port.lots == !d->port.lots && c->c.contribution == 0 && d->c.contribution == 0 &&
            c->c.exec == d->c.exec && c->c.cash_col == d->c.cash_col && o->lots == f->lots &&

@@ -10,7 +10,7 @@
 
 void batch_gather(block *b, size_t j)
 {
-    config *c = &b->cfg[j];
+    config *c = batch_cfg(b, j);
     for (size_t i = 0; i < b->N; i++) c->port.units[i] = b->u[i * b->cap + j];
     c->port.cash = b->cash[j];
     const double *cols = b->cols;
@@ -24,7 +24,7 @@ void batch_gather(block *b, size_t j)
 
 void batch_scatter(block *b, size_t j)
 {
-    config *c = &b->cfg[j];
+    config *c = batch_cfg(b, j);
     for (size_t i = 0; i < b->N; i++) {
         b->u[i * b->cap + j] = c->port.units[i];
         b->tg[i * b->cap + j] = c->st.current[i];

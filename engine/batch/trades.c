@@ -16,7 +16,7 @@
  * general path when it fails. */
 static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
 {
-    config *c = &b->cfg[j];
+    config *c = batch_cfg(b, j);
     rb_trade_env env = rb_sim_env(m, &c->c, t, m->close + t * m->N, t);
     env.rate = c->scratch + SCRATCH_RATE * m->N; /* costs are proportional here (setup.c: kernel_rule) */
     int traded = 0;
@@ -60,7 +60,7 @@ void batch_lanes_start(block *b)
     b->to_grid = 0;
     b->one_tg = 1;
     for (size_t j = 0; j < b->n; j++) {
-        const config *c = &b->cfg[j];
+        const config *c = batch_cfg(b, j);
         if (b->rule[j] == ASK_DECIDE) b->one_tg = 0;
         if (b->rule[j] == ASK_DECIDE || b->rule[j] == RB_TRIGGER_NEVER) continue;
         if (first == SIZE_MAX) memcpy(b->common_tg, c->st.current, bytes), first = j;
@@ -149,7 +149,7 @@ static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
         for (size_t i = 0; i < N; i++) l->to[i * lcap + q] = to[i];
     }
     for (size_t q = 0; !l->same_rates && q < width; q++) {
-        const double *scratch = b->cfg[src[q]].scratch, *rate = scratch + SCRATCH_RATE * N, *bps = scratch + SCRATCH_BPS * N;
+        const double *scratch = batch_cfg(b, src[q])->scratch, *rate = scratch + SCRATCH_RATE * N, *bps = scratch + SCRATCH_BPS * N;
         for (size_t i = 0; i < N; i++) {
             l->rate[i * lcap + q] = rate[i];
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * lcap + q] = bps[r * N + i];
@@ -212,7 +212,7 @@ static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, 
         if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
         else if (l->traded[q]) {
             if (b->any_lots) {
-                config *c = &b->cfg[j];
+                config *c = batch_cfg(b, j);
                 rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
             }
             last[j] = (int64_t)t;
