@@ -7,9 +7,9 @@
  * command, and on a virtual machine each is a trap into the hypervisor (about 10 us on the
  * 2-core development VM). One MADV_POPULATE_READ (Linux 5.14) over the read-only segments
  * maps every page of them at once, from the page cache, in about 0.12 ms there: the
- * 1,000-band sweep ran 0.55-0.6 ms faster from start to end, one configuration 0.6. Writable segments are left alone
- * (a write would copy its page anyway). A kernel or system without it refuses the call, and
- * the pages fault in as before: only speed is at stake. */
+ * 1,000-band sweep ran 0.55-0.6 ms faster from start to end, one configuration 0.6.
+ * Writable segments are left alone (a write would copy its page anyway). A kernel or system
+ * without it refuses the call, and the pages fault in as before: only speed is at stake. */
 #include "cli.h"
 
 #if defined(__linux__) && defined(__GLIBC__)

@@ -76,6 +76,12 @@ rb_status rb_sqlite_open_reader(const char *path, int writable, int busy_ms, sql
  * for a read-only or in-memory connection. Never fails. */
 void rb_sqlite_rest(sqlite3 *db);
 
+/* Switches the file to rollback-journal (DELETE) mode when this connection is its only one:
+ * leaving WAL needs that, and with another connection open the switch fails at once (the
+ * busy timeout is set to 0, and left so: the caller restores its own). 1 when the file is in
+ * rollback-journal mode after. */
+int rb_sqlite_leave_wal(sqlite3 *db);
+
 /* 1 when the file this connection has open is no longer at its path (removed by
  * rb_sqlite_remove_unused on another connection). */
 int rb_sqlite_file_was_removed(sqlite3 *db);

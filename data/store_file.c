@@ -23,11 +23,23 @@ void rb_sqlite_rest(sqlite3 *db)
 {
     const char *file = sqlite3_db_filename(db, "main");
     if (!file || !*file || sqlite3_db_readonly(db, "main") != 0) return; /* in memory, or a reader */
-    /* Leaving WAL needs the only connection to the file: with another one open the switch
-     * fails at once (SQLite does not wait for that lock) and the file stays in WAL mode,
-     * which is correct, until a writer that closes last. */
-    sqlite3_busy_timeout(db, 0);
-    sqlite3_exec(db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    /* with another connection open the file stays in WAL mode, which is correct, until a
+     * writer that closes last */
+    (void)rb_sqlite_leave_wal(db);
+}
+
+int rb_sqlite_leave_wal(sqlite3 *db)
+{
+    sqlite3_busy_timeout(db, 0); /* SQLite would not wait for that lock anyway */
+    sqlite3_stmt *st = NULL;
+    int left = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *mode = sqlite3_column_text(st, 0);
+        left = mode && strcmp((const char *)mode, "delete") == 0;
+    }
+    sqlite3_finalize(st);
+    return left;
 }
 
 /* The directory holding path, into dir (PATH_MAX bytes). */
@@ -184,12 +196,8 @@ int rb_sqlite_file_was_removed(sqlite3 *db)
 
 void rb_sqlite_remove_unused(sqlite3 *db, const char *path, int (*holds_nothing)(sqlite3 *db))
 {
-    sqlite3_busy_timeout(db, 0); /* another connection on the file: leave it, do not wait */
-    sqlite3_stmt *st = NULL;
-    int alone = sqlite3_prepare_v2(db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) == SQLITE_OK &&
-                sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
-    sqlite3_finalize(st);
-    if (!alone || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
+    /* another connection on the file: leave it, do not wait (the busy timeout stays 0) */
+    if (!rb_sqlite_leave_wal(db) || sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL) != SQLITE_OK) return;
     /* By name only while the name is still this file's (a defence: removed or renamed by
      * hand meanwhile, the path may be another store's). */
     if (!rb_sqlite_file_was_removed(db) && holds_nothing(db)) {

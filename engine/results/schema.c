@@ -4,7 +4,6 @@
 #include "schema.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,18 +301,6 @@ rb_status rb_results_schema_created(rb_rconn *c, rb_error *err)
     return rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
 }
 
-/* The journal mode the pragma `sql` leaves the connection in ("" when it fails). */
-static void journal_mode(const rb_rconn *c, const char *sql, char mode[16])
-{
-    sqlite3_stmt *st = NULL;
-    mode[0] = 0;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *text = sqlite3_column_text(st, 0);
-        if (text) snprintf(mode, 16, "%s", (const char *)text);
-    }
-    sqlite3_finalize(st);
-}
-
 /* WAL lets readers read while a sweep writes; a sweep that ends within a second has no
  * watcher to serve, while the WAL costs it the copy of every page into the file at its last
  * checkpoint, the -shm file's mapping and the return to rollback-journal mode at the close
@@ -329,11 +316,8 @@ void rb_results_schema_brief(rb_rconn *c)
     if (c->brief || !c->created || c->version != 0 || rb_sqlite_file_was_removed(c->db)) return;
     /* Another connection on the file (a reader watching it) keeps it in WAL mode: the switch
      * fails at once rather than wait for it. */
-    char mode[16];
-    sqlite3_busy_timeout(c->db, 0);
-    journal_mode(c, "PRAGMA journal_mode = DELETE", mode);
+    c->brief = rb_sqlite_leave_wal(c->db);
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    c->brief = strcmp(mode, "delete") == 0;
 }
 
 rb_status rb_results_schema_unbrief(rb_rconn *c, rb_error *err)
