@@ -174,15 +174,18 @@ static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
 /* Lanes 0..nq's outcome back into the columns and accounts of their configurations (queued
  * from q0), asset by asset: every lane's, a lane that fell back too, which
  * rb_lanes_rebalance left as it was loaded (its values are written back as they are, before
- * general_trade reads them). */
-static void store_lanes(block *b, size_t q0, size_t nq)
+ * general_trade reads them). A lane that traded in closed form is done here, its bar of the
+ * last rebalance t, its value and drift taken afresh in the lanes (nothing left for
+ * refresh_touched). Returns 1 when some lane fell back or has tax lots: lane_group's work. */
+static int store_lanes(block *b, size_t q0, size_t nq, size_t t)
 {
     const rb_lanes *l = &b->lanes;
     const size_t N = b->N, cap = b->cap, *queued = b->queued + q0;
     scatter_units(b->u, l->units, queued, N, cap, BATCH_LANE_GROUP, nq);
     double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
            *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
-           *rebalances = BLOCK_COL(cols, COL_REBALANCES);
+           *rebalances = BLOCK_COL(cols, COL_REBALANCES), *total = b->total, *dsum = b->dsum, *inv = b->inv;
+    int64_t *last = (int64_t *)BLOCK_COL(cols, COL_LAST_REBALANCE), fell = 0;
     for (size_t q = 0; q < nq; q++) {
         size_t j = queued[q];
         b->cash[j] = l->cash[q];
@@ -191,7 +194,15 @@ static void store_lanes(block *b, size_t q0, size_t nq)
         gas[j] = l->gas[q];
         traded[j] = l->traded_value[q];
         rebalances[j] = l->rebalances[q];
+        fell |= l->fallback[q];
+        if (l->traded[q] && !l->fallback[q]) {
+            last[j] = (int64_t)t;
+            total[j] = b->lane_value[q];
+            dsum[j] = b->lane_drift[q];
+            inv[j] = b->lane_inv[q];
+        }
     }
+    return fell || b->any_lots;
 }
 
 /* The nq rebalances queued from q0, a group of at most BATCH_LANE_GROUP: loaded into the
@@ -204,22 +215,14 @@ static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, 
     load_lanes(b, q0, nq, width);
     rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
-    store_lanes(b, q0, nq);
-    int64_t *last = (int64_t *)BLOCK_COL(b->cols, COL_LAST_REBALANCE);
+    if (!store_lanes(b, q0, nq, t)) return RB_OK;
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q0 + q];
         rb_status rc = RB_OK;
         if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
-        else if (l->traded[q]) {
-            if (b->any_lots) {
-                config *c = batch_cfg(b, j);
-                rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
-            }
-            last[j] = (int64_t)t;
-            /* value and drift taken afresh, in the lanes: nothing left for refresh_touched */
-            b->total[j] = b->lane_value[q];
-            b->dsum[j] = b->lane_drift[q];
-            b->inv[j] = b->lane_inv[q];
+        else if (l->traded[q] && b->any_lots) {
+            config *c = batch_cfg(b, j);
+            rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
         }
         if (rc != RB_OK) {
             *bad = j;
