@@ -148,6 +148,8 @@ void rb_store_rollback(rb_store *store)
     if (!sqlite3_get_autocommit(store->db)) sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void rb_store_shed_cache(rb_store *store) { (void)sqlite3_db_release_memory(store->db); }
+
 rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err)
 {
     sqlite3_stmt *st;

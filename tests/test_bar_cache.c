@@ -365,3 +365,32 @@ Test(bar_cache, a_row_that_contradicts_itself_is_an_error_naming_the_fix)
     cr_assert_null(m);
     db_close(&d);
 }
+
+/* The connection's cached pages, in bytes (SQLITE_DBSTATUS_CACHE_USED). */
+static int cache_bytes(rb_store *s)
+{
+    int used = 0, high = 0;
+    cr_assert_eq(sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &used, &high, 0), SQLITE_OK);
+    return used;
+}
+
+/* rb_store_shed_cache (what a sweep does once its matrix is loaded): the pages a load left in
+ * the connection's cache go back to the heap, and a later load reads the file again, to the
+ * same matrix. */
+Test(bar_cache, shedding_the_cache_gives_the_pages_back_and_loads_the_same)
+{
+    db d = fixture();
+    reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
+    rb_load_options o = way(0);
+    rb_matrix *first = load(d.store, &o);
+    int before = cache_bytes(d.store);
+    cr_assert_gt(before, 0, "a load leaves pages cached");
+    rb_store_shed_cache(d.store);
+    int after = cache_bytes(d.store);
+    cr_assert_lt(after, before, "the cache holds %d bytes after the shed, %d before", after, before);
+    rb_matrix *again = load(d.store, &o);
+    assert_same(first, again, "after the shed");
+    rb_matrix_free(first);
+    rb_matrix_free(again);
+    db_close(&d);
+}
