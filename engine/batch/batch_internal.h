@@ -256,6 +256,7 @@ typedef struct block {
      * common_band_to, 0: each lane its own, copied per rebalance). */
     double *common_tg, *common_band_to;
     int lanes_same_tg, lanes_same_to, to_grid;
+    int lanes_no_cash; /* no configuration has a CASH column: the lanes' cash_col is -1 in every lane */
     /* every configuration's targets in force are common_tg, all along: each one's are
      * static (none is one the kernel asks decide() for on its trigger, ASK_DECIDE), and
      * equal (kernel.c: distance_pass reads them once per asset) */

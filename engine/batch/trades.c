@@ -81,6 +81,12 @@ void batch_lanes_start(block *b)
     const size_t lcap = BATCH_LANE_GROUP;
     for (size_t i = 0; b->lanes_same_tg && i < N; i++)
         for (size_t q = 0; q < lcap; q++) b->lane_tg[i * lcap + q] = b->common_tg[i];
+    /* no configuration has a CASH column (the usual case): the lanes' -1 set once */
+    const int64_t *cash_col = (const int64_t *)BLOCK_COL(b->cols, COL_CASH_COL);
+    b->lanes_no_cash = 1;
+    for (size_t j = 0; j < b->n; j++)
+        if (cash_col[j] != -1) b->lanes_no_cash = 0;
+    for (size_t q = 0; b->lanes_no_cash && q < lcap; q++) b->lanes.cash_col[q] = -1;
 }
 
 /* The lanes' `to` for the nq rebalances queued from q0 (full ones or band rebalances):
@@ -155,27 +161,29 @@ static void load_lanes(block *b, size_t q0, size_t nq, size_t width)
             for (size_t r = 0; r < RB_COST_RATES; r++) l->bps[r][i * lcap + q] = bps[r * N + i];
         }
     }
+    /* Not the gas: a configuration the kernel decides for pays none (setup.c, kernel_rule),
+     * so its account stays +0, which the lanes' `+ 0.0` leaves as it is; nor, in a block
+     * whose configurations have no CASH column, their -1, in every lane since the block's
+     * start (batch_lanes_start). */
     const double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
-                 *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
-                 *rebalances = BLOCK_COL(cols, COL_REBALANCES);
+                 *traded = BLOCK_COL(cols, COL_TRADED), *rebalances = BLOCK_COL(cols, COL_REBALANCES);
     const int64_t *cash_col = (const int64_t *)BLOCK_COL(cols, COL_CASH_COL);
+    for (size_t q = 0; !b->lanes_no_cash && q < width; q++) l->cash_col[q] = cash_col[src[q]];
     for (size_t q = 0; q < width; q++) {
         size_t j = src[q];
         l->cash[q] = b->cash[j];
-        l->cash_col[q] = cash_col[j];
         l->fees[q] = fees[j];
         l->slippage[q] = slippage[j];
-        l->gas[q] = gas[j];
         l->traded_value[q] = traded[j];
         l->rebalances[q] = rebalances[j];
     }
 }
 
-/* Lanes 0..nq's outcome back into the columns and accounts of their configurations (queued
- * from q0), asset by asset: every lane's, a lane that fell back too, which
- * rb_lanes_rebalance left as it was loaded (its values are written back as they are, before
- * general_trade reads them). A lane that traded in closed form is done here, its bar of the
- * last rebalance t, its value and drift taken afresh in the lanes (nothing left for
+/* Lanes 0..nq's outcome back into the columns and accounts (but the gas: load_lanes) of their
+ * configurations (queued from q0), asset by asset: every lane's, a lane that fell back too,
+ * which rb_lanes_rebalance left as it was loaded (its values are written back as they are,
+ * before general_trade reads them). A lane that traded in closed form is done here, its bar
+ * of the last rebalance t, its value and drift taken afresh in the lanes (nothing left for
  * refresh_touched). Returns 1 when some lane fell back or has tax lots: lane_group's work. */
 static int store_lanes(block *b, size_t q0, size_t nq, size_t t)
 {
@@ -183,15 +191,14 @@ static int store_lanes(block *b, size_t q0, size_t nq, size_t t)
     const size_t N = b->N, cap = b->cap, *queued = b->queued + q0;
     scatter_units(b->u, l->units, queued, N, cap, BATCH_LANE_GROUP, nq);
     double *cols = b->cols, *fees = BLOCK_COL(cols, COL_FEES), *slippage = BLOCK_COL(cols, COL_SLIPPAGE),
-           *gas = BLOCK_COL(cols, COL_GAS), *traded = BLOCK_COL(cols, COL_TRADED),
-           *rebalances = BLOCK_COL(cols, COL_REBALANCES), *total = b->total, *dsum = b->dsum, *inv = b->inv;
+           *traded = BLOCK_COL(cols, COL_TRADED), *rebalances = BLOCK_COL(cols, COL_REBALANCES), *total = b->total,
+           *dsum = b->dsum, *inv = b->inv;
     int64_t *last = (int64_t *)BLOCK_COL(cols, COL_LAST_REBALANCE), fell = 0;
     for (size_t q = 0; q < nq; q++) {
         size_t j = queued[q];
         b->cash[j] = l->cash[q];
         fees[j] = l->fees[q];
         slippage[j] = l->slippage[q];
-        gas[j] = l->gas[q];
         traded[j] = l->traded_value[q];
         rebalances[j] = l->rebalances[q];
         fell |= l->fallback[q];
