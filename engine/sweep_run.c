@@ -32,6 +32,7 @@ typedef struct sweep_ctx {
     rb_results *results; /* NULL: rows go to on_row only */
     const rb_sweep_options *opt;
     size_t maxkeys;
+    const int64_t *ids; /* configuration k's id (list_ids), or NULL: computed for its row */
     char exec_note[sizeof ((rb_metrics *)0)->exec_note]; /* the first configuration's that has one */
     uint64_t failed;      /* configurations that failed in this call */
     uint64_t first_failed; /* the index of the first of them (the lowest) */
@@ -54,7 +55,7 @@ static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const
     if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     const char *section, *strategy;
     size_t n = rb_sweep_config(sc->sweep, k, &section, &strategy, kv, sc->maxkeys);
-    rb_result_row row = {.config_id = rb_sweep_config_id(sc->sweep, k),
+    rb_result_row row = {.config_id = sc->ids ? sc->ids[k] : rb_sweep_config_id(sc->sweep, k),
                          .section = section,
                          .strategy = strategy,
                          .params = kv,
@@ -620,8 +621,12 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
         rc = rb_results_begin(results, rb_sweep_text(p.sweep), dataset_hash, K, keys, nkeys, opt->resume, &resumed,
                               &done, &ndone, err);
     if (rc == RB_OK && sum.already) sum.sweep_id = sum.already;
-    sweep_ctx sc = {
-        .sweep = p.sweep, .side = &side, .results = results, .opt = opt, .maxkeys = rb_sweep_max_keys(p.sweep)};
+    sweep_ctx sc = {.sweep = p.sweep,
+                    .side = &side,
+                    .results = results,
+                    .opt = opt,
+                    .maxkeys = rb_sweep_max_keys(p.sweep),
+                    .ids = rc == RB_OK ? ids : NULL};
     if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
