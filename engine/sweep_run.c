@@ -48,6 +48,12 @@ static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err
     return RB_OK;
 }
 
+/* Configuration k's id: from the sweep's list when it has one, else hashed now. */
+static int64_t id_of(const sweep_ctx *sc, uint64_t k)
+{
+    return sc->ids ? sc->ids[k] : rb_sweep_config_id(sc->sweep, k);
+}
+
 /* Configuration k's row: its metrics, or (m NULL) its failure. */
 static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const char *error, rb_error *err)
 {
@@ -55,7 +61,7 @@ static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const
     if (!kv) return rb_fail(err, RB_ERR_NOMEM, "out of memory");
     const char *section, *strategy;
     size_t n = rb_sweep_config(sc->sweep, k, &section, &strategy, kv, sc->maxkeys);
-    rb_result_row row = {.config_id = sc->ids ? sc->ids[k] : rb_sweep_config_id(sc->sweep, k),
+    rb_result_row row = {.config_id = id_of(sc, k),
                          .section = section,
                          .strategy = strategy,
                          .params = kv,
@@ -93,7 +99,7 @@ static rb_status store_failure(void *ctx, uint64_t k, const rb_error *why, rb_er
         if (!sc->failed++ || k < sc->first_failed) {
             const char *section;
             rb_sweep_config(sc->sweep, k, &section, NULL, NULL, 0);
-            snprintf(sc->failure, sizeof sc->failure, "config %lld [%.60s]: %.400s", (long long)rb_sweep_config_id(sc->sweep, k),
+            snprintf(sc->failure, sizeof sc->failure, "config %lld [%.60s]: %.400s", (long long)id_of(sc, k),
                      section, why->msg);
             sc->first_failed = k;
         }
