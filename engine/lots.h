@@ -32,8 +32,15 @@ typedef struct rb_lot_piece {
 
 typedef struct rb_lots rb_lots;
 
-/* A ledger for nassets assets. wash_sale_days 0 turns the wash-sale rule off. With
- * keep_ledger the closed pieces are kept for rb_lots_ledger (else only open lots are). */
+/* What a ledger keeps for rb_lots_ledger (rb_lots_new's keep_ledger). */
+enum {
+    RB_LEDGER_NONE = 0, /* nothing: it is never listed (a sweep's ledgers, a run without --lots) */
+    RB_LEDGER_ALL = 1,  /* the closed pieces and the open lots */
+    RB_LEDGER_OPEN = 2  /* the open lots, listed when asked */
+};
+
+/* A ledger for nassets assets. wash_sale_days 0 turns the wash-sale rule off. keep_ledger:
+ * an RB_LEDGER_* (a ledger kept by none of them needs less memory a lot). */
 rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, int wash_sale_days,
                       int keep_ledger, rb_lots **out, rb_error *err);
 void rb_lots_free(rb_lots *lots);
@@ -81,9 +88,10 @@ double rb_lots_basis(const rb_lots *lots, size_t asset);
 rb_realized rb_lots_unrealized(const rb_lots *lots, const double *prices, rb_time t);
 
 /* The ledger: closed pieces in the order they were closed, then the open lots by id.
- * Valid until the next call that changes lots; *n gets the count. A ledger made with
- * keep_ledger never allocates here; one without lists its open lots in rows grown here,
- * and returns NULL (with *n 0) when out of memory. */
+ * Valid until the next call that changes lots; *n gets the count. A ledger kept whole
+ * (RB_LEDGER_ALL) never allocates here; one that keeps its open lots (RB_LEDGER_OPEN) lists
+ * them in rows grown here, and returns NULL (with *n 0) when out of memory. One that keeps
+ * nothing (RB_LEDGER_NONE) is not listed: NULL, *n 0. */
 const rb_lot_piece *rb_lots_ledger(rb_lots *lots, size_t *n);
 
 /* The tax of one calendar year: realized gains of the year plus the carried-in losses

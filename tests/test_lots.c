@@ -846,14 +846,28 @@ Test(lots, unrealized_at_prices)
     rb_lots_free(lots);
 }
 
-Test(lots, keep_ledger_off_lists_open_lots_only)
+Test(lots, keep_ledger_open_lists_open_lots_only)
 {
     rb_realized a, b;
-    rb_lots *lots = sequence(RB_LOTS_FIFO, 0, &a, &b);
+    rb_lots *lots = sequence(RB_LOTS_FIFO, RB_LEDGER_OPEN, &a, &b);
     NEAR(a.short_term + a.long_term + b.short_term + b.long_term, 120);
     const row want[] = {{3, 5, 60, 0, 0, 0, -1, 0}};
     check_ledger(lots, want, 1);
     rb_lots_free(lots);
+    /* A ledger that keeps nothing (a sweep's) is not listed, whatever it holds. */
+    for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
+        lots = sequence((rb_lot_method)m, RB_LEDGER_NONE, &a, &b);
+        size_t none = 99;
+        cr_assert_null(rb_lots_ledger(lots, &none), "method %d", m);
+        cr_assert_eq(none, 0);
+        NEAR(rb_lots_units(lots, 0), 5);
+        rb_lots_free(lots);
+    }
+    /* Nor is a keeping the library does not know. */
+    rb_error err = {0};
+    rb_lots *bad = NULL;
+    cr_assert_eq(rb_lots_new(1, RB_LOTS_FIFO, 365, 0, 3, &bad, &err), RB_ERR_USAGE);
+    cr_assert(strstr(err.msg, "ledger keeping 3") != NULL, "%s", err.msg);
     /* An empty ledger. */
     lots = mk(0, RB_LOTS_HIFO, 365, 0, 1);
     size_t n = 99;
@@ -862,12 +876,12 @@ Test(lots, keep_ledger_off_lists_open_lots_only)
     rb_lots_free(lots);
 }
 
-/* Without keep_ledger a ledger reserves no rows as it trades (a sweep's is never listed):
- * rb_lots_ledger makes them when asked, as many as the open lots at that moment, and
- * reports running out of memory with NULL, the ledger unchanged and listable after. */
-Test(lots, keep_ledger_off_rows_made_when_listed)
+/* A ledger that keeps its open lots only reserves no rows as it trades: rb_lots_ledger
+ * makes them when asked, as many as the open lots at that moment, and reports running out
+ * of memory with NULL, the ledger unchanged and listable after. */
+Test(lots, keep_ledger_open_rows_made_when_listed)
 {
-    rb_lots *lots = mk(2, RB_LOTS_FIFO, 365, 0, 0);
+    rb_lots *lots = mk(2, RB_LOTS_FIFO, 365, 0, RB_LEDGER_OPEN);
     buy(lots, 0, DAY(0), 1, 10); /* id 1 */
     size_t n = 99;
     const rb_lot_piece *p = rb_lots_ledger(lots, &n);
@@ -890,6 +904,35 @@ Test(lots, keep_ledger_off_rows_made_when_listed)
         cr_assert_eq(p[i].closed, RB_TIME_OPEN);
     }
     rb_lots_free(lots);
+}
+
+/* A lot's id stays with it wherever its book moves it: a buy dated before lots already open
+ * (inserted before them), the consumed front reclaimed for a buy (FIFO), the book grown,
+ * the lots a HIFO sale left closed up. */
+Test(lots, ids_follow_their_lots)
+{
+    for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
+        rb_lots *lots = mk(1, (rb_lot_method)m, 365, 0, RB_LEDGER_OPEN);
+        buy(lots, 0, DAY(10), 1, 10); /* id 1 */
+        buy(lots, 0, DAY(5), 2, 10);  /* id 2, inserted before lot 1 */
+        for (int k = 0; k < 6; k++) buy(lots, 0, DAY(20 + k), 3 + k, 10); /* ids 3..8: 8 lots, a full first array */
+        /* HIFO relieves the dearest first (lot 1's 10 a unit): sell one lot's worth */
+        sell(lots, 0, DAY(30), m == RB_LOTS_HIFO ? 1 : m == RB_LOTS_LIFO ? 8 : 2, 50);
+        for (int k = 0; k < 3; k++) buy(lots, 0, DAY(40 + k), 20 + k, 10); /* ids 9..11: reclaimed or grown */
+        size_t n;
+        const rb_lot_piece *p = rb_lots_ledger(lots, &n);
+        cr_assert_eq(n, 10, "method %d: %zu open lots", m, n);
+        for (size_t i = 0; i < n; i++) {
+            /* each id's lot by its units: lot 1 one unit, lot 2 two, lot k k, lots 9.. 20.. */
+            int64_t id = p[i].lot_id;
+            double want = id <= 8 ? (double)id : (double)(id + 11);
+            rb_time opened = id == 1 ? DAY(10) : id == 2 ? DAY(5) : id <= 8 ? DAY(17 + id) : DAY(31 + id);
+            cr_assert(id >= 1 && id <= 11 && p[i].units == want && p[i].opened == opened,
+                      "method %d row %zu: lot %lld of %g units opened %lld", m, i, (long long)id, p[i].units,
+                      (long long)p[i].opened);
+        }
+        rb_lots_free(lots);
+    }
 }
 
 Test(lots, ledger_open_lots_by_id_across_assets)
@@ -937,9 +980,9 @@ static double script(rb_lots *lots)
     return total;
 }
 
-Test(lots, cleared_ledger_equals_a_new_one)
+static void cleared_equals_new(int wash_days, int keep)
 {
-    rb_lots *used = mk(2, RB_LOTS_FIFO, 365, 30, 0);
+    rb_lots *used = mk(2, RB_LOTS_FIFO, 365, wash_days, keep);
     script(used);
     rb_error err = {0};
     /* Settings rb_lots_new refuses leave it as it was. */
@@ -964,6 +1007,41 @@ Test(lots, cleared_ledger_equals_a_new_one)
                           x->long_term == y->long_term,
                       "method %d: ledger row %zu differs", m, i);
         }
+        rb_lots_free(fresh);
+    }
+    rb_lots_free(used);
+}
+
+/* Whatever the ledger was (lots with tags or without: wash sales, a ledger kept or not),
+ * cleared to other settings it goes on as a new one would. */
+Test(lots, cleared_ledger_equals_a_new_one)
+{
+    cleared_equals_new(30, RB_LEDGER_NONE);
+    cleared_equals_new(0, RB_LEDGER_NONE); /* no tags, then tags */
+    cleared_equals_new(0, RB_LEDGER_ALL);
+}
+
+/* A ledger without tags (kept by none, no wash sales, not HIFO) cleared to one with them and
+ * back: each time as a new one. */
+Test(lots, cleared_to_and_from_tags)
+{
+    rb_error err = {0};
+    rb_lots *used = mk(2, RB_LOTS_FIFO, 365, 0, RB_LEDGER_NONE);
+    for (int round = 0; round < 4; round++) {
+        int keep = round % 2 ? RB_LEDGER_NONE : RB_LEDGER_ALL, wash = round % 2 ? 0 : 30;
+        for (int k = 0; k < 50; k++) buy(used, (size_t)k % 2, DAY(k), 1 + k, 10 + k); /* books grown */
+        cr_assert_eq(rb_lots_clear(used, RB_LOTS_FIFO, 365, wash, keep, &err), RB_OK, "%s", err.msg);
+        rb_lots *fresh = mk(2, RB_LOTS_FIFO, 365, wash, keep);
+        double a = script(used), b = script(fresh);
+        cr_assert(memcmp(&a, &b, sizeof a) == 0, "round %d: realized %.17g, not %.17g", round, a, b);
+        for (size_t i = 0; i < 2; i++) {
+            double x = rb_lots_basis(used, i), y = rb_lots_basis(fresh, i);
+            cr_assert(memcmp(&x, &y, sizeof x) == 0, "round %d: asset %zu's basis", round, i);
+        }
+        size_t na, nb;
+        const rb_lot_piece *pa = rb_lots_ledger(used, &na), *pb = rb_lots_ledger(fresh, &nb);
+        cr_assert_eq(na, nb);
+        cr_assert(!pa == !pb && (!na || !memcmp(pa, pb, na * sizeof *pa)), "round %d: ledgers differ", round);
         rb_lots_free(fresh);
     }
     rb_lots_free(used);
@@ -1125,9 +1203,9 @@ Test(property, random_books_every_method)
 /* A copy takes every later call as its original does: FIFO lots consumed at the front (not
  * copied), wash-sale losses still pending, the closed ledger; into a ledger that had lots
  * of its own. Both then go through the same buys and sales, to the same results. */
-static void copy_then_the_same(rb_lot_method m, int keep)
+static void copy_then_the_same(rb_lot_method m, int wash_days, int keep, int wash_dst, int keep_dst)
 {
-    rb_lots *a = mk(2, m, 365, 30, keep), *b = mk(2, m, 365, 30, keep);
+    rb_lots *a = mk(2, m, 365, wash_days, keep), *b = mk(2, m, 365, wash_dst, keep_dst);
     buy(a, 0, DAY(0), 10, 1000);
     buy(a, 0, DAY(5), 10, 1200);
     buy(a, 1, DAY(6), 4, 400);
@@ -1155,7 +1233,7 @@ static void copy_then_the_same(rb_lot_method m, int keep)
     size_t na, nb;
     const rb_lot_piece *pa = rb_lots_ledger(a, &na), *pb = rb_lots_ledger(b, &nb);
     cr_assert_eq(na, nb);
-    cr_assert(!memcmp(pa, pb, na * sizeof *pa));
+    cr_assert(!pa == !pb && (!na || !memcmp(pa, pb, na * sizeof *pa)));
     rb_lots_free(a);
     rb_lots_free(b);
 }
@@ -1163,8 +1241,14 @@ static void copy_then_the_same(rb_lot_method m, int keep)
 Test(lots, a_copy_goes_on_as_its_original)
 {
     for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
-        copy_then_the_same((rb_lot_method)m, 0);
-        copy_then_the_same((rb_lot_method)m, 1);
+        copy_then_the_same((rb_lot_method)m, 30, RB_LEDGER_NONE, 30, RB_LEDGER_NONE);
+        copy_then_the_same((rb_lot_method)m, 30, RB_LEDGER_OPEN, 30, RB_LEDGER_OPEN);
+        copy_then_the_same((rb_lot_method)m, 30, RB_LEDGER_ALL, 30, RB_LEDGER_ALL);
+        /* lots without tags (no wash sales, kept by none: all but HIFO), copied into a
+         * ledger with them and the other way: the copy takes its original's layout */
+        copy_then_the_same((rb_lot_method)m, 0, RB_LEDGER_NONE, 30, RB_LEDGER_ALL);
+        copy_then_the_same((rb_lot_method)m, 0, RB_LEDGER_ALL, 0, RB_LEDGER_NONE);
+        copy_then_the_same((rb_lot_method)m, 0, RB_LEDGER_NONE, 0, RB_LEDGER_NONE);
     }
 }
 
@@ -1190,7 +1274,8 @@ Test(lots, a_copy_needs_as_many_assets)
 static void plain_equals_kept(rb_lot_method m, uint64_t seed)
 {
     enum { NA = 3, OPS = 4000 };
-    rb_lots *plain = mk(NA, m, 30, 0, 0), *kept = mk(NA, m, 30, 0, 1);
+    rb_lots *plain = mk(NA, m, 30, 0, RB_LEDGER_OPEN), *kept = mk(NA, m, 30, 0, RB_LEDGER_ALL);
+    rb_lots *bare = mk(NA, m, 30, 0, RB_LEDGER_NONE); /* plain, and its lots without tags */
     double price[NA];
     for (size_t a = 0; a < NA; a++) price[a] = 10 + 90 * rng_unit(&seed);
     rb_time t = DAY(0);
@@ -1202,12 +1287,13 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
         price[a] *= exp(0.2 * (rng_unit(&seed) - 0.5));
         double held = rb_lots_units(kept, a);
         rb_error err = {0};
-        rb_realized r1 = {-1, -1}, r2 = {-2, -2};
+        rb_realized r1 = {-1, -1}, r2 = {-2, -2}, r3 = {-3, -3};
         if (held <= 0 || op < 300 || rng_unit(&seed) < 0.5) { /* books of 100 lots first */
             double u = 0.01 + 20 * rng_unit(&seed);
             double c = u * price[a] * 1.001;
             CHECK(rb_lots_buy(plain, a, t, u, c, &r1, &err) == RB_OK, "buy: %s", err.msg);
             CHECK(rb_lots_buy(kept, a, t, u, c, &r2, &err) == RB_OK, "buy: %s", err.msg);
+            CHECK(rb_lots_buy(bare, a, t, u, c, &r3, &err) == RB_OK, "buy: %s", err.msg);
         } else {
             int kind = (int)(rng_next(&seed) % 6);
             double f = rng_unit(&seed), u;
@@ -1221,19 +1307,24 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
              * sum would allow may be refused, by both alike, leaving both as they were) */
             rb_status s1 = rb_lots_sell(plain, a, t, u, pr, &r1, &err);
             rb_status s2 = rb_lots_sell(kept, a, t, u, pr, &r2, &err);
-            CHECK(s1 == s2 && (s1 == RB_OK || s1 == RB_ERR_DATA), "sell: %d %d %s", s1, s2, err.msg);
+            rb_status s3 = rb_lots_sell(bare, a, t, u, pr, &r3, &err);
+            CHECK(s1 == s2 && s1 == s3 && (s1 == RB_OK || s1 == RB_ERR_DATA), "sell: %d %d %d %s", s1, s2, s3,
+                  err.msg);
             refused += s1 != RB_OK;
-            if (s1 != RB_OK) r1 = r2;
+            if (s1 != RB_OK) r1 = r3 = r2;
         }
-        CHECK(!memcmp(&r1, &r2, sizeof r1), "method %d op %d: realized %.17g/%.17g, kept %.17g/%.17g", (int)m, op,
-              r1.short_term, r1.long_term, r2.short_term, r2.long_term);
-        double u1 = rb_lots_units(plain, a), u2 = rb_lots_units(kept, a);
-        double b1 = rb_lots_basis(plain, a), b2 = rb_lots_basis(kept, a);
-        CHECK(!memcmp(&u1, &u2, sizeof u1) && !memcmp(&b1, &b2, sizeof b1), "method %d op %d: asset %zu differs",
-              (int)m, op, a);
+        CHECK(!memcmp(&r1, &r2, sizeof r1) && !memcmp(&r3, &r2, sizeof r3),
+              "method %d op %d: realized %.17g/%.17g, kept %.17g/%.17g, bare %.17g/%.17g", (int)m, op, r1.short_term,
+              r1.long_term, r2.short_term, r2.long_term, r3.short_term, r3.long_term);
+        double u1 = rb_lots_units(plain, a), u2 = rb_lots_units(kept, a), u3 = rb_lots_units(bare, a);
+        double b1 = rb_lots_basis(plain, a), b2 = rb_lots_basis(kept, a), b3 = rb_lots_basis(bare, a);
+        CHECK(!memcmp(&u1, &u2, sizeof u1) && !memcmp(&b1, &b2, sizeof b1) && !memcmp(&u3, &u2, sizeof u3) &&
+                  !memcmp(&b3, &b2, sizeof b3),
+              "method %d op %d: asset %zu differs", (int)m, op, a);
     }
-    rb_realized g1 = rb_lots_unrealized(plain, price, t), g2 = rb_lots_unrealized(kept, price, t);
-    cr_assert(!memcmp(&g1, &g2, sizeof g1), "method %d: unrealized", (int)m);
+    rb_realized g1 = rb_lots_unrealized(plain, price, t), g2 = rb_lots_unrealized(kept, price, t),
+                g3 = rb_lots_unrealized(bare, price, t);
+    cr_assert(!memcmp(&g1, &g2, sizeof g1) && !memcmp(&g3, &g2, sizeof g3), "method %d: unrealized", (int)m);
     size_t n1, n2;
     const rb_lot_piece *p1 = rb_lots_ledger(plain, &n1), *p2 = rb_lots_ledger(kept, &n2);
     size_t closed = 0;
@@ -1243,6 +1334,7 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
     cr_assert(!memcmp(p1, p2 + closed, n1 * sizeof *p1), "method %d: open lots differ", (int)m);
     rb_lots_free(plain);
     rb_lots_free(kept);
+    rb_lots_free(bare);
 }
 
 Test(lots, plain_sales_equal_the_kept_ledgers_to_the_bit)
