@@ -20,6 +20,7 @@ long rb_big_live(void) { return atomic_load(&live); }
 #endif
 
 void rb_big_poison(void *p, size_t bytes) { POISON(p, bytes); }
+void rb_big_unpoison(void *p, size_t bytes) { UNPOISON(p, bytes); }
 
 #if defined(__linux__)
 #include <sys/mman.h>

@@ -21,5 +21,7 @@ long rb_big_live(void);
 /* Under AddressSanitizer: marks [p, p + bytes) of a big buffer unusable, so that arrays carved
  * from one buffer keep a red zone between them (a no-op in other builds). */
 void rb_big_poison(void *p, size_t bytes);
+/* ... and usable again (a no-op in other builds). */
+void rb_big_unpoison(void *p, size_t bytes);
 
 #endif /* RB_BIG_ALLOC_H */

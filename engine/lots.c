@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "alloc.h"
+#include "lot_pool.h"
 
 #define DAY_SECONDS 86400
 /* A sale may ask for up to this relative excess over the units held ("sell everything"
@@ -100,6 +101,7 @@ struct rb_lots {
     relief *order;
     size_t cap_order;
     void *raw; /* the allocation of the ledger and its books */
+    rb_lot_pool *pool; /* where the books' arrays come from (rb_lots_use_pool), or NULL: the heap */
 };
 
 #define LINE 64
@@ -140,21 +142,46 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
     return q;
 }
 
-/* Room for at least need lots (and their tags, tagged) in book b from base on (doubling),
- * the lots and tags it holds kept at their places. 0 when out of memory, b untouched. */
-static int grow_book(book *b, size_t need, int tagged)
+/* The bytes of a book's array of cap lots (and their tags, in a ledger with them). */
+static size_t book_bytes(const rb_lots *lots, size_t cap)
+{
+    return cap * (sizeof(lot) + (lots->tagged ? sizeof(lot_tag) : 0));
+}
+
+/* A book's array given back: to the ledger's pool, or the heap. */
+static void book_release(const rb_lots *lots, book *b)
+{
+    if (lots->pool) rb_lot_pool_put(lots->pool, b->base, book_bytes(lots, b->cap));
+    else free(b->base);
+    b->base = b->open = NULL;
+    b->cap = b->n = 0;
+}
+
+/* Room for at least need lots (and their tags) in book b from base on (doubling), the lots
+ * and tags it holds kept at their places. 0 when out of memory, b untouched. */
+static int grow_book(const rb_lots *lots, book *b, size_t need)
 {
     if (need <= b->cap && b->base) return 1;
-    const size_t each = sizeof(lot) + (tagged ? sizeof(lot_tag) : 0);
+    const size_t each = book_bytes(lots, 1);
     size_t c = b->cap ? b->cap : 8, old = b->cap, skip = b->base ? (size_t)(b->open - b->base) : 0;
     while (c < need) {
         if (c > SIZE_MAX / 2 / each) return 0;
         c *= 2;
     }
-    lot *q = rb_realloc(b->base, c * each);
-    if (!q) return 0;
-    /* the tags move up to follow the new capacity's lots (only the used ones matter) */
-    if (tagged && old) memmove((lot_tag *)(q + c), (lot_tag *)(q + old), (skip + b->n) * sizeof(lot_tag));
+    const size_t used = b->base ? skip + b->n : 0;
+    lot *q;
+    if (lots->pool) {
+        q = rb_lot_pool_get(lots->pool, c * each);
+        if (!q) return 0;
+        if (used) memcpy(q, b->base, used * sizeof *q);
+        if (used && lots->tagged) memcpy((lot_tag *)(q + c), (lot_tag *)(b->base + old), used * sizeof(lot_tag));
+        rb_lot_pool_put(lots->pool, b->base, old * each);
+    } else {
+        q = rb_realloc(b->base, c * each);
+        if (!q) return 0;
+        /* the tags move up to follow the new capacity's lots (only the used ones matter) */
+        if (used && lots->tagged) memmove((lot_tag *)(q + c), (lot_tag *)(q + old), used * sizeof(lot_tag));
+    }
     b->base = q;
     b->cap = c;
     b->open = q + skip;
@@ -310,25 +337,32 @@ rb_status rb_lots_new(size_t nassets, rb_lot_method method, int long_term_days, 
     return RB_OK;
 }
 
-/* The books' arrays freed (a ledger whose lots gain or lose their tags: the arrays are laid
- * out anew as they grow). */
+/* The books' arrays given back, the books emptied (a ledger whose lots gain or lose their
+ * tags: the arrays are laid out anew as they grow). */
 static void drop_books(rb_lots *lots)
 {
-    for (size_t a = 0; a < lots->nassets; a++) {
-        book *b = &books_of(lots)[a];
-        free(b->base);
-        b->base = b->open = NULL;
-        b->cap = b->n = 0;
-    }
+    for (size_t a = 0; a < lots->nassets; a++) book_release(lots, &books_of(lots)[a]);
+    lots->nopen = 0;
+}
+
+rb_status rb_lots_use_pool(rb_lots *lots, rb_lot_pool *pool, rb_error *err)
+{
+    if (lots->pool == pool) return RB_OK;
+    if (lots->nopen)
+        return rb_fail(err, RB_ERR_USAGE, "a ledger holding %zu lots cannot move to another pool", lots->nopen);
+    drop_books(lots);
+    lots->pool = pool;
+    return RB_OK;
 }
 
 rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days, int wash_sale_days,
                         int keep_ledger, rb_error *err)
 {
-    const int tagged = lots->tagged;
-    rb_status rc = configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
+    rb_lots probe = {0};
+    rb_status rc = configure(&probe, method, long_term_days, wash_sale_days, keep_ledger, err);
     if (rc != RB_OK) return rc;
-    if (lots->tagged != tagged) drop_books(lots);
+    if (probe.tagged != lots->tagged) drop_books(lots); /* in the layout they have */
+    configure(lots, method, long_term_days, wash_sale_days, keep_ledger, err);
     for (size_t a = 0; a < lots->nassets; a++) {
         book *b = &books_of(lots)[a];
         b->open = b->base;
@@ -352,7 +386,7 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
         const book *s = &books_of(src)[a];
         d->open = d->base; /* the lots consumed at the front of src's are not copied */
         d->n = 0;
-        int grown = grow_book(d, s->n, src->tagged);
+        int grown = grow_book(dst, d, s->n);
         /* (no pending array where there is nothing pending: wash sales off) */
         pending *pend = grown && s->npend ? grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : d->pend;
         if (!grown || (s->npend && !pend)) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
@@ -390,7 +424,7 @@ void rb_lots_free(rb_lots *lots)
 {
     if (!lots) return;
     for (size_t a = 0; a < lots->nassets; a++) {
-        free(books_of(lots)[a].base);
+        book_release(lots, &books_of(lots)[a]);
         free(books_of(lots)[a].pend);
     }
     free(lots->rows);
@@ -403,15 +437,15 @@ void rb_lots_free(rb_lots *lots)
 
 /* Room for one more lot at the end of a book: the front the sales consumed reclaimed
  * (amortized O(1) per lot), else the array grown. */
-static rb_status make_room(book *b, size_t asset, int tagged, rb_error *err)
+static rb_status make_room(const rb_lots *lots, book *b, size_t asset, rb_error *err)
 {
     size_t skip = b->base ? (size_t)(b->open - b->base) : 0;
     if (skip && skip + b->n + 1 > b->cap) {
         memmove(b->base, b->open, b->n * sizeof *b->open);
-        if (tagged) memmove(tag_of(b, b->base), tag_of(b, b->open), b->n * sizeof(lot_tag));
+        if (lots->tagged) memmove(tag_of(b, b->base), tag_of(b, b->open), b->n * sizeof(lot_tag));
         b->open = b->base;
     }
-    if (!grow_book(b, (size_t)(b->open - b->base) + b->n + 1, tagged))
+    if (!grow_book(lots, b, (size_t)(b->open - b->base) + b->n + 1))
         return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu lots of asset %zu", b->n + 1, asset);
     return RB_OK;
 }
@@ -430,7 +464,7 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
     warm(lots, t);
     book *b = &books_of(lots)[asset];
     if (!b->base || (size_t)(b->open - b->base) + b->n + 1 > b->cap) {
-        if ((st = make_room(b, asset, lots->tagged, err))) return st;
+        if ((st = make_room(lots, b, asset, err))) return st;
     }
     if (lots->keep && (st = reserve_rows(lots, 1, err))) return st;
 

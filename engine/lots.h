@@ -4,6 +4,7 @@
 #ifndef RB_LOTS_H
 #define RB_LOTS_H
 
+#include "lot_pool.h"
 #include "rebal.h"
 
 #define RB_TIME_OPEN INT64_MIN /* rb_lot_piece.closed of a lot still held */
@@ -55,6 +56,11 @@ rb_status rb_lots_clear(rb_lots *lots, rb_lot_method method, int long_term_days,
  * pending wash-sale losses, and with keep_ledger its closed pieces, in dst's memory (grown
  * as needed). The copy then takes every later call as src would. */
 rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err);
+
+/* The books' arrays of an empty ledger from now on from pool (NULL: the heap), which must
+ * outlive the ledger (lot_pool.h); given back where they came from as the ledger frees or
+ * regrows them. Fails (RB_ERR_USAGE) on a ledger that holds lots. */
+rb_status rb_lots_use_pool(rb_lots *lots, rb_lot_pool *pool, rb_error *err);
 
 /* The number of assets the ledger was made for. */
 size_t rb_lots_assets(const rb_lots *lots);

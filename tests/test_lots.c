@@ -38,6 +38,14 @@ static rb_lots *mk(size_t nassets, rb_lot_method m, int lt_days, int wash_days, 
     return lots;
 }
 
+static rb_lot_pool *mk_pool(void)
+{
+    rb_lot_pool *pool = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_lot_pool_new(&pool, &err), RB_OK, "%s", err.msg);
+    return pool;
+}
+
 static rb_realized buy(rb_lots *lots, size_t a, rb_time t, double units, double cost)
 {
     rb_error err = {0};
@@ -909,10 +917,12 @@ Test(lots, keep_ledger_open_rows_made_when_listed)
 /* A lot's id stays with it wherever its book moves it: a buy dated before lots already open
  * (inserted before them), the consumed front reclaimed for a buy (FIFO), the book grown,
  * the lots a HIFO sale left closed up. */
-Test(lots, ids_follow_their_lots)
+static void ids_follow(rb_lot_pool *pool)
 {
     for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
         rb_lots *lots = mk(1, (rb_lot_method)m, 365, 0, RB_LEDGER_OPEN);
+        rb_error err = {0};
+        cr_assert_eq(rb_lots_use_pool(lots, pool, &err), RB_OK, "%s", err.msg);
         buy(lots, 0, DAY(10), 1, 10); /* id 1 */
         buy(lots, 0, DAY(5), 2, 10);  /* id 2, inserted before lot 1 */
         for (int k = 0; k < 6; k++) buy(lots, 0, DAY(20 + k), 3 + k, 10); /* ids 3..8: 8 lots, a full first array */
@@ -933,6 +943,15 @@ Test(lots, ids_follow_their_lots)
         }
         rb_lots_free(lots);
     }
+}
+
+/* (the books from the heap, then from a pool) */
+Test(lots, ids_follow_their_lots)
+{
+    ids_follow(NULL);
+    rb_lot_pool *pool = mk_pool();
+    ids_follow(pool);
+    rb_lot_pool_free(pool);
 }
 
 Test(lots, ledger_open_lots_by_id_across_assets)
@@ -1022,11 +1041,14 @@ Test(lots, cleared_ledger_equals_a_new_one)
 }
 
 /* A ledger without tags (kept by none, no wash sales, not HIFO) cleared to one with them and
- * back: each time as a new one. */
-Test(lots, cleared_to_and_from_tags)
+ * back: each time as a new one; its books from the heap or from a pool (whose arrays it
+ * gives back in the layout they had: under AddressSanitizer a wrong size poisons a
+ * neighbour's). */
+static void cleared_to_and_from_tags(rb_lot_pool *pool)
 {
     rb_error err = {0};
     rb_lots *used = mk(2, RB_LOTS_FIFO, 365, 0, RB_LEDGER_NONE);
+    cr_assert_eq(rb_lots_use_pool(used, pool, &err), RB_OK, "%s", err.msg);
     for (int round = 0; round < 4; round++) {
         int keep = round % 2 ? RB_LEDGER_NONE : RB_LEDGER_ALL, wash = round % 2 ? 0 : 30;
         for (int k = 0; k < 50; k++) buy(used, (size_t)k % 2, DAY(k), 1 + k, 10 + k); /* books grown */
@@ -1045,6 +1067,72 @@ Test(lots, cleared_to_and_from_tags)
         rb_lots_free(fresh);
     }
     rb_lots_free(used);
+}
+
+Test(lots, cleared_to_and_from_tags)
+{
+    cleared_to_and_from_tags(NULL);
+    rb_lot_pool *pool = mk_pool();
+    cleared_to_and_from_tags(pool);
+    rb_lot_pool_free(pool);
+}
+
+/* ---------------------------------------------------------------- the books' pool */
+
+/* An array given back serves the next request of its size; arrays are 64-byte aligned; a
+ * region holds 2 MiB of them and the next starts when it is full; large arrays come from
+ * the heap; out of memory, NULL. */
+Test(lots, pool_reuses_what_is_given_back)
+{
+    rb_lot_pool *pool = mk_pool();
+    char *a = rb_lot_pool_get(pool, 256), *b = rb_lot_pool_get(pool, 300);
+    cr_assert(a && b && (uintptr_t)a % 64 == 0 && (uintptr_t)b % 64 == 0);
+    cr_assert(b >= a + 256, "apart");
+    memset(a, 1, 256);
+    memset(b, 2, 300);
+    rb_lot_pool_put(pool, a, 256);
+    cr_assert_eq(rb_lot_pool_get(pool, 256), a, "the array given back, for its size");
+    char *c = rb_lot_pool_get(pool, 256);
+    cr_assert(c != a && c != b, "a new one when none is free");
+    cr_assert_eq(rb_lot_pool_regions(pool), 1);
+    for (int k = 0; k < 40; k++) cr_assert_not_null(rb_lot_pool_get(pool, 64 << 10)); /* 2.5 MiB */
+    cr_assert_eq(rb_lot_pool_regions(pool), 2);
+    char *big = rb_lot_pool_get(pool, 1 << 20); /* from the heap */
+    cr_assert_not_null(big);
+    memset(big, 3, 1 << 20);
+    cr_assert_eq(rb_lot_pool_regions(pool), 2);
+    rb_lot_pool_put(pool, big, 1 << 20);
+    rb_alloc_fail_from(1);
+    void *none = rb_lot_pool_get(pool, 4 << 20);
+    rb_alloc_fail_off();
+    cr_assert_null(none);
+    rb_lot_pool_free(pool);
+    /* a first region that cannot be had */
+    pool = mk_pool();
+    rb_alloc_fail_from(1);
+    none = rb_lot_pool_get(pool, 256);
+    rb_alloc_fail_off();
+    cr_assert_null(none);
+    cr_assert_eq(rb_lot_pool_regions(pool), 0);
+    cr_assert_not_null(rb_lot_pool_get(pool, 256), "and can be later");
+    rb_lot_pool_free(pool);
+}
+
+/* A ledger moves to a pool only while it holds no lots. */
+Test(lots, pool_only_for_an_empty_ledger)
+{
+    rb_lot_pool *pool = mk_pool();
+    rb_error err = {0};
+    rb_lots *lots = mk(1, RB_LOTS_FIFO, 365, 0, RB_LEDGER_NONE);
+    buy(lots, 0, DAY(0), 1, 10);
+    cr_assert_eq(rb_lots_use_pool(lots, pool, &err), RB_ERR_USAGE);
+    cr_assert(strstr(err.msg, "holding 1 lots") != NULL, "%s", err.msg);
+    sell(lots, 0, DAY(1), 1, 12);
+    cr_assert_eq(rb_lots_use_pool(lots, pool, &err), RB_OK, "%s", err.msg);
+    buy(lots, 0, DAY(2), 2, 20);
+    NEAR(rb_lots_basis(lots, 0), 20);
+    rb_lots_free(lots);
+    rb_lot_pool_free(pool);
 }
 
 /* ---------------------------------------------------------------- property test */
@@ -1276,6 +1364,10 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
     enum { NA = 3, OPS = 4000 };
     rb_lots *plain = mk(NA, m, 30, 0, RB_LEDGER_OPEN), *kept = mk(NA, m, 30, 0, RB_LEDGER_ALL);
     rb_lots *bare = mk(NA, m, 30, 0, RB_LEDGER_NONE); /* plain, and its lots without tags */
+    rb_lots *pooled = mk(NA, m, 30, 0, RB_LEDGER_NONE); /* so, its books from a pool */
+    rb_lot_pool *pool = mk_pool();
+    rb_error perr = {0};
+    cr_assert_eq(rb_lots_use_pool(pooled, pool, &perr), RB_OK, "%s", perr.msg);
     double price[NA];
     for (size_t a = 0; a < NA; a++) price[a] = 10 + 90 * rng_unit(&seed);
     rb_time t = DAY(0);
@@ -1287,13 +1379,14 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
         price[a] *= exp(0.2 * (rng_unit(&seed) - 0.5));
         double held = rb_lots_units(kept, a);
         rb_error err = {0};
-        rb_realized r1 = {-1, -1}, r2 = {-2, -2}, r3 = {-3, -3};
+        rb_realized r1 = {-1, -1}, r2 = {-2, -2}, r3 = {-3, -3}, r4 = {-4, -4};
         if (held <= 0 || op < 300 || rng_unit(&seed) < 0.5) { /* books of 100 lots first */
             double u = 0.01 + 20 * rng_unit(&seed);
             double c = u * price[a] * 1.001;
             CHECK(rb_lots_buy(plain, a, t, u, c, &r1, &err) == RB_OK, "buy: %s", err.msg);
             CHECK(rb_lots_buy(kept, a, t, u, c, &r2, &err) == RB_OK, "buy: %s", err.msg);
             CHECK(rb_lots_buy(bare, a, t, u, c, &r3, &err) == RB_OK, "buy: %s", err.msg);
+            CHECK(rb_lots_buy(pooled, a, t, u, c, &r4, &err) == RB_OK, "buy: %s", err.msg);
         } else {
             int kind = (int)(rng_next(&seed) % 6);
             double f = rng_unit(&seed), u;
@@ -1308,23 +1401,27 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
             rb_status s1 = rb_lots_sell(plain, a, t, u, pr, &r1, &err);
             rb_status s2 = rb_lots_sell(kept, a, t, u, pr, &r2, &err);
             rb_status s3 = rb_lots_sell(bare, a, t, u, pr, &r3, &err);
-            CHECK(s1 == s2 && s1 == s3 && (s1 == RB_OK || s1 == RB_ERR_DATA), "sell: %d %d %d %s", s1, s2, s3,
-                  err.msg);
+            rb_status s4 = rb_lots_sell(pooled, a, t, u, pr, &r4, &err);
+            CHECK(s1 == s2 && s1 == s3 && s1 == s4 && (s1 == RB_OK || s1 == RB_ERR_DATA), "sell: %d %d %d %d %s", s1,
+                  s2, s3, s4, err.msg);
             refused += s1 != RB_OK;
-            if (s1 != RB_OK) r1 = r3 = r2;
+            if (s1 != RB_OK) r1 = r3 = r4 = r2;
         }
-        CHECK(!memcmp(&r1, &r2, sizeof r1) && !memcmp(&r3, &r2, sizeof r3),
+        CHECK(!memcmp(&r1, &r2, sizeof r1) && !memcmp(&r3, &r2, sizeof r3) && !memcmp(&r4, &r2, sizeof r4),
               "method %d op %d: realized %.17g/%.17g, kept %.17g/%.17g, bare %.17g/%.17g", (int)m, op, r1.short_term,
               r1.long_term, r2.short_term, r2.long_term, r3.short_term, r3.long_term);
-        double u1 = rb_lots_units(plain, a), u2 = rb_lots_units(kept, a), u3 = rb_lots_units(bare, a);
-        double b1 = rb_lots_basis(plain, a), b2 = rb_lots_basis(kept, a), b3 = rb_lots_basis(bare, a);
+        double u1 = rb_lots_units(plain, a), u2 = rb_lots_units(kept, a), u3 = rb_lots_units(bare, a),
+               u4 = rb_lots_units(pooled, a);
+        double b1 = rb_lots_basis(plain, a), b2 = rb_lots_basis(kept, a), b3 = rb_lots_basis(bare, a),
+               b4 = rb_lots_basis(pooled, a);
         CHECK(!memcmp(&u1, &u2, sizeof u1) && !memcmp(&b1, &b2, sizeof b1) && !memcmp(&u3, &u2, sizeof u3) &&
-                  !memcmp(&b3, &b2, sizeof b3),
+                  !memcmp(&b3, &b2, sizeof b3) && !memcmp(&u4, &u2, sizeof u4) && !memcmp(&b4, &b2, sizeof b4),
               "method %d op %d: asset %zu differs", (int)m, op, a);
     }
     rb_realized g1 = rb_lots_unrealized(plain, price, t), g2 = rb_lots_unrealized(kept, price, t),
-                g3 = rb_lots_unrealized(bare, price, t);
-    cr_assert(!memcmp(&g1, &g2, sizeof g1) && !memcmp(&g3, &g2, sizeof g3), "method %d: unrealized", (int)m);
+                g3 = rb_lots_unrealized(bare, price, t), g4 = rb_lots_unrealized(pooled, price, t);
+    cr_assert(!memcmp(&g1, &g2, sizeof g1) && !memcmp(&g3, &g2, sizeof g3) && !memcmp(&g4, &g2, sizeof g4),
+              "method %d: unrealized", (int)m);
     size_t n1, n2;
     const rb_lot_piece *p1 = rb_lots_ledger(plain, &n1), *p2 = rb_lots_ledger(kept, &n2);
     size_t closed = 0;
@@ -1335,6 +1432,8 @@ static void plain_equals_kept(rb_lot_method m, uint64_t seed)
     rb_lots_free(plain);
     rb_lots_free(kept);
     rb_lots_free(bare);
+    rb_lots_free(pooled);
+    rb_lot_pool_free(pool);
 }
 
 Test(lots, plain_sales_equal_the_kept_ledgers_to_the_bit)

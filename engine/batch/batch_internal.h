@@ -272,6 +272,7 @@ typedef struct block {
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
     int any_bench;     /* some configuration has a benchmark (--benchmark) */
     int any_lots;      /* some configuration keeps tax lots */
+    rb_lot_pool *lot_pool; /* the memory of its ledgers' books, made with the first (setup.c) */
     size_t ran;        /* configuration-bars the bar loop ran (positions 0..nrun on each bar) */
     size_t ran_of;     /* of the block's configuration-bars (kept after the block is released) */
     /* the metric statistics: columns COL_ACC to COL_DD_TROUGH_BAR (batch_acc_at, batch_dd_at) */

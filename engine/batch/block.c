@@ -30,6 +30,7 @@ void batch_block_free(block *b)
     }
     if (slots_on_huge_pages(b->slots_bytes)) rb_big_free(b->slots, b->slots_bytes);
     else free(b->slots);
+    rb_lot_pool_free(b->lot_pool); /* after the ledgers that use it */
     memset(b, 0, sizeof *b);
 }
 

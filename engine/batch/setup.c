@@ -42,6 +42,10 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
     if (rc == RB_OK) rc = rb_resolve(NULL, &c->spec, m, 0, &shared, &c->room, &c->res, &c->c, err);
     c->scratch = b->scratch + j * SCRATCH_ROWS * N;
     if (rc == RB_OK) rc = rb_portfolio_reset(&c->port, &c->c.portfolio, err);
+    /* a slot's ledger, empty after the reset, takes its books from the block's pool (once:
+     * the slot keeps it, and its books' memory, for its next configurations) */
+    if (rc == RB_OK && c->port.lots && !b->lot_pool) rc = rb_lot_pool_new(&b->lot_pool, err);
+    if (rc == RB_OK && c->port.lots) rc = rb_lots_use_pool(c->port.lots, b->lot_pool, err);
     if (rc != RB_OK) return rc;
     c->st = (rb_sim_state){.port = &c->port,
                            .current = c->scratch,
