@@ -26,7 +26,8 @@ rb_status rb_lot_pool_new(rb_lot_pool **out, rb_error *err);
  * unused from now on (the ledgers using it freed). NULL is ignored. */
 void rb_lot_pool_free(rb_lot_pool *pool);
 
-/* bytes (> 0) of memory, 64-byte aligned, not zeroed; NULL when out of memory. */
+/* bytes (> 0) of memory, not zeroed; NULL when out of memory. Up to 256 KiB an array comes
+ * from the regions, 64-byte aligned; a larger one from the heap (malloc's alignment). */
 void *rb_lot_pool_get(rb_lot_pool *pool, size_t bytes);
 
 /* Gives back an array of rb_lot_pool_get with the same bytes (NULL is ignored). */
