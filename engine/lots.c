@@ -1,6 +1,6 @@
 /* lots.c - the tax-lot ledger: open lots per asset, relief by FIFO/LIFO/HIFO/average cost,
- * split pieces, wash sales (replacement before and after a loss sale), unrealized gains and
- * the calendar-year tax with loss carry-forward (docs/engine.md, "Taxes"). */
+ * split pieces, wash sales (replacement before and after a loss sale); its queries, its
+ * listing and the calendar-year tax are lots_query.c's (docs/engine.md, "Taxes"). */
 #include "lots.h"
 
 #include <math.h>
@@ -12,6 +12,8 @@
 #include "error.h"
 #include "alloc.h"
 #include "lot_pool.h"
+#include "lots_internal.h"
+#include "prefetch.h"
 
 #define DAY_SECONDS 86400
 /* A sale may ask for up to this relative excess over the units held ("sell everything"
@@ -20,127 +22,7 @@
 #define SELL_TOLERANCE 1e-9
 #define DUST 1e-12
 
-/* One open lot: what a sale reads and writes, 32 bytes, two to a cache line. Lots of an
- * asset are kept sorted by (opened, id), so array order is oldest first. */
-typedef struct lot {
-    rb_time opened;
-    double units;  /* units still held */
-    double units0; /* units bought: the scale of the dust test */
-    double cost;   /* basis of the units held, incl. wash-sale adjustments received */
-} lot;
-
-/* The rest of a lot, in an array of its own after the lots (tag_of), in a ledger that has
- * tags (rb_lots.tagged): its id, for the ledger's rows, HIFO's ties and the wash-sale rule,
- * and its use as a replacement, which only the wash-sale rule reads or changes. A ledger
- * that is never listed, without wash sales and not HIFO (a sweep's) has none: its books hold
- * 32 bytes a lot where they held 48, a third fewer pages to fault in and lines to walk
- * (benchmark 2, 4-5 % faster; with tags written by its buys but never read, 1.5-3 %). */
-typedef struct lot_tag {
-    int64_t id;
-    double repl; /* units of this lot already used as wash-sale replacement (<= units) */
-} lot_tag;
-
-/* The unmatched part of a wash-sale loss: a buy of the asset within wash_sale_days after
- * the sale disallows it on up to `units` units. */
-typedef struct pending {
-    rb_time sold;
-    double units;         /* loss units not yet matched by a replacement */
-    double loss_per_unit; /* > 0, money per unit */
-    int long_term;        /* kind of the sold piece: the late add-back keeps it */
-    size_t row;           /* ledger row of the sold piece, SIZE_MAX when not kept */
-} pending;
-
-/* One cache line: every field a sale or a buy reads (the ledger's books are 64-byte aligned). */
-typedef struct book {
-    lot *open;   /* the n open lots: base + the lots FIFO sales consumed at the front */
-    lot *base;   /* the allocation: cap lots, then their cap tags (tag_of); the consumed
-                    front is reclaimed when a buy needs the room */
-    size_t n, cap;
-    double held; /* units held: kept as lots are opened and relieved, not re-summed per sale */
-    pending *pend; /* in sale order, so oldest first */
-    size_t npend, cap_pend;
-} book;
-
-/* The relief order of one sale (HIFO sorts it). */
-typedef struct relief {
-    double cpu; /* cost per unit */
-    rb_time opened;
-    int64_t id;
-    size_t idx; /* into the book's open array */
-} relief;
-
-struct rb_lots {
-    /* The first cache line: what every sale and buy of the common settings reads. The
-     * books follow in the same allocation (books_of). */
-    size_t nassets;
-    size_t nopen; /* open lots over all assets */
-    int64_t next_id;
-    int64_t long_term_s; /* held more than this many seconds = long-term */
-    size_t nrows;
-    rb_time warmed; /* the time of the last call that fetched the books ahead (warm) */
-    int32_t wash_days; /* wash-sale window in calendar days, 0 = off */
-    uint8_t method;    /* an rb_lot_method */
-    uint8_t keep;
-    uint8_t plain;  /* no keep, no wash sales, not HIFO: sales may take sell_plain */
-    uint8_t lists;  /* listed by rb_lots_ledger (RB_LEDGER_ALL or RB_LEDGER_OPEN) */
-    uint8_t tagged; /* its lots have tags (lot_tag): listed, wash sales or HIFO */
-    /* (the first cache line ends here) */
-    size_t cap_rows;
-    /* Closed pieces in closing order (only with keep); rb_lots_ledger writes the open lots
-     * after them. With keep, capacity is kept >= closed rows + open lots (a buy reserves the
-     * row of its lot, a sale one more than the lots it closes), so the ledger of a run that
-     * keeps it never allocates and cannot fail. Without keep nothing is reserved: a ledger
-     * that nobody lists (a sweep's) never touches rows, where the reserve had grown with
-     * every open lot (21 KB a ledger at 52 lots in each of 5 assets, written by every copy
-     * and regrowth: a third of the page faults of benchmark 2); rb_lots_ledger grows them
-     * when asked. */
-    rb_lot_piece *rows;
-    /* Per-sale scratch, grown to the largest book seen: no allocation per sale in steady state. */
-    rb_lot_piece *sale;
-    size_t cap_sale;
-    relief *order;
-    size_t cap_order;
-    void *raw; /* the allocation of the ledger and its books */
-    rb_lot_pool *pool; /* where the books' arrays come from (rb_lots_use_pool), or NULL: the heap */
-};
-
-#define LINE 64
-_Static_assert(sizeof(book) <= LINE, "a book fits a cache line");
-_Static_assert(offsetof(rb_lots, cap_rows) <= LINE, "a sale's and a buy's settings in the ledger's first line");
-/* Where the books start: the first 64-byte boundary after the ledger. */
-#define HEAD ((sizeof(rb_lots) + LINE - 1) / LINE * LINE)
-
-/* The books of a ledger (const or not, as strchr). */
-static inline book *books_of(const rb_lots *lots)
-{
-    return (book *)((char *)(uintptr_t)lots + HEAD);
-}
-
-/* The tag of lot l of book b in a ledger with tags: they follow the cap lots, in the same
- * order. */
-static inline lot_tag *tag_of(const book *b, const lot *l)
-{
-    return (lot_tag *)(b->base + b->cap) + (l - b->base);
-}
-
 /* ---------------------------------------------------------------- helpers */
-
-/* Grows an array to hold at least need elements of size bytes (doubling). Returns the new
- * pointer (cap updated) or NULL with p and *cap untouched. */
-static void *grow(void *p, size_t *cap, size_t need, size_t size)
-{
-    if (need == 0) need = 1; /* never NULL for an empty request */
-    if (need <= *cap && p) return p;
-    size_t c = *cap ? *cap : 8;
-    while (c < need) {
-        if (c > SIZE_MAX / 2 / size) return NULL;
-        c *= 2;
-    }
-    void *q = rb_realloc(p, c * size);
-    if (!q) return NULL;
-    *cap = c;
-    return q;
-}
 
 /* The bytes of a book's array of cap lots (and their tags, in a ledger with them). */
 static size_t book_bytes(const rb_lots *lots, size_t cap)
@@ -188,11 +70,6 @@ static int grow_book(const rb_lots *lots, book *b, size_t need)
     return 1;
 }
 
-static int is_long(const rb_lots *lots, rb_time opened, rb_time t)
-{
-    return (t - opened) > lots->long_term_s;
-}
-
 static rb_status check_asset(const rb_lots *lots, size_t asset, const char *what, rb_error *err)
 {
     if (asset >= lots->nassets)
@@ -205,7 +82,7 @@ static rb_status check_asset(const rb_lots *lots, size_t asset, const char *what
 static rb_status reserve_rows(rb_lots *lots, size_t extra, rb_error *err)
 {
     size_t need = lots->nrows + lots->nopen + extra;
-    void *q = grow(lots->rows, &lots->cap_rows, need, sizeof *lots->rows);
+    void *q = lots_grow(lots->rows, &lots->cap_rows, need, sizeof *lots->rows);
     if (!q) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory for %zu rows", need);
     lots->rows = q;
     return RB_OK;
@@ -252,13 +129,8 @@ static void average_cost(const rb_lots *lots, book *b)
 }
 
 /* A prefetch of the line holding the byte off bytes after address p (integer arithmetic:
- * the byte may lie past the array, and a prefetch never faults). rw 1: for a write;
- * locality 3: the nearest cache, 2: the outer ones. */
-#if defined(__GNUC__) || defined(__clang__)
-#define HINT(p, off, rw, locality) __builtin_prefetch((const void *)((p) + (off)), rw, locality)
-#else
-#define HINT(p, off, rw, locality) ((void)(p), (void)(off))
-#endif
+ * the byte may lie past the array, and a prefetch never faults). */
+#define HINT(p, off, rw, locality) RB_PREFETCH((p) + (off), rw, locality)
 
 /* The books fetched at most this many at a time by warm. */
 #define WARM_BOOKS 16
@@ -388,7 +260,7 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
         d->n = 0;
         int grown = grow_book(dst, d, s->n);
         /* (no pending array where there is nothing pending: wash sales off) */
-        pending *pend = grown && s->npend ? grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : d->pend;
+        pending *pend = grown && s->npend ? lots_grow(d->pend, &d->cap_pend, s->npend, sizeof *pend) : d->pend;
         if (!grown || (s->npend && !pend)) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
         d->pend = pend;
         if (s->n) { /* (an empty book may have no array) */
@@ -401,7 +273,7 @@ rb_status rb_lots_copy(rb_lots *dst, const rb_lots *src, rb_error *err)
         d->npend = s->npend;
     }
     if (src->keep) {
-        rb_lot_piece *rows = grow(dst->rows, &dst->cap_rows, src->nrows + src->nopen + 1, sizeof *rows);
+        rb_lot_piece *rows = lots_grow(dst->rows, &dst->cap_rows, src->nrows + src->nopen + 1, sizeof *rows);
         if (!rows) return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory");
         dst->rows = rows;
         if (src->nrows) memcpy(rows, src->rows, src->nrows * sizeof *rows);
@@ -681,7 +553,7 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
         plain_piece stack[PLAIN_PIECES], *piece = stack;
         _Static_assert(sizeof(plain_piece) <= sizeof(rb_lot_piece), "the ledger's scratch holds as many plain pieces");
         if (b->n > PLAIN_PIECES) {
-            void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
+            void *q = lots_grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
             if (!q) goto nomem;
             lots->sale = q;
             piece = q;
@@ -692,14 +564,14 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
     }
 
     /* Every allocation before the first change, so a failure leaves the ledger as it was. */
-    void *q = grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
+    void *q = lots_grow(lots->sale, &lots->cap_sale, b->n, sizeof *lots->sale);
     if (!q) goto nomem;
     lots->sale = q;
-    q = grow(lots->order, &lots->cap_order, b->n, sizeof *lots->order);
+    q = lots_grow(lots->order, &lots->cap_order, b->n, sizeof *lots->order);
     if (!q) goto nomem;
     lots->order = q;
     if (lots->wash_days > 0) {
-        q = grow(b->pend, &b->cap_pend, b->npend + b->n, sizeof *b->pend);
+        q = lots_grow(b->pend, &b->cap_pend, b->npend + b->n, sizeof *b->pend);
         if (!q) goto nomem;
         b->pend = q;
     }
@@ -777,112 +649,4 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
 
 nomem:
     return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory selling asset %zu", asset);
-}
-
-/* ---------------------------------------------------------------- queries */
-
-double rb_lots_units(const rb_lots *lots, size_t asset)
-{
-    if (asset >= lots->nassets) return 0;
-    const book *b = &books_of(lots)[asset];
-    double s = 0;
-    for (size_t i = 0; i < b->n; i++) s += b->open[i].units;
-    return s;
-}
-
-double rb_lots_basis(const rb_lots *lots, size_t asset)
-{
-    if (asset >= lots->nassets) return 0;
-    const book *b = &books_of(lots)[asset];
-    double s = 0;
-    for (size_t i = 0; i < b->n; i++) s += b->open[i].cost;
-    return s;
-}
-
-rb_realized rb_lots_unrealized(const rb_lots *lots, const double *prices, rb_time t)
-{
-    rb_realized r = {0, 0};
-    for (size_t a = 0; a < lots->nassets; a++) {
-        const book *b = &books_of(lots)[a];
-        for (size_t i = 0; i < b->n; i++) {
-            const lot *l = &b->open[i];
-            double g = l->units * prices[a] - l->cost;
-            if (is_long(lots, l->opened, t)) r.long_term += g;
-            else r.short_term += g;
-        }
-    }
-    return r;
-}
-
-static int cmp_id(const void *pa, const void *pb)
-{
-    const rb_lot_piece *a = pa, *b = pb;
-    return (a->lot_id > b->lot_id) - (a->lot_id < b->lot_id);
-}
-
-const rb_lot_piece *rb_lots_ledger(rb_lots *lots, size_t *n)
-{
-    /* With keep, capacity for closed rows + open lots is reserved by every buy and sell;
-     * without, it is made here (no closed rows). */
-    *n = 0;
-    if (!lots->lists) return NULL;
-    if (!lots->keep) {
-        rb_lot_piece *rows = grow(lots->rows, &lots->cap_rows, lots->nopen, sizeof *rows);
-        if (!rows) return NULL;
-        lots->rows = rows;
-    }
-    rb_lot_piece *tail = lots->rows + lots->nrows;
-    size_t k = 0;
-    for (size_t a = 0; a < lots->nassets; a++) {
-        const book *b = &books_of(lots)[a];
-        for (size_t i = 0; i < b->n; i++) {
-            const lot *l = &b->open[i];
-            tail[k++] = (rb_lot_piece){.lot_id = tag_of(b, l)->id,
-                                       .asset = a,
-                                       .opened = l->opened,
-                                       .units = l->units,
-                                       .cost = l->cost,
-                                       .closed = RB_TIME_OPEN};
-        }
-    }
-    if (k > 1) qsort(tail, k, sizeof *tail, cmp_id);
-    *n = lots->nrows + k;
-    return lots->rows;
-}
-
-/* ---------------------------------------------------------------- tax year */
-
-/* With s = short-term and l = long-term net gains of the year plus the carried-in losses:
- *   s >= 0, l >= 0: both taxed, nothing carried;
- *   s <  0, l >  0: the short loss offsets the long gain: l + s >= 0 -> l = l + s taxed,
- *                   s = 0; l + s < 0 -> l = 0, s = l + s carried (still short-term);
- *   s >  0, l <  0: the same with the kinds swapped;
- *   s <= 0, l <= 0: nothing taxed, both carried, each keeping its kind.
- * tax = max(s, 0) * short_rate + max(l, 0) * long_rate. */
-double rb_tax_due(rb_realized year, rb_realized carry_in, double short_rate, double long_rate,
-                  rb_realized *carry_out)
-{
-    double s = year.short_term + carry_in.short_term;
-    double l = year.long_term + carry_in.long_term;
-    if (s < 0 && l > 0) {
-        double net = l + s;
-        if (net >= 0) {
-            l = net;
-            s = 0;
-        } else {
-            l = 0;
-            s = net;
-        }
-    } else if (l < 0 && s > 0) {
-        double net = s + l;
-        if (net >= 0) {
-            s = net;
-            l = 0;
-        } else {
-            s = 0;
-            l = net;
-        }
-    }
-    if (carry_out) *carry_out = (rb_realized){s < 0 ? s : 0.0, l < 0 ? l : 0.0};
-    return (s > 0 ? s * short_rate : 0.0) + (l > 0 ? l * long_rate : 0.0);
 }

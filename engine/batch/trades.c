@@ -8,6 +8,7 @@
 #include "batch_internal.h"
 #include "costs.h"
 #include "kernel_clones.h"
+#include "prefetch.h"
 #include "trade.h"
 
 /* A rebalance decided by the kernel (batch_setup_config's rule code) whose closed form does
@@ -220,15 +221,11 @@ static int store_lanes(block *b, size_t q0, size_t nq, size_t t)
  * its first sale or buy (benchmark 2, 1-2 % faster). Only hints: nothing changes. */
 static void fetch_ledgers(const block *b, size_t q0, size_t nq, int step)
 {
-#if defined(__GNUC__) || defined(__clang__)
     for (size_t q = 0; q < nq; q++) {
         const config *c = batch_cfg(b, b->queued[q0 + q]);
-        if (step == 0) __builtin_prefetch(&c->port.lots, 0, 3);
-        else __builtin_prefetch(c->port.lots, 0, 3);
+        if (step == 0) RB_PREFETCH(&c->port.lots, 0, 3);
+        else RB_PREFETCH(c->port.lots, 0, 3);
     }
-#else
-    (void)b, (void)q0, (void)nq, (void)step;
-#endif
 }
 
 /* The nq rebalances queued from q0, a group of at most BATCH_LANE_GROUP: loaded into the
