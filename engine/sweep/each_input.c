@@ -9,8 +9,10 @@
 const char *sw_input_path(const char *name, int from_file, const rb_setting_info *row, const char *text, char *buf,
                           size_t len)
 {
+    /* only a file's path is joined (the venues table): every other value goes back at once */
+    if (!from_file || row->input != RB_INPUT_FILE || row != rb_run_setting_row("venues")) return text;
     const char *slash = strrchr(name, '/');
-    if (!from_file || row != rb_run_setting_row("venues") || text[0] == '/' || !text[0] || !slash) return text;
+    if (text[0] == '/' || !text[0] || !slash) return text;
     int n = snprintf(buf, len, "%.*s/%s", (int)(slash - name), name, text);
     return n > 0 && (size_t)n < len ? buf : text;
 }
