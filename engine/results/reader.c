@@ -98,13 +98,17 @@ void rb_results_sweep_clear(rb_results_sweep *s)
 rb_status rb_results_reader_sweep(rb_results_reader *r, int64_t id, rb_results_sweep *out, rb_error *err)
 {
     int64_t latest = 0;
-    rb_status rc = rb_rsql_int(&r->conn, "SELECT coalesce(max(id), 0) FROM sweeps", &latest, err);
-    if (rc != RB_OK) return rc;
-    if (latest == 0) return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", r->conn.path);
     rb_results_sweep *list = NULL;
     size_t n = 0;
-    rc = rb_results_sweep_list(&r->conn, id ? id : latest, &list, &n, NULL, err);
+    /* A sweep named by its id is listed at once (the listing says which is the latest); the
+     * latest is asked first. */
+    rb_status rc = id ? RB_OK : rb_rsql_int(&r->conn, "SELECT coalesce(max(id), 0) FROM sweeps", &latest, err);
+    if (rc == RB_OK && (id || latest)) rc = rb_results_sweep_list(&r->conn, id ? id : latest, &list, &n, &latest, err);
     if (rc != RB_OK) return rc;
+    if (latest == 0) {
+        rb_results_sweeps_free(list, n);
+        return rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", r->conn.path);
+    }
     if (n == 0)
         return rb_fail(err, RB_ERR_NOT_FOUND, "%s: no sweep %lld (the latest is sweep %lld)", r->conn.path,
                        (long long)id, (long long)latest);

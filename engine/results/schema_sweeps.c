@@ -166,13 +166,15 @@ rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep 
     rb_status rc = rb_rsql_int(c, "SELECT coalesce(max(id), 0) FROM sweeps", &max, err);
     if (rc != RB_OK) return rc;
     if (latest) *latest = max;
-    /* A version 1 store has no status column: none of its runs failed. */
-    int64_t has_status = 0;
-    rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'status'", &has_status, err);
-    if (rc != RB_OK) return rc;
-    /* Stores of builds before spec_path have none. */
-    int64_t has_path = 0;
-    rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
+    /* A version 1 store has no status column: none of its runs failed. Stores of builds
+     * before spec_path have none. A schema this connection made has both (c->fresh; columns
+     * are only ever added): not asked again (two statements of the best runs' report after a
+     * sweep). */
+    int64_t has_status = c->fresh, has_path = c->fresh;
+    if (!c->fresh)
+        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'status'", &has_status, err);
+    if (rc == RB_OK && !c->fresh)
+        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
     if (rc != RB_OK) return rc;
     char sql[640];
     snprintf(sql, sizeof sql,
