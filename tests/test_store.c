@@ -105,8 +105,8 @@ Test(store, creates_a_versioned_schema_in_wal_mode_and_rests_in_rollback_mode)
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                                "('assets', 'bars', 'imports')"), 3);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'bars' AND sql LIKE '%WITHOUT ROWID%'"), 1);
-    /* pages of 16 KiB: a sweep reads each asset's cached bars as one BLOB (store.c) */
-    cr_assert_eq(query_int(db, "PRAGMA page_size"), 16384);
+    /* pages of 64 KiB: a sweep reads each asset's cached bars as one BLOB (store.c) */
+    cr_assert_eq(query_int(db, "PRAGMA page_size"), 65536);
     mode = journal_mode(db);
     cr_assert_str_eq(mode, "delete", "the store at rest is not in rollback-journal mode");
     free(mode);
