@@ -115,9 +115,10 @@ rb_status rb_sqlite_check_writable(const char *path, int exists, const char *kin
  * database. Shared by the price and results stores so both say the same thing. */
 rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_error *err);
 
-/* What a store file is, in one statement (one read transaction, so one round of locks): its
- * application_id, user_version and number of schema objects. Shared by both stores. Returns
- * SQLITE_OK, or the SQLite error (the caller words it). */
+/* What a store file is, in one read transaction (so one round of locks): its application_id,
+ * user_version and number of schema objects. Shared by both stores. Returns SQLITE_OK, or
+ * the SQLite error (the caller words it, then closes the connection: a transaction this
+ * opened is left open on an error). */
 typedef struct rb_store_identity {
     int64_t app, version, objects;
 } rb_store_identity;
