@@ -36,16 +36,18 @@ static int side_wait(side_job *job, const int *flag)
     return value;
 }
 
-static void side_open(side_job *job)
+static void side_open(side_job *job, int ahead)
 {
     job->open_rc = rb_results_open(job->results_path, &job->results, &job->open_err);
+    /* the writer's thread started here, beside the caller's work: rb_results_begin wakes it */
+    if (ahead && job->open_rc == RB_OK) rb_results_prestart(job->results);
 }
 
 static void *side_main(void *arg)
 {
     side_job *job = arg;
     if (job->results_path) {
-        side_open(job);
+        side_open(job, 1);
         side_say(job, &job->opened, 1);
     }
     if (side_wait(job, &job->given) < 0) return NULL;
@@ -95,7 +97,7 @@ rb_status sweep_side_results(side_job *job, rb_results **out, rb_error *err)
     *out = NULL;
     if (!job->results_path) return RB_OK;
     if (job->threaded) side_wait(job, &job->opened);
-    else side_open(job);
+    else side_open(job, 0);
     job->results_path = NULL; /* handed over: the caller frees it */
     *out = job->results;
     job->results = NULL;

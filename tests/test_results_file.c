@@ -3,6 +3,7 @@
  * rollback-journal mode with nothing beside it; a sweep command that fails before recording
  * leaves no new file, and an existing store as it was. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -382,5 +383,75 @@ Test(results_file, a_sweep_after_a_brief_one_runs_in_wal_mode_again)
     cr_assert_not(present(path, "-wal"));
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 4);
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 2);
+    free(path);
+}
+
+/* A writer thread started ahead (rb_results_prestart, as rebal sweep's side job asks when it
+ * opens a new store) records the sweep the next rb_results_begin gives it, as a thread of
+ * rb_results_begin's own would; a later sweep starts a thread of its own. A second call is
+ * harmless. */
+Test(results_file, a_writer_started_ahead_records_the_sweep_it_is_given)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    rb_results_prestart(r);
+    rb_results_prestart(r);
+    rb_results_defer_start(r);
+    rb_results_settle(r);
+    rb_results_brief(r);
+    const char *keys[] = {"band"};
+    for (int sweep = 0; sweep < 2; sweep++) {
+        rb_error err = {0};
+        cr_assert_eq(rb_results_begin(r, sweep ? "second" : "first", "h", 2, keys, 1, 0, NULL, NULL, NULL, &err),
+                     RB_OK, "%s", err.msg);
+        put_two(r, 1 + 10 * sweep);
+        cr_assert_eq(rb_results_sweep_id(r), sweep + 1);
+        cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
+    }
+    rb_results_free(r);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps WHERE status = 'done'"), 2);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 4);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT config_id FROM runs WHERE sweep_id = 2 AND band = 0.1"), 12);
+    free(path);
+}
+
+/* A writer thread started ahead and never given a sweep (the sweep was found done, or the
+ * command stopped first) is let go at the close, and the new store, unused, is removed as
+ * ever; an existing store is left as it was. */
+/* The threads of this process (its entries in /proc/self/task). */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static int back_to(void *ctx) { return thread_count() == *(const int *)ctx; }
+
+Test(results_file, a_writer_started_ahead_and_never_given_a_sweep_lets_the_store_close)
+{
+    char *path = rbt_path(dir, "r.db");
+    int alone = thread_count();
+    rb_results *r = open_ok(path);
+    rb_results_prestart(r);
+    cr_assert_eq(thread_count(), alone + 1, "the writer thread waits");
+    rb_results_free(r);
+    /* joined, it may still be listed a moment while the kernel reaps it */
+    cr_assert(rbt_wait_until(back_to, &alone, 10), "the close let the waiting writer thread go");
+    cr_assert_not(present(path, ""), "an unused new store is removed");
+    r = open_ok(path);
+    sweep_two(r, "spec", 1);
+    rb_results_free(r);
+    char *copy = rbt_path(dir, "copy.db");
+    rbt_copy_file(path, copy);
+    r = open_ok(path);
+    rb_results_prestart(r);
+    rb_results_free(r);
+    cr_assert(rbt_same_store(path, copy), "the store changed");
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    free(copy);
     free(path);
 }

@@ -135,3 +135,43 @@ Test(thread, a_helper_that_takes_over_an_ended_helper_s_arena_allocates_past_its
     free(kept[1]);
 }
 #endif
+
+/* A helper waiting for its work, moved beside its caller (rb_thread_move_beside, as a results
+ * store's writer started ahead is when its sweep begins): it may then use the caller's
+ * processors but one, as a helper started beside it may. */
+typedef struct waiting {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int go;
+    cpu_set_t got;
+} waiting;
+
+static void *wait_then_report(void *arg)
+{
+    waiting *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->go) pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return own_affinity(&w->got);
+}
+
+Test(thread, a_waiting_helper_moved_beside_its_caller_may_use_the_caller_s_other_processors)
+{
+    cpu_set_t all;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    waiting w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    pthread_t t;
+    cr_assert_eq(rb_thread_start_away(&t, wait_then_report, &w, -1), 0);
+    rb_thread_move_beside(t);
+    pthread_mutex_lock(&w.mu);
+    w.go = 1;
+    pthread_cond_signal(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+    void *rc = (void *)1;
+    cr_assert_eq(pthread_join(t, &rc), 0);
+    cr_assert_null(rc);
+    int count = CPU_COUNT(&all);
+    cr_assert_eq(CPU_COUNT(&w.got), count > 1 ? count - 1 : 1);
+    CPU_OR(&w.got, &w.got, &all);
+    cr_assert(CPU_EQUAL(&w.got, &all), "only processors the caller may use");
+}

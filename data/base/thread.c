@@ -102,14 +102,25 @@ static int create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(voi
     return e;
 }
 
+#if defined(__linux__) && defined(CPU_SET)
+/* The processors the caller may use but cpu, into *set: 1, or 0 when cpu is not one of them
+ * or the only one. */
+static int away_from(int cpu, cpu_set_t *set)
+{
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof *set, set) != 0 || !CPU_ISSET(cpu, set) ||
+        CPU_COUNT(set) < 2)
+        return 0;
+    CPU_CLR(cpu, set);
+    return 1;
+}
+#endif
+
 int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int cpu)
 {
 #if defined(__linux__) && defined(CPU_SET)
     cpu_set_t allowed;
     pthread_attr_t attr;
-    if (cpu >= 0 && cpu < CPU_SETSIZE && sched_getaffinity(0, sizeof allowed, &allowed) == 0 &&
-        CPU_ISSET(cpu, &allowed) && CPU_COUNT(&allowed) > 1 && pthread_attr_init(&attr) == 0) {
-        CPU_CLR(cpu, &allowed);
+    if (away_from(cpu, &allowed) && pthread_attr_init(&attr) == 0) {
         int e = pthread_attr_setaffinity_np(&attr, sizeof allowed, &allowed);
         if (e == 0) e = create(thread, &attr, fn, arg);
         pthread_attr_destroy(&attr);
@@ -127,5 +138,15 @@ int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg)
     return rb_thread_start_away(thread, fn, arg, sched_getcpu());
 #else
     return rb_thread_start_away(thread, fn, arg, -1);
+#endif
+}
+
+void rb_thread_move_beside(pthread_t thread)
+{
+#if defined(__linux__) && defined(CPU_SET)
+    cpu_set_t allowed;
+    if (away_from(sched_getcpu(), &allowed)) (void)pthread_setaffinity_np(thread, sizeof allowed, &allowed);
+#else
+    (void)thread;
 #endif
 }

@@ -18,4 +18,9 @@ int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg);
  * may not use, or the only one it may, leaves the new thread the caller's processors. */
 int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int cpu);
 
+/* Moves a thread already started (one waiting for work, say) beside the caller, as
+ * rb_thread_start_beside would have started it: onto the processors the caller may use but
+ * the one it runs on now, when there is another. Nothing changes where that fails. */
+void rb_thread_move_beside(pthread_t thread);
+
 #endif /* RB_THREAD_H */

@@ -41,8 +41,22 @@ static void join_writer(rb_results *r)
     r->thread_live = 0;
 }
 
+/* Lets a parked writer thread (rb_results_prestart) go (quit) or work (go), under mu. */
+static void unpark(rb_results *r, int *flag)
+{
+    pthread_mutex_lock(&r->mu);
+    *flag = 1;
+    pthread_cond_broadcast(&r->said_cv);
+    pthread_mutex_unlock(&r->mu);
+    r->parked = 0;
+}
+
 static void results_close(rb_results *r)
 {
+    if (r->parked) { /* never given a sweep */
+        unpark(r, &r->quit);
+        pthread_join(r->thread, NULL);
+    }
     if (r->thread_live && r->whole) {
         /* A fresh store whose WAL the writer copied whole into the file, which it syncs now:
          * the close leaves WAL mode meanwhile (rb_rconn.settled), where it waited for the
@@ -125,6 +139,34 @@ static int can_spin(void)
 
 static void *writer_main(void *arg);
 
+/* A thread started ahead (rb_results_prestart): waits for its sweep, then writes it. */
+static void *writer_parked(void *arg)
+{
+    rb_results *r = arg;
+    pthread_mutex_lock(&r->mu);
+    while (!r->go && !r->quit) pthread_cond_wait(&r->said_cv, &r->mu);
+    int go = r->go;
+    pthread_mutex_unlock(&r->mu);
+    return go ? writer_main(r) : NULL;
+}
+
+void rb_results_prestart(rb_results *r)
+{
+    if (r->parked || r->thread_live) return;
+    r->go = r->quit = 0;
+    /* on any processor for now: rb_results_begin moves it beside its own caller */
+    r->parked = rb_thread_start_away(&r->thread, writer_parked, r, -1) == 0;
+}
+
+/* The parked thread given the sweep rb_results_begin has set up, beside the caller (as
+ * rb_thread_start_beside would have started it). */
+static int wake_parked(rb_results *r)
+{
+    rb_thread_move_beside(r->thread);
+    unpark(r, &r->go);
+    return 0;
+}
+
 void rb_results_defer_start(rb_results *r) { r->defer = 1; }
 
 void rb_results_settle(rb_results *r) { r->settle = 1; }
@@ -203,7 +245,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         r->released = 0;
         r->end_status = NULL;
         rb_error_clear(&r->werr);
-        int e = rb_thread_start_beside(&r->thread, writer_main, r);
+        int e = r->parked ? wake_parked(r) : rb_thread_start_beside(&r->thread, writer_main, r);
         if (e != 0)
             rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
         r->thread_live = e == 0;

@@ -87,6 +87,9 @@ struct rb_results {
     int brief_sweep; /* the sweep begun is brief (rb_wr_record_start: rb_results_schema_brief) */
     unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
+    /* rb_results_prestart: thread is started and waits (parked) until rb_results_begin hands
+     * it its sweep (go) or the close lets it go (quit); go and quit under mu */
+    int parked, go, quit;
     int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
     int sync_fd;     /* the file the writer syncs through (-1: none), closed after the connection */
     int whole;       /* the writer copied the whole WAL and syncs the file (under mu, with released) */
