@@ -16,6 +16,7 @@
 
 #include "rebal.h"
 #include "results/reader.h"
+#include "results/schema.h"
 #include "results/writer.h"
 #include "store.h"
 #include "results_check.h"
@@ -111,6 +112,47 @@ Test(results, creates_the_schema_with_flag_named_parameter_columns)
 }
 
 /* The metric columns carry the names and values `rebal run --json` prints. */
+/* The columns a reader reads (rb_results_columns_read, by a statement over the table) are the
+ * table's as its pragma lists them: every name, numbers where the type is REAL or INTEGER. A
+ * store whose runs table is gone is refused as it was. */
+Test(results, the_columns_read_are_the_table_s_as_its_pragma_lists_them)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    const char *keys[] = {"band", "every", "fee-bps", "only-breached", "on", "to"};
+    begin_ok(r, "[calendar]\nevery = month\n", "abc123", 1, keys, 6, 0, NULL, NULL, NULL);
+    end_ok(r, "done");
+    rb_results_columns cols;
+    rb_error err = {0};
+    cr_assert_eq(rb_results_columns_read(rb_results_connection(r), &cols, &err), RB_OK, "%s", err.msg);
+    sqlite3 *db = db_open(path);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT name, type FROM pragma_table_info('runs')", -1, &st, NULL), SQLITE_OK);
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0), *type = (const char *)sqlite3_column_text(st, 1);
+        int at = rb_results_columns_find(&cols, name);
+        cr_assert_geq(at, 0, "column %s not read", name);
+        cr_assert_str_eq(cols.col[at].name, name);
+        cr_assert_eq(cols.col[at].real, strcmp(type, "REAL") == 0 || strcmp(type, "INTEGER") == 0, "%s %s", name, type);
+        n++;
+    }
+    sqlite3_finalize(st);
+    cr_assert_eq(cols.n, n);
+    cr_assert_gt(n, 12);
+    rb_results_columns_free(&cols);
+    cr_assert_eq(sqlite3_exec(db, "DROP TABLE runs", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    rb_results_free(r);
+    r = NULL;
+    rb_rconn c;
+    cr_assert_eq(rb_results_schema_open(path, 1, &c, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_results_columns_read(&c, &cols, &err), RB_ERR_SCHEMA);
+    cr_assert_not_null(strstr(err.msg, "has no runs table"), "%s", err.msg);
+    rb_results_schema_close(&c);
+    free(path);
+}
+
 Test(results, metric_columns_match_the_json_of_a_run)
 {
     char *csv = rbt_write_file(dir, "p.csv",
