@@ -18,7 +18,8 @@
 /* The page size of a new store (PRAGMA page_size; SQLite's default is 4 KiB): SQLite's
  * largest. A sweep reads each asset's cached bars (bar_cache.h) as one BLOB, which SQLite
  * keeps in a chain of overflow pages and reads a page a read(2) call: for 10 assets x 5,000
- * bars, 1.6 MB in 400 pages of 4 KiB, 100 of 16 KiB or 26 of 64 KiB. Each call costs some
+ * bars, 1.6 MB in 400 pages of 4 KiB, 100 of 16 KiB or 26 of 64 KiB (a sweep's reads of the
+ * store, all told: 106 calls in 16 KiB pages, 31 in 64 KiB). Each call costs some
  * 3-7 us on the 2-core VM: the bars read in 0.43 ms instead of 0.74 with 16 KiB pages, the
  * 1,000-band sweep as a whole command 0.2-0.4 ms sooner (31 runs each, alternately). An
  * import of 1,000,000 rows takes as long with 4, 16 or 64 KiB pages. A store made by an
