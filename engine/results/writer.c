@@ -94,19 +94,7 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
     pthread_condattr_t attr;
     int ok = pthread_condattr_init(&attr) == 0;
     if (ok) {
-        /* The queue's lock spins a moment before it sleeps (glibc's adaptive mutex): it is
-         * held for microseconds, and a thread that sleeps on it here is woken by the
-         * hypervisor some 15-100 us later, its waker paying some 15 us for the wake (the
-         * 1,000-band command 0.4-0.6 ms sooner, one configuration 0.7-0.9, 41-61 runs each,
-         * alternately). */
-        pthread_mutexattr_t mattr;
-        int adaptive = pthread_mutexattr_init(&mattr) == 0;
-#ifdef PTHREAD_MUTEX_ADAPTIVE_NP
-        if (adaptive) (void)pthread_mutexattr_settype(&mattr, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
-             pthread_mutex_init(&r->mu, adaptive ? &mattr : NULL) == 0;
-        if (adaptive) pthread_mutexattr_destroy(&mattr);
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_mutex_init(&r->mu, NULL) == 0;
         if (ok && pthread_cond_init(&r->not_empty, &attr) != 0) {
             pthread_mutex_destroy(&r->mu);
             ok = 0;
