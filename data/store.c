@@ -20,9 +20,9 @@
  * keeps in a chain of overflow pages and reads a page a read(2) call: for 10 assets x 5,000
  * bars, 1.6 MB in 400 pages of 4 KiB, 100 of 16 KiB or 26 of 64 KiB (a sweep's reads of the
  * store, all told: 106 calls in 16 KiB pages, 31 in 64 KiB). Each call costs some
- * 3-7 us on the 2-core VM: the bars read in 0.43 ms instead of 0.74 with 16 KiB pages, the
- * 1,000-band sweep as a whole command up to 0.4 ms sooner (31 runs each, alternately, by the
- * host's hour), for an import of 1,000,000 rows 3 % slower (0.551 -> 0.566 s, 12 runs each,
+ * 3-7 us on the 2-core VM: the bars read in 0.43 ms instead of 0.74 with 16 KiB pages, and
+ * the 1,000-band sweep starts 0.2 ms sooner (the same binary on a store of each size, 25
+ * runs each), for an import of 1,000,000 rows 3 % slower (0.551 -> 0.566 s, 12 runs each,
  * alternately) and a small store larger. A store made by an earlier build keeps its pages
  * (VACUUM after PRAGMA page_size changes them). */
 #define RB_STORE_PAGE_SIZE "65536"
