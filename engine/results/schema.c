@@ -670,8 +670,7 @@ rb_status rb_results_schema_add(const rb_rconn *c, const char *const *keys, char
      * for its sweeps; the earlier build's reads and writes name their columns, so it keeps
      * reading and writing the store). */
     int64_t has_path = 1;
-    if (rc == RB_OK)
-        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
+    if (rc == RB_OK) rc = rb_rsql_has_column(c, "sweeps", "spec_path", &has_path, err);
     if (rc == RB_OK && !has_path)
         rc = rb_rsql_exec(c, "ALTER TABLE sweeps ADD COLUMN spec_path TEXT", "adding the sweeps' spec_path column", err);
     /* An existing parameter column keeps its type: the writer stores by the declared type. */

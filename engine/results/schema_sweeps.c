@@ -171,10 +171,8 @@ rb_status rb_results_sweep_list(const rb_rconn *c, int64_t id, rb_results_sweep 
      * are only ever added): not asked again (two statements of the best runs' report after a
      * sweep). */
     int64_t has_status = c->fresh, has_path = c->fresh;
-    if (!c->fresh)
-        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'status'", &has_status, err);
-    if (rc == RB_OK && !c->fresh)
-        rc = rb_rsql_int(c, "SELECT count(*) FROM pragma_table_info('sweeps') WHERE name = 'spec_path'", &has_path, err);
+    if (!c->fresh) rc = rb_rsql_has_column(c, "runs", "status", &has_status, err);
+    if (rc == RB_OK && !c->fresh) rc = rb_rsql_has_column(c, "sweeps", "spec_path", &has_path, err);
     if (rc != RB_OK) return rc;
     char sql[640];
     snprintf(sql, sizeof sql,

@@ -51,6 +51,13 @@ rb_status rb_rsql_int(const rb_rconn *c, const char *sql, int64_t *out, rb_error
     return rc;
 }
 
+rb_status rb_rsql_has_column(const rb_rconn *c, const char *table, const char *column, int64_t *has, rb_error *err)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'", table, column);
+    return rb_rsql_int(c, sql, has, err);
+}
+
 rb_status rb_rsql_text_open(rb_rsql_text *t, rb_error *err)
 {
     t->s = NULL;

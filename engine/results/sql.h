@@ -35,6 +35,8 @@ rb_status rb_rsql_prepare(const rb_rconn *c, const char *sql, sqlite3_stmt **out
 void rb_rsql_rollback(const rb_rconn *c);
 /* The integer a one-row statement (a pragma, a count) gives. */
 rb_status rb_rsql_int(const rb_rconn *c, const char *sql, int64_t *out, rb_error *err);
+/* 1 in *has when table has a column named column, else 0 (both names the caller's literals). */
+rb_status rb_rsql_has_column(const rb_rconn *c, const char *table, const char *column, int64_t *has, rb_error *err);
 
 /* SQL text built with open_memstream. */
 typedef struct rb_rsql_text {
