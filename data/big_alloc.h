@@ -10,7 +10,9 @@
 
 /* bytes of zeroed memory, 2 MiB-aligned, on huge pages when the system grants them (Linux);
  * elsewhere calloc. NULL when out of memory (or when the fault-injection switch of alloc.h
- * fails it). Free with rb_big_free and the same size. */
+ * fails it). Free with rb_big_free and the same size: on Linux the last few buffers freed
+ * (up to 4, of 16 MiB in all) stay mapped for the next requests of their sizes, which get
+ * them zeroed; their memory goes back with the process. */
 void *rb_big_alloc(size_t bytes);
 void rb_big_free(void *p, size_t bytes);
 

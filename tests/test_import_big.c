@@ -250,6 +250,28 @@ Test(import_big, rows_grow_all_or_nothing_on_the_heap_on_huge_pages_and_between)
     cr_assert_eq(rb_big_live(), live, "huge-page arrays leaked");
 }
 
+/* The last big buffer freed is kept for the next request of its size (big_alloc.h): that
+ * request gets the same memory, zeroed, as a fresh mapping would be. */
+Test(import_big, a_big_buffer_freed_and_asked_for_again_comes_back_zeroed)
+{
+    long live = rb_big_live();
+    const size_t bytes = (size_t)3 << 20;
+    unsigned char *a = rb_big_alloc(bytes);
+    cr_assert_not_null(a);
+    memset(a, 0xab, bytes);
+    rb_big_free(a, bytes);
+    unsigned char *b = rb_big_alloc(bytes);
+    cr_assert_not_null(b);
+#if defined(__linux__)
+    cr_assert_eq(b, a, "the buffer freed last was not given again to a request of its size");
+#endif
+    size_t nonzero = 0;
+    for (size_t i = 0; i < bytes; i++) nonzero += b[i] != 0;
+    cr_assert_eq(nonzero, 0, "%zu bytes of a buffer given again are not 0", nonzero);
+    rb_big_free(b, bytes);
+    cr_assert_eq(rb_big_live(), live, "big buffers leaked");
+}
+
 /* ---------------------------------------------------------------- the page cache */
 
 static int64_t cache_size(rb_store *s)
