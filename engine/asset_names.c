@@ -95,15 +95,8 @@ rb_status rb_asset_names_check(const char *key, const rb_asset_names *v, char *c
     for (size_t i = 0; i < v->n; i++) {
         if (strcmp(v->symbol[i], RB_CASH) == 0)
             return rb_fail(err, RB_ERR_USAGE, "--%s: %s has no pool (cash trades at no cost)", key, RB_CASH);
-        size_t j = 0;
-        while (j < n && strcmp(symbols[j], v->symbol[i]) != 0) j++;
-        if (j == n) {
-            rb_nearest near;
-            rb_nearest_init(&near, v->symbol[i]);
-            for (j = 0; j < n; j++) rb_nearest_offer(&near, symbols[j]);
-            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", key, v->symbol[i],
-                           rb_nearest_hint(&near));
-        }
+        rb_status rc = rb_check_among_assets(key, v->symbol[i], symbols, n, err);
+        if (rc != RB_OK) return rc;
     }
     return RB_OK;
 }

@@ -12,18 +12,10 @@
 /* Checks the symbols of the per-asset values v of setting key against the spec's assets. */
 static rb_status check_value_symbols(const rb_run_spec *spec, const char *key, const rb_asset_values *v, rb_error *err)
 {
-    for (size_t i = 0; i < v->n; i++) {
-        size_t j = 0;
-        while (j < spec->nassets && strcmp(spec->symbols[j], v->symbol[i]) != 0) j++;
-        if (j == spec->nassets) {
-            rb_nearest near;
-            rb_nearest_init(&near, v->symbol[i]);
-            for (j = 0; j < spec->nassets; j++) rb_nearest_offer(&near, spec->symbols[j]);
-            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", key, v->symbol[i],
-                           rb_nearest_hint(&near));
-        }
-    }
-    return RB_OK;
+    rb_status rc = RB_OK;
+    for (size_t i = 0; rc == RB_OK && i < v->n; i++)
+        rc = rb_check_among_assets(key, v->symbol[i], spec->symbols, spec->nassets, err);
+    return rc;
 }
 
 /* Checks the symbols of the per-asset values of rows[0..n) against the spec's assets. */

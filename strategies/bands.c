@@ -15,15 +15,8 @@ rb_status rb_per_asset_values(const char *option, const rb_asset_values *v, cons
                               double *out, rb_error *err)
 {
     for (size_t k = 0; k < v->n; k++) {
-        size_t i = 0;
-        while (i < m->N && strcmp(m->symbols[i], v->symbol[k]) != 0) i++;
-        if (i == m->N) {
-            rb_nearest near;
-            rb_nearest_init(&near, v->symbol[k]);
-            for (i = 0; i < m->N; i++) rb_nearest_offer(&near, m->symbols[i]);
-            return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", option, v->symbol[k],
-                           rb_nearest_hint(&near));
-        }
+        rb_status rc = rb_check_among_assets(option, v->symbol[k], m->symbols, m->N, err);
+        if (rc != RB_OK) return rc;
     }
     for (size_t i = 0; i < m->N; i++) {
         double x = v->has_all ? v->all : fallback;

@@ -1,10 +1,12 @@
-/* text.c - text helpers (text.h): appending to a buffer, UTF-8 cutting, nearest-name hints. */
+/* text.c - text helpers (text.h): appending to a buffer, UTF-8 cutting, nearest-name hints, the check
+ * of a symbol against the --assets. */
 #include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
 #include "rebal.h"
 
 void rb_text_append(char *buf, size_t len, const char *fmt, ...)
@@ -151,6 +153,16 @@ const char *rb_nearest_hint(rb_nearest *n)
     if (!n->best[0]) return "";
     snprintf(n->hint, sizeof n->hint, "; did you mean %s?", n->best);
     return n->hint;
+}
+
+rb_status rb_check_among_assets(const char *key, const char *symbol, char *const *symbols, size_t n, rb_error *err)
+{
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(symbols[j], symbol) == 0) return RB_OK;
+    rb_nearest near;
+    rb_nearest_init(&near, symbol);
+    for (size_t j = 0; j < n; j++) rb_nearest_offer(&near, symbols[j]);
+    return rb_fail(err, RB_ERR_USAGE, "--%s: %s is not one of the --assets%s", key, symbol, rb_nearest_hint(&near));
 }
 
 const char *rb_nearest_name(const char *word, const char *const *names, size_t count)

@@ -1,9 +1,12 @@
 /* text.h - text helpers shared by error messages and reports: UTF-8 cutting, appending to
- * a fixed buffer and the "did you mean" hint for a misspelt name. Internal. */
+ * a fixed buffer, the "did you mean" hint for a misspelt name and the check of a symbol
+ * against the run's assets. Internal. */
 #ifndef RB_TEXT_H
 #define RB_TEXT_H
 
 #include <stddef.h>
+
+#include "rebal.h"
 
 /* How many of the n bytes of s to keep so that at most max remain and no UTF-8 character is
  * cut in half: n when n <= max, else max stepped back to the start of the character there. */
@@ -59,5 +62,9 @@ void rb_nearest_offer(rb_nearest *n, const char *name);
 const char *rb_nearest_best(const rb_nearest *n);
 /* "; did you mean DAX?" to append to a message, or "" when none is close. */
 const char *rb_nearest_hint(rb_nearest *n);
+
+/* RB_OK when symbol is one of the n symbols of the run's assets; else a usage error naming
+ * the option, "--KEY: SYM is not one of the --assets", with the nearest symbol suggested. */
+rb_status rb_check_among_assets(const char *key, const char *symbol, char *const *symbols, size_t n, rb_error *err);
 
 #endif /* RB_TEXT_H */
