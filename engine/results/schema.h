@@ -180,6 +180,13 @@ rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *
 rb_status rb_results_sweep_resume(const rb_rconn *c, int64_t id, rb_error *err);
 /* Marks a sweep done, interrupted or failed, finished now. */
 rb_status rb_results_sweep_finish(const rb_rconn *c, int64_t id, const char *status, rb_error *err);
+/* The statement rb_results_sweep_finish and rb_results_sweep_resume run, prepared once
+ * (*st: finalize it), and one run of it: the sweep id's status, finished now (NULL for
+ * 'running'); what names the step in a message. The results writer prepares it beside its
+ * insert, while the sweep runs, and sets the status at the end without preparing it then. */
+rb_status rb_results_status_prepare(const rb_rconn *c, sqlite3_stmt **st, rb_error *err);
+rb_status rb_results_status_set(const rb_rconn *c, sqlite3_stmt *st, int64_t id, const char *status, const char *what,
+                                rb_error *err);
 /* The config ids stored for a sweep, sorted as signed 64-bit integers (malloc'ed). */
 rb_status rb_results_sweep_ids(const rb_rconn *c, int64_t id, int64_t **ids, size_t *n, rb_error *err);
 

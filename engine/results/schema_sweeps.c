@@ -60,18 +60,33 @@ rb_status rb_results_sweep_new(const rb_rconn *c, const char *spec, const char *
     return rc;
 }
 
-/* UPDATE sweeps SET status (and finished_at, NULL for 'running') of sweep id. */
-static rb_status set_status(const rb_rconn *c, int64_t id, const char *status, const char *what, rb_error *err)
+rb_status rb_results_status_prepare(const rb_rconn *c, sqlite3_stmt **st, rb_error *err)
+{
+    return rb_rsql_prepare(c, "UPDATE sweeps SET status = ?1, finished_at = ?2 WHERE id = ?3", st, err);
+}
+
+rb_status rb_results_status_set(const rb_rconn *c, sqlite3_stmt *st, int64_t id, const char *status, const char *what,
+                                rb_error *err)
 {
     char now[32];
     now_iso(now);
-    sqlite3_stmt *st;
-    rb_status rc = rb_rsql_prepare(c, "UPDATE sweeps SET status = ?1, finished_at = ?2 WHERE id = ?3", &st, err);
-    if (rc != RB_OK) return rc;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
     if (strcmp(status, "running") != 0) sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 2);
     sqlite3_bind_int64(st, 3, id);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = rb_rsql_fail(c, err, what);
+    rb_status rc = sqlite3_step(st) == SQLITE_DONE ? RB_OK : rb_rsql_fail(c, err, what);
+    sqlite3_reset(st); /* the bound texts are this call's: none is kept past it */
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* UPDATE sweeps SET status (and finished_at, NULL for 'running') of sweep id. */
+static rb_status set_status(const rb_rconn *c, int64_t id, const char *status, const char *what, rb_error *err)
+{
+    sqlite3_stmt *st;
+    rb_status rc = rb_results_status_prepare(c, &st, err);
+    if (rc != RB_OK) return rc;
+    rc = rb_results_status_set(c, st, id, status, what, err);
     sqlite3_finalize(st);
     return rc;
 }

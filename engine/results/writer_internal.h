@@ -64,6 +64,7 @@ struct rb_results {
     key_column *index; /* the keys sorted */
     key_column *by_column; /* the same, in column order */
     sqlite3_stmt *insert;
+    sqlite3_stmt *finish; /* the sweep's status at its end (rb_results_status_prepare) */
     pthread_t thread;
 
     /* rb_results_defer_start: a new store's sweep recorded by the writer thread before its
@@ -87,6 +88,7 @@ struct rb_results {
     int brief_sweep; /* the sweep begun is brief (rb_wr_record_start: rb_results_schema_brief) */
     unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
+    int ended;       /* writer_main has returned: set atomically, its last access to r (join_writer) */
     /* rb_results_prestart: thread is started and waits (parked) until rb_results_begin hands
      * it its sweep (go) or the close lets it go (quit); go and quit under mu */
     int parked, go, quit;

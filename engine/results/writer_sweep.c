@@ -112,6 +112,7 @@ rb_status rb_wr_record_start(rb_results *r, const char *spec, const char *datase
         r->sweep_id = id;
         rc = rb_results_schema_insert(&r->conn, names, r->ncols, &r->insert, err);
     }
+    if (rc == RB_OK) rc = rb_results_status_prepare(&r->conn, &r->finish, err);
     if (rc == RB_OK)
         rc = rb_rsql_exec(&r->conn, "PRAGMA cache_size = -" WRITER_CACHE_KIB, "sizing the writer's cache", err);
     return rc;
