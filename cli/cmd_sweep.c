@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "thread.h"
 #include "mpi_sweep.h"
 
 static const char help_text[] =
@@ -375,6 +377,28 @@ static const char *keep_dir_of(const char *results_path, char *buf, size_t size)
     return buf;
 }
 
+/* The sweep file parsed on a helper (parse_early), and taken when it is done (early_sweep:
+ * NULL when it did not parse). */
+typedef struct early_parse {
+    const char *path;
+    rb_sweep *sweep;
+    rb_spare spare;
+} early_parse;
+
+static void *parse_early(void *arg)
+{
+    early_parse *p = arg;
+    rb_error err;
+    if (rb_sweep_parse_file(p->path, &p->sweep, &err) != RB_OK) p->sweep = NULL;
+    return NULL;
+}
+
+static rb_sweep *early_sweep(early_parse *p)
+{
+    rb_spare_wait(&p->spare);
+    return p->sweep;
+}
+
 static int run(int argc, char **argv)
 {
     enum { OPT_DB = 256, OPT_RESULTS, OPT_THREADS, OPT_RESUME, OPT_FORCE, OPT_DRY, OPT_KEEP, OPT_KEEP_DIR, OPT_REPORT,
@@ -446,8 +470,18 @@ static int run(int argc, char **argv)
 
     rb_error err = {0};
     rb_store *store = NULL;
-    if (rb_store_open(cli_db_path(db), RB_STORE_READONLY | RB_STORE_CACHE, &store, &err) != RB_OK)
+    /* The sweep file is parsed beside the price store's open (on the thread its side job
+     * then takes: thread.h, rb_thread_run_spare); a file that does not parse is parsed
+     * again by rb_sweep_run, which reports it where it always has (a regular file: what a
+     * pipe gave is not there to read twice). */
+    early_parse early = {.path = spec_path};
+    struct stat st;
+    int parsing = !dry && mpi.size <= 1 && stat(spec_path, &st) == 0 && S_ISREG(st.st_mode) &&
+                  rb_thread_run_spare(&early.spare, parse_early, &early) == 0;
+    if (rb_store_open(cli_db_path(db), RB_STORE_READONLY | RB_STORE_CACHE, &store, &err) != RB_OK) {
+        if (parsing) rb_sweep_free(early_sweep(&early));
         return cli_mpi_finish(&mpi, cli_report(&err));
+    }
     if (dry) {
         status = dry_run(store, spec_path, (int)threads);
         rb_store_free(store);
@@ -484,8 +518,11 @@ static int run(int argc, char **argv)
                             .resample = after.resample_text ? &after.resample : NULL};
     rb_sweep_summary sum = {0};
     /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
+    rb_sweep *parsed = parsing ? early_sweep(&early) : NULL;
     rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)
+                   : parsed     ? rb_sweep_run_parsed(store, parsed, spec_path, &opt, &sum, &err)
                                 : rb_sweep_run(store, spec_path, &opt, &sum, &err);
+    rb_sweep_free(parsed);
     cli.prog.finished = 1;
     if (cli.prog.running) pthread_join(cli.prog.thread, NULL);
     sigaction(SIGINT, &old_int, NULL);

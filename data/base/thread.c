@@ -1,9 +1,11 @@
 /* thread.c - helper threads started beside their creator (thread.h). */
 #include "thread.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
 #include <sys/mman.h>
@@ -102,6 +104,80 @@ static int create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(voi
     return e;
 }
 
+/* The spare (rb_thread_run_spare): the thread that waits for a job, and the job handed to
+ * it, under spare_lock; spare_cv wakes the spare with its job and the callers of
+ * rb_spare_wait with their job's end. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t spare_cv = PTHREAD_COND_INITIALIZER;
+static int spare_waiting;
+static pthread_t spare_thread;
+static void *(*spare_fn)(void *);
+static void *spare_arg;
+static long spare_patience_ms = RB_SPARE_WAIT_MS;
+
+void rb_thread_spare_patience(long ms)
+{
+    pthread_mutex_lock(&spare_lock);
+    spare_patience_ms = ms;
+    pthread_mutex_unlock(&spare_lock);
+}
+
+/* The spare's job handed to another: 1 and *thread when one waited (it is the caller's to
+ * join now). */
+static int take_spare(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&spare_lock);
+    int took = spare_waiting;
+    if (took) {
+        spare_waiting = 0;
+        spare_fn = fn;
+        spare_arg = arg;
+        *thread = spare_thread;
+        pthread_cond_broadcast(&spare_cv);
+    }
+    pthread_mutex_unlock(&spare_lock);
+    return took;
+}
+
+/* A spare's life: its first job, told done (its last access to the caller's rb_spare), then
+ * the wait for another (when no other spare waits), which it runs as a thread of its
+ * taker's (who joins it); without one it ends detached. */
+static void *spare_main(void *p)
+{
+    rb_spare *s = p;
+    void *result = s->fn(s->arg);
+    pthread_mutex_lock(&spare_lock);
+    s->result = result;
+    s->done = 1;
+    pthread_cond_broadcast(&spare_cv);
+    void *(*fn)(void *) = NULL;
+    void *arg = NULL;
+    if (!spare_waiting) {
+        spare_waiting = 1;
+        spare_thread = pthread_self();
+        spare_fn = NULL;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until); /* the clock of spare_cv's timed wait */
+        until.tv_sec += spare_patience_ms / 1000;
+        until.tv_nsec += spare_patience_ms % 1000 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        while (!spare_fn && pthread_cond_timedwait(&spare_cv, &spare_lock, &until) != ETIMEDOUT) continue;
+        if (spare_fn) { /* take_spare cleared spare_waiting */
+            fn = spare_fn;
+            arg = spare_arg;
+            spare_fn = NULL;
+        } else {
+            spare_waiting = 0;
+        }
+    }
+    pthread_mutex_unlock(&spare_lock);
+    if (!fn) {
+        pthread_detach(pthread_self());
+        return NULL;
+    }
+    return fn(arg);
+}
+
 #if defined(__linux__) && defined(CPU_SET)
 /* The processors the caller may use but cpu, into *set: 1, or 0 when cpu is not one of them
  * or the only one. */
@@ -119,6 +195,10 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
 {
 #if defined(__linux__) && defined(CPU_SET)
     cpu_set_t allowed;
+    if (take_spare(thread, fn, arg)) {
+        if (away_from(cpu, &allowed)) (void)pthread_setaffinity_np(*thread, sizeof allowed, &allowed);
+        return 0;
+    }
     pthread_attr_t attr;
     if (away_from(cpu, &allowed) && pthread_attr_init(&attr) == 0) {
         int e = pthread_attr_setaffinity_np(&attr, sizeof allowed, &allowed);
@@ -128,6 +208,7 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
     }
 #else
     (void)cpu;
+    if (take_spare(thread, fn, arg)) return 0;
 #endif
     return create(thread, NULL, fn, arg);
 }
@@ -149,4 +230,19 @@ void rb_thread_move_beside(pthread_t thread)
 #else
     (void)thread;
 #endif
+}
+
+int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg)
+{
+    *s = (rb_spare){.fn = fn, .arg = arg};
+    pthread_t thread;
+    return rb_thread_start_beside(&thread, spare_main, s);
+}
+
+void *rb_spare_wait(rb_spare *s)
+{
+    pthread_mutex_lock(&spare_lock);
+    while (!s->done) pthread_cond_wait(&spare_cv, &spare_lock);
+    pthread_mutex_unlock(&spare_lock);
+    return s->result;
 }

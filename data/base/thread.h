@@ -23,4 +23,28 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
  * the one it runs on now, when there is another. Nothing changes where that fails. */
 void rb_thread_move_beside(pthread_t thread);
 
+/* A job run on a helper that then stays, for a while, the process's spare: the next
+ * rb_thread_start_beside (or _away) hands its function to that thread, already started
+ * and on the other processor, instead of starting one (0.15-0.3 ms on the 2-core
+ * development VM, the first of a process the most). rebal sweep parses its sweep file this
+ * way beside the price store's open, and the sweep's side job then runs on the same
+ * thread. A spare not given a job within RB_SPARE_WAIT_MS ends by itself; there is at most
+ * one. The job's end: rb_spare_wait (the caller never joins the thread). */
+#define RB_SPARE_WAIT_MS 100
+typedef struct rb_spare {
+    void *(*fn)(void *);
+    void *arg;
+    void *result;
+    int done; /* under the spare's lock (thread.c) */
+} rb_spare;
+
+/* Runs fn(arg) as above; s stays the caller's, and must live until rb_spare_wait returns.
+ * Returns pthread_create's code (then nothing runs: the caller does the job itself). */
+int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg);
+/* Waits for the job's end; returns fn's result. */
+void *rb_spare_wait(rb_spare *s);
+/* How long a spare waits for its next job from now on (ms; RB_SPARE_WAIT_MS until set): for
+ * the tests, whose machine may be slower than any wait. */
+void rb_thread_spare_patience(long ms);
+
 #endif /* RB_THREAD_H */
