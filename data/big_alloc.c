@@ -41,23 +41,26 @@ void rb_big_unpoison(void *p, size_t bytes) { UNPOISON(p, bytes); }
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *kept[KEEP_COUNT];
 static size_t kept_size[KEEP_COUNT];
+static int kept_fresh[KEEP_COUNT]; /* never given yet (rb_big_prepare): its pages are zero */
 
-/* A kept buffer of this size (no longer kept), or NULL. */
-static void *take_kept(size_t size)
+/* A kept buffer of this size (no longer kept), or NULL; *fresh: it was never given. */
+static void *take_kept(size_t size, int *fresh)
 {
     void *p = NULL;
     pthread_mutex_lock(&kept_lock);
     for (size_t k = 0; !p && k < KEEP_COUNT; k++)
         if (kept[k] && kept_size[k] == size) {
             p = kept[k];
+            *fresh = kept_fresh[k];
             kept[k] = NULL;
         }
     pthread_mutex_unlock(&kept_lock);
     return p;
 }
 
-/* Keeps p (size bytes, poisoned already) when there is room; 1 when kept. */
-static int keep(void *p, size_t size)
+/* Keeps p (size bytes, poisoned already; fresh: never given) when there is room; 1 when
+ * kept. */
+static int keep(void *p, size_t size, int fresh)
 {
     int took = 0;
     pthread_mutex_lock(&kept_lock);
@@ -69,6 +72,7 @@ static int keep(void *p, size_t size)
     if (free_slot < KEEP_COUNT && size <= KEEP_MOST - held) {
         kept[free_slot] = p;
         kept_size[free_slot] = size;
+        kept_fresh[free_slot] = fresh;
         took = 1;
     }
     pthread_mutex_unlock(&kept_lock);
@@ -82,17 +86,10 @@ static size_t mapped_size(size_t bytes)
     return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-void *rb_big_alloc(size_t bytes)
+/* A new mapping of size bytes (whole huge pages), 2 MiB-aligned, advised for huge pages;
+ * NULL when out of memory. */
+static char *map_huge(size_t size)
 {
-    size_t size = mapped_size(bytes ? bytes : 1);
-    if (!size || rb_alloc_should_fail()) return NULL;
-    char *again = take_kept(size);
-    if (again) {
-        UNPOISON(again, size);
-        memset(again, 0, size);
-        atomic_fetch_add(&live, 1);
-        return again;
-    }
     /* Map a huge page more than needed, keep the 2 MiB-aligned part: the kernel backs only
      * aligned 2 MiB ranges with huge pages. */
     char *raw = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -105,8 +102,38 @@ void *rb_big_alloc(size_t bytes)
     (void)madvise(p, size, MADV_HUGEPAGE); /* a refusal only costs speed */
 #endif
     UNPOISON(p, size); /* the address range may have held an earlier, poisoned buffer */
-    atomic_fetch_add(&live, 1);
     return p;
+}
+
+void *rb_big_alloc(size_t bytes)
+{
+    size_t size = mapped_size(bytes ? bytes : 1);
+    if (!size || rb_alloc_should_fail()) return NULL;
+    int fresh = 0;
+    char *again = take_kept(size, &fresh);
+    if (again) {
+        UNPOISON(again, size);
+        if (!fresh) memset(again, 0, size);
+        atomic_fetch_add(&live, 1);
+        return again;
+    }
+    char *p = map_huge(size);
+    if (p) atomic_fetch_add(&live, 1);
+    return p;
+}
+
+void *rb_big_prepare(size_t bytes)
+{
+    size_t size = mapped_size(bytes ? bytes : 1);
+    char *p = size ? map_huge(size) : NULL;
+    if (!p) return NULL;
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(p, size, MADV_POPULATE_WRITE); /* refused: the first writes fault them in, as ever */
+#endif
+    POISON(p, size);
+    if (keep(p, size, 1)) return p;
+    munmap(p, size);
+    return NULL;
 }
 
 void rb_big_free(void *p, size_t bytes)
@@ -115,12 +142,18 @@ void rb_big_free(void *p, size_t bytes)
     atomic_fetch_sub(&live, 1);
     size_t size = mapped_size(bytes ? bytes : 1);
     POISON(p, size); /* before another thread can take it: a later use of p is caught */
-    if (keep(p, size)) return;
+    if (keep(p, size, 0)) return;
     UNPOISON(p, size);
     munmap(p, size);
 }
 
 #else
+
+void *rb_big_prepare(size_t bytes)
+{
+    (void)bytes;
+    return NULL;
+}
 
 void *rb_big_alloc(size_t bytes)
 {

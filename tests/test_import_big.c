@@ -272,6 +272,36 @@ Test(import_big, a_big_buffer_freed_and_asked_for_again_comes_back_zeroed)
     cr_assert_eq(rb_big_live(), live, "big buffers leaked");
 }
 
+/* A buffer prepared ahead (rb_big_prepare) is the next request of its size, all zero, and
+ * counts as given only then; one freed after use comes back zeroed, as ever. */
+Test(import_big, a_big_buffer_prepared_ahead_is_the_next_of_its_size_and_zero)
+{
+    long live = rb_big_live();
+    const size_t bytes = RB_BIG_PAGE - 4096;
+    unsigned char *ahead = rb_big_prepare(bytes);
+#if defined(__linux__)
+    cr_assert_not_null(ahead, "no buffer prepared");
+#endif
+    cr_assert_eq(rb_big_live(), live, "a prepared buffer is not given yet");
+    unsigned char *a = rb_big_alloc(bytes);
+    cr_assert_not_null(a);
+#if defined(__linux__)
+    cr_assert_eq(a, ahead, "the prepared buffer was not given to a request of its size");
+#endif
+    size_t nonzero = 0;
+    for (size_t i = 0; i < bytes; i++) nonzero += a[i] != 0;
+    cr_assert_eq(nonzero, 0, "%zu bytes of a prepared buffer are not 0", nonzero);
+    memset(a, 0xcd, bytes);
+    rb_big_free(a, bytes);
+    unsigned char *b = rb_big_alloc(bytes);
+    cr_assert_not_null(b);
+    nonzero = 0;
+    for (size_t i = 0; i < bytes; i++) nonzero += b[i] != 0;
+    cr_assert_eq(nonzero, 0, "%zu bytes of a buffer given again are not 0", nonzero);
+    rb_big_free(b, bytes);
+    cr_assert_eq(rb_big_live(), live, "big buffers leaked");
+}
+
 /* ---------------------------------------------------------------- the page cache */
 
 static int64_t cache_size(rb_store *s)

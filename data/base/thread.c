@@ -246,3 +246,11 @@ void *rb_spare_wait(rb_spare *s)
     pthread_mutex_unlock(&spare_lock);
     return s->result;
 }
+
+int rb_spare_done(rb_spare *s)
+{
+    pthread_mutex_lock(&spare_lock);
+    int done = s->done;
+    pthread_mutex_unlock(&spare_lock);
+    return done;
+}

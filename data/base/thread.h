@@ -43,6 +43,8 @@ typedef struct rb_spare {
 int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg);
 /* Waits for the job's end; returns fn's result. */
 void *rb_spare_wait(rb_spare *s);
+/* 1 when the job has ended (rb_spare_wait would not wait), else 0. */
+int rb_spare_done(rb_spare *s);
 /* How long a spare waits for its next job from now on (ms; RB_SPARE_WAIT_MS until set): for
  * the tests, whose machine may be slower than any wait. */
 void rb_thread_spare_patience(long ms);
