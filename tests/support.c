@@ -2,6 +2,7 @@
 #include "support.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <math.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -363,6 +364,18 @@ int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds)
         nanosleep(&pause, NULL);
     }
 }
+
+int rbt_thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+int rbt_threads_at_most(void *ctx) { return rbt_thread_count() <= *(const int *)ctx; }
 
 /* ---------------------------------------------------------------- no look-ahead */
 

@@ -114,4 +114,10 @@ long long rbt_sqlite_int(const char *path, const char *sql);
  * (a generous deadline, not a pause). Returns 1 when it held, 0 when the deadline passed. */
 int rbt_wait_until(int (*check)(void *ctx), void *ctx, double seconds);
 
+/* The threads of this process (its entries in /proc/self/task). */
+int rbt_thread_count(void);
+/* For rbt_wait_until: 1 once the process has at most *(const int *)ctx threads (a joined or
+ * detached helper may still be listed a moment while the kernel reaps it). */
+int rbt_threads_at_most(void *ctx);
+
 #endif /* RB_TEST_SUPPORT_H */

@@ -17,7 +17,6 @@
  * debugger (--debug=gdb, with a breakpoint where alloc.c's rb_alloc_should_fail says yes) or
  * a sanitizer. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <execinfo.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -239,19 +238,6 @@ static void catch_deaths(void)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
 }
 
-/* The threads of this process (its entries in /proc/self/task). */
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static int threads_back_to(void *ctx) { return thread_count() <= *(const int *)ctx; }
-
 static pass run_pass(const fault_stage *st, FILE *out, enum fault_mode mode, long n)
 {
     fault_prepare(st);
@@ -259,7 +245,7 @@ static pass run_pass(const fault_stage *st, FILE *out, enum fault_mode mode, lon
     rewind(out);
     name_the_pass(st->name, mode, n);
     alarm(PASS_DEADLINE);
-    int threads = thread_count();
+    int threads = rbt_thread_count();
     pass p = {.before = memory_held()};
     if (mode == COUNT) rb_alloc_count_reset();
     else if (mode == FAIL_AT) rb_alloc_fail_at(n);
@@ -270,7 +256,7 @@ static pass run_pass(const fault_stage *st, FILE *out, enum fault_mode mode, lon
     /* A helper the library let go may still be ending as the call returns (the results
      * writer's thread, detached once done: engine/results/writer.c, join_writer); its exit
      * frees what the C library keeps per thread. The count is taken once it is gone. */
-    cr_assert(rbt_wait_until(threads_back_to, &threads, 60), "a helper thread outlived the pass");
+    cr_assert(rbt_wait_until(rbt_threads_at_most, &threads, 60), "a helper thread outlived the pass");
     p.after = memory_held();
     alarm(0);
     dying_len = 0;

@@ -3,7 +3,6 @@
  * rollback-journal mode with nothing beside it; a sweep command that fails before recording
  * leaves no new file, and an existing store as it was. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,29 +417,17 @@ Test(results_file, a_writer_started_ahead_records_the_sweep_it_is_given)
 /* A writer thread started ahead and never given a sweep (the sweep was found done, or the
  * command stopped first) is let go at the close, and the new store, unused, is removed as
  * ever; an existing store is left as it was. */
-/* The threads of this process (its entries in /proc/self/task). */
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static int back_to(void *ctx) { return thread_count() == *(const int *)ctx; }
 
 Test(results_file, a_writer_started_ahead_and_never_given_a_sweep_lets_the_store_close)
 {
     char *path = rbt_path(dir, "r.db");
-    int alone = thread_count();
+    int alone = rbt_thread_count();
     rb_results *r = open_ok(path);
     rb_results_prestart(r);
-    cr_assert_eq(thread_count(), alone + 1, "the writer thread waits");
+    cr_assert_eq(rbt_thread_count(), alone + 1, "the writer thread waits");
     rb_results_free(r);
     /* joined, it may still be listed a moment while the kernel reaps it */
-    cr_assert(rbt_wait_until(back_to, &alone, 10), "the close let the waiting writer thread go");
+    cr_assert(rbt_wait_until(rbt_threads_at_most, &alone, 10), "the close let the waiting writer thread go");
     cr_assert_not(present(path, ""), "an unused new store is removed");
     r = open_ok(path);
     sweep_two(r, "spec", 1);

@@ -179,7 +179,6 @@ Test(thread, a_waiting_helper_moved_beside_its_caller_may_use_the_caller_s_other
 /* A spare (rb_thread_run_spare): its job runs on a helper, rb_spare_wait returns the job's
  * result, and the next helper started is that thread, already running, placed beside its
  * new caller; one not given a job ends by itself. */
-#include <dirent.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -191,17 +190,6 @@ static void *own_tid(void *arg)
     return arg;
 }
 
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-static int back_to(void *ctx) { return thread_count() == *(const int *)ctx; }
 
 Test(thread, the_helper_started_after_a_spare_s_job_is_the_spare)
 {
@@ -212,7 +200,7 @@ Test(thread, the_helper_started_after_a_spare_s_job_is_the_spare)
     cr_assert_eq(rb_spare_wait(&s), &first, "the job's result");
     cr_assert_neq(first, 0);
     cr_assert_neq(first, syscall(SYS_gettid), "on a helper");
-    int alone_with_spare = thread_count();
+    int alone_with_spare = rbt_thread_count();
     pthread_t t;
     cpu_set_t all, got;
     cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
@@ -221,7 +209,7 @@ Test(thread, the_helper_started_after_a_spare_s_job_is_the_spare)
     cr_assert_eq(pthread_join(t, &rc), 0, "the taker joins it");
     cr_assert_eq(rc, &second);
     cr_assert_eq(second, first, "the same thread ran the second job");
-    cr_assert(rbt_wait_until(back_to, &(int){alone_with_spare - 1}, 10), "and ended with it");
+    cr_assert(rbt_wait_until(rbt_threads_at_most, &(int){alone_with_spare - 1}, 10), "and ended with it");
     /* placed beside the caller, as a new helper would have been */
     cr_assert_eq(rb_thread_run_spare(&s, own_tid, &first), 0);
     rb_spare_wait(&s);
@@ -233,13 +221,13 @@ Test(thread, the_helper_started_after_a_spare_s_job_is_the_spare)
 
 Test(thread, a_spare_given_no_job_ends_by_itself)
 {
-    int alone = thread_count();
+    int alone = rbt_thread_count();
     rb_thread_spare_patience(1);
     long tid = 0;
     rb_spare s;
     cr_assert_eq(rb_thread_run_spare(&s, own_tid, &tid), 0);
     rb_spare_wait(&s);
-    cr_assert(rbt_wait_until(back_to, &alone, 10), "the spare left when its wait ran out");
+    cr_assert(rbt_wait_until(rbt_threads_at_most, &alone, 10), "the spare left when its wait ran out");
     /* then a helper is started afresh */
     long again = 0;
     pthread_t t;
