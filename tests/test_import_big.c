@@ -252,6 +252,14 @@ Test(import_big, rows_grow_all_or_nothing_on_the_heap_on_huge_pages_and_between)
 
 /* The last big buffer freed is kept for the next request of its size (big_alloc.h): that
  * request gets the same memory, zeroed, as a fresh mapping would be. */
+/* The bytes of p[0..n) that are not 0. */
+static size_t nonzero_bytes(const unsigned char *p, size_t n)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += p[i] != 0;
+    return count;
+}
+
 Test(import_big, a_big_buffer_freed_and_asked_for_again_comes_back_zeroed)
 {
     long live = rb_big_live();
@@ -265,8 +273,7 @@ Test(import_big, a_big_buffer_freed_and_asked_for_again_comes_back_zeroed)
 #if defined(__linux__)
     cr_assert_eq(b, a, "the buffer freed last was not given again to a request of its size");
 #endif
-    size_t nonzero = 0;
-    for (size_t i = 0; i < bytes; i++) nonzero += b[i] != 0;
+    size_t nonzero = nonzero_bytes(b, bytes);
     cr_assert_eq(nonzero, 0, "%zu bytes of a buffer given again are not 0", nonzero);
     rb_big_free(b, bytes);
     cr_assert_eq(rb_big_live(), live, "big buffers leaked");
@@ -288,15 +295,13 @@ Test(import_big, a_big_buffer_prepared_ahead_is_the_next_of_its_size_and_zero)
 #if defined(__linux__)
     cr_assert_eq(a, ahead, "the prepared buffer was not given to a request of its size");
 #endif
-    size_t nonzero = 0;
-    for (size_t i = 0; i < bytes; i++) nonzero += a[i] != 0;
+    size_t nonzero = nonzero_bytes(a, bytes);
     cr_assert_eq(nonzero, 0, "%zu bytes of a prepared buffer are not 0", nonzero);
     memset(a, 0xcd, bytes);
     rb_big_free(a, bytes);
     unsigned char *b = rb_big_alloc(bytes);
     cr_assert_not_null(b);
-    nonzero = 0;
-    for (size_t i = 0; i < bytes; i++) nonzero += b[i] != 0;
+    nonzero = nonzero_bytes(b, bytes);
     cr_assert_eq(nonzero, 0, "%zu bytes of a buffer given again are not 0", nonzero);
     rb_big_free(b, bytes);
     cr_assert_eq(rb_big_live(), live, "big buffers leaked");
