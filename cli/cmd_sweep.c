@@ -8,14 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "big_alloc.h"
 #include "cli.h"
-#include "thread.h"
 #include "mpi_sweep.h"
+#include "thread.h"
 
 static const char help_text[] =
     "Usage: rebal sweep SPEC.ini [--db PRICES] [--results PATH] [--threads N] [--resume | --force]\n"
@@ -518,11 +518,11 @@ static int run(int argc, char **argv)
                             .oos = after.oos.walk_forward || after.oos.split ? &after.oos : NULL,
                             .resample = after.resample_text ? &after.resample : NULL};
     rb_sweep_summary sum = {0};
-    /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
     /* A parse not done yet leaves a moment: the first big buffer a sweep asks for (the
      * bars it reads, a page or more: big_alloc.h) is faulted in meanwhile, not after. */
     if (parsing && !rb_spare_done(&early.spare)) rb_big_prepare(RB_BIG_PAGE);
     rb_sweep *parsed = parsing ? early_sweep(&early) : NULL;
+    /* Under mpirun or srun the other ranks run the configurations (mpi_sweep.h). */
     rb_status rc = mpi.size > 1 ? rb_sweep_run_exec(store, spec_path, &opt, cli_mpi_exec, &mpi, &sum, &err)
                    : parsed     ? rb_sweep_run_parsed(store, parsed, spec_path, &opt, &sum, &err)
                                 : rb_sweep_run(store, spec_path, &opt, &sum, &err);
