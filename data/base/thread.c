@@ -117,12 +117,11 @@ static int spare_handed; /* take_spare has set spare_fn (also read atomically, u
 static long spare_patience_ms = RB_SPARE_WAIT_MS;
 
 /* How long the spare and rb_spare_wait poll before they sleep, where the process may use
- * another processor (the other side runs there): a sleeper woken on the 2-core development
- * VM resumed some 0.1 ms after the wake, and the hand-over from the sweep file's parse to
- * the sweep's side job took two of them. */
+ * another processor (rb_thread_may_poll): the hand-over from the sweep file's parse to the
+ * sweep's side job took two wakes of a sleeper. */
 #define SPARE_POLL_NS 2000000L
 
-static int may_poll(void)
+int rb_thread_may_poll(void)
 {
 #if defined(__linux__) && defined(CPU_SET)
     cpu_set_t cpus;
@@ -132,9 +131,7 @@ static int may_poll(void)
 #endif
 }
 
-/* Polls *word (read atomically) until it is not 0 or SPARE_POLL_NS have passed; 1 when it
- * is not 0. */
-static int poll_word(const int *word)
+int rb_thread_poll_set(const int *word, long ns)
 {
     struct timespec start, t;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -142,7 +139,7 @@ static int poll_word(const int *word)
         if (__atomic_load_n(word, __ATOMIC_ACQUIRE)) return 1;
         if (k % 256) continue;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - start.tv_sec) * 1000000000L + (t.tv_nsec - start.tv_nsec) > SPARE_POLL_NS) return 0;
+        if ((t.tv_sec - start.tv_sec) * 1000000000L + (t.tv_nsec - start.tv_nsec) > ns) return 0;
     }
 }
 
@@ -188,9 +185,9 @@ static void *spare_main(void *p)
         spare_waiting = 1;
         spare_thread = pthread_self();
         spare_fn = NULL;
-        if (may_poll()) { /* a job handed over soon is taken at once */
+        if (rb_thread_may_poll()) { /* a job handed over soon is taken at once */
             pthread_mutex_unlock(&spare_lock);
-            poll_word(&spare_handed);
+            rb_thread_poll_set(&spare_handed, SPARE_POLL_NS);
             pthread_mutex_lock(&spare_lock);
         }
         struct timespec until;
@@ -279,7 +276,7 @@ int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg)
 
 void *rb_spare_wait(rb_spare *s)
 {
-    if (may_poll() && poll_word(&s->done)) return s->result;
+    if (rb_thread_may_poll() && rb_thread_poll_set(&s->done, SPARE_POLL_NS)) return s->result;
     pthread_mutex_lock(&spare_lock);
     while (!s->done) pthread_cond_wait(&spare_cv, &spare_lock);
     pthread_mutex_unlock(&spare_lock);

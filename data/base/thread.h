@@ -23,6 +23,13 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
  * the one it runs on now, when there is another. Nothing changes where that fails. */
 void rb_thread_move_beside(pthread_t thread);
 
+/* 1 when the calling thread may run on more than one processor: a wait for another thread
+ * may then poll before it sleeps, that thread running meanwhile on another processor (a
+ * sleeper woken on the 2-core development VM resumed some 0.1 ms after the wake). */
+int rb_thread_may_poll(void);
+/* Polls *word (read atomically) for up to ns nanoseconds: 1 once it is not 0, else 0. */
+int rb_thread_poll_set(const int *word, long ns);
+
 /* A job run on a helper that then stays, for a while, the process's spare: the next
  * rb_thread_start_beside (or _away) hands its function to that thread, already started
  * and on the other processor, instead of starting one (0.15-0.3 ms on the 2-core

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,15 +33,12 @@ static void free_rows(queued_row *q)
     }
 }
 
-static void deadline_after(struct timespec *t, long ns);
-static int is_past(const struct timespec *t);
-
 /* How long join_writer polls before it sleeps: the writer's last step, the fdatasync of a
  * new store, takes 1-2 ms on the development VM. */
 #define JOIN_POLL_NS 5000000L
 
 /* Joins the writer's thread: waits until writer_main has returned (r->ended), or for its
- * exit. When another processor runs it (r->spin: can_spin), polls r->ended first, for up
+ * exit. When another processor runs it (r->spin: rb_thread_may_poll), polls r->ended first, for up
  * to JOIN_POLL_NS, and once it is set detaches the thread rather than waiting for its exit:
  * writer_main's last access to r is that flag, and glibc's exit of a thread gives back its
  * stack (MADV_DONTNEED, a TLB flush on every processor of the process) before a join can
@@ -53,16 +49,7 @@ static int is_past(const struct timespec *t);
 static void join_writer(rb_results *r)
 {
     if (!r->thread_live) return;
-    int done = 0;
-    if (r->spin) {
-        struct timespec until;
-        deadline_after(&until, JOIN_POLL_NS);
-        for (unsigned k = 1;; k++) {
-            done = __atomic_load_n(&r->ended, __ATOMIC_ACQUIRE);
-            if (done || (k % 256 == 0 && is_past(&until))) break;
-        }
-    }
-    if (done) pthread_detach(r->thread);
+    if (r->spin && rb_thread_poll_set(&r->ended, JOIN_POLL_NS)) pthread_detach(r->thread);
     else pthread_join(r->thread, NULL);
     r->thread_live = 0;
     r->ended = 0;
@@ -158,12 +145,6 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
 
 /* 1 when another processor can run the thread that waits for a spinning one (the caller's
  * processors: asked by the thread that starts the writer). */
-static int can_spin(void)
-{
-    cpu_set_t cpus;
-    return sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1;
-}
-
 static void *writer_main(void *arg);
 
 /* A thread started ahead (rb_results_prestart): waits for its sweep, then writes it. */
@@ -267,7 +248,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     free(names);
     if (rc == RB_OK) {
         r->expected = configurations > nids ? configurations - nids : 0;
-        r->spin = can_spin(); /* here: the writer itself runs on fewer processors (rb_thread_start_beside) */
+        r->spin = rb_thread_may_poll(); /* here: the writer itself runs on fewer processors (rb_thread_start_beside) */
         r->head = r->count = 0;
         r->stop = r->failed = r->finished = 0;
         r->begun = !r->deferred;
@@ -424,7 +405,7 @@ static void writer_failed(rb_results *r, const rb_error *e)
  * writer to leave the connection (wait_released), and the writer's for the sweep's end once
  * it has written every row the sweep was to give (the end follows them at once; before, it
  * sleeps between blocks, which would otherwise lose a core to it). Only where another
- * processor can run the thread waited for (can_spin). */
+ * processor can run the thread waited for (rb_thread_may_poll). */
 #define SPIN_NS 500000L
 
 /* Spins (mu held, released meanwhile) while *word, set atomically, still reads was, for up
@@ -553,7 +534,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Waits (mu held) until the writer has left the connection: spinning first (can_spin),
+/* Waits (mu held) until the writer has left the connection: spinning first (rb_thread_may_poll),
  * for up to 10 SPIN_NS (the writer's last commit and checkpoint take about 1.5 ms). */
 static void wait_released(rb_results *r)
 {

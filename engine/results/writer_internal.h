@@ -109,7 +109,7 @@ struct rb_results {
     int stop;       /* no more rows: drain, commit and exit */
     unsigned pokes; /* counts the rows queued and the stop, atomically (the writer spins on it) */
     uint64_t expected; /* the rows of the sweep to write: its configurations less those stored */
-    int spin;          /* can_spin, as the caller of rb_results_begin saw it */
+    int spin;          /* rb_thread_may_poll, as the caller of rb_results_begin saw it */
     /* The sweep's end (rb_results_end): its status, set with stop, which the writer records
      * in the transaction of the last rows when one is open (finished then says so); NULL when
      * the writer stops without an end (rb_results_free). */
