@@ -165,12 +165,18 @@ typedef struct drift_cols {
     const double *u, *tg, *e, *common_tg;
 } drift_cols;
 
-/* Asset a's term |w - t| for configuration k, the value's reciprocal inv (one_tg: the
- * common targets). */
-BAR_STEP double drift_term(drift_cols c, size_t a, size_t k, double p, double inv, int one_tg)
+/* Asset a's term |w - t| for configuration k, from its holding's value x (units * close)
+ * and the value's reciprocal inv (one_tg: the common targets). */
+BAR_STEP double drift_term_of(drift_cols c, size_t a, size_t k, double x, double inv, int one_tg)
 {
     const size_t cap = RB_BATCH_STRIDE;
-    return fabs(c.u[a * cap + k] * p * inv - (one_tg ? c.common_tg[a] : c.tg[a * cap + k]));
+    return fabs(x * inv - (one_tg ? c.common_tg[a] : c.tg[a * cap + k]));
+}
+
+/* The same at price p, the holding's value taken here. */
+BAR_STEP double drift_term(drift_cols c, size_t a, size_t k, double p, double inv, int one_tg)
+{
+    return drift_term_of(c, a, k, c.u[a * RB_BATCH_STRIDE + k] * p, inv, one_tg);
 }
 
 /* Its excess over asset a's band (one_band: the term itself; distance_pass subtracts the
@@ -185,23 +191,37 @@ typedef struct drift_sums {
     double dsum, ex;
 } drift_sums;
 
-/* Assets a and a + 1 of configuration k added to its sums: their terms to dsum in asset
- * order, the larger of their excesses, then the running one (as the pass always took
- * them, so that a NaN is passed over alike). */
-BAR_STEP drift_sums drift_pair(drift_cols c, size_t a, size_t k, const double *close, double inv, drift_sums t,
-                               int one_band, int one_tg)
+/* Assets a and a + 1 of configuration k, holdings worth xa and xb, added to its sums: their
+ * terms to dsum in asset order, the larger of their excesses, then the running one (as the
+ * pass always took them, so that a NaN is passed over alike). */
+BAR_STEP drift_sums drift_pair_of(drift_cols c, size_t a, size_t k, double xa, double xb, double inv, drift_sums t,
+                                  int one_band, int one_tg)
 {
-    double d = drift_term(c, a, k, close[a], inv, one_tg), d2 = drift_term(c, a + 1, k, close[a + 1], inv, one_tg);
+    double d = drift_term_of(c, a, k, xa, inv, one_tg), d2 = drift_term_of(c, a + 1, k, xb, inv, one_tg);
     double x = band_excess(c, a, k, d, one_band), x2 = band_excess(c, a + 1, k, d2, one_band), larger = x > x2 ? x : x2;
     return (drift_sums){(t.dsum + d) + d2, larger > t.ex ? larger : t.ex};
 }
 
+BAR_STEP drift_sums drift_pair(drift_cols c, size_t a, size_t k, const double *close, double inv, drift_sums t,
+                               int one_band, int one_tg)
+{
+    const size_t cap = RB_BATCH_STRIDE;
+    return drift_pair_of(c, a, k, c.u[a * cap + k] * close[a], c.u[(a + 1) * cap + k] * close[a + 1], inv, t, one_band,
+                         one_tg);
+}
+
 /* Asset a alone (the last one, after the pairs). */
+BAR_STEP drift_sums drift_single_of(drift_cols c, size_t a, size_t k, double xa, double inv, drift_sums t,
+                                    int one_band, int one_tg)
+{
+    double d = drift_term_of(c, a, k, xa, inv, one_tg), x = band_excess(c, a, k, d, one_band);
+    return (drift_sums){t.dsum + d, x > t.ex ? x : t.ex};
+}
+
 BAR_STEP drift_sums drift_single(drift_cols c, size_t a, size_t k, const double *close, double inv, drift_sums t,
                                  int one_band, int one_tg)
 {
-    double d = drift_term(c, a, k, close[a], inv, one_tg), x = band_excess(c, a, k, d, one_band);
-    return (drift_sums){t.dsum + d, x > t.ex ? x : t.ex};
+    return drift_single_of(c, a, k, c.u[a * RB_BATCH_STRIDE + k] * close[a], inv, t, one_band, one_tg);
 }
 
 /* Configurations [0, n), a loop over assets: first (asset 0, where the value's reciprocal
@@ -256,6 +276,74 @@ BAR_STEP size_t distance_loop(block *b, size_t n, const double *close, size_t i,
     return i + 2 * pairs + (size_t)single;
 }
 
+/* The most assets value_distance takes (one copy of its loop per count, 1 to this). */
+#define FUSED_ASSETS 16
+
+/* Asset i's holding (units * close) into x[i], added to the value v: rb_value_add's
+ * arithmetic, the product kept for the drift. */
+#define FUSED_HOLDING(i)                        \
+    if (N > (i)) {                              \
+        x[i] = c.u[(i) * cap + k] * close[i];   \
+        v = v + x[i];                           \
+    }
+
+/* Assets a and a + 1 to the drift's sums, or asset a alone when it is the last. */
+#define FUSED_PAIR(a)                                                \
+    if (N > (a) + 1) {                                               \
+        t = drift_pair_of(c, a, k, x[a], x[(a) + 1], r, t, 1, 1);    \
+    } else if (N == (a) + 1) {                                       \
+        t = drift_single_of(c, a, k, x[a], r, t, 1, 1);              \
+    }
+
+/* 2a and 2b in one loop, for a block with one threshold per configuration and the common
+ * targets (one_band, one_tg: the sweep of bands) of N (a constant where it is inlined, at
+ * most FUSED_ASSETS) assets: the value, its reciprocal, and the drift's dsum and largest
+ * |w - t|, from the N holdings each taken once and kept (the two passes took each twice: a
+ * load and a multiplication more per asset). The same operations in the same order as
+ * value_pass and distance_pass's loops: the same bits. */
+BAR_STEP void value_distance(block *b, size_t n, const double *close, const size_t N)
+{
+    const size_t cap = RB_BATCH_STRIDE;
+    const drift_cols c = {b->u, b->tg, b->e, b->common_tg};
+    const double *cash = COL(b, COL_CASH);
+    double *total = COL(b, COL_TOTAL), *inv = COL(b, COL_INV), *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
+#pragma omp simd
+    for (size_t k = 0; k < n; k++) {
+        double x[FUSED_ASSETS], v = cash[k];
+        FUSED_HOLDING(0) FUSED_HOLDING(1) FUSED_HOLDING(2) FUSED_HOLDING(3)
+        FUSED_HOLDING(4) FUSED_HOLDING(5) FUSED_HOLDING(6) FUSED_HOLDING(7)
+        FUSED_HOLDING(8) FUSED_HOLDING(9) FUSED_HOLDING(10) FUSED_HOLDING(11)
+        FUSED_HOLDING(12) FUSED_HOLDING(13) FUSED_HOLDING(14) FUSED_HOLDING(15)
+        _Static_assert(FUSED_ASSETS == 16, "one holding above and one pair below per asset");
+        const double r = 1 / v, d = drift_term_of(c, 0, k, x[0], r, 1);
+        drift_sums t = {d, band_excess(c, 0, k, d, 1)};
+        FUSED_PAIR(1) FUSED_PAIR(3) FUSED_PAIR(5) FUSED_PAIR(7)
+        FUSED_PAIR(9) FUSED_PAIR(11) FUSED_PAIR(13) FUSED_PAIR(15)
+        total[k] = v;
+        inv[k] = r;
+        dsum[k] = t.dsum;
+        ex[k] = t.ex;
+    }
+}
+
+#undef FUSED_HOLDING
+#undef FUSED_PAIR
+
+/* value_distance at the block's number of assets (1 to FUSED_ASSETS), a constant in each
+ * copy of the loop. */
+BAR_STEP void value_distance_pass(block *b, size_t n, const double *close)
+{
+#define FUSED_CASE(N) \
+    case N: value_distance(b, n, close, N); break;
+    switch (b->N) {
+        FUSED_CASE(1) FUSED_CASE(2) FUSED_CASE(3) FUSED_CASE(4) FUSED_CASE(5) FUSED_CASE(6) FUSED_CASE(7) FUSED_CASE(8)
+        FUSED_CASE(9) FUSED_CASE(10) FUSED_CASE(11) FUSED_CASE(12) FUSED_CASE(13) FUSED_CASE(14) FUSED_CASE(15)
+        FUSED_CASE(16)
+    default: break; /* not called: value_and_actions takes the two passes */
+    }
+#undef FUSED_CASE
+}
+
 /* 2b. The distance from the targets: dsum = sum |w - t|, and ex = the largest excess of
  * |w - t| over its band (the approximate weights w = units * close / value). one_band (a
  * constant where it is inlined): each configuration has one threshold e for all its
@@ -270,14 +358,16 @@ BAR_STEP size_t distance_loop(block *b, size_t n, const double *close, size_t i,
  * just computed (band_action, as action_pass takes it); returns how many act, else 0.
  * shared (with all_bands): every leader's group is checked too (batch_group_follows,
  * which share.c would check one by one), into COL_ATTN and b->share_attn. The assets go
- * five a loop (PASS_ASSETS, distance_loop). */
+ * five a loop (PASS_ASSETS, distance_loop). fused (a constant, with one_band and one_tg):
+ * value_distance has taken dsum and the largest |w - t| already; only what follows them is
+ * left. */
 BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
-                               int shared)
+                               int shared, int fused)
 {
     const size_t N = b->N;
     const double *e0 = b->e;
     double *dsum = COL(b, COL_DSUM), *ex = COL(b, COL_EX);
-    size_t i = distance_loop(b, n, close, 1, 1, one_band, one_tg);
+    size_t i = fused ? N : distance_loop(b, n, close, 1, 1, one_band, one_tg);
     while (i < N) i = distance_loop(b, n, close, i, 0, one_band, one_tg);
     int64_t acting = 0;
     if (one_band) {
@@ -450,15 +540,27 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     const double *close = m->close + t * b->N;
     const uint64_t flags = m->flags[t];
 #define VALUE(b, n) value_pass(b, n, close)
-#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0, 0)
-#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0, 0)
-#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0, 0)
-#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1, 0) /* a sweep of bands: the common case */
-#define BAND_SWEEP_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1) /* and its states shared */
+#define VALUE_DISTANCE(b, n) value_distance_pass(b, n, close)
+#define DISTANCE(b, n) distance_pass(b, n, close, 0, 0, 0, 0, 0)
+#define ONE_BAND(b, n) distance_pass(b, n, close, 1, 0, 0, 0, 0)
+#define ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0, 0, 0)
+#define BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1, 0, 0) /* a sweep of bands: the common case */
+#define BAND_SWEEP_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1, 0) /* and its states shared */
+/* the same after value_distance */
+#define FUSED_ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0, 0, 1)
+#define FUSED_BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1, 0, 1)
+#define FUSED_BAND_SWEEP_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1, 1)
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
-    FOR_BLOCK(b, VALUE);
     b->share_checked = b->sharing && b->one_band && b->one_tg && b->all_bands;
+    if (b->one_band && b->one_tg && b->N <= FUSED_ASSETS) {
+        FOR_BLOCK(b, VALUE_DISTANCE);
+        if (b->share_checked) return FOR_BLOCK(b, FUSED_BAND_SWEEP_SHARED);
+        if (b->all_bands) return FOR_BLOCK(b, FUSED_BAND_SWEEP);
+        FOR_BLOCK(b, FUSED_ONE_TG);
+        return FOR_BLOCK(b, ANY);
+    }
+    FOR_BLOCK(b, VALUE);
     if (b->share_checked) return FOR_BLOCK(b, BAND_SWEEP_SHARED);
     if (b->one_band && b->one_tg && b->all_bands) return FOR_BLOCK(b, BAND_SWEEP);
     if (b->one_band && b->one_tg) FOR_BLOCK(b, ONE_TG);
@@ -466,6 +568,10 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
     else FOR_BLOCK(b, DISTANCE);
     return b->all_bands ? FOR_BLOCK(b, BANDS) : FOR_BLOCK(b, ANY);
 #undef VALUE
+#undef VALUE_DISTANCE
+#undef FUSED_ONE_TG
+#undef FUSED_BAND_SWEEP
+#undef FUSED_BAND_SWEEP_SHARED
 #undef DISTANCE
 #undef ONE_BAND
 #undef ONE_TG
