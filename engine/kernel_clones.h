@@ -13,9 +13,15 @@
 /* 1 where the clones run are AVX-512's: the machine has it (the clones' own choice). For a
  * step whose best form depends on the width it runs at, asked in the clone itself. */
 static inline int rb_kernel_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+/* A step written with AVX-512's intrinsics (<immintrin.h>), for what the compiler does not
+ * vectorize by itself: compiled for AVX-512 alone, inlined into the AVX-512 clone, and
+ * called only where rb_kernel_avx512() says the machine has it, beside a portable form. */
+#define RB_KERNEL_INTRINSICS 1
+#define RB_KERNEL_AVX512 __attribute__((target("avx512f")))
 #else
 #define RB_KERNEL_CLONES
 static inline int rb_kernel_avx512(void) { return 0; }
+#define RB_KERNEL_INTRINSICS 0
 #endif
 
 #endif /* RB_KERNEL_CLONES_H */

@@ -425,9 +425,40 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
     return pad_count(b, n, acting, act, 0);
 }
 
+#if RB_KERNEL_INTRINSICS
+#include <immintrin.h>
+
+/* list_actors's AVX-512 form: the positions of 8 codes at a time, those not 0 compressed to
+ * the front of a vector (vpcompressq) and the vector stored whole at the list's end, where
+ * the loop below stored each position and counted it one by one (some 2.5 % of the
+ * 1,000-band sweep's simulation). The whole vector fits: the list has room for a block's
+ * configurations padded to whole vectors (block.c), and a group of 8 from j stores from
+ * its count so far, at most j. The codes past nrun (followers of shared states, or no
+ * configuration: padding) are masked out. */
+RB_KERNEL_AVX512 static size_t list_actors_avx512(size_t *list, const int64_t *act, size_t nrun)
+{
+    _Static_assert(sizeof(size_t) == sizeof(int64_t), "positions compressed as 64-bit lanes");
+    size_t nact = 0;
+    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i eight = _mm512_set1_epi64(8);
+    for (size_t j = 0; j < nrun; j += 8) {
+        __m512i code = _mm512_loadu_si512(act + j);
+        __mmask8 acts = _mm512_test_epi64_mask(code, code);
+        if (nrun - j < 8) acts &= (__mmask8)((1u << (nrun - j)) - 1);
+        _mm512_storeu_si512(list + nact, _mm512_maskz_compress_epi64(acts, at));
+        nact += (size_t)__builtin_popcount(acts);
+        at = _mm512_add_epi64(at, eight);
+    }
+    return nact;
+}
+#endif
+
 /* The configurations whose action code is not 0, into b->list; returns how many. */
 BAR_STEP size_t list_actors(block *b, int64_t acting)
 {
+#if RB_KERNEL_INTRINSICS
+    if (acting && rb_kernel_avx512()) return list_actors_avx512(b->list, b->act, b->nrun);
+#endif
     size_t nact = 0;
     for (size_t j = 0; acting && j < b->nrun; j++) {
         b->list[nact] = j;
