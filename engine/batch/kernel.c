@@ -451,6 +451,35 @@ RB_KERNEL_AVX512 static size_t list_actors_avx512(size_t *list, const int64_t *a
     }
     return nact;
 }
+
+/* A block whose every rule is a band (all_bands: codes ACT_NONE, ACT_BAND and ACT_DECIDE
+ * only): its band rebalances queued for the lanes here, as batch_act would queue them, in
+ * the order of their positions, and the others that act (decisions on exact weights) into
+ * b->list, 8 positions at a time as list_actors_avx512 lists them. batch_act, given that
+ * list, then takes only the decisions: most bars of a sweep of narrow bands have many
+ * rebalances and no decision. *nq: how many are queued; returns how many are listed. */
+RB_KERNEL_AVX512 static size_t queue_bands_avx512(block *b, size_t *nq)
+{
+    const size_t nrun = b->nrun;
+    const int64_t *act = b->act;
+    size_t nact = 0, queued = 0;
+    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    const __m512i eight = _mm512_set1_epi64(8), band = _mm512_set1_epi64(ACT_BAND);
+    for (size_t j = 0; j < nrun; j += 8) {
+        __m512i code = _mm512_loadu_si512(act + j);
+        __mmask8 acts = _mm512_test_epi64_mask(code, code);
+        if (nrun - j < 8) acts &= (__mmask8)((1u << (nrun - j)) - 1);
+        __mmask8 bands = _mm512_mask_cmpeq_epi64_mask(acts, code, band), others = acts & (__mmask8)~bands;
+        _mm512_storeu_si512(b->queued + queued, _mm512_maskz_compress_epi64(bands, at));
+        queued += (size_t)__builtin_popcount(bands);
+        _mm512_storeu_si512(b->list + nact, _mm512_maskz_compress_epi64(others, at));
+        nact += (size_t)__builtin_popcount(others);
+        at = _mm512_add_epi64(at, eight);
+    }
+    memset(b->queued_full, 0, queued); /* band rebalances, none full */
+    *nq = queued;
+    return nact;
+}
 #endif
 
 /* The configurations whose action code is not 0, into b->list; returns how many. */
@@ -467,14 +496,17 @@ BAR_STEP size_t list_actors(block *b, int64_t acting)
     return nact;
 }
 
-/* Value and drift taken afresh, exactly, for every configuration a step touched; an emptied
- * portfolio has no weights: its last bar adds no drift (nor 0 / 0). */
-static void refresh_touched(block *b, const double *close, size_t nact, int events, size_t depleted)
+/* Value and drift taken afresh, exactly, for every configuration a step touched (those
+ * listed, and the nq queued apart from the list: queue_bands_avx512); an emptied portfolio
+ * has no weights: its last bar adds no drift (nor 0 / 0). */
+static void refresh_touched(block *b, const double *close, size_t nact, size_t nq, int events, size_t depleted)
 {
     const size_t n = b->n;
     if (b->touched_any) { /* most bars touch none */
         for (size_t k = 0; k < nact; k++)
             if (b->touched[b->list[k]]) batch_exact_state(b, b->list[k], close);
+        for (size_t q = 0; q < nq; q++)
+            if (b->touched[b->queued[q]]) batch_exact_state(b, b->queued[q], close);
         for (size_t j = 0; events && j < n; j++)
             if (b->touched[j]) batch_exact_state(b, j, close);
     }
@@ -646,14 +678,21 @@ BAR_STEP rb_status run_bar(const rb_matrix *m, block *b, size_t t, size_t *pendi
      * of shared states, share.c). */
     int64_t acting = value_and_actions(m, b, t);
     if (b->sharing && (rc = batch_share_actions(b, m->flags[t], &acting, err)) != RB_OK) return rc;
-    size_t nact = list_actors(b, acting), nq = 0;
+    size_t nact, nq = 0, apart = 0; /* apart: rebalances queued, not listed */
+#if RB_KERNEL_INTRINSICS
+    if (acting && b->all_bands && rb_kernel_avx512()) {
+        nact = queue_bands_avx512(b, &nq);
+        apart = nq;
+    } else
+#endif
+        nact = list_actors(b, acting);
 
     /* 3. Only the acting configurations are visited; the kernel's own rebalances are
      * traded together. */
     if (nact) rc = batch_act(m, b, t, nact, &nq, pending, bad, err);
     if (rc == RB_OK && nq) rc = batch_lane_trades(b, nq, m, t, bad, err);
     if (rc != RB_OK) return rc;
-    refresh_touched(b, close, nact, events, *depleted);
+    refresh_touched(b, close, nact, apart, events, *depleted);
 
     /* 4. Metric statistics, over the configuration axis. The bar's contributions are
      * counted: the next bar starts without (only scheduled work sets a flow). */
