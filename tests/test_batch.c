@@ -618,6 +618,45 @@ Test(batch, equals_the_reference_for_every_number_of_assets)
     rb_store_free(s);
 }
 
+/* A block of absolute bands on the common targets takes each bar's statistics in the next
+ * bar's first pass (kernel.c, statistics_may_wait), unless something happens in between: a
+ * contribution (a flow) on the next bar, a new year's tax, or statistics of a kind that
+ * pass does not take (against a benchmark). Bands that share their states, and bands that
+ * do not (a flow parts every group), across year ends, against the reference. */
+Test(batch, statistics_left_to_the_next_bar_come_out_as_the_reference)
+{
+    rb_store *s = random_store();
+    enum { BANDS = 12 };
+    fixture f = {.cfg = calloc(BANDS, sizeof *f.cfg), .got = calloc(BANDS, sizeof *f.got),
+                 .seen = calloc(BANDS, sizeof *f.seen)};
+    for (int kind = 0; kind < 4; kind++) {
+        for (int k = 0; k < BANDS; k++) {
+            rbt_cfgtext *c = &f.cfg[k];
+            c->n = 0;
+            rbt_put(c, "assets", "%s", RBT_RISKY);
+            rbt_put(c, "strategy", "threshold");
+            rbt_put(c, "band", "%g", 0.002 * (k + 1));
+            rbt_put(c, "fee-bps", "10");
+            if (kind == 1) { /* flows */
+                rbt_put(c, "contribution", "%d", k % 2 ? 500 : -300);
+                rbt_put(c, "contribution-every", "month");
+            } else if (kind == 2) { /* a benchmark's statistics */
+                rbt_put(c, "benchmark", "Y");
+            } else if (kind == 3) { /* a tax paid on every new year */
+                rbt_put(c, "tax-lots", "fifo");
+                rbt_put(c, "tax-short", "0.3");
+                rbt_put(c, "tax-long", "0.15");
+            }
+        }
+        batch_against_reference(s, &f, BANDS);
+        int traded = 0;
+        for (int k = 0; k < BANDS; k++) traded += f.got[k].rebalances > 0;
+        cr_assert_gt(traded, BANDS / 2, "kind %d: only %d of %d bands traded", kind, traded, BANDS);
+    }
+    free(f.cfg), free(f.got), free(f.seen);
+    rb_store_free(s);
+}
+
 Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 {
     rb_store *s = random_store();

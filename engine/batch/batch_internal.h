@@ -218,6 +218,9 @@ typedef struct block {
      * nothing to do */
     int share_checked;
     int64_t share_attn;
+    /* the statistics of the bar before are this bar's to take, in its value_distance pass
+     * (kernel.c, statistics_may_wait) */
+    int stats_due;
     config *cfg;
     double *scratch; /* lcap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     void *slots;     /* the region cfg, scratch and the lanes are in (block.c) */
