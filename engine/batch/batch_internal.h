@@ -21,7 +21,9 @@
  *      rb_sim_decide, the reference decision and trade, on weights computed exactly as the
  *      reference computes them (or, for a rule whose every rebalance is full, the kernel
  *      decides itself on the vectorized distances, away from the margin);
- *   4. the metric statistics of every configuration are updated, again vectorized.
+ *   4. the metric statistics of every configuration are updated, again vectorized (in a
+ *      sweep of bands, mostly inside the next bar's loop of step 2: kernel.c,
+ *      statistics_may_wait).
  * The approximate weights of step 2 only choose who decides; a margin far above their
  * rounding error keeps every decision identical to the reference's. Internal. */
 #ifndef RB_BATCH_INTERNAL_H
