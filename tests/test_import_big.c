@@ -250,8 +250,6 @@ Test(import_big, rows_grow_all_or_nothing_on_the_heap_on_huge_pages_and_between)
     cr_assert_eq(rb_big_live(), live, "huge-page arrays leaked");
 }
 
-/* The last big buffer freed is kept for the next request of its size (big_alloc.h): that
- * request gets the same memory, zeroed, as a fresh mapping would be. */
 /* The bytes of p[0..n) that are not 0. */
 static size_t nonzero_bytes(const unsigned char *p, size_t n)
 {
@@ -260,6 +258,8 @@ static size_t nonzero_bytes(const unsigned char *p, size_t n)
     return count;
 }
 
+/* The last big buffer freed is kept for the next request of its size (big_alloc.h): that
+ * request gets the same memory, zeroed, as a fresh mapping would be. */
 Test(import_big, a_big_buffer_freed_and_asked_for_again_comes_back_zeroed)
 {
     long live = rb_big_live();

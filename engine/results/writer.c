@@ -38,11 +38,11 @@ static void free_rows(queued_row *q)
 #define JOIN_POLL_NS 5000000L
 
 /* Joins the writer's thread: waits until writer_main has returned (r->ended), or for its
- * exit. When another processor runs it (r->spin: rb_thread_may_poll), polls r->ended first, for up
- * to JOIN_POLL_NS, and once it is set detaches the thread rather than waiting for its exit:
- * writer_main's last access to r is that flag, and glibc's exit of a thread gives back its
- * stack (MADV_DONTNEED, a TLB flush on every processor of the process) before a join can
- * return. Where the 1,000-band command ends waiting for the writer's sync, a caller asleep
+ * exit. When another processor runs it (r->spin: rb_thread_may_poll), polls r->ended first,
+ * for up to JOIN_POLL_NS, and once it is set detaches the thread rather than waiting for
+ * its exit: writer_main's last access to r is that flag, and glibc's exit of a thread gives
+ * back its stack (MADV_DONTNEED, a TLB flush on every processor of the process) before a
+ * join can return. Where the 1,000-band command ends waiting for the writer's sync, a caller asleep
  * in pthread_join returned 0.25-0.27 ms after the sync on the 2-core VM, one polling the
  * join 0.15-0.19, one polling the flag some 0.02 (clock marks). The exit goes on beside the
  * caller. */
@@ -143,8 +143,6 @@ rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
 
 /* ---------------------------------------------------------------- sweeps */
 
-/* 1 when another processor can run the thread that waits for a spinning one (the caller's
- * processors: asked by the thread that starts the writer). */
 static void *writer_main(void *arg);
 
 /* A thread started ahead (rb_results_prestart): waits for its sweep, then writes it. */
@@ -248,7 +246,8 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     free(names);
     if (rc == RB_OK) {
         r->expected = configurations > nids ? configurations - nids : 0;
-        r->spin = rb_thread_may_poll(); /* here: the writer itself runs on fewer processors (rb_thread_start_beside) */
+        /* here: the writer itself runs on fewer processors (rb_thread_start_beside) */
+        r->spin = rb_thread_may_poll();
         r->head = r->count = 0;
         r->stop = r->failed = r->finished = 0;
         r->begun = !r->deferred;
@@ -534,8 +533,8 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Waits (mu held) until the writer has left the connection: spinning first (rb_thread_may_poll),
- * for up to 10 SPIN_NS (the writer's last commit and checkpoint take about 1.5 ms). */
+/* Waits (mu held) until the writer has left the connection: spinning first
+ * (rb_thread_may_poll), for up to 10 SPIN_NS (the writer's last commit and checkpoint take about 1.5 ms). */
 static void wait_released(rb_results *r)
 {
     if (!r->released && r->spin) spin_while(r, &r->released, 0, 10 * SPIN_NS);
