@@ -464,27 +464,36 @@ BAR_STEP int64_t action_pass(block *b, size_t n, uint64_t flags, int all_bands)
 #if RB_KERNEL_INTRINSICS
 #include <immintrin.h>
 
-/* list_actors's AVX-512 form: the positions of 8 codes at a time, those not 0 compressed to
- * the front of a vector (vpcompressq) and the vector stored whole at the list's end, where
- * the loop below stored each position and counted it one by one (some 2.5 % of the
- * 1,000-band sweep's simulation). The whole vector fits: the list has room for a block's
- * configurations padded to whole vectors (block.c), and a group of 8 from j stores from
- * its count so far, at most j. The codes past nrun (followers of shared states, or no
- * configuration: padding) are masked out. */
-RB_KERNEL_AVX512 static size_t list_actors_avx512(size_t *list, const int64_t *act, size_t nrun)
+/* The action codes of positions j to j + 7 (*code) and which of them act, those past nrun
+ * (followers of shared states, or no configuration: padding) left out. */
+RB_KERNEL_AVX512 static inline __mmask8 acting_at(const int64_t *act, size_t j, size_t nrun, __m512i *code)
+{
+    *code = _mm512_loadu_si512(act + j);
+    __mmask8 acts = _mm512_test_epi64_mask(*code, *code);
+    return nrun - j < 8 ? acts & (__mmask8)((1u << (nrun - j)) - 1) : acts;
+}
+
+/* The positions of one group of 8 (at) selected by m, compressed to the front of a vector
+ * (vpcompressq) and stored whole at out[*count]; *count grows by as many. The whole vector
+ * fits: the lists have room for a block's configurations padded to whole vectors
+ * (block.c), and a group of 8 from j stores from its count so far, at most j. */
+RB_KERNEL_AVX512 static inline void put_positions(size_t *out, size_t *count, __mmask8 m, __m512i at)
 {
     _Static_assert(sizeof(size_t) == sizeof(int64_t), "positions compressed as 64-bit lanes");
+    _mm512_storeu_si512(out + *count, _mm512_maskz_compress_epi64(m, at));
+    *count += (size_t)__builtin_popcount(m);
+}
+
+/* list_actors's AVX-512 form: the positions of 8 codes at a time, those not 0 stored at
+ * once (put_positions), where the loop below stored each position and counted it one by
+ * one (some 2.5 % of the 1,000-band sweep's simulation). */
+RB_KERNEL_AVX512 static size_t list_actors_avx512(size_t *list, const int64_t *act, size_t nrun)
+{
     size_t nact = 0;
-    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), code;
     const __m512i eight = _mm512_set1_epi64(8);
-    for (size_t j = 0; j < nrun; j += 8) {
-        __m512i code = _mm512_loadu_si512(act + j);
-        __mmask8 acts = _mm512_test_epi64_mask(code, code);
-        if (nrun - j < 8) acts &= (__mmask8)((1u << (nrun - j)) - 1);
-        _mm512_storeu_si512(list + nact, _mm512_maskz_compress_epi64(acts, at));
-        nact += (size_t)__builtin_popcount(acts);
-        at = _mm512_add_epi64(at, eight);
-    }
+    for (size_t j = 0; j < nrun; j += 8, at = _mm512_add_epi64(at, eight))
+        put_positions(list, &nact, acting_at(act, j, nrun, &code), at);
     return nact;
 }
 
@@ -497,20 +506,13 @@ RB_KERNEL_AVX512 static size_t list_actors_avx512(size_t *list, const int64_t *a
 RB_KERNEL_AVX512 static size_t queue_bands_avx512(block *b, size_t *nq)
 {
     const size_t nrun = b->nrun;
-    const int64_t *act = b->act;
     size_t nact = 0, queued = 0;
-    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i at = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0), code;
     const __m512i eight = _mm512_set1_epi64(8), band = _mm512_set1_epi64(ACT_BAND);
-    for (size_t j = 0; j < nrun; j += 8) {
-        __m512i code = _mm512_loadu_si512(act + j);
-        __mmask8 acts = _mm512_test_epi64_mask(code, code);
-        if (nrun - j < 8) acts &= (__mmask8)((1u << (nrun - j)) - 1);
-        __mmask8 bands = _mm512_mask_cmpeq_epi64_mask(acts, code, band), others = acts & (__mmask8)~bands;
-        _mm512_storeu_si512(b->queued + queued, _mm512_maskz_compress_epi64(bands, at));
-        queued += (size_t)__builtin_popcount(bands);
-        _mm512_storeu_si512(b->list + nact, _mm512_maskz_compress_epi64(others, at));
-        nact += (size_t)__builtin_popcount(others);
-        at = _mm512_add_epi64(at, eight);
+    for (size_t j = 0; j < nrun; j += 8, at = _mm512_add_epi64(at, eight)) {
+        __mmask8 acts = acting_at(b->act, j, nrun, &code), bands = _mm512_mask_cmpeq_epi64_mask(acts, code, band);
+        put_positions(b->queued, &queued, bands, at);
+        put_positions(b->list, &nact, acts & (__mmask8)~bands, at);
     }
     memset(b->queued_full, 0, queued); /* band rebalances, none full */
     *nq = queued;
