@@ -40,6 +40,18 @@ typedef struct fixture {
     int bonus_asks;     /* how many times it was asked */
 } fixture;
 
+/* A fixture of n configurations: their texts, metrics and delivery counts zeroed. */
+static fixture fixture_of(size_t n)
+{
+    return (fixture){.cfg = calloc(n, sizeof(rbt_cfgtext)), .got = calloc(n, sizeof(rb_metrics)),
+                     .seen = calloc(n, sizeof(int))};
+}
+
+static void fixture_free(fixture *f)
+{
+    free(f->cfg), free(f->got), free(f->seen);
+}
+
 /* The text of configuration k read into a spec that lives until release_specs (the batch
  * borrows it); each k is asked for once per run, so threads never share one. */
 static rb_status spec_of(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
@@ -232,9 +244,7 @@ static void draw_configs(rb_store *s, int with_cash, config_fn gen, rbt_cfgtext 
 /* count random configurations of every rule in turn (draw_configs) against the reference. */
 static void differential_on(rb_store *s, int with_cash, int count)
 {
-    fixture f = {.cfg = calloc((size_t)count, sizeof *f.cfg),
-                 .got = calloc((size_t)count, sizeof *f.got),
-                 .seen = calloc((size_t)count, sizeof *f.seen)};
+    fixture f = fixture_of((size_t)count);
     draw_configs(s, with_cash, rbt_random_config, f.cfg, count);
     /* configurations whose pools move (--amm-depth-series); with --gas-tx; with a ranged pool */
     int depth_series = 0, gas_tx = 0, ranged = 0;
@@ -252,7 +262,7 @@ static void differential_on(rb_store *s, int with_cash, int count)
     cr_assert_gt(gas_tx, count / 20, "only %d of %d configurations with --gas-tx", gas_tx, count);
     cr_assert_gt(ranged, count / 50, "only %d of %d configurations with a ranged pool", ranged, count);
     batch_against_reference(s, &f, count);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -269,14 +279,12 @@ Test(batch, equals_the_reference_with_a_benchmark)
     for (int with_cash = 0; with_cash < 2; with_cash++) {
         rb_store *s = random_store();
         const int count = 60;
-        fixture f = {.cfg = calloc((size_t)count, sizeof *f.cfg),
-                     .got = calloc((size_t)count, sizeof *f.got),
-                     .seen = calloc((size_t)count, sizeof *f.seen)};
+        fixture f = fixture_of((size_t)count);
         draw_configs(s, with_cash, rbt_random_config, f.cfg, count);
         for (int k = 0; k < count; k++) rbt_put(&f.cfg[k], "benchmark", "%s", bench[k % 3]);
         batch_against_reference(s, &f, count);
         for (int k = 0; k < count; k++) cr_assert(!isnan(f.got[k].beta), "configuration %d has no beta", k);
-        free(f.cfg), free(f.got), free(f.seen);
+        fixture_free(&f);
         rb_store_free(s);
     }
 }
@@ -295,7 +303,7 @@ Test(batch, refuses_an_absurd_inferred_calendar_up_front)
         snprintf(csv + len, sizeof csv - len, "%s,%d\n", rb_time_format(k, date), 100 + k % 3);
     }
     rb_store *s = rbt_store_from_csv(dir, csv, NULL);
-    fixture f = {.cfg = calloc(1, sizeof *f.cfg), .got = calloc(1, sizeof *f.got), .seen = calloc(1, sizeof *f.seen)};
+    fixture f = fixture_of(1);
     rbt_put(&f.cfg[0], "assets", "X=0.5,CASH=0.5");
     rb_run_spec *spec = spec_from(&f.cfg[0]);
     rb_matrix *m = NULL;
@@ -319,7 +327,7 @@ Test(batch, refuses_an_absurd_inferred_calendar_up_front)
     cr_expect_eq(f.got[0].periods_per_year, 1000);
     rb_matrix_free(m);
     rb_run_spec_free(spec);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -332,8 +340,7 @@ Test(batch, equals_the_reference_on_every_lot_method_across_year_ends)
 {
     rb_store *s = random_store();
     enum { COUNT = 32 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     static const char *const lots[] = {"fifo", "lifo", "hifo", "avg"};
     for (int k = 0; k < COUNT; k++) {
         rbt_cfgtext *c = &f.cfg[k];
@@ -355,7 +362,7 @@ Test(batch, equals_the_reference_on_every_lot_method_across_year_ends)
         rbt_put(c, "fee-bps", "10");
     }
     batch_against_reference(s, &f, COUNT);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -422,8 +429,7 @@ Test(batch, equals_the_reference_where_the_kernel_decides)
 {
     rb_store *s = random_store();
     enum { COUNT = 400 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     /* One dataset per asset set: the risky one first, then the one with cash. */
     for (int with_cash = 0; with_cash < 2; with_cash++) {
         draw_configs(s, with_cash, fast_config, f.cfg, COUNT);
@@ -440,7 +446,7 @@ Test(batch, equals_the_reference_where_the_kernel_decides)
         }
         rb_matrix_free(m);
     }
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -477,8 +483,7 @@ Test(batch, decides_as_the_reference_with_the_weights_on_the_band)
                                      -1e-12, 1e-10,  -1e-10, 9.999e-10, -9.999e-10, 1e-9, -1e-9,
                                      1.0001e-9, -1.0001e-9, 2e-9, -2e-9, 1e-6, -1e-6};
     enum { OFFSETS = sizeof offsets / sizeof offsets[0], COUNT = 2 * 2 * OFFSETS };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     for (int three = 0; three < 2; three++) {
         /* |w_A - a| at either point: a / 10 */
         double at = three ? 0.025 : 0.05;
@@ -500,7 +505,7 @@ Test(batch, decides_as_the_reference_with_the_weights_on_the_band)
         cr_assert_gt(always, 0, "no band below the weights' distance traded on every bar");
         cr_assert_gt(never, 0, "no band above the weights' distance stayed put");
     }
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -587,8 +592,7 @@ Test(batch, equals_the_reference_for_every_number_of_assets)
         const int *rules;
         int n;
     } one_band[] = {{bands, 3}, {kernel_rules, 6}};
-    fixture f = {.cfg = calloc(RULES, sizeof *f.cfg), .got = calloc(RULES, sizeof *f.got),
-                 .seen = calloc(RULES, sizeof *f.seen)};
+    fixture f = fixture_of(RULES);
     for (int N = 1; N <= MANY_ASSETS; N++) {
         char assets[256];
         size_t at = 0;
@@ -614,7 +618,7 @@ Test(batch, equals_the_reference_for_every_number_of_assets)
                           one_band[g].rules[k]);
         }
     }
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -627,8 +631,7 @@ Test(batch, statistics_left_to_the_next_bar_come_out_as_the_reference)
 {
     rb_store *s = random_store();
     enum { BANDS = 12 };
-    fixture f = {.cfg = calloc(BANDS, sizeof *f.cfg), .got = calloc(BANDS, sizeof *f.got),
-                 .seen = calloc(BANDS, sizeof *f.seen)};
+    fixture f = fixture_of(BANDS);
     for (int kind = 0; kind < 4; kind++) {
         for (int k = 0; k < BANDS; k++) {
             rbt_cfgtext *c = &f.cfg[k];
@@ -653,7 +656,7 @@ Test(batch, statistics_left_to_the_next_bar_come_out_as_the_reference)
         for (int k = 0; k < BANDS; k++) traded += f.got[k].rebalances > 0;
         cr_assert_gt(traded, BANDS / 2, "kind %d: only %d of %d bands traded", kind, traded, BANDS);
     }
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -661,8 +664,7 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
 {
     rb_store *s = random_store();
     enum { COUNT = 200 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     draw_configs(s, 0, rbt_random_config, f.cfg, COUNT);
     rb_matrix *m = matrix_of(s, 0);
     run_batch(s, m, &f, COUNT, 1, 256);
@@ -679,7 +681,7 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
     }
     free(first_run);
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -693,8 +695,7 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
 {
     rb_store *s = random_store();
     enum { COUNT = 240 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     for (int v = 0; v < 6; v++) {
         /* v 4: fees interleaved, as a grid of bands x fees numbers them; v 5: gated and
          * either hybrids on the same dates interleaved */
@@ -749,7 +750,7 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
         rb_matrix_free(m);
         batch_against_reference(s, &f, COUNT);
     }
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -772,8 +773,7 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
 {
     rb_store *s = random_store();
     enum { COUNT = 900 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     rb_matrix *m = matrix_of(s, 0);
     for (int variant = 0; variant < 4; variant++) {
         int taxed = variant & 1, third_alone = variant & 2;
@@ -808,7 +808,7 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
         free(grown);
     }
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -820,8 +820,7 @@ Test(batch, a_bar_of_more_rebalances_than_a_lane_group_keeps_every_result)
 {
     rb_store *s = random_store();
     enum { COUNT = 200 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     rb_matrix *m = matrix_of(s, 0);
     for (int k = 0; k < COUNT; k++) {
         band_config(&f.cfg[k], k, COUNT, 0.0005);
@@ -839,7 +838,7 @@ Test(batch, a_bar_of_more_rebalances_than_a_lane_group_keeps_every_result)
     hold_to_reference(s, &f, COUNT);
     free(wide);
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -851,8 +850,7 @@ Test(batch, blocks_of_other_targets_in_turn_each_take_their_own_constant_mix)
 {
     rb_store *s = random_store();
     enum { BLOCK = 16, COUNT = 4 * BLOCK };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     for (int k = 0; k < COUNT; k++) {
         rbt_cfgtext *c = &f.cfg[k];
         /* blocks 0 and 1 of the first targets, 2 of others, 3 of the first again */
@@ -865,7 +863,7 @@ Test(batch, blocks_of_other_targets_in_turn_each_take_their_own_constant_mix)
     run_batch(s, m, &f, COUNT, 1, BLOCK);
     hold_to_reference(s, &f, COUNT);
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -887,8 +885,7 @@ Test(batch, a_bonus_given_later_is_asked_once_and_used)
 {
     rb_store *s = random_store();
     enum { COUNT = 300 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     rb_matrix *m = matrix_of(s, 0);
     for (int k = 0; k < COUNT; k++) {
         band_config(&f.cfg[k], k, COUNT, 0.2);
@@ -933,14 +930,14 @@ Test(batch, a_bonus_given_later_is_asked_once_and_used)
     free(idx);
     free(own);
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
 Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
 {
     rb_store *s = random_store();
-    fixture f = {.cfg = calloc(3, sizeof *f.cfg), .got = calloc(3, sizeof *f.got), .seen = calloc(3, sizeof *f.seen)};
+    fixture f = fixture_of(3);
     draw_configs(s, 0, rbt_random_config, f.cfg, 3);
     rbt_put(&f.cfg[2], "fee-bps", "Q=5"); /* Q is not one of the assets */
     rb_matrix *m = matrix_of(s, 0);
@@ -953,7 +950,7 @@ Test(batch, an_invalid_configuration_stops_the_batch_naming_it)
     cr_assert_not_null(strstr(err.msg, "configuration 2"), "%s", err.msg);
     cr_assert_not_null(strstr(err.msg, "Q is not one of the --assets"), "%s", err.msg);
     rb_matrix_free(m);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
 
@@ -1031,8 +1028,7 @@ Test(batch, equals_the_reference_on_the_edges_of_the_trade_arithmetic)
 {
     rb_store *s = edge_store();
     enum { COUNT = 240 };
-    fixture f = {.cfg = calloc(COUNT, sizeof *f.cfg), .got = calloc(COUNT, sizeof *f.got),
-                 .seen = calloc(COUNT, sizeof *f.seen)};
+    fixture f = fixture_of(COUNT);
     /* One dataset per asset set (A, B, C; then A, B, CASH): depletion with CASH last. */
     int n = 0;
     while (n < COUNT) {
@@ -1049,6 +1045,6 @@ Test(batch, equals_the_reference_on_the_edges_of_the_trade_arithmetic)
         if (strstr(f.cfg[n].value[0], "CASH")) n++;
     }
     batch_against_reference(s, &f, COUNT);
-    free(f.cfg), free(f.got), free(f.seen);
+    fixture_free(&f);
     rb_store_free(s);
 }
