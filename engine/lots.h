@@ -85,6 +85,14 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
 rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *out,
                        rb_error *err);
 
+/* The orders of one rebalance, order[i * stride] units of asset i (i < n; none for asset
+ * skip, the cash column, or -1) for amount[i * stride] (a sale's proceeds, a buy's cost),
+ * at time t: each sale (a negative order, of at most held[i * stride] units) by
+ * rb_lots_sell, then each buy by rb_lots_buy, in asset order, their gains added to *year.
+ * Stops at the first order refused. */
+rb_status rb_lots_orders(rb_lots *lots, size_t n, const double *order, const double *amount, const double *held,
+                         size_t stride, int64_t skip, rb_time t, rb_realized *year, rb_error *err);
+
 /* Units held of an asset (sum of its open lots). */
 double rb_lots_units(const rb_lots *lots, size_t asset);
 

@@ -439,25 +439,5 @@ void rb_lanes_rebalance(rb_lanes *l, size_t n, const double *price, int rebalanc
 rb_status rb_lanes_lots(const rb_lanes *l, size_t k, rb_lots *lots, rb_realized *year, rb_time t, rb_error *err)
 {
     if (!lots || !l->traded[k]) return RB_OK;
-    const size_t cap = l->cap;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < l->N; i++) {
-            double u = l->order[i * cap + k];
-            if (u == 0 || (pass == 0) != (u < 0) || (int64_t)i == l->cash_col[k]) continue;
-            double amount = l->amount[i * cap + k];
-            rb_realized r;
-            rb_status rc;
-            if (u < 0) {
-                double held = l->held[i * cap + k];
-                rc = rb_lots_sell(lots, i, t, -u > held ? held : -u, amount, &r, err);
-            } else {
-                /* a loss disallowed by this buy (wash sale) counts as a gain of this year */
-                rc = rb_lots_buy(lots, i, t, u, amount, &r, err);
-            }
-            if (rc != RB_OK) return rc;
-            year->short_term += r.short_term;
-            year->long_term += r.long_term;
-        }
-    }
-    return RB_OK;
+    return rb_lots_orders(lots, l->N, l->order + k, l->amount + k, l->held + k, l->cap, l->cash_col[k], t, year, err);
 }

@@ -1440,3 +1440,91 @@ Test(lots, plain_sales_equal_the_kept_ledgers_to_the_bit)
 {
     for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) plain_equals_kept((rb_lot_method)m, 0xA0761D6478BD642FULL + (uint64_t)m);
 }
+
+/* ---------------------------------------------------------------- a rebalance's orders */
+
+/* rb_lots_orders (a rebalance's orders in one call, a plain ledger's sales and buys inline)
+ * against the same orders given one by one, the sales in asset order, then the buys, as
+ * rb_lanes_lots gave them before: the same realized sums, units, basis and unrealized gains
+ * to the bit, for every method, in plain ledgers with and without tags and in one with kept
+ * rows and wash sales. The orders sit 3 doubles apart (stride), the cash column's order is
+ * never traded, and now and then an order is refused (a sale of more than the book holds, a
+ * NaN), the same error from both, the orders before it done in both. */
+static void orders_equal_one_by_one(rb_lot_method m, int wash, int keep, uint64_t seed)
+{
+    enum { NA = 4, STRIDE = 3, REBALANCES = 1500 };
+    rb_lots *fused = mk(NA, m, 30, wash, keep), *single = mk(NA, m, 30, wash, keep);
+    double price[NA];
+    for (size_t a = 0; a < NA; a++) price[a] = 10 + 90 * rng_unit(&seed);
+    rb_realized y1 = {0, 0}, y2 = {0, 0};
+    rb_time t = DAY(0);
+    int refused = 0, sales = 0;
+    for (int op = 0; op < REBALANCES; op++) {
+        t += (rb_time)(rng_next(&seed) % 6) * 43200;
+        double order[NA * STRIDE], amount[NA * STRIDE], held[NA * STRIDE];
+        for (size_t i = 0; i < NA * STRIDE; i++) order[i] = amount[i] = held[i] = 1e300; /* never read */
+        int64_t skip = rng_next(&seed) % 3 == 0 ? (int64_t)(rng_next(&seed) % NA) : -1;
+        int bad = rng_next(&seed) % 50 == 0;
+        for (size_t a = 0; a < NA; a++) {
+            price[a] *= exp(0.1 * (rng_unit(&seed) - 0.5));
+            double h = rb_lots_units(single, a), f = rng_unit(&seed), u;
+            if (f < 0.15) u = 0;
+            else if (h <= 0 || f < 0.55) u = 0.01 + 10 * rng_unit(&seed);
+            else if (f < 0.65) u = -h * (1 + 5e-10); /* everything, a rounding excess asked */
+            else u = -h * rng_unit(&seed);
+            order[a * STRIDE] = u;
+            double g = rng_unit(&seed); /* the cap of a sale: the units held, half the order, none */
+            held[a * STRIDE] = u >= 0 ? h : g < 0.3 ? h : g < 0.6 ? -u / 2 : 2 * h + 1;
+            amount[a * STRIDE] = fabs(u) * price[a] * (u < 0 ? 0.999 : 1.001);
+        }
+        if (bad) {
+            size_t a = (size_t)(rng_next(&seed) % NA);
+            if (rng_next(&seed) % 2) order[a * STRIDE] = NAN;
+            else {
+                order[a * STRIDE] = -3 * rb_lots_units(single, a) - 1; /* more than the book holds */
+                held[a * STRIDE] = -order[a * STRIDE];
+            }
+        }
+        rb_error e1 = {0}, e2 = {0};
+        rb_status s1 = rb_lots_orders(fused, NA, order, amount, held, STRIDE, skip, t, &y1, &e1), s2 = RB_OK;
+        for (int pass = 0; pass < 2 && s2 == RB_OK; pass++)
+            for (size_t i = 0; i < NA && s2 == RB_OK; i++) {
+                double u = order[i * STRIDE], h = held[i * STRIDE];
+                if (u == 0 || (pass == 0) != (u < 0) || (int64_t)i == skip) continue;
+                rb_realized r;
+                s2 = u < 0 ? rb_lots_sell(single, i, t, -u > h ? h : -u, amount[i * STRIDE], &r, &e2)
+                           : rb_lots_buy(single, i, t, u, amount[i * STRIDE], &r, &e2);
+                if (s2 != RB_OK) break;
+                sales += u < 0;
+                y2.short_term += r.short_term;
+                y2.long_term += r.long_term;
+            }
+        CHECK(s1 == s2 && !strcmp(e1.msg, e2.msg), "rebalance %d: %d '%s', one by one %d '%s'", op, s1, e1.msg, s2,
+              e2.msg);
+        refused += s1 != RB_OK;
+        CHECK(!memcmp(&y1, &y2, sizeof y1), "method %d rebalance %d: %.17g/%.17g, one by one %.17g/%.17g", (int)m, op,
+              y1.short_term, y1.long_term, y2.short_term, y2.long_term);
+        for (size_t a = 0; a < NA; a++) {
+            double u1 = rb_lots_units(fused, a), u2 = rb_lots_units(single, a);
+            double b1 = rb_lots_basis(fused, a), b2 = rb_lots_basis(single, a);
+            CHECK(!memcmp(&u1, &u2, sizeof u1) && !memcmp(&b1, &b2, sizeof b1), "method %d rebalance %d: asset %zu",
+                  (int)m, op, a);
+        }
+    }
+    rb_realized g1 = rb_lots_unrealized(fused, price, t), g2 = rb_lots_unrealized(single, price, t);
+    cr_assert(!memcmp(&g1, &g2, sizeof g1), "method %d: unrealized", (int)m);
+    cr_assert(refused > 10 && refused < REBALANCES / 20 && sales > 1000, "method %d: %d refused, %d sales", (int)m,
+              refused, sales);
+    rb_lots_free(fused);
+    rb_lots_free(single);
+}
+
+Test(lots, orders_equal_their_sales_then_buys)
+{
+    for (int m = RB_LOTS_FIFO; m <= RB_LOTS_AVG; m++) {
+        uint64_t seed = 0x9E3779B97F4A7C15ULL * (uint64_t)(m + 1);
+        orders_equal_one_by_one((rb_lot_method)m, 0, RB_LEDGER_NONE, seed);
+        orders_equal_one_by_one((rb_lot_method)m, 0, RB_LEDGER_OPEN, seed + 1);
+        orders_equal_one_by_one((rb_lot_method)m, 30, RB_LEDGER_ALL, seed + 2);
+    }
+}
