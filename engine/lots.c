@@ -350,8 +350,10 @@ static int needs_room(const book *b)
     return !b->base || (size_t)(b->open - b->base) + b->n + 1 > b->cap;
 }
 
-/* What rb_lots_buy refuses. */
-LEDGER_STEP rb_status check_buy(const rb_lots *lots, size_t asset, double units, double cost, rb_error *err)
+/* The start of a buy: what rb_lots_buy refuses refused, the books fetched (warm), room made
+ * for the lot; *out gets its book. */
+LEDGER_STEP rb_status buy_start(rb_lots *lots, size_t asset, rb_time t, double units, double cost, book **out,
+                                rb_error *err)
 {
     rb_status st = check_asset(lots, asset, "buying", err);
     if (st) return st;
@@ -361,19 +363,21 @@ LEDGER_STEP rb_status check_buy(const rb_lots *lots, size_t asset, double units,
     if (!(cost > 0) || !isfinite(cost))
         return rb_fail(err, RB_ERR_DATA, "buying %g units of asset %zu for %g: cost must be positive and finite",
                        units, asset, cost);
-    return RB_OK;
-}
-
-/* rb_lots_buy in a plain ledger (no kept rows, no wash sales): checked, room made, the lot
- * opened; nothing realized late. */
-LEDGER_STEP rb_status buy_plain(rb_lots *lots, size_t asset, rb_time t, double units, double cost,
-                                rb_realized *late, rb_error *err)
-{
-    rb_status st = check_buy(lots, asset, units, cost, err);
-    if (st) return st;
     warm(lots, t);
     book *b = &books_of(lots)[asset];
     if (needs_room(b) && (st = make_room(lots, b, asset, err))) return st;
+    *out = b;
+    return RB_OK;
+}
+
+/* rb_lots_buy in a plain ledger (no kept rows, no wash sales): started, the lot opened;
+ * nothing realized late. */
+LEDGER_STEP rb_status buy_plain(rb_lots *lots, size_t asset, rb_time t, double units, double cost,
+                                rb_realized *late, rb_error *err)
+{
+    book *b = NULL;
+    rb_status st = buy_start(lots, asset, t, units, cost, &b, err);
+    if (st) return st;
     open_lot(lots, b, (lot){.opened = t, .units = units, .units0 = units, .cost = cost},
              (lot_tag){.id = lots->next_id++, .repl = 0});
     *late = (rb_realized){0, 0};
@@ -385,11 +389,9 @@ rb_status rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, doub
 {
     rb_realized ignored;
     if (lots->plain) return buy_plain(lots, asset, t, units, cost, late ? late : &ignored, err);
-    rb_status st = check_buy(lots, asset, units, cost, err);
+    book *b = NULL;
+    rb_status st = buy_start(lots, asset, t, units, cost, &b, err);
     if (st) return st;
-    warm(lots, t);
-    book *b = &books_of(lots)[asset];
-    if (needs_room(b) && (st = make_room(lots, b, asset, err))) return st;
     if (lots->keep && (st = reserve_rows(lots, 1, err))) return st;
 
     lot nl = {.opened = t, .units = units, .units0 = units, .cost = cost};
@@ -573,8 +575,10 @@ LEDGER_STEP rb_realized sell_plain(rb_lots *lots, book *b, rb_time t, double uni
     return r;
 }
 
-/* What rb_lots_sell refuses. */
-LEDGER_STEP rb_status check_sale(const rb_lots *lots, size_t asset, double units, double proceeds, rb_error *err)
+/* The start of a sale: what rb_lots_sell refuses refused, the books fetched (warm); *out
+ * gets its book. */
+LEDGER_STEP rb_status sale_start(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, book **out,
+                                 rb_error *err)
 {
     rb_status st = check_asset(lots, asset, "selling", err);
     if (st) return st;
@@ -584,9 +588,11 @@ LEDGER_STEP rb_status check_sale(const rb_lots *lots, size_t asset, double units
     if (!isfinite(proceeds))
         return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu: proceeds %g are not finite", units, asset,
                        proceeds);
-    double held = books_of(lots)[asset].held;
-    if (units > held * (1 + SELL_TOLERANCE))
-        return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, held);
+    warm(lots, t);
+    book *b = &books_of(lots)[asset];
+    if (units > b->held * (1 + SELL_TOLERANCE))
+        return rb_fail(err, RB_ERR_DATA, "selling %g units of asset %zu but only %g are held", units, asset, b->held);
+    *out = b;
     return RB_OK;
 }
 
@@ -595,15 +601,14 @@ static rb_status sell_nomem(size_t asset, rb_error *err)
     return rb_fail(err, RB_ERR_NOMEM, "lots ledger: out of memory selling asset %zu", asset);
 }
 
-/* rb_lots_sell in a plain ledger: checked, then sell_plain with room for the book's pieces
+/* rb_lots_sell in a plain ledger: started, then sell_plain with room for the book's pieces
  * (on the stack, or in the ledger's scratch grown first for a book of more lots). */
 LEDGER_STEP rb_status sell_plain_checked(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds,
                                          rb_realized *out, rb_error *err)
 {
-    rb_status st = check_sale(lots, asset, units, proceeds, err);
+    book *b = NULL;
+    rb_status st = sale_start(lots, asset, t, units, proceeds, &b, err);
     if (st) return st;
-    warm(lots, t);
-    book *b = &books_of(lots)[asset];
     plain_piece stack[PLAIN_PIECES], *piece = stack;
     _Static_assert(sizeof(plain_piece) <= sizeof(rb_lot_piece), "the ledger's scratch holds as many plain pieces");
     if (b->n > PLAIN_PIECES) {
@@ -621,10 +626,9 @@ rb_status rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, dou
 {
     rb_realized ignored;
     if (lots->plain) return sell_plain_checked(lots, asset, t, units, proceeds, out ? out : &ignored, err);
-    rb_status st = check_sale(lots, asset, units, proceeds, err);
+    book *b = NULL;
+    rb_status st = sale_start(lots, asset, t, units, proceeds, &b, err);
     if (st) return st;
-    warm(lots, t);
-    book *b = &books_of(lots)[asset];
     double held = b->held;
 
     /* Every allocation before the first change, so a failure leaves the ledger as it was. */
