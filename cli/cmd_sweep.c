@@ -394,9 +394,12 @@ static void *parse_early(void *arg)
     return NULL;
 }
 
+/* The parse's sweep: parsed here when its helper has not begun yet (rb_spare_claim), else
+ * waited for. */
 static rb_sweep *early_sweep(early_parse *p)
 {
-    rb_spare_wait(&p->spare);
+    if (rb_spare_claim(&p->spare)) parse_early(p);
+    else rb_spare_wait(&p->spare);
     return p->sweep;
 }
 

@@ -235,3 +235,43 @@ Test(thread, a_spare_given_no_job_ends_by_itself)
     cr_assert_eq(pthread_join(t, NULL), 0);
     cr_assert_neq(again, 0);
 }
+
+static void *count_run(void *arg)
+{
+    __atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+    return arg;
+}
+
+static int spare_is_done(void *s) { return rb_spare_done(s); }
+
+/* A spare's job taken back (rb_spare_claim) before its helper begins it runs once, by the
+ * caller, and the helper never touches the caller's rb_spare again (freed at once here: the
+ * sanitizers' build would catch a touch); one the helper has begun is waited for, and runs
+ * once too. In the even rounds either may happen (asked right after the start, the claim
+ * mostly wins); in the odd ones the job has ended first, and is not taken back. */
+Test(thread, a_spare_s_job_taken_back_or_waited_for_runs_once)
+{
+    int alone = rbt_thread_count();
+    rb_thread_spare_patience(1);
+    int claimed = 0;
+    for (int k = 0; k < 20; k++) {
+        int runs = 0;
+        rb_spare *s = malloc(sizeof *s);
+        cr_assert_not_null(s);
+        cr_assert_eq(rb_thread_run_spare(s, count_run, &runs), 0);
+        if (k % 2) cr_assert(rbt_wait_until(spare_is_done, s, 10), "the helper ran the job");
+        int taken = rb_spare_claim(s);
+        if (k % 2) cr_assert_not(taken, "a job that has ended is not taken back");
+        if (taken) {
+            claimed++;
+            free(s);
+            count_run(&runs);
+        } else {
+            cr_assert_eq(rb_spare_wait(s), &runs, "the job's result");
+            free(s);
+        }
+        cr_assert(rbt_wait_until(rbt_threads_at_most, &alone, 10), "the spare left when its wait ran out");
+        cr_assert_eq(__atomic_load_n(&runs, __ATOMIC_SEQ_CST), 1, "round %d: the job ran once", k);
+    }
+    cr_log_info("%d of 10 jobs taken back before their helper began", claimed);
+}

@@ -168,17 +168,48 @@ static int take_spare(pthread_t *thread, void *(*fn)(void *), void *arg)
     return took;
 }
 
-/* A spare's life: its first job, told done (its last access to the caller's rb_spare), then
- * the wait for another (when no other spare waits), which it runs as a thread of its
- * taker's (who joins it); without one it ends detached. */
+/* Who runs a spare's first job: its helper once it has begun (BEGUN), or its caller, who took
+ * it back before (CLAIMED: rb_spare_claim). The caller's rb_spare and the helper each hold a
+ * reference (refs), under spare_lock: the helper reads the caller's rb_spare only when it
+ * begins the job, so that a caller who claimed it may let its rb_spare go at once. */
+struct rb_spare_ticket {
+    rb_spare *s;
+    enum { TICKET_WAITING, TICKET_BEGUN, TICKET_CLAIMED } state;
+    int refs;
+};
+
+/* One reference to t given up (spare_lock held). */
+static void ticket_drop(struct rb_spare_ticket *t)
+{
+    if (--t->refs == 0) free(t);
+}
+
+/* The caller's reference to s's ticket given up (spare_lock held). */
+static void ticket_let_go(rb_spare *s)
+{
+    if (!s->ticket) return;
+    ticket_drop(s->ticket);
+    s->ticket = NULL;
+}
+
+/* A spare's life: its first job unless its caller took it back, told done (its last access
+ * to the caller's rb_spare), then the wait for another (when no other spare waits), which it
+ * runs as a thread of its taker's (who joins it); without one it ends detached. */
 static void *spare_main(void *p)
 {
-    rb_spare *s = p;
-    void *result = s->fn(s->arg);
+    struct rb_spare_ticket *t = p;
     pthread_mutex_lock(&spare_lock);
-    s->result = result;
-    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE); /* rb_spare_wait may poll it */
-    pthread_cond_broadcast(&spare_cv);
+    rb_spare *s = t->state == TICKET_WAITING ? t->s : NULL;
+    if (s) t->state = TICKET_BEGUN;
+    ticket_drop(t);
+    pthread_mutex_unlock(&spare_lock);
+    void *result = s ? s->fn(s->arg) : NULL;
+    pthread_mutex_lock(&spare_lock);
+    if (s) {
+        s->result = result;
+        __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE); /* rb_spare_wait may poll it */
+        pthread_cond_broadcast(&spare_cv);
+    }
     void *(*fn)(void *) = NULL;
     void *arg = NULL;
     if (!spare_waiting) {
@@ -270,16 +301,41 @@ void rb_thread_move_beside(pthread_t thread)
 int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg)
 {
     *s = (rb_spare){.fn = fn, .arg = arg};
+    struct rb_spare_ticket *t = malloc(sizeof *t);
+    if (!t) return ENOMEM;
+    *t = (struct rb_spare_ticket){.s = s, .state = TICKET_WAITING, .refs = 2};
+    s->ticket = t;
     pthread_t thread;
-    return rb_thread_start_beside(&thread, spare_main, s);
+    int e = rb_thread_start_beside(&thread, spare_main, t);
+    if (e != 0) {
+        free(t);
+        s->ticket = NULL;
+    }
+    return e;
+}
+
+int rb_spare_claim(rb_spare *s)
+{
+    pthread_mutex_lock(&spare_lock);
+    int claimed = s->ticket && s->ticket->state == TICKET_WAITING;
+    if (claimed) s->ticket->state = TICKET_CLAIMED;
+    ticket_let_go(s);
+    pthread_mutex_unlock(&spare_lock);
+    return claimed;
 }
 
 void *rb_spare_wait(rb_spare *s)
 {
-    if (rb_thread_may_poll() && rb_thread_poll_set(&s->done, SPARE_POLL_NS)) return s->result;
-    pthread_mutex_lock(&spare_lock);
-    while (!s->done) pthread_cond_wait(&spare_cv, &spare_lock);
-    pthread_mutex_unlock(&spare_lock);
+    if (!(rb_thread_may_poll() && rb_thread_poll_set(&s->done, SPARE_POLL_NS))) {
+        pthread_mutex_lock(&spare_lock);
+        while (!s->done) pthread_cond_wait(&spare_cv, &spare_lock);
+        pthread_mutex_unlock(&spare_lock);
+    }
+    if (s->ticket) { /* not claimed first: the caller's reference, given up now */
+        pthread_mutex_lock(&spare_lock);
+        ticket_let_go(s);
+        pthread_mutex_unlock(&spare_lock);
+    }
     return s->result;
 }
 

@@ -43,11 +43,19 @@ typedef struct rb_spare {
     void *arg;
     void *result;
     int done; /* under the spare's lock (thread.c) */
+    struct rb_spare_ticket *ticket; /* who runs the job, shared with its helper (thread.c) */
 } rb_spare;
 
-/* Runs fn(arg) as above; s stays the caller's, and must live until rb_spare_wait returns.
- * Returns pthread_create's code (then nothing runs: the caller does the job itself). */
+/* Runs fn(arg) as above; s stays the caller's, and must live until rb_spare_wait returns
+ * (or rb_spare_claim gives the job back). Returns pthread_create's code (then nothing runs:
+ * the caller does the job itself). */
 int rb_thread_run_spare(rb_spare *s, void *(*fn)(void *), void *arg);
+/* Takes the job back if its helper has not begun it yet (on a busy machine, or a virtual
+ * one whose other processor the host runs late, a new thread may start milliseconds after
+ * its creation): 1, and the caller runs fn itself; the helper never will, nor touch s again
+ * (it goes on as the spare). 0 when the helper has begun it: rb_spare_wait then. At most once,
+ * before rb_spare_wait. */
+int rb_spare_claim(rb_spare *s);
 /* Waits for the job's end; returns fn's result. */
 void *rb_spare_wait(rb_spare *s);
 /* 1 when the job has ended (rb_spare_wait would not wait), else 0. */
