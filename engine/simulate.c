@@ -124,9 +124,8 @@ void rb_sim_result_release(rb_sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err)
+void rb_sim_start_state(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st)
 {
-    /* Bar 0: the capital is invested at the targets at the close, costs and all. */
     memcpy(st->current, c->target, m->N * sizeof *st->current);
     st->pending = 0;
     st->last_rebalance = 0;
@@ -134,6 +133,12 @@ rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state 
     st->depleted = 0;
     st->table_row = c->table ? rb_target_table_row(c->table, m->time[0]) : 0; /* in force: resolve checked */
     st->port->cash = c->capital;
+}
+
+rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err)
+{
+    /* Bar 0: the capital is invested at the targets at the close, costs and all. */
+    rb_sim_start_state(m, c, st);
     rb_trade_env env = rb_sim_env(m, c, 0, m->close, 0);
     env.min_trade = 0; /* --min-trade applies to rebalances: the first allocation always happens */
     int traded;

@@ -83,6 +83,10 @@ rb_trade_env rb_sim_env(const rb_matrix *m, const rb_sim_config *c, size_t t, co
 
 /* Bar 0: the first allocation. */
 rb_status rb_sim_start(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st, rb_error *err);
+/* rb_sim_start's state before its trade: the targets in force, the clock, the capital as
+ * cash. What then trades the capital to c->target (RB_TRADE_INITIAL, no --min-trade) is
+ * the first allocation (the batch makes many at once: engine/batch/trades.c). */
+void rb_sim_start_state(const rb_matrix *m, const rb_sim_config *c, rb_sim_state *st);
 
 /* 1 when bar t has scheduled work for this configuration: a pending order, a tax year end
  * with something to settle or a contribution date. Without any, rb_sim_events would change

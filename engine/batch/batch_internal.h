@@ -451,6 +451,13 @@ rb_status batch_act(const rb_matrix *m, block *b, size_t t, size_t nact, size_t 
  * (batch_lanes_start); the nq rebalances queued at bar t, traded together. */
 void batch_lanes_start(block *b);
 rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err);
+/* The first allocations of the nq configurations queued (b->queued, full: their targets in
+ * force), at bar 0, together: as rb_sim_start would make each (rb_sim_start_state first), the
+ * lanes being its closed form's arithmetic (rb_rebalance_proportional: one lane), and
+ * rb_sim_start itself where a lane falls back. Only for configurations the kernel decides for
+ * (their closed form applies: setup.c, kernel_rule) and that trade in lanes
+ * (batch_lanes_start: not RB_TRIGGER_NEVER), after batch_lanes_start. */
+rb_status batch_lane_starts(block *b, size_t nq, const rb_matrix *m, size_t *bad, rb_error *err);
 
 /* finish.c: configuration j's metric sums over its first T bars (at the run's bar times
  * time[0..T); the statistics as they stand after bar T - 1; a depleted run's last bar has

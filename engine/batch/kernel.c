@@ -29,31 +29,35 @@ static void mix_series(const rb_matrix *m, block *b)
     b->mix_known = 1;
 }
 
-/* Bar 0: the first allocation of every configuration, by the reference step, and the
- * columns and statistics it starts from. */
+/* Whether a configuration's first allocation is made in the lanes (batch_lane_starts): the
+ * kernel decides for it, and it trades in lanes (batch_lanes_start). */
+static int starts_in_lanes(int rule) { return rule != ASK_DECIDE && rule != RB_TRIGGER_NEVER; }
+
+/* Bar 0: the first allocation of every configuration (together in the lanes where they
+ * trade, else by the reference step), and the columns and statistics it starts from. */
 static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
 {
     const size_t N = b->N, n = b->n;
     b->one_band = 1; /* until a threshold says otherwise (batch_band_thresholds) */
+    size_t nq = 0; /* first allocations queued for the lanes */
     for (size_t j = 0; j < n; j++) {
         config *c = batch_cfg(b, j);
-        rb_status rc = rb_sim_start(m, &c->c, &c->st, err);
-        if (rc != RB_OK) {
-            *bad = j;
-            return rc;
-        }
-        batch_scatter(b, j);
-        batch_band_thresholds(b, j, c);
-        batch_exact_state(b, j, m->close);
         b->rule[j] = c->rule;
         b->cmask[j] = c->trig.date_flags;
         b->cbars[j] = c->trig.every_bars;
         ((int64_t *)BLOCK_COL(b->cols, COL_CASH_COL))[j] = c->c.cash_col;
-        b->flow[j] = 0;
-        b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
-        rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],
-                            b->dsum[j], b->cash[j], m->time[0]);
-        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0], (double)m->time[0], 0});
+        if (starts_in_lanes(c->rule)) {
+            rb_sim_start_state(m, &c->c, &c->st);
+            b->queued[nq] = j;
+            b->queued_full[nq++] = 1;
+        } else {
+            rb_status rc = rb_sim_start(m, &c->c, &c->st, err);
+            if (rc != RB_OK) {
+                *bad = j;
+                return rc;
+            }
+        }
+        batch_scatter(b, j);
     }
     /* Costs the same for the whole block (a sweep that does not vary them): the lanes read
      * one set of rates, copied here once (trades.c copies them per lane otherwise). */
@@ -79,6 +83,17 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
     }
     if (b->same_targets) mix_series(m, b);
     batch_lanes_start(b);
+    rb_status rc = batch_lane_starts(b, nq, m, bad, err);
+    if (rc != RB_OK) return rc;
+    for (size_t j = 0; j < n; j++) {
+        batch_band_thresholds(b, j, batch_cfg(b, j));
+        batch_exact_state(b, j, m->close);
+        b->flow[j] = 0;
+        b->maxd[j] = 0; /* a state column (share.c compares them), set by every bar's pass */
+        rb_metric_acc_start(BATCH_ACC(b->cols) + j, b->cap, BATCH_PEAK_TIME(b->cols) + j, b->total[j], b->inv[j],
+                            b->dsum[j], b->cash[j], m->time[0]);
+        batch_dd_put(b->cols, j, &(rb_metric_dd){0, m->time[0], m->time[0], (double)m->time[0], 0});
+    }
     return RB_OK;
 }
 

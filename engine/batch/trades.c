@@ -228,23 +228,35 @@ static void fetch_ledgers(const block *b, size_t q0, size_t nq, int step)
     }
 }
 
-/* The nq rebalances queued from q0, a group of at most BATCH_LANE_GROUP: loaded into the
- * lanes, traded, valued and stored back, then each one's tax lots or, where the closed form
- * did not apply, its general path. */
-static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+/* A first allocation whose closed form does not apply (its lane fell back): the reference's
+ * step, rb_sim_start, whose closed form falls back alike and whose general path then trades
+ * (the lane left the configuration's columns as they were, and its portfolio untouched). */
+static rb_status start_trade(block *b, size_t j, const rb_matrix *m, rb_error *err)
+{
+    config *c = batch_cfg(b, j);
+    rb_status rc = rb_sim_start(m, &c->c, &c->st, err);
+    if (rc == RB_OK) batch_scatter(b, j);
+    return rc;
+}
+
+/* The nq rebalances queued from q0 (first: the first allocations of bar t = 0), a group of at
+ * most BATCH_LANE_GROUP: loaded into the lanes, traded, valued and stored back, then each
+ * one's tax lots or, where the closed form did not apply, its general path. */
+static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, size_t t, int first, size_t *bad,
+                            rb_error *err)
 {
     rb_lanes *l = &b->lanes;
     size_t width = lanes_width(nq, BATCH_LANE_GROUP);
     if (b->any_lots) fetch_ledgers(b, q0, nq, 0);
     load_lanes(b, q0, nq, width);
-    rb_lanes_rebalance(l, width, m->close + t * b->N, 1);
+    rb_lanes_rebalance(l, width, m->close + t * b->N, !first);
     if (b->any_lots) fetch_ledgers(b, q0, nq, 1);
     batch_lane_exact_states(b, width, m->close + t * b->N);
     if (!store_lanes(b, q0, nq, t)) return RB_OK;
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q0 + q];
         rb_status rc = RB_OK;
-        if (l->fallback[q]) rc = general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
+        if (l->fallback[q]) rc = first ? start_trade(b, j, m, err) : general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
         else if (l->traded[q] && b->any_lots) {
             config *c = batch_cfg(b, j);
             rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
@@ -257,10 +269,21 @@ static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, 
     return RB_OK;
 }
 
-rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+/* The nq trades queued, a group at a time (first: the first allocations). */
+static rb_status lane_groups(block *b, size_t nq, const rb_matrix *m, size_t t, int first, size_t *bad, rb_error *err)
 {
     rb_status rc = RB_OK;
     for (size_t q0 = 0; q0 < nq && rc == RB_OK; q0 += BATCH_LANE_GROUP)
-        rc = lane_group(b, q0, nq - q0 < BATCH_LANE_GROUP ? nq - q0 : BATCH_LANE_GROUP, m, t, bad, err);
+        rc = lane_group(b, q0, nq - q0 < BATCH_LANE_GROUP ? nq - q0 : BATCH_LANE_GROUP, m, t, first, bad, err);
     return rc;
+}
+
+rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, size_t *bad, rb_error *err)
+{
+    return lane_groups(b, nq, m, t, 0, bad, err);
+}
+
+rb_status batch_lane_starts(block *b, size_t nq, const rb_matrix *m, size_t *bad, rb_error *err)
+{
+    return lane_groups(b, nq, m, 0, 1, bad, err);
 }
