@@ -46,9 +46,7 @@ static void side_open(side_job *job, int ahead)
 static void *side_main(void *arg)
 {
     side_job *job = arg;
-    if (job->early) {
-        rb_results_connect(job->later); /* (nothing when the start's checks refused it) */
-    } else if (job->results_path) {
+    if (job->results_path) {
         side_open(job, 1);
         side_say(job, &job->opened, 1);
     }
@@ -71,20 +69,10 @@ void sweep_side_start(side_job *job, const char *results)
         pthread_mutex_destroy(&job->mu);
         job->threaded = 0;
     }
-    /* The caller gets a new store's handle at once, and this thread opens it while the
-     * caller reads the sweep, loads its prices and runs it (rb_results_open_later): the
-     * caller never waits for the open, which the other processor may take up late. What the
-     * checks refuse is the caller's to report (sweep_side_results). */
-    if (job->threaded && job->results_path) {
-        job->open_rc = rb_results_open_later(job->results_path, &job->results, &job->open_err);
-        job->later = job->open_rc == RB_OK ? job->results : NULL;
-        job->early = 1;
-    }
     if (job->threaded && rb_thread_start_beside(&job->thread, side_main, job) != 0) {
         pthread_cond_destroy(&job->cv);
         pthread_mutex_destroy(&job->mu);
         job->threaded = 0;
-        if (job->later) rb_results_connect(job->later); /* no thread to do it: here and now */
     }
 }
 
@@ -108,13 +96,8 @@ rb_status sweep_side_results(side_job *job, rb_results **out, rb_error *err)
 {
     *out = NULL;
     if (!job->results_path) return RB_OK;
-    if (job->early) {
-        /* made at the start (or refused there), opened by the job meanwhile */
-    } else if (job->threaded) {
-        side_wait(job, &job->opened);
-    } else {
-        side_open(job, 0);
-    }
+    if (job->threaded) side_wait(job, &job->opened);
+    else side_open(job, 0);
     job->results_path = NULL; /* handed over: the caller frees it */
     *out = job->results;
     job->results = NULL;

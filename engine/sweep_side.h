@@ -11,10 +11,8 @@
 
 /* The work beside the main thread's preparation, on a thread of its own (side_main):
  *   1. a new results store (none yet at its path, or an empty file) is opened while the
- *      main thread reads the sweep, loads its prices and runs it: the main thread gets its
- *      handle at once (rb_results_open_later; sweep_side_results hands it over) and the job
- *      opens it (rb_results_connect); an existing store is opened by the main thread, after
- *      every check, as ever;
+ *      main thread reads the sweep and loads its prices (sweep_side_results hands it over;
+ *      an existing store is opened by the main thread, after every check, as ever);
  *   2. once the matrix is there (sweep_side_give), for a results store that exists already,
  *      the hash earlier builds gave the dataset, under which it may hold this sweep
  *      (sweep_side_legacy waits for it),
@@ -28,8 +26,6 @@ typedef struct side_job {
     /* 1. */
     const char *results_path; /* a new store's path: opened here; NULL: not by this job */
     rb_results *results;
-    int early;          /* rb_results_open_later was asked at the start (sweep_side_start) */
-    rb_results *later; /* what it made: the job connects it (rb_results_connect); NULL if refused */
     rb_status open_rc;
     rb_error open_err;
     int opened;

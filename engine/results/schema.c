@@ -507,12 +507,6 @@ static rb_status check_file(const char *path, int readonly, int *content, int *e
     return rc;
 }
 
-rb_status rb_results_schema_check(const char *path, int *content, rb_error *err)
-{
-    int exists = 0;
-    return check_file(path, 0, content, &exists, err);
-}
-
 /* Journal and schema of a store opened for writing. */
 static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
 {

@@ -50,10 +50,6 @@
  * first sweep creates with rb_results_schema_create; migrating an older one). Either way refuses, untouched, a file that is not a results store or was written by
  * a newer rebal. */
 rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb_error *err);
-/* The checks rb_results_schema_open makes of path for writing before it opens anything (a
- * path given, a file that is a SQLite database if it has content, a place this process may
- * write); *content: 1 when the file has content. */
-rb_status rb_results_schema_check(const char *path, int *content, rb_error *err);
 /* Closes the connection; a file this open created is removed again while it holds no table
  * (no sweep was begun in it: rb_sqlite_remove_unused). */
 void rb_results_schema_close(rb_rconn *c);

@@ -46,15 +46,12 @@ static void free_rows(queued_row *q)
  * in pthread_join returned 0.25-0.27 ms after the sync on the 2-core VM, one polling the
  * join 0.15-0.19, one polling the flag some 0.02 (clock marks). The exit goes on beside the
  * caller. */
-static int later_made(rb_results *r);
-
 static void join_writer(rb_results *r)
 {
     if (!r->thread_live) return;
-    r->thread_live = 0;
-    if (r->opens_later && !later_made(r)) return; /* the open failed: no thread to join */
     if (r->spin && rb_thread_poll_set(&r->ended, JOIN_POLL_NS)) pthread_detach(r->thread);
     else pthread_join(r->thread, NULL);
+    r->thread_live = 0;
     r->ended = 0;
 }
 
@@ -68,24 +65,8 @@ static void unpark(rb_results *r, int *flag)
     r->parked = 0;
 }
 
-/* A handle of rb_results_open_later, at its close: once its open is done, a writer it
- * started and no sweep was given is let go. */
-static void later_close(rb_results *r)
-{
-    pthread_mutex_lock(&r->mu);
-    while (!r->connected) pthread_cond_wait(&r->said_cv, &r->mu);
-    int idle = r->made && !r->go;
-    if (idle) {
-        r->quit = 1;
-        pthread_cond_broadcast(&r->said_cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-    if (idle) pthread_join(r->thread, NULL);
-}
-
 static void results_close(rb_results *r)
 {
-    if (r->opens_later) later_close(r);
     if (r->parked) { /* never given a sweep */
         unpark(r, &r->quit);
         pthread_join(r->thread, NULL);
@@ -117,11 +98,9 @@ static void results_close(rb_results *r)
     free(r);
 }
 
-static void writer_failed(rb_results *r, const rb_error *e);
-
-/* A handle with its locks and no connection yet. */
-static rb_status results_new(const char *path, rb_results **out, rb_error *err)
+rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
 {
+    if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_results_open: no output pointer");
     rb_results *r = rb_calloc(1, sizeof *r);
     if (!r) return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path ? path : "a results store");
     /* Deadlines of the writer are on the monotonic clock: a wall-clock step must not stall
@@ -153,94 +132,13 @@ static rb_status results_new(const char *path, rb_results **out, rb_error *err)
     }
     r->metric = rb_metric_table(&r->nmetric);
     r->sync_fd = -1;
-    *out = r;
-    return RB_OK;
-}
-
-rb_status rb_results_open(const char *path, rb_results **out, rb_error *err)
-{
-    if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_results_open: no output pointer");
-    rb_results *r = NULL;
-    rb_status rc = results_new(path, &r, err);
-    if (rc == RB_OK) rc = rb_results_schema_open(path, 0, &r->conn, err);
+    rb_status rc = rb_results_schema_open(path, 0, &r->conn, err);
     if (rc != RB_OK) {
-        if (r) results_close(r);
+        results_close(r);
         return rc;
     }
     *out = r;
     return RB_OK;
-}
-
-rb_status rb_results_open_later(const char *path, rb_results **out, rb_error *err)
-{
-    if (!out) return rb_fail(err, RB_ERR_USAGE, "rb_results_open_later: no output pointer");
-    int content = 0;
-    rb_status rc = rb_results_schema_check(path, &content, err);
-    if (rc != RB_OK) return rc;
-    if (content) return rb_results_open(path, out, err); /* not new any more: opened now, as ever */
-    rb_results *r = NULL;
-    rc = results_new(path, &r, err);
-    if (rc != RB_OK) return rc;
-    if (!(r->conn.path = rb_strdup(path))) {
-        results_close(r);
-        return rb_fail(err, RB_ERR_NOMEM, "out of memory opening %s", path);
-    }
-    r->opens_later = 1;
-    *out = r;
-    return RB_OK;
-}
-
-static void *writer_parked(void *arg);
-
-/* The connection rb_results_schema_open made (from), taken into r->conn field by field but
- * the path: the caller's thread may read r->conn.path (its messages) meanwhile. */
-static void adopt_connection(rb_results *r, rb_rconn *from)
-{
-    _Static_assert(sizeof(rb_rconn) == sizeof(sqlite3 *) + sizeof(char *) + 5 * sizeof(int) + sizeof(int),
-                   "every field of rb_rconn taken below (and the padding after the last)");
-    r->conn.db = from->db;
-    r->conn.version = from->version;
-    r->conn.fresh = from->fresh;
-    r->conn.created = from->created;
-    r->conn.settled = from->settled;
-    r->conn.brief = from->brief;
-    free(from->path);
-}
-
-void rb_results_connect(rb_results *r)
-{
-    if (!r || !r->opens_later) return;
-    rb_rconn c;
-    rb_error e = {0};
-    rb_status rc = rb_results_schema_open(r->conn.path, 0, &c, &e);
-    pthread_mutex_lock(&r->mu);
-    if (rc == RB_OK) {
-        adopt_connection(r, &c);
-        /* beside the caller's main work, as this thread runs (rb_results_begin moves it) */
-        r->made = rb_thread_start_away(&r->thread, writer_parked, r, -1) == 0;
-        if (!r->made) rc = rb_fail(&e, RB_ERR_NOMEM, "%s: cannot start the writer thread", r->conn.path);
-    }
-    r->open_rc = rc;
-    r->open_err = e;
-    r->connected = 1;
-    if (rc != RB_OK && r->go) {
-        /* the sweep has begun without it: its rows and its end report the failure */
-        writer_failed(r, &e);
-        r->begun = 1;
-        __atomic_store_n(&r->released, 1, __ATOMIC_RELEASE);
-    }
-    pthread_cond_broadcast(&r->said_cv);
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* Waits for rb_results_connect; 1 when it started the writer's thread. */
-static int later_made(rb_results *r)
-{
-    pthread_mutex_lock(&r->mu);
-    while (!r->connected) pthread_cond_wait(&r->said_cv, &r->mu);
-    int made = r->made;
-    pthread_mutex_unlock(&r->mu);
-    return made;
 }
 
 /* ---------------------------------------------------------------- sweeps */
@@ -273,23 +171,6 @@ static int wake_parked(rb_results *r)
     rb_thread_move_beside(r->thread);
     unpark(r, &r->go);
     return 0;
-}
-
-/* A handle of rb_results_open_later given its sweep: its writer, started by the open or to be
- * started by it, told to go. An open that failed already fails the sweep's start here. */
-static rb_status wake_later(rb_results *r, rb_error *err)
-{
-    pthread_mutex_lock(&r->mu);
-    rb_status rc = r->connected ? r->open_rc : RB_OK;
-    if (rc != RB_OK) {
-        if (err) *err = r->open_err;
-    } else {
-        if (r->made) rb_thread_move_beside(r->thread);
-        r->go = 1;
-        pthread_cond_broadcast(&r->said_cv);
-    }
-    pthread_mutex_unlock(&r->mu);
-    return rc;
 }
 
 void rb_results_defer_start(rb_results *r) { r->defer = 1; }
@@ -346,8 +227,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     /* brief or not, this sweep: a store that left WAL mode for a brief one goes back to it */
     r->brief_sweep = r->brief;
     r->brief = 0;
-    /* (a connection still to be made is not brief: it has had no sweep) */
-    if (!r->brief_sweep && !r->opens_later && (rc = rb_results_schema_unbrief(&r->conn, err)) != RB_OK) return rc;
+    if (!r->brief_sweep && (rc = rb_results_schema_unbrief(&r->conn, err)) != RB_OK) return rc;
     char(*names)[RB_RESULTS_KEY_MAX] = nkeys ? rb_calloc(nkeys, sizeof *names) : NULL;
     rc = nkeys && !names ? rb_fail(err, RB_ERR_NOMEM, "out of memory starting a sweep")
                          : rb_wr_set_keys(r, keys, nkeys, names, err);
@@ -356,7 +236,7 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
     int found = 0;
     /* A new store holds no sweep to resume: what the caller waits for is only the keys'
      * check, and the writer records the rest before its first row. */
-    r->deferred = r->opens_later || (r->defer && r->conn.version == 0);
+    r->deferred = r->defer && r->conn.version == 0;
     if (rc == RB_OK && r->deferred) {
         rc = rb_wr_keep_later(r, spec, dataset_hash, configurations, names, err);
         names = NULL; /* the writer's now (rb_wr_clear_later frees it) */
@@ -374,15 +254,10 @@ rb_status rb_results_begin(rb_results *r, const char *spec, const char *dataset_
         r->released = 0;
         r->end_status = NULL;
         rb_error_clear(&r->werr);
-        if (r->opens_later) {
-            rc = wake_later(r, err);
-            r->thread_live = rc == RB_OK;
-        } else {
-            int e = r->parked ? wake_parked(r) : rb_thread_start_beside(&r->thread, writer_main, r);
-            if (e != 0)
-                rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
-            r->thread_live = e == 0;
-        }
+        int e = r->parked ? wake_parked(r) : rb_thread_start_beside(&r->thread, writer_main, r);
+        if (e != 0)
+            rc = rb_fail(err, RB_ERR_NOMEM, "%s: cannot start the writer thread: %s", r->conn.path, strerror(e));
+        r->thread_live = e == 0;
     }
     if (rc != RB_OK) {
         free(ids);
@@ -419,7 +294,7 @@ rb_status rb_results_find_done(rb_results *r, const char *spec, const char *data
     *id = 0;
     finished_at[0] = '\0';
     if (!r || !spec) return rb_fail(err, RB_ERR_USAGE, "rb_results_find_done: no results store or no spec");
-    if (r->opens_later || r->conn.version == 0) return RB_OK; /* a new store: no sweep yet */
+    if (r->conn.version == 0) return RB_OK; /* a new store: no sweep yet */
     int64_t found = 0;
     rb_status rc =
         rb_results_sweep_find(&r->conn, spec, dataset_hash, r->legacy_hash[0] ? r->legacy_hash : NULL, &found, err);

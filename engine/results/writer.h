@@ -27,23 +27,6 @@ typedef struct rb_result_row {
  * written by an older rebal is migrated to the current schema. */
 rb_status rb_results_open(const char *path, rb_results **out, rb_error *err);
 
-/* A new results store (no file at path, or an empty one) whose open is another thread's
- * (rb_results_connect), for a caller that records one sweep in it and goes on to compute its
- * rows meanwhile (rebal sweep: its side job opens the store). The handle comes at once,
- * after the path's checks (what rb_results_open refuses before it opens anything is refused
- * here); a file that has content by now is opened at once, as by rb_results_open. Until
- * rb_results_end, the caller may only begin one sweep and put its rows: rb_results_begin
- * defers the sweep's start to the writer (as rb_results_defer_start), rb_results_find_done
- * finds nothing (the store is new). A failure of the open is reported by rb_results_begin
- * when it is known by then, else as the writer's (rb_results_put, rb_results_end).
- * rb_results_free waits for the open. */
-rb_status rb_results_open_later(const char *path, rb_results **out, rb_error *err);
-
-/* The open of a store from rb_results_open_later, on the calling thread, then the thread
- * that will write its sweep started (waiting for it, as rb_results_prestart's). Once, by one
- * thread; nothing for another handle. */
-void rb_results_connect(rb_results *r);
-
 /* Starts the thread that will write the sweep the next rb_results_begin begins, waiting for
  * it until then: a caller that opens the store beside its main work (sweep_side.c) takes the
  * thread's start (some 0.1-0.2 ms on the 2-core VM) off that work's path. Where the thread

@@ -92,13 +92,6 @@ struct rb_results {
     /* rb_results_prestart: thread is started and waits (parked) until rb_results_begin hands
      * it its sweep (go) or the close lets it go (quit); go and quit under mu */
     int parked, go, quit;
-    /* rb_results_open_later: the connection is rb_results_connect's (opens_later, fixed at
-     * the handle's making; until connected, no other thread touches conn but its path). Under
-     * mu: connected once the open is done, its outcome (open_rc, open_err), and made when it
-     * started the writer's thread (parked until go, as rb_results_prestart's). */
-    int opens_later, connected, made;
-    rb_status open_rc;
-    rb_error open_err;
     int synced;      /* the checkpoint's outcome (rb_rconn.settled): 1, -1, or 0 (not taken) */
     int sync_fd;     /* the file the writer syncs through (-1: none), closed after the connection */
     int whole;       /* the writer copied the whole WAL and syncs the file (under mu, with released) */
