@@ -19,8 +19,8 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
+#include "bit_select.h"
 #include "metrics.h"
 
 /* The running statistics of one run, updated on every bar: the fields, in this order, of
@@ -167,29 +167,6 @@ static inline void rb_metric_acc_bench(double *a, size_t stride, double v, doubl
 #undef ACC
 }
 
-/* take ? a : b, for take 0 or 1, made on the bits. In the batch's loop over configurations
- * (a vectorized loop) gcc made `x = take ? a : x` of a column a store under a mask, behind a
- * branch that skips it when no lane takes a: in a fall that deepens on some bars and not
- * others the branch mispredicts, and the next load of the column waits for the masked store
- * (a load is not forwarded from one). On the bits, the whole vector is stored every time (as
- * rebalance_lanes.c's lane_select); the value is the same. */
-static inline int64_t rb_acc_pick(int64_t take, int64_t a, int64_t b)
-{
-    int64_t m = -take;
-    return (a & m) | (b & ~m);
-}
-
-static inline double rb_acc_pick_real(int64_t take, double a, double b)
-{
-    int64_t ia, ib;
-    memcpy(&ia, &a, sizeof ia);
-    memcpy(&ib, &b, sizeof ib);
-    int64_t r = rb_acc_pick(take, ia, ib);
-    double out;
-    memcpy(&out, &r, sizeof out);
-    return out;
-}
-
 /* What rb_metric_acc_step asks of its caller after a bar (its result). */
 enum {
     RB_ACC_BACK = 2 /* back at the high after bars under it: rb_metric_acc_back settles the drawdown */
@@ -231,7 +208,7 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
     ACC(VALUE) = v;
     ACC(INV_PREV) = inv;
     int64_t high = x >= ACC(PEAK); /* a new running high (or a repeat of it): a later fall starts here */
-    rb_time at_high = rb_acc_pick(high, now, *peak_time);
+    rb_time at_high = rb_pick_bits(high, now, *peak_time);
     *peak_time = at_high;
     double pk = high ? x : ACC(PEAK);
     ACC(PEAK) = pk;
@@ -239,15 +216,16 @@ static inline int64_t rb_metric_acc_step(double *a, size_t stride, rb_time *peak
     double fall = 1.0 - x / pk, hb = ACC(HIGH_BAR);
     ACC(SUM_DD2) += fall * fall;
     int64_t under = fall > RB_METRIC_NOISE, back = !under & (bar - hb > 1.0);
-    ACC(HIGH_BAR) = rb_acc_pick_real(under | back, hb, bar);
-    /* the deepest fall so far (selections on the bits: rb_acc_pick) */
+    ACC(HIGH_BAR) = rb_pick_real(under | back, hb, bar);
+    /* the deepest fall so far; these selections on the bits (bit_select.h): gcc stored them
+     * under masks behind a branch that mispredicted in falls */
     double deepest = *dd.max_dd;
     int64_t deeper = under & (fall > deepest);
-    *dd.max_dd = rb_acc_pick_real(deeper, fall, deepest);
-    *dd.peak = rb_acc_pick(deeper, at_high, *dd.peak);
-    *dd.trough = rb_acc_pick(deeper, now, *dd.trough);
-    *dd.trough_at = rb_acc_pick_real(deeper, (double)now, *dd.trough_at);
-    *dd.trough_bar = rb_acc_pick_real(deeper, bar, *dd.trough_bar);
+    *dd.max_dd = rb_pick_real(deeper, fall, deepest);
+    *dd.peak = rb_pick_bits(deeper, at_high, *dd.peak);
+    *dd.trough = rb_pick_bits(deeper, now, *dd.trough);
+    *dd.trough_at = rb_pick_real(deeper, (double)now, *dd.trough_at);
+    *dd.trough_bar = rb_pick_real(deeper, bar, *dd.trough_bar);
     return back << 1;
 #undef ACC
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bit_select.h"
 #include "error.h"
 #include "kernel_clones.h"
 #include "alloc.h"
@@ -97,23 +98,15 @@ typedef struct chunk {
 } chunk;
 
 /* take ? a : b, for take 0 or 1: how a chunk's running values (cash, accounts, sums) are
- * selected asset after asset. In a loop over the lanes gcc makes `x[k] = take ? y : x[k]`
- * a store under a mask, and the next asset's load of x[k] waits for that store (a load is
- * not forwarded from a masked store). With bits the selection is made on the bits, and the
- * whole vector is stored and forwarded. lanes_steps sets bits in the AVX-512 clone, whose
- * chunks of 8 to 24 lanes then ran 10-25 % faster (10 assets); the AVX2 and baseline
- * clones gained nothing or lost (the baseline a quarter), so they select. Either way the
- * same bits. */
+ * selected asset after asset; with bits, on the bits (bit_select.h), so that the next
+ * asset's load of a value is forwarded from its store. lanes_steps sets bits in the AVX-512
+ * clone, whose chunks of 8 to 24 lanes then ran 10-25 % faster (10 assets); the AVX2 and
+ * baseline clones gained nothing or lost (the baseline a quarter), so they select. Either
+ * way the same bits. */
 static inline double lane_select(int bits, int64_t take, double a, double b)
 {
     if (!bits) return take ? a : b;
-    int64_t m = -take, ia, ib;
-    memcpy(&ia, &a, sizeof ia);
-    memcpy(&ib, &b, sizeof ib);
-    int64_t r = (ia & m) | (ib & ~m);
-    double out;
-    memcpy(&out, &r, sizeof out);
-    return out;
+    return rb_pick_real(take, a, b);
 }
 
 /* The value of each lane (w) and of each of its holdings (value); flags cleared. */

@@ -257,7 +257,8 @@ static rb_status lane_group(block *b, size_t q0, size_t nq, const rb_matrix *m, 
     for (size_t q = 0; q < nq; q++) {
         size_t j = b->queued[q0 + q];
         rb_status rc = RB_OK;
-        if (l->fallback[q]) rc = first ? start_trade(b, j, m, err) : general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
+        if (l->fallback[q])
+            rc = first ? start_trade(b, j, m, err) : general_trade(b, j, m, t, batch_queued_to(b, q0 + q), err);
         else if (l->traded[q] && b->any_lots) {
             config *c = batch_cfg(b, j);
             rc = rb_lanes_lots(l, q, c->port.lots, &c->port.year_realized, m->time[t], err);
