@@ -81,8 +81,8 @@ void rb_lanes_release(rb_lanes *l)
  * every lane were loaded and stored once per asset. A loop over a chunk's lanes has a
  * constant count: three vectors at AVX-512's width, independent of each other, which hides
  * the latency of a lane's chains of additions over the assets. The lanes past the whole
- * chunks go in one chunk of 16 or 8, then one of 4 (the batch pads its lanes to a multiple
- * of 4 or 8: lanes_steps), then one at a time, by the same code: every lane sees the same operations
+ * chunks go in one chunk of 16 or 8 (the batch pads its lanes to a multiple of 8:
+ * lanes_steps), then one at a time, by the same code: every lane sees the same operations
  * in the same order. (Chunks of 32 were as fast as 24 before the fills took one pass
  * (chunk_fills); since, the 1,000-band sweep's simulation is 2 % faster in chunks of 24.) */
 #define LANE_CHUNK 24
@@ -395,10 +395,8 @@ LANE_STEP void lanes_chunk(rb_lanes *l, size_t k0, const size_t W, int bits, con
     chunk_trades(l, k0, W, bits, rebalance, &c);
 }
 
-/* The lanes a chunk at a time: chunks of LANE_CHUNK, then one of the 16 or 8 left, then one
- * of 4 (the batch pads its lanes to a multiple of 4 or 8: half a vector of AVX-512, whose
- * 256-bit form costs half the 512-bit one on the development VM's processor, where 2 to 4
- * lanes took a whole vector of 8), then one lane at a time. bits (lane_select) matters
+/* The lanes a chunk at a time: chunks of LANE_CHUNK, then one of the 16 or 8 left (the batch
+ * pads its lanes to a multiple of 8), then one lane at a time. bits (lane_select) matters
  * only to the chunks of 8 lanes or more: only theirs are compiled both ways. */
 LANE_STEP void lanes_part(rb_lanes *l, size_t k0, const size_t W, int bits, const double *price, int rebalance,
                           int same_rates)
@@ -418,10 +416,6 @@ LANE_STEP void lanes_steps(rb_lanes *l, size_t n, int bits, const double *price,
     } else if (k0 + 8 <= n) {
         lanes_part(l, k0, 8, bits, price, rebalance, same_rates);
         k0 += 8;
-    }
-    if (k0 + 4 <= n) {
-        lanes_part(l, k0, 4, bits, price, rebalance, same_rates);
-        k0 += 4;
     }
     for (; k0 < n; k0++) lanes_chunk(l, k0, 1, 0, price, rebalance, same_rates);
 }

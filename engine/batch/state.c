@@ -104,7 +104,6 @@ void batch_lane_exact_states(block *b, size_t width, const double *close)
     for (; k0 + 24 <= width; k0 += 24) lane_states(b, k0, 24, close);
     for (; k0 + 16 <= width; k0 += 16) lane_states(b, k0, 16, close);
     for (; k0 + 8 <= width; k0 += 8) lane_states(b, k0, 8, close);
-    for (; k0 + 4 <= width; k0 += 4) lane_states(b, k0, 4, close);
     for (; k0 < width; k0++) lane_states(b, k0, 1, close);
 }
 

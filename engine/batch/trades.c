@@ -39,11 +39,10 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
  * takes it by the same steps): a vector of 8 lanes costs about 270 ns, one lane alone 155,
  * and 7 copies fewer are loaded and valued (on the 1,000-band sweep, 1,057 of 8,749
  * rebalancing bars had one configuration to trade, and 750 more one past a vector; two
- * past a vector, alone, were slower); and 2 to 4 past whole vectors go in half a vector
- * (rb_lanes_rebalance's chunk of 4): 3,600 of the 1,000-band sweep's 10,979 groups. */
+ * past a vector, alone, were slower). */
 static size_t lanes_width(size_t nq, size_t cap)
 {
-    size_t width = nq % 8 == 1 ? nq : nq % 8 > 1 && nq % 8 <= 4 ? (nq + 3) / 4 * 4 : (nq + 7) / 8 * 8;
+    size_t width = nq % 8 == 1 ? nq : (nq + 7) / 8 * 8;
     return width < cap ? width : cap;
 }
 
