@@ -54,6 +54,9 @@
  * to decide() on exact weights otherwise. Any other configuration: ASK_DECIDE, decide() on
  * the bars its trigger admits. */
 #define ASK_DECIDE (-1)
+/* Whether a configuration of this rule code trades in the lanes (batch_lanes_start,
+ * batch_lane_starts): the kernel decides for it, and it trades at all. */
+static inline int batch_trades_in_lanes(int64_t rule) { return rule != ASK_DECIDE && rule != RB_TRIGGER_NEVER; }
 
 /* The rows of N values in a configuration's scratch (config.scratch). */
 #define SCRATCH_ROWS (6 + RB_COST_RATES)
@@ -454,9 +457,9 @@ rb_status batch_lane_trades(block *b, size_t nq, const rb_matrix *m, size_t t, s
 /* The first allocations of the nq configurations queued (b->queued, full: their targets in
  * force), at bar 0, together: as rb_sim_start would make each (rb_sim_start_state first), the
  * lanes being its closed form's arithmetic (rb_rebalance_proportional: one lane), and
- * rb_sim_start itself where a lane falls back. Only for configurations the kernel decides for
- * (their closed form applies: setup.c, kernel_rule) and that trade in lanes
- * (batch_lanes_start: not RB_TRIGGER_NEVER), after batch_lanes_start. */
+ * rb_sim_start itself where a lane falls back. Only for configurations that trade in the
+ * lanes (batch_trades_in_lanes; their closed form applies: setup.c, kernel_rule), after
+ * batch_lanes_start. */
 rb_status batch_lane_starts(block *b, size_t nq, const rb_matrix *m, size_t *bad, rb_error *err);
 
 /* finish.c: configuration j's metric sums over its first T bars (at the run's bar times

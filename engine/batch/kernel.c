@@ -29,10 +29,6 @@ static void mix_series(const rb_matrix *m, block *b)
     b->mix_known = 1;
 }
 
-/* Whether a configuration's first allocation is made in the lanes (batch_lane_starts): the
- * kernel decides for it, and it trades in lanes (batch_lanes_start). */
-static int starts_in_lanes(int rule) { return rule != ASK_DECIDE && rule != RB_TRIGGER_NEVER; }
-
 /* Bar 0: the first allocation of every configuration (together in the lanes where they
  * trade, else by the reference step), and the columns and statistics it starts from. */
 static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
@@ -46,7 +42,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
         b->cmask[j] = c->trig.date_flags;
         b->cbars[j] = c->trig.every_bars;
         ((int64_t *)BLOCK_COL(b->cols, COL_CASH_COL))[j] = c->c.cash_col;
-        if (starts_in_lanes(c->rule)) {
+        if (batch_trades_in_lanes(c->rule)) {
             rb_sim_start_state(m, &c->c, &c->st);
             b->queued[nq] = j;
             b->queued_full[nq++] = 1;

@@ -63,7 +63,7 @@ void batch_lanes_start(block *b)
     for (size_t j = 0; j < b->n; j++) {
         const config *c = batch_cfg(b, j);
         if (b->rule[j] == ASK_DECIDE) b->one_tg = 0;
-        if (b->rule[j] == ASK_DECIDE || b->rule[j] == RB_TRIGGER_NEVER) continue;
+        if (!batch_trades_in_lanes(b->rule[j])) continue;
         if (first == SIZE_MAX) memcpy(b->common_tg, c->st.current, bytes), first = j;
         if (memcmp(c->st.current, b->common_tg, bytes) != 0) b->lanes_same_tg = 0;
         for (size_t i = 0; i < N; i++)
