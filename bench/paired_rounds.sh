@@ -4,8 +4,8 @@
 # the least of 9 in-process batches of each (sweep_batch.c says why). Prints each build's
 # median of its rounds' least, and the median of the paired differences B - A with how many
 # rounds B was the faster: a change is there when nearly every round agrees.
-# Copy A and B fresh before a comparison: two copies of one binary can differ by a few tenths
-# of a millisecond for as long as their pages stay where they are.
+# Copy A and B fresh before a comparison: two copies of one binary have measured a few tenths
+# of a millisecond apart.
 set -eu
 if [ $# -ne 5 ]; then
     echo "usage: paired_rounds.sh ROUNDS DB SPEC A B" >&2
