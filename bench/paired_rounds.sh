@@ -12,7 +12,17 @@ if [ $# -ne 5 ]; then
     exit 2
 fi
 rounds=$1 db=$2 spec=$3 a=$4 b=$5
-least() { OMP_NUM_THREADS=1 "$1" "$db" "$spec" 9 | sed -n 's/^least_ms=\([0-9.]*\) .*/\1/p'; }
+# The least of 9 batches of build $1; a build that fails stops the comparison (its message
+# is sweep_batch's), where a pipe into sed would have passed an empty figure on.
+least() {
+    line=$(OMP_NUM_THREADS=1 "$1" "$db" "$spec" 9) || exit 1
+    ms=$(printf '%s\n' "$line" | sed -n 's/^least_ms=\([0-9.]*\) .*/\1/p')
+    if [ -z "$ms" ]; then
+        echo "paired_rounds.sh: $1 printed no least_ms=" >&2
+        exit 1
+    fi
+    echo "$ms"
+}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 r=0

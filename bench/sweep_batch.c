@@ -45,6 +45,7 @@ int main(int argc, char **argv)
     if (!ms) return 1;
     if (rb_store_open(argv[1], RB_STORE_READONLY, &store, &err) != RB_OK) {
         fprintf(stderr, "sweep_batch: %s\n", err.msg);
+        free(ms);
         return 1;
     }
     for (int r = 0; r < runs; r++) {
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         if (rb_sweep_run(store, argv[2], &opt, &sum, &err) != RB_OK) {
             fprintf(stderr, "sweep_batch: %s\n", err.msg);
             rb_store_free(store);
+            free(ms);
             return 1;
         }
         ms[r] = sum.seconds * 1e3;
