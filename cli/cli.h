@@ -14,9 +14,9 @@ enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
  * file. Always 0 in the rebal command. */
 extern int cli_parse_only;
 
-/* Prepares the heap so that the command's allocations land on 2 MiB huge pages where the
- * system grants them (heap.c says why); main calls it before anything is allocated. */
-void cli_heap_on_huge_pages(void);
+/* The allocator's settings for the command (heap.c says which and why); main calls it
+ * before anything is allocated. */
+void cli_heap_settings(void);
 
 /* Maps the program's code and read-only data in one call rather than a page fault at a
  * time (prefault.c says why); main calls it first. */

@@ -1,68 +1,46 @@
-/* heap.c - the command's heap on huge pages (cli.h).
+/* heap.c - the command's allocator settings (cli.h).
  *
- * On a virtual machine the first write to a fresh 4 KiB page traps into the hypervisor: on
- * the 2-core development VM it costs about 11 us, so the ~150 heap pages of a small sweep
- * (SQLite's page caches and schema, the block of configurations, the lanes) took some
- * 1.6 ms of a 13 ms command. A 2 MiB transparent huge page costs one trap and one 2 MiB
- * clear (about 0.2 ms). The kernel backs an aligned 2 MiB range with a huge page only when
- * the range is advised (THP "madvise" mode, Debian's default) and no 4 KiB page of it is
- * mapped yet, so the heap is prepared before the command allocates anything:
- *   1. glibc is told to grow the heap by 8 MiB at a time, to keep up to 4 MiB requests on
- *      the heap (not in separate mappings) and not to shrink it below 64 MiB free;
- *   2. one allocation just larger than the free top of the heap makes glibc extend it (its
- *      headers are written near the old end, below the first whole 2 MiB range);
- *   3. the whole 2 MiB ranges of the new end are advised for huge pages;
- *   4. a filler allocation, never freed and never written past its header, takes the heap
- *      up to the first of them, so that every later allocation lands in advised ranges.
- * Anything unexpected (another allocator, as under a sanitizer or valgrind, or an address
- * that does not fit the plan) leaves the heap as it is: only speed is at stake. */
+ * glibc is told to grow the heap by 8 MiB at a time, to keep requests of up to 4 MiB on the
+ * heap (not in mappings of their own, whose munmap makes every other processor running the
+ * process flush its TLB: an interrupt in the middle of the simulation) and not to give
+ * memory back below 64 MiB free. Only address space is taken ahead: a page costs memory
+ * when it is first written.
+ *
+ * The heap is not put on 2 MiB transparent huge pages any more (it was, from the fifteenth
+ * session of issue 16 to the twenty-fifth: one trap and one 2 MiB clear, some 0.2 ms, for
+ * the ~150-450 heap pages of a sweep, where each 4 KiB page's first write traps). On a
+ * virtual machine that reports free memory to its host (virtio-balloon free page
+ * reporting, as on the development VM), the guest gives the host back every free block of
+ * 2 MiB a few seconds after it is freed, and a huge page made of such a block is backed by
+ * the host again as it is cleared: 5-6.5 ms instead of 0.2 (a test program, 6 huge pages
+ * after 3 s idle: 4 of them 6.1-6.7 ms). Pages of 4 KiB come from the guest's own lists and
+ * cost the same at any moment. So a command run a few seconds after the last one (any
+ * command a user types) paid several such faults: one configuration's sweep took 20.3 ms
+ * against 4.8 back to back, the 1,000-band sweep 48-57 against 29. With the heap and the
+ * helper threads' arenas (data/base/thread.c) on 4 KiB pages, and the price store mapped
+ * rather than read into SQLite's page cache here (data/store.c), the two sweeps took 8-20
+ * and 35-38 ms after 3 s idle, and back to back no longer than before (paired runs, 41
+ * each: -0.16 and -0.24 ms). The large buffers that are written whole (the bars read, the
+ * price matrix, a block's slots: data/big_alloc.c) stay on huge pages: on 4 KiB pages the
+ * two sweeps took 1.7 and 2.0 ms longer back to back.
+ *
+ * Anything unexpected (another allocator, as under a sanitizer or valgrind) leaves the heap
+ * as it is: only speed is at stake. */
 #include "cli.h"
 
 #if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
 #include <malloc.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-
-/* The addresses of the allocations below matter, not their contents: they go through
- * volatiles, so the compiler cannot drop an allocation that is never read, or freed unused. */
-static void *volatile seen;
-static void *volatile filler; /* kept for the process's life: untouched, it costs no memory */
-
-static char *allocated(size_t bytes)
+void cli_heap_settings(void)
 {
-    seen = malloc(bytes);
-    return seen;
-}
-
-void cli_heap_on_huge_pages(void)
-{
-#ifdef MADV_HUGEPAGE
-    if (!mallopt(M_MMAP_THRESHOLD, 4 << 20) || !mallopt(M_TOP_PAD, 8 << 20) || !mallopt(M_TRIM_THRESHOLD, 64 << 20))
-        return;
-    size_t top = mallinfo2().keepcost; /* the free top of the heap */
-    char *grow = allocated(top + 4096);
-    char *end = sbrk(0);
-    if (!grow || end == (char *)-1) {
-        free(grow);
-        return;
-    }
-    char *first = (char *)(((uintptr_t)grow + top + 8192 + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
-    int advised = end > first + HUGE_PAGE && madvise(first, (size_t)(end - first), MADV_HUGEPAGE) == 0;
-    free(grow);
-    if (!advised) return;
-    char *start = allocated(64); /* where the heap's free top now starts */
-    if (start && start < first && (uintptr_t)(first - start) <= 2 * HUGE_PAGE)
-        filler = malloc((size_t)(first - start) - 128);
-    free(start);
-#endif
+    /* a refusal leaves glibc's default */
+    (void)mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    (void)mallopt(M_TOP_PAD, 8 << 20);
+    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 #else
 
-void cli_heap_on_huge_pages(void) {}
+void cli_heap_settings(void) {}
 
 #endif

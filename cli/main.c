@@ -81,7 +81,7 @@ int main(int argc, char **argv)
      * each of its allocations, which the results writer's thread and the command's own
      * connections would otherwise share. */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    cli_heap_on_huge_pages();
+    cli_heap_settings();
     if (argc < 2) {
         fputs("rebal: missing command\n", stderr);
         return usage(stderr);

@@ -347,15 +347,19 @@ static rb_status open_reader(rb_store *store, int cache, rb_error *err)
     /* The cache is a copy of what is stored: losing its last commit to a power cut is
      * harmless, so it commits without waiting for the disk. */
     if (cache) rc = exec(store, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
-    /* Readers read the file, they do not map it (SQLite's default). The loader's one large
-     * read, the cached bars, is a chain of overflow pages that SQLite reads a page a call
-     * into its page cache, which is on rebal's heap of 2 MiB pages (cli/heap.c); through a
-     * map, each 4 KiB of the file cost a page fault first, and the map's teardown at the
-     * close. (10 assets x 5,000 bars, a store of 16 KiB pages, 21 runs each, alternately: the
-     * bars read in 0.98 ms instead of 1.37, the store closed in 0.04 instead of 0.27, and
-     * one configuration's sweep 8.05 -> 6.92 ms from main to its end; a store of 4 KiB pages
-     * reads them 0.1 ms slower, and its sweep ends as soon. A program whose heap is on 4 KiB
-     * pages is better off mapping: the same reads took it 7.7-8.3 ms.) */
+    /* Readers map the file (PRAGMA mmap_size): the loader's one large read, the cached bars,
+     * is a chain of overflow pages, which this build of SQLite (Debian's: no direct overflow
+     * reads) otherwise reads a page a call into its page cache, on the heap: 1.7 MB there
+     * for 10 assets x 5,000 bars, some 430 pages of 4 KiB the kernel faults in under the
+     * reads' copies. Mapped, sqlite3_blob_read copies from the file's own pages, mapped 16 at
+     * a fault (paired runs, alternately, 41 each, the heap still on 2 MiB pages then: one
+     * configuration 0.24 ms faster, the 1,000-band sweep 1.0 ms; read into a heap of 4 KiB
+     * pages, one configuration took 1 ms more still). The thirteenth session had found
+     * reading faster (0.98 ms against 1.37) on a store of 16 KiB pages, its page cache on the
+     * heap's 2 MiB pages; cli/heap.c says why the heap no longer is. The size
+     * is SQLite's cap on this system (SQLITE_MAX_MMAP_SIZE, 2 GB on Linux): a larger file is
+     * mapped that far and read past it; a system that refuses the map is read as before. */
+    if (rc == RB_OK) rc = exec(store, "PRAGMA mmap_size = 2147418112", "mapping the store", err);
     return rc;
 }
 

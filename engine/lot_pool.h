@@ -8,9 +8,9 @@
  * and one clear (0.25 ms, or some 3 ms when the hypervisor has to find the page): benchmark
  * 2 took 1,029 page faults where it took 1,692, and ran 0.5-2 % faster. A freed array goes
  * to a free list of its size, for the next array of that size; the regions go back when the
- * pool is freed. Not thread-safe: one pool serves one thread. (The rebal command's own heap
- * is on huge pages already, cli/heap.c; the pool serves the other threads of a sweep and
- * the library's other callers.) */
+ * pool is freed. Not thread-safe: one pool serves one thread. (The rebal command's heap is
+ * on 4 KiB pages: cli/heap.c says why. The books are written densely, as the price
+ * matrix is, and stay on huge pages.) */
 #ifndef RB_LOT_POOL_H
 #define RB_LOT_POOL_H
 

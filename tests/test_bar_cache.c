@@ -195,6 +195,37 @@ Test(bar_cache, cached_matrix_is_the_sql_matrix_to_the_bit)
     db_close(&d);
 }
 
+/* A reader maps the store (data/store.c: the cached bars are copied from the file's pages,
+ * not read into SQLite's page cache on the heap): every way of loading gives the matrix a
+ * connection that reads the file gives, to the bit. */
+Test(bar_cache, a_reader_maps_the_store_and_loads_what_reading_it_loads)
+{
+    db d = fixture();
+    reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
+    rb_load_options o = way(0);
+    rb_matrix_free(load(d.store, &o)); /* fills the cache */
+    cr_assert_eq(count(d.store, "SELECT count(*) FROM bar_cache"), 3);
+    for (unsigned flags = RB_STORE_READONLY; flags; flags = flags == RB_STORE_READONLY ? flags | RB_STORE_CACHE : 0) {
+        reopen(&d, flags);
+        cr_assert_gt(count(d.store, "PRAGMA mmap_size"), 0, "a reader maps the store (flags %u)", flags);
+        rb_matrix *mapped[NWAYS];
+        for (int k = 0; k < NWAYS; k++) {
+            o = way(k);
+            mapped[k] = load(d.store, &o);
+        }
+        sql(d.store, "PRAGMA mmap_size = 0");
+        cr_assert_eq(count(d.store, "PRAGMA mmap_size"), 0);
+        for (int k = 0; k < NWAYS; k++) {
+            o = way(k);
+            rb_matrix *read = load(d.store, &o);
+            assert_same(read, mapped[k], flags & RB_STORE_CACHE ? "mapped, the cache writable" : "mapped");
+            rb_matrix_free(read);
+            rb_matrix_free(mapped[k]);
+        }
+    }
+    db_close(&d);
+}
+
 /* Loads the fixture's union through the cache and through SQL alone, and compares. */
 static void assert_cache_true(db *d, const char *what)
 {

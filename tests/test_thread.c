@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "thread.h"
 
@@ -56,85 +57,6 @@ Test(thread, a_helper_started_beside_its_creator_may_use_the_creator_s_other_pro
     CPU_OR(&got, &got, &all);
     cr_assert(CPU_EQUAL(&got, &all), "only processors the creator may use");
 }
-
-#if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
-#include <malloc.h>
-#include <stdlib.h>
-
-/* Whether an address of a helper's lies in its arena's first 2 MiB (glibc reserves a thread
- * arena's heap 64 MiB at a time, aligned to that), where pages come 4 KiB at a time. */
-static int in_first_2_mib(uintptr_t at) { return (at & (((uintptr_t)64 << 20) - 1)) < ((uintptr_t)2 << 20); }
-
-static void *where_it_allocates(void *arg)
-{
-    void *p = malloc(1000);
-    *(uintptr_t *)arg = (uintptr_t)p;
-    free(p);
-    return NULL;
-}
-
-/* Under glibc a helper's arena is put on huge pages before its work (thread.c): its
- * allocations land past the first 2 MiB of its arena's heap (glibc reserves 64 MiB heaps,
- * aligned), in the ranges advised for huge pages. */
-Test(thread, a_helper_allocates_past_the_first_2_mib_of_its_arena)
-{
-    /* as rebal sets its heap up (cli/heap.c): requests of up to 4 MiB stay in the arena */
-    cr_assert(mallopt(M_MMAP_THRESHOLD, 4 << 20));
-    uintptr_t at = 0;
-    pthread_t t;
-    cr_assert_eq(rb_thread_start_beside(&t, where_it_allocates, &at), 0);
-    cr_assert_eq(pthread_join(t, NULL), 0);
-    cr_assert_not(in_first_2_mib(at), "the helper allocated at %#lx, in its arena's first 2 MiB", (unsigned long)at);
-}
-
-/* A helper that keeps what it allocated (as the side job hands the results store it opened
- * to the command), after freeing small allocations of its own (its tcache and fast bins go
- * back to the arena when it ends); arg[0] its kept allocation, arg[1] the lowest of 100
- * page-sized ones (as the writer's page cache while it records a sweep). */
-static void *keeps_an_allocation(void *arg)
-{
-    uintptr_t *at = arg;
-    void *kept = malloc(1000), *small[2], *pages[100];
-    at[0] = (uintptr_t)kept;
-    /* the first small one takes what the helper's start freed, the second comes from the
-     * arena's top, past the first 2 MiB (both seen: not left out by the compiler) */
-    small[0] = malloc(64);
-    at[2] = (uintptr_t)small[0];
-    small[1] = malloc(64);
-    at[3] = (uintptr_t)small[1];
-    at[1] = UINTPTR_MAX;
-    for (size_t k = 0; k < 100; k++) {
-        pages[k] = malloc(4000);
-        if ((uintptr_t)pages[k] < at[1]) at[1] = (uintptr_t)pages[k];
-    }
-    for (size_t k = 0; k < 100; k++) free(pages[k]);
-    /* freed last, it is the first that the next owner of the arena is given for a small
-     * request: a free chunk between kept ones, past the first 2 MiB */
-    free(small[1]);
-    free(small[0]);
-    return kept;
-}
-
-/* A helper started after another ended takes over its arena (glibc's list of free arenas):
- * what the first left free there must not bring the second's allocations into the arena's
- * first 2 MiB, where pages come 4 KiB at a time. */
-Test(thread, a_helper_that_takes_over_an_ended_helper_s_arena_allocates_past_its_first_2_mib)
-{
-    cr_assert(mallopt(M_MMAP_THRESHOLD, 4 << 20));
-    void *kept[2];
-    for (int h = 0; h < 2; h++) {
-        uintptr_t at[4] = {0, 0, 0, 0};
-        pthread_t t;
-        cr_assert_eq(rb_thread_start_beside(&t, keeps_an_allocation, at), 0);
-        cr_assert_eq(pthread_join(t, &kept[h]), 0);
-        for (int k = 0; k < 2; k++)
-            cr_assert_not(in_first_2_mib(at[k]), "helper %d allocated at %#lx, in its arena's first 2 MiB", h + 1,
-                          (unsigned long)at[k]);
-    }
-    free(kept[0]);
-    free(kept[1]);
-}
-#endif
 
 /* A helper waiting for its work, moved beside its caller (rb_thread_move_beside, as a results
  * store's writer started ahead is when its sweep begins): it may then use the caller's

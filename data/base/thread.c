@@ -3,106 +3,8 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
-
-#if defined(__GLIBC__) && defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
-#include <sys/mman.h>
-#include <unistd.h>
-#define ARENA_ON_HUGE_PAGES 1
-#endif
-
-/* A helper's own malloc arena on huge pages. glibc gives each new thread an arena of its
- * own: a heap reserved 64 MiB at a time (aligned to that), whose pages come 4 KiB at a time.
- * On the development VM each first touch of a 4 KiB page traps (10-17 us), and a helper
- * that opens a results store or records a sweep touches some 35-55 of them, while the
- * simulation's own faults wait on the same hypervisor (the main thread's heap is on huge
- * pages already: cli/heap.c). As there: the whole 2 MiB ranges of the heap past its first
- * are advised for huge pages, and a filler allocation, never written past its first word
- * (which lists it, below: in the page of its header), takes the arena's top up to them, so
- * that the helper's later allocations land there: one trap for 2 MiB. It takes effect where
- * a 2 MiB request stays in the arena (rebal's heap settings: cli/heap.c; glibc's default
- * maps it apart, and the filler then changes nothing).
- * Anything unexpected (the arena is the main heap, or not where its first chunk says) leaves
- * it as it is: only speed is at stake.
- *
- * A filler is kept for the life of the process, not freed when its helper ends: glibc gives
- * an ended thread's arena to the next new one, and a freed filler was 2 MiB of free 4 KiB
- * pages at the arena's start, where the next owner's requests were served first (one run in
- * eight of the 1,000-band command: the side job ended before the writer started, and the
- * writer touched 127 pages there). Kept, it holds those pages unused; the new owner's probe
- * lands past them and it needs no filler of its own. Each kept filler links the next by its
- * first word, from a static root, so that a leak checker sees it reachable. */
-#ifdef ARENA_ON_HUGE_PAGES
-#define ARENA_HEAP ((uintptr_t)64 << 20) /* glibc's HEAP_MAX_SIZE on 64-bit */
-#define HUGE_PAGE ((uintptr_t)2 << 20)
-static void *arena_on_huge_pages(void)
-{
-    void *filler = NULL;
-#ifdef MADV_HUGEPAGE
-    char *probe = malloc(64);
-    uintptr_t heap = (uintptr_t)probe & ~(ARENA_HEAP - 1);
-    char *brk_end = sbrk(0);
-    /* a thread arena's first chunk lies a few KiB past its heap's start; the main heap's
-     * chunks lie below the program break */
-    if (probe && (char *)probe > brk_end && (uintptr_t)probe - heap < 65536) {
-        char *first = (char *)(heap + HUGE_PAGE);
-        /* the arena's top starts right after probe's chunk (64 bytes on from probe) and
-         * after the filler's at first: a chunk is its request and 8 bytes of size */
-        if (madvise(first, ARENA_HEAP - HUGE_PAGE, MADV_HUGEPAGE) == 0) filler = malloc((size_t)(first - probe) - 72);
-        /* served from anywhere but the arena's top right after probe (a mapping of its own
-         * under glibc's default threshold, or the top past an earlier filler), it fills
-         * nothing: not kept */
-        if (filler && ((char *)filler < probe || (char *)filler > probe + 128)) {
-            free(filler);
-            filler = NULL;
-        }
-    }
-    free(probe);
-#endif
-    return filler;
-}
-
-static void *kept_fillers; /* the last kept; each links the one kept before it */
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void keep_filler(void *filler)
-{
-    if (!filler) return;
-    pthread_mutex_lock(&kept_lock);
-    *(void **)filler = kept_fillers;
-    kept_fillers = filler;
-    pthread_mutex_unlock(&kept_lock);
-}
-#endif
-
-/* The helper's start: its arena on huge pages first (where possible), then its work. */
-typedef struct start {
-    void *(*fn)(void *);
-    void *arg;
-} start;
-
-static void *helper_main(void *p)
-{
-    start s = *(start *)p;
-    free(p);
-#ifdef ARENA_ON_HUGE_PAGES
-    keep_filler(arena_on_huge_pages());
-#endif
-    return s.fn(s.arg);
-}
-
-/* pthread_create of fn(arg) through helper_main; directly when out of memory for that. */
-static int create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-    start *s = malloc(sizeof *s);
-    if (!s) return pthread_create(thread, attr, fn, arg);
-    *s = (start){fn, arg};
-    int e = pthread_create(thread, attr, helper_main, s);
-    if (e != 0) free(s);
-    return e;
-}
 
 /* The spare (rb_thread_run_spare): the thread that waits for a job, and the job handed to
  * it, under spare_lock; spare_cv wakes the spare with its job and the callers of
@@ -268,7 +170,7 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
     pthread_attr_t attr;
     if (away_from(cpu, &allowed) && pthread_attr_init(&attr) == 0) {
         int e = pthread_attr_setaffinity_np(&attr, sizeof allowed, &allowed);
-        if (e == 0) e = create(thread, &attr, fn, arg);
+        if (e == 0) e = pthread_create(thread, &attr, fn, arg);
         pthread_attr_destroy(&attr);
         if (e == 0) return 0;
     }
@@ -276,7 +178,7 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
     (void)cpu;
     if (take_spare(thread, fn, arg)) return 0;
 #endif
-    return create(thread, NULL, fn, arg);
+    return pthread_create(thread, NULL, fn, arg);
 }
 
 int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg)

@@ -10,8 +10,7 @@
  * idle core instead of waking on the caller's and taking turns with it: Linux places a new
  * thread on its creator's processor when it does not find the other idler, and on the 2-core
  * development VM the creator then waited for its helper's first slices (bench/README.md,
- * tenth session). Under glibc the helper's own malloc arena is put on huge pages before
- * fn runs (thread.c). Returns pthread_create's code. */
+ * tenth session). Returns pthread_create's code. */
 int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /* The same, away from processor cpu (rb_thread_start_beside: the caller's); a cpu the caller
