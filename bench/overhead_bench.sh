@@ -4,12 +4,16 @@
 # file's --dry-run; and 1,000 threshold bands on the same data. Each is timed RUNS times
 # (default 21; wall clock, fork to exit) with a fresh results store each time (removed before
 # the run, untimed), after one untimed run that fills the price store's bar cache. Prints the
-# median and the fastest run of each, and the target.
+# median and the fastest run of each, and the target. IDLE=S (default 0: back to back) sleeps
+# S seconds before each run, untimed: a command typed a few seconds after the last one meets
+# memory the VM has given back to its host (cli/heap.c), which back-to-back runs never do.
 set -eu
 rebal=$(realpath "$1")
 gen_long=$(realpath "$2")
 wall=$(realpath "$3")
 RUNS=${RUNS:-21}
+IDLE=${IDLE:-0}
+case $IDLE in '' | *[!0-9.]*) echo "overhead_bench.sh: IDLE must be a number of seconds" >&2; exit 2 ;; esac
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
@@ -32,10 +36,10 @@ row() { # row LABEL SPEC [--dry-run]
     shift
     spec=$1
     shift
-    r=$("$wall" "$RUNS" "rm -f results.db results.db-wal results.db-shm" -- $(sweep "$spec") "$@")
+    r=$("$wall" "$RUNS" "sleep $IDLE; rm -f results.db results.db-wal results.db-shm" -- $(sweep "$spec") "$@")
     printf '  %-44s %8s %8s\n' "$label" "$(field median_ms "$r")" "$(field fastest_ms "$r")"
 }
-echo "# rebal sweep as a whole process, 10 assets x 5,000 daily bars, 1 thread, $RUNS runs each"
+echo "# rebal sweep as a whole process, 10 assets x 5,000 daily bars, 1 thread, $RUNS runs each$([ "$IDLE" = 0 ] || echo ", each after $IDLE s idle")"
 printf '  %-44s %8s %8s\n' "" "median" "fastest"
 row "1 configuration (ms)" one.ini
 row "1 configuration, --dry-run (ms)" one.ini --dry-run
