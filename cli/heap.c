@@ -15,14 +15,15 @@
  * the host again as it is cleared: 5-6.5 ms instead of 0.2 (a test program, 6 huge pages
  * after 3 s idle: 4 of them 6.1-6.7 ms). Pages of 4 KiB come from the guest's own lists and
  * cost the same at any moment. So a command run a few seconds after the last one (any
- * command a user types) paid several such faults: one configuration's sweep took 20.3 ms
- * against 4.8 back to back, the 1,000-band sweep 48-57 against 29. With the heap and the
- * helper threads' arenas (data/base/thread.c) on 4 KiB pages, and the price store mapped
- * rather than read into SQLite's page cache here (data/store.c), the two sweeps took 8-20
- * and 35-38 ms after 3 s idle, and back to back no longer than before (paired runs, 41
- * each: -0.16 and -0.24 ms). The large buffers that are written whole (the bars read, the
- * price matrix, a block's slots: data/big_alloc.c) stay on huge pages: on 4 KiB pages the
- * two sweeps took 1.7 and 2.0 ms longer back to back.
+ * command a user types) paid several such faults: with 3 s idle before each run, one
+ * configuration's sweep took 16-21 ms median against 4.7 back to back, the 1,000-band sweep
+ * 50-55 against 28.5. With the heap and the helper threads' arenas (data/base/thread.c) on
+ * 4 KiB pages, and the price store mapped rather than read into SQLite's page cache here
+ * (data/store.c): 7.6-12.5 and 43-45 ms after 3 s idle; back to back the same and 0.66 ms
+ * faster (paired runs, 41 each; the 4 KiB heap alone, beside the mapped store, -0.16 and
+ * -0.24 ms). The large buffers that are written whole (the bars read, the price matrix, a
+ * block's slots: data/big_alloc.c) stay on huge pages, which after a pause may still be
+ * slow: on 4 KiB pages the two sweeps took 1.7 and 2.0 ms longer back to back.
  *
  * Anything unexpected (another allocator, as under a sanitizer or valgrind) leaves the heap
  * as it is: only speed is at stake. */
