@@ -205,7 +205,9 @@ Test(bar_cache, a_reader_maps_the_store_and_loads_what_reading_it_loads)
     rb_load_options o = way(0);
     rb_matrix_free(load(d.store, &o)); /* fills the cache */
     cr_assert_eq(count(d.store, "SELECT count(*) FROM bar_cache"), 3);
-    for (unsigned flags = RB_STORE_READONLY; flags; flags = flags == RB_STORE_READONLY ? flags | RB_STORE_CACHE : 0) {
+    const unsigned readers[] = {RB_STORE_READONLY, RB_STORE_READONLY | RB_STORE_CACHE};
+    for (size_t r = 0; r < sizeof readers / sizeof readers[0]; r++) {
+        const unsigned flags = readers[r];
         reopen(&d, flags);
         cr_assert_gt(count(d.store, "PRAGMA mmap_size"), 0, "a reader maps the store (flags %u)", flags);
         rb_matrix *mapped[NWAYS];

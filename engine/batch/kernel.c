@@ -124,12 +124,10 @@ static inline int64_t pad_count(const block *b, size_t n, int64_t count, const i
  * accumulator the reference runs for its one configuration, the deepest drawdown recorded
  * in its columns), mix its constant-mix return: the body of stats_step, and of
  * value_distance when it takes the bar before's (statistics_may_wait). flows (a constant
- * where it is inlined): the bar's flow is read from its column; without, it is 0, as that
- * column always is where value_distance takes the statistics (no configuration of the block
- * has flows, and a bar with scheduled work clears it before the next bar: run_bar), so the
- * return's (v - f) is v, its subtraction and the column's load left out (the 1,000-band
- * sweep's batch 0.14 ms faster, 8 of 10 paired rounds). Returns rb_metric_acc_step's rare
- * work, also marked in b->fall for rare_falls. */
+ * where it is inlined): the flow is read from its column; without, it is 0, as that column
+ * always is where value_distance takes the statistics (statistics_may_wait, run_bar), and
+ * the return's (v - f) is v: a load and a subtraction fewer (bench/README.md, twenty-sixth
+ * session). Returns rb_metric_acc_step's rare work, also marked in b->fall for rare_falls. */
 BAR_STEP int64_t stats_of(block *b, size_t k, double mix, double bar, rb_time now, int flows)
 {
     double *acc = BATCH_ACC(b->cols);
@@ -344,11 +342,9 @@ BAR_STEP size_t distance_loop(block *b, size_t n, const double *close, size_t i,
  * waited on its stores (the 1,000-band sweep's simulation some 3 % faster). They come
  * between the value's reciprocal and the drift, which waits on it: their work, which waits
  * on nothing of this bar, is then what the processor has to do while the division runs
- * (GCC keeps the order of the source here). Taken first, the drift's first use of the
- * reciprocal took the most samples of the loop; the 1,000-band sweep's batch 2.5 % faster
- * (17.90 -> 17.18 ms, the least of 9 runs in-process, 12 paired rounds, every one faster),
- * benchmark 1 0.295 -> 0.292 ns per cell, the unshared sweep 0.726 -> 0.716. Returns the
- * statistics' rare work (stats_of), 0 without them. */
+ * (GCC keeps the order of the source here): the 1,000-band sweep's batch 2.5 % faster than
+ * with them first (bench/README.md, twenty-fifth session). Returns the statistics' rare
+ * work (stats_of), 0 without them. */
 BAR_STEP int64_t value_distance(block *b, size_t n, const double *close, const size_t N, int stats, double mix,
                                 double bar, rb_time now)
 {
