@@ -88,6 +88,18 @@ static inline int64_t band_action(double ex, double dsum, double tband, int64_t 
     return sure ? ACT_BAND : near ? ACT_DECIDE : ACT_NONE;
 }
 
+/* The same for a configuration without a portfolio threshold (tband +INFINITY, so that no
+ * dsum is past it or near it: dsum > INFINITY -+ MARGIN is false, a NaN's too). The code in
+ * arithmetic, not selections (a sure one is near: ex > MARGIN implies ex > -MARGIN), which
+ * GCC vectorizes where the selections of the same values it did not (kernel.c, distance_pass). */
+static inline int64_t band_near_alone(double ex) { return ex > -MARGIN; }
+
+static inline int64_t band_action_alone(double ex)
+{
+    _Static_assert(ACT_NONE == 0 && ACT_DECIDE - ACT_BAND == 1, "near and not sure: DECIDE; sure: BAND");
+    return ACT_DECIDE * band_near_alone(ex) - (ex > MARGIN);
+}
+
 /* The action code of a configuration of rule code `rule` (a trigger kind the kernel
  * decides, or ASK_DECIDE) on a bar that is one of its dates or not, with `band` its band
  * action (band_action). Selections, not branches: it runs in a vectorized loop. */
@@ -278,6 +290,7 @@ typedef struct block {
     int any_flows;     /* some configuration has contributions */
     int all_bands;     /* every configuration's rule code is RB_TRIGGER_BANDS, no cbars */
     int one_band;      /* each configuration's band thresholds (e) are one finite number for all its assets */
+    int any_tband;     /* some configuration's portfolio threshold (tband) is not +INFINITY */
     int any_bench;     /* some configuration has a benchmark (--benchmark) */
     int any_lots;      /* some configuration keeps tax lots */
     rb_lot_pool *lot_pool; /* the memory of its ledgers' books, made with the first (setup.c) */
@@ -428,6 +441,19 @@ static inline int64_t batch_group_follows(int64_t act, double maxd, double dsum,
 {
     int64_t none = !band_near(maxd - e_min, dsum, tband_min);
     int64_t band = band_action(maxd - e_max, dsum, tband_max, 0) == ACT_BAND;
+    return ((act == ACT_NONE) & none) | ((act == ACT_BAND) & band);
+}
+
+/* batch_group_follows for a leader and followers without portfolio thresholds (tband and the
+ * group's tband_min and tband_max +INFINITY, the neutral group's tband_max -INFINITY): no
+ * dsum is near one or past one. For the neutral group (e_max -INFINITY) maxd - e_max is
+ * +INFINITY, past its band, unless maxd is NaN, and then so is dsum (the first asset's
+ * term is in both, and only a NaN first term makes maxd NaN): the comparison of dsum with
+ * -INFINITY is false there too. */
+static inline int64_t batch_group_follows_alone(int64_t act, double maxd, double e_min, double e_max)
+{
+    int64_t none = !band_near_alone(maxd - e_min);
+    int64_t band = maxd - e_max > MARGIN;
     return ((act == ACT_NONE) & none) | ((act == ACT_BAND) & band);
 }
 

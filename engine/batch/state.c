@@ -58,6 +58,7 @@ void batch_band_thresholds(block *b, size_t j, const config *c)
         if (!(e == b->e[j] && !isnan(e))) b->one_band = 0;
     }
     b->tband[j] = use ? 2 * tr->band_total : INFINITY; /* compared with sum |w - t| */
+    if (!(b->tband[j] == INFINITY)) b->any_tband = 1; /* (the kernel's shortcut: distance_pass) */
 }
 
 /* Value (exactly as the reference computes it: cash + sum units * close in asset order)
