@@ -28,8 +28,9 @@ typedef rb_status (*rb_batch_failure_fn)(void *ctx, uint64_t index, const rb_err
 
 typedef struct rb_batch_options {
     int threads;                       /* 0: OpenMP's default */
-    /* configurations per block, at most RB_BATCH_CAP; 0: RB_BATCH_BLOCK, or more on a thread
-     * whose blocks share their states well (driver.c, next_block_size) */
+    /* configurations per block, at most RB_BATCH_CAP; 0: RB_BATCH_FIRST in a thread's first
+     * block (RB_BATCH_BLOCK with taxes), then RB_BATCH_BLOCK, or more on a thread whose
+     * blocks share their states well (driver.c, first_block_size, next_block_size) */
     size_t block;
     volatile sig_atomic_t *stop;       /* when it becomes non-zero no new block starts */
     volatile uint64_t *done;           /* configurations finished so far (atomic adds) */
@@ -51,6 +52,7 @@ typedef struct rb_batch_options {
 } rb_batch_options;
 
 #define RB_BATCH_BLOCK 96 /* configurations per block by default */
+#define RB_BATCH_FIRST 192 /* in a thread's first block, without taxes (driver.c) */
 #define RB_BATCH_CAP 384  /* and at most */
 
 /* Runs the configurations indices[0..n) over m (store: for --gas-series only). Stops at the

@@ -812,6 +812,57 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
     rb_store_free(s);
 }
 
+/* The largest block a run of n configurations of the fixture took on `threads` threads. */
+static size_t largest_block_of(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int threads)
+{
+    size_t largest = 0;
+    uint64_t *idx = calloc(n, sizeof *idx), completed = 0;
+    for (size_t k = 0; k < n; k++) idx[k] = k;
+    rb_batch_options opt = {.threads = threads, .largest_block = &largest};
+    rb_error err = {0};
+    cr_assert_eq(rb_batch_run(s, m, idx, n, spec_of, collect, f, &opt, &completed, &err), RB_OK, "%s", err.msg);
+    release_specs(f, n);
+    free(idx);
+    cr_assert_eq(completed, n);
+    return largest;
+}
+
+/* A thread's first block takes RB_BATCH_FIRST configurations without taxes and RB_BATCH_BLOCK
+ * with them (driver.c, first_block_size): each configuration with a fee of its own, so that
+ * no block shares enough to grow; a run of fewer leaves RB_BATCH_BLOCK for the last block,
+ * two threads take no more than their share; and every result is the one of blocks of
+ * RB_BATCH_BLOCK. */
+Test(batch, a_first_block_without_taxes_takes_more_configurations)
+{
+    rb_store *s = random_store();
+    enum { COUNT = 600 };
+    fixture f = fixture_of(COUNT);
+    rb_matrix *m = matrix_of(s, 0);
+    for (int taxed = 0; taxed < 2; taxed++) {
+        for (int k = 0; k < COUNT; k++) {
+            band_config(&f.cfg[k], k, COUNT, 0.05);
+            rbt_put(&f.cfg[k], "fee-bps", "%.3f", 5 + 0.01 * k);
+            if (taxed) rbt_put(&f.cfg[k], "tax-lots", "fifo"), rbt_put(&f.cfg[k], "tax-short", "0.3");
+        }
+        const size_t fewer = RB_BATCH_FIRST + 40;
+        _Static_assert(COUNT / 4 > RB_BATCH_BLOCK && COUNT / 4 < RB_BATCH_FIRST, "two threads' share of COUNT");
+        cr_assert_eq(largest_block_of(s, m, &f, COUNT, 1), taxed ? RB_BATCH_BLOCK : RB_BATCH_FIRST);
+        cr_assert_eq(largest_block_of(s, m, &f, fewer, 1), taxed ? RB_BATCH_BLOCK : fewer - RB_BATCH_BLOCK);
+        cr_assert_eq(largest_block_of(s, m, &f, COUNT, 2), taxed ? RB_BATCH_BLOCK : COUNT / 4);
+        rb_metrics *first = malloc(COUNT * sizeof *first);
+        largest_block_of(s, m, &f, COUNT, 1);
+        memcpy(first, f.got, COUNT * sizeof *first);
+        run_batch(s, m, &f, COUNT, 1, RB_BATCH_BLOCK);
+        for (int k = 0; k < COUNT; k++)
+            cr_assert(memcmp(&first[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs (taxes %d)", k,
+                      taxed);
+        free(first);
+    }
+    rb_matrix_free(m);
+    fixture_free(&f);
+    rb_store_free(s);
+}
+
 /* Bands so narrow that every configuration rebalances on almost every bar, each with a fee
  * of its own (no state shared): a block of 200 trades them in lane groups of 24 and the
  * chunks of what is left of a bar's queue (trades.c, lane_group); each must come out as it

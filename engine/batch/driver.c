@@ -145,6 +145,28 @@ static size_t next_block_size(const job *jb, const block *b, size_t size)
     return next;
 }
 
+/* How many configurations a thread's first block takes, of n on `threads` threads:
+ * RB_BATCH_FIRST when the first configuration pays no tax (a sweep's first configurations
+ * are usually its narrowest bands, which rebalance on most bars, and the rebalances of a
+ * bar are traded 8 lanes a vector: one block of 192 fills the vectors that two of 96 leave
+ * part empty, and spreads each bar's fixed work further: the 1,000-band sweep's batch 0.5
+ * ms faster, bench/README.md), RB_BATCH_BLOCK with taxes (the leaders' lots must stay in
+ * the caches: next_block_size), within a thread's share and leaving a last block as
+ * next_block_size does. */
+static size_t first_block_size(const job *jb, size_t n, int threads)
+{
+    rb_run_spec spec;
+    rb_error ignored;
+    size_t first = RB_BATCH_BLOCK;
+    if (n && jb->spec_fn(jb->ctx, jb->indices[0], &spec, &ignored) == RB_OK && spec.tax_short == 0 &&
+        spec.tax_long == 0)
+        first = RB_BATCH_FIRST;
+    size_t share = n / (2 * (size_t)threads);
+    if (threads > 1 && first > share) first = share > RB_BATCH_BLOCK ? share : RB_BATCH_BLOCK;
+    if (n > RB_BATCH_BLOCK && first > n - RB_BATCH_BLOCK) first = n - RB_BATCH_BLOCK;
+    return first > RB_BATCH_BLOCK ? first : RB_BATCH_BLOCK;
+}
+
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
                        rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
                        const rb_batch_options *opt, uint64_t *completed, rb_error *err)
@@ -178,6 +200,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
     if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
     jb.threads = threads;
+    size_t first_block = jb.block_size ? jb.block_size : first_block_size(&jb, n, threads);
     /* the most configurations a block takes in this run: what a thread's block has room for */
     size_t most = jb.block_size ? jb.block_size : RB_BATCH_CAP;
     if (most > n) most = n;
@@ -192,7 +215,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
         }
         /* Blocks are independent: any thread may take any configurations, in blocks of any
          * size, without changing a result. Each takes the next ones as it is free. */
-        size_t size = first_size, largest = 0;
+        size_t size = first_block, largest = 0;
         while (!jb.failed && !(opt && opt->stop && *opt->stop)) {
             size_t first;
 #pragma omp atomic capture
