@@ -764,6 +764,21 @@ static void band_config(rbt_cfgtext *c, int k, int count, double span)
     rbt_put(c, "band", "%.5f", 0.002 + span * (double)k / count);
 }
 
+/* The largest block a run of n configurations of the fixture took on `threads` threads. */
+static size_t largest_block_of(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int threads)
+{
+    size_t largest = 0;
+    uint64_t *idx = calloc(n, sizeof *idx), completed = 0;
+    for (size_t k = 0; k < n; k++) idx[k] = k;
+    rb_batch_options opt = {.threads = threads, .largest_block = &largest};
+    rb_error err = {0};
+    cr_assert_eq(rb_batch_run(s, m, idx, n, spec_of, collect, f, &opt, &completed, &err), RB_OK, "%s", err.msg);
+    release_specs(f, n);
+    free(idx);
+    cr_assert_eq(completed, n);
+    return largest;
+}
+
 /* A sweep of bands in order on one thread: its blocks share their states well, and the
  * batch takes more configurations per block after the first (driver.c, next_block_size),
  * which changes no result, with tax lots too. With every third configuration of a fee of
@@ -784,16 +799,7 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
             else rbt_put(c, "fee-bps", "10");
             if (taxed) rbt_put(c, "tax-lots", "fifo"), rbt_put(c, "tax-short", "0.3");
         }
-        size_t largest = 0;
-        uint64_t *idx = calloc(COUNT, sizeof *idx), completed = 0;
-        for (size_t k = 0; k < COUNT; k++) idx[k] = k;
-        rb_batch_options opt = {.threads = 1, .largest_block = &largest};
-        rb_error err = {0};
-        cr_assert_eq(rb_batch_run(s, m, idx, COUNT, spec_of, collect, &f, &opt, &completed, &err), RB_OK, "%s",
-                     err.msg);
-        release_specs(&f, COUNT);
-        free(idx);
-        cr_assert_eq(completed, COUNT);
+        size_t largest = largest_block_of(s, m, &f, COUNT, 1);
         if (taxed && third_alone)
             cr_assert_eq(largest, RB_BATCH_BLOCK, "blocks with tax lots sharing less grew to %zu", largest);
         else
@@ -810,21 +816,6 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
     rb_matrix_free(m);
     fixture_free(&f);
     rb_store_free(s);
-}
-
-/* The largest block a run of n configurations of the fixture took on `threads` threads. */
-static size_t largest_block_of(rb_store *s, const rb_matrix *m, fixture *f, size_t n, int threads)
-{
-    size_t largest = 0;
-    uint64_t *idx = calloc(n, sizeof *idx), completed = 0;
-    for (size_t k = 0; k < n; k++) idx[k] = k;
-    rb_batch_options opt = {.threads = threads, .largest_block = &largest};
-    rb_error err = {0};
-    cr_assert_eq(rb_batch_run(s, m, idx, n, spec_of, collect, f, &opt, &completed, &err), RB_OK, "%s", err.msg);
-    release_specs(f, n);
-    free(idx);
-    cr_assert_eq(completed, n);
-    return largest;
 }
 
 /* A thread's first block takes RB_BATCH_FIRST configurations without taxes and RB_BATCH_BLOCK
