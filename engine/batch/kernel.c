@@ -34,8 +34,7 @@ static void mix_series(const rb_matrix *m, block *b)
 static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error *err)
 {
     const size_t N = b->N, n = b->n;
-    b->one_band = 1; /* until a threshold says otherwise (batch_band_thresholds) */
-    b->any_tband = 0;
+    b->one_band = 1, b->any_tband = 0; /* until a threshold says otherwise (batch_band_thresholds) */
     size_t nq = 0; /* first allocations queued for the lanes */
     for (size_t j = 0; j < n; j++) {
         config *c = batch_cfg(b, j);
@@ -103,10 +102,7 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
  * AVX-512's width, up to a half vector and 3 scalar iterations of every pass on every
  * bar). The positions from nrun to n are followers (share.c: their state columns are
  * overwritten by their leader's before they are read again) or hold no configuration:
- * what a pass writes there is not read, and pad_count takes them out of its count. (A
- * second copy of every pass for a full block of RB_BATCH_BLOCK, its count a constant,
- * doubled the kernel's code and is no faster now: benchmark 1 and the 1,000-band sweep
- * alike with and without it.) */
+ * what a pass writes there is not read, and pad_count takes them out of its count. */
 #define FOR_BLOCK(b, call) (call(b, batch_padded((b)->nrun)))
 
 /* A pass's count over the n positions it ran, less what the positions from nrun to n
@@ -338,14 +334,12 @@ BAR_STEP size_t distance_loop(block *b, size_t n, const double *close, size_t i,
  * value_pass and distance_pass's loops: the same bits. stats (a constant where it is
  * inlined): also each configuration's statistics of the bar before (number `bar`, at time
  * now, the constant mix's return mix), from its columns as that bar left them, which this
- * bar's value then replaces (at the loop's end): the statistics' loads and stores beside
- * the value's and the drift's arithmetic in one loop, where the statistics' pass alone
- * waited on its stores (the 1,000-band sweep's simulation some 3 % faster). They come
- * between the value's reciprocal and the drift, which waits on it: their work, which waits
- * on nothing of this bar, is then what the processor has to do while the division runs
- * (GCC keeps the order of the source here): the 1,000-band sweep's batch 2.5 % faster than
- * with them first (bench/README.md, twenty-fifth session). Returns the statistics' rare
- * work (stats_of), 0 without them. */
+ * bar's value then replaces (at the loop's end): their loads and stores beside the value's
+ * and the drift's arithmetic. They come between the value's reciprocal and the drift, which
+ * waits on it: their work, which waits on nothing of this bar, is what the processor has to
+ * do while the division runs (GCC keeps the order of the source here; the loop's time
+ * depends on that order: bench/README.md, twenty-fifth and twenty-seventh sessions).
+ * Returns the statistics' rare work (stats_of), 0 without them. */
 BAR_STEP int64_t value_distance(block *b, size_t n, const double *close, const size_t N, int stats, double mix,
                                 double bar, rb_time now)
 {
@@ -416,8 +410,7 @@ BAR_STEP int takes_value_distance(const block *b) { return b->one_band && b->one
  * which share.c would check one by one), into COL_ATTN and b->share_attn. The assets go
  * five a loop (PASS_ASSETS, distance_loop). fused (a constant, with one_band and one_tg):
  * value_distance has taken dsum and the largest |w - t| already; only what follows them is
- * left. tbands (a constant): some configuration has a portfolio threshold (b->any_tband);
- * without, no dsum is compared (band_action_alone, batch_group_follows_alone). */
+ * left. tbands (a constant): a portfolio threshold in the block, else none compared. */
 BAR_STEP int64_t distance_pass(block *b, size_t n, const double *close, int one_band, int one_tg, int all_bands,
                                int shared, int fused, int tbands)
 {
@@ -662,8 +655,7 @@ BAR_STEP int64_t value_and_actions(const rb_matrix *m, block *b, size_t t)
 #define FUSED_ONE_TG(b, n) distance_pass(b, n, close, 1, 1, 0, 0, 1, 1)
 #define FUSED_BAND_SWEEP(b, n) distance_pass(b, n, close, 1, 1, 1, 0, 1, 1)
 #define FUSED_BAND_SWEEP_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1, 1, 1)
-/* and without portfolio thresholds (plain bands: 1,000-band sweep 0.51 ms faster, bench/README.md) */
-#define FUSED_BANDS_ALONE(b, n) distance_pass(b, n, close, 1, 1, 1, 0, 1, 0)
+#define FUSED_BANDS_ALONE(b, n) distance_pass(b, n, close, 1, 1, 1, 0, 1, 0) /* no portfolio thresholds */
 #define FUSED_BANDS_ALONE_SHARED(b, n) distance_pass(b, n, close, 1, 1, 1, 1, 1, 0)
 #define BANDS(b, n) action_pass(b, n, flags, 1)
 #define ANY(b, n) action_pass(b, n, flags, 0)
