@@ -127,6 +127,17 @@ static void do_block(job *jb, block *b, size_t first, size_t n)
  * them (a results store writes them on a thread of its own) overlaps the next block, but
  * not the last one's. Ending the 1,000-band command's sweep with 328 configurations left
  * its store some 2.5 ms of rows to write after the simulation. */
+/* A block's size within what is left, `left` configurations on jb's threads: no more than
+ * a thread's share when threads run side by side, and leaving at least RB_BATCH_BLOCK for the
+ * last block (next_block_size says why). */
+static size_t within_what_is_left(const job *jb, size_t size, size_t left)
+{
+    size_t share = left / (2 * (size_t)jb->threads);
+    if (jb->threads > 1 && size > share) size = share > RB_BATCH_BLOCK ? share : RB_BATCH_BLOCK;
+    if (left > RB_BATCH_BLOCK && size > left - RB_BATCH_BLOCK) size = left - RB_BATCH_BLOCK;
+    return size;
+}
+
 static size_t next_block_size(const job *jb, const block *b, size_t size)
 {
     if (jb->block_size) return jb->block_size;
@@ -139,13 +150,10 @@ static size_t next_block_size(const job *jb, const block *b, size_t size)
     size_t start;
 #pragma omp atomic read
     start = jb->next;
-    size_t left = start < jb->n ? jb->n - start : 0, share = left / (2 * (size_t)jb->threads);
-    if (jb->threads > 1 && next > share) next = share > RB_BATCH_BLOCK ? share : RB_BATCH_BLOCK;
-    if (left > RB_BATCH_BLOCK && next > left - RB_BATCH_BLOCK) next = left - RB_BATCH_BLOCK;
-    return next;
+    return within_what_is_left(jb, next, start < jb->n ? jb->n - start : 0);
 }
 
-/* How many configurations a thread's first block takes, of n on `threads` threads:
+/* How many configurations a thread's first block takes, of jb's n on its threads:
  * RB_BATCH_FIRST when the first configuration pays no tax (a sweep's first configurations
  * are usually its narrowest bands, which rebalance on most bars, and the rebalances of a
  * bar are traded 8 lanes a vector: one block of 192 fills the vectors that two of 96 leave
@@ -153,17 +161,15 @@ static size_t next_block_size(const job *jb, const block *b, size_t size)
  * ms faster, bench/README.md), RB_BATCH_BLOCK with taxes (the leaders' lots must stay in
  * the caches: next_block_size), within a thread's share and leaving a last block as
  * next_block_size does. */
-static size_t first_block_size(const job *jb, size_t n, int threads)
+static size_t first_block_size(const job *jb)
 {
     rb_run_spec spec;
     rb_error ignored;
     size_t first = RB_BATCH_BLOCK;
-    if (n && jb->spec_fn(jb->ctx, jb->indices[0], &spec, &ignored) == RB_OK && spec.tax_short == 0 &&
+    if (jb->n && jb->spec_fn(jb->ctx, jb->indices[0], &spec, &ignored) == RB_OK && spec.tax_short == 0 &&
         spec.tax_long == 0)
         first = RB_BATCH_FIRST;
-    size_t share = n / (2 * (size_t)threads);
-    if (threads > 1 && first > share) first = share > RB_BATCH_BLOCK ? share : RB_BATCH_BLOCK;
-    if (n > RB_BATCH_BLOCK && first > n - RB_BATCH_BLOCK) first = n - RB_BATCH_BLOCK;
+    first = within_what_is_left(jb, first, jb->n);
     return first > RB_BATCH_BLOCK ? first : RB_BATCH_BLOCK;
 }
 
@@ -200,7 +206,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     int threads = opt && opt->threads > 0 ? opt->threads : omp_get_max_threads();
     if ((size_t)threads > nblocks) threads = nblocks ? (int)nblocks : 1;
     jb.threads = threads;
-    size_t first_block = jb.block_size ? jb.block_size : first_block_size(&jb, n, threads);
+    size_t first_block = jb.block_size ? jb.block_size : first_block_size(&jb);
     /* the most configurations a block takes in this run: what a thread's block has room for */
     size_t most = jb.block_size ? jb.block_size : RB_BATCH_CAP;
     if (most > n) most = n;
