@@ -16,7 +16,10 @@
 
 /* Fills spec completely with configuration `index`'s settings (rb_sweep_fill: typed values,
  * nothing parsed). The batch borrows what spec points to and never releases it: it must
- * stay valid for the whole run. Called from simulation threads: must be thread-safe. */
+ * stay valid, and unchanged, for the whole run (two specs that point to the same memory
+ * hold the same values there: a configuration that differs from the one before it only in
+ * its strategy's parameters is resolved like it, rb_resolve_like). Called from simulation
+ * threads: must be thread-safe. */
 typedef rb_status (*rb_batch_spec_fn)(void *ctx, uint64_t index, rb_run_spec *spec, rb_error *err);
 
 /* Receives configuration `index`'s metrics, from simulation threads (concurrently). */

@@ -333,3 +333,54 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
     return RB_OK;
 }
 
+int rb_resolve_reuses(const rb_run_spec *spec, const rb_run_spec *like_spec, const rb_resolved *like)
+{
+    /* everything after the strategy parameters: the given list, the data, costs, tax, flows,
+     * strategy name and every pointer (the same memory, unchanged for the run: batch.h) */
+    const size_t from = offsetof(rb_run_spec, given);
+    _Static_assert(offsetof(rb_run_spec, sp) == 0, "the strategy parameters come first");
+    if (memcmp((const char *)spec + from, (const char *)like_spec + from, sizeof *spec - from) != 0) return 0;
+    for (size_t k = 0; k < sizeof like->owned / sizeof like->owned[0]; k++)
+        if (like->owned[k]) return 0;
+    if (like->owned_depth || like->owned_routes || like->owned_overlay || like->owned_bench) return 0;
+    /* a volatility read (resolve_vol) is the one of the strategy parameters' model */
+    return (!like->vol && !like->vol_to_date) ||
+           (spec->sp.vol_window == like_spec->sp.vol_window &&
+            memcmp(&spec->sp.vol_lambda, &like_spec->sp.vol_lambda, sizeof spec->sp.vol_lambda) == 0);
+}
+
+rb_status rb_resolve_like(const rb_run_spec *spec, const rb_matrix *m, const rb_resolved *like,
+                          const rb_sim_config *like_c, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
+                          rb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->strategy = like->strategy;
+    /* rb_resolve_check's checks that read the strategy parameters, in its order */
+    rb_status rc = check_params(spec, r->strategy, err);
+    if (rc == RB_OK) rc = rb_spec_check_strategy_symbols(spec, err);
+    if (rc == RB_OK) rc = lay_out(room, &spec->sp, m->N, r, err);
+    if (rc != RB_OK) return rc;
+    const size_t N = m->N;
+    memcpy(r->target, like->target, N * sizeof *r->target);
+    memcpy(r->costs, like->costs, N * sizeof *r->costs);
+    if (spec->target_table) memcpy(r->table_col, like->table_col, N * sizeof *r->table_col);
+    r->gas = like->gas;
+    r->sigma = like->sigma;
+    r->adv = like->adv;
+    r->vol = like->vol;
+    r->vol_to_date = like->vol_to_date;
+    r->depth = like->depth;
+    r->routes = like->routes;
+    r->overlay = like->overlay;
+    r->bench = like->bench;
+    rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
+    rc = r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
+    if (rc != RB_OK) return rc;
+    /* rb_resolve's configuration is the same but for what lies in this room */
+    *c = *like_c;
+    c->target = r->target;
+    c->costs = r->costs;
+    c->table_col = spec->target_table ? r->table_col : NULL;
+    c->strategy_state = r->strategy_state;
+    return RB_OK;
+}

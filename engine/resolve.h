@@ -83,6 +83,21 @@ rb_status rb_resolve_matrix(rb_store *store, const rb_run_spec *spec, rb_matrix 
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
                      const rb_resolve_inputs *shared, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
                      rb_error *err);
+/* Whether spec resolves as like_spec did (into like) but for its strategy's parameters: the
+ * two specs are the same after them, to the bit, pointers included (whose memory stays the
+ * same for the run, as a batch's does: batch.h), with the same volatility model where like
+ * read a volatility; and like owns none of its inputs (each is shared for the run, and
+ * outlives it). A sweep over a strategy's parameters makes such neighbors. */
+int rb_resolve_reuses(const rb_run_spec *spec, const rb_run_spec *like_spec, const rb_resolved *like);
+
+/* rb_resolve of a spec that rb_resolve_reuses like (resolved with its configuration like_c),
+ * with the same result: like's targets, costs and inputs, and a strategy state of its own
+ * in room, without again the checks and lookups of what the two share (the symbols, the
+ * targets, every asset's costs, the shared inputs). */
+rb_status rb_resolve_like(const rb_run_spec *spec, const rb_matrix *m, const rb_resolved *like,
+                          const rb_sim_config *like_c, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
+                          rb_error *err);
+
 /* Releases what the resolution allocated itself (inputs not shared); the room stays. */
 void rb_resolved_release(rb_resolved *r);
 

@@ -120,6 +120,8 @@ void rb_run_spec_release(rb_run_spec *spec);
 
 /* Checks that every symbol named in the per-asset settings is one of the run's assets. */
 rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err);
+/* The same for the strategy parameters alone (rb_spec_check_symbols checks them last). */
+rb_status rb_spec_check_strategy_symbols(const rb_run_spec *spec, rb_error *err);
 
 /* The checks of a targets table (--targets-csv) that need no data: its columns are exactly
  * the --assets (which then give no weights), and --targets is static; without a table,

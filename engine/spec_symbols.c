@@ -37,8 +37,14 @@ rb_status rb_spec_check_symbols(const rb_run_spec *spec, rb_error *err)
     if (rc == RB_OK) rc = check_value_symbols(spec, "amm-range", &spec->amm_range_low, err);
     if (rc == RB_OK)
         rc = rb_asset_names_check("funding-series", &spec->funding_series, spec->symbols, spec->nassets, err);
+    return rc == RB_OK ? rb_spec_check_strategy_symbols(spec, err) : rc;
+}
+
+rb_status rb_spec_check_strategy_symbols(const rb_run_spec *spec, rb_error *err)
+{
     size_t n;
     const rb_strategy *const *all = rb_strategy_all(&n);
+    rb_status rc = RB_OK;
     for (size_t i = 0; rc == RB_OK && i < n; i++) rc = check_rows_symbols(spec, all[i]->info.params, all[i]->info.nparams, err);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "resolve.h"
 #include "rule_samples.h"
 #include "support.h"
+#include "sweep.h"
 
 static char *dir;
 
@@ -815,6 +816,142 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
     }
     rb_matrix_free(m);
     fixture_free(&f);
+    rb_store_free(s);
+}
+
+/* A sweep's configurations as the batch gets them in a sweep (rb_sweep_fill: each spec
+ * points to the sweep's memory), with the fixture that collects their metrics first. */
+typedef struct swept {
+    fixture f;
+    const rb_sweep *sw;
+} swept;
+
+static rb_status swept_spec(void *ctx, uint64_t k, rb_run_spec *spec, rb_error *err)
+{
+    (void)err;
+    rb_sweep_fill(((const swept *)ctx)->sw, k, spec);
+    return RB_OK;
+}
+
+/* Neighbors of a sweep that differ only in their strategy's parameters are resolved alike
+ * (rb_resolve_like, setup.c): the bands, `to`, the calendar's schedule, the hybrid's mode,
+ * but not a fee, an rf or a volatility model (vol-band's bands, inverse-vol targets), which
+ * differ from one configuration to the next in some of their neighbors. Every one comes out
+ * as rb_run's of its settings read alone, on one thread and on two (other neighbors). */
+Test(batch, neighbors_that_differ_in_their_strategy_alone_come_out_as_they_do_alone)
+{
+    const char *text = "[data]\nassets = " RBT_RISKY "\n"
+                       "[costs]\nfee-bps = 5\nslippage-bps = 3\n"
+                       "[threshold]\nband = 0.005:0.06:0.005\nto = target, edge, inner:0.5\n"
+                       "[threshold.rf]\nband = 0.02, 0.05\nrf = 0, 0.03\nto = target, edge\n"
+                       "[threshold.inverse]\ntargets = inverse-vol\nvol-window = 20, 40\nband = 0.03, 0.06\n"
+                       "[vol-band]\nband = 0.02, 0.04\nvol-model = window:20, window:60, ewma:0.94\n"
+                       "[calendar]\nevery = month, quarter, 10\n"
+                       "[hybrid]\nband = 0.02, 0.05\nmode = gated, either\n";
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_parse_text(text, "neighbors.ini", &sw, &err), RB_OK, "%s", err.msg);
+    const size_t n = (size_t)rb_sweep_count(sw);
+    swept ctx = {.f = fixture_of(n), .sw = sw};
+    /* each configuration's settings as text, for rb_run (hold_to_reference) */
+    const rb_sweep_kv *data;
+    size_t ndata = rb_sweep_data(sw, &data), cap = rb_sweep_max_keys(sw);
+    rb_sweep_kv *kv = calloc(cap, sizeof *kv);
+    for (size_t k = 0; k < n; k++) {
+        const char *section, *strategy;
+        size_t nkv = rb_sweep_config(sw, k, &section, &strategy, kv, cap);
+        rbt_cfgtext *c = &ctx.f.cfg[k];
+        for (size_t i = 0; i < ndata; i++) rbt_put(c, data[i].key, "%s", data[i].value);
+        rbt_put(c, "strategy", "%s", strategy);
+        for (size_t i = 0; i < nkv; i++) rbt_put(c, kv[i].key, "%s", kv[i].value);
+    }
+    free(kv);
+    rb_store *s = random_store();
+    rb_matrix *m = matrix_of(s, 0);
+    uint64_t *idx = calloc(n, sizeof *idx);
+    for (size_t k = 0; k < n; k++) idx[k] = k;
+    for (int threads = 1; threads <= 2; threads++) {
+        memset(ctx.f.seen, 0, n * sizeof *ctx.f.seen);
+        rb_batch_options opt = {.threads = threads};
+        uint64_t completed = 0;
+        cr_assert_eq(rb_batch_run(s, m, idx, n, swept_spec, collect, &ctx, &opt, &completed, &err), RB_OK, "%s",
+                     err.msg);
+        cr_assert_eq(completed, n);
+        for (size_t k = 0; k < n; k++) cr_assert_eq(ctx.f.seen[k], 1, "configuration %zu delivered %d times", k,
+                                                    ctx.f.seen[k]);
+        hold_to_reference(s, &ctx.f, (int)n);
+    }
+    free(idx);
+    rb_matrix_free(m);
+    rb_store_free(s);
+    fixture_free(&ctx.f);
+    rb_sweep_free(sw);
+}
+
+/* rb_resolve_reuses and rb_resolve_like on specs made by hand: a neighbor that differs in
+ * its strategy's parameters alone is resolved like its neighbor, with the same targets and
+ * costs, and is checked as alone (a per-asset band of an unknown symbol, a threshold with
+ * no band: rb_resolve's message); one that differs in rf, or a neighbor that owns an input
+ * (here its gas, not shared), is not resolved alike. */
+Test(batch, a_neighbor_resolved_alike_is_checked_as_alone)
+{
+    rb_store *s = random_store();
+    rb_matrix *m = matrix_of(s, 0);
+    rb_run_spec *a = rbt_spec((const char *const[]){"assets", RBT_RISKY, "strategy", "threshold", "band", "0.05",
+                                                    "fee-bps", "10", NULL});
+    double *no_gas = calloc(m->T, sizeof *no_gas);
+    rb_resolve_inputs shared = {.gas_flat = no_gas};
+    rb_resolve_room room_a = {0}, room_b = {0}, room_c = {0};
+    rb_resolved ra, rb, rc_;
+    rb_sim_config ca, cb, cc;
+    rb_error err = {0}, err_full = {0};
+    cr_assert_eq(rb_resolve(s, a, m, 0, &shared, &room_a, &ra, &ca, &err), RB_OK, "%s", err.msg);
+
+    rb_run_spec b = *a; /* the same memory but for its band */
+    b.sp.band = (rb_asset_values){.all = 0.1, .has_all = 1};
+    cr_assert(rb_resolve_reuses(&b, a, &ra));
+    cr_assert_eq(rb_resolve_like(&b, m, &ra, &ca, &room_b, &rb, &cb, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(rb_resolve(s, &b, m, 0, &shared, &room_c, &rc_, &cc, &err_full), RB_OK, "%s", err_full.msg);
+    cr_assert(memcmp(rb.target, rc_.target, m->N * sizeof *rb.target) == 0);
+    cr_assert(memcmp(rb.costs, rc_.costs, m->N * sizeof *rb.costs) == 0);
+    cr_assert(rb.target != ra.target && rb.costs != ra.costs, "in a room of its own");
+    cr_assert_eq(cb.plain_costs, cc.plain_costs);
+    cr_assert_eq(cb.cash_col, cc.cash_col);
+    cr_assert_eq(cb.gas, cc.gas);
+    cr_assert_eq(cb.strategy_state, rb.strategy_state);
+    rb_resolved_release(&rb), rb_resolved_release(&rc_);
+
+    char *symbol[] = {"W"};
+    double value[] = {0.02};
+    b.sp.band = (rb_asset_values){.n = 1, .symbol = symbol, .value = value};
+    cr_assert(rb_resolve_reuses(&b, a, &ra));
+    cr_assert_neq(rb_resolve_like(&b, m, &ra, &ca, &room_b, &rb, &cb, &err), RB_OK);
+    cr_assert_neq(rb_resolve(s, &b, m, 0, &shared, &room_c, &rc_, &cc, &err_full), RB_OK);
+    cr_assert_str_eq(err.msg, err_full.msg);
+    cr_assert(strstr(err.msg, "W"), "%s", err.msg);
+    rb_resolved_release(&rb), rb_resolved_release(&rc_);
+
+    b.sp.band = (rb_asset_values){0};
+    cr_assert_neq(rb_resolve_like(&b, m, &ra, &ca, &room_b, &rb, &cb, &err), RB_OK);
+    cr_assert_neq(rb_resolve(s, &b, m, 0, &shared, &room_c, &rc_, &cc, &err_full), RB_OK);
+    cr_assert_str_eq(err.msg, err_full.msg);
+    rb_resolved_release(&rb), rb_resolved_release(&rc_);
+
+    b = *a;
+    b.rf = 0.01;
+    cr_assert_not(rb_resolve_reuses(&b, a, &ra), "rf differs");
+    rb_resolved owner;
+    rb_sim_config co;
+    cr_assert_eq(rb_resolve(s, a, m, 0, NULL, &room_c, &owner, &co, &err), RB_OK, "%s", err.msg);
+    cr_assert_not_null(owner.owned[0], "its gas its own");
+    cr_assert_not(rb_resolve_reuses(a, a, &owner), "a neighbor that owns an input");
+    rb_resolved_release(&owner);
+
+    rb_resolved_release(&ra);
+    rb_resolve_room_free(&room_a), rb_resolve_room_free(&room_b), rb_resolve_room_free(&room_c);
+    free(no_gas);
+    rb_run_spec_free(a);
+    rb_matrix_free(m);
     rb_store_free(s);
 }
 
