@@ -353,8 +353,8 @@ rb_status rb_resolve_like(const rb_run_spec *spec, const rb_matrix *m, const rb_
                           const rb_sim_config *like_c, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
                           rb_error *err)
 {
-    memset(r, 0, sizeof *r);
-    r->strategy = like->strategy;
+    /* like's strategy and inputs (it owns none: rb_resolve_reuses), and this room's parts */
+    *r = *like;
     /* rb_resolve_check's checks that read the strategy parameters, in its order */
     rb_status rc = check_params(spec, r->strategy, err);
     if (rc == RB_OK) rc = rb_spec_check_strategy_symbols(spec, err);
@@ -364,15 +364,6 @@ rb_status rb_resolve_like(const rb_run_spec *spec, const rb_matrix *m, const rb_
     memcpy(r->target, like->target, N * sizeof *r->target);
     memcpy(r->costs, like->costs, N * sizeof *r->costs);
     if (spec->target_table) memcpy(r->table_col, like->table_col, N * sizeof *r->table_col);
-    r->gas = like->gas;
-    r->sigma = like->sigma;
-    r->adv = like->adv;
-    r->vol = like->vol;
-    r->vol_to_date = like->vol_to_date;
-    r->depth = like->depth;
-    r->routes = like->routes;
-    r->overlay = like->overlay;
-    r->bench = like->bench;
     rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
     rc = r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
     if (rc != RB_OK) return rc;

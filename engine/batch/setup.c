@@ -35,7 +35,7 @@ rb_status batch_setup_config(job *jb, block *b, size_t j, uint64_t index, rb_err
     rb_status rc = jb->spec_fn(jb->ctx, index, &c->spec, err);
     /* The configuration before it in the block (set up, since the block stops at a failure)
      * differs from it only in its strategy's parameters in a sweep of them: resolved like it
-     * (1,000 bands: 0.55 ms less, bench/README.md, twenty-eighth session). */
+     * (1,000 configurations: 0.3-0.5 ms less, bench/README.md, twenty-eighth session). */
     const config *like = j > 0 ? batch_cfg(b, j - 1) : NULL;
     if (rc == RB_OK && like && rb_resolve_reuses(&c->spec, &like->spec, &like->res)) {
         rc = rb_resolve_like(&c->spec, m, &like->res, &like->c, &c->room, &c->res, &c->c, err);
