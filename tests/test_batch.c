@@ -175,6 +175,27 @@ static void hold_to_reference(rb_store *s, fixture *f, int count)
     }
 }
 
+/* A copy of the metrics of f's first count configurations, to hold a later run to. */
+static rb_metrics *kept_metrics(const fixture *f, int count)
+{
+    rb_metrics *kept = malloc((size_t)count * sizeof *kept);
+    cr_assert_not_null(kept);
+    memcpy(kept, f->got, (size_t)count * sizeof *kept);
+    return kept;
+}
+
+/* Every one of f's first count configurations has, to the bit, the metrics kept from an
+ * earlier run of them (kept_metrics); how: what differs in this run, for the message. */
+static void hold_to_kept(const rb_metrics *kept, const fixture *f, int count, const char *how)
+{
+    for (int k = 0; k < count; k++) {
+        if (memcmp(&kept[k], &f->got[k], sizeof kept[k]) == 0) continue;
+        char what[2048];
+        describe(&f->cfg[k], what, sizeof what);
+        cr_assert_fail("configuration %d differs %s:%s", k, how, what);
+    }
+}
+
 /* Runs f's count configurations (one dataset: the first one's) through the batch
  * simulator into f->got and holds every one against rb_run's metrics. */
 static void batch_against_reference(rb_store *s, fixture *f, int count)
@@ -669,16 +690,15 @@ Test(batch, is_bitwise_identical_for_any_thread_count_and_block_size)
     draw_configs(s, 0, rbt_random_config, f.cfg, COUNT);
     rb_matrix *m = matrix_of(s, 0);
     run_batch(s, m, &f, COUNT, 1, 256);
-    rb_metrics *first_run = malloc(COUNT * sizeof *first_run);
-    memcpy(first_run, f.got, COUNT * sizeof *first_run);
+    rb_metrics *first_run = kept_metrics(&f, COUNT);
     const int threads[] = {2, 4, 3, 1};
     const size_t blocks[] = {7, 1, 64, RB_BATCH_CAP};
     for (size_t v = 0; v < 4; v++) {
         memset(f.got, 0, COUNT * sizeof *f.got);
         run_batch(s, m, &f, COUNT, threads[v], blocks[v]);
-        for (int k = 0; k < COUNT; k++)
-            cr_assert(memcmp(&first_run[k], &f.got[k], sizeof f.got[k]) == 0,
-                      "configuration %d differs with %d threads and blocks of %zu", k, threads[v], blocks[v]);
+        char how[64];
+        snprintf(how, sizeof how, "with %d threads and blocks of %zu", threads[v], blocks[v]);
+        hold_to_kept(first_run, &f, COUNT, how);
     }
     free(first_run);
     rb_matrix_free(m);
@@ -728,17 +748,11 @@ Test(batch, configurations_that_share_a_state_come_out_as_they_do_alone)
         }
         rb_matrix *m = matrix_of(s, with_cash);
         run_batch(s, m, &f, COUNT, 2, 0); /* blocks of RB_BATCH_BLOCK and more (driver.c): shared */
-        rb_metrics *shared = malloc(COUNT * sizeof *shared);
-        memcpy(shared, f.got, COUNT * sizeof *shared);
+        rb_metrics *shared = kept_metrics(&f, COUNT);
         for (int alone = 0; alone < 2; alone++) {
             /* every configuration in one block of its own, then in one block of them all */
             run_batch(s, m, &f, COUNT, alone ? 2 : 1, alone ? 1 : RB_BATCH_CAP);
-            for (int k = 0; k < COUNT; k++) {
-                char what[2048];
-                describe(&f.cfg[k], what, sizeof what);
-                cr_assert(memcmp(&shared[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs %s:%s", k,
-                          alone ? "alone" : "in one block", what);
-            }
+            hold_to_kept(shared, &f, COUNT, alone ? "alone" : "in one block");
         }
         /* some configurations shared, some parted: not every one rebalanced alike */
         double least = INFINITY, most = 0;
@@ -806,12 +820,9 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
         else
             cr_assert_gt(largest, RB_BATCH_BLOCK, "the blocks of a sweep of bands did not grow (tax lots %d, a third "
                          "alone %d)", taxed, third_alone != 0);
-        rb_metrics *grown = malloc(COUNT * sizeof *grown);
-        memcpy(grown, f.got, COUNT * sizeof *grown);
+        rb_metrics *grown = kept_metrics(&f, COUNT);
         run_batch(s, m, &f, COUNT, 1, RB_BATCH_BLOCK); /* checks each is delivered once */
-        for (int k = 0; k < COUNT; k++)
-            cr_assert(memcmp(&grown[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs (band %s)", k,
-                      f.cfg[k].value[2]);
+        hold_to_kept(grown, &f, COUNT, "in blocks of RB_BATCH_BLOCK");
         free(grown);
     }
     rb_matrix_free(m);
@@ -977,13 +988,10 @@ Test(batch, a_first_block_without_taxes_takes_more_configurations)
         cr_assert_eq(largest_block_of(s, m, &f, COUNT, 1), taxed ? RB_BATCH_BLOCK : RB_BATCH_FIRST);
         cr_assert_eq(largest_block_of(s, m, &f, fewer, 1), taxed ? RB_BATCH_BLOCK : fewer - RB_BATCH_BLOCK);
         cr_assert_eq(largest_block_of(s, m, &f, COUNT, 2), taxed ? RB_BATCH_BLOCK : COUNT / 4);
-        rb_metrics *first = malloc(COUNT * sizeof *first);
         largest_block_of(s, m, &f, COUNT, 1);
-        memcpy(first, f.got, COUNT * sizeof *first);
+        rb_metrics *first = kept_metrics(&f, COUNT);
         run_batch(s, m, &f, COUNT, 1, RB_BATCH_BLOCK);
-        for (int k = 0; k < COUNT; k++)
-            cr_assert(memcmp(&first[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs (taxes %d)", k,
-                      taxed);
+        hold_to_kept(first, &f, COUNT, "in blocks of RB_BATCH_BLOCK");
         free(first);
     }
     rb_matrix_free(m);
@@ -1006,14 +1014,12 @@ Test(batch, a_bar_of_more_rebalances_than_a_lane_group_keeps_every_result)
         rbt_put(&f.cfg[k], "fee-bps", "%.3f", 5 + 0.01 * k);
     }
     run_batch(s, m, &f, COUNT, 1, 200);
-    rb_metrics *wide = malloc(COUNT * sizeof *wide);
-    memcpy(wide, f.got, COUNT * sizeof *wide);
+    rb_metrics *wide = kept_metrics(&f, COUNT);
     run_batch(s, m, &f, COUNT, 1, 1);
-    for (int k = 0; k < COUNT; k++) {
-        cr_assert(memcmp(&wide[k], &f.got[k], sizeof f.got[k]) == 0, "configuration %d differs in a block of 200", k);
+    hold_to_kept(wide, &f, COUNT, "in a block of its own (against one of 200)");
+    for (int k = 0; k < COUNT; k++)
         cr_assert_gt(wide[k].rebalances, (double)m->T / 2, "configuration %d rebalanced %g times in %zu bars", k,
                      wide[k].rebalances, m->T);
-    }
     hold_to_reference(s, &f, COUNT);
     free(wide);
     rb_matrix_free(m);
@@ -1084,8 +1090,7 @@ Test(batch, a_bonus_given_later_is_asked_once_and_used)
     rb_run_spec_free(spec);
 
     run_batch(s, m, &f, COUNT, 2, 32); /* the batch's own bonus */
-    rb_metrics *own = malloc(COUNT * sizeof *own);
-    memcpy(own, f.got, COUNT * sizeof *own);
+    rb_metrics *own = kept_metrics(&f, COUNT);
     uint64_t *idx = calloc(COUNT, sizeof *idx);
     for (size_t k = 0; k < COUNT; k++) idx[k] = k;
     for (int given = 0; given < 2; given++) {
@@ -1098,13 +1103,10 @@ Test(batch, a_bonus_given_later_is_asked_once_and_used)
         release_specs(&f, COUNT);
         cr_assert_eq(completed, COUNT);
         cr_assert_eq(f.bonus_asks, 1, "the bonus was asked %d times", f.bonus_asks);
-        for (int k = 0; k < COUNT; k++) {
-            if (!given)
-                cr_assert(memcmp(&own[k], &f.got[k], sizeof own[k]) == 0, "configuration %d differs", k);
-            else
-                cr_assert_eq(f.got[k].rebalancing_bonus, 0.125, "configuration %d: bonus %.17g", k,
-                             f.got[k].rebalancing_bonus);
-        }
+        if (!given) hold_to_kept(own, &f, COUNT, "with the batch's own bonus given later");
+        for (int k = 0; given && k < COUNT; k++)
+            cr_assert_eq(f.got[k].rebalancing_bonus, 0.125, "configuration %d: bonus %.17g", k,
+                         f.got[k].rebalancing_bonus);
     }
     free(idx);
     free(own);
