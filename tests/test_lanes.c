@@ -97,6 +97,20 @@ static void lanes_case(size_t k, size_t N, int col, int shared, const double *pr
     }
 }
 
+/* Lane k of l holds what portfolio p holds after the same trade, to the bit: units, cash and
+ * the totals. */
+static void assert_lane_is_portfolio(const rb_lanes *l, size_t k, const rb_portfolio *p, const char *what)
+{
+    for (size_t i = 0; i < l->N; i++)
+        cr_assert(same_bits(l->units[i * l->cap + k], p->units[i]), "%s asset %zu: units %.17g vs %.17g", what, i,
+                  l->units[i * l->cap + k], p->units[i]);
+    cr_assert(same_bits(l->cash[k], p->cash), "%s: cash %.17g vs %.17g", what, l->cash[k], p->cash);
+    double x[] = {l->fees[k], l->slippage[k], l->gas[k], l->traded_value[k], l->rebalances[k]},
+           y[] = {p->fees, p->slippage, p->gas, p->traded_value, p->rebalances};
+    for (size_t t = 0; t < sizeof x / sizeof x[0]; t++)
+        cr_assert(same_bits(x[t], y[t]), "%s: total %zu is %.17g, not %.17g", what, t, x[t], y[t]);
+}
+
 /* shared: every lane has the same targets and costs, and the lanes are told so (same_rates,
  * and same_to in most rounds): rb_lanes_rebalance's paths for a block of one cost model. */
 static void lanes_against_scalar(int with_lots, int shared)
@@ -139,7 +153,9 @@ static void lanes_against_scalar(int with_lots, int shared)
             rb_rates rates = rb_cost_rates(&costs[0][i]);
             for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r][i] = rates.bps[r];
         }
-        rb_lanes_rebalance(&l, n, price, 1);
+        /* a first allocation now and then (no turnover, no rebalance counted) */
+        rb_trade_kind kind = rbt_pick(4) == 0 ? RB_TRADE_INITIAL : RB_TRADE_REBALANCE;
+        rb_lanes_rebalance(&l, n, price, kind == RB_TRADE_REBALANCE);
         /* the scalar function, lane by lane */
         for (size_t k = 0; k < n; k++) {
             rb_portfolio p;
@@ -148,21 +164,15 @@ static void lanes_against_scalar(int with_lots, int shared)
             for (size_t i = 0; i < N; i++) rate[i] = rb_cost_rate(&costs[k][i]);
             rb_trade_env env = {.N = N, .time = LANES_T0, .price = price, .costs = costs[k], .cash_col = col, .rate = rate};
             int traded = 0;
-            int done = rb_rebalance_proportional(&p, &env, to[k], RB_TRADE_REBALANCE, &traded, &err);
+            int done = rb_rebalance_proportional(&p, &env, to[k], kind, &traded, &err);
             cr_assert_geq(done, 0, "round %d lane %zu: %s", round, k, err.msg);
             cr_assert_eq(l.fallback[k], !done, "round %d lane %zu: fallback %lld, scalar %d", round, k,
                          (long long)l.fallback[k], done);
             counts[!done ? 2 : traded ? 0 : 1]++;
             if (done) cr_assert_eq(l.traded[k], traded, "round %d lane %zu", round, k);
-            for (size_t i = 0; i < N; i++)
-                cr_assert(same_bits(l.units[i * CAP + k], p.units[i]), "round %d lane %zu asset %zu: units %.17g vs %.17g",
-                          round, k, i, l.units[i * CAP + k], p.units[i]);
-            cr_assert(same_bits(l.cash[k], p.cash), "round %d lane %zu: cash %.17g vs %.17g", round, k, l.cash[k], p.cash);
-            cr_assert(same_bits(l.fees[k], p.fees));
-            cr_assert(same_bits(l.slippage[k], p.slippage));
-            cr_assert(same_bits(l.gas[k], p.gas));
-            cr_assert(same_bits(l.traded_value[k], p.traded_value));
-            cr_assert(same_bits(l.rebalances[k], p.rebalances));
+            char what[64];
+            snprintf(what, sizeof what, "round %d lane %zu", round, k);
+            assert_lane_is_portfolio(&l, k, &p, what);
             /* the lots: the same sales and buys, in the same order */
             rb_portfolio *q = &lane_port[k];
             if (done)
@@ -193,6 +203,68 @@ Test(lanes, rebalance_lanes_relieve_and_open_the_same_tax_lots) { lanes_against_
  * without their divisions, one division per asset for lanes of the same sum, none for sums
  * of 1, each against the scalar rebalance to the bit. */
 Test(lanes, lanes_of_one_cost_model_and_targets_equal_the_scalar_rebalance_to_the_bit) { lanes_against_scalar(0, 1); }
+
+/* Lanes whose assets sit exactly on the edges of the closed form's tests: a gap to target
+ * equal to the dust floor (in play: >=), and an order equal to it (not dust: <). In a lane
+ * of value 1e9 * 2^m the floor 1e-9 * value is 2^m exactly, and every value below is a
+ * multiple of a quarter of 2^m under 2^(31 + m), so each sum and gap is exact. Lanes 0-23
+ * take both cases at eight scales, as chunks of 24, 16 and 8 and one by one, each against
+ * the scalar rebalance to the bit; each lane must trade (a test off by its edge would
+ * leave the lane untouched or send it to the general path). */
+Test(lanes, lanes_on_the_edges_of_their_tests_trade_as_the_scalar_rebalance)
+{
+    enum { N = 3, CAP = 24 };
+    const double price[N] = {1, 1, 1};
+    /* 0: asset 0 off target by the floor exactly (in play), the others on target. 1: asset 2
+     * within the floor (out of play), asset 0's order the floor exactly (not dust). */
+    const double to[2][N] = {{0.5, 0.5, 0}, {0.25, 0.25, 0.5}};
+    const double units[2][N] = {{499999999, 500000001, 0}, {249999998.75, 250000003, 500000000.5}}, cash[2] = {0, -2.25};
+    rb_asset_costs costs[N] = {{.fee_bps = 10}, {.fee_bps = 10}, {.fee_bps = 10}};
+    double rate[N];
+    for (size_t i = 0; i < N; i++) rate[i] = rb_cost_rate(&costs[i]);
+    rb_error err = {0};
+    const size_t widths[] = {24, 16, 8, 1};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        size_t n = widths[w];
+        rb_lanes l;
+        cr_assert_eq(rb_lanes_init(&l, N, CAP, &err), RB_OK);
+        for (size_t k = 0; k < n; k++) {
+            size_t c = k % 2;
+            double scale = ldexp(1, (int)(k / 2 % 8));
+            l.cash[k] = cash[c] * scale;
+            l.fees[k] = 0, l.slippage[k] = 0, l.gas[k] = 0, l.traded_value[k] = 0, l.rebalances[k] = 0;
+            l.cash_col[k] = -1;
+            for (size_t i = 0; i < N; i++) {
+                l.units[i * CAP + k] = units[c][i] * scale;
+                l.to[i * CAP + k] = to[c][i];
+                l.rate[i * CAP + k] = rate[i];
+                for (size_t r = 0; r < RB_COST_RATES; r++) l.bps[r][i * CAP + k] = rb_cost_value(&costs[i], r);
+            }
+        }
+        rb_lanes_rebalance(&l, n, price, 1);
+        for (size_t k = 0; k < n; k++) {
+            size_t c = k % 2;
+            double scale = ldexp(1, (int)(k / 2 % 8));
+            rb_portfolio p;
+            rb_portfolio_options opt = {.N = N};
+            cr_assert_eq(rb_portfolio_init(&p, &opt, &err), RB_OK);
+            for (size_t i = 0; i < N; i++) p.units[i] = units[c][i] * scale;
+            p.cash = cash[c] * scale;
+            rb_trade_env env = {.N = N, .time = LANES_T0, .price = price, .costs = costs, .cash_col = -1, .rate = rate};
+            int traded = 0;
+            cr_assert_eq(rb_rebalance_proportional(&p, &env, to[c], RB_TRADE_REBALANCE, &traded, &err), 1,
+                         "%zu lanes, lane %zu: the scalar closed form falls back", n, k);
+            cr_assert_eq(traded, 1, "%zu lanes, lane %zu: the scalar rebalance trades nothing", n, k);
+            cr_assert_eq(l.fallback[k], 0, "%zu lanes, lane %zu falls back", n, k);
+            cr_assert_eq(l.traded[k], 1, "%zu lanes, lane %zu trades nothing", n, k);
+            char what[64];
+            snprintf(what, sizeof what, "%zu lanes, lane %zu", n, k);
+            assert_lane_is_portfolio(&l, k, &p, what);
+            rb_portfolio_release(&p);
+        }
+        rb_lanes_release(&l);
+    }
+}
 
 /* A lone traded asset after the dust is left out: A's gap (-0.9e-9 of the value) and C's
  * (+0.3e-9) are under the dust floor (1e-9), B's (+1.2e-9) is not; B alone then shares
