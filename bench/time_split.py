@@ -53,7 +53,7 @@ KERNEL_FUNCS = {
 FILES = {
     "kernel": {"batch_internal.h"},
     "statistics": {"metric_acc.h"},
-    "rebalances": {"rebalance_lanes.c", "trade.h", "trades.c", "state.c", "actions.c", "lots.c", "portfolio.c",
+    "rebalances": {"rebalance_lanes.c", "rebalance_lanes_avx512.c", "trade.h", "trades.c", "state.c", "actions.c", "lots.c", "portfolio.c",
                    "costs.c", "route.c", "route_order.c", "simulate.c", "venues.c", "overlay_sim.c"},
     "shared": {"share.c"},
     "setup": {"setup.c", "driver.c", "block.c", "finish.c", "inputs.c", "metrics.c", "metric_bonus.c",
@@ -87,10 +87,22 @@ def kernel_category(line, starts):
     return "setup"
 
 
+# The functions written with AVX-512's intrinsics: a sample on a line of the compiler's
+# header (avx512fintrin.h) is put in its function's category.
+INTRINSIC_FUNCS = {
+    "rebalances": {"rb_lanes_rebalance_avx512"},
+    "kernel": {"queue_bands_avx512", "list_actors_avx512", "batch_run_block.avx512f"},
+}
+
+
 def category(sym, srcline, starts):
     base, _, line = srcline.rpartition(":")
     if base == "kernel.c" and line.isdigit():
         return kernel_category(int(line), starts)
+    if base.endswith("intrin.h"):
+        for cat, names in INTRINSIC_FUNCS.items():
+            if sym in names:
+                return cat
     for cat, files in FILES.items():
         if base in files:
             return cat
