@@ -3,7 +3,8 @@
  * layout (x[asset * cap + lane]): the batch simulator's lanes, and with one lane (cap 1)
  * the reference simulator's own rebalance (rb_rebalance_proportional), so both trade by the
  * same code. Its arithmetic is trade.h's; the compiler runs the lanes side by side in vector
- * registers.
+ * registers, and on a machine with AVX-512 chunks of 8 lanes or more take the same steps
+ * written with its intrinsics (rebalance_lanes_avx512.c).
  *
  * Tax lots, which no value of the trade depends on, are relieved and opened afterwards by
  * rb_lanes_lots, lane by lane. A lane whose closed form does not apply this time is left

@@ -12,9 +12,6 @@
 #if RB_KERNEL_INTRINSICS
 #include <immintrin.h>
 
-/* The arithmetic below is trade.h's, written for 8 lanes: these are its constants. */
-_Static_assert(RB_COST_RATES == 3, "the rates' divisions below");
-
 #define STEP RB_KERNEL_AVX512 static inline __attribute__((always_inline))
 
 /* One vector of 8 lanes' running values. */
@@ -134,6 +131,7 @@ STEP void solve8(const rows8 *g, int same_rates, run8 *r)
         _mm512_storeu_pd(g->share + at, a);
         __mmask8 in = _mm512_test_epi64_mask(_mm512_loadu_si512(g->in + at), _mm512_loadu_si512(g->in + at));
         __m512d q = _mm512_sub_pd(_mm512_mul_pd(a, r->base), v); /* a * base - value */
+        /* rb_trade_is_dust */
         __mmask8 dust = r->live & in & _mm512_cmp_pd_mask(_mm512_abs_pd(q), r->floor, _CMP_LT_OQ);
         r->fallback |= dust;
         r->live &= (__mmask8)~dust;

@@ -4,7 +4,11 @@
  * one portfolio; the batch simulator calls them in loops over its lanes (portfolios side by
  * side, x[asset * cap + lane]) that the compiler vectorizes. So the two agree by
  * construction: each value a trade produces is computed by the same expression, in the same
- * order. Branch-free where a lane loop calls it (a branch there is a selection). Internal. */
+ * order. Branch-free where a lane loop calls it (a branch there is a selection). The batch's
+ * lanes on a machine with AVX-512 take the closed form's and the fill's functions written
+ * again with its intrinsics (rebalance_lanes_avx512.c, each step naming the functions it
+ * follows): a change here is made there too, and tests/test_lanes.c, which holds those lanes
+ * to the scalar rebalance (these functions) to the bit, fails until it is. Internal. */
 #ifndef RB_TRADE_H
 #define RB_TRADE_H
 
