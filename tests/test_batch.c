@@ -830,6 +830,49 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
     rb_store_free(s);
 }
 
+/* The slots of a thread's block (engine/batch/block.c) have room for its first block's
+ * configurations and as many more as fill the huge pages those take; a later block of more
+ * gets new slots between blocks (batch_block_room). With 18 assets a slot takes some 5 KB:
+ * the first block's 192 are on huge pages with room for fewer than the 384 the blocks of a
+ * sweep of bands grow to, so the slots are made anew once or twice mid-run (a 2,000-band
+ * sweep of 18 assets). Every configuration comes out as it does in blocks of RB_BATCH_BLOCK,
+ * whose slots never grow, to the bit, on one thread and on two. */
+Test(batch, blocks_that_outgrow_their_slots_keep_every_result)
+{
+    rb_store *s = many_assets_store();
+    enum { COUNT = 2000 };
+    char assets[256];
+    size_t at = 0;
+    for (int i = 0; i < MANY_ASSETS; i++)
+        at += (size_t)snprintf(assets + at, sizeof assets - at, "%s%c=%s", i ? "," : "", 'A' + i,
+                               i + 1 < MANY_ASSETS ? "0.05" : "0.15");
+    fixture f = fixture_of(COUNT);
+    for (int k = 0; k < COUNT; k++) {
+        rbt_cfgtext *c = &f.cfg[k];
+        rbt_put(c, "assets", "%s", assets);
+        rbt_put(c, "strategy", "threshold");
+        rbt_put(c, "band", "%.5f", 0.001 + 0.2 * (double)k / COUNT);
+        rbt_put(c, "fee-bps", "10");
+    }
+    rbt_cfgtext one = f.cfg[0];
+    rb_run_spec *spec = spec_from(&one);
+    rb_matrix *m = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
+    rb_run_spec_free(spec);
+    for (int threads = 1; threads <= 2; threads++) {
+        size_t largest = largest_block_of(s, m, &f, COUNT, threads);
+        cr_assert_eq(largest, RB_BATCH_CAP, "%d threads: the blocks grew to %zu, not RB_BATCH_CAP", threads, largest);
+        rb_metrics *grown = kept_metrics(&f, COUNT);
+        run_batch(s, m, &f, COUNT, threads, RB_BATCH_BLOCK);
+        hold_to_kept(grown, &f, COUNT, "in blocks of RB_BATCH_BLOCK");
+        free(grown);
+    }
+    rb_matrix_free(m);
+    fixture_free(&f);
+    rb_store_free(s);
+}
+
 /* A sweep's configurations as the batch gets them in a sweep (rb_sweep_fill: each spec
  * points to the sweep's memory), with the fixture that collects their metrics first. */
 typedef struct swept {

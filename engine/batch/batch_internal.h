@@ -242,6 +242,7 @@ typedef struct block {
     double *scratch; /* lcap * SCRATCH_ROWS * N: each configuration's scratch (config.scratch) */
     void *slots;     /* the region cfg, scratch and the lanes are in (block.c) */
     size_t slots_bytes;
+    size_t slots_lcap; /* the configurations the slots have room for (batch_block_room) */
     double *cols;    /* the columns (enum block_column), 64-byte aligned */
     void *cols_raw;  /* the allocation they are in */
     /* structure of arrays: [asset * cap + j] or [j] */
@@ -383,9 +384,12 @@ rb_status batch_shared_inputs(job *jb, const rb_run_spec *spec, rb_resolve_input
 void batch_inputs_free(cached *e);
 
 /* block.c: a block of up to `most` (at most RB_BATCH_CAP) configurations of N assets over T
- * bars (0: out of memory; what was allocated is released by batch_block_free, which takes
- * a zeroed block too). */
-int batch_block_alloc(block *b, size_t N, size_t T, size_t most);
+ * bars, its configurations' slots with room for `first` (the first block's size; 0: most)
+ * or more (0: out of memory; what was allocated is released by batch_block_free, which
+ * takes a zeroed block too). batch_block_room gives the slots room for a block of n
+ * (at most most) between blocks, when they have less: 0 when out of memory. */
+int batch_block_alloc(block *b, size_t N, size_t T, size_t most, size_t first);
+int batch_block_room(block *b, size_t n);
 void batch_block_free(block *b);
 
 /* setup.c: configuration `index` set up as the block's j-th (its spec, resolved settings,

@@ -12,6 +12,23 @@
 #define SLOTS_ON_HUGE_PAGES ((size_t)512 << 10)
 static int slots_on_huge_pages(size_t bytes) { return bytes >= SLOTS_ON_HUGE_PAGES; }
 
+/* The slots region and what its configurations hold (their portfolios' and rooms' own
+ * memory, grown past what was lent). */
+static void slots_free(block *b)
+{
+    for (size_t j = 0; b->cfg && j < b->slots_lcap; j++) {
+        rb_portfolio_release(&b->cfg[j].port);
+        rb_resolve_room_free(&b->cfg[j].room);
+    }
+    if (slots_on_huge_pages(b->slots_bytes)) rb_big_free(b->slots, b->slots_bytes);
+    else free(b->slots);
+    b->slots = NULL;
+    b->cfg = NULL;
+    b->scratch = NULL;
+    b->slots_bytes = 0;
+    b->slots_lcap = 0;
+}
+
 void batch_block_free(block *b)
 {
     free(b->cols_raw);
@@ -24,12 +41,7 @@ void batch_block_free(block *b)
     free(b->origin);
     free(b->groups);
     free(b->mix_bars);
-    for (size_t j = 0; b->cfg && j < b->lcap; j++) {
-        rb_portfolio_release(&b->cfg[j].port);
-        rb_resolve_room_free(&b->cfg[j].room);
-    }
-    if (slots_on_huge_pages(b->slots_bytes)) rb_big_free(b->slots, b->slots_bytes);
-    else free(b->slots);
+    slots_free(b);
     rb_lot_pool_free(b->lot_pool); /* after the ledgers that use it */
     memset(b, 0, sizeof *b);
 }
@@ -49,20 +61,55 @@ void batch_block_free(block *b)
 
 static size_t aligned64(size_t n) { return (n + 63) / 64 * 64; }
 
+/* Where each part of the slots region of lcap configurations of N assets begins, and its
+ * size. */
+typedef struct slots_layout {
+    size_t cfg, lanes, port, room; /* sizes: the slots, the lanes, a portfolio's, a room's */
+    size_t at_scratch, at_lanes, at_ports, at_rooms, bytes;
+} slots_layout;
+
+static slots_layout layout_of(size_t N, size_t lcap)
+{
+    slots_layout y = {.cfg = lcap * sizeof(config), .lanes = rb_lanes_bytes(N, BATCH_LANE_GROUP),
+                      .port = aligned64(rb_portfolio_bytes(N)), .room = aligned64(rb_resolve_room_bytes(N, ROOM_STATE(N)))};
+    _Static_assert(sizeof(config) % 8 == 0, "the scratch after the slots is 8-byte aligned");
+    size_t scratch = lcap * SCRATCH_ROWS * N * sizeof(double);
+    y.at_scratch = y.cfg + SLOTS_GAP;
+    y.at_lanes = y.at_scratch + scratch + SLOTS_GAP;
+    y.at_ports = aligned64(y.at_lanes + y.lanes + SLOTS_GAP);
+    y.at_rooms = y.at_ports + lcap * y.port;
+    y.bytes = y.at_rooms + lcap * y.room + SLOTS_GAP;
+    return y;
+}
+
+/* How many configurations the slots of a block that needs `want` (a multiple of 8) have room
+ * for: on huge pages, as many as fill the whole pages those of `want` take (a multiple of 8,
+ * at most `most`), which cost the same. The first block of a sweep of bands takes 192; room
+ * for 384 (RB_BATCH_CAP, what blocks may grow to) took two fresh 2 MiB pages, their faults
+ * and clears on the command's path (some 0.3-0.5 ms), where room for as many as one page
+ * holds (some 360 configurations of 10 assets) takes the page the bars were read into,
+ * freed just before (big_alloc.h keeps it), cleared in place. A later block of more grows
+ * the slots (batch_block_room). */
+static size_t slots_room(size_t N, size_t want, size_t most)
+{
+    size_t bytes = layout_of(N, want).bytes, room = want;
+    if (!slots_on_huge_pages(bytes)) return want;
+    size_t pages = (bytes + RB_BIG_PAGE - 1) / RB_BIG_PAGE * RB_BIG_PAGE;
+    while (room + 8 <= most && layout_of(N, room + 8).bytes <= pages) room += 8;
+    return room;
+}
+
 static int slots_alloc(block *b, size_t N, size_t lcap)
 {
-    size_t cfg = lcap * sizeof(config), scratch = lcap * SCRATCH_ROWS * N * sizeof(double),
-           lanes = rb_lanes_bytes(N, BATCH_LANE_GROUP), port = aligned64(rb_portfolio_bytes(N)),
-           room = aligned64(rb_resolve_room_bytes(N, ROOM_STATE(N)));
-    _Static_assert(sizeof(config) % 8 == 0, "the scratch after the slots is 8-byte aligned");
-    size_t at_scratch = cfg + SLOTS_GAP, at_lanes = at_scratch + scratch + SLOTS_GAP,
-           at_ports = aligned64(at_lanes + lanes + SLOTS_GAP), at_rooms = at_ports + lcap * port,
-           bytes = at_rooms + lcap * room + SLOTS_GAP;
+    const slots_layout y = layout_of(N, lcap);
+    const size_t cfg = y.cfg, lanes = y.lanes, port = y.port, room = y.room, at_scratch = y.at_scratch,
+                 at_lanes = y.at_lanes, at_ports = y.at_ports, at_rooms = y.at_rooms, bytes = y.bytes;
     int big = slots_on_huge_pages(bytes);
     char *all = big ? rb_big_alloc(bytes) : rb_calloc(1, bytes);
     if (!all) return 0;
     b->slots = all;
     b->slots_bytes = bytes;
+    b->slots_lcap = lcap;
     b->cfg = (config *)all;
     b->scratch = (double *)(all + at_scratch);
     rb_lanes_place(&b->lanes, N, BATCH_LANE_GROUP, all + at_lanes);
@@ -79,7 +126,7 @@ static int slots_alloc(block *b, size_t N, size_t lcap)
     return 1;
 }
 
-int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
+int batch_block_alloc(block *b, size_t N, size_t T, size_t most, size_t first)
 {
     const size_t cap = RB_BATCH_STRIDE, lcap = batch_padded(most ? most : 1);
     memset(b, 0, sizeof *b);
@@ -122,7 +169,14 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most)
     }
     b->lane_src = rb_malloc(BATCH_LANE_GROUP * sizeof *b->lane_src); /* a lane group's */
     b->mix_bars = rb_malloc((T + N) * sizeof *b->mix_bars);
-    if (!slots_alloc(b, N, lcap)) return 0;
+    if (!slots_alloc(b, N, slots_room(N, batch_padded(first && first < lcap ? first : lcap), lcap))) return 0;
     return b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src &&
            b->mix_bars;
+}
+
+int batch_block_room(block *b, size_t n)
+{
+    if (n <= b->slots_lcap) return 1;
+    slots_free(b);
+    return slots_alloc(b, b->N, slots_room(b->N, batch_padded(n < b->lcap ? n : b->lcap), b->lcap));
 }

@@ -214,7 +214,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
 #pragma omp parallel num_threads(threads)
     {
         block b;
-        if (!batch_block_alloc(&b, m->N, m->T, most)) {
+        if (!batch_block_alloc(&b, m->N, m->T, most, first_block)) {
             rb_error e;
             rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", most);
             record_error(&jb, &e, UINT64_MAX);
@@ -231,6 +231,12 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
             }
             if (first >= n) break;
             size_t took = n - first < size ? n - first : size;
+            if (!batch_block_room(&b, took)) {
+                rb_error e;
+                rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", took);
+                record_error(&jb, &e, UINT64_MAX);
+                break;
+            }
             do_block(&jb, &b, first, took);
             largest = took > largest ? took : largest;
             size = next_block_size(&jb, &b, size);
