@@ -835,8 +835,10 @@ Test(batch, a_sweep_of_bands_grows_its_blocks_and_keeps_every_result)
  * gets new slots between blocks (batch_block_room). With 18 assets a slot takes some 5 KB:
  * the first block's 192 are on huge pages with room for fewer than the 384 the blocks of a
  * sweep of bands grow to, so the slots are made anew once or twice mid-run (a 2,000-band
- * sweep of 18 assets). Every configuration comes out as it does in blocks of RB_BATCH_BLOCK,
- * whose slots never grow, to the bit, on one thread and on two. */
+ * sweep of 18 assets, on one thread). Every configuration comes out as it does in blocks of
+ * RB_BATCH_BLOCK, whose slots never grow, to the bit, on one thread and on two. On two the
+ * blocks' sizes depend on which thread takes which configurations (driver.c,
+ * within_what_is_left), so only the results are held there. */
 Test(batch, blocks_that_outgrow_their_slots_keep_every_result)
 {
     rb_store *s = many_assets_store();
@@ -862,7 +864,7 @@ Test(batch, blocks_that_outgrow_their_slots_keep_every_result)
     rb_run_spec_free(spec);
     for (int threads = 1; threads <= 2; threads++) {
         size_t largest = largest_block_of(s, m, &f, COUNT, threads);
-        cr_assert_eq(largest, RB_BATCH_CAP, "%d threads: the blocks grew to %zu, not RB_BATCH_CAP", threads, largest);
+        if (threads == 1) cr_assert_eq(largest, RB_BATCH_CAP, "the blocks grew to %zu, not RB_BATCH_CAP", largest);
         rb_metrics *grown = kept_metrics(&f, COUNT);
         run_batch(s, m, &f, COUNT, threads, RB_BATCH_BLOCK);
         hold_to_kept(grown, &f, COUNT, "in blocks of RB_BATCH_BLOCK");
