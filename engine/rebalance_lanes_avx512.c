@@ -62,6 +62,13 @@ STEP __m512d sign_of(__m512d q)
 /* the 0/1 flags of a mask, as the portable steps store them */
 STEP __m512i flags_of(__mmask8 m) { return _mm512_maskz_mov_epi64(m, _mm512_set1_epi64(1)); }
 
+/* The assets in play of a row (in_play8 stored them as 0/1 flags). */
+STEP __mmask8 in_play_at(const rows8 *g, size_t at)
+{
+    __m512i flags = _mm512_loadu_si512(g->in + at);
+    return _mm512_test_epi64_mask(flags, flags);
+}
+
 /* chunk_value: each holding's value, and the lane's. */
 STEP void value8(const rb_lanes *l, size_t k0, const rows8 *g, const double *price, run8 *r)
 {
@@ -129,7 +136,7 @@ STEP void solve8(const rows8 *g, int same_rates, run8 *r)
         const size_t at = i * cap;
         __m512d a = share8(g, at, how, r->wsum), v = _mm512_loadu_pd(g->value + at);
         _mm512_storeu_pd(g->share + at, a);
-        __mmask8 in = _mm512_test_epi64_mask(_mm512_loadu_si512(g->in + at), _mm512_loadu_si512(g->in + at));
+        __mmask8 in = in_play_at(g, at);
         __m512d q = _mm512_sub_pd(_mm512_mul_pd(a, r->base), v); /* a * base - value */
         /* rb_trade_is_dust */
         __mmask8 dust = r->live & in & _mm512_cmp_pd_mask(_mm512_abs_pd(q), r->floor, _CMP_LT_OQ);
@@ -174,7 +181,7 @@ STEP void orders8(const rows8 *g, const double *price, int same_rates, run8 *r)
         const size_t at = i * cap;
         const __m512d p = _mm512_set1_pd(price[i]), a = _mm512_loadu_pd(g->share + at),
                       v = _mm512_loadu_pd(g->value + at), u = _mm512_loadu_pd(g->units + at);
-        __mmask8 in = _mm512_test_epi64_mask(_mm512_loadu_si512(g->in + at), _mm512_loadu_si512(g->in + at));
+        __mmask8 in = in_play_at(g, at);
         __mmask8 charged = _mm512_cmpneq_epi64_mask(r->cc, _mm512_set1_epi64((int64_t)i));
         /* rb_trade_flips */
         __m512d before = _mm512_sub_pd(_mm512_mul_pd(a, r->base), v), ax = _mm512_mul_pd(a, r->x),

@@ -258,6 +258,13 @@ static int plain_costs(const rb_asset_costs *costs, size_t N, int cash_col, cons
     return plain;
 }
 
+/* The strategy's state in r's room, set up from spec's parameters, r's targets and volatility. */
+static rb_status setup_strategy(const rb_run_spec *spec, const rb_matrix *m, rb_resolved *r, rb_error *err)
+{
+    rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
+    return r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
+}
+
 rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *m, unsigned keep,
                      const rb_resolve_inputs *shared, rb_resolve_room *room, rb_resolved *r, rb_sim_config *c,
                      rb_error *err)
@@ -290,8 +297,7 @@ rb_status rb_resolve(rb_store *store, const rb_run_spec *spec, const rb_matrix *
         }
     }
     if (rc == RB_OK) rc = resolve_vol(spec, m, shared, r, err);
-    rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
-    if (rc == RB_OK) rc = r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
+    if (rc == RB_OK) rc = setup_strategy(spec, m, r, err);
     if (rc != RB_OK) return rc;
 
     *c = (rb_sim_config){
@@ -364,8 +370,7 @@ rb_status rb_resolve_like(const rb_run_spec *spec, const rb_matrix *m, const rb_
     memcpy(r->target, like->target, N * sizeof *r->target);
     memcpy(r->costs, like->costs, N * sizeof *r->costs);
     if (spec->target_table) memcpy(r->table_col, like->table_col, N * sizeof *r->table_col);
-    rb_strategy_inputs in = {.m = m, .target = r->target, .vol = r->vol, .vol_to_date = r->vol_to_date};
-    rc = r->strategy->setup(&spec->sp, &in, r->strategy_state, err);
+    rc = setup_strategy(spec, m, r, err);
     if (rc != RB_OK) return rc;
     /* rb_resolve's configuration is the same but for what lies in this room */
     *c = *like_c;

@@ -210,17 +210,23 @@ static void batch_against_reference(rb_store *s, fixture *f, int count)
     rb_matrix_free(m);
 }
 
-/* The matrix of an asset set (RBT_RISKY or RBT_WITH_CASH) over s. */
-static rb_matrix *matrix_of(rb_store *s, int with_cash)
+/* The matrix of an --assets setting over s. */
+static rb_matrix *matrix_of_assets(rb_store *s, const char *assets)
 {
     rbt_cfgtext c = {0};
-    rbt_put(&c, "assets", "%s", with_cash ? RBT_WITH_CASH : RBT_RISKY);
+    rbt_put(&c, "assets", "%s", assets);
     rb_run_spec *spec = spec_from(&c);
     rb_matrix *m = NULL;
     rb_error err = {0};
     cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
     rb_run_spec_free(spec);
     return m;
+}
+
+/* The matrix of RBT_RISKY, or RBT_WITH_CASH. */
+static rb_matrix *matrix_of(rb_store *s, int with_cash)
+{
+    return matrix_of_assets(s, with_cash ? RBT_WITH_CASH : RBT_RISKY);
 }
 
 /* 1 when the reference accepts configuration c on m; 0 when it refuses it as a usage
@@ -856,12 +862,7 @@ Test(batch, blocks_that_outgrow_their_slots_keep_every_result)
         rbt_put(c, "band", "%.5f", 0.001 + 0.2 * (double)k / COUNT);
         rbt_put(c, "fee-bps", "10");
     }
-    rbt_cfgtext one = f.cfg[0];
-    rb_run_spec *spec = spec_from(&one);
-    rb_matrix *m = NULL;
-    rb_error err = {0};
-    cr_assert_eq(rb_resolve_matrix(s, spec, &m, &err), RB_OK, "%s", err.msg);
-    rb_run_spec_free(spec);
+    rb_matrix *m = matrix_of_assets(s, assets);
     for (int threads = 1; threads <= 2; threads++) {
         size_t largest = largest_block_of(s, m, &f, COUNT, threads);
         if (threads == 1) cr_assert_eq(largest, RB_BATCH_CAP, "the blocks grew to %zu, not RB_BATCH_CAP", largest);

@@ -82,9 +82,9 @@ static slots_layout layout_of(size_t N, size_t lcap)
     return y;
 }
 
-/* How many configurations the slots of a block that needs `want` (a multiple of 8) have room
- * for: on huge pages, as many as fill the whole pages those of `want` take (a multiple of 8,
- * at most `most`), which cost the same. The first block of a sweep of bands takes 192; room
+/* How many configurations the slots of a block of `want` (0: most) have room for: want, at
+ * most most, rounded up to a whole vector, and on huge pages as many more as fill the whole
+ * pages those take (a multiple of 8, at most `most`), which cost the same. The first block of a sweep of bands takes 192; room
  * for 384 (RB_BATCH_CAP, what blocks may grow to) took two fresh 2 MiB pages, their faults
  * and clears on the command's path (some 0.3-0.5 ms), where room for as many as one page
  * holds (some 360 configurations of 10 assets) takes the page the bars were read into,
@@ -92,8 +92,8 @@ static slots_layout layout_of(size_t N, size_t lcap)
  * the slots (batch_block_room). */
 static size_t slots_room(size_t N, size_t want, size_t most)
 {
-    size_t bytes = layout_of(N, want).bytes, room = want;
-    if (!slots_on_huge_pages(bytes)) return want;
+    size_t room = batch_padded(want && want < most ? want : most), bytes = layout_of(N, room).bytes;
+    if (!slots_on_huge_pages(bytes)) return room;
     size_t pages = (bytes + RB_BIG_PAGE - 1) / RB_BIG_PAGE * RB_BIG_PAGE;
     while (room + 8 <= most && layout_of(N, room + 8).bytes <= pages) room += 8;
     return room;
@@ -169,7 +169,7 @@ int batch_block_alloc(block *b, size_t N, size_t T, size_t most, size_t first)
     }
     b->lane_src = rb_malloc(BATCH_LANE_GROUP * sizeof *b->lane_src); /* a lane group's */
     b->mix_bars = rb_malloc((T + N) * sizeof *b->mix_bars);
-    if (!slots_alloc(b, N, slots_room(N, batch_padded(first && first < lcap ? first : lcap), lcap))) return 0;
+    if (!slots_alloc(b, N, slots_room(N, first, lcap))) return 0;
     return b->touched && b->origin && b->groups && b->list && b->queued && b->queued_full && b->lane_tg && b->lane_src &&
            b->mix_bars;
 }
@@ -178,5 +178,5 @@ int batch_block_room(block *b, size_t n)
 {
     if (n <= b->slots_lcap) return 1;
     slots_free(b);
-    return slots_alloc(b, b->N, slots_room(b->N, batch_padded(n < b->lcap ? n : b->lcap), b->lcap));
+    return slots_alloc(b, b->N, slots_room(b->N, n, b->lcap));
 }

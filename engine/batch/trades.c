@@ -36,8 +36,9 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
  * vectors (8 doubles), so that the lane loops take their vector path to the end rather
  * than finishing lane by lane. The extra lanes trade a copy of the last configuration, and
  * their outcome is not read. But one lane past whole vectors goes alone (rb_lanes_rebalance
- * takes it by the same steps): a vector of 8 lanes costs about 270 ns, one lane alone 155,
- * and 7 copies fewer are loaded and valued (on the 1,000-band sweep, 1,057 of 8,749
+ * takes it by the same steps): a vector of 8 lanes costs about 270 ns, one lane alone 155
+ * (with AVX-512's lanes, rebalance_lanes_avx512.c, 225 against 163 for 10 assets: still
+ * cheaper alone), and 7 copies fewer are loaded and valued (on the 1,000-band sweep, 1,057 of 8,749
  * rebalancing bars had one configuration to trade, and 750 more one past a vector; two
  * past a vector, alone, were slower). */
 static size_t lanes_width(size_t nq, size_t cap)
