@@ -98,6 +98,48 @@ Test(thread, a_waiting_helper_moved_beside_its_caller_may_use_the_caller_s_other
     cr_assert(CPU_EQUAL(&w.got, &all), "only processors the caller may use");
 }
 
+/* A thread that runs on the processor it is to leave (rb_thread_leave_cpu, as a batch team's
+ * thread does when Linux started it on its master's): it moves, when it may use another,
+ * and may use all of its processors again; on any other processor, or with no other to go
+ * to, nothing changes. */
+static void pin_to(int cpu)
+{
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    cr_assert_eq(sched_setaffinity(0, sizeof one, &one), 0);
+}
+
+Test(thread, a_thread_leaves_the_processor_it_runs_on_for_another_and_may_use_them_all_again)
+{
+    cpu_set_t all, now;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    cr_assert_geq(rb_thread_cpu(), 0, "Linux tells the processor");
+    int first = -1, second = -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &all)) continue;
+        if (first < 0) first = cpu;
+        else if (second < 0) second = cpu;
+    }
+    /* pinned to one processor: no other to go to; asked to leave another: not on it */
+    pin_to(first);
+    cr_assert_eq(rb_thread_leave_cpu(first), 0);
+    if (second >= 0) cr_assert_eq(rb_thread_leave_cpu(second), 0);
+    cr_assert_eq(sched_getaffinity(0, sizeof now, &now), 0);
+    cr_assert(CPU_COUNT(&now) == 1 && CPU_ISSET(first, &now), "still pinned to %d", first);
+    /* on `first`, all its processors allowed again: it leaves (the scheduler may move it
+     * between the two calls, so some tries; one that finds it there is enough) */
+    int moved = 0;
+    for (int k = 0; k < 1000 && !moved && second >= 0; k++) {
+        pin_to(first);
+        cr_assert_eq(sched_setaffinity(0, sizeof all, &all), 0);
+        moved = rb_thread_leave_cpu(first);
+        cr_assert_eq(sched_getaffinity(0, sizeof now, &now), 0);
+        cr_assert(CPU_EQUAL(&now, &all), "every processor allowed again after try %d", k);
+    }
+    cr_assert(second < 0 || moved, "a thread on processor %d left it (%d processors)", first, CPU_COUNT(&all));
+}
+
 /* A spare (rb_thread_run_spare): its job runs on a helper, rb_spare_wait returns the job's
  * result, and the next helper started is that thread, already running, placed beside its
  * new caller; one not given a job ends by itself. */

@@ -190,6 +190,30 @@ int rb_thread_start_beside(pthread_t *thread, void *(*fn)(void *), void *arg)
 #endif
 }
 
+int rb_thread_cpu(void)
+{
+#if defined(__linux__) && defined(CPU_SET)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+int rb_thread_leave_cpu(int cpu)
+{
+#if defined(__linux__) && defined(CPU_SET)
+    cpu_set_t all, away;
+    if (sched_getcpu() != cpu || sched_getaffinity(0, sizeof all, &all) != 0 || !away_from(cpu, &away)) return 0;
+    /* the kernel moves the thread at once when its processor is no longer allowed */
+    if (sched_setaffinity(0, sizeof away, &away) != 0) return 0;
+    (void)sched_setaffinity(0, sizeof all, &all); /* it stays where it now is */
+    return 1;
+#else
+    (void)cpu;
+    return 0;
+#endif
+}
+
 void rb_thread_move_beside(pthread_t thread)
 {
 #if defined(__linux__) && defined(CPU_SET)

@@ -22,6 +22,17 @@ int rb_thread_start_away(pthread_t *thread, void *(*fn)(void *), void *arg, int 
  * the one it runs on now, when there is another. Nothing changes where that fails. */
 void rb_thread_move_beside(pthread_t thread);
 
+/* The processor the calling thread runs on now, or -1 where that is not known. */
+int rb_thread_cpu(void);
+
+/* For a thread another started without asking where (an OpenMP team's, which its runtime
+ * creates): if the calling thread runs on processor cpu, it moves to another processor it
+ * may use, when there is one, and may then use all of them again. Linux may start a new
+ * thread on its creator's processor, where it waits for the scheduler's tick to run (4 ms on
+ * the 2-core development VM) and then takes turns with its creator until a later tick moves
+ * one of them (bench/README.md, thirtieth session). Returns 1 when the thread moved. */
+int rb_thread_leave_cpu(int cpu);
+
 /* 1 when the calling thread may run on more than one processor: a wait for another thread
  * may then poll before it sleeps, that thread running meanwhile on another processor (a
  * sleeper woken on the 2-core development VM resumed some 0.1 ms after the wake). */

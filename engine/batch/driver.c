@@ -2,12 +2,14 @@
  * blocks, the blocks spread over OpenMP threads, each block set up, run (kernel.c) and its
  * results handed to the caller, failures delivered or recorded. */
 #include <omp.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch_internal.h"
 #include "error.h"
 #include "alloc.h"
+#include "thread.h"
 
 static void record_error(job *jb, const rb_error *err, uint64_t index)
 {
@@ -173,6 +175,32 @@ static size_t first_block_size(const job *jb)
     return first > RB_BATCH_BLOCK ? first : RB_BATCH_BLOCK;
 }
 
+/* The start of each thread of rb_batch_run's team, whose master ran on processor master_cpu
+ * just before the team started; *settled counts the others that have settled. OpenMP's
+ * runtime creates a process's first team's threads, and Linux may start one on its
+ * creator's processor: there it waits for the scheduler's next tick (up to 4 ms on the
+ * 2-core development VM; the master spins meanwhile, waiting for it) and then takes turns
+ * with the master until a later tick moves one of them, some 6 ms of the two threads'
+ * start in most 2-thread runs of benchmark 1 (bench/README.md, thirtieth session). A thread
+ * that finds itself on its master's processor moves to another (rb_thread_leave_cpu), and
+ * the master, when some have not settled yet, yields its processor once, so that one
+ * waiting behind it moves now rather than at a tick. */
+static void settle_team(int master_cpu, int *settled)
+{
+    const int team = omp_get_num_threads();
+    if (team < 2) return;
+    if (omp_get_thread_num() != 0) {
+        rb_thread_leave_cpu(master_cpu);
+#pragma omp atomic
+        (*settled)++;
+        return;
+    }
+    int now;
+#pragma omp atomic read
+    now = *settled;
+    if (now < team - 1) sched_yield();
+}
+
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
                        rb_batch_spec_fn spec_fn, rb_batch_result_fn result_fn, void *ctx,
                        const rb_batch_options *opt, uint64_t *completed, rb_error *err)
@@ -211,8 +239,11 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     size_t most = jb.block_size ? jb.block_size : RB_BATCH_CAP;
     if (most > n) most = n;
 
+    const int master_cpu = rb_thread_cpu();
+    int settled = 0;
 #pragma omp parallel num_threads(threads)
     {
+        settle_team(master_cpu, &settled);
         block b;
         if (!batch_block_alloc(&b, m->N, m->T, most, first_block)) {
             rb_error e;
