@@ -175,30 +175,27 @@ static size_t first_block_size(const job *jb)
     return first > RB_BATCH_BLOCK ? first : RB_BATCH_BLOCK;
 }
 
-/* The start of each thread of rb_batch_run's team, whose master ran on processor master_cpu
- * just before the team started; *settled counts the others that have settled. OpenMP's
- * runtime creates a process's first team's threads, and Linux may start one on its
- * creator's processor: there it waits for the scheduler's next tick (up to 4 ms on the
- * 2-core development VM; the master spins meanwhile, waiting for it) and then takes turns
- * with the master until a later tick moves one of them, some 6 ms of the two threads'
- * start in most 2-thread runs of benchmark 1 (bench/README.md, thirtieth session). A thread
- * that finds itself on its master's processor moves to another (rb_thread_leave_cpu), and
- * the master, when some have not settled yet, yields its processor once, so that one
- * waiting behind it moves now rather than at a tick. */
-static void settle_team(int master_cpu, int *settled)
+/* The start of each thread of rb_batch_run's team. OpenMP's runtime creates a process's
+ * first team's threads, and Linux may start one on its creator's processor: there it waits
+ * for the scheduler's next tick (up to 4 ms on the 2-core development VM) and then takes
+ * turns with the master until a later tick moves one of them, some 6 ms of the two
+ * threads' start in most 2-thread runs of benchmark 1 (bench/README.md, thirtieth session).
+ * So the master tells where it runs (*master_cpu, where it ran before the team started until
+ * then: the scheduler may have moved it since), a thread that finds itself on the master's
+ * processor moves to another (rb_thread_leave_cpu), and the master, when some have not
+ * settled yet (*settled counts them), yields its processor once, so that one waiting behind
+ * it moves now rather than at a tick. */
+static void settle_team(int *master_cpu, int *settled)
 {
     const int team = omp_get_num_threads();
     if (team < 2) return;
-    if (omp_get_thread_num() != 0) {
-        rb_thread_leave_cpu(master_cpu);
-#pragma omp atomic
-        (*settled)++;
+    if (omp_get_thread_num() == 0) {
+        __atomic_store_n(master_cpu, rb_thread_cpu(), __ATOMIC_RELAXED);
+        if (__atomic_load_n(settled, __ATOMIC_RELAXED) < team - 1) sched_yield();
         return;
     }
-    int now;
-#pragma omp atomic read
-    now = *settled;
-    if (now < team - 1) sched_yield();
+    rb_thread_leave_cpu(__atomic_load_n(master_cpu, __ATOMIC_RELAXED));
+    __atomic_add_fetch(settled, 1, __ATOMIC_RELAXED);
 }
 
 rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indices, size_t n,
@@ -239,11 +236,10 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     size_t most = jb.block_size ? jb.block_size : RB_BATCH_CAP;
     if (most > n) most = n;
 
-    const int master_cpu = rb_thread_cpu();
-    int settled = 0;
+    int master_cpu = rb_thread_cpu(), settled = 0;
 #pragma omp parallel num_threads(threads)
     {
-        settle_team(master_cpu, &settled);
+        settle_team(&master_cpu, &settled);
         block b;
         if (!batch_block_alloc(&b, m->N, m->T, most, first_block)) {
             rb_error e;
