@@ -180,15 +180,16 @@ static size_t first_block_size(const job *jb)
  * for the scheduler's next tick (up to 4 ms on the 2-core development VM) and then takes
  * turns with the master until a later tick moves one of them, some 6 ms of the two
  * threads' start in most 2-thread runs of benchmark 1 (bench/README.md, thirtieth session).
- * So the master tells where it runs (*master_cpu, where it ran before the team started until
- * then: the scheduler may have moved it since), a thread that finds itself on the master's
- * processor moves to another (rb_thread_leave_cpu), and the master, when some have not
- * settled yet (*settled counts them), yields its processor once, so that one waiting behind
- * it moves now rather than at a tick. */
+ * So the master records the processor it runs on as it enters the region (*master_cpu holds
+ * the one it ran on before the team started until then: the scheduler may have moved it
+ * since), each other thread that finds itself on that processor moves to another
+ * (rb_thread_leave_cpu), and the master, when some have not settled yet (*settled counts
+ * them), yields its processor once, so that one waiting behind it moves now rather than at a
+ * tick. A team of more threads than processors shares them anyway: left to the scheduler. */
 static void settle_team(int *master_cpu, int *settled)
 {
     const int team = omp_get_num_threads();
-    if (team < 2) return;
+    if (team < 2 || team > omp_get_num_procs()) return;
     if (omp_get_thread_num() == 0) {
         __atomic_store_n(master_cpu, rb_thread_cpu(), __ATOMIC_RELAXED);
         if (__atomic_load_n(settled, __ATOMIC_RELAXED) < team - 1) sched_yield();
