@@ -202,8 +202,10 @@ int rb_thread_cpu(void)
 int rb_thread_leave_cpu(int cpu)
 {
 #if defined(__linux__) && defined(CPU_SET)
-    cpu_set_t all, away;
-    if (sched_getcpu() != cpu || sched_getaffinity(0, sizeof all, &all) != 0 || !away_from(cpu, &away)) return 0;
+    cpu_set_t away, all;
+    if (sched_getcpu() != cpu || !away_from(cpu, &away)) return 0;
+    all = away;
+    CPU_SET(cpu, &all); /* the processors it may use now (away_from took cpu out) */
     /* the kernel moves the thread at once when its processor is no longer allowed */
     if (sched_setaffinity(0, sizeof away, &away) != 0) return 0;
     (void)sched_setaffinity(0, sizeof all, &all); /* it stays where it now is */
