@@ -84,12 +84,12 @@ static slots_layout layout_of(size_t N, size_t lcap)
 
 /* How many configurations the slots of a block of `want` (0: most) have room for: want, at
  * most most, rounded up to a whole vector, and on huge pages as many more as fill the whole
- * pages those take (a multiple of 8, at most `most`), which cost the same. The first block of a sweep of bands takes 192; room
- * for 384 (RB_BATCH_CAP, what blocks may grow to) took two fresh 2 MiB pages, their faults
- * and clears on the command's path (some 0.3-0.5 ms), where room for as many as one page
- * holds (some 360 configurations of 10 assets) takes the page the bars were read into,
- * freed just before (big_alloc.h keeps it), cleared in place. A later block of more grows
- * the slots (batch_block_room). */
+ * pages those take (a multiple of 8, at most `most`), which cost the same. The first block of
+ * a sweep of bands takes 192; room for 384 (RB_BATCH_CAP, what blocks may grow to) took two
+ * fresh 2 MiB pages, their faults and clears on the command's path (some 0.3-0.5 ms), where
+ * room for as many as one page holds (some 360 configurations of 10 assets) takes the page
+ * the bars were read into, freed just before (big_alloc.h keeps it), cleared in place. A
+ * later block of more grows the slots (batch_block_room). */
 static size_t slots_room(size_t N, size_t want, size_t most)
 {
     size_t room = batch_padded(want && want < most ? want : most), bytes = layout_of(N, room).bytes;
@@ -102,26 +102,24 @@ static size_t slots_room(size_t N, size_t want, size_t most)
 static int slots_alloc(block *b, size_t N, size_t lcap)
 {
     const slots_layout y = layout_of(N, lcap);
-    const size_t cfg = y.cfg, lanes = y.lanes, port = y.port, room = y.room, at_scratch = y.at_scratch,
-                 at_lanes = y.at_lanes, at_ports = y.at_ports, at_rooms = y.at_rooms, bytes = y.bytes;
-    int big = slots_on_huge_pages(bytes);
-    char *all = big ? rb_big_alloc(bytes) : rb_calloc(1, bytes);
+    int big = slots_on_huge_pages(y.bytes);
+    char *all = big ? rb_big_alloc(y.bytes) : rb_calloc(1, y.bytes);
     if (!all) return 0;
     b->slots = all;
-    b->slots_bytes = bytes;
+    b->slots_bytes = y.bytes;
     b->slots_lcap = lcap;
     b->cfg = (config *)all;
-    b->scratch = (double *)(all + at_scratch);
-    rb_lanes_place(&b->lanes, N, BATCH_LANE_GROUP, all + at_lanes);
+    b->scratch = (double *)(all + y.at_scratch);
+    rb_lanes_place(&b->lanes, N, BATCH_LANE_GROUP, all + y.at_lanes);
     for (size_t j = 0; j < lcap; j++) {
-        rb_portfolio_lend(&b->cfg[j].port, N, all + at_ports + j * port);
-        rb_resolve_room_lend(&b->cfg[j].room, all + at_rooms + j * room, room);
+        rb_portfolio_lend(&b->cfg[j].port, N, all + y.at_ports + j * y.port);
+        rb_resolve_room_lend(&b->cfg[j].room, all + y.at_rooms + j * y.room, y.room);
     }
     if (big) {
-        rb_big_poison(all + cfg, SLOTS_GAP);
-        rb_big_poison(all + at_lanes - SLOTS_GAP, SLOTS_GAP);
-        rb_big_poison(all + at_lanes + lanes, SLOTS_GAP);
-        rb_big_poison(all + bytes - SLOTS_GAP, SLOTS_GAP);
+        rb_big_poison(all + y.cfg, SLOTS_GAP);
+        rb_big_poison(all + y.at_lanes - SLOTS_GAP, SLOTS_GAP);
+        rb_big_poison(all + y.at_lanes + y.lanes, SLOTS_GAP);
+        rb_big_poison(all + y.bytes - SLOTS_GAP, SLOTS_GAP);
     }
     return 1;
 }

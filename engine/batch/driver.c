@@ -23,6 +23,14 @@ static void record_error(job *jb, const rb_error *err, uint64_t index)
     }
 }
 
+/* A block of n configurations that memory could not hold, recorded. */
+static void record_no_room(job *jb, size_t n)
+{
+    rb_error e;
+    rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", n);
+    record_error(jb, &e, UINT64_MAX);
+}
+
 static void count_done(job *jb, size_t n)
 {
 #pragma omp atomic
@@ -242,11 +250,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
     {
         settle_team(&master_cpu, &settled);
         block b;
-        if (!batch_block_alloc(&b, m->N, m->T, most, first_block)) {
-            rb_error e;
-            rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", most);
-            record_error(&jb, &e, UINT64_MAX);
-        }
+        if (!batch_block_alloc(&b, m->N, m->T, most, first_block)) record_no_room(&jb, most);
         /* Blocks are independent: any thread may take any configurations, in blocks of any
          * size, without changing a result. Each takes the next ones as it is free. */
         size_t size = first_block, largest = 0;
@@ -260,9 +264,7 @@ rb_status rb_batch_run(rb_store *store, const rb_matrix *m, const uint64_t *indi
             if (first >= n) break;
             size_t took = n - first < size ? n - first : size;
             if (!batch_block_room(&b, took)) {
-                rb_error e;
-                rb_fail(&e, RB_ERR_NOMEM, "out of memory for a block of %zu configurations", took);
-                record_error(&jb, &e, UINT64_MAX);
+                record_no_room(&jb, took);
                 break;
             }
             do_block(&jb, &b, first, took);
