@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dataset_hash.h"
+#include "heap_ahead.h"
 #include "metrics.h"
 #include "store.h"
 #include "thread.h"
@@ -17,11 +18,12 @@ static void side_bonus(side_job *job)
     if (job->target) job->bonus = rb_metrics_bonus(&in);
 }
 
-/* Sets *flag to value under the job's lock, and wakes whoever waits on one. */
+/* Sets *flag to value under the job's lock, and wakes whoever waits on one. Stored
+ * atomically: the job's own thread reads `given` without the lock (side_main). */
 static void side_say(side_job *job, int *flag, int value)
 {
     pthread_mutex_lock(&job->mu);
-    *flag = value;
+    __atomic_store_n(flag, value, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&job->cv);
     pthread_mutex_unlock(&job->mu);
 }
@@ -50,16 +52,22 @@ static void *side_main(void *arg)
         side_open(job, 1);
         side_say(job, &job->opened, 1);
     }
+    /* The heap ahead (heap_ahead.h): as far as it gets while the main thread still prepares,
+     * then the rest of it before the bonus, which the batch asks for once a block ends
+     * (the legacy hash, which the main thread may wait for before the batch, comes first). */
+    rb_heap_ahead(job->heap_ahead, &job->given);
     if (side_wait(job, &job->given) < 0) return NULL;
     if (job->want_legacy) rb_dataset_hash_legacy(job->m, job->legacy);
     side_say(job, &job->legacy_done, 1);
+    rb_heap_ahead(job->heap_ahead, NULL);
     side_bonus(job);
     return NULL;
 }
 
-void sweep_side_start(side_job *job, const char *results)
+void sweep_side_start(side_job *job, const char *results, size_t heap_ahead)
 {
     memset(job, 0, sizeof *job);
+    job->heap_ahead = heap_ahead;
     int exists = 0;
     int content = results ? rb_file_has_content(results, &exists) : -1;
     job->want_legacy = content > 0;

@@ -20,11 +20,15 @@
  *      configuration with those targets reports (the batch asks for it when a
  *      configuration first needs it: sweep_run.c's side_bonus_of; an executor of the
  *      caller's gets it before anything runs).
+ * Between 1. and 2., until the matrix is given, it faults in the heap the main thread will
+ * first write once the batch begins (heap_ahead.h), a step at a time, so that 2. waits for
+ * one step at most; between 2. and 3., what is left of it.
  * Without a thread (pthread_create failed) each step is taken where its result is asked
  * for. */
 typedef struct side_job {
     /* 1. */
     const char *results_path; /* a new store's path: opened here; NULL: not by this job */
+    size_t heap_ahead;        /* bytes of the heap to fault in ahead (0: none) */
     rb_results *results;
     rb_status open_rc;
     rb_error open_err;
@@ -44,8 +48,8 @@ typedef struct side_job {
 } side_job;
 
 /* Starts the job, before the sweep is prepared; results: the results store's path, or
- * NULL. */
-void sweep_side_start(side_job *job, const char *results);
+ * NULL; heap_ahead: the bytes of the heap to fault in ahead (0: none). */
+void sweep_side_start(side_job *job, const char *results, size_t heap_ahead);
 /* The prepared sweep's matrix and first configuration (m NULL: the preparation failed, and
  * the job ends). */
 void sweep_side_give(side_job *job, const rb_matrix *m, const rb_run_spec *first);

@@ -1,0 +1,46 @@
+/* heap_ahead.c - the heap's next pages faulted in ahead (heap_ahead.h). */
+#include "heap_ahead.h"
+
+#include <stdint.h>
+
+#if defined(__linux__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#if __GLIBC_PREREQ(2, 33) && defined(MADV_POPULATE_WRITE)
+#define HEAP_AHEAD 1
+#endif
+#endif
+
+#ifdef HEAP_AHEAD
+size_t rb_heap_ahead(size_t bytes, const int *stop)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || bytes == 0) return 0;
+    /* The main arena's top chunk: [break - keepcost, break). A break read while another
+     * thread moves it is only older: the range then ends short of the new one. Were the
+     * arena not contiguous (glibc falls back to mappings when the break cannot grow), the
+     * range would be memory of the heap in use or given back, where the advice maps zeroed
+     * pages only where none is mapped: what is written there reads the same. */
+    struct mallinfo2 info = mallinfo2();
+    uintptr_t end = (uintptr_t)sbrk(0), mask = (uintptr_t)page - 1;
+    if (end == (uintptr_t)-1 || info.keepcost == 0 || info.keepcost > end) return 0;
+    uintptr_t from = (end - info.keepcost + mask) & ~mask, to = end & ~mask;
+    if (from >= to) return 0;
+    if (to - from > bytes) to = from + ((bytes + mask) & ~mask);
+    size_t done = 0;
+    while (from + done < to) {
+        if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE)) break;
+        size_t step = to - from - done < RB_HEAP_AHEAD_STEP ? to - from - done : RB_HEAP_AHEAD_STEP;
+        if (madvise((void *)(from + done), step, MADV_POPULATE_WRITE) != 0) break; /* refused: only speed */
+        done += step;
+    }
+    return done;
+}
+#else
+size_t rb_heap_ahead(size_t bytes, const int *stop)
+{
+    (void)bytes, (void)stop;
+    return 0;
+}
+#endif
