@@ -552,7 +552,7 @@ static rb_status list_ids(const rb_sweep *sweep, uint64_t K, const char *spec_pa
 }
 
 /* The heap the main thread first writes once the batch begins, which the side job faults in
- * while the main thread still prepares (heap_ahead.h): about 2 KiB a configuration (its
+ * ahead (heap_ahead.h; sweep_side.h says when): about 2 KiB a configuration (its
  * share of its block's columns, calloc'd as the batch begins, and its row for the results
  * store), at most HEAP_AHEAD_MOST. The 1,000-band sweep's main thread met some 140 page
  * faults in its batch without it, 5 with it; its batch was 0.28-0.38 ms faster by the
