@@ -3,16 +3,10 @@
 
 #include <stdint.h>
 
-#if defined(__linux__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#ifdef RB_HEAP_AHEAD_WORKS
 #include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#if __GLIBC_PREREQ(2, 33) && defined(MADV_POPULATE_WRITE)
-#define HEAP_AHEAD 1
-#endif
-#endif
 
-#ifdef HEAP_AHEAD
 size_t rb_heap_ahead(size_t bytes, const int *stop)
 {
     long page = sysconf(_SC_PAGESIZE);

@@ -20,6 +20,14 @@
 
 #include <stddef.h>
 
+/* Defined where rb_heap_ahead does its work (see above); elsewhere it returns 0. */
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__)
+#include <sys/mman.h> /* MADV_POPULATE_WRITE, and glibc's __GLIBC__ through <features.h> */
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33) && defined(MADV_POPULATE_WRITE)
+#define RB_HEAP_AHEAD_WORKS 1
+#endif
+#endif
+
 /* The most one step faults in before *stop is read again (some 20 us of page faults). */
 #define RB_HEAP_AHEAD_STEP ((size_t)64 << 10)
 

@@ -8,17 +8,10 @@
 
 #include "heap_ahead.h"
 
-#if defined(__linux__) && defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+#ifdef RB_HEAP_AHEAD_WORKS
 #include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#if __GLIBC_PREREQ(2, 33) && defined(MADV_POPULATE_WRITE)
-#define HEAP_AHEAD_HERE 1
-#endif
-#endif
-
-#ifdef HEAP_AHEAD_HERE
 #define KIB ((size_t)1024)
 
 static uintptr_t page_size(void) { return (uintptr_t)sysconf(_SC_PAGESIZE); }
