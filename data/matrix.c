@@ -640,6 +640,7 @@ rb_status rb_matrix_load(rb_store *store, const rb_load_options *opt, rb_matrix 
         return rb_fail(err, RB_ERR_USAGE, "rb_matrix_load: store, options and out are required");
     rb_status rc = check_options(opt, err);
     if (rc != RB_OK) return rc;
+    rb_store_map_again(store); /* a sweep gave the map back once it had read (rb_store_unmap) */
 
     size_t N = opt->nsymbols;
     column *cols = rb_calloc(N, sizeof *cols);

@@ -29,6 +29,10 @@
 /* How long a statement waits for another process's lock before "database is locked". */
 #define BUSY_TIMEOUT_MS 5000
 
+/* The map of a reader's file: the size is SQLite's cap on this system (SQLITE_MAX_MMAP_SIZE,
+ * 2 GB on Linux): a larger file is mapped that far and read past it (open_reader). */
+#define READER_MAP "PRAGMA mmap_size = 2147418112"
+
 /* Forward migrations: migrations[v] takes a store from user_version v to v + 1. Append only;
  * never edit a migration that has shipped. */
 static const char *const migrations[] = {
@@ -152,6 +156,22 @@ void rb_store_rollback(rb_store *store)
 }
 
 void rb_store_shed_cache(rb_store *store) { (void)sqlite3_db_release_memory(store->db); }
+
+void rb_store_unmap(rb_store *store)
+{
+    if (!store || !store->mapped) return;
+    if (sqlite3_exec(store->db, "PRAGMA mmap_size = 0", NULL, NULL, NULL) != SQLITE_OK) return;
+    store->mapped = 0;
+    store->unmapped = 1;
+}
+
+void rb_store_map_again(rb_store *store)
+{
+    if (!store || !store->unmapped) return;
+    if (sqlite3_exec(store->db, READER_MAP, NULL, NULL, NULL) != SQLITE_OK) return; /* read, unmapped */
+    store->mapped = 1;
+    store->unmapped = 0;
+}
 
 rb_status rb_store_asset_id(rb_store *store, const char *symbol, int64_t *id, rb_error *err)
 {
@@ -356,10 +376,10 @@ static rb_status open_reader(rb_store *store, int cache, rb_error *err)
      * configuration 0.24 ms faster, the 1,000-band sweep 1.0 ms; read into a heap of 4 KiB
      * pages, one configuration took 1 ms more still). The thirteenth session had found
      * reading faster (0.98 ms against 1.37) on a store of 16 KiB pages, its page cache on the
-     * heap's 2 MiB pages; cli/heap.c says why the heap no longer is. The size
-     * is SQLite's cap on this system (SQLITE_MAX_MMAP_SIZE, 2 GB on Linux): a larger file is
-     * mapped that far and read past it; a system that refuses the map is read as before. */
-    if (rc == RB_OK) rc = exec(store, "PRAGMA mmap_size = 2147418112", "mapping the store", err);
+     * heap's 2 MiB pages; cli/heap.c says why the heap no longer is. READER_MAP's size:
+     * a system that refuses the map is read as before. */
+    if (rc == RB_OK) rc = exec(store, READER_MAP, "mapping the store", err);
+    store->mapped = rc == RB_OK;
     return rc;
 }
 

@@ -3,8 +3,10 @@
  * write to bars (SQL of any program, rebal import) leaves no stale row; the cache is filled
  * only in the loader's own transaction and only when the store may write it. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -425,5 +427,57 @@ Test(bar_cache, shedding_the_cache_gives_the_pages_back_and_loads_the_same)
     assert_same(first, again, "after the shed");
     rb_matrix_free(first);
     rb_matrix_free(again);
+    db_close(&d);
+}
+
+/* The mappings of the file at path in this process (/proc/self/maps); -1 where there is no
+ * such listing. */
+static int mappings_of(const char *path)
+{
+    char real[PATH_MAX], line[PATH_MAX + 256];
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f || !realpath(path, real)) {
+        if (f) fclose(f);
+        return -1;
+    }
+    int n = 0;
+    size_t len = strlen(real);
+    while (fgets(line, sizeof line, f)) {
+        char *at = strstr(line, real), *end = at ? at + len : NULL;
+        n += end && (*end == '\n' || *end == '\0');
+    }
+    fclose(f);
+    return n;
+}
+
+/* rb_store_unmap (what a sweep does once its batch has run): a reader's map of the file goes
+ * at once, and the next load maps it again and loads the same matrix; a writer's store,
+ * which is not mapped, stays so. */
+Test(bar_cache, giving_the_map_back_unmaps_the_file_until_the_next_load)
+{
+    db d = fixture();
+    reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
+    rb_load_options o = way(0);
+    rb_matrix *first = load(d.store, &o);
+    int listed = mappings_of(d.path);
+    if (listed >= 0) cr_assert_gt(listed, 0, "the load read through the file's map");
+    rb_store_unmap(d.store);
+    cr_assert_eq(count(d.store, "PRAGMA mmap_size"), 0);
+    if (listed >= 0) cr_assert_eq(mappings_of(d.path), 0, "the map is given back at once");
+    rb_store_unmap(d.store); /* again: nothing more to give back */
+    rb_matrix *again = load(d.store, &o);
+    cr_assert_gt(count(d.store, "PRAGMA mmap_size"), 0, "the load maps the file again");
+    if (listed >= 0) cr_assert_gt(mappings_of(d.path), 0);
+    assert_same(first, again, "after the map was given back");
+    rb_matrix_free(again);
+
+    reopen(&d, 0); /* a writer: never mapped */
+    rb_store_unmap(d.store);
+    rb_store_map_again(d.store);
+    again = load(d.store, &o);
+    cr_assert_eq(count(d.store, "PRAGMA mmap_size"), 0, "a writer's store is not mapped by the load");
+    assert_same(first, again, "a writer's load");
+    rb_matrix_free(again);
+    rb_matrix_free(first);
     db_close(&d);
 }
