@@ -470,6 +470,13 @@ Test(bar_cache, giving_the_map_back_unmaps_the_file_until_the_next_load)
     if (listed >= 0) cr_assert_gt(mappings_of(d.path), 0);
     assert_same(first, again, "after the map was given back");
     rb_matrix_free(again);
+    rb_store_unmap(d.store); /* and mapped again by a load inside the caller's transaction */
+    sql(d.store, "BEGIN");
+    again = load(d.store, &o);
+    cr_assert_gt(count(d.store, "PRAGMA mmap_size"), 0);
+    sql(d.store, "COMMIT");
+    assert_same(first, again, "a load in the caller's transaction, after the map was given back");
+    rb_matrix_free(again);
 
     reopen(&d, 0); /* a writer: never mapped */
     rb_store_unmap(d.store);
