@@ -96,6 +96,12 @@ const char *rb_sweep_input_at(const char *sweep_path, const char *key, const cha
  * configuration gets the same id in every sweep and run. */
 int64_t rb_sweep_config_id(const rb_sweep *sweep, uint64_t k);
 
+/* Every configuration's id (rb_sweep_config_id) into ids, in configuration order, and into
+ * sorted, in increasing order (rb_sweep_count of each). Returns an id two configurations
+ * share, or -1 when none does: the parser refuses a configuration given twice, so a repeat
+ * is two texts of one hash. */
+int64_t rb_sweep_list_ids(const rb_sweep *sweep, int64_t *ids, int64_t *sorted);
+
 /* The canonical text of a configuration (for tests and the results table). */
 size_t rb_sweep_canonical(const rb_sweep *sweep, uint64_t k, char *buf, size_t len);
 

@@ -538,18 +538,22 @@ static rb_status after_sweep(rb_store *prices, const prepared *p, const int64_t 
 }
 
 /* Each configuration's id, in configuration order (ids) and sorted, and the guard that none
- * repeats (the parser refuses repeats). */
-static rb_status list_ids(const rb_sweep *sweep, uint64_t K, const char *spec_path, int64_t *ids, int64_t *sorted,
-                          rb_error *err)
+ * repeats (the parser refuses repeats): listed by the side job when it had the sweep ahead,
+ * else here. */
+static rb_status list_ids(side_job *side, const rb_sweep *sweep, const char *spec_path, int64_t *ids,
+                          int64_t *sorted, rb_error *err)
 {
-    for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(sweep, k);
-    qsort(sorted, K, sizeof *sorted, cmp_id);
-    for (uint64_t k = 1; k < K; k++)
-        if (sorted[k] == sorted[k - 1])
-            return rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path,
-                           (long long)sorted[k]);
+    int64_t repeated;
+    if (!sweep_side_ids(side, &repeated)) repeated = rb_sweep_list_ids(sweep, ids, sorted);
+    if (repeated >= 0)
+        return rb_fail(err, RB_ERR_DATA, "%s: two configurations share the id %lld", spec_path, (long long)repeated);
     return RB_OK;
 }
+
+/* The most configurations whose ids the side job lists ahead (sweep_side.h): some 10 ms of
+ * hashing, all of which a sweep refused for its size waits for (sweep_side_join). The
+ * 1,000-band sweep's are listed in some 0.1 ms, off the main thread's way. */
+#define IDS_AHEAD_MOST 100000
 
 /* The heap the main thread first writes once the batch begins, which the side job faults in
  * ahead (heap_ahead.h; sweep_side.h says when): about 2 KiB a configuration (its
@@ -575,8 +579,18 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     rb_status rc = check_storeless(opt, err);
     if (rc == RB_OK && opt->oos) rc = check_oos(opt, err);
     if (rc != RB_OK) return rc;
+    /* A sweep parsed before the call: the side job does some of the way to the batch ahead
+     * (its ids only for a sweep of at most IDS_AHEAD_MOST configurations). */
+    const uint64_t given_count = given ? rb_sweep_count(given) : 0;
+    const int ids_ahead = given && given_count <= IDS_AHEAD_MOST;
+    int64_t *ids = ids_ahead ? rb_malloc((given_count ? given_count : 1) * sizeof *ids) : NULL,
+            *sorted = ids_ahead ? rb_malloc((given_count ? given_count : 1) * sizeof *sorted) : NULL;
+    side_ahead ahead = {.heap = given ? heap_ahead_bytes(given_count) : 0,
+                        .sweep = ids_ahead ? given : NULL,
+                        .ids = ids,
+                        .sorted = sorted};
     side_job side;
-    sweep_side_start(&side, opt->results, given ? heap_ahead_bytes(rb_sweep_count(given)) : 0);
+    sweep_side_start(&side, opt->results, &ahead);
     rc = prepare(prices, spec_path, given, opt->threads, &p, err);
     if (rc == RB_OK && opt->oos) rc = check_windows(opt, &p, spec_path, err);
     if (rc == RB_OK && p.est.memory_bytes > 0.8 * p.est.available_bytes)
@@ -588,6 +602,8 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc != RB_OK) {
         sweep_side_join(&side);
         prepared_release(&p);
+        free(ids);
+        free(sorted);
         return rc;
     }
     sweep_side_give(&side, p.m, &p.data_spec);
@@ -597,7 +613,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     rb_store_shed_cache(prices);
     uint64_t K = p.est.configurations;
     rb_results *results = NULL;
-    int64_t *done = NULL, *ids = rb_malloc((K ? K : 1) * sizeof *ids), *sorted = rb_malloc((K ? K : 1) * sizeof *sorted);
+    int64_t *done = NULL;
+    if (!ids_ahead) { /* listed here: the count known now */
+        ids = rb_malloc((K ? K : 1) * sizeof *ids);
+        sorted = rb_malloc((K ? K : 1) * sizeof *sorted);
+    }
     uint64_t *queue = rb_malloc((K ? K : 1) * sizeof *queue);
     size_t ndone = 0, nqueue = 0;
     int resumed = 0;
@@ -613,7 +633,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     else rb_dataset_hash(p.m, dataset_hash);
     if (!ids || !sorted || !queue) rc = rb_fail(err, RB_ERR_NOMEM, "out of memory listing %llu configurations",
                                                (unsigned long long)K);
-    if (rc == RB_OK) rc = list_ids(p.sweep, K, spec_path, ids, sorted, err);
+    if (rc == RB_OK) rc = list_ids(&side, p.sweep, spec_path, ids, sorted, err);
     /* Every check before the results store is touched (a new one the side job opened goes
      * unused: sweep_side_join removes it again). */
     if (rc == RB_OK && opt->keep) rc = check_keep(opt->keep, ids, K, err);

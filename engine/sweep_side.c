@@ -7,6 +7,7 @@
 #include "heap_ahead.h"
 #include "metrics.h"
 #include "store.h"
+#include "sweep.h"
 #include "thread.h"
 
 static void side_bonus(side_job *job)
@@ -52,22 +53,27 @@ static void *side_main(void *arg)
         side_open(job, 1);
         side_say(job, &job->opened, 1);
     }
+    if (job->ahead.sweep) {
+        job->repeated = rb_sweep_list_ids(job->ahead.sweep, job->ahead.ids, job->ahead.sorted);
+        side_say(job, &job->listed, 1);
+    }
     /* The heap ahead (heap_ahead.h): as far as it gets while the main thread still prepares,
      * then the rest of it before the bonus, which the batch asks for once a block ends
      * (the legacy hash, which the main thread may wait for before the batch, comes first). */
-    rb_heap_ahead(job->heap_ahead, &job->given);
+    rb_heap_ahead(job->ahead.heap, &job->given);
     if (side_wait(job, &job->given) < 0) return NULL;
     if (job->want_legacy) rb_dataset_hash_legacy(job->m, job->legacy);
     side_say(job, &job->legacy_done, 1);
-    rb_heap_ahead(job->heap_ahead, NULL);
+    rb_heap_ahead(job->ahead.heap, NULL);
     side_bonus(job);
     return NULL;
 }
 
-void sweep_side_start(side_job *job, const char *results, size_t heap_ahead)
+void sweep_side_start(side_job *job, const char *results, const side_ahead *ahead)
 {
     memset(job, 0, sizeof *job);
-    job->heap_ahead = heap_ahead;
+    if (ahead) job->ahead = *ahead;
+    if (!job->ahead.ids || !job->ahead.sorted) job->ahead.sweep = NULL;
     int exists = 0;
     int content = results ? rb_file_has_content(results, &exists) : -1;
     job->want_legacy = content > 0;
@@ -111,6 +117,14 @@ rb_status sweep_side_results(side_job *job, rb_results **out, rb_error *err)
     job->results = NULL;
     if (job->open_rc != RB_OK && err) *err = job->open_err;
     return job->open_rc;
+}
+
+int sweep_side_ids(side_job *job, int64_t *repeated)
+{
+    if (!job->threaded || !job->ahead.sweep) return 0; /* without a thread: listed where asked for */
+    side_wait(job, &job->listed);
+    *repeated = job->repeated;
+    return 1;
 }
 
 const char *sweep_side_legacy(side_job *job)

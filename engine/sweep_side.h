@@ -9,10 +9,20 @@
 #include "rebal.h"
 #include "results/writer.h"
 
+/* What the job does ahead of the main thread for a sweep parsed before the call (the
+ * command parses it on a helper): the work that thread would otherwise do on its way to the
+ * batch. Zeros: nothing ahead. */
+typedef struct side_ahead {
+    size_t heap;           /* bytes of the heap to fault in ahead (heap_ahead.h; 0: none) */
+    const rb_sweep *sweep; /* its configurations' ids listed (rb_sweep_list_ids) into: */
+    int64_t *ids, *sorted;
+} side_ahead;
+
 /* The work beside the main thread's preparation, on a thread of its own (side_main):
  *   1. a new results store (none yet at its path, or an empty file) is opened while the
  *      main thread reads the sweep and loads its prices (sweep_side_results hands it over;
- *      an existing store is opened by the main thread, after every check, as ever);
+ *      an existing store is opened by the main thread, after every check, as ever), then
+ *      the configurations' ids listed (sweep_side_ids);
  *   2. once the matrix is there (sweep_side_give), for a results store that exists already,
  *      the hash earlier builds gave the dataset, under which it may hold this sweep
  *      (sweep_side_legacy waits for it),
@@ -26,13 +36,15 @@
  * Without a thread (pthread_create failed) each step is taken where its result is asked
  * for. */
 typedef struct side_job {
+    side_ahead ahead;
     /* 1. */
     const char *results_path; /* a new store's path: opened here; NULL: not by this job */
-    size_t heap_ahead;        /* bytes of the heap to fault in ahead (0: none) */
     rb_results *results;
     rb_status open_rc;
     rb_error open_err;
     int opened;
+    int64_t repeated; /* rb_sweep_list_ids's answer */
+    int listed;
     /* 2., 3.: given by sweep_side_give (given 1) or never (given -1: the preparation failed) */
     int given;
     const rb_matrix *m;
@@ -43,19 +55,23 @@ typedef struct side_job {
     double bonus;
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* opened, given and legacy_done change under mu */
+    pthread_cond_t cv; /* opened, listed, given and legacy_done change under mu */
     int threaded;
 } side_job;
 
 /* Starts the job, before the sweep is prepared; results: the results store's path, or
- * NULL; heap_ahead: the bytes of the heap to fault in ahead (0: none). */
-void sweep_side_start(side_job *job, const char *results, size_t heap_ahead);
+ * NULL; ahead: what it does ahead (NULL: nothing). */
+void sweep_side_start(side_job *job, const char *results, const side_ahead *ahead);
 /* The prepared sweep's matrix and first configuration (m NULL: the preparation failed, and
  * the job ends). */
 void sweep_side_give(side_job *job, const rb_matrix *m, const rb_run_spec *first);
 /* The new results store the job opened (NULL with RB_OK: none was its to open; the caller
  * opens the store). */
 rb_status sweep_side_results(side_job *job, rb_results **out, rb_error *err);
+/* 1 when the job listed the configurations' ids into ahead.ids and ahead.sorted (waiting
+ * for it), *repeated set as rb_sweep_list_ids returns it; 0 when it lists none (no sweep
+ * ahead, or no thread): the caller lists them. */
+int sweep_side_ids(side_job *job, int64_t *repeated);
 /* The earlier builds' hash of the dataset, or NULL when the results store is new. */
 const char *sweep_side_legacy(side_job *job);
 /* Ends the job (it is given no matrix now if it had none): a store it opened and nobody

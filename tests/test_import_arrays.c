@@ -10,6 +10,7 @@
 
 #include "rebal.h"
 #include "support.h"
+#include "sweep.h"
 
 static char *dir;
 
@@ -266,6 +267,9 @@ Test(import_arrays, sweep_rows_to_a_callback_match_the_results_store)
     cr_assert_neq(sum.sweep_id, 0);
     cr_assert_eq(memcmp(a.final_value, b.final_value, sizeof a.final_value), 0);
     cr_assert_eq(memcmp(a.id, b.id, sizeof a.id), 0);
+    /* the ids the side job listed ahead of the batch (a parsed sweep) are each configuration's */
+    for (uint64_t k = 0; k < 10; k++)
+        cr_assert_eq(b.id[k], rb_sweep_config_id(sw, k), "configuration %llu", (unsigned long long)k);
     cr_assert_eq(rbt_sqlite_int(res, "SELECT count(*) FROM runs"), 10);
     free(res);
     rb_sweep_free(sw);

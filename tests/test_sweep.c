@@ -720,9 +720,17 @@ Test(sweep, no_id_collision_over_100000_configurations)
         ids[k] = rb_sweep_config_id(sw, k);
         cr_assert_geq(ids[k], 0);
     }
+    /* rb_sweep_list_ids: the same ids in configuration order, and sorted */
+    int64_t *listed = malloc(n * sizeof *listed), *sorted = malloc(n * sizeof *sorted);
+    cr_assert(listed && sorted);
+    cr_assert_eq(rb_sweep_list_ids(sw, listed, sorted), -1, "no id repeats");
+    cr_assert_eq(memcmp(listed, ids, n * sizeof *ids), 0, "the ids in configuration order");
     qsort(ids, n, sizeof *ids, cmp_i64);
     for (uint64_t k = 1; k < n; k++) cr_assert_neq(ids[k - 1], ids[k], "two configurations share id %lld",
                                                    (long long)ids[k]);
+    cr_assert_eq(memcmp(sorted, ids, n * sizeof *ids), 0, "and sorted");
+    free(listed);
+    free(sorted);
     free(ids);
     rb_sweep_free(sw);
 }

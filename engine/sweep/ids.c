@@ -128,6 +128,22 @@ static int canonical(const rb_sweep *sw, uint64_t k, canon_out *o)
     return 1;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int64_t rb_sweep_list_ids(const rb_sweep *sw, int64_t *ids, int64_t *sorted)
+{
+    const uint64_t K = rb_sweep_count(sw);
+    for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(sw, k);
+    qsort(sorted, K, sizeof *sorted, cmp_id);
+    for (uint64_t k = 1; k < K; k++)
+        if (sorted[k] == sorted[k - 1]) return sorted[k];
+    return -1;
+}
+
 size_t rb_sweep_canonical(const rb_sweep *sw, uint64_t k, char *buf, size_t len)
 {
     canon_out o = {buf, buf ? len : 0, 0, FNV_OFFSET};
