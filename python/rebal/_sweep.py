@@ -170,7 +170,10 @@ def frame_of(cols):
         df.insert(i, name, values)
     dep = rows(np.frombuffer(cols["depleted_on"], dtype=np.int64))
     none = dep == np.iinfo(np.int64).min
-    df["depleted_on"] = pd.to_datetime(np.where(none, np.iinfo(np.int64).min, dep * 1_000_000_000), utc=True)
+    # Nanoseconds (NaT: the least int64) taken as UTC times as they are: pd.to_datetime of the
+    # same integers gives the same column in 0.4 ms a call, most of it its cache of values.
+    ns = np.where(none, np.iinfo(np.int64).min, dep * 1_000_000_000).view("M8[ns]")
+    df["depleted_on"] = pd.array(ns, dtype=pd.DatetimeTZDtype("ns", "UTC"))
     for key, column, numbers, (codes, texts), numeric in cols["params"]:
         num = rows(np.frombuffer(numbers, dtype=np.float64))
         if numeric:

@@ -84,6 +84,22 @@ def test_rows_identical_to_the_cli(stocks, cli_results):
     assert np.array_equal(a[metrics].to_numpy(), b[metrics].to_numpy(), equal_nan=True)
 
 
+def test_the_date_a_withdrawal_plan_ran_out_is_the_clis(db, store, tmp_path):
+    """depleted_on: the plan that empties the portfolio has the date the CLI stores for it
+    (as UTC times, to the nanosecond), the other none (NaT)."""
+    spec = ("[data]\nassets = AAPL=0.25, AMZN=0.25, IBM=0.25, MSFT=0.25\n"
+            "[flows]\ncontribution = -1000, -30000\ncontribution-every = year\n"
+            "[calendar]\nevery = quarter\n")
+    (tmp_path / "w.ini").write_text(spec)
+    cli("sweep", str(tmp_path / "w.ini"), "--db", db, "--results", str(tmp_path / "w.db"), "--quiet")
+    theirs = store_runs(str(tmp_path / "w.db")).set_index("config_id")["depleted_on"]
+    mine = rebal.sweep(store, spec, progress=False).set_index("config_id")["depleted_on"]
+    assert str(mine.dtype) == "datetime64[ns, UTC]"
+    assert mine.isna().sum() == 1 and mine.notna().sum() == 1
+    pd.testing.assert_series_equal(mine.sort_index(), pd.to_datetime(theirs, utc=True).sort_index(),
+                                   check_names=False)
+
+
 def test_typed_columns(stocks):
     df = rebal.sweep(stocks, SPEC, progress=False)
     assert df["config_id"].dtype == np.int64
