@@ -519,7 +519,9 @@ static int run(int argc, char **argv)
                             .keep = keep,
                             .keep_dir = keep_dir,
                             .oos = after.oos.walk_forward || after.oos.split ? &after.oos : NULL,
-                            .resample = after.resample_text ? &after.resample : NULL};
+                            .resample = after.resample_text ? &after.resample : NULL,
+                            /* the store is closed after the sweep; only these read it again */
+                            .release_prices = !keep && !report && !cli.oos && !cli.resample};
     rb_sweep_summary sum = {0};
     /* A parse not done yet leaves a moment: the first big buffer a sweep asks for (the
      * bars it reads, a page or more: big_alloc.h) is faulted in meanwhile, not after. */

@@ -701,10 +701,11 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
             rc = rb_batch_run(prices, p.m, queue, nqueue, spec_of, store_result, &sc, &bo, &completed, err);
         }
         sum.seconds = now_seconds() - t0;
-        /* The prices are read: the file's map goes back now, while the results writer inserts
-         * the last rows (rb_results_end waits for them), not at the store's close after the
-         * report. A later matrix load maps it again. */
-        rb_store_unmap(prices);
+        /* The prices are read: a caller done with them (release_prices) has the file's map
+         * given back now, while the results writer inserts the last rows (rb_results_end
+         * waits for them), not at the store's close after the report. A later matrix load
+         * maps it again. */
+        if (opt->release_prices) rb_store_unmap(prices);
         sum.ran = completed;
         sum.interrupted = rc == RB_OK && completed < nqueue;
         memcpy(sum.exec_note, sc.exec_note, sizeof sum.exec_note);

@@ -626,6 +626,12 @@ typedef struct rb_sweep_options {
     /* Set: once the sweep is complete, every configuration runs on each resampled history and
      * the distributions are stored (rb_resample_read), before on_recorded. */
     const struct rb_resample_spec *resample;
+    /* Set when the caller reads no more prices from the store soon (it closes it after the
+     * sweep): the map of the store's file is given back as soon as the batch has run, while
+     * the results' last rows are written, rather than at the store's close (a command's
+     * 0.2 ms). A later load of prices maps the file again; a caller that sweeps again on the
+     * same store leaves it 0 and keeps the map. */
+    int release_prices;
 } rb_sweep_options;
 
 typedef struct rb_sweep_summary {

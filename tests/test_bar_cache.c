@@ -488,3 +488,43 @@ Test(bar_cache, giving_the_map_back_unmaps_the_file_until_the_next_load)
     rb_matrix_free(first);
     db_close(&d);
 }
+
+static rb_status count_row(void *ctx, const rb_sweep_row *row, rb_error *err)
+{
+    (void)err;
+    if (row->metrics) {
+#pragma omp atomic
+        ((double *)ctx)[row->index] += row->metrics->final_value;
+    }
+    return RB_OK;
+}
+
+/* A sweep told that its caller reads no more prices (release_prices, what `rebal sweep` tells
+ * it when nothing after the sweep reads them) gives the reader's map back once its batch has
+ * run; one not told keeps it, for the next sweep on the same store. The rows are the same. */
+Test(bar_cache, a_sweep_gives_the_map_back_only_when_its_caller_is_done_with_the_prices)
+{
+    db d = fixture();
+    reopen(&d, RB_STORE_READONLY | RB_STORE_CACHE);
+    rb_sweep *sw = NULL;
+    rb_error err = {0};
+    cr_assert_eq(rb_sweep_parse_text("[data]\nassets = A=0.5, CASH=0.5\n[threshold]\nband = 0.01, 0.02\n", "t.ini",
+                                     &sw, &err),
+                 RB_OK, "%s", err.msg);
+    double kept[2] = {0}, released[2] = {0};
+    rb_sweep_summary sum = {0};
+    rb_sweep_options so = {.on_row = count_row, .ctx = kept, .threads = 1};
+    cr_assert_eq(rb_sweep_run_parsed(d.store, sw, "t.ini", &so, &sum, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(sum.ran, 2);
+    cr_assert_gt(count(d.store, "PRAGMA mmap_size"), 0, "not told: the map stays");
+    int listed = mappings_of(d.path);
+    if (listed >= 0) cr_assert_gt(listed, 0);
+    so = (rb_sweep_options){.on_row = count_row, .ctx = released, .threads = 1, .release_prices = 1};
+    cr_assert_eq(rb_sweep_run_parsed(d.store, sw, "t.ini", &so, &sum, &err), RB_OK, "%s", err.msg);
+    cr_assert_eq(count(d.store, "PRAGMA mmap_size"), 0, "told: the map is given back");
+    if (listed >= 0) cr_assert_eq(mappings_of(d.path), 0);
+    cr_assert(kept[0] > 0 && kept[1] > 0);
+    cr_assert_eq(memcmp(kept, released, sizeof kept), 0, "the same rows");
+    rb_sweep_free(sw);
+    db_close(&d);
+}
