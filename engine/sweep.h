@@ -96,6 +96,9 @@ const char *rb_sweep_input_at(const char *sweep_path, const char *key, const cha
  * configuration gets the same id in every sweep and run. */
 int64_t rb_sweep_config_id(const rb_sweep *sweep, uint64_t k);
 
+/* Orders two ids (int64_t) for qsort and bsearch. */
+int rb_sweep_id_cmp(const void *a, const void *b);
+
 /* Every configuration's id (rb_sweep_config_id) into ids, in configuration order, and into
  * sorted, in increasing order (rb_sweep_count of each). Returns an id two configurations
  * share, or -1 when none does: the parser refuses a configuration given twice, so a repeat

@@ -107,12 +107,6 @@ static rb_status store_failure(void *ctx, uint64_t k, const rb_error *why, rb_er
     return store_row(sc, k, NULL, why->msg, err);
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The sweep, its dataset and the estimate. */
 typedef struct prepared {
     rb_sweep *sweep;
@@ -673,7 +667,7 @@ static rb_status sweep_run(rb_store *prices, const char *spec_path, const rb_swe
     if (rc == RB_OK && !sum.already) {
         /* Minus those already stored. */
         for (uint64_t k = 0; k < K; k++) {
-            if (ndone && bsearch(&ids[k], done, ndone, sizeof *done, cmp_id)) continue;
+            if (ndone && bsearch(&ids[k], done, ndone, sizeof *done, rb_sweep_id_cmp)) continue;
             queue[nqueue++] = k;
         }
         sum.skipped = K - nqueue;

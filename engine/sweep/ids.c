@@ -128,7 +128,7 @@ static int canonical(const rb_sweep *sw, uint64_t k, canon_out *o)
     return 1;
 }
 
-static int cmp_id(const void *a, const void *b)
+int rb_sweep_id_cmp(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -138,7 +138,7 @@ int64_t rb_sweep_list_ids(const rb_sweep *sw, int64_t *ids, int64_t *sorted)
 {
     const uint64_t K = rb_sweep_count(sw);
     for (uint64_t k = 0; k < K; k++) sorted[k] = ids[k] = rb_sweep_config_id(sw, k);
-    qsort(sorted, K, sizeof *sorted, cmp_id);
+    qsort(sorted, K, sizeof *sorted, rb_sweep_id_cmp);
     for (uint64_t k = 1; k < K; k++)
         if (sorted[k] == sorted[k - 1]) return sorted[k];
     return -1;
