@@ -107,14 +107,15 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
 
 /* A pass's count over the n positions it ran, less what the positions from nrun to n
  * added to it: their codes that are not 0 (codes 0), or their codes themselves. They are
- * among the last 8 (n is padded): a loop of 8 without a branch. */
+ * fewer than 8 (n is padded), none when nrun is a whole number of vectors. A plain loop:
+ * a loop of 8 without a branch (an `omp simd reduction`, which GCC sums through an array on
+ * the stack, stored as one vector and read back in halves) made the 1,000-band sweep's
+ * batch 0.15-0.40 ms slower, and a block of one configuration some 6 % (bench/README.md,
+ * thirty-fourth session). */
 static inline int64_t pad_count(const block *b, size_t n, int64_t count, const int64_t *code, int codes)
 {
-    const size_t nrun = b->nrun;
-    int64_t pad = 0;
-#pragma omp simd reduction(+ : pad)
-    for (size_t k = n - 8; k < n; k++) pad += k >= nrun ? (codes ? code[k] : code[k] != 0) : 0;
-    return count - pad;
+    for (size_t k = b->nrun; k < n; k++) count -= codes ? code[k] : code[k] != 0;
+    return count;
 }
 
 /* Configuration k's metric statistics of bar number `bar` at time now (metric_acc.h: the
