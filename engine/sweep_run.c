@@ -66,8 +66,8 @@ static rb_status store_row(sweep_ctx *sc, uint64_t k, const rb_metrics *m, const
                          .strategy = strategy,
                          .params = kv,
                          .nparams = n,
-                         .error = error};
-    if (m) row.metrics = *m;
+                         .error = error,
+                         .metrics = m};
     rb_status rc = RB_OK;
     if (sc->opt && sc->opt->on_row) {
         rb_sweep_row out = {.index = k, .config_id = row.config_id, .section = section, .strategy = strategy,

@@ -138,12 +138,13 @@ void gen(size_t i, gen_row *g)
     g->row.strategy = g->strategy;
     g->row.params = g->kv;
     g->row.nparams = n;
+    g->row.metrics = &g->metrics;
     size_t nm;
     const rb_metric_info *t = rb_metric_table(&nm);
     for (size_t m = 0; m < nm; m++) {
         double v = 1000.0 + (double)i * 0.37 - (double)m * 1.25 + (double)((i * 7919 + m * 104729) % 1000) / 3.0;
         if (i % 7 == 0 && (m % 4 == 1)) v = NAN; /* undefined ratios */
-        memcpy((char *)&g->row.metrics + t[m].offset, &v, sizeof v);
+        memcpy((char *)&g->metrics + t[m].offset, &v, sizeof v);
     }
 }
 
@@ -198,7 +199,7 @@ void check_gen_row(sqlite3_stmt *st, int64_t sweep, size_t i)
     size_t nm;
     rb_metric_table(&nm);
     for (size_t m = 0; m < nm; m++) {
-        double v = get_metric(&g.row.metrics, m);
+        double v = get_metric(&g.metrics, m);
         int col = 2 + NGEN_KEYS + (int)m;
         if (isnan(v)) {
             cr_assert_eq(sqlite3_column_type(st, col), SQLITE_NULL, "row %zu metric %zu: NaN not stored as NULL", i, m);

@@ -36,7 +36,8 @@ extern const char *const gen_keys[];
 typedef struct gen_row {
     char section[32], strategy[16], band[16], every[16], fee[16];
     rb_sweep_kv kv[NGEN_KEYS];
-    rb_result_row row;
+    rb_metrics metrics;
+    rb_result_row row; /* its metrics: the ones above */
 } gen_row;
 
 /* splitmix64: distinct, well spread 63-bit ids like rb_sweep_config_id's. */

@@ -185,7 +185,7 @@ Test(results, metric_columns_match_the_json_of_a_run)
     begin_ok(r, "spec", "h", 1, keys, 2, 0, NULL, NULL, NULL);
     rb_sweep_kv params[] = {{"every", "day"}, {"fee-bps", "10"}};
     rb_result_row row = {.config_id = 7, .section = "calendar", .strategy = "calendar", .params = params, .nparams = 2,
-                         .metrics = *rb_run_metrics(res)};
+                         .metrics = rb_run_metrics(res)};
     put_ok(r, &row);
     end_ok(r, "done");
     rb_results_free(r);

@@ -55,19 +55,21 @@ static char *make_query_store(void)
         if (rows[i].every) p[n++] = (rb_sweep_kv){"every", rows[i].every};
         p[n++] = (rb_sweep_kv){"fee-bps", rows[i].fee};
         if (rows[i].targets) p[n++] = (rb_sweep_kv){"targets", rows[i].targets};
+        rb_metrics met = {0};
         rb_result_row row = {.config_id = rows[i].id, .section = rows[i].section, .strategy = rows[i].strategy,
                              .params = p, .nparams = n};
+        row.metrics = &met;
         size_t nm;
         const rb_metric_info *t = rb_metric_table(&nm);
-        for (size_t m = 0; m < nm; m++) set_metric(&row.metrics, t[m].name, 0.0);
-        set_metric(&row.metrics, "cagr", rows[i].cagr);
-        set_metric(&row.metrics, "max_drawdown", rows[i].mdd);
-        set_metric(&row.metrics, "after_tax_value", rows[i].atv);
-        set_metric(&row.metrics, "final_value", rows[i].atv + 100);
-        set_metric(&row.metrics, "sharpe", rows[i].sharpe);
-        set_metric(&row.metrics, "fees_paid", rows[i].fees);
-        set_metric(&row.metrics, "slippage_paid", rows[i].slip);
-        set_metric(&row.metrics, "gas_paid", rows[i].gas);
+        for (size_t m = 0; m < nm; m++) set_metric(&met, t[m].name, 0.0);
+        set_metric(&met, "cagr", rows[i].cagr);
+        set_metric(&met, "max_drawdown", rows[i].mdd);
+        set_metric(&met, "after_tax_value", rows[i].atv);
+        set_metric(&met, "final_value", rows[i].atv + 100);
+        set_metric(&met, "sharpe", rows[i].sharpe);
+        set_metric(&met, "fees_paid", rows[i].fees);
+        set_metric(&met, "slippage_paid", rows[i].slip);
+        set_metric(&met, "gas_paid", rows[i].gas);
         put_ok(r, &row);
     }
     end_ok(r, "done");
@@ -230,8 +232,10 @@ Test(runs, numbers_are_numbers_in_sql_and_keywords_are_renamed)
     for (int64_t i = 0; i < 4; i++) {
         rb_sweep_kv kv[5];
         for (size_t k = 0; k < 5; k++) kv[k] = (rb_sweep_kv){keys[k], rows[i][k]};
+        rb_metrics met = {0};
         rb_result_row row = {.config_id = i + 1, .section = "s", .strategy = "hybrid", .params = kv, .nparams = 5};
-        set_metric(&row.metrics, "after_tax_value", (double)(10 - i));
+        row.metrics = &met;
+        set_metric(&met, "after_tax_value", (double)(10 - i));
         put_ok(r, &row);
     }
     end_ok(r, "done");
@@ -456,14 +460,16 @@ Test(runs, a_depleted_run_stores_the_date_its_money_ran_out)
         begin_ok(r, sweep ? "spec 2" : "spec 1", "h", 2, keys, 1, 0, NULL, NULL, NULL);
         for (int k = 0; k < 2; k++) {
             rb_sweep_kv p[1] = {{"contribution", k ? "-30000" : "-1000"}};
+            rb_metrics met = {0};
             rb_result_row row = {.config_id = k, .section = "calendar", .strategy = "calendar", .params = p,
                                  .nparams = 1};
+            row.metrics = &met;
             size_t nm;
             const rb_metric_info *t = rb_metric_table(&nm);
-            for (size_t m = 0; m < nm; m++) set_metric(&row.metrics, t[m].name, 1.0);
-            set_metric(&row.metrics, "after_tax_value", k ? 0 : 5000);
-            row.metrics.depleted = k;
-            row.metrics.depleted_on = k ? when : 0;
+            for (size_t m = 0; m < nm; m++) set_metric(&met, t[m].name, 1.0);
+            set_metric(&met, "after_tax_value", k ? 0 : 5000);
+            met.depleted = k;
+            met.depleted_on = k ? when : 0;
             put_ok(r, &row);
         }
         end_ok(r, "done");
@@ -548,8 +554,10 @@ Test(runs, print_shows_the_parameters_that_vary)
         char v[8];
         snprintf(v, sizeof v, "%lld", (long long)i);
         rb_sweep_kv p[] = {{"a", "1"}, {"b", v}, {"c", "x"}, {"d", "y"}, {"e", "z"}};
+        rb_metrics met = {0};
         rb_result_row row = {.config_id = i, .section = "s", .strategy = "calendar", .params = p, .nparams = 5};
-        set_metric(&row.metrics, "after_tax_value", (double)i);
+        row.metrics = &met;
+        set_metric(&met, "after_tax_value", (double)i);
         put_ok(r, &row);
     }
     end_ok(r, "done");

@@ -586,7 +586,8 @@ rb_status rb_results_put(rb_results *r, const rb_result_row *row, rb_error *err)
     queued_row *q = rb_malloc(bytes);
     if (!q) return rb_fail(err, RB_ERR_NOMEM, "out of memory queueing configuration %lld", (long long)row->config_id);
     q->config_id = row->config_id;
-    q->metrics = row->metrics;
+    if (row->metrics) q->metrics = *row->metrics;
+    else memset(&q->metrics, 0, sizeof q->metrics);
     char *p = (char *)&q->text[slots];
     for (size_t j = 0; j < slots; j++) q->text[j] = NULL;
     for (size_t j = 0; j < NFIXED; j++)
