@@ -26,30 +26,43 @@ typedef struct period_keys {
     int64_t week, month, quarter, half, year;
 } period_keys;
 
-static period_keys keys_of(rb_time t)
+/* The ISO week of a day: day 0 is a Thursday, so days + 3 counts from Monday 1969-12-29. */
+static int64_t week_of(int64_t days)
 {
-    int64_t days = rb_time_days(t);
+    int64_t w = days + 3;
+    return w / 7 - (w % 7 < 0);
+}
+
+/* The periods of a day, and in [*month_from, *month_to) the days of its month. */
+static period_keys keys_of(int64_t days, int64_t *month_from, int64_t *month_to)
+{
     int y;
     unsigned m, d;
     rb_civil_from_days(days, &y, &m, &d);
     period_keys k;
-    /* Day 0 is a Thursday, so days + 3 counts from Monday 1969-12-29: ISO weeks. */
-    int64_t w = days + 3;
-    k.week = w / 7 - (w % 7 < 0);
+    k.week = week_of(days);
     k.year = y;
     k.month = k.year * 12 + (m - 1);
     k.quarter = k.year * 4 + (m - 1) / 3;
     k.half = k.year * 2 + (m - 1) / 6;
+    *month_from = days - (d - 1);
+    *month_to = *month_from + rb_days_in_month(y, m);
     return k;
 }
 
 void rb_calendar_flags(const rb_time *time, size_t n, uint16_t *flags)
 {
     if (n == 0) return;
-    period_keys prev = keys_of(time[0]);
+    int64_t month_from, month_to;
+    period_keys prev = keys_of(rb_time_days(time[0]), &month_from, &month_to);
     flags[0] = NEW_ALL;
     for (size_t t = 1; t < n; t++) {
-        period_keys cur = keys_of(time[t]);
+        /* A bar in the month of the bar before shares its month, quarter, half and year: only
+         * its week is taken (the civil date of each bar was some 60 % of a load's calendar). */
+        int64_t days = rb_time_days(time[t]);
+        period_keys cur = prev;
+        if (days >= month_from && days < month_to) cur.week = week_of(days);
+        else cur = keys_of(days, &month_from, &month_to);
         uint16_t f = 0;
         if (cur.week != prev.week) f |= RB_NEW_WEEK;
         if (cur.month != prev.month) f |= RB_NEW_MONTH;

@@ -179,6 +179,67 @@ Test(calendar, one_and_zero_bars)
     cr_expect_eq(f, 0xabcd, "n = 0 writes nothing");
 }
 
+/* The flags from every bar's own civil date (rb_calendar_flags takes it only for a bar
+ * outside the month of the bar before). */
+static void reference_flags(const rb_time *time, size_t n, uint16_t *flags)
+{
+    int64_t prev[5] = {0};
+    for (size_t t = 0; t < n; t++) {
+        int64_t days = rb_time_days(time[t]), w = days + 3, key[5];
+        int y;
+        unsigned m, d;
+        rb_civil_from_days(days, &y, &m, &d);
+        key[0] = w / 7 - (w % 7 < 0);
+        key[1] = (int64_t)y * 12 + (m - 1);
+        key[2] = (int64_t)y * 4 + (m - 1) / 3;
+        key[3] = (int64_t)y * 2 + (m - 1) / 6;
+        key[4] = y;
+        uint16_t f = 0;
+        for (int k = 0; k < 5; k++)
+            if (t == 0 || key[k] != prev[k]) f |= (uint16_t)(RB_NEW_WEEK << k);
+        flags[t] = f;
+        memcpy(prev, key, sizeof prev);
+    }
+    for (size_t t = 0; t + 1 < n; t++) flags[t] |= (uint16_t)((flags[t + 1] & NEW_ALL) << 5);
+}
+
+static uint64_t next_random(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+Test(calendar, the_flags_are_every_bars_own_civil_dates_in_any_order_and_spacing)
+{
+    enum { N = 4000 };
+    static rb_time time[N];
+    static uint16_t got[N], want[N];
+    uint64_t seed = 16;
+    /* steps: under a day, a day, business days, a week, a month or so, a year, backwards */
+    const int64_t steps[] = {3600, DAY, 3 * DAY, 7 * DAY, 31 * DAY, 366 * DAY, -DAY, -40 * DAY};
+    for (int round = 0; round < 64; round++) {
+        /* from 1600 to 2400, before 1970 too, and from the first or last day of a month */
+        int y = 1600 + (int)(next_random(&seed) % 800);
+        unsigned m = 1 + (unsigned)(next_random(&seed) % 12);
+        rb_time t = round % 2 ? date(y, m, 1) : date(y, m, rb_days_in_month(y, m)) + 86399;
+        int spacing = round % 9; /* 0..7: one kind of step; 8: any mixed */
+        for (size_t i = 0; i < N; i++) {
+            time[i] = t;
+            size_t k = spacing < 8 ? (size_t)spacing : next_random(&seed) % 8;
+            t += steps[k] + (int64_t)(next_random(&seed) % 2) * (k < 6 ? DAY : 0);
+        }
+        rb_calendar_flags(time, N, got);
+        reference_flags(time, N, want);
+        for (size_t i = 0; i < N; i++) {
+            char when[32];
+            cr_assert_eq(got[i], want[i], "round %d bar %zu (%s): %#x, not %#x", round, i,
+                         rb_time_format(time[i], when), got[i], want[i]);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- periods per year */
 
 static double infer(const rb_time *time, size_t n, char *why)
