@@ -105,13 +105,10 @@ static rb_status start_block(const rb_matrix *m, block *b, size_t *bad, rb_error
  * what a pass writes there is not read, and pad_count takes them out of its count. */
 #define FOR_BLOCK(b, call) (call(b, batch_padded((b)->nrun)))
 
-/* A pass's count over the n positions it ran, less what the positions from nrun to n
- * added to it: their codes that are not 0 (codes 0), or their codes themselves. They are
- * fewer than 8 (n is padded), none when nrun is a whole number of vectors. A plain loop:
- * a loop of 8 without a branch (an `omp simd reduction`, which GCC sums through an array on
- * the stack, stored as one vector and read back in halves) made the 1,000-band sweep's
- * batch 0.15-0.40 ms slower, and a block of one configuration some 6 % (bench/README.md,
- * thirty-fourth session). */
+/* A pass's count over the n positions it ran, less what the positions from nrun to n (fewer
+ * than 8: n is padded) added to it: their codes that are not 0 (codes 0), or the codes. As an
+ * `omp simd reduction`, which GCC sums through a stack array read back in halves, this made
+ * the 1,000-band batch 0.15-0.40 ms slower (bench/README.md, thirty-fourth session). */
 static inline int64_t pad_count(const block *b, size_t n, int64_t count, const int64_t *code, int codes)
 {
     for (size_t k = b->nrun; k < n; k++) count -= codes ? code[k] : code[k] != 0;
