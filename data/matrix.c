@@ -158,15 +158,12 @@ static rb_status locate_bars(rb_store *store, rb_bar_cache_reader *cache, column
 static rb_status describe_assets(rb_store *store, rb_bar_cache_reader *cache, column *cols, size_t n,
                                  int fill_cache, rb_error *err)
 {
-    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key. Each
-     * statement is prepared once for every asset. */
-    sqlite3_stmt *st, *id = NULL;
-    rb_status rc = rb_store_prepare(store,
-                                    "SELECT (SELECT min(ts) FROM bars WHERE asset_id = ?1), "
-                                    "(SELECT max(ts) FROM bars WHERE asset_id = ?1)",
-                                    &st, err);
-    if (rc != RB_OK) return rc;
-    rc = rb_store_prepare(store, "SELECT id FROM assets WHERE symbol = ?1", &id, err);
+    /* Two scalar subqueries, so each is a single seek on the (asset_id, ts) primary key.
+     * Each statement is prepared once for every asset, the range query only for an asset the
+     * bar cache does not hold (its parse and plan are some 20 us, and usually every asset is
+     * cached). */
+    sqlite3_stmt *st = NULL, *id = NULL;
+    rb_status rc = rb_store_prepare(store, "SELECT id FROM assets WHERE symbol = ?1", &id, err);
     for (size_t i = 0; i < n && rc == RB_OK; i++) {
         column *c = &cols[i];
         if (c->cash) continue;
@@ -179,6 +176,12 @@ static rb_status describe_assets(rb_store *store, rb_bar_cache_reader *cache, co
         else rc = rb_store_sql_error(store, err, "looking up a symbol");
         if (rc == RB_OK) rc = locate_bars(store, cache, c, fill_cache, &known, err);
         if (rc != RB_OK || known) continue;
+        if (!st &&
+            (rc = rb_store_prepare(store,
+                                   "SELECT (SELECT min(ts) FROM bars WHERE asset_id = ?1), "
+                                   "(SELECT max(ts) FROM bars WHERE asset_id = ?1)",
+                                   &st, err)) != RB_OK)
+            break;
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, c->id);
         if (sqlite3_step(st) != SQLITE_ROW) {
