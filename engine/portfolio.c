@@ -547,6 +547,13 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
         if (done < 0) return err ? err->code : RB_ERR_DATA;
         if (done) return RB_OK;
     }
+    return rb_portfolio_rebalance_general(p, env, to, kind, traded, err);
+}
+
+rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *env, const double *to,
+                                         rb_trade_kind kind, int *traded, rb_error *err)
+{
+    *traded = 0;
     double w = holdings(p, env);
     if (!(w > 0)) return RB_OK;
     double dust = RB_ORDER_DUST * w, floor_value = env->min_trade > dust ? env->min_trade : dust, fixed = 0, wsum = 0;

@@ -12,9 +12,9 @@
 #include "trade.h"
 
 /* A rebalance decided by the kernel (batch_setup_config's rule code) whose closed form does
- * not apply this time (its lane fell back): the reference's general path.
- * rb_portfolio_rebalance tries the closed form first, as the reference does, and takes the
- * general path when it fails. */
+ * not apply this time (its lane fell back, and left the configuration as it was): the
+ * reference's general path, which rb_portfolio_rebalance takes once its closed form fails
+ * as the lane did. */
 static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t, const double *to, rb_error *err)
 {
     config *c = batch_cfg(b, j);
@@ -22,7 +22,7 @@ static rb_status general_trade(block *b, size_t j, const rb_matrix *m, size_t t,
     env.rate = c->scratch + SCRATCH_RATE * m->N; /* costs are proportional here (setup.c: kernel_rule) */
     int traded = 0;
     batch_gather(b, j);
-    rb_status rc = rb_portfolio_rebalance(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
+    rb_status rc = rb_portfolio_rebalance_general(&c->port, &env, to, RB_TRADE_REBALANCE, &traded, err);
     if (rc != RB_OK) return rc;
     if (traded) {
         c->st.last_rebalance = t;
