@@ -2,7 +2,7 @@
  * additions, one per cycle on any processor of the last twenty years, timed by the wall
  * clock, reported as additions per nanosecond (the clock in GHz, as a process sees it). The
  * overhead benchmark prints it beside its timings: on the 2-core development VM it reads
- * 3.5-3.6, or 1.9-2.1 in spells (from a second to many minutes) when the host gives the
+ * 3.5-3.6, or 1.8-2.1 in spells (from a second to many minutes) when the host gives the
  * VM's processor less of a core, and every timing taken then is slower. RUNS chains of 100
  * million additions (default 5); prints the median and the fastest. */
 #include <stdio.h>

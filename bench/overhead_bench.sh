@@ -6,8 +6,8 @@
 # each time (removed before the run, untimed), after one untimed run that fills the price
 # store's bar cache. Prints the median and the fastest run of each, and the targets.
 # With CLOCK_PROBE (bench/clock_probe.c), the processor's speed just before and just after
-# the 1,000 bands' runs: the development VM runs at about 3.6 GHz, or at 1.9-2.1 in spells
-# when the host shares its core, and every timing taken then is slower. With LIMIT
+# the 1,000 bands' runs: the development VM runs at about 3.6 GHz, or at 1.8-2.1 in spells
+# when the host gives it less of a core, and every timing taken then is slower. With LIMIT
 # (bench/limit.c), its kernel is timed RUNS times on the 1,000 bands' sizes (its own bands;
 # no I/O, no metrics, no process around it), and the whole command is given as a ratio to it.
 # IDLE=S (default 0: back to back) sleeps S seconds before each run, untimed: a command typed

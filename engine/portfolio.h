@@ -123,7 +123,7 @@ rb_status rb_portfolio_rebalance(rb_portfolio *p, const rb_trade_env *env, const
 /* rb_portfolio_rebalance without its first step, rb_rebalance_proportional: for a caller
  * that has just found the closed form not to apply to this very rebalance (the batch's
  * lanes, whose fallen lanes are left as they were), where trying it again would only fail
- * again (a third of the general path's time on the 1,000-band sweep). */
+ * again (a third of such a rebalance's time on the 1,000-band sweep). */
 rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *env, const double *to,
                                          rb_trade_kind kind, int *traded, rb_error *err);
 
