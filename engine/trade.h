@@ -133,13 +133,9 @@ static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r
     return c;
 }
 
-/* Each rate that is 0 known as such: the scalar paths (an order's cost, the general path's
- * iterations) then skip its two divisions, to the same bits. */
 static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
 {
-    unsigned zero = 0;
-    for (size_t k = 0; k < RB_COST_RATES; k++) zero |= (unsigned)(r.bps[k] == 0) << k;
-    return rb_trade_rate_costs_known(gross, r, zero);
+    return rb_trade_rate_costs_known(gross, r, 0);
 }
 
 /* The fee and slippage of an order of traded value v (>= 0) by c's rates and its per-order

@@ -483,32 +483,6 @@ Test(order, invalid_settings_are_named)
     cost_ok(&c, 10.0, &mk);
 }
 
-/* rb_trade_rate_costs leaves out the two divisions of a rate that is 0 (the scalar paths: an
- * order's cost, the general rebalance's iterations): the same bits as every term divided
- * (rb_trade_rate_costs_known told of no zero), for traded values of every size, 0, an
- * infinity and a NaN, and rates of +0 and -0 among others. */
-Test(order, a_rate_of_zero_left_out_costs_the_same_bits)
-{
-    const double values[] = {0, 5e-324, 1e-300, 0.1, 1, 3.7, 12345.678, 1e15, 1.7e308, INFINITY, NAN};
-    const double rates[] = {0, -0.0, 1e-9, 0.5, 10, 37.25, 300};
-    const size_t nv = sizeof values / sizeof values[0], nr = sizeof rates / sizeof rates[0];
-    size_t skipped = 0;
-    for (size_t a = 0; a < nr; a++)
-        for (size_t b = 0; b < nr; b++)
-            for (size_t c = 0; c < nr; c++)
-                for (size_t k = 0; k < nv; k++) {
-                    rb_rates r = {{rates[a], rates[b], rates[c]}};
-                    rb_fee_slippage all = rb_trade_rate_costs_known(values[k], r, 0);
-                    rb_fee_slippage some = rb_trade_rate_costs(values[k], r);
-                    cr_assert(memcmp(&all.fee, &some.fee, sizeof all.fee) == 0 &&
-                                  memcmp(&all.slippage, &some.slippage, sizeof all.slippage) == 0,
-                              "value %g, rates %g %g %g: %.17g + %.17g, not %.17g + %.17g", values[k], rates[a],
-                              rates[b], rates[c], some.fee, some.slippage, all.fee, all.slippage);
-                    skipped += rates[a] == 0 || rates[b] == 0 || rates[c] == 0;
-                }
-    cr_assert_gt(skipped, 0);
-}
-
 /* The cost model is one table (trade.h): one row per field of rb_asset_costs, the rates
  * first; the proportional part of every order's cost, the closed form's rate and the
  * batch's lanes all read it. An order with proportional costs costs rb_trade_rate_costs to
