@@ -430,10 +430,10 @@ static rb_status solve(rb_portfolio *p, const rb_trade_env *env, plan_fn plan, c
                    "bar %zu: trade costs do not converge (are they close to 100%% of the traded value?)", env->bar);
 }
 
-/* Rebalance: the assets in p->in share x in proportion to their weights in `to`. */
+/* Rebalance: the assets in p->in share x in proportion to their weights in `to`, share[i]
+ * = to[i] / wsum of it (taken once for all the iterations: the same quotient each time). */
 typedef struct rebalance_ctx {
-    const double *to;
-    double wsum;
+    const double *share;
 } rebalance_ctx;
 
 static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const void *ctx, double x, double *order,
@@ -441,8 +441,7 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
 {
     (void)err;
     const rebalance_ctx *c = ctx;
-    for (size_t i = 0; i < p->N; i++)
-        order[i] = p->in[i] ? c->to[i] / c->wsum * x / env->price[i] - p->units[i] : 0;
+    for (size_t i = 0; i < p->N; i++) order[i] = p->in[i] ? c->share[i] * x / env->price[i] - p->units[i] : 0;
     return RB_OK;
 }
 
@@ -585,7 +584,9 @@ rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *en
     }
     if (wsum == 0) return RB_OK;
     if (!solve_proportional(p, env, to, wsum, w - fixed)) {
-        rebalance_ctx ctx = {to, wsum};
+        double *share = p->lane + LANE_SHARE * p->N; /* the closed form's, done with */
+        for (size_t i = 0; i < p->N; i++) share[i] = to[i] / wsum;
+        rebalance_ctx ctx = {share};
         rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
         if (rc != RB_OK) return rc;
     }
