@@ -430,8 +430,8 @@ static rb_status solve(rb_portfolio *p, const rb_trade_env *env, plan_fn plan, c
                    "bar %zu: trade costs do not converge (are they close to 100%% of the traded value?)", env->bar);
 }
 
-/* Rebalance: the assets in p->in share x in proportion to their weights in `to`, share[i]
- * = to[i] / wsum of it (taken once for all the iterations: the same quotient each time). */
+/* Rebalance: the assets in p->in share x, share[i] of it each (take_shares: to[i] / wsum,
+ * taken once for all the iterations). */
 typedef struct rebalance_ctx {
     const double *share;
 } rebalance_ctx;
@@ -450,7 +450,7 @@ static rb_status plan_rebalance(rb_portfolio *p, const rb_trade_env *env, const 
  * at x = base it is one linear equation (trade.h). Its solution is taken when it keeps that
  * sign pattern (an asset within a cost's width of its target can flip it: then the
  * iteration decides). Returns 1 with the orders in p->order. */
-static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const double *to, double wsum, double base)
+static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const double *share, double base)
 {
     if (charges_gas(env) || !env->costs || env->routes) return 0;
     rb_solve acc = {base, 1};
@@ -459,7 +459,7 @@ static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const do
         const rb_asset_costs *c = &env->costs[i];
         if (!env->rate && !rb_costs_proportional(c)) return 0;
         double r = env->rate ? env->rate[i] : rb_cost_rate(c); /* the caller's: the same rate */
-        acc = rb_trade_solve_term(acc, r, rb_trade_share(to[i], wsum), base, p->value[i]);
+        acc = rb_trade_solve_term(acc, r, share[i], base, p->value[i]);
     }
     double x = acc.num / acc.den;
     if (!(x > 0)) return 0;
@@ -468,7 +468,7 @@ static int solve_proportional(rb_portfolio *p, const rb_trade_env *env, const do
             p->order[i] = 0;
             continue;
         }
-        double a = rb_trade_share(to[i], wsum);
+        double a = share[i];
         if ((int)i != env->cash_col && rb_trade_flips(a, base, x, p->value[i])) return 0;
         p->order[i] = rb_trade_order(a, x, env->price[i], p->units[i]);
     }
@@ -484,14 +484,22 @@ int rb_rebalance_proportional_applies(const rb_portfolio *p, const rb_trade_env 
     return 1;
 }
 
-/* Whether every asset in p->in has a trade before costs, its share of base (to[i] / wsum
- * of it) less what it holds, of at least the dust floor. When one has not (the assets left
- * out took its gap with them: a lone traded asset's share is exactly what it holds), the
- * set must shrink before costs are solved: a rounding remainder is no order. */
-static int shares_are_orders(const rb_portfolio *p, const double *to, double wsum, double base, double dust)
+/* share[i]: asset i's share of the traded assets' value, rb_trade_share(to[i], wsum), for
+ * each asset in p->in (0 for the others). Taken once for a set of assets: its dust test, the
+ * closed form and every iteration of the fixed point read the same quotients. */
+static void take_shares(const rb_portfolio *p, const double *to, double wsum, double *share)
+{
+    for (size_t i = 0; i < p->N; i++) share[i] = p->in[i] ? rb_trade_share(to[i], wsum) : 0;
+}
+
+/* Whether every asset in p->in has a trade before costs, its share of base less what it
+ * holds, of at least the dust floor. When one has not (the assets left out took its gap
+ * with them: a lone traded asset's share is exactly what it holds), the set must shrink
+ * before costs are solved: a rounding remainder is no order. */
+static int shares_are_orders(const rb_portfolio *p, const double *share, double base, double dust)
 {
     for (size_t i = 0; i < p->N; i++)
-        if (p->in[i] && rb_trade_is_dust(rb_trade_share(to[i], wsum), base, p->value[i], dust)) return 0;
+        if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) return 0;
     return 1;
 }
 
@@ -572,20 +580,21 @@ rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *en
     }
     /* The traded assets share w - fixed; one whose share is within dust of what it holds
      * has no order and leaves the set (its value joins the fixed part), until none has. */
-    while (wsum != 0 && !shares_are_orders(p, to, wsum, w - fixed, dust)) {
+    double *share = p->lane + LANE_SHARE * p->N; /* the closed form's, done with */
+    if (wsum != 0) take_shares(p, to, wsum, share);
+    while (wsum != 0 && !shares_are_orders(p, share, w - fixed, dust)) {
         double base = w - fixed;
         for (size_t i = 0; i < p->N; i++)
-            if (p->in[i] && rb_trade_is_dust(rb_trade_share(to[i], wsum), base, p->value[i], dust)) p->in[i] = 0;
+            if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) p->in[i] = 0;
         fixed = wsum = 0;
         for (size_t i = 0; i < p->N; i++) {
             if (p->in[i]) wsum += to[i];
             else fixed += p->value[i];
         }
+        if (wsum != 0) take_shares(p, to, wsum, share);
     }
     if (wsum == 0) return RB_OK;
-    if (!solve_proportional(p, env, to, wsum, w - fixed)) {
-        double *share = p->lane + LANE_SHARE * p->N; /* the closed form's, done with */
-        for (size_t i = 0; i < p->N; i++) share[i] = to[i] / wsum;
+    if (!solve_proportional(p, env, share, w - fixed)) {
         rebalance_ctx ctx = {share};
         rb_status rc = solve(p, env, plan_rebalance, &ctx, w - fixed, -1, w, err);
         if (rc != RB_OK) return rc;
