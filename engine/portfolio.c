@@ -581,8 +581,9 @@ rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *en
     /* The traded assets share w - fixed; one whose share is within dust of what it holds
      * has no order and leaves the set (its value joins the fixed part), until none has. */
     double *share = p->lane + LANE_SHARE * p->N; /* the closed form's, done with */
-    if (wsum != 0) take_shares(p, to, wsum, share);
-    while (wsum != 0 && !shares_are_orders(p, share, w - fixed, dust)) {
+    while (wsum != 0) {
+        take_shares(p, to, wsum, share);
+        if (shares_are_orders(p, share, w - fixed, dust)) break;
         double base = w - fixed;
         for (size_t i = 0; i < p->N; i++)
             if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) p->in[i] = 0;
@@ -591,7 +592,6 @@ rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *en
             if (p->in[i]) wsum += to[i];
             else fixed += p->value[i];
         }
-        if (wsum != 0) take_shares(p, to, wsum, share);
     }
     if (wsum == 0) return RB_OK;
     if (!solve_proportional(p, env, share, w - fixed)) {
