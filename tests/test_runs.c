@@ -57,8 +57,7 @@ static char *make_query_store(void)
         if (rows[i].targets) p[n++] = (rb_sweep_kv){"targets", rows[i].targets};
         rb_metrics met = {0};
         rb_result_row row = {.config_id = rows[i].id, .section = rows[i].section, .strategy = rows[i].strategy,
-                             .params = p, .nparams = n};
-        row.metrics = &met;
+                             .params = p, .nparams = n, .metrics = &met};
         size_t nm;
         const rb_metric_info *t = rb_metric_table(&nm);
         for (size_t m = 0; m < nm; m++) set_metric(&met, t[m].name, 0.0);
@@ -233,8 +232,8 @@ Test(runs, numbers_are_numbers_in_sql_and_keywords_are_renamed)
         rb_sweep_kv kv[5];
         for (size_t k = 0; k < 5; k++) kv[k] = (rb_sweep_kv){keys[k], rows[i][k]};
         rb_metrics met = {0};
-        rb_result_row row = {.config_id = i + 1, .section = "s", .strategy = "hybrid", .params = kv, .nparams = 5};
-        row.metrics = &met;
+        rb_result_row row = {.config_id = i + 1, .section = "s", .strategy = "hybrid", .params = kv, .nparams = 5,
+                             .metrics = &met};
         set_metric(&met, "after_tax_value", (double)(10 - i));
         put_ok(r, &row);
     }
@@ -462,8 +461,7 @@ Test(runs, a_depleted_run_stores_the_date_its_money_ran_out)
             rb_sweep_kv p[1] = {{"contribution", k ? "-30000" : "-1000"}};
             rb_metrics met = {0};
             rb_result_row row = {.config_id = k, .section = "calendar", .strategy = "calendar", .params = p,
-                                 .nparams = 1};
-            row.metrics = &met;
+                                 .nparams = 1, .metrics = &met};
             size_t nm;
             const rb_metric_info *t = rb_metric_table(&nm);
             for (size_t m = 0; m < nm; m++) set_metric(&met, t[m].name, 1.0);
@@ -555,8 +553,8 @@ Test(runs, print_shows_the_parameters_that_vary)
         snprintf(v, sizeof v, "%lld", (long long)i);
         rb_sweep_kv p[] = {{"a", "1"}, {"b", v}, {"c", "x"}, {"d", "y"}, {"e", "z"}};
         rb_metrics met = {0};
-        rb_result_row row = {.config_id = i, .section = "s", .strategy = "calendar", .params = p, .nparams = 5};
-        row.metrics = &met;
+        rb_result_row row = {.config_id = i, .section = "s", .strategy = "calendar", .params = p, .nparams = 5,
+                             .metrics = &met};
         set_metric(&met, "after_tax_value", (double)i);
         put_ok(r, &row);
     }
