@@ -1,6 +1,8 @@
 /* test_heap.c - the command's allocator settings (cli/heap.c): after cli_heap_settings, a
  * request of up to 4 MiB is served from the heap, not from a mapping of its own (whose
- * munmap would interrupt every other processor running the process). */
+ * munmap would interrupt every other processor running the process), and the heap is never
+ * given back, however much of it is freed (the sweep's helper reads the pages it faulted in
+ * ahead: data/heap_ahead.h). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +28,26 @@ Test(heap, a_3_mib_request_is_served_from_the_heap)
     memset(p, 1, n);
     cr_expect(on_the_heap(p), "3 MiB at %p, outside the heap (up to %p)", (void *)p, sbrk(0));
     free(p);
-    /* freed, it stays on the heap for the next request rather than going back (trim at 64 MiB) */
+    /* freed, it stays on the heap for the next request rather than going back */
     char *q = malloc(n);
     cr_assert_not_null(q);
     cr_expect(on_the_heap(q));
     free(q);
+}
+
+Test(heap, a_heap_freed_whole_is_not_given_back)
+{
+    cli_heap_settings();
+    enum { PIECES = 32 }; /* 96 MiB: far more than glibc trims at by default or at 64 MiB */
+    char *piece[PIECES];
+    for (int k = 0; k < PIECES; k++) {
+        piece[k] = malloc((size_t)3 << 20);
+        cr_assert_not_null(piece[k]);
+        cr_assert(on_the_heap(piece[k]));
+    }
+    const void *grown = sbrk(0);
+    for (int k = PIECES - 1; k >= 0; k--) free(piece[k]);
+    cr_expect_eq(sbrk(0), grown, "the break went back from %p to %p: the heap was trimmed", grown, sbrk(0));
 }
 
 Test(heap, the_heap_is_not_advised_for_huge_pages)

@@ -1,10 +1,12 @@
 /* test_heap_ahead.c - the heap's next pages faulted in ahead (data/heap_ahead.h): the memory
  * malloc hands out next from the heap's top is mapped before anything writes it, as far as
  * the call reached, and not past it; a stop already given, or a request of nothing, maps
- * nothing. */
+ * nothing; in a process that never trims its heap (rb_heap_ahead_untrimmed), the pages the
+ * call also reads are the same, and read and take writes as fresh memory does. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "heap_ahead.h"
 
@@ -80,6 +82,30 @@ Test(heap_ahead, the_next_request_finds_its_pages_mapped_as_far_as_the_call_reac
     free(held);
 }
 
+Test(heap_ahead, with_trimming_off_the_pages_read_ahead_are_the_same_and_fresh)
+{
+    void *held;
+    uintptr_t top = a_fresh_top(&held), from = (top + page_size() - 1) & ~(page_size() - 1);
+    cr_assert_eq(mallopt(M_TRIM_THRESHOLD, -1), 1); /* the command's setting (cli/heap.c) */
+    rb_heap_ahead_untrimmed();
+    size_t ahead = 256 * KIB, pages = ahead / page_size();
+    cr_assert_eq(mapped_pages(from, ahead), 0, "pages of the fresh top mapped before the call");
+    cr_assert_eq(rb_heap_ahead(ahead, NULL), ahead);
+    cr_expect_eq(mapped_pages(from, ahead), pages, "of the %zu pages asked for", pages);
+    cr_expect_eq(mapped_pages(from + ahead, ahead), 0, "pages mapped past the bytes asked for");
+    size_t n = 160 * KIB;
+    char *p = malloc(n);
+    cr_assert_not_null(p);
+    cr_assert((uintptr_t)p >= top && (uintptr_t)p < top + 64);
+    for (size_t k = 0; k < n; k += 512) cr_assert_eq(p[k], 0);
+    memset(p, 7, n);
+    cr_expect_eq(p[n / 2], 7);
+    free(p);
+    /* freed, the top is not given back: its pages are mapped still */
+    cr_expect_eq(mapped_pages(from, ahead), pages);
+    free(held);
+}
+
 Test(heap_ahead, a_stop_already_given_or_a_request_of_nothing_maps_nothing)
 {
     void *held;
@@ -105,6 +131,7 @@ Test(heap_ahead, a_request_larger_than_the_top_maps_the_top_and_no_more)
 Test(heap_ahead, nothing_is_done_here)
 {
     int stop = 0;
+    rb_heap_ahead_untrimmed();
     cr_expect_eq(rb_heap_ahead((size_t)1 << 20, &stop), 0);
 }
 #endif
