@@ -60,25 +60,32 @@ static size_t mapped_pages(uintptr_t from, size_t n)
     return mapped;
 }
 
-Test(heap_ahead, the_next_request_finds_its_pages_mapped_as_far_as_the_call_reached)
+/* rb_heap_ahead over 256 KiB of the fresh top starting at top (from: its first whole page):
+ * those pages mapped, none past them; the next request comes from the top's start, inside
+ * them, reads as fresh memory does and takes writes. */
+static void ahead_then_the_next_request(uintptr_t top, uintptr_t from)
 {
-    void *held;
-    uintptr_t top = a_fresh_top(&held), from = (top + page_size() - 1) & ~(page_size() - 1);
     size_t ahead = 256 * KIB, pages = ahead / page_size();
     cr_assert_eq(mapped_pages(from, ahead), 0, "pages of the fresh top mapped before the call");
     cr_assert_eq(rb_heap_ahead(ahead, NULL), ahead);
     cr_expect_eq(mapped_pages(from, ahead), pages, "of the %zu pages asked for", pages);
     cr_expect_eq(mapped_pages(from + ahead, ahead), 0, "pages mapped past the bytes asked for");
-    /* the next request comes from the top's start, inside what the call mapped */
     size_t n = 160 * KIB;
     char *p = malloc(n);
     cr_assert_not_null(p);
     cr_assert((uintptr_t)p >= top && (uintptr_t)p < top + 64, "the request at %p, not at the top's start %p",
               (void *)p, (void *)top);
-    /* it reads as fresh memory does, and takes writes */
     for (size_t k = 0; k < n; k += 512) cr_assert_eq(p[k], 0);
-    p[0] = 1, p[n - 1] = 2;
+    memset(p, 7, n);
+    cr_expect_eq(p[n / 2], 7);
     free(p);
+}
+
+Test(heap_ahead, the_next_request_finds_its_pages_mapped_as_far_as_the_call_reached)
+{
+    void *held;
+    uintptr_t top = a_fresh_top(&held), from = (top + page_size() - 1) & ~(page_size() - 1);
+    ahead_then_the_next_request(top, from);
     free(held);
 }
 
@@ -88,21 +95,9 @@ Test(heap_ahead, with_trimming_off_the_pages_read_ahead_are_the_same_and_fresh)
     uintptr_t top = a_fresh_top(&held), from = (top + page_size() - 1) & ~(page_size() - 1);
     cr_assert_eq(mallopt(M_TRIM_THRESHOLD, -1), 1); /* the command's setting (cli/heap.c) */
     rb_heap_ahead_untrimmed();
-    size_t ahead = 256 * KIB, pages = ahead / page_size();
-    cr_assert_eq(mapped_pages(from, ahead), 0, "pages of the fresh top mapped before the call");
-    cr_assert_eq(rb_heap_ahead(ahead, NULL), ahead);
-    cr_expect_eq(mapped_pages(from, ahead), pages, "of the %zu pages asked for", pages);
-    cr_expect_eq(mapped_pages(from + ahead, ahead), 0, "pages mapped past the bytes asked for");
-    size_t n = 160 * KIB;
-    char *p = malloc(n);
-    cr_assert_not_null(p);
-    cr_assert((uintptr_t)p >= top && (uintptr_t)p < top + 64);
-    for (size_t k = 0; k < n; k += 512) cr_assert_eq(p[k], 0);
-    memset(p, 7, n);
-    cr_expect_eq(p[n / 2], 7);
-    free(p);
-    /* freed, the top is not given back: its pages are mapped still */
-    cr_expect_eq(mapped_pages(from, ahead), pages);
+    ahead_then_the_next_request(top, from);
+    /* freed, the top is not given back: the pages read ahead are mapped still */
+    cr_expect_eq(mapped_pages(from, 256 * KIB), 256 * KIB / page_size());
     free(held);
 }
 
