@@ -1,7 +1,7 @@
 /* clock_chain.h - how fast this processor runs at the moment: a chain of n dependent integer
  * additions, one per cycle on any processor of the last twenty years, timed by the wall
  * clock, as additions per nanosecond (the clock in GHz, as a process sees it). The 2-core
- * development VM reads 3.5-3.6, or 1.8-2.1 in spells (from a second to many minutes) when
+ * development VM reads 3.3-3.6, or 1.8-2.1 in spells (from a second to many minutes) when
  * its host gives the VM's processor less of a core, and every timing taken then is slower.
  * Shared by clock_probe.c and wall_time.c (--clock). */
 #ifndef REBAL_BENCH_CLOCK_CHAIN_H
