@@ -5,11 +5,11 @@
 # (default 21; wall clock, fork to exit) with a fresh results store each time (removed before
 # the run, untimed), after one untimed run that fills the price store's bar cache. Prints the
 # median and the fastest run of each, and the targets.
-# The processor's speed is read just before and just after each run (wall_time --clock): the
-# development VM runs at about 3.4-3.6 GHz, or at 1.8-2.1 in spells when the host gives it
-# less of a core, and every timing taken then is slower. The 1,000 bands' runs are split by
-# it: the median of the runs at full speed and of those in a slow spell, each judged against
-# the issue's target. With LIMIT (bench/limit.c), its kernel is timed RUNS times on the 1,000
+# Every processor's speed is read just before and just after each run (wall_time --clock):
+# the development VM's processors run at about 3.3-3.6 GHz, or at 1.8-2.1 in spells when the
+# host gives one less of a core, each on its own, and every timing taken then is slower. The
+# 1,000 bands' runs are split by it: the median of the runs at full speed and of those in a
+# slow spell, each judged against the issue's target. With LIMIT (bench/limit.c), its kernel is timed RUNS times on the 1,000
 # bands' sizes (its own bands; no I/O, no metrics, no process around it), and the whole
 # command is given as a ratio to it.
 # IDLE=S (default 0: back to back) sleeps S seconds before each run, untimed: a command typed
@@ -59,7 +59,7 @@ full_ms=$(field full_median_ms "$bands")
 slow_ms=$(field slow_median_ms "$bands")
 printf '    %-42s %8s\n' "at full speed: $(field full_runs "$bands") of $RUNS runs" "$full_ms"
 printf '    %-42s %8s\n' "in slow spells: $(field slow_runs "$bands") of $RUNS runs" "$slow_ms"
-echo "  full speed: both readings around a run within 20 % of the fastest, $(field top_ghz "$bands") GHz"
+echo "  full speed: every processor read within 20 % of the fastest reading, $(field top_ghz "$bands") GHz, before and after the run"
 if [ -n "$limit" ]; then
     # limit.c reports its kernel's own seconds; the median and the fastest of RUNS runs
     l=$(i=0; while [ $i -lt "$RUNS" ]; do "$limit" 1000 10 5000 1 | tr ' ' '\n' | sed -n 's/^seconds=//p'; i=$((i + 1)); done | sort -g)

@@ -6,10 +6,11 @@
  * Before each run, untimed, it runs PREP with the shell (e.g. removing a results store).
  * Usage: wall_time [--clock] RUNS PREP -- COMMAND [ARG...]
  * Output: "median_ms=M fastest_ms=F"
- * --clock reads the processor's speed (clock_chain.h, clock_chain_reading: 5-9 ms) just
- * before and just after each run, untimed, and adds "top_ghz=G full_runs=N full_median_ms=A
- * slow_runs=S slow_median_ms=B": G is the fastest reading, and a run was at full speed when
- * both of its readings are within 20 % of G. On a host that lends its processor in spells of
+ * --clock reads the processors' speed (clock_chain.h, clock_chain_slowest: every processor at
+ * once, 5-9 ms, the slowest one's reading) just before and just after each run, untimed, and
+ * adds "top_ghz=G full_runs=N full_median_ms=A slow_runs=S slow_median_ms=B": G is the
+ * fastest reading, and a run was at full speed when both of its readings are within 20 % of G
+ * (every processor at full speed: the command's threads run on all of them). On a host that lends its processor in spells of
  * half speed (the 2-core development VM: 3.3-3.6 GHz or 1.8-2.1), the two medians tell the code's
  * time apart from the host's; a median is "nan" where no run was of its kind. */
 #include <fcntl.h>
@@ -100,14 +101,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "wall_time: '%s' failed\n", argv[2]);
             return 1;
         }
-        if (read_clock) before[r] = clock_chain_reading();
+        if (read_clock) before[r] = clock_chain_slowest();
         double t0 = now_ms();
         pid_t pid;
         if (posix_spawnp(&pid, argv[4], &actions, NULL, argv + 4, environ) != 0) return 1;
         int status;
         if (waitpid(pid, &status, 0) < 0) return 1;
         ms[r] = now_ms() - t0;
-        if (read_clock) after[r] = clock_chain_reading();
+        if (read_clock) after[r] = clock_chain_slowest();
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             fprintf(stderr, "wall_time: %s exited with status %d\n", argv[4],
                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
