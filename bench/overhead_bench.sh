@@ -57,9 +57,11 @@ bands=$r # row's last timing, with the processor's speed around each run
 bands_ms=$(field median_ms "$bands")
 full_ms=$(field full_median_ms "$bands")
 slow_ms=$(field slow_median_ms "$bands")
-printf '    %-42s %8s\n' "at full speed: $(field full_runs "$bands") of $RUNS runs" "$full_ms"
-printf '    %-42s %8s\n' "in slow spells: $(field slow_runs "$bands") of $RUNS runs" "$slow_ms"
-echo "  full speed: every processor read within 20 % of the fastest reading, $(field top_ghz "$bands") GHz, before and after the run"
+top=$(field top_ghz "$bands")
+printf '    %-42s %8s\n' "at the top speed: $(field full_runs "$bands") of $RUNS runs" "$full_ms"
+printf '    %-42s %8s\n' "slower: $(field slow_runs "$bands") of $RUNS runs" "$slow_ms"
+echo "  top speed: every processor read, before and after the run, within 20 % of the set's fastest"
+echo "  reading, $top GHz (the development VM's processors run at 3.3-3.6 GHz, or 1.8-2.1 in spells)"
 if [ -n "$limit" ]; then
     # limit.c reports its kernel's own seconds; the median and the fastest of RUNS runs
     l=$(i=0; while [ $i -lt "$RUNS" ]; do "$limit" 1000 10 5000 1 | tr ' ' '\n' | sed -n 's/^seconds=//p'; i=$((i + 1)); done | sort -g)
@@ -70,4 +72,4 @@ if [ -n "$limit" ]; then
 fi
 echo "target: the 1-configuration sweep under 10 ms"
 judge() { awk -v a="$1" 'BEGIN { print a == "nan" ? "no runs" : a < 25 ? "met at " a " ms" : "not met at " a " ms" }'; }
-echo "target: the 1,000-band sweep under 25 ms (issue 16): $(judge "$bands_ms") (median of all runs); at full speed $(judge "$full_ms"); in slow spells $(judge "$slow_ms")"
+echo "target: the 1,000-band sweep under 25 ms (issue 16): $(judge "$bands_ms") (median of all runs); at the top speed ($top GHz) $(judge "$full_ms"); slower $(judge "$slow_ms")"
