@@ -3,10 +3,16 @@
 # --clock times RUNS runs of a command and sorts every one of them into full speed or slow,
 # a median for each kind it has (nan for none); clock_probe reads every processor the test
 # may run on. Their figures are the machine's; only their shape and sums are checked here.
+# Prints a TAP plan of one case, and "ok 1" when every check passed (scripts/test-summary
+# counts it).
 set -eu
+echo "1..1"
 wall=$1
 probe=$2
-fail() { echo "clock_test.sh: $*" >&2; exit 1; }
+fail() {
+    echo "not ok 1 - wall_time and clock_probe: $*"
+    exit 1
+}
 field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 positive() { awk -v v="$1" 'BEGIN { exit !(v + 0 > 0) }'; }
 
@@ -29,4 +35,4 @@ positive "$(field median_ghz "$p")" || fail "clock_probe: no reading: $p"
 cpus=$(printf '%s\n' "$p" | tr ' ' '\n' | grep -c '^cpu[0-9]*_ghz=' || true)
 allowed=$(nproc)
 [ "$cpus" -eq "$allowed" ] || [ "$allowed" -gt 64 ] || fail "clock_probe read $cpus processors of $allowed: $p"
-echo "ok: $out"
+echo "ok 1 - wall_time --clock and clock_probe: $out"
