@@ -492,15 +492,19 @@ static void take_shares(const rb_portfolio *p, const double *to, double wsum, do
     for (size_t i = 0; i < p->N; i++) share[i] = p->in[i] ? rb_trade_share(to[i], wsum) : 0;
 }
 
-/* Whether every asset in p->in has a trade before costs, its share of base less what it
- * holds, of at least the dust floor. When one has not (the assets left out took its gap
- * with them: a lone traded asset's share is exactly what it holds), the set must shrink
+/* Takes out of p->in every asset whose trade before costs, its share of base less what it
+ * holds, is under the dust floor (the assets left out took its gap with them: a lone traded
+ * asset's share is exactly what it holds); returns how many it took out. The set must shrink
  * before costs are solved: a rounding remainder is no order. */
-static int shares_are_orders(const rb_portfolio *p, const double *share, double base, double dust)
+static size_t drop_dust(rb_portfolio *p, const double *share, double base, double dust)
 {
+    size_t dropped = 0;
     for (size_t i = 0; i < p->N; i++)
-        if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) return 0;
-    return 1;
+        if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) {
+            p->in[i] = 0;
+            dropped++;
+        }
+    return dropped;
 }
 
 /* The closed form's lane for this one portfolio: its units, cash and totals in place, the
@@ -583,10 +587,7 @@ rb_status rb_portfolio_rebalance_general(rb_portfolio *p, const rb_trade_env *en
     double *share = p->lane + LANE_SHARE * p->N; /* the closed form's, done with */
     while (wsum != 0) {
         take_shares(p, to, wsum, share);
-        if (shares_are_orders(p, share, w - fixed, dust)) break;
-        double base = w - fixed;
-        for (size_t i = 0; i < p->N; i++)
-            if (p->in[i] && rb_trade_is_dust(share[i], base, p->value[i], dust)) p->in[i] = 0;
+        if (!drop_dust(p, share, w - fixed, dust)) break;
         fixed = wsum = 0;
         for (size_t i = 0; i < p->N; i++) {
             if (p->in[i]) wsum += to[i];
