@@ -1,6 +1,6 @@
 /* lots_bench.c - the tax-lot ledgers' trades alone: rb_lots_orders, as a sweep's lanes call it.
  *
- *   lots_bench METHOD LEDGERS REBALANCES    METHOD: fifo, lifo or avg
+ *   lots_bench METHOD LEDGERS REBALANCES [daily]    METHOD: fifo, lifo or avg
  *
  * LEDGERS ledgers of 5 assets, their books' arrays from one lot pool (as a sweep's thread
  * has), each opened with 52 lots of every asset (benchmark 2's books hold 52 on average),
@@ -8,7 +8,10 @@
  * half) of 2 assets drawn at random and buys a lot of 10 units of the 3 others, at prices
  * that walk at random, a day later for each round of the ledgers, so that lots come to be
  * held long-term (365 days) and gains and losses both occur. A ledger's holdings stay
- * between 100 and 900 units (no sale below, a sale above). Prints
+ * between 100 and 900 units (no sale below, a sale above). The two assets sold are drawn for
+ * each rebalance, or with "daily" once a day for every ledger: as on a sweep's bar, where the
+ * same prices put the same assets over their targets in most configurations that trade, so
+ * that the choice of which orders sell repeats from one ledger to the next. Prints
  *   kind= ledgers= rebalances= seconds= ns_per_rebalance= checksum=
  * seconds: the rebalances alone; checksum: the realized gains summed over the run, which two
  * builds whose arithmetic is the same print alike. A few ledgers stay in the caches
@@ -66,12 +69,13 @@ int main(int argc, char **argv)
     static const rb_lot_method methods[] = {RB_LOTS_FIFO, RB_LOTS_LIFO, RB_LOTS_AVG};
     long long nledgers, rebalances;
     int m = -1;
-    for (int k = 0; argc == 4 && k < 3; k++)
+    for (int k = 0; (argc == 4 || argc == 5) && k < 3; k++)
         if (strcmp(argv[1], names[k]) == 0) m = k;
-    if (argc != 4 || m < 0) {
-        fprintf(stderr, "usage: lots_bench fifo|lifo|avg LEDGERS REBALANCES\n");
+    if ((argc != 4 && argc != 5) || m < 0 || (argc == 5 && strcmp(argv[4], "daily") != 0)) {
+        fprintf(stderr, "usage: lots_bench fifo|lifo|avg LEDGERS REBALANCES [daily]\n");
         return 2;
     }
+    const int daily = argc == 5;
     if (!parse_count(argv[2], "LEDGERS", &nledgers) || !parse_count(argv[3], "REBALANCES", &rebalances)) return 2;
 
     rb_error err;
@@ -102,14 +106,18 @@ int main(int argc, char **argv)
     double start = seconds_now();
     long long l = 0;
     rb_time t = (rb_time)FIRST_LOTS * DAY;
+    unsigned first = 0, second = 1;
     for (long long i = 0; i < rebalances; i++, l++) {
         if (l == nledgers) { /* a new day: every price moves by up to 1 % either way */
             l = 0;
             t += DAY;
             for (size_t a = 0; a < ASSETS; a++) price[a] *= 1 + ((double)(draw(&seed) >> 11) * 0x1p-53 - 0.5) * 0.02;
         }
-        unsigned first = draw_below(&seed, ASSETS), second = first + 1 + draw_below(&seed, ASSETS - 1);
-        if (second >= ASSETS) second -= ASSETS;
+        if (!daily || l == 0) { /* the two assets sold: 'daily' keeps the first ledger's all day */
+            first = draw_below(&seed, ASSETS);
+            second = first + 1 + draw_below(&seed, ASSETS - 1);
+            if (second >= ASSETS) second -= ASSETS;
+        }
         double order[ASSETS], amount[ASSETS], *h = &held[l * ASSETS], before[ASSETS];
         for (size_t a = 0; a < ASSETS; a++) {
             int sell = (a == first || a == second || h[a] > 900) && h[a] >= 100;
@@ -121,8 +129,9 @@ int main(int argc, char **argv)
         if (rb_lots_orders(ledgers[l], ASSETS, order, amount, before, 1, -1, t, &year, &err) != RB_OK) goto failed;
     }
     double took = seconds_now() - start;
-    printf("kind=%s ledgers=%lld rebalances=%lld seconds=%.6f ns_per_rebalance=%.2f checksum=%.17g\n", names[m],
-           nledgers, rebalances, took, took / (double)rebalances * 1e9, year.short_term + year.long_term);
+    printf("kind=%s%s ledgers=%lld rebalances=%lld seconds=%.6f ns_per_rebalance=%.2f checksum=%.17g\n", names[m],
+           daily ? "_daily" : "", nledgers, rebalances, took, took / (double)rebalances * 1e9,
+           year.short_term + year.long_term);
     for (long long l = 0; l < nledgers; l++) rb_lots_free(ledgers[l]);
     rb_lot_pool_free(pool);
     free(ledgers);

@@ -28,9 +28,11 @@ for method in fifo lifo avg; do
     printf '%s\n' "$one" | grep -q "^kind=$method ledgers=8 rebalances=2000 seconds=[0-9.]* ns_per_rebalance=[0-9.]* checksum=-\{0,1\}[0-9]" ||
         fail "lots_bench $method printed: $one"
 done
+daily=$("$lots" fifo 8 2000 daily) || fail "lots_bench daily failed: $daily"
+printf '%s\n' "$daily" | grep -q '^kind=fifo_daily ledgers=8 rebalances=2000 seconds=' || fail "lots_bench daily printed: $daily"
 same=$("$py" "$paired" 3 "$lots" "$lots" fifo 8 2000) || fail "lots_bench against itself failed: $same"
 printf '%s\n' "$same" | grep -q '^checksums agree in every round: fifo 8 2000$' || fail "lots_bench's checksum moved: $same"
-for bad in "fifo 0 10" "fifo 8" "hifo 8 10" "fifo 8 1x"; do
+for bad in "fifo 0 10" "fifo 8" "hifo 8 10" "fifo 8 1x" "fifo 8 10 weekly"; do
     if out=$("$lots" $bad 2>&1); then fail "lots_bench took '$bad': $out"; fi
     printf '%s\n' "$out" | grep -q 'lots_bench' || fail "lots_bench '$bad' said: $out"
 done
