@@ -9,9 +9,9 @@
 # the development VM's processors run at about 3.3-3.6 GHz, or at 1.8-2.1 in spells when the
 # host gives one less of a core, each on its own, and every timing taken then is slower. The
 # 1,000 bands' runs are split by it: the median of the runs at full speed and of those in a
-# slow spell, each judged against the issue's target. With LIMIT (bench/limit.c), its kernel is timed RUNS times on the 1,000
-# bands' sizes (its own bands; no I/O, no metrics, no process around it), and the whole
-# command is given as a ratio to it.
+# slow spell, each judged against the issue's target. With LIMIT (bench/limit.c), its kernel
+# is timed RUNS times on the 1,000 bands' sizes (its own bands; no I/O, no metrics, no
+# process around it), and the whole command is given as a ratio to it.
 # IDLE=S (default 0: back to back) sleeps S seconds before each run, untimed: a command typed
 # a few seconds after the last one meets memory the VM has given back to its host
 # (cli/heap.c), which back-to-back runs never do.

@@ -10,9 +10,10 @@
  * once, 5-9 ms, the slowest one's reading) before each run's PREP and just after the run, and
  * adds "top_ghz=G full_runs=N full_median_ms=A slow_runs=S slow_median_ms=B": G is the
  * fastest reading, and a run was at full speed when both of its readings are within 20 % of G
- * (every processor at full speed: the command's threads run on all of them). On a host that lends its processor in spells of
- * half speed (the 2-core development VM: 3.3-3.6 GHz or 1.8-2.1), the two medians tell the code's
- * time apart from the host's; a median is "nan" where no run was of its kind. */
+ * (every processor at full speed: the command's threads run on all of them). On a host that
+ * lends its processor in spells of half speed (the 2-core development VM: 3.3-3.6 GHz or
+ * 1.8-2.1), the two medians tell the code's time apart from the host's; a median is "nan"
+ * where no run was of its kind. */
 #include <fcntl.h>
 #include <math.h>
 #include <spawn.h>
