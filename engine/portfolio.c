@@ -678,6 +678,13 @@ static rb_status raise_cash(rb_portfolio *p, const rb_trade_env *env, double nee
         c.sign = -1;
         c.total = w - p->cash;
         c.dust = RB_ORDER_DUST * w;
+        /* Pro rata: the shares plan_flow would divide out on each of the fixed point's
+         * iterations, taken once (the same bits; a tax payment iterates some five times). */
+        double shares[64];
+        if (!c.target && !c.greedy && p->N <= 64) {
+            for (size_t i = 0; i < p->N; i++) shares[i] = c.total > 0 ? p->value[i] / c.total : 0;
+            c.target = shares;
+        }
         int traded;
         rb_status rc = solve(p, env, plan_flow, &c, need - p->cash, +1, w, err);
         if (rc == RB_OK) rc = execute(p, env, p->order, kind, &traded, err);

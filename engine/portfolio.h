@@ -68,13 +68,15 @@ typedef struct rb_portfolio {
     double *units;
     double cash;
     rb_lots *lots;            /* NULL: no lot tracking */
+    /* Gains of the current tax year: next to lots, so that the batch's ledger calls (trades.c),
+     * which read the one and add to the other, find both on one line of the configuration. */
+    rb_realized year_realized;
     rb_lots *spare_lots;      /* a ledger kept for the next rb_portfolio_reset that needs one */
     double tax_short, tax_long;
     /* totals */
     double fees, slippage, gas, taxes;
     double traded_value;      /* |value| of rebalance orders (first allocation, flows, tax sales excluded) */
     double rebalances;
-    rb_realized year_realized; /* gains of the current tax year */
     rb_realized carry;         /* losses carried in */
     /* orders, when kept */
     int keep_trades;

@@ -1528,3 +1528,42 @@ Test(lots, orders_equal_their_sales_then_buys)
         orders_equal_one_by_one((rb_lot_method)m, 30, RB_LEDGER_ALL, seed + 2);
     }
 }
+
+/* rb_lots_orders given more assets than the ledger has: a plain ledger's orders go the way of
+ * any other's then (the fast loop checks every index once, for n no larger than the ledger's
+ * assets), and the first order past its assets is refused with rb_lots_sell's or rb_lots_buy's
+ * own message after the orders before it are done, as one by one; an order of infinite units
+ * or cost is refused as before. */
+Test(lots, orders_past_the_ledgers_assets)
+{
+    for (int keep = RB_LEDGER_NONE; keep <= RB_LEDGER_OPEN; keep++)
+        for (int sell_last = 0; sell_last < 2; sell_last++) {
+            rb_lots *lots = mk(2, RB_LOTS_FIFO, 365, 0, keep);
+            rb_error err = {0};
+            rb_realized r = {0, 0}, year = {0, 0};
+            cr_assert_eq(rb_lots_buy(lots, 0, DAY(0), 10, 100, &r, &err), RB_OK, "%s", err.msg);
+            double order[3] = {-4, 5, sell_last ? -1 : 2}, amount[3] = {60, 50, 10}, held[3] = {10, 0, 1};
+            rb_status st = rb_lots_orders(lots, 3, order, amount, held, 1, -1, DAY(10), &year, &err);
+            cr_assert_eq(st, RB_ERR_USAGE, "status %d: %s", st, err.msg);
+            const char *want = sell_last ? "selling asset 2: the lots ledger has only 2 assets"
+                                         : "buying asset 2: the lots ledger has only 2 assets";
+            cr_assert_str_eq(err.msg, want);
+            /* the sale of 4 of asset 0 (basis 40, proceeds 60) is done, and the buy of asset 1
+             * too when the refused order is a buy (sales come first) */
+            cr_assert_eq(rb_lots_units(lots, 0), 6);
+            cr_assert_eq(year.short_term, 20, "the sale's gain: %.17g", year.short_term);
+            cr_assert_eq(rb_lots_units(lots, 1), sell_last ? 0 : 5);
+            rb_lots_free(lots);
+        }
+    rb_lots *lots = mk(2, RB_LOTS_FIFO, 365, 0, RB_LEDGER_NONE);
+    rb_error err = {0};
+    rb_realized year = {0, 0};
+    double order[2] = {INFINITY, 0}, amount[2] = {5, 0}, held[2] = {0, 0};
+    cr_assert_eq(rb_lots_orders(lots, 2, order, amount, held, 1, -1, DAY(1), &year, &err), RB_ERR_DATA);
+    cr_assert_str_eq(err.msg, "buying inf units of asset 0: units must be positive and finite");
+    order[0] = 1, amount[0] = INFINITY;
+    cr_assert_eq(rb_lots_orders(lots, 2, order, amount, held, 1, -1, DAY(1), &year, &err), RB_ERR_DATA);
+    cr_assert_str_eq(err.msg, "buying 1 units of asset 0 for inf: cost must be positive and finite");
+    cr_assert_eq(rb_lots_units(lots, 0), 0);
+    rb_lots_free(lots);
+}
