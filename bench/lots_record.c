@@ -116,12 +116,18 @@ void __wrap_rb_lots_free(rb_lots *lots)
     __real_rb_lots_free(lots);
 }
 
-/* A buy or a sale, its gains after it: short-term, long-term (0 when the caller asked none). */
-static void put_trade(int type, const rb_lots *lots, size_t asset, rb_time t, double units, double amount,
-                      const rb_realized *r)
+typedef rb_status (*trade_fn)(rb_lots *, size_t, rb_time, double, double, rb_realized *, rb_error *);
+
+/* A buy or a sale (real: the library's), recorded with the gains it returned: short-term,
+ * long-term (0 when the caller asked none). */
+static rb_status trade(int type, trade_fn real, rb_lots *lots, size_t asset, rb_time t, double units, double amount,
+                       rb_realized *r, rb_error *err)
 {
+    rb_status st = real(lots, asset, t, units, amount, r, err);
+    if (st != RB_OK) return st;
     double v[4] = {units, amount, r ? r->short_term : 0, r ? r->long_term : 0};
     put((lots_rec){.type = (uint32_t)type, .ledger = (uint64_t)(uintptr_t)lots, .t = t, .asset = asset}, v, 4);
+    return st;
 }
 
 rb_status __wrap_rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, double cost, rb_realized *late,
@@ -129,9 +135,7 @@ rb_status __wrap_rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double unit
 rb_status __wrap_rb_lots_buy(rb_lots *lots, size_t asset, rb_time t, double units, double cost, rb_realized *late,
                              rb_error *err)
 {
-    rb_status st = __real_rb_lots_buy(lots, asset, t, units, cost, late, err);
-    if (st == RB_OK) put_trade(RB_REC_BUY, lots, asset, t, units, cost, late);
-    return st;
+    return trade(RB_REC_BUY, __real_rb_lots_buy, lots, asset, t, units, cost, late, err);
 }
 
 rb_status __wrap_rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *o,
@@ -139,9 +143,7 @@ rb_status __wrap_rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double uni
 rb_status __wrap_rb_lots_sell(rb_lots *lots, size_t asset, rb_time t, double units, double proceeds, rb_realized *o,
                               rb_error *err)
 {
-    rb_status st = __real_rb_lots_sell(lots, asset, t, units, proceeds, o, err);
-    if (st == RB_OK) put_trade(RB_REC_SELL, lots, asset, t, units, proceeds, o);
-    return st;
+    return trade(RB_REC_SELL, __real_rb_lots_sell, lots, asset, t, units, proceeds, o, err);
 }
 
 rb_status __wrap_rb_lots_orders(rb_lots *lots, size_t n, const double *order, const double *amount,

@@ -133,9 +133,9 @@ static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r
     return c;
 }
 
-/* (The zero rates found here: an order's cost skips their divisions, the same bits. A
- * tax payment's fixed point prices its orders some five times, three divisions an order
- * where the spread is 0 and not the fee or slippage: benchmark 2's year ends.) */
+/* (The rates that are 0 found here: their terms skip their two divisions, the same bits,
+ * as rb_trade_rate_costs_known says. A tax payment's fixed point prices its orders some
+ * five times, benchmark 2's without a spread: one division in three an order left out.) */
 static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
 {
     unsigned zero = 0;
