@@ -5,8 +5,9 @@
  * its host gives the VM's processor less of a core, and every timing taken then is slower.
  * The processors flip between the two states on their own (one read 1.8 while the other read
  * 3.6), so clock_chain_all reads each one the process may run on, at once.
- * Shared by clock_probe.c and wall_time.c (--clock). Needs _GNU_SOURCE (the build defines
- * it) for the threads' affinity. */
+ * Shared by clock_probe.c and wall_time.c (--clock); its clock (clock_chain_now_s) by the
+ * benchmarks that time their own work (import_lib.c, lots_bench.c, lots_replay.c). Needs
+ * _GNU_SOURCE (the build defines it) for the threads' affinity. */
 #ifndef REBAL_BENCH_CLOCK_CHAIN_H
 #define REBAL_BENCH_CLOCK_CHAIN_H
 

@@ -2,16 +2,9 @@
  * rb_import_files on the given CSV files, closes the store, and prints the wall time.
  * Usage: import_lib DB FILE...   Output: "seconds rows bars_added" on one line. */
 #include <stdio.h>
-#include <time.h>
 
+#include "clock_chain.h"
 #include "rebal.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -19,7 +12,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: import_lib DB FILE...\n");
         return 2;
     }
-    double t0 = now();
+    double t0 = clock_chain_now_s();
     rb_error err;
     rb_store *store;
     if (rb_store_open(argv[1], 0, &store, &err) != RB_OK) {
@@ -31,7 +24,7 @@ int main(int argc, char **argv)
     rb_import_stats st;
     rb_status rc = rb_import_files(store, (const char *const *)argv + 2, (size_t)argc - 2, &opt, &st, &err);
     rb_store_free(store); /* closing checkpoints the WAL into the database file: part of the cost */
-    double t1 = now();
+    double t1 = clock_chain_now_s();
     if (rc != RB_OK) {
         fprintf(stderr, "import_lib: %s\n", err.msg);
         return 1;

@@ -21,21 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock_chain.h"
 #include "lot_pool.h"
 #include "lots.h"
 
 #define ASSETS 5
 #define FIRST_LOTS 52
 #define DAY 86400
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* xorshift64*: the same draws on every machine. */
 static uint64_t draw(uint64_t *s)
@@ -103,7 +96,7 @@ int main(int argc, char **argv)
     double price[ASSETS];
     for (size_t a = 0; a < ASSETS; a++) price[a] = 100 + (double)a;
     rb_realized year = {0, 0};
-    double start = seconds_now();
+    double start = clock_chain_now_s();
     long long l = 0;
     rb_time t = (rb_time)FIRST_LOTS * DAY;
     unsigned first = 0, second = 1;
@@ -128,7 +121,7 @@ int main(int argc, char **argv)
         }
         if (rb_lots_orders(ledgers[l], ASSETS, order, amount, before, 1, -1, t, &year, &err) != RB_OK) goto failed;
     }
-    double took = seconds_now() - start;
+    double took = clock_chain_now_s() - start;
     printf("kind=%s%s ledgers=%lld rebalances=%lld seconds=%.6f ns_per_rebalance=%.2f checksum=%.17g\n", names[m],
            daily ? "_daily" : "", nledgers, rebalances, took, took / (double)rebalances * 1e9,
            year.short_term + year.long_term);

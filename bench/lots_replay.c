@@ -27,18 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock_chain.h"
 #include "lot_pool.h"
 #include "lots.h"
 #include "lots_recording.h"
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
@@ -166,7 +159,7 @@ static double replay(const recording *r, double *checksum, size_t *mismatches)
     rb_lot_pool *pool = NULL;
     rb_error err = {0};
     if (!m.key || !m.val || rb_lot_pool_new(&pool, &err) != RB_OK) die("out of memory for the ledgers");
-    double sum = 0, t0 = seconds_now();
+    double sum = 0, t0 = clock_chain_now_s();
     size_t bad = 0;
     for (size_t k = 0; k < r->n; k++) {
         const lots_rec *h = &r->rec[k];
@@ -215,7 +208,7 @@ static double replay(const recording *r, double *checksum, size_t *mismatches)
             bad++;
         }
     }
-    double seconds = seconds_now() - t0;
+    double seconds = clock_chain_now_s() - t0;
     for (size_t i = 0; i < m.cap; i++) rb_lots_free(m.val[i]);
     free(m.key);
     free(m.val);
