@@ -612,6 +612,12 @@ typedef struct flow_ctx {
     double dust;          /* orders below this value are not placed (RB_ORDER_DUST of the portfolio) */
 } flow_ctx;
 
+/* Asset i's share of the positions' value in a pro-rata flow (0 when they are worth nothing). */
+static double pro_rata_share(const rb_portfolio *p, const flow_ctx *c, size_t i)
+{
+    return c->total > 0 ? p->value[i] / c->total : 0;
+}
+
 /* Asset order for greedy flows: by target - weight, descending (buys) or ascending (sells). */
 static void off_target_order(const rb_portfolio *p, const flow_ctx *c, size_t *idx)
 {
@@ -638,7 +644,7 @@ static rb_status plan_flow(rb_portfolio *p, const rb_trade_env *env, const void 
     if (!(x > 0)) return RB_OK;
     if (!c->greedy) {
         for (size_t i = 0; i < p->N; i++) {
-            double share = c->target ? c->target[i] : (c->total > 0 ? p->value[i] / c->total : 0);
+            double share = c->target ? c->target[i] : pro_rata_share(p, c, i);
             double v = share * x;
             if (c->sign < 0 && v > p->value[i]) v = p->value[i];
             if (v < c->dust) continue; /* dust is no order */
@@ -682,7 +688,7 @@ static rb_status raise_cash(rb_portfolio *p, const rb_trade_env *env, double nee
          * iterations, taken once (the same bits; a tax payment iterates some five times). */
         double shares[64];
         if (!c.target && !c.greedy && p->N <= 64) {
-            for (size_t i = 0; i < p->N; i++) shares[i] = c.total > 0 ? p->value[i] / c.total : 0;
+            for (size_t i = 0; i < p->N; i++) shares[i] = pro_rata_share(p, &c, i);
             c.target = shares;
         }
         int traded;
