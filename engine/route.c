@@ -282,7 +282,7 @@ static double leg_cost(const rb_route_venue *v, const model *m, double units, do
     double q = fabs(units), val = q * price;
     if (!m->pool) {
         rb_fee_slippage r = rb_trade_rate_costs(val, rb_cost_rates(c));
-        return fmax(r.fee, c->fee_min) + c->fee_fixed + r.slippage + v->gas;
+        return rb_fee_at_least(r.fee, c->fee_min) + c->fee_fixed + r.slippage + v->gas;
     }
     if (!(val <= m->cap)) return INFINITY;
     double a = q / units_of_pool;

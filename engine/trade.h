@@ -116,31 +116,45 @@ typedef struct rb_fee_slippage {
  * slippage. (-0 is the identity of addition: the first term of each is taken as it is.) */
 static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r);
 
-/* rb_trade_rate_costs knowing which rates are 0: bit k of zero for rate k (a rate of +-0
- * may have its bit or not; a bit set for any other rate is wrong). The term of a zero rate
- * is gross * 0, which equals gross * 0 / divisor / 1e4 to the bit (+-0 for a finite gross,
- * the same NaN otherwise), without its two divisions: for a loop over lanes that all have
- * that rate 0. */
-static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r, unsigned zero)
+/* The proportional costs at rates r, each rate's term skipped in its two divisions where the
+ * rate is 0: bit k of zero for rate k, or, with test_each, each rate tested here. The term
+ * of a zero rate is gross * 0, which equals gross * 0 / divisor / 1e4 to the bit (+-0 for a
+ * finite gross, the same NaN otherwise). */
+static inline rb_fee_slippage rb_rate_costs_by(double gross, rb_rates r, unsigned zero, int test_each)
 {
     rb_fee_slippage c = {-0.0, -0.0};
     for (size_t k = 0; k < RB_COST_RATES; k++) {
+        int is_zero = test_each ? r.bps[k] == 0 : (int)(zero >> k & 1);
         double x = gross * r.bps[k];
-        if (!(zero >> k & 1)) x = x / rb_cost_settings[k].divisor / RB_BPS;
+        if (!is_zero) x = x / rb_cost_settings[k].divisor / RB_BPS;
         if (rb_cost_settings[k].role == RB_COST_RATE_FEE) c.fee += x;
         else c.slippage += x;
     }
     return c;
 }
 
-/* (The rates that are 0 found here: their terms skip their two divisions, the same bits,
- * as rb_trade_rate_costs_known says. A tax payment's fixed point prices its orders some
- * five times, benchmark 2's without a spread: one division in three an order left out.) */
-static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
+/* rb_trade_rate_costs knowing which rates are 0: bit k of zero for rate k (a rate of +-0
+ * may have its bit or not; a bit set for any other rate is wrong): for a loop over lanes
+ * that all have that rate 0. */
+static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r, unsigned zero)
 {
-    unsigned zero = 0;
-    for (size_t k = 0; k < RB_COST_RATES; k++) zero |= (unsigned)(r.bps[k] == 0) << k;
-    return rb_trade_rate_costs_known(gross, r, zero);
+    return rb_rate_costs_by(gross, r, zero, 0);
+}
+
+/* (The rates that are 0 found here, each as its term comes: their terms skip their two
+ * divisions, the same bits. A tax payment's fixed point prices its orders some five times,
+ * benchmark 2's without a spread: one division in three an order left out. A mask of the
+ * zero rates built first and then read, as rb_trade_rate_costs_known takes it, cost some 16
+ * instructions an order.) */
+static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r) { return rb_rate_costs_by(gross, r, 0, 1); }
+
+/* fmax(fee, fee_min), the fee an order pays under --fee-min: the larger of two different
+ * numbers is what any fmax returns, so only equal ones (+0 and -0, whose pick is the
+ * library's) and NaNs are left to the library's call, which a tax payment's fixed point
+ * otherwise made for every order it priced (the compiler does not inline fmax). */
+static inline double rb_fee_at_least(double fee, double fee_min)
+{
+    return fee > fee_min ? fee : fee < fee_min ? fee_min : fmax(fee, fee_min);
 }
 
 /* The fee and slippage of an order of traded value v (>= 0) by c's rates and its per-order
@@ -149,7 +163,7 @@ static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r)
 static inline rb_fee_slippage rb_trade_order_fees(const rb_asset_costs *c, double v)
 {
     rb_fee_slippage rate = rb_trade_rate_costs(v, rb_cost_rates(c));
-    return (rb_fee_slippage){fmax(rate.fee, c->fee_min) + c->fee_fixed, rate.slippage};
+    return (rb_fee_slippage){rb_fee_at_least(rate.fee, c->fee_min) + c->fee_fixed, rate.slippage};
 }
 
 /* The cost rate of an order whose costs are proportional, per unit of traded value: the sum

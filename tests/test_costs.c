@@ -539,6 +539,44 @@ Test(order, the_cost_table_is_the_cost_model)
     }
 }
 
+/* The fee an order pays under --fee-min is fmax's, to the bit: rb_fee_at_least takes the
+ * larger of two different numbers itself and leaves equal ones (+0 and -0 among them) and
+ * NaNs to fmax. And the proportional costs are the same bits whether the zero rates are
+ * found as each term comes (rb_trade_rate_costs, the scalar orders) or given as a mask
+ * (rb_trade_rate_costs_known, the lanes), for rates of +0 and -0 among others, and any
+ * traded value (0, infinite and NaN too). */
+Test(order, the_fee_floor_and_the_zero_rates_keep_their_bits)
+{
+    const double v[] = {0.0, -0.0, 1e-310, -1e-310, 0.5, 2.0, 2.5, -3.0, 1e300, INFINITY, -INFINITY, NAN, -NAN};
+    const size_t n = sizeof v / sizeof v[0];
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++) {
+            double got = rb_fee_at_least(v[a], v[b]), want = fmax(v[a], v[b]);
+            cr_assert(memcmp(&got, &want, sizeof got) == 0 || (isnan(got) && isnan(want)),
+                      "fee %g, minimum %g: %.17g where fmax gives %.17g", v[a], v[b], got, want);
+        }
+    const double rates[] = {0.0, -0.0, 7.5, -7.5, 12.0};
+    const double gross[] = {0.0, 1234.5, 1e-300, INFINITY, NAN};
+    const size_t nr = sizeof rates / sizeof rates[0];
+    for (size_t r0 = 0; r0 < nr; r0++)
+        for (size_t r1 = 0; r1 < nr; r1++)
+            for (size_t r2 = 0; r2 < nr; r2++)
+                for (size_t g = 0; g < sizeof gross / sizeof gross[0]; g++) {
+                    rb_rates r = {{rates[r0], rates[r1], rates[r2]}};
+                    unsigned zero = 0;
+                    for (size_t k = 0; k < RB_COST_RATES; k++) zero |= (unsigned)(r.bps[k] == 0) << k;
+                    rb_fee_slippage each = rb_trade_rate_costs(gross[g], r),
+                                    known = rb_trade_rate_costs_known(gross[g], r, zero),
+                                    none = rb_trade_rate_costs_known(gross[g], r, 0); /* every term divided */
+                    cr_assert(memcmp(&each, &known, sizeof each) == 0 || isnan(gross[g]),
+                              "rates %g %g %g on %g: %.17g + %.17g vs %.17g + %.17g", r.bps[0], r.bps[1], r.bps[2],
+                              gross[g], each.fee, each.slippage, known.fee, known.slippage);
+                    cr_assert(memcmp(&each, &none, sizeof each) == 0 || isnan(gross[g]) || isinf(gross[g]),
+                              "rates %g %g %g on %g: a zero rate's term is not what its divisions give", r.bps[0],
+                              r.bps[1], r.bps[2], gross[g]);
+                }
+}
+
 /* Each cost setting is read from its own option: the row's spec_offset is the field of the
  * per-asset run setting its flag names, so the resolver fills rb_asset_costs from the table
  * alone. A run with each setting given reaches the order's cost through that field. */
