@@ -145,23 +145,26 @@ static double holdings(rb_portfolio *p, const rb_trade_env *env)
     return w;
 }
 
+/* An order's cost when the run's settings were checked once (env->plain_costs), at an
+ * order's gas of `gas` (rb_order_gas): what rb_order_cost_of returns, by the same
+ * expressions, when the order and the market are valid too; 0 when they are not (then
+ * rb_order_cost_of names what is wrong). */
+static inline int plain_order_cost(const rb_trade_env *env, size_t i, double units, double gas, rb_order_cost *c)
+{
+    double p = env->price[i];
+    if (!(isfinite(units) & rb_market_valid(p, gas))) return 0;
+    rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(units) * p);
+    *c = (rb_order_cost){f.fee, f.slippage, gas};
+    return 1;
+}
+
 static rb_status order_cost(const rb_trade_env *env, size_t i, double units, rb_order_cost *c, rb_error *err)
 {
     if (units == 0 || (int)i == env->cash_col) {
         c->fee = c->slippage = c->gas = 0;
         return RB_OK;
     }
-    if (env->plain_costs) {
-        /* The settings were checked once for the run: what rb_order_cost_of returns, by the
-         * same expressions, when the order and the market are valid too (when they are not,
-         * it names what is wrong). */
-        double p = env->price[i], gas = rb_order_gas(env);
-        if (isfinite(units) & rb_market_valid(p, gas)) {
-            rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(units) * p);
-            *c = (rb_order_cost){f.fee, f.slippage, gas};
-            return RB_OK;
-        }
-    }
+    if (env->plain_costs && plain_order_cost(env, i, units, rb_order_gas(env), c)) return RB_OK;
     if (rb_routes_asset(env, i)) { /* --venues: the order split across them */
         rb_routed routed;
         rb_status rc = rb_route_order(env, NULL, i, units, &routed, err);
@@ -205,23 +208,22 @@ static struct rb_route_memo *route_memo(rb_portfolio *p)
 }
 
 /* orders_cost where every asset's costs were checked once for the run (plain_costs: no
- * venues either): order_cost's plain branch for each order, summed in the same order, an
- * order's gas (rb_order_gas) taken once for all. The CASH column's orders are left out, where orders_cost adds
- * their zero cost: the sum starts at +0 and adds no negative number, so it is never -0 and
- * adding +-0 leaves its bits. Returns 0, having set nothing, at an order or a market that
- * rb_order_cost_of refuses: orders_cost's loop then names what is wrong. A tax payment's
- * fixed point prices its orders some five times (benchmark 2). */
+ * venues either): plain_order_cost for each order, summed in the same order, an order's gas
+ * (rb_order_gas) taken once for all. The CASH column's orders are left out, where
+ * orders_cost adds their zero cost: the sum starts at +0 and adds no negative number, so it
+ * is never -0 and adding +-0 leaves its bits. Returns 0, having set nothing, at an order or
+ * a market that rb_order_cost_of refuses: orders_cost's loop then names what is wrong. A
+ * tax payment's fixed point prices its orders some five times (benchmark 2). */
 static int plain_orders_cost(const rb_trade_env *env, size_t N, const double *order, double *total)
 {
     const double gas = rb_order_gas(env);
     double sum = 0;
     int swaps = 0;
     for (size_t i = 0; i < N; i++) {
-        double u = order[i], price = env->price[i];
-        if (u == 0 || (int)i == env->cash_col) continue;
-        if (!(isfinite(u) & rb_market_valid(price, gas))) return 0;
-        rb_fee_slippage f = rb_trade_order_fees(&env->costs[i], fabs(u) * price);
-        sum += f.fee + f.slippage + gas; /* rb_order_cost_total */
+        rb_order_cost c;
+        if (order[i] == 0 || (int)i == env->cash_col) continue;
+        if (!plain_order_cost(env, i, order[i], gas, &c)) return 0;
+        sum += rb_order_cost_total(&c);
         swaps = 1;
     }
     *total = swaps && env->gas_tx != 0 ? sum + env->gas_tx : sum;
