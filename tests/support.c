@@ -87,6 +87,8 @@ char *rbt_read_file(const char *path, size_t *len)
     return buf;
 }
 
+int rbt_same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
 int rbt_same_bytes(const char *a, const char *b)
 {
     size_t na = 0, nb = 0;

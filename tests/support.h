@@ -23,6 +23,10 @@ char *rbt_write_file(const char *dir, const char *name, const char *text);
 /* Reads a whole file into a malloc'ed NUL-terminated buffer (len may be NULL); NULL if absent. */
 char *rbt_read_file(const char *path, size_t *len);
 
+/* 1 if two numbers have the same bits (+0 and -0 apart, a NaN equal to itself): what "to the
+ * bit" means in the suites that hold two computations to each other. */
+int rbt_same_bits(double a, double b);
+
 /* 1 if both files exist and hold the same bytes, or neither exists; else 0. */
 int rbt_same_bytes(const char *a, const char *b);
 

@@ -14,6 +14,7 @@
 #include "portfolio.h"
 #include "rebalance_lanes.h"
 #include "rebal.h"
+#include "support.h"
 
 /* The lanes' rebalance against rb_rebalance_proportional, lane by lane, to the bit: random
  * holdings (zeros, dust, far off and on target, an empty portfolio, negative cash), targets
@@ -22,8 +23,6 @@
  * lots, every lane holds two lots per asset (bought 400 and 50 days ago at random prices,
  * so sales realize gains and losses) and sold some at a loss five days ago (so buys now are
  * wash sales), and the lots rb_lanes_lots leaves must equal the scalar function's. */
-static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
 enum { LANES_CAP = 67 };
 static const rb_time LANES_T0 = 1262304000; /* 2010-01-01 */
 
@@ -102,13 +101,13 @@ static void lanes_case(size_t k, size_t N, int col, int shared, const double *pr
 static void assert_lane_is_portfolio(const rb_lanes *l, size_t k, const rb_portfolio *p, const char *what)
 {
     for (size_t i = 0; i < l->N; i++)
-        cr_assert(same_bits(l->units[i * l->cap + k], p->units[i]), "%s asset %zu: units %.17g vs %.17g", what, i,
+        cr_assert(rbt_same_bits(l->units[i * l->cap + k], p->units[i]), "%s asset %zu: units %.17g vs %.17g", what, i,
                   l->units[i * l->cap + k], p->units[i]);
-    cr_assert(same_bits(l->cash[k], p->cash), "%s: cash %.17g vs %.17g", what, l->cash[k], p->cash);
+    cr_assert(rbt_same_bits(l->cash[k], p->cash), "%s: cash %.17g vs %.17g", what, l->cash[k], p->cash);
     double x[] = {l->fees[k], l->slippage[k], l->gas[k], l->traded_value[k], l->rebalances[k]},
            y[] = {p->fees, p->slippage, p->gas, p->traded_value, p->rebalances};
     for (size_t t = 0; t < sizeof x / sizeof x[0]; t++)
-        cr_assert(same_bits(x[t], y[t]), "%s: total %zu is %.17g, not %.17g", what, t, x[t], y[t]);
+        cr_assert(rbt_same_bits(x[t], y[t]), "%s: total %zu is %.17g, not %.17g", what, t, x[t], y[t]);
 }
 
 /* a and b hold the same, to the bit: units, totals, realized gains, lots' bases. */
@@ -119,12 +118,12 @@ static void assert_same_portfolio(const rb_portfolio *a, const rb_portfolio *b, 
     double y[] = {b->cash, b->fees, b->slippage, b->gas, b->taxes, b->traded_value, b->rebalances,
                   b->year_realized.short_term, b->year_realized.long_term, b->carry.short_term, b->carry.long_term};
     for (size_t k = 0; k < sizeof x / sizeof x[0]; k++)
-        cr_assert(same_bits(x[k], y[k]), "%s: total %zu is %.17g, not %.17g", what, k, x[k], y[k]);
+        cr_assert(rbt_same_bits(x[k], y[k]), "%s: total %zu is %.17g, not %.17g", what, k, x[k], y[k]);
     cr_assert_eq(a->N, b->N, "%s", what);
     cr_assert_eq(!a->lots, !b->lots, "%s: lots", what);
     for (size_t i = 0; i < a->N; i++) {
-        cr_assert(same_bits(a->units[i], b->units[i]), "%s: units of %zu", what, i);
-        if (a->lots) cr_assert(same_bits(rb_lots_basis(a->lots, i), rb_lots_basis(b->lots, i)), "%s: basis", what);
+        cr_assert(rbt_same_bits(a->units[i], b->units[i]), "%s: units of %zu", what, i);
+        if (a->lots) cr_assert(rbt_same_bits(rb_lots_basis(a->lots, i), rb_lots_basis(b->lots, i)), "%s: basis", what);
     }
 }
 
@@ -194,12 +193,12 @@ static void lanes_against_scalar(int with_lots, int shared)
             rb_portfolio *q = &lane_port[k];
             if (done)
                 cr_assert_eq(rb_lanes_lots(&l, k, q->lots, &q->year_realized, LANES_T0, &err), RB_OK, "%s", err.msg);
-            cr_assert(same_bits(q->year_realized.short_term, p.year_realized.short_term), "round %d lane %zu: %.17g vs %.17g",
+            cr_assert(rbt_same_bits(q->year_realized.short_term, p.year_realized.short_term), "round %d lane %zu: %.17g vs %.17g",
                       round, k, q->year_realized.short_term, p.year_realized.short_term);
-            cr_assert(same_bits(q->year_realized.long_term, p.year_realized.long_term));
+            cr_assert(rbt_same_bits(q->year_realized.long_term, p.year_realized.long_term));
             for (size_t i = 0; with_lots && i < N; i++) {
-                cr_assert(same_bits(rb_lots_units(q->lots, i), rb_lots_units(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
-                cr_assert(same_bits(rb_lots_basis(q->lots, i), rb_lots_basis(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
+                cr_assert(rbt_same_bits(rb_lots_units(q->lots, i), rb_lots_units(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
+                cr_assert(rbt_same_bits(rb_lots_basis(q->lots, i), rb_lots_basis(p.lots, i)), "round %d lane %zu asset %zu", round, k, i);
             }
             if (!done) {
                 /* what the batch does with a fallen lane (trades.c): the general path alone,
@@ -325,7 +324,7 @@ Test(lanes, a_lone_asset_whose_share_is_dust_trades_nothing)
     rb_lanes_rebalance(&l, 1, price, 1);
     cr_assert_eq(l.fallback[0], 1, "the lane must leave a shrinking set to the general path");
     cr_assert_eq(l.traded[0], 0);
-    for (size_t i = 0; i < N; i++) cr_assert(same_bits(l.units[i], units[i]), "asset %zu changed", i);
+    for (size_t i = 0; i < N; i++) cr_assert(rbt_same_bits(l.units[i], units[i]), "asset %zu changed", i);
     rb_lanes_release(&l);
 
     rb_portfolio p;
@@ -339,7 +338,7 @@ Test(lanes, a_lone_asset_whose_share_is_dust_trades_nothing)
     cr_assert_eq(traded, 0, "a dust order traded");
     cr_assert_eq(p.rebalances, 0);
     cr_assert_eq(p.fees, 0);
-    for (size_t i = 0; i < N; i++) cr_assert(same_bits(p.units[i], units[i]), "asset %zu changed", i);
+    for (size_t i = 0; i < N; i++) cr_assert(rbt_same_bits(p.units[i], units[i]), "asset %zu changed", i);
     rb_portfolio_release(&p);
 }
 

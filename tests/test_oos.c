@@ -283,8 +283,6 @@ static uint64_t index_of(const rows *r, int64_t id)
     return 0;
 }
 
-static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
 Test(oos, each_part_equals_a_sweep_with_its_start_and_end_to_the_bit)
 {
     rb_store *store = walk_store();
@@ -297,7 +295,7 @@ Test(oos, each_part_equals_a_sweep_with_its_start_and_end_to_the_bit)
     for (uint64_t k = 1; k < whole.n; k++)
         if (rank_in(&whole, k) < rank_in(&whole, best)) best = k;
     cr_assert_eq(r->is_id, whole.id[best], "the in-sample winner is the whole period's best");
-    cr_assert(same_bits(r->is_metric, whole.m[best].after_tax_value));
+    cr_assert(rbt_same_bits(r->is_metric, whole.m[best].after_tax_value));
     for (size_t i = 0; i < r->nwindows; i++) {
         const rb_oos_window *w = &r->windows[i];
         rows train = part_sweep(store, w->train_start, w->train_end, 1);
@@ -306,8 +304,8 @@ Test(oos, each_part_equals_a_sweep_with_its_start_and_end_to_the_bit)
         for (uint64_t k = 1; k < train.n; k++)
             if (rank_in(&train, k) < rank_in(&train, win)) win = k;
         cr_assert_eq(w->winner_id, train.id[win], "window %zu: the training part's best", i);
-        cr_assert(same_bits(w->train_metric, train.m[win].after_tax_value), "window %zu: train metric", i);
-        cr_assert(same_bits(w->test_metric, test.m[win].after_tax_value), "window %zu: test metric", i);
+        cr_assert(rbt_same_bits(w->train_metric, train.m[win].after_tax_value), "window %zu: train metric", i);
+        cr_assert(rbt_same_bits(w->test_metric, test.m[win].after_tax_value), "window %zu: test metric", i);
         cr_assert_eq(w->test_rank, rank_in(&test, win), "window %zu: test rank", i);
         cr_assert_eq(w->ranked, test.n);
         cr_assert_eq(w->is_test_rank, rank_in(&test, index_of(&test, r->is_id)), "window %zu", i);
@@ -316,7 +314,7 @@ Test(oos, each_part_equals_a_sweep_with_its_start_and_end_to_the_bit)
         /* The stitched part: its start times the winner's final value over the capital, the
          * batch's final value (no flows here). */
         rbt_assert_close(w->end_value, w->start_value * test.m[win].final_value / 100000, 1e-12, "end of part");
-        if (i) cr_assert(same_bits(w->start_value, r->windows[i - 1].end_value), "each part starts where the last ended");
+        if (i) cr_assert(rbt_same_bits(w->start_value, r->windows[i - 1].end_value), "each part starts where the last ended");
     }
     rb_oos_free(r);
     free(res);

@@ -31,8 +31,6 @@ static double uniform(void) /* xorshift64, in [0, 1) */
 }
 static int pick(int n) { return (int)(uniform() * n); }
 
-static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
-
 enum { MAXN = 6 };
 
 /* A portfolio of N assets holding units and cash, with tax lots (bought at 80 % of cost,
@@ -55,20 +53,20 @@ static void portfolio(rb_portfolio *p, size_t N, const double *units, double cas
 static void same_portfolio(const rb_portfolio *a, const rb_portfolio *b, const char *what)
 {
     for (size_t i = 0; i < a->N; i++)
-        cr_assert(same_bits(a->units[i], b->units[i]), "%s: asset %zu units %.17g vs %.17g", what, i, a->units[i],
+        cr_assert(rbt_same_bits(a->units[i], b->units[i]), "%s: asset %zu units %.17g vs %.17g", what, i, a->units[i],
                   b->units[i]);
-    cr_assert(same_bits(a->cash, b->cash), "%s: cash %.17g vs %.17g", what, a->cash, b->cash);
-    cr_assert(same_bits(a->fees, b->fees), "%s: fees %.17g vs %.17g", what, a->fees, b->fees);
-    cr_assert(same_bits(a->slippage, b->slippage), "%s: slippage", what);
-    cr_assert(same_bits(a->gas, b->gas), "%s: gas %.17g vs %.17g", what, a->gas, b->gas);
-    cr_assert(same_bits(a->taxes, b->taxes), "%s: taxes", what);
-    cr_assert(same_bits(a->traded_value, b->traded_value), "%s: traded value", what);
-    cr_assert(same_bits(a->rebalances, b->rebalances), "%s: rebalances", what);
-    cr_assert(same_bits(a->year_realized.short_term, b->year_realized.short_term), "%s: realized", what);
+    cr_assert(rbt_same_bits(a->cash, b->cash), "%s: cash %.17g vs %.17g", what, a->cash, b->cash);
+    cr_assert(rbt_same_bits(a->fees, b->fees), "%s: fees %.17g vs %.17g", what, a->fees, b->fees);
+    cr_assert(rbt_same_bits(a->slippage, b->slippage), "%s: slippage", what);
+    cr_assert(rbt_same_bits(a->gas, b->gas), "%s: gas %.17g vs %.17g", what, a->gas, b->gas);
+    cr_assert(rbt_same_bits(a->taxes, b->taxes), "%s: taxes", what);
+    cr_assert(rbt_same_bits(a->traded_value, b->traded_value), "%s: traded value", what);
+    cr_assert(rbt_same_bits(a->rebalances, b->rebalances), "%s: rebalances", what);
+    cr_assert(rbt_same_bits(a->year_realized.short_term, b->year_realized.short_term), "%s: realized", what);
     cr_assert_eq(a->ntrades, b->ntrades, "%s: %zu trades vs %zu", what, a->ntrades, b->ntrades);
     for (size_t k = 0; k < a->ntrades; k++)
-        cr_assert(same_bits(a->trades[k].fee, b->trades[k].fee) && same_bits(a->trades[k].slippage, b->trades[k].slippage) &&
-                      same_bits(a->trades[k].gas, b->trades[k].gas) && same_bits(a->trades[k].units, b->trades[k].units),
+        cr_assert(rbt_same_bits(a->trades[k].fee, b->trades[k].fee) && rbt_same_bits(a->trades[k].slippage, b->trades[k].slippage) &&
+                      rbt_same_bits(a->trades[k].gas, b->trades[k].gas) && rbt_same_bits(a->trades[k].units, b->trades[k].units),
                   "%s: trade %zu", what, k);
 }
 
