@@ -148,13 +148,17 @@ static inline rb_fee_slippage rb_trade_rate_costs_known(double gross, rb_rates r
  * instructions an order.) */
 static inline rb_fee_slippage rb_trade_rate_costs(double gross, rb_rates r) { return rb_rate_costs_by(gross, r, 0, 1); }
 
-/* fmax(fee, fee_min), the fee an order pays under --fee-min: the larger of two different
- * numbers is what any fmax returns, so only equal ones (+0 and -0, whose pick is the
- * library's) and NaNs are left to the library's call, which a tax payment's fixed point
- * otherwise made for every order it priced (the compiler does not inline fmax). */
+/* The fee an order pays under --fee-min: fmax(fee, fee_min), the larger of two numbers and
+ * the number of a NaN and a number, and of two equal ones (+0 and -0) the fee itself. fmax
+ * leaves that last choice open, and GCC passes fmax's arguments in either order (it takes
+ * them as interchangeable; x86-64's libm returns the second of two equal ones), so a call
+ * gave +0 or -0 by the call site and the build; this gives the same in every build, and
+ * without a call (the compiler does not inline fmax: a tax payment's fixed point made one
+ * for every order it priced). */
 static inline double rb_fee_at_least(double fee, double fee_min)
 {
-    return fee > fee_min ? fee : fee < fee_min ? fee_min : fmax(fee, fee_min);
+    if (fee > fee_min) return fee; /* the usual order first: a fee above its minimum */
+    return fee < fee_min || (fee != fee && fee_min == fee_min) ? fee_min : fee;
 }
 
 /* The fee and slippage of an order of traded value v (>= 0) by c's rates and its per-order
