@@ -213,7 +213,10 @@ static struct rb_route_memo *route_memo(rb_portfolio *p)
  * orders_cost adds their zero cost: the sum starts at +0 and adds no negative number, so it
  * is never -0 and adding +-0 leaves its bits. Returns 0, having set nothing, at an order or
  * a market that rb_order_cost_of refuses: orders_cost's loop then names what is wrong. A
- * tax payment's fixed point prices its orders some five times (benchmark 2). */
+ * tax payment's fixed point prices its orders some five times (benchmark 2). A loop of its
+ * own, beside orders_cost's: that loop with plain_order_cost in it, its checks for venues
+ * and swaps kept, took 9 % more of benchmark 2's tax payments' instructions (59.6 million
+ * against 54.6, callgrind, 2,000 configurations). */
 static int plain_orders_cost(const rb_trade_env *env, size_t N, const double *order, double *total)
 {
     const double gas = rb_order_gas(env);
