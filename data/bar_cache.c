@@ -69,6 +69,7 @@ void rb_bar_cache_reader_begin(rb_store *store, rb_bar_cache_reader *r)
     r->store = store;
     r->find = NULL;
     r->blob = NULL;
+    rb_bar_cache_file_init(&r->file);
     /* No table yet: SQLite refuses to prepare, which means nothing is cached. length() of a
      * BLOB reads its size, not its bytes. */
     if (sqlite3_prepare_v2(store->db,
@@ -81,6 +82,7 @@ void rb_bar_cache_reader_end(rb_bar_cache_reader *r)
 {
     if (r->blob) sqlite3_blob_close(r->blob);
     sqlite3_finalize(r->find);
+    rb_bar_cache_file_end(&r->file);
     r->blob = NULL;
     r->find = NULL;
 }
@@ -108,11 +110,15 @@ rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cac
 
 rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e, rb_bar *out, rb_error *err)
 {
-    /* One handle for every row: reopening it costs far less than opening one. */
-    int rc = r->blob ? sqlite3_blob_reopen(r->blob, e->asset_id)
+    const rb_bar_cache_row row = {e->asset_id, layout(), (int64_t)e->n, e->first, e->last};
+    int rc = SQLITE_OK;
+    if (!rb_bar_cache_file_read(&r->file, r->store->db, &row, out, e->n * sizeof *out)) {
+        /* One handle for every row: reopening it costs far less than opening one. */
+        rc = r->blob ? sqlite3_blob_reopen(r->blob, e->asset_id)
                      : sqlite3_blob_open(r->store->db, "main", "bar_cache", "bars", e->asset_id, 0, &r->blob);
-    if (rc == SQLITE_OK && (size_t)sqlite3_blob_bytes(r->blob) != e->n * sizeof *out) rc = SQLITE_CORRUPT;
-    if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->blob, out, (int)(e->n * sizeof *out), 0);
+        if (rc == SQLITE_OK && (size_t)sqlite3_blob_bytes(r->blob) != e->n * sizeof *out) rc = SQLITE_CORRUPT;
+        if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->blob, out, (int)(e->n * sizeof *out), 0);
+    }
     if (rc == SQLITE_OK && (out[0].ts != e->first || out[e->n - 1].ts != e->last)) rc = SQLITE_CORRUPT;
     if (rc == SQLITE_OK) return RB_OK;
     if (rc == SQLITE_CORRUPT)

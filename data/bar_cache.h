@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bar_cache_file.h"
 #include "store.h"
 
 /* One stored bar as the loader uses it; NULL open or volume is NaN (SQLite stores no NaN, so
@@ -35,13 +36,15 @@ typedef struct rb_bar {
 } rb_bar;
 
 /* Reads cached assets straight into the caller's memory: rb_bar_cache_find looks an asset's
- * row up (its count, first and last time), rb_bar_cache_read copies its bars; one BLOB handle
- * moves from row to row. All within the caller's transaction; rb_bar_cache_reader_end
- * releases the reader. */
+ * row up (its count, first and last time), rb_bar_cache_read copies its bars: from the file
+ * by the kernel where it may (bar_cache_file.h), else through one BLOB handle that moves from
+ * row to row. All within the caller's transaction; rb_bar_cache_reader_end releases the
+ * reader. */
 typedef struct rb_bar_cache_reader {
     rb_store *store;
     sqlite3_stmt *find; /* NULL: the store has no cache table */
-    sqlite3_blob *blob; /* NULL until the first read */
+    sqlite3_blob *blob; /* NULL until the first read through SQLite */
+    rb_bar_cache_file file; /* the BLOBs read from the file itself, where it may (bar_cache_file.h) */
 } rb_bar_cache_reader;
 
 typedef struct rb_bar_cache_entry {

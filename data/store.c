@@ -376,8 +376,10 @@ static rb_status open_reader(rb_store *store, int cache, rb_error *err)
      * configuration 0.24 ms faster, the 1,000-band sweep 1.0 ms; read into a heap of 4 KiB
      * pages, one configuration took 1 ms more still). The thirteenth session had found
      * reading faster (0.98 ms against 1.37) on a store of 16 KiB pages, its page cache on the
-     * heap's 2 MiB pages; cli/heap.c says why the heap no longer is. READER_MAP's size:
-     * a system that refuses the map is read as before. */
+     * heap's 2 MiB pages; cli/heap.c says why the heap no longer is. The loader now reads
+     * those BLOBs from the file itself where it may (bar_cache_file.h): the map serves its
+     * other queries, and any BLOB left to SQLite. READER_MAP's size: a system that refuses
+     * the map is read as before. */
     if (rc == RB_OK) rc = exec(store, READER_MAP, "mapping the store", err);
     store->mapped = rc == RB_OK;
     return rc;
