@@ -92,6 +92,16 @@ rb_status rb_bar_cache_find(rb_bar_cache_reader *r, int64_t asset_id, rb_bar_cac
     memset(e, 0, sizeof *e);
     e->asset_id = asset_id;
     if (!r->find) return RB_OK;
+    /* From the file where it may (bar_cache_file.h): the same row, the same tests. */
+    const rb_bar_cache_spot *at = &e->spot;
+    if (rb_bar_cache_file_look(&r->file, r->store->db, asset_id, &e->spot)) {
+        if (at->value[0] == layout() && at->value[1] > 0 && at->bytes == (uint64_t)at->value[1] * sizeof(rb_bar)) {
+            e->n = (size_t)at->value[1];
+            e->first = at->value[2];
+            e->last = at->value[3];
+        }
+        return RB_OK;
+    }
     sqlite3_reset(r->find);
     sqlite3_bind_int64(r->find, 1, asset_id);
     int step = sqlite3_step(r->find);
@@ -112,7 +122,7 @@ rb_status rb_bar_cache_read(rb_bar_cache_reader *r, const rb_bar_cache_entry *e,
 {
     const rb_bar_cache_row row = {e->asset_id, layout(), (int64_t)e->n, e->first, e->last};
     int rc = SQLITE_OK;
-    if (!rb_bar_cache_file_read(&r->file, r->store->db, &row, out, e->n * sizeof *out)) {
+    if (!rb_bar_cache_file_read(&r->file, r->store->db, &e->spot, &row, out, e->n * sizeof *out)) {
         /* One handle for every row: reopening it costs far less than opening one. */
         rc = r->blob ? sqlite3_blob_reopen(r->blob, e->asset_id)
                      : sqlite3_blob_open(r->store->db, "main", "bar_cache", "bars", e->asset_id, 0, &r->blob);

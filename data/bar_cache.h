@@ -51,6 +51,7 @@ typedef struct rb_bar_cache_entry {
     int64_t asset_id;
     size_t n; /* bars; 0: nothing cached for the asset (or a row of another layout) */
     rb_time first, last;
+    rb_bar_cache_spot spot; /* where the file holds the row, when it was found there */
 } rb_bar_cache_entry;
 
 void rb_bar_cache_reader_begin(rb_store *store, rb_bar_cache_reader *r);

@@ -294,17 +294,20 @@ static int reading(sqlite3 *db)
 #endif
 }
 
-int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache_row *row, void *out, size_t bytes)
+/* Row rowid found in the file and its record read into *at: its integers, where its BLOB
+ * begins in its payload and how long it is. 0 where the file is not read here, or the row is
+ * not found or not as bar_cache.c writes it. */
+static int locate(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at)
 {
+    at->found = 0;
     if (disabled || f->state < 0 || !reading(db)) return 0;
     if (f->state == 0) f->state = open_file(f, db) ? 1 : -1;
     if (f->state < 0) return 0;
-    uint32_t leaf;
     size_t cell, len = 0;
     unsigned char b[CELL_HEAD];
-    if (!find_row(f, row->rowid, &leaf, &cell, b, &len)) return 0;
-    uint64_t P, rowid, hsize;
-    size_t n1 = varint(b, len, &P), n2 = n1 ? varint(b + n1, len - n1, &rowid) : 0; /* the rowid: find_row's */
+    if (!find_row(f, rowid, &at->leaf, &cell, b, &len)) return 0;
+    uint64_t P, key, hsize;
+    size_t n1 = varint(b, len, &P), n2 = n1 ? varint(b + n1, len - n1, &key) : 0; /* the rowid: find_row's */
     if (!n2) return 0;
     /* How much of the payload the leaf holds (the format's rule for table leaves). */
     const uint64_t U = f->usable, X = U - 35, M = (U - 12) * 32 / 255 - 23;
@@ -313,8 +316,8 @@ int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache
         uint64_t K = M + (P - M) % (U - 4);
         local = K <= X ? K : M;
     }
-    const size_t payload = cell + n1 + n2; /* on the page */
-    if (payload + local + (P > local ? 4 : 0) > f->usable) return 0;
+    at->payload = cell + n1 + n2; /* on the page */
+    if (at->payload + local + (P > local ? 4 : 0) > f->usable) return 0;
     /* The record: its header, then NULL (the rowid alias), four integers, the BLOB. */
     const unsigned char *r = b + n1 + n2;
     size_t avail = len - n1 - n2;
@@ -327,23 +330,51 @@ int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache
         if (!n) return 0;
         h += n;
     }
-    if (h != hsize || type[0] != 0 || type[5] < 12 || type[5] % 2 != 0 || (type[5] - 12) / 2 != bytes) return 0;
-    const int64_t want[4] = {row->layout, row->nbars, row->first, row->last};
-    size_t at = (size_t)hsize;
+    if (h != hsize || type[0] != 0 || type[5] < 12 || type[5] % 2 != 0) return 0;
+    size_t off = (size_t)hsize;
     for (int k = 0; k < 4; k++) {
-        int64_t v;
         size_t size;
-        if (!int_value(type[k + 1], r + at, avail > at ? avail - at : 0, &v, &size) || v != want[k]) return 0;
-        at += size;
+        if (!int_value(type[k + 1], r + off, avail > off ? avail - off : 0, &at->value[k], &size)) return 0;
+        off += size;
     }
-    const uint64_t boff = at; /* the BLOB's offset in the payload, and the payload's last byte */
-    if (boff + bytes != P) return 0;
+    at->boff = off; /* the BLOB's offset in the payload, and the payload's last byte */
+    at->bytes = (type[5] - 12) / 2;
+    if (at->boff + at->bytes != P) return 0;
+    at->P = P;
+    at->local = local;
+    at->rowid = rowid;
+    at->found = 1;
+    return 1;
+}
+
+int rb_bar_cache_file_look(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at)
+{
+    return locate(f, db, rowid, at);
+}
+
+int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache_spot *spot,
+                           const rb_bar_cache_row *row, void *out, size_t bytes)
+{
+    /* the row where rb_bar_cache_file_look found it (still within a read transaction that
+     * wrote nothing), else found now */
+    rb_bar_cache_spot here;
+    const rb_bar_cache_spot *at = spot;
+    if (!(spot && spot->found && spot->rowid == row->rowid && f->state > 0 && !disabled && reading(db))) {
+        if (!locate(f, db, row->rowid, &here)) return 0;
+        at = &here;
+    }
+    const int64_t want[4] = {row->layout, row->nbars, row->first, row->last};
+    for (int k = 0; k < 4; k++)
+        if (at->value[k] != want[k]) return 0;
+    if (at->bytes != bytes) return 0;
+    const uint32_t leaf = at->leaf;
+    const uint64_t P = at->P, local = at->local, boff = at->boff, U = f->usable;
     unsigned char *to = out, next[4];
-    if (P == local) return page_read(f, leaf, payload + (size_t)boff, to, bytes);
+    if (P == local) return page_read(f, leaf, at->payload + (size_t)boff, to, bytes);
     /* the leaf's part and the first overflow page's number after it, in one read */
     if (boff < local ? !read_two(f->fd, to, (size_t)(local - boff), next, 4,
-                                 (uint64_t)(leaf - 1) * f->page + payload + boff)
-                     : !page_read(f, leaf, payload + (size_t)local, next, 4))
+                                 (uint64_t)(leaf - 1) * f->page + at->payload + boff)
+                     : !page_read(f, leaf, at->payload + (size_t)local, next, 4))
         return 0;
     /* The overflow chain: page after page, each U - 4 bytes of the payload after its number. */
     uint64_t pos = local, pages = (P - local + U - 5) / (U - 4);

@@ -31,6 +31,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A row found in the file (rb_bar_cache_file_look): the record's integers (layout, nbars,
+ * first_ts, last_ts) and its BLOB's size; where it is: its leaf page, where its payload begins
+ * on it, the payload's size and share on the leaf, where the BLOB begins in it. */
+typedef struct rb_bar_cache_spot {
+    int found;
+    int64_t rowid, value[4];
+    uint64_t bytes;
+    uint32_t leaf;
+    size_t payload;
+    uint64_t P, local, boff;
+} rb_bar_cache_spot;
+
 /* A page of bar_cache's B-tree as read (bar_cache_file.c). */
 typedef struct rb_bar_cache_node {
     uint32_t pg; /* 0: none */
@@ -56,10 +68,16 @@ typedef struct rb_bar_cache_row {
 
 void rb_bar_cache_file_init(rb_bar_cache_file *f);
 
-/* Reads the BLOB of row `row` of bar_cache (`bytes` of it) into out. Returns 1 when it did, 0
- * when it did not (the reasons above; out may hold anything then): the caller reads through
- * SQLite. db: the caller's connection, inside a read transaction. */
-int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache_row *row, void *out, size_t bytes);
+/* Looks row rowid up in the file (what rb_bar_cache_find's SQL asks) into *at. Returns 1 when
+ * it did; 0 when the row is not there or the file is not read here (then ask SQLite). */
+int rb_bar_cache_file_look(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at);
+
+/* Reads the BLOB of row `row` of bar_cache (`bytes` of it) into out, from where spot says it
+ * is (a look of the same row in this transaction; NULL or another row's: looked up now).
+ * Returns 1 when it did, 0 when it did not (the reasons above; out may hold anything then):
+ * the caller reads through SQLite. db: the caller's connection, inside a read transaction. */
+int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache_spot *spot,
+                           const rb_bar_cache_row *row, void *out, size_t bytes);
 
 void rb_bar_cache_file_end(rb_bar_cache_file *f);
 

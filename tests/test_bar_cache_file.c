@@ -105,7 +105,9 @@ typedef struct stored {
 
 /* Reads row rowid both ways and returns what rb_bar_cache_file_read returned: when 1, its
  * bytes were SQLite's, or, where SQLite refuses the row (a damaged file), the row's as stored
- * (was: the caller knows them), and nothing past them was written. */
+ * (was: the caller knows them), and nothing past them was written. The file's look of the row,
+ * when it finds it, says SQLite's integers and size; the read from where it found the row and
+ * the read that looks it up anew agree. */
 static int read_row(sqlite3 *db, rb_bar_cache_file *f, int64_t rowid, const stored *was)
 {
     sqlite3_stmt *st = NULL;
@@ -132,12 +134,28 @@ static int read_row(sqlite3 *db, rb_bar_cache_file *f, int64_t rowid, const stor
     }
     sqlite3_finalize(st);
     const unsigned char *expect = sql ? sql : was->bytes;
-    unsigned char *got = malloc(n + 16);
-    memset(got, 0xa5, n + 16);
-    int read = rb_bar_cache_file_read(f, db, &row, got, n);
-    if (read) cr_assert(memcmp(got, expect, n) == 0, "row %lld: the file's bytes are not the row's", (long long)rowid);
-    for (size_t i = n; i < n + 16; i++) cr_assert_eq(got[i], 0xa5, "row %lld: written past its end", (long long)rowid);
-    free(got);
+    /* looked up, it says what SQL says of the row */
+    rb_bar_cache_spot spot;
+    int looked = rb_bar_cache_file_look(f, db, rowid, &spot);
+    if (looked) {
+        const int64_t v[4] = {row.layout, row.nbars, row.first, row.last};
+        for (int k = 0; k < 4; k++)
+            cr_assert_eq(spot.value[k], v[k], "row %lld: integer %d is not the row's", (long long)rowid, k);
+        cr_assert_eq(spot.bytes, n, "row %lld: the BLOB's size is not the row's", (long long)rowid);
+    }
+    /* read from where the look found it, and looked up anew: the same */
+    int read = 0;
+    for (int way = 0; way < 2; way++) {
+        unsigned char *got = malloc(n + 16);
+        memset(got, 0xa5, n + 16);
+        int r = rb_bar_cache_file_read(f, db, way == 0 && looked ? &spot : NULL, &row, got, n);
+        if (r) cr_assert(memcmp(got, expect, n) == 0, "row %lld: the file's bytes are not the row's", (long long)rowid);
+        for (size_t i = n; i < n + 16; i++) cr_assert_eq(got[i], 0xa5, "row %lld: written past its end", (long long)rowid);
+        if (!was) /* an intact file: read where found */
+            cr_assert_eq(r, looked, "row %lld: looked up %d, read %d", (long long)rowid, looked, r);
+        read = r;
+        free(got);
+    }
     free(sql);
     return read;
 }
@@ -227,11 +245,22 @@ Test(bar_cache_file, a_missing_row_is_left_to_sqlite)
     unsigned char out[8];
     for (int64_t rowid = 0; rowid <= 102; rowid += 2) { /* the rows are 1, 3, ..., 99 */
         rb_bar_cache_row row = {.rowid = rowid, .layout = 33};
-        cr_assert_eq(rb_bar_cache_file_read(&f, db, &row, out, 1), 0, "row %lld", (long long)rowid);
+        rb_bar_cache_spot spot;
+        cr_assert_eq(rb_bar_cache_file_look(&f, db, rowid, &spot), 0, "row %lld", (long long)rowid);
+        cr_assert_eq(rb_bar_cache_file_read(&f, db, NULL, &row, out, 1), 0, "row %lld", (long long)rowid);
     }
-    /* a row that says other integers than the caller's */
+    /* a row that says other integers than the caller's, or another size */
+    rb_bar_cache_spot spot;
+    cr_assert_eq(rb_bar_cache_file_look(&f, db, 1, &spot), 1);
     rb_bar_cache_row other = {.rowid = 1, .layout = 34, .nbars = 0, .first = -1, .last = 0};
-    cr_assert_eq(rb_bar_cache_file_read(&f, db, &other, out, 1), 0);
+    cr_assert_eq(rb_bar_cache_file_read(&f, db, &spot, &other, out, 1), 0);
+    rb_bar_cache_row same = {.rowid = 1, .layout = 33, .nbars = 0, .first = -1, .last = 0};
+    cr_assert_eq(rb_bar_cache_file_read(&f, db, &spot, &same, out, 1), 1);
+    cr_assert_eq(rb_bar_cache_file_read(&f, db, &spot, &same, out, 0), 0);
+    /* another row's spot: row 3 is looked up (and says other integers than row 1's) */
+    rb_bar_cache_row third = same;
+    third.rowid = 3;
+    cr_assert_eq(rb_bar_cache_file_read(&f, db, &spot, &third, out, 1), 0);
     rb_bar_cache_file_end(&f);
     exec(db, "COMMIT");
     sqlite3_close(db);
