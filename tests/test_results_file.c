@@ -47,8 +47,8 @@ Test(results_file, a_new_store_no_sweep_began_in_is_removed_at_free)
     free(path);
 }
 
-/* A connection of another's on the store at path, that has read it (in WAL mode: it holds
- * the store's -shm). */
+/* A connection of another's on the store at path, that has read it (in WAL mode it holds the
+ * store's -shm; in rollback-journal mode nothing once its read is done). */
 static sqlite3 *another_connection(const char *path)
 {
     sqlite3 *other = NULL;
@@ -57,13 +57,19 @@ static sqlite3 *another_connection(const char *path)
     return other;
 }
 
-Test(results_file, a_new_store_another_connection_has_open_stays)
+/* A new store no sweep began in, that another connection is reading (a transaction: a lock on
+ * the file), stays; an idle connection holds no lock in rollback-journal mode, the mode of a
+ * new store until its first sweep begins: the store goes, and a writer that had opened it
+ * says so at its sweep's start (a_deferred_start_that_fails_is_reported_by_put_and_end). */
+Test(results_file, a_new_store_another_connection_is_reading_stays)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
     sqlite3 *other = another_connection(path);
+    cr_assert_eq(sqlite3_exec(other, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL), SQLITE_OK);
     rb_results_free(r);
-    cr_assert(present(path, ""), "another connection has the file: it stays");
+    cr_assert(present(path, ""), "another connection is reading the file: it stays");
+    sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(other);
     /* and it is still a results store that takes a sweep */
     r = open_ok(path);
@@ -72,6 +78,18 @@ Test(results_file, a_new_store_another_connection_has_open_stays)
     cr_assert_eq(rb_results_end(r, "done", &err), RB_OK, "%s", err.msg);
     rb_results_free(r);
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM sweeps"), 1);
+    free(path);
+}
+
+Test(results_file, a_new_store_an_idle_connection_has_open_goes)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    sqlite3 *other = another_connection(path);
+    rb_results_free(r);
+    cr_assert_not(present(path, ""), "no sweep began and no one reads it: it goes");
+    cr_assert_not(present(path, "-journal"));
+    sqlite3_close(other);
     free(path);
 }
 
@@ -319,14 +337,15 @@ static int journal_is(sqlite3 *db, const char *mode)
 }
 
 /* A brief sweep (rb_results_brief, as rebal sweep asks for one estimated under a second)
- * into a new store runs it in rollback-journal mode: the WAL the store was created with is
- * gone once the sweep begins, and no other file is left beside it; the rows, the status and
- * the file are whole. */
+ * into a new store runs it in rollback-journal mode, the mode the store was created in: no
+ * WAL at any moment, and no other file left beside it; the rows, the status and the file are
+ * whole. */
 Test(results_file, a_brief_sweep_runs_its_new_store_in_rollback_journal_mode)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
-    cr_assert(present(path, "-wal"), "a new store is created in WAL mode");
+    cr_assert_not(present(path, "-wal"), "a new store is created in rollback-journal mode");
+    cr_assert(journal_is(rb_results_connection(r)->db, "delete"));
     rb_results_defer_start(r);
     rb_results_settle(r);
     rb_results_brief(r);
@@ -344,9 +363,10 @@ Test(results_file, a_brief_sweep_runs_its_new_store_in_rollback_journal_mode)
     free(path);
 }
 
-/* Another connection on the new store (a reader watching it) keeps a brief sweep in WAL
- * mode, which lets both go on; the store still rests in rollback-journal mode, whole. */
-Test(results_file, a_brief_sweep_keeps_wal_mode_while_another_connection_has_its_store)
+/* Another connection on the new store (a reader watching it) changes nothing: the brief
+ * sweep runs it in rollback-journal mode (the reader's transactions hold up its commits,
+ * where WAL would let both go on), and the reader reads the rows once they are committed. */
+Test(results_file, a_brief_sweep_runs_in_rollback_journal_mode_while_another_connection_has_its_store)
 {
     char *path = rbt_path(dir, "r.db");
     rb_results *r = open_ok(path);
@@ -355,12 +375,36 @@ Test(results_file, a_brief_sweep_keeps_wal_mode_while_another_connection_has_its
     rb_results_settle(r);
     rb_results_brief(r);
     sweep_two(r, "brief", 1);
-    cr_assert(journal_is(rb_results_connection(r)->db, "wal"));
+    cr_assert(journal_is(rb_results_connection(r)->db, "delete"));
     cr_assert_eq(query_int(other, "SELECT count(*) FROM runs"), 2, "the other connection reads the rows");
     sqlite3_close(other);
     rb_results_free(r);
     cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-journal"));
     cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    free(path);
+}
+
+/* The first sweep into a new store, not brief: the store goes to WAL mode as the sweep
+ * begins (with another connection on it too), its commits under NORMAL once its schema is
+ * made; at the close it rests in rollback-journal mode, whole. */
+Test(results_file, a_sweep_that_is_not_brief_takes_its_new_store_to_wal_mode)
+{
+    char *path = rbt_path(dir, "r.db");
+    rb_results *r = open_ok(path);
+    sqlite3 *other = another_connection(path);
+    sweep_two(r, "long", 1);
+    sqlite3 *db = rb_results_connection(r)->db;
+    cr_assert(journal_is(db, "wal"));
+    cr_assert_eq(query_int(db, "PRAGMA synchronous"), 1, "NORMAL once the schema is made");
+    cr_assert_eq(query_int(other, "SELECT count(*) FROM runs"), 2, "the other connection reads the rows");
+    sqlite3_close(other);
+    rb_results_free(r);
+    cr_assert_not(present(path, "-wal"));
+    cr_assert_not(present(path, "-shm"));
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM runs"), 2);
+    cr_assert_eq(rbt_sqlite_int(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                 0);
     free(path);
 }
 

@@ -320,34 +320,31 @@ rb_status rb_results_schema_created(rb_rconn *c, rb_error *err)
 {
     c->version = RB_RESULTS_SCHEMA_VERSION;
     c->fresh = strcmp(c->path, ":memory:") != 0;
-    if (c->brief) return RB_OK; /* durable at its last checkpoint's sync (rb_results_schema_brief) */
+    if (c->brief) return RB_OK; /* durable at its last checkpoint's sync (rb_results_schema_unbrief) */
     return rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
 }
 
 /* WAL lets readers read while a sweep writes; a sweep that ends within a second has no
  * watcher to serve, while the WAL costs it the copy of every page into the file at its last
  * checkpoint, the -shm file's mapping and the return to rollback-journal mode at the close
- * (the 1,000-band sweep's whole command: 0.6 ms of 28, 41 runs each, alternately). In the
- * rollback journal its commits are as safe from a process that dies (the journal, played
- * back by the next connection, leaves the committed rows), and unsynced, as in WAL under
- * the fresh store's last checkpoint: the one sync at the end makes them durable, and a power
- * cut mid-sweep can cost only this new file. */
-void rb_results_schema_brief(rb_rconn *c)
-{
-    /* A new file of this open's making, still at its path (removed by another command, it is
-     * the sweep's start that says so), with no table yet: nothing in its WAL but its mark. */
-    if (c->brief || !c->created || c->version != 0 || rb_sqlite_file_was_removed(c->db)) return;
-    /* Another connection on the file (a reader watching it) keeps it in WAL mode: the switch
-     * fails at once rather than wait for it. */
-    c->brief = rb_sqlite_leave_wal(c->db);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-}
-
+ * (the 1,000-band sweep's whole command: 0.6 ms of 28, 41 runs each, alternately), and the
+ * switch into WAL as the new file is made (some 0.5 ms of the side job's thread, on which
+ * the sweep's start waits: the 1,000-band command 0.8 ms faster without it, 63 of 81 paired
+ * runs; bench/README.md, forty-first session). In the rollback journal its commits are as
+ * safe from a process that dies (the journal, played back by the next connection, leaves the
+ * committed rows), and unsynced, as in WAL under the fresh store's last checkpoint: the one
+ * sync at the end makes them durable, and a power cut mid-sweep can cost only this new file.
+ * So a new file is made in rollback-journal mode (prepare_for_writing, c->brief), which a
+ * brief sweep keeps, and which a sweep that is not brief, or one after a brief sweep, leaves
+ * for WAL here: its schema, still to be created in a new file, unsynced as before, NORMAL
+ * from rb_results_schema_created on. */
 rb_status rb_results_schema_unbrief(rb_rconn *c, rb_error *err)
 {
-    if (!c->brief) return RB_OK;
+    /* a new file another command removed meanwhile stays as it is: the sweep's start says so
+     * (writer_sweep.c), where SQLite would refuse the switch as a write to a read-only file */
+    if (!c->brief || rb_sqlite_file_was_removed(c->db)) return RB_OK;
     rb_status rc = rb_rsql_exec(c, "PRAGMA journal_mode = WAL", "setting the journal mode", err);
-    if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+    if (rc == RB_OK && c->version > 0) rc = rb_rsql_exec(c, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
     if (rc == RB_OK) c->brief = 0;
     return rc;
 }
@@ -507,8 +504,8 @@ static rb_status check_file(const char *path, int readonly, int *content, int *e
     return rc;
 }
 
-/* Journal and schema of a store opened for writing. */
-static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
+/* Journal and schema of a store opened for writing; created: this open made the file. */
+static rb_status prepare_for_writing(rb_rconn *c, int created, rb_error *err)
 {
     /* WAL: a kill -9 leaves only whole committed transactions, and `rebal runs` can read
      * while a sweep writes; NORMAL sync loses nothing committed when a process dies. */
@@ -522,11 +519,10 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
     }
     /* An empty file: marked as a results store now (so no other command adopts it), its
      * tables created with the first sweep's columns by rb_results_schema_create. It holds
-     * nothing to lose until then: its switch to WAL (a rollback-journal write of the first
-     * page), the mark and the schema go without the fsyncs NORMAL would give them (four for
-     * the journal, the WAL header and its directory). A power cut in that moment leaves an
-     * empty or unreadable new file, never an older sweep's rows; what is committed after the
-     * schema is under NORMAL, as for any store. */
+     * nothing to lose until then: the mark and the schema go without the fsyncs NORMAL would
+     * give them. A power cut in that moment leaves an empty or unreadable new file, never an
+     * older sweep's rows; what is committed after the schema is under NORMAL, as for any
+     * store, but in a brief sweep (rb_results_schema_unbrief says when and why). */
     char mark[64];
     snprintf(mark, sizeof mark, "PRAGMA application_id = %d", RB_RESULTS_STORE_APP_ID);
     rb_status rc = rb_rsql_exec(c, "PRAGMA synchronous = OFF", "setting synchronous", err);
@@ -538,13 +534,19 @@ static rb_status prepare_for_writing(rb_rconn *c, rb_error *err)
      * of system time against 0.42; bench/README.md, seventh session). A store made by an
      * earlier build keeps the size it has. */
     if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA page_size = " RB_RESULTS_PAGE_SIZE, "setting the page size", err);
-    /* Through journal mode OFF: the switch to WAL writes the first page without a rollback
-     * journal to create, write and delete (nothing to roll back in an empty file). */
+    /* The mark through journal mode OFF: the first page written without a rollback journal to
+     * create, write and delete (nothing to roll back in an empty file). */
     if (rc == RB_OK && !memory) rc = rb_rsql_exec(c, "PRAGMA journal_mode = OFF", "setting the journal mode", err);
-    if (rc == RB_OK)
-        rc = rb_rsql_exec(c, memory ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL",
-                          "setting the journal mode", err);
     if (rc == RB_OK) rc = rb_rsql_exec(c, mark, "marking the results store", err);
+    if (memory) return rc == RB_OK ? rb_rsql_exec(c, "PRAGMA journal_mode = MEMORY", "setting the journal mode", err)
+                                   : rc;
+    /* A file this open made is left in rollback-journal mode for a brief sweep, which runs
+     * it so, and a sweep that is not brief takes it to WAL as it begins; a file that was
+     * there, empty, goes to WAL now, as any store does. */
+    if (rc == RB_OK)
+        rc = rb_rsql_exec(c, created ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
+                          "setting the journal mode", err);
+    if (rc == RB_OK) c->brief = created;
     return rc;
 }
 
@@ -575,10 +577,11 @@ rb_status rb_results_schema_open(const char *path, int readonly, rb_rconn *c, rb
     if (content) rc = check_schema(c, err);
     if (rc == RB_OK && readonly && c->version == 0)
         rc = rb_fail(err, RB_ERR_NOT_FOUND, "%s: empty results store (no sweep recorded yet)", path);
-    if (rc == RB_OK && !readonly) rc = prepare_for_writing(c, err);
+    const int created = !readonly && !exists && strcmp(path, ":memory:") != 0;
+    if (rc == RB_OK && !readonly) rc = prepare_for_writing(c, created, err);
     if (rc == RB_OK) rc = rb_rsql_exec(c, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
     if (rc != RB_OK) rb_results_schema_close(c);
-    else c->created = !readonly && !exists && strcmp(path, ":memory:") != 0;
+    else c->created = created;
     return rc;
 }
 

@@ -58,13 +58,10 @@ void rb_results_schema_close(rb_rconn *c);
  * the whole WAL is in the file, the connection under synchronous OFF until its close; else
  * 0, under NORMAL, and the close checkpoints as ever. */
 int rb_results_schema_checkpoint(const rb_rconn *c);
-/* Before a brief sweep (rb_results_brief) begins in a new store this open created, with no
- * table yet and no other connection on it: the store leaves WAL mode for the rollback
- * journal, its commits unsynced (c->brief) until its last checkpoint's sync. Otherwise
- * nothing changes. With no transaction open; never fails. */
-void rb_results_schema_brief(rb_rconn *c);
-/* Before a sweep that is not brief in a store that left WAL mode for an earlier one: back to
- * WAL, commits synced under NORMAL. */
+/* A new store this open created is in rollback-journal mode, its commits unsynced (c->brief)
+ * until its last checkpoint's sync, as a brief sweep (rb_results_brief) runs it. Before a
+ * sweep that is not brief: to WAL, commits synced under NORMAL (in a new file, from its
+ * schema's creation on). */
 rb_status rb_results_schema_unbrief(rb_rconn *c, rb_error *err);
 
 /* ---------------------------------------------------------------- columns of runs */

@@ -20,8 +20,8 @@ typedef struct rb_rconn {
     /* a fresh store's last checkpoint, taken before the close by its caller (writer.c):
      * 1 whole and synced, -1 whole but not synced; 0: the close takes it */
     int settled;
-    /* this connection's new store left WAL mode for a brief sweep (rb_results_schema_brief):
-     * its commits unsynced until the sync of its last checkpoint */
+    /* this open created the store in rollback-journal mode, for a brief sweep (schema.c,
+     * rb_results_schema_unbrief): its commits unsynced until the sync of its last checkpoint */
     int brief;
 } rb_rconn;
 

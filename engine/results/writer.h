@@ -62,12 +62,12 @@ void rb_results_defer_start(rb_results *r);
 void rb_results_settle(rb_results *r);
 
 /* Says that the sweep the next rb_results_begin begins is expected to end within a second
- * or so. In a new store r created, that no other connection has open, the sweep then runs
- * in rollback-journal mode rather than WAL (rb_results_schema_brief says why), its commits
- * unsynced until its last checkpoint's sync (with rb_results_settle, the writer's; else the
- * close's). Readers can read the store meanwhile, but a reader's transaction holds up a
- * commit (WAL lets both go on). Nothing changes for a store that existed before; a later
- * sweep that is not brief runs in WAL mode again. */
+ * or so. In a new store r created (which rb_results_open makes in rollback-journal mode), the
+ * sweep then runs in rollback-journal mode rather than WAL (rb_results_schema_unbrief says
+ * why), its commits unsynced until its last checkpoint's sync (with rb_results_settle, the
+ * writer's; else the close's). Readers can read the store meanwhile, but a reader's
+ * transaction holds up a commit (WAL lets both go on). Nothing changes for a store that
+ * existed before; a sweep that is not brief, the first or a later one, runs in WAL mode. */
 void rb_results_brief(rb_results *r);
 
 /* The most recent sweep of this spec text and dataset hash recorded by this version of rebal

@@ -85,7 +85,7 @@ struct rb_results {
      * beside the caller, who may read through the connection meanwhile). */
     int settle;
     int brief;       /* rb_results_brief: for the next rb_results_begin only */
-    int brief_sweep; /* the sweep begun is brief (rb_wr_record_start: rb_results_schema_brief) */
+    int brief_sweep; /* the sweep begun is brief (rb_results_begin: rb_results_schema_unbrief) */
     unsigned released; /* the writer no longer uses the connection (under mu; set atomically) */
     int thread_live; /* a writer thread not joined yet */
     int ended;       /* writer_main has returned: set atomically, its last access to r (join_writer) */

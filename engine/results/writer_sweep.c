@@ -105,7 +105,6 @@ rb_status rb_wr_record_start(rb_results *r, const char *spec, const char *datase
                              rb_error *err)
 {
     int64_t id = 0;
-    if (r->brief_sweep) rb_results_schema_brief(&r->conn); /* before its first transaction */
     rb_status rc = start_sweep(r, spec, dataset_hash, configurations, names, resume, found, &id, ids, nids, err);
     if (rc == RB_OK) rc = read_types(r, names, err);
     if (rc == RB_OK) {
