@@ -199,7 +199,10 @@ Test(bar_cache_file, every_row_reads_as_sqlite_reads_it)
         check_all(path, 700, 3);
         free(path);
     }
-    char *path = make_store(dir, "bars.db", 65536, 0, 12, 1, bars_of_5000); /* the loader's rows */
+    char *path = make_store(dir, "deep.db", 512, 0, 4000, 3, tiny); /* three levels: interior pages under the root */
+    check_all(path, 4000, 3);
+    free(path);
+    path = make_store(dir, "bars.db", 65536, 0, 12, 1, bars_of_5000); /* the loader's rows */
     check_all(path, 12, 1);
     free(path);
     path = make_store(dir, "reserved.db", 1024, 32, 30, 1, mixed); /* usable bytes fewer than the page's */
