@@ -368,7 +368,7 @@ Test(bar_cache_file, a_damaged_file_never_reads_other_bytes_than_the_rows)
 {
     char *dir = rbt_tempdir();
     enum { ROWS = 8, PAGE = 1024 };
-    char *path = make_store(dir, "s.db", PAGE, 0, ROWS, 1, small); /* 17 pages */
+    char *path = make_store(dir, "s.db", PAGE, 0, ROWS, 1, small); /* 15 pages */
     stored *was = all_rows(path, ROWS);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
