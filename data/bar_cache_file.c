@@ -270,13 +270,9 @@ static int open_file(rb_bar_cache_file *f, sqlite3 *db)
      * pages past the end of the file are not read either way */
     uint64_t in_file = (uint64_t)ours.st_size / page, counted = be32(h + 28);
     f->npages = counted != 0 && be32(h + 92) == be32(h + 24) && counted < in_file ? counted : in_file;
-    sqlite3_stmt *st = NULL;
-    int64_t root = 0;
-    if (sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'bar_cache'", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        root = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    int64_t root = 0; /* 0 when the table is not there, or the query fails */
+    (void)rb_sqlite_one_int(db, "SELECT rootpage FROM sqlite_schema WHERE type = 'table' AND name = 'bar_cache'",
+                            &root);
     if (root < 2 || (uint64_t)root > f->npages) return 0;
     f->root_pg = (uint32_t)root;
     return 1;
@@ -297,7 +293,7 @@ static int reading(sqlite3 *db)
 /* Row rowid found in the file and its record read into *at: its integers, where its BLOB
  * begins in its payload and how long it is. 0 where the file is not read here, or the row is
  * not found or not as bar_cache.c writes it. */
-static int locate(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at)
+int rb_bar_cache_file_look(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at)
 {
     at->found = 0;
     if (disabled || f->state < 0 || !reading(db)) return 0;
@@ -347,11 +343,6 @@ static int locate(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache
     return 1;
 }
 
-int rb_bar_cache_file_look(rb_bar_cache_file *f, sqlite3 *db, int64_t rowid, rb_bar_cache_spot *at)
-{
-    return locate(f, db, rowid, at);
-}
-
 int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache_spot *spot,
                            const rb_bar_cache_row *row, void *out, size_t bytes)
 {
@@ -360,7 +351,7 @@ int rb_bar_cache_file_read(rb_bar_cache_file *f, sqlite3 *db, const rb_bar_cache
     rb_bar_cache_spot here;
     const rb_bar_cache_spot *at = spot;
     if (!(spot && spot->found && spot->rowid == row->rowid && f->state > 0 && !disabled && reading(db))) {
-        if (!locate(f, db, row->rowid, &here)) return 0;
+        if (!rb_bar_cache_file_look(f, db, row->rowid, &here)) return 0;
         at = &here;
     }
     const int64_t want[4] = {row->layout, row->nbars, row->first, row->last};

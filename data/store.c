@@ -236,8 +236,7 @@ rb_status rb_store_wrong_kind(const char *path, int64_t app, int64_t wanted, rb_
                    wanted == RB_PRICE_STORE_APP_ID ? "" : "; refusing to touch it");
 }
 
-/* The integer of a one-row statement's first column. */
-static int one_int(sqlite3 *db, const char *sql, int64_t *out)
+int rb_sqlite_one_int(sqlite3 *db, const char *sql, int64_t *out)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -259,9 +258,9 @@ int rb_store_identify(sqlite3 *db, rb_store_identity *out)
      * file's header (the price store's open 0.1 ms sooner). */
     int own = sqlite3_get_autocommit(db);
     int rc = own ? sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) : SQLITE_OK;
-    if (rc == SQLITE_OK) rc = one_int(db, "PRAGMA application_id", &out->app);
-    if (rc == SQLITE_OK) rc = one_int(db, "PRAGMA user_version", &out->version);
-    if (rc == SQLITE_OK) rc = one_int(db, "SELECT count(*) FROM sqlite_schema", &out->objects);
+    if (rc == SQLITE_OK) rc = rb_sqlite_one_int(db, "PRAGMA application_id", &out->app);
+    if (rc == SQLITE_OK) rc = rb_sqlite_one_int(db, "PRAGMA user_version", &out->version);
+    if (rc == SQLITE_OK) rc = rb_sqlite_one_int(db, "SELECT count(*) FROM sqlite_schema", &out->objects);
     /* On an error the transaction is left to the close that every caller makes then: a
      * ROLLBACK here would replace the error the caller words. */
     if (own && rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

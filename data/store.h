@@ -137,4 +137,9 @@ typedef struct rb_store_identity {
 } rb_store_identity;
 int rb_store_identify(sqlite3 *db, rb_store_identity *out);
 
+/* The integer in the first column of a statement's first row into *out (left as it is when
+ * the statement gives no row). Returns SQLite's code: SQLITE_OK for a row, SQLITE_DONE for
+ * none, else the error. */
+int rb_sqlite_one_int(sqlite3 *db, const char *sql, int64_t *out);
+
 #endif /* RB_STORE_H */
